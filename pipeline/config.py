@@ -1,0 +1,316 @@
+"""Load and validate ``settings.toml`` and ``services/*.toml`` (the configuration contract of DESIGN.md).
+
+Every problem is reported as a :class:`ConfigError` naming the file, the key and the reason, and nothing is
+written before the whole configuration has been validated.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pipeline.records import ID_PATTERN, DocumentDeclaration, ExtractionRules, HistoryEntry
+
+CONFIG_ENV = "POLICY_ARCHIVE_CONFIG"
+DATA_ENV = "POLICY_ARCHIVE_DATA"
+PROJECT_URL = "https://github.com/policy-archive/policy-archive"
+
+
+def package_version() -> str:
+    try:
+        return version("policy-archive")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
+class ConfigError(Exception):
+    """A configuration problem: ``file``, ``key`` and ``reason`` say exactly what to fix."""
+
+    def __init__(self, file: Path | str, key: str, reason: str):
+        self.file, self.key, self.reason = str(file), key, reason
+        super().__init__(f"{file}: {key}: {reason}" if key else f"{file}: {reason}")
+
+
+@dataclass(frozen=True)
+class WaybackSettings:
+    cdx_url: str = "https://web.archive.org/cdx/search/cdx"
+    replay_url: str = "https://web.archive.org/web"
+    # As of 2026-11 the Internet Archive allows ~30 CDX/timemap requests and ~600 replay requests per minute
+    # per IP, and firewalls an IP for an hour when 429s are ignored: the defaults stay at 80 % of that.
+    cdx_per_minute: float = 24
+    replay_per_minute: float = 480
+    backoff_seconds: float = 60
+    timeout_seconds: float = 60
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    user_agent: str = f"policy-archive/{package_version()} (+{PROJECT_URL})"
+    obey_robots: bool = True
+    max_page_bytes: int = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    track: str = "0 */12 * * *"
+    webhook_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    wayback: WaybackSettings = WaybackSettings()
+    crawl: CrawlSettings = CrawlSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+
+
+@dataclass(frozen=True)
+class Config:
+    directory: Path
+    settings: Settings
+    documents: tuple[DocumentDeclaration, ...]
+
+    def select(self, names: Iterable[str]) -> tuple[DocumentDeclaration, ...]:
+        """Documents named ``SERVICE/DOCUMENT`` or ``SERVICE``; no names means every document."""
+        names = list(names)
+        if not names:
+            return self.documents
+        chosen: dict[str, DocumentDeclaration] = {}
+        for name in names:
+            matches = [d for d in self.documents if name in (d.key, d.service_id)]
+            if not matches:
+                known = ", ".join(sorted({d.service_id for d in self.documents})) or "none"
+                raise ConfigError(self.directory, name, f"no such document or service (services: {known})")
+            chosen.update((d.key, d) for d in matches)
+        return tuple(chosen.values())
+
+
+def config_directory(option: str | Path | None) -> Path:
+    return Path(option or os.environ.get(CONFIG_ENV) or "config")
+
+
+def load_config(directory: str | Path | None = None, data_override: str | Path | None = None) -> Config:
+    """Read and validate the whole configuration; raise :class:`ConfigError` on the first problem."""
+    root = config_directory(directory)
+    if not root.is_dir():
+        raise ConfigError(root, "", "configuration directory not found (use --config DIR)")
+    settings = _load_settings(root / "settings.toml", data_override)
+    services = root / "services"
+    documents: list[DocumentDeclaration] = []
+    for path in sorted(services.glob("*.toml")) if services.is_dir() else []:
+        documents.extend(load_service(path))
+    return Config(directory=root, settings=settings, documents=tuple(documents))
+
+
+# --- settings.toml ---------------------------------------------------------------------------------------
+
+_SETTINGS_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "archive": {"data_dir": str},
+    "wayback": {
+        "cdx_url": str,
+        "replay_url": str,
+        "cdx_per_minute": (int, float),
+        "replay_per_minute": (int, float),
+        "backoff_seconds": (int, float),
+        "timeout_seconds": (int, float),
+    },
+    "crawl": {"user_agent": str, "obey_robots": bool, "max_page_bytes": int},
+    "schedule": {"track": str, "webhook_url": str},
+}
+
+
+def _load_settings(path: Path, data_override: str | Path | None) -> Settings:
+    raw = _read_toml(path) if path.exists() else {}
+    _check_keys(path, "", raw, _SETTINGS_SCHEMA)
+    for table, keys in _SETTINGS_SCHEMA.items():
+        section = raw.get(table, {})
+        if not isinstance(section, dict):
+            raise ConfigError(path, table, "must be a table")
+        _check_keys(path, table, section, keys)
+        for key, expected in keys.items():
+            if key in section:
+                _check_type(path, f"{table}.{key}", section[key], expected)
+    wayback = raw.get("wayback", {})
+    for key in ("cdx_url", "replay_url"):
+        if key in wayback:
+            _check_url(path, f"wayback.{key}", wayback[key])
+    for key in ("cdx_per_minute", "replay_per_minute", "timeout_seconds"):
+        if key in wayback and wayback[key] <= 0:
+            raise ConfigError(path, f"wayback.{key}", "must be greater than 0")
+    if wayback.get("backoff_seconds", 0) < 0:
+        raise ConfigError(path, "wayback.backoff_seconds", "must not be negative")
+    schedule = raw.get("schedule", {})
+    if "webhook_url" in schedule:
+        _check_url(path, "schedule.webhook_url", schedule["webhook_url"])
+    if "track" in schedule:
+        _check_cron(path, "schedule.track", schedule["track"])
+    data_dir = Path(data_override or os.environ.get(DATA_ENV) or raw.get("archive", {}).get("data_dir", "data"))
+    return Settings(
+        data_dir=data_dir,
+        wayback=WaybackSettings(**wayback),
+        crawl=CrawlSettings(**raw.get("crawl", {})),
+        schedule=ScheduleSettings(**schedule),
+    )
+
+
+def _check_cron(path: Path, key: str, expression: str) -> None:
+    from pipeline.scheduler import validate_cron  # the scheduler module is the one that knows APScheduler
+
+    reason = validate_cron(expression)
+    if reason:
+        raise ConfigError(path, key, reason)
+
+
+# --- services/<id>.toml ----------------------------------------------------------------------------------
+
+_DOCUMENT_KEYS = {"url": str, "select": list, "remove": list, "history": list}
+_HISTORY_KEYS = {"url": str, "select": list, "remove": list, "valid_until": (str, date)}
+
+
+def load_service(path: Path) -> list[DocumentDeclaration]:
+    """Validate one service file and return its documents."""
+    service_id = path.stem
+    if not ID_PATTERN.match(service_id):
+        raise ConfigError(path, "", f"service id {service_id!r} must match [a-z0-9][a-z0-9.-]* (rename the file)")
+    raw = _read_toml(path)
+    _check_keys(path, "", raw, {"name": str, "documents": dict})
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(path, "name", "required: the service's display name")
+    documents = raw.get("documents")
+    if not isinstance(documents, dict) or not documents:
+        raise ConfigError(path, "documents", "required: at least one [documents.<type>] table")
+    return [_document(path, service_id, name.strip(), doc_id, table) for doc_id, table in documents.items()]
+
+
+def _document(path: Path, service_id: str, name: str, doc_id: str, table: Any) -> DocumentDeclaration:
+    where = f"documents.{doc_id}"
+    if not ID_PATTERN.match(doc_id):
+        raise ConfigError(path, where, "document id must match [a-z0-9][a-z0-9.-]* (e.g. privacy-policy)")
+    if not isinstance(table, dict):
+        raise ConfigError(path, where, "must be a table")
+    _check_keys(path, where, table, _DOCUMENT_KEYS)
+    if "url" not in table:
+        raise ConfigError(path, f"{where}.url", "required")
+    history = table.get("history", [])
+    if not isinstance(history, list):
+        raise ConfigError(path, f"{where}.history", "must be an array of tables ([[...history]])")
+    entries = tuple(_history_entry(path, f"{where}.history[{i}]", entry) for i, entry in enumerate(history))
+    for earlier, later in zip(entries, entries[1:], strict=False):
+        if later.valid_until <= earlier.valid_until:
+            raise ConfigError(path, f"{where}.history", "entries must be oldest first (valid_until increasing)")
+    return DocumentDeclaration(
+        service_id=service_id,
+        service_name=name,
+        document_id=doc_id,
+        url=_check_url(path, f"{where}.url", table["url"]),
+        rules=_rules(path, where, table),
+        history=entries,
+    )
+
+
+def _history_entry(path: Path, where: str, entry: Any) -> HistoryEntry:
+    if not isinstance(entry, dict):
+        raise ConfigError(path, where, "must be a table")
+    _check_keys(path, where, entry, _HISTORY_KEYS)
+    for key in ("url", "valid_until"):
+        if key not in entry:
+            raise ConfigError(path, f"{where}.{key}", "required")
+    return HistoryEntry(
+        url=_check_url(path, f"{where}.url", entry["url"]),
+        valid_until=_check_date(path, f"{where}.valid_until", entry["valid_until"]),
+        rules=_rules(path, where, entry),
+    )
+
+
+def _rules(path: Path, where: str, table: Mapping[str, Any]) -> ExtractionRules:
+    return ExtractionRules(
+        select=_selectors(path, f"{where}.select", table.get("select", [])),
+        remove=_selectors(path, f"{where}.remove", table.get("remove", [])),
+    )
+
+
+def _selectors(path: Path, key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ConfigError(path, key, "must be a list of CSS selectors (non-empty strings)")
+    from pipeline.extract import selector_error  # extraction owns the CSS engine
+
+    for selector in value:
+        reason = selector_error(selector)
+        if reason:
+            raise ConfigError(path, key, f"invalid CSS selector {selector!r}: {reason}")
+    return tuple(value)
+
+
+# --- shared checks ---------------------------------------------------------------------------------------
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(path, "", f"not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(path, "", f"cannot be read: {error.strerror}") from None
+
+
+def _check_keys(path: Path, where: str, table: Mapping[str, Any], allowed: Mapping[str, Any]) -> None:
+    for key in table:
+        if key not in allowed:
+            full = f"{where}.{key}" if where else key
+            raise ConfigError(path, full, f"unknown key (expected one of: {', '.join(allowed)})")
+
+
+def _check_type(path: Path, key: str, value: Any, expected: type | tuple[type, ...]) -> None:
+    # bool is an int in Python; a number setting given `true` is still a mistake.
+    if isinstance(value, bool) and expected is not bool:
+        raise ConfigError(path, key, f"must be {_type_name(expected)}, not a boolean")
+    if not isinstance(value, expected):
+        raise ConfigError(path, key, f"must be {_type_name(expected)}, got {type(value).__name__}")
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(names.get(kind, kind.__name__) for kind in kinds)
+
+
+def _check_url(path: Path, key: str, value: Any) -> str:
+    """Absolute http(s) URLs only: Scrapy would also read file: and s3: URLs, which must never be tracked."""
+    if not isinstance(value, str):
+        raise ConfigError(path, key, "must be a URL string")
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(path, key, f"must be an absolute http or https URL, got {value!r}")
+    if not parts.hostname:
+        raise ConfigError(path, key, f"URL has no host: {value!r}")
+    if any(ch.isspace() for ch in value.strip()):
+        raise ConfigError(path, key, f"URL contains whitespace: {value!r}")
+    return value.strip()
+
+
+def _check_date(path: Path, key: str, value: Any) -> date:
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(path, key, f"must be a date YYYY-MM-DD, got {value!r}")
+
+
+def parse_date_option(value: str, option: str) -> date:
+    """Parse a ``--since``/``--until``/``--at`` option value (YYYY-MM-DD)."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError("command line", option, f"must be a date YYYY-MM-DD, got {value!r}") from None

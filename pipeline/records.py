@@ -1,0 +1,195 @@
+"""Typed, frozen records passed between the stages (config → crawler → archive → extract → versions).
+
+Every datetime here is timezone-aware UTC; every status that may be unknown is ``int | None``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+WAYBACK_TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
+
+
+def utc(moment: datetime) -> datetime:
+    """Return ``moment`` as an aware UTC datetime; naive datetimes are taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def parse_wayback_timestamp(text: str) -> datetime:
+    """Parse a 14-digit (or shorter, left-aligned) Wayback timestamp such as ``20180629162426``."""
+    if not text.isdigit() or not 4 <= len(text) <= 14:
+        raise ValueError(f"not a Wayback timestamp: {text!r}")
+    padded = text + "0101000000"[len(text) - 4 :] if len(text) < 14 else text
+    return datetime.strptime(padded, WAYBACK_TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+
+
+def format_wayback_timestamp(moment: datetime) -> str:
+    return utc(moment).strftime(WAYBACK_TIMESTAMP_FORMAT)
+
+
+def iso_z(moment: datetime) -> str:
+    """``2018-06-29T16:24:26Z``: the form used in commit trailers and the catalog."""
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Source(StrEnum):
+    WAYBACK = "wayback"
+    LIVE = "live"
+
+
+@dataclass(frozen=True)
+class ExtractionRules:
+    """Where the document body is on a page: CSS selectors to keep (empty: let the extractor decide) and drop."""
+
+    select: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """An earlier location or layout of a document, used for captures up to ``valid_until`` (inclusive)."""
+
+    url: str
+    valid_until: date
+    rules: ExtractionRules = ExtractionRules()
+
+
+@dataclass(frozen=True)
+class DocumentDeclaration:
+    """One tracked document of one service, as declared in ``config/services/<service>.toml``."""
+
+    service_id: str
+    service_name: str
+    document_id: str
+    url: str
+    rules: ExtractionRules = ExtractionRules()
+    history: tuple[HistoryEntry, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """``acrcloud/privacy-policy``: the name used on the command line and in the catalog."""
+        return f"{self.service_id}/{self.document_id}"
+
+    @property
+    def path(self) -> str:
+        """``a/acrcloud/privacy-policy.md``: the file in the versions repository (see DESIGN.md, Git at scale)."""
+        return f"{self.service_id[0]}/{self.service_id}/{self.document_id}.md"
+
+    @property
+    def document_title(self) -> str:
+        """``Privacy Policy`` from ``privacy-policy``."""
+        return " ".join(word.capitalize() for word in self.document_id.split("-"))
+
+    @property
+    def display_name(self) -> str:
+        """``ACRCloud Privacy Policy``: used in commit subjects."""
+        return f"{self.service_name} {self.document_title}"
+
+    def entry_at(self, moment: datetime) -> tuple[str, ExtractionRules]:
+        """URL and extraction rules that apply to a capture taken at ``moment``."""
+        day = utc(moment).date()
+        for entry in self.history:
+            if day <= entry.valid_until:
+                return entry.url, entry.rules
+        return self.url, self.rules
+
+    def urls(self) -> tuple[str, ...]:
+        """Every URL the document lived at, oldest first, without repeats."""
+        ordered = [entry.url for entry in self.history] + [self.url]
+        return tuple(dict.fromkeys(ordered))
+
+
+@dataclass(frozen=True)
+class CaptureRef:
+    """One row of a CDX listing: a capture that exists in the archive (not yet fetched)."""
+
+    url: str
+    timestamp: datetime
+    status: int | None
+    mimetype: str | None
+    digest: str | None
+    length: int | None = None
+
+    @property
+    def wayback_timestamp(self) -> str:
+        return format_wayback_timestamp(self.timestamp)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """The raw bytes of one document at one moment, from the archive's ``id_`` replay or the live site."""
+
+    document: str
+    source: Source
+    url: str
+    fetched_url: str
+    captured_at: datetime
+    status: int
+    content_type: str | None
+    body: bytes
+    payload_sha1: str
+    headers: tuple[tuple[str, str], ...] = ()
+    redirects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExtractedDocument:
+    """What extraction made of one capture: a title and a normalised Markdown body."""
+
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Version:
+    """One text of one document, as it should appear in the versions repository.
+
+    ``content`` is the whole file (provenance header, title, body); change detection compares ``body`` only.
+    """
+
+    document: str
+    path: str
+    display_name: str
+    captured_at: datetime
+    source: Source
+    snapshot_url: str
+    payload_sha1: str
+    extractor: str
+    content: str
+    body: str
+    technical_upgrade: bool = False
+
+
+@dataclass(frozen=True)
+class RecordedVersion:
+    """A version that made it into the repository, with the commit that holds it."""
+
+    version: Version
+    commit: str
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    """What the crawler should download for one document: an ``id_`` replay URL or a live URL."""
+
+    document: str
+    url: str
+    original_url: str
+    ref: CaptureRef | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    """A download that produced no usable capture (network error, archive error, redirect loop, ...)."""
+
+    request: FetchRequest
+    reason: str
+    status: int | None = None
+    not_modified: bool = False
