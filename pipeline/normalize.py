@@ -1,0 +1,132 @@
+"""Canonical Markdown: the same policy text always gives byte-identical output.
+
+Change detection compares bodies byte for byte, so anything that varies without the policy changing
+(Unicode composition, invisible characters, whitespace, Markdown dialect, session ids, "page generated at"
+stamps) must be settled here. ``normalize_markdown`` is idempotent: applying it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Invisible characters that editors and CMSs insert or drop at will (zero-width space/joiners, word joiner,
+# byte-order mark, soft hyphen): they never carry policy text.
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Every Unicode space (no-break, thin, ideographic, ...) becomes a plain space.
+SPACES = re.compile(r"[^\S\n]+")
+FENCE = re.compile(r"^(```|~~~)")
+BULLET = re.compile(r"^(\s*)[*+•·▪◦‣]\s+")
+RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
+SETEXT = re.compile(r"^(=+|-+)$")
+BOLD_UNDERSCORE = re.compile(r"(?<![\w\\])__(?=\S)(.+?)(?<=\S)__(?!\w)")
+EM_UNDERSCORE = re.compile(r"(?<![\w\\_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])")
+EMPTY_EMPHASIS = re.compile(r"(?<![\w*\\])\*{2,}(?:\s*\*{2,})*(?![\w*])")
+AUTOLINK = re.compile(r"<((?:https?|mailto):[^\s<>]+)>")
+LINK = re.compile(
+    r"(!?)\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*<?([^\s()<>]*(?:\([^\s()]*\)[^\s()<>]*)*)>?(?:\s+\"[^\"]*\")?\s*\)"
+)
+# Session identifiers and tracking parameters that servers put into links per visit (checked on real 2000s
+# pages: ;jsessionid=..., ?PHPSESSID=..., ?sid=..., ?utm_source=...): they change on every capture.
+SESSION_PATH = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^?#/]*", re.IGNORECASE)
+VOLATILE_PARAMS = re.compile(
+    r"^(?:jsessionid|phpsessid|sid|sessionid|session_id|sessid|s_id|cfid|cftoken|zenid|osCsid|"
+    r"utm_[a-z]+|gclid|fbclid|mc_cid|mc_eid|_ga|_hsenc|_hsmi)$",
+    re.IGNORECASE,
+)
+# Lines that only report when or how fast the page was produced, or who is looking at it.
+VOLATILE_LINES = re.compile(
+    r"^\W*(?:page (?:was )?(?:generated|created|rendered|served)(?: (?:at|on|in))?\b"
+    r"|(?:generated|rendered|served) in [\d.,]+ ?(?:s|sec|seconds|ms)\b"
+    r"|(?:current|server|local) time\s*:"
+    r"|you are (?:currently )?logged in as\b"
+    r"|(?:cache|cached) (?:generated|created)\b"
+    r"|seite (?:generiert|erstellt) (?:am|um|in)\b"
+    r"|page générée (?:le|à|en)\b)",
+    re.IGNORECASE,
+)
+
+
+def normalize_markdown(text: str) -> str:
+    """Return the canonical form of a Markdown document (see the module docstring)."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).translate(INVISIBLE)
+    lines: list[str] = []
+    in_fence = False
+    for raw_line in text.split("\n"):
+        if FENCE.match(raw_line.strip()):
+            in_fence = not in_fence
+            lines.append(raw_line.strip())
+            continue
+        if in_fence:
+            lines.append(raw_line.rstrip())
+            continue
+        line = _normalize_line(raw_line)
+        if line is not None:
+            lines.append(line)
+    return _settle_blank_lines(_setext_to_atx(lines))
+
+
+def _normalize_line(raw_line: str) -> str | None:
+    """One line outside code fences; ``None`` drops the line."""
+    indent_width = len(raw_line) - len(raw_line.lstrip(" \t\u00a0"))
+    line = SPACES.sub(" ", raw_line).strip()
+    if VOLATILE_LINES.match(line):
+        return None
+    if RULE.match(line):
+        return "---"
+    indent = " " * (indent_width // 2 * 2)
+    line = BULLET.sub("- ", line)
+    line = _normalize_inline(line)
+    return indent + line if line and line.startswith("- ") else line
+
+
+def _normalize_inline(line: str) -> str:
+    line = BOLD_UNDERSCORE.sub(r"**\1**", line)
+    line = EM_UNDERSCORE.sub(r"*\1*", line)
+    line = EMPTY_EMPHASIS.sub("", line)
+    line = AUTOLINK.sub(lambda match: f"[{match.group(1)}]({clean_url(match.group(1))})", line)
+    line = LINK.sub(_canonical_link, line)
+    return SPACES.sub(" ", line).strip()
+
+
+def _canonical_link(match: re.Match[str]) -> str:
+    bang, label, url = match.group(1), match.group(2).strip(), clean_url(match.group(3))
+    if not url:
+        return label
+    return f"{bang}[{label}]({url})"
+
+
+def clean_url(url: str) -> str:
+    """Drop session ids and tracking parameters from a URL, keeping everything else as written."""
+    url = SESSION_PATH.sub("", url)
+    if "?" not in url:
+        return url
+    parts = urlsplit(url)
+    kept = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)]
+    filtered = [(key, value) for key, value in kept if not VOLATILE_PARAMS.match(key)]
+    if len(filtered) == len(kept):
+        return url
+    return urlunsplit(parts._replace(query=urlencode(filtered, safe="/:@!$'()*,;")))
+
+
+def _setext_to_atx(lines: list[str]) -> list[str]:
+    """``Title`` underlined with ``===``/``---`` becomes ``# Title``/``## Title`` (one heading style only)."""
+    result: list[str] = []
+    for line in lines:
+        previous = result[-1] if result else ""
+        underline = SETEXT.match(line) or (line == "---" and previous)
+        is_paragraph_line = previous and not previous.startswith(("#", "- ", ">", "|", "```", "~~~", "    "))
+        if underline and is_paragraph_line and (len(result) < 2 or result[-2] == ""):
+            level = "#" if line.startswith("=") else "##"
+            result[-1] = f"{level} {previous}"
+            continue
+        result.append(line)
+    return result
+
+
+def _settle_blank_lines(lines: list[str]) -> str:
+    """At most one blank line between blocks, none at the ends, one final newline."""
+    text = "\n".join(lines)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+    return text + "\n" if text else ""
