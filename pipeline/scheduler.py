@@ -1,0 +1,393 @@
+"""The ``schedule`` command's engine: APScheduler 3.x in the foreground, one subprocess per run.
+
+This is the only module that imports APScheduler. Each run is a fresh subprocess because Scrapy's Twisted
+reactor cannot be restarted inside one process. The child is started in its own session (so a terminal's
+Ctrl-C reaches only the scheduler, which then decides what the child gets) and is always reaped before the
+scheduler returns.
+
+Crontab expressions keep their crontab meaning, which APScheduler 3.x's ``CronTrigger.from_crontab`` does
+not (as of 3.11, 2026-11): it numbers weekdays from Monday = 0 where crontab has Sunday = 0 (APScheduler
+issue 286, fixed only in the 4.x alphas), and it requires the day of month AND the day of week to match where
+crontab runs when EITHER matches if both are restricted. So the weekday field is translated to names here
+and such expressions become an ``OrTrigger`` of two cron triggers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO
+
+from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+CRON_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: index 0 = Sunday (7 too)
+_SUMMARY_LINE_LIMIT = 300
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_WAKE_TO_FINISH = 0  # byte written to the signal pipe when run_schedule returns, ending the stopper thread
+
+
+class ScheduleError(ValueError):
+    """A schedule that cannot be run: a bad cron expression, a non-positive interval, or no trigger at all."""
+
+
+# --- crontab expressions -----------------------------------------------------------------------------------
+
+
+def validate_cron(expression: str) -> str | None:
+    """None if ``expression`` is a valid 5-field crontab expression (UTC), else a human reason."""
+    try:
+        trigger = crontab_trigger(expression)
+    except ScheduleError as error:
+        return str(error)
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:  # e.g. '0 0 30 2 *'
+        return f"cron expression {expression!r} never fires"
+    return None
+
+
+def next_run_time(cron: str, now: datetime) -> datetime:
+    """The first time at or after ``now`` (timezone-aware) at which ``cron`` fires, in UTC."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    fire_time = crontab_trigger(cron).get_next_fire_time(None, now)
+    if fire_time is None:
+        raise ScheduleError(f"cron expression {cron!r} never fires")
+    return fire_time.astimezone(UTC)
+
+
+def crontab_trigger(expression: str) -> BaseTrigger:
+    """An APScheduler trigger firing exactly when crontab would (UTC); ScheduleError with a reason if not."""
+    fields = expression.split()
+    if len(fields) != len(CRON_FIELDS):
+        raise ScheduleError(
+            f"a cron expression has 5 fields ({' '.join(CRON_FIELDS)}), got {len(fields)} in {expression!r}"
+        )
+    minute, hour, day, month, day_of_week = fields
+    try:
+        weekdays = _weekday_names(day_of_week)
+    except ScheduleError as error:
+        raise ScheduleError(f"invalid cron expression {expression!r}: {error}") from None
+
+    def cron(day_field: str, weekday_field: str) -> CronTrigger:
+        try:
+            return CronTrigger(
+                minute=minute, hour=hour, day=day_field, month=month, day_of_week=weekday_field, timezone=UTC
+            )
+        except ValueError as error:
+            raise ScheduleError(f"invalid cron expression {expression!r}: {error}") from None
+
+    # Vixie cron ORs the two day fields only when neither starts with '*' (so '*/2' counts as unrestricted).
+    if day.startswith("*") or day_of_week.startswith("*"):
+        return cron(day, weekdays)
+    return OrTrigger([cron(day, "*"), cron("*", weekdays)])
+
+
+def _weekday_names(field: str) -> str:
+    """Translate a crontab day-of-week field (0-7 or sun-sat, lists, ranges, steps) to APScheduler names."""
+    days: set[int] = set()
+    for item in field.lower().split(","):
+        base, has_step, step_text = item.partition("/")
+        step = _weekday_step(step_text) if has_step else 1
+        if base == "*":
+            first, last = 0, 7
+        elif "-" in base:
+            start, _, end = base.partition("-")
+            first, last = _weekday_number(start), _weekday_number(end)
+            if end == "sun":
+                last = 7  # 'fri-sun' reads naturally; numerically Sunday is 7 at the end of a range
+        else:
+            first = _weekday_number(base)
+            last = 7 if has_step else first  # crontab: 'N/step' means N to the end of the range
+        if first > last:
+            raise ScheduleError(f"day-of-week range {base!r} runs backwards")
+        days.update(number % 7 for number in range(first, last + 1, step))
+    if len(days) == len(_WEEKDAYS):
+        return "*"
+    return ",".join(_WEEKDAYS[number] for number in sorted(days))
+
+
+def _weekday_number(text: str) -> int:
+    if text in _WEEKDAYS:
+        return _WEEKDAYS.index(text)
+    if text.isdigit() and int(text) <= 7:
+        return int(text)
+    raise ScheduleError(f"day-of-week must be 0-7 or sun-sat (0 and 7 are Sunday), got {text!r}")
+
+
+def _weekday_step(text: str) -> int:
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    raise ScheduleError(f"day-of-week step must be a positive integer, got {text!r}")
+
+
+# --- running the command -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """One finished run of the scheduled command."""
+
+    number: int
+    returncode: int | None  # None: the command could not be started at all
+    duration_seconds: float
+    last_line: str
+
+    def summary(self) -> str:
+        """The one-line summary logged after each run."""
+        if self.returncode is None:
+            status = "could not start"
+        elif self.returncode < 0:
+            status = f"stopped by {signal.Signals(-self.returncode).name}"
+        else:
+            status = f"exit {self.returncode}"
+        tail = f": {self.last_line}" if self.last_line else ""
+        return f"run {self.number} finished, {status}, {self.duration_seconds:.1f} s{tail}"
+
+
+class _ChildRunner:
+    """Runs the command in its own process group, one at a time, and stops it on request."""
+
+    def __init__(self, command: Sequence[str], log: logging.Logger):
+        self._command = list(command)
+        self._log = log
+        self._lock = threading.RLock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stop_requests = 0
+        self._idle = threading.Event()
+        self._idle.set()
+        self.completed_runs = 0
+
+    def run_once(self) -> RunOutcome | None:
+        """Run the command to completion; None if a stop was requested before it could start."""
+        started = time.monotonic()
+        with self._lock:
+            if self._stop_requests:
+                return None
+            self._idle.clear()
+            number = self.completed_runs + 1
+            try:
+                process = subprocess.Popen(
+                    self._command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            except OSError as error:
+                self.completed_runs = number
+                self._idle.set()
+                return RunOutcome(number, None, time.monotonic() - started, _one_line(str(error)))
+            self._process = process
+        try:
+            last_line = self._wait(process, number)
+        finally:
+            with self._lock:
+                self._process = None
+                self.completed_runs = number
+                self._idle.set()
+        return RunOutcome(number, process.returncode, time.monotonic() - started, last_line)
+
+    def _wait(self, process: subprocess.Popen[bytes], number: int) -> str:
+        assert process.stdout is not None
+        last_line: list[str] = [""]
+        relay = threading.Thread(
+            target=_relay_output, args=(process.stdout, self._log, number, last_line), daemon=True
+        )
+        relay.start()
+        process.wait()
+        # Anything the command left behind in its process group would be an orphan: end it, which also closes
+        # the output pipe those processes may still hold, so the relay thread sees end of file.
+        _signal_group(process.pid, signal.SIGKILL)
+        relay.join()
+        process.stdout.close()
+        return last_line[0]
+
+    def stop(self) -> None:
+        """First call: SIGTERM to the running command (it finishes its document). Later calls: SIGKILL."""
+        with self._lock:
+            self._stop_requests += 1
+            process = self._process
+            # returncode is set once the child is reaped; after that its pid may belong to someone else.
+            if process is not None and process.returncode is None:
+                _signal_group(process.pid, signal.SIGTERM if self._stop_requests == 1 else signal.SIGKILL)
+
+    def wait_until_idle(self) -> None:
+        self._idle.wait()
+
+
+def _relay_output(stream: IO[bytes], log: logging.Logger, number: int, last_line: list[str]) -> None:
+    """Log every line the command prints and remember the last non-empty one (its summary)."""
+    for raw in stream:
+        line = raw.decode("utf-8", errors="replace").rstrip()
+        if line.strip():
+            log.info("[run %d] %s", number, line)
+            last_line[0] = _one_line(line)
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _SUMMARY_LINE_LIMIT else text[: _SUMMARY_LINE_LIMIT - 1] + "…"
+
+
+def _signal_group(process_group: int, signum: signal.Signals) -> None:
+    try:
+        os.killpg(process_group, signum)
+    except ProcessLookupError:  # the group is already empty
+        pass
+
+
+# --- the scheduler -----------------------------------------------------------------------------------------
+
+
+def run_schedule(
+    command: Sequence[str],
+    cron: str | None,
+    every_seconds: float | None,
+    *,
+    misfire_grace_seconds: int = 600,
+    max_runs: int | None = None,
+    log: logging.Logger,
+) -> int:
+    """Run ``command`` on ``cron`` (UTC) or every ``every_seconds`` until SIGTERM/SIGINT; return 0.
+
+    ``every_seconds``, when given, replaces ``cron`` and runs the command once right away. Runs never
+    overlap: a run due while one is still going is skipped (``max_instances=1``) and runs missed while the
+    process could not run them are coalesced into one, if no later than ``misfire_grace_seconds``. On the
+    first SIGTERM or SIGINT the running command gets SIGTERM and is waited for; a second signal kills it.
+    Must be called from the main thread (signal handlers). ``max_runs`` stops after that many runs (tests).
+    """
+    trigger, description = _trigger(cron, every_seconds)
+    runner = _ChildRunner(command, log)
+    scheduler = BlockingScheduler(timezone=UTC)
+    stopper = _Stopper(scheduler, runner, log)
+
+    def run_job() -> None:
+        outcome = runner.run_once()
+        if outcome is None:
+            return
+        log.info("%s", outcome.summary())
+        if max_runs is not None and outcome.number >= max_runs:
+            log.info("stopping after %d runs", outcome.number)
+            stopper.shutdown_scheduler()
+        else:
+            _log_next_run(scheduler, log)
+
+    first_run = {"next_run_time": datetime.now(UTC)} if every_seconds is not None else {}
+    scheduler.add_job(
+        run_job,
+        trigger,
+        id="track",
+        name=" ".join(command),
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=misfire_grace_seconds,
+        **first_run,
+    )
+    scheduler.add_listener(stopper.on_scheduler_started, EVENT_SCHEDULER_STARTED)
+    log.info("scheduler started (%s, UTC): %s", description, " ".join(command))
+    with stopper.handling_signals():
+        scheduler.start()  # blocks until a signal or max_runs shuts the scheduler down
+        runner.wait_until_idle()
+    log.info("scheduler stopped")
+    return 0
+
+
+def _trigger(cron: str | None, every_seconds: float | None) -> tuple[BaseTrigger, str]:
+    if every_seconds is not None:
+        if every_seconds <= 0:
+            raise ScheduleError(f"--every must be a positive number of seconds, got {every_seconds}")
+        return IntervalTrigger(seconds=every_seconds, timezone=UTC), f"every {every_seconds:g} s"
+    if cron is None:
+        raise ScheduleError("no schedule: give a cron expression or an interval in seconds")
+    return crontab_trigger(cron), f"cron {cron!r}"
+
+
+def _log_next_run(scheduler: BlockingScheduler, log: logging.Logger) -> None:
+    job = scheduler.get_job("track")
+    if job is not None and job.next_run_time is not None:
+        log.info("next run at %s", job.next_run_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+class _Stopper:
+    """Turns SIGTERM/SIGINT into a clean stop without doing the work inside the signal handler.
+
+    A Python signal handler runs in the main thread between any two bytecodes, possibly while that thread
+    holds a non-reentrant lock (APScheduler submitting a job, an Event being waited on): calling the scheduler
+    from there can deadlock. So the handler only writes the signal number to a pipe; a thread does the rest.
+    """
+
+    def __init__(self, scheduler: BlockingScheduler, runner: _ChildRunner, log: logging.Logger):
+        self._scheduler = scheduler
+        self._runner = runner
+        self._log = log
+        self._stop_requested = threading.Event()
+        self._shutdown_lock = threading.Lock()
+
+    def on_scheduler_started(self, _event: SchedulerEvent) -> None:
+        # A signal that arrived before the scheduler was running could not shut it down: do it now.
+        if self._stop_requested.is_set():
+            self.shutdown_scheduler()
+
+    def shutdown_scheduler(self) -> None:
+        with self._shutdown_lock:
+            if self._scheduler.state == STATE_STOPPED:
+                return
+            try:
+                self._scheduler.shutdown(wait=False)
+            except SchedulerNotRunningError:
+                pass
+
+    @contextmanager
+    def handling_signals(self) -> Iterator[None]:
+        read_end, write_end = os.pipe()
+        os.set_blocking(write_end, False)
+        previous = {signum: signal.signal(signum, _pipe_writer(write_end)) for signum in _STOP_SIGNALS}
+        thread = threading.Thread(target=self._serve, args=(read_end,), name="schedule-stopper", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            os.write(write_end, bytes([_WAKE_TO_FINISH]))
+            thread.join()
+            os.close(read_end)
+            os.close(write_end)
+
+    def _serve(self, read_end: int) -> None:
+        while (signum := os.read(read_end, 1)[0]) != _WAKE_TO_FINISH:
+            name = signal.Signals(signum).name
+            if self._stop_requested.is_set():
+                self._log.warning("received %s again: killing the running command", name)
+            else:
+                self._log.info(
+                    "received %s: stopping (the running command finishes its current document)", name
+                )
+            self._stop_requested.set()
+            self._runner.stop()
+            self.shutdown_scheduler()
+
+
+def _pipe_writer(write_end: int) -> Callable[[int, object], None]:
+    def write_signal_number(signum: int, _frame: object) -> None:
+        try:
+            os.write(write_end, bytes([signum]))
+        except BlockingIOError:  # the pipe is full of earlier signals: the stopper is already on it
+            pass
+
+    return write_signal_number
