@@ -1,0 +1,143 @@
+"""Webhook notification: the JSON posted, and failures that never raise."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from pipeline.notify import ChangeSummary, post_summary
+
+CHANGES = (
+    ChangeSummary("acrcloud/privacy-policy", datetime(2026, 11, 4, 12, 0, 7, tzinfo=UTC), 12, 3, "a" * 40),
+    ChangeSummary("example/terms-of-service", datetime(2026, 11, 4, 12, 1, tzinfo=UTC), 1, 0, "b" * 40),
+)
+
+
+@dataclass
+class Webhook:
+    """A local webhook answering ``status`` after ``delay`` seconds, remembering what it was sent."""
+
+    status: int = 204
+    delay: float = 0.0
+    location: str = ""
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[Webhook, str]]:
+    state = Webhook()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            state.received.append((dict(self.headers), body))
+            time.sleep(state.delay)
+            self.send_response(state.status)
+            if state.location:
+                self.send_header("Location", state.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state, f"http://127.0.0.1:{server.server_port}/hooks/SECRET-TOKEN"
+    server.shutdown()
+    server.server_close()
+
+
+def test_posts_the_changes_as_json(webhook: tuple[Webhook, str]) -> None:
+    state, url = webhook
+    assert post_summary(url, CHANGES, "policy-archive/test") is None
+    [(headers, body)] = state.received
+    assert headers["Content-Type"] == "application/json"
+    assert headers["User-Agent"] == "policy-archive/test"
+    payload = json.loads(body)
+    assert payload["changes"] == [
+        {
+            "document": "acrcloud/privacy-policy",
+            "date": "2026-11-04T12:00:07Z",
+            "lines_added": 12,
+            "lines_removed": 3,
+            "commit": "a" * 40,
+        },
+        {
+            "document": "example/terms-of-service",
+            "date": "2026-11-04T12:01:00Z",
+            "lines_added": 1,
+            "lines_removed": 0,
+            "commit": "b" * 40,
+        },
+    ]
+    assert payload["text"] == (
+        "policy-archive: 2 documents changed: "
+        "acrcloud/privacy-policy (+12 -3), example/terms-of-service (+1 -0)"
+    )
+
+
+def test_nothing_is_posted_without_changes(webhook: tuple[Webhook, str]) -> None:
+    state, url = webhook
+    assert post_summary(url, [], "policy-archive/test") is None
+    assert state.received == []
+
+
+def test_a_server_error_is_a_warning_without_the_secret(webhook: tuple[Webhook, str]) -> None:
+    state, url = webhook
+    state.status = 500
+    warning = post_summary(url, CHANGES, "policy-archive/test")
+    assert warning is not None and "HTTP 500" in warning
+    assert "SECRET-TOKEN" not in warning and "\n" not in warning
+
+
+def test_a_redirect_is_not_followed_with_a_payload_less_get(webhook: tuple[Webhook, str]) -> None:
+    state, url = webhook
+    state.status, state.location = 302, url + "/elsewhere"
+    warning = post_summary(url, CHANGES, "policy-archive/test")
+    assert warning is not None and "HTTP 302" in warning
+    assert len(state.received) == 1
+
+
+def test_a_slow_webhook_times_out_with_a_warning(webhook: tuple[Webhook, str]) -> None:
+    state, url = webhook
+    state.delay = 1.0
+    started = time.monotonic()
+    warning = post_summary(url, CHANGES, "policy-archive/test", timeout=0.2)
+    assert time.monotonic() - started < 0.9
+    assert warning is not None and "did not answer within 0.2 s" in warning
+
+
+def test_a_refused_connection_is_a_warning() -> None:
+    with socket.socket() as probe:  # a port nothing listens on: bind, then close
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    warning = post_summary(f"http://127.0.0.1:{port}/hook", CHANGES, "policy-archive/test", timeout=2)
+    assert warning is not None and "unreachable" in warning and "refused" in warning.lower()
+
+
+def test_a_server_that_hangs_up_is_a_warning() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+
+        def hang_up() -> None:
+            connection, _ = listener.accept()
+            connection.recv(65536)
+            connection.close()
+
+        thread = threading.Thread(target=hang_up, daemon=True)
+        thread.start()
+        warning = post_summary(f"http://127.0.0.1:{port}/hook", CHANGES, "policy-archive/test", timeout=2)
+        thread.join()
+    assert warning is not None and warning.startswith(f"webhook http://127.0.0.1:{port} ")
