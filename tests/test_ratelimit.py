@@ -1,0 +1,217 @@
+"""The shared archive rate limiter: slot spacing across limiters and processes, archive-wide pauses."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from crawler.ratelimit import STATE_FILE_NAME, RateLimiter, archive_key, limiter_for
+from pipeline.config import WaybackSettings
+
+
+class FakeClock:
+    """A wall clock that only moves when someone sleeps on it."""
+
+    def __init__(self, start: float = 1_000_000.0):
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def make_limiter(
+    state: Path, clock: FakeClock, endpoint: str = "cdx", per_minute: float = 30, backoff: float = 60
+) -> RateLimiter:
+    return RateLimiter(
+        state, "web.archive.org", endpoint, per_minute, backoff, clock=clock, sleep=clock.sleep
+    )
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    return tmp_path / STATE_FILE_NAME
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def test_slots_are_spaced_by_the_rate(state: Path, clock: FakeClock) -> None:
+    limiter = make_limiter(state, clock, per_minute=30)
+    assert [limiter.reserve() for _ in range(4)] == [0.0, 2.0, 4.0, 6.0]
+
+
+def test_a_free_slot_in_the_past_does_not_allow_a_burst(state: Path, clock: FakeClock) -> None:
+    limiter = make_limiter(state, clock, per_minute=30)
+    limiter.reserve()
+    clock.now += 100
+    assert [limiter.reserve() for _ in range(3)] == [0.0, 2.0, 4.0]
+
+
+def test_two_limiters_on_one_file_share_one_budget(state: Path, clock: FakeClock) -> None:
+    first, second = make_limiter(state, clock), make_limiter(state, clock)
+    assert [first.reserve(), second.reserve(), first.reserve(), second.reserve()] == [0.0, 2.0, 4.0, 6.0]
+
+
+def test_endpoints_have_separate_budgets(state: Path, clock: FakeClock) -> None:
+    cdx = make_limiter(state, clock, "cdx", per_minute=30)
+    replay = make_limiter(state, clock, "replay", per_minute=600)
+    assert [cdx.reserve(), replay.reserve(), cdx.reserve(), replay.reserve()] == pytest.approx(
+        [0.0, 0.0, 2.0, 0.1]
+    )
+
+
+def test_wait_sleeps_until_the_reserved_slot(state: Path, clock: FakeClock) -> None:
+    limiter = make_limiter(state, clock, per_minute=20)
+    for _ in range(3):
+        limiter.wait()
+    assert clock.sleeps == [3.0, 3.0]
+
+
+def test_unlimited_rate_never_waits(state: Path, clock: FakeClock) -> None:
+    limiter = make_limiter(state, clock, per_minute=math.inf)
+    assert [limiter.reserve() for _ in range(100)] == [0.0] * 100
+
+
+def test_a_penalty_pauses_every_endpoint_of_the_archive(state: Path, clock: FakeClock) -> None:
+    cdx = make_limiter(state, clock, "cdx")
+    replay = make_limiter(state, clock, "replay", per_minute=480)
+    other_archive = RateLimiter(state, "archive.example", "replay", 480, 60, clock=clock, sleep=clock.sleep)
+    assert cdx.penalize(status=429) == 60
+    assert replay.reserve() == 60
+    assert cdx.reserve() == 60
+    assert other_archive.reserve() == 0
+    assert replay.reserve() == pytest.approx(60.125)  # after the pause, slots are spaced again
+
+
+def test_an_unlimited_limiter_still_obeys_a_pause(state: Path, clock: FakeClock) -> None:
+    limiter = make_limiter(state, clock, per_minute=math.inf)
+    limiter.penalize()
+    assert limiter.reserve() == 60
+
+
+def test_retry_after_is_honoured_when_longer_than_the_backoff(state: Path, clock: FakeClock) -> None:
+    limiter = make_limiter(state, clock, backoff=60)
+    assert limiter.penalize(retry_after=300) == 300
+    assert limiter.reserve() == 300
+
+
+def test_a_short_retry_after_does_not_shorten_the_backoff(state: Path, clock: FakeClock) -> None:
+    assert make_limiter(state, clock, backoff=60).penalize(retry_after=5) == 60
+
+
+def test_refusals_soon_after_a_pause_double_it(state: Path, clock: FakeClock) -> None:
+    limiter = make_limiter(state, clock, backoff=60)
+    pauses = []
+    for _ in range(4):
+        pauses.append(limiter.penalize(status=429))
+        clock.now += pauses[-1] + 1  # the pause ends, the next request is refused again at once
+    assert pauses == [60, 120, 240, 480]
+
+
+def test_the_pause_returns_to_the_backoff_after_a_quiet_period(state: Path, clock: FakeClock) -> None:
+    limiter = make_limiter(state, clock, backoff=60)
+    limiter.penalize()
+    clock.now += 61
+    assert limiter.penalize() == 120
+    clock.now += 120 + 121  # the pause ended more than one pause-length ago
+    assert limiter.penalize() == 60
+
+
+def test_refusals_of_requests_sent_before_the_pause_do_not_double_it(state: Path, clock: FakeClock) -> None:
+    limiter = make_limiter(state, clock, backoff=60)
+    assert limiter.penalize() == 60
+    clock.now += 1
+    assert [limiter.penalize() for _ in range(7)] == [59] * 7
+    assert limiter.paused_for() == 59
+    assert limiter.penalize(retry_after=120) == 120  # the archive explicitly asks for longer
+
+
+def test_a_pause_declared_during_a_wait_is_obeyed(state: Path, clock: FakeClock) -> None:
+    limiter = make_limiter(state, clock, per_minute=60)
+    other_process = make_limiter(state, clock, "replay")
+    limiter.wait()
+
+    def sleep_while_another_process_is_refused(seconds: float) -> None:
+        if not clock.sleeps:
+            other_process.penalize(status=503)
+        clock.sleep(seconds)
+
+    limiter._sleep = sleep_while_another_process_is_refused
+    limiter.wait()
+    assert clock.now == pytest.approx(1_000_060.0)
+
+
+def test_a_pause_is_logged_in_one_clear_line(
+    state: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="crawler.ratelimit"):
+        make_limiter(state, clock).penalize(status=429)
+    assert caplog.messages == ["archive web.archive.org answered 429: pausing all requests for 60 s"]
+
+
+def test_wait_async_sleeps_without_blocking_the_loop(state: Path) -> None:
+    limiter = RateLimiter(state, "web.archive.org", "replay", per_minute=60_000 / 20, backoff_seconds=1)
+
+    async def three_requests() -> float:
+        started = time.monotonic()
+        await asyncio.gather(*(limiter.wait_async() for _ in range(3)))
+        return time.monotonic() - started
+
+    assert 0.035 <= asyncio.run(three_requests()) < 1.0  # slots at 0, 20 and 40 ms
+
+
+def _record_send_times(state: str, count: int, times: multiprocessing.Queue) -> None:
+    limiter = RateLimiter(Path(state), "web.archive.org", "cdx", per_minute=60_000 / 25, backoff_seconds=1)
+    for _ in range(count):
+        limiter.wait()
+        times.put(time.time())
+
+
+def test_two_processes_share_one_budget(state: Path) -> None:
+    context = multiprocessing.get_context("fork")
+    times: multiprocessing.Queue = context.Queue()
+    RateLimiter(state, "web.archive.org", "cdx", per_minute=1, backoff_seconds=1)  # create the file first
+    workers = [context.Process(target=_record_send_times, args=(str(state), 5, times)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    sent = sorted(times.get(timeout=5) for _ in range(10))
+    gaps = [later - earlier for earlier, later in zip(sent, sent[1:], strict=False)]
+    assert min(gaps) >= 0.020  # 25 ms slots; a few ms of scheduling jitter either side
+    assert sent[-1] - sent[0] >= 9 * 0.025 - 0.005
+
+
+def test_limiter_for_keys_both_endpoints_by_the_archive_host(tmp_path: Path) -> None:
+    settings = WaybackSettings(
+        cdx_url="http://127.0.0.1:8765/cdx/search/cdx",
+        replay_url="http://127.0.0.1:8765/web",
+        cdx_per_minute=12,
+        replay_per_minute=300,
+        backoff_seconds=30,
+    )
+    cdx = limiter_for(tmp_path / "data", settings, "cdx")
+    replay = limiter_for(tmp_path / "data", settings, "replay")
+    assert (cdx.archive, cdx.endpoint, cdx.interval) == ("127.0.0.1:8765", "cdx", 5.0)
+    assert (replay.archive, replay.endpoint, replay.interval) == ("127.0.0.1:8765", "replay", 0.2)
+    assert cdx.state_file == replay.state_file == tmp_path / "data" / STATE_FILE_NAME
+    assert cdx.penalize() == 30
+    assert replay.paused_for() > 29
+
+
+def test_archive_key_is_the_lowercased_host() -> None:
+    assert archive_key("https://Web.Archive.org/cdx/search/cdx") == "web.archive.org"
+    assert archive_key("https://web.archive.org/web") == "web.archive.org"
