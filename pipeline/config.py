@@ -151,7 +151,9 @@ def _load_settings(path: Path, data_override: str | Path | None) -> Settings:
         _check_url(path, "schedule.webhook_url", schedule["webhook_url"])
     if "track" in schedule:
         _check_cron(path, "schedule.track", schedule["track"])
-    data_dir = Path(data_override or os.environ.get(DATA_ENV) or raw.get("archive", {}).get("data_dir", "data"))
+    data_dir = Path(
+        data_override or os.environ.get(DATA_ENV) or raw.get("archive", {}).get("data_dir", "data")
+    )
     return Settings(
         data_dir=data_dir,
         wayback=WaybackSettings(**wayback),
@@ -178,7 +180,9 @@ def load_service(path: Path) -> list[DocumentDeclaration]:
     """Validate one service file and return its documents."""
     service_id = path.stem
     if not ID_PATTERN.match(service_id):
-        raise ConfigError(path, "", f"service id {service_id!r} must match [a-z0-9][a-z0-9.-]* (rename the file)")
+        raise ConfigError(
+            path, "", f"service id {service_id!r} must match [a-z0-9][a-z0-9.-]* (rename the file)"
+        )
     raw = _read_toml(path)
     _check_keys(path, "", raw, {"name": str, "documents": dict})
     name = raw.get("name")
@@ -205,7 +209,9 @@ def _document(path: Path, service_id: str, name: str, doc_id: str, table: Any) -
     entries = tuple(_history_entry(path, f"{where}.history[{i}]", entry) for i, entry in enumerate(history))
     for earlier, later in zip(entries, entries[1:], strict=False):
         if later.valid_until <= earlier.valid_until:
-            raise ConfigError(path, f"{where}.history", "entries must be oldest first (valid_until increasing)")
+            raise ConfigError(
+                path, f"{where}.history", "entries must be oldest first (valid_until increasing)"
+            )
     return DocumentDeclaration(
         service_id=service_id,
         service_name=name,

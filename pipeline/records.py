@@ -151,6 +151,8 @@ class Version:
     """One text of one document, as it should appear in the versions repository.
 
     ``content`` is the whole file (provenance header, title, body); change detection compares ``body`` only.
+    A technical upgrade (re-extraction of a stored capture) is committed at ``committed_at`` — when it was
+    made — while ``captured_at`` stays the time of the capture it was made from.
     """
 
     document: str
@@ -164,6 +166,12 @@ class Version:
     content: str
     body: str
     technical_upgrade: bool = False
+    committed_at: datetime | None = None
+
+    @property
+    def commit_time(self) -> datetime:
+        """The commit's author and committer date, which orders the branch."""
+        return self.committed_at or self.captured_at
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,386 @@
+"""``catalog.sqlite3``: every capture seen or fetched, its extraction outcome, and the versions on the branch.
+
+The catalog is what makes runs resumable (a capture fetched once is never fetched again), what lets `log`,
+`show --at` and `diff` answer without walking Git, and what `status` reports from.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from archive.captures import StoredCapture
+from pipeline.records import Capture, CaptureRef, Source, iso_z, utc
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS captures (
+    id INTEGER PRIMARY KEY,
+    document TEXT NOT NULL,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    captured_at TEXT NOT NULL,
+    status INTEGER,
+    mimetype TEXT,
+    digest TEXT,
+    length INTEGER,
+    fetched_url TEXT,
+    payload_sha1 TEXT,
+    warc_file TEXT,
+    warc_offset INTEGER,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    title TEXT,
+    body TEXT,
+    body_sha1 TEXT,
+    window_start TEXT,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    UNIQUE (document, source, url, captured_at)
+);
+CREATE INDEX IF NOT EXISTS captures_by_digest ON captures (document, digest);
+CREATE TABLE IF NOT EXISTS versions (
+    document TEXT NOT NULL,
+    captured_at TEXT NOT NULL,
+    commit_id TEXT NOT NULL,
+    PRIMARY KEY (document, captured_at)
+);
+CREATE TABLE IF NOT EXISTS documents (
+    document TEXT PRIMARY KEY,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_failure TEXT,
+    last_failure_at TEXT,
+    last_success_at TEXT,
+    etag TEXT,
+    last_modified TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    command TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    exit_status INTEGER,
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+class Outcome(StrEnum):
+    LISTED = "listed"  # seen in a CDX listing, not fetched
+    EXTRACTED = "extracted"  # fetched and extracted: body_sha1 holds the text's identity
+    REFUSED = "refused"  # fetched, but not a version of the document (404, soft-404, empty, ...): see reason
+    FAILED = "failed"  # could not be fetched (network, archive error): may be retried by a later run
+    NOT_MODIFIED = "not-modified"  # a live conditional request answered 304
+
+
+@dataclass(frozen=True)
+class CaptureRow:
+    id: int
+    document: str
+    source: Source
+    url: str
+    captured_at: datetime
+    status: int | None
+    mimetype: str | None
+    digest: str | None
+    fetched_url: str | None
+    payload_sha1: str | None
+    stored: StoredCapture | None
+    outcome: Outcome
+    reason: str | None
+    title: str | None
+    body: str | None
+    body_sha1: str | None
+    window_start: datetime | None
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    document: str
+    captured_at: datetime
+    commit: str
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    document: str
+    consecutive_failures: int
+    last_failure: str | None
+    last_failure_at: datetime | None
+    last_success_at: datetime | None
+    etag: str | None
+    last_modified: str | None
+
+
+def _time(text: str | None) -> datetime | None:
+    return utc(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else None
+
+
+class Catalog:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection = sqlite3.connect(path, timeout=60, isolation_level=None)
+        self.connection.row_factory = sqlite3.Row
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=NORMAL")
+        self.connection.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    # --- captures --------------------------------------------------------------------------------------
+
+    def add_listed(self, document: str, refs: Iterable[CaptureRef]) -> None:
+        """Remember CDX rows; rows already known (fetched or not) are left as they are."""
+        with self.connection:
+            self.connection.executemany(
+                "INSERT OR IGNORE INTO captures (document, source, url, captured_at, status, mimetype, digest,"
+                " length, outcome) VALUES (?, 'wayback', ?, ?, ?, ?, ?, ?, 'listed')",
+                [
+                    (document, r.url, iso_z(r.timestamp), r.status, r.mimetype, r.digest, r.length)
+                    for r in refs
+                ],
+            )
+
+    def record_fetch(
+        self,
+        capture: Capture,
+        stored: StoredCapture,
+        outcome: Outcome,
+        *,
+        reason: str | None = None,
+        title: str | None = None,
+        body: str | None = None,
+        body_sha1: str | None = None,
+    ) -> None:
+        """Record a fetched capture and what extraction made of it (an archive capture under its CDX row)."""
+        captured_at = iso_z(capture.captured_at)
+        values = {
+            "document": capture.document,
+            "source": str(capture.source),
+            "url": capture.url,
+            "captured_at": captured_at,
+            "status": capture.status,
+            "mimetype": capture.content_type,
+            "fetched_url": capture.fetched_url,
+            "payload_sha1": capture.payload_sha1,
+            "warc_file": stored.warc_file,
+            "warc_offset": stored.offset,
+            "outcome": str(outcome),
+            "reason": reason,
+            "title": title,
+            "body": body,
+            "body_sha1": body_sha1,
+        }
+        self._upsert(values)
+
+    def record_unfetched(
+        self, document: str, source: Source, url: str, captured_at: datetime, outcome: Outcome, reason: str
+    ) -> None:
+        """A capture that gave no bytes to keep: failed (retried later) or refused (e.g. archive 404)."""
+        values = {
+            "document": document,
+            "source": str(source),
+            "url": url,
+            "captured_at": iso_z(captured_at),
+            "outcome": str(outcome),
+            "reason": reason,
+        }
+        self._upsert(values)
+
+    def _upsert(self, values: Mapping[str, object]) -> None:
+        columns = ", ".join(values)
+        placeholders = ", ".join("?" for _ in values)
+        updates = ", ".join(
+            f"{column} = excluded.{column}"
+            for column in values
+            if column not in ("document", "source", "url", "captured_at")
+        )
+        with self.connection:
+            self.connection.execute(
+                f"INSERT INTO captures ({columns}) VALUES ({placeholders})"
+                f" ON CONFLICT (document, source, url, captured_at) DO UPDATE SET {updates},"
+                " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+                list(values.values()),
+            )
+
+    def set_window(self, document: str, captured_at: datetime, window_start: datetime | None) -> None:
+        with self.connection:
+            self.connection.execute(
+                "UPDATE captures SET window_start = ? WHERE document = ? AND source = 'wayback'"
+                " AND captured_at = ?",
+                (iso_z(window_start) if window_start else None, document, iso_z(captured_at)),
+            )
+
+    def refuse_listed(self, document: str, refused: Iterable[tuple[CaptureRef, str]]) -> None:
+        """Listed rows that will never be fetched (archived 404s, images, ...), with the reason."""
+        with self.connection:
+            self.connection.executemany(
+                "UPDATE captures SET outcome = 'refused', reason = ? WHERE document = ? AND source = 'wayback'"
+                " AND url = ? AND captured_at = ? AND outcome = 'listed'",
+                [(reason, document, ref.url, iso_z(ref.timestamp)) for ref, reason in refused],
+            )
+
+    def refuse(self, capture_id: int, reason: str) -> None:
+        with self.connection:
+            self.connection.execute(
+                "UPDATE captures SET outcome = 'refused', reason = ? WHERE id = ?", (reason, capture_id)
+            )
+
+    def captures(self, document: str, source: Source | None = None) -> list[CaptureRow]:
+        query = "SELECT * FROM captures WHERE document = ?"
+        args: list[object] = [document]
+        if source:
+            query += " AND source = ?"
+            args.append(str(source))
+        return [self._row(r) for r in self.connection.execute(query + " ORDER BY captured_at, id", args)]
+
+    def capture_at(self, document: str, captured_at: datetime) -> CaptureRow | None:
+        row = self.connection.execute(
+            "SELECT * FROM captures WHERE document = ? AND captured_at = ? AND outcome = 'extracted'"
+            " ORDER BY source DESC LIMIT 1",
+            (document, iso_z(captured_at)),
+        ).fetchone()
+        return self._row(row) if row else None
+
+    def stored_captures(self, documents: Iterable[str]) -> Iterator[CaptureRow]:
+        """Every capture with kept bytes, for re-extraction."""
+        for document in documents:
+            for row in self.captures(document):
+                if row.stored is not None:
+                    yield row
+
+    def update_extraction(
+        self,
+        capture_id: int,
+        outcome: Outcome,
+        reason: str | None,
+        title: str | None,
+        body: str | None,
+        body_sha1: str | None,
+    ) -> None:
+        with self.connection:
+            self.connection.execute(
+                "UPDATE captures SET outcome = ?, reason = ?, title = ?, body = ?, body_sha1 = ? WHERE id = ?",
+                (str(outcome), reason, title, body, body_sha1, capture_id),
+            )
+
+    @staticmethod
+    def _row(row: sqlite3.Row) -> CaptureRow:
+        stored = StoredCapture(row["warc_file"], row["warc_offset"]) if row["warc_file"] else None
+        return CaptureRow(
+            id=row["id"],
+            document=row["document"],
+            source=Source(row["source"]),
+            url=row["url"],
+            captured_at=_time(row["captured_at"]),  # type: ignore[arg-type]
+            status=row["status"],
+            mimetype=row["mimetype"],
+            digest=row["digest"],
+            fetched_url=row["fetched_url"],
+            payload_sha1=row["payload_sha1"],
+            stored=stored,
+            outcome=Outcome(row["outcome"]),
+            reason=row["reason"],
+            title=row["title"],
+            body=row["body"],
+            body_sha1=row["body_sha1"],
+            window_start=_time(row["window_start"]),
+        )
+
+    # --- versions ----------------------------------------------------------------------------------------
+
+    def replace_versions(self, commits: Mapping[tuple[str, datetime], str], head: str | None) -> None:
+        """Make the versions table exactly the branch's content (after a rebuild or a crash)."""
+        with self.connection:
+            self.connection.execute("DELETE FROM versions")
+            self.connection.executemany(
+                "INSERT INTO versions VALUES (?, ?, ?)",
+                [(document, iso_z(at), commit) for (document, at), commit in commits.items()],
+            )
+            self._set_meta("versions_head", head or "")
+
+    def add_versions(self, commits: Mapping[tuple[str, datetime], str], head: str | None) -> None:
+        with self.connection:
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO versions VALUES (?, ?, ?)",
+                [(document, iso_z(at), commit) for (document, at), commit in commits.items()],
+            )
+            self._set_meta("versions_head", head or "")
+
+    def latest_version_time(self) -> datetime | None:
+        row = self.connection.execute("SELECT MAX(captured_at) AS at FROM versions").fetchone()
+        return _time(row["at"])
+
+    def versions_head(self) -> str | None:
+        row = self.connection.execute("SELECT value FROM meta WHERE key = 'versions_head'").fetchone()
+        return row["value"] if row and row["value"] else None
+
+    def versions(self, document: str) -> list[VersionRow]:
+        rows = self.connection.execute(
+            "SELECT * FROM versions WHERE document = ? ORDER BY captured_at", (document,)
+        )
+        return [VersionRow(r["document"], _time(r["captured_at"]), r["commit_id"]) for r in rows]  # type: ignore[arg-type]
+
+    def version_counts(self) -> dict[str, int]:
+        rows = self.connection.execute("SELECT document, COUNT(*) AS n FROM versions GROUP BY document")
+        return {r["document"]: r["n"] for r in rows}
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- documents and runs ------------------------------------------------------------------------------
+
+    def document_state(self, document: str) -> DocumentState:
+        row = self.connection.execute("SELECT * FROM documents WHERE document = ?", (document,)).fetchone()
+        if row is None:
+            return DocumentState(document, 0, None, None, None, None, None)
+        return DocumentState(
+            document,
+            row["consecutive_failures"],
+            row["last_failure"],
+            _time(row["last_failure_at"]),
+            _time(row["last_success_at"]),
+            row["etag"],
+            row["last_modified"],
+        )
+
+    def note_success(self, document: str, at: datetime, etag: str | None, last_modified: str | None) -> None:
+        with self.connection:
+            self.connection.execute(
+                "INSERT INTO documents (document, consecutive_failures, last_success_at, etag, last_modified)"
+                " VALUES (?, 0, ?, ?, ?) ON CONFLICT (document) DO UPDATE SET consecutive_failures = 0,"
+                " last_success_at = excluded.last_success_at, etag = excluded.etag,"
+                " last_modified = excluded.last_modified",
+                (document, iso_z(at), etag, last_modified),
+            )
+
+    def note_failure(self, document: str, at: datetime, reason: str) -> None:
+        with self.connection:
+            self.connection.execute(
+                "INSERT INTO documents (document, consecutive_failures, last_failure, last_failure_at)"
+                " VALUES (?, 1, ?, ?) ON CONFLICT (document) DO UPDATE SET"
+                " consecutive_failures = consecutive_failures + 1, last_failure = excluded.last_failure,"
+                " last_failure_at = excluded.last_failure_at",
+                (document, reason, iso_z(at)),
+            )
+
+    def start_run(self, command: str, at: datetime) -> int:
+        with self.connection:
+            cursor = self.connection.execute(
+                "INSERT INTO runs (command, started_at) VALUES (?, ?)", (command, iso_z(at))
+            )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, at: datetime, exit_status: int, summary: str) -> None:
+        with self.connection:
+            self.connection.execute(
+                "UPDATE runs SET finished_at = ?, exit_status = ?, summary = ? WHERE id = ?",
+                (iso_z(at), exit_status, summary, run_id),
+            )
+
+    def last_runs(self, limit: int = 5) -> list[sqlite3.Row]:
+        return list(self.connection.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)))

@@ -1,0 +1,82 @@
+"""Downloader middlewares: the archive's shared rate limit, and Retry-After for live sites.
+
+Scrapy 2.19 ignores Retry-After and retries 429s immediately; both middlewares replace that behaviour (429 and
+503 are removed from RETRY_HTTP_CODES in :mod:`crawler.settings`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+log = logging.getLogger(__name__)
+
+PAUSE_STATUSES = (429, 503)
+MAX_ARCHIVE_PAUSES = 6  # with doubling from 60 s this waits over an hour before giving up on one capture
+MAX_LIVE_RETRY_AFTER = 300.0  # seconds; a site asking for longer is reported as failing this run
+
+
+def retry_after_seconds(response: Response) -> float | None:
+    """Retry-After as seconds (both the delta-seconds and the HTTP-date forms), or None."""
+    value = response.headers.get(b"Retry-After")
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        return max(0.0, (parsedate_to_datetime(text) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def is_archive_refusal(response: Response) -> bool:
+    """The archive's own 429/503 — not an archived capture whose original status was 429 (that one has a
+    Memento-Datetime header and is content, e.g. a site that rate-limited the archive's crawler)."""
+    return response.status in PAUSE_STATUSES and b"Memento-Datetime" not in response.headers
+
+
+class ArchiveRateLimitMiddleware:
+    """Every request to the archive waits for a slot of the shared replay limiter; a 429/503 pauses them all."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveRateLimitMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        await self.crawler.spider.replay_limiter.wait_async()  # type: ignore[union-attr]
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if not is_archive_refusal(response):
+            return response
+        pauses = request.meta.get("archive_pauses", 0) + 1
+        seconds = self.crawler.spider.replay_limiter.penalize(retry_after_seconds(response))  # type: ignore[union-attr]
+        if pauses > MAX_ARCHIVE_PAUSES:
+            return response
+        log.warning(
+            "archive answered %s for %s: retrying after %.0f s", response.status, request.url, seconds
+        )
+        return request.replace(dont_filter=True, meta={**request.meta, "archive_pauses": pauses})
+
+
+class RetryAfterMiddleware:
+    """A live site answering 429/503 with a reasonable Retry-After is asked again once, after that delay."""
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        delay = retry_after_seconds(response) if response.status in PAUSE_STATUSES else None
+        if delay is None or delay > MAX_LIVE_RETRY_AFTER or request.meta.get("retried_after"):
+            return response
+        log.warning(
+            "%s answered %s: retrying after %.0f s (Retry-After)", request.url, response.status, delay
+        )
+        await asyncio.sleep(delay)
+        return request.replace(dont_filter=True, meta={**request.meta, "retried_after": True})

@@ -1,0 +1,28 @@
+"""Run one crawl in this process. Scrapy's Twisted reactor cannot be restarted, so a process crawls once:
+the CLI runs one crawl per invocation and the scheduler starts a new process for every run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+
+from crawler.ratelimit import limiter_for
+from crawler.settings import scrapy_settings
+from crawler.spiders.base import FetchPlan
+from crawler.spiders.live import LiveSpider
+from crawler.spiders.wayback import WaybackSpider
+from pipeline.config import Settings
+
+
+def crawl_archive(plan: FetchPlan, settings: Settings, data_dir: Path) -> None:
+    process = CrawlerProcess(settings=scrapy_settings(settings, live=False), install_root_handler=False)
+    limiter = limiter_for(data_dir, settings.wayback, "replay")
+    process.crawl(WaybackSpider, plan=plan, replay_url=settings.wayback.replay_url, replay_limiter=limiter)
+    process.start()
+
+
+def crawl_live(plan: FetchPlan, settings: Settings) -> None:
+    process = CrawlerProcess(settings=scrapy_settings(settings, live=True), install_root_handler=False)
+    process.crawl(LiveSpider, plan=plan)
+    process.start()

@@ -1,0 +1,61 @@
+"""Scrapy settings built from policy-archive's settings: one place decides how we behave on the network."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.config import Settings
+
+# Codes Scrapy's own RetryMiddleware may retry. 429 and 503 are left out on purpose: Scrapy retries them at
+# once, which is exactly the retry storm that gets an IP firewalled by the Internet Archive; our middlewares
+# pause (archive) or honour Retry-After (live) instead.
+RETRYABLE_CODES = [500, 502, 504, 522, 524, 408]
+
+
+def scrapy_settings(settings: Settings, *, live: bool) -> dict[str, Any]:
+    common: dict[str, Any] = {
+        # Security: the remote-control endpoint executes posted Python and the telnet console opens a shell;
+        # both are on by default in Scrapy 2.19.
+        "REMOTE_CONTROL_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "USER_AGENT": settings.crawl.user_agent,
+        "LOG_LEVEL": "WARNING",
+        "COOKIES_ENABLED": False,
+        "HTTPCACHE_ENABLED": False,
+        "RETRY_HTTP_CODES": RETRYABLE_CODES,
+        "RETRY_TIMES": 2,
+        "DOWNLOAD_TIMEOUT": settings.wayback.timeout_seconds,
+        "DOWNLOAD_MAXSIZE": settings.crawl.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "HTTPERROR_ALLOW_ALL": True,  # the spider decides what a 404 or a 3xx means
+        # Two captures may redirect to the same archived page: each must get its own answer.
+        "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
+    }
+    if live:
+        common.update(
+            {
+                "ROBOTSTXT_OBEY": settings.crawl.obey_robots,
+                "CONCURRENT_REQUESTS": 16,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+                "AUTOTHROTTLE_ENABLED": True,
+                "AUTOTHROTTLE_START_DELAY": 0.5,
+                "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+                "REDIRECT_ENABLED": True,
+                "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.RetryAfterMiddleware": 540},
+            }
+        )
+    else:
+        common.update(
+            {
+                # The archive serves robots-excluded pages on its own terms; obeying the *site's* robots.txt
+                # does not apply to id_ replay, and the archive's robots.txt would block nothing we fetch.
+                "ROBOTSTXT_OBEY": False,
+                "CONCURRENT_REQUESTS": 8,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+                "AUTOTHROTTLE_ENABLED": False,
+                # Redirects are followed by the spider itself, and only inside the archive.
+                "REDIRECT_ENABLED": False,
+                "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.ArchiveRateLimitMiddleware": 540},
+            }
+        )
+    return common

@@ -1,0 +1,36 @@
+"""Download the live documents now: conditional requests, robots.txt, one request at a time per site."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import scrapy
+from scrapy.http import Response
+
+from crawler.spiders.base import PlanSpider, content_type, now, payload_sha1, response_headers
+from pipeline.records import Capture, FetchFailure, FetchRequest, Source
+
+
+class LiveSpider(PlanSpider):
+    name = "live"
+    source = Source.LIVE
+
+    def parse(self, response: Response) -> Iterator[scrapy.Request]:
+        fetch: FetchRequest = response.meta["fetch"]
+        if response.status == 304:
+            yield from self.hand_over(FetchFailure(fetch, "not modified", 304, not_modified=True))
+            return
+        capture = Capture(
+            document=fetch.document,
+            source=Source.LIVE,
+            url=fetch.original_url,
+            fetched_url=response.url,
+            captured_at=now(),
+            status=response.status,
+            content_type=content_type(response),
+            body=response.body,
+            payload_sha1=payload_sha1(response.body),
+            headers=response_headers(response),
+            redirects=tuple(response.meta.get("redirect_urls", ())),
+        )
+        yield from self.hand_over(capture)

@@ -1,0 +1,307 @@
+"""Backfill: list a document's captures in the archive, fetch the ones a strategy needs, record the versions.
+
+Flow: CDX listing (crawler.cdx) → catalog rows → strategy picks captures → WaybackSpider fetches them → each
+capture is kept (WARC), examined (extracted or refused) and remembered in the catalog → when a document's
+strategy needs nothing more, its versions go to Git in one batch. Everything learnt is in the catalog before
+the next request is chosen, so a run killed at any moment continues where it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from archive.catalog import CaptureRow, Outcome
+from crawler.cdx import CdxError, list_captures
+from crawler.ratelimit import limiter_for
+from crawler.runner import crawl_archive
+from pipeline.examine import examine, make_version
+from pipeline.guards import refusal_against_previous
+from pipeline.progress import Progress
+from pipeline.records import (
+    Capture,
+    CaptureRef,
+    DocumentDeclaration,
+    FetchFailure,
+    FetchRequest,
+    RecordedVersion,
+    Source,
+    Version,
+)
+from pipeline.strategy import StrategyName, changes, wanted
+from pipeline.workspace import Workspace
+
+FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
+DOCUMENT_MIMETYPES = (
+    "text/html",
+    "application/xhtml",
+    "application/pdf",
+    "text/plain",
+    "unk",
+    "warc/revisit",
+)
+
+
+@dataclass(frozen=True)
+class DocumentFailure:
+    document: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunReport:
+    recorded: list[RecordedVersion]
+    failures: list[DocumentFailure]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_status(self) -> int:
+        return 1 if self.failures else 0
+
+
+def segments(
+    declaration: DocumentDeclaration, since: date | None, until: date | None
+) -> list[tuple[str, datetime | None, datetime | None]]:
+    """(URL, from, to) listings that cover the document's life: its history entries, then its current URL."""
+    result = []
+    start = since
+    for entry in declaration.history:
+        end = min(entry.valid_until, until) if until else entry.valid_until
+        if start is None or start <= end:
+            result.append((entry.url, _day_start(start), _day_end(end)))
+        start = (
+            max(start, entry.valid_until + timedelta(days=1))
+            if start
+            else entry.valid_until + timedelta(days=1)
+        )
+    if start is None or until is None or start <= until:
+        result.append((declaration.url, _day_start(start), _day_end(until)))
+    return result
+
+
+def _day_start(day: date | None) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=UTC) if day else None
+
+
+def _day_end(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
+
+
+def refusal_before_fetch(ref: CaptureRef) -> str | None:
+    """CDX rows that cannot be a text of the document are not fetched at all."""
+    if ref.status not in FETCHABLE_STATUSES:
+        return f"archived status {ref.status}"
+    if ref.mimetype and not ref.mimetype.lower().startswith(DOCUMENT_MIMETYPES):
+        return f"not a document ({ref.mimetype})"
+    return None
+
+
+class DocumentPlan:
+    """One document's candidate captures and what is known of them; asks the strategy what to fetch next."""
+
+    def __init__(
+        self,
+        declaration: DocumentDeclaration,
+        refs: Sequence[CaptureRef],
+        strategy: StrategyName,
+        replay_url: str,
+        rows: Iterable[CaptureRow],
+    ):
+        self.declaration = declaration
+        self.refs = list(refs)
+        self.strategy = strategy
+        self.replay_url = replay_url.rstrip("/")
+        self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(self.refs)}
+        self.known: dict[int, str | None] = {}
+        self.by_digest: dict[tuple[str, str], str | None] = {}
+        self.in_flight: set[int] = set()
+        self.failure: str | None = None
+        for row in rows:
+            i = self.index.get((row.url, row.captured_at))
+            if i is not None and row.outcome in (Outcome.EXTRACTED, Outcome.REFUSED):
+                self.learn(i, row.body_sha1 if row.outcome is Outcome.EXTRACTED else None)
+
+    def learn(self, index: int, text: str | None) -> None:
+        self.in_flight.discard(index)
+        self.known[index] = text
+        ref = self.refs[index]
+        if ref.status == 200 and ref.digest:
+            # Identical bytes give identical text: every capture with this digest is known at no cost. Only for
+            # 200s: two redirect captures with the same bytes may point at different pages.
+            key = (ref.url, ref.digest)
+            self.by_digest[key] = text
+            for other, other_ref in enumerate(self.refs):
+                if (
+                    other not in self.known
+                    and other_ref.status == 200
+                    and (other_ref.url, other_ref.digest) == key
+                ):
+                    self.known[other] = text
+
+    def next_requests(self) -> list[FetchRequest]:
+        if self.failure:
+            return []
+        chosen = [i for i in wanted(self.strategy, self.refs, self.known) if i not in self.in_flight]
+        self.in_flight.update(chosen)
+        return [self._request(self.refs[i]) for i in chosen]
+
+    @property
+    def complete(self) -> bool:
+        return self.failure is None and not wanted(self.strategy, self.refs, self.known)
+
+    def _request(self, ref: CaptureRef) -> FetchRequest:
+        replay = f"{self.replay_url}/{ref.wayback_timestamp}id_/{ref.url}"
+        return FetchRequest(self.declaration.key, replay, ref.url, ref)
+
+
+class BackfillPlan:
+    """The fetch plan handed to the spider: routes each result to its document and asks for the next ones."""
+
+    def __init__(self, workspace: Workspace, plans: dict[str, DocumentPlan], progress: Progress):
+        self.workspace = workspace
+        self.plans = plans
+        self.progress = progress
+
+    def start(self) -> Iterable[FetchRequest]:
+        for plan in self.plans.values():
+            yield from plan.next_requests()
+
+    def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
+        if isinstance(result, Capture):
+            plan = self.plans[result.document]
+            plan.learn(plan.index[(result.url, result.captured_at)], self._keep(plan.declaration, result))
+        else:
+            plan = self.plans[result.request.document]
+            self._note_failure(plan, result)
+        self.progress.add("fetched")
+        return plan.next_requests()
+
+    def _keep(self, declaration: DocumentDeclaration, capture: Capture) -> str | None:
+        stored = self.workspace.captures.write(capture)
+        examination = examine(declaration, capture)
+        self.workspace.catalog.record_fetch(
+            capture,
+            stored,
+            examination.outcome,
+            reason=examination.reason,
+            title=examination.document.title if examination.document else None,
+            body=examination.document.body if examination.document else None,
+            body_sha1=examination.body_sha1,
+        )
+        if examination.outcome is Outcome.REFUSED:
+            self.progress.add("refused")
+        return examination.body_sha1
+
+    @staticmethod
+    def _no_evidence(failure: FetchFailure) -> bool:
+        """The archive answered, and what it said is that this capture is not the document (not an outage)."""
+        return failure.status == 404 or (failure.status is not None and 300 <= failure.status < 400)
+
+    def _note_failure(self, plan: DocumentPlan, failure: FetchFailure) -> None:
+        ref = failure.request.ref
+        assert ref is not None
+        outcome = Outcome.REFUSED if self._no_evidence(failure) else Outcome.FAILED
+        self.workspace.catalog.record_unfetched(
+            plan.declaration.key, Source.WAYBACK, ref.url, ref.timestamp, outcome, failure.reason
+        )
+        index = plan.index[(ref.url, ref.timestamp)]
+        if outcome is Outcome.REFUSED:
+            plan.learn(index, None)
+        else:
+            plan.failure = f"capture {ref.wayback_timestamp} could not be fetched: {failure.reason}"
+            plan.in_flight.discard(index)
+
+
+def backfill(
+    workspace: Workspace,
+    declarations: Sequence[DocumentDeclaration],
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    strategy: StrategyName = StrategyName.BISECT,
+    progress: Progress | None = None,
+) -> RunReport:
+    progress = progress or Progress("backfill")
+    settings = workspace.config.settings
+    failures: list[DocumentFailure] = []
+    plans: dict[str, DocumentPlan] = {}
+    cdx_limiter = limiter_for(workspace.data_dir, settings.wayback, "cdx")
+    for declaration in declarations:
+        try:
+            refs = [
+                ref
+                for url, start, end in segments(declaration, since, until)
+                for ref in list_captures(
+                    url, settings.wayback, cdx_limiter, settings.crawl.user_agent, start, end
+                )
+            ]
+        except CdxError as error:
+            failures.append(DocumentFailure(declaration.key, f"archive listing failed: {error}"))
+            continue
+        progress.add("captures listed", len(refs))
+        plans[declaration.key] = _plan(workspace, declaration, refs, strategy)
+    if any(not plan.complete for plan in plans.values()):
+        crawl_archive(BackfillPlan(workspace, plans, progress), settings, workspace.data_dir)
+    versions: list[Version] = []
+    notes: list[str] = []
+    for key, plan in plans.items():
+        if plan.failure:
+            failures.append(DocumentFailure(key, plan.failure))
+        elif not plan.complete:
+            failures.append(
+                DocumentFailure(key, "interrupted before its history was complete: run again to continue")
+            )
+        elif not plan.refs:
+            notes.append(f"{key}: the archive lists no capture of this document in the requested period")
+        else:
+            versions.extend(_versions(workspace, plan))
+    recorded = workspace.record(versions)
+    progress.add("versions recorded", len(recorded))
+    progress.finish()
+    return RunReport(recorded, failures, notes)
+
+
+def _plan(
+    workspace: Workspace, declaration: DocumentDeclaration, refs: list[CaptureRef], strategy: StrategyName
+) -> DocumentPlan:
+    catalog = workspace.catalog
+    catalog.add_listed(declaration.key, refs)
+    refused = [(ref, reason) for ref in refs if (reason := refusal_before_fetch(ref))]
+    catalog.refuse_listed(declaration.key, refused)
+    refused_refs = {ref for ref, _ in refused}
+    candidates = sorted(
+        (ref for ref in set(refs) if ref not in refused_refs), key=lambda r: (r.timestamp, r.url)
+    )
+    rows = catalog.captures(declaration.key, Source.WAYBACK)
+    return DocumentPlan(declaration, candidates, strategy, workspace.config.settings.wayback.replay_url, rows)
+
+
+def _versions(workspace: Workspace, plan: DocumentPlan) -> list[Version]:
+    """Versions of a completely planned document, in date order, after the guards; change windows noted."""
+    catalog = workspace.catalog
+    rows = {(row.url, row.captured_at): row for row in catalog.captures(plan.declaration.key, Source.WAYBACK)}
+    by_text = {row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED}
+    result: list[Version] = []
+    for change in changes(plan.refs, plan.known):
+        ref = plan.refs[change.index]
+        row = rows.get((ref.url, ref.timestamp))
+        if row is None or row.outcome is not Outcome.EXTRACTED:
+            # Known through an identical twin (same digest): its text, this capture's time and address.
+            twin = by_text[plan.known[change.index]]
+            row = dataclasses.replace(
+                twin,
+                url=ref.url,
+                captured_at=ref.timestamp,
+                fetched_url=f"{plan.replay_url}/{ref.wayback_timestamp}id_/{ref.url}",
+                payload_sha1=ref.digest,
+            )
+        reason = refusal_against_previous(row.body or "", result[-1].body if result else None)
+        if reason:
+            catalog.refuse(row.id, reason)
+            continue
+        window = plan.refs[change.window_start].timestamp if change.window_start is not None else None
+        catalog.set_window(plan.declaration.key, ref.timestamp, window)
+        result.append(make_version(plan.declaration, row))
+    return result

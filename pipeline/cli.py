@@ -1,0 +1,324 @@
+"""The `policy-archive` command line: thin wrappers; the work is in the pipeline modules.
+
+Exit status: 0 all fine; 1 some documents failed (each named on stderr with its reason); 2 usage or
+configuration error (nothing written).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from pipeline.config import Config, ConfigError, load_config, parse_date_option
+from pipeline.records import ExtractionRules
+
+EXIT_FAILURES = 1
+EXIT_USAGE = 2
+
+
+def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"policy-archive: {message}", err=True)
+    sys.exit(status)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn expected errors into one clear line and the contract's exit status, never a traceback."""
+    from archive.lock import LockBusy
+    from pipeline.review import NoVersion
+
+    try:
+        yield
+    except ConfigError as error:
+        fail(f"configuration error: {error}")
+    except LockBusy as error:
+        fail(str(error), EXIT_FAILURES)
+    except (NoVersion, FileNotFoundError) as error:
+        fail(str(error), EXIT_FAILURES)
+
+
+class Context:
+    def __init__(self, config_dir: str | None, data_dir: str | None):
+        self.config_dir = config_dir
+        self.data_dir = data_dir
+
+    def config(self) -> Config:
+        return load_config(self.config_dir, self.data_dir)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def date_option(name: str, help_text: str) -> Callable[[Any], Any]:
+    def convert(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+        if value is None:
+            return None
+        try:
+            return parse_date_option(value, f"--{param.name}")
+        except ConfigError as error:
+            raise click.BadParameter(error.reason) from None
+
+    return click.option(name, callback=convert, metavar="YYYY-MM-DD", help=help_text)
+
+
+def report(run_report: Any) -> None:
+    for note in run_report.notes:
+        click.echo(note, err=True)
+    for failure in run_report.failures:
+        click.echo(f"FAILED {failure.document}: {failure.reason}", err=True)
+    if run_report.exit_status:
+        sys.exit(run_report.exit_status)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_dir",
+    metavar="DIR",
+    help="Configuration directory [default: ./config, or env POLICY_ARCHIVE_CONFIG].",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    metavar="DIR",
+    help="Data directory [default: settings archive.data_dir, or env POLICY_ARCHIVE_DATA].",
+)
+@click.version_option(package_name="policy-archive")
+@click.pass_context
+def main(ctx: click.Context, config_dir: str | None, data_dir: str | None) -> None:
+    """Track how websites' legal documents change over time, as a dated Git history."""
+    ctx.obj = Context(config_dir, data_dir)
+
+
+@main.command()
+@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@date_option("--since", "Only captures on or after this day.")
+@date_option("--until", "Only captures on or before this day.")
+@click.option(
+    "--strategy",
+    type=click.Choice(["bisect", "all", "sample"]),
+    default="bisect",
+    show_default=True,
+    help="bisect: change-point search (few requests, exact dates); all: every distinct capture; "
+    "sample: one capture per half-year (for comparison).",
+)
+@click.option(
+    "--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory."
+)
+@pass_context
+def backfill(
+    obj: Context,
+    documents: tuple[str, ...],
+    since: date | None,
+    until: date | None,
+    strategy: str,
+    no_wait: bool,
+) -> None:
+    """Record historical versions from the web archive (resumable, idempotent). DOC is SERVICE/DOCUMENT or
+    SERVICE; none means every configured document."""
+    from pipeline.backfill import backfill as run_backfill
+    from pipeline.strategy import StrategyName
+    from pipeline.workspace import open_workspace
+
+    with reported_errors():
+        config = obj.config()
+        declarations = config.select(documents)
+        with open_workspace(config, "backfill", wait=not no_wait) as workspace:
+            result = run_backfill(
+                workspace, declarations, since=since, until=until, strategy=StrategyName(strategy)
+            )
+    report(result)
+
+
+@main.command()
+@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@click.option(
+    "--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory."
+)
+@pass_context
+def track(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
+    """Fetch the live documents now and record those whose text changed."""
+    from pipeline.track import track as run_track
+    from pipeline.workspace import open_workspace
+
+    with reported_errors():
+        config = obj.config()
+        declarations = config.select(documents)
+        with open_workspace(config, "track", wait=not no_wait) as workspace:
+            result = run_track(workspace, declarations)
+    report(result)
+
+
+@main.command()
+@click.option(
+    "--every",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Run every SECONDS instead of on the cron expression of settings [schedule] track.",
+)
+@pass_context
+def schedule(obj: Context, every: float | None) -> None:
+    """Run `track` on a schedule in the foreground; SIGTERM or Ctrl-C stops it cleanly."""
+    import logging
+
+    from pipeline.scheduler import run_schedule
+
+    with reported_errors():
+        config = obj.config()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "--config",
+        str(config.directory),
+        "--data",
+        str(config.settings.data_dir),
+        "track",
+    ]
+    status = run_schedule(
+        command,
+        None if every else config.settings.schedule.track,
+        every,
+        log=logging.getLogger("policy-archive.schedule"),
+    )
+    sys.exit(status)
+
+
+@main.command()
+@click.argument("document", metavar="DOC")
+@pass_context
+def log(obj: Context, document: str) -> None:
+    """List a document's versions: date, commit, source, subject, snapshot."""
+    from pipeline import review
+
+    with reported_errors(), _review(obj, document) as (catalog, store, declaration):
+        click.echo(review.format_log(review.log(catalog, store, declaration)))
+
+
+@main.command()
+@click.argument("document", metavar="DOC")
+@date_option("--at", "Show the version in force at the end of this day [default: the latest].")
+@pass_context
+def show(obj: Context, document: str, at: date | None) -> None:
+    """Print a document's version file."""
+    from pipeline import review
+
+    with reported_errors(), _review(obj, document) as (catalog, store, declaration):
+        click.echo(review.show(catalog, store, declaration, at), nl=False)
+
+
+@main.command()
+@click.argument("document", metavar="DOC")
+@date_option("--from", "Version in force at the end of this day [default: the one before --to].")
+@date_option("--to", "Version in force at the end of this day [default: the latest].")
+@pass_context
+def diff(obj: Context, document: str, **dates: date | None) -> None:
+    """Show what changed in a document between two dates (default: its last change)."""
+    from pipeline import review
+
+    with reported_errors(), _review(obj, document) as (catalog, store, declaration):
+        click.echo(review.diff(catalog, store, declaration, dates["from"], dates["to"]), nl=False)
+
+
+@contextmanager
+def _review(obj: Context, document: str) -> Iterator[tuple[Any, Any, Any]]:
+    from archive.versions import VersionStore
+    from pipeline.workspace import data_paths, open_catalog
+
+    config = obj.config()
+    if "/" not in document:
+        raise ConfigError("command line", document, "name one document as SERVICE/DOCUMENT")
+    (declaration,) = config.select([document])
+    with open_catalog(config) as catalog:
+        yield catalog, VersionStore(data_paths(config.settings.data_dir)[2]), declaration
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--url",
+    default="https://example.org/",
+    show_default=True,
+    help="The page's URL (resolves relative links; chooses the site's rules).",
+)
+@click.option(
+    "--select", multiple=True, metavar="CSS", help="CSS selector of the document body (repeatable)."
+)
+@click.option(
+    "--remove", multiple=True, metavar="CSS", help="CSS selector to drop before extraction (repeatable)."
+)
+@click.option(
+    "--content-type", default=None, help="Content-Type as served, e.g. 'text/html; charset=windows-1252'."
+)
+def extract(
+    file: Path, url: str, select: tuple[str, ...], remove: tuple[str, ...], content_type: str | None
+) -> None:
+    """Print the Markdown this project would record for FILE (to tune a declaration)."""
+    from pipeline.extract import ExtractionRefused, extract as run_extract, selector_error
+
+    for selector in select + remove:
+        if reason := selector_error(selector):
+            fail(f"invalid CSS selector {selector!r}: {reason}")
+    try:
+        document = run_extract(file.read_bytes(), url, ExtractionRules(select, remove), content_type)
+    except ExtractionRefused as refusal:
+        fail(
+            f"{file}: not recorded: {refusal.reason}" + (f": {refusal.detail}" if refusal.detail else ""),
+            EXIT_FAILURES,
+        )
+    click.echo(f"# {document.title}\n\n{document.body.rstrip()}")
+
+
+@main.command()
+@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@click.option(
+    "--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory."
+)
+@pass_context
+def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
+    """Re-run extraction on the stored raw captures; text differences become technical-upgrade commits."""
+    from pipeline.reextract import reextract as run_reextract
+    from pipeline.workspace import open_workspace
+
+    with reported_errors():
+        config = obj.config()
+        declarations = config.select(documents)
+        with open_workspace(config, "reextract", wait=not no_wait) as workspace:
+            result = run_reextract(workspace, declarations)
+    report(result)
+
+
+@main.command()
+@pass_context
+def validate(obj: Context) -> None:
+    """Check the configuration; print what is declared."""
+    with reported_errors():
+        config = obj.config()
+    services = {d.service_id for d in config.documents}
+    click.echo(
+        f"configuration OK: {len(config.documents)} documents of {len(services)} services in "
+        f"{config.directory}; data in {config.settings.data_dir}"
+    )
+
+
+@main.command()
+@pass_context
+def status(obj: Context) -> None:
+    """What is tracked: last capture, last change, versions, consecutive failures, next scheduled run."""
+    from pipeline.status import status_lines
+
+    with reported_errors():
+        config = obj.config()
+        for line in status_lines(config):
+            click.echo(line)
+
+
+if __name__ == "__main__":
+    main()

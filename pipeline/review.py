@@ -1,0 +1,88 @@
+"""`log`, `show` and `diff`: answered from the catalog's versions table, then one Git read for the text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from archive.catalog import Catalog, VersionRow
+from archive.versions import VersionStore
+from pipeline.records import DocumentDeclaration, iso_z
+
+
+class NoVersion(Exception):
+    """The document has no version at the requested date (or none at all)."""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    captured_at: datetime
+    commit: str
+    source: str
+    subject: str
+    snapshot_url: str
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+def version_at(catalog: Catalog, declaration: DocumentDeclaration, day: date | None) -> VersionRow:
+    """The version in force at the end of ``day`` (the latest version when ``day`` is None)."""
+    versions = catalog.versions(declaration.key)
+    if not versions:
+        raise NoVersion(f"{declaration.key} has no recorded version yet")
+    if day is None:
+        return versions[-1]
+    earlier = [v for v in versions if v.captured_at <= _end_of(day)]
+    if not earlier:
+        first = versions[0].captured_at.date().isoformat()
+        raise NoVersion(f"{declaration.key} has no version on or before {day} (the first is from {first})")
+    return earlier[-1]
+
+
+def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration) -> list[LogEntry]:
+    entries = []
+    for row in catalog.versions(declaration.key):
+        capture = catalog.capture_at(declaration.key, row.captured_at)
+        entries.append(
+            LogEntry(
+                row.captured_at,
+                row.commit,
+                str(capture.source) if capture else "",
+                store.subject(row.commit),
+                (capture.fetched_url or capture.url) if capture else "",
+            )
+        )
+    return entries
+
+
+def format_log(entries: list[LogEntry]) -> str:
+    return "\n".join(
+        f"{iso_z(e.captured_at)}  {e.commit[:10]}  {e.source:<7}  {e.subject}  {e.snapshot_url}".rstrip()
+        for e in entries
+    )
+
+
+def show(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration, day: date | None) -> str:
+    return store.read(version_at(catalog, declaration, day).commit, declaration.path)
+
+
+def diff(
+    catalog: Catalog,
+    store: VersionStore,
+    declaration: DocumentDeclaration,
+    since: date | None,
+    until: date | None,
+) -> str:
+    """Unified diff between the versions in force at two dates (default: the last change)."""
+    new = version_at(catalog, declaration, until)
+    if since is not None:
+        old: VersionRow | None = version_at(catalog, declaration, since)
+    else:
+        versions = catalog.versions(declaration.key)
+        position = versions.index(new)
+        old = versions[position - 1] if position else None
+    if old is not None and old.commit == new.commit:
+        return ""
+    return store.diff(old.commit if old else None, new.commit, declaration.path)

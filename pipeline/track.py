@@ -1,0 +1,147 @@
+"""Track: fetch the live documents now and record each whose text changed, dated at the fetch time."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from archive.catalog import Outcome
+from crawler.runner import crawl_live
+from pipeline.backfill import DocumentFailure, RunReport
+from pipeline.examine import examine, make_version
+from pipeline.guards import refusal_against_previous
+from pipeline.notify import ChangeSummary, post_summary
+from pipeline.progress import Progress
+from pipeline.records import (
+    Capture,
+    DocumentDeclaration,
+    FetchFailure,
+    FetchRequest,
+    RecordedVersion,
+    Version,
+)
+from pipeline.workspace import Workspace
+
+
+class TrackPlan:
+    """One request per document; conditional when a version of it is already recorded."""
+
+    def __init__(self, workspace: Workspace, declarations: Sequence[DocumentDeclaration], progress: Progress):
+        self.workspace = workspace
+        self.declarations = {d.key: d for d in declarations}
+        self.progress = progress
+        self.versions: list[Version] = []
+        self.failures: dict[str, str] = {}
+        self.succeeded: dict[str, tuple[str | None, str | None]] = {}  # document → (ETag, Last-Modified)
+
+    def start(self) -> Iterable[FetchRequest]:
+        for declaration in self.declarations.values():
+            yield FetchRequest(
+                declaration.key, declaration.url, declaration.url, headers=self._conditions(declaration)
+            )
+
+    def _conditions(self, declaration: DocumentDeclaration) -> tuple[tuple[str, str], ...]:
+        if not self.workspace.catalog.versions(declaration.key):
+            return ()  # nothing recorded yet: the page must be fetched whatever the site says
+        state = self.workspace.catalog.document_state(declaration.key)
+        headers = []
+        if state.etag:
+            headers.append(("If-None-Match", state.etag))
+        if state.last_modified:
+            headers.append(("If-Modified-Since", state.last_modified))
+        return tuple(headers)
+
+    def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
+        if isinstance(result, FetchFailure):
+            if result.not_modified:
+                state = self.workspace.catalog.document_state(result.request.document)
+                self.succeeded[result.request.document] = (state.etag, state.last_modified)
+                self.progress.add("not modified")
+            else:
+                self.failures[result.request.document] = result.reason
+                self.progress.add("failed")
+            return ()
+        self._examine(result)
+        return ()
+
+    def _examine(self, capture: Capture) -> None:
+        declaration = self.declarations[capture.document]
+        catalog = self.workspace.catalog
+        stored = self.workspace.captures.write(capture)
+        examination = examine(declaration, capture)
+        reason = examination.reason
+        if examination.document is not None:
+            reason = refusal_against_previous(examination.document.body, self.previous_body(declaration.key))
+        outcome = Outcome.REFUSED if reason else Outcome.EXTRACTED
+        document = examination.document if not reason else None
+        catalog.record_fetch(
+            capture,
+            stored,
+            outcome,
+            reason=reason,
+            title=document.title if document else None,
+            body=document.body if document else None,
+            body_sha1=examination.body_sha1 if document else None,
+        )
+        if reason:
+            self.failures[capture.document] = reason
+            self.progress.add("failed")
+            return
+        row = catalog.capture_at(capture.document, capture.captured_at)
+        assert row is not None
+        self.versions.append(make_version(declaration, row))
+        headers = {name.lower(): value for name, value in capture.headers}
+        self.succeeded[capture.document] = (headers.get("etag"), headers.get("last-modified"))
+        self.progress.add("fetched")
+
+    def previous_body(self, document: str) -> str | None:
+        versions = self.workspace.catalog.versions(document)
+        if not versions:
+            return None
+        row = self.workspace.catalog.capture_at(document, versions[-1].captured_at)
+        return row.body if row else None
+
+
+def track(
+    workspace: Workspace, declarations: Sequence[DocumentDeclaration], progress: Progress | None = None
+) -> RunReport:
+    progress = progress or Progress("track")
+    plan = TrackPlan(workspace, declarations, progress)
+    previous = {d.key: plan.previous_body(d.key) for d in declarations}
+    crawl_live(plan, workspace.config.settings)
+    recorded = workspace.record(plan.versions)
+    now = datetime.now(UTC)
+    for key, (etag, last_modified) in plan.succeeded.items():
+        workspace.catalog.note_success(key, now, etag, last_modified)
+    for declaration in declarations:
+        if declaration.key not in plan.succeeded and declaration.key not in plan.failures:
+            # The crawl was stopped (SIGTERM) before this document was fetched.
+            plan.failures[declaration.key] = "not fetched: the run was stopped"
+    for key, reason in plan.failures.items():
+        workspace.catalog.note_failure(key, now, reason)
+    progress.add("versions recorded", len(recorded))
+    progress.finish()
+    notes = _notify(workspace, recorded, previous)
+    failures = [DocumentFailure(key, reason) for key, reason in sorted(plan.failures.items())]
+    return RunReport(recorded, failures, notes)
+
+
+def _notify(
+    workspace: Workspace, recorded: Sequence[RecordedVersion], previous: dict[str, str | None]
+) -> list[str]:
+    webhook = workspace.config.settings.schedule.webhook_url
+    if not webhook or not recorded:
+        return []
+    changes = []
+    for item in recorded:
+        old = (previous.get(item.version.document) or "").splitlines()
+        new = item.version.body.splitlines()
+        diff = list(difflib.unified_diff(old, new, lineterm="", n=0))
+        added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
+        removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
+        changes.append(
+            ChangeSummary(item.version.document, item.version.captured_at, added, removed, item.commit)
+        )
+    warning = post_summary(webhook, changes, workspace.config.settings.crawl.user_agent)
+    return [f"webhook: {warning}"] if warning else []

@@ -1,0 +1,97 @@
+"""The data directory opened for a command: catalog, raw capture store and version store, kept in step."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from archive.captures import CaptureStore
+from archive.catalog import Catalog
+from archive.lock import DataDirectoryLock
+from archive.versions import VersionStore
+from pipeline.config import Config
+from pipeline.records import RecordedVersion, Version
+
+
+def document_of(path: str) -> str:
+    """``acrcloud/privacy-policy`` from ``a/acrcloud/privacy-policy.md``."""
+    return path.split("/", 1)[1].removesuffix(".md")
+
+
+@dataclass
+class Workspace:
+    config: Config
+    data_dir: Path
+    catalog: Catalog
+    captures: CaptureStore
+    versions: VersionStore
+
+    def record(self, versions: Sequence[Version]) -> list[RecordedVersion]:
+        """Save versions to Git and mirror the branch into the catalog's versions table."""
+        if not versions:
+            return []
+        latest_before = self.catalog.latest_version_time()
+        recorded = self.versions.save(versions)
+        inserted_before_head = latest_before is not None and any(
+            r.version.captured_at < latest_before for r in recorded
+        )
+        if inserted_before_head:
+            # A rebuild rewrote (and may have dropped) later commits: mirror the whole branch again.
+            self.resync()
+        else:
+            self.catalog.add_versions(
+                {(r.version.document, r.version.captured_at): r.commit for r in recorded},
+                self.versions.head(),
+            )
+        return recorded
+
+    def resync(self) -> None:
+        commits = self.versions.commits()
+        mapped: dict[tuple[str, datetime], str] = {
+            (document_of(path), at): commit for (path, at), commit in commits.items()
+        }
+        self.catalog.replace_versions(mapped, self.versions.head())
+
+    def close(self) -> None:
+        self.captures.close()
+        self.catalog.close()
+
+
+def data_paths(data_dir: Path) -> tuple[Path, Path, Path]:
+    return data_dir / "catalog.sqlite3", data_dir / "captures", data_dir / "versions"
+
+
+@contextmanager
+def open_workspace(config: Config, command: str, *, wait: bool = True) -> Iterator[Workspace]:
+    """Lock the data directory for writing, open the stores and repair what a killed run left behind."""
+    data_dir = config.settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    catalog_path, captures_dir, versions_dir = data_paths(data_dir)
+    with DataDirectoryLock(data_dir, command=command, wait=wait):
+        workspace = Workspace(
+            config, data_dir, Catalog(catalog_path), CaptureStore(captures_dir), VersionStore(versions_dir)
+        )
+        try:
+            if workspace.catalog.versions_head() != workspace.versions.head():
+                workspace.resync()  # a run was killed between the Git update and the catalog update
+            yield workspace
+        finally:
+            workspace.close()
+
+
+@contextmanager
+def open_catalog(config: Config) -> Iterator[Catalog]:
+    """Read-only commands read the catalog without taking the lock (SQLite WAL allows concurrent readers)."""
+    catalog_path, _, _ = data_paths(config.settings.data_dir)
+    if not catalog_path.exists():
+        raise FileNotFoundError(
+            f"no data in {config.settings.data_dir} yet: run `policy-archive backfill` first"
+        )
+    catalog = Catalog(catalog_path)
+    try:
+        yield catalog
+    finally:
+        catalog.close()
