@@ -58,9 +58,7 @@ def selector_error(selector: str) -> str | None:
     return None
 
 
-def extract(
-    body: bytes, url: str, rules: ExtractionRules, content_type: str | None = None
-) -> ExtractedDocument:
+def extract(body: bytes, url: str, rules: ExtractionRules, content_type: str | None = None) -> ExtractedDocument:
     """Extract the document of one capture; raises ``ExtractionRefused`` when there is none."""
     media_type = (content_type or "").split(";")[0].strip().lower()
     if body.lstrip()[:5] == b"%PDF-" or media_type == "application/pdf":
@@ -238,9 +236,7 @@ def _checked(document: ExtractedDocument) -> ExtractedDocument:
     if not document.body.strip():
         raise ExtractionRefused("empty", "no text left after extraction")
     if not LEGAL_WORDS.search(document.body) and not LEGAL_WORDS.search(document.title):
-        raise ExtractionRefused(
-            "not-a-legal-document", "the text mentions no privacy, terms or cookie matter"
-        )
+        raise ExtractionRefused("not-a-legal-document", "the text mentions no privacy, terms or cookie matter")
     return document
 
 
@@ -259,9 +255,7 @@ COOKIE_WORDS = {"cookie", "cookies", "consent", "gdpr", "cookiebar", "cookienoti
 FURNITURE_TAGS = {"nav", "aside", "footer", "form"}
 FURNITURE_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
 CLASS_WORD_SPLIT = re.compile(r"[\s_-]+")
-CLASS_COMPACT = re.compile(
-    r"(?:^|[\s_-])((?:left|right|top|side|sub|main|site|global|page)?(?:nav|menu|footer))"
-)
+CLASS_COMPACT = re.compile(r"(?:^|[\s_-])((?:left|right|top|side|sub|main|site|global|page)?(?:nav|menu|footer))")
 ACCEPT_CONTROL = re.compile(
     r"^\W*(?:ok|okay|accept(?: all)?(?: cookies)?|i accept|agree|i agree|got it|allow(?: all)?(?: cookies)?|"
     r"close|dismiss|hide|continue|x|×|✕|akzeptieren|einverstanden|schließen|accepter|j'accepte|fermer|同意)\W*$",
@@ -270,6 +264,7 @@ ACCEPT_CONTROL = re.compile(
 COOKIE_MENTION = re.compile(r"cookie", re.IGNORECASE)
 COPYRIGHT_LINE = re.compile(r"^\s*(?:©|\(c\)|copyright\b)", re.IGNORECASE)
 BLOCK_TEXT_LIMIT = 600
+CJK_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # A single child holding this share of a block's text is where the content is (generic mode).
 DESCEND_SHARE = 0.85
 
@@ -317,20 +312,28 @@ def _class_words(element: lxml.html.HtmlElement) -> set[str]:
     return words
 
 
-def _cookie_notices(page: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
-    """Cookie banners: marked by class/id, or a short block about cookies with an accept/close control."""
-    for element in page.iter(
-        "div", "section", "aside", "p", "table", "td", "span", "font", "center", "dialog"
-    ):
-        text = element.text_content()
-        if len(text) > BLOCK_TEXT_LIMIT or not COOKIE_MENTION.search(text):
-            continue
-        if _class_words(element) & COOKIE_WORDS or any(
-            ACCEPT_CONTROL.match(_collapse(control.text_content()))
-            or control.get("href", "").startswith("javascript:")
-            for control in element.iter("a", "span", "b", "u")
-        ):
-            yield element
+def _cookie_notices(page: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """Cookie banners: short blocks about cookies, marked by class/id or holding an accept/close control.
+
+    Only the innermost such block goes, so a table cell that holds a notice and a short policy survives.
+    """
+    candidates = [
+        element
+        for element in page.iter("div", "section", "aside", "p", "table", "td", "span", "font", "center", "dialog")
+        if _is_cookie_notice(element)
+    ]
+    chosen = set(candidates)
+    return [element for element in candidates if not any(inner in chosen for inner in element.iterdescendants())]
+
+
+def _is_cookie_notice(element: lxml.html.HtmlElement) -> bool:
+    text = element.text_content()
+    if len(text) > BLOCK_TEXT_LIMIT or not COOKIE_MENTION.search(text):
+        return False
+    return bool(_class_words(element) & COOKIE_WORDS) or any(
+        ACCEPT_CONTROL.match(_collapse(control.text_content())) or control.get("href", "").startswith("javascript:")
+        for control in element.iter("a", "span", "b", "u")
+    )
 
 
 def _selected(page: lxml.html.HtmlElement, selectors: tuple[str, ...]) -> lxml.html.HtmlElement:
@@ -338,9 +341,7 @@ def _selected(page: lxml.html.HtmlElement, selectors: tuple[str, ...]) -> lxml.h
     matched = {element for selector in selectors for element in CSSSelector(selector)(page)}
     if not matched:
         raise ExtractionRefused("selector-matched-nothing", f"no element matches {', '.join(selectors)}")
-    outermost = [
-        element for element in page.iter() if element in matched and not _has_ancestor_in(element, matched)
-    ]
+    outermost = [element for element in page.iter() if element in matched and not _has_ancestor_in(element, matched)]
     container = lxml.html.Element("div")
     for element in outermost:
         element.tail = None
@@ -384,8 +385,8 @@ def _locate_content(body: lxml.html.HtmlElement, url: str) -> lxml.html.HtmlElem
         children = [child for child in node if isinstance(child.tag, str)]
         if not children:
             return node
-        weights = [(_prose_chars(child), child) for child in children]
-        total = sum(weight for weight, _ in weights) + _own_text_chars(node)
+        weights = [(_prose_weight(child), child) for child in children]
+        total = sum(weight for weight, _ in weights) + _own_text_words(node)
         best_weight, best = max(weights, key=lambda pair: pair[0])
         if total == 0 or best_weight < DESCEND_SHARE * total:
             return node
@@ -397,16 +398,19 @@ def _locate_content(body: lxml.html.HtmlElement, url: str) -> lxml.html.HtmlElem
         node = best
 
 
-def _prose_chars(element: lxml.html.HtmlElement) -> int:
-    """Characters of text outside links: navigation is mostly links, policy text mostly is not."""
-    text_chars = len(_collapse(element.text_content()))
-    link_chars = sum(len(_collapse(link.text_content())) for link in element.iter("a"))
-    return text_chars - link_chars
+def _prose_weight(element: lxml.html.HtmlElement) -> int:
+    """Words outside links (navigation is mostly links, policy text mostly is not); each CJK character
+    counts as a word, since Chinese and Japanese text has no spaces between words."""
+    link_text = " ".join(link.text_content() for link in element.iter("a"))
+    return max(_word_count(element.text_content()) - _word_count(link_text), 0)
 
 
-def _own_text_chars(element: lxml.html.HtmlElement) -> int:
-    own = (element.text or "") + "".join(child.tail or "" for child in element)
-    return len(own.strip())
+def _word_count(text: str) -> int:
+    return len(text.split()) + len(CJK_CHARACTER.findall(text))
+
+
+def _own_text_words(element: lxml.html.HtmlElement) -> int:
+    return _word_count((element.text or "") + " " + " ".join(child.tail or "" for child in element))
 
 
 # ------------------------------------------------------------------------------------------ Markdown
@@ -450,11 +454,7 @@ class MarkdownRenderer:
             return [f"```\n{code}\n```"] if code.strip() else []
         if tag == "blockquote":
             inner = self._children_blocks(element)
-            return (
-                ["\n".join(f"> {line}" if line else ">" for line in "\n\n".join(inner).split("\n"))]
-                if inner
-                else []
-            )
+            return ["\n".join(f"> {line}" if line else ">" for line in "\n\n".join(inner).split("\n"))] if inner else []
         if tag == "hr":
             return ["---"]
         return self._children_blocks(element)
@@ -549,8 +549,7 @@ class MarkdownRenderer:
         if columns < 2 and not table.xpath(".//th"):
             return True
         return any(
-            cell.xpath(".//table | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//div//p")
-            or len(cell.findall("p")) > 1
+            cell.xpath(".//table | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//div//p") or len(cell.findall("p")) > 1
             for cell in self._cells(table)
         )
 
@@ -605,9 +604,7 @@ def _wrap(inner: str, marker: str) -> str:
 
 def _escape_line_start(line: str) -> str:
     """A paragraph line that starts like a list item, quote or heading keeps its text meaning."""
-    return LINE_START_MARKER.sub(
-        lambda match: f"{match.group(1)}\\{match.group(2)}{match.group(3)}", line, count=1
-    )
+    return LINE_START_MARKER.sub(lambda match: f"{match.group(1)}\\{match.group(2)}{match.group(3)}", line, count=1)
 
 
 def _nearest_table(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
