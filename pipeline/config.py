@@ -251,7 +251,7 @@ def _selectors(path: Path, key: str, value: Any) -> tuple[str, ...]:
     for selector in value:
         reason = selector_error(selector)
         if reason:
-            raise ConfigError(path, key, f"invalid CSS selector {selector!r}: {reason}")
+            raise ConfigError(path, key, reason)
     return tuple(value)
 
 
