@@ -368,14 +368,19 @@ class LegacyCase:
     expected: str
 
 
-def first_sentence(policy: Policy, kind: str = "paragraph") -> str:
-    text = next(block.lines[0] for block in policy.blocks if block.kind == kind)
-    return LINK.sub(r"\1", BOLD.sub(r"\1", text))[:60]
+def plain_runs(text: str) -> list[str]:
+    """Pieces of a seed line free of Markdown markup, long enough to identify the line."""
+    return [run.strip() for run in re.split(r"\*\*|\[|\]\([^)]*\)", text) if len(run.strip()) >= 20]
+
+
+def first_sentence(policy: Policy) -> str:
+    text = next(block.lines[0] for block in policy.blocks if block.kind == "paragraph" and plain_runs(block.lines[0]))
+    return plain_runs(text)[0][:60].strip()
 
 
 def last_sentence(policy: Policy) -> str:
-    text = [block.lines[0] for block in policy.blocks if block.kind == "paragraph"][-1]
-    return LINK.sub(r"\1", BOLD.sub(r"\1", text))[-50:]
+    text = [block.lines[0] for block in policy.blocks if block.kind == "paragraph" and plain_runs(block.lines[0])][-1]
+    return plain_runs(text)[-1][-50:].strip()
 
 
 def build_cases(seeds: Path) -> list[LegacyCase]:
@@ -390,7 +395,8 @@ def build_cases(seeds: Path) -> list[LegacyCase]:
 
     def case(name: str, url: str, policy: Policy, page: str, encoding: str, **spec: object) -> LegacyCase:
         present = [first_sentence(policy), last_sentence(policy)]
-        full = CaseSpec(case=name, url=url, present=present, title=policy.title, **spec)  # type: ignore[arg-type]
+        spec.setdefault("title", policy.title)
+        full = CaseSpec(case=name, url=url, present=present, **spec)  # type: ignore[arg-type]
         return LegacyCase(full, page.encode(encoding, errors="xmlcharrefreplace"), expected_markdown(policy))
 
     return [
@@ -412,7 +418,8 @@ def build_cases(seeds: Path) -> list[LegacyCase]:
              multi_document_2012("Legal | Ci Media Cloud", [("privacy-policy", "Privacy Policy", cimedia),
                                                            ("terms", "Terms of Service", TERMS),
                                                            ("cookies", "Cookie Policy", COOKIE_POLICY)]),
-             "utf-8", content_type=html_type, select=["#privacy-policy"], remove=["h2:first-child", ".back-to-top"],
+             "utf-8", title="Legal | Ci Media Cloud", content_type=html_type,
+             select=["#privacy-policy"], remove=["h2:first-child", ".back-to-top"],
              generic=False, absent=["Limitation of Liability", "We set a session cookie", "Feature tour",
                                     "Back to top", "Made in Culver City"]),
         case("legacy-2004-undeclared-latin1-de", "http://www.mueller-soehne.de/datenschutz.html", GERMAN,

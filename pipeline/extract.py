@@ -499,7 +499,7 @@ class MarkdownRenderer:
         for child in element:
             if not isinstance(child.tag, str):
                 continue
-            content = "\n\n".join(self._blocks(child) if child.tag == "li" else self._blocks_or_inline(child))
+            content = _join_item_blocks(self._blocks(child) if child.tag == "li" else self._blocks_or_inline(child))
             if not content.strip():
                 continue
             marker = f"{number}." if ordered else "-"
@@ -590,6 +590,15 @@ class MarkdownRenderer:
             return inner
         target = urljoin(self.base_url, href).replace(" ", "%20").replace("(", "%28").replace(")", "%29")
         return f"[{label}]({target})"
+
+
+def _join_item_blocks(blocks: list[str]) -> str:
+    """A list item's blocks; a nested list follows its item's text directly, keeping the list tight."""
+    joined = blocks[0] if blocks else ""
+    for block in blocks[1:]:
+        nested_list = block.startswith(("- ", "1. ")) or re.match(r"\d+\. ", block)
+        joined += ("\n" if nested_list else "\n\n") + block
+    return joined
 
 
 def _wrap(inner: str, marker: str) -> str:

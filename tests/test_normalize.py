@@ -1,0 +1,81 @@
+"""Normalisation: the same policy text always gives the same bytes, and normalising is idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.normalize import normalize_markdown
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
+
+MESSY_SAMPLES = [
+    "Cafe\u0301 policy\u00a0\u00a0text\u200b with soft\u00adhyphen  \r\n\r\n\r\n\r\nNext   paragraph   ",
+    "* one\n+ two\n    * nested\n\n• bullet sign",
+    "__bold__ and _emphasis_ but snake_case_name stays\n\n** ** empty emphasis ****",
+    "Title\n=====\n\nSection\n-------\n\ntext\n\n* * *\n\n___",
+    '[a link](http://example.com/page;jsessionid=0AF31?x=1&utm_source=mail "Title") and <https://example.com/a>',
+    "Page generated at 2009-04-01 12:00:01\nPolicy text\nGenerated in 0.031 seconds",
+    "```\n  code   keeps   spaces  \n```\n\nafter",
+]
+
+
+@pytest.mark.parametrize("sample", MESSY_SAMPLES)
+def test_idempotent_on_messy_input(sample: str) -> None:
+    once = normalize_markdown(sample)
+    assert normalize_markdown(once) == once
+
+
+@pytest.mark.parametrize("expected", sorted(FIXTURES.glob("*/expected.md")), ids=lambda path: path.parent.name)
+def test_idempotent_on_policy_texts(expected: Path) -> None:
+    once = normalize_markdown(expected.read_text(encoding="utf-8"))
+    assert normalize_markdown(once) == once
+
+
+def test_unicode_and_invisible_characters_settle() -> None:
+    composed = normalize_markdown("Café policy text with softhyphen\n")
+    decomposed = normalize_markdown("Cafe\u0301 policy\u00a0text\u200b with soft\u00adhyphen\n")
+    assert composed == decomposed == "Café policy text with softhyphen\n"
+
+
+def test_whitespace_variants_give_identical_bytes() -> None:
+    variants = [
+        "First  para.\n\n\n\nSecond para.",
+        "First para.   \r\n\r\nSecond para.\r\n\r\n",
+        "\n\nFirst para.\n\nSecond para.",
+    ]
+    assert {normalize_markdown(text) for text in variants} == {"First para.\n\nSecond para.\n"}
+
+
+def test_bullet_and_emphasis_styles_are_unified() -> None:
+    assert normalize_markdown("* a\n+ b\n• c") == "- a\n- b\n- c\n"
+    assert normalize_markdown("__strong__ _soft_ snake_case_name") == "**strong** *soft* snake_case_name\n"
+
+
+def test_heading_and_rule_styles_are_unified() -> None:
+    assert (
+        normalize_markdown("Title\n=====\n\nSub\n---\n\nText\n\n* * *\n\nEnd")
+        == "# Title\n\n## Sub\n\nText\n\n---\n\nEnd\n"
+    )
+
+
+def test_links_lose_session_ids_tracking_and_titles() -> None:
+    text = '[policy](http://example.com/p;jsessionid=0AF31?PHPSESSID=9d8&page=2&utm_source=mail "Privacy")'
+    assert normalize_markdown(text) == "[policy](http://example.com/p?page=2)\n"
+    assert normalize_markdown("<https://example.com/a>") == "[https://example.com/a](https://example.com/a)\n"
+
+
+def test_session_ids_never_make_a_new_version() -> None:
+    monday = "See [our terms](http://example.com/terms?sid=a81f) for details."
+    tuesday = "See [our terms](http://example.com/terms?sid=77c0) for details."
+    assert normalize_markdown(monday) == normalize_markdown(tuesday)
+
+
+def test_volatile_generation_lines_are_dropped() -> None:
+    text = "Policy text.\n\nPage generated at 2009-04-01 12:00:01 in 0.04 s\n\nGenerated in 0.031 seconds\n\nEnd."
+    assert normalize_markdown(text) == "Policy text.\n\nEnd.\n"
+
+
+def test_code_fences_keep_their_spacing() -> None:
+    assert normalize_markdown("```\n  a   b\n```") == "```\n  a   b\n```\n"
