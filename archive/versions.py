@@ -495,11 +495,14 @@ class VersionStore:
         target = self._ref(ref)
         if target is None or self._exists(target):
             return
+        # Drop the broken value by hand: update-ref would log it as the old value, which fsck then reports.
+        (self._git_dir / ref).unlink(missing_ok=True)
         for candidate in self._reflog(ref):
             if self._exists(candidate):
                 self._git.update_ref("--no-deref", "-m", "policy-archive: repair", ref, candidate)
                 return
-        self._git.update_ref("--no-deref", "-d", ref)
+        if self._ref(ref) is not None:
+            self._git.update_ref("--no-deref", "-d", ref)
 
     def _reflog(self, ref: str) -> list[str]:
         log = self._git_dir / "logs" / ref

@@ -1,0 +1,87 @@
+"""The data directory lock between processes: waiting, --no-wait, release on death."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from archive.lock import DataDirectoryLock, LockBusy
+
+HOLDER = (
+    "import sys, time; from pathlib import Path; from archive.lock import DataDirectoryLock\n"
+    "with DataDirectoryLock(Path(sys.argv[1]), command='backfill acrcloud'):\n"
+    "    print('locked', flush=True)\n"
+    "    time.sleep(float(sys.argv[2]))\n"
+)
+
+
+def hold_lock(directory: Path, seconds: float) -> subprocess.Popen[str]:
+    """Start another process holding the lock; return once it has it."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(directory), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "locked"
+    return process
+
+
+def test_no_wait_fails_at_once_naming_the_holder(tmp_path: Path) -> None:
+    holder = hold_lock(tmp_path, 30)
+    try:
+        started = time.monotonic()
+        with pytest.raises(LockBusy) as raised:
+            DataDirectoryLock(tmp_path, command="track", wait=False).acquire()
+        assert time.monotonic() - started < 1
+        assert raised.value.holder.pid == holder.pid
+        assert raised.value.holder.command == "backfill acrcloud"
+        assert f"{holder.pid} running backfill acrcloud" in str(raised.value)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_second_writer_waits_with_one_message_until_the_holder_finishes(tmp_path: Path) -> None:
+    holder = hold_lock(tmp_path, 1.0)
+    messages: list[str] = []
+    started = time.monotonic()
+    with DataDirectoryLock(tmp_path, command="track", report=messages.append) as lock:
+        waited = time.monotonic() - started
+        assert lock.holder().pid == os.getpid()
+        assert lock.holder().command == "track"
+    holder.wait()
+    assert waited > 0.5
+    assert messages == [f"waiting for {holder.pid} running backfill acrcloud ..."]
+
+
+def test_lock_is_released_when_the_holder_is_killed(tmp_path: Path) -> None:
+    holder = hold_lock(tmp_path, 60)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    with DataDirectoryLock(tmp_path, command="track", wait=False):
+        pass
+
+
+def test_lock_excludes_threads_with_their_own_lock_objects(tmp_path: Path) -> None:
+    inside: list[int] = []
+    overlaps: list[bool] = []
+
+    def work() -> None:
+        with DataDirectoryLock(tmp_path, command="track", report=lambda _message: None):
+            inside.append(1)
+            overlaps.append(len(inside) > 1)
+            time.sleep(0.05)
+            inside.pop()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps == [False] * 4
