@@ -82,11 +82,16 @@ def _normalize_line(raw_line: str) -> str | None:
 
 
 def _normalize_inline(line: str) -> str:
-    line = BOLD_UNDERSCORE.sub(r"**\1**", line)
-    line = EM_UNDERSCORE.sub(r"*\1*", line)
-    line = EMPTY_EMPHASIS.sub("", line)
-    line = AUTOLINK.sub(lambda match: f"[{match.group(1)}]({clean_url(match.group(1))})", line)
-    line = LINK.sub(_canonical_link, line)
+    # The substitutions run only on lines holding their trigger characters: most lines hold none (speed).
+    if "_" in line:
+        line = BOLD_UNDERSCORE.sub(r"**\1**", line)
+        line = EM_UNDERSCORE.sub(r"*\1*", line)
+    if "**" in line:
+        line = EMPTY_EMPHASIS.sub("", line)
+    if "<" in line:
+        line = AUTOLINK.sub(lambda match: f"[{match.group(1)}]({clean_url(match.group(1))})", line)
+    if "](" in line:
+        line = LINK.sub(_canonical_link, line)
     return SPACES.sub(" ", line).strip()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from importlib.metadata import version
 from pathlib import Path
 
@@ -246,5 +245,7 @@ def test_title_falls_back_to_first_heading_then_untitled() -> None:
     assert extract(page, "http://x.com/", ExtractionRules()).title == "Untitled"
 
 
-def test_extractor_names_the_installed_trafilatura() -> None:
-    assert re.search(rf"\btrafilatura {re.escape(version('trafilatura'))}\b", EXTRACTOR)
+def test_extractor_names_our_revision_and_the_installed_libraries() -> None:
+    assert EXTRACTOR.startswith("policy-archive-extract ")
+    assert f"lxml {version('lxml')}" in EXTRACTOR
+    assert f"pypdf {version('pypdf')}" in EXTRACTOR
