@@ -33,9 +33,7 @@ class FakeClock:
 def make_limiter(
     state: Path, clock: FakeClock, endpoint: str = "cdx", per_minute: float = 30, backoff: float = 60
 ) -> RateLimiter:
-    return RateLimiter(
-        state, "web.archive.org", endpoint, per_minute, backoff, clock=clock, sleep=clock.sleep
-    )
+    return RateLimiter(state, "web.archive.org", endpoint, per_minute, backoff, clock=clock, sleep=clock.sleep)
 
 
 @pytest.fixture
@@ -68,9 +66,7 @@ def test_two_limiters_on_one_file_share_one_budget(state: Path, clock: FakeClock
 def test_endpoints_have_separate_budgets(state: Path, clock: FakeClock) -> None:
     cdx = make_limiter(state, clock, "cdx", per_minute=30)
     replay = make_limiter(state, clock, "replay", per_minute=600)
-    assert [cdx.reserve(), replay.reserve(), cdx.reserve(), replay.reserve()] == pytest.approx(
-        [0.0, 0.0, 2.0, 0.1]
-    )
+    assert [cdx.reserve(), replay.reserve(), cdx.reserve(), replay.reserve()] == pytest.approx([0.0, 0.0, 2.0, 0.1])
 
 
 def test_wait_sleeps_until_the_reserved_slot(state: Path, clock: FakeClock) -> None:
@@ -154,9 +150,7 @@ def test_a_pause_declared_during_a_wait_is_obeyed(state: Path, clock: FakeClock)
     assert clock.now == pytest.approx(1_000_060.0)
 
 
-def test_a_pause_is_logged_in_one_clear_line(
-    state: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_pause_is_logged_in_one_clear_line(state: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="crawler.ratelimit"):
         make_limiter(state, clock).penalize(status=429)
     assert caplog.messages == ["archive web.archive.org answered 429: pausing all requests for 60 s"]

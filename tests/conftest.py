@@ -1,0 +1,28 @@
+"""Shared pytest fixtures: the stand-in Wayback-compatible archive, served on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from standin.archive import StandinArchive
+
+from pipeline.config import WaybackSettings
+
+
+@pytest.fixture
+def standin_archive() -> Iterator[StandinArchive]:
+    """An empty stand-in archive on a free port; add captures with ``.add_capture(url, timestamp, body)``.
+
+    ``.cdx_url`` / ``.replay_url`` point at it, ``.requests`` / ``.counts()`` log what it was asked, and
+    ``.refuse_next``, ``.delay``, ``.serve_garbage_rows``, ``.repeat_rows``, ``.fail_page``,
+    ``.drop_resume_key`` and ``.block`` inject faults.
+    """
+    with StandinArchive().start() as archive:
+        yield archive
+
+
+@pytest.fixture
+def standin_settings(standin_archive: StandinArchive) -> WaybackSettings:
+    """Wayback settings pointing at :func:`standin_archive`, rate limit off, 5 s timeout."""
+    return standin_archive.wayback_settings()
