@@ -205,9 +205,7 @@ class _ChildRunner:
     def _wait(self, process: subprocess.Popen[bytes], number: int) -> str:
         assert process.stdout is not None
         last_line: list[str] = [""]
-        relay = threading.Thread(
-            target=_relay_output, args=(process.stdout, self._log, number, last_line), daemon=True
-        )
+        relay = threading.Thread(target=_relay_output, args=(process.stdout, self._log, number, last_line), daemon=True)
         relay.start()
         process.wait()
         # Anything the command left behind in its process group would be an orphan: end it, which also closes
@@ -375,9 +373,7 @@ class _Stopper:
             if self._stop_requested.is_set():
                 self._log.warning("received %s again: killing the running command", name)
             else:
-                self._log.info(
-                    "received %s: stopping (the running command finishes its current document)", name
-                )
+                self._log.info("received %s: stopping (the running command finishes its current document)", name)
             self._stop_requested.set()
             self._runner.stop()
             self.shutdown_scheduler()

@@ -81,8 +81,7 @@ def test_posts_the_changes_as_json(webhook: tuple[Webhook, str]) -> None:
         },
     ]
     assert payload["text"] == (
-        "policy-archive: 2 documents changed: "
-        "acrcloud/privacy-policy (+12 -3), example/terms-of-service (+1 -0)"
+        "policy-archive: 2 documents changed: acrcloud/privacy-policy (+12 -3), example/terms-of-service (+1 -0)"
     )
 
 

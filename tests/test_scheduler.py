@@ -126,9 +126,7 @@ def test_runs_repeat_without_overlap_when_a_run_outlasts_the_interval(
     assert all("exit 0" in line and line.endswith(": tracked 3 documents, 1 changed") for line in summaries)
 
 
-def test_run_summary_reports_failure_status_and_last_line(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_run_summary_reports_failure_status_and_last_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     failing = "import sys; print('fetching'); print('2 documents failed', file=sys.stderr); sys.exit(1)"
     log = logging.getLogger("test.scheduler.failure")
     with caplog.at_level(logging.INFO, logger="test.scheduler.failure"):
@@ -174,9 +172,7 @@ SCHEDULER_PROCESS = textwrap.dedent(
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_a_stop_signal_ends_the_run_gracefully_and_leaves_no_process(
-    tmp_path: Path, stop_signal: int
-) -> None:
+def test_a_stop_signal_ends_the_run_gracefully_and_leaves_no_process(tmp_path: Path, stop_signal: int) -> None:
     scheduler = subprocess.Popen(
         [sys.executable, "-c", SCHEDULER_PROCESS, GRACEFUL_CHILD, str(tmp_path)],
         cwd=REPO,
@@ -190,9 +186,7 @@ def test_a_stop_signal_ends_the_run_gracefully_and_leaves_no_process(
     finally:
         scheduler.kill()
     assert scheduler.returncode == 0, stderr
-    assert (
-        tmp_path / "finished"
-    ).read_text() == "SIGTERM"  # the child got SIGTERM, whatever the scheduler got
+    assert (tmp_path / "finished").read_text() == "SIGTERM"  # the child got SIGTERM, whatever the scheduler got
     assert not _process_exists(child_pid)
     assert "run 1 finished, exit 0" in stderr
     assert "scheduler stopped" in stderr
