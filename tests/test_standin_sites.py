@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.standin.sites import (
+from standin.sites import (
     StandinSites,
     bot_wall,
     empty_page,
