@@ -98,12 +98,13 @@ class StandinCapture:
 
     ``location`` makes it an archived redirect (with a 3xx ``status``): where the original site pointed,
     absolute or relative to ``url``. ``redirect_form`` is how the archive writes the replay ``Location``.
+    ``status=None`` is a revisit record (identical payload seen again): ``-`` in the CDX status column.
     """
 
     url: str
     timestamp: str
     body: bytes = b""
-    status: int = 200
+    status: int | None = 200
     mimetype: str = "text/html"
     location: str | None = None
     redirect_form: RedirectForm = "absolute"
@@ -112,7 +113,7 @@ class StandinCapture:
         if not re.fullmatch(r"\d{14}", self.timestamp):
             raise ValueError(f"timestamp must have 14 digits: {self.timestamp!r}")
         parse_wayback_timestamp(self.timestamp)  # a real date, or ValueError
-        if self.location is not None and not 300 <= self.status < 400:
+        if self.location is not None and not 300 <= (self.status or 0) < 400:
             raise ValueError(f"a capture with a location must have a 3xx status, not {self.status}")
 
     @property
@@ -128,7 +129,8 @@ class StandinCapture:
         return urljoin(self.url, self.location) if self.location is not None else None
 
     def cdx_row(self) -> str:
-        return f"{self.urlkey} {self.timestamp} {self.url} {self.mimetype} {self.status} {self.digest} {len(self.body)}"
+        status = "-" if self.status is None else str(self.status)
+        return f"{self.urlkey} {self.timestamp} {self.url} {self.mimetype} {status} {self.digest} {len(self.body)}"
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class LoggedRequest:
     path: str
     status: int
     at: float
+    user_agent: str | None
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,7 @@ class StandinArchive:
         timestamp: str,
         body: bytes | str = b"",
         *,
-        status: int = 200,
+        status: int | None = 200,
         mimetype: str = "text/html",
         location: str | None = None,
         redirect_form: RedirectForm = "absolute",
@@ -267,7 +270,10 @@ class StandinArchive:
         server = ThreadingHTTPServer((host, port), _handler_for(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="standin-archive", daemon=True)
+        # A short poll interval: stop() returns within 10 ms instead of the default half second per test.
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="standin-archive", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -335,9 +341,9 @@ class StandinArchive:
         base = f"http://{host_header}" if host_header else self.base_url
         return endpoint, self._answer_replay(raw_path, base)
 
-    def record(self, endpoint: str, path: str, status: int) -> None:
+    def record(self, endpoint: str, path: str, status: int, user_agent: str | None) -> None:
         with self._lock:
-            self._log.append(LoggedRequest(endpoint, path, status, time.time()))
+            self._log.append(LoggedRequest(endpoint, path, status, time.time(), user_agent))
 
     def _answer_cdx(self, query: str) -> _Answer:
         params = parse_qs(query, keep_blank_values=True)
@@ -409,7 +415,7 @@ def _memento(capture: StandinCapture, captures: list[StandinCapture], base: str)
     ]
     if capture.target is not None:
         headers.append(("Location", _redirect_location(capture, capture.target, base)))
-    return _Answer(capture.status, capture.body, tuple(headers))
+    return _Answer(capture.status or 200, capture.body, tuple(headers))
 
 
 def _redirect_location(capture: StandinCapture, target: str, base: str) -> str:
@@ -535,7 +541,7 @@ def _handler_for(archive: StandinArchive) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             endpoint, answer = archive.answer(self.path, self.headers.get("Host"))
-            archive.record(endpoint, self.path, answer.status)
+            archive.record(endpoint, self.path, answer.status, self.headers.get("User-Agent"))
             try:
                 self.send_response(answer.status)
                 for name, value in answer.headers:

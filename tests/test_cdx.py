@@ -1,0 +1,268 @@
+"""The CDX adapter: complete listings, or a typed error — never a short or empty list because of a failure."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from standin.archive import StandinArchive, payload_digest
+
+from crawler.cdx import (
+    CdxBlocked,
+    CdxError,
+    CdxParseError,
+    CdxRateLimited,
+    CdxUnavailable,
+    list_captures,
+)
+from crawler.ratelimit import RateLimiter
+from pipeline.config import WaybackSettings
+from pipeline.records import CaptureRef
+
+POLICY = "https://www.acrcloud.com/privacy"
+USER_AGENT = "policy-archive/test (+https://example.org/policy-archive)"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def limiter(tmp_path: Path, clock: FakeClock) -> RateLimiter:
+    """A CDX limiter at 30 requests a minute whose waits cost no real time."""
+    return RateLimiter(
+        tmp_path / "ratelimit.sqlite3", "standin", "cdx", 30, backoff_seconds=60, clock=clock, sleep=clock.sleep
+    )
+
+
+@pytest.fixture
+def history(standin_archive: StandinArchive) -> StandinArchive:
+    """Seven captures of one policy over 2017–2019, one of them an http:// capture and one a revisit record."""
+    standin_archive.add_capture("http://acrcloud.com/privacy", "20170305000000", "<p>v1</p>")
+    for stamp, text in [
+        ("20170601000000", "<p>v1</p>"),
+        ("20180105000000", "<p>v1 again</p>"),
+        ("20180529000000", "<p>v2 GDPR</p>"),
+        ("20180701000000", "<p>v2 GDPR</p>"),
+        ("20190101000000", "<p>v2 GDPR, later</p>"),
+    ]:
+        standin_archive.add_capture(POLICY, stamp, text)
+    standin_archive.add_capture(POLICY, "20190301000000", "<p>v2 GDPR, later</p>", status=None)
+    return standin_archive
+
+
+def listing(
+    archive: StandinArchive,
+    limiter: RateLimiter,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page_size: int = 1000,
+    **settings: float,
+) -> list[CaptureRef]:
+    return list_captures(
+        POLICY,
+        archive.wayback_settings(**settings),
+        limiter,
+        USER_AGENT,
+        since=since,
+        until=until,
+        page_size=page_size,
+    )
+
+
+def timestamps(refs: list[CaptureRef]) -> list[str]:
+    return [ref.wayback_timestamp for ref in refs]
+
+
+# --- complete listings -----------------------------------------------------------------------------------
+
+
+def test_rows_become_typed_capture_refs(history: StandinArchive, limiter: RateLimiter) -> None:
+    refs = listing(history, limiter)
+    assert len(refs) == 7
+    assert refs[3] == CaptureRef(
+        url=POLICY,
+        timestamp=datetime(2018, 5, 29, tzinfo=UTC),
+        status=200,
+        mimetype="text/html",
+        digest=payload_digest(b"<p>v2 GDPR</p>"),
+        length=len(b"<p>v2 GDPR</p>"),
+    )
+    assert refs[0].url == "http://acrcloud.com/privacy"
+    assert refs[-1].status is None  # a revisit record: "-" in the status column
+
+
+def test_the_listing_identifies_itself_and_waits_for_the_limiter(
+    history: StandinArchive, limiter: RateLimiter, clock: FakeClock
+) -> None:
+    listing(history, limiter, page_size=3)
+    assert {request.user_agent for request in history.requests} == {USER_AGENT}
+    assert clock.sleeps == [2.0, 2.0]  # three pages, spaced at 30 a minute
+
+
+def test_paging_returns_every_row_exactly_once(history: StandinArchive, limiter: RateLimiter) -> None:
+    whole = listing(history, limiter)
+    history.clear_log()
+    for page_size in (1, 2, 3, 7):
+        assert listing(history, limiter, page_size=page_size) == whole
+    # 7 rows in pages of 1, 2, 3, 7: a full page always ends with a resume key, so 7 + 1, 4, 3 and 1 + 1 requests
+    assert history.counts()["cdx"] == 8 + 4 + 3 + 2
+
+
+def test_resume_keys_are_sent_back_as_the_archive_wrote_them(history: StandinArchive, limiter: RateLimiter) -> None:
+    listing(history, limiter, page_size=4)
+    second = parse_qs(urlsplit(history.requests[1].path).query)
+    assert second["resumeKey"] == ["com%2Cacrcloud%29%2Fprivacy+20180529000001"]
+    assert second["showResumeKey"] == ["true"] and second["limit"] == ["4"]
+
+
+def test_repeated_rows_are_dropped_even_across_pages(history: StandinArchive, limiter: RateLimiter) -> None:
+    whole = listing(history, limiter)
+    history.repeat_rows()
+    assert listing(history, limiter) == whole
+    assert listing(history, limiter, page_size=3) == whole
+
+
+def test_since_and_until_bound_the_listing_inclusively(history: StandinArchive, limiter: RateLimiter) -> None:
+    refs = listing(history, limiter, since=datetime(2018, 1, 5, tzinfo=UTC), until=datetime(2018, 7, 1, tzinfo=UTC))
+    assert timestamps(refs) == ["20180105000000", "20180529000000", "20180701000000"]
+    query = parse_qs(urlsplit(history.requests[-1].path).query)
+    assert (query["from"], query["to"]) == (["20180105000000"], ["20180701000000"])
+
+
+def test_a_url_without_captures_is_an_empty_listing(standin_archive: StandinArchive, limiter: RateLimiter) -> None:
+    assert listing(standin_archive, limiter) == []
+
+
+def test_the_configured_archive_is_used(history: StandinArchive, limiter: RateLimiter) -> None:
+    listing(history, limiter)
+    assert history.counts() == {"cdx": 1}
+
+
+# --- every failure is an error ---------------------------------------------------------------------------
+
+
+def test_429_is_rate_limited_and_pauses_the_archive(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.refuse_next(1, status=429)
+    with pytest.raises(CdxRateLimited) as raised:
+        listing(history, limiter)
+    assert raised.value.pause_seconds == 60 and limiter.paused_for() == 60
+    assert raised.value.url == POLICY
+    assert str(raised.value) == (
+        f"cannot list the captures of {POLICY}: {urlsplit(history.cdx_url).netloc} answered 429 Too Many Requests;"
+        " all requests to it pause for 60 s"
+    )
+
+
+def test_retry_after_of_a_429_is_honoured(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.refuse_next(1, status=429, retry_after=300)
+    with pytest.raises(CdxRateLimited) as raised:
+        listing(history, limiter)
+    assert raised.value.pause_seconds == 300
+
+
+def test_503_is_unavailable_and_pauses_the_archive(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.refuse_next(1, status=503)
+    with pytest.raises(CdxUnavailable, match="answered 503 Service Unavailable"):
+        listing(history, limiter)
+    assert limiter.paused_for() == 60
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_other_5xx_are_unavailable_without_a_pause(history: StandinArchive, limiter: RateLimiter, status: int) -> None:
+    history.refuse_next(1, status=status)
+    with pytest.raises(CdxUnavailable, match=f"answered {status}"):
+        listing(history, limiter)
+    assert limiter.paused_for() == 0
+
+
+def test_a_blocked_url_is_blocked(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.block(POLICY)
+    with pytest.raises(CdxBlocked, match="Blocked Site Error"):
+        listing(history, limiter)
+
+
+def test_a_plain_403_is_blocked(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.refuse_next(1, status=403)
+    with pytest.raises(CdxBlocked, match="answered 403"):
+        listing(history, limiter)
+
+
+def test_other_4xx_are_errors(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.refuse_next(1, status=404)
+    with pytest.raises(CdxError, match="answered 404"):
+        listing(history, limiter)
+
+
+def test_a_slow_archive_times_out(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.delay("cdx", 2.0)
+    with pytest.raises(CdxUnavailable, match=r"within 0\.2 s"):
+        listing(history, limiter, timeout_seconds=0.2)
+
+
+def test_garbage_rows_are_a_parse_error(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.serve_garbage_rows()
+    with pytest.raises(CdxParseError, match="3 fields instead of 7"):
+        listing(history, limiter)
+
+
+def test_an_html_page_answered_with_200_is_a_parse_error(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.refuse_next(1, status=200)  # e.g. a proxy's or captive portal's page instead of the listing
+    with pytest.raises(CdxParseError):
+        listing(history, limiter)
+
+
+def test_a_listing_failing_half_way_is_an_error_not_a_short_history(
+    history: StandinArchive, limiter: RateLimiter
+) -> None:
+    history.fail_page(2, status=503)
+    with pytest.raises(CdxUnavailable, match=r"answered 503 Service Unavailable \(page 3\)"):
+        listing(history, limiter, page_size=2)
+    assert history.counts()["cdx"] == 3
+
+
+def test_a_page_promising_a_resume_key_without_one_is_a_parse_error(
+    history: StandinArchive, limiter: RateLimiter
+) -> None:
+    history.drop_resume_key(1)
+    with pytest.raises(CdxParseError, match=r"announced a resume key but ended without it \(page 2\)"):
+        listing(history, limiter, page_size=2)
+
+
+def test_a_429_on_a_later_page_is_still_an_error(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.fail_page(1, status=429)
+    with pytest.raises(CdxRateLimited):
+        listing(history, limiter, page_size=3)
+
+
+def test_connection_refused_is_unavailable(limiter: RateLimiter) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago, with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = WaybackSettings(cdx_url=f"http://127.0.0.1:{port}/cdx/search/cdx", timeout_seconds=2)
+    with pytest.raises(CdxUnavailable, match="connection refused"):
+        list_captures(POLICY, settings, limiter, USER_AGENT)
+
+
+def test_an_unknown_host_is_unavailable(limiter: RateLimiter) -> None:
+    settings = WaybackSettings(cdx_url="http://cdx.archive.invalid/cdx/search/cdx", timeout_seconds=2)
+    with pytest.raises(CdxUnavailable, match="host not found"):
+        list_captures(POLICY, settings, limiter, USER_AGENT)
