@@ -186,9 +186,7 @@ class RateLimiter:
         return self.archive, str(status) if status else "429/503"
 
     def _paused_until(self, connection: sqlite3.Connection) -> float:
-        row = connection.execute(
-            "SELECT paused_until FROM pause WHERE archive = ?", (self.archive,)
-        ).fetchone()
+        row = connection.execute("SELECT paused_until FROM pause WHERE archive = ?", (self.archive,)).fetchone()
         return row[0] if row else 0.0
 
     # --- storage -----------------------------------------------------------------------------------------
@@ -232,9 +230,7 @@ def _next_pause(
     if now < paused_until:  # only an explicit Retry-After beyond the current pause lengthens it
         longer = retry_after is not None and now + retry_after > paused_until
         return min(asked, MAX_PAUSE_SECONDS) if longer else None
-    if (
-        now < paused_until + last_pause
-    ):  # refused again soon after the last pause: the archive is still unhappy
+    if now < paused_until + last_pause:  # refused again soon after the last pause: the archive is still unhappy
         return min(max(asked, 2 * last_pause), MAX_PAUSE_SECONDS)
     return min(asked, MAX_PAUSE_SECONDS)
 
