@@ -270,6 +270,7 @@ def run_schedule(
     Must be called from the main thread (signal handlers). ``max_runs`` stops after that many runs (tests).
     """
     trigger, description = _trigger(cron, every_seconds)
+    _quiet_apscheduler()
     runner = _ChildRunner(command, log)
     scheduler = BlockingScheduler(timezone=UTC)
     stopper = _Stopper(scheduler, runner, log)
@@ -290,7 +291,7 @@ def run_schedule(
         run_job,
         trigger,
         id="track",
-        name=" ".join(command),
+        name="scheduled command",
         max_instances=1,
         coalesce=True,
         misfire_grace_time=misfire_grace_seconds,
@@ -303,6 +304,14 @@ def run_schedule(
         runner.wait_until_idle()
     log.info("scheduler stopped")
     return 0
+
+
+def _quiet_apscheduler() -> None:
+    """APScheduler logs each job's start and end at INFO, which the run summaries say better; its warnings (a
+    run skipped because the previous one still runs, a run missed) stay visible. A level set by the caller wins."""
+    apscheduler_log = logging.getLogger("apscheduler")
+    if apscheduler_log.level == logging.NOTSET:
+        apscheduler_log.setLevel(logging.WARNING)
 
 
 def _trigger(cron: str | None, every_seconds: float | None) -> tuple[BaseTrigger, str]:

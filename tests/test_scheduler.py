@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from pipeline.config import ScheduleSettings
 from pipeline.scheduler import ScheduleError, next_run_time, run_schedule, validate_cron
 
 REPO = Path(__file__).resolve().parent.parent
@@ -180,7 +182,7 @@ def test_a_stop_signal_ends_the_run_gracefully_and_leaves_no_process(tmp_path: P
         text=True,
     )
     try:
-        child_pid = _wait_for_pid(tmp_path / "child.pid")
+        child_pid = _wait_for_pid(tmp_path / "child.pid", scheduler)
         scheduler.send_signal(stop_signal)
         _, stderr = scheduler.communicate(timeout=10)
     finally:
@@ -192,9 +194,9 @@ def test_a_stop_signal_ends_the_run_gracefully_and_leaves_no_process(tmp_path: P
     assert "scheduler stopped" in stderr
 
 
-def _wait_for_pid(path: Path) -> int:
+def _wait_for_pid(path: Path, scheduler: subprocess.Popen[str]) -> int:
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and scheduler.poll() is None:
         if path.exists() and path.read_text():
             return int(path.read_text())
         time.sleep(0.02)
@@ -207,3 +209,72 @@ def _process_exists(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+# --- docs/running-as-a-service.md: the unit files and the cron line must be exactly right ---------------
+
+SERVICE_DOC = REPO / "docs" / "running-as-a-service.md"
+SYSTEMD_UNIT_HEADER = "# /etc/systemd/system/"
+
+
+def _doc_blocks(language: str) -> list[str]:
+    text = SERVICE_DOC.read_text()
+    return [block.split("\n```", 1)[0] for block in text.split(f"```{language}\n")[1:]]
+
+
+def _documented_units() -> dict[str, str]:
+    """File name → content of every unit file shown in the service documentation."""
+    units = {}
+    for block in _doc_blocks("ini"):
+        first, _, rest = block.partition("\n")
+        assert first.startswith(SYSTEMD_UNIT_HEADER), first
+        units[first.removeprefix(SYSTEMD_UNIT_HEADER)] = rest
+    return units
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_documented_systemd_units_verify(tmp_path: Path) -> None:
+    units = _documented_units()
+    assert set(units) == {"policy-archive.service", "policy-archive-track.service", "policy-archive-track.timer"}
+    # systemd-analyze checks that ExecStart exists: point it at this environment's installed command.
+    installed = Path(sys.executable).parent / "policy-archive"
+    for name, content in units.items():
+        (tmp_path / name).write_text(content.replace("/opt/policy-archive/venv/bin/policy-archive", str(installed)))
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *(str(tmp_path / name) for name in units)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_documented_timer_fires_when_the_default_cron_does() -> None:
+    timer = _documented_units()["policy-archive-track.timer"]
+    calendar = next(line.partition("=")[2] for line in timer.splitlines() if line.startswith("OnCalendar="))
+    result = subprocess.run(
+        ["systemd-analyze", "calendar", "--iterations=3", calendar], capture_output=True, text=True, timeout=60
+    )
+    elapses = [
+        datetime.strptime(line.split(":", 1)[1].strip(), "%a %Y-%m-%d %H:%M:%S UTC").replace(tzinfo=UTC)
+        for line in result.stdout.splitlines()
+        if line.strip().startswith(("Next elapse:", "Iter. #"))
+    ]
+    assert len(elapses) == 3
+    previous = elapses[0] - timedelta(seconds=1)
+    for elapse in elapses:
+        assert next_run_time(ScheduleSettings().track, previous + timedelta(seconds=1)) == elapse
+        previous = elapse
+
+
+def test_documented_cron_line_uses_the_default_schedule() -> None:
+    [crontab] = _doc_blocks("crontab")
+    [entry] = [line for line in crontab.splitlines() if line and not line.startswith(("#", "CRON_TZ="))]
+    fields = entry.split()
+    assert " ".join(fields[:5]) == ScheduleSettings().track and validate_cron(" ".join(fields[:5])) is None
+    assert (
+        fields[5] == "policy-archive"
+        and "flock -n" in entry
+        and entry.endswith(" track >>/var/lib/policy-archive/track.log 2>&1")
+    )
