@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -266,3 +270,78 @@ def test_an_unknown_host_is_unavailable(limiter: RateLimiter) -> None:
     settings = WaybackSettings(cdx_url="http://cdx.archive.invalid/cdx/search/cdx", timeout_seconds=2)
     with pytest.raises(CdxUnavailable, match="host not found"):
         list_captures(POLICY, settings, limiter, USER_AGENT)
+
+
+# --- real answers of the Wayback Machine -----------------------------------------------------------------
+
+RECORDED = json.loads((Path(__file__).parent / "fixtures" / "cdx" / "recorded-listings.json").read_text())
+
+
+@pytest.fixture
+def recorded_cdx_url() -> Iterator[str]:
+    """A server answering each recorded CDX request (by url and resumeKey) with the archive's recorded bytes."""
+    pages = {
+        (listing["url"], page["resume_key"]): page
+        for listing in RECORDED["listings"].values()
+        for page in listing["pages"]
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            query = parse_qs(urlsplit(self.path).query)
+            page = pages[(query["url"][0], query.get("resumeKey", [None])[0])]
+            body = page["body"].encode("utf-8")
+            self.send_response(page["status"])
+            self.send_header("Content-Type", page["content_type"])
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            """Silent."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/cdx/search/cdx"
+    server.shutdown()
+    server.server_close()
+
+
+def recorded_rows(name: str) -> set[tuple[str, str, str, str, str]]:
+    """(timestamp, original, mimetype, status, digest) of every row of a recorded listing, read naively."""
+    return {
+        tuple(line.split(" ")[1:6])  # type: ignore[misc]
+        for page in RECORDED["listings"][name]["pages"]
+        for line in page["body"].splitlines()
+        if line.count(" ") == 6
+    }
+
+
+def as_row(ref: CaptureRef) -> tuple[str, str, str, str, str]:
+    status = "-" if ref.status is None else str(ref.status)
+    return (ref.wayback_timestamp, ref.url, ref.mimetype or "-", status, ref.digest or "-")
+
+
+def test_a_real_paged_listing_with_repeated_rows(recorded_cdx_url: str, limiter: RateLimiter) -> None:
+    listing = RECORDED["listings"]["cnn-multipage"]
+    settings = WaybackSettings(cdx_url=recorded_cdx_url, timeout_seconds=5)
+    refs = list_captures(listing["url"], settings, limiter, USER_AGENT, page_size=listing["limit"])
+    rows = [as_row(ref) for ref in refs]
+    assert len(rows) == len(set(rows)) and set(rows) == recorded_rows("cnn-multipage")
+    assert rows == sorted(rows)
+    assert len(refs) < sum(page["body"].count("\n") for page in listing["pages"]) / 3  # most rows were repeats
+
+
+def test_a_real_listing_with_revisit_records(recorded_cdx_url: str, limiter: RateLimiter) -> None:
+    settings = WaybackSettings(cdx_url=recorded_cdx_url, timeout_seconds=5)
+    refs = list_captures("energystar.gov/", settings, limiter, USER_AGENT, page_size=1000)
+    assert {as_row(ref) for ref in refs} == recorded_rows("energystar-repeats")
+    revisits = [ref for ref in refs if ref.mimetype == "warc/revisit"]
+    assert revisits and all(ref.status is None and ref.digest for ref in revisits)
+
+
+def test_a_real_blocked_answer(recorded_cdx_url: str, limiter: RateLimiter) -> None:
+    settings = WaybackSettings(cdx_url=recorded_cdx_url, timeout_seconds=5)
+    with pytest.raises(CdxBlocked, match="Blocked Site Error"):
+        list_captures("https://nationalpost.com/health", settings, limiter, USER_AGENT, page_size=1000)
