@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from archive.catalog import CaptureRow, Outcome
@@ -26,10 +25,10 @@ from pipeline.records import (
     DocumentDeclaration,
     FetchFailure,
     FetchRequest,
-    RecordedVersion,
     Source,
     Version,
 )
+from pipeline.report import DocumentFailure, RunReport
 from pipeline.strategy import StrategyName, changes, wanted
 from pipeline.workspace import Workspace
 
@@ -44,23 +43,6 @@ DOCUMENT_MIMETYPES = (
 )
 
 
-@dataclass(frozen=True)
-class DocumentFailure:
-    document: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class RunReport:
-    recorded: list[RecordedVersion]
-    failures: list[DocumentFailure]
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def exit_status(self) -> int:
-        return 1 if self.failures else 0
-
-
 def segments(
     declaration: DocumentDeclaration, since: date | None, until: date | None
 ) -> list[tuple[str, datetime | None, datetime | None]]:
@@ -71,11 +53,7 @@ def segments(
         end = min(entry.valid_until, until) if until else entry.valid_until
         if start is None or start <= end:
             result.append((entry.url, _day_start(start), _day_end(end)))
-        start = (
-            max(start, entry.valid_until + timedelta(days=1))
-            if start
-            else entry.valid_until + timedelta(days=1)
-        )
+        start = max(start, entry.valid_until + timedelta(days=1)) if start else entry.valid_until + timedelta(days=1)
     if start is None or until is None or start <= until:
         result.append((declaration.url, _day_start(start), _day_end(until)))
     return result
@@ -133,11 +111,7 @@ class DocumentPlan:
             key = (ref.url, ref.digest)
             self.by_digest[key] = text
             for other, other_ref in enumerate(self.refs):
-                if (
-                    other not in self.known
-                    and other_ref.status == 200
-                    and (other_ref.url, other_ref.digest) == key
-                ):
+                if other not in self.known and other_ref.status == 200 and (other_ref.url, other_ref.digest) == key:
                     self.known[other] = text
 
     def next_requests(self) -> list[FetchRequest]:
@@ -233,9 +207,7 @@ def backfill(
             refs = [
                 ref
                 for url, start, end in segments(declaration, since, until)
-                for ref in list_captures(
-                    url, settings.wayback, cdx_limiter, settings.crawl.user_agent, start, end
-                )
+                for ref in list_captures(url, settings.wayback, cdx_limiter, settings.crawl.user_agent, start, end)
             ]
         except CdxError as error:
             failures.append(DocumentFailure(declaration.key, f"archive listing failed: {error}"))
@@ -250,9 +222,7 @@ def backfill(
         if plan.failure:
             failures.append(DocumentFailure(key, plan.failure))
         elif not plan.complete:
-            failures.append(
-                DocumentFailure(key, "interrupted before its history was complete: run again to continue")
-            )
+            failures.append(DocumentFailure(key, "interrupted before its history was complete: run again to continue"))
         elif not plan.refs:
             notes.append(f"{key}: the archive lists no capture of this document in the requested period")
         else:
@@ -271,9 +241,7 @@ def _plan(
     refused = [(ref, reason) for ref in refs if (reason := refusal_before_fetch(ref))]
     catalog.refuse_listed(declaration.key, refused)
     refused_refs = {ref for ref, _ in refused}
-    candidates = sorted(
-        (ref for ref in set(refs) if ref not in refused_refs), key=lambda r: (r.timestamp, r.url)
-    )
+    candidates = sorted((ref for ref in set(refs) if ref not in refused_refs), key=lambda r: (r.timestamp, r.url))
     rows = catalog.captures(declaration.key, Source.WAYBACK)
     return DocumentPlan(declaration, candidates, strategy, workspace.config.settings.wayback.replay_url, rows)
 

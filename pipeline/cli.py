@@ -108,9 +108,7 @@ def main(ctx: click.Context, config_dir: str | None, data_dir: str | None) -> No
     help="bisect: change-point search (few requests, exact dates); all: every distinct capture; "
     "sample: one capture per half-year (for comparison).",
 )
-@click.option(
-    "--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory."
-)
+@click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
 @pass_context
 def backfill(
     obj: Context,
@@ -129,18 +127,15 @@ def backfill(
     with reported_errors():
         config = obj.config()
         declarations = config.select(documents)
-        with open_workspace(config, "backfill", wait=not no_wait) as workspace:
-            result = run_backfill(
-                workspace, declarations, since=since, until=until, strategy=StrategyName(strategy)
-            )
+        with open_workspace(config, "backfill", wait=not no_wait) as workspace, workspace.run_log("backfill") as log:
+            result = run_backfill(workspace, declarations, since=since, until=until, strategy=StrategyName(strategy))
+            log.append(result)
     report(result)
 
 
 @main.command()
 @click.argument("documents", nargs=-1, metavar="[DOC]...")
-@click.option(
-    "--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory."
-)
+@click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
 @pass_context
 def track(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
     """Fetch the live documents now and record those whose text changed."""
@@ -150,8 +145,9 @@ def track(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
     with reported_errors():
         config = obj.config()
         declarations = config.select(documents)
-        with open_workspace(config, "track", wait=not no_wait) as workspace:
+        with open_workspace(config, "track", wait=not no_wait) as workspace, workspace.run_log("track") as log:
             result = run_track(workspace, declarations)
+            log.append(result)
     report(result)
 
 
@@ -248,20 +244,13 @@ def _review(obj: Context, document: str) -> Iterator[tuple[Any, Any, Any]]:
     show_default=True,
     help="The page's URL (resolves relative links; chooses the site's rules).",
 )
-@click.option(
-    "--select", multiple=True, metavar="CSS", help="CSS selector of the document body (repeatable)."
-)
-@click.option(
-    "--remove", multiple=True, metavar="CSS", help="CSS selector to drop before extraction (repeatable)."
-)
-@click.option(
-    "--content-type", default=None, help="Content-Type as served, e.g. 'text/html; charset=windows-1252'."
-)
-def extract(
-    file: Path, url: str, select: tuple[str, ...], remove: tuple[str, ...], content_type: str | None
-) -> None:
+@click.option("--select", multiple=True, metavar="CSS", help="CSS selector of the document body (repeatable).")
+@click.option("--remove", multiple=True, metavar="CSS", help="CSS selector to drop before extraction (repeatable).")
+@click.option("--content-type", default=None, help="Content-Type as served, e.g. 'text/html; charset=windows-1252'.")
+def extract(file: Path, url: str, select: tuple[str, ...], remove: tuple[str, ...], content_type: str | None) -> None:
     """Print the Markdown this project would record for FILE (to tune a declaration)."""
-    from pipeline.extract import ExtractionRefused, extract as run_extract, selector_error
+    from pipeline.extract import ExtractionRefused, selector_error
+    from pipeline.extract import extract as run_extract
 
     for selector in select + remove:
         if reason := selector_error(selector):
@@ -278,9 +267,7 @@ def extract(
 
 @main.command()
 @click.argument("documents", nargs=-1, metavar="[DOC]...")
-@click.option(
-    "--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory."
-)
+@click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
 @pass_context
 def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
     """Re-run extraction on the stored raw captures; text differences become technical-upgrade commits."""
@@ -290,8 +277,9 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
     with reported_errors():
         config = obj.config()
         declarations = config.select(documents)
-        with open_workspace(config, "reextract", wait=not no_wait) as workspace:
+        with open_workspace(config, "reextract", wait=not no_wait) as workspace, workspace.run_log("reextract") as log:
             result = run_reextract(workspace, declarations)
+            log.append(result)
     report(result)
 
 

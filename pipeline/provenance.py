@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
-
 from datetime import datetime
+from urllib.parse import quote, urlsplit
 
 from pipeline.records import Capture, DocumentDeclaration, ExtractedDocument, Source, format_wayback_timestamp
 

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from archive.catalog import CaptureRow, Outcome
-from pipeline.backfill import DocumentFailure, RunReport
 from pipeline.examine import examine, make_version
 from pipeline.progress import Progress
 from pipeline.records import Capture, DocumentDeclaration, Version
+from pipeline.report import DocumentFailure, RunReport
 from pipeline.workspace import Workspace
 
 
@@ -59,9 +59,7 @@ def reextract(
             if latest is None or row.id != latest.id:
                 continue
             if examination.outcome is Outcome.REFUSED:
-                failures.append(
-                    DocumentFailure(declaration.key, f"latest version now refused: {examination.reason}")
-                )
+                failures.append(DocumentFailure(declaration.key, f"latest version now refused: {examination.reason}"))
             elif examination.body_sha1 != latest.body_sha1:
                 updated = catalog.capture_at(declaration.key, row.captured_at)
                 assert updated is not None

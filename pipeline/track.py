@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from archive.catalog import Outcome
 from crawler.runner import crawl_live
-from pipeline.backfill import DocumentFailure, RunReport
 from pipeline.examine import examine, make_version
 from pipeline.guards import refusal_against_previous
 from pipeline.notify import ChangeSummary, post_summary
@@ -21,6 +20,7 @@ from pipeline.records import (
     RecordedVersion,
     Version,
 )
+from pipeline.report import DocumentFailure, RunReport
 from pipeline.workspace import Workspace
 
 
@@ -37,9 +37,7 @@ class TrackPlan:
 
     def start(self) -> Iterable[FetchRequest]:
         for declaration in self.declarations.values():
-            yield FetchRequest(
-                declaration.key, declaration.url, declaration.url, headers=self._conditions(declaration)
-            )
+            yield FetchRequest(declaration.key, declaration.url, declaration.url, headers=self._conditions(declaration))
 
     def _conditions(self, declaration: DocumentDeclaration) -> tuple[tuple[str, str], ...]:
         if not self.workspace.catalog.versions(declaration.key):
@@ -127,9 +125,7 @@ def track(
     return RunReport(recorded, failures, notes)
 
 
-def _notify(
-    workspace: Workspace, recorded: Sequence[RecordedVersion], previous: dict[str, str | None]
-) -> list[str]:
+def _notify(workspace: Workspace, recorded: Sequence[RecordedVersion], previous: dict[str, str | None]) -> list[str]:
     webhook = workspace.config.settings.schedule.webhook_url
     if not webhook or not recorded:
         return []
@@ -140,8 +136,6 @@ def _notify(
         diff = list(difflib.unified_diff(old, new, lineterm="", n=0))
         added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
         removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
-        changes.append(
-            ChangeSummary(item.version.document, item.version.captured_at, added, removed, item.commit)
-        )
+        changes.append(ChangeSummary(item.version.document, item.version.captured_at, added, removed, item.commit))
     warning = post_summary(webhook, changes, workspace.config.settings.crawl.user_agent)
     return [f"webhook: {warning}"] if warning else []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from archive.captures import CaptureStore
@@ -14,6 +14,7 @@ from archive.lock import DataDirectoryLock
 from archive.versions import VersionStore
 from pipeline.config import Config
 from pipeline.records import RecordedVersion, Version
+from pipeline.report import RunReport
 
 
 def document_of(path: str) -> str:
@@ -47,6 +48,17 @@ class Workspace:
                 self.versions.head(),
             )
         return recorded
+
+    @contextmanager
+    def run_log(self, command: str) -> Iterator[list[RunReport]]:
+        """Note a run in the catalog (for `status`); the caller appends its report to the yielded list."""
+        run_id = self.catalog.start_run(command, datetime.now(UTC))
+        reports: list[RunReport] = []
+        try:
+            yield reports
+        finally:
+            status, summary = (reports[0].exit_status, reports[0].summary()) if reports else (1, "did not finish")
+            self.catalog.finish_run(run_id, datetime.now(UTC), status, summary)
 
     def resync(self) -> None:
         commits = self.versions.commits()
@@ -87,9 +99,7 @@ def open_catalog(config: Config) -> Iterator[Catalog]:
     """Read-only commands read the catalog without taking the lock (SQLite WAL allows concurrent readers)."""
     catalog_path, _, _ = data_paths(config.settings.data_dir)
     if not catalog_path.exists():
-        raise FileNotFoundError(
-            f"no data in {config.settings.data_dir} yet: run `policy-archive backfill` first"
-        )
+        raise FileNotFoundError(f"no data in {config.settings.data_dir} yet: run `policy-archive backfill` first")
     catalog = Catalog(catalog_path)
     try:
         yield catalog
