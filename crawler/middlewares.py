@@ -13,7 +13,12 @@ from email.utils import parsedate_to_datetime
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response
+from scrapy.robotstxt import RobotParser
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 log = logging.getLogger(__name__)
 
@@ -80,3 +85,26 @@ class RetryAfterMiddleware:
         )
         await asyncio.sleep(delay)
         return request.replace(dont_filter=True, meta={**request.meta, "retried_after": True})
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, except that every request waiting for a site's robots.txt gets its rules.
+
+    Scrapy 2.19 (checked 2026-11) makes all requests that arrive while a site's robots.txt is downloading await
+    one shared Deferred through ``asFuture``, which consumes its result: only the first gets the parser, the
+    others get None and are let through unchecked — so a site's second and later documents ignored
+    ``Disallow`` on a first run. Each waiter here gets its own Deferred, fed without consuming the shared one.
+    """
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(pending, Deferred):
+            return await super().robot_parser(request)
+        waiter: Deferred[RobotParser | None] = Deferred()
+
+        def hand_on(parser: RobotParser | None) -> RobotParser | None:
+            waiter.callback(parser)
+            return parser  # keeps the result for the next waiter
+
+        pending.addCallback(hand_on)
+        return await maybe_deferred_to_future(waiter)

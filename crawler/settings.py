@@ -41,7 +41,11 @@ def scrapy_settings(settings: Settings, *, live: bool) -> dict[str, Any]:
                 "AUTOTHROTTLE_START_DELAY": 0.5,
                 "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
                 "REDIRECT_ENABLED": True,
-                "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.RetryAfterMiddleware": 540},
+                "DOWNLOADER_MIDDLEWARES": {
+                    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+                    "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
+                    "crawler.middlewares.RetryAfterMiddleware": 540,
+                },
             }
         )
     else:
