@@ -425,56 +425,31 @@ class StandinSites:
             state = site.pages.get(path)
             if state is not None:
                 state.requests += 1
-        sent = _Sent(0, 0)
-        try:
-            if handler.command not in ("GET", "HEAD"):
-                sent = _send(handler, replace(not_found(), status=405, body=b""), head)
-            elif state is None:
-                sent = _send(handler, not_found(), head)
-            else:
-                time.sleep(state.page.delay_seconds)
-                sent = self._send_page(handler, state, head)
-        finally:
-            with self._lock:
-                site.in_flight -= 1
-                self._log.append(
-                    LoggedRequest(
-                        site=host,
-                        method=handler.command,
-                        path=path,
-                        status=sent.status,
-                        if_none_match=handler.headers.get("If-None-Match"),
-                        if_modified_since=handler.headers.get("If-Modified-Since"),
-                        user_agent=handler.headers.get("User-Agent"),
-                        body_bytes=sent.body_bytes,
-                        started=started,
-                        finished=time.monotonic(),
-                    )
+        if handler.command not in ("GET", "HEAD"):
+            reply = _reply(replace(not_found(), status=405, body=b""))
+        elif state is None:
+            reply = _reply(not_found())
+        else:
+            time.sleep(state.page.delay_seconds)
+            reply = _page_reply(handler, state)
+        # Logged before the answer is written: once a client has its answer, the log already shows the request.
+        with self._lock:
+            site.in_flight -= 1
+            self._log.append(
+                LoggedRequest(
+                    site=host,
+                    method=handler.command,
+                    path=path,
+                    status=reply.status,
+                    if_none_match=handler.headers.get("If-None-Match"),
+                    if_modified_since=handler.headers.get("If-Modified-Since"),
+                    user_agent=handler.headers.get("User-Agent"),
+                    body_bytes=0 if head else len(reply.body),
+                    started=started,
+                    finished=time.monotonic(),
                 )
-
-    def _send_page(self, handler: _Handler, state: _PageState, head: bool) -> _Sent:
-        page = state.page
-        if state.requests <= page.rate_limited_times:
-            too_many = Page(
-                body=b"<html><body><h1>429 Too Many Requests</h1></body></html>",
-                status=429,
-                etag=False,
-                last_modified=False,
-                headers=(("Retry-After", str(page.retry_after_seconds)),),
             )
-            return _send(handler, too_many, head)
-        validators = []
-        if page.etag:
-            validators.append(("ETag", state.etag))
-        if page.last_modified:
-            validators.append(("Last-Modified", format_datetime(state.last_modified, usegmt=True)))
-        if page.status == 200 and _not_modified(handler, state, page):
-            handler.send_response(304)
-            for name, value in validators:
-                handler.send_header(name, value)
-            handler.end_headers()
-            return _Sent(304, 0)
-        return _send(handler, replace(page, headers=page.headers + tuple(validators)), head)
+        _write(handler, reply, head)
 
     def _answer_control(self, handler: _Handler, path: str, head: bool) -> None:
         """Requests not addressed to a site: the control endpoints on the server's own address, else 502."""
@@ -487,31 +462,52 @@ class StandinSites:
             fraction = float(query.get("fraction", ["0.1"])[0])
             answer = self.change_benchmark_documents(fraction, seed=int(query.get("seed", ["0"])[0]))
         else:
-            _send(handler, Page(body=b"stand-in: no such site", status=502, content_type="text/plain"), head)
+            _write(handler, _reply(Page(body=b"stand-in: no such site", status=502, content_type="text/plain")), head)
             return
         body = json.dumps(answer, indent=1).encode()
-        _send(handler, Page(body=body, content_type="application/json", etag=False, last_modified=False), head)
+        _write(handler, _reply(Page(body=body, content_type="application/json")), head)
 
 
 @dataclass(frozen=True)
-class _Sent:
+class _Reply:
     status: int
-    body_bytes: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
 
 
-def _send(handler: _Handler, page: Page, head: bool) -> _Sent:
-    handler.send_response(page.status)
-    handler.send_header("Content-Type", page.content_type)
-    handler.send_header("Content-Length", str(len(page.body)))
+def _reply(page: Page, validators: Sequence[tuple[str, str]] = ()) -> _Reply:
+    headers = [("Content-Type", page.content_type), ("Content-Length", str(len(page.body)))]
     if page.location:
-        handler.send_header("Location", page.location)
-    for name, value in page.headers:
+        headers.append(("Location", page.location))
+    return _Reply(page.status, (*headers, *page.headers, *validators), page.body)
+
+
+def _page_reply(handler: _Handler, state: _PageState) -> _Reply:
+    page = state.page
+    if state.requests <= page.rate_limited_times:
+        too_many = Page(
+            body=b"<html><body><h1>429 Too Many Requests</h1></body></html>",
+            status=429,
+            headers=(("Retry-After", str(page.retry_after_seconds)),),
+        )
+        return _reply(too_many)
+    validators = []
+    if page.etag:
+        validators.append(("ETag", state.etag))
+    if page.last_modified:
+        validators.append(("Last-Modified", format_datetime(state.last_modified, usegmt=True)))
+    if page.status == 200 and _not_modified(handler, state, page):
+        return _Reply(304, tuple(validators), b"")  # a 304 has no body, hence no Content-Length
+    return _reply(page, validators)
+
+
+def _write(handler: _Handler, reply: _Reply, head: bool) -> None:
+    handler.send_response(reply.status)
+    for name, value in reply.headers:
         handler.send_header(name, value)
     handler.end_headers()
-    if head:
-        return _Sent(page.status, 0)
-    handler.wfile.write(page.body)
-    return _Sent(page.status, len(page.body))
+    if not head:
+        handler.wfile.write(reply.body)
 
 
 def _not_modified(handler: _Handler, state: _PageState, page: Page) -> bool:
