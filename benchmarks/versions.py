@@ -154,8 +154,9 @@ def index_commit_baseline(directory: Path, docs: list[SyntheticDocument], count:
 class ChildMemoryWatch:
     """Peak resident memory of our git child processes, read from /proc (Linux).
 
-    RUSAGE_CHILDREN cannot be used: Linux carries the parent's peak into a forked child's until exec, so every
-    git child would report at least this Python process's own size. VmHWM is each process's own peak.
+    RUSAGE_CHILDREN cannot be used: Linux carries the parent's peak into a forked child's, so every git child
+    would report at least this Python process's own size (so does VmHWM, as measured here on 2026-11-22).
+    VmRSS sampled every 50 ms is each git process's own size; the long-running ones are what matters.
     """
 
     def __init__(self) -> None:
@@ -168,15 +169,18 @@ class ChildMemoryWatch:
         while not self._stop.wait(0.05):
             for pid in descendants(os.getpid()):
                 try:
-                    status = Path(f"/proc/{pid}/status").read_text()
                     command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                    status = Path(f"/proc/{pid}/status").read_text()
+                    # Read the name again: a status read just before exec would be this Python process's.
+                    if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") != command:
+                        continue
                 except OSError:
                     continue  # already gone
                 name = " ".join(part.decode() for part in command[:2] if part)
                 if not name.startswith(("git ", "/usr/lib/git-core/")):
                     continue  # between fork and exec a child still shows (and measures) this Python process
                 for line in status.splitlines():
-                    if line.startswith("VmHWM:"):
+                    if line.startswith("VmRSS:"):
                         self.peak_mb[name] = max(self.peak_mb.get(name, 0.0), int(line.split()[1]) / 1024)
 
     def largest(self) -> tuple[str, float]:
