@@ -33,6 +33,7 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.utils import format_datetime
+from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Literal
@@ -116,11 +117,11 @@ class StandinCapture:
         if self.location is not None and not 300 <= (self.status or 0) < 400:
             raise ValueError(f"a capture with a location must have a 3xx status, not {self.status}")
 
-    @property
+    @cached_property
     def urlkey(self) -> str:
         return surt(self.url)
 
-    @property
+    @cached_property
     def digest(self) -> str:
         return payload_digest(self.body)
 
@@ -396,22 +397,27 @@ class StandinArchive:
         if not captures:
             return _html(404, NOT_ARCHIVED_PAGE)
         requested = match["timestamp"]
-        exact = next((capture for capture in captures if capture.timestamp == requested), None)
+        index = bisect.bisect_left(captures, requested, key=_timestamp_of)
+        exact = captures[index] if index < len(captures) and captures[index].timestamp == requested else None
         if exact is None:
             nearest = _nearest(captures, requested)
             location = f"{base}{REPLAY_PREFIX}/{nearest.timestamp}id_/{nearest.url}"
             return _Answer(302, b"", (("Content-Type", "text/plain; charset=utf-8"), ("Location", location)))
-        return _memento(exact, captures, base)
+        return _memento(exact, index, captures, base)
 
 
 # --- replay helpers --------------------------------------------------------------------------------------
 
 
-def _memento(capture: StandinCapture, captures: list[StandinCapture], base: str) -> _Answer:
+def _timestamp_of(capture: StandinCapture) -> str:
+    return capture.timestamp
+
+
+def _memento(capture: StandinCapture, index: int, captures: list[StandinCapture], base: str) -> _Answer:
     headers = [
         ("Content-Type", capture.mimetype),
         ("Memento-Datetime", http_date(capture.timestamp)),
-        ("Link", _link_header(capture, captures, base)),
+        ("Link", _link_header(index, captures, base)),
     ]
     if capture.target is not None:
         headers.append(("Location", _redirect_location(capture, capture.target, base)))
@@ -427,8 +433,8 @@ def _redirect_location(capture: StandinCapture, target: str, base: str) -> str:
     return base + path
 
 
-def _link_header(capture: StandinCapture, captures: list[StandinCapture], base: str) -> str:
-    index = captures.index(capture)
+def _link_header(index: int, captures: list[StandinCapture], base: str) -> str:
+    capture = captures[index]
     neighbours = [("first memento", captures[0])]
     if index > 0:
         neighbours.append(("prev memento", captures[index - 1]))
@@ -537,6 +543,9 @@ def _refusal(refusal: _Refusal) -> _Answer:
 def _handler_for(archive: StandinArchive) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, like the real archive: benchmarks measure our side
+        # Headers and body go out in two writes; with Nagle on, each keep-alive answer waits ~40 ms for the
+        # client's delayed ACK (measured: 22 requests/s from one client instead of ~4,000).
+        disable_nagle_algorithm = True
         server_version = "standin-archive"
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
