@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -265,3 +268,19 @@ def test_load_history_reads_bodies_inline_from_files_and_base64(tmp_path: Path) 
     bodies = [capture.body for capture in archive.captures_of(POLICY)]
     assert bodies == [b"<p>inline</p>", b"<p>from a file</p>", b"\xff", b""]
     assert archive.captures_of(POLICY)[-1].target == "https://www.acrcloud.com/p"
+
+
+def test_the_command_line_serves_a_history_file(tmp_path: Path) -> None:
+    history = {"captures": [{"url": POLICY, "timestamp": "20180101000000", "body": "<p>hello</p>"}]}
+    (tmp_path / "history.json").write_text(json.dumps(history))
+    script = Path(__file__).parent / "standin" / "archive.py"
+    command = [sys.executable, str(script), "--port", "0", "--history", str(tmp_path / "history.json")]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            banner = server.stdout.readline() + server.stdout.readline()  # type: ignore[union-attr]
+            replay_url = re.search(r"replay_url = '([^']+)'", banner)[1]  # type: ignore[index]
+            reply = get(f"{replay_url}/20180101000000id_/{POLICY}")
+        finally:
+            server.terminate()
+    assert "with 1 captures" in banner
+    assert (reply.status, reply.body) == (200, b"<p>hello</p>")

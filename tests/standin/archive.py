@@ -14,9 +14,11 @@ It answers like the real Wayback Machine responses recorded in ``../shared/archi
 - Faults: the next N requests of an endpoint answer 429/503 (the archive's own, no ``Memento-Datetime``), a
   delay per endpoint (timeouts), garbage rows, a failing CDX page, a page whose promised resume key is missing.
 
-Run it by hand (manual trials, benchmarks): ``python -m tests.standin.archive --port 8765 --history FILE.json``
+Run it by hand (manual trials, benchmarks): ``python tests/standin/archive.py --port 8765 --history FILE.json``
 where FILE.json is ``{"captures": [{"url", "timestamp", "body" | "body_file" | "body_base64", "status",
 "mimetype", "location", "redirect_form"}], "blocked": [URL, ...]}`` (``body_file`` relative to FILE.json).
+Not ``python -m tests.standin.archive``: the waybackpy 3.0.6 wheel installs a top-level ``tests`` package
+into site-packages, which shadows this repository's ``tests`` directory (tests import ``standin.archive``).
 """
 
 from __future__ import annotations
@@ -607,7 +609,7 @@ def main(argv: list[str] | None = None) -> None:
     archive = load_history(options.history) if options.history else StandinArchive()
     archive.start(port=options.port)
     print(f"stand-in archive with {archive.capture_count} captures: cdx_url = {archive.cdx_url!r}")
-    print(f"                                          replay_url = {archive.replay_url!r}  (Ctrl-C stops)")
+    print(f"                                          replay_url = {archive.replay_url!r}  (Ctrl-C stops)", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
