@@ -166,13 +166,13 @@ class _Listing:
     def _page(self, request_url: str, page_number: int) -> _Page:
         where = f" (page {page_number + 1})" if page_number else ""
         answer = self._get(request_url, where)
+        if any(marker.encode() in answer.body for marker in BLOCKED_MARKERS):
+            raise self._error(CdxBlocked, f"the archive excludes this URL (Blocked Site Error){where}")
+        self._check_status(answer, where)
         try:
             text = answer.body.decode("utf-8")
         except UnicodeDecodeError:
             raise self._error(CdxParseError, f"answered bytes that are not UTF-8 text{where}") from None
-        if any(marker in text for marker in BLOCKED_MARKERS):
-            raise self._error(CdxBlocked, f"the archive excludes this URL (Blocked Site Error){where}")
-        self._check_status(answer, where)
         return self._parse(text, where)
 
     def _parse(self, text: str, where: str) -> _Page:
@@ -189,7 +189,7 @@ class _Listing:
             resume_key = lines[-1].strip()
             lines = lines[:blank]
         if resume_key is None and len(lines) >= self.page_size:
-            # A full page without a key: the archive ignored showResumeKey (pywb does) and cut the listing.
+            # A full page without a key: the archive ignored showResumeKey and cut the listing at the limit.
             raise self._error(
                 CdxParseError, f"a full page of {len(lines)} rows came without a resume key: listing truncated{where}"
             )

@@ -16,7 +16,7 @@ def standin_archive() -> Iterator[StandinArchive]:
 
     ``.cdx_url`` / ``.replay_url`` point at it, ``.requests`` / ``.counts()`` log what it was asked, and
     ``.refuse_next``, ``.delay``, ``.serve_garbage_rows``, ``.repeat_rows``, ``.fail_page``,
-    ``.drop_resume_key`` and ``.block`` inject faults.
+    ``.drop_resume_key``, ``.ignore_resume_keys`` and ``.block`` inject faults.
     """
     with StandinArchive().start() as archive:
         yield archive

@@ -345,3 +345,10 @@ def test_a_real_blocked_answer(recorded_cdx_url: str, limiter: RateLimiter) -> N
     settings = WaybackSettings(cdx_url=recorded_cdx_url, timeout_seconds=5)
     with pytest.raises(CdxBlocked, match="Blocked Site Error"):
         list_captures("https://nationalpost.com/health", settings, limiter, USER_AGENT, page_size=1000)
+
+
+def test_a_full_page_without_a_resume_key_is_a_truncated_listing(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.ignore_resume_keys()  # like a CDX server that does not implement them: limit cuts the listing
+    with pytest.raises(CdxParseError, match="full page of 3 rows came without a resume key"):
+        listing(history, limiter, page_size=3)
+    assert len(listing(history, limiter, page_size=8)) == 7  # a short page without a key is a whole listing

@@ -159,6 +159,7 @@ class _Faults:
     repeat_rows: bool = False
     failing_pages: dict[int, int] = field(default_factory=dict)
     pages_without_resume_key: set[int] = field(default_factory=set)
+    resume_keys_ignored: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,11 @@ class StandinArchive:
         """Page ``page`` (0 = first) of every paged CDX listing answers ``status``."""
         with self._lock:
             self._faults.failing_pages[page] = status
+
+    def ignore_resume_keys(self, ignored: bool = True) -> None:
+        """Behave like a CDX server without resume keys: ``limit`` cuts the listing, silently."""
+        with self._lock:
+            self._faults.resume_keys_ignored = ignored
 
     def drop_resume_key(self, page: int) -> None:
         """Page ``page`` ends with the blank line that announces a resume key, but no key."""
@@ -361,6 +367,8 @@ class StandinArchive:
             faults = self._faults
             repeat, garbage = faults.repeat_rows, faults.garbage_rows
             failing_pages, keyless_pages = dict(faults.failing_pages), set(faults.pages_without_resume_key)
+            if faults.resume_keys_ignored:
+                params = {name: values for name, values in params.items() if name not in ("showResumeKey", "resumeKey")}
         first, last = _first(params), _last(params)
         rows = [
             (capture.timestamp, capture.cdx_row())
