@@ -167,26 +167,32 @@ def test_wait_async_sleeps_without_blocking_the_loop(state: Path) -> None:
     assert 0.035 <= asyncio.run(three_requests()) < 1.0  # slots at 0, 20 and 40 ms
 
 
-def _record_send_times(state: str, count: int, times: multiprocessing.Queue) -> None:
-    limiter = RateLimiter(Path(state), "web.archive.org", "cdx", per_minute=60_000 / 25, backoff_seconds=1)
+def _reserve_slots(state: str, count: int, slots: multiprocessing.Queue) -> None:
+    """Reserve ``count`` slots and report when each one is (the clock reading inside the reservation + delay)."""
+    readings: list[float] = []
+
+    def clock() -> float:
+        readings.append(time.time())
+        return readings[-1]
+
+    limiter = RateLimiter(Path(state), "web.archive.org", "cdx", per_minute=60, backoff_seconds=1, clock=clock)
     for _ in range(count):
-        limiter.wait()
-        times.put(time.time())
+        delay = limiter.reserve()
+        slots.put(readings[-1] + delay)
 
 
 def test_two_processes_share_one_budget(state: Path) -> None:
     context = multiprocessing.get_context("fork")
-    times: multiprocessing.Queue = context.Queue()
-    RateLimiter(state, "web.archive.org", "cdx", per_minute=1, backoff_seconds=1)  # create the file first
-    workers = [context.Process(target=_record_send_times, args=(str(state), 5, times)) for _ in range(2)]
+    slots: multiprocessing.Queue = context.Queue()
+    RateLimiter(state, "web.archive.org", "cdx", per_minute=60, backoff_seconds=1)  # create the file first
+    workers = [context.Process(target=_reserve_slots, args=(str(state), 10, slots)) for _ in range(2)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(timeout=30)
-    sent = sorted(times.get(timeout=5) for _ in range(10))
-    gaps = [later - earlier for earlier, later in zip(sent, sent[1:], strict=False)]
-    assert min(gaps) >= 0.020  # 25 ms slots; a few ms of scheduling jitter either side
-    assert sent[-1] - sent[0] >= 9 * 0.025 - 0.005
+    reserved = sorted(slots.get(timeout=5) for _ in range(20))
+    gaps = [later - earlier for earlier, later in zip(reserved, reserved[1:], strict=False)]
+    assert gaps == pytest.approx([1.0] * 19, abs=1e-3)  # one slot a second, whichever process reserved it
 
 
 def test_limiter_for_keys_both_endpoints_by_the_archive_host(tmp_path: Path) -> None:
