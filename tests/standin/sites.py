@@ -17,7 +17,7 @@ before the real one. Factories build the usual cases: :func:`policy_page` (~50 K
 the highest number of requests in flight per site is kept, so tests can check conditional requests and
 politeness.
 
-``python -m tests.standin.sites`` serves the benchmark corpus (100 sites x 10 documents of ~50 KB by default),
+``python tests/standin/sites.py`` serves the benchmark corpus (100 sites x 10 documents of ~50 KB by default),
 writes the matching ``services/*.toml`` with ``--config-out DIR``, and takes control requests on its own
 address: ``POST /_standin/change?fraction=0.1`` revises 10 % of the documents, ``GET /_standin/stats``.
 """
@@ -628,7 +628,7 @@ def write_services(directory: Path, urls: Sequence[str]) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.standin.sites", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python tests/standin/sites.py", description=__doc__.split("\n")[0])
     parser.add_argument("--sites", type=int, default=100)
     parser.add_argument("--documents", type=int, default=10, help=f"per site, at most {len(DOCUMENT_TYPES)}")
     parser.add_argument("--page-bytes", type=int, default=50_000)
