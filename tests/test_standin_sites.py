@@ -8,12 +8,11 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-
 from standin.sites import (
     StandinSites,
     bot_wall,
@@ -102,8 +101,6 @@ def test_if_none_match_decides_over_if_modified_since(sites: StandinSites) -> No
 
 def test_pages_without_validators_are_always_sent_whole(sites: StandinSites) -> None:
     page = html_page("Privacy", ["Text."])
-    from dataclasses import replace
-
     url = sites.set_page("http://acme.test/privacy", replace(page, etag=False, last_modified=False))
     answer = get(sites, url)
     assert "ETag" not in answer.headers and "Last-Modified" not in answer.headers
