@@ -1,0 +1,525 @@
+"""Backfill benchmark (issue 3): requests, completeness and date accuracy of each ``--strategy``.
+
+    python -m benchmarks.backfill                               # 50 documents, 200-2,000 captures each
+    python -m benchmarks.backfill --documents 5 --max-captures 300 --strategies bisect,sample   # a quick run
+
+A generated history is served by the stand-in Wayback archive (``tests/standin/archive.py``) on 127.0.0.1:
+each document is one of the shared seed policies (``../shared/seeds``) rendered as a ~20 KB HTML page with
+navigation, footer and inline scripts; every capture carries its own token (CSRF meta tag, script variable), so
+every capture's bytes and CDX digest differ, as on real pages; the policy text changes 1-10 times, each time by
+one to three edits (a sentence added to a paragraph, a paragraph added or dropped) at a random capture, and
+never back to an earlier text (so no A→B→A flip can hide inside an equal span; the count of flips in the truth
+is printed).
+
+For each strategy the real CLI runs in a subprocess (``python -m pipeline.cli ... backfill --strategy S``)
+against a fresh data directory with the rate limiter off (``per_minute = inf``). Reported per strategy:
+archive requests (from the stand-in's request log), replay requests per version found, versions found and
+change dates exact against the truth (Git author date and ``Captured-At`` trailer against the first capture
+showing each version), change windows exact (catalog), wall time with the limiter off, and the time the same
+requests take at the real default limits (24 CDX/min, 480 replay/min; the phases run one after the other, so
+``cdx / 24 + replay / 480`` minutes). Then a smaller run with the limiter on at a fast test rate shows that the
+limiter spaces requests as configured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# The stand-ins live in tests/ and are imported as ``standin.*`` (waybackpy installs a top-level ``tests``).
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+
+from standin.archive import StandinArchive, StandinCapture  # noqa: E402
+
+DEFAULT_SEEDS = REPO_ROOT.parent / "shared" / "seeds"
+HISTORY_START = datetime(2008, 1, 1, tzinfo=UTC)
+HISTORY_SECONDS = 18 * 365 * 24 * 3600
+STRATEGIES = ("bisect", "all", "sample")
+# The real archive's defaults (pipeline.config.WaybackSettings, 80 % of the Internet Archive's limits as of 2026-11).
+REAL_CDX_PER_MINUTE = 24
+REAL_REPLAY_PER_MINUTE = 480
+CLAUSES = (
+    "We may share aggregated statistics with our partners, which do not identify you personally",
+    "You can ask us at any time for a copy of the personal information we hold about you",
+    "We keep log files for no longer than is necessary for the purposes described in this section",
+    "Where we rely on your consent, you may withdraw it at any time without affecting earlier processing",
+    "Our service providers process personal information only on our instructions and under contract",
+    "We transfer personal information outside your country only with appropriate safeguards in place",
+    "Cookies used for analytics can be switched off in the settings of your browser",
+    "Children under the age of sixteen may not use the service without the consent of a parent",
+    "We notify the competent supervisory authority of a personal data breach where the law requires it",
+    "You may object to processing based on our legitimate interests, including profiling",
+)
+MONTHS = ("January February March April May June July August September October November December").split()
+
+
+# --- the generated history -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of a policy page: a heading, a paragraph or a list item (inline Markdown links and bold)."""
+
+    kind: str  # "h2", "p" or "li"
+    text: str
+
+
+@dataclass(frozen=True)
+class DocumentTruth:
+    service: str
+    name: str
+    url: str
+    select: tuple[str, ...]
+    timestamps: tuple[str, ...]  # every capture, oldest first (14-digit Wayback timestamps)
+    version_starts: tuple[int, ...]  # capture index where each version first shows, oldest first
+    texts: tuple[tuple[Block, ...], ...]  # each version's blocks
+
+    @property
+    def key(self) -> str:
+        return f"{self.service}/privacy-policy"
+
+    @property
+    def path(self) -> str:
+        return f"{self.service[0]}/{self.service}/privacy-policy.md"
+
+    def version_at(self, index: int) -> int:
+        return bisect_right(self.version_starts, index) - 1
+
+    def flips(self) -> int:
+        """Versions whose text equals an earlier, not adjacent version's (A→B→A): 0 by construction."""
+        return sum(1 for i, text in enumerate(self.texts) if text in self.texts[: max(0, i - 1)])
+
+
+def seed_blocks(path: Path) -> tuple[str, list[Block]]:
+    """The site name and the blocks of a seed policy (its provenance header and title line are dropped)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    site = re.search(r"transformed from the (\S+?) ", lines[0])
+    blocks = []
+    for line in lines[1:]:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("# ") or set(stripped) <= set("*_-"):
+            continue
+        if stripped.startswith("#"):
+            blocks.append(Block("h2", stripped.lstrip("#").strip()))
+        elif re.match(r"^([*+-]|\d+\.)\s", stripped):
+            blocks.append(Block("li", re.sub(r"^([*+-]|\d+\.)\s+", "", stripped)))
+        else:
+            blocks.append(Block("p", stripped))
+    return (site.group(1) if site else path.stem), blocks
+
+
+def edit(blocks: list[Block], rng: random.Random, moment: datetime) -> None:
+    """One to three edits; the last always adds a sentence no earlier version had (so no text comes back)."""
+    for _ in range(rng.randint(0, 2)):
+        paragraphs = [i for i, block in enumerate(blocks) if block.kind == "p"]
+        if rng.random() < 0.3 and len(paragraphs) > 15:
+            del blocks[rng.choice(paragraphs)]
+        else:
+            place = rng.randrange(len(blocks) + 1)
+            blocks.insert(place, Block("p", f"{rng.choice(CLAUSES)}. {rng.choice(CLAUSES)}."))
+    paragraphs = [i for i, block in enumerate(blocks) if block.kind == "p"]
+    place = rng.choice(paragraphs)
+    dated = f"{rng.choice(CLAUSES)} (amended {MONTHS[moment.month - 1]} {moment.day}, {moment.year})."
+    blocks[place] = Block("p", f"{blocks[place].text} {dated}")
+
+
+def inline_html(text: str) -> str:
+    escaped = html.escape(text, quote=False)
+    linked = re.sub(r"\[([^\]]*)\]\(([^)\s]*)\)", r'<a href="\2">\1</a>', escaped)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", linked)
+
+
+def render_page(site: str, blocks: Sequence[Block], token: str) -> bytes:
+    """A policy page as sites served them: chrome around the text, and a per-request token in three places."""
+    parts: list[str] = []
+    in_list = False
+    for block in blocks:
+        if block.kind == "li" and not in_list:
+            parts.append("<ul>")
+        if block.kind != "li" and in_list:
+            parts.append("</ul>")
+        in_list = block.kind == "li"
+        parts.append(f"<{block.kind}>{inline_html(block.text)}</{block.kind}>")
+    if in_list:
+        parts.append("</ul>")
+    body = "\n".join(parts)
+    menu = "".join(f'<li><a href="/{item.lower()}">{item}</a></li>' for item in ("Products", "Pricing", "Blog"))
+    # ~4 KB of inline script, like the analytics and consent-manager snippets real pages carry.
+    script = "".join(f"window.dl.push({{'event':'e{n}','token':'{token}'}});\n" for n in range(80))
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Privacy Policy | {site}</title>'
+        f'<meta name="csrf-token" content="{token}"><script>window.dl=[];{script}</script></head>'
+        f'<body><header><nav><a href="/">{site}</a><ul>{menu}</ul></nav></header>'
+        f'<main id="content"><article><h1>Privacy Policy</h1>\n{body}\n</article></main>'
+        f'<footer><p>Copyright {site}. All rights reserved.</p><a href="/privacy">Privacy</a>'
+        f'<form><input type="hidden" name="session" value="{token}"></form></footer></body></html>'
+    ).encode()
+
+
+def generate(
+    count: int, min_captures: int, max_captures: int, max_versions: int, seeds: Sequence[Path], seed: int
+) -> list[DocumentTruth]:
+    rng = random.Random(seed)
+    documents = []
+    for n in range(count):
+        seed_path = seeds[n % len(seeds)]
+        site, blocks = seed_blocks(seed_path)
+        service = re.sub(r"[^a-z0-9]", "", site.split(".")[0].lower()) + f"{n:02d}"
+        captures = rng.randint(min_captures, max_captures)
+        offsets = sorted(rng.sample(range(HISTORY_SECONDS), captures))
+        timestamps = tuple(f"{HISTORY_START + timedelta(seconds=offset):%Y%m%d%H%M%S}" for offset in offsets)
+        versions = rng.randint(1, max_versions)
+        starts = (0, *sorted(rng.sample(range(1, captures), versions - 1)))
+        texts = [tuple(blocks)]
+        for start in starts[1:]:
+            edit(blocks, rng, datetime.strptime(timestamps[start], "%Y%m%d%H%M%S"))
+            texts.append(tuple(blocks))
+        documents.append(
+            DocumentTruth(
+                service=service,
+                name=site,
+                url=f"https://www.{service}.example/legal/privacy",
+                # Half the declarations name the body, half rely on generic extraction minus the chrome.
+                select=("main",) if n % 2 == 0 else (),
+                timestamps=timestamps,
+                version_starts=starts,
+                texts=tuple(texts),
+            )
+        )
+    return documents
+
+
+def serve(documents: Sequence[DocumentTruth]) -> StandinArchive:
+    archive = StandinArchive()
+    for document in documents:
+        for index, timestamp in enumerate(document.timestamps):
+            token = f"{document.service}-{index:05d}-{random.Random(timestamp).getrandbits(64):016x}"
+            body = render_page(document.name, document.texts[document.version_at(index)], token)
+            archive.add(StandinCapture(document.url, timestamp, body))
+    return archive.start()
+
+
+def write_config(directory: Path, documents: Sequence[DocumentTruth], archive: StandinArchive, limits: Limits) -> None:
+    (directory / "services").mkdir(parents=True)
+    (directory / "settings.toml").write_text(
+        f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
+        f"cdx_per_minute = {limits.cdx}\nreplay_per_minute = {limits.replay}\n"
+        "backoff_seconds = 60\ntimeout_seconds = 60\n"
+    )
+    for document in documents:
+        select = f"select = [{', '.join(repr(s) for s in document.select)}]\n" if document.select else ""
+        (directory / "services" / f"{document.service}.toml").write_text(
+            f'name = "{document.name}"\n[documents.privacy-policy]\nurl = "{document.url}"\n{select}'
+            'remove = ["header", "nav", "footer"]\n'
+        )
+
+
+# --- one run ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    cdx: str  # TOML values: "inf" or a number per minute
+    replay: str
+
+
+@dataclass(frozen=True)
+class Commit:
+    path: str
+    author_date: datetime
+    captured_at: datetime
+
+
+@dataclass(frozen=True)
+class RunResult:
+    strategy: str
+    exit_status: int
+    wall_seconds: float
+    cdx_requests: int
+    replay_requests: int
+    versions_truth: int
+    versions_found: int
+    dates_exact: int
+    dates_consistent: bool  # author date = Captured-At for every commit
+    extra_commits: int  # a commit repeating the version of the previous one, or not at a capture
+    windows_exact: int
+    missed_by_document: dict[str, int]
+    lag_days: list[float]  # found versions: how late the recorded date is
+    request_times: dict[str, list[float]]
+
+    @property
+    def replay_per_version(self) -> float:
+        return self.replay_requests / self.versions_found if self.versions_found else float("nan")
+
+    @property
+    def projected_seconds(self) -> float:
+        return 60 * self.cdx_requests / REAL_CDX_PER_MINUTE + 60 * self.replay_requests / REAL_REPLAY_PER_MINUTE
+
+
+def run_cli(config: Path, data: Path, strategy: str, log: Path) -> tuple[int, float]:
+    started = time.monotonic()
+    with log.open("w") as stderr:
+        completed = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data", str(data), "backfill",
+             "--strategy", strategy],
+            cwd=REPO_ROOT, stdout=stderr, stderr=stderr, check=False,
+        )  # fmt: skip
+    return completed.returncode, time.monotonic() - started
+
+
+def git_commits(repo: Path) -> list[Commit]:
+    if not (repo / ".git").exists() and not (repo / "HEAD").exists():
+        return []
+    output = subprocess.run(
+        ["git", "-C", str(repo), "log", "--reverse", "--name-only",
+         "--format=@@%aI|%(trailers:key=Captured-At,valueonly,separator=)", "main"],
+        capture_output=True, text=True, check=False,
+    ).stdout  # fmt: skip
+    commits = []
+    for chunk in output.split("@@")[1:]:
+        head, *paths = [line for line in chunk.splitlines() if line.strip()]
+        author, captured = head.split("|")
+        for path in paths:
+            commits.append(
+                Commit(path, datetime.fromisoformat(author), datetime.fromisoformat(captured.replace("Z", "+00:00")))
+            )
+    return commits
+
+
+def catalog_windows(catalog: Path) -> dict[tuple[str, str], str]:
+    """(document, change capture) → window start (the last capture seen unchanged), as the catalog holds them."""
+    import sqlite3
+
+    if not catalog.exists():
+        return {}
+    connection = sqlite3.connect(catalog)
+    try:
+        rows = connection.execute(
+            "SELECT document, captured_at, window_start FROM captures WHERE window_start IS NOT NULL"
+        ).fetchall()
+    finally:
+        connection.close()
+    return {(document, _compact(at)): _compact(start) for document, at, start in rows}
+
+
+def _compact(iso: str) -> str:
+    return re.sub(r"\D", "", iso)[:14]
+
+
+def score(
+    strategy: str,
+    documents: Sequence[DocumentTruth],
+    data: Path,
+    archive: StandinArchive,
+    outcome: tuple[int, float],
+) -> RunResult:
+    by_path = {document.path: document for document in documents}
+    commits: dict[str, list[Commit]] = {}
+    for commit in git_commits(data / "versions"):
+        commits.setdefault(commit.path, []).append(commit)
+    windows = catalog_windows(data / "catalog.sqlite3")
+    found = exact = extra = windows_exact = 0
+    missed: dict[str, int] = {}
+    lags: list[float] = []
+    consistent = True
+    for path, document in by_path.items():
+        seen: list[int] = []
+        for commit in commits.get(path, []):
+            consistent &= commit.author_date == commit.captured_at
+            stamp = f"{commit.captured_at:%Y%m%d%H%M%S}"
+            if stamp not in document.timestamps:
+                extra += 1
+                continue
+            index = document.timestamps.index(stamp)
+            version = document.version_at(index)
+            if seen and seen[-1] == version:
+                extra += 1
+                continue
+            seen.append(version)
+            start = document.version_starts[version]
+            lags.append((index_time(document, index) - index_time(document, start)).total_seconds() / 86400)
+            if index == start:
+                exact += 1
+                window = windows.get((document.key, stamp))
+                previous = document.timestamps[start - 1] if start else None
+                windows_exact += window == previous
+        found += len(set(seen))
+        missed[document.key] = len(document.version_starts) - len(set(seen))
+    return RunResult(
+        strategy=strategy,
+        exit_status=outcome[0],
+        wall_seconds=outcome[1],
+        cdx_requests=archive.counts()["cdx"],
+        replay_requests=archive.counts()["replay"],
+        versions_truth=sum(len(document.version_starts) for document in documents),
+        versions_found=found,
+        dates_exact=exact,
+        dates_consistent=consistent,
+        extra_commits=extra,
+        windows_exact=windows_exact,
+        missed_by_document=missed,
+        lag_days=lags,
+        request_times=request_times(archive),
+    )
+
+
+def index_time(document: DocumentTruth, index: int) -> datetime:
+    return datetime.strptime(document.timestamps[index], "%Y%m%d%H%M%S")
+
+
+def request_times(archive: StandinArchive) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {"cdx": [], "replay": []}
+    for request in archive.requests:
+        if request.endpoint in times:
+            times[request.endpoint].append(request.at)
+    return times
+
+
+def run_strategy(
+    strategy: str, documents: Sequence[DocumentTruth], archive: StandinArchive, work: Path, limits: Limits
+) -> RunResult:
+    run_dir = work / f"{strategy}-{limits.replay}"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    write_config(run_dir / "config", documents, archive, limits)
+    archive.clear_log()
+    outcome = run_cli(run_dir / "config", run_dir / "data", strategy, run_dir / "cli.log")
+    if outcome[0] != 0:
+        print(f"  {strategy}: exit status {outcome[0]}, see {run_dir / 'cli.log'}", file=sys.stderr)
+    return score(strategy, documents, run_dir / "data", archive, outcome)
+
+
+# --- report ----------------------------------------------------------------------------------------------
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.1f} s"
+
+
+def print_table(results: Sequence[RunResult]) -> None:
+    all_run = next((result for result in results if result.strategy == "all"), None)
+    header = (
+        f"{'strategy':<8} {'exit':>4} {'replay req':>10} {'% of all':>8} {'req/version':>11} {'versions':>11} "
+        f"{'dates exact':>11} {'windows':>9} {'extra':>5} {'CDX req':>7} {'wall (off)':>10} {'projected (real)':>16}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        share = f"{100 * r.replay_requests / all_run.replay_requests:.1f} %" if all_run else "-"
+        print(
+            f"{r.strategy:<8} {r.exit_status:>4} {r.replay_requests:>10,} {share:>8} {r.replay_per_version:>11.1f} "
+            f"{f'{r.versions_found}/{r.versions_truth}':>11} {f'{r.dates_exact}/{r.versions_truth}':>11} "
+            f"{f'{r.windows_exact}/{r.versions_truth}':>9} {r.extra_commits:>5} {r.cdx_requests:>7} "
+            f"{minutes(r.wall_seconds):>10} {minutes(r.projected_seconds):>16}"
+        )
+    for r in results:
+        if not r.dates_consistent:
+            print(f"{r.strategy}: some commit's author date differs from its Captured-At trailer")
+        if r.versions_found < r.versions_truth:
+            missed = sorted(((n, d) for d, n in r.missed_by_document.items() if n), reverse=True)
+            worst = ", ".join(f"{d} {n}" for n, d in missed[:5])
+            print(
+                f"{r.strategy}: missed {r.versions_truth - r.versions_found} versions in {len(missed)} documents "
+                f"(most: {worst})"
+            )
+        late = [lag for lag in r.lag_days if lag > 0]
+        if late:
+            print(
+                f"{r.strategy}: {len(late)} versions found dated late: median {statistics.median(late):.0f} days, "
+                f"max {max(late):.0f} days after the first capture showing them"
+            )
+
+
+def observed_rate(times: Sequence[float]) -> float:
+    """Requests per minute between the first and the last request seen by the archive."""
+    ordered = sorted(times)
+    span = ordered[-1] - ordered[0] if len(ordered) > 1 else 0.0
+    return 60 * (len(ordered) - 1) / span if span else float("nan")
+
+
+def busiest_window(times: Sequence[float], window: float) -> int:
+    """The most requests the archive answered within any ``window`` seconds."""
+    ordered = sorted(times)
+    return max((bisect_right(ordered, start + window) - i for i, start in enumerate(ordered)), default=0)
+
+
+def print_limited(result: RunResult, cdx_rate: float, replay_rate: float) -> None:
+    cdx_times, replay_times = result.request_times["cdx"], result.request_times["replay"]
+    floor = 60 * max(0, len(cdx_times) - 1) / cdx_rate + 60 * max(0, len(replay_times) - 1) / replay_rate
+    # Answer times jitter by a few milliseconds around the limiter's slots, so count over 20 intervals.
+    window = 20 * 60 / replay_rate
+    print(
+        f"limiter on ({cdx_rate:g} CDX/min, {replay_rate:g} replay/min), strategy {result.strategy}: exit "
+        f"{result.exit_status}; {len(cdx_times)} CDX + {len(replay_times)} replay requests in "
+        f"{result.wall_seconds:.1f} s (the limits allow them in no less than {floor:.1f} s); observed rates "
+        f"{observed_rate(cdx_times):.0f} CDX/min, {observed_rate(replay_times):.0f} replay/min; at most "
+        f"{busiest_window(replay_times, window)} replay requests in any {window:.1f} s (20 intervals); "
+        f"versions {result.versions_found}/{result.versions_truth}, dates exact {result.dates_exact}"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--documents", type=int, default=50)
+    parser.add_argument("--min-captures", type=int, default=200)
+    parser.add_argument("--max-captures", type=int, default=2000)
+    parser.add_argument("--max-versions", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated, run in this order")
+    parser.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="directory of seed policies")
+    parser.add_argument("--work", type=Path, help="keep the data directories here (default: a temporary one)")
+    parser.add_argument("--limited-documents", type=int, default=5, help="documents of the limiter-on run (0: skip)")
+    parser.add_argument("--limited-rates", default="120,1200", help="CDX,replay per minute of the limiter-on run")
+    options = parser.parse_args(argv)
+
+    seeds = sorted(options.seeds.glob("*.txt"))
+    if not seeds:
+        parser.error(f"no seed policies (*.txt) in {options.seeds}")
+    documents = generate(
+        options.documents, options.min_captures, options.max_captures, options.max_versions, seeds, options.seed
+    )
+    captures = sum(len(document.timestamps) for document in documents)
+    versions = sum(len(document.version_starts) for document in documents)
+    flips = sum(document.flips() for document in documents)
+    started = time.monotonic()
+    archive = serve(documents)
+    sizes = [len(capture.body) for capture in archive.captures_of(documents[0].url)[:10]]
+    print(
+        f"history: {len(documents)} documents, {captures:,} captures "
+        f"({min(len(d.timestamps) for d in documents)}-{max(len(d.timestamps) for d in documents)} each), "
+        f"{versions} versions (1-{max(len(d.version_starts) for d in documents)} each), {flips} A→B→A flips; "
+        f"pages ~{statistics.mean(sizes) / 1024:.0f} KB; generated and served in {time.monotonic() - started:.1f} s"
+    )
+    work = options.work or Path(tempfile.mkdtemp(prefix="backfill-bench-"))
+    try:
+        results = []
+        for strategy in options.strategies.split(","):
+            print(f"running {strategy} ...", file=sys.stderr, flush=True)
+            results.append(run_strategy(strategy, documents, archive, work, Limits("inf", "inf")))
+        print_table(results)
+        if options.limited_documents:
+            cdx_rate, replay_rate = (float(rate) for rate in options.limited_rates.split(","))
+            subset = documents[: options.limited_documents]
+            limited = run_strategy("bisect", subset, archive, work, Limits(f"{cdx_rate:g}", f"{replay_rate:g}"))
+            print_limited(limited, cdx_rate, replay_rate)
+    finally:
+        archive.stop()
+        if options.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
