@@ -54,6 +54,14 @@ INDEX_SUFFIX = "/index.jsonl"
 # fast-import deltas a blob only against the previous blob of the stream (DESIGN.md, Git at scale).
 BLOB_BUFFER_BYTES = 16 * 1024 * 1024
 STREAM_CHUNK_BYTES = 1024 * 1024
+LOW_MEMORY_CONFIG = (
+    "-c",
+    "core.deltaBaseCacheLimit=16m",
+    "-c",
+    "core.packedGitWindowSize=16m",
+    "-c",
+    "core.packedGitLimit=64m",
+)
 STREAM_QUEUE_CHUNKS = 8
 
 
@@ -560,7 +568,9 @@ class VersionStore:
     def _sync_checkout(self) -> None:
         """Make the working tree show ``main`` (so ``git log -p a/acrcloud/privacy-policy.md`` works there)."""
         if self.head() is not None:
-            self._git.read_tree("--reset", "-u", BRANCH_REF)
+            # Smaller pack windows and delta cache than Git's defaults (1 GiB, 96 MiB): a first checkout of
+            # 5,000 documents otherwise holds ~240 MB, measured by benchmarks/versions.py on 2026-11-22.
+            self._git.execute(["git", *LOW_MEMORY_CONFIG, "read-tree", "--reset", "-u", BRANCH_REF])
 
     # --- small Git helpers --------------------------------------------------------------------------------
 

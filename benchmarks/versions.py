@@ -156,7 +156,7 @@ class ChildMemoryWatch:
 
     RUSAGE_CHILDREN cannot be used: Linux carries the parent's peak into a forked child's, so every git child
     would report at least this Python process's own size (so does VmHWM, as measured here on 2026-11-22).
-    VmRSS sampled every 50 ms is each git process's own size; the long-running ones are what matters.
+    VmRSS sampled every 100 ms is each git process's own size; the long-running ones are what matters.
     """
 
     def __init__(self) -> None:
@@ -166,7 +166,7 @@ class ChildMemoryWatch:
         self._thread.start()
 
     def _watch(self) -> None:
-        while not self._stop.wait(0.05):
+        while not self._stop.wait(0.1):
             for pid in descendants(os.getpid()):
                 try:
                     command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -176,7 +176,7 @@ class ChildMemoryWatch:
                         continue
                 except OSError:
                     continue  # already gone
-                name = " ".join(part.decode() for part in command[:2] if part)
+                name = process_name([part.decode() for part in command if part])
                 if not name.startswith(("git ", "/usr/lib/git-core/")):
                     continue  # between fork and exec a child still shows (and measures) this Python process
                 for line in status.splitlines():
@@ -188,20 +188,29 @@ class ChildMemoryWatch:
         return name, mb
 
 
+def process_name(argv: list[str]) -> str:
+    """``git fast-import`` from ``git -c core.x=y fast-import --quiet``."""
+    words = [word for index, word in enumerate(argv) if word != "-c" and (index == 0 or argv[index - 1] != "-c")]
+    return " ".join(words[:2])
+
+
 def descendants(root: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found, frontier = [], [root]
+    """Child processes, recursively, from /proc/PID/task/TID/children (cheap enough to poll)."""
+    found: list[int] = []
+    frontier = [root]
     while frontier:
         parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent]
-        found += children
-        frontier += children
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                children = [int(pid) for pid in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            frontier += children
     return found
 
 
