@@ -1,0 +1,359 @@
+"""End to end, as a user runs it: `policy-archive track` against the stand-in live sites, then Git and `status`.
+
+The sites have real-looking names (``acme.test``) and are reached through the stand-in used as an HTTP proxy
+(``http_proxy``, which Scrapy honours), so the configuration is what a user would write and Scrapy's per-site
+politeness sees distinct sites. The CLI runs in a subprocess: Scrapy's reactor cannot be restarted in one process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from standin.sites import (
+    StandinSites,
+    bot_wall,
+    empty_page,
+    javascript_shell,
+    not_found,
+    policy_page,
+    rate_limited,
+    redirect,
+    server_error,
+    slow,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+UNRESOLVABLE = "nonexistent.invalid"  # .invalid never resolves (RFC 6761): a real DNS failure, offline
+HEADER = re.compile(
+    r"^> \*The following text is extracted and transformed from the (?P<site>\S+) (?P<kind>.+) that was "
+    r"retrieved on (?P<day>\d{4}-\d{2}-\d{2}) from \[(?P<text>[^\]]+)\]\((?P<link>[^)]+)\)\.\*$"
+)
+
+
+@pytest.fixture
+def sites() -> Iterator[StandinSites]:
+    with StandinSites() as stand_in:
+        yield stand_in
+
+
+def write_config(directory: Path, services: dict[str, dict[str, str]], settings: str = "") -> Path:
+    """``services``: service id → document id → URL (``select = ["main"]`` for every document)."""
+    (directory / "services").mkdir(parents=True)
+    (directory / "settings.toml").write_text(f"[wayback]\ntimeout_seconds = 5\n{settings}")
+    for service, documents in services.items():
+        lines = [f'name = "{service.title()}"']
+        for document, url in documents.items():
+            lines += [f"[documents.{document}]", f'url = "{url}"', 'select = ["main"]']
+        (directory / "services" / f"{service}.toml").write_text("\n".join(lines) + "\n")
+    return directory
+
+
+def cli(sites: StandinSites, config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "http_proxy": sites.proxy_url,
+        # Direct: the unresolvable host (a real DNS failure), closed local ports, the local webhook receiver.
+        "no_proxy": f"{UNRESOLVABLE},127.0.0.1,localhost",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+def commits(data: Path) -> list[str]:
+    if not (data / "versions").exists():
+        return []
+    return git(data / "versions", "log", "--reverse", "--format=%H", "main").split()
+
+
+def failure_lines(stderr: str) -> dict[str, str]:
+    """``FAILED doc: reason`` lines of stderr, as document → reason (each document named once)."""
+    found = re.findall(r"^FAILED (\S+): (.+)$", stderr, re.M)
+    documents = [document for document, _ in found]
+    assert len(documents) == len(set(documents)), f"a document reported twice: {stderr}"
+    return dict(found)
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound then released: the kernel does not hand it out again at once)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- recording and change detection ---------------------------------------------------------------------------
+
+
+def test_first_run_records_every_document_then_only_changes_with_conditional_requests(
+    sites: StandinSites, tmp_path: Path
+) -> None:
+    privacy = sites.set_page("http://acme.test/legal/privacy", policy_page("acme.test", "privacy-policy"))
+    terms = sites.set_page("http://acme.test/legal/terms", policy_page("acme.test", "terms-of-service"))
+    # A moved page: the declared URL answers 301 to the real one, which is followed and recorded.
+    moved = sites.set_page("http://beta.test/privacy.html", redirect("http://beta.test/legal/privacy"))
+    final = sites.set_page("http://beta.test/legal/privacy", policy_page("beta.test", "privacy-policy"))
+    config = write_config(
+        tmp_path / "config",
+        {"acme": {"privacy-policy": privacy, "terms-of-service": terms}, "beta": {"privacy-policy": moved}},
+    )
+    data = tmp_path / "data"
+    repo = data / "versions"
+
+    before = datetime.now(UTC).replace(microsecond=0)
+    first = cli(sites, config, data, "track")
+    after = datetime.now(UTC)
+    assert first.returncode == 0, first.stderr
+    assert failure_lines(first.stderr) == {}
+    recorded = commits(data)
+    assert len(recorded) == 3
+    paths = {
+        "a/acme/privacy-policy.md": privacy,
+        "a/acme/terms-of-service.md": terms,
+        "b/beta/privacy-policy.md": moved,
+    }
+    for commit in recorded:
+        (path,) = git(repo, "show", "--name-only", "--format=", commit).split()
+        author, committer, subject = git(repo, "log", "-1", "--format=%aI|%cI|%s", commit).split("|")
+        assert author == committer
+        captured = datetime.fromisoformat(author)
+        assert before <= captured <= after, "dated at the fetch time"
+        assert subject.startswith("First record of ")
+        message = git(repo, "log", "-1", "--format=%B", commit)
+        assert "Source: live" in message
+        assert f"Captured-At: {captured.strftime('%Y-%m-%dT%H:%M:%SZ')}" in message
+        assert re.search(r"^Payload-Sha1: [A-Z2-7]{32}$", message, re.M)
+        header, blank, title = git(repo, "show", f"{commit}:{path}").splitlines()[:3]
+        match = HEADER.match(header)
+        assert match, header
+        assert match["day"] == captured.date().isoformat()
+        assert match["text"] == match["link"] == paths[path]
+        assert (blank, title[:2]) == ("", "# ")
+    moved_commit = git(repo, "log", "-1", "--format=%B", "main", "--", "b/beta/privacy-policy.md")
+    assert f"Snapshot-Url: {final}" in moved_commit, "the redirect's target is recorded"
+    assert [r.status for r in sites.requests("beta.test") if r.path != "/robots.txt"] == [301, 200]
+
+    # One page changes: exactly one new commit, for that page; the others cost a conditional request and a 304.
+    sites.clear_log()
+    sites.change_page(terms, policy_page("acme.test", "terms-of-service", revision=1).body)
+    second = cli(sites, config, data, "track")
+    assert second.returncode == 0, second.stderr
+    new = commits(data)[3:]
+    assert len(new) == 1
+    assert git(repo, "show", "--name-only", "--format=", new[0]).split() == ["a/acme/terms-of-service.md"]
+    assert git(repo, "log", "-1", "--format=%s", new[0]) == "Record new changes of Acme Terms Of Service\n"
+    diff = git(repo, "diff", f"{new[0]}~1", new[0], "--", "a/acme/terms-of-service.md")
+    assert "Last updated: January 02, 2026" in diff
+    unchanged = sites.requests("acme.test", "/legal/privacy") + sites.requests("beta.test", "/legal/privacy")
+    assert [(r.status, r.conditional) for r in unchanged] == [(304, True), (304, True)]
+    (changed,) = sites.requests("acme.test", "/legal/terms")
+    assert changed.if_none_match and changed.if_modified_since and changed.status == 200
+    assert parsedate_to_datetime(changed.if_modified_since) <= datetime.now(UTC)
+
+    # Nothing changes: no commit, every document request conditional and answered 304.
+    sites.clear_log()
+    third = cli(sites, config, data, "track")
+    assert third.returncode == 0, third.stderr
+    assert len(commits(data)) == 4
+    document_requests = [r for r in sites.requests() if r.path not in ("/robots.txt", "/privacy.html")]
+    assert [(r.status, r.conditional) for r in document_requests] == [(304, True)] * 3
+
+    # Politeness held in every run (the log is cleared between runs; the last run is checked here).
+    assert sites.max_in_flight("acme.test") == 1
+    assert all(r.user_agent and r.user_agent.startswith("policy-archive/") for r in sites.requests())
+
+
+def test_one_request_at_a_time_per_site(sites: StandinSites, tmp_path: Path) -> None:
+    """Six documents of one site, each answered slowly: Scrapy must never ask that site two things at once,
+    while two other sites are fetched in parallel."""
+    documents: dict[str, dict[str, str]] = {}
+    for site in ("acme", "beta", "gamma"):
+        for number in range(1, 3 if site != "acme" else 7):
+            page = slow(policy_page(f"{site}.test", f"doc-{number}", size=5_000), 0.2)
+            url = sites.set_page(f"http://{site}.test/legal/doc-{number}", page)
+            documents.setdefault(site, {})[f"doc-{number}"] = url
+    config = write_config(tmp_path / "config", documents)
+    result = cli(sites, config, tmp_path / "data", "track")
+    assert result.returncode == 0, result.stderr
+    assert len(commits(tmp_path / "data")) == 10
+    for site in ("acme.test", "beta.test", "gamma.test"):
+        assert sites.max_in_flight(site) == 1, site
+    acme = sorted(sites.requests("acme.test"), key=lambda r: r.started)
+    assert all(later.started >= earlier.finished for earlier, later in zip(acme, acme[1:], strict=False))
+
+
+def test_retry_after_is_honoured(sites: StandinSites, tmp_path: Path) -> None:
+    url = sites.set_page(
+        "http://acme.test/legal/privacy",
+        rate_limited(policy_page("acme.test", "privacy-policy"), retry_after_seconds=2, times=1),
+    )
+    config = write_config(tmp_path / "config", {"acme": {"privacy-policy": url}})
+    result = cli(sites, config, tmp_path / "data", "track")
+    assert result.returncode == 0, result.stderr
+    refused, answered = sites.requests("acme.test", "/legal/privacy")
+    assert (refused.status, answered.status) == (429, 200)
+    assert answered.started - refused.finished >= 1.9, "asked again only after Retry-After"
+    assert len(commits(tmp_path / "data")) == 1
+
+
+# --- failures ---------------------------------------------------------------------------------------------------
+
+
+def test_failing_documents_are_reported_counted_and_do_not_stop_the_others(sites: StandinSites, tmp_path: Path) -> None:
+    sites.add_site("acme.test", disallow=["/internal/"])
+    good = sites.set_page("http://acme.test/legal/privacy", policy_page("acme.test", "privacy-policy"))
+    terms = sites.set_page("http://acme.test/legal/terms", policy_page("acme.test", "terms-of-service"))
+    failing = {
+        "not-found": (sites.set_page("http://broken.test/404", not_found()), "HTTP status 404"),
+        "server-error": (sites.set_page("http://broken.test/500", server_error()), "HTTP status 500"),
+        "bot-wall": (sites.set_page("http://broken.test/wall", bot_wall()), "HTTP status 403"),
+        "empty": (sites.set_page("http://broken.test/empty", empty_page()), "empty"),
+        "javascript": (sites.set_page("http://broken.test/app", javascript_shell()), "javascript"),
+        "robots": (
+            sites.set_page("http://acme.test/internal/policy", policy_page("acme.test", "cookie-policy")),
+            "robots.txt",
+        ),
+        "dns": (f"http://{UNRESOLVABLE}/privacy", "DNS"),
+        "refused": (f"http://127.0.0.1:{closed_port()}/privacy", "refused"),
+    }
+    services = {
+        "acme": {"privacy-policy": good, "terms-of-service": terms},
+        "broken": {name: url for name, (url, _) in failing.items()},
+    }
+    config = write_config(tmp_path / "config", services)
+    # The terms page exists but nothing in it matches the declared selector.
+    with (config / "services" / "acme.toml").open("a") as declarations:
+        declarations.write('[documents.cookie-policy]\nurl = "http://acme.test/legal/terms"\nselect = ["#policy"]\n')
+    data = tmp_path / "data"
+
+    for _ in range(2):
+        result = cli(sites, config, data, "track")
+        assert result.returncode == 1, result.stderr
+        reported = failure_lines(result.stderr)
+        expected = {f"broken/{name}" for name in failing} | {"acme/cookie-policy"}
+        assert set(reported) == expected, result.stderr
+        for name, (_, reason) in failing.items():
+            assert reason.lower() in reported[f"broken/{name}"].lower(), (name, reported[f"broken/{name}"])
+        assert "#policy" in reported["acme/cookie-policy"]
+        assert len(commits(data)) == 2, "the two good documents, recorded once"
+        files = git(data / "versions", "ls-files").split()
+        assert files == ["a/acme/privacy-policy.md", "a/acme/terms-of-service.md"]
+
+    assert not sites.requests("acme.test", "/internal/policy"), "robots.txt disallows it"
+    status = cli(sites, config, data, "status")
+    assert status.returncode == 0, status.stderr
+    rows = {line.split()[0]: line for line in status.stdout.splitlines() if "/" in line.split()[0]}
+    for document in expected:
+        failures = rows[document].split()[4:]
+        assert failures[0] == "2", rows[document]  # consecutive failures, counted across the two runs
+    assert rows["acme/privacy-policy"].split()[1] == "1"  # versions
+    assert rows["acme/privacy-policy"].split()[-1] == "0"
+
+    # The page comes back: the count starts again from zero.
+    sites.set_page(failing["not-found"][0], policy_page("broken.test", "not-found"))
+    cli(sites, config, data, "track", "broken/not-found")
+    status = cli(sites, config, data, "status")
+    row = next(line for line in status.stdout.splitlines() if line.startswith("broken/not-found "))
+    assert row.split()[1] == "1" and row.split()[-1] == "0", row
+
+
+# --- notifications ----------------------------------------------------------------------------------------------
+
+
+class Webhook:
+    """A local webhook receiver: keeps every POSTed JSON body; answers ``status``."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, object]] = []
+        self.status = 204
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.received.append(json.loads(body))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/hooks/policy-archive"
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    receiver = Webhook()
+    receiver.thread.start()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+def test_webhook_gets_the_summary_of_runs_with_changes_and_its_failure_does_not_fail_the_run(
+    sites: StandinSites, tmp_path: Path, webhook: Webhook
+) -> None:
+    privacy = sites.set_page("http://acme.test/legal/privacy", policy_page("acme.test", "privacy-policy"))
+    terms = sites.set_page("http://acme.test/legal/terms", policy_page("acme.test", "terms-of-service"))
+    config = write_config(
+        tmp_path / "config",
+        {"acme": {"privacy-policy": privacy, "terms-of-service": terms}},
+        f'[schedule]\nwebhook_url = "{webhook.url}"\n',
+    )
+    data = tmp_path / "data"
+    first = cli(sites, config, data, "track")
+    assert first.returncode == 0, first.stderr
+    (summary,) = webhook.received
+    changes = {change["document"]: change for change in summary["changes"]}  # type: ignore[attr-defined]
+    assert set(changes) == {"acme/privacy-policy", "acme/terms-of-service"}
+    assert {change["commit"] for change in changes.values()} == set(commits(data))
+    assert all(change["lines_removed"] == 0 and change["lines_added"] > 10 for change in changes.values())
+    assert "2 documents changed" in str(summary["text"])
+
+    sites.change_page(terms, policy_page("acme.test", "terms-of-service", revision=1).body)
+    second = cli(sites, config, data, "track")
+    assert second.returncode == 0, second.stderr
+    (change,) = webhook.received[1]["changes"]  # type: ignore[misc]
+    assert change["document"] == "acme/terms-of-service"
+    assert change["commit"] == commits(data)[-1]
+    assert change["date"] == git(data / "versions", "log", "-1", "--format=%aI").strip().replace("+00:00", "Z")
+    assert change["lines_added"] >= 1 and change["lines_removed"] >= 1
+
+    third = cli(sites, config, data, "track")
+    assert third.returncode == 0 and len(webhook.received) == 2, "no changes, nothing posted"
+
+    webhook.status = 500
+    sites.change_page(privacy, policy_page("acme.test", "privacy-policy", revision=1).body)
+    failing_hook = cli(sites, config, data, "track")
+    assert failing_hook.returncode == 0, failing_hook.stderr
+    assert len(webhook.received) == 3
+    assert "webhook" in failing_hook.stderr and "500" in failing_hook.stderr
+    assert "/hooks/policy-archive" not in failing_hook.stderr, "webhook paths often hold a secret"
+    assert len(commits(data)) == 4
