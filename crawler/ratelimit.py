@@ -112,7 +112,10 @@ class RateLimiter:
                 return
 
     async def wait_async(self) -> None:
-        """:meth:`wait` for coroutines (Scrapy on the asyncio reactor): sleeps without blocking the loop."""
+        """:meth:`wait` for coroutines (Scrapy on the asyncio reactor): sleeps without blocking the loop.
+
+        The SQLite transactions themselves run on the loop; each takes well under a millisecond.
+        """
         while True:
             reservation = self._reserve()
             if reservation.delay:
@@ -123,11 +126,11 @@ class RateLimiter:
     def _reserve(self) -> _Reservation:
         with self._transaction() as connection:
             now = self._clock()
-            paused_until = self._paused_until(connection)
+            # A wall clock set backwards could leave stored times far ahead; no pause or queue is longer than this.
+            paused_until = min(self._paused_until(connection), now + MAX_PAUSE_SECONDS)
             row = connection.execute(
                 "SELECT next_free FROM slot WHERE archive = ? AND endpoint = ?", (self.archive, self.endpoint)
             ).fetchone()
-            # A wall clock set backwards could leave next_free far ahead; no queue is longer than this.
             next_free = min(row[0], now + MAX_PAUSE_SECONDS) if row else now
             slot = max(now, next_free, paused_until)
             if self.interval > 0:
