@@ -32,6 +32,7 @@ from pipeline.report import DocumentFailure, RunReport
 from pipeline.strategy import StrategyName, changes, wanted
 from pipeline.workspace import Workspace
 
+INTERRUPTED = "interrupted before its history was complete: run again to continue"
 FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
 DOCUMENT_MIMETYPES = (
     "text/html",
@@ -202,7 +203,11 @@ def backfill(
     failures: list[DocumentFailure] = []
     plans: dict[str, DocumentPlan] = {}
     cdx_limiter = limiter_for(workspace.data_dir, settings.wayback, "cdx")
+    interrupted = False
     for declaration in declarations:
+        if interrupted:
+            failures.append(DocumentFailure(declaration.key, INTERRUPTED))
+            continue
         try:
             refs = [
                 ref
@@ -212,9 +217,15 @@ def backfill(
         except CdxError as error:
             failures.append(DocumentFailure(declaration.key, f"archive listing failed: {error}"))
             continue
+        except KeyboardInterrupt:
+            # Ctrl-C while listing (Scrapy handles it once the crawl runs): list and fetch nothing more, but
+            # still record the documents whose history the catalog already holds completely.
+            interrupted = True
+            failures.append(DocumentFailure(declaration.key, INTERRUPTED))
+            continue
         progress.add("captures listed", len(refs))
         plans[declaration.key] = _plan(workspace, declaration, refs, strategy)
-    if any(not plan.complete for plan in plans.values()):
+    if not interrupted and any(not plan.complete for plan in plans.values()):
         crawl_archive(BackfillPlan(workspace, plans, progress), settings, workspace.data_dir)
     versions: list[Version] = []
     notes: list[str] = []
@@ -222,7 +233,7 @@ def backfill(
         if plan.failure:
             failures.append(DocumentFailure(key, plan.failure))
         elif not plan.complete:
-            failures.append(DocumentFailure(key, "interrupted before its history was complete: run again to continue"))
+            failures.append(DocumentFailure(key, INTERRUPTED))
         elif not plan.refs:
             notes.append(f"{key}: the archive lists no capture of this document in the requested period")
         else:
