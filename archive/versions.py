@@ -79,7 +79,7 @@ class CommittedVersion:
 
     document: str
     path: str
-    captured_at: datetime
+    captured_at: datetime  # the commit date: the capture time, or when a technical upgrade was made
     commit: str
 
 
@@ -98,25 +98,34 @@ class _Entry:
     technical_upgrade: bool
     body_sha1: str
     blob: str
+    committed_at: datetime | None = None  # set for technical upgrades only (docs/decisions/0003)
+
+    @property
+    def at(self) -> datetime:
+        """The commit date: the capture time, or when a technical upgrade was made."""
+        return self.committed_at or self.captured_at
 
     @property
     def key(self) -> tuple[datetime, str]:
-        """Position on ``main``: capture time, then path for versions of different documents at the same time."""
-        return (self.captured_at, self.path)
+        """Position on ``main``: commit date, then path for versions of different documents at the same time."""
+        return (self.at, self.path)
 
     @property
     def stamp(self) -> str:
-        return self.captured_at.strftime("%Y%m%dT%H%M%S%fZ")
+        return self.at.strftime("%Y%m%dT%H%M%S%fZ")
 
     def to_json(self) -> str:
         fields = {name: getattr(self, name) for name in self.__slots__}
         fields["captured_at"] = self.captured_at.isoformat()
+        fields["committed_at"] = self.committed_at.isoformat() if self.committed_at else None
         return json.dumps(fields, sort_keys=True, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, line: str) -> _Entry:
         fields = json.loads(line)
         fields["captured_at"] = datetime.fromisoformat(fields["captured_at"])
+        if fields.get("committed_at"):
+            fields["committed_at"] = datetime.fromisoformat(fields["committed_at"])
         return cls(**fields)
 
     @classmethod
@@ -126,6 +135,7 @@ class _Entry:
             path=version.path,
             display_name=version.display_name,
             captured_at=utc(version.captured_at),
+            committed_at=utc(version.committed_at) if version.committed_at else None,
             source=str(version.source),
             snapshot_url=version.snapshot_url,
             payload_sha1=version.payload_sha1,
@@ -283,8 +293,16 @@ class _FastImport:
 class VersionStore:
     """The versions repository (``data/versions``): a checked-out repository whose branch ``main`` is the history."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, read_only: bool = False) -> None:
+        """Open (or create) the repository. ``read_only`` skips the repair of a killed run's leftovers, which
+        is only safe under the data-directory lock: readers (`log`, `show`, `diff`) must not touch a writer's
+        temporary refs and lock files."""
         self.directory = directory
+        if read_only:
+            self._repo = git.Repo(directory)
+            self._git = self._repo.git
+            self._git_dir = Path(self._repo.git_dir)
+            return
         if (directory / ".git").exists():
             self._repo = git.Repo(directory)
         else:
@@ -318,7 +336,7 @@ class VersionStore:
         """``(path, captured_at) -> commit`` for every version on ``main``, from the ledger and one rev-list."""
         state = self._state()
         chain = self._main_chain(state, self._read_index(state, None))
-        return {(entry.path, entry.captured_at): commit for entry, commit in chain}
+        return {(entry.path, entry.at): commit for entry, commit in chain}
 
     def remote_commits_rewritten(self) -> list[str]:
         """Remote-tracking branches (``origin/main``) holding commits that a rebuild took off ``main``.
@@ -346,7 +364,7 @@ class VersionStore:
         """
         given = list(versions)
         committed = self.save_stream(given)
-        by_key = {(version.path, utc(version.captured_at)): version for version in given}
+        by_key = {(version.path, utc(version.commit_time)): version for version in given}
         return [
             RecordedVersion(by_key[(item.path, item.captured_at)], item.commit)
             for item in committed
@@ -379,7 +397,7 @@ class VersionStore:
         new_main = marks[len(plan.commits)] if plan.commits else state.main
         self._publish(state, plan, new_main)
         return [
-            CommittedVersion(entry.document, entry.path, entry.captured_at, marks[number])
+            CommittedVersion(entry.document, entry.path, entry.at, marks[number])
             for number, (entry, _) in enumerate(plan.commits, start=1)
         ]
 
@@ -398,7 +416,7 @@ class VersionStore:
             if entry.blob in written:
                 continue
             written.add(entry.blob)
-            pending.append((entry.path, entry.captured_at, payload))
+            pending.append((entry.path, entry.at, payload))
             pending_bytes += len(payload)
             if pending_bytes >= BLOB_BUFFER_BYTES:
                 _flush_blobs(pending, stream)
@@ -412,11 +430,11 @@ class VersionStore:
         old = self._read_index(state, touched)
         merged = {path: list(old.get(path, [])) for path in touched}
         added: dict[str, list[_Entry]] = {path: [] for path in touched}
-        seen = {(entry.path, entry.captured_at) for entries in old.values() for entry in entries}
+        seen = {(entry.path, entry.at) for entries in old.values() for entry in entries}
         # Sorting on the blob too makes the choice between two texts given for one moment order-independent.
         for entry in sorted(incoming, key=lambda item: (item.key, item.blob)):
-            if (entry.path, entry.captured_at) not in seen:
-                seen.add((entry.path, entry.captured_at))
+            if (entry.path, entry.at) not in seen:
+                seen.add((entry.path, entry.at))
                 added[entry.path].append(entry)
         added = {path: items for path, items in added.items() if items}
         if not added:
@@ -470,7 +488,7 @@ class VersionStore:
     def _write_commits(self, stream: _FastImport, plan: _Plan) -> None:
         parent_line = f"from {plan.parent}\n" if plan.parent else ""
         for number, (entry, first) in enumerate(plan.commits, start=1):
-            when = f"{int(entry.captured_at.timestamp())} +0000"
+            when = f"{int(entry.at.timestamp())} +0000"
             stream.write(
                 f"commit {INCOMING_MAIN_REF}\nmark :{number}\nauthor {IDENTITY} {when}\ncommitter {IDENTITY} {when}\n"
             )

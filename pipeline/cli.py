@@ -233,7 +233,7 @@ def _review(obj: Context, document: str) -> Iterator[tuple[Any, Any, Any]]:
         raise ConfigError("command line", document, "name one document as SERVICE/DOCUMENT")
     (declaration,) = config.select([document])
     with open_catalog(config) as catalog:
-        yield catalog, VersionStore(data_paths(config.settings.data_dir)[2]), declaration
+        yield catalog, VersionStore(data_paths(config.settings.data_dir)[2], read_only=True), declaration
 
 
 @main.command()

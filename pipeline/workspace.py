@@ -37,14 +37,14 @@ class Workspace:
         latest_before = self.catalog.latest_version_time()
         recorded = self.versions.save(versions)
         inserted_before_head = latest_before is not None and any(
-            r.version.captured_at < latest_before for r in recorded
+            r.version.commit_time < latest_before for r in recorded
         )
         if inserted_before_head:
             # A rebuild rewrote (and may have dropped) later commits: mirror the whole branch again.
             self.resync()
         else:
             self.catalog.add_versions(
-                {(r.version.document, r.version.captured_at): r.commit for r in recorded},
+                {(r.version.document, r.version.commit_time): r.commit for r in recorded},
                 self.versions.head(),
             )
         return recorded

@@ -1,0 +1,40 @@
+"""`reextract` after a declaration fix: the new text is a technical upgrade, never a policy change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from test_backfill_e2e import URL, acrcloud_history, cli, git, write_config
+
+
+def test_a_selector_fix_becomes_one_technical_upgrade_commit(standin_archive, tmp_path):
+    acrcloud_history(standin_archive)
+    config = write_config(tmp_path / "config", standin_archive)
+    data = tmp_path / "data"
+    assert cli(config, data, "backfill", "acrcloud/privacy-policy").returncode == 0
+    replays = standin_archive.counts()["replay"]
+
+    service = config / "services" / "acrcloud.toml"
+    service.write_text(service.read_text().replace('remove = ["footer", "nav"]', 'remove = ["footer", "nav", "h1"]'))
+    before = datetime.now(UTC).replace(microsecond=0)
+    result = cli(config, data, "reextract", "acrcloud")
+    assert result.returncode == 0, result.stderr
+    assert standin_archive.counts()["replay"] == replays, "re-extraction reads the kept WARC, not the archive"
+
+    repo = data / "versions"
+    subjects = git(repo, "log", "--format=%s", "main").splitlines()
+    assert subjects == [
+        "Apply technical upgrade on ACRCloud Privacy Policy",
+        "Record new changes of ACRCloud Privacy Policy",
+        "First record of ACRCloud Privacy Policy",
+    ]
+    upgrade = git(repo, "log", "-1", "--format=%aI%n%B", "main")
+    assert datetime.fromisoformat(upgrade.splitlines()[0]) >= before
+    assert "Captured-At: 2018-05-28T08:00:07Z" in upgrade  # still the capture it was made from
+    assert f"Snapshot-Url: {standin_archive.replay_url}/20180528080007id_/{URL}" in upgrade
+
+    again = cli(config, data, "reextract")
+    assert again.returncode == 0, again.stderr
+    assert len(git(repo, "log", "--format=%H", "main").splitlines()) == 3
+    shown = cli(config, data, "show", "acrcloud/privacy-policy")
+    assert shown.returncode == 0 and "General Data Protection Regulation" in shown.stdout
