@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from archive.versions import VersionStore
 from pipeline.config import Config
 from pipeline.records import RecordedVersion, Version
 from pipeline.report import RunReport
+
+log = logging.getLogger(__name__)
 
 
 def document_of(path: str) -> str:
@@ -42,6 +45,12 @@ class Workspace:
         if inserted_before_head:
             # A rebuild rewrote (and may have dropped) later commits: mirror the whole branch again.
             self.resync()
+            for remote in self.versions.remote_commits_rewritten():
+                log.warning(
+                    "older versions were inserted: %s no longer matches main; publishing needs a force-push, "
+                    "which policy-archive never does for you",
+                    remote,
+                )
         else:
             self.catalog.add_versions(
                 {(r.version.document, r.version.commit_time): r.commit for r in recorded},
