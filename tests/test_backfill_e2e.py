@@ -60,9 +60,14 @@ def acrcloud_history(archive: StandinArchive) -> tuple[datetime, datetime]:
         "<html><head><title>Page not found</title></head><body><h1>404 Page not found</h1>"
         "<p>Sorry, the page you are looking for does not exist.</p></body></html>",
     )
-    archive.add_capture(URL, ts(start + timedelta(days=300, hours=3)), b"", status=301, location="https://www.acrcloud.com/")
-    archive.add_capture("https://www.acrcloud.com/", ts(start + timedelta(days=300, hours=3, minutes=1)),
-                        "<html><head><title>ACRCloud</title></head><body><h1>Welcome</h1><p>Home page.</p></body></html>")
+    archive.add_capture(
+        URL, ts(start + timedelta(days=300, hours=3)), b"", status=301, location="https://www.acrcloud.com/"
+    )
+    archive.add_capture(
+        "https://www.acrcloud.com/",
+        ts(start + timedelta(days=300, hours=3, minutes=1)),
+        "<html><head><title>ACRCloud</title></head><body><h1>Welcome</h1><p>Home page.</p></body></html>",
+    )
     return start, gdpr
 
 
@@ -84,7 +89,10 @@ def cli(config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     return subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data", str(data), *args],
-        capture_output=True, text=True, timeout=120, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
 
 
@@ -145,9 +153,11 @@ def test_bisect_fetches_fewer_captures_and_wrong_captures_are_catalogued(history
     assert archive.counts()["replay"] < 19
     import sqlite3
 
-    rows = sqlite3.connect(data / "catalog.sqlite3").execute(
-        "SELECT outcome, reason FROM captures WHERE outcome = 'refused'"
-    ).fetchall()
+    rows = (
+        sqlite3.connect(data / "catalog.sqlite3")
+        .execute("SELECT outcome, reason FROM captures WHERE outcome = 'refused'")
+        .fetchall()
+    )
     reasons = " ".join(reason for _, reason in rows)
     assert "archived status 404" in reasons
 
@@ -174,13 +184,18 @@ def test_unreachable_archive_fails_each_document_with_one_line_and_records_nothi
     failures = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
     assert len(failures) == 1 and failures[0].startswith("FAILED acrcloud/privacy-policy: archive listing failed")
     assert "Traceback" not in result.stderr
-    assert not (tmp_path / "data" / "versions").exists() or not git(tmp_path / "data" / "versions", "branch", "--list", "main").strip()
+    assert (
+        not (tmp_path / "data" / "versions").exists()
+        or not git(tmp_path / "data" / "versions", "branch", "--list", "main").strip()
+    )
 
 
 def test_bad_configuration_exits_2_and_writes_nothing(tmp_path):
     config = tmp_path / "config"
     (config / "services").mkdir(parents=True)
-    (config / "services" / "acme.toml").write_text('name = "Acme"\n[documents.privacy-policy]\nurl = "file:///etc/passwd"\n')
+    (config / "services" / "acme.toml").write_text(
+        'name = "Acme"\n[documents.privacy-policy]\nurl = "file:///etc/passwd"\n'
+    )
     result = cli(config, tmp_path / "data", "backfill")
     assert result.returncode == 2
     assert "acme.toml: documents.privacy-policy.url: must be an absolute http or https URL" in result.stderr
