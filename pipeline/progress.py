@@ -15,7 +15,7 @@ class Progress:
         self.counts: Counter[str] = Counter()
         self.interactive = stream.isatty()
         self.interval = interval if not self.interactive else 0.1
-        self._last = 0.0
+        self._last = time.monotonic()  # the first line comes after one interval, not at once
 
     def add(self, counter: str, amount: int = 1) -> None:
         self.counts[counter] += amount
