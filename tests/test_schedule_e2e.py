@@ -1,0 +1,152 @@
+"""End to end: `policy-archive schedule --every 2` running the real `track` against the stand-in live sites.
+
+A run takes longer than the interval (one page answers after 4 s), so the scheduler must skip the runs that fall
+due meanwhile instead of overlapping them; SIGTERM in the middle of a run lets the run finish the document being
+fetched, then everything exits with status 0 and leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from standin.sites import StandinSites, policy_page, slow
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SLOW_SECONDS = 4.0
+INTERVAL_SECONDS = 2
+
+
+@pytest.fixture
+def sites() -> Iterator[StandinSites]:
+    with StandinSites() as stand_in:
+        yield stand_in
+
+
+def processes_mentioning(text: str) -> dict[int, str]:
+    """Live processes whose command line contains ``text`` (pid → command line), from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended while we looked
+            continue
+        if text in command:
+            found[int(entry.name)] = command
+    return found
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])  # the fields after "(command)": state, ppid, ...
+
+
+class RunWatch:
+    """Samples, every 20 ms, which child processes of the scheduler are alive (its runs, one process each)."""
+
+    def __init__(self) -> None:
+        self.scheduler_pid: int | None = None
+        self.most_at_once = 0
+        self.seen: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            if self.scheduler_pid is None:
+                continue
+            running = {pid for pid in processes_mentioning(" track") if parent_of(pid) == self.scheduler_pid}
+            self.seen |= running
+            self.most_at_once = max(self.most_at_once, len(running))
+
+    def __enter__(self) -> RunWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def commit_count(data: Path) -> int:
+    if not (data / "versions").exists():
+        return 0
+    result = subprocess.run(
+        ["git", "-C", str(data / "versions"), "rev-list", "--count", "main"], capture_output=True, text=True
+    )
+    return int(result.stdout) if result.returncode == 0 else 0
+
+
+def test_schedule_runs_track_repeatedly_without_overlap_and_stops_cleanly_on_sigterm(
+    sites: StandinSites, tmp_path: Path
+) -> None:
+    slow_url = sites.set_page(
+        "http://slow.test/privacy", slow(policy_page("slow.test", "privacy", size=5_000), SLOW_SECONDS)
+    )
+    fast_url = sites.set_page("http://fast.test/privacy", policy_page("fast.test", "privacy", size=5_000))
+    config, data, output = tmp_path / "config", tmp_path / "data", tmp_path / "schedule.log"
+    (config / "services").mkdir(parents=True)
+    (config / "settings.toml").write_text("[wayback]\ntimeout_seconds = 10\n")
+    for service, url in (("slow", slow_url), ("fast", fast_url)):
+        (config / "services" / f"{service}.toml").write_text(
+            f'name = "{service.title()}"\n[documents.privacy-policy]\nurl = "{url}"\n'
+        )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "http_proxy": sites.proxy_url}
+    command = [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data", str(data)]
+    command += ["schedule", "--every", str(INTERVAL_SECONDS)]
+
+    def log() -> str:
+        return output.read_text(errors="replace")
+
+    with RunWatch() as watch, output.open("w") as sink:
+        scheduler = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        watch.scheduler_pid = scheduler.pid
+        try:
+            wait_for(lambda: "run 1 finished" in log(), 60, "the first run")
+            assert re.search(r"run 1 finished, exit 0, [\d.]+ s: track: .*2 versions recorded", log()), log()
+            assert commit_count(data) == 2
+
+            # The next run finds a change: to the document that will be in flight when SIGTERM comes.
+            sites.clear_log()
+            sites.change_page(slow_url, policy_page("slow.test", "privacy", revision=1, size=5_000).body)
+            wait_for(lambda: bool(sites.requests("slow.test", "/robots.txt")), 60, "the second run")
+            time.sleep(1.2)  # past AutoThrottle's start delay (0.5 s, randomised up to 0.75 s): the page is in flight
+            assert not sites.requests("slow.test", "/privacy"), "the slow page must still be in flight"
+            scheduler.send_signal(signal.SIGTERM)
+            assert scheduler.wait(timeout=30) == 0, log()
+        finally:
+            if scheduler.poll() is None:
+                scheduler.kill()
+                scheduler.wait()
+
+    text = log()
+    assert "received SIGTERM" in text and "scheduler stopped" in text
+    assert re.search(r"run 2 finished, exit 0, [\d.]+ s: track: .*1 versions? recorded", text), text
+    assert "skipped: maximum number of running instances reached" in text, "a run outlasted the interval"
+    assert commit_count(data) == 3, "the run stopped by SIGTERM finished the document it was fetching"
+    assert [r.status for r in sites.requests("slow.test", "/privacy")] == [200]
+    runs = [int(n) for n in re.findall(r"run (\d+) finished", text)]
+    assert runs == [1, 2]
+    assert len(watch.seen) == 2 and watch.most_at_once == 1, "two runs, never two at once"
+    assert processes_mentioning(str(config)) == {}, "no orphan process"
