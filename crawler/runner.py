@@ -16,13 +16,13 @@ from pipeline.config import Settings
 
 
 def crawl_archive(plan: FetchPlan, settings: Settings, data_dir: Path) -> None:
-    process = CrawlerProcess(settings=scrapy_settings(settings, live=False), install_root_handler=False)
+    process = CrawlerProcess(settings=scrapy_settings(settings, live=False))
     limiter = limiter_for(data_dir, settings.wayback, "replay")
     process.crawl(WaybackSpider, plan=plan, replay_url=settings.wayback.replay_url, replay_limiter=limiter)
     process.start()
 
 
 def crawl_live(plan: FetchPlan, settings: Settings) -> None:
-    process = CrawlerProcess(settings=scrapy_settings(settings, live=True), install_root_handler=False)
+    process = CrawlerProcess(settings=scrapy_settings(settings, live=True))
     process.crawl(LiveSpider, plan=plan)
     process.start()

@@ -20,6 +20,8 @@ def scrapy_settings(settings: Settings, *, live: bool) -> dict[str, Any]:
         "TELNETCONSOLE_ENABLED": False,
         "USER_AGENT": settings.crawl.user_agent,
         "LOG_LEVEL": "WARNING",
+        # Our CLI owns logging; Scrapy 2.19 deprecates the install_root_handler argument for this setting.
+        "LOG_INSTALL_ROOT_HANDLER": False,
         "COOKIES_ENABLED": False,
         "HTTPCACHE_ENABLED": False,
         "RETRY_HTTP_CODES": RETRYABLE_CODES,
