@@ -9,8 +9,10 @@ real command line, ``policy-archive track``, in a subprocess three times on a fr
 3. ``--changed`` (10 %) of the documents revised: those recorded, the others 304.
 
 For each run: wall time, the run's peak resident memory (``ru_maxrss`` of that child, from ``os.wait4`` — the
-per-child form of ``getrusage(RUSAGE_CHILDREN)``), versions recorded, and what the stand-in answered (requests by
-status, conditional requests, body bytes, the most requests one site had in flight at once).
+per-child form of ``getrusage(RUSAGE_CHILDREN)``), the crawl's span (first request sent to last answer, from the
+stand-in's log: the rest of the wall time is start-up, extraction and recording), commits added, and what the
+stand-in answered (requests by status, conditional requests, body bytes, the most requests one site had in flight
+at once).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class RunMeasure:
     name: str
     exit_status: int
     wall_seconds: float
+    crawl_seconds: float
     peak_rss_mib: float
     commits_added: int
     requests: int
@@ -62,10 +65,13 @@ def run_track(name: str, config: Path, data: Path, proxy_url: str, sites: Standi
     if process.returncode != 0:
         sys.stderr.write(stderr.decode("utf-8", errors="replace")[-4000:])
     stats = sites.stats()
+    answered = sites.requests()
+    crawl = max(r.finished for r in answered) - min(r.started for r in answered) if answered else 0.0
     return RunMeasure(
         name=name,
         exit_status=process.returncode,
         wall_seconds=round(wall, 2),
+        crawl_seconds=round(crawl, 2),
         peak_rss_mib=round(usage.ru_maxrss / 1024, 1),  # Linux reports ru_maxrss in KiB
         commits_added=commit_count(data / "versions") - commits_before,
         requests=int(stats["requests"]),  # type: ignore[call-overload]
@@ -119,14 +125,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_table(measures: list[RunMeasure]) -> None:
     print(
-        f"{'run':<18} {'exit':>4} {'wall s':>7} {'peak MiB':>9} {'commits':>8} {'requests':>9} "
+        f"{'run':<18} {'exit':>4} {'wall s':>7} {'crawl s':>8} {'peak MiB':>9} {'commits':>8} {'requests':>9} "
         f"{'cond.':>6} {'body MiB':>9} {'in-flight/site':>14}  statuses"
     )
     for m in measures:
         statuses = " ".join(f"{code}:{count}" for code, count in m.by_status.items())
         print(
-            f"{m.name:<18} {m.exit_status:>4} {m.wall_seconds:>7.1f} {m.peak_rss_mib:>9.1f} {m.commits_added:>8} "
-            f"{m.requests:>9} {m.conditional:>6} {m.body_mib:>9.1f} {m.max_in_flight_per_site:>14}  {statuses}"
+            f"{m.name:<18} {m.exit_status:>4} {m.wall_seconds:>7.1f} {m.crawl_seconds:>8.1f} {m.peak_rss_mib:>9.1f} "
+            f"{m.commits_added:>8} {m.requests:>9} {m.conditional:>6} {m.body_mib:>9.1f} "
+            f"{m.max_in_flight_per_site:>14}  {statuses}"
         )
 
 
