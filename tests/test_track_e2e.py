@@ -234,6 +234,10 @@ def test_failing_documents_are_reported_counted_and_do_not_stop_the_others(sites
             sites.set_page("http://acme.test/internal/policy", policy_page("acme.test", "cookie-policy")),
             "robots.txt",
         ),
+        "too-large": (
+            sites.set_page("http://broken.test/huge", policy_page("broken.test", "huge", size=300_000)),
+            "larger than download max size (200000)",
+        ),
         "dns": (f"http://{UNRESOLVABLE}/privacy", "DNS"),
         "refused": (f"http://127.0.0.1:{closed_port()}/privacy", "refused"),
     }
@@ -241,7 +245,7 @@ def test_failing_documents_are_reported_counted_and_do_not_stop_the_others(sites
         "acme": {"privacy-policy": good, "terms-of-service": terms},
         "broken": {name: url for name, (url, _) in failing.items()},
     }
-    config = write_config(tmp_path / "config", services)
+    config = write_config(tmp_path / "config", services, "[crawl]\nmax_page_bytes = 200_000\n")
     # The terms page exists but nothing in it matches the declared selector.
     with (config / "services" / "acme.toml").open("a") as declarations:
         declarations.write('[documents.cookie-policy]\nurl = "http://acme.test/legal/terms"\nselect = ["#policy"]\n')
