@@ -179,6 +179,15 @@ def test_first_run_records_every_document_then_only_changes_with_conditional_req
     document_requests = [r for r in sites.requests() if r.path not in ("/robots.txt", "/privacy.html")]
     assert [(r.status, r.conditional) for r in document_requests] == [(304, True)] * 3
 
+    # New bytes, same text (only the cookie banner outside <main> differs): fetched in full, but no commit.
+    sites.clear_log()
+    page = policy_page("acme.test", "privacy-policy").body.replace(b"We use cookies.", b"We use some cookies.")
+    sites.change_page(privacy, page)
+    fourth = cli(sites, config, data, "track")
+    assert fourth.returncode == 0, fourth.stderr
+    assert [r.status for r in sites.requests("acme.test", "/legal/privacy")] == [200]
+    assert len(commits(data)) == 4
+
     # Politeness held in every run (the log is cleared between runs; the last run is checked here).
     assert sites.max_in_flight("acme.test") == 1
     assert all(r.user_agent and r.user_agent.startswith("policy-archive/") for r in sites.requests())
