@@ -76,6 +76,21 @@ def report(run_report: Any) -> None:
         sys.exit(run_report.exit_status)
 
 
+def run_writing_command(
+    obj: Context, command: str, documents: tuple[str, ...], no_wait: bool, work: Callable[[Any, Any], Any]
+) -> None:
+    """Validate, lock the data directory, run ``work(workspace, declarations)``, note the run, report it."""
+    from pipeline.workspace import open_workspace
+
+    with reported_errors():
+        config = obj.config()
+        declarations = config.select(documents)
+        with open_workspace(config, command, wait=not no_wait) as workspace, workspace.run_log(command) as runs:
+            result = work(workspace, declarations)
+            runs.append(result)
+    report(result)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
@@ -122,15 +137,16 @@ def backfill(
     SERVICE; none means every configured document."""
     from pipeline.backfill import backfill as run_backfill
     from pipeline.strategy import StrategyName
-    from pipeline.workspace import open_workspace
 
-    with reported_errors():
-        config = obj.config()
-        declarations = config.select(documents)
-        with open_workspace(config, "backfill", wait=not no_wait) as workspace, workspace.run_log("backfill") as log:
-            result = run_backfill(workspace, declarations, since=since, until=until, strategy=StrategyName(strategy))
-            log.append(result)
-    report(result)
+    run_writing_command(
+        obj,
+        "backfill",
+        documents,
+        no_wait,
+        lambda workspace, declarations: run_backfill(
+            workspace, declarations, since=since, until=until, strategy=StrategyName(strategy)
+        ),
+    )
 
 
 @main.command()
@@ -140,15 +156,8 @@ def backfill(
 def track(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
     """Fetch the live documents now and record those whose text changed."""
     from pipeline.track import track as run_track
-    from pipeline.workspace import open_workspace
 
-    with reported_errors():
-        config = obj.config()
-        declarations = config.select(documents)
-        with open_workspace(config, "track", wait=not no_wait) as workspace, workspace.run_log("track") as log:
-            result = run_track(workspace, declarations)
-            log.append(result)
-    report(result)
+    run_writing_command(obj, "track", documents, no_wait, run_track)
 
 
 @main.command()
@@ -272,15 +281,8 @@ def extract(file: Path, url: str, select: tuple[str, ...], remove: tuple[str, ..
 def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
     """Re-run extraction on the stored raw captures; text differences become technical-upgrade commits."""
     from pipeline.reextract import reextract as run_reextract
-    from pipeline.workspace import open_workspace
 
-    with reported_errors():
-        config = obj.config()
-        declarations = config.select(documents)
-        with open_workspace(config, "reextract", wait=not no_wait) as workspace, workspace.run_log("reextract") as log:
-            result = run_reextract(workspace, declarations)
-            log.append(result)
-    report(result)
+    run_writing_command(obj, "reextract", documents, no_wait, run_reextract)
 
 
 @main.command()
