@@ -1,0 +1,443 @@
+"""Backfill against an archive that refuses, fails, is killed mid-way or serves the wrong kind of captures.
+
+Each test drives the real CLI in a subprocess (Scrapy's reactor cannot restart in one process) against the
+stand-in archive, and judges it by what the archive was asked (its request log, with times) and by what ended
+up in Git and in the catalog.
+"""
+
+from __future__ import annotations
+
+import html
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from standin.archive import LoggedRequest, StandinArchive
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SEED = REPO_ROOT.parent / "shared" / "seeds" / "002_3b4e935c48569b28.txt"
+START = datetime(2014, 2, 3, 4, 5, 6, tzinfo=UTC)
+
+
+def seed_paragraphs() -> list[str]:
+    if SEED.exists():
+        lines = SEED.read_text(encoding="utf-8").splitlines()[3:]
+        return [line.strip() for line in lines if len(line.strip()) > 40][:25]
+    return [f"Paragraph {n}: how we collect, use and share personal information about you." for n in range(25)]
+
+
+V1 = seed_paragraphs()
+V2 = V1 + ["We now honour the Global Privacy Control signal sent by your browser as an opt-out of sale."]
+V3 = V2 + ["Requests to delete personal information are answered within thirty days."]
+
+
+def page(paragraphs: Sequence[str], token: str, container: str = "main") -> str:
+    """A policy page whose bytes differ on every capture (the token), as sessions and ads make them."""
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    opening = "<main>" if container == "main" else f'<div id="{container}">'
+    closing = "</main>" if container == "main" else "</div>"
+    return (
+        f"<html><head><title>Privacy Policy</title><script>var session='{token}';</script></head><body>"
+        f"<nav><a href='/'>Home</a> <a href='/pricing'>Pricing</a></nav>{opening}<h1>Privacy Policy</h1>{body}"
+        f"{closing}<footer>Contact us</footer></body></html>"
+    )
+
+
+def ts(moment: datetime) -> str:
+    return moment.strftime("%Y%m%d%H%M%S")
+
+
+def add_history(
+    archive: StandinArchive, url: str, texts: Sequence[Sequence[str]], per_text: int, start: datetime = START
+) -> list[str]:
+    """``per_text`` captures of each text in turn, 9 days apart; returns the first capture of each text."""
+    firsts = []
+    for number, text in enumerate(texts):
+        for n in range(per_text):
+            moment = start + timedelta(days=9 * (number * per_text + n), minutes=n)
+            archive.add_capture(url, ts(moment), page(text, f"{url}-{number}-{n}"))
+            if n == 0:
+                firsts.append(ts(moment))
+    return firsts
+
+
+def declaration(url: str, extra: str = "") -> str:
+    return f'name = "Service"\n[documents.privacy-policy]\nurl = "{url}"\nremove = ["nav", "footer"]\n{extra}'
+
+
+def write_config(
+    directory: Path,
+    archive: StandinArchive,
+    services: dict[str, str],
+    *,
+    backoff_seconds: float = 0,
+    replay_per_minute: str = "inf",
+) -> Path:
+    (directory / "services").mkdir(parents=True)
+    (directory / "settings.toml").write_text(
+        f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
+        f"cdx_per_minute = inf\nreplay_per_minute = {replay_per_minute}\n"
+        f"backoff_seconds = {backoff_seconds}\ntimeout_seconds = 10\n"
+    )
+    for service, text in services.items():
+        (directory / "services" / f"{service}.toml").write_text(text)
+    return directory
+
+
+def command(config: Path, data: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data", str(data), "backfill", *args]
+
+
+def cli(config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command(config, data, *args), capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+
+
+def start_cli(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        command(config, data, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT
+    )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
+
+
+def commits(data: Path) -> list[str]:
+    """``commit author-date Captured-At path`` of the versions branch, oldest first."""
+    repo = data / "versions"
+    if not (repo / ".git").exists():
+        return []
+    output = subprocess.run(
+        ["git", "-C", str(repo), "log", "--reverse", "--name-only",
+         "--format=%H %aI %(trailers:key=Captured-At,valueonly,separator=)", "main"],
+        capture_output=True, text=True, check=False,
+    ).stdout  # fmt: skip
+    lines = [line for line in output.splitlines() if line.strip()]
+    return [f"{head} {path}" for head, path in zip(lines[::2], lines[1::2], strict=True)]
+
+
+def catalog(data: Path, query: str) -> list[tuple[object, ...]]:
+    connection = sqlite3.connect(data / "catalog.sqlite3")
+    try:
+        return connection.execute(query).fetchall()
+    finally:
+        connection.close()
+
+
+def replay_paths(requests: Sequence[LoggedRequest]) -> list[str]:
+    return [request.path for request in requests if request.endpoint == "replay"]
+
+
+def failures(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("FAILED")]
+
+
+# --- politeness: a refusal pauses everything ---------------------------------------------------------------
+
+BACKOFF = 1.5
+# Requests already on the wire when the refusal came back are answered just after it: at most Scrapy's
+# concurrency (8), within a few milliseconds. Anything later than this must wait for the pause to end.
+IN_FLIGHT_SLACK = 0.3
+
+
+@pytest.mark.parametrize(("endpoint", "status"), [("cdx", 429), ("replay", 429), ("replay", 503)])
+def test_a_refusal_pauses_every_archive_request_for_the_backoff(standin_archive, tmp_path, endpoint, status):
+    archive = standin_archive
+    alpha = add_history(archive, "https://alpha.example/privacy", [V1, V2], 6)
+    add_history(archive, "https://beta.example/privacy", [V1, V3], 6)
+    services = {
+        "alpha": declaration("https://alpha.example/privacy"),
+        "beta": declaration("https://beta.example/privacy"),
+    }
+    config = write_config(tmp_path / "config", archive, services, backoff_seconds=BACKOFF)
+    archive.refuse_next(1, status, endpoint)
+
+    result = cli(config, tmp_path / "data")
+
+    log = archive.requests
+    refused = next(request for request in log if request.status == status)
+    after = [request for request in log if request.at > refused.at]
+    in_flight = [request for request in after if request.at <= refused.at + IN_FLIGHT_SLACK]
+    paused = [request for request in after if refused.at + IN_FLIGHT_SLACK < request.at < refused.at + BACKOFF]
+    assert paused == [], f"requests reached the archive during the {BACKOFF} s pause: {paused}"
+    assert len(in_flight) < 8
+    assert {request.endpoint for request in after} >= {"replay"}, "the run went on after the pause"
+    if endpoint == "cdx":
+        # The listing of alpha (first in order) was refused: alpha fails this run, beta is recorded.
+        assert result.returncode == 1
+        (failure,) = failures(result.stderr)
+        assert failure.startswith("FAILED alpha/privacy-policy: archive listing failed") and "429" in failure
+        assert any(request.endpoint == "cdx" and request.at >= refused.at + BACKOFF for request in log)
+        assert [line.split()[-1] for line in commits(tmp_path / "data")] == ["b/beta/privacy-policy.md"] * 2
+    else:
+        # The refused capture is asked again after the pause, and the history is complete.
+        assert result.returncode == 0, result.stderr
+        assert any(request.path == refused.path and request.at >= refused.at + BACKOFF for request in log)
+        dates = [line.split()[2] for line in commits(tmp_path / "data") if "alpha" in line]
+        assert [ts(datetime.fromisoformat(date.replace("Z", "+00:00"))) for date in dates] == alpha
+
+
+# --- resumability: kill -9 and Ctrl-C ----------------------------------------------------------------------
+
+
+def three_document_history(archive: StandinArchive) -> dict[str, str]:
+    services = {}
+    for name, texts in (("alpha", [V1, V2, V3]), ("beta", [V2, V3]), ("gamma", [V1, V3, V2])):
+        url = f"https://www.{name}.example/legal/privacy"
+        add_history(archive, url, texts, 25)
+        services[name] = declaration(url)
+    return services
+
+
+def fetched_captures(data: Path) -> set[tuple[object, ...]]:
+    return set(
+        catalog(
+            data,
+            "SELECT url, captured_at FROM captures"
+            " WHERE outcome IN ('extracted', 'refused') AND fetched_url IS NOT NULL",
+        )
+    )
+
+
+def replay_path_of(capture: tuple[object, ...]) -> str:
+    url, captured_at = capture
+    return f"/web/{''.join(ch for ch in str(captured_at) if ch.isdigit())}id_/{url}"
+
+
+@pytest.mark.parametrize("strategy", ["bisect", "all"])
+def test_a_backfill_killed_mid_way_resumes_to_the_uninterrupted_history(standin_archive, tmp_path, strategy):
+    archive = standin_archive
+    config = write_config(tmp_path / "config", archive, three_document_history(archive))
+    reference = cli(config, tmp_path / "reference", "--strategy", strategy)
+    assert reference.returncode == 0, reference.stderr
+    wanted = archive.counts()["replay"]
+    archive.clear_log()
+
+    archive.delay("replay", 0.05)
+    run = start_cli(config, tmp_path / "data", "--strategy", strategy)
+    wait_for(lambda: archive.counts()["replay"] >= wanted // 3)
+    run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=10)
+    archive.delay("replay", 0)
+    killed_run = replay_paths(archive.requests)
+    assert len(killed_run) < wanted, "the kill came after the work was done"
+    kept = {replay_path_of(capture) for capture in fetched_captures(tmp_path / "data")}
+    assert kept, "nothing was kept before the kill"
+    archive.clear_log()
+
+    rerun = cli(config, tmp_path / "data", "--strategy", strategy)
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert commits(tmp_path / "data") == commits(tmp_path / "reference")
+    versions = "SELECT document, captured_at, commit_id FROM versions ORDER BY document, captured_at"
+    assert catalog(tmp_path / "data", versions) == catalog(tmp_path / "reference", versions)
+    windows = "SELECT document, captured_at, window_start FROM captures WHERE window_start IS NOT NULL ORDER BY 1, 2"
+    assert catalog(tmp_path / "data", windows) == catalog(tmp_path / "reference", windows)
+    again = replay_paths(archive.requests)
+    # Requests answered but not yet kept at the kill (in flight, or waiting in Scrapy's queue for the spider)
+    # are lost with the process: those, and only those, may be asked again.
+    assert not kept & set(again), "a capture kept before the kill was fetched again"
+    assert len(again) == len(set(again)), "the rerun fetched a capture twice"
+
+
+def test_ctrl_c_stops_cleanly_and_a_rerun_completes(standin_archive, tmp_path):
+    archive = standin_archive
+    config = write_config(tmp_path / "config", archive, three_document_history(archive))
+    archive.delay("replay", 0.2)
+    run = start_cli(config, tmp_path / "data", "--strategy", "all")
+    wait_for(lambda: archive.counts()["replay"] >= 5)
+    started = time.monotonic()
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=15)
+    stopped_in = time.monotonic() - started
+    archive.delay("replay", 0)
+
+    assert run.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    lines = failures(stderr)
+    assert lines and all("interrupted" in line for line in lines), stderr
+    assert stopped_in < 5, "Ctrl-C waits for the requests in flight, not for the rest of the backfill"
+    assert archive.counts()["replay"] < 3 * 25 * 3 // 2
+
+    rerun = cli(config, tmp_path / "data", "--strategy", "all")
+    assert rerun.returncode == 0, rerun.stderr
+    reference = cli(config, tmp_path / "reference", "--strategy", "all")
+    assert reference.returncode == 0, reference.stderr
+    assert commits(tmp_path / "data") == commits(tmp_path / "reference") != []
+
+
+def test_ctrl_c_during_the_listing_stops_cleanly(standin_archive, tmp_path):
+    archive = standin_archive
+    config = write_config(tmp_path / "config", archive, three_document_history(archive))
+    archive.delay("cdx", 3)
+    run = start_cli(config, tmp_path / "data")
+    wait_for(lambda: (tmp_path / "data" / "catalog.sqlite3").exists())
+    time.sleep(0.5)
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=15)
+
+    assert run.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    assert any("interrupted" in line for line in failures(stderr)), stderr
+    assert commits(tmp_path / "data") == []
+
+
+# --- completeness: a listing that fails half-way -----------------------------------------------------------
+
+PAGE_SIZE = 25_000  # crawler.cdx.DEFAULT_PAGE_SIZE: a second page needs more captures than that
+
+
+def long_history(archive: StandinArchive, url: str, count: int) -> None:
+    """``count`` captures, one a minute, in two digest runs (text V1 then V2): cheap to serve and to bisect."""
+    first, second = page(V1, "long").encode(), page(V2, "long").encode()
+    for n in range(count):
+        moment = START + timedelta(minutes=n)
+        archive.add_capture(url, ts(moment), first if n < count // 2 else second)
+
+
+@pytest.mark.parametrize(
+    ("fault", "said", "pages"),
+    [
+        (lambda archive: archive.fail_page(1, 503), "answered 503", 2),
+        (lambda archive: archive.fail_page(1, 500), "answered 500", 2),
+        (lambda archive: archive.drop_resume_key(0), "announced a resume key but ended without it", 1),
+    ],
+    ids=["503-on-page-2", "500-on-page-2", "resume-key-missing"],
+)
+def test_a_listing_that_fails_half_way_is_an_error_not_a_short_history(standin_archive, tmp_path, fault, said, pages):
+    archive = standin_archive
+    long_history(archive, "https://www.long.example/privacy", PAGE_SIZE + 100)
+    short = add_history(archive, "https://www.short.example/privacy", [V1, V2], 3)
+    services = {
+        "long": declaration("https://www.long.example/privacy"),
+        "short": declaration("https://www.short.example/privacy"),
+    }
+    config = write_config(tmp_path / "config", archive, services)
+    fault(archive)
+
+    result = cli(config, tmp_path / "data")
+
+    assert result.returncode == 1
+    (failure,) = failures(result.stderr)
+    assert failure.startswith("FAILED long/privacy-policy: archive listing failed") and said in failure, failure
+    assert "Traceback" not in result.stderr
+    listings = [r.path for r in archive.requests if r.endpoint == "cdx" and "long.example" in r.path]
+    assert len(listings) == pages, "the first page was read, the failure came on the page after it"
+    assert catalog(tmp_path / "data", "SELECT COUNT(*) FROM captures WHERE document = 'long/privacy-policy'") == [(0,)]
+    assert not [line for line in commits(tmp_path / "data") if "/long/" in line]
+    recorded = [line.split()[2] for line in commits(tmp_path / "data") if "/short/" in line]
+    assert [ts(datetime.fromisoformat(at.replace("Z", "+00:00"))) for at in recorded] == short
+
+
+# --- captures of the wrong kind ----------------------------------------------------------------------------
+
+POLICY = "https://www.acme.example/legal/privacy"
+SOFT_404 = (
+    "<html><head><title>Page not found</title><script>var session='{token}';</script></head><body>"
+    "<h1>404 - Page not found</h1><p>Sorry, the page you are looking for does not exist.</p></body></html>"
+)
+HOME = "<html><head><title>Acme</title></head><body><h1>Welcome to Acme</h1><p>Rockets and anvils.</p></body></html>"
+
+
+def wrong_kinds(archive: StandinArchive) -> tuple[str, str]:
+    """V1 then V2, with every kind of non-document capture around and between them, also at both ends."""
+    day = START
+    archive.add_capture(POLICY, ts(day), SOFT_404.format(token=0))  # the very first capture: bisect must look past it
+    firsts = []
+    for n, (text, count) in enumerate(((V1, 6), (V2, 6))):
+        for i in range(count):
+            day += timedelta(days=11)
+            archive.add_capture(POLICY, ts(day), page(text, f"{n}-{i}"))
+            firsts += [ts(day)] if i == 0 else []
+            if i == 2:
+                archive.add_capture(POLICY, ts(day + timedelta(hours=1)), "<html>gone</html>", status=404)
+                archive.add_capture(POLICY, ts(day + timedelta(hours=2)), SOFT_404.format(token=day))
+                archive.add_capture(POLICY, ts(day + timedelta(hours=3)), b"\x89PNG\r\n", mimetype="image/png")
+                home_redirect(archive, day + timedelta(hours=4))
+    home_redirect(archive, day + timedelta(days=5))  # the very last capture: a redirect to the home page
+    return firsts[0], firsts[1]
+
+
+def home_redirect(archive: StandinArchive, moment: datetime) -> None:
+    archive.add_capture(POLICY, ts(moment), b"", status=302, location="https://www.acme.example/")
+    archive.add_capture("https://www.acme.example/", ts(moment), HOME)
+
+
+@pytest.mark.parametrize("strategy", ["all", "bisect"])
+def test_soft_404_redirect_home_and_archived_404_captures_give_no_version(standin_archive, tmp_path, strategy):
+    archive = standin_archive
+    first_v1, first_v2 = wrong_kinds(archive)
+    config = write_config(tmp_path / "config", archive, {"acme": declaration(POLICY)})
+
+    result = cli(config, tmp_path / "data", "--strategy", strategy)
+
+    assert result.returncode == 0, result.stderr
+    dates = [line.split()[2] for line in commits(tmp_path / "data")]
+    assert [ts(datetime.fromisoformat(at.replace("Z", "+00:00"))) for at in dates] == [first_v1, first_v2]
+    refused = catalog(
+        tmp_path / "data",
+        "SELECT captured_at, status, reason FROM captures WHERE outcome = 'refused' ORDER BY captured_at",
+    )
+    reasons = [str(reason) for _, _, reason in refused]
+    first, last = refused[0], refused[-1]
+    assert first[0] == f"{START:%Y-%m-%dT%H:%M:%SZ}" and "not-found" in str(first[2])
+    assert "redirected to a home page" in str(last[2])
+    assert sum("archived status 404" in reason for reason in reasons) == 2
+    assert sum("not a document (image/png)" in reason for reason in reasons) == 2
+    if strategy == "all":
+        assert sum("not-found" in reason for reason in reasons) == 3
+        assert sum("redirected to a home page" in reason for reason in reasons) == 3
+    assert catalog(tmp_path / "data", "SELECT COUNT(*) FROM captures WHERE reason IS NULL AND outcome = 'refused'") == [
+        (0,)
+    ]
+
+
+# --- history entries ---------------------------------------------------------------------------------------
+
+
+def test_history_entries_are_used_for_the_captures_they_cover(standin_archive, tmp_path):
+    archive = standin_archive
+    old, new = "https://www.acme.example/privacy.html", "https://www.acme.example/legal/privacy"
+    moved = datetime(2016, 1, 1, tzinfo=UTC)
+    for n in range(8):  # the old page, until the move: its text lives in #content, the page has no <main>
+        archive.add_capture(old, ts(moved - timedelta(days=300 - 30 * n)), page(V1, f"old-{n}", "content"))
+    for n in range(4):  # the old URL after the move: another document now, must not be read
+        archive.add_capture(old, ts(moved + timedelta(days=20 + 30 * n)), page(V3, f"late-{n}", "content"))
+    for n in range(4):  # the new URL before the move (a staging copy): must not be read
+        archive.add_capture(new, ts(moved - timedelta(days=100 - 10 * n)), page(V3, f"early-{n}"))
+    for n in range(8):
+        archive.add_capture(new, ts(moved + timedelta(days=2 + 30 * n)), page(V2, f"new-{n}"))
+    history = (
+        f'[[documents.privacy-policy.history]]\nurl = "{old}"\nselect = ["#content"]\nvalid_until = "2015-12-31"\n'
+    )
+    services = {"acme": declaration(new, 'select = ["main"]\n' + history)}
+    config = write_config(tmp_path / "config", archive, services)
+
+    result = cli(config, tmp_path / "data", "--strategy", "all")
+
+    assert result.returncode == 0, result.stderr
+    listings = [parse_qs(urlsplit(r.path).query) for r in archive.requests if r.endpoint == "cdx"]
+    assert [(q["url"][0], q.get("from"), q.get("to")) for q in listings] == [
+        (old, None, ["20151231235959"]),
+        (new, ["20160101000000"], None),
+    ]
+    repo = str(tmp_path / "data" / "versions")
+    trailers = ["log", "--reverse", "--format=%(trailers:key=Snapshot-Url,valueonly)", "main"]
+    messages = subprocess.run(["git", "-C", repo, *trailers], capture_output=True, text=True, check=True).stdout.split()
+    assert len(messages) == 2
+    assert messages[0].endswith(f"/{ts(moved - timedelta(days=300))}id_/{old}")
+    assert messages[1].endswith(f"/{ts(moved + timedelta(days=2))}id_/{new}")
+    replayed = [path.removeprefix("/web/").split("id_/", 1) for path in replay_paths(archive.requests)]
+    assert len(replayed) == 16
+    assert all((url == old) == (stamp < "2016") for stamp, url in replayed)
