@@ -112,16 +112,19 @@ def track(
     now = datetime.now(UTC)
     for key, (etag, last_modified) in plan.succeeded.items():
         workspace.catalog.note_success(key, now, etag, last_modified)
-    for declaration in declarations:
-        if declaration.key not in plan.succeeded and declaration.key not in plan.failures:
-            # The crawl was stopped (SIGTERM) before this document was fetched.
-            plan.failures[declaration.key] = "not fetched: the run was stopped"
     for key, reason in plan.failures.items():
         workspace.catalog.note_failure(key, now, reason)
+    # Documents the crawl never reached because the run was stopped (SIGTERM): reported, but they did not fail,
+    # so they do not count as consecutive failures.
+    stopped = {
+        d.key: "not fetched: the run was stopped"
+        for d in declarations
+        if d.key not in plan.succeeded and d.key not in plan.failures
+    }
     progress.add("versions recorded", len(recorded))
     progress.finish()
     notes = _notify(workspace, recorded, previous)
-    failures = [DocumentFailure(key, reason) for key, reason in sorted(plan.failures.items())]
+    failures = [DocumentFailure(key, reason) for key, reason in sorted({**plan.failures, **stopped}.items())]
     return RunReport(recorded, failures, notes)
 
 
