@@ -1,0 +1,57 @@
+"""The provenance header is exactly the seed documents' first line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.provenance import header, site_name
+from pipeline.records import DocumentDeclaration, Source, parse_wayback_timestamp
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SNAPSHOT = re.compile(r"\((?P<replay>https://web\.archive\.org/web)/(?P<ts>\d{14})id_/(?P<original>[^)]+)\)")
+
+
+def seed_first_lines() -> list[str]:
+    return [path.read_text(encoding="utf-8").splitlines()[0] for path in sorted(SEEDS.glob("*.txt"))]
+
+
+@pytest.mark.skipif(not SEEDS.exists(), reason="shared seeds not beside the repository")
+@pytest.mark.parametrize("first_line", seed_first_lines() if SEEDS.exists() else [])
+def test_header_reproduces_each_seed(first_line):
+    match = SNAPSHOT.search(first_line)
+    assert match, first_line
+    original = match["original"].replace("%3A//", "://")
+    declaration = DocumentDeclaration("svc", "Service", "privacy-policy", original)
+    captured_at = parse_wayback_timestamp(match["ts"])
+    snapshot = f"{match['replay']}/{match['ts']}id_/{original}"
+    assert header(declaration, Source.WAYBACK, original, captured_at, snapshot) == first_line
+
+
+def test_live_header_names_the_url_and_retrieval_date():
+    declaration = DocumentDeclaration("acrcloud", "ACRCloud", "terms-of-service", "https://www.acrcloud.com/terms")
+    line = header(
+        declaration,
+        Source.LIVE,
+        declaration.url,
+        parse_wayback_timestamp("20261122101500"),
+        declaration.url,
+    )
+    assert line == (
+        "> *The following text is extracted and transformed from the acrcloud.com terms of service that was "
+        "retrieved on 2026-11-22 from [https://www.acrcloud.com/terms](https://www.acrcloud.com/terms).*"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "site"),
+    [
+        ("https://auth.cimediacloud.com/legal/privacypolicy", "cimediacloud.com"),
+        ("http://www.bbc.co.uk/privacy", "bbc.co.uk"),
+        ("https://example.org/", "example.org"),
+    ],
+)
+def test_site_name(url, site):
+    assert site_name(url) == site
