@@ -139,10 +139,7 @@ class Catalog:
             self.connection.executemany(
                 "INSERT OR IGNORE INTO captures (document, source, url, captured_at, status, mimetype, digest,"
                 " length, outcome) VALUES (?, 'wayback', ?, ?, ?, ?, ?, ?, 'listed')",
-                [
-                    (document, r.url, iso_z(r.timestamp), r.status, r.mimetype, r.digest, r.length)
-                    for r in refs
-                ],
+                [(document, r.url, iso_z(r.timestamp), r.status, r.mimetype, r.digest, r.length) for r in refs],
             )
 
     def record_fetch(
@@ -210,8 +207,7 @@ class Catalog:
     def set_window(self, document: str, captured_at: datetime, window_start: datetime | None) -> None:
         with self.connection:
             self.connection.execute(
-                "UPDATE captures SET window_start = ? WHERE document = ? AND source = 'wayback'"
-                " AND captured_at = ?",
+                "UPDATE captures SET window_start = ? WHERE document = ? AND source = 'wayback' AND captured_at = ?",
                 (iso_z(window_start) if window_start else None, document, iso_z(captured_at)),
             )
 
@@ -237,6 +233,9 @@ class Catalog:
             query += " AND source = ?"
             args.append(str(source))
         return [self._row(r) for r in self.connection.execute(query + " ORDER BY captured_at, id", args)]
+
+    def capture(self, capture_id: int) -> CaptureRow:
+        return self._row(self.connection.execute("SELECT * FROM captures WHERE id = ?", (capture_id,)).fetchone())
 
     def capture_at(self, document: str, captured_at: datetime) -> CaptureRow | None:
         row = self.connection.execute(
@@ -320,9 +319,7 @@ class Catalog:
         return row["value"] if row and row["value"] else None
 
     def versions(self, document: str) -> list[VersionRow]:
-        rows = self.connection.execute(
-            "SELECT * FROM versions WHERE document = ? ORDER BY captured_at", (document,)
-        )
+        rows = self.connection.execute("SELECT * FROM versions WHERE document = ? ORDER BY captured_at", (document,))
         return [VersionRow(r["document"], _time(r["captured_at"]), r["commit_id"]) for r in rows]  # type: ignore[arg-type]
 
     def version_counts(self) -> dict[str, int]:

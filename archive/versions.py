@@ -371,7 +371,13 @@ class VersionStore:
             if (item.path, item.captured_at) in by_key
         ]
 
-    def save_stream(self, versions: Iterable[Version]) -> list[CommittedVersion]:
+    def replace_documents(self, versions: Iterable[Version]) -> list[CommittedVersion]:
+        """Make the given versions the whole ledger of each document they name (a history rebuild after
+        re-extraction): earlier versions of those documents not given are forgotten; ``main`` is re-chained
+        from the earliest difference. Other documents are untouched."""
+        return self.save_stream(versions, replace=True)
+
+    def save_stream(self, versions: Iterable[Version], *, replace: bool = False) -> list[CommittedVersion]:
         """Like ``save`` but consumes ``versions`` once without keeping their text, for very large imports.
 
         Returns every version now on ``main`` whose commit is new or changed, earlier saves' included. Feed each
@@ -382,7 +388,7 @@ class VersionStore:
         stream = _FastImport(self._repo, marks_path)
         try:
             incoming = self._write_blobs(versions, stream)
-            plan = self._plan(state, incoming)
+            plan = self._plan(state, incoming, replace=replace)
             if plan is None:
                 stream.finish()
                 return []
@@ -424,13 +430,14 @@ class VersionStore:
         _flush_blobs(pending, stream)
         return entries
 
-    def _plan(self, state: _LedgerState, incoming: list[_Entry]) -> _Plan | None:
-        """Merge ``incoming`` into the ledger and work out the commits to write (None: nothing changes)."""
+    def _plan(self, state: _LedgerState, incoming: list[_Entry], *, replace: bool = False) -> _Plan | None:
+        """Merge ``incoming`` into the ledger (or, with ``replace``, make it the touched documents' whole
+        ledger) and work out the commits to write (None: nothing changes)."""
         touched = sorted({entry.path for entry in incoming})
         old = self._read_index(state, touched)
-        merged = {path: list(old.get(path, [])) for path in touched}
+        merged = {path: [] if replace else list(old.get(path, [])) for path in touched}
         added: dict[str, list[_Entry]] = {path: [] for path in touched}
-        seen = {(entry.path, entry.at) for entries in old.values() for entry in entries}
+        seen = set() if replace else {(entry.path, entry.at) for entries in old.values() for entry in entries}
         # Sorting on the blob too makes the choice between two texts given for one moment order-independent.
         for entry in sorted(incoming, key=lambda item: (item.key, item.blob)):
             if (entry.path, entry.at) not in seen:

@@ -277,12 +277,23 @@ def extract(file: Path, url: str, select: tuple[str, ...], remove: tuple[str, ..
 @main.command()
 @click.argument("documents", nargs=-1, metavar="[DOC]...")
 @click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Recompute each document's whole history from its captures instead (rewrites its commits).",
+)
 @pass_context
-def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
-    """Re-run extraction on the stored raw captures; text differences become technical-upgrade commits."""
+def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: bool) -> None:
+    """Re-run extraction on the stored raw captures; a changed latest text becomes a technical-upgrade commit."""
     from pipeline.reextract import reextract as run_reextract
 
-    run_writing_command(obj, "reextract", documents, no_wait, run_reextract)
+    run_writing_command(
+        obj,
+        "reextract",
+        documents,
+        no_wait,
+        lambda workspace, declarations: run_reextract(workspace, declarations, rebuild=rebuild),
+    )
 
 
 @main.command()

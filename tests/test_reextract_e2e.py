@@ -38,3 +38,28 @@ def test_a_selector_fix_becomes_one_technical_upgrade_commit(standin_archive, tm
     assert len(git(repo, "log", "--format=%H", "main").splitlines()) == 3
     shown = cli(config, data, "show", "acrcloud/privacy-policy")
     assert shown.returncode == 0 and "General Data Protection Regulation" in shown.stdout
+
+
+def test_rebuild_recomputes_the_history_from_the_captures(standin_archive, tmp_path):
+    acrcloud_history(standin_archive)
+    config = write_config(tmp_path / "config", standin_archive)
+    data = tmp_path / "data"
+    assert cli(config, data, "backfill", "acrcloud/privacy-policy", "--strategy", "all").returncode == 0
+    repo = data / "versions"
+    dates_before = git(repo, "log", "--format=%aI", "main").splitlines()
+    heading = "# Privacy Policy - ACRCloud\n\n# Privacy Policy\n"  # the page's <h1>, dropped by the new rule
+    assert heading in git(repo, "show", "main:a/acrcloud/privacy-policy.md")
+
+    service = config / "services" / "acrcloud.toml"
+    service.write_text(service.read_text().replace('remove = ["footer", "nav"]', 'remove = ["footer", "nav", "h1"]'))
+    result = cli(config, data, "reextract", "--rebuild")
+    assert result.returncode == 0, result.stderr
+    assert "history rebuilt: 2 versions" in result.stderr
+
+    assert git(repo, "log", "--format=%aI", "main").splitlines() == dates_before  # same dates, no upgrade commit
+    subjects = git(repo, "log", "--format=%s", "main").splitlines()
+    assert not any(subject.startswith("Apply technical upgrade") for subject in subjects)
+    for commit in git(repo, "log", "--format=%H", "main").splitlines():
+        assert heading not in git(repo, "show", f"{commit}:a/acrcloud/privacy-policy.md")
+    log = cli(config, data, "log", "acrcloud/privacy-policy")
+    assert len(log.stdout.splitlines()) == 2
