@@ -13,9 +13,10 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from archive.catalog import CaptureRow, Outcome
-from crawler.cdx import CdxError, list_captures
-from crawler.ratelimit import limiter_for
+from crawler.cdx import CdxError, CdxRateLimited, list_captures
+from crawler.ratelimit import RateLimiter, limiter_for
 from crawler.runner import crawl_archive
+from pipeline.config import WaybackSettings
 from pipeline.examine import examine, make_version
 from pipeline.guards import refusal_against_previous
 from pipeline.progress import Progress
@@ -66,6 +67,29 @@ def _day_start(day: date | None) -> datetime | None:
 
 def _day_end(day: date | None) -> datetime | None:
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
+
+
+LISTING_ATTEMPTS = 3  # a listing refused with 429 is asked again after the archive-wide pause, at most this often
+
+
+def _list(
+    url: str,
+    wayback: WaybackSettings,
+    limiter: RateLimiter,
+    user_agent: str,
+    start: datetime | None,
+    end: datetime | None,
+) -> list[CaptureRef]:
+    """A complete listing, or CdxError. A 429 has already paused every request to the archive (the limiter
+    makes the next attempt wait for the pause to end), so asking again is polite; other errors are final."""
+    attempt = 1
+    while True:
+        try:
+            return list_captures(url, wayback, limiter, user_agent, start, end)
+        except CdxRateLimited:
+            if attempt >= LISTING_ATTEMPTS:
+                raise
+            attempt += 1
 
 
 def refusal_before_fetch(ref: CaptureRef) -> str | None:
@@ -212,7 +236,7 @@ def backfill(
             refs = [
                 ref
                 for url, start, end in segments(declaration, since, until)
-                for ref in list_captures(url, settings.wayback, cdx_limiter, settings.crawl.user_agent, start, end)
+                for ref in _list(url, settings.wayback, cdx_limiter, settings.crawl.user_agent, start, end)
             ]
         except CdxError as error:
             failures.append(DocumentFailure(declaration.key, f"archive listing failed: {error}"))
