@@ -17,7 +17,7 @@ from crawler.cdx import CdxError, CdxRateLimited, list_captures
 from crawler.ratelimit import RateLimiter, limiter_for
 from crawler.runner import crawl_archive
 from pipeline.config import WaybackSettings
-from pipeline.examine import examine, make_version
+from pipeline.examine import Examination, examine, make_version
 from pipeline.guards import refusal_against_previous
 from pipeline.progress import Progress
 from pipeline.records import (
@@ -118,7 +118,6 @@ class DocumentPlan:
         self.replay_url = replay_url.rstrip("/")
         self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(self.refs)}
         self.known: dict[int, str | None] = {}
-        self.by_digest: dict[tuple[str, str], str | None] = {}
         self.in_flight: set[int] = set()
         self.failure: str | None = None
         for row in rows:
@@ -126,18 +125,24 @@ class DocumentPlan:
             if i is not None and row.outcome in (Outcome.EXTRACTED, Outcome.REFUSED):
                 self.learn(i, row.body_sha1 if row.outcome is Outcome.EXTRACTED else None)
 
-    def learn(self, index: int, text: str | None) -> None:
+    def learn(self, index: int, text: str | None) -> list[CaptureRef]:
+        """Remember what a capture showed; return the other captures this also tells about (same bytes)."""
         self.in_flight.discard(index)
         self.known[index] = text
         ref = self.refs[index]
-        if ref.status == 200 and ref.digest:
-            # Identical bytes give identical text: every capture with this digest is known at no cost. Only for
-            # 200s: two redirect captures with the same bytes may point at different pages.
-            key = (ref.url, ref.digest)
-            self.by_digest[key] = text
-            for other, other_ref in enumerate(self.refs):
-                if other not in self.known and other_ref.status == 200 and (other_ref.url, other_ref.digest) == key:
-                    self.known[other] = text
+        if ref.status != 200 or not ref.digest:
+            # Only for 200s: two redirect captures with the same bytes may point at different pages.
+            return []
+        twins = [
+            other
+            for other, other_ref in enumerate(self.refs)
+            if other not in self.known
+            and other_ref.status == 200
+            and (other_ref.url, other_ref.digest) == (ref.url, ref.digest)
+        ]
+        for other in twins:
+            self.known[other] = text  # identical bytes give identical text: known at no cost
+        return [self.refs[other] for other in twins]
 
     def next_requests(self) -> list[FetchRequest]:
         if self.failure:
@@ -170,14 +175,19 @@ class BackfillPlan:
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
         if isinstance(result, Capture):
             plan = self.plans[result.document]
-            plan.learn(plan.index[(result.url, result.captured_at)], self._keep(plan.declaration, result))
+            examination = self._keep(plan.declaration, result)
+            twins = plan.learn(plan.index[(result.url, result.captured_at)], examination.body_sha1)
+            if examination.outcome is Outcome.REFUSED and twins:
+                when = result.captured_at.strftime("%Y%m%d%H%M%S")
+                reason = f"same bytes as the capture of {when}: {examination.reason}"
+                self.workspace.catalog.refuse_listed(plan.declaration.key, [(twin, reason) for twin in twins])
         else:
             plan = self.plans[result.request.document]
             self._note_failure(plan, result)
         self.progress.add("fetched")
         return plan.next_requests()
 
-    def _keep(self, declaration: DocumentDeclaration, capture: Capture) -> str | None:
+    def _keep(self, declaration: DocumentDeclaration, capture: Capture) -> Examination:
         stored = self.workspace.captures.write(capture)
         examination = examine(declaration, capture)
         self.workspace.catalog.record_fetch(
@@ -191,7 +201,7 @@ class BackfillPlan:
         )
         if examination.outcome is Outcome.REFUSED:
             self.progress.add("refused")
-        return examination.body_sha1
+        return examination
 
     @staticmethod
     def _no_evidence(failure: FetchFailure) -> bool:

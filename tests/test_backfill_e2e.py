@@ -200,3 +200,22 @@ def test_bad_configuration_exits_2_and_writes_nothing(tmp_path):
     assert result.returncode == 2
     assert "acme.toml: documents.privacy-policy.url: must be an absolute http or https URL" in result.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_captures_with_the_same_bytes_as_a_refused_one_are_catalogued_refused_without_a_fetch(history):
+    archive, config, data, start, _ = history
+    soft_404 = "<html><head><title>Page not found</title></head><body><h1>404 Page not found</h1></body></html>"
+    twins = [start + timedelta(days=400 + day, hours=5) for day in (0, 1, 2)]
+    for moment in twins:
+        archive.add_capture(URL, ts(moment), soft_404)
+    assert cli(config, data, "backfill", "acrcloud", "--strategy", "all").returncode == 0
+    import sqlite3
+
+    rows = sqlite3.connect(data / "catalog.sqlite3").execute(
+        "SELECT captured_at, outcome, reason FROM captures WHERE captured_at IN (?, ?, ?)",
+        [moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in twins],
+    ).fetchall()
+    assert [outcome for _, outcome, _ in rows] == ["refused"] * 3
+    assert sum("same bytes as the capture of" in reason for _, _, reason in rows) == 2
+    fetched = [r for r in archive.requests if r.endpoint == "replay" and "id_/" in r.path]
+    assert sum(ts(moment) in r.path for r in fetched for moment in twins) == 1
