@@ -76,4 +76,6 @@ class PlanSpider(scrapy.Spider):
     def failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         fetch: FetchRequest = failure.request.meta["fetch"]  # type: ignore[attr-defined]
         reason = failure.getErrorMessage() or failure.type.__name__
+        if "download max size" in reason:
+            reason += " (setting [crawl] max_page_bytes)"
         yield from self.hand_over(FetchFailure(fetch, f"{failure.type.__name__}: {reason}"))
