@@ -138,6 +138,9 @@ def backfill(
     from pipeline.backfill import backfill as run_backfill
     from pipeline.strategy import StrategyName
 
+    if since and until and since > until:
+        fail(f"--since {since} is after --until {until}")
+
     run_writing_command(
         obj,
         "backfill",

@@ -42,8 +42,11 @@ def version_at(catalog: Catalog, declaration: DocumentDeclaration, day: date | N
 
 
 def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration) -> list[LogEntry]:
+    versions = catalog.versions(declaration.key)
+    if not versions:
+        raise NoVersion(f"{declaration.key} has no recorded version yet")
     entries = []
-    for row in catalog.versions(declaration.key):
+    for row in versions:
         capture = catalog.capture_at(declaration.key, row.captured_at)
         entries.append(
             LogEntry(
