@@ -1,9 +1,9 @@
 """Raw capture bytes → title and normalised Markdown body (the only module that imports trafilatura).
 
-Pipeline for HTML: decode (HTTP charset, then BOM/<meta>, then detection) → parse with lxml → drop
+Pipeline for HTML: decode (``pipeline.decode``) → parse with lxml → drop
 scripts, hidden and interactive elements → drop the declared ``remove`` selectors and cookie notices →
 keep the declared ``select`` elements, or, with no selectors, locate the content block and drop page
-furniture (navigation, sidebars, footers) → render Markdown ourselves → ``normalize_markdown``.
+furniture (navigation, sidebars, footers) → render Markdown (``pipeline.markdown``) → ``normalize_markdown``.
 
 Why our own content location and rendering instead of trafilatura's (measured 2026-11 with
 ``python -m benchmarks.extraction``, trafilatura 2.3.1): trafilatura drops section headings that contain
@@ -14,22 +14,21 @@ here). trafilatura is kept only as the reference the benchmark compares against 
 
 from __future__ import annotations
 
-import codecs
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from importlib.metadata import version
-from urllib.parse import urljoin
 
 import lxml.etree
 import lxml.html
 import trafilatura
-from charset_normalizer import from_bytes
 from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
+from pipeline.decode import decode_html
+from pipeline.markdown import MarkdownRenderer, escape_line_start, plain_text_markdown
 from pipeline.normalize import normalize_markdown
 from pipeline.records import ExtractedDocument, ExtractionRules
 
@@ -71,7 +70,7 @@ def extract(body: bytes, url: str, rules: ExtractionRules, content_type: str | N
         raise ExtractionRefused("empty", "the capture has no content")
     text = decode_html(body, content_type)
     if media_type == "text/plain":
-        return _checked(ExtractedDocument("Untitled", normalize_markdown(_plain_text_markdown(text))))
+        return _checked(ExtractedDocument("Untitled", normalize_markdown(plain_text_markdown(text))))
     page = _parse(text)
     title = _page_title(page)
     _refuse_error_pages(page, title)
@@ -87,73 +86,7 @@ def trafilatura_defaults(body: bytes, url: str) -> str:
     return trafilatura.extract(body, url=url, output_format="markdown") or ""
 
 
-# ---------------------------------------------------------------------------------------------- decoding
-
 HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml", "text/xml", "application/octet-stream"}
-CHARSET_PARAM = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
-# WHATWG Encoding Standard: these labels mean windows-1252, which browsers have always used for them.
-WINDOWS_1252_LABELS = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii", "cp819"}
-# Detection results we trust for undeclared pages; single-byte Western guesses are resolved as windows-1252.
-MULTIBYTE_OR_NON_LATIN = {
-    "shift_jis", "cp932", "euc_jp", "iso2022_jp", "gb2312", "gbk", "gb18030", "big5", "big5hkscs", "euc_kr",
-    "cp949", "koi8_r", "koi8_u", "cp1251", "iso8859_5", "cp1253", "iso8859_7", "cp1255", "iso8859_8",
-    "cp1256", "iso8859_6", "tis_620", "cp874", "cp1250", "iso8859_2",
-}  # fmt: skip
-
-
-def decode_html(body: bytes, content_type: str | None) -> str:
-    """Decode like a browser: HTTP charset, byte-order mark, ``<meta>`` declaration, then detection."""
-    for encoding in (_declared_http_charset(content_type), _bom_encoding(body), _meta_charset(body)):
-        if encoding:
-            return body.decode(encoding, errors="replace").lstrip("\ufeff")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode(_detected_encoding(body), errors="replace")
-
-
-def _known_encoding(label: str | None) -> str | None:
-    if not label:
-        return None
-    label = label.strip().lower()
-    if label in WINDOWS_1252_LABELS:
-        return "cp1252"
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
-
-
-def _declared_http_charset(content_type: str | None) -> str | None:
-    match = HTTP_CHARSET.search(content_type or "")
-    return _known_encoding(match.group(1)) if match else None
-
-
-def _bom_encoding(body: bytes) -> str | None:
-    for bom, encoding in (
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if body.startswith(bom):
-            return encoding
-    return None
-
-
-def _meta_charset(body: bytes) -> str | None:
-    match = CHARSET_PARAM.search(body[:4096])
-    return _known_encoding(match.group(1).decode("ascii")) if match else None
-
-
-def _detected_encoding(body: bytes) -> str:
-    best = from_bytes(body[:20000]).best()
-    guess = _known_encoding(best.encoding) if best else None
-    if guess in MULTIBYTE_OR_NON_LATIN:
-        return guess
-    # Undeclared legacy Western pages: windows-1252 (superset of ISO-8859-1's printable range).
-    return "cp1252"
-
 
 # ---------------------------------------------------------------------------------------------- parsing
 
@@ -416,219 +349,6 @@ def _own_text_words(element: lxml.html.HtmlElement) -> int:
     return _word_count((element.text or "") + " " + " ".join(child.tail or "" for child in element))
 
 
-# ------------------------------------------------------------------------------------------ Markdown
-
-BLOCK_TAGS = {
-    "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "dir", "div",
-    "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-    "header", "hgroup", "hr", "html", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
-    "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "caption",
-}  # fmt: skip
-HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-STRONG_TAGS = {"b", "strong"}
-EMPHASIS_TAGS = {"i", "em", "cite", "dfn", "var"}
-LINE_START_MARKER = re.compile(r"^(\s*)([-+*>#]|\d+[.)])(\s)")
-PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-
-
-class MarkdownRenderer:
-    """Deterministic HTML → Markdown for one page; links are made absolute against the page URL."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self._block_cache: dict[lxml.html.HtmlElement, bool] = {}
-
-    def render(self, root: lxml.html.HtmlElement) -> str:
-        return "\n\n".join(self._blocks(root))
-
-    # -- block level
-
-    def _blocks(self, element: lxml.html.HtmlElement) -> list[str]:
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if tag in HEADING_LEVELS:
-            text = self._inline_text(element).replace("\n", " ").strip()
-            return [f"{'#' * HEADING_LEVELS[tag]} {text}"] if text else []
-        if tag in ("ul", "ol", "dir", "menu"):
-            return self._list(element, ordered=tag == "ol")
-        if tag == "table":
-            return self._table(element)
-        if tag == "pre":
-            code = element.text_content().strip("\n")
-            return [f"```\n{code}\n```"] if code.strip() else []
-        if tag == "blockquote":
-            inner = self._children_blocks(element)
-            return ["\n".join(f"> {line}" if line else ">" for line in "\n\n".join(inner).split("\n"))] if inner else []
-        if tag == "hr":
-            return ["---"]
-        return self._children_blocks(element)
-
-    def _children_blocks(self, element: lxml.html.HtmlElement) -> list[str]:
-        """Blocks of a container: runs of inline content become paragraphs between the block children."""
-        blocks: list[str] = []
-        run: list[str] = [element.text or ""]
-        for child in element:
-            if isinstance(child.tag, str) and self._is_block(child):
-                blocks.extend(self._paragraphs("".join(run)))
-                blocks.extend(self._blocks(child))
-                run = [child.tail or ""]
-            else:
-                run.append(self._inline(child))
-                run.append(child.tail or "")
-        blocks.extend(self._paragraphs("".join(run)))
-        return blocks
-
-    def _paragraphs(self, inline_text: str) -> list[str]:
-        paragraphs = []
-        for chunk in PARAGRAPH_BREAK.split(inline_text):
-            lines = [" ".join(line.split()) for line in chunk.split("\n")]
-            text = "\n".join(_escape_line_start(line) for line in lines if line)
-            if text:
-                paragraphs.append(text)
-        return paragraphs
-
-    def _is_block(self, element: lxml.html.HtmlElement) -> bool:
-        """Block tags, and inline tags wrapping blocks (``<font><p>…</p></font>`` in 1990s pages)."""
-        cached = self._block_cache.get(element)
-        if cached is None:
-            cached = element.tag in BLOCK_TAGS or any(
-                isinstance(child.tag, str) and self._is_block(child) for child in element
-            )
-            self._block_cache[element] = cached
-        return cached
-
-    def _list(self, element: lxml.html.HtmlElement, ordered: bool) -> list[str]:
-        items = []
-        number = int(element.get("start", "1")) if element.get("start", "1").isdigit() else 1
-        for child in element:
-            if not isinstance(child.tag, str):
-                continue
-            content = _join_item_blocks(self._blocks(child) if child.tag == "li" else self._blocks_or_inline(child))
-            if not content.strip():
-                continue
-            marker = f"{number}." if ordered else "-"
-            number += 1
-            indent = " " * (len(marker) + 1)
-            lines = content.split("\n")
-            body = "\n".join([lines[0], *[f"{indent}{line}" if line else "" for line in lines[1:]]])
-            items.append(f"{marker} {body}")
-        return ["\n".join(items)] if items else []
-
-    def _blocks_or_inline(self, element: lxml.html.HtmlElement) -> list[str]:
-        if self._is_block(element):
-            return self._blocks(element)
-        return self._paragraphs(self._inline(element))
-
-    def _table(self, table: lxml.html.HtmlElement) -> list[str]:
-        rows = [row for row in table.iter("tr") if _nearest_table(row) is table]
-        if self._is_layout_table(table, rows):
-            return [block for cell in self._cells(table) for block in self._blocks(cell)]
-        grid = [
-            [
-                self._inline_text(cell).replace("\n", " ").replace("|", "\\|").strip()
-                for cell in row
-                if cell.tag in ("td", "th")
-            ]
-            for row in rows
-        ]
-        grid = [row for row in grid if any(row)]
-        if not grid:
-            return []
-        width = max(len(row) for row in grid)
-        grid = [row + [""] * (width - len(row)) for row in grid]
-        lines = [f"| {' | '.join(grid[0])} |", f"|{' --- |' * width}"]
-        lines.extend(f"| {' | '.join(row)} |" for row in grid[1:])
-        return ["\n".join(lines)]
-
-    def _cells(self, table: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
-        for cell in table.iter("td", "th", "caption"):
-            if _nearest_table(cell) is table:
-                yield cell
-
-    def _is_layout_table(self, table: lxml.html.HtmlElement, rows: list[lxml.html.HtmlElement]) -> bool:
-        """Tables used for page layout (1990s–2000s) hold blocks; data tables hold short cell text."""
-        if table.get("role") == "presentation" or len(rows) == 0:
-            return True
-        columns = max(len([cell for cell in row if cell.tag in ("td", "th")]) for row in rows)
-        if columns < 2 and not table.xpath(".//th"):
-            return True
-        return any(
-            cell.xpath(".//table | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//div//p") or len(cell.findall("p")) > 1
-            for cell in self._cells(table)
-        )
-
-    # -- inline level
-
-    def _inline_text(self, element: lxml.html.HtmlElement) -> str:
-        parts = [element.text or ""]
-        for child in element:
-            parts.append(self._inline(child))
-            parts.append(child.tail or "")
-        return "".join(parts)
-
-    def _inline(self, element: lxml.html.HtmlElement) -> str:
-        if not isinstance(element.tag, str):
-            return ""
-        tag = element.tag
-        if tag == "br":
-            return "\n"
-        if tag == "img":
-            return ""
-        if tag in BLOCK_TAGS:
-            return f"\n\n{self._inline_text(element)}\n\n"
-        inner = self._inline_text(element)
-        if tag == "a":
-            return self._link(element, inner)
-        if tag in STRONG_TAGS:
-            return _wrap(inner, "**")
-        if tag in EMPHASIS_TAGS:
-            return _wrap(inner, "*")
-        if tag in ("code", "tt", "kbd", "samp"):
-            return _wrap(inner, "`")
-        return inner
-
-    def _link(self, element: lxml.html.HtmlElement, inner: str) -> str:
-        href = (element.get("href") or "").strip()
-        label = " ".join(inner.split())
-        if not label or not href or href.startswith(("javascript:", "#")) or href == "/":
-            return inner
-        target = urljoin(self.base_url, href).replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-        return f"[{label}]({target})"
-
-
-def _join_item_blocks(blocks: list[str]) -> str:
-    """A list item's blocks; a nested list follows its item's text directly, keeping the list tight."""
-    joined = blocks[0] if blocks else ""
-    for block in blocks[1:]:
-        nested_list = block.startswith(("- ", "1. ")) or re.match(r"\d+\. ", block)
-        joined += ("\n" if nested_list else "\n\n") + block
-    return joined
-
-
-def _wrap(inner: str, marker: str) -> str:
-    """Emphasis around the words only, so whitespace at the edges stays outside the markers."""
-    stripped = inner.strip()
-    if not stripped or "\n" in stripped:
-        return inner
-    leading = inner[: len(inner) - len(inner.lstrip())]
-    trailing = inner[len(inner.rstrip()) :]
-    return f"{leading}{marker}{stripped}{marker}{trailing}"
-
-
-def _escape_line_start(line: str) -> str:
-    """A paragraph line that starts like a list item, quote or heading keeps its text meaning."""
-    return LINE_START_MARKER.sub(lambda match: f"{match.group(1)}\\{match.group(2)}{match.group(3)}", line, count=1)
-
-
-def _nearest_table(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
-    for ancestor in element.iterancestors("table"):
-        return ancestor
-    return None
-
-
-def _plain_text_markdown(text: str) -> str:
-    return "\n\n".join(" ".join(chunk.split()) for chunk in PARAGRAPH_BREAK.split(text))
-
-
 # ----------------------------------------------------------------------------------------------- PDF
 
 SENTENCE_END = re.compile(r"[.:;!?)\]\"”]$")
@@ -668,4 +388,4 @@ def _pdf_paragraphs(page_text: str) -> list[str]:
             current.append(line)
     if current:
         paragraphs.append(" ".join(current))
-    return [_escape_line_start(paragraph) for paragraph in paragraphs]
+    return [escape_line_start(paragraph) for paragraph in paragraphs]

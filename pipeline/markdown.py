@@ -1,0 +1,219 @@
+"""Render an lxml element tree as Markdown (our own renderer: keeps headings with anchor links, tables, lists)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import urljoin
+
+import lxml.html
+
+BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "dir", "div",
+    "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+    "header", "hgroup", "hr", "html", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
+    "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "caption",
+}  # fmt: skip
+HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+STRONG_TAGS = {"b", "strong"}
+EMPHASIS_TAGS = {"i", "em", "cite", "dfn", "var"}
+LINE_START_MARKER = re.compile(r"^(\s*)([-+*>#]|\d+[.)])(\s)")
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+class MarkdownRenderer:
+    """Deterministic HTML → Markdown for one page; links are made absolute against the page URL."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self._block_cache: dict[lxml.html.HtmlElement, bool] = {}
+
+    def render(self, root: lxml.html.HtmlElement) -> str:
+        return "\n\n".join(self._blocks(root))
+
+    # -- block level
+
+    def _blocks(self, element: lxml.html.HtmlElement) -> list[str]:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag in HEADING_LEVELS:
+            text = self._inline_text(element).replace("\n", " ").strip()
+            return [f"{'#' * HEADING_LEVELS[tag]} {text}"] if text else []
+        if tag in ("ul", "ol", "dir", "menu"):
+            return self._list(element, ordered=tag == "ol")
+        if tag == "table":
+            return self._table(element)
+        if tag == "pre":
+            code = element.text_content().strip("\n")
+            return [f"```\n{code}\n```"] if code.strip() else []
+        if tag == "blockquote":
+            inner = self._children_blocks(element)
+            return ["\n".join(f"> {line}" if line else ">" for line in "\n\n".join(inner).split("\n"))] if inner else []
+        if tag == "hr":
+            return ["---"]
+        return self._children_blocks(element)
+
+    def _children_blocks(self, element: lxml.html.HtmlElement) -> list[str]:
+        """Blocks of a container: runs of inline content become paragraphs between the block children."""
+        blocks: list[str] = []
+        run: list[str] = [element.text or ""]
+        for child in element:
+            if isinstance(child.tag, str) and self._is_block(child):
+                blocks.extend(self._paragraphs("".join(run)))
+                blocks.extend(self._blocks(child))
+                run = [child.tail or ""]
+            else:
+                run.append(self._inline(child))
+                run.append(child.tail or "")
+        blocks.extend(self._paragraphs("".join(run)))
+        return blocks
+
+    def _paragraphs(self, inline_text: str) -> list[str]:
+        paragraphs = []
+        for chunk in PARAGRAPH_BREAK.split(inline_text):
+            lines = [" ".join(line.split()) for line in chunk.split("\n")]
+            text = "\n".join(escape_line_start(line) for line in lines if line)
+            if text:
+                paragraphs.append(text)
+        return paragraphs
+
+    def _is_block(self, element: lxml.html.HtmlElement) -> bool:
+        """Block tags, and inline tags wrapping blocks (``<font><p>…</p></font>`` in 1990s pages)."""
+        cached = self._block_cache.get(element)
+        if cached is None:
+            cached = element.tag in BLOCK_TAGS or any(
+                isinstance(child.tag, str) and self._is_block(child) for child in element
+            )
+            self._block_cache[element] = cached
+        return cached
+
+    def _list(self, element: lxml.html.HtmlElement, ordered: bool) -> list[str]:
+        items = []
+        number = int(element.get("start", "1")) if element.get("start", "1").isdigit() else 1
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue
+            content = _join_item_blocks(self._blocks(child) if child.tag == "li" else self._blocks_or_inline(child))
+            if not content.strip():
+                continue
+            marker = f"{number}." if ordered else "-"
+            number += 1
+            indent = " " * (len(marker) + 1)
+            lines = content.split("\n")
+            body = "\n".join([lines[0], *[f"{indent}{line}" if line else "" for line in lines[1:]]])
+            items.append(f"{marker} {body}")
+        return ["\n".join(items)] if items else []
+
+    def _blocks_or_inline(self, element: lxml.html.HtmlElement) -> list[str]:
+        if self._is_block(element):
+            return self._blocks(element)
+        return self._paragraphs(self._inline(element))
+
+    def _table(self, table: lxml.html.HtmlElement) -> list[str]:
+        rows = [row for row in table.iter("tr") if _nearest_table(row) is table]
+        if self._is_layout_table(table, rows):
+            return [block for cell in self._cells(table) for block in self._blocks(cell)]
+        grid = [
+            [
+                self._inline_text(cell).replace("\n", " ").replace("|", "\\|").strip()
+                for cell in row
+                if cell.tag in ("td", "th")
+            ]
+            for row in rows
+        ]
+        grid = [row for row in grid if any(row)]
+        if not grid:
+            return []
+        width = max(len(row) for row in grid)
+        grid = [row + [""] * (width - len(row)) for row in grid]
+        lines = [f"| {' | '.join(grid[0])} |", f"|{' --- |' * width}"]
+        lines.extend(f"| {' | '.join(row)} |" for row in grid[1:])
+        return ["\n".join(lines)]
+
+    def _cells(self, table: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
+        for cell in table.iter("td", "th", "caption"):
+            if _nearest_table(cell) is table:
+                yield cell
+
+    def _is_layout_table(self, table: lxml.html.HtmlElement, rows: list[lxml.html.HtmlElement]) -> bool:
+        """Tables used for page layout (1990s–2000s) hold blocks; data tables hold short cell text."""
+        if table.get("role") == "presentation" or len(rows) == 0:
+            return True
+        columns = max(len([cell for cell in row if cell.tag in ("td", "th")]) for row in rows)
+        if columns < 2 and not table.xpath(".//th"):
+            return True
+        return any(
+            cell.xpath(".//table | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//div//p") or len(cell.findall("p")) > 1
+            for cell in self._cells(table)
+        )
+
+    # -- inline level
+
+    def _inline_text(self, element: lxml.html.HtmlElement) -> str:
+        parts = [element.text or ""]
+        for child in element:
+            parts.append(self._inline(child))
+            parts.append(child.tail or "")
+        return "".join(parts)
+
+    def _inline(self, element: lxml.html.HtmlElement) -> str:
+        if not isinstance(element.tag, str):
+            return ""
+        tag = element.tag
+        if tag == "br":
+            return "\n"
+        if tag == "img":
+            return ""
+        if tag in BLOCK_TAGS:
+            return f"\n\n{self._inline_text(element)}\n\n"
+        inner = self._inline_text(element)
+        if tag == "a":
+            return self._link(element, inner)
+        if tag in STRONG_TAGS:
+            return _wrap(inner, "**")
+        if tag in EMPHASIS_TAGS:
+            return _wrap(inner, "*")
+        if tag in ("code", "tt", "kbd", "samp"):
+            return _wrap(inner, "`")
+        return inner
+
+    def _link(self, element: lxml.html.HtmlElement, inner: str) -> str:
+        href = (element.get("href") or "").strip()
+        label = " ".join(inner.split())
+        if not label or not href or href.startswith(("javascript:", "#")) or href == "/":
+            return inner
+        target = urljoin(self.base_url, href).replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+        return f"[{label}]({target})"
+
+
+def _join_item_blocks(blocks: list[str]) -> str:
+    """A list item's blocks; a nested list follows its item's text directly, keeping the list tight."""
+    joined = blocks[0] if blocks else ""
+    for block in blocks[1:]:
+        nested_list = block.startswith(("- ", "1. ")) or re.match(r"\d+\. ", block)
+        joined += ("\n" if nested_list else "\n\n") + block
+    return joined
+
+
+def _wrap(inner: str, marker: str) -> str:
+    """Emphasis around the words only, so whitespace at the edges stays outside the markers."""
+    stripped = inner.strip()
+    if not stripped or "\n" in stripped:
+        return inner
+    leading = inner[: len(inner) - len(inner.lstrip())]
+    trailing = inner[len(inner.rstrip()) :]
+    return f"{leading}{marker}{stripped}{marker}{trailing}"
+
+
+def escape_line_start(line: str) -> str:
+    """A paragraph line that starts like a list item, quote or heading keeps its text meaning."""
+    return LINE_START_MARKER.sub(lambda match: f"{match.group(1)}\\{match.group(2)}{match.group(3)}", line, count=1)
+
+
+def _nearest_table(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    for ancestor in element.iterancestors("table"):
+        return ancestor
+    return None
+
+
+def plain_text_markdown(text: str) -> str:
+    return "\n\n".join(" ".join(chunk.split()) for chunk in PARAGRAPH_BREAK.split(text))
