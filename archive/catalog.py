@@ -237,10 +237,12 @@ class Catalog:
     def capture(self, capture_id: int) -> CaptureRow:
         return self._row(self.connection.execute("SELECT * FROM captures WHERE id = ?", (capture_id,)).fetchone())
 
-    def capture_at(self, document: str, captured_at: datetime) -> CaptureRow | None:
+    def capture_at(self, document: str, captured_at: datetime, *, extracted: bool = True) -> CaptureRow | None:
+        """The capture of a document at a time (an extracted one unless ``extracted`` is False)."""
         row = self.connection.execute(
-            "SELECT * FROM captures WHERE document = ? AND captured_at = ? AND outcome = 'extracted'"
-            " ORDER BY source DESC LIMIT 1",
+            "SELECT * FROM captures WHERE document = ? AND captured_at = ?"
+            + (" AND outcome = 'extracted'" if extracted else "")
+            + " ORDER BY outcome = 'extracted' DESC, source DESC LIMIT 1",
             (document, iso_z(captured_at)),
         ).fetchone()
         return self._row(row) if row else None

@@ -21,6 +21,7 @@ class LogEntry:
     source: str
     subject: str
     snapshot_url: str
+    unchanged_at: datetime | None  # the last capture seen with the previous text: the change window's start
 
 
 def _end_of(day: date) -> datetime:
@@ -47,7 +48,7 @@ def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration)
         raise NoVersion(f"{declaration.key} has no recorded version yet")
     entries = []
     for row in versions:
-        capture = catalog.capture_at(declaration.key, row.captured_at)
+        capture = catalog.capture_at(declaration.key, row.captured_at, extracted=False)
         entries.append(
             LogEntry(
                 row.captured_at,
@@ -55,16 +56,19 @@ def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration)
                 str(capture.source) if capture else "",
                 store.subject(row.commit),
                 (capture.fetched_url or capture.url) if capture else "",
+                capture.window_start if capture else None,
             )
         )
     return entries
 
 
 def format_log(entries: list[LogEntry]) -> str:
-    return "\n".join(
-        f"{iso_z(e.captured_at)}  {e.commit[:10]}  {e.source:<7}  {e.subject}  {e.snapshot_url}".rstrip()
-        for e in entries
-    )
+    """One line a version: date, commit, source, subject, snapshot; then the change window when known."""
+    lines = []
+    for e in entries:
+        window = f"  (unchanged at {iso_z(e.unchanged_at)})" if e.unchanged_at else ""
+        lines.append(f"{iso_z(e.captured_at)}  {e.commit[:10]}  {e.source:<7}  {e.subject}  {e.snapshot_url}{window}")
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def show(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration, day: date | None) -> str:

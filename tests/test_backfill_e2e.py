@@ -168,6 +168,9 @@ def test_review_commands(history):
     log = cli(config, data, "log", "acrcloud/privacy-policy")
     assert log.returncode == 0, log.stderr
     assert [line.split()[0] for line in log.stdout.splitlines()] == ["2017-01-03T10:20:30Z", "2018-05-28T08:00:07Z"]
+    first, second = log.stdout.splitlines()
+    assert "First record of ACRCloud Privacy Policy" in first and "unchanged at" not in first
+    assert second.endswith("(unchanged at 2018-04-29T10:20:30Z)"), second  # the change window's start
     before = cli(config, data, "show", "acrcloud/privacy-policy", "--at", "2018-05-27")
     after = cli(config, data, "show", "acrcloud/privacy-policy", "--at", "2018-05-28")
     assert GDPR_SENTENCE not in before.stdout and GDPR_SENTENCE in after.stdout
