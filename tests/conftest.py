@@ -26,3 +26,17 @@ def standin_archive() -> Iterator[StandinArchive]:
 def standin_settings(standin_archive: StandinArchive) -> WaybackSettings:
     """Wayback settings pointing at :func:`standin_archive`, rate limit off, 5 s timeout."""
     return standin_archive.wayback_settings()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-internet", action="store_true", help="also run tests that need the real internet")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``internet`` talk to the real Internet Archive: skipped unless --run-internet is given."""
+    if config.getoption("--run-internet"):
+        return
+    skip = pytest.mark.skip(reason="needs the real internet (run with --run-internet)")
+    for item in items:
+        if "internet" in item.keywords:
+            item.add_marker(skip)
