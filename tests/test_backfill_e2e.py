@@ -6,15 +6,14 @@ The CLI runs in a subprocess: Scrapy's reactor cannot be restarted inside one te
 from __future__ import annotations
 
 import html
-import os
 import re
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from standin.archive import StandinArchive
+from standin.cli import git, run_cli
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "001_bab96dcd4987aff5.txt"
 URL = "https://www.acrcloud.com/privacy"
@@ -86,18 +85,7 @@ def write_config(directory: Path, archive: StandinArchive | None, cdx_url: str |
 
 
 def cli(config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data", str(data), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+    return run_cli(config, data, *args)
 
 
 @pytest.fixture
@@ -214,10 +202,14 @@ def test_captures_with_the_same_bytes_as_a_refused_one_are_catalogued_refused_wi
     assert cli(config, data, "backfill", "acrcloud", "--strategy", "all").returncode == 0
     import sqlite3
 
-    rows = sqlite3.connect(data / "catalog.sqlite3").execute(
-        "SELECT captured_at, outcome, reason FROM captures WHERE captured_at IN (?, ?, ?)",
-        [moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in twins],
-    ).fetchall()
+    rows = (
+        sqlite3.connect(data / "catalog.sqlite3")
+        .execute(
+            "SELECT captured_at, outcome, reason FROM captures WHERE captured_at IN (?, ?, ?)",
+            [moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in twins],
+        )
+        .fetchall()
+    )
     assert [outcome for _, outcome, _ in rows] == ["refused"] * 3
     assert sum("same bytes as the capture of" in reason for _, _, reason in rows) == 2
     fetched = [r for r in archive.requests if r.endpoint == "replay" and "id_/" in r.path]

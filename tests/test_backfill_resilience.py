@@ -11,7 +11,6 @@ import html
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from standin.archive import LoggedRequest, StandinArchive
+from standin.cli import cli_command
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED = REPO_ROOT.parent / "shared" / "seeds" / "002_3b4e935c48569b28.txt"
@@ -92,7 +92,7 @@ def write_config(
 
 
 def command(config: Path, data: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data", str(data), "backfill", *args]
+    return cli_command(config, data, "backfill", *args)
 
 
 def cli(config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,20 +7,18 @@ fetched, then everything exits with status 0 and leaves no process behind.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from standin.cli import cli_command, cli_environment
 from standin.sites import StandinSites, policy_page, slow
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SLOW_SECONDS = 4.0
 INTERVAL_SECONDS = 2
 
@@ -112,9 +110,8 @@ def test_schedule_runs_track_repeatedly_without_overlap_and_stops_cleanly_on_sig
         (config / "services" / f"{service}.toml").write_text(
             f'name = "{service.title()}"\n[documents.privacy-policy]\nurl = "{url}"\n'
         )
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "http_proxy": sites.proxy_url}
-    command = [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data", str(data)]
-    command += ["schedule", "--every", str(INTERVAL_SECONDS)]
+    env = cli_environment(http_proxy=sites.proxy_url)
+    command = cli_command(config, data, "schedule", "--every", str(INTERVAL_SECONDS))
 
     def log() -> str:
         return output.read_text(errors="replace")

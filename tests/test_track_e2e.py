@@ -8,10 +8,8 @@ politeness sees distinct sites. The CLI runs in a subprocess: Scrapy's reactor c
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from standin.cli import cli_environment, git, run_cli
 from standin.sites import (
     StandinSites,
     bot_wall,
@@ -33,7 +32,6 @@ from standin.sites import (
     slow,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 UNRESOLVABLE = "nonexistent.invalid"  # .invalid never resolves (RFC 6761): a real DNS failure, offline
 HEADER = re.compile(
     r"^> \*The following text is extracted and transformed from the (?P<site>\S+) (?P<kind>.+) that was "
@@ -60,24 +58,12 @@ def write_config(directory: Path, services: dict[str, dict[str, str]], settings:
 
 
 def cli(sites: StandinSites, config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),
-        "http_proxy": sites.proxy_url,
+    env = cli_environment(
+        http_proxy=sites.proxy_url,
         # Direct: the unresolvable host (a real DNS failure), closed local ports, the local webhook receiver.
-        "no_proxy": f"{UNRESOLVABLE},127.0.0.1,localhost",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data", str(data), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
+        no_proxy=f"{UNRESOLVABLE},127.0.0.1,localhost",
     )
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+    return run_cli(config, data, *args, env=env)
 
 
 def commits(data: Path) -> list[str]:

@@ -1,0 +1,36 @@
+"""Running the real `policy-archive` command line from tests: in a subprocess, because Scrapy's reactor cannot
+be restarted inside one test process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli_command(config: Path, data: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data", str(data), *args]
+
+
+def cli_environment(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO_ROOT), **extra}
+
+
+def run_cli(
+    config: Path, data: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cli_command(config, data, *args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or cli_environment(),
+        cwd=REPO_ROOT,
+    )
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
