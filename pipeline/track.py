@@ -34,6 +34,8 @@ class TrackPlan:
         self.versions: list[Version] = []
         self.failures: dict[str, str] = {}
         self.succeeded: dict[str, tuple[str | None, str | None]] = {}  # document → (ETag, Last-Modified)
+        # The latest recorded text of each document, read once: the guards and the webhook summary compare with it.
+        self.previous_bodies = {key: self._previous_body(key) for key in self.declarations}
 
     def start(self) -> Iterable[FetchRequest]:
         for declaration in self.declarations.values():
@@ -70,7 +72,7 @@ class TrackPlan:
         examination = examine(declaration, capture)
         reason = examination.reason
         if examination.document is not None:
-            reason = refusal_against_previous(examination.document.body, self.previous_body(declaration.key))
+            reason = refusal_against_previous(examination.document.body, self.previous_bodies[declaration.key])
         outcome = Outcome.REFUSED if reason else Outcome.EXTRACTED
         document = examination.document if not reason else None
         catalog.record_fetch(
@@ -93,7 +95,7 @@ class TrackPlan:
         self.succeeded[capture.document] = (headers.get("etag"), headers.get("last-modified"))
         self.progress.add("fetched")
 
-    def previous_body(self, document: str) -> str | None:
+    def _previous_body(self, document: str) -> str | None:
         versions = self.workspace.catalog.versions(document)
         if not versions:
             return None
@@ -106,7 +108,6 @@ def track(
 ) -> RunReport:
     progress = progress or Progress("track")
     plan = TrackPlan(workspace, declarations, progress)
-    previous = {d.key: plan.previous_body(d.key) for d in declarations}
     crawl_live(plan, workspace.config.settings)
     recorded = workspace.record(plan.versions)
     now = datetime.now(UTC)
@@ -123,7 +124,7 @@ def track(
     }
     progress.add("versions recorded", len(recorded))
     progress.finish()
-    notes = _notify(workspace, recorded, previous)
+    notes = _notify(workspace, recorded, plan.previous_bodies)
     failures = [DocumentFailure(key, reason) for key, reason in sorted({**plan.failures, **stopped}.items())]
     return RunReport(recorded, failures, notes)
 
