@@ -117,6 +117,12 @@ class DocumentPlan:
         self.strategy = strategy
         self.replay_url = replay_url.rstrip("/")
         self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(self.refs)}
+        # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
+        # at different pages.
+        self.same_bytes: dict[tuple[str, str], list[int]] = {}
+        for i, ref in enumerate(self.refs):
+            if ref.status == 200 and ref.digest:
+                self.same_bytes.setdefault((ref.url, ref.digest), []).append(i)
         self.known: dict[int, str | None] = {}
         self.in_flight: set[int] = set()
         self.failure: str | None = None
@@ -130,18 +136,9 @@ class DocumentPlan:
         self.in_flight.discard(index)
         self.known[index] = text
         ref = self.refs[index]
-        if ref.status != 200 or not ref.digest:
-            # Only for 200s: two redirect captures with the same bytes may point at different pages.
-            return []
-        twins = [
-            other
-            for other, other_ref in enumerate(self.refs)
-            if other not in self.known
-            and other_ref.status == 200
-            and (other_ref.url, other_ref.digest) == (ref.url, ref.digest)
-        ]
+        twins = [i for i in self.same_bytes.get((ref.url, ref.digest or ""), []) if i not in self.known]
         for other in twins:
-            self.known[other] = text  # identical bytes give identical text: known at no cost
+            self.known[other] = text  # known at no cost
         return [self.refs[other] for other in twins]
 
     def next_requests(self) -> list[FetchRequest]:
