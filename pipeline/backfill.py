@@ -136,7 +136,8 @@ class DocumentPlan:
         self.in_flight.discard(index)
         self.known[index] = text
         ref = self.refs[index]
-        twins = [i for i in self.same_bytes.get((ref.url, ref.digest or ""), []) if i not in self.known]
+        group = self.same_bytes.get((ref.url, ref.digest or ""), []) if ref.status == 200 else []
+        twins = [i for i in group if i not in self.known]
         for other in twins:
             self.known[other] = text  # known at no cost
         return [self.refs[other] for other in twins]
