@@ -19,7 +19,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.records import Capture, iso_z
+from policy_archive.records import Capture, iso_z
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from archive.captures import StoredCapture
-from pipeline.records import Capture, CaptureRef, Source, iso_z, utc
+from policy_archive.archive.captures import StoredCapture
+
+from policy_archive.records import Capture, CaptureRef, Source, iso_z, utc
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS captures (

@@ -15,6 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from policy_archive.errors import StateError
+
 LOCK_FILE = ".lock"
 
 
@@ -27,7 +29,7 @@ class LockHolder:
         return f"{self.pid if self.pid is not None else 'an unknown process'} running {self.command or 'a command'}"
 
 
-class LockBusy(Exception):
+class LockBusy(StateError):
     """Another process holds the data directory lock (raised with ``wait=False``)."""
 
     def __init__(self, directory: Path, holder: LockHolder) -> None:

@@ -31,7 +31,8 @@ from typing import IO
 
 import git
 
-from pipeline.records import RecordedVersion, Version, iso_z, utc
+from policy_archive.errors import StateError
+from policy_archive.records import RecordedVersion, Version, iso_z, utc
 
 BRANCH = "main"
 BRANCH_REF = "refs/heads/main"
@@ -65,7 +66,7 @@ LOW_MEMORY_CONFIG = (
 STREAM_QUEUE_CHUNKS = 8
 
 
-class VersionStoreError(Exception):
+class VersionStoreError(StateError):
     """The version repository is in a state this module cannot repair on its own."""
 
 

@@ -11,7 +11,7 @@ one to three edits (a sentence added to a paragraph, a paragraph added or droppe
 never back to an earlier text (so no A→B→A flip can hide inside an equal span; the count of flips in the truth
 is printed).
 
-For each strategy the real CLI runs in a subprocess (``python -m pipeline.cli ... backfill --strategy S``)
+For each strategy the real CLI runs in a subprocess (``python -m policy_archive ... backfill --strategy S``)
 against a fresh data directory with the rate limiter off (``per_minute = inf``). Reported per strategy:
 archive requests (from the stand-in's request log), replay requests per version found, versions found and
 change dates exact against the truth (Git author date and ``Captured-At`` trailer against the first capture
@@ -274,7 +274,7 @@ def run_cli(config: Path, data: Path, strategy: str, log: Path) -> tuple[int, fl
     started = time.monotonic()
     with log.open("w") as stderr:
         completed = subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data", str(data), "backfill",
+            [sys.executable, "-m", "policy_archive", "--config", str(config), "--data", str(data), "backfill",
              "--strategy", strategy],
             cwd=REPO_ROOT, stdout=stderr, stderr=stderr, check=False,
         )  # fmt: skip

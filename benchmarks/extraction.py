@@ -23,8 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.extract import ExtractionRefused, extract, trafilatura_defaults
-from pipeline.records import ExtractionRules
+from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract, trafilatura_defaults
+
+from policy_archive.records import ExtractionRules
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = REPO_ROOT.parent / "shared" / "benchmarks" / "extraction"

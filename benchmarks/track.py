@@ -52,7 +52,7 @@ def run_track(name: str, config: Path, data: Path, proxy_url: str, sites: Standi
     """One ``track`` run in a subprocess, measured; the stand-in's request log is cleared first."""
     sites.clear_log()
     env = {**os.environ, "http_proxy": proxy_url, "no_proxy": "", "PYTHONPATH": str(REPO_ROOT)}
-    command = [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data", str(data), "track"]
+    command = [sys.executable, "-m", "policy_archive", "--config", str(config), "--data", str(data), "track"]
     commits_before = commit_count(data / "versions")
     started = time.monotonic()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO_ROOT)

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archive.versions import VersionStore
-from pipeline.records import Source, Version
+from policy_archive.archive.versions import VersionStore
+
+from policy_archive.records import Source, Version
 
 HISTORY_START = datetime(2010, 1, 1, tzinfo=UTC)
 HISTORY_SECONDS = 16 * 365 * 24 * 3600

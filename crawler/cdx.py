@@ -34,13 +34,14 @@ from http.client import HTTPException
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from policy_archive.config.settings import WaybackSettings
+from policy_archive.crawler.ratelimit import RateLimiter
 from waybackpy.cdx_api import WaybackMachineCDXServerAPI
 from waybackpy.cdx_snapshot import CDXSnapshot
 from waybackpy.cdx_utils import full_url
 
-from crawler.ratelimit import RateLimiter
-from pipeline.config import WaybackSettings
-from pipeline.records import CaptureRef, format_wayback_timestamp, utc
+from policy_archive.errors import ArchiveError
+from policy_archive.records import CaptureRef, format_wayback_timestamp, utc
 
 CDX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 # One CDX query answers at most 150,000 rows (as of 2026-11); smaller pages keep each answer quick and a
@@ -55,7 +56,7 @@ _STATUS = re.compile(r"\d{3}|-")
 _LENGTH = re.compile(r"\d+|-")
 
 
-class CdxError(Exception):
+class CdxError(ArchiveError):
     """A CDX listing that failed: ``url`` is the document URL, ``str(error)`` one line saying why."""
 
     def __init__(self, url: str, message: str):

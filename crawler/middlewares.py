@@ -67,9 +67,7 @@ class ArchiveRateLimitMiddleware:
         seconds = self.crawler.spider.replay_limiter.penalize(retry_after_seconds(response))  # type: ignore[union-attr]
         if pauses > MAX_ARCHIVE_PAUSES:
             return response
-        log.warning(
-            "archive answered %s for %s: retrying after %.0f s", response.status, request.url, seconds
-        )
+        log.warning("archive answered %s for %s: retrying after %.0f s", response.status, request.url, seconds)
         return request.replace(dont_filter=True, meta={**request.meta, "archive_pauses": pauses})
 
 
@@ -80,9 +78,7 @@ class RetryAfterMiddleware:
         delay = retry_after_seconds(response) if response.status in PAUSE_STATUSES else None
         if delay is None or delay > MAX_LIVE_RETRY_AFTER or request.meta.get("retried_after"):
             return response
-        log.warning(
-            "%s answered %s: retrying after %.0f s (Retry-After)", request.url, response.status, delay
-        )
+        log.warning("%s answered %s: retrying after %.0f s (Retry-After)", request.url, response.status, delay)
         await asyncio.sleep(delay)
         return request.replace(dont_filter=True, meta={**request.meta, "retried_after": True})
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pipeline.config import WaybackSettings
+from policy_archive.config.settings import WaybackSettings
 
 log = logging.getLogger(__name__)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from policy_archive.config.settings import Settings
+from policy_archive.crawler.ratelimit import limiter_for
+from policy_archive.crawler.settings import scrapy_settings
+from policy_archive.crawler.spiders.base import FetchPlan
+from policy_archive.crawler.spiders.live import LiveSpider
+from policy_archive.crawler.spiders.wayback import WaybackSpider
 from scrapy.crawler import CrawlerProcess
-
-from crawler.ratelimit import limiter_for
-from crawler.settings import scrapy_settings
-from crawler.spiders.base import FetchPlan
-from crawler.spiders.live import LiveSpider
-from crawler.spiders.wayback import WaybackSpider
-from pipeline.config import Settings
 
 
 def crawl_archive(plan: FetchPlan, settings: Settings, data_dir: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.config import Settings
+from policy_archive.config.settings import Settings
 
 # Codes Scrapy's own RetryMiddleware may retry. 429 and 503 are left out on purpose: Scrapy retries them at
 # once, which is exactly the retry storm that gets an IP firewalled by the Internet Archive; our middlewares
@@ -45,8 +45,8 @@ def scrapy_settings(settings: Settings, *, live: bool) -> dict[str, Any]:
                 "REDIRECT_ENABLED": True,
                 "DOWNLOADER_MIDDLEWARES": {
                     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-                    "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
-                    "crawler.middlewares.RetryAfterMiddleware": 540,
+                    "policy_archive.crawler.middlewares.SharedRobotsTxtMiddleware": 100,
+                    "policy_archive.crawler.middlewares.RetryAfterMiddleware": 540,
                 },
             }
         )
@@ -61,7 +61,7 @@ def scrapy_settings(settings: Settings, *, live: bool) -> dict[str, Any]:
                 "AUTOTHROTTLE_ENABLED": False,
                 # Redirects are followed by the spider itself, and only inside the archive.
                 "REDIRECT_ENABLED": False,
-                "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.ArchiveRateLimitMiddleware": 540},
+                "DOWNLOADER_MIDDLEWARES": {"policy_archive.crawler.middlewares.ArchiveRateLimitMiddleware": 540},
             }
         )
     return common

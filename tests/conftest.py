@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from policy_archive.config.settings import WaybackSettings
 from standin.archive import StandinArchive
-
-from pipeline.config import WaybackSettings
 
 
 @pytest.fixture

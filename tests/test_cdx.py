@@ -12,9 +12,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from standin.archive import StandinArchive, payload_digest
-
-from crawler.cdx import (
+from policy_archive.config.settings import WaybackSettings
+from policy_archive.crawler.cdx import (
     CdxBlocked,
     CdxError,
     CdxParseError,
@@ -22,9 +21,10 @@ from crawler.cdx import (
     CdxUnavailable,
     list_captures,
 )
-from crawler.ratelimit import RateLimiter
-from pipeline.config import WaybackSettings
-from pipeline.records import CaptureRef
+from policy_archive.crawler.ratelimit import RateLimiter
+from standin.archive import StandinArchive, payload_digest
+
+from policy_archive.records import CaptureRef
 
 POLICY = "https://www.acrcloud.com/privacy"
 USER_AGENT = "policy-archive/test (+https://example.org/policy-archive)"

@@ -6,9 +6,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-
-from config import SHIPPED_CONFIG_DIR
-from pipeline.config import ConfigError, load_config
+from policy_archive.config import SHIPPED_CONFIG_DIR
+from policy_archive.config.settings import ConfigError, load_config
 
 GOOD_SERVICE = """
 name = "ACRCloud"

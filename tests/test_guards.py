@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.guards import refusal_against_previous
+from policy_archive.pipeline.jobs.guards import refusal_against_previous
 
 POLICY = "We collect your name and email address to answer your requests.\n\n" * 40
 

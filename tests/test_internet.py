@@ -6,9 +6,8 @@ Uses the shipped configuration and the default, polite rate limits; a handful of
 from __future__ import annotations
 
 import pytest
+from policy_archive.config import SHIPPED_CONFIG_DIR
 from test_backfill_e2e import cli, git
-
-from config import SHIPPED_CONFIG_DIR
 
 
 @pytest.mark.internet

@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from archive.lock import DataDirectoryLock, LockBusy
+from policy_archive.archive.lock import DataDirectoryLock, LockBusy
 
 HOLDER = (
     "import sys, time; from pathlib import Path; from archive.lock import DataDirectoryLock\n"

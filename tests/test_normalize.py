@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from pipeline.normalize import normalize_markdown
+from policy_archive.pipeline.extraction.normalize import normalize_markdown
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 

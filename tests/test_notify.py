@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from pipeline.notify import ChangeSummary, post_summary
+from policy_archive.pipeline.scheduling.notify import ChangeSummary, post_summary
 
 CHANGES = (
     ChangeSummary("acrcloud/privacy-policy", datetime(2026, 11, 4, 12, 0, 7, tzinfo=UTC), 12, 3, "a" * 40),

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from policy_archive.pipeline.jobs.provenance import header, site_name
 
-from pipeline.provenance import header, site_name
-from pipeline.records import DocumentDeclaration, Source, parse_wayback_timestamp
+from policy_archive.records import DocumentDeclaration, Source, parse_wayback_timestamp
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 SNAPSHOT = re.compile(r"\((?P<replay>https://web\.archive\.org/web)/(?P<ts>\d{14})id_/(?P<original>[^)]+)\)")

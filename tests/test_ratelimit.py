@@ -10,9 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
-from crawler.ratelimit import STATE_FILE_NAME, RateLimiter, archive_key, limiter_for
-from pipeline.config import WaybackSettings
+from policy_archive.config.settings import WaybackSettings
+from policy_archive.crawler.ratelimit import STATE_FILE_NAME, RateLimiter, archive_key, limiter_for
 
 
 class FakeClock:
@@ -151,7 +150,7 @@ def test_a_pause_declared_during_a_wait_is_obeyed(state: Path, clock: FakeClock)
 
 
 def test_a_pause_is_logged_in_one_clear_line(state: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="crawler.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="policy_archive.crawler.ratelimit"):
         make_limiter(state, clock).penalize(status=429)
     assert caplog.messages == ["archive web.archive.org answered 429: pausing all requests for 60 s"]
 

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from pipeline.config import ScheduleSettings
-from pipeline.scheduler import ScheduleError, next_run_time, run_schedule, validate_cron
+from policy_archive.config.cron import ScheduleError, next_run_time, validate_cron
+from policy_archive.config.settings import ScheduleSettings
+from policy_archive.pipeline.scheduling.scheduler import run_schedule
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -165,7 +165,7 @@ GRACEFUL_CHILD = textwrap.dedent(
 SCHEDULER_PROCESS = textwrap.dedent(
     """
     import logging, sys
-    from pipeline.scheduler import run_schedule
+    from policy_archive.pipeline.scheduling.scheduler import run_schedule
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     command = [sys.executable, "-c", sys.argv[1], sys.argv[2]]
     sys.exit(run_schedule(command, None, 60, log=logging.getLogger("schedule")))

@@ -223,7 +223,7 @@ def test_benchmark_corpus_and_its_control_endpoint(sites: StandinSites, tmp_path
 
 
 def test_written_services_load_as_configuration(sites: StandinSites, tmp_path: Path) -> None:
-    from pipeline.config import load_config
+    from policy_archive.config.settings import load_config
 
     urls = sites.add_benchmark_sites(sites=2, documents=3, size=2_000)
     write_services(tmp_path, urls)

@@ -6,9 +6,9 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from policy_archive.pipeline.jobs.strategy import StrategyName, changes, wanted
 
-from pipeline.records import CaptureRef
-from pipeline.strategy import StrategyName, changes, wanted
+from policy_archive.records import CaptureRef
 
 START = datetime(2015, 1, 1, tzinfo=UTC)
 

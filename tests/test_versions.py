@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from policy_archive.archive.versions import ForeignHistoryError, VersionStore
 
-from archive.versions import ForeignHistoryError, VersionStore
-from pipeline.records import Source, Version
+from policy_archive.records import Source, Version
 
 TESTS_DIR = Path(__file__).parent
 START = datetime(2016, 1, 1, tzinfo=UTC)

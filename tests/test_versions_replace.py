@@ -5,9 +5,8 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 
+from policy_archive.archive.versions import VersionStore
 from test_versions import make_version
-
-from archive.versions import VersionStore
 
 
 def log(repo) -> list[str]:

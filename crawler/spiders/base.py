@@ -17,7 +17,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from pipeline.records import Capture, FetchFailure, FetchRequest, Source
+from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
 
 
 class FetchPlan(Protocol):

@@ -7,11 +7,11 @@ from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
+from policy_archive.crawler.ratelimit import RateLimiter
+from policy_archive.crawler.spiders.base import FetchPlan, PlanSpider, content_type, payload_sha1, response_headers
 from scrapy.http import Response
 
-from crawler.ratelimit import RateLimiter
-from crawler.spiders.base import FetchPlan, PlanSpider, content_type, payload_sha1, response_headers
-from pipeline.records import Capture, FetchFailure, FetchRequest, Source
+from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -33,9 +33,7 @@ class WaybackSpider(PlanSpider):
             yield from self._follow(response, fetch, hops)
             return
         if response.status in (429, 503) and b"Memento-Datetime" not in response.headers:
-            yield from self.hand_over(
-                FetchFailure(fetch, "archive kept refusing (rate limited)", response.status)
-            )
+            yield from self.hand_over(FetchFailure(fetch, "archive kept refusing (rate limited)", response.status))
             return
         if response.status == 404 and b"Memento-Datetime" not in response.headers:
             yield from self.hand_over(FetchFailure(fetch, "archive has no such capture", 404))
@@ -56,9 +54,7 @@ class WaybackSpider(PlanSpider):
         )
         yield from self.hand_over(capture)
 
-    def _follow(
-        self, response: Response, fetch: FetchRequest, hops: tuple[str, ...]
-    ) -> Iterator[scrapy.Request]:
+    def _follow(self, response: Response, fetch: FetchRequest, hops: tuple[str, ...]) -> Iterator[scrapy.Request]:
         location = response.headers.get(b"Location", b"").decode("latin-1")
         target = urljoin(response.url, location) if location else ""
         if not target.startswith(self.replay_prefix):
@@ -66,8 +62,6 @@ class WaybackSpider(PlanSpider):
             reason = f"redirect leaves the archive ({location or 'no Location'})"
             yield from self.hand_over(FetchFailure(fetch, reason, response.status))
         elif target in hops or target == response.url or len(hops) >= MAX_REDIRECTS:
-            yield from self.hand_over(
-                FetchFailure(fetch, "redirect loop inside the archive", response.status)
-            )
+            yield from self.hand_over(FetchFailure(fetch, "redirect loop inside the archive", response.status))
         else:
             yield self.request(fetch, url=target, hops=(*hops, response.url))

@@ -41,8 +41,9 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, quote_plus, unquote, unquote_plus, urljoin, urlsplit
 
-from pipeline.config import WaybackSettings
-from pipeline.records import parse_wayback_timestamp
+from policy_archive.config.settings import WaybackSettings
+
+from policy_archive.records import parse_wayback_timestamp
 
 Endpoint = Literal["cdx", "replay"]
 RedirectForm = Literal["absolute", "path", "schemeless"]

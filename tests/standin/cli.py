@@ -12,7 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli_command(config: Path, data: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data", str(data), *args]
+    return [sys.executable, "-m", "policy_archive", "--config", str(config), "--data", str(data), *args]
 
 
 def cli_environment(**extra: str) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.records import RecordedVersion
+from policy_archive.records import RecordedVersion
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from archive.catalog import CaptureRow, Outcome
-from pipeline.examine import examine, make_version
-from pipeline.guards import refusal_against_previous
-from pipeline.progress import Progress
-from pipeline.records import Capture, DocumentDeclaration, Version
-from pipeline.report import DocumentFailure, RunReport
-from pipeline.workspace import Workspace
+from policy_archive.archive.catalog import CaptureRow, Outcome
+from policy_archive.pipeline.commands.progress import Progress
+from policy_archive.pipeline.jobs.examine import examine, make_version
+from policy_archive.pipeline.jobs.guards import refusal_against_previous
+from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
+from policy_archive.pipeline.jobs.workspace import Workspace
+
+from policy_archive.records import Capture, DocumentDeclaration, Version
 
 
 def _capture(row: CaptureRow, body: bytes) -> Capture:

@@ -12,15 +12,19 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
-from archive.catalog import CaptureRow, Outcome
-from crawler.cdx import CdxError, CdxRateLimited, list_captures
-from crawler.ratelimit import RateLimiter, limiter_for
-from crawler.runner import crawl_archive
-from pipeline.config import WaybackSettings
-from pipeline.examine import Examination, examine, make_version
-from pipeline.guards import refusal_against_previous
-from pipeline.progress import Progress
-from pipeline.records import (
+from policy_archive.archive.catalog import CaptureRow, Outcome
+from policy_archive.config.settings import WaybackSettings
+from policy_archive.crawler.cdx import CdxError, CdxRateLimited, list_captures
+from policy_archive.crawler.ratelimit import RateLimiter, limiter_for
+from policy_archive.crawler.runner import crawl_archive
+from policy_archive.pipeline.commands.progress import Progress
+from policy_archive.pipeline.jobs.examine import Examination, examine, make_version
+from policy_archive.pipeline.jobs.guards import refusal_against_previous
+from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
+from policy_archive.pipeline.jobs.strategy import StrategyName, changes, wanted
+from policy_archive.pipeline.jobs.workspace import Workspace
+
+from policy_archive.records import (
     Capture,
     CaptureRef,
     DocumentDeclaration,
@@ -29,9 +33,6 @@ from pipeline.records import (
     Source,
     Version,
 )
-from pipeline.report import DocumentFailure, RunReport
-from pipeline.strategy import StrategyName, changes, wanted
-from pipeline.workspace import Workspace
 
 INTERRUPTED = "interrupted before its history was complete: run again to continue"
 FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}

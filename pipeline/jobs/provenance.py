@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
-from pipeline.records import Capture, DocumentDeclaration, ExtractedDocument, Source, format_wayback_timestamp
+from policy_archive.records import Capture, DocumentDeclaration, ExtractedDocument, Source, format_wayback_timestamp
 
 # Public suffixes with a second level under which sites register (www.example.co.uk → example.co.uk). A short
 # list is enough here: the name only appears in the human-readable header.
@@ -28,9 +28,7 @@ def snapshot_url(replay_url: str, capture: Capture) -> str:
     return f"{replay_url.rstrip('/')}/{format_wayback_timestamp(capture.captured_at)}id_/{capture.url}"
 
 
-def header(
-    declaration: DocumentDeclaration, source: Source, url: str, captured_at: datetime, snapshot: str
-) -> str:
+def header(declaration: DocumentDeclaration, source: Source, url: str, captured_at: datetime, snapshot: str) -> str:
     kind = declaration.document_title.lower()
     site = site_name(url)
     day = captured_at.date().isoformat()

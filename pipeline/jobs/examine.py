@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from archive.catalog import CaptureRow, Outcome
-from pipeline.extract import EXTRACTOR, ExtractionRefused, extract
-from pipeline.provenance import render
-from pipeline.records import Capture, DocumentDeclaration, ExtractedDocument, Source, Version
+from policy_archive.archive.catalog import CaptureRow, Outcome
+from policy_archive.pipeline.extraction.extract import EXTRACTOR, ExtractionRefused, extract
+from policy_archive.pipeline.jobs.provenance import render
+
+from policy_archive.records import Capture, DocumentDeclaration, ExtractedDocument, Source, Version
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from email.message import Message
 from typing import IO
 from urllib.parse import urlsplit
 
-from pipeline.records import iso_z
+from policy_archive.records import iso_z
 
 
 @dataclass(frozen=True)

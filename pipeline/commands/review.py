@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from archive.catalog import Catalog, VersionRow
-from archive.versions import VersionStore
-from pipeline.records import DocumentDeclaration, iso_z
+from policy_archive.archive.catalog import Catalog, VersionRow
+from policy_archive.archive.versions import VersionStore
+
+from policy_archive.errors import PolicyArchiveError
+from policy_archive.records import DocumentDeclaration, iso_z
 
 
-class NoVersion(Exception):
+class NoVersion(PolicyArchiveError):
     """The document has no version at the requested date (or none at all)."""
 
 

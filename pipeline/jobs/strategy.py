@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from pipeline.records import CaptureRef
+from policy_archive.records import CaptureRef
 
 Knowledge = Mapping[int, str | None]  # candidate index → text identity, or None: fetched but no evidence
 

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipeline.records import ID_PATTERN, DocumentDeclaration, ExtractionRules, HistoryEntry
+import lxml.etree
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
+from policy_archive.config.cron import validate_cron
+
+from policy_archive.errors import ConfigurationError
+from policy_archive.records import ID_PATTERN, DocumentDeclaration, ExtractionRules, HistoryEntry
 
 CONFIG_ENV = "POLICY_ARCHIVE_CONFIG"
 DATA_ENV = "POLICY_ARCHIVE_DATA"
@@ -30,7 +36,7 @@ def package_version() -> str:
         return "0+unknown"
 
 
-class ConfigError(Exception):
+class ConfigError(ConfigurationError):
     """A configuration problem: ``file``, ``key`` and ``reason`` say exactly what to fix."""
 
     def __init__(self, file: Path | str, key: str, reason: str):
@@ -151,9 +157,7 @@ def _load_settings(path: Path, data_override: str | Path | None) -> Settings:
         _check_url(path, "schedule.webhook_url", schedule["webhook_url"])
     if "track" in schedule:
         _check_cron(path, "schedule.track", schedule["track"])
-    data_dir = Path(
-        data_override or os.environ.get(DATA_ENV) or raw.get("archive", {}).get("data_dir", "data")
-    )
+    data_dir = Path(data_override or os.environ.get(DATA_ENV) or raw.get("archive", {}).get("data_dir", "data"))
     return Settings(
         data_dir=data_dir,
         wayback=WaybackSettings(**wayback),
@@ -163,8 +167,6 @@ def _load_settings(path: Path, data_override: str | Path | None) -> Settings:
 
 
 def _check_cron(path: Path, key: str, expression: str) -> None:
-    from pipeline.scheduler import validate_cron  # the scheduler module is the one that knows APScheduler
-
     reason = validate_cron(expression)
     if reason:
         raise ConfigError(path, key, reason)
@@ -180,9 +182,7 @@ def load_service(path: Path) -> list[DocumentDeclaration]:
     """Validate one service file and return its documents."""
     service_id = path.stem
     if not ID_PATTERN.match(service_id):
-        raise ConfigError(
-            path, "", f"service id {service_id!r} must match [a-z0-9][a-z0-9.-]* (rename the file)"
-        )
+        raise ConfigError(path, "", f"service id {service_id!r} must match [a-z0-9][a-z0-9.-]* (rename the file)")
     raw = _read_toml(path)
     _check_keys(path, "", raw, {"name": str, "documents": dict})
     name = raw.get("name")
@@ -209,9 +209,7 @@ def _document(path: Path, service_id: str, name: str, doc_id: str, table: Any) -
     entries = tuple(_history_entry(path, f"{where}.history[{i}]", entry) for i, entry in enumerate(history))
     for earlier, later in zip(entries, entries[1:], strict=False):
         if later.valid_until <= earlier.valid_until:
-            raise ConfigError(
-                path, f"{where}.history", "entries must be oldest first (valid_until increasing)"
-            )
+            raise ConfigError(path, f"{where}.history", "entries must be oldest first (valid_until increasing)")
     return DocumentDeclaration(
         service_id=service_id,
         service_name=name,
@@ -246,8 +244,6 @@ def _rules(path: Path, where: str, table: Mapping[str, Any]) -> ExtractionRules:
 def _selectors(path: Path, key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
         raise ConfigError(path, key, "must be a list of CSS selectors (non-empty strings)")
-    from pipeline.extract import selector_error  # extraction owns the CSS engine
-
     for selector in value:
         reason = selector_error(selector)
         if reason:
@@ -312,6 +308,17 @@ def _check_date(path: Path, key: str, value: Any) -> date:
         except ValueError:
             pass
     raise ConfigError(path, key, f"must be a date YYYY-MM-DD, got {value!r}")
+
+
+def selector_error(selector: str) -> str | None:
+    """``None`` if ``selector`` is a CSS selector lxml can apply, else a human-readable reason."""
+    try:
+        CSSSelector(selector)
+    except SelectorError as error:
+        return f"invalid CSS selector {selector!r}: {error}"
+    except lxml.etree.XPathError as error:
+        return f"CSS selector {selector!r} cannot be applied: {error}"
+    return None
 
 
 def parse_date_option(value: str, option: str) -> date:

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from policy_archive.config.settings import Config, ConfigError, load_config, parse_date_option
 
-from pipeline.config import Config, ConfigError, load_config, parse_date_option
-from pipeline.records import ExtractionRules
+from policy_archive.records import ExtractionRules
 
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
@@ -30,8 +30,8 @@ def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
 @contextmanager
 def reported_errors() -> Iterator[None]:
     """Turn expected errors into one clear line and the contract's exit status, never a traceback."""
-    from archive.lock import LockBusy
-    from pipeline.review import NoVersion
+    from policy_archive.archive.lock import LockBusy
+    from policy_archive.pipeline.commands.review import NoVersion
 
     try:
         yield
@@ -80,7 +80,7 @@ def run_writing_command(
     obj: Context, command: str, documents: tuple[str, ...], no_wait: bool, work: Callable[[Any, Any], Any]
 ) -> None:
     """Validate, lock the data directory, run ``work(workspace, declarations)``, note the run, report it."""
-    from pipeline.workspace import open_workspace
+    from policy_archive.pipeline.jobs.workspace import open_workspace
 
     with reported_errors():
         config = obj.config()
@@ -135,8 +135,8 @@ def backfill(
 ) -> None:
     """Record historical versions from the web archive (resumable, idempotent). DOC is SERVICE/DOCUMENT or
     SERVICE; none means every configured document."""
-    from pipeline.backfill import backfill as run_backfill
-    from pipeline.strategy import StrategyName
+    from policy_archive.pipeline.jobs.backfill import backfill as run_backfill
+    from policy_archive.pipeline.jobs.strategy import StrategyName
 
     if since and until and since > until:
         fail(f"--since {since} is after --until {until}")
@@ -158,7 +158,7 @@ def backfill(
 @pass_context
 def track(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
     """Fetch the live documents now and record those whose text changed."""
-    from pipeline.track import track as run_track
+    from policy_archive.pipeline.jobs.track import track as run_track
 
     run_writing_command(obj, "track", documents, no_wait, run_track)
 
@@ -175,7 +175,7 @@ def schedule(obj: Context, every: float | None) -> None:
     """Run `track` on a schedule in the foreground; SIGTERM or Ctrl-C stops it cleanly."""
     import logging
 
-    from pipeline.scheduler import run_schedule
+    from policy_archive.pipeline.scheduling.scheduler import run_schedule
 
     with reported_errors():
         config = obj.config()
@@ -183,7 +183,7 @@ def schedule(obj: Context, every: float | None) -> None:
     command = [
         sys.executable,
         "-m",
-        "pipeline.cli",
+        "policy_archive",
         "--config",
         str(config.directory),
         "--data",
@@ -204,7 +204,7 @@ def schedule(obj: Context, every: float | None) -> None:
 @pass_context
 def log(obj: Context, document: str) -> None:
     """List a document's versions: date, commit, source, subject, snapshot."""
-    from pipeline import review
+    from policy_archive.pipeline.commands import review
 
     with reported_errors(), _review(obj, document) as (catalog, store, declaration):
         click.echo(review.format_log(review.log(catalog, store, declaration)))
@@ -216,7 +216,7 @@ def log(obj: Context, document: str) -> None:
 @pass_context
 def show(obj: Context, document: str, at: date | None) -> None:
     """Print a document's version file."""
-    from pipeline import review
+    from policy_archive.pipeline.commands import review
 
     with reported_errors(), _review(obj, document) as (catalog, store, declaration):
         click.echo(review.show(catalog, store, declaration, at), nl=False)
@@ -229,7 +229,7 @@ def show(obj: Context, document: str, at: date | None) -> None:
 @pass_context
 def diff(obj: Context, document: str, **dates: date | None) -> None:
     """Show what changed in a document between two dates (default: its last change)."""
-    from pipeline import review
+    from policy_archive.pipeline.commands import review
 
     with reported_errors(), _review(obj, document) as (catalog, store, declaration):
         click.echo(review.diff(catalog, store, declaration, dates["from"], dates["to"]), nl=False)
@@ -237,8 +237,8 @@ def diff(obj: Context, document: str, **dates: date | None) -> None:
 
 @contextmanager
 def _review(obj: Context, document: str) -> Iterator[tuple[Any, Any, Any]]:
-    from archive.versions import VersionStore
-    from pipeline.workspace import data_paths, open_catalog
+    from policy_archive.archive.versions import VersionStore
+    from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
 
     config = obj.config()
     if "/" not in document:
@@ -261,8 +261,9 @@ def _review(obj: Context, document: str) -> Iterator[tuple[Any, Any, Any]]:
 @click.option("--content-type", default=None, help="Content-Type as served, e.g. 'text/html; charset=windows-1252'.")
 def extract(file: Path, url: str, select: tuple[str, ...], remove: tuple[str, ...], content_type: str | None) -> None:
     """Print the Markdown this project would record for FILE (to tune a declaration)."""
-    from pipeline.extract import ExtractionRefused, selector_error
-    from pipeline.extract import extract as run_extract
+    from policy_archive.config.settings import selector_error
+    from policy_archive.pipeline.extraction.extract import ExtractionRefused
+    from policy_archive.pipeline.extraction.extract import extract as run_extract
 
     for selector in select + remove:
         if reason := selector_error(selector):
@@ -288,7 +289,7 @@ def extract(file: Path, url: str, select: tuple[str, ...], remove: tuple[str, ..
 @pass_context
 def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: bool) -> None:
     """Re-run extraction on the stored raw captures; a changed latest text becomes a technical-upgrade commit."""
-    from pipeline.reextract import reextract as run_reextract
+    from policy_archive.pipeline.jobs.reextract import reextract as run_reextract
 
     run_writing_command(
         obj,
@@ -316,7 +317,7 @@ def validate(obj: Context) -> None:
 @pass_context
 def status(obj: Context) -> None:
     """What is tracked: last capture, last change, versions, consecutive failures, next scheduled run."""
-    from pipeline.status import status_lines
+    from policy_archive.pipeline.commands.status import status_lines
 
     with reported_errors():
         config = obj.config()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from archive.catalog import Outcome
-from pipeline.config import Config
-from pipeline.records import iso_z
-from pipeline.scheduler import next_run_time
-from pipeline.workspace import data_paths, open_catalog
+from policy_archive.archive.catalog import Outcome
+from policy_archive.config.cron import next_run_time
+from policy_archive.config.settings import Config
+from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
+
+from policy_archive.records import iso_z
 
 
 def status_lines(config: Config) -> Iterator[str]:

@@ -22,15 +22,15 @@ from importlib.metadata import version
 import lxml.etree
 import lxml.html
 import trafilatura
-from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
+from policy_archive.pipeline.extraction.decode import decode_html
+from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, escape_line_start, plain_text_markdown
+from policy_archive.pipeline.extraction.normalize import normalize_markdown
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from pipeline.decode import decode_html
-from pipeline.markdown import MarkdownRenderer, escape_line_start, plain_text_markdown
-from pipeline.normalize import normalize_markdown
-from pipeline.records import ExtractedDocument, ExtractionRules
+from policy_archive.errors import PolicyArchiveError
+from policy_archive.records import ExtractedDocument, ExtractionRules
 
 # Bump whenever a change here alters output for the same bytes: the "Extractor:" commit trailer then shows
 # which versions come from an older extractor, so ``reextract`` knows what to redo. The trailer names the
@@ -39,24 +39,13 @@ EXTRACTOR_REVISION = 1
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
-class ExtractionRefused(Exception):
+class ExtractionRefused(PolicyArchiveError):
     """The capture holds no document text that may become a version; ``reason`` is a short machine code."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
-
-
-def selector_error(selector: str) -> str | None:
-    """``None`` if ``selector`` is a CSS selector lxml can apply, else a human-readable reason."""
-    try:
-        CSSSelector(selector)
-    except SelectorError as error:
-        return f"invalid CSS selector {selector!r}: {error}"
-    except lxml.etree.XPathError as error:
-        return f"CSS selector {selector!r} cannot be applied: {error}"
-    return None
 
 
 def extract(body: bytes, url: str, rules: ExtractionRules, content_type: str | None = None) -> ExtractedDocument:

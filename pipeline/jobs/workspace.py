@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archive.captures import CaptureStore
-from archive.catalog import Catalog
-from archive.lock import DataDirectoryLock
-from archive.versions import VersionStore
-from pipeline.config import Config
-from pipeline.records import RecordedVersion, Version
-from pipeline.report import RunReport
+from policy_archive.archive.captures import CaptureStore
+from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.lock import DataDirectoryLock
+from policy_archive.archive.versions import VersionStore
+from policy_archive.config.settings import Config
+from policy_archive.pipeline.jobs.report import RunReport
+
+from policy_archive.records import RecordedVersion, Version
 
 log = logging.getLogger(__name__)
 

@@ -6,13 +6,16 @@ import difflib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from archive.catalog import Outcome
-from crawler.runner import crawl_live
-from pipeline.examine import examine, make_version
-from pipeline.guards import refusal_against_previous
-from pipeline.notify import ChangeSummary, post_summary
-from pipeline.progress import Progress
-from pipeline.records import (
+from policy_archive.archive.catalog import Outcome
+from policy_archive.crawler.runner import crawl_live
+from policy_archive.pipeline.commands.progress import Progress
+from policy_archive.pipeline.jobs.examine import examine, make_version
+from policy_archive.pipeline.jobs.guards import refusal_against_previous
+from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
+from policy_archive.pipeline.jobs.workspace import Workspace
+from policy_archive.pipeline.scheduling.notify import ChangeSummary, post_summary
+
+from policy_archive.records import (
     Capture,
     DocumentDeclaration,
     FetchFailure,
@@ -20,8 +23,6 @@ from pipeline.records import (
     RecordedVersion,
     Version,
 )
-from pipeline.report import DocumentFailure, RunReport
-from pipeline.workspace import Workspace
 
 
 class TrackPlan:

@@ -1,0 +1,111 @@
+"""Crontab expressions (UTC), validated and turned into APScheduler triggers.
+
+Configuration validation needs only this part of APScheduler (the trigger classes, light to import); the
+scheduler job imports it from here, so ``validate`` never loads the scheduler machinery.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from policy_archive.errors import ConfigurationError
+
+CRON_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: index 0 = Sunday (7 too)
+
+
+class ScheduleError(ConfigurationError, ValueError):
+    """A schedule that cannot be run: a bad cron expression, a non-positive interval, or no trigger at all."""
+
+
+# --- crontab expressions -----------------------------------------------------------------------------------
+
+
+def validate_cron(expression: str) -> str | None:
+    """None if ``expression`` is a valid 5-field crontab expression (UTC), else a human reason."""
+    try:
+        trigger = crontab_trigger(expression)
+    except ScheduleError as error:
+        return str(error)
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:  # e.g. '0 0 30 2 *'
+        return f"cron expression {expression!r} never fires"
+    return None
+
+
+def next_run_time(cron: str, now: datetime) -> datetime:
+    """The first time at or after ``now`` (timezone-aware) at which ``cron`` fires, in UTC."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    fire_time = crontab_trigger(cron).get_next_fire_time(None, now)
+    if fire_time is None:
+        raise ScheduleError(f"cron expression {cron!r} never fires")
+    return fire_time.astimezone(UTC)
+
+
+def crontab_trigger(expression: str) -> BaseTrigger:
+    """An APScheduler trigger firing exactly when crontab would (UTC); ScheduleError with a reason if not."""
+    fields = expression.split()
+    if len(fields) != len(CRON_FIELDS):
+        raise ScheduleError(
+            f"a cron expression has 5 fields ({' '.join(CRON_FIELDS)}), got {len(fields)} in {expression!r}"
+        )
+    minute, hour, day, month, day_of_week = fields
+    try:
+        weekdays = _weekday_names(day_of_week)
+    except ScheduleError as error:
+        raise ScheduleError(f"invalid cron expression {expression!r}: {error}") from None
+
+    def cron(day_field: str, weekday_field: str) -> CronTrigger:
+        try:
+            return CronTrigger(
+                minute=minute, hour=hour, day=day_field, month=month, day_of_week=weekday_field, timezone=UTC
+            )
+        except ValueError as error:
+            raise ScheduleError(f"invalid cron expression {expression!r}: {error}") from None
+
+    # Vixie cron ORs the two day fields only when neither starts with '*' (so '*/2' counts as unrestricted).
+    if day.startswith("*") or day_of_week.startswith("*"):
+        return cron(day, weekdays)
+    return OrTrigger([cron(day, "*"), cron("*", weekdays)])
+
+
+def _weekday_names(field: str) -> str:
+    """Translate a crontab day-of-week field (0-7 or sun-sat, lists, ranges, steps) to APScheduler names."""
+    days: set[int] = set()
+    for item in field.lower().split(","):
+        base, has_step, step_text = item.partition("/")
+        step = _weekday_step(step_text) if has_step else 1
+        if base == "*":
+            first, last = 0, 7
+        elif "-" in base:
+            start, _, end = base.partition("-")
+            first, last = _weekday_number(start), _weekday_number(end)
+            if end == "sun":
+                last = 7  # 'fri-sun' reads naturally; numerically Sunday is 7 at the end of a range
+        else:
+            first = _weekday_number(base)
+            last = 7 if has_step else first  # crontab: 'N/step' means N to the end of the range
+        if first > last:
+            raise ScheduleError(f"day-of-week range {base!r} runs backwards")
+        days.update(number % 7 for number in range(first, last + 1, step))
+    if len(days) == len(_WEEKDAYS):
+        return "*"
+    return ",".join(_WEEKDAYS[number] for number in sorted(days))
+
+
+def _weekday_number(text: str) -> int:
+    if text in _WEEKDAYS:
+        return _WEEKDAYS.index(text)
+    if text.isdigit() and int(text) <= 7:
+        return int(text)
+    raise ScheduleError(f"day-of-week must be 0-7 or sun-sat (0 and 7 are Sunday), got {text!r}")
+
+
+def _weekday_step(text: str) -> int:
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    raise ScheduleError(f"day-of-week step must be a positive integer, got {text!r}")

@@ -1,0 +1,1 @@
+"""The command line and its output: thin wrappers around the jobs and the review queries."""

@@ -1,0 +1,1 @@
+"""Running track on a schedule (APScheduler) and posting run summaries."""
