@@ -14,7 +14,6 @@ from enum import StrEnum
 from pathlib import Path
 
 from policy_archive.archive.captures import StoredCapture
-
 from policy_archive.records import Capture, CaptureRef, Source, iso_z, utc
 
 SCHEMA = """

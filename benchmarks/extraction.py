@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract, trafilatura_defaults
-
 from policy_archive.records import ExtractionRules
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from policy_archive.archive.versions import VersionStore
-
 from policy_archive.records import Source, Version
 
 HISTORY_START = datetime(2010, 1, 1, tzinfo=UTC)

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import lxml.etree
 from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
-from policy_archive.config.cron import validate_cron
 
+from policy_archive.config.cron import validate_cron
 from policy_archive.errors import ConfigurationError
 from policy_archive.records import ID_PATTERN, DocumentDeclaration, ExtractionRules, HistoryEntry
 
@@ -106,7 +106,9 @@ def load_config(directory: str | Path | None = None, data_override: str | Path |
     """Read and validate the whole configuration; raise :class:`ConfigError` on the first problem."""
     root = config_directory(directory)
     if not root.is_dir():
-        raise ConfigError(root, "", "configuration directory not found (use --config DIR)")
+        raise ConfigError(
+            root, "", "configuration directory not found (use --config DIR, or create one with `policy-archive init`)"
+        )
     settings = _load_settings(root / "settings.toml", data_override)
     services = root / "services"
     documents: list[DocumentDeclaration] = []

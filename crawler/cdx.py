@@ -34,12 +34,12 @@ from http.client import HTTPException
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from policy_archive.config.settings import WaybackSettings
-from policy_archive.crawler.ratelimit import RateLimiter
 from waybackpy.cdx_api import WaybackMachineCDXServerAPI
 from waybackpy.cdx_snapshot import CDXSnapshot
 from waybackpy.cdx_utils import full_url
 
+from policy_archive.config.settings import WaybackSettings
+from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.errors import ArchiveError
 from policy_archive.records import CaptureRef, format_wayback_timestamp, utc
 

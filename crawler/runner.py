@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scrapy.crawler import CrawlerProcess
+
 from policy_archive.config.settings import Settings
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.settings import scrapy_settings
 from policy_archive.crawler.spiders.base import FetchPlan
 from policy_archive.crawler.spiders.live import LiveSpider
 from policy_archive.crawler.spiders.wayback import WaybackSpider
-from scrapy.crawler import CrawlerProcess
 
 
 def crawl_archive(plan: FetchPlan, settings: Settings, data_dir: Path) -> None:

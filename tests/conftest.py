@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from policy_archive.config.settings import WaybackSettings
 from standin.archive import StandinArchive
+
+from policy_archive.config.settings import WaybackSettings
 
 
 @pytest.fixture

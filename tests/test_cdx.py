@@ -12,6 +12,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from standin.archive import StandinArchive, payload_digest
+
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.cdx import (
     CdxBlocked,
@@ -22,8 +24,6 @@ from policy_archive.crawler.cdx import (
     list_captures,
 )
 from policy_archive.crawler.ratelimit import RateLimiter
-from standin.archive import StandinArchive, payload_digest
-
 from policy_archive.records import CaptureRef
 
 POLICY = "https://www.acrcloud.com/privacy"

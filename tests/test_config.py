@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+
 from policy_archive.config import SHIPPED_CONFIG_DIR
 from policy_archive.config.settings import ConfigError, load_config
 

@@ -7,10 +7,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from policy_archive.config.settings import selector_error
-from policy_archive.pipeline.extraction.extract import EXTRACTOR, ExtractionRefused, extract
 
 from benchmarks.extraction import similarity
+from policy_archive.config.settings import selector_error
+from policy_archive.pipeline.extraction.extract import EXTRACTOR, ExtractionRefused, extract
 from policy_archive.records import ExtractionRules
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"

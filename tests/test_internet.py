@@ -6,8 +6,9 @@ Uses the shipped configuration and the default, polite rate limits; a handful of
 from __future__ import annotations
 
 import pytest
-from policy_archive.config import SHIPPED_CONFIG_DIR
 from test_backfill_e2e import cli, git
+
+from policy_archive.config import SHIPPED_CONFIG_DIR
 
 
 @pytest.mark.internet

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from policy_archive.archive.lock import DataDirectoryLock, LockBusy
 
 HOLDER = (

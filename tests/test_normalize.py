@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"

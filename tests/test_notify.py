@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from policy_archive.pipeline.scheduling.notify import ChangeSummary, post_summary
 
 CHANGES = (

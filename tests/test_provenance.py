@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from policy_archive.pipeline.jobs.provenance import header, site_name
 
+from policy_archive.pipeline.jobs.provenance import header, site_name
 from policy_archive.records import DocumentDeclaration, Source, parse_wayback_timestamp
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import STATE_FILE_NAME, RateLimiter, archive_key, limiter_for
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from policy_archive.config.cron import ScheduleError, next_run_time, validate_cron
 from policy_archive.config.settings import ScheduleSettings
 from policy_archive.pipeline.scheduling.scheduler import run_schedule

@@ -6,8 +6,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from policy_archive.pipeline.jobs.strategy import StrategyName, changes, wanted
 
+from policy_archive.pipeline.jobs.strategy import StrategyName, changes, wanted
 from policy_archive.records import CaptureRef
 
 START = datetime(2015, 1, 1, tzinfo=UTC)

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from policy_archive.archive.versions import ForeignHistoryError, VersionStore
 
+from policy_archive.archive.versions import ForeignHistoryError, VersionStore
 from policy_archive.records import Source, Version
 
 TESTS_DIR = Path(__file__).parent

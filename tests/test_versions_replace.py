@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 
-from policy_archive.archive.versions import VersionStore
 from test_versions import make_version
+
+from policy_archive.archive.versions import VersionStore
 
 
 def log(repo) -> list[str]:

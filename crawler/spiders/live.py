@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import scrapy
-from policy_archive.crawler.spiders.base import PlanSpider, content_type, now, payload_sha1, response_headers
 from scrapy.http import Response
 
+from policy_archive.crawler.spiders.base import PlanSpider, content_type, now, payload_sha1, response_headers
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
 
 

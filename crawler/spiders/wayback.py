@@ -7,10 +7,10 @@ from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
-from policy_archive.crawler.ratelimit import RateLimiter
-from policy_archive.crawler.spiders.base import FetchPlan, PlanSpider, content_type, payload_sha1, response_headers
 from scrapy.http import Response
 
+from policy_archive.crawler.ratelimit import RateLimiter
+from policy_archive.crawler.spiders.base import FetchPlan, PlanSpider, content_type, payload_sha1, response_headers
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
 
 MAX_REDIRECTS = 5

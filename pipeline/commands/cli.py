@@ -14,12 +14,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+
 from policy_archive.config.settings import Config, ConfigError, load_config, parse_date_option
-
+from policy_archive.errors import EXIT_FAILURES, EXIT_USAGE, ConfigurationError, PolicyArchiveError
 from policy_archive.records import ExtractionRules
-
-EXIT_FAILURES = 1
-EXIT_USAGE = 2
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
@@ -29,17 +27,17 @@ def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
 
 @contextmanager
 def reported_errors() -> Iterator[None]:
-    """Turn expected errors into one clear line and the contract's exit status, never a traceback."""
-    from policy_archive.archive.lock import LockBusy
-    from policy_archive.pipeline.commands.review import NoVersion
+    """Turn every expected error (the :class:`PolicyArchiveError` family) into one line and its exit status.
 
+    Anything else is a bug and keeps its traceback.
+    """
     try:
         yield
-    except ConfigError as error:
-        fail(f"configuration error: {error}")
-    except LockBusy as error:
-        fail(str(error), EXIT_FAILURES)
-    except (NoVersion, FileNotFoundError) as error:
+    except ConfigurationError as error:
+        fail(f"configuration error: {error}", error.exit_status)
+    except PolicyArchiveError as error:
+        fail(str(error), error.exit_status)
+    except FileNotFoundError as error:  # a file named on the command line, or a data directory removed under us
         fail(str(error), EXIT_FAILURES)
 
 
@@ -298,6 +296,23 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: 
         no_wait,
         lambda workspace, declarations: run_reextract(workspace, declarations, rebuild=rebuild),
     )
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path), metavar="[DIR]")
+@click.option("--force", is_flag=True, help="Replace settings.toml and the example service if they exist.")
+@pass_context
+def init(obj: Context, directory: Path | None, force: bool) -> None:
+    """Write a commented starter configuration into DIR [default: --config, or ./config]."""
+    from policy_archive.config.settings import config_directory
+    from policy_archive.config.starter import write_starter_configuration
+
+    target = directory or config_directory(obj.config_dir)
+    with reported_errors():
+        written = write_starter_configuration(target, force=force)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: edit {target}/services/*.toml, then `policy-archive --config {target} validate`")
 
 
 @main.command()

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, time
 
 from policy_archive.archive.catalog import Catalog, VersionRow
 from policy_archive.archive.versions import VersionStore
-
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.records import DocumentDeclaration, iso_z
 

@@ -9,7 +9,6 @@ from policy_archive.archive.catalog import Outcome
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
 from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
-
 from policy_archive.records import iso_z
 
 

@@ -23,13 +23,13 @@ import lxml.etree
 import lxml.html
 import trafilatura
 from lxml.cssselect import CSSSelector
-from policy_archive.pipeline.extraction.decode import decode_html
-from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, escape_line_start, plain_text_markdown
-from policy_archive.pipeline.extraction.normalize import normalize_markdown
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from policy_archive.errors import PolicyArchiveError
+from policy_archive.pipeline.extraction.decode import decode_html
+from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, escape_line_start, plain_text_markdown
+from policy_archive.pipeline.extraction.normalize import normalize_markdown
 from policy_archive.records import ExtractedDocument, ExtractionRules
 
 # Bump whenever a change here alters output for the same bytes: the "Extractor:" commit trailer then shows

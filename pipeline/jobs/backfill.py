@@ -23,7 +23,6 @@ from policy_archive.pipeline.jobs.guards import refusal_against_previous
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.strategy import StrategyName, changes, wanted
 from policy_archive.pipeline.jobs.workspace import Workspace
-
 from policy_archive.records import (
     Capture,
     CaptureRef,

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from policy_archive.archive.catalog import CaptureRow, Outcome
 from policy_archive.pipeline.extraction.extract import EXTRACTOR, ExtractionRefused, extract
 from policy_archive.pipeline.jobs.provenance import render
-
 from policy_archive.records import Capture, DocumentDeclaration, ExtractedDocument, Source, Version
 
 

@@ -18,7 +18,6 @@ from policy_archive.pipeline.jobs.examine import examine, make_version
 from policy_archive.pipeline.jobs.guards import refusal_against_previous
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.workspace import Workspace
-
 from policy_archive.records import Capture, DocumentDeclaration, Version
 
 

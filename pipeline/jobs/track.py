@@ -14,7 +14,6 @@ from policy_archive.pipeline.jobs.guards import refusal_against_previous
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.pipeline.scheduling.notify import ChangeSummary, post_summary
-
 from policy_archive.records import (
     Capture,
     DocumentDeclaration,

@@ -15,7 +15,6 @@ from policy_archive.archive.lock import DataDirectoryLock
 from policy_archive.archive.versions import VersionStore
 from policy_archive.config.settings import Config
 from policy_archive.pipeline.jobs.report import RunReport
-
 from policy_archive.records import RecordedVersion, Version
 
 log = logging.getLogger(__name__)

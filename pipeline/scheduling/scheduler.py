@@ -32,6 +32,7 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+
 from policy_archive.config.cron import ScheduleError, crontab_trigger
 
 _SUMMARY_LINE_LIMIT = 300

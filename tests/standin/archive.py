@@ -42,7 +42,6 @@ from typing import Literal
 from urllib.parse import parse_qs, quote_plus, unquote, unquote_plus, urljoin, urlsplit
 
 from policy_archive.config.settings import WaybackSettings
-
 from policy_archive.records import parse_wayback_timestamp
 
 Endpoint = Literal["cdx", "replay"]

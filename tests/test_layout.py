@@ -1,0 +1,101 @@
+"""The house's floors run one way, and the wheel holds every package (decision record 0006).
+
+Floors, from the ground up: ``policy_archive.records``/``policy_archive.errors`` → ``config`` → ``archive`` →
+``crawler`` → ``pipeline``. A module may import its own floor and the floors below it, never one above.
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FLOORS = {"policy_archive": 0, "config": 1, "archive": 2, "crawler": 3, "pipeline": 4}
+ENTRY_POINTS = {REPO / "policy_archive" / "__main__.py"}  # `python -m policy_archive` starts the CLI on top
+ONE_MODULE_LIBRARIES = ("waybackpy", "trafilatura", "git")
+
+
+def source_files() -> list[Path]:
+    return sorted(path for folder in FLOORS for path in (REPO / folder).rglob("*.py") if path not in ENTRY_POINTS)
+
+
+def floor_of_file(path: Path) -> str:
+    return path.relative_to(REPO).parts[0]
+
+
+def imported_modules(path: Path) -> list[str]:
+    """Every absolute module name ``path`` imports, at any depth (lazy imports inside functions count too)."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def floor_of_import(module: str) -> str | None:
+    """The floor a module of ours lives on, whether imported as ``policy_archive.crawler…`` or ``crawler…``."""
+    parts = module.split(".")
+    if parts[0] == "policy_archive":
+        return parts[1] if len(parts) > 1 and parts[1] in FLOORS else "policy_archive"
+    return parts[0] if parts[0] in FLOORS else None
+
+
+def upward_imports() -> list[str]:
+    found = []
+    for path in source_files():
+        own = floor_of_file(path)
+        for module in imported_modules(path):
+            target = floor_of_import(module)
+            if target is not None and FLOORS[target] > FLOORS[own]:
+                found.append(f"{path.relative_to(REPO)} imports {module}")
+    return found
+
+
+def test_no_module_imports_a_floor_above_its_own() -> None:
+    assert upward_imports() == []
+
+
+def test_every_import_of_ours_goes_through_the_installed_namespace() -> None:
+    """A bare ``import pipeline`` works only from a checkout: installed, only ``policy_archive.…`` exists."""
+    bare = [
+        f"{path.relative_to(REPO)} imports {module}"
+        for path in source_files()
+        for module in imported_modules(path)
+        if module.split(".")[0] in FLOORS and module.split(".")[0] != "policy_archive"
+    ]
+    assert bare == []
+
+
+def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
+    """The rule is not vacuous: an archive module importing the pipeline is reported."""
+    module = tmp_path / "bad.py"
+    module.write_text("def f():\n    from policy_archive.pipeline.jobs import backfill\n")
+    assert floor_of_import(imported_modules(module)[0]) == "pipeline"
+    assert FLOORS["pipeline"] > FLOORS["archive"]
+
+
+@pytest.mark.parametrize("library", ONE_MODULE_LIBRARIES)
+def test_each_wrapped_library_is_imported_by_at_most_one_module(library: str) -> None:
+    users = [
+        str(path.relative_to(REPO))
+        for path in source_files()
+        if any(module == library or module.startswith(f"{library}.") for module in imported_modules(path))
+    ]
+    assert len(users) <= 1, users
+
+
+def test_pyproject_lists_every_package_folder() -> None:
+    """setuptools installs only the packages listed: a forgotten subpackage breaks a non-editable install."""
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    directories = setuptools["package-dir"]
+    expected = set()
+    for package, folder in directories.items():
+        for init in (REPO / folder).rglob("__init__.py"):
+            relative = init.parent.relative_to(REPO / folder).parts
+            expected.add(".".join((package, *relative)))
+    assert set(setuptools["packages"]) == expected
