@@ -140,6 +140,27 @@ def test_run_summary_reports_failure_status_and_last_line(tmp_path: Path, caplog
     assert ", exit 1, " in summary and summary.endswith(": 2 documents failed")
 
 
+@pytest.mark.parametrize(
+    ("script", "summary"),
+    [
+        # stderr's last line wins even when stdout is written (and flushed) after it
+        (
+            "import sys; print('2 documents failed', file=sys.stderr, flush=True); print('late', flush=True)",
+            "2 documents failed",
+        ),
+        ("print('only stdout')", "only stdout"),
+    ],
+)
+def test_run_summary_does_not_depend_on_how_the_streams_interleave(
+    script: str, summary: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = logging.getLogger("test.scheduler.streams")
+    with caplog.at_level(logging.INFO, logger="test.scheduler.streams"):
+        run_schedule([sys.executable, "-c", script], None, 0.05, max_runs=1, log=log)
+    finished = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("run 1 finished"))
+    assert finished.endswith(f": {summary}")
+
+
 def test_a_command_that_cannot_start_is_reported(caplog: pytest.LogCaptureFixture) -> None:
     log = logging.getLogger("test.scheduler.missing")
     with caplog.at_level(logging.INFO, logger="test.scheduler.missing"):

@@ -90,7 +90,7 @@ class _ChildRunner:
                     self._command,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
+                    stderr=subprocess.PIPE,
                     start_new_session=True,
                 )
             except OSError as error:
@@ -108,17 +108,29 @@ class _ChildRunner:
         return RunOutcome(number, process.returncode, time.monotonic() - started, last_line)
 
     def _wait(self, process: subprocess.Popen[bytes], number: int) -> str:
-        assert process.stdout is not None
-        last_line: list[str] = [""]
-        relay = threading.Thread(target=_relay_output, args=(process.stdout, self._log, number, last_line), daemon=True)
-        relay.start()
+        """Relay the command's output; return its summary: the last line of stderr, else of stdout.
+
+        The two streams are read apart: how a merged pipe interleaves them depends on buffering (a service
+        manager's environment has no PYTHONUNBUFFERED), and policy-archive writes its summary and its failures
+        last on stderr, so only stderr's own last line is deterministic.
+        """
+        streams = (process.stdout, process.stderr)
+        last_lines = [[""], [""]]
+        relays = [
+            threading.Thread(target=_relay_output, args=(stream, self._log, number, last), daemon=True)
+            for stream, last in zip(streams, last_lines, strict=True)
+        ]
+        for relay in relays:
+            relay.start()
         process.wait()
         # Anything the command left behind in its process group would be an orphan: end it, which also closes
-        # the output pipe those processes may still hold, so the relay thread sees end of file.
+        # the output pipes those processes may still hold, so the relay threads see end of file.
         _signal_group(process.pid, signal.SIGKILL)
-        relay.join()
-        process.stdout.close()
-        return last_line[0]
+        for relay, stream in zip(relays, streams, strict=True):
+            relay.join()
+            stream.close()  # type: ignore[union-attr]
+        stdout_last, stderr_last = last_lines[0][0], last_lines[1][0]
+        return stderr_last or stdout_last
 
     def stop(self) -> None:
         """First call: SIGTERM to the running command (it finishes its document). Later calls: SIGKILL."""
