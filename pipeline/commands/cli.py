@@ -6,6 +6,7 @@ configuration error (nothing written).
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +46,11 @@ class Context:
     def __init__(self, config_dir: str | None, data_dir: str | None):
         self.config_dir = config_dir
         self.data_dir = data_dir
+        self.verbosity = 0  # -1 quiet, 0 normal, 1 verbose
+
+    @property
+    def quiet(self) -> bool:
+        return self.verbosity < 0
 
     def config(self) -> Config:
         return load_config(self.config_dir, self.data_dir)
@@ -65,8 +71,8 @@ def date_option(name: str, help_text: str) -> Callable[[Any], Any]:
     return click.option(name, callback=convert, metavar="YYYY-MM-DD", help=help_text)
 
 
-def report(run_report: Any) -> None:
-    for note in run_report.notes:
+def report(run_report: Any, quiet: bool = False) -> None:
+    for note in () if quiet else run_report.notes:
         click.echo(note, err=True)
     for failure in run_report.failures:
         click.echo(f"FAILED {failure.document}: {failure.reason}", err=True)
@@ -75,18 +81,19 @@ def report(run_report: Any) -> None:
 
 
 def run_writing_command(
-    obj: Context, command: str, documents: tuple[str, ...], no_wait: bool, work: Callable[[Any, Any], Any]
+    obj: Context, command: str, documents: tuple[str, ...], no_wait: bool, work: Callable[[Any, Any, Any], Any]
 ) -> None:
-    """Validate, lock the data directory, run ``work(workspace, declarations)``, note the run, report it."""
+    """Validate, lock the data directory, run ``work(workspace, declarations, progress)``, note the run, report."""
+    from policy_archive.pipeline.jobs.progress import Progress
     from policy_archive.pipeline.jobs.workspace import open_workspace
 
     with reported_errors():
         config = obj.config()
         declarations = config.select(documents)
         with open_workspace(config, command, wait=not no_wait) as workspace, workspace.run_log(command) as runs:
-            result = work(workspace, declarations)
+            result = work(workspace, declarations, Progress(command, quiet=obj.quiet))
             runs.append(result)
-    report(result)
+    report(result, obj.quiet)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -144,8 +151,8 @@ def backfill(
         "backfill",
         documents,
         no_wait,
-        lambda workspace, declarations: run_backfill(
-            workspace, declarations, since=since, until=until, strategy=StrategyName(strategy)
+        lambda workspace, declarations, progress: run_backfill(
+            workspace, declarations, since=since, until=until, strategy=StrategyName(strategy), progress=progress
         ),
     )
 
@@ -158,7 +165,7 @@ def track(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
     """Fetch the live documents now and record those whose text changed."""
     from policy_archive.pipeline.jobs.track import track as run_track
 
-    run_writing_command(obj, "track", documents, no_wait, run_track)
+    run_writing_command(obj, "track", documents, no_wait, run_track)  # run_track(workspace, declarations, progress)
 
 
 @main.command()
@@ -294,7 +301,9 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: 
         "reextract",
         documents,
         no_wait,
-        lambda workspace, declarations: run_reextract(workspace, declarations, rebuild=rebuild),
+        lambda workspace, declarations, progress: run_reextract(
+            workspace, declarations, rebuild=rebuild, progress=progress
+        ),
     )
 
 
@@ -338,6 +347,47 @@ def status(obj: Context) -> None:
         config = obj.config()
         for line in status_lines(config):
             click.echo(line)
+
+
+def _set_verbosity(level: int) -> Callable[[click.Context, click.Parameter, bool], None]:
+    def callback(ctx: click.Context, _param: click.Parameter, given: bool) -> None:
+        if not given:
+            return
+        obj = ctx.find_object(Context)
+        if obj is not None:
+            obj.verbosity = level
+        # Scrapy and our modules log through the standard logging tree; the level decides what reaches stderr.
+        if level > 0:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger().setLevel(logging.INFO if level > 0 else logging.ERROR)
+
+    return callback
+
+
+def _add_verbosity_options(command: click.Command) -> None:
+    """--quiet and --verbose on the group and on every command, so either place works."""
+    command.params.extend(
+        [
+            click.Option(
+                ["-q", "--quiet"],
+                is_flag=True,
+                expose_value=False,
+                callback=_set_verbosity(-1),
+                help="Print only failures and errors (no progress, no notes).",
+            ),
+            click.Option(
+                ["-v", "--verbose"],
+                is_flag=True,
+                expose_value=False,
+                callback=_set_verbosity(1),
+                help="Also log what is being fetched and decided (the crawler's and the jobs' log lines).",
+            ),
+        ]
+    )
+
+
+for _command in (main, *main.commands.values()):
+    _add_verbosity_options(_command)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,9 @@ from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.cdx import CdxError, CdxRateLimited, list_captures
 from policy_archive.crawler.ratelimit import RateLimiter, limiter_for
 from policy_archive.crawler.runner import crawl_archive
-from policy_archive.pipeline.commands.progress import Progress
 from policy_archive.pipeline.jobs.examine import Examination, examine, make_version
 from policy_archive.pipeline.jobs.guards import refusal_against_previous
+from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.strategy import StrategyName, changes, wanted
 from policy_archive.pipeline.jobs.workspace import Workspace
@@ -182,7 +182,7 @@ class BackfillPlan:
         else:
             plan = self.plans[result.request.document]
             self._note_failure(plan, result)
-        self.progress.add("fetched")
+        self.progress.add("fetched", done=True)
         return plan.next_requests()
 
     def _keep(self, declaration: DocumentDeclaration, capture: Capture) -> Examination:
@@ -198,7 +198,7 @@ class BackfillPlan:
             body_sha1=examination.body_sha1,
         )
         if examination.outcome is Outcome.REFUSED:
-            self.progress.add("refused")
+            self.progress.add("refused", done=True)
         return examination
 
     @staticmethod
@@ -231,6 +231,7 @@ def backfill(
     progress: Progress | None = None,
 ) -> RunReport:
     progress = progress or Progress("backfill")
+    progress.expect(None, "captures examined")  # bisect decides what to fetch as it learns: no total ahead
     settings = workspace.config.settings
     failures: list[DocumentFailure] = []
     plans: dict[str, DocumentPlan] = {}

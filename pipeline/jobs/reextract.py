@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from policy_archive.archive.catalog import CaptureRow, Outcome
-from policy_archive.pipeline.commands.progress import Progress
 from policy_archive.pipeline.jobs.examine import examine, make_version
 from policy_archive.pipeline.jobs.guards import refusal_against_previous
+from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import Capture, DocumentDeclaration, Version
@@ -48,7 +48,7 @@ def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress:
             document.body if document else None,
             examination.body_sha1,
         )
-        progress.add("captures re-extracted")
+        progress.add("re-extracted", done=True)
 
 
 def _technical_upgrade(
@@ -85,6 +85,7 @@ def reextract(
     progress: Progress | None = None,
 ) -> RunReport:
     progress = progress or Progress("reextract")
+    progress.expect(None, "captures")
     catalog = workspace.catalog
     failures: list[DocumentFailure] = []
     upgrades: list[Version] = []

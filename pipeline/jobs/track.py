@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 from policy_archive.archive.catalog import Outcome
 from policy_archive.crawler.runner import crawl_live
-from policy_archive.pipeline.commands.progress import Progress
 from policy_archive.pipeline.jobs.examine import examine, make_version
 from policy_archive.pipeline.jobs.guards import refusal_against_previous
+from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.pipeline.scheduling.notify import ChangeSummary, post_summary
@@ -57,10 +57,10 @@ class TrackPlan:
             if result.not_modified:
                 state = self.workspace.catalog.document_state(result.request.document)
                 self.succeeded[result.request.document] = (state.etag, state.last_modified)
-                self.progress.add("not modified")
+                self.progress.add("not modified", done=True)
             else:
                 self.failures[result.request.document] = result.reason
-                self.progress.add("failed")
+                self.progress.add("failed", done=True)
             return ()
         self._examine(result)
         return ()
@@ -86,14 +86,14 @@ class TrackPlan:
         )
         if reason:
             self.failures[capture.document] = reason
-            self.progress.add("failed")
+            self.progress.add("failed", done=True)
             return
         row = catalog.capture_at(capture.document, capture.captured_at)
         assert row is not None
         self.versions.append(make_version(declaration, row))
         headers = {name.lower(): value for name, value in capture.headers}
         self.succeeded[capture.document] = (headers.get("etag"), headers.get("last-modified"))
-        self.progress.add("fetched")
+        self.progress.add("fetched", done=True)
 
     def _previous_body(self, document: str) -> str | None:
         versions = self.workspace.catalog.versions(document)
@@ -107,6 +107,7 @@ def track(
     workspace: Workspace, declarations: Sequence[DocumentDeclaration], progress: Progress | None = None
 ) -> RunReport:
     progress = progress or Progress("track")
+    progress.expect(len(declarations), "documents")
     plan = TrackPlan(workspace, declarations, progress)
     crawl_live(plan, workspace.config.settings)
     recorded = workspace.record(plan.versions)
