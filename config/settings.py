@@ -6,6 +6,7 @@ written before the whole configuration has been validated.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -53,7 +54,9 @@ class WaybackSettings:
     cdx_per_minute: float = 24
     replay_per_minute: float = 480
     backoff_seconds: float = 60
-    timeout_seconds: float = 60
+    timeout_seconds: float = 60  # a deadline for a whole answer (a CDX page), not for each read
+    # One CDX answer is read whole into memory: a bound keeps a hostile or broken server from filling it.
+    max_listing_bytes: int = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ _SETTINGS_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "replay_per_minute": (int, float),
         "backoff_seconds": (int, float),
         "timeout_seconds": (int, float),
+        "max_listing_bytes": int,
     },
     "crawl": {"user_agent": str, "obey_robots": bool, "max_page_bytes": int},
     "schedule": {"track": str, "webhook_url": str},
@@ -149,9 +153,11 @@ def _load_settings(path: Path, data_override: str | Path | None) -> Settings:
     for key in ("cdx_url", "replay_url"):
         if key in wayback:
             _check_url(path, f"wayback.{key}", wayback[key])
-    for key in ("cdx_per_minute", "replay_per_minute", "timeout_seconds"):
-        if key in wayback and wayback[key] <= 0:
+    for key in ("cdx_per_minute", "replay_per_minute", "timeout_seconds", "max_listing_bytes"):
+        if key in wayback and not wayback[key] > 0:  # "not >": NaN fails every comparison
             raise ConfigError(path, f"wayback.{key}", "must be greater than 0")
+    if not math.isfinite(wayback.get("timeout_seconds", 0)):
+        raise ConfigError(path, "wayback.timeout_seconds", "must be a finite number of seconds")
     if wayback.get("backoff_seconds", 0) < 0:
         raise ConfigError(path, "wayback.backoff_seconds", "must not be negative")
     schedule = raw.get("schedule", {})

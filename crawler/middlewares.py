@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -20,6 +18,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from policy_archive.crawler.ratelimit import parse_retry_after
+
 log = logging.getLogger(__name__)
 
 PAUSE_STATUSES = (429, 503)
@@ -28,17 +28,9 @@ MAX_LIVE_RETRY_AFTER = 300.0  # seconds; a site asking for longer is reported as
 
 
 def retry_after_seconds(response: Response) -> float | None:
-    """Retry-After as seconds (both the delta-seconds and the HTTP-date forms), or None."""
+    """The response's Retry-After as seconds, or None."""
     value = response.headers.get(b"Retry-After")
-    if not value:
-        return None
-    text = value.decode("latin-1").strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        return max(0.0, (parsedate_to_datetime(text) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
+    return parse_retry_after(value.decode("latin-1") if value else None)
 
 
 def is_archive_refusal(response: Response) -> bool:

@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -236,6 +238,26 @@ def _next_pause(
     if now < paused_until + last_pause:  # refused again soon after the last pause: the archive is still unhappy
         return min(max(asked, 2 * last_pause), MAX_PAUSE_SECONDS)
     return min(asked, MAX_PAUSE_SECONDS)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """A ``Retry-After`` header as seconds from now (delta-seconds or HTTP-date form), or None.
+
+    The one parser for the CDX listing and the Scrapy middlewares; as of 2026-11 the Internet Archive sends
+    no Retry-After at all, live sites and other archives sometimes do.
+    """
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:  # RFC 9110 dates are GMT; "-0000" parses naive
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def archive_key(endpoint_url: str) -> str:

@@ -10,15 +10,16 @@ from scrapy.crawler import CrawlerProcess
 from policy_archive.config.settings import Settings
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.settings import scrapy_settings
+from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.spiders.base import FetchPlan
 from policy_archive.crawler.spiders.live import LiveSpider
 from policy_archive.crawler.spiders.wayback import WaybackSpider
 
 
-def crawl_archive(plan: FetchPlan, settings: Settings, data_dir: Path) -> None:
+def crawl_archive(plan: FetchPlan, source: ArchiveSource, settings: Settings, data_dir: Path) -> None:
     process = CrawlerProcess(settings=scrapy_settings(settings, live=False))
     limiter = limiter_for(data_dir, settings.wayback, "replay")
-    process.crawl(WaybackSpider, plan=plan, replay_url=settings.wayback.replay_url, replay_limiter=limiter)
+    process.crawl(WaybackSpider, plan=plan, source=source, replay_limiter=limiter)
     process.start()
 
 

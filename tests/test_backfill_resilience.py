@@ -303,7 +303,7 @@ def test_ctrl_c_during_the_listing_stops_cleanly(standin_archive, tmp_path):
 
 # --- completeness: a listing that fails half-way -----------------------------------------------------------
 
-PAGE_SIZE = 25_000  # crawler.cdx.DEFAULT_PAGE_SIZE: a second page needs more captures than that
+PAGE_SIZE = 25_000  # WaybackMachine.default_page_size: a second page needs more captures than that
 
 
 def long_history(archive: StandinArchive, url: str, count: int) -> None:

@@ -15,15 +15,16 @@ import pytest
 from standin.archive import StandinArchive, payload_digest
 
 from policy_archive.config.settings import WaybackSettings
-from policy_archive.crawler.cdx import (
-    CdxBlocked,
-    CdxError,
-    CdxParseError,
-    CdxRateLimited,
-    CdxUnavailable,
-    list_captures,
-)
 from policy_archive.crawler.ratelimit import RateLimiter
+from policy_archive.crawler.sources import (
+    ListingBlocked,
+    ListingClient,
+    ListingError,
+    ListingParseError,
+    ListingRateLimited,
+    ListingUnavailable,
+    WaybackMachine,
+)
 from policy_archive.records import CaptureRef
 
 POLICY = "https://www.acrcloud.com/privacy"
@@ -81,15 +82,21 @@ def listing(
     page_size: int = 1000,
     **settings: float,
 ) -> list[CaptureRef]:
-    return list_captures(
-        POLICY,
-        archive.wayback_settings(**settings),
-        limiter,
-        USER_AGENT,
-        since=since,
-        until=until,
-        page_size=page_size,
-    )
+    return list_captures(POLICY, archive.wayback_settings(**settings), limiter, since, until, page_size=page_size)
+
+
+def list_captures(
+    url: str,
+    settings: WaybackSettings,
+    limiter: RateLimiter,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    page_size: int | None = None,
+) -> list[CaptureRef]:
+    """The Internet Archive source's listing of ``url``."""
+    source = WaybackMachine(settings, page_size=page_size)
+    return source.list_captures(url, ListingClient(limiter, USER_AGENT), since, until)
 
 
 def timestamps(refs: list[CaptureRef]) -> list[str]:
@@ -166,7 +173,7 @@ def test_the_configured_archive_is_used(history: StandinArchive, limiter: RateLi
 
 def test_429_is_rate_limited_and_pauses_the_archive(history: StandinArchive, limiter: RateLimiter) -> None:
     history.refuse_next(1, status=429)
-    with pytest.raises(CdxRateLimited) as raised:
+    with pytest.raises(ListingRateLimited) as raised:
         listing(history, limiter)
     assert raised.value.pause_seconds == 60 and limiter.paused_for() == 60
     assert raised.value.url == POLICY
@@ -178,14 +185,14 @@ def test_429_is_rate_limited_and_pauses_the_archive(history: StandinArchive, lim
 
 def test_retry_after_of_a_429_is_honoured(history: StandinArchive, limiter: RateLimiter) -> None:
     history.refuse_next(1, status=429, retry_after=300)
-    with pytest.raises(CdxRateLimited) as raised:
+    with pytest.raises(ListingRateLimited) as raised:
         listing(history, limiter)
     assert raised.value.pause_seconds == 300
 
 
 def test_503_is_unavailable_and_pauses_the_archive(history: StandinArchive, limiter: RateLimiter) -> None:
     history.refuse_next(1, status=503)
-    with pytest.raises(CdxUnavailable, match="answered 503 Service Unavailable"):
+    with pytest.raises(ListingUnavailable, match="answered 503 Service Unavailable"):
         listing(history, limiter)
     assert limiter.paused_for() == 60
 
@@ -193,44 +200,44 @@ def test_503_is_unavailable_and_pauses_the_archive(history: StandinArchive, limi
 @pytest.mark.parametrize("status", [500, 502, 504])
 def test_other_5xx_are_unavailable_without_a_pause(history: StandinArchive, limiter: RateLimiter, status: int) -> None:
     history.refuse_next(1, status=status)
-    with pytest.raises(CdxUnavailable, match=f"answered {status}"):
+    with pytest.raises(ListingUnavailable, match=f"answered {status}"):
         listing(history, limiter)
     assert limiter.paused_for() == 0
 
 
 def test_a_blocked_url_is_blocked(history: StandinArchive, limiter: RateLimiter) -> None:
     history.block(POLICY)
-    with pytest.raises(CdxBlocked, match="Blocked Site Error"):
+    with pytest.raises(ListingBlocked, match="Blocked Site Error"):
         listing(history, limiter)
 
 
 def test_a_plain_403_is_blocked(history: StandinArchive, limiter: RateLimiter) -> None:
     history.refuse_next(1, status=403)
-    with pytest.raises(CdxBlocked, match="answered 403"):
+    with pytest.raises(ListingBlocked, match="answered 403"):
         listing(history, limiter)
 
 
 def test_other_4xx_are_errors(history: StandinArchive, limiter: RateLimiter) -> None:
     history.refuse_next(1, status=404)
-    with pytest.raises(CdxError, match="answered 404"):
+    with pytest.raises(ListingError, match="answered 404"):
         listing(history, limiter)
 
 
 def test_a_slow_archive_times_out(history: StandinArchive, limiter: RateLimiter) -> None:
     history.delay("cdx", 2.0)
-    with pytest.raises(CdxUnavailable, match=r"within 0\.2 s"):
+    with pytest.raises(ListingUnavailable, match=r"within 0\.2 s"):
         listing(history, limiter, timeout_seconds=0.2)
 
 
 def test_garbage_rows_are_a_parse_error(history: StandinArchive, limiter: RateLimiter) -> None:
     history.serve_garbage_rows()
-    with pytest.raises(CdxParseError, match="3 fields instead of 7"):
+    with pytest.raises(ListingParseError, match="3 fields instead of 7"):
         listing(history, limiter)
 
 
 def test_an_html_page_answered_with_200_is_a_parse_error(history: StandinArchive, limiter: RateLimiter) -> None:
     history.refuse_next(1, status=200)  # e.g. a proxy's or captive portal's page instead of the listing
-    with pytest.raises(CdxParseError):
+    with pytest.raises(ListingParseError):
         listing(history, limiter)
 
 
@@ -238,7 +245,7 @@ def test_a_listing_failing_half_way_is_an_error_not_a_short_history(
     history: StandinArchive, limiter: RateLimiter
 ) -> None:
     history.fail_page(2, status=503)
-    with pytest.raises(CdxUnavailable, match=r"answered 503 Service Unavailable \(page 3\)"):
+    with pytest.raises(ListingUnavailable, match=r"answered 503 Service Unavailable \(page 3\)"):
         listing(history, limiter, page_size=2)
     assert history.counts()["cdx"] == 3
 
@@ -247,13 +254,13 @@ def test_a_page_promising_a_resume_key_without_one_is_a_parse_error(
     history: StandinArchive, limiter: RateLimiter
 ) -> None:
     history.drop_resume_key(1)
-    with pytest.raises(CdxParseError, match=r"announced a resume key but ended without it \(page 2\)"):
+    with pytest.raises(ListingParseError, match=r"announced a resume key but ended without it \(page 2\)"):
         listing(history, limiter, page_size=2)
 
 
 def test_a_429_on_a_later_page_is_still_an_error(history: StandinArchive, limiter: RateLimiter) -> None:
     history.fail_page(1, status=429)
-    with pytest.raises(CdxRateLimited):
+    with pytest.raises(ListingRateLimited):
         listing(history, limiter, page_size=3)
 
 
@@ -262,14 +269,14 @@ def test_connection_refused_is_unavailable(limiter: RateLimiter) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings = WaybackSettings(cdx_url=f"http://127.0.0.1:{port}/cdx/search/cdx", timeout_seconds=2)
-    with pytest.raises(CdxUnavailable, match="connection refused"):
-        list_captures(POLICY, settings, limiter, USER_AGENT)
+    with pytest.raises(ListingUnavailable, match="connection refused"):
+        list_captures(POLICY, settings, limiter)
 
 
 def test_an_unknown_host_is_unavailable(limiter: RateLimiter) -> None:
     settings = WaybackSettings(cdx_url="http://cdx.archive.invalid/cdx/search/cdx", timeout_seconds=2)
-    with pytest.raises(CdxUnavailable, match="host not found"):
-        list_captures(POLICY, settings, limiter, USER_AGENT)
+    with pytest.raises(ListingUnavailable, match="host not found"):
+        list_captures(POLICY, settings, limiter)
 
 
 # --- real answers of the Wayback Machine -----------------------------------------------------------------
@@ -326,7 +333,7 @@ def as_row(ref: CaptureRef) -> tuple[str, str, str, str, str]:
 def test_a_real_paged_listing_with_repeated_rows(recorded_cdx_url: str, limiter: RateLimiter) -> None:
     listing = RECORDED["listings"]["cnn-multipage"]
     settings = WaybackSettings(cdx_url=recorded_cdx_url, timeout_seconds=5)
-    refs = list_captures(listing["url"], settings, limiter, USER_AGENT, page_size=listing["limit"])
+    refs = list_captures(listing["url"], settings, limiter, page_size=listing["limit"])
     rows = [as_row(ref) for ref in refs]
     assert len(rows) == len(set(rows)) and set(rows) == recorded_rows("cnn-multipage")
     assert rows == sorted(rows)
@@ -335,7 +342,7 @@ def test_a_real_paged_listing_with_repeated_rows(recorded_cdx_url: str, limiter:
 
 def test_a_real_listing_with_revisit_records(recorded_cdx_url: str, limiter: RateLimiter) -> None:
     settings = WaybackSettings(cdx_url=recorded_cdx_url, timeout_seconds=5)
-    refs = list_captures("energystar.gov/", settings, limiter, USER_AGENT, page_size=1000)
+    refs = list_captures("energystar.gov/", settings, limiter, page_size=1000)
     assert {as_row(ref) for ref in refs} == recorded_rows("energystar-repeats")
     revisits = [ref for ref in refs if ref.mimetype == "warc/revisit"]
     assert revisits and all(ref.status is None and ref.digest for ref in revisits)
@@ -343,12 +350,12 @@ def test_a_real_listing_with_revisit_records(recorded_cdx_url: str, limiter: Rat
 
 def test_a_real_blocked_answer(recorded_cdx_url: str, limiter: RateLimiter) -> None:
     settings = WaybackSettings(cdx_url=recorded_cdx_url, timeout_seconds=5)
-    with pytest.raises(CdxBlocked, match="Blocked Site Error"):
-        list_captures("https://nationalpost.com/health", settings, limiter, USER_AGENT, page_size=1000)
+    with pytest.raises(ListingBlocked, match="Blocked Site Error"):
+        list_captures("https://nationalpost.com/health", settings, limiter, page_size=1000)
 
 
 def test_a_full_page_without_a_resume_key_is_a_truncated_listing(history: StandinArchive, limiter: RateLimiter) -> None:
     history.ignore_resume_keys()  # like a CDX server that does not implement them: limit cuts the listing
-    with pytest.raises(CdxParseError, match="full page of 3 rows came without a resume key"):
+    with pytest.raises(ListingParseError, match="full page of 3 rows came without a resume key"):
         listing(history, limiter, page_size=3)
     assert len(listing(history, limiter, page_size=8)) == 7  # a short page without a key is a whole listing

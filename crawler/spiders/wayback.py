@@ -1,4 +1,4 @@
-"""Download raw (``id_``) captures from a Wayback-compatible archive, following redirects inside it only."""
+"""Download raw captures from a web archive, following redirects inside it only (the source names its URLs)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import scrapy
 from scrapy.http import Response
 
 from policy_archive.crawler.ratelimit import RateLimiter
+from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.spiders.base import FetchPlan, PlanSpider, content_type, payload_sha1, response_headers
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
 
@@ -21,9 +22,9 @@ class WaybackSpider(PlanSpider):
     name = "wayback"
     source = Source.WAYBACK
 
-    def __init__(self, plan: FetchPlan, replay_url: str, replay_limiter: RateLimiter, **kwargs: Any):
+    def __init__(self, plan: FetchPlan, source: ArchiveSource, replay_limiter: RateLimiter, **kwargs: Any):
         super().__init__(plan, **kwargs)
-        self.replay_prefix = replay_url.rstrip("/") + "/"
+        self.source = source
         self.replay_limiter = replay_limiter
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
@@ -57,7 +58,7 @@ class WaybackSpider(PlanSpider):
     def _follow(self, response: Response, fetch: FetchRequest, hops: tuple[str, ...]) -> Iterator[scrapy.Request]:
         location = response.headers.get(b"Location", b"").decode("latin-1")
         target = urljoin(response.url, location) if location else ""
-        if not target.startswith(self.replay_prefix):
+        if not self.source.contains(target):
             # Never leave the archive: a Location outside it would fetch today's live page as history.
             reason = f"redirect leaves the archive ({location or 'no Location'})"
             yield from self.hand_over(FetchFailure(fetch, reason, response.status))

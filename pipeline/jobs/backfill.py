@@ -1,6 +1,6 @@
 """Backfill: list a document's captures in the archive, fetch the ones a strategy needs, record the versions.
 
-Flow: CDX listing (crawler.cdx) → catalog rows → strategy picks captures → WaybackSpider fetches them → each
+Flow: archive listing (crawler.sources) → catalog rows → strategy picks captures → WaybackSpider fetches them → each
 capture is kept (WARC), examined (extracted or refused) and remembered in the catalog → when a document's
 strategy needs nothing more, its versions go to Git in one batch. Everything learnt is in the catalog before
 the next request is chosen, so a run killed at any moment continues where it was.
@@ -13,10 +13,15 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from policy_archive.archive.catalog import CaptureRow, Outcome
-from policy_archive.config.settings import WaybackSettings
-from policy_archive.crawler.cdx import CdxError, CdxRateLimited, list_captures
-from policy_archive.crawler.ratelimit import RateLimiter, limiter_for
+from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import crawl_archive
+from policy_archive.crawler.sources import (
+    ArchiveSource,
+    ListingClient,
+    ListingError,
+    ListingRateLimited,
+    archive_source,
+)
 from policy_archive.pipeline.jobs.examine import Examination, examine, make_version
 from policy_archive.pipeline.jobs.guards import refusal_against_previous
 from policy_archive.pipeline.jobs.progress import Progress
@@ -73,20 +78,15 @@ LISTING_ATTEMPTS = 3  # a listing refused with 429 is asked again after the arch
 
 
 def _list(
-    url: str,
-    wayback: WaybackSettings,
-    limiter: RateLimiter,
-    user_agent: str,
-    start: datetime | None,
-    end: datetime | None,
+    source: ArchiveSource, client: ListingClient, url: str, start: datetime | None, end: datetime | None
 ) -> list[CaptureRef]:
-    """A complete listing, or CdxError. A 429 has already paused every request to the archive (the limiter
+    """A complete listing, or ListingError. A 429 has already paused every request to the archive (the limiter
     makes the next attempt wait for the pause to end), so asking again is polite; other errors are final."""
     attempt = 1
     while True:
         try:
-            return list_captures(url, wayback, limiter, user_agent, start, end)
-        except CdxRateLimited:
+            return source.list_captures(url, client, start, end)
+        except ListingRateLimited:
             if attempt >= LISTING_ATTEMPTS:
                 raise
             attempt += 1
@@ -109,13 +109,13 @@ class DocumentPlan:
         declaration: DocumentDeclaration,
         refs: Sequence[CaptureRef],
         strategy: StrategyName,
-        replay_url: str,
+        source: ArchiveSource,
         rows: Iterable[CaptureRow],
     ):
         self.declaration = declaration
         self.refs = list(refs)
         self.strategy = strategy
-        self.replay_url = replay_url.rstrip("/")
+        self.source = source
         self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(self.refs)}
         # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
         # at different pages.
@@ -154,8 +154,7 @@ class DocumentPlan:
         return self.failure is None and not wanted(self.strategy, self.refs, self.known)
 
     def _request(self, ref: CaptureRef) -> FetchRequest:
-        replay = f"{self.replay_url}/{ref.wayback_timestamp}id_/{ref.url}"
-        return FetchRequest(self.declaration.key, replay, ref.url, ref)
+        return FetchRequest(self.declaration.key, self.source.capture_url(ref.timestamp, ref.url), ref.url, ref)
 
 
 class BackfillPlan:
@@ -235,7 +234,8 @@ def backfill(
     settings = workspace.config.settings
     failures: list[DocumentFailure] = []
     plans: dict[str, DocumentPlan] = {}
-    cdx_limiter = limiter_for(workspace.data_dir, settings.wayback, "cdx")
+    source = archive_source(settings.wayback)
+    client = ListingClient(limiter_for(workspace.data_dir, settings.wayback, "cdx"), settings.crawl.user_agent)
     interrupted = False
     for declaration in declarations:
         if interrupted:
@@ -245,9 +245,9 @@ def backfill(
             refs = [
                 ref
                 for url, start, end in segments(declaration, since, until)
-                for ref in _list(url, settings.wayback, cdx_limiter, settings.crawl.user_agent, start, end)
+                for ref in _list(source, client, url, start, end)
             ]
-        except CdxError as error:
+        except ListingError as error:
             failures.append(DocumentFailure(declaration.key, f"archive listing failed: {error}"))
             continue
         except KeyboardInterrupt:
@@ -257,9 +257,9 @@ def backfill(
             failures.append(DocumentFailure(declaration.key, INTERRUPTED))
             continue
         progress.add("captures listed", len(refs))
-        plans[declaration.key] = _plan(workspace, declaration, refs, strategy)
+        plans[declaration.key] = _plan(workspace, declaration, refs, strategy, source)
     if not interrupted and any(not plan.complete for plan in plans.values()):
-        crawl_archive(BackfillPlan(workspace, plans, progress), settings, workspace.data_dir)
+        crawl_archive(BackfillPlan(workspace, plans, progress), source, settings, workspace.data_dir)
     versions: list[Version] = []
     notes: list[str] = []
     for key, plan in plans.items():
@@ -278,7 +278,11 @@ def backfill(
 
 
 def _plan(
-    workspace: Workspace, declaration: DocumentDeclaration, refs: list[CaptureRef], strategy: StrategyName
+    workspace: Workspace,
+    declaration: DocumentDeclaration,
+    refs: list[CaptureRef],
+    strategy: StrategyName,
+    source: ArchiveSource,
 ) -> DocumentPlan:
     catalog = workspace.catalog
     catalog.add_listed(declaration.key, refs)
@@ -287,7 +291,7 @@ def _plan(
     refused_refs = {ref for ref, _ in refused}
     candidates = sorted((ref for ref in set(refs) if ref not in refused_refs), key=lambda r: (r.timestamp, r.url))
     rows = catalog.captures(declaration.key, Source.WAYBACK)
-    return DocumentPlan(declaration, candidates, strategy, workspace.config.settings.wayback.replay_url, rows)
+    return DocumentPlan(declaration, candidates, strategy, source, rows)
 
 
 def _versions(workspace: Workspace, plan: DocumentPlan) -> list[Version]:
@@ -306,7 +310,7 @@ def _versions(workspace: Workspace, plan: DocumentPlan) -> list[Version]:
                 twin,
                 url=ref.url,
                 captured_at=ref.timestamp,
-                fetched_url=f"{plan.replay_url}/{ref.wayback_timestamp}id_/{ref.url}",
+                fetched_url=plan.source.capture_url(ref.timestamp, ref.url),
                 payload_sha1=ref.digest,
             )
         reason = refusal_against_previous(row.body or "", result[-1].body if result else None)

@@ -11,6 +11,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from policy_archive.archive.catalog import CaptureRow, Outcome
+from policy_archive.crawler.sources.wayback import original_of
 from policy_archive.pipeline.extraction.extract import EXTRACTOR, ExtractionRefused, extract
 from policy_archive.pipeline.jobs.provenance import render
 from policy_archive.records import Capture, DocumentDeclaration, ExtractedDocument, Source, Version
@@ -29,12 +30,6 @@ class Examination:
 
 def text_identity(body: str) -> str:
     return hashlib.sha1(body.encode("utf-8")).hexdigest()
-
-
-def original_of(fetched_url: str) -> str:
-    """The original URL inside an ``id_`` replay URL (or the URL itself for live fetches)."""
-    _, marker, original = fetched_url.partition("id_/")
-    return original if marker else fetched_url
 
 
 def redirected_home(declared_url: str, fetched_url: str) -> bool:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from policy_archive.records import Capture, DocumentDeclaration, ExtractedDocument, Source, format_wayback_timestamp
+from policy_archive.crawler.sources.wayback import snapshot_link
+from policy_archive.records import DocumentDeclaration, ExtractedDocument, Source
 
 # Public suffixes with a second level under which sites register (www.example.co.uk → example.co.uk). A short
 # list is enough here: the name only appears in the human-readable header.
@@ -19,15 +20,6 @@ def site_name(url: str) -> str:
     return ".".join(labels[-keep:])
 
 
-def snapshot_url(replay_url: str, capture: Capture) -> str:
-    """The raw (``id_``) archive URL of a capture, as written in the ``Snapshot-Url`` trailer."""
-    if capture.source is Source.LIVE:
-        return capture.url
-    if capture.fetched_url.startswith(replay_url):
-        return capture.fetched_url
-    return f"{replay_url.rstrip('/')}/{format_wayback_timestamp(capture.captured_at)}id_/{capture.url}"
-
-
 def header(declaration: DocumentDeclaration, source: Source, url: str, captured_at: datetime, snapshot: str) -> str:
     kind = declaration.document_title.lower()
     site = site_name(url)
@@ -37,9 +29,7 @@ def header(declaration: DocumentDeclaration, source: Source, url: str, captured_
             f"> *The following text is extracted and transformed from the {site} {kind} that was retrieved on "
             f"{day} from [{url}]({url}).*"
         )
-    # The seeds write the original URL percent-encoded inside the replay URL (https%3A//...): keep that form.
-    prefix, _, original = snapshot.partition("id_/")
-    linked = f"{prefix}id_/{quote(original, safe='/')}" if original else snapshot
+    linked = snapshot_link(snapshot)
     return (
         f"> *The following text is extracted and transformed from the {site} {kind} that was archived on {day}. "
         f"Please check the [original snapshot on the Wayback Machine]({linked}) for the most accurate "

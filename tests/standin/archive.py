@@ -12,7 +12,9 @@ It answers like the real Wayback Machine responses recorded in ``../shared/archi
   archived 404 or 429 → that status with ``Memento-Datetime``; no capture → a 404 Wayback page without it; a
   blocked URL → a 200 "excluded" page without it (as recorded in 2020).
 - Faults: the next N requests of an endpoint answer 429/503 (the archive's own, no ``Memento-Datetime``), a
-  delay per endpoint (timeouts), garbage rows, a failing CDX page, a page whose promised resume key is missing.
+  delay per endpoint (timeouts), garbage rows, a failing CDX page, a page whose promised resume key is missing,
+  a CDX answer whose connection closes after N rows (with its whole Content-Length announced, or chunked
+  without the terminating chunk), a CDX answer trickled a byte at a time, a CDX answer announcing a size.
 
 Run it by hand (manual trials, benchmarks): ``python tests/standin/archive.py --port 8765 --history FILE.json``
 where FILE.json is ``{"captures": [{"url", "timestamp", "body" | "body_file" | "body_base64", "status",
@@ -46,6 +48,7 @@ from policy_archive.records import parse_wayback_timestamp
 
 Endpoint = Literal["cdx", "replay"]
 RedirectForm = Literal["absolute", "path", "schemeless"]
+Framing = Literal["length", "chunked"]
 
 CDX_PATH = "/cdx/search/cdx"
 REPLAY_PREFIX = "/web"
@@ -160,6 +163,19 @@ class _Faults:
     failing_pages: dict[int, int] = field(default_factory=dict)
     pages_without_resume_key: set[int] = field(default_factory=set)
     resume_keys_ignored: bool = False
+    cut: tuple[int, Framing] | None = None
+    trickle_seconds: float = 0.0
+    announced_length: int | None = None
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """How an answer's body goes out: whole (the default), cut after ``cut_at`` bytes, or a byte at a time."""
+
+    framing: Framing = "length"
+    cut_at: int | None = None
+    trickle_seconds: float = 0.0
+    announced_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +183,7 @@ class _Answer:
     status: int
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
+    delivery: _Delivery = _Delivery()
 
 
 class StandinArchive:
@@ -252,6 +269,22 @@ class StandinArchive:
         """Behave like a CDX server without resume keys: ``limit`` cuts the listing, silently."""
         with self._lock:
             self._faults.resume_keys_ignored = ignored
+
+    def cut_cdx_after(self, rows: int, framing: Framing = "length") -> None:
+        """Every CDX answer's connection closes after ``rows`` rows: with ``length`` the whole body's
+        Content-Length was announced, with ``chunked`` the terminating chunk never comes."""
+        with self._lock:
+            self._faults.cut = (rows, framing)
+
+    def trickle_cdx(self, seconds_per_byte: float) -> None:
+        """Every CDX answer's body is sent one byte at a time, ``seconds_per_byte`` apart."""
+        with self._lock:
+            self._faults.trickle_seconds = seconds_per_byte
+
+    def announce_cdx_length(self, length: int) -> None:
+        """Every CDX answer claims this Content-Length, and the connection closes after the real body."""
+        with self._lock:
+            self._faults.announced_length = length
 
     def drop_resume_key(self, page: int) -> None:
         """Page ``page`` ends with the blank line that announces a resume key, but no key."""
@@ -367,6 +400,7 @@ class StandinArchive:
             faults = self._faults
             repeat, garbage = faults.repeat_rows, faults.garbage_rows
             failing_pages, keyless_pages = dict(faults.failing_pages), set(faults.pages_without_resume_key)
+            cut, trickle, announced = faults.cut, faults.trickle_seconds, faults.announced_length
             if faults.resume_keys_ignored:
                 params = {name: values for name, values in params.items() if name not in ("showResumeKey", "resumeKey")}
         first, last = _first(params), _last(params)
@@ -390,7 +424,11 @@ class StandinArchive:
         if paged and limit and len(page_rows) == limit:
             resume_key = "" if page in keyless_pages else _resume_key(key, page_rows[-1][0]) + "\n"
             body += "\n" + resume_key
-        return _Answer(200, body.encode("utf-8"), (("Content-Type", "text/plain;charset=UTF-8"),))
+        delivery = _Delivery(trickle_seconds=trickle, announced_length=announced)
+        if cut is not None:
+            kept = "".join(line + "\n" for line in lines[: cut[0]])
+            delivery = _Delivery(framing=cut[1], cut_at=len(kept.encode("utf-8")))
+        return _Answer(200, body.encode("utf-8"), (("Content-Type", "text/plain;charset=UTF-8"),), delivery)
 
     def _answer_replay(self, raw_path: str, base: str) -> _Answer:
         match = _REPLAY_PATH.match(raw_path)
@@ -565,11 +603,33 @@ def _handler_for(archive: StandinArchive) -> type[BaseHTTPRequestHandler]:
                 self.send_response(answer.status)
                 for name, value in answer.headers:
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
+                self._send_body(answer.body, answer.delivery)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test): nothing to answer to
+
+        def _send_body(self, body: bytes, delivery: _Delivery) -> None:
+            sent = body if delivery.cut_at is None else body[: delivery.cut_at]
+            if delivery.framing == "chunked":
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                if sent:
+                    self.wfile.write(f"{len(sent):x}\r\n".encode() + sent + b"\r\n")
+            else:
+                self.send_header("Content-Length", str(delivery.announced_length or len(body)))
+                self.end_headers()
+                self._write(sent, delivery.trickle_seconds)
+            if delivery.cut_at is not None or delivery.announced_length is not None:
+                self.close_connection = True  # the rest never comes
+
+        def _write(self, data: bytes, seconds_per_byte: float) -> None:
+            if not seconds_per_byte:
+                self.wfile.write(data)
+                return
+            for position in range(len(data)):
+                if archive._stopping.wait(seconds_per_byte):
+                    return
+                self.wfile.write(data[position : position + 1])
+                self.wfile.flush()
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's signature)
             """Silent: the archive keeps its own request log."""

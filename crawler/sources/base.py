@@ -1,0 +1,132 @@
+"""The archive-source seam: what backfill (and discover) need from a web archive, whichever archive it is.
+
+A source answers two questions, and nothing else in the project builds an archive's URLs:
+
+- *which captures of this URL exist in this period?* — :meth:`ArchiveSource.list_captures`, a complete list
+  of typed :class:`CaptureRef` rows, or a :class:`ListingError` (never a short or empty list because
+  something went wrong);
+- *where are the raw bytes of this capture?* — :meth:`ArchiveSource.capture_url` (what the crawler fetches
+  and what the ``Snapshot-Url`` trailer names), :meth:`ArchiveSource.locate` (its inverse) and
+  :meth:`ArchiveSource.contains` (whether a redirect stays inside the archive).
+
+Fetching itself is Scrapy's job (``crawler.spiders.wayback``): it asks the source for URLs, never writes one.
+Adding an archive means adding one module with an :class:`ArchiveSource` subclass and naming it in
+``crawler.sources.SOURCES``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from policy_archive.config.settings import WaybackSettings
+from policy_archive.crawler.ratelimit import RateLimiter
+from policy_archive.errors import ArchiveError
+from policy_archive.records import CaptureRef, utc
+
+
+class ListingError(ArchiveError):
+    """A listing that failed: ``url`` is the document URL, ``str(error)`` one line saying why."""
+
+    def __init__(self, url: str, message: str):
+        self.url = url
+        self.message = message
+        super().__init__(message)
+
+
+class ListingRateLimited(ListingError):
+    """The archive answered 429: every request to it is paused for ``pause_seconds``."""
+
+    def __init__(self, url: str, message: str, pause_seconds: float):
+        self.pause_seconds = pause_seconds
+        super().__init__(url, message)
+
+
+class ListingBlocked(ListingError):
+    """The archive refuses to list this URL (403, "Blocked Site Error": excluded from the archive)."""
+
+
+class ListingUnavailable(ListingError):
+    """The archive could not be reached or failed to answer (5xx, timeout, refused connection, unknown host)."""
+
+
+class ListingParseError(ListingError):
+    """The archive answered something that is not a complete listing (cut short, malformed, unusable rows)."""
+
+
+class ListingTooLarge(ListingError):
+    """One answer was larger than ``[wayback] max_listing_bytes``."""
+
+
+@dataclass(frozen=True)
+class ListingClient:
+    """How a listing talks to the archive: the shared rate limiter of its listing endpoint and our user agent."""
+
+    limiter: RateLimiter
+    user_agent: str
+
+
+class ArchiveSource(ABC):
+    """One web archive: lists the captures of a URL, and names the URL of each capture's raw bytes."""
+
+    name: ClassVar[str]
+
+    def __init__(self, settings: WaybackSettings, *, page_size: int | None = None):
+        if page_size is not None and page_size < 1:
+            raise ValueError(f"page_size must be positive, got {page_size}")
+        self.settings = settings
+        self.page_size = page_size or self.default_page_size
+
+    default_page_size: ClassVar[int] = 25_000
+
+    @classmethod
+    @abstractmethod
+    def serves(cls, settings: WaybackSettings) -> bool:
+        """Whether the configured endpoints belong to an archive of this kind."""
+
+    # --- listing -----------------------------------------------------------------------------------------
+
+    def list_captures(
+        self, url: str, client: ListingClient, since: datetime | None = None, until: datetime | None = None
+    ) -> list[CaptureRef]:
+        """Every capture of ``url`` between ``since`` and ``until`` (both inclusive), once each, sorted by time.
+
+        Raises a :class:`ListingError` for any failure on any page: a listing is never returned short.
+        """
+        lower = utc(since) if since else None
+        upper = utc(until) if until else None
+        refs = {
+            _identity(ref): ref
+            for ref in self.rows(url, client, lower, upper)
+            # The archive bounds the listing already; a server that ignored from/to must not widen it either.
+            if (lower is None or ref.timestamp >= lower) and (upper is None or ref.timestamp <= upper)
+        }
+        return sorted(refs.values(), key=lambda ref: (ref.timestamp, ref.url))
+
+    @abstractmethod
+    def rows(
+        self, url: str, client: ListingClient, since: datetime | None, until: datetime | None
+    ) -> Iterable[CaptureRef]:
+        """Every row the archive lists for ``url`` in the period, page after page, repeats allowed."""
+
+    # --- captures ----------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def capture_url(self, timestamp: datetime, original: str) -> str:
+        """The URL of the raw bytes of the capture of ``original`` at ``timestamp`` (no rewriting, no toolbar)."""
+
+    @abstractmethod
+    def locate(self, url: str) -> tuple[datetime, str] | None:
+        """``(timestamp, original)`` of a capture URL of this archive, or None for any other URL."""
+
+    def contains(self, url: str) -> bool:
+        """Whether ``url`` is a capture URL of this archive (a redirect to anything else leaves the archive)."""
+        return self.locate(url) is not None
+
+
+def _identity(ref: CaptureRef) -> tuple[datetime, str, int | None, str | None, str | None]:
+    """What makes two rows the same capture; ``length`` is left out (a WARC record size, it varies by copy)."""
+    return (ref.timestamp, ref.url, ref.status, ref.mimetype, ref.digest)

@@ -1,0 +1,363 @@
+"""The CDX protocol shared by Wayback-compatible archives: one request, one bounded answer, its rows read.
+
+Both the Internet Archive's CDX server and pywb's CDX server API answer ``GET cdx_url?url=…&from=…&to=…``
+with one row per capture; they differ in the dialect of the rows and in how a long listing is paged, which
+the source modules (:mod:`.wayback`, :mod:`.pywb`) decide. Here, for both:
+
+- the query string is built with :func:`urllib.parse.urlencode` onto the configured endpoint, keeping any
+  query it already has (a second ``?`` made pywb drop the ``to`` bound);
+- the request goes out through :mod:`http.client` after the shared rate limiter: no hidden retries, no
+  proxy, and ``[wayback] timeout_seconds`` is a deadline for the *whole* answer — a watchdog shuts the socket
+  when it passes, so a server trickling one byte a second cannot hold a run (a per-read socket timeout would
+  wait forever);
+- the answer is complete or an error: at most ``[wayback] max_listing_bytes``, as long as its Content-Length,
+  ended by its terminating chunk, and its last row ended by a newline;
+- every dialect is read, whatever was asked for: 7-field text (the Internet Archive's default), JSON arrays
+  (its ``output=json``), CDXJ ``urlkey timestamp {json}`` (pywb's default) and JSON lines (pywb's
+  ``output=json``); a row without a usable timestamp or original URL makes the listing fail.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.client import HTTPConnection, HTTPException, HTTPMessage, HTTPResponse, HTTPSConnection, IncompleteRead
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from policy_archive.config.settings import WaybackSettings
+from policy_archive.crawler.ratelimit import parse_retry_after
+from policy_archive.crawler.sources.base import (
+    ListingBlocked,
+    ListingClient,
+    ListingError,
+    ListingParseError,
+    ListingRateLimited,
+    ListingTooLarge,
+    ListingUnavailable,
+)
+from policy_archive.records import CaptureRef
+
+# What the Internet Archive answers for a URL excluded from the Wayback Machine (recorded 2020-06, still
+# tested for by waybackpy 3.0.6 and EDGI's wayback client in 2026).
+BLOCKED_MARKERS = ("Blocked Site Error", "AdministrativeAccessControlException")
+TEXT_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
+# pywb names its JSON fields differently from the Internet Archive's columns (pywb 2.x, as of 2026-11).
+_PYWB_NAMES = {"url": "original", "mime": "mimetype", "status": "statuscode"}
+_CHUNK_BYTES = 64 * 1024
+_TIMESTAMP = re.compile(r"\d{14}")
+_NUMBER_OR_DASH = re.compile(r"\d+|-")
+
+
+@dataclass(frozen=True)
+class CdxPage:
+    """One answer's rows, in the archive's order, and the resume key it ended with (Internet Archive paging)."""
+
+    refs: tuple[CaptureRef, ...]
+    resume_key: str | None
+
+
+def query_url(endpoint: str, params: Sequence[tuple[str, str]]) -> str:
+    """``endpoint`` with ``params`` added to whatever query it already carries, encoded by ``urlencode``."""
+    parts = urlsplit(endpoint)
+    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *params])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+class CdxRequester:
+    """Asks one CDX endpoint for pages of one document URL's listing; every failure is a :class:`ListingError`."""
+
+    def __init__(self, url: str, settings: WaybackSettings, client: ListingClient):
+        self.url = url
+        self.settings = settings
+        self.client = client
+        self.archive = urlsplit(settings.cdx_url).netloc
+
+    def page(self, params: Sequence[tuple[str, str]], page_number: int, *, resume_keys: bool) -> CdxPage:
+        """One page of the listing, read whole; ``resume_keys``: a blank line then a key may end it."""
+        where = f" (page {page_number + 1})" if page_number else ""
+        answer = self._get(query_url(self.settings.cdx_url, params), where)
+        if any(marker.encode() in answer.body for marker in BLOCKED_MARKERS):
+            raise self.error(ListingBlocked, f"the archive excludes this URL (Blocked Site Error){where}")
+        self._check_status(answer, where)
+        try:
+            text = answer.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.error(ListingParseError, f"answered bytes that are not UTF-8 text{where}") from None
+        try:
+            return read_page(text, resume_keys=resume_keys)
+        except RowError as problem:
+            raise self.error(ListingParseError, f"{problem}{where}") from None
+
+    def error(self, kind: type[ListingError], reason: str) -> ListingError:
+        return kind(self.url, f"cannot list the captures of {self.url}: {reason}")
+
+    # --- HTTP --------------------------------------------------------------------------------------------
+
+    def _get(self, request_url: str, where: str) -> _Answer:
+        self.client.limiter.wait()
+        timeout = self.settings.timeout_seconds
+        try:
+            return fetch(request_url, self.client.user_agent, timeout, self.settings.max_listing_bytes)
+        except TimeoutError:
+            raise self.error(ListingUnavailable, f"no complete answer within {timeout:g} s{where}") from None
+        except AnswerTooLarge as problem:
+            raise self.error(ListingTooLarge, f"{problem} ([wayback] max_listing_bytes){where}") from None
+        except AnswerCutShort as problem:
+            raise self.error(ListingParseError, f"{problem}{where}") from None
+        except (OSError, HTTPException) as error:
+            raise self.error(ListingUnavailable, f"{_network_problem(error)}{where}") from None
+
+    def _check_status(self, answer: _Answer, where: str) -> None:
+        status = answer.status
+        if status == 200:
+            return
+        said = f"{self.archive} answered {status} {answer.reason}".rstrip()
+        if status in (429, 503):
+            pause = self.client.limiter.penalize(parse_retry_after(answer.headers.get("Retry-After")), status=status)
+            message = f"{said}{where}; all requests to it pause for {pause:.0f} s"
+            if status == 429:
+                raise ListingRateLimited(self.url, f"cannot list the captures of {self.url}: {message}", pause)
+            raise self.error(ListingUnavailable, message)
+        if status == 403:
+            raise self.error(ListingBlocked, f"{said}: the archive refuses to list this URL{where}")
+        if 300 <= status < 400:
+            location = answer.headers.get("Location", "no Location")
+            raise self.error(ListingError, f"{said} to {location}: set [wayback] cdx_url to the final address")
+        if status >= 500:
+            raise self.error(ListingUnavailable, f"{said}{where}")
+        raise self.error(ListingError, f"{said}{where}")
+
+
+# --- one bounded answer ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    reason: str
+    headers: HTTPMessage
+    body: bytes
+
+
+class AnswerCutShort(Exception):
+    """The connection ended before the answer did (Content-Length not reached, no terminating chunk)."""
+
+
+class AnswerTooLarge(Exception):
+    """The answer is, or announces itself, larger than the limit."""
+
+
+def fetch(url: str, user_agent: str, timeout: float, max_bytes: int) -> _Answer:
+    """GET ``url`` and read the whole answer before ``timeout`` seconds have passed, or raise."""
+    parts = urlsplit(url)
+    connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
+    deadline = time.monotonic() + timeout
+    connection = connection_class(parts.hostname or "", parts.port, timeout=timeout)
+    target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    try:
+        connection.connect()
+        watchdog = _Watchdog(connection.sock, deadline)
+        try:
+            connection.request("GET", target, headers={"User-Agent": user_agent, "Accept-Encoding": "identity"})
+            response = connection.getresponse()
+            body = _read_body(response, max_bytes)
+        except (OSError, HTTPException, AnswerCutShort):  # a socket shut by the watchdog reads as cut short
+            if watchdog.fired:
+                raise TimeoutError from None
+            raise
+        finally:
+            watchdog.cancel()
+        if watchdog.fired:
+            raise TimeoutError
+        return _Answer(response.status, response.reason or "", response.headers, body)
+    finally:
+        connection.close()
+
+
+class _Watchdog:
+    """Shuts a socket down at a deadline: a blocked read returns at once, whatever the server is doing."""
+
+    def __init__(self, sock: socket.socket, deadline: float):
+        self.sock = sock
+        self.fired = False
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already closed: nothing left to interrupt
+            pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _read_body(response: HTTPResponse, max_bytes: int) -> bytes:
+    """The whole body, checked against its announced length and the size limit."""
+    declared = _content_length(response.getheader("Content-Length"))
+    if declared is not None and declared > max_bytes:
+        raise AnswerTooLarge(f"the answer announces {declared} bytes, over the limit of {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        # read1: whatever has arrived, so the watchdog's deadline is checked between small reads too.
+        while chunk := response.read1(_CHUNK_BYTES):
+            size += len(chunk)
+            if size > max_bytes:
+                raise AnswerTooLarge(f"the answer is longer than the limit of {max_bytes} bytes")
+            chunks.append(chunk)
+    except IncompleteRead:
+        raise AnswerCutShort(f"the answer was cut short after {size} bytes (no terminating chunk)") from None
+    if declared is not None and size < declared:
+        raise AnswerCutShort(f"the answer was cut short: {size} of the {declared} bytes announced")
+    return b"".join(chunks)
+
+
+def _content_length(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
+
+
+def _network_problem(error: BaseException) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, socket.gaierror):
+        return "archive host not found (no network or DNS?)"
+    if isinstance(error, HTTPException):
+        return f"connection broken mid-answer ({type(error).__name__})"
+    if isinstance(error, OSError) and error.strerror:
+        return f"network error: {error.strerror}"
+    return f"network error: {error}"
+
+
+# --- rows, in every dialect ------------------------------------------------------------------------------
+
+
+class RowError(Exception):
+    """Why an answer is not a complete listing; ``str()`` is the reason, without the document's URL."""
+
+
+def read_page(text: str, *, resume_keys: bool) -> CdxPage:
+    """The rows of one answer in whichever dialect it is written, and its resume key if it has one."""
+    if text.lstrip().startswith("["):
+        return _read_json_array(text)
+    if text and not text.endswith("\n"):
+        raise RowError(f"the answer was cut inside a row: {text.rsplit(chr(10), 1)[-1][:120]!r}")
+    lines = [line.rstrip("\r") for line in text.split("\n")][:-1]
+    resume_key = None
+    if "" in lines:
+        blank = lines.index("")
+        if not resume_keys:
+            raise RowError("a blank line among the rows")
+        if blank == len(lines) - 1:
+            raise RowError("a page announced a resume key but ended without it")
+        if blank != len(lines) - 2 or " " in lines[-1].strip():
+            raise RowError("a blank line in the middle of the rows")
+        resume_key = lines[-1].strip()
+        lines = lines[:blank]
+    return CdxPage(tuple(_ref(_line_fields(line), line) for line in lines), resume_key)
+
+
+def _line_fields(line: str) -> Mapping[str, object]:
+    """The named fields of one text line: JSON lines, CDXJ or the 7 space-separated columns."""
+    if line.startswith("{"):
+        return _json_object(line, line)
+    parts = line.split(" ", 2)
+    if len(parts) == 3 and parts[2].startswith("{"):
+        return {"urlkey": parts[0], "timestamp": parts[1], **_json_object(parts[2], line)}
+    fields = line.split(" ")
+    if len(fields) != len(TEXT_FIELDS):
+        raise RowError(f"unreadable row ({len(fields)} fields instead of {len(TEXT_FIELDS)}): {line[:120]!r}")
+    return dict(zip(TEXT_FIELDS, fields, strict=True))
+
+
+def _json_object(text: str, line: str) -> dict[str, object]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise RowError(f"unreadable row (broken JSON): {line[:120]!r}") from None
+    if not isinstance(value, dict):
+        raise RowError(f"unreadable row (not a JSON object): {line[:120]!r}")
+    return {_PYWB_NAMES.get(name, name): field for name, field in value.items()}
+
+
+def _read_json_array(text: str) -> CdxPage:
+    """The Internet Archive's ``output=json``: a header row of names, the rows, then ``[]`` and ``[key]``."""
+    try:
+        table = json.loads(text)
+    except ValueError:
+        raise RowError("the JSON answer is cut short or broken") from None
+    if not isinstance(table, list) or not all(isinstance(row, list) for row in table):
+        raise RowError("the JSON answer is not a list of rows")
+    if not table:
+        return CdxPage((), None)
+    names, rows, resume_key = table[0], table[1:], None
+    if [] in rows:
+        blank = rows.index([])
+        if blank != len(rows) - 2 or len(rows[-1]) != 1:
+            raise RowError("the JSON answer has an empty row that is not followed by a resume key")
+        resume_key, rows = str(rows[-1][0]), rows[:blank]
+    refs = []
+    for row in rows:
+        if len(row) != len(names):
+            raise RowError(f"unreadable row ({len(row)} fields instead of {len(names)}): {str(row)[:120]!r}")
+        refs.append(_ref(dict(zip(names, row, strict=True)), json.dumps(row)))
+    return CdxPage(tuple(refs), resume_key)
+
+
+def _ref(fields: Mapping[str, object], row: str) -> CaptureRef:
+    """A checked :class:`CaptureRef`: a real 14-digit timestamp and an absolute http(s) original URL."""
+    timestamp = str(fields.get("timestamp", ""))
+    original = str(fields.get("original", ""))
+    problem = _row_problem(timestamp, original, fields)
+    if problem:
+        raise RowError(f"unusable row ({problem}): {row[:120]!r}")
+    return CaptureRef(
+        url=original,
+        timestamp=datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC),
+        status=_optional_int(fields.get("statuscode")),
+        mimetype=_optional(fields.get("mimetype")),
+        digest=_digest(fields.get("digest")),
+        length=_optional_int(fields.get("length")),
+    )
+
+
+def _row_problem(timestamp: str, original: str, fields: Mapping[str, object]) -> str | None:
+    if not _TIMESTAMP.fullmatch(timestamp):
+        return "timestamp is not 14 digits"
+    try:
+        datetime.strptime(timestamp, "%Y%m%d%H%M%S")
+    except ValueError:
+        return "timestamp is not a date"
+    parts = urlsplit(original)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"original URL {original!r} is not an http(s) URL"
+    for name in ("statuscode", "length"):
+        if not _NUMBER_OR_DASH.fullmatch(str(fields.get(name, "-"))):
+            return f"{name} is not a number"
+    return None
+
+
+def _optional(value: object) -> str | None:
+    return None if value in (None, "", "-") else str(value)
+
+
+def _optional_int(value: object) -> int | None:
+    text = _optional(value)
+    return None if text is None else int(text)
+
+
+def _digest(value: object) -> str | None:
+    """Base32 SHA-1 as the Internet Archive writes it; pywb's CDXJ may prefix it with ``sha1:``."""
+    text = _optional(value)
+    if text is None:
+        return None
+    return text.split(":", 1)[1] if text.lower().startswith("sha1:") else text

@@ -1,0 +1,65 @@
+"""pywb's CDX server API (pywb 2.x, Webrecorder): a collection served as ``http://HOST:PORT/COLL``.
+
+With pywb's default settings (read in pywb 2.10's ``docs/manual/cdxserver_api.rst`` and
+``warcserver/index/query.py``, 2026-11) a collection's index answers at ``/COLL/cdx`` and its captures replay at
+``/COLL/{timestamp}id_/{original}`` — the Wayback form, so capture URLs are :mod:`.wayback`'s. The listing
+differs:
+
+- rows are CDXJ (``urlkey timestamp {json}``) by default; we ask ``output=json`` (one JSON object a line, the
+  format pywb recommends) and ``fl`` for the fields we read; field names are ``url``/``mime``/``status``;
+- there are no resume keys, and ``page``/``showNumPages`` only work on ZipNum indexes; without ``limit`` pywb
+  stops silently at 100,000 rows. So a listing is paged by time: ``limit`` rows from ``from``, then again from
+  the last timestamp seen (rows of that second come twice; repeats are dropped), until a page is not full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from policy_archive.config.settings import WaybackSettings
+from policy_archive.crawler.sources.base import ListingClient, ListingParseError
+from policy_archive.crawler.sources.cdx import CdxRequester
+from policy_archive.crawler.sources.wayback import WaybackMachine, period_params
+from policy_archive.records import CaptureRef
+
+FIELDS = "urlkey,timestamp,url,mime,status,digest,length"
+
+
+class Pywb(WaybackMachine):
+    """A pywb collection: its CDX server API at ``…/COLL/cdx``, ``id_`` replay at ``…/COLL``."""
+
+    name = "pywb"
+    default_page_size = 10_000
+
+    def __init__(self, settings: WaybackSettings, *, page_size: int | None = None):
+        if page_size is not None and page_size < 2:
+            # Each page starts again at the last second seen, so one row a page could never move on.
+            raise ValueError(f"a pywb listing pages by at least 2 rows, not {page_size}")
+        super().__init__(settings, page_size=page_size)
+
+    @classmethod
+    def serves(cls, settings: WaybackSettings) -> bool:
+        """pywb's default endpoint is ``/COLL/cdx``; the Internet Archive's is ``/cdx/search/cdx``."""
+        path = urlsplit(settings.cdx_url).path.rstrip("/")
+        return path.endswith("/cdx") and not path.endswith("/cdx/search/cdx")
+
+    def rows(
+        self, url: str, client: ListingClient, since: datetime | None, until: datetime | None
+    ) -> Iterator[CaptureRef]:
+        requester = CdxRequester(url, self.settings, client)
+        lower = since
+        page_number = 0
+        while True:
+            query = [("url", url), *period_params(lower, until), ("output", "json"), ("fl", FIELDS)]
+            page = requester.page([*query, ("limit", str(self.page_size))], page_number, resume_keys=False)
+            yield from page.refs
+            if len(page.refs) < self.page_size:
+                return
+            last = max(ref.timestamp for ref in page.refs)
+            if lower is not None and last <= lower:
+                reason = f"more than {self.page_size} captures within one second: cannot page further"
+                raise requester.error(ListingParseError, reason)
+            lower = last
+            page_number += 1

@@ -1,0 +1,337 @@
+"""The archive-source seam: which source serves an archive, its capture URLs, every row dialect, and answers
+that are cut short, too large or too slow (a listing is complete or an error)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from standin.archive import StandinArchive, surt
+from standin.cli import run_cli
+
+from policy_archive.config.settings import WaybackSettings
+from policy_archive.crawler.ratelimit import RateLimiter, parse_retry_after
+from policy_archive.crawler.sources import (
+    ListingClient,
+    ListingParseError,
+    ListingTooLarge,
+    ListingUnavailable,
+    Pywb,
+    WaybackMachine,
+    archive_source,
+)
+from policy_archive.crawler.sources.cdx import RowError, query_url, read_page
+from policy_archive.crawler.sources.wayback import original_of, snapshot_link
+from policy_archive.records import CaptureRef
+
+POLICY = "https://www.acrcloud.com/privacy"
+RECORDED = json.loads((Path(__file__).parent / "fixtures" / "cdx" / "recorded-listings.json").read_text())
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> ListingClient:
+    limiter = RateLimiter(tmp_path / "ratelimit.sqlite3", "test", "cdx", float("inf"), backoff_seconds=0)
+    return ListingClient(limiter, "policy-archive/test")
+
+
+# --- which source, and its capture URLs ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cdx_url", "kind"),
+    [
+        ("https://web.archive.org/cdx/search/cdx", WaybackMachine),
+        ("http://127.0.0.1:8080/my-coll/cdx", Pywb),
+        ("http://127.0.0.1:8080/my-coll/cdx/", Pywb),
+        ("https://archive.example.org/wayback/cdx/search/cdx", WaybackMachine),
+        ("https://archive.example.org/cdx-server", WaybackMachine),
+    ],
+)
+def test_the_source_is_chosen_by_the_cdx_endpoint(cdx_url: str, kind: type) -> None:
+    assert type(archive_source(WaybackSettings(cdx_url=cdx_url))) is kind
+
+
+def test_capture_urls_are_built_and_read_back_in_one_place() -> None:
+    source = archive_source(WaybackSettings(replay_url="https://web.archive.org/web/"))
+    moment = datetime(2018, 6, 29, 16, 24, 26, tzinfo=UTC)
+    url = source.capture_url(moment, POLICY)
+    assert url == "https://web.archive.org/web/20180629162426id_/https://www.acrcloud.com/privacy"
+    assert source.locate(url) == (moment, POLICY)
+    assert source.contains(url) and not source.contains(POLICY)
+    assert source.locate("https://web.archive.org/web/notatimestamp/x") is None
+    assert original_of(url) == POLICY and original_of(POLICY) == POLICY
+    # The seeds' header link: the original percent-encoded inside the replay URL.
+    assert snapshot_link(url) == "https://web.archive.org/web/20180629162426id_/https%3A//www.acrcloud.com/privacy"
+
+
+def test_pywb_captures_replay_under_the_collection() -> None:
+    source = archive_source(
+        WaybackSettings(cdx_url="http://127.0.0.1:8080/c/cdx", replay_url="http://127.0.0.1:8080/c")
+    )
+    moment = datetime(2018, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert source.capture_url(moment, POLICY) == f"http://127.0.0.1:8080/c/20180102030405id_/{POLICY}"
+
+
+def test_query_strings_are_encoded_and_added_to_the_endpoints_own_query() -> None:
+    url = query_url("http://h:1/coll/cdx?matchType=exact", [("url", "https://a.b/p?x=1&y=2"), ("to", "20181231")])
+    assert url.count("?") == 1
+    assert parse_qs(urlsplit(url).query) == {
+        "matchType": ["exact"],
+        "url": ["https://a.b/p?x=1&y=2"],
+        "to": ["20181231"],
+    }
+
+
+# --- every dialect of rows -------------------------------------------------------------------------------
+
+
+def recorded_page(name: str, index: int = 0) -> str:
+    return RECORDED["listings"][name]["pages"][index]["body"]
+
+
+def as_json_array(text: str) -> str:
+    """The same page as the Internet Archive's ``output=json`` writes it."""
+    page = read_page(text, resume_keys=True)
+    names = ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"]
+    rows = [line.split(" ") for line in text.split("\n\n")[0].splitlines()]
+    tail = [[], [page.resume_key]] if page.resume_key else []
+    return json.dumps([names, *rows, *tail])
+
+
+def as_pywb(text: str, *, cdxj: bool) -> str:
+    """The same rows as pywb writes them: CDXJ (its default) or JSON lines (``output=json``), ``sha1:`` digests."""
+    lines = []
+    for line in text.split("\n\n")[0].splitlines():
+        urlkey, timestamp, original, mime, status, digest, length = line.split(" ")
+        fields = {"url": original, "mime": mime, "status": status, "digest": f"sha1:{digest}", "length": length}
+        if cdxj:
+            lines.append(f"{urlkey} {timestamp} {json.dumps(fields)}")
+        else:
+            lines.append(json.dumps({"urlkey": urlkey, "timestamp": timestamp, **fields}))
+    return "".join(line + "\n" for line in lines)
+
+
+@pytest.mark.parametrize("name", ["cnn-multipage", "energystar-repeats"])
+def test_every_dialect_of_a_real_page_reads_the_same(name: str) -> None:
+    text = recorded_page(name)
+    expected = read_page(text, resume_keys=True)
+    assert expected.refs and all(isinstance(ref, CaptureRef) for ref in expected.refs)
+    assert read_page(as_json_array(text), resume_keys=True) == expected
+    for cdxj in (True, False):
+        assert read_page(as_pywb(text, cdxj=cdxj), resume_keys=False).refs == expected.refs
+
+
+def test_a_real_resume_key_is_read_from_text_and_json() -> None:
+    text = recorded_page("cnn-multipage")
+    key = read_page(text, resume_keys=True).resume_key
+    assert key == RECORDED["listings"]["cnn-multipage"]["pages"][1]["resume_key"]
+    assert read_page(as_json_array(text), resume_keys=True).resume_key == key
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        ('com,acrcloud)/privacy 20180101000000 {"url": "-", "mime": "text/html", "status": "200"}', "original URL"),
+        ('{"urlkey": "x", "timestamp": "20180101000000", "mime": "text/html"}', "original URL"),
+        ("com,acrcloud)/privacy 2018010100000 https://www.acrcloud.com/privacy text/html 200 AAAA 10", "14 digits"),
+        ("com,acrcloud)/privacy 20181301000000 https://www.acrcloud.com/privacy text/html 200 AAAA 10", "not a date"),
+        ("com,acrcloud)/privacy 20180101000000 - text/html 200 AAAA 10", "original URL"),
+        ("com,acrcloud)/privacy 20180101000000 https://www.acrcloud.com/privacy text/html OK AAAA 10", "statuscode"),
+        ('com,acrcloud)/privacy 20180101000000 {"url": "https://www.acrcloud.com/privacy", "mi', "broken JSON"),
+    ],
+)
+def test_a_row_without_a_usable_original_or_timestamp_is_a_listing_error(row: str, problem: str) -> None:
+    with pytest.raises(RowError, match=problem):
+        read_page(row + "\n", resume_keys=False)
+
+
+def test_an_answer_ending_inside_a_row_is_cut_short() -> None:
+    text = recorded_page("energystar-repeats")
+    with pytest.raises(RowError, match="cut inside a row"):
+        read_page(text[: len(text) // 2], resume_keys=True)
+    with pytest.raises(RowError, match="cut short"):
+        read_page(as_json_array(text)[:-40], resume_keys=True)
+
+
+# --- complete answers or errors, against the stand-in archive --------------------------------------------
+
+
+@pytest.fixture
+def twenty(standin_archive: StandinArchive) -> StandinArchive:
+    start = datetime(2017, 1, 1, tzinfo=UTC)
+    for day in range(20):
+        moment = start + timedelta(days=30 * day)
+        standin_archive.add_capture(POLICY, moment.strftime("%Y%m%d%H%M%S"), f"<p>text {day}</p>")
+    return standin_archive
+
+
+def wayback_listing(archive: StandinArchive, client: ListingClient, **settings: float) -> list[CaptureRef]:
+    return WaybackMachine(archive.wayback_settings(**settings)).list_captures(POLICY, client)
+
+
+def test_the_stand_in_lists_twenty(twenty: StandinArchive, client: ListingClient) -> None:
+    assert len(wayback_listing(twenty, client)) == 20
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+def test_a_connection_closed_after_row_8_of_20_fails_the_listing(
+    twenty: StandinArchive, client: ListingClient, framing: str
+) -> None:
+    twenty.cut_cdx_after(8, framing)  # type: ignore[arg-type]
+    with pytest.raises(ListingParseError, match="cut short") as raised:
+        wayback_listing(twenty, client)
+    assert str(raised.value).startswith(f"cannot list the captures of {POLICY}: the answer was cut short")
+
+
+def test_an_answer_over_max_listing_bytes_fails(twenty: StandinArchive, client: ListingClient) -> None:
+    with pytest.raises(ListingTooLarge, match=r"2400 bytes, over the limit of 500 bytes \(\[wayback\] max_listing"):
+        wayback_listing(twenty, client, max_listing_bytes=500)
+    assert len(wayback_listing(twenty, client, max_listing_bytes=100_000)) == 20
+
+
+def test_an_announced_size_over_the_limit_is_refused_before_reading(
+    twenty: StandinArchive, client: ListingClient
+) -> None:
+    twenty.announce_cdx_length(5 * 1024**3)  # 5 GB announced: nothing of it is read into memory
+    with pytest.raises(ListingTooLarge, match="announces 5368709120 bytes"):
+        wayback_listing(twenty, client, max_listing_bytes=1_000_000)
+
+
+def test_timeout_seconds_is_a_deadline_for_the_whole_answer(twenty: StandinArchive, client: ListingClient) -> None:
+    # About 2,000 bytes at one byte per 0.05 s would take 100 s; every single read is quick, so only a deadline
+    # over the whole answer stops it. The bound is generous (load), the point is "seconds, not minutes".
+    twenty.trickle_cdx(0.05)
+    began = time.monotonic()
+    with pytest.raises(ListingUnavailable, match=r"no complete answer within 1 s"):
+        wayback_listing(twenty, client, timeout_seconds=1.0)
+    assert time.monotonic() - began < 10
+
+
+# --- pywb's dialect and paging, against a server answering as pywb 2.x does ------------------------------
+
+
+class PywbLike:
+    """A CDX server API answering like pywb 2.x: CDXJ by default, JSON lines with ``output=json``, ``limit``,
+    ``from``/``to``, no resume keys; rows sorted by time."""
+
+    def __init__(self, rows: list[tuple[str, str]]):
+        self.rows = sorted(rows)  # (timestamp, original)
+        self.queries: list[dict[str, list[str]]] = []
+
+    def answer(self, query: dict[str, list[str]]) -> bytes:
+        self.queries.append(query)
+        first = query.get("from", ["0"])[0].ljust(14, "0")
+        last = query.get("to", ["9"])[0].ljust(14, "9")
+        chosen = [(ts, url) for ts, url in self.rows if first <= ts <= last][: int(query.get("limit", ["100000"])[0])]
+        lines = []
+        for timestamp, url in chosen:
+            fields = {"url": url, "mime": "text/html", "status": "200", "digest": f"sha1:{timestamp}AAAA"}
+            if query.get("output") == ["json"]:
+                lines.append(json.dumps({"urlkey": surt(url), "timestamp": timestamp, **fields}))
+            else:
+                lines.append(f"{surt(url)} {timestamp} {json.dumps(fields)}")
+        return "".join(line + "\n" for line in lines).encode()
+
+
+@pytest.fixture
+def pywb_like() -> Iterator[tuple[PywbLike, str]]:
+    moments = [datetime(2018, 1, 1, tzinfo=UTC) + timedelta(days=i) for i in range(10)]
+    archive = PywbLike([(m.strftime("%Y%m%d%H%M%S"), POLICY) for m in moments])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            body = archive.answer(parse_qs(urlsplit(self.path).query))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/x-cdxj")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            """Silent."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    yield archive, f"http://127.0.0.1:{server.server_address[1]}/coll/cdx"
+    server.shutdown()
+    server.server_close()
+
+
+def pywb_settings(cdx_url: str) -> WaybackSettings:
+    return WaybackSettings(cdx_url=cdx_url, replay_url=cdx_url.removesuffix("/cdx"), timeout_seconds=5)
+
+
+@pytest.mark.parametrize("page_size", [2, 3, 10, 100])
+def test_pywb_listings_page_by_time_and_return_every_row_once(
+    pywb_like: tuple[PywbLike, str], client: ListingClient, page_size: int
+) -> None:
+    archive, cdx_url = pywb_like
+    refs = Pywb(pywb_settings(cdx_url), page_size=page_size).list_captures(POLICY, client)
+    assert [ref.wayback_timestamp for ref in refs] == [timestamp for timestamp, _ in archive.rows]
+    assert all(ref.digest and not ref.digest.startswith("sha1:") for ref in refs)
+    assert all(query["output"] == ["json"] for query in archive.queries)
+
+
+def test_pywb_listings_keep_the_to_bound(pywb_like: tuple[PywbLike, str], client: ListingClient) -> None:
+    archive, cdx_url = pywb_like
+    since, until = datetime(2018, 1, 3, tzinfo=UTC), datetime(2018, 1, 6, tzinfo=UTC)
+    refs = Pywb(pywb_settings(cdx_url), page_size=2).list_captures(POLICY, client, since, until)
+    assert [ref.timestamp.day for ref in refs] == [3, 4, 5, 6]
+    assert all(query["to"] == ["20180106000000"] for query in archive.queries)
+
+
+def test_more_captures_in_one_second_than_a_page_is_an_error(
+    pywb_like: tuple[PywbLike, str], client: ListingClient
+) -> None:
+    archive, cdx_url = pywb_like
+    archive.rows = sorted([("20180101000000", f"{POLICY}?v={i}") for i in range(5)])
+    with pytest.raises(ListingParseError, match="more than 2 captures within one second"):
+        Pywb(pywb_settings(cdx_url), page_size=2).list_captures(POLICY, client)
+
+
+# --- Retry-After, parsed once ----------------------------------------------------------------------------
+
+
+def test_retry_after_in_both_forms() -> None:
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=300), usegmt=True)
+    assert 290 <= (parse_retry_after(later) or 0) <= 300
+    assert parse_retry_after("Thu, 01 Jan 2015 00:00:00 GMT") == 0.0
+
+
+# --- through the command line ----------------------------------------------------------------------------
+
+
+def test_backfill_fails_the_document_whose_listing_is_cut_short(twenty: StandinArchive, tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    (config / "services").mkdir(parents=True)
+    (config / "settings.toml").write_text(
+        f'[wayback]\ncdx_url = "{twenty.cdx_url}"\nreplay_url = "{twenty.replay_url}"\n'
+        "cdx_per_minute = 6000\nreplay_per_minute = 6000\nbackoff_seconds = 0\ntimeout_seconds = 10\n"
+    )
+    (config / "services" / "acrcloud.toml").write_text(
+        f'name = "ACRCloud"\n[documents.privacy-policy]\nurl = "{POLICY}"\n'
+    )
+    twenty.cut_cdx_after(8)
+    result = run_cli(config, tmp_path / "data", "backfill", "acrcloud/privacy-policy")
+    assert result.returncode == 1, result.stderr
+    failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+    assert failed == [
+        f"FAILED acrcloud/privacy-policy: archive listing failed: cannot list the captures of {POLICY}: "
+        f"the answer was cut short: {failed[0].split('cut short: ')[1]}"
+    ]
+    assert "of the" in failed[0] and "bytes announced" in failed[0]
+    assert twenty.counts()["replay"] == 0  # nothing fetched, so nothing recorded
+    with sqlite3.connect(tmp_path / "data" / "catalog.sqlite3") as connection:
+        assert connection.execute("SELECT COUNT(*) FROM captures").fetchone() == (0,)
