@@ -288,7 +288,9 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_completes(standin_archive, tmp_path):
 def test_ctrl_c_during_the_listing_stops_cleanly(standin_archive, tmp_path):
     archive = standin_archive
     config = write_config(tmp_path / "config", archive, three_document_history(archive))
-    archive.delay("cdx", 3)
+    # Longer than any load can stretch the start-up: the signal lands while the first listing is in flight
+    # (the archive's shutdown releases the delayed request).
+    archive.delay("cdx", 30)
     run = start_cli(config, tmp_path / "data")
     wait_for(lambda: (tmp_path / "data" / "catalog.sqlite3").exists())
     time.sleep(0.5)
