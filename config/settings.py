@@ -186,6 +186,11 @@ _DOCUMENT_KEYS = {"url": str, "select": list, "remove": list, "history": list}
 _HISTORY_KEYS = {"url": str, "select": list, "remove": list, "valid_until": (str, date)}
 
 
+def document_keys() -> frozenset[str]:
+    """The keys a ``[documents.<id>]`` table may hold (importers translate other tools' options into these)."""
+    return frozenset(_DOCUMENT_KEYS)
+
+
 def load_service(path: Path) -> list[DocumentDeclaration]:
     """Validate one service file and return its documents."""
     service_id = path.stem

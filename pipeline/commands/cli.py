@@ -307,6 +307,39 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: 
     )
 
 
+@main.command("import-ota")
+@click.argument("declarations", metavar="DECLARATIONS_DIR", type=click.Path(path_type=Path))
+@click.argument("services", nargs=-1, metavar="[SERVICE]...")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Write the service files here [default: the configuration's services/ folder].",
+)
+@click.option("--force", is_flag=True, help="Replace service files that already exist.")
+@pass_context
+def import_ota(obj: Context, declarations: Path, services: tuple[str, ...], output: Path | None, force: bool) -> None:
+    """Turn Open Terms Archive declarations (<Service>.json, <Service>.history.json) into service files.
+    SERVICE is an OTA file name (ASUS) or its id here (asus); none means every declaration."""
+    from policy_archive.config.settings import config_directory
+    from policy_archive.pipeline.imports import ota
+
+    with reported_errors():
+        files = ota.choose(ota.declaration_files(declarations), services)
+        if output is None:
+            root = config_directory(obj.config_dir)
+            if not root.is_dir():
+                raise ConfigError(root, "", "configuration directory not found (use --config DIR or --output DIR)")
+            output = root / "services"
+        result = ota.import_ota(files, output, force=force)
+    for path in result.written:
+        click.echo(f"wrote {path}")
+    for problem in result.problems:
+        click.echo(problem.line(), err=True)
+    click.echo(ota.describe(len(files), result), err=True)
+    sys.exit(result.exit_status)
+
+
 @main.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path), metavar="[DIR]")
 @click.option("--force", is_flag=True, help="Replace settings.toml and the example service if they exist.")

@@ -1,0 +1,133 @@
+"""Write ``services/<id>.toml`` files that the loader accepts (used by ``import-ota`` and ``discover --write``).
+
+A small writer of our own rather than ``tomli-w``: a service file is a narrow shape (strings, lists of strings,
+dates, tables, arrays of tables), and a generated declaration is meant to be reviewed by a person, so it carries
+comments (what was not translated, where a URL came from), which ``tomli-w`` cannot write.
+
+Every file is loaded back with the real loader (:func:`load_service`) before it takes its place, so a file this
+module writes always passes ``validate``; an existing file is replaced only when asked (``force``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from policy_archive.config.settings import ConfigError, load_service
+
+from policy_archive.errors import ConfigurationError
+from policy_archive.records import ID_PATTERN, DocumentDeclaration, ExtractionRules
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+# TOML basic strings: these must be escaped; every other control character (and DEL) as \uXXXX.
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+class ServiceFileExists(ConfigurationError):
+    """A service file is already there and ``--force`` was not given: nothing was written for it."""
+
+
+@dataclass(frozen=True)
+class DocumentDraft:
+    """A document as it will be written: its declaration, extra keys (``render``) and comments for a reviewer."""
+
+    declaration: DocumentDeclaration
+    options: tuple[tuple[str, str], ...] = ()
+    comments: tuple[str, ...] = ()
+
+
+def slug_id(text: str, fallback: str) -> str:
+    """A service or document id from a name: ``Open Terms Archive`` → ``open-terms-archive``, ``Amazon.com`` →
+    ``amazon.com``, ``L'Oréal`` → ``l-oreal``; always a full match of ``[a-z0-9][a-z0-9.-]*``. A name with no
+    Latin letter or digit (``微信``) gets ``fallback`` and a short hash of the name, so distinct names stay apart."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    dashed = re.sub(r"[^a-z0-9.]+", "-", ascii_text)
+    # No ".-", "-." or ".." runs: they read as typing mistakes in a file name.
+    cleaned = re.sub(r"[.-]*\.[.-]*", ".", dashed).strip(".-")
+    if cleaned:
+        return cleaned
+    return f"{fallback}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+
+
+def toml_string(value: str) -> str:
+    """``value`` as a TOML basic string, every character that needs it escaped."""
+    out = []
+    for char in value:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def toml_key(key: str) -> str:
+    """A bare key when TOML allows one (``privacy-policy``), else quoted (``"amazon.com"``: a dot splits keys)."""
+    return key if _BARE_KEY.match(key) else toml_string(key)
+
+
+def _value(value: str | date | Sequence[str]) -> str:
+    if isinstance(value, str):
+        return toml_string(value)
+    if isinstance(value, date):
+        return toml_string(value.isoformat())
+    return "[" + ", ".join(toml_string(item) for item in value) + "]"
+
+
+def _comment_lines(comments: Iterable[str]) -> list[str]:
+    # A comment runs to the end of the line: a newline inside one would start a line of TOML.
+    return ["# " + " ".join(comment.split()) for comment in comments]
+
+
+def _rules_lines(rules: ExtractionRules) -> list[str]:
+    lines = []
+    if rules.select:
+        lines.append(f"select = {_value(rules.select)}")
+    if rules.remove:
+        lines.append(f"remove = {_value(rules.remove)}")
+    return lines
+
+
+def service_toml(name: str, documents: Sequence[DocumentDraft], comments: Iterable[str] = ()) -> str:
+    """The text of a service file declaring ``documents`` (each history oldest first, as declared)."""
+    lines = [*_comment_lines(comments), f"name = {toml_string(name)}"]
+    for draft in documents:
+        declaration = draft.declaration
+        table = f"documents.{toml_key(declaration.document_id)}"
+        lines += ["", *_comment_lines(draft.comments), f"[{table}]", f"url = {_value(declaration.url)}"]
+        lines += _rules_lines(declaration.rules)
+        lines += [f"{toml_key(key)} = {_value(value)}" for key, value in draft.options]
+        for entry in declaration.history:
+            lines += [f"[[{table}.history]]", f"url = {_value(entry.url)}"]
+            lines += _rules_lines(entry.rules)
+            lines.append(f"valid_until = {_value(entry.valid_until)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_service_file(directory: Path, service_id: str, text: str, *, force: bool = False) -> Path:
+    """Write ``directory/<service_id>.toml`` after loading it back with the real loader.
+
+    Raises :class:`ServiceFileExists` if the file exists and ``force`` is false, :class:`ConfigError` if the
+    text does not load (a bug of the caller: nothing is written then either).
+    """
+    if not ID_PATTERN.fullmatch(service_id) or service_id.endswith("\n"):
+        raise ConfigError(directory, service_id, "not a valid service id")
+    target = directory / f"{service_id}.toml"
+    if target.exists() and not force:
+        raise ServiceFileExists(f"{target} exists (use --force to replace it)")
+    directory.mkdir(parents=True, exist_ok=True)
+    # Checked under its final name (the loader takes the service id from the file stem), in a scratch folder.
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".writing-") as scratch:
+        draft = Path(scratch) / target.name
+        draft.write_text(text, encoding="utf-8")
+        load_service(draft)
+        os.replace(draft, target)
+    return target

@@ -1,0 +1,220 @@
+"""`import-ota` on real Open Terms Archive declarations (tests/fixtures/ota): what translates, what is named."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tomllib
+from datetime import date
+from pathlib import Path
+
+import pytest
+from policy_archive.config.settings import ConfigError, document_keys, load_config, load_service
+from policy_archive.config.writer import DocumentDraft, service_toml, slug_id, write_service_file
+from policy_archive.records import DocumentDeclaration, ExtractionRules, HistoryEntry
+from standin.cli import run_cli
+
+DECLARATIONS = Path(__file__).parent / "fixtures" / "ota" / "declarations"
+
+
+def import_all(tmp_path: Path, *args: str) -> tuple[Path, object]:
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    result = run_cli(config, tmp_path / "data", "import-ota", str(DECLARATIONS), *args)
+    return config, result
+
+
+def loaded(config: Path) -> dict[str, DocumentDeclaration]:
+    return {d.key: d for d in load_config(config).documents}
+
+
+def test_real_declarations_are_translated_and_every_file_validates(tmp_path):
+    config, result = import_all(tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    written = sorted(path.name for path in (config / "services").iterdir())
+    assert written == ["asus.toml", "bing.toml", "ikea.toml", "lingualeo.toml", "logitech.toml"]
+    assert run_cli(config, tmp_path / "data", "validate").returncode == 0
+    documents = loaded(config)
+
+    # Logitech: history given out of order, one validUntil at +04:00 (16:31 UTC on 2020-12-09).
+    terms = documents["logitech/terms-of-service"]
+    assert terms.url == "https://www.logitech.com/en-gb/tos/terms.html"
+    assert terms.rules == ExtractionRules(("main .section-container-wrapper",), (".cta-anchor",))
+    assert [(e.valid_until, e.rules.select) for e in terms.history] == [
+        (date(2020, 12, 8), ("body",)),
+        (date(2020, 12, 9), (".col-md-8.col-sm-7.col-xs-12.single-column",)),
+        (date(2022, 4, 14), ("#section-i50f58221a2b37ea46c77cfa9452ed85a-padding-options > div:nth-child(2)",)),
+    ]
+    assert {e.url for e in terms.history} == {"https://www.logitech.com/en-gb/footer/terms-of-use/&id=13177"}
+
+    # Lingualeo: the privacy policy moved to another host; its history keeps the old one.
+    privacy = documents["lingualeo/privacy-policy"]
+    assert privacy.url == "https://lingualeo.com/en/blog/privacy-policy-en/"
+    assert [(e.url, e.valid_until) for e in privacy.history] == [
+        ("https://corp.lingualeo.com/privacy-policy-en/", date(2023, 3, 31)),
+        ("https://corp.lingualeo.com/privacy-policy-en/", date(2023, 10, 26)),
+    ]
+    assert privacy.service_name == "Lingualeo"
+
+    # What has no faithful translation is skipped or imported without it, and always named.
+    assert "asus/vulnerability-disclosure-policy" not in documents
+    assert "ikea/terms-of-service" not in documents
+    assert {"asus/privacy-policy", "ikea/privacy-policy", "ikea/trackers-policy", "bing/privacy-policy"} <= set(
+        documents
+    )
+    lines = result.stderr.splitlines()
+    assert any(
+        line.startswith("FAILED asus/vulnerability-disclosure-policy: not imported:") and "startBefore" in line
+        for line in lines
+    )
+    assert any(line.startswith("FAILED ikea/terms-of-service: not imported:") and "combine" in line for line in lines)
+    assert any(
+        line.startswith("FAILED bing/privacy-policy: imported without:") and "removeInvisibleText" in line
+        for line in lines
+    )
+    assert any(line.startswith("FAILED parler:") and "no terms" in line.lower() for line in lines)
+    # A reviewer reading the file sees the same.
+    assert "combine" in (config / "services" / "ikea.toml").read_text()
+    assert "removeInvisibleText" in (config / "services" / "bing.toml").read_text()
+    assert not any(line.startswith("FAILED logitech") or line.startswith("FAILED lingualeo") for line in lines)
+
+
+def test_execute_client_scripts_becomes_render_always_or_is_named(tmp_path):
+    source = tmp_path / "declarations"
+    source.mkdir()
+    (source / "Example.json").write_text(
+        json.dumps(
+            {
+                "name": "Example",
+                "terms": {"Privacy Policy": {"fetch": "https://example.org/privacy", "executeClientScripts": True}},
+            }
+        )
+    )
+    config = tmp_path / "config"
+    config.mkdir()
+    result = run_cli(config, tmp_path / "data", "import-ota", str(source))
+    (declaration,) = load_config(config).documents
+    raw = tomllib.loads((config / "services" / "example.toml").read_text())
+    if "render" in document_keys():
+        assert result.returncode == 0, result.stderr
+        assert raw["documents"]["privacy-policy"]["render"] == "always"
+    else:
+        assert result.returncode == 1
+        assert "FAILED example/privacy-policy: imported without:" in result.stderr
+        assert "executeClientScripts" in result.stderr
+    assert declaration.url == "https://example.org/privacy"
+
+
+def test_nothing_is_overwritten_without_force(tmp_path):
+    config, first = import_all(tmp_path, "Lingualeo")
+    assert first.returncode == 0, first.stderr
+    target = config / "services" / "lingualeo.toml"
+    target.write_text(target.read_text() + "# edited by hand\n")
+    edited = target.read_text()
+    _, again = import_all(tmp_path, "lingualeo", "Logitech")
+    assert again.returncode == 2
+    assert "lingualeo.toml" in again.stderr and "--force" in again.stderr
+    assert target.read_text() == edited
+    assert not (config / "services" / "logitech.toml").exists()  # nothing written at all
+    _, forced = import_all(tmp_path, "--force", "lingualeo")
+    assert forced.returncode == 0, forced.stderr
+    assert "edited by hand" not in target.read_text()
+
+
+def test_output_directory_service_names_and_collection_root(tmp_path):
+    collection = tmp_path / "collection"
+    shutil.copytree(DECLARATIONS, collection / "declarations")
+    output = tmp_path / "elsewhere"
+    result = run_cli(
+        tmp_path / "no-config", tmp_path / "data", "import-ota", str(collection), "Logitech", "--output", str(output)
+    )
+    assert result.returncode == 0, result.stderr
+    assert [path.name for path in output.iterdir()] == ["logitech.toml"]
+    unknown = run_cli(
+        tmp_path / "no-config", tmp_path / "data", "import-ota", str(collection), "Nope", "--output", str(output)
+    )
+    assert unknown.returncode == 2 and "Nope" in unknown.stderr
+    missing = run_cli(tmp_path / "no-config", tmp_path / "data", "import-ota", str(collection))
+    assert missing.returncode == 2 and "configuration directory" in missing.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_history_entries_ending_the_same_day_are_merged_and_named(tmp_path):
+    source = tmp_path / "declarations"
+    source.mkdir()
+    (source / "Same Day.json").write_text(
+        json.dumps({"name": "Same Day", "terms": {"Terms of Service": {"fetch": "https://example.org/tos"}}})
+    )
+    (source / "Same Day.history.json").write_text(
+        json.dumps(
+            {
+                "Terms of Service": [
+                    {"fetch": "https://example.org/b", "validUntil": "2021-05-01T18:00:00Z"},
+                    {"fetch": "https://example.org/a", "validUntil": "2021-05-01T09:00:00.000Z"},
+                    {"fetch": "https://example.org/tos", "select": "main", "validUntil": "2022-01-01T00:00:00Z"},
+                    {"fetch": "https://example.org/tos", "select": "main", "validUntil": "2022-06-01T00:00:00Z"},
+                ]
+            }
+        )
+    )
+    config = tmp_path / "config"
+    config.mkdir()
+    result = run_cli(config, tmp_path / "data", "import-ota", str(source))
+    (declaration,) = load_config(config).documents
+    assert declaration.service_id == "same-day"
+    # Equal consecutive entries are one; of two ending on 2021-05-01 the later one is kept, the other named.
+    assert [(e.url, e.valid_until, e.rules.select) for e in declaration.history] == [
+        ("https://example.org/b", date(2021, 5, 1), ()),
+        ("https://example.org/tos", date(2022, 6, 1), ("main",)),
+    ]
+    assert result.returncode == 1
+    assert "FAILED same-day/terms-of-service: imported without:" in result.stderr
+    assert "https://example.org/a" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Open Terms Archive", "open-terms-archive"),
+        ("Privacy Policy", "privacy-policy"),
+        ("Amazon.com", "amazon.com"),
+        ("L'Oréal", "l-oreal"),
+        ("AT&T", "at-t"),
+        ("..Odd -. Name..", "odd.name"),
+    ],
+)
+def test_ids_are_slugs_of_names(name, expected):
+    assert slug_id(name, "service") == expected
+
+
+def test_a_name_without_latin_letters_still_gets_a_valid_distinct_id():
+    first, second = slug_id("微信", "service"), slug_id("微博", "service")
+    assert first != second and first.startswith("service-")
+
+
+def test_writer_escapes_everything_toml_needs_and_the_loader_reads_it_back(tmp_path):
+    name = 'Quote " Backslash \\ Tab\t Ünïcode ✓ and a [bracket] = sign'
+    rules = ExtractionRules(('div[class="a\\"b"]', "#x"), (".cookie",))
+    declaration = DocumentDeclaration(
+        "odd.service",
+        name,
+        "terms.of-use",
+        'https://example.org/terms?a=1&b="2"',
+        rules,
+        (HistoryEntry("https://example.org/old", date(2019, 1, 2), ExtractionRules(("main",))),),
+    )
+    text = service_toml(name, [DocumentDraft(declaration, comments=("a comment\nwith a newline = 1",))], ["top"])
+    path = write_service_file(tmp_path, "odd.service", text)
+    (read,) = load_service(path)
+    assert read == declaration
+    assert tomllib.loads(text)["documents"]["terms.of-use"]["url"] == declaration.url
+    assert "\nwith a newline = 1" not in text
+
+
+def test_writer_never_writes_a_file_the_loader_refuses(tmp_path):
+    declaration = DocumentDeclaration("bad", "Bad", "privacy-policy", "file:///etc/passwd")
+    with pytest.raises(ConfigError) as raised:
+        write_service_file(tmp_path, "bad", service_toml("Bad", [DocumentDraft(declaration)]))
+    assert "http" in str(raised.value)
+    assert list(tmp_path.iterdir()) == []
