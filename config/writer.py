@@ -21,7 +21,6 @@ from datetime import date
 from pathlib import Path
 
 from policy_archive.config.settings import ConfigError, load_service
-
 from policy_archive.errors import ConfigurationError
 from policy_archive.records import ID_PATTERN, DocumentDeclaration, ExtractionRules
 

@@ -9,10 +9,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from policy_archive.config.settings import ConfigError, document_keys, load_config, load_service
-from policy_archive.config.writer import DocumentDraft, service_toml, slug_id, write_service_file
 from standin.cli import run_cli
 
+from policy_archive.config.settings import ConfigError, document_keys, load_config, load_service
+from policy_archive.config.writer import DocumentDraft, service_toml, slug_id, write_service_file
 from policy_archive.records import DocumentDeclaration, ExtractionRules, HistoryEntry
 
 DECLARATIONS = Path(__file__).parent / "fixtures" / "ota" / "declarations"

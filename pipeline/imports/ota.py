@@ -27,7 +27,6 @@ from typing import Any
 
 from policy_archive.config.settings import ConfigError, document_keys, load_service, selector_error
 from policy_archive.config.writer import DocumentDraft, ServiceFileExists, service_toml, slug_id, write_service_file
-
 from policy_archive.records import DocumentDeclaration, ExtractionRules, HistoryEntry
 
 HISTORY_SUFFIX = ".history.json"
