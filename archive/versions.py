@@ -327,7 +327,8 @@ class VersionStore:
         return data.decode("utf-8")
 
     def diff(self, old_commit: str | None, new_commit: str, path: str) -> str:
-        return self._git.diff(old_commit or EMPTY_TREE, new_commit, "--", path)
+        # GitPython strips the final newline of a command's output by default: a patch needs it.
+        return self._git.diff(old_commit or EMPTY_TREE, new_commit, "--", path, strip_newline_in_stdout=False)
 
     def subject(self, commit: str) -> str:
         """The first line of a commit's message (``First record of ...``)."""

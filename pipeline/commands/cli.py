@@ -208,11 +208,12 @@ def schedule(obj: Context, every: float | None) -> None:
 @click.argument("document", metavar="DOC")
 @pass_context
 def log(obj: Context, document: str) -> None:
-    """List a document's versions: date, commit, source, subject, snapshot."""
+    """List a document's versions: date, commit, source, subject, snapshot. DOC may be SERVICE: each of its
+    documents in turn."""
     from policy_archive.pipeline.commands import review
 
-    with reported_errors(), _review(obj, document) as (catalog, store, declaration):
-        click.echo(review.format_log(review.log(catalog, store, declaration)))
+    with reported_errors(), _review(obj, document, several=True) as (catalog, store, declarations):
+        click.echo(review.format_logs(catalog, store, declarations))
 
 
 @main.command()
@@ -241,16 +242,18 @@ def diff(obj: Context, document: str, **dates: date | None) -> None:
 
 
 @contextmanager
-def _review(obj: Context, document: str) -> Iterator[tuple[Any, Any, Any]]:
+def _review(obj: Context, document: str, *, several: bool = False) -> Iterator[tuple[Any, Any, Any]]:
+    """The catalog, the version store and the declaration named (with ``several``: the tuple of them)."""
     from policy_archive.archive.versions import VersionStore
     from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
 
     config = obj.config()
-    if "/" not in document:
+    if "/" not in document and not several:
         raise ConfigError("command line", document, "name one document as SERVICE/DOCUMENT")
-    (declaration,) = config.select([document])
+    declarations = config.select([document])
     with open_catalog(config) as catalog:
-        yield catalog, VersionStore(data_paths(config.settings.data_dir)[2], read_only=True), declaration
+        store = VersionStore(data_paths(config.settings.data_dir)[2], read_only=True)
+        yield catalog, store, (declarations if several else declarations[0])
 
 
 @main.command()

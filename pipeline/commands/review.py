@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -23,6 +24,7 @@ class LogEntry:
     subject: str
     snapshot_url: str
     unchanged_at: datetime | None  # the last capture seen with the previous text: the change window's start
+    note: str | None = None  # why the version was recorded although a guard objected
 
 
 def _end_of(day: date) -> datetime:
@@ -56,8 +58,9 @@ def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration)
                 row.commit,
                 str(capture.source) if capture else "",
                 store.subject(row.commit),
-                (capture.fetched_url or capture.url) if capture else "",
+                (capture.snapshot_url or capture.fetched_url or capture.url) if capture else "",
                 capture.window_start if capture else None,
+                capture.note if capture else None,
             )
         )
     return entries
@@ -68,8 +71,24 @@ def format_log(entries: list[LogEntry]) -> str:
     lines = []
     for e in entries:
         window = f"  (unchanged at {iso_z(e.unchanged_at)})" if e.unchanged_at else ""
-        lines.append(f"{iso_z(e.captured_at)}  {e.commit[:10]}  {e.source:<7}  {e.subject}  {e.snapshot_url}{window}")
+        line = f"{iso_z(e.captured_at)}  {e.commit[:10]}  {e.source:<7}  {e.subject}  {e.snapshot_url}{window}"
+        lines.append(line + (f"\n    note: {e.note}" if e.note else ""))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def format_logs(catalog: Catalog, store: VersionStore, declarations: Sequence[DocumentDeclaration]) -> str:
+    """The log of one document, or of each document of a service under its name (NoVersion if none has any)."""
+    if len(declarations) == 1:
+        return format_log(log(catalog, store, declarations[0]))
+    parts = []
+    for declaration in declarations:
+        try:
+            parts.append(f"{declaration.key}\n{format_log(log(catalog, store, declaration))}")
+        except NoVersion as missing:
+            parts.append(f"{declaration.key}\n({missing})")
+    if all(not catalog.versions(declaration.key) for declaration in declarations):
+        raise NoVersion(f"no document of {declarations[0].service_id} has a recorded version yet")
+    return "\n\n".join(parts)
 
 
 def show(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration, day: date | None) -> str:
@@ -92,5 +111,8 @@ def diff(
         position = versions.index(new)
         old = versions[position - 1] if position else None
     if old is not None and old.commit == new.commit:
-        return ""
+        return (
+            f"no change between {since} and {until or 'the latest version'}: "
+            f"both show the version of {iso_z(new.captured_at)}\n"
+        )
     return store.diff(old.commit if old else None, new.commit, declaration.path)
