@@ -4,6 +4,14 @@ Keeping the bytes means extraction can be re-run after an extractor upgrade or a
 stays traceable to exactly what the archive or the site served. One WARC file per process run keeps writers from
 interleaving; a record is flushed and fsynced before the catalog refers to it, so a kill leaves at worst an
 unreferenced record at the end of a file, never a catalog row pointing at missing bytes.
+
+The records follow the convention of archives that copy from another archive (pywb's recorder, as of 2026-11):
+a memento is filed under the site's own URL (``WARC-Target-URI``) at its ``Memento-Datetime`` (``WARC-Date``),
+with the archive URL it was copied from in ``WARC-Source-URI`` and the time of copying in
+``WARC-Creation-Date``; so replay tools (pywb, ReplayWeb.page) index it as the site's page at that time. Every
+archived redirect followed is a record of its own; each file opens with a ``warcinfo`` record naming the tool.
+Files written before 2026-11-27 filed records under the ``id_`` URL at the CDX row's time: they are still read
+(by offset), only not indexed by the site's URL.
 """
 
 from __future__ import annotations
@@ -11,6 +19,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
+from importlib.metadata import PackageNotFoundError, version
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
@@ -19,7 +29,12 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from policy_archive.records import Capture, iso_z
+from policy_archive.records import Capture, Source, iso_z
+
+WARC_VERSION = "1.1"
+# Framing headers describe the transfer, not the payload: the body kept is de-chunked and its length is ours.
+# Content-Encoding stays: the payload is kept exactly as served (its SHA-1 is the CDX digest).
+_TRANSFER_HEADERS = ("content-length", "transfer-encoding")
 
 
 @dataclass(frozen=True)
@@ -30,60 +45,104 @@ class StoredCapture:
     offset: int
 
 
+@dataclass(frozen=True)
+class StoredResponse:
+    """A kept response read back: HTTP status, headers and payload as served."""
+
+    status: int | None
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+def _version_of(distribution: str) -> str:
+    try:
+        return f"{distribution}/{version(distribution)}"
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return distribution
+
+
+def software() -> str:
+    """``policy-archive/0.1.0 (warcio/1.8.1)``: the tools named in each file's warcinfo record."""
+    return f"{_version_of('policy-archive')} ({_version_of('warcio')})"
+
+
 class CaptureStore:
     def __init__(self, directory: Path):
         self.directory = directory
         self._handle: BinaryIO | None = None
+        self._writer: WARCWriter | None = None
         self._name = ""
 
     def write(self, capture: Capture) -> StoredCapture:
-        handle = self._open()
+        """Keep a capture (after the archived redirects that led to it); returns where its own record is."""
+        handle, writer = self._open()
+        for hop in capture.hops:
+            writer.write_record(self._record(writer, hop))
         offset = handle.tell()
-        writer = WARCWriter(handle, gzip=True)
-        headers = StatusAndHeaders(
-            f"{capture.status} -",
-            [(name, value) for name, value in capture.headers if name.lower() != "content-length"]
-            + [("Content-Length", str(len(capture.body)))],
-            protocol="HTTP/1.1",
-        )
-        record = writer.create_warc_record(
-            capture.fetched_url,
-            "response",
-            payload=BytesIO(capture.body),
-            http_headers=headers,
-            warc_headers_dict={
-                "WARC-Date": iso_z(capture.captured_at),
-                "WARC-Payload-Digest": f"sha1:{capture.payload_sha1}",
-                "WARC-Policy-Archive-Document": capture.document,
-                "WARC-Policy-Archive-Source": str(capture.source),
-                "WARC-Policy-Archive-Original-Url": capture.url,
-            },
-        )
-        writer.write_record(record)
+        writer.write_record(self._record(writer, capture))
         handle.flush()
         os.fsync(handle.fileno())
         return StoredCapture(self._name, offset)
 
     def read_body(self, stored: StoredCapture) -> bytes:
+        return self.read(stored).body
+
+    def read(self, stored: StoredCapture) -> StoredResponse:
         path = self._resolve(stored.warc_file)
         with path.open("rb") as handle:
             handle.seek(stored.offset)
             for record in ArchiveIterator(handle):
-                return record.content_stream().read()
+                http = record.http_headers
+                status = int(http.get_statuscode()) if http and http.get_statuscode().isdigit() else None
+                headers = tuple(http.headers) if http else ()
+                return StoredResponse(status, headers, record.content_stream().read())
         raise FileNotFoundError(f"no WARC record at {stored.warc_file}:{stored.offset}")
 
     def close(self) -> None:
         if self._handle:
             self._handle.close()
             self._handle = None
+            self._writer = None
 
-    def _open(self) -> BinaryIO:
-        if self._handle is None:
+    @staticmethod
+    def _record(writer: WARCWriter, capture: Capture):  # type: ignore[no-untyped-def]
+        phrase = HTTPStatus(capture.status).phrase if capture.status in HTTPStatus._value2member_map_ else ""
+        headers = StatusAndHeaders(
+            f"{capture.status} {phrase}".strip(),
+            [(name, value) for name, value in capture.headers if name.lower() not in _TRANSFER_HEADERS]
+            + [("Content-Length", str(len(capture.body)))],
+            protocol="HTTP/1.1",
+        )
+        warc_headers = {
+            "WARC-Date": iso_z(capture.captured_at),
+            "WARC-Policy-Archive-Document": capture.document,
+            "WARC-Policy-Archive-Source": str(capture.source),
+        }
+        if capture.source is Source.WAYBACK:
+            target = capture.url
+            warc_headers["WARC-Source-URI"] = capture.fetched_url
+            if capture.fetched_at is not None:
+                warc_headers["WARC-Creation-Date"] = iso_z(capture.fetched_at)
+        else:
+            target = capture.fetched_url  # where the bytes came from, after the site's redirects
+        return writer.create_warc_record(
+            target, "response", payload=BytesIO(capture.body), http_headers=headers, warc_headers_dict=warc_headers
+        )
+
+    def _open(self) -> tuple[BinaryIO, WARCWriter]:
+        if self._handle is None or self._writer is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             self._name = f"captures-{stamp}-{os.getpid()}.warc.gz"
             self._handle = (self.directory / self._name).open("ab")
-        return self._handle
+            self._writer = WARCWriter(self._handle, gzip=True, warc_version=WARC_VERSION)
+            info = {
+                "software": software(),
+                "format": f"WARC File Format {WARC_VERSION}",
+                "description": "Raw captures kept by policy-archive: archive mementos and live fetches.",
+            }
+            self._writer.write_record(self._writer.create_warcinfo_record(self._name, info))
+        return self._handle, self._writer
 
     def _resolve(self, name: str) -> Path:
         # Catalog rows name a file in this directory only: refuse anything that could point elsewhere.

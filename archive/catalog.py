@@ -66,6 +66,19 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
+# Columns added after the first release, created in older catalogs on open (additive migrations only).
+# For an archive capture, status/mimetype/digest are what its CDX row said; fetched_* and memento_* are what
+# the replay answered: after archived redirects, the target's memento (memento_at is the time a version made
+# from it is dated by), with snapshot_url its id_ URL. note: why a capture was used despite a guard.
+ADDED_COLUMNS = {
+    "fetched_status": "INTEGER",
+    "fetched_mimetype": "TEXT",
+    "fetched_at": "TEXT",
+    "memento_at": "TEXT",
+    "memento_url": "TEXT",
+    "snapshot_url": "TEXT",
+    "note": "TEXT",
+}
 
 
 class Outcome(StrEnum):
@@ -95,6 +108,31 @@ class CaptureRow:
     body: str | None
     body_sha1: str | None
     window_start: datetime | None
+    fetched_status: int | None = None
+    fetched_mimetype: str | None = None
+    memento_at: datetime | None = None
+    memento_url: str | None = None
+    snapshot_url: str | None = None
+    note: str | None = None
+
+    @property
+    def bytes_at(self) -> datetime:
+        """When the kept bytes were captured (their Memento-Datetime); rows from before 2026-11-27: the CDX time."""
+        return self.memento_at or self.captured_at
+
+    @property
+    def bytes_url(self) -> str:
+        """The site's URL the kept bytes were captured at (a redirect's target, or the listed URL)."""
+        return self.memento_url or self.url
+
+    @property
+    def served_status(self) -> int | None:
+        """The status the bytes were served with; older rows kept it in ``status`` (overwriting the CDX one)."""
+        return self.fetched_status if self.fetched_status is not None else self.status
+
+    @property
+    def served_mimetype(self) -> str | None:
+        return self.fetched_mimetype if self.fetched_status is not None else self.mimetype
 
 
 @dataclass(frozen=True)
@@ -127,6 +165,17 @@ class Catalog:
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        present = {row["name"] for row in self.connection.execute("PRAGMA table_info(captures)")}
+        for column, kind in ADDED_COLUMNS.items():
+            if column not in present:
+                try:
+                    self.connection.execute(f"ALTER TABLE captures ADD COLUMN {column} {kind}")
+                except sqlite3.OperationalError as error:  # another process added it in between
+                    if "duplicate column" not in str(error):
+                        raise
 
     def close(self) -> None:
         self.connection.close()
@@ -152,17 +201,20 @@ class Catalog:
         title: str | None = None,
         body: str | None = None,
         body_sha1: str | None = None,
+        note: str | None = None,
     ) -> None:
-        """Record a fetched capture and what extraction made of it (an archive capture under its CDX row)."""
-        captured_at = iso_z(capture.captured_at)
-        values = {
+        """Record a fetched capture and what extraction made of it: an archive capture under its CDX row (whose
+        listed status and mimetype are kept), with what the replay served in the fetched_/memento_ columns."""
+        url, listed_at = capture.listing_key
+        values: dict[str, object] = {
             "document": capture.document,
             "source": str(capture.source),
-            "url": capture.url,
-            "captured_at": captured_at,
-            "status": capture.status,
-            "mimetype": capture.content_type,
+            "url": url,
+            "captured_at": iso_z(listed_at),
             "fetched_url": capture.fetched_url,
+            "fetched_status": capture.status,
+            "fetched_mimetype": capture.content_type,
+            "fetched_at": iso_z(capture.fetched_at) if capture.fetched_at else None,
             "payload_sha1": capture.payload_sha1,
             "warc_file": stored.warc_file,
             "warc_offset": stored.offset,
@@ -171,13 +223,28 @@ class Catalog:
             "title": title,
             "body": body,
             "body_sha1": body_sha1,
+            "note": note,
         }
+        if capture.listed is None:  # a live fetch: no listing to keep apart from it
+            values.update(status=capture.status, mimetype=capture.content_type)
+        else:
+            values.update(
+                memento_at=iso_z(capture.captured_at), memento_url=capture.url, snapshot_url=capture.snapshot_url
+            )
         self._upsert(values)
 
     def record_unfetched(
-        self, document: str, source: Source, url: str, captured_at: datetime, outcome: Outcome, reason: str
+        self,
+        document: str,
+        source: Source,
+        url: str,
+        captured_at: datetime,
+        outcome: Outcome,
+        reason: str,
+        *,
+        fetched_status: int | None = None,
     ) -> None:
-        """A capture that gave no bytes to keep: failed (retried later) or refused (e.g. archive 404)."""
+        """A capture that gave no bytes to keep: failed (retried later) or refused (e.g. not archived)."""
         values = {
             "document": document,
             "source": str(source),
@@ -185,6 +252,7 @@ class Catalog:
             "captured_at": iso_z(captured_at),
             "outcome": str(outcome),
             "reason": reason,
+            "fetched_status": fetched_status,
         }
         self._upsert(values)
 
@@ -226,6 +294,14 @@ class Catalog:
                 "UPDATE captures SET outcome = 'refused', reason = ? WHERE id = ?", (reason, capture_id)
             )
 
+    def set_note(self, document: str, source: Source, captured_at: datetime, note: str | None) -> None:
+        """Why a capture was used despite a guard (shown by `log`); ``captured_at`` is the row's listed time."""
+        with self.connection:
+            self.connection.execute(
+                "UPDATE captures SET note = ? WHERE document = ? AND source = ? AND captured_at = ?",
+                (note, document, str(source), iso_z(captured_at)),
+            )
+
     def captures(self, document: str, source: Source | None = None) -> list[CaptureRow]:
         query = "SELECT * FROM captures WHERE document = ?"
         args: list[object] = [document]
@@ -238,9 +314,9 @@ class Catalog:
         return self._row(self.connection.execute("SELECT * FROM captures WHERE id = ?", (capture_id,)).fetchone())
 
     def capture_at(self, document: str, captured_at: datetime, *, extracted: bool = True) -> CaptureRow | None:
-        """The capture of a document at a time (an extracted one unless ``extracted`` is False)."""
+        """The capture of a document whose bytes date from a time (an extracted one unless ``extracted`` is False)."""
         row = self.connection.execute(
-            "SELECT * FROM captures WHERE document = ? AND captured_at = ?"
+            "SELECT * FROM captures WHERE document = ? AND COALESCE(memento_at, captured_at) = ?"
             + (" AND outcome = 'extracted'" if extracted else "")
             + " ORDER BY outcome = 'extracted' DESC, source DESC LIMIT 1",
             (document, iso_z(captured_at)),
@@ -290,6 +366,12 @@ class Catalog:
             body=row["body"],
             body_sha1=row["body_sha1"],
             window_start=_time(row["window_start"]),
+            fetched_status=row["fetched_status"],
+            fetched_mimetype=row["fetched_mimetype"],
+            memento_at=_time(row["memento_at"]),
+            memento_url=row["memento_url"],
+            snapshot_url=row["snapshot_url"],
+            note=row["note"],
         )
 
     # --- versions ----------------------------------------------------------------------------------------

@@ -61,6 +61,10 @@ def scrapy_settings(settings: Settings, *, live: bool) -> dict[str, Any]:
                 "AUTOTHROTTLE_ENABLED": False,
                 # Redirects are followed by the spider itself, and only inside the archive.
                 "REDIRECT_ENABLED": False,
+                # Keep each payload exactly as the archive serves it (an id_ replay keeps the site's
+                # Content-Encoding, as of 2026-06): its SHA-1 is then comparable with the CDX digest and the WARC
+                # record is the original response. Extraction undoes the encoding (pipeline.extraction.decode).
+                "COMPRESSION_ENABLED": False,
                 "DOWNLOADER_MIDDLEWARES": {"policy_archive.crawler.middlewares.ArchiveRateLimitMiddleware": 540},
             }
         )

@@ -123,7 +123,14 @@ class CaptureRef:
 
 @dataclass(frozen=True)
 class Capture:
-    """The raw bytes of one document at one moment, from the archive's ``id_`` replay or the live site."""
+    """The raw bytes of one document at one moment, from the archive's ``id_`` replay or the live site.
+
+    For an archive capture, ``captured_at`` is the ``Memento-Datetime`` of the response these bytes came in
+    and ``url`` the site's URL they were archived from: after archived redirects, the target's memento, not the
+    CDX row (``listed``) that led there. ``body`` is the payload as served (``Content-Encoding`` not undone:
+    its SHA-1 is what a CDX digest and a WARC payload digest are computed over). ``hops`` are the archived
+    redirects followed on the way, each a capture of its own.
+    """
 
     document: str
     source: Source
@@ -136,6 +143,22 @@ class Capture:
     payload_sha1: str
     headers: tuple[tuple[str, str], ...] = ()
     redirects: tuple[str, ...] = ()
+    listed: CaptureRef | None = None
+    fetched_at: datetime | None = None
+    snapshot_url: str | None = None
+    hops: tuple[Capture, ...] = ()
+
+    @property
+    def listing_key(self) -> tuple[str, datetime]:
+        """(URL, time) of the catalog row this capture answers: its CDX row, or itself for a live fetch."""
+        if self.listed is not None:
+            return self.listed.url, self.listed.timestamp
+        return self.url, self.captured_at
+
+    def header(self, name: str) -> str | None:
+        """The first value of an HTTP response header, case-insensitively."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
 
 
 @dataclass(frozen=True)
@@ -201,3 +224,7 @@ class FetchFailure:
     reason: str
     status: int | None = None
     not_modified: bool = False
+    # The archive answered, and its answer is that there is no capture here (not-archived, a redirect leaving
+    # the archive or looping): a refusal, never retried. Otherwise a failure, which a later run retries.
+    refused: bool = False
+    hops: tuple[Capture, ...] = ()

@@ -1,8 +1,20 @@
-"""Download raw captures from a web archive, following redirects inside it only (the source names its URLs)."""
+"""Download raw (``id_``) captures from a Wayback-compatible archive, following redirects inside it only.
+
+Two kinds of redirect come back from a replay, told apart by ``Memento-Datetime`` (RFC 7089; both recorded
+from the Wayback Machine in 2020–2026, see tests/fixtures/archive-responses):
+- an *archived* redirect (a 3xx the site itself sent, with ``Memento-Datetime``): a capture of its own, kept,
+  and followed to its target's memento;
+- the *archive's* redirect to the nearest memento (no ``Memento-Datetime``): followed, nothing to keep.
+What is handed over is dated by the ``Memento-Datetime`` of the answer whose bytes it holds, never by the CDX
+row that led there. An answer without ``Memento-Datetime`` is the archive speaking, not a capture: a 200
+"This URL has been excluded" page or a 404 "not archived" page is refused as ``not-archived``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -11,11 +23,30 @@ from scrapy.http import Response
 
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ArchiveSource
-from policy_archive.crawler.spiders.base import FetchPlan, PlanSpider, content_type, payload_sha1, response_headers
-from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
+from policy_archive.crawler.spiders.base import (
+    FetchPlan,
+    PlanSpider,
+    content_type,
+    now,
+    payload_sha1,
+    response_headers,
+)
+from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, utc
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+NOT_ARCHIVED = "not-archived"
+
+
+def memento_datetime(response: Response) -> datetime | None:
+    """The response's ``Memento-Datetime`` (aware UTC), or None when absent or unreadable."""
+    value = response.headers.get(b"Memento-Datetime")
+    if not value:
+        return None
+    try:
+        return utc(parsedate_to_datetime(value.decode("latin-1")))
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 class WaybackSpider(PlanSpider):
@@ -29,40 +60,56 @@ class WaybackSpider(PlanSpider):
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         fetch: FetchRequest = response.meta["fetch"]
-        hops: tuple[str, ...] = response.meta.get("hops", ())
-        if response.status in REDIRECT_STATUSES:
-            yield from self._follow(response, fetch, hops)
-            return
-        if response.status in (429, 503) and b"Memento-Datetime" not in response.headers:
-            yield from self.hand_over(FetchFailure(fetch, "archive kept refusing (rate limited)", response.status))
-            return
-        if response.status == 404 and b"Memento-Datetime" not in response.headers:
-            yield from self.hand_over(FetchFailure(fetch, "archive has no such capture", 404))
-            return
-        assert fetch.ref is not None, "archive fetches always come from a CDX row"
-        capture = Capture(
+        hops: tuple[Capture, ...] = response.meta.get("hops", ())
+        visited: tuple[str, ...] = response.meta.get("visited", ())
+        memento = memento_datetime(response)
+        if memento is not None and response.status in REDIRECT_STATUSES:
+            yield from self._follow(response, fetch, (*hops, self._capture(response, fetch, memento)), visited)
+        elif memento is not None:
+            yield from self.hand_over(self._capture(response, fetch, memento, hops))
+        elif response.status in REDIRECT_STATUSES:
+            yield from self._follow(response, fetch, hops, visited)
+        elif response.status == 429 or response.status >= 500:
+            reason = f"the archive answered {response.status} (kept refusing or failing)"
+            yield from self.hand_over(FetchFailure(fetch, reason, response.status, hops=hops))
+        else:
+            reason = f"{NOT_ARCHIVED}: the archive answered {response.status} without a Memento-Datetime"
+            yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
+
+    def _capture(
+        self, response: Response, fetch: FetchRequest, memento: datetime, hops: tuple[Capture, ...] = ()
+    ) -> Capture:
+        located = self.source.locate(response.url)
+        original = located[1] if located else fetch.original_url
+        return Capture(
             document=fetch.document,
             source=Source.WAYBACK,
-            url=fetch.original_url,
+            url=original,
             fetched_url=response.url,
-            captured_at=fetch.ref.timestamp,
+            captured_at=memento,
             status=response.status,
             content_type=content_type(response),
             body=response.body,
             payload_sha1=payload_sha1(response.body),
             headers=response_headers(response),
-            redirects=hops,
+            redirects=tuple(hop.fetched_url for hop in hops),
+            listed=fetch.ref,
+            fetched_at=now(),
+            snapshot_url=self.source.capture_url(memento, original),
+            hops=hops,
         )
-        yield from self.hand_over(capture)
 
-    def _follow(self, response: Response, fetch: FetchRequest, hops: tuple[str, ...]) -> Iterator[scrapy.Request]:
+    def _follow(
+        self, response: Response, fetch: FetchRequest, hops: tuple[Capture, ...], visited: tuple[str, ...]
+    ) -> Iterator[scrapy.Request]:
         location = response.headers.get(b"Location", b"").decode("latin-1")
         target = urljoin(response.url, location) if location else ""
         if not self.source.contains(target):
             # Never leave the archive: a Location outside it would fetch today's live page as history.
             reason = f"redirect leaves the archive ({location or 'no Location'})"
-            yield from self.hand_over(FetchFailure(fetch, reason, response.status))
-        elif target in hops or target == response.url or len(hops) >= MAX_REDIRECTS:
-            yield from self.hand_over(FetchFailure(fetch, "redirect loop inside the archive", response.status))
+            yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
+        elif target in visited or target == response.url or len(visited) >= MAX_REDIRECTS:
+            reason = "redirect loop inside the archive"
+            yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
         else:
-            yield self.request(fetch, url=target, hops=(*hops, response.url))
+            yield self.request(fetch, url=target, hops=hops, visited=(*visited, response.url))

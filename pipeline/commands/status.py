@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from policy_archive.archive.catalog import Outcome
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
+from policy_archive.pipeline.jobs.report import format_counts, refusal_counts
 from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
 from policy_archive.records import iso_z
 
@@ -33,3 +34,6 @@ def status_lines(config: Config) -> Iterator[str]:
                 f" ({state.last_failure})" if state.consecutive_failures else ""
             )
             yield f"{key:<40} {len(versions):>8}  {last_capture:<20}  {last_change:<20}  {failing}"
+            refusals = refusal_counts(c.reason for c in fetched if c.outcome is Outcome.REFUSED)
+            if refusals:
+                yield f"    refused captures: {format_counts(refusals)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import zlib
 
 from charset_normalizer import from_bytes
 
@@ -70,3 +71,64 @@ def _detected_encoding(body: bytes) -> str:
         return guess
     # Undeclared legacy Western pages: windows-1252 (superset of ISO-8859-1's printable range).
     return "cp1252"
+
+
+# A decoded payload larger than this is refused: a few KB of gzip can expand to gigabytes (a "zip bomb").
+MAX_DECODED_BYTES = 64 * 2**20
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class ContentEncodingError(ValueError):
+    """A payload whose Content-Encoding cannot be undone (unknown coding, corrupt data, too large)."""
+
+
+def undo_content_encoding(body: bytes, content_encoding: str | None) -> bytes:
+    """The payload with its ``Content-Encoding`` undone (codings are applied in order, so undone in reverse).
+
+    Raw captures keep the payload as served (its SHA-1 is the CDX digest); this gives extraction the entity.
+    Payloads that are not actually encoded as declared (the Wayback Machine has served already-decoded bodies
+    under a gzip header) are taken as they are.
+    """
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    for coding in reversed(codings):
+        body = _undo(body, coding)
+    return body
+
+
+def _undo(body: bytes, coding: str) -> bytes:
+    if coding == "identity":
+        return body
+    if coding in ("gzip", "x-gzip"):
+        return _inflate(body, 16 + zlib.MAX_WBITS) if body.startswith(GZIP_MAGIC) else body
+    if coding == "deflate":
+        # Servers send zlib-wrapped or raw deflate under this name; browsers accept both.
+        try:
+            return _inflate(body, zlib.MAX_WBITS)
+        except ContentEncodingError:
+            return _inflate(body, -zlib.MAX_WBITS)
+    if coding == "br":
+        try:
+            import brotli
+        except ImportError as error:  # an optional dependency of Scrapy's
+            raise ContentEncodingError("brotli-encoded payload, but the brotli package is missing") from error
+        try:
+            decoded = brotli.decompress(body)
+        except brotli.error as error:
+            raise ContentEncodingError(f"corrupt brotli payload: {error}") from error
+        return _within_limit(decoded)
+    raise ContentEncodingError(f"unknown Content-Encoding {coding!r}")
+
+
+def _inflate(body: bytes, wbits: int) -> bytes:
+    decompressor = zlib.decompressobj(wbits)
+    try:
+        decoded = decompressor.decompress(body, MAX_DECODED_BYTES + 1)
+    except zlib.error as error:
+        raise ContentEncodingError(f"corrupt compressed payload: {error}") from error
+    return _within_limit(decoded)
+
+
+def _within_limit(decoded: bytes) -> bytes:
+    if len(decoded) > MAX_DECODED_BYTES:
+        raise ContentEncodingError(f"decoded payload over {MAX_DECODED_BYTES} bytes")
+    return decoded

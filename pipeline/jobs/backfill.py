@@ -22,10 +22,10 @@ from policy_archive.crawler.sources import (
     ListingRateLimited,
     archive_source,
 )
-from policy_archive.pipeline.jobs.examine import Examination, examine, make_version
-from policy_archive.pipeline.jobs.guards import refusal_against_previous
+from policy_archive.pipeline.jobs.examine import DIGEST_MISMATCH, Examination, examine, make_version
+from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
-from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
+from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport, format_counts, refusal_counts
 from policy_archive.pipeline.jobs.strategy import StrategyName, changes, wanted
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import (
@@ -36,6 +36,7 @@ from policy_archive.records import (
     FetchRequest,
     Source,
     Version,
+    iso_z,
 )
 
 INTERRUPTED = "interrupted before its history was complete: run again to continue"
@@ -125,7 +126,9 @@ class DocumentPlan:
                 self.same_bytes.setdefault((ref.url, ref.digest), []).append(i)
         self.known: dict[int, str | None] = {}
         self.in_flight: set[int] = set()
-        self.failure: str | None = None
+        # Captures that could not be fetched this run (catalogued failed, so a rerun retries them), with why.
+        # The search goes on around them as if they showed nothing.
+        self.unfetched: dict[int, str] = {}
         for row in rows:
             i = self.index.get((row.url, row.captured_at))
             if i is not None and row.outcome in (Outcome.EXTRACTED, Outcome.REFUSED):
@@ -142,16 +145,20 @@ class DocumentPlan:
             self.known[other] = text  # known at no cost
         return [self.refs[other] for other in twins]
 
+    def skip(self, index: int, reason: str) -> None:
+        """A capture that could not be fetched: searched around this run, retried by the next one."""
+        self.in_flight.discard(index)
+        self.known[index] = None
+        self.unfetched[index] = reason
+
     def next_requests(self) -> list[FetchRequest]:
-        if self.failure:
-            return []
         chosen = [i for i in wanted(self.strategy, self.refs, self.known) if i not in self.in_flight]
         self.in_flight.update(chosen)
         return [self._request(self.refs[i]) for i in chosen]
 
     @property
     def complete(self) -> bool:
-        return self.failure is None and not wanted(self.strategy, self.refs, self.known)
+        return not wanted(self.strategy, self.refs, self.known)
 
     def _request(self, ref: CaptureRef) -> FetchRequest:
         return FetchRequest(self.declaration.key, self.source.capture_url(ref.timestamp, ref.url), ref.url, ref)
@@ -164,6 +171,8 @@ class BackfillPlan:
         self.workspace = workspace
         self.plans = plans
         self.progress = progress
+        self.check_digests = workspace.config.settings.wayback.check_digests
+        self.notes: list[str] = []
 
     def start(self) -> Iterable[FetchRequest]:
         for plan in self.plans.values():
@@ -173,9 +182,10 @@ class BackfillPlan:
         if isinstance(result, Capture):
             plan = self.plans[result.document]
             examination = self._keep(plan.declaration, result)
-            twins = plan.learn(plan.index[(result.url, result.captured_at)], examination.body_sha1)
+            twins = plan.learn(plan.index[result.listing_key], examination.body_sha1)
             if examination.outcome is Outcome.REFUSED and twins:
-                when = result.captured_at.strftime("%Y%m%d%H%M%S")
+                assert result.listed is not None
+                when = result.listed.wayback_timestamp
                 reason = f"same bytes as the capture of {when}: {examination.reason}"
                 self.workspace.catalog.refuse_listed(plan.declaration.key, [(twin, reason) for twin in twins])
         else:
@@ -186,7 +196,7 @@ class BackfillPlan:
 
     def _keep(self, declaration: DocumentDeclaration, capture: Capture) -> Examination:
         stored = self.workspace.captures.write(capture)
-        examination = examine(declaration, capture)
+        examination = examine(declaration, capture, check_digest=self.check_digests)
         self.workspace.catalog.record_fetch(
             capture,
             stored,
@@ -198,26 +208,31 @@ class BackfillPlan:
         )
         if examination.outcome is Outcome.REFUSED:
             self.progress.add("refused", done=True)
+            if (examination.reason or "").startswith(DIGEST_MISMATCH) and capture.listed is not None:
+                when = capture.listed.wayback_timestamp
+                self.notes.append(f"{declaration.key}: capture {when} refused: {examination.reason}")
         return examination
-
-    @staticmethod
-    def _no_evidence(failure: FetchFailure) -> bool:
-        """The archive answered, and what it said is that this capture is not the document (not an outage)."""
-        return failure.status == 404 or (failure.status is not None and 300 <= failure.status < 400)
 
     def _note_failure(self, plan: DocumentPlan, failure: FetchFailure) -> None:
         ref = failure.request.ref
         assert ref is not None
-        outcome = Outcome.REFUSED if self._no_evidence(failure) else Outcome.FAILED
+        for hop in failure.hops:  # archived redirects fetched on the way: kept, whatever came after them
+            self.workspace.captures.write(hop)
+        outcome = Outcome.REFUSED if failure.refused else Outcome.FAILED
         self.workspace.catalog.record_unfetched(
-            plan.declaration.key, Source.WAYBACK, ref.url, ref.timestamp, outcome, failure.reason
+            plan.declaration.key,
+            Source.WAYBACK,
+            ref.url,
+            ref.timestamp,
+            outcome,
+            failure.reason,
+            fetched_status=failure.status,
         )
         index = plan.index[(ref.url, ref.timestamp)]
         if outcome is Outcome.REFUSED:
             plan.learn(index, None)
         else:
-            plan.failure = f"capture {ref.wayback_timestamp} could not be fetched: {failure.reason}"
-            plan.in_flight.discard(index)
+            plan.skip(index, failure.reason)
 
 
 def backfill(
@@ -233,9 +248,11 @@ def backfill(
     progress.expect(None, "captures examined")  # bisect decides what to fetch as it learns: no total ahead
     settings = workspace.config.settings
     failures: list[DocumentFailure] = []
+    notes: list[str] = []
     plans: dict[str, DocumentPlan] = {}
     source = archive_source(settings.wayback)
     client = ListingClient(limiter_for(workspace.data_dir, settings.wayback, "cdx"), settings.crawl.user_agent)
+    listings: dict[str, list[CaptureRef]] = {}
     interrupted = False
     for declaration in declarations:
         if interrupted:
@@ -257,24 +274,49 @@ def backfill(
             failures.append(DocumentFailure(declaration.key, INTERRUPTED))
             continue
         progress.add("captures listed", len(refs))
+        listings[declaration.key] = refs
         plans[declaration.key] = _plan(workspace, declaration, refs, strategy, source)
     if not interrupted and any(not plan.complete for plan in plans.values()):
-        crawl_archive(BackfillPlan(workspace, plans, progress), source, settings, workspace.data_dir)
+        fetching = BackfillPlan(workspace, plans, progress)
+        crawl_archive(fetching, source, settings, workspace.data_dir)
+        notes.extend(fetching.notes)
     versions: list[Version] = []
-    notes: list[str] = []
     for key, plan in plans.items():
-        if plan.failure:
-            failures.append(DocumentFailure(key, plan.failure))
-        elif not plan.complete:
+        if not plan.complete:
             failures.append(DocumentFailure(key, INTERRUPTED))
-        elif not plan.refs:
+        elif not listings[key]:
             notes.append(f"{key}: the archive lists no capture of this document in the requested period")
         else:
-            versions.extend(_versions(workspace, plan))
+            found = _versions(workspace, plan, notes)
+            versions.extend(found)
+            if not found or plan.unfetched:
+                failures.append(DocumentFailure(key, _words(workspace, plan, listings[key], found)))
     recorded = workspace.record(versions)
     progress.add("versions recorded", len(recorded))
     progress.finish()
     return RunReport(recorded, failures, notes)
+
+
+def _words(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef], found: Sequence[Version]) -> str:
+    """Why a document failed although its listing was complete: no version at all, or captures not fetched."""
+    unfetched = "; ".join(f"{plan.refs[i].wayback_timestamp} ({why})" for i, why in sorted(plan.unfetched.items()))
+    if found:
+        count = len(plan.unfetched)
+        return (
+            f"{count} capture{'s' if count > 1 else ''} could not be fetched (run again to retry): {unfetched}; "
+            f"{len(found)} versions found among the others"
+        )
+    keys = {(ref.url, ref.timestamp) for ref in listed}
+    rows = workspace.catalog.captures(plan.declaration.key, Source.WAYBACK)
+    refusals = refusal_counts(
+        row.reason for row in rows if (row.url, row.captured_at) in keys and row.outcome is Outcome.REFUSED
+    )
+    refused = sum(refusals.values())
+    share = "all" if refused == len(keys) else str(refused)
+    words = f"no version: {len(keys)} captures listed, {share} refused ({format_counts(refusals)})"
+    if plan.unfetched:
+        words += f", {len(plan.unfetched)} could not be fetched (run again to retry): {unfetched}"
+    return words
 
 
 def _plan(
@@ -294,17 +336,18 @@ def _plan(
     return DocumentPlan(declaration, candidates, strategy, source, rows)
 
 
-def _versions(workspace: Workspace, plan: DocumentPlan) -> list[Version]:
+def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> list[Version]:
     """Versions of a completely planned document, in date order, after the guards; change windows noted."""
     catalog = workspace.catalog
-    rows = {(row.url, row.captured_at): row for row in catalog.captures(plan.declaration.key, Source.WAYBACK)}
+    key = plan.declaration.key
+    rows = {(row.url, row.captured_at): row for row in catalog.captures(key, Source.WAYBACK)}
     by_text = {row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED}
     result: list[Version] = []
     for change in changes(plan.refs, plan.known):
         ref = plan.refs[change.index]
         row = rows.get((ref.url, ref.timestamp))
         if row is None or row.outcome is not Outcome.EXTRACTED:
-            # Known through an identical twin (same digest): its text, this capture's time and address.
+            # Known through an identical twin (same digest, a 200): its text, this capture's time and address.
             twin = by_text[plan.known[change.index]]
             row = dataclasses.replace(
                 twin,
@@ -312,12 +355,20 @@ def _versions(workspace: Workspace, plan: DocumentPlan) -> list[Version]:
                 captured_at=ref.timestamp,
                 fetched_url=plan.source.capture_url(ref.timestamp, ref.url),
                 payload_sha1=ref.digest,
+                memento_at=ref.timestamp,
+                memento_url=ref.url,
+                snapshot_url=plan.source.capture_url(ref.timestamp, ref.url),
             )
-        reason = refusal_against_previous(row.body or "", result[-1].body if result else None)
-        if reason:
-            catalog.refuse(row.id, reason)
+        text = plan.known[change.index]
+        seen_at = [plan.refs[i].timestamp for i, known in plan.known.items() if known == text]
+        verdict = judge(row.body or "", result[-1].body if result else None, seen_at)
+        if verdict.refusal:
+            catalog.refuse(row.id, verdict.refusal)
             continue
+        if verdict.note:
+            catalog.set_note(key, Source.WAYBACK, ref.timestamp, verdict.note)
+            notes.append(f"{key}: version of {iso_z(row.bytes_at)} {verdict.note}")
         window = plan.refs[change.window_start].timestamp if change.window_start is not None else None
-        catalog.set_window(plan.declaration.key, ref.timestamp, window)
-        result.append(make_version(plan.declaration, row))
+        catalog.set_window(key, ref.timestamp, window)
+        result.append(make_version(plan.declaration, dataclasses.replace(row, note=verdict.note)))
     return result

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from policy_archive.archive.catalog import CaptureRow, Outcome
 from policy_archive.crawler.sources.wayback import original_of
+from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo_content_encoding
 from policy_archive.pipeline.extraction.extract import EXTRACTOR, ExtractionRefused, extract
 from policy_archive.pipeline.jobs.provenance import render
 from policy_archive.records import Capture, DocumentDeclaration, ExtractedDocument, Source, Version
@@ -39,16 +40,35 @@ def redirected_home(declared_url: str, fetched_url: str) -> bool:
     return bool(declared) and not final
 
 
-def examine(declaration: DocumentDeclaration, capture: Capture) -> Examination:
+DIGEST_MISMATCH = "digest-mismatch"
+
+
+def digest_mismatch(capture: Capture) -> str | None:
+    """Why a 200 capture's bytes are not the ones its CDX row lists (None when they are, or cannot be told)."""
+    listed = capture.listed
+    if listed is None or listed.status != 200 or not listed.digest or listed.digest == capture.payload_sha1:
+        return None
+    return (
+        f"{DIGEST_MISMATCH}: the archive served bytes with SHA-1 {capture.payload_sha1} for a capture its listing"
+        f" gives as {listed.digest} (setting [wayback] check_digests)"
+    )
+
+
+def examine(declaration: DocumentDeclaration, capture: Capture, *, check_digest: bool = True) -> Examination:
     """Extract a capture with the declaration's rules for its date, or say why it is not the document."""
     url, rules = declaration.entry_at(capture.captured_at)
+    if check_digest and (mismatch := digest_mismatch(capture)):
+        return Examination(Outcome.REFUSED, mismatch)
     if capture.status != 200:
         word = "archived status" if capture.source is Source.WAYBACK else "HTTP status"
         return Examination(Outcome.REFUSED, f"{word} {capture.status}")
     if redirected_home(url, capture.fetched_url):
         return Examination(Outcome.REFUSED, f"redirected to a home page ({original_of(capture.fetched_url)})")
     try:
-        document = extract(capture.body, url, rules, capture.content_type)
+        body = undo_content_encoding(capture.body, capture.header("Content-Encoding"))
+        document = extract(body, url, rules, capture.content_type)
+    except ContentEncodingError as error:
+        return Examination(Outcome.REFUSED, f"undecodable: {error}")
     except ExtractionRefused as refusal:
         detail = f": {refusal.detail}" if refusal.detail else ""
         return Examination(Outcome.REFUSED, f"{refusal.reason}{detail}")
@@ -64,15 +84,15 @@ def make_version(
 ) -> Version:
     """The version file and commit fields for an extracted capture row."""
     assert row.title is not None and row.body is not None, "only extracted captures become versions"
-    snapshot = row.fetched_url or row.url
+    snapshot = row.snapshot_url or row.fetched_url or row.url
     content = render(
-        declaration, row.source, row.url, row.captured_at, snapshot, ExtractedDocument(row.title, row.body)
+        declaration, row.source, row.bytes_url, row.bytes_at, snapshot, ExtractedDocument(row.title, row.body)
     )
     return Version(
         document=declaration.key,
         path=declaration.path,
         display_name=declaration.display_name,
-        captured_at=row.captured_at,
+        captured_at=row.bytes_at,
         source=row.source,
         snapshot_url=snapshot,
         payload_sha1=row.payload_sha1 or "",

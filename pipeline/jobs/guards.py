@@ -3,13 +3,42 @@
 Extraction itself refuses pages that are no document at all (``ExtractionRefused``: empty, not found, login
 wall, script shell, not a legal text). What only the history can tell is checked here: a capture whose text
 collapsed against the previous version is far more often a broken page (truncated response, consent
-interstitial, error template with the site's chrome) than a real rewrite, so it is reported, not recorded.
+interstitial, error template with the site's chrome) than a real rewrite, so it is reported, not recorded —
+unless the archive shows that text consistently (at captures on two or more different days): then the
+previous version was the odd one (a bloated page), and blocking every later text forever would be worse. That
+text is recorded with a note saying why.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
 # A policy rewrite rarely drops below this share of its previous length; broken captures nearly always do.
 MINIMUM_LENGTH_SHARE = 0.4
+LENGTH_DROP = "far shorter than the previous version"
+# A broken capture is a one-off; the same text captured on this many different days is what the site served.
+CONFIRMING_DAYS = 2
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the guards say of a text: refused (why), or recorded (with a note when a guard was overruled)."""
+
+    refusal: str | None = None
+    note: str | None = None
+
+
+def judge(new_body: str, previous_body: str | None, seen_at: Iterable[datetime] = ()) -> Verdict:
+    """The guards' verdict on ``new_body`` after ``previous_body``, given the times the text was captured."""
+    reason = refusal_against_previous(new_body, previous_body)
+    if reason is None or not reason.startswith(LENGTH_DROP):
+        return Verdict(refusal=reason)
+    days = len({moment.date() for moment in seen_at})
+    if days >= CONFIRMING_DAYS:
+        return Verdict(note=f"recorded although {reason}: the same text was captured on {days} different days")
+    return Verdict(refusal=f"{reason}; recorded once captured on {CONFIRMING_DAYS} different days")
 
 
 def refusal_against_previous(new_body: str, previous_body: str | None) -> str | None:
@@ -22,7 +51,7 @@ def refusal_against_previous(new_body: str, previous_body: str | None) -> str | 
     previous_length = _text_length(previous_body)
     if previous_length and new_length < MINIMUM_LENGTH_SHARE * previous_length:
         share = round(100 * new_length / previous_length)
-        return f"far shorter than the previous version ({share} % of its length)"
+        return f"{LENGTH_DROP} ({share} % of its length)"
     return None
 
 

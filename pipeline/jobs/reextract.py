@@ -12,33 +12,45 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from policy_archive.archive.captures import StoredResponse
 from policy_archive.archive.catalog import CaptureRow, Outcome
 from policy_archive.pipeline.jobs.examine import examine, make_version
-from policy_archive.pipeline.jobs.guards import refusal_against_previous
+from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.workspace import Workspace
-from policy_archive.records import Capture, DocumentDeclaration, Version
+from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, Source, Version
 
 
-def _capture(row: CaptureRow, body: bytes) -> Capture:
+def _capture(row: CaptureRow, response: StoredResponse) -> Capture:
+    """A catalogued capture with its kept bytes, as the crawler handed it over (rows of any schema age)."""
+    # Rows from before 2026-11-27 overwrote the CDX status with the served one: their listing is not known.
+    listed = None
+    if row.source is Source.WAYBACK and row.fetched_status is not None:
+        listed = CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)
     return Capture(
         document=row.document,
         source=row.source,
-        url=row.url,
+        url=row.bytes_url,
         fetched_url=row.fetched_url or row.url,
-        captured_at=row.captured_at,
-        status=row.status or 0,
-        content_type=row.mimetype,
-        body=body,
+        captured_at=row.bytes_at,
+        status=row.served_status or response.status or 0,
+        content_type=row.served_mimetype,
+        body=response.body,
         payload_sha1=row.payload_sha1 or "",
+        headers=response.headers,
+        listed=listed,
+        snapshot_url=row.snapshot_url,
     )
 
 
 def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress: Progress) -> None:
     catalog = workspace.catalog
+    check_digests = workspace.config.settings.wayback.check_digests
     for row in catalog.stored_captures([declaration.key]):
-        examination = examine(declaration, _capture(row, workspace.captures.read_body(row.stored)))
+        assert row.stored is not None
+        capture = _capture(row, workspace.captures.read(row.stored))
+        examination = examine(declaration, capture, check_digest=check_digests)
         document = examination.document
         catalog.update_extraction(
             row.id,
@@ -65,14 +77,18 @@ def _technical_upgrade(
 
 def _history(workspace: Workspace, declaration: DocumentDeclaration) -> list[Version]:
     """Every extracted capture whose text differs from the last kept one, in time order, after the guards."""
+    rows = [row for row in workspace.catalog.captures(declaration.key) if row.outcome is Outcome.EXTRACTED]
+    rows.sort(key=lambda row: row.bytes_at)
     versions: list[Version] = []
-    for row in workspace.catalog.captures(declaration.key):
-        if row.outcome is not Outcome.EXTRACTED or (versions and row.body == versions[-1].body):
+    for row in rows:
+        if versions and row.body == versions[-1].body:
             continue
-        reason = refusal_against_previous(row.body or "", versions[-1].body if versions else None)
-        if reason:
-            workspace.catalog.refuse(row.id, reason)
+        seen_at = [other.bytes_at for other in rows if other.body_sha1 == row.body_sha1]
+        verdict = judge(row.body or "", versions[-1].body if versions else None, seen_at)
+        if verdict.refusal:
+            workspace.catalog.refuse(row.id, verdict.refusal)
             continue
+        workspace.catalog.set_note(row.document, row.source, row.captured_at, verdict.note)
         versions.append(make_version(declaration, row))
     return versions
 

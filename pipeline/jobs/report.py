@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from policy_archive.records import RecordedVersion
@@ -25,3 +28,22 @@ class RunReport:
 
     def summary(self) -> str:
         return f"{len(self.recorded)} versions recorded, {len(self.failures)} documents failed"
+
+
+_TWIN_PREFIX = re.compile(r"^same bytes as the capture of \d+: ")
+
+
+def refusal_kind(reason: str | None) -> str:
+    """The kind of a refusal, for counting: ``empty`` for "empty: no text left after extraction", ``archived
+    status 404``, ``not a document`` for "not a document (image/png)"; a twin counts as its twin's kind."""
+    text = _TWIN_PREFIX.sub("", reason or "unknown")
+    return text.split(":", 1)[0].split(" (", 1)[0].split(";", 1)[0].strip() or "unknown"
+
+
+def refusal_counts(reasons: Iterable[str | None]) -> Counter[str]:
+    return Counter(refusal_kind(reason) for reason in reasons)
+
+
+def format_counts(counts: Mapping[str, int]) -> str:
+    """``2 empty, 1 javascript-shell``: most frequent first."""
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from policy_archive.archive.catalog import Outcome
 from policy_archive.crawler.runner import crawl_live
 from policy_archive.pipeline.jobs.examine import examine, make_version
-from policy_archive.pipeline.jobs.guards import refusal_against_previous
+from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.workspace import Workspace
@@ -20,6 +20,7 @@ from policy_archive.records import (
     FetchFailure,
     FetchRequest,
     RecordedVersion,
+    Source,
     Version,
 )
 
@@ -71,8 +72,16 @@ class TrackPlan:
         stored = self.workspace.captures.write(capture)
         examination = examine(declaration, capture)
         reason = examination.reason
+        note = None
         if examination.document is not None:
-            reason = refusal_against_previous(examination.document.body, self.previous_bodies[declaration.key])
+            # A text refused by a guard keeps its identity, so that seeing it again on another day can confirm it.
+            seen_at = [capture.captured_at] + [
+                row.captured_at
+                for row in catalog.captures(capture.document, Source.LIVE)
+                if row.body_sha1 == examination.body_sha1
+            ]
+            verdict = judge(examination.document.body, self.previous_bodies[declaration.key], seen_at)
+            reason, note = verdict.refusal, verdict.note
         outcome = Outcome.REFUSED if reason else Outcome.EXTRACTED
         document = examination.document if not reason else None
         catalog.record_fetch(
@@ -82,7 +91,8 @@ class TrackPlan:
             reason=reason,
             title=document.title if document else None,
             body=document.body if document else None,
-            body_sha1=examination.body_sha1 if document else None,
+            body_sha1=examination.body_sha1,
+            note=note,
         )
         if reason:
             self.failures[capture.document] = reason

@@ -14,7 +14,10 @@ It answers like the real Wayback Machine responses recorded in ``../shared/archi
 - Faults: the next N requests of an endpoint answer 429/503 (the archive's own, no ``Memento-Datetime``), a
   delay per endpoint (timeouts), garbage rows, a failing CDX page, a page whose promised resume key is missing,
   a CDX answer whose connection closes after N rows (with its whole Content-Length announced, or chunked
-  without the terminating chunk), a CDX answer trickled a byte at a time, a CDX answer announcing a size.
+  without the terminating chunk), a CDX answer trickled a byte at a time, a CDX answer announcing a size;
+  a URL listed but excluded from replay (the 200 "excluded" page, no ``Memento-Datetime``, as recorded for
+  nationalpost.com in 2017); a capture replayed with other bytes than its CDX digest says; a capture whose
+  connection is reset before any answer.
 
 Run it by hand (manual trials, benchmarks): ``python tests/standin/archive.py --port 8765 --history FILE.json``
 where FILE.json is ``{"captures": [{"url", "timestamp", "body" | "body_file" | "body_base64", "status",
@@ -28,9 +31,11 @@ from __future__ import annotations
 import argparse
 import base64
 import bisect
+import dataclasses
 import hashlib
 import json
 import re
+import socket
 import threading
 import time
 from collections import Counter, deque
@@ -105,6 +110,8 @@ class StandinCapture:
     ``location`` makes it an archived redirect (with a 3xx ``status``): where the original site pointed,
     absolute or relative to ``url``. ``redirect_form`` is how the archive writes the replay ``Location``.
     ``status=None`` is a revisit record (identical payload seen again): ``-`` in the CDX status column.
+    ``content_encoding`` is the site's Content-Encoding: ``body`` is then the encoded payload (as archived and
+    replayed in ``id_`` mode, and as the digest is computed over).
     """
 
     url: str
@@ -114,6 +121,7 @@ class StandinCapture:
     mimetype: str = "text/html"
     location: str | None = None
     redirect_form: RedirectForm = "absolute"
+    content_encoding: str | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{14}", self.timestamp):
@@ -166,6 +174,9 @@ class _Faults:
     cut: tuple[int, Framing] | None = None
     trickle_seconds: float = 0.0
     announced_length: int | None = None
+    replay_excluded: set[str] = field(default_factory=set)
+    substitutes: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    resets: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -184,6 +195,9 @@ class _Answer:
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
     delivery: _Delivery = _Delivery()
+
+
+RESET = _Answer(0)  # no answer: the connection is closed
 
 
 class StandinArchive:
@@ -219,9 +233,12 @@ class StandinArchive:
         mimetype: str = "text/html",
         location: str | None = None,
         redirect_form: RedirectForm = "absolute",
+        content_encoding: str | None = None,
     ) -> StandinCapture:
         payload = body.encode("utf-8") if isinstance(body, str) else body
-        return self.add(StandinCapture(url, timestamp, payload, status, mimetype, location, redirect_form))
+        return self.add(
+            StandinCapture(url, timestamp, payload, status, mimetype, location, redirect_form, content_encoding)
+        )
 
     def block(self, url: str) -> None:
         """Exclude a URL, as a site owner's request does on the real archive."""
@@ -290,6 +307,22 @@ class StandinArchive:
         """Page ``page`` ends with the blank line that announces a resume key, but no key."""
         with self._lock:
             self._faults.pages_without_resume_key.add(page)
+
+    def exclude_from_replay(self, url: str) -> None:
+        """List the URL's captures, but answer their replay with the 200 "excluded" page (no Memento-Datetime)."""
+        with self._lock:
+            self._faults.replay_excluded.add(surt(url))
+
+    def serve_other_bytes(self, url: str, timestamp: str, body: bytes | str) -> None:
+        """Replay the capture with ``body`` (and a Memento-Datetime), while its CDX row keeps its own digest."""
+        payload = body.encode("utf-8") if isinstance(body, str) else body
+        with self._lock:
+            self._faults.substitutes[(surt(url), timestamp)] = payload
+
+    def reset_capture(self, url: str, timestamp: str, enabled: bool = True) -> None:
+        """Close the connection without answering whenever this capture is replayed."""
+        with self._lock:
+            (self._faults.resets.add if enabled else self._faults.resets.discard)((surt(url), timestamp))
 
     # --- request log -------------------------------------------------------------------------------------
 
@@ -439,8 +472,11 @@ class StandinArchive:
         original = _original_url(match["original"])
         key = surt(original)
         with self._lock:
-            if key in self._blocked:
+            if key in self._blocked or key in self._faults.replay_excluded:
                 return _html(200, EXCLUDED_PAGE)
+            if (key, match["timestamp"]) in self._faults.resets:
+                return RESET
+            substitute = self._faults.substitutes.get((key, match["timestamp"]))
             captures = list(self._by_key.get(key, ()))
         if not captures:
             return _html(404, NOT_ARCHIVED_PAGE)
@@ -451,6 +487,8 @@ class StandinArchive:
             nearest = _nearest(captures, requested)
             location = f"{base}{REPLAY_PREFIX}/{nearest.timestamp}id_/{nearest.url}"
             return _Answer(302, b"", (("Content-Type", "text/plain; charset=utf-8"), ("Location", location)))
+        if substitute is not None:
+            exact = dataclasses.replace(exact, body=substitute)
         return _memento(exact, index, captures, base)
 
 
@@ -462,13 +500,17 @@ def _timestamp_of(capture: StandinCapture) -> str:
 
 
 def _memento(capture: StandinCapture, index: int, captures: list[StandinCapture], base: str) -> _Answer:
+    # A revisit is replayed as the response it repeats (the real archive resolves it): an HTML page here.
+    media_type = "text/html" if capture.mimetype == "warc/revisit" else capture.mimetype
     headers = [
-        ("Content-Type", capture.mimetype),
+        ("Content-Type", media_type),
         ("Memento-Datetime", http_date(capture.timestamp)),
         ("Link", _link_header(index, captures, base)),
     ]
     if capture.target is not None:
         headers.append(("Location", _redirect_location(capture, capture.target, base)))
+    if capture.content_encoding:
+        headers.append(("Content-Encoding", capture.content_encoding))
     return _Answer(capture.status or 200, capture.body, tuple(headers))
 
 
@@ -599,6 +641,10 @@ def _handler_for(archive: StandinArchive) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             endpoint, answer = archive.answer(self.path, self.headers.get("Host"))
             archive.record(endpoint, self.path, answer.status, self.headers.get("User-Agent"))
+            if answer is RESET:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             try:
                 self.send_response(answer.status)
                 for name, value in answer.headers:
