@@ -334,6 +334,36 @@ class VersionStore:
         """The first line of a commit's message (``First record of ...``)."""
         return self._git.log("-1", "--format=%s", commit)
 
+    def message(self, commit: str) -> str:
+        """A commit's whole message (subject, blank line, trailers)."""
+        return self._git.log("-1", "--format=%B", commit)
+
+    def blob(self, object_id: str) -> bytes:
+        """The content of a blob (or any ``commit:path``), through Git's long-running ``cat-file --batch``."""
+        _, _, _, data = self._git.get_object_data(object_id)
+        return data
+
+    def log_lines(self, options: Iterable[str], paths: Iterable[str] = ()) -> Iterator[str]:
+        """The lines of ``git log OPTIONS main -- PATHS`` as Git writes them, so that long histories are read in
+        bounded memory. Nothing when ``main`` does not exist yet. Stopping early ends the ``git log`` process.
+        """
+        if self.head() is None:
+            return
+        process = self._git.log(*options, BRANCH_REF, "--", *paths, as_process=True)
+        stdout = process.proc.stdout
+        assert stdout is not None
+        finished = False
+        try:
+            for line in stdout:
+                yield line.decode("utf-8").rstrip("\n")
+            finished = True
+        finally:
+            if finished:
+                process.wait()
+            else:
+                process.proc.kill()
+                process.proc.wait()
+
     def commits(self) -> dict[tuple[str, datetime], str]:
         """``(path, captured_at) -> commit`` for every version on ``main``, from the ledger and one rev-list."""
         state = self._state()

@@ -256,6 +256,58 @@ def _review(obj: Context, document: str, *, several: bool = False) -> Iterator[t
         yield catalog, store, (declarations if several else declarations[0])
 
 
+def _version_store(config: Config) -> Any:
+    """The versions repository, opened for reading only (no lock, nothing repaired or written)."""
+    from policy_archive.archive.versions import VersionStore
+    from policy_archive.pipeline.jobs.workspace import data_paths
+
+    directory = data_paths(config.settings.data_dir)[2]
+    if not (directory / ".git").exists():
+        raise FileNotFoundError(f"no data in {config.settings.data_dir} yet: run `policy-archive backfill` first")
+    return VersionStore(directory, read_only=True)
+
+
+def _export_formats() -> list[str]:
+    from policy_archive.pipeline.exports import format_names
+
+    return format_names()
+
+
+@main.command()
+@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(_export_formats()),
+    required=True,
+    help="jsonl: one JSON object per line; csv: a header row, one row per version; sqlite: a database for "
+    "Datasette (versions and documents tables, full-text search).",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    metavar="PATH",
+    help="File to write (replaced whole when the export is complete).",
+)
+@pass_context
+def export(obj: Context, documents: tuple[str, ...], format_name: str, output: Path) -> None:
+    """Export every version of the documents (DOC is SERVICE/DOCUMENT or SERVICE; none means all): one row per
+    version with its dates, commit, snapshot, title, word and line counts and text."""
+    from policy_archive.pipeline.exports import format_module
+    from policy_archive.pipeline.exports._rows import ExportSource
+    from policy_archive.pipeline.jobs.progress import Progress
+
+    with reported_errors():
+        config = obj.config()
+        declarations = config.select(documents)
+        progress = Progress(f"export {format_name}", quiet=obj.quiet)
+        source = ExportSource(declarations, _version_store(config), progress)
+        summary = format_module(format_name).export(source, output)
+        progress.finish()
+    click.echo(summary)
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

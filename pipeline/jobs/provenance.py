@@ -13,6 +13,19 @@ from policy_archive.records import DocumentDeclaration, ExtractedDocument, Sourc
 _SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go"}
 
 
+# The provenance header's first words, shared by both of its forms (archive and live): readers of the history
+# recognise the header by them (it names a new snapshot in every version, so it is not counted as a change).
+HEADER_START = "> *The following text is extracted and transformed from "
+HEADER_PATTERN = r"^> \*The following text is extracted and transformed from "
+
+
+def strip_header(content: str) -> str:
+    """A version file without its provenance header line and the blank line after it: ``# title`` and body."""
+    if content.startswith(HEADER_START):
+        return content.partition("\n")[2].lstrip("\n")
+    return content
+
+
 def site_name(url: str) -> str:
     """``acrcloud.com`` for ``https://www.acrcloud.com/privacy``; ``cimediacloud.com`` for ``auth.cimediacloud.com``."""
     labels = (urlsplit(url).hostname or "").split(".")
@@ -25,13 +38,10 @@ def header(declaration: DocumentDeclaration, source: Source, url: str, captured_
     site = site_name(url)
     day = captured_at.date().isoformat()
     if source is Source.LIVE:
-        return (
-            f"> *The following text is extracted and transformed from the {site} {kind} that was retrieved on "
-            f"{day} from [{url}]({url}).*"
-        )
+        return f"{HEADER_START}the {site} {kind} that was retrieved on {day} from [{url}]({url}).*"
     linked = snapshot_link(snapshot)
     return (
-        f"> *The following text is extracted and transformed from the {site} {kind} that was archived on {day}. "
+        f"{HEADER_START}the {site} {kind} that was archived on {day}. "
         f"Please check the [original snapshot on the Wayback Machine]({linked}) for the most accurate "
         "reproduction.*"
     )

@@ -1,0 +1,30 @@
+"""Export formats: one module of this package per format, named after it (``jsonl.py`` is ``--format jsonl``).
+
+A format module defines::
+
+    DESCRIPTION: str                                          # one line, for `export --help`
+    def export(source: ExportSource, output: Path) -> str     # writes OUTPUT, returns a one-line summary
+
+and reads the versions from ``source.rows()`` (one :class:`~._rows.ExportRow` per version, oldest first,
+streamed) or, for formats that need more, from ``source.store`` and ``source.declarations``. Adding a format is
+adding one module: the command line lists the modules found here. Modules whose names start with ``_`` are
+shared helpers, not formats.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
+
+
+def format_names() -> list[str]:
+    """Every format this package provides, found without importing the format modules (they may be heavy)."""
+    return sorted(module.name for module in pkgutil.iter_modules(__path__) if not module.name.startswith("_"))
+
+
+def format_module(name: str) -> ModuleType:
+    """The module that writes format ``name`` (one of :func:`format_names`)."""
+    if name not in format_names():
+        raise ValueError(f"no export format {name!r}")
+    return importlib.import_module(f"{__name__}.{name}")

@@ -1,0 +1,22 @@
+"""`export --format csv`: RFC 4180 CSV (UTF-8, a header row, quoted multi-line text), one row per version."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from policy_archive.pipeline.exports._output import replacing
+from policy_archive.pipeline.exports._rows import COLUMNS, ExportSource
+
+DESCRIPTION = "CSV with a header row: one row per version"
+
+
+def export(source: ExportSource, output: Path) -> str:
+    count = 0
+    with replacing(output) as partial, partial.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)  # excel dialect: CRLF rows, fields quoted when needed, as RFC 4180 says
+        writer.writerow(COLUMNS)
+        for row in source.rows():
+            writer.writerow(["" if value is None else value for value in row.as_dict().values()])
+            count += 1
+    return f"{count} versions written to {output}"

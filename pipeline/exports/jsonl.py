@@ -1,0 +1,20 @@
+"""`export --format jsonl`: JSON Lines, one object per version with the columns of ``ExportRow``, oldest first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from policy_archive.pipeline.exports._output import replacing
+from policy_archive.pipeline.exports._rows import ExportSource
+
+DESCRIPTION = "JSON Lines: one object per version"
+
+
+def export(source: ExportSource, output: Path) -> str:
+    count = 0
+    with replacing(output) as partial, partial.open("w", encoding="utf-8", newline="\n") as handle:
+        for row in source.rows():
+            handle.write(json.dumps(row.as_dict(), ensure_ascii=False) + "\n")
+            count += 1
+    return f"{count} versions written to {output}"

@@ -1,0 +1,131 @@
+"""`export --format jsonl|csv|sqlite`: one row per version, read back with the standard readers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from review_data import PATH, handmade_history, recorded_history
+from standin.cli import git, run_cli
+
+from policy_archive.archive.history import version_commits
+from policy_archive.archive.versions import VersionStore
+from policy_archive.pipeline.exports import format_names
+from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN
+
+COLUMNS = [
+    "service",
+    "document",
+    "captured_at",
+    "stated_date",
+    "commit",
+    "source",
+    "snapshot_url",
+    "title",
+    "words",
+    "lines_added",
+    "lines_removed",
+    "text",
+]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return recorded_history(tmp_path_factory.mktemp("recorded"))
+
+
+def test_history_gives_trailers_stated_date_and_body_line_counts(tmp_path):
+    handmade_history(tmp_path)
+    first, second = version_commits(VersionStore(tmp_path, read_only=True), [PATH], ignore=HEADER_PATTERN)
+    assert (first.first, first.stated_date, first.path) == (True, None, PATH)
+    assert first.captured_at.isoformat() == "2017-03-01T12:00:00+00:00"
+    assert second.first is False
+    assert second.stated_date == "2018-05-25"
+    assert second.subject == "Record new changes of Example Privacy Policy"
+    assert second.trailers["Snapshot-Url"] == "http://127.0.0.1:9/web/20180525100000id_/https://example.org/privacy"
+    # One line changed, two added (a blank and the GDPR line); the header line (a new snapshot) is not counted.
+    assert (second.lines_added, second.lines_removed) == (3, 1)
+    assert second.blob == git(tmp_path, "rev-parse", f"main:{PATH}").strip()
+
+
+def test_export_formats_are_one_module_each():
+    assert {"jsonl", "csv", "sqlite"} <= set(format_names())
+
+
+def test_jsonl_has_one_object_per_version_in_capture_order(recorded, tmp_path):
+    config, data = recorded
+    output = tmp_path / "out" / "versions.jsonl"
+    result = run_cli(config, data, "export", "--format", "jsonl", "--output", str(output))
+    assert result.returncode == 0, result.stderr
+    assert "2 versions written" in result.stdout
+    rows = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+    assert [list(row) for row in rows] == [COLUMNS, COLUMNS]
+    first, second = rows
+    assert (first["service"], first["document"], first["source"]) == ("acrcloud", "privacy-policy", "wayback")
+    assert [row["captured_at"] for row in rows] == ["2017-01-03T10:20:30Z", "2018-05-28T08:00:07Z"]
+    assert second["commit"] == git(data / "versions", "rev-parse", "main").strip()
+    assert second["snapshot_url"].endswith("/20180528080007id_/https://www.acrcloud.com/privacy")
+    assert second["title"] == "Privacy Policy - ACRCloud"
+    assert second["text"].startswith("# Privacy Policy - ACRCloud\n\n")
+    assert "General Data Protection Regulation" in second["text"]
+    assert "The following text is extracted" not in second["text"]
+    assert first["lines_removed"] == 0 and first["lines_added"] == len(first["text"].splitlines())
+    assert second["lines_added"] >= 2 and second["lines_removed"] >= 1
+    assert second["words"] > first["words"] > 100
+
+
+def test_csv_reads_back_with_the_same_rows(recorded, tmp_path):
+    config, data = recorded
+    jsonl, table = tmp_path / "v.jsonl", tmp_path / "v.csv"
+    for form, output in (("jsonl", jsonl), ("csv", table)):
+        assert run_cli(config, data, "export", "acrcloud", "--format", form, "--output", str(output)).returncode == 0
+    with table.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    assert [list(row) for row in rows] == [COLUMNS, COLUMNS]
+    for row, want in zip(rows, expected, strict=True):
+        assert row == {key: "" if value is None else str(value) for key, value in want.items()}
+
+
+def test_sqlite_is_searchable_and_lists_documents(recorded, tmp_path):
+    config, data = recorded
+    output = tmp_path / "history.db"
+    result = run_cli(config, data, "export", "--format", "sqlite", "--output", str(output))
+    assert result.returncode == 0, result.stderr
+    database = sqlite3.connect(output)
+    columns = [row[1] for row in database.execute("PRAGMA table_info(versions)")]
+    assert columns == COLUMNS
+    found = database.execute(
+        "SELECT captured_at FROM versions WHERE rowid IN"
+        " (SELECT rowid FROM versions_fts WHERE versions_fts MATCH 'regulation')"
+    ).fetchall()
+    assert found == [("2018-05-28T08:00:07Z",)]
+    assert database.execute("SELECT * FROM documents").fetchall() == [
+        (
+            "acrcloud",
+            "privacy-policy",
+            "ACRCloud",
+            "Privacy Policy",
+            "https://www.acrcloud.com/privacy",
+            2,
+            "2017-01-03T10:20:30Z",
+            "2018-05-28T08:00:07Z",
+        )
+    ]
+    indexed = {row[2] for row in database.execute("SELECT * FROM sqlite_master WHERE type = 'index'")}
+    assert {"versions", "documents"} <= indexed
+    assert not list(tmp_path.glob(".*partial*")), "the partial file is renamed, not left behind"
+
+
+def test_export_refuses_a_directory_and_an_unknown_document(recorded, tmp_path):
+    config, data = recorded
+    refused = run_cli(config, data, "export", "--format", "csv", "--output", str(tmp_path))
+    assert refused.returncode == 2 and "is a directory" in refused.stderr and "Traceback" not in refused.stderr
+    unknown = run_cli(config, data, "export", "nobody/privacy-policy", "--format", "csv", "--output", "x.csv")
+    assert unknown.returncode == 2 and "no such document" in unknown.stderr
+    empty = run_cli(config, tmp_path / "nothing", "export", "--format", "csv", "--output", str(tmp_path / "x.csv"))
+    assert empty.returncode == 1 and "no data" in empty.stderr
+    assert not (tmp_path / "nothing").exists()
