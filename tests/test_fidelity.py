@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,11 @@ from standin.archive import StandinArchive
 from standin.cli import git, run_cli
 from test_backfill_resilience import START, V1, V2, V3, declaration, page, ts, write_config
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from policy_archive.archive.captures import CaptureStore, StoredCapture
+from policy_archive.archive.catalog import Catalog
 
 URL = "https://www.example.com/privacy"
 TARGET = "https://www.example.com/legal/privacy"
@@ -292,3 +298,48 @@ def test_review_diff_is_a_valid_patch_and_log_takes_a_service(standin_archive, t
     assert service_log.returncode == 0, service_log.stderr
     assert DOC in service_log.stdout and "example/terms-of-service" in service_log.stdout
     assert "no recorded version yet" in service_log.stdout
+
+
+# The captures table as released before 2026-11-27 (the CDX status overwritten by the served one).
+OLD_CAPTURES_TABLE = """
+CREATE TABLE captures (
+    id INTEGER PRIMARY KEY, document TEXT NOT NULL, source TEXT NOT NULL, url TEXT NOT NULL,
+    captured_at TEXT NOT NULL, status INTEGER, mimetype TEXT, digest TEXT, length INTEGER, fetched_url TEXT,
+    payload_sha1 TEXT, warc_file TEXT, warc_offset INTEGER, outcome TEXT NOT NULL, reason TEXT, title TEXT,
+    body TEXT, body_sha1 TEXT, window_start TEXT,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    UNIQUE (document, source, url, captured_at)
+)
+"""
+
+
+def test_old_catalogs_and_old_warc_records_stay_readable(tmp_path):
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    replay = f"https://web.archive.org/web/20180629162426id_/{URL}"
+    with (captures / "captures-old.warc.gz").open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        http = StatusAndHeaders("200 -", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(
+            writer.create_warc_record(replay, "response", payload=BytesIO(b"<p>old</p>"), http_headers=http)
+        )
+    path = tmp_path / "catalog.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.execute(OLD_CAPTURES_TABLE)
+    connection.execute(
+        "INSERT INTO captures (document, source, url, captured_at, status, mimetype, digest, fetched_url,"
+        " warc_file, warc_offset, outcome) VALUES (?, 'wayback', ?, '2018-06-29T16:24:26Z', 200, 'text/html',"
+        " 'X', ?, 'captures-old.warc.gz', 0, 'extracted')",
+        (DOC, URL, replay),
+    )
+    connection.commit()
+    connection.close()
+
+    catalog = Catalog(path)
+    (row,) = catalog.captures(DOC)
+    assert (row.memento_at, row.fetched_status, row.note) == (None, None, None)
+    assert row.bytes_at == row.captured_at and row.bytes_url == URL and row.served_status == 200
+    catalog.close()
+    Catalog(path).close()  # opening a migrated catalog again changes nothing
+    kept = CaptureStore(captures).read(StoredCapture("captures-old.warc.gz", 0))
+    assert (kept.status, kept.body) == (200, b"<p>old</p>")

@@ -1,0 +1,127 @@
+"""Backfill against the Wayback Machine's own recorded answers (tests/fixtures/archive-responses, EDGI wayback).
+
+What real replays do — archived redirects with their own mementos, the archive's redirects to the nearest
+memento, scheme-less Locations, an excluded page without Memento-Datetime, an archived 429 — and what the
+catalog and the WARC files must say about each.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from standin.cli import run_cli
+from standin.recorded import RecordedArchive
+from warcio.archiveiterator import ArchiveIterator
+
+DOCUMENTS = {
+    "epa": {
+        "privacy-policy": "https://www.epa.gov/ghgreporting/san5779-factsheet",
+        "terms-of-service": "http://epa.gov/climatechange",
+    },
+    "census": {"privacy-policy": "https://www.census.gov/geography/gss-initiative.html"},
+    "nationalpost": {"privacy-policy": "https://nationalpost.com/health/"},
+    "reddit": {"privacy-policy": "http://www.reddit.com/r/PokemonGiveaway"},
+    "nasa": {"privacy-policy": "http://www.nasa.gov/"},
+}
+
+
+@pytest.fixture(scope="module")
+def backfilled(tmp_path_factory):
+    root = tmp_path_factory.mktemp("recorded")
+    config, data = root / "config", root / "data"
+    (config / "services").mkdir(parents=True)
+    with RecordedArchive() as archive:
+        (config / "settings.toml").write_text(
+            f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
+            "cdx_per_minute = inf\nreplay_per_minute = inf\nbackoff_seconds = 0\ntimeout_seconds = 10\n"
+        )
+        for service, documents in DOCUMENTS.items():
+            text = f'name = "{service}"\n' + "".join(
+                f'[documents.{document}]\nurl = "{url}"\n' for document, url in documents.items()
+            )
+            (config / "services" / f"{service}.toml").write_text(text)
+        result = run_cli(config, data, "backfill", "--strategy", "all")
+    connection = sqlite3.connect(data / "catalog.sqlite3")
+    connection.row_factory = sqlite3.Row
+    rows = {row["document"]: dict(row) for row in connection.execute("SELECT * FROM captures")}
+    connection.close()
+    return result, rows, data, archive
+
+
+def responses(data: Path) -> list[tuple[str, str, str]]:
+    found = []
+    for path in sorted((data / "captures").glob("*.warc.gz")):
+        with path.open("rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type == "response":
+                    headers = record.rec_headers
+                    found.append(
+                        (
+                            headers.get_header("WARC-Target-URI"),
+                            headers.get_header("WARC-Date"),
+                            record.http_headers.get_statuscode(),
+                        )
+                    )
+    return found
+
+
+def test_a_real_archived_redirect_is_dated_by_its_target_memento(backfilled):
+    _, rows, data, _ = backfilled
+    row = rows["epa/privacy-policy"]
+    target = "https://www.epa.gov/ghgreporting/proposed-rule-fact-sheet-greenhouse-gas-reporting-program-addition-global-warming"
+    assert (row["captured_at"], row["status"]) == ("2018-08-08T09:41:44Z", 301)
+    assert (row["memento_at"], row["memento_url"], row["fetched_status"]) == ("2018-08-08T10:45:00Z", target, 200)
+    assert row["snapshot_url"].endswith(f"/web/20180808104500id_/{target}")
+    kept = responses(data)
+    assert ("https://www.epa.gov/ghgreporting/san5779-factsheet", "2018-08-08T09:41:44Z", "301") in kept
+    assert (target, "2018-08-08T10:45:00Z", "200") in kept
+
+
+def test_a_real_chain_through_the_archives_own_redirects_ends_40_minutes_later(backfilled):
+    _, rows, data, _ = backfilled
+    row = rows["epa/terms-of-service"]
+    assert row["captured_at"] == "2020-02-01T02:03:57Z"
+    assert row["memento_at"] == "2020-02-01T02:44:05Z"
+    assert row["memento_url"] == "https://www.epa.gov/sites/production/files/signpost/cc.html"
+    kept = responses(data)
+    assert ("https://www.epa.gov/climatechange", "2020-02-01T02:37:57Z", "301") in kept
+    assert not any("/web/" in uri for uri, _, _ in kept), "records are filed under the site's URLs only"
+
+
+def test_a_schemeless_redirect_to_an_archived_404_is_refused_at_its_memento(backfilled):
+    result, rows, _, _ = backfilled
+    row = rows["census/privacy-policy"]
+    assert (row["outcome"], row["reason"]) == ("refused", "archived status 404")
+    assert row["memento_at"] == "2020-11-02T23:30:26Z"
+    assert "FAILED census/privacy-policy: no version: 1 captures listed, all refused (1 archived status 404)" in (
+        result.stderr
+    )
+
+
+def test_the_real_excluded_page_is_not_archived(backfilled):
+    result, rows, _, _ = backfilled
+    row = rows["nationalpost/privacy-policy"]
+    assert row["outcome"] == "refused" and row["reason"].startswith("not-archived")
+    assert row["warc_file"] is None and row["fetched_status"] == 200
+    assert "FAILED nationalpost/privacy-policy: no version: 1 captures listed, all refused (1 not-archived)" in (
+        result.stderr
+    )
+
+
+def test_an_archived_429_is_a_refused_capture_not_no_capture(backfilled):
+    result, rows, _, _ = backfilled
+    assert rows["reddit/privacy-policy"]["reason"] == "archived status 429"
+    assert "FAILED reddit/privacy-policy: no version: 1 captures listed, all refused (1 archived status 429)" in (
+        result.stderr
+    )
+    assert "lists no capture" not in result.stderr
+
+
+def test_real_replayed_bytes_match_their_cdx_digest(backfilled):
+    result, rows, _, _ = backfilled
+    row = rows["nasa/privacy-policy"]
+    assert row["payload_sha1"] == row["digest"] == "MGIGF4GRGGF5GKV6VNCBAXOE3OR5BTZC"
+    assert not (row["reason"] or "").startswith("digest-mismatch")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
