@@ -288,12 +288,11 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_completes(standin_archive, tmp_path):
 def test_ctrl_c_during_the_listing_stops_cleanly(standin_archive, tmp_path):
     archive = standin_archive
     config = write_config(tmp_path / "config", archive, three_document_history(archive))
-    # Longer than any load can stretch the start-up: the signal lands while the first listing is in flight
-    # (the archive's shutdown releases the delayed request).
+    # The signal is sent once the first listing request is known to be held by the archive, whatever the load
+    # (the archive's shutdown releases the held request).
     archive.delay("cdx", 30)
     run = start_cli(config, tmp_path / "data")
-    wait_for(lambda: (tmp_path / "data" / "catalog.sqlite3").exists())
-    time.sleep(0.5)
+    archive.wait_for_held_request()
     run.send_signal(signal.SIGINT)
     _, stderr = run.communicate(timeout=15)
 

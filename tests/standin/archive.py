@@ -212,6 +212,7 @@ class StandinArchive:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._held = threading.Semaphore(0)  # released once per request that starts an injected delay
         for capture in captures:
             self.add(capture)
 
@@ -267,6 +268,11 @@ class StandinArchive:
         """Every request to ``endpoint`` waits ``seconds`` before being answered (0 switches it off)."""
         with self._lock:
             self._faults.delays[endpoint] = seconds
+
+    def wait_for_held_request(self, timeout: float = 60) -> None:
+        """Block until a request is being held by :meth:`delay` (so a client is known to be waiting on us)."""
+        if not self._held.acquire(timeout=timeout):
+            raise AssertionError(f"no request reached the injected delay within {timeout} s")
 
     def serve_garbage_rows(self, enabled: bool = True) -> None:
         with self._lock:
@@ -408,6 +414,7 @@ class StandinArchive:
             refusals = self._faults.refusals[endpoint]
             refusal = refusals.popleft() if refusals else None
         if delay:
+            self._held.release()
             self._stopping.wait(delay)
         if refusal is not None:
             return endpoint, _refusal(refusal)
