@@ -265,17 +265,18 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_completes(standin_archive, tmp_path):
     archive.delay("replay", 0.2)
     run = start_cli(config, tmp_path / "data", "--strategy", "all")
     wait_for(lambda: archive.counts()["replay"] >= 5)
-    started = time.monotonic()
     run.send_signal(signal.SIGINT)
-    _, stderr = run.communicate(timeout=15)
-    stopped_in = time.monotonic() - started
+    asked_before_the_signal = archive.counts()["replay"]
+    _, stderr = run.communicate(timeout=60)
     archive.delay("replay", 0)
 
     assert run.returncode == 1, stderr
     assert "Traceback" not in stderr
     lines = failures(stderr)
     assert lines and all("interrupted" in line for line in lines), stderr
-    assert stopped_in < 5, "Ctrl-C waits for the requests in flight, not for the rest of the backfill"
+    # Ctrl-C waits for the requests in flight, not for the rest of the backfill: counted in requests, not
+    # seconds, so that a loaded machine cannot fail it (at most one request per concurrent slot after the signal).
+    assert archive.counts()["replay"] - asked_before_the_signal <= 16
     assert archive.counts()["replay"] < 3 * 25 * 3 // 2
 
     rerun = cli(config, tmp_path / "data", "--strategy", "all")
