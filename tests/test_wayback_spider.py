@@ -1,0 +1,106 @@
+"""The archive spider's callback on responses built in memory: what it hands over for each kind of replay answer.
+
+The answers mirror recorded Wayback Machine behaviour (tests/fixtures/archive-responses): mementos carry a
+``Memento-Datetime``; the archive's own redirects, errors and "excluded" pages do not.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import scrapy
+from scrapy.http import Response
+
+from policy_archive.config.settings import WaybackSettings
+from policy_archive.crawler.ratelimit import limiter_for
+from policy_archive.crawler.sources import archive_source
+from policy_archive.crawler.spiders.wayback import WaybackSpider
+from policy_archive.records import Capture, CaptureRef, FetchFailure, FetchRequest
+
+REPLAY = "https://web.archive.org/web"
+URL = "https://www.example.com/privacy"
+T1 = datetime(2018, 8, 8, 9, 41, 44, tzinfo=UTC)
+REF = CaptureRef(URL, T1, 301, "text/html", None)
+FETCH = FetchRequest("example/privacy-policy", f"{REPLAY}/20180808094144id_/{URL}", URL, REF)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.results: list[Capture | FetchFailure] = []
+
+    def start(self):
+        return []
+
+    def handle(self, result):
+        self.results.append(result)
+        return []
+
+
+def spider(data_dir: Path) -> tuple[WaybackSpider, Recorder]:
+    plan = Recorder()
+    settings = WaybackSettings(replay_url=REPLAY)
+    return WaybackSpider(plan, archive_source(settings), limiter_for(data_dir, settings, "replay")), plan
+
+
+def answer(url: str, status: int, headers: dict[str, str], body: bytes = b"", **meta) -> Response:
+    request = scrapy.Request(url, meta={"fetch": FETCH, **meta})
+    return Response(url, status=status, headers=headers, body=body, request=request)
+
+
+def test_an_archived_redirect_is_kept_as_a_hop_and_followed(tmp_path):
+    archive, plan = spider(tmp_path)
+    hop = answer(
+        FETCH.url,
+        301,
+        {"Memento-Datetime": "Wed, 08 Aug 2018 09:41:44 GMT", "Location": f"{REPLAY}/20180808094144id_/{URL}/new"},
+    )
+    (follow,) = list(archive.parse(hop))
+    assert follow.url == f"{REPLAY}/20180808094144id_/{URL}/new" and not plan.results
+    (kept,) = follow.meta["hops"]
+    assert (kept.status, kept.url, kept.captured_at) == (301, URL, T1)
+
+    nearest = answer(follow.url, 302, {"Location": f"{REPLAY}/20180808104500id_/{URL}/new"}, **follow.meta)
+    (final_request,) = list(archive.parse(nearest))
+    assert final_request.meta["hops"] == follow.meta["hops"], "the archive's own redirect is not a capture"
+
+    final = answer(
+        final_request.url,
+        200,
+        {"Memento-Datetime": "Wed, 08 Aug 2018 10:45:00 GMT"},
+        b"<p>text</p>",
+        **final_request.meta,
+    )
+    assert list(archive.parse(final)) == []
+    (capture,) = plan.results
+    assert capture.captured_at == datetime(2018, 8, 8, 10, 45, tzinfo=UTC) and capture.url == f"{URL}/new"
+    assert capture.listed == REF and capture.hops == (kept,)
+    assert capture.snapshot_url == f"{REPLAY}/20180808104500id_/{URL}/new"
+
+
+def test_answers_without_memento_datetime_are_not_captures(tmp_path):
+    archive, plan = spider(tmp_path)
+    list(archive.parse(answer(FETCH.url, 200, {"Content-Type": "text/html"}, b"This URL has been excluded")))
+    list(archive.parse(answer(FETCH.url, 404, {"Content-Type": "text/html"}, b"Hrm.")))
+    list(archive.parse(answer(FETCH.url, 503, {"Content-Type": "text/html"}, b"Service Unavailable")))
+    excluded, missing, failing = plan.results
+    assert isinstance(excluded, FetchFailure) and excluded.refused and excluded.reason.startswith("not-archived")
+    assert missing.refused and missing.reason.startswith("not-archived")
+    assert isinstance(failing, FetchFailure) and not failing.refused, "an archive failure is retried later"
+
+
+def test_an_archived_429_is_a_capture_with_its_status(tmp_path):
+    archive, plan = spider(tmp_path)
+    list(archive.parse(answer(FETCH.url, 429, {"Memento-Datetime": "Wed, 08 Aug 2018 09:41:44 GMT"}, b"slow down")))
+    (capture,) = plan.results
+    assert isinstance(capture, Capture) and capture.status == 429
+
+
+def test_a_redirect_out_of_the_archive_is_refused_with_its_hops(tmp_path):
+    archive, plan = spider(tmp_path)
+    hop = answer(
+        FETCH.url, 302, {"Memento-Datetime": "Wed, 08 Aug 2018 09:41:44 GMT", "Location": "https://evil.example/"}
+    )
+    list(archive.parse(hop))
+    (failure,) = plan.results
+    assert failure.refused and "leaves the archive" in failure.reason and len(failure.hops) == 1
