@@ -18,7 +18,7 @@ import click
 
 from policy_archive.config.settings import Config, ConfigError, load_config, parse_date_option
 from policy_archive.errors import EXIT_FAILURES, EXIT_USAGE, ConfigurationError, PolicyArchiveError
-from policy_archive.records import ExtractionRules
+from policy_archive.records import ID_PATTERN, ExtractionRules, iso_z
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
@@ -360,6 +360,75 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: 
             workspace, declarations, rebuild=rebuild, progress=progress
         ),
     )
+
+
+@main.command()
+@click.argument("domain")
+@click.option(
+    "--type",
+    "document_type",
+    default="privacy-policy",
+    show_default=True,
+    metavar="ID",
+    help="Document to look for: privacy-policy, terms-of-service, cookie-policy (any id: its words).",
+)
+@click.option("--service", "service_id", metavar="ID", help="Service id of the declaration [default: the domain].")
+@date_option("--since", "Only home-page captures on or after this day.")
+@date_option("--until", "Only home-page captures on or before this day.")
+@click.option("--write", is_flag=True, help="Write config/services/ID.toml instead of printing the declaration.")
+@click.option("--force", is_flag=True, help="With --write: replace the service file if it exists.")
+@pass_context
+def discover(
+    obj: Context,
+    domain: str,
+    document_type: str,
+    service_id: str | None,
+    since: date | None,
+    until: date | None,
+    write: bool,
+    force: bool,
+) -> None:
+    """Find where DOMAIN's document lived over time from the archive's home-page captures; print (or --write)
+    a service declaration with one history entry per earlier URL."""
+    from policy_archive.config.settings import config_directory
+    from policy_archive.config.writer import write_service_file
+    from policy_archive.pipeline.jobs import discover as discovery
+    from policy_archive.pipeline.jobs.progress import Progress
+
+    if since and until and since > until:
+        fail(f"--since {since} is after --until {until}")
+    domain = domain.strip().lower().removeprefix("https://").removeprefix("http://").strip("/")
+    with reported_errors():
+        service = service_id or domain
+        if not ID_PATTERN.fullmatch(service) or not ID_PATTERN.fullmatch(document_type):
+            raise ConfigError("command line", service, "service and document ids must match [a-z0-9][a-z0-9.-]*")
+        config = obj.config()
+        progress = Progress("discover", quiet=obj.quiet)
+        found = discovery.discover(
+            config.settings, config.settings.data_dir, domain, document_type, since=since, until=until,
+            progress=progress,
+        )  # fmt: skip
+        text = discovery.service_text(found, service)
+        for sighting in found.unreadable:
+            click.echo(f"UNREADABLE {iso_z(sighting.timestamp)}: {sighting.unreadable}", err=True)
+        unsure = [era for era in found.eras if era.unsure]
+        for era in unsure:
+            click.echo(f"UNSURE {domain} {era.describe()}: {era.unsure}", err=True)
+        click.echo(
+            f"{domain}: {found.listed} home-page captures listed, {found.requests} read in this run, "
+            f"{len(found.eras)} eras",
+            err=True,
+        )
+        if text is None:
+            click.echo(f"FAILED {domain}: no {document_type} link found on {found.listed} home-page captures", err=True)
+            sys.exit(1)
+        if write:
+            click.echo(
+                f"wrote {write_service_file(config_directory(obj.config_dir) / 'services', service, text, force=force)}"
+            )
+        else:
+            click.echo(text, nl=False)
+    sys.exit(1 if unsure else 0)
 
 
 @main.command("import-ota")

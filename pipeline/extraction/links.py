@@ -1,0 +1,149 @@
+"""Which link of a home page leads to its privacy policy (or terms, cookie policy): candidates by text and URL.
+
+As the Princeton "Privacy Policies over Time" crawl did (2021), a home page is read for the link whose text or
+URL names the document, in English, French, German and Spanish; a link in the footer (``<footer>``, or an
+element whose id/class says footer) weighs more than one in the body, where news items and blog posts also
+mention privacy. Scores add up: text naming the document (exactly, or containing the words), the URL path
+naming it, the footer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import lxml.html
+
+from policy_archive.pipeline.extraction.decode import decode_html
+
+# Link texts, lowercased and without accents. Exact matches score more than texts that merely contain them.
+TEXTS: dict[str, tuple[str, ...]] = {
+    "privacy-policy": (
+        "privacy", "privacy policy", "privacy notice", "privacy statement", "privacy & cookies",
+        "privacy and cookies", "privacy center", "privacy centre", "your privacy", "data protection",
+        "politique de confidentialite", "confidentialite", "vie privee", "donnees personnelles",
+        "protection des donnees", "datenschutz", "datenschutzerklarung", "datenschutzhinweise",
+        "privacidad", "politica de privacidad", "aviso de privacidad", "proteccion de datos",
+    ),
+    "terms-of-service": (
+        "terms", "terms of service", "terms of use", "terms and conditions", "terms & conditions",
+        "conditions of use", "user agreement", "legal terms", "conditions generales", "conditions d'utilisation",
+        "conditions generales d'utilisation", "cgu", "mentions legales", "nutzungsbedingungen", "agb",
+        "allgemeine geschaftsbedingungen", "terminos", "terminos y condiciones", "condiciones de uso",
+        "terminos de uso", "aviso legal",
+    ),
+    "cookie-policy": (
+        "cookies", "cookie policy", "cookie notice", "use of cookies", "politique de cookies",
+        "politique relative aux cookies", "gestion des cookies", "cookie-richtlinie", "cookie richtlinie",
+        "cookie-hinweise", "politica de cookies", "uso de cookies",
+    ),
+}  # fmt: skip
+# Words of a URL path that name the document.
+URL_WORDS: dict[str, tuple[str, ...]] = {
+    "privacy-policy": ("privacy", "datenschutz", "confidentialite", "confidentialité", "privacidad", "vie-privee"),
+    "terms-of-service": ("terms", "tos", "conditions", "nutzungsbedingungen", "agb", "terminos", "cgu", "legal"),
+    "cookie-policy": ("cookie", "cookies"),
+}
+EXACT_TEXT, PARTIAL_TEXT, URL_MATCH, FOOTER = 4.0, 2.0, 2.0, 2.5
+# "Read our privacy policy" names the document; "New privacy rules for online shops in 2015" is a news item.
+PARTIAL_TEXT_MAX_WORDS = 5
+# A second candidate within this share of the best score makes the choice unsure.
+UNSURE_SHARE = 0.75
+_FOOTER_HINT = re.compile(r"foot", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    url: str
+    text: str
+    score: float
+    in_footer: bool
+
+
+@dataclass(frozen=True)
+class LinkChoice:
+    """The link a page gives to the document: ``best`` (None: no link found) and ``rivals`` close to it."""
+
+    best: Candidate | None
+    rivals: tuple[Candidate, ...] = ()
+
+    @property
+    def unsure(self) -> bool:
+        return bool(self.rivals)
+
+
+def fold(text: str) -> str:
+    """Lowercase, accents off, spaces collapsed: ``Politique de confidentialité`` → ``politique de confidentialite``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(plain.lower().replace("’", "'").split())
+
+
+def url_key(url: str) -> str:
+    """What makes two links the same page for discovery: no scheme, no ``www.``, no fragment, no trailing slash."""
+    parts = urlsplit(url)
+    host = re.sub(r"^www\d*\.", "", (parts.hostname or "").lower())
+    return f"{host}{parts.path.rstrip('/') or '/'}" + (f"?{parts.query}" if parts.query else "")
+
+
+def _in_footer(element: lxml.html.HtmlElement) -> bool:
+    for ancestor in element.iterancestors():
+        if ancestor.tag == "footer" or _FOOTER_HINT.search(f"{ancestor.get('id', '')} {ancestor.get('class', '')}"):
+            return True
+    return False
+
+
+def _score(document_type: str, text: str, url: str) -> tuple[float, float]:
+    """(text score, URL score) of one link."""
+    folded = fold(text)
+    texts = TEXTS.get(document_type, (fold(document_type.replace("-", " ")),))
+    text_score = 0.0
+    if folded in texts:
+        text_score = EXACT_TEXT
+    elif (
+        folded
+        and len(folded.split()) <= PARTIAL_TEXT_MAX_WORDS
+        and any(re.search(rf"\b{re.escape(t)}\b", folded) for t in texts)
+    ):
+        text_score = PARTIAL_TEXT
+    path = fold(urlsplit(url).path)
+    words = URL_WORDS.get(document_type, tuple(document_type.split("-")))
+    return text_score, URL_MATCH if any(word in path for word in words) else 0.0
+
+
+def candidates(body: bytes, content_type: str | None, base_url: str, document_type: str) -> list[Candidate]:
+    """Every link of the page that names the document, best first (one per distinct target page)."""
+    try:
+        root = lxml.html.fromstring(decode_html(body, content_type))
+    except (lxml.etree.ParserError, ValueError):
+        return []
+    found: dict[str, Candidate] = {}
+    for anchor in root.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            continue
+        url = urlunsplit(urlsplit(urljoin(base_url, href))._replace(fragment=""))
+        if urlsplit(url).scheme not in ("http", "https"):
+            continue
+        text = " ".join(anchor.text_content().split()) or anchor.get("title", "")
+        text_score, url_score = _score(document_type, text, url)
+        footer = _in_footer(anchor)
+        if not text_score and not (url_score and footer):  # a URL word in the body (a blog post) is not enough
+            continue
+        candidate = Candidate(url, text, text_score + url_score + (FOOTER if footer else 0.0), footer)
+        key = url_key(url)
+        if key not in found or candidate.score > found[key].score:
+            found[key] = candidate
+    return sorted(found.values(), key=lambda c: (-c.score, c.url))
+
+
+def choose_link(body: bytes, content_type: str | None, base_url: str, document_type: str) -> LinkChoice:
+    """The page's link to the document; rivals when another page's link scores nearly as well."""
+    found = candidates(body, content_type, base_url, document_type)
+    if not found:
+        return LinkChoice(None)
+    best = found[0]
+    rivals = tuple(c for c in found[1:] if c.score >= best.score * UNSURE_SHARE)
+    return LinkChoice(best, rivals)

@@ -1,0 +1,108 @@
+"""`discover` on a generated site history (tests/standin/moving_site.py) served by the stand-in archive."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+from standin.archive import StandinArchive
+from standin.cli import run_cli
+from standin.moving_site import SITE, build
+
+from policy_archive.config.settings import load_config
+from policy_archive.pipeline.extraction.links import choose_link
+
+
+def write_settings(config: Path, archive: StandinArchive) -> Path:
+    (config / "services").mkdir(parents=True, exist_ok=True)
+    (config / "settings.toml").write_text(
+        f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
+        "cdx_per_minute = inf\nreplay_per_minute = inf\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
+    )
+    return config
+
+
+def test_three_url_eras_are_found_with_the_last_day_each_old_url_was_linked(tmp_path, standin_archive):
+    truth = build(standin_archive)
+    config = write_settings(tmp_path / "config", standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "example.org", timeout=300)
+    assert result.returncode == 0, result.stderr
+    declaration = tomllib.loads(result.stdout)
+    document = declaration["documents"]["privacy-policy"]
+    assert declaration["name"] == "example.org"
+    assert document["url"] == truth[-1].url == f"{SITE}/privacy"
+    assert [(entry["url"], entry["valid_until"]) for entry in document["history"]] == [
+        (era.url, era.last_day.isoformat()) for era in truth[:-1]
+    ]
+    assert "UNREADABLE" in result.stderr and "JavaScript shell" in result.stderr
+    replay = standin_archive.counts()["replay"]
+    listed = len([r for r in standin_archive.requests if r.endpoint == "cdx"])
+    # The change-point search reads a fraction of the ~190 home-page captures.
+    assert replay < 80, replay
+    assert listed >= 1
+
+    # Resumable: a second run reads nothing again and prints the same declaration.
+    standin_archive.clear_log()
+    again = run_cli(config, tmp_path / "data", "discover", "example.org", timeout=300)
+    assert again.returncode == 0 and again.stdout == result.stdout
+    assert standin_archive.counts()["replay"] == 0
+    state = json.loads((tmp_path / "data" / "discovery" / "example.org.privacy-policy.json").read_text())
+    assert len(state["sightings"]) >= 10
+
+
+def test_write_makes_a_service_file_that_backfill_uses_for_every_url(tmp_path, standin_archive):
+    truth = build(standin_archive, years=11)
+    config = write_settings(tmp_path / "config", standin_archive)
+    data = tmp_path / "data"
+    written = run_cli(config, data, "discover", "example.org", "--service", "example", "--write", timeout=300)
+    assert written.returncode == 0, written.stderr
+    (declaration,) = load_config(config).documents
+    assert declaration.key == "example/privacy-policy"
+    assert [entry.url for entry in declaration.history] + [declaration.url] == [era.url for era in truth]
+    refused = run_cli(config, data, "discover", "example.org", "--service", "example", "--write", timeout=300)
+    assert refused.returncode == 2 and "--force" in refused.stderr
+    assert (
+        run_cli(config, data, "discover", "example.org", "--service", "example", "--write", "--force").returncode == 0
+    )
+
+    backfill = run_cli(config, data, "backfill", timeout=300)
+    assert backfill.returncode == 0, backfill.stderr
+    log = run_cli(config, data, "log", "example/privacy-policy")
+    snapshots = log.stdout
+    # One version per URL era; the stale old URLs, still captured after each move, give none.
+    for era in truth:
+        assert era.url.split("example.org", 1)[1] in snapshots
+    assert len(log.stdout.strip().splitlines()) == len(truth), log.stdout
+
+
+def test_a_domain_without_captures_or_links_fails_plainly(tmp_path, standin_archive):
+    standin_archive.add_capture(
+        "https://nolinks.example/", "20150101000000", "<html><body><a href='/x'>x</a></body></html>"
+    )
+    config = write_settings(tmp_path / "config", standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "nolinks.example")
+    assert result.returncode == 1
+    assert "FAILED nolinks.example: no privacy-policy link found" in result.stderr
+    assert "Traceback" not in result.stderr
+    empty = run_cli(config, tmp_path / "data", "discover", "nothing.example")
+    assert empty.returncode == 1 and "FAILED nothing.example" in empty.stderr
+
+
+def test_links_are_found_by_text_and_url_in_four_languages_and_the_footer_weighs_more():
+    base = "https://www.example.com/"
+    for text in ("Privacy", "Privacy & Cookies", "Politique de confidentialité", "Datenschutz", "Privacidad"):
+        page = f"<html><body><footer><a href='/p'>{text}</a></footer></body></html>".encode()
+        assert choose_link(page, "text/html; charset=utf-8", base, "privacy-policy").best.url == base + "p"
+    body_and_footer = (
+        b"<html><body><main><p><a href='/blog/privacy-2015'>Our new privacy tools</a></p></main>"
+        b"<div id='footer'><a href='/legal/privacy'>Privacy Policy</a></div></body></html>"
+    )
+    choice = choose_link(body_and_footer, None, base, "privacy-policy")
+    assert choice.best.url == base + "legal/privacy" and not choice.unsure
+    two = (
+        b"<html><body><footer><a href='/a/privacy'>Privacy</a> <a href='/b/privacy'>Privacy</a></footer></body></html>"
+    )
+    assert choose_link(two, None, base, "privacy-policy").unsure
+    terms = b"<html><body><footer><a href='/agb'>AGB</a><a href='/privacy'>Privacy</a></footer></body></html>"
+    assert choose_link(terms, None, base, "terms-of-service").best.url == base + "agb"
