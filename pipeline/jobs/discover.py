@@ -193,10 +193,9 @@ class DiscoveryPlan:
 
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
         if isinstance(result, Capture):
-            index = self.index[(result.url, result.captured_at)]
-            located = self.source.locate(result.fetched_url)
-            page_url = located[1] if located else result.url
-            sighting = read_home_page(result, page_url, self.state.document_type, self.state.refs[index].timestamp)
+            # After archived redirects ``url`` is the page reached; the listed row is what was asked for.
+            index = self.index[result.listing_key]
+            sighting = read_home_page(result, result.url, self.state.document_type, self.state.refs[index].timestamp)
         else:
             ref = result.request.ref
             assert ref is not None
