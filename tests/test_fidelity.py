@@ -136,6 +136,15 @@ def test_captures_are_kept_in_standard_warcs_under_the_site_url(standin_archive,
             text=True,
         )
         assert check.returncode == 0, check.stdout + check.stderr
+        fields = "warc-type,warc-target-uri"
+        listed = subprocess.run(
+            [sys.executable, "-m", "warcio.cli", "index", "-f", fields, str(data / "captures" / name)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert '"warc-type": "warcinfo"' in listed and '"warc-type": "response"' in listed
+        assert "/web/" not in listed, "warcio indexes every record under the site's URL"
     index = subprocess.run(
         [sys.executable, "-m", "cdxj_indexer.main", *(str(data / "captures" / name) for name in sorted(files))],
         capture_output=True,
