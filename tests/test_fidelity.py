@@ -10,10 +10,12 @@ import gzip
 import sqlite3
 import subprocess
 import sys
+import zlib
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 
+import brotli
 import pytest
 from standin.archive import StandinArchive
 from standin.cli import git, run_cli
@@ -24,6 +26,7 @@ from warcio.warcwriter import WARCWriter
 
 from policy_archive.archive.captures import CaptureStore, StoredCapture
 from policy_archive.archive.catalog import Catalog
+from policy_archive.pipeline.extraction.decode import MAX_DECODED_BYTES, ContentEncodingError, undo_content_encoding
 
 URL = "https://www.example.com/privacy"
 TARGET = "https://www.example.com/legal/privacy"
@@ -352,3 +355,17 @@ def test_old_catalogs_and_old_warc_records_stay_readable(tmp_path):
     Catalog(path).close()  # opening a migrated catalog again changes nothing
     kept = CaptureStore(captures).read(StoredCapture("captures-old.warc.gz", 0))
     assert (kept.status, kept.body) == (200, b"<p>old</p>")
+
+
+def test_content_encodings_are_undone_for_extraction_and_bombs_refused():
+    text = b"<p>privacy</p>" * 100
+    assert undo_content_encoding(gzip.compress(text), "gzip") == text
+    assert undo_content_encoding(zlib.compress(text), "deflate") == text
+    assert undo_content_encoding(brotli.compress(text), "br") == text
+    assert undo_content_encoding(gzip.compress(brotli.compress(text)), "br, gzip") == text
+    assert undo_content_encoding(text, "gzip") == text, "already decoded by the archive: taken as it is"
+    assert undo_content_encoding(text, "") == text
+    with pytest.raises(ContentEncodingError):
+        undo_content_encoding(gzip.compress(b"\0" * (MAX_DECODED_BYTES + 1)), "gzip")
+    with pytest.raises(ContentEncodingError):
+        undo_content_encoding(text, "compress")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from policy_archive.pipeline.jobs.guards import refusal_against_previous
+from datetime import UTC, datetime
+
+from policy_archive.pipeline.jobs.guards import judge, refusal_against_previous
+from policy_archive.pipeline.jobs.report import format_counts, refusal_counts
 
 POLICY = "We collect your name and email address to answer your requests.\n\n" * 40
 
@@ -30,3 +33,26 @@ def test_moderate_shortening_and_growth_are_accepted() -> None:
 def test_whitespace_changes_do_not_count_as_length() -> None:
     rewrapped = POLICY.replace("\n\n", "\n\n\n\n\n") + "   "
     assert refusal_against_previous(POLICY, rewrapped) is None
+
+
+def test_a_length_drop_seen_on_two_days_is_recorded_with_a_note():
+    short = POLICY[: len(POLICY) // 10]
+    once = [datetime(2020, 1, 1, 8, tzinfo=UTC), datetime(2020, 1, 1, 20, tzinfo=UTC)]  # same day twice
+    refused = judge(short, POLICY, once)
+    assert refused.refusal and "recorded once captured on 2 different days" in refused.refusal
+    confirmed = judge(short, POLICY, [*once, datetime(2020, 1, 9, tzinfo=UTC)])
+    assert confirmed.refusal is None and "captured on 2 different days" in (confirmed.note or "")
+    assert judge("", POLICY, [*once, datetime(2020, 1, 9, tzinfo=UTC)]).refusal == "empty text"
+
+
+def test_refusal_kinds_are_counted_in_words():
+    reasons = [
+        "empty: no text left after extraction",
+        "same bytes as the capture of 20180101000000: empty: the capture has no content",
+        "javascript-shell: the page only has text after running its scripts",
+        "archived status 429",
+        "not a document (image/png)",
+    ]
+    assert (
+        format_counts(refusal_counts(reasons)) == "2 empty, 1 archived status 429, 1 javascript-shell, 1 not a document"
+    )
