@@ -281,14 +281,15 @@ def _export_formats() -> list[str]:
     type=click.Choice(_export_formats()),
     required=True,
     help="jsonl: one JSON object per line; csv: a header row, one row per version; sqlite: a database for "
-    "Datasette (versions and documents tables, full-text search).",
+    "Datasette (versions and documents tables, full-text search); ota: a Git repository in Open Terms Archive's "
+    "layout (<Service name>/<Terms type>.md, one commit per version; a second export adds only new versions).",
 )
 @click.option(
     "--output",
     type=click.Path(path_type=Path),
     required=True,
     metavar="PATH",
-    help="File to write (replaced whole when the export is complete).",
+    help="File to write (replaced whole when the export is complete); for ota, the repository's directory.",
 )
 @pass_context
 def export(obj: Context, documents: tuple[str, ...], format_name: str, output: Path) -> None:

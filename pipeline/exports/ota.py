@@ -1,0 +1,163 @@
+"""`export --format ota`: our versions as a Git repository in Open Terms Archive's versions layout (decision 0013).
+
+OTA's versions repositories (as of engine 10.x, 2026-11) hold ``<Service name>/<Terms type>.md`` on ``main``, one
+commit per version with the subjects ``First record of <Service> <Terms type>``, ``Record new changes of ...``
+and ``Apply technical or declaration upgrade on ...``, and a body naming the snapshot the version was extracted
+from (``This version was recorded after extracting from snapshot <id>``). Here the snapshot is the archive's raw
+capture URL, and the trailers ``Captured-At`` / ``Source`` follow, as in our own commits.
+
+Author and committer date are our commit's date: the capture time of the bytes (a technical upgrade: when it
+was made, as in our repository). The export is append-only, as an OTA history is: a second export adds the
+versions not exported yet; versions older than the export's last commit cannot be placed in date order and are
+named instead (exit 1) — export to a new directory to have them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from policy_archive.archive.history import version_commits
+from policy_archive.archive.plain_git import ExistingCommit, ExportRepository, FileCommit
+from policy_archive.errors import PolicyArchiveError
+from policy_archive.pipeline.exports._rows import ExportSource
+from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN, strip_header
+from policy_archive.records import DocumentDeclaration, iso_z
+
+DESCRIPTION = "a Git repository in Open Terms Archive's layout (<Service name>/<Terms type>.md); incremental"
+
+# OTA's terms types (OpenTermsArchive/terms-types, termsTypes.json, v2 as of 2026-11, EUPL-1.2): our document id
+# is the slug of one of these when it came from OTA, and the exact spelling (``Single Sign-On``) comes back.
+OTA_TERMS_TYPES = (
+    "Terms of Service", "Privacy Policy", "Imprint", "Trackers Policy", "Developer Terms", "Community Guidelines",
+    "Deceased Users", "Acceptable Use Policy", "Restricted Use Policy", "Commercial Terms", "Copyright Claims Policy",
+    "Law Enforcement Guidelines", "Human Rights Policy", "In-App Purchases Policy", "Review Guidelines",
+    "Brand Guidelines", "Quality Guidelines", "Data Controller Agreement", "Data Processor Agreement",
+    "User Consent Policy", "Closed Captioning Policy", "Seller Warranty", "Single Sign-On Policy",
+    "Vulnerability Disclosure Policy", "Live Policy", "Complaints Policy", "Conditions of Carriage",
+    "General Conditions of Sale", "Marketplace Buyers Conditions", "Marketplace Sellers Conditions",
+    "Ranking Parameters Description", "Premium Partner Conditions", "Platform to Business Notice",
+    "Business Mediation Policy", "Business Privacy Policy", "Editorial Policy", "Anti-corruption Policy",
+    "Accessibility Statement", "Hyperlinks Policy", "Whistleblower Policy", "Affiliate Agreement",
+    "Service Level Agreement", "Content Monetisation Policy", "Advertising Content Policy",
+)  # fmt: skip
+_SMALL_WORDS = {"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"}
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\"]+')
+SNAPSHOT_PREFIX = "This version was recorded after extracting from snapshot"
+FIRST, CHANGE, UPGRADE = "First record of", "Record new changes of", "Apply technical or declaration upgrade on"
+
+
+class VersionsNotExported(PolicyArchiveError):
+    """Some versions could not be appended in date order; the others were exported."""
+
+
+@dataclass(frozen=True)
+class OtaVersion:
+    """One of our versions as OTA records it."""
+
+    document: str  # ours: acrcloud/privacy-policy
+    path: str  # <Service name>/<Terms type>.md
+    display: str  # <Service name> <Terms type>
+    at: datetime  # our commit date
+    captured_at: datetime
+    source: str
+    snapshot_url: str
+    technical_upgrade: bool
+    text: str  # "# title", blank line, body: our version file without its provenance header
+
+
+def terms_type(document_id: str) -> str:
+    """``privacy-policy`` → ``Privacy Policy``; ``single-sign-on-policy`` → ``Single Sign-On Policy`` (OTA's own
+    spelling); any other id → its words capitalised, small words kept small (``conditions-of-use``)."""
+    known = {re.sub(r"[^a-z0-9]+", "-", name.lower()): name for name in OTA_TERMS_TYPES}
+    if document_id in known:
+        return known[document_id]
+    words = document_id.replace(".", " ").split("-")
+    return " ".join(w if i and w in _SMALL_WORDS else w.capitalize() for i, w in enumerate(words) if w)
+
+
+def service_folder(name: str) -> str:
+    """The service's folder: its name, without what a path or ``git log`` cannot carry plainly."""
+    cleaned = _UNSAFE_IN_NAME.sub("-", name).strip(" .-")
+    return cleaned or "service"
+
+
+def message(version: OtaVersion, first: bool) -> str:
+    subject = FIRST if first else UPGRADE if version.technical_upgrade else CHANGE
+    return (
+        f"{subject} {version.display}\n\n{SNAPSHOT_PREFIX} {version.snapshot_url}\n\n"
+        f"Captured-At: {iso_z(version.captured_at)}\nSource: {version.source}\n"
+    )
+
+
+def ota_versions(source: ExportSource) -> Iterator[OtaVersion]:
+    """Every version of the selected documents, in our commit order (date order)."""
+    by_path = {declaration.path: declaration for declaration in source.declarations}
+    for commit in version_commits(source.store, list(by_path), ignore=HEADER_PATTERN):
+        declaration = by_path[commit.path]
+        text = strip_header(source.store.blob(commit.blob).decode("utf-8"))
+        source.progress.add("versions")
+        yield OtaVersion(
+            document=declaration.key,
+            path=ota_path(declaration),
+            display=f"{declaration.service_name} {terms_type(declaration.document_id)}",
+            at=commit.committed_at,
+            captured_at=commit.captured_at,
+            source=commit.trailers.get("Source", ""),
+            snapshot_url=commit.trailers.get("Snapshot-Url", ""),
+            technical_upgrade=commit.subject.startswith("Apply technical upgrade"),
+            text=text,
+        )
+
+
+def ota_path(declaration: DocumentDeclaration) -> str:
+    return f"{service_folder(declaration.service_name)}/{terms_type(declaration.document_id)}.md"
+
+
+def plan(versions: Iterable[OtaVersion], existing: Sequence[ExistingCommit]) -> tuple[list[FileCommit], list[str]]:
+    """The commits to append after ``existing``, and a ``FAILED`` line for each document whose versions cannot be."""
+    done = {(commit.path, commit.at) for commit in existing}
+    recorded = {commit.path for commit in existing}
+    head = existing[-1].at if existing else None
+    commits: list[FileCommit] = []
+    late: dict[str, int] = {}
+    for version in versions:
+        if (version.path, version.at) in done:
+            continue
+        if head is not None and version.at <= head:
+            late[version.document] = late.get(version.document, 0) + 1
+            continue
+        first = version.path not in recorded
+        commits.append(FileCommit(version.path, version.text, version.at, message(version, first)))
+        recorded.add(version.path)
+    problems = [
+        f"FAILED {document}: {count} versions older than the export's last commit ({iso_z(head)}) not exported: "
+        "an OTA history only grows forward; export to a new directory to include them"
+        for document, count in late.items()
+        if head is not None
+    ]
+    return commits, problems
+
+
+def check_paths(declarations: Sequence[DocumentDeclaration]) -> None:
+    """Two of our documents must not land in one OTA file (two services with the same name)."""
+    seen: dict[str, str] = {}
+    for declaration in declarations:
+        path = ota_path(declaration)
+        if path in seen:
+            raise VersionsNotExported(f"{declaration.key} and {seen[path]} would both be exported as {path}")
+        seen[path] = declaration.key
+
+
+def export(source: ExportSource, output: Path) -> str:
+    check_paths(source.declarations)
+    repository = ExportRepository(output)
+    commits, problems = plan(ota_versions(source), repository.history())
+    written = repository.append(commits)
+    summary = f"{written} versions committed to {output} (Open Terms Archive layout)"
+    if problems:
+        raise VersionsNotExported("\n".join([summary, *problems]))
+    return summary

@@ -1,0 +1,169 @@
+"""`export --format ota`, end to end: a real OTA declaration imported, backfilled from the stand-in archive,
+exported in OTA's layout; each exported file equals our version's text, and a second export only appends."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from standin.archive import StandinArchive
+from standin.cli import git, run_cli
+
+from policy_archive.archive.plain_git import ExistingCommit
+from policy_archive.pipeline.exports.ota import OtaVersion, plan, service_folder, terms_type
+from policy_archive.pipeline.jobs.provenance import strip_header
+
+DECLARATIONS = Path(__file__).parent / "fixtures" / "ota" / "declarations"
+OLD = "https://corp.lingualeo.com/privacy-policy-en/"
+NEW = "https://lingualeo.com/en/blog/privacy-policy-en/"
+OTA_FILE = "Lingualeo/Privacy Policy.md"
+
+
+def policy(wrapper: str, revision: str, token: int) -> str:
+    """A policy page; ``wrapper`` is the element the declaration selects in that era."""
+    paragraphs = "".join(
+        f"<p>Section {n} of the Lingualeo privacy policy, {revision}: we process your personal data to provide "
+        f"language courses, keep it only as long as needed and never sell it to third parties.</p>"
+        for n in range(1, 7)
+    )
+    opening, closing = ("<div id='main'>", "</div>") if wrapper == "#main" else ("<main>", "</main>")
+    return (
+        f"<html><head><title>Privacy Policy</title><script>var t={token}</script></head><body><nav>Menu</nav>"
+        f"{opening}<h1 class='wp-block-post-title'>Privacy Policy</h1>{paragraphs}{closing}"
+        f"<footer>{token}</footer></body></html>"
+    )
+
+
+def setup(tmp_path: Path, archive: StandinArchive) -> tuple[Path, Path]:
+    config = tmp_path / "config"
+    (config / "services").mkdir(parents=True)
+    (config / "settings.toml").write_text(
+        f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
+        "cdx_per_minute = inf\nreplay_per_minute = inf\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
+    )
+    declarations = tmp_path / "declarations"
+    declarations.mkdir()
+    for name in ("Lingualeo.json", "Lingualeo.history.json"):
+        shutil.copy(DECLARATIONS / name, declarations / name)
+    imported = run_cli(config, tmp_path / "data", "import-ota", str(declarations), "Lingualeo")
+    assert imported.returncode == 0, imported.stderr
+    # Three eras of the real declaration: #main at the old URL, main at the old URL, main at the new URL.
+    archive.add_capture(OLD, "20220301101010", policy("#main", "2022 text", 1))
+    archive.add_capture(OLD, "20220901101010", policy("#main", "2022 text", 2))
+    archive.add_capture(OLD, "20230601101010", policy("main", "mid-2023 text", 3))
+    archive.add_capture(NEW, "20240115101010", policy("main", "2024 text", 4))
+    return config, tmp_path / "data"
+
+
+def our_versions(data: Path) -> list[tuple[str, str]]:
+    """(commit date, text without the provenance header) of each version on our branch, oldest first."""
+    repo = data / "versions"
+    commits = git(repo, "log", "--reverse", "--format=%H %aI", "--", "l/lingualeo/privacy-policy.md").split("\n")
+    return [
+        (when, strip_header(git(repo, "show", f"{commit}:l/lingualeo/privacy-policy.md")))
+        for commit, when in (line.split() for line in commits if line)
+    ]
+
+
+def exported(output: Path) -> list[tuple[str, str, str, str]]:
+    lines = git(output, "log", "--reverse", "--format=%H%x1f%aI%x1f%cI%x1f%s").splitlines()
+    return [tuple(line.split("\x1f")) for line in lines]  # type: ignore[misc]
+
+
+def test_import_backfill_export_round_trip_and_incremental_export(tmp_path, standin_archive):
+    config, data = setup(tmp_path, standin_archive)
+    backfill = run_cli(config, data, "backfill", "lingualeo/privacy-policy", "--strategy", "all")
+    assert backfill.returncode == 0, backfill.stderr
+    ours = our_versions(data)
+    assert len(ours) == 3  # one per era: the 2022 text, the mid-2023 text, the 2024 text at the new URL
+    output = tmp_path / "ota-versions"
+    first = run_cli(config, data, "export", "--format", "ota", "--output", str(output))
+    assert first.returncode == 0, first.stderr
+    commits = exported(output)
+    assert [subject for *_, subject in commits] == [
+        "First record of Lingualeo Privacy Policy",
+        "Record new changes of Lingualeo Privacy Policy",
+        "Record new changes of Lingualeo Privacy Policy",
+    ]
+    for (commit, author, committer, _), (when, text) in zip(commits, ours, strict=True):
+        assert author == committer == when
+        assert git(output, "show", f"{commit}:{OTA_FILE}") == text
+        changed = git(
+            output, "-c", "core.quotePath=false", "diff-tree", "--root", "--no-commit-id", "--name-only", "-r", commit
+        )
+        assert changed.strip() == OTA_FILE
+    body = git(output, "log", "-1", "--format=%b", commits[0][0])
+    assert "This version was recorded after extracting from snapshot" in body
+    assert f"{standin_archive.replay_url}/20220301101010id_/{OLD}" in body
+    assert (output / OTA_FILE).read_text() == ours[-1][1]  # the working tree shows the latest
+
+    # Incremental: a newer capture with a new text → exactly one commit appended, the others untouched.
+    standin_archive.add_capture(NEW, "20250210101010", policy("main", "2025 text", 5))
+    assert run_cli(config, data, "backfill", "lingualeo/privacy-policy", "--strategy", "all").returncode == 0
+    second = run_cli(config, data, "export", "--format", "ota", "--output", str(output))
+    assert second.returncode == 0, second.stderr
+    after = exported(output)
+    assert after[:3] == commits and len(after) == 4
+    assert git(output, "show", f"{after[3][0]}:{OTA_FILE}") == our_versions(data)[-1][1]
+    again = run_cli(config, data, "export", "--format", "ota", "--output", str(output))
+    assert again.returncode == 0 and exported(output) == after
+
+    # A directory that is neither empty nor a repository is refused (exit 2), nothing written in it.
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("mine")
+    refused = run_cli(config, data, "export", "--format", "ota", "--output", str(stranger))
+    assert refused.returncode == 2 and "not empty" in refused.stderr
+    assert [path.name for path in stranger.iterdir()] == ["notes.txt"]
+
+
+def version(document: str, day: int, text: str, upgrade: bool = False) -> OtaVersion:
+    at = datetime(2020, 1, day, tzinfo=UTC)
+    return OtaVersion(
+        document,
+        "Example/Privacy Policy.md",
+        "Example Privacy Policy",
+        at,
+        at,
+        "wayback",
+        f"https://web.archive.org/web/202001{day:02d}000000id_/https://example.org/p",
+        upgrade,
+        text,
+    )
+
+
+def test_versions_older_than_the_export_are_named_not_inserted():
+    existing = [ExistingCommit("Example/Privacy Policy.md", datetime(2020, 1, 10, tzinfo=UTC))]
+    commits, problems = plan(
+        [version("example/privacy-policy", 5, "old"), version("example/privacy-policy", 12, "new", True)], existing
+    )
+    assert [commit.message.split("\n")[0] for commit in commits] == [
+        "Apply technical or declaration upgrade on Example Privacy Policy"
+    ]
+    assert problems and problems[0].startswith("FAILED example/privacy-policy: 1 versions older than")
+
+
+def test_terms_types_and_folders_follow_open_terms_archive():
+    assert terms_type("privacy-policy") == "Privacy Policy"
+    assert terms_type("terms-of-service") == "Terms of Service"
+    assert terms_type("single-sign-on-policy") == "Single Sign-On Policy"
+    assert terms_type("cookie-policy") == "Cookie Policy"
+    assert terms_type("conditions-of-use") == "Conditions of Use"
+    assert service_folder('AC/DC "Live"') == "AC-DC -Live"
+    assert service_folder("..") == "service"
+
+
+def test_an_export_writes_real_git_objects(tmp_path):
+    from policy_archive.archive.plain_git import ExportRepository, FileCommit
+
+    repository = ExportRepository(tmp_path / "out")
+    at = datetime(2021, 3, 4, 5, 6, 7, tzinfo=UTC)
+    written = repository.append(
+        [FileCommit("Ünïcode Service/Privacy Policy.md", "# T\n\nbody\n", at, "First record of X\n")]
+    )
+    assert written == 1
+    assert subprocess.run(["git", "-C", str(tmp_path / "out"), "fsck", "--strict"], capture_output=True).returncode == 0
+    assert repository.history()[0].path == "Ünïcode Service/Privacy Policy.md"
+    assert repository.append([FileCommit("Ünïcode Service/Privacy Policy.md", "# T\n\nbody\n", at, "same")]) == 0
