@@ -7,8 +7,9 @@ import tomllib
 from pathlib import Path
 
 from standin.archive import StandinArchive
-from standin.cli import run_cli
+from standin.cli import cli_environment, run_cli
 from standin.moving_site import SITE, build
+from standin.sites import Page, StandinSites, redirect
 
 from policy_archive.config.settings import load_config
 from policy_archive.pipeline.extraction.links import choose_link
@@ -106,3 +107,24 @@ def test_links_are_found_by_text_and_url_in_four_languages_and_the_footer_weighs
     assert choose_link(two, None, base, "privacy-policy").unsure
     terms = b"<html><body><footer><a href='/agb'>AGB</a><a href='/privacy'>Privacy</a></footer></body></html>"
     assert choose_link(terms, None, base, "terms-of-service").best.url == base + "agb"
+
+
+def test_live_reads_todays_home_page_and_proposes_the_current_url(tmp_path):
+    with StandinSites() as sites:
+        sites.set_page("http://shop.test/", redirect("http://shop.test/de/"))
+        sites.set_page(
+            "http://shop.test/de/",
+            Page(
+                body=b"<html><body><p><a href='/news'>Neue Datenschutz-Tools</a></p><footer>"
+                b"<a href='/de/datenschutzerklaerung'>Datenschutzerkl\xc3\xa4rung</a></footer></body></html>",
+                content_type="text/html; charset=utf-8",
+            ),
+        )
+        config = tmp_path / "config"
+        (config / "services").mkdir(parents=True)
+        env = cli_environment(http_proxy=sites.proxy_url, no_proxy="127.0.0.1,localhost")
+        result = run_cli(config, tmp_path / "data", "discover", "http://shop.test", "--live", env=env)
+    assert result.returncode == 0, result.stderr
+    document = tomllib.loads(result.stdout)["documents"]["privacy-policy"]
+    assert document["url"] == "http://shop.test/de/datenschutzerklaerung"
+    assert "history" not in document

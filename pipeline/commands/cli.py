@@ -378,6 +378,12 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: 
 @date_option("--until", "Only home-page captures on or before this day.")
 @click.option("--write", is_flag=True, help="Write config/services/ID.toml instead of printing the declaration.")
 @click.option("--force", is_flag=True, help="With --write: replace the service file if it exists.")
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Read today's home page instead of the archive's captures and propose the current URL "
+    "(DOMAIN may then start with http:// to read it over plain HTTP).",
+)
 @pass_context
 def discover(
     obj: Context,
@@ -388,6 +394,7 @@ def discover(
     until: date | None,
     write: bool,
     force: bool,
+    live: bool,
 ) -> None:
     """Find where DOMAIN's document lived over time from the archive's home-page captures; print (or --write)
     a service declaration with one history entry per earlier URL."""
@@ -398,17 +405,24 @@ def discover(
 
     if since and until and since > until:
         fail(f"--since {since} is after --until {until}")
-    domain = domain.strip().lower().removeprefix("https://").removeprefix("http://").strip("/")
+    if live and (since or until):
+        fail("--since and --until read the archive; --live reads today's home page")
+    given = domain.strip().lower()
+    scheme = "http" if given.startswith("http://") else "https"
+    domain = given.removeprefix("https://").removeprefix("http://").strip("/")
     with reported_errors():
         service = service_id or domain
         if not ID_PATTERN.fullmatch(service) or not ID_PATTERN.fullmatch(document_type):
             raise ConfigError("command line", service, "service and document ids must match [a-z0-9][a-z0-9.-]*")
         config = obj.config()
         progress = Progress("discover", quiet=obj.quiet)
-        found = discovery.discover(
-            config.settings, config.settings.data_dir, domain, document_type, since=since, until=until,
-            progress=progress,
-        )  # fmt: skip
+        if live:
+            found = discovery.discover_live(config.settings, f"{scheme}://{domain}/", domain, document_type)
+        else:
+            found = discovery.discover(
+                config.settings, config.settings.data_dir, domain, document_type, since=since, until=until,
+                progress=progress,
+            )  # fmt: skip
         text = discovery.service_text(found, service)
         for sighting in found.unreadable:
             click.echo(f"UNREADABLE {iso_z(sighting.timestamp)}: {sighting.unreadable}", err=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 from policy_archive.config.settings import Settings
 from policy_archive.config.writer import DocumentDraft, service_toml
 from policy_archive.crawler.ratelimit import limiter_for
-from policy_archive.crawler.runner import crawl_archive
+from policy_archive.crawler.runner import crawl_archive, crawl_live
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, archive_source
 from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, url_key
 from policy_archive.pipeline.jobs.progress import Progress
@@ -270,6 +270,37 @@ def discover(
     progress.finish()
     unreadable = tuple(state.known[i] for i in sorted(state.known) if state.known[i].unreadable)
     return Discovery(domain, document_type, tuple(eras_of(state)), unreadable, len(refs), state.fetched)
+
+
+class LivePlan:
+    """The fetch plan of ``discover --live``: today's home page, once (the live spider follows its redirects)."""
+
+    def __init__(self, request: FetchRequest) -> None:
+        self.request = request
+        self.result: Capture | FetchFailure | None = None
+
+    def start(self) -> Iterable[FetchRequest]:
+        return [self.request]
+
+    def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
+        self.result = result
+        return []
+
+
+def discover_live(settings: Settings, home: str, domain: str, document_type: str) -> Discovery:
+    """Today's home page's link to the document, as a one-era discovery (its URL is the one to track)."""
+    plan = LivePlan(FetchRequest(f"{domain}/{document_type}", home, home))
+    crawl_live(plan, settings)
+    result = plan.result
+    if isinstance(result, Capture):
+        sighting = read_home_page(result, result.fetched_url, document_type, result.captured_at)
+    else:
+        reason = result.reason if result is not None else "the crawl ended without an answer"
+        sighting = Sighting(datetime.now(UTC), unreadable=f"not fetched: {reason}")
+    if sighting.unreadable:
+        return Discovery(domain, document_type, (), (sighting,), 1, 1)
+    era = Era(sighting.url, sighting.text, sighting.timestamp, sighting.timestamp, 1, sighting.rivals)
+    return Discovery(domain, document_type, (era,), (), 1, 1)
 
 
 def _home_page_row(ref: CaptureRef) -> bool:
