@@ -128,3 +128,12 @@ def test_live_reads_todays_home_page_and_proposes_the_current_url(tmp_path):
     document = tomllib.loads(result.stdout)["documents"]["privacy-policy"]
     assert document["url"] == "http://shop.test/de/datenschutzerklaerung"
     assert "history" not in document
+
+
+def test_a_domain_that_is_not_a_host_name_is_a_usage_error(tmp_path, standin_archive):
+    config = write_settings(tmp_path / "config", standin_archive)
+    for domain in ("../../etc", "example.org/privacy", "exa mple.org", ".example.org"):
+        result = run_cli(config, tmp_path / "data", "discover", domain)
+        assert result.returncode == 2, (domain, result.stderr)
+        assert "DOMAIN must be a host name" in result.stderr
+    assert not (tmp_path / "data").exists()

@@ -7,6 +7,7 @@ configuration error (nothing written).
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,9 @@ import click
 from policy_archive.config.settings import Config, ConfigError, load_config, parse_date_option
 from policy_archive.errors import EXIT_FAILURES, EXIT_USAGE, ConfigurationError, PolicyArchiveError
 from policy_archive.records import ID_PATTERN, ExtractionRules, iso_z
+
+# A host name (and port): DOMAIN names the discovery's state file, so nothing else may pass (no "/", no "..").
+DOMAIN_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?")
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
@@ -409,7 +413,9 @@ def discover(
         fail("--since and --until read the archive; --live reads today's home page")
     given = domain.strip().lower()
     scheme = "http" if given.startswith("http://") else "https"
-    domain = given.removeprefix("https://").removeprefix("http://").strip("/")
+    domain = given.removeprefix("https://").removeprefix("http://").rstrip("/")
+    if not DOMAIN_PATTERN.fullmatch(domain):
+        fail(f"DOMAIN must be a host name such as example.org (optionally :PORT), got {given!r}")
     with reported_errors():
         service = service_id or domain
         if not ID_PATTERN.fullmatch(service) or not ID_PATTERN.fullmatch(document_type):
