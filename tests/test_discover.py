@@ -137,3 +137,15 @@ def test_a_domain_that_is_not_a_host_name_is_a_usage_error(tmp_path, standin_arc
         assert result.returncode == 2, (domain, result.stderr)
         assert "DOMAIN must be a host name" in result.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_two_equally_likely_links_make_an_unsure_era_exit_1(tmp_path, standin_archive):
+    two = "<html><body><footer><a href='/a/privacy'>Privacy</a> <a href='/b/privacy'>Privacy</a></footer></body></html>"
+    one = "<html><body><footer><a href='/b/privacy'>Privacy Policy</a></footer></body></html>"
+    standin_archive.add_capture("https://twice.example/", "20150101000000", two)
+    standin_archive.add_capture("https://twice.example/", "20160101000000", one)
+    config = write_settings(tmp_path / "config", standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "twice.example")
+    assert result.returncode == 1
+    assert "UNSURE twice.example 2015-01-01" in result.stderr and "other links as likely" in result.stderr
+    assert tomllib.loads(result.stdout)["documents"]["privacy-policy"]["url"] == "https://twice.example/b/privacy"
