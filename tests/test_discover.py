@@ -88,6 +88,10 @@ def test_a_domain_without_captures_or_links_fails_plainly(tmp_path, standin_arch
     assert "Traceback" not in result.stderr
     empty = run_cli(config, tmp_path / "data", "discover", "nothing.example")
     assert empty.returncode == 1 and "FAILED nothing.example" in empty.stderr
+    standin_archive.block("http://blocked.example/")
+    blocked = run_cli(config, tmp_path / "data", "discover", "blocked.example")
+    assert blocked.returncode == 1
+    assert "FAILED blocked.example: archive listing failed:" in blocked.stderr and "Traceback" not in blocked.stderr
 
 
 def test_links_are_found_by_text_and_url_in_four_languages_and_the_footer_weighs_more():

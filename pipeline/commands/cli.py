@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from policy_archive.config.settings import Config, ConfigError, load_config, parse_date_option
-from policy_archive.errors import EXIT_FAILURES, EXIT_USAGE, ConfigurationError, PolicyArchiveError
+from policy_archive.errors import EXIT_FAILURES, EXIT_USAGE, ArchiveError, ConfigurationError, PolicyArchiveError
 from policy_archive.records import ID_PATTERN, ExtractionRules, iso_z
 
 # A host name (and port): DOMAIN names the discovery's state file, so nothing else may pass (no "/", no "..").
@@ -425,10 +425,14 @@ def discover(
         if live:
             found = discovery.discover_live(config.settings, f"{scheme}://{domain}/", domain, document_type)
         else:
-            found = discovery.discover(
-                config.settings, config.settings.data_dir, domain, document_type, since=since, until=until,
-                progress=progress,
-            )  # fmt: skip
+            try:
+                found = discovery.discover(
+                    config.settings, config.settings.data_dir, domain, document_type, since=since, until=until,
+                    progress=progress,
+                )  # fmt: skip
+            except ArchiveError as error:  # one line a script over 1,000 domains can grep, like backfill's
+                click.echo(f"FAILED {domain}: archive listing failed: {error}", err=True)
+                sys.exit(EXIT_FAILURES)
         text = discovery.service_text(found, service)
         for sighting in found.unreadable:
             click.echo(f"UNREADABLE {iso_z(sighting.timestamp)}: {sighting.unreadable}", err=True)
