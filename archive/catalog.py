@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS captures (
     body TEXT,
     body_sha1 TEXT,
     window_start TEXT,
+    stated_date TEXT,
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     UNIQUE (document, source, url, captured_at)
 );
@@ -78,6 +79,8 @@ ADDED_COLUMNS = {
     "memento_url": "TEXT",
     "snapshot_url": "TEXT",
     "note": "TEXT",
+    "stated_date": "TEXT",
+    "window_start": "TEXT",
 }
 
 
@@ -133,6 +136,8 @@ class CaptureRow:
     @property
     def served_mimetype(self) -> str | None:
         return self.fetched_mimetype if self.fetched_status is not None else self.mimetype
+
+    stated_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,7 @@ class Catalog:
         body: str | None = None,
         body_sha1: str | None = None,
         note: str | None = None,
+        stated_date: date | None = None,
     ) -> None:
         """Record a fetched capture and what extraction made of it: an archive capture under its CDX row (whose
         listed status and mimetype are kept), with what the replay served in the fetched_/memento_ columns."""
@@ -224,6 +230,7 @@ class Catalog:
             "body": body,
             "body_sha1": body_sha1,
             "note": note,
+            "stated_date": stated_date.isoformat() if stated_date else None,
         }
         if capture.listed is None:  # a live fetch: no listing to keep apart from it
             values.update(status=capture.status, mimetype=capture.content_type)
@@ -338,11 +345,21 @@ class Catalog:
         title: str | None,
         body: str | None,
         body_sha1: str | None,
+        stated_date: date | None = None,
     ) -> None:
         with self.connection:
             self.connection.execute(
-                "UPDATE captures SET outcome = ?, reason = ?, title = ?, body = ?, body_sha1 = ? WHERE id = ?",
-                (str(outcome), reason, title, body, body_sha1, capture_id),
+                "UPDATE captures SET outcome = ?, reason = ?, title = ?, body = ?, body_sha1 = ?, stated_date = ?"
+                " WHERE id = ?",
+                (
+                    str(outcome),
+                    reason,
+                    title,
+                    body,
+                    body_sha1,
+                    stated_date.isoformat() if stated_date else None,
+                    capture_id,
+                ),
             )
 
     @staticmethod
@@ -372,6 +389,7 @@ class Catalog:
             memento_url=row["memento_url"],
             snapshot_url=row["snapshot_url"],
             note=row["note"],
+            stated_date=date.fromisoformat(row["stated_date"]) if row["stated_date"] else None,
         )
 
     # --- versions ----------------------------------------------------------------------------------------

@@ -100,6 +100,7 @@ class _Entry:
     body_sha1: str
     blob: str
     committed_at: datetime | None = None  # set for technical upgrades only (docs/decisions/0003)
+    stated_date: str | None = None  # YYYY-MM-DD, the date the text states for itself (docs/decisions/0002)
 
     @property
     def at(self) -> datetime:
@@ -144,6 +145,7 @@ class _Entry:
             technical_upgrade=version.technical_upgrade,
             body_sha1=hashlib.sha1(version.body.encode("utf-8")).hexdigest(),
             blob=blob,
+            stated_date=version.stated_date.isoformat() if version.stated_date else None,
         )
 
 
@@ -212,7 +214,7 @@ def commit_message(entry: _Entry, first: bool) -> str:
         f"Source: {entry.source}\n"
         f"Snapshot-Url: {entry.snapshot_url}\n"
         f"Payload-Sha1: {entry.payload_sha1}\n"
-        f"Extractor: {entry.extractor}\n"
+        f"Extractor: {entry.extractor}\n" + (f"Stated-Date: {entry.stated_date}\n" if entry.stated_date else "")
     )
 
 

@@ -163,10 +163,12 @@ class Capture:
 
 @dataclass(frozen=True)
 class ExtractedDocument:
-    """What extraction made of one capture: a title and a normalised Markdown body."""
+    """What extraction made of one capture: a title, a normalised Markdown body, and the date the text states
+    for itself ("Last updated: May 25, 2018"), if any."""
 
     title: str
     body: str
+    stated_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,7 @@ class Version:
     body: str
     technical_upgrade: bool = False
     committed_at: datetime | None = None
+    stated_date: date | None = None  # the date the text states for itself, if any
 
     @property
     def commit_time(self) -> datetime:

@@ -130,6 +130,7 @@ def test_first_run_records_every_document_then_only_changes_with_conditional_req
         assert "Source: live" in message
         assert f"Captured-At: {captured.strftime('%Y-%m-%dT%H:%M:%SZ')}" in message
         assert re.search(r"^Payload-Sha1: [A-Z2-7]{32}$", message, re.M)
+        assert message.rstrip().endswith("Stated-Date: 2026-01-01"), "the page's 'Last updated: January 01, 2026'"
         header, blank, title = git(repo, "show", f"{commit}:{path}").splitlines()[:3]
         match = HEADER.match(header)
         assert match, header
@@ -148,6 +149,7 @@ def test_first_run_records_every_document_then_only_changes_with_conditional_req
     new = commits(data)[3:]
     assert len(new) == 1
     assert git(repo, "show", "--name-only", "--format=", new[0]).split() == ["a/acme/terms-of-service.md"]
+    assert "\nStated-Date: 2026-01-02\n" in git(repo, "log", "-1", "--format=%B", new[0])
     assert git(repo, "log", "-1", "--format=%s", new[0]) == "Record new changes of Acme Terms Of Service\n"
     diff = git(repo, "diff", f"{new[0]}~1", new[0], "--", "a/acme/terms-of-service.md")
     assert "Last updated: January 02, 2026" in diff

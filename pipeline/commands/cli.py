@@ -6,6 +6,7 @@ configuration error (nothing written).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -324,7 +325,15 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
 @click.option("--select", multiple=True, metavar="CSS", help="CSS selector of the document body (repeatable).")
 @click.option("--remove", multiple=True, metavar="CSS", help="CSS selector to drop before extraction (repeatable).")
 @click.option("--content-type", default=None, help="Content-Type as served, e.g. 'text/html; charset=windows-1252'.")
-def extract(file: Path, url: str, select: tuple[str, ...], remove: tuple[str, ...], content_type: str | None) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"title", "markdown", "stated_date"} as JSON (stated_date: YYYY-MM-DD or null).',
+)
+def extract(
+    file: Path, url: str, select: tuple[str, ...], remove: tuple[str, ...], content_type: str | None, as_json: bool
+) -> None:
     """Print the Markdown this project would record for FILE (to tune a declaration)."""
     from policy_archive.config.settings import selector_error
     from policy_archive.pipeline.extraction.extract import ExtractionRefused
@@ -340,6 +349,11 @@ def extract(file: Path, url: str, select: tuple[str, ...], remove: tuple[str, ..
             f"{file}: not recorded: {refusal.reason}" + (f": {refusal.detail}" if refusal.detail else ""),
             EXIT_FAILURES,
         )
+    if as_json:
+        stated = document.stated_date.isoformat() if document.stated_date else None
+        fields = {"title": document.title, "markdown": document.body, "stated_date": stated}
+        click.echo(json.dumps(fields, ensure_ascii=False))
+        return
     click.echo(f"# {document.title}\n\n{document.body.rstrip()}")
 
 

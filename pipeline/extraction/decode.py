@@ -1,75 +1,55 @@
-"""Decode raw HTML bytes as browsers do: HTTP charset, byte-order mark, ``<meta>``, then detection."""
+"""Decode raw HTML bytes as browsers do: byte-order mark, HTTP charset, ``<meta>``, then detection.
+
+The declared part is ``w3lib.encoding.html_to_unicode`` (Scrapy's own): it follows the WHATWG order (a BOM
+wins over the HTTP header and ``<meta>``) and maps labels as browsers do (ISO-8859-1 and US-ASCII mean
+windows-1252). Only undeclared pages reach our detection, which is where legacy pages need care.
+"""
 
 from __future__ import annotations
 
 import codecs
-import re
 import zlib
 
 from charset_normalizer import from_bytes
+from w3lib.encoding import html_to_unicode
 
-CHARSET_PARAM = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
-# WHATWG Encoding Standard: these labels mean windows-1252, which browsers have always used for them.
-WINDOWS_1252_LABELS = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii", "cp819"}
-# Detection results we trust for undeclared pages; single-byte Western guesses are resolved as windows-1252.
-MULTIBYTE_OR_NON_LATIN = {
+# Detection results we trust for undeclared pages: scripts that no Western code page can hold.
+NON_LATIN = {
     "shift_jis", "cp932", "euc_jp", "iso2022_jp", "gb2312", "gbk", "gb18030", "big5", "big5hkscs", "euc_kr",
     "cp949", "koi8_r", "koi8_u", "cp1251", "iso8859_5", "cp1253", "iso8859_7", "cp1255", "iso8859_8",
-    "cp1256", "iso8859_6", "tis_620", "cp874", "cp1250", "iso8859_2",
+    "cp1256", "iso8859_6", "tis_620", "cp874",
 }  # fmt: skip
+# Central European single-byte code pages: charset-normalizer also offers them for French or German text in
+# ISO-8859-1 (measured 2026-11, charset-normalizer 3.5: a French Latin-1 page comes out as cp1257 or cp1250,
+# so "à" read as "ŕ"), so they are trusted only when it also recognises a language written in them.
+CENTRAL_EUROPEAN = {"cp1250", "iso8859_2", "cp1257", "iso8859_4", "iso8859_13", "iso8859_10", "mac_latin2"}
+CENTRAL_EUROPEAN_LANGUAGES = {
+    "Polish", "Czech", "Slovak", "Hungarian", "Slovene", "Croatian", "Romanian", "Lithuanian", "Latvian",
+    "Estonian",
+}  # fmt: skip
+DETECTION_SAMPLE = 20000
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:
-    """Decode like a browser: HTTP charset, byte-order mark, ``<meta>`` declaration, then detection."""
-    for encoding in (_declared_http_charset(content_type), _bom_encoding(body), _meta_charset(body)):
-        if encoding:
-            return body.decode(encoding, errors="replace").lstrip("\ufeff")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode(_detected_encoding(body), errors="replace")
-
-
-def _known_encoding(label: str | None) -> str | None:
-    if not label:
-        return None
-    label = label.strip().lower()
-    if label in WINDOWS_1252_LABELS:
-        return "cp1252"
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
-
-
-def _declared_http_charset(content_type: str | None) -> str | None:
-    match = HTTP_CHARSET.search(content_type or "")
-    return _known_encoding(match.group(1)) if match else None
-
-
-def _bom_encoding(body: bytes) -> str | None:
-    for bom, encoding in (
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if body.startswith(bom):
-            return encoding
-    return None
-
-
-def _meta_charset(body: bytes) -> str | None:
-    match = CHARSET_PARAM.search(body[:4096])
-    return _known_encoding(match.group(1).decode("ascii")) if match else None
+    """Decode like a browser: byte-order mark, HTTP charset, ``<meta>`` declaration, then detection."""
+    _, text = html_to_unicode(content_type, body, auto_detect_fun=_detected_encoding)
+    return text
 
 
 def _detected_encoding(body: bytes) -> str:
-    best = from_bytes(body[:20000]).best()
-    guess = _known_encoding(best.encoding) if best else None
-    if guess in MULTIBYTE_OR_NON_LATIN:
+    """An undeclared page: UTF-8 when it decodes as such, else the detected non-Latin or legacy Western code page."""
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(body[:DETECTION_SAMPLE]).best()
+    guess = codecs.lookup(best.encoding).name if best else None
+    if guess in NON_LATIN:
         return guess
-    # Undeclared legacy Western pages: windows-1252 (superset of ISO-8859-1's printable range).
+    if guess in CENTRAL_EUROPEAN and best is not None and best.language in CENTRAL_EUROPEAN_LANGUAGES:
+        return guess
+    # Undeclared legacy Western pages: windows-1252 (superset of ISO-8859-1's printable range), as browsers do.
     return "cp1252"
 
 

@@ -1,4 +1,4 @@
-"""Raw capture bytes → title and normalised Markdown body (the only module that imports trafilatura).
+"""Raw capture bytes → title, normalised Markdown body and stated date.
 
 Pipeline for HTML: decode (``pipeline.decode``) → parse with lxml → drop
 scripts, hidden and interactive elements → drop the declared ``remove`` selectors and cookie notices →
@@ -9,7 +9,7 @@ Why our own content location and rendering instead of trafilatura's (measured 20
 ``python -m benchmarks.extraction``, trafilatura 2.3.1): trafilatura drops section headings that contain
 anchor links (GitHub, Bumble, Grindr) and, on table layouts, keeps navigation columns, in-cell cookie
 notices and footers (legacy generic mean 0.855, 20 leaked furniture sentences, against 0.9999 and none
-here). trafilatura is kept only as the reference the benchmark compares against (``trafilatura_defaults``).
+here). trafilatura is only the benchmark's reference (``benchmarks/extraction.py``, the ``benchmark`` extra).
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date
 from importlib.metadata import version
 
 import lxml.etree
 import lxml.html
-import trafilatura
 from lxml.cssselect import CSSSelector
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
@@ -30,6 +31,7 @@ from policy_archive.errors import PolicyArchiveError
 from policy_archive.pipeline.extraction.decode import decode_html
 from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, escape_line_start, plain_text_markdown
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
+from policy_archive.pipeline.extraction.stated_date import stated_date
 from policy_archive.records import ExtractedDocument, ExtractionRules
 
 # Bump whenever a change here alters output for the same bytes: the "Extractor:" commit trailer then shows
@@ -48,31 +50,41 @@ class ExtractionRefused(PolicyArchiveError):
         self.detail = detail
 
 
-def extract(body: bytes, url: str, rules: ExtractionRules, content_type: str | None = None) -> ExtractedDocument:
-    """Extract the document of one capture; raises ``ExtractionRefused`` when there is none."""
+def extract(
+    body: bytes,
+    url: str,
+    rules: ExtractionRules,
+    content_type: str | None = None,
+    *,
+    captured: date | None = None,
+) -> ExtractedDocument:
+    """Extract the document of one capture; raises ``ExtractionRefused`` when there is none.
+
+    ``captured`` (the capture's day) only settles ambiguous numeric stated dates (3/11/2025).
+    """
     media_type = (content_type or "").split(";")[0].strip().lower()
     if body.lstrip()[:5] == b"%PDF-" or media_type == "application/pdf":
-        return _extract_pdf(body)
+        return _dated(_extract_pdf(body), None, captured)
     if media_type and media_type not in HTML_TYPES and not media_type.startswith("text/"):
         raise ExtractionRefused("unsupported-type", f"content type {media_type} is neither HTML nor PDF")
     if not body.strip():
         raise ExtractionRefused("empty", "the capture has no content")
     text = decode_html(body, content_type)
     if media_type == "text/plain":
-        return _checked(ExtractedDocument("Untitled", normalize_markdown(plain_text_markdown(text))))
+        return _dated(ExtractedDocument("Untitled", normalize_markdown(plain_text_markdown(text))), None, captured)
     page = _parse(text)
     title = _page_title(page)
+    language = page.get("lang") or page.get("xml:lang")
     _refuse_error_pages(page, title)
     content = _content_root(page, url, rules)
     markdown = normalize_markdown(MarkdownRenderer(url).render(content))
-    if not markdown.strip():
-        raise ExtractionRefused("empty", "no text left after extraction")
-    return _checked(ExtractedDocument(title, markdown))
+    return _dated(ExtractedDocument(title, markdown), language, captured)
 
 
-def trafilatura_defaults(body: bytes, url: str) -> str:
-    """trafilatura's own ``extract()`` with default settings (Markdown): the benchmark's reference."""
-    return trafilatura.extract(body, url=url, output_format="markdown") or ""
+def _dated(document: ExtractedDocument, language: str | None, captured: date | None) -> ExtractedDocument:
+    """The checked document with the date its text states for itself."""
+    document = _checked(document)
+    return replace(document, stated_date=stated_date(document.body, language, captured))
 
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml", "text/xml", "application/octet-stream"}
@@ -355,7 +367,7 @@ def _extract_pdf(body: bytes) -> ExtractedDocument:
     if not paragraphs:
         raise ExtractionRefused("pdf-unreadable", "the PDF has no text layer (scanned pages?)")
     title = _collapse(str(metadata_title)) or paragraphs[0][:200]
-    return _checked(ExtractedDocument(title, normalize_markdown("\n\n".join(paragraphs))))
+    return ExtractedDocument(title, normalize_markdown("\n\n".join(paragraphs)))
 
 
 def _pdf_paragraphs(page_text: str) -> list[str]:

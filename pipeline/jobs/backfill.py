@@ -205,6 +205,7 @@ class BackfillPlan:
             title=examination.document.title if examination.document else None,
             body=examination.document.body if examination.document else None,
             body_sha1=examination.body_sha1,
+            stated_date=examination.document.stated_date if examination.document else None,
         )
         if examination.outcome is Outcome.REFUSED:
             self.progress.add("refused", done=True)

@@ -66,7 +66,7 @@ def examine(declaration: DocumentDeclaration, capture: Capture, *, check_digest:
         return Examination(Outcome.REFUSED, f"redirected to a home page ({original_of(capture.fetched_url)})")
     try:
         body = undo_content_encoding(capture.body, capture.header("Content-Encoding"))
-        document = extract(body, url, rules, capture.content_type)
+        document = extract(body, url, rules, capture.content_type, captured=capture.captured_at.date())
     except ContentEncodingError as error:
         return Examination(Outcome.REFUSED, f"undecodable: {error}")
     except ExtractionRefused as refusal:
@@ -101,4 +101,5 @@ def make_version(
         body=row.body,
         technical_upgrade=technical_upgrade,
         committed_at=committed_at,
+        stated_date=row.stated_date,
     )

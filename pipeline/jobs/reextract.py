@@ -59,6 +59,7 @@ def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress:
             document.title if document else None,
             document.body if document else None,
             examination.body_sha1,
+            document.stated_date if document else None,
         )
         progress.add("re-extracted", done=True)
 

@@ -93,6 +93,7 @@ class TrackPlan:
             body=document.body if document else None,
             body_sha1=examination.body_sha1,
             note=note,
+            stated_date=document.stated_date if document else None,
         )
         if reason:
             self.failures[capture.document] = reason

@@ -1,0 +1,149 @@
+"""The date a document states for itself ("Last Updated: May 25th, 2018", "Stand: 01.02.2023").
+
+Read from the extracted Markdown, so navigation is already gone; only a date introduced by a phrase that
+dates the document (updated, revised, effective, mise à jour, en vigueur, Stand, gültig ab, …) counts, or a
+line holding nothing but a date among the first lines under the title. The first such date in reading order
+wins. Copyright lines never count. Why our own patterns rather than ``dateparser``/``htmldate``: measured on
+the 88 hand-labelled pages of the OTA benchmark (``python -m benchmarks.extraction --dates``), see decision 0002.
+
+Numeric dates: ``dd.mm.yyyy`` is day first everywhere; ``a/b/yyyy`` is ambiguous when both parts are ≤ 12.
+Then a reading after the capture is dropped (a policy rarely dates itself after its capture), and if both
+remain, an English page without a non-US region reads month first, any other page day first.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+MONTHS = {
+    # English
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
+    "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
+    "nov": 11, "dec": 12,
+    # French
+    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
+    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
+    "janv": 1, "févr": 2, "avr": 4, "juil": 7, "déc": 12,
+    # German
+    "januar": 1, "jänner": 1, "februar": 2, "märz": 3, "maerz": 3, "juni": 6, "juli": 7, "oktober": 10,
+    "dezember": 12, "okt": 10, "dez": 12,
+    # Spanish, Italian, Dutch, Portuguese (the common forms)
+    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7, "agosto": 8,
+    "septiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12, "gennaio": 1, "febbraio": 2,
+    "aprile": 4, "maggio": 5, "giugno": 6, "luglio": 7, "settembre": 9, "ottobre": 10, "dicembre": 12,
+    "januari": 1, "februari": 2, "maart": 3, "mei": 5, "augustus": 8,
+}  # fmt: skip
+MONTH = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
+DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|\.)?"
+YEAR = r"(?P<year>(?:19|20)\d\d)"
+DATE_FORMS = tuple(
+    re.compile(form, re.IGNORECASE)
+    for form in (
+        # May 25th, 2018 · Mar 18, 2026
+        rf"(?P<month_name>{MONTH})\.?\s+{DAY},?\s+{YEAR}",
+        # 25 May 2018 · 16 July, 2026 · 3 mars 2024 · 18. März 2025 · 1er mai 2018 · 5 de mayo de 2020
+        rf"{DAY}\s*(?:de\s+)?(?P<month_name>{MONTH})\.?,?\s+(?:de\s+)?{YEAR}",
+        # 2018-05-25
+        r"(?P<iso_year>(?:19|20)\d\d)-(?P<iso_month>[01]\d)-(?P<iso_day>[0-3]\d)",
+        # 01.02.2023 (day first) · 11/05/2026 · 3/11/2025 (ambiguous)
+        rf"(?P<first>[0-3]?\d)(?P<separator>[./-])(?P<second>[01]?\d)(?P=separator){YEAR}",
+    )
+)
+# Phrases that date the document itself, in the languages met in the benchmark and the seeds.
+STATING = (
+    r"(?:last\s+)?(?:updated|revised|modified|amended|adjustment|update|revision)(?:\s+(?:on|as\s+of|at))?"
+    r"|effective(?:\s+date)?(?:\s+(?:on|as\s+of|from))?|date\s+of\s+(?:last\s+)?(?:update|revision)"
+    r"|(?:published|release\s+date|publication\s+date)(?:\s+on)?|(?:applies|valid|in\s+force)\s+(?:from|since|as\s+of)"
+    r"|version(?:\s+(?:of|dated))?"
+    r"|(?:dernière\s+)?mise\s+à\s+jour(?:\s+(?:le|du|au))?|mis(?:e|es)?\s+à\s+jour(?:\s+(?:le|du|au))?"
+    r"|à\s+jour\s+(?:du|au)|en\s+date\s+du|en\s+vigueur(?:\s+(?:au|le|du|depuis\s+le|à\s+compter\s+du|à\s+partir\s+du))?"
+    r"|(?:date\s+d['’]\s*)?(?:entrée\s+en\s+vigueur|effet)|à\s+compter\s+du|s['’]\s*applique\s+à\s+partir\s+d[eu]"
+    r"|date\s+de\s+(?:la\s+)?(?:dernière\s+)?(?:révision|publication|mise\s+à\s+jour)"
+    r"|stand|zuletzt\s+(?:aktualisiert|geändert)(?:\s+am)?|letzte\s+(?:aktualisierung|änderung)"
+    r"|(?:gültig|gilt|gelten|in\s+kraft)\s+(?:ab|seit)|(?:fassung|version)\s+vom"
+    r"|última\s+actualización|ultimo\s+aggiornamento|laatst\s+bijgewerkt"
+)
+STATED = re.compile(rf"(?<!\w)(?:{STATING})(?!\w)", re.IGNORECASE)
+# Between the phrase and its date: a few words at most ("Date de la publication de la politique : 21/06/2021"),
+# never the end of a sentence.
+GAP_CHARS = 50
+SENTENCE_END = re.compile(r"[.;!?](?:\s|$)")
+YEAR_HINT = re.compile(r"(?:19|20)\d\d")
+COPYRIGHT = re.compile(r"©|\(c\)|\bcopyright\b", re.IGNORECASE)
+MARKUP = re.compile(r"[*_`>#|\\]+")
+LEADING_LINES = 3
+US_ENGLISH = re.compile(r"^en(?:-us)?$", re.IGNORECASE)
+
+
+def stated_date(markdown: str, language: str | None = None, captured: date | None = None) -> date | None:
+    """The first date the text gives itself, or ``None``; see the module docstring for the rules."""
+    # Every date form holds a four-digit year: most lines have none, and skipping them is most of the speed.
+    lines = markdown.splitlines()
+    leading = [line for line in lines if line.strip()][:LEADING_LINES]
+    for line in leading:
+        match = _date_at(MARKUP.sub(" ", line).strip(" ,.;"), 0, whole=True) if YEAR_HINT.search(line) else None
+        found = _date(match, language, captured) if match and not COPYRIGHT.search(line) else None
+        if found:
+            return found
+    for line in lines:
+        if not YEAR_HINT.search(line) or COPYRIGHT.search(line):
+            continue
+        line = MARKUP.sub(" ", line)
+        for phrase in STATED.finditer(line):
+            match = _date_after(line, phrase.end())
+            found = _date(match, language, captured) if match else None
+            if found:
+                return found
+    return None
+
+
+def _date_at(text: str, position: int, whole: bool = False) -> re.Match[str] | None:
+    for form in DATE_FORMS:
+        match = form.fullmatch(text, position) if whole else form.match(text, position)
+        if match:
+            return match
+    return None
+
+
+def _date_after(line: str, position: int) -> re.Match[str] | None:
+    """The first date starting within ``GAP_CHARS`` after ``position``, with no sentence end between."""
+    window_end = min(len(line), position + GAP_CHARS)
+    starts = [match for form in DATE_FORMS if (match := form.search(line, position, window_end + 30))]
+    starts = [match for match in starts if match.start() <= window_end]
+    if not starts:
+        return None
+    first = min(starts, key=lambda match: match.start())
+    return None if SENTENCE_END.search(line, position, first.start()) else first
+
+
+def _date(match: re.Match[str], language: str | None, captured: date | None) -> date | None:
+    groups = match.groupdict()
+    if groups.get("iso_year"):
+        return _valid(int(match.group("iso_year")), int(match.group("iso_month")), int(match.group("iso_day")))
+    if groups.get("first"):
+        return _numeric(match, language, captured)
+    month = MONTHS[match.group("month_name").lower()]
+    return _valid(int(match.group("year")), month, int(match.group("day")))
+
+
+def _numeric(match: re.Match[str], language: str | None, captured: date | None) -> date | None:
+    first, second, year = int(match.group("first")), int(match.group("second")), int(match.group("year"))
+    day_first = _valid(year, second, first)
+    if match.group("separator") == "." or first > 12:
+        return day_first
+    month_first = _valid(year, first, second)
+    readings = [reading for reading in (day_first, month_first) if reading]
+    if captured:
+        readings = [reading for reading in readings if reading <= captured] or readings
+    if len(set(readings)) == 1:
+        return readings[0]
+    return month_first if language and US_ENGLISH.match(language) else day_first
+
+
+def _valid(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None

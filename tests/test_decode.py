@@ -1,0 +1,40 @@
+"""Charset decoding (pipeline/extraction/decode.py): the browser's order, and undeclared legacy pages."""
+
+from policy_archive.pipeline.extraction.decode import decode_html
+
+FRENCH = (
+    "<p>Voilà notre politique de confidentialité : à partir du 3 mars, les données personnelles sont traitées "
+    "là où c'est nécessaire. Déjà reçu, élève, très, où, ça.</p>"
+)
+POLISH = (
+    "<p>Polityka prywatności: dane osobowe są przetwarzane zgodnie z prawem. Łódź, Gdańsk, Kraków, źródło, "
+    "większość, zażółć gęślą jaźń.</p>"
+)
+
+
+def test_undeclared_french_latin1_is_read_as_western() -> None:
+    # charset-normalizer alone guesses cp1257/cp1250 for this text ("à" would come out as "ŕ").
+    page = f"<html><body>{FRENCH * 3}</body></html>".encode("latin-1")
+    assert FRENCH in decode_html(page, None)
+
+
+def test_undeclared_central_european_page_keeps_its_code_page() -> None:
+    page = f"<html><body>{POLISH * 4}</body></html>".encode("cp1250")
+    assert POLISH in decode_html(page, "text/html")
+
+
+def test_byte_order_mark_wins_over_http_header_and_meta() -> None:
+    page = b"\xef\xbb\xbf<html><head><meta charset='iso-8859-1'></head><body><p>caf\xc3\xa9</p></body></html>"
+    text = decode_html(page, "text/html; charset=iso-8859-1")
+    assert "<p>café</p>" in text
+    assert not text.startswith("\ufeff")
+
+
+def test_iso_8859_1_label_means_windows_1252() -> None:
+    page = "<p>\u201cquoted\u201d \u2013 dash</p>".encode("cp1252")
+    assert "\u201cquoted\u201d \u2013 dash" in decode_html(page, "text/html; charset=ISO-8859-1")
+
+
+def test_undeclared_utf8_is_utf8() -> None:
+    page = f"<html><body>{FRENCH}</body></html>".encode()
+    assert FRENCH in decode_html(page, None)
