@@ -100,9 +100,23 @@ def cli(config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str
 
 
 def start_cli(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:
+    """The CLI as a user starts it from a terminal, where Ctrl-C (SIGINT) is not ignored.
+
+    CI may run the suite from a background job, whose children inherit SIGINT ignored: Python then installs no
+    KeyboardInterrupt handler, and a test of Ctrl-C would wait for a signal that can never arrive.
+    """
     return subprocess.Popen(
-        command(config, data, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT
+        command(config, data, *args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
