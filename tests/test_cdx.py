@@ -25,7 +25,7 @@ from policy_archive.crawler.sources import (
     ListingUnavailable,
     WaybackMachine,
 )
-from policy_archive.records import CaptureRef
+from policy_archive.records import CaptureRef, parse_wayback_timestamp
 
 POLICY = "https://www.acrcloud.com/privacy"
 USER_AGENT = "policy-archive/test (+https://example.org/policy-archive)"
@@ -285,8 +285,10 @@ RECORDED = json.loads((Path(__file__).parent / "fixtures" / "cdx" / "recorded-li
 
 
 @pytest.fixture
-def recorded_cdx_url() -> Iterator[str]:
-    """A server answering each recorded CDX request (by url and resumeKey) with the archive's recorded bytes."""
+def recorded_archive() -> Iterator[tuple[str, list[str]]]:
+    """A server answering each recorded CDX request (by url and resumeKey) with the archive's recorded bytes;
+    yields its CDX URL and the query strings it received, as sent."""
+    received: list[str] = []
     pages = {
         (listing["url"], page["resume_key"]): page
         for listing in RECORDED["listings"].values()
@@ -295,6 +297,7 @@ def recorded_cdx_url() -> Iterator[str]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            received.append(urlsplit(self.path).query)
             query = parse_qs(urlsplit(self.path).query)
             page = pages[(query["url"][0], query.get("resumeKey", [None])[0])]
             body = page["body"].encode("utf-8")
@@ -310,9 +313,14 @@ def recorded_cdx_url() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/cdx/search/cdx"
+    yield f"http://127.0.0.1:{server.server_address[1]}/cdx/search/cdx", received
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def recorded_cdx_url(recorded_archive: tuple[str, list[str]]) -> str:
+    return recorded_archive[0]
 
 
 def recorded_rows(name: str) -> set[tuple[str, str, str, str, str]]:
@@ -359,3 +367,22 @@ def test_a_full_page_without_a_resume_key_is_a_truncated_listing(history: Standi
     with pytest.raises(ListingParseError, match="full page of 3 rows came without a resume key"):
         listing(history, limiter, page_size=3)
     assert len(listing(history, limiter, page_size=8)) == 7  # a short page without a key is a whole listing
+
+
+@pytest.mark.parametrize("name", ["dw-dated", "nasa-dated"])
+def test_a_real_date_bounded_listing_sends_the_recorded_requests(
+    recorded_archive: tuple[str, list[str]], limiter: RateLimiter, name: str
+) -> None:
+    cdx_url, received = recorded_archive
+    listing = RECORDED["listings"][name]
+    since, until = (parse_wayback_timestamp(listing[bound]) for bound in ("from", "to"))
+    settings = WaybackSettings(cdx_url=cdx_url, timeout_seconds=5)
+    refs = list_captures(listing["url"], settings, limiter, since, until, page_size=listing["limit"])
+    assert {as_row(ref) for ref in refs} == recorded_rows(name) and len(refs) == len(recorded_rows(name))
+    assert all(since <= ref.timestamp <= until for ref in refs)
+    # Parameter for parameter and byte for byte (resume keys encoded once more, as the archive expects), the
+    # requests are the recorded ones, less EDGI's resolveRevisits.
+    recorded = [page["request_query"] for page in listing["pages"]]
+    assert [sorted(query.split("&")) for query in received] == [
+        sorted(part for part in query.split("&") if not part.startswith("resolveRevisits=")) for query in recorded
+    ]
