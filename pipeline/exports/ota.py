@@ -86,6 +86,7 @@ def service_folder(name: str) -> str:
 
 
 def message(version: OtaVersion, first: bool) -> str:
+    """OTA's commit message: its subject, its sentence naming the snapshot, then our trailers."""
     subject = FIRST if first else UPGRADE if version.technical_upgrade else CHANGE
     return (
         f"{subject} {version.display}\n\n{SNAPSHOT_PREFIX} {version.snapshot_url}\n\n"
@@ -114,6 +115,7 @@ def ota_versions(source: ExportSource) -> Iterator[OtaVersion]:
 
 
 def ota_path(declaration: DocumentDeclaration) -> str:
+    """``ACRCloud/Privacy Policy.md``: where OTA keeps this document's versions."""
     return f"{service_folder(declaration.service_name)}/{terms_type(declaration.document_id)}.md"
 
 
@@ -153,6 +155,7 @@ def check_paths(declarations: Sequence[DocumentDeclaration]) -> None:
 
 
 def export(source: ExportSource, output: Path) -> str:
+    """Append the versions not exported yet to the repository at ``output`` (created when missing or empty)."""
     check_paths(source.declarations)
     repository = ExportRepository(output)
     commits, problems = plan(ota_versions(source), repository.history())

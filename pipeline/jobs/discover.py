@@ -331,5 +331,6 @@ def declaration_of(discovery: Discovery, service_id: str) -> DocumentDraft | Non
 
 
 def service_text(discovery: Discovery, service_id: str) -> str | None:
+    """The service file declaring what was discovered (None when no link was found at all)."""
     draft = declaration_of(discovery, service_id)
     return service_toml(discovery.domain, [draft]) if draft else None
