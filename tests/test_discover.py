@@ -153,3 +153,21 @@ def test_two_equally_likely_links_make_an_unsure_era_exit_1(tmp_path, standin_ar
     assert result.returncode == 1
     assert "UNSURE twice.example 2015-01-01" in result.stderr and "other links as likely" in result.stderr
     assert tomllib.loads(result.stdout)["documents"]["privacy-policy"]["url"] == "https://twice.example/b/privacy"
+
+
+def test_since_and_until_bound_the_home_page_captures_read(tmp_path, standin_archive):
+    truth = build(standin_archive)
+    config = write_settings(tmp_path / "config", standin_archive)
+    result = run_cli(
+        config, tmp_path / "data", "discover", "example.org", "--since", "2015-01-01", "--until", "2020-12-31"
+    )
+    assert result.returncode == 0, result.stderr
+    document = tomllib.loads(result.stdout)["documents"]["privacy-policy"]
+    assert document["url"] == truth[2].url
+    assert [(e["url"], e["valid_until"]) for e in document["history"]] == [
+        (truth[1].url, truth[1].last_day.isoformat())
+    ]
+    backwards = run_cli(
+        config, tmp_path / "data", "discover", "example.org", "--since", "2020-01-01", "--until", "2019-01-01"
+    )
+    assert backwards.returncode == 2
