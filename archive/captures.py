@@ -12,6 +12,10 @@ with the archive URL it was copied from in ``WARC-Source-URI`` and the time of c
 archived redirect followed is a record of its own; each file opens with a ``warcinfo`` record naming the tool.
 Files written before 2026-11-27 filed records under the ``id_`` URL at the CDX row's time: they are still read
 (by offset), only not indexed by the site's URL.
+
+A page rendered in a headless browser keeps both: the ``response`` record holds the raw bytes the server sent,
+and a ``resource`` record right after it (same target and date, ``WARC-Concurrent-To`` the response) holds the
+rendered DOM that was extracted, as UTF-8 HTML.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from policy_archive.records import Capture, Source, iso_z
+from policy_archive.records import RENDERED_CONTENT_TYPE, Capture, Source, iso_z
 
 WARC_VERSION = "1.1"
 # Framing headers describe the transfer, not the payload: the body kept is de-chunked and its length is ours.
@@ -47,11 +51,12 @@ class StoredCapture:
 
 @dataclass(frozen=True)
 class StoredResponse:
-    """A kept response read back: HTTP status, headers and payload as served."""
+    """A kept response read back: HTTP status, headers and payload as served, and the rendered DOM if any."""
 
     status: int | None
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    rendered: bytes | None = None
 
 
 def _version_of(distribution: str) -> str:
@@ -79,7 +84,10 @@ class CaptureStore:
         for hop in capture.hops:
             writer.write_record(self._record(writer, hop))
         offset = handle.tell()
-        writer.write_record(self._record(writer, capture))
+        record = self._record(writer, capture)
+        writer.write_record(record)
+        if capture.rendered is not None:
+            writer.write_record(self._rendered_record(writer, capture, record))
         handle.flush()
         os.fsync(handle.fileno())
         return StoredCapture(self._name, offset)
@@ -88,15 +96,23 @@ class CaptureStore:
         return self.read(stored).body
 
     def read(self, stored: StoredCapture) -> StoredResponse:
+        """The response at ``stored``, with the rendered DOM recorded right after it, if any."""
         path = self._resolve(stored.warc_file)
         with path.open("rb") as handle:
             handle.seek(stored.offset)
-            for record in ArchiveIterator(handle):
-                http = record.http_headers
-                status = int(http.get_statuscode()) if http and http.get_statuscode().isdigit() else None
-                headers = tuple(http.headers) if http else ()
-                return StoredResponse(status, headers, record.content_stream().read())
-        raise FileNotFoundError(f"no WARC record at {stored.warc_file}:{stored.offset}")
+            records = ArchiveIterator(handle)
+            record = next(records, None)
+            if record is None:
+                raise FileNotFoundError(f"no WARC record at {stored.warc_file}:{stored.offset}")
+            http = record.http_headers
+            status = int(http.get_statuscode()) if http and http.get_statuscode().isdigit() else None
+            headers = tuple(http.headers) if http else ()
+            body = record.content_stream().read()
+            response_id = record.rec_headers.get_header("WARC-Record-ID")
+            following = next(records, None)
+            if following is not None and following.rec_headers.get_header("WARC-Concurrent-To") == response_id:
+                return StoredResponse(status, headers, body, following.content_stream().read())
+            return StoredResponse(status, headers, body)
 
     def close(self) -> None:
         if self._handle:
@@ -127,6 +143,22 @@ class CaptureStore:
             target = capture.fetched_url  # where the bytes came from, after the site's redirects
         return writer.create_warc_record(
             target, "response", payload=BytesIO(capture.body), http_headers=headers, warc_headers_dict=warc_headers
+        )
+
+    @staticmethod
+    def _rendered_record(writer: WARCWriter, capture: Capture, response):  # type: ignore[no-untyped-def]
+        assert capture.rendered is not None
+        return writer.create_warc_record(
+            response.rec_headers.get_header("WARC-Target-URI"),
+            "resource",
+            payload=BytesIO(capture.rendered),
+            warc_content_type=RENDERED_CONTENT_TYPE,
+            warc_headers_dict={
+                "WARC-Date": response.rec_headers.get_header("WARC-Date"),
+                "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+                "WARC-Policy-Archive-Document": capture.document,
+                "WARC-Policy-Archive-Rendered": "the DOM in headless Chromium after the page's scripts ran",
+            },
         )
 
     def _open(self) -> tuple[BinaryIO, WARCWriter]:

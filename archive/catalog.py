@@ -81,6 +81,9 @@ ADDED_COLUMNS = {
     "note": "TEXT",
     "stated_date": "TEXT",
     "window_start": "TEXT",
+    # 1 when the capture was rendered in a headless browser: its text came from the DOM after the scripts ran,
+    # not from its bytes alone, so a twin with the same bytes may show another text.
+    "rendered": "INTEGER NOT NULL DEFAULT 0",
 }
 
 
@@ -117,6 +120,7 @@ class CaptureRow:
     memento_url: str | None = None
     snapshot_url: str | None = None
     note: str | None = None
+    rendered: bool = False
 
     @property
     def bytes_at(self) -> datetime:
@@ -231,6 +235,7 @@ class Catalog:
             "body_sha1": body_sha1,
             "note": note,
             "stated_date": stated_date.isoformat() if stated_date else None,
+            "rendered": int(capture.rendered is not None),
         }
         if capture.listed is None:  # a live fetch: no listing to keep apart from it
             values.update(status=capture.status, mimetype=capture.content_type)
@@ -390,6 +395,7 @@ class Catalog:
             snapshot_url=row["snapshot_url"],
             note=row["note"],
             stated_date=date.fromisoformat(row["stated_date"]) if row["stated_date"] else None,
+            rendered=bool(row["rendered"]),
         )
 
     # --- versions ----------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from lxml.cssselect import CSSSelector
 
 from policy_archive.config.cron import validate_cron
 from policy_archive.errors import ConfigurationError
-from policy_archive.records import ID_PATTERN, DocumentDeclaration, ExtractionRules, HistoryEntry
+from policy_archive.records import ID_PATTERN, DocumentDeclaration, ExtractionRules, HistoryEntry, Render
 
 CONFIG_ENV = "POLICY_ARCHIVE_CONFIG"
 DATA_ENV = "POLICY_ARCHIVE_DATA"
@@ -68,6 +68,9 @@ class CrawlSettings:
     user_agent: str = f"policy-archive/{package_version()} (+{PROJECT_URL})"
     obey_robots: bool = True
     max_page_bytes: int = 20 * 1024 * 1024
+    # How long a page rendered in the headless browser may take to settle (network idle, text shown, DOM quiet)
+    # before its DOM is taken as it is.
+    render_timeout_seconds: float = 20
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ _SETTINGS_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "max_listing_bytes": int,
         "check_digests": bool,
     },
-    "crawl": {"user_agent": str, "obey_robots": bool, "max_page_bytes": int},
+    "crawl": {"user_agent": str, "obey_robots": bool, "max_page_bytes": int, "render_timeout_seconds": (int, float)},
     "schedule": {"track": str, "webhook_url": str},
 }
 
@@ -165,6 +168,8 @@ def _load_settings(path: Path, data_override: str | Path | None) -> Settings:
         raise ConfigError(path, "wayback.timeout_seconds", "must be a finite number of seconds")
     if wayback.get("backoff_seconds", 0) < 0:
         raise ConfigError(path, "wayback.backoff_seconds", "must not be negative")
+    if raw.get("crawl", {}).get("render_timeout_seconds", 1) <= 0:
+        raise ConfigError(path, "crawl.render_timeout_seconds", "must be greater than 0")
     schedule = raw.get("schedule", {})
     if "webhook_url" in schedule:
         _check_url(path, "schedule.webhook_url", schedule["webhook_url"])
@@ -187,8 +192,8 @@ def _check_cron(path: Path, key: str, expression: str) -> None:
 
 # --- services/<id>.toml ----------------------------------------------------------------------------------
 
-_DOCUMENT_KEYS = {"url": str, "select": list, "remove": list, "history": list}
-_HISTORY_KEYS = {"url": str, "select": list, "remove": list, "valid_until": (str, date)}
+_DOCUMENT_KEYS = {"url": str, "select": list, "remove": list, "history": list, "render": str}
+_HISTORY_KEYS = {"url": str, "select": list, "remove": list, "valid_until": (str, date), "render": str}
 
 
 def document_keys() -> frozenset[str]:
@@ -235,6 +240,7 @@ def _document(path: Path, service_id: str, name: str, doc_id: str, table: Any) -
         url=_check_url(path, f"{where}.url", table["url"]),
         rules=_rules(path, where, table),
         history=entries,
+        render=_render(path, where, table),
     )
 
 
@@ -249,7 +255,17 @@ def _history_entry(path: Path, where: str, entry: Any) -> HistoryEntry:
         url=_check_url(path, f"{where}.url", entry["url"]),
         valid_until=_check_date(path, f"{where}.valid_until", entry["valid_until"]),
         rules=_rules(path, where, entry),
+        render=_render(path, where, entry),
     )
+
+
+def _render(path: Path, where: str, table: Mapping[str, Any]) -> Render:
+    value = table.get("render", Render.AUTO.value)
+    try:
+        return Render(value)
+    except ValueError:
+        choices = ", ".join(f'"{mode.value}"' for mode in Render)
+        raise ConfigError(path, f"{where}.render", f"must be one of {choices}, got {value!r}") from None
 
 
 def _rules(path: Path, where: str, table: Mapping[str, Any]) -> ExtractionRules:

@@ -50,6 +50,8 @@ class ArchiveRateLimitMiddleware:
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
+        if "rendering" in request.meta:
+            return  # a page rendered from the archive waits for the limiter for each of its own requests
         await self.crawler.spider.replay_limiter.wait_async()  # type: ignore[union-attr]
 
     def process_response(self, request: Request, response: Response) -> Request | Response:

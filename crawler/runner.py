@@ -19,11 +19,18 @@ from policy_archive.crawler.spiders.wayback import WaybackSpider
 def crawl_archive(plan: FetchPlan, source: ArchiveSource, settings: Settings, data_dir: Path) -> None:
     process = CrawlerProcess(settings=scrapy_settings(settings, live=False))
     limiter = limiter_for(data_dir, settings.wayback, "replay")
-    process.crawl(WaybackSpider, plan=plan, source=source, replay_limiter=limiter)
+    process.crawl(
+        WaybackSpider,
+        plan=plan,
+        source=source,
+        replay_limiter=limiter,
+        user_agent=settings.crawl.user_agent,
+        render_timeout=settings.crawl.render_timeout_seconds,
+    )
     process.start()
 
 
 def crawl_live(plan: FetchPlan, settings: Settings) -> None:
     process = CrawlerProcess(settings=scrapy_settings(settings, live=True))
-    process.crawl(LiveSpider, plan=plan)
+    process.crawl(LiveSpider, plan=plan, render_timeout=settings.crawl.render_timeout_seconds)
     process.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from policy_archive.config.settings import Settings
+from policy_archive.crawler import render
 
 # Codes Scrapy's own RetryMiddleware may retry. 429 and 503 are left out on purpose: Scrapy retries them at
 # once, which is exactly the retry storm that gets an IP firewalled by the Internet Archive; our middlewares
@@ -32,6 +33,8 @@ def scrapy_settings(settings: Settings, *, live: bool) -> dict[str, Any]:
         "HTTPERROR_ALLOW_ALL": True,  # the spider decides what a 404 or a 3xx means
         # Two captures may redirect to the same archived page: each must get its own answer.
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
+        # Render requests (meta "playwright") open in headless Chromium; the browser starts at the first one.
+        **render.scrapy_settings(settings.crawl.render_timeout_seconds),
     }
     if live:
         common.update(

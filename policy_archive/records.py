@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+RENDERED_CONTENT_TYPE = "text/html; charset=utf-8"  # how a rendered DOM is serialised, stored and extracted
 WAYBACK_TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
 
 
@@ -43,6 +44,14 @@ class Source(StrEnum):
     LIVE = "live"
 
 
+class Render(StrEnum):
+    """When a document is fetched in a headless browser: ``auto`` only when the plain answer is a script shell."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
 @dataclass(frozen=True)
 class ExtractionRules:
     """Where the document body is on a page: CSS selectors to keep (empty: let the extractor decide) and drop."""
@@ -58,6 +67,7 @@ class HistoryEntry:
     url: str
     valid_until: date
     rules: ExtractionRules = ExtractionRules()
+    render: Render = Render.AUTO
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class DocumentDeclaration:
     url: str
     rules: ExtractionRules = ExtractionRules()
     history: tuple[HistoryEntry, ...] = ()
+    render: Render = Render.AUTO
 
     @property
     def key(self) -> str:
@@ -98,6 +109,11 @@ class DocumentDeclaration:
             if day <= entry.valid_until:
                 return entry.url, entry.rules
         return self.url, self.rules
+
+    def render_at(self, moment: datetime) -> Render:
+        """Whether a capture taken at ``moment`` is rendered in a browser (see :class:`Render`)."""
+        day = utc(moment).date()
+        return next((entry.render for entry in self.history if day <= entry.valid_until), self.render)
 
     def urls(self) -> tuple[str, ...]:
         """Every URL the document lived at, oldest first, without repeats."""
@@ -143,6 +159,9 @@ class Capture:
     payload_sha1: str
     headers: tuple[tuple[str, str], ...] = ()
     redirects: tuple[str, ...] = ()
+    # The DOM after running the page's scripts in a headless browser, serialised as HTML (``body`` stays the
+    # raw bytes the server sent): what extraction reads when present.
+    rendered: bytes | None = None
     listed: CaptureRef | None = None
     fetched_at: datetime | None = None
     snapshot_url: str | None = None
@@ -217,6 +236,7 @@ class FetchRequest:
     original_url: str
     ref: CaptureRef | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    render: bool = False  # fetch in the headless browser and keep the rendered DOM next to the raw bytes
 
 
 @dataclass(frozen=True)

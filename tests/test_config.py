@@ -9,6 +9,7 @@ import pytest
 
 from policy_archive.config import SHIPPED_CONFIG_DIR
 from policy_archive.config.settings import ConfigError, load_config
+from policy_archive.records import Render
 
 GOOD_SERVICE = """
 name = "ACRCloud"
@@ -63,6 +64,17 @@ def test_a_full_declaration_loads_with_history_and_rules(tmp_path):
     assert declaration.history[0].valid_until == date(2016, 5, 1)
 
 
+def test_render_mode_defaults_to_auto_and_may_differ_in_history(tmp_path):
+    text = GOOD_SERVICE.replace('select = ["main"]', 'select = ["main"]\nrender = "always"')
+    text += 'render = "never"\n'  # the history entry's
+    (declaration,) = load_config(config_dir(tmp_path, {"acrcloud": text}), tmp_path / "data").documents
+    assert declaration.render is Render.ALWAYS
+    assert declaration.render_at(datetime(2016, 5, 1, tzinfo=UTC)) is Render.NEVER
+    assert declaration.render_at(datetime(2016, 5, 2, tzinfo=UTC)) is Render.ALWAYS
+    (default,) = load_config(config_dir(tmp_path / "b", {"acrcloud": GOOD_SERVICE}), tmp_path / "data").documents
+    assert default.render is Render.AUTO and default.history[0].render is Render.AUTO
+
+
 @pytest.mark.parametrize(
     ("service", "text", "key", "reason"),
     [
@@ -94,6 +106,15 @@ def test_a_full_declaration_loads_with_history_and_rules(tmp_path):
             "oldest first",
         ),
         ("acme", 'name = "A"\n[documents.privacy-policy\n', "", "not valid TOML"),
+        ("acme", 'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/"\nrender = "yes"\n', "render", "auto"),
+        ("acme", 'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/"\nrender = true\n', "render", "never"),
+        (
+            "acme",
+            'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/"\n'
+            '[[documents.privacy-policy.history]]\nurl = "https://a.b/1"\nvalid_until = 2017-01-01\nrender = "js"\n',
+            "history[0].render",
+            "always",
+        ),
     ],
 )
 def test_bad_service_files_are_reported_with_file_key_and_reason(tmp_path, service, text, key, reason):
@@ -114,6 +135,7 @@ def test_bad_service_files_are_reported_with_file_key_and_reason(tmp_path, servi
         ('[schedule]\ntrack = "every day"\n', "schedule.track", ""),
         ('[archive]\ndata = "x"\n', "archive.data", "unknown"),
         ("[nonsense]\nx = 1\n", "nonsense", "unknown"),
+        ("[crawl]\nrender_timeout_seconds = 0\n", "crawl.render_timeout_seconds", "greater than 0"),
     ],
 )
 def test_bad_settings_are_reported_with_key_and_reason(tmp_path, settings, key, reason):

@@ -17,6 +17,8 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from policy_archive.crawler.render import EXTRA_MISSING, PageRendering, extra_installed
+from policy_archive.errors import PolicyArchiveError
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
 
 
@@ -51,15 +53,31 @@ def now() -> datetime:
 class PlanSpider(scrapy.Spider):
     source: Source
 
-    def __init__(self, plan: FetchPlan, **kwargs: Any):
+    def __init__(self, plan: FetchPlan, render_timeout: float, **kwargs: Any):
         super().__init__(**kwargs)
         self.plan = plan
+        self.render_timeout = render_timeout
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for fetch in self.plan.start():
+            for request in self.requests_for(fetch):
+                yield request
+
+    def requests_for(self, fetch: FetchRequest) -> Iterator[scrapy.Request]:
+        """The request for ``fetch``; a render request without the browser extra fails at once instead."""
+        if fetch.render and not extra_installed():
+            yield from self.hand_over(FetchFailure(fetch, EXTRA_MISSING))
+        else:
             yield self.request(fetch)
 
+    def rendering(self, fetch: FetchRequest) -> tuple[str, PageRendering]:
+        """The URL to open in the browser for ``fetch`` and how to render it (spiders may route differently)."""
+        return fetch.url, PageRendering(self.render_timeout)
+
     def request(self, fetch: FetchRequest, url: str | None = None, **meta: Any) -> scrapy.Request:
+        if fetch.render:
+            url, rendering = self.rendering(fetch)
+            meta.update(rendering.meta())
         return scrapy.Request(
             url or fetch.url,
             headers=dict(fetch.headers),
@@ -71,11 +89,48 @@ class PlanSpider(scrapy.Spider):
 
     def hand_over(self, result: Capture | FetchFailure) -> Iterator[scrapy.Request]:
         for fetch in self.plan.handle(result):
-            yield self.request(fetch)
+            yield from self.requests_for(fetch)
 
     def failed(self, failure: Failure) -> Iterator[scrapy.Request]:
-        fetch: FetchRequest = failure.request.meta["fetch"]  # type: ignore[attr-defined]
-        reason = failure.getErrorMessage() or failure.type.__name__
-        if "download max size" in reason:
-            reason += " (setting [crawl] max_page_bytes)"
-        yield from self.hand_over(FetchFailure(fetch, f"{failure.type.__name__}: {reason}"))
+        meta = failure.request.meta  # type: ignore[attr-defined]
+        fetch: FetchRequest = meta["fetch"]
+        reason = _failure_reason(failure, meta.get("rendering"))
+        if meta.get("rendering") is not None:
+            yield from self.rendering_failed(fetch, reason)
+        else:
+            yield from self.hand_over(FetchFailure(fetch, reason))
+
+    def rendering_failed(self, fetch: FetchRequest, reason: str, status: int | None = None) -> Iterator[scrapy.Request]:
+        if not self.crawler.crawling:
+            # Stopped by a signal: Playwright's driver, in the same process group, got it too and closed the
+            # browser under the page. The page was not fetched because the run stopped; it did not fail.
+            return
+        yield from self.hand_over(FetchFailure(fetch, reason, status))
+
+    def payloads(self, response: Response) -> tuple[bytes, bytes | None, str] | str:
+        """(raw bytes, rendered DOM, URL that answered) of a response — the DOM only for a render request, whose
+        raw bytes are the page's answer as the browser received it — or why a rendering cannot be used."""
+        rendering: PageRendering | None = response.meta.get("rendering")
+        if rendering is None:
+            return response.body, None, response.url
+        if rendering.archive is not None and rendering.archive.refusal:
+            return f"rendering incomplete: {rendering.archive.refusal}"
+        if rendering.raw_body is None or rendering.raw_url is None:
+            return "rendering failed: the browser kept no raw answer to the page's request"
+        # Not page.url: a script may have changed the address shown (history.pushState) after the answer came;
+        # a page rendered from an archive was answered by an archive URL.
+        url = rendering.archive.navigation_url if rendering.archive is not None else None
+        return rendering.raw_body, response.text.encode("utf-8"), url or rendering.raw_url
+
+
+def _failure_reason(failure: Failure, rendering: PageRendering | None) -> str:
+    if isinstance(failure.value, PolicyArchiveError):
+        return str(failure.value)  # already the one line a user reads
+    if rendering is not None and rendering.archive is not None and rendering.archive.refusal:
+        return f"rendering incomplete: {rendering.archive.refusal}"
+    # Playwright's errors go on with the browser's log over many lines: the first says what happened.
+    reason = (failure.getErrorMessage() or failure.type.__name__).strip().splitlines()[0]
+    if "download max size" in reason:
+        reason += " (setting [crawl] max_page_bytes)"
+    prefix = "rendering failed: " if rendering is not None else ""
+    return f"{prefix}{failure.type.__name__}: {reason}"

@@ -20,17 +20,23 @@ class LiveSpider(PlanSpider):
         if response.status == 304:
             yield from self.hand_over(FetchFailure(fetch, "not modified", 304, not_modified=True))
             return
+        payloads = self.payloads(response)
+        if isinstance(payloads, str):
+            yield from self.rendering_failed(fetch, payloads, response.status)
+            return
+        body, rendered, fetched_url = payloads
         capture = Capture(
             document=fetch.document,
             source=Source.LIVE,
             url=fetch.original_url,
-            fetched_url=response.url,
+            fetched_url=fetched_url,
             captured_at=now(),
             status=response.status,
             content_type=content_type(response),
-            body=response.body,
-            payload_sha1=payload_sha1(response.body),
+            body=body,
+            payload_sha1=payload_sha1(body),
             headers=response_headers(response),
             redirects=tuple(response.meta.get("redirect_urls", ())),
+            rendered=rendered,
         )
         yield from self.hand_over(capture)

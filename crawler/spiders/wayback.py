@@ -22,6 +22,7 @@ import scrapy
 from scrapy.http import Response
 
 from policy_archive.crawler.ratelimit import RateLimiter
+from policy_archive.crawler.render import ArchiveRoute, PageRendering
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.spiders.base import (
     FetchPlan,
@@ -53,10 +54,21 @@ class WaybackSpider(PlanSpider):
     name = "wayback"
     source = Source.WAYBACK
 
-    def __init__(self, plan: FetchPlan, source: ArchiveSource, replay_limiter: RateLimiter, **kwargs: Any):
+    def __init__(
+        self, plan: FetchPlan, source: ArchiveSource, replay_limiter: RateLimiter, user_agent: str, **kwargs: Any
+    ):
         super().__init__(plan, **kwargs)
         self.source = source
         self.replay_limiter = replay_limiter
+        self.user_agent = user_agent
+
+    def rendering(self, fetch: FetchRequest) -> tuple[str, PageRendering]:
+        """A capture is rendered at its original URL, every request of the page answered from the archive."""
+        located = self.source.locate(fetch.url)
+        assert located is not None, "render requests of an archive name one of its capture URLs"
+        timestamp, original = located
+        route = ArchiveRoute(fetch.url, self.source, timestamp, self.replay_limiter, self.user_agent)
+        return original, PageRendering(self.render_timeout, archive=route)
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         fetch: FetchRequest = response.meta["fetch"]
@@ -65,8 +77,10 @@ class WaybackSpider(PlanSpider):
         memento = memento_datetime(response)
         if memento is not None and response.status in REDIRECT_STATUSES:
             yield from self._follow(response, fetch, (*hops, self._capture(response, fetch, memento)), visited)
+        elif memento is not None and isinstance(payloads := self.payloads(response), str):
+            yield from self.rendering_failed(fetch, payloads)
         elif memento is not None:
-            yield from self.hand_over(self._capture(response, fetch, memento, hops))
+            yield from self.hand_over(self._capture(response, fetch, memento, hops, payloads))
         elif response.status in REDIRECT_STATUSES:
             yield from self._follow(response, fetch, hops, visited)
         elif response.status == 429 or response.status >= 500:
@@ -77,26 +91,33 @@ class WaybackSpider(PlanSpider):
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
 
     def _capture(
-        self, response: Response, fetch: FetchRequest, memento: datetime, hops: tuple[Capture, ...] = ()
+        self,
+        response: Response,
+        fetch: FetchRequest,
+        memento: datetime,
+        hops: tuple[Capture, ...] = (),
+        payloads: tuple[bytes, bytes | None, str] | None = None,
     ) -> Capture:
-        located = self.source.locate(response.url)
+        body, rendered, fetched_url = payloads or (response.body, None, response.url)
+        located = self.source.locate(fetched_url)
         original = located[1] if located else fetch.original_url
         return Capture(
             document=fetch.document,
             source=Source.WAYBACK,
             url=original,
-            fetched_url=response.url,
+            fetched_url=fetched_url,
             captured_at=memento,
             status=response.status,
             content_type=content_type(response),
-            body=response.body,
-            payload_sha1=payload_sha1(response.body),
+            body=body,
+            payload_sha1=payload_sha1(body),
             headers=response_headers(response),
             redirects=tuple(hop.fetched_url for hop in hops),
             listed=fetch.ref,
             fetched_at=now(),
             snapshot_url=self.source.capture_url(memento, original),
             hops=hops,
+            rendered=rendered,
         )
 
     def _follow(

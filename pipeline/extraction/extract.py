@@ -131,6 +131,7 @@ LOGIN_WALL = re.compile(
     r"\b(?:(?:please )?(?:sign|log) ?in(?: to (?:continue|view|access))?|anmelden|connexion|ログイン)\b",
     re.IGNORECASE,
 )
+JAVASCRIPT_SHELL = "javascript-shell"  # the refusal that a rendering in a browser may overcome
 JAVASCRIPT_NEEDED = re.compile(
     r"enable javascript|javascript (?:is )?(?:required|disabled)|requires javascript|turn on javascript",
     re.IGNORECASE,
@@ -161,7 +162,7 @@ def _refuse_error_pages(page: lxml.html.HtmlElement, title: str) -> None:
     if is_short and LOGIN_WALL.fullmatch(title.strip()):
         raise ExtractionRefused("login-wall", f"the page is a sign-in page ({title!r})")
     if len(body_text) < 200 and (JAVASCRIPT_NEEDED.search(body_text) or _is_script_mount(page)):
-        raise ExtractionRefused("javascript-shell", "the page only has text after running its scripts")
+        raise ExtractionRefused(JAVASCRIPT_SHELL, "the page only has text after running its scripts")
 
 
 def _is_script_mount(page: lxml.html.HtmlElement) -> bool:

@@ -22,7 +22,13 @@ from policy_archive.crawler.sources import (
     ListingRateLimited,
     archive_source,
 )
-from policy_archive.pipeline.jobs.examine import DIGEST_MISMATCH, Examination, examine, make_version
+from policy_archive.pipeline.jobs.examine import (
+    DIGEST_MISMATCH,
+    Examination,
+    examine,
+    make_version,
+    rendering_request,
+)
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport, format_counts, refusal_counts
@@ -34,6 +40,7 @@ from policy_archive.records import (
     DocumentDeclaration,
     FetchFailure,
     FetchRequest,
+    Render,
     Source,
     Version,
     iso_z,
@@ -132,14 +139,17 @@ class DocumentPlan:
         for row in rows:
             i = self.index.get((row.url, row.captured_at))
             if i is not None and row.outcome in (Outcome.EXTRACTED, Outcome.REFUSED):
-                self.learn(i, row.body_sha1 if row.outcome is Outcome.EXTRACTED else None)
+                self.learn(i, row.body_sha1 if row.outcome is Outcome.EXTRACTED else None, rendered=row.rendered)
 
-    def learn(self, index: int, text: str | None) -> list[CaptureRef]:
-        """Remember what a capture showed; return the other captures this also tells about (same bytes)."""
+    def learn(self, index: int, text: str | None, *, rendered: bool = False) -> list[CaptureRef]:
+        """Remember what a capture showed; return the other captures this also tells about (same bytes).
+
+        A rendered capture tells nothing about its twins: a script shell's bytes stay the same while the text
+        its scripts fetch changes."""
         self.in_flight.discard(index)
         self.known[index] = text
         ref = self.refs[index]
-        group = self.same_bytes.get((ref.url, ref.digest or ""), []) if ref.status == 200 else []
+        group = self.same_bytes.get((ref.url, ref.digest or ""), []) if ref.status == 200 and not rendered else []
         twins = [i for i in group if i not in self.known]
         for other in twins:
             self.known[other] = text  # known at no cost
@@ -161,7 +171,9 @@ class DocumentPlan:
         return not wanted(self.strategy, self.refs, self.known)
 
     def _request(self, ref: CaptureRef) -> FetchRequest:
-        return FetchRequest(self.declaration.key, self.source.capture_url(ref.timestamp, ref.url), ref.url, ref)
+        render = self.declaration.render_at(ref.timestamp) is Render.ALWAYS
+        capture = self.source.capture_url(ref.timestamp, ref.url)
+        return FetchRequest(self.declaration.key, capture, ref.url, ref, render=render)
 
 
 class BackfillPlan:
@@ -173,6 +185,8 @@ class BackfillPlan:
         self.progress = progress
         self.check_digests = workspace.config.settings.wayback.check_digests
         self.notes: list[str] = []
+        # Script shells being rendered, by the CDX row they answer: the shell and why it was refused.
+        self.shells: dict[tuple[str, tuple[str, datetime]], tuple[Capture, str]] = {}
 
     def start(self) -> Iterable[FetchRequest]:
         for plan in self.plans.values():
@@ -181,8 +195,20 @@ class BackfillPlan:
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
         if isinstance(result, Capture):
             plan = self.plans[result.document]
-            examination = self._keep(plan.declaration, result)
-            twins = plan.learn(plan.index[result.listing_key], examination.body_sha1)
+            shell = self.shells.pop((result.document, result.listing_key), None)
+            if shell is not None:
+                # The raw bytes (and archived redirects) are the shell's, as fetched: the browser's copy of the
+                # page came through its own network stack (decoded), and the DOM is what the rendering adds.
+                result = dataclasses.replace(shell[0], rendered=result.rendered)
+            examination = examine(plan.declaration, result, check_digest=self.check_digests)
+            rendering = rendering_request(plan.declaration, result, examination)
+            if rendering is not None and examination.reason:
+                self.shells[(result.document, result.listing_key)] = (result, examination.reason)
+                return [rendering, *plan.next_requests()]
+            self._keep(plan.declaration, result, examination)
+            twins = plan.learn(
+                plan.index[result.listing_key], examination.body_sha1, rendered=result.rendered is not None
+            )
             if examination.outcome is Outcome.REFUSED and twins:
                 assert result.listed is not None
                 when = result.listed.wayback_timestamp
@@ -190,13 +216,16 @@ class BackfillPlan:
                 self.workspace.catalog.refuse_listed(plan.declaration.key, [(twin, reason) for twin in twins])
         else:
             plan = self.plans[result.request.document]
+            ref = result.request.ref
+            shell = self.shells.pop((result.request.document, (ref.url, ref.timestamp)), None) if ref else None
+            if shell is not None:  # the rendering of a script shell failed: both reasons, the shell's redirects
+                result = dataclasses.replace(result, reason=f"{shell[1]}; {result.reason}", hops=shell[0].hops)
             self._note_failure(plan, result)
         self.progress.add("fetched", done=True)
         return plan.next_requests()
 
-    def _keep(self, declaration: DocumentDeclaration, capture: Capture) -> Examination:
+    def _keep(self, declaration: DocumentDeclaration, capture: Capture, examination: Examination) -> None:
         stored = self.workspace.captures.write(capture)
-        examination = examine(declaration, capture, check_digest=self.check_digests)
         self.workspace.catalog.record_fetch(
             capture,
             stored,
@@ -212,7 +241,6 @@ class BackfillPlan:
             if (examination.reason or "").startswith(DIGEST_MISMATCH) and capture.listed is not None:
                 when = capture.listed.wayback_timestamp
                 self.notes.append(f"{declaration.key}: capture {when} refused: {examination.reason}")
-        return examination
 
     def _note_failure(self, plan: DocumentPlan, failure: FetchFailure) -> None:
         ref = failure.request.ref

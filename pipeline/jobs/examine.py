@@ -13,9 +13,18 @@ from urllib.parse import urlsplit
 from policy_archive.archive.catalog import CaptureRow, Outcome
 from policy_archive.crawler.sources.wayback import original_of
 from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo_content_encoding
-from policy_archive.pipeline.extraction.extract import EXTRACTOR, ExtractionRefused, extract
+from policy_archive.pipeline.extraction.extract import EXTRACTOR, JAVASCRIPT_SHELL, ExtractionRefused, extract
 from policy_archive.pipeline.jobs.provenance import render
-from policy_archive.records import Capture, DocumentDeclaration, ExtractedDocument, Source, Version
+from policy_archive.records import (
+    RENDERED_CONTENT_TYPE,
+    Capture,
+    DocumentDeclaration,
+    ExtractedDocument,
+    FetchRequest,
+    Render,
+    Source,
+    Version,
+)
 
 
 @dataclass(frozen=True)
@@ -65,14 +74,29 @@ def examine(declaration: DocumentDeclaration, capture: Capture, *, check_digest:
     if redirected_home(url, capture.fetched_url):
         return Examination(Outcome.REFUSED, f"redirected to a home page ({original_of(capture.fetched_url)})")
     try:
-        body = undo_content_encoding(capture.body, capture.header("Content-Encoding"))
-        document = extract(body, url, rules, capture.content_type, captured=capture.captured_at.date())
+        if capture.rendered is not None:
+            document = extract(capture.rendered, url, rules, RENDERED_CONTENT_TYPE, captured=capture.captured_at.date())
+        else:
+            body = undo_content_encoding(capture.body, capture.header("Content-Encoding"))
+            document = extract(body, url, rules, capture.content_type, captured=capture.captured_at.date())
     except ContentEncodingError as error:
         return Examination(Outcome.REFUSED, f"undecodable: {error}")
     except ExtractionRefused as refusal:
         detail = f": {refusal.detail}" if refusal.detail else ""
         return Examination(Outcome.REFUSED, f"{refusal.reason}{detail}")
     return Examination(Outcome.EXTRACTED, document=document)
+
+
+def rendering_request(
+    declaration: DocumentDeclaration, capture: Capture, examination: Examination
+) -> FetchRequest | None:
+    """The request to render ``capture`` in a browser (fetched again from where its bytes came) when it is a
+    script shell of a document in ``auto`` mode, or None: it is not a shell, was rendered already, or must not be."""
+    if capture.rendered is not None or not (examination.reason or "").startswith(JAVASCRIPT_SHELL):
+        return None
+    if declaration.render_at(capture.captured_at) is not Render.AUTO:
+        return None
+    return FetchRequest(capture.document, capture.fetched_url, capture.url, ref=capture.listed, render=True)
 
 
 def make_version(

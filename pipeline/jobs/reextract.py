@@ -41,6 +41,7 @@ def _capture(row: CaptureRow, response: StoredResponse) -> Capture:
         headers=response.headers,
         listed=listed,
         snapshot_url=row.snapshot_url,
+        rendered=response.rendered,
     )
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from policy_archive.archive.catalog import Outcome
 from policy_archive.crawler.runner import crawl_live
-from policy_archive.pipeline.jobs.examine import examine, make_version
+from policy_archive.pipeline.jobs.examine import Examination, examine, make_version, rendering_request
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
@@ -20,13 +20,19 @@ from policy_archive.records import (
     FetchFailure,
     FetchRequest,
     RecordedVersion,
+    Render,
     Source,
     Version,
 )
 
 
 class TrackPlan:
-    """One request per document; conditional when a version of it is already recorded."""
+    """One request per document; conditional when a version of it is already recorded.
+
+    A document declared ``render = "always"`` is fetched in the headless browser; in ``auto`` mode, a page that
+    turns out to be a script shell is fetched once more in the browser, and only that rendering is recorded
+    (its raw bytes with it); if the rendering fails, the shell is recorded, refused with both reasons.
+    """
 
     def __init__(self, workspace: Workspace, declarations: Sequence[DocumentDeclaration], progress: Progress):
         self.workspace = workspace
@@ -35,12 +41,17 @@ class TrackPlan:
         self.versions: list[Version] = []
         self.failures: dict[str, str] = {}
         self.succeeded: dict[str, tuple[str | None, str | None]] = {}  # document → (ETag, Last-Modified)
+        self.shells: dict[str, tuple[Capture, str]] = {}  # document → its shell and why, while it is rendered
         # The latest recorded text of each document, read once: the guards and the webhook summary compare with it.
         self.previous_bodies = {key: self._previous_body(key) for key in self.declarations}
 
     def start(self) -> Iterable[FetchRequest]:
         for declaration in self.declarations.values():
-            yield FetchRequest(declaration.key, declaration.url, declaration.url, headers=self._conditions(declaration))
+            if declaration.render is Render.ALWAYS:
+                yield FetchRequest(declaration.key, declaration.url, declaration.url, render=True)
+            else:
+                headers = self._conditions(declaration)
+                yield FetchRequest(declaration.key, declaration.url, declaration.url, headers=headers)
 
     def _conditions(self, declaration: DocumentDeclaration) -> tuple[tuple[str, str], ...]:
         if not self.workspace.catalog.versions(declaration.key):
@@ -59,18 +70,29 @@ class TrackPlan:
                 state = self.workspace.catalog.document_state(result.request.document)
                 self.succeeded[result.request.document] = (state.etag, state.last_modified)
                 self.progress.add("not modified", done=True)
+            elif result.request.document in self.shells:
+                shell, why = self.shells.pop(result.request.document)
+                self._record(shell, Examination(Outcome.REFUSED, f"{why}; {result.reason}"))
             else:
                 self.failures[result.request.document] = result.reason
                 self.progress.add("failed", done=True)
             return ()
-        self._examine(result)
+        return self._examine(result)
+
+    def _examine(self, capture: Capture) -> Iterable[FetchRequest]:
+        examination = examine(self.declarations[capture.document], capture)
+        rendering = rendering_request(self.declarations[capture.document], capture, examination)
+        if rendering is not None and examination.reason:
+            self.shells[capture.document] = (capture, examination.reason)
+            return (rendering,)
+        self.shells.pop(capture.document, None)
+        self._record(capture, examination)
         return ()
 
-    def _examine(self, capture: Capture) -> None:
+    def _record(self, capture: Capture, examination: Examination) -> None:
         declaration = self.declarations[capture.document]
         catalog = self.workspace.catalog
         stored = self.workspace.captures.write(capture)
-        examination = examine(declaration, capture)
         reason = examination.reason
         note = None
         if examination.document is not None:
@@ -103,7 +125,10 @@ class TrackPlan:
         assert row is not None
         self.versions.append(make_version(declaration, row))
         headers = {name.lower(): value for name, value in capture.headers}
-        self.succeeded[capture.document] = (headers.get("etag"), headers.get("last-modified"))
+        # A rendered page's text may change while its HTML does not (it comes from scripts and their data):
+        # its validators must not make the next request conditional.
+        validators = (headers.get("etag"), headers.get("last-modified"))
+        self.succeeded[capture.document] = (None, None) if capture.rendered is not None else validators
         self.progress.add("fetched", done=True)
 
     def _previous_body(self, document: str) -> str | None:

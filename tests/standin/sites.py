@@ -13,9 +13,10 @@ A page is a frozen :class:`Page`: body bytes (any charset), status, validators (
 with 304 to If-None-Match / If-Modified-Since), redirects, a delay, a number of 429 answers with Retry-After
 before the real one. Factories build the usual cases: :func:`policy_page` (~50 KB legal document),
 :func:`bot_wall`, :func:`javascript_shell`, :func:`empty_page`, :func:`not_found`, :func:`server_error`,
-:func:`redirect`, :func:`rate_limited`, :func:`slow`. Every request is logged (:class:`LoggedRequest`) and
-the highest number of requests in flight per site is kept, so tests can check conditional requests and
-politeness.
+:func:`redirect`, :func:`rate_limited`, :func:`slow`; :func:`scripted_policy` (with :func:`policy_script`
+and :func:`json_data`) is a single-page application whose text only exists after its scripts ran. Every request
+is logged (:class:`LoggedRequest`) and the highest number of requests in flight per site is kept, so tests can
+check conditional requests and politeness.
 
 ``python tests/standin/sites.py`` serves the benchmark corpus (100 sites x 10 documents of ~50 KB by default),
 writes the matching ``services/*.toml`` with ``--config-out DIR``, and takes control requests on its own
@@ -130,6 +131,73 @@ def javascript_shell(title: str = "Privacy Policy") -> Page:
         "</body></html>"
     )
     return Page(body=body.encode())
+
+
+def scripted_policy(title: str, script_url: str, image_url: str = "/static/banner.png") -> Page:
+    """A single-page application's HTML: 200, a script shell over HTTP; in a browser, an inline script writes
+    the heading and the external ``script_url`` (see :func:`policy_script`) the rest. The image must never be
+    downloaded by a renderer."""
+    inline = (
+        "document.getElementById('root').innerHTML = '<main><h1></h1><p id=\"intro\"></p>"
+        '<div id="sections"></div></main>\';'
+        f"document.querySelector('h1').textContent = {json.dumps(title)};"
+        "document.getElementById('intro').textContent = 'Loading the policy';"
+    )
+    body = (
+        f"<!DOCTYPE html><html><head><title>{escape(title)}</title>"
+        f'<script defer src="{escape(script_url)}"></script></head>'
+        '<body><noscript>You need to enable JavaScript to run this app.</noscript><div id="root"></div>'
+        f'<img src="{escape(image_url)}" alt=""><script>{inline}</script></body></html>'
+    )
+    return Page(body=body.encode())
+
+
+def policy_script(data_url: str, delay_ms: int) -> Page:
+    """The external script of :func:`scripted_policy`: fetches the policy's sections as JSON from ``data_url``
+    (see :func:`json_data`), then shows them only ``delay_ms`` later, as pages animating their content do."""
+    code = (
+        f"fetch({json.dumps(data_url)}).then(answer => answer.json()).then(data => setTimeout(() => {{"
+        "  document.getElementById('intro').textContent = data.intro;"
+        "  const sections = document.getElementById('sections');"
+        "  for (const section of data.sections) {"
+        "    const heading = document.createElement('h2'); heading.textContent = section.heading;"
+        "    sections.appendChild(heading);"
+        "    for (const text of section.paragraphs) {"
+        "      const paragraph = document.createElement('p'); paragraph.textContent = text;"
+        "      sections.appendChild(paragraph);"
+        "    }"
+        "  }"
+        f"}}, {int(delay_ms)}));"
+    )
+    return Page(body=code.encode(), content_type="text/javascript; charset=utf-8")
+
+
+def json_data(value: object) -> Page:
+    return Page(body=json.dumps(value).encode(), content_type="application/json")
+
+
+def add_scripted_policy(
+    sites: StandinSites, host: str, data: object, delay_ms: int, data_delay_seconds: float = 0.0
+) -> str:
+    """A single-page application at ``http://HOST/privacy`` (page, ``/static/policy.js``, ``/api/policy.json``
+    answering ``data`` after ``data_delay_seconds``); return its URL. ``data``: ``{"intro": str, "sections":
+    [{"heading": str, "paragraphs": [str, ...]}, ...]}``."""
+    url = sites.set_page(f"http://{host}/privacy", scripted_policy(f"{host} Privacy Policy", "/static/policy.js"))
+    sites.set_page(f"http://{host}/static/policy.js", policy_script("/api/policy.json", delay_ms))
+    sites.set_page(f"http://{host}/api/policy.json", slow(json_data(data), data_delay_seconds))
+    return url
+
+
+def scripted_policy_data(site: str, revision: int = 0, sections: int = 8) -> dict[str, object]:
+    """Pseudo-legal sections for :func:`add_scripted_policy`, the same for the same arguments."""
+    rng = random.Random(f"{site}/scripted/{revision}")
+    return {
+        "intro": f"This privacy policy explains how {site} processes personal data (revision {revision}).",
+        "sections": [
+            {"heading": " ".join(rng.sample(_WORDS, 3)).capitalize(), "paragraphs": [_paragraph(rng) for _ in range(3)]}
+            for _ in range(sections)
+        ],
+    }
 
 
 def empty_page() -> Page:

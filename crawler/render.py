@@ -1,0 +1,296 @@
+"""Rendering pages in headless Chromium, the Scrapy way (scrapy-playwright): the one module that knows Playwright.
+
+A render request is an ordinary Scrapy request with ``meta["playwright"]``: it goes through the same scheduler,
+download slots (one request at a time per site), robots.txt and AutoThrottle middlewares as a plain fetch, and
+scrapy-playwright's download handler opens it in a browser tab instead of over HTTP. What this module adds:
+
+- the browser is found and started only when the first page needs it (:class:`LazyBrowserProvider`): Chromium
+  from the operating system's packages or Playwright's own download, launched with flags that keep it off the
+  network except for the pages asked for; a missing browser or a missing ``browser`` extra is one line of reason
+  for the documents that needed rendering, never an end of the run;
+- each tab settles (:meth:`PageRendering.settle`): network idle, then text shown, then a quiet DOM, within one
+  bounded wait; the raw bytes of the navigation answer are kept next to the rendered DOM;
+- images, fonts, media and stylesheets are never downloaded; a page rendered from a web archive reaches nothing but the
+  archive (:class:`ArchiveRoute`): every request the page makes is answered from the capture's own time in the
+  archive, through the archive's rate limiter, and anything leaving the archive is aborted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import os
+import shutil
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from policy_archive.crawler.ratelimit import RateLimiter
+from policy_archive.crawler.sources import ArchiveSource
+from policy_archive.errors import PolicyArchiveError
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page, Request, Response, Route
+
+log = logging.getLogger(__name__)
+
+EXTRA_MISSING = "rendering needs the browser extra, which is not installed: pip install 'policy-archive[browser]'"
+BROWSER_MISSING = (
+    "no browser to render this JavaScript page: install Chromium from the system's packages "
+    "(apt-get install chromium) or Playwright's own (python -m playwright install chromium)"
+)
+# As of 2026-11, Debian's package installs /usr/bin/chromium; other distributions use the other names.
+SYSTEM_CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Headless, no sandbox (the sandbox needs user namespaces, missing when running as root or in containers),
+# and none of Chromium's own traffic (component updates, sync, field trials, DNS prefetching, QUIC probes),
+# which would otherwise keep trying the network for as long as the browser runs.
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--dns-prefetch-disable",
+    "--disable-features=Translate,MediaRouter,OptimizationHints",
+)
+# Never needed for the text: a DOM is extracted, not a layout (scripts still run without the stylesheets).
+NOT_DOWNLOADED = frozenset({"image", "font", "media", "stylesheet"})
+TABS = 4  # tabs open at once over all sites (one per site at a time: the per-site download slot)
+SETTLED_TEXT_CHARS = 200  # visible characters that make a page more than a script shell
+QUIET_MILLISECONDS = 750  # no DOM change for this long: the page has finished building its text
+MAX_ARCHIVE_HOPS = 5
+
+
+class RenderingUnavailable(PolicyArchiveError):
+    """No browser (or no Playwright) to render a page that needs it."""
+
+
+def extra_installed() -> bool:
+    """Whether the ``browser`` extra (scrapy-playwright, Playwright) is importable."""
+    return importlib.util.find_spec("scrapy_playwright") is not None
+
+
+def scrapy_settings(render_timeout_seconds: float) -> dict[str, Any]:
+    """What Scrapy needs to send render requests to scrapy-playwright (plain requests still go over HTTP)."""
+    if not extra_installed():
+        return {}
+    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    return {
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "PLAYWRIGHT_BROWSER_PROVIDER": "policy_archive.crawler.render.LazyBrowserProvider",
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": TABS,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": render_timeout_seconds * 1000,
+        # Downloads started by a page (a PDF policy, say) are answered by the plain fetch, not the browser.
+        "PLAYWRIGHT_CONTEXTS": {},
+    }
+
+
+def system_chromium() -> str | None:
+    """The operating system's Chromium (or Chrome), if installed."""
+    return next((path for name in SYSTEM_CHROMIUM if (path := shutil.which(name))), None)
+
+
+def proxy_settings() -> dict[str, str] | None:
+    """The proxy Scrapy uses (``http_proxy`` / ``https_proxy`` / ``no_proxy``), so the browser goes the same way."""
+    proxies = urllib.request.getproxies()
+    server = proxies.get("http") or proxies.get("https")
+    if not server:
+        return None
+    settings = {"server": server}
+    if proxies.get("no"):
+        settings["bypass"] = proxies["no"]
+    return settings
+
+
+try:
+    from scrapy_playwright.provider import PlaywrightBrowserProvider
+except ImportError:  # the browser extra is not installed: scrapy_settings() never names the provider
+    PlaywrightBrowserProvider = object  # type: ignore[assignment,misc]
+
+
+class LazyBrowserProvider(PlaywrightBrowserProvider):  # type: ignore[misc,valid-type]
+    """scrapy-playwright's provider, except that nothing starts before the first page needs the browser.
+
+    The stock provider starts Playwright's driver when the crawl starts; here the driver and the browser start
+    together on the first render request, so a run whose pages all answer over HTTP never starts either.
+    """
+
+    async def start(self) -> None:
+        """Deferred to :meth:`launch_browser`."""
+
+    async def launch_browser(self) -> Browser:
+        if self.playwright is None:
+            await super().start()
+        executable = self._executable()
+        log.info("starting headless Chromium (%s)", executable or "Playwright's own")
+        return await self.browser_type.launch(
+            executable_path=executable,
+            headless=True,
+            args=list(CHROMIUM_ARGS),
+            proxy=proxy_settings(),
+        )
+
+    def _executable(self) -> str | None:
+        """None for Playwright's own download when present, else the system's Chromium; neither: the error."""
+        if os.path.exists(self.browser_type.executable_path):
+            return None
+        found = system_chromium()
+        if found is None:
+            raise RenderingUnavailable(BROWSER_MISSING)
+        return found
+
+    async def close(self) -> None:
+        if self.playwright is not None:
+            await super().close()
+
+
+@dataclass
+class ArchiveRoute:
+    """Answers every request of a page rendered from an archive with the archive's capture of it.
+
+    The page is opened at its original URL, so that its scripts see the origin they were written for, but no
+    request reaches the live web: the navigation is answered with ``archive_url`` (the raw capture already
+    chosen), every other URL with the source's capture URL of it at the same time (the archive redirects to
+    the nearest capture; those redirects are followed here, inside the archive only). Each archive request waits
+    for the archive's rate limiter, like the spider's own.
+    """
+
+    archive_url: str
+    source: ArchiveSource
+    timestamp: datetime
+    limiter: RateLimiter
+    user_agent: str
+    refusal: str | None = None  # the archive refused a request (429/503): the rendering is incomplete
+    navigation_url: str | None = None  # the archive URL that finally answered the page itself
+
+    async def __call__(self, route: Route, request: Request) -> None:
+        if request.resource_type in NOT_DOWNLOADED or self.refusal:
+            await route.abort()
+            return
+        navigation = self.navigation_url is None and _is_page_navigation(request)
+        target = self.archive_url if navigation else self._archive_url(request.url)
+        response = None
+        for _ in range(MAX_ARCHIVE_HOPS):
+            await self.limiter.wait_async()
+            headers = {**request.headers, "user-agent": self.user_agent}
+            response = await route.fetch(url=target, max_redirects=0, headers=headers)
+            location = response.headers.get("location")
+            if not 300 <= response.status < 400 or not location:
+                break
+            target = urljoin(target, location)
+            if not self.source.contains(target):
+                log.warning("rendering %s: redirect out of the archive blocked (%s)", self.archive_url, target)
+                await route.abort()
+                return
+        if response is None or self._refused(response):
+            await route.abort()
+            return
+        if navigation:
+            self.navigation_url = target
+        await route.fulfill(response=response)
+
+    def _archive_url(self, url: str) -> str:
+        return url if self.source.contains(url) else self.source.capture_url(self.timestamp, url)
+
+    def _refused(self, response: Any) -> bool:
+        """The archive's own 429/503 (no Memento-Datetime): pause every archive request, fail this rendering."""
+        if response.status not in (429, 503) or "memento-datetime" in response.headers:
+            return False
+        self.limiter.penalize(None)
+        self.refusal = f"the archive answered {response.status} to a request of the page"
+        return True
+
+
+@dataclass
+class PageRendering:
+    """One render request's tab: its routes, its bounded settling, and the raw answer to its navigation."""
+
+    timeout_seconds: float
+    archive: ArchiveRoute | None = None
+    raw_body: bytes | None = None
+    raw_url: str | None = None
+    _navigation: Response | None = field(default=None, repr=False)
+
+    def meta(self) -> dict[str, Any]:
+        """The scrapy-playwright request meta that opens the page in a tab and settles it."""
+        from scrapy_playwright.page import PageMethod
+
+        return {
+            "playwright": True,
+            "playwright_page_init_callback": self.init_page,
+            "playwright_page_methods": [PageMethod(self.settle)],
+            "playwright_page_goto_kwargs": {"wait_until": "load", "timeout": self.timeout_seconds * 1000},
+            "rendering": self,
+        }
+
+    async def init_page(self, page: Page, _request: Any) -> None:
+        """Route the page's requests (registered after scrapy-playwright's own route, so asked first)."""
+        page.on("response", self._remember_navigation)
+        await page.route("**/*", self.archive or _live_route)
+        # WebSockets are not routed like requests: a page from an archive must not open one to the live web.
+        if self.archive is not None:
+            await page.route_web_socket("**/*", _refuse_web_socket)
+
+    def _remember_navigation(self, response: Response) -> None:
+        """The first answer to the page itself that is not a redirect (those have no body to keep)."""
+        redirect = 300 <= response.status < 400
+        if self._navigation is None and not redirect and _is_page_navigation(response.request):
+            self._navigation = response
+
+    async def settle(self, page: Page) -> None:
+        """Wait, within ``timeout_seconds`` in all, for network idle, shown text and a quiet DOM; keep the raw
+        answer. A page still busy at the deadline is taken as it is then (some poll the network forever)."""
+        from playwright.async_api import Error
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_seconds
+
+        def remaining_ms() -> float:
+            return max(1.0, (deadline - loop.time()) * 1000)
+
+        try:
+            await page.wait_for_load_state("networkidle", timeout=remaining_ms())
+            await page.wait_for_function(_TEXT_SHOWN, arg=SETTLED_TEXT_CHARS, timeout=remaining_ms())
+            await page.evaluate(_DOM_QUIET, [QUIET_MILLISECONDS, remaining_ms()])
+        except Error as error:
+            log.info("rendering %s: taking the page as it is after the wait (%s)", page.url, error.message)
+        if self._navigation is not None:
+            self.raw_url = self._navigation.url
+            try:
+                self.raw_body = await self._navigation.body()
+            except Error as error:  # e.g. a navigation answered by a redirect only
+                log.info("rendering %s: no raw body of the navigation (%s)", page.url, error.message)
+
+
+def _is_page_navigation(request: Request) -> bool:
+    """The request for the page itself (not a frame's, not a resource's)."""
+    return request.is_navigation_request() and request.frame.parent_frame is None
+
+
+async def _live_route(route: Route, request: Request) -> None:
+    if request.resource_type in NOT_DOWNLOADED:
+        await route.abort()
+    else:
+        await route.fallback()  # to scrapy-playwright's route: Scrapy's headers (user agent) on the request
+
+
+def _refuse_web_socket(web_socket: Any) -> None:
+    """Never connected to a server: the page's socket stays open and silent."""
+
+
+_TEXT_SHOWN = "chars => document.body !== null && document.body.innerText.trim().length >= chars"
+_DOM_QUIET = """([quietMs, maxMs]) => new Promise(resolve => {
+    let quiet;
+    const observer = new MutationObserver(() => { clearTimeout(quiet); quiet = setTimeout(done, quietMs); });
+    const cap = setTimeout(done, maxMs);
+    function done() { observer.disconnect(); clearTimeout(cap); clearTimeout(quiet); resolve(); }
+    observer.observe(document, {subtree: true, childList: true, characterData: true});
+    quiet = setTimeout(done, quietMs);
+})"""

@@ -1,0 +1,296 @@
+"""End to end: JavaScript pages rendered in headless Chromium (scrapy-playwright), live and from the archive.
+
+The stand-in single-page application (:func:`standin.sites.scripted_policy`) is a script shell over HTTP: an
+inline script writes its heading, an external script fetches its sections as JSON and shows them only after a
+delay. Only a browser that ran both and waited for the text gets the policy. Assertions are on content (what was
+recorded, what was requested), never on timing.
+
+Needs Chromium (``apt-get install chromium``, as ``.ci/run`` does) and the ``browser`` extra; without them these
+tests are skipped with the reason, and ``test_a_missing_browser_fails_only_the_documents_needing_it`` shows
+what a user then gets.
+"""
+
+from __future__ import annotations
+
+import glob
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from standin.archive import StandinArchive
+from standin.cli import cli_command, cli_environment, git, run_cli
+from standin.sites import (
+    StandinSites,
+    add_scripted_policy,
+    json_data,
+    policy_page,
+    redirect,
+)
+from warcio.archiveiterator import ArchiveIterator
+
+from policy_archive.crawler.render import extra_installed, system_chromium
+
+pytestmark = pytest.mark.skipif(
+    not extra_installed() or system_chromium() is None,
+    reason="needs the browser extra and Chromium (apt-get install chromium; .ci/run installs both)",
+)
+
+DELAY_MS = 700
+INTRO = "This privacy policy explains how Spa processes the personal data of the people using its services."
+DELAYED = "Cookies and similar technologies are described in the section shown after a delay."
+
+
+def sections(revision: int = 0) -> dict[str, object]:
+    return {
+        "intro": INTRO,
+        "sections": [
+            {
+                "heading": "Personal data we collect",
+                "paragraphs": [
+                    f"Revision {revision}: we collect the personal information you give us when you register an "
+                    "account, contact our support team or subscribe to our newsletter, and the data your device "
+                    "sends when you use our services.",
+                    DELAYED,
+                ],
+            }
+        ],
+    }
+
+
+def add_spa(sites: StandinSites, host: str, revision: int = 0, data_delay: float = 0.0) -> str:
+    """A single-page application at ``http://HOST/privacy``; return its URL."""
+    return add_scripted_policy(sites, host, sections(revision), DELAY_MS, data_delay)
+
+
+def write_config(directory: Path, documents: dict[str, tuple[str, str]], settings: str = "") -> Path:
+    """``documents``: service id → (URL, render mode) of its privacy policy."""
+    (directory / "services").mkdir(parents=True)
+    (directory / "settings.toml").write_text(f"[wayback]\ntimeout_seconds = 10\n{settings}")
+    for service, (url, render) in documents.items():
+        (directory / "services" / f"{service}.toml").write_text(
+            f'name = "{service.title()}"\n[documents.privacy-policy]\nurl = "{url}"\nrender = "{render}"\n'
+        )
+    return directory
+
+
+def environment(sites: StandinSites, **extra: str) -> dict[str, str]:
+    return cli_environment(http_proxy=sites.proxy_url, no_proxy="127.0.0.1,localhost", **extra)
+
+
+def warc_records(data: Path) -> list[tuple[str, str, bytes, dict[str, str]]]:
+    """(type, target URI, payload, WARC headers) of every record of every WARC file, in file order."""
+    found = []
+    for name in sorted(glob.glob(str(data / "captures" / "*.warc.gz"))):
+        with open(name, "rb") as handle:
+            for record in ArchiveIterator(handle):
+                headers = dict(record.rec_headers.headers)
+                found.append((record.rec_type, headers["WARC-Target-URI"], record.content_stream().read(), headers))
+    return found
+
+
+def catalog_rows(data: Path) -> list[tuple[str, str, int, str | None]]:
+    with sqlite3.connect(data / "catalog.sqlite3") as connection:
+        return connection.execute("SELECT document, outcome, rendered, reason FROM captures ORDER BY id").fetchall()
+
+
+def version_text(data: Path, service: str) -> str:
+    return (data / "versions" / service[0] / service / "privacy-policy.md").read_text()
+
+
+@pytest.fixture
+def sites() -> Iterator[StandinSites]:
+    with StandinSites() as stand_in:
+        yield stand_in
+
+
+def test_auto_renders_a_script_shell_and_keeps_raw_bytes_and_rendered_dom(sites: StandinSites, tmp_path: Path):
+    url = add_spa(sites, "spa.test")
+    plain = sites.set_page("http://plain.test/privacy", policy_page("plain.test", "privacy-policy", size=5_000))
+    config = write_config(tmp_path / "config", {"spa": (url, "auto"), "plain": (plain, "auto")})
+    data = tmp_path / "data"
+
+    first = run_cli(config, data, "track", env=environment(sites))
+    assert first.returncode == 0, first.stderr
+    text = version_text(data, "spa")
+    assert "# spa.test Privacy Policy" in text
+    assert INTRO in text and DELAYED in text, "inline, external and delayed text all rendered"
+    assert "Loading the policy" not in text
+    # Fetched over HTTP first, found to be a shell, then opened in the browser; its image never downloaded.
+    assert [r.path for r in sites.requests("spa.test")] == [
+        "/robots.txt",
+        "/privacy",
+        "/privacy",
+        "/static/policy.js",
+        "/api/policy.json",
+    ]
+    assert [r.path for r in sites.requests("plain.test")] == ["/robots.txt", "/privacy"], "plain: no browser"
+
+    records = [r for r in warc_records(data) if r[1] == url]
+    assert [r[0] for r in records] == ["response", "resource"]
+    (_, _, raw, response_headers), (_, _, rendered, resource_headers) = records
+    assert raw.startswith(b"<!DOCTYPE html>") and DELAYED.encode() not in raw, "the raw bytes are the shell"
+    assert DELAYED.encode() in rendered
+    assert resource_headers["WARC-Concurrent-To"] == response_headers["WARC-Record-ID"]
+    assert resource_headers["Content-Type"] == "text/html; charset=utf-8"
+    assert ("spa/privacy-policy", "extracted", 1, None) in catalog_rows(data)
+
+    # A rendered page's text can change behind an unchanged HTML: the next request is not conditional.
+    sites.clear_log()
+    sites.set_page("http://spa.test/api/policy.json", json_data(sections(revision=1)))
+    second = run_cli(config, data, "track", env=environment(sites))
+    assert second.returncode == 0, second.stderr
+    assert not any(r.conditional for r in sites.requests("spa.test", "/privacy"))
+    assert "Revision 1:" in version_text(data, "spa")
+    assert len(git(data / "versions", "log", "--format=%H", "main").split()) == 3
+
+    # The text is read back from the rendered record, so re-extraction finds nothing to upgrade.
+    again = run_cli(config, data, "reextract", env=environment(sites))
+    assert again.returncode == 0, again.stderr
+    assert len(git(data / "versions", "log", "--format=%H", "main").split()) == 3
+
+
+def test_never_refuses_the_shell_and_always_renders_every_fetch(sites: StandinSites, tmp_path: Path):
+    spa = add_spa(sites, "spa.test")
+    plain = sites.set_page("http://plain.test/privacy", policy_page("plain.test", "privacy-policy", size=5_000))
+    moved = sites.set_page("http://plain.test/privacy.html", redirect(plain))
+    config = write_config(tmp_path / "config", {"spa": (spa, "never"), "plain": (moved, "always")})
+    data = tmp_path / "data"
+
+    result = run_cli(config, data, "track", "--verbose", env=environment(sites))
+    assert result.returncode == 1
+    assert "FAILED spa/privacy-policy: javascript-shell" in result.stderr
+    assert "starting headless Chromium" in result.stderr
+    assert [r.path for r in sites.requests("spa.test")] == ["/robots.txt", "/privacy"], "never: no browser"
+    paths = [r.path for r in sites.requests("plain.test")]
+    assert paths == ["/robots.txt", "/privacy.html", "/privacy"], "always: rendered at once, redirect followed"
+    records = [r for r in warc_records(data) if r[1] == plain]
+    assert [r[0] for r in records] == ["response", "resource"], "the rendered DOM is kept next to the raw bytes"
+    assert records[0][2] == sites.page(plain).body, "the raw bytes of the redirect's target, as served"
+    assert "plain.test Privacy Policy" in version_text(data, "plain")
+
+
+def test_the_browser_starts_only_when_a_page_needs_it(sites: StandinSites, tmp_path: Path):
+    plain = sites.set_page("http://plain.test/privacy", policy_page("plain.test", "privacy-policy", size=5_000))
+    config = write_config(tmp_path / "config", {"plain": (plain, "auto")})
+    result = run_cli(config, tmp_path / "data", "track", "--verbose", env=environment(sites))
+    assert result.returncode == 0, result.stderr
+    assert "playwright" in result.stderr.lower(), "the rendering download handler was installed"
+    assert "starting headless Chromium" not in result.stderr and "Launching browser" not in result.stderr
+
+
+def test_a_missing_browser_fails_only_the_documents_needing_it(sites: StandinSites, tmp_path: Path):
+    spa = add_spa(sites, "spa.test")
+    plain = sites.set_page("http://plain.test/privacy", policy_page("plain.test", "privacy-policy", size=5_000))
+    config = write_config(tmp_path / "config", {"spa": (spa, "auto"), "plain": (plain, "auto")})
+    data = tmp_path / "data"
+    # A PATH with git only (no Chromium), and an empty folder for Playwright's own browsers.
+    bin_dir, browsers = tmp_path / "bin", tmp_path / "browsers"
+    bin_dir.mkdir()
+    browsers.mkdir()
+    (bin_dir / "git").symlink_to(subprocess.run(["which", "git"], capture_output=True, text=True).stdout.strip())
+
+    env = environment(sites, PATH=str(bin_dir), PLAYWRIGHT_BROWSERS_PATH=str(browsers))
+    result = run_cli(config, data, "track", env=env)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 1 and failed[0].startswith("FAILED spa/privacy-policy: javascript-shell"), failed
+    assert "apt-get install chromium" in failed[0] and "playwright install chromium" in failed[0]
+    assert "plain.test Privacy Policy" in version_text(data, "plain"), "the rest of the run went on"
+    assert ("spa/privacy-policy", "refused", 0) in [row[:3] for row in catalog_rows(data)]
+
+
+def test_an_archived_shell_is_rendered_from_the_archive_only(
+    sites: StandinSites, standin_archive: StandinArchive, tmp_path: Path
+):
+    # The live site serves another text at the same URLs: any leak out of the archive would show in its log.
+    url = add_spa(sites, "spa.test", revision=99)
+    page, script = sites.page(url), sites.page("http://spa.test/static/policy.js")
+    standin_archive.add_capture(url, "20200101000000", page.body)
+    standin_archive.add_capture(
+        "http://spa.test/static/policy.js", "20200101000005", script.body, mimetype="text/javascript"
+    )
+    standin_archive.add_capture("http://spa.test/static/banner.png", "20200101000005", b"\x89PNG", mimetype="image/png")
+    for timestamp, revision in (("20200101000007", 1), ("20210601000007", 2)):
+        data_bytes = json_data(sections(revision)).body
+        standin_archive.add_capture(
+            "http://spa.test/api/policy.json", timestamp, data_bytes, mimetype="application/json"
+        )
+    standin_archive.add_capture(url, "20210601000000", page.body)  # the same shell, another text behind it
+    settings = (
+        f'cdx_url = "{standin_archive.cdx_url}"\nreplay_url = "{standin_archive.replay_url}"\n'
+        "replay_per_minute = 6000\n"
+    )
+    config = write_config(tmp_path / "config", {"spa": (url, "auto")}, settings=settings)
+    data = tmp_path / "data"
+
+    result = run_cli(config, data, "backfill", "--strategy", "all", env=environment(sites))
+    assert result.returncode == 0, result.stderr
+    assert sites.requests("spa.test") == [], "nothing of the live site was requested"
+    log = git(data / "versions", "log", "--reverse", "--format=%ad %s", "--date=format:%Y-%m-%d", "main")
+    assert log.splitlines() == [
+        "2020-01-01 First record of Spa Privacy Policy",
+        "2021-06-01 Record new changes of Spa Privacy Policy",
+    ], "identical shells with different texts behind them are both rendered, not taken as twins"
+    assert "Revision 2:" in version_text(data, "spa")
+    paths = [request.path for request in standin_archive.requests]
+    assert any("id_/http://spa.test/api/policy.json" in path for path in paths)
+    assert not any("banner.png" in path for path in paths), "images are not downloaded"
+
+
+def chromium_processes(marker: str) -> list[int]:
+    """Chromium processes whose command line or environment mentions ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"chrom" in command and (marker.encode() in command or marker.encode() in environ):
+            found.append(int(entry.name))
+    return found
+
+
+def test_sigterm_of_schedule_leaves_no_chromium_behind(sites: StandinSites, tmp_path: Path):
+    # The page's data answers after 30 s: SIGTERM comes while the page is open in the browser.
+    url = add_spa(sites, "spa.test", data_delay=30)
+    config = write_config(tmp_path / "config", {"spa": (url, "auto")})
+    # Playwright makes the browser's fresh user-data-dir in here. A short path: Chromium's singleton socket
+    # path under it must fit in a Unix socket address (108 bytes).
+    temporary = Path(tempfile.mkdtemp(prefix="pa-render-"))
+    env = environment(sites, TMPDIR=str(temporary))
+    log_file = tmp_path / "schedule.log"
+    with log_file.open("w") as sink:
+        scheduler = subprocess.Popen(
+            cli_command(config, tmp_path / "data", "schedule", "--every", "3600"),
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not sites.requests("spa.test", "/static/policy.js"):
+                assert time.monotonic() < deadline and scheduler.poll() is None, log_file.read_text()
+                time.sleep(0.1)
+            assert chromium_processes(str(temporary)), "the browser is running"
+            scheduler.send_signal(signal.SIGTERM)
+            assert scheduler.wait(timeout=60) == 0, log_file.read_text()
+        finally:
+            if scheduler.poll() is None:
+                scheduler.kill()
+                scheduler.wait()
+    deadline = time.monotonic() + 10
+    while chromium_processes(str(temporary)) and time.monotonic() < deadline:
+        time.sleep(0.1)  # processes already signalled may take a moment to be reaped
+    assert chromium_processes(str(temporary)) == [], "no orphaned Chromium"
+    assert not list(temporary.glob("playwright_chromiumdev_profile-*")), "the browser's user-data-dir was removed"
+    shutil.rmtree(temporary)
