@@ -90,7 +90,9 @@ def warc_records(data: Path) -> list[tuple[str, str, bytes, dict[str, str]]]:
         with open(name, "rb") as handle:
             for record in ArchiveIterator(handle):
                 headers = dict(record.rec_headers.headers)
-                found.append((record.rec_type, headers["WARC-Target-URI"], record.content_stream().read(), headers))
+                found.append(
+                    (record.rec_type, headers.get("WARC-Target-URI", ""), record.content_stream().read(), headers)
+                )
     return found
 
 
