@@ -211,14 +211,25 @@ def schedule(obj: Context, every: float | None) -> None:
 
 @main.command()
 @click.argument("document", metavar="DOC")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON array, one object per version: date, commit, source, subject, snapshot_url, "
+    "stated_date, unchanged_since (null when unknown), document, note.",
+)
 @pass_context
-def log(obj: Context, document: str) -> None:
+def log(obj: Context, document: str, as_json: bool) -> None:
     """List a document's versions: date, commit, source, subject, snapshot. DOC may be SERVICE: each of its
     documents in turn."""
     from policy_archive.pipeline.commands import review
 
     with reported_errors(), _review(obj, document, several=True) as (catalog, store, declarations):
-        click.echo(review.format_logs(catalog, store, declarations))
+        click.echo(
+            review.log_json(catalog, store, declarations)
+            if as_json
+            else review.format_logs(catalog, store, declarations)
+        )
 
 
 @main.command()
@@ -534,13 +545,26 @@ def validate(obj: Context) -> None:
 
 
 @main.command()
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON array, one object per document: document, versions, last_capture, last_change, "
+    "consecutive_failures, last_failure, refused_captures.",
+)
 @pass_context
-def status(obj: Context) -> None:
+def status(obj: Context, as_json: bool) -> None:
     """What is tracked: last capture, last change, versions, consecutive failures, next scheduled run."""
-    from policy_archive.pipeline.commands.status import status_lines
+    import json
+
+    from policy_archive.pipeline.commands.status import document_statuses, status_lines
 
     with reported_errors():
         config = obj.config()
+        if as_json:
+            statuses = [status.as_json() for status in document_statuses(config)]
+            click.echo(json.dumps(statuses, indent=2, ensure_ascii=False))
+            return
         for line in status_lines(config):
             click.echo(line)
 

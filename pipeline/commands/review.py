@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from policy_archive.archive.catalog import Catalog, VersionRow
+from policy_archive.archive.history import parse_message
 from policy_archive.archive.versions import VersionStore
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.records import DocumentDeclaration, iso_z
@@ -25,6 +27,22 @@ class LogEntry:
     snapshot_url: str
     unchanged_at: datetime | None  # the last capture seen with the previous text: the change window's start
     note: str | None = None  # why the version was recorded although a guard objected
+    stated_date: str | None = None  # the date the text gives itself (Stated-Date trailer)
+    document: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        """The object `log --json` prints for this version."""
+        return {
+            "date": iso_z(self.captured_at),
+            "commit": self.commit,
+            "source": self.source,
+            "subject": self.subject,
+            "snapshot_url": self.snapshot_url,
+            "stated_date": self.stated_date,
+            "unchanged_since": iso_z(self.unchanged_at) if self.unchanged_at else None,
+            "document": self.document,
+            "note": self.note,
+        }
 
 
 def _end_of(day: date) -> datetime:
@@ -52,15 +70,18 @@ def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration)
     entries = []
     for row in versions:
         capture = catalog.capture_at(declaration.key, row.captured_at, extracted=False)
+        subject, trailers = parse_message(store.message(row.commit))
         entries.append(
             LogEntry(
                 row.captured_at,
                 row.commit,
-                str(capture.source) if capture else "",
-                store.subject(row.commit),
+                str(capture.source) if capture else trailers.get("Source", ""),
+                subject,
                 (capture.snapshot_url or capture.fetched_url or capture.url) if capture else "",
                 capture.window_start if capture else None,
                 capture.note if capture else None,
+                trailers.get("Stated-Date"),
+                declaration.key,
             )
         )
     return entries
@@ -89,6 +110,23 @@ def format_logs(catalog: Catalog, store: VersionStore, declarations: Sequence[Do
     if all(not catalog.versions(declaration.key) for declaration in declarations):
         raise NoVersion(f"no document of {declarations[0].service_id} has a recorded version yet")
     return "\n\n".join(parts)
+
+
+def log_json(catalog: Catalog, store: VersionStore, declarations: Sequence[DocumentDeclaration]) -> str:
+    """`log --json`: one JSON array of every version of the documents, each document's in date order."""
+    entries = [
+        entry
+        for declaration in declarations
+        if catalog.versions(declaration.key)
+        for entry in log(catalog, store, declaration)
+    ]
+    if not entries:
+        raise NoVersion(
+            f"{declarations[0].key} has no recorded version yet"
+            if len(declarations) == 1
+            else f"no document of {declarations[0].service_id} has a recorded version yet"
+        )
+    return json.dumps([entry.as_json() for entry in entries], indent=2, ensure_ascii=False)
 
 
 def show(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration, day: date | None) -> str:

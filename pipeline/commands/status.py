@@ -3,14 +3,62 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from policy_archive.archive.catalog import Outcome
+from policy_archive.archive.catalog import Catalog, Outcome
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
 from policy_archive.pipeline.jobs.report import format_counts, refusal_counts
 from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
 from policy_archive.records import iso_z
+
+
+@dataclass(frozen=True)
+class DocumentStatus:
+    """Where one document stands: what `status` prints a line for, and `status --json` an object."""
+
+    document: str
+    versions: int
+    last_capture: datetime | None  # the latest capture fetched (extracted, refused or not modified)
+    last_change: datetime | None  # the latest version's commit date
+    consecutive_failures: int
+    last_failure: str | None
+    refused_captures: dict[str, int]  # refusal kind -> captures
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "document": self.document,
+            "versions": self.versions,
+            "last_capture": iso_z(self.last_capture) if self.last_capture else None,
+            "last_change": iso_z(self.last_change) if self.last_change else None,
+            "consecutive_failures": self.consecutive_failures,
+            "last_failure": self.last_failure,
+            "refused_captures": self.refused_captures,
+        }
+
+
+def document_status(catalog: Catalog, key: str) -> DocumentStatus:
+    fetched = [c for c in catalog.captures(key) if c.outcome not in (Outcome.LISTED, Outcome.FAILED)]
+    versions = catalog.versions(key)
+    state = catalog.document_state(key)
+    return DocumentStatus(
+        document=key,
+        versions=len(versions),
+        last_capture=max(c.captured_at for c in fetched) if fetched else None,
+        last_change=versions[-1].captured_at if versions else None,
+        consecutive_failures=state.consecutive_failures,
+        last_failure=state.last_failure if state.consecutive_failures else None,
+        refused_captures=dict(refusal_counts(c.reason for c in fetched if c.outcome is Outcome.REFUSED)),
+    )
+
+
+def document_statuses(config: Config) -> list[DocumentStatus]:
+    """One status per configured document (all empty when there is no data yet)."""
+    if not data_paths(config.settings.data_dir)[0].exists():
+        return [DocumentStatus(d.key, 0, None, None, 0, None, {}) for d in config.documents]
+    with open_catalog(config) as catalog:
+        return [document_status(catalog, declaration.key) for declaration in config.documents]
 
 
 def status_lines(config: Config) -> Iterator[str]:
@@ -24,16 +72,10 @@ def status_lines(config: Config) -> Iterator[str]:
             yield f"run {run['command']} {run['started_at']} → exit {run['exit_status']}: {run['summary'] or ''}"
         yield f"{'document':<40} {'versions':>8}  {'last capture':<20}  {'last change':<20}  failures"
         for declaration in config.documents:
-            key = declaration.key
-            fetched = [c for c in catalog.captures(key) if c.outcome not in (Outcome.LISTED, Outcome.FAILED)]
-            versions = catalog.versions(key)
-            state = catalog.document_state(key)
-            last_capture = iso_z(max(c.captured_at for c in fetched)) if fetched else "-"
-            last_change = iso_z(versions[-1].captured_at) if versions else "-"
-            failing = f"{state.consecutive_failures}" + (
-                f" ({state.last_failure})" if state.consecutive_failures else ""
-            )
-            yield f"{key:<40} {len(versions):>8}  {last_capture:<20}  {last_change:<20}  {failing}"
-            refusals = refusal_counts(c.reason for c in fetched if c.outcome is Outcome.REFUSED)
-            if refusals:
-                yield f"    refused captures: {format_counts(refusals)}"
+            status = document_status(catalog, declaration.key)
+            last_capture = iso_z(status.last_capture) if status.last_capture else "-"
+            last_change = iso_z(status.last_change) if status.last_change else "-"
+            failing = f"{status.consecutive_failures}" + (f" ({status.last_failure})" if status.last_failure else "")
+            yield f"{status.document:<40} {status.versions:>8}  {last_capture:<20}  {last_change:<20}  {failing}"
+            if status.refused_captures:
+                yield f"    refused captures: {format_counts(status.refused_captures)}"

@@ -1,0 +1,71 @@
+"""`log --json` and `status --json`: machine-readable review, same facts as the text output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from review_data import handmade_history, recorded_history
+from standin.cli import git, run_cli
+
+from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.history import parse_time
+from policy_archive.archive.versions import VersionStore
+from policy_archive.pipeline.commands.review import log_json
+from policy_archive.records import DocumentDeclaration
+
+KEYS = ["date", "commit", "source", "subject", "snapshot_url", "stated_date", "unchanged_since", "document", "note"]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return recorded_history(tmp_path_factory.mktemp("recorded"))
+
+
+def test_log_json_has_one_object_per_version(recorded):
+    config, data = recorded
+    result = run_cli(config, data, "log", "acrcloud/privacy-policy", "--json")
+    assert result.returncode == 0, result.stderr
+    first, second = json.loads(result.stdout)
+    assert list(first) == KEYS
+    assert (first["date"], second["date"]) == ("2017-01-03T10:20:30Z", "2018-05-28T08:00:07Z")
+    assert second["commit"] == git(data / "versions", "rev-parse", "main").strip()
+    assert (second["source"], second["subject"]) == ("wayback", "Record new changes of ACRCloud Privacy Policy")
+    assert second["snapshot_url"].endswith("/20180528080007id_/https://www.acrcloud.com/privacy")
+    assert first["unchanged_since"] is None and second["unchanged_since"] < second["date"]
+    assert second["document"] == "acrcloud/privacy-policy"
+    text = run_cli(config, data, "log", "acrcloud/privacy-policy").stdout.splitlines()
+    assert [line.split()[1] for line in text if not line.startswith(" ")] == [
+        first["commit"][:10],
+        second["commit"][:10],
+    ]
+    assert json.loads(run_cli(config, data, "log", "acrcloud", "--json").stdout) == [first, second]
+
+
+def test_log_json_reads_the_stated_date_trailer(tmp_path):
+    repo = tmp_path / "versions"
+    handmade_history(repo)
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    commits = git(repo, "log", "--reverse", "--format=%H %(trailers:key=Captured-At,valueonly)", "main").split("\n\n")
+    pairs = [line.split() for line in commits if line.strip()]
+    catalog.add_versions({("example/privacy-policy", parse_time(at)): commit for commit, at in pairs}, pairs[-1][0])
+    declaration = DocumentDeclaration("example", "Example", "privacy-policy", "https://example.org/privacy")
+    first, second = json.loads(log_json(catalog, VersionStore(repo, read_only=True), [declaration]))
+    assert (first["stated_date"], second["stated_date"]) == (None, "2018-05-25")
+    assert second["source"] == "wayback"  # from the trailer: this catalog knows no capture
+
+
+def test_status_json_has_one_object_per_document(recorded, tmp_path):
+    config, data = recorded
+    result = run_cli(config, data, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    (status,) = json.loads(result.stdout)
+    assert status["document"] == "acrcloud/privacy-policy"
+    assert (status["versions"], status["last_change"]) == (2, "2018-05-28T08:00:07Z")
+    assert status["last_capture"] >= status["last_change"]
+    assert status["consecutive_failures"] == 0 and status["last_failure"] is None
+    assert status["refused_captures"], "the stand-in history has a 404, a soft-404 and a home-page redirect"
+    empty = run_cli(config, tmp_path / "nothing", "status", "--json")
+    assert empty.returncode == 0, empty.stderr
+    assert json.loads(empty.stdout)[0]["versions"] == 0
