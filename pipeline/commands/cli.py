@@ -325,6 +325,38 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
     click.echo(summary)
 
 
+@main.command("report")
+@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    metavar="DIR",
+    help="Directory of the site (index.html, one page and one Atom feed per document, feed.atom); an existing "
+    "report there is updated: only documents with a new version are rewritten.",
+)
+@pass_context
+def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
+    """Write a static site of the history that opens from file:// with no server: every document, its timeline,
+    each change as a word-level difference, links to every snapshot, Atom feeds."""
+    from policy_archive.pipeline.jobs.progress import Progress
+    from policy_archive.pipeline.jobs.workspace import open_catalog
+    from policy_archive.pipeline.webreport.build import build_report
+
+    with reported_errors():
+        config = obj.config()
+        declarations = config.select(documents)
+        store = _version_store(config)
+        progress = Progress("report", quiet=obj.quiet)
+        progress.expect(len(declarations), "documents")
+        with open_catalog(config) as catalog:
+            result = build_report(declarations, config.documents, catalog, store, output, progress)
+        progress.finish()
+    click.echo(
+        f"{result.documents} documents in {result.index} ({len(result.rewritten)} pages written, the others unchanged)"
+    )
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

@@ -1,0 +1,194 @@
+"""The HTML of the report: the index of documents and one page per document (semantic, no script)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+from policy_archive.pipeline.webreport.diffs import Block, paragraphs
+from policy_archive.records import iso_z
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One version as its page shows it."""
+
+    anchor: str  # v-<first 12 hex of the commit>
+    commit: str
+    captured_at: datetime
+    stated_date: str | None
+    subject: str
+    source: str
+    snapshot_url: str
+    unchanged_at: datetime | None  # the last capture seen with the previous text, when known
+    note: str | None
+    words: int
+    lines_added: int
+    lines_removed: int
+    text: str
+    changes: tuple[Block, ...]  # against the previous version; empty for the first
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    """A document as the index lists it (kept between runs, so unchanged documents are not read again)."""
+
+    key: str
+    name: str  # ACRCloud Privacy Policy
+    url: str
+    page: str  # acrcloud/privacy-policy.html, relative to the report's root
+    feed: str
+    dates: tuple[str, ...]  # every version's capture time, ISO 8601 UTC, oldest first
+
+
+def day(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def time_element(moment: datetime, *, precise: bool = False) -> str:
+    shown = moment.strftime("%Y-%m-%d %H:%M:%S UTC") if precise else day(moment)
+    return f'<time datetime="{iso_z(moment)}">{shown}</time>'
+
+
+def page(title: str, root: str, body: str, feed: str | None = None) -> str:
+    """A whole HTML document; ``root`` is the relative path back to the report's root (``""`` or ``"../"``)."""
+    alternate = (
+        f'\n<link rel="alternate" type="application/atom+xml" href="{escape(feed)}" title="Changes (Atom)">'
+        if feed
+        else ""
+    )
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title>
+<link rel="stylesheet" href="{root}style.css">{alternate}
+</head>
+<body>
+<a class="skip" href="#main">Skip to the content</a>
+<header class="site"><nav aria-label="Report"><a href="{root}index.html">All documents</a></nav></header>
+<main id="main">
+{body}
+</main>
+<footer class="site"><p>Made by policy-archive from its versions repository. Every text links to the raw capture it
+was extracted from.</p></footer>
+</body>
+</html>
+"""
+
+
+def timeline(dates: Sequence[datetime], start: datetime, end: datetime, links: Sequence[str] = ()) -> str:
+    """A small picture of when changes happened between ``start`` and ``end`` (hidden from screen readers:
+    the dates are also given as text next to it)."""
+    span = (end - start).total_seconds() or 1.0
+    marks = []
+    for index, moment in enumerate(dates):
+        x = 4 + 992 * (moment - start).total_seconds() / span
+        mark = f'<rect x="{x - 3:.1f}" y="4" width="6" height="16" rx="1"><title>{day(moment)}</title></rect>'
+        marks.append(f'<a href="#{links[index]}">{mark}</a>' if links else mark)
+    return (
+        '<svg class="timeline" viewBox="0 0 1000 24" preserveAspectRatio="none" aria-hidden="true" focusable="false">'
+        '<line x1="0" y1="12" x2="1000" y2="12"></line>' + "".join(marks) + "</svg>"
+    )
+
+
+def index_page(documents: Sequence[DocumentSummary]) -> str:
+    """Every document: versions, first and last capture, and a timeline on a scale shared by all rows."""
+    times = [datetime.fromisoformat(d.replace("Z", "+00:00")) for doc in documents for d in doc.dates]
+    start, end = (min(times), max(times)) if times else (None, None)
+    rows = []
+    for document in documents:
+        dates = [datetime.fromisoformat(d.replace("Z", "+00:00")) for d in document.dates]
+        first = time_element(dates[0]) if dates else "—"
+        last = time_element(dates[-1]) if dates else "—"
+        picture = timeline(dates, start, end) if dates and start and end else ""
+        rows.append(
+            f'<tr><th scope="row"><a href="{escape(document.page)}">{escape(document.name)}</a>'
+            f'<br><span class="key">{escape(document.key)}</span></th>'
+            f'<td class="number">{len(dates)}</td><td>{first}</td><td>{last}</td>'
+            f'<td class="picture">{picture}</td><td><a href="{escape(document.feed)}">Atom</a></td></tr>'
+        )
+    scale = f"from {day(start)} to {day(end)}" if start and end else ""
+    body = f"""<h1>Policy histories</h1>
+<p>{len(documents)} documents, {len(times)} versions. Each document links to its page: every change as a
+word-level difference, with the capture it came from. <a href="feed.atom">All changes (Atom feed)</a>.</p>
+<table class="documents">
+<caption>Documents and their versions (timelines {scale}, on one scale)</caption>
+<thead><tr><th scope="col">Document</th><th scope="col">Versions</th><th scope="col">First capture</th>
+<th scope="col">Last change</th><th scope="col">Timeline of changes</th><th scope="col">Feed</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody>
+</table>"""
+    return page("Policy histories", "", body, "feed.atom")
+
+
+def _facts(version: VersionView) -> str:
+    stated = (
+        f'<time datetime="{version.stated_date}">{version.stated_date}</time>'
+        if version.stated_date
+        else ("not stated in the text")
+    )
+    facts = [
+        ("Captured", time_element(version.captured_at, precise=True)),
+        ("Date stated in the text", stated),
+    ]
+    if version.unchanged_at:
+        facts.append(("Last seen unchanged", time_element(version.unchanged_at, precise=True)))
+    facts += [
+        ("Snapshot", f'<a href="{escape(version.snapshot_url)}">{escape(version.snapshot_url)}</a>'),
+        ("Source", escape(version.source)),
+        ("Commit", f"<code>{version.commit}</code>"),
+        ("Size", f"{version.words:,} words; +{version.lines_added} / −{version.lines_removed} lines"),
+    ]
+    if version.note:
+        facts.append(("Note", escape(version.note)))
+    return "".join(f"<dt>{term}</dt><dd>{value}</dd>" for term, value in facts)
+
+
+def _changes(version: VersionView) -> str:
+    if not version.changes:
+        text = "".join(f"<p>{escape(part)}</p>" for part in paragraphs(version.text))
+        return (
+            f'<details class="fulltext"><summary>The first recorded text ({version.words:,} words)</summary>'
+            f'<div class="text">{text}</div></details>'
+        )
+    blocks = []
+    for block in version.changes:
+        if block.kind == "folded":
+            blocks.append(f'<p class="folded">… {block.html} …</p>')
+        else:
+            blocks.append(f'<p class="{block.kind}">{block.html}</p>')
+    return f'<div class="diff" role="group" aria-label="Changes from the previous version">{"".join(blocks)}</div>'
+
+
+def document_page(summary: DocumentSummary, versions: Sequence[VersionView]) -> str:
+    """A document's timeline, then each version, newest first, with what changed from the one before."""
+    dates = [version.captured_at for version in versions]
+    anchors = [version.anchor for version in versions]
+    listing = "".join(
+        f'<li><a href="#{v.anchor}">{time_element(v.captured_at)}</a> {escape(v.subject)}'
+        + (f" (states {v.stated_date})" if v.stated_date else "")
+        + "</li>"
+        for v in versions
+    )
+    articles = "".join(
+        f'<article class="version" id="{v.anchor}" aria-labelledby="h-{v.anchor}">'
+        f'<h2 id="h-{v.anchor}">{time_element(v.captured_at)}: {escape(v.subject)}</h2>'
+        f'<dl class="facts">{_facts(v)}</dl>{_changes(v)}</article>'
+        for v in reversed(versions)
+    )
+    body = f"""<h1>{escape(summary.name)}</h1>
+<p class="lead"><a href="{escape(summary.url)}">{escape(summary.url)}</a> — {len(versions)} versions from
+{time_element(dates[0])} to {time_element(dates[-1])}. <a href="{escape(summary.feed.rsplit("/", 1)[-1])}">Atom feed
+of its changes</a>.</p>
+<section aria-labelledby="timeline"><h2 id="timeline">Timeline</h2>
+{timeline(dates, dates[0], dates[-1], anchors)}
+<ol class="versions">{listing}</ol></section>
+<section aria-labelledby="changes"><h2 id="changes">Changes, newest first</h2>
+<p class="legend">Added words are <ins>underlined on green</ins>, removed words <del>struck through on red</del>.</p>
+{articles}</section>"""
+    return page(summary.name, "../", body, summary.feed.rsplit("/", 1)[-1])
