@@ -1,0 +1,122 @@
+"""`report --output DIR`: the static site's files, its diffs and feeds, and how it updates itself."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from review_data import handmade_history, recorded_history
+from standin.cli import git, run_cli
+
+from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.history import parse_time
+from policy_archive.archive.versions import VersionStore
+from policy_archive.pipeline.jobs.progress import Progress
+from policy_archive.pipeline.webreport.build import STATE_FILE, build_report
+from policy_archive.pipeline.webreport.diffs import change_blocks
+from policy_archive.pipeline.webreport.feeds import FeedEntry, feed_xml
+from policy_archive.records import DocumentDeclaration
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return recorded_history(tmp_path_factory.mktemp("recorded"))
+
+
+def test_word_diff_marks_only_the_changed_words_and_folds_unchanged_paragraphs():
+    old = "# Policy\n\nWe keep data for 2 years.\n\nOne.\n\nTwo.\n\nThree.\n\nWe never sell it."
+    new = "# Policy\n\nWe keep data for 5 years.\n\nOne.\n\nTwo.\n\nThree.\n\nWe never sell it.\n\nNew rights."
+    blocks = change_blocks(old, new)
+    html = "".join(block.html for block in blocks)
+    assert "We keep data for <del>2</del><ins>5</ins> years." in html
+    assert "<ins>New rights.</ins>" in html
+    assert [block.kind for block in blocks] == ["same", "edited", "same", "folded", "same", "added"]
+    assert blocks[3].html == "2 unchanged paragraphs"
+
+
+def test_feed_is_atom_newest_first():
+    entries = [
+        FeedEntry(f"urn:uuid:{n}", f"change {n}", f"2018-0{n}-01T00:00:00Z", f"a/b.html#v-{n}", "summary")
+        for n in (1, 3, 2)
+    ]
+    feed = ElementTree.fromstring(feed_xml("urn:uuid:feed", "All", "index.html", entries))
+    assert feed.tag == f"{ATOM}feed"
+    assert [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")] == ["change 3", "change 2", "change 1"]
+    assert feed.findtext(f"{ATOM}updated") == "2018-03-01T00:00:00Z"
+    for element in (feed, *feed.findall(f"{ATOM}entry")):  # RFC 4287: id, title, updated on feed and entries
+        assert all(element.findtext(f"{ATOM}{name}") for name in ("id", "title", "updated"))
+    assert feed.find(f"{ATOM}author/{ATOM}name").text == "policy-archive"
+
+
+def test_report_pages_diffs_and_feeds(recorded, tmp_path):
+    config, data = recorded
+    site = tmp_path / "site"
+    result = run_cli(config, data, "report", "--output", str(site))
+    assert result.returncode == 0, result.stderr
+    assert "1 pages written" in result.stdout
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<a href="acrcloud/privacy-policy.html">ACRCloud Privacy Policy</a>' in index
+    assert '<td class="number">2</td>' in index
+    assert ">2017-01-03</time>" in index and ">2018-05-28</time>" in index
+    page = (site / "acrcloud" / "privacy-policy.html").read_text(encoding="utf-8")
+    assert "<ins>We comply with the General Data Protection Regulation (GDPR).</ins>" in page
+    assert "<del>2016</del>" in page
+    commits = git(data / "versions", "log", "--format=%H", "main").split()
+    for commit in commits:
+        assert f"<code>{commit}</code>" in page
+    snapshots = git(data / "versions", "log", "--format=%(trailers:key=Snapshot-Url,valueonly)", "main").split()
+    assert len(snapshots) == 2 and all(f'<a href="{url}">' in page for url in snapshots)
+    style = (site / "style.css").read_text()
+    assert "url(" not in style and "@import" not in style, "nothing is loaded from the network"
+    assert "<script" not in page and "<script" not in index
+    feed = ElementTree.parse(site / "feed.atom").getroot()
+    (entry,) = feed.findall(f"{ATOM}entry")  # one change: the first record is not a change
+    assert entry.find(f"{ATOM}link").get("href").startswith("acrcloud/privacy-policy.html#v-")
+    assert entry.findtext(f"{ATOM}updated") == "2018-05-28T08:00:07Z"
+    own = ElementTree.parse(site / "acrcloud" / "privacy-policy.atom").getroot()
+    assert "General Data Protection Regulation" in own.find(f"{ATOM}entry/{ATOM}content").text
+
+
+def test_report_rewrites_only_documents_with_a_new_version(recorded, tmp_path):
+    config, data = recorded
+    site = tmp_path / "site"
+    assert run_cli(config, data, "report", "--output", str(site)).returncode == 0
+    page, index = site / "acrcloud" / "privacy-policy.html", site / "index.html"
+    os.utime(page, ns=(0, 0))
+    os.utime(index, ns=(0, 0))
+    again = run_cli(config, data, "report", "--output", str(site))
+    assert again.returncode == 0 and "0 pages written" in again.stdout
+    assert page.stat().st_mtime_ns == 0 and index.stat().st_mtime_ns == 0, "nothing changed, nothing written"
+    state = site / STATE_FILE
+    state.write_text(state.read_text().replace(git(data / "versions", "rev-parse", "main").strip(), "0" * 40))
+    third = run_cli(config, data, "report", "--output", str(site))
+    assert "1 pages written" in third.stdout
+    assert index.stat().st_mtime_ns == 0, "the same index is not written again"
+
+
+def test_report_shows_the_stated_date_next_to_the_capture_date(tmp_path):
+    repo = tmp_path / "versions"
+    handmade_history(repo)
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    lines = git(repo, "log", "--reverse", "--format=%H %(trailers:key=Captured-At,valueonly)", "main").split("\n\n")
+    pairs = [line.split() for line in lines if line.strip()]
+    catalog.add_versions({("example/privacy-policy", parse_time(at)): commit for commit, at in pairs}, pairs[-1][0])
+    declaration = DocumentDeclaration("example", "Example", "privacy-policy", "https://example.org/privacy")
+    site = tmp_path / "site"
+    build_report([declaration], [declaration], catalog, VersionStore(repo, read_only=True), site, Progress("t"))
+    page = (site / "example" / "privacy-policy.html").read_text(encoding="utf-8")
+    captured = '<dt>Captured</dt><dd><time datetime="2018-05-25T10:00:00Z">2018-05-25 10:00:00 UTC</time></dd>'
+    stated = '<dt>Date stated in the text</dt><dd><time datetime="2018-05-25">2018-05-25</time></dd>'
+    assert captured + stated in page
+    assert "We collect your e-mail<ins> address</ins>." in page
+
+
+def test_report_refuses_a_file_as_output(recorded, tmp_path):
+    config, data = recorded
+    (tmp_path / "file").write_text("x")
+    result = run_cli(config, data, "report", "--output", str(tmp_path / "file"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
