@@ -128,6 +128,13 @@ def test_bad_service_files_are_reported_with_file_key_and_reason(tmp_path, servi
     ("settings", "key", "reason"),
     [
         ("[wayback]\ncdx_per_minute = 0\n", "wayback.cdx_per_minute", "greater than 0"),
+        ("[wayback]\nmax_listing_bytes = 0\n", "wayback.max_listing_bytes", "greater than 0"),
+        ("[wayback]\nmax_listing_bytes = -5\n", "wayback.max_listing_bytes", "greater than 0"),
+        ("[wayback]\nmax_listing_bytes = 1.5e8\n", "wayback.max_listing_bytes", "an integer"),
+        ("[wayback]\nmax_listing_bytes = nan\n", "wayback.max_listing_bytes", "an integer"),
+        ('[wayback]\nmax_listing_bytes = "100MB"\n', "wayback.max_listing_bytes", "an integer"),
+        ("[wayback]\ntimeout_seconds = inf\n", "wayback.timeout_seconds", ""),
+        ("[wayback]\ntimeout_seconds = nan\n", "wayback.timeout_seconds", ""),
         ("[wayback]\ncdx_per_minute = true\n", "wayback.cdx_per_minute", "boolean"),
         ('[wayback]\nreplay_url = "ftp://x/web"\n', "wayback.replay_url", "http or https"),
         ("[wayback]\nbackoff_seconds = -1\n", "wayback.backoff_seconds", "negative"),

@@ -198,6 +198,15 @@ def test_an_answer_over_max_listing_bytes_fails(twenty: StandinArchive, client: 
     assert len(wayback_listing(twenty, client, max_listing_bytes=100_000)) == 20
 
 
+def test_a_chunked_answer_is_read_whole_and_bounded_while_reading(
+    twenty: StandinArchive, client: ListingClient
+) -> None:
+    twenty.frame_cdx("chunked")  # no Content-Length: only counting the bytes as they come can bound it
+    assert len(wayback_listing(twenty, client)) == 20
+    with pytest.raises(ListingTooLarge, match=r"longer than the limit of 500 bytes"):
+        wayback_listing(twenty, client, max_listing_bytes=500)
+
+
 def test_an_announced_size_over_the_limit_is_refused_before_reading(
     twenty: StandinArchive, client: ListingClient
 ) -> None:

@@ -172,6 +172,7 @@ class _Faults:
     pages_without_resume_key: set[int] = field(default_factory=set)
     resume_keys_ignored: bool = False
     cut: tuple[int, Framing] | None = None
+    framing: Framing = "length"
     trickle_seconds: float = 0.0
     announced_length: int | None = None
     replay_excluded: set[str] = field(default_factory=set)
@@ -292,6 +293,11 @@ class StandinArchive:
         """Behave like a CDX server without resume keys: ``limit`` cuts the listing, silently."""
         with self._lock:
             self._faults.resume_keys_ignored = ignored
+
+    def frame_cdx(self, framing: Framing) -> None:
+        """Send every whole CDX answer with a Content-Length (``length``) or in chunks (``chunked``)."""
+        with self._lock:
+            self._faults.framing = framing
 
     def cut_cdx_after(self, rows: int, framing: Framing = "length") -> None:
         """Every CDX answer's connection closes after ``rows`` rows: with ``length`` the whole body's
@@ -441,6 +447,7 @@ class StandinArchive:
             repeat, garbage = faults.repeat_rows, faults.garbage_rows
             failing_pages, keyless_pages = dict(faults.failing_pages), set(faults.pages_without_resume_key)
             cut, trickle, announced = faults.cut, faults.trickle_seconds, faults.announced_length
+            framing = faults.framing
             if faults.resume_keys_ignored:
                 params = {name: values for name, values in params.items() if name not in ("showResumeKey", "resumeKey")}
         first, last = _first(params), _last(params)
@@ -464,7 +471,7 @@ class StandinArchive:
         if paged and limit and len(page_rows) == limit:
             resume_key = "" if page in keyless_pages else _resume_key(key, page_rows[-1][0]) + "\n"
             body += "\n" + resume_key
-        delivery = _Delivery(trickle_seconds=trickle, announced_length=announced)
+        delivery = _Delivery(framing=framing, trickle_seconds=trickle, announced_length=announced)
         if cut is not None:
             kept = "".join(line + "\n" for line in lines[: cut[0]])
             delivery = _Delivery(framing=cut[1], cut_at=len(kept.encode("utf-8")))
@@ -665,8 +672,11 @@ def _handler_for(archive: StandinArchive) -> type[BaseHTTPRequestHandler]:
             if delivery.framing == "chunked":
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                if sent:
-                    self.wfile.write(f"{len(sent):x}\r\n".encode() + sent + b"\r\n")
+                for start in range(0, len(sent), 256):
+                    chunk = sent[start : start + 256]
+                    self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                if delivery.cut_at is None:
+                    self.wfile.write(b"0\r\n\r\n")
             else:
                 self.send_header("Content-Length", str(delivery.announced_length or len(body)))
                 self.end_headers()
