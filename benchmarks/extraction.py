@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-import trafilatura
-
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract
 from policy_archive.records import ExtractionRules
 
@@ -166,7 +164,11 @@ def ours_generic(case: Case) -> str:
 
 
 def trafilatura_generic(case: Case) -> str:
-    """trafilatura's own ``extract()`` with default settings (Markdown): the reference (``benchmark`` extra)."""
+    """trafilatura's own ``extract()`` with default settings (Markdown): the reference (``benchmark`` extra).
+
+    Imported here, not at the top: the tests import this module's scoring without the benchmark extra.
+    """
+    import trafilatura
     return trafilatura.extract(case.page, url=case.url, output_format="markdown") or ""
 
 
