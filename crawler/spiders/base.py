@@ -17,6 +17,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from policy_archive.config.settings import CrawlSettings
 from policy_archive.crawler.render import EXTRA_MISSING, PageRendering, extra_installed
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
@@ -53,7 +54,7 @@ def now() -> datetime:
 class PlanSpider(scrapy.Spider):
     source: Source
 
-    def __init__(self, plan: FetchPlan, render_timeout: float, **kwargs: Any):
+    def __init__(self, plan: FetchPlan, render_timeout: float = CrawlSettings.render_timeout_seconds, **kwargs: Any):
         super().__init__(**kwargs)
         self.plan = plan
         self.render_timeout = render_timeout

@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy.http import Response
 
+from policy_archive.config.settings import CrawlSettings
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.render import ArchiveRoute, PageRendering
 from policy_archive.crawler.sources import ArchiveSource
@@ -55,7 +56,12 @@ class WaybackSpider(PlanSpider):
     source = Source.WAYBACK
 
     def __init__(
-        self, plan: FetchPlan, source: ArchiveSource, replay_limiter: RateLimiter, user_agent: str, **kwargs: Any
+        self,
+        plan: FetchPlan,
+        source: ArchiveSource,
+        replay_limiter: RateLimiter,
+        user_agent: str = CrawlSettings.user_agent,
+        **kwargs: Any,
     ):
         super().__init__(plan, **kwargs)
         self.source = source
