@@ -169,6 +169,7 @@ def trafilatura_generic(case: Case) -> str:
     Imported here, not at the top: the tests import this module's scoring without the benchmark extra.
     """
     import trafilatura
+
     return trafilatura.extract(case.page, url=case.url, output_format="markdown") or ""
 
 
