@@ -335,6 +335,16 @@ class Catalog:
         ).fetchone()
         return self._row(row) if row else None
 
+    def kept_capture(self, document: str, payload_sha1: str, bytes_at: datetime) -> CaptureRow | None:
+        """A capture of ``document`` whose bytes (SHA-1 ``payload_sha1``) are kept in a WARC file: the one
+        captured at ``bytes_at`` if there is one, else any with the same bytes."""
+        row = self.connection.execute(
+            "SELECT * FROM captures WHERE document = ? AND payload_sha1 = ? AND warc_file IS NOT NULL"
+            " ORDER BY COALESCE(memento_at, captured_at) = ? DESC, outcome = 'extracted' DESC, id LIMIT 1",
+            (document, payload_sha1, iso_z(bytes_at)),
+        ).fetchone()
+        return self._row(row) if row else None
+
     def stored_captures(self, documents: Iterable[str]) -> Iterator[CaptureRow]:
         """Every capture with kept bytes, for re-extraction."""
         for document in documents:

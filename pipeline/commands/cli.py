@@ -358,6 +358,45 @@ def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
 
 
 @main.command()
+@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@pass_context
+def verify(obj: Context, documents: tuple[str, ...]) -> None:
+    """Check every version against its raw capture: the capture is kept, its payload matches the commit's
+    Payload-Sha1, and extracting it again gives the recorded text. Exit 1 naming each mismatch."""
+    from policy_archive.archive.captures import CaptureStore
+    from policy_archive.pipeline.jobs.progress import Progress
+    from policy_archive.pipeline.jobs.verify import Verdict, Verifier
+    from policy_archive.pipeline.jobs.verify import verify as run_verify
+    from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
+
+    with reported_errors():
+        config = obj.config()
+        declarations = config.select(documents)
+        store = _version_store(config)
+        progress = Progress("verify", quiet=obj.quiet)
+        progress.expect(None, "versions")
+        counts = dict.fromkeys(Verdict, 0)
+        with open_catalog(config) as catalog:
+            verifier = Verifier(catalog, CaptureStore(data_paths(config.settings.data_dir)[1]))
+            for check in run_verify(declarations, store, verifier, progress):
+                counts[check.verdict] += 1
+                if check.verdict is Verdict.MISMATCH:
+                    click.echo(f"FAILED {check.document}: {check.describe()}", err=True)
+                elif check.verdict is Verdict.OLDER_EXTRACTOR:
+                    click.echo(f"{check.document}: {check.describe()}")
+        progress.finish()
+    total = sum(counts.values())
+    older = counts[Verdict.OLDER_EXTRACTOR]
+    click.echo(
+        f"{counts[Verdict.VERIFIED]}/{total} versions verified"
+        + (f"; {older} made by another extractor revision (not a mismatch)" if older else "")
+        + (f"; {counts[Verdict.MISMATCH]} mismatches" if counts[Verdict.MISMATCH] else "")
+    )
+    if counts[Verdict.MISMATCH]:
+        sys.exit(EXIT_FAILURES)
+
+
+@main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--url",

@@ -57,4 +57,9 @@ def render(
 ) -> str:
     """The whole version file."""
     top = header(declaration, source, url, captured_at, snapshot)
-    return f"{top}\n\n# {document.title}\n\n{document.body.rstrip()}\n"
+    return f"{top}\n\n{document_text(document)}"
+
+
+def document_text(document: ExtractedDocument) -> str:
+    """The version file after its header: ``# title``, a blank line, the body (what ``strip_header`` gives back)."""
+    return f"# {document.title}\n\n{document.body.rstrip()}\n"

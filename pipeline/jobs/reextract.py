@@ -22,7 +22,7 @@ from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, Source, Version
 
 
-def _capture(row: CaptureRow, response: StoredResponse) -> Capture:
+def capture_from(row: CaptureRow, response: StoredResponse) -> Capture:
     """A catalogued capture with its kept bytes, as the crawler handed it over (rows of any schema age)."""
     # Rows from before 2026-11-27 overwrote the CDX status with the served one: their listing is not known.
     listed = None
@@ -50,7 +50,7 @@ def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress:
     check_digests = workspace.config.settings.wayback.check_digests
     for row in catalog.stored_captures([declaration.key]):
         assert row.stored is not None
-        capture = _capture(row, workspace.captures.read(row.stored))
+        capture = capture_from(row, workspace.captures.read(row.stored))
         examination = examine(declaration, capture, check_digest=check_digests)
         document = examination.document
         catalog.update_extraction(

@@ -1,0 +1,122 @@
+"""`verify`: prove that every version is what it claims to be.
+
+For each version on ``main``: its raw capture is found through the catalog (document and payload SHA-1, preferring
+the capture whose bytes date from the version's ``Captured-At``) and read from its WARC file; the payload's SHA-1
+must equal the commit's ``Payload-Sha1``; extracting those bytes again, with the document's declaration, must
+give the recorded text (and stated date). A version recorded by another extractor revision than this one whose
+text differs is reported as such: the extractor changed, not the evidence (docs/decisions/0003).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from policy_archive.archive.captures import CaptureStore
+from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.history import VersionCommit, version_commits
+from policy_archive.archive.versions import VersionStore
+from policy_archive.crawler.spiders.base import payload_sha1
+from policy_archive.pipeline.extraction.extract import EXTRACTOR_REVISION
+from policy_archive.pipeline.jobs.examine import examine
+from policy_archive.pipeline.jobs.progress import Progress
+from policy_archive.pipeline.jobs.provenance import document_text, strip_header
+from policy_archive.pipeline.jobs.reextract import capture_from
+from policy_archive.records import DocumentDeclaration, iso_z
+
+# "policy-archive-extract 1 (lxml 6.1.3, pypdf 7.1.0)": the revision number is what decides whether the same
+# bytes must give the same text (library versions only change it when a revision says so).
+REVISION = re.compile(r"^policy-archive-extract (\d+)\b")
+
+
+class Verdict(StrEnum):
+    VERIFIED = "verified"
+    OLDER_EXTRACTOR = "older-extractor"  # the text differs, but another extractor revision made it
+    MISMATCH = "mismatch"
+
+
+@dataclass(frozen=True)
+class VersionCheck:
+    document: str
+    commit: str
+    captured_at: str  # ISO 8601 UTC
+    verdict: Verdict
+    detail: str = ""
+
+    def describe(self) -> str:
+        return f"version {self.captured_at} ({self.commit[:10]}): {self.detail}"
+
+
+def extractor_revision(trailer: str) -> int | None:
+    """The revision in an ``Extractor:`` trailer (None for another extractor, e.g. ``trafilatura 2.3.1``)."""
+    found = REVISION.match(trailer)
+    return int(found.group(1)) if found else None
+
+
+def first_difference(recorded: str, extracted: str) -> str:
+    """Where two texts part: the line number and both lines, shortened, for the one-line report."""
+    ours, theirs = recorded.splitlines(), extracted.splitlines()
+    for number, (mine, other) in enumerate(zip(ours, theirs, strict=False), start=1):
+        if mine != other:
+            return f"line {number}: recorded {mine[:60]!r}, re-extracted {other[:60]!r}"
+    return f"recorded {len(ours)} lines, re-extracted {len(theirs)}"
+
+
+class Verifier:
+    """Checks versions against the kept captures; ``current_revision`` is this extractor's revision."""
+
+    def __init__(self, catalog: Catalog, captures: CaptureStore, current_revision: int = EXTRACTOR_REVISION) -> None:
+        self.catalog = catalog
+        self.captures = captures
+        self.current_revision = current_revision
+
+    def check(self, declaration: DocumentDeclaration, version: VersionCommit, content: str) -> VersionCheck:
+        def verdict(kind: Verdict, detail: str = "") -> VersionCheck:
+            return VersionCheck(declaration.key, version.commit, iso_z(version.captured_at), kind, detail)
+
+        recorded_sha1 = version.trailers.get("Payload-Sha1", "")
+        row = self.catalog.kept_capture(declaration.key, recorded_sha1, version.captured_at)
+        if row is None or row.stored is None:
+            return verdict(Verdict.MISMATCH, f"missing capture: no kept capture has payload {recorded_sha1 or '?'}")
+        try:
+            response = self.captures.read(row.stored)
+        except (OSError, ValueError) as error:
+            where = f"{row.stored.warc_file}:{row.stored.offset}"
+            return verdict(Verdict.MISMATCH, f"missing capture: cannot read {where}: {error}")
+        kept_sha1 = payload_sha1(response.body)
+        if kept_sha1 != recorded_sha1:
+            return verdict(
+                Verdict.MISMATCH, f"digest: the kept payload's SHA-1 is {kept_sha1}, the commit says {recorded_sha1}"
+            )
+        examination = examine(declaration, capture_from(row, response), check_digest=False)
+        recorded = strip_header(content)
+        document = examination.document
+        if document is None:
+            problem = f"text: the capture is now refused ({examination.reason})"
+        elif document_text(document) != recorded:
+            problem = f"text: {first_difference(recorded, document_text(document))}"
+        elif (iso := document.stated_date.isoformat() if document.stated_date else None) != version.stated_date:
+            problem = f"stated date: recorded {version.stated_date}, re-extracted {iso}"
+        else:
+            return verdict(Verdict.VERIFIED)
+        revision = extractor_revision(version.trailers.get("Extractor", ""))
+        if revision != self.current_revision:
+            made_by = f"revision {revision}" if revision is not None else repr(version.trailers.get("Extractor", "?"))
+            return verdict(
+                Verdict.OLDER_EXTRACTOR,
+                f"made by extractor {made_by}, this is revision {self.current_revision}: {problem}",
+            )
+        return verdict(Verdict.MISMATCH, problem)
+
+
+def verify(
+    declarations: Sequence[DocumentDeclaration], store: VersionStore, verifier: Verifier, progress: Progress
+) -> Iterator[VersionCheck]:
+    """Check every version of ``declarations``, one document after the other, oldest version first."""
+    for declaration in declarations:
+        for version in version_commits(store, [declaration.path]):
+            check = verifier.check(declaration, version, store.blob(version.blob).decode("utf-8"))
+            progress.add(str(check.verdict), done=True)
+            yield check

@@ -1,0 +1,111 @@
+"""`verify`: every version traced back to its kept bytes; each kind of mismatch named, exit 1."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from review_data import recorded_history
+from standin.cli import git, run_cli
+
+from policy_archive.archive.captures import CaptureStore
+from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.versions import VersionStore
+from policy_archive.config.settings import load_config
+from policy_archive.pipeline.extraction.extract import EXTRACTOR_REVISION
+from policy_archive.pipeline.jobs.progress import Progress
+from policy_archive.pipeline.jobs.verify import Verdict, Verifier, extractor_revision, verify
+
+DOCUMENT = "acrcloud/privacy-policy"
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return recorded_history(tmp_path_factory.mktemp("recorded"))
+
+
+@pytest.fixture
+def history(recorded, tmp_path) -> tuple[Path, Path]:
+    """A copy of the recorded history that a test may damage."""
+    config, data = recorded
+    shutil.copytree(config, tmp_path / "config")
+    shutil.copytree(data, tmp_path / "data")
+    return tmp_path / "config", tmp_path / "data"
+
+
+def change_selectors(config: Path) -> None:
+    service = config / "services" / "acrcloud.toml"
+    service.write_text(service.read_text().replace('remove = ["footer", "nav"]', 'remove = ["footer", "nav", "h1"]'))
+
+
+def test_every_version_is_verified(history):
+    config, data = history
+    result = run_cli(config, data, "verify")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2/2 versions verified"
+
+
+def test_missing_warc_files_are_named(history):
+    config, data = history
+    for warc in (data / "captures").glob("*.warc.gz"):
+        warc.unlink()
+    result = run_cli(config, data, "verify", DOCUMENT)
+    assert result.returncode == 1
+    failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 2 and all(f"FAILED {DOCUMENT}: version " in line for line in failed)
+    assert all("missing capture: cannot read captures-" in line for line in failed), failed
+    assert "0/2 versions verified" in result.stdout
+
+
+def test_a_payload_that_is_not_the_recorded_one_is_a_digest_mismatch(history):
+    config, data = history
+    trailers = git(data / "versions", "log", "--format=%(trailers:key=Payload-Sha1,valueonly)", "main").split()
+    newest, oldest = trailers
+    with sqlite3.connect(data / "catalog.sqlite3") as database:
+        (offset, warc) = database.execute(
+            "SELECT warc_offset, warc_file FROM captures WHERE payload_sha1 = ?", (oldest,)
+        ).fetchone()
+        # The catalog now sends the newest version to the oldest version's record: as if the WARC were damaged.
+        database.execute(
+            "UPDATE captures SET warc_offset = ?, warc_file = ? WHERE payload_sha1 = ?", (offset, warc, newest)
+        )
+    result = run_cli(config, data, "verify")
+    assert result.returncode == 1
+    (failed,) = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+    assert "version 2018-05-28T08:00:07Z" in failed
+    assert f"digest: the kept payload's SHA-1 is {oldest}, the commit says {newest}" in failed
+    assert "1/2 versions verified" in result.stdout
+
+
+def test_a_text_that_extraction_no_longer_gives_is_a_mismatch(history):
+    config, data = history
+    change_selectors(config)
+    result = run_cli(config, data, "verify")
+    assert result.returncode == 1
+    failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 2 and all("text: line 3: recorded '# Privacy Policy'" in line for line in failed), failed
+
+
+def test_a_version_of_another_extractor_revision_is_reported_as_such(history):
+    config, data = history
+    change_selectors(config)
+    loaded = load_config(config, data)
+    catalog = Catalog(data / "catalog.sqlite3")
+    verifier = Verifier(catalog, CaptureStore(data / "captures"), current_revision=EXTRACTOR_REVISION + 1)
+    store = VersionStore(data / "versions", read_only=True)
+    checks = list(verify(loaded.documents, store, verifier, Progress("t", quiet=True)))
+    assert [check.verdict for check in checks] == [Verdict.OLDER_EXTRACTOR, Verdict.OLDER_EXTRACTOR]
+    assert f"made by extractor revision {EXTRACTOR_REVISION}, this is revision {EXTRACTOR_REVISION + 1}" in (
+        checks[0].detail
+    )
+    service = config / "services" / "acrcloud.toml"
+    service.write_text(service.read_text().replace(', "h1"]', "]"))
+    same = list(verify(load_config(config, data).documents, store, verifier, Progress("t", quiet=True)))
+    assert [check.verdict for check in same] == [Verdict.VERIFIED, Verdict.VERIFIED], "same text: verified"
+
+
+def test_extractor_revision_is_read_from_the_trailer():
+    assert extractor_revision("policy-archive-extract 3 (lxml 6.1.3, pypdf 7.1.0)") == 3
+    assert extractor_revision("trafilatura 2.3.1") is None
