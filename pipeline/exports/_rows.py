@@ -80,7 +80,7 @@ class ExportSource:
     def rows(self) -> Iterator[ExportRow]:
         """Every version of the selected documents, oldest first, one at a time."""
         paths = [declaration.path for declaration in self.declarations]
-        for version in version_commits(self.store, paths, ignore=HEADER_PATTERN):
-            content = self.store.blob(version.blob).decode("utf-8")
+        versions = version_commits(self.store, paths, ignore=HEADER_PATTERN)
+        for version, content in self.store.with_blobs(versions, lambda version: version.blob):
             self.progress.add("versions")
-            yield export_row(version, content)
+            yield export_row(version, content.decode("utf-8"))

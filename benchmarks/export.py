@@ -1,0 +1,90 @@
+"""Benchmark of `export` (issue 13): rows per second and peak memory for each format on a large history.
+
+    python -m benchmarks.export                                        # 100,000 versions over 5,000 documents
+    python -m benchmarks.export --documents 200 --versions 4000        # a quick run
+    python -m benchmarks.export --formats jsonl,csv --size 4000
+
+The history is the version-store benchmark's (benchmarks/versions.py): synthetic ~15 KB policies changing by one
+to three edits per version. Each export runs as the real command line in a child process; its peak memory is the
+child's maximum resident set as the kernel reports it on exit (``wait4``), so a figure that stays flat when the
+number of versions grows is what "bounded memory" means here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.versions import all_versions, documents
+from policy_archive.archive.versions import VersionStore
+
+
+def write_config(directory: Path, count: int) -> Path:
+    """A configuration declaring the benchmark's documents (``<x>service<n>/privacy-policy``)."""
+    services = directory / "services"
+    services.mkdir(parents=True)
+    for document in documents(count):
+        (services / f"{document.service}.toml").write_text(
+            f'name = "{document.service.capitalize()}"\n[documents.privacy-policy]\n'
+            f'url = "https://www.{document.service}.com/privacy"\n'
+        )
+    return directory
+
+
+def timed_export(config: Path, data: Path, form: str, output: Path) -> tuple[float, float]:
+    """Seconds and peak resident memory (MB) of one `export` run."""
+    command = [sys.executable, "-m", "policy_archive", "--config", str(config), "--data", str(data), "--quiet"]
+    command += ["export", "--format", form, "--output", str(output)]
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"export --format {form} failed")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def run(documents_count: int, versions_count: int, size: int, formats: list[str]) -> None:
+    with tempfile.TemporaryDirectory(prefix="policy-archive-export-bench-") as workdir:
+        root = Path(workdir)
+        config = write_config(root / "config", documents_count)
+        started = time.monotonic()
+        saved = VersionStore(root / "data" / "versions").save_stream(
+            all_versions(documents(documents_count), versions_count // documents_count, size)
+        )
+        report(
+            "history", f"{len(saved):,} versions of {documents_count:,} documents in {time.monotonic() - started:.0f} s"
+        )
+        for form in formats:
+            output = root / f"export.{form}"
+            seconds, peak = timed_export(config, root / "data", form, output)
+            report(
+                form,
+                f"{len(saved):,} versions in {seconds:.1f} s = {len(saved) / seconds:,.0f} versions/s, "
+                f"peak {peak:,.0f} MB, file {output.stat().st_size / 1e6:,.0f} MB",
+            )
+            output.unlink()
+
+
+def report(label: str, text: str) -> None:
+    print(f"{label:>10}: {text}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, default=5_000)
+    parser.add_argument("--versions", type=int, default=100_000, help="total, spread evenly over the documents")
+    parser.add_argument("--size", type=int, default=15_000, help="approximate text size in bytes")
+    parser.add_argument("--formats", default="jsonl,csv,sqlite", help="comma-separated export formats")
+    arguments = parser.parse_args(argv)
+    print(f"python {sys.version.split()[0]}, {arguments}", flush=True)
+    run(arguments.documents, arguments.versions, arguments.size, arguments.formats.split(","))
+
+
+if __name__ == "__main__":
+    main()
