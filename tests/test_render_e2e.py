@@ -151,10 +151,14 @@ def test_auto_renders_a_script_shell_and_keeps_raw_bytes_and_rendered_dom(sites:
     assert "Revision 1:" in version_text(data, "spa")
     assert len(git(data / "versions", "log", "--format=%H", "main").split()) == 3
 
-    # The text is read back from the rendered record, so re-extraction finds nothing to upgrade.
+    # The text is read back from the rendered record, so re-extraction finds nothing to upgrade and every
+    # version is traced to its kept capture.
     again = run_cli(config, data, "reextract", env=environment(sites))
     assert again.returncode == 0, again.stderr
     assert len(git(data / "versions", "log", "--format=%H", "main").split()) == 3
+    verified = run_cli(config, data, "verify", env=environment(sites))
+    assert verified.returncode == 0, verified.stderr
+    assert "3/3 versions verified" in verified.stdout + verified.stderr
 
 
 def test_never_refuses_the_shell_and_always_renders_every_fetch(sites: StandinSites, tmp_path: Path):
