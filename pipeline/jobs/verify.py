@@ -116,7 +116,8 @@ def verify(
 ) -> Iterator[VersionCheck]:
     """Check every version of ``declarations``, one document after the other, oldest version first."""
     for declaration in declarations:
-        for version in version_commits(store, [declaration.path]):
-            check = verifier.check(declaration, version, store.blob(version.blob).decode("utf-8"))
+        versions = version_commits(store, [declaration.path])
+        for version, content in store.with_blobs(versions, lambda version: version.blob):
+            check = verifier.check(declaration, version, content.decode("utf-8"))
             progress.add(str(check.verdict), done=True)
             yield check

@@ -56,8 +56,9 @@ def _views(catalog: Catalog, store: VersionStore, declaration: DocumentDeclarati
     entries = {entry.commit: entry for entry in log(catalog, store, declaration)}
     views: list[VersionView] = []
     previous: ExportRow | None = None
-    for version in version_commits(store, [declaration.path], ignore=HEADER_PATTERN):
-        row = export_row(version, store.blob(version.blob).decode("utf-8"))
+    versions = version_commits(store, [declaration.path], ignore=HEADER_PATTERN)
+    for version, content in store.with_blobs(versions, lambda version: version.blob):
+        row = export_row(version, content.decode("utf-8"))
         entry = entries.get(row.commit)
         changes = tuple(change_blocks(previous.text, row.text)) if previous else ()
         views.append(
