@@ -19,6 +19,7 @@ from policy_archive.records import utc
 _COMMIT_START = "\x1e"
 _MESSAGE_END = "\x1f"
 _FORMAT = f"--format={_COMMIT_START}%H %at%n%B{_MESSAGE_END}"
+PATHSPEC_LIMIT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +74,18 @@ def version_commits(
     """
     options = ["--first-parent", "--reverse", "--no-abbrev", "--no-renames", "--no-color", "--raw", "--numstat"]
     options += [f"-I{ignore}"] if ignore else []
+    wanted = set(paths)
+    # Git matches every pathspec against every changed path of every commit: with 5,000 documents named, one
+    # export spent minutes there (benchmarks/export.py, 2026-11-27). Past a few, ask for all and filter here.
+    pathspec = sorted(wanted) if len(wanted) <= PATHSPEC_LIMIT else []
+    for version in _parse(store.log_lines([*options, _FORMAT], pathspec)):
+        if not wanted or version.path in wanted:
+            yield version
+
+
+def _parse(lines: Iterable[str]) -> Iterator[VersionCommit]:
     pending: _Pending | None = None
-    for line in store.log_lines([*options, _FORMAT], paths):
+    for line in lines:
         if line.startswith(_COMMIT_START):
             if pending is not None:
                 yield from pending.versions()

@@ -11,6 +11,7 @@ import pytest
 from review_data import PATH, handmade_history, recorded_history
 from standin.cli import git, run_cli
 
+from policy_archive.archive import history
 from policy_archive.archive.history import version_commits
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.exports import format_names
@@ -49,6 +50,14 @@ def test_history_gives_trailers_stated_date_and_body_line_counts(tmp_path):
     # One line changed, two added (a blank and the GDPR line); the header line (a new snapshot) is not counted.
     assert (second.lines_added, second.lines_removed) == (3, 1)
     assert second.blob == git(tmp_path, "rev-parse", f"main:{PATH}").strip()
+
+
+def test_history_filters_paths_itself_when_many_are_named(tmp_path, monkeypatch):
+    handmade_history(tmp_path)
+    store = VersionStore(tmp_path, read_only=True)
+    monkeypatch.setattr(history, "PATHSPEC_LIMIT", 0)  # as with thousands of documents: no pathspec given to Git
+    assert len(list(history.version_commits(store, [PATH]))) == 2
+    assert list(history.version_commits(store, ["o/other/privacy-policy.md"])) == []
 
 
 def test_export_formats_are_one_module_each():
