@@ -160,7 +160,10 @@ def ours_declared(case: Case) -> str:
 
 
 def ours_generic(case: Case) -> str:
-    return extract(case.page, case.url, ExtractionRules(), case.content_type, captured=case.captured).body
+    rules = ExtractionRules()
+    return extract(
+        case.page, case.url, rules, case.content_type, captured=case.captured, document_type=case.document_type
+    ).body
 
 
 def trafilatura_generic(case: Case) -> str:

@@ -408,13 +408,27 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
 @click.option("--remove", multiple=True, metavar="CSS", help="CSS selector to drop before extraction (repeatable).")
 @click.option("--content-type", default=None, help="Content-Type as served, e.g. 'text/html; charset=windows-1252'.")
 @click.option(
+    "--type",
+    "document_type",
+    default="privacy-policy",
+    show_default=True,
+    metavar="TYPE",
+    help="Document type to keep when the page holds several (privacy-policy, terms-of-service, cookie-policy, …).",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
     help='Print {"title", "markdown", "stated_date"} as JSON (stated_date: YYYY-MM-DD or null).',
 )
 def extract(
-    file: Path, url: str, select: tuple[str, ...], remove: tuple[str, ...], content_type: str | None, as_json: bool
+    file: Path,
+    url: str,
+    select: tuple[str, ...],
+    remove: tuple[str, ...],
+    content_type: str | None,
+    document_type: str,
+    as_json: bool,
 ) -> None:
     """Print the Markdown this project would record for FILE (to tune a declaration)."""
     from policy_archive.config.settings import selector_error
@@ -425,7 +439,9 @@ def extract(
         if reason := selector_error(selector):
             fail(f"invalid CSS selector {selector!r}: {reason}")
     try:
-        document = run_extract(file.read_bytes(), url, ExtractionRules(select, remove), content_type)
+        document = run_extract(
+            file.read_bytes(), url, ExtractionRules(select, remove), content_type, document_type=document_type
+        )
     except ExtractionRefused as refusal:
         fail(
             f"{file}: not recorded: {refusal.reason}" + (f": {refusal.detail}" if refusal.detail else ""),

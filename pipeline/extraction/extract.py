@@ -29,6 +29,7 @@ from pypdf.errors import PdfReadError
 
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.pipeline.extraction.decode import decode_html
+from policy_archive.pipeline.extraction.documents import SeveralDocuments, document_of_type
 from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, escape_line_start, plain_text_markdown
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
 from policy_archive.pipeline.extraction.stated_date import stated_date
@@ -37,8 +38,12 @@ from policy_archive.records import ExtractedDocument, ExtractionRules
 # Bump whenever a change here alters output for the same bytes: the "Extractor:" commit trailer then shows
 # which versions come from an older extractor, so ``reextract`` knows what to redo. The trailer names the
 # libraries that actually shape the text (lxml parses HTML, pypdf reads PDFs), not trafilatura.
-EXTRACTOR_REVISION = 1
+EXTRACTOR_REVISION = 2
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
+
+
+# What generic extraction looks for on a page holding several documents when nobody says (``extract``).
+DEFAULT_DOCUMENT_TYPE = "privacy-policy"
 
 
 class ExtractionRefused(PolicyArchiveError):
@@ -57,10 +62,12 @@ def extract(
     content_type: str | None = None,
     *,
     captured: date | None = None,
+    document_type: str = DEFAULT_DOCUMENT_TYPE,
 ) -> ExtractedDocument:
     """Extract the document of one capture; raises ``ExtractionRefused`` when there is none.
 
-    ``captured`` (the capture's day) only settles ambiguous numeric stated dates (3/11/2025).
+    ``document_type`` (``privacy-policy``, ``terms-of-service``, …) picks the document when a page holds several
+    and no ``select`` is declared. ``captured`` (the capture's day) only settles ambiguous numeric stated dates.
     """
     media_type = (content_type or "").split(";")[0].strip().lower()
     if body.lstrip()[:5] == b"%PDF-" or media_type == "application/pdf":
@@ -76,7 +83,7 @@ def extract(
     title = _page_title(page)
     language = page.get("lang") or page.get("xml:lang")
     _refuse_error_pages(page, title)
-    content = _content_root(page, url, rules)
+    content = _content_root(page, url, rules, document_type)
     markdown = normalize_markdown(MarkdownRenderer(url).render(content))
     return _dated(ExtractedDocument(title, markdown), language, captured)
 
@@ -94,10 +101,19 @@ HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml", "text/xml
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 DROPPED_TAGS = (
     "script", "style", "noscript", "template", "svg", "math", "iframe", "frame", "frameset", "object",
-    "embed", "canvas", "video", "audio", "map", "input", "select", "button", "textarea", "label", "option",
-    "head", "link", "meta",
+    "embed", "canvas", "video", "audio", "map", "input", "select", "textarea", "option", "head", "link", "meta",
 )  # fmt: skip
+# Buttons and labels are controls, except where they carry the document's own text: a heading or summary
+# whose text is a button (accordions), a label or button wrapping paragraphs (checked on real pages, 2026-11;
+# a button wrapping a list is a drop-down menu).
+CONTROL_TAGS = ("button", "label")
+TITLES_A_SECTION = lxml.etree.XPath("ancestor::*[self::h1 or self::h2 or self::h3 or self::h4 or self::summary]")
+BUTTON_CARRIES_TEXT = lxml.etree.XPath(".//p | .//h1 | .//h2 | .//h3 | .//h4")
+LABEL_CARRIES_TEXT = lxml.etree.XPath(".//p | .//div | .//ul | .//ol | .//table | .//h1 | .//h2 | .//h3 | .//h4")
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+# aria-hidden="true" hides from screen readers, not from the eye: modal libraries set it on the whole page
+# behind a dialog. Only a small aria-hidden element (an icon, a duplicate label) is taken as decoration.
+ARIA_HIDDEN_MAX_WORDS = 40
 
 
 def _parse(text: str) -> lxml.html.HtmlElement:
@@ -139,6 +155,8 @@ JAVASCRIPT_NEEDED = re.compile(
 # Words that any privacy policy, terms of service or cookie policy contains, in the languages we meet.
 LEGAL_WORDS = re.compile(
     r"privacy|personal (?:data|information)|cookie|terms|conditions|agreement|liabilit|licen[cs]e|"
+    r"community (?:guidelines|standards|policies)|politiques? (?:de |d'|en matière)|règles de la communauté|"
+    r"imprint|impressum|legal notice|mentions légales|registered office|siège social|handelsregister|"
     r"warrant|datenschutz|personenbezogen|nutzungsbedingungen|vertrag|haftung|"
     r"confidentialit|données personnelles|conditions générales|responsabilit|"
     r"privacidad|datos personales|términos|riservatezza|dati personali|"
@@ -181,16 +199,25 @@ def _checked(document: ExtractedDocument) -> ExtractedDocument:
 
 # class/id words that mark page furniture (checked on period layouts 1999–2024: "leftnav", "nav-column",
 # "site-footer", "cookie-banner", "breadcrumbs", "sidebar", "masthead", "social-share", ...).
-FURNITURE_WORDS = {
+# Words that name page regions (layout): furniture whatever the element holds, unless it holds most of the page.
+LAYOUT_WORDS = {
     "nav", "navbar", "navigation", "menu", "menubar", "submenu", "subnav", "leftnav", "rightnav", "topnav",
     "sidenav", "breadcrumb", "breadcrumbs", "sidebar", "footer", "foot", "masthead", "toolbar", "topbar",
-    "share", "social", "sharing", "skip", "skiplink", "sitemap", "related", "advert", "advertisement", "ads",
-    "newsletter", "signup", "login", "search", "searchbox", "promo", "banner", "copyright", "languages",
-    "language-switcher", "cookie", "cookies", "consent", "gdpr", "cc-window", "cookiebar", "cookienotice",
+    "skiplink", "sitemap", "advert", "advertisement", "ads", "cc-window", "cookiebar", "cookienotice",
+    "languages", "language-switcher",
 }  # fmt: skip
-COOKIE_WORDS = {"cookie", "cookies", "consent", "gdpr", "cookiebar", "cookienotice", "cc-window", "cc-banner"}
+# Words that name widgets but also name sections of a policy ("share", "cookies", "consent", "related"):
+# furniture only when the element is also built like a widget, i.e. mostly links (see _looks_like_furniture).
+WIDGET_WORDS = {
+    "share", "social", "sharing", "skip", "related", "newsletter", "signup", "login", "search", "searchbox",
+    "promo", "banner", "copyright", "cookie", "cookies", "consent", "gdpr",
+}  # fmt: skip
 FURNITURE_TAGS = {"nav", "aside", "footer", "form"}
-FURNITURE_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
+# Landmarks around the document, and widgets (a language picker is a listbox of options).
+FURNITURE_ROLES = {
+    "navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog", "listbox",
+    "menu", "menubar", "combobox", "tablist", "toolbar",
+}  # fmt: skip
 CLASS_WORD_SPLIT = re.compile(r"[\s_-]+")
 CLASS_COMPACT = re.compile(r"(?:^|[\s_-])((?:left|right|top|side|sub|main|site|global|page)?(?:nav|menu|footer))")
 ACCEPT_CONTROL = re.compile(
@@ -199,25 +226,56 @@ ACCEPT_CONTROL = re.compile(
     re.IGNORECASE,
 )
 COOKIE_MENTION = re.compile(r"cookie", re.IGNORECASE)
+ACCEPT_CONTROL_TAGS = ("a", "button", "span", "b", "u")
+COOKIE_NOTICE_TAGS = ("div", "section", "aside", "p", "table", "td", "span", "font", "center", "dialog")
+# (contains() in each case rather than translate(): translate on every text node was most of the time spent.)
+COOKIE_TEXT = lxml.etree.XPath("//text()[contains(., 'ookie') or contains(., 'OOKIE')]")
+COPYRIGHT_TEXT = lxml.etree.XPath(
+    "//text()[contains(., '©') or contains(., 'opyright') or contains(., 'OPYRIGHT') or contains(., '(c)') "
+    "or contains(., '(C)')]"
+)
+COPYRIGHT_TAGS = ("p", "div", "td", "span", "font", "center", "small")
+FLOATING_STYLE = re.compile(r"position\s*:\s*(?:fixed|sticky)", re.IGNORECASE)
 COPYRIGHT_LINE = re.compile(r"^\s*(?:©|\(c\)|copyright\b)", re.IGNORECASE)
 BLOCK_TEXT_LIMIT = 600
 CJK_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+WHITESPACE = (" ", "\n", "\t", "\r", "\xa0")
+# Furniture holding at least this share of the page's text is kept (a page that is all sidebar is still a page).
+FURNITURE_PAGE_SHARE = 0.4
+DIALOG_PAGE_SHARE = 0.8
+# Blocks that are text themselves: edge trimming stops at them instead of descending.
+TEXT_BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "pre", "blockquote", "dl"}
+# Words inside links, as a share of all words, from which a block is navigation rather than text.
+LINK_BLOCK_SHARE = 0.7
 # A single child holding this share of a block's text is where the content is (generic mode).
 DESCEND_SHARE = 0.85
 
 
-def _content_root(page: lxml.html.HtmlElement, url: str, rules: ExtractionRules) -> lxml.html.HtmlElement:
+def _content_root(
+    page: lxml.html.HtmlElement, url: str, rules: ExtractionRules, document_type: str
+) -> lxml.html.HtmlElement:
     _drop_invisible(page)
     for selector in rules.remove:
         _drop_all(CSSSelector(selector)(page))
     _drop_all(_cookie_notices(page))
+    _drop_controls(page)
     if rules.select:
         return _selected(page, rules.select)
     body = page.find("body")
     if body is None:
         body = page
     _drop_furniture(body)
-    return _locate_content(body, url)
+    root = _locate_content(body, url)
+    _trim_link_edges(root)
+    try:
+        return document_of_type(root, document_type)
+    except SeveralDocuments as several:
+        raise ExtractionRefused(
+            "several-documents",
+            f"the page holds several legal documents ({', '.join(several.kinds)}) and no single {document_type}; "
+            "declare `select` for this document",
+        ) from several
 
 
 def _drop_all(elements: Iterable[lxml.html.HtmlElement]) -> None:
@@ -231,21 +289,40 @@ def _drop_invisible(page: lxml.html.HtmlElement) -> None:
         page, *DROPPED_TAGS, lxml.etree.Comment, lxml.etree.ProcessingInstruction, with_tail=False
     )
     flagged = page.xpath("//*[@hidden or @aria-hidden='true' or @style]")
-    _drop_all(element for element in flagged if _is_hidden(element))
+    if not flagged:
+        return
+    opened_by_control = {name for value in page.xpath("//@aria-controls") for name in value.split()}
+    _drop_all(element for element in flagged if _is_hidden(element, opened_by_control))
 
 
-def _is_hidden(element: lxml.html.HtmlElement) -> bool:
-    return (
-        element.get("hidden") is not None
-        or element.get("aria-hidden") == "true"
-        or bool(HIDDEN_STYLE.search(element.get("style", "")))
-    )
+def _is_hidden(element: lxml.html.HtmlElement, opened_by_control: set[str] = frozenset()) -> bool:
+    """Invisible and never shown: not a panel that a control on the page opens (``aria-controls``)."""
+    if element.get("id") in opened_by_control or element.get("hidden") == "until-found":
+        return False
+    if element.get("hidden") is not None or HIDDEN_STYLE.search(element.get("style", "")):
+        return True
+    return element.get("aria-hidden") == "true" and _word_count(element.text_content()) < ARIA_HIDDEN_MAX_WORDS
+
+
+def _drop_controls(page: lxml.html.HtmlElement) -> None:
+    """Buttons and labels go, unless they carry text of the document (see ``CONTROL_TAGS``)."""
+    for control in list(page.iter(*CONTROL_TAGS)):
+        if control.getparent() is None:
+            continue
+        carries = LABEL_CARRIES_TEXT if control.tag == "label" else BUTTON_CARRIES_TEXT
+        if TITLES_A_SECTION(control) or carries(control):
+            control.drop_tag()
+        else:
+            control.drop_tree()
 
 
 def _class_words(element: lxml.html.HtmlElement) -> set[str]:
     names = f"{element.get('class', '')} {element.get('id', '')}".lower()
+    if names == " ":
+        return set()
     words = set(CLASS_WORD_SPLIT.split(names))
-    words.update(CLASS_COMPACT.findall(names))
+    if "nav" in names or "menu" in names or "footer" in names:
+        words.update(CLASS_COMPACT.findall(names))
     return words
 
 
@@ -254,22 +331,50 @@ def _cookie_notices(page: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
 
     Only the innermost such block goes, so a table cell that holds a notice and a short policy survives.
     """
+    blocks = _ancestors_of_text(page, COOKIE_TEXT, COOKIE_NOTICE_TAGS)
     candidates = [
-        element
-        for element in page.iter("div", "section", "aside", "p", "table", "td", "span", "font", "center", "dialog")
-        if _is_cookie_notice(element)
+        element for element in page.iter(*COOKIE_NOTICE_TAGS) if element in blocks and _is_cookie_notice(element)
     ]
     chosen = set(candidates)
     return [element for element in candidates if not any(inner in chosen for inner in element.iterdescendants())]
 
 
+def _ancestors_of_text(
+    page: lxml.html.HtmlElement, text_test: lxml.etree.XPath, tags: tuple[str, ...]
+) -> set[lxml.html.HtmlElement]:
+    """Elements of ``tags`` holding a text node that passes ``text_test``: the only ones worth a closer look
+    (computing every block's whole text would be quadratic on deep pages)."""
+    found: set[lxml.html.HtmlElement] = set()
+    seen: set[lxml.html.HtmlElement] = set()
+    for text in text_test(page):
+        holder = text.getparent()
+        for element in (holder, *holder.iterancestors()) if holder is not None else ():
+            if element in seen:
+                break
+            seen.add(element)
+            if element.tag in tags:
+                found.add(element)
+    return found
+
+
 def _is_cookie_notice(element: lxml.html.HtmlElement) -> bool:
+    """A short text about cookies that asks the reader to act on it (an accept/close control) or floats over
+    the page (a dialog): never a policy paragraph that merely mentions cookies, whatever its class or id."""
     text = element.text_content()
     if len(text) > BLOCK_TEXT_LIMIT or not COOKIE_MENTION.search(text):
         return False
-    return bool(_class_words(element) & COOKIE_WORDS) or any(
-        ACCEPT_CONTROL.match(_collapse(control.text_content())) or control.get("href", "").startswith("javascript:")
-        for control in element.iter("a", "span", "b", "u")
+    return _is_dialog(element) or any(
+        ACCEPT_CONTROL.match(_collapse(control.text_content())) for control in element.iter(*ACCEPT_CONTROL_TAGS)
+    )
+
+
+def _is_dialog(element: lxml.html.HtmlElement) -> bool:
+    """Shown over the page rather than in it: a dialog, a modal, or a fixed-position box."""
+    return (
+        element.tag == "dialog"
+        or element.get("role", "") in ("dialog", "alertdialog")
+        or element.get("aria-modal") == "true"
+        or bool(FLOATING_STYLE.search(element.get("style", "")))
     )
 
 
@@ -292,37 +397,69 @@ def _has_ancestor_in(element: lxml.html.HtmlElement, elements: set[lxml.html.Htm
 
 def _drop_furniture(body: lxml.html.HtmlElement) -> None:
     """Navigation, sidebars, footers and copyright lines, unless the element holds most of the page."""
-    page_chars = max(len(_collapse(body.text_content())), 1)
-    for element in list(body.iter()):
-        if element.getparent() is None or not isinstance(element.tag, str):
-            continue
-        if not _looks_like_furniture(element):
-            continue
-        if len(_collapse(element.text_content())) < 0.4 * page_chars and not element.xpath(".//h1 | .//main"):
+    page_chars = max(_text_chars(body), 1)
+    pending = [child for child in body if isinstance(child.tag, str)]
+    while pending:
+        element = pending.pop()
+        if _looks_like_furniture(element) and _goes_as_furniture(element, page_chars):
             element.drop_tree()
+        else:
+            pending.extend(child for child in element if isinstance(child.tag, str))
+    lines = _ancestors_of_text(body, COPYRIGHT_TEXT, COPYRIGHT_TAGS)
     _drop_all(
         element
-        for element in body.iter("p", "div", "td", "span", "font", "center", "small")
-        if COPYRIGHT_LINE.match(element.text_content()) and len(element.text_content()) < 200
+        for element in body.iter(*COPYRIGHT_TAGS)
+        if element in lines and len(text := element.text_content()) < 200 and COPYRIGHT_LINE.match(text)
     )
 
 
+def _goes_as_furniture(element: lxml.html.HtmlElement, page_chars: int) -> bool:
+    """A document's own title (h1) or main landmark marks content, except inside a dialog: a consent modal with
+    its own h1 is still a modal, and goes unless it is nearly all the page."""
+    chars = _text_chars(element)
+    if _is_dialog(element):
+        return chars < DIALOG_PAGE_SHARE * page_chars
+    return chars < FURNITURE_PAGE_SHARE * page_chars and not element.xpath(".//h1 | .//main")
+
+
+def _text_chars(element: lxml.html.HtmlElement) -> int:
+    """Characters of text other than whitespace (cheaper than collapsing it, and the same measure)."""
+    text = element.text_content()
+    return len(text) - sum(text.count(space) for space in WHITESPACE)
+
+
 def _looks_like_furniture(element: lxml.html.HtmlElement) -> bool:
-    if element.tag in FURNITURE_TAGS or element.get("role", "") in FURNITURE_ROLES:
+    """Furniture by markup (``nav``, ``footer``, ARIA roles, dialogs), by class/id words naming a layout region,
+    or by class/id words naming a widget only when the element is also built like one: mostly links. A policy
+    section ``<li id="share">`` or a heading ``id="cookie-consent"`` is prose, and stays."""
+    if element.tag in FURNITURE_TAGS or element.get("role", "") in FURNITURE_ROLES or _is_dialog(element):
         return True
     if element.tag == "header" and not element.xpath(".//h1"):
         return True
-    return bool(_class_words(element) & FURNITURE_WORDS)
+    if element.tag in HEADING_TAGS:
+        return False
+    words = _class_words(element)
+    return bool(words & LAYOUT_WORDS) or bool(words & WIDGET_WORDS) and _is_link_block(element)
+
+
+def _is_link_block(element: lxml.html.HtmlElement) -> bool:
+    """Mostly links (navigation, share buttons, link lists), or no text at all."""
+    words = _word_count(element.text_content())
+    if words == 0:
+        return True
+    link_words = sum(_word_count(link.text_content()) for link in element.iter("a"))
+    return link_words >= LINK_BLOCK_SHARE * words
 
 
 def _locate_content(body: lxml.html.HtmlElement, url: str) -> lxml.html.HtmlElement:
     """Descend from ``<body>`` while one child holds nearly all the text and its siblings hold no headings."""
+    prose = _prose_weights(body)
     node = body
     while True:
         children = [child for child in node if isinstance(child.tag, str)]
         if not children:
             return node
-        weights = [(_prose_weight(child), child) for child in children]
+        weights = [(prose[child], child) for child in children]
         total = sum(weight for weight, _ in weights) + _own_text_words(node)
         best_weight, best = max(weights, key=lambda pair: pair[0])
         if total == 0 or best_weight < DESCEND_SHARE * total:
@@ -335,11 +472,64 @@ def _locate_content(body: lxml.html.HtmlElement, url: str) -> lxml.html.HtmlElem
         node = best
 
 
-def _prose_weight(element: lxml.html.HtmlElement) -> int:
-    """Words outside links (navigation is mostly links, policy text mostly is not); each CJK character
-    counts as a word, since Chinese and Japanese text has no spaces between words."""
-    link_text = " ".join(link.text_content() for link in element.iter("a"))
-    return max(_word_count(element.text_content()) - _word_count(link_text), 0)
+def _trim_link_edges(root: lxml.html.HtmlElement) -> None:
+    """Link lists before the first text and after the last (side navigation, footer link lists, promotions),
+    with the headings that only title them. In-page links (a table of contents) are text, not navigation."""
+    for from_end in (False, True):
+        node = root
+        while node is not None:
+            node = _trim_edge(node, from_end)
+
+
+def _trim_edge(node: lxml.html.HtmlElement, from_end: bool) -> lxml.html.HtmlElement | None:
+    """Drop link blocks at one edge of ``node``; return the child to trim further, if the edge runs into one."""
+    children = [child for child in node if isinstance(child.tag, str)]
+    if from_end:
+        children.reverse()
+    dropped_links = False
+    for child in children:
+        # Once a link list went, a lone link block next to it (a promotion, "Download the app") goes too.
+        if _is_navigation(child, 1 if dropped_links else 2):
+            child.drop_tree()
+            dropped_links = True
+        elif from_end and dropped_links and child.tag in HEADING_TAGS:
+            child.drop_tree()
+        elif _word_count(child.text_content()) == 0:
+            continue
+        else:
+            is_text = child.tag in TEXT_BLOCK_TAGS or (child.text or "").strip()
+            return None if is_text else child
+    return None
+
+
+def _is_navigation(element: lxml.html.HtmlElement, min_links: int) -> bool:
+    """Links to other pages, at least ``min_links``, and little else."""
+    if element.tag in HEADING_TAGS or element.tag in TEXT_BLOCK_TAGS and element.tag != "p":
+        return False
+    away = [link for link in element.iter("a") if not link.get("href", "#").startswith(("#", "javascript:"))]
+    return len(away) >= min_links and _is_link_block(element)
+
+
+def _prose_weights(root: lxml.html.HtmlElement) -> dict[lxml.html.HtmlElement, int]:
+    """Words outside links of every element under ``root`` (navigation is mostly links, policy text mostly is
+    not), counted in one pass from the leaves up: descending level by level would re-read each subtree."""
+    weights: dict[lxml.html.HtmlElement, int] = {}
+    for element in _post_order(root):
+        in_link = element.tag == "a"
+        words = 0 if in_link else _word_count(element.text or "")
+        for child in element:
+            words += weights.get(child, 0)
+            if not in_link:
+                words += _word_count(child.tail or "")
+        weights[element] = words
+    return weights
+
+
+def _post_order(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """Elements under ``root`` (itself included), each after all of its descendants."""
+    elements = [element for element in root.iter() if isinstance(element.tag, str)]
+    elements.reverse()
+    return elements
 
 
 def _word_count(text: str) -> int:

@@ -19,6 +19,7 @@ STRONG_TAGS = {"b", "strong"}
 EMPHASIS_TAGS = {"i", "em", "cite", "dfn", "var"}
 LINE_START_MARKER = re.compile(r"^(\s*)([-+*>#]|\d+[.)])(\s)")
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+LIST_ITEM_START = re.compile(r"(?:-|\d+\.) ")
 
 
 class MarkdownRenderer:
@@ -94,6 +95,11 @@ class MarkdownRenderer:
                 continue
             content = _join_item_blocks(self._blocks(child) if child.tag == "li" else self._blocks_or_inline(child))
             if not content.strip():
+                continue
+            if LIST_ITEM_START.match(content):
+                # An item holding only a nested list (`<li><ul>…</ul></li>`): its items take its place, rather
+                # than an empty item rendered "- - …".
+                items.append(content)
                 continue
             marker = f"{number}." if ordered else "-"
             number += 1
@@ -182,7 +188,8 @@ class MarkdownRenderer:
         if not label or not href or href.startswith(("javascript:", "#")) or href == "/":
             return inner
         target = urljoin(self.base_url, href).replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-        return f"[{label}]({target})"
+        # Spaces at the link's edges separate words around it: `<a>our </a>users` is "our users".
+        return f"{_leading_space(inner)}[{label}]({target}){_trailing_space(inner)}"
 
 
 def _join_item_blocks(blocks: list[str]) -> str:
@@ -199,9 +206,15 @@ def _wrap(inner: str, marker: str) -> str:
     stripped = inner.strip()
     if not stripped or "\n" in stripped:
         return inner
-    leading = inner[: len(inner) - len(inner.lstrip())]
-    trailing = inner[len(inner.rstrip()) :]
-    return f"{leading}{marker}{stripped}{marker}{trailing}"
+    return f"{_leading_space(inner)}{marker}{stripped}{marker}{_trailing_space(inner)}"
+
+
+def _leading_space(text: str) -> str:
+    return text[: len(text) - len(text.lstrip())]
+
+
+def _trailing_space(text: str) -> str:
+    return text[len(text.rstrip()) :]
 
 
 def escape_line_start(line: str) -> str:

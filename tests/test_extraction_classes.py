@@ -1,0 +1,76 @@
+"""Generic extraction on the failure classes of issue 12: golden output, and what must be present and absent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract
+from policy_archive.records import ExtractionRules
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extraction-classes"
+CASES = sorted(path.parent.name for path in FIXTURES.glob("*/case.json"))
+URL = "https://example.org/legal"
+
+
+def generic(case: str, document_type: str) -> str:
+    page = (FIXTURES / case / "page.html").read_bytes()
+    return extract(page, URL, ExtractionRules(), "text/html", document_type=document_type).body
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_failure_class_is_fixed(case: str) -> None:
+    spec = json.loads((FIXTURES / case / "case.json").read_text(encoding="utf-8"))
+    markdown = generic(case, spec["document_type"])
+    missing = [text for text in spec["present"] if text not in markdown]
+    leaked = [text for text in spec["absent"] if text in markdown]
+    assert (missing, leaked) == ([], []), markdown
+    assert markdown == (FIXTURES / case / "expected.md").read_text(encoding="utf-8")
+
+
+def test_each_document_of_a_several_document_page_is_kept_alone() -> None:
+    terms = generic("several-documents", "terms-of-service")
+    assert "These terms govern your use" in terms and "### Liability" in terms
+    assert "We collect the personal data" not in terms and "Company number" not in terms
+    imprint = generic("several-documents", "imprint")
+    assert "Company number 01234567" in imprint and "These terms govern" not in imprint
+
+
+def test_a_type_absent_from_a_several_document_page_is_refused_with_a_hint() -> None:
+    with pytest.raises(ExtractionRefused) as refused:
+        generic("several-documents", "cookie-policy")
+    assert refused.value.reason == "several-documents"
+    assert "terms-of-service, privacy-policy, imprint" in refused.value.detail
+    assert "declare `select`" in refused.value.detail
+
+
+def test_declared_selectors_bypass_the_several_document_check() -> None:
+    page = (FIXTURES / "several-documents" / "page.html").read_bytes()
+    document = extract(page, URL, ExtractionRules(("#terms",)), "text/html", document_type="cookie-policy")
+    assert document.body.startswith("## Terms of Service")
+
+
+def test_one_document_with_sections_named_like_documents_is_not_split() -> None:
+    page = (
+        b"<html><body><main><h1>Privacy Policy</h1><p>We collect personal data to run the service.</p>"
+        b"<h2>Cookie Policy</h2><p>We use cookies to keep you signed in.</p>"
+        b"<h2>Terms of Service</h2><p>Our terms of service also apply to your use of the site.</p>"
+        b"</main></body></html>"
+    )
+    body = extract(page, URL, ExtractionRules(), "text/html", document_type="privacy-policy").body
+    assert "We use cookies" in body and "Our terms of service also apply" in body
+
+
+def test_extract_command_refuses_several_documents_with_exit_1(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from policy_archive.pipeline.commands.cli import main
+
+    page = str(FIXTURES / "several-documents" / "page.html")
+    result = CliRunner().invoke(main, ["extract", "--type", "cookie-policy", page])
+    assert result.exit_code == 1
+    assert "several-documents" in result.output
+    result = CliRunner().invoke(main, ["extract", "--type", "terms-of-service", page])
+    assert result.exit_code == 0 and "## Terms of Service" in result.output
