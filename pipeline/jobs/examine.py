@@ -75,24 +75,18 @@ def examine(declaration: DocumentDeclaration, capture: Capture, *, check_digest:
         return Examination(Outcome.REFUSED, f"redirected to a home page ({original_of(capture.fetched_url)})")
     try:
         if capture.rendered is not None:
-            document = extract(
-                capture.rendered,
-                url,
-                rules,
-                RENDERED_CONTENT_TYPE,
-                captured=capture.captured_at.date(),
-                document_type=declaration.document_id,
-            )
+            payload, content_type = capture.rendered, RENDERED_CONTENT_TYPE
         else:
-            body = undo_content_encoding(capture.body, capture.header("Content-Encoding"))
-            document = extract(
-                body,
-                url,
-                rules,
-                capture.content_type,
-                captured=capture.captured_at.date(),
-                document_type=declaration.document_id,
-            )
+            payload = undo_content_encoding(capture.body, capture.header("Content-Encoding"))
+            content_type = capture.content_type
+        document = extract(
+            payload,
+            url,
+            rules,
+            content_type,
+            captured=capture.captured_at.date(),
+            document_type=declaration.document_id,
+        )
     except ContentEncodingError as error:
         return Examination(Outcome.REFUSED, f"undecodable: {error}")
     except ExtractionRefused as refusal:
