@@ -266,8 +266,9 @@ def _content_root(
     if body is None:
         body = page
     _drop_furniture(body)
-    root = _locate_content(body, url)
-    _trim_link_edges(root)
+    words, prose = _text_weights(body)
+    root = _locate_content(body, prose)
+    _trim_link_edges(root, words, prose)
     try:
         return document_of_type(root, document_type)
     except SeveralDocuments as several:
@@ -432,11 +433,15 @@ def _looks_like_furniture(element: lxml.html.HtmlElement) -> bool:
     """Furniture by markup (``nav``, ``footer``, ARIA roles, dialogs), by class/id words naming a layout region,
     or by class/id words naming a widget only when the element is also built like one: mostly links. A policy
     section ``<li id="share">`` or a heading ``id="cookie-consent"`` is prose, and stays."""
-    if element.tag in FURNITURE_TAGS or element.get("role", "") in FURNITURE_ROLES or _is_dialog(element):
+    tag = element.tag
+    if tag in FURNITURE_TAGS or tag == "dialog" or tag == "header" and not element.xpath(".//h1"):
         return True
-    if element.tag == "header" and not element.xpath(".//h1"):
+    attributes = element.attrib
+    if not attributes:  # most elements: decided without reading anything else (speed)
+        return False
+    if attributes.get("role", "") in FURNITURE_ROLES or _is_dialog(element):
         return True
-    if element.tag in HEADING_TAGS:
+    if tag in HEADING_TAGS:
         return False
     words = _class_words(element)
     return bool(words & LAYOUT_WORDS) or bool(words & WIDGET_WORDS) and _is_link_block(element)
@@ -451,9 +456,8 @@ def _is_link_block(element: lxml.html.HtmlElement) -> bool:
     return link_words >= LINK_BLOCK_SHARE * words
 
 
-def _locate_content(body: lxml.html.HtmlElement, url: str) -> lxml.html.HtmlElement:
+def _locate_content(body: lxml.html.HtmlElement, prose: Weights) -> lxml.html.HtmlElement:
     """Descend from ``<body>`` while one child holds nearly all the text and its siblings hold no headings."""
-    prose = _prose_weights(body)
     node = body
     while True:
         children = [child for child in node if isinstance(child.tag, str)]
@@ -472,16 +476,18 @@ def _locate_content(body: lxml.html.HtmlElement, url: str) -> lxml.html.HtmlElem
         node = best
 
 
-def _trim_link_edges(root: lxml.html.HtmlElement) -> None:
+def _trim_link_edges(root: lxml.html.HtmlElement, words: Weights, prose: Weights) -> None:
     """Link lists before the first text and after the last (side navigation, footer link lists, promotions),
     with the headings that only title them. In-page links (a table of contents) are text, not navigation."""
     for from_end in (False, True):
         node = root
         while node is not None:
-            node = _trim_edge(node, from_end)
+            node = _trim_edge(node, from_end, words, prose)
 
 
-def _trim_edge(node: lxml.html.HtmlElement, from_end: bool) -> lxml.html.HtmlElement | None:
+def _trim_edge(
+    node: lxml.html.HtmlElement, from_end: bool, words: Weights, prose: Weights
+) -> lxml.html.HtmlElement | None:
     """Drop link blocks at one edge of ``node``; return the child to trim further, if the edge runs into one."""
     children = [child for child in node if isinstance(child.tag, str)]
     if from_end:
@@ -489,12 +495,12 @@ def _trim_edge(node: lxml.html.HtmlElement, from_end: bool) -> lxml.html.HtmlEle
     dropped_links = False
     for child in children:
         # Once a link list went, a lone link block next to it (a promotion, "Download the app") goes too.
-        if _is_navigation(child, 1 if dropped_links else 2):
+        if _is_navigation(child, 1 if dropped_links else 2, words, prose):
             child.drop_tree()
             dropped_links = True
         elif from_end and dropped_links and child.tag in HEADING_TAGS:
             child.drop_tree()
-        elif _word_count(child.text_content()) == 0:
+        elif not words.get(child):
             continue
         else:
             is_text = child.tag in TEXT_BLOCK_TAGS or (child.text or "").strip()
@@ -502,27 +508,37 @@ def _trim_edge(node: lxml.html.HtmlElement, from_end: bool) -> lxml.html.HtmlEle
     return None
 
 
-def _is_navigation(element: lxml.html.HtmlElement, min_links: int) -> bool:
+def _is_navigation(element: lxml.html.HtmlElement, min_links: int, words: Weights, prose: Weights) -> bool:
     """Links to other pages, at least ``min_links``, and little else."""
     if element.tag in HEADING_TAGS or element.tag in TEXT_BLOCK_TAGS and element.tag != "p":
         return False
+    total = words.get(element, 0)
+    if not total or total - prose.get(element, 0) < LINK_BLOCK_SHARE * total:
+        return False
     away = [link for link in element.iter("a") if not link.get("href", "#").startswith(("#", "javascript:"))]
-    return len(away) >= min_links and _is_link_block(element)
+    return len(away) >= min_links
 
 
-def _prose_weights(root: lxml.html.HtmlElement) -> dict[lxml.html.HtmlElement, int]:
-    """Words outside links of every element under ``root`` (navigation is mostly links, policy text mostly is
-    not), counted in one pass from the leaves up: descending level by level would re-read each subtree."""
-    weights: dict[lxml.html.HtmlElement, int] = {}
+Weights = dict[lxml.html.HtmlElement, int]
+
+
+def _text_weights(root: lxml.html.HtmlElement) -> tuple[Weights, Weights]:
+    """Words, and words outside links ("prose": navigation is mostly links, policy text mostly is not), of
+    every element under ``root``, counted in one pass from the leaves up: descending level by level and
+    re-reading each subtree's text was most of generic extraction's time on deep pages."""
+    words: Weights = {}
+    prose: Weights = {}
     for element in _post_order(root):
         in_link = element.tag == "a"
-        words = 0 if in_link else _word_count(element.text or "")
+        own = _word_count(element.text or "")
+        total, outside_links = own, 0 if in_link else own
         for child in element:
-            words += weights.get(child, 0)
+            tail = _word_count(child.tail or "")
+            total += words.get(child, 0) + tail
             if not in_link:
-                words += _word_count(child.tail or "")
-        weights[element] = words
-    return weights
+                outside_links += prose.get(child, 0) + tail
+        words[element], prose[element] = total, outside_links
+    return words, prose
 
 
 def _post_order(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
@@ -533,6 +549,8 @@ def _post_order(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
 
 
 def _word_count(text: str) -> int:
+    if not text or text.isspace():
+        return 0
     words = len(text.split())
     return words if text.isascii() else words + len(CJK_CHARACTER.findall(text))
 

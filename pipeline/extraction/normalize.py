@@ -14,8 +14,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 # Invisible characters that editors and CMSs insert or drop at will (zero-width space/joiners, word joiner,
 # byte-order mark, soft hyphen): they never carry policy text.
 INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-# Every Unicode space (no-break, thin, ideographic, ...) becomes a plain space.
-SPACES = re.compile(r"[^\S\n]+")
 FENCE = re.compile(r"^(```|~~~)")
 BULLET = re.compile(r"^(\s*)[*+•·▪◦‣]\s+")
 RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
@@ -72,7 +70,7 @@ def normalize_markdown(text: str) -> str:
 def _normalize_line(raw_line: str) -> str | None:
     """One line outside code fences; ``None`` drops the line."""
     indent_width = len(raw_line) - len(raw_line.lstrip(" \t\u00a0"))
-    line = _single_spaced(raw_line).strip()
+    line = _single_spaced(raw_line)
     if VOLATILE_LINES.match(line):
         return None
     if RULE.match(line):
@@ -84,10 +82,9 @@ def _normalize_line(raw_line: str) -> str | None:
 
 
 def _single_spaced(line: str) -> str:
-    # Most lines are plain ASCII with single spaces already: skip the substitution for them (speed).
-    if line.isascii() and "  " not in line and "\t" not in line:
-        return line
-    return SPACES.sub(" ", line)
+    """One space between words, none at the ends: every Unicode space (no-break, thin, ideographic, ...)
+    becomes a plain space. (str.split, not a regex substitution: several times faster on long lines.)"""
+    return " ".join(line.split())
 
 
 def _normalize_inline(line: str) -> str:
@@ -101,7 +98,7 @@ def _normalize_inline(line: str) -> str:
         line = AUTOLINK.sub(lambda match: f"[{match.group(1)}]({clean_url(match.group(1))})", line)
     if "](" in line:
         line = LINK.sub(_canonical_link, line)
-    return _single_spaced(line).strip()
+    return _single_spaced(line)
 
 
 def _canonical_link(match: re.Match[str]) -> str:
