@@ -40,7 +40,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The stand-ins live in tests/ and are imported as ``standin.*`` (waybackpy installs a top-level ``tests``).
+# The stand-ins live in tests/ and are imported as ``standin.*``: another distribution's top-level ``tests``
+# package would shadow ours (waybackpy's did, while it was a dependency).
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from standin.archive import StandinArchive, StandinCapture  # noqa: E402

@@ -18,7 +18,8 @@ import tomllib
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# The stand-ins live in tests/ and are imported as ``standin.*`` (waybackpy installs a top-level ``tests``).
+# The stand-ins live in tests/ and are imported as ``standin.*``: another distribution's top-level ``tests``
+# package would shadow ours (waybackpy's did, while it was a dependency).
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from standin.archive import StandinArchive  # noqa: E402

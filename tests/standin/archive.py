@@ -22,8 +22,9 @@ It answers like the real Wayback Machine responses recorded in ``../shared/archi
 Run it by hand (manual trials, benchmarks): ``python tests/standin/archive.py --port 8765 --history FILE.json``
 where FILE.json is ``{"captures": [{"url", "timestamp", "body" | "body_file" | "body_base64", "status",
 "mimetype", "location", "redirect_form"}], "blocked": [URL, ...]}`` (``body_file`` relative to FILE.json).
-Not ``python -m tests.standin.archive``: the waybackpy 3.0.6 wheel installs a top-level ``tests`` package
-into site-packages, which shadows this repository's ``tests`` directory (tests import ``standin.archive``).
+Not ``python -m tests.standin.archive``: a top-level ``tests`` package installed by another distribution
+would shadow this repository's ``tests`` directory (waybackpy 3.0.6's did, while it was a dependency), so
+tests import ``standin.archive``.
 """
 
 from __future__ import annotations
