@@ -22,7 +22,7 @@ from warcio.warcwriter import WARCWriter
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
-from policy_archive.crawler.sources import ListingClient, Pywb, archive_source
+from policy_archive.crawler.sources import ListingClient, ListingParseError, Pywb, WaybackMachine, archive_source
 from policy_archive.crawler.sources.cdx import read_page
 
 URL = "https://www.acrcloud.com/privacy"
@@ -95,6 +95,17 @@ def test_the_source_lists_a_period_in_pages_and_keeps_the_to_bound(pywb_base: st
     since, until = FIRST + timedelta(days=100), GDPR + timedelta(days=1)
     paged = Pywb(settings_for(pywb_base), page_size=2).list_captures(URL, client, since, until)
     assert [ref.timestamp for ref in paged] == [moment for moment, _ in CAPTURES if since <= moment <= until]
+
+
+def test_read_the_internet_archive_way_pywb_lists_short_listings_and_fails_long_ones_loudly(
+    pywb_base: str, client: ListingClient
+) -> None:
+    # What happens to a pywb whose cdx_api_endpoint is not /COLL/cdx (README, known limits).
+    settings = settings_for(pywb_base)
+    listed = WaybackMachine(settings).list_captures(URL, client)
+    assert [ref.timestamp for ref in listed] == [moment for moment, _ in CAPTURES]
+    with pytest.raises(ListingParseError, match="without a resume key"):
+        WaybackMachine(settings, page_size=3).list_captures(URL, client)
 
 
 def test_backfill_through_the_cli_against_pywb(pywb_base: str, tmp_path: Path) -> None:
