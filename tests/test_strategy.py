@@ -6,14 +6,18 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from standin import histories
 
-from policy_archive.pipeline.jobs.strategy import StrategyName, changes, wanted
+from policy_archive.pipeline.jobs.strategy import MAX_HIDDEN_CAPTURES, StrategyName, changes, spans, wanted
 from policy_archive.records import CaptureRef
 
 START = datetime(2015, 1, 1, tzinfo=UTC)
 
 
-def refs_for(texts: list[str], digests: list[str] | None = None) -> list[CaptureRef]:
+def refs_for(
+    texts: list[str], digests: list[str] | None = None, sizes: dict[str, int] | None = None
+) -> list[CaptureRef]:
+    """Weekly captures; ``sizes`` gives each text's CDX length (none listed by default)."""
     return [
         CaptureRef(
             url="https://example.com/privacy",
@@ -21,6 +25,7 @@ def refs_for(texts: list[str], digests: list[str] | None = None) -> list[Capture
             status=200,
             mimetype="text/html",
             digest=digests[i] if digests else f"D{i}",  # bytes differ on every capture by default
+            length=sizes[texts[i]] if sizes else None,
         )
         for i in range(len(texts))
     ]
@@ -48,13 +53,23 @@ def truth(texts: list[str]) -> list[int]:
 
 def test_bisect_finds_every_change_at_its_first_capture_with_few_fetches():
     texts = ["A"] * 300 + ["B"] * 200 + ["C"] * 500
-    found, fetched = run(StrategyName.BISECT, texts)
+    found, fetched = run(StrategyName.BISECT, texts, refs_for(texts, sizes={"A": 20_000, "B": 20_200, "C": 19_900}))
     assert [c.index for c in found] == [0, 300, 500]
     assert [c.window_start for c in found] == [None, 299, 499]
-    assert len(fetched) <= 2 * 2 * 10 + 2  # ≈ versions × log2(captures)
+    # the lengths point at each change (2 fetches each); equal spans are bounded to MAX_HIDDEN_CAPTURES
+    assert len(fetched) <= 2 + 2 * 2 + 1000 // (MAX_HIDDEN_CAPTURES + 1) + 3
     full, fetched_all = run(StrategyName.ALL, texts)
     assert [c.index for c in full] == [0, 300, 500]
     assert len(fetched_all) == 1000
+
+
+def test_bisect_without_lengths_bisects_and_bounds_equal_spans():
+    texts = ["A"] * 300 + ["B"] * 200 + ["C"] * 500
+    found, fetched = run(StrategyName.BISECT, texts)
+    assert [c.index for c in found] == [0, 300, 500]
+    assert len(fetched) <= 2 + 2 * 10 + 1000 // (MAX_HIDDEN_CAPTURES + 1) + 3  # ≈ log2 per change + the bound
+    known = dict.fromkeys(fetched, "")  # every unfetched capture is in a recorded span of at most the bound
+    assert all(len(span.unfetched) <= MAX_HIDDEN_CAPTURES for span in spans(refs_for(texts), known))
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -72,12 +87,60 @@ def test_bisect_equals_all_on_random_histories_without_flips(seed):
     assert [c.index for c in bisect_found] == truth(texts)
 
 
-def test_bisect_misses_a_flip_back_inside_an_equal_span_and_all_does_not():
+def test_bisect_finds_a_flip_back_whose_length_differs_from_its_ends():
     texts = ["A"] * 10 + ["B"] * 3 + ["A"] * 87
-    bisect_found, _ = run(StrategyName.BISECT, texts)
+    bisect_found, fetched = run(StrategyName.BISECT, texts, refs_for(texts, sizes={"A": 20_000, "B": 20_150}))
     all_found, _ = run(StrategyName.ALL, texts)
     assert [c.index for c in all_found] == [0, 10, 13]
-    assert [c.index for c in bisect_found] == [0]  # the documented assumption
+    assert [c.index for c in bisect_found] == [0, 10, 13]
+    assert len(fetched) < 20
+
+
+def test_a_same_size_flip_inside_a_short_span_is_missed_and_recorded():
+    texts = ["A"] * 3 + ["B"] * 3 + ["A"] * 3  # 9 captures: the lengths cannot tell B from A
+    refs = refs_for(texts, sizes={"A": 20_000, "B": 20_000})
+    found, fetched = run(StrategyName.BISECT, texts, refs)
+    assert [c.index for c in found] == [0]
+    recorded = spans(refs, {i: texts[i] for i in fetched})
+    hidden = {i for span in recorded for i in span.unfetched}
+    assert {3, 4, 5} <= hidden and hidden.isdisjoint(fetched)
+    assert all(not span.ends_differ and len(span.unfetched) <= MAX_HIDDEN_CAPTURES for span in recorded)
+
+
+def test_noisy_lengths_cost_probes_not_versions():
+    rng = random.Random(5)
+    texts = ["A"] * 60 + ["B"] * 2 + ["A"] * 60 + ["C"] * 80
+    base = {"A": 20_000, "B": 20_100, "C": 20_300}
+    refs = [
+        CaptureRef(ref.url, ref.timestamp, 200, "text/html", ref.digest, base[texts[i]] + rng.randint(-20, 20))
+        for i, ref in enumerate(refs_for(texts))
+    ]
+    found, fetched = run(StrategyName.BISECT, texts, refs)
+    assert [c.index for c in found] == [0, 60, 62, 122]
+    assert len(fetched) < 0.35 * len(texts)
+
+
+@pytest.mark.parametrize("kind", histories.KINDS)
+def test_simulation_bisect_finds_the_lasting_versions_of_all_at_a_third_of_its_requests(kind):
+    """Issue 16's three histories (here 60 documents, ~6,600 captures, every capture's bytes different), simulated:
+    bisect finds ≥ 99 % of the versions lasting two captures or more, each at its first capture, with at most
+    30 % (no flips) or 35 % (flips, reverts) of `all`'s requests. Lengths vary by ±16 bytes per capture."""
+    rng = random.Random(16)
+    requests = total = lasting = found_exactly = 0
+    for _ in range(60):
+        history = histories.generate(rng, kind)
+        refs = histories.capture_refs(history, histories.lengths(rng, history, noise=16))
+        result = histories.simulate(StrategyName.BISECT, refs, history.texts)
+        everything = histories.simulate(StrategyName.ALL, refs, history.texts)
+        assert everything.changes == tuple(start for start, _ in history.runs())
+        requests += len(result.fetched)
+        total += len(everything.fetched)
+        lasting += len(history.lasting())
+        found_exactly += len(set(history.lasting()) & set(result.changes))
+        # every change found is a real change, dated at the first capture showing it
+        assert set(result.changes) <= {start for start, _ in history.runs()}
+    assert found_exactly >= 0.99 * lasting
+    assert requests <= (0.30 if kind == "steady" else 0.35) * total
 
 
 def test_captures_without_evidence_are_skipped_and_the_window_spans_them():

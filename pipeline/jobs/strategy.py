@@ -7,10 +7,16 @@ more, :func:`changes` reads the versions off the knowledge. Being pure, a strate
 catalog knows after an interruption, and is tested without any network.
 
 - ``all``: every capture whose bytes (digest) have not been seen: exact, and the most requests.
-- ``bisect``: change-point search. Fetch both ends; when the texts at the two ends of a span are equal, assume
-  nothing changed inside it, otherwise fetch the middle and recurse. Every version is found at the first capture
-  showing it, in O(versions × log(captures)) fetches. Assumption: a text that changes and changes back (A→B→A)
-  entirely between two fetched captures is missed; ``all`` does not make that assumption.
+- ``bisect`` (the default): change-point search guided by what the CDX listing gives for free. Fetch both
+  ends. Where the texts at the two ends of a span differ, fetch where the listed lengths say the change is (the
+  last capture whose length looks like the left end's version and the first like the right end's), or the
+  middle when the lengths do not say it consistently, until the change lies between two adjacent captures:
+  every version found is dated at its first capture. Where both ends show the same text, fetch any capture
+  whose length lies outside the lengths seen for that version so far (an earlier text or a variant served for
+  a while), and the middle of any span still hiding more than MAX_HIDDEN_CAPTURES captures. What remains is
+  assumed unchanged and returned by :func:`spans` for the catalog: a change is missed only if it lasts at most
+  MAX_HIDDEN_CAPTURES captures, all with lengths like the text around them (a same-size edit, or an archive
+  that lists no lengths).
 - ``sample``: one capture per half-year, the one closest to 1 April / 1 October (the Princeton "Privacy
   Policies over Time" method), kept for comparison: it misses changes and dates them to the half-year.
 """
@@ -25,6 +31,9 @@ from enum import StrEnum
 from policy_archive.records import CaptureRef
 
 Knowledge = Mapping[int, str | None]  # candidate index → text identity, or None: fetched but no evidence
+# An equal-ended span whose lengths all look like its ends may hide at most this many unfetched captures
+# (chosen by simulation: `python -m benchmarks.flips --simulate`, see docs/decisions/0015).
+MAX_HIDDEN_CAPTURES = 8
 
 
 class StrategyName(StrEnum):
@@ -41,13 +50,20 @@ class Change:
     window_start: int | None
 
 
-def wanted(strategy: StrategyName, refs: Sequence[CaptureRef], known: Knowledge) -> list[int]:
-    """Indices of the captures to fetch next (all of them can be fetched at once); empty when done."""
+def wanted(
+    strategy: StrategyName,
+    refs: Sequence[CaptureRef],
+    known: Knowledge,
+    *,
+    max_hidden: int = MAX_HIDDEN_CAPTURES,
+) -> list[int]:
+    """Indices of the captures to fetch next (all of them can be fetched at once); empty when done.
+    ``max_hidden``: how many unfetched captures ``bisect`` lets a span with equal ends hide."""
     if strategy is StrategyName.ALL:
         return _first_of_each_digest([i for i in range(len(refs)) if i not in known], refs)
     if strategy is StrategyName.SAMPLE:
         return _sample_wanted(refs, known)
-    return _bisect_wanted(refs, known)
+    return _bisect_wanted(refs, known, max_hidden)
 
 
 def changes(refs: Sequence[CaptureRef], known: Knowledge) -> list[Change]:
@@ -58,6 +74,32 @@ def changes(refs: Sequence[CaptureRef], known: Knowledge) -> list[Change]:
         if previous is None or known[index] != known[previous]:
             result.append(Change(index, previous))
         previous = index
+    return result
+
+
+@dataclass(frozen=True)
+class Span:
+    """Captures left unfetched between two fetched ones, assumed to show the text of ``start`` (candidate
+    indices; ``start`` is None before the first fetched capture, ``end`` None after the last one)."""
+
+    start: int | None
+    end: int | None
+    unfetched: tuple[int, ...]
+    ends_differ: bool  # only ``sample`` leaves such spans: a change inside is dated at ``end``
+
+
+def spans(refs: Sequence[CaptureRef], known: Knowledge) -> list[Span]:
+    """Every run of unfetched captures between fetched ones: what a strategy assumed instead of looking."""
+    evidence = sorted(i for i, text in known.items() if text is not None)
+    bounds = [None, *evidence, None]
+    result = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        low = -1 if start is None else start
+        high = len(refs) if end is None else end
+        unfetched = tuple(i for i in range(low + 1, high) if i not in known)
+        if unfetched:
+            differ = start is not None and end is not None and known[start] != known[end]
+            result.append(Span(start, end, unfetched, differ))
     return result
 
 
@@ -74,7 +116,7 @@ def _first_of_each_digest(indices: Sequence[int], refs: Sequence[CaptureRef]) ->
     return chosen
 
 
-def _bisect_wanted(refs: Sequence[CaptureRef], known: Knowledge) -> list[int]:
+def _bisect_wanted(refs: Sequence[CaptureRef], known: Knowledge, max_hidden: int) -> list[int]:
     count = len(refs)
     first = _first_evidence(range(count), known)
     last = _first_evidence(range(count - 1, -1, -1), known)
@@ -82,14 +124,85 @@ def _bisect_wanted(refs: Sequence[CaptureRef], known: Knowledge) -> list[int]:
     if needed or first is None or last is None:
         return _first_of_each_digest(sorted(set(needed)), refs)
     evidence = sorted(i for i, text in known.items() if text is not None)
+    envelopes = _envelopes(refs, known, evidence)
     for left, right in zip(evidence, evidence[1:], strict=False):
-        if known[left] == known[right]:
-            continue  # equal ends: assume no change inside (see the module docstring)
         inside = [i for i in range(left + 1, right) if i not in known]
-        if inside:
-            middle = (left + right) / 2
-            needed.append(min(inside, key=lambda i: (abs(i - middle), i)))
-    return _first_of_each_digest(needed, refs)
+        if not inside:
+            continue
+        if known[left] != known[right]:
+            needed.extend(_change_probes(refs, inside, envelopes[left], envelopes[right]))
+        else:
+            needed.extend(_equal_span_probes(refs, inside, envelopes[left], max_hidden))
+    return _first_of_each_digest(sorted(set(needed)), refs)
+
+
+Envelope = tuple[int, int] | None  # smallest and largest CDX length of a version's fetched 200 captures
+
+
+def _length(ref: CaptureRef) -> int | None:
+    """The CDX length, where it can be compared: redirects and revisit records are small whatever the text."""
+    return ref.length if ref.status == 200 and ref.length else None
+
+
+def _envelopes(refs: Sequence[CaptureRef], known: Knowledge, evidence: Sequence[int]) -> dict[int, Envelope]:
+    """Each fetched capture → the length envelope of its version (the run of fetched captures with its text).
+
+    The envelope widens with every capture of the version fetched, so it learns how much the length of one
+    text varies from capture to capture (tokens, dates, compression) without a fixed tolerance.
+    """
+    result: dict[int, Envelope] = {}
+    run: list[int] = []
+    for index in [*evidence, None]:
+        if run and (index is None or known[index] != known[run[-1]]):
+            sizes = [size for i in run if (size := _length(refs[i])) is not None]
+            envelope = (min(sizes), max(sizes)) if sizes else None
+            result.update(dict.fromkeys(run, envelope))
+            run = []
+        if index is not None:
+            run.append(index)
+    return result
+
+
+def _distance(size: int, envelope: Envelope) -> float:
+    if envelope is None:
+        return float("inf")
+    low, high = envelope
+    return max(low - size, size - high, 0)
+
+
+def _equal_span_probes(
+    refs: Sequence[CaptureRef], inside: Sequence[int], envelope: Envelope, max_hidden: int
+) -> list[int]:
+    """Inside a span whose ends show the same text: the capture whose length looks least like that text; else,
+    if the span hides more than ``max_hidden`` captures, evenly spaced ones cutting it into pieces of at most
+    that many; else nothing (assumed unchanged, see :func:`spans`)."""
+    if envelope is not None:
+        unlike = [
+            (distance, i) for i in inside if (size := _length(refs[i])) and (distance := _distance(size, envelope))
+        ]
+        if unlike:
+            return [max(unlike, key=lambda pair: (pair[0], -pair[1]))[1]]
+    count = len(inside)
+    cuts = -(-(count - max_hidden) // (max_hidden + 1))  # the fewest probes leaving pieces within the bound
+    return [inside[(n + 1) * count // (cuts + 1)] for n in range(max(cuts, 0))]
+
+
+def _change_probes(refs: Sequence[CaptureRef], inside: Sequence[int], left: Envelope, right: Envelope) -> list[int]:
+    """Inside a span whose ends differ: where the lengths say the change is (the last capture like the left end
+    and the first like the right one), if they say it consistently; otherwise the middle (bisection)."""
+    sides = []
+    for i in inside:
+        size = _length(refs[i])
+        if size is None or left is None or right is None:
+            continue
+        to_left, to_right = _distance(size, left), _distance(size, right)
+        if to_left != to_right:
+            sides.append((i, to_left < to_right))
+    last_left = max((i for i, is_left in sides if is_left), default=None)
+    first_right = min((i for i, is_left in sides if not is_left), default=None)
+    if sides and (last_left is None or first_right is None or last_left < first_right):
+        return [i for i in (last_left, first_right) if i is not None]
+    return [inside[len(inside) // 2]]
 
 
 def _first_evidence(indices: range, known: Knowledge) -> int | None:
