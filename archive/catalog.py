@@ -66,6 +66,18 @@ CREATE TABLE IF NOT EXISTS runs (
     summary TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS unverified_spans (
+    document TEXT NOT NULL,
+    start_at TEXT,
+    end_at TEXT,
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    captures INTEGER NOT NULL,
+    days REAL NOT NULL,
+    ends_differ INTEGER NOT NULL,
+    strategy TEXT NOT NULL,
+    PRIMARY KEY (document, first_at)
+);
 """
 # Columns added after the first release, created in older catalogs on open (additive migrations only).
 # For an archive capture, status/mimetype/digest are what its CDX row said; fetched_* and memento_* are what
@@ -160,6 +172,30 @@ class DocumentState:
     last_success_at: datetime | None
     etag: str | None
     last_modified: str | None
+
+
+@dataclass(frozen=True)
+class UnverifiedSpan:
+    """Listed captures a backfill did not fetch, assumed to show the text of the fetched capture before them.
+
+    ``start_at``/``end_at``: the fetched captures around them (None: none before / after); ``first_at``/
+    ``last_at``: the first and last of the ``captures`` unfetched ones; ``ends_differ``: the text changed
+    somewhere inside (only ``sample`` leaves such spans); ``strategy``: the strategy that assumed it.
+    """
+
+    document: str
+    start_at: datetime | None
+    end_at: datetime | None
+    first_at: datetime
+    last_at: datetime
+    captures: int
+    ends_differ: bool
+    strategy: str
+
+    @property
+    def days(self) -> float:
+        """How long a change could have hidden in it: from the capture before it to the capture after it."""
+        return ((self.end_at or self.last_at) - (self.start_at or self.first_at)).total_seconds() / 86400
 
 
 def _time(text: str | None) -> datetime | None:
@@ -446,6 +482,53 @@ class Catalog:
 
     def _set_meta(self, key: str, value: str) -> None:
         self.connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- spans assumed unchanged ---------------------------------------------------------------------------
+
+    def replace_unverified(
+        self, document: str, first: datetime, last: datetime, spans: Iterable[UnverifiedSpan]
+    ) -> None:
+        """A backfill's spans over the captures listed from ``first`` to ``last`` replace the earlier ones there."""
+        with self.connection:
+            self.connection.execute(
+                "DELETE FROM unverified_spans WHERE document = ? AND first_at BETWEEN ? AND ?",
+                (document, iso_z(first), iso_z(last)),
+            )
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO unverified_spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        span.document,
+                        iso_z(span.start_at) if span.start_at else None,
+                        iso_z(span.end_at) if span.end_at else None,
+                        iso_z(span.first_at),
+                        iso_z(span.last_at),
+                        span.captures,
+                        round(span.days, 3),
+                        int(span.ends_differ),
+                        span.strategy,
+                    )
+                    for span in spans
+                ],
+            )
+
+    def unverified_spans(self, document: str | None = None) -> list[UnverifiedSpan]:
+        """Spans assumed unchanged, of one document or of all, in document and time order."""
+        query = "SELECT * FROM unverified_spans" + (" WHERE document = ?" if document else "")
+        rows = self.connection.execute(query + " ORDER BY document, first_at", (document,) if document else ())
+        return [
+            UnverifiedSpan(
+                row["document"],
+                _time(row["start_at"]),
+                _time(row["end_at"]),
+                _time(row["first_at"]),  # type: ignore[arg-type]
+                _time(row["last_at"]),  # type: ignore[arg-type]
+                row["captures"],
+                bool(row["ends_differ"]),
+                row["strategy"],
+            )
+            for row in rows
+        ]
 
     # --- documents and runs ------------------------------------------------------------------------------
 

@@ -168,3 +168,23 @@ def test_sample_takes_one_capture_per_half_year_and_misses_short_lived_versions(
     half_years = {(refs[i].timestamp.year, refs[i].timestamp.month > 6) for i in fetched}
     assert len(fetched) == len(half_years) == 8
     assert "B" not in {texts[c.index] for c in found}
+
+
+def test_spans_name_what_each_strategy_left_unfetched():
+    texts = ["A"] * 40 + ["B"] * 60
+    refs = refs_for(texts, sizes={"A": 20_000, "B": 20_300})
+    _, fetched = run(StrategyName.SAMPLE, texts, refs)
+    recorded = spans(refs, {i: texts[i] for i in fetched})
+    assert sum(len(span.unfetched) for span in recorded) == len(texts) - len(fetched)
+    assert recorded[0].start is None and recorded[-1].end is None  # before the first sample, after the last
+    assert [span.ends_differ for span in recorded].count(True) == 1  # the change: dated at the next sample
+    _, fetched_all = run(StrategyName.ALL, texts)
+    assert spans(refs, {i: texts[i] for i in fetched_all}) == []
+
+
+def test_verify_fetches_every_capture_the_strategy_left():
+    texts = ["A"] * 3 + ["B"] * 2 + ["A"] * 4
+    refs = refs_for(texts, sizes={"A": 20_000, "B": 20_000})
+    known = {0: "A", 8: "A"}
+    assert wanted(StrategyName.BISECT, refs, known) == []
+    assert wanted(StrategyName.BISECT, refs, known, verify=True) == list(range(1, 8))

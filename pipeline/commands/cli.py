@@ -20,6 +20,7 @@ import click
 
 from policy_archive.config.settings import Config, ConfigError, load_config, parse_date_option
 from policy_archive.errors import EXIT_FAILURES, EXIT_USAGE, ArchiveError, ConfigurationError, PolicyArchiveError
+from policy_archive.pipeline.jobs.strategy import MAX_HIDDEN_CAPTURES
 from policy_archive.records import ID_PATTERN, ExtractionRules, iso_z
 
 # A host name (and port): DOMAIN names the discovery's state file, so nothing else may pass (no "/", no "..").
@@ -81,6 +82,8 @@ def report(run_report: Any, quiet: bool = False) -> None:
         click.echo(note, err=True)
     for failure in run_report.failures:
         click.echo(f"FAILED {failure.document}: {failure.reason}", err=True)
+    if run_report.last_line:  # a caveat on the results themselves: printed even with --quiet
+        click.echo(run_report.last_line, err=True)
     if run_report.exit_status:
         sys.exit(run_report.exit_status)
 
@@ -130,8 +133,19 @@ def main(ctx: click.Context, config_dir: str | None, data_dir: str | None) -> No
     type=click.Choice(["bisect", "all", "sample"]),
     default="bisect",
     show_default=True,
-    help="bisect: change-point search (few requests, exact dates); all: every distinct capture; "
-    "sample: one capture per half-year (for comparison).",
+    help="bisect: change-point search guided by the listed capture lengths; every version it finds is dated "
+    f"at its first capture; a change is missed only if it lasts at most {MAX_HIDDEN_CAPTURES} captures whose "
+    "listed lengths all look like the text around them; the captures it did not fetch are recorded and "
+    "counted (status, last line). "
+    "all: every capture with bytes not fetched before; finds every version at its first capture; the most "
+    "requests. sample: one capture per half-year (for comparison); misses shorter-lived versions and dates "
+    "each change at the next sample, months late.",
+)
+@click.option(
+    "--verify-spans",
+    is_flag=True,
+    help="Then fetch every listed capture the strategy left unfetched (the spans status counts), reusing what "
+    "earlier runs fetched: bisect with --verify-spans finds what all finds, without starting over.",
 )
 @click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
 @pass_context
@@ -141,6 +155,7 @@ def backfill(
     since: date | None,
     until: date | None,
     strategy: str,
+    verify_spans: bool,
     no_wait: bool,
 ) -> None:
     """Record historical versions from the web archive (resumable, idempotent). DOC is SERVICE/DOCUMENT or
@@ -157,7 +172,13 @@ def backfill(
         documents,
         no_wait,
         lambda workspace, declarations, progress: run_backfill(
-            workspace, declarations, since=since, until=until, strategy=StrategyName(strategy), progress=progress
+            workspace,
+            declarations,
+            since=since,
+            until=until,
+            strategy=StrategyName(strategy),
+            verify_spans=verify_spans,
+            progress=progress,
         ),
     )
 

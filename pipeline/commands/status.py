@@ -1,15 +1,17 @@
-"""`status`: per document — last capture, last change, versions, consecutive failures — and the schedule."""
+"""`status`: per document — last capture, last change, versions, consecutive failures, refused captures, captures
+not verified — and the schedule."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from policy_archive.archive.catalog import Catalog, Outcome
+from policy_archive.archive.catalog import Catalog, Outcome, UnverifiedSpan
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
 from policy_archive.pipeline.jobs.report import format_counts, refusal_counts
+from policy_archive.pipeline.jobs.unverified import describe, longest
 from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
 from policy_archive.records import iso_z
 
@@ -25,6 +27,7 @@ class DocumentStatus:
     consecutive_failures: int
     last_failure: str | None
     refused_captures: dict[str, int]  # refusal kind -> captures
+    unverified: tuple[UnverifiedSpan, ...] = ()  # spans of listed captures a backfill assumed unchanged
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -35,7 +38,32 @@ class DocumentStatus:
             "consecutive_failures": self.consecutive_failures,
             "last_failure": self.last_failure,
             "refused_captures": self.refused_captures,
+            "unverified_captures": sum(span.captures for span in self.unverified),
+            "unverified_spans": len(self.unverified),
+            "longest_unverified": _span_json(longest(self.unverified)),
         }
+
+
+def _span_json(span: UnverifiedSpan | None) -> dict[str, object] | None:
+    if span is None:
+        return None
+    return {
+        "captures": span.captures,
+        "days": round(span.days, 1),
+        "after": iso_z(span.start_at) if span.start_at else None,  # the fetched captures around it
+        "before": iso_z(span.end_at) if span.end_at else None,
+    }
+
+
+def not_verified(spans: Sequence[UnverifiedSpan]) -> str:
+    """``not verified: 37 captures in 9 spans; longest: 8 captures over 412 days (...)``: the listed captures
+    a backfill assumed unchanged instead of fetching (see ``backfill --verify-spans``); empty if none."""
+    worst = longest(spans)
+    if worst is None:
+        return ""
+    total = sum(span.captures for span in spans)
+    plural = "s" if len(spans) > 1 else ""
+    return f"not verified: {total} captures in {len(spans)} span{plural}; longest: {describe(worst)}"
 
 
 def document_status(catalog: Catalog, key: str) -> DocumentStatus:
@@ -50,6 +78,7 @@ def document_status(catalog: Catalog, key: str) -> DocumentStatus:
         consecutive_failures=state.consecutive_failures,
         last_failure=state.last_failure if state.consecutive_failures else None,
         refused_captures=dict(refusal_counts(c.reason for c in fetched if c.outcome is Outcome.REFUSED)),
+        unverified=tuple(catalog.unverified_spans(key)),
     )
 
 
@@ -79,3 +108,5 @@ def status_lines(config: Config) -> Iterator[str]:
             yield f"{status.document:<40} {status.versions:>8}  {last_capture:<20}  {last_change:<20}  {failing}"
             if status.refused_captures:
                 yield f"    refused captures: {format_counts(status.refused_captures)}"
+            if unverified := not_verified(status.unverified):
+                yield f"    {unverified}"

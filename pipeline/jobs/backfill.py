@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
-from policy_archive.archive.catalog import CaptureRow, Outcome
+from policy_archive.archive.catalog import CaptureRow, Outcome, UnverifiedSpan
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import crawl_archive
 from policy_archive.crawler.sources import (
@@ -33,6 +33,7 @@ from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport, format_counts, refusal_counts
 from policy_archive.pipeline.jobs.strategy import StrategyName, changes, wanted
+from policy_archive.pipeline.jobs.unverified import summary_line, unverified_spans
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import (
     Capture,
@@ -119,11 +120,13 @@ class DocumentPlan:
         strategy: StrategyName,
         source: ArchiveSource,
         rows: Iterable[CaptureRow],
+        verify: bool = False,
     ):
         self.declaration = declaration
         self.refs = list(refs)
         self.strategy = strategy
         self.source = source
+        self.verify = verify
         self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(self.refs)}
         # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
         # at different pages.
@@ -162,13 +165,16 @@ class DocumentPlan:
         self.unfetched[index] = reason
 
     def next_requests(self) -> list[FetchRequest]:
-        chosen = [i for i in wanted(self.strategy, self.refs, self.known) if i not in self.in_flight]
+        chosen = [i for i in self._wanted() if i not in self.in_flight]
         self.in_flight.update(chosen)
         return [self._request(self.refs[i]) for i in chosen]
 
     @property
     def complete(self) -> bool:
-        return not wanted(self.strategy, self.refs, self.known)
+        return not self._wanted()
+
+    def _wanted(self) -> list[int]:
+        return wanted(self.strategy, self.refs, self.known, verify=self.verify)
 
     def _request(self, ref: CaptureRef) -> FetchRequest:
         render = self.declaration.render_at(ref.timestamp) is Render.ALWAYS
@@ -271,8 +277,11 @@ def backfill(
     since: date | None = None,
     until: date | None = None,
     strategy: StrategyName = StrategyName.BISECT,
+    verify_spans: bool = False,
     progress: Progress | None = None,
 ) -> RunReport:
+    """Backfill each document with ``strategy``; ``verify_spans``: then fetch what the strategy left unfetched.
+    The report's last line says how many listed captures were not verified (see :mod:`.unverified`)."""
     progress = progress or Progress("backfill")
     progress.expect(None, "captures examined")  # bisect decides what to fetch as it learns: no total ahead
     settings = workspace.config.settings
@@ -304,12 +313,13 @@ def backfill(
             continue
         progress.add("captures listed", len(refs))
         listings[declaration.key] = refs
-        plans[declaration.key] = _plan(workspace, declaration, refs, strategy, source)
+        plans[declaration.key] = _plan(workspace, declaration, refs, strategy, source, verify_spans)
     if not interrupted and any(not plan.complete for plan in plans.values()):
         fetching = BackfillPlan(workspace, plans, progress)
         crawl_archive(fetching, source, settings, workspace.data_dir)
         notes.extend(fetching.notes)
     versions: list[Version] = []
+    assumed: list[UnverifiedSpan] = []
     for key, plan in plans.items():
         if not plan.complete:
             failures.append(DocumentFailure(key, INTERRUPTED))
@@ -318,12 +328,13 @@ def backfill(
         else:
             found = _versions(workspace, plan, notes)
             versions.extend(found)
+            assumed.extend(_record_unverified(workspace, plan))
             if not found or plan.unfetched:
                 failures.append(DocumentFailure(key, _words(workspace, plan, listings[key], found)))
     recorded = workspace.record(versions)
     progress.add("versions recorded", len(recorded))
     progress.finish()
-    return RunReport(recorded, failures, notes)
+    return RunReport(recorded, failures, notes, last_line=summary_line(assumed))
 
 
 def _words(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef], found: Sequence[Version]) -> str:
@@ -354,6 +365,7 @@ def _plan(
     refs: list[CaptureRef],
     strategy: StrategyName,
     source: ArchiveSource,
+    verify: bool,
 ) -> DocumentPlan:
     catalog = workspace.catalog
     catalog.add_listed(declaration.key, refs)
@@ -362,7 +374,17 @@ def _plan(
     refused_refs = {ref for ref, _ in refused}
     candidates = sorted((ref for ref in set(refs) if ref not in refused_refs), key=lambda r: (r.timestamp, r.url))
     rows = catalog.captures(declaration.key, Source.WAYBACK)
-    return DocumentPlan(declaration, candidates, strategy, source, rows)
+    return DocumentPlan(declaration, candidates, strategy, source, rows, verify)
+
+
+def _record_unverified(workspace: Workspace, plan: DocumentPlan) -> list[UnverifiedSpan]:
+    """Keep what the strategy assumed instead of fetching, replacing what earlier runs assumed over this listing."""
+    if not plan.refs:
+        return []  # every listed capture was refused before fetching: nothing assumed
+    key = plan.declaration.key
+    assumed = unverified_spans(key, plan.refs, plan.known, plan.strategy)
+    workspace.catalog.replace_unverified(key, plan.refs[0].timestamp, plan.refs[-1].timestamp, assumed)
+    return assumed
 
 
 def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> list[Version]:

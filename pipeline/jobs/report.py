@@ -21,6 +21,7 @@ class RunReport:
     recorded: list[RecordedVersion]
     failures: list[DocumentFailure]
     notes: list[str] = field(default_factory=list)
+    last_line: str | None = None  # printed after everything else (backfill: what it did not verify)
 
     @property
     def exit_status(self) -> int:

@@ -56,14 +56,22 @@ def wanted(
     known: Knowledge,
     *,
     max_hidden: int = MAX_HIDDEN_CAPTURES,
+    verify: bool = False,
 ) -> list[int]:
     """Indices of the captures to fetch next (all of them can be fetched at once); empty when done.
-    ``max_hidden``: how many unfetched captures ``bisect`` lets a span with equal ends hide."""
+
+    ``max_hidden``: how many unfetched captures ``bisect`` lets a span with equal ends hide. ``verify``: once
+    the strategy needs nothing more, fetch every capture it left unfetched (inside :func:`spans`) too.
+    """
     if strategy is StrategyName.ALL:
-        return _first_of_each_digest([i for i in range(len(refs)) if i not in known], refs)
-    if strategy is StrategyName.SAMPLE:
-        return _sample_wanted(refs, known)
-    return _bisect_wanted(refs, known, max_hidden)
+        chosen = _first_of_each_digest([i for i in range(len(refs)) if i not in known], refs)
+    elif strategy is StrategyName.SAMPLE:
+        chosen = _sample_wanted(refs, known)
+    else:
+        chosen = _bisect_wanted(refs, known, max_hidden)
+    if chosen or not verify:
+        return chosen
+    return _first_of_each_digest([i for span in spans(refs, known) for i in span.unfetched], refs)
 
 
 def changes(refs: Sequence[CaptureRef], known: Knowledge) -> list[Change]:

@@ -1,0 +1,63 @@
+"""What a backfill did not look at: the spans of listed captures its strategy assumed unchanged (issue 16).
+
+A strategy that does not fetch every capture assumes something about the ones it skipped; a researcher who
+counts changes must be able to see how much. Each span is kept in the catalog (``unverified_spans``), the
+backfill ends with :func:`summary_line`, ``status`` shows each document's total, and ``backfill
+--verify-spans`` fetches inside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from policy_archive.archive.catalog import UnverifiedSpan
+from policy_archive.pipeline.jobs.strategy import Knowledge, StrategyName, spans
+from policy_archive.records import CaptureRef
+
+
+def unverified_spans(
+    document: str, refs: Sequence[CaptureRef], known: Knowledge, strategy: StrategyName
+) -> list[UnverifiedSpan]:
+    """The spans a completely planned document leaves unfetched, with their times."""
+    return [
+        UnverifiedSpan(
+            document=document,
+            start_at=refs[span.start].timestamp if span.start is not None else None,
+            end_at=refs[span.end].timestamp if span.end is not None else None,
+            first_at=refs[span.unfetched[0]].timestamp,
+            last_at=refs[span.unfetched[-1]].timestamp,
+            captures=len(span.unfetched),
+            ends_differ=span.ends_differ,
+            strategy=str(strategy),
+        )
+        for span in spans(refs, known)
+    ]
+
+
+def longest(spans: Sequence[UnverifiedSpan]) -> UnverifiedSpan | None:
+    """The span hiding the most captures (the longer in time on a tie)."""
+    return max(spans, key=lambda span: (span.captures, span.days), default=None)
+
+
+def describe(span: UnverifiedSpan) -> str:
+    """``8 captures over 412 days (2012-03-01 to 2013-04-16)``."""
+    start = (span.start_at or span.first_at).date()
+    end = (span.end_at or span.last_at).date()
+    return f"{span.captures} captures over {span.days:,.0f} days ({start} to {end})"
+
+
+def summary_line(spans: Sequence[UnverifiedSpan]) -> str:
+    """The backfill's last line: how many listed captures were not verified, and the longest span of them."""
+    total = sum(span.captures for span in spans)
+    if not total:
+        return (
+            "0 captures not verified: every listed capture was fetched, has the bytes of a fetched one, or was "
+            "refused with its reason"
+        )
+    worst = longest(spans)
+    assert worst is not None
+    return (
+        f"{total:,} captures not verified (assumed unchanged in {len(spans):,} span{'s' if len(spans) > 1 else ''} "
+        "between fetched captures); "
+        f"longest: {worst.document}, {describe(worst)}; backfill --verify-spans fetches them"
+    )
