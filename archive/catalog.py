@@ -75,9 +75,9 @@ CREATE TABLE IF NOT EXISTS unverified_spans (
     captures INTEGER NOT NULL,
     days REAL NOT NULL,
     ends_differ INTEGER NOT NULL,
-    strategy TEXT NOT NULL,
-    PRIMARY KEY (document, first_at)
+    strategy TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS unverified_spans_by_document ON unverified_spans (document, first_at);
 """
 # Columns added after the first release, created in older catalogs on open (additive migrations only).
 # For an archive capture, status/mimetype/digest are what its CDX row said; fetched_* and memento_* are what
@@ -495,7 +495,7 @@ class Catalog:
                 (document, iso_z(first), iso_z(last)),
             )
             self.connection.executemany(
-                "INSERT OR REPLACE INTO unverified_spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO unverified_spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         span.document,
