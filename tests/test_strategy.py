@@ -188,3 +188,26 @@ def test_verify_fetches_every_capture_the_strategy_left():
     known = {0: "A", 8: "A"}
     assert wanted(StrategyName.BISECT, refs, known) == []
     assert wanted(StrategyName.BISECT, refs, known, verify=True) == list(range(1, 8))
+
+
+def test_results_arriving_one_by_one_cost_no_more_than_rounds():
+    """The backfill asks again after every result, with other probes still on their way (``pending``): the
+    search must wait for them rather than cut their spans again (issue 16: 19 % instead of 12 % of `all`)."""
+    rng = random.Random(3)
+    history = histories.generate(rng, "flips", 1500, 1500)
+    refs = histories.capture_refs(history, histories.lengths(rng, history, noise=16))
+    rounds = histories.simulate(StrategyName.BISECT, refs, history.texts)
+    known: dict[int, str | None] = {}
+    in_flight: list[int] = []
+    fetched: list[int] = []
+    while True:
+        asked = wanted(StrategyName.BISECT, refs, known, pending=set(in_flight))
+        in_flight.extend(i for i in asked if i not in in_flight)
+        if not in_flight:
+            break
+        index = in_flight.pop(rng.randrange(len(in_flight)))  # answers come back in any order
+        fetched.append(index)
+        known[index] = f"text {history.texts[index]}"
+    assert sorted(fetched) == sorted(set(fetched))
+    assert [c.index for c in changes(refs, known)] == list(rounds.changes)
+    assert len(fetched) <= 1.1 * len(rounds.fetched)

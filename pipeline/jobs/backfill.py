@@ -174,7 +174,7 @@ class DocumentPlan:
         return not self._wanted()
 
     def _wanted(self) -> list[int]:
-        return wanted(self.strategy, self.refs, self.known, verify=self.verify)
+        return wanted(self.strategy, self.refs, self.known, verify=self.verify, pending=self.in_flight)
 
     def _request(self, ref: CaptureRef) -> FetchRequest:
         render = self.declaration.render_at(ref.timestamp) is Render.ALWAYS

@@ -23,7 +23,7 @@ catalog knows after an interruption, and is tested without any network.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -57,18 +57,21 @@ def wanted(
     *,
     max_hidden: int = MAX_HIDDEN_CAPTURES,
     verify: bool = False,
+    pending: Collection[int] = (),
 ) -> list[int]:
     """Indices of the captures to fetch next (all of them can be fetched at once); empty when done.
 
     ``max_hidden``: how many unfetched captures ``bisect`` lets a span with equal ends hide. ``verify``: once
     the strategy needs nothing more, fetch every capture it left unfetched (inside :func:`spans`) too.
+    ``pending``: captures being fetched; ``bisect`` waits for them before deciding anything about their span
+    (deciding without them would cut the span again around a probe already on its way).
     """
     if strategy is StrategyName.ALL:
         chosen = _first_of_each_digest([i for i in range(len(refs)) if i not in known], refs)
     elif strategy is StrategyName.SAMPLE:
         chosen = _sample_wanted(refs, known)
     else:
-        chosen = _bisect_wanted(refs, known, max_hidden)
+        chosen = _bisect_wanted(refs, known, max_hidden, pending)
     if chosen or not verify:
         return chosen
     return _first_of_each_digest([i for span in spans(refs, known) for i in span.unfetched], refs)
@@ -124,7 +127,9 @@ def _first_of_each_digest(indices: Sequence[int], refs: Sequence[CaptureRef]) ->
     return chosen
 
 
-def _bisect_wanted(refs: Sequence[CaptureRef], known: Knowledge, max_hidden: int) -> list[int]:
+def _bisect_wanted(
+    refs: Sequence[CaptureRef], known: Knowledge, max_hidden: int, pending: Collection[int]
+) -> list[int]:
     count = len(refs)
     first = _first_evidence(range(count), known)
     last = _first_evidence(range(count - 1, -1, -1), known)
@@ -135,7 +140,7 @@ def _bisect_wanted(refs: Sequence[CaptureRef], known: Knowledge, max_hidden: int
     envelopes = _envelopes(refs, known, evidence)
     for left, right in zip(evidence, evidence[1:], strict=False):
         inside = [i for i in range(left + 1, right) if i not in known]
-        if not inside:
+        if not inside or any(i in pending for i in inside):
             continue
         if known[left] != known[right]:
             needed.extend(_change_probes(refs, inside, envelopes[left], envelopes[right]))
