@@ -3,6 +3,7 @@ its last line and by `status`, and `backfill --verify-spans` fetches it later wi
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,6 +93,13 @@ def test_a_same_size_flip_is_missed_said_and_found_by_verify_spans(standin_archi
         "    not verified: 7 captures in 1 span; longest: 7 captures over 56 days (2019-01-07 to 2019-03-04)"
         in status.stdout.splitlines()
     )
+    (document,) = json.loads(run_cli(config, data, "status", "--json").stdout)
+    assert (document["unverified_captures"], document["unverified_spans"]) == (7, 1)
+    assert document["longest_unverified"] == {
+        "captures": 7, "days": 56.0, "after": "2019-01-07T09:30:00Z", "before": "2019-03-04T09:30:00Z",
+    }  # fmt: skip
+    (version,) = json.loads(run_cli(config, data, "log", "example/privacy-policy", "--json").stdout)
+    assert version["unverified_captures"] == 7
 
     standin_archive.clear_log()
     verified = run_cli(config, data, "backfill", "--verify-spans")
@@ -102,6 +110,9 @@ def test_a_same_size_flip_is_missed_said_and_found_by_verify_spans(standin_archi
     assert catalog_spans(data) == []
     status = run_cli(config, data, "status")
     assert "not verified" not in status.stdout
+    versions = json.loads(run_cli(config, data, "log", "example/privacy-policy", "--json").stdout)
+    assert [version["unverified_captures"] for version in versions] == [0, 0, 0]
+    assert json.loads(run_cli(config, data, "status", "--json").stdout)[0]["longest_unverified"] is None
 
 
 def test_a_flip_that_changes_the_length_is_found_by_the_default(standin_archive: StandinArchive, tmp_path: Path):

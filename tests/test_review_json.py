@@ -15,7 +15,18 @@ from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.commands.review import log_json
 from policy_archive.records import DocumentDeclaration
 
-KEYS = ["date", "commit", "source", "subject", "snapshot_url", "stated_date", "unchanged_since", "document", "note"]
+KEYS = [
+    "date",
+    "commit",
+    "source",
+    "subject",
+    "snapshot_url",
+    "stated_date",
+    "unchanged_since",
+    "document",
+    "note",
+    "unverified_captures",
+]
 
 
 @pytest.fixture(scope="module")

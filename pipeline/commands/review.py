@@ -11,6 +11,7 @@ from policy_archive.archive.catalog import Catalog, VersionRow
 from policy_archive.archive.history import parse_message
 from policy_archive.archive.versions import VersionStore
 from policy_archive.errors import PolicyArchiveError
+from policy_archive.pipeline.jobs.unverified import captures_per_version
 from policy_archive.records import DocumentDeclaration, iso_z
 
 
@@ -29,6 +30,7 @@ class LogEntry:
     note: str | None = None  # why the version was recorded although a guard objected
     stated_date: str | None = None  # the date the text gives itself (Stated-Date trailer)
     document: str = ""
+    unverified_captures: int = 0  # listed captures a backfill assumed to show this version without fetching
 
     def as_json(self) -> dict[str, object]:
         """The object `log --json` prints for this version."""
@@ -42,6 +44,7 @@ class LogEntry:
             "unchanged_since": iso_z(self.unchanged_at) if self.unchanged_at else None,
             "document": self.document,
             "note": self.note,
+            "unverified_captures": self.unverified_captures,
         }
 
 
@@ -68,7 +71,8 @@ def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration)
     if not versions:
         raise NoVersion(f"{declaration.key} has no recorded version yet")
     entries = []
-    for row in versions:
+    assumed = captures_per_version([row.captured_at for row in versions], catalog.unverified_spans(declaration.key))
+    for row, unverified in zip(versions, assumed, strict=True):
         capture = catalog.capture_at(declaration.key, row.captured_at, extracted=False)
         subject, trailers = parse_message(store.message(row.commit))
         entries.append(
@@ -82,6 +86,7 @@ def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration)
                 capture.note if capture else None,
                 trailers.get("Stated-Date"),
                 declaration.key,
+                unverified,
             )
         )
     return entries

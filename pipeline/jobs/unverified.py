@@ -8,7 +8,9 @@ backfill ends with :func:`summary_line`, ``status`` shows each document's total,
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
+from datetime import datetime
 
 from policy_archive.archive.catalog import UnverifiedSpan
 from policy_archive.pipeline.jobs.strategy import Knowledge, StrategyName, spans
@@ -32,6 +34,16 @@ def unverified_spans(
         )
         for span in spans(refs, known)
     ]
+
+
+def captures_per_version(version_times: Sequence[datetime], spans: Sequence[UnverifiedSpan]) -> list[int]:
+    """For each version (its time, oldest first): how many unfetched captures were assumed to show it, i.e. those
+    of the spans that begin after a fetched capture of that version."""
+    counts = [0] * len(version_times)
+    for span in spans:
+        if span.start_at is not None and (version := bisect_right(version_times, span.start_at) - 1) >= 0:
+            counts[version] += span.captures
+    return counts
 
 
 def longest(spans: Sequence[UnverifiedSpan]) -> UnverifiedSpan | None:
