@@ -160,16 +160,15 @@ def test_the_readme_tour(standin_archive: StandinArchive, sites: StandinSites, t
     assert commits[2][:7] in log
     both = tour.run("log", "acme").stdout
     assert "privacy-policy" in both and "terms-of-service" in both
-    if tour.offers("log", "--json"):
-        log_json = json.loads(tour.run("log", "acme/privacy-policy", "--json").stdout)
-        assert sorted(entry["commit"] for entry in log_json) == sorted(commits[1:3])
-        for entry in log_json:
-            assert LOG_FIELDS <= entry.keys(), entry
-        by_commit = {entry["commit"]: entry for entry in log_json}
-        assert by_commit[commits[2]]["date"].startswith("2018-05-28T08:00:07")
-        assert by_commit[commits[2]]["stated_date"] == "2026-01-02"
-        assert by_commit[commits[1]]["snapshot_url"] == redirected["Snapshot-Url"]
-        assert by_commit[commits[2]]["unchanged_since"].startswith("2018-01-01")  # the last capture unchanged
+    log_json = json.loads(tour.run("log", "acme/privacy-policy", "--json").stdout)
+    assert sorted(entry["commit"] for entry in log_json) == sorted(commits[1:3])
+    for entry in log_json:
+        assert LOG_FIELDS <= entry.keys(), entry
+    by_commit = {entry["commit"]: entry for entry in log_json}
+    assert by_commit[commits[2]]["date"].startswith("2018-05-28T08:00:07")
+    assert by_commit[commits[2]]["stated_date"] == "2026-01-02"
+    assert by_commit[commits[1]]["snapshot_url"] == redirected["Snapshot-Url"]
+    assert by_commit[commits[2]]["unchanged_since"].startswith("2018-01-01")  # the last capture unchanged
 
     # show --at: the version in force at the end of a day.
     before_change = tour.run("show", "acme/privacy-policy", "--at", "2018-05-27").stdout
@@ -192,9 +191,11 @@ def test_the_readme_tour(standin_archive: StandinArchive, sites: StandinSites, t
     # status: text and JSON, one object per document.
     status = tour.run("status").stdout
     assert "acme/privacy-policy" in status and "acme/terms-of-service" in status
-    if tour.offers("status", "--json"):
-        status_json = json.loads(tour.run("status", "--json").stdout)
-        assert len(status_json) == 2
+    status_json = json.loads(tour.run("status", "--json").stdout)
+    assert {entry["document"]: entry["versions"] for entry in status_json} == {
+        "acme/privacy-policy": 2,
+        "acme/terms-of-service": 2,
+    }
 
     # export in every format: read back with each format's own reader.
     rows = {}
@@ -225,6 +226,19 @@ def test_the_readme_tour(standin_archive: StandinArchive, sites: StandinSites, t
     assert git(ota, "log", "--reverse", "--format=%aI", "main").split() == [
         captured_at.replace("Z", "+00:00") for _, captured_at in EXPECTED_DATES
     ]
+
+    # report (issue 13): a static site naming every document.
+    if tour.offers("report"):
+        site = tmp_path / "report"
+        tour.run("report", "--output", str(site))
+        index = (site / "index.html").read_text(encoding="utf-8")
+        assert "privacy-policy" in index or "Privacy Policy" in index
+        assert "terms-of-service" in index or "Terms of Service" in index
+        assert (site / "feed.atom").is_file()
+
+    # verify (issue 13): every version re-extracted from its stored bytes.
+    if tour.offers("verify"):
+        assert f"{len(commits)}/{len(commits)} versions verified" in tour.run("verify").stdout
 
     # reextract: the same extractor on the same bytes changes nothing.
     tour.run("reextract")
