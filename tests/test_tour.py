@@ -13,12 +13,15 @@ import csv
 import json
 import sqlite3
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from standin.archive import StandinArchive
 from standin.cli import cli_environment, git, run_cli
 from standin.sites import StandinSites, policy_page
+
+from policy_archive.archive.catalog import Catalog
 
 PRIVACY = "http://acme.test/legal/privacy"
 PRIVACY_MOVED = "http://acme.test/legal/privacy-policy"  # where the first capture's archived 301 points
@@ -258,3 +261,10 @@ def test_the_readme_tour(standin_archive: StandinArchive, sites: StandinSites, t
     assert live["Source"] == "live"
     assert live["Snapshot-Url"] == PRIVACY
     assert live["Stated-Date"] == "2026-01-03"
+
+    # status after a run that never reached its end (a SIGTERM while `track` was starting, kill -9): said so.
+    catalog = Catalog(data / "catalog.sqlite3")
+    catalog.start_run("track", datetime.now(UTC))
+    catalog.close()
+    last_run = tour.run("status").stdout.splitlines()[1]
+    assert last_run.startswith("run track ") and last_run.endswith("→ did not finish (still running, or killed)")

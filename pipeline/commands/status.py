@@ -90,6 +90,14 @@ def document_statuses(config: Config) -> list[DocumentStatus]:
         return [document_status(catalog, declaration.key) for declaration in config.documents]
 
 
+def _run_ending(exit_status: int | None, summary: str | None) -> str:
+    # A run with no exit status never reached its end: killed before its signal handling was in place (a
+    # SIGTERM from `schedule` while the command was still starting), kill -9, or still running now.
+    if exit_status is None:
+        return "did not finish (still running, or killed)"
+    return f"exit {exit_status}: {summary or ''}"
+
+
 def status_lines(config: Config) -> Iterator[str]:
     now = datetime.now(UTC)
     yield f"next scheduled track: {iso_z(next_run_time(config.settings.schedule.track, now))}"
@@ -98,7 +106,7 @@ def status_lines(config: Config) -> Iterator[str]:
         return
     with open_catalog(config) as catalog:
         for run in catalog.last_runs(3):
-            yield f"run {run['command']} {run['started_at']} → exit {run['exit_status']}: {run['summary'] or ''}"
+            yield f"run {run['command']} {run['started_at']} → {_run_ending(run['exit_status'], run['summary'])}"
         yield f"{'document':<40} {'versions':>8}  {'last capture':<20}  {'last change':<20}  failures"
         for declaration in config.documents:
             status = document_status(catalog, declaration.key)
