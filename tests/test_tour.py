@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from standin.archive import StandinArchive
@@ -37,6 +38,7 @@ EXPECTED_DATES = [  # every version, in commit order: (document, Captured-At)
     ("privacy-policy", "2018-05-28T08:00:07Z"),
     ("terms-of-service", "2018-06-01T09:00:00Z"),
 ]
+ATOM = "{http://www.w3.org/2005/Atom}"
 LOG_FIELDS = {"date", "commit", "source", "subject", "snapshot_url", "stated_date", "unchanged_since"}
 EXPORT_COLUMNS = [
     "service",
@@ -230,14 +232,16 @@ def test_the_readme_tour(standin_archive: StandinArchive, sites: StandinSites, t
         captured_at.replace("Z", "+00:00") for _, captured_at in EXPECTED_DATES
     ]
 
-    # report (issue 13): a static site naming every document.
-    if tour.offers("report"):
-        site = tmp_path / "report"
-        tour.run("report", "--output", str(site))
-        index = (site / "index.html").read_text(encoding="utf-8")
-        assert "privacy-policy" in index or "Privacy Policy" in index
-        assert "terms-of-service" in index or "Terms of Service" in index
-        assert (site / "feed.atom").is_file()
+    # report: a static site naming every document, a page per document linking its snapshots, an Atom feed.
+    site = tmp_path / "report"
+    tour.run("report", "--output", str(site))
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="acme/privacy-policy.html"' in index and 'href="acme/terms-of-service.html"' in index
+    page = (site / "acme" / "privacy-policy.html").read_text(encoding="utf-8")
+    assert redirected["Snapshot-Url"] in page and "<ins>" in page and "<del>" in page
+    feed = ElementTree.parse(site / "feed.atom").getroot()
+    updated = [entry.findtext(f"{ATOM}updated") for entry in feed.iter(f"{ATOM}entry")]
+    assert updated == ["2018-06-01T09:00:00Z", "2018-05-28T08:00:07Z"]  # one entry per change, newest first
 
     # verify (issue 13): every version re-extracted from its stored bytes.
     if tour.offers("verify"):
