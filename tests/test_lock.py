@@ -15,7 +15,7 @@ import pytest
 from policy_archive.archive.lock import DataDirectoryLock, LockBusy
 
 HOLDER = (
-    "import sys, time; from pathlib import Path; from archive.lock import DataDirectoryLock\n"
+    "import sys, time; from pathlib import Path; from policy_archive.archive.lock import DataDirectoryLock\n"
     "with DataDirectoryLock(Path(sys.argv[1]), command='backfill acrcloud'):\n"
     "    print('locked', flush=True)\n"
     "    time.sleep(float(sys.argv[2]))\n"

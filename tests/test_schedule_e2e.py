@@ -127,8 +127,9 @@ def test_schedule_runs_track_repeatedly_without_overlap_and_stops_cleanly_on_sig
             # The next run finds a change: to the document that will be in flight when SIGTERM comes.
             sites.clear_log()
             sites.change_page(slow_url, policy_page("slow.test", "privacy", revision=1, size=5_000).body)
-            wait_for(lambda: bool(sites.requests("slow.test", "/robots.txt")), 60, "the second run")
-            time.sleep(1.2)  # past AutoThrottle's start delay (0.5 s, randomised up to 0.75 s): the page is in flight
+            # SIGTERM once the slow page's request has arrived (it is answered SLOW_SECONDS later), whatever
+            # the load: not after a fixed sleep, which under load came before the request was even sent.
+            wait_for(lambda: sites.received(slow_url) == 1, 60, "the slow page's request in the second run")
             assert not sites.requests("slow.test", "/privacy"), "the slow page must still be in flight"
             scheduler.send_signal(signal.SIGTERM)
             assert scheduler.wait(timeout=30) == 0, log()

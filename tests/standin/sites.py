@@ -422,6 +422,16 @@ class StandinSites:
                 if (site is None or entry.site == site.lower()) and (path is None or entry.path == path)
             ]
 
+    def received(self, url: str) -> int:
+        """Requests the page at ``url`` received since it was last set, counted on arrival (before any delay),
+        so a request still in flight counts: a test can act while a page is being answered."""
+        host, path = _split(url)
+        with self._lock:
+            try:
+                return self._sites[host].pages[path].requests
+            except KeyError:
+                raise StandinError(f"no page at {url}") from None
+
     def max_in_flight(self, site: str) -> int:
         """The most requests this site was ever answering at the same time."""
         with self._lock:
