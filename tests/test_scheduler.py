@@ -113,17 +113,16 @@ def test_runs_repeat_without_overlap_when_a_run_outlasts_the_interval(
 ) -> None:
     times = tmp_path / "times.log"
     log = logging.getLogger("test.scheduler.overlap")
-    started = time.monotonic()
     with caplog.at_level(logging.INFO, logger="test.scheduler.overlap"):
         status = run_schedule([sys.executable, "-c", SLOW_RUN, str(times)], None, 0.1, max_runs=3, log=log)
-    elapsed = time.monotonic() - started
     assert status == 0
     events = [line.split() for line in times.read_text().splitlines()]
     assert [kind for kind, _ in events] == ["start", "end"] * 3  # strictly alternating: never two at once
     moments = [float(moment) for _, moment in events]
     assert moments == sorted(moments)
-    # The interval fired ~4 times per run: those firings were skipped or coalesced, not queued up.
-    assert elapsed < 3 * 0.4 + 2.0
+    # The interval fired at least 4 times during each run: those firings were skipped, not queued up. (Said by
+    # APScheduler's own warning, not by the elapsed time, which depends on the machine's load.)
+    assert any("maximum number of running instances reached" in r.getMessage() for r in caplog.records)
     summaries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("run ")]
     assert len(summaries) == 3
     assert all("exit 0" in line and line.endswith(": tracked 3 documents, 1 changed") for line in summaries)
@@ -217,7 +216,7 @@ def test_a_stop_signal_ends_the_run_gracefully_and_leaves_no_process(tmp_path: P
 
 
 def _wait_for_pid(path: Path, scheduler: subprocess.Popen[str]) -> int:
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120  # a bound on interpreter start-up, however loaded the machine
     while time.monotonic() < deadline and scheduler.poll() is None:
         if path.exists() and path.read_text():
             return int(path.read_text())
