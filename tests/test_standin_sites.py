@@ -183,8 +183,8 @@ def test_slow_pages_and_in_flight_maximum_per_site(sites: StandinSites) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert 0.3 <= time.monotonic() - started < 1.0  # served in parallel, each after its delay
-    assert sites.max_in_flight("acme.test") == 3
+    assert 0.3 <= time.monotonic() - started  # each after its delay
+    assert sites.max_in_flight("acme.test") == 3  # served in parallel (counted, not timed: load-independent)
     assert sites.max_in_flight("globex.test") == 1
 
 
