@@ -270,10 +270,14 @@ def test_a_document_with_only_refused_captures_says_why(standin_archive, tmp_pat
     standin_archive.add_capture(URL, ts(START + timedelta(days=1)), shell)
     standin_archive.add_capture(URL, ts(START + timedelta(days=2)), "<html>Too Many Requests</html>", status=429)
     config, data = configured(standin_archive, tmp_path)
+    # render = "never": the shell is refused whether or not this venv has the browser extra (with `auto` and no
+    # browser it would be a capture to retry once one is installed, not a refusal).
+    (config / "services" / "example.toml").write_text(declaration(URL, 'render = "never"\n'))
     result = run_cli(config, data, "backfill", DOC)
     assert result.returncode == 1
     line = next(line for line in result.stderr.splitlines() if line.startswith(f"FAILED {DOC}"))
     assert line.startswith(f"FAILED {DOC}: no version: 3 captures listed, all refused (")
+    assert "1 javascript-shell" in line
     assert "1 archived status 429" in line and "lists no capture" not in result.stderr
     status = run_cli(config, data, "status")
     assert "archived status 429" in status.stdout
