@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sqlite3
+import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -138,3 +141,29 @@ def test_export_refuses_a_directory_and_an_unknown_document(recorded, tmp_path):
     empty = run_cli(config, tmp_path / "nothing", "export", "--format", "csv", "--output", str(tmp_path / "x.csv"))
     assert empty.returncode == 1 and "no data" in empty.stderr
     assert not (tmp_path / "nothing").exists()
+
+
+def test_export_into_a_pipe_streams_and_a_link_stays_a_link(recorded, tmp_path):
+    """`--output /dev/stdout` (a pipe or terminal) must not be renamed over: as root that replaced the device
+    node itself. A symbolic link keeps pointing at the file it named."""
+    config, data = recorded
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    reader = subprocess.Popen(["cat", str(pipe)], stdout=subprocess.PIPE, text=True)
+    try:
+        streamed = run_cli(config, data, "export", "--format", "jsonl", "--output", str(pipe))
+        lines = reader.communicate(timeout=120)[0].splitlines()
+    finally:
+        reader.kill()
+    assert streamed.returncode == 0, streamed.stderr
+    assert stat.S_ISFIFO(pipe.lstat().st_mode), "the pipe is still a pipe"
+    assert lines and all(json.loads(line)["commit"] for line in lines)
+    refused = run_cli(config, data, "export", "--format", "sqlite", "--output", str(pipe))
+    assert refused.returncode == 2 and "not a regular file" in refused.stderr, refused.stderr
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
+
+    real, link = tmp_path / "real.csv", tmp_path / "latest.csv"
+    link.symlink_to(real)
+    linked = run_cli(config, data, "export", "--format", "csv", "--output", str(link))
+    assert linked.returncode == 0, linked.stderr
+    assert link.is_symlink() and len(real.read_text(encoding="utf-8").splitlines()) > 1

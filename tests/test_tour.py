@@ -187,6 +187,8 @@ def test_the_readme_tour(standin_archive: StandinArchive, sites: StandinSites, t
     git(tour.repo, "worktree", "remove", "--force", str(checkout))
     unchanged = tour.run("diff", "acme/privacy-policy", "--from", "2018-06-01", "--to", "2018-07-01").stdout
     assert unchanged.startswith("no change between")
+    backwards = tour.run("diff", "acme/privacy-policy", "--from", "2018-06-01", "--to", "2018-01-01", status=2)
+    assert backwards.stderr == "policy-archive: --from 2018-06-01 is after --to 2018-01-01\n"
 
     # status: text and JSON, one object per document.
     status = tour.run("status").stdout

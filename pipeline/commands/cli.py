@@ -274,6 +274,8 @@ def diff(obj: Context, document: str, **dates: date | None) -> None:
     """Show what changed in a document between two dates (default: its last change)."""
     from policy_archive.pipeline.commands import review
 
+    if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
+        fail(f"--from {dates['from']} is after --to {dates['to']}")  # else a reversed patch, silently
     with reported_errors(), _review(obj, document) as (catalog, store, declaration):
         click.echo(review.diff(catalog, store, declaration, dates["from"], dates["to"]), nl=False)
 

@@ -11,19 +11,27 @@ from policy_archive.errors import ConfigurationError
 
 
 @contextmanager
-def replacing(output: Path) -> Iterator[Path]:
+def replacing(output: Path, *, streams: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``output``; on success it replaces ``output``, on failure it is removed.
 
     A reader of ``output`` (a spreadsheet, Datasette) never sees a half-written file, and an interrupted export
-    leaves the previous one in place.
+    leaves the previous one in place. A symbolic link stays a link: the file it points to is replaced. A pipe,
+    terminal or device (``--output /dev/stdout``) is written into directly when the format ``streams``, and
+    refused otherwise: renaming over it would replace the device node itself (as root, ``/dev/stdout``).
     """
     if output.is_dir():
         raise ConfigurationError(f"--output {output}: is a directory; give a file name")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
+    if output.exists() and not output.is_file():
+        if not streams:
+            raise ConfigurationError(f"--output {output}: not a regular file (a pipe or device); give a file name")
+        yield output
+        return
+    target = output.resolve() if output.is_symlink() else output
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     partial.unlink(missing_ok=True)
     try:
         yield partial
-        os.replace(partial, output)
+        os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

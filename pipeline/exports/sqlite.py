@@ -51,7 +51,7 @@ def _documents(database: sqlite_utils.Database, source: ExportSource) -> Iterato
 
 
 def export(source: ExportSource, output: Path) -> str:
-    with replacing(output) as partial:
+    with replacing(output, streams=False) as partial:  # SQLite seeks in its file: no pipe
         database = sqlite_utils.Database(partial)
         try:
             versions = database.table("versions")
