@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
+import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -305,6 +306,38 @@ class _FastImport:
         self._process.proc.wait()
 
 
+def _open_or_create(directory: Path) -> git.Repo:
+    """The repository in ``directory``, created when missing, or re-created when a first run was killed while
+    creating it (a half-made ``.git`` holding no object and no ref: nothing recorded can be lost)."""
+    dot_git = directory / ".git"
+    if dot_git.exists():
+        try:
+            repo = git.Repo(directory)
+        except git.InvalidGitRepositoryError:
+            if not _holds_nothing(dot_git):
+                raise VersionStoreError(
+                    f"{directory}: not a usable Git repository, though it holds objects or refs; "
+                    "check it with `git fsck` (nothing was changed)"
+                ) from None
+            shutil.rmtree(dot_git)
+            return _open_or_create(directory)
+    else:
+        directory.mkdir(parents=True, exist_ok=True)
+        repo = git.Repo.init(directory, initial_branch=BRANCH)
+    if not repo.config_reader("repository").has_option("user", "name"):  # also a kill between init and here
+        with repo.config_writer() as config:
+            config.set_value("core", "autocrlf", "false")
+            config.set_value("user", "name", IDENTITY_NAME)
+            config.set_value("user", "email", IDENTITY_EMAIL)
+    return repo
+
+
+def _holds_nothing(dot_git: Path) -> bool:
+    """No object, no ref and no packed refs under ``dot_git``: what `git init` writes before any commit."""
+    stored = [path for folder in ("objects", "refs") for path in (dot_git / folder).rglob("*") if path.is_file()]
+    return not stored and not (dot_git / "packed-refs").exists()
+
+
 class VersionStore:
     """The versions repository (``data/versions``): a checked-out repository whose branch ``main`` is the history."""
 
@@ -318,15 +351,7 @@ class VersionStore:
             self._git = self._repo.git
             self._git_dir = Path(self._repo.git_dir)
             return
-        if (directory / ".git").exists():
-            self._repo = git.Repo(directory)
-        else:
-            directory.mkdir(parents=True, exist_ok=True)
-            self._repo = git.Repo.init(directory, initial_branch=BRANCH)
-            with self._repo.config_writer() as config:
-                config.set_value("core", "autocrlf", "false")
-                config.set_value("user", "name", IDENTITY_NAME)
-                config.set_value("user", "email", IDENTITY_EMAIL)
+        self._repo = _open_or_create(directory)
         self._git = self._repo.git
         self._git_dir = Path(self._repo.git_dir)
         self._repair()

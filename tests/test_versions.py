@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from policy_archive.archive.versions import ForeignHistoryError, VersionStore
+from policy_archive.archive.versions import ForeignHistoryError, VersionStore, VersionStoreError
 from policy_archive.records import Source, Version
 
 TESTS_DIR = Path(__file__).parent
@@ -271,6 +271,30 @@ def test_kill_9_at_any_time_leaves_a_valid_repository_that_converges(tmp_path: P
         store.save(older)
         assert store.head() == final
         assert fsck_clean(repo)
+
+
+@pytest.mark.parametrize("left", ["empty .git", "no HEAD", "no identity"])
+def test_open_remakes_a_repository_whose_first_git_init_was_killed(tmp_path: Path, left: str) -> None:
+    """A kill (or a full disk) during the very first `git init` leaves a half-made `.git` holding nothing."""
+    repo = tmp_path / "versions"
+    (repo / ".git").mkdir(parents=True)
+    if left != "empty .git":
+        subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    if left == "no HEAD":
+        (repo / ".git" / "HEAD").unlink()
+    store = VersionStore(repo)
+    store.save([make_version("acrcloud", "privacy-policy", 10, "A")])
+    assert store.head() is not None and fsck_clean(repo)
+    assert git(repo, "log", "-1", "--format=%an").strip() == "policy-archive"
+
+
+def test_open_refuses_a_broken_repository_that_holds_history(tmp_path: Path) -> None:
+    repo = tmp_path / "versions"
+    VersionStore(repo).save([make_version("acrcloud", "privacy-policy", 10, "A")])
+    (repo / ".git" / "HEAD").unlink()
+    with pytest.raises(VersionStoreError, match="not a usable Git repository"):
+        VersionStore(repo)
+    assert list((repo / ".git" / "objects").rglob("*.pack")) or any((repo / ".git" / "objects").iterdir())
 
 
 def test_open_repairs_a_main_ref_naming_a_missing_object(tmp_path: Path) -> None:
