@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 import subprocess
 from datetime import UTC, datetime
@@ -139,7 +140,8 @@ def test_the_readme_tour(standin_archive: StandinArchive, sites: StandinSites, t
     assert not data.exists(), "validate must not create the data directory"
 
     # backfill: four versions, each dated by the Memento-Datetime of its bytes, in date order.
-    tour.run("backfill")
+    backfilled = tour.run("backfill")
+    assert re.match(r"\d+ captures not verified", backfilled.stderr.splitlines()[-1]), backfilled.stderr
     commits = tour.commits()
     assert len(commits) == len(EXPECTED_DATES)
     for commit, (document, captured_at) in zip(commits, EXPECTED_DATES, strict=True):
@@ -249,6 +251,16 @@ def test_the_readme_tour(standin_archive: StandinArchive, sites: StandinSites, t
     tour.run("backfill")
     assert tour.commits() == commits
     assert standin_archive.counts()["replay"] == fetched
+
+    # --verify-spans fetches what the change-point search assumed unchanged (the archived redirect among them):
+    # nothing new here, and nothing left unverified.
+    spans = tour.run("backfill", "--verify-spans")
+    assert spans.stderr.splitlines()[-1].startswith("0 captures not verified"), spans.stderr
+    assert tour.commits() == commits
+    unverified = {
+        entry["document"]: entry["unverified_captures"] for entry in json.loads(tour.run("status", "--json").stdout)
+    }
+    assert unverified == {"acme/privacy-policy": 0, "acme/terms-of-service": 0}
 
     # track: the live privacy policy changed (revision 2), the live terms did not.
     tracked = tour.run("track")
