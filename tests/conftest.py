@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -26,6 +27,18 @@ def standin_archive() -> Iterator[StandinArchive]:
 def standin_settings(standin_archive: StandinArchive) -> WaybackSettings:
     """Wayback settings pointing at :func:`standin_archive`, rate limit off, 5 s timeout."""
     return standin_archive.wayback_settings()
+
+
+# The machine's proxy settings (a CI runner behind a proxy) would send the tests' requests to 127.0.0.1 through
+# that proxy, from this process (urllib) and from every CLI subprocess (Scrapy): tests that want a proxy (the
+# stand-in sites) name it themselves.
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name in PROXY_VARIABLES:
+        os.environ.pop(name, None)
+        os.environ.pop(name.upper(), None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
