@@ -29,16 +29,23 @@ def standin_settings(standin_archive: StandinArchive) -> WaybackSettings:
     return standin_archive.wayback_settings()
 
 
-# The machine's proxy settings (a CI runner behind a proxy) would send the tests' requests to 127.0.0.1 through
-# that proxy, from this process (urllib) and from every CLI subprocess (Scrapy): tests that want a proxy (the
-# stand-in sites) name it themselves.
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+# Variables of the machine running the tests that would change what they test, in this process and in every CLI
+# subprocess: proxy settings (a CI runner behind a proxy) would send the requests to the stand-ins on 127.0.0.1
+# through that proxy; the configuration and data directories of the user's own runs; the repository of a Git hook
+# running the suite (GIT_DIR etc. would point every git command at it). Tests that want one set it themselves.
+OUTSIDE_VARIABLES = (
+    *(name for proxy in ("http_proxy", "https_proxy", "all_proxy", "no_proxy") for name in (proxy, proxy.upper())),
+    "POLICY_ARCHIVE_CONFIG",
+    "POLICY_ARCHIVE_DATA",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for name in PROXY_VARIABLES:
+    for name in OUTSIDE_VARIABLES:
         os.environ.pop(name, None)
-        os.environ.pop(name.upper(), None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
