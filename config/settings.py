@@ -23,11 +23,13 @@ from lxml.cssselect import CSSSelector
 
 from policy_archive.config.cron import validate_cron
 from policy_archive.errors import ConfigurationError
-from policy_archive.records import ID_PATTERN, DocumentDeclaration, ExtractionRules, HistoryEntry, Render
+from policy_archive.records import ID_RULE, DocumentDeclaration, ExtractionRules, HistoryEntry, Render, is_valid_id
+from policy_archive.text import printable, unsafe_character
 
 CONFIG_ENV = "POLICY_ARCHIVE_CONFIG"
 DATA_ENV = "POLICY_ARCHIVE_DATA"
 PROJECT_URL = "https://github.com/policy-archive/policy-archive"
+NAME_MAX_LENGTH = 200  # a service name is part of every commit subject
 
 
 def package_version() -> str:
@@ -42,7 +44,8 @@ class ConfigError(ConfigurationError):
 
     def __init__(self, file: Path | str, key: str, reason: str):
         self.file, self.key, self.reason = str(file), key, reason
-        super().__init__(f"{file}: {key}: {reason}" if key else f"{file}: {reason}")
+        message = f"{file}: {key}: {reason}" if key else f"{file}: {reason}"
+        super().__init__(printable(message))
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,23 @@ _SETTINGS_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 
 
+# Numbers and their ranges: (lowest, lowest allowed itself?, highest). A NaN passes every comparison and
+# switched the rate limiter off, an infinity crashed the first wait: every number must be finite and in range.
+# The highest timeout and backoff is a day: a longer wait is a typing mistake, and Twisted's timers overflow.
+_DAY_SECONDS = 86400.0
+_NUMBER_RANGES: dict[str, tuple[float, bool, float]] = {
+    "wayback.cdx_per_minute": (0, False, math.inf),
+    "wayback.replay_per_minute": (0, False, math.inf),
+    "wayback.backoff_seconds": (0, True, _DAY_SECONDS),
+    "wayback.timeout_seconds": (0, False, _DAY_SECONDS),
+    "wayback.max_listing_bytes": (0, False, math.inf),
+    "crawl.max_page_bytes": (0, False, math.inf),
+    "crawl.render_timeout_seconds": (0, False, _DAY_SECONDS),
+}
+# Settings sent as they are in HTTP headers or written into logs: one line of safe characters.
+_TEXT_SETTINGS = ("crawl.user_agent", "schedule.track", "archive.data_dir")
+
+
 def _load_settings(path: Path, data_override: str | Path | None) -> Settings:
     raw = _read_toml(path) if path.exists() else {}
     _check_keys(path, "", raw, _SETTINGS_SCHEMA)
@@ -157,31 +177,63 @@ def _load_settings(path: Path, data_override: str | Path | None) -> Settings:
         for key, expected in keys.items():
             if key in section:
                 _check_type(path, f"{table}.{key}", section[key], expected)
+    for key, (lowest, inclusive, highest) in _NUMBER_RANGES.items():
+        table, name = key.split(".")
+        if name in raw.get(table, {}):
+            _check_number(path, key, raw[table][name], lowest, inclusive, highest)
+    for key in _TEXT_SETTINGS:
+        table, name = key.split(".")
+        if name in raw.get(table, {}):
+            _check_text(path, key, raw[table][name])
     wayback = raw.get("wayback", {})
     for key in ("cdx_url", "replay_url"):
         if key in wayback:
             _check_url(path, f"wayback.{key}", wayback[key])
-    for key in ("cdx_per_minute", "replay_per_minute", "timeout_seconds", "max_listing_bytes"):
-        if key in wayback and not wayback[key] > 0:  # "not >": NaN fails every comparison
-            raise ConfigError(path, f"wayback.{key}", "must be greater than 0")
-    if not math.isfinite(wayback.get("timeout_seconds", 0)):
-        raise ConfigError(path, "wayback.timeout_seconds", "must be a finite number of seconds")
-    if wayback.get("backoff_seconds", 0) < 0:
-        raise ConfigError(path, "wayback.backoff_seconds", "must not be negative")
-    if raw.get("crawl", {}).get("render_timeout_seconds", 1) <= 0:
-        raise ConfigError(path, "crawl.render_timeout_seconds", "must be greater than 0")
     schedule = raw.get("schedule", {})
     if "webhook_url" in schedule:
         _check_url(path, "schedule.webhook_url", schedule["webhook_url"])
     if "track" in schedule:
         _check_cron(path, "schedule.track", schedule["track"])
-    data_dir = Path(data_override or os.environ.get(DATA_ENV) or raw.get("archive", {}).get("data_dir", "data"))
     return Settings(
-        data_dir=data_dir,
+        data_dir=_data_dir(path, raw.get("archive", {}), data_override),
         wayback=WaybackSettings(**wayback),
         crawl=CrawlSettings(**raw.get("crawl", {})),
         schedule=ScheduleSettings(**schedule),
     )
+
+
+def _data_dir(path: Path, archive: Mapping[str, Any], data_override: str | Path | None) -> Path:
+    """The data directory, from --data, the environment or ``archive.data_dir`` (in that order of precedence).
+
+    It must be a directory or not exist yet; checked here so that no command starts writing into a file's
+    place (FileExistsError, NotADirectoryError half-way through)."""
+    if data_override:
+        where, key, value = "command line", "--data", str(data_override)
+    elif os.environ.get(DATA_ENV):
+        where, key, value = "environment", DATA_ENV, os.environ[DATA_ENV]
+    else:
+        where, key, value = str(path), "archive.data_dir", archive.get("data_dir", "data")
+    _check_text(where, key, value)
+    directory = Path(value)
+    for candidate in (directory, *directory.parents):
+        try:
+            if not candidate.exists():
+                continue
+        except OSError as error:
+            raise ConfigError(where, key, f"{candidate} cannot be read: {error.strerror}") from None
+        if not candidate.is_dir():
+            raise ConfigError(where, key, f"{candidate} is a file, not a directory")
+        break
+    return directory
+
+
+def _check_number(path: Path, key: str, value: float, lowest: float, inclusive: bool, highest: float) -> None:
+    if not math.isfinite(value):
+        raise ConfigError(path, key, f"must be a finite number, got {value}")
+    if value < lowest or (value == lowest and not inclusive):
+        raise ConfigError(path, key, f"must be {'at least' if inclusive else 'greater than'} {lowest:g}, got {value}")
+    if value > highest:
+        raise ConfigError(path, key, f"must be at most {highest:g}, got {value}")
 
 
 def _check_cron(path: Path, key: str, expression: str) -> None:
@@ -204,13 +256,16 @@ def document_keys() -> frozenset[str]:
 def load_service(path: Path) -> list[DocumentDeclaration]:
     """Validate one service file and return its documents."""
     service_id = path.stem
-    if not ID_PATTERN.match(service_id):
-        raise ConfigError(path, "", f"service id {service_id!r} must match [a-z0-9][a-z0-9.-]* (rename the file)")
+    if not is_valid_id(service_id):
+        raise ConfigError(path, "", f"service id {service_id!r} must match {ID_RULE} (rename the file)")
     raw = _read_toml(path)
     _check_keys(path, "", raw, {"name": str, "documents": dict})
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(path, "name", "required: the service's display name")
+    _check_text(path, "name", name)
+    if len(name) > NAME_MAX_LENGTH:
+        raise ConfigError(path, "name", f"longer than {NAME_MAX_LENGTH} characters")
     documents = raw.get("documents")
     if not isinstance(documents, dict) or not documents:
         raise ConfigError(path, "documents", "required: at least one [documents.<type>] table")
@@ -219,8 +274,8 @@ def load_service(path: Path) -> list[DocumentDeclaration]:
 
 def _document(path: Path, service_id: str, name: str, doc_id: str, table: Any) -> DocumentDeclaration:
     where = f"documents.{doc_id}"
-    if not ID_PATTERN.match(doc_id):
-        raise ConfigError(path, where, "document id must match [a-z0-9][a-z0-9.-]* (e.g. privacy-policy)")
+    if not is_valid_id(doc_id):
+        raise ConfigError(path, where, f"document id must match {ID_RULE} (e.g. privacy-policy)")
     if not isinstance(table, dict):
         raise ConfigError(path, where, "must be a table")
     _check_keys(path, where, table, _DOCUMENT_KEYS)
@@ -294,6 +349,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(path, "", f"not valid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start : error.start + 1].hex().upper()
+        reason = f"not UTF-8 text (byte 0x{byte} at offset {error.start}): save it as UTF-8"
+        raise ConfigError(path, "", reason) from None
     except OSError as error:
         raise ConfigError(path, "", f"cannot be read: {error.strerror}") from None
 
@@ -320,17 +379,33 @@ def _type_name(expected: type | tuple[type, ...]) -> str:
 
 
 def _check_url(path: Path, key: str, value: Any) -> str:
-    """Absolute http(s) URLs only: Scrapy would also read file: and s3: URLs, which must never be tracked."""
+    """Absolute http(s) URLs only: Scrapy would also read file: and s3: URLs, which must never be tracked.
+
+    No user:password (it would be written into Git and WARC files), no whitespace or control characters
+    (URLs are written into commit trailers), a valid port."""
     if not isinstance(value, str):
         raise ConfigError(path, key, "must be a URL string")
-    parts = urlsplit(value.strip())
+    text = value.strip()
+    if any(ch.isspace() for ch in text) or unsafe_character(text):
+        raise ConfigError(path, key, f"URL contains whitespace or control characters: {value!r}")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of 0-65535 or not a number
+    except ValueError as error:  # "Invalid IPv6 URL", "Port out of range 0-65535", ...
+        raise ConfigError(path, key, f"not a valid URL ({error}): {value!r}") from None
     if parts.scheme not in ("http", "https"):
         raise ConfigError(path, key, f"must be an absolute http or https URL, got {value!r}")
     if not parts.hostname:
         raise ConfigError(path, key, f"URL has no host: {value!r}")
-    if any(ch.isspace() for ch in value.strip()):
-        raise ConfigError(path, key, f"URL contains whitespace: {value!r}")
-    return value.strip()
+    if "@" in parts.netloc:
+        raise ConfigError(path, key, "URL carries a user name or password (user:password@): they would be recorded")
+    return text
+
+
+def _check_text(path: Path | str, key: str, value: str) -> None:
+    """A one-line value: no control characters (NUL, CR, LF, ESC ...), line separators or bidi controls."""
+    if bad := unsafe_character(value):
+        raise ConfigError(path, key, f"contains a control character ({bad}): {value!r}")
 
 
 def _check_date(path: Path, key: str, value: Any) -> date:

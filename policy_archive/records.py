@@ -10,7 +10,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+ID_RULE = "[a-z0-9][a-z0-9.-]*"
+ID_PATTERN = re.compile(ID_RULE)
+ID_MAX_LENGTH = 100  # ids become file names and path parts; long enough for any real id
+
+
+def is_valid_id(text: str) -> bool:
+    """A service or document id: the whole text matches ``ID_RULE`` (``re.match`` with ``$`` would let a
+    trailing newline through), so no id can leave its directory or break a line."""
+    return len(text) <= ID_MAX_LENGTH and ID_PATTERN.fullmatch(text) is not None
+
+
 RENDERED_CONTENT_TYPE = "text/html; charset=utf-8"  # how a rendered DOM is serialised, stored and extracted
 WAYBACK_TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
 

@@ -137,7 +137,7 @@ def test_bad_service_files_are_reported_with_file_key_and_reason(tmp_path, servi
         ("[wayback]\ntimeout_seconds = nan\n", "wayback.timeout_seconds", ""),
         ("[wayback]\ncdx_per_minute = true\n", "wayback.cdx_per_minute", "boolean"),
         ('[wayback]\nreplay_url = "ftp://x/web"\n', "wayback.replay_url", "http or https"),
-        ("[wayback]\nbackoff_seconds = -1\n", "wayback.backoff_seconds", "negative"),
+        ("[wayback]\nbackoff_seconds = -1\n", "wayback.backoff_seconds", "at least 0"),
         ('[crawl]\nobey_robots = "yes"\n', "crawl.obey_robots", "true or false"),
         ('[schedule]\ntrack = "every day"\n', "schedule.track", ""),
         ('[archive]\ndata = "x"\n', "archive.data", "unknown"),
@@ -168,3 +168,90 @@ def test_document_selection_by_service_or_document(tmp_path):
     assert len(config.select([])) == 2
     with pytest.raises(ConfigError, match="no such document or service"):
         config.select(["acrcloud/terms"])
+
+
+SERVICE_WITH = "name = {name}\n[documents.{doc}]\nurl = {url}\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "doc", "url", "key", "reason"),
+    [
+        ('"ACME\\u0000"', "privacy-policy", '"https://a.b/"', "name", "U+0000"),
+        ('"ACME\\n\\nCaptured-At: 1999-01-01T00:00:00Z"', "privacy-policy", '"https://a.b/"', "name", "U+000A"),
+        ('"ACME\\r"', "privacy-policy", '"https://a.b/"', "name", "U+000D"),
+        ('"\\u001b[31mACME"', "privacy-policy", '"https://a.b/"', "name", "U+001B"),
+        ('"ACME\\u2028x"', "privacy-policy", '"https://a.b/"', "name", "U+2028"),
+        ('"ACME\\u202ex"', "privacy-policy", '"https://a.b/"', "name", "U+202E"),
+        ('"A"', '"privacy-policy\\n"', '"https://a.b/"', "documents.privacy-policy\n", "must match"),
+        ('"A"', '"Privacy"', '"https://a.b/"', "documents.Privacy", "must match"),
+        ('"A"', "privacy-policy", '"https://user:secret@a.b/"', "url", "user:password@"),
+        ('"A"', "privacy-policy", '"https://user@a.b/"', "url", "user:password@"),
+        ('"A"', "privacy-policy", '"https://a.b:99999/"', "url", "not a valid URL"),
+        ('"A"', "privacy-policy", '"https://a.b/\\u001b[2J"', "url", "control characters"),
+        ('"A"', "privacy-policy", '"https://a.b/\\u0000"', "url", "control characters"),
+    ],
+)
+def test_names_ids_and_urls_that_could_forge_or_leak_are_refused(tmp_path, name, doc, url, key, reason):
+    error = error_of(tmp_path, {"acme": SERVICE_WITH.format(name=name, doc=doc, url=url)})
+    assert error.file.endswith("acme.toml")
+    assert error.key.endswith(key)
+    assert reason in error.reason
+
+
+def test_a_service_file_name_ending_in_a_newline_is_not_an_id(tmp_path):
+    error = error_of(tmp_path, {"acme\n": GOOD_SERVICE})
+    assert "must match" in error.reason
+
+
+def test_a_service_file_that_is_not_utf8_is_named(tmp_path):
+    root = config_dir(tmp_path, {})
+    (root / "services" / "acme.toml").write_bytes('name = "Société"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError) as raised:
+        load_config(root)
+    assert raised.value.file.endswith("acme.toml")
+    assert "not UTF-8" in raised.value.reason and "0xE9" in raised.value.reason
+
+
+@pytest.mark.parametrize(
+    ("settings", "key", "reason"),
+    [
+        ("[wayback]\ncdx_per_minute = nan\n", "wayback.cdx_per_minute", "finite"),
+        ("[wayback]\nreplay_per_minute = nan\n", "wayback.replay_per_minute", "finite"),
+        ("[wayback]\nreplay_per_minute = -5\n", "wayback.replay_per_minute", "greater than 0"),
+        ("[wayback]\ntimeout_seconds = inf\n", "wayback.timeout_seconds", "finite"),
+        ("[wayback]\ntimeout_seconds = nan\n", "wayback.timeout_seconds", "finite"),
+        ("[wayback]\ntimeout_seconds = 0\n", "wayback.timeout_seconds", "greater than 0"),
+        ("[wayback]\ntimeout_seconds = 1e300\n", "wayback.timeout_seconds", "at most"),
+        ("[wayback]\nbackoff_seconds = nan\n", "wayback.backoff_seconds", "finite"),
+        ("[wayback]\nbackoff_seconds = -inf\n", "wayback.backoff_seconds", "finite"),
+        ("[crawl]\nmax_page_bytes = 0\n", "crawl.max_page_bytes", "greater than 0"),
+        ("[crawl]\nmax_page_bytes = -1\n", "crawl.max_page_bytes", "greater than 0"),
+        ('[crawl]\nuser_agent = "bot\\r\\nX-Injected: 1"\n', "crawl.user_agent", "U+000D"),
+        ('[crawl]\nuser_agent = "bot\\n"\n', "crawl.user_agent", "U+000A"),
+        ('[archive]\ndata_dir = "da\\u0000ta"\n', "archive.data_dir", "U+0000"),
+        ('[schedule]\nwebhook_url = "https://u:p@hooks.example/x"\n', "schedule.webhook_url", "user:password@"),
+    ],
+)
+def test_numbers_and_header_values_that_disarm_safety_nets_are_refused(tmp_path, settings, key, reason):
+    error = error_of(tmp_path, {"acrcloud": GOOD_SERVICE}, settings)
+    assert error.file.endswith("settings.toml")
+    assert error.key == key
+    assert reason in error.reason
+
+
+def test_a_data_dir_that_is_a_file_is_named_with_where_it_was_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("POLICY_ARCHIVE_DATA", raising=False)
+    a_file = tmp_path / "not-a-dir"
+    a_file.write_text("x")
+    root = config_dir(tmp_path, {"acrcloud": GOOD_SERVICE}, f'[archive]\ndata_dir = "{a_file}"\n')
+    with pytest.raises(ConfigError) as from_settings:
+        load_config(root)
+    assert from_settings.value.key == "archive.data_dir" and "is a file" in from_settings.value.reason
+    assert from_settings.value.file.endswith("settings.toml")
+    with pytest.raises(ConfigError) as below_a_file:
+        load_config(root, a_file / "data")
+    assert (below_a_file.value.file, below_a_file.value.key) == ("command line", "--data")
+    monkeypatch.setenv("POLICY_ARCHIVE_DATA", str(a_file))
+    with pytest.raises(ConfigError) as from_env:
+        load_config(root)
+    assert (from_env.value.file, from_env.value.key) == ("environment", "POLICY_ARCHIVE_DATA")

@@ -25,10 +25,12 @@ from policy_archive.records import ID_PATTERN, ExtractionRules, iso_z
 
 # A host name (and port): DOMAIN names the discovery's state file, so nothing else may pass (no "/", no "..").
 DOMAIN_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?")
+from policy_archive.text import printable
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
-    click.echo(f"policy-archive: {message}", err=True)
+    # One line, whatever the message quotes (a file name with a newline, a page title with ESC).
+    click.echo(f"policy-archive: {printable(message)}", err=True)
     sys.exit(status)
 
 

@@ -34,6 +34,7 @@ from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, escape
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
 from policy_archive.pipeline.extraction.stated_date import stated_date
 from policy_archive.records import ExtractedDocument, ExtractionRules
+from policy_archive.text import one_line
 
 # Bump whenever a change here alters output for the same bytes: the "Extractor:" commit trailer then shows
 # which versions come from an older extractor, so ``reextract`` knows what to redo. The trailer names the
@@ -126,7 +127,7 @@ def _parse(text: str) -> lxml.html.HtmlElement:
 
 def _page_title(page: lxml.html.HtmlElement) -> str:
     for candidate in [*page.xpath("//title"), *page.xpath("//h1 | //h2")]:
-        title = _collapse(candidate.text_content())
+        title = one_line(candidate.text_content())
         if title:
             return title
     return "Untitled"
@@ -575,7 +576,7 @@ def _extract_pdf(body: bytes) -> ExtractedDocument:
     paragraphs = [paragraph for page in pages for paragraph in _pdf_paragraphs(page)]
     if not paragraphs:
         raise ExtractionRefused("pdf-unreadable", "the PDF has no text layer (scanned pages?)")
-    title = _collapse(str(metadata_title)) or paragraphs[0][:200]
+    title = one_line(str(metadata_title)) or one_line(paragraphs[0][:200])
     return ExtractedDocument(title, normalize_markdown("\n\n".join(paragraphs)))
 
 

@@ -1,0 +1,43 @@
+"""Text that is safe to put into a commit message, a log line or a header: one line, no control characters.
+
+Configuration values (service names, user agent, URLs) are *refused* when they hold such characters; text from
+pages (titles) is *cleaned* with :func:`one_line`, because a page cannot be asked to fix itself.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Unicode categories that never belong in a one-line value: controls (NUL, CR, LF, ESC, DEL, NEL ...),
+# line and paragraph separators (str.splitlines() breaks on them) and lone surrogates. (Unassigned code points
+# are left alone: which ones are unassigned depends on the Python version, and titles must not.)
+_UNSAFE_CATEGORIES = {"Cc", "Zl", "Zp", "Cs"}
+# Bidirectional overrides and isolates reorder what a terminal shows ("Trojan Source", CVE-2021-42574).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def is_unsafe_character(character: str) -> bool:
+    return unicodedata.category(character) in _UNSAFE_CATEGORIES or character in _BIDI_CONTROLS
+
+
+def unsafe_character(text: str) -> str | None:
+    """The first character of ``text`` that must not appear in a one-line value, as ``U+000A``; or None."""
+    for character in text:
+        if is_unsafe_character(character):
+            return f"U+{ord(character):04X}"
+    return None
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line: every control character, line break or bidi control becomes a space, runs of
+    whitespace collapse to one space, and the ends are stripped."""
+    cleaned = "".join(" " if is_unsafe_character(character) else character for character in text)
+    return " ".join(cleaned.split())
+
+
+def printable(text: str) -> str:
+    """``text`` with every unsafe character written as an escape (``\\n``, ``\\x1b``, ``\\u202e``): for messages
+    that must stay one line and show exactly what was found."""
+    if unsafe_character(text) is None:
+        return text
+    return "".join(repr(character)[1:-1] if is_unsafe_character(character) else character for character in text)
