@@ -76,7 +76,7 @@ def write_config(directory: Path, archive: StandinArchive | None, cdx_url: str |
     replay = archive.replay_url if archive else "http://127.0.0.1:9/web"
     (directory / "settings.toml").write_text(
         f'[wayback]\ncdx_url = "{cdx}"\nreplay_url = "{replay}"\n'
-        "cdx_per_minute = inf\nreplay_per_minute = inf\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
+        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
     )
     (directory / "services" / "acrcloud.toml").write_text(
         f'name = "ACRCloud"\n[documents.privacy-policy]\nurl = "{URL}"\nremove = ["footer", "nav"]\n'
