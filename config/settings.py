@@ -74,6 +74,9 @@ class CrawlSettings:
     # How long a page rendered in the headless browser may take to settle (network idle, text shown, DOM quiet)
     # before its DOM is taken as it is.
     render_timeout_seconds: float = 20
+    # Live fetches never connect to loopback, private, link-local... addresses, except the origins written in
+    # the configuration (crawler/addresses.py); true lifts the rule for intranet use.
+    allow_private_addresses: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,13 @@ class Config:
     directory: Path
     settings: Settings
     documents: tuple[DocumentDeclaration, ...]
+
+    def declared_origins(self) -> tuple[str, ...]:
+        """Every URL the operator wrote (documents, their history, the archive endpoints): live fetches may
+        reach their origins even on internal addresses, which they chose."""
+        wayback = self.settings.wayback
+        urls = [url for document in self.documents for url in document.urls()]
+        return tuple(dict.fromkeys([*urls, wayback.cdx_url, wayback.replay_url]))
 
     def select(self, names: Iterable[str]) -> tuple[DocumentDeclaration, ...]:
         """Documents named ``SERVICE/DOCUMENT`` or ``SERVICE``; no names means every document."""
@@ -144,7 +154,13 @@ _SETTINGS_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "max_listing_bytes": int,
         "check_digests": bool,
     },
-    "crawl": {"user_agent": str, "obey_robots": bool, "max_page_bytes": int, "render_timeout_seconds": (int, float)},
+    "crawl": {
+        "user_agent": str,
+        "obey_robots": bool,
+        "max_page_bytes": int,
+        "render_timeout_seconds": (int, float),
+        "allow_private_addresses": bool,
+    },
     "schedule": {"track": str, "webhook_url": str},
 }
 

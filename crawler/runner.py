@@ -3,6 +3,7 @@ the CLI runs one crawl per invocation and the scheduler starts a new process for
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
@@ -30,7 +31,8 @@ def crawl_archive(plan: FetchPlan, source: ArchiveSource, settings: Settings, da
     process.start()
 
 
-def crawl_live(plan: FetchPlan, settings: Settings) -> None:
-    process = CrawlerProcess(settings=scrapy_settings(settings, live=True))
+def crawl_live(plan: FetchPlan, settings: Settings, declared_origins: Sequence[str] = ()) -> None:
+    """Fetch live pages; only ``declared_origins`` (the configuration's URLs) may be on internal addresses."""
+    process = CrawlerProcess(settings=scrapy_settings(settings, live=True, declared_origins=declared_origins))
     process.crawl(LiveSpider, plan=plan, render_timeout=settings.crawl.render_timeout_seconds)
     process.start()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from policy_archive.config.settings import Settings
 from policy_archive.crawler import render
+from policy_archive.crawler.addresses import ALLOW_PRIVATE_SETTING, ALLOWED_ORIGINS_SETTING
 
 # Codes Scrapy's own RetryMiddleware may retry. 429 and 503 are left out on purpose: Scrapy retries them at
 # once, which is exactly the retry storm that gets an IP firewalled by the Internet Archive; our middlewares
@@ -13,7 +15,9 @@ from policy_archive.crawler import render
 RETRYABLE_CODES = [500, 502, 504, 522, 524, 408]
 
 
-def scrapy_settings(settings: Settings, *, live: bool) -> dict[str, Any]:
+def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequence[str] = ()) -> dict[str, Any]:
+    """Scrapy settings for an archive crawl or a live crawl; ``declared_origins`` are the URLs of the
+    configuration, whose origins a live crawl may reach even on internal addresses (crawler/addresses.py)."""
     common: dict[str, Any] = {
         # Security: the remote-control endpoint executes posted Python and the telnet console opens a shell;
         # both are on by default in Scrapy 2.19.
@@ -46,7 +50,13 @@ def scrapy_settings(settings: Settings, *, live: bool) -> dict[str, Any]:
                 "AUTOTHROTTLE_START_DELAY": 0.5,
                 "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
                 "REDIRECT_ENABLED": True,
+                # Every request, each redirect hop and robots.txt included, is checked on the address it
+                # connects to: internal addresses are refused (issue 11, server-side request forgery).
+                ALLOWED_ORIGINS_SETTING: list(declared_origins),
+                ALLOW_PRIVATE_SETTING: settings.crawl.allow_private_addresses,
+                "TWISTED_DNS_RESOLVER": "policy_archive.crawler.addresses.GuardedResolver",
                 "DOWNLOADER_MIDDLEWARES": {
+                    "policy_archive.crawler.addresses.PrivateAddressMiddleware": 50,
                     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
                     "policy_archive.crawler.middlewares.SharedRobotsTxtMiddleware": 100,
                     "policy_archive.crawler.middlewares.RetryAfterMiddleware": 540,

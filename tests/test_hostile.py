@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from standin.cli import run_cli
+from standin.hostile import RouteServer
+from standin.sites import Page, html_page, redirect
 
 GOOD_DOCUMENT = '[documents.privacy-policy]\nurl = "https://acme.example/privacy"\n'
 
@@ -85,3 +87,77 @@ def test_a_data_dir_that_is_a_file_is_one_line_exit_2(tmp_path, command):
     assert_one_line(run_cli(config, a_file, command), 2, "--data", "is a file")
     assert_one_line(run_cli(config, a_file / "below", command), 2, "--data", "is a file")
     assert a_file.read_text() == "not a directory"
+
+
+# --- hostile servers: no fetch to an internal address ------------------------------------------------------
+
+SECRET = b'{"AccessKeyId": "ASIA-SECRET", "SecretAccessKey": "do-not-record"}'
+
+
+def tracked_config(root: Path, url: str, settings: str = "") -> Path:
+    service = f'name = "ACME"\n[documents.privacy-policy]\nurl = "{url}"\n'
+    return write_config(root, {"acme": service}, f"[wayback]\ntimeout_seconds = 5\n{settings}")
+
+
+def nothing_recorded_from(data: Path, secret: bytes) -> None:
+    for warc in (data / "captures").rglob("*"):
+        if warc.is_file():
+            assert secret not in warc.read_bytes() and b"ASIA-SECRET" not in gzip_or_raw(warc)
+    versions = data / "versions"
+    if (versions / ".git").exists():
+        assert run_git(versions, "rev-list", "--all").strip() == "" or "ASIA" not in run_git(
+            versions, "log", "--all", "-p"
+        )
+
+
+def gzip_or_raw(path: Path) -> bytes:
+    import gzip
+
+    try:
+        return gzip.decompress(path.read_bytes())
+    except (OSError, EOFError):
+        return path.read_bytes()
+
+
+def run_git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["other port of 127.0.0.1", "localhost (a name resolving inside)", "cloud metadata", "IPv4-mapped loopback"],
+)
+def test_a_redirect_inside_is_refused_with_private_address(tmp_path, target):
+    with RouteServer({"/latest/meta-data/iam": Page(body=SECRET, content_type="application/json")}) as secret:
+        location = {
+            "other port of 127.0.0.1": secret.url("/latest/meta-data/iam"),
+            "localhost (a name resolving inside)": secret.url("/latest/meta-data/iam", host="localhost"),
+            "cloud metadata": "http://169.254.169.254/latest/meta-data/iam",
+            "IPv4-mapped loopback": secret.url("/latest/meta-data/iam", host="[::ffff:127.0.0.1]"),
+        }[target]
+        with RouteServer({"/privacy": redirect(location, 302)}) as site:
+            config = tracked_config(tmp_path / "config", site.url("/privacy"))
+            result = run_cli(config, tmp_path / "data", "track")
+        assert secret.paths == []
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 1, result.stderr
+    failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 1 and failed[0].startswith("FAILED acme/privacy-policy: private-address: "), failed
+    assert site.paths[-1] == "/privacy"
+    nothing_recorded_from(tmp_path / "data", SECRET)
+
+
+def test_the_declared_origin_on_loopback_is_fetched_and_allow_private_addresses_lifts_the_rule(tmp_path):
+    page = html_page("ACME Privacy Policy", [f"We process personal data, paragraph {n}." for n in range(30)])
+    with RouteServer({"/policy": page}) as secret, RouteServer({"/privacy": redirect(secret.url("/policy"))}) as site:
+        refused = run_cli(tracked_config(tmp_path / "refused", site.url("/privacy")), tmp_path / "data1", "track")
+        assert refused.returncode == 1 and "private-address" in refused.stderr and secret.paths == []
+        settings = "[crawl]\nallow_private_addresses = true\n"
+        allowed = run_cli(
+            tracked_config(tmp_path / "allowed", site.url("/privacy"), settings), tmp_path / "d2", "track"
+        )
+        assert allowed.returncode == 0, allowed.stderr
+        assert "/policy" in secret.paths
+    assert (
+        "personal data, paragraph 29" in (tmp_path / "d2" / "versions" / "a" / "acme" / "privacy-policy.md").read_text()
+    )

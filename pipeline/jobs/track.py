@@ -145,7 +145,7 @@ def track(
     progress = progress or Progress("track")
     progress.expect(len(declarations), "documents")
     plan = TrackPlan(workspace, declarations, progress)
-    crawl_live(plan, workspace.config.settings)
+    crawl_live(plan, workspace.config.settings, workspace.config.declared_origins())
     recorded = workspace.record(plan.versions)
     now = datetime.now(UTC)
     for key, (etag, last_modified) in plan.succeeded.items():

@@ -1,0 +1,243 @@
+"""No live fetch to an internal address (issue 11: server-side request forgery).
+
+A tracked page is controlled by someone else: its redirect, or a public name that resolves inside, must not make
+policy-archive fetch the cloud metadata service (169.254.169.254) or a service on localhost and record its answer.
+Every live request is checked on the addresses it would connect to, in two places that share one policy:
+
+- :class:`PrivateAddressMiddleware` (a downloader middleware, so it sees every request, each redirect hop and
+  robots.txt included) refuses a literal internal IP and a name resolving to one, with reason ``private-address``;
+- :class:`GuardedResolver` (Scrapy's ``TWISTED_DNS_RESOLVER``) drops internal addresses from every name resolution
+  the connection itself makes, so a name that resolves to a public address for the check and to an internal one
+  for the connection (DNS rebinding) still cannot connect inside.
+
+Origins (scheme, host, port) written in the configuration are the operator's choice and allowed, and so are
+the proxies named by the environment (``http_proxy``...), through which the connection then goes:
+a name the proxy resolves for us (one we cannot resolve ourselves) is left to the proxy.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import urllib.request
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
+from twisted.internet.threads import deferToThread
+from zope.interface import implementer, provider
+
+from policy_archive.errors import PolicyArchiveError
+
+log = logging.getLogger(__name__)
+
+PRIVATE_ADDRESS = "private-address"
+# Scrapy settings that carry the policy from policy-archive's configuration to the middleware and the resolver.
+ALLOWED_ORIGINS_SETTING = "POLICY_ARCHIVE_ALLOWED_ORIGINS"
+ALLOW_PRIVATE_SETTING = "POLICY_ARCHIVE_ALLOW_PRIVATE_ADDRESSES"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Origin = tuple[str, str, int]
+
+
+class PrivateAddressRefused(IgnoreRequest, PolicyArchiveError):
+    """A live request refused because it would connect to an internal address; ``str()`` is the reason (an
+    IgnoreRequest for Scrapy, which then calls the request's errback without logging an error)."""
+
+
+def origin_of(url: str) -> Origin | None:
+    """``(scheme, host, port)`` of an http(s) URL, the port made explicit; None for anything else."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or DEFAULT_PORTS[parts.scheme]
+
+
+def internal_kind(address: str) -> str | None:
+    """Why ``address`` (an IP address as text) is internal — loopback, link-local, private, multicast, reserved,
+    unspecified, or otherwise not globally routable — or None for a public address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 scope id (fe80::1%eth0)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 connects to 127.0.0.1
+    checks = (
+        ("unspecified", ip.is_unspecified),
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),  # before private: 169.254.0.0/16 is both
+        ("multicast", ip.is_multicast),
+        ("private", ip.is_private),
+        ("reserved", ip.is_reserved),
+        # 100.64.0.0/10 (carrier-grade NAT; Alibaba Cloud's metadata service is 100.100.100.200), 192.0.0.0/24...
+        ("not globally routable", not ip.is_global),
+    )
+    return next((kind for kind, matches in checks if matches), None)
+
+
+def is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def environment_proxies() -> list[str]:
+    """The proxies the environment names (``http_proxy``, ``https_proxy``...): Scrapy connects through them."""
+    return [url for scheme, url in urllib.request.getproxies().items() if scheme in DEFAULT_PORTS]
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Which internal endpoints a live crawl may reach: those of the declared origins (and proxies), or all."""
+
+    allowed_origins: frozenset[Origin]
+    allow_private: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> AddressPolicy:
+        """From Scrapy settings (see :func:`crawler.settings.scrapy_settings`)."""
+        urls = [*settings.getlist(ALLOWED_ORIGINS_SETTING), *environment_proxies()]
+        origins = frozenset(origin for origin in map(origin_of, urls) if origin is not None)
+        return cls(origins, settings.getbool(ALLOW_PRIVATE_SETTING))
+
+    def allows_url(self, url: str) -> bool:
+        return self.allow_private or origin_of(url) in self.allowed_origins
+
+    def allows_endpoint(self, host: str, port: int) -> bool:
+        """Port 0: the caller does not know the port (Twisted's host-only lookups); any declared port counts."""
+        host = host.lower()
+        return self.allow_private or any(
+            host == allowed_host and port in (0, allowed_port) for _, allowed_host, allowed_port in self.allowed_origins
+        )
+
+    def refusal(self, url: str, addresses: Iterable[str]) -> str | None:
+        """The reason a request to ``url`` connecting to one of ``addresses`` is refused, or None."""
+        if self.allows_url(url):
+            return None
+        for address in addresses:
+            if kind := internal_kind(address):
+                host = urlsplit(url).hostname or ""
+                where = address if host == address else f"{host} resolves to {address}"
+                return f"{PRIVATE_ADDRESS}: {url} ({where}, {kind}; set [crawl] allow_private_addresses to allow)"
+        return None
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (blocking; run in a thread). Empty when it does not resolve."""
+    try:
+        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []
+    return [str(sockaddr[0]) for *_, sockaddr in answers]
+
+
+# --- the check of every request ----------------------------------------------------------------------------
+
+
+class PrivateAddressMiddleware:
+    """Refuse, before it is sent, a live request whose host is or resolves to an internal address.
+
+    Scrapy sends every request through the downloader middlewares, the requests RedirectMiddleware makes for each
+    hop and RobotsTxtMiddleware's robots.txt requests included, so each hop is checked on its own."""
+
+    def __init__(self, policy: AddressPolicy):
+        self.policy = policy
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> PrivateAddressMiddleware:
+        return cls(AddressPolicy.from_settings(crawler.settings))
+
+    async def process_request(self, request: Any) -> None:
+        if self.policy.allows_url(request.url):
+            return
+        parts = urlparse_cached(request)
+        host = parts.hostname or ""
+        if is_ip_literal(host):
+            addresses = [host]
+        else:
+            port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
+            addresses = await maybe_deferred_to_future(deferToThread(resolve, host, port))
+        if reason := self.policy.refusal(request.url, addresses):
+            raise PrivateAddressRefused(reason)
+
+
+# --- the resolver the connections use ----------------------------------------------------------------------
+
+
+@implementer(IHostResolution)
+class _Resolution:
+    def __init__(self, name: str):
+        self.name = name
+
+    def cancel(self) -> None:  # Twisted's own GAI resolutions cannot be cancelled either
+        raise NotImplementedError
+
+
+@implementer(IHostnameResolver)
+class GuardedResolver:
+    """Twisted's name resolver, minus the internal addresses of endpoints that are not allowed.
+
+    Installed through Scrapy's ``TWISTED_DNS_RESOLVER`` (``DNS_RESOLVER`` before 2.19), it answers every
+    resolution a connection makes — also for literal IP hosts, which Twisted's HostnameEndpoint resolves too.
+    A name left with no address fails as a DNS lookup error, so nothing connects inside."""
+
+    def __init__(self, reactor: Any, policy: AddressPolicy):
+        self.reactor = reactor
+        self.policy = policy
+        self.original: IHostnameResolver = reactor.nameResolver
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
+        # Scrapy passes the CrawlerProcess here, whose settings are the crawl's (scrapy.crawler, 2.19).
+        return cls(reactor, AddressPolicy.from_settings(crawler.settings))
+
+    def install_on_reactor(self) -> None:
+        self.reactor.installNameResolver(self)
+
+    def resolveHostName(  # noqa: N802 -- Twisted's interface
+        self,
+        resolutionReceiver: IResolutionReceiver,  # noqa: N803
+        hostName: str,  # noqa: N803
+        portNumber: int = 0,  # noqa: N803
+        addressTypes: Sequence[type[IAddress]] | None = None,  # noqa: N803
+        transportSemantics: str = "TCP",  # noqa: N803
+    ) -> IHostResolution:
+        if self.policy.allows_endpoint(hostName, portNumber):
+            return self.original.resolveHostName(
+                resolutionReceiver, hostName, portNumber, addressTypes, transportSemantics
+            )
+        receiver = _FilteringReceiver(resolutionReceiver, hostName)
+        self.original.resolveHostName(receiver, hostName, portNumber, addressTypes, transportSemantics)
+        return _Resolution(hostName)
+
+
+@provider(IResolutionReceiver)
+class _FilteringReceiver:
+    def __init__(self, receiver: IResolutionReceiver, host: str):
+        self.receiver = receiver
+        self.host = host
+
+    def resolutionBegan(self, resolution: IHostResolution) -> None:  # noqa: N802
+        self.receiver.resolutionBegan(resolution)
+
+    def addressResolved(self, address: IAddress) -> None:  # noqa: N802
+        kind = internal_kind(getattr(address, "host", ""))
+        if kind is None:
+            self.receiver.addressResolved(address)
+        else:
+            log.warning("%s: not connecting to %s (%s: %s)", PRIVATE_ADDRESS, self.host, address.host, kind)
+
+    def resolutionComplete(self) -> None:  # noqa: N802
+        self.receiver.resolutionComplete()

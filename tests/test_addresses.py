@@ -1,0 +1,92 @@
+"""The address policy of live fetches (crawler/addresses.py): which addresses are internal, which origins the
+configuration allows, and the resolver that keeps connections from reaching inside after the check."""
+
+from __future__ import annotations
+
+import pytest
+from policy_archive.crawler.addresses import AddressPolicy, GuardedResolver, internal_kind, origin_of
+from twisted.internet.address import IPv4Address, IPv6Address
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.8.9.10", "loopback"),
+        ("::1", "loopback"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("fd00::1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("fe80::1%eth0", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("ff02::1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("::", "unspecified"),
+        ("240.0.0.1", "private"),  # Python files 240.0.0.0/4 as private (and reserved): refused either way
+        ("100.100.100.200", "not globally routable"),  # carrier-grade NAT; Alibaba Cloud's metadata service
+        ("93.184.215.14", None),
+        ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", None),
+    ],
+)
+def test_internal_addresses_and_their_kind(address, kind):
+    assert internal_kind(address) == kind
+
+
+def test_only_the_declared_origins_are_allowed():
+    policy = AddressPolicy(frozenset({origin_of("http://127.0.0.1:8080/privacy")}))
+    assert policy.allows_url("http://127.0.0.1:8080/other/page")
+    assert not policy.allows_url("http://127.0.0.1:8081/privacy")  # another port
+    assert not policy.allows_url("https://127.0.0.1:8080/privacy")  # another scheme
+    assert policy.refusal("http://127.0.0.1:8081/", ["127.0.0.1"]).startswith("private-address: ")
+    assert policy.refusal("http://example.org/", ["93.184.215.14"]) is None
+    assert "resolves to 10.0.0.1" in policy.refusal("http://intranet.example/", ["93.184.215.14", "10.0.0.1"])
+    assert AddressPolicy(frozenset(), allow_private=True).refusal("http://127.0.0.1:1/", ["127.0.0.1"]) is None
+    assert origin_of("https://Example.ORG/x") == ("https", "example.org", 443)
+
+
+class FakeReactor:
+    """A reactor whose name resolver answers a fixed list of addresses (a name rebound to an internal one)."""
+
+    def __init__(self, addresses):
+        self.nameResolver = self
+        self.addresses = addresses
+
+    def resolveHostName(self, receiver, host, port=0, address_types=None, semantics="TCP"):  # noqa: N802
+        receiver.resolutionBegan(object())
+        for address in self.addresses:
+            receiver.addressResolved(address)
+        receiver.resolutionComplete()
+
+
+class Receiver:
+    def __init__(self):
+        self.addresses, self.complete = [], False
+
+    def resolutionBegan(self, resolution):  # noqa: N802
+        pass
+
+    def addressResolved(self, address):  # noqa: N802
+        self.addresses.append(address.host)
+
+    def resolutionComplete(self):  # noqa: N802
+        self.complete = True
+
+
+def test_the_resolver_drops_internal_addresses_unless_the_endpoint_is_declared():
+    rebound = [IPv4Address("TCP", "93.184.215.14", 80), IPv4Address("TCP", "127.0.0.1", 80)]
+    rebound.append(IPv6Address("TCP", "::1", 80))
+    policy = AddressPolicy(frozenset({origin_of("http://declared.example:8080/")}))
+    resolver = GuardedResolver(FakeReactor(rebound), policy)
+    public_only = Receiver()
+    resolver.resolveHostName(public_only, "evil.example", 80)
+    assert public_only.addresses == ["93.184.215.14"] and public_only.complete
+    declared = Receiver()
+    resolver.resolveHostName(declared, "declared.example", 8080)
+    assert declared.addresses == ["93.184.215.14", "127.0.0.1", "::1"]
+    other_port = Receiver()
+    resolver.resolveHostName(other_port, "declared.example", 8081)
+    assert other_port.addresses == ["93.184.215.14"]
