@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
+import re
 import shutil
 import subprocess
 import threading
@@ -34,6 +35,7 @@ import git
 
 from policy_archive.errors import StateError
 from policy_archive.records import RecordedVersion, Version, iso_z, utc
+from policy_archive.text import one_line
 
 BRANCH = "main"
 BRANCH_REF = "refs/heads/main"
@@ -52,6 +54,7 @@ IDENTITY_ENV = {
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 MARKS_FILE = "policy-archive-marks"
 INDEX_SUFFIX = "/index.jsonl"
+TRAILER_KEY = re.compile(r"[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
 # Blobs wait in memory up to this size so that each document's versions reach fast-import one after another:
 # fast-import deltas a blob only against the previous blob of the stream (DESIGN.md, Git at scale).
 BLOB_BUFFER_BYTES = 16 * 1024 * 1024
@@ -172,15 +175,14 @@ class _LedgerState:
     head_key: tuple[datetime, str] | None
 
     def message(self) -> str:
-        lines = [
-            "policy-archive ledger",
-            "",
-            f"Main: {self.main or '-'}",
-            f"Previous-Main: {self.previous_main or '-'}",
+        head_at, head_path = (self.head_key[0].isoformat(), self.head_key[1]) if self.head_key else (None, None)
+        trailers = [
+            ("Main", self.main or "-"),
+            ("Previous-Main", self.previous_main or "-"),
+            ("Head-At", head_at),
+            ("Head-Path", head_path),
         ]
-        if self.head_key is not None:
-            lines += [f"Head-At: {self.head_key[0].isoformat()}", f"Head-Path: {self.head_key[1]}"]
-        return "\n".join(lines) + "\n"
+        return message_with_trailers("policy-archive ledger", trailers)
 
     @classmethod
     def parse(cls, commit: str, message: str) -> _LedgerState:
@@ -221,14 +223,33 @@ def commit_message(entry: _Entry, first: bool) -> str:
         subject = f"Apply technical upgrade on {entry.display_name}"
     else:
         subject = f"Record new changes of {entry.display_name}"
-    return (
-        f"{subject}\n\n"
-        f"Captured-At: {iso_z(entry.captured_at)}\n"
-        f"Source: {entry.source}\n"
-        f"Snapshot-Url: {entry.snapshot_url}\n"
-        f"Payload-Sha1: {entry.payload_sha1}\n"
-        f"Extractor: {entry.extractor}\n" + (f"Stated-Date: {entry.stated_date}\n" if entry.stated_date else "")
+    return message_with_trailers(
+        subject,
+        [
+            ("Captured-At", iso_z(entry.captured_at)),
+            ("Source", entry.source),
+            ("Snapshot-Url", entry.snapshot_url),
+            ("Payload-Sha1", entry.payload_sha1),
+            ("Extractor", entry.extractor),
+            ("Stated-Date", entry.stated_date),  # None (left out) when the text states no date
+        ],
     )
+
+
+def message_with_trailers(subject: str, trailers: Iterable[tuple[str, str | None]]) -> str:
+    """The one writer of commit messages: a one-line subject, a blank line, then ``Key: value`` per trailer
+    whose value is not None, in the order given.
+
+    Every value (and the subject) is made one line without control characters here, whatever checks came
+    before: a service name, an archive's URL or a page cannot add a line that Git would read as a trailer,
+    nor a NUL that ``git fsck --strict`` rejects (issue 11)."""
+    lines = [one_line(subject), ""]
+    for key, value in trailers:
+        if not TRAILER_KEY.fullmatch(key):
+            raise ValueError(f"not a trailer key: {key!r}")
+        if value is not None:
+            lines.append(f"{key}: {one_line(value)}")
+    return "\n".join(lines) + "\n"
 
 
 class _FastImport:

@@ -7,6 +7,7 @@ pages (titles) is *cleaned* with :func:`one_line`, because a page cannot be aske
 from __future__ import annotations
 
 import unicodedata
+from urllib.parse import quote
 
 # Unicode categories that never belong in a one-line value: controls (NUL, CR, LF, ESC, DEL, NEL ...),
 # line and paragraph separators (str.splitlines() breaks on them) and lone surrogates. (Unassigned code points
@@ -41,3 +42,14 @@ def printable(text: str) -> str:
     if unsafe_character(text) is None:
         return text
     return "".join(repr(character)[1:-1] if is_unsafe_character(character) else character for character in text)
+
+
+def safe_url(url: str) -> str:
+    """``url`` with every unsafe or whitespace character percent-encoded, as a browser would send it: still the
+    same address, and safe to write on one line (a commit trailer, a header, a log)."""
+    return "".join(
+        quote(character, safe="", errors="surrogatepass")
+        if is_unsafe_character(character) or character.isspace()
+        else character
+        for character in url
+    )

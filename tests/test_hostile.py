@@ -161,3 +161,34 @@ def test_the_declared_origin_on_loopback_is_fetched_and_allow_private_addresses_
     assert (
         "personal data, paragraph 29" in (tmp_path / "d2" / "versions" / "a" / "acme" / "privacy-policy.md").read_text()
     )
+
+
+# --- history that cannot be forged -------------------------------------------------------------------------
+
+HOSTILE_TITLE = "Privacy Policy\u2028\u2028Captured-At: 1999-01-01T00:00:00Z\u2028Source: forged \x1b[2J\x07"
+
+
+def test_a_hostile_page_title_cannot_forge_trailers_or_break_lines(tmp_path):
+    page = html_page(HOSTILE_TITLE, [f"We process personal data, paragraph {n}." for n in range(30)])
+    with RouteServer({"/privacy": page}) as site:
+        config = tracked_config(tmp_path / "config", site.url("/privacy"))
+        result = run_cli(config, tmp_path / "data", "track")
+        log = run_cli(config, tmp_path / "data", "log", "acme/privacy-policy")
+    assert result.returncode == 0, result.stderr
+    versions = tmp_path / "data" / "versions"
+    message = run_git(versions, "log", "-1", "--format=%B", "main")
+    parsed = subprocess.run(
+        ["git", "interpret-trailers", "--parse"], input=message, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert [line.split(": ", 1)[0] for line in parsed] == [
+        "Captured-At",
+        "Source",
+        "Snapshot-Url",
+        "Payload-Sha1",
+        "Extractor",
+    ]
+    assert "Source: live" in parsed
+    title_line = (versions / "a" / "acme" / "privacy-policy.md").read_text().split("\n")[2]
+    assert title_line == "# Privacy Policy Captured-At: 1999-01-01T00:00:00Z Source: forged [2J"
+    assert "\x1b" not in log.stdout and "\x07" not in log.stdout
+    subprocess.run(["git", "-C", str(versions), "fsck", "--strict"], check=True, capture_output=True)

@@ -329,3 +329,49 @@ def test_open_refuses_a_main_moved_by_hand(tmp_path: Path) -> None:
     git(repo, "commit", "-q", "-m", "by hand")
     with pytest.raises(ForeignHistoryError):
         VersionStore(repo)
+
+
+FORGED = "ACME\n\nCaptured-At: 1999-01-01T00:00:00Z\nSource: forged\x00\x1b[2J\u2028Extractor: evil"
+
+
+def parsed_trailers(repo: Path, commit: str) -> list[tuple[str, str]]:
+    """What Git itself reads as the trailers of ``commit`` (``git interpret-trailers --parse``)."""
+    message = git_out(repo, "log", "-1", "--format=%B", commit)
+    parsed = subprocess.run(
+        ["git", "interpret-trailers", "--parse"], input=message, capture_output=True, text=True, check=True
+    ).stdout
+    return [tuple(line.split(": ", 1)) for line in parsed.splitlines()]
+
+
+def git_out(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+def test_trailers_cannot_be_forged_through_names_urls_or_titles(tmp_path):
+    """Whatever reaches the store (a name from before validation, an archive's URL, a page title), each commit
+    has exactly our trailers, its subject is one line, and the repository passes ``git fsck --strict``."""
+    store = VersionStore(tmp_path / "versions")
+    hostile = []
+    for day, body in enumerate(["First text.", "Second text."]):
+        version = make_version("acme", "privacy-policy", day, body)
+        hostile.append(
+            Version(
+                **{
+                    **version.__dict__,
+                    "display_name": FORGED,
+                    "snapshot_url": version.snapshot_url + "\nSource: forged\rPayload-Sha1: X",
+                    "content": version.content.replace("# privacy-policy", f"# {FORGED}"),
+                }
+            )
+        )
+    recorded = store.save(hostile)
+    assert len(recorded) == 2
+    for item in recorded:
+        trailers = parsed_trailers(tmp_path / "versions", item.commit)
+        assert [key for key, _ in trailers] == ["Captured-At", "Source", "Snapshot-Url", "Payload-Sha1", "Extractor"]
+        assert dict(trailers)["Captured-At"] == item.version.captured_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert dict(trailers)["Source"] == "wayback"
+        subject = git_out(tmp_path / "versions", "log", "-1", "--format=%s", item.commit).rstrip("\n")
+        assert subject.startswith("First record of ACME Captured-At: 1999") or subject.startswith("Record new")
+        assert "\x00" not in subject and "\x1b" not in subject
+    subprocess.run(["git", "-C", str(tmp_path / "versions"), "fsck", "--strict"], check=True, capture_output=True)

@@ -25,6 +25,7 @@ from policy_archive.records import (
     Source,
     Version,
 )
+from policy_archive.text import safe_url
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ def make_version(
 ) -> Version:
     """The version file and commit fields for an extracted capture row."""
     assert row.title is not None and row.body is not None, "only extracted captures become versions"
-    snapshot = row.snapshot_url or row.fetched_url or row.url
+    # The URL comes from a redirect or an archive's listing: percent-encode what could break a line.
+    snapshot = safe_url(row.snapshot_url or row.fetched_url or row.url)
     content = render(
         declaration, row.source, row.bytes_url, row.bytes_at, snapshot, ExtractedDocument(row.title, row.body)
     )

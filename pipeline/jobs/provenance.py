@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from policy_archive.crawler.sources.wayback import snapshot_link
 from policy_archive.records import DocumentDeclaration, ExtractedDocument, Source
+from policy_archive.text import one_line
 
 # Public suffixes with a second level under which sites register (www.example.co.uk → example.co.uk). A short
 # list is enough here: the name only appears in the human-readable header.
@@ -62,4 +63,5 @@ def render(
 
 def document_text(document: ExtractedDocument) -> str:
     """The version file after its header: ``# title``, a blank line, the body (what ``strip_header`` gives back)."""
-    return f"# {document.title}\n\n{document.body.rstrip()}\n"
+    # The title comes from the page: one line, whatever the page (or an older catalog row) holds.
+    return f"# {one_line(document.title)}\n\n{document.body.rstrip()}\n"
