@@ -4,8 +4,9 @@ configuration allows, and the resolver that keeps connections from reaching insi
 from __future__ import annotations
 
 import pytest
-from policy_archive.crawler.addresses import AddressPolicy, GuardedResolver, internal_kind, origin_of
 from twisted.internet.address import IPv4Address, IPv6Address
+
+from policy_archive.crawler.addresses import AddressPolicy, GuardedResolver, internal_kind, origin_of
 
 
 @pytest.mark.parametrize(
