@@ -143,7 +143,7 @@ def load(settings_text: str | bytes, service_text: str | bytes, service_id: str 
         try:
             config = load_config(root, Path(scratch) / "data")
         except ConfigError as error:
-            assert str(error).strip() and "\n" not in error.key
+            assert str(error).strip() and "\n" not in str(error)  # one line, whatever the key holds
             return None
         assert_safe(config)
         assert not (Path(scratch) / "data").exists(), "validation must not create the data directory"
