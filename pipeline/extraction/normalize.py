@@ -18,6 +18,7 @@ FENCE = re.compile(r"^(```|~~~)")
 BULLET = re.compile(r"^(\s*)[*+•·▪◦‣]\s+")
 RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 SETEXT = re.compile(r"^(=+|-+)$")
+INLINE_PASSES = 8  # more than any real line needs; a line still changing after that is left as it is
 BOLD_UNDERSCORE = re.compile(r"(?<![\w\\])__(?=\S)(.+?)(?<=\S)__(?!\w)")
 EM_UNDERSCORE = re.compile(r"(?<![\w\\_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])")
 # Empty strong/emphasis pairs ("****", "** **"); a lone closing "**" after punctuation is not one.
@@ -78,6 +79,8 @@ def _normalize_line(raw_line: str) -> str | None:
     indent = " " * (indent_width // 2 * 2)
     line = BULLET.sub("- ", line)
     line = _normalize_inline(line)
+    if RULE.match(line):  # "------***" is a rule once the empty emphasis is gone (found by Hypothesis)
+        return "---"
     return indent + line if line and line.startswith("- ") else line
 
 
@@ -88,6 +91,17 @@ def _single_spaced(line: str) -> str:
 
 
 def _normalize_inline(line: str) -> str:
+    """Inline substitutions repeated until nothing changes: one pass can uncover a match for another
+    (``__bold__0:__bold__`` — found by Hypothesis), and the result must be idempotent."""
+    for _ in range(INLINE_PASSES):
+        settled = _inline_pass(line)
+        if settled == line:
+            break
+        line = settled
+    return line
+
+
+def _inline_pass(line: str) -> str:
     # The substitutions run only on lines holding their trigger characters: most lines hold none (speed).
     if "_" in line:
         line = BOLD_UNDERSCORE.sub(r"**\1**", line)
@@ -127,7 +141,12 @@ def _setext_to_atx(lines: list[str]) -> list[str]:
     for line in lines:
         previous = result[-1] if result else ""
         underline = SETEXT.match(line) or (line == "---" and previous)
-        is_paragraph_line = previous and not previous.startswith(("#", "- ", ">", "|", "```", "~~~", "    "))
+        # lstrip: a nested list item keeps its indent and is no paragraph either (found by Hypothesis)
+        is_paragraph_line = (
+            previous
+            and not previous.startswith("    ")
+            and not previous.lstrip().startswith(("#", "- ", ">", "|", "```", "~~~"))
+        )
         if underline and is_paragraph_line and (len(result) < 2 or result[-2] == ""):
             level = "#" if line.startswith("=") else "##"
             result[-1] = f"{level} {previous}"
