@@ -22,10 +22,10 @@ from policy_archive.config.settings import Config, ConfigError, load_config, par
 from policy_archive.errors import EXIT_FAILURES, EXIT_USAGE, ArchiveError, ConfigurationError, PolicyArchiveError
 from policy_archive.pipeline.jobs.strategy import MAX_HIDDEN_CAPTURES
 from policy_archive.records import ID_PATTERN, ExtractionRules, iso_z
+from policy_archive.text import printable
 
 # A host name (and port): DOMAIN names the discovery's state file, so nothing else may pass (no "/", no "..").
 DOMAIN_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?")
-from policy_archive.text import printable
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
