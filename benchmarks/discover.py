@@ -34,7 +34,7 @@ def run(step_days: int) -> str:
         (config / "services").mkdir(parents=True)
         (config / "settings.toml").write_text(
             f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
-            "cdx_per_minute = inf\nreplay_per_minute = inf\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
+            "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
         )
         home_captures = len(archive.captures_of("http://example.org/"))
         result = run_cli(config, Path(scratch) / "data", "discover", "example.org", "--quiet", timeout=900)

@@ -19,7 +19,7 @@ def write_settings(config: Path, archive: StandinArchive) -> Path:
     (config / "services").mkdir(parents=True, exist_ok=True)
     (config / "settings.toml").write_text(
         f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
-        "cdx_per_minute = inf\nreplay_per_minute = inf\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
+        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
     )
     return config
 

@@ -41,7 +41,7 @@ def setup(tmp_path: Path, archive: StandinArchive) -> tuple[Path, Path]:
     (config / "services").mkdir(parents=True)
     (config / "settings.toml").write_text(
         f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
-        "cdx_per_minute = inf\nreplay_per_minute = inf\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
+        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
     )
     declarations = tmp_path / "declarations"
     declarations.mkdir()

@@ -35,7 +35,7 @@ def backfilled(tmp_path_factory):
     with RecordedArchive() as archive:
         (config / "settings.toml").write_text(
             f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
-            "cdx_per_minute = inf\nreplay_per_minute = inf\nbackoff_seconds = 0\ntimeout_seconds = 10\n"
+            "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = 10\n"
         )
         for service, documents in DOCUMENTS.items():
             text = f'name = "{service}"\n' + "".join(

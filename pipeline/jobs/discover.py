@@ -290,7 +290,7 @@ class LivePlan:
 def discover_live(settings: Settings, home: str, domain: str, document_type: str) -> Discovery:
     """Today's home page's link to the document, as a one-era discovery (its URL is the one to track)."""
     plan = LivePlan(FetchRequest(f"{domain}/{document_type}", home, home))
-    crawl_live(plan, settings)
+    crawl_live(plan, settings, declared_origins=(home,))  # the operator named this site; its redirects are checked
     result = plan.result
     if isinstance(result, Capture):
         sighting = read_home_page(result, result.fetched_url, document_type, result.captured_at)
