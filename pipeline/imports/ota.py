@@ -28,6 +28,7 @@ from typing import Any
 from policy_archive.config.settings import ConfigError, document_keys, load_service, selector_error
 from policy_archive.config.writer import DocumentDraft, ServiceFileExists, service_toml, slug_id, write_service_file
 from policy_archive.records import DocumentDeclaration, ExtractionRules, HistoryEntry
+from policy_archive.text import one_line
 
 HISTORY_SUFFIX = ".history.json"
 # OTA keys of a terms declaration that are read here; any other key is reported as not translated.
@@ -136,7 +137,7 @@ def plan_service(path: Path) -> ServicePlan:
             raise _Skip(f"{history_path.name} is not an object of terms types")
     except _Skip as skip:
         return ServicePlan(fallback_id, path.stem, (path,), (), (Problem(fallback_id, str(skip), True),), None)
-    name = raw["name"].strip()
+    name = one_line(raw["name"])  # a service name is one line without control characters (validation)
     service_id = slug_id(name, "service")
     sources = (path, history_path) if history else (path,)
     drafts: list[DocumentDraft] = []
