@@ -40,7 +40,7 @@ def write_config(directory: Path, archive: StandinArchive) -> Path:
     (directory / "services").mkdir(parents=True)
     (directory / "settings.toml").write_text(
         f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
-        "cdx_per_minute = inf\nreplay_per_minute = inf\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
+        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
     )
     (directory / "services" / "example.toml").write_text(
         f'name = "Example"\n[documents.privacy-policy]\nurl = "{URL}"\nselect = ["main"]\n'
