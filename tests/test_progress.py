@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from standin.archive import StandinArchive
+from standin.cli import cli_command, cli_environment
 
 from policy_archive.pipeline.jobs.progress import Progress
 
@@ -37,3 +43,30 @@ def test_finish_writes_the_final_line_and_quiet_writes_nothing() -> None:
         progress.finish()
     assert loud.getvalue().splitlines()[-1].startswith("reextract: 1 re-extracted")
     assert silent.getvalue() == ""
+
+
+@pytest.mark.parametrize("where", ["none", "group", "command"])
+def test_quiet_silences_progress_and_notes_before_or_after_the_command_name(
+    standin_archive: StandinArchive, tmp_path: Path, where: str
+) -> None:
+    config = tmp_path / "config"
+    (config / "services").mkdir(parents=True)
+    (config / "settings.toml").write_text(
+        f'[wayback]\ncdx_url = "{standin_archive.cdx_url}"\nreplay_url = "{standin_archive.replay_url}"\n'
+        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\n"
+    )
+    (config / "services" / "acme.toml").write_text(
+        'name = "Acme"\n[documents.privacy-policy]\nurl = "https://acme.example/privacy"\n'
+    )
+    command = cli_command(config, tmp_path / "data", "backfill")
+    if where == "group":
+        command.insert(command.index("backfill"), "--quiet")
+    elif where == "command":
+        command.append("--quiet")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=cli_environment())
+    assert result.returncode == 0, result.stderr
+    if where == "none":
+        assert "backfill: " in result.stderr and "lists no capture" in result.stderr
+    else:  # only the caveat on the results (what was not verified) stays, by design
+        assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if "not verified" in line]
+        assert len(result.stderr.splitlines()) == 1

@@ -124,6 +124,7 @@ def run_writing_command(
 def main(ctx: click.Context, config_dir: str | None, data_dir: str | None) -> None:
     """Track how websites' legal documents change over time, as a dated Git history."""
     ctx.obj = Context(config_dir, data_dir)
+    ctx.obj.verbosity = ctx.meta.get(VERBOSITY, 0)
 
 
 @main.command()
@@ -681,10 +682,16 @@ def status(obj: Context, as_json: bool) -> None:
             click.echo(line)
 
 
+VERBOSITY = "policy_archive.verbosity"
+
+
 def _set_verbosity(level: int) -> Callable[[click.Context, click.Parameter, bool], None]:
     def callback(ctx: click.Context, _param: click.Parameter, given: bool) -> None:
         if not given:
             return
+        # The group's own options are read before its body creates the Context: keep the level in the
+        # context chain's shared meta as well, where the group body picks it up.
+        ctx.meta[VERBOSITY] = level
         obj = ctx.find_object(Context)
         if obj is not None:
             obj.verbosity = level
