@@ -26,8 +26,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
+from policy_archive.crawler.addresses import DEFAULT_PORTS, AddressPolicy, resolve
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.errors import PolicyArchiveError
@@ -214,6 +215,8 @@ class PageRendering:
 
     timeout_seconds: float
     archive: ArchiveRoute | None = None
+    # A live page: the live crawler's internal-address policy, applied to every request the page makes too.
+    addresses: AddressPolicy | None = None
     raw_body: bytes | None = None
     raw_url: str | None = None
     _navigation: Response | None = field(default=None, repr=False)
@@ -233,10 +236,19 @@ class PageRendering:
     async def init_page(self, page: Page, _request: Any) -> None:
         """Route the page's requests (registered after scrapy-playwright's own route, so asked first)."""
         page.on("response", self._remember_navigation)
-        await page.route("**/*", self.archive or _live_route)
+        await page.route("**/*", self.archive or self._live_route)
         # WebSockets are not routed like requests: a page from an archive must not open one to the live web.
         if self.archive is not None:
             await page.route_web_socket("**/*", _refuse_web_socket)
+
+    async def _live_route(self, route: Route, request: Request) -> None:
+        if request.resource_type in NOT_DOWNLOADED:
+            await route.abort()
+        elif self.addresses is not None and (refusal := await _address_refusal(self.addresses, request.url)):
+            log.warning("rendering: request of the page refused: %s", refusal)
+            await route.abort()
+        else:
+            await route.fallback()  # to scrapy-playwright's route: Scrapy's headers (user agent) on the request
 
     def _remember_navigation(self, response: Response) -> None:
         """The first answer to the page itself that is not a redirect (those have no body to keep)."""
@@ -274,11 +286,15 @@ def _is_page_navigation(request: Request) -> bool:
     return request.is_navigation_request() and request.frame.parent_frame is None
 
 
-async def _live_route(route: Route, request: Request) -> None:
-    if request.resource_type in NOT_DOWNLOADED:
-        await route.abort()
-    else:
-        await route.fallback()  # to scrapy-playwright's route: Scrapy's headers (user agent) on the request
+async def _address_refusal(policy: AddressPolicy, url: str) -> str | None:
+    """Why the page's request to ``url`` must not be sent (it would reach an internal address), or None."""
+    if policy.allows_url(url):
+        return None
+    parts = urlsplit(url)
+    if not parts.hostname or parts.scheme not in DEFAULT_PORTS:
+        return None  # data:, blob: and the like stay inside the browser
+    port = parts.port or DEFAULT_PORTS[parts.scheme]
+    return policy.refusal(url, await asyncio.to_thread(resolve, parts.hostname, port))
 
 
 def _refuse_web_socket(web_socket: Any) -> None:

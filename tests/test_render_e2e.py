@@ -13,13 +13,16 @@ what a user then gets.
 from __future__ import annotations
 
 import glob
+import json
 import shutil
 import signal
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -30,7 +33,9 @@ from standin.sites import (
     add_scripted_policy,
     json_data,
     policy_page,
+    policy_script,
     redirect,
+    scripted_policy,
 )
 from warcio.archiveiterator import ArchiveIterator
 
@@ -300,3 +305,54 @@ def test_sigterm_of_schedule_leaves_no_chromium_behind(sites: StandinSites, tmp_
     assert chromium_processes(str(temporary)) == [], "no orphaned Chromium"
     assert not list(temporary.glob("playwright_chromiumdev_profile-*")), "the browser's user-data-dir was removed"
     shutil.rmtree(temporary)
+
+
+class DataServer:
+    """A local JSON endpoint (an internal service, as far as a tracked page is concerned); counts requests."""
+
+    def __init__(self, data: object):
+        body = json.dumps(data).encode()
+        owner = self
+        self.requests = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 -- http.server's interface
+                owner.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/policy.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_rendered_page_cannot_reach_an_internal_address(sites: StandinSites, tmp_path: Path):
+    internal = DataServer(sections())
+    try:
+        url = sites.set_page("http://spa.test/privacy", scripted_policy("spa.test Privacy Policy", "/static/app.js"))
+        sites.set_page("http://spa.test/static/app.js", policy_script(internal.url, DELAY_MS))
+        refused = write_config(tmp_path / "refused", {"spa": (url, "auto")})
+        result = run_cli(refused, tmp_path / "data1", "track", env=environment(sites))
+        assert result.returncode == 1
+        assert "FAILED spa/privacy-policy: javascript-shell" in result.stderr, "the page's data was not fetched"
+        assert internal.requests == 0, "the browser sent nothing to the internal address"
+
+        allowed = write_config(
+            tmp_path / "allowed", {"spa": (url, "auto")}, "[crawl]\nallow_private_addresses = true\n"
+        )
+        result = run_cli(allowed, tmp_path / "data2", "track", env=environment(sites))
+        assert result.returncode == 0, result.stderr
+        assert internal.requests >= 1 and DELAYED in version_text(tmp_path / "data2", "spa")
+    finally:
+        internal.close()

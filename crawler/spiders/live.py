@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import scrapy
 from scrapy.http import Response
 
+from policy_archive.crawler.addresses import AddressPolicy
+from policy_archive.crawler.render import PageRendering
 from policy_archive.crawler.spiders.base import PlanSpider, content_type, now, payload_sha1, response_headers
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
 
@@ -14,6 +16,11 @@ from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
 class LiveSpider(PlanSpider):
     name = "live"
     source = Source.LIVE
+
+    def rendering(self, fetch: FetchRequest) -> tuple[str, PageRendering]:
+        """Every request the rendered page makes is held to the same internal-address policy as the crawl's."""
+        policy = AddressPolicy.from_settings(self.crawler.settings)
+        return fetch.url, PageRendering(self.render_timeout, addresses=policy)
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         fetch: FetchRequest = response.meta["fetch"]
