@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from policy_archive.archive.captures import StoredCapture
+from policy_archive.errors import StateError
 from policy_archive.records import Capture, CaptureRef, Source, iso_z, utc
 
 SCHEMA = """
@@ -198,29 +199,68 @@ class UnverifiedSpan:
         return ((self.end_at or self.last_at) - (self.start_at or self.first_at)).total_seconds() / 86400
 
 
+SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26  # "database disk image is malformed", "file is not a database"
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    uri = path.absolute().as_uri()
+    connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=60, isolation_level=None)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        # A WAL database needs its -shm file, which SQLite cannot create where it may not write. Nothing can be
+        # writing there either, so the file is read as it stands (immutable).
+        connection.close()
+        connection = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+    return connection
+
+
 def _time(text: str | None) -> datetime | None:
     return utc(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else None
 
 
+class CatalogUnreadable(StateError):
+    """``catalog.sqlite3`` is not a catalog SQLite can read: truncated, overwritten, or an empty file."""
+
+
 class Catalog:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.connection = sqlite3.connect(path, timeout=60, isolation_level=None)
-        self.connection.row_factory = sqlite3.Row
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA synchronous=NORMAL")
-        self.connection.executescript(SCHEMA)
-        self._add_missing_columns()
+    def __init__(self, path: Path, *, read_only: bool = False):
+        """Open (or create) the catalog. ``read_only`` never writes, not even the schema, so that `log`, `show`,
+        `diff` and `status` work on a read-only data directory."""
+        self.path = path
+        try:
+            if read_only:
+                self.connection = _connect_read_only(path)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.connection = sqlite3.connect(path, timeout=60, isolation_level=None)
+                self.connection.execute("PRAGMA journal_mode=WAL")
+                self.connection.execute("PRAGMA synchronous=NORMAL")
+                self.connection.executescript(SCHEMA)
+            self.connection.row_factory = sqlite3.Row
+            if not self.connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'versions'").fetchone():
+                raise CatalogUnreadable(f"{path} holds no catalog (an empty file?)")
+            if not read_only:
+                self._add_missing_columns()
+            elif self._missing_columns():
+                raise StateError(f"{path} is from an older policy-archive: run `policy-archive repair` to update it")
+        except sqlite3.DatabaseError as error:
+            # Only corruption is "unreadable": a locked, full or read-only database is another problem.
+            if getattr(error, "sqlite_errorcode", 0) & 0xFF not in (SQLITE_CORRUPT, SQLITE_NOTADB):
+                raise
+            raise CatalogUnreadable(f"{path} cannot be read ({error})") from None
+
+    def _missing_columns(self) -> list[str]:
+        present = {row["name"] for row in self.connection.execute("PRAGMA table_info(captures)")}
+        return [column for column in ADDED_COLUMNS if column not in present]
 
     def _add_missing_columns(self) -> None:
-        present = {row["name"] for row in self.connection.execute("PRAGMA table_info(captures)")}
-        for column, kind in ADDED_COLUMNS.items():
-            if column not in present:
-                try:
-                    self.connection.execute(f"ALTER TABLE captures ADD COLUMN {column} {kind}")
-                except sqlite3.OperationalError as error:  # another process added it in between
-                    if "duplicate column" not in str(error):
-                        raise
+        for column in self._missing_columns():
+            try:
+                self.connection.execute(f"ALTER TABLE captures ADD COLUMN {column} {ADDED_COLUMNS[column]}")
+            except sqlite3.OperationalError as error:  # another process added it in between
+                if "duplicate column" not in str(error):
+                    raise
 
     def close(self) -> None:
         self.connection.close()

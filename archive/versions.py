@@ -27,7 +27,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -198,6 +198,18 @@ class _LedgerState:
         )
 
 
+def _open_repository(directory: Path) -> git.Repo:
+    try:
+        return git.Repo(directory)
+    except git.NoSuchPathError:
+        raise VersionStoreError(
+            f"{directory} is missing: `policy-archive reextract --rebuild` rebuilds the history from the stored "
+            "captures"
+        ) from None
+    except git.InvalidGitRepositoryError:
+        raise VersionStoreError(f"{directory} is not a Git repository: run `policy-archive repair`") from None
+
+
 def _dash_to_none(value: str) -> str | None:
     return None if value == "-" else value
 
@@ -327,9 +339,10 @@ class _FastImport:
         self._process.proc.wait()
 
 
-def _open_or_create(directory: Path) -> git.Repo:
+def _open_or_create(directory: Path, notes: list[str]) -> git.Repo:
     """The repository in ``directory``, created when missing, or re-created when a first run was killed while
-    creating it (a half-made ``.git`` holding no object and no ref: nothing recorded can be lost)."""
+    creating it (a half-made ``.git`` holding no object and no ref: nothing recorded can be lost; said in
+    ``notes``)."""
     dot_git = directory / ".git"
     if dot_git.exists():
         try:
@@ -341,7 +354,8 @@ def _open_or_create(directory: Path) -> git.Repo:
                     "check it with `git fsck` (nothing was changed)"
                 ) from None
             shutil.rmtree(dot_git)
-            return _open_or_create(directory)
+            notes.append(f"{dot_git} was half made (an interrupted `git init`) and held no commit: made again")
+            return _open_or_create(directory, notes)
     else:
         directory.mkdir(parents=True, exist_ok=True)
         repo = git.Repo.init(directory, initial_branch=BRANCH)
@@ -367,12 +381,13 @@ class VersionStore:
         is only safe under the data-directory lock: readers (`log`, `show`, `diff`) must not touch a writer's
         temporary refs and lock files."""
         self.directory = directory
+        self.notes: list[str] = []  # what opening repaired or set aside, one line each (for the user)
         if read_only:
-            self._repo = git.Repo(directory)
+            self._repo = _open_repository(directory)
             self._git = self._repo.git
             self._git_dir = Path(self._repo.git_dir)
             return
-        self._repo = _open_or_create(directory)
+        self._repo = _open_or_create(directory, self.notes)
         self._git = self._repo.git
         self._git_dir = Path(self._repo.git_dir)
         self._repair()
@@ -686,8 +701,10 @@ class VersionStore:
         if main != state.main:
             if main != state.previous_main:
                 raise ForeignHistoryError(
-                    f"{self.directory}: {BRANCH} is at {main}, the ledger expects {state.main}: "
-                    "it was changed outside policy-archive"
+                    f"{self.directory}: {BRANCH} was changed outside policy-archive (it is at {main}, policy-archive "
+                    f"left it at {state.main}); to keep those commits on a branch and give {BRANCH} back, run: "
+                    f"git -C {self.directory} branch by-hand {main} && "
+                    f"git -C {self.directory} update-ref {BRANCH_REF} {state.main}"
                 )
             # Killed between moving the ledger and moving main: finish the save.
             self._git.update_ref("-m", "policy-archive: repair", BRANCH_REF, state.main or "", main or "")
@@ -729,11 +746,35 @@ class VersionStore:
             (self._git_dir / ref).unlink(missing_ok=True)
 
     def _sync_checkout(self) -> None:
-        """Make the working tree show ``main`` (so ``git log -p a/acrcloud/privacy-policy.md`` works there)."""
+        """Make the working tree show ``main`` (so ``git log -p a/acrcloud/privacy-policy.md`` works there),
+        after setting aside any file changed or added there by hand."""
         if self.head() is not None:
+            self._set_aside_edits()
             # Smaller pack windows and delta cache than Git's defaults (1 GiB, 96 MiB): a first checkout of
             # 5,000 documents otherwise holds ~240 MB, measured by benchmarks/versions.py on 2026-11-22.
             self._git.execute(["git", *LOW_MEMORY_CONFIG, "read-tree", "--reset", "-u", BRANCH_REF])
+
+    def _set_aside_edits(self) -> None:
+        """Copy files edited or added by hand in the checkout out of the repository before it is rewritten:
+        ``data/versions-set-aside-STAMP/<path>`` (never discarded; issue 11)."""
+        status = self._git.status("--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+        entries = [(entry[:2], entry[3:]) for entry in status.split("\0") if len(entry) > 3]
+        changed = [path for code, path in entries if code != "??"]
+        # An untracked file survives the checkout, unless the branch has a file at its path.
+        untracked = [path for code, path in entries if code == "??"]
+        if untracked:
+            changed += self._git.ls_tree("-r", "--name-only", "-z", BRANCH_REF, "--", *untracked).split("\0")
+        kept = [path for path in changed if path and (self.directory / path).is_file()]
+        if not kept:
+            return
+        aside = self.directory.parent / f"{self.directory.name}-set-aside-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
+        for path in kept:
+            (aside / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(self.directory / path, aside / path)
+        self.notes.append(
+            f"{len(kept)} file(s) changed by hand in {self.directory} ({kept[0]}...) were set aside in {aside} "
+            "before its checkout was brought back to the branch"
+        )
 
     # --- small Git helpers --------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ the CLI runs one crawl per invocation and the scheduler starts a new process for
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
@@ -15,24 +15,55 @@ from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.spiders.base import FetchPlan
 from policy_archive.crawler.spiders.live import LiveSpider
 from policy_archive.crawler.spiders.wayback import WaybackSpider
+from policy_archive.records import Capture, FetchFailure, FetchRequest
+
+
+class _ErrorKeepingPlan:
+    """A plan whose first exception is kept. Scrapy logs an exception raised in a callback and goes on: a full
+    disk while storing a capture would end as "not fetched: the run was stopped". The crawl finishes and the
+    kept error is raised again, so the command says what happened (one line, see policy_archive.errors)."""
+
+    def __init__(self, plan: FetchPlan):
+        self.plan = plan
+        self.error: Exception | None = None
+
+    def start(self) -> Iterable[FetchRequest]:
+        return self.plan.start()
+
+    def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
+        if self.error is not None:
+            return []
+        try:
+            return list(self.plan.handle(result))  # a generator's errors happen while it is iterated
+        except Exception as error:
+            self.error = error
+            return []
+
+    def raise_kept(self) -> None:
+        if self.error is not None:
+            raise self.error
 
 
 def crawl_archive(plan: FetchPlan, source: ArchiveSource, settings: Settings, data_dir: Path) -> None:
     process = CrawlerProcess(settings=scrapy_settings(settings, live=False))
     limiter = limiter_for(data_dir, settings.wayback, "replay")
+    kept = _ErrorKeepingPlan(plan)
     process.crawl(
         WaybackSpider,
-        plan=plan,
+        plan=kept,
         source=source,
         replay_limiter=limiter,
         user_agent=settings.crawl.user_agent,
         render_timeout=settings.crawl.render_timeout_seconds,
     )
     process.start()
+    kept.raise_kept()
 
 
 def crawl_live(plan: FetchPlan, settings: Settings, declared_origins: Sequence[str] = ()) -> None:
     """Fetch live pages; only ``declared_origins`` (the configuration's URLs) may be on internal addresses."""
     process = CrawlerProcess(settings=scrapy_settings(settings, live=True, declared_origins=declared_origins))
-    process.crawl(LiveSpider, plan=plan, render_timeout=settings.crawl.render_timeout_seconds)
+    kept = _ErrorKeepingPlan(plan)
+    process.crawl(LiveSpider, plan=kept, render_timeout=settings.crawl.render_timeout_seconds)
     process.start()
+    kept.raise_kept()

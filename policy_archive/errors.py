@@ -7,6 +7,8 @@ else that escapes is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import errno
+
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
 
@@ -29,3 +31,27 @@ class StateError(PolicyArchiveError):
 
 class ArchiveError(PolicyArchiveError):
     """A web archive could not give what was asked (listing or capture)."""
+
+
+# What the operating system, SQLite or Git say when the disk is full or the data directory cannot be written.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+_DISK_FULL_WORDS = ("No space left on device", "database or disk is full", "Disk quota exceeded")
+_READ_ONLY_WORDS = ("Read-only file system", "attempt to write a readonly database", "Permission denied")
+
+
+def environment_failure(error: BaseException) -> str | None:
+    """The one line to show for an error of the machine rather than of policy-archive — a full disk, a
+    read-only or forbidden data directory — or None. Such errors reach us as ``OSError``, as SQLite's
+    ``OperationalError`` or as a Git command's stderr, so the message text is checked too."""
+    code = error.errno if isinstance(error, OSError) else None
+    text = str(error)
+    if code in _DISK_FULL or any(words in text for words in _DISK_FULL_WORDS):
+        return f"no space left on the device (the disk is full): {_first_line(text)}"
+    if code in _READ_ONLY or any(words in text for words in _READ_ONLY_WORDS):
+        return f"cannot write the data directory (read-only or not permitted): {_first_line(text)}"
+    return None
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")

@@ -4,7 +4,10 @@ stderr with the contract's exit status, never a traceback, and a refused configu
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -192,3 +195,159 @@ def test_a_hostile_page_title_cannot_forge_trailers_or_break_lines(tmp_path):
     assert title_line == "# Privacy Policy Captured-At: 1999-01-01T00:00:00Z Source: forged [2J"
     assert "\x1b" not in log.stdout and "\x07" not in log.stdout
     subprocess.run(["git", "-C", str(versions), "fsck", "--strict"], check=True, capture_output=True)
+
+
+# --- corrupt, missing or stuck state: repaired when safe, else refused with the repairing command ----------
+
+POLICY = html_page("ACME Privacy Policy", [f"We process personal data, paragraph {n}." for n in range(30)])
+
+
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A configuration and a data directory holding one tracked version (copy it before breaking it)."""
+    root = tmp_path_factory.mktemp("tracked")
+    with RouteServer({"/privacy": POLICY}) as site:
+        config = tracked_config(root / "config", site.url("/privacy"))
+        assert run_cli(config, root / "data", "track").returncode == 0
+    return config, root / "data"
+
+
+def broken_copy(tracked: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+    config, data = tracked
+    shutil.copytree(data, tmp_path / "data", symlinks=True)
+    return config, tmp_path / "data"
+
+
+def logged_versions(config: Path, data: Path) -> int:
+    result = run_cli(config, data, "log", "acme/privacy-policy")
+    assert result.returncode == 0, result.stderr
+    return len(result.stdout.strip().splitlines())
+
+
+@pytest.mark.parametrize("damage", ["garbage", "half-truncated", "0-byte"])
+def test_an_unreadable_catalog_is_refused_by_readers_and_set_aside_by_repair(tracked, tmp_path, damage):
+    config, data = broken_copy(tracked, tmp_path)
+    catalog = data / "catalog.sqlite3"
+    size = catalog.stat().st_size
+    if damage == "garbage":
+        catalog.write_bytes(bytes(range(256)) * (size // 256 + 1))
+    elif damage == "half-truncated":
+        with catalog.open("r+b") as handle:
+            handle.truncate(size // 2)
+    else:
+        catalog.write_bytes(b"")
+    for command in (["log", "acme/privacy-policy"], ["show", "acme/privacy-policy"], ["status"]):
+        assert_one_line(run_cli(config, data, *command), 1, "policy-archive repair")
+    repaired = run_cli(config, data, "repair")
+    assert repaired.returncode == 0 and "Traceback" not in repaired.stderr, repaired.stderr
+    assert all(line.startswith("repaired: ") for line in repaired.stderr.strip().splitlines()), repaired.stderr
+    assert logged_versions(config, data) == 1
+    if damage != "0-byte":  # an empty file holds nothing worth keeping; anything else is kept for inspection
+        assert [path.name.split("-")[0] for path in data.glob("catalog.sqlite3.unreadable-*")] == [
+            "catalog.sqlite3.unreadable"
+        ]
+
+
+def test_a_deleted_versions_repository_names_the_command_that_rebuilds_it(tracked, tmp_path):
+    config, data = broken_copy(tracked, tmp_path)
+    shutil.rmtree(data / "versions")
+    assert_one_line(run_cli(config, data, "log", "acme/privacy-policy"), 1, "reextract --rebuild")
+    rebuilt = run_cli(config, data, "reextract", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert logged_versions(config, data) == 1
+    subprocess.run(["git", "-C", str(data / "versions"), "fsck", "--strict"], check=True, capture_output=True)
+
+
+def test_a_commit_added_by_hand_is_refused_with_the_commands_that_repair_it(tracked, tmp_path):
+    config, data = broken_copy(tracked, tmp_path)
+    versions = data / "versions"
+    with (versions / "a" / "acme" / "privacy-policy.md").open("a") as handle:
+        handle.write("\nA line added by hand.\n")
+    identity = ["-c", "user.name=Someone", "-c", "user.email=someone@example.org"]
+    subprocess.run(["git", "-C", str(versions), *identity, "commit", "-qam", "by hand"], check=True)
+    line = assert_one_line(run_cli(config, data, "repair"), 1, "changed outside policy-archive", "update-ref")
+    repair_commands = line.split("run: ", 1)[1]
+    subprocess.run(repair_commands, shell=True, check=True, capture_output=True)
+    after = run_cli(config, data, "repair")
+    assert after.returncode == 0, after.stderr
+    assert "set aside" in after.stderr  # the hand-made text left in the checkout is kept, not discarded
+    assert run_git(versions, "log", "-1", "--format=%s", "by-hand").strip() == "by hand"
+    assert logged_versions(config, data) == 1
+
+
+def test_edits_in_the_versions_checkout_are_set_aside_never_discarded(tracked, tmp_path):
+    config, data = broken_copy(tracked, tmp_path)
+    document = data / "versions" / "a" / "acme" / "privacy-policy.md"
+    recorded = document.read_text()
+    document.write_text(recorded + "\nMy own annotation.\n")
+    result = run_cli(config, data, "repair")
+    assert result.returncode == 0, result.stderr
+    line = assert_one_line(result, 0, "set aside in")
+    aside = Path(line.split("set aside in ", 1)[1].split(" ", 1)[0])
+    assert (aside / "a" / "acme" / "privacy-policy.md").read_text().endswith("My own annotation.\n")
+    assert document.read_text() == recorded
+    assert "nothing to repair" in run_cli(config, data, "repair").stderr  # set aside once, not on every run
+
+
+def test_a_half_made_repository_from_an_interrupted_git_init_is_made_again(tracked, tmp_path):
+    config, _ = tracked
+    data = tmp_path / "data"
+    (data / "versions" / ".git" / "objects").mkdir(parents=True)
+    (data / "versions" / ".git" / "refs" / "heads").mkdir(parents=True)
+    (data / "versions" / ".git" / "config").write_text("")  # no HEAD: git init stopped half-way
+    result = run_cli(config, data, "repair")
+    assert_one_line(result, 0, "half made", "made again")
+    assert run_git(data / "versions", "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+
+
+# --- the machine: a read-only data directory, a full disk --------------------------------------------------
+
+
+@pytest.fixture
+def small_filesystem(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mount a tmpfs of the given size (``"300k"``); remount it read-only with ``mount -o remount,ro``. Needs
+    root and a kernel that lets this process mount: skipped with the reason elsewhere."""
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        point = tmp_path / f"fs{len(mounted)}"
+        point.mkdir()
+        if os.geteuid() != 0:
+            pytest.skip("mounting a small tmpfs needs root (this test simulates a full or read-only disk)")
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)], capture_output=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", str(point)], check=False)
+
+
+def test_review_commands_work_on_a_read_only_data_directory(tmp_path, small_filesystem):
+    point = small_filesystem("20m")
+    with RouteServer({"/privacy": POLICY}) as site:
+        config = tracked_config(tmp_path / "config", site.url("/privacy"))
+        assert run_cli(config, point / "data", "track").returncode == 0
+        subprocess.run(["mount", "-o", "remount,ro", str(point)], check=True)
+        for command in (
+            ["log", "acme/privacy-policy"],
+            ["show", "acme/privacy-policy"],
+            ["diff", "acme/privacy-policy"],
+        ):
+            result = run_cli(config, point / "data", *command)
+            assert result.returncode == 0 and result.stderr == "", result.stderr
+        status = run_cli(config, point / "data", "status")
+        assert status.returncode == 0 and "acme/privacy-policy" in status.stdout, status.stderr
+        assert_one_line(run_cli(config, point / "data", "track"), 1, "cannot write the data directory")
+
+
+def test_a_full_disk_is_one_line(tmp_path, small_filesystem):
+    point = small_filesystem("300k")
+    big = html_page("ACME Privacy Policy", [f"We process personal data, paragraph {n}. " * 50 for n in range(200)])
+    with RouteServer({"/privacy": big}) as site:
+        config = tracked_config(tmp_path / "config", site.url("/privacy"))
+        result = run_cli(config, point / "data", "track")
+    assert "Traceback" not in result.stderr and result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("policy-archive: no space left on the device")

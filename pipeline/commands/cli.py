@@ -19,7 +19,14 @@ from typing import Any, NoReturn
 import click
 
 from policy_archive.config.settings import Config, ConfigError, load_config, parse_date_option
-from policy_archive.errors import EXIT_FAILURES, EXIT_USAGE, ArchiveError, ConfigurationError, PolicyArchiveError
+from policy_archive.errors import (
+    EXIT_FAILURES,
+    EXIT_USAGE,
+    ArchiveError,
+    ConfigurationError,
+    PolicyArchiveError,
+    environment_failure,
+)
 from policy_archive.pipeline.jobs.strategy import MAX_HIDDEN_CAPTURES
 from policy_archive.records import ID_PATTERN, ExtractionRules, iso_z
 from policy_archive.text import printable
@@ -48,6 +55,10 @@ def reported_errors() -> Iterator[None]:
         fail(str(error), error.exit_status)
     except FileNotFoundError as error:  # a file named on the command line, or a data directory removed under us
         fail(str(error), EXIT_FAILURES)
+    except Exception as error:  # a full disk or a read-only data directory, however it surfaced
+        if reason := environment_failure(error):
+            fail(reason, EXIT_FAILURES)
+        raise
 
 
 class Context:
@@ -101,6 +112,8 @@ def run_writing_command(
         config = obj.config()
         declarations = config.select(documents)
         with open_workspace(config, command, wait=not no_wait) as workspace, workspace.run_log(command) as runs:
+            for note in workspace.notes:
+                click.echo(f"repaired: {printable(note)}", err=True)
             result = work(workspace, declarations, Progress(command, quiet=obj.quiet))
             runs.append(result)
     report(result, obj.quiet)
@@ -287,7 +300,7 @@ def diff(obj: Context, document: str, **dates: date | None) -> None:
 def _review(obj: Context, document: str, *, several: bool = False) -> Iterator[tuple[Any, Any, Any]]:
     """The catalog, the version store and the declaration named (with ``several``: the tuple of them)."""
     from policy_archive.archive.versions import VersionStore
-    from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
+    from policy_archive.pipeline.jobs.workspace import check_in_step, data_paths, open_catalog
 
     config = obj.config()
     if "/" not in document and not several:
@@ -295,6 +308,7 @@ def _review(obj: Context, document: str, *, several: bool = False) -> Iterator[t
     declarations = config.select([document])
     with open_catalog(config) as catalog:
         store = VersionStore(data_paths(config.settings.data_dir)[2], read_only=True)
+        check_in_step(catalog, store)
         yield catalog, store, (declarations if several else declarations[0])
 
 
@@ -642,6 +656,20 @@ def init(obj: Context, directory: Path | None, force: bool) -> None:
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: edit {target}/services/*.toml, then `policy-archive --config {target} validate`")
+
+
+@main.command()
+@click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
+@pass_context
+def repair(obj: Context, no_wait: bool) -> None:
+    """Repair the data directory: set an unreadable catalog aside and list the versions of Git again, remake a
+    half-made repository, set aside files edited by hand in data/versions (every writing command does this too)."""
+    from policy_archive.pipeline.jobs.report import RunReport
+
+    def check(workspace: Any, _declarations: Any, _progress: Any) -> Any:
+        return RunReport([], [], [] if workspace.notes else [f"{workspace.data_dir}: nothing to repair"])
+
+    run_writing_command(obj, "repair", (), no_wait, check)
 
 
 @main.command()

@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from policy_archive.archive.captures import CaptureStore
-from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.catalog import Catalog, CatalogUnreadable
 from policy_archive.archive.lock import DataDirectoryLock
 from policy_archive.archive.versions import VersionStore
 from policy_archive.config.settings import Config
+from policy_archive.errors import StateError
 from policy_archive.pipeline.jobs.report import RunReport
 from policy_archive.records import RecordedVersion, Version
 
@@ -32,6 +33,7 @@ class Workspace:
     catalog: Catalog
     captures: CaptureStore
     versions: VersionStore
+    notes: list[str] = field(default_factory=list)  # what opening repaired, one line each
 
     def record(self, versions: Sequence[Version]) -> list[RecordedVersion]:
         """Save versions to Git and mirror the branch into the catalog's versions table."""
@@ -87,30 +89,74 @@ def data_paths(data_dir: Path) -> tuple[Path, Path, Path]:
 
 @contextmanager
 def open_workspace(config: Config, command: str, *, wait: bool = True) -> Iterator[Workspace]:
-    """Lock the data directory for writing, open the stores and repair what a killed run left behind."""
+    """Lock the data directory for writing, open the stores and repair what a killed run (or a full disk, or a
+    hand) left behind; each repair is one line in ``Workspace.notes``."""
     data_dir = config.settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     catalog_path, captures_dir, versions_dir = data_paths(data_dir)
     with DataDirectoryLock(data_dir, command=command, wait=wait):
-        workspace = Workspace(
-            config, data_dir, Catalog(catalog_path), CaptureStore(captures_dir), VersionStore(versions_dir)
-        )
+        notes: list[str] = []
+        catalog = _open_catalog_setting_aside(catalog_path, notes)
+        had_versions = catalog.versions_head() is not None
+        versions_missing = had_versions and not (versions_dir / ".git").exists()
         try:
-            if workspace.catalog.versions_head() != workspace.versions.head():
+            versions = VersionStore(versions_dir)
+        except BaseException:
+            catalog.close()
+            raise
+        notes += versions.notes
+        if versions_missing:
+            notes.append(
+                f"{versions_dir} was missing: a new repository was started; `policy-archive reextract --rebuild` "
+                "rebuilds the history from the stored captures"
+            )
+        workspace = Workspace(config, data_dir, catalog, CaptureStore(captures_dir), versions, notes)
+        try:
+            if catalog.versions_head() != versions.head():
+                if not had_versions:
+                    notes.append(f"{catalog_path.name} listed no versions: those of {versions_dir} read again")
                 workspace.resync()  # a run was killed between the Git update and the catalog update
             yield workspace
         finally:
             workspace.close()
 
 
+def _open_catalog_setting_aside(path: Path, notes: list[str]) -> Catalog:
+    """An unreadable catalog is renamed (kept for inspection) and a new one started: Git holds the versions,
+    which are read again; captures are listed and fetched again (the WARC files stay)."""
+    try:
+        return Catalog(path)
+    except CatalogUnreadable as error:
+        aside = path.with_name(f"{path.name}.unreadable-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+        path.rename(aside)
+        for suffix in ("-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        notes.append(f"{error}: set aside as {aside.name}; a new catalog was started")
+        return Catalog(path)
+
+
 @contextmanager
 def open_catalog(config: Config) -> Iterator[Catalog]:
-    """Read-only commands read the catalog without taking the lock (SQLite WAL allows concurrent readers)."""
+    """Read-only commands read the catalog without the lock and without writing (SQLite WAL allows concurrent
+    readers; a read-only data directory works too)."""
     catalog_path, _, _ = data_paths(config.settings.data_dir)
     if not catalog_path.exists():
         raise FileNotFoundError(f"no data in {config.settings.data_dir} yet: run `policy-archive backfill` first")
-    catalog = Catalog(catalog_path)
+    try:
+        catalog = Catalog(catalog_path, read_only=True)
+    except CatalogUnreadable as error:
+        raise StateError(f"{error}: run `policy-archive repair` to set it aside and start a new one") from None
     try:
         yield catalog
     finally:
         catalog.close()
+
+
+def check_in_step(catalog: Catalog, versions: VersionStore) -> None:
+    """Refuse to answer from a catalog that lists no versions while the repository holds some (an emptied
+    catalog would say "no recorded version yet" about a document with a history)."""
+    if catalog.versions_head() is None and versions.head() is not None:
+        raise StateError(
+            f"{catalog.path} lists no versions but {versions.directory} holds some: run `policy-archive repair` "
+            "to read them again"
+        )
