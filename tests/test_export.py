@@ -12,28 +12,13 @@ from pathlib import Path
 
 import pytest
 from review_data import PATH, handmade_history, recorded_history
-from standin.cli import git, run_cli
+from standin.cli import EXPORT_COLUMNS, git, run_cli
 
 from policy_archive.archive import history
 from policy_archive.archive.history import version_commits
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.exports import format_names
 from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN
-
-COLUMNS = [
-    "service",
-    "document",
-    "captured_at",
-    "stated_date",
-    "commit",
-    "source",
-    "snapshot_url",
-    "title",
-    "words",
-    "lines_added",
-    "lines_removed",
-    "text",
-]
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +59,7 @@ def test_jsonl_has_one_object_per_version_in_capture_order(recorded, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "2 versions written" in result.stdout
     rows = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
-    assert [list(row) for row in rows] == [COLUMNS, COLUMNS]
+    assert [list(row) for row in rows] == [EXPORT_COLUMNS, EXPORT_COLUMNS]
     first, second = rows
     assert (first["service"], first["document"], first["source"]) == ("acrcloud", "privacy-policy", "wayback")
     assert [row["captured_at"] for row in rows] == ["2017-01-03T10:20:30Z", "2018-05-28T08:00:07Z"]
@@ -97,7 +82,7 @@ def test_csv_reads_back_with_the_same_rows(recorded, tmp_path):
     with table.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     expected = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
-    assert [list(row) for row in rows] == [COLUMNS, COLUMNS]
+    assert [list(row) for row in rows] == [EXPORT_COLUMNS, EXPORT_COLUMNS]
     for row, want in zip(rows, expected, strict=True):
         assert row == {key: "" if value is None else str(value) for key, value in want.items()}
 
@@ -109,7 +94,7 @@ def test_sqlite_is_searchable_and_lists_documents(recorded, tmp_path):
     assert result.returncode == 0, result.stderr
     database = sqlite3.connect(output)
     columns = [row[1] for row in database.execute("PRAGMA table_info(versions)")]
-    assert columns == COLUMNS
+    assert columns == EXPORT_COLUMNS
     found = database.execute(
         "SELECT captured_at FROM versions WHERE rowid IN"
         " (SELECT rowid FROM versions_fts WHERE versions_fts MATCH 'regulation')"

@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 
 import pytest
 from standin.archive import StandinArchive
-from standin.cli import cli_environment, git, run_cli
+from standin.cli import EXPORT_COLUMNS, cli_environment, git, run_cli
 from standin.sites import StandinSites, policy_page
 
 from policy_archive.archive.catalog import Catalog
@@ -41,20 +41,6 @@ EXPECTED_DATES = [  # every version, in commit order: (document, Captured-At)
 ]
 ATOM = "{http://www.w3.org/2005/Atom}"
 LOG_FIELDS = {"date", "commit", "source", "subject", "snapshot_url", "stated_date", "unchanged_since"}
-EXPORT_COLUMNS = [
-    "service",
-    "document",
-    "captured_at",
-    "stated_date",
-    "commit",
-    "source",
-    "snapshot_url",
-    "title",
-    "words",
-    "lines_added",
-    "lines_removed",
-    "text",
-]
 
 
 def archive_history(archive: StandinArchive) -> None:

@@ -9,6 +9,21 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The export columns DESIGN.md's contract names, in its order (checked by the export and tour tests).
+EXPORT_COLUMNS = [
+    "service",
+    "document",
+    "captured_at",
+    "stated_date",
+    "commit",
+    "source",
+    "snapshot_url",
+    "title",
+    "words",
+    "lines_added",
+    "lines_removed",
+    "text",
+]
 
 
 def cli_command(config: Path, data: Path, *args: str) -> list[str]:
