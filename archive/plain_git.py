@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from policy_archive.archive.versions import IDENTITY, git_blob_id
+from policy_archive.archive.ledger import IDENTITY, git_blob_id
 from policy_archive.errors import ConfigurationError, StateError
 
 BRANCH = "main"
