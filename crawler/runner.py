@@ -3,8 +3,10 @@ the CLI runs one crawl per invocation and the scheduler starts a new process for
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import signal
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from types import FrameType
 
 from scrapy.crawler import CrawlerProcess
 
@@ -23,12 +25,19 @@ class _ErrorKeepingPlan:
     disk while storing a capture would end as "not fetched: the run was stopped". The crawl finishes and the
     kept error is raised again, so the command says what happened (one line, see policy_archive.errors)."""
 
-    def __init__(self, plan: FetchPlan):
+    def __init__(self, plan: FetchPlan, stop: StopSignal | None = None):
         self.plan = plan
+        self.stop = stop
         self.error: Exception | None = None
 
     def start(self) -> Iterable[FetchRequest]:
-        return self.plan.start()
+        if self.stop is not None:
+            self.stop.watch()  # the crawl is running: Scrapy's own handlers are in place, to be chained
+        try:
+            return list(self.plan.start())
+        except Exception as error:
+            self.error = error
+            return []
 
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
         if self.error is not None:
@@ -44,10 +53,39 @@ class _ErrorKeepingPlan:
             raise self.error
 
 
-def crawl_archive(plan: FetchPlan, source: ArchiveSource, settings: Settings, data_dir: Path) -> None:
+class StopSignal:
+    """Whether SIGINT or SIGTERM arrived during the crawl, known at once.
+
+    Scrapy's handler only *schedules* a graceful stop on the reactor; a plan that does long synchronous work of
+    its own between requests (``discover`` lists the next domain's home page) keeps the reactor from running it,
+    so a Ctrl-C would wait for the whole list. Such a plan asks :attr:`received` before each piece of that work.
+    """
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def watch(self) -> None:
+        """Chain a handler noting the signal before Scrapy's (called inside the crawl, once Scrapy's are set)."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(signum)
+            if callable(previous):
+                signal.signal(signum, self._noting(previous))
+
+    def _noting(self, previous: Callable[[int, FrameType | None], object]) -> Callable[[int, FrameType | None], None]:
+        def note(signum: int, frame: FrameType | None) -> None:
+            self.received = True
+            previous(signum, frame)
+
+        return note
+
+
+def crawl_archive(
+    plan: FetchPlan, source: ArchiveSource, settings: Settings, data_dir: Path, stop: StopSignal | None = None
+) -> None:
+    """Fetch archive captures for ``plan``; ``stop``, if given, tells the plan at once when a signal came."""
     process = CrawlerProcess(settings=scrapy_settings(settings, live=False))
     limiter = limiter_for(data_dir, settings.wayback, "replay")
-    kept = _ErrorKeepingPlan(plan)
+    kept = _ErrorKeepingPlan(plan, stop)
     process.crawl(
         WaybackSpider,
         plan=kept,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,17 +21,13 @@ from policy_archive.config.settings import Config, ConfigError, load_config, par
 from policy_archive.errors import (
     EXIT_FAILURES,
     EXIT_USAGE,
-    ArchiveError,
     ConfigurationError,
     PolicyArchiveError,
     environment_failure,
 )
 from policy_archive.pipeline.jobs.strategy import MAX_HIDDEN_CAPTURES
-from policy_archive.records import ID_PATTERN, ExtractionRules, iso_z
+from policy_archive.records import ID_PATTERN, ExtractionRules
 from policy_archive.text import printable
-
-# A host name (and port): DOMAIN names the discovery's state file, so nothing else may pass (no "/", no "..").
-DOMAIN_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?")
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
@@ -520,7 +515,14 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: 
 
 
 @main.command()
-@click.argument("domain")
+@click.argument("domains", nargs=-1, metavar="[DOMAIN]...")
+@click.option(
+    "--from",
+    "domain_file",
+    type=click.File("r", encoding="utf-8"),
+    metavar="FILE",
+    help="Also search the domains listed in FILE, one a line ('#' starts a comment; '-' reads stdin).",
+)
 @click.option(
     "--type",
     "document_type",
@@ -529,33 +531,48 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: 
     metavar="ID",
     help="Document to look for: privacy-policy, terms-of-service, cookie-policy (any id: its words).",
 )
-@click.option("--service", "service_id", metavar="ID", help="Service id of the declaration [default: the domain].")
+@click.option(
+    "--service", "service_id", metavar="ID", help="Service id of the declaration [default: the domain] (one DOMAIN)."
+)
 @date_option("--since", "Only home-page captures on or after this day.")
 @date_option("--until", "Only home-page captures on or before this day.")
 @click.option("--write", is_flag=True, help="Write config/services/ID.toml instead of printing the declaration.")
-@click.option("--force", is_flag=True, help="With --write: replace the service file if it exists.")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Write DIR/ID.toml instead of printing the declaration (instead of config/services/ with --write).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace service files that exist; a list also searches again the domains an earlier run finished.",
+)
 @click.option(
     "--live",
     is_flag=True,
     help="Read today's home page instead of the archive's captures and propose the current URL "
-    "(DOMAIN may then start with http:// to read it over plain HTTP).",
+    "(one DOMAIN, which may then start with http:// to read it over plain HTTP).",
 )
 @pass_context
 def discover(
     obj: Context,
-    domain: str,
+    domains: tuple[str, ...],
+    domain_file: Any,
     document_type: str,
     service_id: str | None,
     since: date | None,
     until: date | None,
     write: bool,
+    output: Path | None,
     force: bool,
     live: bool,
 ) -> None:
-    """Find where DOMAIN's document lived over time from the archive's home-page captures; print (or --write)
-    a service declaration with one history entry per earlier URL."""
+    """Find where each DOMAIN's document lived over time from the archive's home-page captures; print (or
+    --write) a service declaration with one history entry per earlier URL. Several domains (or --from FILE) are
+    searched in turn, each written to its own service file; a rerun skips those already written."""
     from policy_archive.config.settings import config_directory
-    from policy_archive.config.writer import write_service_file
+    from policy_archive.pipeline.commands import discovery as listing
     from policy_archive.pipeline.jobs import discover as discovery
     from policy_archive.pipeline.jobs.progress import Progress
 
@@ -563,49 +580,52 @@ def discover(
         fail(f"--since {since} is after --until {until}")
     if live and (since or until):
         fail("--since and --until read the archive; --live reads today's home page")
-    given = domain.strip().lower()
-    scheme = "http" if given.startswith("http://") else "https"
-    domain = given.removeprefix("https://").removeprefix("http://").rstrip("/")
-    if not DOMAIN_PATTERN.fullmatch(domain):
-        fail(f"DOMAIN must be a host name such as example.org (optionally :PORT), got {given!r}")
+    try:
+        given = [listing.domain_of(domain) for domain in domains]
+        listed = listing.read_domains(domain_file, domain_file.name) if domain_file else []
+    except listing.BadDomain as error:
+        fail(str(error))
+    names = list(dict.fromkeys([domain for _, domain in given] + listed))
+    several = domain_file is not None or len(names) > 1
+    if not names:
+        fail("no domain to search: give DOMAIN... or --from FILE" + (" (the file lists none)" if domain_file else ""))
+    if several and service_id:
+        fail("--service names the service of one DOMAIN; with several, each service is named after its domain")
+    if several and live:
+        fail("--live reads one home page: give one DOMAIN")
+    if several and not (write or output):
+        fail("several domains are written one service file each: add --write (config/services/) or --output DIR")
     with reported_errors():
-        service = service_id or domain
-        if not ID_PATTERN.fullmatch(service) or not ID_PATTERN.fullmatch(document_type):
-            raise ConfigError("command line", service, "service and document ids must match [a-z0-9][a-z0-9.-]*")
+        if not ID_PATTERN.fullmatch(service_id or names[0]) or not ID_PATTERN.fullmatch(document_type):
+            raise ConfigError("command line", service_id, "service and document ids must match [a-z0-9][a-z0-9.-]*")
         config = obj.config()
-        progress = Progress("discover", quiet=obj.quiet)
-        if live:
-            found = discovery.discover_live(config.settings, f"{scheme}://{domain}/", domain, document_type)
-        else:
-            try:
-                found = discovery.discover(
-                    config.settings, config.settings.data_dir, domain, document_type, since=since, until=until,
+        directory = output or (config_directory(obj.config_dir) / "services" if write else None)
+        request = listing.Request(document_type, since, until, directory, force, service_id)
+        data_dir = config.settings.data_dir
+        outcomes = listing.Outcomes(request, data_dir, listing=several, verbose=obj.verbosity > 0)
+        wanted = outcomes.to_search(names)
+        if live and wanted:
+            scheme = given[0][0]
+            outcomes(discovery.discover_live(config.settings, f"{scheme}://{names[0]}/", names[0], document_type))
+        elif wanted:
+            progress = Progress("discover", quiet=obj.quiet)
+            progress.expect(len(names), "domains")
+            progress.add("skipped", len(names) - len(wanted), done=True)
+            outcomes.interrupted(
+                discovery.discover(
+                    config.settings,
+                    data_dir,
+                    wanted,
+                    document_type,
+                    outcomes,
+                    since=since,
+                    until=until,
                     progress=progress,
                 )  # fmt: skip
-            except ArchiveError as error:  # one line a script over 1,000 domains can grep, like backfill's
-                click.echo(f"FAILED {domain}: archive listing failed: {error}", err=True)
-                sys.exit(EXIT_FAILURES)
-        text = discovery.service_text(found, service)
-        for sighting in found.unreadable:
-            click.echo(f"UNREADABLE {iso_z(sighting.timestamp)}: {sighting.unreadable}", err=True)
-        unsure = [era for era in found.eras if era.unsure]
-        for era in unsure:
-            click.echo(f"UNSURE {domain} {era.describe()}: {era.unsure}", err=True)
-        click.echo(
-            f"{domain}: {found.listed} home-page captures listed, {found.requests} read in this run, "
-            f"{len(found.eras)} eras",
-            err=True,
-        )
-        if text is None:
-            click.echo(f"FAILED {domain}: no {document_type} link found on {found.listed} home-page captures", err=True)
-            sys.exit(1)
-        if write:
-            click.echo(
-                f"wrote {write_service_file(config_directory(obj.config_dir) / 'services', service, text, force=force)}"
             )
-        else:
-            click.echo(text, nl=False)
-    sys.exit(1 if unsure else 0)
+    if several:
+        click.echo(outcomes.summary(), err=True)
+    sys.exit(outcomes.exit_status)
 
 
 @main.command("import-ota")

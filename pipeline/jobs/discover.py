@@ -9,13 +9,19 @@ year is read, and between two read captures that link different URLs the capture
 change sits between adjacent captures (unreadable ones skipped). Consecutive captures linking the same page
 make an *era*. Everything read is kept in ``DATA/discovery/<domain>.<type>.json`` before the next request is
 chosen, so a killed run continues where it stopped.
+
+Several domains are searched in turn in one crawl (Scrapy's reactor runs once per process): a domain's home page
+is listed when the previous domain's search is done, and its result is handed over (written) before the next
+one starts, so an interrupted list keeps every domain finished. The state file then also notes where the
+declaration went (:func:`mark_finished`), so a rerun of the list skips it (:func:`finished_earlier`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -23,8 +29,8 @@ from pathlib import Path
 from policy_archive.config.settings import Settings
 from policy_archive.config.writer import DocumentDraft, service_toml
 from policy_archive.crawler.ratelimit import limiter_for
-from policy_archive.crawler.runner import crawl_archive, crawl_live
-from policy_archive.crawler.sources import ArchiveSource, ListingClient, archive_source
+from policy_archive.crawler.runner import StopSignal, crawl_archive, crawl_live
+from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
 from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, url_key
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.records import (
@@ -108,6 +114,30 @@ class Discovery:
         return linked[-1] if linked else None
 
 
+@dataclass(frozen=True)
+class Unlisted:
+    """A domain whose home-page captures could not be listed: the archive's error, one line."""
+
+    domain: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Where an earlier run put a domain's declaration, kept in its state file: a rerun of the list skips it
+    while that file is there and the period asked is the same."""
+
+    file: str
+    since: str | None
+    until: str | None
+    unsure: bool
+
+    @classmethod
+    def of(cls, file: Path, since: date | None, until: date | None, unsure: bool) -> Finished:
+        return cls(str(file.resolve()), since.isoformat() if since else None, until.isoformat() if until else None,
+                   unsure)  # fmt: skip
+
+
 class SearchState:
     """The home page's captures and what was read of them; says which to read next (the change-point search)."""
 
@@ -117,6 +147,9 @@ class SearchState:
         self.document_type = document_type
         self.known: dict[int, Sighting] = {}
         self.in_flight: set[int] = set()
+        # Captures not fetched in this run (a network error, the run stopped): searched around now, but not kept
+        # in the state file, so a rerun asks for them again.
+        self.retry: set[int] = set()
         self.fetched = 0
         index = {ref.timestamp: i for i, ref in enumerate(self.refs)}
         for sighting in self._saved():
@@ -125,26 +158,29 @@ class SearchState:
         self.grid = _grid(self.refs)
 
     def _saved(self) -> list[Sighting]:
-        if not self.state_file.exists():
-            return []
         try:
-            raw = json.loads(self.state_file.read_text(encoding="utf-8"))
-            return [Sighting.from_json(item) for item in raw.get("sightings", [])]
-        except (ValueError, TypeError, KeyError):
+            return [Sighting.from_json(item) for item in _read_state(self.state_file).get("sightings", [])]  # type: ignore[union-attr]
+        except (ValueError, TypeError, KeyError, AttributeError):
             return []  # a damaged state file only costs the requests again
 
     def save(self) -> None:
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.state_file.with_suffix(".partial")
-        sightings = [self.known[i].to_json() for i in sorted(self.known)]
-        partial.write_text(json.dumps({"document_type": self.document_type, "sightings": sightings}, indent=1))
-        os.replace(partial, self.state_file)
+        sightings = [self.known[i].to_json() for i in sorted(self.known) if i not in self.retry]
+        # Written without the ``finished`` mark: something new was read, the declaration written is stale.
+        _write_json(self.state_file, {"document_type": self.document_type, "sightings": sightings})
 
-    def learn(self, index: int, sighting: Sighting) -> None:
+    def learn(self, index: int, sighting: Sighting, lasting: bool = True) -> None:
+        """What capture ``index`` showed; ``lasting`` False: a failure of this run only (asked again next run)."""
         self.in_flight.discard(index)
         self.known[index] = sighting
+        if not lasting:
+            self.retry.add(index)
         self.fetched += 1
         self.save()
+
+    @property
+    def done(self) -> bool:
+        return not self.in_flight and not self.wanted()
 
     def wanted(self) -> list[int]:
         """Captures to read next: the grid, a stand-in for each unreadable grid capture, then bisection."""
@@ -179,7 +215,7 @@ def _grid(refs: Sequence[CaptureRef]) -> list[int]:
 
 
 class DiscoveryPlan:
-    """The fetch plan handed to the Wayback spider: reads home-page captures until the search is done."""
+    """One domain's fetch plan: reads home-page captures until the search is done."""
 
     def __init__(self, state: SearchState, source: ArchiveSource, document: str, progress: Progress) -> None:
         self.state = state
@@ -201,8 +237,9 @@ class DiscoveryPlan:
             assert ref is not None
             index = self.index[(ref.url, ref.timestamp)]
             sighting = Sighting(ref.timestamp, unreadable=f"not fetched: {result.reason}")
-        self.state.learn(index, sighting)
-        self.progress.add("unreadable" if sighting.unreadable else "read", done=True)
+        # An archived answer that is not a capture (refused) lasts; a network error or a stop is asked again.
+        self.state.learn(index, sighting, lasting=isinstance(result, Capture) or result.refused)
+        self.progress.add("unreadable" if sighting.unreadable else "read")
         return self._next()
 
     def _next(self) -> list[FetchRequest]:
@@ -246,30 +283,140 @@ def eras_of(state: SearchState) -> list[Era]:
 def discover(
     settings: Settings,
     data_dir: Path,
-    domain: str,
+    domains: Sequence[str],
     document_type: str,
+    done: Callable[[Discovery | Unlisted], None],
     *,
     since: date | None = None,
     until: date | None = None,
     progress: Progress | None = None,
-) -> Discovery:
-    """List the home page's captures, read the ones the search needs, group what they link into eras."""
-    progress = progress or Progress("discover")
+) -> list[str]:
+    """For each domain in turn: list its home page's captures, read the ones the search needs, group what they
+    link into eras, and hand the result to ``done`` before the next domain starts. One domain's failure (its
+    listing) is its result, never the others'. Returns the domains not finished because the run was stopped.
+    ``progress`` counts the domains done (the caller says of how many)."""
+    if progress is None:
+        progress = Progress("discover")
+        progress.expect(len(domains), "domains")
     source = archive_source(settings.wayback)
     client = ListingClient(limiter_for(data_dir, settings.wayback, "cdx"), settings.crawl.user_agent)
-    home = f"http://{domain}/"
-    start = datetime.combine(since, time.min, tzinfo=UTC) if since else None
-    end = datetime.combine(until, time.max, tzinfo=UTC) if until else None
-    refs = [ref for ref in source.list_captures(home, client, start, end) if _home_page_row(ref)]
-    progress.add("captures listed", len(refs))
-    progress.expect(None, "home-page captures read")
-    state = SearchState(refs, data_dir / "discovery" / f"{domain}.{document_type}.json", document_type)
-    if state.wanted():
-        plan = DiscoveryPlan(state, source, f"{domain}/{document_type}", progress)
-        crawl_archive(plan, source, settings, data_dir)
+    period = (
+        datetime.combine(since, time.min, tzinfo=UTC) if since else None,
+        datetime.combine(until, time.max, tzinfo=UTC) if until else None,
+    )
+    stop = StopSignal()
+    plan = ListPlan(domains, document_type, source, client, period, data_dir, progress, done, stop)
+    crawl_archive(plan, source, settings, data_dir, stop)
     progress.finish()
-    unreadable = tuple(state.known[i] for i in sorted(state.known) if state.known[i].unreadable)
-    return Discovery(domain, document_type, tuple(eras_of(state)), unreadable, len(refs), state.fetched)
+    return plan.unfinished()
+
+
+class ListPlan:
+    """The fetch plan handed to the Wayback spider: each domain's search in turn, the next domain listed when the
+    previous one's search is done (so an interrupted list has finished every domain before the current one)."""
+
+    def __init__(
+        self,
+        domains: Sequence[str],
+        document_type: str,
+        source: ArchiveSource,
+        client: ListingClient,
+        period: tuple[datetime | None, datetime | None],
+        data_dir: Path,
+        progress: Progress,
+        done: Callable[[Discovery | Unlisted], None],
+        stop: StopSignal,
+    ) -> None:
+        self.pending = deque(domains)
+        self.document_type = document_type
+        self.source = source
+        self.client = client
+        self.period = period
+        self.data_dir = data_dir
+        self.progress = progress
+        self.done = done
+        self.stop = stop
+        self.current: tuple[str, DiscoveryPlan] | None = None
+
+    def start(self) -> Iterable[FetchRequest]:
+        return self._advance()
+
+    def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
+        assert self.current is not None, "results come only for the domain being searched"
+        requests = list(self.current[1].handle(result))
+        if requests or not self.current[1].state.done:
+            return requests
+        self._finish()
+        return self._advance()
+
+    def unfinished(self) -> list[str]:
+        return ([self.current[0]] if self.current else []) + list(self.pending)
+
+    def _advance(self) -> list[FetchRequest]:
+        """The first requests of the next domain that needs any; domains needing none are finished on the way."""
+        while self.pending and not self.stop.received:
+            domain = self.pending.popleft()
+            try:
+                refs = [ref for ref in self.source.list_captures(f"http://{domain}/", self.client, *self.period)
+                        if _home_page_row(ref)]  # fmt: skip
+            except ListingError as error:
+                self.done(Unlisted(domain, f"archive listing failed: {error}"))
+                self.progress.add("failed", done=True)
+                continue
+            self.progress.add("captures listed", len(refs))
+            state = SearchState(refs, state_file(self.data_dir, domain, self.document_type), self.document_type)
+            self.current = (domain, DiscoveryPlan(state, self.source, f"{domain}/{self.document_type}", self.progress))
+            if requests := list(self.current[1].start()):
+                return requests
+            self._finish()
+        return []
+
+    def _finish(self) -> None:
+        assert self.current is not None
+        domain, plan = self.current
+        self.current = None
+        state = plan.state
+        unreadable = tuple(state.known[i] for i in sorted(state.known) if state.known[i].unreadable)
+        self.done(Discovery(domain, self.document_type, tuple(eras_of(state)), unreadable, len(state.refs),
+                            state.fetched))  # fmt: skip
+        self.progress.add("domains searched", done=True)
+
+
+def state_file(data_dir: Path, domain: str, document_type: str) -> Path:
+    return data_dir / "discovery" / f"{domain}.{document_type}.json"
+
+
+def _write_json(path: Path, content: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(content, indent=1))
+    os.replace(partial, path)
+
+
+def _read_state(path: Path) -> dict[str, object]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def mark_finished(data_dir: Path, domain: str, document_type: str, finished: Finished) -> None:
+    """Note in the domain's state file that its declaration is written where ``finished`` says."""
+    path = state_file(data_dir, domain, document_type)
+    _write_json(path, {**_read_state(path), "finished": asdict(finished)})
+
+
+def finished_earlier(data_dir: Path, domain: str, document_type: str, wanted: Finished) -> Finished | None:
+    """What an earlier run noted, if it wrote this domain's declaration where ``wanted`` says, for the same
+    period, and the file is still there (a person may delete it to have the domain searched again)."""
+    mark = _read_state(state_file(data_dir, domain, document_type)).get("finished")
+    try:
+        earlier = Finished(**mark)  # type: ignore[arg-type]
+    except TypeError:
+        return None  # no mark, or a damaged one: the domain is searched again (its readings are kept)
+    same = (earlier.file, earlier.since, earlier.until) == (wanted.file, wanted.since, wanted.until)
+    return earlier if same and Path(earlier.file).exists() else None
 
 
 class LivePlan:

@@ -40,7 +40,7 @@ import socket
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from functools import cached_property
@@ -199,6 +199,13 @@ class _Answer:
     delivery: _Delivery = _Delivery()
 
 
+@dataclass
+class _Trigger:
+    fragment: str
+    action: Callable[[], object]
+    remaining: int
+
+
 RESET = _Answer(0)  # no answer: the connection is closed
 
 
@@ -215,6 +222,7 @@ class StandinArchive:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._held = threading.Semaphore(0)  # released once per request that starts an injected delay
+        self._triggers: list[_Trigger] = []
         for capture in captures:
             self.add(capture)
 
@@ -270,6 +278,12 @@ class StandinArchive:
         """Every request to ``endpoint`` waits ``seconds`` before being answered (0 switches it off)."""
         with self._lock:
             self._faults.delays[endpoint] = seconds
+
+    def when_asked(self, fragment: str, action: Callable[[], object], nth: int = 1) -> None:
+        """Call ``action`` once, when the ``nth`` request whose path contains ``fragment`` arrives, before it is
+        answered: a test interrupts a client at a given request, whatever the machine's load."""
+        with self._lock:
+            self._triggers.append(_Trigger(fragment, action, nth))
 
     def wait_for_held_request(self, timeout: float = 60) -> None:
         """Block until a request is being held by :meth:`delay` (so a client is known to be waiting on us)."""
@@ -420,6 +434,12 @@ class StandinArchive:
             delay = self._faults.delays[endpoint]
             refusals = self._faults.refusals[endpoint]
             refusal = refusals.popleft() if refusals else None
+            for trigger in self._triggers:
+                trigger.remaining -= trigger.fragment in raw_path
+            fired = [trigger for trigger in self._triggers if trigger.remaining == 0]
+            self._triggers = [trigger for trigger in self._triggers if trigger.remaining > 0]
+        for trigger in fired:
+            trigger.action()
         if delay:
             self._held.release()
             self._stopping.wait(delay)

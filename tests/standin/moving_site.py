@@ -47,9 +47,15 @@ TEXTS = ("Privacy Policy", "Privacy", "Politique de confidentialité", "Datensch
 
 
 def build(
-    archive: StandinArchive, start: date = date(2010, 1, 1), years: int = 12, step_days: int = 23
+    archive: StandinArchive,
+    start: date = date(2010, 1, 1),
+    years: int = 12,
+    step_days: int = 23,
+    domain: str = "example.org",
 ) -> list[TrueEra]:
-    """Fill ``archive`` with the site's history; return the true eras, oldest first."""
+    """Fill ``archive`` with the history of ``domain`` (served at ``www.DOMAIN``); return the true eras, oldest
+    first."""
+    site = f"https://www.{domain}"
     moves = [("/privacy.html", start), ("/legal/privacy", date(2014, 6, 9)), ("/privacy", date(2019, 3, 17))]
     end = date(start.year + years, 1, 1)
     moment = datetime(start.year, start.month, start.day, 9, 30, tzinfo=UTC)
@@ -60,22 +66,22 @@ def build(
         path = [p for p, since in moves if since <= moment.date()][-1]
         stamp = moment.strftime("%Y%m%d%H%M%S")
         if token % 11 == 5:  # an archived 404 of the home page
-            archive.add_capture("http://example.org/", stamp, "<html>Not found</html>", status=404)
+            archive.add_capture(f"http://{domain}/", stamp, "<html>Not found</html>", status=404)
         elif token % 11 == 8:  # a JavaScript shell: no links at all
-            archive.add_capture("https://www.example.org/", stamp, "<html><body><div id='app'></div></body></html>")
+            archive.add_capture(f"{site}/", stamp, "<html><body><div id='app'></div></body></html>")
         elif token % 7 == 3:  # the bare domain redirects to the English home page
-            archive.add_capture("http://example.org/", stamp, b"", status=301, location=f"{SITE}/en/")
+            archive.add_capture(f"http://{domain}/", stamp, b"", status=301, location=f"{site}/en/")
             later = (moment + timedelta(seconds=4)).strftime("%Y%m%d%H%M%S")
-            archive.add_capture(f"{SITE}/en/", later, _home(path, TEXTS[token % len(TEXTS)], token))
+            archive.add_capture(f"{site}/en/", later, _home(path, TEXTS[token % len(TEXTS)], token))
             last_linked[path] = moment.date()
         else:
-            archive.add_capture(f"{SITE}/", stamp, _home(path, TEXTS[token % len(TEXTS)], token))
+            archive.add_capture(f"{site}/", stamp, _home(path, TEXTS[token % len(TEXTS)], token))
             last_linked[path] = moment.date()
         # Every policy URL ever used stays captured, with its own (stale, after a move) text.
         for old_path, since in moves:
             if since <= moment.date() and token % 3 == 0:
-                archive.add_capture(f"{SITE}{old_path}", stamp, _policy(f"{old_path} {since}", token))
+                archive.add_capture(f"{site}{old_path}", stamp, _policy(f"{old_path} {since}", token))
         moment += timedelta(days=step_days, hours=1)
     return [
-        TrueEra(f"{SITE}{path}", max(since, start), last_linked[path]) for path, since in moves if path in last_linked
+        TrueEra(f"{site}{path}", max(since, start), last_linked[path]) for path, since in moves if path in last_linked
     ]

@@ -1,0 +1,198 @@
+"""``discover`` over one domain or a list: which domains to search, where each declaration goes, what is said.
+
+One domain prints its declaration (or writes it with ``--write``/``--output``). A list (several DOMAIN arguments
+or ``--from FILE``) writes one service file per domain, as each domain is done: the researcher with 1,000
+domains gets files to review and edit, and an interrupted run keeps every finished domain. Every outcome is one
+grep-able line (``wrote PATH``, ``UNSURE domain ...``, ``FAILED domain: reason``), then one summary line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import click
+
+from policy_archive.config.writer import ServiceFileExists, write_service_file
+from policy_archive.errors import EXIT_FAILURES
+from policy_archive.pipeline.jobs.discover import (
+    Discovery,
+    Finished,
+    Unlisted,
+    finished_earlier,
+    mark_finished,
+    service_text,
+)
+from policy_archive.records import iso_z
+from policy_archive.text import printable
+
+# A host name (and port): DOMAIN names the discovery's state file, so nothing else may pass (no "/", no "..").
+DOMAIN_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?")
+INTERRUPTED = "interrupted before its search was complete: run again to continue (what was read is kept)"
+
+
+class BadDomain(ValueError):
+    """A DOMAIN argument or a line of the --from file that is not a host name (a usage error: nothing is done)."""
+
+
+def domain_of(given: str) -> tuple[str, str]:
+    """``(scheme, host)`` of a DOMAIN as typed: ``Example.org``, ``https://example.org/``, ``http://shop.test``."""
+    text = given.strip().lower()
+    scheme = "http" if text.startswith("http://") else "https"
+    domain = text.removeprefix("https://").removeprefix("http://").rstrip("/")
+    if not DOMAIN_PATTERN.fullmatch(domain):
+        raise BadDomain(f"DOMAIN must be a host name such as example.org (optionally :PORT), got {given!r}")
+    return scheme, domain
+
+
+def read_domains(lines: Iterable[str], name: str) -> list[str]:
+    """The domains of a list file: one a line, ``#`` starts a comment, blank lines ignored."""
+    domains = []
+    for number, line in enumerate(lines, start=1):
+        text = line.split("#", 1)[0].strip()
+        if text:
+            try:
+                domains.append(domain_of(text)[1])
+            except BadDomain as error:
+                raise BadDomain(f"{name}:{number}: {error}") from None
+    return domains
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the command line asked: the document type, the period, where declarations go."""
+
+    document_type: str
+    since: date | None
+    until: date | None
+    directory: Path | None  # None: print the declaration (one domain only)
+    force: bool
+    service: str | None  # one domain only; a list names each service after its domain
+
+
+class Outcomes:
+    """Says each domain's outcome as it ends, counts them, and gives the summary line and the exit status.
+
+    ``listing``: a list run — a file that exists is that domain's failure (not the run's), the per-domain detail
+    (unreadable captures, counts) only with ``verbose``, and a summary line at the end.
+    """
+
+    def __init__(self, request: Request, data_dir: Path, *, listing: bool, verbose: bool) -> None:
+        self.request = request
+        self.data_dir = data_dir
+        self.listing = listing
+        self.detail = verbose or not listing
+        self.counts: Counter[str] = Counter()
+        self.domains = 0
+
+    def target(self, domain: str) -> Finished | None:
+        if self.request.directory is None:
+            return None
+        path = self.request.directory / f"{self.request.service or domain}.toml"
+        return Finished.of(path, self.request.since, self.request.until, unsure=False)
+
+    def to_search(self, domains: Sequence[str]) -> list[str]:
+        """The domains that need a search, before any request: in a list, not those an earlier run of it
+        finished (unless ``--force``); a service file that exists is refused at once (one domain: exit 2)."""
+        self.domains = len(domains)
+        wanted = []
+        for domain in domains:
+            target = self.target(domain)
+            if target is None or self.request.force:
+                wanted.append(domain)
+            elif self.listing and (earlier := finished_earlier(self.data_dir, domain, self.request.document_type,
+                                                               target)):  # fmt: skip
+                self._earlier(domain, earlier)
+            elif Path(target.file).exists():
+                self._refuse(domain, ServiceFileExists(f"{target.file} exists (use --force to replace it)"))
+            else:
+                wanted.append(domain)
+        return wanted
+
+    def __call__(self, result: Discovery | Unlisted) -> None:
+        """One domain's result: its lines, its file, its count."""
+        if isinstance(result, Unlisted):
+            self._failed(result.domain, result.reason)
+            return
+        domain = result.domain
+        if self.detail:
+            for sighting in result.unreadable:
+                click.echo(f"UNREADABLE {domain} {iso_z(sighting.timestamp)}: {sighting.unreadable}", err=True)
+            click.echo(f"{domain}: {result.listed} home-page captures listed, {result.requests} read in this run, "
+                       f"{len(result.eras)} eras", err=True)  # fmt: skip
+        unsure = [era for era in result.eras if era.unsure]
+        for era in unsure:
+            click.echo(f"UNSURE {domain} {era.describe()}: {era.unsure}", err=True)
+        text = service_text(result, self.request.service or domain)
+        if text is None:
+            self._failed(domain, self._nothing_found(result))
+            return
+        if self.request.directory is None:
+            click.echo(text, nl=False)
+        elif not self._write(domain, text, bool(unsure)):
+            return
+        self.counts["written"] += 1
+        self.counts["unsure"] += bool(unsure)
+
+    def interrupted(self, domains: Sequence[str]) -> None:
+        """The domains a stop (Ctrl-C, SIGTERM) left: the one being searched is named, the rest counted."""
+        if domains:
+            click.echo(f"FAILED {domains[0]}: {INTERRUPTED}", err=True)
+        self.counts["not reached"] += len(domains)
+
+    def summary(self) -> str:
+        counts = self.counts
+        earlier = f" ({counts['earlier']} by an earlier run)" if counts["earlier"] else ""
+        parts = [f"{counts['written']} declarations written{earlier}", f"{counts['unsure']} unsure",
+                 f"{counts['failed']} failed"]  # fmt: skip
+        if counts["not reached"]:
+            parts.append(f"{counts['not reached']} not searched (interrupted: run again to continue)")
+        return f"{self.domains} domains: {', '.join(parts)}"
+
+    @property
+    def exit_status(self) -> int:
+        """1 when a person should look: a domain failed, is unsure or was not reached; else 0."""
+        troubled = self.counts["failed"] + self.counts["unsure"] + self.counts["not reached"]
+        return EXIT_FAILURES if troubled else 0
+
+    # --- one domain --------------------------------------------------------------------------------------
+
+    def _write(self, domain: str, text: str, unsure: bool) -> bool:
+        target = self.target(domain)
+        assert target is not None and self.request.directory is not None
+        try:
+            path = write_service_file(self.request.directory, Path(target.file).stem, text, force=self.request.force)
+        except ServiceFileExists as error:  # made while this domain was searched
+            self._refuse(domain, error)
+            return False
+        click.echo(f"wrote {path}")
+        rd = self.request
+        mark_finished(self.data_dir, domain, rd.document_type, Finished.of(path, rd.since, rd.until, unsure))
+        return True
+
+    def _nothing_found(self, result: Discovery) -> str:
+        if not result.listed:
+            return "the archive lists no capture of its home page" + (
+                " in the period asked" if self.request.since or self.request.until else ""
+            )
+        return f"no {result.document_type} link found on {result.listed} home-page captures"
+
+    def _earlier(self, domain: str, earlier: Finished) -> None:
+        self.counts["written"] += 1
+        self.counts["earlier"] += 1
+        if earlier.unsure:
+            self.counts["unsure"] += 1
+            click.echo(f"UNSURE {domain}: written by an earlier run to {earlier.file}, with eras to review", err=True)
+
+    def _refuse(self, domain: str, error: ServiceFileExists) -> None:
+        if not self.listing:
+            raise error  # one domain: a usage error (exit 2), as it was before any request
+        self._failed(domain, str(error))
+
+    def _failed(self, domain: str, reason: str) -> None:
+        self.counts["failed"] += 1
+        click.echo(f"FAILED {domain}: {printable(reason)}", err=True)

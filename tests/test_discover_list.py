@@ -1,0 +1,202 @@
+"""`discover` over a list of domains: unattended, each failure one line, one service file per domain, resumable."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from standin.archive import StandinArchive
+from standin.cli import REPO_ROOT, cli_command, cli_environment, run_cli
+from standin.moving_site import TrueEra, build
+from test_discover import write_settings
+
+from policy_archive.config.settings import load_config, load_service
+
+STEP_DAYS = 45  # home-page captures every 45 days: ~100 per 12-year history, enough for three eras
+
+
+def eras_declared(service_file: Path) -> list[tuple[str, str]]:
+    """(url, valid_until) of each history entry, then (url, "") for the current URL."""
+    (declaration,) = load_service(service_file)
+    return [(entry.url, entry.valid_until.isoformat()) for entry in declaration.history] + [(declaration.url, "")]
+
+
+def truth_of(eras: list[TrueEra]) -> list[tuple[str, str]]:
+    return [(era.url, era.last_day.isoformat()) for era in eras[:-1]] + [(eras[-1].url, "")]
+
+
+def failed_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("FAILED")]
+
+
+def cdx_asked_for(archive: StandinArchive, domain: str) -> int:
+    return len([r for r in archive.requests if r.endpoint == "cdx" and domain in r.path])
+
+
+def test_one_domains_failure_never_stops_the_others(tmp_path, standin_archive):
+    archive = standin_archive
+    truth = {domain: build(archive, step_days=STEP_DAYS, domain=domain) for domain in ("one.example", "two.example")}
+    archive.add_capture("https://nolinks.example/", "20150101000000", "<html><body><a href='/x'>x</a></body></html>")
+    config = write_settings(tmp_path / "config", archive)
+    archive.refuse_next(1, status=500, endpoint="cdx")  # the first listing asked: broken.example's
+    domains = ("broken.example", "one.example", "empty.example", "nolinks.example", "two.example")
+    result = run_cli(config, tmp_path / "data", "discover", *domains, "--write", timeout=300)
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert failed_lines(result.stderr) == [
+        f"FAILED broken.example: archive listing failed: cannot list the captures of http://broken.example/: "
+        f"{archive.cdx_url.split('/')[2]} answered 500 Internal Server Error",
+        "FAILED empty.example: the archive lists no capture of its home page",
+        "FAILED nolinks.example: no privacy-policy link found on 1 home-page captures",
+    ]
+    assert result.stderr.splitlines()[-1] == "5 domains: 2 declarations written, 0 unsure, 3 failed"
+    services = config / "services"
+    assert sorted(path.name for path in services.iterdir()) == ["one.example.toml", "two.example.toml"]
+    for domain, eras in truth.items():
+        assert eras_declared(services / f"{domain}.toml") == truth_of(eras)
+        assert f"wrote {services / domain}.toml" in result.stdout
+    assert len(load_config(config).documents) == 2
+    # A list shows per-domain detail (unreadable captures, counts) only with --verbose.
+    assert "UNREADABLE" not in result.stderr
+
+
+def test_a_list_file_with_comments_and_stdin_write_into_an_output_directory(tmp_path, standin_archive):
+    archive = standin_archive
+    one = build(archive, step_days=STEP_DAYS, domain="one.example")
+    two = build(archive, step_days=STEP_DAYS, domain="two.example")
+    config = write_settings(tmp_path / "config", archive)
+    listing = tmp_path / "domains.txt"
+    listing.write_text("# sites to review\n\nhttps://One.example/   # the shop\n  \n# two.example\n", encoding="utf-8")
+    result = run_cli(config, tmp_path / "data", "discover", "--from", str(listing), "--output", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == "1 domains: 1 declarations written, 0 unsure, 0 failed"
+    assert [path.name for path in (tmp_path / "out").iterdir()] == ["one.example.toml"]
+    assert eras_declared(tmp_path / "out" / "one.example.toml") == truth_of(one)
+    assert not any((config / "services").iterdir())
+
+    piped = subprocess.run(
+        cli_command(config, tmp_path / "data", "discover", "two.example", "--from", "-", "--output", "out", "-v"),
+        input="one.example\n", capture_output=True, text=True, timeout=300, env=cli_environment(), cwd=tmp_path,
+    )  # fmt: skip
+    assert piped.returncode == 0, piped.stderr
+    # one.example was written by the first run with the same period and file: skipped without a request.
+    assert (
+        piped.stderr.splitlines()[-1] == "2 domains: 2 declarations written (1 by an earlier run), 0 unsure, 0 failed"
+    )
+    assert eras_declared(tmp_path / "out" / "two.example.toml") == truth_of(two)
+    assert "UNREADABLE two.example " in piped.stderr and "two.example: " in piped.stderr  # --verbose: the detail
+
+
+def test_an_existing_service_file_refuses_that_domain_only(tmp_path, standin_archive):
+    archive = standin_archive
+    build(archive, step_days=STEP_DAYS, domain="one.example")
+    two = build(archive, step_days=STEP_DAYS, domain="two.example")
+    config = write_settings(tmp_path / "config", archive)
+    kept = config / "services" / "one.example.toml"
+    kept.write_text('name = "One, written by hand"\n[documents.privacy-policy]\nurl = "https://one.example/p"\n')
+    result = run_cli(config, tmp_path / "data", "discover", "one.example", "two.example", "--write", timeout=300)
+
+    assert result.returncode == 1, result.stderr
+    assert failed_lines(result.stderr) == [f"FAILED one.example: {kept} exists (use --force to replace it)"]
+    assert result.stderr.splitlines()[-1] == "2 domains: 1 declarations written, 0 unsure, 1 failed"
+    assert "written by hand" in kept.read_text()
+    assert cdx_asked_for(archive, "one.example") == 0  # refused before any request
+    assert eras_declared(config / "services" / "two.example.toml") == truth_of(two)
+
+    forced = run_cli(config, tmp_path / "data", "discover", "one.example", "two.example", "--write", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "written by hand" not in kept.read_text()
+
+
+def test_usage_errors_of_a_list_are_one_line_and_exit_2(tmp_path, standin_archive):
+    config = write_settings(tmp_path / "config", standin_archive)
+    data = tmp_path / "data"
+    listing = tmp_path / "domains.txt"
+    listing.write_text("one.example\nexample.org/privacy\n", encoding="utf-8")
+    cases = {
+        ("a.example", "b.example", "--write", "--service", "x"): "--service names the service of one DOMAIN",
+        ("a.example", "b.example"): "add --write (config/services/) or --output DIR",
+        ("a.example", "b.example", "--write", "--live"): "--live reads one home page",
+        ("--from", str(listing), "--write"): f"{listing}:2: DOMAIN must be a host name",
+        ("--from", str(tmp_path / "empty.txt"), "--write"): "No such file or directory",
+        (): "no domain to search",
+    }
+    for arguments, message in cases.items():
+        result = run_cli(config, data, "discover", *arguments)
+        assert result.returncode == 2, (arguments, result.stderr)
+        assert message in result.stderr, (arguments, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.splitlines()) == 1 or result.stderr.startswith("Usage:")  # ours, or click's
+    assert not data.exists() and not standin_archive.requests
+
+
+def start_cli(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:
+    """The CLI as started from a terminal, where SIGINT is not ignored (a CI job may inherit it ignored)."""
+    return subprocess.Popen(
+        cli_command(config, data, *args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_environment(),
+        cwd=REPO_ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_list_resumes_where_it_stopped(tmp_path, standin_archive, signum):
+    archive = standin_archive
+    domains = ("one.example", "two.example", "three.example")
+    truth = {domain: build(archive, step_days=STEP_DAYS, domain=domain) for domain in domains}
+    config = write_settings(tmp_path / "config", archive)
+    data = tmp_path / "data"
+    # The signal is sent by the archive when two.example's 20th replay request arrives: the same point of the run
+    # whatever the load, with at least 12 of its captures answered before (8 requests at a time).
+    started = threading.Event()
+    pids: list[int] = []
+
+    def interrupt() -> None:
+        started.wait(60)
+        os.kill(pids[0], signum)
+
+    archive.when_asked("id_/https://www.two.example/", interrupt, nth=20)
+    run = start_cli(config, data, "discover", *domains, "--write")
+    pids.append(run.pid)
+    started.set()
+    _, stderr = run.communicate(timeout=300)
+
+    assert run.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    assert failed_lines(stderr) == ["FAILED two.example: interrupted before its search was complete: run again to "
+                                    "continue (what was read is kept)"]  # fmt: skip
+    assert stderr.splitlines()[-1] == (
+        "3 domains: 1 declarations written, 0 unsure, 0 failed, 2 not searched (interrupted: run again to continue)"
+    )
+    services = config / "services"
+    assert [path.name for path in services.iterdir()] == ["one.example.toml"]
+    assert cdx_asked_for(archive, "three.example") == 0
+    state = json.loads((data / "discovery" / "two.example.privacy-policy.json").read_text())
+    read_before = {sighting["timestamp"] for sighting in state["sightings"]}
+    assert read_before and "finished" not in state
+    # Requests cut by the stop are not kept as unreadable captures: the rerun asks for them again.
+    assert not [s for s in state["sightings"] if (s["unreadable"] or "").startswith("not fetched")], state
+
+    archive.clear_log()
+    rerun = run_cli(config, data, "discover", *domains, "--write", timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stderr.splitlines()[-1] == (
+        "3 domains: 3 declarations written (1 by an earlier run), 0 unsure, 0 failed"
+    )
+    assert cdx_asked_for(archive, "one.example") == 0  # finished: skipped without a request
+    asked_again = [r.path for r in archive.requests if r.endpoint == "replay" and "two.example" in r.path]
+    stamps = {f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}Z" for ts in
+              (path.split("/web/")[1][:14] for path in asked_again)}  # fmt: skip
+    assert not stamps & read_before, "a home-page capture read before the interruption was read again"
+    for domain, eras in truth.items():
+        assert eras_declared(services / f"{domain}.toml") == truth_of(eras)
