@@ -155,7 +155,7 @@ class SearchState:
         for sighting in self._saved():
             if sighting.timestamp in index:
                 self.known[index[sighting.timestamp]] = sighting
-        self.grid = _grid(self.refs)
+        self.grid = grid(self.refs)
 
     def _saved(self) -> list[Sighting]:
         try:
@@ -203,7 +203,7 @@ class SearchState:
         return [untried[len(untried) // 2]] if untried else []
 
 
-def _grid(refs: Sequence[CaptureRef]) -> list[int]:
+def grid(refs: Sequence[CaptureRef]) -> list[int]:
     """The first capture, the last, and one at least ``GRID_DAYS`` after the previous pick."""
     grid: list[int] = []
     for i, ref in enumerate(refs):
@@ -361,7 +361,7 @@ class ListPlan:
                         if _home_page_row(ref)]  # fmt: skip
             except ListingError as error:
                 self.done(Unlisted(domain, f"archive listing failed: {error}"))
-                self.progress.add("failed", done=True)
+                self.progress.add("listings failed", done=True)
                 continue
             self.progress.add("captures listed", len(refs))
             state = SearchState(refs, state_file(self.data_dir, domain, self.document_type), self.document_type)
@@ -379,7 +379,7 @@ class ListPlan:
         unreadable = tuple(state.known[i] for i in sorted(state.known) if state.known[i].unreadable)
         self.done(Discovery(domain, self.document_type, tuple(eras_of(state)), unreadable, len(state.refs),
                             state.fetched))  # fmt: skip
-        self.progress.add("domains searched", done=True)
+        self.progress.add("searched", done=True)
 
 
 def state_file(data_dir: Path, domain: str, document_type: str) -> Path:
