@@ -56,6 +56,7 @@ def test_one_domains_failure_never_stops_the_others(tmp_path, standin_archive):
         "FAILED nolinks.example: no privacy-policy link found on 1 home-page captures",
     ]
     assert result.stderr.splitlines()[-1] == "5 domains: 2 declarations written, 0 unsure, 3 failed"
+    assert "discover: 5/5 domains (100 %)" in result.stderr  # the progress line counts domains
     services = config / "services"
     assert sorted(path.name for path in services.iterdir()) == ["one.example.toml", "two.example.toml"]
     for domain, eras in truth.items():
@@ -109,8 +110,10 @@ def test_an_existing_service_file_refuses_that_domain_only(tmp_path, standin_arc
     assert cdx_asked_for(archive, "one.example") == 0  # refused before any request
     assert eras_declared(config / "services" / "two.example.toml") == truth_of(two)
 
-    forced = run_cli(config, tmp_path / "data", "discover", "one.example", "two.example", "--write", "--force")
+    forced = run_cli(config, tmp_path / "data", "discover", "one.example", "two.example", "--write", "--force", "-q")
     assert forced.returncode == 0, forced.stderr
+    # --quiet: no progress, the summary stays (it is the run's result).
+    assert forced.stderr.splitlines() == ["2 domains: 2 declarations written, 0 unsure, 0 failed"]
     assert "written by hand" not in kept.read_text()
 
 
@@ -176,7 +179,7 @@ def test_an_interrupted_list_resumes_where_it_stopped(tmp_path, standin_archive,
     assert failed_lines(stderr) == ["FAILED two.example: interrupted before its search was complete: run again to "
                                     "continue (what was read is kept)"]  # fmt: skip
     assert stderr.splitlines()[-1] == (
-        "3 domains: 1 declarations written, 0 unsure, 0 failed, 2 not searched (interrupted: run again to continue)"
+        "3 domains: 1 declarations written, 0 unsure, 1 failed, 1 not searched (interrupted: run again to continue)"
     )
     services = config / "services"
     assert [path.name for path in services.iterdir()] == ["one.example.toml"]
@@ -200,3 +203,31 @@ def test_an_interrupted_list_resumes_where_it_stopped(tmp_path, standin_archive,
     assert not stamps & read_before, "a home-page capture read before the interruption was read again"
     for domain, eras in truth.items():
         assert eras_declared(services / f"{domain}.toml") == truth_of(eras)
+
+
+def test_ctrl_c_stops_a_list_of_failing_domains_at_the_next_domain(tmp_path, standin_archive):
+    # No domain has a capture: each is one listing and no replay request, all inside one callback of the crawl,
+    # where Scrapy's own stop cannot run. The signal comes while the second listing is being answered.
+    config = write_settings(tmp_path / "config", standin_archive)
+    domains = [f"d{n}.example" for n in range(1, 7)]
+    started = threading.Event()
+    pids: list[int] = []
+
+    def interrupt() -> None:
+        started.wait(60)
+        os.kill(pids[0], signal.SIGINT)
+
+    standin_archive.when_asked("d2.example", interrupt)
+    run = start_cli(config, tmp_path / "data", "discover", *domains, "--write")
+    pids.append(run.pid)
+    started.set()
+    _, stderr = run.communicate(timeout=120)
+
+    assert run.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    assert [cdx_asked_for(standin_archive, domain) for domain in domains] == [1, 1, 0, 0, 0, 0]
+    nothing = "the archive lists no capture of its home page"
+    assert failed_lines(stderr) == [f"FAILED d1.example: {nothing}", f"FAILED d2.example: {nothing}"]
+    assert stderr.splitlines()[-1] == (
+        "6 domains: 0 declarations written, 0 unsure, 2 failed, 4 not searched (interrupted: run again to continue)"
+    )

@@ -22,6 +22,7 @@ from policy_archive.errors import EXIT_FAILURES
 from policy_archive.pipeline.jobs.discover import (
     Discovery,
     Finished,
+    Unfinished,
     Unlisted,
     finished_earlier,
     mark_finished,
@@ -138,11 +139,11 @@ class Outcomes:
         self.counts["written"] += 1
         self.counts["unsure"] += bool(unsure)
 
-    def interrupted(self, domains: Sequence[str]) -> None:
-        """The domains a stop (Ctrl-C, SIGTERM) left: the one being searched is named, the rest counted."""
-        if domains:
-            click.echo(f"FAILED {domains[0]}: {INTERRUPTED}", err=True)
-        self.counts["not reached"] += len(domains)
+    def interrupted(self, left: Unfinished) -> None:
+        """What a stop (Ctrl-C, SIGTERM) left: the domain being searched failed for this run, the rest are counted."""
+        if left.in_progress:
+            self._failed(left.in_progress, INTERRUPTED)
+        self.counts["not reached"] += len(left.not_started)
 
     def summary(self) -> str:
         counts = self.counts

@@ -123,6 +123,14 @@ class Unlisted:
 
 
 @dataclass(frozen=True)
+class Unfinished:
+    """What a stopped run left: the domain whose search was under way (its readings are kept), those not begun."""
+
+    in_progress: str | None
+    not_started: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Finished:
     """Where an earlier run put a domain's declaration, kept in its state file: a rerun of the list skips it
     while that file is there and the period asked is the same."""
@@ -290,10 +298,10 @@ def discover(
     since: date | None = None,
     until: date | None = None,
     progress: Progress | None = None,
-) -> list[str]:
+) -> Unfinished:
     """For each domain in turn: list its home page's captures, read the ones the search needs, group what they
     link into eras, and hand the result to ``done`` before the next domain starts. One domain's failure (its
-    listing) is its result, never the others'. Returns the domains not finished because the run was stopped.
+    listing) is its result, never the others'. Returns what a stop (SIGINT, SIGTERM) left unfinished.
     ``progress`` counts the domains done (the caller says of how many)."""
     if progress is None:
         progress = Progress("discover")
@@ -349,8 +357,8 @@ class ListPlan:
         self._finish()
         return self._advance()
 
-    def unfinished(self) -> list[str]:
-        return ([self.current[0]] if self.current else []) + list(self.pending)
+    def unfinished(self) -> Unfinished:
+        return Unfinished(self.current[0] if self.current else None, tuple(self.pending))
 
     def _advance(self) -> list[FetchRequest]:
         """The first requests of the next domain that needs any; domains needing none are finished on the way."""
