@@ -11,6 +11,10 @@ from policy_archive.archive.fastimport import GitProcess
 from policy_archive.archive.ledger import VersionStoreError
 
 BLOB_READ_AHEAD = 256  # blobs asked of cat-file before the reader reads them (bounds memory: ~4 MB of 15 KB texts)
+# Git's own caches for a long read: by default up to 96 MB of delta bases and 256 MB+ of mapped pack windows per
+# process. Measured 2026-11-27 (benchmarks/export.py history, 20,000 versions): ``git log --raw --numstat`` over
+# 1,000 commits peaked at 123 MB with the defaults and 34 MB with these, in the same time.
+BOUNDED_READING = ("core.deltaBaseCacheLimit=16m", "core.packedGitLimit=64m", "core.packedGitWindowSize=8m")
 _T = TypeVar("_T")
 
 
@@ -24,7 +28,7 @@ def read_blobs(
     costs no round trip each: asking for one blob at a time costs ~4 ms of waiting on a loaded machine, measured
     by benchmarks/export.py on 2026-11-27.
     """
-    process = start(["git", "cat-file", "--batch"])
+    process = start(["git", *(part for setting in BOUNDED_READING for part in ("-c", setting)), "cat-file", "--batch"])
     stdin, stdout = process.proc.stdin, process.proc.stdout
     assert stdin is not None and stdout is not None
     asked: queue.Queue[tuple[_T] | None] = queue.Queue(maxsize=BLOB_READ_AHEAD)

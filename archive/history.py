@@ -1,8 +1,8 @@
 """Reading the versions repository back: each version's commit, trailers and line counts, oldest first, streamed.
 
-`log --json`, `export`, `report` and `verify` read the history through here. One ``git log`` process gives every
-commit of ``main`` with its message, the blob it wrote (``--raw``) and how many lines it changed (``--numstat``),
-so 100,000 versions are read without holding more than one commit at a time.
+`log --json`, `export`, `report` and `verify` read the history through here. ``git rev-list`` lists the commits of
+``main``, then ``git log`` gives each batch of them with its message, the blob it wrote (``--raw``) and how many
+lines it changed (``--numstat``), so 100,000 versions are read in bounded memory, one commit at a time here.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ _COMMIT_START = "\x1e"
 _MESSAGE_END = "\x1f"
 _FORMAT = f"--format={_COMMIT_START}%H %at%n%B{_MESSAGE_END}"
 PATHSPEC_LIMIT = 64
+LOG_BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +73,19 @@ def version_commits(
     ``ignore`` is a regular expression of lines not counted in ``lines_added``/``lines_removed`` when all lines
     of a change match it (Git's ``-I``): the provenance header, which names a new snapshot in every version.
     """
-    options = ["--first-parent", "--reverse", "--no-abbrev", "--no-renames", "--no-color", "--raw", "--numstat"]
+    options = ["--no-abbrev", "--no-renames", "--no-color", "--raw", "--numstat", _FORMAT]
     options += [f"-I{ignore}"] if ignore else []
     wanted = set(paths)
     # Git matches every pathspec against every changed path of every commit: with 5,000 documents named, one
     # export spent minutes there (benchmarks/export.py, 2026-11-27). Past a few, ask for all and filter here.
     pathspec = sorted(wanted) if len(wanted) <= PATHSPEC_LIMIT else []
-    for version in _parse(store.log_lines([*options, _FORMAT], pathspec)):
-        if not wanted or version.path in wanted:
-            yield version
+    commits = store.first_parent_commits(pathspec)
+    # One ``git log`` over the whole history holds every commit it has walked: 310 MB at 100,000 versions
+    # (benchmarks/export.py, 2026-11-27). A batch of commits at a time keeps Git's memory flat.
+    for start in range(0, len(commits), LOG_BATCH):
+        for version in _parse(store.log_lines(options, commits[start : start + LOG_BATCH], pathspec)):
+            if not wanted or version.path in wanted:
+                yield version
 
 
 def _parse(lines: Iterable[str]) -> Iterator[VersionCommit]:

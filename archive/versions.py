@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ from typing import TypeVar
 
 import git
 
-from policy_archive.archive.catfile import read_blobs
+from policy_archive.archive.catfile import BOUNDED_READING, read_blobs
 from policy_archive.archive.fastimport import FastImport, GitProcess
 from policy_archive.archive.ledger import (
     IDENTITY_EMAIL,
@@ -181,13 +181,21 @@ class VersionStore:
         ``git cat-file --batch``, see ``archive.catfile``)."""
         return read_blobs(self._start_piped, items, blob_of)
 
-    def log_lines(self, options: Iterable[str], paths: Iterable[str] = ()) -> Iterator[str]:
-        """The lines of ``git log OPTIONS main -- PATHS`` as Git writes them, so that long histories are read in
-        bounded memory. Nothing when ``main`` does not exist yet. Stopping early ends the ``git log`` process.
-        """
+    def first_parent_commits(self, paths: Iterable[str] = ()) -> list[str]:
+        """The commits of ``main`` that change ``paths`` (all of them when none), oldest first."""
         if self.head() is None:
-            return
-        process = self._git.log(*options, BRANCH_REF, "--", *paths, as_process=True)
+            return []
+        return self._git.rev_list("--reverse", "--first-parent", BRANCH_REF, "--", *paths).split()
+
+    def log_lines(self, options: Iterable[str], commits: Sequence[str], paths: Iterable[str] = ()) -> Iterator[str]:
+        """The lines of ``git log OPTIONS COMMITS -- PATHS`` for exactly ``commits``, in that order (``--no-walk``),
+        as Git writes them. Git keeps every commit of a walk in memory: read a long history in batches of commits
+        (``first_parent_commits``) to keep it bounded. Stopping early ends the ``git log`` process.
+        """
+        if not commits:
+            return  # with no revision at all, ``git log`` would show HEAD
+        revisions = ["--no-walk=unsorted", *commits]
+        process = self._git(c=list(BOUNDED_READING)).log(*options, *revisions, "--", *paths, as_process=True)
         stdout = process.proc.stdout
         assert stdout is not None
         finished = False

@@ -48,6 +48,14 @@ def test_history_filters_paths_itself_when_many_are_named(tmp_path, monkeypatch)
     assert list(history.version_commits(store, ["o/other/privacy-policy.md"])) == []
 
 
+def test_history_read_in_batches_is_the_same_history_in_the_same_order(recorded, monkeypatch):
+    store = VersionStore(recorded[1] / "versions", read_only=True)
+    whole = list(history.version_commits(store))
+    monkeypatch.setattr(history, "LOG_BATCH", 1)  # one ``git log`` per commit: every batch edge crossed
+    assert list(history.version_commits(store)) == whole
+    assert len(whole) >= 2 and [v.committed_at for v in whole] == sorted(v.committed_at for v in whole)
+
+
 def test_export_formats_are_one_module_each():
     assert {"jsonl", "csv", "sqlite"} <= set(format_names())
 
