@@ -38,11 +38,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXTRA_MISSING = "rendering needs the browser extra, which is not installed: pip install 'policy-archive[browser]'"
-BROWSER_MISSING = (
-    "no browser to render this JavaScript page: install Chromium from the system's packages "
-    "(apt-get install chromium) or Playwright's own (python -m playwright install chromium)"
+# What a user reads when a page needs rendering and it cannot be done: that the page needs a browser, and every
+# way to get one (the extra, then Chromium from the system's packages or Playwright's own download).
+HOW_TO_GET_CHROMIUM = (
+    "Chromium from the system's packages (apt-get install chromium) or Playwright's own (python -m playwright "
+    "install chromium)"
 )
+EXTRA_MISSING = (
+    "needs a browser to run its scripts, and the browser extra is not installed: "
+    f"pip install 'policy-archive[browser]', then {HOW_TO_GET_CHROMIUM}"
+)
+BROWSER_MISSING = f"needs a browser to run its scripts, and no Chromium was found: install {HOW_TO_GET_CHROMIUM}"
 # As of 2026-11, Debian's package installs /usr/bin/chromium; other distributions use the other names.
 SYSTEM_CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Headless, no sandbox (the sandbox needs user namespaces, missing when running as root or in containers),

@@ -261,3 +261,5 @@ class FetchFailure:
     # the archive or looping): a refusal, never retried. Otherwise a failure, which a later run retries.
     refused: bool = False
     hops: tuple[Capture, ...] = ()
+    # The page needed rendering and no browser could be started: the reason says how to install one.
+    needs_browser: bool = False

@@ -53,3 +53,9 @@ def safe_url(url: str) -> str:
         else character
         for character in url
     )
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``noun`` as it goes after ``count``: ``version`` for 1, ``versions`` otherwise (``many`` when the plural
+    is not the noun plus ``s``). Every message that counts uses it, so that none says "1 versions"."""
+    return noun if count == 1 else many or f"{noun}s"

@@ -6,8 +6,7 @@ delay. Only a browser that ran both and waited for the text gets the policy. Ass
 recorded, what was requested), never on timing.
 
 Needs Chromium (``apt-get install chromium``, as ``.ci/run`` does) and the ``browser`` extra; without them these
-tests are skipped with the reason, and ``test_a_missing_browser_fails_only_the_documents_needing_it`` shows
-what a user then gets.
+tests are skipped with the reason, and ``test_render_unavailable.py`` shows what a user then gets.
 """
 
 from __future__ import annotations
@@ -193,28 +192,6 @@ def test_the_browser_starts_only_when_a_page_needs_it(sites: StandinSites, tmp_p
     assert result.returncode == 0, result.stderr
     assert "playwright" in result.stderr.lower(), "the rendering download handler was installed"
     assert "starting headless Chromium" not in result.stderr and "Launching browser" not in result.stderr
-
-
-def test_a_missing_browser_fails_only_the_documents_needing_it(sites: StandinSites, tmp_path: Path):
-    spa = add_spa(sites, "spa.test")
-    plain = sites.set_page("http://plain.test/privacy", policy_page("plain.test", "privacy-policy", size=5_000))
-    config = write_config(tmp_path / "config", {"spa": (spa, "auto"), "plain": (plain, "auto")})
-    data = tmp_path / "data"
-    # A PATH with git only (no Chromium), and an empty folder for Playwright's own browsers.
-    bin_dir, browsers = tmp_path / "bin", tmp_path / "browsers"
-    bin_dir.mkdir()
-    browsers.mkdir()
-    (bin_dir / "git").symlink_to(subprocess.run(["which", "git"], capture_output=True, text=True).stdout.strip())
-
-    env = environment(sites, PATH=str(bin_dir), PLAYWRIGHT_BROWSERS_PATH=str(browsers))
-    result = run_cli(config, data, "track", env=env)
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
-    assert len(failed) == 1 and failed[0].startswith("FAILED spa/privacy-policy: javascript-shell"), failed
-    assert "apt-get install chromium" in failed[0] and "playwright install chromium" in failed[0]
-    assert "plain.test Privacy Policy" in version_text(data, "plain"), "the rest of the run went on"
-    assert ("spa/privacy-policy", "refused", 0) in [row[:3] for row in catalog_rows(data)]
 
 
 def test_an_archived_shell_is_rendered_from_the_archive_only(

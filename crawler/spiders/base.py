@@ -18,7 +18,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from policy_archive.config.settings import CrawlSettings
-from policy_archive.crawler.render import EXTRA_MISSING, PageRendering, extra_installed
+from policy_archive.crawler.render import EXTRA_MISSING, PageRendering, RenderingUnavailable, extra_installed
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
 
@@ -67,7 +67,7 @@ class PlanSpider(scrapy.Spider):
     def requests_for(self, fetch: FetchRequest) -> Iterator[scrapy.Request]:
         """The request for ``fetch``; a render request without the browser extra fails at once instead."""
         if fetch.render and not extra_installed():
-            yield from self.hand_over(FetchFailure(fetch, EXTRA_MISSING))
+            yield from self.hand_over(FetchFailure(fetch, EXTRA_MISSING, needs_browser=True))
         else:
             yield self.request(fetch)
 
@@ -97,16 +97,19 @@ class PlanSpider(scrapy.Spider):
         fetch: FetchRequest = meta["fetch"]
         reason = _failure_reason(failure, meta.get("rendering"))
         if meta.get("rendering") is not None:
-            yield from self.rendering_failed(fetch, reason)
+            needs_browser = isinstance(failure.value, RenderingUnavailable)
+            yield from self.rendering_failed(fetch, reason, needs_browser=needs_browser)
         else:
             yield from self.hand_over(FetchFailure(fetch, reason))
 
-    def rendering_failed(self, fetch: FetchRequest, reason: str, status: int | None = None) -> Iterator[scrapy.Request]:
+    def rendering_failed(
+        self, fetch: FetchRequest, reason: str, status: int | None = None, *, needs_browser: bool = False
+    ) -> Iterator[scrapy.Request]:
         if not self.crawler.crawling:
             # Stopped by a signal: Playwright's driver, in the same process group, got it too and closed the
             # browser under the page. The page was not fetched because the run stopped; it did not fail.
             return
-        yield from self.hand_over(FetchFailure(fetch, reason, status))
+        yield from self.hand_over(FetchFailure(fetch, reason, status, needs_browser=needs_browser))
 
     def payloads(self, response: Response) -> tuple[bytes, bytes | None, str] | str:
         """(raw bytes, rendered DOM, URL that answered) of a response — the DOM only for a render request, whose

@@ -46,6 +46,7 @@ from policy_archive.records import (
     Version,
     iso_z,
 )
+from policy_archive.text import plural
 
 INTERRUPTED = "interrupted before its history was complete: run again to continue"
 FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
@@ -139,6 +140,8 @@ class DocumentPlan:
         # Captures that could not be fetched this run (catalogued failed, so a rerun retries them), with why.
         # The search goes on around them as if they showed nothing.
         self.unfetched: dict[int, str] = {}
+        # Those among them that needed rendering with no browser to do it, with what to install.
+        self.needs_browser: dict[int, str] = {}
         for row in rows:
             i = self.index.get((row.url, row.captured_at))
             if i is not None and row.outcome in (Outcome.EXTRACTED, Outcome.REFUSED):
@@ -158,11 +161,14 @@ class DocumentPlan:
             self.known[other] = text  # known at no cost
         return [self.refs[other] for other in twins]
 
-    def skip(self, index: int, reason: str) -> None:
-        """A capture that could not be fetched: searched around this run, retried by the next one."""
+    def skip(self, index: int, reason: str, needs_browser: str | None = None) -> None:
+        """A capture that could not be fetched: searched around this run, retried by the next one.
+        ``needs_browser``: it needed rendering and no browser could be started (what to install)."""
         self.in_flight.discard(index)
         self.known[index] = None
         self.unfetched[index] = reason
+        if needs_browser:
+            self.needs_browser[index] = needs_browser
 
     def next_requests(self) -> list[FetchRequest]:
         chosen = [i for i in self._wanted() if i not in self.in_flight]
@@ -223,10 +229,11 @@ class BackfillPlan:
         else:
             plan = self.plans[result.request.document]
             ref = result.request.ref
+            needs_browser = result.reason if result.needs_browser else None
             shell = self.shells.pop((result.request.document, (ref.url, ref.timestamp)), None) if ref else None
             if shell is not None:  # the rendering of a script shell failed: both reasons, the shell's redirects
                 result = dataclasses.replace(result, reason=f"{shell[1]}; {result.reason}", hops=shell[0].hops)
-            self._note_failure(plan, result)
+            self._note_failure(plan, result, needs_browser)
         self.progress.add("fetched", done=True)
         return plan.next_requests()
 
@@ -248,7 +255,7 @@ class BackfillPlan:
                 when = capture.listed.wayback_timestamp
                 self.notes.append(f"{declaration.key}: capture {when} refused: {examination.reason}")
 
-    def _note_failure(self, plan: DocumentPlan, failure: FetchFailure) -> None:
+    def _note_failure(self, plan: DocumentPlan, failure: FetchFailure, needs_browser: str | None) -> None:
         ref = failure.request.ref
         assert ref is not None
         for hop in failure.hops:  # archived redirects fetched on the way: kept, whatever came after them
@@ -267,7 +274,7 @@ class BackfillPlan:
         if outcome is Outcome.REFUSED:
             plan.learn(index, None)
         else:
-            plan.skip(index, failure.reason)
+            plan.skip(index, failure.reason, needs_browser)
 
 
 def backfill(
@@ -338,24 +345,47 @@ def backfill(
 
 
 def _words(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef], found: Sequence[Version]) -> str:
-    """Why a document failed although its listing was complete: no version at all, or captures not fetched."""
-    unfetched = "; ".join(f"{plan.refs[i].wayback_timestamp} ({why})" for i, why in sorted(plan.unfetched.items()))
+    """Why a document failed although its listing was complete: captures that need a browser (said first, with
+    what to install), no version at all, or captures not fetched."""
+    unfetched = {i: why for i, why in plan.unfetched.items() if i not in plan.needs_browser}
+    not_fetched = f"could not be fetched (run again to retry): {_captures(plan, unfetched)}"
     if found:
-        count = len(plan.unfetched)
-        return (
-            f"{count} capture{'s' if count > 1 else ''} could not be fetched (run again to retry): {unfetched}; "
-            f"{len(found)} versions found among the others"
-        )
+        words = f"{len(found)} {plural(len(found), 'version')} found among the others"
+        if unfetched:
+            words = f"{len(unfetched)} {plural(len(unfetched), 'capture')} {not_fetched}; {words}"
+    else:
+        words = _no_version(workspace, plan, listed)
+        if unfetched:
+            words += f", {len(unfetched)} {not_fetched}"
+    if not plan.needs_browser:
+        return words
+    count = len(plan.needs_browser)
+    waiting = f"{count} {plural(count, 'capture')} to render once it is installed"
+    needs = next(iter(plan.needs_browser.values()))
+    return f"{needs}; {waiting}: {_captures(plan, plan.needs_browser, reasons=False)}; {words}"
+
+
+def _captures(plan: DocumentPlan, captures: dict[int, str], *, reasons: bool = True) -> str:
+    """``20180629162426 (why); ...``: captures of ``plan`` by index, in date order, with why when ``reasons``."""
+    return "; ".join(
+        f"{plan.refs[i].wayback_timestamp} ({why})" if reasons else plan.refs[i].wayback_timestamp
+        for i, why in sorted(captures.items())
+    )
+
+
+def _no_version(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef]) -> str:
+    """``no version: N captures listed, all refused (k reason, ...)``, the contract's words (DESIGN.md)."""
     keys = {(ref.url, ref.timestamp) for ref in listed}
     rows = workspace.catalog.captures(plan.declaration.key, Source.WAYBACK)
     refusals = refusal_counts(
         row.reason for row in rows if (row.url, row.captured_at) in keys and row.outcome is Outcome.REFUSED
     )
     refused = sum(refusals.values())
-    share = "all" if refused == len(keys) else str(refused)
-    words = f"no version: {len(keys)} captures listed, {share} refused ({format_counts(refusals)})"
-    if plan.unfetched:
-        words += f", {len(plan.unfetched)} could not be fetched (run again to retry): {unfetched}"
+    # "captures listed" whatever N: the contract's line, which checks from outside parse.
+    words = f"no version: {len(keys)} captures listed"
+    if refused:
+        share = "all" if refused == len(keys) else str(refused)
+        words += f", {share} refused ({format_counts(refusals)})"
     return words
 
 

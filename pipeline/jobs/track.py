@@ -73,6 +73,8 @@ class TrackPlan:
             elif result.request.document in self.shells:
                 shell, why = self.shells.pop(result.request.document)
                 self._record(shell, Examination(Outcome.REFUSED, f"{why}; {result.reason}"))
+                if result.needs_browser:  # what to do about it says it all: the user reads only that
+                    self.failures[result.request.document] = result.reason
             else:
                 self.failures[result.request.document] = result.reason
                 self.progress.add("failed", done=True)
