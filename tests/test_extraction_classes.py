@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract
-from policy_archive.records import ExtractionRules
+from policy_archive.pipeline.jobs.provenance import document_text
+from policy_archive.records import ExtractedDocument, ExtractionRules
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction-classes"
 CASES = sorted(path.parent.name for path in FIXTURES.glob("*/case.json"))
@@ -16,18 +17,24 @@ URL = "https://example.org/legal"
 
 
 def generic(case: str, document_type: str) -> str:
+    return generic_document(case, document_type).body
+
+
+def generic_document(case: str, document_type: str) -> ExtractedDocument:
     page = (FIXTURES / case / "page.html").read_bytes()
-    return extract(page, URL, ExtractionRules(), "text/html", document_type=document_type).body
+    return extract(page, URL, ExtractionRules(), "text/html", document_type=document_type)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_failure_class_is_fixed(case: str) -> None:
+    """``present`` and ``absent`` in the text as recorded (``# title``, the body); ``expected.md``: the body."""
     spec = json.loads((FIXTURES / case / "case.json").read_text(encoding="utf-8"))
-    markdown = generic(case, spec["document_type"])
-    missing = [text for text in spec["present"] if text not in markdown]
-    leaked = [text for text in spec["absent"] if text in markdown]
-    assert (missing, leaked) == ([], []), markdown
-    assert markdown == (FIXTURES / case / "expected.md").read_text(encoding="utf-8")
+    document = generic_document(case, spec["document_type"])
+    recorded = document_text(document)
+    missing = [text for text in spec["present"] if text not in recorded]
+    leaked = [text for text in spec["absent"] if text in recorded]
+    assert (missing, leaked) == ([], []), recorded
+    assert document.body == (FIXTURES / case / "expected.md").read_text(encoding="utf-8")
 
 
 def test_each_document_of_a_several_document_page_is_kept_alone() -> None:
@@ -74,3 +81,24 @@ def test_extract_command_refuses_several_documents_with_exit_1(tmp_path: Path) -
     assert "several-documents" in result.output
     result = CliRunner().invoke(main, ["extract", "--type", "terms-of-service", page])
     assert result.exit_code == 0 and "## Terms of Service" in result.output
+
+
+@pytest.mark.parametrize("title", ["<title>Privacy   Policy</title>", ""])
+def test_a_title_repeated_by_the_first_heading_is_shown_once(title: str, tmp_path: Path) -> None:
+    """Golden: what ``extract`` prints is the version file after its header (``# title``, the body), and the
+    page's ``<h1>`` saying its ``<title>`` again (or standing for a missing one) is not a second heading."""
+    from click.testing import CliRunner
+
+    from policy_archive.pipeline.commands.cli import main
+
+    page = tmp_path / "page.html"
+    page.write_text(
+        (FIXTURES / "title-repeated" / "page.html").read_text().replace("<title>Privacy   Policy</title>", title)
+    )
+    result = CliRunner().invoke(main, ["extract", str(page)])
+    assert result.exit_code == 0, result.output
+    expected = (FIXTURES / "title-repeated" / "expected-file.md").read_text(encoding="utf-8")
+    if not title:  # the title is then the heading's own words
+        expected = expected.replace("# Privacy Policy\n", "# Privacy policy\n", 1)
+    assert result.output == expected
+    assert result.output.count("Privacy Policy\n") + result.output.count("Privacy policy\n") == 2, "title, h2"

@@ -106,7 +106,7 @@ def test_extract_json_prints_title_markdown_and_stated_date(tmp_path: Path) -> N
     fields = json.loads(result.output)
     assert fields == {
         "title": "Privacy Policy",
-        "markdown": f"# Privacy Policy\n\nEffective as of 1 May 2018\n\n{POLICY}\n",
+        "markdown": f"Effective as of 1 May 2018\n\n{POLICY}\n",  # the h1 repeated the title
         "stated_date": "2018-05-01",
     }
     result = runner.invoke(main, ["extract", "--json", str(undated)])

@@ -469,6 +469,7 @@ def extract(
     from policy_archive.config.settings import selector_error
     from policy_archive.pipeline.extraction.extract import ExtractionRefused
     from policy_archive.pipeline.extraction.extract import extract as run_extract
+    from policy_archive.pipeline.jobs.provenance import document_text
 
     for selector in select + remove:
         if reason := selector_error(selector):
@@ -487,7 +488,7 @@ def extract(
         fields = {"title": document.title, "markdown": document.body, "stated_date": stated}
         click.echo(json.dumps(fields, ensure_ascii=False))
         return
-    click.echo(f"# {document.title}\n\n{document.body.rstrip()}")
+    click.echo(document_text(document), nl=False)  # the version file after its header, as recorded
 
 
 @main.command()

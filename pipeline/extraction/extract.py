@@ -39,7 +39,7 @@ from policy_archive.text import one_line
 # Bump whenever a change here alters output for the same bytes: the "Extractor:" commit trailer then shows
 # which versions come from an older extractor, so ``reextract`` knows what to redo. The trailer names the
 # libraries that actually shape the text (lxml parses HTML, pypdf reads PDFs), not trafilatura.
-EXTRACTOR_REVISION = 2
+EXTRACTOR_REVISION = 3  # 3: a leading heading that repeats the title is dropped (the file starts with it)
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
@@ -85,8 +85,26 @@ def extract(
     language = page.get("lang") or page.get("xml:lang")
     _refuse_error_pages(page, title)
     content = _content_root(page, url, rules, document_type)
-    markdown = normalize_markdown(MarkdownRenderer(url).render(content))
+    markdown = _without_title(normalize_markdown(MarkdownRenderer(url).render(content)), title)
     return _dated(ExtractedDocument(title, markdown), language, captured)
+
+
+LEADING_HEADING = re.compile(r"^#{1,6} +(?P<text>[^\n]*)(?:\n+|$)")
+HEADING_MARKUP = re.compile(r"\\(?=[^\w\s])|[*_]+|\[|\]\([^)]*\)")
+
+
+def _without_title(markdown: str, title: str) -> str:
+    """The body without its first line when that is a heading saying the title again: the version file starts
+    with ``# title``, so a page whose ``<h1>`` repeats its ``<title>`` (or gave the title) shows it once."""
+    match = LEADING_HEADING.match(markdown)
+    if match is None or _plain(match["text"]) != _plain(title):
+        return markdown
+    return markdown[match.end() :]
+
+
+def _plain(text: str) -> str:
+    """A heading's or title's words without Markdown markup, case or spacing, to compare them."""
+    return " ".join(HEADING_MARKUP.sub("", text).casefold().split())
 
 
 def _dated(document: ExtractedDocument, language: str | None, captured: date | None) -> ExtractedDocument:
