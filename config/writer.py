@@ -1,4 +1,5 @@
-"""Write ``services/<id>.toml`` files that the loader accepts (used by ``import-ota`` and ``discover --write``).
+"""Write ``services/<id>.toml`` files that the loader accepts (used by ``import-ota`` and ``discover --write``,
+which adds a document to a service file that declares others).
 
 A small writer of our own rather than ``tomli-w``: a service file is a narrow shape (strings, lists of strings,
 dates, tables, arrays of tables), and a generated declaration is meant to be reviewed by a person, so it carries
@@ -99,16 +100,21 @@ def service_toml(name: str, documents: Sequence[DocumentDraft], comments: Iterab
     """The text of a service file declaring ``documents`` (each history oldest first, as declared)."""
     lines = [*_comment_lines(comments), f"name = {toml_string(name)}"]
     for draft in documents:
-        declaration = draft.declaration
-        table = f"documents.{toml_key(declaration.document_id)}"
-        lines += ["", *_comment_lines(draft.comments), f"[{table}]", f"url = {_value(declaration.url)}"]
-        lines += _rules_lines(declaration.rules)
-        lines += [f"{toml_key(key)} = {_value(value)}" for key, value in draft.options]
-        for entry in declaration.history:
-            lines += [f"[[{table}.history]]", f"url = {_value(entry.url)}"]
-            lines += _rules_lines(entry.rules)
-            lines.append(f"valid_until = {_value(entry.valid_until)}")
+        lines += ["", *_document_lines(draft)]
     return "\n".join(lines) + "\n"
+
+
+def _document_lines(draft: DocumentDraft) -> list[str]:
+    declaration = draft.declaration
+    table = f"documents.{toml_key(declaration.document_id)}"
+    lines = [*_comment_lines(draft.comments), f"[{table}]", f"url = {_value(declaration.url)}"]
+    lines += _rules_lines(declaration.rules)
+    lines += [f"{toml_key(key)} = {_value(value)}" for key, value in draft.options]
+    for entry in declaration.history:
+        lines += [f"[[{table}.history]]", f"url = {_value(entry.url)}"]
+        lines += _rules_lines(entry.rules)
+        lines.append(f"valid_until = {_value(entry.valid_until)}")
+    return lines
 
 
 def write_service_file(directory: Path, service_id: str, text: str, *, force: bool = False) -> Path:
@@ -117,11 +123,50 @@ def write_service_file(directory: Path, service_id: str, text: str, *, force: bo
     Raises :class:`ServiceFileExists` if the file exists and ``force`` is false, :class:`ConfigError` if the
     text does not load (a bug of the caller: nothing is written then either).
     """
-    if not ID_PATTERN.fullmatch(service_id) or service_id.endswith("\n"):
-        raise ConfigError(directory, service_id, "not a valid service id")
-    target = directory / f"{service_id}.toml"
+    target = _target(directory, service_id)
     if target.exists() and not force:
         raise ServiceFileExists(f"{target} exists (use --force to replace it)")
+    return _replace_checked(directory, target, text)
+
+
+def check_addable(target: Path, document_id: str, *, force: bool = False) -> None:
+    """Raise :class:`ServiceFileExists` unless :func:`add_document` may write ``document_id`` into ``target``."""
+    if not target.exists():
+        return
+    declared = {declaration.document_id for declaration in load_service(target)}  # a broken file: ConfigError
+    if document_id not in declared:
+        return
+    if not force:
+        raise ServiceFileExists(f"{target} already declares {document_id} (use --force to replace the file)")
+    if declared != {document_id}:
+        others = ", ".join(sorted(declared - {document_id}))
+        raise ServiceFileExists(f"{target} also declares {others}: --force would drop it; edit or delete the file")
+
+
+def add_document(directory: Path, service_id: str, name: str, draft: DocumentDraft, *, force: bool = False) -> Path:
+    """Declare one document in ``directory/<service_id>.toml``: a new file, or the document's table added at the
+    end of the existing file, whose text (other documents, a person's edits and comments) is kept as it is.
+
+    A file declaring the document already is replaced with ``force`` when it declares nothing else, refused
+    otherwise (:func:`check_addable`); the result is loaded back before it takes its place.
+    """
+    target = _target(directory, service_id)
+    document_id = draft.declaration.document_id
+    check_addable(target, document_id, force=force)
+    if target.exists() and document_id not in {declaration.document_id for declaration in load_service(target)}:
+        text = target.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + "\n".join(_document_lines(draft)) + "\n"
+    else:
+        text = service_toml(name, [draft])
+    return _replace_checked(directory, target, text)
+
+
+def _target(directory: Path, service_id: str) -> Path:
+    if not ID_PATTERN.fullmatch(service_id) or service_id.endswith("\n"):
+        raise ConfigError(directory, service_id, "not a valid service id")
+    return directory / f"{service_id}.toml"
+
+
+def _replace_checked(directory: Path, target: Path, text: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     # Checked under its final name (the loader takes the service id from the file stem), in a scratch folder.
     with tempfile.TemporaryDirectory(dir=directory, prefix=".writing-") as scratch:

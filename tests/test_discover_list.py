@@ -104,7 +104,9 @@ def test_an_existing_service_file_refuses_that_domain_only(tmp_path, standin_arc
     result = run_cli(config, tmp_path / "data", "discover", "one.example", "two.example", "--write", timeout=300)
 
     assert result.returncode == 1, result.stderr
-    assert failed_lines(result.stderr) == [f"FAILED one.example: {kept} exists (use --force to replace it)"]
+    assert failed_lines(result.stderr) == [
+        f"FAILED one.example: {kept} already declares privacy-policy (use --force to replace the file)"
+    ]
     assert result.stderr.splitlines()[-1] == "2 domains: 1 declarations written, 0 unsure, 1 failed"
     assert "written by hand" in kept.read_text()
     assert cdx_asked_for(archive, "one.example") == 0  # refused before any request
@@ -231,3 +233,28 @@ def test_ctrl_c_stops_a_list_of_failing_domains_at_the_next_domain(tmp_path, sta
     assert stderr.splitlines()[-1] == (
         "6 domains: 0 declarations written, 0 unsure, 2 failed, 4 not searched (interrupted: run again to continue)"
     )
+
+
+def test_a_second_document_type_is_added_to_each_service_file_keeping_what_is_there(tmp_path, standin_archive):
+    archive = standin_archive
+    for domain in ("one.example", "two.example"):
+        build(archive, step_days=STEP_DAYS, domain=domain)
+    config = write_settings(tmp_path / "config", archive)
+    data = tmp_path / "data"
+    assert run_cli(config, data, "discover", "one.example", "two.example", "--write", timeout=300).returncode == 0
+    edited = config / "services" / "one.example.toml"
+    edited.write_text(edited.read_text().replace('name = "one.example"', '# checked by hand\nname = "One"'))
+
+    terms = run_cli(config, data, "discover", "one.example", "two.example", "--write", "--type", "terms-of-service")
+    assert terms.returncode == 0, terms.stderr
+    assert terms.stderr.splitlines()[-1] == "2 domains: 2 declarations written, 0 unsure, 0 failed"
+    for domain in ("one.example", "two.example"):
+        declared = {d.document_id: d for d in load_service(config / "services" / f"{domain}.toml")}
+        assert sorted(declared) == ["privacy-policy", "terms-of-service"]
+        assert declared["terms-of-service"].url == f"https://www.{domain}/terms"
+    assert edited.read_text().startswith('# checked by hand\nname = "One"\n')
+
+    # --force would drop the other document: refused, the file kept.
+    forced = run_cli(config, data, "discover", "one.example", "--write", "--force", "--type", "terms-of-service")
+    assert forced.returncode == 2 and "also declares privacy-policy: --force would drop it" in forced.stderr
+    assert "# checked by hand" in edited.read_text()

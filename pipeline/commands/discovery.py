@@ -17,16 +17,16 @@ from pathlib import Path
 
 import click
 
-from policy_archive.config.writer import ServiceFileExists, write_service_file
-from policy_archive.errors import EXIT_FAILURES
+from policy_archive.config.writer import DocumentDraft, add_document, check_addable, service_toml
+from policy_archive.errors import EXIT_FAILURES, ConfigurationError
 from policy_archive.pipeline.jobs.discover import (
     Discovery,
     Finished,
     Unfinished,
     Unlisted,
+    declaration_of,
     finished_earlier,
     mark_finished,
-    service_text,
 )
 from policy_archive.records import iso_z
 from policy_archive.text import printable
@@ -98,20 +98,25 @@ class Outcomes:
 
     def to_search(self, domains: Sequence[str]) -> list[str]:
         """The domains that need a search, before any request: in a list, not those an earlier run of it
-        finished (unless ``--force``); a service file that exists is refused at once (one domain: exit 2)."""
+        finished (unless ``--force``); a service file that declares the document already (or does not load) is
+        refused at once (one domain: exit 2); one that declares other documents gets this one added."""
         self.domains = len(domains)
         wanted = []
+        document_type, force = self.request.document_type, self.request.force
         for domain in domains:
             target = self.target(domain)
-            if target is None or self.request.force:
+            if target is None:
                 wanted.append(domain)
-            elif self.listing and (earlier := finished_earlier(self.data_dir, domain, self.request.document_type,
-                                                               target)):  # fmt: skip
+            elif self.listing and not force and (earlier := finished_earlier(self.data_dir, domain, document_type,
+                                                                             target)):  # fmt: skip
                 self._earlier(domain, earlier)
-            elif Path(target.file).exists():
-                self._refuse(domain, ServiceFileExists(f"{target.file} exists (use --force to replace it)"))
             else:
-                wanted.append(domain)
+                try:
+                    check_addable(Path(target.file), document_type, force=force)
+                except ConfigurationError as error:
+                    self._refuse(domain, error)
+                else:
+                    wanted.append(domain)
         return wanted
 
     def __call__(self, result: Discovery | Unlisted) -> None:
@@ -128,13 +133,13 @@ class Outcomes:
         unsure = [era for era in result.eras if era.unsure]
         for era in unsure:
             click.echo(f"UNSURE {domain} {era.describe()}: {era.unsure}", err=True)
-        text = service_text(result, self.request.service or domain)
-        if text is None:
+        draft = declaration_of(result, self.request.service or domain)
+        if draft is None:
             self._failed(domain, self._nothing_found(result))
             return
         if self.request.directory is None:
-            click.echo(text, nl=False)
-        elif not self._write(domain, text, bool(unsure)):
+            click.echo(service_toml(domain, [draft]), nl=False)
+        elif not self._write(domain, draft, bool(unsure)):
             return
         self.counts["written"] += 1
         self.counts["unsure"] += bool(unsure)
@@ -162,12 +167,12 @@ class Outcomes:
 
     # --- one domain --------------------------------------------------------------------------------------
 
-    def _write(self, domain: str, text: str, unsure: bool) -> bool:
+    def _write(self, domain: str, draft: DocumentDraft, unsure: bool) -> bool:
         target = self.target(domain)
         assert target is not None and self.request.directory is not None
         try:
-            path = write_service_file(self.request.directory, Path(target.file).stem, text, force=self.request.force)
-        except ServiceFileExists as error:  # made while this domain was searched
+            path = add_document(self.request.directory, Path(target.file).stem, domain, draft, force=self.request.force)
+        except ConfigurationError as error:  # the file changed while this domain was searched
             self._refuse(domain, error)
             return False
         click.echo(f"wrote {path}")
@@ -189,7 +194,7 @@ class Outcomes:
             self.counts["unsure"] += 1
             click.echo(f"UNSURE {domain}: written by an earlier run to {earlier.file}, with eras to review", err=True)
 
-    def _refuse(self, domain: str, error: ServiceFileExists) -> None:
+    def _refuse(self, domain: str, error: ConfigurationError) -> None:
         if not self.listing:
             raise error  # one domain: a usage error (exit 2), as it was before any request
         self._failed(domain, str(error))

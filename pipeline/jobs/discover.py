@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from policy_archive.config.settings import Settings
-from policy_archive.config.writer import DocumentDraft, service_toml
+from policy_archive.config.writer import DocumentDraft
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import StopSignal, crawl_archive, crawl_live
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
@@ -483,9 +483,3 @@ def declaration_of(discovery: Discovery, service_id: str) -> DocumentDraft | Non
                 "captures; eras (oldest first):"]  # fmt: skip
     comments += [era.describe() + (f" — UNSURE: {era.unsure}" if era.unsure else "") for era in discovery.eras]
     return DocumentDraft(declaration, comments=tuple(comments))
-
-
-def service_text(discovery: Discovery, service_id: str) -> str | None:
-    """The service file declaring what was discovered (None when no link was found at all)."""
-    draft = declaration_of(discovery, service_id)
-    return service_toml(discovery.domain, [draft]) if draft else None
