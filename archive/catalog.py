@@ -1,226 +1,25 @@
 """``catalog.sqlite3``: every capture seen or fetched, its extraction outcome, and the versions on the branch.
 
 The catalog is what makes runs resumable (a capture fetched once is never fetched again), what lets `log`,
-`show --at` and `diff` answer without walking Git, and what `status` reports from.
+`show --at` and `diff` answer without walking Git, and what `status` reports from. Its tables and opening:
+``archive.catalog_schema``; its row records: ``archive.catalog_rows``.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from pathlib import Path
 
 from policy_archive.archive.captures import StoredCapture
-from policy_archive.errors import StateError
+from policy_archive.archive.catalog_rows import CaptureRow, DocumentState, Outcome, UnverifiedSpan, VersionRow
+from policy_archive.archive.catalog_schema import connect
 from policy_archive.records import Capture, CaptureRef, Source, iso_z, utc
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS captures (
-    id INTEGER PRIMARY KEY,
-    document TEXT NOT NULL,
-    source TEXT NOT NULL,
-    url TEXT NOT NULL,
-    captured_at TEXT NOT NULL,
-    status INTEGER,
-    mimetype TEXT,
-    digest TEXT,
-    length INTEGER,
-    fetched_url TEXT,
-    payload_sha1 TEXT,
-    warc_file TEXT,
-    warc_offset INTEGER,
-    outcome TEXT NOT NULL,
-    reason TEXT,
-    title TEXT,
-    body TEXT,
-    body_sha1 TEXT,
-    window_start TEXT,
-    stated_date TEXT,
-    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-    UNIQUE (document, source, url, captured_at)
-);
-CREATE INDEX IF NOT EXISTS captures_by_digest ON captures (document, digest);
-CREATE TABLE IF NOT EXISTS versions (
-    document TEXT NOT NULL,
-    captured_at TEXT NOT NULL,
-    commit_id TEXT NOT NULL,
-    PRIMARY KEY (document, captured_at)
-);
-CREATE TABLE IF NOT EXISTS documents (
-    document TEXT PRIMARY KEY,
-    consecutive_failures INTEGER NOT NULL DEFAULT 0,
-    last_failure TEXT,
-    last_failure_at TEXT,
-    last_success_at TEXT,
-    etag TEXT,
-    last_modified TEXT
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    command TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    exit_status INTEGER,
-    summary TEXT
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS unverified_spans (
-    document TEXT NOT NULL,
-    start_at TEXT,
-    end_at TEXT,
-    first_at TEXT NOT NULL,
-    last_at TEXT NOT NULL,
-    captures INTEGER NOT NULL,
-    days REAL NOT NULL,
-    ends_differ INTEGER NOT NULL,
-    strategy TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS unverified_spans_by_document ON unverified_spans (document, first_at);
-"""
-# Columns added after the first release, created in older catalogs on open (additive migrations only).
-# For an archive capture, status/mimetype/digest are what its CDX row said; fetched_* and memento_* are what
-# the replay answered: after archived redirects, the target's memento (memento_at is the time a version made
-# from it is dated by), with snapshot_url its id_ URL. note: why a capture was used despite a guard.
-ADDED_COLUMNS = {
-    "fetched_status": "INTEGER",
-    "fetched_mimetype": "TEXT",
-    "fetched_at": "TEXT",
-    "memento_at": "TEXT",
-    "memento_url": "TEXT",
-    "snapshot_url": "TEXT",
-    "note": "TEXT",
-    "stated_date": "TEXT",
-    "window_start": "TEXT",
-    # 1 when the capture was rendered in a headless browser: its text came from the DOM after the scripts ran,
-    # not from its bytes alone, so a twin with the same bytes may show another text.
-    "rendered": "INTEGER NOT NULL DEFAULT 0",
-}
-
-
-class Outcome(StrEnum):
-    LISTED = "listed"  # seen in a CDX listing, not fetched
-    EXTRACTED = "extracted"  # fetched and extracted: body_sha1 holds the text's identity
-    REFUSED = "refused"  # fetched, but not a version of the document (404, soft-404, empty, ...): see reason
-    FAILED = "failed"  # could not be fetched (network, archive error): may be retried by a later run
-    NOT_MODIFIED = "not-modified"  # a live conditional request answered 304
-
-
-@dataclass(frozen=True)
-class CaptureRow:
-    id: int
-    document: str
-    source: Source
-    url: str
-    captured_at: datetime
-    status: int | None
-    mimetype: str | None
-    digest: str | None
-    fetched_url: str | None
-    payload_sha1: str | None
-    stored: StoredCapture | None
-    outcome: Outcome
-    reason: str | None
-    title: str | None
-    body: str | None
-    body_sha1: str | None
-    window_start: datetime | None
-    fetched_status: int | None = None
-    fetched_mimetype: str | None = None
-    memento_at: datetime | None = None
-    memento_url: str | None = None
-    snapshot_url: str | None = None
-    note: str | None = None
-    rendered: bool = False
-
-    @property
-    def bytes_at(self) -> datetime:
-        """When the kept bytes were captured (their Memento-Datetime); rows from before 2026-11-27: the CDX time."""
-        return self.memento_at or self.captured_at
-
-    @property
-    def bytes_url(self) -> str:
-        """The site's URL the kept bytes were captured at (a redirect's target, or the listed URL)."""
-        return self.memento_url or self.url
-
-    @property
-    def served_status(self) -> int | None:
-        """The status the bytes were served with; older rows kept it in ``status`` (overwriting the CDX one)."""
-        return self.fetched_status if self.fetched_status is not None else self.status
-
-    @property
-    def served_mimetype(self) -> str | None:
-        return self.fetched_mimetype if self.fetched_status is not None else self.mimetype
-
-    stated_date: date | None = None
-
-
-@dataclass(frozen=True)
-class VersionRow:
-    document: str
-    captured_at: datetime
-    commit: str
-
-
-@dataclass(frozen=True)
-class DocumentState:
-    document: str
-    consecutive_failures: int
-    last_failure: str | None
-    last_failure_at: datetime | None
-    last_success_at: datetime | None
-    etag: str | None
-    last_modified: str | None
-
-
-@dataclass(frozen=True)
-class UnverifiedSpan:
-    """Listed captures a backfill did not fetch, assumed to show the text of the fetched capture before them.
-
-    ``start_at``/``end_at``: the fetched captures around them (None: none before / after); ``first_at``/
-    ``last_at``: the first and last of the ``captures`` unfetched ones; ``ends_differ``: the text changed
-    somewhere inside (only ``sample`` leaves such spans); ``strategy``: the strategy that assumed it.
-    """
-
-    document: str
-    start_at: datetime | None
-    end_at: datetime | None
-    first_at: datetime
-    last_at: datetime
-    captures: int
-    ends_differ: bool
-    strategy: str
-
-    @property
-    def days(self) -> float:
-        """How long a change could have hidden in it: from the capture before it to the capture after it."""
-        return ((self.end_at or self.last_at) - (self.start_at or self.first_at)).total_seconds() / 86400
-
-
-SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26  # "database disk image is malformed", "file is not a database"
-
-
-def _connect_read_only(path: Path) -> sqlite3.Connection:
-    uri = path.absolute().as_uri()
-    connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=60, isolation_level=None)
-    try:
-        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.OperationalError:
-        # A WAL database needs its -shm file, which SQLite cannot create where it may not write. Nothing can be
-        # writing there either, so the file is read as it stands (immutable).
-        connection.close()
-        connection = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
-    return connection
 
 
 def _time(text: str | None) -> datetime | None:
     return utc(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else None
-
-
-class CatalogUnreadable(StateError):
-    """``catalog.sqlite3`` is not a catalog SQLite can read: truncated, overwritten, or an empty file."""
 
 
 class Catalog:
@@ -228,39 +27,7 @@ class Catalog:
         """Open (or create) the catalog. ``read_only`` never writes, not even the schema, so that `log`, `show`,
         `diff` and `status` work on a read-only data directory."""
         self.path = path
-        try:
-            if read_only:
-                self.connection = _connect_read_only(path)
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self.connection = sqlite3.connect(path, timeout=60, isolation_level=None)
-                self.connection.execute("PRAGMA journal_mode=WAL")
-                self.connection.execute("PRAGMA synchronous=NORMAL")
-                self.connection.executescript(SCHEMA)
-            self.connection.row_factory = sqlite3.Row
-            if not self.connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'versions'").fetchone():
-                raise CatalogUnreadable(f"{path} holds no catalog (an empty file?)")
-            if not read_only:
-                self._add_missing_columns()
-            elif self._missing_columns():
-                raise StateError(f"{path} is from an older policy-archive: run `policy-archive repair` to update it")
-        except sqlite3.DatabaseError as error:
-            # Only corruption is "unreadable": a locked, full or read-only database is another problem.
-            if getattr(error, "sqlite_errorcode", 0) & 0xFF not in (SQLITE_CORRUPT, SQLITE_NOTADB):
-                raise
-            raise CatalogUnreadable(f"{path} cannot be read ({error})") from None
-
-    def _missing_columns(self) -> list[str]:
-        present = {row["name"] for row in self.connection.execute("PRAGMA table_info(captures)")}
-        return [column for column in ADDED_COLUMNS if column not in present]
-
-    def _add_missing_columns(self) -> None:
-        for column in self._missing_columns():
-            try:
-                self.connection.execute(f"ALTER TABLE captures ADD COLUMN {column} {ADDED_COLUMNS[column]}")
-            except sqlite3.OperationalError as error:  # another process added it in between
-                if "duplicate column" not in str(error):
-                    raise
+        self.connection = connect(path, read_only=read_only)
 
     def close(self) -> None:
         self.connection.close()

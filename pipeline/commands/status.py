@@ -7,7 +7,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from policy_archive.archive.catalog import Catalog, Outcome, UnverifiedSpan
+from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.catalog_rows import Outcome, UnverifiedSpan
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
 from policy_archive.pipeline.jobs.report import format_counts, refusal_counts

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
-from policy_archive.archive.catalog import CaptureRow, Outcome, UnverifiedSpan
+from policy_archive.archive.catalog_rows import CaptureRow, Outcome, UnverifiedSpan
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import crawl_archive
 from policy_archive.crawler.sources import (

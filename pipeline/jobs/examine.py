@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from policy_archive.archive.catalog import CaptureRow, Outcome
+from policy_archive.archive.catalog_rows import CaptureRow, Outcome
 from policy_archive.crawler.sources.wayback import original_of
 from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo_content_encoding
 from policy_archive.pipeline.extraction.extract import EXTRACTOR, JAVASCRIPT_SHELL, ExtractionRefused, extract

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from policy_archive.archive.captures import StoredResponse
-from policy_archive.archive.catalog import CaptureRow, Outcome
+from policy_archive.archive.catalog_rows import CaptureRow, Outcome
 from policy_archive.pipeline.jobs.examine import examine, make_version
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from policy_archive.archive.catalog import Outcome
+from policy_archive.archive.catalog_rows import Outcome
 from policy_archive.crawler.runner import crawl_live
 from policy_archive.pipeline.jobs.examine import Examination, examine, make_version, rendering_request
 from policy_archive.pipeline.jobs.guards import judge

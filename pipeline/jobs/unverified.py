@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import datetime
 
-from policy_archive.archive.catalog import UnverifiedSpan
+from policy_archive.archive.catalog_rows import UnverifiedSpan
 from policy_archive.pipeline.jobs.strategy import Knowledge, StrategyName, spans
 from policy_archive.records import CaptureRef
 

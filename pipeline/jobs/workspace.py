@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from policy_archive.archive.captures import CaptureStore
-from policy_archive.archive.catalog import Catalog, CatalogUnreadable
+from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.catalog_schema import CatalogUnreadable
 from policy_archive.archive.lock import DataDirectoryLock
 from policy_archive.archive.versions import VersionStore
 from policy_archive.config.settings import Config

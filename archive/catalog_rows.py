@@ -1,0 +1,110 @@
+"""The catalog's records: one row of ``captures`` (``CaptureRow``, with its ``Outcome``), of ``versions``, of
+``documents`` and of ``unverified_spans``, as ``archive.catalog`` reads them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from policy_archive.archive.captures import StoredCapture
+from policy_archive.records import Source
+
+
+class Outcome(StrEnum):
+    LISTED = "listed"  # seen in a CDX listing, not fetched
+    EXTRACTED = "extracted"  # fetched and extracted: body_sha1 holds the text's identity
+    REFUSED = "refused"  # fetched, but not a version of the document (404, soft-404, empty, ...): see reason
+    FAILED = "failed"  # could not be fetched (network, archive error): may be retried by a later run
+    NOT_MODIFIED = "not-modified"  # a live conditional request answered 304
+
+
+@dataclass(frozen=True)
+class CaptureRow:
+    id: int
+    document: str
+    source: Source
+    url: str
+    captured_at: datetime
+    status: int | None
+    mimetype: str | None
+    digest: str | None
+    fetched_url: str | None
+    payload_sha1: str | None
+    stored: StoredCapture | None
+    outcome: Outcome
+    reason: str | None
+    title: str | None
+    body: str | None
+    body_sha1: str | None
+    window_start: datetime | None
+    fetched_status: int | None = None
+    fetched_mimetype: str | None = None
+    memento_at: datetime | None = None
+    memento_url: str | None = None
+    snapshot_url: str | None = None
+    note: str | None = None
+    rendered: bool = False
+
+    @property
+    def bytes_at(self) -> datetime:
+        """When the kept bytes were captured (their Memento-Datetime); rows from before 2026-11-27: the CDX time."""
+        return self.memento_at or self.captured_at
+
+    @property
+    def bytes_url(self) -> str:
+        """The site's URL the kept bytes were captured at (a redirect's target, or the listed URL)."""
+        return self.memento_url or self.url
+
+    @property
+    def served_status(self) -> int | None:
+        """The status the bytes were served with; older rows kept it in ``status`` (overwriting the CDX one)."""
+        return self.fetched_status if self.fetched_status is not None else self.status
+
+    @property
+    def served_mimetype(self) -> str | None:
+        return self.fetched_mimetype if self.fetched_status is not None else self.mimetype
+
+    stated_date: date | None = None
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    document: str
+    captured_at: datetime
+    commit: str
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    document: str
+    consecutive_failures: int
+    last_failure: str | None
+    last_failure_at: datetime | None
+    last_success_at: datetime | None
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class UnverifiedSpan:
+    """Listed captures a backfill did not fetch, assumed to show the text of the fetched capture before them.
+
+    ``start_at``/``end_at``: the fetched captures around them (None: none before / after); ``first_at``/
+    ``last_at``: the first and last of the ``captures`` unfetched ones; ``ends_differ``: the text changed
+    somewhere inside (only ``sample`` leaves such spans); ``strategy``: the strategy that assumed it.
+    """
+
+    document: str
+    start_at: datetime | None
+    end_at: datetime | None
+    first_at: datetime
+    last_at: datetime
+    captures: int
+    ends_differ: bool
+    strategy: str
+
+    @property
+    def days(self) -> float:
+        """How long a change could have hidden in it: from the capture before it to the capture after it."""
+        return ((self.end_at or self.last_at) - (self.start_at or self.first_at)).total_seconds() / 86400

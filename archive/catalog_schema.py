@@ -1,0 +1,151 @@
+"""``catalog.sqlite3``'s tables, their additive migrations, and opening it (read-only or not)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from policy_archive.errors import StateError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS captures (
+    id INTEGER PRIMARY KEY,
+    document TEXT NOT NULL,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    captured_at TEXT NOT NULL,
+    status INTEGER,
+    mimetype TEXT,
+    digest TEXT,
+    length INTEGER,
+    fetched_url TEXT,
+    payload_sha1 TEXT,
+    warc_file TEXT,
+    warc_offset INTEGER,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    title TEXT,
+    body TEXT,
+    body_sha1 TEXT,
+    window_start TEXT,
+    stated_date TEXT,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    UNIQUE (document, source, url, captured_at)
+);
+CREATE INDEX IF NOT EXISTS captures_by_digest ON captures (document, digest);
+CREATE TABLE IF NOT EXISTS versions (
+    document TEXT NOT NULL,
+    captured_at TEXT NOT NULL,
+    commit_id TEXT NOT NULL,
+    PRIMARY KEY (document, captured_at)
+);
+CREATE TABLE IF NOT EXISTS documents (
+    document TEXT PRIMARY KEY,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_failure TEXT,
+    last_failure_at TEXT,
+    last_success_at TEXT,
+    etag TEXT,
+    last_modified TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    command TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    exit_status INTEGER,
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS unverified_spans (
+    document TEXT NOT NULL,
+    start_at TEXT,
+    end_at TEXT,
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    captures INTEGER NOT NULL,
+    days REAL NOT NULL,
+    ends_differ INTEGER NOT NULL,
+    strategy TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS unverified_spans_by_document ON unverified_spans (document, first_at);
+"""
+# Columns added after the first release, created in older catalogs on open (additive migrations only).
+# For an archive capture, status/mimetype/digest are what its CDX row said; fetched_* and memento_* are what
+# the replay answered: after archived redirects, the target's memento (memento_at is the time a version made
+# from it is dated by), with snapshot_url its id_ URL. note: why a capture was used despite a guard.
+ADDED_COLUMNS = {
+    "fetched_status": "INTEGER",
+    "fetched_mimetype": "TEXT",
+    "fetched_at": "TEXT",
+    "memento_at": "TEXT",
+    "memento_url": "TEXT",
+    "snapshot_url": "TEXT",
+    "note": "TEXT",
+    "stated_date": "TEXT",
+    "window_start": "TEXT",
+    # 1 when the capture was rendered in a headless browser: its text came from the DOM after the scripts ran,
+    # not from its bytes alone, so a twin with the same bytes may show another text.
+    "rendered": "INTEGER NOT NULL DEFAULT 0",
+}
+
+
+class CatalogUnreadable(StateError):
+    """``catalog.sqlite3`` is not a catalog SQLite can read: truncated, overwritten, or an empty file."""
+
+
+SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26  # "database disk image is malformed", "file is not a database"
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    uri = path.absolute().as_uri()
+    connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=60, isolation_level=None)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        # A WAL database needs its -shm file, which SQLite cannot create where it may not write. Nothing can be
+        # writing there either, so the file is read as it stands (immutable).
+        connection.close()
+        connection = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+    return connection
+
+
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """The catalog at ``path``, created or brought up to date unless ``read_only`` (which never writes, not even
+    the schema, so that `log`, `show`, `diff` and `status` work on a read-only data directory)."""
+    try:
+        if read_only:
+            connection = _connect_read_only(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, timeout=60, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.executescript(SCHEMA)
+        connection.row_factory = sqlite3.Row
+        if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'versions'").fetchone():
+            raise CatalogUnreadable(f"{path} holds no catalog (an empty file?)")
+        if not read_only:
+            _add_missing_columns(connection)
+        elif _missing_columns(connection):
+            raise StateError(f"{path} is from an older policy-archive: run `policy-archive repair` to update it")
+    except sqlite3.DatabaseError as error:
+        # Only corruption is "unreadable": a locked, full or read-only database is another problem.
+        if getattr(error, "sqlite_errorcode", 0) & 0xFF not in (SQLITE_CORRUPT, SQLITE_NOTADB):
+            raise
+        raise CatalogUnreadable(f"{path} cannot be read ({error})") from None
+    return connection
+
+
+def _missing_columns(connection: sqlite3.Connection) -> list[str]:
+    present = {row["name"] for row in connection.execute("PRAGMA table_info(captures)")}
+    return [column for column in ADDED_COLUMNS if column not in present]
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    for column in _missing_columns(connection):
+        try:
+            connection.execute(f"ALTER TABLE captures ADD COLUMN {column} {ADDED_COLUMNS[column]}")
+        except sqlite3.OperationalError as error:  # another process added it in between
+            if "duplicate column" not in str(error):
+                raise
