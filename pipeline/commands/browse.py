@@ -1,0 +1,104 @@
+"""The commands that read the history: log, show, diff, status."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import click
+
+from policy_archive.config.settings import ConfigError
+from policy_archive.pipeline.commands.common import Context, date_option, fail, pass_context, reported_errors
+
+
+@click.command()
+@click.argument("document", metavar="DOC")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON array, one object per version: date, commit, source, subject, snapshot_url, "
+    "stated_date, unchanged_since (null when unknown), document, note.",
+)
+@pass_context
+def log(obj: Context, document: str, as_json: bool) -> None:
+    """List a document's versions: date, commit, source, subject, snapshot. DOC may be SERVICE: each of its
+    documents in turn."""
+    from policy_archive.pipeline.commands import review
+
+    with reported_errors(), _review(obj, document, several=True) as (catalog, store, declarations):
+        click.echo(
+            review.log_json(catalog, store, declarations)
+            if as_json
+            else review.format_logs(catalog, store, declarations)
+        )
+
+
+@click.command()
+@click.argument("document", metavar="DOC")
+@date_option("--at", "Show the version in force at the end of this day [default: the latest].")
+@pass_context
+def show(obj: Context, document: str, at: date | None) -> None:
+    """Print a document's version file."""
+    from policy_archive.pipeline.commands import review
+
+    with reported_errors(), _review(obj, document) as (catalog, store, declaration):
+        click.echo(review.show(catalog, store, declaration, at), nl=False)
+
+
+@click.command()
+@click.argument("document", metavar="DOC")
+@date_option("--from", "Version in force at the end of this day [default: the one before --to].")
+@date_option("--to", "Version in force at the end of this day [default: the latest].")
+@pass_context
+def diff(obj: Context, document: str, **dates: date | None) -> None:
+    """Show what changed in a document between two dates (default: its last change)."""
+    from policy_archive.pipeline.commands import review
+
+    if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
+        fail(f"--from {dates['from']} is after --to {dates['to']}")  # else a reversed patch, silently
+    with reported_errors(), _review(obj, document) as (catalog, store, declaration):
+        click.echo(review.diff(catalog, store, declaration, dates["from"], dates["to"]), nl=False)
+
+
+@contextmanager
+def _review(obj: Context, document: str, *, several: bool = False) -> Iterator[tuple[Any, Any, Any]]:
+    """The catalog, the version store and the declaration named (with ``several``: the tuple of them)."""
+    from policy_archive.archive.versions import VersionStore
+    from policy_archive.pipeline.jobs.workspace import check_in_step, data_paths, open_catalog
+
+    config = obj.config()
+    if "/" not in document and not several:
+        raise ConfigError("command line", document, "name one document as SERVICE/DOCUMENT")
+    declarations = config.select([document])
+    with open_catalog(config) as catalog:
+        store = VersionStore(data_paths(config.settings.data_dir)[2], read_only=True)
+        check_in_step(catalog, store)
+        yield catalog, store, (declarations if several else declarations[0])
+
+
+@click.command()
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON array, one object per document: document, versions, last_capture, last_change, "
+    "consecutive_failures, last_failure, refused_captures.",
+)
+@pass_context
+def status(obj: Context, as_json: bool) -> None:
+    """What is tracked: last capture, last change, versions, consecutive failures, next scheduled run."""
+
+    from policy_archive.pipeline.commands.status import document_statuses, status_lines
+
+    with reported_errors():
+        config = obj.config()
+        if as_json:
+            statuses = [status.as_json() for status in document_statuses(config)]
+            click.echo(json.dumps(statuses, indent=2, ensure_ascii=False))
+            return
+        for line in status_lines(config):
+            click.echo(line)

@@ -1,0 +1,163 @@
+"""The commands that collect versions into the data directory: backfill, track, schedule, reextract, repair."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date
+from typing import Any
+
+import click
+
+from policy_archive.pipeline.commands.common import (
+    Context,
+    date_option,
+    fail,
+    pass_context,
+    reported_errors,
+    run_writing_command,
+)
+from policy_archive.pipeline.jobs.strategy import MAX_HIDDEN_CAPTURES
+
+
+@click.command()
+@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@date_option("--since", "Only captures on or after this day.")
+@date_option("--until", "Only captures on or before this day.")
+@click.option(
+    "--strategy",
+    type=click.Choice(["bisect", "all", "sample"]),
+    default="bisect",
+    show_default=True,
+    help="bisect: change-point search guided by the listed capture lengths; every version it finds is dated "
+    f"at its first capture; a change is missed only if it lasts at most {MAX_HIDDEN_CAPTURES} captures whose "
+    "listed lengths all look like the text around them; the captures it did not fetch are recorded and "
+    "counted (status, last line). "
+    "all: every capture with bytes not fetched before; finds every version at its first capture; the most "
+    "requests. sample: one capture per half-year (for comparison); misses shorter-lived versions and dates "
+    "each change at the next sample, months late.",
+)
+@click.option(
+    "--verify-spans",
+    is_flag=True,
+    help="Then fetch every listed capture the strategy left unfetched (the spans status counts), reusing what "
+    "earlier runs fetched: bisect with --verify-spans finds what all finds, without starting over.",
+)
+@click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
+@pass_context
+def backfill(
+    obj: Context,
+    documents: tuple[str, ...],
+    since: date | None,
+    until: date | None,
+    strategy: str,
+    verify_spans: bool,
+    no_wait: bool,
+) -> None:
+    """Record historical versions from the web archive (resumable, idempotent). DOC is SERVICE/DOCUMENT or
+    SERVICE; none means every configured document."""
+    from policy_archive.pipeline.jobs.backfill import backfill as run_backfill
+    from policy_archive.pipeline.jobs.strategy import StrategyName
+
+    if since and until and since > until:
+        fail(f"--since {since} is after --until {until}")
+
+    run_writing_command(
+        obj,
+        "backfill",
+        documents,
+        no_wait,
+        lambda workspace, declarations, progress: run_backfill(
+            workspace,
+            declarations,
+            since=since,
+            until=until,
+            strategy=StrategyName(strategy),
+            verify_spans=verify_spans,
+            progress=progress,
+        ),
+    )
+
+
+@click.command()
+@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
+@pass_context
+def track(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
+    """Fetch the live documents now and record those whose text changed."""
+    from policy_archive.pipeline.jobs.track import track as run_track
+
+    run_writing_command(obj, "track", documents, no_wait, run_track)  # run_track(workspace, declarations, progress)
+
+
+@click.command()
+@click.option(
+    "--every",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Run every SECONDS instead of on the cron expression of settings [schedule] track.",
+)
+@pass_context
+def schedule(obj: Context, every: float | None) -> None:
+    """Run `track` on a schedule in the foreground; SIGTERM or Ctrl-C stops it cleanly."""
+
+    from policy_archive.pipeline.scheduling.scheduler import run_schedule
+
+    with reported_errors():
+        config = obj.config()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    command = [
+        sys.executable,
+        "-m",
+        "policy_archive",
+        "--config",
+        str(config.directory),
+        "--data",
+        str(config.settings.data_dir),
+        "track",
+    ]
+    status = run_schedule(
+        command,
+        None if every else config.settings.schedule.track,
+        every,
+        log=logging.getLogger("policy-archive.schedule"),
+    )
+    sys.exit(status)
+
+
+@click.command()
+@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Recompute each document's whole history from its captures instead (rewrites its commits).",
+)
+@pass_context
+def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: bool) -> None:
+    """Re-run extraction on the stored raw captures; a changed latest text becomes a technical-upgrade commit."""
+    from policy_archive.pipeline.jobs.reextract import reextract as run_reextract
+
+    run_writing_command(
+        obj,
+        "reextract",
+        documents,
+        no_wait,
+        lambda workspace, declarations, progress: run_reextract(
+            workspace, declarations, rebuild=rebuild, progress=progress
+        ),
+    )
+
+
+@click.command()
+@click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
+@pass_context
+def repair(obj: Context, no_wait: bool) -> None:
+    """Repair the data directory: set an unreadable catalog aside and list the versions of Git again, remake a
+    half-made repository, set aside files edited by hand in data/versions (every writing command does this too)."""
+    from policy_archive.pipeline.jobs.report import RunReport
+
+    def check(workspace: Any, _declarations: Any, _progress: Any) -> Any:
+        return RunReport([], [], [] if workspace.notes else [f"{workspace.data_dir}: nothing to repair"])
+
+    run_writing_command(obj, "repair", (), no_wait, check)

@@ -1,0 +1,149 @@
+"""What every command shares: the context (configuration and data directories, verbosity), one line
+and an exit status per expected error, date options, the run report, the lock around a writing command, and
+--quiet/--verbose.
+
+Exit status: 0 all fine; 1 some documents failed (each named on stderr with its reason); 2 usage or
+configuration error (nothing written).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any, NoReturn
+
+import click
+
+from policy_archive.config.settings import Config, ConfigError, load_config, parse_date_option
+from policy_archive.errors import EXIT_FAILURES, EXIT_USAGE, ConfigurationError, PolicyArchiveError, environment_failure
+from policy_archive.text import printable
+
+
+def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
+    # One line, whatever the message quotes (a file name with a newline, a page title with ESC).
+    click.echo(f"policy-archive: {printable(message)}", err=True)
+    sys.exit(status)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn every expected error (the :class:`PolicyArchiveError` family) into one line and its exit status.
+
+    Anything else is a bug and keeps its traceback.
+    """
+    try:
+        yield
+    except ConfigurationError as error:
+        fail(f"configuration error: {error}", error.exit_status)
+    except PolicyArchiveError as error:
+        fail(str(error), error.exit_status)
+    except FileNotFoundError as error:  # a file named on the command line, or a data directory removed under us
+        fail(str(error), EXIT_FAILURES)
+    except Exception as error:  # a full disk or a read-only data directory, however it surfaced
+        if reason := environment_failure(error):
+            fail(reason, EXIT_FAILURES)
+        raise
+
+
+class Context:
+    def __init__(self, config_dir: str | None, data_dir: str | None):
+        self.config_dir = config_dir
+        self.data_dir = data_dir
+        self.verbosity = 0  # -1 quiet, 0 normal, 1 verbose
+
+    @property
+    def quiet(self) -> bool:
+        return self.verbosity < 0
+
+    def config(self) -> Config:
+        return load_config(self.config_dir, self.data_dir)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def date_option(name: str, help_text: str) -> Callable[[Any], Any]:
+    def convert(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+        if value is None:
+            return None
+        try:
+            return parse_date_option(value, f"--{param.name}")
+        except ConfigError as error:
+            raise click.BadParameter(error.reason) from None
+
+    return click.option(name, callback=convert, metavar="YYYY-MM-DD", help=help_text)
+
+
+def report(run_report: Any, quiet: bool = False) -> None:
+    for note in () if quiet else run_report.notes:
+        click.echo(note, err=True)
+    for failure in run_report.failures:
+        click.echo(f"FAILED {failure.document}: {failure.reason}", err=True)
+    if run_report.last_line:  # a caveat on the results themselves: printed even with --quiet
+        click.echo(run_report.last_line, err=True)
+    if run_report.exit_status:
+        sys.exit(run_report.exit_status)
+
+
+def run_writing_command(
+    obj: Context, command: str, documents: tuple[str, ...], no_wait: bool, work: Callable[[Any, Any, Any], Any]
+) -> None:
+    """Validate, lock the data directory, run ``work(workspace, declarations, progress)``, note the run, report."""
+    from policy_archive.pipeline.jobs.progress import Progress
+    from policy_archive.pipeline.jobs.workspace import open_workspace
+
+    with reported_errors():
+        config = obj.config()
+        declarations = config.select(documents)
+        with open_workspace(config, command, wait=not no_wait) as workspace, workspace.run_log(command) as runs:
+            for note in workspace.notes:
+                click.echo(f"repaired: {printable(note)}", err=True)
+            result = work(workspace, declarations, Progress(command, quiet=obj.quiet))
+            runs.append(result)
+    report(result, obj.quiet)
+
+
+VERBOSITY = "policy_archive.verbosity"
+
+
+def _set_verbosity(level: int) -> Callable[[click.Context, click.Parameter, bool], None]:
+    def callback(ctx: click.Context, _param: click.Parameter, given: bool) -> None:
+        if not given:
+            return
+        # The group's own options are read before its body creates the Context: keep the level in the
+        # context chain's shared meta as well, where the group body picks it up.
+        ctx.meta[VERBOSITY] = level
+        obj = ctx.find_object(Context)
+        if obj is not None:
+            obj.verbosity = level
+        # Scrapy and our modules log through the standard logging tree; the level decides what reaches stderr.
+        if level > 0:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger().setLevel(logging.INFO if level > 0 else logging.ERROR)
+
+    return callback
+
+
+def add_verbosity_options(command: click.Command) -> None:
+    """--quiet and --verbose on the group and on every command, so either place works."""
+    command.params.extend(
+        [
+            click.Option(
+                ["-q", "--quiet"],
+                is_flag=True,
+                expose_value=False,
+                callback=_set_verbosity(-1),
+                help="Print only failures and errors (no progress, no notes).",
+            ),
+            click.Option(
+                ["-v", "--verbose"],
+                is_flag=True,
+                expose_value=False,
+                callback=_set_verbosity(1),
+                help="Also log what is being fetched and decided (the crawler's and the jobs' log lines).",
+            ),
+        ]
+    )

@@ -1,0 +1,253 @@
+"""The commands that write or check the configuration: init, validate, discover, import-ota, extract."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from policy_archive.config.settings import ConfigError
+from policy_archive.errors import EXIT_FAILURES
+from policy_archive.pipeline.commands.common import Context, date_option, fail, pass_context, reported_errors
+from policy_archive.records import ID_PATTERN, ExtractionRules
+
+
+@click.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path), metavar="[DIR]")
+@click.option("--force", is_flag=True, help="Replace settings.toml and the example service if they exist.")
+@pass_context
+def init(obj: Context, directory: Path | None, force: bool) -> None:
+    """Write a commented starter configuration into DIR [default: --config, or ./config]."""
+    from policy_archive.config.settings import config_directory
+    from policy_archive.config.starter import write_starter_configuration
+
+    target = directory or config_directory(obj.config_dir)
+    with reported_errors():
+        written = write_starter_configuration(target, force=force)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: edit {target}/services/*.toml, then `policy-archive --config {target} validate`")
+
+
+@click.command()
+@pass_context
+def validate(obj: Context) -> None:
+    """Check the configuration; print what is declared."""
+    with reported_errors():
+        config = obj.config()
+    services = {d.service_id for d in config.documents}
+    click.echo(
+        f"configuration OK: {len(config.documents)} documents of {len(services)} services in "
+        f"{config.directory}; data in {config.settings.data_dir}"
+    )
+
+
+@click.command()
+@click.argument("domains", nargs=-1, metavar="[DOMAIN]...")
+@click.option(
+    "--from",
+    "domain_file",
+    type=click.File("r", encoding="utf-8"),
+    metavar="FILE",
+    help="Also search the domains listed in FILE, one a line ('#' starts a comment; '-' reads stdin).",
+)
+@click.option(
+    "--type",
+    "document_type",
+    default="privacy-policy",
+    show_default=True,
+    metavar="ID",
+    help="Document to look for: privacy-policy, terms-of-service, cookie-policy (any id: its words).",
+)
+@click.option(
+    "--service", "service_id", metavar="ID", help="Service id of the declaration [default: the domain] (one DOMAIN)."
+)
+@date_option("--since", "Only home-page captures on or after this day.")
+@date_option("--until", "Only home-page captures on or before this day.")
+@click.option("--write", is_flag=True, help="Write config/services/ID.toml instead of printing the declaration.")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Write DIR/ID.toml instead of printing the declaration (instead of config/services/ with --write).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace service files that exist; a list also searches again the domains an earlier run finished.",
+)
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Read today's home page instead of the archive's captures and propose the current URL "
+    "(one DOMAIN, which may then start with http:// to read it over plain HTTP).",
+)
+@pass_context
+def discover(
+    obj: Context,
+    domains: tuple[str, ...],
+    domain_file: Any,
+    document_type: str,
+    service_id: str | None,
+    since: date | None,
+    until: date | None,
+    write: bool,
+    output: Path | None,
+    force: bool,
+    live: bool,
+) -> None:
+    """Find where each DOMAIN's document lived over time from the archive's home-page captures; print (or
+    --write) a service declaration with one history entry per earlier URL. Several domains (or --from FILE) are
+    searched in turn, each written to its own service file; a rerun skips those already written."""
+    from policy_archive.config.settings import config_directory
+    from policy_archive.pipeline.commands import discovery as listing
+    from policy_archive.pipeline.jobs import discover as discovery
+    from policy_archive.pipeline.jobs.progress import Progress
+
+    if since and until and since > until:
+        fail(f"--since {since} is after --until {until}")
+    if live and (since or until):
+        fail("--since and --until read the archive; --live reads today's home page")
+    try:
+        given = [listing.domain_of(domain) for domain in domains]
+        listed = listing.read_domains(domain_file, domain_file.name) if domain_file else []
+    except listing.BadDomain as error:
+        fail(str(error))
+    names = list(dict.fromkeys([domain for _, domain in given] + listed))
+    several = domain_file is not None or len(names) > 1
+    if not names:
+        fail("no domain to search: give DOMAIN... or --from FILE" + (" (the file lists none)" if domain_file else ""))
+    if several and service_id:
+        fail("--service names the service of one DOMAIN; with several, each service is named after its domain")
+    if several and live:
+        fail("--live reads one home page: give one DOMAIN")
+    if several and not (write or output):
+        fail("several domains are written one service file each: add --write (config/services/) or --output DIR")
+    with reported_errors():
+        if not ID_PATTERN.fullmatch(service_id or names[0]) or not ID_PATTERN.fullmatch(document_type):
+            raise ConfigError("command line", service_id, "service and document ids must match [a-z0-9][a-z0-9.-]*")
+        config = obj.config()
+        directory = output or (config_directory(obj.config_dir) / "services" if write else None)
+        request = listing.Request(document_type, since, until, directory, force, service_id)
+        data_dir = config.settings.data_dir
+        outcomes = listing.Outcomes(request, data_dir, listing=several, verbose=obj.verbosity > 0)
+        wanted = outcomes.to_search(names)
+        if live and wanted:
+            scheme = given[0][0]
+            outcomes(discovery.discover_live(config.settings, f"{scheme}://{names[0]}/", names[0], document_type))
+        elif wanted:
+            progress = Progress("discover", quiet=obj.quiet)
+            progress.expect(len(names), "domains")
+            progress.add("skipped", len(names) - len(wanted), done=True)
+            outcomes.interrupted(
+                discovery.discover(
+                    config.settings,
+                    data_dir,
+                    wanted,
+                    document_type,
+                    outcomes,
+                    since=since,
+                    until=until,
+                    progress=progress,
+                )  # fmt: skip
+            )
+    if several:
+        click.echo(outcomes.summary(), err=True)
+    sys.exit(outcomes.exit_status)
+
+
+@click.command("import-ota")
+@click.argument("declarations", metavar="DECLARATIONS_DIR", type=click.Path(path_type=Path))
+@click.argument("services", nargs=-1, metavar="[SERVICE]...")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Write the service files here [default: the configuration's services/ folder].",
+)
+@click.option("--force", is_flag=True, help="Replace service files that already exist.")
+@pass_context
+def import_ota(obj: Context, declarations: Path, services: tuple[str, ...], output: Path | None, force: bool) -> None:
+    """Turn Open Terms Archive declarations (<Service>.json, <Service>.history.json) into service files.
+    SERVICE is an OTA file name (ASUS) or its id here (asus); none means every declaration."""
+    from policy_archive.config.settings import config_directory
+    from policy_archive.pipeline.imports import ota
+
+    with reported_errors():
+        files = ota.choose(ota.declaration_files(declarations), services)
+        if output is None:
+            root = config_directory(obj.config_dir)
+            if not root.is_dir():
+                raise ConfigError(root, "", "configuration directory not found (use --config DIR or --output DIR)")
+            output = root / "services"
+        result = ota.import_ota(files, output, force=force)
+    for path in result.written:
+        click.echo(f"wrote {path}")
+    for problem in result.problems:
+        click.echo(problem.line(), err=True)
+    click.echo(ota.describe(len(files), result), err=True)
+    sys.exit(result.exit_status)
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--url",
+    default="https://example.org/",
+    show_default=True,
+    help="The page's URL (resolves relative links; chooses the site's rules).",
+)
+@click.option("--select", multiple=True, metavar="CSS", help="CSS selector of the document body (repeatable).")
+@click.option("--remove", multiple=True, metavar="CSS", help="CSS selector to drop before extraction (repeatable).")
+@click.option("--content-type", default=None, help="Content-Type as served, e.g. 'text/html; charset=windows-1252'.")
+@click.option(
+    "--type",
+    "document_type",
+    default="privacy-policy",
+    show_default=True,
+    metavar="TYPE",
+    help="Document type to keep when the page holds several (privacy-policy, terms-of-service, cookie-policy, …).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"title", "markdown", "stated_date"} as JSON (stated_date: YYYY-MM-DD or null).',
+)
+def extract(
+    file: Path,
+    url: str,
+    select: tuple[str, ...],
+    remove: tuple[str, ...],
+    content_type: str | None,
+    document_type: str,
+    as_json: bool,
+) -> None:
+    """Print the Markdown this project would record for FILE (to tune a declaration)."""
+    from policy_archive.config.settings import selector_error
+    from policy_archive.pipeline.extraction.extract import ExtractionRefused
+    from policy_archive.pipeline.extraction.extract import extract as run_extract
+    from policy_archive.pipeline.jobs.provenance import document_text
+
+    for selector in select + remove:
+        if reason := selector_error(selector):
+            fail(f"invalid CSS selector {selector!r}: {reason}")
+    try:
+        document = run_extract(
+            file.read_bytes(), url, ExtractionRules(select, remove), content_type, document_type=document_type
+        )
+    except ExtractionRefused as refusal:
+        fail(
+            f"{file}: not recorded: {refusal.reason}" + (f": {refusal.detail}" if refusal.detail else ""),
+            EXIT_FAILURES,
+        )
+    if as_json:
+        stated = document.stated_date.isoformat() if document.stated_date else None
+        fields = {"title": document.title, "markdown": document.body, "stated_date": stated}
+        click.echo(json.dumps(fields, ensure_ascii=False))
+        return
+    click.echo(document_text(document), nl=False)  # the version file after its header, as recorded

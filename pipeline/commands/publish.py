@@ -1,0 +1,137 @@
+"""The commands that write the history elsewhere or check it: export, report, verify."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from policy_archive.config.settings import Config
+from policy_archive.errors import EXIT_FAILURES
+from policy_archive.pipeline.commands.common import Context, pass_context, reported_errors
+
+
+def _version_store(config: Config) -> Any:
+    """The versions repository, opened for reading only (no lock, nothing repaired or written)."""
+    from policy_archive.archive.versions import VersionStore
+    from policy_archive.pipeline.jobs.workspace import data_paths
+
+    directory = data_paths(config.settings.data_dir)[2]
+    if not (directory / ".git").exists():
+        raise FileNotFoundError(f"no data in {config.settings.data_dir} yet: run `policy-archive backfill` first")
+    return VersionStore(directory, read_only=True)
+
+
+def _export_formats() -> list[str]:
+    from policy_archive.pipeline.exports import format_names
+
+    return format_names()
+
+
+@click.command()
+@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(_export_formats()),
+    required=True,
+    help="jsonl: one JSON object per line; csv: a header row, one row per version; sqlite: a database for "
+    "Datasette (versions and documents tables, full-text search); ota: a Git repository in Open Terms Archive's "
+    "layout (<Service name>/<Terms type>.md, one commit per version; a second export adds only new versions).",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    metavar="PATH",
+    help="File to write (replaced whole when the export is complete); for ota, the repository's directory.",
+)
+@pass_context
+def export(obj: Context, documents: tuple[str, ...], format_name: str, output: Path) -> None:
+    """Export every version of the documents (DOC is SERVICE/DOCUMENT or SERVICE; none means all): one row per
+    version with its dates, commit, snapshot, title, word and line counts and text."""
+    from policy_archive.pipeline.exports import format_module
+    from policy_archive.pipeline.exports._rows import ExportSource
+    from policy_archive.pipeline.jobs.progress import Progress
+
+    with reported_errors():
+        config = obj.config()
+        declarations = config.select(documents)
+        progress = Progress(f"export {format_name}", quiet=obj.quiet)
+        source = ExportSource(declarations, _version_store(config), progress)
+        summary = format_module(format_name).export(source, output)
+        progress.finish()
+    click.echo(summary)
+
+
+@click.command("report")
+@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    metavar="DIR",
+    help="Directory of the site (index.html, one page and one Atom feed per document, feed.atom); an existing "
+    "report there is updated: only documents with a new version are rewritten.",
+)
+@pass_context
+def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
+    """Write a static site of the history that opens from file:// with no server: every document, its timeline,
+    each change as a word-level difference, links to every snapshot, Atom feeds."""
+    from policy_archive.pipeline.jobs.progress import Progress
+    from policy_archive.pipeline.jobs.workspace import open_catalog
+    from policy_archive.pipeline.webreport.build import build_report
+
+    with reported_errors():
+        config = obj.config()
+        declarations = config.select(documents)
+        store = _version_store(config)
+        progress = Progress("report", quiet=obj.quiet)
+        progress.expect(len(declarations), "documents")
+        with open_catalog(config) as catalog:
+            result = build_report(declarations, config.documents, catalog, store, output, progress)
+        progress.finish()
+    click.echo(
+        f"{result.documents} documents in {result.index} ({len(result.rewritten)} pages written, the others unchanged)"
+    )
+
+
+@click.command()
+@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@pass_context
+def verify(obj: Context, documents: tuple[str, ...]) -> None:
+    """Check every version against its raw capture: the capture is kept, its payload matches the commit's
+    Payload-Sha1, and extracting it again gives the recorded text. Exit 1 naming each mismatch."""
+    from policy_archive.archive.captures import CaptureStore
+    from policy_archive.pipeline.jobs.progress import Progress
+    from policy_archive.pipeline.jobs.verify import Verdict, Verifier
+    from policy_archive.pipeline.jobs.verify import verify as run_verify
+    from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
+
+    with reported_errors():
+        config = obj.config()
+        declarations = config.select(documents)
+        store = _version_store(config)
+        progress = Progress("verify", quiet=obj.quiet)
+        progress.expect(None, "versions")
+        counts = dict.fromkeys(Verdict, 0)
+        with open_catalog(config) as catalog:
+            verifier = Verifier(catalog, CaptureStore(data_paths(config.settings.data_dir)[1]))
+            for check in run_verify(declarations, store, verifier, progress):
+                counts[check.verdict] += 1
+                if check.verdict is Verdict.MISMATCH:
+                    click.echo(f"FAILED {check.document}: {check.describe()}", err=True)
+                elif check.verdict is Verdict.OLDER_EXTRACTOR:
+                    click.echo(f"{check.document}: {check.describe()}")
+        progress.finish()
+    total = sum(counts.values())
+    older = counts[Verdict.OLDER_EXTRACTOR]
+    click.echo(
+        f"{counts[Verdict.VERIFIED]}/{total} versions verified"
+        + (f"; {older} made by another extractor revision (not a mismatch)" if older else "")
+        + (f"; {counts[Verdict.MISMATCH]} mismatches" if counts[Verdict.MISMATCH] else "")
+    )
+    if counts[Verdict.MISMATCH]:
+        sys.exit(EXIT_FAILURES)
