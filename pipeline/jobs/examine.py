@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
 from policy_archive.crawler.sources.wayback import original_of
 from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo_content_encoding
-from policy_archive.pipeline.extraction.extract import EXTRACTOR, JAVASCRIPT_SHELL, ExtractionRefused, extract
+from policy_archive.pipeline.extraction.extract import EXTRACTOR, ExtractionRefused, extract
+from policy_archive.pipeline.extraction.refusals import JAVASCRIPT_SHELL
 from policy_archive.pipeline.jobs.provenance import render
 from policy_archive.records import (
     RENDERED_CONTENT_TYPE,
