@@ -60,7 +60,6 @@ class WaybackSettings:
     timeout_seconds: float = 60  # a deadline for a whole answer (a CDX page), not for each read
     # One CDX answer is read whole into memory: a bound keeps a hostile or broken server from filling it.
     max_listing_bytes: int = 100 * 1024 * 1024
-    timeout_seconds: float = 60
     # A replayed 200 capture must have the SHA-1 its CDX row lists (as of 2026-11 the Wayback Machine serves id_
     # bytes as stored, so they match); false accepts archives that re-encode what they replay.
     check_digests: bool = True
