@@ -26,7 +26,6 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from http.client import HTTPConnection, HTTPException, HTTPMessage, HTTPResponse, HTTPSConnection, IncompleteRead
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -41,7 +40,7 @@ from policy_archive.crawler.sources.base import (
     ListingTooLarge,
     ListingUnavailable,
 )
-from policy_archive.records import CaptureRef
+from policy_archive.records import CaptureRef, parse_wayback_timestamp
 
 # What the Internet Archive answers for a URL excluded from the Wayback Machine (recorded 2020-06, still
 # tested for by waybackpy 3.0.6 and EDGI's wayback client in 2026).
@@ -322,7 +321,7 @@ def _ref(fields: Mapping[str, object], row: str) -> CaptureRef:
         raise RowError(f"unusable row ({problem}): {row[:120]!r}")
     return CaptureRef(
         url=original,
-        timestamp=datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC),
+        timestamp=parse_wayback_timestamp(timestamp),
         status=_optional_int(fields.get("statuscode")),
         mimetype=_optional(fields.get("mimetype")),
         digest=_digest(fields.get("digest")),
@@ -334,7 +333,7 @@ def _row_problem(timestamp: str, original: str, fields: Mapping[str, object]) ->
     if not _TIMESTAMP.fullmatch(timestamp):
         return "timestamp is not 14 digits"
     try:
-        datetime.strptime(timestamp, "%Y%m%d%H%M%S")
+        parse_wayback_timestamp(timestamp)
     except ValueError:
         return "timestamp is not a date"
     parts = urlsplit(original)
