@@ -34,6 +34,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from policy_archive.config.cron import ScheduleError, crontab_trigger
+from policy_archive.records import iso_z
 
 _SUMMARY_LINE_LIMIT = 300
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -244,7 +245,7 @@ def _trigger(cron: str | None, every_seconds: float | None) -> tuple[BaseTrigger
 def _log_next_run(scheduler: BlockingScheduler, log: logging.Logger) -> None:
     job = scheduler.get_job("track")
     if job is not None and job.next_run_time is not None:
-        log.info("next run at %s", job.next_run_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        log.info("next run at %s", iso_z(job.next_run_time))
 
 
 class _Stopper:
