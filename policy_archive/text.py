@@ -1,7 +1,8 @@
 """Text that is safe to put into a commit message, a log line or a header: one line, no control characters.
 
 Configuration values (service names, user agent, URLs) are *refused* when they hold such characters; text from
-pages (titles) is *cleaned* with :func:`one_line`, because a page cannot be asked to fix itself.
+pages (titles) is *cleaned* with :func:`one_line`, because a page cannot be asked to fix itself. And the one
+plural rule of our messages (:func:`plural`).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from policy_archive.pipeline.jobs.report import format_counts, refusal_counts
 from policy_archive.pipeline.jobs.unverified import describe, longest
 from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
 from policy_archive.records import iso_z
+from policy_archive.text import plural
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,7 @@ def not_verified(spans: Sequence[UnverifiedSpan]) -> str:
     if worst is None:
         return ""
     total = sum(span.captures for span in spans)
-    plural = "s" if len(spans) > 1 else ""
-    return f"not verified: {total} captures in {len(spans)} span{plural}; longest: {describe(worst)}"
+    return f"not verified: {total} captures in {len(spans)} {plural(len(spans), 'span')}; longest: {describe(worst)}"
 
 
 def document_status(catalog: Catalog, key: str) -> DocumentStatus:

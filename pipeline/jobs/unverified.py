@@ -15,6 +15,7 @@ from datetime import datetime
 from policy_archive.archive.catalog_rows import UnverifiedSpan
 from policy_archive.pipeline.jobs.strategy import Knowledge, StrategyName, spans
 from policy_archive.records import CaptureRef
+from policy_archive.text import plural
 
 
 def unverified_spans(
@@ -69,7 +70,7 @@ def summary_line(spans: Sequence[UnverifiedSpan]) -> str:
     worst = longest(spans)
     assert worst is not None
     return (
-        f"{total:,} captures not verified (assumed unchanged in {len(spans):,} span{'s' if len(spans) > 1 else ''} "
+        f"{total:,} captures not verified (assumed unchanged in {len(spans):,} {plural(len(spans), 'span')} "
         "between fetched captures); "
         f"longest: {worst.document}, {describe(worst)}; backfill --verify-spans fetches them"
     )

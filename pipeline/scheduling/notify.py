@@ -19,6 +19,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from policy_archive.records import iso_z
+from policy_archive.text import plural
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,8 @@ class ChangeSummary:
 
 def summary_text(changes: Sequence[ChangeSummary]) -> str:
     """``policy-archive: 2 documents changed: acrcloud/privacy-policy (+12 -3), ...``."""
-    noun = "document" if len(changes) == 1 else "documents"
     items = ", ".join(f"{c.document} (+{c.lines_added} -{c.lines_removed})" for c in changes)
-    return f"policy-archive: {len(changes)} {noun} changed: {items}"
+    return f"policy-archive: {len(changes)} {plural(len(changes), 'document')} changed: {items}"
 
 
 def post_summary(

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from html import escape
 
+from policy_archive.text import plural
+
 # Words (with inner apostrophes and hyphens), runs of spaces, and single punctuation marks: the units compared.
 TOKEN = re.compile(r"\s+|\w+(?:['’-]\w+)*|[^\w\s]")
 # Two paragraphs at least this similar (share of equal tokens) are shown as one edited paragraph.
@@ -73,7 +75,7 @@ def _unchanged(texts: list[str], first: bool, last: bool) -> Iterator[Block]:
         return
     yield from (Block("same", escape(text)) for text in texts[:keep_start])
     folded = len(texts) - keep_start - keep_end
-    yield Block("folded", f"{folded} unchanged paragraph{'s' if folded != 1 else ''}")
+    yield Block("folded", f"{folded} unchanged {plural(folded, 'paragraph')}")
     yield from (Block("same", escape(text)) for text in texts[len(texts) - keep_end :])
 
 
