@@ -19,6 +19,11 @@ from policy_archive.pipeline.commands.common import (
 )
 from policy_archive.pipeline.jobs.strategy import MAX_HIDDEN_CAPTURES
 
+# Every writing command takes the data directory's lock: by default it waits for the writer before it.
+no_wait_option = click.option(
+    "--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory."
+)
+
 
 @click.command()
 @click.argument("documents", nargs=-1, metavar="[DOC]...")
@@ -43,7 +48,7 @@ from policy_archive.pipeline.jobs.strategy import MAX_HIDDEN_CAPTURES
     help="Then fetch every listed capture the strategy left unfetched (the spans status counts), reusing what "
     "earlier runs fetched: bisect with --verify-spans finds what all finds, without starting over.",
 )
-@click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
+@no_wait_option
 @pass_context
 def backfill(
     obj: Context,
@@ -81,7 +86,7 @@ def backfill(
 
 @click.command()
 @click.argument("documents", nargs=-1, metavar="[DOC]...")
-@click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
+@no_wait_option
 @pass_context
 def track(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
     """Fetch the live documents now and record those whose text changed."""
@@ -127,7 +132,7 @@ def schedule(obj: Context, every: float | None) -> None:
 
 @click.command()
 @click.argument("documents", nargs=-1, metavar="[DOC]...")
-@click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
+@no_wait_option
 @click.option(
     "--rebuild",
     is_flag=True,
@@ -150,7 +155,7 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: 
 
 
 @click.command()
-@click.option("--no-wait", is_flag=True, help="Fail at once if another command is writing the data directory.")
+@no_wait_option
 @pass_context
 def repair(obj: Context, no_wait: bool) -> None:
     """Repair the data directory: set an unreadable catalog aside and list the versions of Git again, remake a
