@@ -15,11 +15,11 @@ from pathlib import Path
 from policy_archive.archive.captures import StoredCapture
 from policy_archive.archive.catalog_rows import CaptureRow, DocumentState, Outcome, UnverifiedSpan, VersionRow
 from policy_archive.archive.catalog_schema import connect
-from policy_archive.records import Capture, CaptureRef, Source, iso_z, utc
+from policy_archive.records import Capture, CaptureRef, Source, iso_z, parse_iso_z
 
 
 def _time(text: str | None) -> datetime | None:
-    return utc(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else None
+    return parse_iso_z(text) if text else None
 
 
 class Catalog:

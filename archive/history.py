@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from policy_archive.archive.versions import VersionStore
-from policy_archive.records import utc
+from policy_archive.records import parse_iso_z
 
 # Separators Git writes around each commit's header and message: neither can occur in a message (subjects and
 # trailers come from the configuration, whose names reject control characters, and from URLs).
@@ -41,17 +41,12 @@ class VersionCommit:
     def captured_at(self) -> datetime:
         """The capture time of the bytes the text came from (``Captured-At``), else the commit date."""
         stated = self.trailers.get("Captured-At")
-        return parse_time(stated) if stated else self.committed_at
+        return parse_iso_z(stated) if stated else self.committed_at
 
     @property
     def stated_date(self) -> str | None:
         """The date the document gives itself (``Stated-Date: YYYY-MM-DD``), when its text states one."""
         return self.trailers.get("Stated-Date")
-
-
-def parse_time(text: str) -> datetime:
-    """``2018-06-29T16:24:26Z`` (the trailers' form) as an aware UTC datetime."""
-    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
 def parse_message(message: str) -> tuple[str, dict[str, str]]:

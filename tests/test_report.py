@@ -11,13 +11,12 @@ from review_data import handmade_history, recorded_history
 from standin.cli import git, run_cli
 
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.history import parse_time
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.webreport.build import STATE_FILE, build_report
 from policy_archive.pipeline.webreport.diffs import change_blocks
 from policy_archive.pipeline.webreport.feeds import FeedEntry, feed_xml
-from policy_archive.records import DocumentDeclaration
+from policy_archive.records import DocumentDeclaration, parse_iso_z
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -104,7 +103,7 @@ def test_report_shows_the_stated_date_next_to_the_capture_date(tmp_path):
     catalog = Catalog(tmp_path / "catalog.sqlite3")
     lines = git(repo, "log", "--reverse", "--format=%H %(trailers:key=Captured-At,valueonly)", "main").split("\n\n")
     pairs = [line.split() for line in lines if line.strip()]
-    catalog.add_versions({("example/privacy-policy", parse_time(at)): commit for commit, at in pairs}, pairs[-1][0])
+    catalog.add_versions({("example/privacy-policy", parse_iso_z(at)): commit for commit, at in pairs}, pairs[-1][0])
     declaration = DocumentDeclaration("example", "Example", "privacy-policy", "https://example.org/privacy")
     site = tmp_path / "site"
     build_report([declaration], [declaration], catalog, VersionStore(repo, read_only=True), site, Progress("t"))

@@ -10,10 +10,9 @@ from review_data import handmade_history, recorded_history
 from standin.cli import git, run_cli
 
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.history import parse_time
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.commands.review import log_json
-from policy_archive.records import DocumentDeclaration
+from policy_archive.records import DocumentDeclaration, parse_iso_z
 
 KEYS = [
     "date",
@@ -60,7 +59,7 @@ def test_log_json_reads_the_stated_date_trailer(tmp_path):
     catalog = Catalog(tmp_path / "catalog.sqlite3")
     commits = git(repo, "log", "--reverse", "--format=%H %(trailers:key=Captured-At,valueonly)", "main").split("\n\n")
     pairs = [line.split() for line in commits if line.strip()]
-    catalog.add_versions({("example/privacy-policy", parse_time(at)): commit for commit, at in pairs}, pairs[-1][0])
+    catalog.add_versions({("example/privacy-policy", parse_iso_z(at)): commit for commit, at in pairs}, pairs[-1][0])
     declaration = DocumentDeclaration("example", "Example", "privacy-policy", "https://example.org/privacy")
     first, second = json.loads(log_json(catalog, VersionStore(repo, read_only=True), [declaration]))
     assert (first["stated_date"], second["stated_date"]) == (None, "2018-05-25")

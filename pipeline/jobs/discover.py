@@ -41,6 +41,7 @@ from policy_archive.records import (
     FetchRequest,
     HistoryEntry,
     iso_z,
+    parse_iso_z,
 )
 
 GRID_DAYS = 182  # about two captures a year are read first; changes between them are then searched
@@ -69,7 +70,7 @@ class Sighting:
     @classmethod
     def from_json(cls, raw: dict[str, object]) -> Sighting:
         values = dict(raw)
-        values["timestamp"] = datetime.fromisoformat(str(raw["timestamp"]).replace("Z", "+00:00"))
+        values["timestamp"] = parse_iso_z(str(raw["timestamp"]))
         values["rivals"] = tuple(raw.get("rivals") or ())  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
 

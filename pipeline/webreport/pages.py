@@ -8,7 +8,7 @@ from datetime import datetime
 from html import escape
 
 from policy_archive.pipeline.webreport.diffs import Block, paragraphs
-from policy_archive.records import iso_z
+from policy_archive.records import iso_z, parse_iso_z
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,11 @@ def timeline(dates: Sequence[datetime], start: datetime, end: datetime, links: S
 
 def index_page(documents: Sequence[DocumentSummary]) -> str:
     """Every document: versions, first and last capture, and a timeline on a scale shared by all rows."""
-    times = [datetime.fromisoformat(d.replace("Z", "+00:00")) for doc in documents for d in doc.dates]
+    times = [parse_iso_z(d) for doc in documents for d in doc.dates]
     start, end = (min(times), max(times)) if times else (None, None)
     rows = []
     for document in documents:
-        dates = [datetime.fromisoformat(d.replace("Z", "+00:00")) for d in document.dates]
+        dates = [parse_iso_z(d) for d in document.dates]
         first = time_element(dates[0]) if dates else "—"
         last = time_element(dates[-1]) if dates else "—"
         picture = timeline(dates, start, end) if dates and start and end else ""
