@@ -1,9 +1,6 @@
 """What every command shares: the context (configuration and data directories, verbosity), one line
 and an exit status per expected error, date options, the run report, the lock around a writing command, and
---quiet/--verbose.
-
-Exit status: 0 all fine; 1 some documents failed (each named on stderr with its reason); 2 usage or
-configuration error (nothing written).
+--quiet/--verbose (the exit statuses: ``cli``).
 """
 
 from __future__ import annotations
