@@ -15,7 +15,8 @@ Files written before 2026-11-27 filed records under the ``id_`` URL at the CDX r
 
 A page rendered in a headless browser keeps both: the ``response`` record holds the raw bytes the server sent,
 and a ``resource`` record right after it (same target and date, ``WARC-Concurrent-To`` the response) holds the
-rendered DOM that was extracted, as UTF-8 HTML.
+rendered DOM that was extracted, as UTF-8 HTML; its ``WARC-Policy-Archive-Not-Requested`` header lists (space
+separated) the page's requests the browser did not send because the site's robots.txt disallows them.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ WARC_VERSION = "1.1"
 # Framing headers describe the transfer, not the payload: the body kept is de-chunked and its length is ours.
 # Content-Encoding stays: the payload is kept exactly as served (its SHA-1 is the CDX digest).
 _TRANSFER_HEADERS = ("content-length", "transfer-encoding")
+_NOT_REQUESTED = "WARC-Policy-Archive-Not-Requested"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class StoredResponse:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     rendered: bytes | None = None
+    not_requested: tuple[str, ...] = ()
 
 
 def _version_of(distribution: str) -> str:
@@ -107,11 +110,16 @@ class CaptureStore:
             http = record.http_headers
             status = int(http.get_statuscode()) if http and http.get_statuscode().isdigit() else None
             headers = tuple(http.headers) if http else ()
-            body = record.content_stream().read()
+            # The payload as served: warcio's content_stream() would undo a recorded Content-Encoding, and then
+            # neither the SHA-1 (the CDX digest, the commit's Payload-Sha1) nor the bytes would be the capture's.
+            body = record.raw_stream.read()
             response_id = record.rec_headers.get_header("WARC-Record-ID")
             following = next(records, None)
             if following is not None and following.rec_headers.get_header("WARC-Concurrent-To") == response_id:
-                return StoredResponse(status, headers, body, following.content_stream().read())
+                not_requested = following.rec_headers.get_header(_NOT_REQUESTED) or ""
+                return StoredResponse(
+                    status, headers, body, following.content_stream().read(), tuple(not_requested.split())
+                )
             return StoredResponse(status, headers, body)
 
     def close(self) -> None:
@@ -148,6 +156,8 @@ class CaptureStore:
     @staticmethod
     def _rendered_record(writer: WARCWriter, capture: Capture, response):  # type: ignore[no-untyped-def]
         assert capture.rendered is not None
+        # A browser sends URLs percent-encoded: none holds a space.
+        omitted = {_NOT_REQUESTED: " ".join(capture.not_requested)} if capture.not_requested else {}
         return writer.create_warc_record(
             response.rec_headers.get_header("WARC-Target-URI"),
             "resource",
@@ -158,6 +168,7 @@ class CaptureStore:
                 "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
                 "WARC-Policy-Archive-Document": capture.document,
                 "WARC-Policy-Archive-Rendered": "the DOM in headless Chromium after the page's scripts ran",
+                **omitted,
             },
         )
 

@@ -1,4 +1,4 @@
-"""Downloader middlewares: the archive's shared rate limit, and Retry-After for live sites.
+"""Downloader middlewares: the archive's shared rate limit, Retry-After for live sites, robots.txt shared.
 
 Scrapy 2.19 ignores Retry-After and retries 429s immediately; both middlewares replace that behaviour (429 and
 503 are removed from RETRY_HTTP_CODES in :mod:`crawler.settings`).
@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -98,3 +100,29 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
         pending.addCallback(hand_on)
         return await maybe_deferred_to_future(waiter)
+
+
+RobotsRule = Callable[[str], Awaitable[bool]]
+
+
+def robots_rule(crawler: Crawler) -> RobotsRule | None:
+    """Whether the site's robots.txt lets this crawl request a URL, for requests the crawl does not send itself
+    (those of a page rendered in the browser); None when robots.txt is not obeyed.
+
+    The crawl's own robots.txt middleware decides, so the rules are the same (our user agent, Scrapy's parser)
+    and each origin's robots.txt is fetched once, through the crawl (its download slot, delays and address
+    checks), and kept for the run — shared with the pages' own checks.
+    """
+    middlewares = crawler.engine.downloader.middleware.middlewares  # type: ignore[union-attr]
+    middleware = next((m for m in middlewares if isinstance(m, RobotsTxtMiddleware)), None)
+    if middleware is None:
+        return None
+
+    async def allowed(url: str) -> bool:
+        try:
+            await middleware.process_request(Request(url))
+        except IgnoreRequest:
+            return False
+        return True
+
+    return allowed

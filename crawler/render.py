@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from policy_archive.crawler.addresses import DEFAULT_PORTS, AddressPolicy, resolve
+from policy_archive.crawler.middlewares import RobotsRule
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.errors import PolicyArchiveError
@@ -142,6 +143,10 @@ class LazyBrowserProvider(PlaywrightBrowserProvider):  # type: ignore[misc,valid
             headless=True,
             args=list(CHROMIUM_ARGS),
             proxy=proxy_settings(),
+            # Ctrl-C signals the whole foreground process group, Playwright's driver included; by default the
+            # driver then closes the browser at once, under the page being rendered. Our shutdown closes it
+            # instead, after that page (Scrapy's graceful stop waits for the requests in flight).
+            handle_sigint=False,
         )
 
     def _executable(self) -> str | None:
@@ -221,8 +226,11 @@ class PageRendering:
 
     timeout_seconds: float
     archive: ArchiveRoute | None = None
-    # A live page: the live crawler's internal-address policy, applied to every request the page makes too.
+    # A live page: the live crawler's internal-address policy and robots.txt rules, applied to every request the
+    # page makes too (an archive capture is not subject to the site's robots.txt: it comes from the archive).
     addresses: AddressPolicy | None = None
+    robots: RobotsRule | None = None
+    not_requested: list[str] = field(default_factory=list)  # the page's requests robots.txt disallows
     raw_body: bytes | None = None
     raw_url: str | None = None
     _navigation: Response | None = field(default=None, repr=False)
@@ -253,8 +261,23 @@ class PageRendering:
         elif self.addresses is not None and (refusal := await _address_refusal(self.addresses, request.url)):
             log.warning("rendering: request of the page refused: %s", refusal)
             await route.abort()
+        elif not await self._robots_allow(request.url):
+            log.warning("rendering: %s not requested: the site's robots.txt disallows it", request.url)
+            self.not_requested.append(request.url)
+            await route.abort()
         else:
             await route.fallback()  # to scrapy-playwright's route: Scrapy's headers (user agent) on the request
+
+    async def _robots_allow(self, url: str) -> bool:
+        """Whether robots.txt lets the page's request to ``url`` go. A robots.txt still unknown when the page's
+        time is up (its origin's download slot busy until then) counts as a no: the page is taken without it."""
+        if self.robots is None or urlsplit(url).scheme not in DEFAULT_PORTS:
+            return True  # robots.txt not obeyed; data:, blob: and the like stay inside the browser
+        try:
+            return await asyncio.wait_for(self.robots(url), self.timeout_seconds)
+        except TimeoutError:
+            log.warning("rendering: robots.txt for %s not known in time: taken as disallowing it", url)
+            return False
 
     def _remember_navigation(self, response: Response) -> None:
         """The first answer to the page itself that is not a redirect (those have no body to keep)."""

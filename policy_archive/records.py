@@ -177,6 +177,9 @@ class Capture:
     # The DOM after running the page's scripts in a headless browser, serialised as HTML (``body`` stays the
     # raw bytes the server sent): what extraction reads when present.
     rendered: bytes | None = None
+    # Requests of the rendered page not sent because its site's robots.txt disallows them (scripts, data): the
+    # DOM is what a visitor respecting robots.txt sees; a page whose text they would have built is refused.
+    not_requested: tuple[str, ...] = ()
     listed: CaptureRef | None = None
     fetched_at: datetime | None = None
     snapshot_url: str | None = None

@@ -173,6 +173,9 @@ def test_a_gzip_served_capture_matches_its_digest_and_is_extracted(standin_archi
     (row,) = catalog_rows(data)
     assert row["outcome"] == "extracted" and row["payload_sha1"] == row["digest"]
     assert V1[0] in git(data / "versions", "show", "main:e/example/privacy-policy.md")
+    verified = run_cli(config, data, "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "1/1 versions verified" in verified.stdout + verified.stderr, "the kept payload is the encoded one"
 
 
 def test_a_replay_answer_without_memento_datetime_is_not_a_capture(standin_archive, tmp_path):

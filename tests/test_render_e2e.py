@@ -12,7 +12,9 @@ tests are skipped with the reason, and ``test_render_unavailable.py`` shows what
 from __future__ import annotations
 
 import glob
+import gzip
 import json
+import os
 import shutil
 import signal
 import sqlite3
@@ -20,20 +22,22 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from standin.archive import StandinArchive
+from standin.archive import StandinArchive, payload_digest
 from standin.cli import cli_command, cli_environment, git, run_cli
 from standin.sites import (
+    Page,
     StandinSites,
     add_scripted_policy,
     json_data,
     policy_page,
     policy_script,
     redirect,
+    robots_txt,
     scripted_policy,
 )
 from warcio.archiveiterator import ArchiveIterator
@@ -232,6 +236,84 @@ def test_an_archived_shell_is_rendered_from_the_archive_only(
     assert not any("banner.png" in path for path in paths), "images are not downloaded"
 
 
+def test_always_on_a_gzip_encoded_archive_capture_keeps_the_archive_bytes(
+    sites: StandinSites, standin_archive: StandinArchive, tmp_path: Path
+):
+    # The archive replays the page as the site served it, gzip-encoded: the CDX digest is over those bytes.
+    url = add_spa(sites, "spa.test")
+    encoded = gzip.compress(sites.page(url).body, mtime=0)
+    standin_archive.add_capture(url, "20200101000000", encoded, content_encoding="gzip")
+    script = sites.page("http://spa.test/static/policy.js").body
+    standin_archive.add_capture(
+        "http://spa.test/static/policy.js", "20200101000005", script, mimetype="text/javascript"
+    )
+    data_bytes = json_data(sections(revision=1)).body
+    standin_archive.add_capture(
+        "http://spa.test/api/policy.json", "20200101000007", data_bytes, mimetype="application/json"
+    )
+    settings = (
+        f'cdx_url = "{standin_archive.cdx_url}"\nreplay_url = "{standin_archive.replay_url}"\n'
+        "replay_per_minute = 6000\n"
+    )
+    config = write_config(tmp_path / "config", {"spa": (url, "always")}, settings=settings)
+    data = tmp_path / "data"
+
+    result = run_cli(config, data, "backfill", "--strategy", "all", env=environment(sites))
+    assert result.returncode == 0, result.stderr
+    assert "digest-mismatch" not in result.stderr
+    assert "Revision 1:" in version_text(data, "spa") and DELAYED in version_text(data, "spa")
+    records = [r for r in warc_records(data) if r[1] == url]
+    assert [r[0] for r in records] == ["response", "resource"]
+    (_, _, raw, response_headers), (_, _, rendered, _) = records
+    assert response_headers["WARC-Payload-Digest"] == f"sha1:{payload_digest(encoded)}", "the archive's bytes"
+    assert raw == sites.page(url).body, "as gzip-encoded bytes (warcio undoes the recorded Content-Encoding)"
+    assert DELAYED.encode() in rendered, "the rendered DOM is its own record"
+    verified = run_cli(config, data, "verify", env=environment(sites))
+    assert verified.returncode == 0, verified.stderr
+    assert "1/1 versions verified" in verified.stdout + verified.stderr
+
+
+def test_a_rendered_page_requests_nothing_its_sites_robots_txt_disallows(sites: StandinSites, tmp_path: Path):
+    # The policy's data is under a path robots.txt disallows: a robots-respecting visitor never gets the text.
+    url = add_spa(sites, "spa.test")
+    sites.set_page("http://spa.test/robots.txt", robots_txt(["/api/"]))
+    config = write_config(tmp_path / "config", {"spa": (url, "auto")})
+    result = run_cli(config, tmp_path / "data", "track", env=environment(sites))
+    assert result.returncode == 1
+    (failed,) = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+    assert failed.startswith("FAILED spa/privacy-policy: javascript-shell"), failed
+    assert "robots.txt disallows: http://spa.test/api/policy.json" in failed, "the reason names what was missing"
+    assert sites.requests("spa.test", "/api/policy.json") == [], "the disallowed data was never requested"
+    assert [r.path for r in sites.requests("spa.test", "/robots.txt")] == ["/robots.txt"], "fetched once, kept"
+    assert ("spa/privacy-policy", "refused", 1) in [row[:3] for row in catalog_rows(tmp_path / "data")]
+
+
+def test_a_page_rendered_without_a_disallowed_script_is_what_a_polite_visitor_sees(sites: StandinSites, tmp_path: Path):
+    # An analytics script on another site, whose robots.txt disallows everything: the text does not need it.
+    tracker = "http://tracker.test/collect.js"
+    sites.set_page(tracker, Page(body=b"window.collected = true;", content_type="text/javascript"))
+    sites.set_page("http://tracker.test/robots.txt", robots_txt(["/"]))
+    url = add_spa(sites, "spa.test")
+    sites.set_page(url, scripted_policy("spa.test Privacy Policy", "/static/policy.js", other_scripts=[tracker]))
+    config = write_config(tmp_path / "config", {"spa": (url, "auto")})
+    data = tmp_path / "data"
+
+    result = run_cli(config, data, "track", "--verbose", env=environment(sites))
+    assert result.returncode == 0, result.stderr
+    assert DELAYED in version_text(data, "spa")
+    assert f"{tracker} not requested: the site's robots.txt disallows it" in result.stderr
+    assert [r.path for r in sites.requests("tracker.test")] == ["/robots.txt"], "its robots.txt, not the script"
+    (resource,) = [r for r in warc_records(data) if r[0] == "resource"]
+    assert resource[3]["WARC-Policy-Archive-Not-Requested"] == tracker, "the rendering says what it went without"
+
+    # Without [crawl] obey_robots, the browser requests it like the rest of the page.
+    sites.clear_log()
+    obeying_not = write_config(tmp_path / "config2", {"spa": (url, "always")}, "[crawl]\nobey_robots = false\n")
+    result = run_cli(obeying_not, tmp_path / "data2", "track", env=environment(sites))
+    assert result.returncode == 0, result.stderr
+    assert [r.path for r in sites.requests("tracker.test")] == ["/collect.js"]
+
+
 def chromium_processes(marker: str) -> list[int]:
     """Chromium processes whose command line or environment mentions ``marker``."""
     found = []
@@ -248,40 +330,87 @@ def chromium_processes(marker: str) -> list[int]:
     return found
 
 
-def test_sigterm_of_schedule_leaves_no_chromium_behind(sites: StandinSites, tmp_path: Path):
-    # The page's data answers after 30 s: SIGTERM comes while the page is open in the browser.
-    url = add_spa(sites, "spa.test", data_delay=30)
+DATA_DELAY_SECONDS = 3.0  # the page's data is answered this long after it is asked: the page is in flight
+
+
+def in_flight_page(sites: StandinSites, tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    """A page whose data request is answered DATA_DELAY_SECONDS late; its config, and the environment putting
+    the browser's fresh user-data-dir in a temporary directory of its own (the returned Path)."""
+    url = add_spa(sites, "spa.test", data_delay=DATA_DELAY_SECONDS)
     config = write_config(tmp_path / "config", {"spa": (url, "auto")})
-    # Playwright makes the browser's fresh user-data-dir in here. A short path: Chromium's singleton socket
-    # path under it must fit in a Unix socket address (108 bytes).
+    # A short path: Chromium's singleton socket path under it must fit in a Unix socket address (108 bytes).
     temporary = Path(tempfile.mkdtemp(prefix="pa-render-"))
-    env = environment(sites, TMPDIR=str(temporary))
-    log_file = tmp_path / "schedule.log"
+    return config, temporary, environment(sites, TMPDIR=str(temporary))
+
+
+def signal_while_rendering(
+    sites: StandinSites, command: list[str], env: dict[str, str], log_file: Path, send: Callable[[int], None]
+) -> int:
+    """Run ``command``, call ``send(pid)`` once the rendered page has asked for its (late) data; its exit status."""
     with log_file.open("w") as sink:
-        scheduler = subprocess.Popen(
-            cli_command(config, tmp_path / "data", "schedule", "--every", "3600"),
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = time.monotonic() + 60
-            while not sites.requests("spa.test", "/static/policy.js"):
-                assert time.monotonic() < deadline and scheduler.poll() is None, log_file.read_text()
-                time.sleep(0.1)
-            assert chromium_processes(str(temporary)), "the browser is running"
-            scheduler.send_signal(signal.SIGTERM)
-            assert scheduler.wait(timeout=60) == 0, log_file.read_text()
+            while not sites.received("http://spa.test/api/policy.json"):
+                assert time.monotonic() < deadline and process.poll() is None, log_file.read_text()
+                time.sleep(0.05)
+            send(process.pid)
+            return process.wait(timeout=90)
         finally:
-            if scheduler.poll() is None:
-                scheduler.kill()
-                scheduler.wait()
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def assert_no_chromium_left(temporary: Path) -> None:
     deadline = time.monotonic() + 10
     while chromium_processes(str(temporary)) and time.monotonic() < deadline:
         time.sleep(0.1)  # processes already signalled may take a moment to be reaped
     assert chromium_processes(str(temporary)) == [], "no orphaned Chromium"
     assert not list(temporary.glob("playwright_chromiumdev_profile-*")), "the browser's user-data-dir was removed"
     shutil.rmtree(temporary)
+
+
+def test_sigterm_of_schedule_lets_the_page_in_flight_finish_and_leaves_no_chromium(sites: StandinSites, tmp_path: Path):
+    config, temporary, env = in_flight_page(sites, tmp_path)
+    command = cli_command(config, tmp_path / "data", "schedule", "--every", "3600")
+    log_file = tmp_path / "schedule.log"
+    status = signal_while_rendering(sites, command, env, log_file, lambda pid: os.kill(pid, signal.SIGTERM))
+    assert status == 0, log_file.read_text()
+    assert DELAYED in version_text(tmp_path / "data", "spa"), "the page in flight was rendered and recorded"
+    assert "run 1 finished, exit 0" in log_file.read_text()
+    assert_no_chromium_left(temporary)
+
+
+@pytest.mark.parametrize(
+    ("stop", "recorded"),
+    [
+        # Ctrl-C at a terminal signals the whole foreground group, Playwright's driver included: it ignores it.
+        (signal.SIGINT, True),
+        # SIGTERM to the whole group (`kill -- -PGID`, `timeout`) reaches the driver, which closes the browser at
+        # once (decision 0012): the page is reported not fetched because the run stopped — or recorded, when
+        # scrapy-playwright's retry of a closed page wins the race in a new browser; either way none is left.
+        (signal.SIGTERM, False),
+    ],
+)
+def test_a_signal_to_tracks_process_group_leaves_no_chromium(
+    sites: StandinSites, tmp_path: Path, stop: signal.Signals, recorded: bool
+):
+    config, temporary, env = in_flight_page(sites, tmp_path)
+    data = tmp_path / "data"
+    log_file = tmp_path / "track.log"
+    status = signal_while_rendering(
+        sites, cli_command(config, data, "track"), env, log_file, lambda pid: os.killpg(pid, stop)
+    )
+    output = log_file.read_text()
+    assert "Traceback" not in output
+    if recorded:
+        assert status == 0, output
+        assert DELAYED in version_text(data, "spa")
+    else:
+        stopped = "FAILED spa/privacy-policy: not fetched: the run was stopped" in output
+        assert (status, stopped) in ((1, True), (0, False)), output
+    assert_no_chromium_left(temporary)
 
 
 class DataServer:

@@ -8,6 +8,7 @@ import scrapy
 from scrapy.http import Response
 
 from policy_archive.crawler.addresses import AddressPolicy
+from policy_archive.crawler.middlewares import robots_rule
 from policy_archive.crawler.render import PageRendering
 from policy_archive.crawler.spiders.base import PlanSpider, content_type, now, payload_sha1, response_headers
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
@@ -18,9 +19,10 @@ class LiveSpider(PlanSpider):
     source = Source.LIVE
 
     def rendering(self, fetch: FetchRequest) -> tuple[str, PageRendering]:
-        """Every request the rendered page makes is held to the same internal-address policy as the crawl's."""
+        """Every request the rendered page makes is held to the same internal-address policy and robots.txt
+        rules as the crawl's own."""
         policy = AddressPolicy.from_settings(self.crawler.settings)
-        return fetch.url, PageRendering(self.render_timeout, addresses=policy)
+        return fetch.url, PageRendering(self.render_timeout, addresses=policy, robots=robots_rule(self.crawler))
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         fetch: FetchRequest = response.meta["fetch"]
@@ -32,6 +34,7 @@ class LiveSpider(PlanSpider):
             yield from self.rendering_failed(fetch, payloads, response.status)
             return
         body, rendered, fetched_url = payloads
+        rendering: PageRendering | None = response.meta.get("rendering")
         capture = Capture(
             document=fetch.document,
             source=Source.LIVE,
@@ -45,5 +48,6 @@ class LiveSpider(PlanSpider):
             headers=response_headers(response),
             redirects=tuple(response.meta.get("redirect_urls", ())),
             rendered=rendered,
+            not_requested=tuple(rendering.not_requested) if rendering else (),
         )
         yield from self.hand_over(capture)

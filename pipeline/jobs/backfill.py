@@ -41,7 +41,6 @@ from policy_archive.records import (
     DocumentDeclaration,
     FetchFailure,
     FetchRequest,
-    Render,
     Source,
     Version,
     iso_z,
@@ -183,9 +182,10 @@ class DocumentPlan:
         return wanted(self.strategy, self.refs, self.known, verify=self.verify, pending=self.in_flight)
 
     def _request(self, ref: CaptureRef) -> FetchRequest:
-        render = self.declaration.render_at(ref.timestamp) is Render.ALWAYS
+        """Always a plain fetch first, even for ``render = "always"``: the raw bytes kept (and checked against
+        the CDX digest) are then the archive's own; the rendering follows (``rendering_request``)."""
         capture = self.source.capture_url(ref.timestamp, ref.url)
-        return FetchRequest(self.declaration.key, capture, ref.url, ref, render=render)
+        return FetchRequest(self.declaration.key, capture, ref.url, ref)
 
 
 class BackfillPlan:
@@ -197,8 +197,9 @@ class BackfillPlan:
         self.progress = progress
         self.check_digests = workspace.config.settings.wayback.check_digests
         self.notes: list[str] = []
-        # Script shells being rendered, by the CDX row they answer: the shell and why it was refused.
-        self.shells: dict[tuple[str, tuple[str, datetime]], tuple[Capture, str]] = {}
+        # Captures being rendered (script shells; any capture with render = "always"), by the CDX row they
+        # answer: the capture as fetched plain and why its own text was refused (None: it was not).
+        self.shells: dict[tuple[str, tuple[str, datetime]], tuple[Capture, str | None]] = {}
 
     def start(self) -> Iterable[FetchRequest]:
         for plan in self.plans.values():
@@ -209,12 +210,13 @@ class BackfillPlan:
             plan = self.plans[result.document]
             shell = self.shells.pop((result.document, result.listing_key), None)
             if shell is not None:
-                # The raw bytes (and archived redirects) are the shell's, as fetched: the browser's copy of the
-                # page came through its own network stack (decoded), and the DOM is what the rendering adds.
+                # The raw bytes (and archived redirects) are the plain fetch's, as the archive served them: the
+                # browser's copy of the page came through its own network stack (decoded, so its digest is not
+                # the CDX row's), and the DOM is what the rendering adds.
                 result = dataclasses.replace(shell[0], rendered=result.rendered)
             examination = examine(plan.declaration, result, check_digest=self.check_digests)
             rendering = rendering_request(plan.declaration, result, examination)
-            if rendering is not None and examination.reason:
+            if rendering is not None:
                 self.shells[(result.document, result.listing_key)] = (result, examination.reason)
                 return [rendering, *plan.next_requests()]
             self._keep(plan.declaration, result, examination)
@@ -231,8 +233,9 @@ class BackfillPlan:
             ref = result.request.ref
             needs_browser = result.reason if result.needs_browser else None
             shell = self.shells.pop((result.request.document, (ref.url, ref.timestamp)), None) if ref else None
-            if shell is not None:  # the rendering of a script shell failed: both reasons, the shell's redirects
-                result = dataclasses.replace(result, reason=f"{shell[1]}; {result.reason}", hops=shell[0].hops)
+            if shell is not None:  # the rendering failed: both reasons, the plain capture's redirects
+                reason = "; ".join(why for why in (shell[1], result.reason) if why)
+                result = dataclasses.replace(result, reason=reason, hops=shell[0].hops)
             self._note_failure(plan, result, needs_browser)
         self.progress.add("fetched", done=True)
         return plan.next_requests()

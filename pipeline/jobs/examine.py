@@ -34,6 +34,9 @@ class Examination:
     outcome: Outcome
     reason: str | None = None
     document: ExtractedDocument | None = None
+    # Refused for its text (extraction's verdict), which running the page's scripts may change; False when the
+    # bytes themselves decide (digest, status, redirect, encoding), whatever a browser would make of them.
+    text_refused: bool = False
 
     @property
     def body_sha1(self) -> str | None:
@@ -93,18 +96,36 @@ def examine(declaration: DocumentDeclaration, capture: Capture, *, check_digest:
         return Examination(Outcome.REFUSED, f"undecodable: {error}")
     except ExtractionRefused as refusal:
         detail = f": {refusal.detail}" if refusal.detail else ""
-        return Examination(Outcome.REFUSED, f"{refusal.reason}{detail}")
+        return Examination(Outcome.REFUSED, f"{refusal.reason}{detail}{_not_requested(capture)}", text_refused=True)
     return Examination(Outcome.EXTRACTED, document=document)
+
+
+def _not_requested(capture: Capture) -> str:
+    """Why a rendered page may lack its text: the requests robots.txt kept the browser from sending."""
+    if not capture.not_requested:
+        return ""
+    count = len(capture.not_requested)
+    listed = ", ".join(capture.not_requested[:3]) + (", ..." if count > 3 else "")
+    return f" (rendered without {count} request(s) the site's robots.txt disallows: {listed})"
 
 
 def rendering_request(
     declaration: DocumentDeclaration, capture: Capture, examination: Examination
 ) -> FetchRequest | None:
-    """The request to render ``capture`` in a browser (fetched again from where its bytes came) when it is a
-    script shell of a document in ``auto`` mode, or None: it is not a shell, was rendered already, or must not be."""
-    if capture.rendered is not None or not (examination.reason or "").startswith(JAVASCRIPT_SHELL):
+    """The request to render ``capture`` in a browser (fetched again from where its bytes came), or None.
+
+    ``auto``: a script shell. ``always``: any capture fetched over plain HTTP whose bytes are usable (its text
+    extracted or refused; not its digest, status or redirect) — an archive capture is fetched that way first
+    because the browser keeps only a decoded copy of what the archive served, whose digest would not be the CDX
+    row's; the raw bytes recorded are the plain fetch's. None: rendered already, not wanted, or must not be."""
+    if capture.rendered is not None:
         return None
-    if declaration.render_at(capture.captured_at) is not Render.AUTO:
+    mode = declaration.render_at(capture.captured_at)
+    if mode is Render.AUTO:
+        wanted = (examination.reason or "").startswith(JAVASCRIPT_SHELL)
+    else:
+        wanted = mode is Render.ALWAYS and (examination.outcome is Outcome.EXTRACTED or examination.text_refused)
+    if not wanted:
         return None
     return FetchRequest(capture.document, capture.fetched_url, capture.url, ref=capture.listed, render=True)
 

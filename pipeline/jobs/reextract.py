@@ -42,6 +42,7 @@ def capture_from(row: CaptureRow, response: StoredResponse) -> Capture:
         listed=listed,
         snapshot_url=row.snapshot_url,
         rendered=response.rendered,
+        not_requested=response.not_requested,
     )
 
 

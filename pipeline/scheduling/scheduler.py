@@ -134,13 +134,21 @@ class _ChildRunner:
         return stderr_last or stdout_last
 
     def stop(self) -> None:
-        """First call: SIGTERM to the running command (it finishes its document). Later calls: SIGKILL."""
+        """First call: SIGTERM to the running command (it finishes its document). Later calls: SIGKILL to its
+        process group.
+
+        The first SIGTERM goes to the command alone, not its group: the command ends its own helpers in order
+        once its document is done. Playwright's driver, in the group, closes the browser at once on SIGTERM,
+        which would abandon the page being rendered (decision 0012); a git process would stop mid-write."""
         with self._lock:
             self._stop_requests += 1
             process = self._process
             # returncode is set once the child is reaped; after that its pid may belong to someone else.
             if process is not None and process.returncode is None:
-                _signal_group(process.pid, signal.SIGTERM if self._stop_requests == 1 else signal.SIGKILL)
+                if self._stop_requests == 1:
+                    process.send_signal(signal.SIGTERM)
+                else:
+                    _signal_group(process.pid, signal.SIGKILL)
 
     def wait_until_idle(self) -> None:
         self._idle.wait()

@@ -133,10 +133,12 @@ def javascript_shell(title: str = "Privacy Policy") -> Page:
     return Page(body=body.encode())
 
 
-def scripted_policy(title: str, script_url: str, image_url: str = "/static/banner.png") -> Page:
+def scripted_policy(
+    title: str, script_url: str, image_url: str = "/static/banner.png", other_scripts: Sequence[str] = ()
+) -> Page:
     """A single-page application's HTML: 200, a script shell over HTTP; in a browser, an inline script writes
     the heading and the external ``script_url`` (see :func:`policy_script`) the rest. The image must never be
-    downloaded by a renderer."""
+    downloaded by a renderer. ``other_scripts`` are loaded too (analytics, say), adding no text."""
     inline = (
         "document.getElementById('root').innerHTML = '<main><h1></h1><p id=\"intro\"></p>"
         '<div id="sections"></div></main>\';'
@@ -145,7 +147,9 @@ def scripted_policy(title: str, script_url: str, image_url: str = "/static/banne
     )
     body = (
         f"<!DOCTYPE html><html><head><title>{escape(title)}</title>"
-        f'<script defer src="{escape(script_url)}"></script></head>'
+        f'<script defer src="{escape(script_url)}"></script>'
+        + "".join(f'<script defer src="{escape(url)}"></script>' for url in other_scripts)
+        + "</head>"
         '<body><noscript>You need to enable JavaScript to run this app.</noscript><div id="root"></div>'
         f'<img src="{escape(image_url)}" alt=""><script>{inline}</script></body></html>'
     )
