@@ -10,6 +10,8 @@ scrapy-playwright's download handler opens it in a browser tab instead of over H
   for the documents that needed rendering, never an end of the run;
 - each tab settles (:meth:`PageRendering.settle`): network idle, then text shown, then a quiet DOM, within one
   bounded wait; the raw bytes of the navigation answer are kept next to the rendered DOM;
+- every other request of a live page is held to the crawl's internal-address policy and to the robots.txt of its
+  origin (asked of the crawl's own robots.txt middleware); what robots.txt disallows is not sent, and named;
 - images, fonts, media and stylesheets are never downloaded; a page rendered from a web archive reaches nothing but the
   archive (:class:`ArchiveRoute`): every request the page makes is answered from the capture's own time in the
   archive, through the archive's rate limiter, and anything leaving the archive is aborted.

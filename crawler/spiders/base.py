@@ -106,8 +106,8 @@ class PlanSpider(scrapy.Spider):
         self, fetch: FetchRequest, reason: str, status: int | None = None, *, needs_browser: bool = False
     ) -> Iterator[scrapy.Request]:
         if not self.crawler.crawling:
-            # Stopped by a signal: Playwright's driver, in the same process group, got it too and closed the
-            # browser under the page. The page was not fetched because the run stopped; it did not fail.
+            # Stopped by a SIGTERM to the whole process group: Playwright's driver, in it, got it too and closed the
+            # browser under the page (decision 0012). The page was not fetched because the run stopped; it did not fail.
             return
         yield from self.hand_over(FetchFailure(fetch, reason, status, needs_browser=needs_browser))
 
