@@ -273,17 +273,26 @@ def test_always_on_a_gzip_encoded_archive_capture_keeps_the_archive_bytes(
     assert "1/1 versions verified" in verified.stdout + verified.stderr
 
 
-def test_a_rendered_page_requests_nothing_its_sites_robots_txt_disallows(sites: StandinSites, tmp_path: Path):
-    # The policy's data is under a path robots.txt disallows: a robots-respecting visitor never gets the text.
+@pytest.mark.parametrize(
+    ("disallowed", "named"),
+    [
+        ("/static/", "http://spa.test/static/policy.js"),  # the script that builds the text
+        ("/api/", "http://spa.test/api/policy.json"),  # the data it fetches
+    ],
+)
+def test_a_rendered_page_requests_nothing_its_sites_robots_txt_disallows(
+    sites: StandinSites, tmp_path: Path, disallowed: str, named: str
+):
+    # A robots-respecting visitor never gets the text: the page stays a shell, refused with what was missing.
     url = add_spa(sites, "spa.test")
-    sites.set_page("http://spa.test/robots.txt", robots_txt(["/api/"]))
+    sites.set_page("http://spa.test/robots.txt", robots_txt([disallowed]))
     config = write_config(tmp_path / "config", {"spa": (url, "auto")})
     result = run_cli(config, tmp_path / "data", "track", env=environment(sites))
     assert result.returncode == 1
     (failed,) = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
     assert failed.startswith("FAILED spa/privacy-policy: javascript-shell"), failed
-    assert "robots.txt disallows: http://spa.test/api/policy.json" in failed, "the reason names what was missing"
-    assert sites.requests("spa.test", "/api/policy.json") == [], "the disallowed data was never requested"
+    assert f"robots.txt disallows: {named}" in failed, "the reason names what was missing"
+    assert not [r for r in sites.requests("spa.test") if r.path.startswith(disallowed)], "never requested"
     assert [r.path for r in sites.requests("spa.test", "/robots.txt")] == ["/robots.txt"], "fetched once, kept"
     assert ("spa/privacy-policy", "refused", 1) in [row[:3] for row in catalog_rows(tmp_path / "data")]
 
