@@ -146,5 +146,7 @@ def test_schedule_runs_track_repeatedly_without_overlap_and_stops_cleanly_on_sig
     assert [r.status for r in sites.requests("slow.test", "/privacy")] == [200]
     runs = [int(n) for n in re.findall(r"run (\d+) finished", text)]
     assert runs == [1, 2]
+    # Each run's progress (its summary) is in the log once: in its "finished" line, not also relayed before it.
+    assert len(re.findall(r"track: 2/2 documents \(100 %\)", text)) == 2, text
     assert len(watch.seen) == 2 and watch.most_at_once == 1, "two runs, never two at once"
     assert processes_mentioning(str(config)) == {}, "no orphan process"

@@ -137,6 +137,32 @@ def test_run_summary_reports_failure_status_and_last_line(tmp_path: Path, caplog
     assert "[run 1] fetching" in messages
     summary = next(m for m in messages if m.startswith("run 1 finished"))
     assert ", exit 1, " in summary and summary.endswith(": 2 documents failed")
+    relayed = [m for m in messages if m.startswith(("[run", "run 1 finished"))]
+    assert sum("2 documents failed" in m for m in relayed) == 1, "the summary line is not logged twice"
+
+
+def test_every_line_of_a_run_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    """Progress lines, failures and the summary: each once, in order; a summary too long for the "finished"
+    line is also logged whole."""
+    long_line = "FAILED a/b: " + "x" * 400
+    script = (
+        "import sys\n"
+        "for line in ['track: 1/3 documents', 'track: 3/3 documents, 3 fetched', '', 'FAILED c/d: gone']:\n"
+        "    print(line, file=sys.stderr)\n"
+        f"print({long_line!r}, file=sys.stderr)\n"
+    )
+    log = logging.getLogger("test.scheduler.once")
+    with caplog.at_level(logging.INFO, logger="test.scheduler.once"):
+        run_schedule([sys.executable, "-c", script], None, 0.05, max_runs=1, log=log)
+    messages = [r.getMessage() for r in caplog.records if r.getMessage().startswith(("[run", "run 1 finished"))]
+    assert messages[:3] == [
+        "[run 1] track: 1/3 documents",
+        "[run 1] track: 3/3 documents, 3 fetched",
+        "[run 1] FAILED c/d: gone",
+    ]
+    assert messages[3] == f"[run 1] {long_line}"
+    assert messages[4].startswith("run 1 finished, exit 0, ") and messages[4].endswith("x…")
+    assert len(messages) == 5
 
 
 @pytest.mark.parametrize(

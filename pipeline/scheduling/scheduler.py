@@ -131,7 +131,12 @@ class _ChildRunner:
             relay.join()
             stream.close()  # type: ignore[union-attr]
         stdout_last, stderr_last = last_lines[0][0], last_lines[1][0]
-        return stderr_last or stdout_last
+        summary = stderr_last or stdout_last
+        if stderr_last and stdout_last:  # stdout's own last line is not the summary: logged like the others
+            self._log.info("[run %d] %s", number, stdout_last)
+        if len(_one_line(summary)) < len(" ".join(summary.split())):  # cut in the summary: kept whole here
+            self._log.info("[run %d] %s", number, summary)
+        return _one_line(summary)
 
     def stop(self) -> None:
         """First call: SIGTERM to the running command (it finishes its document). Later calls: SIGKILL to its
@@ -155,12 +160,18 @@ class _ChildRunner:
 
 
 def _relay_output(stream: IO[bytes], log: logging.Logger, number: int, last_line: list[str]) -> None:
-    """Log every line the command prints and remember the last non-empty one (its summary)."""
+    """Log every line the command prints except the last non-empty one, held in ``last_line``: that is the
+    run's summary (``track: 3/3 documents ...``), which the "run N finished" line logs once. So each line is
+    logged when the next one arrives (a progress line a few seconds late), and none twice."""
+    held = ""
     for raw in stream:
         line = raw.decode("utf-8", errors="replace").rstrip()
-        if line.strip():
-            log.info("[run %d] %s", number, line)
-            last_line[0] = _one_line(line)
+        if not line.strip():
+            continue
+        if held:
+            log.info("[run %d] %s", number, held)
+        held = line
+    last_line[0] = held
 
 
 def _one_line(text: str) -> str:
