@@ -52,6 +52,7 @@ from policy_archive.archive.saves import (
     write_ledger,
 )
 from policy_archive.records import RecordedVersion, Version, utc
+from policy_archive.text import plural
 
 BRANCH = "main"
 BRANCH_REF = "refs/heads/main"
@@ -393,8 +394,8 @@ class VersionStore:
             (aside / path).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(self.directory / path, aside / path)
         self.notes.append(
-            f"{len(kept)} file(s) changed by hand in {self.directory} ({kept[0]}...) were set aside in {aside} "
-            "before its checkout was brought back to the branch"
+            f"{len(kept)} {plural(len(kept), 'file was', 'files were')} changed by hand in {self.directory} "
+            f"({kept[0]}...): set aside in {aside} before its checkout was brought back to the branch"
         )
 
     # --- small Git helpers --------------------------------------------------------------------------------
@@ -417,7 +418,10 @@ class VersionStore:
         entries.sort(key=lambda entry: entry.key)
         commits = self._git.rev_list("--reverse", "--first-parent", state.main).split()
         if len(commits) != len(entries):
-            raise VersionStoreError(f"{self.directory}: {len(commits)} commits on {BRANCH}, ledger has {len(entries)}")
+            raise VersionStoreError(
+                f"{self.directory}: {len(commits)} {plural(len(commits), 'commit')} on {BRANCH}, "
+                f"ledger has {len(entries)}"
+            )
         return list(zip(entries, commits, strict=True))
 
     def _read_index(self, state: LedgerState, paths: list[str] | None) -> dict[str, list[Entry]]:

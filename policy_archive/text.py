@@ -60,3 +60,8 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
     """``noun`` as it goes after ``count``: ``version`` for 1, ``versions`` otherwise (``many`` when the plural
     is not the noun plus ``s``). Every message that counts uses it, so that none says "1 versions"."""
     return noun if count == 1 else many or f"{noun}s"
+
+
+def counted(count: int, noun: str, many: str | None = None) -> str:
+    """``1 version``, ``1,234 words``: the count (with thousands separators) and :func:`plural`'s noun."""
+    return f"{count:,} {plural(count, noun, many)}"

@@ -53,7 +53,7 @@ def test_one_domains_failure_never_stops_the_others(tmp_path, standin_archive):
         f"FAILED broken.example: archive listing failed: cannot list the captures of http://broken.example/: "
         f"{archive.cdx_url.split('/')[2]} answered 500 Internal Server Error",
         "FAILED empty.example: the archive lists no capture of its home page",
-        "FAILED nolinks.example: no privacy-policy link found on 1 home-page captures",
+        "FAILED nolinks.example: no privacy-policy link found on 1 home-page capture",
     ]
     assert result.stderr.splitlines()[-1] == "5 domains: 2 declarations written, 0 unsure, 3 failed"
     assert "discover: 5/5 domains (100 %)" in result.stderr  # the progress line counts domains
@@ -76,7 +76,7 @@ def test_a_list_file_with_comments_and_stdin_write_into_an_output_directory(tmp_
     listing.write_text("# sites to review\n\nhttps://One.example/   # the shop\n  \n# two.example\n", encoding="utf-8")
     result = run_cli(config, tmp_path / "data", "discover", "--from", str(listing), "--output", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
-    assert result.stderr.splitlines()[-1] == "1 domains: 1 declarations written, 0 unsure, 0 failed"
+    assert result.stderr.splitlines()[-1] == "1 domain: 1 declaration written, 0 unsure, 0 failed"
     assert [path.name for path in (tmp_path / "out").iterdir()] == ["one.example.toml"]
     assert eras_declared(tmp_path / "out" / "one.example.toml") == truth_of(one)
     assert not any((config / "services").iterdir())
@@ -107,7 +107,7 @@ def test_an_existing_service_file_refuses_that_domain_only(tmp_path, standin_arc
     assert failed_lines(result.stderr) == [
         f"FAILED one.example: {kept} already declares privacy-policy (use --force to replace the file)"
     ]
-    assert result.stderr.splitlines()[-1] == "2 domains: 1 declarations written, 0 unsure, 1 failed"
+    assert result.stderr.splitlines()[-1] == "2 domains: 1 declaration written, 0 unsure, 1 failed"
     assert "written by hand" in kept.read_text()
     assert cdx_asked_for(archive, "one.example") == 0  # refused before any request
     assert eras_declared(config / "services" / "two.example.toml") == truth_of(two)
@@ -181,7 +181,7 @@ def test_an_interrupted_list_resumes_where_it_stopped(tmp_path, standin_archive,
     assert failed_lines(stderr) == ["FAILED two.example: interrupted before its search was complete: run again to "
                                     "continue (what was read is kept)"]  # fmt: skip
     assert stderr.splitlines()[-1] == (
-        "3 domains: 1 declarations written, 0 unsure, 1 failed, 1 not searched (interrupted: run again to continue)"
+        "3 domains: 1 declaration written, 0 unsure, 1 failed, 1 not searched (interrupted: run again to continue)"
     )
     services = config / "services"
     assert [path.name for path in services.iterdir()] == ["one.example.toml"]

@@ -142,7 +142,7 @@ def test_versions_older_than_the_export_are_named_not_inserted():
     assert [commit.message.split("\n")[0] for commit in commits] == [
         "Apply technical or declaration upgrade on Example Privacy Policy"
     ]
-    assert problems and problems[0].startswith("FAILED example/privacy-policy: 1 versions older than")
+    assert problems and problems[0].startswith("FAILED example/privacy-policy: 1 version older than")
 
 
 def test_terms_types_and_folders_follow_open_terms_archive():

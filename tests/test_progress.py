@@ -27,12 +27,22 @@ def test_a_known_total_shows_share_rate_and_time_left() -> None:
 
 def test_an_unknown_total_shows_the_count_and_rate_only() -> None:
     progress = Progress("backfill", stream=io.StringIO())
-    progress.expect(None, "captures examined")
-    progress.add("captures listed", 10)
+    progress.expect(None, "captures examined", one="capture examined")
+    progress.add("captures listed", 10, one="capture listed")
     progress.add("fetched", done=True)
     line = progress.line()
-    assert line.startswith("backfill: 1 captures examined, 10 captures listed, 1 fetched, ")
+    assert line.startswith("backfill: 1 capture examined, 10 captures listed, 1 fetched, ")
     assert "ETA" not in line and "%" not in line
+
+
+def test_counts_of_one_are_singular() -> None:
+    progress = Progress("track", stream=io.StringIO())
+    progress.expect(1, "documents", one="document")
+    progress.add("versions recorded", 1, one="version recorded", done=True)
+    progress.add("versions recorded", 0)
+    assert progress.line().startswith("track: 1/1 document (100 %), 1 version recorded, ")
+    progress.add("versions recorded", 1_000)
+    assert ", 1,001 versions recorded, " in progress.line()
 
 
 def test_finish_writes_the_final_line_and_quiet_writes_nothing() -> None:

@@ -41,6 +41,7 @@ from policy_archive.crawler.sources.base import (
     ListingUnavailable,
 )
 from policy_archive.records import CaptureRef, parse_wayback_timestamp
+from policy_archive.text import plural
 
 # What the Internet Archive answers for a URL excluded from the Wayback Machine (recorded 2020-06, still
 # tested for by waybackpy 3.0.6 and EDGI's wayback client in 2026).
@@ -204,7 +205,7 @@ def _read_body(response: HTTPResponse, max_bytes: int) -> bytes:
     """The whole body, checked against its announced length and the size limit."""
     declared = _content_length(response.getheader("Content-Length"))
     if declared is not None and declared > max_bytes:
-        raise AnswerTooLarge(f"the answer announces {declared} bytes, over the limit of {max_bytes} bytes")
+        raise AnswerTooLarge(f"the answer announces {_bytes(declared)}, over the limit of {_bytes(max_bytes)}")
     chunks: list[bytes] = []
     size = 0
     try:
@@ -212,13 +213,17 @@ def _read_body(response: HTTPResponse, max_bytes: int) -> bytes:
         while chunk := response.read1(_CHUNK_BYTES):
             size += len(chunk)
             if size > max_bytes:
-                raise AnswerTooLarge(f"the answer is longer than the limit of {max_bytes} bytes")
+                raise AnswerTooLarge(f"the answer is longer than the limit of {_bytes(max_bytes)}")
             chunks.append(chunk)
     except IncompleteRead:
-        raise AnswerCutShort(f"the answer was cut short after {size} bytes (no terminating chunk)") from None
+        raise AnswerCutShort(f"the answer was cut short after {_bytes(size)} (no terminating chunk)") from None
     if declared is not None and size < declared:
-        raise AnswerCutShort(f"the answer was cut short: {size} of the {declared} bytes announced")
+        raise AnswerCutShort(f"the answer was cut short: {size} of the {_bytes(declared)} announced")
     return b"".join(chunks)
+
+
+def _bytes(count: int) -> str:
+    return f"{count} {plural(count, 'byte')}"
 
 
 def _content_length(value: str | None) -> int | None:
@@ -274,8 +279,13 @@ def _line_fields(line: str) -> Mapping[str, object]:
         return {"urlkey": parts[0], "timestamp": parts[1], **_json_object(parts[2], line)}
     fields = line.split(" ")
     if len(fields) != len(TEXT_FIELDS):
-        raise RowError(f"unreadable row ({len(fields)} fields instead of {len(TEXT_FIELDS)}): {line[:120]!r}")
+        raise RowError(f"unreadable row ({_fields(len(fields), len(TEXT_FIELDS))}): {line[:120]!r}")
     return dict(zip(TEXT_FIELDS, fields, strict=True))
+
+
+def _fields(found: int, wanted: int) -> str:
+    """``6 fields instead of 7``."""
+    return f"{found} {plural(found, 'field')} instead of {wanted}"
 
 
 def _json_object(text: str, line: str) -> dict[str, object]:
@@ -307,7 +317,7 @@ def _read_json_array(text: str) -> CdxPage:
     refs = []
     for row in rows:
         if len(row) != len(names):
-            raise RowError(f"unreadable row ({len(row)} fields instead of {len(names)}): {str(row)[:120]!r}")
+            raise RowError(f"unreadable row ({_fields(len(row), len(names))}): {str(row)[:120]!r}")
         refs.append(_ref(dict(zip(names, row, strict=True)), json.dumps(row)))
     return CdxPage(tuple(refs), resume_key)
 

@@ -23,6 +23,7 @@ from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.sources.base import ArchiveSource, ListingClient, ListingParseError
 from policy_archive.crawler.sources.cdx import CdxRequester
 from policy_archive.records import CaptureRef, format_wayback_timestamp, parse_wayback_timestamp
+from policy_archive.text import plural
 
 RAW_MODE = "id_"
 _CAPTURE_PATH = re.compile(r"(?P<timestamp>\d{4,14})(?P<mode>[a-z]{2}_)?/(?P<original>.+)", re.DOTALL)
@@ -86,7 +87,8 @@ class WaybackMachine(ArchiveSource):
             if page.resume_key is None:
                 if len(page.refs) >= self.page_size:
                     # A full page without a key: the archive ignored showResumeKey and cut the listing at limit.
-                    reason = f"a full page of {len(page.refs)} rows came without a resume key: listing truncated"
+                    rows = f"{len(page.refs)} {plural(len(page.refs), 'row')}"
+                    reason = f"a full page of {rows} came without a resume key: listing truncated"
                     raise requester.error(ListingParseError, reason + where)
                 return
             if page.resume_key in seen_keys:

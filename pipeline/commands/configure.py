@@ -14,6 +14,7 @@ from policy_archive.config.settings import ConfigError
 from policy_archive.errors import EXIT_FAILURES
 from policy_archive.pipeline.commands.common import Context, date_option, fail, pass_context, reported_errors
 from policy_archive.records import ID_PATTERN, ExtractionRules
+from policy_archive.text import plural
 
 
 @click.command()
@@ -41,7 +42,8 @@ def validate(obj: Context) -> None:
         config = obj.config()
     services = {d.service_id for d in config.documents}
     click.echo(
-        f"configuration OK: {len(config.documents)} documents of {len(services)} services in "
+        f"configuration OK: {len(config.documents)} {plural(len(config.documents), 'document')} of {len(services)} "
+        f"{plural(len(services), 'service')} in "
         f"{config.directory}; data in {config.settings.data_dir}"
     )
 
@@ -141,7 +143,7 @@ def discover(
             outcomes(discovery.discover_live(config.settings, f"{scheme}://{names[0]}/", names[0], document_type))
         elif wanted:
             progress = Progress("discover", quiet=obj.quiet)
-            progress.expect(len(names), "domains")
+            progress.expect(len(names), "domains", one="domain")
             progress.add("skipped", len(names) - len(wanted), done=True)
             outcomes.interrupted(
                 discovery.discover(

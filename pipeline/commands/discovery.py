@@ -29,7 +29,7 @@ from policy_archive.pipeline.jobs.discover import (
     mark_finished,
 )
 from policy_archive.records import iso_z
-from policy_archive.text import printable
+from policy_archive.text import counted, printable
 
 # A host name (and port): DOMAIN names the discovery's state file, so nothing else may pass (no "/", no "..").
 DOMAIN_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?")
@@ -128,8 +128,8 @@ class Outcomes:
         if self.detail:
             for sighting in result.unreadable:
                 click.echo(f"UNREADABLE {domain} {iso_z(sighting.timestamp)}: {sighting.unreadable}", err=True)
-            click.echo(f"{domain}: {result.listed} home-page captures listed, {result.requests} read in this run, "
-                       f"{len(result.eras)} eras", err=True)  # fmt: skip
+            click.echo(f"{domain}: {counted(result.listed, 'home-page capture')} listed, {result.requests} read in "
+                       f"this run, {counted(len(result.eras), 'era')}", err=True)  # fmt: skip
         unsure = [era for era in result.eras if era.unsure]
         for era in unsure:
             click.echo(f"UNSURE {domain} {era.describe()}: {era.unsure}", err=True)
@@ -153,11 +153,11 @@ class Outcomes:
     def summary(self) -> str:
         counts = self.counts
         earlier = f" ({counts['earlier']} by an earlier run)" if counts["earlier"] else ""
-        parts = [f"{counts['written']} declarations written{earlier}", f"{counts['unsure']} unsure",
+        parts = [f"{counted(counts['written'], 'declaration')} written{earlier}", f"{counts['unsure']} unsure",
                  f"{counts['failed']} failed"]  # fmt: skip
         if counts["not reached"]:
             parts.append(f"{counts['not reached']} not searched (interrupted: run again to continue)")
-        return f"{self.domains} domains: {', '.join(parts)}"
+        return f"{counted(self.domains, 'domain')}: {', '.join(parts)}"
 
     @property
     def exit_status(self) -> int:
@@ -185,7 +185,7 @@ class Outcomes:
             return "the archive lists no capture of its home page" + (
                 " in the period asked" if self.request.since or self.request.until else ""
             )
-        return f"no {result.document_type} link found on {result.listed} home-page captures"
+        return f"no {result.document_type} link found on {counted(result.listed, 'home-page capture')}"
 
     def _earlier(self, domain: str, earlier: Finished) -> None:
         self.counts["written"] += 1

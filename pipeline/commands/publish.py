@@ -11,6 +11,7 @@ import click
 from policy_archive.config.settings import Config
 from policy_archive.errors import EXIT_FAILURES
 from policy_archive.pipeline.commands.common import Context, pass_context, reported_errors
+from policy_archive.text import plural
 
 
 def _version_store(config: Config) -> Any:
@@ -89,12 +90,13 @@ def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
         declarations = config.select(documents)
         store = _version_store(config)
         progress = Progress("report", quiet=obj.quiet)
-        progress.expect(len(declarations), "documents")
+        progress.expect(len(declarations), "documents", one="document")
         with open_catalog(config) as catalog:
             result = build_report(declarations, config.documents, catalog, store, output, progress)
         progress.finish()
     click.echo(
-        f"{result.documents} documents in {result.index} ({len(result.rewritten)} pages written, the others unchanged)"
+        f"{result.documents} {plural(result.documents, 'document')} in {result.index} ({len(result.rewritten)} "
+        f"{plural(len(result.rewritten), 'page')} written, the others unchanged)"
     )
 
 
@@ -115,7 +117,7 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
         declarations = config.select(documents)
         store = _version_store(config)
         progress = Progress("verify", quiet=obj.quiet)
-        progress.expect(None, "versions")
+        progress.expect(None, "versions", one="version")
         counts = dict.fromkeys(Verdict, 0)
         with open_catalog(config) as catalog:
             verifier = Verifier(catalog, CaptureStore(data_paths(config.settings.data_dir)[1]))
@@ -128,10 +130,11 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
         progress.finish()
     total = sum(counts.values())
     older = counts[Verdict.OLDER_EXTRACTOR]
+    mismatches = counts[Verdict.MISMATCH]
     click.echo(
-        f"{counts[Verdict.VERIFIED]}/{total} versions verified"
+        f"{counts[Verdict.VERIFIED]}/{total} versions verified"  # "versions" whatever N: the contract's line
         + (f"; {older} made by another extractor revision (not a mismatch)" if older else "")
-        + (f"; {counts[Verdict.MISMATCH]} mismatches" if counts[Verdict.MISMATCH] else "")
+        + (f"; {mismatches} {plural(mismatches, 'mismatch', 'mismatches')}" if mismatches else "")
     )
     if counts[Verdict.MISMATCH]:
         sys.exit(EXIT_FAILURES)

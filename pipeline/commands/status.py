@@ -64,7 +64,8 @@ def not_verified(spans: Sequence[UnverifiedSpan]) -> str:
     if worst is None:
         return ""
     total = sum(span.captures for span in spans)
-    return f"not verified: {total} captures in {len(spans)} {plural(len(spans), 'span')}; longest: {describe(worst)}"
+    spread = f"{total} {plural(total, 'capture')} in {len(spans)} {plural(len(spans), 'span')}"
+    return f"not verified: {spread}; longest: {describe(worst)}"
 
 
 def document_status(catalog: Catalog, key: str) -> DocumentStatus:

@@ -82,5 +82,5 @@ class ExportSource:
         paths = [declaration.path for declaration in self.declarations]
         versions = version_commits(self.store, paths, ignore=HEADER_PATTERN)
         for version, content in self.store.with_blobs(versions, lambda version: version.blob):
-            self.progress.add("versions")
+            self.progress.add("versions", one="version")
             yield export_row(version, content.decode("utf-8"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from policy_archive.pipeline.exports._output import replacing
 from policy_archive.pipeline.exports._rows import COLUMNS, ExportSource
+from policy_archive.text import plural
 
 DESCRIPTION = "CSV with a header row: one row per version"
 
@@ -19,4 +20,4 @@ def export(source: ExportSource, output: Path) -> str:
         for row in source.rows():
             writer.writerow(["" if value is None else value for value in row.as_dict().values()])
             count += 1
-    return f"{count} versions written to {output}"
+    return f"{count} {plural(count, 'version')} written to {output}"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from policy_archive.pipeline.exports._output import replacing
 from policy_archive.pipeline.exports._rows import ExportSource
+from policy_archive.text import plural
 
 DESCRIPTION = "JSON Lines: one object per version"
 
@@ -17,4 +18,4 @@ def export(source: ExportSource, output: Path) -> str:
         for row in source.rows():
             handle.write(json.dumps(row.as_dict(), ensure_ascii=False) + "\n")
             count += 1
-    return f"{count} versions written to {output}"
+    return f"{count} {plural(count, 'version')} written to {output}"

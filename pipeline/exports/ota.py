@@ -26,6 +26,7 @@ from policy_archive.errors import PolicyArchiveError
 from policy_archive.pipeline.exports._rows import ExportSource
 from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN, strip_header
 from policy_archive.records import DocumentDeclaration, iso_z
+from policy_archive.text import plural
 
 DESCRIPTION = "a Git repository in Open Terms Archive's layout (<Service name>/<Terms type>.md); incremental"
 
@@ -100,7 +101,7 @@ def ota_versions(source: ExportSource) -> Iterator[OtaVersion]:
     for commit in version_commits(source.store, list(by_path), ignore=HEADER_PATTERN):
         declaration = by_path[commit.path]
         text = strip_header(source.store.blob(commit.blob).decode("utf-8"))
-        source.progress.add("versions")
+        source.progress.add("versions", one="version")
         yield OtaVersion(
             document=declaration.key,
             path=ota_path(declaration),
@@ -136,7 +137,8 @@ def plan(versions: Iterable[OtaVersion], existing: Sequence[ExistingCommit]) -> 
         commits.append(FileCommit(version.path, version.text, version.at, message(version, first)))
         recorded.add(version.path)
     problems = [
-        f"FAILED {document}: {count} versions older than the export's last commit ({iso_z(head)}) not exported: "
+        f"FAILED {document}: {count} {plural(count, 'version')} older than the export's last commit ({iso_z(head)}) "
+        "not exported: "
         "an OTA history only grows forward; export to a new directory to include them"
         for document, count in late.items()
         if head is not None
@@ -160,7 +162,7 @@ def export(source: ExportSource, output: Path) -> str:
     repository = ExportRepository(output)
     commits, problems = plan(ota_versions(source), repository.history())
     written = repository.append(commits)
-    summary = f"{written} versions committed to {output} (Open Terms Archive layout)"
+    summary = f"{written} {plural(written, 'version')} committed to {output} (Open Terms Archive layout)"
     if problems:
         raise VersionsNotExported("\n".join([summary, *problems]))
     return summary

@@ -15,6 +15,7 @@ import sqlite_utils
 
 from policy_archive.pipeline.exports._output import replacing
 from policy_archive.pipeline.exports._rows import COLUMNS, ExportRow, ExportSource
+from policy_archive.text import plural
 
 DESCRIPTION = "SQLite database (tables versions and documents, full-text search) for Datasette"
 # Rows are sent to SQLite this many at a time: memory stays bounded by one batch of texts.
@@ -68,4 +69,5 @@ def export(source: ExportSource, output: Path) -> str:
             count = versions.count
         finally:
             database.close()
-    return f"{count} versions of {len(source.declarations)} documents written to {output}"
+    documents = len(source.declarations)
+    return f"{count} {plural(count, 'version')} of {documents} {plural(documents, 'document')} written to {output}"

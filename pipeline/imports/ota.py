@@ -28,7 +28,7 @@ from typing import Any
 from policy_archive.config.settings import ConfigError, document_keys, load_service, selector_error
 from policy_archive.config.writer import DocumentDraft, ServiceFileExists, service_toml, slug_id, write_service_file
 from policy_archive.records import DocumentDeclaration, ExtractionRules, HistoryEntry
-from policy_archive.text import one_line
+from policy_archive.text import counted, one_line, plural
 
 HISTORY_SUFFIX = ".history.json"
 # OTA keys of a terms declaration that are read here; any other key is reported as not translated.
@@ -219,7 +219,8 @@ def _translate(entry: Any) -> _Translation:
         raise _Skip("the declaration is not an object")
     if "combine" in entry:
         pages = entry["combine"] if isinstance(entry["combine"], list) else []
-        raise _Skip(f"combine assembles {len(pages)} pages into one document; a document here is one page")
+        assembled = f"combine assembles {counted(len(pages), 'page')} into one document"
+        raise _Skip(f"{assembled}; a document here is one page")
     if not isinstance(entry.get("fetch"), str):
         raise _Skip("no fetch URL")
     select, ranges = _selectors(entry.get("select", []))
@@ -324,6 +325,7 @@ def describe(plan_count: int, report: ImportReport) -> str:
     skipped = sum(problem.skipped for problem in report.problems)
     partial = len({problem.name for problem in report.problems if not problem.skipped})
     return (
-        f"imported {len(report.written)} of {plan_count} services; {skipped} documents or services not imported, "
+        f"imported {len(report.written)} of {plan_count} {plural(plan_count, 'service')}; {skipped} "
+        f"{plural(skipped, 'document or service', 'documents or services')} not imported, "
         f"{partial} imported without something (named above)"
     )

@@ -293,7 +293,9 @@ def backfill(
     """Backfill each document with ``strategy``; ``verify_spans``: then fetch what the strategy left unfetched.
     The report's last line says how many listed captures were not verified (see :mod:`.unverified`)."""
     progress = progress or Progress("backfill")
-    progress.expect(None, "captures examined")  # bisect decides what to fetch as it learns: no total ahead
+    progress.expect(
+        None, "captures examined", one="capture examined"
+    )  # bisect decides what to fetch as it learns: no total ahead
     settings = workspace.config.settings
     failures: list[DocumentFailure] = []
     notes: list[str] = []
@@ -321,7 +323,7 @@ def backfill(
             interrupted = True
             failures.append(DocumentFailure(declaration.key, INTERRUPTED))
             continue
-        progress.add("captures listed", len(refs))
+        progress.add("captures listed", len(refs), one="capture listed")
         listings[declaration.key] = refs
         plans[declaration.key] = _plan(workspace, declaration, refs, strategy, source, verify_spans)
     if not interrupted and any(not plan.complete for plan in plans.values()):
@@ -342,7 +344,7 @@ def backfill(
             if not found or plan.unfetched:
                 failures.append(DocumentFailure(key, _words(workspace, plan, listings[key], found)))
     recorded = workspace.record(versions)
-    progress.add("versions recorded", len(recorded))
+    progress.add("versions recorded", len(recorded), one="version recorded")
     progress.finish()
     return RunReport(recorded, failures, notes, last_line=summary_line(assumed))
 

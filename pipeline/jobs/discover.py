@@ -43,6 +43,7 @@ from policy_archive.records import (
     iso_z,
     parse_iso_z,
 )
+from policy_archive.text import plural
 
 GRID_DAYS = 182  # about two captures a year are read first; changes between them are then searched
 HOME_STATUSES = {200, 301, 302, 303, 307, 308, None}
@@ -97,7 +98,7 @@ class Era:
     def describe(self) -> str:
         span = f"{self.first_seen.date()} … {self.last_seen.date()}"
         linked = f"{self.url} (linked as {self.text!r})" if self.url else "no link found"
-        return f"{span}: {linked}, {self.captures} home-page captures read"
+        return f"{span}: {linked}, {self.captures} home-page {plural(self.captures, 'capture')} read"
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,7 @@ def discover(
     ``progress`` counts the domains done (the caller says of how many)."""
     if progress is None:
         progress = Progress("discover")
-        progress.expect(len(domains), "domains")
+        progress.expect(len(domains), "domains", one="domain")
     source = archive_source(settings.wayback)
     client = ListingClient(limiter_for(data_dir, settings.wayback, "cdx"), settings.crawl.user_agent)
     period = (
@@ -370,9 +371,9 @@ class ListPlan:
                         if _home_page_row(ref)]  # fmt: skip
             except ListingError as error:
                 self.done(Unlisted(domain, f"archive listing failed: {error}"))
-                self.progress.add("listings failed", done=True)
+                self.progress.add("listings failed", done=True, one="listing failed")
                 continue
-            self.progress.add("captures listed", len(refs))
+            self.progress.add("captures listed", len(refs), one="capture listed")
             state = SearchState(refs, state_file(self.data_dir, domain, self.document_type), self.document_type)
             self.current = (domain, DiscoveryPlan(state, self.source, f"{domain}/{self.document_type}", self.progress))
             if requests := list(self.current[1].start()):
@@ -480,7 +481,8 @@ def declaration_of(discovery: Discovery, service_id: str) -> DocumentDraft | Non
         history.append(HistoryEntry(era.url or "", day))
     declaration = DocumentDeclaration(service_id, discovery.domain, discovery.document_type, latest.url or "",
                                       history=tuple(history))  # fmt: skip
-    comments = [f"Found by `policy-archive discover` from {sum(e.captures for e in discovery.eras)} home-page "
-                "captures; eras (oldest first):"]  # fmt: skip
+    read = sum(era.captures for era in discovery.eras)
+    comments = [f"Found by `policy-archive discover` from {read} home-page {plural(read, 'capture')}; eras (oldest "
+                "first):"]  # fmt: skip
     comments += [era.describe() + (f" — UNSURE: {era.unsure}" if era.unsure else "") for era in discovery.eras]
     return DocumentDraft(declaration, comments=tuple(comments))

@@ -13,6 +13,8 @@ from collections import Counter
 from datetime import timedelta
 from typing import TextIO
 
+from policy_archive.text import plural
+
 
 class Progress:
     def __init__(self, label: str, stream: TextIO = sys.stderr, interval: float = 5.0, quiet: bool = False):
@@ -24,16 +26,20 @@ class Progress:
         self.interval = interval if not self.interactive else 0.1
         self.unit = ""
         self.total: int | None = None
+        self.singular: dict[str, str] = {}  # counter or unit (``versions recorded``) → its form for 1
         self.done = 0
         self._started = time.monotonic()
         self._last = self._started  # the first line comes after one interval, not at once
 
-    def expect(self, total: int | None, unit: str) -> None:
-        """Name the unit of work (``documents``) and, when known, how many there are."""
+    def expect(self, total: int | None, unit: str, one: str | None = None) -> None:
+        """Name the unit of work (``documents``; ``one``: ``document``) and, when known, how many there are."""
         self.unit, self.total = unit, total
+        self._name(unit, one)
 
-    def add(self, counter: str, amount: int = 1, done: bool = False) -> None:
-        """Count ``amount`` outcomes ``counter``; ``done``: each one also finishes a unit of work."""
+    def add(self, counter: str, amount: int = 1, done: bool = False, one: str | None = None) -> None:
+        """Count ``amount`` outcomes ``counter`` (``versions recorded``; ``one``: its form for 1, ``version
+        recorded``, when it names things); ``done``: each one also finishes a unit of work."""
+        self._name(counter, one)
         self.counts[counter] += amount
         if done:
             self.done += amount
@@ -44,15 +50,22 @@ class Progress:
 
     def line(self) -> str:
         parts = [self._advance()] if self.unit else []
-        parts += [f"{value:,} {key}" for key, value in self.counts.items()]
+        parts += [f"{value:,} {self._counted(value, key)}" for key, value in self.counts.items()]
         parts += self._pace()
         return f"{self.label}: {', '.join(part for part in parts if part) or 'starting'}"
 
+    def _name(self, words: str, one: str | None) -> None:
+        if one is not None:
+            self.singular[words] = one
+
+    def _counted(self, count: int, words: str) -> str:
+        return plural(count, self.singular.get(words, words), words)
+
     def _advance(self) -> str:
         if self.total is None:
-            return f"{self.done:,} {self.unit}"
+            return f"{self.done:,} {self._counted(self.done, self.unit)}"
         share = f" ({100 * self.done // self.total} %)" if self.total else ""
-        return f"{self.done:,}/{self.total:,} {self.unit}{share}"
+        return f"{self.done:,}/{self.total:,} {self._counted(self.total, self.unit)}{share}"
 
     def _pace(self) -> list[str]:
         elapsed = time.monotonic() - self._started

@@ -20,6 +20,7 @@ from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, Source, Version
+from policy_archive.text import plural
 
 
 def capture_from(row: CaptureRow, response: StoredResponse) -> Capture:
@@ -104,7 +105,7 @@ def reextract(
     progress: Progress | None = None,
 ) -> RunReport:
     progress = progress or Progress("reextract")
-    progress.expect(None, "captures")
+    progress.expect(None, "captures", one="capture")
     catalog = workspace.catalog
     failures: list[DocumentFailure] = []
     upgrades: list[Version] = []
@@ -120,7 +121,8 @@ def reextract(
                 rewritten = workspace.versions.replace_documents(history)
                 workspace.resync()
                 notes.append(
-                    f"{declaration.key}: history rebuilt: {len(history)} versions, {len(rewritten)} commits rewritten"
+                    f"{declaration.key}: history rebuilt: {len(history)} {plural(len(history), 'version')}, "
+                    f"{len(rewritten)} {plural(len(rewritten), 'commit')} rewritten"
                 )
         elif latest is not None:
             outcome = _technical_upgrade(workspace, declaration, latest, now)
@@ -129,6 +131,6 @@ def reextract(
             elif outcome is not None:
                 upgrades.append(outcome)
     recorded = workspace.record(upgrades)
-    progress.add("technical upgrades", len(recorded))
+    progress.add("technical upgrades", len(recorded), one="technical upgrade")
     progress.finish()
     return RunReport(recorded, failures, notes)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from policy_archive.records import RecordedVersion
+from policy_archive.text import plural
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class RunReport:
         return 1 if self.failures else 0
 
     def summary(self) -> str:
-        return f"{len(self.recorded)} versions recorded, {len(self.failures)} documents failed"
+        recorded, failed = len(self.recorded), len(self.failures)
+        return f"{recorded} {plural(recorded, 'version')} recorded, {failed} {plural(failed, 'document')} failed"
 
 
 _TWIN_PREFIX = re.compile(r"^same bytes as the capture of \d+: ")

@@ -145,7 +145,7 @@ def track(
     workspace: Workspace, declarations: Sequence[DocumentDeclaration], progress: Progress | None = None
 ) -> RunReport:
     progress = progress or Progress("track")
-    progress.expect(len(declarations), "documents")
+    progress.expect(len(declarations), "documents", one="document")
     plan = TrackPlan(workspace, declarations, progress)
     crawl_live(plan, workspace.config.settings, workspace.config.declared_origins())
     recorded = workspace.record(plan.versions)
@@ -161,7 +161,7 @@ def track(
         for d in declarations
         if d.key not in plan.succeeded and d.key not in plan.failures
     }
-    progress.add("versions recorded", len(recorded))
+    progress.add("versions recorded", len(recorded), one="version recorded")
     progress.finish()
     notes = _notify(workspace, recorded, plan.previous_bodies)
     failures = [DocumentFailure(key, reason) for key, reason in sorted({**plan.failures, **stopped}.items())]

@@ -56,7 +56,8 @@ def describe(span: UnverifiedSpan) -> str:
     """``8 captures over 412 days (2012-03-01 to 2013-04-16)``."""
     start = (span.start_at or span.first_at).date()
     end = (span.end_at or span.last_at).date()
-    return f"{span.captures} captures over {span.days:,.0f} days ({start} to {end})"
+    captures, days = span.captures, round(span.days)
+    return f"{captures} {plural(captures, 'capture')} over {days:,} {plural(days, 'day')} ({start} to {end})"
 
 
 def summary_line(spans: Sequence[UnverifiedSpan]) -> str:
@@ -70,7 +71,8 @@ def summary_line(spans: Sequence[UnverifiedSpan]) -> str:
     worst = longest(spans)
     assert worst is not None
     return (
-        f"{total:,} captures not verified (assumed unchanged in {len(spans):,} {plural(len(spans), 'span')} "
+        f"{total:,} {plural(total, 'capture')} not verified (assumed unchanged in {len(spans):,} "
+        f"{plural(len(spans), 'span')} "
         "between fetched captures); "
         f"longest: {worst.document}, {describe(worst)}; backfill --verify-spans fetches them"
     )

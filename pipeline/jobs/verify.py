@@ -25,6 +25,7 @@ from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import document_text, strip_header
 from policy_archive.pipeline.jobs.reextract import capture_from
 from policy_archive.records import DocumentDeclaration, iso_z
+from policy_archive.text import plural
 
 # "policy-archive-extract 1 (lxml 6.1.3, pypdf 7.1.0)": the revision number is what decides whether the same
 # bytes must give the same text (library versions only change it when a revision says so).
@@ -61,7 +62,7 @@ def first_difference(recorded: str, extracted: str) -> str:
     for number, (mine, other) in enumerate(zip(ours, theirs, strict=False), start=1):
         if mine != other:
             return f"line {number}: recorded {mine[:60]!r}, re-extracted {other[:60]!r}"
-    return f"recorded {len(ours)} lines, re-extracted {len(theirs)}"
+    return f"recorded {len(ours)} {plural(len(ours), 'line')}, re-extracted {len(theirs)}"
 
 
 class Verifier:

@@ -27,6 +27,7 @@ from policy_archive.pipeline.webreport.feeds import FeedEntry, feed_xml, stable_
 from policy_archive.pipeline.webreport.pages import DocumentSummary, VersionView, document_page, index_page
 from policy_archive.pipeline.webreport.style import STYLE
 from policy_archive.records import DocumentDeclaration, iso_z
+from policy_archive.text import counted
 
 STATE_FILE = ".policy-archive-report.json"
 # Bump when pages or feeds change shape: every page is then written again by the next run.
@@ -104,7 +105,7 @@ def _entries(summary: DocumentSummary, views: Sequence[VersionView]) -> list[Fee
                 title=f"{summary.name}: {_what(view)} (captured {iso_z(view.captured_at)[:10]})",
                 updated=iso_z(view.captured_at),
                 link=f"{summary.page}#{view.anchor}",
-                summary=f"+{view.lines_added} / −{view.lines_removed} lines, {view.words} words{stated}. "
+                summary=f"+{view.lines_added} / −{view.lines_removed} lines, {counted(view.words, 'word')}{stated}. "
                 f"Snapshot: {view.snapshot_url}",
                 content_html=_diff_html(view.changes),
             )

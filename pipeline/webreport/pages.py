@@ -9,6 +9,7 @@ from html import escape
 
 from policy_archive.pipeline.webreport.diffs import Block, paragraphs
 from policy_archive.records import iso_z, parse_iso_z
+from policy_archive.text import counted
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,9 @@ def index_page(documents: Sequence[DocumentSummary]) -> str:
         )
     scale = f"from {day(start)} to {day(end)}" if start and end else ""
     body = f"""<h1>Policy histories</h1>
-<p>{len(documents)} documents, {len(times)} versions. Each document links to its page: every change as a
-word-level difference, with the capture it came from. <a href="feed.atom">All changes (Atom feed)</a>.</p>
+<p>{counted(len(documents), "document")}, {counted(len(times), "version")}. Each document links to its page:
+every change as a word-level difference, with the capture it came from.
+<a href="feed.atom">All changes (Atom feed)</a>.</p>
 <table class="documents">
 <caption>Documents and their versions (timelines {scale}, on one scale)</caption>
 <thead><tr><th scope="col">Document</th><th scope="col">Versions</th><th scope="col">First capture</th>
@@ -142,7 +144,7 @@ def _facts(version: VersionView) -> str:
         ("Snapshot", f'<a href="{escape(version.snapshot_url)}">{escape(version.snapshot_url)}</a>'),
         ("Source", escape(version.source)),
         ("Commit", f"<code>{version.commit}</code>"),
-        ("Size", f"{version.words:,} words; +{version.lines_added} / −{version.lines_removed} lines"),
+        ("Size", f"{counted(version.words, 'word')}; +{version.lines_added} / −{version.lines_removed} lines"),
     ]
     if version.note:
         facts.append(("Note", escape(version.note)))
@@ -153,7 +155,7 @@ def _changes(version: VersionView) -> str:
     if not version.changes:
         text = "".join(f"<p>{escape(part)}</p>" for part in paragraphs(version.text))
         return (
-            f'<details class="fulltext"><summary>The first recorded text ({version.words:,} words)</summary>'
+            f'<details class="fulltext"><summary>The first recorded text ({counted(version.words, "word")})</summary>'
             f'<div class="text">{text}</div></details>'
         )
     blocks = []
@@ -182,7 +184,7 @@ def document_page(summary: DocumentSummary, versions: Sequence[VersionView]) -> 
         for v in reversed(versions)
     )
     body = f"""<h1>{escape(summary.name)}</h1>
-<p class="lead"><a href="{escape(summary.url)}">{escape(summary.url)}</a> — {len(versions)} versions from
+<p class="lead"><a href="{escape(summary.url)}">{escape(summary.url)}</a> — {counted(len(versions), "version")} from
 {time_element(dates[0])} to {time_element(dates[-1])}. <a href="{escape(summary.feed.rsplit("/", 1)[-1])}">Atom feed
 of its changes</a>.</p>
 <section aria-labelledby="timeline"><h2 id="timeline">Timeline</h2>
