@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from policy_archive.archive.git_environment import forget_outside_repository
 from policy_archive.archive.ledger import IDENTITY, git_blob_id
 from policy_archive.errors import ConfigurationError, StateError
 
@@ -62,6 +63,7 @@ class ExportRepository:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        forget_outside_repository()  # every git below acts on ``directory``, whatever a hook exported
         if directory.exists() and not directory.is_dir():
             raise ConfigurationError(f"--output {directory}: is a file, not a directory")
         if not (directory / ".git").exists():

@@ -32,6 +32,7 @@ import git
 
 from policy_archive.archive.catfile import BOUNDED_READING, read_blobs
 from policy_archive.archive.fastimport import FastImport, GitProcess
+from policy_archive.archive.git_environment import forget_outside_repository
 from policy_archive.archive.ledger import (
     IDENTITY_EMAIL,
     IDENTITY_NAME,
@@ -141,6 +142,7 @@ class VersionStore:
         temporary refs and lock files."""
         self.directory = directory
         self.notes: list[str] = []  # what opening repaired or set aside, one line each (for the user)
+        forget_outside_repository()  # before GitPython reads GIT_WORK_TREE and the like
         if read_only:
             self._repo = _open_repository(directory)
             self._git = self._repo.git

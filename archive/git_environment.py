@@ -1,0 +1,45 @@
+"""Git processes act on the repository policy-archive names, never on one the environment names.
+
+Git reads these variables before ``-C`` and the working directory: run from a Git hook (which sets ``GIT_DIR``,
+``GIT_INDEX_FILE``, ``GIT_OBJECT_DIRECTORY`` ...) or from a shell that exported one, every ``git`` policy-archive
+starts would read and write *that* repository (its index, its objects, its refs) instead of ``data/versions``
+or an export. GitPython reads some of them itself when it opens a repository, and starts every git process from
+a copy of ``os.environ`` with no way to leave a variable out (GitPython 3.2.1, checked 2026-11): so they are
+dropped from this process's environment before any repository is opened, by :func:`forget_outside_repository`.
+The user's identity and configuration (``GIT_AUTHOR_*``, ``~/.gitconfig``) stay out of commits as before: the
+version store writes its own identity into every commit.
+"""
+
+from __future__ import annotations
+
+import os
+
+# What `git rev-parse --local-env-vars` lists (git 2.39, 2026-11; the variables git itself drops before running
+# a command in another repository, e.g. a submodule), plus GIT_NAMESPACE (moves every ref under
+# refs/namespaces/) and GIT_QUARANTINE_PATH (a pre-receive hook's: git then refuses to update refs).
+REPOSITORY_VARIABLES = (
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_IMPLICIT_WORK_TREE",
+    "GIT_GRAFT_FILE",
+    "GIT_INDEX_FILE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_PREFIX",
+    "GIT_INTERNAL_SUPER_PREFIX",
+    "GIT_SHALLOW_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_QUARANTINE_PATH",
+)
+
+
+def forget_outside_repository() -> None:
+    """Drop from this process's environment every variable that would make git use another repository."""
+    for name in REPOSITORY_VARIABLES:
+        os.environ.pop(name, None)
