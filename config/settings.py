@@ -63,6 +63,13 @@ class WaybackSettings:
     # A replayed 200 capture must have the SHA-1 its CDX row lists (as of 2026-11 the Wayback Machine serves id_
     # bytes as stored, so they match); false accepts archives that re-encode what they replay.
     check_digests: bool = True
+    # Which CDX API cdx_url speaks (one of ARCHIVE_APIS): "auto" reads a path ending in /COLL/cdx as pywb's.
+    api: str = "auto"
+
+
+# "wayback": the Internet Archive's CDX server (and archives copying it); "pywb": pywb 2.x's CDX server API.
+# The names of crawler.sources' archive sources, which config cannot import (imports run one way).
+ARCHIVE_APIS = ("auto", "wayback", "pywb")
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,7 @@ _SETTINGS_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "timeout_seconds": (int, float),
         "max_listing_bytes": int,
         "check_digests": bool,
+        "api": str,
     },
     "crawl": {
         "user_agent": str,
@@ -204,6 +212,9 @@ def _load_settings(path: Path, data_override: str | Path | None) -> Settings:
     for key in ("cdx_url", "replay_url"):
         if key in wayback:
             _check_url(path, f"wayback.{key}", wayback[key])
+    if wayback.get("api", "auto") not in ARCHIVE_APIS:
+        choices = ", ".join(f'"{api}"' for api in ARCHIVE_APIS)
+        raise ConfigError(path, "wayback.api", f"must be one of {choices}, got {wayback['api']!r}")
     schedule = raw.get("schedule", {})
     if "webhook_url" in schedule:
         _check_url(path, "schedule.webhook_url", schedule["webhook_url"])

@@ -143,6 +143,8 @@ def test_bad_service_files_are_reported_with_file_key_and_reason(tmp_path, servi
         ('[archive]\ndata = "x"\n', "archive.data", "unknown"),
         ("[nonsense]\nx = 1\n", "nonsense", "unknown"),
         ("[crawl]\nrender_timeout_seconds = 0\n", "crawl.render_timeout_seconds", "greater than 0"),
+        ('[wayback]\napi = "cdxj"\n', "wayback.api", 'must be one of "auto", "wayback", "pywb", got \'cdxj\''),
+        ("[wayback]\napi = 1\n", "wayback.api", "string"),
     ],
 )
 def test_bad_settings_are_reported_with_key_and_reason(tmp_path, settings, key, reason):

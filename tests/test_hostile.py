@@ -62,6 +62,7 @@ HOSTILE_CONFIGURATIONS = {
     "no page limit": ({"acme": 'name = "A"\n' + GOOD_DOCUMENT}, "[crawl]\nmax_page_bytes = 0\n", "max_page_bytes"),
     "infinite timeout": ({"acme": 'name = "A"\n' + GOOD_DOCUMENT}, "[wayback]\ntimeout_seconds = inf\n", "finite"),
     "nan backoff": ({"acme": 'name = "A"\n' + GOOD_DOCUMENT}, "[wayback]\nbackoff_seconds = nan\n", "finite"),
+    "unknown archive api": ({"acme": 'name = "A"\n' + GOOD_DOCUMENT}, '[wayback]\napi = "cdxj"\n', "wayback.api"),
     "CR/LF in user agent": (
         {"acme": 'name = "A"\n' + GOOD_DOCUMENT},
         '[crawl]\nuser_agent = "bot\\r\\nX-Evil: 1"\n',

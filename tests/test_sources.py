@@ -18,9 +18,10 @@ import pytest
 from standin.archive import StandinArchive, surt
 from standin.cli import run_cli
 
-from policy_archive.config.settings import WaybackSettings
+from policy_archive.config.settings import ARCHIVE_APIS, WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter, parse_retry_after
 from policy_archive.crawler.sources import (
+    SOURCES,
     ListingClient,
     ListingParseError,
     ListingTooLarge,
@@ -58,6 +59,22 @@ def client(tmp_path: Path) -> ListingClient:
 )
 def test_the_source_is_chosen_by_the_cdx_endpoint(cdx_url: str, kind: type) -> None:
     assert type(archive_source(WaybackSettings(cdx_url=cdx_url))) is kind
+
+
+@pytest.mark.parametrize(
+    ("cdx_url", "api", "kind"),
+    [
+        ("http://127.0.0.1:8080/coll/cdx-index", "pywb", Pywb),  # pywb with another cdx_api_endpoint
+        ("http://127.0.0.1:8080/coll/cdx", "wayback", WaybackMachine),  # an archive copying the IA at /COLL/cdx
+        ("http://127.0.0.1:8080/coll/cdx", "auto", Pywb),
+    ],
+)
+def test_api_names_the_source_whatever_the_endpoint(cdx_url: str, api: str, kind: type) -> None:
+    assert type(archive_source(WaybackSettings(cdx_url=cdx_url, api=api))) is kind
+
+
+def test_every_archive_api_the_configuration_accepts_is_a_source() -> None:
+    assert sorted(source.name for source in SOURCES) == sorted(api for api in ARCHIVE_APIS if api != "auto")
 
 
 def test_capture_urls_are_built_and_read_back_in_one_place() -> None:
@@ -289,6 +306,21 @@ def test_pywb_listings_page_by_time_and_return_every_row_once(
     assert [ref.wayback_timestamp for ref in refs] == [timestamp for timestamp, _ in archive.rows]
     assert all(ref.digest and not ref.digest.startswith("sha1:") for ref in refs)
     assert all(query["output"] == ["json"] for query in archive.queries)
+
+
+def test_a_pywb_at_another_endpoint_is_listed_completely_once_named(
+    pywb_like: tuple[PywbLike, str], client: ListingClient
+) -> None:
+    """pywb's ``cdx_api_endpoint`` moved: guessed from the path, it is asked the Internet Archive's way and a
+    long listing fails loudly; with ``api = "pywb"`` it is paged by time and complete."""
+    archive, cdx_url = pywb_like
+    moved = cdx_url.removesuffix("/cdx") + "/cdx-index"
+    guessed = archive_source(WaybackSettings(cdx_url=moved, replay_url=moved, timeout_seconds=5), page_size=3)
+    with pytest.raises(ListingParseError, match="without a resume key"):
+        guessed.list_captures(POLICY, client)
+    named = WaybackSettings(cdx_url=moved, replay_url=moved, timeout_seconds=5, api="pywb")
+    refs = archive_source(named, page_size=3).list_captures(POLICY, client)
+    assert [ref.wayback_timestamp for ref in refs] == [timestamp for timestamp, _ in archive.rows]
 
 
 def test_pywb_listings_keep_the_to_bound(pywb_like: tuple[PywbLike, str], client: ListingClient) -> None:

@@ -1,7 +1,8 @@
 """Web archives behind one interface (:class:`ArchiveSource`): list a URL's captures, name a capture's bytes.
 
-:func:`archive_source` picks the module that serves the configured ``[wayback]`` endpoints; adding an archive
-means adding one module and naming its class in :data:`SOURCES` (most specific first).
+:func:`archive_source` picks the module ``[wayback] api`` names, or (``auto``) the one that recognises the
+configured endpoints; adding an archive means adding one module, naming its class in :data:`SOURCES` (most
+specific first) and its ``name`` in ``config.settings.ARCHIVE_APIS``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ __all__ = [
 
 
 def archive_source(settings: WaybackSettings, *, page_size: int | None = None) -> ArchiveSource:
-    """The source for the configured archive endpoints."""
-    kind = next(source for source in SOURCES if source.serves(settings))
+    """The source ``[wayback] api`` names, or with ``auto`` the first that recognises the endpoints."""
+    if settings.api == "auto":
+        kind = next(source for source in SOURCES if source.serves(settings))
+    else:
+        kind = next(source for source in SOURCES if source.name == settings.api)
     return kind(settings, page_size=page_size)

@@ -6,8 +6,9 @@ the source modules (:mod:`.wayback`, :mod:`.pywb`) decide. Here, for both:
 
 - the query string is built with :func:`urllib.parse.urlencode` onto the configured endpoint, keeping any
   query it already has (a second ``?`` made pywb drop the ``to`` bound);
-- the request goes out through :mod:`http.client` after the shared rate limiter: no hidden retries, no
-  proxy, and ``[wayback] timeout_seconds`` is a deadline for the *whole* answer — a watchdog shuts the socket
+- the request goes out through :mod:`http.client` after the shared rate limiter: no hidden retries, through
+  the HTTP proxy the environment names as Scrapy's fetches of the captures do (``http_proxy``, ``https_proxy``,
+  ``no_proxy``), and ``[wayback] timeout_seconds`` is a deadline for the *whole* answer — a watchdog shuts the socket
   when it passes, so a server trickling one byte a second cannot hold a run (a per-read socket timeout would
   wait forever);
 - the answer is complete or an error: at most ``[wayback] max_listing_bytes``, as long as its Content-Length,
@@ -19,15 +20,17 @@ the source modules (:mod:`.wayback`, :mod:`.pywb`) decide. Here, for both:
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http.client import HTTPConnection, HTTPException, HTTPMessage, HTTPResponse, HTTPSConnection, IncompleteRead
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import parse_retry_after
@@ -155,16 +158,14 @@ class AnswerTooLarge(Exception):
 
 def fetch(url: str, user_agent: str, timeout: float, max_bytes: int) -> _Answer:
     """GET ``url`` and read the whole answer before ``timeout`` seconds have passed, or raise."""
-    parts = urlsplit(url)
-    connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
     deadline = time.monotonic() + timeout
-    connection = connection_class(parts.hostname or "", parts.port, timeout=timeout)
-    target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    connection, target, proxy_headers = _connection(urlsplit(url), timeout)
+    headers = {"User-Agent": user_agent, "Accept-Encoding": "identity", **proxy_headers}
     try:
         connection.connect()
         watchdog = _Watchdog(connection.sock, deadline)
         try:
-            connection.request("GET", target, headers={"User-Agent": user_agent, "Accept-Encoding": "identity"})
+            connection.request("GET", target, headers=headers)
             response = connection.getresponse()
             body = _read_body(response, max_bytes)
         except (OSError, HTTPException, AnswerCutShort):  # a socket shut by the watchdog reads as cut short
@@ -178,6 +179,46 @@ def fetch(url: str, user_agent: str, timeout: float, max_bytes: int) -> _Answer:
         return _Answer(response.status, response.reason or "", response.headers, body)
     finally:
         connection.close()
+
+
+def _connection(parts: SplitResult, timeout: float) -> tuple[HTTPConnection, str, dict[str, str]]:
+    """The connection for ``parts``, the request target and the headers the proxy needs.
+
+    Through the proxy the environment names for the scheme (``http_proxy``, ``https_proxy``, ``no_proxy``), as
+    Scrapy's fetches of the captures go (its HttpProxyMiddleware reads the same variables), else direct: an
+    ``http`` URL is asked of the proxy in absolute form, an ``https`` one through a ``CONNECT`` tunnel.
+    """
+    path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
+    proxy = _proxy_for(parts)
+    if proxy is None:
+        return connection_class(parts.hostname or "", parts.port, timeout=timeout), path, {}
+    proxy_parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if proxy_parts.scheme != "http":
+        raise OSError(f"proxy {proxy_parts.scheme}://{proxy_parts.hostname}: only http:// proxies are supported")
+    credentials = _proxy_credentials(proxy_parts)
+    if parts.scheme != "https":
+        connection = HTTPConnection(proxy_parts.hostname or "", proxy_parts.port, timeout=timeout)
+        return connection, urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")), credentials
+    connection = HTTPSConnection(proxy_parts.hostname or "", proxy_parts.port, timeout=timeout)
+    connection.set_tunnel(parts.hostname or "", parts.port, headers=credentials)
+    return connection, path, {}
+
+
+def _proxy_for(parts: SplitResult) -> str | None:
+    """The proxy URL the environment names for this URL's scheme, unless ``no_proxy`` exempts its host."""
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if not proxy or not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return proxy
+
+
+def _proxy_credentials(proxy: SplitResult) -> dict[str, str]:
+    """``Proxy-Authorization`` for a proxy URL with ``user:password@`` (basic, as Scrapy sends it)."""
+    if proxy.username is None:
+        return {}
+    pair = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}".encode("latin-1")
+    return {"Proxy-Authorization": f"Basic {base64.b64encode(pair).decode('ascii')}"}
 
 
 class _Watchdog:
