@@ -371,11 +371,11 @@ def _words(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef
 
 
 def _captures(plan: DocumentPlan, captures: dict[int, str], *, reasons: bool = True) -> str:
-    """``20180629162426 (why); ...``: captures of ``plan`` by index, in date order, with why when ``reasons``."""
-    return "; ".join(
-        f"{plan.refs[i].wayback_timestamp} ({why})" if reasons else plan.refs[i].wayback_timestamp
-        for i, why in sorted(captures.items())
-    )
+    """``20180629162426 (why); ...``, or without ``reasons`` ``20180629162426, ...``: captures of ``plan`` by
+    index, in date order."""
+    if not reasons:
+        return ", ".join(plan.refs[i].wayback_timestamp for i in sorted(captures))
+    return "; ".join(f"{plan.refs[i].wayback_timestamp} ({why})" for i, why in sorted(captures.items()))
 
 
 def _no_version(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef]) -> str:
