@@ -45,6 +45,21 @@ def test_counts_of_one_are_singular() -> None:
     assert ", 1,001 versions recorded, " in progress.line()
 
 
+def test_the_last_unit_done_leaves_the_line_to_finish_so_a_log_says_it_once() -> None:
+    """A log (not a terminal) gets a line per interval; the one for all units done would precede finish's
+    nearly identical line (``schedule`` logged both)."""
+    stream = io.StringIO()
+    progress = Progress("track", stream=stream, interval=0)
+    progress.expect(2, "documents", one="document")
+    progress.add("fetched", done=True)
+    progress.add("fetched", done=True)
+    progress.add("versions recorded", 2, one="version recorded")
+    progress.finish()
+    lines = stream.getvalue().splitlines()
+    assert [line.split(", ")[0] for line in lines] == ["track: 1/2 documents (50 %)", "track: 2/2 documents (100 %)"]
+    assert "2 versions recorded" in lines[-1]
+
+
 def test_finish_writes_the_final_line_and_quiet_writes_nothing() -> None:
     loud, silent = io.StringIO(), io.StringIO()
     for stream, quiet in ((loud, False), (silent, True)):

@@ -44,9 +44,13 @@ class Progress:
         if done:
             self.done += amount
         now = time.monotonic()
-        if now - self._last >= self.interval:
+        # Once every unit is done the final line (finish) follows: a periodic line now would say it twice in a log.
+        if now - self._last >= self.interval and not self._all_done():
             self._last = now
             self._show()
+
+    def _all_done(self) -> bool:
+        return self.total is not None and self.done >= self.total
 
     def line(self) -> str:
         parts = [self._advance()] if self.unit else []
