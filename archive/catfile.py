@@ -12,9 +12,10 @@ from policy_archive.archive.ledger import VersionStoreError
 
 BLOB_READ_AHEAD = 256  # blobs asked of cat-file before the reader reads them (bounds memory: ~4 MB of 15 KB texts)
 # Git's own caches for a long read: by default up to 96 MB of delta bases and 256 MB+ of mapped pack windows per
-# process. Measured 2026-11-27 (benchmarks/export.py history, 20,000 versions): ``git log --raw --numstat`` over
-# 1,000 commits peaked at 123 MB with the defaults and 34 MB with these, in the same time.
-BOUNDED_READING = ("core.deltaBaseCacheLimit=16m", "core.packedGitLimit=64m", "core.packedGitWindowSize=8m")
+# process. Measured 2026-11-27 on the export benchmark's history (100,000 versions, a 136 MB pack): ``git log --raw
+# --numstat`` over 1,000 commits peaked at 74 MB with 16m/64m/8m and 42 MB with these, ``cat-file`` over 2,000
+# blobs at 75 MB and 45 MB, each about as fast (within the noise of a loaded machine).
+BOUNDED_READING = ("core.deltaBaseCacheLimit=16m", "core.packedGitLimit=32m", "core.packedGitWindowSize=4m")
 _T = TypeVar("_T")
 
 

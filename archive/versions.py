@@ -188,7 +188,9 @@ class VersionStore:
         """The commits of ``main`` that change ``paths`` (all of them when none), oldest first."""
         if self.head() is None:
             return []
-        return self._git.rev_list("--reverse", "--first-parent", BRANCH_REF, "--", *paths).split()
+        return (
+            self._git(c=list(BOUNDED_READING)).rev_list("--reverse", "--first-parent", BRANCH_REF, "--", *paths).split()
+        )
 
     def log_lines(self, options: Iterable[str], commits: Sequence[str], paths: Iterable[str] = ()) -> Iterator[str]:
         """The lines of ``git log OPTIONS COMMITS -- PATHS`` for exactly ``commits``, in that order (``--no-walk``),
