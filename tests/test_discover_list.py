@@ -23,7 +23,7 @@ STEP_DAYS = 45  # home-page captures every 45 days: ~100 per 12-year history, en
 def eras_declared(service_file: Path) -> list[tuple[str, str]]:
     """(url, valid_until) of each history entry, then (url, "") for the current URL."""
     (declaration,) = load_service(service_file)
-    return [(entry.url, entry.valid_until.isoformat()) for entry in declaration.history] + [(declaration.url, "")]
+    return eras_declared_of(declaration)
 
 
 def truth_of(eras: list[TrueEra]) -> list[tuple[str, str]]:
@@ -258,3 +258,29 @@ def test_a_second_document_type_is_added_to_each_service_file_keeping_what_is_th
     forced = run_cli(config, data, "discover", "one.example", "--write", "--force", "--type", "terms-of-service")
     assert forced.returncode == 2 and "also declares privacy-policy: --force would drop it" in forced.stderr
     assert "# checked by hand" in edited.read_text()
+
+
+def test_a_list_rerun_searches_again_a_domain_whose_file_no_longer_declares_the_document(tmp_path, standin_archive):
+    archive = standin_archive
+    truth = {domain: build(archive, step_days=STEP_DAYS, domain=domain) for domain in ("one.example", "two.example")}
+    config = write_settings(tmp_path / "config", archive)
+    data = tmp_path / "data"
+    assert run_cli(config, data, "discover", "one.example", "two.example", "--write", timeout=300).returncode == 0
+    one = config / "services" / "one.example.toml"
+    one.write_text('name = "One"\n[documents.imprint]\nurl = "https://www.one.example/imprint"\n')
+    archive.clear_log()
+
+    rerun = run_cli(config, data, "discover", "one.example", "two.example", "--write", timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert (
+        rerun.stderr.splitlines()[-1] == "2 domains: 2 declarations written (1 by an earlier run), 0 unsure, 0 failed"
+    )
+    assert [cdx_asked_for(archive, domain) for domain in ("one.example", "two.example")] == [1, 0]
+    assert archive.counts()["replay"] == 0  # what one.example's home pages showed is in its state file
+    declared = {d.document_id: d for d in load_service(one)}
+    assert sorted(declared) == ["imprint", "privacy-policy"]
+    assert eras_declared_of(declared["privacy-policy"]) == truth_of(truth["one.example"])
+
+
+def eras_declared_of(declaration) -> list[tuple[str, str]]:
+    return [(entry.url, entry.valid_until.isoformat()) for entry in declaration.history] + [(declaration.url, "")]

@@ -53,7 +53,7 @@ def validate(obj: Context) -> None:
 @click.option(
     "--from",
     "domain_file",
-    type=click.File("r", encoding="utf-8"),
+    type=click.File("r", encoding="utf-8-sig"),  # a BOM, as some editors write, is not part of the first domain
     metavar="FILE",
     help="Also search the domains listed in FILE, one a line ('#' starts a comment; '-' reads stdin).",
 )
@@ -144,7 +144,8 @@ def discover(
         elif wanted:
             progress = Progress("discover", quiet=obj.quiet)
             progress.expect(len(names), "domains", one="domain")
-            progress.add("skipped", len(names) - len(wanted), done=True)
+            if skipped := len(names) - len(wanted):
+                progress.add("skipped", skipped, done=True)
             outcomes.interrupted(
                 discovery.discover(
                     config.settings,

@@ -168,16 +168,19 @@ class Outcomes:
     # --- one domain --------------------------------------------------------------------------------------
 
     def _write(self, domain: str, draft: DocumentDraft, unsure: bool) -> bool:
+        request = self.request
         target = self.target(domain)
-        assert target is not None and self.request.directory is not None
+        assert target is not None and request.directory is not None
+        path = Path(target.file)
+        mark_finished(self.data_dir, domain, request.document_type, Finished.of(path, request.since, request.until,
+                                                                                unsure))  # fmt: skip
         try:
-            path = add_document(self.request.directory, Path(target.file).stem, domain, draft, force=self.request.force)
+            add_document(request.directory, path.stem, domain, draft, force=request.force)
         except ConfigurationError as error:  # the file changed while this domain was searched
+            mark_finished(self.data_dir, domain, request.document_type, None)
             self._refuse(domain, error)
             return False
         click.echo(f"wrote {path}")
-        rd = self.request
-        mark_finished(self.data_dir, domain, rd.document_type, Finished.of(path, rd.since, rd.until, unsure))
         return True
 
     def _nothing_found(self, result: Discovery) -> str:

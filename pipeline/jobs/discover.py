@@ -26,11 +26,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from policy_archive.config.settings import Settings
+from policy_archive.config.settings import Settings, load_service
 from policy_archive.config.writer import DocumentDraft
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import StopSignal, crawl_archive, crawl_live
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
+from policy_archive.errors import ConfigurationError
 from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, url_key
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.records import (
@@ -411,22 +412,35 @@ def _read_state(path: Path) -> dict[str, object]:
     return raw if isinstance(raw, dict) else {}
 
 
-def mark_finished(data_dir: Path, domain: str, document_type: str, finished: Finished) -> None:
-    """Note in the domain's state file that its declaration is written where ``finished`` says."""
+def mark_finished(data_dir: Path, domain: str, document_type: str, finished: Finished | None) -> None:
+    """Note in the domain's state file that its declaration goes where ``finished`` says (just before writing it:
+    see :func:`finished_earlier`); None takes the note back (the file could not be written)."""
     path = state_file(data_dir, domain, document_type)
-    _write_json(path, {**_read_state(path), "finished": asdict(finished)})
+    state = {key: value for key, value in _read_state(path).items() if key != "finished"}
+    _write_json(path, {**state, "finished": asdict(finished)} if finished else state)
 
 
 def finished_earlier(data_dir: Path, domain: str, document_type: str, wanted: Finished) -> Finished | None:
     """What an earlier run noted, if it wrote this domain's declaration where ``wanted`` says, for the same
-    period, and the file is still there (a person may delete it to have the domain searched again)."""
+    period, and the file still declares the document (a person may delete it to have the domain searched
+    again). The mark is written just before the file, so a run killed between the two searches the domain
+    again instead of skipping it."""
     mark = _read_state(state_file(data_dir, domain, document_type)).get("finished")
     try:
         earlier = Finished(**mark)  # type: ignore[arg-type]
     except TypeError:
         return None  # no mark, or a damaged one: the domain is searched again (its readings are kept)
     same = (earlier.file, earlier.since, earlier.until) == (wanted.file, wanted.since, wanted.until)
-    return earlier if same and Path(earlier.file).exists() else None
+    return earlier if same and _declares(Path(earlier.file), document_type) else None
+
+
+def _declares(service_file: Path, document_type: str) -> bool:
+    if not service_file.exists():
+        return False
+    try:
+        return document_type in {declaration.document_id for declaration in load_service(service_file)}
+    except ConfigurationError:
+        return False  # a file that does not load is not a finished declaration (and is refused when written)
 
 
 class LivePlan:
