@@ -34,7 +34,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from policy_archive.records import RENDERED_CONTENT_TYPE, Capture, Source, iso_z
+from policy_archive.records import RENDERED_CONTENT_TYPE, Capture, Source, file_stamp, iso_z
 
 WARC_VERSION = "1.1"
 # Framing headers describe the transfer, not the payload: the body kept is de-chunked and its length is ours.
@@ -175,7 +175,7 @@ class CaptureStore:
     def _open(self) -> tuple[BinaryIO, WARCWriter]:
         if self._handle is None or self._writer is None:
             self.directory.mkdir(parents=True, exist_ok=True)
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            stamp = file_stamp(datetime.now(UTC))
             self._name = f"captures-{stamp}-{os.getpid()}.warc.gz"
             self._handle = (self.directory / self._name).open("ab")
             self._writer = WARCWriter(self._handle, gzip=True, warc_version=WARC_VERSION)

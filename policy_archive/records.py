@@ -49,6 +49,11 @@ def iso_z(moment: datetime) -> str:
     return utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def file_stamp(moment: datetime) -> str:
+    """``20261127T131500Z``: a UTC time in a file's name (sorts in time order; no ``:``, which some systems refuse)."""
+    return utc(moment).strftime("%Y%m%dT%H%M%SZ")
+
+
 def parse_iso_z(text: str) -> datetime:
     """``2018-06-29T16:24:26Z`` (the form :func:`iso_z` writes) as an aware UTC datetime."""
     return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))

@@ -17,7 +17,7 @@ from policy_archive.archive.versions import VersionStore
 from policy_archive.config.settings import Config
 from policy_archive.errors import StateError
 from policy_archive.pipeline.jobs.report import RunReport
-from policy_archive.records import RecordedVersion, Version
+from policy_archive.records import RecordedVersion, Version, file_stamp
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def _open_catalog_setting_aside(path: Path, notes: list[str]) -> Catalog:
     try:
         return Catalog(path)
     except CatalogUnreadable as error:
-        aside = path.with_name(f"{path.name}.unreadable-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+        aside = path.with_name(f"{path.name}.unreadable-{file_stamp(datetime.now(UTC))}")
         path.rename(aside)
         for suffix in ("-wal", "-shm"):
             path.with_name(path.name + suffix).unlink(missing_ok=True)
