@@ -243,6 +243,11 @@ def test_failing_documents_are_reported_counted_and_do_not_stop_the_others(sites
         "broken": {name: url for name, (url, _) in failing.items()},
     }
     config = write_config(tmp_path / "config", services, "[crawl]\nmax_page_bytes = 200_000\n")
+    # Refused as a shell whether or not a browser is installed (with one, ``auto`` would render it first:
+    # tests/test_render_e2e.py and tests/test_render_unavailable.py cover those paths).
+    broken = config / "services" / "broken.toml"
+    app = f'url = "{failing["javascript"][0]}"\n'
+    broken.write_text(broken.read_text().replace(app, app + 'render = "never"\n'))
     # The terms page exists but nothing in it matches the declared selector.
     with (config / "services" / "acme.toml").open("a") as declarations:
         declarations.write('[documents.cookie-policy]\nurl = "http://acme.test/legal/terms"\nselect = ["#policy"]\n')
