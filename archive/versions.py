@@ -120,6 +120,9 @@ def _open_or_create(directory: Path, notes: list[str]) -> git.Repo:
         directory.mkdir(parents=True, exist_ok=True)
         repo = git.Repo.init(directory, initial_branch=BRANCH)
     if not repo.config_reader("repository").has_option("user", "name"):  # also a kill between init and here
+        # A kill while the identity was written leaves Git's lock on the config: no one else writes here (the
+        # caller holds the data directory's lock), so it is stale.
+        Path(repo.git_dir, "config.lock").unlink(missing_ok=True)
         with repo.config_writer() as config:
             config.set_value("core", "autocrlf", "false")
             config.set_value("user", "name", IDENTITY_NAME)

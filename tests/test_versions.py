@@ -273,7 +273,7 @@ def test_kill_9_at_any_time_leaves_a_valid_repository_that_converges(tmp_path: P
         assert fsck_clean(repo)
 
 
-@pytest.mark.parametrize("left", ["empty .git", "no HEAD", "no identity"])
+@pytest.mark.parametrize("left", ["empty .git", "no HEAD", "no identity", "identity being written"])
 def test_open_remakes_a_repository_whose_first_git_init_was_killed(tmp_path: Path, left: str) -> None:
     """A kill (or a full disk) during the very first `git init` leaves a half-made `.git` holding nothing."""
     repo = tmp_path / "versions"
@@ -282,6 +282,8 @@ def test_open_remakes_a_repository_whose_first_git_init_was_killed(tmp_path: Pat
         subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
     if left == "no HEAD":
         (repo / ".git" / "HEAD").unlink()
+    if left == "identity being written":  # killed inside the config writer: its lock stays behind
+        (repo / ".git" / "config.lock").write_text("[user]\n")
     store = VersionStore(repo)
     store.save([make_version("acrcloud", "privacy-policy", 10, "A")])
     assert store.head() is not None and fsck_clean(repo)
