@@ -7,6 +7,7 @@ The catalog is what makes runs resumable (a capture fetched once is never fetche
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
@@ -15,11 +16,22 @@ from pathlib import Path
 from policy_archive.archive.captures import StoredCapture
 from policy_archive.archive.catalog_rows import CaptureRow, DocumentState, Outcome, UnverifiedSpan, VersionRow
 from policy_archive.archive.catalog_schema import connect
-from policy_archive.records import Capture, CaptureRef, Source, iso_z, parse_iso_z
+from policy_archive.records import Capture, CaptureRef, Dropped, Source, iso_z, parse_iso_z
 
 
 def _time(text: str | None) -> datetime | None:
     return parse_iso_z(text) if text else None
+
+
+def dropped_json(dropped: tuple[Dropped, ...]) -> str | None:
+    """The ``dropped`` column: a JSON list, or NULL when nothing was dropped."""
+    if not dropped:
+        return None
+    return json.dumps([{"reason": d.reason, "words": d.words, "sample": d.sample} for d in dropped], ensure_ascii=False)
+
+
+def _dropped(text: str | None) -> tuple[Dropped, ...]:
+    return tuple(Dropped(d["reason"], d["words"], d["sample"]) for d in json.loads(text)) if text else ()
 
 
 class Catalog:
@@ -55,6 +67,7 @@ class Catalog:
         body_sha1: str | None = None,
         note: str | None = None,
         stated_date: date | None = None,
+        dropped: tuple[Dropped, ...] = (),
     ) -> None:
         """Record a fetched capture and what extraction made of it: an archive capture under its CDX row (whose
         listed status and mimetype are kept), with what the replay served in the fetched_/memento_ columns."""
@@ -79,6 +92,7 @@ class Catalog:
             "note": note,
             "stated_date": stated_date.isoformat() if stated_date else None,
             "rendered": int(capture.rendered is not None),
+            "dropped": dropped_json(dropped),
         }
         if capture.listed is None:  # a live fetch: no listing to keep apart from it
             values.update(status=capture.status, mimetype=capture.content_type)
@@ -204,11 +218,12 @@ class Catalog:
         body: str | None,
         body_sha1: str | None,
         stated_date: date | None = None,
+        dropped: tuple[Dropped, ...] = (),
     ) -> None:
         with self.connection:
             self.connection.execute(
-                "UPDATE captures SET outcome = ?, reason = ?, title = ?, body = ?, body_sha1 = ?, stated_date = ?"
-                " WHERE id = ?",
+                "UPDATE captures SET outcome = ?, reason = ?, title = ?, body = ?, body_sha1 = ?, stated_date = ?,"
+                " dropped = ? WHERE id = ?",
                 (
                     str(outcome),
                     reason,
@@ -216,6 +231,7 @@ class Catalog:
                     body,
                     body_sha1,
                     stated_date.isoformat() if stated_date else None,
+                    dropped_json(dropped),
                     capture_id,
                 ),
             )
@@ -249,6 +265,7 @@ class Catalog:
             note=row["note"],
             stated_date=date.fromisoformat(row["stated_date"]) if row["stated_date"] else None,
             rendered=bool(row["rendered"]),
+            dropped=_dropped(row["dropped"]),
         )
 
     # --- versions ----------------------------------------------------------------------------------------

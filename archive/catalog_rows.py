@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from policy_archive.archive.captures import StoredCapture
-from policy_archive.records import Source
+from policy_archive.records import Dropped, Source
 
 
 class Outcome(StrEnum):
@@ -66,6 +66,7 @@ class CaptureRow:
         return self.fetched_mimetype if self.fetched_status is not None else self.mimetype
 
     stated_date: date | None = None
+    dropped: tuple[Dropped, ...] = ()
 
 
 @dataclass(frozen=True)

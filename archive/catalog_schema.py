@@ -87,6 +87,9 @@ ADDED_COLUMNS = {
     # 1 when the capture was rendered in a headless browser: its text came from the DOM after the scripts ran,
     # not from its bytes alone, so a twin with the same bytes may show another text.
     "rendered": "INTEGER NOT NULL DEFAULT 0",
+    # What extraction removed from inside the located content (JSON list of {reason, words, sample}; NULL for
+    # rows extracted before 2026-11-27 and for refused ones): what makes a page "hard" for a reviewer.
+    "dropped": "TEXT",
 }
 
 

@@ -204,13 +204,29 @@ class Capture:
 
 
 @dataclass(frozen=True)
+class Dropped:
+    """Text that extraction removed from inside the located content, for a reviewer to check.
+
+    ``reason``: ``navigation``, ``footer``, ``dialog``, ``furniture``, ``cookie-notice``, ``hidden``,
+    ``control`` or ``other-document`` (the page held several documents and one was kept); ``words``: how many
+    words went; ``sample``: the first words of what went.
+    """
+
+    reason: str
+    words: int
+    sample: str
+
+
+@dataclass(frozen=True)
 class ExtractedDocument:
-    """What extraction made of one capture: a title, a normalised Markdown body, and the date the text states
-    for itself ("Last updated: May 25, 2018"), if any."""
+    """What extraction made of one capture: a title, a normalised Markdown body, the date the text states
+    for itself ("Last updated: May 25, 2018"), if any, and what was dropped from inside the located content
+    (not part of the text's identity: two captures with the same body are the same version)."""
 
     title: str
     body: str
     stated_date: date | None = None
+    dropped: tuple[Dropped, ...] = ()
 
 
 @dataclass(frozen=True)

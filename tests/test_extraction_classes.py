@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from policy_archive.pipeline.extraction.documents import document_kind
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract
 from policy_archive.pipeline.jobs.provenance import document_text
 from policy_archive.records import ExtractedDocument, ExtractionRules
@@ -29,6 +30,12 @@ def generic_document(case: str, document_type: str) -> ExtractedDocument:
 def test_failure_class_is_fixed(case: str) -> None:
     """``present`` and ``absent`` in the text as recorded (``# title``, the body); ``expected.md``: the body."""
     spec = json.loads((FIXTURES / case / "case.json").read_text(encoding="utf-8"))
+    if "refused" in spec:  # a page that cannot give the document: refused, never recorded as the wrong text
+        with pytest.raises(ExtractionRefused) as refused:
+            generic(case, spec["document_type"])
+        assert refused.value.reason == spec["refused"]
+        assert [part for part in spec["detail"] if part not in refused.value.detail] == [], refused.value.detail
+        return
     document = generic_document(case, spec["document_type"])
     recorded = document_text(document)
     missing = [text for text in spec["present"] if text not in recorded]
@@ -102,3 +109,32 @@ def test_a_title_repeated_by_the_first_heading_is_shown_once(title: str, tmp_pat
         expected = expected.replace("# Privacy Policy\n", "# Privacy policy\n", 1)
     assert result.output == expected
     assert result.output.count("Privacy Policy\n") + result.output.count("Privacy policy\n") == 2, "title, h2"
+
+
+def test_the_terms_holding_an_imprint_section_are_still_kept_whole_as_terms() -> None:
+    terms = generic("section-of-another-document", "terms-of-service")
+    assert "1 - MENTIONS LEGALES" in terms and "Les présentes conditions régissent" in terms
+
+
+def test_a_privacy_policy_holding_its_cookie_notice_is_the_cookie_policy_too() -> None:
+    # As Christian Mingle, JDate and Parship write it (and Open Terms Archive records it as their trackers policy).
+    page = (
+        b"<html><head><title>Privacy Policy - Example</title></head><body><main><h1>Privacy Policy</h1>"
+        b"<p>We collect personal data to run the service and to keep your account safe.</p>"
+        b"<p><strong>COOKIE NOTICE</strong></p><p>We use cookies to keep you signed in.</p></main></body></html>"
+    )
+    body = extract(page, URL, ExtractionRules(), "text/html", document_type="cookie-policy").body
+    assert "We collect personal data" in body and "We use cookies" in body
+
+
+def test_document_names_are_read_without_accents() -> None:
+    assert document_kind("1 - MENTIONS LEGALES") == document_kind("Mentions légales") == "imprint"
+    assert document_kind("CONDITIONS GENERALES D'UTILISATION") == "terms-of-service"
+    assert document_kind("DATENSCHUTZERKLARUNG") == "privacy-policy"
+
+
+def test_a_kept_document_reports_the_others_as_dropped() -> None:
+    page = (FIXTURES / "several-documents-tabs" / "page.html").read_bytes()
+    document = extract(page, URL, ExtractionRules(), "text/html", document_type="imprint")
+    (other,) = [record for record in document.dropped if record.reason == "other-document"]
+    assert other.sample == "Terms of Service" and other.words > 0

@@ -25,6 +25,7 @@ KEYS = [
     "document",
     "note",
     "unverified_captures",
+    "hard",
 ]
 
 

@@ -108,6 +108,8 @@ def test_extract_json_prints_title_markdown_and_stated_date(tmp_path: Path) -> N
         "title": "Privacy Policy",
         "markdown": f"Effective as of 1 May 2018\n\n{POLICY}\n",  # the h1 repeated the title
         "stated_date": "2018-05-01",
+        "dropped": [],
+        "hard": None,
     }
     result = runner.invoke(main, ["extract", "--json", str(undated)])
     assert json.loads(result.output)["stated_date"] is None

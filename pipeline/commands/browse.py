@@ -21,7 +21,8 @@ from policy_archive.pipeline.commands.common import Context, date_option, fail, 
     "as_json",
     is_flag=True,
     help="Print a JSON array, one object per version: date, commit, source, subject, snapshot_url, "
-    "stated_date, unchanged_since (null when unknown), document, note.",
+    "stated_date, unchanged_since (null when unknown), document, note, hard (what extraction dropped, when a "
+    "reviewer should check; else null).",
 )
 @pass_context
 def log(obj: Context, document: str, as_json: bool) -> None:
@@ -86,7 +87,7 @@ def _review(obj: Context, document: str, *, several: bool = False) -> Iterator[t
     "as_json",
     is_flag=True,
     help="Print a JSON array, one object per document: document, versions, last_capture, last_change, "
-    "consecutive_failures, last_failure, refused_captures.",
+    "consecutive_failures, last_failure, refused_captures, hard_versions (versions whose extraction was hard).",
 )
 @pass_context
 def status(obj: Context, as_json: bool) -> None:

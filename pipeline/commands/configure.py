@@ -219,7 +219,8 @@ def import_ota(obj: Context, declarations: Path, services: tuple[str, ...], outp
     "--json",
     "as_json",
     is_flag=True,
-    help='Print {"title", "markdown", "stated_date"} as JSON (stated_date: YYYY-MM-DD or null).',
+    help='Print {"title", "markdown", "stated_date", "dropped", "hard"} as JSON (stated_date: YYYY-MM-DD or null;'
+    " dropped: what went from inside the located content, each {reason, words, sample}; hard: a note or null).",
 )
 def extract(
     file: Path,
@@ -232,6 +233,7 @@ def extract(
 ) -> None:
     """Print the Markdown this project would record for FILE (to tune a declaration)."""
     from policy_archive.config.settings import selector_error
+    from policy_archive.pipeline.extraction.dropped import hard_note
     from policy_archive.pipeline.extraction.extract import ExtractionRefused
     from policy_archive.pipeline.extraction.extract import extract as run_extract
     from policy_archive.pipeline.jobs.provenance import document_text
@@ -250,7 +252,13 @@ def extract(
         )
     if as_json:
         stated = document.stated_date.isoformat() if document.stated_date else None
-        fields = {"title": document.title, "markdown": document.body, "stated_date": stated}
+        fields = {
+            "title": document.title,
+            "markdown": document.body,
+            "stated_date": stated,
+            "dropped": [{"reason": d.reason, "words": d.words, "sample": d.sample} for d in document.dropped],
+            "hard": hard_note(document.dropped),
+        }
         click.echo(json.dumps(fields, ensure_ascii=False))
         return
     click.echo(document_text(document), nl=False)  # the version file after its header, as recorded

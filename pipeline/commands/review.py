@@ -12,6 +12,7 @@ from policy_archive.archive.catalog_rows import VersionRow
 from policy_archive.archive.history import parse_message
 from policy_archive.archive.versions import VersionStore
 from policy_archive.errors import PolicyArchiveError
+from policy_archive.pipeline.extraction.dropped import hard_note
 from policy_archive.pipeline.jobs.unverified import captures_per_version
 from policy_archive.records import DocumentDeclaration, iso_z
 
@@ -32,6 +33,7 @@ class LogEntry:
     stated_date: str | None = None  # the date the text gives itself (Stated-Date trailer)
     document: str = ""
     unverified_captures: int = 0  # listed captures a backfill assumed to show this version without fetching
+    hard: str | None = None  # what extraction dropped from inside the content, when enough to check by hand
 
     def as_json(self) -> dict[str, object]:
         """The object `log --json` prints for this version."""
@@ -46,6 +48,7 @@ class LogEntry:
             "document": self.document,
             "note": self.note,
             "unverified_captures": self.unverified_captures,
+            "hard": self.hard,
         }
 
 
@@ -88,6 +91,7 @@ def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration)
                 trailers.get("Stated-Date"),
                 declaration.key,
                 unverified,
+                hard_note(capture.dropped) if capture else None,
             )
         )
     return entries
@@ -99,7 +103,8 @@ def format_log(entries: list[LogEntry]) -> str:
     for e in entries:
         window = f"  (unchanged at {iso_z(e.unchanged_at)})" if e.unchanged_at else ""
         line = f"{iso_z(e.captured_at)}  {e.commit[:10]}  {e.source:<7}  {e.subject}  {e.snapshot_url}{window}"
-        lines.append(line + (f"\n    note: {e.note}" if e.note else ""))
+        line += f"\n    note: {e.note}" if e.note else ""
+        lines.append(line + (f"\n    hard: {e.hard}" if e.hard else ""))
     return "\n".join(line.rstrip() for line in lines)
 
 

@@ -11,6 +11,7 @@ from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog_rows import Outcome, UnverifiedSpan
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
+from policy_archive.pipeline.extraction.dropped import hard_note
 from policy_archive.pipeline.jobs.report import format_counts, refusal_counts
 from policy_archive.pipeline.jobs.unverified import describe, longest
 from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
@@ -30,6 +31,8 @@ class DocumentStatus:
     last_failure: str | None
     refused_captures: dict[str, int]  # refusal kind -> captures
     unverified: tuple[UnverifiedSpan, ...] = ()  # spans of listed captures a backfill assumed unchanged
+    # Versions whose extraction was hard (time, what was dropped): for a reviewer to check, oldest first.
+    hard: tuple[tuple[datetime, str], ...] = ()
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -43,6 +46,7 @@ class DocumentStatus:
             "unverified_captures": sum(span.captures for span in self.unverified),
             "unverified_spans": len(self.unverified),
             "longest_unverified": _span_json(longest(self.unverified)),
+            "hard_versions": [{"date": iso_z(at), "hard": note} for at, note in self.hard],
         }
 
 
@@ -71,6 +75,12 @@ def not_verified(spans: Sequence[UnverifiedSpan]) -> str:
 def document_status(catalog: Catalog, key: str) -> DocumentStatus:
     fetched = [c for c in catalog.captures(key) if c.outcome not in (Outcome.LISTED, Outcome.FAILED)]
     versions = catalog.versions(key)
+    extracted = {c.bytes_at: c for c in fetched if c.outcome is Outcome.EXTRACTED}
+    notes = [
+        (version.captured_at, hard_note(extracted[version.captured_at].dropped))
+        for version in versions
+        if version.captured_at in extracted
+    ]
     state = catalog.document_state(key)
     return DocumentStatus(
         document=key,
@@ -81,6 +91,7 @@ def document_status(catalog: Catalog, key: str) -> DocumentStatus:
         last_failure=state.last_failure if state.consecutive_failures else None,
         refused_captures=dict(refusal_counts(c.reason for c in fetched if c.outcome is Outcome.REFUSED)),
         unverified=tuple(catalog.unverified_spans(key)),
+        hard=tuple((at, note) for at, note in notes if note),
     )
 
 
@@ -120,3 +131,7 @@ def status_lines(config: Config) -> Iterator[str]:
                 yield f"    refused captures: {format_counts(status.refused_captures)}"
             if unverified := not_verified(status.unverified):
                 yield f"    {unverified}"
+            if status.hard:
+                at, note = status.hard[-1]
+                count = len(status.hard)
+                yield f"    hard: {count} {plural(count, 'version')} to check; latest {iso_z(at)}: {note}"

@@ -4,13 +4,23 @@ A page holds several documents when headings of the same level (the highest leve
 legal document) name at least two different document types ("Conditions générales de services" and "Mentions
 légales"), and no heading above them names one document that they would be sections of (a privacy policy whose
 sections are "Cookies" and "Terms" is one document). The document kept runs from its heading to the next such
-heading. What names a type is the heading's text as a whole, in the languages met so far (checked on the OTA
-benchmark pages, 2026-11): a heading that merely mentions cookies in a longer title is not a cookie policy.
+heading, and never beyond the part of the page its heading belongs to (the largest block around it holding no
+other document's heading: a tab panel, not the dialogs after it). What names a type is the heading's text as a
+whole, accents aside ("MENTIONS LEGALES"), in the languages met so far (checked on the OTA benchmark pages,
+2026-11): a heading that merely mentions cookies in a longer title is not a cookie policy.
+
+Two more shapes are refused rather than recorded as the wrong text (the benchmark's several-documents pages):
+- a hub: the section of the declared type links to that document on another page ("Accéder à la politique de
+  confidentialité"): it is a summary, the document is elsewhere;
+- a page that is another document (its title names another type) holding the declared one as a section
+  without heading markup (an imprint as "1 - MENTIONS LEGALES" in bold inside terms): it cannot be cut out
+  by structure. A privacy policy holding its cookie policy is the exception: that is how many sites write it.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from copy import deepcopy
 from dataclasses import dataclass
 
@@ -47,8 +57,16 @@ NAMES: dict[str, str] = {
     "acceptable-use-policy": r"acceptable\s+use\s+policy|usage\s+policy",
     "community-guidelines": r"community\s+(?:guidelines|standards)|standards\s+de\s+la\s+communauté",
 }
-TYPE_PATTERNS = {kind: re.compile(f"{PREFIX}(?:{names}){SUFFIX}", re.IGNORECASE) for kind, names in NAMES.items()}
 MAX_HEADING_CHARS = 90
+# A numbered section's heading: "2. ACCES AU SITE", "VIII. …", "ARTICLE 3 – …", "1.2) …".
+SECTION_NUMBER = re.compile(
+    r"^\W*(?:(?:article|section|chapitre|partie|teil)\s+)?(?:\d+(?:\.\d+)*|[ivx]+)\s*[-.):–]", re.IGNORECASE
+)
+# A page's title names its document with the site's name around it: "Privacy Policy - JDate".
+TITLE_SEPARATOR = re.compile(r"\s+[|–—-]\s+|\s*[|:]\s*")
+# Documents commonly written as a section of another one (OTA records the whole privacy page as the trackers
+# policy of Christian Mingle, JDate and Parship): such a section is not a second document.
+PARTS = {"privacy-policy": {"cookie-policy"}}
 
 
 @dataclass(frozen=True)
@@ -58,12 +76,24 @@ class DocumentHeading:
     kind: str
 
 
-class SeveralDocuments(Exception):
-    """The page holds several legal documents and none (or more than one) is of the declared type."""
+def _plain(text: str) -> str:
+    """Without accents: uppercase French often drops them ("MENTIONS LEGALES", "CONDITIONS GENERALES")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
-    def __init__(self, kinds: list[str]) -> None:
+
+TYPE_PATTERNS = {
+    kind: re.compile(f"{PREFIX}(?:{_plain(names)}){SUFFIX}", re.IGNORECASE) for kind, names in NAMES.items()
+}
+
+
+class SeveralDocuments(Exception):
+    """The page holds several legal documents and none (or more than one) is of the declared type; ``detail``
+    says why the page cannot give that document when it is not simply missing."""
+
+    def __init__(self, kinds: list[str], detail: str | None = None) -> None:
         super().__init__(", ".join(kinds))
         self.kinds = kinds
+        self.detail = detail
 
 
 def document_kind(heading_text: str) -> str | None:
@@ -71,56 +101,129 @@ def document_kind(heading_text: str) -> str | None:
     text = " ".join(heading_text.split())
     if not text or len(text) > MAX_HEADING_CHARS:
         return None
+    text = _plain(text)
     for kind, pattern in TYPE_PATTERNS.items():
         if pattern.match(text):
             return kind
     return None
 
 
-def document_of_type(root: lxml.html.HtmlElement, document_type: str | None) -> lxml.html.HtmlElement:
-    """``root`` itself when it holds one document; else a new element holding the document of the type."""
+def document_of_type(
+    root: lxml.html.HtmlElement, document_type: str, title: str = ""
+) -> tuple[lxml.html.HtmlElement, list[str]]:
+    """``root`` itself when it holds one document; else a new element holding the document of the type, and
+    the headings of the other documents (what was left out). ``title``: the page's ``<title>``."""
     headings = _document_headings(root)
     kinds = list(dict.fromkeys(heading.kind for heading in headings))
     if len(kinds) < 2:
-        return root
+        _refuse_untitled_section(root, document_type, title)
+        return root, []
     chosen = [index for index, heading in enumerate(headings) if heading.kind == document_type]
     if len(chosen) != 1:
         raise SeveralDocuments(kinds)
     start = headings[chosen[0]].element
     end = headings[chosen[0] + 1].element if chosen[0] + 1 < len(headings) else None
-    return _between(root, start, end)
+    region = _region(root, start, {heading.element for heading in headings} - {start})
+    document = _between(root, start, end, region)
+    if elsewhere := _link_to_own_type(document, document_type):
+        raise SeveralDocuments(
+            kinds,
+            f"the page summarises several legal documents ({', '.join(kinds)}) and links to the {document_type}"
+            f" elsewhere ({elsewhere}); declare that page, or `select` for this one",
+        )
+    others = [" ".join(h.element.text_content().split()) for i, h in enumerate(headings) if i != chosen[0]]
+    return document, others
+
+
+def _region(
+    root: lxml.html.HtmlElement, start: lxml.html.HtmlElement, others: set[lxml.html.HtmlElement]
+) -> lxml.html.HtmlElement:
+    """The largest block around ``start`` (within ``root``) holding no other document's heading; at least the
+    block around it that holds more than the heading's own text."""
+    region = start
+    for ancestor in start.iterancestors():
+        if any(heading in others for heading in ancestor.iter(*HEADINGS)):
+            break
+        region = ancestor
+        if ancestor is root:
+            break
+    heading_text = " ".join(start.text_content().split())
+    while region is not root and " ".join(region.text_content().split()) == heading_text:
+        parent = region.getparent()
+        if parent is None:
+            break
+        region = parent
+    return region
+
+
+def _link_to_own_type(document: lxml.html.HtmlElement, document_type: str) -> str | None:
+    """The target of a link to another page named as a document of ``document_type`` (a summary's "read the
+    privacy policy"), or None."""
+    for link in document.iter("a"):
+        href = (link.get("href") or "").strip()
+        if href and not href.startswith(("#", "javascript:")) and document_kind(link.text_content()) == document_type:
+            return href
+    return None
+
+
+def _refuse_untitled_section(root: lxml.html.HtmlElement, document_type: str, title: str) -> None:
+    """A page whose title names another document type, holding the declared type as a section without heading
+    markup: refused (recording the whole other document would be wrong, and there is no heading to cut at)."""
+    page_kinds = {document_kind(part) for part in TITLE_SEPARATOR.split(title)} - {None}
+    page_kinds |= {document_kind(h1.text_content()) for h1 in root.iter("h1")} - {None}
+    if len(page_kinds) != 1 or document_type in page_kinds:
+        return
+    (page_kind,) = page_kinds
+    if document_type not in TYPE_PATTERNS or document_type in PARTS.get(page_kind, ()):
+        return
+    for text in root.xpath(".//text()[not(ancestor::a)]"):
+        if 4 < len(text) < 2 * MAX_HEADING_CHARS and document_kind(text) == document_type:
+            raise SeveralDocuments(
+                [page_kind, document_type],
+                f"the page is a {page_kind} holding the {document_type} as one of its sections"
+                f" ({' '.join(text.split())!r}); declare `select` for this document",
+            )
 
 
 def _document_headings(root: lxml.html.HtmlElement) -> list[DocumentHeading]:
     """Headings naming a document, at the highest level where one does, unless one above holds them all."""
-    named = []
     outline = []
     order = {element: index for index, element in enumerate(root.iter())}
     for element in root.iter(*HEADINGS):
-        level = int(element.tag[1])
-        kind = document_kind(element.text_content())
-        outline.append((element, level, kind))
-        if kind:
-            named.append(DocumentHeading(element, level, kind))
+        text = element.text_content()
+        outline.append((element, int(element.tag[1]), document_kind(text), bool(SECTION_NUMBER.match(text))))
+    # A heading naming a document that is one number of a sequence whose other numbers name none is a section
+    # ("1. MENTIONS LEGALES", "2. ACCES AU SITE" of terms; "VIII. Politique de confidentialité des utilisateurs
+    # patients" among "I." to "XI." of a privacy policy).
+    numbered_levels = {level for _, level, kind, numbered in outline if numbered and not kind}
+    named = [
+        DocumentHeading(element, level, kind)
+        for element, level, kind, numbered in outline
+        if kind and not (numbered and level in numbered_levels)
+    ]
     if not named:
         return []
     top = min(heading.level for heading in named)
     candidates = [heading for heading in named if heading.level == top]
     first = order[candidates[0].element]
     # A single document-naming heading above the candidates (the page's own title) makes them its sections.
-    above = [kind for element, level, kind in outline if level < top and kind and order[element] < first]
+    above = [kind for element, level, kind, _ in outline if level < top and kind and order[element] < first]
     if len(above) == 1:
         return []
     return candidates
 
 
 def _between(
-    root: lxml.html.HtmlElement, start: lxml.html.HtmlElement, end: lxml.html.HtmlElement | None
+    root: lxml.html.HtmlElement,
+    start: lxml.html.HtmlElement,
+    end: lxml.html.HtmlElement | None,
+    region: lxml.html.HtmlElement,
 ) -> lxml.html.HtmlElement:
-    """A new ``<div>`` with copies of the largest subtrees lying from ``start`` up to (not including) ``end``."""
+    """A new ``<div>`` with copies of the largest subtrees lying from ``start`` up to (not including) ``end``,
+    inside ``region``."""
     order = {element: index for index, element in enumerate(root.iter())}
     first = order[start]
-    stop = order[end] if end is not None else len(order)
+    stop = min(order[end] if end is not None else len(order), _last_index(region, order) + 1)
     container = lxml.html.Element("div")
     for element in root.iter():
         index = order[element]

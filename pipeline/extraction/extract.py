@@ -37,7 +37,9 @@ from policy_archive.text import one_line
 # "Extractor:" commit trailer then shows which versions come from an older extractor, so ``reextract`` knows
 # what to redo. The trailer names the
 # libraries that actually shape the text (lxml parses HTML, pypdf reads PDFs), not trafilatura.
-EXTRACTOR_REVISION = 3  # 3: a leading heading that repeats the title is dropped (the file starts with it)
+# 3: a leading heading that repeats the title is dropped (the file starts with it); 4: a document of several
+# stops where its part of the page ends, hubs and unheaded sections refused, "(c)" list items kept.
+EXTRACTOR_REVISION = 4
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
@@ -73,9 +75,9 @@ def extract(
     title = _page_title(page)
     language = page.get("lang") or page.get("xml:lang")
     refuse_error_pages(page, title)
-    content = content_root(page, url, rules, document_type)
+    content, dropped = content_root(page, rules, document_type, title)
     markdown = _without_title(normalize_markdown(MarkdownRenderer(url).render(content)), title)
-    return _dated(ExtractedDocument(title, markdown), language, captured)
+    return _dated(ExtractedDocument(title, markdown, dropped=dropped), language, captured)
 
 
 LEADING_HEADING = re.compile(r"^#{1,6} +(?P<text>[^\n]*)(?:\n+|$)")

@@ -12,8 +12,9 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 
 from policy_archive.pipeline.extraction.documents import SeveralDocuments, document_of_type
+from policy_archive.pipeline.extraction.dropped import OTHER_DOCUMENT, DropLog, sample, word_count
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
-from policy_archive.records import ExtractionRules
+from policy_archive.records import Dropped, ExtractionRules
 
 DROPPED_TAGS = (
     "script", "style", "noscript", "template", "svg", "math", "iframe", "frame", "frameset", "object",
@@ -48,6 +49,13 @@ WIDGET_WORDS = {
     "promo", "banner", "copyright", "cookie", "cookies", "consent", "gdpr",
 }  # fmt: skip
 FURNITURE_TAGS = {"nav", "aside", "footer", "form"}
+# How dropped furniture is named in the report of what was dropped (``pipeline.extraction.dropped``).
+NAVIGATION_ROLES = {"navigation", "menu", "menubar", "tablist", "toolbar"}
+NAVIGATION_WORDS = {
+    "nav", "navbar", "navigation", "menu", "menubar", "submenu", "subnav", "leftnav", "rightnav", "topnav",
+    "sidenav", "breadcrumb", "breadcrumbs", "sitemap", "skiplink", "skip",
+}  # fmt: skip
+FOOTER_WORDS = {"footer", "foot", "copyright"}
 # Landmarks around the document, and widgets (a language picker is a listbox of options).
 FURNITURE_ROLES = {
     "navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog", "listbox",
@@ -71,9 +79,10 @@ COPYRIGHT_TEXT = lxml.etree.XPath(
 )
 COPYRIGHT_TAGS = ("p", "div", "td", "span", "font", "center", "small")
 FLOATING_STYLE = re.compile(r"position\s*:\s*(?:fixed|sticky)", re.IGNORECASE)
-COPYRIGHT_LINE = re.compile(r"^\s*(?:©|\(c\)|copyright\b)", re.IGNORECASE)
+# "(c)" is a copyright sign only before a year or the word: "(c) any user may…" is item (c) of a policy's list
+# (Hily's privacy policy lost eight such items, 168 words, as the report of what was dropped showed).
+COPYRIGHT_LINE = re.compile(r"^\s*(?:©|\(c\)\s*(?:\d{4}|copyright\b)|copyright\b)", re.IGNORECASE)
 BLOCK_TEXT_LIMIT = 600
-CJK_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 WHITESPACE = (" ", "\n", "\t", "\r", "\xa0")
 # Furniture holding at least this share of the page's text is kept (a page that is all sidebar is still a page).
@@ -88,39 +97,47 @@ DESCEND_SHARE = 0.85
 
 
 def content_root(
-    page: lxml.html.HtmlElement, url: str, rules: ExtractionRules, document_type: str
-) -> lxml.html.HtmlElement:
-    _drop_invisible(page)
+    page: lxml.html.HtmlElement, rules: ExtractionRules, document_type: str, title: str
+) -> tuple[lxml.html.HtmlElement, tuple[Dropped, ...]]:
+    """The element holding the document, and what was dropped from inside the content it was located in.
+    ``title``: the page's title, which may name the document the page is (see ``documents``)."""
+    log = DropLog()
+    _drop_invisible(page, log)
     for selector in rules.remove:
-        _drop_all(CSSSelector(selector)(page))
-    _drop_all(_cookie_notices(page))
-    _drop_controls(page)
+        _drop_all(CSSSelector(selector)(page), log, None)  # the declaration's choice: not reported
+    _drop_all(_cookie_notices(page), log, "cookie-notice")
+    _drop_controls(page, log)
     if rules.select:
-        return _selected(page, rules.select)
+        selected = _selected(page, rules.select)
+        return selected, log.inside(selected)
     body = page.find("body")
     if body is None:
         body = page
-    _drop_furniture(body)
+    _drop_furniture(body, log)
     words, prose = _text_weights(body)
     root = _locate_content(body, prose)
-    _trim_link_edges(root, words, prose)
+    _trim_link_edges(root, words, prose, log)
     try:
-        return document_of_type(root, document_type)
+        document, others = document_of_type(root, document_type, title)
     except SeveralDocuments as several:
         raise ExtractionRefused(
             "several-documents",
-            f"the page holds several legal documents ({', '.join(several.kinds)}) and no single {document_type}; "
-            "declare `select` for this document",
+            several.detail
+            or f"the page holds several legal documents ({', '.join(several.kinds)}) and no single {document_type};"
+            " declare `select` for this document",
         ) from several
+    if others:
+        other_words = word_count(root.text_content()) - word_count(document.text_content())
+        log.note(Dropped(OTHER_DOCUMENT, other_words, sample(" / ".join(others))))
+    return document, log.inside(root)
 
 
-def _drop_all(elements: Iterable[lxml.html.HtmlElement]) -> None:
+def _drop_all(elements: Iterable[lxml.html.HtmlElement], log: DropLog, reason: str | None) -> None:
     for element in list(elements):
-        if element.getparent() is not None:
-            element.drop_tree()
+        log.drop(element, reason)
 
 
-def _drop_invisible(page: lxml.html.HtmlElement) -> None:
+def _drop_invisible(page: lxml.html.HtmlElement, log: DropLog) -> None:
     lxml.etree.strip_elements(
         page, *DROPPED_TAGS, lxml.etree.Comment, lxml.etree.ProcessingInstruction, with_tail=False
     )
@@ -128,7 +145,7 @@ def _drop_invisible(page: lxml.html.HtmlElement) -> None:
     if not flagged:
         return
     opened_by_control = {name for value in page.xpath("//@aria-controls") for name in value.split()}
-    _drop_all(element for element in flagged if _is_hidden(element, opened_by_control))
+    _drop_all((element for element in flagged if _is_hidden(element, opened_by_control)), log, "hidden")
 
 
 def _is_hidden(element: lxml.html.HtmlElement, opened_by_control: set[str] = frozenset()) -> bool:
@@ -137,10 +154,10 @@ def _is_hidden(element: lxml.html.HtmlElement, opened_by_control: set[str] = fro
         return False
     if element.get("hidden") is not None or HIDDEN_STYLE.search(element.get("style", "")):
         return True
-    return element.get("aria-hidden") == "true" and _word_count(element.text_content()) < ARIA_HIDDEN_MAX_WORDS
+    return element.get("aria-hidden") == "true" and word_count(element.text_content()) < ARIA_HIDDEN_MAX_WORDS
 
 
-def _drop_controls(page: lxml.html.HtmlElement) -> None:
+def _drop_controls(page: lxml.html.HtmlElement, log: DropLog) -> None:
     """Buttons and labels go, unless they carry text of the document (see ``CONTROL_TAGS``)."""
     for control in list(page.iter(*CONTROL_TAGS)):
         if control.getparent() is None:
@@ -149,7 +166,7 @@ def _drop_controls(page: lxml.html.HtmlElement) -> None:
         if TITLES_A_SECTION(control) or carries(control):
             control.drop_tag()
         else:
-            control.drop_tree()
+            log.drop(control, "control")
 
 
 def _class_words(element: lxml.html.HtmlElement) -> set[str]:
@@ -231,22 +248,39 @@ def _has_ancestor_in(element: lxml.html.HtmlElement, elements: set[lxml.html.Htm
     return any(ancestor in elements for ancestor in element.iterancestors())
 
 
-def _drop_furniture(body: lxml.html.HtmlElement) -> None:
+def _drop_furniture(body: lxml.html.HtmlElement, log: DropLog) -> None:
     """Navigation, sidebars, footers and copyright lines, unless the element holds most of the page."""
     page_chars = max(_text_chars(body), 1)
     pending = [child for child in body if isinstance(child.tag, str)]
     while pending:
         element = pending.pop()
         if _looks_like_furniture(element) and _goes_as_furniture(element, page_chars):
-            element.drop_tree()
+            log.drop(element, _furniture_kind(element))
         else:
             pending.extend(child for child in element if isinstance(child.tag, str))
     lines = _ancestors_of_text(body, COPYRIGHT_TEXT, COPYRIGHT_TAGS)
     _drop_all(
-        element
-        for element in body.iter(*COPYRIGHT_TAGS)
-        if element in lines and len(text := element.text_content()) < 200 and COPYRIGHT_LINE.match(text)
+        (
+            element
+            for element in body.iter(*COPYRIGHT_TAGS)
+            if element in lines and len(text := element.text_content()) < 200 and COPYRIGHT_LINE.match(text)
+        ),
+        log,
+        "footer",
     )
+
+
+def _furniture_kind(element: lxml.html.HtmlElement) -> str:
+    """What a reviewer would call the furniture dropped: navigation, footer, dialog, or other furniture."""
+    role = element.get("role", "")
+    if element.tag == "dialog" or _is_dialog(element):
+        return "dialog"
+    words = _class_words(element)
+    if element.tag == "nav" or role in NAVIGATION_ROLES or words & NAVIGATION_WORDS:
+        return "navigation"
+    if element.tag == "footer" or role == "contentinfo" or words & FOOTER_WORDS:
+        return "footer"
+    return "furniture"
 
 
 def _goes_as_furniture(element: lxml.html.HtmlElement, page_chars: int) -> bool:
@@ -284,10 +318,10 @@ def _looks_like_furniture(element: lxml.html.HtmlElement) -> bool:
 
 def _is_link_block(element: lxml.html.HtmlElement) -> bool:
     """Mostly links (navigation, share buttons, link lists), or no text at all."""
-    words = _word_count(element.text_content())
+    words = word_count(element.text_content())
     if words == 0:
         return True
-    link_words = sum(_word_count(link.text_content()) for link in element.iter("a"))
+    link_words = sum(word_count(link.text_content()) for link in element.iter("a"))
     return link_words >= LINK_BLOCK_SHARE * words
 
 
@@ -311,17 +345,17 @@ def _locate_content(body: lxml.html.HtmlElement, prose: Weights) -> lxml.html.Ht
         node = best
 
 
-def _trim_link_edges(root: lxml.html.HtmlElement, words: Weights, prose: Weights) -> None:
+def _trim_link_edges(root: lxml.html.HtmlElement, words: Weights, prose: Weights, log: DropLog) -> None:
     """Link lists before the first text and after the last (side navigation, footer link lists, promotions),
     with the headings that only title them. In-page links (a table of contents) are text, not navigation."""
     for from_end in (False, True):
         node = root
         while node is not None:
-            node = _trim_edge(node, from_end, words, prose)
+            node = _trim_edge(node, from_end, words, prose, log)
 
 
 def _trim_edge(
-    node: lxml.html.HtmlElement, from_end: bool, words: Weights, prose: Weights
+    node: lxml.html.HtmlElement, from_end: bool, words: Weights, prose: Weights, log: DropLog
 ) -> lxml.html.HtmlElement | None:
     """Drop link blocks at one edge of ``node``; return the child to trim further, if the edge runs into one."""
     children = [child for child in node if isinstance(child.tag, str)]
@@ -331,10 +365,10 @@ def _trim_edge(
     for child in children:
         # Once a link list went, a lone link block next to it (a promotion, "Download the app") goes too.
         if _is_navigation(child, 1 if dropped_links else 2, words, prose):
-            child.drop_tree()
+            log.drop(child, "navigation")
             dropped_links = True
         elif from_end and dropped_links and child.tag in HEADING_TAGS:
-            child.drop_tree()
+            log.drop(child, "navigation")
         elif not words.get(child):
             continue
         else:
@@ -365,10 +399,10 @@ def _text_weights(root: lxml.html.HtmlElement) -> tuple[Weights, Weights]:
     prose: Weights = {}
     for element in _post_order(root):
         in_link = element.tag == "a"
-        own = _word_count(element.text or "")
+        own = word_count(element.text or "")
         total, outside_links = own, 0 if in_link else own
         for child in element:
-            tail = _word_count(child.tail or "")
+            tail = word_count(child.tail or "")
             total += words.get(child, 0) + tail
             if not in_link:
                 outside_links += prose.get(child, 0) + tail
@@ -383,12 +417,5 @@ def _post_order(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     return elements
 
 
-def _word_count(text: str) -> int:
-    if not text or text.isspace():
-        return 0
-    words = len(text.split())
-    return words if text.isascii() else words + len(CJK_CHARACTER.findall(text))
-
-
 def _own_text_words(element: lxml.html.HtmlElement) -> int:
-    return _word_count((element.text or "") + " " + " ".join(child.tail or "" for child in element))
+    return word_count((element.text or "") + " " + " ".join(child.tail or "" for child in element))

@@ -251,6 +251,7 @@ class BackfillPlan:
             body=examination.document.body if examination.document else None,
             body_sha1=examination.body_sha1,
             stated_date=examination.document.stated_date if examination.document else None,
+            dropped=examination.document.dropped if examination.document else (),
         )
         if examination.outcome is Outcome.REFUSED:
             self.progress.add("refused", done=True)

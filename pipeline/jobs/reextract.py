@@ -63,6 +63,7 @@ def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress:
             document.body if document else None,
             examination.body_sha1,
             document.stated_date if document else None,
+            document.dropped if document else (),
         )
         progress.add("re-extracted", done=True)
 

@@ -118,6 +118,7 @@ class TrackPlan:
             body_sha1=examination.body_sha1,
             note=note,
             stated_date=document.stated_date if document else None,
+            dropped=document.dropped if document else (),
         )
         if reason:
             self.failures[capture.document] = reason
