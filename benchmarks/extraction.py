@@ -150,6 +150,7 @@ class Result:
     leaks: tuple[str, ...]
     seconds: float
     large: bool = False
+    refused: bool = False  # refused (scored 0): on a page of several documents, better than the wrong text
 
 
 Runner = Callable[[Case], str]
@@ -188,22 +189,24 @@ def run(cases: list[Case], rounds: int) -> list[Result]:
     for mode, (runner, applies) in MODES.items():
         for case in filter(applies, cases):
             seconds = []
+            refused = False
             for _ in range(rounds):
                 started = time.process_time()
                 try:
                     output = runner(case)
                 except ExtractionRefused as refusal:
-                    output = f"REFUSED {refusal.reason}"
+                    output, refused = f"REFUSED {refusal.reason}", True
                 seconds.append(time.process_time() - started)
             leaks = tuple(sentence for sentence in case.absent if sentence in output)
             large = case.group in ("ota", "several") and LARGE_PAGE_BYTES[0] <= len(case.page) < LARGE_PAGE_BYTES[1]
             score = similarity(output, case.expected)
-            results.append(Result(case.group, mode, case.name, score, leaks, min(seconds), large))
+            results.append(Result(case.group, mode, case.name, score, leaks, min(seconds), large, refused))
     return results
 
 
 def report(results: list[Result], verbose: bool) -> str:
-    lines = [f"{'group':<8} {'mode':<21} {'cases':>5} {'mean':>7} {'min':>7} {'leaks':>6} {'pages/s':>8}"]
+    header = f"{'group':<8} {'mode':<21} {'cases':>5} {'mean':>7} {'min':>7} {'leaks':>6} {'pages/s':>8} {'refused':>7}"
+    lines = [header]
     for group in ("shared", "legacy", "ota", "several", "all"):
         for mode in MODES:
             chosen = [r for r in results if r.mode == mode and group in ("all", r.group)]
@@ -212,9 +215,10 @@ def report(results: list[Result], verbose: bool) -> str:
             scores = [r.score for r in chosen]
             pages_per_second = len(chosen) / sum(r.seconds for r in chosen)
             leaks = sum(len(r.leaks) for r in chosen)
+            refused = sum(r.refused for r in chosen)
             lines.append(
                 f"{group:<8} {mode:<21} {len(chosen):>5} {statistics.fmean(scores):>7.4f} {min(scores):>7.4f} "
-                f"{leaks:>6} {pages_per_second:>8.1f}"
+                f"{leaks:>6} {pages_per_second:>8.1f} {refused:>7}"
             )
     ours = [r for r in results if r.mode != "trafilatura-defaults"]
     lines.append(
@@ -232,6 +236,7 @@ def report(results: list[Result], verbose: bool) -> str:
         lines.extend(
             f"  {r.group:<7} {r.mode:<21} {r.case:<42} {r.score:.4f} {r.seconds * 1000:7.1f} ms"
             + (f"  LEAKS: {', '.join(r.leaks)}" if r.leaks else "")
+            + ("  REFUSED" if r.refused else "")
             for r in results
         )
     return "\n".join(lines)
