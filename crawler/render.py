@@ -20,6 +20,7 @@ scrapy-playwright's download handler opens it in a browser tab instead of over H
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import logging
 import os
@@ -72,6 +73,7 @@ CHROMIUM_ARGS = (
 )
 # Never needed for the text: a DOM is extracted, not a layout (scripts still run without the stylesheets).
 NOT_DOWNLOADED = frozenset({"image", "font", "media", "stylesheet"})
+MAX_REDIRECTS = 10  # of one request a live page makes (Scrapy's REDIRECT_MAX_TIMES is 20; a page's script needs few)
 TABS = 4  # tabs open at once over all sites (one per site at a time: the per-site download slot)
 SETTLED_TEXT_CHARS = 200  # visible characters that make a page more than a script shell
 QUIET_MILLISECONDS = 750  # no DOM change for this long: the page has finished building its text
@@ -232,6 +234,7 @@ class PageRendering:
     # page makes too (an archive capture is not subject to the site's robots.txt: it comes from the archive).
     addresses: AddressPolicy | None = None
     robots: RobotsRule | None = None
+    user_agent: str | None = None  # on the page's own requests that this module sends (live pages)
     not_requested: list[str] = field(default_factory=list)  # the page's requests robots.txt disallows
     raw_body: bytes | None = None
     raw_url: str | None = None
@@ -258,17 +261,58 @@ class PageRendering:
             await page.route_web_socket("**/*", _refuse_web_socket)
 
     async def _live_route(self, route: Route, request: Request) -> None:
-        if request.resource_type in NOT_DOWNLOADED:
+        if request.resource_type in NOT_DOWNLOADED or not await self._may_request(request.url):
             await route.abort()
-        elif self.addresses is not None and (refusal := await _address_refusal(self.addresses, request.url)):
-            log.warning("rendering: request of the page refused: %s", refusal)
-            await route.abort()
-        elif not await self._robots_allow(request.url):
-            log.warning("rendering: %s not requested: the site's robots.txt disallows it", request.url)
-            self.not_requested.append(request.url)
-            await route.abort()
-        else:
+        elif _is_page_navigation(request):
             await route.fallback()  # to scrapy-playwright's route: Scrapy's headers (user agent) on the request
+        else:
+            await self._fetch_checking_redirects(route, request)
+
+    async def _may_request(self, url: str) -> bool:
+        """Whether the page may send a request to ``url``: not to an internal address, not against robots.txt."""
+        if self.addresses is not None and (refusal := await _address_refusal(self.addresses, url)):
+            log.warning("rendering: request of the page refused: %s", refusal)
+            return False
+        if not await self._robots_allow(url):
+            log.warning("rendering: %s not requested: the site's robots.txt disallows it", url)
+            self.not_requested.append(url)
+            return False
+        return True
+
+    async def _fetch_checking_redirects(self, route: Route, request: Request) -> None:
+        """Send one of the page's own requests (a script, data), following its redirects here, each hop held to
+        the same rules as the first. Chromium follows a redirect without asking the route again, and does not
+        follow a 3xx the route fulfils (both checked with Playwright 1.65.2 and Debian's Chromium, 2026-11-27):
+        left to the browser, a public script redirecting to 169.254.169.254 would be fetched."""
+        from playwright.async_api import Error
+
+        try:
+            if await self._fulfil_following_redirects(route, request):
+                return
+        except Error as error:  # the request failed, or the browser closed under it (the run stopping)
+            log.info("rendering: %s not fetched: %s", request.url, error.message)
+            with contextlib.suppress(Error):
+                await route.abort()
+            return
+        log.warning("rendering: %s not requested: more than %d redirects", request.url, MAX_REDIRECTS)
+        await route.abort()
+
+    async def _fulfil_following_redirects(self, route: Route, request: Request) -> bool:
+        """Fetch ``request`` and each redirect it leads to (if the rules allow the hop), then answer the page with
+        the last response. False when the redirects never end; True when answered or refused."""
+        headers = {**request.headers, "user-agent": self.user_agent} if self.user_agent else request.headers
+        target = request.url
+        for _ in range(MAX_REDIRECTS):
+            response = await route.fetch(url=target, max_redirects=0, headers=headers)
+            location = response.headers.get("location")
+            if not 300 <= response.status < 400 or not location:
+                await route.fulfill(response=response)
+                return True
+            target = urljoin(target, location)
+            if not await self._may_request(target):
+                await route.abort()
+                return True
+        return False
 
     async def _robots_allow(self, url: str) -> bool:
         """Whether robots.txt lets the page's request to ``url`` go. A robots.txt still unknown when the page's

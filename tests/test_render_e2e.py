@@ -471,3 +471,27 @@ def test_a_rendered_page_cannot_reach_an_internal_address(sites: StandinSites, t
         assert internal.requests >= 1 and DELAYED in version_text(tmp_path / "data2", "spa")
     finally:
         internal.close()
+
+
+def test_a_rendered_page_s_redirects_are_held_to_the_same_rules(sites: StandinSites, tmp_path: Path):
+    """Chromium follows a redirect without asking the route again: each hop of the page's own requests is
+    followed and checked by the route itself."""
+    internal = DataServer(sections())
+    try:
+        url = sites.set_page("http://spa.test/privacy", scripted_policy("spa.test Privacy Policy", "/static/app.js"))
+        sites.set_page("http://spa.test/static/app.js", policy_script("/api/moved.json", DELAY_MS))
+        sites.set_page("http://spa.test/api/moved.json", redirect(internal.url, status=302))
+        config = write_config(tmp_path / "config", {"spa": (url, "auto")})
+        result = run_cli(config, tmp_path / "data1", "track", env=environment(sites))
+        assert result.returncode == 1
+        assert "FAILED spa/privacy-policy: javascript-shell" in result.stderr, "the page's data was not fetched"
+        assert internal.requests == 0, "the redirect to an internal address was not followed"
+
+        # A redirect the rules allow is followed, and the page is built from where it leads.
+        sites.set_page("http://spa.test/api/moved.json", redirect("/api/policy.json", status=302))
+        sites.set_page("http://spa.test/api/policy.json", json_data(sections()))
+        result = run_cli(config, tmp_path / "data2", "track", env=environment(sites))
+        assert result.returncode == 0, result.stderr
+        assert DELAYED in version_text(tmp_path / "data2", "spa")
+    finally:
+        internal.close()

@@ -22,7 +22,12 @@ class LiveSpider(PlanSpider):
         """Every request the rendered page makes is held to the same internal-address policy and robots.txt
         rules as the crawl's own."""
         policy = AddressPolicy.from_settings(self.crawler.settings)
-        return fetch.url, PageRendering(self.render_timeout, addresses=policy, robots=robots_rule(self.crawler))
+        return fetch.url, PageRendering(
+            self.render_timeout,
+            addresses=policy,
+            robots=robots_rule(self.crawler),
+            user_agent=self.crawler.settings.get("USER_AGENT"),
+        )
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         fetch: FetchRequest = response.meta["fetch"]
