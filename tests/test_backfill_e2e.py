@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from standin.archive import StandinArchive
-from standin.cli import git, run_cli
+from standin.cli import git, run_cli, write_archive_settings
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "001_bab96dcd4987aff5.txt"
 URL = "https://www.acrcloud.com/privacy"
@@ -74,10 +74,7 @@ def write_config(directory: Path, archive: StandinArchive | None, cdx_url: str |
     (directory / "services").mkdir(parents=True)
     cdx = cdx_url or archive.cdx_url
     replay = archive.replay_url if archive else "http://127.0.0.1:9/web"
-    (directory / "settings.toml").write_text(
-        f'[wayback]\ncdx_url = "{cdx}"\nreplay_url = "{replay}"\n'
-        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
-    )
+    write_archive_settings(directory, cdx, replay)
     (directory / "services" / "acrcloud.toml").write_text(
         f'name = "ACRCloud"\n[documents.privacy-policy]\nurl = "{URL}"\nremove = ["footer", "nav"]\n'
     )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from standin.archive import StandinArchive
-from standin.cli import git, run_cli
+from standin.cli import git, run_cli, write_archive_settings
 
 URL = "https://www.example.com/privacy"
 START = datetime(2019, 1, 7, 9, 30, tzinfo=UTC)
@@ -37,11 +37,7 @@ def serve(archive: StandinArchive, texts: list[str]) -> list[str]:
 
 
 def write_config(directory: Path, archive: StandinArchive) -> Path:
-    (directory / "services").mkdir(parents=True)
-    (directory / "settings.toml").write_text(
-        f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
-        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
-    )
+    write_archive_settings(directory, archive.cdx_url, archive.replay_url)
     (directory / "services" / "example.toml").write_text(
         f'name = "Example"\n[documents.privacy-policy]\nurl = "{URL}"\nselect = ["main"]\n'
     )

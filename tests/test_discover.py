@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 from standin.archive import StandinArchive
-from standin.cli import cli_environment, run_cli
+from standin.cli import cli_environment, run_cli, write_archive_settings
 from standin.moving_site import SITE, build
 from standin.sites import Page, StandinSites, redirect
 
@@ -16,11 +16,7 @@ from policy_archive.pipeline.extraction.links import choose_link
 
 
 def write_settings(config: Path, archive: StandinArchive) -> Path:
-    (config / "services").mkdir(parents=True, exist_ok=True)
-    (config / "settings.toml").write_text(
-        f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
-        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
-    )
+    write_archive_settings(config, archive.cdx_url, archive.replay_url)
     return config
 
 

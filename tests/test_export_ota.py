@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from standin.archive import StandinArchive
-from standin.cli import git, run_cli
+from standin.cli import git, run_cli, write_archive_settings
 
 from policy_archive.archive.plain_git import ExistingCommit
 from policy_archive.pipeline.exports.ota import OtaVersion, plan, service_folder, terms_type
@@ -38,11 +38,7 @@ def policy(wrapper: str, revision: str, token: int) -> str:
 
 def setup(tmp_path: Path, archive: StandinArchive) -> tuple[Path, Path]:
     config = tmp_path / "config"
-    (config / "services").mkdir(parents=True)
-    (config / "settings.toml").write_text(
-        f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
-        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
-    )
+    write_archive_settings(config, archive.cdx_url, archive.replay_url)
     declarations = tmp_path / "declarations"
     declarations.mkdir()
     for name in ("Lingualeo.json", "Lingualeo.history.json"):

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from standin.archive import StandinArchive
-from standin.cli import cli_environment, git, run_cli
+from standin.cli import cli_environment, git, run_cli, write_archive_settings
 
 from policy_archive.archive.git_environment import REPOSITORY_VARIABLES
 
@@ -61,11 +61,7 @@ def test_backfill_log_and_export_leave_the_repository_of_the_environment_alone(
     standin_archive.add_capture(URL, "20200101000000", policy("2020 text"))
     standin_archive.add_capture(URL, "20210101000000", policy("2021 text"))
     config = tmp_path / "config"
-    (config / "services").mkdir(parents=True)
-    (config / "settings.toml").write_text(
-        f'[wayback]\ncdx_url = "{standin_archive.cdx_url}"\nreplay_url = "{standin_archive.replay_url}"\n'
-        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\ntimeout_seconds = 5\n"
-    )
+    write_archive_settings(config, standin_archive.cdx_url, standin_archive.replay_url)
     (config / "services" / "acme.toml").write_text(f'name = "Acme"\n[documents.privacy-policy]\nurl = "{URL}"\n')
     data = tmp_path / "data"
     other = outside_repository(tmp_path / "other")

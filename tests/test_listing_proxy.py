@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from standin.archive import StandinArchive
-from standin.cli import cli_environment, git, run_cli
+from standin.cli import cli_environment, git, run_cli, write_archive_settings
 from standin.proxy import ForwardingProxy
 
 from policy_archive.config.settings import WaybackSettings
@@ -75,11 +75,7 @@ def test_backfill_lists_and_fetches_through_the_proxy(standin_archive: StandinAr
     standin_archive.add_capture(POLICY, "20200101000000", policy("2020"))
     standin_archive.add_capture(POLICY, "20210101000000", policy("2021"))
     config = tmp_path / "config"
-    (config / "services").mkdir(parents=True)
-    (config / "settings.toml").write_text(
-        f'[wayback]\ncdx_url = "http://{ARCHIVE}/cdx/search/cdx"\nreplay_url = "http://{ARCHIVE}/web"\n'
-        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\ntimeout_seconds = 5\n"
-    )
+    write_archive_settings(config, f"http://{ARCHIVE}/cdx/search/cdx", f"http://{ARCHIVE}/web")
     (config / "services" / "acme.toml").write_text(f'name = "Acme"\n[documents.privacy-policy]\nurl = "{POLICY}"\n')
     with ForwardingProxy(standin_archive.base_url) as proxy:
         result = run_cli(config, tmp_path / "data", "backfill", env=cli_environment(http_proxy=proxy.url))

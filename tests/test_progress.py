@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from standin.archive import StandinArchive
-from standin.cli import cli_command, cli_environment
+from standin.cli import cli_command, cli_environment, write_archive_settings
 
 from policy_archive.pipeline.jobs.progress import Progress
 
@@ -75,11 +75,7 @@ def test_quiet_silences_progress_and_notes_before_or_after_the_command_name(
     standin_archive: StandinArchive, tmp_path: Path, where: str
 ) -> None:
     config = tmp_path / "config"
-    (config / "services").mkdir(parents=True)
-    (config / "settings.toml").write_text(
-        f'[wayback]\ncdx_url = "{standin_archive.cdx_url}"\nreplay_url = "{standin_archive.replay_url}"\n'
-        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\n"
-    )
+    write_archive_settings(config, standin_archive.cdx_url, standin_archive.replay_url)
     (config / "services" / "acme.toml").write_text(
         'name = "Acme"\n[documents.privacy-policy]\nurl = "https://acme.example/privacy"\n'
     )

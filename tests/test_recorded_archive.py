@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from standin.cli import run_cli
+from standin.cli import run_cli, write_archive_settings
 from standin.recorded import RecordedArchive
 from warcio.archiveiterator import ArchiveIterator
 
@@ -33,10 +33,7 @@ def backfilled(tmp_path_factory):
     config, data = root / "config", root / "data"
     (config / "services").mkdir(parents=True)
     with RecordedArchive() as archive:
-        (config / "settings.toml").write_text(
-            f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
-            "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = 10\n"
-        )
+        write_archive_settings(config, archive.cdx_url, archive.replay_url, timeout_seconds=10)
         for service, documents in DOCUMENTS.items():
             text = f'name = "{service}"\n' + "".join(
                 f'[documents.{document}]\nurl = "{url}"\n' for document, url in documents.items()

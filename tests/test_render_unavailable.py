@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from standin.archive import StandinArchive
-from standin.cli import cli_environment, run_cli
+from standin.cli import cli_environment, run_cli, write_archive_settings
 from standin.sites import StandinSites, javascript_shell, policy_page
 
 from policy_archive.crawler.render import extra_installed
@@ -48,11 +48,7 @@ def without_browser(how: str, tmp_path: Path, sites: StandinSites) -> dict[str, 
 
 
 def write_config(directory: Path, urls: dict[str, str], archive: StandinArchive) -> Path:
-    (directory / "services").mkdir(parents=True)
-    (directory / "settings.toml").write_text(
-        f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\ntimeout_seconds = 10\n'
-        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\n"
-    )
+    write_archive_settings(directory, archive.cdx_url, archive.replay_url, timeout_seconds=10)
     for service, url in urls.items():
         (directory / "services" / f"{service}.toml").write_text(
             f'name = "{service.title()}"\n[documents.privacy-policy]\nurl = "{url}"\nrender = "auto"\n'

@@ -47,5 +47,16 @@ def run_cli(
     )
 
 
+def write_archive_settings(config: Path, cdx_url: str, replay_url: str, *, timeout_seconds: float = 5) -> Path:
+    """``config/settings.toml`` naming an archive (a stand-in), with the rate limiter and back-off off; makes
+    ``config/services/`` too."""
+    (config / "services").mkdir(parents=True, exist_ok=True)
+    (config / "settings.toml").write_text(
+        f'[wayback]\ncdx_url = "{cdx_url}"\nreplay_url = "{replay_url}"\n'
+        f"cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = {timeout_seconds}\n"
+    )
+    return config
+
+
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
