@@ -45,7 +45,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # package would shadow ours (waybackpy's did, while it was a dependency).
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
-from standin.archive import StandinArchive, StandinCapture  # noqa: E402
+from standin.archive import StandinArchive  # noqa: E402
+from standin.capture import StandinCapture  # noqa: E402
 
 DEFAULT_SEEDS = REPO_ROOT.parent / "shared" / "seeds"
 HISTORY_START = datetime(2008, 1, 1, tzinfo=UTC)

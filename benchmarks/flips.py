@@ -49,7 +49,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from standin import histories  # noqa: E402
-from standin.archive import StandinArchive, StandinCapture  # noqa: E402
+from standin.archive import StandinArchive  # noqa: E402
+from standin.capture import StandinCapture  # noqa: E402
 
 from policy_archive.pipeline.jobs.strategy import MAX_HIDDEN_CAPTURES, StrategyName  # noqa: E402
 

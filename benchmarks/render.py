@@ -1,6 +1,6 @@
 """Rendering benchmark: ``python -m benchmarks.render [--sites 20] [--delay-ms 300] [--mode auto]``.
 
-Serves ``--sites`` stand-in single-page applications (``tests/standin/sites.py``, :func:`add_scripted_policy`:
+Serves ``--sites`` stand-in single-page applications (``tests/standin/scripted_policy.py``, :func:`add_scripted_policy`:
 a script shell whose external script fetches the policy as JSON and shows it ``--delay-ms`` later), one per
 site, and runs the real command line, ``policy-archive track``, once in a subprocess on a fresh data directory.
 With ``auto`` every page is fetched over HTTP, found to be a shell and rendered; with ``always`` it is rendered
@@ -29,7 +29,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests"))  # the stand-ins are imported as standin.* (see tests/conftest.py)
 
-from standin.sites import StandinSites, add_scripted_policy, scripted_policy_data  # noqa: E402
+from standin.scripted_policy import add_scripted_policy, scripted_policy_data  # noqa: E402
+from standin.sites import StandinSites  # noqa: E402
 
 from benchmarks.track import commit_count  # noqa: E402
 

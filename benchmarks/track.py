@@ -30,7 +30,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests"))  # the stand-ins are imported as standin.* (see tests/conftest.py)
 
-from standin.sites import StandinSites, write_services  # noqa: E402
+from standin.sites import StandinSites  # noqa: E402
+from standin.sites_cli import write_services  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from standin.archive import StandinArchive, payload_digest
+from standin.archive import StandinArchive
+from standin.capture import payload_digest
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter

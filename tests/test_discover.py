@@ -9,7 +9,8 @@ from pathlib import Path
 from standin.archive import StandinArchive
 from standin.cli import cli_environment, run_cli, write_archive_settings
 from standin.moving_site import SITE, build
-from standin.sites import Page, StandinSites, redirect
+from standin.pages import Page, redirect
+from standin.sites import StandinSites
 
 from policy_archive.config.settings import load_config
 from policy_archive.pipeline.extraction.links import choose_link

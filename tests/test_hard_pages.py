@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from standin.cli import cli_environment, run_cli
-from standin.sites import Page, StandinSites
+from standin.pages import Page
+from standin.sites import StandinSites
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.pipeline.extraction.dropped import HARD_WORDS, MAX_DROPPED, bounded, hard_note, is_hard

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from standin.cli import run_cli
 from standin.hostile import RouteServer
-from standin.sites import Page, html_page, redirect
+from standin.pages import Page, html_page, redirect
 
 GOOD_DOCUMENT = '[documents.privacy-policy]\nurl = "https://acme.example/privacy"\n'
 

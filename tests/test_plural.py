@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from standin.cli import cli_environment, run_cli
-from standin.sites import StandinSites, policy_page
+from standin.legal_text import policy_page
+from standin.sites import StandinSites
 
 from policy_archive.pipeline.commands.cli import main
 from policy_archive.text import counted, plural

@@ -1,6 +1,6 @@
 """End to end: JavaScript pages rendered in headless Chromium (scrapy-playwright), live and from the archive.
 
-The stand-in single-page application (:func:`standin.sites.scripted_policy`) is a script shell over HTTP: an
+The stand-in single-page application (:func:`standin.scripted_policy.scripted_policy`) is a script shell over HTTP: an
 inline script writes its heading, an external script fetches its sections as JSON and shows them only after a
 delay. Only a browser that ran both and waited for the text gets the policy. Assertions are on content (what was
 recorded, what was requested), never on timing.
@@ -27,19 +27,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from standin.archive import StandinArchive, payload_digest
+from standin.archive import StandinArchive
+from standin.capture import payload_digest
 from standin.cli import cli_command, cli_environment, git, run_cli
-from standin.sites import (
-    Page,
-    StandinSites,
-    add_scripted_policy,
-    json_data,
-    policy_page,
-    policy_script,
-    redirect,
-    robots_txt,
-    scripted_policy,
-)
+from standin.legal_text import policy_page
+from standin.pages import Page, json_data, redirect, robots_txt
+from standin.scripted_policy import add_scripted_policy, policy_script, scripted_policy
+from standin.sites import StandinSites
 from warcio.archiveiterator import ArchiveIterator
 
 from policy_archive.crawler.render import extra_installed, system_chromium

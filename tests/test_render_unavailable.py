@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from standin.archive import StandinArchive
 from standin.cli import cli_environment, run_cli, write_archive_settings
-from standin.sites import StandinSites, javascript_shell, policy_page
+from standin.legal_text import policy_page
+from standin.pages import javascript_shell
+from standin.sites import StandinSites
 
 from policy_archive.crawler.render import extra_installed
 

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 from standin.cli import cli_command, cli_environment
-from standin.sites import StandinSites, policy_page, slow
+from standin.legal_text import policy_page
+from standin.pages import slow
+from standin.sites import StandinSites
 
 SLOW_SECONDS = 4.0
 INTERVAL_SECONDS = 2

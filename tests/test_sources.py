@@ -15,7 +15,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from standin.archive import StandinArchive, surt
+from standin.archive import StandinArchive
+from standin.capture import surt
 from standin.cli import run_cli
 
 from policy_archive.config.settings import ARCHIVE_APIS, WaybackSettings

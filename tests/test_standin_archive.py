@@ -16,7 +16,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from standin.archive import BLOCKED_CDX_BODY, StandinArchive, load_history, surt
+from standin.archive import StandinArchive
+from standin.archive_cdx import BLOCKED_CDX_BODY
+from standin.archive_cli import load_history
+from standin.capture import surt
 
 POLICY = "https://www.acrcloud.com/privacy"
 
@@ -273,7 +276,7 @@ def test_load_history_reads_bodies_inline_from_files_and_base64(tmp_path: Path) 
 def test_the_command_line_serves_a_history_file(tmp_path: Path) -> None:
     history = {"captures": [{"url": POLICY, "timestamp": "20180101000000", "body": "<p>hello</p>"}]}
     (tmp_path / "history.json").write_text(json.dumps(history))
-    script = Path(__file__).parent / "standin" / "archive.py"
+    script = Path(__file__).parent / "standin" / "archive_cli.py"
     command = [sys.executable, str(script), "--port", "0", "--history", str(tmp_path / "history.json")]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
         try:

@@ -13,19 +13,10 @@ from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-from standin.sites import (
-    StandinSites,
-    bot_wall,
-    empty_page,
-    html_page,
-    javascript_shell,
-    policy_page,
-    rate_limited,
-    redirect,
-    server_error,
-    slow,
-    write_services,
-)
+from standin.legal_text import policy_page
+from standin.pages import bot_wall, empty_page, html_page, javascript_shell, rate_limited, redirect, server_error, slow
+from standin.sites import StandinSites
+from standin.sites_cli import write_services
 
 
 @pytest.fixture

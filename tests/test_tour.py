@@ -21,7 +21,8 @@ from xml.etree import ElementTree
 import pytest
 from standin.archive import StandinArchive
 from standin.cli import EXPORT_COLUMNS, cli_environment, git, run_cli
-from standin.sites import StandinSites, policy_page
+from standin.legal_text import policy_page
+from standin.sites import StandinSites
 
 from policy_archive.archive.catalog import Catalog
 

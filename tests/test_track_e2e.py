@@ -19,18 +19,9 @@ from pathlib import Path
 
 import pytest
 from standin.cli import cli_environment, git, run_cli
-from standin.sites import (
-    StandinSites,
-    bot_wall,
-    empty_page,
-    javascript_shell,
-    not_found,
-    policy_page,
-    rate_limited,
-    redirect,
-    server_error,
-    slow,
-)
+from standin.legal_text import policy_page
+from standin.pages import bot_wall, empty_page, javascript_shell, not_found, rate_limited, redirect, server_error, slow
+from standin.sites import StandinSites
 
 UNRESOLVABLE = "nonexistent.invalid"  # .invalid never resolves (RFC 6761): a real DNS failure, offline
 HEADER = re.compile(

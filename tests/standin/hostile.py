@@ -1,4 +1,4 @@
-"""Hostile servers on 127.0.0.1: each serves fixed :class:`~standin.sites.Page` answers by path, on its own port,
+"""Hostile servers on 127.0.0.1: each serves fixed :class:`~standin.pages.Page` answers by path, on its own port,
 and logs every path asked. Used by tests/test_hostile.py: a tracked page that redirects inside (another port of
 127.0.0.1, ``localhost``, the cloud metadata address), a "secret" internal service that must never be reached."""
 
@@ -8,7 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
-from standin.sites import Page
+from standin.pages import Page
 
 
 class RouteServer:

@@ -15,7 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from standin.archive import CDX_PATH, NOT_ARCHIVED_PAGE, REPLAY_PREFIX, surt
+from standin.archive_cdx import CDX_PATH
+from standin.archive_replay import NOT_ARCHIVED_PAGE, REPLAY_PREFIX
+from standin.capture import surt
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "archive-responses"
 _REPLAY = re.compile(r"^/web/(?P<timestamp>\d{14})(?P<mode>[a-z]{2}_)?/(?P<original>.+)$")

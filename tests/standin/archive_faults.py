@@ -1,0 +1,186 @@
+"""Fault injection for the stand-in archive: what the real Wayback Machine does when it misbehaves.
+
+Refusals (the next N requests of an endpoint answer 429/503, the archive's own, without ``Memento-Datetime``),
+a delay per endpoint (timeouts), garbage rows, a failing CDX page, a page whose promised resume key is missing,
+a CDX answer whose connection closes after N rows (with its whole Content-Length announced, or chunked without
+the terminating chunk), a CDX answer trickled a byte at a time, a CDX answer announcing a size; a URL listed but
+excluded from replay (the 200 "excluded" page, no ``Memento-Datetime``, as recorded for nationalpost.com in
+2017); a capture replayed with other bytes than its CDX digest says; a capture whose connection is reset before
+any answer. :class:`ArchiveFaults` holds them; :class:`~standin.archive.StandinArchive` is one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from standin.archive_answers import Answer, Framing
+from standin.capture import surt
+
+Endpoint = Literal["cdx", "replay"]
+
+TOO_MANY_REQUESTS_PAGE = b"<html><head><title>Too Many Requests</title></head><body>Too Many Requests</body></html>"
+UNAVAILABLE_PAGE = b"<html><head><title>Service Unavailable</title></head><body>Service Unavailable</body></html>"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    retry_after: float | None
+
+
+@dataclass
+class Faults:
+    refusals: dict[str, deque[Refusal]] = field(default_factory=lambda: {"cdx": deque(), "replay": deque()})
+    delays: dict[str, float] = field(default_factory=lambda: {"cdx": 0.0, "replay": 0.0})
+    garbage_rows: bool = False
+    repeat_rows: bool = False
+    failing_pages: dict[int, int] = field(default_factory=dict)
+    pages_without_resume_key: set[int] = field(default_factory=set)
+    resume_keys_ignored: bool = False
+    cut: tuple[int, Framing] | None = None
+    framing: Framing = "length"
+    trickle_seconds: float = 0.0
+    announced_length: int | None = None
+    replay_excluded: set[str] = field(default_factory=set)
+    substitutes: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    resets: set[tuple[str, str]] = field(default_factory=set)
+
+    def listing_copy(self) -> Faults:
+        """A copy a CDX answer can read outside the archive's lock."""
+        return dataclasses.replace(
+            self,
+            failing_pages=dict(self.failing_pages),
+            pages_without_resume_key=set(self.pages_without_resume_key),
+        )
+
+
+@dataclass
+class Trigger:
+    fragment: str
+    action: Callable[[], object]
+    remaining: int
+
+
+def refusal_answer(refusal: Refusal) -> Answer:
+    page = TOO_MANY_REQUESTS_PAGE if refusal.status == 429 else UNAVAILABLE_PAGE
+    headers = [("Content-Type", "text/html; charset=utf-8")]
+    if refusal.retry_after is not None:
+        headers.append(("Retry-After", str(round(refusal.retry_after))))
+    return Answer(refusal.status, page, tuple(headers))
+
+
+class ArchiveFaults:
+    """The faults to inject, set from tests (every method is thread-safe) and applied to each request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults = Faults()
+        self._stopping = threading.Event()
+        self._held = threading.Semaphore(0)  # released once per request that starts an injected delay
+        self._triggers: list[Trigger] = []
+
+    def refuse_next(
+        self, count: int, status: int = 429, endpoint: Endpoint = "cdx", retry_after: float | None = None
+    ) -> None:
+        """The next ``count`` requests to ``endpoint`` get the archive's own ``status`` (429, 503, 500, ...)."""
+        with self._lock:
+            self._faults.refusals[endpoint].extend(Refusal(status, retry_after) for _ in range(count))
+
+    def delay(self, endpoint: Endpoint, seconds: float) -> None:
+        """Every request to ``endpoint`` waits ``seconds`` before being answered (0 switches it off)."""
+        with self._lock:
+            self._faults.delays[endpoint] = seconds
+
+    def when_asked(self, fragment: str, action: Callable[[], object], nth: int = 1) -> None:
+        """Call ``action`` once, when the ``nth`` request whose path contains ``fragment`` arrives, before it is
+        answered: a test interrupts a client at a given request, whatever the machine's load."""
+        with self._lock:
+            self._triggers.append(Trigger(fragment, action, nth))
+
+    def wait_for_held_request(self, timeout: float = 60) -> None:
+        """Block until a request is being held by :meth:`delay` (so a client is known to be waiting on us)."""
+        if not self._held.acquire(timeout=timeout):
+            raise AssertionError(f"no request reached the injected delay within {timeout} s")
+
+    def serve_garbage_rows(self, enabled: bool = True) -> None:
+        with self._lock:
+            self._faults.garbage_rows = enabled
+
+    def repeat_rows(self, enabled: bool = True) -> None:
+        """List every CDX row twice, as the real index sometimes does."""
+        with self._lock:
+            self._faults.repeat_rows = enabled
+
+    def fail_page(self, page: int, status: int = 503) -> None:
+        """Page ``page`` (0 = first) of every paged CDX listing answers ``status``."""
+        with self._lock:
+            self._faults.failing_pages[page] = status
+
+    def ignore_resume_keys(self, ignored: bool = True) -> None:
+        """Behave like a CDX server without resume keys: ``limit`` cuts the listing, silently."""
+        with self._lock:
+            self._faults.resume_keys_ignored = ignored
+
+    def frame_cdx(self, framing: Framing) -> None:
+        """Send every whole CDX answer with a Content-Length (``length``) or in chunks (``chunked``)."""
+        with self._lock:
+            self._faults.framing = framing
+
+    def cut_cdx_after(self, rows: int, framing: Framing = "length") -> None:
+        """Every CDX answer's connection closes after ``rows`` rows: with ``length`` the whole body's
+        Content-Length was announced, with ``chunked`` the terminating chunk never comes."""
+        with self._lock:
+            self._faults.cut = (rows, framing)
+
+    def trickle_cdx(self, seconds_per_byte: float) -> None:
+        """Every CDX answer's body is sent one byte at a time, ``seconds_per_byte`` apart."""
+        with self._lock:
+            self._faults.trickle_seconds = seconds_per_byte
+
+    def announce_cdx_length(self, length: int) -> None:
+        """Every CDX answer claims this Content-Length, and the connection closes after the real body."""
+        with self._lock:
+            self._faults.announced_length = length
+
+    def drop_resume_key(self, page: int) -> None:
+        """Page ``page`` ends with the blank line that announces a resume key, but no key."""
+        with self._lock:
+            self._faults.pages_without_resume_key.add(page)
+
+    def exclude_from_replay(self, url: str) -> None:
+        """List the URL's captures, but answer their replay with the 200 "excluded" page (no Memento-Datetime)."""
+        with self._lock:
+            self._faults.replay_excluded.add(surt(url))
+
+    def serve_other_bytes(self, url: str, timestamp: str, body: bytes | str) -> None:
+        """Replay the capture with ``body`` (and a Memento-Datetime), while its CDX row keeps its own digest."""
+        payload = body.encode("utf-8") if isinstance(body, str) else body
+        with self._lock:
+            self._faults.substitutes[(surt(url), timestamp)] = payload
+
+    def reset_capture(self, url: str, timestamp: str, enabled: bool = True) -> None:
+        """Close the connection without answering whenever this capture is replayed."""
+        with self._lock:
+            (self._faults.resets.add if enabled else self._faults.resets.discard)((surt(url), timestamp))
+
+    def _apply_faults(self, endpoint: Endpoint, raw_path: str) -> Answer | None:
+        """Fire the triggers and wait the delay due before answering a request; the refusal it gets, if any."""
+        with self._lock:
+            delay = self._faults.delays[endpoint]
+            refusals = self._faults.refusals[endpoint]
+            refusal = refusals.popleft() if refusals else None
+            for trigger in self._triggers:
+                trigger.remaining -= trigger.fragment in raw_path
+            fired = [trigger for trigger in self._triggers if trigger.remaining == 0]
+            self._triggers = [trigger for trigger in self._triggers if trigger.remaining > 0]
+        for trigger in fired:
+            trigger.action()
+        if delay:
+            self._held.release()
+            self._stopping.wait(delay)
+        return None if refusal is None else refusal_answer(refusal)

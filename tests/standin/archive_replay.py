@@ -1,0 +1,130 @@
+"""The stand-in archive's raw replay, ``GET /web/<timestamp>id_/<original>``, answering like the Wayback Machine.
+
+The exact capture → its raw bytes, ``Memento-Datetime`` and ``Link``; an inexact timestamp → 302 to the nearest
+capture's ``id_`` URL, without ``Memento-Datetime``; an archived redirect → its 3xx *with* ``Memento-Datetime`` and
+a ``Location`` to the ``id_`` URL of the target at the redirect's own timestamp (absolute, path-based or
+scheme-less, as the real archive writes them); an archived 404 or 429 → that status with ``Memento-Datetime``; no
+capture → a 404 Wayback page without it; a blocked URL → a 200 "excluded" page without it (as recorded in 2020).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from policy_archive.records import parse_wayback_timestamp
+from standin.archive_answers import Answer, html_answer, text_answer
+from standin.capture import StandinCapture, http_date
+
+REPLAY_PREFIX = "/web"
+NOT_ARCHIVED_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Wayback Machine</title></head><body>"
+    b"<p>Hrm.</p><p>The Wayback Machine has not archived that URL.</p></body></html>"
+)
+EXCLUDED_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Wayback Machine</title></head><body>"
+    b"<p>This URL has been excluded from the Wayback Machine.</p></body></html>"
+)
+_REPLAY_PATH = re.compile(r"^/web/(?P<timestamp>\d{4,14})(?P<mode>[a-z]{2}_)?/(?P<original>.+)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class ReplayRequest:
+    timestamp: str
+    original: str
+
+
+def replay_request(raw_path: str) -> ReplayRequest | Answer:
+    """What a replay path asks for, or the error answer to a path the stand-in does not serve."""
+    match = _REPLAY_PATH.match(raw_path)
+    if match is None:
+        return text_answer(400, "expected /web/<timestamp>id_/<original url>\n")
+    if match["mode"] != "id_":
+        return text_answer(501, "the stand-in archive serves only id_ (raw) replay\n")
+    return ReplayRequest(match["timestamp"], _original_url(match["original"]))
+
+
+def replay(captures: list[StandinCapture], requested: str, substitute: bytes | None, base: str) -> Answer:
+    """The answer to a replay of ``requested`` among a URL's ``captures`` (in time order), served from ``base``;
+    ``substitute`` replaces the exact capture's bytes."""
+    if not captures:
+        return html_answer(404, NOT_ARCHIVED_PAGE)
+    index = bisect.bisect_left(captures, requested, key=_timestamp_of)
+    exact = captures[index] if index < len(captures) and captures[index].timestamp == requested else None
+    if exact is None:
+        nearest = _nearest(captures, requested)
+        location = f"{base}{REPLAY_PREFIX}/{nearest.timestamp}id_/{nearest.url}"
+        return Answer(302, b"", (("Content-Type", "text/plain; charset=utf-8"), ("Location", location)))
+    if substitute is not None:
+        exact = dataclasses.replace(exact, body=substitute)
+    return _memento(exact, index, captures, base)
+
+
+def _timestamp_of(capture: StandinCapture) -> str:
+    return capture.timestamp
+
+
+def _memento(capture: StandinCapture, index: int, captures: list[StandinCapture], base: str) -> Answer:
+    # A revisit is replayed as the response it repeats (the real archive resolves it): an HTML page here.
+    media_type = "text/html" if capture.mimetype == "warc/revisit" else capture.mimetype
+    headers = [
+        ("Content-Type", media_type),
+        ("Memento-Datetime", http_date(capture.timestamp)),
+        ("Link", _link_header(index, captures, base)),
+    ]
+    if capture.target is not None:
+        headers.append(("Location", _redirect_location(capture, capture.target, base)))
+    if capture.content_encoding:
+        headers.append(("Content-Encoding", capture.content_encoding))
+    return Answer(capture.status or 200, capture.body, tuple(headers))
+
+
+def _redirect_location(capture: StandinCapture, target: str, base: str) -> str:
+    path = f"{REPLAY_PREFIX}/{capture.timestamp}id_/{target}"
+    if capture.redirect_form == "path":
+        return path
+    if capture.redirect_form == "schemeless":
+        return "//" + urlsplit(base).netloc + path
+    return base + path
+
+
+def _link_header(index: int, captures: list[StandinCapture], base: str) -> str:
+    capture = captures[index]
+    neighbours = [("first memento", captures[0])]
+    if index > 0:
+        neighbours.append(("prev memento", captures[index - 1]))
+    neighbours.append(("memento", capture))
+    if index < len(captures) - 1:
+        neighbours.append(("next memento", captures[index + 1]))
+    neighbours.append(("last memento", captures[-1]))
+    links = [
+        f'<{capture.url}>; rel="original"',
+        f'<{base}{REPLAY_PREFIX}/timemap/link/{capture.url}>; rel="timemap"; type="application/link-format"',
+        f'<{base}{REPLAY_PREFIX}/{capture.url}>; rel="timegate"',
+    ]
+    links += [
+        f'<{base}{REPLAY_PREFIX}/{held.timestamp}/{held.url}>; rel="{rel}"; datetime="{http_date(held.timestamp)}"'
+        for rel, held in neighbours
+    ]
+    return ", ".join(links)
+
+
+def _nearest(captures: list[StandinCapture], requested: str) -> StandinCapture:
+    """The capture closest in time to a (possibly partial, left-aligned) timestamp; the earlier one on a tie."""
+    wanted = parse_wayback_timestamp(requested)
+    return min(captures, key=lambda held: abs((parse_wayback_timestamp(held.timestamp) - wanted).total_seconds()))
+
+
+def _original_url(text: str) -> str:
+    """The archived URL of a replay path, however the client wrote it.
+
+    Accepts ``https%3A//host/...`` (the seeds' links), ``https:/host`` (clients that collapse ``//`` in paths)
+    and scheme-less ``host/path``.
+    """
+    if re.match(r"^https?%3a", text, re.IGNORECASE):
+        text = unquote(text)
+    text = re.sub(r"^(https?):/+", r"\1://", text, flags=re.IGNORECASE)
+    return text if "://" in text else "http://" + text

@@ -1,0 +1,85 @@
+"""What the stand-in archive holds: a capture, keyed and digested as the Wayback Machine's CDX index does."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from email.utils import format_datetime
+from functools import cached_property
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+from policy_archive.records import parse_wayback_timestamp
+
+RedirectForm = Literal["absolute", "path", "schemeless"]
+
+
+def payload_digest(body: bytes) -> str:
+    """Base32 SHA-1 of the payload: the ``digest`` of a CDX row."""
+    return base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def surt(url: str) -> str:
+    """The CDX ``urlkey`` of a URL: ``https://www.ACRCloud.com:443/p?b=2&a=1`` → ``com,acrcloud)/p?a=1&b=2``.
+
+    Like the archive's canonicaliser: scheme, ``www.`` prefix, default port and fragment dropped, everything
+    lowercased, query arguments sorted; so http/https and www/non-www captures of a page share one key.
+    """
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url.strip().lower())
+    host = re.sub(r"^www\d*\.", "", parts.hostname or "")
+    port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
+    query = "&".join(sorted(parts.query.split("&"))) if parts.query else ""
+    return ",".join(reversed(host.split("."))) + port + ")" + (parts.path or "/") + (f"?{query}" if query else "")
+
+
+def http_date(timestamp: str) -> str:
+    """``Tue, 31 Dec 1996 23:58:47 GMT``: the form of ``Memento-Datetime``."""
+    return format_datetime(parse_wayback_timestamp(timestamp), usegmt=True)
+
+
+@dataclass(frozen=True)
+class StandinCapture:
+    """One capture held by the stand-in archive.
+
+    ``location`` makes it an archived redirect (with a 3xx ``status``): where the original site pointed,
+    absolute or relative to ``url``. ``redirect_form`` is how the archive writes the replay ``Location``.
+    ``status=None`` is a revisit record (identical payload seen again): ``-`` in the CDX status column.
+    ``content_encoding`` is the site's Content-Encoding: ``body`` is then the encoded payload (as archived and
+    replayed in ``id_`` mode, and as the digest is computed over).
+    """
+
+    url: str
+    timestamp: str
+    body: bytes = b""
+    status: int | None = 200
+    mimetype: str = "text/html"
+    location: str | None = None
+    redirect_form: RedirectForm = "absolute"
+    content_encoding: str | None = None
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"\d{14}", self.timestamp):
+            raise ValueError(f"timestamp must have 14 digits: {self.timestamp!r}")
+        parse_wayback_timestamp(self.timestamp)  # a real date, or ValueError
+        if self.location is not None and not 300 <= (self.status or 0) < 400:
+            raise ValueError(f"a capture with a location must have a 3xx status, not {self.status}")
+
+    @cached_property
+    def urlkey(self) -> str:
+        return surt(self.url)
+
+    @cached_property
+    def digest(self) -> str:
+        return payload_digest(self.body)
+
+    @property
+    def target(self) -> str | None:
+        return urljoin(self.url, self.location) if self.location is not None else None
+
+    def cdx_row(self) -> str:
+        status = "-" if self.status is None else str(self.status)
+        return f"{self.urlkey} {self.timestamp} {self.url} {self.mimetype} {status} {self.digest} {len(self.body)}"
