@@ -180,12 +180,13 @@ def score(
 def run_strategy(strategy: str, documents: Sequence[Document], archive: StandinArchive, work: Path) -> Score:
     run_dir = work / strategy
     shutil.rmtree(run_dir, ignore_errors=True)
-    write_config(run_dir / "config", documents, archive, Limits("inf", "inf"))  # type: ignore[arg-type]
+    write_config(run_dir / "config", documents, archive, Limits("1e9", "1e9"))
     archive.clear_log()
     log = run_dir / "cli.log"
     outcome = run_cli(run_dir / "config", run_dir / "data", strategy, log)
-    if outcome[0] != 0:
-        print(f"  {strategy}: exit status {outcome[0]}, see {log}", file=sys.stderr)
+    if outcome[0] != 0:  # a failed run measures nothing: stop rather than print a table of it
+        tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-5:])
+        sys.exit(f"{strategy}: the backfill ended with exit status {outcome[0]}:\n{tail}")
     return score(strategy, documents, run_dir / "data", archive, outcome, log)
 
 

@@ -9,3 +9,13 @@ The installed package is one namespace, ``policy_archive``, whose floors are the
     policy_archive.config     configuration: types, loading, validation, shipped TOML
     policy_archive.records / .errors   the records passed between stages and the error family
 """
+
+from pathlib import Path as _Path
+
+# `python -m policy_archive` run inside a source checkout imports this folder, not the installed package (the
+# current directory comes first on sys.path), and here the floors are the checkout's top folders, not
+# subfolders (pyproject's package-dir): without this, a non-editable install used from the clone's root fails
+# with "No module named policy_archive.pipeline". An installed package has no pyproject.toml beside it.
+_CHECKOUT = _Path(__file__).resolve().parent.parent
+if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "pipeline" / "__init__.py").is_file():
+    __path__.append(str(_CHECKOUT))

@@ -72,6 +72,16 @@ class Render(StrEnum):
     NEVER = "never"
 
 
+
+# Kept lower case inside a title, as English titles (and Open Terms Archive's terms types) write them.
+SMALL_TITLE_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"})
+
+
+def title_from_id(identifier: str) -> str:
+    """``conditions-of-use`` → ``Conditions of Use``: each word capitalised but the small ones after the first."""
+    words = [word for word in identifier.replace(".", " ").split("-") if word]
+    return " ".join(w if i and w in SMALL_TITLE_WORDS else w.capitalize() for i, w in enumerate(words))
+
 @dataclass(frozen=True)
 class ExtractionRules:
     """Where the document body is on a page: CSS selectors to keep (empty: let the extractor decide) and drop."""
@@ -114,8 +124,8 @@ class DocumentDeclaration:
 
     @property
     def document_title(self) -> str:
-        """``Privacy Policy`` from ``privacy-policy``."""
-        return " ".join(word.capitalize() for word in self.document_id.split("-"))
+        """``Privacy Policy`` from ``privacy-policy``, ``Terms of Service`` from ``terms-of-service``."""
+        return title_from_id(self.document_id)
 
     @property
     def display_name(self) -> str:

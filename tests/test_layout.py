@@ -7,6 +7,9 @@ Floors, from the ground up: ``policy_archive.records``/``policy_archive.errors``
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -99,3 +102,28 @@ def test_pyproject_lists_every_package_folder() -> None:
             relative = init.parent.relative_to(REPO / folder).parts
             expected.add(".".join((package, *relative)))
     assert set(setuptools["packages"]) == expected
+
+
+def declared_distributions() -> set[str]:
+    """The distributions pyproject.toml names: the dependencies and the optional extras a module may import."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = project["dependencies"] + project["optional-dependencies"]["browser"]
+    return {canonical(re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0]) for requirement in requirements}
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_library_imported_is_a_declared_dependency() -> None:
+    """A library that only arrives with another (zope.interface with Twisted) can leave with its next release."""
+    providers = importlib.metadata.packages_distributions()
+    undeclared = set()
+    for path in source_files():
+        for module in imported_modules(path):
+            top = module.split(".")[0]
+            if floor_of_import(module) is None and top not in sys.stdlib_module_names:
+                distributions = {canonical(name) for name in providers.get(top, [top])}
+                if not distributions & declared_distributions():
+                    undeclared.add(f"{top} ({path.relative_to(REPO)})")
+    assert sorted(undeclared) == []

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from policy_archive.pipeline.jobs.provenance import header, site_name
+from policy_archive.records import title_from_id
 from policy_archive.records import DocumentDeclaration, Source, parse_wayback_timestamp
 
 # The seed documents' first lines, copied from ../shared/seeds (tests/fixtures/seeds/README.md): CI's fresh
@@ -48,7 +49,22 @@ def test_live_header_names_the_url_and_retrieval_date():
         ("https://auth.cimediacloud.com/legal/privacypolicy", "cimediacloud.com"),
         ("http://www.bbc.co.uk/privacy", "bbc.co.uk"),
         ("https://example.org/", "example.org"),
+        ("http://127.0.0.1:8080/privacy", "127.0.0.1"),
+        ("http://[::1]/privacy", "::1"),
     ],
 )
 def test_site_name(url, site):
     assert site_name(url) == site
+
+
+@pytest.mark.parametrize(
+    ("document_id", "title"),
+    [
+        ("privacy-policy", "Privacy Policy"),
+        ("terms-of-service", "Terms of Service"),
+        ("of-use", "Of Use"),  # the first word is capitalised, small or not
+        ("api-terms-and-conditions", "Api Terms and Conditions"),
+    ],
+)
+def test_titles_keep_small_words_small(document_id, title):
+    assert title_from_id(document_id) == title

@@ -141,7 +141,7 @@ def test_first_run_records_every_document_then_only_changes_with_conditional_req
     assert len(new) == 1
     assert git(repo, "show", "--name-only", "--format=", new[0]).split() == ["a/acme/terms-of-service.md"]
     assert "\nStated-Date: 2026-01-02\n" in git(repo, "log", "-1", "--format=%B", new[0])
-    assert git(repo, "log", "-1", "--format=%s", new[0]) == "Record new changes of Acme Terms Of Service\n"
+    assert git(repo, "log", "-1", "--format=%s", new[0]) == "Record new changes of Acme Terms of Service\n"
     diff = git(repo, "diff", f"{new[0]}~1", new[0], "--", "a/acme/terms-of-service.md")
     assert "Last updated: January 02, 2026" in diff
     unchanged = sites.requests("acme.test", "/legal/privacy") + sites.requests("beta.test", "/legal/privacy")

@@ -25,7 +25,7 @@ from policy_archive.archive.plain_git import ExistingCommit, ExportRepository, F
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.pipeline.exports._rows import ExportSource
 from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN, strip_header
-from policy_archive.records import DocumentDeclaration, iso_z
+from policy_archive.records import DocumentDeclaration, iso_z, title_from_id
 from policy_archive.text import plural
 
 DESCRIPTION = "a Git repository in Open Terms Archive's layout (<Service name>/<Terms type>.md); incremental"
@@ -45,7 +45,6 @@ OTA_TERMS_TYPES = (
     "Accessibility Statement", "Hyperlinks Policy", "Whistleblower Policy", "Affiliate Agreement",
     "Service Level Agreement", "Content Monetisation Policy", "Advertising Content Policy",
 )  # fmt: skip
-_SMALL_WORDS = {"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"}
 _UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\"]+')
 SNAPSHOT_PREFIX = "This version was recorded after extracting from snapshot"
 FIRST, CHANGE, UPGRADE = "First record of", "Record new changes of", "Apply technical or declaration upgrade on"
@@ -76,8 +75,7 @@ def terms_type(document_id: str) -> str:
     known = {re.sub(r"[^a-z0-9]+", "-", name.lower()): name for name in OTA_TERMS_TYPES}
     if document_id in known:
         return known[document_id]
-    words = document_id.replace(".", " ").split("-")
-    return " ".join(w if i and w in _SMALL_WORDS else w.capitalize() for i, w in enumerate(words) if w)
+    return title_from_id(document_id)
 
 
 def service_folder(name: str) -> str:

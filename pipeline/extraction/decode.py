@@ -89,7 +89,7 @@ def _undo(body: bytes, coding: str) -> bytes:
     if coding == "br":
         try:
             import brotli
-        except ImportError as error:  # an optional dependency of Scrapy's
+        except ImportError as error:  # declared, but a packager may leave it out
             raise ContentEncodingError("brotli-encoded payload, but the brotli package is missing") from error
         try:
             decoded = brotli.decompress(body)

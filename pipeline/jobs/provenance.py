@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+import ipaddress
 from urllib.parse import urlsplit
 
 from policy_archive.crawler.sources.wayback import snapshot_link
@@ -28,10 +29,22 @@ def strip_header(content: str) -> str:
 
 
 def site_name(url: str) -> str:
-    """``acrcloud.com`` for ``https://www.acrcloud.com/privacy``; ``cimediacloud.com`` for ``auth.cimediacloud.com``."""
-    labels = (urlsplit(url).hostname or "").split(".")
+    """``acrcloud.com`` for ``https://www.acrcloud.com/privacy``; ``cimediacloud.com`` for ``auth.cimediacloud.com``;
+    an address (``127.0.0.1``) whole, since its last labels name no site."""
+    host = urlsplit(url).hostname or ""
+    if _is_address(host):
+        return host
+    labels = host.split(".")
     keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
     return ".".join(labels[-keep:])
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def header(declaration: DocumentDeclaration, source: Source, url: str, captured_at: datetime, snapshot: str) -> str:

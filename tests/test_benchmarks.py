@@ -1,0 +1,36 @@
+"""The benchmarks still run: a smallest run of each through the real CLI, so a change to the contract (a setting
+refused, an output line renamed) breaks here and not on the next engineer who measures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from standin.cli import REPO_ROOT
+
+SEED = (
+    "> *The following text is extracted and transformed from the example.org privacy policy that was archived on "
+    "2020-01-01. Please check the [original snapshot on the Wayback Machine](https://web.archive.org/web/"
+    "20200101000000/https://example.org/privacy) for the most accurate reproduction.*\n\n# Privacy Policy\n\n"
+)
+
+
+def write_seed(folder: Path) -> Path:
+    folder.mkdir()
+    sections = [f"## Section {n}\n\nWe keep record {n} of what you tell us, for {n} months at most.\n" for n in range(30)]
+    (folder / "example.txt").write_text(SEED + "\n".join(sections), encoding="utf-8")
+    return folder
+
+
+def test_flips_benchmark_runs_and_bisect_finds_every_lasting_version(tmp_path):
+    seeds = write_seed(tmp_path / "seeds")
+    command = [sys.executable, "-m", "benchmarks.flips", "--documents", "1", "--kinds", "steady"]
+    command += ["--strategies", "all,bisect", "--seeds", str(seeds), "--work", str(tmp_path / "work")]
+    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    rows = {line.split()[0]: line.split() for line in run.stdout.splitlines() if line.startswith(("all ", "bisect "))}
+    assert rows["all"][1] == rows["bisect"][1] == "0"  # both backfills exited 0
+    lasting_found = rows["bisect"][4]  # "found/lasting"
+    found, lasting = lasting_found.split("/")
+    assert found == lasting and int(lasting) > 0, run.stdout
