@@ -72,7 +72,6 @@ class Render(StrEnum):
     NEVER = "never"
 
 
-
 # Kept lower case inside a title, as English titles (and Open Terms Archive's terms types) write them.
 SMALL_TITLE_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"})
 
@@ -81,6 +80,7 @@ def title_from_id(identifier: str) -> str:
     """``conditions-of-use`` → ``Conditions of Use``: each word capitalised but the small ones after the first."""
     words = [word for word in identifier.replace(".", " ").split("-") if word]
     return " ".join(w if i and w in SMALL_TITLE_WORDS else w.capitalize() for i, w in enumerate(words))
+
 
 @dataclass(frozen=True)
 class ExtractionRules:

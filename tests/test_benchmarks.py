@@ -18,7 +18,9 @@ SEED = (
 
 def write_seed(folder: Path) -> Path:
     folder.mkdir()
-    sections = [f"## Section {n}\n\nWe keep record {n} of what you tell us, for {n} months at most.\n" for n in range(30)]
+    sections = [
+        f"## Section {n}\n\nWe keep record {n} of what you tell us, for {n} months at most.\n" for n in range(30)
+    ]
     (folder / "example.txt").write_text(SEED + "\n".join(sections), encoding="utf-8")
     return folder
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from policy_archive.pipeline.jobs.provenance import header, site_name
-from policy_archive.records import title_from_id
-from policy_archive.records import DocumentDeclaration, Source, parse_wayback_timestamp
+from policy_archive.records import DocumentDeclaration, Source, parse_wayback_timestamp, title_from_id
 
 # The seed documents' first lines, copied from ../shared/seeds (tests/fixtures/seeds/README.md): CI's fresh
 # clone has no ../shared.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 import ipaddress
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from policy_archive.crawler.sources.wayback import snapshot_link
