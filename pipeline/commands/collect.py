@@ -151,6 +151,7 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: 
         lambda workspace, declarations, progress: run_reextract(
             workspace, declarations, rebuild=rebuild, progress=progress
         ),
+        existing=True,
     )
 
 
@@ -165,4 +166,4 @@ def repair(obj: Context, no_wait: bool) -> None:
     def check(workspace: Any, _declarations: Any, _progress: Any) -> Any:
         return RunReport([], [], [] if workspace.notes else [f"{workspace.data_dir}: nothing to repair"])
 
-    run_writing_command(obj, "repair", (), no_wait, check)
+    run_writing_command(obj, "repair", (), no_wait, check, existing=True)

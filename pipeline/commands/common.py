@@ -86,16 +86,24 @@ def report(run_report: Any, quiet: bool = False) -> None:
 
 
 def run_writing_command(
-    obj: Context, command: str, documents: tuple[str, ...], no_wait: bool, work: Callable[[Any, Any, Any], Any]
+    obj: Context,
+    command: str,
+    documents: tuple[str, ...],
+    no_wait: bool,
+    work: Callable[[Any, Any, Any], Any],
+    *,
+    existing: bool = False,
 ) -> None:
-    """Validate, lock the data directory, run ``work(workspace, declarations, progress)``, note the run, report."""
+    """Validate, lock the data directory, run ``work(workspace, declarations, progress)``, note the run, report.
+    ``existing``: the command works on data already collected; refused (nothing created) where there is none."""
     from policy_archive.pipeline.jobs.progress import Progress
     from policy_archive.pipeline.jobs.workspace import open_workspace
 
     with reported_errors():
         config = obj.config()
         declarations = config.select(documents)
-        with open_workspace(config, command, wait=not no_wait) as workspace, workspace.run_log(command) as runs:
+        opened = open_workspace(config, command, wait=not no_wait, existing=existing)
+        with opened as workspace, workspace.run_log(command) as runs:
             for note in workspace.notes:
                 click.echo(f"repaired: {printable(note)}", err=True)
             result = work(workspace, declarations, Progress(command, quiet=obj.quiet))

@@ -15,7 +15,7 @@ from policy_archive.archive.catalog_schema import CatalogUnreadable
 from policy_archive.archive.lock import DataDirectoryLock
 from policy_archive.archive.versions import VersionStore
 from policy_archive.config.settings import Config
-from policy_archive.errors import StateError
+from policy_archive.errors import EXIT_USAGE, PolicyArchiveError, StateError
 from policy_archive.pipeline.jobs.report import RunReport
 from policy_archive.records import RecordedVersion, Version, file_stamp
 
@@ -84,15 +84,26 @@ class Workspace:
         self.catalog.close()
 
 
+class NoData(PolicyArchiveError):
+    """A command that works on data already collected (`reextract`, `repair`) was pointed at a data directory
+    holding none: a wrong ``--data`` is a usage error, and nothing is created."""
+
+    exit_status = EXIT_USAGE
+
+
 def data_paths(data_dir: Path) -> tuple[Path, Path, Path]:
     return data_dir / "catalog.sqlite3", data_dir / "captures", data_dir / "versions"
 
 
 @contextmanager
-def open_workspace(config: Config, command: str, *, wait: bool = True) -> Iterator[Workspace]:
+def open_workspace(config: Config, command: str, *, wait: bool = True, existing: bool = False) -> Iterator[Workspace]:
     """Lock the data directory for writing, open the stores and repair what a killed run (or a full disk, or a
-    hand) left behind; each repair is one line in ``Workspace.notes``."""
+    hand) left behind; each repair is one line in ``Workspace.notes``. ``existing``: the command only works on
+    data already there, so a data directory holding no catalog, captures or versions is refused (and not
+    created)."""
     data_dir = config.settings.data_dir
+    if existing and not any(path.exists() for path in data_paths(data_dir)):
+        raise NoData(f"no data in {data_dir}: nothing to {command} (run `policy-archive backfill` first)")
     data_dir.mkdir(parents=True, exist_ok=True)
     catalog_path, captures_dir, versions_dir = data_paths(data_dir)
     with DataDirectoryLock(data_dir, command=command, wait=wait):
