@@ -10,6 +10,9 @@ scrapy-playwright's download handler opens it in a browser tab instead of over H
   for the documents that needed rendering, never an end of the run;
 - each tab settles (:meth:`PageRendering.settle`): network idle, then text shown, then a quiet DOM, within one
   bounded wait; the raw bytes of the navigation answer are kept next to the rendered DOM;
+- a live page's own navigation is fetched by its route, not by Chromium, one hop at a time: a redirect is handed
+  back to Scrapy (:class:`NavigationRedirectMiddleware`), whose next request is checked like a plain fetch's
+  redirect (internal addresses, robots.txt, the redirect limit) and rendered in a tab of its own;
 - every other request of a live page is held to the crawl's internal-address policy and to the robots.txt of its
   origin (asked of the crawl's own robots.txt middleware); what robots.txt disallows is not sent, and named;
 - images, fonts, media and stylesheets are never downloaded; a page rendered from a web archive reaches nothing but the
@@ -238,7 +241,12 @@ class PageRendering:
     not_requested: list[str] = field(default_factory=list)  # the page's requests robots.txt disallows
     raw_body: bytes | None = None
     raw_url: str | None = None
+    # The Location of a redirect answering the page's navigation: handed to Scrapy, never followed by Chromium.
+    redirect: str | None = None
+    navigation_error: str | None = None  # why the route could not fetch the page's navigation
     _navigation: Response | None = field(default=None, repr=False)
+    _navigated: bool = field(default=False, repr=False)  # the tab's first navigation was asked of the route
+    _headers: dict[str, str] = field(default_factory=dict, repr=False)  # the render request's, as Scrapy sends them
 
     def meta(self) -> dict[str, Any]:
         """The scrapy-playwright request meta that opens the page in a tab and settles it."""
@@ -252,8 +260,16 @@ class PageRendering:
             "rendering": self,
         }
 
-    async def init_page(self, page: Page, _request: Any) -> None:
-        """Route the page's requests (registered after scrapy-playwright's own route, so asked first)."""
+    async def init_page(self, page: Page, request: Any) -> None:
+        """Route the page's requests (registered after scrapy-playwright's own route, so asked first).
+
+        Each hop of a redirected navigation is a Scrapy request of its own with this same rendering (Scrapy copies
+        the request's meta): what one tab learnt is forgotten here."""
+        self._navigation, self._navigated, self.redirect, self.navigation_error = None, False, None, None
+        # Scrapy's headers, as scrapy-playwright would send them on the navigation; without Accept-Encoding, which
+        # Playwright's own fetch then sets to what it decodes (gzip, deflate, br as of 1.65.2; Scrapy may ask zstd).
+        headers = request.headers.to_unicode_dict()
+        self._headers = {name: value for name, value in headers.items() if name.lower() != "accept-encoding"}
         page.on("response", self._remember_navigation)
         await page.route("**/*", self.archive or self._live_route)
         # WebSockets are not routed like requests: a page from an archive must not open one to the live web.
@@ -263,10 +279,37 @@ class PageRendering:
     async def _live_route(self, route: Route, request: Request) -> None:
         if request.resource_type in NOT_DOWNLOADED or not await self._may_request(request.url):
             await route.abort()
-        elif _is_page_navigation(request):
-            await route.fallback()  # to scrapy-playwright's route: Scrapy's headers (user agent) on the request
+        elif _is_page_navigation(request) and not self._navigated:
+            self._navigated = True
+            await self._navigate(route, request)
         else:
+            # Scripts, data, frames — and a navigation a script starts later, whose redirects are followed here
+            # too (answered at the URL the script asked for: never an unchecked hop, even if not an exact one).
             await self._fetch_checking_redirects(route, request)
+
+    async def _navigate(self, route: Route, request: Request) -> None:
+        """Fetch the page's own navigation here, not in Chromium, without following a redirect: Chromium follows a
+        navigation's redirect unasked, even the Location of an answer the route fulfils (checked with Playwright
+        1.65.2 and Debian's Chromium, 2026-11-27). A redirect is answered without its Location, so the browser
+        stays, and is kept in :attr:`redirect` for :class:`NavigationRedirectMiddleware` to hand to Scrapy."""
+        from playwright.async_api import Error
+
+        try:
+            response = await route.fetch(
+                max_redirects=0, headers=self._headers or None, timeout=self.timeout_seconds * 1000
+            )
+        except Error as error:  # refused, unresolvable, timed out: the reason goes to the user, not net::ERR_FAILED
+            self.navigation_error = error.message.strip().splitlines()[0]
+            with contextlib.suppress(Error):
+                await route.abort()
+            return
+        location = response.headers.get("location")
+        if 300 <= response.status < 400 and location:
+            self.redirect = location
+            headers = {name: value for name, value in response.headers.items() if name.lower() != "location"}
+            await route.fulfill(response=response, headers=headers)
+        else:
+            await route.fulfill(response=response)
 
     async def _may_request(self, url: str) -> bool:
         """Whether the page may send a request to ``url``: not to an internal address, not against robots.txt."""
@@ -336,6 +379,8 @@ class PageRendering:
         answer. A page still busy at the deadline is taken as it is then (some poll the network forever)."""
         from playwright.async_api import Error
 
+        if self.redirect is not None:
+            return  # nothing to render: the next hop is Scrapy's request, in a tab of its own
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout_seconds
 
@@ -354,6 +399,25 @@ class PageRendering:
                 self.raw_body = await self._navigation.body()
             except Error as error:  # e.g. a navigation answered by a redirect only
                 log.info("rendering %s: no raw body of the navigation (%s)", page.url, error.message)
+
+
+class NavigationRedirectMiddleware:
+    """A redirect answering a rendered page's navigation goes the way of a plain fetch's: to Scrapy's
+    RedirectMiddleware (a downloader middleware placed after it, so that it sees the response first).
+
+    The route answered the browser without the redirect's Location (:meth:`PageRendering._navigate`); it is put
+    back on the response here, so the next hop is an ordinary Scrapy request carrying the same rendering: checked
+    by the internal-address and robots.txt middlewares (a refusal reads exactly as a plain fetch's), sent in its
+    own site's download slot, counted against ``REDIRECT_MAX_TIMES``, listed in ``redirect_urls``, and opened in
+    a new tab whose URL — so the page's relative URLs, and the URL recorded — is the hop's own."""
+
+    def process_response(self, request: Any, response: Any) -> Any:
+        rendering = request.meta.get("rendering")
+        if not isinstance(rendering, PageRendering) or rendering.redirect is None:
+            return response
+        headers = response.headers.copy()
+        headers["Location"] = rendering.redirect
+        return response.replace(headers=headers)
 
 
 def _is_page_navigation(request: Request) -> bool:

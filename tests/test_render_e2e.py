@@ -27,11 +27,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from scrapy.settings.default_settings import REDIRECT_MAX_TIMES
 from standin.archive import StandinArchive
 from standin.capture import payload_digest
 from standin.cli import cli_command, cli_environment, git, run_cli
+from standin.hostile import RouteServer
 from standin.legal_text import policy_page
-from standin.pages import Page, json_data, redirect, robots_txt
+from standin.pages import Page, javascript_shell, json_data, redirect, robots_txt
 from standin.scripted_policy import add_scripted_policy, policy_script, scripted_policy
 from standin.sites import StandinSites
 from warcio.archiveiterator import ArchiveIterator
@@ -489,3 +491,113 @@ def test_a_rendered_page_s_redirects_are_held_to_the_same_rules(sites: StandinSi
         assert DELAYED in version_text(tmp_path / "data2", "spa")
     finally:
         internal.close()
+
+
+# --- the page's own navigation: each redirect hop is Scrapy's request, checked like a plain fetch's -----------
+
+SECRET = b'{"AccessKeyId": "ASIA-SECRET"}'
+
+
+def failed_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("FAILED")]
+
+
+def test_a_rendered_navigation_redirected_inside_is_refused_as_a_plain_fetch_is(sites: StandinSites, tmp_path: Path):
+    # render = "always": no plain fetch precedes the browser, which is sent to the internal service directly.
+    with RouteServer({"/latest/meta-data/iam": Page(body=SECRET, content_type="application/json")}) as secret:
+        url = sites.set_page("http://spa.test/privacy", redirect(secret.url("/latest/meta-data/iam"), status=302))
+        failures = {}
+        for render in ("always", "never"):
+            data = tmp_path / f"data-{render}"
+            config = write_config(tmp_path / f"config-{render}", {"spa": (url, render)})
+            result = run_cli(config, data, "track", env=environment(sites))
+            assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+            failures[render] = failed_lines(result.stderr)
+            assert not list(data.glob("captures/*.warc.gz")), "nothing recorded"
+        assert secret.paths == [], "nothing reached the internal address, neither browser nor Scrapy"
+    (rendered,) = failures["always"]
+    assert rendered.startswith(f"FAILED spa/privacy-policy: private-address: {secret.url('/latest/meta-data/iam')}")
+    assert failures["always"] == failures["never"], "the same one-line refusal as the plain fetch's"
+
+
+def test_a_server_redirecting_only_the_browser_inside_is_refused(sites: StandinSites, tmp_path: Path):
+    # render = "auto": the plain fetch gets a shell, the browser's fetch of the same URL a redirect inside.
+    with (
+        RouteServer({"/latest/meta-data/iam": Page(body=SECRET, content_type="application/json")}) as secret,
+        RouteServer({"/privacy": [javascript_shell(), redirect(secret.url("/latest/meta-data/iam"), 302)]}) as site,
+    ):
+        config = write_config(tmp_path / "config", {"acme": (site.url("/privacy"), "auto")})
+        result = run_cli(config, tmp_path / "data", "track", env=environment(sites))
+        assert secret.paths == []
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert site.paths == ["/robots.txt", "/privacy", "/privacy"], "plain fetch, then the browser's"
+    (failed,) = failed_lines(result.stderr)
+    assert failed.startswith("FAILED acme/privacy-policy: javascript-shell"), failed
+    assert f"; private-address: {secret.url('/latest/meta-data/iam')} (127.0.0.1, loopback;" in failed
+    records = [r for r in warc_records(tmp_path / "data") if r[0] != "warcinfo"]
+    assert [(kind, target) for kind, target, _, _ in records] == [("response", site.url("/privacy"))], "the shell"
+    assert all(b"ASIA-SECRET" not in payload for _, _, payload, _ in records)
+    assert ("acme/privacy-policy", "refused", 0) in [row[:3] for row in catalog_rows(tmp_path / "data")]
+
+
+def test_a_rendered_navigation_redirected_to_another_site_is_rendered_and_recorded_there(
+    sites: StandinSites, tmp_path: Path
+):
+    # The page's relative script and data URLs exist only on the site the redirect leads to.
+    final = add_spa(sites, "www.spa.test")
+    moved = sites.set_page("http://spa.test/privacy.html", redirect(final, status=302))
+    config = write_config(tmp_path / "config", {"spa": (moved, "always")})
+    data = tmp_path / "data"
+
+    result = run_cli(config, data, "track", env=environment(sites))
+    assert result.returncode == 0, result.stderr
+    assert DELAYED in version_text(data, "spa"), "built from the final site's scripts and data"
+    assert [r.path for r in sites.requests("spa.test")] == ["/robots.txt", "/privacy.html"]
+    assert [r.path for r in sites.requests("www.spa.test")] == [
+        "/robots.txt",  # the hop's own site's robots.txt, asked before the hop
+        "/privacy",
+        "/static/policy.js",
+        "/api/policy.json",
+    ]
+    records = [r for r in warc_records(data) if r[0] in ("response", "resource")]
+    assert [(kind, target) for kind, target, _, _ in records] == [("response", final), ("resource", final)]
+    assert records[0][2] == sites.page(final).body, "the raw bytes the final URL served"
+    trailers = git(data / "versions", "log", "-1", "--format=%(trailers:key=Snapshot-Url,valueonly)", "main")
+    assert trailers.strip() == final, "the version's URL is the URL its bytes came from"
+
+
+def test_a_rendered_navigation_obeys_robots_txt_at_every_hop(sites: StandinSites, tmp_path: Path):
+    final = add_spa(sites, "www.spa.test")
+    sites.set_page("http://www.spa.test/robots.txt", robots_txt(["/privacy"]))
+    moved = sites.set_page("http://spa.test/privacy.html", redirect(final, status=302))
+    failures = {}
+    for render in ("always", "never"):
+        config = write_config(tmp_path / f"config-{render}", {"spa": (moved, render)})
+        result = run_cli(config, tmp_path / f"data-{render}", "track", env=environment(sites))
+        assert result.returncode == 1, result.stderr
+        failures[render] = failed_lines(result.stderr)
+    refusal = "FAILED spa/privacy-policy: IgnoreRequest: Forbidden by robots.txt"
+    assert failures["always"] == failures["never"] == [refusal], "the same one-line refusal as the plain fetch's"
+    paths = [r.path for r in sites.requests("www.spa.test")]
+    assert paths == ["/robots.txt", "/robots.txt"], "each run asked the hop's robots.txt, never sent the hop"
+
+
+def test_a_rendered_navigation_redirect_loop_is_bounded_like_a_plain_fetch(sites: StandinSites, tmp_path: Path):
+    sites.set_page("http://loop.test/a", redirect("/b", status=302))
+    url = sites.set_page("http://loop.test/b", redirect("/a", status=302))
+    config = write_config(tmp_path / "config", {"loop": (url, "always")})
+    result = run_cli(config, tmp_path / "data", "track", env=environment(sites))
+    assert result.returncode == 1, result.stderr
+    assert failed_lines(result.stderr) == ["FAILED loop/privacy-policy: IgnoreRequest: max redirections reached"]
+    hops = [r.path for r in sites.requests("loop.test") if r.path != "/robots.txt"]
+    assert len(hops) == REDIRECT_MAX_TIMES + 1, "the first request and Scrapy's limit of redirects, then no more"
+
+
+def test_a_rendered_navigation_that_cannot_be_fetched_says_why_in_one_line(sites: StandinSites, tmp_path: Path):
+    with RouteServer({}) as gone:
+        url = gone.url("/privacy")  # a declared origin (allowed), closed before the run: connection refused
+    config = write_config(tmp_path / "config", {"acme": (url, "always")})
+    result = run_cli(config, tmp_path / "data", "track", env=environment(sites))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    (failed,) = failed_lines(result.stderr)
+    assert failed.startswith("FAILED acme/privacy-policy: rendering failed: ") and "ECONNREFUSED" in failed, failed

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -132,9 +133,13 @@ def _failure_reason(failure: Failure, rendering: PageRendering | None) -> str:
         return str(failure.value)  # already the one line a user reads
     if rendering is not None and rendering.archive is not None and rendering.archive.refusal:
         return f"rendering incomplete: {rendering.archive.refusal}"
+    if rendering is not None and rendering.navigation_error:
+        return f"rendering failed: {rendering.navigation_error}"
     # Playwright's errors go on with the browser's log over many lines: the first says what happened.
     reason = (failure.getErrorMessage() or failure.type.__name__).strip().splitlines()[0]
     if "download max size" in reason:
         reason += " (setting [crawl] max_page_bytes)"
-    prefix = "rendering failed: " if rendering is not None else ""
+    # Refused by Scrapy before any browser (robots.txt, the redirect limit): said as for a plain fetch.
+    rendered = rendering is not None and not isinstance(failure.value, IgnoreRequest)
+    prefix = "rendering failed: " if rendered else ""
     return f"{prefix}{failure.type.__name__}: {reason}"

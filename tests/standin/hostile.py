@@ -12,17 +12,22 @@ from standin.pages import Page
 
 
 class RouteServer:
-    """``RouteServer({"/privacy": page}).start()``; ``.url(path)``, ``.paths`` (every path asked, in order)."""
+    """``RouteServer({"/privacy": page}).start()``; ``.url(path)``, ``.paths`` (every path asked, in order).
 
-    def __init__(self, routes: dict[str, Page]):
-        self.routes = dict(routes)
+    A path given a list of pages answers them in turn, then its last one: a server that answers a second
+    request otherwise than the first (a browser after a plain fetch)."""
+
+    def __init__(self, routes: dict[str, Page | list[Page]]):
+        self.routes = {path: answers if isinstance(answers, list) else [answers] for path, answers in routes.items()}
         self.paths: list[str] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
+                asked = server.paths.count(self.path)
                 server.paths.append(self.path)
-                page = server.routes.get(self.path, Page(body=b"not found", status=404))
+                answers = server.routes.get(self.path, [Page(body=b"not found", status=404)])
+                page = answers[min(asked, len(answers) - 1)]
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
                 self.send_header("Content-Length", str(len(page.body)))
