@@ -5,6 +5,8 @@ Every datetime here is timezone-aware UTC; every status that may be unknown is `
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -88,6 +90,13 @@ class ExtractionRules:
 
     select: tuple[str, ...] = ()
     remove: tuple[str, ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        """12 hex digits naming these rules, recorded with each version so that ``verify`` can tell a version
+        made under other rules (a declaration edited since) from a version that is not what it claims."""
+        canonical = json.dumps({"select": self.select, "remove": self.remove}, separators=(",", ":"))
+        return hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,11 +14,13 @@ from standin.cli import git, run_cli
 
 from policy_archive.archive.captures import CaptureStore
 from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.history import version_commits
 from policy_archive.archive.versions import VersionStore
 from policy_archive.config.settings import load_config
-from policy_archive.pipeline.extraction.extract import EXTRACTOR_REVISION
+from policy_archive.pipeline.extraction.extract import EXTRACTOR, EXTRACTOR_REVISION, extractor_label
 from policy_archive.pipeline.jobs.progress import Progress
-from policy_archive.pipeline.jobs.verify import Verdict, Verifier, extractor_revision, verify
+from policy_archive.pipeline.jobs.verify import Verdict, Verifier, extractor_revision, rules_fingerprint, verify
+from policy_archive.records import ExtractionRules
 
 DOCUMENT = "acrcloud/privacy-policy"
 
@@ -80,12 +84,39 @@ def test_a_payload_that_is_not_the_recorded_one_is_a_digest_mismatch(history):
 
 
 def test_a_text_that_extraction_no_longer_gives_is_a_mismatch(history):
+    """The newest version's file altered in Git (a replacement object, as a rewritten history would give): the
+    same bytes, extractor and rules no longer give it."""
     config, data = history
-    change_selectors(config)
+    repo = data / "versions"
+    path = git(repo, "ls-tree", "-r", "--name-only", "main").split()[0]
+    blob = git(repo, "rev-parse", f"main:{path}").strip()
+    altered = git(repo, "cat-file", "blob", blob).replace("# Privacy Policy", "# Privacy Policy (abridged)", 1)
+    forged = subprocess.run(
+        ["git", "-C", str(repo), "hash-object", "-w", "--stdin"], input=altered, capture_output=True, text=True
+    ).stdout.strip()
+    git(repo, "replace", blob, forged)
     result = run_cli(config, data, "verify")
     assert result.returncode == 1
-    failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
-    assert len(failed) == 2 and all("text: line 3: recorded '# Privacy Policy'" in line for line in failed), failed
+    (failed,) = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+    assert "text: line 1: recorded '# Privacy Policy (abridged) - ACRCloud', re-extracted '# Privacy Policy -" in failed
+    assert "1/2 versions verified" in result.stdout
+
+
+def test_a_version_made_before_the_declaration_was_edited_is_named_not_a_mismatch(history):
+    config, data = history
+    then = load_config(config, data).documents[0].rules.fingerprint
+    change_selectors(config)
+    now = load_config(config, data).documents[0].rules.fingerprint
+    result = run_cli(config, data, "verify")
+    assert result.returncode == 0, result.stderr
+    named = [line for line in result.stdout.splitlines() if line.startswith(f"{DOCUMENT}: version ")]
+    assert len(named) == 2 and all(
+        f"made with other extraction rules ({then}; the declaration's are now {now})" in line for line in named
+    )
+    assert all("text: line 3: recorded '# Privacy Policy'" in line for line in named), named
+    assert (
+        result.stdout.splitlines()[-1] == "0/2 versions verified; 2 made with other extraction rules (not a mismatch)"
+    )
 
 
 def test_a_version_of_another_extractor_revision_is_reported_as_such(history):
@@ -106,6 +137,22 @@ def test_a_version_of_another_extractor_revision_is_reported_as_such(history):
     assert [check.verdict for check in same] == [Verdict.VERIFIED, Verdict.VERIFIED], "same text: verified"
 
 
-def test_extractor_revision_is_read_from_the_trailer():
+def test_extractor_revision_and_rules_are_read_from_the_trailer():
     assert extractor_revision("policy-archive-extract 3 (lxml 6.1.3, pypdf 7.1.0)") == 3
     assert extractor_revision("trafilatura 2.3.1") is None
+    rules = ExtractionRules(select=("main",), remove=("nav",))
+    assert rules_fingerprint(extractor_label(rules)) == rules.fingerprint != ExtractionRules().fingerprint
+    assert rules_fingerprint("policy-archive-extract 4 (lxml 6.1.3, pypdf 7.1.0)") is None  # before rules were named
+
+
+def test_a_version_naming_no_rules_is_still_a_mismatch_when_its_text_differs(recorded):
+    """Versions recorded before the rules were named: nothing says the declaration changed, so nothing excuses."""
+    config, data = recorded
+    declaration = load_config(config, data).documents[0]
+    store = VersionStore(data / "versions", read_only=True)
+    (version, content), *_ = store.with_blobs(version_commits(store, [declaration.path]), lambda v: v.blob)
+    legacy = replace(version, trailers={**version.trailers, "Extractor": EXTRACTOR})
+    edited = replace(declaration, rules=ExtractionRules(remove=(*declaration.rules.remove, "h1")))
+    verifier = Verifier(Catalog(data / "catalog.sqlite3"), CaptureStore(data / "captures"))
+    assert verifier.check(edited, legacy, content.decode("utf-8")).verdict is Verdict.MISMATCH
+    assert verifier.check(edited, version, content.decode("utf-8")).verdict is Verdict.OTHER_RULES

@@ -105,7 +105,9 @@ def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
 @pass_context
 def verify(obj: Context, documents: tuple[str, ...]) -> None:
     """Check every version against its raw capture: the capture is kept, its payload matches the commit's
-    Payload-Sha1, and extracting it again gives the recorded text. Exit 1 naming each mismatch."""
+    Payload-Sha1, and extracting it again gives the recorded text. Versions made by another extractor revision or
+    with other extraction rules (the declaration edited since) are named, not mismatches. Exit 1 naming each
+    mismatch."""
     from policy_archive.archive.captures import CaptureStore
     from policy_archive.pipeline.jobs.progress import Progress
     from policy_archive.pipeline.jobs.verify import Verdict, Verifier
@@ -125,15 +127,16 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
                 counts[check.verdict] += 1
                 if check.verdict is Verdict.MISMATCH:
                     click.echo(f"FAILED {check.document}: {check.describe()}", err=True)
-                elif check.verdict is Verdict.OLDER_EXTRACTOR:
+                elif check.verdict in (Verdict.OLDER_EXTRACTOR, Verdict.OTHER_RULES):
                     click.echo(f"{check.document}: {check.describe()}")
         progress.finish()
     total = sum(counts.values())
-    older = counts[Verdict.OLDER_EXTRACTOR]
+    older, other_rules = counts[Verdict.OLDER_EXTRACTOR], counts[Verdict.OTHER_RULES]
     mismatches = counts[Verdict.MISMATCH]
     click.echo(
         f"{counts[Verdict.VERIFIED]}/{total} versions verified"  # "versions" whatever N: the contract's line
         + (f"; {older} made by another extractor revision (not a mismatch)" if older else "")
+        + (f"; {other_rules} made with other extraction rules (not a mismatch)" if other_rules else "")
         + (f"; {mismatches} {plural(mismatches, 'mismatch', 'mismatches')}" if mismatches else "")
     )
     if counts[Verdict.MISMATCH]:

@@ -43,6 +43,12 @@ EXTRACTOR_REVISION = 4
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
+def extractor_label(rules: ExtractionRules) -> str:
+    """The ``Extractor:`` trailer of a version extracted with ``rules``: this extractor, and which rules it had
+    (``policy-archive-extract 4 (lxml 6.1.3, pypdf 7.1.0); rules 64f294690d8c``)."""
+    return f"{EXTRACTOR}; rules {rules.fingerprint}"
+
+
 # What generic extraction looks for on a page holding several documents when nobody says (``extract``).
 DEFAULT_DOCUMENT_TYPE = "privacy-policy"
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
 from policy_archive.crawler.sources.wayback import original_of
 from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo_content_encoding
-from policy_archive.pipeline.extraction.extract import EXTRACTOR, ExtractionRefused, extract
+from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract, extractor_label
 from policy_archive.pipeline.extraction.refusals import JAVASCRIPT_SHELL
 from policy_archive.pipeline.jobs.provenance import render
 from policy_archive.records import (
@@ -152,7 +152,7 @@ def make_version(
         source=row.source,
         snapshot_url=snapshot,
         payload_sha1=row.payload_sha1 or "",
-        extractor=EXTRACTOR,
+        extractor=extractor_label(declaration.entry_at(row.bytes_at)[1]),
         content=content,
         body=row.body,
         technical_upgrade=technical_upgrade,

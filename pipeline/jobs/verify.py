@@ -3,8 +3,10 @@
 For each version on ``main``: its raw capture is found through the catalog (document and payload SHA-1, preferring
 the capture whose bytes date from the version's ``Captured-At``) and read from its WARC file; the payload's SHA-1
 must equal the commit's ``Payload-Sha1``; extracting those bytes again, with the document's declaration, must
-give the recorded text (and stated date). A version recorded by another extractor revision than this one whose
-text differs is reported as such: the extractor changed, not the evidence (docs/decisions/0003).
+give the recorded text (and stated date). A version whose text differs is reported as such, not as a mismatch,
+when another extractor revision made it, or other extraction rules (the declaration's ``select``/``remove``
+edited since; the ``Extractor:`` trailer names the rules' fingerprint): the reading changed, not the evidence
+(docs/decisions/0003).
 """
 
 from __future__ import annotations
@@ -30,11 +32,14 @@ from policy_archive.text import plural
 # "policy-archive-extract 1 (lxml 6.1.3, pypdf 7.1.0)": the revision number is what decides whether the same
 # bytes must give the same text (library versions only change it when a revision says so).
 REVISION = re.compile(r"^policy-archive-extract (\d+)\b")
+# "...; rules 64f294690d8c": versions recorded before 2026-11-27 name no rules, and a difference stays a mismatch.
+RULES = re.compile(r"; rules ([0-9a-f]{12})$")
 
 
 class Verdict(StrEnum):
     VERIFIED = "verified"
     OLDER_EXTRACTOR = "older-extractor"  # the text differs, but another extractor revision made it
+    OTHER_RULES = "other-rules"  # the text differs, but the declaration's selectors were others then
     MISMATCH = "mismatch"
 
 
@@ -54,6 +59,12 @@ def extractor_revision(trailer: str) -> int | None:
     """The revision in an ``Extractor:`` trailer (None for another extractor, e.g. ``trafilatura 2.3.1``)."""
     found = REVISION.match(trailer)
     return int(found.group(1)) if found else None
+
+
+def rules_fingerprint(trailer: str) -> str | None:
+    """The rules' fingerprint in an ``Extractor:`` trailer, or None when it names none."""
+    found = RULES.search(trailer)
+    return found.group(1) if found else None
 
 
 def first_difference(recorded: str, extracted: str) -> str:
@@ -102,12 +113,19 @@ class Verifier:
             problem = f"stated date: recorded {version.stated_date}, re-extracted {iso}"
         else:
             return verdict(Verdict.VERIFIED)
-        revision = extractor_revision(version.trailers.get("Extractor", ""))
+        extractor = version.trailers.get("Extractor", "")
+        revision = extractor_revision(extractor)
         if revision != self.current_revision:
-            made_by = f"revision {revision}" if revision is not None else repr(version.trailers.get("Extractor", "?"))
+            made_by = f"revision {revision}" if revision is not None else repr(extractor or "?")
             return verdict(
                 Verdict.OLDER_EXTRACTOR,
                 f"made by extractor {made_by}, this is revision {self.current_revision}: {problem}",
+            )
+        rules_then, rules_now = rules_fingerprint(extractor), declaration.entry_at(version.captured_at)[1].fingerprint
+        if rules_then is not None and rules_then != rules_now:
+            return verdict(
+                Verdict.OTHER_RULES,
+                f"made with other extraction rules ({rules_then}; the declaration's are now {rules_now}): {problem}",
             )
         return verdict(Verdict.MISMATCH, problem)
 
