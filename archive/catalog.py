@@ -157,6 +157,16 @@ class Catalog:
                 [(reason, document, ref.url, iso_z(ref.timestamp)) for ref, reason in refused],
             )
 
+    def relist(self, document: str, keys: Iterable[tuple[str, datetime]]) -> None:
+        """Rows refused without being fetched whose reason no longer holds: listed again, to be fetched when
+        wanted (never a row whose bytes are kept)."""
+        with self.connection:
+            self.connection.executemany(
+                "UPDATE captures SET outcome = 'listed', reason = NULL WHERE document = ? AND source = 'wayback'"
+                " AND url = ? AND captured_at = ? AND outcome = 'refused' AND warc_file IS NULL",
+                [(document, url, iso_z(at)) for url, at in keys],
+            )
+
     def refuse(self, capture_id: int, reason: str) -> None:
         with self.connection:
             self.connection.execute(

@@ -38,6 +38,8 @@ from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 NOT_ARCHIVED = "not-archived"
+LEAVES_ARCHIVE = "redirect leaves the archive"
+REDIRECT_LOOP = "redirect loop inside the archive"
 
 
 def memento_datetime(response: Response) -> datetime | None:
@@ -133,10 +135,10 @@ class WaybackSpider(PlanSpider):
         target = urljoin(response.url, location) if location else ""
         if not self.source.contains(target):
             # Never leave the archive: a Location outside it would fetch today's live page as history.
-            reason = f"redirect leaves the archive ({location or 'no Location'})"
+            reason = f"{LEAVES_ARCHIVE} ({location or 'no Location'})"
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
         elif target in visited or target == response.url or len(visited) >= MAX_REDIRECTS:
-            reason = "redirect loop inside the archive"
+            reason = REDIRECT_LOOP
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
         else:
             yield self.request(fetch, url=target, hops=hops, visited=(*visited, response.url))

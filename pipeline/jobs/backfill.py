@@ -23,15 +23,23 @@ from policy_archive.crawler.sources import (
     archive_source,
 )
 from policy_archive.pipeline.jobs.examine import (
+    ARCHIVED_STATUS,
     DIGEST_MISMATCH,
     Examination,
     examine,
+    holds_for_twins,
     make_version,
     rendering_request,
 )
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
-from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport, format_counts, refusal_counts
+from policy_archive.pipeline.jobs.report import (
+    DocumentFailure,
+    RunReport,
+    borrowed,
+    format_counts,
+    refusal_counts,
+)
 from policy_archive.pipeline.jobs.strategy import StrategyName, changes, wanted
 from policy_archive.pipeline.jobs.unverified import summary_line, unverified_spans
 from policy_archive.pipeline.jobs.workspace import Workspace
@@ -104,7 +112,7 @@ def _list(
 def refusal_before_fetch(ref: CaptureRef) -> str | None:
     """CDX rows that cannot be a text of the document are not fetched at all."""
     if ref.status not in FETCHABLE_STATUSES:
-        return f"archived status {ref.status}"
+        return f"{ARCHIVED_STATUS} {ref.status}"
     if ref.mimetype and not ref.mimetype.lower().startswith(DOCUMENT_MIMETYPES):
         return f"not a document ({ref.mimetype})"
     return None
@@ -129,7 +137,7 @@ class DocumentPlan:
         self.verify = verify
         self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(self.refs)}
         # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
-        # at different pages.
+        # at different pages. What one replay did (a refusal in REPLAY_REFUSALS, a failure) is not shared.
         self.same_bytes: dict[tuple[str, str], list[int]] = {}
         for i, ref in enumerate(self.refs):
             if ref.status == 200 and ref.digest:
@@ -143,18 +151,26 @@ class DocumentPlan:
         self.needs_browser: dict[int, str] = {}
         for row in rows:
             i = self.index.get((row.url, row.captured_at))
-            if i is not None and row.outcome in (Outcome.EXTRACTED, Outcome.REFUSED):
-                self.learn(i, row.body_sha1 if row.outcome is Outcome.EXTRACTED else None, rendered=row.rendered)
+            if i is None:
+                continue
+            if row.outcome is Outcome.EXTRACTED:
+                self.learn(i, row.body_sha1, rendered=row.rendered)
+            elif row.outcome is Outcome.REFUSED:
+                self.learn(i, None, for_twins=holds_for_twins(row.reason))
 
-    def learn(self, index: int, text: str | None, *, rendered: bool = False) -> list[CaptureRef]:
+    def learn(
+        self, index: int, text: str | None, *, rendered: bool = False, for_twins: bool = True
+    ) -> list[CaptureRef]:
         """Remember what a capture showed; return the other captures this also tells about (same bytes).
 
-        A rendered capture tells nothing about its twins: a script shell's bytes stay the same while the text
-        its scripts fetch changes."""
+        ``for_twins`` False: what this replay showed says nothing about the twins (``REPLAY_REFUSALS``). A
+        rendered capture tells nothing about its twins either: a script shell's bytes stay the same while the
+        text its scripts fetch changes."""
         self.in_flight.discard(index)
         self.known[index] = text
         ref = self.refs[index]
-        group = self.same_bytes.get((ref.url, ref.digest or ""), []) if ref.status == 200 and not rendered else []
+        shared = ref.status == 200 and for_twins and not rendered
+        group = self.same_bytes.get((ref.url, ref.digest or ""), []) if shared else []
         twins = [i for i in group if i not in self.known]
         for other in twins:
             self.known[other] = text  # known at no cost
@@ -221,7 +237,10 @@ class BackfillPlan:
                 return [rendering, *plan.next_requests()]
             self._keep(plan.declaration, result, examination)
             twins = plan.learn(
-                plan.index[result.listing_key], examination.body_sha1, rendered=result.rendered is not None
+                plan.index[result.listing_key],
+                examination.body_sha1,
+                rendered=result.rendered is not None,
+                for_twins=examination.outcome is Outcome.EXTRACTED or holds_for_twins(examination.reason),
             )
             if examination.outcome is Outcome.REFUSED and twins:
                 assert result.listed is not None
@@ -275,8 +294,8 @@ class BackfillPlan:
             fetched_status=failure.status,
         )
         index = plan.index[(ref.url, ref.timestamp)]
-        if outcome is Outcome.REFUSED:
-            plan.learn(index, None)
+        if outcome is Outcome.REFUSED:  # the archive's answer to this replay (not archived, a redirect out)
+            plan.learn(index, None, for_twins=False)
         else:
             plan.skip(index, failure.reason, needs_browser)
 
@@ -409,6 +428,16 @@ def _plan(
     catalog.refuse_listed(declaration.key, refused)
     refused_refs = {ref for ref, _ in refused}
     candidates = sorted((ref for ref in set(refs) if ref not in refused_refs), key=lambda r: (r.timestamp, r.url))
+    # Until 2026-11-27 a refusal of one replay (a digest mismatch, not archived) was passed on to the capture's
+    # twins unfetched, losing the version they held: such twins are candidates again.
+    catalog.relist(
+        declaration.key,
+        [
+            (row.url, row.captured_at)
+            for row in catalog.captures(declaration.key, Source.WAYBACK)
+            if row.outcome is Outcome.REFUSED and borrowed(row.reason) and not holds_for_twins(row.reason)
+        ],
+    )
     rows = catalog.captures(declaration.key, Source.WAYBACK)
     return DocumentPlan(declaration, candidates, strategy, source, rows, verify)
 

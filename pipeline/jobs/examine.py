@@ -12,10 +12,12 @@ from urllib.parse import urlsplit
 
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
 from policy_archive.crawler.sources.wayback import original_of
+from policy_archive.crawler.spiders.wayback import LEAVES_ARCHIVE, NOT_ARCHIVED, REDIRECT_LOOP
 from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo_content_encoding
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract, extractor_label
 from policy_archive.pipeline.extraction.refusals import JAVASCRIPT_SHELL
 from policy_archive.pipeline.jobs.provenance import render
+from policy_archive.pipeline.jobs.report import refusal_kind
 from policy_archive.records import (
     RENDERED_CONTENT_TYPE,
     Capture,
@@ -55,6 +57,19 @@ def redirected_home(declared_url: str, fetched_url: str) -> bool:
 
 
 DIGEST_MISMATCH = "digest-mismatch"
+ARCHIVED_STATUS = "archived status"
+REDIRECTED_HOME = "redirected to a home page"
+# Refusals of one replay of a capture, not of its bytes: the archive served something else for that row (other
+# bytes, no memento, another status, a redirect). A capture listed with the same digest may replay fine, so it is
+# fetched in turn, never refused with it (issue 10: a version was lost that way). Every other refusal is the
+# text's own verdict (empty, not the document, a script shell, undecodable, a guard): the same bytes get the same
+# one, so it holds for every capture listed with that digest (docs/decisions/0004).
+REPLAY_REFUSALS = (DIGEST_MISMATCH, NOT_ARCHIVED, ARCHIVED_STATUS, REDIRECTED_HOME, LEAVES_ARCHIVE, REDIRECT_LOOP)
+
+
+def holds_for_twins(reason: str | None) -> bool:
+    """Whether a refusal (its catalog reason) holds for every capture listed with the same digest."""
+    return not refusal_kind(reason).startswith(REPLAY_REFUSALS)
 
 
 def digest_mismatch(capture: Capture) -> str | None:
@@ -74,10 +89,10 @@ def examine(declaration: DocumentDeclaration, capture: Capture, *, check_digest:
     if check_digest and (mismatch := digest_mismatch(capture)):
         return Examination(Outcome.REFUSED, mismatch)
     if capture.status != 200:
-        word = "archived status" if capture.source is Source.WAYBACK else "HTTP status"
+        word = ARCHIVED_STATUS if capture.source is Source.WAYBACK else "HTTP status"
         return Examination(Outcome.REFUSED, f"{word} {capture.status}")
     if redirected_home(url, capture.fetched_url):
-        return Examination(Outcome.REFUSED, f"redirected to a home page ({original_of(capture.fetched_url)})")
+        return Examination(Outcome.REFUSED, f"{REDIRECTED_HOME} ({original_of(capture.fetched_url)})")
     try:
         if capture.rendered is not None:
             payload, content_type = capture.rendered, RENDERED_CONTENT_TYPE

@@ -36,6 +36,11 @@ class RunReport:
 _TWIN_PREFIX = re.compile(r"^same bytes as the capture of \d+: ")
 
 
+def borrowed(reason: str | None) -> bool:
+    """Whether a refusal was passed on from a twin (same digest) rather than found by fetching the capture."""
+    return bool(_TWIN_PREFIX.match(reason or ""))
+
+
 def refusal_kind(reason: str | None) -> str:
     """The kind of a refusal, for counting: ``empty`` for "empty: no text left after extraction", ``archived
     status 404``, ``not a document`` for "not a document (image/png)"; a twin counts as its twin's kind."""

@@ -1,0 +1,111 @@
+"""Every listed capture accounted for (issue 10, "never silently wrong"): a refusal of one replay is not passed to
+the capture's twins (same CDX digest), every capture not used has a reason, failures are counted and said in
+plain words, and `status` names what failed.
+
+The real CLI runs against the stand-in archive (tests/standin/archive.py).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+
+from standin.cli import git, run_cli
+from test_backfill_resilience import START, V1, V2, page, ts
+from test_fidelity import DOC, URL, catalog_rows, configured
+
+
+def replays_of(archive, *timestamps: str) -> int:
+    """How many times the archive was asked for the raw bytes of these captures."""
+    return sum(1 for r in archive.requests if r.endpoint == "replay" for t in timestamps if f"/{t}id_/" in r.path)
+
+
+def test_a_replay_refusal_is_not_passed_to_a_twin(standin_archive, tmp_path):
+    """Two captures list the same digest; the archive serves other bytes for the first: the second is fetched and
+    gives the version, which is never lost, and status counts one refusal."""
+    first, forged, twin = (ts(START + timedelta(days=10 * n)) for n in range(3))
+    standin_archive.add_capture(URL, first, page(V1, "a"))
+    standin_archive.add_capture(URL, forged, page(V2, "b"))
+    standin_archive.add_capture(URL, twin, page(V2, "b"))  # the same bytes: the same CDX digest
+    standin_archive.serve_other_bytes(URL, forged, page(V1, "another site's policy"))
+    config, data = configured(standin_archive, tmp_path)
+
+    result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert result.returncode == 0, result.stderr
+    assert f"capture {forged} refused: digest-mismatch" in result.stderr
+    assert replays_of(standin_archive, twin) == 1, "the twin is fetched, not refused with the forged replay"
+    dates = git(data / "versions", "log", "--reverse", "--format=%aI", "main").splitlines()
+    assert dates == ["2014-02-03T04:05:06+00:00", "2014-02-23T04:05:06+00:00"], "V2, from the twin's bytes"
+    outcomes = {r["captured_at"]: (r["outcome"], r["reason"] or "") for r in catalog_rows(data)}
+    assert outcomes["2014-02-13T04:05:06Z"][0] == "refused"
+    assert outcomes["2014-02-13T04:05:06Z"][1].startswith("digest-mismatch")
+    assert outcomes["2014-02-23T04:05:06Z"] == ("extracted", "")
+
+    standin_archive.clear_log()
+    again = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert again.returncode == 0, again.stderr
+    assert standin_archive.counts()["replay"] == 0, "nothing left to fetch"
+    status = run_cli(config, data, "status")
+    assert "refused captures: 1 digest-mismatch" in status.stdout
+
+
+def test_twins_refused_by_an_older_release_are_fetched_again(standin_archive, tmp_path):
+    """Until 2026-11-27 a digest mismatch was passed on to the capture's twins unfetched: a catalog left so by an
+    older release gets the lost version on the next backfill."""
+    forged, twin = ts(START + timedelta(days=10)), ts(START + timedelta(days=20))
+    standin_archive.add_capture(URL, ts(START), page(V1, "a"))
+    standin_archive.add_capture(URL, forged, page(V2, "b"))
+    standin_archive.serve_other_bytes(URL, forged, page(V1, "another site's policy"))
+    config, data = configured(standin_archive, tmp_path)
+    assert run_cli(config, data, "backfill", DOC, "--until", "2014-02-20").returncode == 0
+    forged_row = next(r for r in catalog_rows(data) if r["outcome"] == "refused")
+    # What the older release wrote for the twin, listed then and refused with the forged capture, never fetched.
+    standin_archive.add_capture(URL, twin, page(V2, "b"))
+    connection = sqlite3.connect(data / "catalog.sqlite3")
+    with connection:
+        connection.execute(
+            "INSERT INTO captures (document, source, url, captured_at, status, mimetype, digest, outcome, reason)"
+            " VALUES (?, 'wayback', ?, '2014-02-23T04:05:06Z', 200, 'text/html', ?, 'refused', ?)",
+            (DOC, URL, forged_row["digest"], f"same bytes as the capture of {forged}: {forged_row['reason']}"),
+        )
+    connection.close()
+
+    result = run_cli(config, data, "backfill", DOC)
+    assert result.returncode == 0, result.stderr
+    assert replays_of(standin_archive, twin) == 1
+    dates = git(data / "versions", "log", "--reverse", "--format=%aI", "main").splitlines()
+    assert dates == ["2014-02-03T04:05:06+00:00", "2014-02-23T04:05:06+00:00"]
+
+
+def test_a_document_without_a_version_accounts_for_every_listed_capture(standin_archive, tmp_path):
+    """Two empty captures (one fetched, its twin refused with it: the same bytes give the same text) and two
+    captures that cannot be fetched (each tried: a failed download says nothing of a twin)."""
+    moments = [ts(START + timedelta(days=n)) for n in range(4)]
+    for moment in moments[:2]:
+        standin_archive.add_capture(URL, moment, "<html><body></body></html>")
+    for moment in moments[2:]:
+        standin_archive.add_capture(URL, moment, page(V1, "same"))
+        standin_archive.reset_capture(URL, moment)
+    config, data = configured(standin_archive, tmp_path)
+
+    result = run_cli(config, data, "backfill", DOC)
+    assert result.returncode == 1
+    line = next(line for line in result.stderr.splitlines() if line.startswith(f"FAILED {DOC}"))
+    expected = f"FAILED {DOC}: no version: 4 captures listed, 2 refused (2 empty), 2 could not be fetched (run again"
+    assert line.startswith(expected), line
+    assert moments[2] in line and moments[3] in line
+    asked = [replays_of(standin_archive, moment) for moment in moments]
+    assert asked[1] == 0 and all(asked[n] for n in (0, 2, 3)), "the empty twin is not fetched; both failed ones are"
+    assert [r["outcome"] for r in catalog_rows(data)] == ["refused", "refused", "failed", "failed"]
+    assert all(r["reason"] for r in catalog_rows(data)), "every capture not used has a reason"
+
+
+def test_a_document_whose_every_replay_is_refused_says_so_for_every_capture(standin_archive, tmp_path):
+    for n in range(4):
+        standin_archive.add_capture(URL, ts(START + timedelta(days=n)), page(V1 if n < 2 else V2, "same"))
+    standin_archive.exclude_from_replay(URL)
+    config, data = configured(standin_archive, tmp_path)
+    result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert result.returncode == 1
+    assert f"FAILED {DOC}: no version: 4 captures listed, all refused (4 not-archived)" in result.stderr
+    assert all(r["outcome"] == "refused" and r["reason"].startswith("not-archived") for r in catalog_rows(data))
