@@ -10,9 +10,22 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
+import pytest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+)
 from standin.cli import git, run_cli
 from test_backfill_resilience import START, V1, V2, page, ts
 from test_fidelity import DOC, URL, catalog_rows, configured
+from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.python.failure import Failure
+from twisted.web.client import ResponseFailed, ResponseNeverReceived
+
+from policy_archive.crawler.failures import plain_reason
 
 
 def replays_of(archive, *timestamps: str) -> int:
@@ -109,3 +122,57 @@ def test_a_document_whose_every_replay_is_refused_says_so_for_every_capture(stan
     assert result.returncode == 1
     assert f"FAILED {DOC}: no version: 4 captures listed, all refused (4 not-archived)" in result.stderr
     assert all(r["outcome"] == "refused" and r["reason"].startswith("not-archived") for r in catalog_rows(data))
+
+
+@pytest.mark.parametrize("fault", ["reset", "oversized"])
+def test_a_failed_capture_is_counted_in_the_last_line_and_said_plainly(standin_archive, tmp_path, fault):
+    moments = [ts(START + timedelta(days=9 * n)) for n in range(4)]
+    for n, moment in enumerate(moments):
+        body = page(V1 if n < 2 else V2, str(n))
+        if fault == "oversized" and n == 2:
+            body = body.replace("</main>", "<!--" + "x" * 300_000 + "--></main>")
+        standin_archive.add_capture(URL, moment, body)
+    if fault == "reset":
+        standin_archive.reset_capture(URL, moments[2])
+    config, data = configured(standin_archive, tmp_path, max_page_bytes=200_000)
+
+    result = run_cli(config, data, "backfill", DOC)
+    assert result.returncode == 1
+    words = {
+        "reset": "the connection was closed before the answer was complete",
+        "oversized": "the answer is too large: ",
+    }[fault]
+    failed = next(line for line in result.stderr.splitlines() if line.startswith(f"FAILED {DOC}"))
+    assert f"{moments[2]} ({words}" in failed, failed
+    if fault == "oversized":
+        assert "over the limit of 200,000 bytes (setting [crawl] max_page_bytes)" in failed
+    for internal in ("twisted", "Failure", "Error:", "<"):
+        assert internal not in result.stderr, result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        "1 capture not verified: 1 could not be fetched (named above; run again to retry); every other"
+    ), result.stderr
+    (row,) = [r for r in catalog_rows(data) if r["outcome"] == "failed"]
+    assert row["reason"].startswith(words)
+
+
+def test_download_failures_are_said_in_plain_words():
+    closed = DownloadFailedError(str([Failure(ConnectionDone())]))
+    closed.__cause__ = ResponseFailed([Failure(ConnectionDone())])
+    cases = {
+        closed: "the connection was closed before the answer was complete",
+        ResponseNeverReceived([Failure(ConnectionLost())]): "the connection was closed before the answer was complete",
+        DownloadTimeoutError("Getting http://127.0.0.1/x took longer than 5.0 seconds."): (
+            "timeout: no complete answer within 5 seconds (setting [wayback] timeout_seconds)"
+        ),
+        CannotResolveHostError("DNS lookup failed: no results for hostname lookup: web.archive.org."): (
+            "host not found (the DNS lookup failed)"
+        ),
+        DownloadConnectionRefusedError("Connection was refused by other side"): "connection refused",
+        DownloadCancelledError(
+            "Received 300001 bytes which is larger than download max size (200000) in request <GET http://x>."
+        ): "the answer is too large: 300,001 bytes received, over the limit of 200,000 bytes (setting [crawl] "
+        "max_page_bytes)",
+    }
+    for error, words in cases.items():
+        assert plain_reason(error) == words
+    assert plain_reason(ValueError("something else")) is None

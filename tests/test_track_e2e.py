@@ -224,7 +224,7 @@ def test_failing_documents_are_reported_counted_and_do_not_stop_the_others(sites
         ),
         "too-large": (
             sites.set_page("http://broken.test/huge", policy_page("broken.test", "huge", size=300_000)),
-            "larger than download max size (200000)",
+            "over the limit of 200,000 bytes",
         ),
         "dns": (f"http://{UNRESOLVABLE}/privacy", "DNS"),
         "refused": (f"http://127.0.0.1:{closed_port()}/privacy", "refused"),

@@ -19,6 +19,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from policy_archive.config.settings import CrawlSettings
+from policy_archive.crawler.failures import message, plain_reason
 from policy_archive.crawler.render import EXTRA_MISSING, PageRendering, RenderingUnavailable, extra_installed
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
@@ -135,11 +136,10 @@ def _failure_reason(failure: Failure, rendering: PageRendering | None) -> str:
         return f"rendering incomplete: {rendering.archive.refusal}"
     if rendering is not None and rendering.navigation_error:
         return f"rendering failed: {rendering.navigation_error}"
-    # Playwright's errors go on with the browser's log over many lines: the first says what happened.
-    reason = (failure.getErrorMessage() or failure.type.__name__).strip().splitlines()[0]
-    if "download max size" in reason:
-        reason += " (setting [crawl] max_page_bytes)"
     # Refused by Scrapy before any browser (robots.txt, the redirect limit): said as for a plain fetch.
     rendered = rendering is not None and not isinstance(failure.value, IgnoreRequest)
     prefix = "rendering failed: " if rendered else ""
-    return f"{prefix}{failure.type.__name__}: {reason}"
+    if (words := plain_reason(failure.value)) is not None:
+        return prefix + words
+    # Playwright's errors go on with the browser's log over many lines: the first says what happened.
+    return f"{prefix}{failure.type.__name__}: {message(failure.value)}"

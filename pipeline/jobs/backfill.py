@@ -366,7 +366,9 @@ def backfill(
     recorded = workspace.record(versions)
     progress.add("versions recorded", len(recorded), one="version recorded")
     progress.finish()
-    return RunReport(recorded, failures, notes, last_line=summary_line(assumed))
+    unrendered = sum(len(plan.needs_browser) for plan in plans.values())
+    failed = sum(len(plan.unfetched) for plan in plans.values()) - unrendered
+    return RunReport(recorded, failures, notes, last_line=summary_line(assumed, failed, unrendered))
 
 
 def _words(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef], found: Sequence[Version]) -> str:

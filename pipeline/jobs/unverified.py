@@ -60,19 +60,38 @@ def describe(span: UnverifiedSpan) -> str:
     return f"{captures} {plural(captures, 'capture')} over {days:,} {plural(days, 'day')} ({start} to {end})"
 
 
-def summary_line(spans: Sequence[UnverifiedSpan]) -> str:
-    """The backfill's last line: how many listed captures were not verified, and the longest span of them."""
+def summary_line(spans: Sequence[UnverifiedSpan], failed: int = 0, unrendered: int = 0) -> str:
+    """The backfill's last line: how many listed captures were not verified — assumed unchanged (and the longest
+    span of them), ``failed`` to download this run, ``unrendered`` for want of a browser — none of them hidden."""
     total = sum(span.captures for span in spans)
+    missing = _not_fetched(failed, unrendered)
     if not total:
+        if not missing:
+            return (
+                "0 captures not verified: every listed capture was fetched, has the bytes of a fetched one, or was "
+                "refused with its reason"
+            )
+        count = failed + unrendered
         return (
-            "0 captures not verified: every listed capture was fetched, has the bytes of a fetched one, or was "
-            "refused with its reason"
+            f"{count:,} {plural(count, 'capture')} not verified: {missing}; every other listed capture was fetched, "
+            "has the bytes of a fetched one, or was refused with its reason"
         )
     worst = longest(spans)
     assert worst is not None
-    return (
-        f"{total:,} {plural(total, 'capture')} not verified (assumed unchanged in {len(spans):,} "
-        f"{plural(len(spans), 'span')} "
-        "between fetched captures); "
-        f"longest: {worst.document}, {describe(worst)}; backfill --verify-spans fetches them"
-    )
+    assumed = f"assumed unchanged in {len(spans):,} {plural(len(spans), 'span')} between fetched captures"
+    if missing:
+        count = total + failed + unrendered
+        assumed = f"{count:,} {plural(count, 'capture')} not verified ({total:,} {assumed}; {missing})"
+    else:
+        assumed = f"{total:,} {plural(total, 'capture')} not verified ({assumed})"
+    return f"{assumed}; longest: {worst.document}, {describe(worst)}; backfill --verify-spans fetches them"
+
+
+def _not_fetched(failed: int, unrendered: int) -> str:
+    """``2 could not be fetched (named above; run again to retry), 1 waits for a browser (named above)``."""
+    parts = []
+    if failed:
+        parts.append(f"{failed:,} could not be fetched (named above; run again to retry)")
+    if unrendered:
+        parts.append(f"{unrendered:,} {'waits' if unrendered == 1 else 'wait'} for a browser to render (named above)")
+    return ", ".join(parts)

@@ -1,0 +1,82 @@
+"""Why a download failed, in the words a user reads in `FAILED` lines, `status` and the catalog.
+
+Scrapy 2.19 wraps Twisted's errors in its own (``DownloadFailedError``, ``DownloadTimeoutError``, ...) whose text
+is Twisted's: a reset connection reads ``[<twisted.python.failure.Failure twisted.internet.error.ConnectionDone:
+Connection was closed cleanly.>]``. Each known kind is said plainly here, the Python names left out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+)
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionClosed,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+)
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
+from twisted.python.failure import Failure
+from twisted.web.client import ResponseFailed, ResponseNeverReceived
+from twisted.web.http import _DataLoss
+
+CLOSED_EARLY = "the connection was closed before the answer was complete"
+# Scrapy's texts, as of 2.19: "Expected to receive 235384 bytes which is larger than download max size (100000)
+# in request <GET ...>." ("Received ..." when no Content-Length announced it), "Getting URL took longer than
+# 5.0 seconds.".
+_TOO_LARGE = re.compile(r"(Expected to receive|Received) (\d+) bytes which is larger than download max size \((\d+)\)")
+_TIMEOUT = re.compile(r"took longer than ([\d.]+) seconds")
+
+
+def plain_reason(error: BaseException) -> str | None:
+    """The failure in plain words, or None when it is none of the kinds known here."""
+    if isinstance(error, DownloadCancelledError) and (large := _TOO_LARGE.search(str(error))):
+        verb = "announced" if large.group(1).startswith("Expected") else "received"
+        size, limit = int(large.group(2)), int(large.group(3))
+        return (
+            f"the answer is too large: {size:,} bytes {verb}, over the limit of {limit:,} bytes"
+            " (setting [crawl] max_page_bytes)"
+        )
+    if isinstance(error, DownloadTimeoutError | TwistedTimeoutError | TCPTimedOutError):
+        seconds = _TIMEOUT.search(str(error))
+        within = f" within {float(seconds.group(1)):g} seconds" if seconds else ""
+        return f"timeout: no complete answer{within} (setting [wayback] timeout_seconds)"
+    if isinstance(error, CannotResolveHostError | DNSLookupError):
+        return "host not found (the DNS lookup failed)"
+    if isinstance(error, DownloadConnectionRefusedError | ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, ResponseDataLossError):
+        return f"{CLOSED_EARLY} (fewer bytes than its Content-Length announced)"
+    if isinstance(error, DownloadFailedError | ResponseFailed | ResponseNeverReceived):
+        return _failed(error)
+    if isinstance(error, ConnectionClosed):
+        return CLOSED_EARLY
+    if isinstance(error, ConnectError):
+        return f"could not connect ({error.osError})" if error.osError else "could not connect"
+    return None
+
+
+def _failed(error: BaseException) -> str:
+    """A download that broke off: what Twisted says broke it (the ``reasons`` of ``ResponseFailed``, which
+    Scrapy keeps as the cause of its ``DownloadFailedError``)."""
+    cause = error if isinstance(error, ResponseFailed | ResponseNeverReceived) else error.__cause__
+    reasons = [r.value if isinstance(r, Failure) else r for r in getattr(cause, "reasons", [])]
+    if not reasons or any(isinstance(reason, ConnectionClosed | _DataLoss) for reason in reasons):
+        return CLOSED_EARLY
+    known = [words for reason in reasons if isinstance(reason, BaseException) and (words := plain_reason(reason))]
+    return known[0] if known else f"the download failed ({message(reasons[0])})"
+
+
+def message(error: object) -> str:
+    """An error's own first line (its class name when it has none), without Python's representation."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
