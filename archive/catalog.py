@@ -378,6 +378,9 @@ class Catalog:
             _time(row["last_success_at"]),
             row["etag"],
             row["last_modified"],
+            # A read-only catalog of an older release lacks these columns (only writers add them).
+            row["backfill_failure"] if "backfill_failure" in row.keys() else None,
+            _time(row["backfill_failure_at"]) if "backfill_failure_at" in row.keys() else None,
         )
 
     def note_success(self, document: str, at: datetime, etag: str | None, last_modified: str | None) -> None:
@@ -398,6 +401,16 @@ class Catalog:
                 " consecutive_failures = consecutive_failures + 1, last_failure = excluded.last_failure,"
                 " last_failure_at = excluded.last_failure_at",
                 (document, reason, iso_z(at)),
+            )
+
+    def note_backfill(self, document: str, at: datetime, failure: str | None) -> None:
+        """The outcome of a backfill of ``document``: why it failed, or None when it succeeded."""
+        with self.connection:
+            self.connection.execute(
+                "INSERT INTO documents (document, backfill_failure, backfill_failure_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (document) DO UPDATE SET backfill_failure = excluded.backfill_failure,"
+                " backfill_failure_at = excluded.backfill_failure_at",
+                (document, failure, iso_z(at) if failure else None),
             )
 
     def start_run(self, command: str, at: datetime) -> int:

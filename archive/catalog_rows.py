@@ -85,6 +85,9 @@ class DocumentState:
     last_success_at: datetime | None
     etag: str | None
     last_modified: str | None
+    # Why the last backfill of the document failed, and when (None: it succeeded, or none ran since 2026-11-27).
+    backfill_failure: str | None = None
+    backfill_failure_at: datetime | None = None
 
 
 @dataclass(frozen=True)

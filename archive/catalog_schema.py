@@ -92,6 +92,13 @@ ADDED_COLUMNS = {
     "dropped": "TEXT",
 }
 
+# The same for the documents table. backfill_failure: why the document's last backfill failed (NULL when it
+# succeeded, or none ran since these columns came), so `status` names it until a backfill succeeds.
+ADDED_DOCUMENT_COLUMNS = {
+    "backfill_failure": "TEXT",
+    "backfill_failure_at": "TEXT",
+}
+
 
 class CatalogUnreadable(StateError):
     """``catalog.sqlite3`` is not a catalog SQLite can read: truncated, overwritten, or an empty file."""
@@ -140,15 +147,18 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     return connection
 
 
-def _missing_columns(connection: sqlite3.Connection) -> list[str]:
-    present = {row["name"] for row in connection.execute("PRAGMA table_info(captures)")}
-    return [column for column in ADDED_COLUMNS if column not in present]
+def _missing_columns(
+    connection: sqlite3.Connection, table: str = "captures", added: dict[str, str] = ADDED_COLUMNS
+) -> list[str]:
+    present = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
+    return [column for column in added if column not in present]
 
 
 def _add_missing_columns(connection: sqlite3.Connection) -> None:
-    for column in _missing_columns(connection):
-        try:
-            connection.execute(f"ALTER TABLE captures ADD COLUMN {column} {ADDED_COLUMNS[column]}")
-        except sqlite3.OperationalError as error:  # another process added it in between
-            if "duplicate column" not in str(error):
-                raise
+    for table, added in (("captures", ADDED_COLUMNS), ("documents", ADDED_DOCUMENT_COLUMNS)):
+        for column in _missing_columns(connection, table, added):
+            try:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {added[column]}")
+            except sqlite3.OperationalError as error:  # another process added it in between
+                if "duplicate column" not in str(error):
+                    raise

@@ -7,6 +7,7 @@ The real CLI runs against the stand-in archive (tests/standin/archive.py).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from scrapy.exceptions import (
     DownloadFailedError,
     DownloadTimeoutError,
 )
+from standin.archive import StandinArchive
 from standin.cli import git, run_cli
 from test_backfill_resilience import START, V1, V2, page, ts
 from test_fidelity import DOC, URL, catalog_rows, configured
@@ -176,3 +178,57 @@ def test_download_failures_are_said_in_plain_words():
     for error, words in cases.items():
         assert plain_reason(error) == words
     assert plain_reason(ValueError("something else")) is None
+
+
+def status_of(config, data) -> tuple[str, dict]:
+    text = run_cli(config, data, "status")
+    assert text.returncode == 0, text.stderr
+    listed = run_cli(config, data, "status", "--json")
+    assert listed.returncode == 0, listed.stderr
+    return text.stdout, next(entry for entry in json.loads(listed.stdout) if entry["document"] == DOC)
+
+
+def test_status_names_a_document_whose_backfill_failed_until_one_succeeds(standin_archive, tmp_path):
+    moments = [ts(START + timedelta(days=9 * n)) for n in range(4)]
+    for n, moment in enumerate(moments):
+        standin_archive.add_capture(URL, moment, page(V1 if n < 2 else V2, str(n)))
+    standin_archive.reset_capture(URL, moments[2])
+    config, data = configured(standin_archive, tmp_path)
+
+    assert run_cli(config, data, "backfill", DOC).returncode == 1
+    text, entry = status_of(config, data)
+    closed = "the connection was closed before the answer was complete"
+    assert entry["last_backfill_failure"]["reason"].startswith("1 capture could not be fetched (run again to retry)")
+    assert entry["failed_captures"] == [{"captured_at": "2014-02-21T04:05:06Z", "reason": closed}]
+    assert (entry["consecutive_failures"], entry["last_failure"]) == (0, None), "track's fields, unchanged"
+    line = next(line for line in text.splitlines() if line.startswith(DOC))
+    assert line.endswith("; last backfill failed")
+    assert f"    backfill failed {entry['last_backfill_failure']['at']}: 1 capture could not be fetched" in text
+    assert f"    failed captures: 1, tried again by the next run: 2014-02-21T04:05:06Z ({closed})" in text
+
+    standin_archive.reset_capture(URL, moments[2], enabled=False)
+    assert run_cli(config, data, "backfill", DOC).returncode == 0
+    text, entry = status_of(config, data)
+    assert entry["last_backfill_failure"] is None and entry["failed_captures"] == []
+    assert "backfill failed" not in text and "failed captures" not in text
+
+
+def test_status_names_a_cut_listing_and_a_document_without_a_version(standin_archive, tmp_path):
+    for n in range(20):
+        standin_archive.add_capture(URL, ts(START + timedelta(days=n)), page(V1, str(n)))
+    standin_archive.cut_cdx_after(8)
+    config, data = configured(standin_archive, tmp_path)
+    assert run_cli(config, data, "backfill", DOC).returncode == 1
+    text, entry = status_of(config, data)
+    assert entry["last_backfill_failure"]["reason"].startswith("archive listing failed: ")
+    assert "    backfill failed " in text and ": archive listing failed: " in text
+
+    with StandinArchive().start() as excluding:
+        for n in range(3):
+            excluding.add_capture(URL, ts(START + timedelta(days=n)), page(V1, str(n)))
+        excluding.exclude_from_replay(URL)
+        config, data = configured(excluding, tmp_path / "excluded")
+        assert run_cli(config, data, "backfill", DOC, "--strategy", "all").returncode == 1
+    text, entry = status_of(config, data)
+    assert entry["last_backfill_failure"]["reason"] == "no version: 3 captures listed, all refused (3 not-archived)"
+    assert ": no version: 3 captures listed, all refused (3 not-archived)" in text

@@ -87,7 +87,8 @@ def _review(obj: Context, document: str, *, several: bool = False) -> Iterator[t
     "as_json",
     is_flag=True,
     help="Print a JSON array, one object per document: document, versions, last_capture, last_change, "
-    "consecutive_failures, last_failure, refused_captures, hard_versions (versions whose extraction was hard).",
+    "consecutive_failures, last_failure, refused_captures, hard_versions (versions whose extraction was hard), "
+    "last_backfill_failure (why its last backfill failed, or null), failed_captures (captures to fetch again).",
 )
 @pass_context
 def status(obj: Context, as_json: bool) -> None:

@@ -33,6 +33,11 @@ class DocumentStatus:
     unverified: tuple[UnverifiedSpan, ...] = ()  # spans of listed captures a backfill assumed unchanged
     # Versions whose extraction was hard (time, what was dropped): for a reviewer to check, oldest first.
     hard: tuple[tuple[datetime, str], ...] = ()
+    # Why the last backfill of the document failed, and when (None: it succeeded, or none ran).
+    backfill_failure: str | None = None
+    backfill_failure_at: datetime | None = None
+    # Captures that could not be fetched (listed time, why), oldest first: the next run tries them again.
+    failed_captures: tuple[tuple[datetime, str], ...] = ()
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -47,6 +52,12 @@ class DocumentStatus:
             "unverified_spans": len(self.unverified),
             "longest_unverified": _span_json(longest(self.unverified)),
             "hard_versions": [{"date": iso_z(at), "hard": note} for at, note in self.hard],
+            "last_backfill_failure": (
+                {"at": iso_z(self.backfill_failure_at), "reason": self.backfill_failure}
+                if self.backfill_failure and self.backfill_failure_at
+                else None
+            ),
+            "failed_captures": [{"captured_at": iso_z(at), "reason": why} for at, why in self.failed_captures],
         }
 
 
@@ -92,7 +103,26 @@ def document_status(catalog: Catalog, key: str) -> DocumentStatus:
         refused_captures=dict(refusal_counts(c.reason for c in fetched if c.outcome is Outcome.REFUSED)),
         unverified=tuple(catalog.unverified_spans(key)),
         hard=tuple((at, note) for at, note in notes if note),
+        backfill_failure=state.backfill_failure,
+        backfill_failure_at=state.backfill_failure_at,
+        failed_captures=tuple(
+            (c.captured_at, c.reason or "") for c in catalog.captures(key) if c.outcome is Outcome.FAILED
+        ),
     )
+
+
+SHOWN_FAILED_CAPTURES = 3  # `status` names the first few; `status --json` lists them all
+
+
+def _failure_lines(status: DocumentStatus) -> Iterator[str]:
+    """``backfill failed AT: reason`` and ``failed captures: N, tried again by the next run: TIME (why); ...``."""
+    if status.backfill_failure and status.backfill_failure_at:
+        yield f"    backfill failed {iso_z(status.backfill_failure_at)}: {status.backfill_failure}"
+    if status.failed_captures:
+        count = len(status.failed_captures)
+        named = "; ".join(f"{iso_z(at)} ({why})" for at, why in status.failed_captures[:SHOWN_FAILED_CAPTURES])
+        more = "; ..." if count > SHOWN_FAILED_CAPTURES else ""
+        yield f"    failed captures: {count}, tried again by the next run: {named}{more}"
 
 
 def document_statuses(config: Config) -> list[DocumentStatus]:
@@ -126,7 +156,9 @@ def status_lines(config: Config) -> Iterator[str]:
             last_capture = iso_z(status.last_capture) if status.last_capture else "-"
             last_change = iso_z(status.last_change) if status.last_change else "-"
             failing = f"{status.consecutive_failures}" + (f" ({status.last_failure})" if status.last_failure else "")
+            failing += "; last backfill failed" if status.backfill_failure else ""
             yield f"{status.document:<40} {status.versions:>8}  {last_capture:<20}  {last_change:<20}  {failing}"
+            yield from _failure_lines(status)
             if status.refused_captures:
                 yield f"    refused captures: {format_counts(status.refused_captures)}"
             if unverified := not_verified(status.unverified):

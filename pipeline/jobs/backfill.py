@@ -364,11 +364,22 @@ def backfill(
             if not found or plan.unfetched:
                 failures.append(DocumentFailure(key, _words(workspace, plan, listings[key], found)))
     recorded = workspace.record(versions)
+    _note_outcomes(workspace, declarations, failures)
     progress.add("versions recorded", len(recorded), one="version recorded")
     progress.finish()
     unrendered = sum(len(plan.needs_browser) for plan in plans.values())
     failed = sum(len(plan.unfetched) for plan in plans.values()) - unrendered
     return RunReport(recorded, failures, notes, last_line=summary_line(assumed, failed, unrendered))
+
+
+def _note_outcomes(
+    workspace: Workspace, declarations: Sequence[DocumentDeclaration], failures: Sequence[DocumentFailure]
+) -> None:
+    """Each document's backfill outcome in the catalog, so that `status` names a failure until one succeeds."""
+    now = datetime.now(UTC)
+    reasons = {failure.document: failure.reason for failure in failures}
+    for declaration in declarations:
+        workspace.catalog.note_backfill(declaration.key, now, reasons.get(declaration.key))
 
 
 def _words(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef], found: Sequence[Version]) -> str:
