@@ -21,8 +21,8 @@ from scrapy.exceptions import (
 )
 from standin.archive import StandinArchive
 from standin.cli import git, run_cli
-from test_backfill_resilience import START, V1, V2, page, ts
-from test_fidelity import DOC, URL, catalog_rows, configured
+from test_backfill_resilience import START, V1, V2, V3, page, ts
+from test_fidelity import DOC, URL, catalog_rows, configured, redirected_history, warc_records
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
@@ -232,3 +232,48 @@ def test_status_names_a_cut_listing_and_a_document_without_a_version(standin_arc
     text, entry = status_of(config, data)
     assert entry["last_backfill_failure"]["reason"] == "no version: 3 captures listed, all refused (3 not-archived)"
     assert ": no version: 3 captures listed, all refused (3 not-archived)" in text
+
+
+def test_a_change_window_after_a_redirect_starts_at_the_memento_of_its_bytes(standin_archive, tmp_path):
+    """V2 came through an archived 301 at T1 served from the target's memento at T2 (40 minutes later): the
+    version is dated T2, so the next version's window ("unchanged since") starts at T2, not T1."""
+    t1, t2, _ = redirected_history(standin_archive)
+    standin_archive.add_capture(URL, ts(START + timedelta(days=60)), page(V3, "c"))
+    config, data = configured(standin_archive, tmp_path)
+    assert run_cli(config, data, "backfill", DOC, "--strategy", "all").returncode == 0
+    log = run_cli(config, data, "log", DOC, "--json")
+    assert log.returncode == 0, log.stderr
+    dates = [(entry["date"], entry["unchanged_since"]) for entry in json.loads(log.stdout)]
+    assert dates == [
+        ("2014-02-03T04:05:06Z", None),
+        ("2014-03-05T04:45:06Z", "2014-02-03T04:05:06Z"),
+        ("2014-04-04T04:05:06Z", "2014-03-05T04:45:06Z"),
+    ]
+    assert "(unchanged at 2014-03-05T04:45:06Z)" in run_cli(config, data, "log", DOC).stdout
+
+
+def test_a_version_known_through_a_twin_names_its_own_snapshot(standin_archive, tmp_path):
+    """bisect fetches the later of two same-digest captures; the version is dated at the earlier one (the
+    archive says its bytes are the same), `log` names that capture as the commit does, the WARC holds the one
+    fetched; after the catalog is rebuilt from Git, `log` still names it."""
+    moments = [ts(START + timedelta(days=10 * n)) for n in range(4)]
+    for n, (moment, token) in enumerate(zip(moments, "abcc", strict=True)):
+        standin_archive.add_capture(URL, moment, page(V1 if n < 2 else V2, token))
+    config, data = configured(standin_archive, tmp_path)
+    assert run_cli(config, data, "backfill", DOC).returncode == 0
+    assert replays_of(standin_archive, moments[2]) == 0 and replays_of(standin_archive, moments[3]) == 1
+
+    expected = [f"{standin_archive.replay_url}/{moment}id_/{URL}" for moment in (moments[0], moments[2])]
+    message = git(data / "versions", "log", "-1", "--format=%B", "main")
+    assert f"Snapshot-Url: {expected[1]}" in message and "Captured-At: 2014-02-23T04:05:06Z" in message
+    log = json.loads(run_cli(config, data, "log", DOC, "--json").stdout)
+    assert [entry["snapshot_url"] for entry in log] == expected
+    assert expected[1] in run_cli(config, data, "log", DOC).stdout
+    kept = {headers.get_header("WARC-Date") for _, kind, headers, _ in warc_records(data) if kind == "response"}
+    assert "2014-03-05T04:05:06Z" in kept and "2014-02-23T04:05:06Z" not in kept, "the twin fetched is kept"
+
+    for name in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm"):
+        (data / name).unlink(missing_ok=True)
+    assert run_cli(config, data, "repair").returncode == 0
+    rebuilt = json.loads(run_cli(config, data, "log", DOC, "--json").stdout)
+    assert [entry["snapshot_url"] for entry in rebuilt] == expected

@@ -85,7 +85,9 @@ def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration)
                 row.commit,
                 str(capture.source) if capture else trailers.get("Source", ""),
                 subject,
-                (capture.snapshot_url or capture.fetched_url or capture.url) if capture else "",
+                # The commit's own word: the catalog row at the version's date may be a twin never fetched (its
+                # bare site URL), a technical upgrade's, or gone after a catalog rebuild.
+                trailers.get("Snapshot-Url", ""),
                 capture.window_start if capture else None,
                 capture.note if capture else None,
                 trailers.get("Stated-Date"),

@@ -497,7 +497,18 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
         if verdict.note:
             catalog.set_note(key, Source.WAYBACK, ref.timestamp, verdict.note)
             notes.append(f"{key}: version of {iso_z(row.bytes_at)} {verdict.note}")
-        window = plan.refs[change.window_start].timestamp if change.window_start is not None else None
-        catalog.set_window(key, ref.timestamp, window)
+        catalog.set_window(key, ref.timestamp, _bytes_time(rows, plan.refs, change.window_start))
         result.append(make_version(plan.declaration, dataclasses.replace(row, note=verdict.note)))
     return result
+
+
+def _bytes_time(
+    rows: dict[tuple[str, datetime], CaptureRow], refs: Sequence[CaptureRef], index: int | None
+) -> datetime | None:
+    """When the bytes of the capture at ``index`` were captured: its memento time once fetched (an archived
+    redirect's target is served from a later memento than its CDX row), else its listed time."""
+    if index is None:
+        return None
+    ref = refs[index]
+    row = rows.get((ref.url, ref.timestamp))
+    return row.bytes_at if row else ref.timestamp
