@@ -277,3 +277,20 @@ def test_a_version_known_through_a_twin_names_its_own_snapshot(standin_archive, 
     assert run_cli(config, data, "repair").returncode == 0
     rebuilt = json.loads(run_cli(config, data, "log", DOC, "--json").stdout)
     assert [entry["snapshot_url"] for entry in rebuilt] == expected
+
+
+def test_a_guard_refusing_a_version_known_through_a_twin_gives_both_captures_a_reason(standin_archive, tmp_path):
+    """A text far shorter than the previous version, captured twice on one day (one fetch, its twin known at no
+    cost): refused as a broken capture; the twin never fetched says so too instead of staying merely listed."""
+    bloated = V2 + [f"Appendix line {n}: " + "lorem ipsum dolor sit amet " * 20 for n in range(200)]
+    short = ts(START + timedelta(days=10))
+    standin_archive.add_capture(URL, ts(START), page(bloated, "a"))
+    standin_archive.add_capture(URL, short, page(V1, "b"))
+    standin_archive.add_capture(URL, ts(START + timedelta(days=10, hours=1)), page(V1, "b"))
+    config, data = configured(standin_archive, tmp_path)
+    assert run_cli(config, data, "backfill", DOC).returncode == 0
+    assert replays_of(standin_archive, short) == 0
+    rows = catalog_rows(data)
+    assert [r["outcome"] for r in rows] == ["extracted", "refused", "refused"]
+    assert rows[1]["reason"].startswith("same bytes as the capture of 20140213050506: far shorter than the previous")
+    assert rows[2]["reason"].startswith("far shorter than the previous version")

@@ -39,6 +39,7 @@ from policy_archive.pipeline.jobs.report import (
     borrowed,
     format_counts,
     refusal_counts,
+    twin_reason,
 )
 from policy_archive.pipeline.jobs.strategy import StrategyName, changes, wanted
 from policy_archive.pipeline.jobs.unverified import summary_line, unverified_spans
@@ -244,8 +245,7 @@ class BackfillPlan:
             )
             if examination.outcome is Outcome.REFUSED and twins:
                 assert result.listed is not None
-                when = result.listed.wayback_timestamp
-                reason = f"same bytes as the capture of {when}: {examination.reason}"
+                reason = twin_reason(result.listed.timestamp, examination.reason)
                 self.workspace.catalog.refuse_listed(plan.declaration.key, [(twin, reason) for twin in twins])
         else:
             plan = self.plans[result.request.document]
@@ -475,6 +475,7 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
     for change in changes(plan.refs, plan.known):
         ref = plan.refs[change.index]
         row = rows.get((ref.url, ref.timestamp))
+        twin = None
         if row is None or row.outcome is not Outcome.EXTRACTED:
             # Known through an identical twin (same digest, a 200): its text, this capture's time and address.
             twin = by_text[plan.known[change.index]]
@@ -492,7 +493,9 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
         seen_at = [plan.refs[i].timestamp for i, known in plan.known.items() if known == text]
         verdict = judge(row.body or "", result[-1].body if result else None, seen_at)
         if verdict.refusal:
-            catalog.refuse(row.id, verdict.refusal)
+            catalog.refuse(row.id, verdict.refusal)  # the capture fetched (a twin's row keeps its id)
+            if twin is not None:  # and the unfetched twin dated by it, so that it too says why
+                catalog.refuse_listed(key, [(ref, twin_reason(twin.captured_at, verdict.refusal))])
             continue
         if verdict.note:
             catalog.set_note(key, Source.WAYBACK, ref.timestamp, verdict.note)

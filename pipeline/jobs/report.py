@@ -6,8 +6,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from policy_archive.records import RecordedVersion
+from policy_archive.records import RecordedVersion, format_wayback_timestamp
 from policy_archive.text import plural
 
 
@@ -34,6 +35,11 @@ class RunReport:
 
 
 _TWIN_PREFIX = re.compile(r"^same bytes as the capture of \d+: ")
+
+
+def twin_reason(when: datetime, reason: str | None) -> str:
+    """The reason of a capture refused unfetched because its twin (same digest), captured ``when``, was."""
+    return f"same bytes as the capture of {format_wayback_timestamp(when)}: {reason}"
 
 
 def borrowed(reason: str | None) -> bool:
