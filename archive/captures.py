@@ -95,9 +95,6 @@ class CaptureStore:
         os.fsync(handle.fileno())
         return StoredCapture(self._name, offset)
 
-    def read_body(self, stored: StoredCapture) -> bytes:
-        return self.read(stored).body
-
     def read(self, stored: StoredCapture) -> StoredResponse:
         """The response at ``stored``, with the rendered DOM recorded right after it, if any."""
         path = self._resolve(stored.warc_file)

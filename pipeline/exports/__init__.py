@@ -2,12 +2,12 @@
 
 A format module defines::
 
-    DESCRIPTION: str                                          # one line, for `export --help`
     def export(source: ExportSource, output: Path) -> str     # writes OUTPUT, returns a one-line summary
 
 and reads the versions from ``source.rows()`` (one :class:`~._rows.ExportRow` per version, oldest first,
 streamed) or, for formats that need more, from ``source.store`` and ``source.declarations``. Adding a format is
-adding one module: the command line lists the modules found here. Modules whose names start with ``_`` are
+adding one module (and its line in the help of ``export --format``): the command line lists the modules found
+here. Modules whose names start with ``_`` are
 shared helpers, not formats.
 """
 

@@ -9,8 +9,6 @@ from policy_archive.pipeline.exports._output import replacing
 from policy_archive.pipeline.exports._rows import COLUMNS, ExportSource
 from policy_archive.text import plural
 
-DESCRIPTION = "CSV with a header row: one row per version"
-
 
 def export(source: ExportSource, output: Path) -> str:
     count = 0

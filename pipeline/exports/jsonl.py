@@ -9,8 +9,6 @@ from policy_archive.pipeline.exports._output import replacing
 from policy_archive.pipeline.exports._rows import ExportSource
 from policy_archive.text import plural
 
-DESCRIPTION = "JSON Lines: one object per version"
-
 
 def export(source: ExportSource, output: Path) -> str:
     count = 0

@@ -28,8 +28,6 @@ from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN, strip_header
 from policy_archive.records import DocumentDeclaration, iso_z, title_from_id
 from policy_archive.text import plural
 
-DESCRIPTION = "a Git repository in Open Terms Archive's layout (<Service name>/<Terms type>.md); incremental"
-
 # OTA's terms types (OpenTermsArchive/terms-types, termsTypes.json, v2 as of 2026-11, EUPL-1.2): our document id
 # is the slug of one of these when it came from OTA, and the exact spelling (``Single Sign-On``) comes back.
 OTA_TERMS_TYPES = (

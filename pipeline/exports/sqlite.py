@@ -17,7 +17,6 @@ from policy_archive.pipeline.exports._output import replacing
 from policy_archive.pipeline.exports._rows import COLUMNS, ExportRow, ExportSource
 from policy_archive.text import plural
 
-DESCRIPTION = "SQLite database (tables versions and documents, full-text search) for Datasette"
 # Rows are sent to SQLite this many at a time: memory stays bounded by one batch of texts.
 BATCH_SIZE = 200
 INDEXES = (["service", "document", "captured_at"], ["captured_at"], ["stated_date"])
