@@ -7,8 +7,7 @@ A format module defines::
 and reads the versions from ``source.rows()`` (one :class:`~._rows.ExportRow` per version, oldest first,
 streamed) or, for formats that need more, from ``source.store`` and ``source.declarations``. Adding a format is
 adding one module (and its line in the help of ``export --format``): the command line lists the modules found
-here. Modules whose names start with ``_`` are
-shared helpers, not formats.
+here. Modules whose names start with ``_`` are shared helpers, not formats.
 """
 
 from __future__ import annotations
