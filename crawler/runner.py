@@ -98,10 +98,13 @@ def crawl_archive(
     kept.raise_kept()
 
 
-def crawl_live(plan: FetchPlan, settings: Settings, declared_origins: Sequence[str] = ()) -> None:
-    """Fetch live pages; only ``declared_origins`` (the configuration's URLs) may be on internal addresses."""
+def crawl_live(
+    plan: FetchPlan, settings: Settings, declared_origins: Sequence[str] = (), stop: StopSignal | None = None
+) -> None:
+    """Fetch live pages; only ``declared_origins`` (the configuration's URLs) may be on internal addresses;
+    ``stop``, if given, tells the plan at once when a signal came."""
     process = CrawlerProcess(settings=scrapy_settings(settings, live=True, declared_origins=declared_origins))
-    kept = _ErrorKeepingPlan(plan)
+    kept = _ErrorKeepingPlan(plan, stop)
     process.crawl(LiveSpider, plan=kept, render_timeout=settings.crawl.render_timeout_seconds)
     process.start()
     kept.raise_kept()

@@ -13,6 +13,8 @@ from policy_archive.crawler.addresses import ALLOW_PRIVATE_SETTING, ALLOWED_ORIG
 # once, which is exactly the retry storm that gets an IP firewalled by the Internet Archive; our middlewares
 # pause (archive) or honour Retry-After (live) instead.
 RETRYABLE_CODES = [500, 502, 504, 522, 524, 408]
+# Replay requests to the archive at once (the shared limiter spaces them anyway).
+ARCHIVE_CONCURRENCY = 8
 
 
 def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequence[str] = ()) -> dict[str, Any]:
@@ -72,8 +74,8 @@ def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequenc
                 # The archive serves robots-excluded pages on its own terms; obeying the *site's* robots.txt
                 # does not apply to id_ replay, and the archive's robots.txt would block nothing we fetch.
                 "ROBOTSTXT_OBEY": False,
-                "CONCURRENT_REQUESTS": 8,
-                "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+                "CONCURRENT_REQUESTS": ARCHIVE_CONCURRENCY,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": ARCHIVE_CONCURRENCY,
                 "AUTOTHROTTLE_ENABLED": False,
                 # Redirects are followed by the spider itself, and only inside the archive.
                 "REDIRECT_ENABLED": False,

@@ -127,7 +127,8 @@ def test_usage_errors_of_a_list_are_one_line_and_exit_2(tmp_path, standin_archiv
     cases = {
         ("a.example", "b.example", "--write", "--service", "x"): "--service names the service of one DOMAIN",
         ("a.example", "b.example"): "add --write (config/services/) or --output DIR",
-        ("a.example", "b.example", "--write", "--live"): "--live reads one home page",
+        ("a.example", "b.example", "--live"): "add --write (config/services/) or --output DIR",
+        ("a.example", "b.example", "--write", "--live", "--since", "2020-01-01"): "--live reads today's home page",
         ("--from", str(listing), "--write"): f"{listing}:2: DOMAIN must be a host name",
         ("--from", str(tmp_path / "empty.txt"), "--write"): "No such file or directory",
         (): "no domain to search",

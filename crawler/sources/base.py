@@ -27,6 +27,10 @@ from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.errors import ArchiveError
 from policy_archive.records import CaptureRef, utc
 
+# A listing refused with 429 is asked again after the archive-wide pause, at most this often in all (backfill and
+# discover alike).
+LISTING_ATTEMPTS = 3
+
 
 class ListingError(ArchiveError):
     """A listing that failed: ``url`` is the document URL, ``str(error)`` one line saying why."""
@@ -105,6 +109,21 @@ class ArchiveSource(ABC):
             if (lower is None or ref.timestamp >= lower) and (upper is None or ref.timestamp <= upper)
         }
         return sorted(refs.values(), key=lambda ref: (ref.timestamp, ref.url))
+
+    def list_captures_patiently(
+        self, url: str, client: ListingClient, since: datetime | None = None, until: datetime | None = None
+    ) -> list[CaptureRef]:
+        """:meth:`list_captures`, asked again after a 429, :data:`LISTING_ATTEMPTS` times in all. The 429 has
+        paused every request to the archive (the limiter makes the next attempt wait for the pause to end), so
+        asking again is polite; other errors are final."""
+        attempt = 1
+        while True:
+            try:
+                return self.list_captures(url, client, since, until)
+            except ListingRateLimited:
+                if attempt >= LISTING_ATTEMPTS:
+                    raise
+                attempt += 1
 
     @abstractmethod
     def rows(

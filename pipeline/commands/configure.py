@@ -85,8 +85,8 @@ def validate(obj: Context) -> None:
 @click.option(
     "--live",
     is_flag=True,
-    help="Read today's home page instead of the archive's captures and propose the current URL "
-    "(one DOMAIN, which may then start with http:// to read it over plain HTTP).",
+    help="Read each domain's home page today instead of the archive's captures and propose the current URL "
+    "(a DOMAIN, or a line of FILE, may then start with http:// to read it over plain HTTP).",
 )
 @pass_context
 def discover(
@@ -102,9 +102,10 @@ def discover(
     force: bool,
     live: bool,
 ) -> None:
-    """Find where each DOMAIN's document lived over time from the archive's home-page captures; print (or
-    --write) a service declaration with one history entry per earlier URL. Several domains (or --from FILE) are
-    searched in turn, each written to its own service file; a rerun skips those already written."""
+    """Find where each DOMAIN's document lived over time from the archive's home-page captures (or, --live,
+    where it is today); print (or --write) a service declaration with one history entry per earlier URL. Several
+    domains (or --from FILE) are searched in one run, each written to its own service file; a rerun skips those
+    already written."""
     from policy_archive.config.settings import config_directory
     from policy_archive.pipeline.commands import discovery as listing
     from policy_archive.pipeline.jobs import discover as discovery
@@ -116,17 +117,18 @@ def discover(
         fail("--since and --until read the archive; --live reads today's home page")
     try:
         given = [listing.domain_of(domain) for domain in domains]
-        listed = listing.read_domains(domain_file, domain_file.name) if domain_file else []
+        given += listing.read_domains(domain_file, domain_file.name) if domain_file else []
     except listing.BadDomain as error:
         fail(str(error))
-    names = list(dict.fromkeys([domain for _, domain in given] + listed))
+    schemes: dict[str, str] = {}
+    for scheme, domain in given:
+        schemes.setdefault(domain, scheme)  # the first spelling of a domain given twice
+    names = list(schemes)
     several = domain_file is not None or len(names) > 1
     if not names:
         fail("no domain to search: give DOMAIN... or --from FILE" + (" (the file lists none)" if domain_file else ""))
     if several and service_id:
         fail("--service names the service of one DOMAIN; with several, each service is named after its domain")
-    if several and live:
-        fail("--live reads one home page: give one DOMAIN")
     if several and not (write or output):
         fail("several domains are written one service file each: add --write (config/services/) or --output DIR")
     with reported_errors():
@@ -134,30 +136,23 @@ def discover(
             raise ConfigError("command line", service_id, "service and document ids must match [a-z0-9][a-z0-9.-]*")
         config = obj.config()
         directory = output or (config_directory(obj.config_dir) / "services" if write else None)
-        request = listing.Request(document_type, since, until, directory, force, service_id)
+        request = listing.Request(document_type, since, until, directory, force, service_id, live)
         data_dir = config.settings.data_dir
         outcomes = listing.Outcomes(request, data_dir, listing=several, verbose=obj.verbosity > 0)
-        wanted = outcomes.to_search(names)
-        if live and wanted:
-            scheme = given[0][0]
-            outcomes(discovery.discover_live(config.settings, f"{scheme}://{names[0]}/", names[0], document_type))
-        elif wanted:
+        if wanted := outcomes.to_search(names):
             progress = Progress("discover", quiet=obj.quiet)
             progress.expect(len(names), "domains", one="domain")
             if skipped := len(names) - len(wanted):
                 progress.add("skipped", skipped, done=True)
-            outcomes.interrupted(
-                discovery.discover(
-                    config.settings,
-                    data_dir,
-                    wanted,
-                    document_type,
-                    outcomes,
-                    since=since,
-                    until=until,
+            if live:
+                homes = {domain: f"{schemes[domain]}://{domain}/" for domain in wanted}
+                left = discovery.discover_live(config.settings, homes, document_type, outcomes, progress=progress)
+            else:
+                left = discovery.discover(
+                    config.settings, data_dir, wanted, document_type, outcomes, since=since, until=until,
                     progress=progress,
                 )  # fmt: skip
-            )
+            outcomes.interrupted(left)
     if several:
         click.echo(outcomes.summary(), err=True)
     sys.exit(outcomes.exit_status)

@@ -23,7 +23,7 @@ from policy_archive.pipeline.jobs.discover import (
     Discovery,
     Finished,
     Unfinished,
-    Unlisted,
+    Unread,
     declaration_of,
     finished_earlier,
     mark_finished,
@@ -50,14 +50,14 @@ def domain_of(given: str) -> tuple[str, str]:
     return scheme, domain
 
 
-def read_domains(lines: Iterable[str], name: str) -> list[str]:
-    """The domains of a list file: one a line, ``#`` starts a comment, blank lines ignored."""
+def read_domains(lines: Iterable[str], name: str) -> list[tuple[str, str]]:
+    """``(scheme, host)`` of each domain of a list file: one a line, ``#`` starts a comment, blank lines ignored."""
     domains = []
     for number, line in enumerate(lines, start=1):
         text = line.split("#", 1)[0].strip()
         if text:
             try:
-                domains.append(domain_of(text)[1])
+                domains.append(domain_of(text))
             except BadDomain as error:
                 raise BadDomain(f"{name}:{number}: {error}") from None
     return domains
@@ -73,6 +73,7 @@ class Request:
     directory: Path | None  # None: print the declaration (one domain only)
     force: bool
     service: str | None  # one domain only; a list names each service after its domain
+    live: bool = False  # today's home pages, not the archive's captures
 
 
 class Outcomes:
@@ -94,7 +95,7 @@ class Outcomes:
         if self.request.directory is None:
             return None
         path = self.request.directory / f"{self.request.service or domain}.toml"
-        return Finished.of(path, self.request.since, self.request.until, unsure=False)
+        return Finished.of(path, self.request.since, self.request.until, unsure=False, live=self.request.live)
 
     def to_search(self, domains: Sequence[str]) -> list[str]:
         """The domains that need a search, before any request: in a list, not those an earlier run of it
@@ -119,17 +120,18 @@ class Outcomes:
                     wanted.append(domain)
         return wanted
 
-    def __call__(self, result: Discovery | Unlisted) -> None:
+    def __call__(self, result: Discovery | Unread) -> None:
         """One domain's result: its lines, its file, its count."""
-        if isinstance(result, Unlisted):
+        if isinstance(result, Unread):
             self._failed(result.domain, result.reason)
             return
         domain = result.domain
         if self.detail:
             for sighting in result.unreadable:
                 click.echo(f"UNREADABLE {domain} {iso_z(sighting.timestamp)}: {sighting.unreadable}", err=True)
-            click.echo(f"{domain}: {counted(result.listed, 'home-page capture')} listed, {result.requests} read in "
-                       f"this run, {counted(len(result.eras), 'era')}", err=True)  # fmt: skip
+            if not result.live:  # one page read today: nothing to count
+                click.echo(f"{domain}: {counted(result.listed, 'home-page capture')} listed, {result.requests} read "
+                           f"in this run, {counted(len(result.eras), 'era')}", err=True)  # fmt: skip
         unsure = [era for era in result.eras if era.unsure]
         for era in unsure:
             click.echo(f"UNSURE {domain} {era.describe()}: {era.unsure}", err=True)
@@ -172,8 +174,8 @@ class Outcomes:
         target = self.target(domain)
         assert target is not None and request.directory is not None
         path = Path(target.file)
-        mark_finished(self.data_dir, domain, request.document_type, Finished.of(path, request.since, request.until,
-                                                                                unsure))  # fmt: skip
+        finished = Finished.of(path, request.since, request.until, unsure, request.live)
+        mark_finished(self.data_dir, domain, request.document_type, finished)
         try:
             add_document(request.directory, path.stem, domain, draft, force=request.force)
         except ConfigurationError as error:  # the file changed while this domain was searched
@@ -184,11 +186,19 @@ class Outcomes:
         return True
 
     def _nothing_found(self, result: Discovery) -> str:
+        """Why no declaration: nothing listed, nothing readable (why each was not), or no link on what was read."""
         if not result.listed:
             return "the archive lists no capture of its home page" + (
                 " in the period asked" if self.request.since or self.request.until else ""
             )
-        return f"no {result.document_type} link found on {counted(result.listed, 'home-page capture')}"
+        reasons = Counter(sighting.unreadable for sighting in result.unreadable)
+        why = "; ".join(f"{count} × {reason}" if count > 1 else str(reason) for reason, count in reasons.items())
+        if result.live and result.unreadable:
+            return f"today's home page could not be read: {why}"
+        if not result.eras:  # a capture fetched, or a failure of this run: nothing read could say
+            return f"no home-page capture could be read ({counted(len(result.unreadable), 'tried', 'tried')}: {why})"
+        where = "today's home page" if result.live else counted(result.listed, "home-page capture")
+        return f"no {result.document_type} link found on {where}"
 
     def _earlier(self, domain: str, earlier: Finished) -> None:
         self.counts["written"] += 1

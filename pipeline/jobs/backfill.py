@@ -19,7 +19,6 @@ from policy_archive.crawler.sources import (
     ArchiveSource,
     ListingClient,
     ListingError,
-    ListingRateLimited,
     archive_source,
 )
 from policy_archive.pipeline.jobs.examine import (
@@ -90,24 +89,6 @@ def _day_start(day: date | None) -> datetime | None:
 
 def _day_end(day: date | None) -> datetime | None:
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
-
-
-LISTING_ATTEMPTS = 3  # a listing refused with 429 is asked again after the archive-wide pause, at most this often
-
-
-def _list(
-    source: ArchiveSource, client: ListingClient, url: str, start: datetime | None, end: datetime | None
-) -> list[CaptureRef]:
-    """A complete listing, or ListingError. A 429 has already paused every request to the archive (the limiter
-    makes the next attempt wait for the pause to end), so asking again is polite; other errors are final."""
-    attempt = 1
-    while True:
-        try:
-            return source.list_captures(url, client, start, end)
-        except ListingRateLimited:
-            if attempt >= LISTING_ATTEMPTS:
-                raise
-            attempt += 1
 
 
 def refusal_before_fetch(ref: CaptureRef) -> str | None:
@@ -332,7 +313,7 @@ def backfill(
             refs = [
                 ref
                 for url, start, end in segments(declaration, since, until)
-                for ref in _list(source, client, url, start, end)
+                for ref in source.list_captures_patiently(url, client, start, end)
             ]
         except ListingError as error:
             failures.append(DocumentFailure(declaration.key, f"archive listing failed: {error}"))

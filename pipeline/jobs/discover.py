@@ -21,15 +21,17 @@ from __future__ import annotations
 import json
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from policy_archive.config.settings import Settings, load_service
 from policy_archive.config.writer import DocumentDraft
+from policy_archive.crawler.middlewares import PAUSE_STATUSES
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import StopSignal, crawl_archive, crawl_live
+from policy_archive.crawler.settings import ARCHIVE_CONCURRENCY
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
 from policy_archive.errors import ConfigurationError
 from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, url_key
@@ -44,7 +46,7 @@ from policy_archive.records import (
     iso_z,
     parse_iso_z,
 )
-from policy_archive.text import plural
+from policy_archive.text import counted, plural
 
 GRID_DAYS = 182  # about two captures a year are read first; changes between them are then searched
 HOME_STATUSES = {200, 301, 302, 303, 307, 308, None}
@@ -110,6 +112,7 @@ class Discovery:
     unreadable: tuple[Sighting, ...]
     listed: int
     requests: int  # captures fetched in this run (replay requests, redirects not counted)
+    live: bool = False  # today's home page (``--live``), not the archive's captures
 
     @property
     def latest(self) -> Era | None:
@@ -118,8 +121,9 @@ class Discovery:
 
 
 @dataclass(frozen=True)
-class Unlisted:
-    """A domain whose home-page captures could not be listed: the archive's error, one line."""
+class Unread:
+    """A domain whose home page could not be read in this run, one line saying why: its captures could not be
+    listed, or the archive kept refusing to serve them (what was read is kept for the next run)."""
 
     domain: str
     reason: str
@@ -142,11 +146,12 @@ class Finished:
     since: str | None
     until: str | None
     unsure: bool
+    live: bool = False  # written by ``--live`` (today's URL, no history): an archive run does not skip it
 
     @classmethod
-    def of(cls, file: Path, since: date | None, until: date | None, unsure: bool) -> Finished:
+    def of(cls, file: Path, since: date | None, until: date | None, unsure: bool, live: bool = False) -> Finished:
         return cls(str(file.resolve()), since.isoformat() if since else None, until.isoformat() if until else None,
-                   unsure)  # fmt: skip
+                   unsure, live)  # fmt: skip
 
 
 class SearchState:
@@ -234,11 +239,24 @@ class DiscoveryPlan:
         self.document = document
         self.progress = progress
         self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(state.refs)}
+        # Why the search stopped before it was done: the archive kept refusing (429/503) after every pause.
+        self.refused: str | None = None
 
     def start(self) -> Iterable[FetchRequest]:
         return self._next()
 
+    @property
+    def finished(self) -> bool:
+        """Nothing in flight, and nothing more to read (or nothing more to ask of an archive that refuses)."""
+        return not self.state.in_flight and (self.refused is not None or self.state.done)
+
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
+        if isinstance(result, FetchFailure) and _archive_refused(result) and self.refused is None:
+            # The archive's own 429/503 after the shared limiter's pauses (crawler.middlewares): the rest of the
+            # search would only ask it again. The domain is not read this run; what was read is kept.
+            ref = result.request.ref
+            when = f" (capture {ref.wayback_timestamp})" if ref else ""
+            self.refused = f"the archive kept answering {result.status} after every pause{when}"
         if isinstance(result, Capture):
             # After archived redirects ``url`` is the page reached; the listed row is what was asked for.
             index = self.index[result.listing_key]
@@ -254,10 +272,19 @@ class DiscoveryPlan:
         return self._next()
 
     def _next(self) -> list[FetchRequest]:
-        chosen = self.state.wanted()
+        if self.refused is not None:
+            return []
+        # No more in flight than the crawl sends at once: what is handed over is queued in the spider, beyond
+        # the plan's reach, so after the archive's refusal only these few are still asked (each after the pauses).
+        chosen = self.state.wanted()[: max(0, ARCHIVE_CONCURRENCY - len(self.state.in_flight))]
         self.state.in_flight.update(chosen)
         refs = [self.state.refs[i] for i in chosen]
         return [FetchRequest(self.document, self.source.capture_url(r.timestamp, r.url), r.url, r) for r in refs]
+
+
+def _archive_refused(failure: FetchFailure) -> bool:
+    """The archive itself refused (429/503, no archived answer), after every pause the middleware allows."""
+    return not failure.refused and failure.status in PAUSE_STATUSES
 
 
 def read_home_page(capture: Capture, page_url: str, document_type: str, listed_at: datetime) -> Sighting:
@@ -296,7 +323,7 @@ def discover(
     data_dir: Path,
     domains: Sequence[str],
     document_type: str,
-    done: Callable[[Discovery | Unlisted], None],
+    done: Callable[[Discovery | Unread], None],
     *,
     since: date | None = None,
     until: date | None = None,
@@ -335,7 +362,7 @@ class ListPlan:
         period: tuple[datetime | None, datetime | None],
         data_dir: Path,
         progress: Progress,
-        done: Callable[[Discovery | Unlisted], None],
+        done: Callable[[Discovery | Unread], None],
         stop: StopSignal,
     ) -> None:
         self.pending = deque(domains)
@@ -355,7 +382,7 @@ class ListPlan:
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
         assert self.current is not None, "results come only for the domain being searched"
         requests = list(self.current[1].handle(result))
-        if requests or not self.current[1].state.done:
+        if requests or not self.current[1].finished:
             return requests
         self._finish()
         return self._advance()
@@ -368,12 +395,12 @@ class ListPlan:
         while self.pending and not self.stop.received:
             domain = self.pending.popleft()
             try:
-                refs = [ref for ref in self.source.list_captures(f"http://{domain}/", self.client, *self.period)
-                        if _home_page_row(ref)]  # fmt: skip
+                listed = self.source.list_captures_patiently(f"http://{domain}/", self.client, *self.period)
             except ListingError as error:
-                self.done(Unlisted(domain, f"archive listing failed: {error}"))
+                self.done(Unread(domain, f"archive listing failed: {error}"))
                 self.progress.add("listings failed", done=True, one="listing failed")
                 continue
+            refs = [ref for ref in listed if _home_page_row(ref)]
             self.progress.add("captures listed", len(refs), one="capture listed")
             state = SearchState(refs, state_file(self.data_dir, domain, self.document_type), self.document_type)
             self.current = (domain, DiscoveryPlan(state, self.source, f"{domain}/{self.document_type}", self.progress))
@@ -387,6 +414,11 @@ class ListPlan:
         domain, plan = self.current
         self.current = None
         state = plan.state
+        if plan.refused is not None:
+            read = counted(len(state.known) - len(state.retry), "home-page capture")
+            self.done(Unread(domain, f"{plan.refused}; {read} read and kept, run again later to continue"))
+            self.progress.add("refused by the archive", done=True)
+            return
         unreadable = tuple(state.known[i] for i in sorted(state.known) if state.known[i].unreadable)
         self.done(Discovery(domain, self.document_type, tuple(eras_of(state)), unreadable, len(state.refs),
                             state.fetched))  # fmt: skip
@@ -430,7 +462,8 @@ def finished_earlier(data_dir: Path, domain: str, document_type: str, wanted: Fi
         earlier = Finished(**mark)  # type: ignore[arg-type]
     except TypeError:
         return None  # no mark, or a damaged one: the domain is searched again (its readings are kept)
-    same = (earlier.file, earlier.since, earlier.until) == (wanted.file, wanted.since, wanted.until)
+    same = (earlier.file, earlier.since, earlier.until, earlier.live) == (wanted.file, wanted.since, wanted.until,
+                                                                         wanted.live)  # fmt: skip
     return earlier if same and _declares(Path(earlier.file), document_type) else None
 
 
@@ -444,34 +477,72 @@ def _declares(service_file: Path, document_type: str) -> bool:
 
 
 class LivePlan:
-    """The fetch plan of ``discover --live``: today's home page, once (the live spider follows its redirects)."""
+    """The fetch plan of ``discover --live``: each domain's home page today, once (the live spider follows its
+    redirects, one request at a time per site); each domain's result is handed to ``done`` as it comes."""
 
-    def __init__(self, request: FetchRequest) -> None:
-        self.request = request
-        self.result: Capture | FetchFailure | None = None
+    def __init__(
+        self,
+        homes: Mapping[str, str],
+        document_type: str,
+        done: Callable[[Discovery | Unread], None],
+        progress: Progress,
+    ) -> None:
+        self.requests = {f"{domain}/{document_type}": (domain, home) for domain, home in homes.items()}
+        self.document_type = document_type
+        self.done = done
+        self.progress = progress
+        self.waiting = dict.fromkeys(homes)  # the domains without a result yet, in the order given
 
     def start(self) -> Iterable[FetchRequest]:
-        return [self.request]
+        return [FetchRequest(document, home, home) for document, (_, home) in self.requests.items()]
 
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
-        self.result = result
+        document = result.document if isinstance(result, Capture) else result.request.document
+        domain = self.requests[document][0]
+        self.waiting.pop(domain, None)
+        self.done(live_discovery(domain, self.document_type, result))
+        self.progress.add("searched", done=True)
         return []
 
 
-def discover_live(settings: Settings, home: str, domain: str, document_type: str) -> Discovery:
+def live_discovery(domain: str, document_type: str, result: Capture | FetchFailure) -> Discovery:
     """Today's home page's link to the document, as a one-era discovery (its URL is the one to track)."""
-    plan = LivePlan(FetchRequest(f"{domain}/{document_type}", home, home))
-    crawl_live(plan, settings, declared_origins=(home,))  # the operator named this site; its redirects are checked
-    result = plan.result
     if isinstance(result, Capture):
         sighting = read_home_page(result, result.fetched_url, document_type, result.captured_at)
     else:
-        reason = result.reason if result is not None else "the crawl ended without an answer"
-        sighting = Sighting(datetime.now(UTC), unreadable=f"not fetched: {reason}")
+        sighting = Sighting(datetime.now(UTC), unreadable=f"not fetched: {result.reason}")
     if sighting.unreadable:
-        return Discovery(domain, document_type, (), (sighting,), 1, 1)
+        return Discovery(domain, document_type, (), (sighting,), 1, 1, live=True)
     era = Era(sighting.url, sighting.text, sighting.timestamp, sighting.timestamp, 1, sighting.rivals)
-    return Discovery(domain, document_type, (era,), (), 1, 1)
+    return Discovery(domain, document_type, (era,), (), 1, 1, live=True)
+
+
+def discover_live(
+    settings: Settings,
+    homes: Mapping[str, str],
+    document_type: str,
+    done: Callable[[Discovery | Unread], None],
+    *,
+    progress: Progress | None = None,
+) -> Unfinished:
+    """Each domain's home page today (``homes``: domain → home-page URL), read in one live crawl, its result
+    handed to ``done``. Returns the domains a stop (SIGINT, SIGTERM) left without a result.
+
+    The live fetching is track's: robots.txt, the same user agent, and the internal-address policy, where the
+    home pages named are the declared origins (the operator named these sites) and every redirect hop
+    elsewhere is held to it (crawler.addresses)."""
+    if progress is None:
+        progress = Progress("discover")
+        progress.expect(len(homes), "domains", one="domain")
+    plan = LivePlan(homes, document_type, done, progress)
+    stop = StopSignal()
+    crawl_live(plan, settings, declared_origins=tuple(homes.values()), stop=stop)
+    progress.finish()
+    if stop.received:
+        return Unfinished(None, tuple(plan.waiting))
+    for domain in plan.waiting:  # not expected: every request ends in a capture or a failure
+        done(Unread(domain, "the live crawl ended without an answer for its home page"))
+    return Unfinished(None, ())
 
 
 def _home_page_row(ref: CaptureRef) -> bool:

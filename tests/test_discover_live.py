@@ -1,0 +1,73 @@
+"""`discover --live` over a list of domains: today's home pages read in one live crawl, each domain one line, the
+summary and exit status of an archive list, resumable; a home page redirecting to an internal address is
+refused as `track` refuses it (crawler/addresses.py), and the internal service is never asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from standin.cli import cli_environment, run_cli
+from standin.hostile import RouteServer
+from standin.sites import Page, StandinSites, redirect
+from test_discover_list import eras_declared, failed_lines
+
+SECRET = b'{"AccessKeyId": "ASIA-SECRET"}'
+
+
+def home(*links: tuple[str, str]) -> Page:
+    footer = " ".join(f"<a href='{href}'>{text}</a>" for href, text in links)
+    body = f"<html><body><nav><a href='/shop'>Shop</a></nav><footer>{footer}</footer></body></html>"
+    return Page(body=body.encode(), content_type="text/html; charset=utf-8")
+
+
+def live_sites(sites: StandinSites, secret: RouteServer) -> None:
+    sites.set_page("http://shop.test/", redirect("http://shop.test/de/"))
+    sites.set_page("http://shop.test/de/", home(("/de/datenschutz", "Datenschutzerklärung"), ("/agb", "AGB")))
+    sites.set_page("http://cafe.test/", home(("/legal/privacy", "Privacy Policy")))
+    sites.set_page("http://nolink.test/", home(("/about", "About us")))
+    # A site whose home page sends the crawler to an internal service (server-side request forgery).
+    sites.set_page("http://hostile.test/", redirect(secret.url("/latest/meta-data/iam"), 302))
+
+
+def write_config(config: Path) -> Path:
+    (config / "services").mkdir(parents=True)
+    return config
+
+
+def test_live_over_a_list_writes_each_domain_refuses_internal_redirects_and_resumes(tmp_path):
+    config = write_config(tmp_path / "config")
+    data = tmp_path / "data"
+    listing = tmp_path / "domains.txt"
+    listing.write_text("http://cafe.test\nhttp://nolink.test  # no policy link\nhttp://hostile.test\n")
+    with RouteServer({"/latest/meta-data/iam": Page(body=SECRET, content_type="application/json")}) as secret:
+        with StandinSites() as sites:
+            live_sites(sites, secret)
+            env = cli_environment(http_proxy=sites.proxy_url, no_proxy="127.0.0.1,localhost")
+            command = ("discover", "--live", "http://shop.test", "--from", str(listing), "--write")
+            first = run_cli(config, data, *command, env=env)
+            sites.clear_log()
+            second = run_cli(config, data, *command, env=env)
+            asked_again = {request.site for request in sites.requests() if request.path == "/"}
+        assert secret.paths == []
+
+    assert first.returncode == 1, first.stderr
+    assert "Traceback" not in first.stderr
+    services = config / "services"
+    assert sorted(path.name for path in services.iterdir()) == ["cafe.test.toml", "shop.test.toml"]
+    assert eras_declared(services / "shop.test.toml") == [("http://shop.test/de/datenschutz", "")]
+    assert eras_declared(services / "cafe.test.toml") == [("http://cafe.test/legal/privacy", "")]
+    failed = sorted(failed_lines(first.stderr))
+    assert len(failed) == 2, first.stderr
+    assert failed[0].startswith(
+        "FAILED hostile.test: today's home page could not be read: not fetched: private-address: "
+        f"{secret.url('/latest/meta-data/iam')} (127.0.0.1, loopback;"
+    ), failed[0]
+    assert failed[1] == "FAILED nolink.test: no privacy-policy link found on today's home page"
+    assert first.stderr.splitlines()[-1] == "4 domains: 2 declarations written, 0 unsure, 2 failed"
+
+    # The same command again: the written domains are skipped without a request, the failed ones read again.
+    assert second.returncode == 1, second.stderr
+    assert second.stderr.splitlines()[-1] == (
+        "4 domains: 2 declarations written (2 by an earlier run), 0 unsure, 2 failed"
+    )
+    assert asked_again == {"nolink.test", "hostile.test"}
