@@ -85,6 +85,15 @@ def test_a_domain_without_captures_or_links_fails_plainly(tmp_path, standin_arch
     assert "Traceback" not in result.stderr
     empty = run_cli(config, tmp_path / "data", "discover", "nothing.example")
     assert empty.returncode == 1 and "FAILED nothing.example" in empty.stderr
+    shell = "<html><body><div id='app'></div></body></html>"
+    for stamp in ("20150101000000", "20160101000000"):
+        standin_archive.add_capture("https://shell.example/", stamp, shell)
+    shells = run_cli(config, tmp_path / "data", "discover", "shell.example")
+    assert shells.returncode == 1
+    assert (
+        "FAILED shell.example: no home-page capture could be read (2 tried: 2 × no links at all (a JavaScript "
+        "shell or an empty page))" in shells.stderr
+    ), shells.stderr
     standin_archive.block("http://blocked.example/")
     blocked = run_cli(config, tmp_path / "data", "discover", "blocked.example")
     assert blocked.returncode == 1
