@@ -117,6 +117,12 @@ def test_links_are_found_by_text_and_url_in_four_languages_and_the_footer_weighs
     assert choose_link(two, None, base, "privacy-policy").unsure
     terms = b"<html><body><footer><a href='/agb'>AGB</a><a href='/privacy'>Privacy</a></footer></body></html>"
     assert choose_link(terms, None, base, "terms-of-service").best.url == base + "agb"
+    # By URL when the text says nothing of it ("Rechtliches": legal), inside the footer.
+    by_url = b"<html><body><footer><a href='/about'>About</a> <a href='/de/datenschutz.html'>Rechtliches</a></footer>"
+    assert choose_link(by_url, None, base, "privacy-policy").best.url == base + "de/datenschutz.html"
+    for text in ("Cookie Policy", "Politique de cookies", "Cookie-Richtlinie", "Uso de cookies"):
+        cookies = f"<html><body><footer><a href='/privacy'>Privacy</a><a href='/c'>{text}</a></footer></body></html>"
+        assert choose_link(cookies.encode(), None, base, "cookie-policy").best.url == base + "c", text
 
 
 def test_live_reads_todays_home_page_and_proposes_the_current_url(tmp_path):
@@ -177,3 +183,17 @@ def test_since_and_until_bound_the_home_page_captures_read(tmp_path, standin_arc
         config, tmp_path / "data", "discover", "example.org", "--since", "2020-01-01", "--until", "2019-01-01"
     )
     assert backwards.returncode == 2
+
+
+def test_an_era_without_a_link_between_two_is_unsure_and_the_url_kept(tmp_path, standin_archive):
+    linked = "<html><body><footer><a href='/about'>About</a> <a href='/privacy'>Privacy</a></footer></body></html>"
+    unlinked = "<html><body><footer><a href='/about'>About</a></footer></body></html>"
+    for stamp, page in (("20150101000000", linked), ("20160101000000", unlinked), ("20170101000000", linked)):
+        standin_archive.add_capture("https://gap.example/", stamp, page)
+    config = write_settings(tmp_path / "config", standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "gap.example")
+    assert result.returncode == 1, result.stderr
+    assert "UNSURE gap.example 2016-01-01 … 2016-01-01: no link found" in result.stderr
+    assert "no link to the document found" in result.stderr
+    document = tomllib.loads(result.stdout)["documents"]["privacy-policy"]
+    assert document["url"] == "https://gap.example/privacy" and "history" not in document

@@ -7,6 +7,7 @@ free 127.0.0.1 port. Skipped, with the reason, only where pywb cannot be install
 
 from __future__ import annotations
 
+import tomllib
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -34,16 +35,28 @@ CAPTURES = [(FIRST + timedelta(days=60 * i), V1) for i in range(5)] + [
     (GDPR + timedelta(days=30 * i), V2) for i in range(3)
 ]
 
+# The site's home page, for `discover`: it linked an older policy URL until the GDPR text moved to URL.
+HOME = "https://www.acrcloud.com/"
+OLD_URL = "https://www.acrcloud.com/legal/privacy.html"
+HOME_CAPTURES = [(moment + timedelta(hours=1), OLD_URL if moment < GDPR else URL) for moment, _ in CAPTURES]
+
+
+def home_page(link: str) -> str:
+    return f"<html><body><main>ACRCloud</main><footer><a href='{link}'>Privacy Policy</a></footer></body></html>"
+
 
 def write_warc(path: Path) -> Path:
-    """Response records of the site's URL, dated at their capture times, as a crawler would have stored them."""
+    """Response records of the site's URL and home page, dated at their capture times, as a crawler would have
+    stored them."""
+    records = [(URL, moment, page(text, number)) for number, (moment, text) in enumerate(CAPTURES)]
+    records += [(HOME, moment, home_page(link)) for moment, link in HOME_CAPTURES]
     with path.open("wb") as stream:
         writer = WARCWriter(stream, gzip=True)
-        for number, (moment, text) in enumerate(CAPTURES):
-            body = page(text, number).encode("utf-8")
+        for url, moment, text in sorted(records, key=lambda record: record[1]):
+            body = text.encode("utf-8")
             headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
             record = writer.create_warc_record(
-                URL,
+                url,
                 "response",
                 payload=BytesIO(body),
                 http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"),
@@ -123,3 +136,19 @@ def test_backfill_through_the_cli_against_pywb(pywb_base: str, tmp_path: Path) -
     assert log == [f"{moment.isoformat()} {moment.isoformat()}" for moment in (FIRST, GDPR)]
     message = git(tmp_path / "data" / "versions", "log", "-1", "--format=%B", "main")
     assert f"Snapshot-Url: {pywb_base}/{COLLECTION}/{GDPR:%Y%m%d%H%M%S}id_/{URL}" in message
+
+
+def test_discover_through_the_cli_against_pywb(pywb_base: str, tmp_path: Path) -> None:
+    """The archive-source seam: `discover` lists and reads the home page's captures in pywb as in the Wayback
+    Machine (pywb's CDX matches http://acrcloud.com/ to https://www.acrcloud.com/ as the Internet Archive's does)."""
+    config = tmp_path / "config"
+    (config / "services").mkdir(parents=True)
+    (config / "settings.toml").write_text(
+        f'[wayback]\ncdx_url = "{pywb_base}/{COLLECTION}/cdx"\nreplay_url = "{pywb_base}/{COLLECTION}"\n'
+    )
+    result = run_cli(config, tmp_path / "data", "discover", "acrcloud.com", timeout=300)
+    assert result.returncode == 0, result.stderr
+    document = tomllib.loads(result.stdout)["documents"]["privacy-policy"]
+    last_old = max(moment for moment, link in HOME_CAPTURES if link == OLD_URL)
+    assert document["url"] == URL
+    assert document["history"] == [{"url": OLD_URL, "valid_until": last_old.date().isoformat()}]
