@@ -8,7 +8,8 @@ from pathlib import Path
 
 from standin.cli import cli_environment, run_cli
 from standin.hostile import RouteServer
-from standin.sites import Page, StandinSites, redirect
+from standin.pages import Page, redirect
+from standin.sites import StandinSites
 from test_discover_list import eras_declared, failed_lines
 
 SECRET = b'{"AccessKeyId": "ASIA-SECRET"}'
