@@ -26,6 +26,7 @@ def live_sites(sites: StandinSites, secret: RouteServer) -> None:
     sites.set_page("http://shop.test/de/", home(("/de/datenschutz", "Datenschutzerklärung"), ("/agb", "AGB")))
     sites.set_page("http://cafe.test/", home(("/legal/privacy", "Privacy Policy")))
     sites.set_page("http://nolink.test/", home(("/about", "About us")))
+    sites.set_page("http://gone.test/", Page(body=b"<html>Gone</html>", status=410))
     # A site whose home page sends the crawler to an internal service (server-side request forgery).
     sites.set_page("http://hostile.test/", redirect(secret.url("/latest/meta-data/iam"), 302))
 
@@ -39,7 +40,9 @@ def test_live_over_a_list_writes_each_domain_refuses_internal_redirects_and_resu
     config = write_config(tmp_path / "config")
     data = tmp_path / "data"
     listing = tmp_path / "domains.txt"
-    listing.write_text("http://cafe.test\nhttp://nolink.test  # no policy link\nhttp://hostile.test\n")
+    listing.write_text(
+        "http://cafe.test\nhttp://nolink.test  # no policy link\nhttp://hostile.test\nhttp://gone.test\n"
+    )
     with RouteServer({"/latest/meta-data/iam": Page(body=SECRET, content_type="application/json")}) as secret:
         with StandinSites() as sites:
             live_sites(sites, secret)
@@ -58,17 +61,18 @@ def test_live_over_a_list_writes_each_domain_refuses_internal_redirects_and_resu
     assert eras_declared(services / "shop.test.toml") == [("http://shop.test/de/datenschutz", "")]
     assert eras_declared(services / "cafe.test.toml") == [("http://cafe.test/legal/privacy", "")]
     failed = sorted(failed_lines(first.stderr))
-    assert len(failed) == 2, first.stderr
+    assert len(failed) == 3, first.stderr
+    assert failed.pop(0) == "FAILED gone.test: today's home page could not be read: answered with status 410"
     assert failed[0].startswith(
         "FAILED hostile.test: today's home page could not be read: not fetched: private-address: "
         f"{secret.url('/latest/meta-data/iam')} (127.0.0.1, loopback;"
     ), failed[0]
     assert failed[1] == "FAILED nolink.test: no privacy-policy link found on today's home page"
-    assert first.stderr.splitlines()[-1] == "4 domains: 2 declarations written, 0 unsure, 2 failed"
+    assert first.stderr.splitlines()[-1] == "5 domains: 2 declarations written, 0 unsure, 3 failed"
 
     # The same command again: the written domains are skipped without a request, the failed ones read again.
     assert second.returncode == 1, second.stderr
     assert second.stderr.splitlines()[-1] == (
-        "4 domains: 2 declarations written (2 by an earlier run), 0 unsure, 2 failed"
+        "5 domains: 2 declarations written (2 by an earlier run), 0 unsure, 3 failed"
     )
-    assert asked_again == {"nolink.test", "hostile.test"}
+    assert asked_again == {"nolink.test", "hostile.test", "gone.test"}

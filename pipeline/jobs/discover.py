@@ -43,6 +43,7 @@ from policy_archive.records import (
     FetchFailure,
     FetchRequest,
     HistoryEntry,
+    Source,
     iso_z,
     parse_iso_z,
 )
@@ -291,7 +292,8 @@ def read_home_page(capture: Capture, page_url: str, document_type: str, listed_a
     """The policy link of one home-page capture; links resolve against ``page_url``, the page reached after
     archived redirects (a home page often redirects: example.com → www.example.com/en/)."""
     if capture.status != 200:
-        return Sighting(listed_at, unreadable=f"archived with status {capture.status}")
+        answered = "answered" if capture.source is Source.LIVE else "archived"  # today's page, or a capture
+        return Sighting(listed_at, unreadable=f"{answered} with status {capture.status}")
     choice: LinkChoice = choose_link(capture.body, capture.content_type, page_url, document_type)
     if choice.best is None and b"<a" not in capture.body.lower():
         return Sighting(listed_at, unreadable="no links at all (a JavaScript shell or an empty page)")
