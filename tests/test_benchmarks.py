@@ -36,3 +36,14 @@ def test_flips_benchmark_runs_and_bisect_finds_every_lasting_version(tmp_path):
     lasting_found = rows["bisect"][4]  # "found/lasting"
     found, lasting = lasting_found.split("/")
     assert found == lasting and int(lasting) > 0, run.stdout
+
+
+def test_discover_benchmark_runs_and_every_era_is_exact():
+    command = [sys.executable, "-m", "benchmarks.discover", "--steps", "45", "--domains", "2"]
+    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    history, listing = run.stdout.splitlines()
+    assert history.startswith("step 45 days: ") and history.endswith("exact: True"), history
+    assert "2/2 declarations exact" in listing and listing.endswith(
+        "2 domains: 2 declarations written, 0 unsure, 0 failed"
+    )
