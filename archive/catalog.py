@@ -202,6 +202,20 @@ class Catalog:
         ).fetchone()
         return self._row(row) if row else None
 
+    def version_capture(self, document: str, at: datetime) -> CaptureRow | None:
+        """The extracted capture whose text the version dated ``at`` holds: the one captured then or, for a
+        version dated at a twin never fetched (a listed 200 with the CDX digest of a fetched one), that one."""
+        row = self.capture_at(document, at)
+        listed = self.capture_at(document, at, extracted=False) if row is None else None
+        if listed is None or not listed.digest:
+            return row
+        twin = self.connection.execute(
+            "SELECT * FROM captures WHERE document = ? AND url = ? AND digest = ? AND status = 200"
+            " AND outcome = 'extracted' AND rendered = 0 ORDER BY captured_at LIMIT 1",
+            (document, listed.url, listed.digest),
+        ).fetchone()
+        return self._row(twin) if twin else None
+
     def kept_capture(self, document: str, payload_sha1: str, bytes_at: datetime) -> CaptureRow | None:
         """A capture of ``document`` whose bytes (SHA-1 ``payload_sha1``) are kept in a WARC file: the one
         captured at ``bytes_at`` if there is one, else any with the same bytes."""

@@ -294,3 +294,23 @@ def test_a_guard_refusing_a_version_known_through_a_twin_gives_both_captures_a_r
     assert [r["outcome"] for r in rows] == ["extracted", "refused", "refused"]
     assert rows[1]["reason"].startswith("same bytes as the capture of 20140213050506: far shorter than the previous")
     assert rows[2]["reason"].startswith("far shorter than the previous version")
+
+
+def test_a_latest_version_known_through_a_twin_gets_its_technical_upgrade(standin_archive, tmp_path):
+    """The latest version is dated at a twin never fetched: `reextract` reads the twin that was fetched (it
+    found no capture of that date and upgraded nothing, saying nothing)."""
+    moments = [ts(START + timedelta(days=10 * n)) for n in range(4)]
+    for n, (moment, token) in enumerate(zip(moments, "abcc", strict=True)):
+        standin_archive.add_capture(URL, moment, page(V1 if n < 2 else V2, token))
+    config, data = configured(standin_archive, tmp_path)
+    assert run_cli(config, data, "backfill", DOC).returncode == 0
+    services = config / "services" / "example.toml"
+    services.write_text(
+        services.read_text().replace('remove = ["nav", "footer"]', 'remove = ["nav", "footer", "p:last-child"]')
+    )
+    result = run_cli(config, data, "reextract", DOC)
+    assert result.returncode == 0, result.stderr
+    subjects = git(data / "versions", "log", "--format=%s", "main").splitlines()
+    assert subjects[0] == "Apply technical upgrade on Service Privacy Policy", subjects
+    message = git(data / "versions", "log", "-1", "--format=%B", "main")
+    assert f"Snapshot-Url: {standin_archive.replay_url}/{moments[3]}id_/{URL}" in message, "the bytes read again"

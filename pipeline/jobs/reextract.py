@@ -114,7 +114,7 @@ def reextract(
     now = datetime.now(UTC).replace(microsecond=0)
     for declaration in declarations:
         versions = catalog.versions(declaration.key)
-        latest = catalog.capture_at(declaration.key, versions[-1].captured_at) if versions else None
+        latest = catalog.version_capture(declaration.key, versions[-1].captured_at) if versions else None
         _reexamine(workspace, declaration, progress)
         if rebuild:
             history = _history(workspace, declaration)

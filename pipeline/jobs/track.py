@@ -138,7 +138,7 @@ class TrackPlan:
         versions = self.workspace.catalog.versions(document)
         if not versions:
             return None
-        row = self.workspace.catalog.capture_at(document, versions[-1].captured_at)
+        row = self.workspace.catalog.version_capture(document, versions[-1].captured_at)
         return row.body if row else None
 
 
