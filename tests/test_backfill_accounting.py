@@ -314,3 +314,16 @@ def test_a_latest_version_known_through_a_twin_gets_its_technical_upgrade(standi
     assert subjects[0] == "Apply technical upgrade on Service Privacy Policy", subjects
     message = git(data / "versions", "log", "-1", "--format=%B", "main")
     assert f"Snapshot-Url: {standin_archive.replay_url}/{moments[3]}id_/{URL}" in message, "the bytes read again"
+
+
+def test_a_rebuild_dates_a_version_known_through_a_twin_as_the_backfill_did(standin_archive, tmp_path):
+    moments = [ts(START + timedelta(days=10 * n)) for n in range(4)]
+    for n, (moment, token) in enumerate(zip(moments, "abcc", strict=True)):
+        standin_archive.add_capture(URL, moment, page(V1 if n < 2 else V2, token))
+    config, data = configured(standin_archive, tmp_path)
+    assert run_cli(config, data, "backfill", DOC).returncode == 0
+    backfilled = git(data / "versions", "log", "--format=%aI %B", "main")
+    result = run_cli(config, data, "reextract", "--rebuild", DOC)
+    assert result.returncode == 0, result.stderr
+    assert git(data / "versions", "log", "--format=%aI %B", "main") == backfilled
+    assert f"Snapshot-Url: {standin_archive.replay_url}/{moments[2]}id_/{URL}" in backfilled

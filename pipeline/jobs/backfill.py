@@ -25,6 +25,7 @@ from policy_archive.pipeline.jobs.examine import (
     ARCHIVED_STATUS,
     DIGEST_MISMATCH,
     Examination,
+    as_twin,
     examine,
     holds_for_twins,
     make_version,
@@ -460,16 +461,7 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
         if row is None or row.outcome is not Outcome.EXTRACTED:
             # Known through an identical twin (same digest, a 200): its text, this capture's time and address.
             twin = by_text[plan.known[change.index]]
-            row = dataclasses.replace(
-                twin,
-                url=ref.url,
-                captured_at=ref.timestamp,
-                fetched_url=plan.source.capture_url(ref.timestamp, ref.url),
-                payload_sha1=ref.digest,
-                memento_at=ref.timestamp,
-                memento_url=ref.url,
-                snapshot_url=plan.source.capture_url(ref.timestamp, ref.url),
-            )
+            row = as_twin(twin, ref, plan.source.capture_url(ref.timestamp, ref.url))
         text = plan.known[change.index]
         seen_at = [plan.refs[i].timestamp for i, known in plan.known.items() if known == text]
         verdict = judge(row.body or "", result[-1].body if result else None, seen_at)

@@ -5,6 +5,7 @@ Shared by backfill, track and reextract, so that the three can never disagree ab
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from policy_archive.pipeline.jobs.report import refusal_kind
 from policy_archive.records import (
     RENDERED_CONTENT_TYPE,
     Capture,
+    CaptureRef,
     DocumentDeclaration,
     ExtractedDocument,
     FetchRequest,
@@ -143,6 +145,22 @@ def rendering_request(
     if not wanted:
         return None
     return FetchRequest(capture.document, capture.fetched_url, capture.url, ref=capture.listed, render=True)
+
+
+def as_twin(fetched: CaptureRow, listed: CaptureRef, snapshot_url: str) -> CaptureRow:
+    """A listed capture never fetched, known through its twin ``fetched`` (same CDX digest, a 200: the archive
+    says the bytes are identical): the twin's text at the listed capture's time and address, so that a version
+    is dated at the first capture showing it (docs/decisions/0015)."""
+    return dataclasses.replace(
+        fetched,
+        url=listed.url,
+        captured_at=listed.timestamp,
+        fetched_url=snapshot_url,
+        payload_sha1=listed.digest,
+        memento_at=listed.timestamp,
+        memento_url=listed.url,
+        snapshot_url=snapshot_url,
+    )
 
 
 def make_version(

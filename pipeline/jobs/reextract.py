@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 from policy_archive.archive.captures import StoredResponse
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
-from policy_archive.pipeline.jobs.examine import examine, make_version
+from policy_archive.crawler.sources import archive_source
+from policy_archive.pipeline.jobs.examine import as_twin, examine, make_version
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
@@ -81,8 +82,11 @@ def _technical_upgrade(
 
 
 def _history(workspace: Workspace, declaration: DocumentDeclaration) -> list[Version]:
-    """Every extracted capture whose text differs from the last kept one, in time order, after the guards."""
-    rows = [row for row in workspace.catalog.captures(declaration.key) if row.outcome is Outcome.EXTRACTED]
+    """Every extracted capture (or unfetched twin of one) whose text differs from the last kept one, in time
+    order, after the guards."""
+    every = workspace.catalog.captures(declaration.key)
+    rows = [row for row in every if row.outcome is Outcome.EXTRACTED]
+    rows += _unfetched_twins(workspace, every, rows)
     rows.sort(key=lambda row: row.bytes_at)
     versions: list[Version] = []
     for row in rows:
@@ -96,6 +100,25 @@ def _history(workspace: Workspace, declaration: DocumentDeclaration) -> list[Ver
         workspace.catalog.set_note(row.document, row.source, row.captured_at, verdict.note)
         versions.append(make_version(declaration, row))
     return versions
+
+
+def _unfetched_twins(
+    workspace: Workspace, every: Sequence[CaptureRow], extracted: Sequence[CaptureRow]
+) -> list[CaptureRow]:
+    """Listed captures never fetched whose CDX row gives the digest of an extracted 200 at the same URL: known
+    through it, as the backfill knew them, so that a rebuilt version is dated at its first capture as well."""
+    source = archive_source(workspace.config.settings.wayback)
+    fetched: dict[tuple[str, str], CaptureRow] = {}
+    for row in extracted:
+        if row.source is Source.WAYBACK and row.status == 200 and row.digest and not row.rendered:
+            fetched.setdefault((row.url, row.digest), row)
+    twins = []
+    for row in every:
+        twin = fetched.get((row.url, row.digest or "")) if row.outcome is Outcome.LISTED and row.status == 200 else None
+        if twin is not None:
+            listed = CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)
+            twins.append(as_twin(twin, listed, source.capture_url(row.captured_at, row.url)))
+    return twins
 
 
 def reextract(
