@@ -23,6 +23,8 @@ from standin.archive import StandinArchive
 from standin.cli import git, run_cli
 from test_backfill_resilience import START, V1, V2, V3, page, ts
 from test_fidelity import DOC, URL, catalog_rows, configured, redirected_history, warc_records
+from test_hard_pages import POLICY, side_navigation
+from test_hard_pages import page as hard_page
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
@@ -327,3 +329,22 @@ def test_a_rebuild_dates_a_version_known_through_a_twin_as_the_backfill_did(stan
     assert result.returncode == 0, result.stderr
     assert git(data / "versions", "log", "--format=%aI %B", "main") == backfilled
     assert f"Snapshot-Url: {standin_archive.replay_url}/{moments[2]}id_/{URL}" in backfilled
+
+
+def test_a_hard_version_known_through_a_twin_is_flagged_in_log_and_status(standin_archive, tmp_path):
+    """The version is dated at a twin never fetched; what extraction dropped is the fetched twin's."""
+    hard = hard_page(side_navigation(40) + f"<h1>Privacy Policy</h1><p>{POLICY}</p>")
+    moments = [ts(START + timedelta(days=10 * n)) for n in range(3)]
+    standin_archive.add_capture(URL, moments[0], hard_page(f"<h1>Privacy Policy</h1><p>{POLICY} Old.</p>"))
+    for moment in moments[1:]:
+        standin_archive.add_capture(URL, moment, hard)
+    config, data = configured(standin_archive, tmp_path)
+    assert run_cli(config, data, "backfill", DOC).returncode == 0
+    assert replays_of(standin_archive, moments[1]) == 0
+    log = json.loads(run_cli(config, data, "log", DOC, "--json").stdout)
+    assert [(entry["date"], entry["hard"]) for entry in log] == [
+        ("2014-02-03T04:05:06Z", None),
+        ("2014-02-13T04:05:06Z", "dropped 200 words of navigation"),
+    ]
+    _, entry = status_of(config, data)
+    assert entry["hard_versions"] == [{"date": "2014-02-13T04:05:06Z", "hard": "dropped 200 words of navigation"}]

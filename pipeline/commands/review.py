@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog_rows import VersionRow
+from policy_archive.archive.catalog_rows import CaptureRow, Outcome, VersionRow
 from policy_archive.archive.history import parse_message
 from policy_archive.archive.versions import VersionStore
 from policy_archive.errors import PolicyArchiveError
@@ -93,10 +93,18 @@ def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration)
                 trailers.get("Stated-Date"),
                 declaration.key,
                 unverified,
-                hard_note(capture.dropped) if capture else None,
+                _hard(catalog, declaration.key, row.captured_at, capture),
             )
         )
     return entries
+
+
+def _hard(catalog: Catalog, document: str, at: datetime, capture: CaptureRow | None) -> str | None:
+    """What extraction dropped from the version's text: from its extracted capture, or from the twin fetched
+    for a version dated at an unfetched one (the listed row has no extraction of its own)."""
+    if capture is None or capture.outcome is not Outcome.EXTRACTED:
+        capture = catalog.version_capture(document, at)
+    return hard_note(capture.dropped) if capture else None
 
 
 def format_log(entries: list[LogEntry]) -> str:

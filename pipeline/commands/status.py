@@ -87,10 +87,11 @@ def document_status(catalog: Catalog, key: str) -> DocumentStatus:
     fetched = [c for c in catalog.captures(key) if c.outcome not in (Outcome.LISTED, Outcome.FAILED)]
     versions = catalog.versions(key)
     extracted = {c.bytes_at: c for c in fetched if c.outcome is Outcome.EXTRACTED}
+    # A version dated at an unfetched twin: the twin fetched holds its extraction.
     notes = [
-        (version.captured_at, hard_note(extracted[version.captured_at].dropped))
+        (version.captured_at, hard_note(row.dropped))
         for version in versions
-        if version.captured_at in extracted
+        if (row := extracted.get(version.captured_at) or catalog.version_capture(key, version.captured_at))
     ]
     state = catalog.document_state(key)
     return DocumentStatus(
