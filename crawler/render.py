@@ -13,8 +13,9 @@ scrapy-playwright's download handler opens it in a browser tab instead of over H
 - a live page's own navigation is fetched by its route, not by Chromium, one hop at a time: a redirect is handed
   back to Scrapy (:class:`NavigationRedirectMiddleware`), whose next request is checked like a plain fetch's
   redirect (internal addresses, robots.txt, the redirect limit) and rendered in a tab of its own;
-- every other request of a live page is held to the crawl's internal-address policy and to the robots.txt of its
-  origin (asked of the crawl's own robots.txt middleware); what robots.txt disallows is not sent, and named;
+- every other request of a live page is held to the crawl's internal-address policy, to the robots.txt of its
+  origin (asked of the crawl's own robots.txt middleware; what it disallows is not sent, and named) and to live
+  tracking's one request at a time per site, over every tab (:class:`SiteTurns`);
 - images, fonts, media and stylesheets are never downloaded; a page rendered from a web archive reaches nothing but the
   archive (:class:`ArchiveRoute`): every request the page makes is answered from the capture's own time in the
   archive, through the archive's rate limiter, and anything leaving the archive is aborted.
@@ -228,6 +229,23 @@ class ArchiveRoute:
 
 
 @dataclass
+class SiteTurns:
+    """One request at a time per site for the requests live pages make in the browser, over every tab of the run.
+
+    Live tracking sends one request at a time per site (``CONCURRENT_REQUESTS_PER_DOMAIN = 1``, in Scrapy's
+    download slots, keyed by host name as these turns are); the browser asks for a page's scripts and data side by
+    side, and pages open in other tabs add theirs (six at a time to one site in tests/test_render_e2e.py without
+    the turns). No delay is added between turns (decision 0012: AutoThrottle's delay of a rendered site grows to
+    a whole rendering)."""
+
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def turn(self, url: str) -> asyncio.Lock:
+        """The lock held while a request to ``url``'s site is sent and its answer read."""
+        return self._locks.setdefault((urlsplit(url).hostname or "").lower(), asyncio.Lock())
+
+
+@dataclass
 class PageRendering:
     """One render request's tab: its routes, its bounded settling, and the raw answer to its navigation."""
 
@@ -238,6 +256,7 @@ class PageRendering:
     addresses: AddressPolicy | None = None
     robots: RobotsRule | None = None
     user_agent: str | None = None  # on the page's own requests that this module sends (live pages)
+    turns: SiteTurns | None = None  # the crawl's, shared by every tab: one request at a time per site
     not_requested: list[str] = field(default_factory=list)  # the page's requests robots.txt disallows
     raw_body: bytes | None = None
     raw_url: str | None = None
@@ -346,7 +365,10 @@ class PageRendering:
         headers = {**request.headers, "user-agent": self.user_agent} if self.user_agent else request.headers
         target = request.url
         for _ in range(MAX_REDIRECTS):
-            response = await route.fetch(url=target, max_redirects=0, headers=headers)
+            async with self.turns.turn(target) if self.turns else contextlib.nullcontext():
+                response = await route.fetch(
+                    url=target, max_redirects=0, headers=headers, timeout=self.timeout_seconds * 1000
+                )
             location = response.headers.get("location")
             if not 300 <= response.status < 400 or not location:
                 await route.fulfill(response=response)

@@ -33,7 +33,7 @@ from standin.capture import payload_digest
 from standin.cli import cli_command, cli_environment, git, run_cli
 from standin.hostile import RouteServer
 from standin.legal_text import policy_page
-from standin.pages import Page, javascript_shell, json_data, redirect, robots_txt
+from standin.pages import Page, javascript_shell, json_data, redirect, robots_txt, slow
 from standin.scripted_policy import add_scripted_policy, policy_script, scripted_policy
 from standin.sites import StandinSites
 from warcio.archiveiterator import ArchiveIterator
@@ -46,6 +46,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 DELAY_MS = 700
+JS = "text/javascript"
 INTRO = "This privacy policy explains how Spa processes the personal data of the people using its services."
 DELAYED = "Cookies and similar technologies are described in the section shown after a delay."
 
@@ -601,3 +602,23 @@ def test_a_rendered_navigation_that_cannot_be_fetched_says_why_in_one_line(sites
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     (failed,) = failed_lines(result.stderr)
     assert failed.startswith("FAILED acme/privacy-policy: rendering failed: ") and "ECONNREFUSED" in failed, failed
+
+
+def test_the_pages_own_requests_go_one_at_a_time_per_site_over_every_tab(sites: StandinSites, tmp_path: Path):
+    # Two pages rendered in the same run load three slow scripts from one shared site, which Chromium alone would
+    # fetch side by side: live tracking's politeness is one request at a time per site.
+    shared = [f"http://cdn.test/lib{n}.js" for n in range(3)]
+    for script in shared:
+        sites.set_page(script, slow(Page(body=b"window.libs = (window.libs || 0) + 1;", content_type=JS), 0.3))
+    documents = {}
+    for host in ("one.test", "two.test"):
+        url = add_spa(sites, host)
+        sites.set_page(url, scripted_policy(f"{host} Privacy Policy", "/static/policy.js", other_scripts=shared))
+        documents[host.split(".")[0]] = (url, "always")
+    data = tmp_path / "data"
+    result = run_cli(write_config(tmp_path / "config", documents), data, "track", env=environment(sites))
+    assert result.returncode == 0, result.stderr
+    assert DELAYED in version_text(data, "one") and DELAYED in version_text(data, "two")
+    scripts = sorted(r.path for r in sites.requests("cdn.test") if r.path != "/robots.txt")
+    assert scripts == sorted(2 * [f"/lib{n}.js" for n in range(3)]), "every script, for each page"
+    assert sites.max_in_flight("cdn.test") == 1, "never two requests at a time to the shared site"

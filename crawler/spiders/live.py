@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cached_property
 
 import scrapy
 from scrapy.http import Response
 
 from policy_archive.crawler.addresses import AddressPolicy
 from policy_archive.crawler.middlewares import robots_rule
-from policy_archive.crawler.render import PageRendering
+from policy_archive.crawler.render import PageRendering, SiteTurns
 from policy_archive.crawler.spiders.base import PlanSpider, content_type, now, payload_sha1, response_headers
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
 
@@ -18,15 +19,20 @@ class LiveSpider(PlanSpider):
     name = "live"
     source = Source.LIVE
 
+    @cached_property
+    def site_turns(self) -> SiteTurns:
+        return SiteTurns()
+
     def rendering(self, fetch: FetchRequest) -> tuple[str, PageRendering]:
         """Every request the rendered page makes is held to the same internal-address policy and robots.txt
-        rules as the crawl's own."""
+        rules as the crawl's own, and to one request at a time per site over all the run's pages."""
         policy = AddressPolicy.from_settings(self.crawler.settings)
         return fetch.url, PageRendering(
             self.render_timeout,
             addresses=policy,
             robots=robots_rule(self.crawler),
             user_agent=self.crawler.settings.get("USER_AGENT"),
+            turns=self.site_turns,
         )
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
