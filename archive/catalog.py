@@ -324,6 +324,11 @@ class Catalog:
         rows = self.connection.execute("SELECT * FROM versions WHERE document = ? ORDER BY captured_at", (document,))
         return [VersionRow(r["document"], _time(r["captured_at"]), r["commit_id"]) for r in rows]  # type: ignore[arg-type]
 
+    def version_counts(self) -> dict[str, int]:
+        """Versions per document (what `repair` rebuilt)."""
+        rows = self.connection.execute("SELECT document, COUNT(*) AS n FROM versions GROUP BY document")
+        return {r["document"]: r["n"] for r in rows}
+
     def _set_meta(self, key: str, value: str) -> None:
         self.connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, TypeVar
 
 from policy_archive.archive.fastimport import GitProcess
-from policy_archive.archive.ledger import VersionStoreError
+from policy_archive.archive.ledger import REBUILD_ADVICE, MissingObjectsError
 
 BLOB_READ_AHEAD = 256  # blobs asked of cat-file before the reader reads them (bounds memory: ~4 MB of 15 KB texts)
 # Git's own caches for a long read: by default up to 96 MB of delta bases and 256 MB+ of mapped pack windows per
@@ -73,7 +73,8 @@ def _read_batch_object(stdout: IO[bytes]) -> bytes:
     """One answer of ``git cat-file --batch``: ``<id> <type> <size>``, the content, a newline."""
     header = stdout.readline().decode("ascii").split()
     if len(header) != 3:
-        raise VersionStoreError(f"object not found in the versions repository: {' '.join(header) or 'no answer'}")
+        missing = " ".join(header) or "no answer"
+        raise MissingObjectsError(f"object not found in the versions repository ({missing}); {REBUILD_ADVICE}")
     data = stdout.read(int(header[2]))
     stdout.read(1)
     return data

@@ -30,6 +30,13 @@ class VersionStoreError(StateError):
     """The version repository is in a state this module cannot repair on its own."""
 
 
+REBUILD_ADVICE = "run `policy-archive repair` to rebuild the history from the stored captures"
+
+
+class MissingObjectsError(VersionStoreError):
+    """Objects of the history are not in the repository: only a rebuild from the stored captures brings it back."""
+
+
 class ForeignHistoryError(VersionStoreError):
     """``main`` was moved outside policy-archive: it is neither the head the ledger describes nor the one before."""
 

@@ -20,9 +20,11 @@ killed run left (stale lock files, temporary refs, half-written packs), which is
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,9 +39,11 @@ from policy_archive.archive.ledger import (
     IDENTITY_EMAIL,
     IDENTITY_NAME,
     INDEX_SUFFIX,
+    REBUILD_ADVICE,
     Entry,
     ForeignHistoryError,
     LedgerState,
+    MissingObjectsError,
     VersionStoreError,
     kept_versions,
 )
@@ -75,6 +79,26 @@ LOW_MEMORY_CONFIG = (
     "core.packedGitLimit=64m",
 )
 _T = TypeVar("_T")
+# The refs whose objects make the history: the ledger (every version saved) and main (the chain made from it).
+HISTORY_REFS = (LEDGER_REF, BRANCH_REF)
+# How Git and GitPython say that an object the history needs is not in the repository (deleted by hand, a disk
+# or a copy that lost files), as of Git 2.39 and GitPython 3.1: "fatal: bad object X", "fatal: unable to read X",
+# "error: Could not read X", "missing blob X" (fsck), and cat-file's "X missing" that GitPython raises as a
+# ValueError "... could not be resolved".
+_MISSING_OBJECT = re.compile(
+    r"bad object|bad tree object|unable to read|could not read|could not be resolved|missing (?:blob|tree|commit)|"
+    r"broken link|not a valid object name",
+    re.IGNORECASE,
+)
+
+
+def _missing_object(error: Exception) -> str | None:
+    """The line of a Git error that says an object is missing (without Git's ``fatal:``), or None."""
+    text = error.stderr if isinstance(error, git.GitCommandError) else str(error)
+    for line in str(text).splitlines():
+        if _MISSING_OBJECT.search(line):
+            return line.strip().strip("'").removeprefix("stderr: ").strip("'").removeprefix("fatal: ")[:200]
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,22 +163,28 @@ def _holds_nothing(dot_git: Path) -> bool:
 class VersionStore:
     """The versions repository (``data/versions``): a checked-out repository whose branch ``main`` is the history."""
 
-    def __init__(self, directory: Path, *, read_only: bool = False) -> None:
+    def __init__(self, directory: Path, *, read_only: bool = False, drop_lost_history: bool = False) -> None:
         """Open (or create) the repository. ``read_only`` skips the repair of a killed run's leftovers, which
         is only safe under the data-directory lock: readers (`log`, `show`, `diff`) must not touch a writer's
-        temporary refs and lock files."""
+        temporary refs and lock files. A history whose objects are missing is refused (`MissingObjectsError`,
+        naming `policy-archive repair`), unless ``drop_lost_history``: then its refs are set back or deleted,
+        the objects are checked whole (``git fsck --connectivity-only``), and ``history_lost`` tells the
+        caller to rebuild the history from the stored captures (`repair` does)."""
         self.directory = directory
         self.notes: list[str] = []  # what opening repaired or set aside, one line each (for the user)
+        self.history_lost = False  # versions recorded before were lost with their Git objects
         forget_outside_repository()  # before GitPython reads GIT_WORK_TREE and the like
         if read_only:
             self._repo = _open_repository(directory)
             self._git = self._repo.git
             self._git_dir = Path(self._repo.git_dir)
+            if broken := self._broken_refs():
+                raise MissingObjectsError(self._lost_message(broken))
             return
         self._repo = _open_or_create(directory, self.notes)
         self._git = self._repo.git
         self._git_dir = Path(self._repo.git_dir)
-        self._repair()
+        self._repair(drop_lost_history)
 
     # --- reading ------------------------------------------------------------------------------------------
 
@@ -162,24 +192,27 @@ class VersionStore:
         return self._ref(BRANCH_REF)
 
     def read(self, commit: str, path: str) -> str:
-        _, _, _, data = self._git.get_object_data(f"{commit}:{path}")
-        return data.decode("utf-8")
+        return self.blob(f"{commit}:{path}").decode("utf-8")
 
     def diff(self, old_commit: str | None, new_commit: str, path: str) -> str:
         # GitPython strips the final newline of a command's output by default: a patch needs it.
-        return self._git.diff(old_commit or EMPTY_TREE, new_commit, "--", path, strip_newline_in_stdout=False)
+        with self._reading():
+            return self._git.diff(old_commit or EMPTY_TREE, new_commit, "--", path, strip_newline_in_stdout=False)
 
     def subject(self, commit: str) -> str:
         """The first line of a commit's message (``First record of ...``)."""
-        return self._git.log("-1", "--format=%s", commit)
+        with self._reading():
+            return self._git.log("-1", "--format=%s", commit)
 
     def message(self, commit: str) -> str:
         """A commit's whole message (subject, blank line, trailers)."""
-        return self._git.log("-1", "--format=%B", commit)
+        with self._reading():
+            return self._git.log("-1", "--format=%B", commit)
 
     def blob(self, object_id: str) -> bytes:
         """The content of a blob (or any ``commit:path``), through Git's long-running ``cat-file --batch``."""
-        _, _, _, data = self._git.get_object_data(object_id)
+        with self._reading():
+            _, _, _, data = self._git.get_object_data(object_id)
         return data
 
     def with_blobs(self, items: Iterable[_T], blob_of: Callable[[_T], str]) -> Iterator[tuple[_T, bytes]]:
@@ -191,9 +224,11 @@ class VersionStore:
         """The commits of ``main`` that change ``paths`` (all of them when none), oldest first."""
         if self.head() is None:
             return []
-        return (
-            self._git(c=list(BOUNDED_READING)).rev_list("--reverse", "--first-parent", BRANCH_REF, "--", *paths).split()
-        )
+        with self._reading():
+            listing = self._git(c=list(BOUNDED_READING)).rev_list(
+                "--reverse", "--first-parent", BRANCH_REF, "--", *paths
+            )
+        return listing.split()
 
     def log_lines(self, options: Iterable[str], commits: Sequence[str], paths: Iterable[str] = ()) -> Iterator[str]:
         """The lines of ``git log OPTIONS COMMITS -- PATHS`` for exactly ``commits``, in that order (``--no-walk``),
@@ -213,7 +248,8 @@ class VersionStore:
             finished = True
         finally:
             if finished:
-                process.wait()
+                with self._reading():
+                    process.wait()
             else:
                 process.proc.kill()
                 process.proc.wait()
@@ -221,7 +257,8 @@ class VersionStore:
     def commits(self) -> dict[tuple[str, datetime], str]:
         """``(path, captured_at) -> commit`` for every version on ``main``, from the ledger and one rev-list."""
         state = self._state()
-        chain = self._main_chain(state, self._read_index(state, None))
+        with self._reading():
+            chain = self._main_chain(state, self._read_index(state, None))
         return {(entry.path, entry.at): commit for entry, commit in chain}
 
     def remote_commits_rewritten(self) -> list[str]:
@@ -314,13 +351,15 @@ class VersionStore:
         self._sync_checkout()
         self._git.clear_cache()
 
-    def _repair(self) -> None:
-        """Undo what a killed run left behind: lock files, temporary refs and packs, a ``main`` left behind."""
+    def _repair(self, drop_lost_history: bool) -> None:
+        """Undo what a killed run left behind: lock files, temporary refs and packs, a ``main`` left behind; with
+        ``drop_lost_history``, also a history whose objects are missing."""
         for stale in self._stale_files():
             stale.unlink(missing_ok=True)
         self._drop_incoming_refs()
-        self._restore_ref_if_broken(LEDGER_REF)
-        self._restore_ref_if_broken(BRANCH_REF)
+        self._restore_broken_refs(drop_lost_history)
+        if drop_lost_history and self.head() is not None and (missing := self._first_missing_object()):
+            self._drop_history(f"objects of its history are missing ({missing})")
         state = self._state()
         main = self.head()
         if state.commit is None:
@@ -347,19 +386,84 @@ class VersionStore:
         yield from (git_dir / "objects" / "pack").glob("tmp_*")
         yield git_dir / MARKS_FILE
 
-    def _restore_ref_if_broken(self, ref: str) -> None:
-        """A ref naming a missing object goes back to its newest reflog entry that exists (or is deleted)."""
-        target = self._ref(ref)
-        if target is None or self._exists(target):
+    def _broken_refs(self) -> dict[str, str]:
+        """The history refs naming an object that is not in the repository, with what they name."""
+        named = {ref: self._ref(ref) for ref in HISTORY_REFS}
+        return {ref: target for ref, target in named.items() if target is not None and not self._exists(target)}
+
+    def _lost_message(self, broken: dict[str, str]) -> str:
+        ref = BRANCH_REF if BRANCH_REF in broken else LEDGER_REF
+        target = broken[ref]
+        return f"{self.directory}: {ref} names {target}, which is missing (Git objects were lost); {REBUILD_ADVICE}"
+
+    def _restore_broken_refs(self, drop_lost_history: bool) -> None:
+        """A ref naming a missing object goes back to its newest reflog entry that exists (a kill or a crash
+        before the objects reached the disk), or is deleted; each said in ``notes``. Unless
+        ``drop_lost_history``, refused when that loses versions: the ledger set back or deleted, ``main``
+        deleted (``main`` set back to an existing value is checked against the ledger afterwards)."""
+        broken = self._broken_refs()
+        if not broken:
             return
-        # Drop the broken value by hand: update-ref would log it as the old value, which fsck then reports.
-        (self._git_dir / ref).unlink(missing_ok=True)
-        for candidate in self._reflog(ref):
-            if self._exists(candidate):
+        earlier = {ref: self._last_existing(ref) for ref in broken}
+        loses = LEDGER_REF in broken or earlier.get(BRANCH_REF, "") is None
+        if loses and not drop_lost_history:
+            raise MissingObjectsError(self._lost_message(broken))
+        done = []
+        for ref, target in broken.items():
+            # Drop the broken value by hand: update-ref would log it as the old value, which fsck then reports.
+            (self._git_dir / ref).unlink(missing_ok=True)
+            if (candidate := earlier[ref]) is not None:
                 self._git.update_ref("--no-deref", "-m", "policy-archive: repair", ref, candidate)
-                return
-        if self._ref(ref) is not None:
-            self._git.update_ref("--no-deref", "-d", ref)
+                done.append(f"{ref} named {target}: set back to {candidate}, its latest earlier value still there")
+            else:
+                if self._ref(ref) is not None:  # a packed ref survives the loose one
+                    self._git.update_ref("--no-deref", "-d", ref)
+                done.append(f"{ref} named {target}: deleted (no earlier value of it is still there)")
+        self.notes.append(f"{self.directory}: commits missing (Git objects lost): {'; '.join(done)}")
+        if loses:
+            self.history_lost = True
+            if self._ref(LEDGER_REF) is None and self.head() is not None:
+                self._drop_history("its ledger is lost")
+
+    def _last_existing(self, ref: str) -> str | None:
+        return next((candidate for candidate in self._reflog(ref) if self._exists(candidate)), None)
+
+    def _first_missing_object(self) -> str | None:
+        """The first object the history refs reach that is not in the repository (``git fsck`` reading every
+        object's links, not their content; only for `repair`: seconds on a large history), or None."""
+        result = self._git.execute(
+            ["git", *LOW_MEMORY_CONFIG, "fsck", "--connectivity-only", "--no-dangling", "--no-progress", *HISTORY_REFS],
+            with_extended_output=True,
+            with_exceptions=False,
+        )
+        _, stdout, stderr = result
+        found = [" ".join(line.split()) for line in f"{stdout}\n{stderr}".splitlines() if _MISSING_OBJECT.search(line)]
+        # "missing blob X" names the object itself; "broken link from tree Y" only where it was needed.
+        return next((line for line in found if line.startswith("missing")), found[0] if found else None)
+
+    def _drop_history(self, why: str) -> None:
+        """Delete the history refs (their existing objects stay in the repository, unreferenced, until Git's
+        garbage collection), saying which commits they named, so that it can be rebuilt from the captures."""
+        named = {ref: target for ref in HISTORY_REFS if (target := self._ref(ref)) is not None}
+        for ref in named:
+            (self._git_dir / ref).unlink(missing_ok=True)
+            if self._ref(ref) is not None:
+                self._git.update_ref("--no-deref", "-d", ref)
+        listed = ", ".join(f"{ref} at {target}" for ref, target in named.items())
+        self.notes.append(f"{self.directory}: {why}: the history refs were deleted ({listed})")
+        self.history_lost = True
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Git's answer to a missing object as one line naming the repair, instead of a GitPython traceback."""
+        try:
+            yield
+        except (git.GitCommandError, ValueError) as error:
+            if (missing := _missing_object(error)) is None:
+                raise
+            raise MissingObjectsError(
+                f"{self.directory}: Git objects are missing ({missing}); {REBUILD_ADVICE}"
+            ) from None
 
     def _reflog(self, ref: str) -> list[str]:
         log = self._git_dir / "logs" / ref

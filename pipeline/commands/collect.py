@@ -160,10 +160,14 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: 
 @pass_context
 def repair(obj: Context, no_wait: bool) -> None:
     """Repair the data directory: set an unreadable catalog aside and list the versions of Git again, remake a
-    half-made repository, set aside files edited by hand in data/versions (every writing command does this too)."""
+    half-made repository, set aside files edited by hand in data/versions (every writing command does this too);
+    rebuild from the stored captures a history whose Git objects were lost."""
+    from policy_archive.pipeline.jobs.reextract import rebuild_lost_history
     from policy_archive.pipeline.jobs.report import RunReport
 
-    def check(workspace: Any, _declarations: Any, _progress: Any) -> Any:
+    def check(workspace: Any, declarations: Any, progress: Any) -> Any:
+        if workspace.versions.history_lost:
+            return rebuild_lost_history(workspace, declarations, progress)
         return RunReport([], [], [] if workspace.notes else [f"{workspace.data_dir}: nothing to repair"])
 
-    run_writing_command(obj, "repair", (), no_wait, check, existing=True)
+    run_writing_command(obj, "repair", (), no_wait, check, existing=True, drop_lost_history=True)

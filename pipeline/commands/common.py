@@ -93,16 +93,19 @@ def run_writing_command(
     work: Callable[[Any, Any, Any], Any],
     *,
     existing: bool = False,
+    drop_lost_history: bool = False,
 ) -> None:
     """Validate, lock the data directory, run ``work(workspace, declarations, progress)``, note the run, report.
-    ``existing``: the command works on data already collected; refused (nothing created) where there is none."""
+    ``existing`` and ``drop_lost_history``: as ``open_workspace`` takes them."""
     from policy_archive.pipeline.jobs.progress import Progress
     from policy_archive.pipeline.jobs.workspace import open_workspace
 
     with reported_errors():
         config = obj.config()
         declarations = config.select(documents)
-        opened = open_workspace(config, command, wait=not no_wait, existing=existing)
+        opened = open_workspace(
+            config, command, wait=not no_wait, existing=existing, drop_lost_history=drop_lost_history
+        )
         with opened as workspace, workspace.run_log(command) as runs:
             for note in workspace.notes:
                 click.echo(f"repaired: {printable(note)}", err=True)

@@ -158,3 +158,21 @@ def reextract(
     progress.add("technical upgrades", len(recorded), one="technical upgrade")
     progress.finish()
     return RunReport(recorded, failures, notes)
+
+
+def rebuild_lost_history(
+    workspace: Workspace, declarations: Sequence[DocumentDeclaration], progress: Progress
+) -> RunReport:
+    """`repair` after the Git objects of the history were lost (``VersionStore.history_lost``): every document's
+    history made again from its stored captures, as `reextract --rebuild` makes it."""
+    report = reextract(workspace, declarations, rebuild=True, progress=progress)
+    counts = workspace.catalog.version_counts()
+    versions, documents = sum(counts.values()), len(counts)
+    if versions:
+        done = (
+            f"history rebuilt from the stored captures: {versions} {plural(versions, 'version')} of {documents} "
+            f"{plural(documents, 'document')}"
+        )
+    else:
+        done = "no stored capture to rebuild the history from: `policy-archive backfill` fetches it again"
+    return RunReport(report.recorded, report.failures, [f"repaired: {done}"])

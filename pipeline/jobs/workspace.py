@@ -96,11 +96,14 @@ def data_paths(data_dir: Path) -> tuple[Path, Path, Path]:
 
 
 @contextmanager
-def open_workspace(config: Config, command: str, *, wait: bool = True, existing: bool = False) -> Iterator[Workspace]:
+def open_workspace(
+    config: Config, command: str, *, wait: bool = True, existing: bool = False, drop_lost_history: bool = False
+) -> Iterator[Workspace]:
     """Lock the data directory for writing, open the stores and repair what a killed run (or a full disk, or a
     hand) left behind; each repair is one line in ``Workspace.notes``. ``existing``: the command only works on
     data already there, so a data directory holding no catalog, captures or versions is refused (and not
-    created)."""
+    created). ``drop_lost_history``: a history whose Git objects are missing is dropped (`repair` then
+    rebuilds it from the captures) instead of refused (``VersionStore``)."""
     data_dir = config.settings.data_dir
     if existing and not any(path.exists() for path in data_paths(data_dir)):
         raise NoData(f"no data in {data_dir}: nothing to {command} (run `policy-archive backfill` first)")
@@ -112,7 +115,7 @@ def open_workspace(config: Config, command: str, *, wait: bool = True, existing:
         had_versions = catalog.versions_head() is not None
         versions_missing = had_versions and not (versions_dir / ".git").exists()
         try:
-            versions = VersionStore(versions_dir)
+            versions = VersionStore(versions_dir, drop_lost_history=drop_lost_history)
         except BaseException:
             catalog.close()
             raise
