@@ -10,6 +10,8 @@ a memento is filed under the site's own URL (``WARC-Target-URI``) at its ``Memen
 with the archive URL it was copied from in ``WARC-Source-URI`` and the time of copying in
 ``WARC-Creation-Date``; so replay tools (pywb, ReplayWeb.page) index it as the site's page at that time. Every
 archived redirect followed is a record of its own; each file opens with a ``warcinfo`` record naming the tool.
+A capture's own record also carries the catalog row it answers (``WARC-Policy-Archive-Listed``), so that a lost
+catalog is rebuilt from the files (``CaptureStore.kept``; files written before then: the first hop or the record).
 Files written before 2026-11-27 filed records under the ``id_`` URL at the CDX row's time: they are still read
 (by offset), only not indexed by the site's URL.
 
@@ -21,26 +23,50 @@ separated) the page's requests the browser did not send because the site's robot
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from io import BytesIO
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from policy_archive.records import RENDERED_CONTENT_TYPE, Capture, Source, file_stamp, iso_z
+from policy_archive.records import (
+    RENDERED_CONTENT_TYPE,
+    Capture,
+    CaptureRef,
+    Source,
+    file_stamp,
+    iso_z,
+    parse_iso_z,
+    payload_sha1,
+)
 
 WARC_VERSION = "1.1"
 # Framing headers describe the transfer, not the payload: the body kept is de-chunked and its length is ours.
 # Content-Encoding stays: the payload is kept exactly as served (its SHA-1 is the CDX digest).
 _TRANSFER_HEADERS = ("content-length", "transfer-encoding")
 _NOT_REQUESTED = "WARC-Policy-Archive-Not-Requested"
+_DOCUMENT = "WARC-Policy-Archive-Document"
+_SOURCE = "WARC-Policy-Archive-Source"
+# On a capture's own record (not on the redirect hops before it), as one line of ASCII JSON: the catalog row
+# it answers (the CDX row, or the live fetch), the number of hop records just before it that led to it, and
+# its snapshot URL; so that a lost catalog is rebuilt from the WARC files exactly (files of 2026-11-27 on).
+_LISTED = "WARC-Policy-Archive-Listed"
+_REDIRECT_STATUSES = range(300, 400)
+_ID_URL = re.compile(
+    r"/\d{1,14}id_/(?P<original>.+)$"
+)  # an archive's id_ URL (records filed under it before 2026-11-27)
 
 
 @dataclass(frozen=True)
@@ -49,6 +75,22 @@ class StoredCapture:
 
     warc_file: str
     offset: int
+
+
+@dataclass(frozen=True)
+class KeptCapture:
+    """A capture read back from the WARC files as the crawler handed it over, and where its record is."""
+
+    capture: Capture
+    stored: StoredCapture
+
+
+@dataclass(frozen=True)
+class DamagedRecord:
+    """A record whose payload is not the one written (its ``WARC-Payload-Digest`` differs): a file cut short
+    by a kill or a full disk while the record was written, which nothing refers to."""
+
+    stored: StoredCapture
 
 
 @dataclass(frozen=True)
@@ -87,7 +129,7 @@ class CaptureStore:
         for hop in capture.hops:
             writer.write_record(self._record(writer, hop))
         offset = handle.tell()
-        record = self._record(writer, capture)
+        record = self._record(writer, capture, listed=_listed_header(capture))
         writer.write_record(record)
         if capture.rendered is not None:
             writer.write_record(self._rendered_record(writer, capture, record))
@@ -125,8 +167,20 @@ class CaptureStore:
             self._handle = None
             self._writer = None
 
+    def kept(self) -> Iterator[KeptCapture | DamagedRecord]:
+        """Every capture kept in this directory's WARC files, oldest file first, each with its redirect hops and
+        rendered DOM, read one record at a time (bounded memory whatever the store's size): what a lost catalog
+        is rebuilt from. Records written by other tools (no ``WARC-Policy-Archive-Document``) are skipped; a
+        record cut short is handed over as a ``DamagedRecord``, never as a capture."""
+        for path in self.warc_files():
+            yield from _kept_in(path)
+
+    def warc_files(self) -> list[Path]:
+        """This store's WARC files, oldest first (their names start with the UTC time they were opened)."""
+        return sorted(self.directory.glob("*.warc.gz"))
+
     @staticmethod
-    def _record(writer: WARCWriter, capture: Capture):  # type: ignore[no-untyped-def]
+    def _record(writer: WARCWriter, capture: Capture, *, listed: str | None = None):  # type: ignore[no-untyped-def]
         phrase = HTTPStatus(capture.status).phrase if capture.status in HTTPStatus._value2member_map_ else ""
         headers = StatusAndHeaders(
             f"{capture.status} {phrase}".strip(),
@@ -136,9 +190,11 @@ class CaptureStore:
         )
         warc_headers = {
             "WARC-Date": iso_z(capture.captured_at),
-            "WARC-Policy-Archive-Document": capture.document,
-            "WARC-Policy-Archive-Source": str(capture.source),
+            _DOCUMENT: capture.document,
+            _SOURCE: str(capture.source),
         }
+        if listed is not None:
+            warc_headers[_LISTED] = listed
         if capture.source is Source.WAYBACK:
             target = capture.url
             warc_headers["WARC-Source-URI"] = capture.fetched_url
@@ -163,7 +219,7 @@ class CaptureStore:
             warc_headers_dict={
                 "WARC-Date": response.rec_headers.get_header("WARC-Date"),
                 "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
-                "WARC-Policy-Archive-Document": capture.document,
+                _DOCUMENT: capture.document,
                 "WARC-Policy-Archive-Rendered": "the DOM in headless Chromium after the page's scripts ran",
                 **omitted,
             },
@@ -189,3 +245,146 @@ class CaptureStore:
         if Path(name).name != name or name.startswith("."):
             raise ValueError(f"invalid WARC file name in catalog: {name!r}")
         return self.directory / name
+
+
+def _listed_header(capture: Capture) -> str:
+    url, at = capture.listing_key
+    row: dict[str, Any] = {"url": url, "timestamp": iso_z(at), "hops": len(capture.hops)}
+    if capture.listed is not None:
+        listed = capture.listed
+        row.update(status=listed.status, mimetype=listed.mimetype, digest=listed.digest, length=listed.length)
+    if capture.snapshot_url is not None:
+        row["snapshot_url"] = capture.snapshot_url
+    return json.dumps(row, ensure_ascii=True, separators=(",", ":"))
+
+
+def _kept_in(path: Path) -> Iterator[KeptCapture | DamagedRecord]:
+    """The captures of one WARC file; a rendered DOM (``resource`` record concurrent to the response just
+    read) is joined to its capture, archived redirects (3xx wayback records carrying no listing) to the
+    capture they led to."""
+    hops: list[Capture] = []
+    pending: tuple[KeptCapture, str] | None = None  # read, not yet handed over: its rendered DOM may follow
+    with path.open("rb") as handle:
+        records = ArchiveIterator(handle)
+        for record in _readable(records, path):
+            if isinstance(record, DamagedRecord):
+                yield record
+                break
+            headers = record.rec_headers
+            if pending is not None and headers.get_header("WARC-Concurrent-To") == pending[1]:
+                not_requested = tuple((headers.get_header(_NOT_REQUESTED) or "").split())
+                rendered = replace(
+                    pending[0].capture, rendered=record.content_stream().read(), not_requested=not_requested
+                )
+                pending = (KeptCapture(rendered, pending[0].stored), pending[1])
+                continue
+            if pending is not None:
+                yield pending[0]
+                pending = None
+            if record.rec_type != "response" or headers.get_header(_SOURCE) not in set(Source):
+                continue
+            capture, listed = _capture_of(record)
+            stored = StoredCapture(path.name, records.get_record_offset())
+            if headers.get_header("WARC-Payload-Digest") not in (None, f"sha1:{capture.payload_sha1}"):
+                yield DamagedRecord(stored)
+                continue
+            if listed is None and capture.source is Source.WAYBACK and capture.status in _REDIRECT_STATUSES:
+                hops.append(capture)
+                continue
+            led_here = _hops_to(capture, hops, listed)
+            hops = []
+            pending = (
+                KeptCapture(_with_listing(capture, listed, led_here), stored),
+                headers.get_header("WARC-Record-ID"),
+            )
+    if pending is not None:
+        yield pending[0]
+
+
+def _readable(records: ArchiveIterator, path: Path) -> Iterator[Any]:
+    """The records of a file, then a ``DamagedRecord`` where one cannot even be parsed: a file cut short inside
+    a record's headers or compressed stream (warcio then raises ``ArchiveLoadFailed``, or fails on the missing
+    headers with an ``AttributeError``, as of warcio 1.8.1)."""
+    while True:
+        try:
+            yield next(records)
+        except StopIteration:
+            return
+        except (ArchiveLoadFailed, EOFError, zlib.error, AttributeError, ValueError):
+            yield DamagedRecord(StoredCapture(path.name, records.offset))
+            return
+
+
+def _capture_of(record: Any) -> tuple[Capture, dict[str, Any] | None]:
+    """A response record as a capture (its listing not yet filled in), and its listing header if any."""
+    headers, http = record.rec_headers, record.http_headers
+    source = Source(headers.get_header(_SOURCE))
+    target = headers.get_header("WARC-Target-URI")
+    status = http.get_statuscode() if http else ""
+    body = record.raw_stream.read()  # as served (see ``read``)
+    fetched_url = headers.get_header("WARC-Source-URI") or target
+    if source is Source.WAYBACK and (old := _ID_URL.search(target)):  # filed under the id_ URL
+        target = old.group("original")
+    created = headers.get_header("WARC-Creation-Date")
+    listed = headers.get_header(_LISTED)
+    capture = Capture(
+        document=headers.get_header(_DOCUMENT),
+        source=source,
+        url=target,
+        fetched_url=fetched_url,
+        captured_at=parse_iso_z(headers.get_header("WARC-Date")),
+        status=int(status) if status.isdigit() else 0,
+        content_type=http.get_header("Content-Type") if http else None,
+        body=body,
+        payload_sha1=payload_sha1(body),
+        headers=tuple(http.headers) if http else (),
+        fetched_at=parse_iso_z(created) if created else None,
+    )
+    return capture, json.loads(listed) if listed else None
+
+
+def _hops_to(capture: Capture, hops: list[Capture], listed: dict[str, Any] | None) -> tuple[Capture, ...]:
+    """The hop records just read that led to ``capture``: as many as its listing says; for files without
+    listings, the chain of the same document's redirects whose last ``Location`` names the capture's URL (a
+    failed fetch's hops are kept too, and must not be taken for this capture's)."""
+    if listed is not None:
+        count = int(listed.get("hops", 0))
+        return tuple(hops[len(hops) - count :]) if count else ()
+    chain: list[Capture] = []
+    for hop in reversed(hops):
+        target = chain[0].url if chain else capture.url
+        if hop.document != capture.document or not _leads_to(hop.header("Location") or "", target):
+            break
+        chain.insert(0, hop)
+    return tuple(chain)
+
+
+def _leads_to(location: str, url: str) -> bool:
+    """A redirect's ``Location`` (an archive URL, an absolute or a relative site URL) names ``url``."""
+    wanted = url.split("://", 1)[-1]
+    given = location.split("://")[-1]
+    return bool(given) and wanted.endswith(given)
+
+
+def _with_listing(capture: Capture, listed: dict[str, Any] | None, hops: tuple[Capture, ...]) -> Capture:
+    """The capture with the catalog row it answers: from its listing header, else (files before 2026-11-27)
+    the first archived redirect that led to it, or itself."""
+    redirects = tuple(hop.fetched_url for hop in hops)
+    if capture.source is Source.LIVE:
+        url = listed["url"] if listed else capture.url
+        return replace(capture, url=url, redirects=redirects)
+    if listed is not None:
+        ref = CaptureRef(
+            listed["url"],
+            parse_iso_z(listed["timestamp"]),
+            listed.get("status"),
+            listed.get("mimetype"),
+            listed.get("digest"),
+            listed.get("length"),
+        )
+        snapshot = listed.get("snapshot_url", capture.fetched_url)
+    else:
+        first = hops[0] if hops else capture
+        ref = CaptureRef(first.url, first.captured_at, first.status, first.content_type, first.payload_sha1)
+        snapshot = capture.fetched_url
+    return replace(capture, listed=ref, snapshot_url=snapshot, hops=hops, redirects=redirects)

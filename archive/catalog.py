@@ -189,6 +189,9 @@ class Catalog:
             args.append(str(source))
         return [self._row(r) for r in self.connection.execute(query + " ORDER BY captured_at, id", args)]
 
+    def holds_captures(self) -> bool:
+        return self.connection.execute("SELECT 1 FROM captures LIMIT 1").fetchone() is not None
+
     def capture(self, capture_id: int) -> CaptureRow:
         return self._row(self.connection.execute("SELECT * FROM captures WHERE id = ?", (capture_id,)).fetchone())
 

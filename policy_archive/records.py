@@ -5,6 +5,7 @@ Every datetime here is timezone-aware UTC; every status that may be unknown is `
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -44,6 +45,11 @@ def parse_wayback_timestamp(text: str) -> datetime:
 
 def format_wayback_timestamp(moment: datetime) -> str:
     return utc(moment).strftime(WAYBACK_TIMESTAMP_FORMAT)
+
+
+def payload_sha1(body: bytes) -> str:
+    """Base32 SHA-1 of a payload: the form of CDX digests, so live and archive captures compare."""
+    return base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
 def iso_z(moment: datetime) -> str:

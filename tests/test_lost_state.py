@@ -4,14 +4,23 @@ is safe, or refused in one line naming the command that repairs it; nothing alre
 
 from __future__ import annotations
 
+import gzip
 import shutil
+import sqlite3
 import subprocess
+from contextlib import closing
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from review_data import recorded_history
 from standin.cli import git, run_cli
-from test_hostile import assert_one_line, write_config
+from standin.hostile import RouteServer
+from test_backfill_e2e import acrcloud_history
+from test_backfill_e2e import write_config as write_backfill_config
+from test_hostile import POLICY, assert_one_line, tracked_config, write_config
+from warcio.archiveiterator import ArchiveIterator
+from warcio.warcwriter import WARCWriter
 
 GOOD_DOCUMENT = '[documents.privacy-policy]\nurl = "https://acme.example/privacy"\n'
 
@@ -103,3 +112,88 @@ def test_repair_rebuilds_a_history_whose_git_objects_were_lost_from_the_captures
     assert run_cli(config, data, "show", DOCUMENT).returncode == 0
     subprocess.run(["git", "-C", str(versions), "fsck", "--strict"], check=True, capture_output=True)
     assert "nothing to repair" in run_cli(config, data, "repair").stderr
+
+
+# --- a catalog started again learns the captures the WARC files keep -----------------------------------------
+
+FETCHED_COLUMNS = (
+    "document, source, url, captured_at, status, mimetype, digest, fetched_url, fetched_status, fetched_mimetype,"
+    " fetched_at, payload_sha1, outcome, reason, title, body_sha1, memento_at, memento_url, snapshot_url, rendered"
+)
+
+
+def fetched_rows(catalog: Path) -> dict[tuple[str, str, str], tuple[object, ...]]:
+    """The catalog's rows of captures whose bytes are kept, by (document, URL, listed time), WARC place aside."""
+    with closing(sqlite3.connect(catalog)) as connection:
+        rows = connection.execute(f"SELECT {FETCHED_COLUMNS} FROM captures WHERE warc_file IS NOT NULL").fetchall()
+    return {(row[0], row[2], row[3]): row for row in rows}
+
+
+def without_listings(captures: Path) -> None:
+    """Rewrite the WARC files as policy-archive wrote them before 2026-11-27: no listing header on a capture."""
+    for path in captures.glob("*.warc.gz"):
+        rewritten = path.with_name(path.name + ".new")
+        with path.open("rb") as source, rewritten.open("wb") as target:
+            writer = WARCWriter(target, gzip=True, warc_version="1.1")
+            for record in ArchiveIterator(source):
+                record.rec_headers.remove_header("WARC-Policy-Archive-Listed")
+                writer.write_record(
+                    writer.create_warc_record(
+                        record.rec_headers.get_header("WARC-Target-URI"),
+                        record.rec_type,
+                        payload=BytesIO(record.raw_stream.read()),
+                        http_headers=record.http_headers,
+                        warc_headers=record.rec_headers,
+                    )
+                )
+        rewritten.replace(path)
+
+
+@pytest.mark.parametrize("files", ["with listings", "from before 2026-11-27"])
+def test_a_catalog_set_aside_is_rebuilt_from_the_warc_files_and_nothing_is_fetched_again(
+    standin_archive, tmp_path, files
+):
+    acrcloud_history(standin_archive)
+    config = write_backfill_config(tmp_path / "config", standin_archive)
+    data = tmp_path / "data"
+    assert run_cli(config, data, "backfill", "--strategy", "all").returncode == 0
+    catalog = data / "catalog.sqlite3"
+    before = fetched_rows(catalog)
+    assert len(before) == 21  # every capture fetched, archived redirects to the home page included
+    if files != "with listings":
+        without_listings(data / "captures")
+        assert b"WARC-Policy-Archive-Listed" not in gzip.decompress((next((data / "captures").iterdir())).read_bytes())
+    catalog.write_bytes(bytes(range(256)) * 64)  # unreadable: set aside by the next writing command
+    requests = standin_archive.counts()
+
+    again = run_cli(config, data, "backfill", "--strategy", "all")
+    assert again.returncode == 0, again.stderr
+    assert "repaired: 21 captures re-indexed from 1 WARC file" in again.stderr, again.stderr
+    assert standin_archive.counts()["replay"] == requests["replay"], "a capture kept in a WARC was fetched again"
+    rebuilt = fetched_rows(catalog)
+    assert rebuilt == before  # the same rows: listing, what the replay served, extraction's verdict
+    assert run_cli(config, data, "verify").stdout.strip() == "2/2 versions verified"
+    reextracted = run_cli(config, data, "reextract")
+    assert reextracted.returncode == 0 and "21 re-extracted" in reextracted.stderr, reextracted.stderr
+
+
+def test_a_deleted_catalog_learns_the_live_captures_of_the_warc_files(tmp_path):
+    root = tmp_path / "tracked"
+    with RouteServer({"/privacy": POLICY}) as site:
+        config = tracked_config(root / "config", site.url("/privacy"))
+        data = root / "data"
+        assert run_cli(config, data, "track").returncode == 0
+        before = fetched_rows(data / "catalog.sqlite3")
+        (data / "catalog.sqlite3").unlink()
+        # A run killed while writing a second copy of the capture left it cut short at the end of the file.
+        warc = next((data / "captures").glob("*.warc.gz"))
+        kept = warc.read_bytes()
+        warc.write_bytes(kept + kept[:-100])
+        repaired = run_cli(config, data, "repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert (
+        "repaired: 1 capture re-indexed from 1 WARC file" in repaired.stderr
+        and "(1 extracted, 1 record cut short, skipped)" in repaired.stderr
+    ), repaired.stderr
+    assert fetched_rows(data / "catalog.sqlite3") == before
+    assert run_cli(config, data, "verify").stdout.strip() == "1/1 versions verified"

@@ -7,8 +7,6 @@ in the spider.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -29,11 +27,6 @@ class FetchPlan(Protocol):
     def start(self) -> Iterable[FetchRequest]: ...
 
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]: ...
-
-
-def payload_sha1(body: bytes) -> str:
-    """Base32 SHA-1 of a payload: the form of CDX digests, so live and archive captures compare."""
-    return base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
 def response_headers(response: Response) -> tuple[tuple[str, str], ...]:

@@ -11,8 +11,8 @@ from scrapy.http import Response
 from policy_archive.crawler.addresses import AddressPolicy
 from policy_archive.crawler.middlewares import robots_rule
 from policy_archive.crawler.render import PageRendering, SiteTurns
-from policy_archive.crawler.spiders.base import PlanSpider, content_type, now, payload_sha1, response_headers
-from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
+from policy_archive.crawler.spiders.base import PlanSpider, content_type, now, response_headers
+from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, payload_sha1
 
 
 class LiveSpider(PlanSpider):

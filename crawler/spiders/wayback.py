@@ -30,10 +30,9 @@ from policy_archive.crawler.spiders.base import (
     PlanSpider,
     content_type,
     now,
-    payload_sha1,
     response_headers,
 )
-from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, utc
+from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, payload_sha1, utc
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)

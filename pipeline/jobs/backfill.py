@@ -29,6 +29,7 @@ from policy_archive.pipeline.jobs.examine import (
     examine,
     holds_for_twins,
     make_version,
+    record_examined,
     rendering_request,
 )
 from policy_archive.pipeline.jobs.guards import judge
@@ -242,18 +243,7 @@ class BackfillPlan:
         return plan.next_requests()
 
     def _keep(self, declaration: DocumentDeclaration, capture: Capture, examination: Examination) -> None:
-        stored = self.workspace.captures.write(capture)
-        self.workspace.catalog.record_fetch(
-            capture,
-            stored,
-            examination.outcome,
-            reason=examination.reason,
-            title=examination.document.title if examination.document else None,
-            body=examination.document.body if examination.document else None,
-            body_sha1=examination.body_sha1,
-            stated_date=examination.document.stated_date if examination.document else None,
-            dropped=examination.document.dropped if examination.document else (),
-        )
+        record_examined(self.workspace.catalog, capture, self.workspace.captures.write(capture), examination)
         if examination.outcome is Outcome.REFUSED:
             self.progress.add("refused", done=True)
             if (examination.reason or "").startswith(DIGEST_MISMATCH) and capture.listed is not None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from policy_archive.archive.captures import StoredCapture
+from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
 from policy_archive.crawler.sources.wayback import original_of
 from policy_archive.crawler.spiders.wayback import LEAVES_ARCHIVE, NOT_ARCHIVED, REDIRECT_LOOP
@@ -45,6 +47,22 @@ class Examination:
     @property
     def body_sha1(self) -> str | None:
         return text_identity(self.document.body) if self.document else None
+
+
+def record_examined(catalog: Catalog, capture: Capture, stored: StoredCapture, examination: Examination) -> None:
+    """Catalogue a kept capture with what extraction made of it."""
+    document = examination.document
+    catalog.record_fetch(
+        capture,
+        stored,
+        examination.outcome,
+        reason=examination.reason,
+        title=document.title if document else None,
+        body=document.body if document else None,
+        body_sha1=examination.body_sha1,
+        stated_date=document.stated_date if document else None,
+        dropped=document.dropped if document else (),
+    )
 
 
 def text_identity(body: str) -> str:

@@ -20,13 +20,12 @@ from policy_archive.archive.captures import CaptureStore
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.history import VersionCommit, version_commits
 from policy_archive.archive.versions import VersionStore
-from policy_archive.crawler.spiders.base import payload_sha1
 from policy_archive.pipeline.extraction.extract import EXTRACTOR_REVISION
 from policy_archive.pipeline.jobs.examine import examine
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import document_text, strip_header
 from policy_archive.pipeline.jobs.reextract import capture_from
-from policy_archive.records import DocumentDeclaration, iso_z
+from policy_archive.records import DocumentDeclaration, iso_z, payload_sha1
 from policy_archive.text import plural
 
 # "policy-archive-extract 1 (lxml 6.1.3, pypdf 7.1.0)": the revision number is what decides whether the same

@@ -16,6 +16,8 @@ from policy_archive.archive.lock import DataDirectoryLock
 from policy_archive.archive.versions import VersionStore
 from policy_archive.config.settings import Config
 from policy_archive.errors import EXIT_USAGE, PolicyArchiveError, StateError
+from policy_archive.pipeline.jobs.progress import Progress
+from policy_archive.pipeline.jobs.reindex import reindex_captures
 from policy_archive.pipeline.jobs.report import RunReport
 from policy_archive.records import RecordedVersion, Version, file_stamp
 
@@ -112,9 +114,11 @@ def open_workspace(
     with DataDirectoryLock(data_dir, command=command, wait=wait):
         notes: list[str] = []
         catalog = _open_catalog_setting_aside(catalog_path, notes)
-        had_versions = catalog.versions_head() is not None
-        versions_missing = had_versions and not (versions_dir / ".git").exists()
+        captures = CaptureStore(captures_dir)
         try:
+            _reindex_if_new(catalog, captures, config, command, notes)
+            had_versions = catalog.versions_head() is not None
+            versions_missing = had_versions and not (versions_dir / ".git").exists()
             versions = VersionStore(versions_dir, drop_lost_history=drop_lost_history)
         except BaseException:
             catalog.close()
@@ -125,7 +129,7 @@ def open_workspace(
                 f"{versions_dir} was missing: a new repository was started; `policy-archive reextract --rebuild` "
                 "rebuilds the history from the stored captures"
             )
-        workspace = Workspace(config, data_dir, catalog, CaptureStore(captures_dir), versions, notes)
+        workspace = Workspace(config, data_dir, catalog, captures, versions, notes)
         try:
             if catalog.versions_head() != versions.head():
                 if not had_versions:
@@ -136,9 +140,17 @@ def open_workspace(
             workspace.close()
 
 
+def _reindex_if_new(catalog: Catalog, captures: CaptureStore, config: Config, command: str, notes: list[str]) -> None:
+    """A catalog holding no capture (just started, or one set aside) learns those the WARC files keep."""
+    if catalog.holds_captures():
+        return
+    if reindexed := reindex_captures(catalog, captures, config, Progress(f"{command}: re-indexing the kept captures")):
+        notes.append(reindexed)
+
+
 def _open_catalog_setting_aside(path: Path, notes: list[str]) -> Catalog:
     """An unreadable catalog is renamed (kept for inspection) and a new one started: Git holds the versions,
-    which are read again; captures are listed and fetched again (the WARC files stay)."""
+    which are read again, and the WARC files the captures, which are re-indexed (``open_workspace``)."""
     try:
         return Catalog(path)
     except CatalogUnreadable as error:

@@ -1,0 +1,60 @@
+"""A catalog started again (set aside as unreadable, deleted, emptied) learns every capture kept in the WARC
+files again, so that nothing already downloaded is fetched again and `verify`, `reextract` and `repair` find
+the bytes of every version (docs/decisions/0004-raw-captures-and-catalog.md, amendment of 2026-11-27).
+
+Each capture is read back one record at a time (``CaptureStore.kept``) and examined again with the current
+configuration, as a backfill examined it when it was fetched. What only the lost catalog knew stays lost: the
+listed captures never fetched (listed again by the next backfill), the reasons of fetches that failed, the
+change windows and the runs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from policy_archive.archive.captures import CaptureStore, DamagedRecord
+from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.catalog_rows import Outcome
+from policy_archive.config.settings import Config
+from policy_archive.pipeline.jobs.examine import Examination, examine, record_examined
+from policy_archive.pipeline.jobs.progress import Progress
+from policy_archive.text import plural
+
+NOT_CONFIGURED = "not-configured: the document is no longer configured (kept in the WARC files)"
+
+
+def reindex_captures(catalog: Catalog, captures: CaptureStore, config: Config, progress: Progress) -> str | None:
+    """Catalogue every capture of ``captures`` (into a catalog holding none); the line saying what was done,
+    or None when there are no WARC files."""
+    files = captures.warc_files()
+    if not files:
+        return None
+    declarations = {declaration.key: declaration for declaration in config.documents}
+    check_digests = config.settings.wayback.check_digests
+    progress.expect(None, "captures", one="capture")
+    outcomes: Counter[str] = Counter()
+    damaged = 0
+    for kept in captures.kept():
+        if isinstance(kept, DamagedRecord):
+            damaged += 1
+            continue
+        capture = kept.capture
+        if capture.listed is not None:  # the CDX row's own status, type and digest, as a listing records them
+            catalog.add_listed(capture.document, [capture.listed])
+        declaration = declarations.get(capture.document)
+        if declaration is None:
+            examination = Examination(Outcome.REFUSED, NOT_CONFIGURED)
+        else:
+            examination = examine(declaration, capture, check_digest=check_digests)
+        record_examined(catalog, capture, kept.stored, examination)
+        outcomes[str(examination.outcome)] += 1
+        progress.add("re-indexed", done=True)
+    total = progress.done
+    details = [f"{count} {outcome}" for outcome, count in sorted(outcomes.items())]
+    if damaged:  # a record being written when a run was killed: no catalog row ever named it
+        details.append(f"{damaged} {plural(damaged, 'record')} cut short, skipped")
+    detail = ", ".join(details)
+    return (
+        f"{total} {plural(total, 'capture')} re-indexed from {len(files)} WARC {plural(len(files), 'file')} in "
+        f"{captures.directory}{f' ({detail})' if detail else ''}: none of them will be fetched again"
+    )
