@@ -90,14 +90,19 @@ _MISSING_OBJECT = re.compile(
     r"broken link|not a valid object name",
     re.IGNORECASE,
 )
+_GIT_PREFIX = re.compile(r"^(?:stderr: )?'?(?:fatal: |error: )?")
+_CAT_FILE_ANSWER = re.compile(r"git returned: b'([^']* missing)'")
 
 
 def _missing_object(error: Exception) -> str | None:
     """The line of a Git error that says an object is missing (without Git's ``fatal:``), or None."""
     text = error.stderr if isinstance(error, git.GitCommandError) else str(error)
+    if answer := _CAT_FILE_ANSWER.search(str(text)):  # GitPython's ValueError quoting cat-file's "X missing"
+        return answer.group(1)[:200]
     for line in str(text).splitlines():
         if _MISSING_OBJECT.search(line):
-            return line.strip().strip("'").removeprefix("stderr: ").strip("'").removeprefix("fatal: ")[:200]
+            # GitPython quotes Git's stderr: "  stderr: 'fatal: bad object X'".
+            return _GIT_PREFIX.sub("", line.strip()).rstrip("'")[:200]
     return None
 
 
@@ -430,7 +435,7 @@ class VersionStore:
 
     def _first_missing_object(self) -> str | None:
         """The first object the history refs reach that is not in the repository (``git fsck`` reading every
-        object's links, not their content; only for `repair`: seconds on a large history), or None."""
+        object's links, not their content: it reads every commit and tree, so only `repair` asks), or None."""
         result = self._git.execute(
             ["git", *LOW_MEMORY_CONFIG, "fsck", "--connectivity-only", "--no-dangling", "--no-progress", *HISTORY_REFS],
             with_extended_output=True,
