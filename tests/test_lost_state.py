@@ -185,6 +185,8 @@ def test_a_deleted_catalog_learns_the_live_captures_of_the_warc_files(tmp_path):
         assert run_cli(config, data, "track").returncode == 0
         before = fetched_rows(data / "catalog.sqlite3")
         (data / "catalog.sqlite3").unlink()
+        for reader in (["log", "acme/privacy-policy"], ["status"]):
+            assert_one_line(run_cli(config, data, *reader), 1, "catalog.sqlite3 is missing", "`policy-archive repair`")
         # A run killed while writing a second copy of the capture left it cut short at the end of the file.
         warc = next((data / "captures").glob("*.warc.gz"))
         kept = warc.read_bytes()

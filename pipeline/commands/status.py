@@ -14,7 +14,7 @@ from policy_archive.config.settings import Config
 from policy_archive.pipeline.extraction.dropped import hard_note
 from policy_archive.pipeline.jobs.report import format_counts, refusal_counts
 from policy_archive.pipeline.jobs.unverified import describe, longest
-from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
+from policy_archive.pipeline.jobs.workspace import holds_data, open_catalog
 from policy_archive.records import iso_z
 from policy_archive.text import plural
 
@@ -128,7 +128,7 @@ def _failure_lines(status: DocumentStatus) -> Iterator[str]:
 
 def document_statuses(config: Config) -> list[DocumentStatus]:
     """One status per configured document (all empty when there is no data yet)."""
-    if not data_paths(config.settings.data_dir)[0].exists():
+    if not holds_data(config.settings.data_dir):
         return [DocumentStatus(d.key, 0, None, None, 0, None, {}) for d in config.documents]
     with open_catalog(config) as catalog:
         return [document_status(catalog, declaration.key) for declaration in config.documents]
@@ -145,7 +145,7 @@ def _run_ending(exit_status: int | None, summary: str | None) -> str:
 def status_lines(config: Config) -> Iterator[str]:
     now = datetime.now(UTC)
     yield f"next scheduled track: {iso_z(next_run_time(config.settings.schedule.track, now))}"
-    if not data_paths(config.settings.data_dir)[0].exists():
+    if not holds_data(config.settings.data_dir):
         yield f"no data in {config.settings.data_dir} yet"
         return
     with open_catalog(config) as catalog:

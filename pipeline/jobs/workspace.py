@@ -97,6 +97,11 @@ def data_paths(data_dir: Path) -> tuple[Path, Path, Path]:
     return data_dir / "catalog.sqlite3", data_dir / "captures", data_dir / "versions"
 
 
+def holds_data(data_dir: Path) -> bool:
+    """A catalog, captures or versions are there (any of them: the others can be made again from it)."""
+    return any(path.exists() for path in data_paths(data_dir))
+
+
 @contextmanager
 def open_workspace(
     config: Config, command: str, *, wait: bool = True, existing: bool = False, drop_lost_history: bool = False
@@ -107,7 +112,7 @@ def open_workspace(
     created). ``drop_lost_history``: a history whose Git objects are missing is dropped (`repair` then
     rebuilds it from the captures) instead of refused (``VersionStore``)."""
     data_dir = config.settings.data_dir
-    if existing and not any(path.exists() for path in data_paths(data_dir)):
+    if existing and not holds_data(data_dir):
         raise NoData(f"no data in {data_dir}: nothing to {command} (run `policy-archive backfill` first)")
     data_dir.mkdir(parents=True, exist_ok=True)
     catalog_path, captures_dir, versions_dir = data_paths(data_dir)
@@ -166,9 +171,14 @@ def _open_catalog_setting_aside(path: Path, notes: list[str]) -> Catalog:
 def open_catalog(config: Config) -> Iterator[Catalog]:
     """Read-only commands read the catalog without the lock and without writing (SQLite WAL allows concurrent
     readers; a read-only data directory works too)."""
-    catalog_path, _, _ = data_paths(config.settings.data_dir)
-    if not catalog_path.exists():
+    catalog_path, captures_dir, versions_dir = data_paths(config.settings.data_dir)
+    if not holds_data(config.settings.data_dir):
         raise FileNotFoundError(f"no data in {config.settings.data_dir} yet: run `policy-archive backfill` first")
+    if not catalog_path.exists():
+        raise StateError(
+            f"{catalog_path} is missing: run `policy-archive repair` to start a new one from {versions_dir} and "
+            f"the WARC files of {captures_dir}"
+        )
     try:
         catalog = Catalog(catalog_path, read_only=True)
     except CatalogUnreadable as error:
