@@ -87,14 +87,16 @@ def test_lost_git_objects_are_one_line_naming_repair_for_readers_and_writers(his
     assert not out.exists()
 
 
-@pytest.mark.parametrize("lost", ["every object", "one blob"])
-def test_repair_rebuilds_a_history_whose_git_objects_were_lost_from_the_captures(history, lost):
+@pytest.mark.parametrize("lost", ["every object", "one blob", "the repository"])
+def test_repair_rebuilds_a_lost_history_from_the_captures(history, lost):
     config, data = history
     versions = data / "versions"
     before = commits_of_main(versions)
     head = git(versions, "rev-parse", "main").strip()
     if lost == "every object":
         delete_all_objects(versions)
+    elif lost == "the repository":
+        shutil.rmtree(versions)
     else:  # the latest text only: main and the ledger still name commits that exist
         blob = git(versions, "rev-parse", f"main:a/{DOCUMENT}.md").strip()
         (versions / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
@@ -103,7 +105,8 @@ def test_repair_rebuilds_a_history_whose_git_objects_were_lost_from_the_captures
     repaired = run_cli(config, data, "repair")
     assert repaired.returncode == 0 and "Traceback" not in repaired.stderr, repaired.stderr
     notes = [line for line in repaired.stderr.splitlines() if line.startswith("repaired: ")]
-    assert f"refs/heads/main named {head}" in notes[0] or f"refs/heads/main at {head}" in notes[0], notes
+    said = {"every object": f"refs/heads/main named {head}", "one blob": f"refs/heads/main at {head}"}
+    assert said.get(lost, "versions was missing") in notes[0], notes
     assert notes[-1] == "repaired: history rebuilt from the stored captures: 2 versions of 1 document", notes
     assert "nothing to repair" not in repaired.stderr
 

@@ -161,12 +161,12 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: 
 def repair(obj: Context, no_wait: bool) -> None:
     """Repair the data directory: set an unreadable catalog aside and list the versions of Git again, remake a
     half-made repository, set aside files edited by hand in data/versions (every writing command does this too);
-    rebuild from the stored captures a history whose Git objects were lost."""
+    rebuild from the stored captures a history whose Git objects (or repository) were lost."""
     from policy_archive.pipeline.jobs.reextract import rebuild_lost_history
     from policy_archive.pipeline.jobs.report import RunReport
 
     def check(workspace: Any, declarations: Any, progress: Any) -> Any:
-        if workspace.versions.history_lost:
+        if workspace.history_lost:
             return rebuild_lost_history(workspace, declarations, progress)
         return RunReport([], [], [] if workspace.notes else [f"{workspace.data_dir}: nothing to repair"])
 

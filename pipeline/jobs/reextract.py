@@ -163,8 +163,8 @@ def reextract(
 def rebuild_lost_history(
     workspace: Workspace, declarations: Sequence[DocumentDeclaration], progress: Progress
 ) -> RunReport:
-    """`repair` after the Git objects of the history were lost (``VersionStore.history_lost``): every document's
-    history made again from its stored captures, as `reextract --rebuild` makes it."""
+    """`repair` after the Git objects of the history (or its repository) were lost (``Workspace.history_lost``):
+    every document's history made again from its stored captures, as `reextract --rebuild` makes it."""
     report = reextract(workspace, declarations, rebuild=True, progress=progress)
     counts = workspace.catalog.version_counts()
     versions, documents = sum(counts.values()), len(counts)

@@ -37,6 +37,8 @@ class Workspace:
     captures: CaptureStore
     versions: VersionStore
     notes: list[str] = field(default_factory=list)  # what opening repaired, one line each
+    # The versions recorded before are gone from Git (repository deleted, objects lost): `repair` rebuilds them.
+    history_lost: bool = False
 
     def record(self, versions: Sequence[Version]) -> list[RecordedVersion]:
         """Save versions to Git and mirror the branch into the catalog's versions table."""
@@ -131,10 +133,11 @@ def open_workspace(
         notes += versions.notes
         if versions_missing:
             notes.append(
-                f"{versions_dir} was missing: a new repository was started; `policy-archive reextract --rebuild` "
-                "rebuilds the history from the stored captures"
+                f"{versions_dir} was missing: a new repository was started; `policy-archive repair` (as `reextract "
+                "--rebuild`) rebuilds the history from the stored captures"
             )
-        workspace = Workspace(config, data_dir, catalog, captures, versions, notes)
+        lost = versions_missing or versions.history_lost
+        workspace = Workspace(config, data_dir, catalog, captures, versions, notes, history_lost=lost)
         try:
             if catalog.versions_head() != versions.head():
                 if not had_versions:
