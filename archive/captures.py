@@ -64,9 +64,8 @@ _SOURCE = "WARC-Policy-Archive-Source"
 # its snapshot URL; so that a lost catalog is rebuilt from the WARC files exactly (files of 2026-11-27 on).
 _LISTED = "WARC-Policy-Archive-Listed"
 _REDIRECT_STATUSES = range(300, 400)
-_ID_URL = re.compile(
-    r"/\d{1,14}id_/(?P<original>.+)$"
-)  # an archive's id_ URL (records filed under it before 2026-11-27)
+# An archive's id_ URL: capture records were filed under it before 2026-11-27.
+_ID_URL = re.compile(r"/\d{1,14}id_/(?P<original>.+)$")
 
 
 @dataclass(frozen=True)
