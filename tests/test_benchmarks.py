@@ -47,3 +47,10 @@ def test_discover_benchmark_runs_and_every_era_is_exact():
     assert "2/2 declarations exact" in listing and listing.endswith(
         "2 domains: 2 declarations written, 0 unsure, 0 failed"
     )
+
+
+def test_reindex_benchmark_runs_and_re_indexes_every_capture():
+    command = [sys.executable, "-m", "benchmarks.reindex", "--captures", "12"]
+    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "repaired: 12 captures re-indexed from 1 WARC file" in run.stdout, run.stdout
