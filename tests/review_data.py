@@ -8,6 +8,7 @@ here (a ``Stated-Date`` trailer, exact line counts).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -32,6 +33,14 @@ def recorded_history(directory: Path) -> tuple[Path, Path]:
         result = run_cli(config, data, "backfill", "acrcloud", "--strategy", "all")
         assert result.returncode == 0, result.stderr
     return config, data
+
+
+def copy_of(recorded: tuple[Path, Path], directory: Path) -> tuple[Path, Path]:
+    """A copy of a recorded history (configuration and data directory) that a test may damage."""
+    config, data = recorded
+    shutil.copytree(config, directory / "config")
+    shutil.copytree(data, directory / "data")
+    return directory / "config", directory / "data"
 
 
 def handmade_commit(repo: Path, when: str, body: str, trailers: str) -> None:

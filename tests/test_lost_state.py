@@ -13,7 +13,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from review_data import recorded_history
+from review_data import copy_of, recorded_history
 from standin.cli import git, run_cli
 from standin.hostile import RouteServer
 from test_backfill_e2e import acrcloud_history
@@ -50,9 +50,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture
 def history(recorded, tmp_path) -> tuple[Path, Path]:
     """A copy of a backfilled history (two versions, their captures in a WARC file) that a test may damage."""
-    config, data = recorded
-    shutil.copytree(data, tmp_path / "data")
-    return config, tmp_path / "data"
+    return copy_of(recorded, tmp_path)
 
 
 def delete_all_objects(versions: Path) -> None:

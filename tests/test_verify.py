@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from review_data import recorded_history
+from review_data import copy_of, recorded_history
 from standin.cli import git, run_cli
 
 from policy_archive.archive.captures import CaptureStore
@@ -32,11 +31,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture
 def history(recorded, tmp_path) -> tuple[Path, Path]:
-    """A copy of the recorded history that a test may damage."""
-    config, data = recorded
-    shutil.copytree(config, tmp_path / "config")
-    shutil.copytree(data, tmp_path / "data")
-    return tmp_path / "config", tmp_path / "data"
+    return copy_of(recorded, tmp_path)
 
 
 def change_selectors(config: Path) -> None:
