@@ -3,9 +3,10 @@
 One :class:`RateLimiter` guards one endpoint (CDX listing or ``id_`` replay) of one archive. Its state
 lives in a small SQLite file (``DATA_DIR/ratelimit.sqlite3``) so that two backfills, or a backfill and the
 scheduler, share one budget: each request reserves the next free slot in a ``BEGIN IMMEDIATE`` transaction,
-slots are spaced ``60 / per_minute`` seconds apart, and a 429/503 from any endpoint pauses *every* endpoint of
-that archive. As of 2026-11 the Internet Archive firewalls an IP for an hour (doubling) when 429s are ignored
-for a minute, so a pause is never shortened and repeated refusals soon after a pause double it.
+slots are spaced ``60 / per_minute`` seconds apart, and a 429/503 from any endpoint (or a 502/504 from the CDX
+listing) pauses *every* endpoint of that archive. As of 2026-11 the Internet Archive firewalls an IP for an hour
+(doubling) when 429s are ignored for a minute, so a pause is never shortened and repeated refusals soon after a
+pause double it.
 
 Times are wall-clock seconds (``time.time``), not ``time.monotonic``: the state file outlives processes and
 reboots, and every process must read the same clock.

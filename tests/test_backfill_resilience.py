@@ -21,6 +21,8 @@ import pytest
 from standin.archive import LoggedRequest, StandinArchive
 from standin.cli import cli_command
 
+from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED = REPO_ROOT.parent / "shared" / "seeds" / "002_3b4e935c48569b28.txt"
 START = datetime(2014, 2, 3, 4, 5, 6, tzinfo=UTC)
@@ -209,6 +211,54 @@ def test_a_refusal_pauses_every_archive_request_for_the_backoff(standin_archive,
         assert [ts(datetime.fromisoformat(date.replace("Z", "+00:00"))) for date in dates] == alpha
 
 
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_listing_answered_a_gateway_error_or_503_is_asked_again_after_the_archives_pause(
+    standin_archive, tmp_path, status
+):
+    archive = standin_archive
+    add_history(archive, "https://alpha.example/privacy", [V1, V2], 6)
+    config = write_config(tmp_path / "config", archive, {"alpha": declaration("https://alpha.example/privacy")})
+    # Retry-After is honoured (the configured backoff is 0 here): the listing is asked again only after it.
+    archive.refuse_next(1, status, "cdx", retry_after=1)
+
+    result = cli(config, tmp_path / "data")
+
+    assert result.returncode == 0, result.stderr
+    assert "FAILED" not in result.stderr
+    refused = next(request for request in archive.requests if request.status == status)
+    asked_again = [request for request in archive.requests if request.endpoint == "cdx" and request.at > refused.at]
+    assert asked_again and asked_again[0].path == refused.path
+    assert asked_again[0].at >= refused.at + 1, "asked again before the archive's Retry-After"
+    assert [line.split()[-1] for line in commits(tmp_path / "data")] == ["a/alpha/privacy-policy.md"] * 2
+
+
+def test_a_listing_answered_503_every_time_fails_the_document_after_the_last_attempt(standin_archive, tmp_path):
+    archive = standin_archive
+    add_history(archive, "https://alpha.example/privacy", [V1, V2], 6)
+    add_history(archive, "https://beta.example/privacy", [V1, V3], 6)
+    services = {
+        "alpha": declaration("https://alpha.example/privacy"),
+        "beta": declaration("https://beta.example/privacy"),
+    }
+    config = write_config(tmp_path / "config", archive, services)
+    archive.refuse_next(LISTING_ATTEMPTS, 503, "cdx")  # alpha's listing, every attempt (it is listed first)
+
+    result = cli(config, tmp_path / "data")
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = failures(result.stderr)
+    assert line.startswith("FAILED alpha/privacy-policy: archive listing failed: cannot list the captures of ")
+    assert line.endswith(
+        f"answered 503 Service Unavailable; all requests to it pause for 0 s (asked {LISTING_ATTEMPTS} times)"
+    )
+    listed = [request.path for request in archive.requests if request.endpoint == "cdx"]
+    assert sum("alpha.example" in path for path in listed) == LISTING_ATTEMPTS
+    assert not any("alpha.example" in path for path in replay_paths(archive.requests)), "nothing fetched for alpha"
+    assert catalog(tmp_path / "data", "SELECT url FROM captures WHERE url LIKE '%alpha.example%'") == []
+    assert [line.split()[-1] for line in commits(tmp_path / "data")] == ["b/beta/privacy-policy.md"] * 2
+
+
 # --- resumability: kill -9 and Ctrl-C ----------------------------------------------------------------------
 
 
@@ -333,7 +383,8 @@ def long_history(archive: StandinArchive, url: str, count: int) -> None:
 @pytest.mark.parametrize(
     ("fault", "said", "pages"),
     [
-        (lambda archive: archive.fail_page(1, 503), "answered 503", 2),
+        # A 503 is asked again after the pause, the whole listing from its first page, each time in vain here.
+        (lambda archive: archive.fail_page(1, 503), "answered 503", 2 * LISTING_ATTEMPTS),
         (lambda archive: archive.fail_page(1, 500), "answered 500", 2),
         (lambda archive: archive.drop_resume_key(0), "announced a resume key but ended without it", 1),
     ],

@@ -16,16 +16,19 @@ from standin.archive import StandinArchive
 from standin.capture import payload_digest
 
 from policy_archive.config.settings import WaybackSettings
-from policy_archive.crawler.ratelimit import RateLimiter
+from policy_archive.crawler.ratelimit import MAX_PAUSE_SECONDS, RateLimiter
 from policy_archive.crawler.sources import (
     ListingBlocked,
     ListingClient,
     ListingError,
+    ListingOverloaded,
     ListingParseError,
+    ListingPaused,
     ListingRateLimited,
     ListingUnavailable,
     WaybackMachine,
 )
+from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 from policy_archive.records import CaptureRef, parse_wayback_timestamp
 
 POLICY = "https://www.acrcloud.com/privacy"
@@ -191,19 +194,73 @@ def test_retry_after_of_a_429_is_honoured(history: StandinArchive, limiter: Rate
     assert raised.value.pause_seconds == 300
 
 
-def test_503_is_unavailable_and_pauses_the_archive(history: StandinArchive, limiter: RateLimiter) -> None:
-    history.refuse_next(1, status=503)
-    with pytest.raises(ListingUnavailable, match="answered 503 Service Unavailable"):
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_gateway_error_or_503_is_overloaded_and_pauses_the_archive(
+    history: StandinArchive, limiter: RateLimiter, status: int
+) -> None:
+    history.refuse_next(1, status=status)
+    with pytest.raises(ListingOverloaded, match=f"answered {status} .*; all requests to it pause for 60 s") as raised:
         listing(history, limiter)
+    assert isinstance(raised.value, ListingUnavailable) and raised.value.pause_seconds == 60
     assert limiter.paused_for() == 60
 
 
-@pytest.mark.parametrize("status", [500, 502, 504])
-def test_other_5xx_are_unavailable_without_a_pause(history: StandinArchive, limiter: RateLimiter, status: int) -> None:
-    history.refuse_next(1, status=status)
-    with pytest.raises(ListingUnavailable, match=f"answered {status}"):
+def test_retry_after_of_a_503_is_honoured_up_to_the_longest_pause(
+    history: StandinArchive, limiter: RateLimiter
+) -> None:
+    history.refuse_next(1, status=503, retry_after=300)
+    with pytest.raises(ListingOverloaded):
         listing(history, limiter)
+    assert limiter.paused_for() == 300
+    history.refuse_next(1, status=503, retry_after=10 * MAX_PAUSE_SECONDS)
+    with pytest.raises(ListingOverloaded) as raised:
+        listing(history, limiter)
+    assert raised.value.pause_seconds == MAX_PAUSE_SECONDS
+
+
+def test_a_500_is_unavailable_without_a_pause(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.refuse_next(1, status=500)
+    with pytest.raises(ListingUnavailable, match="answered 500") as raised:
+        listing(history, limiter)
+    assert not isinstance(raised.value, ListingPaused)
     assert limiter.paused_for() == 0
+
+
+# --- asked again after a refusal for now (what backfill and discover call) -------------------------------
+
+
+def patient_listing(archive: StandinArchive, limiter: RateLimiter, **settings: float) -> list[CaptureRef]:
+    source = WaybackMachine(archive.wayback_settings(**settings))
+    return source.list_captures_patiently(POLICY, ListingClient(limiter, USER_AGENT))
+
+
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+def test_a_listing_refused_for_now_is_asked_again_after_the_pause(
+    history: StandinArchive, limiter: RateLimiter, clock: FakeClock, status: int
+) -> None:
+    history.refuse_next(LISTING_ATTEMPTS - 1, status=status)
+    assert timestamps(patient_listing(history, limiter)) == timestamps(listing(history, limiter))
+    assert history.counts() == {"cdx": LISTING_ATTEMPTS + 1}
+    # The limiter made each new attempt wait out the pause: 60 s, then doubled as the refusal came right after it.
+    assert sum(clock.sleeps) >= 60 + 120
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_listing_refused_every_time_fails_after_the_last_attempt(
+    history: StandinArchive, limiter: RateLimiter, status: int
+) -> None:
+    history.refuse_next(LISTING_ATTEMPTS + 5, status=status)
+    with pytest.raises(ListingPaused, match=rf"answered {status} .*\(asked {LISTING_ATTEMPTS} times\)$") as raised:
+        patient_listing(history, limiter)
+    assert raised.value.url == POLICY and "\n" not in str(raised.value)
+    assert history.counts() == {"cdx": LISTING_ATTEMPTS}
+
+
+def test_other_listing_errors_are_not_asked_again(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.refuse_next(1, status=500)
+    with pytest.raises(ListingUnavailable, match="answered 500"):
+        patient_listing(history, limiter)
+    assert history.counts() == {"cdx": 1}
 
 
 def test_a_blocked_url_is_blocked(history: StandinArchive, limiter: RateLimiter) -> None:

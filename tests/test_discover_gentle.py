@@ -10,6 +10,7 @@ import tomllib
 import urllib.error
 import urllib.request
 
+import pytest
 from standin.archive import StandinArchive
 from standin.cli import run_cli
 from standin.moving_site import build
@@ -42,12 +43,16 @@ def stop_refusing(archive: StandinArchive) -> None:
             return
 
 
-def test_a_listing_refused_with_429_is_asked_again_after_the_pause_and_the_declaration_is_right(
-    tmp_path, standin_archive
+LISTING_REFUSALS = [(429, "Too Many Requests"), (503, "Service Unavailable")]
+
+
+@pytest.mark.parametrize(("status", "reason"), LISTING_REFUSALS)
+def test_a_listing_refused_for_now_is_asked_again_after_the_pause_and_the_declaration_is_right(
+    tmp_path, standin_archive, status, reason
 ):
     truth = build(standin_archive, step_days=STEP_DAYS)
     config = write_settings(tmp_path / "config", standin_archive)
-    standin_archive.refuse_next(LISTING_ATTEMPTS - 1, status=429, endpoint="cdx")
+    standin_archive.refuse_next(LISTING_ATTEMPTS - 1, status=status, endpoint="cdx")
     result = run_cli(config, tmp_path / "data", "discover", "example.org", timeout=300)
     assert result.returncode == 0, result.stderr
     assert declared(result.stdout) == truth_of(truth)
@@ -55,16 +60,19 @@ def test_a_listing_refused_with_429_is_asked_again_after_the_pause_and_the_decla
     assert "FAILED" not in result.stderr
 
 
-def test_a_listing_refused_every_time_fails_the_domain_in_one_line_and_the_next_run_reads_it(tmp_path, standin_archive):
+@pytest.mark.parametrize(("status", "reason"), LISTING_REFUSALS)
+def test_a_listing_refused_every_time_fails_the_domain_in_one_line_and_the_next_run_reads_it(
+    tmp_path, standin_archive, status, reason
+):
     truth = build(standin_archive, step_days=STEP_DAYS)
     config = write_settings(tmp_path / "config", standin_archive)
-    standin_archive.refuse_next(LISTING_ATTEMPTS, status=429, endpoint="cdx")
+    standin_archive.refuse_next(LISTING_ATTEMPTS, status=status, endpoint="cdx")
     refused = run_cli(config, tmp_path / "data", "discover", "example.org", timeout=300)
     assert refused.returncode == 1, refused.stderr
     assert refused.stdout == "" and "Traceback" not in refused.stderr
     (line,) = failed_lines(refused.stderr)
     assert line.startswith("FAILED example.org: archive listing failed: cannot list the captures of ")
-    assert "answered 429 Too Many Requests" in line
+    assert f"answered {status} {reason}" in line and line.endswith(f"(asked {LISTING_ATTEMPTS} times)")
     assert cdx_asked_for(standin_archive, "example.org") == LISTING_ATTEMPTS
     assert standin_archive.counts()["replay"] == 0
 

@@ -27,8 +27,9 @@ from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.errors import ArchiveError
 from policy_archive.records import CaptureRef, utc
 
-# A listing refused with 429 is asked again after the archive-wide pause, at most this often in all (backfill and
-# discover alike).
+# A listing refused for now (429, or 502/503/504) is asked again after the archive-wide pause, at most this often in
+# all (backfill and discover alike). Three attempts with the doubling pause span about 3 x the backoff (3 minutes
+# at the default 60 s); a refusal lasting longer fails the document for this run, and the next run resumes.
 LISTING_ATTEMPTS = 3
 
 
@@ -41,12 +42,17 @@ class ListingError(ArchiveError):
         super().__init__(message)
 
 
-class ListingRateLimited(ListingError):
-    """The archive answered 429: every request to it is paused for ``pause_seconds``."""
+class ListingPaused(ListingError):
+    """The archive refused for now: every request to it is paused for ``pause_seconds``, then asking again is
+    polite (:meth:`ArchiveSource.list_captures_patiently`)."""
 
     def __init__(self, url: str, message: str, pause_seconds: float):
         self.pause_seconds = pause_seconds
         super().__init__(url, message)
+
+
+class ListingRateLimited(ListingPaused):
+    """The archive answered 429."""
 
 
 class ListingBlocked(ListingError):
@@ -55,6 +61,10 @@ class ListingBlocked(ListingError):
 
 class ListingUnavailable(ListingError):
     """The archive could not be reached or failed to answer (5xx, timeout, refused connection, unknown host)."""
+
+
+class ListingOverloaded(ListingPaused, ListingUnavailable):
+    """The archive answered 502, 503 or 504: its servers are overloaded or restarting, which passes."""
 
 
 class ListingParseError(ListingError):
@@ -113,16 +123,17 @@ class ArchiveSource(ABC):
     def list_captures_patiently(
         self, url: str, client: ListingClient, since: datetime | None = None, until: datetime | None = None
     ) -> list[CaptureRef]:
-        """:meth:`list_captures`, asked again after a 429, :data:`LISTING_ATTEMPTS` times in all. The 429 has
-        paused every request to the archive (the limiter makes the next attempt wait for the pause to end), so
-        asking again is polite; other errors are final."""
+        """:meth:`list_captures`, asked again after a refusal for now (429, 502, 503, 504), :data:`LISTING_ATTEMPTS`
+        times in all. The refusal has paused every request to the archive (the limiter makes the next attempt
+        wait for the pause to end), so asking again is polite; other errors are final. The last refusal's error
+        says how often the listing was asked."""
         attempt = 1
         while True:
             try:
                 return self.list_captures(url, client, since, until)
-            except ListingRateLimited:
+            except ListingPaused as error:
                 if attempt >= LISTING_ATTEMPTS:
-                    raise
+                    raise type(error)(url, f"{error.message} (asked {attempt} times)", error.pause_seconds) from None
                 attempt += 1
 
     @abstractmethod

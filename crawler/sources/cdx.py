@@ -38,7 +38,9 @@ from policy_archive.crawler.sources.base import (
     ListingBlocked,
     ListingClient,
     ListingError,
+    ListingOverloaded,
     ListingParseError,
+    ListingPaused,
     ListingRateLimited,
     ListingTooLarge,
     ListingUnavailable,
@@ -55,6 +57,10 @@ _PYWB_NAMES = {"url": "original", "mime": "mimetype", "status": "statuscode"}
 _CHUNK_BYTES = 64 * 1024
 _TIMESTAMP = re.compile(r"\d{14}")
 _NUMBER_OR_DASH = re.compile(r"\d+|-")
+# Answers that mean "not now" rather than "no": too many requests, and an overloaded or restarting server behind its
+# gateway. Each pauses the archive; the listing is asked again after the pause (list_captures_patiently). EDGI's
+# wayback client also retries 502/503/504 from the Wayback Machine (as of 2026-11, with 413, 421, 500 and 599).
+REFUSED_FOR_NOW = (429, 502, 503, 504)
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,9 @@ class CdxRequester:
     def error(self, kind: type[ListingError], reason: str) -> ListingError:
         return kind(self.url, f"cannot list the captures of {self.url}: {reason}")
 
+    def paused(self, kind: type[ListingPaused], reason: str, pause: float) -> ListingPaused:
+        return kind(self.url, f"cannot list the captures of {self.url}: {reason}", pause)
+
     # --- HTTP --------------------------------------------------------------------------------------------
 
     def _get(self, request_url: str, where: str) -> _Answer:
@@ -121,12 +130,12 @@ class CdxRequester:
         if status == 200:
             return
         said = f"{self.archive} answered {status} {answer.reason}".rstrip()
-        if status in (429, 503):
+        if status in REFUSED_FOR_NOW:
+            # Retry-After (bounded by the limiter's longest pause) when the archive sends one; as of 2026-11 the
+            # Internet Archive's CDX server sends none with its 429s and 503s, so the configured backoff applies.
             pause = self.client.limiter.penalize(parse_retry_after(answer.headers.get("Retry-After")), status=status)
-            message = f"{said}{where}; all requests to it pause for {pause:.0f} s"
-            if status == 429:
-                raise ListingRateLimited(self.url, f"cannot list the captures of {self.url}: {message}", pause)
-            raise self.error(ListingUnavailable, message)
+            kind = ListingRateLimited if status == 429 else ListingOverloaded
+            raise self.paused(kind, f"{said}{where}; all requests to it pause for {pause:.0f} s", pause)
         if status == 403:
             raise self.error(ListingBlocked, f"{said}: the archive refuses to list this URL{where}")
         if 300 <= status < 400:
