@@ -132,7 +132,7 @@ def test_export_refuses_a_directory_and_an_unknown_document(recorded, tmp_path):
     unknown = run_cli(config, data, "export", "nobody/privacy-policy", "--format", "csv", "--output", "x.csv")
     assert unknown.returncode == 2 and "no such document" in unknown.stderr
     empty = run_cli(config, tmp_path / "nothing", "export", "--format", "csv", "--output", str(tmp_path / "x.csv"))
-    assert empty.returncode == 1 and "no data" in empty.stderr
+    assert empty.returncode == 2 and "no data" in empty.stderr
     assert not (tmp_path / "nothing").exists()
 
 

@@ -5,6 +5,7 @@ is safe, or refused in one line naming the command that repairs it; nothing alre
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -22,19 +23,62 @@ from test_hostile import POLICY, assert_one_line, tracked_config, write_config
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
+from policy_archive.pipeline.commands.cli import main
+
 GOOD_DOCUMENT = '[documents.privacy-policy]\nurl = "https://acme.example/privacy"\n'
 
 
-@pytest.mark.parametrize("command", ["reextract", "repair"])
+# Every command, by what it needs of the data directory; a new command must be placed here (the last test).
+ON_COLLECTED_DATA = {
+    "log": ["log", "acme"],
+    "show": ["show", "acme/privacy-policy"],
+    "diff": ["diff", "acme/privacy-policy"],
+    "export": ["export", "--format", "jsonl", "--output", "{out}/export.jsonl"],
+    "report": ["report", "--output", "{out}/site"],
+    "verify": ["verify"],
+    "reextract": ["reextract"],
+    "repair": ["repair"],
+}
+# `status` reads the data too, but answers "no data yet" for a directory holding none (a fresh install's status).
+TELLS_NO_DATA_YET = {"status": ["status"]}
+MAKE_DATA = {"backfill", "track", "schedule", "discover"}
+NEED_NO_DATA = {"extract", "init", "validate", "import-ota"}
+
+
+@pytest.mark.parametrize("command", sorted(ON_COLLECTED_DATA))
 def test_a_command_on_collected_data_refuses_a_data_directory_holding_none_and_creates_nothing(tmp_path, command):
     config = write_config(tmp_path / "config", {"acme": 'name = "ACME"\n' + GOOD_DOCUMENT})
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [arg.format(out=out) for arg in ON_COLLECTED_DATA[command]]
     missing = tmp_path / "nothing-here"
-    assert_one_line(run_cli(config, missing, command), 2, f"no data in {missing}", "backfill")
+    line = assert_one_line(run_cli(config, missing, *args), 2, f"no data in {missing}", "backfill")
+    assert line == (
+        f"policy-archive: no data in {missing}: nothing to {command} (run `policy-archive backfill` or `track` first)"
+    )
     assert not missing.exists()
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert_one_line(run_cli(config, empty, command), 2, f"no data in {empty}")
-    assert list(empty.iterdir()) == []
+    assert_one_line(run_cli(config, empty, *args), 2, f"no data in {empty}")
+    assert list(empty.iterdir()) == [] and list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_status_says_there_is_no_data_yet_and_creates_nothing(tmp_path, as_json):
+    config = write_config(tmp_path / "config", {"acme": 'name = "ACME"\n' + GOOD_DOCUMENT})
+    missing = tmp_path / "nothing-here"
+    result = run_cli(config, missing, *TELLS_NO_DATA_YET["status"], *(["--json"] if as_json else []))
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    if as_json:
+        assert [row["versions"] for row in json.loads(result.stdout)] == [0]
+    else:
+        assert f"no data in {missing} yet" in result.stdout
+    assert not missing.exists()
+
+
+def test_every_command_is_placed_by_what_it_needs_of_the_data_directory():
+    placed = set(ON_COLLECTED_DATA) | set(TELLS_NO_DATA_YET) | MAKE_DATA | NEED_NO_DATA
+    assert placed == set(main.commands)
 
 
 # --- Git objects lost: reading refused in one line, `repair` rebuilds the history from the kept captures ----
@@ -83,6 +127,16 @@ def test_lost_git_objects_are_one_line_naming_repair_for_readers_and_writers(his
         line = assert_one_line(run_cli(config, data, *arguments), 1, "missing", "`policy-archive repair`")
         assert "refs/heads/main names" in line, line
     assert not out.exists()
+
+
+def test_a_deleted_versions_repository_is_one_line_saying_how_to_rebuild_it_for_readers(history):
+    config, data = history
+    shutil.rmtree(data / "versions")
+    out = data.parent / "out"
+    for command in [*READERS, ["report", "--output", "{out}"]]:
+        arguments = [argument.format(out=out) for argument in command]
+        assert_one_line(run_cli(config, data, *arguments), 1, f"{data / 'versions'} is missing", "--rebuild")
+    assert not out.exists() and not (data / "versions").exists()
 
 
 @pytest.mark.parametrize("lost", ["every object", "one blob", "the repository"])

@@ -30,7 +30,7 @@ def log(obj: Context, document: str, as_json: bool) -> None:
     documents in turn."""
     from policy_archive.pipeline.commands import review
 
-    with reported_errors(), _review(obj, document, several=True) as (catalog, store, declarations):
+    with reported_errors(), _review(obj, document, "log", several=True) as (catalog, store, declarations):
         click.echo(
             review.log_json(catalog, store, declarations)
             if as_json
@@ -46,7 +46,7 @@ def show(obj: Context, document: str, at: date | None) -> None:
     """Print a document's version file."""
     from policy_archive.pipeline.commands import review
 
-    with reported_errors(), _review(obj, document) as (catalog, store, declaration):
+    with reported_errors(), _review(obj, document, "show") as (catalog, store, declaration):
         click.echo(review.show(catalog, store, declaration, at), nl=False)
 
 
@@ -61,13 +61,14 @@ def diff(obj: Context, document: str, **dates: date | None) -> None:
 
     if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
         fail(f"--from {dates['from']} is after --to {dates['to']}")  # else a reversed patch, silently
-    with reported_errors(), _review(obj, document) as (catalog, store, declaration):
+    with reported_errors(), _review(obj, document, "diff") as (catalog, store, declaration):
         click.echo(review.diff(catalog, store, declaration, dates["from"], dates["to"]), nl=False)
 
 
 @contextmanager
-def _review(obj: Context, document: str, *, several: bool = False) -> Iterator[tuple[Any, Any, Any]]:
-    """The catalog, the version store and the declaration named (with ``several``: the tuple of them)."""
+def _review(obj: Context, document: str, command: str, *, several: bool = False) -> Iterator[tuple[Any, Any, Any]]:
+    """The catalog, the version store and the declaration named (with ``several``: the tuple of them), for
+    ``command``."""
     from policy_archive.archive.versions import VersionStore
     from policy_archive.pipeline.jobs.workspace import check_in_step, data_paths, open_catalog
 
@@ -75,7 +76,7 @@ def _review(obj: Context, document: str, *, several: bool = False) -> Iterator[t
     if "/" not in document and not several:
         raise ConfigError("command line", document, "name one document as SERVICE/DOCUMENT")
     declarations = config.select([document])
-    with open_catalog(config) as catalog:
+    with open_catalog(config, command) as catalog:
         store = VersionStore(data_paths(config.settings.data_dir)[2], read_only=True)
         check_in_step(catalog, store)
         yield catalog, store, (declarations if several else declarations[0])

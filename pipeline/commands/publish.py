@@ -14,15 +14,13 @@ from policy_archive.pipeline.commands.common import Context, pass_context, repor
 from policy_archive.text import plural
 
 
-def _version_store(config: Config) -> Any:
+def _version_store(config: Config, command: str) -> Any:
     """The versions repository, opened for reading only (no lock, nothing repaired or written)."""
     from policy_archive.archive.versions import VersionStore
-    from policy_archive.pipeline.jobs.workspace import data_paths
+    from policy_archive.pipeline.jobs.workspace import data_paths, require_data
 
-    directory = data_paths(config.settings.data_dir)[2]
-    if not (directory / ".git").exists():
-        raise FileNotFoundError(f"no data in {config.settings.data_dir} yet: run `policy-archive backfill` first")
-    return VersionStore(directory, read_only=True)
+    require_data(config.settings.data_dir, command)
+    return VersionStore(data_paths(config.settings.data_dir)[2], read_only=True)
 
 
 def _export_formats() -> list[str]:
@@ -61,7 +59,7 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
         config = obj.config()
         declarations = config.select(documents)
         progress = Progress(f"export {format_name}", quiet=obj.quiet)
-        source = ExportSource(declarations, _version_store(config), progress)
+        source = ExportSource(declarations, _version_store(config, "export"), progress)
         summary = format_module(format_name).export(source, output)
         progress.finish()
     click.echo(summary)
@@ -88,10 +86,10 @@ def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
     with reported_errors():
         config = obj.config()
         declarations = config.select(documents)
-        store = _version_store(config)
+        store = _version_store(config, "report")
         progress = Progress("report", quiet=obj.quiet)
         progress.expect(len(declarations), "documents", one="document")
-        with open_catalog(config) as catalog:
+        with open_catalog(config, "report") as catalog:
             result = build_report(declarations, config.documents, catalog, store, output, progress)
         progress.finish()
     click.echo(
@@ -117,11 +115,11 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
     with reported_errors():
         config = obj.config()
         declarations = config.select(documents)
-        store = _version_store(config)
+        store = _version_store(config, "verify")
         progress = Progress("verify", quiet=obj.quiet)
         progress.expect(None, "versions", one="version")
         counts = dict.fromkeys(Verdict, 0)
-        with open_catalog(config) as catalog:
+        with open_catalog(config, "verify") as catalog:
             verifier = Verifier(catalog, CaptureStore(data_paths(config.settings.data_dir)[1]))
             for check in run_verify(declarations, store, verifier, progress):
                 counts[check.verdict] += 1

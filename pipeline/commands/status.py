@@ -130,7 +130,7 @@ def document_statuses(config: Config) -> list[DocumentStatus]:
     """One status per configured document (all empty when there is no data yet)."""
     if not holds_data(config.settings.data_dir):
         return [DocumentStatus(d.key, 0, None, None, 0, None, {}) for d in config.documents]
-    with open_catalog(config) as catalog:
+    with open_catalog(config, "status") as catalog:
         return [document_status(catalog, declaration.key) for declaration in config.documents]
 
 
@@ -148,7 +148,7 @@ def status_lines(config: Config) -> Iterator[str]:
     if not holds_data(config.settings.data_dir):
         yield f"no data in {config.settings.data_dir} yet"
         return
-    with open_catalog(config) as catalog:
+    with open_catalog(config, "status") as catalog:
         for run in catalog.last_runs(3):
             yield f"run {run['command']} {run['started_at']} → {_run_ending(run['exit_status'], run['summary'])}"
         yield f"{'document':<40} {'versions':>8}  {'last capture':<20}  {'last change':<20}  failures"

@@ -89,8 +89,9 @@ class Workspace:
 
 
 class NoData(PolicyArchiveError):
-    """A command that works on data already collected (`reextract`, `repair`) was pointed at a data directory
-    holding none: a wrong ``--data`` is a usage error, and nothing is created."""
+    """A command that works on data already collected (`log`, `show`, `diff`, `export`, `report`, `verify`,
+    `reextract`, `repair`) was pointed at a data directory holding none: a wrong ``--data`` is a usage error
+    (exit 2, as the contract has it for every command), and nothing is created."""
 
     exit_status = EXIT_USAGE
 
@@ -104,6 +105,12 @@ def holds_data(data_dir: Path) -> bool:
     return any(path.exists() for path in data_paths(data_dir))
 
 
+def require_data(data_dir: Path, command: str) -> None:
+    """Raise :class:`NoData` unless ``data_dir`` holds a catalog, captures or versions; creates nothing."""
+    if not holds_data(data_dir):
+        raise NoData(f"no data in {data_dir}: nothing to {command} (run `policy-archive backfill` or `track` first)")
+
+
 @contextmanager
 def open_workspace(
     config: Config, command: str, *, wait: bool = True, existing: bool = False, drop_lost_history: bool = False
@@ -114,8 +121,8 @@ def open_workspace(
     created). ``drop_lost_history``: a history whose Git objects are missing is dropped (`repair` then
     rebuilds it from the captures) instead of refused (``VersionStore``)."""
     data_dir = config.settings.data_dir
-    if existing and not holds_data(data_dir):
-        raise NoData(f"no data in {data_dir}: nothing to {command} (run `policy-archive backfill` first)")
+    if existing:
+        require_data(data_dir, command)
     data_dir.mkdir(parents=True, exist_ok=True)
     catalog_path, captures_dir, versions_dir = data_paths(data_dir)
     with DataDirectoryLock(data_dir, command=command, wait=wait):
@@ -171,12 +178,11 @@ def _open_catalog_setting_aside(path: Path, notes: list[str]) -> Catalog:
 
 
 @contextmanager
-def open_catalog(config: Config) -> Iterator[Catalog]:
+def open_catalog(config: Config, command: str) -> Iterator[Catalog]:
     """Read-only commands read the catalog without the lock and without writing (SQLite WAL allows concurrent
-    readers; a read-only data directory works too)."""
+    readers; a read-only data directory works too). No data at all is :class:`NoData`, for ``command``."""
     catalog_path, captures_dir, versions_dir = data_paths(config.settings.data_dir)
-    if not holds_data(config.settings.data_dir):
-        raise FileNotFoundError(f"no data in {config.settings.data_dir} yet: run `policy-archive backfill` first")
+    require_data(config.settings.data_dir, command)
     if not catalog_path.exists():
         raise StateError(
             f"{catalog_path} is missing: run `policy-archive repair` to start a new one from {versions_dir} and "
