@@ -27,7 +27,6 @@ from twisted.internet.error import (
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
-from twisted.web.http import _DataLoss
 
 CLOSED_EARLY = "the connection was closed before the answer was complete"
 # Scrapy's texts, as of 2.19: "Expected to receive 235384 bytes which is larger than download max size (100000)
@@ -67,10 +66,16 @@ def plain_reason(error: BaseException) -> str | None:
 
 def _failed(error: BaseException) -> str:
     """A download that broke off: what Twisted says broke it (the ``reasons`` of ``ResponseFailed``, which
-    Scrapy keeps as the cause of its ``DownloadFailedError``)."""
+    Scrapy keeps as the cause of its ``DownloadFailedError``).
+
+    A body cut short is told without Twisted's private ``_DataLoss`` (as of Twisted 26.10 it has no public
+    name): Twisted raises it only inside a ``ResponseFailed`` that carries the ``response`` whose status and
+    headers had arrived, and Scrapy 2.19 turns that one into ``ResponseDataLossError`` (:func:`plain_reason`).
+    """
     cause = error if isinstance(error, ResponseFailed | ResponseNeverReceived) else error.__cause__
     reasons = [r.value if isinstance(r, Failure) else r for r in getattr(cause, "reasons", [])]
-    if not reasons or any(isinstance(reason, ConnectionClosed | _DataLoss) for reason in reasons):
+    began = getattr(cause, "response", None) is not None  # the answer had begun: its body was cut short
+    if not reasons or began or any(isinstance(reason, ConnectionClosed) for reason in reasons):
         return CLOSED_EARLY
     known = [words for reason in reasons if isinstance(reason, BaseException) and (words := plain_reason(reason))]
     return known[0] if known else f"the download failed ({message(reasons[0])})"

@@ -18,6 +18,7 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
+    ResponseDataLossError,
 )
 from standin.archive import StandinArchive
 from standin.cli import git, run_cli
@@ -180,6 +181,24 @@ def test_download_failures_are_said_in_plain_words():
     for error, words in cases.items():
         assert plain_reason(error) == words
     assert plain_reason(ValueError("something else")) is None
+
+
+def test_a_body_cut_short_is_said_plainly_however_twisted_and_scrapy_report_it():
+    """The shapes Twisted 26.10 and Scrapy 2.19 give a body that ended before its Content-Length or its last chunk
+    (twisted.web._newclient.HTTPClientParser.connectionLost, scrapy's http11 _ResponseReader.connectionLost)."""
+    cut = Failure(EOFError("body cut short"))  # stands for Twisted's private _DataLoss, which the rule must not need
+    headers_arrived = object()  # Twisted's Response: the status line and headers had been read
+    wrapped = ResponseFailed([Failure(ConnectionDone()), cut], headers_arrived)
+    scrapy_loss = ResponseDataLossError()
+    scrapy_loss.__cause__ = wrapped
+    tls_cut = ResponseFailed([Failure(ValueError("TLS alert")), cut], headers_arrived)
+    failed = DownloadFailedError("...")
+    failed.__cause__ = tls_cut
+    closed = "the connection was closed before the answer was complete"
+    assert plain_reason(scrapy_loss) == f"{closed} (fewer bytes than its Content-Length announced)"
+    assert plain_reason(wrapped) == closed
+    assert plain_reason(failed) == closed  # whatever closed it, the answer had begun and was cut short
+    assert plain_reason(ResponseFailed([Failure(ValueError("TLS alert"))])) == "the download failed (TLS alert)"
 
 
 def status_of(config, data) -> tuple[str, dict]:

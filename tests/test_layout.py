@@ -92,6 +92,43 @@ def test_each_wrapped_library_is_imported_by_at_most_one_module(library: str) ->
     assert len(users) <= 1, users
 
 
+def private_imports(paths: list[Path]) -> list[str]:
+    """Each import of a library's ``_private`` module or name (ours may use their own) in ``paths``."""
+    found = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported = [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for name in imported:
+                parts = name.split(".")
+                if floor_of_import(name) is None and any(_is_private(part) for part in parts[1:]):
+                    found.append(f"{path.name} imports {name}")
+    return found
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def test_no_module_imports_a_private_name_of_a_library() -> None:
+    """A library's ``_private`` names change without notice (Twisted's ``_DataLoss`` was one: crawler/failures.py)."""
+    assert private_imports(source_files()) == []
+
+
+def test_the_checker_sees_a_private_import(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "from twisted.web.http import _DataLoss, Request\nimport twisted.web._newclient\n"
+        "from policy_archive.crawler.sources.cdx import _Answer\nfrom pathlib import Path as _Path\n"
+    )
+    found = private_imports([module])
+    assert found == ["m.py imports twisted.web.http._DataLoss", "m.py imports twisted.web._newclient"]
+
+
 def test_pyproject_lists_every_package_folder() -> None:
     """setuptools installs only the packages listed: a forgotten subpackage breaks a non-editable install."""
     setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
