@@ -253,13 +253,13 @@ def _data_dir(path: Path, archive: Mapping[str, Any], data_override: str | Path 
     return directory
 
 
-def _check_number(path: Path, key: str, value: float, lowest: float, inclusive: bool, highest: float) -> None:
+def _check_number(path: Path | str, key: str, value: float, lowest: float, inclusive: bool, highest: float) -> None:
     if not math.isfinite(value):
         raise ConfigError(path, key, f"must be a finite number, got {value}")
     if value < lowest or (value == lowest and not inclusive):
         raise ConfigError(path, key, f"must be {'at least' if inclusive else 'greater than'} {lowest:g}, got {value}")
     if value > highest:
-        raise ConfigError(path, key, f"must be at most {highest:g}, got {value}")
+        raise ConfigError(path, key, f"must be at most {highest:.15g}, got {value:.15g}")
 
 
 def _check_cron(path: Path, key: str, expression: str) -> None:
@@ -454,6 +454,14 @@ def selector_error(selector: str) -> str | None:
     except lxml.etree.XPathError as error:
         return f"CSS selector {selector!r} cannot be applied: {error}"
     return None
+
+
+def check_number_option(value: float, option: str, lowest: float, highest: float) -> float:
+    """Check a number given on the command line as numbers in settings are checked: finite, ``lowest`` to
+    ``highest`` inclusive (a NaN passes every comparison, an infinity or a huge number overflows the library
+    it is handed to)."""
+    _check_number("command line", option, value, lowest, True, highest)
+    return value
 
 
 def parse_date_option(value: str, option: str) -> date:

@@ -13,11 +13,16 @@ from policy_archive.pipeline.commands.common import (
     Context,
     date_option,
     fail,
+    number_option,
     pass_context,
     reported_errors,
     run_writing_command,
 )
 from policy_archive.pipeline.jobs.strategy import MAX_HIDDEN_CAPTURES
+
+# Running less often than once a year is a typing mistake; much larger intervals overflow APScheduler's
+# next-run arithmetic (a traceback).
+MAX_INTERVAL_SECONDS = 366 * 86400
 
 # Every writing command takes the data directory's lock: by default it waits for the writer before it.
 no_wait_option = click.option(
@@ -96,11 +101,12 @@ def track(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
 
 
 @click.command()
-@click.option(
+@number_option(
     "--every",
-    type=click.FloatRange(min=1),
+    "Run every SECONDS (1 to a year) instead of on the cron expression of settings [schedule] track.",
+    lowest=1,
+    highest=MAX_INTERVAL_SECONDS,
     metavar="SECONDS",
-    help="Run every SECONDS instead of on the cron expression of settings [schedule] track.",
 )
 @pass_context
 def schedule(obj: Context, every: float | None) -> None:

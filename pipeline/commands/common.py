@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import click
 
-from policy_archive.config.settings import Config, ConfigError, load_config, parse_date_option
+from policy_archive.config.settings import Config, ConfigError, check_number_option, load_config, parse_date_option
 from policy_archive.errors import EXIT_FAILURES, EXIT_USAGE, ConfigurationError, PolicyArchiveError, environment_failure
 from policy_archive.text import printable
 
@@ -72,6 +72,22 @@ def date_option(name: str, help_text: str) -> Callable[[Any], Any]:
             raise click.BadParameter(error.reason) from None
 
     return click.option(name, callback=convert, metavar="YYYY-MM-DD", help=help_text)
+
+
+def number_option(name: str, help_text: str, *, lowest: float, highest: float, metavar: str) -> Callable[[Any], Any]:
+    """A numeric option checked as numbers in settings are: finite and from ``lowest`` to ``highest``
+    (click's FloatRange lets NaN, infinity and 1e309 through). Every numeric option is made here (a test
+    gives each of them NaN, infinities and out-of-range values)."""
+
+    def check(_ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+        if value is None:
+            return None
+        try:
+            return check_number_option(value, f"--{param.name}", lowest, highest)
+        except ConfigError as error:
+            raise click.BadParameter(error.reason) from None
+
+    return click.option(name, type=click.FLOAT, callback=check, metavar=metavar, help=help_text)
 
 
 def report(run_report: Any, quiet: bool = False) -> None:
