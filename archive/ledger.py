@@ -19,6 +19,9 @@ from policy_archive.errors import StateError
 from policy_archive.records import Version, iso_z, utc
 from policy_archive.text import one_line
 
+BRANCH = "main"
+BRANCH_REF = "refs/heads/main"
+LEDGER_REF = "refs/policy-archive/ledger"
 IDENTITY_NAME = "policy-archive"
 IDENTITY_EMAIL = "policy-archive@users.noreply.github.com"
 IDENTITY = f"{IDENTITY_NAME} <{IDENTITY_EMAIL}>"  # author and committer of every commit derived from the ledger

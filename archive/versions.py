@@ -3,7 +3,9 @@
 Why this shape (first-character layout, ``git fast-import``, blob order, deterministic rebuilds):
 docs/decisions/0001-git-history-layout.md. This is the only module that imports GitPython. Its parts:
 ``archive.ledger`` (the ledger's records and the commit messages), ``archive.saves`` (how a save merges into the
-ledger and the stream that writes it), ``archive.fastimport`` and ``archive.catfile`` (the Git processes).
+ledger and the stream that writes it), ``archive.fastimport`` and ``archive.catfile`` (the Git processes),
+``archive.lost_objects`` (history refs naming lost objects, set back or dropped on open) and ``archive.hand_edits``
+(files edited by hand in the checkout, set aside before it is rewritten).
 
 What the repository holds besides ``main``:
 - ``refs/policy-archive/ledger``: a parentless commit whose tree lists every version ever saved, also those not on
@@ -20,13 +22,12 @@ killed run left (stale lock files, temporary refs, half-written packs), which is
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -35,10 +36,14 @@ import git
 from policy_archive.archive.catfile import BOUNDED_READING, read_blobs
 from policy_archive.archive.fastimport import FastImport, GitProcess
 from policy_archive.archive.git_environment import forget_outside_repository
+from policy_archive.archive.hand_edits import set_aside_edits
 from policy_archive.archive.ledger import (
+    BRANCH,
+    BRANCH_REF,
     IDENTITY_EMAIL,
     IDENTITY_NAME,
     INDEX_SUFFIX,
+    LEDGER_REF,
     REBUILD_ADVICE,
     Entry,
     ForeignHistoryError,
@@ -46,6 +51,15 @@ from policy_archive.archive.ledger import (
     MissingObjectsError,
     VersionStoreError,
     kept_versions,
+)
+from policy_archive.archive.lost_objects import (
+    GitRefs,
+    broken_refs,
+    drop_history,
+    first_missing_object,
+    lost_message,
+    missing_object,
+    restore_broken_refs,
 )
 from policy_archive.archive.saves import (
     INCOMING_LEDGER_REF,
@@ -59,9 +73,6 @@ from policy_archive.archive.saves import (
 from policy_archive.records import RecordedVersion, Version, utc
 from policy_archive.text import plural
 
-BRANCH = "main"
-BRANCH_REF = "refs/heads/main"
-LEDGER_REF = "refs/policy-archive/ledger"
 IDENTITY_ENV = {
     "GIT_AUTHOR_NAME": IDENTITY_NAME,
     "GIT_AUTHOR_EMAIL": IDENTITY_EMAIL,
@@ -79,31 +90,6 @@ LOW_MEMORY_CONFIG = (
     "core.packedGitLimit=64m",
 )
 _T = TypeVar("_T")
-# The refs whose objects make the history: the ledger (every version saved) and main (the chain made from it).
-HISTORY_REFS = (LEDGER_REF, BRANCH_REF)
-# How Git and GitPython say that an object the history needs is not in the repository (deleted by hand, a disk
-# or a copy that lost files), as of Git 2.39 and GitPython 3.1: "fatal: bad object X", "fatal: unable to read X",
-# "error: Could not read X", "missing blob X" (fsck), and cat-file's "X missing" that GitPython raises as a
-# ValueError "... could not be resolved".
-_MISSING_OBJECT = re.compile(
-    r"bad object|bad tree object|unable to read|could not read|could not be resolved|missing (?:blob|tree|commit)|"
-    r"broken link|not a valid object name",
-    re.IGNORECASE,
-)
-_GIT_PREFIX = re.compile(r"^(?:stderr: )?'?(?:fatal: |error: )?")
-_CAT_FILE_ANSWER = re.compile(r"git returned: b'([^']* missing)'")
-
-
-def _missing_object(error: Exception) -> str | None:
-    """The line of a Git error that says an object is missing (without Git's ``fatal:``), or None."""
-    text = error.stderr if isinstance(error, git.GitCommandError) else str(error)
-    if answer := _CAT_FILE_ANSWER.search(str(text)):  # GitPython's ValueError quoting cat-file's "X missing"
-        return answer.group(1)[:200]
-    for line in str(text).splitlines():
-        if _MISSING_OBJECT.search(line):
-            # GitPython quotes Git's stderr: "  stderr: 'fatal: bad object X'".
-            return _GIT_PREFIX.sub("", line.strip()).rstrip("'")[:200]
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +169,8 @@ class VersionStore:
             self._repo = _open_repository(directory)
             self._git = self._repo.git
             self._git_dir = Path(self._repo.git_dir)
-            if broken := self._broken_refs():
-                raise MissingObjectsError(self._lost_message(broken))
+            if broken := broken_refs(self._refs()):
+                raise MissingObjectsError(lost_message(directory, broken))
             return
         self._repo = _open_or_create(directory, self.notes)
         self._git = self._repo.git
@@ -362,9 +348,12 @@ class VersionStore:
         for stale in self._stale_files():
             stale.unlink(missing_ok=True)
         self._drop_incoming_refs()
-        self._restore_broken_refs(drop_lost_history)
-        if drop_lost_history and self.head() is not None and (missing := self._first_missing_object()):
-            self._drop_history(f"objects of its history are missing ({missing})")
+        refs = self._refs()
+        if restore_broken_refs(refs, drop_lost_history, self.notes):
+            self.history_lost = True
+        if drop_lost_history and self.head() is not None and (missing := first_missing_object(refs)):
+            drop_history(refs, f"objects of its history are missing ({missing})", self.notes)
+            self.history_lost = True
         state = self._state()
         main = self.head()
         if state.commit is None:
@@ -391,90 +380,18 @@ class VersionStore:
         yield from (git_dir / "objects" / "pack").glob("tmp_*")
         yield git_dir / MARKS_FILE
 
-    def _broken_refs(self) -> dict[str, str]:
-        """The history refs naming an object that is not in the repository, with what they name."""
-        named = {ref: self._ref(ref) for ref in HISTORY_REFS}
-        return {ref: target for ref, target in named.items() if target is not None and not self._exists(target)}
-
-    def _lost_message(self, broken: dict[str, str]) -> str:
-        ref = BRANCH_REF if BRANCH_REF in broken else LEDGER_REF
-        target = broken[ref]
-        return f"{self.directory}: {ref} names {target}, which is missing (Git objects were lost); {REBUILD_ADVICE}"
-
-    def _restore_broken_refs(self, drop_lost_history: bool) -> None:
-        """A ref naming a missing object goes back to its newest reflog entry that exists (a kill or a crash
-        before the objects reached the disk), or is deleted; each said in ``notes``. Unless
-        ``drop_lost_history``, refused when that loses versions: the ledger set back or deleted, ``main``
-        deleted (``main`` set back to an existing value is checked against the ledger afterwards)."""
-        broken = self._broken_refs()
-        if not broken:
-            return
-        earlier = {ref: self._last_existing(ref) for ref in broken}
-        loses = LEDGER_REF in broken or earlier.get(BRANCH_REF, "") is None
-        if loses and not drop_lost_history:
-            raise MissingObjectsError(self._lost_message(broken))
-        done = []
-        for ref, target in broken.items():
-            # Drop the broken value by hand: update-ref would log it as the old value, which fsck then reports.
-            (self._git_dir / ref).unlink(missing_ok=True)
-            if (candidate := earlier[ref]) is not None:
-                self._git.update_ref("--no-deref", "-m", "policy-archive: repair", ref, candidate)
-                done.append(f"{ref} named {target}: set back to {candidate}, its latest earlier value still there")
-            else:
-                if self._ref(ref) is not None:  # a packed ref survives the loose one
-                    self._git.update_ref("--no-deref", "-d", ref)
-                done.append(f"{ref} named {target}: deleted (no earlier value of it is still there)")
-        self.notes.append(f"{self.directory}: commits missing (Git objects lost): {'; '.join(done)}")
-        if loses:
-            self.history_lost = True
-            if self._ref(LEDGER_REF) is None and self.head() is not None:
-                self._drop_history("its ledger is lost")
-
-    def _last_existing(self, ref: str) -> str | None:
-        return next((candidate for candidate in self._reflog(ref) if self._exists(candidate)), None)
-
-    def _first_missing_object(self) -> str | None:
-        """The first object the history refs reach that is not in the repository (``git fsck`` reading every
-        object's links, not their content: it reads every commit and tree, so only `repair` asks), or None."""
-        result = self._git.execute(
-            ["git", *LOW_MEMORY_CONFIG, "fsck", "--connectivity-only", "--no-dangling", "--no-progress", *HISTORY_REFS],
-            with_extended_output=True,
-            with_exceptions=False,
-        )
-        _, stdout, stderr = result
-        found = [" ".join(line.split()) for line in f"{stdout}\n{stderr}".splitlines() if _MISSING_OBJECT.search(line)]
-        # "missing blob X" names the object itself; "broken link from tree Y" only where it was needed.
-        return next((line for line in found if line.startswith("missing")), found[0] if found else None)
-
-    def _drop_history(self, why: str) -> None:
-        """Delete the history refs (their existing objects stay in the repository, unreferenced, until Git's
-        garbage collection), saying which commits they named, so that it can be rebuilt from the captures."""
-        named = {ref: target for ref in HISTORY_REFS if (target := self._ref(ref)) is not None}
-        for ref in named:
-            (self._git_dir / ref).unlink(missing_ok=True)
-            if self._ref(ref) is not None:
-                self._git.update_ref("--no-deref", "-d", ref)
-        listed = ", ".join(f"{ref} at {target}" for ref, target in named.items())
-        self.notes.append(f"{self.directory}: {why}: the history refs were deleted ({listed})")
-        self.history_lost = True
-
     @contextmanager
     def _reading(self) -> Iterator[None]:
         """Git's answer to a missing object as one line naming the repair, instead of a GitPython traceback."""
         try:
             yield
         except (git.GitCommandError, ValueError) as error:
-            if (missing := _missing_object(error)) is None:
+            text = error.stderr if isinstance(error, git.GitCommandError) else error
+            if (missing := missing_object(str(text))) is None:
                 raise
             raise MissingObjectsError(
                 f"{self.directory}: Git objects are missing ({missing}); {REBUILD_ADVICE}"
             ) from None
-
-    def _reflog(self, ref: str) -> list[str]:
-        log = self._git_dir / "logs" / ref
-        if not log.exists():
-            return []
-        return [line.split()[1] for line in reversed(log.read_text().splitlines()) if line.strip()]
 
     def _drop_incoming_refs(self) -> None:
         for ref in (INCOMING_MAIN_REF, INCOMING_LEDGER_REF):
@@ -487,34 +404,27 @@ class VersionStore:
         """Make the working tree show ``main`` (so ``git log -p a/acrcloud/privacy-policy.md`` works there),
         after setting aside any file changed or added there by hand."""
         if self.head() is not None:
-            self._set_aside_edits()
+            set_aside_edits(self.directory, self._run, self.notes)
             # Smaller pack windows and delta cache than Git's defaults (1 GiB, 96 MiB): a first checkout of
             # 5,000 documents otherwise holds ~240 MB, measured by benchmarks/versions.py on 2026-11-22.
-            self._git.execute(["git", *LOW_MEMORY_CONFIG, "read-tree", "--reset", "-u", BRANCH_REF])
-
-    def _set_aside_edits(self) -> None:
-        """Copy files edited or added by hand in the checkout out of the repository before it is rewritten:
-        ``data/versions-set-aside-STAMP/<path>`` (never discarded; issue 11)."""
-        status = self._git.status("--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
-        entries = [(entry[:2], entry[3:]) for entry in status.split("\0") if len(entry) > 3]
-        changed = [path for code, path in entries if code != "??"]
-        # An untracked file survives the checkout, unless the branch has a file at its path.
-        untracked = [path for code, path in entries if code == "??"]
-        if untracked:
-            changed += self._git.ls_tree("-r", "--name-only", "-z", BRANCH_REF, "--", *untracked).split("\0")
-        kept = [path for path in changed if path and (self.directory / path).is_file()]
-        if not kept:
-            return
-        aside = self.directory.parent / f"{self.directory.name}-set-aside-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
-        for path in kept:
-            (aside / path).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(self.directory / path, aside / path)
-        self.notes.append(
-            f"{len(kept)} {plural(len(kept), 'file was', 'files were')} changed by hand in {self.directory} "
-            f"({kept[0]}...): set aside in {aside} before its checkout was brought back to the branch"
-        )
+            self._run([*LOW_MEMORY_CONFIG, "read-tree", "--reset", "-u", BRANCH_REF])
 
     # --- small Git helpers --------------------------------------------------------------------------------
+
+    def _refs(self) -> GitRefs:
+        """This repository as ``archive.lost_objects`` reads and moves its refs."""
+        return GitRefs(self.directory, self._git_dir, self._ref, self._exists, self._run, self._answer)
+
+    def _run(self, arguments: list[str]) -> str:
+        """``git ARGUMENTS`` in this repository: its output (raises ``git.GitCommandError`` when Git fails)."""
+        return self._git.execute(["git", *arguments])
+
+    def _answer(self, arguments: list[str]) -> str:
+        """``git ARGUMENTS`` with Git's smaller caches: its standard output and error, whether it fails or not."""
+        _, stdout, stderr = self._git.execute(
+            ["git", *LOW_MEMORY_CONFIG, *arguments], with_extended_output=True, with_exceptions=False
+        )
+        return f"{stdout}\n{stderr}"
 
     def _start_piped(self, command: list[str]) -> GitProcess:
         """``command`` started in this repository with a pipe to its standard input."""
