@@ -11,6 +11,7 @@ import tomllib
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
 
@@ -45,21 +46,61 @@ def home_page(link: str) -> str:
     return f"<html><body><main>ACRCloud</main><footer><a href='{link}'>Privacy Policy</a></footer></body></html>"
 
 
-def write_warc(path: Path) -> Path:
-    """Response records of the site's URL and home page, dated at their capture times, as a crawler would have
-    stored them."""
-    records = [(URL, moment, page(text, number)) for number, (moment, text) in enumerate(CAPTURES)]
-    records += [(HOME, moment, home_page(link)) for moment, link in HOME_CAPTURES]
+# A second collection, of a site whose policy and home page moved through archived redirects, which pywb's `id_`
+# replay gives with the Location the site sent (a site URL, not one of the collection's: checked with pywb 2.10,
+# 2026-11). The policy: v1, then an archived 301 at MOVED_AT to the new URL, whose first capture (the GDPR text) is
+# at MOVED_TEXT. The home page linked /privacy.html until 2017, then redirected to /en/ (a relative Location) whose
+# page links /en/privacy. A third home page stopped being readable in 2018 (a script-built page: no link at all).
+MOVED = "moved"
+SITE = "https://www.site.org"
+MOVED_URL, MOVED_TARGET = f"{SITE}/privacy", f"{SITE}/legal/privacy"
+MOVED_FIRST = datetime(2017, 1, 5, 12, tzinfo=UTC)
+MOVED_AT = datetime(2018, 5, 26, tzinfo=UTC)
+MOVED_TEXT = datetime(2018, 5, 28, 8, 0, 7, tzinfo=UTC)
+HOME_YEARS, MOVED_YEARS = range(2012, 2018), range(2018, 2023)
+SHELL_HOME = "https://www.shell.example/"
+SHELL_PAGE = "<html><body><div id='app'></div><script src='/app.js'></script></body></html>"
+
+Record = tuple[str, datetime, int, str, list[tuple[str, str]]]
+
+
+def new_year(year: int, minute: int = 0) -> datetime:
+    return datetime(year, 1, 1, 12, minute, tzinfo=UTC)
+
+
+def moved_records() -> list[Record]:
+    records: list[Record] = [
+        (MOVED_URL, MOVED_FIRST, 200, page(V1, 100), []),
+        (MOVED_URL, MOVED_AT, 301, "", [("Location", MOVED_TARGET)]),
+        (MOVED_TARGET, MOVED_TEXT, 200, page(V2, 101), []),
+        (MOVED_URL, datetime(2018, 10, 1, 12, tzinfo=UTC), 200, page(V2, 102), []),
+    ]
+    for year in HOME_YEARS:
+        records.append((f"{SITE}/", new_year(year), 200, home_page("/privacy.html"), []))
+        records.append((SHELL_HOME, new_year(year), 200, home_page("/privacy"), []))
+    for year in MOVED_YEARS:
+        records.append((f"{SITE}/", new_year(year), 301, "", [("Location", "/en/")]))
+        records.append((f"{SITE}/en/", new_year(year, 5), 200, home_page("/en/privacy"), []))
+        records.append((SHELL_HOME, new_year(year), 200, SHELL_PAGE, []))
+    return records
+
+
+def write_warc(path: Path, records: list[Record] | None = None) -> Path:
+    """Response records (by default the site's URL and home page), dated at their capture times, as a crawler
+    would have stored them."""
+    if records is None:
+        records = [(URL, moment, 200, page(text, number), []) for number, (moment, text) in enumerate(CAPTURES)]
+        records += [(HOME, moment, 200, home_page(link), []) for moment, link in HOME_CAPTURES]
     with path.open("wb") as stream:
         writer = WARCWriter(stream, gzip=True)
-        for url, moment, text in sorted(records, key=lambda record: record[1]):
+        for url, moment, status, text, extra in sorted(records, key=lambda record: record[1]):
             body = text.encode("utf-8")
-            headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+            headers = [("Content-Type", "text/html; charset=utf-8"), *extra, ("Content-Length", str(len(body)))]
             record = writer.create_warc_record(
                 url,
                 "response",
                 payload=BytesIO(body),
-                http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"),
+                http_headers=StatusAndHeaders(f"{status} {HTTPStatus(status).phrase}", headers, protocol="HTTP/1.1"),
                 warc_headers_dict={"WARC-Date": moment.strftime("%Y-%m-%dT%H:%M:%SZ")},
             )
             writer.write_record(record)
@@ -73,6 +114,7 @@ def pywb_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         bin_dir = pywb.ensure_installed()
         root = tmp_path_factory.mktemp("pywb")
         pywb.build_collection(bin_dir, root, COLLECTION, [write_warc(root / "policy.warc.gz")])
+        pywb.build_collection(bin_dir, root, MOVED, [write_warc(root / "moved.warc.gz", moved_records())])
         server = pywb.serve(bin_dir, root, COLLECTION)
         base = server.__enter__()
     except pywb.PywbUnavailable as reason:
@@ -85,6 +127,18 @@ def pywb_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def settings_for(base: str) -> WaybackSettings:
     return WaybackSettings(cdx_url=f"{base}/{COLLECTION}/cdx", replay_url=f"{base}/{COLLECTION}", timeout_seconds=10)
+
+
+def config_for(directory: Path, base: str, collection: str, services: dict[str, str]) -> Path:
+    """A configuration reading the collection with pywb's defaults only (DESIGN.md), and these service files."""
+    config = directory / "config"
+    (config / "services").mkdir(parents=True)
+    (config / "settings.toml").write_text(
+        f'[wayback]\ncdx_url = "{base}/{collection}/cdx"\nreplay_url = "{base}/{collection}"\n'
+    )
+    for name, text in services.items():
+        (config / "services" / f"{name}.toml").write_text(text)
+    return config
 
 
 @pytest.fixture
@@ -152,3 +206,46 @@ def test_discover_through_the_cli_against_pywb(pywb_base: str, tmp_path: Path) -
     last_old = max(moment for moment, link in HOME_CAPTURES if link == OLD_URL)
     assert document["url"] == URL
     assert document["history"] == [{"url": OLD_URL, "valid_until": last_old.date().isoformat()}]
+
+
+SITE_SERVICE = f'name = "Site"\n[documents.privacy-policy]\nurl = "{MOVED_URL}"\nremove = ["footer", "nav"]\n'
+
+
+def test_an_archived_redirect_in_pywb_dates_the_change_at_its_target(pywb_base: str, tmp_path: Path) -> None:
+    """DESIGN.md (Fidelity): the capture reached through the archived 301 is dated at its target's memento, and
+    named by it; pywb gives the site's own Location, followed inside the collection."""
+    config = config_for(tmp_path, pywb_base, MOVED, {"site": SITE_SERVICE})
+    data = tmp_path / "data"
+    result = run_cli(config, data, "backfill", "--strategy", "all", timeout=300)
+    assert result.returncode == 0, result.stderr
+    log = git(data / "versions", "log", "--reverse", "--format=%aI %cI", "main").splitlines()
+    assert log == [f"{moment.isoformat()} {moment.isoformat()}" for moment in (MOVED_FIRST, MOVED_TEXT)]
+    message = git(data / "versions", "log", "-1", "--format=%B", "main")
+    assert f"Snapshot-Url: {pywb_base}/{MOVED}/{MOVED_TEXT:%Y%m%d%H%M%S}id_/{MOVED_TARGET}" in message
+    assert "redirect leaves the archive" not in run_cli(config, data, "status").stdout
+
+
+def test_discover_follows_archived_redirects_in_pywb(pywb_base: str, tmp_path: Path) -> None:
+    """Issue 15: the home page's archived 301 (a relative Location, as the site sent it) is followed to the page
+    it led to, whose link is the policy of that era."""
+    config = config_for(tmp_path, pywb_base, MOVED, {})
+    result = run_cli(config, tmp_path / "data", "discover", "www.site.org", timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "UNREADABLE" not in result.stderr and "UNSURE" not in result.stderr
+    document = tomllib.loads(result.stdout)["documents"]["privacy-policy"]
+    assert document["url"] == f"{SITE}/en/privacy"
+    last_old = new_year(HOME_YEARS[-1]).date().isoformat()
+    assert document["history"] == [{"url": f"{SITE}/privacy.html", "valid_until": last_old}]
+
+
+def test_discover_is_unsure_of_a_link_not_seen_for_years(pywb_base: str, tmp_path: Path) -> None:
+    """Issue 15: home-page captures that could not be read for years after the last link seen leave that link
+    unsure (exit 1), never declared today's URL on no evidence."""
+    config = config_for(tmp_path, pywb_base, MOVED, {})
+    result = run_cli(config, tmp_path / "data", "discover", "www.shell.example", timeout=300)
+    assert result.returncode == 1, result.stderr
+    last_seen, last_unread = new_year(HOME_YEARS[-1]).date(), new_year(MOVED_YEARS[-1]).date()
+    unsure = [line for line in result.stderr.splitlines() if line.startswith("UNSURE www.shell.example")]
+    assert len(unsure) == 1 and f"no home-page capture after {last_seen} could be read" in unsure[0]
+    assert f"unreadable ones until {last_unread}" in unsure[0]
+    assert tomllib.loads(result.stdout)["documents"]["privacy-policy"]["url"] == "https://www.shell.example/privacy"

@@ -96,11 +96,32 @@ def test_an_archived_429_is_a_capture_with_its_status(tmp_path):
     assert isinstance(capture, Capture) and capture.status == 429
 
 
+def test_an_archived_redirect_as_the_site_sent_it_is_followed_inside_the_archive(tmp_path):
+    """pywb's ``id_`` replay gives an archived redirect's Location as the site sent it (absolute or relative):
+    the site's target is asked of the archive at the redirect's time, never of the live web."""
+    archive, plan = spider(tmp_path)
+    moved = {"Memento-Datetime": "Wed, 08 Aug 2018 09:41:44 GMT"}
+    targets = {
+        "https://www.example.com/legal/privacy": "https://www.example.com/legal/privacy",
+        "/legal/privacy": "https://www.example.com/legal/privacy",
+        "legal/privacy?lang=en": "https://www.example.com/legal/privacy?lang=en",
+        "https://other.example/": "https://other.example/",
+    }
+    for location, site_target in targets.items():
+        (follow,) = list(archive.parse(answer(FETCH.url, 301, {**moved, "Location": location})))
+        assert follow.url == f"{REPLAY}/20180808094144id_/{site_target}", location
+        (hop,) = follow.meta["hops"]
+        assert (hop.status, hop.url, hop.captured_at) == (301, URL, T1)
+    assert not plan.results
+
+
 def test_a_redirect_out_of_the_archive_is_refused_with_its_hops(tmp_path):
     archive, plan = spider(tmp_path)
-    hop = answer(
-        FETCH.url, 302, {"Memento-Datetime": "Wed, 08 Aug 2018 09:41:44 GMT", "Location": "https://evil.example/"}
-    )
-    list(archive.parse(hop))
-    (failure,) = plan.results
-    assert failure.refused and "leaves the archive" in failure.reason and len(failure.hops) == 1
+    # The archive's own redirect (no Memento-Datetime) may only lead to one of its captures.
+    list(archive.parse(answer(FETCH.url, 302, {"Location": "https://evil.example/"})))
+    # An archived redirect to something that is no web page cannot be asked of the archive.
+    archived = {"Memento-Datetime": "Wed, 08 Aug 2018 09:41:44 GMT", "Location": "ftp://files.example/privacy"}
+    list(archive.parse(answer(FETCH.url, 302, archived)))
+    own, archived_away = plan.results
+    assert own.refused and "leaves the archive (https://evil.example/)" in own.reason and not own.hops
+    assert archived_away.refused and "leaves the archive" in archived_away.reason and len(archived_away.hops) == 1

@@ -6,8 +6,9 @@ A source answers two questions, and nothing else in the project builds an archiv
   of typed :class:`CaptureRef` rows, or a :class:`ListingError` (never a short or empty list because
   something went wrong);
 - *where are the raw bytes of this capture?* — :meth:`ArchiveSource.capture_url` (what the crawler fetches
-  and what the ``Snapshot-Url`` trailer names), :meth:`ArchiveSource.locate` (its inverse) and
-  :meth:`ArchiveSource.contains` (whether a redirect stays inside the archive).
+  and what the ``Snapshot-Url`` trailer names), :meth:`ArchiveSource.locate` (its inverse),
+  :meth:`ArchiveSource.contains` (whether a URL is inside the archive) and :meth:`ArchiveSource.redirect_target`
+  (where a redirect in a replay leads inside the archive, or that it leaves it).
 
 Fetching itself is Scrapy's job (``crawler.spiders.wayback``): it asks the source for URLs, never writes one.
 Adding an archive means adding one module with an :class:`ArchiveSource` subclass and naming it in
@@ -21,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
+from urllib.parse import urljoin, urlsplit
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
@@ -155,6 +157,30 @@ class ArchiveSource(ABC):
     def contains(self, url: str) -> bool:
         """Whether ``url`` is a capture URL of this archive (a redirect to anything else leaves the archive)."""
         return self.locate(url) is not None
+
+    def redirect_target(self, location: str, answered: str, archived_at: datetime | None) -> str | None:
+        """The capture URL a redirect in the replay of ``answered`` leads to, or None when it leaves the archive.
+
+        ``location`` is the answer's ``Location``; ``archived_at`` the answer's ``Memento-Datetime`` when the
+        redirect is an archived one (the site sent it), None when it is the archive's own. An archive that
+        rewrites an archived redirect's ``Location`` (the Wayback Machine: ``…/web/T id_/URL``) names a capture
+        URL; one that replays it as the site sent it (pywb 2.x in ``id_`` mode, as of 2026-11:
+        ``https://www.site.org/legal/privacy``, or a relative path) names the site's own target, followed
+        inside the archive at the redirect's time (the archive serves the nearest memento, dated by its own
+        ``Memento-Datetime``). The archive's own redirect may only lead to one of its capture URLs."""
+        if not location:
+            return None
+        resolved = urljoin(answered, location)
+        # A path-relative Location (``privacy/``) is never an archive's rewriting: it is the site's own.
+        if self.contains(resolved) and (urlsplit(location).scheme or location.startswith("/")):
+            return resolved
+        located = self.locate(answered)
+        if archived_at is None or located is None:
+            return None
+        target = urljoin(located[1], location)
+        if urlsplit(target).scheme not in ("http", "https"):
+            return None
+        return self.capture_url(archived_at, target)
 
 
 def _identity(ref: CaptureRef) -> tuple[datetime, str, int | None, str | None, str | None]:

@@ -3,7 +3,9 @@
 Two kinds of redirect come back from a replay, told apart by ``Memento-Datetime`` (RFC 7089; both recorded
 from the Wayback Machine in 2020–2026, see tests/fixtures/archive-responses):
 - an *archived* redirect (a 3xx the site itself sent, with ``Memento-Datetime``): a capture of its own, kept,
-  and followed to its target's memento;
+  and followed to its target's memento inside the archive, whether the archive rewrote its ``Location`` into
+  a capture URL (the Wayback Machine) or replays it as the site sent it (pywb), see
+  :meth:`ArchiveSource.redirect_target`;
 - the *archive's* redirect to the nearest memento (no ``Memento-Datetime``): followed, nothing to keep.
 What is handed over is dated by the ``Memento-Datetime`` of the answer whose bytes it holds, never by the CDX
 row that led there. An answer without ``Memento-Datetime`` is the archive speaking, not a capture: a 200
@@ -16,7 +18,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Response
@@ -83,13 +84,14 @@ class WaybackSpider(PlanSpider):
         visited: tuple[str, ...] = response.meta.get("visited", ())
         memento = memento_datetime(response)
         if memento is not None and response.status in REDIRECT_STATUSES:
-            yield from self._follow(response, fetch, (*hops, self._capture(response, fetch, memento)), visited)
+            hop = self._capture(response, fetch, memento)
+            yield from self._follow(response, fetch, (*hops, hop), visited, memento)
         elif memento is not None and isinstance(payloads := self.payloads(response), str):
             yield from self.rendering_failed(fetch, payloads)
         elif memento is not None:
             yield from self.hand_over(self._capture(response, fetch, memento, hops, payloads))
         elif response.status in REDIRECT_STATUSES:
-            yield from self._follow(response, fetch, hops, visited)
+            yield from self._follow(response, fetch, hops, visited, None)
         elif response.status == 429 or response.status >= 500:
             reason = f"the archive answered {response.status} (kept refusing or failing)"
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, hops=hops))
@@ -128,11 +130,18 @@ class WaybackSpider(PlanSpider):
         )
 
     def _follow(
-        self, response: Response, fetch: FetchRequest, hops: tuple[Capture, ...], visited: tuple[str, ...]
+        self,
+        response: Response,
+        fetch: FetchRequest,
+        hops: tuple[Capture, ...],
+        visited: tuple[str, ...],
+        memento: datetime | None,
     ) -> Iterator[scrapy.Request]:
+        """Follow a redirect inside the archive (``memento``: the archived redirect's time, None for the
+        archive's own redirect)."""
         location = response.headers.get(b"Location", b"").decode("latin-1")
-        target = urljoin(response.url, location) if location else ""
-        if not self.source.contains(target):
+        target = self.source.redirect_target(location, response.url, memento)
+        if target is None:
             # Never leave the archive: a Location outside it would fetch today's live page as history.
             reason = f"{LEAVES_ARCHIVE} ({location or 'no Location'})"
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))

@@ -22,7 +22,7 @@ import json
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -50,6 +50,9 @@ from policy_archive.records import (
 from policy_archive.text import counted, plural
 
 GRID_DAYS = 182  # about two captures a year are read first; changes between them are then searched
+# The last era is unsure when the home page's captures after it could not be read over at least this span (issue
+# 15): the link may have changed since, and its URL would be declared as today's policy on no evidence.
+UNREAD_TAIL = timedelta(days=GRID_DAYS)
 HOME_STATUSES = {200, 301, 302, 303, 307, 308, None}
 HOME_MIMETYPES = ("text/html", "application/xhtml", "unk", "warc/revisit")
 NO_LINK = "(no link)"
@@ -90,14 +93,19 @@ class Era:
     last_seen: datetime
     captures: int
     rivals: tuple[str, ...]
+    unread_until: datetime | None = None  # the last era: its home page's later captures unreadable until then
 
     @property
     def unsure(self) -> str | None:
         if self.url is None:
             return "no link to the document found"
-        if self.rivals:
-            return f"other links as likely: {', '.join(self.rivals)}"
-        return None
+        reasons = [f"other links as likely: {', '.join(self.rivals)}"] if self.rivals else []
+        if self.unread_until is not None:
+            reasons.append(
+                f"no home-page capture after {self.last_seen.date()} could be read (unreadable ones until "
+                f"{self.unread_until.date()}): the link may have changed since"
+            )
+        return "; ".join(reasons) or None
 
     def describe(self) -> str:
         span = f"{self.first_seen.date()} … {self.last_seen.date()}"
@@ -304,7 +312,16 @@ def read_home_page(capture: Capture, page_url: str, document_type: str, listed_a
 
 
 def eras_of(state: SearchState) -> list[Era]:
-    """Consecutive readable captures linking the same page, oldest first."""
+    """Consecutive readable captures linking the same page, oldest first; the last one noting the span of
+    unreadable captures after it when that is long (:data:`UNREAD_TAIL`)."""
+    eras = _linked_spans(state)
+    unreadable = [sighting.timestamp for sighting in state.known.values() if sighting.unreadable is not None]
+    if eras and unreadable and max(unreadable) - eras[-1].last_seen >= UNREAD_TAIL:
+        eras[-1] = replace(eras[-1], unread_until=max(unreadable))
+    return eras
+
+
+def _linked_spans(state: SearchState) -> list[Era]:
     eras: list[Era] = []
     for index in sorted(state.known):
         sighting = state.known[index]
