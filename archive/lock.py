@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from policy_archive.errors import StateError
+from policy_archive.errors import EXIT_USAGE, StateError
 
 LOCK_FILE = ".lock"
 
@@ -30,10 +30,18 @@ class LockHolder:
 
 
 class LockBusy(StateError):
-    """Another process holds the data directory lock (raised with ``wait=False``)."""
+    """Another process holds the data directory lock (raised with ``wait=False``, `--no-wait`).
+
+    Exit status 2, not 1: no document failed (1 names each one that did); the command did not start and wrote
+    nothing, as for a data directory that cannot be used (a script may simply run it again later)."""
+
+    exit_status = EXIT_USAGE
 
     def __init__(self, directory: Path, holder: LockHolder) -> None:
-        super().__init__(f"{directory} is in use by {holder.describe()}")
+        super().__init__(
+            f"{directory} is in use by {holder.describe()}: nothing done (--no-wait; run again later, or without "
+            "--no-wait to wait for it)"
+        )
         self.directory = directory
         self.holder = holder
 

@@ -19,6 +19,16 @@ class PolicyArchiveError(Exception):
     exit_status = EXIT_FAILURES
 
 
+class DocumentFailure(PolicyArchiveError):
+    """One document named on the command line could not be given as asked (``show --at`` a day before its
+    first version): the command line prints ``FAILED SERVICE/DOC: reason``, as a run names each failed document."""
+
+    def __init__(self, document: str, reason: str) -> None:
+        super().__init__(f"{document}: {reason}")
+        self.document = document
+        self.reason = reason
+
+
 class ConfigurationError(PolicyArchiveError):
     """The configuration or the command line cannot be used as given; nothing has been written."""
 

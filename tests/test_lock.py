@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from standin.cli import run_cli
+from test_hostile import GOOD_DOCUMENT, assert_one_line, write_config
 
 from policy_archive.archive.lock import DataDirectoryLock, LockBusy
 
@@ -82,3 +84,24 @@ def test_lock_excludes_threads_with_their_own_lock_objects(tmp_path: Path) -> No
     for thread in threads:
         thread.join()
     assert overlaps == [False] * 4
+
+
+@pytest.mark.parametrize("command", ["backfill", "track", "reextract", "repair"])
+def test_a_writing_command_with_no_wait_on_a_busy_data_directory_is_one_line_exit_2(tmp_path, command):
+    # Not a document failure (exit 1 names each failed document): the command did not start and wrote nothing.
+    config = write_config(tmp_path / "config", {"acme": 'name = "ACME"\n' + GOOD_DOCUMENT})
+    data = tmp_path / "data"
+    (data / "versions").mkdir(parents=True)  # data already collected, for reextract and repair
+    holder = hold_lock(data, 60)
+    try:
+        result = run_cli(config, data, command, "--no-wait")
+    finally:
+        holder.kill()
+        holder.wait()
+    line = assert_one_line(result, 2)
+    assert line == (
+        f"policy-archive: {data} is in use by {holder.pid} running backfill acrcloud: nothing done (--no-wait; "
+        "run again later, or without --no-wait to wait for it)"
+    )
+    assert sorted(path.name for path in data.iterdir()) == [".lock", "versions"]
+    assert list((data / "versions").iterdir()) == []

@@ -15,7 +15,14 @@ from typing import Any, NoReturn
 import click
 
 from policy_archive.config.settings import Config, ConfigError, check_number_option, load_config, parse_date_option
-from policy_archive.errors import EXIT_FAILURES, EXIT_USAGE, ConfigurationError, PolicyArchiveError, environment_failure
+from policy_archive.errors import (
+    EXIT_FAILURES,
+    EXIT_USAGE,
+    ConfigurationError,
+    DocumentFailure,
+    PolicyArchiveError,
+    environment_failure,
+)
 from policy_archive.text import printable
 
 
@@ -35,6 +42,9 @@ def reported_errors() -> Iterator[None]:
         yield
     except ConfigurationError as error:
         fail(f"configuration error: {error}", error.exit_status)
+    except DocumentFailure as error:
+        echo_failed(error.document, error.reason)
+        sys.exit(error.exit_status)
     except PolicyArchiveError as error:
         fail(str(error), error.exit_status)
     except FileNotFoundError as error:  # a file named on the command line, or a data directory removed under us
@@ -90,11 +100,16 @@ def number_option(name: str, help_text: str, *, lowest: float, highest: float, m
     return click.option(name, type=click.FLOAT, callback=check, metavar=metavar, help=help_text)
 
 
+def echo_failed(document: str, reason: str) -> None:
+    """The contract's line for a document that failed (exit status 1)."""
+    click.echo(f"FAILED {document}: {printable(reason)}", err=True)
+
+
 def report(run_report: Any, quiet: bool = False) -> None:
     for note in () if quiet else run_report.notes:
         click.echo(note, err=True)
     for failure in run_report.failures:
-        click.echo(f"FAILED {failure.document}: {failure.reason}", err=True)
+        echo_failed(failure.document, failure.reason)
     if run_report.last_line:  # a caveat on the results themselves: printed even with --quiet
         click.echo(run_report.last_line, err=True)
     if run_report.exit_status:

@@ -11,14 +11,15 @@ from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome, VersionRow
 from policy_archive.archive.history import parse_message
 from policy_archive.archive.versions import VersionStore
-from policy_archive.errors import PolicyArchiveError
+from policy_archive.errors import DocumentFailure
 from policy_archive.pipeline.extraction.dropped import hard_note
 from policy_archive.pipeline.jobs.unverified import captures_per_version
 from policy_archive.records import DocumentDeclaration, iso_z
 
 
-class NoVersion(PolicyArchiveError):
-    """The document has no version at the requested date (or none at all)."""
+class NoVersion(DocumentFailure):
+    """`show` or `diff` asked for a version the document does not have (at a date, or at all): that document
+    failed (``FAILED SERVICE/DOC: reason``, exit 1). `log` lists no version instead: an empty list is its answer."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ class LogEntry:
         }
 
 
+NO_VERSION_YET = "no recorded version yet"
+
+
 def _end_of(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
@@ -60,20 +64,19 @@ def version_at(catalog: Catalog, declaration: DocumentDeclaration, day: date | N
     """The version in force at the end of ``day`` (the latest version when ``day`` is None)."""
     versions = catalog.versions(declaration.key)
     if not versions:
-        raise NoVersion(f"{declaration.key} has no recorded version yet")
+        raise NoVersion(declaration.key, NO_VERSION_YET)
     if day is None:
         return versions[-1]
     earlier = [v for v in versions if v.captured_at <= _end_of(day)]
     if not earlier:
         first = versions[0].captured_at.date().isoformat()
-        raise NoVersion(f"{declaration.key} has no version on or before {day} (the first is from {first})")
+        raise NoVersion(declaration.key, f"no version on or before {day} (the first is from {first})")
     return earlier[-1]
 
 
 def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration) -> list[LogEntry]:
+    """The document's versions in date order (none yet: an empty list)."""
     versions = catalog.versions(declaration.key)
-    if not versions:
-        raise NoVersion(f"{declaration.key} has no recorded version yet")
     entries = []
     assumed = captures_per_version([row.captured_at for row in versions], catalog.unverified_spans(declaration.key))
     for row, unverified in zip(versions, assumed, strict=True):
@@ -119,34 +122,20 @@ def format_log(entries: list[LogEntry]) -> str:
 
 
 def format_logs(catalog: Catalog, store: VersionStore, declarations: Sequence[DocumentDeclaration]) -> str:
-    """The log of one document, or of each document of a service under its name (NoVersion if none has any)."""
-    if len(declarations) == 1:
-        return format_log(log(catalog, store, declarations[0]))
+    """The log of one document, or of each document of a service under its name; a document with no version
+    yet says so in place of its versions."""
     parts = []
     for declaration in declarations:
-        try:
-            parts.append(f"{declaration.key}\n{format_log(log(catalog, store, declaration))}")
-        except NoVersion as missing:
-            parts.append(f"{declaration.key}\n({missing})")
-    if all(not catalog.versions(declaration.key) for declaration in declarations):
-        raise NoVersion(f"no document of {declarations[0].service_id} has a recorded version yet")
+        entries = log(catalog, store, declaration)
+        text = format_log(entries) if entries else f"({declaration.key} has {NO_VERSION_YET})"
+        parts.append(text if len(declarations) == 1 else f"{declaration.key}\n{text}")
     return "\n\n".join(parts)
 
 
 def log_json(catalog: Catalog, store: VersionStore, declarations: Sequence[DocumentDeclaration]) -> str:
-    """`log --json`: one JSON array of every version of the documents, each document's in date order."""
-    entries = [
-        entry
-        for declaration in declarations
-        if catalog.versions(declaration.key)
-        for entry in log(catalog, store, declaration)
-    ]
-    if not entries:
-        raise NoVersion(
-            f"{declarations[0].key} has no recorded version yet"
-            if len(declarations) == 1
-            else f"no document of {declarations[0].service_id} has a recorded version yet"
-        )
+    """`log --json`: one JSON array of every version of the documents, each document's in date order (``[]``
+    when none has a version yet)."""
+    entries = [entry for declaration in declarations for entry in log(catalog, store, declaration)]
     return json.dumps([entry.as_json() for entry in entries], indent=2, ensure_ascii=False)
 
 
