@@ -11,6 +11,7 @@ from standin.hostile import RouteServer
 from standin.pages import Page, redirect
 from standin.sites import StandinSites
 from test_discover_list import eras_declared, failed_lines
+from test_hostile import assert_one_line
 
 SECRET = b'{"AccessKeyId": "ASIA-SECRET"}'
 
@@ -76,3 +77,29 @@ def test_live_over_a_list_writes_each_domain_refuses_internal_redirects_and_resu
         "5 domains: 2 declarations written (2 by an earlier run), 0 unsure, 3 failed"
     )
     assert asked_again == {"nolink.test", "hostile.test", "gone.test"}
+
+
+def test_a_host_with_a_port_is_declared_under_a_service_id_made_from_both(tmp_path):
+    # DOMAIN may carry a port (an address, a staging site); ":" cannot be in an id (a file name, a path part).
+    config = write_config(tmp_path / "config")
+    with RouteServer({"/": home(("/legal/privacy", "Privacy Policy"))}) as site:
+        port = site.port
+        result = run_cli(config, tmp_path / "data", "discover", "--live", f"http://127.0.0.1:{port}", "--write")
+    assert result.returncode == 0, result.stderr
+    written = config / "services" / f"127.0.0.1-{port}.toml"
+    assert [path.name for path in (config / "services").iterdir()] == [written.name]
+    assert eras_declared(written) == [(f"http://127.0.0.1:{port}/legal/privacy", "")]
+    validated = run_cli(config, tmp_path / "data", "validate")
+    assert validated.returncode == 0, validated.stderr
+
+
+def test_a_host_too_long_for_a_service_id_is_refused_naming_service(tmp_path):
+    config = write_config(tmp_path / "config")
+    domain = f"{'a' * 60}.{'b' * 60}.test:8080"
+    result = run_cli(config, tmp_path / "data", "discover", "--live", domain)
+    line = assert_one_line(result, 2, domain, "--service ID")
+    assert line == (
+        f"policy-archive: configuration error: command line: {domain}: its service id would be longer than 100 "
+        f"characters: search it alone with --service ID, got '{domain.replace(':', '-')}'"
+    )
+    assert not (tmp_path / "data").exists()

@@ -13,7 +13,7 @@ import click
 from policy_archive.config.settings import ConfigError
 from policy_archive.errors import EXIT_FAILURES
 from policy_archive.pipeline.commands.common import Context, date_option, fail, pass_context, reported_errors
-from policy_archive.records import ID_PATTERN, ExtractionRules
+from policy_archive.records import ID_RULE, ExtractionRules, is_valid_id
 from policy_archive.text import plural
 
 
@@ -132,8 +132,9 @@ def discover(
     if several and not (write or output):
         fail("several domains are written one service file each: add --write (config/services/) or --output DIR")
     with reported_errors():
-        if not ID_PATTERN.fullmatch(service_id or names[0]) or not ID_PATTERN.fullmatch(document_type):
-            raise ConfigError("command line", service_id, "service and document ids must match [a-z0-9][a-z0-9.-]*")
+        for option, given_id in (("--service", service_id), ("--type", document_type)):
+            if given_id is not None and not is_valid_id(given_id):
+                raise ConfigError("command line", option, f"an id must match {ID_RULE}, got {given_id!r}")
         config = obj.config()
         directory = output or (config_directory(obj.config_dir) / "services" if write else None)
         request = listing.Request(document_type, since, until, directory, force, service_id, live)

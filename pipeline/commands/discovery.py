@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from policy_archive.config.settings import ConfigError
 from policy_archive.config.writer import DocumentDraft, add_document, check_addable, service_toml
 from policy_archive.errors import EXIT_FAILURES, ConfigurationError
 from policy_archive.pipeline.jobs.discover import (
@@ -28,11 +29,12 @@ from policy_archive.pipeline.jobs.discover import (
     finished_earlier,
     mark_finished,
 )
-from policy_archive.records import iso_z
+from policy_archive.records import ID_MAX_LENGTH, is_valid_id, iso_z
 from policy_archive.text import counted, printable
 
 # A host name (and port): DOMAIN names the discovery's state file, so nothing else may pass (no "/", no "..").
 DOMAIN_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?")
+NO_SERVICE_ID = f"its service id would be longer than {ID_MAX_LENGTH} characters: search it alone with --service ID"
 INTERRUPTED = "interrupted before its search was complete: run again to continue (what was read is kept)"
 
 
@@ -63,6 +65,13 @@ def read_domains(lines: Iterable[str], name: str) -> list[tuple[str, str]]:
     return domains
 
 
+def service_id_of(domain: str) -> str:
+    """The service id a DOMAIN is declared under by default: the host name, with its port after a "-"
+    (``shop.test:8080`` → ``shop.test-8080``, ``127.0.0.1:18800`` → ``127.0.0.1-18800``). A valid id for every
+    DOMAIN (``:`` is the only character of one an id cannot hold), and two ports of one host stay two services."""
+    return domain.replace(":", "-")
+
+
 @dataclass(frozen=True)
 class Request:
     """What the command line asked: the document type, the period, where declarations go."""
@@ -72,7 +81,7 @@ class Request:
     until: date | None
     directory: Path | None  # None: print the declaration (one domain only)
     force: bool
-    service: str | None  # one domain only; a list names each service after its domain
+    service: str | None  # one domain only; a list names each service after its domain (service_id_of)
     live: bool = False  # today's home pages, not the archive's captures
 
 
@@ -91,10 +100,13 @@ class Outcomes:
         self.counts: Counter[str] = Counter()
         self.domains = 0
 
+    def service_of(self, domain: str) -> str:
+        return self.request.service or service_id_of(domain)
+
     def target(self, domain: str) -> Finished | None:
         if self.request.directory is None:
             return None
-        path = self.request.directory / f"{self.request.service or domain}.toml"
+        path = self.request.directory / f"{self.service_of(domain)}.toml"
         return Finished.of(path, self.request.since, self.request.until, unsure=False, live=self.request.live)
 
     def to_search(self, domains: Sequence[str]) -> list[str]:
@@ -106,7 +118,9 @@ class Outcomes:
         document_type, force = self.request.document_type, self.request.force
         for domain in domains:
             target = self.target(domain)
-            if target is None:
+            if not is_valid_id(service := self.service_of(domain)):
+                self._refuse(domain, ConfigError("command line", domain, f"{NO_SERVICE_ID}, got {service!r}"))
+            elif target is None:
                 wanted.append(domain)
             elif self.listing and not force and (earlier := finished_earlier(self.data_dir, domain, document_type,
                                                                              target)):  # fmt: skip
@@ -135,7 +149,7 @@ class Outcomes:
         unsure = [era for era in result.eras if era.unsure]
         for era in unsure:
             click.echo(f"UNSURE {domain} {era.describe()}: {era.unsure}", err=True)
-        draft = declaration_of(result, self.request.service or domain)
+        draft = declaration_of(result, self.service_of(domain))
         if draft is None:
             self._failed(domain, self._nothing_found(result))
             return
