@@ -28,6 +28,7 @@ import os
 import re
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -41,6 +42,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from policy_archive.errors import StateError
 from policy_archive.records import (
     RENDERED_CONTENT_TYPE,
     Capture,
@@ -66,6 +68,10 @@ _LISTED = "WARC-Policy-Archive-Listed"
 _REDIRECT_STATUSES = range(300, 400)
 # An archive's id_ URL: capture records were filed under it before 2026-11-27.
 _ID_URL = re.compile(r"/\d{1,14}id_/(?P<original>.+)$")
+# What warcio 1.8.1 raises on a record it cannot parse or decompress: bytes that are not a WARC record
+# (ArchiveLoadFailed), a gzip member damaged or cut short (zlib.error, EOFError), headers missing (AttributeError,
+# ValueError).
+_UNPARSABLE = (ArchiveLoadFailed, EOFError, zlib.error, AttributeError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,15 @@ class DamagedRecord:
     by a kill or a full disk while the record was written, which nothing refers to."""
 
     stored: StoredCapture
+
+
+class DamagedCapture(StateError):
+    """A capture's record is in its WARC file but cannot be read back whole: bit rot, a file rewritten by another
+    tool (recompressed: every offset moved), bytes overwritten. The bytes cannot be made again from here."""
+
+    def __init__(self, stored: StoredCapture, problem: str) -> None:
+        super().__init__(f"{stored.warc_file}:{stored.offset}: {problem}")
+        self.stored = stored
 
 
 @dataclass(frozen=True)
@@ -136,29 +151,43 @@ class CaptureStore:
         os.fsync(handle.fileno())
         return StoredCapture(self._name, offset)
 
-    def read(self, stored: StoredCapture) -> StoredResponse:
-        """The response at ``stored``, with the rendered DOM recorded right after it, if any."""
+    def read(self, stored: StoredCapture, *, rendered: bool = False) -> StoredResponse:
+        """The response at ``stored``; with ``rendered`` (its catalog row says the page was rendered), also the
+        rendered DOM recorded right after it. Only the records asked for are read, so damage in a neighbouring
+        record never keeps an intact capture from being read. A file that is not there, or ends before
+        ``stored``, is ``FileNotFoundError``; a record there that cannot be read back whole is
+        :class:`DamagedCapture`."""
         path = self._resolve(stored.warc_file)
         with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if stored.offset >= size:
+                raise FileNotFoundError(f"the file ends at byte {size}")
             handle.seek(stored.offset)
             records = ArchiveIterator(handle)
-            record = next(records, None)
-            if record is None:
-                raise FileNotFoundError(f"no WARC record at {stored.warc_file}:{stored.offset}")
-            http = record.http_headers
-            status = int(http.get_statuscode()) if http and http.get_statuscode().isdigit() else None
-            headers = tuple(http.headers) if http else ()
-            # The payload as served: warcio's content_stream() would undo a recorded Content-Encoding, and then
-            # neither the SHA-1 (the CDX digest, the commit's Payload-Sha1) nor the bytes would be the capture's.
-            body = record.raw_stream.read()
-            response_id = record.rec_headers.get_header("WARC-Record-ID")
-            following = next(records, None)
-            if following is not None and following.rec_headers.get_header("WARC-Concurrent-To") == response_id:
-                not_requested = following.rec_headers.get_header(_NOT_REQUESTED) or ""
-                return StoredResponse(
-                    status, headers, body, following.content_stream().read(), tuple(not_requested.split())
-                )
-            return StoredResponse(status, headers, body)
+            with _damage(stored, "the record"):
+                record = next(records, None)
+                if record is None:
+                    raise DamagedCapture(stored, "no whole WARC record there (the file is cut short or damaged)")
+                # warcio also reads ARC records: random bytes can pass for one.
+                if record.format != "warc" or record.rec_type != "response":
+                    raise DamagedCapture(stored, "no WARC response record there (bytes damaged, or the file rewritten)")
+                http = record.http_headers
+                status = int(http.get_statuscode()) if http and http.get_statuscode().isdigit() else None
+                headers = tuple(http.headers) if http else ()
+                # The payload as served: warcio's content_stream() would undo a recorded Content-Encoding, and
+                # then neither the SHA-1 (the CDX digest, the commit's Payload-Sha1) nor the bytes would be the
+                # capture's.
+                body = _intact_payload(record, stored, "the record")
+            if not rendered:
+                return StoredResponse(status, headers, body)
+            with _damage(stored, "the rendered page recorded after it"):
+                following = next(records, None)
+                response_id = record.rec_headers.get_header("WARC-Record-ID")
+                if following is None or following.rec_headers.get_header("WARC-Concurrent-To") != response_id:
+                    raise DamagedCapture(stored, "the rendered page recorded after it is not there")
+                dom = _intact_payload(following, stored, "the rendered page recorded after it")
+            not_requested = following.rec_headers.get_header(_NOT_REQUESTED) or ""
+            return StoredResponse(status, headers, body, dom, tuple(not_requested.split()))
 
     def close(self) -> None:
         if self._handle:
@@ -284,7 +313,7 @@ def _kept_in(path: Path) -> Iterator[KeptCapture | DamagedRecord]:
                 continue
             capture, listed = _capture_of(record)
             stored = StoredCapture(path.name, records.get_record_offset())
-            if headers.get_header("WARC-Payload-Digest") not in (None, f"sha1:{capture.payload_sha1}"):
+            if not _digest_matches(record, capture.payload_sha1):
                 yield DamagedRecord(stored)
                 continue
             if listed is None and capture.source is Source.WAYBACK and capture.status in _REDIRECT_STATUSES:
@@ -300,6 +329,35 @@ def _kept_in(path: Path) -> Iterator[KeptCapture | DamagedRecord]:
         yield pending[0]
 
 
+@contextmanager
+def _damage(stored: StoredCapture, what: str) -> Iterator[None]:
+    """Turn warcio's and zlib's errors while reading ``what`` (of the record at ``stored``) into one
+    :class:`DamagedCapture` (warcio's own message quotes the damaged bytes)."""
+    try:
+        yield
+    except ArchiveLoadFailed:
+        raise DamagedCapture(
+            stored, f"{what} cannot be parsed (bytes damaged, or the file rewritten by another tool)"
+        ) from None
+    except (EOFError, zlib.error):
+        raise DamagedCapture(stored, f"the compressed data of {what} is damaged or cut short") from None
+    except (AttributeError, ValueError):
+        raise DamagedCapture(stored, f"the headers of {what} cannot be read") from None
+
+
+def _intact_payload(record: Any, stored: StoredCapture, what: str) -> bytes:
+    """A record's payload as written, or :class:`DamagedCapture` when it is not the one its digest names."""
+    body: bytes = record.raw_stream.read()
+    if not _digest_matches(record, payload_sha1(body)):
+        raise DamagedCapture(stored, f"the payload of {what} is not the one written (WARC-Payload-Digest differs)")
+    return body
+
+
+def _digest_matches(record: Any, sha1: str) -> bool:
+    """The record's ``WARC-Payload-Digest``, when it has one, is ``sha1`` (base32, as warcio writes it)."""
+    return record.rec_headers.get_header("WARC-Payload-Digest") in (None, f"sha1:{sha1}")
+
+
 def _readable(records: ArchiveIterator, path: Path) -> Iterator[Any]:
     """The records of a file, then a ``DamagedRecord`` where one cannot even be parsed: a file cut short inside
     a record's headers or compressed stream (warcio then raises ``ArchiveLoadFailed``, or fails on the missing
@@ -309,7 +367,7 @@ def _readable(records: ArchiveIterator, path: Path) -> Iterator[Any]:
             yield next(records)
         except StopIteration:
             return
-        except (ArchiveLoadFailed, EOFError, zlib.error, AttributeError, ValueError):
+        except _UNPARSABLE:
             yield DamagedRecord(StoredCapture(path.name, records.offset))
             return
 

@@ -167,13 +167,17 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: 
 def repair(obj: Context, no_wait: bool) -> None:
     """Repair the data directory: set an unreadable catalog aside and list the versions of Git again, remake a
     half-made repository, set aside files edited by hand in data/versions (every writing command does this too);
-    rebuild from the stored captures a history whose Git objects (or repository) were lost."""
+    rebuild from the stored captures a history whose Git objects (or repository) were lost. Kept captures that
+    cannot be read back (a damaged WARC file) are named with the versions they hold: exit 1."""
+    from policy_archive.pipeline.jobs.damage import unreadable_captures
     from policy_archive.pipeline.jobs.reextract import rebuild_lost_history
     from policy_archive.pipeline.jobs.report import RunReport
 
     def check(workspace: Any, declarations: Any, progress: Any) -> Any:
-        if workspace.history_lost:
+        if workspace.history_lost:  # the rebuild reads every kept capture, and names those it cannot
             return rebuild_lost_history(workspace, declarations, progress)
-        return RunReport([], [], [] if workspace.notes else [f"{workspace.data_dir}: nothing to repair"])
+        failures = unreadable_captures(workspace.catalog, workspace.captures, declarations, progress)
+        nothing = not workspace.notes and not failures
+        return RunReport([], failures, [f"{workspace.data_dir}: nothing to repair"] if nothing else [])
 
     run_writing_command(obj, "repair", (), no_wait, check, existing=True, drop_lost_history=True)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from policy_archive.archive.captures import StoredResponse
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import archive_source
+from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure
 from policy_archive.pipeline.jobs.examine import as_twin, examine, make_version
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
@@ -48,12 +49,19 @@ def capture_from(row: CaptureRow, response: StoredResponse) -> Capture:
     )
 
 
-def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress: Progress) -> None:
+def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress: Progress) -> list[Unreadable]:
+    """Examine every kept capture again and update the catalog; those whose bytes cannot be read keep the
+    extraction they had (returned, to be named)."""
     catalog = workspace.catalog
     check_digests = workspace.config.settings.wayback.check_digests
+    unreadable = []
     for row in catalog.stored_captures([declaration.key]):
-        assert row.stored is not None
-        capture = capture_from(row, workspace.captures.read(row.stored))
+        response = read_kept(workspace.captures, row)
+        if isinstance(response, Unreadable):
+            unreadable.append(response)
+            progress.add("unreadable", done=True)
+            continue
+        capture = capture_from(row, response)
         examination = examine(declaration, capture, check_digest=check_digests)
         document = examination.document
         catalog.update_extraction(
@@ -67,6 +75,7 @@ def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress:
             document.dropped if document else (),
         )
         progress.add("re-extracted", done=True)
+    return unreadable
 
 
 def _technical_upgrade(
@@ -138,7 +147,8 @@ def reextract(
     for declaration in declarations:
         versions = catalog.versions(declaration.key)
         latest = catalog.version_capture(declaration.key, versions[-1].captured_at) if versions else None
-        _reexamine(workspace, declaration, progress)
+        if unreadable := _reexamine(workspace, declaration, progress):
+            failures.append(unreadable_failure(catalog, declaration.key, unreadable, "kept as extracted before"))
         if rebuild:
             history = _history(workspace, declaration)
             if history:

@@ -21,6 +21,7 @@ from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.history import VersionCommit, version_commits
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.extraction.extract import EXTRACTOR_REVISION
+from policy_archive.pipeline.jobs.damage import Unreadable, read_kept
 from policy_archive.pipeline.jobs.examine import examine
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import document_text, strip_header
@@ -91,11 +92,9 @@ class Verifier:
         row = self.catalog.kept_capture(declaration.key, recorded_sha1, version.captured_at)
         if row is None or row.stored is None:
             return verdict(Verdict.MISMATCH, f"missing capture: no kept capture has payload {recorded_sha1 or '?'}")
-        try:
-            response = self.captures.read(row.stored)
-        except (OSError, ValueError) as error:
-            where = f"{row.stored.warc_file}:{row.stored.offset}"
-            return verdict(Verdict.MISMATCH, f"missing capture: cannot read {where}: {error}")
+        response = read_kept(self.captures, row)
+        if isinstance(response, Unreadable):
+            return verdict(Verdict.MISMATCH, response.problem)
         kept_sha1 = payload_sha1(response.body)
         if kept_sha1 != recorded_sha1:
             return verdict(
