@@ -8,8 +8,10 @@ free 127.0.0.1 port. Skipped, with the reason, only where pywb cannot be install
 from __future__ import annotations
 
 import tomllib
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from io import BytesIO
@@ -17,8 +19,13 @@ from pathlib import Path
 
 import pytest
 from standin import pywb
+from standin.archive import StandinArchive
 from standin.cli import git, run_cli
 from test_backfill_e2e import V1, V2, page
+from test_backfill_resilience import declaration
+from test_fidelity import DOC, configured, redirected_history
+from test_fidelity import TARGET as FIDELITY_TARGET
+from test_fidelity import URL as FIDELITY_URL
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -107,9 +114,16 @@ def write_warc(path: Path, records: list[Record] | None = None) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class RunningPywb:
+    bin_dir: Path
+    root: Path  # where its collections are: one added while it runs is served at once
+    base: str
+
+
 @pytest.fixture(scope="module")
-def pywb_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``http://127.0.0.1:PORT`` of a running pywb holding the collection ``policies``."""
+def pywb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPywb]:
+    """A running pywb holding the collections ``policies`` and ``moved``."""
     try:
         bin_dir = pywb.ensure_installed()
         root = tmp_path_factory.mktemp("pywb")
@@ -120,9 +134,15 @@ def pywb_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     except pywb.PywbUnavailable as reason:
         pytest.skip(f"pywb {pywb.PYWB_VERSION} is not available here: {reason}")
     try:
-        yield base
+        yield RunningPywb(bin_dir, root, base)
     finally:
         server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def pywb_base(pywb_server: RunningPywb) -> str:
+    """``http://127.0.0.1:PORT`` of the running pywb."""
+    return pywb_server.base
 
 
 def settings_for(base: str) -> WaybackSettings:
@@ -249,3 +269,41 @@ def test_discover_is_unsure_of_a_link_not_seen_for_years(pywb_base: str, tmp_pat
     assert len(unsure) == 1 and f"no home-page capture after {last_seen} could be read" in unsure[0]
     assert f"unreadable ones until {last_unread}" in unsure[0]
     assert tomllib.loads(result.stdout)["documents"]["privacy-policy"]["url"] == "https://www.shell.example/privacy"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def location_of(url: str) -> str | None:
+    """The ``Location`` pywb answers for ``url``, not followed."""
+    try:
+        urllib.request.build_opener(_NoRedirects).open(url, timeout=10)
+    except urllib.error.HTTPError as answer:
+        return answer.headers.get("Location")
+    return None
+
+
+def test_our_warcs_replay_their_redirects_inside_a_pywb_collection(
+    pywb_server: RunningPywb, standin_archive: StandinArchive, tmp_path: Path
+) -> None:
+    """Issue 10 ("standard, replayable WARCs"): the WARCs of a backfill from a Wayback-style archive (which
+    rewrites an archived redirect's Location into its own capture URL) loaded into pywb: the redirect leads to the
+    target inside that collection, and a backfill from it dates the versions as the first backfill did."""
+    t1, t2, _ = redirected_history(standin_archive)
+    first = configured(standin_archive, tmp_path / "first")
+    assert (done := run_cli(*first, "backfill", DOC, "--strategy", "all", timeout=300)).returncode == 0, done.stderr
+    pywb.build_collection(pywb_server.bin_dir, pywb_server.root, "ours", sorted((first[1] / "captures").glob("*.gz")))
+    ours = f"{pywb_server.base}/ours"
+    assert location_of(f"{ours}/{t1}mp_/{FIDELITY_URL}") == f"{ours}/{t1}mp_/{FIDELITY_TARGET}"
+    assert location_of(f"{ours}/{t1}id_/{FIDELITY_URL}") == FIDELITY_TARGET
+
+    config = config_for(tmp_path / "again", pywb_server.base, "ours", {"example": declaration(FIDELITY_URL)})
+    data = tmp_path / "again" / "data"
+    again = run_cli(config, data, "backfill", DOC, "--strategy", "all", timeout=300)
+    assert again.returncode == 0, again.stderr
+    dates = [git(where / "versions", "log", "--reverse", "--format=%aI %cI", "main") for where in (first[1], data)]
+    assert dates[0] == dates[1] and len(dates[0].splitlines()) == 2
+    message = git(data / "versions", "log", "-1", "--format=%B", "main")
+    assert f"Snapshot-Url: {ours}/{t2}id_/{FIDELITY_TARGET}" in message

@@ -171,8 +171,7 @@ class ArchiveSource(ABC):
         if not location:
             return None
         resolved = urljoin(answered, location)
-        # A path-relative Location (``privacy/``) is never an archive's rewriting: it is the site's own.
-        if self.contains(resolved) and (urlsplit(location).scheme or location.startswith("/")):
+        if self.contains(resolved) and not _path_relative(location):
             return resolved
         located = self.locate(answered)
         if archived_at is None or located is None:
@@ -181,6 +180,17 @@ class ArchiveSource(ABC):
         if urlsplit(target).scheme not in ("http", "https"):
             return None
         return self.capture_url(archived_at, target)
+
+    def site_location(self, location: str, answered: str) -> str:
+        """A ``Location`` (or ``Content-Location``) of the replay of ``answered`` as the site sent it: one the
+        archive rewrote into its capture URL given back as the site's URL, the site's own unchanged."""
+        located = None if _path_relative(location) else self.locate(urljoin(answered, location))
+        return located[1] if located else location
+
+
+def _path_relative(location: str) -> bool:
+    """A path-relative URL (``privacy/``) is never an archive's rewriting of a Location: it is the site's own."""
+    return not (urlsplit(location).scheme or location.startswith("/"))
 
 
 def _identity(ref: CaptureRef) -> tuple[datetime, str, int | None, str | None, str | None]:

@@ -40,6 +40,11 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 NOT_ARCHIVED = "not-archived"
 LEAVES_ARCHIVE = "redirect leaves the archive"
 REDIRECT_LOOP = "redirect loop inside the archive"
+# The archive's own headers on a replay answer, left out of what is kept: a copy of the site's answer carries the
+# site's headers, and its WARC headers say when and where it was archived (WARC-Date, WARC-Source-URI). The names
+# pywb's recorder leaves out of what it copies from another archive (pywb 2.10, ``LiveWebLoader.SKIP_HEADERS``,
+# read 2026-11); a replay tool adds its own Memento headers to what it serves.
+ARCHIVE_HEADERS = frozenset({"link", "memento-datetime", "content-location", "x-archive"})
 
 
 def memento_datetime(response: Response) -> datetime | None:
@@ -120,13 +125,23 @@ class WaybackSpider(PlanSpider):
             content_type=content_type(response),
             body=body,
             payload_sha1=payload_sha1(body),
-            headers=response_headers(response),
+            headers=self._site_headers(response),
             redirects=tuple(hop.fetched_url for hop in hops),
             listed=fetch.ref,
             fetched_at=now(),
             snapshot_url=self.source.capture_url(memento, original),
             hops=hops,
             rendered=rendered,
+        )
+
+    def _site_headers(self, response: Response) -> tuple[tuple[str, str], ...]:
+        """The answer's headers as the site sent them (what pywb's recorder keeps of a copied answer): the
+        archive's own left out, a ``Location`` the archive rewrote into one of its capture URLs given back as the
+        site's URL, so that a copied redirect replays inside the collection that holds it (issue 10)."""
+        return tuple(
+            (name, self.source.site_location(value, response.url) if name.lower() == "location" else value)
+            for name, value in response_headers(response)
+            if name.lower() not in ARCHIVE_HEADERS
         )
 
     def _follow(
