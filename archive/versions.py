@@ -151,6 +151,15 @@ def _holds_nothing(dot_git: Path) -> bool:
     return not stored and not (dot_git / "packed-refs").exists()
 
 
+def _changed_outside(directory: Path, main: str | None, left: str | None) -> str:
+    """Why a ``main`` that commits were added to by hand is refused (writers) or not read (readers)."""
+    return (
+        f"{directory}: {BRANCH} was changed outside policy-archive (it is at {main}, policy-archive left it at "
+        f"{left}); to keep those commits on a branch and give {BRANCH} back, run: git -C {directory} branch "
+        f"by-hand {main} && git -C {directory} update-ref {BRANCH_REF} {left}"
+    )
+
+
 class VersionStore:
     """The versions repository (``data/versions``): a checked-out repository whose branch ``main`` is the history."""
 
@@ -164,6 +173,9 @@ class VersionStore:
         self.directory = directory
         self.notes: list[str] = []  # what opening repaired or set aside, one line each (for the user)
         self.history_lost = False  # versions recorded before were lost with their Git objects
+        # Readers only: why ``main`` is not read as it stands (commits added to it by hand), else None.
+        self.changed_outside: str | None = None
+        self._reading_from: str | None = BRANCH_REF  # what reading walks: main, or where policy-archive left it
         forget_outside_repository()  # before GitPython reads GIT_WORK_TREE and the like
         if read_only:
             self._repo = _open_repository(directory)
@@ -171,6 +183,7 @@ class VersionStore:
             self._git_dir = Path(self._repo.git_dir)
             if broken := broken_refs(self._refs()):
                 raise MissingObjectsError(lost_message(directory, broken))
+            self._read_as_left()
             return
         self._repo = _open_or_create(directory, self.notes)
         self._git = self._repo.git
@@ -213,11 +226,11 @@ class VersionStore:
 
     def first_parent_commits(self, paths: Iterable[str] = ()) -> list[str]:
         """The commits of ``main`` that change ``paths`` (all of them when none), oldest first."""
-        if self.head() is None:
+        if self.head() is None or self._reading_from is None:
             return []
         with self._reading():
             listing = self._git(c=list(BOUNDED_READING)).rev_list(
-                "--reverse", "--first-parent", BRANCH_REF, "--", *paths
+                "--reverse", "--first-parent", self._reading_from, "--", *paths
             )
         return listing.split()
 
@@ -362,15 +375,20 @@ class VersionStore:
             return
         if main != state.main:
             if main != state.previous_main:
-                raise ForeignHistoryError(
-                    f"{self.directory}: {BRANCH} was changed outside policy-archive (it is at {main}, policy-archive "
-                    f"left it at {state.main}); to keep those commits on a branch and give {BRANCH} back, run: "
-                    f"git -C {self.directory} branch by-hand {main} && "
-                    f"git -C {self.directory} update-ref {BRANCH_REF} {state.main}"
-                )
+                raise ForeignHistoryError(_changed_outside(self.directory, main, state.main))
             # Killed between moving the ledger and moving main: finish the save.
             self._git.update_ref("-m", "policy-archive: repair", BRANCH_REF, state.main or "", main or "")
         self._sync_checkout()
+
+    def _read_as_left(self) -> None:
+        """A reader of a ``main`` that commits were added to by hand (writers refuse it) reads the history as
+        policy-archive left it, as the catalog lists it: every reader sees the same versions."""
+        state = self._state()
+        main = self.head()
+        # The previous main: a save killed before moving main, which the next writer finishes.
+        if state.commit is not None and main not in (state.main, state.previous_main):
+            self.changed_outside = _changed_outside(self.directory, main, state.main)
+            self._reading_from = state.main
 
     def _stale_files(self) -> Iterator[Path]:
         git_dir = self._git_dir

@@ -4,6 +4,7 @@ stderr with the contract's exit status, never a traceback, and a refused configu
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -259,13 +260,18 @@ def test_a_deleted_versions_repository_names_the_command_that_rebuilds_it(tracke
     subprocess.run(["git", "-C", str(data / "versions"), "fsck", "--strict"], check=True, capture_output=True)
 
 
-def test_a_commit_added_by_hand_is_refused_with_the_commands_that_repair_it(tracked, tmp_path):
-    config, data = broken_copy(tracked, tmp_path)
-    versions = data / "versions"
+def commit_by_hand(versions: Path) -> None:
+    """A line added to the document and committed on ``main`` with Git, as a user would."""
     with (versions / "a" / "acme" / "privacy-policy.md").open("a") as handle:
         handle.write("\nA line added by hand.\n")
     identity = ["-c", "user.name=Someone", "-c", "user.email=someone@example.org"]
     subprocess.run(["git", "-C", str(versions), *identity, "commit", "-qam", "by hand"], check=True)
+
+
+def test_a_commit_added_by_hand_is_refused_with_the_commands_that_repair_it(tracked, tmp_path):
+    config, data = broken_copy(tracked, tmp_path)
+    versions = data / "versions"
+    commit_by_hand(versions)
     line = assert_one_line(run_cli(config, data, "repair"), 1, "changed outside policy-archive", "update-ref")
     repair_commands = line.split("run: ", 1)[1]
     subprocess.run(repair_commands, shell=True, check=True, capture_output=True)
@@ -274,6 +280,37 @@ def test_a_commit_added_by_hand_is_refused_with_the_commands_that_repair_it(trac
     assert "set aside" in after.stderr  # the hand-made text left in the checkout is kept, not discarded
     assert run_git(versions, "log", "-1", "--format=%s", "by-hand").strip() == "by hand"
     assert logged_versions(config, data) == 1
+
+
+def test_every_reader_reads_a_main_committed_to_by_hand_as_policy_archive_left_it_and_says_why(tracked, tmp_path):
+    """log, show, diff, report, export and verify agree on the versions (the writers' refusal as one line each)."""
+    config, data = broken_copy(tracked, tmp_path)
+    versions, out = data / "versions", tmp_path / "out"
+    recorded = (versions / "a" / "acme" / "privacy-policy.md").read_text()
+    commit_by_hand(versions)
+    refused = run_cli(config, data, "reextract")
+    reason = assert_one_line(refused, 1, "changed outside policy-archive").removeprefix("policy-archive: ")
+    readers = {
+        "log": ["log", "--json", "acme/privacy-policy"],
+        "show": ["show", "acme/privacy-policy"],
+        "diff": ["diff", "acme/privacy-policy"],
+        "report": ["report", "--output", str(out / "site")],
+        "export": ["export", "--format", "jsonl", "--output", str(out / "versions.jsonl")],
+        "verify": ["verify"],
+    }
+    answers = {}
+    for command, arguments in readers.items():
+        result = run_cli(config, data, *arguments)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+        said = [line for line in result.stderr.splitlines() if "changed outside" in line]
+        assert said == [f"policy-archive: {command} reads the history as policy-archive left it: {reason}"]
+        answers[command] = result.stdout
+    assert len(json.loads(answers["log"])) == 1
+    assert answers["show"] == recorded and "by hand" not in answers["diff"]
+    (exported,) = (out / "versions.jsonl").read_text().splitlines()
+    assert "by hand" not in json.loads(exported)["text"]
+    assert answers["verify"].strip() == "1/1 versions verified"
+    assert "by hand" not in (out / "site" / "index.html").read_text()
 
 
 def test_edits_in_the_versions_checkout_are_set_aside_never_discarded(tracked, tmp_path):

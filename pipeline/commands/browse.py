@@ -11,7 +11,14 @@ from typing import Any
 import click
 
 from policy_archive.config.settings import ConfigError
-from policy_archive.pipeline.commands.common import Context, date_option, fail, pass_context, reported_errors
+from policy_archive.pipeline.commands.common import (
+    Context,
+    date_option,
+    fail,
+    pass_context,
+    reported_errors,
+    versions_for_reading,
+)
 
 
 @click.command()
@@ -69,15 +76,14 @@ def diff(obj: Context, document: str, **dates: date | None) -> None:
 def _review(obj: Context, document: str, command: str, *, several: bool = False) -> Iterator[tuple[Any, Any, Any]]:
     """The catalog, the version store and the declaration named (with ``several``: the tuple of them), for
     ``command``."""
-    from policy_archive.archive.versions import VersionStore
-    from policy_archive.pipeline.jobs.workspace import check_in_step, data_paths, open_catalog
+    from policy_archive.pipeline.jobs.workspace import check_in_step, open_catalog
 
     config = obj.config()
     if "/" not in document and not several:
         raise ConfigError("command line", document, "name one document as SERVICE/DOCUMENT")
     declarations = config.select([document])
     with open_catalog(config, command) as catalog:
-        store = VersionStore(data_paths(config.settings.data_dir)[2], read_only=True)
+        store = versions_for_reading(config, command)
         check_in_step(catalog, store)
         yield catalog, store, (declarations if several else declarations[0])
 

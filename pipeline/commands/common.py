@@ -55,6 +55,20 @@ def reported_errors() -> Iterator[None]:
         raise
 
 
+def versions_for_reading(config: Config, command: str) -> Any:
+    """The versions repository, opened for reading only (no lock, nothing repaired or written). Commits added
+    to ``main`` by hand are not read by any reader (writers refuse them): said in one line on stderr."""
+    from policy_archive.archive.versions import VersionStore
+    from policy_archive.pipeline.jobs.workspace import data_paths, require_data
+
+    require_data(config.settings.data_dir, command)
+    store = VersionStore(data_paths(config.settings.data_dir)[2], read_only=True)
+    if store.changed_outside:
+        reason = printable(store.changed_outside)
+        click.echo(f"policy-archive: {command} reads the history as policy-archive left it: {reason}", err=True)
+    return store
+
+
 class Context:
     def __init__(self, config_dir: str | None, data_dir: str | None):
         self.config_dir = config_dir

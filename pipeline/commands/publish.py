@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from policy_archive.config.settings import Config
 from policy_archive.errors import EXIT_FAILURES
-from policy_archive.pipeline.commands.common import Context, pass_context, reported_errors
+from policy_archive.pipeline.commands.common import Context, pass_context, reported_errors, versions_for_reading
 from policy_archive.text import plural
-
-
-def _version_store(config: Config, command: str) -> Any:
-    """The versions repository, opened for reading only (no lock, nothing repaired or written)."""
-    from policy_archive.archive.versions import VersionStore
-    from policy_archive.pipeline.jobs.workspace import data_paths, require_data
-
-    require_data(config.settings.data_dir, command)
-    return VersionStore(data_paths(config.settings.data_dir)[2], read_only=True)
 
 
 def _export_formats() -> list[str]:
@@ -59,7 +48,7 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
         config = obj.config()
         declarations = config.select(documents)
         progress = Progress(f"export {format_name}", quiet=obj.quiet)
-        source = ExportSource(declarations, _version_store(config, "export"), progress)
+        source = ExportSource(declarations, versions_for_reading(config, "export"), progress)
         summary = format_module(format_name).export(source, output)
         progress.finish()
     click.echo(summary)
@@ -86,7 +75,7 @@ def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
     with reported_errors():
         config = obj.config()
         declarations = config.select(documents)
-        store = _version_store(config, "report")
+        store = versions_for_reading(config, "report")
         progress = Progress("report", quiet=obj.quiet)
         progress.expect(len(declarations), "documents", one="document")
         with open_catalog(config, "report") as catalog:
@@ -115,7 +104,7 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
     with reported_errors():
         config = obj.config()
         declarations = config.select(documents)
-        store = _version_store(config, "verify")
+        store = versions_for_reading(config, "verify")
         progress = Progress("verify", quiet=obj.quiet)
         progress.expect(None, "versions", one="version")
         counts = dict.fromkeys(Verdict, 0)
