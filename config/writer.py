@@ -172,6 +172,9 @@ def _replace_checked(directory: Path, target: Path, text: str) -> Path:
     with tempfile.TemporaryDirectory(dir=directory, prefix=".writing-") as scratch:
         draft = Path(scratch) / target.name
         draft.write_text(text, encoding="utf-8")
-        load_service(draft)
+        try:
+            load_service(draft)
+        except ConfigError as error:  # said of the file it was to become, not of the scratch folder's copy
+            raise ConfigError(target, error.key, f"not written: {error.reason}") from None
         os.replace(draft, target)
     return target

@@ -174,6 +174,46 @@ def test_history_entries_ending_the_same_day_are_merged_and_named(tmp_path):
     assert "https://example.org/a" in result.stderr
 
 
+def _terms(*types: str) -> dict[str, dict[str, str]]:
+    return {kind: {"fetch": f"https://example.org/{slug_id(kind, 'document')}"} for kind in types}
+
+
+# Two things that would get one id: the later one is named and skipped, everything else is imported (exit 1).
+SAME_ID = {
+    "two terms types of a service": (
+        {"Bar.json": {"name": "Bar", "terms": _terms("Privacy Policy", "Privacy-Policy", "Terms of Service")}},
+        "FAILED bar/privacy-policy: not imported: Privacy-Policy: same id as Privacy Policy",
+        {"bar/privacy-policy", "bar/terms-of-service"},
+    ),
+    "two services": (
+        {
+            "Foo!.json": {"name": "Foo!", "terms": _terms("Privacy Policy")},
+            "Foo?.json": {"name": "Foo?", "terms": _terms("Terms of Service")},
+        },
+        "FAILED foo: not imported: Foo?.json: same id as Foo!.json",
+        {"foo/privacy-policy"},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SAME_ID))
+def test_two_declarations_with_one_id_name_the_later_and_import_the_rest(tmp_path, case):
+    files, failed, documents = SAME_ID[case]
+    source = tmp_path / "declarations"
+    shutil.copytree(DECLARATIONS, source, ignore=lambda _directory, names: [n for n in names if "Logitech" not in n])
+    for name, declaration in files.items():
+        (source / name).write_text(json.dumps(declaration))
+    config = tmp_path / "config"
+    config.mkdir()
+    result = run_cli(config, tmp_path / "data", "import-ota", str(source))
+    assert result.returncode == 1, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("FAILED")] == [failed]
+    assert ".writing-" not in result.stderr
+    keys = set(loaded(config))
+    assert {key for key in keys if not key.startswith("logitech/")} == documents
+    assert any(key.startswith("logitech/") for key in keys)  # the good service beside them is imported too
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
@@ -218,4 +258,6 @@ def test_writer_never_writes_a_file_the_loader_refuses(tmp_path):
     with pytest.raises(ConfigError) as raised:
         write_service_file(tmp_path, "bad", service_toml("Bad", [DocumentDraft(declaration)]))
     assert "http" in str(raised.value)
+    # Named as the file it was to become, not as its copy in the scratch folder it was checked in.
+    assert str(raised.value).startswith(f"{tmp_path / 'bad.toml'}: ") and ".writing-" not in str(raised.value)
     assert list(tmp_path.iterdir()) == []

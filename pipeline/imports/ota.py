@@ -142,9 +142,14 @@ def plan_service(path: Path) -> ServicePlan:
     sources = (path, history_path) if history else (path,)
     drafts: list[DocumentDraft] = []
     problems: list[Problem] = []
+    types: dict[str, str] = {}  # document id → the terms type it was made from first
     for terms_type, declaration in raw["terms"].items():
         document_id = slug_id(terms_type, "document")
         key = f"{service_id}/{document_id}"
+        if document_id in types:  # "Privacy Policy" and "Privacy-Policy": one file cannot declare both
+            problems.append(Problem(key, f"{terms_type}: same id as {types[document_id]}", True))
+            continue
+        types[document_id] = terms_type
         try:
             draft, dropped = _document(service_id, name, document_id, declaration, history.get(terms_type, []))
         except _Skip as skip:
