@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from policy_archive.crawler.sources.cdx import read_page
-from policy_archive.pipeline.jobs.discover import grid
+from policy_archive.pipeline.jobs.home_search import grid
 from policy_archive.records import CaptureRef
 
 CLOSE_BYTES = 16  # a link's path and text changing: a few bytes to a few dozen

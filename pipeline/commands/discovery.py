@@ -20,15 +20,9 @@ import click
 from policy_archive.config.settings import ConfigError
 from policy_archive.config.writer import DocumentDraft, add_document, check_addable, service_toml
 from policy_archive.errors import EXIT_FAILURES, ConfigurationError
-from policy_archive.pipeline.jobs.discover import (
-    Discovery,
-    Finished,
-    Unfinished,
-    Unread,
-    declaration_of,
-    finished_earlier,
-    mark_finished,
-)
+from policy_archive.pipeline.jobs.discover import Unfinished, Unread
+from policy_archive.pipeline.jobs.discovery_state import Finished, finished_earlier, mark_finished
+from policy_archive.pipeline.jobs.eras import Discovery, declaration_of
 from policy_archive.records import ID_MAX_LENGTH, is_valid_id, iso_z
 from policy_archive.text import counted, printable
 

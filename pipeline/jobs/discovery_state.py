@@ -1,0 +1,96 @@
+"""A domain's discovery state file, ``DATA/discovery/<domain>.<type>.json`` (decision 0014): what its home-page
+captures showed, written after every capture read so that a killed run continues where it stopped, and where
+its declaration went (``finished``), so that a rerun of a list skips the domain."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+from policy_archive.config.settings import load_service
+from policy_archive.errors import ConfigurationError
+from policy_archive.pipeline.jobs.home_pages import Sighting
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Where an earlier run put a domain's declaration, kept in its state file: a rerun of the list skips it
+    while that file is there and the period asked is the same."""
+
+    file: str
+    since: str | None
+    until: str | None
+    unsure: bool
+    live: bool = False  # written by ``--live`` (today's URL, no history): an archive run does not skip it
+
+    @classmethod
+    def of(cls, file: Path, since: date | None, until: date | None, unsure: bool, live: bool = False) -> Finished:
+        return cls(str(file.resolve()), since.isoformat() if since else None, until.isoformat() if until else None,
+                   unsure, live)  # fmt: skip
+
+
+def state_file(data_dir: Path, domain: str, document_type: str) -> Path:
+    return data_dir / "discovery" / f"{domain}.{document_type}.json"
+
+
+def saved_sightings(path: Path) -> list[Sighting]:
+    """What the home-page captures showed, as the state file at ``path`` keeps it."""
+    try:
+        return [Sighting.from_json(item) for item in _read_state(path).get("sightings", [])]  # type: ignore[union-attr]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return []  # a damaged state file only costs the requests again
+
+
+def save_sightings(path: Path, document_type: str, sightings: list[Sighting]) -> None:
+    # Written without the ``finished`` mark: something new was read, the declaration written is stale.
+    _write_json(path, {"document_type": document_type, "sightings": [sighting.to_json() for sighting in sightings]})
+
+
+def _write_json(path: Path, content: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(content, indent=1))
+    os.replace(partial, path)
+
+
+def _read_state(path: Path) -> dict[str, object]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def mark_finished(data_dir: Path, domain: str, document_type: str, finished: Finished | None) -> None:
+    """Note in the domain's state file that its declaration goes where ``finished`` says (just before writing it:
+    see :func:`finished_earlier`); None takes the note back (the file could not be written)."""
+    path = state_file(data_dir, domain, document_type)
+    state = {key: value for key, value in _read_state(path).items() if key != "finished"}
+    _write_json(path, {**state, "finished": asdict(finished)} if finished else state)
+
+
+def finished_earlier(data_dir: Path, domain: str, document_type: str, wanted: Finished) -> Finished | None:
+    """What an earlier run noted, if it wrote this domain's declaration where ``wanted`` says, for the same
+    period, and the file still declares the document (a person may delete it to have the domain searched
+    again). The mark is written just before the file, so a run killed between the two searches the domain
+    again instead of skipping it."""
+    mark = _read_state(state_file(data_dir, domain, document_type)).get("finished")
+    try:
+        earlier = Finished(**mark)  # type: ignore[arg-type]
+    except TypeError:
+        return None  # no mark, or a damaged one: the domain is searched again (its readings are kept)
+    same = (earlier.file, earlier.since, earlier.until, earlier.live) == (wanted.file, wanted.since, wanted.until,
+                                                                         wanted.live)  # fmt: skip
+    return earlier if same and _declares(Path(earlier.file), document_type) else None
+
+
+def _declares(service_file: Path, document_type: str) -> bool:
+    if not service_file.exists():
+        return False
+    try:
+        return document_type in {declaration.document_id for declaration in load_service(service_file)}
+    except ConfigurationError:
+        return False  # a file that does not load is not a finished declaration (and is refused when written)

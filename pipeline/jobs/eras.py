@@ -1,0 +1,113 @@
+"""What a domain's discovery found: eras (consecutive home-page captures linking one page, decision 0014) and
+the service declaration they make, with one history entry per earlier URL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from policy_archive.config.writer import DocumentDraft
+from policy_archive.pipeline.extraction.links import url_key
+from policy_archive.pipeline.jobs.home_pages import NO_LINK, Sighting
+from policy_archive.pipeline.jobs.home_search import GRID_DAYS
+from policy_archive.records import DocumentDeclaration, HistoryEntry
+from policy_archive.text import plural
+
+# The last era is unsure when the home page's captures after it could not be read over at least this span (issue
+# 15): the link may have changed since, and its URL would be declared as today's policy on no evidence.
+UNREAD_TAIL = timedelta(days=GRID_DAYS)
+
+
+@dataclass(frozen=True)
+class Era:
+    """A span of home-page captures linking one page (``url`` None: no link found)."""
+
+    url: str | None
+    text: str
+    first_seen: datetime
+    last_seen: datetime
+    captures: int
+    rivals: tuple[str, ...]
+    unread_until: datetime | None = None  # the last era: its home page's later captures unreadable until then
+
+    @property
+    def unsure(self) -> str | None:
+        if self.url is None:
+            return "no link to the document found"
+        reasons = [f"other links as likely: {', '.join(self.rivals)}"] if self.rivals else []
+        if self.unread_until is not None:
+            reasons.append(
+                f"no home-page capture after {self.last_seen.date()} could be read (unreadable ones until "
+                f"{self.unread_until.date()}): the link may have changed since"
+            )
+        return "; ".join(reasons) or None
+
+    def describe(self) -> str:
+        span = f"{self.first_seen.date()} … {self.last_seen.date()}"
+        linked = f"{self.url} (linked as {self.text!r})" if self.url else "no link found"
+        return f"{span}: {linked}, {self.captures} home-page {plural(self.captures, 'capture')} read"
+
+
+@dataclass(frozen=True)
+class Discovery:
+    domain: str
+    document_type: str
+    eras: tuple[Era, ...]
+    unreadable: tuple[Sighting, ...]
+    listed: int
+    requests: int  # captures fetched in this run (replay requests, redirects not counted)
+    live: bool = False  # today's home page (``--live``), not the archive's captures
+
+    @property
+    def latest(self) -> Era | None:
+        linked = [era for era in self.eras if era.url]
+        return linked[-1] if linked else None
+
+
+def eras_of(sightings: Sequence[Sighting]) -> list[Era]:
+    """Consecutive readable captures linking the same page, oldest first (``sightings`` in capture order); the
+    last one noting the span of unreadable captures after it when that is long (:data:`UNREAD_TAIL`)."""
+    eras = _linked_spans(sightings)
+    unreadable = [sighting.timestamp for sighting in sightings if sighting.unreadable is not None]
+    if eras and unreadable and max(unreadable) - eras[-1].last_seen >= UNREAD_TAIL:
+        eras[-1] = replace(eras[-1], unread_until=max(unreadable))
+    return eras
+
+
+def _linked_spans(sightings: Sequence[Sighting]) -> list[Era]:
+    eras: list[Era] = []
+    for sighting in sightings:
+        if sighting.unreadable is not None:
+            continue
+        last = eras[-1] if eras else None
+        if last is not None and (url_key(last.url) if last.url else NO_LINK) == sighting.key:
+            rivals = tuple(dict.fromkeys(last.rivals + sighting.rivals))
+            url = sighting.url or last.url  # the latest spelling of the URL (http → https)
+            eras[-1] = Era(url, sighting.text, last.first_seen, sighting.timestamp, last.captures + 1, rivals)
+        else:
+            eras.append(Era(sighting.url, sighting.text, sighting.timestamp, sighting.timestamp, 1, sighting.rivals))
+    return eras
+
+
+def declaration_of(discovery: Discovery, service_id: str) -> DocumentDraft | None:
+    """The document's declaration: ``url`` the latest linked URL, one history entry per earlier URL."""
+    latest = discovery.latest
+    if latest is None:
+        return None
+    linked = [era for era in discovery.eras if era.url]
+    history: list[HistoryEntry] = []
+    for era, following in zip(linked, linked[1:], strict=False):
+        if url_key(era.url or "") == url_key(following.url or ""):
+            continue  # split by a span without a link: one URL all along
+        day = era.last_seen.date()
+        if history and history[-1].valid_until >= day:
+            history.pop()  # two moves on one day: the later URL of that day is kept
+        history.append(HistoryEntry(era.url or "", day))
+    declaration = DocumentDeclaration(service_id, discovery.domain, discovery.document_type, latest.url or "",
+                                      history=tuple(history))  # fmt: skip
+    read = sum(era.captures for era in discovery.eras)
+    comments = [f"Found by `policy-archive discover` from {read} home-page {plural(read, 'capture')}; eras (oldest "
+                "first):"]  # fmt: skip
+    comments += [era.describe() + (f" — UNSURE: {era.unsure}" if era.unsure else "") for era in discovery.eras]
+    return DocumentDraft(declaration, comments=tuple(comments))

@@ -1,0 +1,87 @@
+"""Which home-page captures to read (decision 0014): a grid of about two captures a year, then, between two read
+captures that link different URLs, the capture halfway, until the change sits between adjacent captures
+(unreadable ones skipped). What was read is kept in the domain's state file (pipeline.jobs.discovery_state)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from policy_archive.pipeline.jobs.discovery_state import save_sightings, saved_sightings
+from policy_archive.pipeline.jobs.home_pages import Sighting
+from policy_archive.records import CaptureRef
+
+GRID_DAYS = 182  # about two captures a year are read first; changes between them are then searched
+
+
+class SearchState:
+    """The home page's captures and what was read of them; says which to read next (the change-point search)."""
+
+    def __init__(self, refs: Sequence[CaptureRef], state_file: Path, document_type: str) -> None:
+        self.refs = list(refs)
+        self.state_file = state_file
+        self.document_type = document_type
+        self.known: dict[int, Sighting] = {}
+        self.in_flight: set[int] = set()
+        # Captures not fetched in this run (a network error, the run stopped): searched around now, but not kept
+        # in the state file, so a rerun asks for them again.
+        self.retry: set[int] = set()
+        self.fetched = 0
+        index = {ref.timestamp: i for i, ref in enumerate(self.refs)}
+        for sighting in saved_sightings(self.state_file):
+            if sighting.timestamp in index:
+                self.known[index[sighting.timestamp]] = sighting
+        self.grid = grid(self.refs)
+
+    def save(self) -> None:
+        lasting = [self.known[i] for i in sorted(self.known) if i not in self.retry]
+        save_sightings(self.state_file, self.document_type, lasting)
+
+    def learn(self, index: int, sighting: Sighting, lasting: bool = True) -> None:
+        """What capture ``index`` showed; ``lasting`` False: a failure of this run only (asked again next run)."""
+        self.in_flight.discard(index)
+        self.known[index] = sighting
+        if not lasting:
+            self.retry.add(index)
+        self.fetched += 1
+        self.save()
+
+    def sightings(self) -> list[Sighting]:
+        """What the captures read showed, in capture order."""
+        return [self.known[i] for i in sorted(self.known)]
+
+    @property
+    def done(self) -> bool:
+        return not self.in_flight and not self.wanted()
+
+    def wanted(self) -> list[int]:
+        """Captures to read next: the grid, a stand-in for each unreadable grid capture, then bisection."""
+        wanted = [i for i in self.grid if i not in self.known]
+        bounds = [*self.grid, len(self.refs)]
+        for start, end in zip(bounds, bounds[1:], strict=False):
+            if not any(self._readable(i) for i in range(start, end)):
+                wanted += self._middle_untried(start - 1, end)
+        valued = [i for i in sorted(self.known) if self._readable(i)]
+        for left, right in zip(valued, valued[1:], strict=False):
+            if self.known[left].key != self.known[right].key:
+                wanted += self._middle_untried(left, right)
+        return [i for i in dict.fromkeys(wanted) if i not in self.in_flight]
+
+    def _readable(self, index: int) -> bool:
+        return index in self.known and self.known[index].unreadable is None
+
+    def _middle_untried(self, left: int, right: int) -> list[int]:
+        untried = [i for i in range(left + 1, right) if i not in self.known]
+        return [untried[len(untried) // 2]] if untried else []
+
+
+def grid(refs: Sequence[CaptureRef]) -> list[int]:
+    """The first capture, the last, and one at least ``GRID_DAYS`` after the previous pick."""
+    grid: list[int] = []
+    for i, ref in enumerate(refs):
+        if not grid or ref.timestamp - refs[grid[-1]].timestamp >= timedelta(days=GRID_DAYS):
+            grid.append(i)
+    if refs and grid[-1] != len(refs) - 1:
+        grid.append(len(refs) - 1)
+    return grid
