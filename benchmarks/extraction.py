@@ -44,7 +44,9 @@ BLOCK_MARKER = re.compile(r"(?m)^\s*(?:#+|[-+*]|\d+[.)]|>)\s")
 
 
 def score_words(markdown: str) -> list[str]:
-    text = LINK_TARGET.sub(r"\1", markdown)
+    # "\<" is a "<" that Markdown shows as written (the extractor escapes page text reading as a tag, such as OTA's
+    # reference "_ga_<ID>", whose "<ID>" a viewer hides): scored as the "<" it stands for, then as the reference's.
+    text = LINK_TARGET.sub(r"\1", markdown.replace("\\<", "<"))
     text = AUTOLINK.sub(" ", text)
     text = HTML_TAG.sub(" ", text)
     text = ESCAPE.sub(r"\1", text)

@@ -38,8 +38,10 @@ from policy_archive.text import one_line
 # what to redo. The trailer names the
 # libraries that actually shape the text (lxml parses HTML, pypdf reads PDFs), not trafilatura.
 # 3: a leading heading that repeats the title is dropped (the file starts with it); 4: a document of several
-# stops where its part of the page ends, hubs and unheaded sections refused, "(c)" list items kept.
-EXTRACTOR_REVISION = 4
+# stops where its part of the page ends, hubs and unheaded sections refused, "(c)" list items kept; 5: page text
+# that reads as HTML or an autolink in Markdown ("<script>", "<https://…>") has its "<" escaped, and is no
+# longer turned into a link.
+EXTRACTOR_REVISION = 5
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 

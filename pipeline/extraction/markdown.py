@@ -8,6 +8,8 @@ from urllib.parse import urljoin
 
 import lxml.html
 
+from policy_archive.pipeline.extraction.normalize import normalize_characters
+
 BLOCK_TAGS = {
     "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "dir", "div",
     "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -20,6 +22,41 @@ EMPHASIS_TAGS = {"i", "em", "cite", "dfn", "var"}
 LINE_START_MARKER = re.compile(r"^(\s*)([-+*>#]|\d+[.)])(\s)")
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 LIST_ITEM_START = re.compile(r"(?:-|\d+\.) ")
+
+# What CommonMark 0.31.2 reads as raw HTML or an autolink, anywhere in a line (spec 6.5 and 6.6). Tags and
+# autolinks are matched here; a match cannot run past the next "<" (no part of them may hold one outside a quoted
+# attribute value), so untrusted text full of "<" stays linear. Whitespace is any Unicode space, not only ASCII's
+# as in the spec: markdown-it (4.x) reads a no-break space as one, and normalisation turns each into " " later.
+_WS = r"\s"
+_TAG_NAME = r"[A-Za-z][A-Za-z0-9-]*"
+_ATTRIBUTE = rf"{_WS}+[A-Za-z_:][A-Za-z0-9_.:-]*(?:{_WS}*={_WS}*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?"
+_EMAIL_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_TAG_OR_AUTOLINK = re.compile(
+    "|".join(
+        [
+            rf"<{_TAG_NAME}(?:{_ATTRIBUTE})*{_WS}*/?>",
+            rf"</{_TAG_NAME}{_WS}*>",
+            r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\x00-\x20<>\x7f]*>",
+            rf"<[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_EMAIL_LABEL}(?:\.{_EMAIL_LABEL})*>",
+        ]
+    )
+)
+# Comments, processing instructions, CDATA and declarations end at the first closer after their opening, found
+# or not by one search from the end of the text (a regex per "<" would read to the end each time: quadratic).
+_CLOSED_BY = (("<!--", "-->"), ("<?", "?>"), ("<![CDATA[", "]]>"))
+_DECLARATION = re.compile(r"<![A-Za-z]")
+# A "<" that can open anything above: followed by a letter, "/", "!", "?" or a character of an e-mail address.
+_CANDIDATE = re.compile(r"<(?=[A-Za-z0-9/!?.#$%&'*+=^_`{|}~-])")
+_BLOCK_TAGS = (
+    "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|dialog|dir|div|dl|"
+    "dt|fieldset|figcaption|figure|footer|form|frame|frameset|h1|h2|h3|h4|h5|h6|head|header|hr|html|iframe|legend|"
+    "li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|"
+    "tfoot|th|thead|title|tr|track|ul"
+)
+_BLOCK_MARKUP = re.compile(
+    rf"<(?:(?:pre|script|style|textarea)(?=\s|>|$)|!--|\?|![A-Za-z]|!\[CDATA\[|/?(?:{_BLOCK_TAGS})(?=\s|>|/>|$))",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 class MarkdownRenderer:
@@ -37,7 +74,7 @@ class MarkdownRenderer:
     def _blocks(self, element: lxml.html.HtmlElement) -> list[str]:
         tag = element.tag if isinstance(element.tag, str) else ""
         if tag in HEADING_LEVELS:
-            text = self._inline_text(element).replace("\n", " ").strip()
+            text = escape_markup(" ".join(self._inline_text(element).split()))
             return [f"{'#' * HEADING_LEVELS[tag]} {text}"] if text else []
         if tag in ("ul", "ol", "dir", "menu"):
             return self._list(element, ordered=tag == "ol")
@@ -56,15 +93,15 @@ class MarkdownRenderer:
     def _children_blocks(self, element: lxml.html.HtmlElement) -> list[str]:
         """Blocks of a container: runs of inline content become paragraphs between the block children."""
         blocks: list[str] = []
-        run: list[str] = [element.text or ""]
+        run: list[str] = [_text(element.text)]
         for child in element:
             if isinstance(child.tag, str) and self._is_block(child):
                 blocks.extend(self._paragraphs("".join(run)))
                 blocks.extend(self._blocks(child))
-                run = [child.tail or ""]
+                run = [_text(child.tail)]
             else:
                 run.append(self._inline(child))
-                run.append(child.tail or "")
+                run.append(_text(child.tail))
         blocks.extend(self._paragraphs("".join(run)))
         return blocks
 
@@ -72,7 +109,8 @@ class MarkdownRenderer:
         paragraphs = []
         for chunk in PARAGRAPH_BREAK.split(inline_text):
             lines = [" ".join(line.split()) for line in chunk.split("\n")]
-            text = "\n".join(escape_line_start(line) for line in lines if line)
+            # Markup is looked for in the whole paragraph: a tag's attributes may run over a line break.
+            text = escape_markup("\n".join(escape_line_start(line) for line in lines if line))
             if text:
                 paragraphs.append(text)
         return paragraphs
@@ -120,7 +158,7 @@ class MarkdownRenderer:
             return [block for cell in self._cells(table) for block in self._blocks(cell)]
         grid = [
             [
-                self._inline_text(cell).replace("\n", " ").replace("|", "\\|").strip()
+                escape_markup(" ".join(self._inline_text(cell).replace("|", "\\|").split()))
                 for cell in row
                 if cell.tag in ("td", "th")
             ]
@@ -155,10 +193,10 @@ class MarkdownRenderer:
     # -- inline level
 
     def _inline_text(self, element: lxml.html.HtmlElement) -> str:
-        parts = [element.text or ""]
+        parts = [_text(element.text)]
         for child in element:
             parts.append(self._inline(child))
-            parts.append(child.tail or "")
+            parts.append(_text(child.tail))
         return "".join(parts)
 
     def _inline(self, element: lxml.html.HtmlElement) -> str:
@@ -187,9 +225,17 @@ class MarkdownRenderer:
         label = " ".join(inner.split())
         if not label or not href or href.startswith(("javascript:", "#")) or href == "/":
             return inner
-        target = urljoin(self.base_url, href).replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+        # The target's characters as normalisation leaves them, for escape_markup: "\x01<\u200bscript>" in an href
+        # ends the link at the control character and would become "<script>" once the zero-width space goes.
+        target = normalize_characters(urljoin(self.base_url, href))
+        target = target.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
         # Spaces at the link's edges separate words around it: `<a>our </a>users` is "our users".
         return f"{_leading_space(inner)}[{label}]({target}){_trailing_space(inner)}"
+
+
+def _text(value: str | None) -> str:
+    """A text node's characters as normalisation will leave them: markup is looked for in those."""
+    return normalize_characters(value) if value else ""
 
 
 def _join_item_blocks(blocks: list[str]) -> str:
@@ -222,6 +268,64 @@ def escape_line_start(line: str) -> str:
     return LINE_START_MARKER.sub(lambda match: f"{match.group(1)}\\{match.group(2)}{match.group(3)}", line, count=1)
 
 
+def escape_markup(text: str) -> str:
+    """Text that reads as HTML or an autolink in Markdown (``<script>``, ``<img onerror=…>``, ``</p>``,
+    ``<!-- … -->``, ``<https://…>``, ``<name@host>``) keeps its text meaning: its ``<`` gets a backslash, so a
+    Markdown viewer shows the characters instead of running or hiding them. Only such a ``<`` is escaped
+    ("3 < 5", "a<b" stay as they are), and one already escaped is left alone. Code spans are not told apart:
+    a backslash there shows, which costs a character where not escaping could cost a script (deciding what is
+    a code span needs the whole block structure around the text)."""
+    if "<" not in text:
+        return text
+    escaped = []
+    start = 0
+    for position in _markup_starts(text):
+        escaped.append(text[start:position])
+        escaped.append("\\")
+        start = position
+    escaped.append(text[start:])
+    return "".join(escaped)
+
+
+def _markup_starts(text: str) -> Iterator[int]:
+    """Positions of each unescaped ``<`` that opens raw HTML, an autolink or an HTML block (CommonMark 0.31.2,
+    sections 4.6, 6.5 and 6.6)."""
+    last_closers = {closer: text.rfind(closer) for closer in (*(closer for _, closer in _CLOSED_BY), ">")}
+    for candidate in _CANDIDATE.finditer(text):
+        position = candidate.start()
+        if _backslashes_before(text, position) % 2 == 0 and (
+            _TAG_OR_AUTOLINK.match(text, position)
+            or _closed_markup(text, position, last_closers)
+            or (_at_line_start(text, position) and _BLOCK_MARKUP.match(text, position))
+        ):
+            yield position
+
+
+def _closed_markup(text: str, position: int, last_closers: dict[str, int]) -> bool:
+    """A comment, processing instruction, CDATA section or declaration opening at ``position`` and closed later."""
+    if text.startswith(("<!-->", "<!--->"), position):
+        return True
+    for opener, closer in _CLOSED_BY:
+        if text.startswith(opener, position):
+            return last_closers[closer] >= position + len(opener)
+    return bool(_DECLARATION.match(text, position)) and last_closers[">"] > position + 2
+
+
+def _backslashes_before(text: str, position: int) -> int:
+    count = 0
+    while count < position and text[position - count - 1] == "\\":
+        count += 1
+    return count
+
+
+def _at_line_start(text: str, position: int) -> bool:
+    """Whether at most 3 spaces stand between the line's start and ``position`` (the renderer's lines have no
+    indent of their own: a list item's or quote's comes after, relative to which this is still the start)."""
+    before = text[max(0, position - 3) : position]
+    indent = len(before) - len(before.rstrip(" "))
+    return position == indent or text[position - indent - 1] == "\n"
+
+
 def _nearest_table(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     for ancestor in element.iterancestors("table"):
         return ancestor
@@ -229,4 +333,5 @@ def _nearest_table(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | No
 
 
 def plain_text_markdown(text: str) -> str:
-    return "\n\n".join(" ".join(chunk.split()) for chunk in PARAGRAPH_BREAK.split(text))
+    chunks = PARAGRAPH_BREAK.split(normalize_characters(text))
+    return "\n\n".join(escape_markup(" ".join(chunk.split())) for chunk in chunks)
