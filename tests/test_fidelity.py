@@ -18,7 +18,7 @@ from pathlib import Path
 import brotli
 import pytest
 from standin.archive import StandinArchive
-from standin.cli import git, run_cli
+from standin.cli import git, progress_counts, run_cli
 from test_backfill_resilience import START, V1, V2, V3, declaration, page, ts, write_config
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -191,6 +191,10 @@ def test_a_replay_answer_without_memento_datetime_is_not_a_capture(standin_archi
     result = run_cli(config, data, "backfill", DOC)
     assert result.returncode == 1
     assert f"FAILED {DOC}: no version: 1 captures listed, all refused (1 not-archived)" in result.stderr
+    # Counted and named as a digest mismatch is: the archive answered something other than the capture listed.
+    assert f"{DOC}: capture {ts(START)} refused: not-archived: the archive answered 200" in result.stderr
+    counts = progress_counts(result.stderr)
+    assert (counts["capture examined"], counts["capture listed"], counts["fetched"], counts["refused"]) == (1, 1, 1, 1)
     (row,) = catalog_rows(data)
     assert row["outcome"] == "refused" and row["reason"].startswith("not-archived")
     assert row["warc_file"] is None
@@ -288,6 +292,11 @@ def test_a_document_with_only_refused_captures_says_why(standin_archive, tmp_pat
     assert line.startswith(f"FAILED {DOC}: no version: 3 captures listed, all refused (")
     assert "1 javascript-shell" in line
     assert "1 archived status 429" in line and "lists no capture" not in result.stderr
+    # A refused capture is one capture examined (it was counted twice, as fetched and as refused); the archived 429
+    # is refused from its listed status, never fetched.
+    counts = progress_counts(result.stderr)
+    examined = (counts["captures examined"], counts["captures listed"], counts["fetched"], counts["refused"])
+    assert examined == (2, 3, 2, 2)
     status = run_cli(config, data, "status")
     assert "archived status 429" in status.stdout
 

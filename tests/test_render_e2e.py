@@ -30,7 +30,7 @@ import pytest
 from scrapy.settings.default_settings import REDIRECT_MAX_TIMES
 from standin.archive import StandinArchive
 from standin.capture import payload_digest
-from standin.cli import cli_command, cli_environment, git, run_cli
+from standin.cli import cli_command, cli_environment, git, progress_counts, run_cli
 from standin.hostile import RouteServer
 from standin.legal_text import policy_page
 from standin.pages import Page, javascript_shell, json_data, redirect, robots_txt, slow
@@ -228,6 +228,8 @@ def test_an_archived_shell_is_rendered_from_the_archive_only(
         "2021-06-01 Record new changes of Spa Privacy Policy",
     ], "identical shells with different texts behind them are both rendered, not taken as twins"
     assert "Revision 2:" in version_text(data, "spa")
+    counts = progress_counts(result.stderr)
+    assert (counts["captures examined"], counts["captures listed"]) == (2, 2), "a rendered capture counts once"
     paths = [request.path for request in standin_archive.requests]
     assert any("id_/http://spa.test/api/policy.json" in path for path in paths)
     assert not any("banner.png" in path for path in paths), "images are not downloaded"

@@ -239,16 +239,22 @@ class BackfillPlan:
                 reason = "; ".join(why for why in (shell[1], result.reason) if why)
                 result = dataclasses.replace(result, reason=reason, hops=shell[0].hops)
             self._note_failure(plan, result, needs_browser)
+        # One capture examined per listed row answered: a capture rendered after its plain fetch counts here once,
+        # when the rendering's answer comes; "refused" is a kind of what was fetched, not a capture of its own.
         self.progress.add("fetched", done=True)
         return plan.next_requests()
 
     def _keep(self, declaration: DocumentDeclaration, capture: Capture, examination: Examination) -> None:
         record_examined(self.workspace.catalog, capture, self.workspace.captures.write(capture), examination)
         if examination.outcome is Outcome.REFUSED:
-            self.progress.add("refused", done=True)
+            self.progress.add("refused")
             if (examination.reason or "").startswith(DIGEST_MISMATCH) and capture.listed is not None:
-                when = capture.listed.wayback_timestamp
-                self.notes.append(f"{declaration.key}: capture {when} refused: {examination.reason}")
+                self._note_refusal(declaration, capture.listed, examination.reason or "")
+
+    def _note_refusal(self, declaration: DocumentDeclaration, ref: CaptureRef, reason: str) -> None:
+        """A replay the archive answered with something other than the capture listed (other bytes, no memento,
+        a redirect out of it): told on stderr, as a person would not expect it of a listed capture."""
+        self.notes.append(f"{declaration.key}: capture {ref.wayback_timestamp} refused: {reason}")
 
     def _note_failure(self, plan: DocumentPlan, failure: FetchFailure, needs_browser: str | None) -> None:
         ref = failure.request.ref
@@ -267,6 +273,8 @@ class BackfillPlan:
         )
         index = plan.index[(ref.url, ref.timestamp)]
         if outcome is Outcome.REFUSED:  # the archive's answer to this replay (not archived, a redirect out)
+            self.progress.add("refused")
+            self._note_refusal(plan.declaration, ref, failure.reason)
             plan.learn(index, None, for_twins=False)
         else:
             plan.skip(index, failure.reason, needs_browser)

@@ -60,3 +60,10 @@ def write_archive_settings(config: Path, cdx_url: str, replay_url: str, *, timeo
 
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+def progress_counts(stderr: str) -> dict[str, int]:
+    """The counts of the backfill's last progress line (its summary of the run): ``{"captures examined": 3, …}``."""
+    line = [line for line in stderr.splitlines() if line.startswith("backfill: ")][-1]
+    counted = (part.partition(" ") for part in line.removeprefix("backfill: ").split(", "))
+    return {words: int(number.replace(",", "")) for number, _, words in counted if number.replace(",", "").isdigit()}
