@@ -12,7 +12,7 @@ import pytest
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
-from policy_archive.crawler.render import ArchiveRoute
+from policy_archive.crawler.routes import ArchiveRoute
 from policy_archive.crawler.sources import archive_source
 
 REPLAY = "http://archive.test/web"

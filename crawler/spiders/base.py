@@ -67,8 +67,9 @@ class PlanSpider(scrapy.Spider):
             yield self.request(fetch)
 
     def rendering(self, fetch: FetchRequest) -> tuple[str, PageRendering]:
-        """The URL to open in the browser for ``fetch`` and how to render it (spiders may route differently)."""
-        return fetch.url, PageRendering(self.render_timeout)
+        """The URL to open in the browser for ``fetch`` and how to render it: where the page's requests go is each
+        spider's (a rendering without a route would let Chromium fetch on its own)."""
+        raise NotImplementedError
 
     def request(self, fetch: FetchRequest, url: str | None = None, **meta: Any) -> scrapy.Request:
         if fetch.render:

@@ -8,9 +8,9 @@ from functools import cached_property
 import scrapy
 from scrapy.http import Response
 
-from policy_archive.crawler.addresses import AddressPolicy
 from policy_archive.crawler.middlewares import robots_rule
-from policy_archive.crawler.render import PageRendering, SiteTurns
+from policy_archive.crawler.render import PageRendering
+from policy_archive.crawler.routes import CrawlDownloads
 from policy_archive.crawler.spiders.base import PlanSpider, content_type, now, response_headers
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, payload_sha1
 
@@ -20,20 +20,13 @@ class LiveSpider(PlanSpider):
     source = Source.LIVE
 
     @cached_property
-    def site_turns(self) -> SiteTurns:
-        return SiteTurns()
+    def page_downloads(self) -> CrawlDownloads:
+        return CrawlDownloads(self.crawler, robots_rule(self.crawler))
 
     def rendering(self, fetch: FetchRequest) -> tuple[str, PageRendering]:
-        """Every request the rendered page makes is held to the same internal-address policy and robots.txt
-        rules as the crawl's own, and to one request at a time per site over all the run's pages."""
-        policy = AddressPolicy.from_settings(self.crawler.settings)
-        return fetch.url, PageRendering(
-            self.render_timeout,
-            addresses=policy,
-            robots=robots_rule(self.crawler),
-            user_agent=self.crawler.settings.get("USER_AGENT"),
-            turns=self.site_turns,
-        )
+        """Every request the rendered page makes is downloaded by the crawl: held to the same internal-address
+        policy (on the address it connects to) and robots.txt rules as the crawl's own, one at a time per site."""
+        return fetch.url, PageRendering(self.render_timeout, live=self.page_downloads)
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         fetch: FetchRequest = response.meta["fetch"]

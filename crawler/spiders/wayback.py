@@ -24,7 +24,8 @@ from scrapy.http import Response
 
 from policy_archive.config.settings import CrawlSettings
 from policy_archive.crawler.ratelimit import RateLimiter
-from policy_archive.crawler.render import ArchiveRoute, PageRendering
+from policy_archive.crawler.render import PageRendering
+from policy_archive.crawler.routes import ArchiveRoute
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.spiders.base import (
     FetchPlan,

@@ -1,0 +1,259 @@
+"""Where the requests of a page rendered in Chromium go: through the crawl (a live page), or to the archive only.
+
+Chromium never fetches anything itself: every request of a rendered page is asked of a Playwright route, which
+answers it with ``route.fulfill`` or refuses it with ``route.abort``.
+
+- A live page's requests (:class:`LiveRoute`) — its own navigation, its scripts, data and frames, each of their
+  redirect hops — are downloaded by the crawl itself (Scrapy's engine, as the robots.txt middleware downloads a
+  robots.txt): the same internal-address check, user agent, size limit, proxy and per-site download slots as a
+  plain fetch, and the connection is made by Scrapy's, whose resolver (``GuardedResolver``) drops internal
+  addresses from every resolution. A name answering a public address to the check and an internal one to the
+  connection (DNS rebinding) therefore connects nowhere: Playwright's own ``route.fetch``, used before, connected
+  from Playwright's Node.js driver, which resolved the name again for itself (issue 11; decision 0012).
+- A page rendered from a web archive (:class:`ArchiveRoute`) reaches nothing but the archive: every request is
+  answered from the capture's own time in the archive, through the archive's rate limiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+from policy_archive.crawler.addresses import DEFAULT_PORTS, PrivateAddressRefused
+from policy_archive.crawler.failures import message, plain_reason
+from policy_archive.crawler.middlewares import RobotsRule
+from policy_archive.crawler.ratelimit import RateLimiter
+from policy_archive.crawler.sources import ArchiveSource
+
+if TYPE_CHECKING:
+    from playwright.async_api import Request, Route
+    from scrapy.http import Response
+
+log = logging.getLogger(__name__)
+
+# Never needed for the text: a DOM is extracted, not a layout (scripts still run without the stylesheets).
+NOT_DOWNLOADED = frozenset({"image", "font", "media", "stylesheet"})
+MAX_REDIRECTS = 10  # of one request a live page makes (Scrapy's REDIRECT_MAX_TIMES is 20; a page's script needs few)
+MAX_ARCHIVE_HOPS = 5
+# Set by the crawl on what it sends (Scrapy's user agent, what Scrapy decodes), never the browser's values; and the
+# proxy's credentials, which the crawl adds itself to a request for the proxy only.
+CRAWL_HEADERS = frozenset({"user-agent", "accept-encoding", "proxy-authorization"})
+# What the crawl's answer no longer has as the server sent it: the body is whole and decoded.
+NOT_FULFILLED = frozenset({b"content-length", b"transfer-encoding"})
+
+
+@dataclass(frozen=True)
+class CrawlDownloads:
+    """The live crawl, downloading the requests of its rendered pages: one per crawl, shared by every tab.
+
+    Each request is a Scrapy request through the downloader middlewares (internal addresses, user agent, proxy,
+    ``max_page_bytes``) in a download slot of its own per site: the page's own site's slot is held by the
+    rendering itself, and a page's request waiting for the slot of a site being rendered (which waits for its
+    own page's requests in turn) would stall both. With ``CONCURRENT_REQUESTS_PER_DOMAIN = 1`` a slot sends one
+    request at a time, over every tab, and AutoThrottle spaces them by their own latencies."""
+
+    crawler: Any
+    robots: RobotsRule | None  # the crawl's robots.txt rules; None when robots.txt is not obeyed
+
+    async def download(self, url: str, timeout_seconds: float, **request: Any) -> Response:
+        """The crawl's answer to ``url`` (redirects not followed, no retry), or the download's error."""
+        import scrapy
+
+        meta = {
+            "download_slot": f"{urlsplit(url).hostname or ''} (rendered pages' requests)",
+            "download_timeout": timeout_seconds,
+            "dont_redirect": True,  # each hop is checked by the route (robots.txt) and by the crawl (addresses)
+            "dont_retry": True,  # a browser does not retry either; the page's time is bounded
+            "retried_after": True,  # nor waits for a Retry-After (RetryAfterMiddleware)
+            "dont_obey_robotstxt": True,  # asked by the route itself, within the page's time (LiveRoute)
+        }
+        return await self.crawler.engine.download_async(scrapy.Request(url, dont_filter=True, meta=meta, **request))
+
+
+@dataclass
+class LiveRoute:
+    """The route of one tab of a live page: every request downloaded by the crawl, each redirect hop checked.
+
+    The page's own navigation is fetched without following a redirect: Chromium follows a navigation's redirect
+    unasked, even the Location of an answer the route fulfils (checked with Playwright 1.65.2 and Debian's
+    Chromium, 2026-11-27). A redirect is answered without its Location, so the browser stays, and is kept in
+    :attr:`redirect` for ``NavigationRedirectMiddleware`` to hand to Scrapy. Every other request (scripts, data,
+    frames, a navigation a script starts later) follows its redirects here, each hop held to the same rules."""
+
+    crawl: CrawlDownloads
+    timeout_seconds: float
+    navigation_headers: dict[str, str]  # the render request's, as Scrapy sent them
+    not_requested: list[str]  # the page's requests robots.txt disallows (the rendering's list)
+    redirect: str | None = None
+    navigation_error: str | None = None  # why the page's navigation could not be fetched
+    _navigated: bool = field(default=False, repr=False)  # the tab's first navigation was asked of the route
+
+    async def __call__(self, route: Route, request: Request) -> None:
+        from playwright.async_api import Error
+
+        try:
+            if request.resource_type in NOT_DOWNLOADED or not await self._robots_allow(request.url):
+                await route.abort()
+            elif is_page_navigation(request) and not self._navigated:
+                self._navigated = True
+                await self._navigate(route, request)
+            else:
+                await self._fetch_following_redirects(route, request)
+        except Error as error:  # the tab closed under the request (its time is up, or the run stopping)
+            log.info("rendering: %s not answered: %s", request.url, message(error))
+
+    async def _navigate(self, route: Route, request: Request) -> None:
+        try:
+            response = await self.crawl.download(request.url, self.timeout_seconds, headers=self.navigation_headers)
+        except Exception as error:  # noqa: BLE001 -- whatever failed the download, the user reads why in one line
+            self.navigation_error = self._reason(error)
+            await route.abort()
+            return
+        location = _location(response)
+        if location is not None:
+            self.redirect = location
+        await route.fulfill(**_fulfilment(response, without=b"location" if location else None))
+
+    async def _fetch_following_redirects(self, route: Route, request: Request) -> None:
+        """Chromium follows a redirect without asking the route again, and does not follow a 3xx the route
+        fulfils (both checked with Playwright 1.65.2 and Debian's Chromium, 2026-11-27): left to the browser, a
+        public script redirecting to 169.254.169.254 would be fetched. The page gets the last answer, at the URL
+        it asked for."""
+        headers = {name: value for name, value in request.headers.items() if name.lower() not in CRAWL_HEADERS}
+        target = request.url
+        for _ in range(MAX_REDIRECTS):
+            try:
+                response = await self.crawl.download(
+                    target, self.timeout_seconds, method=request.method, headers=headers, body=request.post_data_buffer
+                )
+            except Exception as error:  # noqa: BLE001 -- refused or failed: the page goes on without it
+                level = logging.WARNING if isinstance(error, PrivateAddressRefused) else logging.INFO
+                log.log(level, "rendering: request of the page not fetched: %s: %s", target, self._reason(error))
+                await route.abort()
+                return
+            location = _location(response)
+            if location is None:
+                await route.fulfill(**_fulfilment(response))
+                return
+            target = urljoin(target, location)
+            if not await self._robots_allow(target):
+                await route.abort()
+                return
+        log.warning("rendering: %s not requested: more than %d redirects", request.url, MAX_REDIRECTS)
+        await route.abort()
+
+    async def _robots_allow(self, url: str) -> bool:
+        """Whether robots.txt lets the page's request to ``url`` go. A robots.txt still unknown when the page's
+        time is up (its origin's download slot busy until then) counts as a no: the page is taken without it."""
+        if self.crawl.robots is None or urlsplit(url).scheme not in DEFAULT_PORTS:
+            return True  # robots.txt not obeyed; data:, blob: and the like stay inside the browser
+        try:
+            allowed = await asyncio.wait_for(self.crawl.robots(url), self.timeout_seconds)
+        except TimeoutError:
+            log.warning("rendering: robots.txt for %s not known in time: taken as disallowing it", url)
+            allowed = False
+        else:
+            if not allowed:
+                log.warning("rendering: %s not requested: the site's robots.txt disallows it", url)
+        if not allowed:
+            self.not_requested.append(url)
+        return allowed
+
+    def _reason(self, error: Exception) -> str:
+        """The download's failure in the words of a plain fetch's, its timeout being the rendering's."""
+        from scrapy.exceptions import DownloadTimeoutError
+
+        if isinstance(error, DownloadTimeoutError):
+            return (
+                f"timeout: no complete answer within {self.timeout_seconds:g} seconds "
+                "(setting [crawl] render_timeout_seconds)"
+            )
+        if isinstance(error, PrivateAddressRefused):
+            return str(error)
+        return plain_reason(error) or f"{type(error).__name__}: {message(error)}"
+
+
+def _location(response: Response) -> str | None:
+    """Where a redirect leads, or None for any other answer."""
+    location = response.headers.get(b"Location")
+    return location.decode("latin-1") if 300 <= response.status < 400 and location else None
+
+
+def _fulfilment(response: Response, without: bytes | None = None) -> dict[str, Any]:
+    """``route.fulfill``'s arguments for the crawl's answer: its status, headers and (decoded, whole) body."""
+    headers = {
+        name.decode("latin-1"): ", ".join(value.decode("latin-1") for value in values)
+        for name, values in response.headers.items()
+        if name.lower() not in NOT_FULFILLED and name.lower() != without
+    }
+    return {"status": response.status, "headers": headers, "body": response.body}
+
+
+@dataclass
+class ArchiveRoute:
+    """Answers every request of a page rendered from an archive with the archive's capture of it.
+
+    The page is opened at its original URL, so that its scripts see the origin they were written for, but no
+    request reaches the live web: the navigation is answered with ``archive_url`` (the raw capture already
+    chosen), every other URL with the source's capture URL of it at the same time (the archive redirects to
+    the nearest capture; those redirects are followed here, inside the archive only). Each archive request waits
+    for the archive's rate limiter, like the spider's own.
+    """
+
+    archive_url: str
+    source: ArchiveSource
+    timestamp: datetime
+    limiter: RateLimiter
+    user_agent: str
+    refusal: str | None = None  # the archive refused a request (429/503): the rendering is incomplete
+    navigation_url: str | None = None  # the archive URL that finally answered the page itself
+
+    async def __call__(self, route: Route, request: Request) -> None:
+        if request.resource_type in NOT_DOWNLOADED or self.refusal:
+            await route.abort()
+            return
+        navigation = self.navigation_url is None and is_page_navigation(request)
+        target = self.archive_url if navigation else self._archive_url(request.url)
+        response = None
+        for _ in range(MAX_ARCHIVE_HOPS):
+            await self.limiter.wait_async()
+            headers = {**request.headers, "user-agent": self.user_agent}
+            response = await route.fetch(url=target, max_redirects=0, headers=headers)
+            location = response.headers.get("location")
+            if not 300 <= response.status < 400 or not location:
+                break
+            target = urljoin(target, location)
+            if not self.source.contains(target):
+                log.warning("rendering %s: redirect out of the archive blocked (%s)", self.archive_url, target)
+                await route.abort()
+                return
+        if response is None or self._refused(response):
+            await route.abort()
+            return
+        if navigation:
+            self.navigation_url = target
+        await route.fulfill(response=response)
+
+    def _archive_url(self, url: str) -> str:
+        return url if self.source.contains(url) else self.source.capture_url(self.timestamp, url)
+
+    def _refused(self, response: Any) -> bool:
+        """The archive's own 429/503 (no Memento-Datetime): pause every archive request, fail this rendering."""
+        if response.status not in (429, 503) or "memento-datetime" in response.headers:
+            return False
+        self.limiter.penalize(None)
+        self.refusal = f"the archive answered {response.status} to a request of the page"
+        return True
+
+
+def is_page_navigation(request: Request) -> bool:
+    """The request for the page itself (not a frame's, not a resource's)."""
+    return request.is_navigation_request() and request.frame.parent_frame is None
+
+
+def refuse_web_socket(web_socket: Any) -> None:
+    """Never connected to a server: the page's socket stays open and silent."""
