@@ -1,4 +1,5 @@
-"""Rendering pages in headless Chromium, the Scrapy way (scrapy-playwright): the one module that knows Playwright.
+"""Rendering pages in headless Chromium, the Scrapy way (scrapy-playwright): with :mod:`crawler.routes`, where the
+page's requests go, the only modules that know Playwright.
 
 A render request is an ordinary Scrapy request with ``meta["playwright"]``: it goes through the same scheduler,
 download slots (one request at a time per site), robots.txt and AutoThrottle middlewares as a plain fetch, and

@@ -23,6 +23,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+import scrapy
+from scrapy.exceptions import DownloadTimeoutError
+
 from policy_archive.crawler.addresses import DEFAULT_PORTS, PrivateAddressRefused
 from policy_archive.crawler.failures import message, plain_reason
 from policy_archive.crawler.middlewares import RobotsRule
@@ -61,8 +64,6 @@ class CrawlDownloads:
 
     async def download(self, url: str, timeout_seconds: float, **request: Any) -> Response:
         """The crawl's answer to ``url`` (redirects not followed, no retry), or the download's error."""
-        import scrapy
-
         meta = {
             "download_slot": f"{urlsplit(url).hostname or ''} (rendered pages' requests)",
             "download_timeout": timeout_seconds,
@@ -165,8 +166,6 @@ class LiveRoute:
 
     def _reason(self, error: Exception) -> str:
         """The download's failure in the words of a plain fetch's, its timeout being the rendering's."""
-        from scrapy.exceptions import DownloadTimeoutError
-
         if isinstance(error, DownloadTimeoutError):
             return (
                 f"timeout: no complete answer within {self.timeout_seconds:g} seconds "
