@@ -84,5 +84,5 @@ def unreadable_captures(
             files = sorted({item.row.stored.warc_file for item in unreadable if item.row.stored is not None})
             consequence = f"`repair` cannot make kept bytes again: restore {', '.join(files)} from a backup"
             failures.append(unreadable_failure(catalog, declaration.key, unreadable, consequence))
-    progress.finish()
+    # No final count: `repair` says what it did (or "nothing to repair"); a long scan shows its progress meanwhile.
     return failures
