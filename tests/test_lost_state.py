@@ -139,6 +139,29 @@ def test_a_deleted_versions_repository_is_one_line_saying_how_to_rebuild_it_for_
     assert not out.exists() and not (data / "versions").exists()
 
 
+def test_a_deleted_catalog_and_versions_repository_are_named_alike_by_readers_and_rebuilt_by_repair(history):
+    """Only the WARC files left: every reader says the same true thing, and `repair` brings back the very history
+    (it said nothing and left no version: `log` then answered "no recorded version yet")."""
+    config, data = history
+    before = commits_of_main(data / "versions")
+    shutil.rmtree(data / "versions")
+    for path in data.glob("catalog.sqlite3*"):
+        path.unlink()
+    out = data.parent / "out"
+    for command in [*READERS, ["report", "--output", "{out}"]]:
+        arguments = [argument.format(out=out) for argument in command]
+        line = assert_one_line(run_cli(config, data, *arguments), 1, "`policy-archive repair`")
+        assert line == (
+            f"policy-archive: {data / 'catalog.sqlite3'} and {data / 'versions'} are missing: run `policy-archive "
+            f"repair` to index the WARC files of {data / 'captures'} again and rebuild the history from them"
+        )
+    assert not out.exists() and not (data / "versions").exists()
+    repaired = run_cli(config, data, "repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert "repaired: history rebuilt from the stored captures: 2 versions of 1 document" in repaired.stderr
+    assert commits_of_main(data / "versions") == before
+
+
 @pytest.mark.parametrize("lost", ["every object", "one blob", "the repository"])
 def test_repair_rebuilds_a_lost_history_from_the_captures(history, lost):
     config, data = history

@@ -111,6 +111,19 @@ def require_data(data_dir: Path, command: str) -> None:
         raise NoData(f"no data in {data_dir}: nothing to {command} (run `policy-archive backfill` or `track` first)")
 
 
+def require_readable(data_dir: Path, command: str) -> None:
+    """What every reader checks first, in one order, so that they all say the same: no data at all
+    (:class:`NoData`), or the catalog and the versions repository both gone (the WARC files are left: `repair`
+    indexes them again and rebuilds the history from them)."""
+    require_data(data_dir, command)
+    catalog_path, captures_dir, versions_dir = data_paths(data_dir)
+    if not catalog_path.exists() and not versions_dir.exists():
+        raise StateError(
+            f"{catalog_path} and {versions_dir} are missing: run `policy-archive repair` to index the WARC files of "
+            f"{captures_dir} again and rebuild the history from them"
+        )
+
+
 @contextmanager
 def open_workspace(
     config: Config, command: str, *, wait: bool = True, existing: bool = False, drop_lost_history: bool = False
@@ -132,7 +145,9 @@ def open_workspace(
         try:
             _reindex_if_new(catalog, captures, config, command, notes)
             had_versions = catalog.versions_head() is not None
-            versions_missing = had_versions and not (versions_dir / ".git").exists()
+            # Versions listed, or captures kept (a catalog deleted with the repository, re-indexed just now):
+            # the history was there; its repository, gone, is made again empty, and `repair` rebuilds it.
+            versions_missing = (had_versions or catalog.holds_captures()) and not (versions_dir / ".git").exists()
             versions = VersionStore(versions_dir, drop_lost_history=drop_lost_history)
         except BaseException:
             catalog.close()
@@ -182,7 +197,7 @@ def open_catalog(config: Config, command: str) -> Iterator[Catalog]:
     """Read-only commands read the catalog without the lock and without writing (SQLite WAL allows concurrent
     readers; a read-only data directory works too). No data at all is :class:`NoData`, for ``command``."""
     catalog_path, captures_dir, versions_dir = data_paths(config.settings.data_dir)
-    require_data(config.settings.data_dir, command)
+    require_readable(config.settings.data_dir, command)
     if not catalog_path.exists():
         raise StateError(
             f"{catalog_path} is missing: run `policy-archive repair` to start a new one from {versions_dir} and "
