@@ -22,6 +22,11 @@ EMPHASIS_TAGS = {"i", "em", "cite", "dfn", "var"}
 LINE_START_MARKER = re.compile(r"^(\s*)([-+*>#]|\d+[.)])(\s)")
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 LIST_ITEM_START = re.compile(r"(?:-|\d+\.) ")
+# What may stand before a block's first character on its line (CommonMark 0.31.2, 5.1 and 5.2): up to 3 spaces
+# of indent, and container markers, each with up to 3 spaces before it: a block quote's ">" (one optional space
+# after), a list item's "-", "+", "*" or "1." / "1)" (1 to 4 spaces after; 5 or more make the content code).
+_BLOCK_PREFIX = re.compile(r"(?: {0,3}(?:> ?|(?:[-+*]|\d{1,9}[.)]) {1,4}(?! )))* {0,3}")
+_BLOCK_PREFIX_CHARACTERS = frozenset(" >-+*.)0123456789")
 
 # What CommonMark 0.31.2 reads as raw HTML or an autolink, anywhere in a line (spec 6.5 and 6.6). Tags and
 # autolinks are matched here; a match cannot run past the next "<" (no part of them may hold one outside a quoted
@@ -296,9 +301,16 @@ def _markup_starts(text: str) -> Iterator[int]:
         if _backslashes_before(text, position) % 2 == 0 and (
             _TAG_OR_AUTOLINK.match(text, position)
             or _closed_markup(text, position, last_closers)
-            or (_at_line_start(text, position) and _BLOCK_MARKUP.match(text, position))
+            or (_at_line_start(text, position) and _opens_html_block(text, position))
         ):
             yield position
+
+
+def _opens_html_block(text: str, position: int) -> bool:
+    """Whether an HTML block starts at ``position``. Its names are ASCII: matched ignoring case, "<ſcript" (long
+    s) or "<!K" (Kelvin sign) would pass for "<script" and "<!K" with a letter, which CommonMark does not read."""
+    match = _BLOCK_MARKUP.match(text, position)
+    return match is not None and match.group().isascii()
 
 
 def _closed_markup(text: str, position: int, last_closers: dict[str, int]) -> bool:
@@ -319,11 +331,15 @@ def _backslashes_before(text: str, position: int) -> int:
 
 
 def _at_line_start(text: str, position: int) -> bool:
-    """Whether at most 3 spaces stand between the line's start and ``position`` (the renderer's lines have no
-    indent of their own: a list item's or quote's comes after, relative to which this is still the start)."""
-    before = text[max(0, position - 3) : position]
-    indent = len(before) - len(before.rstrip(" "))
-    return position == indent or text[position - indent - 1] == "\n"
+    """Whether ``position`` starts a block: at most 3 spaces after the line's start, or after the markers of
+    block quotes and list items ("><script" is a quote holding an HTML block, "- <script" a list item holding
+    one). The renderer's lines have no indent of their own: a list item's or quote's comes after, relative to
+    which this is still the start."""
+    start = position
+    while start and text[start - 1] in _BLOCK_PREFIX_CHARACTERS:  # not back to the line's start: a long line of
+        start -= 1  # "<" would be read again for each
+    at_line_start = start == 0 or text[start - 1] == "\n"
+    return at_line_start and _BLOCK_PREFIX.fullmatch(text, start, position) is not None
 
 
 def _nearest_table(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
