@@ -3,6 +3,7 @@ scale; docs/decisions/0001-git-history-layout.md). Objects only become visible w
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import subprocess
 import threading
@@ -20,6 +21,21 @@ class GitProcess(Protocol):
     proc: subprocess.Popen[bytes]
 
     def wait(self) -> object: ...
+
+
+# git fast-import marks each pack it writes with a ``.keep`` file holding "fast-import" until the refs point into
+# it (git's fast-import.c, keep_pack; read 2026-11). Killed in between, the file stays; importing the same
+# objects again makes a pack of the same name, and fast-import dies "cannot create keep file: File exists".
+FAST_IMPORT_KEEP = b"fast-import"
+
+
+def remove_stale_keeps(git_dir: Path) -> None:
+    """Remove the ``.keep`` files an interrupted fast-import left (call with the data directory's lock held: no
+    other fast-import is running). Any other ``.keep`` (made by hand, or by another tool) stays."""
+    for keep in (git_dir / "objects" / "pack").glob("pack-*.keep"):
+        with contextlib.suppress(OSError):
+            if keep.read_bytes().strip() == FAST_IMPORT_KEEP:
+                keep.unlink()
 
 
 class FastImport:

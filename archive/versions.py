@@ -34,7 +34,7 @@ from typing import TypeVar
 import git
 
 from policy_archive.archive.catfile import BOUNDED_READING, read_blobs
-from policy_archive.archive.fastimport import FastImport, GitProcess
+from policy_archive.archive.fastimport import FastImport, GitProcess, remove_stale_keeps
 from policy_archive.archive.git_environment import forget_outside_repository
 from policy_archive.archive.hand_edits import set_aside_edits
 from policy_archive.archive.ledger import (
@@ -312,6 +312,7 @@ class VersionStore:
         """
         state = self._state()
         marks_path = self._git_dir / MARKS_FILE
+        remove_stale_keeps(self._git_dir)
         stream = FastImport(self._start_piped, marks_path)
         try:
             incoming = write_blobs(versions, stream)

@@ -31,6 +31,7 @@ from policy_archive.crawler.failures import message, plain_reason
 from policy_archive.crawler.middlewares import RobotsRule
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ArchiveSource
+from policy_archive.crawler.sources.base import parse_memento_datetime
 
 if TYPE_CHECKING:
     from playwright.async_api import Request, Route
@@ -225,11 +226,15 @@ class ArchiveRoute:
             location = response.headers.get("location")
             if not 300 <= response.status < 400 or not location:
                 break
-            target = urljoin(target, location)
-            if not self.source.contains(target):
-                log.warning("rendering %s: redirect out of the archive blocked (%s)", self.archive_url, target)
+            # An archived redirect is followed inside the archive whether the archive rewrote its Location (the
+            # Wayback Machine) or replays it as the site sent it (pywb); the archive's own only to its captures.
+            archived_at = parse_memento_datetime(response.headers.get("memento-datetime"))
+            next_target = self.source.redirect_target(location, target, archived_at)
+            if next_target is None:
+                log.warning("rendering %s: redirect out of the archive blocked (%s)", self.archive_url, location)
                 await route.abort()
                 return
+            target = next_target
         if response is None or self._refused(response):
             await route.abort()
             return

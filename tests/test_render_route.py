@@ -106,6 +106,17 @@ def test_nothing_leaves_the_archive(archive_route: ArchiveRoute):
     assert image.outcome == "aborted" and image.fetched == [], "images are never downloaded"
 
 
+def test_an_archived_redirect_is_followed_inside_the_archive_as_the_site_sent_it(archive_route: ArchiveRoute):
+    """pywb replays an archived redirect's Location as the site sent it (relative here): followed inside the
+    archive, at the redirect's own time; an archive's own redirect out of it is still blocked (above)."""
+    script = "https://spa.example/app.js"
+    asked = f"{REPLAY}/20200101000000id_/{script}"
+    moved = f"{REPLAY}/20200101000007id_/https://spa.example/v2/app.js"
+    answers = {asked: Answer(301, {**MEMENTO, "location": "/v2/app.js"}), moved: Answer(200, MEMENTO)}
+    resource = ask(archive_route, PageRequest(script), answers)
+    assert [url for url, _ in resource.fetched] == [asked, moved] and resource.outcome == "fulfilled 200"
+
+
 def test_an_archive_refusal_fails_the_rendering_and_stops_its_requests(archive_route: ArchiveRoute):
     refused = ask(archive_route, PageRequest("https://spa.example/app.js"), {})
     assert refused.outcome == "fulfilled 404", "a resource the archive does not hold is answered as the archive did"

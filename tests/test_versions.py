@@ -377,3 +377,27 @@ def test_trailers_cannot_be_forged_through_names_urls_or_titles(tmp_path):
         assert subject.startswith("First record of ACME Captured-At: 1999") or subject.startswith("Record new")
         assert "\x00" not in subject and "\x1b" not in subject
     subprocess.run(["git", "-C", str(tmp_path / "versions"), "fsck", "--strict"], check=True, capture_output=True)
+
+
+def test_a_keep_file_left_by_a_killed_fast_import_does_not_stop_the_next_save(tmp_path: Path) -> None:
+    """Killed after writing its pack's ``.keep`` and before the refs point into the pack (seen by the test above
+    on a loaded machine), fast-import leaves the file; the same versions saved again make a pack of the same
+    name, and fast-import died "cannot create keep file: File exists". Stood in here without a race: the pack's
+    ``.keep`` is put where the interrupted import would have left it, before the same save."""
+    versions = corpus(documents=8, versions_per_document=10, seed=5, size=500)  # > 100 objects: a pack
+    reference = VersionStore(tmp_path / "reference")
+    reference.save(versions)
+    packs = sorted((tmp_path / "reference" / ".git" / "objects" / "pack").glob("pack-*.pack"))
+    assert packs, "fast-import writes a pack"
+
+    store = VersionStore(tmp_path / "interrupted")
+    pack_dir = tmp_path / "interrupted" / ".git" / "objects" / "pack"
+    pack_dir.mkdir(parents=True, exist_ok=True)
+    for pack in packs:
+        (pack_dir / pack.with_suffix(".keep").name).write_bytes(b"fast-import")
+    by_hand = pack_dir / "pack-0000000000000000000000000000000000000000.keep"
+    by_hand.write_text("kept by hand\n")
+
+    store.save(versions)
+    assert store.head() == reference.head() and fsck_clean(tmp_path / "interrupted")
+    assert by_hand.exists(), "a .keep that fast-import did not write is left alone"

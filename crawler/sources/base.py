@@ -21,6 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -33,6 +34,17 @@ from policy_archive.records import CaptureRef, utc
 # all (backfill and discover alike). Three attempts with the doubling pause span about 3 x the backoff (3 minutes
 # at the default 60 s); a refusal lasting longer fails the document for this run, and the next run resumes.
 LISTING_ATTEMPTS = 3
+
+
+def parse_memento_datetime(value: str | None) -> datetime | None:
+    """A replay answer's ``Memento-Datetime`` header value (RFC 7089, an HTTP date) as aware UTC, or None when
+    absent or unreadable (the answer is then the archive's own, not a capture)."""
+    if not value:
+        return None
+    try:
+        return utc(parsedate_to_datetime(value))
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 class ListingError(ArchiveError):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import scrapy
@@ -27,6 +26,7 @@ from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.render import PageRendering
 from policy_archive.crawler.routes import ArchiveRoute
 from policy_archive.crawler.sources import ArchiveSource
+from policy_archive.crawler.sources.base import parse_memento_datetime
 from policy_archive.crawler.spiders.base import (
     FetchPlan,
     PlanSpider,
@@ -34,7 +34,7 @@ from policy_archive.crawler.spiders.base import (
     now,
     response_headers,
 )
-from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, payload_sha1, utc
+from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, payload_sha1
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -50,13 +50,7 @@ ARCHIVE_HEADERS = frozenset({"link", "memento-datetime", "content-location", "x-
 
 def memento_datetime(response: Response) -> datetime | None:
     """The response's ``Memento-Datetime`` (aware UTC), or None when absent or unreadable."""
-    value = response.headers.get(b"Memento-Datetime")
-    if not value:
-        return None
-    try:
-        return utc(parsedate_to_datetime(value.decode("latin-1")))
-    except (TypeError, ValueError, IndexError):
-        return None
+    return parse_memento_datetime(response.headers.get(b"Memento-Datetime", b"").decode("latin-1"))
 
 
 class WaybackSpider(PlanSpider):
