@@ -1,11 +1,14 @@
-"""Shared pytest fixtures: the stand-in Wayback-compatible archive, served on 127.0.0.1."""
+"""Shared pytest fixtures: the stand-in Wayback-compatible archive, served on 127.0.0.1, and a backfilled history
+for the commands that read one."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from review_data import copy_of, recorded_history
 from standin.archive import StandinArchive
 
 from policy_archive.config.settings import WaybackSettings
@@ -41,6 +44,18 @@ OUTSIDE_VARIABLES = (
     "GIT_WORK_TREE",
     "GIT_INDEX_FILE",
 )
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A backfilled history (configuration and data directory) for a module's tests to read, not to change."""
+    return recorded_history(tmp_path_factory.mktemp("recorded"))
+
+
+@pytest.fixture
+def history(recorded: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of :func:`recorded` (two versions, their captures in a WARC file) that a test may damage."""
+    return copy_of(recorded, tmp_path)
 
 
 def pytest_configure(config: pytest.Config) -> None:

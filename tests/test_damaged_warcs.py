@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from review_data import copy_of, recorded_history
 from standin.cli import git, run_cli
 from warcio.archiveiterator import ArchiveIterator
 
@@ -177,16 +176,6 @@ def test_a_rendered_page_whose_dom_record_is_gone_is_damaged(written):
 # --- through the command line, on a real backfill's WARC file ---------------------------------------------------
 
 DOCUMENT = "acrcloud/privacy-policy"
-
-
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return recorded_history(tmp_path_factory.mktemp("recorded"))
-
-
-@pytest.fixture
-def history(recorded, tmp_path) -> tuple[Path, Path]:
-    return copy_of(recorded, tmp_path)
 
 
 def kept_records(data: Path) -> tuple[Path, dict[int, str], list[int]]:

@@ -8,10 +8,8 @@ import os
 import sqlite3
 import stat
 import subprocess
-from pathlib import Path
 
-import pytest
-from review_data import PATH, handmade_history, recorded_history
+from review_data import PATH, handmade_history
 from standin.cli import EXPORT_COLUMNS, git, run_cli
 
 from policy_archive.archive import history
@@ -19,11 +17,6 @@ from policy_archive.archive.history import version_commits
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.exports import format_names
 from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN
-
-
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return recorded_history(tmp_path_factory.mktemp("recorded"))
 
 
 def test_history_gives_trailers_stated_date_and_body_line_counts(tmp_path):

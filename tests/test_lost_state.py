@@ -14,7 +14,6 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from review_data import copy_of, recorded_history
 from standin.cli import git, run_cli
 from standin.hostile import RouteServer
 from test_backfill_e2e import acrcloud_history
@@ -84,17 +83,6 @@ def test_every_command_is_placed_by_what_it_needs_of_the_data_directory():
 # --- Git objects lost: reading refused in one line, `repair` rebuilds the history from the kept captures ----
 
 DOCUMENT = "acrcloud/privacy-policy"
-
-
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return recorded_history(tmp_path_factory.mktemp("recorded"))
-
-
-@pytest.fixture
-def history(recorded, tmp_path) -> tuple[Path, Path]:
-    """A copy of a backfilled history (two versions, their captures in a WARC file) that a test may damage."""
-    return copy_of(recorded, tmp_path)
 
 
 def delete_all_objects(versions: Path) -> None:

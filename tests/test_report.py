@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from xml.etree import ElementTree
 
-import pytest
-from review_data import handmade_history, recorded_history
+from review_data import handmade_history
 from standin.cli import git, run_cli
 
 from policy_archive.archive.catalog import Catalog
@@ -19,11 +17,6 @@ from policy_archive.pipeline.webreport.feeds import FeedEntry, feed_xml
 from policy_archive.records import DocumentDeclaration, parse_iso_z
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return recorded_history(tmp_path_factory.mktemp("recorded"))
 
 
 def test_word_diff_marks_only_the_changed_words_and_folds_unchanged_paragraphs():

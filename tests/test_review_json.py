@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
-from review_data import handmade_history, recorded_history
+from review_data import handmade_history
 from standin.cli import git, run_cli
 
 from policy_archive.archive.catalog import Catalog
@@ -27,11 +25,6 @@ KEYS = [
     "unverified_captures",
     "hard",
 ]
-
-
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return recorded_history(tmp_path_factory.mktemp("recorded"))
 
 
 def test_log_json_has_one_object_per_version(recorded):

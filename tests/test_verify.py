@@ -7,8 +7,6 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-from review_data import copy_of, recorded_history
 from standin.cli import git, run_cli
 
 from policy_archive.archive.captures import CaptureStore
@@ -22,16 +20,6 @@ from policy_archive.pipeline.jobs.verify import Verdict, Verifier, extractor_rev
 from policy_archive.records import ExtractionRules
 
 DOCUMENT = "acrcloud/privacy-policy"
-
-
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return recorded_history(tmp_path_factory.mktemp("recorded"))
-
-
-@pytest.fixture
-def history(recorded, tmp_path) -> tuple[Path, Path]:
-    return copy_of(recorded, tmp_path)
 
 
 def change_selectors(config: Path) -> None:
