@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Protocol
 
+MARKS_FILE = "policy-archive-marks"  # in the Git directory: the commit ids fast-import gave the marks of a save
 STREAM_CHUNK_BYTES = 1024 * 1024
 STREAM_QUEUE_CHUNKS = 8
 

@@ -1,7 +1,8 @@
 """One save, worked out: how new versions merge into the ledger (``plan_save``) and the ``git fast-import`` stream
 that writes the plan (blobs grouped by document, the commits of ``main``, the ledger's new tree).
 
-Both refs are written as temporary ``INCOMING_*`` refs; ``archive.versions`` publishes them (docs/decisions/0001).
+Both refs are written as temporary ``INCOMING_*`` refs; ``archive.versions`` publishes them (docs/decisions/0001),
+then drops them (``drop_incoming_refs``), as opening does after a kill (``archive.recovery``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from policy_archive.archive.ledger import (
     git_blob_id,
     kept_versions,
 )
+from policy_archive.archive.lost_objects import GitRefs
 from policy_archive.records import Version
 
 INCOMING_MAIN_REF = "refs/policy-archive/incoming/main"
@@ -182,3 +184,12 @@ def write_ledger(stream: FastImport, old_tree: str | None, plan: Plan) -> None:
         for entry in items:
             stream.write(f"M 100644 {entry.blob} {path}/{entry.stamp}\n")
     stream.write("\n")
+
+
+def drop_incoming_refs(refs: GitRefs) -> None:
+    """Delete the temporary refs a save wrote (once published, or left by a kill)."""
+    for ref in (INCOMING_MAIN_REF, INCOMING_LEDGER_REF):
+        if refs.ref(ref) is not None:
+            refs.run(["update-ref", "--no-deref", "-d", ref])
+        # A kill can leave a loose ref naming an object that never reached disk: rev-parse cannot see it.
+        (refs.git_dir / ref).unlink(missing_ok=True)

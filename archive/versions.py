@@ -4,6 +4,7 @@ Why this shape (first-character layout, ``git fast-import``, blob order, determi
 docs/decisions/0001-git-history-layout.md. This is the only module that imports GitPython. Its parts:
 ``archive.ledger`` (the ledger's records and the commit messages), ``archive.saves`` (how a save merges into the
 ledger and the stream that writes it), ``archive.fastimport`` and ``archive.catfile`` (the Git processes),
+``archive.recovery`` (what opening sets right or refuses: a killed run's leftovers, ``main`` against the ledger),
 ``archive.lost_objects`` (history refs naming lost objects, set back or dropped on open) and ``archive.hand_edits``
 (files edited by hand in the checkout, set aside before it is rewritten).
 
@@ -14,7 +15,8 @@ What the repository holds besides ``main``:
   always a pure function of the ledger, which is what makes rebuilds deterministic whatever order saves came in.
 - The ledger commit's message names the ``main`` head it describes and the one before it. Moving the ledger ref
   is the single atomic step of a save; ``main`` is moved right after and rolled forward on open if a kill came in
-  between. A kill at any earlier point leaves only unreferenced objects, so ``git fsck`` stays clean.
+  between (``archive.recovery``). A kill at any earlier point leaves only unreferenced objects, so ``git fsck``
+  stays clean.
 
 The caller must hold ``archive.lock.DataDirectoryLock`` while a ``VersionStore`` is open: opening repairs what a
 killed run left (stale lock files, temporary refs, half-written packs), which is only safe with no other writer.
@@ -22,7 +24,6 @@ killed run left (stale lock files, temporary refs, half-written packs), which is
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -34,7 +35,7 @@ from typing import TypeVar
 import git
 
 from policy_archive.archive.catfile import BOUNDED_READING, read_blobs
-from policy_archive.archive.fastimport import FastImport, GitProcess, remove_stale_keeps
+from policy_archive.archive.fastimport import MARKS_FILE, FastImport, GitProcess, remove_stale_keeps
 from policy_archive.archive.git_environment import forget_outside_repository
 from policy_archive.archive.hand_edits import set_aside_edits
 from policy_archive.archive.ledger import (
@@ -46,25 +47,17 @@ from policy_archive.archive.ledger import (
     LEDGER_REF,
     REBUILD_ADVICE,
     Entry,
-    ForeignHistoryError,
     LedgerState,
     MissingObjectsError,
     VersionStoreError,
     kept_versions,
 )
-from policy_archive.archive.lost_objects import (
-    GitRefs,
-    broken_refs,
-    drop_history,
-    first_missing_object,
-    lost_message,
-    missing_object,
-    restore_broken_refs,
-)
+from policy_archive.archive.lost_objects import GitRefs, broken_refs, lost_message, missing_object
+from policy_archive.archive.recovery import clear_leftovers, finish_killed_save, reading_start, remove_half_made
 from policy_archive.archive.saves import (
     INCOMING_LEDGER_REF,
-    INCOMING_MAIN_REF,
     Plan,
+    drop_incoming_refs,
     plan_save,
     write_blobs,
     write_commits,
@@ -80,7 +73,6 @@ IDENTITY_ENV = {
     "GIT_COMMITTER_EMAIL": IDENTITY_EMAIL,
 }
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-MARKS_FILE = "policy-archive-marks"
 LOW_MEMORY_CONFIG = (
     "-c",
     "core.deltaBaseCacheLimit=16m",
@@ -123,13 +115,7 @@ def _open_or_create(directory: Path, notes: list[str]) -> git.Repo:
         try:
             repo = git.Repo(directory)
         except git.InvalidGitRepositoryError:
-            if not _holds_nothing(dot_git):
-                raise VersionStoreError(
-                    f"{directory}: not a usable Git repository, though it holds objects or refs; "
-                    "check it with `git fsck` (nothing was changed)"
-                ) from None
-            shutil.rmtree(dot_git)
-            notes.append(f"{dot_git} was half made (an interrupted `git init`) and held no commit: made again")
+            remove_half_made(dot_git, notes)
             return _open_or_create(directory, notes)
     else:
         directory.mkdir(parents=True, exist_ok=True)
@@ -143,21 +129,6 @@ def _open_or_create(directory: Path, notes: list[str]) -> git.Repo:
             config.set_value("user", "name", IDENTITY_NAME)
             config.set_value("user", "email", IDENTITY_EMAIL)
     return repo
-
-
-def _holds_nothing(dot_git: Path) -> bool:
-    """No object, no ref and no packed refs under ``dot_git``: what `git init` writes before any commit."""
-    stored = [path for folder in ("objects", "refs") for path in (dot_git / folder).rglob("*") if path.is_file()]
-    return not stored and not (dot_git / "packed-refs").exists()
-
-
-def _changed_outside(directory: Path, main: str | None, left: str | None) -> str:
-    """Why a ``main`` that commits were added to by hand is refused (writers) or not read (readers)."""
-    return (
-        f"{directory}: {BRANCH} was changed outside policy-archive (it is at {main}, policy-archive left it at "
-        f"{left}); to keep those commits on a branch and give {BRANCH} back, run: git -C {directory} branch "
-        f"by-hand {main} && git -C {directory} update-ref {BRANCH_REF} {left}"
-    )
 
 
 class VersionStore:
@@ -183,7 +154,7 @@ class VersionStore:
             self._git_dir = Path(self._repo.git_dir)
             if broken := broken_refs(self._refs()):
                 raise MissingObjectsError(lost_message(directory, broken))
-            self._read_as_left()
+            self._reading_from, self.changed_outside = reading_start(self._refs(), self._state())
             return
         self._repo = _open_or_create(directory, self.notes)
         self._git = self._repo.git
@@ -352,52 +323,16 @@ class VersionStore:
         self._git.update_ref("-m", "policy-archive: save", LEDGER_REF, ledger_commit, state.commit or "")
         if new_main != state.main and new_main is not None:
             self._git.update_ref("-m", "policy-archive: save", BRANCH_REF, new_main, state.main or "")
-        self._drop_incoming_refs()
+        drop_incoming_refs(self._refs())
         self._sync_checkout()
         self._git.clear_cache()
 
     def _repair(self, drop_lost_history: bool) -> None:
-        """Undo what a killed run left behind: lock files, temporary refs and packs, a ``main`` left behind; with
-        ``drop_lost_history``, also a history whose objects are missing."""
-        for stale in self._stale_files():
-            stale.unlink(missing_ok=True)
-        self._drop_incoming_refs()
+        """Undo what a killed run left behind and finish its save (``archive.recovery``), then show ``main``."""
         refs = self._refs()
-        if restore_broken_refs(refs, drop_lost_history, self.notes):
-            self.history_lost = True
-        if drop_lost_history and self.head() is not None and (missing := first_missing_object(refs)):
-            drop_history(refs, f"objects of its history are missing ({missing})", self.notes)
-            self.history_lost = True
-        state = self._state()
-        main = self.head()
-        if state.commit is None:
-            if main is not None:
-                raise ForeignHistoryError(f"{self.directory}: branch {BRANCH} exists but no policy-archive ledger")
-            return
-        if main != state.main:
-            if main != state.previous_main:
-                raise ForeignHistoryError(_changed_outside(self.directory, main, state.main))
-            # Killed between moving the ledger and moving main: finish the save.
-            self._git.update_ref("-m", "policy-archive: repair", BRANCH_REF, state.main or "", main or "")
+        self.history_lost = clear_leftovers(refs, drop_lost_history, self.notes)
+        finish_killed_save(refs, self._state())
         self._sync_checkout()
-
-    def _read_as_left(self) -> None:
-        """A reader of a ``main`` that commits were added to by hand (writers refuse it) reads the history as
-        policy-archive left it, as the catalog lists it: every reader sees the same versions."""
-        state = self._state()
-        main = self.head()
-        # The previous main: a save killed before moving main, which the next writer finishes.
-        if state.commit is not None and main not in (state.main, state.previous_main):
-            self.changed_outside = _changed_outside(self.directory, main, state.main)
-            self._reading_from = state.main
-
-    def _stale_files(self) -> Iterator[Path]:
-        git_dir = self._git_dir
-        yield from git_dir.glob("*.lock")
-        yield from (git_dir / "refs").rglob("*.lock")
-        yield from git_dir.glob("fast_import_crash_*")
-        yield from (git_dir / "objects" / "pack").glob("tmp_*")
-        yield git_dir / MARKS_FILE
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -411,13 +346,6 @@ class VersionStore:
             raise MissingObjectsError(
                 f"{self.directory}: Git objects are missing ({missing}); {REBUILD_ADVICE}"
             ) from None
-
-    def _drop_incoming_refs(self) -> None:
-        for ref in (INCOMING_MAIN_REF, INCOMING_LEDGER_REF):
-            if self._ref(ref) is not None:
-                self._git.update_ref("--no-deref", "-d", ref)
-            # A kill can leave a loose ref naming an object that never reached disk: rev-parse cannot see it.
-            (self._git_dir / ref).unlink(missing_ok=True)
 
     def _sync_checkout(self) -> None:
         """Make the working tree show ``main`` (so ``git log -p a/acrcloud/privacy-policy.md`` works there),

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from policy_archive.archive.versions import ForeignHistoryError, VersionStore, VersionStoreError
+from policy_archive.archive.ledger import ForeignHistoryError, VersionStoreError
+from policy_archive.archive.versions import VersionStore
 from policy_archive.records import Source, Version
 
 TESTS_DIR = Path(__file__).parent
