@@ -19,8 +19,8 @@ from policy_archive.errors import StateError
 from policy_archive.records import Version, iso_z, utc
 from policy_archive.text import one_line
 
-BRANCH = "main"
-BRANCH_REF = "refs/heads/main"
+BRANCH = "main"  # the branch of every history policy-archive writes: its versions, and exports (archive.plain_git)
+BRANCH_REF = f"refs/heads/{BRANCH}"
 LEDGER_REF = "refs/policy-archive/ledger"
 IDENTITY_NAME = "policy-archive"
 IDENTITY_EMAIL = "policy-archive@users.noreply.github.com"

@@ -14,11 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from policy_archive.archive.git_environment import forget_outside_repository
-from policy_archive.archive.ledger import IDENTITY, git_blob_id
+from policy_archive.archive.ledger import BRANCH, BRANCH_REF, IDENTITY, git_blob_id
 from policy_archive.errors import ConfigurationError, StateError
-
-BRANCH = "main"
-BRANCH_REF = f"refs/heads/{BRANCH}"
 
 
 class ExportRepositoryError(StateError):
