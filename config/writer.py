@@ -12,7 +12,6 @@ module writes always passes ``validate``; an existing file is replaced only when
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import tempfile
 import unicodedata
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from policy_archive.config.settings import ConfigError, load_service
 from policy_archive.errors import ConfigurationError
+from policy_archive.files import write_whole
 from policy_archive.records import ID_PATTERN, DocumentDeclaration, ExtractionRules
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -176,5 +176,5 @@ def _replace_checked(directory: Path, target: Path, text: str) -> Path:
             load_service(draft)
         except ConfigError as error:  # said of the file it was to become, not of the scratch folder's copy
             raise ConfigError(target, error.key, f"not written: {error.reason}") from None
-        os.replace(draft, target)
+    write_whole(target, text.encode("utf-8"))
     return target

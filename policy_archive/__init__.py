@@ -7,7 +7,8 @@ The installed package is one namespace, ``policy_archive``, whose floors are the
     policy_archive.crawler    fetching: Scrapy spiders, archive sources, rate limits
     policy_archive.archive    storage: WARC captures, SQLite catalog, Git versions
     policy_archive.config     configuration: types, loading, validation, shipped TOML
-    policy_archive.records / .errors   the records passed between stages and the error family
+    policy_archive.records / .errors   the records passed between stages and the error family; small helpers
+                                       every floor uses (.text, .files: writing a file whole)
 """
 
 from pathlib import Path as _Path

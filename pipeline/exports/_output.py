@@ -1,13 +1,13 @@
-"""Writing an export file whole or not at all: a partial file next to it, renamed over it when complete."""
+"""Writing an export file whole or not at all (``policy_archive.files``), or into a pipe or device as it comes."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from policy_archive.errors import ConfigurationError
+from policy_archive.files import whole_file
 
 
 @contextmanager
@@ -26,12 +26,5 @@ def replacing(output: Path, *, streams: bool = True) -> Iterator[Path]:
             raise ConfigurationError(f"--output {output}: not a regular file (a pipe or device); give a file name")
         yield output
         return
-    target = output.resolve() if output.is_symlink() else output
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    partial.unlink(missing_ok=True)
-    try:
+    with whole_file(output.resolve() if output.is_symlink() else output) as partial:
         yield partial
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)

@@ -5,13 +5,13 @@ its declaration went (``finished``), so that a rerun of a list skips the domain.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
 from policy_archive.config.settings import load_service
 from policy_archive.errors import ConfigurationError
+from policy_archive.files import write_whole
 from policy_archive.pipeline.jobs.home_pages import Sighting
 
 
@@ -50,10 +50,7 @@ def save_sightings(path: Path, document_type: str, sightings: list[Sighting]) ->
 
 
 def _write_json(path: Path, content: dict[str, object]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(content, indent=1))
-    os.replace(partial, path)
+    write_whole(path, json.dumps(content, indent=1).encode("utf-8"))
 
 
 def _read_state(path: Path) -> dict[str, object]:

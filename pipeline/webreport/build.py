@@ -9,7 +9,6 @@ feed of all changes are rebuilt from that memory and written only when their byt
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.history import version_commits
 from policy_archive.archive.versions import VersionStore
 from policy_archive.errors import ConfigurationError
+from policy_archive.files import write_whole
 from policy_archive.pipeline.commands.review import log
 from policy_archive.pipeline.exports._rows import ExportRow, export_row
 from policy_archive.pipeline.jobs.progress import Progress
@@ -45,10 +45,7 @@ def write_if_changed(path: Path, content: bytes) -> bool:
     """Write ``content`` to ``path`` (whole, through a rename) unless it already holds exactly that."""
     if path.exists() and path.read_bytes() == content:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    partial.write_bytes(content)
-    os.replace(partial, path)
+    write_whole(path, content)
     return True
 
 
