@@ -1,5 +1,5 @@
-"""Shared pytest fixtures: the stand-in Wayback-compatible archive, served on 127.0.0.1, and a backfilled history
-for the commands that read one."""
+"""Shared pytest fixtures: the stand-in Wayback-compatible archive and the stand-in sites, served on 127.0.0.1,
+and a backfilled history for the commands that read one."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from review_data import copy_of, recorded_history
 from standin.archive import StandinArchive
+from standin.sites import StandinSites
 
 from policy_archive.config.settings import WaybackSettings
 
@@ -24,6 +25,13 @@ def standin_archive() -> Iterator[StandinArchive]:
     """
     with StandinArchive().start() as archive:
         yield archive
+
+
+@pytest.fixture
+def sites() -> Iterator[StandinSites]:
+    """Stand-in live sites on a free port; set a page with ``.set_page(url, page)`` (see ``standin.sites``)."""
+    with StandinSites() as stand_in:
+        yield stand_in
 
 
 @pytest.fixture

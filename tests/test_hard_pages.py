@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from standin.cli import cli_environment, run_cli
 from standin.pages import Page
 from standin.sites import StandinSites
@@ -128,12 +126,6 @@ def test_an_older_catalog_gains_the_dropped_column_and_keeps_records(tmp_path: P
 
 
 # --- end to end --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sites() -> Iterator[StandinSites]:
-    with StandinSites() as stand_in:
-        yield stand_in
 
 
 def test_track_records_a_hard_page_with_its_note_in_the_catalog_log_and_status(

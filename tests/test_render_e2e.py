@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -108,12 +108,6 @@ def catalog_rows(data: Path) -> list[tuple[str, str, int, str | None]]:
 
 def version_text(data: Path, service: str) -> str:
     return (data / "versions" / service[0] / service / "privacy-policy.md").read_text()
-
-
-@pytest.fixture
-def sites() -> Iterator[StandinSites]:
-    with StandinSites() as stand_in:
-        yield stand_in
 
 
 def test_auto_renders_a_script_shell_and_keeps_raw_bytes_and_rendered_dom(sites: StandinSites, tmp_path: Path):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,12 +41,6 @@ def track_with_rebinding(sites: StandinSites, config: Path, data: Path) -> subpr
     env = environment(sites)
     env["PYTHONPATH"] = f"{REPO_ROOT / 'tests'}:{env['PYTHONPATH']}"
     return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=REPO_ROOT)
-
-
-@pytest.fixture
-def sites() -> Iterator[StandinSites]:
-    with StandinSites() as stand_in:
-        yield stand_in
 
 
 def test_a_rendered_page_s_data_on_a_rebinding_name_never_reaches_the_internal_service(

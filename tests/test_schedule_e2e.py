@@ -12,10 +12,9 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from standin.cli import cli_command, cli_environment
 from standin.legal_text import policy_page
 from standin.pages import slow
@@ -23,12 +22,6 @@ from standin.sites import StandinSites
 
 SLOW_SECONDS = 4.0
 INTERVAL_SECONDS = 2
-
-
-@pytest.fixture
-def sites() -> Iterator[StandinSites]:
-    with StandinSites() as stand_in:
-        yield stand_in
 
 
 def processes_mentioning(text: str) -> dict[int, str]:

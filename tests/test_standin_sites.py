@@ -7,22 +7,14 @@ import json
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
-import pytest
 from standin.legal_text import policy_page
 from standin.pages import bot_wall, empty_page, html_page, javascript_shell, rate_limited, redirect, server_error, slow
 from standin.sites import StandinSites
 from standin.sites_cli import write_services
-
-
-@pytest.fixture
-def sites() -> Iterator[StandinSites]:
-    with StandinSites() as stand_in:
-        yield stand_in
 
 
 @dataclass(frozen=True)

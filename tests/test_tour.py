@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
-import pytest
 from standin.archive import StandinArchive
 from standin.cli import EXPORT_COLUMNS, cli_environment, git, run_cli
 from standin.legal_text import policy_page
@@ -60,12 +59,6 @@ def archive_history(archive: StandinArchive) -> None:
     archive.add_capture(TERMS, TERMS_FIRST, body("terms-of-service", 0))
     archive.add_capture(TERMS, "20171001000000", body("terms-of-service", 0))
     archive.add_capture(TERMS, TERMS_CHANGE, body("terms-of-service", 1))
-
-
-@pytest.fixture
-def sites():
-    with StandinSites() as stand_in:
-        yield stand_in
 
 
 class Tour:

@@ -30,12 +30,6 @@ HEADER = re.compile(
 )
 
 
-@pytest.fixture
-def sites() -> Iterator[StandinSites]:
-    with StandinSites() as stand_in:
-        yield stand_in
-
-
 def write_config(directory: Path, services: dict[str, dict[str, str]], settings: str = "") -> Path:
     """``services``: service id → document id → URL (``select = ["main"]`` for every document)."""
     (directory / "services").mkdir(parents=True)
