@@ -34,7 +34,15 @@ LANGUAGE = re.compile(rb"<html[^>]*\blang=[\"']?([A-Za-z-]+)")
 
 def generic_markdown(case: Case) -> tuple[str, date | None]:
     try:
-        document = extract(case.page, case.url, ExtractionRules(), case.content_type, captured=case.captured)
+        # The case's type, as the product passes it: a terms page holding a privacy section is otherwise refused.
+        document = extract(
+            case.page,
+            case.url,
+            ExtractionRules(),
+            case.content_type,
+            captured=case.captured,
+            document_type=case.document_type,
+        )
     except ExtractionRefused:
         return "", None
     return document.body, document.stated_date
