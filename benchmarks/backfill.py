@@ -40,7 +40,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.shared import REPO_ROOT, SEEDS, require
+
 # The stand-ins live in tests/ and are imported as ``standin.*``: another distribution's top-level ``tests``
 # package would shadow ours (waybackpy's did, while it was a dependency).
 sys.path.insert(0, str(REPO_ROOT / "tests"))
@@ -48,7 +49,6 @@ sys.path.insert(0, str(REPO_ROOT / "tests"))
 from standin.archive import StandinArchive  # noqa: E402
 from standin.capture import StandinCapture  # noqa: E402
 
-DEFAULT_SEEDS = REPO_ROOT.parent / "shared" / "seeds"
 HISTORY_START = datetime(2008, 1, 1, tzinfo=UTC)
 HISTORY_SECONDS = 18 * 365 * 24 * 3600
 STRATEGIES = ("bisect", "all", "sample")
@@ -482,15 +482,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-versions", type=int, default=10)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated, run in this order")
-    parser.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="directory of seed policies")
+    parser.add_argument("--seeds", type=Path, default=SEEDS, help="directory of seed policies (shared data)")
     parser.add_argument("--work", type=Path, help="keep the data directories here (default: a temporary one)")
     parser.add_argument("--limited-documents", type=int, default=5, help="documents of the limiter-on run (0: skip)")
     parser.add_argument("--limited-rates", default="120,1200", help="CDX,replay per minute of the limiter-on run")
     options = parser.parse_args(argv)
 
-    seeds = sorted(options.seeds.glob("*.txt"))
-    if not seeds:
-        parser.error(f"no seed policies (*.txt) in {options.seeds}")
+    seeds = require(options.seeds, "*.txt", "--seeds")
     documents = generate(
         options.documents, options.min_captures, options.max_captures, options.max_versions, seeds, options.seed
     )

@@ -18,19 +18,18 @@ import difflib
 import json
 import re
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from benchmarks.shared import EXTRACTION, OTA, REPO_ROOT, require
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract
 from policy_archive.records import ExtractionRules
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SHARED = REPO_ROOT.parent / "shared" / "benchmarks" / "extraction"
 DEFAULT_LEGACY = REPO_ROOT / "tests" / "fixtures" / "extraction"
-DEFAULT_OTA = REPO_ROOT.parent / "shared" / "benchmarks" / "ota-extraction"
 # "Large real pages" for the speed figure (issue 12): the OTA pages between these sizes.
 LARGE_PAGE_BYTES = (50_000, 600_000)
 
@@ -246,15 +245,21 @@ def report(results: list[Result], verbose: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared benchmark folder")
+    parser.add_argument("--shared", type=Path, default=EXTRACTION, help="shared extraction benchmark folder")
     parser.add_argument("--legacy", type=Path, default=DEFAULT_LEGACY, help="legacy fixtures folder")
-    parser.add_argument("--ota", type=Path, default=DEFAULT_OTA, help="OTA benchmark folder (skipped if absent)")
+    parser.add_argument("--ota", type=Path, help=f"OTA benchmark folder (default: {OTA}, skipped if absent)")
     parser.add_argument("--rounds", type=int, default=3, help="timing rounds per page (best is kept)")
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per case")
     arguments = parser.parse_args()
+    if arguments.ota:
+        require(arguments.ota, "cases.json", "--ota")
+    require(arguments.shared, "cases.json", "--shared")
     cases = load_shared(arguments.shared) + load_legacy(arguments.legacy)
-    if (arguments.ota / "cases.json").exists():
-        cases += load_ota(arguments.ota)
+    ota = arguments.ota or OTA
+    if (ota / "cases.json").exists():
+        cases += load_ota(ota)
+    else:
+        print(f"no OTA pages in {ota}: the ota and several groups are left out (--ota DIR)", file=sys.stderr)
     print(report(run(cases, arguments.rounds), arguments.verbose))
 
 

@@ -34,7 +34,6 @@ from datetime import datetime
 from pathlib import Path
 
 from benchmarks.backfill import (
-    DEFAULT_SEEDS,
     Block,
     Limits,
     edit,
@@ -44,8 +43,8 @@ from benchmarks.backfill import (
     seed_blocks,
     write_config,
 )
+from benchmarks.shared import REPO_ROOT, SEEDS, require
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from standin import histories  # noqa: E402
@@ -215,9 +214,7 @@ def print_scores(kind: str, captures: int, scores: Sequence[Score]) -> None:
 
 
 def run_cli_mode(options: argparse.Namespace) -> None:
-    seeds = sorted(options.seeds.glob("*.txt"))
-    if not seeds:
-        sys.exit(f"no seed policies (*.txt) in {options.seeds}")
+    seeds = require(options.seeds, "*.txt", "--seeds")
     work = options.work or Path(tempfile.mkdtemp(prefix="flips-bench-"))
     try:
         for kind in options.kinds.split(","):
@@ -303,7 +300,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kinds", default=",".join(histories.KINDS), help="comma-separated histories")
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated; all is needed")
     parser.add_argument("--bounds", default="4,8,12,20,40", help="--simulate: max_hidden values to compare")
-    parser.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="directory of seed policies")
+    parser.add_argument("--seeds", type=Path, default=SEEDS, help="directory of seed policies (shared data)")
     parser.add_argument("--work", type=Path, help="keep the data directories here (default: a temporary one)")
     options = parser.parse_args(argv)
     started = time.monotonic()

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.shared import REPO_ROOT, SEEDS, require
+
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "extraction"
-DEFAULT_SEEDS = REPO_ROOT.parent / "shared" / "seeds"
 
 
 @dataclass(frozen=True)
@@ -385,7 +385,7 @@ def last_sentence(policy: Policy) -> str:
 
 def build_cases(seeds: Path) -> list[LegacyCase]:
     sony_music, acrcloud, cloudinary, mediaocean, cimedia = (
-        read_seed(seeds / name)
+        read_seed(require(seeds, name, "--seeds")[0])
         for name in (
             "004_adbe0319fe22e364.txt", "001_bab96dcd4987aff5.txt", "002_3b4e935c48569b28.txt",
             "003_202bb5120d012585.txt", "000_8bac8f4253723f4d.txt",
@@ -446,7 +446,7 @@ def write_fixtures(cases: list[LegacyCase], target: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="folder of the seed texts")
+    parser.add_argument("--seeds", type=Path, default=SEEDS, help="folder of the seed texts (shared data)")
     parser.add_argument("--out", type=Path, default=FIXTURES, help="fixtures folder to (re)write")
     arguments = parser.parse_args()
     cases = build_cases(arguments.seeds)

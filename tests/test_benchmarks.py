@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from standin.cli import REPO_ROOT
 
 SEED = (
@@ -54,3 +55,30 @@ def test_reindex_benchmark_runs_and_re_indexes_every_capture():
     run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stderr
     assert "repaired: 12 captures re-indexed from 1 WARC file" in run.stdout, run.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "option", "needs"),
+    [
+        ("extraction", "--shared", ()),
+        ("extraction", "--ota", ()),
+        ("stated_dates", "--ota", ("dateparser", "htmldate")),  # the benchmark extra
+        ("backfill", "--seeds", ()),
+        ("flips", "--seeds", ()),
+        ("legacy_cases", "--seeds", ()),
+    ],
+)
+def test_a_benchmark_without_its_shared_data_says_so_in_one_line(tmp_path, module, option, needs):
+    for name in needs:
+        pytest.importorskip(name)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    command = [sys.executable, "-m", f"benchmarks.{module}", option, str(empty)]
+    if module == "legacy_cases":
+        command += ["--out", str(tmp_path / "out")]  # never the fixtures, even if the check were gone
+    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 1, run.stderr
+    assert run.stdout == ""
+    assert run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith("no ") and f"in {empty}:" in run.stderr, run.stderr
+    assert f"pass {option} DIR" in run.stderr and "Measured figures" in run.stderr
