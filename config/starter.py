@@ -17,6 +17,7 @@ name = "ACRCloud"                          # display name, used in commit subjec
 url = "https://www.acrcloud.com/privacy"
 # select = ["main"]                        # CSS selectors of the document body [default: found automatically]
 # remove = [".cookie-banner"]              # CSS selectors dropped before extraction
+# render = "auto"                          # headless Chromium: auto (for a JavaScript shell) | always | never
 
 # Where the document lived before, oldest first (backfill uses each entry for captures up to valid_until):
 # [[documents.privacy-policy.history]]

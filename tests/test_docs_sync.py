@@ -1,16 +1,31 @@
 """The README names every command and option of the command line, and every settings.toml key the loader
-accepts: walked from the click group and the loader's schema, so a new option or key cannot go undocumented."""
+accepts: walked from the click group and the loader's schema, so a new option or key cannot go undocumented.
+The starter settings.toml lists every default, and `--json` help texts name every field the output has."""
 
 from __future__ import annotations
 
 import re
+import tomllib
+from dataclasses import fields
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 import pytest
 
-from policy_archive.config.settings import _SETTINGS_SCHEMA
+from policy_archive.config import SHIPPED_CONFIG_DIR
+from policy_archive.config.settings import (
+    _SETTINGS_SCHEMA,
+    DATA_ENV,
+    CrawlSettings,
+    ScheduleSettings,
+    WaybackSettings,
+    _load_settings,
+    package_version,
+)
 from policy_archive.pipeline.commands.cli import main
+from policy_archive.pipeline.commands.review import LogEntry
+from policy_archive.pipeline.commands.status import DocumentStatus
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -60,3 +75,83 @@ def test_every_option_is_named_in_the_readme(command: str, option: str) -> None:
 @pytest.mark.parametrize("setting", SETTINGS)
 def test_every_setting_is_documented_under_configuration(setting: str) -> None:
     assert setting in section("Configuration")
+
+
+SHIPPED_SETTINGS = SHIPPED_CONFIG_DIR / "settings.toml"
+DEFAULTS = {
+    "archive": {"data_dir": "data"},
+    **{
+        table: {field.name: field.default for field in fields(cls)}
+        for table, cls in (("wayback", WaybackSettings), ("crawl", CrawlSettings), ("schedule", ScheduleSettings))
+    },
+}
+
+
+def test_the_defaults_walk_covers_the_schema() -> None:
+    """Not vacuous, and no setting the loader accepts lacks a default (or a default the loader refuses)."""
+    assert {table: set(keys) for table, keys in DEFAULTS.items()} == {
+        table: set(keys) for table, keys in _SETTINGS_SCHEMA.items()
+    }
+
+
+def test_the_starter_settings_are_the_defaults(tmp_path, monkeypatch) -> None:
+    """`init` writes the shipped settings.toml, which says it lists the defaults: loading it gives what an empty
+    file gives."""
+    monkeypatch.delenv(DATA_ENV, raising=False)
+    empty = tmp_path / "settings.toml"
+    empty.write_text("", encoding="utf-8")
+    assert _load_settings(SHIPPED_SETTINGS, None) == _load_settings(empty, None)
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_every_setting_is_in_the_starter_file(setting: str) -> None:
+    """Each key is written in its table, set to its default or (no literal default: user_agent, webhook_url)
+    as a comment."""
+    table, key = setting[1:].split("] ")
+    text = SHIPPED_SETTINGS.read_text(encoding="utf-8")
+    body = re.search(rf"^\[{table}\]\n(.*?)(?=^\[|\Z)", text, re.MULTILINE | re.DOTALL)
+    assert body, f"no [{table}] table in {SHIPPED_SETTINGS}"
+    line = re.search(rf"^(# )?{key} = ", body.group(1), re.MULTILINE)
+    assert line, f"{setting} is not in {SHIPPED_SETTINGS}"
+    if not line.group(1):
+        assert tomllib.loads(text)[table][key] == DEFAULTS[table][key]
+
+
+def _readme_default(value: object) -> str:
+    """A default as README's settings table writes it."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).replace(package_version(), "VERSION")
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_every_setting_has_a_row_with_its_default_in_the_readme_table(setting: str) -> None:
+    table, key = setting[1:].split("] ")
+    row = re.search(rf"^\| `{re.escape(setting)}` \| ([^|]*) \|", section("Configuration"), re.MULTILINE)
+    assert row, f"README's settings table has no row for {setting}"
+    default = _readme_default(DEFAULTS[table][key])
+    assert row.group(1) == default or row.group(1).startswith(f"`{default}`"), (row.group(1), default)
+
+
+def _json_help(command: str) -> str:
+    option = next(p for p in main.commands[command].params if p.name == "as_json")
+    assert isinstance(option, click.Option) and option.help
+    return option.help
+
+
+AT = datetime(2026, 1, 1, tzinfo=UTC)
+JSON_OUTPUTS = {
+    "status": DocumentStatus("s/d", 0, None, None, 0, None, {}).as_json(),
+    "log": LogEntry(AT, "c", "wayback", "subject", "https://example.org", None).as_json(),
+}
+
+
+@pytest.mark.parametrize(
+    ("command", "field"), [(command, field) for command, output in JSON_OUTPUTS.items() for field in output]
+)
+def test_json_help_names_every_field_of_the_output(command: str, field: str) -> None:
+    assert re.search(rf"(?<![\w]){field}(?![\w])", _json_help(command)), f"{command} --help lacks {field}"

@@ -28,7 +28,8 @@ from policy_archive.pipeline.commands.common import (
     "as_json",
     is_flag=True,
     help="Print a JSON array, one object per version: date, commit, source, subject, snapshot_url, "
-    "stated_date, unchanged_since (null when unknown), document, note, hard (what extraction dropped, when a "
+    "stated_date, unchanged_since (null when unknown), document, note, unverified_captures (listed captures a "
+    "backfill assumed to show this version without fetching them), hard (what extraction dropped, when a "
     "reviewer should check; else null).",
 )
 @pass_context
@@ -94,8 +95,10 @@ def _review(obj: Context, document: str, command: str, *, several: bool = False)
     "as_json",
     is_flag=True,
     help="Print a JSON array, one object per document: document, versions, last_capture, last_change, "
-    "consecutive_failures, last_failure, refused_captures, hard_versions (versions whose extraction was hard), "
-    "last_backfill_failure (why its last backfill failed, or null), failed_captures (captures to fetch again).",
+    "consecutive_failures, last_failure, refused_captures, unverified_captures and unverified_spans (listed "
+    "captures a backfill assumed unchanged without fetching them, and in how many spans), longest_unverified "
+    "(the longest such span, or null), hard_versions (versions whose extraction was hard), last_backfill_failure "
+    "(why its last backfill failed, or null), failed_captures (captures to fetch again).",
 )
 @pass_context
 def status(obj: Context, as_json: bool) -> None:

@@ -21,13 +21,13 @@ from policy_archive.pipeline.commands.publish import export, report_site, verify
     "--config",
     "config_dir",
     metavar="DIR",
-    help="Configuration directory [default: ./config, or env POLICY_ARCHIVE_CONFIG].",
+    help="Configuration directory [default: env POLICY_ARCHIVE_CONFIG if set, else ./config].",
 )
 @click.option(
     "--data",
     "data_dir",
     metavar="DIR",
-    help="Data directory [default: settings archive.data_dir, or env POLICY_ARCHIVE_DATA].",
+    help="Data directory [default: env POLICY_ARCHIVE_DATA if set, else the setting archive.data_dir].",
 )
 @click.version_option(package_name="policy-archive")
 @click.pass_context
