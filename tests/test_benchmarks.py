@@ -57,6 +57,14 @@ def test_reindex_benchmark_runs_and_re_indexes_every_capture():
     assert "repaired: 12 captures re-indexed from 1 WARC file" in run.stdout, run.stdout
 
 
+def test_standin_replay_benchmark_runs_and_every_answer_is_the_capture():
+    command = [sys.executable, "-m", "benchmarks.standin_replay", "--requests", "40", "--clients", "2"]
+    command += ["--captures", "5", "--page-bytes", "2000"]
+    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "40 replay requests of " in run.stdout and "40/40 answered 200 with the capture's bytes" in run.stdout
+
+
 @pytest.mark.parametrize(
     ("module", "option", "needs"),
     [
