@@ -21,6 +21,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from policy_archive.crawler.ratelimit import parse_retry_after
+from policy_archive.crawler.stopping import unless_stopped
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class ArchiveRateLimitMiddleware:
     async def process_request(self, request: Request) -> None:
         if "rendering" in request.meta:
             return  # a page rendered from the archive waits for the limiter for each of its own requests
-        await self.crawler.spider.replay_limiter.wait_async()  # type: ignore[union-attr]
+        await unless_stopped(self.crawler, self.crawler.spider.replay_limiter.wait_async())  # type: ignore[union-attr]
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         if not is_archive_refusal(response):
@@ -68,14 +69,22 @@ class ArchiveRateLimitMiddleware:
 
 
 class RetryAfterMiddleware:
-    """A live site answering 429/503 with a reasonable Retry-After is asked again once, after that delay."""
+    """A live site answering 429/503 with a reasonable Retry-After is asked again once, after that delay (unless
+    the run is stopped meanwhile: the page is then not fetched)."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        return cls(crawler)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         delay = retry_after_seconds(response) if response.status in PAUSE_STATUSES else None
         if delay is None or delay > MAX_LIVE_RETRY_AFTER or request.meta.get("retried_after"):
             return response
         log.warning("%s answered %s: retrying after %.0f s (Retry-After)", request.url, response.status, delay)
-        await asyncio.sleep(delay)
+        await unless_stopped(self.crawler, asyncio.sleep(delay))
         return request.replace(dont_filter=True, meta={**request.meta, "retried_after": True})
 
 

@@ -32,6 +32,7 @@ from policy_archive.crawler.middlewares import RobotsRule
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.sources.base import parse_memento_datetime
+from policy_archive.crawler.stopping import PART_OF_A_PAGE
 
 if TYPE_CHECKING:
     from playwright.async_api import Request, Route
@@ -72,6 +73,7 @@ class CrawlDownloads:
             "dont_retry": True,  # a browser does not retry either; the page's time is bounded
             "retried_after": True,  # nor waits for a Retry-After (RetryAfterMiddleware)
             "dont_obey_robotstxt": True,  # asked by the route itself, within the page's time (LiveRoute)
+            PART_OF_A_PAGE: True,  # the page is on the wire: a stop lets it finish, with what it asks for
         }
         return await self.crawler.engine.download_async(scrapy.Request(url, dont_filter=True, meta=meta, **request))
 

@@ -7,16 +7,18 @@ import signal
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 
 from policy_archive.config.settings import Settings
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.settings import scrapy_settings
 from policy_archive.crawler.sources import ArchiveSource
-from policy_archive.crawler.spiders.base import FetchPlan
+from policy_archive.crawler.spiders.base import FetchPlan, PlanSpider
 from policy_archive.crawler.spiders.live import LiveSpider
 from policy_archive.crawler.spiders.wayback import WaybackSpider
+from policy_archive.crawler.stopping import stop_sending
 from policy_archive.records import Capture, FetchFailure, FetchRequest
 
 
@@ -25,14 +27,13 @@ class _ErrorKeepingPlan:
     disk while storing a capture would end as "not fetched: the run was stopped". The crawl finishes and the
     kept error is raised again, so the command says what happened (one line, see policy_archive.errors)."""
 
-    def __init__(self, plan: FetchPlan, stop: StopSignal | None = None):
+    def __init__(self, plan: FetchPlan, stop: StopSignal):
         self.plan = plan
         self.stop = stop
         self.error: Exception | None = None
 
     def start(self) -> Iterable[FetchRequest]:
-        if self.stop is not None:
-            self.stop.watch()  # the crawl is running: Scrapy's own handlers are in place, to be chained
+        self.stop.watch()  # the crawl is running: Scrapy's own handlers are in place, to be chained
         try:
             return list(self.plan.start())
         except Exception as error:
@@ -59,10 +60,12 @@ class StopSignal:
     Scrapy's handler only *schedules* a graceful stop on the reactor; a plan that does long synchronous work of
     its own between requests (``discover`` lists the next domain's home page) keeps the reactor from running it,
     so a Ctrl-C would wait for the whole list. Such a plan asks :attr:`received` before each piece of that work.
+    The crawl's downloader is told too, on the reactor, to send no request not yet on the wire (crawler/stopping.py).
     """
 
     def __init__(self) -> None:
         self.received = False
+        self._crawler: Crawler | None = None
 
     def watch(self) -> None:
         """Chain a handler noting the signal before Scrapy's (called inside the crawl, once Scrapy's are set)."""
@@ -71,10 +74,20 @@ class StopSignal:
             if callable(previous):
                 signal.signal(signum, self._noting(previous))
 
+    def stops(self, crawler: Crawler) -> None:
+        """The crawl a signal stops."""
+        self._crawler = crawler
+
     def _noting(self, previous: Callable[[int, FrameType | None], object]) -> Callable[[int, FrameType | None], None]:
         def note(signum: int, frame: FrameType | None) -> None:
             self.received = True
             previous(signum, frame)
+            if self._crawler is not None:
+                # The crawl's reactor, installed by Scrapy by now (importing it earlier would install another);
+                # a signal handler may only schedule work on it, as Scrapy's own does.
+                from twisted.internet import reactor
+
+                reactor.callFromThread(stop_sending, self._crawler)
 
         return note
 
@@ -83,19 +96,16 @@ def crawl_archive(
     plan: FetchPlan, source: ArchiveSource, settings: Settings, data_dir: Path, stop: StopSignal | None = None
 ) -> None:
     """Fetch archive captures for ``plan``; ``stop``, if given, tells the plan at once when a signal came."""
-    process = CrawlerProcess(settings=scrapy_settings(settings, live=False))
-    limiter = limiter_for(data_dir, settings.wayback, "replay")
-    kept = _ErrorKeepingPlan(plan, stop)
-    process.crawl(
+    _crawl(
+        CrawlerProcess(settings=scrapy_settings(settings, live=False)),
         WaybackSpider,
-        plan=kept,
+        plan,
+        stop,
         source=source,
-        replay_limiter=limiter,
+        replay_limiter=limiter_for(data_dir, settings.wayback, "replay"),
         user_agent=settings.crawl.user_agent,
         render_timeout=settings.crawl.render_timeout_seconds,
     )
-    process.start()
-    kept.raise_kept()
 
 
 def crawl_live(
@@ -103,8 +113,23 @@ def crawl_live(
 ) -> None:
     """Fetch live pages; only ``declared_origins`` (the configuration's URLs) may be on internal addresses;
     ``stop``, if given, tells the plan at once when a signal came."""
-    process = CrawlerProcess(settings=scrapy_settings(settings, live=True, declared_origins=declared_origins))
+    _crawl(
+        CrawlerProcess(settings=scrapy_settings(settings, live=True, declared_origins=declared_origins)),
+        LiveSpider,
+        plan,
+        stop,
+        render_timeout=settings.crawl.render_timeout_seconds,
+    )
+
+
+def _crawl(
+    process: CrawlerProcess, spider: type[PlanSpider], plan: FetchPlan, stop: StopSignal | None, **arguments: Any
+) -> None:
+    """Run ``spider`` for ``plan`` until it is done or a signal stops it (then after the requests on the wire)."""
+    crawler = process.create_crawler(spider)
+    stop = stop or StopSignal()
+    stop.stops(crawler)
     kept = _ErrorKeepingPlan(plan, stop)
-    process.crawl(LiveSpider, plan=kept, render_timeout=settings.crawl.render_timeout_seconds)
+    process.crawl(crawler, plan=kept, **arguments)
     process.start()
     kept.raise_kept()

@@ -36,6 +36,8 @@ def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequenc
         "DOWNLOAD_TIMEOUT": settings.wayback.timeout_seconds,
         "DOWNLOAD_MAXSIZE": settings.crawl.max_page_bytes,
         "DOWNLOAD_WARNSIZE": 0,
+        # After a stop signal, a request not yet on the wire is not sent (crawler/stopping.py).
+        "DOWNLOADER": "policy_archive.crawler.stopping.StoppingDownloader",
         "HTTPERROR_ALLOW_ALL": True,  # the spider decides what a 404 or a 3xx means
         # Two captures may redirect to the same archived page: each must get its own answer.
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",

@@ -8,9 +8,11 @@ up in Git and in the catalog.
 from __future__ import annotations
 
 import html
+import os
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -348,6 +350,45 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_completes(standin_archive, tmp_path):
     reference = cli(config, tmp_path / "reference", "--strategy", "all")
     assert reference.returncode == 0, reference.stderr
     assert commits(tmp_path / "data") == commits(tmp_path / "reference") != []
+
+
+def test_a_stop_does_not_wait_for_the_replay_rate_limit(standin_archive, tmp_path):
+    # One replay request every 10 minutes: the first is sent at once, the others wait for the shared limiter. The
+    # archive sends SIGTERM when the first arrives and answers it once the run has said it stops sending; a run
+    # still waiting for the limiter would send its second request 10 minutes later.
+    archive = standin_archive
+    config = write_config(tmp_path / "config", archive, three_document_history(archive), replay_per_minute="0.1")
+    errors = tmp_path / "stderr"
+    pids: list[int] = []
+    started = threading.Event()
+
+    def stop() -> None:
+        started.wait(60)
+        os.kill(pids[0], signal.SIGTERM)
+        wait_for(lambda: "stopping:" in errors.read_text(), timeout=60)
+
+    archive.when_asked("id_/", stop)
+    with errors.open("w") as sink:
+        run = subprocess.Popen(
+            command(config, tmp_path / "data", "--strategy", "all"),
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            cwd=REPO_ROOT,
+        )
+        pids.append(run.pid)
+        started.set()
+        try:
+            run.wait(timeout=120)
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    stderr = errors.read_text()
+
+    assert "Traceback" not in stderr
+    assert "stopping: 1 request already sent finishes; no other is sent" in stderr, stderr
+    assert archive.counts()["replay"] == 1, "nothing sent after the stop"
+    assert failures(stderr) and all("interrupted" in line for line in failures(stderr)), stderr
 
 
 def test_ctrl_c_during_the_listing_stops_cleanly(standin_archive, tmp_path):

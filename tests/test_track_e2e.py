@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -18,9 +19,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from standin.cli import cli_environment, git, run_cli
+from standin.cli import cli_command, cli_environment, git, run_cli, wait_for
 from standin.legal_text import policy_page
-from standin.pages import bot_wall, empty_page, javascript_shell, not_found, rate_limited, redirect, server_error, slow
+from standin.pages import (
+    bot_wall,
+    empty_page,
+    held,
+    javascript_shell,
+    not_found,
+    rate_limited,
+    redirect,
+    server_error,
+    slow,
+)
 from standin.sites import StandinSites
 
 UNRESOLVABLE = "nonexistent.invalid"  # .invalid never resolves (RFC 6761): a real DNS failure, offline
@@ -348,3 +359,58 @@ def test_webhook_gets_the_summary_of_runs_with_changes_and_its_failure_does_not_
     assert "webhook" in failing_hook.stderr and "500" in failing_hook.stderr
     assert "/hooks/policy-archive" not in failing_hook.stderr, "webhook paths often hold a secret"
     assert len(commits(data)) == 4
+
+
+# --- stopping ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_finishes_the_request_on_the_wire_and_sends_no_other(
+    sites: StandinSites, tmp_path: Path, signum: signal.Signals
+) -> None:
+    # One site, three documents: one request at a time, so two wait in the site's download slot while the first
+    # is answered. The site holds every answer until the test has seen the run react to the signal.
+    release = threading.Event()
+    kinds = ("privacy-policy", "terms-of-service", "cookie-policy")
+    urls = {
+        kind: sites.set_page(f"http://slow.test/{kind}", held(policy_page("slow.test", kind, size=5_000), release))
+        for kind in kinds
+    }
+    config = write_config(tmp_path / "config", {"slow": urls})
+    data, output = tmp_path / "data", tmp_path / "track.log"
+
+    def log() -> str:
+        return output.read_text(errors="replace")
+
+    with output.open("w") as sink:
+        run = subprocess.Popen(
+            cli_command(config, data, "track"),
+            env=cli_environment(http_proxy=sites.proxy_url),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            # As from a terminal: a job started in the background inherits SIGINT ignored.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        try:
+            wait_for(lambda: sum(sites.received(url) for url in urls.values()) == 1, 60, "the first page's request")
+            run.send_signal(signum)
+            wait_for(lambda: "stopping:" in log(), 60, "the run to stop sending")
+            release.set()
+            status = run.wait(timeout=60)
+        finally:
+            release.set()
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+
+    text = log()
+    assert "Traceback" not in text
+    assert "stopping: 1 request already sent finishes; no other is sent" in text, text
+    (first,) = [kind for kind in kinds if sites.received(urls[kind])]
+    assert [r.path for r in sites.requests("slow.test") if r.path != "/robots.txt"] == [f"/{first}"]
+    assert status == 1, text
+    assert failure_lines(text) == {
+        f"slow/{kind}": "not fetched: the run was stopped" for kind in kinds if kind != first
+    }, text
+    assert len(commits(data)) == 1, "the page on the wire was finished and recorded"
+    assert git(data / "versions", "ls-files").split() == [f"s/slow/{first}.md"]

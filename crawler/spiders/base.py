@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from policy_archive.config.settings import CrawlSettings
 from policy_archive.crawler.failures import message, plain_reason
 from policy_archive.crawler.render import EXTRA_MISSING, PageRendering, RenderingUnavailable, extra_installed
+from policy_archive.crawler.stopping import RunStopped
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
 
@@ -89,6 +90,8 @@ class PlanSpider(scrapy.Spider):
             yield from self.requests_for(fetch)
 
     def failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        if failure.check(RunStopped):
+            return  # never sent: its job reports it as not fetched because the run was stopped
         meta = failure.request.meta  # type: ignore[attr-defined]
         fetch: FetchRequest = meta["fetch"]
         reason = _failure_reason(failure, meta.get("rendering"))

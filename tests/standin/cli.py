@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -67,3 +69,12 @@ def progress_counts(stderr: str) -> dict[str, int]:
     line = [line for line in stderr.splitlines() if line.startswith("backfill: ")][-1]
     counted = (part.partition(" ") for part in line.removeprefix("backfill: ").split(", "))
     return {words: int(number.replace(",", "")) for number, _, words in counted if number.replace(",", "").isdigit()}
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``condition`` until it holds; fail after ``timeout`` seconds, naming ``what`` was awaited."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)

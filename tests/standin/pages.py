@@ -1,15 +1,16 @@
 """What a stand-in site answers at one URL: a frozen :class:`Page`, and factories for the usual cases.
 
 A page is body bytes (any charset), a status, validators (ETag / Last-Modified, answered with 304 to
-If-None-Match / If-Modified-Since), a redirect, a delay, a number of 429 answers with Retry-After before the real
-one. Factories: :func:`html_page`, :func:`text_page`, :func:`robots_txt`, :func:`redirect`, :func:`bot_wall`,
-:func:`javascript_shell`, :func:`json_data`, :func:`empty_page`, :func:`not_found`, :func:`server_error`,
-:func:`rate_limited`, :func:`slow`.
+If-None-Match / If-Modified-Since), a redirect, a delay or an answer held until a test releases it, a number of 429
+answers with Retry-After before the real one. Factories: :func:`html_page`, :func:`text_page`, :func:`robots_txt`,
+:func:`redirect`, :func:`bot_wall`, :func:`javascript_shell`, :func:`json_data`, :func:`empty_page`,
+:func:`not_found`, :func:`server_error`, :func:`rate_limited`, :func:`slow`, :func:`held`.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from html import escape
@@ -28,6 +29,7 @@ class Page:
     etag: bool = True
     last_modified: bool = True
     delay_seconds: float = 0.0
+    release: threading.Event | None = None  # answered only once set (see held)
     rate_limited_times: int = 0
     retry_after_seconds: int = 1
     headers: tuple[tuple[str, str], ...] = ()
@@ -111,3 +113,12 @@ def rate_limited(page: Page, retry_after_seconds: int = 1, times: int = 1) -> Pa
 def slow(page: Page, seconds: float) -> Page:
     """``page``, answered only after ``seconds`` (before the status line)."""
     return replace(page, delay_seconds=seconds)
+
+
+HELD_AT_MOST_SECONDS = 120.0  # a test that never releases its page fails on its own timeout, not by hanging
+
+
+def held(page: Page, release: threading.Event) -> Page:
+    """``page``, answered only once ``release`` is set (before the status line): a test acts while a request is on
+    the wire, whatever the load, instead of racing a delay."""
+    return replace(page, release=release)

@@ -32,7 +32,7 @@ from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 from standin.legal_text import policy_page
-from standin.pages import Page, not_found, robots_txt
+from standin.pages import HELD_AT_MOST_SECONDS, Page, not_found, robots_txt
 from standin.site_replies import PageState, page_reply, page_state, reply, write_reply
 from standin.site_server import SiteServer
 
@@ -256,6 +256,8 @@ class StandinSites:
             answer = reply(not_found())
         else:
             time.sleep(state.page.delay_seconds)
+            if state.page.release is not None:
+                state.page.release.wait(HELD_AT_MOST_SECONDS)
             answer = page_reply(handler, state)
         # Logged before the answer is written: once a client has its answer, the log already shows the request.
         with self._lock:
