@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO
 
-from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_SCHEDULER_STARTED, SchedulerEvent
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -35,6 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from policy_archive.config.cron import ScheduleError, crontab_trigger
 from policy_archive.records import iso_z
+from policy_archive.text import counted
 
 _SUMMARY_LINE_LIMIT = 300
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -211,12 +212,19 @@ def run_schedule(
     runner = _ChildRunner(command, log)
     scheduler = BlockingScheduler(timezone=UTC)
     stopper = _Stopper(scheduler, runner, log)
+    skipped = _SkippedRuns()
 
     def run_job() -> None:
         outcome = runner.run_once()
         if outcome is None:
             return
         log.info("%s", outcome.summary())
+        if count := skipped.take():
+            log.info(
+                "%s skipped while run %d was going (runs never overlap)",
+                counted(count, "scheduled run"),
+                outcome.number,
+            )
         if max_runs is not None and outcome.number >= max_runs:
             log.info("stopping after %d runs", outcome.number)
             stopper.shutdown_scheduler()
@@ -235,17 +243,55 @@ def run_schedule(
         **first_run,
     )
     scheduler.add_listener(stopper.on_scheduler_started, EVENT_SCHEDULER_STARTED)
+    scheduler.add_listener(skipped.on_skipped, EVENT_JOB_MAX_INSTANCES)
     log.info("scheduler started (%s, UTC): %s", description, " ".join(command))
-    with stopper.handling_signals():
+    with stopper.handling_signals(), skipped.unwarned():
         scheduler.start()  # blocks until a signal or max_runs shuts the scheduler down
         runner.wait_until_idle()
     log.info("scheduler stopped")
     return 0
 
 
+class _SkippedRuns(logging.Filter):
+    """Counts the runs skipped because the previous one still runs, said once when that one finishes.
+
+    Skipping is intended (``max_instances=1``), yet APScheduler 3.11 logs a WARNING for each skipped tick
+    (``Execution of job ... skipped: maximum number of running instances reached``): with ``--every 1`` nineteen
+    of them in half a minute buried the run summaries in a journal. It also sends ``EVENT_JOB_MAX_INSTANCES``,
+    counted here, while the warning is filtered out of its logger (the scheduler's, ``apscheduler.scheduler``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def on_skipped(self, _event: SchedulerEvent) -> None:
+        with self._lock:
+            self._count += 1
+
+    def take(self) -> int:
+        """The runs skipped since the last call."""
+        with self._lock:
+            count, self._count = self._count, 0
+        return count
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in str(record.msg)
+
+    @contextmanager
+    def unwarned(self) -> Iterator[None]:
+        """APScheduler's warning for each skipped run left out while the scheduler runs."""
+        apscheduler_log = logging.getLogger("apscheduler.scheduler")
+        apscheduler_log.addFilter(self)
+        try:
+            yield
+        finally:
+            apscheduler_log.removeFilter(self)
+
+
 def _quiet_apscheduler() -> None:
-    """APScheduler logs each job's start and end at INFO, which the run summaries say better; its warnings (a
-    run skipped because the previous one still runs, a run missed) stay visible. A level set by the caller wins."""
+    """APScheduler logs each job's start and end at INFO, which the run summaries say better; its warnings (a run
+    missed) stay visible, but for skipped runs (:class:`_SkippedRuns`). A level set by the caller wins."""
     apscheduler_log = logging.getLogger("apscheduler")
     if apscheduler_log.level == logging.NOTSET:
         apscheduler_log.setLevel(logging.WARNING)
