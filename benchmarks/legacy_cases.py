@@ -58,6 +58,7 @@ class CaseSpec:
 
 LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
 BOLD = re.compile(r"\*\*(.+?)\*\*")
+MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def read_seed(path: Path) -> Policy:
@@ -201,10 +202,12 @@ COOKIE_POLICY = written_policy(
 
 
 def inline_html(text: str) -> str:
-    """Seed Markdown inline syntax (bold, links) as HTML."""
+    """Seed Markdown inline syntax (bold, links, backslash escapes) as HTML: ``\\-`` in a seed is a "-" on the page
+    (written raw, the page said "\\-", which the extractor keeps since revision 6)."""
     escaped = html.escape(text, quote=False)
     escaped = BOLD.sub(r"<b>\1</b>", escaped)
-    return LINK.sub(lambda match: f'<a href="{html.escape(match.group(2))}">{match.group(1)}</a>', escaped)
+    escaped = LINK.sub(lambda match: f'<a href="{html.escape(match.group(2))}">{match.group(1)}</a>', escaped)
+    return MARKDOWN_ESCAPE.sub(r"\1", escaped)
 
 
 def blocks_html(policy: Policy, paragraph: Callable[[str], str] = lambda text: f"<p>{text}</p>") -> str:

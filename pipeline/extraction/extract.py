@@ -40,8 +40,9 @@ from policy_archive.text import one_line
 # 3: a leading heading that repeats the title is dropped (the file starts with it); 4: a document of several
 # stops where its part of the page ends, hubs and unheaded sections refused, "(c)" list items kept; 5: page text
 # that reads as HTML or an autolink in Markdown ("<script>", "<https://…>") has its "<" escaped, and is no
-# longer turned into a link.
-EXTRACTOR_REVISION = 5
+# longer turned into a link; 6: every other page text that reads as Markdown (links, emphasis, code, entities,
+# line-start blocks, rules, hard breaks) escaped where it would (decision 0016), code spans keep their text.
+EXTRACTOR_REVISION = 6
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
@@ -89,7 +90,7 @@ def extract(
 
 
 LEADING_HEADING = re.compile(r"^#{1,6} +(?P<text>[^\n]*)(?:\n+|$)")
-HEADING_MARKUP = re.compile(r"\\(?=[^\w\s])|[*_]+|\[|\]\([^)]*\)")
+HEADING_MARKUP = re.compile(r"\\(?=[!-/:-@\[-`{-~])|[*_]+|\[|\]\([^)]*\)")
 
 
 def _without_title(markdown: str, title: str) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from html.entities import html5
 from urllib.parse import urljoin
 
 import lxml.html
 
-from policy_archive.pipeline.extraction.normalize import normalize_characters
+from policy_archive.pipeline.extraction.normalize import backslashes_before, normalize_characters
 
 BLOCK_TAGS = {
     "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "dir", "div",
@@ -19,7 +20,7 @@ BLOCK_TAGS = {
 HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 STRONG_TAGS = {"b", "strong"}
 EMPHASIS_TAGS = {"i", "em", "cite", "dfn", "var"}
-LINE_START_MARKER = re.compile(r"^(\s*)([-+*>#]|\d+[.)])(\s)")
+CODE_TAGS = {"code", "tt", "kbd", "samp"}
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 LIST_ITEM_START = re.compile(r"(?:-|\d+\.) ")
 # What may stand before a block's first character on its line (CommonMark 0.31.2, 5.1 and 5.2): up to 3 spaces
@@ -27,6 +28,23 @@ LIST_ITEM_START = re.compile(r"(?:-|\d+\.) ")
 # after), a list item's "-", "+", "*" or "1." / "1)" (1 to 4 spaces after; 5 or more make the content code).
 _BLOCK_PREFIX = re.compile(r"(?: {0,3}(?:> ?|(?:[-+*]|\d{1,9}[.)]) {1,4}(?! )))* {0,3}")
 _BLOCK_PREFIX_CHARACTERS = frozenset(" >-+*.)0123456789")
+
+# Page text that reads as inline markup (escape_text): a backslash before ASCII punctuation, whitespace or a
+# node's end; backticks; delimiter runs (judged in _escaped_inline); "](" and "]:"; entities and, at a node's
+# end, what an entity may continue in the next node ("&am" + "p;"). A name is an entity only if HTML5 names it.
+_INLINE_CHARACTERS = re.compile(r"[\\`*_~\]&]")
+_INLINE_MARKUP = re.compile(
+    r"\\(?=[!-/:-@\[-`{-~]|\s|\Z)|`|\*+|_+|~+|\](?=[(:]|\Z)"
+    r"|&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|([A-Za-z][A-Za-z0-9]*);|[#A-Za-z0-9]*\Z)"
+)
+# Line starts that open a block (CommonMark 0.31.2, 4.1–4.3, 5.1–5.3; GitHub's tables): escaped by a backslash
+# before the line's first character, or before an ordered list item's "." or ")".
+_BLOCK_MARKER = re.compile(r"(?:#{1,6}|[-+*])(?=[ \t]|$)|>")
+_ORDERED_MARKER = re.compile(r"[0-9]{1,9}(?=[.)](?:[ \t]|$))")
+_UNDERLINE_CHARACTERS = frozenset("-:| ")
+_UNDERLINE_STARTS = frozenset("=-:|*_ ")
+_LINE_MARKER_STARTS = frozenset("#-+*>=:|_ 0123456789")
+_CLOSING_SEQUENCE = re.compile(r"(?:^|(?<=[ \t]))#+$")
 
 # What CommonMark 0.31.2 reads as raw HTML or an autolink, anywhere in a line (spec 6.5 and 6.6). Tags and
 # autolinks are matched here; a match cannot run past the next "<" (no part of them may hold one outside a quoted
@@ -79,7 +97,7 @@ class MarkdownRenderer:
     def _blocks(self, element: lxml.html.HtmlElement) -> list[str]:
         tag = element.tag if isinstance(element.tag, str) else ""
         if tag in HEADING_LEVELS:
-            text = escape_markup(" ".join(self._inline_text(element).split()))
+            text = escape_markup(escape_heading_end(" ".join(self._inline_text(element).split())))
             return [f"{'#' * HEADING_LEVELS[tag]} {text}"] if text else []
         if tag in ("ul", "ol", "dir", "menu"):
             return self._list(element, ordered=tag == "ol")
@@ -214,6 +232,8 @@ class MarkdownRenderer:
             return ""
         if tag in BLOCK_TAGS:
             return f"\n\n{self._inline_text(element)}\n\n"
+        if tag in CODE_TAGS:
+            return _code_span(element) or self._inline_text(element)
         inner = self._inline_text(element)
         if tag == "a":
             return self._link(element, inner)
@@ -221,8 +241,6 @@ class MarkdownRenderer:
             return _wrap(inner, "**")
         if tag in EMPHASIS_TAGS:
             return _wrap(inner, "*")
-        if tag in ("code", "tt", "kbd", "samp"):
-            return _wrap(inner, "`")
         return inner
 
     def _link(self, element: lxml.html.HtmlElement, inner: str) -> str:
@@ -239,8 +257,23 @@ class MarkdownRenderer:
 
 
 def _text(value: str | None) -> str:
-    """A text node's characters as normalisation will leave them: markup is looked for in those."""
-    return normalize_characters(value) if value else ""
+    """A text node as Markdown: its characters as normalisation will leave them (markup is looked for in those),
+    with what would read as inline markup escaped (``escape_text``)."""
+    return escape_text(normalize_characters(value)) if value else ""
+
+
+def _code_span(element: lxml.html.HtmlElement) -> str | None:
+    """Code (``<code>``, ``<kbd>``, …) as a code span showing its text as it is: CommonMark escapes nothing in a
+    code span, so the text is not escaped; the span's backtick string is longer than any run inside it, and a
+    space pads a text starting or ending with a backtick (CommonMark 0.31.2, 6.1). ``None`` when the code holds
+    no text or a line break (a span would join its lines): it is then rendered as text."""
+    text = normalize_characters(element.text_content())
+    words = " ".join(text.split())
+    if not words or element.find(".//br") is not None:
+        return None
+    ticks = "`" * (max((len(run) for run in re.findall("`+", words)), default=0) + 1)
+    pad = " " if words.startswith("`") or words.endswith("`") else ""
+    return f"{_leading_space(text)}{ticks}{pad}{words}{pad}{ticks}{_trailing_space(text)}"
 
 
 def _join_item_blocks(blocks: list[str]) -> str:
@@ -268,9 +301,68 @@ def _trailing_space(text: str) -> str:
     return text[len(text.rstrip()) :]
 
 
+def escape_text(text: str) -> str:
+    """Page text (one text node) with a backslash before each character that would make a CommonMark 0.31.2 reader
+    (or GitHub's, which adds strikethrough and tables) show something the page did not say (decision 0016): a
+    backslash that would escape the next character or break the line; every backtick (a code span may close
+    anywhere later); a run of ``*``, ``_`` or ``~`` that could open or close emphasis or strikethrough (one
+    between spaces cannot, nor ``_`` inside a word: ``snake_case``); a ``]`` before ``(`` or ``:`` (a link, a link
+    reference definition); an ``&`` starting an entity (``&amp;``). A node's edges count as unknown neighbours
+    (the next node or the renderer's own markup comes there), so a run or ``]``, ``&``, ``\\`` at an edge is escaped.
+    Line starts (``escape_line_start``) and HTML (``escape_markup``) are judged on the assembled lines."""
+    # Most text nodes hold none of the characters: one scan for a character class first (speed).
+    return _INLINE_MARKUP.sub(_escaped_inline, text) if _INLINE_CHARACTERS.search(text) else text
+
+
+def _escaped_inline(match: re.Match[str]) -> str:
+    found = match.group()
+    if found == "&" and match.group(1) and f"{match.group(1)};" not in html5:
+        return found  # "R&D;": not an entity, CommonMark shows it as it is
+    if found[0] in "*_~":
+        text, start, end = match.string, match.start(), match.end()
+        before, after = text[start - 1 : start], text[end : end + 1]
+        if (len(found) == 1 and before.isspace() and after.isspace()) or (
+            found[0] == "_" and before.isalnum() and after.isalnum()
+        ):
+            return found
+    return "".join(f"\\{character}" for character in found)
+
+
 def escape_line_start(line: str) -> str:
-    """A paragraph line that starts like a list item, quote or heading keeps its text meaning."""
-    return LINE_START_MARKER.sub(lambda match: f"{match.group(1)}\\{match.group(2)}{match.group(3)}", line, count=1)
+    """A paragraph line (no indent: the renderer's lines have none) that would open a block keeps its text: an ATX
+    heading (``# ``), a list item (``- ``, ``+ ``, ``* ``, ``1. ``, ``1) ``), a block quote (``>``), a setext
+    underline or thematic break (``===``, ``---``, ``_ _ _``), a table's delimiter row (``--- | ---``, GitHub)."""
+    if line[:1] not in _LINE_MARKER_STARTS:  # most lines start with a letter (speed)
+        return line
+    if _BLOCK_MARKER.match(line) or _is_underline_or_rule(line):
+        return f"\\{line}"
+    number = _ORDERED_MARKER.match(line)
+    return f"{line[: number.end()]}\\{line[number.end() :]}" if number else line
+
+
+def _is_underline_or_rule(line: str) -> bool:
+    """A setext underline (``===``, ``---``), a thematic break (``***``, ``_ _ _``) or a GitHub table's delimiter row
+    (``--- | :---:``). Compared as sets of characters: a pattern like ``[-:| ]*-[-:| ]*`` backtracks quadratically
+    on a long line of dashes ending in a letter."""
+    if line[:1] not in _UNDERLINE_STARTS:  # most lines: one look at their first character (speed)
+        return False
+    characters = set(line)
+    return (
+        characters == {"="}
+        or ("-" in characters and characters <= _UNDERLINE_CHARACTERS)
+        or any(characters <= {mark, " "} and line.count(mark) >= 3 for mark in "*_")
+    )
+
+
+def escape_heading_end(text: str) -> str:
+    """A heading's inline text ending in a space and ``#``s (or only ``#``s): CommonMark would drop them as the
+    heading's closing sequence."""
+    return _CLOSING_SEQUENCE.sub(r"\\\g<0>", text, count=1)
+
+
+def heading_markdown(text: str) -> str:
+    """Plain text (the page's title) as the content of an ATX heading showing exactly that text."""
+    return escape_markup(escape_heading_end(escape_text(text)))
 
 
 def escape_markup(text: str) -> str:
@@ -298,7 +390,7 @@ def _markup_starts(text: str) -> Iterator[int]:
     last_closers = {closer: text.rfind(closer) for closer in (*(closer for _, closer in _CLOSED_BY), ">")}
     for candidate in _CANDIDATE.finditer(text):
         position = candidate.start()
-        if _backslashes_before(text, position) % 2 == 0 and (
+        if backslashes_before(text, position) % 2 == 0 and (
             _TAG_OR_AUTOLINK.match(text, position)
             or _closed_markup(text, position, last_closers)
             or (_at_line_start(text, position) and _opens_html_block(text, position))
@@ -323,13 +415,6 @@ def _closed_markup(text: str, position: int, last_closers: dict[str, int]) -> bo
     return bool(_DECLARATION.match(text, position)) and last_closers[">"] > position + 2
 
 
-def _backslashes_before(text: str, position: int) -> int:
-    count = 0
-    while count < position and text[position - count - 1] == "\\":
-        count += 1
-    return count
-
-
 def _at_line_start(text: str, position: int) -> bool:
     """Whether ``position`` starts a block: at most 3 spaces after the line's start, or after the markers of
     block quotes and list items ("><script" is a quote holding an HTML block, "- <script" a list item holding
@@ -350,4 +435,4 @@ def _nearest_table(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | No
 
 def plain_text_markdown(text: str) -> str:
     chunks = PARAGRAPH_BREAK.split(normalize_characters(text))
-    return "\n\n".join(escape_markup(" ".join(chunk.split())) for chunk in chunks)
+    return "\n\n".join(escape_markup(escape_line_start(escape_text(" ".join(chunk.split())))) for chunk in chunks)

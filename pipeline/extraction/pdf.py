@@ -8,7 +8,7 @@ import re
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from policy_archive.pipeline.extraction.markdown import escape_line_start, escape_markup
+from policy_archive.pipeline.extraction.markdown import escape_line_start, escape_markup, escape_text
 from policy_archive.pipeline.extraction.normalize import normalize_characters, normalize_markdown
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.records import ExtractedDocument
@@ -51,4 +51,4 @@ def _pdf_paragraphs(page_text: str) -> list[str]:
             current.append(line)
     if current:
         paragraphs.append(" ".join(current))
-    return [escape_markup(escape_line_start(normalize_characters(paragraph))) for paragraph in paragraphs]
+    return [escape_markup(escape_line_start(escape_text(normalize_characters(paragraph)))) for paragraph in paragraphs]

@@ -73,8 +73,14 @@ SENTENCE_END = re.compile(r"[.;!?](?:\s|$)")
 YEAR_HINT = re.compile(r"(?:19|20)\d\d")
 COPYRIGHT = re.compile(r"©|\(c\)|\bcopyright\b", re.IGNORECASE)
 MARKUP = re.compile(r"[*_`>#|\\]+")
+# A backslash escaping a character: the renderer's "1\. Januar 2024" is "1. Januar 2024".
+ESCAPE = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
 LEADING_LINES = 3
 US_ENGLISH = re.compile(r"^en(?:-us)?$", re.IGNORECASE)
+
+
+def _plain(line: str) -> str:
+    return MARKUP.sub(" ", ESCAPE.sub("", line))
 
 
 def stated_date(markdown: str, language: str | None = None, captured: date | None = None) -> date | None:
@@ -83,14 +89,14 @@ def stated_date(markdown: str, language: str | None = None, captured: date | Non
     lines = markdown.splitlines()
     leading = [line for line in lines if line.strip()][:LEADING_LINES]
     for line in leading:
-        match = _date_at(MARKUP.sub(" ", line).strip(" ,.;"), 0, whole=True) if YEAR_HINT.search(line) else None
+        match = _date_at(_plain(line).strip(" ,.;"), 0, whole=True) if YEAR_HINT.search(line) else None
         found = _date(match, language, captured) if match and not COPYRIGHT.search(line) else None
         if found:
             return found
     for line in lines:
         if not YEAR_HINT.search(line) or COPYRIGHT.search(line):
             continue
-        line = MARKUP.sub(" ", line)
+        line = _plain(line)
         for phrase in STATED.finditer(line):
             match = _date_after(line, phrase.end())
             found = _date(match, language, captured) if match else None

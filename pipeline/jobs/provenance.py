@@ -7,7 +7,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from policy_archive.crawler.sources.wayback import snapshot_link
-from policy_archive.pipeline.extraction.markdown import escape_markup
+from policy_archive.pipeline.extraction.markdown import heading_markdown
 from policy_archive.records import DocumentDeclaration, ExtractedDocument, Source
 from policy_archive.text import one_line
 
@@ -78,4 +78,4 @@ def render(
 def document_text(document: ExtractedDocument) -> str:
     """The version file after its header: ``# title``, a blank line, the body (what ``strip_header`` gives back)."""
     # The title comes from the page: one line, whatever the page (or an older catalog row) holds, its markup as text.
-    return f"# {escape_markup(one_line(document.title))}\n\n{document.body.rstrip()}\n"
+    return f"# {heading_markdown(one_line(document.title))}\n\n{document.body.rstrip()}\n"
