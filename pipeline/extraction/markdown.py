@@ -266,7 +266,7 @@ def _code_span(element: lxml.html.HtmlElement) -> str | None:
     """Code (``<code>``, ``<kbd>``, …) as a code span showing its text as it is: CommonMark escapes nothing in a
     code span, so the text is not escaped; the span's backtick string is longer than any run inside it, and a
     space pads a text starting or ending with a backtick (CommonMark 0.31.2, 6.1). ``None`` when the code holds
-    no text or a line break (a span would join its lines): it is then rendered as text."""
+    no text or a ``<br>`` (a span would join its lines): it is then rendered as escaped text."""
     text = normalize_characters(element.text_content())
     words = " ".join(text.split())
     if not words or element.find(".//br") is not None:
