@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from policy_archive.pipeline.exports._rows import title_of
 from policy_archive.pipeline.extraction.extract import extract
 from policy_archive.pipeline.extraction.markdown import escape_text
 from policy_archive.pipeline.extraction.normalize import normalize_characters, normalize_markdown
@@ -219,6 +220,13 @@ def test_any_page_text_shows_as_the_page_said_it(text, context, br):
 @given(PAGE_TEXT.filter(lambda text: one_line(text) != ""))
 def test_any_title_shows_as_the_page_said_it(title):
     assert shown(version_file(title, ""))[0] == one_line(title)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PAGE_TEXT.filter(lambda text: one_line(text) != ""))
+def test_exports_read_the_title_as_the_page_said_it(title):
+    # export's ``title`` column (jsonl, csv, sqlite, OTA) is the title a reader sees, not its Markdown escapes
+    assert title_of(version_file(title, "")) == one_line(title)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,6 +9,7 @@ from typing import Any
 
 from policy_archive.archive.history import VersionCommit, version_commits
 from policy_archive.archive.versions import VersionStore
+from policy_archive.pipeline.extraction.markdown import heading_text
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN, strip_header
 from policy_archive.pipeline.jobs.workspace import document_of
@@ -43,8 +44,9 @@ COLUMNS = tuple(field.name for field in fields(ExportRow))
 
 
 def title_of(text: str) -> str:
+    """The page title a reader sees in the version file's first line (its Markdown escapes read back)."""
     first = text.partition("\n")[0]
-    return first[2:].strip() if first.startswith("# ") else ""
+    return heading_text(first[2:].strip()) if first.startswith("# ") else ""
 
 
 def export_row(version: VersionCommit, content: str) -> ExportRow:

@@ -37,6 +37,8 @@ _INLINE_MARKUP = re.compile(
     r"\\(?=[!-/:-@\[-`{-~]|\s|\Z)|`|\*+|_+|~+|\](?=[(:]|\Z)"
     r"|&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|([A-Za-z][A-Za-z0-9]*);|[#A-Za-z0-9]*\Z)"
 )
+# A backslash escape (CommonMark 0.31.2, 2.4): a backslash before ASCII punctuation stands for that character.
+_BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 # Line starts that open a block (CommonMark 0.31.2, 4.1–4.3, 5.1–5.3; GitHub's tables): escaped by a backslash
 # before the line's first character, or before an ordered list item's "." or ")".
 _BLOCK_MARKER = re.compile(r"(?:#{1,6}|[-+*])(?=[ \t]|$)|>")
@@ -363,6 +365,12 @@ def escape_heading_end(text: str) -> str:
 def heading_markdown(text: str) -> str:
     """Plain text (the page's title) as the content of an ATX heading showing exactly that text."""
     return escape_markup(escape_heading_end(escape_text(text)))
+
+
+def heading_text(markdown: str) -> str:
+    """The plain text a reader sees of an ATX heading's content written by :func:`heading_markdown` (the
+    title of a version file): each backslash escape read as the character it stands for."""
+    return _BACKSLASH_ESCAPE.sub(r"\1", markdown)
 
 
 def escape_markup(text: str) -> str:
