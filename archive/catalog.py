@@ -399,6 +399,8 @@ class Catalog:
             # A read-only catalog of an older release lacks these columns (only writers add them).
             row["backfill_failure"] if "backfill_failure" in row.keys() else None,
             _time(row["backfill_failure_at"]) if "backfill_failure_at" in row.keys() else None,
+            row["backfill_unexamined"] if "backfill_unexamined" in row.keys() else None,
+            bool(row["backfill_unlisted"]) if "backfill_unlisted" in row.keys() else False,
         )
 
     def note_success(self, document: str, at: datetime, etag: str | None, last_modified: str | None) -> None:
@@ -421,14 +423,19 @@ class Catalog:
                 (document, reason, iso_z(at)),
             )
 
-    def note_backfill(self, document: str, at: datetime, failure: str | None) -> None:
-        """The outcome of a backfill of ``document``: why it failed, or None when it succeeded."""
+    def note_backfill(
+        self, document: str, at: datetime, failure: str | None, *, unexamined: int | None = None, unlisted: bool = False
+    ) -> None:
+        """The outcome of a backfill of ``document``: why it failed, or None when it succeeded; ``unexamined``:
+        listed captures it left unexamined (interrupted); ``unlisted``: it could not list the document."""
         with self.connection:
             self.connection.execute(
-                "INSERT INTO documents (document, backfill_failure, backfill_failure_at) VALUES (?, ?, ?)"
+                "INSERT INTO documents (document, backfill_failure, backfill_failure_at, backfill_unexamined,"
+                " backfill_unlisted) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (document) DO UPDATE SET backfill_failure = excluded.backfill_failure,"
-                " backfill_failure_at = excluded.backfill_failure_at",
-                (document, failure, iso_z(at) if failure else None),
+                " backfill_failure_at = excluded.backfill_failure_at,"
+                " backfill_unexamined = excluded.backfill_unexamined, backfill_unlisted = excluded.backfill_unlisted",
+                (document, failure, iso_z(at) if failure else None, unexamined, int(unlisted)),
             )
 
     def start_run(self, command: str, at: datetime) -> int:

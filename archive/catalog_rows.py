@@ -88,6 +88,10 @@ class DocumentState:
     # Why the last backfill of the document failed, and when (None: it succeeded, or none ran since 2026-11-27).
     backfill_failure: str | None = None
     backfill_failure_at: datetime | None = None
+    # Listed captures that backfill left unexamined because it was interrupted (None: it worked through its
+    # listing), and whether it could not list the document at all.
+    backfill_unexamined: int | None = None
+    backfill_unlisted: bool = False
 
 
 @dataclass(frozen=True)

@@ -93,10 +93,15 @@ ADDED_COLUMNS = {
 }
 
 # The same for the documents table. backfill_failure: why the document's last backfill failed (NULL when it
-# succeeded, or none ran since these columns came), so `status` names it until a backfill succeeds.
+# succeeded, or none ran since these columns came), so `status` names it until a backfill succeeds;
+# backfill_unexamined: how many listed captures that backfill left unexamined because it was interrupted (NULL:
+# it worked through its listing); backfill_unlisted: 1 when it could not list the document at all (its listing
+# failed, or the run stopped before it), so that `status` claims no count of what was not verified.
 ADDED_DOCUMENT_COLUMNS = {
     "backfill_failure": "TEXT",
     "backfill_failure_at": "TEXT",
+    "backfill_unexamined": "INTEGER",
+    "backfill_unlisted": "INTEGER NOT NULL DEFAULT 0",
 }
 
 

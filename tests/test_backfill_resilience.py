@@ -8,6 +8,7 @@ up in Git and in the catalog.
 from __future__ import annotations
 
 import html
+import json
 import os
 import signal
 import sqlite3
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from standin.archive import LoggedRequest, StandinArchive
-from standin.cli import cli_command
+from standin.cli import cli_command, run_cli
 
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 
@@ -325,31 +326,85 @@ def test_a_backfill_killed_mid_way_resumes_to_the_uninterrupted_history(standin_
     assert len(again) == len(set(again)), "the rerun fetched a capture twice"
 
 
-def test_ctrl_c_stops_cleanly_and_a_rerun_completes(standin_archive, tmp_path):
+REVERT = "https://www.revert.example/privacy"
+BETA = "https://www.beta.example/legal/privacy"
+INTERRUPTED = "interrupted before its history was complete: run again to continue"
+ANSWERED_BEFORE_THE_SIGNAL = 4  # bisect: the two ends of both documents
+
+
+def revert_history(archive: StandinArchive, url: str, count: int = 52, edited: range = range(20, 32)) -> None:
+    """Text V1, a same-length edit for 12 captures, then V1 again: the listed lengths all look alike, so bisect
+    finds the edit (and its revert) only by searching the stretch, and an interrupted search must not pass."""
+    edit = [*V1[:-1], V1[-1][:-1] + "!"]
+    for n in range(count):
+        archive.add_capture(url, ts(START + timedelta(days=9 * n)), page(edit if n in edited else V1, f"r{n:04d}"))
+
+
+def interruptible_history(archive: StandinArchive) -> dict[str, str]:
+    add_history(archive, BETA, [V2, V3], 10)
+    revert_history(archive, REVERT)
+    return {"revert": declaration(REVERT), "beta": declaration(BETA)}
+
+
+@pytest.mark.parametrize(
+    ("strategy", "stop"),
+    [("all", signal.SIGINT), ("bisect", signal.SIGINT), ("bisect", signal.SIGTERM)],
+    ids=["all-ctrl-c", "bisect-ctrl-c", "bisect-sigterm"],
+)
+def test_a_signal_fails_the_backfill_it_stops_and_a_rerun_completes(standin_archive, tmp_path, strategy, stop):
     archive = standin_archive
-    config = write_config(tmp_path / "config", archive, three_document_history(archive))
-    archive.delay("replay", 0.2)
-    run = start_cli(config, tmp_path / "data", "--strategy", "all")
-    wait_for(lambda: archive.counts()["replay"] >= 5)
-    run.send_signal(signal.SIGINT)
-    asked_before_the_signal = archive.counts()["replay"]
+    config = write_config(tmp_path / "config", archive, interruptible_history(archive))
+    data = tmp_path / "data"
+    # The first replays are answered, the next ones held until the signal has been sent: the run is stopped in
+    # the middle of its search whatever the load (the signal is pending before any held answer leaves).
+    archive.hold("replay", after=ANSWERED_BEFORE_THE_SIGNAL)
+    run = start_cli(config, data, "--strategy", strategy)
+    archive.wait_for_held_request()
+    run.send_signal(stop)
+    archive.release("replay")
     _, stderr = run.communicate(timeout=60)
-    archive.delay("replay", 0)
 
     assert run.returncode == 1, stderr
     assert "Traceback" not in stderr
-    lines = failures(stderr)
-    assert lines and all("interrupted" in line for line in lines), stderr
-    # Ctrl-C waits for the requests in flight, not for the rest of the backfill: counted in requests, not
-    # seconds, so that a loaded machine cannot fail it (at most one request per concurrent slot after the signal).
-    assert archive.counts()["replay"] - asked_before_the_signal <= 16
-    assert archive.counts()["replay"] < 3 * 25 * 3 // 2
-
-    rerun = cli(config, tmp_path / "data", "--strategy", "all")
-    assert rerun.returncode == 0, rerun.stderr
-    reference = cli(config, tmp_path / "reference", "--strategy", "all")
+    stopped = {line.split()[1].rstrip(":") for line in failures(stderr)}
+    assert failures(stderr) == [f"FAILED {key}: {INTERRUPTED}" for key in sorted(stopped)], stderr
+    # The edit's search was cut short. Beta's probes may all have been in flight at the signal (bisect): a
+    # document whose plan the run worked through is recorded as usual, whatever stopped the run.
+    assert "revert/privacy-policy" in stopped and (strategy == "bisect" or len(stopped) == 2), stderr
+    # Stopping waits for the requests in flight, not for the rest of the backfill: counted in requests, not
+    # seconds (at most one request per concurrent slot after the signal).
+    assert archive.counts()["replay"] <= ANSWERED_BEFORE_THE_SIGNAL + 16
+    reference = cli(config, tmp_path / "reference", "--strategy", strategy)
     assert reference.returncode == 0, reference.stderr
-    assert commits(tmp_path / "data") == commits(tmp_path / "reference") != []
+    for key in ("beta/privacy-policy", "revert/privacy-policy"):
+        # An interrupted search records nothing (it could date a version at a capture that is not its first);
+        # a finished one records the versions an uninterrupted run does (commit ids differ: one chain for all).
+        kept = [line.split()[1:] for line in commits(data) if f"/{key}.md" in line]
+        reference_versions = [line.split()[1:] for line in commits(tmp_path / "reference") if f"/{key}.md" in line]
+        assert kept == ([] if key in stopped else reference_versions), key
+    spans = dict(catalog(data, "SELECT document, SUM(captures) FROM unverified_spans GROUP BY document"))
+    assert not stopped & set(spans), "the interruption became assumptions"
+    listed = {"beta/privacy-policy": 20, "revert/privacy-policy": 52}
+    fetched = dict(catalog(data, "SELECT document, COUNT(*) FROM captures WHERE outcome != 'listed' GROUP BY 1"))
+    unexamined = {key: listed[key] - fetched.get(key, 0) for key in stopped}
+    assert all(unexamined.values()), unexamined
+    last = stderr.splitlines()[-1]
+    left = sum(unexamined.values())
+    assert last.startswith(f"{left + sum(spans.values())} captures not verified"), last
+    assert f"{left} not examined, the run was interrupted (run again to continue)" in last, last
+    status = {entry["document"]: entry for entry in json.loads(run_cli(config, data, "status", "--json").stdout)}
+    for key, entry in status.items():
+        failure = entry["last_backfill_failure"]
+        assert (failure["reason"] if failure else None) == (INTERRUPTED if key in stopped else None), status
+        assert entry["unverified_captures"] == unexamined.get(key, 0) + spans.get(key, 0), status
+    assert "last backfill failed" in run_cli(config, data, "status").stdout
+
+    rerun = cli(config, data, "--strategy", strategy)
+    assert rerun.returncode == 0, rerun.stderr
+    assert commits(data) == commits(tmp_path / "reference")
+    assert len([line for line in commits(data) if "/revert/" in line]) == 3, "the edit and its revert were missed"
+    status = json.loads(run_cli(config, data, "status", "--json").stdout)
+    assert [entry["last_backfill_failure"] for entry in status] == [None, None]
 
 
 def test_a_stop_does_not_wait_for_the_replay_rate_limit(standin_archive, tmp_path):
@@ -404,8 +459,14 @@ def test_ctrl_c_during_the_listing_stops_cleanly(standin_archive, tmp_path):
 
     assert run.returncode == 1, stderr
     assert "Traceback" not in stderr
-    assert any("interrupted" in line for line in failures(stderr)), stderr
+    assert failures(stderr) == [f"FAILED {name}/privacy-policy: {INTERRUPTED}" for name in ("alpha", "beta", "gamma")]
     assert commits(tmp_path / "data") == []
+    # Nothing was listed, so nothing can be claimed verified: no count, the documents named.
+    assert stderr.splitlines()[-1] == "3 documents not listed (named above): none of their captures verified"
+    status = json.loads(run_cli(config, tmp_path / "data", "status", "--json").stdout)
+    assert [entry["unverified_captures"] for entry in status] == [None, None, None], status
+    shown = run_cli(config, tmp_path / "data", "status").stdout
+    assert "not verified: unknown, its last backfill could not list it" in shown, shown
 
 
 # --- completeness: a listing that fails half-way -----------------------------------------------------------
@@ -454,6 +515,8 @@ def test_a_listing_that_fails_half_way_is_an_error_not_a_short_history(standin_a
     assert not [line for line in commits(tmp_path / "data") if "/long/" in line]
     recorded = [line.split()[2] for line in commits(tmp_path / "data") if "/short/" in line]
     assert [ts(datetime.fromisoformat(at.replace("Z", "+00:00"))) for at in recorded] == short
+    last = result.stderr.splitlines()[-1]
+    assert last.endswith("; 1 document not listed (named above): none of its captures verified"), last
 
 
 # --- captures of the wrong kind ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@ not verified — and the schedule."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -38,6 +38,15 @@ class DocumentStatus:
     backfill_failure_at: datetime | None = None
     # Captures that could not be fetched (listed time, why), oldest first: the next run tries them again.
     failed_captures: tuple[tuple[datetime, str], ...] = ()
+    # Listed captures the last backfill left unexamined because it was interrupted; whether it could not list
+    # the document at all (then how many captures are not verified is unknown).
+    unexamined: int = 0
+    unlisted: bool = False
+
+    @property
+    def unverified_captures(self) -> int | None:
+        """Listed captures not verified: assumed unchanged, or left unexamined; None when unknown (not listed)."""
+        return None if self.unlisted else sum(span.captures for span in self.unverified) + self.unexamined
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -48,7 +57,7 @@ class DocumentStatus:
             "consecutive_failures": self.consecutive_failures,
             "last_failure": self.last_failure,
             "refused_captures": self.refused_captures,
-            "unverified_captures": sum(span.captures for span in self.unverified),
+            "unverified_captures": self.unverified_captures,
             "unverified_spans": len(self.unverified),
             "longest_unverified": _span_json(longest(self.unverified)),
             "hard_versions": [{"date": iso_z(at), "hard": note} for at, note in self.hard],
@@ -72,15 +81,22 @@ def _span_json(span: UnverifiedSpan | None) -> dict[str, object] | None:
     }
 
 
-def not_verified(spans: Sequence[UnverifiedSpan]) -> str:
+def not_verified(status: DocumentStatus) -> str:
     """``not verified: 37 captures in 9 spans; longest: 8 captures over 412 days (...)``: the listed captures
-    a backfill assumed unchanged instead of fetching (see ``backfill --verify-spans``); empty if none."""
-    worst = longest(spans)
-    if worst is None:
-        return ""
-    total = sum(span.captures for span in spans)
-    spread = f"{total} {plural(total, 'capture')} in {len(spans)} {plural(len(spans), 'span')}"
-    return f"not verified: {spread}; longest: {describe(worst)}"
+    a backfill assumed unchanged instead of fetching (see ``backfill --verify-spans``), those an interrupted one
+    left unexamined, or that none are known (not listed); empty if none."""
+    if status.unlisted:
+        return "not verified: unknown, its last backfill could not list it (run again)"
+    parts = []
+    if status.unexamined:
+        count = status.unexamined
+        parts.append(f"{count} {plural(count, 'capture')} not examined (its last backfill was interrupted: run again)")
+    if (worst := longest(status.unverified)) is not None:
+        total, spans = sum(span.captures for span in status.unverified), len(status.unverified)
+        parts.append(
+            f"{total} {plural(total, 'capture')} in {spans} {plural(spans, 'span')}; longest: {describe(worst)}"
+        )
+    return f"not verified: {'; '.join(parts)}" if parts else ""
 
 
 def document_status(catalog: Catalog, key: str) -> DocumentStatus:
@@ -109,6 +125,8 @@ def document_status(catalog: Catalog, key: str) -> DocumentStatus:
         failed_captures=tuple(
             (c.captured_at, c.reason or "") for c in catalog.captures(key) if c.outcome is Outcome.FAILED
         ),
+        unexamined=state.backfill_unexamined or 0,
+        unlisted=state.backfill_unlisted,
     )
 
 
@@ -162,7 +180,7 @@ def status_lines(config: Config) -> Iterator[str]:
             yield from _failure_lines(status)
             if status.refused_captures:
                 yield f"    refused captures: {format_counts(status.refused_captures)}"
-            if unverified := not_verified(status.unverified):
+            if unverified := not_verified(status):
                 yield f"    {unverified}"
             if status.hard:
                 at, note = status.hard[-1]

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome, UnverifiedSpan
 from policy_archive.crawler.ratelimit import limiter_for
-from policy_archive.crawler.runner import crawl_archive
+from policy_archive.crawler.runner import StopSignal, crawl_archive
 from policy_archive.crawler.sources import (
     ArchiveSource,
     ListingClient,
@@ -43,7 +43,7 @@ from policy_archive.pipeline.jobs.report import (
     twin_reason,
 )
 from policy_archive.pipeline.jobs.strategy import StrategyName, changes, wanted
-from policy_archive.pipeline.jobs.unverified import summary_line, unverified_spans
+from policy_archive.pipeline.jobs.unverified import NotVerified, summary_line, unverified_spans
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import (
     Capture,
@@ -176,7 +176,14 @@ class DocumentPlan:
 
     @property
     def complete(self) -> bool:
-        return not self._wanted()
+        """Whether the strategy needs nothing more and every capture it asked for was answered. A request still
+        in flight when the crawl ended (stopped by a signal) leaves the plan incomplete: ``bisect`` asks for
+        nothing more in a span while its probe is pending, so its wishes alone would call it complete."""
+        return not self.in_flight and not self._wanted()
+
+    def unexamined(self) -> int:
+        """How many candidate captures nothing is known of: not fetched, no twin fetched, not refused."""
+        return len(self.refs) - len(self.known)
 
     def _wanted(self) -> list[int]:
         return wanted(self.strategy, self.refs, self.known, verify=self.verify, pending=self.in_flight)
@@ -328,13 +335,22 @@ def backfill(
         plans[declaration.key] = _plan(workspace, declaration, refs, strategy, source, verify_spans)
     if not interrupted and any(not plan.complete for plan in plans.values()):
         fetching = BackfillPlan(workspace, plans, progress)
-        crawl_archive(fetching, source, settings, workspace.data_dir)
+        stop = StopSignal()
+        crawl_archive(fetching, source, settings, workspace.data_dir, stop)
         notes.extend(fetching.notes)
+        interrupted = stop.received
     versions: list[Version] = []
     assumed: list[UnverifiedSpan] = []
+    unexamined: dict[str, int] = {}
     for key, plan in plans.items():
-        if not plan.complete:
+        # A capture that failed while the run was stopping may have failed because of the stop: a search
+        # around it is not trusted then either.
+        if not plan.complete or (interrupted and plan.unfetched):
+            # Stopped before its plan was worked through: nothing is assumed and nothing recorded from a search
+            # cut short (it could date a version at a capture that is not its first); the rerun resumes it from
+            # what the catalog holds.
             failures.append(DocumentFailure(key, INTERRUPTED))
+            unexamined[key] = _record_interrupted(workspace, plan)
         elif not listings[key]:
             notes.append(f"{key}: the archive lists no capture of this document in the requested period")
         else:
@@ -344,22 +360,33 @@ def backfill(
             if not found or plan.unfetched:
                 failures.append(DocumentFailure(key, _words(workspace, plan, listings[key], found)))
     recorded = workspace.record(versions)
-    _note_outcomes(workspace, declarations, failures)
+    unlisted = [declaration.key for declaration in declarations if declaration.key not in plans]
+    _note_outcomes(workspace, declarations, failures, unexamined, unlisted)
     progress.add("versions recorded", len(recorded), one="version recorded")
     progress.finish()
-    unrendered = sum(len(plan.needs_browser) for plan in plans.values())
-    failed = sum(len(plan.unfetched) for plan in plans.values()) - unrendered
-    return RunReport(recorded, failures, notes, last_line=summary_line(assumed, failed, unrendered))
+    finished = [plan for key, plan in plans.items() if key not in unexamined]
+    unrendered = sum(len(plan.needs_browser) for plan in finished)
+    failed = sum(len(plan.unfetched) for plan in finished) - unrendered
+    left = NotVerified(failed, unrendered, sum(unexamined.values()), len(unlisted), listed=bool(plans))
+    return RunReport(recorded, failures, notes, last_line=summary_line(assumed, left))
 
 
 def _note_outcomes(
-    workspace: Workspace, declarations: Sequence[DocumentDeclaration], failures: Sequence[DocumentFailure]
+    workspace: Workspace,
+    declarations: Sequence[DocumentDeclaration],
+    failures: Sequence[DocumentFailure],
+    unexamined: dict[str, int],
+    unlisted: Sequence[str],
 ) -> None:
-    """Each document's backfill outcome in the catalog, so that `status` names a failure until one succeeds."""
+    """Each document's backfill outcome in the catalog, so that `status` names a failure until one succeeds, and
+    what the run left unexamined (``unexamined`` captures, or its whole listing: ``unlisted``)."""
     now = datetime.now(UTC)
     reasons = {failure.document: failure.reason for failure in failures}
     for declaration in declarations:
-        workspace.catalog.note_backfill(declaration.key, now, reasons.get(declaration.key))
+        key = declaration.key
+        workspace.catalog.note_backfill(
+            key, now, reasons.get(key), unexamined=unexamined.get(key), unlisted=key in unlisted
+        )
 
 
 def _words(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef], found: Sequence[Version]) -> str:
@@ -443,6 +470,16 @@ def _record_unverified(workspace: Workspace, plan: DocumentPlan) -> list[Unverif
     assumed = unverified_spans(key, plan.refs, plan.known, plan.strategy)
     workspace.catalog.replace_unverified(key, plan.refs[0].timestamp, plan.refs[-1].timestamp, assumed)
     return assumed
+
+
+def _record_interrupted(workspace: Workspace, plan: DocumentPlan) -> int:
+    """A document whose plan the run did not work through: what earlier runs assumed over this listing is
+    counted again as unexamined (so that nothing is counted twice), and no span is assumed. Returns how many
+    captures it left unexamined: those nothing is known of, and those that failed (the rerun tries them again)."""
+    if plan.refs:
+        first, last = plan.refs[0].timestamp, plan.refs[-1].timestamp
+        workspace.catalog.replace_unverified(plan.declaration.key, first, last, [])
+    return plan.unexamined() + len(plan.unfetched)
 
 
 def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> list[Version]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from policy_archive.archive.catalog_rows import UnverifiedSpan
@@ -60,38 +61,67 @@ def describe(span: UnverifiedSpan) -> str:
     return f"{captures} {plural(captures, 'capture')} over {days:,} {plural(days, 'day')} ({start} to {end})"
 
 
-def summary_line(spans: Sequence[UnverifiedSpan], failed: int = 0, unrendered: int = 0) -> str:
+@dataclass(frozen=True)
+class NotVerified:
+    """What a backfill left unverified besides the spans its strategy assumed: captures that ``failed`` to
+    download, ``unrendered`` ones (no browser), ``unexamined`` ones of documents whose plan the run did not work
+    through (it was interrupted), and ``unlisted`` documents (their listing failed, or the run stopped before
+    it), whose captures nobody counted; ``listed``: whether any document was listed at all."""
+
+    failed: int = 0
+    unrendered: int = 0
+    unexamined: int = 0
+    unlisted: int = 0
+    listed: bool = True
+
+
+EVERY_OTHER = "every other listed capture was fetched, has the bytes of a fetched one, or was refused with its reason"
+
+
+def summary_line(spans: Sequence[UnverifiedSpan], left: NotVerified = NotVerified()) -> str:
     """The backfill's last line: how many listed captures were not verified — assumed unchanged (and the longest
-    span of them), ``failed`` to download this run, ``unrendered`` for want of a browser — none of them hidden."""
+    span of them), failed, unrendered, left unexamined by an interruption — and the documents not listed, none
+    of them hidden."""
     total = sum(span.captures for span in spans)
-    missing = _not_fetched(failed, unrendered)
+    missing = _not_fetched(left)
+    count = total + left.failed + left.unrendered + left.unexamined
+    unlisted = _unlisted(left.unlisted)
     if not total:
+        if not missing and unlisted and not left.listed:
+            return unlisted
         if not missing:
-            return (
-                "0 captures not verified: every listed capture was fetched, has the bytes of a fetched one, or was "
-                "refused with its reason"
-            )
-        count = failed + unrendered
-        return (
-            f"{count:,} {plural(count, 'capture')} not verified: {missing}; every other listed capture was fetched, "
-            "has the bytes of a fetched one, or was refused with its reason"
-        )
+            line = f"0 captures not verified: {EVERY_OTHER.replace('every other', 'every')}"
+        else:
+            line = f"{count:,} {plural(count, 'capture')} not verified: {missing}; {EVERY_OTHER}"
+        return f"{line}; {unlisted}" if unlisted else line
     worst = longest(spans)
     assert worst is not None
     assumed = f"assumed unchanged in {len(spans):,} {plural(len(spans), 'span')} between fetched captures"
     if missing:
-        count = total + failed + unrendered
         assumed = f"{count:,} {plural(count, 'capture')} not verified ({total:,} {assumed}; {missing})"
     else:
         assumed = f"{total:,} {plural(total, 'capture')} not verified ({assumed})"
-    return f"{assumed}; longest: {worst.document}, {describe(worst)}; backfill --verify-spans fetches them"
+    line = f"{assumed}; longest: {worst.document}, {describe(worst)}; backfill --verify-spans fetches them"
+    return f"{line}; {unlisted}" if unlisted else line
 
 
-def _not_fetched(failed: int, unrendered: int) -> str:
-    """``2 could not be fetched (named above; run again to retry), 1 waits for a browser (named above)``."""
+def _not_fetched(left: NotVerified) -> str:
+    """``2 could not be fetched (named above; run again to retry), 1 waits for a browser (named above), 40 not
+    examined, the run was interrupted (run again to continue)``."""
     parts = []
-    if failed:
-        parts.append(f"{failed:,} could not be fetched (named above; run again to retry)")
-    if unrendered:
-        parts.append(f"{unrendered:,} {'waits' if unrendered == 1 else 'wait'} for a browser to render (named above)")
+    if left.failed:
+        parts.append(f"{left.failed:,} could not be fetched (named above; run again to retry)")
+    if left.unrendered:
+        verb = "waits" if left.unrendered == 1 else "wait"
+        parts.append(f"{left.unrendered:,} {verb} for a browser to render (named above)")
+    if left.unexamined:
+        parts.append(f"{left.unexamined:,} not examined, the run was interrupted (run again to continue)")
     return ", ".join(parts)
+
+
+def _unlisted(documents: int) -> str:
+    """``2 documents not listed (named above): none of their captures verified``; empty for none."""
+    if not documents:
+        return ""
+    whose = "its" if documents == 1 else "their"
+    return f"{documents:,} {plural(documents, 'document')} not listed (named above): none of {whose} captures verified"

@@ -6,7 +6,9 @@ a CDX answer whose connection closes after N rows (with its whole Content-Length
 the terminating chunk), a CDX answer trickled a byte at a time, a CDX answer announcing a size; a URL listed but
 excluded from replay (the 200 "excluded" page, no ``Memento-Datetime``, as recorded for nationalpost.com in
 2017); a capture replayed with other bytes than its CDX digest says; a capture whose connection is reset before
-any answer. :class:`ArchiveFaults` holds them; :class:`~standin.archive.StandinArchive` is one.
+any answer; requests of an endpoint held unanswered until the test releases them (it acts while a client is
+known to be waiting, whatever the load). :class:`ArchiveFaults` holds them; :class:`~standin.archive.StandinArchive`
+is one.
 """
 
 from __future__ import annotations
@@ -60,6 +62,14 @@ class Faults:
 
 
 @dataclass
+class Gate:
+    """Requests of an endpoint let through (``remaining`` more), then held until ``opened`` is set."""
+
+    remaining: int
+    opened: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
 class Trigger:
     fragment: str
     action: Callable[[], object]
@@ -83,6 +93,7 @@ class ArchiveFaults:
         self._stopping = threading.Event()
         self._held = threading.Semaphore(0)  # released once per request that starts an injected delay
         self._triggers: list[Trigger] = []
+        self._gates: dict[str, Gate] = {}
 
     def refuse_next(
         self, count: int, status: int = 429, endpoint: Endpoint = "cdx", retry_after: float | None = None
@@ -102,8 +113,22 @@ class ArchiveFaults:
         with self._lock:
             self._triggers.append(Trigger(fragment, action, nth))
 
+    def hold(self, endpoint: Endpoint, after: int = 0) -> None:
+        """Answer ``after`` more requests to ``endpoint``, then hold every later one unanswered until
+        :meth:`release` (or the archive stops); :meth:`wait_for_held_request` returns once one is held."""
+        with self._lock:
+            self._gates[endpoint] = Gate(after)
+
+    def release(self, endpoint: Endpoint) -> None:
+        """Answer the requests :meth:`hold` keeps waiting, and hold no more."""
+        with self._lock:
+            gate = self._gates.pop(endpoint, None)
+        if gate is not None:
+            gate.opened.set()
+
     def wait_for_held_request(self, timeout: float = 60) -> None:
-        """Block until a request is being held by :meth:`delay` (so a client is known to be waiting on us)."""
+        """Block until a request is being held by :meth:`delay` or :meth:`hold` (so a client is known to be
+        waiting on us)."""
         if not self._held.acquire(timeout=timeout):
             raise AssertionError(f"no request reached the injected delay within {timeout} s")
 
@@ -178,8 +203,16 @@ class ArchiveFaults:
                 trigger.remaining -= trigger.fragment in raw_path
             fired = [trigger for trigger in self._triggers if trigger.remaining == 0]
             self._triggers = [trigger for trigger in self._triggers if trigger.remaining > 0]
+            gate = self._gates.get(endpoint)
+            if gate is not None and gate.remaining > 0:
+                gate.remaining -= 1
+                gate = None
         for trigger in fired:
             trigger.action()
+        if gate is not None:
+            self._held.release()
+            while not (gate.opened.is_set() or self._stopping.is_set()):
+                gate.opened.wait(0.05)  # also woken by stop(), which sets only _stopping
         if delay:
             self._held.release()
             self._stopping.wait(delay)
