@@ -367,3 +367,26 @@ def test_a_hard_version_known_through_a_twin_is_flagged_in_log_and_status(standi
     ]
     _, entry = status_of(config, data)
     assert entry["hard_versions"] == [{"date": "2014-02-13T04:05:06Z", "hard": "dropped 200 words of navigation"}]
+
+
+def test_the_versions_recorded_say_how_many_are_new(standin_archive, tmp_path):
+    """A backfill over part of the history, then over all of it: the second run writes three commits, of which one
+    is a new version, one the first text re-dated to an earlier capture, one the second text re-chained under it
+    (issue 16's count, found misleading by the second audit: "3 versions recorded" read as three more)."""
+    for n, text in enumerate([V1, V1, V1, V2, V2, V3, V3]):
+        standin_archive.add_capture(URL, ts(START + timedelta(days=30 * n)), page(text, str(n)))
+    config, data = configured(standin_archive, tmp_path)
+
+    part = run_cli(config, data, "backfill", DOC, "--strategy", "all", "--since", "2014-03-01", "--until", "2014-06-10")
+    assert part.returncode == 0, part.stderr
+    assert ", 2 versions recorded (2 new), " in part.stderr, part.stderr
+    whole = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert whole.returncode == 0, whole.stderr
+    assert ", 3 versions recorded (1 new, 1 re-dated, 1 re-chained), " in whole.stderr, whole.stderr
+    dates = git(data / "versions", "log", "--reverse", "--format=%as", "main").splitlines()
+    assert dates == ["2014-02-03", "2014-05-04", "2014-07-03"], "three versions in all: two, then one more"
+    assert "exit 0: 3 versions recorded (1 new, 1 re-dated, 1 re-chained), 0 documents failed" in (
+        run_cli(config, data, "status").stdout
+    )
+    again = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert again.stderr.splitlines()[0].endswith(", 0 versions recorded"), again.stderr

@@ -39,6 +39,7 @@ from policy_archive.pipeline.jobs.report import (
     RunReport,
     borrowed,
     format_counts,
+    recorded_kinds,
     refusal_counts,
     twin_reason,
 )
@@ -51,6 +52,7 @@ from policy_archive.records import (
     DocumentDeclaration,
     FetchFailure,
     FetchRequest,
+    RecordedVersion,
     Source,
     Version,
     iso_z,
@@ -359,16 +361,38 @@ def backfill(
             assumed.extend(_record_unverified(workspace, plan))
             if not found or plan.unfetched:
                 failures.append(DocumentFailure(key, _words(workspace, plan, listings[key], found)))
+    documents = {version.document for version in versions}
+    before = _main_versions(workspace, documents)
     recorded = workspace.record(versions)
+    kinds = _recorded_kinds(before, _main_versions(workspace, documents), recorded)
     unlisted = [declaration.key for declaration in declarations if declaration.key not in plans]
     _note_outcomes(workspace, declarations, failures, unexamined, unlisted)
     progress.add("versions recorded", len(recorded), one="version recorded")
+    if kinds:
+        progress.detail("versions recorded", kinds)
     progress.finish()
     finished = [plan for key, plan in plans.items() if key not in unexamined]
     unrendered = sum(len(plan.needs_browser) for plan in finished)
     failed = sum(len(plan.unfetched) for plan in finished) - unrendered
     left = NotVerified(failed, unrendered, sum(unexamined.values()), len(unlisted), listed=bool(plans))
-    return RunReport(recorded, failures, notes, last_line=summary_line(assumed, left))
+    return RunReport(recorded, failures, notes, last_line=summary_line(assumed, left), recorded_detail=kinds or None)
+
+
+def _main_versions(workspace: Workspace, documents: Iterable[str]) -> set[tuple[str, datetime]]:
+    """(document, captured_at) of each version of ``documents`` on ``main`` (the catalog's mirror of it)."""
+    return {(key, row.captured_at) for key in documents for row in workspace.catalog.versions(key)}
+
+
+def _recorded_kinds(
+    before: set[tuple[str, datetime]], after: set[tuple[str, datetime]], recorded: Sequence[RecordedVersion]
+) -> str:
+    """What the commits a save wrote are (:func:`recorded_kinds`), from ``main``'s versions ``before`` and
+    ``after`` it. A version is only hidden by an earlier one with its text inserted just before it: so the history
+    grew by ``added``, each other commit at a time not on ``main`` before re-dated a version, and the rest were
+    re-chained (same version, a new commit under an earlier insertion)."""
+    moved = sum((item.version.document, item.version.commit_time) not in before for item in recorded)
+    added = len(after) - len(before)
+    return recorded_kinds(added, moved - added, len(recorded) - moved)
 
 
 def _note_outcomes(

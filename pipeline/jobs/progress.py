@@ -27,6 +27,7 @@ class Progress:
         self.unit = ""
         self.total: int | None = None
         self.singular: dict[str, str] = {}  # counter or unit (``versions recorded``) → its form for 1
+        self.details: dict[str, str] = {}  # counter → what its count is made of, said after it in parentheses
         self.done = 0
         self._started = time.monotonic()
         self._last = self._started  # the first line comes after one interval, not at once
@@ -49,18 +50,25 @@ class Progress:
             self._last = now
             self._show()
 
+    def detail(self, counter: str, words: str) -> None:
+        """Say what ``counter``'s count is made of: ``3 versions recorded (1 new, 2 re-chained)``."""
+        self.details[counter] = words
+
     def _all_done(self) -> bool:
         return self.total is not None and self.done >= self.total
 
     def line(self) -> str:
         parts = [self._advance()] if self.unit else []
-        parts += [f"{value:,} {self._counted(value, key)}" for key, value in self.counts.items()]
+        parts += [f"{value:,} {self._counted(value, key)}{self._detail(key)}" for key, value in self.counts.items()]
         parts += self._pace()
         return f"{self.label}: {', '.join(part for part in parts if part) or 'starting'}"
 
     def _name(self, words: str, one: str | None) -> None:
         if one is not None:
             self.singular[words] = one
+
+    def _detail(self, counter: str) -> str:
+        return f" ({self.details[counter]})" if counter in self.details else ""
 
     def _counted(self, count: int, words: str) -> str:
         return plural(count, self.singular.get(words, words), words)

@@ -18,12 +18,21 @@ class DocumentFailure:
     reason: str
 
 
+def recorded_kinds(added: int, redated: int, rechained: int) -> str:
+    """``1 new, 1 re-dated, 1 re-chained`` (kinds with none left out): what the commits a save wrote are. New: the
+    history has one more version; re-dated: a version's commit moved to an earlier capture showing its text;
+    re-chained: a version unchanged, its commit rewritten because an earlier one was inserted before it."""
+    kinds = (("new", added), ("re-dated", redated), ("re-chained", rechained))
+    return ", ".join(f"{count:,} {kind}" for kind, count in kinds if count)
+
+
 @dataclass(frozen=True)
 class RunReport:
     recorded: list[RecordedVersion]
     failures: list[DocumentFailure]
     notes: list[str] = field(default_factory=list)
     last_line: str | None = None  # printed after everything else (backfill: what it did not verify)
+    recorded_detail: str | None = None  # what the versions recorded are (backfill: ``1 new, 2 re-chained``)
 
     @property
     def exit_status(self) -> int:
@@ -31,7 +40,10 @@ class RunReport:
 
     def summary(self) -> str:
         recorded, failed = len(self.recorded), len(self.failures)
-        return f"{recorded} {plural(recorded, 'version')} recorded, {failed} {plural(failed, 'document')} failed"
+        detail = f" ({self.recorded_detail})" if self.recorded_detail else ""
+        return (
+            f"{recorded} {plural(recorded, 'version')} recorded{detail}, {failed} {plural(failed, 'document')} failed"
+        )
 
 
 _TWIN_PREFIX = re.compile(r"^same bytes as the capture of \d+: ")
