@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -38,10 +37,18 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from policy_archive.archive.warc_records import (
+    UNPARSABLE,
+    DamagedRecord,
+    StoredCapture,
+    damage_problem,
+    payload_digest_matches,
+    quiet_warcio,
+    whole_records,
+)
 from policy_archive.errors import StateError
 from policy_archive.records import (
     RENDERED_CONTENT_TYPE,
@@ -68,18 +75,6 @@ _LISTED = "WARC-Policy-Archive-Listed"
 _REDIRECT_STATUSES = range(300, 400)
 # An archive's id_ URL: capture records were filed under it before 2026-11-27.
 _ID_URL = re.compile(r"/\d{1,14}id_/(?P<original>.+)$")
-# What warcio 1.8.1 raises on a record it cannot parse or decompress: bytes that are not a WARC record
-# (ArchiveLoadFailed), a gzip member damaged or cut short (zlib.error, EOFError), headers missing (AttributeError,
-# ValueError).
-_UNPARSABLE = (ArchiveLoadFailed, EOFError, zlib.error, AttributeError, ValueError)
-
-
-@dataclass(frozen=True)
-class StoredCapture:
-    """Where a capture's bytes are: a WARC file relative to the captures directory and the record's offset."""
-
-    warc_file: str
-    offset: int
 
 
 @dataclass(frozen=True)
@@ -87,14 +82,6 @@ class KeptCapture:
     """A capture read back from the WARC files as the crawler handed it over, and where its record is."""
 
     capture: Capture
-    stored: StoredCapture
-
-
-@dataclass(frozen=True)
-class DamagedRecord:
-    """A record whose payload is not the one written (its ``WARC-Payload-Digest`` differs): a file cut short
-    by a kill or a full disk while the record was written, which nothing refers to."""
-
     stored: StoredCapture
 
 
@@ -287,42 +274,41 @@ def _listed_header(capture: Capture) -> str:
 
 
 def _kept_in(path: Path) -> Iterator[KeptCapture | DamagedRecord]:
-    """The captures of one WARC file; a rendered DOM (``resource`` record concurrent to the response just
-    read) is joined to its capture, archived redirects (3xx wayback records carrying no listing) to the
-    capture they led to."""
+    """The captures of one WARC file, and its damaged records (reading goes on after each, ``whole_records``);
+    a rendered DOM (``resource`` record concurrent to the response just read) is joined to its capture, archived
+    redirects (3xx wayback records carrying no listing) to the capture they led to."""
     hops: list[Capture] = []
     pending: tuple[KeptCapture, str] | None = None  # read, not yet handed over: its rendered DOM may follow
     with path.open("rb") as handle:
-        records = ArchiveIterator(handle)
-        for record in _readable(records, path):
-            if isinstance(record, DamagedRecord):
-                yield record
-                break
-            headers = record.rec_headers
+        for whole in whole_records(handle, path.name):
+            if isinstance(whole, DamagedRecord):
+                # A capture read just before keeps what it has (a rendered DOM after it would be in the damage),
+                # and hops read before it may have led to a capture the damage swallowed: they lead nowhere known.
+                if pending is not None:
+                    yield pending[0]
+                    pending = None
+                hops = []
+                yield whole
+                continue
+            headers = whole.record.rec_headers
             if pending is not None and headers.get_header("WARC-Concurrent-To") == pending[1]:
                 not_requested = tuple((headers.get_header(_NOT_REQUESTED) or "").split())
-                rendered = replace(
-                    pending[0].capture, rendered=record.content_stream().read(), not_requested=not_requested
-                )
+                rendered = replace(pending[0].capture, rendered=whole.payload, not_requested=not_requested)
                 pending = (KeptCapture(rendered, pending[0].stored), pending[1])
                 continue
             if pending is not None:
                 yield pending[0]
                 pending = None
-            if record.rec_type != "response" or headers.get_header(_SOURCE) not in set(Source):
+            if whole.record.rec_type != "response" or headers.get_header(_SOURCE) not in set(Source):
                 continue
-            capture, listed = _capture_of(record)
-            stored = StoredCapture(path.name, records.get_record_offset())
-            if not _digest_matches(record, capture.payload_sha1):
-                yield DamagedRecord(stored)
-                continue
+            capture, listed = _capture_of(whole.record, whole.payload)
             if listed is None and capture.source is Source.WAYBACK and capture.status in _REDIRECT_STATUSES:
                 hops.append(capture)
                 continue
             led_here = _hops_to(capture, hops, listed)
             hops = []
             pending = (
-                KeptCapture(_with_listing(capture, listed, led_here), stored),
+                KeptCapture(_with_listing(capture, listed, led_here), StoredCapture(path.name, whole.offset)),
                 headers.get_header("WARC-Record-ID"),
             )
     if pending is not None:
@@ -334,51 +320,27 @@ def _damage(stored: StoredCapture, what: str) -> Iterator[None]:
     """Turn warcio's and zlib's errors while reading ``what`` (of the record at ``stored``) into one
     :class:`DamagedCapture` (warcio's own message quotes the damaged bytes)."""
     try:
-        yield
-    except ArchiveLoadFailed:
-        raise DamagedCapture(
-            stored, f"{what} cannot be parsed (bytes damaged, or the file rewritten by another tool)"
-        ) from None
-    except (EOFError, zlib.error):
-        raise DamagedCapture(stored, f"the compressed data of {what} is damaged or cut short") from None
-    except (AttributeError, ValueError):
-        raise DamagedCapture(stored, f"the headers of {what} cannot be read") from None
+        with quiet_warcio():
+            yield
+    except UNPARSABLE as error:
+        raise DamagedCapture(stored, damage_problem(error, what)) from None
 
 
 def _intact_payload(record: Any, stored: StoredCapture, what: str) -> bytes:
     """A record's payload as written, or :class:`DamagedCapture` when it is not the one its digest names."""
     body: bytes = record.raw_stream.read()
-    if not _digest_matches(record, payload_sha1(body)):
+    if not payload_digest_matches(record, payload_sha1(body)):
         raise DamagedCapture(stored, f"the payload of {what} is not the one written (WARC-Payload-Digest differs)")
     return body
 
 
-def _digest_matches(record: Any, sha1: str) -> bool:
-    """The record's ``WARC-Payload-Digest``, when it has one, is ``sha1`` (base32, as warcio writes it)."""
-    return record.rec_headers.get_header("WARC-Payload-Digest") in (None, f"sha1:{sha1}")
-
-
-def _readable(records: ArchiveIterator, path: Path) -> Iterator[Any]:
-    """The records of a file, then a ``DamagedRecord`` where one cannot even be parsed: a file cut short inside
-    a record's headers or compressed stream (warcio then raises ``ArchiveLoadFailed``, or fails on the missing
-    headers with an ``AttributeError``, as of warcio 1.8.1)."""
-    while True:
-        try:
-            yield next(records)
-        except StopIteration:
-            return
-        except _UNPARSABLE:
-            yield DamagedRecord(StoredCapture(path.name, records.offset))
-            return
-
-
-def _capture_of(record: Any) -> tuple[Capture, dict[str, Any] | None]:
-    """A response record as a capture (its listing not yet filled in), and its listing header if any."""
+def _capture_of(record: Any, body: bytes) -> tuple[Capture, dict[str, Any] | None]:
+    """A response record (its payload ``body``, as served: see ``read``) as a capture (its listing not yet
+    filled in), and its listing header if any."""
     headers, http = record.rec_headers, record.http_headers
     source = Source(headers.get_header(_SOURCE))
     target = headers.get_header("WARC-Target-URI")
     status = http.get_statuscode() if http else ""
-    body = record.raw_stream.read()  # as served (see ``read``)
     fetched_url = headers.get_header("WARC-Source-URI") or target
     if source is Source.WAYBACK and (old := _ID_URL.search(target)):  # filed under the id_ URL
         target = old.group("original")

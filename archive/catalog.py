@@ -219,15 +219,20 @@ class Catalog:
         ).fetchone()
         return self._row(twin) if twin else None
 
-    def kept_capture(self, document: str, payload_sha1: str, bytes_at: datetime) -> CaptureRow | None:
-        """A capture of ``document`` whose bytes (SHA-1 ``payload_sha1``) are kept in a WARC file: the one
-        captured at ``bytes_at`` if there is one, else any with the same bytes."""
-        row = self.connection.execute(
+    def kept_captures(self, document: str, payload_sha1: str, bytes_at: datetime) -> list[CaptureRow]:
+        """The captures of ``document`` whose bytes (SHA-1 ``payload_sha1``) are kept in a WARC file: the one
+        captured at ``bytes_at`` first if there is one, then the others with the same bytes, extracted first."""
+        rows = self.connection.execute(
             "SELECT * FROM captures WHERE document = ? AND payload_sha1 = ? AND warc_file IS NOT NULL"
-            " ORDER BY COALESCE(memento_at, captured_at) = ? DESC, outcome = 'extracted' DESC, id LIMIT 1",
+            " ORDER BY COALESCE(memento_at, captured_at) = ? DESC, outcome = 'extracted' DESC, id",
             (document, payload_sha1, iso_z(bytes_at)),
-        ).fetchone()
-        return self._row(row) if row else None
+        )
+        return [self._row(row) for row in rows]
+
+    def kept_places(self) -> set[tuple[str, int]]:
+        """Where every catalogued capture's record is (WARC file, offset), whatever its document."""
+        rows = self.connection.execute("SELECT warc_file, warc_offset FROM captures WHERE warc_file IS NOT NULL")
+        return {(name, offset) for name, offset in rows}
 
     def stored_captures(self, documents: Iterable[str]) -> Iterator[CaptureRow]:
         """Every capture with kept bytes, for re-extraction."""

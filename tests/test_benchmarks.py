@@ -90,3 +90,13 @@ def test_a_benchmark_without_its_shared_data_says_so_in_one_line(tmp_path, modul
     assert run.stderr.count("\n") == 1, run.stderr
     assert run.stderr.startswith("no ") and f"in {empty}:" in run.stderr, run.stderr
     assert f"pass {option} DIR" in run.stderr and "Measured figures" in run.stderr
+
+
+def test_damaged_warcs_benchmark_runs_and_reads_every_intact_capture():
+    command = [sys.executable, "-m", "benchmarks.damaged_warcs", "--captures", "30", "--mib", "1"]
+    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("intact, ") and ": 30 captures read back, 0 damaged" in lines[0], lines
+    assert ": 20 captures read back, " in lines[1], lines  # 10 zeroed, every other one back
+    assert all(": 4 captures read back, 1 damaged stretches named" in line for line in lines[2:5]), lines

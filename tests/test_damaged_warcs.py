@@ -9,9 +9,11 @@ from __future__ import annotations
 import gzip
 import os
 import random
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,9 +22,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from standin.cli import git, run_cli
+from standin.hostile import RouteServer
+from test_hostile import POLICY, tracked_config
+from test_lost_state import fetched_rows
 from warcio.archiveiterator import ArchiveIterator
 
-from policy_archive.archive.captures import CaptureStore, DamagedCapture, StoredCapture, StoredResponse
+from policy_archive.archive.captures import (
+    CaptureStore,
+    DamagedCapture,
+    DamagedRecord,
+    KeptCapture,
+    StoredCapture,
+    StoredResponse,
+)
 from policy_archive.archive.catalog import Catalog
 from policy_archive.records import Capture, Source, payload_sha1
 
@@ -173,6 +185,110 @@ def test_a_rendered_page_whose_dom_record_is_gone_is_damaged(written):
     )
 
 
+# --- re-indexing (a lost catalog): reading goes on past damage in the middle of a file ----------------------------
+
+
+def kept_from(data: bytes) -> list[KeptCapture | DamagedRecord]:
+    """What re-indexing reads from a file holding ``data``: its captures and damaged records, in order."""
+    with tempfile.TemporaryDirectory() as directory:
+        Path(directory, "damaged.warc.gz").write_bytes(data)
+        return list(CaptureStore(Path(directory)).kept())
+
+
+def kept_spans(written: Written) -> list[tuple[int, int]]:
+    """The bytes each capture's re-indexing needs: its hops' records, its own, its rendered DOM's."""
+    spans = []
+    for item, where, (_, last) in zip(CAPTURES, written.stored, written.spans, strict=True):
+        index = written.starts.index(where.offset)
+        spans.append((written.starts[index - len(item.hops)], last))
+    return spans
+
+
+def same_capture(kept: KeptCapture, item: Capture) -> bool:
+    """Read back exactly as written: the bytes, where and when they are from, the rendered DOM and the hops."""
+    capture = kept.capture
+    return (capture.body, capture.url, capture.captured_at, capture.rendered) == (
+        item.body,
+        item.url,
+        item.captured_at,
+        item.rendered,
+    ) and [hop.body for hop in capture.hops] == [hop.body for hop in item.hops]
+
+
+def test_every_capture_is_re_indexed_from_an_intact_file(written):
+    kept = kept_from(written.data)
+    assert [type(item) for item in kept] == [KeptCapture] * len(CAPTURES)
+    assert all(same_capture(item, capture) for item, capture in zip(kept, CAPTURES, strict=True))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    position=st.floats(min_value=0, max_value=1, exclude_max=True),
+    length=st.integers(1, 300),
+    noise=st.sampled_from(["zeros", "random bytes"]),
+    seed=st.integers(0, 2**32),
+)
+def test_damage_anywhere_loses_only_the_captures_it_hits_and_is_named_where_it_starts(
+    written, position, length, noise, seed
+):
+    data = written.data
+    start = int(position * len(data))
+    end = min(start + length, len(data))
+    filler = bytes(end - start) if noise == "zeros" else random.Random(seed).randbytes(end - start)
+    kept = kept_from(data[:start] + filler + data[end:])
+    captures = {item.stored.offset: item for item in kept if isinstance(item, KeptCapture)}
+    for item, where, (first, last) in zip(CAPTURES, written.stored, kept_spans(written), strict=True):
+        if end <= first or start >= last:
+            assert where.offset in captures and same_capture(captures[where.offset], item), (start, end, kept)
+        elif where.offset in captures:  # the damage hit only its hops or its DOM: its own record is exact
+            assert captures[where.offset].capture.body == item.body, (start, end, kept)
+    assert set(captures) <= {where.offset for where in written.stored}
+    for damaged in (item for item in kept if isinstance(item, DamagedRecord)):
+        member = written.starts.index(damaged.stored.offset)  # a record's start, never a byte inside one
+        member_end = written.starts[member + 1] if member + 1 < len(written.starts) else len(data)
+        assert damaged.stored.offset < end and start < member_end, (start, end, damaged)
+
+
+def test_a_record_cut_short_with_records_after_it_loses_that_record_only(written):
+    """A member cut short, the file written on after it (a disk full then freed, a copy interrupted and resumed):
+    warcio alone stops there; the captures after it are re-indexed, at their places in the damaged file."""
+    cut_at = written.stored[1].offset + 500
+    resumed_at = written.starts[written.starts.index(written.stored[1].offset) + 1]  # capture 1's rendered DOM
+    kept = kept_from(written.data[:cut_at] + written.data[resumed_at:])
+    shift = resumed_at - cut_at
+    assert [(type(item).__name__, item.stored.offset) for item in kept] == [
+        ("KeptCapture", written.stored[0].offset),
+        ("DamagedRecord", written.stored[1].offset),
+        ("KeptCapture", written.stored[2].offset - shift),
+        ("KeptCapture", written.stored[3].offset - shift),
+    ]
+    damaged = kept[1]
+    assert isinstance(damaged, DamagedRecord) and not damaged.at_end
+    assert "damaged" in damaged.problem, damaged.problem  # which of warcio's failures depends on the bytes cut
+    survivors = [kept[0], kept[2], kept[3]]
+    assert all(
+        same_capture(item, capture) for item, capture in zip(survivors, [CAPTURES[0], *CAPTURES[2:]], strict=True)
+    )
+
+
+def test_bytes_inserted_between_records_are_one_damaged_stretch_and_every_capture_is_kept(written):
+    at = written.starts[written.starts.index(written.stored[2].offset) - 1]  # before capture 2's hop record
+    gap = b"\x1f\x8b\x08" * 400 + bytes(1000)  # gzip's magic number again and again, then zeros
+    kept = kept_from(written.data[:at] + gap + written.data[at:])
+    assert [type(item).__name__ for item in kept] == ["KeptCapture", "KeptCapture", "DamagedRecord"] + [
+        "KeptCapture"
+    ] * 2
+    assert kept[2].stored.offset == at and not kept[2].at_end
+    assert all(same_capture(item, capture) for item, capture in zip(kept[:2] + kept[3:], CAPTURES, strict=True))
+
+
+def test_a_file_cut_short_ends_with_one_record_cut_short(written):
+    """A run killed while writing: the last record is cut short, nothing follows it (not damage in the middle)."""
+    kept = kept_from(written.data[:-100])
+    assert [type(item).__name__ for item in kept] == ["KeptCapture"] * 3 + ["DamagedRecord"]
+    assert kept[-1].at_end and kept[-1].stored.offset == written.stored[3].offset
+
+
 # --- through the command line, on a real backfill's WARC file ---------------------------------------------------
 
 DOCUMENT = "acrcloud/privacy-policy"
@@ -288,3 +404,111 @@ def test_a_catalog_row_naming_a_file_elsewhere_is_still_refused(history):
     assert result.returncode == 1
     failed = failed_lines(result.stderr)
     assert len(failed) == 2 and all("invalid WARC file name in catalog" in line for line in failed), failed
+
+
+def captures_by_place(data: Path) -> dict[int, tuple[str, str, str]]:
+    """Every catalogued capture with kept bytes: its record's offset to its (document, URL, listed time)."""
+    with closing(sqlite3.connect(data / "catalog.sqlite3")) as connection:
+        rows = connection.execute(
+            "SELECT warc_offset, document, url, captured_at FROM captures WHERE warc_file IS NOT NULL"
+        )
+        return {offset: (document, url, at) for offset, document, url, at in rows}
+
+
+@pytest.mark.parametrize("damage", ["bytes overwritten", "cut short, more records after it"])
+def test_a_lost_catalog_is_re_indexed_past_a_damaged_record_and_repair_names_it(history, damage):
+    """The catalog lost and a version's record damaged in the middle of the WARC file: `repair` re-indexes every
+    other capture (warcio alone stopped at the damage: every capture after it was lost to the index), names
+    the damaged record where it starts, and exits 1; `verify` then names that version alone."""
+    config, data = history
+    warc, versions, offsets = kept_records(data)
+    before = fetched_rows(data / "catalog.sqlite3")
+    places = captures_by_place(data)
+    damaged_at = min(versions)  # the first version's record: most captures come after it
+    following = offsets[offsets.index(damaged_at) + 1 :]
+    assert len(following) >= 10, offsets
+    kept = warc.read_bytes()
+    with warc.open("rb") as handle:
+        records = ArchiveIterator(handle)
+        starts = [records.get_record_offset() for _ in records]
+    next_record = starts[starts.index(damaged_at) + 1]
+    if damage == "bytes overwritten":
+        zero_inside(warc, damaged_at)
+    else:  # the member cut in its middle, the records after it written on
+        warc.write_bytes(kept[: (damaged_at + next_record) // 2] + kept[next_record:])
+    for path in data.glob("catalog.sqlite3*"):
+        path.unlink()
+
+    repaired = run_cli(config, data, "repair")
+    assert repaired.returncode == 1, repaired.stderr
+    notes = [line for line in repaired.stderr.splitlines() if "re-indexed" in line]
+    (note,) = notes
+    assert note.startswith(f"repaired: {len(offsets) - 1} captures re-indexed from 1 WARC file in "), note
+    assert f"1 damaged record skipped, reading resumed after it (restore {warc.name} from a backup" in note, note
+    assert f"{warc.name}:{damaged_at}: " in note, note
+    (failed,) = failed_lines(repaired.stderr)
+    assert failed.startswith(f"FAILED {warc.name}: 1 damaged record skipped") and f":{damaged_at}: " in failed
+
+    lost = places[damaged_at]
+    assert fetched_rows(data / "catalog.sqlite3") == {key: row for key, row in before.items() if key != lost}
+    verified = run_cli(config, data, "verify")
+    assert verified.stdout.strip() == "1/2 versions verified; 1 mismatch", verified.stdout
+    (failed,) = failed_lines(verified.stderr)
+    assert failed.startswith(f"FAILED {DOCUMENT}: version {versions[damaged_at]} (") and "missing capture" in failed
+
+    again = run_cli(config, data, "repair")  # still named: the damaged record is still there
+    assert again.returncode == 1 and "nothing to repair" not in again.stderr
+    assert [line.split(": 1 damaged")[0] for line in failed_lines(again.stderr)] == [f"FAILED {warc.name}"]
+
+
+# --- verify: a version's own record damaged, the same bytes kept from a later capture --------------------------
+
+
+@pytest.fixture(scope="module")
+def tracked_twice(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One version of a live page fetched twice, unchanged: two captures with the same payload, in two files."""
+    root = tmp_path_factory.mktemp("twice")
+    with RouteServer({"/privacy": POLICY}) as site:
+        config = tracked_config(root / "config", site.url("/privacy"))
+        for _ in range(2):
+            assert run_cli(config, root / "data", "track").returncode == 0
+    return config, root / "data"
+
+
+@pytest.mark.parametrize("damaged", ["its own record", "both records"])
+def test_verify_confirms_a_text_by_the_same_bytes_elsewhere_but_never_calls_it_verified(
+    tracked_twice, tmp_path, damaged
+):
+    config, data = tracked_twice
+    shutil.copytree(data, tmp_path / "data", symlinks=True)
+    data = tmp_path / "data"
+    catalog = Catalog(data / "catalog.sqlite3")
+    try:
+        (version,) = catalog.versions("acme/privacy-policy")
+        rows = list(catalog.stored_captures(["acme/privacy-policy"]))
+    finally:
+        catalog.close()
+    assert len(rows) == 2 and rows[0].payload_sha1 == rows[1].payload_sha1 and rows[0].bytes_at == version.captured_at
+    own, later = (row.stored for row in rows)
+    assert own is not None and later is not None and own.warc_file != later.warc_file
+    for stored in [own, later] if damaged == "both records" else [own]:
+        zero_inside(data / "captures" / stored.warc_file, stored.offset)
+
+    result = run_cli(config, data, "verify")
+    assert result.returncode == 1
+    (failed,) = failed_lines(result.stderr)
+    when = version.captured_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert failed.startswith(f"FAILED acme/privacy-policy: version {when} (")
+    assert f"damaged capture: {own.warc_file}:{own.offset}: " in failed, failed
+    if damaged == "its own record":
+        later_at = rows[1].bytes_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert failed.endswith(
+            f"; its text is confirmed by the same bytes kept from the capture of {later_at} "
+            f"({later.warc_file}:{later.offset}), not its date"
+        ), failed
+        assert result.stdout.strip() == (
+            "0/1 versions verified; 1 confirmed only by the same bytes of another capture (own record unreadable)"
+        )
+    else:
+        assert "confirmed" not in failed, failed
+        assert result.stdout.strip() == "0/1 versions verified; 1 mismatch"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -168,15 +169,18 @@ def repair(obj: Context, no_wait: bool) -> None:
     """Repair the data directory: set an unreadable catalog aside and list the versions of Git again, remake a
     half-made repository, set aside files edited by hand in data/versions (every writing command does this too);
     rebuild from the stored captures a history whose Git objects (or repository) were lost. Kept captures that
-    cannot be read back (a damaged WARC file) are named with the versions they hold: exit 1."""
-    from policy_archive.pipeline.jobs.damage import unreadable_captures
+    cannot be read back (a damaged WARC file) are named with the versions they hold, and damaged records in the
+    middle of a WARC file with where they start: exit 1."""
+    from policy_archive.pipeline.jobs.damage import damaged_in_the_middle, unreadable_captures
     from policy_archive.pipeline.jobs.reextract import rebuild_lost_history
     from policy_archive.pipeline.jobs.report import RunReport
 
     def check(workspace: Any, declarations: Any, progress: Any) -> Any:
+        damaged = damaged_in_the_middle(workspace.captures, workspace.catalog.kept_places())
         if workspace.history_lost:  # the rebuild reads every kept capture, and names those it cannot
-            return rebuild_lost_history(workspace, declarations, progress)
-        failures = unreadable_captures(workspace.catalog, workspace.captures, declarations, progress)
+            rebuilt = rebuild_lost_history(workspace, declarations, progress)
+            return replace(rebuilt, failures=[*rebuilt.failures, *damaged])
+        failures = unreadable_captures(workspace.catalog, workspace.captures, declarations, progress) + damaged
         nothing = not workspace.notes and not failures
         return RunReport([], failures, [f"{workspace.data_dir}: nothing to repair"] if nothing else [])
 

@@ -93,11 +93,12 @@ def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
 def verify(obj: Context, documents: tuple[str, ...]) -> None:
     """Check every version against its raw capture: the capture is kept, its payload matches the commit's
     Payload-Sha1, and extracting it again gives the recorded text. Versions made by another extractor revision or
-    with other extraction rules (the declaration edited since) are named, not mismatches. Exit 1 naming each
-    mismatch."""
+    with other extraction rules (the declaration edited since) are named, not mismatches. A version whose own
+    record cannot be read is checked on the same bytes kept from another capture, and named: that confirms its
+    text, not its date. Exit 1 naming each mismatch and each such version."""
     from policy_archive.archive.captures import CaptureStore
     from policy_archive.pipeline.jobs.progress import Progress
-    from policy_archive.pipeline.jobs.verify import Verdict, Verifier
+    from policy_archive.pipeline.jobs.verify import FAILING, Verdict, Verifier
     from policy_archive.pipeline.jobs.verify import verify as run_verify
     from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
 
@@ -112,19 +113,24 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
             verifier = Verifier(catalog, CaptureStore(data_paths(config.settings.data_dir)[1]))
             for check in run_verify(declarations, store, verifier, progress):
                 counts[check.verdict] += 1
-                if check.verdict is Verdict.MISMATCH:
+                if check.verdict in FAILING:
                     click.echo(f"FAILED {check.document}: {check.describe()}", err=True)
                 elif check.verdict in (Verdict.OLDER_EXTRACTOR, Verdict.OTHER_RULES):
                     click.echo(f"{check.document}: {check.describe()}")
         progress.finish()
     total = sum(counts.values())
     older, other_rules = counts[Verdict.OLDER_EXTRACTOR], counts[Verdict.OTHER_RULES]
-    mismatches = counts[Verdict.MISMATCH]
+    mismatches, elsewhere = counts[Verdict.MISMATCH], counts[Verdict.SAME_BYTES_ELSEWHERE]
     click.echo(
         f"{counts[Verdict.VERIFIED]}/{total} versions verified"  # "versions" whatever N: the contract's line
         + (f"; {older} made by another extractor revision (not a mismatch)" if older else "")
         + (f"; {other_rules} made with other extraction rules (not a mismatch)" if other_rules else "")
+        + (
+            f"; {elsewhere} confirmed only by the same bytes of another capture (own record unreadable)"
+            if elsewhere
+            else ""
+        )
         + (f"; {mismatches} {plural(mismatches, 'mismatch', 'mismatches')}" if mismatches else "")
     )
-    if counts[Verdict.MISMATCH]:
+    if any(counts[verdict] for verdict in FAILING):
         sys.exit(EXIT_FAILURES)

@@ -5,17 +5,17 @@ can make the bytes again (the archive may still serve them: a backup of the WARC
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from policy_archive.archive.captures import CaptureStore, DamagedCapture, StoredResponse
+from policy_archive.archive.captures import CaptureStore, DamagedCapture, DamagedRecord, StoredResponse
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog_rows import CaptureRow
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure
 from policy_archive.records import DocumentDeclaration, iso_z
-from policy_archive.text import plural
+from policy_archive.text import counted, plural
 
 # A FAILED line names this many unreadable captures, then counts the others.
 NAMED = 3
@@ -51,19 +51,45 @@ def unreadable_failure(
             held[row.id] = version.captured_at
     # The versions first: they are what a reader of the history loses the proof of.
     ordered = sorted(unreadable, key=lambda item: (item.row.id not in held, item.row.bytes_at))
-    named = [
+    named = first_named(
         f"version {iso_z(held[item.row.id])}: {item.problem}"
         if item.row.id in held
         else f"capture {iso_z(item.row.bytes_at)}: {item.problem}"
-        for item in ordered[:NAMED]
-    ]
-    if len(ordered) > NAMED:
-        named.append(f"and {len(ordered) - NAMED} more")
-    count = len(unreadable)
-    return DocumentFailure(
-        document,
-        f"{count} kept {plural(count, 'capture')} cannot be read ({consequence}): " + "; ".join(named),
+        for item in ordered
     )
+    count = len(unreadable)
+    return DocumentFailure(document, f"{count} kept {plural(count, 'capture')} cannot be read ({consequence}): {named}")
+
+
+def first_named(texts: Iterable[str]) -> str:
+    """The first :data:`NAMED` of ``texts`` joined by semicolons, then how many more."""
+    texts = list(texts)
+    more = [f"and {len(texts) - NAMED} more"] if len(texts) > NAMED else []
+    return "; ".join(texts[:NAMED] + more)
+
+
+def skipped(damaged: Sequence[DamagedRecord]) -> str:
+    """What reading the WARC files past ``damaged`` records (in the middle of their files) did, naming them."""
+    count, files = len(damaged), sorted({record.stored.warc_file for record in damaged})
+    it = "it" if count == 1 else "each"
+    return (
+        f"{counted(count, 'damaged record')} skipped, reading resumed after {it} (restore {', '.join(files)} from a "
+        f"backup to get back what {'it' if count == 1 else 'they'} held): "
+        + first_named(f"{record.stored.warc_file}:{record.stored.offset}: {record.problem}" for record in damaged)
+    )
+
+
+def damaged_in_the_middle(captures: CaptureStore, known: Collection[tuple[str, int]]) -> list[DocumentFailure]:
+    """`repair`: every WARC file read through (``CaptureStore.kept``); a failure per file with damaged records
+    that something readable follows, other than those at ``known`` places (the catalogued captures, which
+    :func:`unreadable_captures` names with their documents). A record cut short at a file's end is the one a
+    killed run was writing: nothing refers to it, and it is not named."""
+    damaged: dict[str, list[DamagedRecord]] = {}
+    for kept in captures.kept():
+        if isinstance(kept, DamagedRecord) and not kept.at_end:
+            if (kept.stored.warc_file, kept.stored.offset) not in known:
+                damaged.setdefault(kept.stored.warc_file, []).append(kept)
+    return [DocumentFailure(name, skipped(records)) for name, records in damaged.items()]
 
 
 def unreadable_captures(

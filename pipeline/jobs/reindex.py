@@ -16,6 +16,7 @@ from policy_archive.archive.captures import CaptureStore, DamagedRecord
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog_rows import Outcome
 from policy_archive.config.settings import Config
+from policy_archive.pipeline.jobs.damage import skipped
 from policy_archive.pipeline.jobs.examine import Examination, examine, record_examined
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.text import plural
@@ -33,10 +34,10 @@ def reindex_captures(catalog: Catalog, captures: CaptureStore, config: Config, p
     check_digests = config.settings.wayback.check_digests
     progress.expect(None, "captures", one="capture")
     outcomes: Counter[str] = Counter()
-    damaged = 0
+    damaged: list[DamagedRecord] = []
     for kept in captures.kept():
         if isinstance(kept, DamagedRecord):
-            damaged += 1
+            damaged.append(kept)
             continue
         capture = kept.capture
         if capture.listed is not None:  # the CDX row's own status, type and digest, as a listing records them
@@ -51,10 +52,12 @@ def reindex_captures(catalog: Catalog, captures: CaptureStore, config: Config, p
         progress.add("re-indexed", done=True)
     total = progress.done
     details = [f"{count} {outcome}" for outcome, count in sorted(outcomes.items())]
-    if damaged:  # a record being written when a run was killed: no catalog row ever named it
-        details.append(f"{damaged} {plural(damaged, 'record')} cut short, skipped")
+    inside = [record for record in damaged if not record.at_end]
+    if cut_short := len(damaged) - len(inside):  # the record a run was writing when it was killed: nothing names it
+        details.append(f"{cut_short} {plural(cut_short, 'record')} cut short, skipped")
     detail = ", ".join(details)
     return (
         f"{total} {plural(total, 'capture')} re-indexed from {len(files)} WARC {plural(len(files), 'file')} in "
         f"{captures.directory}{f' ({detail})' if detail else ''}: none of them will be fetched again"
+        + (f"; {skipped(inside)}" if inside else "")
     )

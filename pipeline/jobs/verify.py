@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from policy_archive.archive.captures import CaptureStore
+from policy_archive.archive.captures import CaptureStore, StoredResponse
 from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.catalog_rows import CaptureRow
 from policy_archive.archive.history import VersionCommit, version_commits
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.extraction.extract import EXTRACTOR_REVISION
@@ -26,7 +27,7 @@ from policy_archive.pipeline.jobs.examine import examine
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import document_text, strip_header
 from policy_archive.pipeline.jobs.reextract import capture_from
-from policy_archive.records import DocumentDeclaration, iso_z, payload_sha1
+from policy_archive.records import Capture, DocumentDeclaration, iso_z, payload_sha1
 from policy_archive.text import plural
 
 # "policy-archive-extract 1 (lxml 6.1.3, pypdf 7.1.0)": the revision number is what decides whether the same
@@ -40,7 +41,14 @@ class Verdict(StrEnum):
     VERIFIED = "verified"
     OLDER_EXTRACTOR = "older-extractor"  # the text differs, but another extractor revision made it
     OTHER_RULES = "other-rules"  # the text differs, but the declaration's selectors were others then
+    # Its own record cannot be read, but the same bytes kept from another capture give its text: not verified
+    # (the date rests on its own record), not a mismatch of the text.
+    SAME_BYTES_ELSEWHERE = "same-bytes-elsewhere"
     MISMATCH = "mismatch"
+
+
+# What `verify` names on stderr as FAILED, and exits 1 for.
+FAILING = (Verdict.MISMATCH, Verdict.SAME_BYTES_ELSEWHERE)
 
 
 @dataclass(frozen=True)
@@ -85,22 +93,55 @@ class Verifier:
         self.current_revision = current_revision
 
     def check(self, declaration: DocumentDeclaration, version: VersionCommit, content: str) -> VersionCheck:
-        def verdict(kind: Verdict, detail: str = "") -> VersionCheck:
-            return VersionCheck(declaration.key, version.commit, iso_z(version.captured_at), kind, detail)
-
         recorded_sha1 = version.trailers.get("Payload-Sha1", "")
-        row = self.catalog.kept_capture(declaration.key, recorded_sha1, version.captured_at)
-        if row is None or row.stored is None:
-            return verdict(Verdict.MISMATCH, f"missing capture: no kept capture has payload {recorded_sha1 or '?'}")
-        response = read_kept(self.captures, row)
+        rows = self.catalog.kept_captures(declaration.key, recorded_sha1, version.captured_at)
+        if not rows:
+            detail = f"missing capture: no kept capture has payload {recorded_sha1 or '?'}"
+            return _verdict(declaration, version, Verdict.MISMATCH, detail)
+        response = read_kept(self.captures, rows[0])
         if isinstance(response, Unreadable):
-            return verdict(Verdict.MISMATCH, response.problem)
+            return self._from_the_same_bytes(declaration, version, content, response, rows[1:])
         kept_sha1 = payload_sha1(response.body)
         if kept_sha1 != recorded_sha1:
-            return verdict(
-                Verdict.MISMATCH, f"digest: the kept payload's SHA-1 is {kept_sha1}, the commit says {recorded_sha1}"
+            detail = f"digest: the kept payload's SHA-1 is {kept_sha1}, the commit says {recorded_sha1}"
+            return _verdict(declaration, version, Verdict.MISMATCH, detail)
+        return self._compare(declaration, version, content, capture_from(rows[0], response))
+
+    def _from_the_same_bytes(
+        self,
+        declaration: DocumentDeclaration,
+        version: VersionCommit,
+        content: str,
+        unreadable: Unreadable,
+        others: Sequence[CaptureRow],
+    ) -> VersionCheck:
+        """The version's own record cannot be read: its text checked on the same bytes (payload SHA-1) kept from
+        another capture, extracted as its own capture would be (its URL and date, the other's headers). Never
+        verified: a match confirms the text, not the date, which only the version's own record proves. A
+        rendered capture has no such twin (its DOM is not in the payload's digest)."""
+        if unreadable.row.rendered:
+            return _verdict(declaration, version, Verdict.MISMATCH, unreadable.problem)
+        for other in others:
+            response = read_kept(self.captures, other) if not other.rendered else None
+            if not isinstance(response, StoredResponse) or payload_sha1(response.body) != other.payload_sha1:
+                continue
+            assert other.stored is not None
+            where = (
+                f"the same bytes kept from the capture of {iso_z(other.bytes_at)} "
+                f"({other.stored.warc_file}:{other.stored.offset})"
             )
-        examination = examine(declaration, capture_from(row, response), check_digest=False)
+            check = self._compare(declaration, version, content, capture_from(unreadable.row, response))
+            if check.verdict is Verdict.VERIFIED:
+                detail = f"{unreadable.problem}; its text is confirmed by {where}, not its date"
+                return replace(check, verdict=Verdict.SAME_BYTES_ELSEWHERE, detail=detail)
+            return replace(check, verdict=Verdict.MISMATCH, detail=f"{unreadable.problem}; {where}: {check.detail}")
+        return _verdict(declaration, version, Verdict.MISMATCH, unreadable.problem)
+
+    def _compare(
+        self, declaration: DocumentDeclaration, version: VersionCommit, content: str, capture: Capture
+    ) -> VersionCheck:
+        """The version's text (and stated date) against what extracting ``capture`` again gives."""
+        examination = examine(declaration, capture, check_digest=False)
         recorded = strip_header(content)
         document = examination.document
         if document is None:
@@ -110,22 +151,24 @@ class Verifier:
         elif (iso := document.stated_date.isoformat() if document.stated_date else None) != version.stated_date:
             problem = f"stated date: recorded {version.stated_date}, re-extracted {iso}"
         else:
-            return verdict(Verdict.VERIFIED)
+            return _verdict(declaration, version, Verdict.VERIFIED)
         extractor = version.trailers.get("Extractor", "")
         revision = extractor_revision(extractor)
         if revision != self.current_revision:
             made_by = f"revision {revision}" if revision is not None else repr(extractor or "?")
-            return verdict(
-                Verdict.OLDER_EXTRACTOR,
-                f"made by extractor {made_by}, this is revision {self.current_revision}: {problem}",
-            )
+            detail = f"made by extractor {made_by}, this is revision {self.current_revision}: {problem}"
+            return _verdict(declaration, version, Verdict.OLDER_EXTRACTOR, detail)
         rules_then, rules_now = rules_fingerprint(extractor), declaration.entry_at(version.captured_at)[1].fingerprint
         if rules_then is not None and rules_then != rules_now:
-            return verdict(
-                Verdict.OTHER_RULES,
-                f"made with other extraction rules ({rules_then}; the declaration's are now {rules_now}): {problem}",
+            detail = (
+                f"made with other extraction rules ({rules_then}; the declaration's are now {rules_now}): {problem}"
             )
-        return verdict(Verdict.MISMATCH, problem)
+            return _verdict(declaration, version, Verdict.OTHER_RULES, detail)
+        return _verdict(declaration, version, Verdict.MISMATCH, problem)
+
+
+def _verdict(declaration: DocumentDeclaration, version: VersionCommit, kind: Verdict, detail: str = "") -> VersionCheck:
+    return VersionCheck(declaration.key, version.commit, iso_z(version.captured_at), kind, detail)
 
 
 def verify(
