@@ -129,40 +129,37 @@ class _Unreadable(Exception):
 def _read_whole(records: ArchiveIterator) -> Iterator[WholeRecord]:
     """The iterator's records, each read to its member's end (a CRC or length check failing there included) and
     checked against its payload digest before it is handed over; the first that cannot be is ``_Unreadable``.
-    warcio 1.8.1 does not raise on a member whose compressed data fails part way: it says so on stderr and
-    takes what it inflated so far for the whole member; that is damage too."""
+    warcio 1.8.1 does not raise on a member whose compressed data fails part way: it prints zlib's message and
+    takes what it inflated so far for the whole member. A record read to its end has reached its member's end
+    (zlib's ``eof``: the gzip trailer read and checked) and left warcio's error count alone, or it is damaged."""
     while True:
-        start = records.offset
+        start, errors = records.offset, records.err_count
         try:
-            with quiet_warcio() as said:
+            with quiet_warcio():
                 record = next(records, None)
                 if record is None:
-                    payload = b""
-                elif record.format != "warc":
+                    return
+                if record.format != "warc":
                     raise _NotWarc("not a WARC record")
-                else:
-                    payload = record.raw_stream.read()
-                    records.get_record_offset()  # reads the member to its end
+                payload = record.raw_stream.read()
+                records.get_record_offset()  # reads the member to its end
         except UNPARSABLE as error:
             raise _Unreadable(start, damage_problem(error, "the record")) from None
-        if said.getvalue():
+        decompressor = records.reader.decompressor
+        if records.err_count != errors or (decompressor is not None and not decompressor.eof):
             raise _Unreadable(start, damage_problem(zlib.error(), "the record"))
-        if record is None:
-            return
         if not payload_digest_matches(record, payload_sha1(payload)):
             raise _Unreadable(start, "the payload of the record is not the one written (WARC-Payload-Digest differs)")
         yield WholeRecord(start, record, payload)
 
 
 @contextmanager
-def quiet_warcio() -> Iterator[io.StringIO]:
-    """What warcio 1.8.1 writes straight to ``sys.stderr`` while reading, kept from the user and handed over: a
-    warning of several lines when a record is not followed by a blank line ("perhaps Content-Length is
-    invalid"), zlib's message when a member's compressed data fails part way. Damaged bytes do that; every
-    message of ours is one line, and the reader decides what it means."""
-    said = io.StringIO()
-    with redirect_stderr(said):
-        yield said
+def quiet_warcio() -> Iterator[None]:
+    """warcio 1.8.1 writes straight to ``sys.stderr`` while reading damaged bytes: zlib's message when a member's
+    compressed data fails part way, a warning of several lines when a record is not followed by a blank line
+    ("perhaps Content-Length is invalid"). Every message of ours is one line; the readers say what it means."""
+    with redirect_stderr(io.StringIO()):
+        yield
 
 
 def next_member(handle: BinaryIO, start: int) -> int | None:
