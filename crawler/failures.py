@@ -34,6 +34,21 @@ CLOSED_EARLY = "the connection was closed before the answer was complete"
 # 5.0 seconds.".
 _TOO_LARGE = re.compile(r"(Expected to receive|Received) (\d+) bytes which is larger than download max size \((\d+)\)")
 _TIMEOUT = re.compile(r"took longer than ([\d.]+) seconds")
+# Failures that pass by asking again a little later: no answer in time, a connection refused (a server restarting),
+# or closed, reset or cut short on the way (Scrapy 2.19's kinds and Twisted's beneath them). Not a host not found
+# nor an answer over the size limit: asking again changes nothing.
+FAILED_FOR_NOW = (
+    DownloadTimeoutError,
+    TwistedTimeoutError,
+    TCPTimedOutError,
+    DownloadConnectionRefusedError,
+    ConnectionRefusedError,
+    ResponseDataLossError,
+    DownloadFailedError,
+    ResponseFailed,
+    ResponseNeverReceived,
+    ConnectionClosed,
+)
 
 
 def plain_reason(error: BaseException) -> str | None:

@@ -1,7 +1,8 @@
 """Downloader middlewares: the archive's shared rate limit, Retry-After for live sites, robots.txt shared.
 
 Scrapy 2.19 ignores Retry-After and retries 429s immediately; both middlewares replace that behaviour (429 and
-503 are removed from RETRY_HTTP_CODES in :mod:`crawler.settings`).
+503 are removed from RETRY_HTTP_CODES in :mod:`crawler.settings`). Scrapy's retries, which ask again at once, are
+off for the archive altogether: a replay that fails for now is asked again after a wait (decision 0005).
 """
 
 from __future__ import annotations
@@ -20,13 +21,18 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
-from policy_archive.crawler.ratelimit import parse_retry_after
+from policy_archive.crawler.failures import FAILED_FOR_NOW, message, plain_reason
+from policy_archive.crawler.ratelimit import RateLimiter, parse_retry_after
+from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 from policy_archive.crawler.stopping import unless_stopped
 
 log = logging.getLogger(__name__)
 
 PAUSE_STATUSES = (429, 503)
 MAX_ARCHIVE_PAUSES = 6  # with doubling from 60 s this waits over an hour before giving up on one capture
+# The archive's own answers (without Memento-Datetime) that mean this replay failed for now; an archived capture's
+# 5xx carries a Memento-Datetime and is content, never asked again.
+FAILING_STATUSES = (500, 502, 504)
 MAX_LIVE_RETRY_AFTER = 300.0  # seconds; a site asking for longer is reported as failing this run
 
 
@@ -57,15 +63,52 @@ class ArchiveRateLimitMiddleware:
             return  # a page rendered from the archive waits for the limiter for each of its own requests
         await unless_stopped(self.crawler, self.crawler.spider.replay_limiter.wait_async())  # type: ignore[union-attr]
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:
-        if not is_archive_refusal(response):
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if is_archive_refusal(response):
+            return self._after_the_pause(request, response) or response
+        if request.meta.get("dont_retry"):  # a rendered page's own downloads: a browser does not retry either
             return response
+        if response.status in FAILING_STATUSES and b"Memento-Datetime" not in response.headers:
+            return await self._after_a_wait(request, f"answered {response.status}") or response
+        return response
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        if "rendering" in request.meta or request.meta.get("dont_retry") or not isinstance(exception, FAILED_FOR_NOW):
+            return None
+        return await self._after_a_wait(request, f"failed ({plain_reason(exception) or message(exception)})")
+
+    def _after_the_pause(self, request: Request, response: Response) -> Request | None:
+        """A refusal (429/503) pauses every request to the archive; the request is asked again after the pause,
+        :data:`MAX_ARCHIVE_PAUSES` times at most."""
         pauses = request.meta.get("archive_pauses", 0) + 1
-        seconds = self.crawler.spider.replay_limiter.penalize(retry_after_seconds(response))  # type: ignore[union-attr]
+        cause = f"answered {response.status}"
+        seconds = self._limiter().penalize(retry_after_seconds(response), cause=cause)
         if pauses > MAX_ARCHIVE_PAUSES:
-            return response
-        log.warning("archive answered %s for %s: retrying after %.0f s", response.status, request.url, seconds)
+            return None
+        log.info("archive %s for %s: asking again after the pause of %.0f s", cause, request.url, seconds)
         return request.replace(dont_filter=True, meta={**request.meta, "archive_pauses": pauses})
+
+    async def _after_a_wait(self, request: Request, cause: str) -> Request | None:
+        """A replay that failed for now (the archive's own 500/502/504, no answer in time, a connection refused,
+        reset or cut short) is asked again after ``backoff_seconds``, :data:`LISTING_ATTEMPTS` times in all; then
+        the spider reports it not fetched, with its reason.
+
+        Only this request waits: such a failure is often one capture's own (as of 2026-11 the Internet Archive
+        answers 5xx for a capture whose WARC is out of reach, every time), and pausing every request for it would
+        hold the whole run, doubling, once per broken capture."""
+        attempt = request.meta.get("archive_attempt", 1)
+        if attempt >= LISTING_ATTEMPTS:
+            return None
+        limiter = self._limiter()
+        log.warning(
+            "archive %s %s for %s: asking again in %.0f s (attempt %d of %d)",
+            *(limiter.archive, cause, request.url, limiter.backoff_seconds, attempt + 1, LISTING_ATTEMPTS),
+        )
+        await unless_stopped(self.crawler, asyncio.sleep(limiter.backoff_seconds))
+        return request.replace(dont_filter=True, meta={**request.meta, "archive_attempt": attempt + 1})
+
+    def _limiter(self) -> RateLimiter:
+        return self.crawler.spider.replay_limiter  # type: ignore[union-attr,no-any-return]
 
 
 class RetryAfterMiddleware:

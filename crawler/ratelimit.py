@@ -3,10 +3,10 @@
 One :class:`RateLimiter` guards one endpoint (CDX listing or ``id_`` replay) of one archive. Its state
 lives in a small SQLite file (``DATA_DIR/ratelimit.sqlite3``) so that two backfills, or a backfill and the
 scheduler, share one budget: each request reserves the next free slot in a ``BEGIN IMMEDIATE`` transaction,
-slots are spaced ``60 / per_minute`` seconds apart, and a 429/503 from any endpoint (or a 502/504 from the CDX
-listing) pauses *every* endpoint of that archive. As of 2026-11 the Internet Archive firewalls an IP for an hour
-(doubling) when 429s are ignored for a minute, so a pause is never shortened and repeated refusals soon after a
-pause double it.
+slots are spaced ``60 / per_minute`` seconds apart, and a 429/503 from any endpoint (or from the CDX listing a
+500, 502 or 504, a timeout, or a connection refused or reset) pauses *every* endpoint of that archive. As of
+2026-11 the Internet Archive firewalls an IP for an hour (doubling) when 429s are ignored for a minute, so a
+pause is never shortened and repeated refusals soon after a pause double it.
 
 Times are wall-clock seconds (``time.time``), not ``time.monotonic``: the state file outlives processes and
 reboots, and every process must read the same clock.
@@ -155,8 +155,9 @@ class RateLimiter:
 
     # --- pauses ------------------------------------------------------------------------------------------
 
-    def penalize(self, retry_after: float | None = None, *, status: int | None = None) -> float:
-        """A 429/503 was seen: pause every endpoint of this archive; return the pause in seconds.
+    def penalize(self, retry_after: float | None = None, *, cause: str) -> float:
+        """The archive refused or failed for now (``cause``, a verb phrase for the log: ``answered 429``): pause
+        every endpoint of this archive; return the pause in seconds.
 
         The pause is ``max(backoff_seconds, retry_after)``, doubled when a refusal comes soon after the last
         pause ended (within as long as that pause lasted). A refusal that arrives *while* paused answers a
@@ -172,7 +173,7 @@ class RateLimiter:
             pause = _next_pause(now, paused_until, last_pause, asked, retry_after)
             if pause is None:
                 remaining = paused_until - now
-                log.info("archive %s answered %s while paused: %.0f s left", *self._who(status), remaining)
+                log.info("archive %s %s while paused: %.0f s left", self.archive, cause, remaining)
                 return remaining
             connection.execute(
                 "INSERT INTO pause (archive, paused_until, pause_seconds) VALUES (?, ?, ?)"
@@ -180,16 +181,13 @@ class RateLimiter:
                 " pause_seconds = excluded.pause_seconds",
                 (self.archive, now + pause, pause),
             )
-        log.warning("archive %s answered %s: pausing all requests for %.0f s", *self._who(status), pause)
+        log.warning("archive %s %s: pausing all requests for %.0f s", self.archive, cause, pause)
         return pause
 
     def paused_for(self) -> float:
         """Seconds left in the archive's current pause (0 when not paused)."""
         with self._transaction() as connection:
             return max(0.0, self._paused_until(connection) - self._clock())
-
-    def _who(self, status: int | None) -> tuple[str, str]:
-        return self.archive, str(status) if status else "429/503"
 
     def _paused_until(self, connection: sqlite3.Connection) -> float:
         row = connection.execute("SELECT paused_until FROM pause WHERE archive = ?", (self.archive,)).fetchone()

@@ -251,7 +251,7 @@ class ArchiveRoute:
         """The archive's own 429/503 (no Memento-Datetime): pause every archive request, fail this rendering."""
         if response.status not in (429, 503) or "memento-datetime" in response.headers:
             return False
-        self.limiter.penalize(None)
+        self.limiter.penalize(None, cause=f"answered {response.status}")
         self.refusal = f"the archive answered {response.status} to a request of the page"
         return True
 

@@ -9,9 +9,9 @@ from policy_archive.config.settings import Settings
 from policy_archive.crawler import render
 from policy_archive.crawler.addresses import ALLOW_PRIVATE_SETTING, ALLOWED_ORIGINS_SETTING
 
-# Codes Scrapy's own RetryMiddleware may retry. 429 and 503 are left out on purpose: Scrapy retries them at
-# once, which is exactly the retry storm that gets an IP firewalled by the Internet Archive; our middlewares
-# pause (archive) or honour Retry-After (live) instead.
+# Codes Scrapy's own RetryMiddleware may retry on live sites (off for the archive). 429 and 503 are left out on
+# purpose: Scrapy retries them at once, which is exactly the retry storm that gets an IP firewalled by the Internet
+# Archive; our middlewares pause (archive) or honour Retry-After (live) instead.
 RETRYABLE_CODES = [500, 502, 504, 522, 524, 408]
 # Replay requests to the archive at once (the shared limiter spaces them anyway).
 ARCHIVE_CONCURRENCY = 8
@@ -85,6 +85,10 @@ def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequenc
                 # Content-Encoding, as of 2026-06): its SHA-1 is then comparable with the CDX digest and the WARC
                 # record is the original response. Extraction undoes the encoding (pipeline.extraction.decode).
                 "COMPRESSION_ENABLED": False,
+                # Not Scrapy's retries, which ask again at once: a replay failing for now (the archive's own 500,
+                # 502 or 504, a timeout, a connection refused, reset or cut short) is asked again after
+                # backoff_seconds, as often as a listing page (ArchiveRateLimitMiddleware, decision 0005).
+                "RETRY_ENABLED": False,
                 "DOWNLOADER_MIDDLEWARES": {"policy_archive.crawler.middlewares.ArchiveRateLimitMiddleware": 540},
             }
         )

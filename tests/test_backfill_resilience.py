@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from standin.archive import LoggedRequest, StandinArchive
+from standin.archive_faults import Endpoint
 from standin.cli import cli_command, run_cli
 
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
@@ -84,12 +85,13 @@ def write_config(
     *,
     backoff_seconds: float = 0,
     replay_per_minute: str = "1e9",
+    timeout_seconds: float = 10,
 ) -> Path:
     (directory / "services").mkdir(parents=True)
     (directory / "settings.toml").write_text(
         f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
         f"cdx_per_minute = 1e9\nreplay_per_minute = {replay_per_minute}\n"
-        f"backoff_seconds = {backoff_seconds}\ntimeout_seconds = 10\n"
+        f"backoff_seconds = {backoff_seconds}\ntimeout_seconds = {timeout_seconds}\n"
     )
     for service, text in services.items():
         (directory / "services" / f"{service}.toml").write_text(text)
@@ -260,6 +262,161 @@ def test_a_listing_answered_503_every_time_fails_the_document_after_the_last_att
     assert not any("alpha.example" in path for path in replay_paths(archive.requests)), "nothing fetched for alpha"
     assert catalog(tmp_path / "data", "SELECT url FROM captures WHERE url LIKE '%alpha.example%'") == []
     assert [line.split()[-1] for line in commits(tmp_path / "data")] == ["b/beta/privacy-policy.md"] * 2
+
+
+# --- failures for now: no answer in time, a connection reset, a 500 ---------------------------------------
+
+# The deadline of every request when the stand-in holds one unanswered until the client gives up (no clock of
+# ours races it): long enough for the answered ones on a loaded machine, short enough to wait for three times.
+HANG_TIMEOUT = 2
+Inject = Callable[[StandinArchive, Endpoint, int], None]
+FOR_NOW: dict[str, tuple[Inject, str, str]] = {
+    # fault: (inject it into the next N requests of an endpoint, the listing's words, the capture's words)
+    "timeout": (
+        lambda archive, endpoint, count: archive.answer_nothing_next(count, "hang", endpoint),
+        f"no complete answer within {HANG_TIMEOUT} s",
+        f"timeout: no complete answer within {HANG_TIMEOUT} seconds (setting [wayback] timeout_seconds)",
+    ),
+    "reset": (
+        lambda archive, endpoint, count: archive.answer_nothing_next(count, "reset", endpoint),
+        "the connection was closed without an answer",
+        "the connection was closed before the answer was complete",
+    ),
+    "500": (
+        lambda archive, endpoint, count: archive.refuse_next(count, 500, endpoint),
+        "answered 500 Internal Server Error",
+        "the archive answered 500 (kept refusing or failing)",
+    ),
+}
+
+
+def pausing_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "pausing all requests" in line]
+
+
+def asking_again_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "asking again in" in line]
+
+
+@pytest.mark.parametrize("fault", FOR_NOW)
+def test_a_listing_failing_for_now_is_asked_again_and_completes(standin_archive, tmp_path, fault):
+    archive = standin_archive
+    alpha = add_history(archive, "https://alpha.example/privacy", [V1, V2], 3)
+    services = {"alpha": declaration("https://alpha.example/privacy")}
+    config = write_config(tmp_path / "config", archive, services, timeout_seconds=HANG_TIMEOUT)
+    inject, said, _ = FOR_NOW[fault]
+    inject(archive, "cdx", LISTING_ATTEMPTS - 1)
+
+    result = cli(config, tmp_path / "data")
+
+    assert result.returncode == 0, result.stderr
+    assert "FAILED" not in result.stderr
+    assert [request.endpoint for request in archive.requests][:LISTING_ATTEMPTS] == ["cdx"] * LISTING_ATTEMPTS
+    assert archive.counts()["cdx"] == LISTING_ATTEMPTS
+    # One line per failure on stderr, naming the cause and the wait.
+    lines = pausing_lines(result.stderr)
+    cause = "answered 500" if fault == "500" else f"failed a listing request ({said})"
+    assert lines == [f"archive {urlsplit(archive.cdx_url).netloc} {cause}: pausing all requests for 0 s"] * (
+        LISTING_ATTEMPTS - 1
+    )
+    dates = [line.split()[2] for line in commits(tmp_path / "data")]
+    assert [ts(datetime.fromisoformat(date.replace("Z", "+00:00"))) for date in dates] == alpha
+
+
+@pytest.mark.parametrize("fault", FOR_NOW)
+def test_a_listing_failing_every_time_fails_its_document_only(standin_archive, tmp_path, fault):
+    archive = standin_archive
+    add_history(archive, "https://alpha.example/privacy", [V1, V2], 3)
+    add_history(archive, "https://beta.example/privacy", [V1, V3], 3)
+    services = {
+        "alpha": declaration("https://alpha.example/privacy"),
+        "beta": declaration("https://beta.example/privacy"),
+    }
+    config = write_config(tmp_path / "config", archive, services, timeout_seconds=HANG_TIMEOUT)
+    inject, said, _ = FOR_NOW[fault]
+    inject(archive, "cdx", LISTING_ATTEMPTS)  # alpha's listing, every attempt (it is listed first)
+
+    result = cli(config, tmp_path / "data")
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert failures(result.stderr) == [
+        "FAILED alpha/privacy-policy: archive listing failed: cannot list the captures of https://alpha.example/privacy:"
+        f" {urlsplit(archive.cdx_url).netloc + ' ' if fault == '500' else ''}{said}; all requests to it pause for 0 s"
+        f" (asked {LISTING_ATTEMPTS} times)"
+    ]
+    archive.wait_for_requests(LISTING_ATTEMPTS, "alpha.example")
+    assert sum("alpha.example" in request.path for request in archive.requests) == LISTING_ATTEMPTS
+    assert catalog(tmp_path / "data", "SELECT url FROM captures WHERE url LIKE '%alpha.example%'") == []
+    assert [line.split()[-1] for line in commits(tmp_path / "data")] == ["b/beta/privacy-policy.md"] * 2
+
+
+@pytest.mark.parametrize("fault", FOR_NOW)
+def test_a_capture_failing_for_now_is_asked_again_after_the_pause(standin_archive, tmp_path, fault):
+    archive = standin_archive
+    alpha = add_history(archive, "https://alpha.example/privacy", [V1, V2], 3)
+    services = {"alpha": declaration("https://alpha.example/privacy")}
+    config = write_config(tmp_path / "config", archive, services, timeout_seconds=HANG_TIMEOUT)
+    inject, _, words = FOR_NOW[fault]
+    inject(archive, "replay", LISTING_ATTEMPTS - 1)  # the first replays asked
+
+    result = cli(config, tmp_path / "data", "--strategy", "all")
+
+    assert result.returncode == 0, result.stderr
+    assert "FAILED" not in result.stderr
+    replays = [request for request in archive.requests if request.endpoint == "replay"]
+    failed = [request.path for request in replays if request.status != 200]
+    assert len(failed) == LISTING_ATTEMPTS - 1
+    assert all(any(r.path == path and r.status == 200 for r in replays) for path in failed), "each asked again"
+    # Only the failed request waited (the archive is not paused for one capture's failure), and said so in a line
+    # naming the cause and the wait.
+    assert pausing_lines(result.stderr) == []
+    lines = asking_again_lines(result.stderr)
+    assert len(lines) == LISTING_ATTEMPTS - 1, result.stderr
+    cause = "answered 500" if fault == "500" else f"failed ({words})"
+    assert all(f" {cause} for " in line and "asking again in 0 s (attempt " in line for line in lines), lines
+    dates = [line.split()[2] for line in commits(tmp_path / "data")]
+    assert [ts(datetime.fromisoformat(date.replace("Z", "+00:00"))) for date in dates] == alpha
+
+
+@pytest.mark.parametrize("fault", FOR_NOW)
+def test_a_capture_failing_every_time_is_reported_not_fetched(standin_archive, tmp_path, fault):
+    archive = standin_archive
+    (only,) = add_history(archive, "https://alpha.example/privacy", [V1], 1)
+    services = {"alpha": declaration("https://alpha.example/privacy")}
+    config = write_config(tmp_path / "config", archive, services, timeout_seconds=HANG_TIMEOUT)
+    inject, _, words = FOR_NOW[fault]
+    inject(archive, "replay", LISTING_ATTEMPTS)
+
+    result = cli(config, tmp_path / "data")
+
+    assert result.returncode == 1, result.stderr
+    (line,) = failures(result.stderr)
+    # "captures listed" whatever the number: the contract's words (DESIGN.md).
+    assert line.startswith("FAILED alpha/privacy-policy: no version: 1 captures listed, 1 could not be fetched"), line
+    assert f"{only} ({words})" in line, line
+    archive.wait_for_requests(LISTING_ATTEMPTS, "id_/")
+    assert archive.counts()["replay"] == LISTING_ATTEMPTS
+    assert len(asking_again_lines(result.stderr)) == LISTING_ATTEMPTS - 1
+    assert catalog(tmp_path / "data", "SELECT outcome, reason FROM captures") == [("failed", words)]
+
+
+def test_an_archived_server_error_is_content_and_asked_once(standin_archive, tmp_path):
+    archive = standin_archive
+    url = "https://alpha.example/privacy"
+    alpha = add_history(archive, url, [V1], 2)
+    # A capture redirected, as archived, to a page the site answered 500 (backfill fetches no capture listed 500).
+    moved, broken = "https://alpha.example/moved", ts(START + timedelta(days=1))
+    archive.add_capture(url, broken, b"", status=302, location=moved)
+    archive.add_capture(moved, broken, "<html><body>Internal Server Error</body></html>", status=500)
+    config = write_config(tmp_path / "config", archive, {"alpha": declaration(url)})
+
+    result = cli(config, tmp_path / "data", "--strategy", "all")
+
+    assert result.returncode == 0, result.stderr
+    assert sum(moved in path for path in replay_paths(archive.requests)) == 1, "the site's own 500, as archived"
+    assert pausing_lines(result.stderr) == asking_again_lines(result.stderr) == []
+    assert len(commits(tmp_path / "data")) == len(alpha)
 
 
 # --- resumability: kill -9 and Ctrl-C ----------------------------------------------------------------------
@@ -485,9 +642,9 @@ def long_history(archive: StandinArchive, url: str, count: int) -> None:
 @pytest.mark.parametrize(
     ("fault", "said", "pages"),
     [
-        # A 503 is asked again after the pause, the whole listing from its first page, each time in vain here.
-        (lambda archive: archive.fail_page(1, 503), "answered 503", 2 * LISTING_ATTEMPTS),
-        (lambda archive: archive.fail_page(1, 500), "answered 500", 2),
+        # A 503 or 500 is asked again after the pause, only the page that failed, each time in vain here.
+        (lambda archive: archive.fail_page(1, 503), "answered 503", 1 + LISTING_ATTEMPTS),
+        (lambda archive: archive.fail_page(1, 500), "answered 500", 1 + LISTING_ATTEMPTS),
         (lambda archive: archive.drop_resume_key(0), "announced a resume key but ended without it", 1),
     ],
     ids=["503-on-page-2", "500-on-page-2", "resume-key-missing"],

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from standin.archive import StandinArchive
+from standin.archive_cdx import CDX_PATH
 from standin.capture import payload_digest
 
 from policy_archive.config.settings import WaybackSettings
@@ -21,6 +25,7 @@ from policy_archive.crawler.sources import (
     ListingBlocked,
     ListingClient,
     ListingError,
+    ListingInterrupted,
     ListingOverloaded,
     ListingParseError,
     ListingPaused,
@@ -194,8 +199,8 @@ def test_retry_after_of_a_429_is_honoured(history: StandinArchive, limiter: Rate
     assert raised.value.pause_seconds == 300
 
 
-@pytest.mark.parametrize("status", [502, 503, 504])
-def test_a_gateway_error_or_503_is_overloaded_and_pauses_the_archive(
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_server_error_or_503_is_overloaded_and_pauses_the_archive(
     history: StandinArchive, limiter: RateLimiter, status: int
 ) -> None:
     history.refuse_next(1, status=status)
@@ -218,9 +223,9 @@ def test_retry_after_of_a_503_is_honoured_up_to_the_longest_pause(
     assert raised.value.pause_seconds == MAX_PAUSE_SECONDS
 
 
-def test_a_500_is_unavailable_without_a_pause(history: StandinArchive, limiter: RateLimiter) -> None:
-    history.refuse_next(1, status=500)
-    with pytest.raises(ListingUnavailable, match="answered 500") as raised:
+def test_another_5xx_is_unavailable_without_a_pause(history: StandinArchive, limiter: RateLimiter) -> None:
+    history.refuse_next(1, status=501)  # Not Implemented: asking again changes nothing
+    with pytest.raises(ListingUnavailable, match="answered 501") as raised:
         listing(history, limiter)
     assert not isinstance(raised.value, ListingPaused)
     assert limiter.paused_for() == 0
@@ -229,12 +234,14 @@ def test_a_500_is_unavailable_without_a_pause(history: StandinArchive, limiter: 
 # --- asked again after a refusal for now (what backfill and discover call) -------------------------------
 
 
-def patient_listing(archive: StandinArchive, limiter: RateLimiter, **settings: float) -> list[CaptureRef]:
-    source = WaybackMachine(archive.wayback_settings(**settings))
+def patient_listing(
+    archive: StandinArchive, limiter: RateLimiter, page_size: int | None = None, **settings: float
+) -> list[CaptureRef]:
+    source = WaybackMachine(archive.wayback_settings(**settings), page_size=page_size)
     return source.list_captures_patiently(POLICY, ListingClient(limiter, USER_AGENT))
 
 
-@pytest.mark.parametrize("status", [429, 502, 503, 504])
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_a_listing_refused_for_now_is_asked_again_after_the_pause(
     history: StandinArchive, limiter: RateLimiter, clock: FakeClock, status: int
 ) -> None:
@@ -245,7 +252,7 @@ def test_a_listing_refused_for_now_is_asked_again_after_the_pause(
     assert sum(clock.sleeps) >= 60 + 120
 
 
-@pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.parametrize("status", [429, 500, 503])
 def test_a_listing_refused_every_time_fails_after_the_last_attempt(
     history: StandinArchive, limiter: RateLimiter, status: int
 ) -> None:
@@ -256,11 +263,105 @@ def test_a_listing_refused_every_time_fails_after_the_last_attempt(
     assert history.counts() == {"cdx": LISTING_ATTEMPTS}
 
 
-def test_other_listing_errors_are_not_asked_again(history: StandinArchive, limiter: RateLimiter) -> None:
-    history.refuse_next(1, status=500)
-    with pytest.raises(ListingUnavailable, match="answered 500"):
+@pytest.mark.parametrize("status", [404, 501])
+def test_other_listing_errors_are_not_asked_again(history: StandinArchive, limiter: RateLimiter, status: int) -> None:
+    history.refuse_next(1, status=status)
+    with pytest.raises(ListingError, match=f"answered {status}"):
         patient_listing(history, limiter)
     assert history.counts() == {"cdx": 1}
+
+
+# --- no answer for now: asked again like a 503, each page alone ------------------------------------------
+
+# The client's deadline when the stand-in holds a request unanswered until the client gives up: long enough for
+# the answered attempts on a loaded machine, short enough to wait for three times.
+HANG_TIMEOUT = 2.0
+NO_ANSWER = [("hang", r"no complete answer within 2 s"), ("reset", "the connection was closed without an answer")]
+
+
+def backing_off(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "pausing" in r.getMessage() or "asking again" in r.getMessage()]
+
+
+@pytest.mark.parametrize(("how", "said"), NO_ANSWER)
+def test_a_listing_without_an_answer_is_asked_again_after_the_pause(
+    history: StandinArchive,
+    limiter: RateLimiter,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    how: Literal["hang", "reset"],
+    said: str,
+) -> None:
+    history.answer_nothing_next(LISTING_ATTEMPTS - 1, how)
+    with caplog.at_level(logging.INFO, logger="policy_archive.crawler"):
+        listed = patient_listing(history, limiter, timeout_seconds=HANG_TIMEOUT)
+    assert timestamps(listed) == timestamps(listing(history, limiter))
+    history.wait_for_requests(LISTING_ATTEMPTS + 1)
+    assert history.counts() == {"cdx": LISTING_ATTEMPTS + 1}
+    assert sum(clock.sleeps) >= 60 + 120  # each attempt after the archive's pause, doubled the second time
+    # Each failure: the limiter's line (the archive pauses) and the listing's (asked again), each naming the cause
+    # and the wait, one line each.
+    lines = backing_off(caplog)
+    assert len(lines) == 2 * (LISTING_ATTEMPTS - 1)
+    assert all(re.search(said, line) and re.search(r"\b\d+ s\b", line) and "\n" not in line for line in lines), lines
+
+
+@pytest.mark.parametrize(("how", "said"), NO_ANSWER)
+def test_a_listing_never_answered_fails_after_the_last_attempt(
+    history: StandinArchive, limiter: RateLimiter, how: Literal["hang", "reset"], said: str
+) -> None:
+    history.answer_nothing_next(LISTING_ATTEMPTS + 5, how)
+    with pytest.raises(ListingInterrupted) as raised:
+        patient_listing(history, limiter, timeout_seconds=HANG_TIMEOUT)
+    assert re.fullmatch(
+        rf"cannot list the captures of {re.escape(POLICY)}: {said}; all requests to it pause for \d+ s"
+        rf" \(asked {LISTING_ATTEMPTS} times\)",
+        str(raised.value),
+    ), raised.value
+    history.wait_for_requests(LISTING_ATTEMPTS)
+    assert history.counts() == {"cdx": LISTING_ATTEMPTS}
+
+
+def test_a_refused_connection_is_asked_again_after_the_pause(tmp_path: Path, clock: FakeClock) -> None:
+    archive = StandinArchive()
+    archive.add_capture(POLICY, "20180529000000", "<p>v2 GDPR</p>")
+    with socket.socket() as probe:  # a port that was free a moment ago, with nothing listening yet
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def archive_starts_during_the_pause(seconds: float) -> None:
+        clock.sleep(seconds)
+        if len(clock.sleeps) == 1:
+            archive.start(port=port)  # the server is back, as after a restart
+
+    limiter = RateLimiter(
+        tmp_path / "ratelimit.sqlite3", "standin", "cdx", 30, 60, clock=clock, sleep=archive_starts_during_the_pause
+    )
+    settings = WaybackSettings(cdx_url=f"http://127.0.0.1:{port}/cdx/search/cdx", timeout_seconds=5)
+    with archive:
+        refs = WaybackMachine(settings).list_captures_patiently(POLICY, ListingClient(limiter, USER_AGENT))
+        assert timestamps(refs) == ["20180529000000"]
+        assert archive.counts() == {"cdx": 1}
+    assert clock.sleeps[0] >= 60
+
+
+def test_a_page_failing_for_now_is_asked_again_alone(history: StandinArchive, limiter: RateLimiter) -> None:
+    # While the first page is being answered, queue a 500 for the request after it: the second page.
+    history.when_asked(CDX_PATH, lambda: history.refuse_next(1, status=500))
+    assert timestamps(patient_listing(history, limiter, page_size=2)) == timestamps(listing(history, limiter))
+    paths = [request.path for request in history.requests][:-1]  # the last one: listing() above
+    assert [request.status for request in history.requests][:3] == [200, 500, 200]
+    assert paths[1] == paths[2] and len(set(paths)) == len(paths) - 1, "only the failed page was asked again"
+
+
+def test_a_page_failing_every_time_fails_the_listing_after_the_last_attempt(
+    history: StandinArchive, limiter: RateLimiter
+) -> None:
+    history.fail_page(1, status=500)
+    with pytest.raises(ListingOverloaded, match=rf"answered 500 .* \(page 2\); .*\(asked {LISTING_ATTEMPTS} times\)$"):
+        patient_listing(history, limiter, page_size=2)
+    paths = [request.path for request in history.requests]
+    assert len(paths) == 1 + LISTING_ATTEMPTS and len(set(paths)) == 2, "the first page once, the second 3 times"
 
 
 def test_a_blocked_url_is_blocked(history: StandinArchive, limiter: RateLimiter) -> None:

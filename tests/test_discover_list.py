@@ -16,6 +16,7 @@ from standin.moving_site import TrueEra, build
 from test_discover import write_settings
 
 from policy_archive.config.settings import load_config, load_service
+from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 
 STEP_DAYS = 45  # home-page captures every 45 days: ~100 per 12-year history, enough for three eras
 
@@ -43,7 +44,8 @@ def test_one_domains_failure_never_stops_the_others(tmp_path, standin_archive):
     truth = {domain: build(archive, step_days=STEP_DAYS, domain=domain) for domain in ("one.example", "two.example")}
     archive.add_capture("https://nolinks.example/", "20150101000000", "<html><body><a href='/x'>x</a></body></html>")
     config = write_settings(tmp_path / "config", archive)
-    archive.refuse_next(1, status=500, endpoint="cdx")  # the first listing asked: broken.example's
+    # The first listing asked, broken.example's, answers 500 at every attempt (each after the archive's pause).
+    archive.refuse_next(LISTING_ATTEMPTS, status=500, endpoint="cdx")
     domains = ("broken.example", "one.example", "empty.example", "nolinks.example", "two.example")
     result = run_cli(config, tmp_path / "data", "discover", *domains, "--write", timeout=300)
 
@@ -51,7 +53,8 @@ def test_one_domains_failure_never_stops_the_others(tmp_path, standin_archive):
     assert "Traceback" not in result.stderr
     assert failed_lines(result.stderr) == [
         f"FAILED broken.example: archive listing failed: cannot list the captures of http://broken.example/: "
-        f"{archive.cdx_url.split('/')[2]} answered 500 Internal Server Error",
+        f"{archive.cdx_url.split('/')[2]} answered 500 Internal Server Error; all requests to it pause for 0 s"
+        f" (asked {LISTING_ATTEMPTS} times)",
         "FAILED empty.example: the archive lists no capture of its home page",
         "FAILED nolinks.example: no privacy-policy link found on 1 home-page capture",
     ]

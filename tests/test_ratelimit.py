@@ -85,7 +85,7 @@ def test_a_penalty_pauses_every_endpoint_of_the_archive(state: Path, clock: Fake
     cdx = make_limiter(state, clock, "cdx")
     replay = make_limiter(state, clock, "replay", per_minute=480)
     other_archive = RateLimiter(state, "archive.example", "replay", 480, 60, clock=clock, sleep=clock.sleep)
-    assert cdx.penalize(status=429) == 60
+    assert cdx.penalize(cause="answered 429") == 60
     assert replay.reserve() == 60
     assert cdx.reserve() == 60
     assert other_archive.reserve() == 0
@@ -94,45 +94,45 @@ def test_a_penalty_pauses_every_endpoint_of_the_archive(state: Path, clock: Fake
 
 def test_an_unlimited_limiter_still_obeys_a_pause(state: Path, clock: FakeClock) -> None:
     limiter = make_limiter(state, clock, per_minute=math.inf)
-    limiter.penalize()
+    limiter.penalize(cause="answered 429")
     assert limiter.reserve() == 60
 
 
 def test_retry_after_is_honoured_when_longer_than_the_backoff(state: Path, clock: FakeClock) -> None:
     limiter = make_limiter(state, clock, backoff=60)
-    assert limiter.penalize(retry_after=300) == 300
+    assert limiter.penalize(retry_after=300, cause="answered 429") == 300
     assert limiter.reserve() == 300
 
 
 def test_a_short_retry_after_does_not_shorten_the_backoff(state: Path, clock: FakeClock) -> None:
-    assert make_limiter(state, clock, backoff=60).penalize(retry_after=5) == 60
+    assert make_limiter(state, clock, backoff=60).penalize(retry_after=5, cause="answered 429") == 60
 
 
 def test_refusals_soon_after_a_pause_double_it(state: Path, clock: FakeClock) -> None:
     limiter = make_limiter(state, clock, backoff=60)
     pauses = []
     for _ in range(4):
-        pauses.append(limiter.penalize(status=429))
+        pauses.append(limiter.penalize(cause="answered 429"))
         clock.now += pauses[-1] + 1  # the pause ends, the next request is refused again at once
     assert pauses == [60, 120, 240, 480]
 
 
 def test_the_pause_returns_to_the_backoff_after_a_quiet_period(state: Path, clock: FakeClock) -> None:
     limiter = make_limiter(state, clock, backoff=60)
-    limiter.penalize()
+    limiter.penalize(cause="answered 429")
     clock.now += 61
-    assert limiter.penalize() == 120
+    assert limiter.penalize(cause="answered 429") == 120
     clock.now += 120 + 121  # the pause ended more than one pause-length ago
-    assert limiter.penalize() == 60
+    assert limiter.penalize(cause="answered 429") == 60
 
 
 def test_refusals_of_requests_sent_before_the_pause_do_not_double_it(state: Path, clock: FakeClock) -> None:
     limiter = make_limiter(state, clock, backoff=60)
-    assert limiter.penalize() == 60
+    assert limiter.penalize(cause="answered 429") == 60
     clock.now += 1
-    assert [limiter.penalize() for _ in range(7)] == [59] * 7
+    assert [limiter.penalize(cause="answered 429") for _ in range(7)] == [59] * 7
     assert limiter.paused_for() == 59
-    assert limiter.penalize(retry_after=120) == 120  # the archive explicitly asks for longer
+    assert limiter.penalize(retry_after=120, cause="answered 429") == 120  # the archive explicitly asks for longer
 
 
 def test_a_pause_declared_during_a_wait_is_obeyed(state: Path, clock: FakeClock) -> None:
@@ -142,7 +142,7 @@ def test_a_pause_declared_during_a_wait_is_obeyed(state: Path, clock: FakeClock)
 
     def sleep_while_another_process_is_refused(seconds: float) -> None:
         if not clock.sleeps:
-            other_process.penalize(status=503)
+            other_process.penalize(cause="answered 503")
         clock.sleep(seconds)
 
     limiter._sleep = sleep_while_another_process_is_refused
@@ -152,7 +152,7 @@ def test_a_pause_declared_during_a_wait_is_obeyed(state: Path, clock: FakeClock)
 
 def test_a_pause_is_logged_in_one_clear_line(state: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="policy_archive.crawler.ratelimit"):
-        make_limiter(state, clock).penalize(status=429)
+        make_limiter(state, clock).penalize(cause="answered 429")
     assert caplog.messages == ["archive web.archive.org answered 429: pausing all requests for 60 s"]
 
 
@@ -208,7 +208,7 @@ def test_limiter_for_keys_both_endpoints_by_the_archive_host(tmp_path: Path) -> 
     assert (cdx.archive, cdx.endpoint, cdx.interval) == ("127.0.0.1:8765", "cdx", 5.0)
     assert (replay.archive, replay.endpoint, replay.interval) == ("127.0.0.1:8765", "replay", 0.2)
     assert cdx.state_file == replay.state_file == tmp_path / "data" / STATE_FILE_NAME
-    assert cdx.penalize() == 30
+    assert cdx.penalize(cause="answered 429") == 30
     assert replay.paused_for() > 29
 
 

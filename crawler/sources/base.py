@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import ClassVar
@@ -30,9 +30,12 @@ from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.errors import ArchiveError
 from policy_archive.records import CaptureRef, utc
 
-# A listing refused for now (429, or 502/503/504) is asked again after the archive-wide pause, at most this often in
-# all (backfill and discover alike). Three attempts with the doubling pause span about 3 x the backoff (3 minutes
-# at the default 60 s); a refusal lasting longer fails the document for this run, and the next run resumes.
+# A listing page that failed for now (429; 500, 502, 503 or 504; no complete answer in time; a connection refused,
+# reset or closed without an answer) is asked again after the archive-wide pause, at most this often in all
+# (backfill and discover alike); only that page, never the pages already read. Three attempts with the doubling
+# pause span about 3 x the backoff (3 minutes at the default 60 s); a failure lasting longer fails the document for
+# this run, and the next run resumes. As of 2026-11 the Internet Archive's CDX server often answers 500 or not at
+# all under load, and answers the same request a moment later. A replay failing for now is asked again as often.
 LISTING_ATTEMPTS = 3
 
 
@@ -78,7 +81,12 @@ class ListingUnavailable(ListingError):
 
 
 class ListingOverloaded(ListingPaused, ListingUnavailable):
-    """The archive answered 502, 503 or 504: its servers are overloaded or restarting, which passes."""
+    """The archive answered 500, 502, 503 or 504: its servers are overloaded or restarting, which passes."""
+
+
+class ListingInterrupted(ListingPaused, ListingUnavailable):
+    """No complete answer came: the deadline passed, or the connection was refused, reset or closed without an
+    answer. As with an overloaded archive, every request to it pauses, then asking again is polite."""
 
 
 class ListingParseError(ListingError):
@@ -91,10 +99,12 @@ class ListingTooLarge(ListingError):
 
 @dataclass(frozen=True)
 class ListingClient:
-    """How a listing talks to the archive: the shared rate limiter of its listing endpoint and our user agent."""
+    """How a listing talks to the archive: the shared rate limiter of its listing endpoint, our user agent, and
+    how often one page is asked in all when it fails for now (a :class:`ListingPaused`; 1: never again)."""
 
     limiter: RateLimiter
     user_agent: str
+    attempts: int = 1
 
 
 class ArchiveSource(ABC):
@@ -137,18 +147,12 @@ class ArchiveSource(ABC):
     def list_captures_patiently(
         self, url: str, client: ListingClient, since: datetime | None = None, until: datetime | None = None
     ) -> list[CaptureRef]:
-        """:meth:`list_captures`, asked again after a refusal for now (429, 502, 503, 504), :data:`LISTING_ATTEMPTS`
-        times in all. The refusal has paused every request to the archive (the limiter makes the next attempt
-        wait for the pause to end), so asking again is polite; other errors are final. The last refusal's error
-        says how often the listing was asked."""
-        attempt = 1
-        while True:
-            try:
-                return self.list_captures(url, client, since, until)
-            except ListingPaused as error:
-                if attempt >= LISTING_ATTEMPTS:
-                    raise type(error)(url, f"{error.message} (asked {attempt} times)", error.pause_seconds) from None
-                attempt += 1
+        """:meth:`list_captures`, each page asked again after a failure for now (a :class:`ListingPaused`: 429,
+        500/502/503/504, a timeout, a connection refused or reset), :data:`LISTING_ATTEMPTS` times in
+        all. The failure has paused every request to the archive (the limiter makes the next attempt wait for the
+        pause to end), so asking again is polite; other errors are final. A page failing every time fails the
+        listing, its error ending with how often the page was asked."""
+        return self.list_captures(url, replace(client, attempts=LISTING_ATTEMPTS), since, until)
 
     @abstractmethod
     def rows(

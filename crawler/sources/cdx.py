@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import socket
 import threading
@@ -29,7 +30,15 @@ import time
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from http.client import HTTPConnection, HTTPException, HTTPMessage, HTTPResponse, HTTPSConnection, IncompleteRead
+from http.client import (
+    HTTPConnection,
+    HTTPException,
+    HTTPMessage,
+    HTTPResponse,
+    HTTPSConnection,
+    IncompleteRead,
+    RemoteDisconnected,
+)
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from policy_archive.config.settings import WaybackSettings
@@ -38,6 +47,7 @@ from policy_archive.crawler.sources.base import (
     ListingBlocked,
     ListingClient,
     ListingError,
+    ListingInterrupted,
     ListingOverloaded,
     ListingParseError,
     ListingPaused,
@@ -48,6 +58,8 @@ from policy_archive.crawler.sources.base import (
 from policy_archive.records import CaptureRef, parse_wayback_timestamp
 from policy_archive.text import plural
 
+log = logging.getLogger(__name__)
+
 # What the Internet Archive answers for a URL excluded from the Wayback Machine (recorded 2020-06, still
 # tested for by waybackpy 3.0.6 and EDGI's wayback client in 2026).
 BLOCKED_MARKERS = ("Blocked Site Error", "AdministrativeAccessControlException")
@@ -57,10 +69,16 @@ _PYWB_NAMES = {"url": "original", "mime": "mimetype", "status": "statuscode"}
 _CHUNK_BYTES = 64 * 1024
 _TIMESTAMP = re.compile(r"\d{14}")
 _NUMBER_OR_DASH = re.compile(r"\d+|-")
-# Answers that mean "not now" rather than "no": too many requests, and an overloaded or restarting server behind its
-# gateway. Each pauses the archive; the listing is asked again after the pause (list_captures_patiently). EDGI's
-# wayback client also retries 502/503/504 from the Wayback Machine (as of 2026-11, with 413, 421, 500 and 599).
-REFUSED_FOR_NOW = (429, 502, 503, 504)
+# Answers that mean "not now" rather than "no": too many requests, and a server failing, overloaded or restarting
+# behind its gateway. Each pauses the archive; the page is asked again after the pause (ListingClient.attempts). As of
+# 2026-11 the Internet Archive's CDX server answers 500 now and then under load, and the same query a moment later;
+# EDGI's wayback client also retries 500/502/503/504 from the Wayback Machine (with 413, 421 and 599).
+REFUSED_FOR_NOW = (429, 500, 502, 503, 504)
+# Connections that end without an answer for now: refused (a server restarting, or an IP blocked for a while),
+# reset, or closed before an answer. Not a host not found, an unreachable network or a TLS failure: those do not
+# pass by asking again a minute later; nor an answer cut short (fewer bytes than announced, no terminating chunk),
+# which DESIGN.md's contract makes the document's failure for the run.
+_INTERRUPTED = (ConnectionError, HTTPException)
 
 
 @dataclass(frozen=True)
@@ -88,9 +106,30 @@ class CdxRequester:
         self.archive = urlsplit(settings.cdx_url).netloc
 
     def page(self, params: Sequence[tuple[str, str]], page_number: int, *, resume_keys: bool) -> CdxPage:
-        """One page of the listing, read whole; ``resume_keys``: a blank line then a key may end it."""
+        """One page of the listing, read whole; ``resume_keys``: a blank line then a key may end it.
+
+        A page that failed for now (:class:`ListingPaused`) is asked again once the archive's pause is over,
+        ``client.attempts`` times in all; the pages read before it are not asked again."""
         where = f" (page {page_number + 1})" if page_number else ""
-        answer = self._get(query_url(self.settings.cdx_url, params), where)
+        request_url = query_url(self.settings.cdx_url, params)
+        attempt = 1
+        while True:
+            try:
+                return self._read(request_url, where, resume_keys=resume_keys)
+            except ListingPaused as error:
+                if self.client.attempts == 1:
+                    raise
+                if attempt >= self.client.attempts:
+                    message = f"{error.message} (asked {attempt} times)"
+                    raise type(error)(self.url, message, error.pause_seconds) from None
+                attempt += 1
+                log.info("%s; asking again after the pause (attempt %d of %d)", error, attempt, self.client.attempts)
+
+    def error(self, kind: type[ListingError], reason: str) -> ListingError:
+        return kind(self.url, f"cannot list the captures of {self.url}: {reason}")
+
+    def _read(self, request_url: str, where: str, *, resume_keys: bool) -> CdxPage:
+        answer = self._get(request_url, where)
         if any(marker.encode() in answer.body for marker in BLOCKED_MARKERS):
             raise self.error(ListingBlocked, f"the archive excludes this URL (Blocked Site Error){where}")
         self._check_status(answer, where)
@@ -103,11 +142,13 @@ class CdxRequester:
         except RowError as problem:
             raise self.error(ListingParseError, f"{problem}{where}") from None
 
-    def error(self, kind: type[ListingError], reason: str) -> ListingError:
-        return kind(self.url, f"cannot list the captures of {self.url}: {reason}")
-
-    def paused(self, kind: type[ListingPaused], reason: str, pause: float) -> ListingPaused:
-        return kind(self.url, f"cannot list the captures of {self.url}: {reason}", pause)
+    def _for_now(
+        self, kind: type[ListingPaused], reason: str, *, cause: str, retry_after: float | None = None
+    ) -> ListingPaused:
+        """The archive failed for now (``cause`` for the limiter's log line): every request to it pauses."""
+        pause = self.client.limiter.penalize(retry_after, cause=cause)
+        message = f"cannot list the captures of {self.url}: {reason}; all requests to it pause for {pause:.0f} s"
+        return kind(self.url, message, pause)
 
     # --- HTTP --------------------------------------------------------------------------------------------
 
@@ -117,13 +158,16 @@ class CdxRequester:
         try:
             return fetch(request_url, self.client.user_agent, timeout, self.settings.max_listing_bytes)
         except TimeoutError:
-            raise self.error(ListingUnavailable, f"no complete answer within {timeout:g} s{where}") from None
-        except AnswerTooLarge as problem:
-            raise self.error(ListingTooLarge, f"{problem} ([wayback] max_listing_bytes){where}") from None
-        except AnswerCutShort as problem:
-            raise self.error(ListingParseError, f"{problem}{where}") from None
-        except (OSError, HTTPException) as error:
+            problem = f"no complete answer within {timeout:g} s"
+        except AnswerTooLarge as too_large:
+            raise self.error(ListingTooLarge, f"{too_large} ([wayback] max_listing_bytes){where}") from None
+        except AnswerCutShort as cut_short:
+            raise self.error(ListingParseError, f"{cut_short}{where}") from None
+        except _INTERRUPTED as error:
+            problem = _network_problem(error)
+        except OSError as error:
             raise self.error(ListingUnavailable, f"{_network_problem(error)}{where}") from None
+        raise self._for_now(ListingInterrupted, f"{problem}{where}", cause=f"failed a listing request ({problem})")
 
     def _check_status(self, answer: _Answer, where: str) -> None:
         status = answer.status
@@ -133,9 +177,9 @@ class CdxRequester:
         if status in REFUSED_FOR_NOW:
             # Retry-After (bounded by the limiter's longest pause) when the archive sends one; as of 2026-11 the
             # Internet Archive's CDX server sends none with its 429s and 503s, so the configured backoff applies.
-            pause = self.client.limiter.penalize(parse_retry_after(answer.headers.get("Retry-After")), status=status)
+            retry_after = parse_retry_after(answer.headers.get("Retry-After"))
             kind = ListingRateLimited if status == 429 else ListingOverloaded
-            raise self.paused(kind, f"{said}{where}; all requests to it pause for {pause:.0f} s", pause)
+            raise self._for_now(kind, f"{said}{where}", cause=f"answered {status}", retry_after=retry_after)
         if status == 403:
             raise self.error(ListingBlocked, f"{said}: the archive refuses to list this URL{where}")
         if 300 <= status < 400:
@@ -283,6 +327,8 @@ def _content_length(value: str | None) -> int | None:
 def _network_problem(error: BaseException) -> str:
     if isinstance(error, ConnectionRefusedError):
         return "connection refused"
+    if isinstance(error, RemoteDisconnected):
+        return "the connection was closed without an answer"
     if isinstance(error, socket.gaierror):
         return "archive host not found (no network or DNS?)"
     if isinstance(error, HTTPException):

@@ -11,7 +11,7 @@ import click
 
 from policy_archive.pipeline.commands.browse import diff, log, show, status
 from policy_archive.pipeline.commands.collect import backfill, reextract, repair, schedule, track
-from policy_archive.pipeline.commands.common import VERBOSITY, Context, add_verbosity_options
+from policy_archive.pipeline.commands.common import VERBOSITY, Context, add_verbosity_options, show_waits
 from policy_archive.pipeline.commands.configure import discover, extract, import_ota, init, validate
 from policy_archive.pipeline.commands.publish import export, report_site, verify
 
@@ -35,6 +35,7 @@ def main(ctx: click.Context, config_dir: str | None, data_dir: str | None) -> No
     """Track how websites' legal documents change over time, as a dated Git history."""
     ctx.obj = Context(config_dir, data_dir)
     ctx.obj.verbosity = ctx.meta.get(VERBOSITY, 0)
+    show_waits(ctx.obj.verbosity == 0)
 
 
 COMMANDS = (

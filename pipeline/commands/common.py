@@ -160,6 +160,41 @@ def run_writing_command(
 
 
 VERBOSITY = "policy_archive.verbosity"
+# The loggers that say when a request waits before asking again (the archive's pauses, a replay or a live page
+# asked again): one bare line each on stderr at the default verbosity.
+WAITS_LOGGERS = ("policy_archive.crawler.ratelimit", "policy_archive.crawler.middlewares")
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes bare messages to whatever ``sys.stderr`` is when a record comes (click's test runner swaps it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setLevel(logging.WARNING)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """The stream is always the current ``sys.stderr``."""
+
+
+_WAITS = _Stderr()
+
+
+def show_waits(shown: bool = True) -> None:
+    """Print every wait before asking again (``archive web.archive.org answered 429: pausing all requests for
+    60 s``) on stderr, also during a crawl: Scrapy 2.19's LogCount extension adds a handler to the root logger
+    while it crawls, and from then on Python's last-resort handler, which printed them before, prints nothing.
+    ``--verbose`` logs them with every other line, ``--quiet`` not at all (``shown=False``)."""
+    for name in WAITS_LOGGERS:
+        logger = logging.getLogger(name)
+        if shown and _WAITS not in logger.handlers:
+            logger.addHandler(_WAITS)
+        elif not shown:
+            logger.removeHandler(_WAITS)
 
 
 def _set_verbosity(level: int) -> Callable[[click.Context, click.Parameter, bool], None]:
@@ -173,6 +208,7 @@ def _set_verbosity(level: int) -> Callable[[click.Context, click.Parameter, bool
         if obj is not None:
             obj.verbosity = level
         # Scrapy and our modules log through the standard logging tree; the level decides what reaches stderr.
+        show_waits(False)
         if level > 0:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger().setLevel(logging.INFO if level > 0 else logging.ERROR)

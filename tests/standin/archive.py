@@ -44,6 +44,7 @@ class StandinArchive(ArchiveFaults):
         self._by_key: dict[str, list[StandinCapture]] = {}
         self._blocked: set[str] = set()
         self._log: list[LoggedRequest] = []
+        self._logged = threading.Condition(self._lock)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         for capture in captures:
@@ -98,6 +99,17 @@ class StandinArchive(ArchiveFaults):
     def counts(self) -> Counter[str]:
         """Requests answered so far, per endpoint (``cdx``, ``replay``, ``other``)."""
         return Counter(request.endpoint for request in self.requests)
+
+    def wait_for_requests(self, count: int, matching: str = "", timeout: float = 60) -> None:
+        """Block until ``count`` requests whose path contains ``matching`` are logged: one held until its client
+        gave up is logged by the server's thread, which may come after the client has moved on."""
+
+        def logged() -> int:
+            return sum(matching in request.path for request in self._log)
+
+        with self._logged:
+            if not self._logged.wait_for(lambda: logged() >= count, timeout):
+                raise AssertionError(f"{logged()} requests logged within {timeout} s, not {count}")
 
     def clear_log(self) -> None:
         with self._lock:
@@ -178,6 +190,7 @@ class StandinArchive(ArchiveFaults):
     def record(self, endpoint: str, path: str, status: int, user_agent: str | None) -> None:
         with self._lock:
             self._log.append(LoggedRequest(endpoint, path, status, time.time(), user_agent))
+            self._logged.notify_all()
 
     def _answer_cdx(self, query: str) -> Answer:
         params = parse_qs(query, keep_blank_values=True)

@@ -1,7 +1,9 @@
-"""How the stand-in archive's answers go out over HTTP: whole, cut short, trickled, or not at all (a reset)."""
+"""How the stand-in archive's answers go out over HTTP: whole, cut short, trickled, or not at all (a reset, or a
+connection held open until the client gives up)."""
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ class Answer:
 
 
 RESET = Answer(0)  # no answer: the connection is closed
+HANG = Answer(-1)  # no answer: the connection is held open until the client closes it (its timeout)
 
 
 def text_answer(status: int, message: str) -> Answer:
@@ -60,6 +63,10 @@ def handler_for(archive: StandinArchive, stopping: threading.Event) -> type[Base
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
+            if answer is HANG:
+                self.close_connection = True
+                self._hold_until_closed()
+                return
             try:
                 self.send_response(answer.status)
                 for name, value in answer.headers:
@@ -84,6 +91,17 @@ def handler_for(archive: StandinArchive, stopping: threading.Event) -> type[Base
                 self._write(sent, delivery.trickle_seconds)
             if delivery.cut_at is not None or delivery.announced_length is not None:
                 self.close_connection = True  # the rest never comes
+
+        def _hold_until_closed(self) -> None:
+            """Answer nothing until the client closes the connection (or the archive stops)."""
+            while not stopping.is_set():
+                # select's timeout only lets a stopping archive end the wait; the client's closing ends it at once.
+                readable, _, _ = select.select([self.connection], [], [], 0.1)
+                try:
+                    if readable and not self.connection.recv(1024):
+                        return
+                except OSError:  # reset by the client
+                    return
 
         def _write(self, data: bytes, seconds_per_byte: float) -> None:
             if not seconds_per_byte:

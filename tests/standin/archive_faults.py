@@ -1,6 +1,7 @@
 """Fault injection for the stand-in archive: what the real Wayback Machine does when it misbehaves.
 
-Refusals (the next N requests of an endpoint answer 429/503, the archive's own, without ``Memento-Datetime``),
+Refusals (the next N requests of an endpoint answer 429/503/500, the archive's own, without ``Memento-Datetime``,
+or get no answer: the connection reset, or held open until the client gives up — a timeout without a clock),
 a delay per endpoint (timeouts), garbage rows, a failing CDX page, a page whose promised resume key is missing,
 a CDX answer whose connection closes after N rows (with its whole Content-Length announced, or chunked without
 the terminating chunk), a CDX answer trickled a byte at a time, a CDX answer announcing a size; a URL listed but
@@ -20,10 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from standin.archive_answers import Answer, Framing
+from standin.archive_answers import HANG, RESET, Answer, Framing
 from standin.capture import surt
 
 Endpoint = Literal["cdx", "replay"]
+NoAnswer = Literal["reset", "hang"]
 
 TOO_MANY_REQUESTS_PAGE = b"<html><head><title>Too Many Requests</title></head><body>Too Many Requests</body></html>"
 UNAVAILABLE_PAGE = b"<html><head><title>Service Unavailable</title></head><body>Service Unavailable</body></html>"
@@ -31,8 +33,11 @@ UNAVAILABLE_PAGE = b"<html><head><title>Service Unavailable</title></head><body>
 
 @dataclass(frozen=True)
 class Refusal:
-    status: int
-    retry_after: float | None
+    """The archive's own answer with ``status``, or (``status`` None) no answer at all, as ``no_answer`` says."""
+
+    status: int | None
+    retry_after: float | None = None
+    no_answer: NoAnswer = "reset"
 
 
 @dataclass
@@ -77,6 +82,8 @@ class Trigger:
 
 
 def refusal_answer(refusal: Refusal) -> Answer:
+    if refusal.status is None:
+        return RESET if refusal.no_answer == "reset" else HANG
     page = TOO_MANY_REQUESTS_PAGE if refusal.status == 429 else UNAVAILABLE_PAGE
     headers = [("Content-Type", "text/html; charset=utf-8")]
     if refusal.retry_after is not None:
@@ -101,6 +108,13 @@ class ArchiveFaults:
         """The next ``count`` requests to ``endpoint`` get the archive's own ``status`` (429, 503, 500, ...)."""
         with self._lock:
             self._faults.refusals[endpoint].extend(Refusal(status, retry_after) for _ in range(count))
+
+    def answer_nothing_next(self, count: int, how: NoAnswer, endpoint: Endpoint = "cdx") -> None:
+        """The next ``count`` requests to ``endpoint`` (queued with :meth:`refuse_next`'s) get no answer: the
+        connection is closed at once (``reset``), or held open until the client gives up and closes it (``hang``:
+        the client's timeout fires, whatever the machine's load, and no clock of ours races it)."""
+        with self._lock:
+            self._faults.refusals[endpoint].extend(Refusal(None, no_answer=how) for _ in range(count))
 
     def delay(self, endpoint: Endpoint, seconds: float) -> None:
         """Every request to ``endpoint`` waits ``seconds`` before being answered (0 switches it off)."""
