@@ -268,7 +268,7 @@ def test_a_listing_answered_503_every_time_fails_the_document_after_the_last_att
 
 # The deadline of every request when the stand-in holds one unanswered until the client gives up (no clock of
 # ours races it): long enough for the answered ones on a loaded machine, short enough to wait for three times.
-HANG_TIMEOUT = 2
+HANG_TIMEOUT = 5
 Inject = Callable[[StandinArchive, Endpoint, int], None]
 FOR_NOW: dict[str, tuple[Inject, str, str]] = {
     # fault: (inject it into the next N requests of an endpoint, the listing's words, the capture's words)
