@@ -166,6 +166,12 @@ class DocumentDeclaration:
         return tuple(dict.fromkeys(ordered))
 
 
+def document_of(path: str) -> str:
+    """``acrcloud/privacy-policy`` from ``a/acrcloud/privacy-policy.md``: the inverse of
+    :attr:`DocumentDeclaration.path`."""
+    return path.split("/", 1)[1].removesuffix(".md")
+
+
 @dataclass(frozen=True)
 class CaptureRef:
     """One row of a CDX listing: a capture that exists in the archive (not yet fetched)."""

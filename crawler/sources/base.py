@@ -38,6 +38,13 @@ from policy_archive.records import CaptureRef, utc
 # all under load, and answers the same request a moment later. A replay failing for now is asked again as often.
 LISTING_ATTEMPTS = 3
 
+# Why a replay answer is not the capture asked for, as the catalog records it: the spider refuses with these
+# (``crawler.spiders.wayback``), and the examination reads them back; kept here, free of Scrapy, so that reading
+# the catalog does not load the crawler.
+NOT_ARCHIVED = "not-archived"
+LEAVES_ARCHIVE = "redirect leaves the archive"
+REDIRECT_LOOP = "redirect loop inside the archive"
+
 
 def parse_memento_datetime(value: str | None) -> datetime | None:
     """A replay answer's ``Memento-Datetime`` header value (RFC 7089, an HTTP date) as aware UTC, or None when

@@ -26,7 +26,7 @@ from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.render import PageRendering
 from policy_archive.crawler.routes import ArchiveRoute
 from policy_archive.crawler.sources import ArchiveSource
-from policy_archive.crawler.sources.base import parse_memento_datetime
+from policy_archive.crawler.sources.base import LEAVES_ARCHIVE, NOT_ARCHIVED, REDIRECT_LOOP, parse_memento_datetime
 from policy_archive.crawler.spiders.base import (
     FetchPlan,
     PlanSpider,
@@ -38,9 +38,6 @@ from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, 
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-NOT_ARCHIVED = "not-archived"
-LEAVES_ARCHIVE = "redirect leaves the archive"
-REDIRECT_LOOP = "redirect loop inside the archive"
 # The archive's own headers on a replay answer, left out of what is kept: a copy of the site's answer carries the
 # site's headers, and its WARC headers say when and where it was archived (WARC-Date, WARC-Source-URI). The names
 # pywb's recorder leaves out of what it copies from another archive (pywb 2.10, ``LiveWebLoader.SKIP_HEADERS``,

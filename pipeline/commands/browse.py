@@ -77,7 +77,7 @@ def diff(obj: Context, document: str, **dates: date | None) -> None:
 def _review(obj: Context, document: str, command: str, *, several: bool = False) -> Iterator[tuple[Any, Any, Any]]:
     """The catalog, the version store and the declaration named (with ``several``: the tuple of them), for
     ``command``."""
-    from policy_archive.pipeline.jobs.workspace import check_in_step, open_catalog
+    from policy_archive.pipeline.jobs.datadir import check_in_step, open_catalog
 
     config = obj.config()
     if "/" not in document and not several:

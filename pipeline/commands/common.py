@@ -59,7 +59,7 @@ def versions_for_reading(config: Config, command: str) -> Any:
     """The versions repository, opened for reading only (no lock, nothing repaired or written). Commits added
     to ``main`` by hand are not read by any reader (writers refuse them): said in one line on stderr."""
     from policy_archive.archive.versions import VersionStore
-    from policy_archive.pipeline.jobs.workspace import data_paths, require_readable
+    from policy_archive.pipeline.jobs.datadir import data_paths, require_readable
 
     require_readable(config.settings.data_dir, command)
     store = VersionStore(data_paths(config.settings.data_dir)[2], read_only=True)

@@ -68,8 +68,8 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
 def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
     """Write a static site of the history that opens from file:// with no server: every document, its timeline,
     each change as a word-level difference, links to every snapshot, Atom feeds."""
+    from policy_archive.pipeline.jobs.datadir import open_catalog
     from policy_archive.pipeline.jobs.progress import Progress
-    from policy_archive.pipeline.jobs.workspace import open_catalog
     from policy_archive.pipeline.webreport.build import build_report
 
     with reported_errors():
@@ -97,10 +97,10 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
     record cannot be read is checked on the same bytes kept from another capture, and named: that confirms its
     text, not its date. Exit 1 naming each mismatch and each such version."""
     from policy_archive.archive.captures import CaptureStore
+    from policy_archive.pipeline.jobs.datadir import data_paths, open_catalog
     from policy_archive.pipeline.jobs.progress import Progress
     from policy_archive.pipeline.jobs.verify import FAILING, Verdict, Verifier
     from policy_archive.pipeline.jobs.verify import verify as run_verify
-    from policy_archive.pipeline.jobs.workspace import data_paths, open_catalog
 
     with reported_errors():
         config = obj.config()

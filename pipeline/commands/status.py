@@ -12,9 +12,9 @@ from policy_archive.archive.catalog_rows import Outcome, UnverifiedSpan
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
 from policy_archive.pipeline.extraction.dropped import hard_note
+from policy_archive.pipeline.jobs.datadir import holds_data, open_catalog
 from policy_archive.pipeline.jobs.report import format_counts, refusal_counts
 from policy_archive.pipeline.jobs.unverified import describe, longest
-from policy_archive.pipeline.jobs.workspace import holds_data, open_catalog
 from policy_archive.records import iso_z
 from policy_archive.text import plural
 

@@ -12,8 +12,7 @@ from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.extraction.markdown import heading_text
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN, strip_header
-from policy_archive.pipeline.jobs.workspace import document_of
-from policy_archive.records import DocumentDeclaration, iso_z
+from policy_archive.records import DocumentDeclaration, document_of, iso_z
 
 # Words as a reader counts them: letters and digits, with inner apostrophes and hyphens (don't, opt-out).
 WORD = re.compile(r"\w+(?:['’-]\w+)*")

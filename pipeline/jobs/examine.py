@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from policy_archive.archive.captures import StoredCapture
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
+from policy_archive.crawler.sources.base import LEAVES_ARCHIVE, NOT_ARCHIVED, REDIRECT_LOOP
 from policy_archive.crawler.sources.wayback import original_of
-from policy_archive.crawler.spiders.wayback import LEAVES_ARCHIVE, NOT_ARCHIVED, REDIRECT_LOOP
 from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo_content_encoding
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract, extractor_label
 from policy_archive.pipeline.extraction.refusals import JAVASCRIPT_SHELL
