@@ -11,7 +11,7 @@ import pytest
 from standin.archive import StandinArchive
 from standin.cli import cli_command, cli_environment, write_archive_settings
 
-from policy_archive.pipeline.jobs.progress import Progress
+from policy_archive.pipeline.jobs.progress import Left, Progress
 
 
 def test_a_known_total_shows_share_rate_and_time_left() -> None:
@@ -33,6 +33,41 @@ def test_an_unknown_total_shows_the_count_and_rate_only() -> None:
     line = progress.line()
     assert line.startswith("backfill: 1 capture examined, 10 captures listed, 1 fetched, ")
     assert "ETA" not in line and "%" not in line
+
+
+def test_a_total_learnt_as_the_work_goes_shows_share_and_time_left() -> None:
+    """Backfill knows how many captures `all` (and --verify-spans) will fetch once the listings are read."""
+    progress = Progress("backfill", stream=io.StringIO())
+    progress.expect(None, "captures examined", one="capture examined")
+    progress.add("captures listed", 423, one="capture listed")
+    left = [Left(369)]
+    progress.estimate(lambda: left[0])
+    assert progress.line() == "backfill: 0/369 captures examined (0 %), 423 captures listed"
+    progress.add("fetched", done=True)
+    left[0] = Left(268)  # twins of the capture fetched are known with it, at no cost
+    line = progress.line()
+    assert line.startswith("backfill: 1/269 captures examined (0 %), 423 captures listed, 1 fetched, "), line
+    assert re.search(r", [\d.]+/s, ETA \d+:\d\d:\d\d$", line), line
+
+
+def test_a_bound_shows_no_share_and_no_time_left() -> None:
+    """While bisect searches, how many captures it will fetch is not known: only "at most"."""
+    progress = Progress("backfill", stream=io.StringIO())
+    progress.expect(None, "captures examined", one="capture examined")
+    progress.estimate(lambda: Left(399, exact=False))
+    progress.add("fetched", done=True)
+    line = progress.line()
+    assert line.startswith("backfill: 1 capture examined of at most 400, 1 fetched, "), line
+    assert "ETA" not in line and "%" not in line
+
+
+def test_the_rate_counts_from_the_estimate_on() -> None:
+    """What was done before the total was known (an archive listing) does not enter the rate or the time left."""
+    progress = Progress("backfill", stream=io.StringIO())
+    progress.expect(None, "captures examined")
+    progress.add("fetched", done=True)
+    progress.estimate(lambda: Left(3))
+    assert progress.line() == "backfill: 1/4 captures examined (25 %), 1 fetched"
 
 
 def test_counts_of_one_are_singular() -> None:

@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standin import histories
 
-from policy_archive.pipeline.jobs.strategy import MAX_HIDDEN_CAPTURES, StrategyName, changes, spans, wanted
+from policy_archive.pipeline.jobs.strategy import (
+    MAX_HIDDEN_CAPTURES,
+    StrategyName,
+    ToFetch,
+    changes,
+    spans,
+    to_fetch,
+    wanted,
+)
 from policy_archive.records import CaptureRef
 
 START = datetime(2015, 1, 1, tzinfo=UTC)
@@ -188,6 +196,37 @@ def test_verify_fetches_every_capture_the_strategy_left():
     known = {0: "A", 8: "A"}
     assert wanted(StrategyName.BISECT, refs, known) == []
     assert wanted(StrategyName.BISECT, refs, known, verify=True) == list(range(1, 8))
+
+
+@pytest.mark.parametrize("strategy", [StrategyName.ALL, StrategyName.SAMPLE])
+def test_all_and_sample_know_how_many_captures_they_will_fetch(strategy):
+    texts = ["A"] * 60 + ["B"] * 40 + ["A"] * 60
+    refs = refs_for(texts, digests=[f"D{i // 3}" for i in range(len(texts))])  # three captures per digest
+    _, fetched = run(strategy, texts, refs)
+    assert to_fetch(strategy, refs, {}) == ToFetch(len(fetched), exact=True)
+    known = {i: texts[i] for i in range(15)}  # the first five captures fetched, and their twins known with them
+    assert to_fetch(strategy, refs, known).captures == len([i for i in fetched if i not in known])
+
+
+def test_bisect_searching_gives_a_bound_that_holds_at_every_step():
+    """Bisect picks each capture from what the last ones showed: only "at most" is known while it searches."""
+    texts = ["A"] * 120 + ["B"] * 3 + ["A"] * 80 + ["C"] * 100
+    refs = refs_for(texts, sizes={"A": 20_000, "B": 20_000, "C": 21_000})
+    known: dict[int, str | None] = {}
+    steps: list[tuple[ToFetch, int]] = []  # the bound, and how many captures were fetched before it
+    fetched: list[int] = []
+    while batch := wanted(StrategyName.BISECT, refs, known):
+        steps.append((to_fetch(StrategyName.BISECT, refs, known), len(fetched)))
+        fetched.extend(batch)
+        known.update((i, texts[i]) for i in batch)
+    assert all(not bound.exact for bound, _ in steps)
+    assert steps[0][0].captures == len(texts)
+    assert all(bound.captures >= len(fetched) - before for bound, before in steps), "what came fits the bound"
+    assert len(fetched) < len(texts) / 4
+    assert to_fetch(StrategyName.BISECT, refs, known) == ToFetch(0, exact=True)
+    assert to_fetch(StrategyName.BISECT, refs, known, verify=True) == ToFetch(len(texts) - len(fetched), exact=True), (
+        "once the search is over, verifying its spans is counted exactly"
+    )
 
 
 def test_results_arriving_one_by_one_cost_no_more_than_rounds():

@@ -33,7 +33,7 @@ from policy_archive.pipeline.jobs.examine import (
     rendering_request,
 )
 from policy_archive.pipeline.jobs.guards import judge
-from policy_archive.pipeline.jobs.progress import Progress
+from policy_archive.pipeline.jobs.progress import Left, Progress
 from policy_archive.pipeline.jobs.report import (
     DocumentFailure,
     RunReport,
@@ -43,7 +43,7 @@ from policy_archive.pipeline.jobs.report import (
     refusal_counts,
     twin_reason,
 )
-from policy_archive.pipeline.jobs.strategy import StrategyName, changes, wanted
+from policy_archive.pipeline.jobs.strategy import StrategyName, ToFetch, changes, to_fetch, wanted
 from policy_archive.pipeline.jobs.unverified import NotVerified, summary_line, unverified_spans
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import (
@@ -190,6 +190,9 @@ class DocumentPlan:
     def _wanted(self) -> list[int]:
         return wanted(self.strategy, self.refs, self.known, verify=self.verify, pending=self.in_flight)
 
+    def to_fetch(self) -> ToFetch:
+        return to_fetch(self.strategy, self.refs, self.known, verify=self.verify)
+
     def _request(self, ref: CaptureRef) -> FetchRequest:
         """Always a plain fetch first, even for ``render = "always"``: the raw bytes kept (and checked against
         the CDX digest) are then the archive's own; the rendering follows (``rendering_request``)."""
@@ -209,6 +212,11 @@ class BackfillPlan:
         # Captures being rendered (script shells; any capture with render = "always"), by the CDX row they
         # answer: the capture as fetched plain and why its own text was refused (None: it was not).
         self.shells: dict[tuple[str, tuple[str, datetime]], tuple[Capture, str | None]] = {}
+
+    def left(self) -> Left:
+        """The captures still to fetch, for the progress line: exact unless a document's ``bisect`` is searching."""
+        outlooks = [plan.to_fetch() for plan in self.plans.values()]
+        return Left(sum(o.captures for o in outlooks), exact=all(o.exact for o in outlooks))
 
     def start(self) -> Iterable[FetchRequest]:
         for plan in self.plans.values():
@@ -302,9 +310,9 @@ def backfill(
     """Backfill each document with ``strategy``; ``verify_spans``: then fetch what the strategy left unfetched.
     The report's last line says how many listed captures were not verified (see :mod:`.unverified`)."""
     progress = progress or Progress("backfill")
-    progress.expect(
-        None, "captures examined", one="capture examined"
-    )  # bisect decides what to fetch as it learns: no total ahead
+    # How many captures to examine is known once the listings are read (``BackfillPlan.left``), and then only
+    # as a bound while bisect searches: it decides what to fetch from what it learns.
+    progress.expect(None, "captures examined", one="capture examined")
     settings = workspace.config.settings
     failures: list[DocumentFailure] = []
     notes: list[str] = []
@@ -338,6 +346,7 @@ def backfill(
     if not interrupted and any(not plan.complete for plan in plans.values()):
         fetching = BackfillPlan(workspace, plans, progress)
         stop = StopSignal()
+        progress.estimate(fetching.left)
         crawl_archive(fetching, source, settings, workspace.data_dir, stop)
         notes.extend(fetching.notes)
         interrupted = stop.received

@@ -2,7 +2,9 @@
 
 The line gives the counts by outcome and, for the unit of work the job advances through (documents, captures),
 how many are done, of how many when known, the rate and the time left: ``track: 40/100 documents (40 %), 35
-fetched, 5 failed, 2.1/s, ETA 0:28``. ``quiet`` shows nothing (failures are still reported by the command).
+fetched, 5 failed, 2.1/s, ETA 0:28``. A total learnt as the work goes (:meth:`Progress.estimate`) may be only a
+bound: ``backfill: 14 captures examined of at most 400, ...`` then has no share and no time left.
+``quiet`` shows nothing (failures are still reported by the command).
 """
 
 from __future__ import annotations
@@ -10,10 +12,20 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TextIO
 
 from policy_archive.text import plural
+
+
+@dataclass(frozen=True)
+class Left:
+    """The units of work still to do: exactly ``units``, or (``exact`` False) at most that many."""
+
+    units: int
+    exact: bool = True
 
 
 class Progress:
@@ -29,13 +41,22 @@ class Progress:
         self.singular: dict[str, str] = {}  # counter or unit (``versions recorded``) → its form for 1
         self.details: dict[str, str] = {}  # counter → what its count is made of, said after it in parentheses
         self.done = 0
+        self._left: Callable[[], Left] | None = None
         self._started = time.monotonic()
+        self._done_before = 0  # units done before the rate's clock started (``estimate``)
         self._last = self._started  # the first line comes after one interval, not at once
 
     def expect(self, total: int | None, unit: str, one: str | None = None) -> None:
         """Name the unit of work (``documents``; ``one``: ``document``) and, when known, how many there are."""
         self.unit, self.total = unit, total
         self._name(unit, one)
+
+    def estimate(self, left: Callable[[], Left]) -> None:
+        """From now on the total is learnt as the work goes: ``left()`` (asked only when a line is shown) says how
+        many units remain. The rate's clock starts now: what came before (an archive listing) is other work."""
+        self._left = left
+        self._started = time.monotonic()
+        self._done_before = self.done
 
     def add(self, counter: str, amount: int = 1, done: bool = False, one: str | None = None) -> None:
         """Count ``amount`` outcomes ``counter`` (``versions recorded``; ``one``: its form for 1, ``version
@@ -45,22 +66,24 @@ class Progress:
         if done:
             self.done += amount
         now = time.monotonic()
-        # Once every unit is done the final line (finish) follows: a periodic line now would say it twice in a log.
-        if now - self._last >= self.interval and not self._all_done():
+        if now - self._last >= self.interval:
             self._last = now
-            self._show()
+            total = self._total()
+            # Once every unit is done the final line (finish) follows: a line now would say it twice in a log.
+            if total is None or not total.exact or self.done < total.units:
+                self._show(self._line(total))
 
     def detail(self, counter: str, words: str) -> None:
         """Say what ``counter``'s count is made of: ``3 versions recorded (1 new, 2 re-chained)``."""
         self.details[counter] = words
 
-    def _all_done(self) -> bool:
-        return self.total is not None and self.done >= self.total
-
     def line(self) -> str:
-        parts = [self._advance()] if self.unit else []
+        return self._line(self._total())
+
+    def _line(self, total: Left | None) -> str:
+        parts = [self._advance(total)] if self.unit else []
         parts += [f"{value:,} {self._counted(value, key)}{self._detail(key)}" for key, value in self.counts.items()]
-        parts += self._pace()
+        parts += self._pace(total)
         return f"{self.label}: {', '.join(part for part in parts if part) or 'starting'}"
 
     def _name(self, words: str, one: str | None) -> None:
@@ -73,29 +96,39 @@ class Progress:
     def _counted(self, count: int, words: str) -> str:
         return plural(count, self.singular.get(words, words), words)
 
-    def _advance(self) -> str:
-        if self.total is None:
-            return f"{self.done:,} {self._counted(self.done, self.unit)}"
-        share = f" ({100 * self.done // self.total} %)" if self.total else ""
-        return f"{self.done:,}/{self.total:,} {self._counted(self.total, self.unit)}{share}"
+    def _total(self) -> Left | None:
+        """All the units, done and left (``exact`` False: at most so many), or None when unknown."""
+        if self._left is not None:
+            left = self._left()
+            return Left(self.done + left.units, left.exact)
+        return None if self.total is None else Left(self.total)
 
-    def _pace(self) -> list[str]:
+    def _advance(self, total: Left | None) -> str:
+        if total is None:
+            return f"{self.done:,} {self._counted(self.done, self.unit)}"
+        if not total.exact:
+            return f"{self.done:,} {self._counted(self.done, self.unit)} of at most {total.units:,}"
+        share = f" ({100 * self.done // total.units} %)" if total.units else ""
+        return f"{self.done:,}/{total.units:,} {self._counted(total.units, self.unit)}{share}"
+
+    def _pace(self, total: Left | None) -> list[str]:
         elapsed = time.monotonic() - self._started
-        if not self.unit or not self.done or elapsed <= 0:
+        done = self.done - self._done_before
+        if not self.unit or not done or elapsed <= 0:
             return []
-        rate = self.done / elapsed
+        rate = done / elapsed
         pace = [f"{rate:.1f}/s"]
-        if self.total is not None and self.done < self.total:
-            pace.append(f"ETA {timedelta(seconds=round((self.total - self.done) / rate))}")
+        if total is not None and total.exact and self.done < total.units:
+            pace.append(f"ETA {timedelta(seconds=round((total.units - self.done) / rate))}")
         return pace
 
-    def _show(self) -> None:
+    def _show(self, line: str) -> None:
         if self.quiet:
             return
         if self.interactive:
-            self.stream.write("\r\033[K" + self.line())
+            self.stream.write("\r\033[K" + line)
         else:
-            self.stream.write(self.line() + "\n")
+            self.stream.write(line + "\n")
         self.stream.flush()
 
     def finish(self) -> None:

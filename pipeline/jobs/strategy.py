@@ -77,6 +77,26 @@ def wanted(
     return _first_of_each_digest([i for span in spans(refs, known) for i in span.unfetched], refs)
 
 
+@dataclass(frozen=True)
+class ToFetch:
+    """How many captures a strategy still fetches, those being fetched included. ``exact``: so many, as far as
+    what is known now tells (a replay refused or rendered asks for a twin of the same bytes more): ``all``,
+    ``sample``, and the verification of spans once the search is over. Not ``exact`` while ``bisect`` searches:
+    it picks each capture from what the last ones showed, so only a bound is known, every capture whose bytes
+    have not been seen."""
+
+    captures: int
+    exact: bool
+
+
+def to_fetch(strategy: StrategyName, refs: Sequence[CaptureRef], known: Knowledge, *, verify: bool = False) -> ToFetch:
+    """What :func:`wanted` will still ask for in all (``verify`` as it takes it), for a progress display."""
+    if strategy is StrategyName.BISECT and _bisect_wanted(refs, known, MAX_HIDDEN_CAPTURES, pending=()):
+        unseen = _first_of_each_digest([i for i in range(len(refs)) if i not in known], refs)
+        return ToFetch(len(unseen), exact=False)
+    return ToFetch(len(wanted(strategy, refs, known, verify=verify)), exact=True)
+
+
 def changes(refs: Sequence[CaptureRef], known: Knowledge) -> list[Change]:
     """The versions the knowledge shows: each capture whose text differs from the previous known text."""
     result: list[Change] = []

@@ -1,0 +1,88 @@
+"""Backfill's progress line: how many captures it will examine once the listings are read (`--strategy all`,
+`--verify-spans`), with share and time left; only a bound while bisect searches (audit finding 8).
+
+The fetch plan is driven in-process with answers the crawler would give (no reactor), and the progress line
+written on every answer (interval 0), as a log shows one every few seconds; the real command's last line too.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from standin.archive import StandinArchive
+from standin.cli import run_cli
+from test_backfill_e2e import URL, acrcloud_history, write_config
+
+from policy_archive.config.settings import load_config
+from policy_archive.crawler.sources import archive_source
+from policy_archive.pipeline.jobs.backfill import BackfillPlan, DocumentPlan
+from policy_archive.pipeline.jobs.progress import Progress
+from policy_archive.pipeline.jobs.strategy import StrategyName
+from policy_archive.pipeline.jobs.workspace import open_workspace
+from policy_archive.records import CaptureRef, FetchFailure
+
+DOC = "acrcloud/privacy-policy"
+START = datetime(2017, 1, 3, tzinfo=UTC)
+
+
+def listed(count: int) -> list[CaptureRef]:
+    """Weekly captures whose bytes all differ, with no lengths listed."""
+    return [CaptureRef(URL, START + timedelta(days=7 * i), 200, "text/html", f"DIGEST{i}", None) for i in range(count)]
+
+
+def lines_while_failing(tmp_path, strategy: StrategyName, count: int, *, answers: int) -> list[str]:
+    """The progress lines of a backfill of ``count`` listed captures whose first ``answers`` fetches fail (a
+    failure is examined like any answer, and the search goes on around it)."""
+    # No archive is asked: the answers are made here (the address is a closed port).
+    directory = write_config(tmp_path / "config", None, cdx_url="http://127.0.0.1:9/cdx")
+    config = load_config(str(directory), str(tmp_path / "data"))
+    stream = io.StringIO()
+    progress = Progress("backfill", stream=stream, interval=0)
+    progress.expect(None, "captures examined", one="capture examined")
+    with open_workspace(config, "backfill") as workspace:
+        refs = listed(count)
+        workspace.catalog.add_listed(DOC, refs)
+        source = archive_source(config.settings.wayback)
+        plan = DocumentPlan(config.documents[0], refs, strategy, source, ())
+        fetching = BackfillPlan(workspace, {DOC: plan}, progress)
+        progress.estimate(fetching.left)
+        requests = list(fetching.start())
+        for _ in range(answers):
+            requests += fetching.handle(FetchFailure(requests.pop(0), "the connection was refused"))
+    return [line.split(", ")[0] for line in stream.getvalue().splitlines()]
+
+
+def test_all_shows_how_many_captures_are_left(tmp_path):
+    assert lines_while_failing(tmp_path, StrategyName.ALL, 4, answers=3) == [
+        "backfill: 1/4 captures examined (25 %)",
+        "backfill: 2/4 captures examined (50 %)",
+        "backfill: 3/4 captures examined (75 %)",
+    ]
+
+
+def test_bisect_shows_only_a_bound_while_it_searches(tmp_path):
+    assert lines_while_failing(tmp_path, StrategyName.BISECT, 40, answers=2) == [
+        "backfill: 1 capture examined of at most 40",
+        "backfill: 2 captures examined of at most 40",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "final"),
+    [
+        (("--strategy", "all"), r"backfill: (\d+)/\1 captures examined \(100 %\), "),
+        ((), r"backfill: (\d+)/\1 captures examined \(100 %\), "),  # bisect's search over: nothing left, exactly
+        (("--verify-spans",), r"backfill: (\d+)/\1 captures examined \(100 %\), "),
+    ],
+)
+def test_the_last_line_says_every_capture_to_examine_was(tmp_path, options, final):
+    with StandinArchive().start() as archive:
+        acrcloud_history(archive)
+        config = write_config(tmp_path / "config", archive)
+        result = run_cli(config, tmp_path / "data", "backfill", *options)
+    assert result.returncode == 0, result.stderr
+    last = next(line for line in reversed(result.stderr.splitlines()) if line.startswith("backfill: "))
+    assert re.match(final, last), result.stderr
