@@ -4,6 +4,7 @@ be restarted inside one test process."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -64,11 +65,16 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
 
 
+# One count of a progress line: ``3 fetched``; ``3/7 captures examined (42 %)`` and ``3 captures examined of at
+# most 7`` (a total, or a bound) count 3 too.
+COUNT = re.compile(r"(?P<number>[\d,]+)(?:/[\d,]+)? (?P<words>.+?)(?: \(\d+ %\)| of at most [\d,]+)?")
+
+
 def progress_counts(stderr: str) -> dict[str, int]:
     """The counts of the backfill's last progress line (its summary of the run): ``{"captures examined": 3, …}``."""
     line = [line for line in stderr.splitlines() if line.startswith("backfill: ")][-1]
-    counted = (part.partition(" ") for part in line.removeprefix("backfill: ").split(", "))
-    return {words: int(number.replace(",", "")) for number, _, words in counted if number.replace(",", "").isdigit()}
+    counted = (COUNT.fullmatch(part) for part in line.removeprefix("backfill: ").split(", "))
+    return {match["words"]: int(match["number"].replace(",", "")) for match in counted if match}
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
