@@ -202,6 +202,11 @@ def test_a_refusal_pauses_every_archive_request_for_the_backoff(standin_archive,
     assert paused == [], f"requests reached the archive during the {BACKOFF} s pause: {paused}"
     assert len(in_flight) < 8
     assert {request.endpoint for request in after} >= {"replay"}, "the run went on after the pause"
+    # The pause is said on stderr without --verbose, also while Scrapy's crawl runs (README: one line).
+    pauses = [line for line in result.stderr.splitlines() if "pausing all requests" in line]
+    assert pauses == [
+        f"archive {archive.base_url.removeprefix('http://')} answered {status}: pausing all requests for 2 s"
+    ], result.stderr
     if endpoint == "cdx":
         # The listing of alpha (first in order) was refused: it is asked again after the pause, and completes.
         assert result.returncode == 0, result.stderr
