@@ -1,0 +1,262 @@
+"""Backfill's fetch plan: each document's candidate captures and what is known of them (``DocumentPlan``), and
+the plan handed to the archive spider that routes each result to its document and asks for the next captures
+(``BackfillPlan``). The job around it (listing, recording, the run's report) is ``backfill``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+from policy_archive.archive.catalog_rows import CaptureRow, Outcome
+from policy_archive.crawler.sources import ArchiveSource
+from policy_archive.pipeline.jobs.examine import (
+    ARCHIVED_STATUS,
+    DIGEST_MISMATCH,
+    Examination,
+    examine,
+    holds_for_twins,
+    record_examined,
+    rendering_request,
+)
+from policy_archive.pipeline.jobs.progress import Left, Progress
+from policy_archive.pipeline.jobs.report import twin_reason
+from policy_archive.pipeline.jobs.strategy import StrategyName, ToFetch, to_fetch, wanted
+from policy_archive.pipeline.jobs.workspace import Workspace
+from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, FetchFailure, FetchRequest, Source
+
+FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
+DOCUMENT_MIMETYPES = (
+    "text/html",
+    "application/xhtml",
+    "application/pdf",
+    "text/plain",
+    "unk",
+    "warc/revisit",
+)
+
+
+def segments(
+    declaration: DocumentDeclaration, since: date | None, until: date | None
+) -> list[tuple[str, datetime | None, datetime | None]]:
+    """(URL, from, to) listings that cover the document's life: its history entries, then its current URL."""
+    result = []
+    start = since
+    for entry in declaration.history:
+        end = min(entry.valid_until, until) if until else entry.valid_until
+        if start is None or start <= end:
+            result.append((entry.url, _day_start(start), _day_end(end)))
+        start = max(start, entry.valid_until + timedelta(days=1)) if start else entry.valid_until + timedelta(days=1)
+    if start is None or until is None or start <= until:
+        result.append((declaration.url, _day_start(start), _day_end(until)))
+    return result
+
+
+def _day_start(day: date | None) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=UTC) if day else None
+
+
+def _day_end(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
+
+
+def refusal_before_fetch(ref: CaptureRef) -> str | None:
+    """CDX rows that cannot be a text of the document are not fetched at all."""
+    if ref.status not in FETCHABLE_STATUSES:
+        return f"{ARCHIVED_STATUS} {ref.status}"
+    if ref.mimetype and not ref.mimetype.lower().startswith(DOCUMENT_MIMETYPES):
+        return f"not a document ({ref.mimetype})"
+    return None
+
+
+class DocumentPlan:
+    """One document's candidate captures and what is known of them; asks the strategy what to fetch next."""
+
+    def __init__(
+        self,
+        declaration: DocumentDeclaration,
+        refs: Sequence[CaptureRef],
+        strategy: StrategyName,
+        source: ArchiveSource,
+        rows: Iterable[CaptureRow],
+        verify: bool = False,
+    ):
+        self.declaration = declaration
+        self.refs = list(refs)
+        self.strategy = strategy
+        self.source = source
+        self.verify = verify
+        self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(self.refs)}
+        # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
+        # at different pages. What one replay did (a refusal in REPLAY_REFUSALS, a failure) is not shared.
+        self.same_bytes: dict[tuple[str, str], list[int]] = {}
+        for i, ref in enumerate(self.refs):
+            if ref.status == 200 and ref.digest:
+                self.same_bytes.setdefault((ref.url, ref.digest), []).append(i)
+        self.known: dict[int, str | None] = {}
+        self.in_flight: set[int] = set()
+        # Captures that could not be fetched this run (catalogued failed, so a rerun retries them), with why.
+        # The search goes on around them as if they showed nothing.
+        self.unfetched: dict[int, str] = {}
+        # Those among them that needed rendering with no browser to do it, with what to install.
+        self.needs_browser: dict[int, str] = {}
+        for row in rows:
+            i = self.index.get((row.url, row.captured_at))
+            if i is None:
+                continue
+            if row.outcome is Outcome.EXTRACTED:
+                self.learn(i, row.body_sha1, rendered=row.rendered)
+            elif row.outcome is Outcome.REFUSED:
+                self.learn(i, None, for_twins=holds_for_twins(row.reason))
+
+    def learn(
+        self, index: int, text: str | None, *, rendered: bool = False, for_twins: bool = True
+    ) -> list[CaptureRef]:
+        """Remember what a capture showed; return the other captures this also tells about (same bytes).
+
+        ``for_twins`` False: what this replay showed says nothing about the twins (``REPLAY_REFUSALS``). A
+        rendered capture tells nothing about its twins either: a script shell's bytes stay the same while the
+        text its scripts fetch changes."""
+        self.in_flight.discard(index)
+        self.known[index] = text
+        ref = self.refs[index]
+        shared = ref.status == 200 and for_twins and not rendered
+        group = self.same_bytes.get((ref.url, ref.digest or ""), []) if shared else []
+        twins = [i for i in group if i not in self.known]
+        for other in twins:
+            self.known[other] = text  # known at no cost
+        return [self.refs[other] for other in twins]
+
+    def skip(self, index: int, reason: str, needs_browser: str | None = None) -> None:
+        """A capture that could not be fetched: searched around this run, retried by the next one.
+        ``needs_browser``: it needed rendering and no browser could be started (what to install)."""
+        self.in_flight.discard(index)
+        self.known[index] = None
+        self.unfetched[index] = reason
+        if needs_browser:
+            self.needs_browser[index] = needs_browser
+
+    def next_requests(self) -> list[FetchRequest]:
+        chosen = [i for i in self._wanted() if i not in self.in_flight]
+        self.in_flight.update(chosen)
+        return [self._request(self.refs[i]) for i in chosen]
+
+    @property
+    def complete(self) -> bool:
+        """Whether the strategy needs nothing more and every capture it asked for was answered. A request still
+        in flight when the crawl ended (stopped by a signal) leaves the plan incomplete: ``bisect`` asks for
+        nothing more in a span while its probe is pending, so its wishes alone would call it complete."""
+        return not self.in_flight and not self._wanted()
+
+    def unexamined(self) -> int:
+        """How many candidate captures nothing is known of: not fetched, no twin fetched, not refused."""
+        return len(self.refs) - len(self.known)
+
+    def _wanted(self) -> list[int]:
+        return wanted(self.strategy, self.refs, self.known, verify=self.verify, pending=self.in_flight)
+
+    def to_fetch(self) -> ToFetch:
+        return to_fetch(self.strategy, self.refs, self.known, verify=self.verify)
+
+    def _request(self, ref: CaptureRef) -> FetchRequest:
+        """Always a plain fetch first, even for ``render = "always"``: the raw bytes kept (and checked against
+        the CDX digest) are then the archive's own; the rendering follows (``rendering_request``)."""
+        capture = self.source.capture_url(ref.timestamp, ref.url)
+        return FetchRequest(self.declaration.key, capture, ref.url, ref)
+
+
+class BackfillPlan:
+    """The fetch plan handed to the spider: routes each result to its document and asks for the next ones."""
+
+    def __init__(self, workspace: Workspace, plans: dict[str, DocumentPlan], progress: Progress):
+        self.workspace = workspace
+        self.plans = plans
+        self.progress = progress
+        self.check_digests = workspace.config.settings.wayback.check_digests
+        self.notes: list[str] = []
+        # Captures being rendered (script shells; any capture with render = "always"), by the CDX row they
+        # answer: the capture as fetched plain and why its own text was refused (None: it was not).
+        self.shells: dict[tuple[str, tuple[str, datetime]], tuple[Capture, str | None]] = {}
+
+    def left(self) -> Left:
+        """The captures still to fetch, for the progress line: exact unless a document's ``bisect`` is searching."""
+        outlooks = [plan.to_fetch() for plan in self.plans.values()]
+        return Left(sum(o.captures for o in outlooks), exact=all(o.exact for o in outlooks))
+
+    def start(self) -> Iterable[FetchRequest]:
+        for plan in self.plans.values():
+            yield from plan.next_requests()
+
+    def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
+        if isinstance(result, Capture):
+            plan = self.plans[result.document]
+            shell = self.shells.pop((result.document, result.listing_key), None)
+            if shell is not None:
+                # The raw bytes (and archived redirects) are the plain fetch's, as the archive served them: the
+                # browser's copy of the page came through its own network stack (decoded, so its digest is not
+                # the CDX row's), and the DOM is what the rendering adds.
+                result = dataclasses.replace(shell[0], rendered=result.rendered)
+            examination = examine(plan.declaration, result, check_digest=self.check_digests)
+            rendering = rendering_request(plan.declaration, result, examination)
+            if rendering is not None:
+                self.shells[(result.document, result.listing_key)] = (result, examination.reason)
+                return [rendering, *plan.next_requests()]
+            self._keep(plan.declaration, result, examination)
+            twins = plan.learn(
+                plan.index[result.listing_key],
+                examination.body_sha1,
+                rendered=result.rendered is not None,
+                for_twins=examination.outcome is Outcome.EXTRACTED or holds_for_twins(examination.reason),
+            )
+            if examination.outcome is Outcome.REFUSED and twins:
+                assert result.listed is not None
+                reason = twin_reason(result.listed.timestamp, examination.reason)
+                self.workspace.catalog.refuse_listed(plan.declaration.key, [(twin, reason) for twin in twins])
+        else:
+            plan = self.plans[result.request.document]
+            ref = result.request.ref
+            needs_browser = result.reason if result.needs_browser else None
+            shell = self.shells.pop((result.request.document, (ref.url, ref.timestamp)), None) if ref else None
+            if shell is not None:  # the rendering failed: both reasons, the plain capture's redirects
+                reason = "; ".join(why for why in (shell[1], result.reason) if why)
+                result = dataclasses.replace(result, reason=reason, hops=shell[0].hops)
+            self._note_failure(plan, result, needs_browser)
+        # One capture examined per listed row answered: a capture rendered after its plain fetch counts here once,
+        # when the rendering's answer comes; "refused" is a kind of what was fetched, not a capture of its own.
+        self.progress.add("fetched", done=True)
+        return plan.next_requests()
+
+    def _keep(self, declaration: DocumentDeclaration, capture: Capture, examination: Examination) -> None:
+        record_examined(self.workspace.catalog, capture, self.workspace.captures.write(capture), examination)
+        if examination.outcome is Outcome.REFUSED:
+            self.progress.add("refused")
+            if (examination.reason or "").startswith(DIGEST_MISMATCH) and capture.listed is not None:
+                self._note_refusal(declaration, capture.listed, examination.reason or "")
+
+    def _note_refusal(self, declaration: DocumentDeclaration, ref: CaptureRef, reason: str) -> None:
+        """A replay the archive answered with something other than the capture listed (other bytes, no memento,
+        a redirect out of it): told on stderr, as a person would not expect it of a listed capture."""
+        self.notes.append(f"{declaration.key}: capture {ref.wayback_timestamp} refused: {reason}")
+
+    def _note_failure(self, plan: DocumentPlan, failure: FetchFailure, needs_browser: str | None) -> None:
+        ref = failure.request.ref
+        assert ref is not None
+        for hop in failure.hops:  # archived redirects fetched on the way: kept, whatever came after them
+            self.workspace.captures.write(hop)
+        outcome = Outcome.REFUSED if failure.refused else Outcome.FAILED
+        self.workspace.catalog.record_unfetched(
+            plan.declaration.key,
+            Source.WAYBACK,
+            ref.url,
+            ref.timestamp,
+            outcome,
+            failure.reason,
+            fetched_status=failure.status,
+        )
+        index = plan.index[(ref.url, ref.timestamp)]
+        if outcome is Outcome.REFUSED:  # the archive's answer to this replay (not archived, a redirect out)
+            self.progress.add("refused")
+            self._note_refusal(plan.declaration, ref, failure.reason)
+            plan.learn(index, None, for_twins=False)
+        else:
+            plan.skip(index, failure.reason, needs_browser)
