@@ -125,7 +125,17 @@ def test_schedule_runs_track_repeatedly_without_overlap_and_stops_cleanly_on_sig
 
     text = log()
     assert "received SIGTERM" in text and "scheduler stopped" in text
-    assert re.search(r"run 2 finished, exit 0, [\d.]+ s: track: .*1 versions? recorded", text), text
+    # The slow page was on the wire when SIGTERM came: finished and recorded (commit count below). The fast one
+    # was either fetched before the signal, or not sent yet and then named as not fetched (crawler/stopping.py):
+    # which of the two depends on the machine's load, and both are checked exactly.
+    run_2 = re.search(r"run 2 finished, exit (\d), [\d.]+ s: (.*)", text)
+    assert run_2, text
+    fast_fetched = run_2.group(1) == "0"
+    if fast_fetched:
+        assert re.search(r"track: 2/2 documents \(100 %\).*, 1 version recorded", run_2.group(2)), text
+    else:
+        assert run_2.groups() == ("1", "FAILED fast/privacy-policy: not fetched: the run was stopped"), text
+        assert re.search(r"\[run 2\] track: 1/2 documents \(50 %\), 1 fetched, 1 version recorded", text), text
     assert re.search(r"\d+ scheduled runs? skipped while run 1 was going", text), "a run outlasted the interval"
     assert "maximum number of running instances reached" not in text, "APScheduler's warning for each skipped run"
     assert commit_count(data) == 3, "the run stopped by SIGTERM finished the document it was fetching"
@@ -133,6 +143,6 @@ def test_schedule_runs_track_repeatedly_without_overlap_and_stops_cleanly_on_sig
     runs = [int(n) for n in re.findall(r"run (\d+) finished", text)]
     assert runs == [1, 2]
     # Each run's progress (its summary) is in the log once: in its "finished" line, not also relayed before it.
-    assert len(re.findall(r"track: 2/2 documents \(100 %\)", text)) == 2, text
+    assert len(re.findall(r"track: 2/2 documents \(100 %\)", text)) == (2 if fast_fetched else 1), text
     assert len(watch.seen) == 2 and watch.most_at_once == 1, "two runs, never two at once"
     assert processes_mentioning(str(config)) == {}, "no orphan process"
