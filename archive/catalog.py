@@ -7,6 +7,7 @@ The catalog is what makes runs resumable (a capture fetched once is never fetche
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
@@ -181,13 +182,27 @@ class Catalog:
                 (note, document, str(source), iso_z(captured_at)),
             )
 
-    def captures(self, document: str, source: Source | None = None) -> list[CaptureRow]:
-        query = "SELECT * FROM captures WHERE document = ?"
+    def captures(self, document: str, source: Source | None = None, *, texts: bool = True) -> list[CaptureRow]:
+        """A document's captures in time order; with ``texts=False`` without their extracted texts (``body``
+        None, ``body_sha1`` kept: a text is then read by :meth:`with_text`), so that a long history's rows fit
+        in a few MB whatever the size of its pages."""
+        query = f"SELECT {'*' if texts else self._columns_but_body()} FROM captures WHERE document = ?"
         args: list[object] = [document]
         if source:
             query += " AND source = ?"
             args.append(str(source))
         return [self._row(r) for r in self.connection.execute(query + " ORDER BY captured_at, id", args)]
+
+    def with_text(self, row: CaptureRow) -> CaptureRow:
+        """``row`` with its extracted text (a row read by ``captures(texts=False)``)."""
+        if row.body is not None:
+            return row
+        found = self.connection.execute("SELECT body FROM captures WHERE id = ?", (row.id,)).fetchone()
+        return dataclasses.replace(row, body=found["body"] if found else None)
+
+    def _columns_but_body(self) -> str:
+        names = [column[1] for column in self.connection.execute("PRAGMA table_info(captures)")]
+        return ", ".join(["NULL AS body", *(f'"{name}"' for name in names if name != "body")])
 
     def holds_captures(self) -> bool:
         return self.connection.execute("SELECT 1 FROM captures LIMIT 1").fetchone() is not None

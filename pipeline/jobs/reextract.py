@@ -16,7 +16,7 @@ from policy_archive.archive.captures import StoredResponse
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import archive_source
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure
-from policy_archive.pipeline.jobs.examine import as_twin, examine, make_version
+from policy_archive.pipeline.jobs.examine import as_twin, examine, make_version, text_identity
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
@@ -93,12 +93,18 @@ def _technical_upgrade(
 def _history(workspace: Workspace, declaration: DocumentDeclaration) -> list[Version]:
     """Every extracted capture (or unfetched twin of one) whose text differs from the last kept one, in time
     order, after the guards."""
-    every = workspace.catalog.captures(declaration.key)
+    # Rows without their texts: a text is read only where its identity differs from the last kept version's,
+    # not held for every capture of a long history.
+    every = workspace.catalog.captures(declaration.key, texts=False)
     rows = [row for row in every if row.outcome is Outcome.EXTRACTED]
     rows += _unfetched_twins(workspace, every, rows)
     rows.sort(key=lambda row: row.bytes_at)
     versions: list[Version] = []
-    for row in rows:
+    kept: str | None = None  # the identity of the last kept version's text
+    for listed in rows:
+        if kept is not None and listed.body_sha1 == kept:
+            continue
+        row = workspace.catalog.with_text(listed)
         if versions and row.body == versions[-1].body:
             continue
         seen_at = [other.bytes_at for other in rows if other.body_sha1 == row.body_sha1]
@@ -108,6 +114,7 @@ def _history(workspace: Workspace, declaration: DocumentDeclaration) -> list[Ver
             continue
         workspace.catalog.set_note(row.document, row.source, row.captured_at, verdict.note)
         versions.append(make_version(declaration, row))
+        kept = text_identity(row.body or "")
     return versions
 
 
