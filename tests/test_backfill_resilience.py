@@ -98,6 +98,32 @@ def write_config(
     return directory
 
 
+ALPHA = "https://alpha.example/privacy"
+BETA = "https://beta.example/privacy"
+
+
+def alpha_alone(
+    archive: StandinArchive, tmp_path: Path, texts: Sequence[Sequence[str]], per_text: int, **settings: float
+) -> tuple[list[str], Path]:
+    """One service, alpha, with ``per_text`` captures of each text; returns its first captures and the config."""
+    firsts = add_history(archive, ALPHA, texts, per_text)
+    return firsts, write_config(tmp_path / "config", archive, {"alpha": declaration(ALPHA)}, **settings)
+
+
+def alpha_and_beta(archive: StandinArchive, tmp_path: Path, per_text: int, **settings: float) -> tuple[list[str], Path]:
+    """Two services, alpha (listed first) and beta, two texts each; returns alpha's first captures and the config."""
+    firsts = add_history(archive, ALPHA, [V1, V2], per_text)
+    add_history(archive, BETA, [V1, V3], per_text)
+    services = {"alpha": declaration(ALPHA), "beta": declaration(BETA)}
+    return firsts, write_config(tmp_path / "config", archive, services, **settings)
+
+
+def recorded_captures(data: Path, path_part: str = "") -> list[str]:
+    """The Captured-At of each version whose file path holds ``path_part``, as archive timestamps, oldest first."""
+    dates = [line.split()[2] for line in commits(data) if path_part in line.split()[-1]]
+    return [ts(datetime.fromisoformat(at.replace("Z", "+00:00"))) for at in dates]
+
+
 def command(config: Path, data: Path, *args: str) -> list[str]:
     return cli_command(config, data, "backfill", *args)
 
@@ -183,13 +209,7 @@ IN_FLIGHT_SLACK = 0.3
 @pytest.mark.parametrize(("endpoint", "status"), [("cdx", 429), ("replay", 429), ("replay", 503)])
 def test_a_refusal_pauses_every_archive_request_for_the_backoff(standin_archive, tmp_path, endpoint, status):
     archive = standin_archive
-    alpha = add_history(archive, "https://alpha.example/privacy", [V1, V2], 6)
-    add_history(archive, "https://beta.example/privacy", [V1, V3], 6)
-    services = {
-        "alpha": declaration("https://alpha.example/privacy"),
-        "beta": declaration("https://beta.example/privacy"),
-    }
-    config = write_config(tmp_path / "config", archive, services, backoff_seconds=BACKOFF)
+    alpha, config = alpha_and_beta(archive, tmp_path, 6, backoff_seconds=BACKOFF)
     archive.refuse_next(1, status, endpoint)
 
     result = cli(config, tmp_path / "data")
@@ -217,8 +237,7 @@ def test_a_refusal_pauses_every_archive_request_for_the_backoff(standin_archive,
         # The refused capture is asked again after the pause, and the history is complete.
         assert result.returncode == 0, result.stderr
         assert any(request.path == refused.path and request.at >= refused.at + BACKOFF for request in log)
-        dates = [line.split()[2] for line in commits(tmp_path / "data") if "alpha" in line]
-        assert [ts(datetime.fromisoformat(date.replace("Z", "+00:00"))) for date in dates] == alpha
+        assert recorded_captures(tmp_path / "data", "/alpha/") == alpha
 
 
 @pytest.mark.parametrize("status", [502, 503, 504])
@@ -226,8 +245,7 @@ def test_a_listing_answered_a_gateway_error_or_503_is_asked_again_after_the_arch
     standin_archive, tmp_path, status
 ):
     archive = standin_archive
-    add_history(archive, "https://alpha.example/privacy", [V1, V2], 6)
-    config = write_config(tmp_path / "config", archive, {"alpha": declaration("https://alpha.example/privacy")})
+    _, config = alpha_alone(archive, tmp_path, [V1, V2], 6)
     # Retry-After is honoured (the configured backoff is 0 here): the listing is asked again only after it.
     archive.refuse_next(1, status, "cdx", retry_after=1)
 
@@ -244,13 +262,7 @@ def test_a_listing_answered_a_gateway_error_or_503_is_asked_again_after_the_arch
 
 def test_a_listing_answered_503_every_time_fails_the_document_after_the_last_attempt(standin_archive, tmp_path):
     archive = standin_archive
-    add_history(archive, "https://alpha.example/privacy", [V1, V2], 6)
-    add_history(archive, "https://beta.example/privacy", [V1, V3], 6)
-    services = {
-        "alpha": declaration("https://alpha.example/privacy"),
-        "beta": declaration("https://beta.example/privacy"),
-    }
-    config = write_config(tmp_path / "config", archive, services)
+    _, config = alpha_and_beta(archive, tmp_path, 6)
     archive.refuse_next(LISTING_ATTEMPTS, 503, "cdx")  # alpha's listing, every attempt (it is listed first)
 
     result = cli(config, tmp_path / "data")
@@ -306,9 +318,7 @@ def asking_again_lines(stderr: str) -> list[str]:
 @pytest.mark.parametrize("fault", FOR_NOW)
 def test_a_listing_failing_for_now_is_asked_again_and_completes(standin_archive, tmp_path, fault):
     archive = standin_archive
-    alpha = add_history(archive, "https://alpha.example/privacy", [V1, V2], 3)
-    services = {"alpha": declaration("https://alpha.example/privacy")}
-    config = write_config(tmp_path / "config", archive, services, timeout_seconds=HANG_TIMEOUT)
+    alpha, config = alpha_alone(archive, tmp_path, [V1, V2], 3, timeout_seconds=HANG_TIMEOUT)
     inject, said, _ = FOR_NOW[fault]
     inject(archive, "cdx", LISTING_ATTEMPTS - 1)
 
@@ -324,20 +334,13 @@ def test_a_listing_failing_for_now_is_asked_again_and_completes(standin_archive,
     assert lines == [f"archive {urlsplit(archive.cdx_url).netloc} {cause}: pausing all requests for 0 s"] * (
         LISTING_ATTEMPTS - 1
     )
-    dates = [line.split()[2] for line in commits(tmp_path / "data")]
-    assert [ts(datetime.fromisoformat(date.replace("Z", "+00:00"))) for date in dates] == alpha
+    assert recorded_captures(tmp_path / "data") == alpha
 
 
 @pytest.mark.parametrize("fault", FOR_NOW)
 def test_a_listing_failing_every_time_fails_its_document_only(standin_archive, tmp_path, fault):
     archive = standin_archive
-    add_history(archive, "https://alpha.example/privacy", [V1, V2], 3)
-    add_history(archive, "https://beta.example/privacy", [V1, V3], 3)
-    services = {
-        "alpha": declaration("https://alpha.example/privacy"),
-        "beta": declaration("https://beta.example/privacy"),
-    }
-    config = write_config(tmp_path / "config", archive, services, timeout_seconds=HANG_TIMEOUT)
+    _, config = alpha_and_beta(archive, tmp_path, 3, timeout_seconds=HANG_TIMEOUT)
     inject, said, _ = FOR_NOW[fault]
     inject(archive, "cdx", LISTING_ATTEMPTS)  # alpha's listing, every attempt (it is listed first)
 
@@ -359,9 +362,7 @@ def test_a_listing_failing_every_time_fails_its_document_only(standin_archive, t
 @pytest.mark.parametrize("fault", FOR_NOW)
 def test_a_capture_failing_for_now_is_asked_again_after_the_pause(standin_archive, tmp_path, fault):
     archive = standin_archive
-    alpha = add_history(archive, "https://alpha.example/privacy", [V1, V2], 3)
-    services = {"alpha": declaration("https://alpha.example/privacy")}
-    config = write_config(tmp_path / "config", archive, services, timeout_seconds=HANG_TIMEOUT)
+    alpha, config = alpha_alone(archive, tmp_path, [V1, V2], 3, timeout_seconds=HANG_TIMEOUT)
     inject, _, words = FOR_NOW[fault]
     inject(archive, "replay", LISTING_ATTEMPTS - 1)  # the first replays asked
 
@@ -380,16 +381,13 @@ def test_a_capture_failing_for_now_is_asked_again_after_the_pause(standin_archiv
     assert len(lines) == LISTING_ATTEMPTS - 1, result.stderr
     cause = "answered 500" if fault == "500" else f"failed ({words})"
     assert all(f" {cause} for " in line and "asking again in 0 s (attempt " in line for line in lines), lines
-    dates = [line.split()[2] for line in commits(tmp_path / "data")]
-    assert [ts(datetime.fromisoformat(date.replace("Z", "+00:00"))) for date in dates] == alpha
+    assert recorded_captures(tmp_path / "data") == alpha
 
 
 @pytest.mark.parametrize("fault", FOR_NOW)
 def test_a_capture_failing_every_time_is_reported_not_fetched(standin_archive, tmp_path, fault):
     archive = standin_archive
-    (only,) = add_history(archive, "https://alpha.example/privacy", [V1], 1)
-    services = {"alpha": declaration("https://alpha.example/privacy")}
-    config = write_config(tmp_path / "config", archive, services, timeout_seconds=HANG_TIMEOUT)
+    (only,), config = alpha_alone(archive, tmp_path, [V1], 1, timeout_seconds=HANG_TIMEOUT)
     inject, _, words = FOR_NOW[fault]
     inject(archive, "replay", LISTING_ATTEMPTS)
 
@@ -408,7 +406,7 @@ def test_a_capture_failing_every_time_is_reported_not_fetched(standin_archive, t
 
 def test_an_archived_server_error_is_content_and_asked_once(standin_archive, tmp_path):
     archive = standin_archive
-    url = "https://alpha.example/privacy"
+    url = ALPHA
     alpha = add_history(archive, url, [V1], 2)
     # A capture redirected, as archived, to a page the site answered 500 (backfill fetches no capture listed 500).
     moved, broken = "https://alpha.example/moved", ts(START + timedelta(days=1))
@@ -675,8 +673,7 @@ def test_a_listing_that_fails_half_way_is_an_error_not_a_short_history(standin_a
     assert len(listings) == pages, "the first page was read, the failure came on the page after it"
     assert catalog(tmp_path / "data", "SELECT COUNT(*) FROM captures WHERE document = 'long/privacy-policy'") == [(0,)]
     assert not [line for line in commits(tmp_path / "data") if "/long/" in line]
-    recorded = [line.split()[2] for line in commits(tmp_path / "data") if "/short/" in line]
-    assert [ts(datetime.fromisoformat(at.replace("Z", "+00:00"))) for at in recorded] == short
+    assert recorded_captures(tmp_path / "data", "/short/") == short
     last = result.stderr.splitlines()[-1]
     assert last.endswith("; 1 document not listed (named above): none of its captures verified"), last
 
@@ -724,8 +721,7 @@ def test_soft_404_redirect_home_and_archived_404_captures_give_no_version(standi
     result = cli(config, tmp_path / "data", "--strategy", strategy)
 
     assert result.returncode == 0, result.stderr
-    dates = [line.split()[2] for line in commits(tmp_path / "data")]
-    assert [ts(datetime.fromisoformat(at.replace("Z", "+00:00"))) for at in dates] == [first_v1, first_v2]
+    assert recorded_captures(tmp_path / "data") == [first_v1, first_v2]
     refused = catalog(
         tmp_path / "data",
         "SELECT captured_at, status, reason FROM captures WHERE outcome = 'refused' ORDER BY captured_at",
