@@ -36,12 +36,12 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from policy_archive.archive.warc_records import (
     UNPARSABLE,
+    BoundedRecords,
     DamagedRecord,
     StoredCapture,
     damage_problem,
@@ -118,8 +118,13 @@ def software() -> str:
 
 
 class CaptureStore:
-    def __init__(self, directory: Path):
+    """The WARC files of a data directory: captures written one file per run, read back by place or all in order.
+    Reading is bounded by ``max_page_bytes`` (the setting a fetch keeps pages within): a record whose payload is
+    larger, or whose headers are beyond any record's, is not read (``warc_records``)."""
+
+    def __init__(self, directory: Path, *, max_page_bytes: int):
         self.directory = directory
+        self.max_page_bytes = max_page_bytes
         self._handle: BinaryIO | None = None
         self._writer: WARCWriter | None = None
         self._name = ""
@@ -150,7 +155,7 @@ class CaptureStore:
             if stored.offset >= size:
                 raise FileNotFoundError(f"the file ends at byte {size}")
             handle.seek(stored.offset)
-            records = ArchiveIterator(handle)
+            records = BoundedRecords(handle, self.max_page_bytes)
             with _damage(stored, "the record"):
                 record = next(records, None)
                 if record is None:
@@ -164,7 +169,7 @@ class CaptureStore:
                 # The payload as served: warcio's content_stream() would undo a recorded Content-Encoding, and
                 # then neither the SHA-1 (the CDX digest, the commit's Payload-Sha1) nor the bytes would be the
                 # capture's.
-                body = _intact_payload(record, stored, "the record")
+                body = _intact_payload(records, record, stored, "the record")
             if not rendered:
                 return StoredResponse(status, headers, body)
             with _damage(stored, "the rendered page recorded after it"):
@@ -172,7 +177,7 @@ class CaptureStore:
                 response_id = record.rec_headers.get_header("WARC-Record-ID")
                 if following is None or following.rec_headers.get_header("WARC-Concurrent-To") != response_id:
                     raise DamagedCapture(stored, "the rendered page recorded after it is not there")
-                dom = _intact_payload(following, stored, "the rendered page recorded after it")
+                dom = _intact_payload(records, following, stored, "the rendered page recorded after it")
             not_requested = following.rec_headers.get_header(_NOT_REQUESTED) or ""
             return StoredResponse(status, headers, body, dom, tuple(not_requested.split()))
 
@@ -188,7 +193,7 @@ class CaptureStore:
         is rebuilt from. Records written by other tools (no ``WARC-Policy-Archive-Document``) are skipped; a
         record cut short is handed over as a ``DamagedRecord``, never as a capture."""
         for path in self.warc_files():
-            yield from _kept_in(path)
+            yield from _kept_in(path, self.max_page_bytes)
 
     def warc_files(self) -> list[Path]:
         """This store's WARC files, oldest first (their names start with the UTC time they were opened)."""
@@ -273,14 +278,14 @@ def _listed_header(capture: Capture) -> str:
     return json.dumps(row, ensure_ascii=True, separators=(",", ":"))
 
 
-def _kept_in(path: Path) -> Iterator[KeptCapture | DamagedRecord]:
+def _kept_in(path: Path, max_payload: int) -> Iterator[KeptCapture | DamagedRecord]:
     """The captures of one WARC file, and its damaged records (reading goes on after each, ``whole_records``);
     a rendered DOM (``resource`` record concurrent to the response just read) is joined to its capture, archived
     redirects (3xx wayback records carrying no listing) to the capture they led to."""
     hops: list[Capture] = []
     pending: tuple[KeptCapture, str] | None = None  # read, not yet handed over: its rendered DOM may follow
     with path.open("rb") as handle:
-        for whole in whole_records(handle, path.name):
+        for whole in whole_records(handle, path.name, max_payload):
             if isinstance(whole, DamagedRecord):
                 # A capture read just before keeps what it has (a rendered DOM after it would be in the damage),
                 # and hops read before it may have led to a capture the damage swallowed: they lead nowhere known.
@@ -326,9 +331,11 @@ def _damage(stored: StoredCapture, what: str) -> Iterator[None]:
         raise DamagedCapture(stored, damage_problem(error, what)) from None
 
 
-def _intact_payload(record: Any, stored: StoredCapture, what: str) -> bytes:
-    """A record's payload as written, or :class:`DamagedCapture` when it is not the one its digest names."""
-    body: bytes = record.raw_stream.read()
+def _intact_payload(records: BoundedRecords, record: Any, stored: StoredCapture, what: str) -> bytes:
+    """A record's payload as written (read to the store's limit, ``BoundedRecords.payload``: over it, the
+    ``OverLimit`` becomes a :class:`DamagedCapture` in ``_damage``), or :class:`DamagedCapture` when it is not the
+    one its digest names."""
+    body = records.payload(record)
     if not payload_digest_matches(record, payload_sha1(body)):
         raise DamagedCapture(stored, f"the payload of {what} is not the one written (WARC-Payload-Digest differs)")
     return body

@@ -7,6 +7,16 @@ member and nothing after it. warcio's ``ArchiveIterator`` stops at the first mem
 at the next gzip member that opens with a WARC record (RFC 1952: ``1f 8b 08``), so no intact record after it is
 lost. The scan reads the file block by block and tries each candidate member on a few hundred bytes only: time
 grows with the file's size, memory stays a block and a record, whatever bytes the file holds.
+
+A record is never read whole on trust (the files may come from elsewhere: copied, damaged, written by another
+tool). warcio 1.8.1 reads a header line to its newline however far that is, keeps every header line, and reads a
+payload as far as its ``Content-Length`` says; a gzip member of a few MB can inflate to gigabytes. Here every
+record is read through :class:`BoundedRecords`: a payload is read to ``max_payload`` bytes and one more, a
+header block (the lines up to a blank one) to :data:`MAX_HEADER_BYTES` and :data:`MAX_HEADER_LINES`, blank
+lines in a row to 64 KiB; past them the record is :class:`OverLimit`, skipped and named like a damaged one, and
+nothing more of its member is inflated (reading resumes at the next member, found by scanning its compressed
+bytes). Memory stays within a payload's limit (twice: read, then joined) and one inflated block (warcio reads
+16 KiB of compressed bytes at a time: at most ~17 MB inflated, deflate's ratio being at most 1032 to 1).
 """
 
 from __future__ import annotations
@@ -20,14 +30,30 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 
 from policy_archive.records import payload_sha1
 
+# A header block (a record's WARC headers, or its HTTP headers) read at most this far. Ours are a few KB (the
+# widest, WARC-Policy-Archive-Not-Requested, lists the URLs a rendered page was not allowed to request); the HTTP
+# headers kept are as fetched, and Twisted's HTTP client (Scrapy's) refuses a header line over 16 KiB
+# (LineReceiver.MAX_LENGTH, as of Twisted 26.10).
+MAX_HEADER_BYTES = 4 * 1024 * 1024
+MAX_HEADER_LINES = 10_000
+# Blank lines allowed in a row (warcio writes two after each payload; other tools may write a few more).
+_BLANK_BYTES = 64 * 1024
+
+
+class OverLimit(Exception):
+    """A record past what is read of one (a gzip bomb, a header line without end, a page larger than any the
+    settings let a fetch keep): it is not read further. The message completes "the record …"."""
+
+
 # What warcio 1.8.1 raises on a record it cannot parse or decompress: bytes that are not a WARC record
 # (ArchiveLoadFailed), a gzip member damaged or cut short (zlib.error, EOFError), headers missing (AttributeError,
-# ValueError).
-UNPARSABLE = (ArchiveLoadFailed, EOFError, zlib.error, AttributeError, ValueError)
+# ValueError); and what reading bounded raises (OverLimit).
+UNPARSABLE = (ArchiveLoadFailed, EOFError, zlib.error, AttributeError, ValueError, OverLimit)
 _GZIP_MEMBER = b"\x1f\x8b\x08"  # ID1, ID2 and CM = deflate: how every gzip member starts (RFC 1952)
 _WARC_START = b"WARC/"  # the first bytes of every WARC record (WARC/1.0, WARC/1.1)
 _SCAN_BLOCK = 1 << 20  # bytes read at a time while looking for the next member
@@ -46,9 +72,11 @@ class StoredCapture:
 
 @dataclass(frozen=True)
 class DamagedRecord:
-    """A record that cannot be read back as written, where it starts and why (``problem``, plain words). With
-    ``at_end``, nothing readable follows it in its file: most likely the record a run was writing when it was
-    killed (nothing refers to it); otherwise the file is damaged in the middle (bit rot, bytes overwritten)."""
+    """A record that cannot be read back as written, or is over the bounds of reading one (:class:`OverLimit`),
+    where it starts and why (``problem``, plain words). With ``at_end``, nothing readable follows it in its file:
+    most likely the record a run was writing when it was killed (nothing refers to it); otherwise the file is
+    damaged in the middle (bit rot, bytes overwritten). A record over the bounds is never ``at_end``: it is
+    whole, only not read."""
 
     stored: StoredCapture
     problem: str
@@ -68,8 +96,79 @@ class _NotWarc(ArchiveLoadFailed):
     """warcio also reads ARC records: random bytes can pass for one."""
 
 
+class _BoundedReader(DecompressingBufferedReader):
+    """warcio's reader of a WARC file (it inflates each gzip member in turn), its lines bounded: a header line is
+    read to what is left of :data:`MAX_HEADER_BYTES` for its block, not to its newline; a header block over
+    :data:`MAX_HEADER_BYTES` or :data:`MAX_HEADER_LINES`, or a run of blank lines over :data:`_BLANK_BYTES` (warcio
+    reads them one by one after a payload, a gzip member of blank lines would keep it reading for hours) is
+    :class:`OverLimit`. Payloads are read by length, bounded by the caller (``BoundedRecords.payload``)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__(stream)
+        self._block_bytes = 0  # the header block being read: the lines since the last blank one
+        self._block_lines = 0
+        self._blank_bytes = 0  # the blank lines since the last line that is not
+
+    def readline(self, length: int | None = None) -> bytes:
+        room = MAX_HEADER_BYTES - self._block_bytes + 1  # one byte more: a line that long is over the bound
+        line = self._line(room if length is None else min(length, room))
+        if line.rstrip():  # warcio ends a header block at a line that is blank once stripped on the right
+            self._blank_bytes = 0
+            self._block_bytes += len(line)
+            self._block_lines += 1
+            if self._block_bytes > MAX_HEADER_BYTES or self._block_lines > MAX_HEADER_LINES:
+                raise OverLimit(
+                    f"has a header block over {MAX_HEADER_BYTES:,} bytes or {MAX_HEADER_LINES:,} lines: not read"
+                )
+        else:
+            self._block_bytes = self._block_lines = 0
+            self._blank_bytes += len(line)
+            if self._blank_bytes > _BLANK_BYTES:
+                raise OverLimit(f"is followed by over {_BLANK_BYTES:,} bytes of blank lines: not read")
+        return line
+
+    def _line(self, most: int) -> bytes:
+        """A line of at most ``most`` bytes. warcio 1.8.1's ``readline(length)`` takes the whole line read so far
+        off ``length`` at each buffer it crosses, not the part just read: a long line spanning many buffers ends
+        early, and the rest would be read as the next line. Asked again for what is left, it ends where it should."""
+        pieces: list[bytes] = []
+        while most > 0:
+            piece: bytes = super().readline(most)
+            pieces.append(piece)
+            most -= len(piece)
+            if not piece or piece.endswith(b"\n"):
+                break
+        return b"".join(pieces)
+
+
+class BoundedRecords(ArchiveIterator):
+    """warcio's iterator over the records of a WARC file open as ``handle`` (from its current position), reading
+    through :class:`_BoundedReader`; :meth:`payload` reads a record's payload to ``max_payload`` bytes
+    ([crawl] max_page_bytes: no response a fetch keeps is larger)."""
+
+    def __init__(self, handle: BinaryIO, max_payload: int) -> None:
+        super().__init__(handle)
+        self.max_payload = max_payload
+        # Replaced before the first record is read (warcio's iteration starts at the first next()): the reader
+        # warcio made has read nothing yet.
+        self.reader = _BoundedReader(self.fh)
+
+    def payload(self, record: Any) -> bytes:
+        """The payload of ``record`` (the last one this iterator handed over) as stored, read to
+        ``max_payload`` bytes and one more: a larger one is :class:`OverLimit`, never read whole."""
+        payload: bytes = record.raw_stream.read(self.max_payload + 1)
+        if len(payload) > self.max_payload:
+            raise OverLimit(
+                f"has a payload over the limit of {self.max_payload:,} bytes (setting [crawl] max_page_bytes): "
+                "not read (raise the setting to read it)"
+            )
+        return payload
+
+
 def damage_problem(error: BaseException, what: str) -> str:
     """What an error raised while reading ``what`` (a record) says about the bytes, in plain words."""
+    if isinstance(error, OverLimit):
+        return f"{what} {error}"
     if isinstance(error, _NotWarc):
         return f"{what} is not a WARC record (bytes damaged, or the file rewritten by another tool)"
     if isinstance(error, ArchiveLoadFailed):
@@ -84,16 +183,17 @@ def payload_digest_matches(record: Any, sha1: str) -> bool:
     return record.rec_headers.get_header("WARC-Payload-Digest") in (None, f"sha1:{sha1}")
 
 
-def whole_records(handle: BinaryIO, name: str) -> Iterator[WholeRecord | DamagedRecord]:
-    """Every record of the WARC file open as ``handle`` (named ``name``), in order; each damaged stretch as one
-    ``DamagedRecord`` (where it starts) and reading resumed at the next member opening with a record."""
+def whole_records(handle: BinaryIO, name: str, max_payload: int) -> Iterator[WholeRecord | DamagedRecord]:
+    """Every record of the WARC file open as ``handle`` (named ``name``), in order, payloads read to
+    ``max_payload`` bytes; each damaged stretch, and each record over the bounds, as one ``DamagedRecord`` (where
+    it starts) and reading resumed at the next member opening with a record."""
     size = os.fstat(handle.fileno()).st_size
     position: int | None = 0
     damaged: list[DamagedRecord] = []
     resyncing = False  # started at a member found by scanning: a failure there is the same damaged stretch
     while position is not None:
         handle.seek(position)
-        records = ArchiveIterator(handle)
+        records = BoundedRecords(handle, max_payload)
         last = position - 1  # where the last record read whole from here starts
         try:
             for whole in _read_whole(records):
@@ -109,10 +209,15 @@ def whole_records(handle: BinaryIO, name: str) -> Iterator[WholeRecord | Damaged
             # warcio's offset is where the failing record starts, unless the failing member holds several records (a
             # file recompressed as one gzip stream): then it means nothing, and that member started at ``last``.
             start = error.start if last < error.start < size else max(last, position)
-            if not resyncing:
-                damaged.append(DamagedRecord(StoredCapture(name, start), error.problem))
+            record = DamagedRecord(StoredCapture(name, start), error.problem)
+            if error.over_limit:  # a record after the damage before it: that damage is not at the file's end
+                yield from damaged
+                damaged = []
+                yield record
+            elif not resyncing:
+                damaged.append(record)
             position = next_member(handle, start + 1)
-            resyncing = True
+            resyncing = not error.over_limit  # the member found next is the next record's, not more damage
     for record in damaged:  # nothing readable after them
         yield DamagedRecord(record.stored, record.problem, at_end=True)
 
@@ -120,13 +225,14 @@ def whole_records(handle: BinaryIO, name: str) -> Iterator[WholeRecord | Damaged
 class _Unreadable(Exception):
     """The record starting at ``start`` cannot be read whole; after it, warcio's position means nothing."""
 
-    def __init__(self, start: int, problem: str) -> None:
+    def __init__(self, start: int, problem: str, *, over_limit: bool = False) -> None:
         super().__init__(problem)
         self.start = start
         self.problem = problem
+        self.over_limit = over_limit
 
 
-def _read_whole(records: ArchiveIterator) -> Iterator[WholeRecord]:
+def _read_whole(records: BoundedRecords) -> Iterator[WholeRecord]:
     """The iterator's records, each read to its member's end (a CRC or length check failing there included) and
     checked against its payload digest before it is handed over; the first that cannot be is ``_Unreadable``.
     warcio 1.8.1 does not raise on a member whose compressed data fails part way: it prints zlib's message and
@@ -141,10 +247,11 @@ def _read_whole(records: ArchiveIterator) -> Iterator[WholeRecord]:
                     return
                 if record.format != "warc":
                     raise _NotWarc("not a WARC record")
-                payload = record.raw_stream.read()
+                payload = records.payload(record)
                 records.get_record_offset()  # reads the member to its end
         except UNPARSABLE as error:
-            raise _Unreadable(start, damage_problem(error, "the record")) from None
+            over_limit = isinstance(error, OverLimit)
+            raise _Unreadable(start, damage_problem(error, "the record"), over_limit=over_limit) from None
         decompressor = records.reader.decompressor
         if records.err_count != errors or (decompressor is not None and not decompressor.eof):
             raise _Unreadable(start, damage_problem(zlib.error(), "the record"))

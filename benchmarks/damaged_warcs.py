@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from policy_archive.archive.captures import CaptureStore, DamagedRecord, KeptCapture, StoredCapture
+from policy_archive.config.settings import CrawlSettings
 from policy_archive.records import Capture, Source, payload_sha1
 
 URL = "https://acme.example/privacy"
@@ -57,7 +58,7 @@ def archive_capture(number: int) -> Capture:
 def read_all(directory: Path) -> tuple[int, int, float]:
     """Captures and damaged records read back from ``directory``'s WARC files, and the CPU seconds it took."""
     started = time.process_time()
-    kept = list(CaptureStore(directory).kept())
+    kept = list(CaptureStore(directory, max_page_bytes=CrawlSettings.max_page_bytes).kept())
     seconds = time.process_time() - started
     return (
         sum(isinstance(item, KeptCapture) for item in kept),
@@ -67,7 +68,7 @@ def read_all(directory: Path) -> tuple[int, int, float]:
 
 
 def ordinary_damage(root: Path, count: int) -> list[str]:
-    store = CaptureStore(root)
+    store = CaptureStore(root, max_page_bytes=CrawlSettings.max_page_bytes)
     stored: list[StoredCapture] = [store.write(archive_capture(number)) for number in range(count)]
     store.close()
     (path,) = store.warc_files()
@@ -99,7 +100,7 @@ def hostile_fillers(mib: int) -> dict[str, bytes]:
 
 
 def hostile_damage(root: Path, mib: int) -> list[str]:
-    store = CaptureStore(root)
+    store = CaptureStore(root, max_page_bytes=CrawlSettings.max_page_bytes)
     for number in range(4):
         store.write(archive_capture(number))
     store.close()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from benchmarks.export import report
 from policy_archive.archive.captures import CaptureStore
+from policy_archive.config.settings import CrawlSettings
 from policy_archive.records import Capture, Source, payload_sha1
 
 URL = "https://acme.example/privacy"
@@ -35,7 +36,7 @@ def write_store(root: Path, count: int) -> tuple[Path, Path]:
     (config / "services").mkdir(parents=True)
     (config / "settings.toml").write_text("")
     (config / "services" / "acme.toml").write_text(f'name = "ACME"\n[documents.privacy-policy]\nurl = "{URL}"\n')
-    store = CaptureStore(data / "captures")
+    store = CaptureStore(data / "captures", max_page_bytes=CrawlSettings.max_page_bytes)
     start = datetime(2015, 1, 1, tzinfo=UTC)
     for number in range(count):
         paragraphs = "".join(f"<p>{n}. {PARAGRAPH}</p>" for n in range(100)) + f"<p>Revision {number // 10}.</p>"
@@ -47,17 +48,20 @@ def write_store(root: Path, count: int) -> tuple[Path, Path]:
     return config, data
 
 
-def timed_repair(config: Path, data: Path) -> tuple[float, float, str]:
-    """Seconds, peak resident memory (MB) and the `repaired:` line of one `repair` run."""
+def timed_repair(
+    config: Path, data: Path, *, checkout: Path | None = None, status: int = 0
+) -> tuple[float, float, str]:
+    """Seconds, peak resident memory (MB) and the `repaired:` line of one `repair` run (from the source tree
+    ``checkout``, another release's, when given), which must exit with ``status``."""
     command = [sys.executable, "-m", "policy_archive", "--config", str(config), "--data", str(data), "repair"]
     started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=checkout)
     assert process.stderr is not None
     said = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
+    _, exited, usage = os.wait4(process.pid, 0)
     elapsed = time.monotonic() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"repair failed: {said}")
+    if os.waitstatus_to_exitcode(exited) != status:
+        raise SystemExit(f"repair exited {os.waitstatus_to_exitcode(exited)}, not {status}: {said}")
     line = next((line for line in said.splitlines() if line.startswith("repaired:")), "nothing repaired")
     return elapsed, usage.ru_maxrss / 1024, line
 

@@ -36,6 +36,7 @@ from policy_archive.archive.captures import (
     StoredResponse,
 )
 from policy_archive.archive.catalog import Catalog
+from policy_archive.config.settings import CrawlSettings
 from policy_archive.records import Capture, Source, payload_sha1
 
 URL = "https://acme.example/privacy"
@@ -91,7 +92,7 @@ class Written:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> Written:
     directory = tmp_path_factory.mktemp("warcs")
-    store = CaptureStore(directory)
+    store = CaptureStore(directory, max_page_bytes=CrawlSettings.max_page_bytes)
     stored = [store.write(item) for item in CAPTURES]
     store.close()
     (path,) = store.warc_files()
@@ -111,7 +112,7 @@ def read_back(data: bytes, stored: Sequence[StoredCapture]) -> list[StoredRespon
     """Each capture read from a file holding ``data``: its response, or the error reading it raised."""
     with tempfile.TemporaryDirectory() as directory:
         Path(directory, "damaged.warc.gz").write_bytes(data)
-        store = CaptureStore(Path(directory))
+        store = CaptureStore(Path(directory), max_page_bytes=CrawlSettings.max_page_bytes)
         results: list[StoredResponse | Exception] = []
         for item, where in zip(CAPTURES, stored, strict=False):  # the first len(stored) captures
             try:
@@ -192,7 +193,7 @@ def kept_from(data: bytes) -> list[KeptCapture | DamagedRecord]:
     """What re-indexing reads from a file holding ``data``: its captures and damaged records, in order."""
     with tempfile.TemporaryDirectory() as directory:
         Path(directory, "damaged.warc.gz").write_bytes(data)
-        return list(CaptureStore(Path(directory)).kept())
+        return list(CaptureStore(Path(directory), max_page_bytes=CrawlSettings.max_page_bytes).kept())
 
 
 def kept_spans(written: Written) -> list[tuple[int, int]]:

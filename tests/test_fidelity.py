@@ -26,6 +26,7 @@ from warcio.warcwriter import WARCWriter
 
 from policy_archive.archive.captures import CaptureStore, StoredCapture
 from policy_archive.archive.catalog import Catalog
+from policy_archive.config.settings import CrawlSettings
 from policy_archive.pipeline.extraction.decode import MAX_DECODED_BYTES, ContentEncodingError, undo_content_encoding
 
 URL = "https://www.example.com/privacy"
@@ -375,7 +376,9 @@ def test_old_catalogs_and_old_warc_records_stay_readable(tmp_path):
     assert row.bytes_at == row.captured_at and row.bytes_url == URL and row.served_status == 200
     catalog.close()
     Catalog(path).close()  # opening a migrated catalog again changes nothing
-    kept = CaptureStore(captures).read(StoredCapture("captures-old.warc.gz", 0))
+    kept = CaptureStore(captures, max_page_bytes=CrawlSettings.max_page_bytes).read(
+        StoredCapture("captures-old.warc.gz", 0)
+    )
     assert (kept.status, kept.body) == (200, b"<p>old</p>")
 
 

@@ -13,7 +13,7 @@ from policy_archive.archive.captures import CaptureStore
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.history import version_commits
 from policy_archive.archive.versions import VersionStore
-from policy_archive.config.settings import load_config
+from policy_archive.config.settings import CrawlSettings, load_config
 from policy_archive.pipeline.extraction.extract import EXTRACTOR, EXTRACTOR_REVISION, extractor_label
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.verify import Verdict, Verifier, extractor_revision, rules_fingerprint, verify
@@ -107,7 +107,11 @@ def test_a_version_of_another_extractor_revision_is_reported_as_such(history):
     change_selectors(config)
     loaded = load_config(config, data)
     catalog = Catalog(data / "catalog.sqlite3")
-    verifier = Verifier(catalog, CaptureStore(data / "captures"), current_revision=EXTRACTOR_REVISION + 1)
+    verifier = Verifier(
+        catalog,
+        CaptureStore(data / "captures", max_page_bytes=CrawlSettings.max_page_bytes),
+        current_revision=EXTRACTOR_REVISION + 1,
+    )
     store = VersionStore(data / "versions", read_only=True)
     checks = list(verify(loaded.documents, store, verifier, Progress("t", quiet=True)))
     assert [check.verdict for check in checks] == [Verdict.OLDER_EXTRACTOR, Verdict.OLDER_EXTRACTOR]
@@ -136,6 +140,8 @@ def test_a_version_naming_no_rules_is_still_a_mismatch_when_its_text_differs(rec
     (version, content), *_ = store.with_blobs(version_commits(store, [declaration.path]), lambda v: v.blob)
     legacy = replace(version, trailers={**version.trailers, "Extractor": EXTRACTOR})
     edited = replace(declaration, rules=ExtractionRules(remove=(*declaration.rules.remove, "h1")))
-    verifier = Verifier(Catalog(data / "catalog.sqlite3"), CaptureStore(data / "captures"))
+    verifier = Verifier(
+        Catalog(data / "catalog.sqlite3"), CaptureStore(data / "captures", max_page_bytes=CrawlSettings.max_page_bytes)
+    )
     assert verifier.check(edited, legacy, content.decode("utf-8")).verdict is Verdict.MISMATCH
     assert verifier.check(edited, version, content.decode("utf-8")).verdict is Verdict.OTHER_RULES

@@ -110,7 +110,10 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
         progress.expect(None, "versions", one="version")
         counts = dict.fromkeys(Verdict, 0)
         with open_catalog(config, "verify") as catalog:
-            verifier = Verifier(catalog, CaptureStore(data_paths(config.settings.data_dir)[1]))
+            captures = CaptureStore(
+                data_paths(config.settings.data_dir)[1], max_page_bytes=config.settings.crawl.max_page_bytes
+            )
+            verifier = Verifier(catalog, captures)
             for check in run_verify(declarations, store, verifier, progress):
                 counts[check.verdict] += 1
                 if check.verdict in FAILING:

@@ -101,7 +101,7 @@ def open_workspace(
     with DataDirectoryLock(data_dir, command=command, wait=wait):
         notes: list[str] = []
         catalog = _open_catalog_setting_aside(catalog_path, notes)
-        captures = CaptureStore(captures_dir)
+        captures = CaptureStore(captures_dir, max_page_bytes=config.settings.crawl.max_page_bytes)
         try:
             _reindex_if_new(catalog, captures, config, command, notes)
             had_versions = catalog.versions_head() is not None
