@@ -50,6 +50,10 @@ def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequenc
                 "ROBOTSTXT_OBEY": settings.crawl.obey_robots,
                 "CONCURRENT_REQUESTS": 16,
                 "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+                # A site's requests wait for its turn in the scheduler, not in the downloader, where they would
+                # count toward CONCURRENT_REQUESTS and hold back the other sites (crawler/sitequeue.py). The archive
+                # crawl does not need it: its requests go to one host, whose concurrency is the whole crawl's.
+                "SCHEDULER_PRIORITY_QUEUE": "policy_archive.crawler.sitequeue.SitesWithRoomQueue",
                 "AUTOTHROTTLE_ENABLED": True,
                 "AUTOTHROTTLE_START_DELAY": 0.5,
                 "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,

@@ -4,7 +4,9 @@ Scrapy's graceful stop (the first SIGINT or SIGTERM) waits for every request the
 downloader, those still waiting in a download slot included (Scrapy 2.19, checked 2026-11; there is no public way to
 drop them, scrapy/scrapy#4749). A live crawl sends one request at a time per site, spaced by AutoThrottle: the
 requests waiting behind a slow site's page were all still sent after the signal, one after the other, which could
-outlast systemd's stop timeout. :class:`StoppingDownloader` (the crawl's ``DOWNLOADER``) fails them instead with
+outlast systemd's stop timeout. (A site's next documents now wait for its turn in the scheduler, which a stopping
+engine no longer reads — crawler/sitequeue.py; the downloader still holds a request waiting for its site's delay or
+robots.txt.) :class:`StoppingDownloader` (the crawl's ``DOWNLOADER``) fails them instead with
 :class:`RunStopped`, which the spiders do not hand to the plan: a document whose request was not sent is reported
 by its job as not fetched because the run was stopped. Waits before a request is sent (the archive's rate limit,
 a site's Retry-After) end at the stop too. Still sent after a stop: the requests of a page being rendered, and a
