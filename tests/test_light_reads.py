@@ -1,5 +1,6 @@
 """Reading commands load only what they read with (issue 9; audit finding 6): `status` once imported Scrapy,
-Twisted, Playwright and the extractor (962 modules, 90 MB) only to read the catalog. Each command runs for real on
+Twisted, Playwright and the extractor (962 modules, 90 MB) only to read the catalog; every command APScheduler's
+cron parser. Each command runs for real on
 a backfilled history, in a fresh interpreter, which then lists what it imported."""
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from pathlib import Path
 import pytest
 from standin.cli import REPO_ROOT, cli_environment
 
-# The crawler (Scrapy on Twisted, Playwright for rendering) and the scheduler's own modules (the cron triggers the
-# configuration validates with are apscheduler.triggers, which stay).
+# The crawler (Scrapy on Twisted, Playwright for rendering) and the scheduler's own modules.
 CRAWLER = ("scrapy", "twisted", "playwright", "scrapy_playwright", "apscheduler.schedulers")
 # The extractor: `verify` extracts the kept captures again and needs it; no other reading command does.
 EXTRACTOR = ("pypdf", "policy_archive.pipeline.extraction.extract")
+# APScheduler (its cron parser alone took ~76 ms to import): loaded only where a cron expression is read. `status`
+# says when the next scheduled track is (APScheduler's trigger computes it, as `schedule` will run it); `validate`
+# checks `[schedule] track` when it is set, with that same parser, so that what it accepts is what `schedule` runs.
+APSCHEDULER = ("apscheduler",)
+READS_CRON = {("status",)}
 
 # Runs the command line in-process, then writes the names of the modules loaded to the file named first.
 PROBE = """
@@ -64,12 +69,26 @@ def test_a_reading_command_loads_neither_crawler_nor_extractor(recorded, tmp_pat
     config, data = recorded
     modules = loaded(config, data, tmp_path / "modules.json", *(arg.format(out=tmp_path) for arg in args))
     assert among(modules, CRAWLER + EXTRACTOR) == []
+    assert among(modules, APSCHEDULER) == (["apscheduler"] if args in READS_CRON else [])
+
+
+def test_validate_loads_the_cron_parser_only_for_a_schedule(tmp_path):
+    config = tmp_path / "config"
+    (config / "services").mkdir(parents=True)
+    (config / "services" / "acme.toml").write_text(
+        'name = "Acme"\n[documents.privacy-policy]\nurl = "https://acme.example/privacy"\n'
+    )
+    modules = loaded(config, tmp_path / "data", tmp_path / "modules.json", "validate")
+    assert among(modules, APSCHEDULER) == []
+    (config / "settings.toml").write_text('[schedule]\ntrack = "0 3 * * 1"\n')
+    modules = loaded(config, tmp_path / "data", tmp_path / "modules.json", "validate")
+    assert among(modules, ("apscheduler.triggers", "apscheduler.schedulers")) == ["apscheduler.triggers"]
 
 
 def test_verify_loads_the_extractor_but_not_the_crawler(recorded, tmp_path):
     config, data = recorded
     modules = loaded(config, data, tmp_path / "modules.json", "verify")
-    assert among(modules, CRAWLER) == []
+    assert among(modules, CRAWLER + APSCHEDULER) == []
     assert among(modules, EXTRACTOR) == list(EXTRACTOR)  # the probe sees what is loaded: not vacuous
 
 
