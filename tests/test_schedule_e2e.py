@@ -84,8 +84,12 @@ def commit_count(data: Path) -> int:
 def test_schedule_runs_track_repeatedly_without_overlap_and_stops_cleanly_on_sigterm(
     sites: StandinSites, tmp_path: Path
 ) -> None:
+    first_answer, second_answer = threading.Event(), threading.Event()
+    # The first run lasts SLOW_SECONDS at least (longer than the interval), and its slow page is held until the test
+    # has set the page the second run finds.
     slow_url = sites.set_page(
-        "http://slow.test/privacy", slow(policy_page("slow.test", "privacy", size=5_000), SLOW_SECONDS)
+        "http://slow.test/privacy",
+        held(slow(policy_page("slow.test", "privacy", size=5_000), SLOW_SECONDS), first_answer),
     )
     fast_url = sites.set_page("http://fast.test/privacy", policy_page("fast.test", "privacy", size=5_000))
     config, data, output = tmp_path / "config", tmp_path / "data", tmp_path / "schedule.log"
@@ -101,33 +105,35 @@ def test_schedule_runs_track_repeatedly_without_overlap_and_stops_cleanly_on_sig
     def log() -> str:
         return output.read_text(errors="replace")
 
-    answer = threading.Event()
     with RunWatch() as watch, output.open("w") as sink:
         scheduler = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
         watch.scheduler_pid = scheduler.pid
         try:
+            wait_for(lambda: sites.received(slow_url) == 1, 60, "the slow page's request in the first run")
+            # The second run finds a change to the slow page: set while the first run's request is unanswered (it
+            # is answered from the page as it was when it arrived), so before the second run can start, whatever
+            # the load. The slow site holds the new page until the scheduler has passed SIGTERM on.
+            sites.set_page(slow_url, held(policy_page("slow.test", "privacy", revision=1, size=5_000), second_answer))
+            first_answer.set()
             wait_for(lambda: "run 1 finished" in log(), 60, "the first run")
             assert re.search(r"run 1 finished, exit 0, [\d.]+ s: track: .*2 versions recorded", log()), log()
             assert commit_count(data) == 2
 
-            # The next run finds a change: to the document that will be in flight when SIGTERM comes. The slow
-            # site holds it until the scheduler has passed the signal on; SIGTERM once both sites' requests have
-            # arrived (they are fetched in parallel), so both are on the wire whatever the load: not after a fixed
-            # sleep, nor racing the fast site's request, which under load was sometimes not sent yet.
-            sites.clear_log()
-            fast_asked = sites.received(fast_url) + 1  # counted since the page was set, before the first run
-            sites.set_page(slow_url, held(policy_page("slow.test", "privacy", revision=1, size=5_000), answer))
+            # SIGTERM once both sites' requests of the second run have arrived (they are fetched in parallel; the
+            # fast page's second request in all), so both are on the wire: not after a fixed sleep, nor racing the
+            # fast site's request, which under load was sometimes not sent yet.
             wait_for(
-                lambda: sites.received(slow_url) == 1 and sites.received(fast_url) == fast_asked,
+                lambda: sites.received(slow_url) == 1 and sites.received(fast_url) == 2,
                 60,
                 "both sites' requests in the second run",
             )
             scheduler.send_signal(signal.SIGTERM)
             wait_for(lambda: "received SIGTERM" in log(), 60, "the scheduler to stop its run")
-            answer.set()
+            second_answer.set()
             assert scheduler.wait(timeout=30) == 0, log()
         finally:
-            answer.set()
+            first_answer.set()
+            second_answer.set()
             if scheduler.poll() is None:
                 scheduler.kill()
                 scheduler.wait()
@@ -140,7 +146,7 @@ def test_schedule_runs_track_repeatedly_without_overlap_and_stops_cleanly_on_sig
     assert re.search(r"\d+ scheduled runs? skipped while run 1 was going", text), "a run outlasted the interval"
     assert "maximum number of running instances reached" not in text, "APScheduler's warning for each skipped run"
     assert commit_count(data) == 3, "the run stopped by SIGTERM finished the document it was fetching"
-    assert [r.status for r in sites.requests("slow.test", "/privacy")] == [200]
+    assert [r.status for r in sites.requests("slow.test", "/privacy")] == [200, 200], "one request in each run"
     runs = [int(n) for n in re.findall(r"run (\d+) finished", text)]
     assert runs == [1, 2]
     # Each run's progress (its summary) is in the log once: in its "finished" line, not also relayed before it.
