@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from pathlib import Path
 from xml.etree import ElementTree
 
-from review_data import handmade_history
+from review_data import handmade_commit, handmade_history
 from standin.cli import git, run_cli
 
 from policy_archive.archive.catalog import Catalog
@@ -35,7 +37,7 @@ def test_feed_is_atom_newest_first():
         FeedEntry(f"urn:uuid:{n}", f"change {n}", f"2018-0{n}-01T00:00:00Z", f"a/b.html#v-{n}", "summary")
         for n in (1, 3, 2)
     ]
-    feed = ElementTree.fromstring(feed_xml("urn:uuid:feed", "All", "index.html", entries))
+    feed = ElementTree.fromstring(feed_xml("urn:uuid:feed", "All", "index.html", entries, "2017-01-01T00:00:00Z"))
     assert feed.tag == f"{ATOM}feed"
     assert [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")] == ["change 3", "change 2", "change 1"]
     assert feed.findtext(f"{ATOM}updated") == "2018-03-01T00:00:00Z"
@@ -90,9 +92,8 @@ def test_report_rewrites_only_documents_with_a_new_version(recorded, tmp_path):
     assert index.stat().st_mtime_ns == 0, "the same index is not written again"
 
 
-def test_report_shows_the_stated_date_next_to_the_capture_date(tmp_path):
-    repo = tmp_path / "versions"
-    handmade_history(repo)
+def report_of_handmade(tmp_path: Path, repo: Path) -> Path:
+    """The report of a handmade history in ``repo`` (its commits catalogued as versions), in ``tmp_path/site``."""
     catalog = Catalog(tmp_path / "catalog.sqlite3")
     lines = git(repo, "log", "--reverse", "--format=%H %(trailers:key=Captured-At,valueonly)", "main").split("\n\n")
     pairs = [line.split() for line in lines if line.strip()]
@@ -100,11 +101,29 @@ def test_report_shows_the_stated_date_next_to_the_capture_date(tmp_path):
     declaration = DocumentDeclaration("example", "Example", "privacy-policy", "https://example.org/privacy")
     site = tmp_path / "site"
     build_report([declaration], [declaration], catalog, VersionStore(repo, read_only=True), site, Progress("t"))
+    return site
+
+
+def test_report_shows_the_stated_date_next_to_the_capture_date(tmp_path):
+    repo = tmp_path / "versions"
+    handmade_history(repo)
+    site = report_of_handmade(tmp_path, repo)
     page = (site / "example" / "privacy-policy.html").read_text(encoding="utf-8")
     captured = '<dt>Captured</dt><dd><time datetime="2018-05-25T10:00:00Z">2018-05-25 10:00:00 UTC</time></dd>'
     stated = '<dt>Date stated in the text</dt><dd><time datetime="2018-05-25">2018-05-25</time></dd>'
     assert captured + stated in page
     assert "We collect your e-mail<ins> address</ins>." in page
+
+
+def test_feeds_without_a_change_are_dated_by_the_first_capture(tmp_path):
+    repo = tmp_path / "versions"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    handmade_commit(repo, "2017-03-01T12:00:00Z", "We collect your e-mail.\n", "")
+    site = report_of_handmade(tmp_path, repo)
+    for feed_file in (site / "example" / "privacy-policy.atom", site / "feed.atom"):
+        feed = ElementTree.parse(feed_file).getroot()
+        assert feed.findall(f"{ATOM}entry") == []
+        assert feed.findtext(f"{ATOM}updated") == "2017-03-01T12:00:00Z", feed_file.name
 
 
 def test_report_refuses_a_file_as_output(recorded, tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from policy_archive.archive.catalog import Catalog
@@ -31,7 +32,7 @@ from policy_archive.text import counted
 
 STATE_FILE = ".policy-archive-report.json"
 # Bump when pages or feeds change shape: every page is then written again by the next run.
-STATE_FORMAT = 1
+STATE_FORMAT = 2  # 2: word diffs in bounded time, with notes; a feed without entries dated truly
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def _build_document(
         f"{summary.name}: changes",
         summary.page.rsplit("/", 1)[-1],
         entries,
+        since=summary.dates[0],
         prefix="../",
     )
     write_if_changed(output / summary.feed, feed)
@@ -184,9 +186,10 @@ def build_report(
     entries = [FeedEntry(**entry) for key in reported for entry in state[key]["entries"]]
     write_if_changed(output / "style.css", STYLE.encode("utf-8"))
     write_if_changed(output / "index.html", index_page(summaries).encode("utf-8"))
-    write_if_changed(
-        output / "feed.atom", feed_xml(stable_id("feed:all"), "Policy histories: every change", "index.html", entries)
-    )
+    # Before any document has a version, the feed of all changes is as of this run: nothing was recorded yet.
+    since = min((summary.dates[0] for summary in summaries), default=iso_z(datetime.now(UTC)))
+    all_changes = feed_xml(stable_id("feed:all"), "Policy histories: every change", "index.html", entries, since)
+    write_if_changed(output / "feed.atom", all_changes)
     kept = {key: state[key] for key in reported}
     write_if_changed(output / STATE_FILE, json.dumps({"format": STATE_FORMAT, "documents": kept}, indent=1).encode())
     return ReportResult(len(reported), tuple(rewritten), output / "index.html")

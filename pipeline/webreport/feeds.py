@@ -37,15 +37,19 @@ def _add(parent: ElementTree.Element, tag: str, text: str | None = None, **attri
     return element
 
 
-def feed_xml(feed_id: str, title: str, home: str, entries: Iterable[FeedEntry], prefix: str = "") -> bytes:
-    """The feed document; ``prefix`` turns the entries' root-relative links into links relative to the feed."""
+def feed_xml(feed_id: str, title: str, home: str, entries: Iterable[FeedEntry], since: str, prefix: str = "") -> bytes:
+    """The feed document; ``since`` is when what it follows was first recorded (ISO 8601 UTC); ``prefix`` turns
+    the entries' root-relative links into links relative to the feed."""
     ordered = sorted(entries, key=lambda entry: (entry.updated, entry.id), reverse=True)
     ElementTree.register_namespace("", ATOM)
     feed = ElementTree.Element(f"{{{ATOM}}}feed")
     _add(feed, "id", feed_id)
     _add(feed, "title", title)
-    # A feed without entries still needs <updated>: the epoch says "nothing yet" without inventing a date.
-    _add(feed, "updated", ordered[0].updated if ordered else "1970-01-01T00:00:00Z")
+    # RFC 4287 requires atom:updated, "the most recent instant in time when the entry or feed was modified in a
+    # way the publisher considered significant": the newest change. A feed without entries has announced
+    # nothing since what it follows was first recorded (a later capture of the same text is no change), so
+    # that first capture is its true date; 1970 was not.
+    _add(feed, "updated", ordered[0].updated if ordered else since)
     _add(_add(feed, "author"), "name", GENERATOR)
     _add(feed, "generator", GENERATOR)
     _add(feed, "link", rel="alternate", type="text/html", href=home)

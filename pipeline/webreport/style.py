@@ -32,7 +32,7 @@ dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .diff p, .text p { white-space: pre-wrap; margin: 0 0 .75rem; }
 .diff p.same { color: var(--muted); }
-.diff p.folded { color: var(--muted); font-style: italic; }
+.diff p.folded, .diff p.note { color: var(--muted); font-style: italic; }
 ins { background: var(--ins-bg); color: var(--ins-ink); text-decoration: underline; }
 del { background: var(--del-bg); color: var(--del-ink); text-decoration: line-through; }
 details.fulltext summary { cursor: pointer; color: var(--link); }

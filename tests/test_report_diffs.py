@@ -1,0 +1,145 @@
+"""The report's word diff: real changes marked word by word; hard inputs within a work bound counted in
+operations (never in seconds: CI runs under load)."""
+
+from __future__ import annotations
+
+import random
+import textwrap
+from html import escape
+from pathlib import Path
+
+from policy_archive.pipeline.webreport.diffs import (
+    PARAGRAPHS_NOTE,
+    SPACING_NOTE,
+    WHOLE_NOTE,
+    Block,
+    align,
+    budget,
+    change_blocks,
+)
+
+# A real policy (Cloudinary's, 2014, 1,985 words), as extracted: see tests/fixtures/extraction.
+POLICY = (Path(__file__).parent / "fixtures/extraction/legacy-2008-div-sidebar-cloudinary/expected.md").read_text(
+    encoding="utf-8"
+)
+# A small revision of it, as policies are revised: (before, after, how the report marks it).
+EDITS = (
+    ("data as needed, to", "data for 24 months, to", "data <del>as needed</del><ins>for 24 months</ins>, to"),
+    ("March 4, 2014.", "May 25, 2018.", "<del>March 4</del><ins>May 25</ins>, <del>2014</del><ins>2018</ins>."),
+    ("used properly.", "used properly and lawfully.", "used properly<ins> and lawfully</ins>."),
+)
+
+
+class Counted:
+    """A word whose every comparison and hash is counted: the work of a diff, measured without a clock."""
+
+    __slots__ = ("word",)
+    operations = 0
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+    def __eq__(self, other: object) -> bool:
+        Counted.operations += 1
+        return isinstance(other, Counted) and self.word == other.word
+
+    def __hash__(self) -> int:
+        Counted.operations += 1
+        return hash(self.word)
+
+
+def counted_alignment(old: list[str], new: list[str]):
+    """Align two lists of words; the alignment and the comparisons and hashes it took."""
+    Counted.operations = 0
+    alignment = align([Counted(word) for word in old], [Counted(word) for word in new])
+    return alignment, Counted.operations
+
+
+def revised(text: str) -> str:
+    for before, after, _ in EDITS:
+        assert text.count(before) == 1
+        text = text.replace(before, after)
+    return text
+
+
+def marked(text: str) -> str:
+    """The revised text as the report marks it."""
+    html = escape(revised(text))
+    for _, after, marks in EDITS:
+        html = html.replace(after, marks)
+    return html
+
+
+def test_a_real_policy_revision_is_marked_word_by_word():
+    blocks = change_blocks(POLICY, revised(POLICY))
+    edited = [block.html for block in blocks if block.kind == "edited"]
+    assert edited == [
+        "We, at Cloudinary Ltd., put great efforts in making sure that your personal information is safe and used "
+        "properly<ins> and lawfully</ins>.",
+        "**Data retention** – We retain data <del>as needed</del><ins>for 24 months</ins>, to provide the service "
+        "and for legitimate and lawful purposes. Read more.",
+        "Last updated: <del>March 4</del><ins>May 25</ins>, <del>2014</del><ins>2018</ins>.",
+    ]
+    assert {block.kind for block in blocks} == {"same", "edited", "folded"}
+
+
+def test_a_real_policy_in_one_paragraph_is_still_marked_word_by_word():
+    # A policy served in <pre> extracts as one paragraph: 1,985 words compared at once, too many for difflib's
+    # worst case, so the diff is cut at the words found once on each side.
+    one_paragraph = " ".join(POLICY.split())
+    blocks = change_blocks(one_paragraph, revised(one_paragraph))
+    assert blocks == [Block("edited", marked(one_paragraph))]
+    words = one_paragraph.split()
+    _, operations = counted_alignment(words, revised(one_paragraph).split())
+    assert operations < 16 * 2 * len(words)
+
+
+def test_re_wrapped_text_is_the_same_words():
+    one_paragraph = " ".join(POLICY.split()[:300])
+    wrapped = "\n".join(textwrap.wrap(one_paragraph, 60))
+    assert change_blocks(one_paragraph, wrapped) == [Block("edited", escape(wrapped)), Block("note", SPACING_NOTE)]
+
+
+def test_ids_that_all_change_take_one_look_at_each():
+    # The audit's case (2026-11): a paragraph of 2,000 ids, all changed, took 454 s word by word with difflib.
+    rng = random.Random(1)
+    old, new = ([f"{rng.getrandbits(48):012x}" for _ in range(2000)] for _ in range(2))
+    alignment, operations = counted_alignment(old, new)
+    assert alignment.matches == () and not alignment.whole, "no id in common: replaced, nothing given up"
+    assert operations <= 2 * (len(old) + len(new))
+
+
+def test_a_long_paragraph_of_few_words_stays_within_the_bound():
+    # 20,000 words drawn from 20, every 7th changed: no word is found once, so the diff is cut at runs of words.
+    rng = random.Random(2)
+    vocabulary = [f"w{index}" for index in range(20)]
+    old = [rng.choice(vocabulary) for _ in range(20_000)]
+    new = [word if index % 7 else rng.choice(vocabulary) for index, word in enumerate(old)]
+    alignment, operations = counted_alignment(old, new)
+    assert operations <= alignment.work <= budget(len(old), len(new)).limit
+    assert operations <= 64 * (len(old) + len(new))
+    assert sum(size for _, _, size in alignment.matches) >= 0.8 * len(old), "still a word-level diff"
+    assert not alignment.whole
+
+
+def test_a_change_too_hard_to_diff_is_shown_whole_and_said_so():
+    # One word repeated: nothing is found once, not even a run of 16 words; the budget ends the search.
+    old, new = ["the"] * 5000, ["the", "a"] * 2500
+    alignment, operations = counted_alignment(old, new)
+    assert alignment.whole
+    assert operations <= alignment.work <= budget(len(old), len(new)).limit
+    blocks = change_blocks(" ".join(old), " ".join(new))
+    assert [block.kind for block in blocks] == ["note", "removed", "added"]
+    assert blocks[0].html == WHOLE_NOTE
+
+
+def test_many_changed_paragraphs_are_matched_up():
+    old = [f"Paragraph {index} says {index * 7}." for index in range(3000)]
+    new = [text if index % 2 else text.replace("says", "states") for index, text in enumerate(old)]
+    blocks = change_blocks("\n\n".join(old), "\n\n".join(new))
+    assert Block("note", PARAGRAPHS_NOTE) not in blocks
+    assert [block.html for block in blocks if block.kind == "edited"][:2] == [
+        "Paragraph 0 <del>says</del><ins>states</ins> 0.",
+        "Paragraph 2 <del>says</del><ins>states</ins> 14.",
+    ]
+    assert sum(block.kind == "edited" for block in blocks) == 1500
