@@ -118,15 +118,9 @@ def _runs(items: Sequence[Hashable], width: int) -> Sequence[Hashable]:
     return items if width == 1 else list(zip(*(items[start:] for start in range(width)), strict=False))
 
 
-def _anchors(a: Sequence[Hashable], b: Sequence[Hashable], width: int) -> list[tuple[int, int]]:
-    """Runs of ``width`` items found exactly once on each side, as pairs of start positions, the longest series
-    in the same order on both sides that do not overlap (patience diff's anchors, found in n log n however
-    the items repeat)."""
-    runs_a, runs_b = _runs(a, width), _runs(b, width)
-    count_a, count_b = Counter(runs_a), Counter(runs_b)
-    where_b = {run: j for j, run in enumerate(runs_b) if count_b[run] == 1}
-    pairs = [(i, where_b[run]) for i, run in enumerate(runs_a) if count_a[run] == 1 and run in where_b]
-    # Longest increasing series of b's positions (patience sorting): tails[k] ends the best series of k + 1.
+def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest series of ``pairs`` (in order of their first position) whose second positions increase:
+    patience sorting, where ``tails[k]`` ends the best series of ``k + 1`` found so far."""
     tails: list[int] = []
     tail_pair: list[int] = []
     previous: list[int] = []
@@ -144,8 +138,19 @@ def _anchors(a: Sequence[Hashable], b: Sequence[Hashable], width: int) -> list[t
     while index >= 0:
         chain.append(pairs[index])
         index = previous[index]
+    return chain[::-1]
+
+
+def _anchors(a: Sequence[Hashable], b: Sequence[Hashable], width: int) -> list[tuple[int, int]]:
+    """Runs of ``width`` items found exactly once on each side, as pairs of start positions, the longest series
+    in the same order on both sides that do not overlap (patience diff's anchors, found in n log n however
+    the items repeat)."""
+    runs_a, runs_b = _runs(a, width), _runs(b, width)
+    count_a, count_b = Counter(runs_a), Counter(runs_b)
+    where_b = {run: j for j, run in enumerate(runs_b) if count_b[run] == 1}
+    pairs = [(i, where_b[run]) for i, run in enumerate(runs_a) if count_a[run] == 1 and run in where_b]
     kept: list[tuple[int, int]] = []
-    for i, j in reversed(chain):
+    for i, j in _increasing(pairs):
         if not kept or (i >= kept[-1][0] + width and j >= kept[-1][1] + width):
             kept.append((i, j))
     return kept
