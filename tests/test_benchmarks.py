@@ -100,3 +100,11 @@ def test_damaged_warcs_benchmark_runs_and_reads_every_intact_capture():
     assert lines[0].startswith("intact, ") and ": 30 captures read back, 0 damaged" in lines[0], lines
     assert ": 20 captures read back, " in lines[1], lines  # 10 zeroed, every other one back
     assert all(": 4 captures read back, 1 damaged stretches named" in line for line in lines[2:5]), lines
+
+
+def test_worddiff_benchmark_runs_and_gives_up_only_on_the_repeated_word():
+    command = [sys.executable, "-m", "benchmarks.worddiff", "--largest", "250"]
+    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    rows = run.stdout.splitlines()[1:]
+    assert len(rows) == 6 and [row.split()[-1] for row in rows] == ["no"] * 5 + ["yes"], run.stdout
