@@ -94,6 +94,16 @@ def test_a_real_policy_in_one_paragraph_is_still_marked_word_by_word():
     assert operations < 16 * 2 * len(words)
 
 
+def test_spacing_stays_with_the_words_it_separates():
+    assert change_blocks("If you ask, we delete it.", "you ask, we delete it.") == [
+        Block("edited", "<del>If </del>you ask, we delete it.")
+    ]
+    assert change_blocks("We keep it 2 years.", "We keep it 5 years.") == [
+        Block("edited", "We keep it <del>2</del><ins>5</ins> years.")
+    ]
+    assert change_blocks("We keep it.", "We keep it safe.") == [Block("edited", "We keep it<ins> safe</ins>.")]
+
+
 def test_re_wrapped_text_is_the_same_words():
     one_paragraph = " ".join(POLICY.split()[:300])
     wrapped = "\n".join(textwrap.wrap(one_paragraph, 60))

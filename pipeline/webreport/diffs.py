@@ -265,6 +265,15 @@ def _edit(removed: str, added: str) -> str:
     return f"{escape(space)}<del>{escape(removed)}</del><ins>{escape(added)}</ins>"
 
 
+def _removed(before: list[str], i1: int, i2: int, after: list[str], j2: int) -> str:
+    """Removed tokens ``before[i1:i2]``; with the spacing that followed them when the next (unchanged) word has
+    none in the new text, which starts with it: else "If you" less "If" would show as "<del>If</del>you"."""
+    removed = "".join(before[i1:i2])
+    if removed and i2 < len(before) and j2 < len(after) and not _spacing(after[j2]):
+        removed += _spacing(before[i2])
+    return removed
+
+
 def word_diff(old: str, new: str) -> WordDiff:
     """The edit from ``old`` to ``new`` as HTML (unchanged words with ``new``'s spacing)."""
     before, after = TOKEN.findall(old), TOKEN.findall(new)
@@ -275,7 +284,7 @@ def word_diff(old: str, new: str) -> WordDiff:
         if tag == "equal":
             parts.append(escape("".join(after[j1:j2])))
         else:
-            parts.append(_edit("".join(before[i1:i2]), "".join(after[j1:j2])))
+            parts.append(_edit(_removed(before, i1, i2, after, j2), "".join(after[j1:j2])))
     equal = sum(size for _, _, size in alignment.matches)
     total = len(before) + len(after)
     return WordDiff("".join(parts), 2 * equal / total if total else 1.0, alignment.whole)
