@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from html import escape
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -14,7 +15,7 @@ from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.webreport.build import STATE_FILE, build_report
-from policy_archive.pipeline.webreport.diffs import change_blocks
+from policy_archive.pipeline.webreport.diffs import WHOLE_NOTE, change_blocks
 from policy_archive.pipeline.webreport.feeds import FeedEntry, feed_xml
 from policy_archive.records import DocumentDeclaration, parse_iso_z
 
@@ -124,6 +125,18 @@ def test_feeds_without_a_change_are_dated_by_the_first_capture(tmp_path):
         feed = ElementTree.parse(feed_file).getroot()
         assert feed.findall(f"{ATOM}entry") == []
         assert feed.findtext(f"{ATOM}updated") == "2017-03-01T12:00:00Z", feed_file.name
+
+
+def test_a_change_too_large_to_diff_word_by_word_is_said_so_on_its_page_and_feed(tmp_path):
+    repo = tmp_path / "versions"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    handmade_commit(repo, "2017-03-01T12:00:00Z", "We keep it.\n\n" + "the " * 5000 + "\n", "")
+    handmade_commit(repo, "2018-03-01T12:00:00Z", "We keep it.\n\n" + "the a " * 2500 + "\n", "")
+    site = report_of_handmade(tmp_path, repo)
+    page = (site / "example" / "privacy-policy.html").read_text(encoding="utf-8")
+    assert f'<p class="note">{escape(WHOLE_NOTE)}</p><p class="removed"><del>the the' in page
+    feed = ElementTree.parse(site / "example" / "privacy-policy.atom").getroot()
+    assert WHOLE_NOTE in feed.find(f"{ATOM}entry/{ATOM}content").text
 
 
 def test_report_refuses_a_file_as_output(recorded, tmp_path):
