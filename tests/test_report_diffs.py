@@ -8,11 +8,13 @@ import textwrap
 from html import escape
 from pathlib import Path
 
+from policy_archive.pipeline.webreport import diffs
 from policy_archive.pipeline.webreport.diffs import (
     PARAGRAPHS_NOTE,
     SPACING_NOTE,
     WHOLE_NOTE,
     Block,
+    Work,
     align,
     budget,
     change_blocks,
@@ -153,3 +155,22 @@ def test_many_changed_paragraphs_are_matched_up():
         "Paragraph 2 <del>says</del><ins>states</ins> 14.",
     ]
     assert sum(block.kind == "edited" for block in blocks) == 1500
+
+
+def test_one_allowance_covers_every_paragraph_of_a_change(monkeypatch):
+    # 300 small paragraphs of one repeated word, each too costly for its size: together they share the work
+    # allowed for their words, so the later ones are shown whole, with their note, instead of each taking more.
+    allowances = []
+
+    def kept(a_size: int, b_size: int) -> Work:
+        allowances.append(budget(a_size, b_size))
+        return allowances[-1]
+
+    monkeypatch.setattr(diffs, "budget", kept)
+    old, new = ["the " * 30] * 300, ["the a " * 15] * 300
+    blocks = change_blocks("\n\n".join(old), "\n\n".join(f"{index} {text}" for index, text in enumerate(new)))
+    (work,) = allowances
+    words = (300 * 30 + 1, 300 * 31 + 1)  # each text's words, and the spacing that ends it
+    assert work.limit == budget(*words).limit and 0.9 * work.limit < work.spent <= work.limit
+    notes = sum(block == Block("note", WHOLE_NOTE) for block in blocks)
+    assert 0 < notes < 300, "diffed word by word while the allowance lasted, then shown whole and said so"

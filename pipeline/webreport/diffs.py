@@ -274,11 +274,11 @@ def _removed(before: list[str], i1: int, i2: int, after: list[str], j2: int) -> 
     return removed
 
 
-def word_diff(old: str, new: str) -> WordDiff:
-    """The edit from ``old`` to ``new`` as HTML (unchanged words with ``new``'s spacing)."""
+def word_diff(old: str, new: str, work: Work | None = None) -> WordDiff:
+    """The edit from ``old`` to ``new`` as HTML (unchanged words with ``new``'s spacing), within ``work``."""
     before, after = TOKEN.findall(old), TOKEN.findall(new)
     words_before, words_after = [token.lstrip() for token in before], [token.lstrip() for token in after]
-    alignment = align(words_before, words_after)
+    alignment = align(words_before, words_after, work)
     parts = []
     for tag, i1, i2, j1, j2 in alignment.opcodes(len(before), len(after)):
         if tag == "equal":
@@ -290,13 +290,13 @@ def word_diff(old: str, new: str) -> WordDiff:
     return WordDiff("".join(parts), 2 * equal / total if total else 1.0, alignment.whole)
 
 
-def _replaced(old: list[str], new: list[str]) -> Iterator[Block]:
+def _replaced(old: list[str], new: list[str], work: Work) -> Iterator[Block]:
     """Paragraphs replaced by others: paired in order, edited when alike, else removed then added."""
     for index in range(max(len(old), len(new))):
         before = old[index] if index < len(old) else None
         after = new[index] if index < len(new) else None
         if before is not None and after is not None:
-            diff = word_diff(before, after)
+            diff = word_diff(before, after, work)
             if diff.whole:
                 yield Block("note", WHOLE_NOTE)
             if diff.similarity >= EDITED:
@@ -330,12 +330,15 @@ def _unchanged(texts: list[str], first: bool, last: bool) -> Iterator[Block]:
 def change_blocks(old_text: str, new_text: str) -> list[Block]:
     """What changed from ``old_text`` to ``new_text``, paragraph by paragraph, with a little context."""
     old, new = paragraphs(old_text), paragraphs(new_text)
-    alignment = align(old, new)
+    # One allowance for the whole change, paragraphs and words: a thousand small hard paragraphs cost no more
+    # than one large one of the same words.
+    work = budget(len(TOKEN.findall(old_text)), len(TOKEN.findall(new_text)))
+    alignment = align(old, new, work)
     opcodes = list(alignment.opcodes(len(old), len(new)))
     blocks: list[Block] = [Block("note", PARAGRAPHS_NOTE)] if alignment.whole else []
     for position, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "equal":
             blocks += _unchanged(old[i1:i2], first=position == 0, last=position == len(opcodes) - 1)
         else:
-            blocks += _replaced(old[i1:i2], new[j1:j2])
+            blocks += _replaced(old[i1:i2], new[j1:j2], work)
     return blocks
