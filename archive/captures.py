@@ -27,7 +27,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -155,31 +155,10 @@ class CaptureStore:
             if stored.offset >= size:
                 raise FileNotFoundError(f"the file ends at byte {size}")
             handle.seek(stored.offset)
-            records = BoundedRecords(handle, self.max_page_bytes)
-            with _damage(stored, "the record"):
-                record = next(records, None)
-                if record is None:
-                    raise DamagedCapture(stored, "no whole WARC record there (the file is cut short or damaged)")
-                # warcio also reads ARC records: random bytes can pass for one.
-                if record.format != "warc" or record.rec_type != "response":
-                    raise DamagedCapture(stored, "no WARC response record there (bytes damaged, or the file rewritten)")
-                http = record.http_headers
-                status = int(http.get_statuscode()) if http and http.get_statuscode().isdigit() else None
-                headers = tuple(http.headers) if http else ()
-                # The payload as served: warcio's content_stream() would undo a recorded Content-Encoding, and
-                # then neither the SHA-1 (the CDX digest, the commit's Payload-Sha1) nor the bytes would be the
-                # capture's.
-                body = _intact_payload(records, record, stored, "the record")
-            if not rendered:
-                return StoredResponse(status, headers, body)
-            with _damage(stored, "the rendered page recorded after it"):
-                following = next(records, None)
-                response_id = record.rec_headers.get_header("WARC-Record-ID")
-                if following is None or following.rec_headers.get_header("WARC-Concurrent-To") != response_id:
-                    raise DamagedCapture(stored, "the rendered page recorded after it is not there")
-                dom = _intact_payload(records, following, stored, "the rendered page recorded after it")
-            not_requested = following.rec_headers.get_header(_NOT_REQUESTED) or ""
-            return StoredResponse(status, headers, body, dom, tuple(not_requested.split()))
+            # Closed on leaving: warcio's iterator and its generator refer to each other, so without it each read
+            # left its decompression buffers (~30 KB) to the cyclic garbage collector, piling up over a long scan.
+            with closing(BoundedRecords(handle, self.max_page_bytes)) as records:
+                return _response_at(records, stored, rendered=rendered)
 
     def close(self) -> None:
         if self._handle:
@@ -329,6 +308,34 @@ def _damage(stored: StoredCapture, what: str) -> Iterator[None]:
             yield
     except UNPARSABLE as error:
         raise DamagedCapture(stored, damage_problem(error, what)) from None
+
+
+def _response_at(records: BoundedRecords, stored: StoredCapture, *, rendered: bool) -> StoredResponse:
+    """The response record ``records`` starts with (at ``stored``), and with ``rendered`` the rendered DOM recorded
+    right after it (``CaptureStore.read``)."""
+    with _damage(stored, "the record"):
+        record = next(records, None)
+        if record is None:
+            raise DamagedCapture(stored, "no whole WARC record there (the file is cut short or damaged)")
+        # warcio also reads ARC records: random bytes can pass for one.
+        if record.format != "warc" or record.rec_type != "response":
+            raise DamagedCapture(stored, "no WARC response record there (bytes damaged, or the file rewritten)")
+        http = record.http_headers
+        status = int(http.get_statuscode()) if http and http.get_statuscode().isdigit() else None
+        headers = tuple(http.headers) if http else ()
+        # The payload as served: warcio's content_stream() would undo a recorded Content-Encoding, and then neither
+        # the SHA-1 (the CDX digest, the commit's Payload-Sha1) nor the bytes would be the capture's.
+        body = _intact_payload(records, record, stored, "the record")
+    if not rendered:
+        return StoredResponse(status, headers, body)
+    with _damage(stored, "the rendered page recorded after it"):
+        following = next(records, None)
+        response_id = record.rec_headers.get_header("WARC-Record-ID")
+        if following is None or following.rec_headers.get_header("WARC-Concurrent-To") != response_id:
+            raise DamagedCapture(stored, "the rendered page recorded after it is not there")
+        dom = _intact_payload(records, following, stored, "the rendered page recorded after it")
+    not_requested = following.rec_headers.get_header(_NOT_REQUESTED) or ""
+    return StoredResponse(status, headers, body, dom, tuple(not_requested.split()))
 
 
 def _intact_payload(records: BoundedRecords, record: Any, stored: StoredCapture, what: str) -> bytes:

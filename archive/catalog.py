@@ -7,7 +7,6 @@ The catalog is what makes runs resumable (a capture fetched once is never fetche
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
@@ -33,6 +32,10 @@ def dropped_json(dropped: tuple[Dropped, ...]) -> str | None:
 
 def _dropped(text: str | None) -> tuple[Dropped, ...]:
     return tuple(Dropped(d["reason"], d["words"], d["sample"]) for d in json.loads(text)) if text else ()
+
+
+# Rows read at once by ``Catalog.each_capture``: a few MB with texts of typical pages, and few queries.
+ROWS_PER_READ = 100
 
 
 class Catalog:
@@ -184,21 +187,31 @@ class Catalog:
 
     def captures(self, document: str, source: Source | None = None, *, texts: bool = True) -> list[CaptureRow]:
         """A document's captures in time order; with ``texts=False`` without their extracted texts (``body``
-        None, ``body_sha1`` kept: a text is then read by :meth:`with_text`), so that a long history's rows fit
-        in a few MB whatever the size of its pages."""
-        query = f"SELECT {'*' if texts else self._columns_but_body()} FROM captures WHERE document = ?"
-        args: list[object] = [document]
-        if source:
-            query += " AND source = ?"
-            args.append(str(source))
-        return [self._row(r) for r in self.connection.execute(query + " ORDER BY captured_at, id", args)]
+        None, ``body_sha1`` kept: a text is then read by :meth:`capture`), so that a long history's rows fit in
+        a few MB whatever the size of its pages."""
+        return list(self.each_capture(document, source, texts=texts))
 
-    def with_text(self, row: CaptureRow) -> CaptureRow:
-        """``row`` with its extracted text (a row read by ``captures(texts=False)``)."""
-        if row.body is not None:
-            return row
-        found = self.connection.execute("SELECT body FROM captures WHERE id = ?", (row.id,)).fetchone()
-        return dataclasses.replace(row, body=found["body"] if found else None)
+    def each_capture(
+        self, document: str, source: Source | None = None, *, texts: bool = True, stored: bool = False
+    ) -> Iterator[CaptureRow]:
+        """:meth:`captures` read ``ROWS_PER_READ`` at a time (only those with kept bytes when ``stored``), so
+        that a long history is never held whole. Each read is a query of its own resuming after the last row
+        read, so the catalog may be written between two rows without moving the scan (a write during an open
+        SELECT on the same connection is undefined behaviour in SQLite)."""
+        where, args = "document = ?", [document]
+        if source:
+            where += " AND source = ?"
+            args.append(str(source))
+        if stored:
+            where += " AND warc_file IS NOT NULL"
+        query = (
+            f"SELECT {'*' if texts else self._columns_but_body()} FROM captures WHERE {where}"
+            f" AND (captured_at, id) > (?, ?) ORDER BY captured_at, id LIMIT {ROWS_PER_READ}"
+        )
+        after: tuple[str, int] = ("", 0)
+        while page := self.connection.execute(query, [*args, *after]).fetchall():
+            yield from (self._row(row) for row in page)
+            after = (page[-1]["captured_at"], page[-1]["id"])
 
     def _columns_but_body(self) -> str:
         names = [column[1] for column in self.connection.execute("PRAGMA table_info(captures)")]
@@ -250,11 +263,10 @@ class Catalog:
         return {(name, offset) for name, offset in rows}
 
     def stored_captures(self, documents: Iterable[str]) -> Iterator[CaptureRow]:
-        """Every capture with kept bytes, for re-extraction."""
+        """Every capture with kept bytes, for re-extraction, without its extracted text (read as it goes:
+        :meth:`each_capture`)."""
         for document in documents:
-            for row in self.captures(document):
-                if row.stored is not None:
-                    yield row
+            yield from self.each_capture(document, texts=False, stored=True)
 
     def update_extraction(
         self,

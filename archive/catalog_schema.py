@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS captures (
     UNIQUE (document, source, url, captured_at)
 );
 CREATE INDEX IF NOT EXISTS captures_by_digest ON captures (document, digest);
+CREATE INDEX IF NOT EXISTS captures_in_time ON captures (document, captured_at);
 CREATE TABLE IF NOT EXISTS versions (
     document TEXT NOT NULL,
     captured_at TEXT NOT NULL,

@@ -9,12 +9,14 @@ instead (e.g. after fixing a selector that was wrong for years). See docs/decisi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from policy_archive.archive.captures import StoredResponse
+from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
-from policy_archive.crawler.sources import archive_source
+from policy_archive.crawler.sources import ArchiveSource, archive_source
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure
 from policy_archive.pipeline.jobs.examine import as_twin, examine, make_version, text_identity
 from policy_archive.pipeline.jobs.guards import judge
@@ -90,51 +92,96 @@ def _technical_upgrade(
     return make_version(declaration, row, technical_upgrade=True, committed_at=now)
 
 
-def _history(workspace: Workspace, declaration: DocumentDeclaration) -> list[Version]:
+@dataclass(frozen=True, order=True, slots=True)
+class _Candidate:
+    """An extracted capture (or an unfetched twin of one) that may become a version, without its text: what a
+    rebuild holds for each capture of a long history, to order them and skip repeated texts."""
+
+    bytes_at: datetime
+    twin: bool  # at the same time, a fetched capture comes before a twin (as the backfill chose)
+    captured_at: datetime
+    id: int  # the catalog row (a twin's listed one)
+    extracted_id: int = field(compare=False)  # the extracted capture (a twin's fetched one)
+    body_sha1: str | None = field(compare=False)
+    listed: CaptureRef | None = field(default=None, compare=False)  # a twin's own listing
+
+    def row(self, catalog: Catalog, source: ArchiveSource) -> CaptureRow:
+        """The capture with its text (a twin's as ``as_twin`` makes it)."""
+        fetched = catalog.capture(self.extracted_id)
+        if self.listed is None:
+            return fetched
+        return as_twin(fetched, self.listed, source.capture_url(self.listed.timestamp, self.listed.url))
+
+
+def _history(workspace: Workspace, declaration: DocumentDeclaration) -> Iterator[Version]:
     """Every extracted capture (or unfetched twin of one) whose text differs from the last kept one, in time
-    order, after the guards."""
-    # Rows without their texts: a text is read only where its identity differs from the last kept version's,
-    # not held for every capture of a long history.
-    every = workspace.catalog.captures(declaration.key, texts=False)
-    rows = [row for row in every if row.outcome is Outcome.EXTRACTED]
-    rows += _unfetched_twins(workspace, every, rows)
-    rows.sort(key=lambda row: row.bytes_at)
-    versions: list[Version] = []
-    kept: str | None = None  # the identity of the last kept version's text
-    for listed in rows:
-        if kept is not None and listed.body_sha1 == kept:
+    order, after the guards. Streamed: only the last kept version's text is held, and the captures' rows are read
+    without their texts; a text is read only where its identity differs from the last kept version's."""
+    candidates = _candidates(workspace.catalog, declaration.key)
+    seen_at: dict[str | None, list[datetime]] = {}
+    for candidate in candidates:
+        seen_at.setdefault(candidate.body_sha1, []).append(candidate.bytes_at)
+    source = archive_source(workspace.config.settings.wayback)
+    previous: str | None = None  # the last kept version's text
+    kept: str | None = None  # its identity
+    for candidate in candidates:
+        if kept is not None and candidate.body_sha1 == kept:
             continue
-        row = workspace.catalog.with_text(listed)
-        if versions and row.body == versions[-1].body:
+        row = candidate.row(workspace.catalog, source)
+        if previous is not None and row.body == previous:
             continue
-        seen_at = [other.bytes_at for other in rows if other.body_sha1 == row.body_sha1]
-        verdict = judge(row.body or "", versions[-1].body if versions else None, seen_at)
+        verdict = judge(row.body or "", previous, seen_at[candidate.body_sha1])
         if verdict.refusal:
             workspace.catalog.refuse(row.id, verdict.refusal)
             continue
         workspace.catalog.set_note(row.document, row.source, row.captured_at, verdict.note)
-        versions.append(make_version(declaration, row))
-        kept = text_identity(row.body or "")
-    return versions
+        yield make_version(declaration, row)
+        previous, kept = row.body, text_identity(row.body or "")
 
 
-def _unfetched_twins(
-    workspace: Workspace, every: Sequence[CaptureRow], extracted: Sequence[CaptureRow]
-) -> list[CaptureRow]:
-    """Listed captures never fetched whose CDX row gives the digest of an extracted 200 at the same URL: known
-    through it, as the backfill knew them, so that a rebuilt version is dated at its first capture as well."""
-    source = archive_source(workspace.config.settings.wayback)
-    fetched: dict[tuple[str, str], CaptureRow] = {}
-    for row in extracted:
-        if row.source is Source.WAYBACK and row.status == 200 and row.digest and not row.rendered:
-            fetched.setdefault((row.url, row.digest), row)
-    twins = []
-    for row in every:
-        twin = fetched.get((row.url, row.digest or "")) if row.outcome is Outcome.LISTED and row.status == 200 else None
-        if twin is not None:
-            listed = CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)
-            twins.append(as_twin(twin, listed, source.capture_url(row.captured_at, row.url)))
-    return twins
+def _candidates(catalog: Catalog, document: str) -> list[_Candidate]:
+    """The extracted captures of ``document``, and the listed captures never fetched whose CDX row gives the
+    digest of an extracted 200 at the same URL (known through it, as the backfill knew them, so that a rebuilt
+    version is dated at its first capture as well), in time order."""
+    candidates: list[_Candidate] = []
+    fetched: dict[tuple[str, str], _Candidate] = {}  # the first extracted 200 of each (URL, CDX digest)
+    listed: list[tuple[int, CaptureRef]] = []
+    for row in catalog.each_capture(document, texts=False):
+        if row.outcome is Outcome.EXTRACTED:
+            candidate = _Candidate(row.bytes_at, False, row.captured_at, row.id, row.id, row.body_sha1)
+            candidates.append(candidate)
+            if row.source is Source.WAYBACK and row.status == 200 and row.digest and not row.rendered:
+                fetched.setdefault((row.url, row.digest), candidate)
+        elif row.outcome is Outcome.LISTED and row.status == 200:
+            listed.append((row.id, CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)))
+    for row_id, ref in listed:
+        if (twin := fetched.get((ref.url, ref.digest or ""))) is not None:
+            at = ref.timestamp
+            candidates.append(_Candidate(at, True, at, row_id, twin.extracted_id, twin.body_sha1, ref))
+    candidates.sort()
+    return candidates
+
+
+def _rebuild(workspace: Workspace, declaration: DocumentDeclaration) -> str | None:
+    """The document's history made again from its captures, streamed into Git as it is worked out (so that
+    memory does not grow with the history); the line saying so, or None when no capture gives a version (the
+    history is then left as it was)."""
+    made = 0
+
+    def counted() -> Iterator[Version]:
+        nonlocal made
+        for version in _history(workspace, declaration):
+            made += 1
+            yield version
+
+    rewritten = workspace.versions.replace_documents(counted())
+    if not made:
+        return None
+    workspace.resync()
+    return (
+        f"{declaration.key}: history rebuilt: {made} {plural(made, 'version')}, "
+        f"{len(rewritten)} {plural(len(rewritten), 'commit')} rewritten"
+    )
 
 
 def reextract(
@@ -157,14 +204,8 @@ def reextract(
         if unreadable := _reexamine(workspace, declaration, progress):
             failures.append(unreadable_failure(catalog, declaration.key, unreadable, "kept as extracted before"))
         if rebuild:
-            history = _history(workspace, declaration)
-            if history:
-                rewritten = workspace.versions.replace_documents(history)
-                workspace.resync()
-                notes.append(
-                    f"{declaration.key}: history rebuilt: {len(history)} {plural(len(history), 'version')}, "
-                    f"{len(rewritten)} {plural(len(rewritten), 'commit')} rewritten"
-                )
+            if rebuilt := _rebuild(workspace, declaration):
+                notes.append(rebuilt)
         elif latest is not None:
             outcome = _technical_upgrade(workspace, declaration, latest, now)
             if isinstance(outcome, DocumentFailure):
