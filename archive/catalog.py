@@ -433,6 +433,7 @@ class Catalog:
             _time(row["backfill_failure_at"]) if "backfill_failure_at" in row.keys() else None,
             row["backfill_unexamined"] if "backfill_unexamined" in row.keys() else None,
             bool(row["backfill_unlisted"]) if "backfill_unlisted" in row.keys() else False,
+            _time(row["backfill_at"]) if "backfill_at" in row.keys() else None,
         )
 
     def note_success(self, document: str, at: datetime, etag: str | None, last_modified: str | None) -> None:
@@ -458,16 +459,18 @@ class Catalog:
     def note_backfill(
         self, document: str, at: datetime, failure: str | None, *, unexamined: int | None = None, unlisted: bool = False
     ) -> None:
-        """The outcome of a backfill of ``document``: why it failed, or None when it succeeded; ``unexamined``:
-        listed captures it left unexamined (interrupted); ``unlisted``: it could not list the document."""
+        """The outcome of a backfill of ``document`` ended at ``at``: why it failed, or None when it succeeded;
+        ``unexamined``: listed captures it left unexamined (interrupted); ``unlisted``: it could not list the
+        document."""
         with self.connection:
             self.connection.execute(
                 "INSERT INTO documents (document, backfill_failure, backfill_failure_at, backfill_unexamined,"
-                " backfill_unlisted) VALUES (?, ?, ?, ?, ?)"
+                " backfill_unlisted, backfill_at) VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (document) DO UPDATE SET backfill_failure = excluded.backfill_failure,"
                 " backfill_failure_at = excluded.backfill_failure_at,"
-                " backfill_unexamined = excluded.backfill_unexamined, backfill_unlisted = excluded.backfill_unlisted",
-                (document, failure, iso_z(at) if failure else None, unexamined, int(unlisted)),
+                " backfill_unexamined = excluded.backfill_unexamined, backfill_unlisted = excluded.backfill_unlisted,"
+                " backfill_at = excluded.backfill_at",
+                (document, failure, iso_z(at) if failure else None, unexamined, int(unlisted), iso_z(at)),
             )
 
     def start_run(self, command: str, at: datetime) -> int:

@@ -92,6 +92,8 @@ class DocumentState:
     # listing), and whether it could not list the document at all.
     backfill_unexamined: int | None = None
     backfill_unlisted: bool = False
+    # When the last backfill of the document ended (None: none recorded since 2026-11-28).
+    backfill_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -97,12 +97,15 @@ ADDED_COLUMNS = {
 # succeeded, or none ran since these columns came), so `status` names it until a backfill succeeds;
 # backfill_unexamined: how many listed captures that backfill left unexamined because it was interrupted (NULL:
 # it worked through its listing); backfill_unlisted: 1 when it could not list the document at all (its listing
-# failed, or the run stopped before it), so that `status` claims no count of what was not verified.
+# failed, or the run stopped before it), so that `status` claims no count of what was not verified;
+# backfill_at: when the document's last backfill ended, whatever its outcome (NULL: none recorded since
+# 2026-11-28), so that `status` tells a document never backfilled from one with nothing left to verify.
 ADDED_DOCUMENT_COLUMNS = {
     "backfill_failure": "TEXT",
     "backfill_failure_at": "TEXT",
     "backfill_unexamined": "INTEGER",
     "backfill_unlisted": "INTEGER NOT NULL DEFAULT 0",
+    "backfill_at": "TEXT",
 }
 
 
@@ -160,11 +163,27 @@ def _missing_columns(
     return [column for column in added if column not in present]
 
 
+# What a column added to an older catalog starts with, when NULL would be wrong for the rows already there. A
+# catalog from before backfill_at saw a backfill of each document with a capture listed in an archive; when it
+# ended is not known, so it is dated by the last update of those captures (`status` only asks whether one ran).
+FILLED_COLUMNS = {
+    ("documents", "backfill_at"): (
+        "INSERT INTO documents (document, backfill_at) SELECT document, MAX(updated_at) FROM captures"
+        " WHERE source = 'wayback' GROUP BY document ON CONFLICT (document) DO UPDATE SET"
+        " backfill_at = excluded.backfill_at"
+    ),
+}
+
+
 def _add_missing_columns(connection: sqlite3.Connection) -> None:
     for table, added in (("captures", ADDED_COLUMNS), ("documents", ADDED_DOCUMENT_COLUMNS)):
         for column in _missing_columns(connection, table, added):
             try:
-                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {added[column]}")
+                with connection:  # the column and what it starts with, together or not at all
+                    connection.execute("BEGIN")
+                    connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {added[column]}")
+                    if fill := FILLED_COLUMNS.get((table, column)):
+                        connection.execute(fill)
             except sqlite3.OperationalError as error:  # another process added it in between
                 if "duplicate column" not in str(error):
                     raise

@@ -96,7 +96,8 @@ def _review(obj: Context, document: str, command: str, *, several: bool = False)
     is_flag=True,
     help="Print a JSON array, one object per document: document, versions, last_capture, last_change, "
     "consecutive_failures, last_failure, refused_captures, unverified_captures and unverified_spans (listed "
-    "captures a backfill assumed unchanged without fetching them, and in how many spans), longest_unverified "
+    "captures a backfill assumed unchanged without fetching them, and in how many spans; unverified_captures is "
+    "null when unknown: never backfilled, or not listed by its last backfill), longest_unverified "
     "(the longest such span, or null), hard_versions (versions whose extraction was hard), last_backfill_failure "
     "(why its last backfill failed, or null), failed_captures (captures to fetch again).",
 )

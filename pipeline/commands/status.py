@@ -42,11 +42,17 @@ class DocumentStatus:
     # the document at all (then how many captures are not verified is unknown).
     unexamined: int = 0
     unlisted: bool = False
+    # Whether the catalog records a backfill of the document: without one, nothing is known of its archived
+    # captures (never backfilled, or the catalog that knew was lost and its captures re-indexed).
+    backfilled: bool = False
 
     @property
     def unverified_captures(self) -> int | None:
-        """Listed captures not verified: assumed unchanged, or left unexamined; None when unknown (not listed)."""
-        return None if self.unlisted else sum(span.captures for span in self.unverified) + self.unexamined
+        """Listed captures not verified: assumed unchanged, or left unexamined; None when unknown (no backfill
+        recorded, or not listed by its last backfill)."""
+        if self.unlisted or not self.backfilled:
+            return None
+        return sum(span.captures for span in self.unverified) + self.unexamined
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -84,7 +90,9 @@ def _span_json(span: UnverifiedSpan | None) -> dict[str, object] | None:
 def not_verified(status: DocumentStatus) -> str:
     """``not verified: 37 captures in 9 spans; longest: 8 captures over 412 days (...)``: the listed captures
     a backfill assumed unchanged instead of fetching (see ``backfill --verify-spans``), those an interrupted one
-    left unexamined, or that none are known (not listed); empty if none."""
+    left unexamined, or that none are known (no backfill recorded, not listed); empty if none."""
+    if not status.backfilled:
+        return "not verified: unknown, no backfill recorded (run `policy-archive backfill`)"
     if status.unlisted:
         return "not verified: unknown, its last backfill could not list it (run again)"
     parts = []
@@ -100,7 +108,8 @@ def not_verified(status: DocumentStatus) -> str:
 
 
 def document_status(catalog: Catalog, key: str) -> DocumentStatus:
-    fetched = [c for c in catalog.captures(key) if c.outcome not in (Outcome.LISTED, Outcome.FAILED)]
+    rows = catalog.captures(key, texts=False)
+    fetched = [c for c in rows if c.outcome not in (Outcome.LISTED, Outcome.FAILED)]
     versions = catalog.versions(key)
     extracted = {c.bytes_at: c for c in fetched if c.outcome is Outcome.EXTRACTED}
     # A version dated at an unfetched twin: the twin fetched holds its extraction.
@@ -122,11 +131,10 @@ def document_status(catalog: Catalog, key: str) -> DocumentStatus:
         hard=tuple((at, note) for at, note in notes if note),
         backfill_failure=state.backfill_failure,
         backfill_failure_at=state.backfill_failure_at,
-        failed_captures=tuple(
-            (c.captured_at, c.reason or "") for c in catalog.captures(key) if c.outcome is Outcome.FAILED
-        ),
+        failed_captures=tuple((c.captured_at, c.reason or "") for c in rows if c.outcome is Outcome.FAILED),
         unexamined=state.backfill_unexamined or 0,
         unlisted=state.backfill_unlisted,
+        backfilled=state.backfill_at is not None,
     )
 
 
