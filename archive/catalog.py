@@ -15,7 +15,7 @@ from pathlib import Path
 
 from policy_archive.archive.captures import StoredCapture
 from policy_archive.archive.catalog_rows import CaptureRow, DocumentState, Outcome, UnverifiedSpan, VersionRow
-from policy_archive.archive.catalog_schema import connect
+from policy_archive.archive.catalog_schema import BACKFILLED_BEFORE, connect
 from policy_archive.records import Capture, CaptureRef, Dropped, Source, iso_z, parse_iso_z
 
 
@@ -419,7 +419,7 @@ class Catalog:
     def document_state(self, document: str) -> DocumentState:
         row = self.connection.execute("SELECT * FROM documents WHERE document = ?", (document,)).fetchone()
         if row is None:
-            return DocumentState(document, 0, None, None, None, None, None)
+            return DocumentState(document, 0, None, None, None, None, None, backfill_at=self._backfill_at(document))
         return DocumentState(
             document,
             row["consecutive_failures"],
@@ -433,8 +433,17 @@ class Catalog:
             _time(row["backfill_failure_at"]) if "backfill_failure_at" in row.keys() else None,
             row["backfill_unexamined"] if "backfill_unexamined" in row.keys() else None,
             bool(row["backfill_unlisted"]) if "backfill_unlisted" in row.keys() else False,
-            _time(row["backfill_at"]) if "backfill_at" in row.keys() else None,
+            self._backfill_at(document),
         )
+
+    def _backfill_at(self, document: str) -> datetime | None:
+        """When the document's last backfill ended; in a catalog from before that was recorded (read without
+        being updated), what opening it for writing fills in (``BACKFILLED_BEFORE``)."""
+        columns = {column[1] for column in self.connection.execute("PRAGMA table_info(documents)")}
+        source = "documents" if "backfill_at" in columns else f"({BACKFILLED_BEFORE})"
+        query = f"SELECT backfill_at FROM {source} WHERE document = ?"
+        found = self.connection.execute(query, (document,)).fetchone()
+        return _time(found["backfill_at"]) if found else None
 
     def note_success(self, document: str, at: datetime, etag: str | None, last_modified: str | None) -> None:
         with self.connection:

@@ -163,14 +163,16 @@ def _missing_columns(
     return [column for column in added if column not in present]
 
 
-# What a column added to an older catalog starts with, when NULL would be wrong for the rows already there. A
-# catalog from before backfill_at saw a backfill of each document with a capture listed in an archive; when it
+# A catalog from before backfill_at saw a backfill of each document with a capture listed in an archive; when it
 # ended is not known, so it is dated by the last update of those captures (`status` only asks whether one ran).
+BACKFILLED_BEFORE = (
+    "SELECT document, MAX(updated_at) AS backfill_at FROM captures WHERE source = 'wayback' GROUP BY document"
+)
+# What a column added to an older catalog starts with, when NULL would be wrong for the rows already there.
 FILLED_COLUMNS = {
     ("documents", "backfill_at"): (
-        "INSERT INTO documents (document, backfill_at) SELECT document, MAX(updated_at) FROM captures"
-        " WHERE source = 'wayback' GROUP BY document ON CONFLICT (document) DO UPDATE SET"
-        " backfill_at = excluded.backfill_at"
+        f"INSERT INTO documents (document, backfill_at) {BACKFILLED_BEFORE}"
+        " ON CONFLICT (document) DO UPDATE SET backfill_at = excluded.backfill_at"
     ),
 }
 
