@@ -23,7 +23,8 @@ from pathlib import Path
 from policy_archive.config.settings import ConfigError, load_service
 from policy_archive.errors import ConfigurationError
 from policy_archive.files import write_whole
-from policy_archive.records import ID_PATTERN, DocumentDeclaration, ExtractionRules
+from policy_archive.records import ID_MAX_LENGTH, DocumentDeclaration, ExtractionRules, is_valid_id
+from policy_archive.text import one_line
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 # TOML basic strings: these must be escaped; every other control character (and DEL) as \uXXXX.
@@ -45,15 +46,24 @@ class DocumentDraft:
 
 def slug_id(text: str, fallback: str) -> str:
     """A service or document id from a name: ``Open Terms Archive`` → ``open-terms-archive``, ``Amazon.com`` →
-    ``amazon.com``, ``L'Oréal`` → ``l-oreal``; always a full match of ``[a-z0-9][a-z0-9.-]*``. A name with no
-    Latin letter or digit (``微信``) gets ``fallback`` and a short hash of the name, so distinct names stay apart."""
+    ``amazon.com``, ``L'Oréal`` → ``l-oreal``; always a valid id (``is_valid_id``: ``[a-z0-9][a-z0-9.-]*``, at
+    most ``ID_MAX_LENGTH`` characters). A name with no Latin letter or digit (``微信``) gets ``fallback`` and a
+    short hash of the name; a slug longer than the limit is cut and ends with a short hash of the whole name
+    (``the-very-long-…-company-3f2a9c1e``): distinct names stay apart, and a name always gives the same id."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     dashed = re.sub(r"[^a-z0-9.]+", "-", ascii_text)
     # No ".-", "-." or ".." runs: they read as typing mistakes in a file name.
     cleaned = re.sub(r"[.-]*\.[.-]*", ".", dashed).strip(".-")
-    if cleaned:
+    if not cleaned:
+        return f"{fallback}-{_name_hash(text)}"
+    if len(cleaned) <= ID_MAX_LENGTH:
         return cleaned
-    return f"{fallback}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+    suffix = _name_hash(text)
+    return f"{cleaned[: ID_MAX_LENGTH - len(suffix) - 1].rstrip('.-')}-{suffix}"
+
+
+def _name_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
 def toml_string(value: str) -> str:
@@ -83,8 +93,9 @@ def _value(value: str | date | Sequence[str]) -> str:
 
 
 def _comment_lines(comments: Iterable[str]) -> list[str]:
-    # A comment runs to the end of the line: a newline inside one would start a line of TOML.
-    return ["# " + " ".join(comment.split()) for comment in comments]
+    # A comment runs to the end of the line: a newline inside one would start a line of TOML, and TOML refuses
+    # any other control character in a comment (one_line makes each a space).
+    return ["# " + one_line(comment) for comment in comments]
 
 
 def _rules_lines(rules: ExtractionRules) -> list[str]:
@@ -161,7 +172,7 @@ def add_document(directory: Path, service_id: str, name: str, draft: DocumentDra
 
 
 def _target(directory: Path, service_id: str) -> Path:
-    if not ID_PATTERN.fullmatch(service_id) or service_id.endswith("\n"):
+    if not is_valid_id(service_id):
         raise ConfigError(directory, service_id, "not a valid service id")
     return directory / f"{service_id}.toml"
 

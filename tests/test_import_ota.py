@@ -13,7 +13,7 @@ from standin.cli import run_cli
 
 from policy_archive.config.settings import ConfigError, document_keys, load_config, load_service
 from policy_archive.config.writer import DocumentDraft, service_toml, slug_id, write_service_file
-from policy_archive.records import DocumentDeclaration, ExtractionRules, HistoryEntry
+from policy_archive.records import ID_MAX_LENGTH, DocumentDeclaration, ExtractionRules, HistoryEntry, is_valid_id
 
 DECLARATIONS = Path(__file__).parent / "fixtures" / "ota" / "declarations"
 
@@ -261,3 +261,149 @@ def test_writer_never_writes_a_file_the_loader_refuses(tmp_path):
     # Named as the file it was to become, not as its copy in the scratch folder it was checked in.
     assert str(raised.value).startswith(f"{tmp_path / 'bad.toml'}: ") and ".writing-" not in str(raised.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def _import(tmp_path: Path, declarations: dict[str, str]) -> tuple[Path, object]:
+    """import-ota on the real declarations beside ``declarations`` (file name → text), into tmp_path/config."""
+    source = tmp_path / "declarations"
+    shutil.copytree(DECLARATIONS, source, ignore=lambda _directory, names: [n for n in names if "Lingualeo" not in n])
+    shutil.copy(DECLARATIONS / "Lingualeo.json", source)  # and its history: one good service beside the odd ones
+    shutil.copy(DECLARATIONS / "Lingualeo.history.json", source)
+    for name, text in declarations.items():
+        (source / name).write_text(text, encoding="utf-8")
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    return config, run_cli(config, tmp_path / "data", "import-ota", str(source))
+
+
+def _failed(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+
+
+def test_a_declaration_that_cannot_be_read_is_its_failed_line_and_the_others_are_imported(tmp_path):
+    good = '{"name": "%s", "terms": {"Privacy Policy": {"fetch": "https://example.org/p"}}}'
+    config, result = _import(
+        tmp_path,
+        {
+            # 200,000 nested lists: json's decoder raised RecursionError (acceptance report 3, finding 3).
+            "Deep.json": '{"name": "Deep", "terms": ' + "[" * 200_000 + "]" * 200_000 + "}",
+            "Nested.json": '{"name": "Nested", "terms": {"P": {"fetch": "https://example.org/p", "select": '
+            + "[" * 40
+            + '"main"'
+            + "]" * 40
+            + "}}}",
+            "Large.json": good % "Large" + " " * (4 * 2**20),  # valid JSON, but past the 4 MiB bound
+            "Surrogate.json": good % "Surrogate\\ud800",  # a lone surrogate: no UTF-8 file can hold it
+            "Until.json": good % "Until",
+            "Until.history.json": json.dumps(
+                {"Privacy Policy": [{"fetch": "https://example.org/o", "validUntil": "9999-12-31T23:00:00-05:00"}]}
+            ),
+        },
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert _failed(result) == [
+        "FAILED deep: not imported: Deep.json cannot be read: nested deeper than Python's JSON decoder goes",
+        "FAILED large: not imported: Large.json is larger than 4 MiB (not a declaration)",
+        "FAILED nested: not imported: Nested.json is nested deeper than 32 levels (not a declaration)",
+        "FAILED surrogate: not imported: Surrogate.json cannot be read: it holds a lone surrogate (surrogates not "
+        "allowed)",
+        "FAILED until/privacy-policy: not imported: Privacy Policy: a history entry has no readable validUntil "
+        '("9999-12-31T23:00:00-05:00")',
+    ]
+    assert set(loaded(config)) == {"lingualeo/privacy-policy", "lingualeo/terms-of-service"}
+
+
+def test_ids_from_long_names_are_cut_to_the_id_limit_and_stay_distinct():
+    long_name = "The Very Long Official Legal Name Of This Company " * 6  # 306 characters (acceptance report 3)
+    first, second = slug_id(long_name, "service"), slug_id(long_name + "Ltd", "service")
+    assert len(first) == len(second) == ID_MAX_LENGTH
+    assert is_valid_id(first) and is_valid_id(second) and first != second
+    assert first.startswith("the-very-long-official-legal-name-of-this-company-the-very-long")
+    assert first == slug_id(long_name, "service")  # the same name, the same id: a rerun replaces the same file
+    assert slug_id("a" * ID_MAX_LENGTH, "service") == "a" * ID_MAX_LENGTH  # at the limit: not cut
+
+
+def test_a_long_service_name_gets_a_valid_id_and_one_past_the_name_limit_is_named(tmp_path):
+    name = "Über Long Company Name " * 7  # 161 characters: a valid name whose slug is longer than an id
+    terms_type = "Terms " * 50
+    config, result = _import(
+        tmp_path,
+        {
+            "Long.json": json.dumps({"name": name, "terms": {terms_type: {"fetch": "https://example.org/t"}}}),
+            "Longer.json": json.dumps({"name": "x" * 201, "terms": {"P": {"fetch": "https://example.org/p"}}}),
+        },
+    )
+    assert result.returncode == 1, result.stderr
+    assert _failed(result) == ["FAILED longer: not imported: Longer.json: its name is longer than 200 characters"]
+    (written,) = [d for d in loaded(config).values() if d.service_name == name.strip()]
+    assert len(written.service_id) == len(written.document_id) == ID_MAX_LENGTH
+    assert (config / "services" / f"{written.service_id}.toml").is_file()
+    assert run_cli(config, tmp_path / "data", "validate").returncode == 0
+
+
+def test_text_from_a_declaration_reaches_stderr_as_one_printable_line(tmp_path):
+    forged = "X\nFAILED lingualeo/privacy-policy: forged\n"
+    config, result = _import(
+        tmp_path,
+        {
+            "Inject.json": json.dumps(
+                {
+                    "name": "Inject",
+                    "terms": {
+                        forged: {"combine": [{"fetch": "https://example.org/a"}]},
+                        "Privacy\x00Policy\x1b[31m": {
+                            "fetch": "https://example.org/p",
+                            "filter": ['a\n[documents.evil]\nurl = "http://127.0.0.1:22/"\u202e'],
+                        },
+                    },
+                }
+            )
+        },
+    )
+    assert result.returncode == 1, result.stderr
+    failed = _failed(result)
+    assert len(failed) == 2 and all(line.startswith("FAILED inject/") for line in failed)
+    assert "X\\nFAILED lingualeo/privacy-policy: forged\\n: combine" in failed[0]
+    assert "Privacy\\x00Policy\\x1b[31m: filter functions a\\n[documents.evil]" in failed[1]
+    assert "\\u202e" in failed[1]
+    # Every stderr line is one of ours: nothing a declaration wrote starts a line.
+    assert all(line.startswith(("FAILED inject/", "imported ")) for line in result.stderr.splitlines())
+    # The written file keeps them as one-line comments (TOML refuses NUL and ESC in a comment) and loads.
+    assert set(loaded(config)) == {
+        "lingualeo/privacy-policy",
+        "lingualeo/terms-of-service",
+        "inject/privacy-policy-31m",
+    }
+    assert "[documents.evil]" not in tomllib.loads((config / "services" / "inject.toml").read_text())["documents"]
+
+
+def test_selectors_that_are_not_strings_are_named(tmp_path):
+    config, result = _import(
+        tmp_path,
+        {
+            "OddSel.json": json.dumps(
+                {
+                    "name": "OddSel",
+                    "terms": {
+                        "Privacy Policy": {"fetch": "https://example.org/p", "select": ["main", 5, ["x"], None]},
+                        "Terms of Service": {"fetch": "https://example.org/t", "select": "main", "remove": 7},
+                        "Cookie Policy": {"fetch": "https://example.org/c", "select": ""},
+                    },
+                }
+            )
+        },
+    )
+    assert result.returncode == 1, result.stderr
+    assert _failed(result) == [
+        'FAILED oddsel/privacy-policy: not imported: Privacy Policy: select: 5, ["x"], null are not CSS selectors '
+        "(a selector is a non-empty string)",
+        "FAILED oddsel/terms-of-service: imported without: Terms of Service: remove: 7 is not a CSS selector (left "
+        "out: the text keeps what was meant to be removed)",
+        'FAILED oddsel/cookie-policy: not imported: Cookie Policy: select: "" is not a CSS selector (a selector is a '
+        "non-empty string)",
+    ]
+    terms = loaded(config)["oddsel/terms-of-service"]
+    assert terms.rules == ExtractionRules(("main",), ())
+    assert "remove: 7 is not a CSS selector" in (config / "services" / "oddsel.toml").read_text()
+    assert {key for key in loaded(config) if key.startswith("oddsel/")} == {"oddsel/terms-of-service"}

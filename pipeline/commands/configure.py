@@ -12,7 +12,14 @@ import click
 
 from policy_archive.config.settings import ConfigError
 from policy_archive.errors import EXIT_FAILURES
-from policy_archive.pipeline.commands.common import Context, date_option, fail, pass_context, reported_errors
+from policy_archive.pipeline.commands.common import (
+    Context,
+    date_option,
+    echo_failed,
+    fail,
+    pass_context,
+    reported_errors,
+)
 from policy_archive.records import ID_RULE, ExtractionRules, is_valid_id
 from policy_archive.text import plural
 
@@ -187,7 +194,7 @@ def import_ota(obj: Context, declarations: Path, services: tuple[str, ...], outp
     for path in result.written:
         click.echo(f"wrote {path}")
     for problem in result.problems:
-        click.echo(problem.line(), err=True)
+        echo_failed(problem.name, problem.message)
     click.echo(ota.describe(len(files), result), err=True)
     sys.exit(result.exit_status)
 

@@ -12,7 +12,12 @@ would change: ``combine`` (several pages make one document), range selectors in 
 ``endAfter`` objects, no CSS equivalent), a ``select`` our extractor cannot apply. It is imported **without**
 an option when dropping it only keeps more text around the same document: JavaScript ``filter`` functions,
 range selectors or inapplicable selectors in ``remove``, two history entries ending the same UTC day. Both
-are reported (``FAILED SERVICE/DOC: ...``, exit 1) and written as comments in the file.
+are reported (``FAILED SERVICE/DOC: ...``, exit 1) and written as comments in the file. So is an item of
+``select``/``remove`` that is not a selector (``5``, ``null``): the document is skipped, or imported without it.
+
+A declaration is untrusted input: a file larger than ``MAX_DECLARATION_BYTES`` or nested deeper than
+``MAX_NESTING`` is that service's ``FAILED`` line (never read whole, never a traceback); the text it holds (terms
+types, filter names) reaches stderr through ``printable`` and the file's comments through ``one_line``.
 """
 
 from __future__ import annotations
@@ -23,9 +28,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Any
+from typing import Any, NoReturn
 
-from policy_archive.config.settings import ConfigError, document_keys, load_service, selector_error
+from policy_archive.config.settings import (
+    NAME_MAX_LENGTH,
+    ConfigError,
+    document_keys,
+    load_service,
+    selector_error,
+)
 from policy_archive.config.writer import DocumentDraft, ServiceFileExists, service_toml, slug_id, write_service_file
 from policy_archive.records import DocumentDeclaration, ExtractionRules, HistoryEntry
 from policy_archive.text import counted, one_line, plural
@@ -33,6 +44,13 @@ from policy_archive.text import counted, one_line, plural
 HISTORY_SUFFIX = ".history.json"
 # OTA keys of a terms declaration that are read here; any other key is reported as not translated.
 _KNOWN_KEYS = {"fetch", "select", "remove", "filter", "executeClientScripts", "combine", "validUntil"}
+# Real declarations and their histories are a few kB (the largest of OpenTermsArchive/contrib-declarations, as of
+# 2026-11, under 100 kB) and nested 5 levels at most (terms → type → select → range object → selector): these
+# bounds leave room for any of them and refuse a corrupted or hostile file before it is read whole (a file of
+# 200,000 nested lists made json's decoder raise RecursionError).
+MAX_DECLARATION_BYTES = 4 * 2**20
+MAX_NESTING = 32
+_SHOWN_LENGTH = 120  # a value quoted in a message, at most
 
 
 @dataclass(frozen=True)
@@ -44,9 +62,10 @@ class Problem:
     reason: str
     skipped: bool
 
-    def line(self) -> str:
-        what = "not imported" if self.skipped else "imported without"
-        return f"FAILED {self.name}: {what}: {self.reason}"
+    @property
+    def message(self) -> str:
+        """What follows ``FAILED SERVICE/DOC: `` (printed by ``echo_failed``, which makes it one printable line)."""
+        return f"{'not imported' if self.skipped else 'imported without'}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -113,10 +132,40 @@ def choose(files: Sequence[Path], services: Sequence[str]) -> list[Path]:
 
 
 def _read_json(path: Path) -> Any:
+    """The JSON value of a declaration file, read within ``MAX_DECLARATION_BYTES`` and ``MAX_NESTING``."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as file:
+            data = file.read(MAX_DECLARATION_BYTES + 1)
+        if len(data) > MAX_DECLARATION_BYTES:
+            raise _Skip(f"{path.name} is larger than {MAX_DECLARATION_BYTES // 2**20} MiB (not a declaration)")
+        value = json.loads(data.decode("utf-8"))
+    except RecursionError:  # json's decoder recurses once per nested list or object
+        raise _Skip(f"{path.name} cannot be read: nested deeper than Python's JSON decoder goes") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise _Skip(f"{path.name} cannot be read: {error}") from None
+    if _nested_deeper(value, MAX_NESTING):
+        raise _Skip(f"{path.name} is nested deeper than {MAX_NESTING} levels (not a declaration)")
+    try:  # JSON's \ud800 escapes decode to lone surrogates, which no service file (UTF-8 TOML) can hold
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise _Skip(f"{path.name} cannot be read: it holds a lone surrogate ({error.reason})") from None
+    return value
+
+
+def _nested_deeper(value: Any, limit: int) -> bool:
+    """Whether lists and objects in ``value`` are nested more than ``limit`` levels (walked level by level, so
+    that what reads a declaration after this never recurses deeper than ``limit``)."""
+    level = [value]
+    for _ in range(limit + 1):
+        level = [
+            child
+            for item in level
+            if isinstance(item, dict | list)
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+        if not level:
+            return False
+    return any(isinstance(item, dict | list) for item in level)
 
 
 # --- translating ----------------------------------------------------------------------------------------
@@ -129,6 +178,10 @@ def plan_service(path: Path) -> ServicePlan:
         raw = _read_json(path)
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"].strip():
             raise _Skip(f"{path.name} has no service name")
+        if (
+            len(one_line(raw["name"])) > NAME_MAX_LENGTH
+        ):  # the loader's limit: every document of the service would fail it
+            raise _Skip(f"{path.name}: its name is longer than {NAME_MAX_LENGTH} characters")
         if not isinstance(raw.get("terms"), dict) or not raw["terms"]:
             raise _Skip(f"{path.name} declares no terms")
         history_path = path.with_name(path.stem + HISTORY_SUFFIX)
@@ -158,7 +211,7 @@ def plan_service(path: Path) -> ServicePlan:
         drafts.append(draft)
         if dropped:
             problems.append(Problem(key, f"{terms_type}: " + "; ".join(dropped), False))
-    for terms_type in history.keys() - raw["terms"].keys():
+    for terms_type in sorted(history.keys() - raw["terms"].keys()):
         key = f"{service_id}/{slug_id(terms_type, 'document')}"
         problems.append(Problem(key, f"{terms_type}: only in the history (no current declaration to track)", True))
     comments = [f"Imported from Open Terms Archive: {', '.join(source.name for source in sources)}"]
@@ -211,11 +264,13 @@ def _valid_until(entry: Any) -> datetime:
     value = entry.get("validUntil") if isinstance(entry, dict) else None
     try:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise _Skip(f"a history entry has no readable validUntil ({value!r})")
-    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+        return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC) if moment else _no_day(value)
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31T23:00-05:00 is past datetime's last day
+        return _no_day(value)
+
+
+def _no_day(value: Any) -> NoReturn:
+    raise _Skip(f"a history entry has no readable validUntil ({_shown(value)})")
 
 
 def _translate(entry: Any) -> _Translation:
@@ -228,14 +283,18 @@ def _translate(entry: Any) -> _Translation:
         raise _Skip(f"{assembled}; a document here is one page")
     if not isinstance(entry.get("fetch"), str):
         raise _Skip("no fetch URL")
-    select, ranges = _selectors(entry.get("select", []))
+    select, ranges, others = _selectors(entry.get("select", []))
+    if others:
+        raise _Skip(f"select: {others} (a selector is a non-empty string)")
     if ranges:
         raise _Skip(f"select uses range selectors ({ranges}), which no CSS selector expresses")
     for selector in select:
         if reason := selector_error(selector):
             raise _Skip(f"select: {reason}")
-    remove, remove_ranges = _selectors(entry.get("remove", []))
+    remove, remove_ranges, remove_others = _selectors(entry.get("remove", []))
     translation = _Translation(entry["fetch"].strip(), ExtractionRules(tuple(select), ()))
+    if remove_others:
+        translation.dropped.append(f"remove: {remove_others} (left out: the text keeps what was meant to be removed)")
     if remove_ranges:
         translation.dropped.append(f"remove range selectors ({remove_ranges}): the text keeps what they removed")
     kept = []
@@ -282,13 +341,27 @@ def _filter_name(item: Any) -> str:
     return str(item)
 
 
-def _selectors(value: Any) -> tuple[list[str], str]:
-    """CSS selectors of a ``select``/``remove`` value (a string or a list) and a description of its ranges."""
+def _selectors(value: Any) -> tuple[list[str], str, str]:
+    """Of a ``select``/``remove`` value (a string or a list): its CSS selectors, a description of its range
+    selectors (objects) and of its items that are neither (``5, ["x"], null is``; empty when there are none)."""
     items = value if isinstance(value, list) else [value]
     selectors = [item.strip() for item in items if isinstance(item, str) and item.strip()]
     ranges = [item for item in items if isinstance(item, dict)]
     described = "; ".join(", ".join(f"{key} {selector}" for key, selector in item.items()) for item in ranges)
-    return selectors, described
+    others = [item for item in items if not (isinstance(item, str) and item.strip()) and not isinstance(item, dict)]
+    if not others:
+        return selectors, described, ""
+    return (
+        selectors,
+        described,
+        _shown(*others) + (" is not a CSS selector" if len(others) == 1 else " are not CSS selectors"),
+    )
+
+
+def _shown(*values: Any) -> str:
+    """JSON values as the declaration spells them (``5, ["x"], null``), cut to 120 characters for a message."""
+    text = ", ".join(json.dumps(value, ensure_ascii=False) for value in values)
+    return text if len(text) <= _SHOWN_LENGTH else text[: _SHOWN_LENGTH - 1] + "…"
 
 
 def _check_loads(declaration: DocumentDeclaration) -> None:
