@@ -148,11 +148,33 @@ def test_live_reads_todays_home_page_and_proposes_the_current_url(tmp_path):
 
 def test_a_domain_that_is_not_a_host_name_is_a_usage_error(tmp_path, standin_archive):
     config = write_settings(tmp_path / "config", standin_archive)
-    for domain in ("../../etc", "example.org/privacy", "exa mple.org", ".example.org"):
+    for domain in ("../../etc", "example.org/privacy", "exa mple.org", ".example.org", "bü..example", "b ü.example"):
         result = run_cli(config, tmp_path / "data", "discover", domain)
         assert result.returncode == 2, (domain, result.stderr)
         assert "DOMAIN must be a host name" in result.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_an_internationalised_domain_is_searched_in_its_ascii_form(tmp_path, standin_archive):
+    # The archive lists a host as browsers send it: in punycode (IDNA 2008 + UTS #46).
+    page = "<html><body><footer><a href='/datenschutz'>Datenschutz</a></footer></body></html>"
+    standin_archive.add_capture("https://xn--bcher-kva.example/", "20150101000000", page)
+    standin_archive.add_capture("https://xn--strae-oqa.example/", "20150101000000", page)
+    config = write_settings(tmp_path / "config", standin_archive)
+    one = run_cli(config, tmp_path / "data", "discover", "Bücher.example")
+    assert one.returncode == 0, one.stderr
+    assert (
+        tomllib.loads(one.stdout)["documents"]["privacy-policy"]["url"] == "https://xn--bcher-kva.example/datenschutz"
+    )
+    listing = tmp_path / "domains.txt"
+    listing.write_text("https://BÜCHER.example/\nstraße.example  # not strasse.example (IDNA 2003)\n", encoding="utf-8")
+    output = tmp_path / "services"
+    several = run_cli(config, tmp_path / "data", "discover", "--from", str(listing), "--output", str(output))
+    assert several.returncode == 0, several.stderr
+    assert sorted(path.name for path in output.iterdir()) == [
+        "xn--bcher-kva.example.toml",
+        "xn--strae-oqa.example.toml",
+    ]
 
 
 def test_two_equally_likely_links_make_an_unsure_era_exit_1(tmp_path, standin_archive):

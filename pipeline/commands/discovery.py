@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import click
+import idna
 
 from policy_archive.config.settings import ConfigError
 from policy_archive.config.writer import DocumentDraft, add_document, check_addable, service_toml
@@ -28,6 +29,8 @@ from policy_archive.text import counted, printable
 
 # A host name (and port): DOMAIN names the discovery's state file, so nothing else may pass (no "/", no "..").
 DOMAIN_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?")
+_PORT = re.compile(r"(?P<host>.*?)(?P<port>:[0-9]{1,5})?")
+_HOST_MAX_LENGTH = 253  # RFC 1035's limit on a name in its dotted form; a longer line is not read further
 NO_SERVICE_ID = f"its service id would be longer than {ID_MAX_LENGTH} characters: search it alone with --service ID"
 INTERRUPTED = "interrupted before its search was complete: run again to continue (what was read is kept)"
 
@@ -37,13 +40,34 @@ class BadDomain(ValueError):
 
 
 def domain_of(given: str) -> tuple[str, str]:
-    """``(scheme, host)`` of a DOMAIN as typed: ``Example.org``, ``https://example.org/``, ``http://shop.test``."""
+    """``(scheme, host)`` of a DOMAIN as typed: ``Example.org``, ``https://example.org/``, ``http://shop.test``;
+    an internationalised name as its ASCII form (``bücher.example`` → ``xn--bcher-kva.example``), which is what
+    archives list and what names its service id and state file."""
     text = given.strip().lower()
     scheme = "http" if text.startswith("http://") else "https"
-    domain = text.removeprefix("https://").removeprefix("http://").rstrip("/")
-    if not DOMAIN_PATTERN.fullmatch(domain):
-        raise BadDomain(f"DOMAIN must be a host name such as example.org (optionally :PORT), got {given!r}")
+    domain = _ascii_domain(text.removeprefix("https://").removeprefix("http://").rstrip("/"))
+    if domain is None or not DOMAIN_PATTERN.fullmatch(domain):
+        raise BadDomain(
+            f"DOMAIN must be a host name such as example.org or bücher.example (optionally :PORT), got {given!r}"
+        )
     return scheme, domain
+
+
+def _ascii_domain(domain: str) -> str | None:
+    """``domain`` with each non-ASCII label in punycode, as browsers send it (IDNA 2008 with UTS #46 mapping, by
+    the ``idna`` package: ``straße.de`` → ``xn--strae-oqa.de``, where Python's own ``idna`` codec, IDNA 2003,
+    gives another domain, ``strasse.de``; ``。`` and full-width letters are mapped too); None when IDNA refuses
+    it (an empty label, a label over 63 characters, a space) or it is longer than any host name."""
+    if domain.isascii():
+        return domain
+    parts = _PORT.fullmatch(domain)
+    if parts is None or len(parts["host"]) > _HOST_MAX_LENGTH:
+        return None
+    try:
+        host = idna.encode(parts["host"], uts46=True).decode("ascii")
+    except UnicodeError:  # idna.IDNAError is one
+        return None
+    return host + (parts["port"] or "")
 
 
 def read_domains(lines: Iterable[str], name: str) -> list[tuple[str, str]]:
