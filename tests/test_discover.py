@@ -189,6 +189,31 @@ def test_two_equally_likely_links_make_an_unsure_era_exit_1(tmp_path, standin_ar
     assert tomllib.loads(result.stdout)["documents"]["privacy-policy"]["url"] == "https://twice.example/b/privacy"
 
 
+def test_what_an_archived_page_says_reaches_stderr_and_the_declaration_as_one_line(tmp_path, standin_archive):
+    # Link URLs and texts come from archived pages: an ESC, a bidi override or a space in them is written
+    # percent-encoded in the URL (as a browser sends it) and escaped on stderr, so no page can print a line.
+    page = (
+        "<html><body><footer><a href='/a/privacy\x1b[2J\u202e.html'>Privacy\x1b[31m</a> "
+        "<a href='/b/priv acy'>Privacy</a></footer></body></html>"
+    )
+    standin_archive.add_capture("https://odd.example/", "20150101000000", page)
+    config = write_settings(tmp_path / "config", standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "odd.example")
+    assert result.returncode == 1, result.stderr  # two links as likely: unsure
+    (unsure,) = [line for line in result.stderr.splitlines() if line.startswith("UNSURE")]
+    assert "\x1b" not in result.stderr + result.stdout and "\u202e" not in result.stderr + result.stdout
+    assert unsure == (
+        "UNSURE odd.example 2015-01-01 … 2015-01-01: https://odd.example/a/privacy%1B[2J%E2%80%AE.html (linked as "
+        "'Privacy\\x1b[31m'), 1 home-page capture read: other links as likely: https://odd.example/b/priv%20acy"
+    )
+    written = tmp_path / "config" / "services"
+    again = run_cli(config, tmp_path / "data", "discover", "odd.example", "--write")
+    assert again.returncode == 1, again.stderr
+    (declaration,) = load_config(config).documents  # the loader refuses a url with a space or a control character
+    assert declaration.url == "https://odd.example/a/privacy%1B[2J%E2%80%AE.html"
+    assert (written / "odd.example.toml").is_file()
+
+
 def test_since_and_until_bound_the_home_page_captures_read(tmp_path, standin_archive):
     truth = build(standin_archive)
     config = write_settings(tmp_path / "config", standin_archive)

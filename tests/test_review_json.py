@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from review_data import handmade_history
 from standin.cli import git, run_cli
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.versions import VersionStore
+from policy_archive.pipeline.commands.common import report
 from policy_archive.pipeline.commands.review import log_json
+from policy_archive.pipeline.jobs.report import RunReport
 from policy_archive.records import DocumentDeclaration, parse_iso_z
 
 KEYS = [
@@ -73,3 +76,21 @@ def test_status_json_has_one_object_per_document(recorded, tmp_path):
     empty = run_cli(config, tmp_path / "nothing", "status", "--json")
     assert empty.returncode == 0, empty.stderr
     assert json.loads(empty.stdout)[0]["versions"] == 0
+
+
+def test_status_prints_a_stored_failure_reason_as_one_line(history):
+    # A failure's reason may quote what a site answered; `status` must not let it start a line of its own.
+    config, data = history
+    catalog = Catalog(data / "catalog.sqlite3")
+    catalog.note_failure("acrcloud/privacy-policy", datetime.now(UTC), "HTTP 503\nFAILED other/doc: forged\x1b[2J")
+    catalog.close()
+    result = run_cli(config, data, "status")
+    assert result.returncode == 0, result.stderr
+    assert "HTTP 503\\nFAILED other/doc: forged\\x1b[2J" in result.stdout
+    assert not any(line.startswith("FAILED") for line in result.stdout.splitlines())
+    assert json.loads(run_cli(config, data, "status", "--json").stdout)[0]["last_failure"].startswith("HTTP 503\n")
+
+
+def test_run_notes_and_last_line_are_one_printable_line_each(capsys):
+    report(RunReport([], [], notes=["a\nFAILED x/y: forged"], last_line="unverified\x1b[2J\u202e"))
+    assert capsys.readouterr().err.splitlines() == ["a\\nFAILED x/y: forged", "unverified\\x1b[2J\\u202e"]

@@ -19,6 +19,7 @@ from policy_archive.pipeline.commands.common import (
     reported_errors,
     versions_for_reading,
 )
+from policy_archive.text import printable
 
 
 @click.command()
@@ -114,4 +115,4 @@ def status(obj: Context, as_json: bool) -> None:
             click.echo(json.dumps(statuses, indent=2, ensure_ascii=False))
             return
         for line in status_lines(config):
-            click.echo(line)
+            click.echo(printable(line))  # a last failure's reason quotes what a site or an archive answered

@@ -120,12 +120,13 @@ def echo_failed(document: str, reason: str) -> None:
 
 
 def report(run_report: Any, quiet: bool = False) -> None:
+    # Notes quote what archives and pages said (a refusal's reason, a redirect's target): one line each.
     for note in () if quiet else run_report.notes:
-        click.echo(note, err=True)
+        click.echo(printable(note), err=True)
     for failure in run_report.failures:
         echo_failed(failure.document, failure.reason)
     if run_report.last_line:  # a caveat on the results themselves: printed even with --quiet
-        click.echo(run_report.last_line, err=True)
+        click.echo(printable(run_report.last_line), err=True)
     if run_report.exit_status:
         sys.exit(run_report.exit_status)
 

@@ -21,6 +21,7 @@ import idna
 from policy_archive.config.settings import ConfigError
 from policy_archive.config.writer import DocumentDraft, add_document, check_addable, service_toml
 from policy_archive.errors import EXIT_FAILURES, ConfigurationError
+from policy_archive.pipeline.commands.common import echo_failed
 from policy_archive.pipeline.jobs.discover import Unfinished, Unread
 from policy_archive.pipeline.jobs.discovery_state import Finished, finished_earlier, mark_finished
 from policy_archive.pipeline.jobs.eras import Discovery, declaration_of
@@ -160,13 +161,14 @@ class Outcomes:
         domain = result.domain
         if self.detail:
             for sighting in result.unreadable:
-                click.echo(f"UNREADABLE {domain} {iso_z(sighting.timestamp)}: {sighting.unreadable}", err=True)
+                reason = printable(sighting.unreadable or "")
+                click.echo(f"UNREADABLE {domain} {iso_z(sighting.timestamp)}: {reason}", err=True)
             if not result.live:  # one page read today: nothing to count
                 click.echo(f"{domain}: {counted(result.listed, 'home-page capture')} listed, {result.requests} read "
                            f"in this run, {counted(len(result.eras), 'era')}", err=True)  # fmt: skip
         unsure = [era for era in result.eras if era.unsure]
         for era in unsure:
-            click.echo(f"UNSURE {domain} {era.describe()}: {era.unsure}", err=True)
+            click.echo(f"UNSURE {domain} {printable(era.describe())}: {printable(era.unsure or '')}", err=True)
         draft = declaration_of(result, self.service_of(domain))
         if draft is None:
             self._failed(domain, self._nothing_found(result))
@@ -246,4 +248,4 @@ class Outcomes:
 
     def _failed(self, domain: str, reason: str) -> None:
         self.counts["failed"] += 1
-        click.echo(f"FAILED {domain}: {printable(reason)}", err=True)
+        echo_failed(domain, reason)

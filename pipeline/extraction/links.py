@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import lxml.html
 
 from policy_archive.pipeline.extraction.decode import decode_html
+from policy_archive.text import safe_url
 
 # Link texts, lowercased and without accents. Exact matches score more than texts that merely contain them.
 TEXTS: dict[str, tuple[str, ...]] = {
@@ -124,7 +125,9 @@ def candidates(body: bytes, content_type: str | None, base_url: str, document_ty
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             continue
-        url = urlunsplit(urlsplit(urljoin(base_url, href))._replace(fragment=""))
+        # Percent-encoded as a browser sends it: an href may hold a space, ESC or a bidi control, which neither a
+        # service file's url (the loader refuses them) nor a line on stderr may.
+        url = safe_url(urlunsplit(urlsplit(urljoin(base_url, href))._replace(fragment="")))
         if urlsplit(url).scheme not in ("http", "https"):
             continue
         text = " ".join(anchor.text_content().split()) or anchor.get("title", "")
