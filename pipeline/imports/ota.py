@@ -44,10 +44,10 @@ from policy_archive.text import counted, one_line, plural
 HISTORY_SUFFIX = ".history.json"
 # OTA keys of a terms declaration that are read here; any other key is reported as not translated.
 _KNOWN_KEYS = {"fetch", "select", "remove", "filter", "executeClientScripts", "combine", "validUntil"}
-# Real declarations and their histories are a few kB (the largest of OpenTermsArchive/contrib-declarations, as of
-# 2026-11, under 100 kB) and nested 5 levels at most (terms → type → select → range object → selector): these
-# bounds leave room for any of them and refuse a corrupted or hostile file before it is read whole (a file of
-# 200,000 nested lists made json's decoder raise RecursionError).
+# Real declarations and their histories are a few kB (the largest in tests/fixtures/ota, taken from
+# OpenTermsArchive/contrib-declarations: 1.1 kB) and nested 5 levels at most (terms → type → select → range
+# object → selector): these bounds leave room for any of them and refuse a corrupted or hostile file before it is
+# read whole (a file of 200,000 nested lists made json's decoder raise RecursionError).
 MAX_DECLARATION_BYTES = 4 * 2**20
 MAX_NESTING = 32
 _SHOWN_LENGTH = 120  # a value quoted in a message, at most
@@ -178,9 +178,8 @@ def plan_service(path: Path) -> ServicePlan:
         raw = _read_json(path)
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"].strip():
             raise _Skip(f"{path.name} has no service name")
-        if (
-            len(one_line(raw["name"])) > NAME_MAX_LENGTH
-        ):  # the loader's limit: every document of the service would fail it
+        # The loader's limit on a name: every document of the service would fail it.
+        if len(one_line(raw["name"])) > NAME_MAX_LENGTH:
             raise _Skip(f"{path.name}: its name is longer than {NAME_MAX_LENGTH} characters")
         if not isinstance(raw.get("terms"), dict) or not raw["terms"]:
             raise _Skip(f"{path.name} declares no terms")
