@@ -100,6 +100,20 @@ def test_a_domain_without_captures_or_links_fails_plainly(tmp_path, standin_arch
     assert "FAILED blocked.example: archive listing failed:" in blocked.stderr and "Traceback" not in blocked.stderr
 
 
+def test_a_listing_of_another_domains_home_page_fails_the_domain(tmp_path, standin_archive):
+    """The audit's case: asked for one domain's home page, the archive answered another's rows."""
+    build(standin_archive, years=1)
+    standin_archive.list_rows_of("http://other.example/", f"{SITE}/")
+    config = write_settings(tmp_path / "config", standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "other.example")
+    assert result.returncode == 1 and result.stdout == ""
+    assert (
+        "FAILED other.example: archive listing failed: cannot list the captures of http://other.example/: the "
+        f"archive listed a capture of another URL, '{SITE}/' (20100101093000)" in result.stderr
+    ), result.stderr
+    assert standin_archive.counts()["replay"] == 0
+
+
 def test_links_are_found_by_text_and_url_in_four_languages_and_the_footer_weighs_more():
     base = "https://www.example.com/"
     for text in ("Privacy", "Privacy & Cookies", "Politique de confidentialité", "Datenschutz", "Privacidad"):

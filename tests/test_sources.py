@@ -38,6 +38,15 @@ from policy_archive.records import CaptureRef
 POLICY = "https://www.acrcloud.com/privacy"
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "cdx" / "recorded-listings.json").read_text())
 
+# Rows the Wayback Machine lists for one URL (tests/test_urlkey.py checks every recorded real row).
+VARIANTS = (
+    POLICY,
+    "http://acrcloud.com/privacy",
+    "http://www.acrcloud.com:80/privacy/",
+    "https://www2.ACRCloud.com:443/Privacy",
+    "http://user@acrcloud.com/privacy#top",
+)
+
 
 @pytest.fixture
 def client(tmp_path: Path) -> ListingClient:
@@ -336,7 +345,7 @@ def test_more_captures_in_one_second_than_a_page_is_an_error(
     pywb_like: tuple[PywbLike, str], client: ListingClient
 ) -> None:
     archive, cdx_url = pywb_like
-    archive.rows = sorted([("20180101000000", f"{POLICY}?v={i}") for i in range(5)])
+    archive.rows = sorted([("20180101000000", variant) for variant in VARIANTS])  # five captures, one second
     with pytest.raises(ListingParseError, match="more than 2 captures within one second"):
         Pywb(pywb_settings(cdx_url), page_size=2).list_captures(POLICY, client)
 
@@ -350,6 +359,40 @@ def test_retry_after_in_both_forms() -> None:
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=300), usegmt=True)
     assert 290 <= (parse_retry_after(later) or 0) <= 300
     assert parse_retry_after("Thu, 01 Jan 2015 00:00:00 GMT") == 0.0
+
+
+def test_a_listing_answering_another_urls_rows_fails(standin_archive: StandinArchive, client: ListingClient) -> None:
+    standin_archive.add_capture("https://www.fake.example/privacy", "20170101000000", "<p>another site</p>")
+    standin_archive.list_rows_of(POLICY, "https://www.fake.example/privacy")
+    with pytest.raises(ListingParseError) as failed:
+        wayback_listing(standin_archive, client)
+    assert str(failed.value) == (
+        f"cannot list the captures of {POLICY}: the archive listed a capture of another URL, "
+        "'https://www.fake.example/privacy' (20170101000000), so it is not answering this query (check [wayback] "
+        "cdx_url, or add matchType=exact to its query)"
+    )
+
+
+def test_one_row_of_another_url_among_the_documents_fails_the_listing(client: ListingClient) -> None:
+    moment = datetime(2018, 1, 1, tzinfo=UTC)
+    own = [CaptureRef(url, moment + timedelta(days=day), 200, "text/html", None) for day, url in enumerate(VARIANTS)]
+    prefixed = CaptureRef(f"{POLICY}-old", moment, 200, "text/html", None)  # what a prefix match adds
+    assert len(Listed(own).list_captures(POLICY, client)) == len(VARIANTS)
+    with pytest.raises(ListingParseError, match="another URL, 'https://www.acrcloud.com/privacy-old'"):
+        Listed([*own, prefixed]).list_captures(POLICY, client)
+
+
+class Listed(WaybackMachine):
+    """A source whose archive lists the given rows, whatever is asked."""
+
+    def __init__(self, refs: list[CaptureRef]):
+        super().__init__(WaybackSettings())
+        self.refs = refs
+
+    def rows(
+        self, url: str, client: ListingClient, since: datetime | None, until: datetime | None
+    ) -> Iterator[CaptureRef]:
+        yield from self.refs
 
 
 # --- through the command line ----------------------------------------------------------------------------
@@ -378,3 +421,33 @@ def test_backfill_fails_the_document_whose_listing_is_cut_short(twenty: StandinA
     assert twenty.counts() == {"cdx": 1}  # nothing fetched, so nothing recorded
     with sqlite3.connect(tmp_path / "data" / "catalog.sqlite3") as connection:
         assert connection.execute("SELECT COUNT(*) FROM captures").fetchone() == (0,)
+
+
+def test_backfill_records_nothing_from_another_urls_rows(standin_archive: StandinArchive, tmp_path: Path) -> None:
+    """The audit's case: asked for other.example's policy, the archive answered fake.com's rows."""
+    standin_archive.add_capture(
+        "https://www.fake.example/privacy", "20170101000000", "<main><p>Fake policy.</p></main>"
+    )
+    standin_archive.list_rows_of("https://www.other.example/privacy", "https://www.fake.example/privacy")
+    config = tmp_path / "config"
+    (config / "services").mkdir(parents=True)
+    (config / "settings.toml").write_text(
+        f'[wayback]\ncdx_url = "{standin_archive.cdx_url}"\nreplay_url = "{standin_archive.replay_url}"\n'
+        "cdx_per_minute = 6000\nreplay_per_minute = 6000\nbackoff_seconds = 0\n"
+    )
+    (config / "services" / "other.toml").write_text(
+        'name = "Other"\n[documents.privacy-policy]\nurl = "https://www.other.example/privacy"\n'
+    )
+    result = run_cli(config, tmp_path / "data", "backfill", "--strategy", "all")
+    assert result.returncode == 1, result.stderr
+    failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 1 and failed[0].startswith(
+        "FAILED other/privacy-policy: archive listing failed: cannot list the captures of "
+        "https://www.other.example/privacy: the archive listed a capture of another URL, "
+        "'https://www.fake.example/privacy' (20170101000000)"
+    ), result.stderr
+    assert standin_archive.counts() == {"cdx": 1}  # nothing fetched, so nothing recorded
+    assert (
+        run_cli(config, tmp_path / "data", "log", "other").stdout
+        == "(other/privacy-policy has no recorded version yet)\n"
+    )

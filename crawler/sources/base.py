@@ -22,11 +22,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import ClassVar
+from typing import ClassVar, Self
 from urllib.parse import urljoin, urlsplit
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
+from policy_archive.crawler.sources.urlkey import match_key
 from policy_archive.errors import ArchiveError
 from policy_archive.records import CaptureRef, utc
 
@@ -64,6 +65,11 @@ class ListingError(ArchiveError):
         self.url = url
         self.message = message
         super().__init__(message)
+
+    @classmethod
+    def of(cls, url: str, reason: str) -> Self:
+        """The listing of ``url`` failed because of ``reason`` (one line, without the URL)."""
+        return cls(url, f"cannot list the captures of {url}: {reason}")
 
 
 class ListingPaused(ListingError):
@@ -143,12 +149,16 @@ class ArchiveSource(ABC):
         """
         lower = utc(since) if since else None
         upper = utc(until) if until else None
-        refs = {
-            _identity(ref): ref
-            for ref in self.rows(url, client, lower, upper)
+        asked = match_key(url)
+        matching: set[str] = set()  # the rows' URLs already checked: most listings name two or three, often
+        refs: dict[_Identity, CaptureRef] = {}
+        for ref in self.rows(url, client, lower, upper):
+            if ref.url not in matching:
+                _check_row_url(url, asked, ref)
+                matching.add(ref.url)
             # The archive bounds the listing already; a server that ignored from/to must not widen it either.
-            if (lower is None or ref.timestamp >= lower) and (upper is None or ref.timestamp <= upper)
-        }
+            if (lower is None or ref.timestamp >= lower) and (upper is None or ref.timestamp <= upper):
+                refs[_identity(ref)] = ref
         return sorted(refs.values(), key=lambda ref: (ref.timestamp, ref.url))
 
     def list_captures_patiently(
@@ -211,11 +221,36 @@ class ArchiveSource(ABC):
         return located[1] if located else location
 
 
+def _check_row_url(url: str, asked: str, ref: CaptureRef) -> None:
+    """A row for another URL than ``url`` (whose key is ``asked``) fails the listing.
+
+    Every listing asks for one URL, matched exactly, and the archive answers the rows filed under that URL's key
+    (:mod:`.urlkey`). A row filed under another key is not a capture of the document; and an archive that lists
+    one is not answering the question asked — a ``cdx_url`` naming another collection or a proxy that drops the
+    ``url`` parameter, a server matching by prefix or host unless told otherwise — so nothing it lists can be
+    taken for the document's complete list either. Skipping the row would make such an archive's answer read as
+    "no capture" or as a history with gaps, and exit 0; the listing fails instead (the document fails for the
+    run, one line saying why and what to check), as it does for any row it cannot use. The row's ``original``
+    is compared, not its ``urlkey``: the original is what is fetched and what ``Snapshot-Url`` names, while
+    the form of the urlkey varies between archives (SURT or not, ``www.`` kept or not).
+    """
+    if match_key(ref.url) == asked:
+        return
+    reason = (
+        f"the archive listed a capture of another URL, {ref.url[:200]!r} ({ref.wayback_timestamp}), so it is not"
+        " answering this query (check [wayback] cdx_url, or add matchType=exact to its query)"
+    )
+    raise ListingParseError.of(url, reason)
+
+
 def _path_relative(location: str) -> bool:
     """A path-relative URL (``privacy/``) is never an archive's rewriting of a Location: it is the site's own."""
     return not (urlsplit(location).scheme or location.startswith("/"))
 
 
-def _identity(ref: CaptureRef) -> tuple[datetime, str, int | None, str | None, str | None]:
+_Identity = tuple[datetime, str, int | None, str | None, str | None]
+
+
+def _identity(ref: CaptureRef) -> _Identity:
     """What makes two rows the same capture; ``length`` is left out (a WARC record size, it varies by copy)."""
     return (ref.timestamp, ref.url, ref.status, ref.mimetype, ref.digest)

@@ -126,7 +126,7 @@ class CdxRequester:
                 log.info("%s; asking again after the pause (attempt %d of %d)", error, attempt, self.client.attempts)
 
     def error(self, kind: type[ListingError], reason: str) -> ListingError:
-        return kind(self.url, f"cannot list the captures of {self.url}: {reason}")
+        return kind.of(self.url, reason)
 
     def _read(self, request_url: str, where: str, *, resume_keys: bool) -> CdxPage:
         answer = self._get(request_url, where)

@@ -199,6 +199,7 @@ class StandinArchive(ArchiveFaults):
             return text_answer(400, problem + "\n")
         key = surt(params["url"][0])
         with self._lock:
+            key = self._faults.listed_instead.get(key, key)
             if key in self._blocked:
                 return Answer(403, BLOCKED_CDX_BODY, CDX_CONTENT_TYPE)
             captures = list(self._by_key.get(key, ()))

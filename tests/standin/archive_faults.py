@@ -8,8 +8,8 @@ the terminating chunk), a CDX answer trickled a byte at a time, a CDX answer ann
 excluded from replay (the 200 "excluded" page, no ``Memento-Datetime``, as recorded for nationalpost.com in
 2017); a capture replayed with other bytes than its CDX digest says; a capture whose connection is reset before
 any answer; requests of an endpoint held unanswered until the test releases them (it acts while a client is
-known to be waiting, whatever the load). :class:`ArchiveFaults` holds them; :class:`~standin.archive.StandinArchive`
-is one.
+known to be waiting, whatever the load); a search for one URL answered with another URL's rows.
+:class:`ArchiveFaults` holds them; :class:`~standin.archive.StandinArchive` is one.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class Faults:
     replay_excluded: set[str] = field(default_factory=set)
     substitutes: dict[tuple[str, str], bytes] = field(default_factory=dict)
     resets: set[tuple[str, str]] = field(default_factory=set)
+    listed_instead: dict[str, str] = field(default_factory=dict)
 
     def listing_copy(self) -> Faults:
         """A copy a CDX answer can read outside the archive's lock."""
@@ -190,6 +191,12 @@ class ArchiveFaults:
         """Page ``page`` ends with the blank line that announces a resume key, but no key."""
         with self._lock:
             self._faults.pages_without_resume_key.add(page)
+
+    def list_rows_of(self, asked: str, listed: str) -> None:
+        """Answer a CDX search for ``asked`` with the rows of ``listed``: an archive that is not answering the
+        query (a cdx_url naming another collection, or a proxy dropping the ``url`` parameter)."""
+        with self._lock:
+            self._faults.listed_instead[surt(asked)] = surt(listed)
 
     def exclude_from_replay(self, url: str) -> None:
         """List the URL's captures, but answer their replay with the 200 "excluded" page (no Memento-Datetime)."""
