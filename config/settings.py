@@ -176,14 +176,24 @@ _SETTINGS_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 # switched the rate limiter off, an infinity crashed the first wait: every number must be finite and in range.
 # The highest timeout and backoff is a day: a longer wait is a typing mistake, and Twisted's timers overflow.
 _DAY_SECONDS = 86400.0
+# The slowest rate a request budget may be set to: one request an hour. The rate limiter never queues a request
+# further ahead than an hour (crawler/ratelimit.py MAX_PAUSE_SECONDS, so that a clock set backwards cannot stall a
+# run), so a slower rate would be announced but not kept; and one an hour already makes a backfill of 100
+# captures last four days. A positive rate below it (0.001, 1e-300) is a typing mistake.
+SLOWEST_PER_MINUTE = 1 / 60
 _NUMBER_RANGES: dict[str, tuple[float, bool, float]] = {
-    "wayback.cdx_per_minute": (0, False, math.inf),
-    "wayback.replay_per_minute": (0, False, math.inf),
+    "wayback.cdx_per_minute": (SLOWEST_PER_MINUTE, True, math.inf),
+    "wayback.replay_per_minute": (SLOWEST_PER_MINUTE, True, math.inf),
     "wayback.backoff_seconds": (0, True, _DAY_SECONDS),
     "wayback.timeout_seconds": (0, False, _DAY_SECONDS),
     "wayback.max_listing_bytes": (0, False, math.inf),
     "crawl.max_page_bytes": (0, False, math.inf),
     "crawl.render_timeout_seconds": (0, False, _DAY_SECONDS),
+}
+# What a lowest bound means, said after it when a number is below it.
+_LOWEST_MEANS = {
+    "wayback.cdx_per_minute": "one request an hour, the slowest rate the rate limiter keeps",
+    "wayback.replay_per_minute": "one request an hour, the slowest rate the rate limiter keeps",
 }
 # Settings sent as they are in HTTP headers or written into logs: one line of safe characters.
 _TEXT_SETTINGS = ("crawl.user_agent", "schedule.track", "archive.data_dir")
@@ -257,7 +267,9 @@ def _check_number(path: Path | str, key: str, value: float, lowest: float, inclu
     if not math.isfinite(value):
         raise ConfigError(path, key, f"must be a finite number, got {value}")
     if value < lowest or (value == lowest and not inclusive):
-        raise ConfigError(path, key, f"must be {'at least' if inclusive else 'greater than'} {lowest:g}, got {value}")
+        means = f" ({_LOWEST_MEANS[key]})" if key in _LOWEST_MEANS else ""
+        bound = f"{'at least' if inclusive else 'greater than'} {lowest:.3g}{means}"
+        raise ConfigError(path, key, f"must be {bound}, got {value}")
     if value > highest:
         raise ConfigError(path, key, f"must be at most {highest:.15g}, got {value:.15g}")
 

@@ -22,13 +22,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from policy_archive.config.settings import WaybackSettings
+from policy_archive.config.settings import SLOWEST_PER_MINUTE, WaybackSettings
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,12 @@ STATE_FILE_NAME = "ratelimit.sqlite3"
 # longer than that between attempts only delays the run without being any kinder to the archive.
 MAX_PAUSE_SECONDS = 3600.0
 UNLIMITED = math.inf
+# A wait for the rate budget this long or longer is said in one line on stderr, as a pause is, at most once in as
+# long per limiter (the requests queued at once wait in a row). At the default rates no request waits more than a
+# few seconds; a wait of a minute reads as a stalled run unless it is said.
+WAIT_SAID_SECONDS = 60.0
+# What each endpoint's requests are called in that line.
+_REQUESTS = {"cdx": "listing", "replay": "capture"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS slot (
@@ -55,8 +61,11 @@ CREATE TABLE IF NOT EXISTS pause (
 
 @dataclass(frozen=True)
 class _Reservation:
+    """A slot reserved at ``now``; ``budget`` is how much of the wait for it is the rate's spacing, not a pause."""
+
     now: float
     slot: float
+    budget: float = 0.0
 
     @property
     def delay(self) -> float:
@@ -81,8 +90,8 @@ class RateLimiter:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        if per_minute <= 0:
-            raise ValueError(f"per_minute must be positive, got {per_minute}")
+        if not per_minute >= SLOWEST_PER_MINUTE:
+            raise ValueError(f"per_minute must be at least {SLOWEST_PER_MINUTE:.3g} (one an hour), got {per_minute}")
         if backoff_seconds < 0:
             raise ValueError(f"backoff_seconds must not be negative, got {backoff_seconds}")
         self.state_file = Path(state_file)
@@ -93,6 +102,7 @@ class RateLimiter:
         self.interval = 60.0 / per_minute
         self._clock = clock
         self._sleep = sleep
+        self._quiet_until = -math.inf  # no wait is said before this time (WAIT_SAID_SECONDS)
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         self._create_schema()
 
@@ -109,6 +119,7 @@ class RateLimiter:
         """Block until this process may send one request."""
         while True:
             reservation = self._reserve()
+            self._say_wait(reservation)
             if reservation.delay:
                 self._sleep(reservation.delay)
             if not self._pause_began_after(reservation):
@@ -121,6 +132,7 @@ class RateLimiter:
         """
         while True:
             reservation = self._reserve()
+            self._say_wait(reservation)
             if reservation.delay:
                 await asyncio.sleep(reservation.delay)
             if not self._pause_began_after(reservation):
@@ -136,13 +148,28 @@ class RateLimiter:
             ).fetchone()
             next_free = min(row[0], now + MAX_PAUSE_SECONDS) if row else now
             slot = max(now, next_free, paused_until)
+            budget = max(0.0, next_free - max(now, paused_until))
             if self.interval > 0:
                 connection.execute(
                     "INSERT INTO slot (archive, endpoint, next_free) VALUES (?, ?, ?)"
                     " ON CONFLICT (archive, endpoint) DO UPDATE SET next_free = excluded.next_free",
                     (self.archive, self.endpoint, slot + self.interval),
                 )
-            return _Reservation(now=now, slot=slot)
+            return _Reservation(now=now, slot=slot, budget=budget)
+
+    def _say_wait(self, reservation: _Reservation) -> None:
+        """One line for a long wait for the rate budget: how long, until when, and the setting that decides it
+        (a pause has said its own line when it began, in :meth:`penalize`)."""
+        if reservation.budget < WAIT_SAID_SECONDS or reservation.now < self._quiet_until:
+            return
+        self._quiet_until = reservation.now + WAIT_SAID_SECONDS
+        until = datetime.fromtimestamp(reservation.slot, UTC)
+        log.warning(
+            "archive %s: the next %s request waits %s, until %s UTC, for the rate budget"
+            " ([wayback] %s_per_minute = %g: one request every %s)",
+            *(self.archive, _REQUESTS.get(self.endpoint, self.endpoint), _duration(reservation.delay)),
+            *(f"{until:%H:%M:%S}", self.endpoint, self.per_minute, _duration(self.interval)),
+        )
 
     def _pause_began_after(self, reservation: _Reservation) -> bool:
         """True when a pause was declared after ``reservation`` was made and covers its slot.
@@ -237,6 +264,11 @@ def _next_pause(
     if now < paused_until + last_pause:  # refused again soon after the last pause: the archive is still unhappy
         return min(max(asked, 2 * last_pause), MAX_PAUSE_SECONDS)
     return min(asked, MAX_PAUSE_SECONDS)
+
+
+def _duration(seconds: float) -> str:
+    """``0:59:58``."""
+    return str(timedelta(seconds=round(seconds)))
 
 
 def parse_retry_after(value: str | None) -> float | None:

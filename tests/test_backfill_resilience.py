@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -25,6 +26,7 @@ from standin.archive import LoggedRequest, StandinArchive
 from standin.archive_faults import Endpoint
 from standin.cli import cli_command, run_cli
 
+from policy_archive.crawler.ratelimit import archive_key
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -604,6 +606,38 @@ def test_a_stop_does_not_wait_for_the_replay_rate_limit(standin_archive, tmp_pat
     assert "stopping: 1 request already sent finishes; no other is sent" in stderr, stderr
     assert archive.counts()["replay"] == 1, "nothing sent after the stop"
     assert failures(stderr) and all("interrupted" in line for line in failures(stderr)), stderr
+
+
+def test_a_wait_for_the_slowest_replay_rate_is_said_with_its_end_and_its_setting(standin_archive, tmp_path):
+    """Audit 3 #12: at a tiny rate the run waited for hours after its first capture and said nothing. At the
+    slowest rate allowed (one an hour) the wait is said in one line, then the run is stopped."""
+    archive = standin_archive
+    config = write_config(tmp_path / "config", archive, three_document_history(archive), replay_per_minute="0.0167")
+    errors = tmp_path / "stderr"
+    with errors.open("w") as sink:
+        run = subprocess.Popen(
+            command(config, tmp_path / "data", "--strategy", "all"),
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            cwd=REPO_ROOT,
+        )
+        try:
+            wait_for(lambda: "for the rate budget" in errors.read_text(), timeout=120)
+            run.send_signal(signal.SIGTERM)
+            run.wait(timeout=120)
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    said = [line for line in errors.read_text().splitlines() if "for the rate budget" in line]
+    assert len(said) == 1, errors.read_text()
+    assert re.fullmatch(
+        rf"archive {re.escape(archive_key(archive.replay_url))}: the next capture request waits 0:59:\d\d, until"
+        r" \d\d:\d\d:\d\d UTC, for the rate budget"
+        r" \(\[wayback\] replay_per_minute = 0.0167: one request every 0:59:53\)",
+        said[0],
+    ), said[0]
+    assert archive.counts()["replay"] == 1, "one capture fetched, the next one waiting"
 
 
 def test_ctrl_c_during_the_listing_stops_cleanly(standin_archive, tmp_path):

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from policy_archive.config import SHIPPED_CONFIG_DIR
-from policy_archive.config.settings import ConfigError, load_config
+from policy_archive.config.settings import SLOWEST_PER_MINUTE, ConfigError, load_config
+from policy_archive.crawler.ratelimit import MAX_PAUSE_SECONDS
 from policy_archive.records import Render
 
 GOOD_SERVICE = """
@@ -124,10 +125,17 @@ def test_bad_service_files_are_reported_with_file_key_and_reason(tmp_path, servi
     assert reason in error.reason
 
 
+SLOWEST_RATE = "at least 0.0167 (one request an hour, the slowest rate the rate limiter keeps)"
+
+
 @pytest.mark.parametrize(
     ("settings", "key", "reason"),
     [
-        ("[wayback]\ncdx_per_minute = 0\n", "wayback.cdx_per_minute", "greater than 0"),
+        ("[wayback]\ncdx_per_minute = 0\n", "wayback.cdx_per_minute", f"must be {SLOWEST_RATE}, got 0"),
+        # A tiny positive rate waited ~16 h per request, silently (audit 3 #12).
+        ("[wayback]\nreplay_per_minute = 0.001\n", "wayback.replay_per_minute", f"must be {SLOWEST_RATE}, got 0.001"),
+        ("[wayback]\ncdx_per_minute = 1e-300\n", "wayback.cdx_per_minute", "got 1e-300"),
+        ("[wayback]\nreplay_per_minute = 0.0166\n", "wayback.replay_per_minute", "at least 0.0167"),
         ("[wayback]\nmax_listing_bytes = 0\n", "wayback.max_listing_bytes", "greater than 0"),
         ("[wayback]\nmax_listing_bytes = -5\n", "wayback.max_listing_bytes", "greater than 0"),
         ("[wayback]\nmax_listing_bytes = 1.5e8\n", "wayback.max_listing_bytes", "an integer"),
@@ -152,6 +160,14 @@ def test_bad_settings_are_reported_with_key_and_reason(tmp_path, settings, key, 
     assert error.file.endswith("settings.toml")
     assert error.key == key
     assert reason in error.reason
+
+
+def test_the_slowest_rate_is_one_request_an_hour_as_the_rate_limiter_keeps(tmp_path):
+    settings = "[wayback]\ncdx_per_minute = 0.0167\nreplay_per_minute = 0.0167\n"
+    wayback = load_config(config_dir(tmp_path, {"acrcloud": GOOD_SERVICE}, settings)).settings.wayback
+    assert wayback.cdx_per_minute == wayback.replay_per_minute == 0.0167
+    # The limiter never queues a request further ahead than MAX_PAUSE_SECONDS: a slower rate would not be kept.
+    assert 60 / SLOWEST_PER_MINUTE == MAX_PAUSE_SECONDS
 
 
 def test_data_directory_precedence(tmp_path, monkeypatch):
@@ -219,7 +235,7 @@ def test_a_service_file_that_is_not_utf8_is_named(tmp_path):
     [
         ("[wayback]\ncdx_per_minute = nan\n", "wayback.cdx_per_minute", "finite"),
         ("[wayback]\nreplay_per_minute = nan\n", "wayback.replay_per_minute", "finite"),
-        ("[wayback]\nreplay_per_minute = -5\n", "wayback.replay_per_minute", "greater than 0"),
+        ("[wayback]\nreplay_per_minute = -5\n", "wayback.replay_per_minute", "at least 0.0167"),
         ("[wayback]\ntimeout_seconds = inf\n", "wayback.timeout_seconds", "finite"),
         ("[wayback]\ntimeout_seconds = nan\n", "wayback.timeout_seconds", "finite"),
         ("[wayback]\ntimeout_seconds = 0\n", "wayback.timeout_seconds", "greater than 0"),

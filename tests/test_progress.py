@@ -50,6 +50,29 @@ def test_a_total_learnt_as_the_work_goes_shows_share_and_time_left() -> None:
     assert re.search(r", [\d.]+/s, ETA \d+:\d\d:\d\d$", line), line
 
 
+def test_the_time_left_is_never_shorter_than_the_rate_budget_allows() -> None:
+    """Audit 3 #12: at one capture request an hour, 3 captures left were shown as a minute's work. The rate
+    measured (one capture in well under an hour) is faster than the budget: the budget decides."""
+    progress = Progress("backfill", stream=io.StringIO())
+    progress.expect(None, "captures examined", one="capture examined")
+    left = [Left(4)]
+    progress.estimate(lambda: left[0])
+    progress.at_most(1 / 3600)
+    assert progress.line() == "backfill: 0/4 captures examined (0 %), ETA 4:00:00"
+    left[0] = Left(3)
+    progress.add("fetched", done=True)
+    assert re.fullmatch(
+        r"backfill: 1/4 captures examined \(25 %\), 1 fetched, [\d.]+/(s|min), ETA 3:00:00", progress.line()
+    )
+
+
+def test_a_rate_budget_without_a_known_total_shows_no_time_left() -> None:
+    progress = Progress("discover", stream=io.StringIO())
+    progress.expect(None, "domains")
+    progress.at_most(1 / 60)
+    assert progress.line() == "discover: 0 domains"
+
+
 def test_a_bound_shows_no_share_and_no_time_left() -> None:
     """While bisect searches, how many captures it will fetch is not known: only "at most"."""
     progress = Progress("backfill", stream=io.StringIO())

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policy_archive.config.settings import ConfigError, load_config
+from policy_archive.config.settings import SLOWEST_PER_MINUTE, ConfigError, load_config
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
 from policy_archive.records import is_valid_id
 from policy_archive.text import unsafe_character
@@ -45,7 +45,7 @@ VALID_SETTINGS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "wayback": {
         "cdx_url": st.sampled_from(["https://web.archive.org/cdx/search/cdx", "http://127.0.0.1:8080/coll/cdx"]),
         "replay_url": st.sampled_from(["https://web.archive.org/web", "http://[::1]:8080/coll"]),
-        "cdx_per_minute": st.floats(min_value=0.001, max_value=1e6),
+        "cdx_per_minute": st.floats(min_value=SLOWEST_PER_MINUTE, max_value=1e6),
         "replay_per_minute": st.integers(min_value=1, max_value=10**6),
         "backoff_seconds": st.floats(min_value=0, max_value=3600),
         "timeout_seconds": st.floats(min_value=0.1, max_value=600),

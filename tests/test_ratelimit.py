@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from policy_archive.config.settings import WaybackSettings
+from policy_archive.config.settings import SLOWEST_PER_MINUTE, WaybackSettings
 from policy_archive.crawler.ratelimit import STATE_FILE_NAME, RateLimiter, archive_key, limiter_for
 
 
@@ -154,6 +154,57 @@ def test_a_pause_is_logged_in_one_clear_line(state: Path, clock: FakeClock, capl
     with caplog.at_level(logging.WARNING, logger="policy_archive.crawler.ratelimit"):
         make_limiter(state, clock).penalize(cause="answered 429")
     assert caplog.messages == ["archive web.archive.org answered 429: pausing all requests for 60 s"]
+
+
+def test_a_long_wait_for_the_rate_budget_is_said_in_one_line(
+    state: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Audit 3 #12: a backfill waiting an hour for its next request said nothing."""
+    limiter = make_limiter(state, clock, "replay", per_minute=SLOWEST_PER_MINUTE)
+    with caplog.at_level(logging.WARNING, logger="policy_archive.crawler.ratelimit"):
+        limiter.wait()  # the first request goes at once
+        assert caplog.messages == []
+        limiter.wait()
+    assert clock.sleeps == [3600.0]
+    assert caplog.messages == [
+        "archive web.archive.org: the next capture request waits 1:00:00, until 14:46:40 UTC, for the rate budget"
+        " ([wayback] replay_per_minute = 0.0166667: one request every 1:00:00)"
+    ]
+
+
+def test_requests_queued_at_once_say_their_wait_once(
+    state: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Eight requests reserving their slots together wait 1, 2, ... minutes: one line, not seven; the next line
+    comes once a minute has passed."""
+    limiter = make_limiter(state, clock, "replay", per_minute=1)
+    limiter._sleep = lambda seconds: None  # the requests wait side by side: the clock does not move
+    with caplog.at_level(logging.WARNING, logger="policy_archive.crawler.ratelimit"):
+        for _ in range(8):
+            limiter.wait()
+        assert len(caplog.messages) == 1 and "waits 0:01:00" in caplog.messages[0]
+        clock.now += 60
+        limiter.wait()
+    assert len(caplog.messages) == 2 and "waits 0:07:00" in caplog.messages[1], caplog.messages
+
+
+def test_short_waits_and_pauses_are_not_said_as_rate_budget_waits(
+    state: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    limiter = make_limiter(state, clock, "cdx", per_minute=2, backoff=600)  # 30 s apart
+    with caplog.at_level(logging.WARNING, logger="policy_archive.crawler.ratelimit"):
+        limiter.wait()
+        limiter.wait()
+        limiter.penalize(cause="answered 429")
+        limiter.wait()
+    assert clock.sleeps == [30.0, 600.0]
+    assert caplog.messages == ["archive web.archive.org answered 429: pausing all requests for 600 s"]
+
+
+@pytest.mark.parametrize("per_minute", [0, -1, 0.001, 1e-300, math.nan])
+def test_a_rate_slower_than_one_request_an_hour_is_refused(state: Path, clock: FakeClock, per_minute: float) -> None:
+    with pytest.raises(ValueError, match="at least 0.0167"):
+        make_limiter(state, clock, per_minute=per_minute)
 
 
 def test_wait_async_sleeps_without_blocking_the_loop(state: Path) -> None:

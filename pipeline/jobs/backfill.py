@@ -88,6 +88,7 @@ def backfill(
         fetching = BackfillPlan(workspace, plans, progress)
         stop = StopSignal()
         progress.estimate(fetching.left)
+        progress.at_most(settings.wayback.replay_per_minute / 60)  # a capture to examine is one request at least
         crawl_archive(fetching, source, settings, workspace.data_dir, stop)
         notes.extend(fetching.notes)
         interrupted = stop.received

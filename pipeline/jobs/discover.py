@@ -130,6 +130,7 @@ def discover(
     if progress is None:
         progress = Progress("discover")
         progress.expect(len(domains), "domains", one="domain")
+    progress.at_most(settings.wayback.cdx_per_minute / 60)  # a domain is one listing request at least
     source = archive_source(settings.wayback)
     client = ListingClient(limiter_for(data_dir, settings.wayback, "cdx"), settings.crawl.user_agent)
     period = (

@@ -3,12 +3,15 @@
 The line gives the counts by outcome and, for the unit of work the job advances through (documents, captures),
 how many are done, of how many when known, the rate and the time left: ``track: 40/100 documents (40 %), 35
 fetched, 5 failed, 2.1/s, ETA 0:28``. A total learnt as the work goes (:meth:`Progress.estimate`) may be only a
-bound: ``backfill: 14 captures examined of at most 400, ...`` then has no share and no time left.
+bound: ``backfill: 14 captures examined of at most 400, ...`` then has no share and no time left. Work that
+cannot go faster than a rate (one archive request at least per unit, :meth:`Progress.at_most`) never shows a
+shorter time left than that rate allows, even before its first unit is done.
 ``quiet`` shows nothing (failures are still reported by the command).
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections import Counter
@@ -44,6 +47,7 @@ class Progress:
         self._left: Callable[[], Left] | None = None
         self._started = time.monotonic()
         self._done_before = 0  # units done before the rate's clock started (``estimate``)
+        self._fastest = math.inf  # units a second the work cannot exceed (``at_most``)
         self._last = self._started  # the first line comes after one interval, not at once
 
     def expect(self, total: int | None, unit: str, one: str | None = None) -> None:
@@ -57,6 +61,11 @@ class Progress:
         self._left = left
         self._started = time.monotonic()
         self._done_before = self.done
+
+    def at_most(self, per_second: float) -> None:
+        """The work cannot go faster than ``per_second`` units (each needs a request the archive's rate budget
+        spaces): the time left is never shown shorter than the units left take at that rate."""
+        self._fastest = per_second
 
     def add(self, counter: str, amount: int = 1, done: bool = False, one: str | None = None) -> None:
         """Count ``amount`` outcomes ``counter`` (``versions recorded``; ``one``: its form for 1, ``version
@@ -112,14 +121,16 @@ class Progress:
         return f"{self.done:,}/{total.units:,} {self._counted(total.units, self.unit)}{share}"
 
     def _pace(self, total: Left | None) -> list[str]:
+        if not self.unit:
+            return []
         elapsed = time.monotonic() - self._started
         done = self.done - self._done_before
-        if not self.unit or not done or elapsed <= 0:
-            return []
-        rate = done / elapsed
-        pace = [f"{rate:.1f}/s"]
-        if total is not None and total.exact and self.done < total.units:
-            pace.append(f"ETA {timedelta(seconds=round((total.units - self.done) / rate))}")
+        rate = done / elapsed if done and elapsed > 0 else None
+        pace = [_per_time(rate)] if rate else []
+        if total is not None and total.exact and self.done < total.units and (rate or self._fastest < math.inf):
+            left = total.units - self.done
+            seconds = max(left / rate if rate else 0.0, left / self._fastest)
+            pace.append(f"ETA {timedelta(seconds=round(seconds))}")
         return pace
 
     def _show(self, line: str) -> None:
@@ -136,3 +147,11 @@ class Progress:
             return
         self.stream.write(("\r\033[K" if self.interactive else "") + self.line() + "\n")
         self.stream.flush()
+
+
+def _per_time(rate: float) -> str:
+    """``2.1/s``; a slower rate per minute or per hour (``0.5/min``, ``1.0/h``), never ``0.0/s``."""
+    for unit, seconds in (("s", 1), ("min", 60)):
+        if rate * seconds >= 0.1:
+            return f"{rate * seconds:.1f}/{unit}"
+    return f"{rate * 3600:.1f}/h"
