@@ -22,7 +22,7 @@ def test_a_known_total_shows_share_rate_and_time_left() -> None:
     progress.add("failed", done=True)
     line = progress.line()
     assert line.startswith("track: 2/4 documents (50 %), 1 fetched, 1 failed, ")
-    assert re.search(r", [\d.]+/s, ETA \d+:\d\d:\d\d$", line), line
+    assert re.search(r", [\d.]+/(s|min|h), ETA \d+:\d\d:\d\d$", line), line
 
 
 def test_an_unknown_total_shows_the_count_and_rate_only() -> None:
@@ -47,7 +47,7 @@ def test_a_total_learnt_as_the_work_goes_shows_share_and_time_left() -> None:
     left[0] = Left(268)  # twins of the capture fetched are known with it, at no cost
     line = progress.line()
     assert line.startswith("backfill: 1/269 captures examined (0 %), 423 captures listed, 1 fetched, "), line
-    assert re.search(r", [\d.]+/s, ETA \d+:\d\d:\d\d$", line), line
+    assert re.search(r", [\d.]+/(s|min|h), ETA \d+:\d\d:\d\d$", line), line
 
 
 def test_the_time_left_is_never_shorter_than_the_rate_budget_allows() -> None:
