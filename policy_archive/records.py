@@ -239,8 +239,9 @@ class Dropped:
     """Text that extraction removed from inside the located content, for a reviewer to check.
 
     ``reason``: ``navigation``, ``footer``, ``dialog``, ``furniture``, ``cookie-notice``, ``hidden``,
-    ``control`` or ``other-document`` (the page held several documents and one was kept); ``words``: how many
-    words went; ``sample``: the first words of what went.
+    ``control``, ``other-document`` (the page held several documents and one was kept) or ``too-deep`` (the HTML
+    parser stopped at its depth limit and never read the rest of the page); ``words``: how many words went;
+    ``sample``: the first words of what went.
     """
 
     reason: str

@@ -108,3 +108,13 @@ def test_worddiff_benchmark_runs_and_gives_up_only_on_the_repeated_word():
     assert run.returncode == 0, run.stderr
     rows = run.stdout.splitlines()[1:]
     assert len(rows) == 6 and [row.split()[-1] for row in rows] == ["no"] * 5 + ["yes"], run.stdout
+
+
+def test_deep_nesting_benchmark_runs_and_names_what_was_not_read():
+    command = [sys.executable, "-m", "benchmarks.deep_nesting", "--levels", "5000", "--rounds", "1"]
+    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("5,000 levels, the policy at the bottom") and "refused too-deep;" in lines[0], lines
+    assert "recorded 65 words, dropped 780 words of too-deep;" in lines[1], lines
+    assert "300 unclosed <font> (24,590 bytes): recorded 2,734 words, dropped nothing;" in lines[3], lines

@@ -17,6 +17,7 @@ from policy_archive.pipeline.commands.common import (
     date_option,
     echo_failed,
     fail,
+    number_option,
     pass_context,
     reported_errors,
 )
@@ -225,7 +226,17 @@ def import_ota(obj: Context, declarations: Path, services: tuple[str, ...], outp
     help='Print {"title", "markdown", "stated_date", "dropped", "hard"} as JSON (stated_date: YYYY-MM-DD or null;'
     " dropped: what went from inside the located content, each {reason, words, sample}; hard: a note or null).",
 )
+@number_option(
+    "--max-bytes",
+    "Refuse a FILE larger than BYTES [default: setting [crawl] max_page_bytes of the configuration, the limit"
+    " backfill and track keep pages within; 20 MiB without a configuration].",
+    lowest=1,
+    highest=2**40,
+    metavar="BYTES",
+)
+@pass_context
 def extract(
+    obj: Context,
     file: Path,
     url: str,
     select: tuple[str, ...],
@@ -233,6 +244,7 @@ def extract(
     content_type: str | None,
     document_type: str,
     as_json: bool,
+    max_bytes: float | None,
 ) -> None:
     """Print the Markdown this project would record for FILE (to tune a declaration)."""
     from policy_archive.config.settings import selector_error
@@ -244,10 +256,14 @@ def extract(
     for selector in select + remove:
         if reason := selector_error(selector):
             fail(f"invalid CSS selector {selector!r}: {reason}")
+    limit = int(max_bytes) if max_bytes is not None else _page_limit(obj)
+    with file.open("rb") as handle:
+        body = handle.read(limit + 1)  # never more: a page over the limit is refused, not held in memory
+    if len(body) > limit:
+        source = "--max-bytes" if max_bytes is not None else "setting [crawl] max_page_bytes; --max-bytes to raise it"
+        fail(f"{file}: not recorded: too large: over the limit of {limit:,} bytes ({source})", EXIT_FAILURES)
     try:
-        document = run_extract(
-            file.read_bytes(), url, ExtractionRules(select, remove), content_type, document_type=document_type
-        )
+        document = run_extract(body, url, ExtractionRules(select, remove), content_type, document_type=document_type)
     except ExtractionRefused as refusal:
         fail(
             f"{file}: not recorded: {refusal.reason}" + (f": {refusal.detail}" if refusal.detail else ""),
@@ -265,3 +281,13 @@ def extract(
         click.echo(json.dumps(fields, ensure_ascii=False))
         return
     click.echo(document_text(document), nl=False)  # the version file after its header, as recorded
+
+
+def _page_limit(obj: Context) -> int:
+    """The size limit of pages: the configuration's, if there is a configuration, else the setting's default."""
+    from policy_archive.config.settings import CrawlSettings, config_directory
+
+    if not config_directory(obj.config_dir).is_dir():
+        return CrawlSettings().max_page_bytes
+    with reported_errors():
+        return obj.config().settings.crawl.max_page_bytes

@@ -4,7 +4,8 @@ Extraction drops page furniture, hidden blocks and cookie notices before it loca
 link lists at the located content's edges. Whatever of that lay *inside* the located content (or inside the
 declared ``select`` elements) may have been part of the document: it is reported as ``Dropped`` records so a
 reviewer can check. What lay outside (the site's header, its footer) is what extraction is for, and what the
-declared ``remove`` selectors remove is the declaration's choice: neither is reported.
+declared ``remove`` selectors remove is the declaration's choice: neither is reported. What the HTML parser
+could not read (past its depth limit) is reported wherever it lay.
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ MAX_DROPPED = 8
 SAMPLE_WORDS = 12
 # A page is hard when this many words went from inside the located content (a short "Share" bar or an icon
 # label does not make it so; the 343 words of a side navigation that leaked before the text do), or when a
-# page of several documents was cut to one. Chosen on the OTA benchmark's 88 pages (see decision 0002).
+# page of several documents was cut to one, or the parser did not read all of it. Chosen on the OTA
+# benchmark's 88 pages (see decision 0002).
 HARD_WORDS = 150
 OTHER_DOCUMENT = "other-document"
+# The HTML parser stopped at its depth limit and never read the rest of the page (``extraction.parse``): hard
+# whatever the count, since what was not read is unknown text.
+TOO_DEEP = "too-deep"
 CJK_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
@@ -95,7 +100,7 @@ def bounded(records: Iterable[Dropped]) -> tuple[Dropped, ...]:
 
 def is_hard(dropped: Iterable[Dropped]) -> bool:
     records = list(dropped)
-    return sum(d.words for d in records) >= HARD_WORDS or any(d.reason == OTHER_DOCUMENT for d in records)
+    return sum(d.words for d in records) >= HARD_WORDS or any(d.reason in (OTHER_DOCUMENT, TOO_DEEP) for d in records)
 
 
 def hard_note(dropped: Iterable[Dropped]) -> str | None:

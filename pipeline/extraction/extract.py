@@ -1,10 +1,10 @@
 """Raw capture bytes → title, normalised Markdown body and stated date.
 
-Pipeline for HTML: decode (``extraction.decode``) → parse with lxml → refuse error pages (``extraction.refusals``)
-→ locate the document (``extraction.locate``: drop scripts, hidden and interactive elements, the declared
-``remove`` selectors and cookie notices; keep the declared ``select`` elements, or, with no selectors, locate the
-content block and drop page furniture) → render Markdown (``extraction.markdown``) → ``normalize_markdown``.
-PDF: ``extraction.pdf``.
+Pipeline for HTML: decode (``extraction.decode``) → parse with lxml (``extraction.parse``) → refuse error pages
+(``extraction.refusals``) → locate the document (``extraction.locate``: drop scripts, hidden and interactive
+elements, the declared ``remove`` selectors and cookie notices; keep the declared ``select`` elements, or, with no
+selectors, locate the content block and drop page furniture) → render Markdown (``extraction.markdown``) →
+``normalize_markdown``. PDF: ``extraction.pdf``.
 
 Why our own content location and rendering instead of trafilatura's (measured 2026-11 with
 ``python -m benchmarks.extraction``, trafilatura 2.3.1): trafilatura drops section headings that contain
@@ -20,13 +20,14 @@ from dataclasses import replace
 from datetime import date
 from importlib.metadata import version
 
-import lxml.etree
 import lxml.html
 
 from policy_archive.pipeline.extraction.decode import decode_html
+from policy_archive.pipeline.extraction.dropped import TOO_DEEP
 from policy_archive.pipeline.extraction.locate import content_root
 from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, plain_text_markdown
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
+from policy_archive.pipeline.extraction.parse import PARSER_MAX_DEPTH, ParsedPage, parse_html
 from policy_archive.pipeline.extraction.pdf import extract_pdf
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused, checked, refuse_error_pages
 from policy_archive.pipeline.extraction.stated_date import stated_date
@@ -41,8 +42,10 @@ from policy_archive.text import one_line
 # stops where its part of the page ends, hubs and unheaded sections refused, "(c)" list items kept; 5: page text
 # that reads as HTML or an autolink in Markdown ("<script>", "<https://…>") has its "<" escaped, and is no
 # longer turned into a link; 6: every other page text that reads as Markdown (links, emphasis, code, entities,
-# line-start blocks, rules, hard breaks) escaped where it would (decision 0016), code spans keep their text.
-EXTRACTOR_REVISION = 6
+# line-start blocks, rules, hard breaks) escaped where it would (decision 0016), code spans keep their text; 7:
+# pages nested deeper than 255 levels read whole (to 2,048 levels; flattened below 255, ``extraction.parse``),
+# and the content is never located inside an inline element continuing its parent's text (unclosed ``<font>``).
+EXTRACTOR_REVISION = 7
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
@@ -80,11 +83,29 @@ def extract(
     text = decode_html(body, content_type)
     if media_type == "text/plain":
         return _dated(ExtractedDocument("Untitled", normalize_markdown(plain_text_markdown(text))), None, captured)
-    page = _parse(text)
+    parsed = parse_html(text)
+    try:
+        return _extract_html(parsed, url, rules, document_type, captured)
+    except ExtractionRefused as refusal:
+        if parsed.unread is None:
+            raise
+        # The refusal was decided on part of the page: that part is not the reason to give.
+        raise ExtractionRefused(
+            TOO_DEEP,
+            f"the page nests elements more than {PARSER_MAX_DEPTH:,} levels deep and the HTML parser stopped"
+            f" there, leaving {parsed.unread.words:,} words unread ({parsed.unread.sample}); on the part it read:"
+            f" {refusal}",
+        ) from refusal
+
+
+def _extract_html(
+    parsed: ParsedPage, url: str, rules: ExtractionRules, document_type: str, captured: date | None
+) -> ExtractedDocument:
+    page = parsed.root
     title = _page_title(page)
     language = page.get("lang") or page.get("xml:lang")
     refuse_error_pages(page, title)
-    content, dropped = content_root(page, rules, document_type, title)
+    content, dropped = content_root(parsed, rules, document_type, title)
     markdown = _without_title(normalize_markdown(MarkdownRenderer(url).render(content)), title)
     return _dated(ExtractedDocument(title, markdown, dropped=dropped), language, captured)
 
@@ -114,18 +135,6 @@ def _dated(document: ExtractedDocument, language: str | None, captured: date | N
 
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml", "text/xml", "application/octet-stream"}
-
-# ---------------------------------------------------------------------------------------------- parsing
-
-XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-
-
-def _parse(text: str) -> lxml.html.HtmlElement:
-    text = XML_DECLARATION.sub("", text)
-    try:
-        return lxml.html.document_fromstring(text)
-    except (lxml.etree.ParserError, ValueError) as error:
-        raise ExtractionRefused("empty", f"not parseable as HTML: {error}") from error
 
 
 def _page_title(page: lxml.html.HtmlElement) -> str:

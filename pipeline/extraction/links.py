@@ -17,6 +17,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import lxml.html
 
 from policy_archive.pipeline.extraction.decode import decode_html
+from policy_archive.pipeline.extraction.parse import parse_html
+from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.text import safe_url
 
 # Link texts, lowercased and without accents. Exact matches score more than texts that merely contain them.
@@ -117,8 +119,8 @@ def _score(document_type: str, text: str, url: str) -> tuple[float, float]:
 def candidates(body: bytes, content_type: str | None, base_url: str, document_type: str) -> list[Candidate]:
     """Every link of the page that names the document, best first (one per distinct target page)."""
     try:
-        root = lxml.html.fromstring(decode_html(body, content_type))
-    except (lxml.etree.ParserError, ValueError):
+        root = parse_html(decode_html(body, content_type)).root
+    except ExtractionRefused:  # no document at all: no link
         return []
     found: dict[str, Candidate] = {}
     for anchor in root.iter("a"):

@@ -12,7 +12,9 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 
 from policy_archive.pipeline.extraction.documents import SeveralDocuments, document_of_type
-from policy_archive.pipeline.extraction.dropped import OTHER_DOCUMENT, DropLog, sample, word_count
+from policy_archive.pipeline.extraction.dropped import OTHER_DOCUMENT, TOO_DEEP, DropLog, sample, word_count
+from policy_archive.pipeline.extraction.markdown import BLOCK_TAGS
+from policy_archive.pipeline.extraction.parse import MAX_DEPTH, ParsedPage, post_order
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.records import Dropped, ExtractionRules
 
@@ -97,18 +99,22 @@ DESCEND_SHARE = 0.85
 
 
 def content_root(
-    page: lxml.html.HtmlElement, rules: ExtractionRules, document_type: str, title: str
+    parsed: ParsedPage, rules: ExtractionRules, document_type: str, title: str
 ) -> tuple[lxml.html.HtmlElement, tuple[Dropped, ...]]:
-    """The element holding the document, and what was dropped from inside the content it was located in.
-    ``title``: the page's title, which may name the document the page is (see ``documents``)."""
+    """The element holding the document, and what was dropped from inside the content it was located in (with
+    what the parser did not read of the page). ``title``: the page's title, which may name the document the page
+    is (see ``documents``)."""
+    page = parsed.root
     log = DropLog()
+    if parsed.unread is not None:
+        log.note(parsed.unread)
     _drop_invisible(page, log)
     for selector in rules.remove:
         _drop_all(CSSSelector(selector)(page), log, None)  # the declaration's choice: not reported
     _drop_all(_cookie_notices(page), log, "cookie-notice")
     _drop_controls(page, log)
     if rules.select:
-        selected = _selected(page, rules.select)
+        selected = _selected(page, rules.select, parsed.emptied)
         return selected, log.inside(selected)
     body = page.find("body")
     if body is None:
@@ -231,11 +237,20 @@ def _is_dialog(element: lxml.html.HtmlElement) -> bool:
     )
 
 
-def _selected(page: lxml.html.HtmlElement, selectors: tuple[str, ...]) -> lxml.html.HtmlElement:
-    """A new ``<div>`` holding every element the selectors match, in document order, without repeats."""
+def _selected(
+    page: lxml.html.HtmlElement, selectors: tuple[str, ...], emptied: frozenset[lxml.html.HtmlElement]
+) -> lxml.html.HtmlElement:
+    """A new ``<div>`` holding every element the selectors match, in document order, without repeats. An
+    element nested so deep that its content was moved out of it (``emptied``) is refused, not taken empty."""
     matched = {element for selector in selectors for element in CSSSelector(selector)(page)}
     if not matched:
         raise ExtractionRefused("selector-matched-nothing", f"no element matches {', '.join(selectors)}")
+    if not matched.isdisjoint(emptied):
+        raise ExtractionRefused(
+            TOO_DEEP,
+            f"{', '.join(selectors)} matches an element nested more than {MAX_DEPTH} levels deep, whose content"
+            " extraction flattens out of it; select an element further up",
+        )
     outermost = [element for element in page.iter() if element in matched and not _has_ancestor_in(element, matched)]
     container = lxml.html.Element("div")
     for element in outermost:
@@ -335,7 +350,7 @@ def _locate_content(body: lxml.html.HtmlElement, prose: Weights) -> lxml.html.Ht
         weights = [(prose[child], child) for child in children]
         total = sum(weight for weight, _ in weights) + _own_text_words(node)
         best_weight, best = max(weights, key=lambda pair: pair[0])
-        if total == 0 or best_weight < DESCEND_SHARE * total:
+        if total == 0 or best_weight < DESCEND_SHARE * total or _continues_own_text(node, best):
             return node
         if any(
             sibling is not best and sibling.xpath("descendant-or-self::*[self::h1 or self::h2 or self::h3]")
@@ -343,6 +358,13 @@ def _locate_content(body: lxml.html.HtmlElement, prose: Weights) -> lxml.html.Ht
         ):
             return node
         node = best
+
+
+def _continues_own_text(node: lxml.html.HtmlElement, child: lxml.html.HtmlElement) -> bool:
+    """``child`` is inline (``<font>``, ``<span>``, ``<b>``) beside text of ``node``'s own: one run of text, not
+    a block holding the content. Legacy pages that never close ``<font>`` nest every paragraph inside the one
+    before it; descending there would keep only the last few paragraphs."""
+    return child.tag not in BLOCK_TAGS and _own_text_words(node) > 0
 
 
 def _trim_link_edges(root: lxml.html.HtmlElement, words: Weights, prose: Weights, log: DropLog) -> None:
@@ -397,7 +419,7 @@ def _text_weights(root: lxml.html.HtmlElement) -> tuple[Weights, Weights]:
     re-reading each subtree's text was most of generic extraction's time on deep pages."""
     words: Weights = {}
     prose: Weights = {}
-    for element in _post_order(root):
+    for element in post_order(root):
         in_link = element.tag == "a"
         own = word_count(element.text or "")
         total, outside_links = own, 0 if in_link else own
@@ -408,13 +430,6 @@ def _text_weights(root: lxml.html.HtmlElement) -> tuple[Weights, Weights]:
                 outside_links += prose.get(child, 0) + tail
         words[element], prose[element] = total, outside_links
     return words, prose
-
-
-def _post_order(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    """Elements under ``root`` (itself included), each after all of its descendants."""
-    elements = [element for element in root.iter() if isinstance(element.tag, str)]
-    elements.reverse()
-    return elements
 
 
 def _own_text_words(element: lxml.html.HtmlElement) -> int:

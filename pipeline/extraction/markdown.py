@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 import lxml.html
 
 from policy_archive.pipeline.extraction.normalize import backslashes_before, normalize_characters
+from policy_archive.pipeline.extraction.parse import post_order
 
 BLOCK_TAGS = {
     "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "dir", "div",
@@ -141,13 +142,16 @@ class MarkdownRenderer:
         return paragraphs
 
     def _is_block(self, element: lxml.html.HtmlElement) -> bool:
-        """Block tags, and inline tags wrapping blocks (``<font><p>…</p></font>`` in 1990s pages)."""
+        """Block tags, and inline tags wrapping blocks (``<font><p>…</p></font>`` in 1990s pages). Decided for the
+        whole subtree in one pass from the leaves up, without recursion (trees run ``MAX_DEPTH`` deep)."""
         cached = self._block_cache.get(element)
         if cached is None:
-            cached = element.tag in BLOCK_TAGS or any(
-                isinstance(child.tag, str) and self._is_block(child) for child in element
-            )
-            self._block_cache[element] = cached
+            for node in post_order(element):
+                if node not in self._block_cache:
+                    self._block_cache[node] = node.tag in BLOCK_TAGS or any(
+                        self._block_cache[child] for child in node if isinstance(child.tag, str)
+                    )
+            cached = self._block_cache[element]
         return cached
 
     def _list(self, element: lxml.html.HtmlElement, ordered: bool) -> list[str]:
