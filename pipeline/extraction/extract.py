@@ -43,7 +43,7 @@ from policy_archive.text import one_line
 # that reads as HTML or an autolink in Markdown ("<script>", "<https://…>") has its "<" escaped, and is no
 # longer turned into a link; 6: every other page text that reads as Markdown (links, emphasis, code, entities,
 # line-start blocks, rules, hard breaks) escaped where it would (decision 0016), code spans keep their text; 7:
-# pages nested deeper than 255 levels read whole (to 2,048 levels; flattened below 255, ``extraction.parse``),
+# pages nested deeper than 255 levels read whole (to 2,048 levels; flattened past 255, ``extraction.parse``),
 # and the content is never located inside an inline element continuing its parent's text (unclosed ``<font>``).
 EXTRACTOR_REVISION = 7
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"

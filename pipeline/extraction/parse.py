@@ -7,8 +7,8 @@ at every paragraph, so a 300-paragraph policy was recorded with its first 7 or 2
 report 3, finding 1). ``huge_tree`` raises that limit to 2,048 levels; past them the parser still stops, and
 the text it did not read is reported as a ``Dropped`` record of reason ``too-deep`` (never silent).
 
-The tree is then flattened below ``MAX_DEPTH`` levels, as browsers do (as of 2026-11 Chromium's HTML tree
-builder puts elements deeper than 512 levels beside the element at that depth instead of inside it): every
+The tree is then flattened deeper than ``MAX_DEPTH`` levels, as browsers do (as of 2026-11 Chromium's HTML tree
+builder, like WebKit's, puts elements deeper than 512 levels beside the element at that depth, not inside it): every
 character of text is kept in order, only nesting that deep is lost, and the recursive tree walkers (the
 Markdown renderer goes two Python frames per level) stay well within Python's recursion limit (1,000 frames).
 """
