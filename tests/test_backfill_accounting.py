@@ -390,3 +390,22 @@ def test_the_versions_recorded_say_how_many_are_new(standin_archive, tmp_path):
     )
     again = run_cli(config, data, "backfill", DOC, "--strategy", "all")
     assert again.stderr.splitlines()[0].endswith(", 0 versions recorded"), again.stderr
+
+
+def test_status_names_the_last_capture_listed_and_the_last_one_fetched(standin_archive, tmp_path):
+    """Third audit, finding 7: three captures with the same bytes, fetched once. The last capture is the last one
+    the archive lists (the text is known to be in force then), not the one fetched; both are named."""
+    moments = [ts(START + timedelta(days=365 * n)) for n in range(3)]
+    for moment in moments:
+        standin_archive.add_capture(URL, moment, page(V1, "same"))
+    config, data = configured(standin_archive, tmp_path)
+    assert run_cli(config, data, "backfill", DOC, "--strategy", "all").returncode == 0
+    assert [replays_of(standin_archive, moment) for moment in moments] == [1, 0, 0], "twins are known at no cost"
+
+    text, entry = status_of(config, data)
+    first, last = "2014-02-03T04:05:06Z", "2016-02-03T04:05:06Z"
+    assert (entry["last_capture"], entry["last_fetched"], entry["last_change"]) == (last, first, first)
+    header = next(line for line in text.splitlines() if line.startswith("document "))
+    assert header.split()[2:8] == ["last", "capture", "last", "fetched", "last", "change"], header
+    line = next(line for line in text.splitlines() if line.startswith(DOC))
+    assert line.split()[2:5] == [last, first, first], line

@@ -95,7 +95,8 @@ def _review(obj: Context, document: str, command: str, *, several: bool = False)
     "--json",
     "as_json",
     is_flag=True,
-    help="Print a JSON array, one object per document: document, versions, last_capture, last_change, "
+    help="Print a JSON array, one object per document: document, versions, last_capture (the latest capture "
+    "listed or fetched), last_fetched (the latest whose bytes were read), last_change, "
     "consecutive_failures, last_failure, refused_captures, unverified_captures and unverified_spans (listed "
     "captures a backfill assumed unchanged without fetching them, and in how many spans; unverified_captures is "
     "null when unknown: never backfilled, or not listed by its last backfill), longest_unverified "
@@ -104,7 +105,8 @@ def _review(obj: Context, document: str, command: str, *, several: bool = False)
 )
 @pass_context
 def status(obj: Context, as_json: bool) -> None:
-    """What is tracked: last capture, last change, versions, consecutive failures, next scheduled run."""
+    """What is tracked: last capture (listed or fetched), last one fetched, last change, versions, consecutive
+    failures, next scheduled run."""
 
     from policy_archive.pipeline.commands.status import document_statuses, status_lines
 

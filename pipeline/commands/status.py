@@ -1,5 +1,5 @@
-"""`status`: per document — last capture, last change, versions, consecutive failures, refused captures, captures
-not verified — and the schedule."""
+"""`status`: per document — last capture (listed or fetched), last one fetched, last change, versions, consecutive
+failures, refused captures, captures not verified — and the schedule."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog_rows import Outcome, UnverifiedSpan
+from policy_archive.archive.catalog_rows import CaptureRow, Outcome, UnverifiedSpan
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
 from policy_archive.pipeline.extraction.dropped import hard_note
@@ -25,7 +25,10 @@ class DocumentStatus:
 
     document: str
     versions: int
-    last_capture: datetime | None  # the latest capture fetched (extracted, refused or not modified)
+    # The latest capture the catalog knows of: listed in the archive (fetched or not: a capture with the bytes of
+    # one fetched, or assumed unchanged, is not fetched again) or fetched live. Until 2026-11-28 this was the
+    # latest fetched, which read as if the archive held nothing after it.
+    last_capture: datetime | None
     last_change: datetime | None  # the latest version's commit date
     consecutive_failures: int
     last_failure: str | None
@@ -45,6 +48,8 @@ class DocumentStatus:
     # Whether the catalog records a backfill of the document: without one, nothing is known of its archived
     # captures (never backfilled, or the catalog that knew was lost and its captures re-indexed).
     backfilled: bool = False
+    # The latest capture whose bytes were read (kept in a WARC, or a live 304): at most ``last_capture``.
+    last_fetched: datetime | None = None
 
     @property
     def unverified_captures(self) -> int | None:
@@ -59,6 +64,7 @@ class DocumentStatus:
             "document": self.document,
             "versions": self.versions,
             "last_capture": iso_z(self.last_capture) if self.last_capture else None,
+            "last_fetched": iso_z(self.last_fetched) if self.last_fetched else None,
             "last_change": iso_z(self.last_change) if self.last_change else None,
             "consecutive_failures": self.consecutive_failures,
             "last_failure": self.last_failure,
@@ -107,6 +113,11 @@ def not_verified(status: DocumentStatus) -> str:
     return f"not verified: {'; '.join(parts)}" if parts else ""
 
 
+def _read(row: CaptureRow) -> bool:
+    """Whether a capture's bytes were read: kept (extracted, or refused after reading), or a live 304."""
+    return row.stored is not None or row.outcome in (Outcome.EXTRACTED, Outcome.NOT_MODIFIED)
+
+
 def document_status(catalog: Catalog, key: str) -> DocumentStatus:
     rows = catalog.captures(key, texts=False)
     fetched = [c for c in rows if c.outcome not in (Outcome.LISTED, Outcome.FAILED)]
@@ -122,7 +133,7 @@ def document_status(catalog: Catalog, key: str) -> DocumentStatus:
     return DocumentStatus(
         document=key,
         versions=len(versions),
-        last_capture=max(c.captured_at for c in fetched) if fetched else None,
+        last_capture=max((c.captured_at for c in rows), default=None),
         last_change=versions[-1].captured_at if versions else None,
         consecutive_failures=state.consecutive_failures,
         last_failure=state.last_failure if state.consecutive_failures else None,
@@ -135,6 +146,7 @@ def document_status(catalog: Catalog, key: str) -> DocumentStatus:
         unexamined=state.backfill_unexamined or 0,
         unlisted=state.backfill_unlisted,
         backfilled=state.backfill_at is not None,
+        last_fetched=max((c.captured_at for c in rows if _read(c)), default=None),
     )
 
 
@@ -177,14 +189,21 @@ def status_lines(config: Config) -> Iterator[str]:
     with open_catalog(config, "status") as catalog:
         for run in catalog.last_runs(3):
             yield f"run {run['command']} {run['started_at']} → {_run_ending(run['exit_status'], run['summary'])}"
-        yield f"{'document':<40} {'versions':>8}  {'last capture':<20}  {'last change':<20}  failures"
+        yield (
+            f"{'document':<40} {'versions':>8}  {'last capture':<20}  {'last fetched':<20}  {'last change':<20}  "
+            "failures"
+        )
         for declaration in config.documents:
             status = document_status(catalog, declaration.key)
-            last_capture = iso_z(status.last_capture) if status.last_capture else "-"
-            last_change = iso_z(status.last_change) if status.last_change else "-"
+            last_capture, last_fetched, last_change = (
+                iso_z(at) if at else "-" for at in (status.last_capture, status.last_fetched, status.last_change)
+            )
             failing = f"{status.consecutive_failures}" + (f" ({status.last_failure})" if status.last_failure else "")
             failing += "; last backfill failed" if status.backfill_failure else ""
-            yield f"{status.document:<40} {status.versions:>8}  {last_capture:<20}  {last_change:<20}  {failing}"
+            yield (
+                f"{status.document:<40} {status.versions:>8}  {last_capture:<20}  {last_fetched:<20}  "
+                f"{last_change:<20}  {failing}"
+            )
             yield from _failure_lines(status)
             if status.refused_captures:
                 yield f"    refused captures: {format_counts(status.refused_captures)}"
