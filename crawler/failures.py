@@ -29,15 +29,19 @@ from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
 CLOSED_EARLY = "the connection was closed before the answer was complete"
+# The openings of the reasons that asking again cannot change while the capture is served as it is: an answer over
+# the size limit (only raising the setting helps), a header line longer than Twisted reads (nothing helps).
+TOO_LARGE = "the answer is too large"
+HEADER_LINE_TOO_LONG = "the answer has a header line over"
 # Scrapy's texts, as of 2.19: "Expected to receive 235384 bytes which is larger than download max size (100000)
 # in request <GET ...>." ("Received ..." when no Content-Length announced it), "Getting URL took longer than
 # 5.0 seconds.".
 _TOO_LARGE = re.compile(r"(Expected to receive|Received) (\d+) bytes which is larger than download max size \((\d+)\)")
 _TIMEOUT = re.compile(r"took longer than ([\d.]+) seconds")
-# Failures that pass by asking again a little later: no answer in time, a connection refused (a server restarting),
-# or closed, reset or cut short on the way (Scrapy 2.19's kinds and Twisted's beneath them). Not a host not found
-# nor an answer over the size limit: asking again changes nothing.
-FAILED_FOR_NOW = (
+# Failures that may pass by asking again a little later: no answer in time, a connection refused (a server
+# restarting), or closed, reset or cut short on the way (Scrapy 2.19's kinds and Twisted's beneath them). Not a host
+# not found, an answer over the size limit nor a header line too long: asking again at once changes nothing.
+_FAILED_FOR_NOW = (
     DownloadTimeoutError,
     TwistedTimeoutError,
     TCPTimedOutError,
@@ -51,15 +55,40 @@ FAILED_FOR_NOW = (
 )
 
 
+class HeaderLineTooLong(Exception):
+    """An answer's status or header line longer than Twisted's HTTP client reads (``limit`` bytes).
+
+    Twisted 26.10's parser (a ``LineReceiver``) only closes the connection then, so that the failure read like a
+    connection closed by the server (third audit, finding 8); :mod:`crawler.transport` raises this instead."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"a header line over {limit} bytes")
+        self.limit = limit
+
+
+def for_now(error: BaseException) -> bool:
+    """Whether a download that failed so may succeed if asked again a little later (in the same run)."""
+    return isinstance(error, _FAILED_FOR_NOW) and not any(isinstance(r, HeaderLineTooLong) for r in _reasons(error))
+
+
+def lasting(reason: str) -> bool:
+    """Whether a capture that could not be fetched for ``reason`` (our words) fails the same way when asked again:
+    an archive serves a capture's bytes and headers the same every time, so only raising ``max_page_bytes`` can
+    change an answer too large, and nothing a header line too long."""
+    return reason.startswith((TOO_LARGE, HEADER_LINE_TOO_LONG))
+
+
 def plain_reason(error: BaseException) -> str | None:
     """The failure in plain words, or None when it is none of the kinds known here."""
     if isinstance(error, DownloadCancelledError) and (large := _TOO_LARGE.search(str(error))):
         verb = "announced" if large.group(1).startswith("Expected") else "received"
         size, limit = int(large.group(2)), int(large.group(3))
         return (
-            f"the answer is too large: {size:,} bytes {verb}, over the limit of {limit:,} bytes"
-            " (setting [crawl] max_page_bytes)"
+            f"{TOO_LARGE}: {size:,} bytes {verb}, over the limit of {limit:,} bytes"
+            " (setting [crawl] max_page_bytes: raise it to fetch this answer)"
         )
+    if isinstance(error, HeaderLineTooLong):
+        return f"{HEADER_LINE_TOO_LONG} {error.limit:,} bytes, more than this client reads (no setting changes it)"
     if isinstance(error, DownloadTimeoutError | TwistedTimeoutError | TCPTimedOutError):
         seconds = _TIMEOUT.search(str(error))
         within = f" within {float(seconds.group(1)):g} seconds" if seconds else ""
@@ -87,13 +116,24 @@ def _failed(error: BaseException) -> str:
     name): Twisted raises it only inside a ``ResponseFailed`` that carries the ``response`` whose status and
     headers had arrived, and Scrapy 2.19 turns that one into ``ResponseDataLossError`` (:func:`plain_reason`).
     """
-    cause = error if isinstance(error, ResponseFailed | ResponseNeverReceived) else error.__cause__
-    reasons = [r.value if isinstance(r, Failure) else r for r in getattr(cause, "reasons", [])]
+    cause = _cause(error)
+    reasons = _reasons(error)
     began = getattr(cause, "response", None) is not None  # the answer had begun: its body was cut short
     if not reasons or began or any(isinstance(reason, ConnectionClosed) for reason in reasons):
         return CLOSED_EARLY
     known = [words for reason in reasons if isinstance(reason, BaseException) and (words := plain_reason(reason))]
     return known[0] if known else f"the download failed ({message(reasons[0])})"
+
+
+def _cause(error: BaseException) -> BaseException | None:
+    """Twisted's ``ResponseFailed`` (or ``ResponseNeverReceived``): the error itself, or the one Scrapy wrapped."""
+    return error if isinstance(error, ResponseFailed | ResponseNeverReceived) else error.__cause__
+
+
+def _reasons(error: BaseException) -> list[object]:
+    """What Twisted says broke a download off (its ``reasons``, unwrapped from their ``Failure``); empty when
+    it says nothing."""
+    return [r.value if isinstance(r, Failure) else r for r in getattr(_cause(error), "reasons", [])]
 
 
 def message(error: object) -> str:

@@ -21,7 +21,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
-from policy_archive.crawler.failures import FAILED_FOR_NOW, message, plain_reason
+from policy_archive.crawler.failures import for_now, message, plain_reason
 from policy_archive.crawler.ratelimit import RateLimiter, parse_retry_after
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 from policy_archive.crawler.stopping import unless_stopped
@@ -73,7 +73,7 @@ class ArchiveRateLimitMiddleware:
         return response
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if "rendering" in request.meta or request.meta.get("dont_retry") or not isinstance(exception, FAILED_FOR_NOW):
+        if "rendering" in request.meta or request.meta.get("dont_retry") or not for_now(exception):
             return None
         return await self._after_a_wait(request, f"failed ({plain_reason(exception) or message(exception)})")
 

@@ -1,5 +1,5 @@
 """Rendering pages in headless Chromium, the Scrapy way (scrapy-playwright): with :mod:`crawler.routes`, where the
-page's requests go, the only modules that know Playwright.
+page's requests go, and :mod:`crawler.render_handler`, its download handler, the only modules that know Playwright.
 
 A render request is an ordinary Scrapy request with ``meta["playwright"]``: it goes through the same scheduler,
 download slots (one request at a time per site), robots.txt and AutoThrottle middlewares as a plain fetch, and
@@ -92,7 +92,7 @@ def scrapy_settings(render_timeout_seconds: float) -> dict[str, Any]:
     """What Scrapy needs to send render requests to scrapy-playwright (plain requests still go over HTTP)."""
     if not extra_installed():
         return {}
-    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    handler = "policy_archive.crawler.render_handler.RenderingDownloadHandler"  # scrapy-playwright's
     return {
         "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
         "PLAYWRIGHT_BROWSER_PROVIDER": "policy_archive.crawler.render.LazyBrowserProvider",

@@ -15,6 +15,8 @@ from policy_archive.crawler.addresses import ALLOW_PRIVATE_SETTING, ALLOWED_ORIG
 RETRYABLE_CODES = [500, 502, 504, 522, 524, 408]
 # Replay requests to the archive at once (the shared limiter spaces them anyway).
 ARCHIVE_CONCURRENCY = 8
+# Scrapy's HTTP/1.1 download handler, naming an answer's header line too long (render.py's extends it).
+TRANSPORT = "policy_archive.crawler.transport.DownloadHandler"
 
 
 def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequence[str] = ()) -> dict[str, Any]:
@@ -41,6 +43,8 @@ def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequenc
         "HTTPERROR_ALLOW_ALL": True,  # the spider decides what a 404 or a 3xx means
         # Two captures may redirect to the same archived page: each must get its own answer.
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
+        # An answer's header line over Twisted's limit is named as such, not as a connection closed (transport.py).
+        "DOWNLOAD_HANDLERS": {"http": TRANSPORT, "https": TRANSPORT},
         # Render requests (meta "playwright") open in headless Chromium; the browser starts at the first one.
         **render.scrapy_settings(settings.crawl.render_timeout_seconds),
     }

@@ -30,7 +30,9 @@ from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
-from policy_archive.crawler.failures import plain_reason
+from policy_archive.crawler.failures import HeaderLineTooLong, for_now, lasting, plain_reason
+from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
+from policy_archive.records import iso_z, parse_wayback_timestamp
 
 
 def replays_of(archive, *timestamps: str) -> int:
@@ -109,7 +111,7 @@ def test_a_document_without_a_version_accounts_for_every_listed_capture(standin_
     result = run_cli(config, data, "backfill", DOC)
     assert result.returncode == 1
     line = next(line for line in result.stderr.splitlines() if line.startswith(f"FAILED {DOC}"))
-    expected = f"FAILED {DOC}: no version: 4 captures listed, 2 refused (2 empty), 2 could not be fetched (run again"
+    expected = f"FAILED {DOC}: no version: 4 captures listed, 2 refused (2 empty), 2 could not be fetched for now (run"
     assert line.startswith(expected), line
     assert moments[2] in line and moments[3] in line
     asked = [replays_of(standin_archive, moment) for moment in moments]
@@ -150,12 +152,14 @@ def test_a_failed_capture_is_counted_in_the_last_line_and_said_plainly(standin_a
     failed = next(line for line in result.stderr.splitlines() if line.startswith(f"FAILED {DOC}"))
     assert f"{moments[2]} ({words}" in failed, failed
     if fault == "oversized":
-        assert "over the limit of 200,000 bytes (setting [crawl] max_page_bytes)" in failed
+        assert "over the limit of 200,000 bytes (setting [crawl] max_page_bytes: raise it to fetch this" in failed
     for internal in ("twisted", "Failure", "Error:", "<"):
         assert internal not in result.stderr, result.stderr
-    assert result.stderr.splitlines()[-1].startswith(
-        "1 capture not verified: 1 could not be fetched (named above; run again to retry); every other"
-    ), result.stderr
+    said = {
+        "reset": "could not be fetched for now (named above; run again to retry)",
+        "oversized": "cannot be fetched as the archive serves it (named above; running again alone will not help)",
+    }[fault]
+    assert result.stderr.splitlines()[-1].startswith(f"1 capture not verified: 1 {said}; every other"), result.stderr
     (row,) = [r for r in catalog_rows(data) if r["outcome"] == "failed"]
     assert row["reason"].startswith(words)
 
@@ -176,11 +180,31 @@ def test_download_failures_are_said_in_plain_words():
         DownloadCancelledError(
             "Received 300001 bytes which is larger than download max size (200000) in request <GET http://x>."
         ): "the answer is too large: 300,001 bytes received, over the limit of 200,000 bytes (setting [crawl] "
-        "max_page_bytes)",
+        "max_page_bytes: raise it to fetch this answer)",
     }
     for error, words in cases.items():
         assert plain_reason(error) == words
     assert plain_reason(ValueError("something else")) is None
+
+
+def test_a_header_line_too_long_is_said_as_such_and_not_asked_again():
+    """What Scrapy 2.19 raises when crawler/transport.py's parser gives up on a header line over Twisted's 16,384
+    bytes: its DownloadFailedError from Twisted's ResponseFailed, which carries our error."""
+    cause = ResponseFailed([Failure(HeaderLineTooLong(16384))])
+    error = DownloadFailedError(str(cause))
+    error.__cause__ = cause
+    words = plain_reason(error)
+    assert (
+        words == "the answer has a header line over 16,384 bytes, more than this client reads (no setting changes it)"
+    )
+    closed = DownloadFailedError("...")
+    closed.__cause__ = ResponseFailed([Failure(ConnectionDone())])
+    assert (for_now(error), for_now(closed)) == (False, True), "a connection closed may pass; a header line never"
+    too_large = plain_reason(
+        DownloadCancelledError("Expected to receive 9 bytes which is larger than download max size (5)")
+    )
+    assert too_large and lasting(too_large) and lasting(words)
+    assert not lasting(plain_reason(closed) or "")
 
 
 def test_a_body_cut_short_is_said_plainly_however_twisted_and_scrapy_report_it():
@@ -219,7 +243,9 @@ def test_status_names_a_document_whose_backfill_failed_until_one_succeeds(standi
     assert run_cli(config, data, "backfill", DOC).returncode == 1
     text, entry = status_of(config, data)
     closed = "the connection was closed before the answer was complete"
-    assert entry["last_backfill_failure"]["reason"].startswith("1 capture could not be fetched (run again to retry)")
+    assert entry["last_backfill_failure"]["reason"].startswith(
+        "1 capture could not be fetched for now (run again to retry)"
+    )
     assert entry["failed_captures"] == [{"captured_at": "2014-02-21T04:05:06Z", "reason": closed}]
     assert (entry["consecutive_failures"], entry["last_failure"]) == (0, None), "track's fields, unchanged"
     line = next(line for line in text.splitlines() if line.startswith(DOC))
@@ -409,3 +435,51 @@ def test_status_names_the_last_capture_listed_and_the_last_one_fetched(standin_a
     assert header.split()[2:8] == ["last", "capture", "last", "fetched", "last", "change"], header
     line = next(line for line in text.splitlines() if line.startswith(DOC))
     assert line.split()[2:5] == [last, first, first], line
+
+
+def test_a_header_line_too_long_and_other_lasting_failures_are_told_apart(standin_archive, tmp_path):
+    """Third audit, finding 8: a capture whose answer is too large, or has a header line longer than Twisted reads
+    (16,384 bytes), gets the same answer on every run; a reset one may pass. Each is said as what it is, and whether
+    running again can help: in the FAILED line, the catalog and the last line. The header line is asked once (not
+    again after a wait, as a connection closed would be); the next run asks each again once."""
+    moments = [ts(START + timedelta(days=9 * n)) for n in range(6)]
+    reset, header, large = moments[1:4]
+    for n, moment in enumerate(moments):
+        body = page(V1 if n < 3 else V2, str(n))
+        if moment == large:
+            body = body.replace("</main>", "<!--" + "x" * 300_000 + "--></main>")
+        standin_archive.add_capture(URL, moment, body)
+    standin_archive.reset_capture(URL, reset)
+    standin_archive.serve_long_header(URL, header, 64 * 1024)
+    config, data = configured(standin_archive, tmp_path, max_page_bytes=200_000)
+
+    result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert result.returncode == 1
+    header_words = "the answer has a header line over 16,384 bytes, more than this client reads (no setting changes it)"
+    failed = next(line for line in result.stderr.splitlines() if line.startswith(f"FAILED {DOC}"))
+    assert failed.startswith(
+        f"FAILED {DOC}: 1 capture could not be fetched for now (run again to retry): {reset} (the connection was closed"
+        " before the answer was complete); 2 captures cannot be fetched as the archive serves them (running again "
+        f"alone will not help): {header} ({header_words}); {large} (the answer is too large: "
+    ), failed
+    assert failed.endswith(
+        " bytes announced, over the limit of 200,000 bytes (setting [crawl] max_page_bytes: raise it to fetch this"
+        " answer)); 2 versions found among the others"
+    ), failed
+    assert result.stderr.splitlines()[-1].startswith(
+        "3 captures not verified: 1 could not be fetched for now (named above; run again to retry), 2 cannot be "
+        "fetched as the archive serves them (named above; running again alone will not help); every other"
+    ), result.stderr
+    assert (replays_of(standin_archive, header), replays_of(standin_archive, large)) == (1, 1), "never asked again"
+    assert replays_of(standin_archive, reset) >= LISTING_ATTEMPTS, "asked again after a wait"
+    reasons = {r["captured_at"]: (r["outcome"], r["reason"]) for r in catalog_rows(data) if r["outcome"] == "failed"}
+    assert reasons[iso_z(parse_wayback_timestamp(header))] == ("failed", header_words)
+    assert len(reasons) == 3, "all three stay failed: the next run asks again"
+
+    standin_archive.clear_log()
+    standin_archive.reset_capture(URL, reset, enabled=False)
+    again = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert again.returncode == 1
+    failed = next(line for line in again.stderr.splitlines() if line.startswith(f"FAILED {DOC}"))
+    assert failed.startswith(f"FAILED {DOC}: 2 captures cannot be fetched as the archive serves them"), failed
+    assert [replays_of(standin_archive, moment) for moment in (reset, header, large)] == [1, 1, 1]

@@ -236,7 +236,11 @@ def test_an_unfetchable_capture_is_skipped_named_and_retried(standin_archive, tm
     config, data = configured(standin_archive, tmp_path, max_page_bytes=200_000)
     result = run_cli(config, data, "backfill", DOC)
     assert result.returncode == 1
-    assert f"FAILED {DOC}: 1 capture could not be fetched (run again to retry): {bad} (" in result.stderr
+    said = {
+        "reset": "could not be fetched for now (run again to retry)",
+        "oversized": "cannot be fetched as the archive serves it (running again alone will not help)",
+    }[fault]
+    assert f"FAILED {DOC}: 1 capture {said}: {bad} (" in result.stderr
     if fault == "oversized":
         assert "max_page_bytes" in result.stderr
     dates = git(data / "versions", "log", "--reverse", "--format=%aI", "main").splitlines()

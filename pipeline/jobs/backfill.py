@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome, UnverifiedSpan
+from policy_archive.crawler.failures import lasting
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import StopSignal, crawl_archive
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
@@ -30,7 +31,13 @@ from policy_archive.pipeline.jobs.report import (
     twin_reason,
 )
 from policy_archive.pipeline.jobs.strategy import StrategyName, changes
-from policy_archive.pipeline.jobs.unverified import NotVerified, summary_line, unverified_spans
+from policy_archive.pipeline.jobs.unverified import (
+    NOT_FETCHED_FOR_NOW,
+    NotVerified,
+    not_fetched_as_served,
+    summary_line,
+    unverified_spans,
+)
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import CaptureRef, DocumentDeclaration, RecordedVersion, Source, Version, iso_z
 from policy_archive.text import plural
@@ -124,8 +131,11 @@ def backfill(
     progress.finish()
     finished = [plan for key, plan in plans.items() if key not in unexamined]
     unrendered = sum(len(plan.needs_browser) for plan in finished)
-    failed = sum(len(plan.unfetched) for plan in finished) - unrendered
-    left = NotVerified(failed, unrendered, sum(unexamined.values()), len(unlisted), listed=bool(plans))
+    unfetchable = sum(len(_unfetched(plan, lasting_only=True)) for plan in finished)
+    failed = sum(len(plan.unfetched) for plan in finished) - unrendered - unfetchable
+    left = NotVerified(
+        failed, unrendered, sum(unexamined.values()), len(unlisted), listed=bool(plans), unfetchable=unfetchable
+    )
     return RunReport(recorded, failures, notes, last_line=summary_line(assumed, left), recorded_detail=kinds or None)
 
 
@@ -166,23 +176,42 @@ def _note_outcomes(
 
 def _words(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef], found: Sequence[Version]) -> str:
     """Why a document failed although its listing was complete: captures that need a browser (said first, with
-    what to install), no version at all, or captures not fetched."""
-    unfetched = {i: why for i, why in plan.unfetched.items() if i not in plan.needs_browser}
-    not_fetched = f"could not be fetched (run again to retry): {_captures(plan, unfetched)}"
+    what to install), no version at all, or captures not fetched: for now, or as the archive serves them."""
+    for_now, unfetchable = _unfetched(plan, lasting_only=False), _unfetched(plan, lasting_only=True)
+    groups = [
+        (failed, f"{how} ({rerun})")
+        for failed, (how, rerun) in (
+            (for_now, NOT_FETCHED_FOR_NOW),
+            (unfetchable, not_fetched_as_served(len(unfetchable))),
+        )
+        if failed
+    ]
+    named = []
+    for failed, how in groups:
+        # "N captures" after versions found; after "no version: N captures listed", N alone (the contract's line).
+        count = f"{len(failed)} {plural(len(failed), 'capture')}" if found else str(len(failed))
+        named.append(f"{count} {how}: {_captures(plan, failed)}")
     if found:
-        words = f"{len(found)} {plural(len(found), 'version')} found among the others"
-        if unfetched:
-            words = f"{len(unfetched)} {plural(len(unfetched), 'capture')} {not_fetched}; {words}"
+        words = "; ".join([*named, f"{len(found)} {plural(len(found), 'version')} found among the others"])
     else:
-        words = _no_version(workspace, plan, listed)
-        if unfetched:
-            words += f", {len(unfetched)} {not_fetched}"
+        words = ", ".join([_no_version(workspace, plan, listed), *named])
     if not plan.needs_browser:
         return words
     count = len(plan.needs_browser)
     waiting = f"{count} {plural(count, 'capture')} to render once it is installed"
     needs = next(iter(plan.needs_browser.values()))
     return f"{needs}; {waiting}: {_captures(plan, plan.needs_browser, reasons=False)}; {words}"
+
+
+def _unfetched(plan: DocumentPlan, *, lasting_only: bool) -> dict[int, str]:
+    """Captures of ``plan`` that could not be fetched (not those waiting for a browser), by index, with why: those
+    a rerun gets the same answer for (``lasting_only``, :func:`~policy_archive.crawler.failures.lasting`), or the
+    others (a timeout, a reset, the archive's 5xx: the next run may fetch them).
+
+    Both stay catalogued failed, so the next run asks for each again: a lasting one costs one request (cut short at
+    its announced size, or at the first 16 KiB of its head), keeps its document failing and named until it is
+    fetched (by raising ``max_page_bytes``, say), and so never hides a version quietly."""
+    return {i: why for i, why in plan.unfetched.items() if i not in plan.needs_browser and lasting(why) == lasting_only}
 
 
 def _captures(plan: DocumentPlan, captures: dict[int, str], *, reasons: bool = True) -> str:

@@ -64,7 +64,8 @@ def describe(span: UnverifiedSpan) -> str:
 @dataclass(frozen=True)
 class NotVerified:
     """What a backfill left unverified besides the spans its strategy assumed: captures that ``failed`` to
-    download, ``unrendered`` ones (no browser), ``unexamined`` ones of documents whose plan the run did not work
+    download for now, ``unfetchable`` ones (an answer a rerun gets the same: too large, a header line too long),
+    ``unrendered`` ones (no browser), ``unexamined`` ones of documents whose plan the run did not work
     through (it was interrupted), and ``unlisted`` documents (their listing failed, or the run stopped before
     it), whose captures nobody counted; ``listed``: whether any document was listed at all."""
 
@@ -73,6 +74,21 @@ class NotVerified:
     unexamined: int = 0
     unlisted: int = 0
     listed: bool = True
+    unfetchable: int = 0
+
+
+# Captures that could not be fetched, and whether running again can help: (what, rerun). For now: a timeout, a
+# reset, the archive's 5xx. As served: an answer too large or with a header line too long, the same every time
+# (crawler/failures.py ``lasting``); raising max_page_bytes can help the first, as its reason says.
+NOT_FETCHED_FOR_NOW = ("could not be fetched for now", "run again to retry")
+
+
+def not_fetched_as_served(count: int) -> tuple[str, str]:
+    """``cannot be fetched as the archive serves them``, ``running again alone will not help``."""
+    return (
+        f"cannot be fetched as the archive serves {'it' if count == 1 else 'them'}",
+        "running again alone will not help",
+    )
 
 
 EVERY_OTHER = "every other listed capture was fetched, has the bytes of a fetched one, or was refused with its reason"
@@ -84,7 +100,7 @@ def summary_line(spans: Sequence[UnverifiedSpan], left: NotVerified = NotVerifie
     of them hidden."""
     total = sum(span.captures for span in spans)
     missing = _not_fetched(left)
-    count = total + left.failed + left.unrendered + left.unexamined
+    count = total + left.failed + left.unfetchable + left.unrendered + left.unexamined
     unlisted = _unlisted(left.unlisted)
     if not total:
         if not missing and unlisted and not left.listed:
@@ -106,11 +122,16 @@ def summary_line(spans: Sequence[UnverifiedSpan], left: NotVerified = NotVerifie
 
 
 def _not_fetched(left: NotVerified) -> str:
-    """``2 could not be fetched (named above; run again to retry), 1 waits for a browser (named above), 40 not
+    """``2 could not be fetched for now (named above; run again to retry), 1 cannot be fetched as the archive
+    serves it (named above; running again alone will not help), 1 waits for a browser (named above), 40 not
     examined, the run was interrupted (run again to continue)``."""
     parts = []
     if left.failed:
-        parts.append(f"{left.failed:,} could not be fetched (named above; run again to retry)")
+        how, rerun = NOT_FETCHED_FOR_NOW
+        parts.append(f"{left.failed:,} {how} (named above; {rerun})")
+    if left.unfetchable:
+        how, rerun = not_fetched_as_served(left.unfetchable)
+        parts.append(f"{left.unfetchable:,} {how} (named above; {rerun})")
     if left.unrendered:
         verb = "waits" if left.unrendered == 1 else "wait"
         parts.append(f"{left.unrendered:,} {verb} for a browser to render (named above)")

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
@@ -217,8 +217,14 @@ class StandinArchive(ArchiveFaults):
             if (key, request.timestamp) in self._faults.resets:
                 return RESET
             substitute = self._faults.substitutes.get((key, request.timestamp))
+            long_header = self._faults.long_headers.get((key, request.timestamp), 0)
             captures = list(self._by_key.get(key, ()))
-        return replay(captures, request.timestamp, substitute, base)
+        answer = replay(captures, request.timestamp, substitute, base)
+        if not long_header:
+            return answer
+        name = "X-Archive-Orig-Content-Security-Policy: "  # the archive's prefix for a site's own header
+        line = (name[:-2], "a" * (long_header - len(name)))
+        return replace(answer, headers=(*answer.headers, line))
 
 
 def _endpoint_of(raw_path: str) -> Literal["cdx", "replay", "other"]:

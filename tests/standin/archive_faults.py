@@ -6,7 +6,8 @@ a delay per endpoint (timeouts), garbage rows, a failing CDX page, a page whose 
 a CDX answer whose connection closes after N rows (with its whole Content-Length announced, or chunked without
 the terminating chunk), a CDX answer trickled a byte at a time, a CDX answer announcing a size; a URL listed but
 excluded from replay (the 200 "excluded" page, no ``Memento-Datetime``, as recorded for nationalpost.com in
-2017); a capture replayed with other bytes than its CDX digest says; a capture whose connection is reset before
+2017); a capture replayed with other bytes than its CDX digest says; a capture replayed with a header line of a given
+length (as an archive replays a site's long Content-Security-Policy); a capture whose connection is reset before
 any answer; requests of an endpoint held unanswered until the test releases them (it acts while a client is
 known to be waiting, whatever the load); a search for one URL answered with another URL's rows.
 :class:`ArchiveFaults` holds them; :class:`~standin.archive.StandinArchive` is one.
@@ -57,6 +58,7 @@ class Faults:
     substitutes: dict[tuple[str, str], bytes] = field(default_factory=dict)
     resets: set[tuple[str, str]] = field(default_factory=set)
     listed_instead: dict[str, str] = field(default_factory=dict)
+    long_headers: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def listing_copy(self) -> Faults:
         """A copy a CDX answer can read outside the archive's lock."""
@@ -208,6 +210,11 @@ class ArchiveFaults:
         payload = body.encode("utf-8") if isinstance(body, str) else body
         with self._lock:
             self._faults.substitutes[(surt(url), timestamp)] = payload
+
+    def serve_long_header(self, url: str, timestamp: str, length: int) -> None:
+        """Replay the capture with one more header line, ``length`` bytes long (0: none)."""
+        with self._lock:
+            self._faults.long_headers[(surt(url), timestamp)] = length
 
     def reset_capture(self, url: str, timestamp: str, enabled: bool = True) -> None:
         """Close the connection without answering whenever this capture is replayed."""
