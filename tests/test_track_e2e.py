@@ -267,7 +267,7 @@ def test_failing_documents_are_reported_counted_and_do_not_stop_the_others(sites
     assert status.returncode == 0, status.stderr
     rows = {line.split()[0]: line for line in status.stdout.splitlines() if "/" in line.split()[0]}
     for document in expected:
-        failures = rows[document].split()[4:]
+        failures = rows[document].split()[5:]  # after versions, last capture, last fetched, last change
         assert failures[0] == "2", rows[document]  # consecutive failures, counted across the two runs
     assert rows["acme/privacy-policy"].split()[1] == "1"  # versions
     assert rows["acme/privacy-policy"].split()[-1] == "0"
