@@ -76,11 +76,12 @@ class DamagedRecord:
     where it starts and why (``problem``, plain words). With ``at_end``, nothing readable follows it in its file:
     most likely the record a run was writing when it was killed (nothing refers to it); otherwise the file is
     damaged in the middle (bit rot, bytes overwritten). A record over the bounds is never ``at_end``: it is
-    whole, only not read."""
+    whole, only not read (``over_limit``)."""
 
     stored: StoredCapture
     problem: str
     at_end: bool = False
+    over_limit: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def whole_records(handle: BinaryIO, name: str, max_payload: int) -> Iterator[Who
             # warcio's offset is where the failing record starts, unless the failing member holds several records (a
             # file recompressed as one gzip stream): then it means nothing, and that member started at ``last``.
             start = error.start if last < error.start < size else max(last, position)
-            record = DamagedRecord(StoredCapture(name, start), error.problem)
+            record = DamagedRecord(StoredCapture(name, start), error.problem, over_limit=error.over_limit)
             if error.over_limit:  # a record after the damage before it: that damage is not at the file's end
                 yield from damaged
                 damaged = []

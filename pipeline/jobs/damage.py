@@ -69,13 +69,16 @@ def first_named(texts: Iterable[str]) -> str:
 
 
 def skipped(damaged: Sequence[DamagedRecord]) -> str:
-    """What reading the WARC files past ``damaged`` records (in the middle of their files) did, naming them."""
-    count, files = len(damaged), sorted({record.stored.warc_file for record in damaged})
+    """What reading the WARC files past ``damaged`` records (in the middle of their files, or over the bounds of
+    reading one) did, naming them; a backup is named only for damage: a record over the bounds is whole."""
+    count = len(damaged)
     it = "it" if count == 1 else "each"
-    return (
-        f"{counted(count, 'damaged record')} skipped, reading resumed after {it} (restore {', '.join(files)} from a "
-        f"backup to get back what {'it' if count == 1 else 'they'} held): "
-        + first_named(f"{record.stored.warc_file}:{record.stored.offset}: {record.problem}" for record in damaged)
+    files = sorted({record.stored.warc_file for record in damaged if not record.over_limit})
+    they = "it" if sum(not record.over_limit for record in damaged) == 1 else "they"
+    backup = f" (restore {', '.join(files)} from a backup to get back what {they} held)" if files else ""
+    noun = "record" if any(record.over_limit for record in damaged) else "damaged record"
+    return f"{counted(count, noun)} skipped, reading resumed after {it}{backup}: " + first_named(
+        f"{record.stored.warc_file}:{record.stored.offset}: {record.problem}" for record in damaged
     )
 
 
