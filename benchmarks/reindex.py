@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,8 +31,15 @@ URL = "https://acme.example/privacy"
 PARAGRAPH = "We process personal data for the purposes described here, and keep it only as long as needed. " * 6
 
 
-def write_store(root: Path, count: int) -> tuple[Path, Path]:
-    """A configuration declaring ``acme/privacy-policy`` and a data directory holding only its captures."""
+def revision_page(number: int) -> bytes:
+    """A ~60 KB policy page whose last paragraph changes every tenth capture."""
+    paragraphs = "".join(f"<p>{n}. {PARAGRAPH}</p>" for n in range(100)) + f"<p>Revision {number // 10}.</p>"
+    return f"<html><head><title>Privacy Policy</title></head><body><main>{paragraphs}</main></body></html>".encode()
+
+
+def write_store(root: Path, count: int, page: Callable[[int], bytes] = revision_page) -> tuple[Path, Path]:
+    """A configuration declaring ``acme/privacy-policy`` and a data directory holding only its captures: ``count``
+    live captures a day apart, the n-th with the bytes ``page(n)``."""
     config, data = root / "config", root / "data"
     (config / "services").mkdir(parents=True)
     (config / "settings.toml").write_text("")
@@ -39,8 +47,7 @@ def write_store(root: Path, count: int) -> tuple[Path, Path]:
     store = CaptureStore(data / "captures", max_page_bytes=CrawlSettings.max_page_bytes)
     start = datetime(2015, 1, 1, tzinfo=UTC)
     for number in range(count):
-        paragraphs = "".join(f"<p>{n}. {PARAGRAPH}</p>" for n in range(100)) + f"<p>Revision {number // 10}.</p>"
-        body = f"<html><head><title>Privacy Policy</title></head><body><main>{paragraphs}</main></body></html>".encode()
+        body = page(number)
         at = start + timedelta(days=number)
         capture = Capture("acme/privacy-policy", Source.LIVE, URL, URL, at, 200, "text/html", body, payload_sha1(body))
         store.write(capture)

@@ -16,7 +16,8 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -148,6 +149,19 @@ def start_cli(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:
         cwd=REPO_ROOT,
         preexec_fn=_default_sigint,
     )
+
+
+@contextmanager
+def running_with_stderr_in(errors: Path, config: Path, data: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """The CLI with its stderr written to ``errors``, to be read while it runs; killed if still running at the end."""
+    with errors.open("w") as sink:
+        run = subprocess.Popen(command(config, data, *args), stdout=subprocess.DEVNULL, stderr=sink, cwd=REPO_ROOT)
+    try:
+        yield run
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
 
 
 def _default_sigint() -> None:
@@ -585,21 +599,10 @@ def test_a_stop_does_not_wait_for_the_replay_rate_limit(standin_archive, tmp_pat
         wait_for(lambda: "stopping:" in errors.read_text(), timeout=60)
 
     archive.when_asked("id_/", stop)
-    with errors.open("w") as sink:
-        run = subprocess.Popen(
-            command(config, tmp_path / "data", "--strategy", "all"),
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-            cwd=REPO_ROOT,
-        )
+    with running_with_stderr_in(errors, config, tmp_path / "data", "--strategy", "all") as run:
         pids.append(run.pid)
         started.set()
-        try:
-            run.wait(timeout=120)
-        finally:
-            if run.poll() is None:
-                run.kill()
-                run.wait()
+        run.wait(timeout=120)
     stderr = errors.read_text()
 
     assert "Traceback" not in stderr
@@ -614,21 +617,10 @@ def test_a_wait_for_the_slowest_replay_rate_is_said_with_its_end_and_its_setting
     archive = standin_archive
     config = write_config(tmp_path / "config", archive, three_document_history(archive), replay_per_minute="0.0167")
     errors = tmp_path / "stderr"
-    with errors.open("w") as sink:
-        run = subprocess.Popen(
-            command(config, tmp_path / "data", "--strategy", "all"),
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-            cwd=REPO_ROOT,
-        )
-        try:
-            wait_for(lambda: "for the rate budget" in errors.read_text(), timeout=120)
-            run.send_signal(signal.SIGTERM)
-            run.wait(timeout=120)
-        finally:
-            if run.poll() is None:
-                run.kill()
-                run.wait()
+    with running_with_stderr_in(errors, config, tmp_path / "data", "--strategy", "all") as run:
+        wait_for(lambda: "for the rate budget" in errors.read_text(), timeout=120)
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=120)
     said = [line for line in errors.read_text().splitlines() if "for the rate budget" in line]
     assert len(said) == 1, errors.read_text()
     assert re.fullmatch(

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.reindex import write_store
 from policy_archive.archive import fastimport, saves
-from policy_archive.archive.captures import CaptureStore
 from policy_archive.archive.catalog import ROWS_PER_READ, Catalog
 from policy_archive.archive.catalog_rows import Outcome
-from policy_archive.config.settings import CrawlSettings, load_config
+from policy_archive.config.settings import load_config
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.reextract import rebuild_lost_history
 from policy_archive.pipeline.jobs.workspace import open_workspace
-from policy_archive.records import Capture, CaptureRef, Source, payload_sha1
+from policy_archive.records import CaptureRef
 
 URL = "https://acme.example/privacy"
 SENTENCE = "We process the personal data you give us only for the purposes this policy names, and no longer. "
@@ -30,30 +30,15 @@ TEXT_BYTES = 8 * 50 * len(SENTENCE)  # ~39 KB of text per capture: few elements,
 SMALL, LARGE = 30, 120  # the large store crosses a page of the catalog's reads (ROWS_PER_READ)
 
 
-def write_store(root: Path, count: int) -> tuple[Path, Path]:
-    """A configuration declaring ``acme/privacy-policy`` and a data directory holding only its captures, each
-    with a text of its own (every capture a version: the most a rebuild can be asked to hold)."""
-    config, data = root / "config", root / "data"
-    (config / "services").mkdir(parents=True)
-    (config / "settings.toml").write_text("")
-    (config / "services" / "acme.toml").write_text(f'name = "ACME"\n[documents.privacy-policy]\nurl = "{URL}"\n')
-    store = CaptureStore(data / "captures", max_page_bytes=CrawlSettings.max_page_bytes)
-    start = datetime(2015, 1, 1, tzinfo=UTC)
-    for number in range(count):
-        paragraphs = "".join(f"<p>{part}.{number} {SENTENCE * 50}</p>" for part in range(8))
-        body = f"<html><head><title>Privacy Policy</title></head><body><main>{paragraphs}</main></body></html>"
-        payload = body.encode()
-        at = start + timedelta(days=number)
-        store.write(
-            Capture("acme/privacy-policy", Source.LIVE, URL, URL, at, 200, "text/html", payload, payload_sha1(payload))
-        )
-    store.close()
-    return config, data
+def own_text_page(number: int) -> bytes:
+    """A page with a text of its own (every capture a version: the most a rebuild can be asked to hold)."""
+    paragraphs = "".join(f"<p>{part}.{number} {SENTENCE * 50}</p>" for part in range(8))
+    return f"<html><head><title>Privacy Policy</title></head><body><main>{paragraphs}</main></body></html>".encode()
 
 
 def repair_peak(root: Path, count: int) -> int:
     """Peak traced memory (bytes) of re-indexing ``count`` captures and rebuilding their history."""
-    config_dir, data = write_store(root, count)
+    config_dir, data = write_store(root, count, own_text_page)
     config = load_config(config_dir, data)
     tracemalloc.start()
     try:
