@@ -11,8 +11,9 @@ recorded in ``tests/fixtures/cdx`` list ``http://www1.nasa.gov:80/`` for ``nasa.
 :func:`match_key` is that key as the Internet Archive computes it: archive-commons' ``IAURLCanonicalizer``
 after its ``GoogleURLCanonicalizer``, whose Python port, the ``surt`` package, pywb uses too (read in surt 0.3.1,
 2026-11); ``tests/test_urlkey.py`` checks it against the urlkey of every real row recorded and against ``surt``.
-Left out: a decimal or octal IP address written in another form is not rewritten (the port resolves it through
-DNS), so such a URL only matches itself written alike.
+Left out: an IP address written in decimal or octal form (``http://2130706433/``) is not rewritten — archive-commons
+turns it into dotted form through a DNS lookup, which this check does not make — so such a URL matches only itself
+written alike.
 """
 
 from __future__ import annotations
@@ -58,9 +59,7 @@ def match_key(url: str) -> str:
 def _host(parts: SplitResult) -> bytes:
     """Lowercased, without user info, international names in their IDNA form, no leading ``www.``/``www1.``."""
     host = _unescaped(parts.hostname or "")
-    try:
-        host = host.decode("ascii").encode("ascii")
-    except UnicodeDecodeError:
+    if not host.isascii():
         try:
             host = host.decode("utf-8", "ignore").encode("idna")
         except UnicodeError:
