@@ -15,6 +15,7 @@ import glob
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -671,6 +672,27 @@ def test_a_rendered_navigation_that_cannot_be_fetched_says_why_in_one_line(sites
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     (failed,) = failed_lines(result.stderr)
     assert failed == "FAILED acme/privacy-policy: rendering failed: connection refused", "in the plain fetch's words"
+
+
+def test_a_rendered_dom_over_the_page_limit_is_refused_not_kept(sites: StandinSites, tmp_path: Path):
+    # A 180-byte answer whose script builds a 210 KB DOM: the raw bytes are within max_page_bytes, the DOM is not.
+    # Kept, the DOM would be refused at every later read (a stored record is read back within the limit).
+    script = "document.body.insertAdjacentHTML('beforeend', '<p>' + 'policy '.repeat(30000) + '</p>')"
+    body = f"<!DOCTYPE html><html><head><title>Privacy</title></head><body><script>{script}</script></body></html>"
+    url = sites.set_page("http://big.test/privacy", Page(body=body.encode()))
+    config = write_config(tmp_path / "config", {"big": (url, "always")}, "[crawl]\nmax_page_bytes = 100000\n")
+    data = tmp_path / "data"
+
+    result = run_cli(config, data, "track", env=environment(sites))
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    (failed,) = failed_lines(result.stderr)
+    assert re.fullmatch(
+        r"FAILED big/privacy-policy: rendering refused: its rendered DOM is 2\d\d,\d\d\d bytes, over the limit of"
+        r" 100,000 bytes \(setting \[crawl\] max_page_bytes: raise it to keep this page\)",
+        failed,
+    ), failed
+    assert not [record for record in warc_records(data) if record[0] == "resource"], "no oversized DOM stored"
 
 
 def test_the_pages_own_requests_go_one_at_a_time_per_site_over_every_tab(sites: StandinSites, tmp_path: Path):

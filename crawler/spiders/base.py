@@ -120,10 +120,26 @@ class PlanSpider(scrapy.Spider):
             return f"rendering incomplete: {rendering.archive.refusal}"
         if rendering.raw_body is None or rendering.raw_url is None:
             return "rendering failed: the browser kept no raw answer to the page's request"
+        dom = response.text.encode("utf-8")
+        if (over := self.over_page_limit(rendering.raw_body, dom)) is not None:
+            return over
         # Not page.url: a script may have changed the address shown (history.pushState) after the answer came;
         # a page rendered from an archive was answered by an archive URL.
         url = rendering.archive.navigation_url if rendering.archive is not None else None
-        return rendering.raw_body, response.text.encode("utf-8"), url or rendering.raw_url
+        return rendering.raw_body, dom, url or rendering.raw_url
+
+    def over_page_limit(self, raw_body: bytes, dom: bytes) -> str | None:
+        """Why a rendered page is not kept when its raw answer or its DOM (a script may build any size) is larger
+        than ``max_page_bytes``: every stored record is read back within that limit (archive/warc_records.py), so
+        a larger one would be written, then refused at every later read."""
+        limit = self.settings.getint("DOWNLOAD_MAXSIZE")
+        what, size = max((("raw answer", len(raw_body)), ("rendered DOM", len(dom))), key=lambda pair: pair[1])
+        if not limit or size <= limit:
+            return None
+        return (
+            f"rendering refused: its {what} is {size:,} bytes, over the limit of {limit:,} bytes"
+            " (setting [crawl] max_page_bytes: raise it to keep this page)"
+        )
 
 
 def _failure_reason(failure: Failure, rendering: PageRendering | None) -> str:
