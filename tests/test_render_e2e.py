@@ -688,7 +688,7 @@ def test_a_rendered_dom_over_the_page_limit_is_refused_not_kept(sites: StandinSi
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     (failed,) = failed_lines(result.stderr)
     assert re.fullmatch(
-        r"FAILED big/privacy-policy: rendering refused: its rendered DOM is 2\d\d,\d\d\d bytes, over the limit of"
+        r"FAILED big/privacy-policy: the answer is too large: its rendered DOM is 2\d\d,\d\d\d bytes, over the limit of"
         r" 100,000 bytes \(setting \[crawl\] max_page_bytes: raise it to keep this page\)",
         failed,
     ), failed

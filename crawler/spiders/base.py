@@ -17,7 +17,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from policy_archive.config.settings import CrawlSettings
-from policy_archive.crawler.failures import message, plain_reason
+from policy_archive.crawler.failures import TOO_LARGE, message, plain_reason
 from policy_archive.crawler.render import EXTRA_MISSING, PageRendering, RenderingUnavailable, extra_installed
 from policy_archive.crawler.stopping import RunStopped
 from policy_archive.errors import PolicyArchiveError
@@ -137,7 +137,7 @@ class PlanSpider(scrapy.Spider):
         if not limit or size <= limit:
             return None
         return (
-            f"rendering refused: its {what} is {size:,} bytes, over the limit of {limit:,} bytes"
+            f"{TOO_LARGE}: its {what} is {size:,} bytes, over the limit of {limit:,} bytes"
             " (setting [crawl] max_page_bytes: raise it to keep this page)"
         )
 
