@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 
 from policy_archive.archive.captures import StoredCapture
@@ -205,7 +206,7 @@ class Catalog:
         if stored:
             where += " AND warc_file IS NOT NULL"
         query = (
-            f"SELECT {'*' if texts else self._columns_but_body()} FROM captures WHERE {where}"
+            f"SELECT {'*' if texts else self._columns_but_body} FROM captures WHERE {where}"
             f" AND (captured_at, id) > (?, ?) ORDER BY captured_at, id LIMIT {ROWS_PER_READ}"
         )
         after: tuple[str, int] = ("", 0)
@@ -213,7 +214,10 @@ class Catalog:
             yield from (self._row(row) for row in page)
             after = (page[-1]["captured_at"], page[-1]["id"])
 
+    @cached_property
     def _columns_but_body(self) -> str:
+        """The captures table's columns, the text replaced by NULL. Read once: the table's columns are all there
+        from the opening on (``connect`` adds the missing ones, or refuses a read-only catalog lacking some)."""
         names = [column[1] for column in self.connection.execute("PRAGMA table_info(captures)")]
         return ", ".join(["NULL AS body", *(f'"{name}"' for name in names if name != "body")])
 

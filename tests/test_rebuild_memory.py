@@ -8,11 +8,13 @@ version's text until all were handed to Git: its peak grew by more than a text p
 
 from __future__ import annotations
 
+import sqlite3
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from test_fidelity import OLD_CAPTURES_TABLE
 
 from benchmarks.reindex import write_store
 from policy_archive.archive import fastimport, saves
@@ -91,4 +93,25 @@ def test_each_capture_reads_every_row_once_in_time_order_while_the_catalog_is_wr
         read.append((row.id, row.captured_at))
     assert read == expected
     assert {row.outcome for row in catalog.captures("acme/privacy-policy")} == {Outcome.REFUSED}
+    catalog.close()
+
+
+def test_the_columns_read_without_texts_are_looked_up_once_per_catalog_opened(tmp_path):
+    """A long rebuild scans every document without texts: the captures table's columns are read once, not on
+    each scan; and in a catalog migrated on opening, the columns added then are among them."""
+    path = tmp_path / "catalog.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute(OLD_CAPTURES_TABLE)  # a catalog from before the added columns (no dropped, rendered, note...)
+    old.commit()
+    old.close()
+    catalog = Catalog(path)
+    catalog.add_listed(
+        "acme/privacy-policy", [CaptureRef(URL, datetime(2020, 1, 1, tzinfo=UTC), 200, "text/html", "D")]
+    )
+    statements: list[str] = []
+    catalog.connection.set_trace_callback(statements.append)
+    for _ in range(3):
+        (row,) = catalog.each_capture("acme/privacy-policy", texts=False)
+        assert (row.body, row.dropped, row.rendered, row.note) == (None, (), False, None)
+    assert sum("PRAGMA" in statement for statement in statements) == 1, statements
     catalog.close()
