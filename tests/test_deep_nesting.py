@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 import lxml.html
 import pytest
 from click.testing import CliRunner
+from standin.cli import run_cli
+from test_discover import write_settings
 
 from policy_archive.pipeline.commands.cli import main
 from policy_archive.pipeline.extraction.dropped import TOO_DEEP, hard_note
@@ -239,3 +242,38 @@ def test_extract_limit_option_without_a_configuration(tmp_path):
     assert (
         result.stderr == f"policy-archive: {path}: not recorded: too large: over the limit of 500 bytes (--max-bytes)\n"
     )
+
+
+def deep_home_page(nesting: int) -> str:
+    """A home page whose header links an old policy and whose footer, past ``nesting`` unclosed levels, the
+    current one: read in part, it would give the header's link as the page's."""
+    header = '<div id="header"><a href="/old-privacy">Privacy</a></div>'
+    footer = '<div id="footer"><a href="/privacy">Privacy Policy</a></div>'
+    return page(header + "<div>" * nesting + "<p>News of the day</p>" + footer).decode()
+
+
+def test_discover_names_a_home_page_past_the_parsers_limit_among_those_it_could_not_read(tmp_path, standin_archive):
+    for stamp, nesting in (("20150101000000", 10), ("20150301000000", 3000), ("20150601000000", 10)):
+        standin_archive.add_capture("https://deep.example/", stamp, deep_home_page(nesting))
+    config = write_settings(tmp_path / "config", standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "deep.example")
+    assert result.returncode == 0, result.stderr
+    # One era: the capture read in part is not an era of the header's link.
+    assert tomllib.loads(result.stdout)["documents"]["privacy-policy"] == {"url": "https://deep.example/privacy"}
+    unreadable = [line for line in result.stderr.splitlines() if line.startswith("UNREADABLE")]
+    assert unreadable == [
+        "UNREADABLE deep.example 2015-03-01T00:00:00Z: too-deep: the page nests elements more than 2,048 levels"
+        " deep and the HTML parser stopped there, leaving 6 words unread (News of the day Privacy Policy)"
+    ], result.stderr
+
+
+def test_discover_fails_a_domain_whose_only_home_page_is_past_the_parsers_limit(tmp_path, standin_archive):
+    standin_archive.add_capture("https://deeper.example/", "20150101000000", deep_home_page(100_000))
+    config = write_settings(tmp_path / "config", standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "deeper.example")
+    assert result.returncode == 1 and result.stdout == ""
+    assert (
+        "FAILED deeper.example: no home-page capture could be read (1 tried: too-deep: the page nests elements more"
+        " than 2,048 levels deep and the HTML parser stopped there" in result.stderr
+    ), result.stderr
+    assert "Traceback" not in result.stderr

@@ -27,7 +27,7 @@ from policy_archive.pipeline.extraction.dropped import TOO_DEEP
 from policy_archive.pipeline.extraction.locate import content_root
 from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, plain_text_markdown
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
-from policy_archive.pipeline.extraction.parse import PARSER_MAX_DEPTH, ParsedPage, parse_html
+from policy_archive.pipeline.extraction.parse import ParsedPage, parse_html
 from policy_archive.pipeline.extraction.pdf import extract_pdf
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused, checked, refuse_error_pages
 from policy_archive.pipeline.extraction.stated_date import stated_date
@@ -90,12 +90,7 @@ def extract(
         if parsed.unread is None:
             raise
         # The refusal was decided on part of the page: that part is not the reason to give.
-        raise ExtractionRefused(
-            TOO_DEEP,
-            f"the page nests elements more than {PARSER_MAX_DEPTH:,} levels deep and the HTML parser stopped"
-            f" there, leaving {parsed.unread.words:,} words unread ({parsed.unread.sample}); on the part it read:"
-            f" {refusal}",
-        ) from refusal
+        raise ExtractionRefused(TOO_DEEP, f"{parsed.unread_reason()}; on the part it read: {refusal}") from refusal
 
 
 def _extract_html(

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import lxml.html
 
 from policy_archive.pipeline.extraction.decode import decode_html
+from policy_archive.pipeline.extraction.dropped import TOO_DEEP
 from policy_archive.pipeline.extraction.parse import parse_html
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.text import safe_url
@@ -117,11 +118,16 @@ def _score(document_type: str, text: str, url: str) -> tuple[float, float]:
 
 
 def candidates(body: bytes, content_type: str | None, base_url: str, document_type: str) -> list[Candidate]:
-    """Every link of the page that names the document, best first (one per distinct target page)."""
+    """Every link of the page that names the document, best first (one per distinct target page). Refused
+    ``too-deep`` when the parser stopped before the page's end: the links it did not read (the footer comes
+    last) may be the ones that count, so what it read cannot say which link the page gives."""
     try:
-        root = parse_html(decode_html(body, content_type)).root
+        parsed = parse_html(decode_html(body, content_type))
     except ExtractionRefused:  # no document at all: no link
         return []
+    if (unread := parsed.unread_reason()) is not None:
+        raise ExtractionRefused(TOO_DEEP, unread)
+    root = parsed.root
     found: dict[str, Candidate] = {}
     for anchor in root.iter("a"):
         href = (anchor.get("href") or "").strip()
@@ -145,7 +151,8 @@ def candidates(body: bytes, content_type: str | None, base_url: str, document_ty
 
 
 def choose_link(body: bytes, content_type: str | None, base_url: str, document_type: str) -> LinkChoice:
-    """The page's link to the document; rivals when another page's link scores nearly as well."""
+    """The page's link to the document; rivals when another page's link scores nearly as well (raises
+    ``ExtractionRefused`` as :func:`candidates` does)."""
     found = candidates(body, content_type, base_url, document_type)
     if not found:
         return LinkChoice(None)

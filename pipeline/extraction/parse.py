@@ -54,6 +54,16 @@ class ParsedPage:
     # Elements nested deeper than MAX_DEPTH whose children now follow them as siblings (see _flatten).
     emptied: frozenset[lxml.html.HtmlElement] = frozenset()
 
+    def unread_reason(self) -> str | None:
+        """What the parser left out, in one sentence (None: it read the whole page): the words it never read,
+        which may hold what the caller looks for (the document's text, a home page's footer link)."""
+        if self.unread is None:
+            return None
+        return (
+            f"the page nests elements more than {PARSER_MAX_DEPTH:,} levels deep and the HTML parser stopped"
+            f" there, leaving {self.unread.words:,} words unread ({self.unread.sample})"
+        )
+
 
 def parse_html(text: str) -> ParsedPage:
     """The tree of a page's decoded text, at most ``MAX_DEPTH`` levels deep; refused ``empty`` when lxml reads

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, url_key
+from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.records import Capture, CaptureRef, Source, iso_z, parse_iso_z
 
 HOME_STATUSES = {200, 301, 302, 303, 307, 308, None}
@@ -51,7 +52,10 @@ def read_home_page(capture: Capture, page_url: str, document_type: str, listed_a
     if capture.status != 200:
         answered = "answered" if capture.source is Source.LIVE else "archived"  # today's page, or a capture
         return Sighting(listed_at, unreadable=f"{answered} with status {capture.status}")
-    choice: LinkChoice = choose_link(capture.body, capture.content_type, page_url, document_type)
+    try:
+        choice: LinkChoice = choose_link(capture.body, capture.content_type, page_url, document_type)
+    except ExtractionRefused as refusal:  # the parser did not read the whole page (too-deep)
+        return Sighting(listed_at, unreadable=str(refusal))
     if choice.best is None and b"<a" not in capture.body.lower():
         return Sighting(listed_at, unreadable="no links at all (a JavaScript shell or an empty page)")
     if choice.best is None:
