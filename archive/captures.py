@@ -43,6 +43,7 @@ from policy_archive.archive.warc_records import (
     UNPARSABLE,
     BoundedRecords,
     DamagedRecord,
+    OverPageLimit,
     StoredCapture,
     damage_problem,
     payload_digest_matches,
@@ -87,11 +88,14 @@ class KeptCapture:
 
 class DamagedCapture(StateError):
     """A capture's record is in its WARC file but cannot be read back whole: bit rot, a file rewritten by another
-    tool (recompressed: every offset moved), bytes overwritten. The bytes cannot be made again from here."""
+    tool (recompressed: every offset moved), bytes overwritten. The bytes cannot be made again from here. With
+    ``over_page_limit``, the record's payload is over ``[crawl] max_page_bytes`` (most often a page kept under a
+    higher setting than the one now set): not damaged, only not read."""
 
-    def __init__(self, stored: StoredCapture, problem: str) -> None:
+    def __init__(self, stored: StoredCapture, problem: str, *, over_page_limit: bool = False) -> None:
         super().__init__(f"{stored.warc_file}:{stored.offset}: {problem}")
         self.stored = stored
+        self.over_page_limit = over_page_limit
 
 
 @dataclass(frozen=True)
@@ -307,7 +311,8 @@ def _damage(stored: StoredCapture, what: str) -> Iterator[None]:
         with quiet_warcio():
             yield
     except UNPARSABLE as error:
-        raise DamagedCapture(stored, damage_problem(error, what)) from None
+        over_page_limit = isinstance(error, OverPageLimit)
+        raise DamagedCapture(stored, damage_problem(error, what), over_page_limit=over_page_limit) from None
 
 
 def _response_at(records: BoundedRecords, stored: StoredCapture, *, rendered: bool) -> StoredResponse:
@@ -340,7 +345,7 @@ def _response_at(records: BoundedRecords, stored: StoredCapture, *, rendered: bo
 
 def _intact_payload(records: BoundedRecords, record: Any, stored: StoredCapture, what: str) -> bytes:
     """A record's payload as written (read to the store's limit, ``BoundedRecords.payload``: over it, the
-    ``OverLimit`` becomes a :class:`DamagedCapture` in ``_damage``), or :class:`DamagedCapture` when it is not the
+    ``OverPageLimit`` becomes a :class:`DamagedCapture` in ``_damage``), or :class:`DamagedCapture` when it is not the
     one its digest names."""
     body = records.payload(record)
     if not payload_digest_matches(record, payload_sha1(body)):

@@ -50,6 +50,11 @@ class OverLimit(Exception):
     settings let a fetch keep): it is not read further. The message completes "the record …"."""
 
 
+class OverPageLimit(OverLimit):
+    """A payload over ``[crawl] max_page_bytes``: most often a page kept before the setting was lowered, a
+    record whole and readable with the setting raised again (not damage: no backup needed)."""
+
+
 # What warcio 1.8.1 raises on a record it cannot parse or decompress: bytes that are not a WARC record
 # (ArchiveLoadFailed), a gzip member damaged or cut short (zlib.error, EOFError), headers missing (AttributeError,
 # ValueError); and what reading bounded raises (OverLimit).
@@ -156,10 +161,10 @@ class BoundedRecords(ArchiveIterator):
 
     def payload(self, record: Any) -> bytes:
         """The payload of ``record`` (the last one this iterator handed over) as stored, read to
-        ``max_payload`` bytes and one more: a larger one is :class:`OverLimit`, never read whole."""
+        ``max_payload`` bytes and one more: a larger one is :class:`OverPageLimit`, never read whole."""
         payload: bytes = record.raw_stream.read(self.max_payload + 1)
         if len(payload) > self.max_payload:
-            raise OverLimit(
+            raise OverPageLimit(
                 f"has a payload over the limit of {self.max_payload:,} bytes (setting [crawl] max_page_bytes): "
                 "not read (raise the setting to read it)"
             )

@@ -7,6 +7,7 @@ line: `repair` re-indexes past a gzip bomb, names it, exits 1, and its peak memo
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tracemalloc
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from standin.cli import REPO_ROOT, cli_command, cli_environment, run_cli
 from standin.warc_bombs import blank_lines_bomb, header_line_bomb, header_lines_bomb, payload_bomb
-from test_damaged_warcs import DOCUMENT, failed_lines, kept_records
+from test_damaged_warcs import DOCUMENT, failed_lines, kept_records, zero_inside
 
 from policy_archive.archive.captures import CaptureStore, DamagedCapture, DamagedRecord, KeptCapture
 from policy_archive.archive.warc_records import StoredCapture
@@ -184,22 +185,58 @@ def test_verify_names_each_version_over_a_lowered_page_limit(history):
     assert result.returncode == 1, result.stderr
     failed = failed_lines(result.stderr)
     assert len(failed) == 2 and all(
-        "damaged capture: " in line and "payload over the limit of 1,000 bytes (setting [crawl] max_page_bytes)" in line
+        "capture over the page limit: " in line
+        and "payload over the limit of 1,000 bytes (setting [crawl] max_page_bytes)" in line
+        and "damaged" not in line
         for line in failed
     ), failed
     assert result.stdout.strip() == "0/2 versions verified; 2 mismatches"
 
 
-def test_a_long_header_line_within_the_bound_reads_back_whole(tmp_path):
-    """A header line of 2 MiB (a rendered page's requests not sent, listed on one line) spans many of warcio's
-    buffers: it is read whole, as written, by place and by re-indexing."""
-    # Hashes compress little: warcio's buffers (one 16 KiB compressed block inflated each) stay small and many.
-    not_requested = tuple(f"https://tracker.example/{payload_sha1(str(n).encode())}/{n}.gif" for n in range(32_000))
-    capture = replace(live_capture(0), rendered=b"<html><body><p>built</p></body></html>", not_requested=not_requested)
-    assert 2 * MIB < len(" ".join(not_requested)) < 3 * MIB
-    store = CaptureStore(tmp_path, max_page_bytes=LIMIT)
-    stored = store.write(capture)
-    store.close()
-    assert store.read(stored, rendered=True).not_requested == not_requested
-    (kept,) = list(store.kept())
-    assert isinstance(kept, KeptCapture) and kept.capture.not_requested == not_requested
+def lower_page_limit(config: Path, limit: int) -> None:
+    settings = config / "settings.toml"
+    settings.write_text(settings.read_text() + f"\n[crawl]\nmax_page_bytes = {limit}\n")
+
+
+def test_repair_says_captures_over_a_lowered_page_limit_are_whole_and_how_to_read_them(history):
+    """Pages kept under a higher `max_page_bytes` than the one now set are not damage: `repair` says they are over
+    the configured limit and to raise it, never to restore a backup; raised again, there is nothing to repair."""
+    config, data = history
+    warc, _, _ = kept_records(data)
+    original = (config / "settings.toml").read_text()
+    lower_page_limit(config, 1000)
+    result = run_cli(config, data, "repair")
+    assert result.returncode == 1, result.stderr
+    (failed,) = failed_lines(result.stderr)
+    said = re.match(
+        rf"FAILED {DOCUMENT}: (\d+) kept captures cannot be read \((\d+) records over the configured \[crawl\] "
+        r"max_page_bytes of 1,000 bytes are not damaged: raise the setting to read them\): version ",
+        failed,
+    )
+    assert said and said[1] == said[2] and int(said[1]) > 1, failed
+    assert f"capture over the page limit: {warc.name}:" in failed, failed
+    assert "restore" not in failed and "backup" not in failed and "damaged capture" not in failed, failed
+
+    (config / "settings.toml").write_text(original)
+    assert "nothing to repair" in run_cli(config, data, "repair").stderr
+
+
+def test_repair_tells_damage_from_captures_over_a_lowered_page_limit(history):
+    """One record damaged, the others over a lowered limit: the backup is named for the damaged one's file, and
+    the others are said to be over the limit."""
+    config, data = history
+    warc, versions, _ = kept_records(data)
+    damaged_at = max(versions)
+    zero_inside(warc, damaged_at)
+    lower_page_limit(config, 1000)
+    result = run_cli(config, data, "repair")
+    assert result.returncode == 1, result.stderr
+    (failed,) = failed_lines(result.stderr)
+    said = re.match(
+        rf"FAILED {DOCUMENT}: (\d+) kept captures cannot be read \(`repair` cannot make kept bytes again: restore "
+        rf"{re.escape(warc.name)} from a backup; (\d+) records over the configured \[crawl\] max_page_bytes of "
+        r"1,000 bytes are not damaged: raise the setting to read them\): ",
+        failed,
+    )
+    assert said and int(said[1]) == int(said[2]) + 1, failed
+    assert f"version {versions[damaged_at]}: damaged capture: {warc.name}:{damaged_at}: " in failed, failed

@@ -24,10 +24,12 @@ NAMED = 3
 @dataclass(frozen=True)
 class Unreadable:
     """A catalogued capture whose kept bytes cannot be read, and why (``missing capture: …``, ``damaged
-    capture: …``: the words `verify` prints)."""
+    capture: …``, ``capture over the page limit: …``: the words `verify` prints). With ``over_page_limit`` the
+    record is whole, its payload over the ``[crawl] max_page_bytes`` now set: raising it reads the record."""
 
     row: CaptureRow
     problem: str
+    over_page_limit: bool = False
 
 
 def read_kept(captures: CaptureStore, row: CaptureRow) -> StoredResponse | Unreadable:
@@ -36,6 +38,8 @@ def read_kept(captures: CaptureStore, row: CaptureRow) -> StoredResponse | Unrea
     try:
         return captures.read(row.stored, rendered=row.rendered)
     except DamagedCapture as error:
+        if error.over_page_limit:
+            return Unreadable(row, f"capture over the page limit: {error}", over_page_limit=True)
         return Unreadable(row, f"damaged capture: {error}")
     except (OSError, ValueError) as error:
         return Unreadable(row, f"missing capture: cannot read {row.stored.warc_file}:{row.stored.offset}: {error}")
@@ -110,8 +114,25 @@ def unreadable_captures(
                 unreadable.append(read)
             progress.add("unreadable" if isinstance(read, Unreadable) else "readable", done=True)
         if unreadable:
-            files = sorted({item.row.stored.warc_file for item in unreadable if item.row.stored is not None})
-            consequence = f"`repair` cannot make kept bytes again: restore {', '.join(files)} from a backup"
+            consequence = repair_advice(unreadable, captures.max_page_bytes)
             failures.append(unreadable_failure(catalog, declaration.key, unreadable, consequence))
     # No final count: `repair` says what it did (or "nothing to repair"); a long scan shows its progress meanwhile.
     return failures
+
+
+def repair_advice(unreadable: Sequence[Unreadable], max_page_bytes: int) -> str:
+    """What to do about ``unreadable`` captures: restore the files of the damaged and missing ones from a backup;
+    read those over the page limit (whole, kept before the setting was lowered) by raising the setting."""
+    advice = []
+    damaged = [item for item in unreadable if not item.over_page_limit]
+    if damaged:
+        files = sorted({item.row.stored.warc_file for item in damaged if item.row.stored is not None})
+        advice.append(f"`repair` cannot make kept bytes again: restore {', '.join(files)} from a backup")
+    over = len(unreadable) - len(damaged)
+    if over:
+        are, them = ("is", "it") if over == 1 else ("are", "them")
+        advice.append(
+            f"{counted(over, 'record')} over the configured [crawl] max_page_bytes of {max_page_bytes:,} bytes "
+            f"{are} not damaged: raise the setting to read {them}"
+        )
+    return "; ".join(advice)
