@@ -16,6 +16,8 @@ from urllib.parse import quote
 _UNSAFE_CATEGORIES = {"Cc", "Zl", "Zp", "Cs"}
 # Bidirectional overrides and isolates reorder what a terminal shows ("Trojan Source", CVE-2021-42574).
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# A quoted value shows at most this many characters: enough to recognise a line of a list, short enough for one line.
+QUOTE_LIMIT = 80
 
 
 def is_unsafe_character(character: str) -> bool:
@@ -43,6 +45,21 @@ def printable(text: str) -> str:
     if unsafe_character(text) is None:
         return text
     return "".join(repr(character)[1:-1] if is_unsafe_character(character) else character for character in text)
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` between quotes for a one-line message, its unsafe characters escaped (:func:`printable`) and at
+    most ``limit`` characters of it shown (then ``…``): a line of a user's file, however long or odd, quoted in a
+    line a person can read."""
+    shown: list[str] = []
+    length = 0
+    for character in text:
+        piece = printable(character)
+        if length + len(piece) > limit:
+            return f"'{''.join(shown)}…'"
+        shown.append(piece)
+        length += len(piece)
+    return f"'{''.join(shown)}'"
 
 
 def safe_url(url: str) -> str:

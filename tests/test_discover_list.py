@@ -126,13 +126,19 @@ def test_usage_errors_of_a_list_are_one_line_and_exit_2(tmp_path, standin_archiv
     config = write_settings(tmp_path / "config", standin_archive)
     data = tmp_path / "data"
     listing = tmp_path / "domains.txt"
-    listing.write_text("one.example\nexample.org/privacy\n", encoding="utf-8")
+    listing.write_bytes(b"one.example\n\xff\xfeexample.org\n")  # Latin-1 or UTF-16, not UTF-8: no line is sure
+    junk = "a.example/" + "x" * 10_000 + "\x1b[31m"
+    (tmp_path / "bad-line.txt").write_text("example.org/privacy\n", encoding="utf-8")
     cases = {
         ("a.example", "b.example", "--write", "--service", "x"): "--service names the service of one DOMAIN",
         ("a.example", "b.example"): "add --write (config/services/) or --output DIR",
         ("a.example", "b.example", "--live"): "add --write (config/services/) or --output DIR",
         ("a.example", "b.example", "--write", "--live", "--since", "2020-01-01"): "--live reads today's home page",
-        ("--from", str(listing), "--write"): f"{listing}:2: DOMAIN must be a host name",
+        ("--from", str(listing), "--write"): f"{listing} is not UTF-8 text (invalid start byte: byte 0xff); save the"
+        " list as UTF-8",
+        ("--from", str(tmp_path / "bad-line.txt"), "a.example"): "add --write (config/services/) or --output DIR",
+        (junk, "--write"): "DOMAIN must be a host name such as example.org or bücher.example (optionally :PORT), got "
+        f"'{junk[:80]}…'",
         ("--from", str(tmp_path / "empty.txt"), "--write"): "No such file or directory",
         (): "no domain to search",
     }
@@ -142,7 +148,55 @@ def test_usage_errors_of_a_list_are_one_line_and_exit_2(tmp_path, standin_archiv
         assert message in result.stderr, (arguments, result.stderr)
         assert "Traceback" not in result.stderr
         assert len(result.stderr.splitlines()) == 1 or result.stderr.startswith("Usage:")  # ours, or click's
+        assert len(result.stderr) < 300 and "\x1b" not in result.stderr  # a DOMAIN's quote is bounded, escaped
     assert not data.exists() and not standin_archive.requests
+
+
+def test_bad_lines_of_a_list_are_named_once_each_and_the_good_lines_searched(tmp_path, standin_archive):
+    """The researcher's list of 500 domains with a few typing mistakes: each named with its line, bounded and
+    escaped; every other domain searched and written; exit 1 and the last line say how many lines were bad."""
+    archive = standin_archive
+    good = [f"site{number}.example" for number in range(3)]
+    page = "<html><body><footer><a href='/privacy'>Privacy Policy</a></footer></body></html>"
+    for domain in good:
+        archive.add_capture(f"https://{domain}/", "20150101000000", page)
+    long_line = "https://www.example.org/legal/" + "privacy-" * 2_000
+    lines = [
+        "# sites to review", good[0], "example.org/privacy   # a page, not a domain", good[1], long_line,
+        "exa\x1bmple\u202e.org", "", "two words.example", good[2],
+    ]  # fmt: skip
+    listing = tmp_path / "domains.txt"
+    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = write_settings(tmp_path / "config", archive)
+    result = run_cli(config, tmp_path / "data", "discover", "--from", str(listing), "--write")
+
+    assert result.returncode == 1, result.stderr
+    host_name = "not a host name such as example.org or bücher.example (optionally :PORT)"
+    assert failed_lines(result.stderr) == [
+        f"FAILED {listing}:3: {host_name}: 'example.org/privacy'",
+        f"FAILED {listing}:5: {host_name}: '{long_line[:80]}…'",
+        f"FAILED {listing}:6: {host_name}: 'exa\\x1bmple\\u202e.org'",
+        f"FAILED {listing}:8: {host_name}: 'two words.example'",
+    ]
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "3 domains: 3 declarations written, 0 unsure, 0 failed, 4 lines of the list not a domain"
+    )
+    services = config / "services"
+    assert sorted(path.name for path in services.iterdir()) == [f"{domain}.toml" for domain in good]
+    for domain in good:
+        assert eras_declared(services / f"{domain}.toml") == [(f"https://{domain}/privacy", "")]
+
+    # Only bad lines: each named, nothing searched, exit 1 (a usage error is a list with no line at all).
+    listing.write_text("example.org/privacy\n", encoding="utf-8")
+    archive.clear_log()
+    only_bad = run_cli(config, tmp_path / "data", "discover", "--from", str(listing), "--write")
+    assert only_bad.returncode == 1, only_bad.stderr
+    assert only_bad.stderr.splitlines() == [
+        f"FAILED {listing}:1: {host_name}: 'example.org/privacy'",
+        "0 domains: 0 declarations written, 0 unsure, 0 failed, 1 line of the list not a domain",
+    ]
+    assert not archive.requests
 
 
 def start_cli(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:

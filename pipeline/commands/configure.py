@@ -63,7 +63,8 @@ def validate(obj: Context) -> None:
     "domain_file",
     type=click.File("r", encoding="utf-8-sig"),  # a BOM, as some editors write, is not part of the first domain
     metavar="FILE",
-    help="Also search the domains listed in FILE, one a line ('#' starts a comment; '-' reads stdin).",
+    help="Also search the domains listed in FILE (UTF-8), one a line ('#' starts a comment; '-' reads stdin); a "
+    "line that names no domain is one FAILED FILE:LINE line, the others are searched.",
 )
 @click.option(
     "--type",
@@ -123,9 +124,12 @@ def discover(
         fail(f"--since {since} is after --until {until}")
     if live and (since or until):
         fail("--since and --until read the archive; --live reads today's home page")
+    bad_lines: list[listing.BadLine] = []
     try:
         given = [listing.domain_of(domain) for domain in domains]
-        given += listing.read_domains(domain_file, domain_file.name) if domain_file else []
+        if domain_file:
+            listed, bad_lines = listing.read_domains(domain_file, domain_file.name)
+            given += listed
     except listing.BadDomain as error:
         fail(str(error))
     schemes: dict[str, str] = {}
@@ -133,7 +137,7 @@ def discover(
         schemes.setdefault(domain, scheme)  # the first spelling of a domain given twice
     names = list(schemes)
     several = domain_file is not None or len(names) > 1
-    if not names:
+    if not names and not bad_lines:
         fail("no domain to search: give DOMAIN... or --from FILE" + (" (the file lists none)" if domain_file else ""))
     if several and service_id:
         fail("--service names the service of one DOMAIN; with several, each service is named after its domain")
@@ -148,6 +152,7 @@ def discover(
         request = listing.Request(document_type, since, until, directory, force, service_id, live)
         data_dir = config.settings.data_dir
         outcomes = listing.Outcomes(request, data_dir, listing=several, verbose=obj.verbosity > 0)
+        outcomes.bad_lines(bad_lines)
         if wanted := outcomes.to_search(names):
             progress = Progress("discover", quiet=obj.quiet)
             progress.expect(len(names), "domains", one="domain")

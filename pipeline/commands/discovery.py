@@ -26,18 +26,29 @@ from policy_archive.pipeline.jobs.discover import Unfinished, Unread
 from policy_archive.pipeline.jobs.discovery_state import Finished, finished_earlier, mark_finished
 from policy_archive.pipeline.jobs.eras import Discovery, declaration_of
 from policy_archive.records import ID_MAX_LENGTH, is_valid_id, iso_z
-from policy_archive.text import counted, printable
+from policy_archive.text import counted, printable, quoted
 
 # A host name (and port): DOMAIN names the discovery's state file, so nothing else may pass (no "/", no "..").
 DOMAIN_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?")
 _PORT = re.compile(r"(?P<host>.*?)(?P<port>:[0-9]{1,5})?")
+HOST_NAME = "a host name such as example.org or bücher.example (optionally :PORT)"
 _HOST_MAX_LENGTH = 253  # RFC 1035's limit on a name in its dotted form; a longer line is not read further
 NO_SERVICE_ID = f"its service id would be longer than {ID_MAX_LENGTH} characters: search it alone with --service ID"
 INTERRUPTED = "interrupted before its search was complete: run again to continue (what was read is kept)"
 
 
 class BadDomain(ValueError):
-    """A DOMAIN argument or a line of the --from file that is not a host name (a usage error: nothing is done)."""
+    """A DOMAIN argument that is not a host name, or a --from file that is not text (a usage error: nothing is
+    done). A line of the file that is not a host name is a :class:`BadLine`, not the list's end."""
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A line of a --from file that names no domain: where it is (``FILE:N``) and why, its text quoted (bounded,
+    escaped); the other lines are searched, and the run's exit status is 1."""
+
+    place: str
+    reason: str
 
 
 def domain_of(given: str) -> tuple[str, str]:
@@ -48,9 +59,7 @@ def domain_of(given: str) -> tuple[str, str]:
     scheme = "http" if text.startswith("http://") else "https"
     domain = _ascii_domain(text.removeprefix("https://").removeprefix("http://").rstrip("/"))
     if domain is None or not DOMAIN_PATTERN.fullmatch(domain):
-        raise BadDomain(
-            f"DOMAIN must be a host name such as example.org or bücher.example (optionally :PORT), got {given!r}"
-        )
+        raise BadDomain(f"DOMAIN must be {HOST_NAME}, got {quoted(given)}")
     return scheme, domain
 
 
@@ -71,17 +80,26 @@ def _ascii_domain(domain: str) -> str | None:
     return host + (parts["port"] or "")
 
 
-def read_domains(lines: Iterable[str], name: str) -> list[tuple[str, str]]:
-    """``(scheme, host)`` of each domain of a list file: one a line, ``#`` starts a comment, blank lines ignored."""
-    domains = []
-    for number, line in enumerate(lines, start=1):
-        text = line.split("#", 1)[0].strip()
-        if text:
+def read_domains(lines: Iterable[str], name: str) -> tuple[list[tuple[str, str]], list[BadLine]]:
+    """``(scheme, host)`` of each domain of a list file (one a line, ``#`` starts a comment, blank lines ignored),
+    and the lines that name none. A file that is not UTF-8 text is refused whole (:class:`BadDomain`): its lines
+    cannot be told apart reliably."""
+    domains: list[tuple[str, str]] = []
+    bad: list[BadLine] = []
+    try:
+        for number, line in enumerate(lines, start=1):
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
             try:
                 domains.append(domain_of(text))
-            except BadDomain as error:
-                raise BadDomain(f"{name}:{number}: {error}") from None
-    return domains
+            except BadDomain:
+                bad.append(BadLine(f"{printable(name)}:{number}", f"not {HOST_NAME}: {quoted(text)}"))
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start]
+        raise BadDomain(f"{printable(name)} is not UTF-8 text ({error.reason}: byte 0x{byte:02x}); save the "
+                        "list as UTF-8") from None  # fmt: skip
+    return domains, bad
 
 
 def service_id_of(domain: str) -> str:
@@ -180,6 +198,12 @@ class Outcomes:
         self.counts["written"] += 1
         self.counts["unsure"] += bool(unsure)
 
+    def bad_lines(self, lines: Sequence[BadLine]) -> None:
+        """The lines of the list that name no domain: one ``FAILED FILE:N: …`` line each, counted apart."""
+        for line in lines:
+            self.counts["bad lines"] += 1
+            echo_failed(line.place, line.reason)
+
     def interrupted(self, left: Unfinished) -> None:
         """What a stop (Ctrl-C, SIGTERM) left: the domain being searched failed for this run, the rest are counted."""
         if left.in_progress:
@@ -193,12 +217,15 @@ class Outcomes:
                  f"{counts['failed']} failed"]  # fmt: skip
         if counts["not reached"]:
             parts.append(f"{counts['not reached']} not searched (interrupted: run again to continue)")
+        if counts["bad lines"]:
+            parts.append(f"{counted(counts['bad lines'], 'line')} of the list not a domain")
         return f"{counted(self.domains, 'domain')}: {', '.join(parts)}"
 
     @property
     def exit_status(self) -> int:
-        """1 when a person should look: a domain failed, is unsure or was not reached; else 0."""
-        troubled = self.counts["failed"] + self.counts["unsure"] + self.counts["not reached"]
+        """1 when a person should look: a domain failed, is unsure or was not reached, a line of the list named no
+        domain; else 0."""
+        troubled = sum(self.counts[key] for key in ("failed", "unsure", "not reached", "bad lines"))
         return EXIT_FAILURES if troubled else 0
 
     # --- one domain --------------------------------------------------------------------------------------
