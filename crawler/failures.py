@@ -30,9 +30,11 @@ from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
 CLOSED_EARLY = "the connection was closed before the answer was complete"
 # The openings of the reasons that asking again cannot change while the capture is served as it is: an answer over
-# the size limit (only raising the setting helps), a header line longer than Twisted reads (nothing helps).
+# the size limit (only raising the setting helps), a header line longer than Twisted reads, or a header block over
+# what crawler/transport.py reads (nothing helps).
 TOO_LARGE = "the answer is too large"
 HEADER_LINE_TOO_LONG = "the answer has a header line over"
+HEADERS_TOO_LARGE = "the answer's headers are too large"
 # Scrapy's texts, as of 2.19: "Expected to receive 235384 bytes which is larger than download max size (100000)
 # in request <GET ...>." ("Received ..." when no Content-Length announced it), "Getting URL took longer than
 # 5.0 seconds.".
@@ -40,7 +42,7 @@ _TOO_LARGE = re.compile(r"(Expected to receive|Received) (\d+) bytes which is la
 _TIMEOUT = re.compile(r"took longer than ([\d.]+) seconds")
 # Failures that may pass by asking again a little later: no answer in time, a connection refused (a server
 # restarting), or closed, reset or cut short on the way (Scrapy 2.19's kinds and Twisted's beneath them). Not a host
-# not found, an answer over the size limit nor a header line too long: asking again at once changes nothing.
+# not found, an answer over the size limit nor a header line or block too long: asking again at once changes nothing.
 _FAILED_FOR_NOW = (
     DownloadTimeoutError,
     TwistedTimeoutError,
@@ -66,16 +68,29 @@ class HeaderLineTooLong(Exception):
         self.limit = limit
 
 
+class HeadersTooLarge(Exception):
+    """An answer with more header lines, or more header bytes, than :mod:`crawler.transport` reads: ``limit`` says
+    which limit, e.g. ``1,000 lines``. Twisted 26.10 bounds each line only, so 200,000 small headers were read
+    whole, bounded by the download's timeout alone."""
+
+    def __init__(self, limit: str):
+        super().__init__(f"headers over {limit}")
+        self.limit = limit
+
+
+_AS_SERVED = (HeaderLineTooLong, HeadersTooLarge)
+
+
 def for_now(error: BaseException) -> bool:
     """Whether a download that failed so may succeed if asked again a little later (in the same run)."""
-    return isinstance(error, _FAILED_FOR_NOW) and not any(isinstance(r, HeaderLineTooLong) for r in _reasons(error))
+    return isinstance(error, _FAILED_FOR_NOW) and not any(isinstance(r, _AS_SERVED) for r in _reasons(error))
 
 
 def lasting(reason: str) -> bool:
     """Whether a capture that could not be fetched for ``reason`` (our words) fails the same way when asked again:
     an archive serves a capture's bytes and headers the same every time, so only raising ``max_page_bytes`` can
-    change an answer too large, and nothing a header line too long."""
-    return reason.startswith((TOO_LARGE, HEADER_LINE_TOO_LONG))
+    change an answer too large, and nothing a header line or header block too long."""
+    return reason.startswith((TOO_LARGE, HEADER_LINE_TOO_LONG, HEADERS_TOO_LARGE))
 
 
 def plain_reason(error: BaseException) -> str | None:
@@ -89,6 +104,8 @@ def plain_reason(error: BaseException) -> str | None:
         )
     if isinstance(error, HeaderLineTooLong):
         return f"{HEADER_LINE_TOO_LONG} {error.limit:,} bytes, more than this client reads (no setting changes it)"
+    if isinstance(error, HeadersTooLarge):
+        return f"{HEADERS_TOO_LARGE}: over {error.limit}, more than this client reads (no setting changes it)"
     if isinstance(error, DownloadTimeoutError | TwistedTimeoutError | TCPTimedOutError):
         seconds = _TIMEOUT.search(str(error))
         within = f" within {float(seconds.group(1)):g} seconds" if seconds else ""

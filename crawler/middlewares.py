@@ -1,4 +1,5 @@
-"""Downloader middlewares: the archive's shared rate limit, Retry-After for live sites, robots.txt shared.
+"""Downloader middlewares: the archive's shared rate limit, Retry-After for live sites, robots.txt shared, no
+retry of an answer failing as served.
 
 Scrapy 2.19 ignores Retry-After and retries 429s immediately; both middlewares replace that behaviour (429 and
 503 are removed from RETRY_HTTP_CODES in :mod:`crawler.settings`). Scrapy's retries, which ask again at once, are
@@ -21,7 +22,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
-from policy_archive.crawler.failures import for_now, message, plain_reason
+from policy_archive.crawler.failures import for_now, lasting, message, plain_reason
 from policy_archive.crawler.ratelimit import RateLimiter, parse_retry_after
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 from policy_archive.crawler.stopping import unless_stopped
@@ -178,3 +179,15 @@ def robots_rule(crawler: Crawler) -> RobotsRule | None:
         return True
 
     return allowed
+
+
+class AsServedMiddleware:
+    """A live page whose answer has a header line or block over what this client reads is not asked again at once.
+
+    Scrapy's RetryMiddleware (550) asks again, twice, after any download that broke off; such an answer breaks
+    off the same way every time (crawler/failures.py ``lasting``). Placed after it (its ``process_exception`` is
+    called first), this marks the request ``dont_retry``, which RetryMiddleware honours (Scrapy 2.19)."""
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if (words := plain_reason(exception)) is not None and lasting(words):
+            request.meta["dont_retry"] = True

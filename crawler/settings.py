@@ -72,6 +72,8 @@ def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequenc
                     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
                     "policy_archive.crawler.middlewares.SharedRobotsTxtMiddleware": 100,
                     "policy_archive.crawler.middlewares.RetryAfterMiddleware": 540,
+                    # After Scrapy's RetryMiddleware (550): an answer failing as served is not asked again.
+                    "policy_archive.crawler.middlewares.AsServedMiddleware": 560,
                     # Before Scrapy's RedirectMiddleware (600) in the responses' way: a rendered page's
                     # redirect is followed by Scrapy, hop by hop, not by the browser.
                     "policy_archive.crawler.render.NavigationRedirectMiddleware": 650,

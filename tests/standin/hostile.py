@@ -1,9 +1,11 @@
 """Hostile servers on 127.0.0.1: each serves fixed :class:`~standin.pages.Page` answers by path, on its own port,
 and logs every path asked. Used by tests/test_hostile.py: a tracked page that redirects inside (another port of
-127.0.0.1, ``localhost``, the cloud metadata address), a "secret" internal service that must never be reached."""
+127.0.0.1, ``localhost``, the cloud metadata address), a "secret" internal service that must never be reached.
+:class:`EndlessHeaders` answers headers that never end (tests/test_network_bounds.py)."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -59,3 +61,58 @@ class RouteServer:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class EndlessHeaders:
+    """A raw-socket server on 127.0.0.1 answering every request with a status line, then small header lines
+    (``X-Filler-N: n``) without end, until the client hangs up: only a bound on the header block ends the
+    answer (the client's timeout aside). ``.paths``: every path asked; ``.cut_off``: how many answers the
+    client hung up on; ``.sent``: the header bytes each answer got out before that."""
+
+    BATCH = 1_000  # header lines written at a time
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.sent: list[int] = []
+        self.cut_off = 0
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._socket.getsockname()[1])
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return  # closed by __exit__
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection:
+            head = b""
+            while b"\r\n\r\n" not in head and (chunk := connection.recv(4096)):
+                head += chunk
+            self.paths.append(head.split(b" ", 2)[1].decode("latin-1") if head.count(b" ") >= 2 else "")
+            sent, number = 0, 0
+            try:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
+                while True:
+                    batch = b"".join(b"X-Filler-%d: %d\r\n" % (n, n) for n in range(number, number + self.BATCH))
+                    connection.sendall(batch)
+                    sent, number = sent + len(batch), number + self.BATCH
+            except OSError:  # the client hung up: a reset or a broken pipe
+                self.cut_off += 1
+                self.sent.append(sent)
+
+    def __enter__(self) -> EndlessHeaders:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._socket.close()
