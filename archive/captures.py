@@ -32,18 +32,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
-from io import BytesIO
 from pathlib import Path
 from typing import Any, BinaryIO
-
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
 from policy_archive.archive.warc_records import (
     UNPARSABLE,
     BoundedRecords,
     DamagedRecord,
     OverPageLimit,
+    RecordWriter,
     StoredCapture,
     damage_problem,
     payload_digest_matches,
@@ -130,19 +127,18 @@ class CaptureStore:
         self.directory = directory
         self.max_page_bytes = max_page_bytes
         self._handle: BinaryIO | None = None
-        self._writer: WARCWriter | None = None
+        self._writer: RecordWriter | None = None
         self._name = ""
 
     def write(self, capture: Capture) -> StoredCapture:
         """Keep a capture (after the archived redirects that led to it); returns where its own record is."""
         handle, writer = self._open()
         for hop in capture.hops:
-            writer.write_record(self._record(writer, hop))
+            self._write_response(writer, hop)
         offset = handle.tell()
-        record = self._record(writer, capture, listed=_listed_header(capture))
-        writer.write_record(record)
+        record_id = self._write_response(writer, capture, listed=_listed_header(capture))
         if capture.rendered is not None:
-            writer.write_record(self._rendered_record(writer, capture, record))
+            self._write_rendered(writer, capture, record_id)
         handle.flush()
         os.fsync(handle.fileno())
         return StoredCapture(self._name, offset)
@@ -183,64 +179,52 @@ class CaptureStore:
         return sorted(self.directory.glob("*.warc.gz"))
 
     @staticmethod
-    def _record(writer: WARCWriter, capture: Capture, *, listed: str | None = None):  # type: ignore[no-untyped-def]
+    def _write_response(writer: RecordWriter, capture: Capture, *, listed: str | None = None) -> str:
+        """Write a capture's ``response`` record; returns its ``WARC-Record-ID``."""
         phrase = HTTPStatus(capture.status).phrase if capture.status in HTTPStatus._value2member_map_ else ""
-        headers = StatusAndHeaders(
+        http_headers = [(name, value) for name, value in capture.headers if name.lower() not in _TRANSFER_HEADERS] + [
+            ("Content-Length", str(len(capture.body)))
+        ]
+        return writer.response(
+            _target(capture),
             f"{capture.status} {phrase}".strip(),
-            [(name, value) for name, value in capture.headers if name.lower() not in _TRANSFER_HEADERS]
-            + [("Content-Length", str(len(capture.body)))],
-            protocol="HTTP/1.1",
-        )
-        warc_headers = {
-            "WARC-Date": iso_z(capture.captured_at),
-            _DOCUMENT: capture.document,
-            _SOURCE: str(capture.source),
-        }
-        if listed is not None:
-            warc_headers[_LISTED] = listed
-        if capture.source is Source.WAYBACK:
-            target = capture.url
-            warc_headers["WARC-Source-URI"] = capture.fetched_url
-            if capture.fetched_at is not None:
-                warc_headers["WARC-Creation-Date"] = iso_z(capture.fetched_at)
-        else:
-            target = capture.fetched_url  # where the bytes came from, after the site's redirects
-        return writer.create_warc_record(
-            target, "response", payload=BytesIO(capture.body), http_headers=headers, warc_headers_dict=warc_headers
+            http_headers,
+            capture.body,
+            _response_headers(capture, listed),
         )
 
     @staticmethod
-    def _rendered_record(writer: WARCWriter, capture: Capture, response):  # type: ignore[no-untyped-def]
+    def _write_rendered(writer: RecordWriter, capture: Capture, response_id: str) -> None:
+        """Write a rendered capture's DOM as a ``resource`` record concurrent to its response ``response_id``."""
         assert capture.rendered is not None
         # A browser sends URLs percent-encoded: none holds a space.
         omitted = {_NOT_REQUESTED: " ".join(capture.not_requested)} if capture.not_requested else {}
-        return writer.create_warc_record(
-            response.rec_headers.get_header("WARC-Target-URI"),
-            "resource",
-            payload=BytesIO(capture.rendered),
-            warc_content_type=RENDERED_CONTENT_TYPE,
-            warc_headers_dict={
-                "WARC-Date": response.rec_headers.get_header("WARC-Date"),
-                "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+        writer.resource(
+            _target(capture),
+            RENDERED_CONTENT_TYPE,
+            capture.rendered,
+            {
+                "WARC-Date": iso_z(capture.captured_at),
+                "WARC-Concurrent-To": response_id,
                 _DOCUMENT: capture.document,
                 "WARC-Policy-Archive-Rendered": "the DOM in headless Chromium after the page's scripts ran",
                 **omitted,
             },
         )
 
-    def _open(self) -> tuple[BinaryIO, WARCWriter]:
+    def _open(self) -> tuple[BinaryIO, RecordWriter]:
         if self._handle is None or self._writer is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             stamp = file_stamp(datetime.now(UTC))
             self._name = f"captures-{stamp}-{os.getpid()}.warc.gz"
             self._handle = (self.directory / self._name).open("ab")
-            self._writer = WARCWriter(self._handle, gzip=True, warc_version=WARC_VERSION)
+            self._writer = RecordWriter(self._handle, WARC_VERSION)
             info = {
                 "software": software(),
                 "format": f"WARC File Format {WARC_VERSION}",
                 "description": "Raw captures kept by policy-archive: archive mementos and live fetches.",
             }
-            self._writer.write_record(self._writer.create_warcinfo_record(self._name, info))
+            self._writer.warcinfo(self._name, info)
         return self._handle, self._writer
 
     def _resolve(self, name: str) -> Path:
@@ -248,6 +232,24 @@ class CaptureStore:
         if Path(name).name != name or name.startswith("."):
             raise ValueError(f"invalid WARC file name in catalog: {name!r}")
         return self.directory / name
+
+
+def _target(capture: Capture) -> str:
+    """A capture's ``WARC-Target-URI``: a memento is filed under the site's URL; a live fetch under where its
+    bytes came from, after the site's redirects."""
+    return capture.url if capture.source is Source.WAYBACK else capture.fetched_url
+
+
+def _response_headers(capture: Capture, listed: str | None) -> dict[str, str]:
+    """The WARC headers of a capture's ``response`` record (with the catalog row it answers when ``listed``)."""
+    headers = {"WARC-Date": iso_z(capture.captured_at), _DOCUMENT: capture.document, _SOURCE: str(capture.source)}
+    if listed is not None:
+        headers[_LISTED] = listed
+    if capture.source is Source.WAYBACK:
+        headers["WARC-Source-URI"] = capture.fetched_url
+        if capture.fetched_at is not None:
+            headers["WARC-Creation-Date"] = iso_z(capture.fetched_at)
+    return headers
 
 
 def _listed_header(capture: Capture) -> str:

@@ -1,4 +1,6 @@
-"""Every record of a WARC file read whole, in order, going on past damage: what re-indexing a lost catalog reads.
+"""WARC records written, and read back whole, in order, going on past damage (what re-indexing a lost catalog
+reads): the one module of ours that imports warcio (``RecordWriter`` writes, ``BoundedRecords`` and
+``whole_records`` read; ``tests/test_layout.py`` holds it to that).
 
 A kept WARC file holds one gzip member per record (warcio's convention, the one replay tools need to seek), so
 damage stays local: bytes overwritten, or a member cut short with more members after it, spoil one record's
@@ -32,6 +34,8 @@ from typing import Any, BinaryIO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from policy_archive.records import payload_sha1
 
@@ -169,6 +173,47 @@ class BoundedRecords(ArchiveIterator):
                 "not read (raise the setting to read it)"
             )
         return payload
+
+
+class RecordWriter:
+    """warcio's writer of a WARC file open as ``handle``, one gzip member per record (what replay tools need to
+    seek, and what keeps damage local: the module's docstring)."""
+
+    def __init__(self, handle: BinaryIO, warc_version: str) -> None:
+        self._writer = WARCWriter(handle, gzip=True, warc_version=warc_version)
+
+    def warcinfo(self, filename: str, info: dict[str, str]) -> None:
+        """Write the ``warcinfo`` record a file opens with."""
+        self._writer.write_record(self._writer.create_warcinfo_record(filename, info))
+
+    def response(
+        self,
+        target: str,
+        status_line: str,
+        http_headers: list[tuple[str, str]],
+        payload: bytes,
+        warc_headers: dict[str, str],
+    ) -> str:
+        """Write a ``response`` record: an HTTP/1.1 status line (``200 OK``) and headers, then ``payload`` as
+        served. Returns its ``WARC-Record-ID`` (what a record concurrent to it names)."""
+        http = StatusAndHeaders(status_line, http_headers, protocol="HTTP/1.1")
+        record = self._writer.create_warc_record(
+            target, "response", payload=io.BytesIO(payload), http_headers=http, warc_headers_dict=warc_headers
+        )
+        self._writer.write_record(record)
+        record_id: str = record.rec_headers.get_header("WARC-Record-ID")
+        return record_id
+
+    def resource(self, target: str, content_type: str, payload: bytes, warc_headers: dict[str, str]) -> None:
+        """Write a ``resource`` record: ``payload`` of ``content_type``, no HTTP headers."""
+        record = self._writer.create_warc_record(
+            target,
+            "resource",
+            payload=io.BytesIO(payload),
+            warc_content_type=content_type,
+            warc_headers_dict=warc_headers,
+        )
+        self._writer.write_record(record)
 
 
 def damage_problem(error: BaseException, what: str) -> str:

@@ -18,7 +18,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FLOORS = {"policy_archive": 0, "config": 1, "archive": 2, "crawler": 3, "pipeline": 4}
 ENTRY_POINTS = {REPO / "policy_archive" / "__main__.py"}  # `python -m policy_archive` starts the CLI on top
-ONE_MODULE_LIBRARIES = ("waybackpy", "trafilatura", "git")
+ONE_MODULE_LIBRARIES = ("waybackpy", "trafilatura", "git", "warcio")
 
 
 def source_files() -> list[Path]:
