@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import tomllib
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urljoin
 
 from standin.archive import StandinArchive
 from standin.cli import cli_environment, run_cli, write_archive_settings
@@ -14,6 +16,7 @@ from standin.sites import StandinSites
 
 from policy_archive.config.settings import load_config
 from policy_archive.pipeline.extraction.links import choose_link
+from policy_archive.records import iso_z
 
 
 def write_settings(config: Path, archive: StandinArchive) -> Path:
@@ -137,6 +140,9 @@ def test_links_are_found_by_text_and_url_in_four_languages_and_the_footer_weighs
     for text in ("Cookie Policy", "Politique de cookies", "Cookie-Richtlinie", "Uso de cookies"):
         cookies = f"<html><body><footer><a href='/privacy'>Privacy</a><a href='/c'>{text}</a></footer></body></html>"
         assert choose_link(cookies.encode(), None, base, "cookie-policy").best.url == base + "c", text
+    # Hrefs urllib cannot split (an unclosed IPv6 bracket, a port out of range) are no link, not an error.
+    broken = b"<footer><a href='http://[x/privacy'>Privacy</a><a href='http://a:99999/p'>Privacy</a></footer>"
+    assert choose_link(broken, None, base, "privacy-policy").best is None
 
 
 def test_live_reads_todays_home_page_and_proposes_the_current_url(tmp_path):
@@ -258,3 +264,71 @@ def test_an_era_without_a_link_between_two_is_unsure_and_the_url_kept(tmp_path, 
     assert "no link to the document found" in result.stderr
     document = tomllib.loads(result.stdout)["documents"]["privacy-policy"]
     assert document["url"] == "https://gap.example/privacy" and "history" not in document
+
+
+# One address spelled as pages spell it: relative or absolute, scheme and host in capitals, the default port,
+# percent-escapes of unreserved characters, a space, fragments. Each era's spellings are one URL.
+ODD_ERAS = (
+    ("https://odd.example/Privacy%20Policy.html", date(2010, 1, 1),
+     ("/Privacy Policy.html", "HTTPS://ODD.EXAMPLE:443/Privacy%20Policy.html#top", "Privacy%20Policy.html#")),
+    ("https://odd.example/legal/~privacy", date(2012, 5, 1),
+     ("/legal/%7Eprivacy", "https://Odd.Example/legal/~privacy#s2", "//odd.example:443/legal/%7eprivacy")),
+    ("https://odd.example/privacy", date(2014, 9, 1),
+     ("/privacy#cookies", "HTTPS://odd.example:443/privacy", "https://odd.example/%70rivacy#")),
+)  # fmt: skip
+
+
+def build_odd_links(archive: StandinArchive) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Home-page captures of odd.example every 40 days for six years, each era's link spelled three ways in
+    turn. Returns each capture's link as the page wrote it, made absolute (by capture time, ``iso_z``), and the
+    true declaration: (url, valid_until) of each earlier URL, then (url, "")."""
+    raw: dict[str, str] = {}
+    last_day: dict[str, date] = {}
+    moment = datetime(2010, 1, 1, 12, tzinfo=UTC)
+    for number in range(55):
+        url, _, spellings = [era for era in ODD_ERAS if era[1] <= moment.date()][-1]
+        href = spellings[number % len(spellings)]
+        page = f"<html><body><p>News</p><footer><a href='{href}'>Privacy Policy</a></footer></body></html>"
+        archive.add_capture("https://odd.example/", moment.strftime("%Y%m%d%H%M%S"), page)
+        raw[iso_z(moment)] = urljoin("https://odd.example/", href)
+        last_day[url] = moment.date()
+        moment += timedelta(days=40)
+    truth = [(url, last_day[url].isoformat()) for url, _, _ in ODD_ERAS[:-1]] + [(ODD_ERAS[-1][0], "")]
+    return raw, truth
+
+
+def declared(stdout: str) -> list[tuple[str, str]]:
+    document = tomllib.loads(stdout)["documents"]["privacy-policy"]
+    history = [(entry["url"], entry["valid_until"]) for entry in document.get("history", [])]
+    return history + [(document["url"], "")]
+
+
+def test_a_rerun_from_a_saved_state_of_raw_link_urls_gives_the_eras_of_a_fresh_run(tmp_path, standin_archive):
+    """A state file written before links were spelled one way kept them as pages wrote them: read again, they
+    are spelled as a fresh run spells them, so a resumed run and a fresh run give the same declaration."""
+    raw, truth = build_odd_links(standin_archive)
+    config = write_settings(tmp_path / "config", standin_archive)
+    fresh = run_cli(config, tmp_path / "fresh", "discover", "odd.example", timeout=300)
+    assert fresh.returncode == 0, fresh.stderr
+    assert declared(fresh.stdout) == truth
+    fresh_reads = standin_archive.counts()["replay"]
+    state_name = Path("discovery") / "odd.example.privacy-policy.json"
+    saved = json.loads((tmp_path / "fresh" / state_name).read_text(encoding="utf-8"))
+    for sighting in saved["sightings"]:  # as an earlier version kept them: the page's spelling, made absolute
+        sighting["url"] = raw[sighting["timestamp"]]
+    assert len({sighting["url"] for sighting in saved["sightings"]}) > 2 * len(truth)  # several spellings each
+
+    # Interrupted halfway (the first half of what was read is kept), then resumed; and read again whole.
+    half = {**saved, "sightings": saved["sightings"][: len(saved["sightings"]) // 2]}
+    for name, state in (("resumed", half), ("rerun", saved)):
+        (tmp_path / name / state_name).parent.mkdir(parents=True)
+        (tmp_path / name / state_name).write_text(json.dumps(state), encoding="utf-8")
+        standin_archive.clear_log()
+        again = run_cli(config, tmp_path / name, "discover", "odd.example", timeout=300)
+        assert again.returncode == 0, again.stderr
+        assert declared(again.stdout) == truth, name
+        reads = standin_archive.counts()["replay"]
+        assert reads == 0 if state is saved else 0 < reads < fresh_reads, (name, reads)
+    # Read again whole, nothing is asked and the declaration is the fresh run's to the letter (its eras' comments
+    # count the captures read, which a resumed search may choose a little differently).
+    assert again.stdout == fresh.stdout

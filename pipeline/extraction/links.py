@@ -10,6 +10,7 @@ naming it, the footer.
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -56,6 +57,9 @@ PARTIAL_TEXT_MAX_WORDS = 5
 # A second candidate within this share of the best score makes the choice unsure.
 UNSURE_SHARE = 0.75
 _FOOTER_HINT = re.compile(r"foot", re.IGNORECASE)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,34 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(plain.lower().replace("’", "'").split())
+
+
+def link_url(url: str) -> str | None:
+    """A link's address as discovery keeps it, on a fresh run and when a saved state is read again alike (RFC
+    3986 §6.2.2–6.2.3): no fragment; scheme and host in lower case; no default port (``:80``, ``:443``); ``/``
+    for an empty path; percent-escapes in upper case, those of unreserved characters (letters, digits, ``-._~``)
+    decoded; unsafe and whitespace characters percent-encoded as a browser sends them (``safe_url``). So
+    ``HTTPS://Example.org:443/Privacy%7epolicy#top`` is ``https://example.org/Privacy~policy``. None: not an
+    http(s) address (``mailto:``, a port out of range, ``http://[x``)."""
+    try:
+        parts = urlsplit(safe_url(url.strip()))
+        port = parts.port
+    except ValueError:  # urllib refuses an unclosed IPv6 bracket, a port that is no number or out of range
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    userinfo = parts.netloc.rpartition("@")[0]
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    netloc = (f"{userinfo}@" if userinfo else "") + host
+    if port is not None and port != DEFAULT_PORTS[parts.scheme]:
+        netloc += f":{port}"
+    path = _PERCENT_ESCAPE.sub(_normal_escape, parts.path) or "/"
+    return urlunsplit((parts.scheme, netloc, path, _PERCENT_ESCAPE.sub(_normal_escape, parts.query), ""))
+
+
+def _normal_escape(escape: re.Match[str]) -> str:
+    character = chr(int(escape.group(1), 16))
+    return character if character in _UNRESERVED else escape.group().upper()
 
 
 def url_key(url: str) -> str:
@@ -135,8 +167,11 @@ def candidates(body: bytes, content_type: str | None, base_url: str, document_ty
             continue
         # Percent-encoded as a browser sends it: an href may hold a space, ESC or a bidi control, which neither a
         # service file's url (the loader refuses them) nor a line on stderr may.
-        url = safe_url(urlunsplit(urlsplit(urljoin(base_url, href))._replace(fragment="")))
-        if urlsplit(url).scheme not in ("http", "https"):
+        try:
+            url = link_url(urljoin(base_url, href))
+        except ValueError:  # urljoin splits the href first: an unclosed IPv6 bracket
+            continue
+        if url is None:
             continue
         text = " ".join(anchor.text_content().split()) or anchor.get("title", "")
         text_score, url_score = _score(document_type, text, url)

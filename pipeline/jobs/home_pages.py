@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, url_key
+from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, link_url, url_key
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.records import Capture, CaptureRef, Source, iso_z, parse_iso_z
 
@@ -34,10 +34,22 @@ class Sighting:
 
     @classmethod
     def from_json(cls, raw: dict[str, object]) -> Sighting:
+        """A sighting as a state file keeps it, its URLs spelled as a fresh run spells them (``link_url``): a
+        state written by an earlier version kept links as the page wrote them (``HTTP://Example.org:80/a%7eb``),
+        and a resumed run must give the eras a fresh one gives. Raises ValueError on a URL no run would keep."""
         values = dict(raw)
         values["timestamp"] = parse_iso_z(str(raw["timestamp"]))
-        values["rivals"] = tuple(raw.get("rivals") or ())  # type: ignore[arg-type]
+        if raw.get("url") is not None:
+            values["url"] = _saved_url(raw["url"])
+        values["rivals"] = tuple(_saved_url(rival) for rival in raw.get("rivals") or ())  # type: ignore[attr-defined]
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _saved_url(raw: object) -> str:
+    url = link_url(raw) if isinstance(raw, str) else None
+    if url is None:
+        raise ValueError(f"not a link discovery keeps: {raw!r}")
+    return url
 
 
 def home_page_row(ref: CaptureRef) -> bool:
