@@ -55,14 +55,15 @@ def slug_id(text: str, fallback: str) -> str:
     # No ".-", "-." or ".." runs: they read as typing mistakes in a file name.
     cleaned = re.sub(r"[.-]*\.[.-]*", ".", dashed).strip(".-")
     if not cleaned:
-        return f"{fallback}-{_name_hash(text)}"
+        return f"{fallback}-{name_hash(text)}"
     if len(cleaned) <= ID_MAX_LENGTH:
         return cleaned
-    suffix = _name_hash(text)
+    suffix = name_hash(text)
     return f"{cleaned[: ID_MAX_LENGTH - len(suffix) - 1].rstrip('.-')}-{suffix}"
 
 
-def _name_hash(text: str) -> str:
+def name_hash(text: str) -> str:
+    """Eight hex digits of the name's SHA-1: what keeps two long names apart once cut (ids, export folders)."""
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 

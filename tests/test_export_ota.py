@@ -149,6 +149,11 @@ def test_terms_types_and_folders_follow_open_terms_archive():
     assert terms_type("conditions-of-use") == "Conditions of Use"
     assert service_folder('AC/DC "Live"') == "AC-DC -Live"
     assert service_folder("..") == "service"
+    # A name longer than a file name may be (255 bytes): cut, with a hash of the whole name; stable, apart.
+    long_name = "Ünternehmen mit sehr langem Namen " * 12  # 408 characters, 420 bytes
+    folder = service_folder(long_name)
+    assert len(folder.encode("utf-8")) <= 255 and folder.startswith("Ünternehmen mit sehr langem Namen")
+    assert folder == service_folder(long_name) != service_folder(long_name + "GmbH")
 
 
 def test_an_export_writes_real_git_objects(tmp_path):

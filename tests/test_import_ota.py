@@ -324,22 +324,37 @@ def test_ids_from_long_names_are_cut_to_the_id_limit_and_stay_distinct():
     assert slug_id("a" * ID_MAX_LENGTH, "service") == "a" * ID_MAX_LENGTH  # at the limit: not cut
 
 
-def test_a_long_service_name_gets_a_valid_id_and_one_past_the_name_limit_is_named(tmp_path):
+def test_a_long_service_name_is_kept_whole_under_a_shortened_id_and_one_past_the_name_limit_is_named(tmp_path):
     name = "Über Long Company Name " * 7  # 161 characters: a valid name whose slug is longer than an id
+    legal = "The Very Long Official Legal Name Of This Company " * 6  # 306 characters (acceptance report 3)
     terms_type = "Terms " * 50
-    config, result = _import(
-        tmp_path,
-        {
-            "Long.json": json.dumps({"name": name, "terms": {terms_type: {"fetch": "https://example.org/t"}}}),
-            "Longer.json": json.dumps({"name": "x" * 201, "terms": {"P": {"fetch": "https://example.org/p"}}}),
-        },
-    )
+    fetch = {"fetch": "https://example.org/t"}
+    declarations = {
+        "Long.json": json.dumps({"name": name, "terms": {terms_type: fetch}}),
+        "Legal.json": json.dumps({"name": legal, "terms": {"Privacy Policy": fetch}}),
+        "Longer.json": json.dumps({"name": "x" * 1_001, "terms": {"P": {"fetch": "https://example.org/p"}}}),
+    }
+    config, result = _import(tmp_path, declarations)
     assert result.returncode == 1, result.stderr
-    assert _failed(result) == ["FAILED longer: not imported: Longer.json: its name is longer than 200 characters"]
-    (written,) = [d for d in loaded(config).values() if d.service_name == name.strip()]
+    assert _failed(result) == [
+        "FAILED longer: not imported: Longer.json: its name is longer than 1,000 characters (not a name)"
+    ]
+    documents = loaded(config).values()
+    (written,) = [d for d in documents if d.service_name == name.strip()]
     assert len(written.service_id) == len(written.document_id) == ID_MAX_LENGTH
     assert (config / "services" / f"{written.service_id}.toml").is_file()
+    # The 306-character name: imported whole, under its id cut to the limit with a hash of the whole name.
+    (kept,) = [d for d in documents if d.service_name == legal.strip()]
+    assert kept.service_id == slug_id(legal.strip(), "service") and len(kept.service_id) == ID_MAX_LENGTH
+    assert kept.service_id.startswith("the-very-long-official-legal-name-of-this-company-")
+    assert kept.document_id == "privacy-policy" and f"wrote {config / 'services' / kept.service_id}.toml" in (
+        result.stdout
+    )
     assert run_cli(config, tmp_path / "data", "validate").returncode == 0
+    # Stable: imported again (--force), the same name gives the same file.
+    again = run_cli(config, tmp_path / "data", "import-ota", str(tmp_path / "declarations"), "Legal", "--force")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == f"wrote {config / 'services' / kept.service_id}.toml\n"
 
 
 def test_text_from_a_declaration_reaches_stderr_as_one_printable_line(tmp_path):

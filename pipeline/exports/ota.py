@@ -22,6 +22,7 @@ from pathlib import Path
 
 from policy_archive.archive.history import version_commits
 from policy_archive.archive.plain_git import ExistingCommit, ExportRepository, FileCommit
+from policy_archive.config.writer import name_hash
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.pipeline.exports._rows import ExportSource
 from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN, strip_header
@@ -44,6 +45,9 @@ OTA_TERMS_TYPES = (
     "Service Level Agreement", "Content Monetisation Policy", "Advertising Content Policy",
 )  # fmt: skip
 _UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\"]+')
+# A folder name is at most 255 bytes where a collection is checked out (ext4, APFS; NTFS counts 255 UTF-16 units):
+# a service name may be longer (config.settings.NAME_MAX_LENGTH characters, up to 4 bytes each).
+FOLDER_MAX_BYTES = 255
 SNAPSHOT_PREFIX = "This version was recorded after extracting from snapshot"
 FIRST, CHANGE, UPGRADE = "First record of", "Record new changes of", "Apply technical or declaration upgrade on"
 
@@ -77,9 +81,14 @@ def terms_type(document_id: str) -> str:
 
 
 def service_folder(name: str) -> str:
-    """The service's folder: its name, without what a path or ``git log`` cannot carry plainly."""
-    cleaned = _UNSAFE_IN_NAME.sub("-", name).strip(" .-")
-    return cleaned or "service"
+    """The service's folder: its name, without what a path or ``git log`` cannot carry plainly; a name longer
+    than a file name may be is cut and ends with a hash of the whole name, as a long id is (``slug_id``)."""
+    cleaned = _UNSAFE_IN_NAME.sub("-", name).strip(" .-") or "service"
+    if len(cleaned.encode("utf-8")) <= FOLDER_MAX_BYTES:
+        return cleaned
+    suffix = name_hash(name)
+    head = cleaned.encode("utf-8")[: FOLDER_MAX_BYTES - len(suffix) - 1].decode("utf-8", "ignore")
+    return f"{head.rstrip(' .-')}-{suffix}"
 
 
 def message(version: OtaVersion, first: bool) -> str:

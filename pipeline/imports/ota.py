@@ -178,9 +178,10 @@ def plan_service(path: Path) -> ServicePlan:
         raw = _read_json(path)
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"].strip():
             raise _Skip(f"{path.name} has no service name")
-        # The loader's limit on a name: every document of the service would fail it.
+        # The loader's limit on a name (every document of the service would fail it); a long name is kept whole,
+        # its id cut to the id limit with a hash of the whole name (slug_id).
         if len(one_line(raw["name"])) > NAME_MAX_LENGTH:
-            raise _Skip(f"{path.name}: its name is longer than {NAME_MAX_LENGTH} characters")
+            raise _Skip(f"{path.name}: its name is longer than {NAME_MAX_LENGTH:,} characters (not a name)")
         if not isinstance(raw.get("terms"), dict) or not raw["terms"]:
             raise _Skip(f"{path.name} declares no terms")
         history_path = path.with_name(path.stem + HISTORY_SUFFIX)
