@@ -140,8 +140,12 @@ def test_links_are_found_by_text_and_url_in_four_languages_and_the_footer_weighs
     for text in ("Cookie Policy", "Politique de cookies", "Cookie-Richtlinie", "Uso de cookies"):
         cookies = f"<html><body><footer><a href='/privacy'>Privacy</a><a href='/c'>{text}</a></footer></body></html>"
         assert choose_link(cookies.encode(), None, base, "cookie-policy").best.url == base + "c", text
-    # Hrefs urllib cannot split (an unclosed IPv6 bracket, a port out of range) are no link, not an error.
-    broken = b"<footer><a href='http://[x/privacy'>Privacy</a><a href='http://a:99999/p'>Privacy</a></footer>"
+    # Hrefs urllib cannot split (an unclosed IPv6 bracket, a port out of range) are no link, not an error; nor is
+    # one with credentials, which no service file may declare.
+    broken = (
+        b"<footer><a href='http://[x/privacy'>Privacy</a><a href='http://a:99999/p'>Privacy</a>"
+        b"<a href='https://user:secret@www.example.com/privacy'>Privacy</a></footer>"
+    )
     assert choose_link(broken, None, base, "privacy-policy").best is None
 
 

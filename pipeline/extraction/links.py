@@ -95,17 +95,16 @@ def link_url(url: str) -> str | None:
     for an empty path; percent-escapes in upper case, those of unreserved characters (letters, digits, ``-._~``)
     decoded; unsafe and whitespace characters percent-encoded as a browser sends them (``safe_url``). So
     ``HTTPS://Example.org:443/Privacy%7epolicy#top`` is ``https://example.org/Privacy~policy``. None: not an
-    http(s) address (``mailto:``, a port out of range, ``http://[x``)."""
+    http(s) address (``mailto:``, a port out of range, ``http://[x``), or one with ``user:password@``, which no
+    service file may declare."""
     try:
         parts = urlsplit(safe_url(url.strip()))
         port = parts.port
     except ValueError:  # urllib refuses an unclosed IPv6 bracket, a port that is no number or out of range
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
         return None
-    userinfo = parts.netloc.rpartition("@")[0]
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    netloc = (f"{userinfo}@" if userinfo else "") + host
+    netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     if port is not None and port != DEFAULT_PORTS[parts.scheme]:
         netloc += f":{port}"
     path = _PERCENT_ESCAPE.sub(_normal_escape, parts.path) or "/"
