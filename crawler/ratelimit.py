@@ -103,6 +103,7 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._quiet_until = -math.inf  # no wait is said before this time (WAIT_SAID_SECONDS)
+        self.sent = 0  # requests this limiter let through (wait, wait_async): what a progress line counts
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         self._create_schema()
 
@@ -123,6 +124,7 @@ class RateLimiter:
             if reservation.delay:
                 self._sleep(reservation.delay)
             if not self._pause_began_after(reservation):
+                self.sent += 1
                 return
 
     async def wait_async(self) -> None:
@@ -136,6 +138,7 @@ class RateLimiter:
             if reservation.delay:
                 await asyncio.sleep(reservation.delay)
             if not self._pause_began_after(reservation):
+                self.sent += 1
                 return
 
     def _reserve(self) -> _Reservation:

@@ -12,7 +12,7 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcess
 
 from policy_archive.config.settings import Settings
-from policy_archive.crawler.ratelimit import limiter_for
+from policy_archive.crawler.ratelimit import RateLimiter, limiter_for
 from policy_archive.crawler.settings import scrapy_settings
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.spiders.base import FetchPlan, PlanSpider
@@ -93,16 +93,22 @@ class StopSignal:
 
 
 def crawl_archive(
-    plan: FetchPlan, source: ArchiveSource, settings: Settings, data_dir: Path, stop: StopSignal | None = None
+    plan: FetchPlan,
+    source: ArchiveSource,
+    settings: Settings,
+    data_dir: Path,
+    stop: StopSignal | None = None,
+    replay_limiter: RateLimiter | None = None,
 ) -> None:
-    """Fetch archive captures for ``plan``; ``stop``, if given, tells the plan at once when a signal came."""
+    """Fetch archive captures for ``plan``; ``stop``, if given, tells the plan at once when a signal came;
+    ``replay_limiter``: the archive's replay limiter, when the caller counts the requests it lets through."""
     _crawl(
         CrawlerProcess(settings=scrapy_settings(settings, live=False)),
         WaybackSpider,
         plan,
         stop,
         source=source,
-        replay_limiter=limiter_for(data_dir, settings.wayback, "replay"),
+        replay_limiter=replay_limiter or limiter_for(data_dir, settings.wayback, "replay"),
         user_agent=settings.crawl.user_agent,
         render_timeout=settings.crawl.render_timeout_seconds,
     )

@@ -86,3 +86,67 @@ def test_the_last_line_says_every_capture_to_examine_was(tmp_path, options, fina
     assert result.returncode == 0, result.stderr
     last = next(line for line in reversed(result.stderr.splitlines()) if line.startswith("backfill: "))
     assert re.match(final, last), result.stderr
+
+
+# A line of `backfill --verbose` while bisect searches (captures refused counted once one is).
+SEARCHING = re.compile(
+    r"backfill: (?P<done>\d+) captures? examined of at most (?P<most>\d+), (?P<listed>\d+) captures listed, "
+    r"(?P<fetched>\d+) fetched, (?:\d+ refused, )?(?P<requests>\d+) replay requests?, (?P<spans>\d+) spans? to "
+    r"search, (?:(?P<fewest>\d+) to )?(?P<left>\d+) left(?:, [\d.]+/(?:s|min|h))?(?:, ETA at least (?P<least>[\d:]+))?"
+)
+# A line once how many captures are left is known (`--strategy all`; bisect's search over).
+KNOWN = re.compile(
+    r"backfill: (?P<done>\d+)/(?P<total>\d+) captures examined \(\d+ %\), \d+ captures listed, \d+ fetched, "
+    r"(?:\d+ refused, )?(?:.* versions? recorded .*, )?(?P<requests>\d+) replay requests?, [\d.]+/(?:s|min|h)"
+    r"(?:, ETA \d+:\d\d:\d\d)?"
+)
+
+
+def verbose_backfill(tmp_path, *options: str) -> tuple[list[str], int]:
+    """The progress lines of `backfill --verbose` (a line at every step) on the stand-in archive at 120 replay
+    requests a minute, and how many replay requests the archive answered."""
+    with StandinArchive().start() as archive:
+        acrcloud_history(archive)
+        config = write_config(tmp_path / "config", archive)
+        settings = config / "settings.toml"
+        settings.write_text(settings.read_text().replace("replay_per_minute = 1e9", "replay_per_minute = 120"))
+        result = run_cli(config, tmp_path / "data", "--verbose", "backfill", *options)
+        replays = archive.counts()["replay"]
+    assert result.returncode == 0, result.stderr
+    return [line for line in result.stderr.splitlines() if line.startswith("backfill: ")], replays
+
+
+def test_while_bisect_searches_each_line_says_what_is_sure_of_the_work_left(tmp_path):
+    """No estimate of the time left while the search decides what to fetch, only bounds: the spans still
+    searched, the captures left between those chosen and every capture not seen, and the least time those chosen
+    take at the configured rate (one request each); the requests are the archive's count."""
+    lines, replays = verbose_backfill(tmp_path)
+    bounded = [line for line in lines if " of at most " in line]
+    searching = [SEARCHING.fullmatch(line) for line in bounded]
+    assert len(searching) >= 3 and all(searching), bounded
+    examined = []
+    for match in searching:
+        assert match is not None
+        done, most, left, spans = (int(match[name]) for name in ("done", "most", "left", "spans"))
+        examined.append(done)
+        fewest = int(match["fewest"] or left)
+        assert done + left == most and 1 <= fewest <= left and spans >= 1, match[0]
+        assert int(match["requests"]) >= int(match["fetched"]) == done, match[0]
+        least = round(fewest / 2)  # 120 requests a minute: two a second at most
+        assert match["least"] == (str(timedelta(seconds=least)) if least >= 1 else None), match[0]
+    final = KNOWN.fullmatch(lines[-1])
+    assert final is not None, lines[-1]
+    assert examined == sorted(examined) and examined[-1] < int(final["total"]), examined
+    assert final["done"] == final["total"] and "ETA" not in lines[-1], lines[-1]
+    assert int(final["requests"]) == replays, (lines[-1], replays)
+
+
+def test_a_known_total_shows_a_time_left_and_counts_each_redirect_followed(tmp_path):
+    """`--strategy all`: every line knows the captures left and gives a time left; the archived redirect
+    followed (a capture of two requests) is counted among the requests, as the archive counted it."""
+    lines, replays = verbose_backfill(tmp_path, "--strategy", "all")
+    known = [match for line in lines if (match := KNOWN.fullmatch(line))]
+    assert known and all("of at most" not in line for line in lines), lines
+    assert all("ETA" in match[0] for match in known if match["done"] != match["total"]), lines
+    final = known[-1]
+    assert final["done"] == final["total"] and int(final["requests"]) == replays > int(final["done"]), lines[-1]

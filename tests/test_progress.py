@@ -149,3 +149,35 @@ def test_quiet_silences_progress_and_notes_before_or_after_the_command_name(
     else:  # only the caveat on the results (what was not verified) stays, by design
         assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if "not verified" in line]
         assert len(result.stderr.splitlines()) == 1
+
+
+def test_the_time_left_counts_the_requests_a_unit_took() -> None:
+    """A capture reached through an archived redirect takes two requests of the rate budget: the time left counts
+    as many for each capture left as the captures done took on average, not one."""
+    progress = Progress("backfill", stream=io.StringIO())
+    progress.expect(None, "captures examined", one="capture examined")
+    left, sent = [Left(4)], [0]
+    progress.estimate(lambda: left[0])
+    progress.at_most(1 / 60, lambda: sent[0], "replay request")
+    assert progress.line() == "backfill: 0/4 captures examined (0 %), 0 replay requests, ETA 0:04:00"
+    left[0], sent[0] = Left(3), 2
+    progress.add("fetched", done=True)
+    assert re.fullmatch(
+        r"backfill: 1/4 captures examined \(25 %\), 1 fetched, 2 replay requests, [\d.]+/(s|min), ETA 0:06:00",
+        progress.line(),
+    )
+
+
+def test_a_bound_shows_what_is_sure_of_the_work_left() -> None:
+    """While bisect searches: the spans it still searches, the captures left between the fewest it has chosen
+    and the bound, and the least time those chosen take at the fastest rate allowed (one request each)."""
+    progress = Progress("backfill", stream=io.StringIO())
+    progress.expect(None, "captures examined", one="capture examined")
+    progress.estimate(lambda: Left(39, exact=False, fewest=3, still="2 spans to search"))
+    progress.at_most(1 / 60, lambda: 5, "replay request")
+    progress.add("fetched", done=True)
+    assert re.fullmatch(
+        r"backfill: 1 capture examined of at most 40, 1 fetched, 5 replay requests, 2 spans to search, "
+        r"3 to 39 left, [\d.]+/(s|min), ETA at least 0:03:00",
+        progress.line(),
+    )

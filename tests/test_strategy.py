@@ -222,6 +222,8 @@ def test_bisect_searching_gives_a_bound_that_holds_at_every_step():
     assert all(not bound.exact for bound, _ in steps)
     assert steps[0][0].captures == len(texts)
     assert all(bound.captures >= len(fetched) - before for bound, before in steps), "what came fits the bound"
+    assert all(1 <= bound.fewest <= len(fetched) - before for bound, before in steps), "the fewest came at least"
+    assert all(bound.spans >= 1 for bound, _ in steps) and max(bound.spans for bound, _ in steps) > 1
     assert len(fetched) < len(texts) / 4
     assert to_fetch(StrategyName.BISECT, refs, known) == ToFetch(0, exact=True)
     assert to_fetch(StrategyName.BISECT, refs, known, verify=True) == ToFetch(len(texts) - len(fetched), exact=True), (

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -24,6 +24,9 @@ from policy_archive.errors import (
     environment_failure,
 )
 from policy_archive.text import printable
+
+if TYPE_CHECKING:
+    from policy_archive.pipeline.jobs.progress import Progress
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
@@ -78,6 +81,13 @@ class Context:
     @property
     def quiet(self) -> bool:
         return self.verbosity < 0
+
+    def progress(self, label: str) -> Progress:
+        """The progress display of a command: none with --quiet; with --verbose a line at every step (a log of
+        the whole run), otherwise one every few seconds."""
+        from policy_archive.pipeline.jobs.progress import INTERVAL_SECONDS, Progress
+
+        return Progress(label, quiet=self.quiet, interval=0 if self.verbosity > 0 else INTERVAL_SECONDS)
 
     def config(self) -> Config:
         return load_config(self.config_dir, self.data_dir)
@@ -143,7 +153,6 @@ def run_writing_command(
 ) -> None:
     """Validate, lock the data directory, run ``work(workspace, declarations, progress)``, note the run, report.
     ``existing`` and ``drop_lost_history``: as ``open_workspace`` takes them."""
-    from policy_archive.pipeline.jobs.progress import Progress
     from policy_archive.pipeline.jobs.workspace import open_workspace
 
     with reported_errors():
@@ -155,7 +164,7 @@ def run_writing_command(
         with opened as workspace, workspace.run_log(command) as runs:
             for note in workspace.notes:
                 click.echo(f"repaired: {printable(note)}", err=True)
-            result = work(workspace, declarations, Progress(command, quiet=obj.quiet))
+            result = work(workspace, declarations, obj.progress(command))
             runs.append(result)
     report(result, obj.quiet)
 
@@ -233,7 +242,10 @@ def add_verbosity_options(command: click.Command) -> None:
                 is_flag=True,
                 expose_value=False,
                 callback=_set_verbosity(1),
-                help="Also log what is being fetched and decided (the crawler's and the jobs' log lines).",
+                help=(
+                    "Also log what is being fetched and decided (the crawler's and the jobs' log lines), "
+                    "and a progress line at every step."
+                ),
             ),
         ]
     )

@@ -118,7 +118,6 @@ def discover(
     from policy_archive.config.settings import config_directory
     from policy_archive.pipeline.commands import discovery as listing
     from policy_archive.pipeline.jobs import discover as discovery
-    from policy_archive.pipeline.jobs.progress import Progress
 
     if since and until and since > until:
         fail(f"--since {since} is after --until {until}")
@@ -154,7 +153,7 @@ def discover(
         outcomes = listing.Outcomes(request, data_dir, listing=several, verbose=obj.verbosity > 0)
         outcomes.bad_lines(bad_lines)
         if wanted := outcomes.to_search(names):
-            progress = Progress("discover", quiet=obj.quiet)
+            progress = obj.progress("discover")
             progress.expect(len(names), "domains", one="domain")
             if skipped := len(names) - len(wanted):
                 progress.add("skipped", skipped, done=True)

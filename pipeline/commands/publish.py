@@ -42,12 +42,11 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
     version with its dates, commit, snapshot, title, word and line counts and text."""
     from policy_archive.pipeline.exports import format_module
     from policy_archive.pipeline.exports._rows import ExportSource
-    from policy_archive.pipeline.jobs.progress import Progress
 
     with reported_errors():
         config = obj.config()
         declarations = config.select(documents)
-        progress = Progress(f"export {format_name}", quiet=obj.quiet)
+        progress = obj.progress(f"export {format_name}")
         source = ExportSource(declarations, versions_for_reading(config, "export"), progress)
         summary = format_module(format_name).export(source, output)
         progress.finish()
@@ -69,14 +68,13 @@ def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
     """Write a static site of the history that opens from file:// with no server: every document, its timeline,
     each change as a word-level difference, links to every snapshot, Atom feeds."""
     from policy_archive.pipeline.jobs.datadir import open_catalog
-    from policy_archive.pipeline.jobs.progress import Progress
     from policy_archive.pipeline.webreport.build import build_report
 
     with reported_errors():
         config = obj.config()
         declarations = config.select(documents)
         store = versions_for_reading(config, "report")
-        progress = Progress("report", quiet=obj.quiet)
+        progress = obj.progress("report")
         progress.expect(len(declarations), "documents", one="document")
         with open_catalog(config, "report") as catalog:
             result = build_report(declarations, config.documents, catalog, store, output, progress)
@@ -98,7 +96,6 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
     text, not its date. Exit 1 naming each mismatch and each such version."""
     from policy_archive.archive.captures import CaptureStore
     from policy_archive.pipeline.jobs.datadir import data_paths, open_catalog
-    from policy_archive.pipeline.jobs.progress import Progress
     from policy_archive.pipeline.jobs.verify import FAILING, Verdict, Verifier
     from policy_archive.pipeline.jobs.verify import verify as run_verify
 
@@ -106,7 +103,7 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
         config = obj.config()
         declarations = config.select(documents)
         store = versions_for_reading(config, "verify")
-        progress = Progress("verify", quiet=obj.quiet)
+        progress = obj.progress("verify")
         progress.expect(None, "versions", one="version")
         counts = dict.fromkeys(Verdict, 0)
         with open_catalog(config, "verify") as catalog:

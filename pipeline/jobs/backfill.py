@@ -95,8 +95,10 @@ def backfill(
         fetching = BackfillPlan(workspace, plans, progress)
         stop = StopSignal()
         progress.estimate(fetching.left)
-        progress.at_most(settings.wayback.replay_per_minute / 60)  # a capture to examine is one request at least
-        crawl_archive(fetching, source, settings, workspace.data_dir, stop)
+        # A capture to examine is one replay request at least (more through redirects, retries, a rendering).
+        replay = limiter_for(workspace.data_dir, settings.wayback, "replay")
+        progress.at_most(settings.wayback.replay_per_minute / 60, lambda: replay.sent, "replay request")
+        crawl_archive(fetching, source, settings, workspace.data_dir, stop, replay)
         notes.extend(fetching.notes)
         interrupted = stop.received
     versions: list[Version] = []

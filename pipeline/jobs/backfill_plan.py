@@ -24,6 +24,7 @@ from policy_archive.pipeline.jobs.report import twin_reason
 from policy_archive.pipeline.jobs.strategy import StrategyName, ToFetch, to_fetch, wanted
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, FetchFailure, FetchRequest, Source
+from policy_archive.text import counted
 
 FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
 DOCUMENT_MIMETYPES = (
@@ -156,7 +157,7 @@ class DocumentPlan:
         return wanted(self.strategy, self.refs, self.known, verify=self.verify, pending=self.in_flight)
 
     def to_fetch(self) -> ToFetch:
-        return to_fetch(self.strategy, self.refs, self.known, verify=self.verify)
+        return to_fetch(self.strategy, self.refs, self.known, verify=self.verify, pending=self.in_flight)
 
     def _request(self, ref: CaptureRef) -> FetchRequest:
         """Always a plain fetch first, even for ``render = "always"``: the raw bytes kept (and checked against
@@ -179,9 +180,14 @@ class BackfillPlan:
         self.shells: dict[tuple[str, tuple[str, datetime]], tuple[Capture, str | None]] = {}
 
     def left(self) -> Left:
-        """The captures still to fetch, for the progress line: exact unless a document's ``bisect`` is searching."""
+        """The captures still to fetch, for the progress line: exact unless a document's ``bisect`` is searching;
+        then at least those chosen, and the spans still searched."""
         outlooks = [plan.to_fetch() for plan in self.plans.values()]
-        return Left(sum(o.captures for o in outlooks), exact=all(o.exact for o in outlooks))
+        if all(o.exact for o in outlooks):
+            return Left(sum(o.captures for o in outlooks))
+        fewest = sum(o.captures if o.exact else o.fewest for o in outlooks)
+        spans = sum(o.spans for o in outlooks)
+        return Left(sum(o.captures for o in outlooks), False, fewest, f"{counted(spans, 'span')} to search")
 
     def start(self) -> Iterable[FetchRequest]:
         for plan in self.plans.values():

@@ -3,9 +3,13 @@
 The line gives the counts by outcome and, for the unit of work the job advances through (documents, captures),
 how many are done, of how many when known, the rate and the time left: ``track: 40/100 documents (40 %), 35
 fetched, 5 failed, 2.1/s, ETA 0:28``. A total learnt as the work goes (:meth:`Progress.estimate`) may be only a
-bound: ``backfill: 14 captures examined of at most 400, ...`` then has no share and no time left. Work that
-cannot go faster than a rate (one archive request at least per unit, :meth:`Progress.at_most`) never shows a
-shorter time left than that rate allows, even before its first unit is done.
+bound: ``backfill: 14 captures examined of at most 400, ..., 3 spans to search, 2 to 386 left, ETA at least
+0:00:05`` then has no share and no estimate of the time left, only what is sure: the fewest units left (those
+already chosen) and the time they take at the fastest rate allowed, with what the work still holds (the spans
+bisect searches). Work that cannot go faster than a rate of requests (:meth:`Progress.at_most`: an archive's
+rate budget) never shows a shorter time left than the requests left take at that rate, each unit counted for
+as many requests as the units done took on average (a capture reached through archived redirects is several),
+and for one request before any is done, even before its first unit is done.
 ``quiet`` shows nothing (failures are still reported by the command).
 """
 
@@ -16,23 +20,31 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TextIO
 
-from policy_archive.text import plural
+from policy_archive.text import counted, plural
+
+# Seconds between two lines in a log (a terminal's line is redrawn every tenth of a second).
+INTERVAL_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
 class Left:
-    """The units of work still to do: exactly ``units``, or (``exact`` False) at most that many."""
+    """The units of work still to do: exactly ``units``, or (``exact`` False) at most that many and at least
+    ``fewest``; ``still``: what else is known of the work left, said in the line (``3 spans to search``)."""
 
     units: int
     exact: bool = True
+    fewest: int = 0
+    still: str = ""
 
 
 class Progress:
-    def __init__(self, label: str, stream: TextIO = sys.stderr, interval: float = 5.0, quiet: bool = False):
+    def __init__(
+        self, label: str, stream: TextIO = sys.stderr, interval: float = INTERVAL_SECONDS, quiet: bool = False
+    ):
         self.label = label
         self.stream = stream
         self.quiet = quiet
@@ -47,7 +59,9 @@ class Progress:
         self._left: Callable[[], Left] | None = None
         self._started = time.monotonic()
         self._done_before = 0  # units done before the rate's clock started (``estimate``)
-        self._fastest = math.inf  # units a second the work cannot exceed (``at_most``)
+        self._fastest = math.inf  # requests a second the work cannot exceed (``at_most``)
+        self._sent: Callable[[], int] | None = None  # how many of those requests were sent (``at_most``)
+        self._request = "request"
         self._last = self._started  # the first line comes after one interval, not at once
 
     def expect(self, total: int | None, unit: str, one: str | None = None) -> None:
@@ -62,10 +76,14 @@ class Progress:
         self._started = time.monotonic()
         self._done_before = self.done
 
-    def at_most(self, per_second: float) -> None:
-        """The work cannot go faster than ``per_second`` units (each needs a request the archive's rate budget
-        spaces): the time left is never shown shorter than the units left take at that rate."""
+    def at_most(self, per_second: float, sent: Callable[[], int] | None = None, request: str = "request") -> None:
+        """The work cannot go faster than ``per_second`` requests (the archive's rate budget spaces them), each
+        unit one request at least: the time left is never shown shorter than the units left take at that rate.
+        ``sent()``: how many requests were sent so far (said in the line, ``request`` naming one), so that a unit
+        left counts for as many as the units done took on average (retries and redirects included)."""
         self._fastest = per_second
+        self._sent = sent
+        self._request = request
 
     def add(self, counter: str, amount: int = 1, done: bool = False, one: str | None = None) -> None:
         """Count ``amount`` outcomes ``counter`` (``versions recorded``; ``one``: its form for 1, ``version
@@ -92,6 +110,7 @@ class Progress:
     def _line(self, total: Left | None) -> str:
         parts = [self._advance(total)] if self.unit else []
         parts += [f"{value:,} {self._counted(value, key)}{self._detail(key)}" for key, value in self.counts.items()]
+        parts += [counted(self._requests_sent(), self._request)] if self._sent else []
         parts += self._pace(total)
         return f"{self.label}: {', '.join(part for part in parts if part) or 'starting'}"
 
@@ -109,7 +128,7 @@ class Progress:
         """All the units, done and left (``exact`` False: at most so many), or None when unknown."""
         if self._left is not None:
             left = self._left()
-            return Left(self.done + left.units, left.exact)
+            return replace(left, units=self.done + left.units)
         return None if self.total is None else Left(self.total)
 
     def _advance(self, total: Left | None) -> str:
@@ -127,11 +146,39 @@ class Progress:
         done = self.done - self._done_before
         rate = done / elapsed if done and elapsed > 0 else None
         pace = [_per_time(rate)] if rate else []
-        if total is not None and total.exact and self.done < total.units and (rate or self._fastest < math.inf):
+        if total is not None and not total.exact:
+            return [*self._bounds(total), *pace, *self._least_time(total)]
+        if total is not None and self.done < total.units and (rate or self._fastest < math.inf):
             left = total.units - self.done
-            seconds = max(left / rate if rate else 0.0, left / self._fastest)
+            seconds = max(left / rate if rate else 0.0, left * self._requests_per_unit() / self._fastest)
             pace.append(f"ETA {timedelta(seconds=round(seconds))}")
         return pace
+
+    def _bounds(self, total: Left) -> list[str]:
+        """What is sure of work whose total is only bounded: what it still holds, and the units left (at least
+        ``fewest``, at most what the bound leaves)."""
+        left = total.units - self.done
+        fewest = min(total.fewest, left)
+        return [
+            *([total.still] if total.still else []),
+            f"{fewest:,} to {left:,} left" if fewest < left else f"{left:,} left",
+        ]
+
+    def _least_time(self, total: Left) -> list[str]:
+        """The least time the ``fewest`` units surely left take at the fastest rate allowed, one request each (no
+        estimate from the rate measured: a search's next choices may not keep it); nothing under a second."""
+        fewest = min(total.fewest, total.units - self.done)
+        if fewest and self._fastest < math.inf and (seconds := round(fewest / self._fastest)) >= 1:
+            return [f"ETA at least {timedelta(seconds=seconds)}"]
+        return []
+
+    def _requests_sent(self) -> int:
+        return self._sent() if self._sent else 0
+
+    def _requests_per_unit(self) -> float:
+        """The requests a unit of work took on average so far (``at_most``), one before any unit is done."""
+        done = self.done - self._done_before
+        return max(1.0, self._requests_sent() / done) if done else 1.0
 
     def _show(self, line: str) -> None:
         if self.quiet:

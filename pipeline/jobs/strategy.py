@@ -82,18 +82,32 @@ class ToFetch:
     """How many captures a strategy still fetches, those being fetched included. ``exact``: so many, as far as
     what is known now tells (a replay refused or rendered asks for a twin of the same bytes more): ``all``,
     ``sample``, and the verification of spans once the search is over. Not ``exact`` while ``bisect`` searches:
-    it picks each capture from what the last ones showed, so only a bound is known, every capture whose bytes
-    have not been seen."""
+    it picks each capture from what the last ones showed, so only bounds are known: at most every capture whose
+    bytes have not been seen, at least ``fewest``, those it has chosen (being fetched, or asked for next);
+    ``spans``: the parts of the listing it still searches (a probe on its way, or one to send)."""
 
     captures: int
     exact: bool
+    fewest: int = 0
+    spans: int = 0
 
 
-def to_fetch(strategy: StrategyName, refs: Sequence[CaptureRef], known: Knowledge, *, verify: bool = False) -> ToFetch:
-    """What :func:`wanted` will still ask for in all (``verify`` as it takes it), for a progress display."""
-    if strategy is StrategyName.BISECT and _bisect_wanted(refs, known, MAX_HIDDEN_CAPTURES, pending=()):
-        unseen = _first_of_each_digest([i for i in range(len(refs)) if i not in known], refs)
-        return ToFetch(len(unseen), exact=False)
+def to_fetch(
+    strategy: StrategyName,
+    refs: Sequence[CaptureRef],
+    known: Knowledge,
+    *,
+    verify: bool = False,
+    pending: Collection[int] = (),
+) -> ToFetch:
+    """What :func:`wanted` will still ask for in all (``verify`` and ``pending`` as it takes them), for a
+    progress display."""
+    if strategy is StrategyName.BISECT:
+        probes, spans = _bisect_search(refs, known, MAX_HIDDEN_CAPTURES, pending)
+        if spans:
+            unseen = _first_of_each_digest([i for i in range(len(refs)) if i not in known], refs)
+            chosen = _first_of_each_digest(sorted({*probes, *(i for i in pending if i not in known)}), refs)
+            return ToFetch(len(unseen), exact=False, fewest=len(chosen), spans=spans)
     return ToFetch(len(wanted(strategy, refs, known, verify=verify)), exact=True)
 
 
@@ -150,23 +164,38 @@ def _first_of_each_digest(indices: Sequence[int], refs: Sequence[CaptureRef]) ->
 def _bisect_wanted(
     refs: Sequence[CaptureRef], known: Knowledge, max_hidden: int, pending: Collection[int]
 ) -> list[int]:
+    return _bisect_search(refs, known, max_hidden, pending)[0]
+
+
+def _bisect_search(
+    refs: Sequence[CaptureRef], known: Knowledge, max_hidden: int, pending: Collection[int]
+) -> tuple[list[int], int]:
+    """The captures to fetch next, and how many parts of the listing are still searched: the whole listing
+    while its ends are not known; then each span between two captures with a text that still needs a probe,
+    or waits for one on its way."""
     count = len(refs)
     first = _first_evidence(range(count), known)
     last = _first_evidence(range(count - 1, -1, -1), known)
     needed = [end for end in (first, last) if end is not None and end not in known]
     if needed or first is None or last is None:
-        return _first_of_each_digest(sorted(set(needed)), refs)
+        return _first_of_each_digest(sorted(set(needed)), refs), 1 if needed else 0
     evidence = sorted(i for i, text in known.items() if text is not None)
     envelopes = _envelopes(refs, known, evidence)
+    searched = 0
     for left, right in zip(evidence, evidence[1:], strict=False):
         inside = [i for i in range(left + 1, right) if i not in known]
-        if not inside or any(i in pending for i in inside):
+        if not inside:
+            continue
+        if any(i in pending for i in inside):
+            searched += 1
             continue
         if known[left] != known[right]:
-            needed.extend(_change_probes(refs, inside, envelopes[left], envelopes[right]))
+            probes = _change_probes(refs, inside, envelopes[left], envelopes[right])
         else:
-            needed.extend(_equal_span_probes(refs, inside, envelopes[left], max_hidden))
-    return _first_of_each_digest(sorted(set(needed)), refs)
+            probes = _equal_span_probes(refs, inside, envelopes[left], max_hidden)
+        searched += bool(probes)
+        needed.extend(probes)
+    return _first_of_each_digest(sorted(set(needed)), refs), searched
 
 
 Envelope = tuple[int, int] | None  # smallest and largest CDX length of a version's fetched 200 captures
