@@ -4,7 +4,7 @@ A page is body bytes (any charset), a status, validators (ETag / Last-Modified, 
 If-None-Match / If-Modified-Since), a redirect, a delay or an answer held until a test releases it, a number of 429
 answers with Retry-After before the real one. Factories: :func:`html_page`, :func:`text_page`, :func:`robots_txt`,
 :func:`redirect`, :func:`bot_wall`, :func:`javascript_shell`, :func:`json_data`, :func:`empty_page`,
-:func:`not_found`, :func:`server_error`, :func:`rate_limited`, :func:`slow`, :func:`held`.
+:func:`not_found`, :func:`server_error`, :func:`rate_limited`, :func:`failing`, :func:`slow`, :func:`held`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ HTML_UTF8 = "text/html; charset=utf-8"
 
 @dataclass(frozen=True)
 class Page:
-    """What one URL answers. ``rate_limited_times`` first requests get 429 + ``Retry-After`` instead."""
+    """What one URL answers. ``rate_limited_times`` first requests get 429 + ``Retry-After`` instead, the
+    ``failing_times`` next ones a 500."""
 
     body: bytes = b""
     status: int = 200
@@ -32,6 +33,7 @@ class Page:
     release: threading.Event | None = None  # answered only once set (see held)
     rate_limited_times: int = 0
     retry_after_seconds: int = 1
+    failing_times: int = 0  # then a 500 to as many requests (see failing)
     headers: tuple[tuple[str, str], ...] = ()
 
 
@@ -108,6 +110,11 @@ def server_error() -> Page:
 def rate_limited(page: Page, retry_after_seconds: int = 1, times: int = 1) -> Page:
     """``page``, answered with 429 and ``Retry-After`` for its first ``times`` requests."""
     return replace(page, rate_limited_times=times, retry_after_seconds=retry_after_seconds)
+
+
+def failing(page: Page, times: int = 1) -> Page:
+    """``page``, answered with a 500 (a failure Scrapy retries) to its first ``times`` requests."""
+    return replace(page, failing_times=times)
 
 
 def slow(page: Page, seconds: float) -> Page:

@@ -1,4 +1,4 @@
-"""How a stand-in site answers a request for one of its pages: validators, conditional requests (304), 429s.
+"""How a stand-in site answers a request for one of its pages: validators, conditional requests (304), 429s, 500s.
 
 RFC 9110 section 13.2.2 decides between If-None-Match and If-Modified-Since; a page changed within a second still
 gets a later Last-Modified.
@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler
 
-from standin.pages import Page
+from standin.pages import Page, server_error
 
 
 @dataclass
@@ -54,6 +54,8 @@ def page_reply(handler: BaseHTTPRequestHandler, state: PageState) -> Reply:
             headers=(("Retry-After", str(page.retry_after_seconds)),),
         )
         return reply(too_many)
+    if state.requests <= page.rate_limited_times + page.failing_times:
+        return reply(server_error())
     validators = []
     if page.etag:
         validators.append(("ETag", state.etag))
