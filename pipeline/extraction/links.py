@@ -19,6 +19,7 @@ import lxml.html
 
 from policy_archive.pipeline.extraction.decode import decode_html
 from policy_archive.pipeline.extraction.dropped import TOO_DEEP
+from policy_archive.pipeline.extraction.normalize import SESSION_PATH
 from policy_archive.pipeline.extraction.parse import parse_html
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.text import safe_url
@@ -60,6 +61,21 @@ _FOOTER_HINT = re.compile(r"foot", re.IGNORECASE)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
+# A session id in a link's query: one page, whose links carry a new value on every visit (PHP's
+# session.use_trans_sid, Java servlets' URL rewriting), so one era per home-page capture unless dropped. The
+# Internet Archive's canonicaliser drops these (archive-commons' URLRegexTransformer as ported in the ``surt``
+# package 0.3.1, read 2026-11: jsessionid, phpsessid, sid of 32 letters or digits, ASPSESSIONIDxxxxxxxx of 24
+# letters, cfid with cftoken), and files such captures under the page without them. Ours: those names and a
+# few more of the same kind (sessionid, session_id, sessid, osCommerce's oscsid, Zen Cart's zenid), with a value
+# of at least 10 letters or digits (an optional ``.route`` suffix, as Tomcat's jvmRoute): PHP's ids are 22 to
+# 256 characters (session.sid_length, PHP 7.1+), shorter home-made ones exist, and a short value is more likely
+# the page's own id (PHP-Nuke's ``article.php?sid=123`` is a story). cfid and cftoken go together, any value.
+_SESSION_PARAMETER = re.compile(
+    r"(?:jsessionid|phpsessid|sid|sessionid|session_id|sessid|oscsid|zenid|aspsessionid[a-z]{8})"
+    r"=[0-9a-z]{10,}(?:\.[0-9a-z_-]+)?",
+    re.IGNORECASE,
+)
+_COLDFUSION_SESSION = ("cfid", "cftoken")
 
 
 @dataclass(frozen=True)
@@ -93,8 +109,9 @@ def link_url(url: str) -> str | None:
     """A link's address as discovery keeps it, on a fresh run and when a saved state is read again alike (RFC
     3986 §6.2.2–6.2.3): no fragment; scheme and host in lower case; no default port (``:80``, ``:443``); ``/``
     for an empty path; percent-escapes in upper case, those of unreserved characters (letters, digits, ``-._~``)
-    decoded; unsafe and whitespace characters percent-encoded as a browser sends them (``safe_url``). So
-    ``HTTPS://Example.org:443/Privacy%7epolicy#top`` is ``https://example.org/Privacy~policy``. None: not an
+    decoded; unsafe and whitespace characters percent-encoded as a browser sends them (``safe_url``); no session
+    id (``;jsessionid=…`` in the path, ``?PHPSESSID=…`` and the like in the query: :data:`_SESSION_PARAMETER`).
+    So ``HTTPS://Example.org:443/Privacy%7epolicy#top`` is ``https://example.org/Privacy~policy``. None: not an
     http(s) address (``mailto:``, a port out of range, ``http://[x``), or one with ``user:password@``, which no
     service file may declare."""
     try:
@@ -107,8 +124,22 @@ def link_url(url: str) -> str | None:
     netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     if port is not None and port != DEFAULT_PORTS[parts.scheme]:
         netloc += f":{port}"
-    path = _PERCENT_ESCAPE.sub(_normal_escape, parts.path) or "/"
-    return urlunsplit((parts.scheme, netloc, path, _PERCENT_ESCAPE.sub(_normal_escape, parts.query), ""))
+    path = _PERCENT_ESCAPE.sub(_normal_escape, SESSION_PATH.sub("", parts.path)) or "/"
+    query = _PERCENT_ESCAPE.sub(_normal_escape, _without_session_id(parts.query))
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
+
+
+def _without_session_id(query: str) -> str:
+    """The query without its session-id arguments (:data:`_SESSION_PARAMETER`), the others as written."""
+    arguments = query.split("&") if query else []
+    names = {argument.partition("=")[0].lower() for argument in arguments}
+    coldfusion = names.issuperset(_COLDFUSION_SESSION)
+    return "&".join(
+        argument
+        for argument in arguments
+        if not _SESSION_PARAMETER.fullmatch(argument)
+        and not (coldfusion and argument.partition("=")[0].lower() in _COLDFUSION_SESSION)
+    )
 
 
 def _normal_escape(escape: re.Match[str]) -> str:

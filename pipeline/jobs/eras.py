@@ -17,6 +17,10 @@ from policy_archive.text import plural
 # The last era is unsure when the home page's captures after it could not be read over at least this span (issue
 # 15): the link may have changed since, and its URL would be declared as today's policy on no evidence.
 UNREAD_TAIL = timedelta(days=GRID_DAYS)
+# A run of at least this many one-capture eras in a row whose links differ only in their query is unsure: most
+# likely one page whose links carry a per-visit value discovery does not know (a session id under another name, a
+# cache buster), not a move on every capture (acceptance report 4, finding 1).
+QUERY_CHURN_RUN = 3
 
 
 @dataclass(frozen=True)
@@ -30,12 +34,18 @@ class Era:
     captures: int
     rivals: tuple[str, ...]
     unread_until: datetime | None = None  # the last era: its home page's later captures unreadable until then
+    churn: int = 0  # one of this many one-capture eras in a row whose links differ only in their query
 
     @property
     def unsure(self) -> str | None:
         if self.url is None:
             return "no link to the document found"
         reasons = [f"other links as likely: {', '.join(self.rivals)}"] if self.rivals else []
+        if self.churn:
+            reasons.append(
+                f"one of {self.churn} one-capture eras in a row whose links differ only in their query (a per-visit "
+                "value such as a session id?): probably one page"
+            )
         if self.unread_until is not None:
             reasons.append(
                 f"no home-page capture after {self.last_seen.date()} could be read (unreadable ones until "
@@ -68,7 +78,7 @@ class Discovery:
 def eras_of(sightings: Sequence[Sighting]) -> list[Era]:
     """Consecutive readable captures linking the same page, oldest first (``sightings`` in capture order); the
     last one noting the span of unreadable captures after it when that is long (:data:`UNREAD_TAIL`)."""
-    eras = _linked_spans(sightings)
+    eras = _marked_churn(_linked_spans(sightings))
     unreadable = [sighting.timestamp for sighting in sightings if sighting.unreadable is not None]
     if eras and unreadable and max(unreadable) - eras[-1].last_seen >= UNREAD_TAIL:
         eras[-1] = replace(eras[-1], unread_until=max(unreadable))
@@ -88,6 +98,31 @@ def _linked_spans(sightings: Sequence[Sighting]) -> list[Era]:
         else:
             eras.append(Era(sighting.url, sighting.text, sighting.timestamp, sighting.timestamp, 1, sighting.rivals))
     return eras
+
+
+def _marked_churn(eras: list[Era]) -> list[Era]:
+    """Each run of :data:`QUERY_CHURN_RUN` or more one-capture eras whose links differ only in their query
+    marked with its length (``churn``)."""
+    marked = list(eras)
+    start = 0
+    while start < len(eras):
+        end = start
+        while end < len(eras) and _same_page_but_query(eras[start], eras[end]):
+            end += 1
+        if end - start >= QUERY_CHURN_RUN:
+            marked[start:end] = [replace(era, churn=end - start) for era in eras[start:end]]
+        start = max(end, start + 1)
+    return marked
+
+
+def _same_page_but_query(first: Era, era: Era) -> bool:
+    """``era`` has one capture and links ``first``'s page but for the query."""
+    return (
+        first.url is not None
+        and era.url is not None
+        and era.captures == 1
+        and url_key(era.url).partition("?")[0] == url_key(first.url).partition("?")[0]
+    )
 
 
 def declaration_of(discovery: Discovery, service_id: str) -> DocumentDraft | None:
