@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from benchmarks.shared import EXTRACTION, OTA, REPO_ROOT, require
+from benchmarks.shared import BUILD_OTA, EXTRACTION, OTA, REPO_ROOT, require
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract
 from policy_archive.records import ExtractionRules
 
@@ -252,14 +252,15 @@ def main() -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per case")
     arguments = parser.parse_args()
     if arguments.ota:
-        require(arguments.ota, "cases.json", "--ota")
+        require(arguments.ota, "cases.json", "--ota", BUILD_OTA)
     require(arguments.shared, "cases.json", "--shared")
     cases = load_shared(arguments.shared) + load_legacy(arguments.legacy)
     ota = arguments.ota or OTA
     if (ota / "cases.json").exists():
         cases += load_ota(ota)
     else:
-        print(f"no OTA pages in {ota}: the ota and several groups are left out (--ota DIR)", file=sys.stderr)
+        left_out = f"no OTA pages in {ota}: the ota and several groups are left out (--ota DIR; {BUILD_OTA})"
+        print(left_out, file=sys.stderr)
     print(report(run(cases, arguments.rounds), arguments.verbose))
 
 

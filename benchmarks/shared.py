@@ -15,15 +15,17 @@ SHARED = REPO_ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
 EXTRACTION = SHARED / "benchmarks" / "extraction"
 OTA = SHARED / "benchmarks" / "ota-extraction"
+BUILD_OTA = "python -m benchmarks.fetch_ota --output DIR rebuilds it from the repository's manifest"
 
 
-def require(folder: Path, pattern: str, option: str) -> list[Path]:
+def require(folder: Path, pattern: str, option: str, build: str = "") -> list[Path]:
     """The files of ``folder`` matching ``pattern``, sorted; none is an exit with one line on stderr naming what
-    is missing and the option that points at it (a traceback would not say where the data comes from)."""
+    is missing, the option that points at it and ``build``, how to make it (a traceback would not say where the
+    data comes from)."""
     found = sorted(folder.glob(pattern))
     if not found:
         sys.exit(
             f"no {pattern} in {folder}: this benchmark reads the project's shared data (README, Measured figures); "
-            f"pass {option} DIR to point at it"
+            f"pass {option} DIR to point at it" + (f" ({build})" if build else "")
         )
     return found

@@ -24,7 +24,7 @@ import dateparser
 from htmldate import find_date
 
 from benchmarks.extraction import Case, load_ota
-from benchmarks.shared import OTA, require
+from benchmarks.shared import BUILD_OTA, OTA, require
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract
 from policy_archive.pipeline.extraction.stated_date import GAP_CHARS, STATED, stated_date
 from policy_archive.records import ExtractionRules
@@ -87,10 +87,10 @@ class Tally:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--ota", type=Path, default=OTA, help="OTA benchmark folder (shared data)")
+    parser.add_argument("--ota", type=Path, default=OTA, help="OTA benchmark folder (shared data, or fetch_ota's)")
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per page")
     arguments = parser.parse_args()
-    require(arguments.ota, "cases.json", "--ota")
+    require(arguments.ota, "cases.json", "--ota", BUILD_OTA)
     cases = load_ota(arguments.ota)
     markdowns = {}
     tallies = {"ours": Tally()}
