@@ -40,6 +40,7 @@ from policy_archive.archive.warc_records import (
     BoundedRecords,
     DamagedRecord,
     OverPageLimit,
+    ReadRecord,
     RecordWriter,
     StoredCapture,
     damage_problem,
@@ -268,7 +269,7 @@ def _kept_in(path: Path, max_payload: int) -> Iterator[KeptCapture | DamagedReco
     a rendered DOM (``resource`` record concurrent to the response just read) is joined to its capture, archived
     redirects (3xx wayback records carrying no listing) to the capture they led to."""
     hops: list[Capture] = []
-    pending: tuple[KeptCapture, str] | None = None  # read, not yet handed over: its rendered DOM may follow
+    pending: tuple[KeptCapture, str | None] | None = None  # read, not yet handed over: its rendered DOM may follow
     with path.open("rb") as handle:
         for whole in whole_records(handle, path.name, max_payload):
             if isinstance(whole, DamagedRecord):
@@ -280,18 +281,18 @@ def _kept_in(path: Path, max_payload: int) -> Iterator[KeptCapture | DamagedReco
                 hops = []
                 yield whole
                 continue
-            headers = whole.record.rec_headers
-            if pending is not None and headers.get_header("WARC-Concurrent-To") == pending[1]:
-                not_requested = tuple((headers.get_header(_NOT_REQUESTED) or "").split())
+            record = whole.record
+            if pending is not None and record.header("WARC-Concurrent-To") == pending[1]:
+                not_requested = tuple((record.header(_NOT_REQUESTED) or "").split())
                 rendered = replace(pending[0].capture, rendered=whole.payload, not_requested=not_requested)
                 pending = (KeptCapture(rendered, pending[0].stored), pending[1])
                 continue
             if pending is not None:
                 yield pending[0]
                 pending = None
-            if whole.record.rec_type != "response" or headers.get_header(_SOURCE) not in set(Source):
+            if record.kind != "response" or record.header(_SOURCE) not in set(Source):
                 continue
-            capture, listed = _capture_of(whole.record, whole.payload)
+            capture, listed = _capture_of(record, whole.payload)
             if listed is None and capture.source is Source.WAYBACK and capture.status in _REDIRECT_STATUSES:
                 hops.append(capture)
                 continue
@@ -299,7 +300,7 @@ def _kept_in(path: Path, max_payload: int) -> Iterator[KeptCapture | DamagedReco
             hops = []
             pending = (
                 KeptCapture(_with_listing(capture, listed, led_here), StoredCapture(path.name, whole.offset)),
-                headers.get_header("WARC-Record-ID"),
+                record.header("WARC-Record-ID"),
             )
     if pending is not None:
         yield pending[0]
@@ -321,63 +322,61 @@ def _response_at(records: BoundedRecords, stored: StoredCapture, *, rendered: bo
     """The response record ``records`` starts with (at ``stored``), and with ``rendered`` the rendered DOM recorded
     right after it (``CaptureStore.read``)."""
     with _damage(stored, "the record"):
-        record = next(records, None)
+        record = records.next_record()
         if record is None:
             raise DamagedCapture(stored, "no whole WARC record there (the file is cut short or damaged)")
         # warcio also reads ARC records: random bytes can pass for one.
-        if record.format != "warc" or record.rec_type != "response":
+        if not record.warc or record.kind != "response":
             raise DamagedCapture(stored, "no WARC response record there (bytes damaged, or the file rewritten)")
-        http = record.http_headers
-        status = int(http.get_statuscode()) if http and http.get_statuscode().isdigit() else None
-        headers = tuple(http.headers) if http else ()
+        code = record.http_status
+        status = int(code) if code and code.isdigit() else None
         # The payload as served: warcio's content_stream() would undo a recorded Content-Encoding, and then neither
         # the SHA-1 (the CDX digest, the commit's Payload-Sha1) nor the bytes would be the capture's.
         body = _intact_payload(records, record, stored, "the record")
     if not rendered:
-        return StoredResponse(status, headers, body)
+        return StoredResponse(status, record.http_headers, body)
     with _damage(stored, "the rendered page recorded after it"):
-        following = next(records, None)
-        response_id = record.rec_headers.get_header("WARC-Record-ID")
-        if following is None or following.rec_headers.get_header("WARC-Concurrent-To") != response_id:
+        following = records.next_record()
+        response_id = record.header("WARC-Record-ID")
+        if following is None or following.header("WARC-Concurrent-To") != response_id:
             raise DamagedCapture(stored, "the rendered page recorded after it is not there")
         dom = _intact_payload(records, following, stored, "the rendered page recorded after it")
-    not_requested = following.rec_headers.get_header(_NOT_REQUESTED) or ""
-    return StoredResponse(status, headers, body, dom, tuple(not_requested.split()))
+    not_requested = following.header(_NOT_REQUESTED) or ""
+    return StoredResponse(status, record.http_headers, body, dom, tuple(not_requested.split()))
 
 
-def _intact_payload(records: BoundedRecords, record: Any, stored: StoredCapture, what: str) -> bytes:
-    """A record's payload as written (read to the store's limit, ``BoundedRecords.payload``: over it, the
-    ``OverPageLimit`` becomes a :class:`DamagedCapture` in ``_damage``), or :class:`DamagedCapture` when it is not the
-    one its digest names."""
-    body = records.payload(record)
+def _intact_payload(records: BoundedRecords, record: ReadRecord, stored: StoredCapture, what: str) -> bytes:
+    """The payload of ``record`` (the one ``records`` read last) as written (read to the store's limit,
+    ``BoundedRecords.payload``: over it, the ``OverPageLimit`` becomes a :class:`DamagedCapture` in ``_damage``),
+    or :class:`DamagedCapture` when it is not the one its digest names."""
+    body = records.payload()
     if not payload_digest_matches(record, payload_sha1(body)):
         raise DamagedCapture(stored, f"the payload of {what} is not the one written (WARC-Payload-Digest differs)")
     return body
 
 
-def _capture_of(record: Any, body: bytes) -> tuple[Capture, dict[str, Any] | None]:
+def _capture_of(record: ReadRecord, body: bytes) -> tuple[Capture, dict[str, Any] | None]:
     """A response record (its payload ``body``, as served: see ``read``) as a capture (its listing not yet
     filled in), and its listing header if any."""
-    headers, http = record.rec_headers, record.http_headers
-    source = Source(headers.get_header(_SOURCE))
-    target = headers.get_header("WARC-Target-URI")
-    status = http.get_statuscode() if http else ""
-    fetched_url = headers.get_header("WARC-Source-URI") or target
+    source = Source(record.header(_SOURCE))
+    target = record.header("WARC-Target-URI") or ""
+    status = record.http_status or ""
+    fetched_url = record.header("WARC-Source-URI") or target
     if source is Source.WAYBACK and (old := _ID_URL.search(target)):  # filed under the id_ URL
         target = old.group("original")
-    created = headers.get_header("WARC-Creation-Date")
-    listed = headers.get_header(_LISTED)
+    created = record.header("WARC-Creation-Date")
+    listed = record.header(_LISTED)
     capture = Capture(
-        document=headers.get_header(_DOCUMENT),
+        document=record.header(_DOCUMENT) or "",
         source=source,
         url=target,
         fetched_url=fetched_url,
-        captured_at=parse_iso_z(headers.get_header("WARC-Date")),
+        captured_at=parse_iso_z(record.header("WARC-Date") or ""),
         status=int(status) if status.isdigit() else 0,
-        content_type=http.get_header("Content-Type") if http else None,
+        content_type=record.http_header("Content-Type"),
         body=body,
         payload_sha1=payload_sha1(body),
-        headers=tuple(http.headers) if http else (),
+        headers=record.http_headers,
         fetched_at=parse_iso_z(created) if created else None,
     )
     return capture, json.loads(listed) if listed else None

@@ -1,6 +1,7 @@
 """WARC records written, and read back whole, in order, going on past damage (what re-indexing a lost catalog
-reads): the one module of ours that imports warcio (``RecordWriter`` writes, ``BoundedRecords`` and
-``whole_records`` read; ``tests/test_layout.py`` holds it to that).
+reads): the one module of ours that uses warcio (``RecordWriter`` writes, ``BoundedRecords`` and
+``whole_records`` read, handing over :class:`ReadRecord` values, never warcio's objects; ``tests/test_layout.py``
+holds warcio's imports to this module).
 
 A kept WARC file holds one gzip member per record (warcio's convention, the one replay tools need to seek), so
 damage stays local: bytes overwritten, or a member cut short with more members after it, spoil one record's
@@ -94,11 +95,49 @@ class DamagedRecord:
 
 
 @dataclass(frozen=True)
+class ReadRecord:
+    """A record's headers as read: its type (``response``, ``resource``, ...), its WARC headers, and for a
+    record with HTTP headers (a ``response``) its status code as written and those headers. ``warc`` False: an
+    ARC record (warcio reads those too: random bytes can pass for one)."""
+
+    kind: str
+    warc_headers: tuple[tuple[str, str], ...]
+    http_status: str | None = None
+    http_headers: tuple[tuple[str, str], ...] = ()
+    warc: bool = True
+
+    def header(self, name: str) -> str | None:
+        """The first WARC header ``name`` (any case), or None."""
+        return _first(self.warc_headers, name)
+
+    def http_header(self, name: str) -> str | None:
+        """The first HTTP header ``name`` (any case), or None."""
+        return _first(self.http_headers, name)
+
+
+def _first(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    wanted = name.lower()
+    return next((value for key, value in headers if key.lower() == wanted), None)
+
+
+def _read_record(record: Any) -> ReadRecord:
+    """warcio's record as a :class:`ReadRecord` (its payload not read)."""
+    http = record.http_headers
+    return ReadRecord(
+        kind=record.rec_type,
+        warc_headers=tuple(record.rec_headers.headers),
+        http_status=http.get_statuscode() if http else None,
+        http_headers=tuple(http.headers) if http else (),
+        warc=record.format == "warc",
+    )
+
+
+@dataclass(frozen=True)
 class WholeRecord:
-    """A record read whole: warcio's record (its payload stream already read) and its payload as written."""
+    """A record read whole: its headers and its payload as written."""
 
     offset: int
-    record: Any
+    record: ReadRecord
     payload: bytes
 
 
@@ -153,8 +192,9 @@ class _BoundedReader(DecompressingBufferedReader):
 
 class BoundedRecords(ArchiveIterator):
     """warcio's iterator over the records of a WARC file open as ``handle`` (from its current position), reading
-    through :class:`_BoundedReader`; :meth:`payload` reads a record's payload to ``max_payload`` bytes
-    ([crawl] max_page_bytes: no response a fetch keeps is larger)."""
+    through :class:`_BoundedReader`: :meth:`next_record` reads the next record's headers, :meth:`payload` its
+    payload to ``max_payload`` bytes ([crawl] max_page_bytes: no response a fetch keeps is larger). Close it
+    after use (``contextlib.closing``)."""
 
     def __init__(self, handle: BinaryIO, max_payload: int) -> None:
         super().__init__(handle)
@@ -162,11 +202,17 @@ class BoundedRecords(ArchiveIterator):
         # Replaced before the first record is read (warcio's iteration starts at the first next()): the reader
         # warcio made has read nothing yet.
         self.reader = _BoundedReader(self.fh)
+        self._current: Any = None  # warcio's record last read, its payload stream not yet read
 
-    def payload(self, record: Any) -> bytes:
-        """The payload of ``record`` (the last one this iterator handed over) as stored, read to
-        ``max_payload`` bytes and one more: a larger one is :class:`OverPageLimit`, never read whole."""
-        payload: bytes = record.raw_stream.read(self.max_payload + 1)
+    def next_record(self) -> ReadRecord | None:
+        """The next record's headers, or None at the end of the file; raises one of :data:`UNPARSABLE`."""
+        self._current = next(self, None)
+        return None if self._current is None else _read_record(self._current)
+
+    def payload(self) -> bytes:
+        """The payload of the record :meth:`next_record` read last, as stored, read to ``max_payload`` bytes and
+        one more: a larger one is :class:`OverPageLimit`, never read whole."""
+        payload: bytes = self._current.raw_stream.read(self.max_payload + 1)
         if len(payload) > self.max_payload:
             raise OverPageLimit(
                 f"has a payload over the limit of {self.max_payload:,} bytes (setting [crawl] max_page_bytes): "
@@ -229,9 +275,9 @@ def damage_problem(error: BaseException, what: str) -> str:
     return f"the headers of {what} cannot be read"
 
 
-def payload_digest_matches(record: Any, sha1: str) -> bool:
+def payload_digest_matches(record: ReadRecord, sha1: str) -> bool:
     """The record's ``WARC-Payload-Digest``, when it has one, is ``sha1`` (base32, as warcio writes it)."""
-    return record.rec_headers.get_header("WARC-Payload-Digest") in (None, f"sha1:{sha1}")
+    return record.header("WARC-Payload-Digest") in (None, f"sha1:{sha1}")
 
 
 def whole_records(handle: BinaryIO, name: str, max_payload: int) -> Iterator[WholeRecord | DamagedRecord]:
@@ -293,12 +339,12 @@ def _read_whole(records: BoundedRecords) -> Iterator[WholeRecord]:
         start, errors = records.offset, records.err_count
         try:
             with quiet_warcio():
-                record = next(records, None)
+                record = records.next_record()
                 if record is None:
                     return
-                if record.format != "warc":
+                if not record.warc:
                     raise _NotWarc("not a WARC record")
-                payload = records.payload(record)
+                payload = records.payload()
                 records.get_record_offset()  # reads the member to its end
         except UNPARSABLE as error:
             over_limit = isinstance(error, OverLimit)
