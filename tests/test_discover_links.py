@@ -96,3 +96,41 @@ def test_a_link_is_kept_without_its_session_id(href, declared):
     assert link_url(f"http://shop.test{href}") == f"http://shop.test{declared}"
     page = footer_page((href, "Privacy Policy")).encode()
     assert choose_link(page, None, "http://shop.test/", "privacy-policy").best.url == f"http://shop.test{declared}"
+
+
+def test_links_resolve_against_the_base_href_as_a_browser_resolves_them(tmp_path, standin_archive):
+    """The audit's base-shop.test: the home page is an archived 302 to /en/, whose ``<base href='/'>`` makes its
+    footer's ``privacy`` mean /privacy, the only URL the policy is captured at."""
+    page = footer_page(("about", "About"), ("privacy", "Privacy Policy"), head="<base href='/'>")
+    day = date(2018, 1, 1)
+    while day <= date(2020, 1, 1):
+        stamp = day.strftime("%Y%m%d10")
+        standin_archive.add_capture("http://base-shop.test/", f"{stamp}0000", status=302,
+                                    location="http://base-shop.test/en/")  # fmt: skip
+        standin_archive.add_capture("http://base-shop.test/en/", f"{stamp}0030", page)
+        day += timedelta(days=60)
+    config = write_settings(tmp_path, standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "base-shop.test", timeout=300)
+    assert result.returncode == 0, result.stderr
+    document = tomllib.loads(result.stdout)["documents"]["privacy-policy"]
+    assert document["url"] == "http://base-shop.test/privacy" and "history" not in document
+
+
+@pytest.mark.parametrize(
+    ("head", "declared"),
+    [
+        # A 2000s CMS (osCommerce, Joomla 1.x): an absolute base, the page deeper (the audit's base_href.py).
+        ("<base href='http://www.shop.example/'>", "http://www.shop.example/privacy.html"),
+        ("<base href='../'>", "http://www.shop.example/privacy.html"),
+        ("<base href='//cdn.shop.example/site/'>", "http://cdn.shop.example/site/privacy.html"),
+        # The first base with an href counts; one with only a target, or no http(s) address, does not.
+        ("<base target='_top'><base href='/a/'><base href='/b/'>", "http://www.shop.example/a/privacy.html"),
+        ("<base href='javascript:void(0)'>", "http://www.shop.example/en/privacy.html"),
+        ("<base href='http://[x/'>", "http://www.shop.example/en/privacy.html"),
+        ("", "http://www.shop.example/en/privacy.html"),
+    ],
+)
+def test_the_first_base_href_is_what_links_resolve_against(head, declared):
+    page = footer_page(("about.html", "About"), ("privacy.html", "Privacy Policy"), head=head).encode()
+    choice = choose_link(page, "text/html", "http://www.shop.example/en/index.php", "privacy-policy")
+    assert choice.best.url == declared

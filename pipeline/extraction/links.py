@@ -179,6 +179,21 @@ def _score(document_type: str, text: str, url: str) -> tuple[float, float]:
     return text_score, URL_MATCH if any(word in path for word in words) else 0.0
 
 
+def document_base(root: lxml.html.HtmlElement, page_url: str) -> str:
+    """What the page's links resolve against, as a browser resolves them (HTML's "document base URL"): the first
+    ``<base>`` with an ``href``, itself resolved against the page's URL (``<base href="/">`` on ``/en/`` makes
+    ``privacy`` mean ``/privacy``); the page's URL when there is none or it is no http(s) address."""
+    for base in root.iter("base"):
+        if (href := base.get("href")) is None:
+            continue
+        try:
+            resolved = urljoin(page_url, href.strip())
+        except ValueError:  # urljoin splits the href first: an unclosed IPv6 bracket
+            return page_url
+        return resolved if urlsplit(resolved).scheme in ("http", "https") else page_url
+    return page_url
+
+
 def candidates(body: bytes, content_type: str | None, base_url: str, document_type: str) -> list[Candidate]:
     """Every link of the page that names the document, best first (one per distinct target page). Refused
     ``too-deep`` when the parser stopped before the page's end: the links it did not read (the footer comes
@@ -190,6 +205,7 @@ def candidates(body: bytes, content_type: str | None, base_url: str, document_ty
     if (unread := parsed.unread_reason()) is not None:
         raise ExtractionRefused(TOO_DEEP, unread)
     root = parsed.root
+    base_url = document_base(root, base_url)
     found: dict[str, Candidate] = {}
     for anchor in root.iter("a"):
         href = (anchor.get("href") or "").strip()

@@ -60,7 +60,8 @@ def home_page_row(ref: CaptureRef) -> bool:
 
 def read_home_page(capture: Capture, page_url: str, document_type: str, listed_at: datetime) -> Sighting:
     """The policy link of one home-page capture; links resolve against ``page_url``, the page reached after
-    archived redirects (a home page often redirects: example.com → www.example.com/en/)."""
+    archived redirects (a home page often redirects: example.com → www.example.com/en/), or against the page's
+    ``<base href>`` (pipeline.extraction.links.document_base)."""
     if capture.status != 200:
         answered = "answered" if capture.source is Source.LIVE else "archived"  # today's page, or a capture
         return Sighting(listed_at, unreadable=f"{answered} with status {capture.status}")
