@@ -134,3 +134,50 @@ def test_the_first_base_href_is_what_links_resolve_against(head, declared):
     page = footer_page(("about.html", "About"), ("privacy.html", "Privacy Policy"), head=head).encode()
     choice = choose_link(page, "text/html", "http://www.shop.example/en/index.php", "privacy-policy")
     assert choice.best.url == declared
+
+
+def footer(*links: tuple[str, str]) -> bytes:
+    """The audit's link_choices.py footers: a ``<div class="footer">``, a heading in the body."""
+    anchors = " | ".join(f'<a href="{href}">{text}</a>' for href, text in links)
+    return f'<html><body><main><h1>Home</h1></main><div class="footer">{anchors}</div></body></html>'.encode()
+
+
+@pytest.mark.parametrize(
+    ("links", "policy"),
+    [
+        ([("/legal/privacy", "Privacy Policy"), ("/privacy/your-choices", "Your Privacy Choices"),
+          ("/terms", "Terms of Use")], "/legal/privacy"),
+        ([("/privacy", "Privacy Notice"), ("/privacy/consumer-health-data", "Consumer Health Data Privacy Policy")],
+         "/privacy"),
+        ([("/confidentialite", "Politique de confidentialité"),
+          ("/confidentialite/parametres", "Paramètres de confidentialité")], "/confidentialite"),
+        ([("/datenschutz", "Datenschutz"), ("/datenschutz-einstellungen", "Datenschutz-Einstellungen")],
+         "/datenschutz"),
+        ([("/datenschutz", "Datenschutz"), ("/einstellungen", "Datenschutzeinstellungen")], "/datenschutz"),
+        ([("/privacidad", "Política de privacidad"), ("/privacidad/configuracion", "Configuración de privacidad")],
+         "/privacidad"),
+        # The audit's en-shop.test from 2023-07: an absolute policy link, the choices link after it.
+        ([("https://www.example.com/privacy", "Privacy"), ("/privacy-choices", "Your Privacy Choices")], "/privacy"),
+        # A partial name of the policy still outranks a settings page.
+        ([("/privacy-settings", "Privacy Settings"), ("/legal/p", "Read our privacy policy")], "/legal/p"),
+    ],
+)  # fmt: skip
+def test_a_settings_choices_or_health_data_link_beside_the_policy_leaves_no_doubt(links, policy):
+    choice = choose_link(footer(*links), "text/html", "https://www.example.com/", "privacy-policy")
+    assert choice.best.url == "https://www.example.com" + policy and not choice.unsure, choice
+
+
+def test_real_doubt_stays_reported_and_an_exact_name_is_never_lowered():
+    base = "https://www.example.com/"
+    two = footer(("/a/privacy", "Privacy Policy"), ("/b/privacy", "Privacy Policy"), ("/c", "Your Privacy Choices"))
+    choice = choose_link(two, "text/html", base, "privacy-policy")
+    assert choice.unsure and {choice.best.url, *(rival.url for rival in choice.rivals)} == {
+        base + "a/privacy",
+        base + "b/privacy",
+    }
+    # "Gestion des cookies" names the cookie policy exactly: a secondary word does not lower an exact name.
+    cookies = footer(("/confidentialite", "Confidentialité"), ("/cookies", "Gestion des cookies"))
+    assert choose_link(cookies, "text/html", base, "cookie-policy").best.url == base + "cookies"
+    # A settings page is no link to the document, by its text or its URL.
+    settings = footer(("/about", "About"), ("/privacy-settings", "Privacy Settings"), ("/privacy-choices", "More"))
+    assert choose_link(settings, "text/html", base, "privacy-policy").best is None

@@ -3,8 +3,8 @@
 As the Princeton "Privacy Policies over Time" crawl did (2021), a home page is read for the link whose text or
 URL names the document, in English, French, German and Spanish; a link in the footer (``<footer>``, or an
 element whose id/class says footer) weighs more than one in the body, where news items and blog posts also
-mention privacy. Scores add up: text naming the document (exactly, or containing the words), the URL path
-naming it, the footer.
+mention privacy. Scores add up: text naming the document (exactly, or containing the words but none of another
+page's, such as "settings", in text or URL: SECONDARY_WORDS), the URL path naming it, the footer.
 """
 
 from __future__ import annotations
@@ -53,6 +53,19 @@ URL_WORDS: dict[str, tuple[str, ...]] = {
     "cookie-policy": ("cookie", "cookies"),
 }
 EXACT_TEXT, PARTIAL_TEXT, URL_MATCH, FOOTER = 4.0, 2.0, 2.0, 2.5
+# Words (lowercased, no accents; parts of words too, for German compounds) that make a link naming the document,
+# by its text or URL path, another page: its settings, choices, preferences or health data. Beside the policy, modern
+# footers link "Your Privacy Choices" (California's CCPA regulations, 2023), "Consumer Health Data Privacy Policy"
+# (Washington's My Health My Data Act, 2024), "Datenschutz-Einstellungen", "Paramètres de confidentialité",
+# "Configuración de privacidad" (acceptance report 4, finding 3): such a link is not the document's, so it no
+# longer rivals the policy's own link. A link whose text is an exact name (TEXTS, such as "gestion des cookies")
+# is never lowered.
+SECONDARY_WORDS = (
+    "choice", "setting", "preference", "manage", "opt out", "opt-out", "do not sell", "health",
+    "parametre", "reglage", "choix", "gerer", "gestion", "sante",
+    "einstellung", "praferenz", "verwalt", "gesundheit",
+    "configuracion", "preferencia", "ajuste", "opcion", "administrar", "salud",
+)  # fmt: skip
 # "Read our privacy policy" names the document; "New privacy rules for online shops in 2015" is a news item.
 PARTIAL_TEXT_MAX_WORDS = 5
 # A second candidate within this share of the best score makes the choice unsure.
@@ -162,19 +175,22 @@ def _in_footer(element: lxml.html.HtmlElement) -> bool:
 
 
 def _score(document_type: str, text: str, url: str) -> tuple[float, float]:
-    """(text score, URL score) of one link."""
+    """(text score, URL score) of one link; nothing for a link to another page (:data:`SECONDARY_WORDS`)."""
     folded = fold(text)
     texts = TEXTS.get(document_type, (fold(document_type.replace("-", " ")),))
-    text_score = 0.0
+    path = fold(urlsplit(url).path)
     if folded in texts:
         text_score = EXACT_TEXT
+    elif any(word in folded or word in path for word in SECONDARY_WORDS):
+        return 0.0, 0.0
     elif (
         folded
         and len(folded.split()) <= PARTIAL_TEXT_MAX_WORDS
         and any(re.search(rf"\b{re.escape(t)}\b", folded) for t in texts)
     ):
         text_score = PARTIAL_TEXT
-    path = fold(urlsplit(url).path)
+    else:
+        text_score = 0.0
     words = URL_WORDS.get(document_type, tuple(document_type.split("-")))
     return text_score, URL_MATCH if any(word in path for word in words) else 0.0
 
