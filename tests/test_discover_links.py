@@ -181,3 +181,62 @@ def test_real_doubt_stays_reported_and_an_exact_name_is_never_lowered():
     # A settings page is no link to the document, by its text or its URL.
     settings = footer(("/about", "About"), ("/privacy-settings", "Privacy Settings"), ("/privacy-choices", "More"))
     assert choose_link(settings, "text/html", base, "privacy-policy").best is None
+
+
+TABLE_HOME = (
+    "<html><body><table><tr><td>Welcome</td></tr><tr><td class='bottom'><a href='/about.html'><img src='a.gif' "
+    "alt='About us'></a> <a href='/privacy.html'><img src='p.gif' alt='Privacy Policy'></a></td></tr></table>"
+    "</body></html>"
+)
+FRAMESET_HOME = (
+    "<html><head><title>Shop</title></head><frameset rows='90%,10%'><frame src='main.html'>"
+    "<frame src='bottom.html'></frameset></html>"
+)
+
+
+def test_an_image_link_is_named_by_its_alt_and_a_frameset_is_named_among_the_captures_not_read(
+    tmp_path, standin_archive
+):
+    for year in (2001, 2002, 2003):
+        standin_archive.add_capture("http://table.test/", f"{year}0101000000", TABLE_HOME)
+        standin_archive.add_capture("http://frames.test/", f"{year}0101000000", FRAMESET_HOME)
+    config = write_settings(tmp_path, standin_archive)
+    table = run_cli(config, tmp_path / "data", "discover", "table.test")
+    assert table.returncode == 0, table.stderr
+    assert tomllib.loads(table.stdout)["documents"]["privacy-policy"]["url"] == "http://table.test/privacy.html"
+    assert "linked as 'Privacy Policy'" in table.stdout
+    frames = run_cli(config, tmp_path / "data", "discover", "frames.test")
+    assert frames.returncode == 1 and frames.stdout == ""
+    assert (
+        "FAILED frames.test: no home-page capture could be read (3 tried: 3 × frameset: links are in frames, which "
+        "discover does not follow (http://frames.test/main.html, http://frames.test/bottom.html))" in frames.stderr
+    ), frames.stderr
+
+
+@pytest.mark.parametrize(
+    ("anchor", "name"),
+    [
+        ("<a href='/p'><img src='p.gif' alt='Privacy Policy'></a>", "Privacy Policy"),
+        ("<a href='/p'><img src='i.gif' alt=''> Privacy <b>Policy</b><!-- old --></a>", "Privacy Policy"),
+        ("<a href='/p'><span><img alt='Privacy'></span><img alt='Policy'></a>", "Privacy Policy"),
+        ("<a href='/p' aria-label='Privacy Policy'><svg></svg></a>", "Privacy Policy"),
+        ("<a href='/p' title='Privacy Policy'><img src='p.gif'></a>", "Privacy Policy"),
+    ],
+)
+def test_a_links_text_is_its_accessible_name(anchor, name):
+    page = f"<html><body><footer>{anchor}</footer></body></html>".encode()
+    choice = choose_link(page, "text/html", "https://www.example.com/", "privacy-policy")
+    assert choice.best is not None and choice.best.text == name
+
+
+def test_a_frameset_page_names_its_frames_its_noframes_unread_as_a_browser_with_frames_does():
+    base = "https://www.example.com/en/"
+    choice = choose_link(FRAMESET_HOME.encode(), "text/html", base, "privacy-policy")
+    assert choice.best is None and choice.frames == (base + "main.html", base + "bottom.html")
+    # HTML parses <noframes> as raw text where frames are shown: its links are not the page's.
+    noframes = FRAMESET_HOME.replace(
+        "</frameset>", "<noframes><body><a href='/privacy.html'>Privacy Policy</a></body></noframes></frameset>"
+    )
+    assert choose_link(noframes.encode(), "text/html", base, "privacy-policy") == choice
+    linked = "<html><body><iframe src='ad.html'></iframe><footer><a href='/p'>Privacy</a></footer></body></html>"
+    assert choose_link(linked.encode(), "text/html", base, "privacy-policy").frames == ()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -105,6 +106,7 @@ class LinkChoice:
 
     best: Candidate | None
     rivals: tuple[Candidate, ...] = ()
+    frames: tuple[str, ...] = ()  # no link found in a frameset page: its frames' URLs (not followed)
 
     @property
     def unsure(self) -> bool:
@@ -214,28 +216,30 @@ def candidates(body: bytes, content_type: str | None, base_url: str, document_ty
     """Every link of the page that names the document, best first (one per distinct target page). Refused
     ``too-deep`` when the parser stopped before the page's end: the links it did not read (the footer comes
     last) may be the ones that count, so what it read cannot say which link the page gives."""
+    root = _read(body, content_type)
+    return [] if root is None else _candidates(root, document_base(root, base_url), document_type)
+
+
+def _read(body: bytes, content_type: str | None) -> lxml.html.HtmlElement | None:
+    """The page's tree (None: no document at all); refused ``too-deep`` as :func:`candidates` says."""
     try:
         parsed = parse_html(decode_html(body, content_type))
     except ExtractionRefused:  # no document at all: no link
-        return []
+        return None
     if (unread := parsed.unread_reason()) is not None:
         raise ExtractionRefused(TOO_DEEP, unread)
-    root = parsed.root
-    base_url = document_base(root, base_url)
+    return parsed.root
+
+
+def _candidates(root: lxml.html.HtmlElement, base_url: str, document_type: str) -> list[Candidate]:
     found: dict[str, Candidate] = {}
     for anchor in root.iter("a"):
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             continue
-        # Percent-encoded as a browser sends it: an href may hold a space, ESC or a bidi control, which neither a
-        # service file's url (the loader refuses them) nor a line on stderr may.
-        try:
-            url = link_url(urljoin(base_url, href))
-        except ValueError:  # urljoin splits the href first: an unclosed IPv6 bracket
+        if (url := _resolved(base_url, href)) is None:
             continue
-        if url is None:
-            continue
-        text = " ".join(anchor.text_content().split()) or anchor.get("title", "")
+        text = accessible_name(anchor)
         text_score, url_score = _score(document_type, text, url)
         footer = _in_footer(anchor)
         if not text_score and not (url_score and footer):  # a URL word in the body (a blog post) is not enough
@@ -247,12 +251,45 @@ def candidates(body: bytes, content_type: str | None, base_url: str, document_ty
     return sorted(found.values(), key=lambda c: (-c.score, c.url))
 
 
+def _resolved(base_url: str, href: str) -> str | None:
+    """``href`` made absolute and spelled as discovery keeps it (:func:`link_url`), percent-encoded as a browser
+    sends it: an href may hold a space, ESC or a bidi control, which neither a service file's url (the loader
+    refuses them) nor a line on stderr may. None: no http(s) address."""
+    try:
+        return link_url(urljoin(base_url, href))
+    except ValueError:  # urljoin splits the href first: an unclosed IPv6 bracket
+        return None
+
+
+def accessible_name(anchor: lxml.html.HtmlElement) -> str:
+    """A link's text as a browser names it (WAI-ARIA's accessible name, simplified): its ``aria-label``, else its
+    text with each image's ``alt`` in place (``<a><img alt="Privacy Policy"></a>``, the table layouts of
+    1999–2005), else its ``title``; whitespace collapsed."""
+    label = " ".join((anchor.get("aria-label") or "").split())
+    return label or " ".join("".join(_name_parts(anchor)).split()) or anchor.get("title", "")
+
+
+def _name_parts(element: lxml.html.HtmlElement) -> Iterator[str]:
+    yield element.text or ""
+    for child in element:
+        if child.tag == "img":
+            yield f" {child.get('alt') or ''} "
+        elif isinstance(child.tag, str):  # not a comment or a processing instruction
+            yield from _name_parts(child)
+        yield child.tail or ""
+
+
 def choose_link(body: bytes, content_type: str | None, base_url: str, document_type: str) -> LinkChoice:
-    """The page's link to the document; rivals when another page's link scores nearly as well (raises
-    ``ExtractionRefused`` as :func:`candidates` does)."""
-    found = candidates(body, content_type, base_url, document_type)
-    if not found:
+    """The page's link to the document; rivals when another page's link scores nearly as well; the frames of a
+    frameset page, whose links are in them (raises ``ExtractionRefused`` as :func:`candidates` does)."""
+    root = _read(body, content_type)
+    if root is None:
         return LinkChoice(None)
+    base_url = document_base(root, base_url)
+    found = _candidates(root, base_url, document_type)
+    if not found:
+        sources = (frame.get("src", "").strip() for frame in root.iter("frame"))
+        return LinkChoice(None, frames=tuple(url for src in sources if src and (url := _resolved(base_url, src))))
     best = found[0]
     rivals = tuple(c for c in found[1:] if c.score >= best.score * UNSURE_SHARE)
     return LinkChoice(best, rivals)
