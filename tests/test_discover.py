@@ -48,6 +48,11 @@ def test_three_url_eras_are_found_with_the_last_day_each_old_url_was_linked(tmp_
     again = run_cli(config, tmp_path / "data", "discover", "example.org", timeout=300)
     assert again.returncode == 0 and again.stdout == result.stdout
     assert standin_archive.counts()["replay"] == 0
+    # --quiet: the declaration and the reason for each capture not used; no progress, no counts.
+    quiet = run_cli(config, tmp_path / "data", "-q", "discover", "example.org", timeout=300)
+    assert quiet.returncode == 0 and quiet.stdout == result.stdout
+    assert quiet.stderr.splitlines() == [line for line in result.stderr.splitlines() if line.startswith("UNREADABLE ")]
+    assert quiet.stderr, "the unreadable captures are still named"
     state = json.loads((tmp_path / "data" / "discovery" / "example.org.privacy-policy.json").read_text())
     assert len(state["sightings"]) >= 10
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from standin.archive import StandinArchive
-from standin.cli import cli_command, cli_environment, write_archive_settings
+from standin.cli import cli_command, cli_environment, run_cli, write_archive_settings
 
 from policy_archive.pipeline.jobs.progress import Left, Progress
 
@@ -149,6 +149,46 @@ def test_quiet_silences_progress_and_notes_before_or_after_the_command_name(
     else:  # only the caveat on the results (what was not verified) stays, by design
         assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if "not verified" in line]
         assert len(result.stderr.splitlines()) == 1
+
+
+PUBLISHING = {
+    "report": ("report", "--output", "site"),
+    "export jsonl": ("export", "--format", "jsonl", "--output", "history.jsonl"),
+    "export csv": ("export", "--format", "csv", "--output", "history.csv"),
+    "export sqlite": ("export", "--format", "sqlite", "--output", "history.sqlite3"),
+    "export ota": ("export", "--format", "ota", "--output", "ota"),
+}
+
+
+@pytest.mark.parametrize("command", PUBLISHING)
+def test_quiet_report_and_export_print_nothing_on_success_and_still_their_errors(
+    recorded: tuple[Path, Path], tmp_path: Path, command: str
+) -> None:
+    """A script running ``-q report``/``-q export`` reads success from the exit status alone; without -q the
+    summary line says what was written."""
+    config, data = recorded
+    name, *options = PUBLISHING[command]
+    output = tmp_path / options[-1]
+    quiet = run_cli(config, data, "-q", name, *options[:-1], str(output))
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    assert output.exists()
+    again = tmp_path / f"again-{options[-1]}"
+    loud = run_cli(config, data, name, *options[:-1], str(again))
+    assert loud.returncode == 0 and str(again) in loud.stdout, loud.stdout
+    refused = run_cli(config, data, name, "nobody/privacy-policy", "-q", *options[:-1], str(tmp_path / "x"))
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert refused.stdout == ""
+
+
+def test_quiet_init_names_the_files_written_and_gives_no_hint(tmp_path: Path) -> None:
+    target = tmp_path / "config"
+    quiet = run_cli(target, tmp_path / "data", "-q", "init")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    lines = quiet.stdout.splitlines()
+    assert lines[0] == f"wrote {target / 'settings.toml'}" and len(lines) == 2, lines
+    assert lines[1].startswith(f"wrote {target / 'services'}/"), lines
+    loud = run_cli(target, tmp_path / "data", "init", "--force")
+    assert loud.stdout.splitlines()[-1].startswith("next: edit ")
 
 
 def test_the_time_left_counts_the_requests_a_unit_took() -> None:

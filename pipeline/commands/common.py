@@ -235,7 +235,11 @@ def add_verbosity_options(command: click.Command) -> None:
                 is_flag=True,
                 expose_value=False,
                 callback=_set_verbosity(-1),
-                help="Print only failures and errors (no progress, no notes).",
+                help=(
+                    "Print only failures and errors: no progress, no notes, no counts; report and export print "
+                    "nothing when they succeed. A command's own output stays, as do backfill's last line, the "
+                    "files init, discover and import-ota name as written, and their summary over several."
+                ),
             ),
             click.Option(
                 ["-v", "--verbose"],

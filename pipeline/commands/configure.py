@@ -39,7 +39,8 @@ def init(obj: Context, directory: Path | None, force: bool) -> None:
         written = write_starter_configuration(target, force=force)
     for path in written:
         click.echo(f"wrote {path}")
-    click.echo(f"next: edit {target}/services/*.toml, then `policy-archive --config {target} validate`")
+    if not obj.quiet:  # a hint, not a result
+        click.echo(f"next: edit {target}/services/*.toml, then `policy-archive --config {target} validate`")
 
 
 @click.command()
@@ -150,7 +151,7 @@ def discover(
         directory = output or (config_directory(obj.config_dir) / "services" if write else None)
         request = listing.Request(document_type, since, until, directory, force, service_id, live)
         data_dir = config.settings.data_dir
-        outcomes = listing.Outcomes(request, data_dir, listing=several, verbose=obj.verbosity > 0)
+        outcomes = listing.Outcomes(request, data_dir, listing=several, verbosity=obj.verbosity)
         outcomes.bad_lines(bad_lines)
         if wanted := outcomes.to_search(names):
             progress = obj.progress("discover")

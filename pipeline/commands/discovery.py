@@ -126,14 +126,17 @@ class Outcomes:
     """Says each domain's outcome as it ends, counts them, and gives the summary line and the exit status.
 
     ``listing``: a list run — a file that exists is that domain's failure (not the run's), the per-domain detail
-    (unreadable captures, counts) only with ``verbose``, and a summary line at the end.
+    (unreadable captures, counts) only with ``verbosity`` > 0 (--verbose), and a summary line at the end; with
+    --quiet (``verbosity`` < 0) a domain's counts are not said, its unreadable captures are (each is a capture
+    not used, with its reason).
     """
 
-    def __init__(self, request: Request, data_dir: Path, *, listing: bool, verbose: bool) -> None:
+    def __init__(self, request: Request, data_dir: Path, *, listing: bool, verbosity: int) -> None:
         self.request = request
         self.data_dir = data_dir
         self.listing = listing
-        self.detail = verbose or not listing
+        self.detail = verbosity > 0 or not listing
+        self.counted = verbosity >= 0
         self.counts: Counter[str] = Counter()
         self.domains = 0
 
@@ -181,7 +184,7 @@ class Outcomes:
             for sighting in result.unreadable:
                 reason = printable(sighting.unreadable or "")
                 click.echo(f"UNREADABLE {domain} {iso_z(sighting.timestamp)}: {reason}", err=True)
-            if not result.live:  # one page read today: nothing to count
+            if self.counted and not result.live:  # one page read today: nothing to count
                 click.echo(f"{domain}: {counted(result.listed, 'home-page capture')} listed, {result.requests} read "
                            f"in this run, {counted(len(result.eras), 'era')}", err=True)  # fmt: skip
         unsure = [era for era in result.eras if era.unsure]

@@ -50,7 +50,8 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
         source = ExportSource(declarations, versions_for_reading(config, "export"), progress)
         summary = format_module(format_name).export(source, output)
         progress.finish()
-    click.echo(summary)
+    if not obj.quiet:  # what was written is the summary of a success: --quiet prints nothing then
+        click.echo(summary)
 
 
 @click.command("report")
@@ -79,6 +80,8 @@ def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
         with open_catalog(config, "report") as catalog:
             result = build_report(declarations, config.documents, catalog, store, output, progress)
         progress.finish()
+    if obj.quiet:  # nothing on success with --quiet, as for export
+        return
     click.echo(
         f"{result.documents} {plural(result.documents, 'document')} in {result.index} ({len(result.rewritten)} "
         f"{plural(len(result.rewritten), 'page')} written, the others unchanged)"
