@@ -115,16 +115,22 @@ def crawl_archive(
 
 
 def crawl_live(
-    plan: FetchPlan, settings: Settings, declared_origins: Sequence[str] = (), stop: StopSignal | None = None
+    plan: FetchPlan,
+    settings: Settings,
+    declared_origins: Sequence[str] = (),
+    stop: StopSignal | None = None,
+    retried: Callable[[FetchRequest], None] | None = None,
 ) -> None:
     """Fetch live pages; only ``declared_origins`` (the configuration's URLs) may be on internal addresses;
-    ``stop``, if given, tells the plan at once when a signal came."""
+    ``stop``, if given, tells the plan at once when a signal came; ``retried``, if given, is told each fetch whose
+    request failed and is asked again (Scrapy's retries)."""
     _crawl(
         CrawlerProcess(settings=scrapy_settings(settings, live=True, declared_origins=declared_origins)),
         LiveSpider,
         plan,
         stop,
         render_timeout=settings.crawl.render_timeout_seconds,
+        retried=retried,
     )
 
 

@@ -12,6 +12,8 @@ from standin.archive import StandinArchive
 from standin.cli import cli_command, cli_environment, run_cli, write_archive_settings
 
 from policy_archive.pipeline.jobs.progress import Left, Progress
+from policy_archive.pipeline.jobs.sites_left import SitesLeft
+from policy_archive.records import DocumentDeclaration
 
 
 def test_a_known_total_shows_share_rate_and_time_left() -> None:
@@ -221,3 +223,26 @@ def test_a_bound_shows_what_is_sure_of_the_work_left() -> None:
         r"3 to 39 left, [\d.]+/(s|min), ETA at least 0:03:00",
         progress.line(),
     )
+
+
+def test_a_live_crawls_eta_is_its_busiest_sites_documents_left_at_that_sites_pace() -> None:
+    """Track on one slow host and a fast one: the rate over the crawl would promise the fast site's pace; the ETA
+    is the slow host's 3 documents left at its 1 document done in 60 s (a fake clock), and none while a document
+    left waits on a retry."""
+    now = [0.0]
+    documents = [
+        DocumentDeclaration("host", "Host", f"doc-{number}", f"http://slow.test:{8000 + number}/doc")
+        for number in range(4)
+    ] + [DocumentDeclaration("fast", "Fast", f"doc-{number}", f"http://fast.test/{number}") for number in range(5)]
+    left = SitesLeft(documents, clock=lambda: now[0])
+    progress = Progress("track", stream=io.StringIO(), interval=3600)
+    progress.expect(len(documents), "documents", one="document")
+    progress.estimate(left)
+    for document in ["host/doc-0", *(f"fast/doc-{number}" for number in range(5))]:
+        left.finished(document)
+        progress.add("fetched", done=True)
+    now[0] = 60.0
+    assert progress.line().startswith("track: 6/9 documents (66 %), 6 fetched, 3 left on 1 site (slow.test), ")
+    assert progress.line().endswith(", ETA 0:03:00")
+    left.retried("host/doc-1")
+    assert re.fullmatch(r".*, 1 retried \(host/doc-1\), [\d.]+/(s|min|h)", progress.line())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
+from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from policy_archive.crawler.middlewares import robots_rule
@@ -18,6 +21,23 @@ from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, 
 class LiveSpider(PlanSpider):
     name = "live"
     source = Source.LIVE
+    retried: Callable[[FetchRequest], None] | None = None
+
+    @classmethod
+    def from_crawler(
+        cls, crawler: Crawler, *args: Any, retried: Callable[[FetchRequest], None] | None = None, **kwargs: Any
+    ) -> LiveSpider:
+        """``retried``, if given, is told each fetch whose request failed and is asked again: Scrapy's
+        RetryMiddleware hands the engine a copy of the request, counting its attempts in ``retry_times``."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if retried is not None:
+            spider.retried = retried
+            crawler.signals.connect(spider.scheduled, signal=signals.request_scheduled)
+        return spider
+
+    def scheduled(self, request: scrapy.Request) -> None:
+        if self.retried is not None and request.meta.get("retry_times") and "fetch" in request.meta:
+            self.retried(request.meta["fetch"])
 
     @cached_property
     def page_downloads(self) -> CrawlDownloads:

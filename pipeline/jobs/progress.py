@@ -39,6 +39,9 @@ class Left:
     exact: bool = True
     fewest: int = 0
     still: str = ""
+    # Of an exact total: the least time the work itself sees left (a live crawl's busiest site, one request at a
+    # time): the ETA is never shorter; math.inf when none can be told (no ETA is shown).
+    seconds: float = 0.0
 
 
 class Progress:
@@ -92,6 +95,10 @@ class Progress:
         self.counts[counter] += amount
         if done:
             self.done += amount
+        self.step()
+
+    def step(self) -> None:
+        """Show a line if one is due (every step with ``--verbose``): the work changed without a unit done."""
         now = time.monotonic()
         if now - self._last >= self.interval:
             self._last = now
@@ -148,10 +155,14 @@ class Progress:
         pace = [_per_time(rate)] if rate else []
         if total is not None and not total.exact:
             return [*self._bounds(total), *pace, *self._least_time(total)]
-        if total is not None and self.done < total.units and (rate or self._fastest < math.inf):
-            left = total.units - self.done
-            seconds = max(left / rate if rate else 0.0, left * self._requests_per_unit() / self._fastest)
-            pace.append(f"ETA {timedelta(seconds=round(seconds))}")
+        if total is None or self.done >= total.units:
+            return pace
+        pace = [total.still, *pace] if total.still else pace
+        if math.isinf(total.seconds) or not (rate or self._fastest < math.inf or total.seconds):
+            return pace
+        left = total.units - self.done
+        floor = max(total.seconds, left * self._requests_per_unit() / self._fastest)
+        pace.append(f"ETA {timedelta(seconds=round(max(left / rate if rate else 0.0, floor)))}")
         return pace
 
     def _bounds(self, total: Left) -> list[str]:

@@ -12,6 +12,7 @@ from policy_archive.pipeline.jobs.examine import Examination, examine, make_vers
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
+from policy_archive.pipeline.jobs.sites_left import SitesLeft
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.pipeline.scheduling.notify import ChangeSummary, post_summary
 from policy_archive.records import (
@@ -38,6 +39,8 @@ class TrackPlan:
         self.workspace = workspace
         self.declarations = {d.key: d for d in declarations}
         self.progress = progress
+        self.left = SitesLeft(declarations)
+        progress.estimate(self.left)
         self.versions: list[Version] = []
         self.failures: dict[str, str] = {}
         self.succeeded: dict[str, tuple[str | None, str | None]] = {}  # document → (ETag, Last-Modified)
@@ -69,7 +72,7 @@ class TrackPlan:
             if result.not_modified:
                 state = self.workspace.catalog.document_state(result.request.document)
                 self.succeeded[result.request.document] = (state.etag, state.last_modified)
-                self.progress.add("not modified", done=True)
+                self._finished(result.request.document, "not modified")
             elif result.request.document in self.shells:
                 shell, why = self.shells.pop(result.request.document)
                 self._record(shell, Examination(Outcome.REFUSED, f"{why}; {result.reason}"))
@@ -77,7 +80,7 @@ class TrackPlan:
                     self.failures[result.request.document] = result.reason
             else:
                 self.failures[result.request.document] = result.reason
-                self.progress.add("failed", done=True)
+                self._finished(result.request.document, "failed")
             return ()
         return self._examine(result)
 
@@ -122,7 +125,7 @@ class TrackPlan:
         )
         if reason:
             self.failures[capture.document] = reason
-            self.progress.add("failed", done=True)
+            self._finished(capture.document, "failed")
             return
         row = catalog.capture_at(capture.document, capture.captured_at)
         assert row is not None
@@ -132,7 +135,16 @@ class TrackPlan:
         # its validators must not make the next request conditional.
         validators = (headers.get("etag"), headers.get("last-modified"))
         self.succeeded[capture.document] = (None, None) if capture.rendered is not None else validators
-        self.progress.add("fetched", done=True)
+        self._finished(capture.document, "fetched")
+
+    def retried(self, fetch: FetchRequest) -> None:
+        """``fetch`` failed and is asked again (Scrapy's retries): the progress line says so at once."""
+        self.left.retried(fetch.document)
+        self.progress.step()
+
+    def _finished(self, document: str, outcome: str) -> None:
+        self.left.finished(document)
+        self.progress.add(outcome, done=True)
 
     def _previous_body(self, document: str) -> str | None:
         versions = self.workspace.catalog.versions(document)
@@ -148,7 +160,7 @@ def track(
     progress = progress or Progress("track")
     progress.expect(len(declarations), "documents", one="document")
     plan = TrackPlan(workspace, declarations, progress)
-    crawl_live(plan, workspace.config.settings, workspace.config.declared_origins())
+    crawl_live(plan, workspace.config.settings, workspace.config.declared_origins(), retried=plan.retried)
     recorded = workspace.record(plan.versions)
     now = datetime.now(UTC)
     for key, (etag, last_modified) in plan.succeeded.items():
