@@ -194,23 +194,50 @@ FRAMESET_HOME = (
 )
 
 
-def test_an_image_link_is_named_by_its_alt_and_a_frameset_is_named_among_the_captures_not_read(
-    tmp_path, standin_archive
-):
+def test_an_image_link_is_named_by_its_alt(tmp_path, standin_archive):
     for year in (2001, 2002, 2003):
         standin_archive.add_capture("http://table.test/", f"{year}0101000000", TABLE_HOME)
-        standin_archive.add_capture("http://frames.test/", f"{year}0101000000", FRAMESET_HOME)
     config = write_settings(tmp_path, standin_archive)
     table = run_cli(config, tmp_path / "data", "discover", "table.test")
     assert table.returncode == 0, table.stderr
     assert tomllib.loads(table.stdout)["documents"]["privacy-policy"]["url"] == "http://table.test/privacy.html"
     assert "linked as 'Privacy Policy'" in table.stdout
-    frames = run_cli(config, tmp_path / "data", "discover", "frames.test")
-    assert frames.returncode == 1 and frames.stdout == ""
-    assert (
-        "FAILED frames.test: no home-page capture could be read (3 tried: 3 × frameset: links are in frames, which "
-        "discover does not follow (http://frames.test/main.html, http://frames.test/bottom.html))" in frames.stderr
-    ), frames.stderr
+
+
+def test_a_frameset_home_page_is_read_through_its_frames_captured_at_its_time(tmp_path, standin_archive):
+    """frames.test: a frameset home page 2001–2004 whose footer frame links the policy, then a page of its own;
+    the frames are asked of the archive at the home page's time, one level, through the same source."""
+    news = "<html><body><h1>News</h1><p><a href='/blog/privacy'>New privacy rules</a></p></body></html>"
+    bottom = "<html><body><a href='/about.html'>About</a> | <a href='/privacy.html'>Privacy Policy</a></body></html>"
+    for year in (2001, 2002, 2003, 2004):
+        standin_archive.add_capture("http://frames.test/", f"{year}0101000000", FRAMESET_HOME)
+        standin_archive.add_capture("http://frames.test/main.html", f"{year}0101000500", news)
+        standin_archive.add_capture("http://frames.test/bottom.html", f"{year}0101001000", bottom)
+    for year in (2005, 2006):
+        page = footer_page(("/legal/privacy", "Privacy Policy"))
+        standin_archive.add_capture("http://frames.test/", f"{year}0101000000", page)
+    config = write_settings(tmp_path, standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "frames.test")
+    assert result.returncode == 0, result.stderr
+    document = tomllib.loads(result.stdout)["documents"]["privacy-policy"]
+    assert document["url"] == "http://frames.test/legal/privacy"
+    assert document["history"] == [{"url": "http://frames.test/privacy.html", "valid_until": "2004-01-01"}]
+    frames = [r for r in standin_archive.requests if r.endpoint == "replay" and "frames.test/" in r.path]
+    assert any("main.html" in r.path for r in frames) and any("bottom.html" in r.path for r in frames)
+
+
+def test_a_frameset_whose_frames_cannot_be_read_is_named_among_the_captures_not_read(tmp_path, standin_archive):
+    """Never a silent "no link": frames not archived, or archived only years away, are each a reason."""
+    for year in (2001, 2002):
+        standin_archive.add_capture("http://frames.test/", f"{year}0101000000", FRAMESET_HOME)
+    standin_archive.add_capture("http://frames.test/bottom.html", "20090101000000", "<a href='/p'>Privacy</a>")
+    config = write_settings(tmp_path, standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "frames.test")
+    assert result.returncode == 1 and result.stdout == ""
+    (failed,) = [line for line in result.stderr.splitlines() if line.startswith("FAILED frames.test")]
+    assert "no home-page capture could be read (2 tried: " in failed, failed
+    assert "frameset: no frame could be read (http://frames.test/main.html: not fetched: " in failed, failed
+    assert "http://frames.test/bottom.html: its nearest capture is 2557 days from the home page's" in failed
 
 
 @pytest.mark.parametrize(

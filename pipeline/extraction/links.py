@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -289,7 +289,21 @@ def choose_link(body: bytes, content_type: str | None, base_url: str, document_t
     found = _candidates(root, base_url, document_type)
     if not found:
         sources = (frame.get("src", "").strip() for frame in root.iter("frame"))
-        return LinkChoice(None, frames=tuple(url for src in sources if src and (url := _resolved(base_url, src))))
+        frames = (url for src in sources if src and (url := _resolved(base_url, src)))
+        return LinkChoice(None, frames=tuple(dict.fromkeys(frames)))
     best = found[0]
     rivals = tuple(c for c in found[1:] if c.score >= best.score * UNSURE_SHARE)
     return LinkChoice(best, rivals)
+
+
+def merged(choices: Sequence[LinkChoice]) -> LinkChoice:
+    """The link several pages shown as one give (a frameset's frames): the best of their best links, and every
+    link of theirs close to it as a rival (each choice keeps those close to its own best, so none is missed)."""
+    links = (link for choice in choices for link in (choice.best, *choice.rivals) if link is not None)
+    found: dict[str, Candidate] = {}
+    for link in sorted(links, key=lambda c: (-c.score, c.url)):
+        found.setdefault(url_key(link.url), link)  # one per target page, its best
+    if not found:
+        return LinkChoice(None)
+    best, *others = found.values()
+    return LinkChoice(best, tuple(c for c in others if c.score >= best.score * UNSURE_SHARE))

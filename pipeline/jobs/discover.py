@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -29,12 +29,19 @@ from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import StopSignal, crawl_archive, crawl_live
 from policy_archive.crawler.settings import ARCHIVE_CONCURRENCY
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
+from policy_archive.pipeline.extraction.links import LinkChoice
 from policy_archive.pipeline.jobs.discovery_state import state_file
 from policy_archive.pipeline.jobs.eras import Discovery, Era, eras_of
-from policy_archive.pipeline.jobs.home_pages import Sighting, home_page_row, read_home_page
+from policy_archive.pipeline.jobs.home_pages import (
+    Sighting,
+    framed_sighting,
+    home_page_row,
+    read_frame,
+    read_home_page,
+)
 from policy_archive.pipeline.jobs.home_search import SearchState
 from policy_archive.pipeline.jobs.progress import Progress
-from policy_archive.records import Capture, FetchFailure, FetchRequest
+from policy_archive.records import Capture, CaptureRef, FetchFailure, FetchRequest
 from policy_archive.text import counted
 
 
@@ -66,6 +73,10 @@ class DiscoveryPlan:
         self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(state.refs)}
         # Why the search stopped before it was done: the archive kept refusing (429/503) after every pause.
         self.refused: str | None = None
+        # Frameset home pages whose frames are being read: (frame URL, home time) → (home index, frame number),
+        # and each such home page's frames with what each said so far.
+        self.frame_of: dict[tuple[str, datetime], tuple[int, int]] = {}
+        self.framesets: dict[int, Frameset] = {}
 
     def start(self) -> Iterable[FetchRequest]:
         return self._next()
@@ -83,18 +94,54 @@ class DiscoveryPlan:
             when = f" (capture {ref.wayback_timestamp})" if ref else ""
             self.refused = f"the archive kept answering {result.status} after every pause{when}"
         if isinstance(result, Capture):
-            # After archived redirects ``url`` is the page reached; the listed row is what was asked for.
-            index = self.index[result.listing_key]
-            sighting = read_home_page(result, result.url, self.state.document_type, self.state.refs[index].timestamp)
+            key = result.listing_key
         else:
-            ref = result.request.ref
-            assert ref is not None
-            index = self.index[(ref.url, ref.timestamp)]
-            sighting = Sighting(ref.timestamp, unreadable=f"not fetched: {result.reason}")
+            assert result.request.ref is not None
+            key = (result.request.ref.url, result.request.ref.timestamp)
+        if key in self.frame_of:
+            return self._frame_read(key, result)
+        index = self.index[key]
+        if isinstance(result, Capture):
+            # After archived redirects ``url`` is the page reached; the listed row is what was asked for.
+            sighting = read_home_page(result, result.url, self.state.document_type, self.state.refs[index].timestamp)
+            if sighting.frames:
+                return self._read_frames(index, sighting) + self._next()
+        else:
+            sighting = Sighting(key[1], unreadable=f"not fetched: {result.reason}")
         # An archived answer that is not a capture (refused) lasts; a network error or a stop is asked again.
-        self.state.learn(index, sighting, lasting=isinstance(result, Capture) or result.refused)
+        return self._learn(index, sighting, lasting=isinstance(result, Capture) or result.refused)
+
+    def _learn(self, index: int, sighting: Sighting, lasting: bool) -> list[FetchRequest]:
+        self.state.learn(index, sighting, lasting)
         self.progress.add("unreadable" if sighting.unreadable else "read")
         return self._next()
+
+    def _read_frames(self, index: int, sighting: Sighting) -> list[FetchRequest]:
+        """The frames of a frameset home page, asked for at its time (the home page stays in flight)."""
+        at = self.state.refs[index].timestamp
+        self.framesets[index] = Frameset(sighting.frames)
+        for number, url in enumerate(sighting.frames):
+            self.frame_of[(url, at)] = (index, number)
+        return [
+            FetchRequest(self.document, self.source.capture_url(at, url), url, CaptureRef(url, at, None, None, None))
+            for url in sighting.frames
+        ]
+
+    def _frame_read(self, key: tuple[str, datetime], result: Capture | FetchFailure) -> list[FetchRequest]:
+        """One frame's answer; once every frame of its home page answered, what the home page says."""
+        index, number = self.frame_of.pop(key)
+        frameset = self.framesets[index]
+        self.state.fetched += 1  # a replay request of its own; the home page's is counted when it is learnt
+        if isinstance(result, Capture):
+            frameset.readings[number] = read_frame(result, self.state.document_type, key[1])
+        else:
+            frameset.readings[number] = f"not fetched: {result.reason}"
+            frameset.lasting = frameset.lasting and result.refused
+        if len(frameset.readings) < len(frameset.urls):
+            return []
+        del self.framesets[index]
+        readings = [frameset.readings[number] for number in range(len(frameset.urls))]
+        return self._learn(index, framed_sighting(key[1], frameset.urls, readings), frameset.lasting)
 
     def _next(self) -> list[FetchRequest]:
         if self.refused is not None:
@@ -105,6 +152,16 @@ class DiscoveryPlan:
         self.state.in_flight.update(chosen)
         refs = [self.state.refs[i] for i in chosen]
         return [FetchRequest(self.document, self.source.capture_url(r.timestamp, r.url), r.url, r) for r in refs]
+
+
+@dataclass
+class Frameset:
+    """A frameset home page's frames being read: what each said so far (by number), and whether every failure
+    is lasting (a frame not fetched in this run makes the home page asked again by the next)."""
+
+    urls: tuple[str, ...]
+    readings: dict[int, LinkChoice | str] = field(default_factory=dict)
+    lasting: bool = True
 
 
 def _archive_refused(failure: FetchFailure) -> bool:

@@ -3,17 +3,22 @@ the policy link one capture (or today's page) gives (decision 0014; the link its
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, link_url, url_key
+from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, link_url, merged, url_key
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.records import Capture, CaptureRef, Source, iso_z, parse_iso_z
 
 HOME_STATUSES = {200, 301, 302, 303, 307, 308, None}
 HOME_MIMETYPES = ("text/html", "application/xhtml", "unk", "warc/revisit")
 NO_LINK = "(no link)"
-FRAMES_SHOWN = 3  # a frameset page's frames named in its reason
+# A frameset home page's links are in its frames: the first few are read, captured at the home page's time (one
+# level: a frameset in a frame is not followed). A frame's nearest capture further than FRAME_SPAN from the home
+# page's may show other links than the page did then (crawlers fetch a frameset's frames in the same crawl).
+FRAMES_FOLLOWED = 3
+FRAME_SPAN = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -25,13 +30,15 @@ class Sighting:
     text: str = ""
     rivals: tuple[str, ...] = ()
     unreadable: str | None = None
+    frames: tuple[str, ...] = ()  # a frameset page's frames to read (never kept in a state file)
 
     @property
     def key(self) -> str:
         return url_key(self.url) if self.url else NO_LINK
 
     def to_json(self) -> dict[str, object]:
-        return {**asdict(self), "timestamp": iso_z(self.timestamp)}
+        kept = {key: value for key, value in asdict(self).items() if key != "frames"}
+        return {**kept, "timestamp": iso_z(self.timestamp)}
 
     @classmethod
     def from_json(cls, raw: dict[str, object]) -> Sighting:
@@ -62,7 +69,8 @@ def home_page_row(ref: CaptureRef) -> bool:
 def read_home_page(capture: Capture, page_url: str, document_type: str, listed_at: datetime) -> Sighting:
     """The policy link of one home-page capture; links resolve against ``page_url``, the page reached after
     archived redirects (a home page often redirects: example.com → www.example.com/en/), or against the page's
-    ``<base href>`` (pipeline.extraction.links.document_base)."""
+    ``<base href>`` (pipeline.extraction.links.document_base). A frameset page is unreadable with its first
+    frames (``frames``), which the archive search then reads (:func:`read_frame`, :func:`framed_sighting`)."""
     if capture.status != 200:
         answered = "answered" if capture.source is Source.LIVE else "archived"  # today's page, or a capture
         return Sighting(listed_at, unreadable=f"{answered} with status {capture.status}")
@@ -71,15 +79,39 @@ def read_home_page(capture: Capture, page_url: str, document_type: str, listed_a
     except ExtractionRefused as refusal:  # the parser did not read the whole page (too-deep)
         return Sighting(listed_at, unreadable=str(refusal))
     if choice.frames:
-        # Following frames would read another capture per frame, each at its own time; not done (yet): the
-        # capture is named among those not read, never a silent "no link" (acceptance report 4, finding 4).
-        shown = ", ".join(choice.frames[:FRAMES_SHOWN]) + (", …" if len(choice.frames) > FRAMES_SHOWN else "")
-        return Sighting(
-            listed_at, unreadable=f"frameset: links are in frames, which discover does not follow ({shown})"
-        )
+        shown = ", ".join(choice.frames[:FRAMES_FOLLOWED]) + (", …" if len(choice.frames) > FRAMES_FOLLOWED else "")
+        reason = f"frameset: links are in frames, which discover does not follow ({shown})"
+        return Sighting(listed_at, unreadable=reason, frames=choice.frames[:FRAMES_FOLLOWED])
     if choice.best is None and b"<a" not in capture.body.lower():
         return Sighting(listed_at, unreadable="no links at all (a JavaScript shell or an empty page)")
+    return _sighting(listed_at, choice)
+
+
+def _sighting(listed_at: datetime, choice: LinkChoice) -> Sighting:
     if choice.best is None:
         return Sighting(listed_at)
     rivals = tuple(rival.url for rival in choice.rivals)
     return Sighting(listed_at, choice.best.url, choice.best.text, rivals)
+
+
+def read_frame(capture: Capture, document_type: str, listed_at: datetime) -> LinkChoice | str:
+    """The links of one frame of a frameset home page captured at ``listed_at``; why not, when it cannot say."""
+    if capture.status != 200:
+        return f"archived with status {capture.status}"
+    if abs(capture.captured_at - listed_at) > FRAME_SPAN:
+        return f"its nearest capture is {abs(capture.captured_at - listed_at).days} days from the home page's"
+    try:
+        choice = choose_link(capture.body, capture.content_type, capture.url, document_type)
+    except ExtractionRefused as refusal:
+        return str(refusal)
+    return "a frameset inside a frame (one level is followed)" if choice.frames else choice
+
+
+def framed_sighting(listed_at: datetime, frames: Sequence[str], readings: Sequence[LinkChoice | str]) -> Sighting:
+    """What a frameset home page says, from its frames' readings (in ``frames``' order): their best link, or no
+    link when the frames read have none; unreadable, with each frame's reason, when none could be read."""
+    choices = [reading for reading in readings if isinstance(reading, LinkChoice)]
+    if choices:
+        return _sighting(listed_at, merged(choices))
+    why = "; ".join(f"{url}: {reason}" for url, reason in zip(frames, readings, strict=True))
+    return Sighting(listed_at, unreadable=f"frameset: no frame could be read ({why})")
