@@ -60,7 +60,9 @@ class WaybackSettings:
     cdx_per_minute: float = 24
     replay_per_minute: float = 480
     backoff_seconds: float = 60
-    timeout_seconds: float = 60  # a deadline for a whole answer (a CDX page), not for each read
+    # A deadline for a whole answer (a CDX page), not for each read: every request's, the live sites' too (track,
+    # discover --live); the one timeout of the crawls, kept here where the configuration contract put it.
+    timeout_seconds: float = 60
     # One CDX answer is read whole into memory: a bound keeps a hostile or broken server from filling it.
     max_listing_bytes: int = 100 * 1024 * 1024
     # A replayed 200 capture must have the SHA-1 its CDX row lists (as of 2026-11 the Wayback Machine serves id_
