@@ -208,6 +208,12 @@ def test_the_time_left_counts_the_requests_a_unit_took() -> None:
         r"backfill: 1/4 captures examined \(25 %\), 1 fetched, 2 replay requests, [\d.]+/(s|min), ETA 0:06:00",
         progress.line(),
     )
+    # Two captures on their way, a request sent for each: those are theirs, not the one done's.
+    left[0], sent[0] = Left(3, started=2), 4
+    assert re.fullmatch(
+        r"backfill: 1/4 captures examined \(25 %\), 1 fetched, 4 replay requests, [\d.]+/(s|min), ETA 0:06:00",
+        progress.line(),
+    ), "without the two begun: 4 requests for 1 capture done, 12 minutes"
 
 
 def test_a_bound_shows_what_is_sure_of_the_work_left() -> None:

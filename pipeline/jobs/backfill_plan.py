@@ -183,11 +183,13 @@ class BackfillPlan:
         """The captures still to fetch, for the progress line: exact unless a document's ``bisect`` is searching;
         then at least those chosen, and the spans still searched."""
         outlooks = [plan.to_fetch() for plan in self.plans.values()]
+        started = sum(len(plan.in_flight) for plan in self.plans.values())
         if all(o.exact for o in outlooks):
-            return Left(sum(o.captures for o in outlooks))
+            return Left(sum(o.captures for o in outlooks), started=started)
         fewest = sum(o.captures if o.exact else o.fewest for o in outlooks)
         spans = sum(o.spans for o in outlooks)
-        return Left(sum(o.captures for o in outlooks), False, fewest, f"{counted(spans, 'span')} to search")
+        still = f"{counted(spans, 'span')} to search"
+        return Left(sum(o.captures for o in outlooks), False, fewest, still, started=started)
 
     def start(self) -> Iterable[FetchRequest]:
         for plan in self.plans.values():

@@ -33,7 +33,8 @@ INTERVAL_SECONDS = 5.0
 @dataclass(frozen=True)
 class Left:
     """The units of work still to do: exactly ``units``, or (``exact`` False) at most that many and at least
-    ``fewest``; ``still``: what else is known of the work left, said in the line (``3 spans to search``)."""
+    ``fewest``; ``still``: what else is known of the work left, said in the line (``3 spans to search``);
+    ``started``: those among them begun (their requests sent, or waiting for the rate budget)."""
 
     units: int
     exact: bool = True
@@ -42,6 +43,7 @@ class Left:
     # Of an exact total: the least time the work itself sees left (a live crawl's busiest site, one request at a
     # time): the ETA is never shorter; math.inf when none can be told (no ETA is shown).
     seconds: float = 0.0
+    started: int = 0
 
 
 class Progress:
@@ -161,7 +163,7 @@ class Progress:
         if math.isinf(total.seconds) or not (rate or self._fastest < math.inf or total.seconds):
             return pace
         left = total.units - self.done
-        floor = max(total.seconds, left * self._requests_per_unit() / self._fastest)
+        floor = max(total.seconds, left * self._requests_per_unit(total) / self._fastest)
         pace.append(f"ETA {timedelta(seconds=round(max(left / rate if rate else 0.0, floor)))}")
         return pace
 
@@ -186,10 +188,12 @@ class Progress:
     def _requests_sent(self) -> int:
         return self._sent() if self._sent else 0
 
-    def _requests_per_unit(self) -> float:
-        """The requests a unit of work took on average so far (``at_most``), one before any unit is done."""
+    def _requests_per_unit(self, total: Left) -> float:
+        """The requests a unit of work took on average so far (``at_most``), one before any unit is done. The
+        units begun are counted for one request each (what a unit takes at least): with many on their way, the
+        requests sent would otherwise be charged to the few units done."""
         done = self.done - self._done_before
-        return max(1.0, self._requests_sent() / done) if done else 1.0
+        return max(1.0, (self._requests_sent() - total.started) / done) if done else 1.0
 
     def _show(self, line: str) -> None:
         if self.quiet:
