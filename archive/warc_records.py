@@ -97,8 +97,9 @@ class DamagedRecord:
 @dataclass(frozen=True)
 class ReadRecord:
     """A record's headers as read: its type (``response``, ``resource``, ...), its WARC headers, and for a
-    record with HTTP headers (a ``response``) its status code as written and those headers. ``warc`` False: an
-    ARC record (warcio reads those too: random bytes can pass for one)."""
+    record with HTTP headers (a ``response``) its status code as written and those headers. ``warc`` False: not
+    a WARC record (an ARC record: warcio reads those too, and random bytes can pass for one; or no version
+    line)."""
 
     kind: str
     warc_headers: tuple[tuple[str, str], ...]
@@ -128,7 +129,9 @@ def _read_record(record: Any) -> ReadRecord:
         warc_headers=tuple(record.rec_headers.headers),
         http_status=http.get_statuscode() if http else None,
         http_headers=tuple(http.headers) if http else (),
-        warc=record.format == "warc",
+        # warcio 1.8.1 takes bytes with no version line (a file whose first gzip magic byte was overwritten, read
+        # as uncompressed) for a WARC record without headers whose payload is the rest of the file.
+        warc=record.format == "warc" and record.rec_headers.protocol.startswith("WARC/"),
     )
 
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from standin.cli import git, run_cli
 from standin.hostile import RouteServer
@@ -229,6 +229,7 @@ def test_every_capture_is_re_indexed_from_an_intact_file(written):
     noise=st.sampled_from(["zeros", "random bytes"]),
     seed=st.integers(0, 2**32),
 )
+@example(position=0.0, length=1, noise="random bytes", seed=4075)
 def test_damage_anywhere_loses_only_the_captures_it_hits_and_is_named_where_it_starts(
     written, position, length, noise, seed
 ):
@@ -248,6 +249,18 @@ def test_damage_anywhere_loses_only_the_captures_it_hits_and_is_named_where_it_s
         member = written.starts.index(damaged.stored.offset)  # a record's start, never a byte inside one
         member_end = written.starts[member + 1] if member + 1 < len(written.starts) else len(data)
         assert damaged.stored.offset < end and start < member_end, (start, end, damaged)
+
+
+def test_a_file_whose_first_byte_is_a_newline_loses_only_its_warcinfo_record(written):
+    """The first gzip magic byte overwritten by a newline: warcio 1.8.1 reads the file as uncompressed and takes
+    the rest of it for one WARC record with no headers. That is no WARC record (no version line): named damaged
+    where it starts, and every capture after it re-indexed (Hypothesis found it, 2026-11-28)."""
+    kept = kept_from(b"\n" + written.data[1:])
+    assert [(type(item).__name__, item.stored.offset) for item in kept] == [("DamagedRecord", 0)] + [
+        ("KeptCapture", where.offset) for where in written.stored
+    ]
+    assert "not a WARC record" in kept[0].problem and not kept[0].at_end, kept[0]
+    assert all(same_capture(item, capture) for item, capture in zip(kept[1:], CAPTURES, strict=True))
 
 
 def test_a_record_cut_short_with_records_after_it_loses_that_record_only(written):
