@@ -8,13 +8,16 @@ Connection was closed cleanly.>]``. Each known kind is said plainly here, the Py
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from OpenSSL import SSL
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
+    IgnoreRequest,
     ResponseDataLossError,
 )
 from twisted.internet.error import (
@@ -27,6 +30,9 @@ from twisted.internet.error import (
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
+
+from policy_archive.errors import PolicyArchiveError
+from policy_archive.text import plural
 
 CLOSED_EARLY = "the connection was closed before the answer was complete"
 # The openings of the reasons that asking again cannot change while the capture is served as it is: an answer over
@@ -55,6 +61,53 @@ _FAILED_FOR_NOW = (
     ResponseNeverReceived,
     ConnectionClosed,
 )
+
+
+# Live fetches only: Scrapy's RedirectMiddleware follows a site's redirects, at most REDIRECT_MAX_TIMES (20) per
+# request, then refuses with IgnoreRequest and this text (as of Scrapy 2.19). Redirects inside an archive are the
+# Wayback spider's own (crawler/sources/base.py ``REDIRECT_LOOP``).
+SCRAPY_REDIRECT_LIMIT = "max redirections reached"
+# Our words for that refusal: a chain that comes back to a URL is a loop; one that never does is only too long.
+REDIRECT_LOOP = "redirect-loop"
+TOO_MANY_REDIRECTS = "too-many-redirects"
+ROBOTS_DISALLOWED = "robots.txt"
+_LOOP_SHOWN = 3  # URLs of a loop named in full; a longer loop is counted
+
+
+def redirects_exceeded(chain: Sequence[str]) -> str:
+    """Why a live fetch stopped following redirects: ``chain`` is every URL asked for, the document's first, the
+    last one's answer being one redirect too many. Not :func:`lasting`: the next run asks again (a site's redirect
+    loop is often a fault fixed within days)."""
+    count = len(chain) - 1
+    stopped = f"stopped after {count} {plural(count, 'redirect')}"
+    loop = _loop(chain)
+    if loop is None:
+        return (
+            f"{TOO_MANY_REDIRECTS}: more than {count} {plural(count, 'redirect')} from {chain[0]} (last: {chain[-1]})"
+        )
+    if len(loop) == 1:
+        return f"{REDIRECT_LOOP}: {loop[0]} redirects to itself ({stopped})"
+    if len(loop) <= _LOOP_SHOWN:
+        return f"{REDIRECT_LOOP}: {' → '.join([*loop, loop[0]])} ({stopped})"
+    return f"{REDIRECT_LOOP}: {loop[0]} redirects back to itself through {len(loop) - 1} other URLs ({stopped})"
+
+
+def _loop(chain: Sequence[str]) -> list[str] | None:
+    """The first loop of a redirect chain (the URLs from one asked twice to just before its second time), or None."""
+    first: dict[str, int] = {}
+    for index, url in enumerate(chain):
+        if url in first:
+            return list(chain[first[url] : index])
+        first[url] = index
+    return None
+
+
+class RobotsDisallowed(IgnoreRequest, PolicyArchiveError):
+    """A live request not sent because its site's robots.txt disallows it; ``str()`` is the reason (an
+    IgnoreRequest for Scrapy, as the refusal of its own robots.txt middleware is)."""
+
+    def __init__(self, url: str):
+        super().__init__(f"{ROBOTS_DISALLOWED}: disallows {url} for this crawler (setting [crawl] obey_robots)")
 
 
 class HeaderLineTooLong(Exception):
@@ -122,7 +175,20 @@ def plain_reason(error: BaseException) -> str | None:
         return CLOSED_EARLY
     if isinstance(error, ConnectError):
         return f"could not connect ({error.osError})" if error.osError else "could not connect"
+    if isinstance(error, SSL.Error):
+        return f"the TLS handshake failed ({_tls_reasons(error)})"
     return None
+
+
+def _tls_reasons(error: SSL.Error) -> str:
+    """What OpenSSL says failed: pyOpenSSL (26.x) gives a list of ``(library, function, reason)`` triples, e.g.
+    ``[('SSL routines', '', 'wrong version number')]`` for a server that does not speak TLS on that port."""
+    said = error.args[0] if error.args else None
+    if isinstance(said, list):
+        reasons = [str(entry[-1]) for entry in said if isinstance(entry, tuple) and entry and entry[-1]]
+        if reasons:
+            return "; ".join(reasons)
+    return message(error)
 
 
 def _failed(error: BaseException) -> str:
@@ -153,7 +219,13 @@ def _reasons(error: BaseException) -> list[object]:
     return [r.value if isinstance(r, Failure) else r for r in getattr(_cause(error), "reasons", [])]
 
 
+def described(error: BaseException) -> str:
+    """Any download failure in one line of our words: a known kind plainly (:func:`plain_reason`), any other
+    (a kind not met yet) as the download failing, with what the error says — never a Python class name."""
+    return plain_reason(error) or f"the download failed ({message(error)})"
+
+
 def message(error: object) -> str:
-    """An error's own first line (its class name when it has none), without Python's representation."""
+    """An error's own first line, without Python's representation (``no details given`` when it has none)."""
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return text.splitlines()[0] if text else "no details given"

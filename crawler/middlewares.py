@@ -22,7 +22,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
-from policy_archive.crawler.failures import for_now, lasting, message, plain_reason
+from policy_archive.crawler.failures import RobotsDisallowed, for_now, lasting, message, plain_reason
 from policy_archive.crawler.ratelimit import RateLimiter, parse_retry_after
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 from policy_archive.crawler.stopping import unless_stopped
@@ -139,6 +139,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
     one shared Deferred through ``asFuture``, which consumes its result: only the first gets the parser, the
     others get None and are let through unchecked — so a site's second and later documents ignored
     ``Disallow`` on a first run. Each waiter here gets its own Deferred, fed without consuming the shared one.
+    A refusal says which URL, in our words (:class:`RobotsDisallowed`).
     """
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
@@ -153,6 +154,13 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
         pending.addCallback(hand_on)
         return await maybe_deferred_to_future(waiter)
+
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        """Scrapy's check, its refusal in our words (Scrapy 2.19 says ``Forbidden by robots.txt``)."""
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest:
+            raise RobotsDisallowed(request.url) from None
 
 
 RobotsRule = Callable[[str], Awaitable[bool]]

@@ -27,7 +27,7 @@ import scrapy
 from scrapy.exceptions import DownloadTimeoutError
 
 from policy_archive.crawler.addresses import DEFAULT_PORTS, PrivateAddressRefused
-from policy_archive.crawler.failures import message, plain_reason
+from policy_archive.crawler.failures import described, message
 from policy_archive.crawler.middlewares import RobotsRule
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ArchiveSource
@@ -176,7 +176,7 @@ class LiveRoute:
             )
         if isinstance(error, PrivateAddressRefused):
             return str(error)
-        return plain_reason(error) or f"{type(error).__name__}: {message(error)}"
+        return described(error)
 
 
 def _location(response: Response) -> str | None:

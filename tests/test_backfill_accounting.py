@@ -131,6 +131,32 @@ def test_a_document_whose_every_replay_is_refused_says_so_for_every_capture(stan
     assert all(r["outcome"] == "refused" and r["reason"].startswith("not-archived") for r in catalog_rows(data))
 
 
+def test_redirects_going_round_or_on_and_on_inside_the_archive_are_refused_in_our_words(standin_archive, tmp_path):
+    """An archived redirect that comes back to where it started, and a chain longer than the spider follows (5
+    hops): each capture refused with its reason, in the FAILED line too (acceptance report 4, finding 7)."""
+    loop_at, chain_at = ts(START), ts(START + timedelta(days=30))
+    other = "https://www.example.com/elsewhere"  # another key: the archive replays its redirect back
+    standin_archive.add_capture(URL, loop_at, b"", status=301, location=other)
+    standin_archive.add_capture(other, ts(START + timedelta(minutes=1)), b"", status=301, location=URL)
+    chain = [URL, *(f"https://www.example.com/hop/{n}" for n in range(1, 8))]
+    for here, there in zip(chain, chain[1:], strict=False):
+        standin_archive.add_capture(here, chain_at, b"", status=302, location=there)
+    config, data = configured(standin_archive, tmp_path)
+
+    result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert result.returncode == 1, result.stderr
+    refused = "all refused (1 redirect loop inside the archive, 1 too many redirects inside the archive)"
+    assert f"FAILED {DOC}: no version: 2 captures listed, {refused}" in result.stderr, result.stderr
+    reasons = {r["captured_at"]: r["reason"] for r in catalog_rows(data)}
+    assert reasons[iso_z(parse_wayback_timestamp(loop_at))] == (
+        f"redirect loop inside the archive (back to {URL} at {iso_z(START)})"
+    )
+    next_hop = f"{chain[6]} at {iso_z(START + timedelta(days=30))}"
+    assert reasons[iso_z(parse_wayback_timestamp(chain_at))] == (
+        f"too many redirects inside the archive (more than 5; the next to {next_hop})"
+    )
+
+
 @pytest.mark.parametrize("fault", ["reset", "oversized"])
 def test_a_failed_capture_is_counted_in_the_last_line_and_said_plainly(standin_archive, tmp_path, fault):
     moments = [ts(START + timedelta(days=9 * n)) for n in range(4)]

@@ -19,6 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from OpenSSL import SSL
+from scrapy.exceptions import IgnoreRequest
+from scrapy.settings.default_settings import REDIRECT_MAX_TIMES
 from standin.cli import cli_command, cli_environment, git, run_cli, wait_for
 from standin.legal_text import policy_page
 from standin.pages import (
@@ -33,6 +36,8 @@ from standin.pages import (
     slow,
 )
 from standin.sites import StandinSites
+
+from policy_archive.crawler.failures import described, plain_reason, redirects_exceeded
 
 UNRESOLVABLE = "nonexistent.invalid"  # .invalid never resolves (RFC 6761): a real DNS failure, offline
 HEADER = re.compile(
@@ -217,6 +222,10 @@ def test_failing_documents_are_reported_counted_and_do_not_stop_the_others(sites
     sites.add_site("acme.test", disallow=["/internal/"])
     good = sites.set_page("http://acme.test/legal/privacy", policy_page("acme.test", "privacy-policy"))
     terms = sites.set_page("http://acme.test/legal/terms", policy_page("acme.test", "terms-of-service"))
+    sites.set_page("http://broken.test/loop/b", redirect("http://broken.test/loop/a", status=301))
+    chain = [f"http://broken.test/hop/{n}" for n in range(REDIRECT_MAX_TIMES + 3)]  # a longer chain than Scrapy follows
+    for here, there in zip(chain, chain[1:], strict=False):
+        sites.set_page(here, redirect(there, status=302))
     failing = {
         "not-found": (sites.set_page("http://broken.test/404", not_found()), "HTTP status 404"),
         "server-error": (sites.set_page("http://broken.test/500", server_error()), "HTTP status 500"),
@@ -225,13 +234,26 @@ def test_failing_documents_are_reported_counted_and_do_not_stop_the_others(sites
         "javascript": (sites.set_page("http://broken.test/app", javascript_shell()), "javascript"),
         "robots": (
             sites.set_page("http://acme.test/internal/policy", policy_page("acme.test", "cookie-policy")),
-            "robots.txt",
+            "robots.txt: disallows http://acme.test/internal/policy for this crawler (setting [crawl] obey_robots)",
+        ),
+        "redirect-loop": (
+            sites.set_page("http://broken.test/loop/a", redirect("/loop/b", status=302)),
+            "redirect-loop: http://broken.test/loop/a → http://broken.test/loop/b → http://broken.test/loop/a "
+            f"(stopped after {REDIRECT_MAX_TIMES} redirects)",
+        ),
+        "long-chain": (
+            chain[0],
+            f"too-many-redirects: more than {REDIRECT_MAX_TIMES} redirects from {chain[0]} "
+            f"(last: {chain[REDIRECT_MAX_TIMES]})",
         ),
         "too-large": (
             sites.set_page("http://broken.test/huge", policy_page("broken.test", "huge", size=300_000)),
             "over the limit of 200,000 bytes",
         ),
         "dns": (f"http://{UNRESOLVABLE}/privacy", "DNS"),
+        # https to a port that speaks plain HTTP (the stand-in's own): OpenSSL's reason (3.x: "wrong version
+        # number"), not pyOpenSSL's Python list of triples.
+        "tls": (f"{sites.proxy_url.replace('http:', 'https:')}/privacy", "the TLS handshake failed ("),
         "refused": (f"http://127.0.0.1:{closed_port()}/privacy", "refused"),
     }
     services = {
@@ -257,6 +279,8 @@ def test_failing_documents_are_reported_counted_and_do_not_stop_the_others(sites
         assert set(reported) == expected, result.stderr
         for name, (_, reason) in failing.items():
             assert reason.lower() in reported[f"broken/{name}"].lower(), (name, reported[f"broken/{name}"])
+        for document, reason in reported.items():  # our words, never Python's (IgnoreRequest, [('SSL ...)])
+            assert not re.search(r"\b[A-Z]\w*(Error|Request|Exception|Failure)\b|\[\(", reason), (document, reason)
         assert "#policy" in reported["acme/cookie-policy"]
         assert len(commits(data)) == 2, "the two good documents, recorded once"
         files = git(data / "versions", "ls-files").split()
@@ -414,3 +438,21 @@ def test_a_stop_signal_finishes_the_request_on_the_wire_and_sends_no_other(
     }, text
     assert len(commits(data)) == 1, "the page on the wire was finished and recorded"
     assert git(data / "versions", "ls-files").split() == [f"s/slow/{first}.md"]
+
+
+def test_redirect_chains_and_unknown_failures_are_said_in_our_words() -> None:
+    """The wordings the CLI tests above do not reach: a page redirecting to itself, a loop of more URLs than are
+    named, and a failure of a kind not met yet (a sentence with what the error says, never its class)."""
+    assert (
+        redirects_exceeded(["http://a.test/p"] * 3)
+        == "redirect-loop: http://a.test/p redirects to itself (stopped after 2 redirects)"
+    )
+    loop = [f"http://a.test/{n}" for n in range(5)]
+    assert redirects_exceeded(["http://a.test/start", *loop, loop[0]]) == (
+        "redirect-loop: http://a.test/0 redirects back to itself through 4 other URLs (stopped after 6 redirects)"
+    )
+    assert described(IgnoreRequest("Filtered offsite request")) == "the download failed (Filtered offsite request)"
+    assert described(ValueError()) == "the download failed (no details given)"
+    assert plain_reason(SSL.Error([("SSL routines", "", "certificate verify failed")])) == (
+        "the TLS handshake failed (certificate verify failed)"
+    )

@@ -45,6 +45,7 @@ LISTING_ATTEMPTS = 3
 NOT_ARCHIVED = "not-archived"
 LEAVES_ARCHIVE = "redirect leaves the archive"
 REDIRECT_LOOP = "redirect loop inside the archive"
+TOO_MANY_REDIRECTS = "too many redirects inside the archive"
 
 
 def parse_memento_datetime(value: str | None) -> datetime | None:

@@ -7,6 +7,7 @@ in the spider.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -17,11 +18,20 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from policy_archive.config.settings import CrawlSettings
-from policy_archive.crawler.failures import TOO_LARGE, message, plain_reason
+from policy_archive.crawler.failures import (
+    SCRAPY_REDIRECT_LIMIT,
+    TOO_LARGE,
+    described,
+    message,
+    plain_reason,
+    redirects_exceeded,
+)
 from policy_archive.crawler.render import EXTRA_MISSING, PageRendering, RenderingUnavailable, extra_installed
 from policy_archive.crawler.stopping import RunStopped
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
+
+log = logging.getLogger(__name__)
 
 
 class FetchPlan(Protocol):
@@ -95,6 +105,7 @@ class PlanSpider(scrapy.Spider):
         meta = failure.request.meta  # type: ignore[attr-defined]
         fetch: FetchRequest = meta["fetch"]
         reason = _failure_reason(failure, meta.get("rendering"))
+        log.info("%s failed: %r", failure.request.url, failure.value)  # type: ignore[attr-defined]
         if meta.get("rendering") is not None:
             needs_browser = isinstance(failure.value, RenderingUnavailable)
             yield from self.rendering_failed(fetch, reason, needs_browser=needs_browser)
@@ -150,9 +161,12 @@ def _failure_reason(failure: Failure, rendering: PageRendering | None) -> str:
     if rendering is not None and rendering.navigation_error:
         return f"rendering failed: {rendering.navigation_error}"
     # Refused by Scrapy before any browser (robots.txt, the redirect limit): said as for a plain fetch.
-    rendered = rendering is not None and not isinstance(failure.value, IgnoreRequest)
-    prefix = "rendering failed: " if rendered else ""
+    if failure.check(IgnoreRequest) and str(failure.value) == SCRAPY_REDIRECT_LIMIT:
+        request = failure.request  # type: ignore[attr-defined]  # the last hop: its answer redirected once more
+        return redirects_exceeded([*request.meta.get("redirect_urls", ()), request.url])
+    if rendering is None or isinstance(failure.value, IgnoreRequest):
+        return described(failure.value)
     if (words := plain_reason(failure.value)) is not None:
-        return prefix + words
+        return f"rendering failed: {words}"
     # Playwright's errors go on with the browser's log over many lines: the first says what happened.
-    return f"{prefix}{failure.type.__name__}: {message(failure.value)}"
+    return f"rendering failed: {message(failure.value)}"

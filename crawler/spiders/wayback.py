@@ -26,7 +26,13 @@ from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.render import PageRendering
 from policy_archive.crawler.routes import ArchiveRoute
 from policy_archive.crawler.sources import ArchiveSource
-from policy_archive.crawler.sources.base import LEAVES_ARCHIVE, NOT_ARCHIVED, REDIRECT_LOOP, parse_memento_datetime
+from policy_archive.crawler.sources.base import (
+    LEAVES_ARCHIVE,
+    NOT_ARCHIVED,
+    REDIRECT_LOOP,
+    TOO_MANY_REDIRECTS,
+    parse_memento_datetime,
+)
 from policy_archive.crawler.spiders.base import (
     FetchPlan,
     PlanSpider,
@@ -34,7 +40,7 @@ from policy_archive.crawler.spiders.base import (
     now,
     response_headers,
 )
-from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, payload_sha1
+from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, iso_z, payload_sha1
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -153,7 +159,17 @@ class WaybackSpider(PlanSpider):
             reason = f"{LEAVES_ARCHIVE} ({location or 'no Location'})"
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
         elif target in visited or target == response.url or len(visited) >= MAX_REDIRECTS:
-            reason = REDIRECT_LOOP
-            yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
+            yield from self.hand_over(
+                FetchFailure(fetch, self._stopped(target, visited), response.status, refused=True, hops=hops)
+            )
         else:
             yield self.request(fetch, url=target, hops=hops, visited=(*visited, response.url))
+
+    def _stopped(self, target: str, visited: tuple[str, ...]) -> str:
+        """Why a chain of redirects inside the archive is not followed to ``target``: it comes back to a replay
+        already asked for, or it is longer than :data:`MAX_REDIRECTS`."""
+        located = self.source.locate(target)
+        where = f"{located[1]} at {iso_z(located[0])}" if located else target
+        if target in visited or len(visited) < MAX_REDIRECTS:
+            return f"{REDIRECT_LOOP} (back to {where})"
+        return f"{TOO_MANY_REDIRECTS} (more than {MAX_REDIRECTS}; the next to {where})"

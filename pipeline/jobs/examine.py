@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from policy_archive.archive.captures import StoredCapture
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
-from policy_archive.crawler.sources.base import LEAVES_ARCHIVE, NOT_ARCHIVED, REDIRECT_LOOP
+from policy_archive.crawler.sources.base import LEAVES_ARCHIVE, NOT_ARCHIVED, REDIRECT_LOOP, TOO_MANY_REDIRECTS
 from policy_archive.crawler.sources.wayback import original_of
 from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo_content_encoding
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract, extractor_label
@@ -84,7 +84,15 @@ REDIRECTED_HOME = "redirected to a home page"
 # fetched in turn, never refused with it (issue 10: a version was lost that way). Every other refusal is the
 # text's own verdict (empty, not the document, a script shell, undecodable, a guard): the same bytes get the same
 # one, so it holds for every capture listed with that digest (docs/decisions/0004).
-REPLAY_REFUSALS = (DIGEST_MISMATCH, NOT_ARCHIVED, ARCHIVED_STATUS, REDIRECTED_HOME, LEAVES_ARCHIVE, REDIRECT_LOOP)
+REPLAY_REFUSALS = (
+    DIGEST_MISMATCH,
+    NOT_ARCHIVED,
+    ARCHIVED_STATUS,
+    REDIRECTED_HOME,
+    LEAVES_ARCHIVE,
+    REDIRECT_LOOP,
+    TOO_MANY_REDIRECTS,
+)
 
 
 def holds_for_twins(reason: str | None) -> bool:
