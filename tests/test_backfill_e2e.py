@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from standin import https_move
 from standin.archive import StandinArchive
 from standin.cli import git, run_cli, write_archive_settings
+from test_fidelity import catalog_rows
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "001_bab96dcd4987aff5.txt"
 URL = "https://www.acrcloud.com/privacy"
@@ -211,3 +213,28 @@ def test_captures_with_the_same_bytes_as_a_refused_one_are_catalogued_refused_wi
     assert sum("same bytes as the capture of" in reason for _, _, reason in rows) == 2
     fetched = [r for r in archive.requests if r.endpoint == "replay" and "id_/" in r.path]
     assert sum(ts(moment) in r.path for r in fetched for moment in twins) == 1
+
+
+@pytest.mark.parametrize("strategy", ["bisect", "all"])
+def test_a_policy_moved_to_https_and_www_is_backfilled_from_the_pages_the_archive_serves(
+    standin_archive: StandinArchive, tmp_path: Path, strategy: str
+) -> None:
+    """From 2016 each capture of the policy is an archived 301 from http://shop.test/privacy to
+    https://www.shop.test/privacy (a self-redirect: one key) and the page 5 s later. The archive skips the 301 for
+    the page (as the Wayback Machine and pywb do): each text is recorded once, dated at the first capture of its
+    bytes, and no capture is refused as a redirect loop (acceptance report 4, finding 8)."""
+    truth = https_move.build(standin_archive, lambda changed, n: page(V2 if changed else V1, n))
+    config = tmp_path / "config"
+    write_archive_settings(config, standin_archive.cdx_url, standin_archive.replay_url)
+    (config / "services" / "shop.toml").write_text(
+        f'name = "Shop"\n[documents.privacy-policy]\nurl = "{https_move.HTTPS_SITE}/privacy"\n'
+        'remove = ["footer", "nav"]\n'
+    )
+    data = tmp_path / "data"
+    result = run_cli(config, data, "backfill", "--strategy", strategy, timeout=300)
+    assert result.returncode == 0, result.stderr
+    dates = git(data / "versions", "log", "--reverse", "--format=%aI", "main").splitlines()
+    assert dates == [moment.isoformat() for moment in truth.first_texts]
+    reasons = [row["reason"] or "" for row in catalog_rows(data)]
+    assert not [reason for reason in reasons if "redirect" in reason], reasons
+    assert "redirect" not in result.stderr, result.stderr

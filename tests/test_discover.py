@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urljoin
 
+from standin import https_move
 from standin.archive import StandinArchive
 from standin.cli import cli_environment, run_cli, write_archive_settings
 from standin.moving_site import SITE, build
@@ -341,3 +342,20 @@ def test_a_rerun_from_a_saved_state_of_raw_link_urls_gives_the_eras_of_a_fresh_r
     # Read again whole, nothing is asked and the declaration is the fresh run's to the letter (its eras' comments
     # count the captures read, which a resumed search may choose a little differently).
     assert again.stdout == fresh.stdout
+
+
+def test_a_home_page_moved_to_https_and_www_gives_its_eras_with_nothing_unreadable(tmp_path, standin_archive):
+    """From 2016 every home-page capture is the commonest real pair: an archived 301 from http://shop.test/ to
+    https://www.shop.test/ (a self-redirect, one key) and the page 5 s later. The archive skips the 301 for the
+    page (as the Wayback Machine and pywb do): no capture is unreadable, and the two eras come out right, the
+    old link's last day that of its last capture (acceptance report 4, finding 8)."""
+    truth = https_move.build(standin_archive, lambda changed, n: f"<html><body><main>policy {n}</main></body></html>")
+    config = write_settings(tmp_path / "config", standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", https_move.DOMAIN, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "UNREADABLE" not in result.stderr and "UNSURE" not in result.stderr, result.stderr
+    document = tomllib.loads(result.stdout)["documents"]["privacy-policy"]
+    assert document["url"] == f"{https_move.HTTPS_SITE}/legal/privacy"
+    assert [(entry["url"].split(https_move.DOMAIN, 1)[1], entry["valid_until"]) for entry in document["history"]] == [
+        ("/privacy.html", truth.old_link_last_day.isoformat())
+    ]

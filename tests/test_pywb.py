@@ -13,13 +13,15 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
 
 import pytest
-from standin import pywb
+from standin import https_move, pywb
 from standin.archive import StandinArchive
+from standin.capture import StandinCapture
 from standin.cli import git, run_cli
 from test_backfill_e2e import V1, V2, page
 from test_backfill_resilience import declaration
@@ -33,6 +35,7 @@ from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ListingClient, ListingParseError, Pywb, WaybackMachine, archive_source
 from policy_archive.crawler.sources.cdx import read_page
+from policy_archive.records import parse_wayback_timestamp
 
 URL = "https://www.acrcloud.com/privacy"
 COLLECTION = "policies"
@@ -307,3 +310,41 @@ def test_our_warcs_replay_their_redirects_inside_a_pywb_collection(
     assert dates[0] == dates[1] and len(dates[0].splitlines()) == 2
     message = git(data / "versions", "log", "-1", "--format=%B", "main")
     assert f"Snapshot-Url: {ours}/{t2}id_/{FIDELITY_TARGET}" in message
+
+
+def test_a_site_moved_to_https_and_www_in_pywb_as_in_the_stand_in(pywb_server: RunningPywb, tmp_path: Path) -> None:
+    """Acceptance report 4, finding 8: pywb 2.10 never replays an archived redirect to its own key (http://shop.test/
+    → https://www.shop.test/) but the nearest other capture, at once (``ResponseLoader.raise_on_self_redirect``);
+    the stand-in redirects there, as the Wayback Machine does (standin/archive_replay.py). `discover` and
+    `backfill` give the same eras and versions against pywb as against the stand-in (tests/test_discover.py,
+    tests/test_backfill_e2e.py), with nothing unreadable."""
+    captures, truth = https_move.history(lambda changed, n: page(V2 if changed else V1, n))
+    records: list[Record] = [
+        (held.url, parse_wayback_timestamp(held.timestamp), held.status or 200, held.body.decode(),
+         [("Location", held.target)] if held.target else [])
+        for held in captures
+    ]  # fmt: skip
+    warc = write_warc(tmp_path / "https-move.warc.gz", records)
+    pywb.build_collection(pywb_server.bin_dir, pywb_server.root, "https-move", [warc])
+    collection = f"{pywb_server.base}/https-move"
+    self_redirect = next(held for held in captures if held.status == 301)
+    answer = urllib.request.urlopen(f"{collection}/{self_redirect.timestamp}id_/{self_redirect.url}", timeout=10)
+    served_at = http_date_of(self_redirect, https_move.PAIR_GAP)
+    assert (answer.status, answer.headers["Memento-Datetime"]) == (200, served_at), "the page, 5 s later"
+
+    service = f'name = "Shop"\n[documents.privacy-policy]\nurl = "{https_move.HTTPS_SITE}/privacy"\n'
+    config = config_for(tmp_path, pywb_server.base, "https-move", {"shop": service + 'remove = ["footer", "nav"]\n'})
+    data = tmp_path / "data"
+    discovered = run_cli(config, data, "discover", https_move.DOMAIN, timeout=300)
+    assert discovered.returncode == 0 and "UNREADABLE" not in discovered.stderr, discovered.stderr
+    history = tomllib.loads(discovered.stdout)["documents"]["privacy-policy"]["history"]
+    assert [entry["valid_until"] for entry in history] == [truth.old_link_last_day.isoformat()]
+    backfilled = run_cli(config, data, "backfill", timeout=300)
+    assert backfilled.returncode == 0, backfilled.stderr
+    dates = git(data / "versions", "log", "--reverse", "--format=%aI", "main").splitlines()
+    assert dates == [moment.isoformat() for moment in truth.first_texts]
+
+
+def http_date_of(capture: StandinCapture, later: timedelta) -> str:
+    """The ``Memento-Datetime`` of the capture ``later`` than ``capture``."""
+    return format_datetime(parse_wayback_timestamp(capture.timestamp) + later, usegmt=True)

@@ -20,8 +20,10 @@ from standin.archive import StandinArchive
 from standin.archive_cdx import BLOCKED_CDX_BODY
 from standin.archive_cli import load_history
 from standin.capture import surt
+from standin.recorded import FIXTURES
 
 POLICY = "https://www.acrcloud.com/privacy"
+RECORDED = FIXTURES / "responses.json"
 
 
 @dataclass(frozen=True)
@@ -287,3 +289,44 @@ def test_the_command_line_serves_a_history_file(tmp_path: Path) -> None:
             server.terminate()
     assert "with 1 captures" in banner
     assert (reply.status, reply.body) == (200, b"<p>hello</p>")
+
+
+def test_a_self_redirect_is_skipped_for_the_nearest_other_capture(standin_archive: StandinArchive) -> None:
+    """An archived redirect to a URL of its own key is never replayed (the real archives skip it: see
+    standin/archive_replay.py): asked for by either URL at its time, the archive redirects to the nearest other
+    capture, without Memento-Datetime. A key holding nothing else replays the redirect as it is."""
+    home, www = "http://en-shop.test/", "https://www.en-shop.test/"
+    standin_archive.add_capture(home, "20171005100000", status=301, location=www)
+    standin_archive.add_capture(www, "20171005100005", "the home page")
+    for asked in (home, www):
+        reply = get(f"{standin_archive.replay_url}/20171005100000id_/{asked}")
+        assert (reply.status, reply.headers["Memento-Datetime"]) == (302, None)
+        assert reply.headers["Location"] == f"{standin_archive.replay_url}/20171005100005id_/{www}"
+    page = get(f"{standin_archive.replay_url}/20171005100005id_/{home}")
+    assert (page.status, page.body) == (200, b"the home page")
+    lone = "http://lone.test/"
+    standin_archive.add_capture(lone, "20171005100000", status=301, location="https://www.lone.test/")
+    assert get(f"{standin_archive.replay_url}/20171005100000id_/{lone}").status == 301
+
+
+def test_a_self_redirect_is_skipped_as_the_wayback_machine_did_in_a_recorded_answer(
+    standin_archive: StandinArchive,
+) -> None:
+    """The recorded answer (2020-09-21): epa.gov's 2020-02-01 02:03:57 capture of http://epa.gov/climatechange,
+    asked for at its own time, was answered with a 302 to the 02:37:57 capture of https://www.epa.gov/climatechange
+    — the next capture of the key that does not redirect within it (the 02:03:58 one of https://epa.gov/…, named
+    in that answer's Link header, is skipped too). Their Locations were not recorded: https, then www, the usual
+    pair."""
+    recorded = {r["uri"]: r for r in json.loads(RECORDED.read_text())["responses"]}
+    asked = "https://web.archive.org/web/20200201020357id_/http://epa.gov/climatechange"
+    assert (recorded[asked]["status"], recorded[asked]["memento_datetime"]) == (302, None)
+    skipped_to = recorded[asked]["location"]
+    standin_archive.add_capture("http://epa.gov/climatechange", "20200201020357", status=301,
+                                location="https://epa.gov/climatechange")  # fmt: skip
+    standin_archive.add_capture("https://epa.gov/climatechange", "20200201020358", status=301,
+                                location="https://www.epa.gov/climatechange")  # fmt: skip
+    standin_archive.add_capture("https://www.epa.gov/climatechange", "20200201023757", status=301,
+                                location="https://www.epa.gov/sites/production/files/signpost/cc.html")  # fmt: skip
+    reply = get(asked.replace("https://web.archive.org/web", standin_archive.replay_url))
+    assert (reply.status, reply.headers["Memento-Datetime"]) == (302, None)
+    assert reply.headers["Location"] == skipped_to.replace("https://web.archive.org/web", standin_archive.replay_url)

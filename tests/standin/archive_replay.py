@@ -5,6 +5,14 @@ capture's ``id_`` URL, without ``Memento-Datetime``; an archived redirect → it
 a ``Location`` to the ``id_`` URL of the target at the redirect's own timestamp (absolute, path-based or
 scheme-less, as the real archive writes them); an archived 404 or 429 → that status with ``Memento-Datetime``; no
 capture → a 404 Wayback page without it; a blocked URL → a 200 "excluded" page without it (as recorded in 2020).
+
+A *self-redirect* — an archived redirect to a URL of its own key, ``http://x.test/`` → ``https://www.x.test/`` — is
+never replayed: replaying it would send the client back to the same key, and the real archives skip it for the
+nearest other capture. The Wayback Machine answers a 302 without ``Memento-Datetime`` to that capture's ``id_`` URL
+(recorded 2020-09-21: ``20200201020357id_/http://epa.gov/climatechange`` → ``20200201023757id_/https://www.epa.gov/
+climatechange``, tests/fixtures/archive-responses); pywb 2.10 serves that capture at once
+(``ResponseLoader.raise_on_self_redirect``: checked 2026-11-28 against pywb 2.10.0, tests/test_pywb.py). The
+stand-in answers as the Wayback Machine does. A key whose captures are all self-redirects replays them as they are.
 """
 
 from __future__ import annotations
@@ -54,10 +62,12 @@ def replay(captures: list[StandinCapture], requested: str, substitute: bytes | N
         return html_answer(404, NOT_ARCHIVED_PAGE)
     index = bisect.bisect_left(captures, requested, key=_timestamp_of)
     exact = captures[index] if index < len(captures) and captures[index].timestamp == requested else None
-    if exact is None:
-        nearest = _nearest(captures, requested)
-        location = f"{base}{REPLAY_PREFIX}/{nearest.timestamp}id_/{nearest.url}"
-        return Answer(302, b"", (("Content-Type", "text/plain; charset=utf-8"), ("Location", location)))
+    if exact is None or exact.self_redirect:
+        nearest = _nearest([held for held in captures if not held.self_redirect] or captures, requested)
+        if nearest.timestamp != requested:
+            location = f"{base}{REPLAY_PREFIX}/{nearest.timestamp}id_/{nearest.url}"
+            return Answer(302, b"", (("Content-Type", "text/plain; charset=utf-8"), ("Location", location)))
+        exact, index = nearest, captures.index(nearest)
     if substitute is not None:
         exact = dataclasses.replace(exact, body=substitute)
     return _memento(exact, index, captures, base)

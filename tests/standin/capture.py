@@ -80,6 +80,13 @@ class StandinCapture:
     def target(self) -> str | None:
         return urljoin(self.url, self.location) if self.location is not None else None
 
+    @cached_property
+    def self_redirect(self) -> bool:
+        """An archived redirect to a URL of its own key (``http://x.test/`` → ``https://www.x.test/``, the
+        commonest real pair since sites moved to https): the real archives never replay it (``archive_replay``)."""
+        target = self.target
+        return target is not None and surt(target) == self.urlkey
+
     def cdx_row(self) -> str:
         status = "-" if self.status is None else str(self.status)
         return f"{self.urlkey} {self.timestamp} {self.url} {self.mimetype} {status} {self.digest} {len(self.body)}"
