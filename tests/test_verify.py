@@ -46,6 +46,16 @@ def test_missing_warc_files_are_named(history):
     assert "0/2 versions verified" in result.stdout
 
 
+def test_the_progress_line_counts_mismatches_as_a_noun(history):
+    config, data = history
+    for warc in (data / "captures").glob("*.warc.gz"):
+        warc.unlink()
+    result = run_cli(config, data, "--verbose", "verify", DOCUMENT)
+    progress = [line for line in result.stderr.splitlines() if line.startswith("verify: ")]
+    assert progress[0].startswith("verify: 1 version, 1 mismatch, "), progress
+    assert progress[-1].startswith("verify: 2 versions, 2 mismatches, "), progress
+
+
 def test_a_payload_that_is_not_the_recorded_one_is_a_digest_mismatch(history):
     config, data = history
     trailers = git(data / "versions", "log", "--format=%(trailers:key=Payload-Sha1,valueonly)", "main").split()

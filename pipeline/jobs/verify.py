@@ -47,6 +47,9 @@ class Verdict(StrEnum):
     MISMATCH = "mismatch"
 
 
+# A verdict as the progress line counts it when it is a noun: "2 mismatches" (the others read as adjectives).
+_PROGRESS_WORDS = {Verdict.MISMATCH: "mismatches"}
+
 # What `verify` names on stderr as FAILED, and exits 1 for.
 FAILING = (Verdict.MISMATCH, Verdict.SAME_BYTES_ELSEWHERE)
 
@@ -179,5 +182,5 @@ def verify(
         versions = version_commits(store, [declaration.path])
         for version, content in store.with_blobs(versions, lambda version: version.blob):
             check = verifier.check(declaration, version, content.decode("utf-8"))
-            progress.add(str(check.verdict), done=True)
+            progress.add(_PROGRESS_WORDS.get(check.verdict, str(check.verdict)), done=True, one=str(check.verdict))
             yield check
