@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import socket
 import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,9 +29,16 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
-from twisted.internet.threads import deferToThread
 from zope.interface import implementer, provider
 
+from policy_archive.crawler.lookups import (
+    BoundedResolver,
+    Lookups,
+    Resolution,
+    crawl_lookups,
+    lookups_of,
+    system_lookup,
+)
 from policy_archive.errors import PolicyArchiveError
 
 log = logging.getLogger(__name__)
@@ -134,13 +140,10 @@ class AddressPolicy:
         return None
 
 
-def resolve(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (blocking; run in a thread). Empty when it does not resolve."""
-    try:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return []
-    return [str(sockaddr[0]) for *_, sockaddr in answers]
+def resolve(host: str) -> list[str]:
+    """Every address ``host`` resolves to (blocking; run on a thread of crawler/lookups.py). Empty when it does
+    not resolve."""
+    return [str(sockaddr[0]) for _, sockaddr in system_lookup(host)]
 
 
 # --- the check of every request ----------------------------------------------------------------------------
@@ -152,12 +155,13 @@ class PrivateAddressMiddleware:
     Scrapy sends every request through the downloader middlewares, the requests RedirectMiddleware makes for each
     hop and RobotsTxtMiddleware's robots.txt requests included, so each hop is checked on its own."""
 
-    def __init__(self, policy: AddressPolicy):
+    def __init__(self, policy: AddressPolicy, lookups: Lookups):
         self.policy = policy
+        self.lookups = lookups
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> PrivateAddressMiddleware:
-        return cls(AddressPolicy.from_settings(crawler.settings))
+        return cls(AddressPolicy.from_settings(crawler.settings), crawl_lookups(crawler.settings))
 
     async def process_request(self, request: Any) -> None:
         if self.policy.allows_url(request.url):
@@ -166,9 +170,8 @@ class PrivateAddressMiddleware:
         host = parts.hostname or ""
         if is_ip_literal(host):
             addresses = [host]
-        else:
-            port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
-            addresses = await maybe_deferred_to_future(deferToThread(resolve, host, port))
+        else:  # bounded in time like every lookup; ``resolve`` read at each call (tests/standin/rebinding.py)
+            addresses = await maybe_deferred_to_future(self.lookups.bounded(host, lambda: resolve(host)))
         if reason := self.policy.refusal(request.url, addresses):
             raise PrivateAddressRefused(reason)
 
@@ -176,32 +179,25 @@ class PrivateAddressMiddleware:
 # --- the resolver the connections use ----------------------------------------------------------------------
 
 
-@implementer(IHostResolution)
-class _Resolution:
-    def __init__(self, name: str):
-        self.name = name
-
-    def cancel(self) -> None:  # Twisted's own GAI resolutions cannot be cancelled either
-        raise NotImplementedError
-
-
 @implementer(IHostnameResolver)
 class GuardedResolver:
-    """Twisted's name resolver, minus the internal addresses of endpoints that are not allowed.
+    """The crawl's name resolver (crawler/lookups.py: bounded in time), minus the internal addresses of endpoints
+    that are not allowed.
 
     Installed through Scrapy's ``TWISTED_DNS_RESOLVER`` (``DNS_RESOLVER`` before 2.19), it answers every
     resolution a connection makes — also for literal IP hosts, which Twisted's HostnameEndpoint resolves too.
     A name left with no address fails as a DNS lookup error, so nothing connects inside."""
 
-    def __init__(self, reactor: Any, policy: AddressPolicy):
+    def __init__(self, reactor: Any, policy: AddressPolicy, original: IHostnameResolver):
         self.reactor = reactor
         self.policy = policy
-        self.original: IHostnameResolver = reactor.nameResolver
+        self.original = original
 
     @classmethod
     def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
         # Scrapy passes the CrawlerProcess here, whose settings are the crawl's (scrapy.crawler, 2.19).
-        return cls(reactor, AddressPolicy.from_settings(crawler.settings))
+        original = BoundedResolver(reactor, lookups_of(reactor, crawler.settings))
+        return cls(reactor, AddressPolicy.from_settings(crawler.settings), original)
 
     def install_on_reactor(self) -> None:
         self.reactor.installNameResolver(self)
@@ -220,7 +216,7 @@ class GuardedResolver:
             )
         receiver = _FilteringReceiver(resolutionReceiver, hostName)
         self.original.resolveHostName(receiver, hostName, portNumber, addressTypes, transportSemantics)
-        return _Resolution(hostName)
+        return Resolution(hostName)
 
 
 @provider(IResolutionReceiver)

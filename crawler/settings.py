@@ -17,6 +17,9 @@ RETRYABLE_CODES = [500, 502, 504, 522, 524, 408]
 ARCHIVE_CONCURRENCY = 8
 # Scrapy's HTTP/1.1 download handler, naming an answer's header line too long (render.py's extends it).
 TRANSPORT = "policy_archive.crawler.transport.DownloadHandler"
+# A request's host looked up before it is sent, within DNS_TIMEOUT (crawler/lookups.py): after Scrapy's
+# HttpProxyMiddleware (750), which marks the requests a proxy resolves for us.
+LOOKUP_MIDDLEWARE = {"policy_archive.crawler.lookups.LookupMiddleware": 760}
 
 
 def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequence[str] = ()) -> dict[str, Any]:
@@ -36,6 +39,10 @@ def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequenc
         "RETRY_HTTP_CODES": RETRYABLE_CODES,
         "RETRY_TIMES": 2,
         "DOWNLOAD_TIMEOUT": settings.wayback.timeout_seconds,
+        # Every name lookup on a thread of its own, bounded by this (crawler/lookups.py): Scrapy's own bound applies
+        # to its CachingThreadedResolver only, and a lookup that never answered held one of the reactor's 10 threads.
+        "DNS_TIMEOUT": settings.wayback.timeout_seconds,
+        "TWISTED_DNS_RESOLVER": "policy_archive.crawler.lookups.BoundedResolver",
         "DOWNLOAD_MAXSIZE": settings.crawl.max_page_bytes,
         "DOWNLOAD_WARNSIZE": 0,
         # After a stop signal, a request not yet on the wire is not sent (crawler/stopping.py).
@@ -84,6 +91,7 @@ def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequenc
                     "policy_archive.crawler.middlewares.RetryAfterMiddleware": 540,
                     # After Scrapy's RetryMiddleware (550): an answer failing as served is not asked again.
                     "policy_archive.crawler.middlewares.AsServedMiddleware": 560,
+                    **LOOKUP_MIDDLEWARE,
                     # Before Scrapy's RedirectMiddleware (600) in the responses' way: a rendered page's
                     # redirect is followed by Scrapy, hop by hop, not by the browser.
                     "policy_archive.crawler.render.NavigationRedirectMiddleware": 650,
@@ -109,7 +117,10 @@ def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequenc
                 # 502 or 504, a timeout, a connection refused, reset or cut short) is asked again after
                 # backoff_seconds, as often as a listing page (ArchiveRateLimitMiddleware, decision 0005).
                 "RETRY_ENABLED": False,
-                "DOWNLOADER_MIDDLEWARES": {"policy_archive.crawler.middlewares.ArchiveRateLimitMiddleware": 540},
+                "DOWNLOADER_MIDDLEWARES": {
+                    "policy_archive.crawler.middlewares.ArchiveRateLimitMiddleware": 540,
+                    **LOOKUP_MIDDLEWARE,
+                },
             }
         )
     return common

@@ -319,7 +319,8 @@ class FetchFailure:
     status: int | None = None
     not_modified: bool = False
     # The archive answered, and its answer is that there is no capture here (not-archived, a redirect leaving
-    # the archive or looping): a refusal, never retried. Otherwise a failure, which a later run retries.
+    # the archive or looping), or a live request was refused by our own rules (robots.txt, an internal address, the
+    # redirect limit): a refusal, never retried. Otherwise a failure, which a later run retries.
     refused: bool = False
     hops: tuple[Capture, ...] = ()
     # The page needed rendering and no browser could be started: the reason says how to install one.

@@ -81,7 +81,8 @@ def test_the_resolver_drops_internal_addresses_unless_the_endpoint_is_declared()
     rebound = [IPv4Address("TCP", "93.184.215.14", 80), IPv4Address("TCP", "127.0.0.1", 80)]
     rebound.append(IPv6Address("TCP", "::1", 80))
     policy = AddressPolicy(frozenset({origin_of("http://declared.example:8080/")}))
-    resolver = GuardedResolver(FakeReactor(rebound), policy)
+    resolving = FakeReactor(rebound)
+    resolver = GuardedResolver(resolving, policy, resolving)
     public_only = Receiver()
     resolver.resolveHostName(public_only, "evil.example", 80)
     assert public_only.addresses == ["93.184.215.14"] and public_only.complete

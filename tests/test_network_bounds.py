@@ -3,17 +3,44 @@ how `track` says whether running again can help (servers on 127.0.0.1; the CLI i
 
 from __future__ import annotations
 
-from standin.cli import run_cli
-from standin.hostile import EndlessHeaders
-from test_hostile import tracked_config
+import json
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from standin.cli import REPO_ROOT, cli_command, cli_environment, run_cli
+from standin.hostile import EndlessHeaders, RouteServer
+from standin.legal_text import policy_page
+from standin.pages import redirect
+from test_hostile import write_config
+from test_track_e2e import closed_port
+from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
+from twisted.python.failure import Failure
 
 from policy_archive.crawler.failures import HeadersTooLarge, for_now, lasting, plain_reason
+from policy_archive.crawler.lookups import Lookups, LookupTimedOut
 from policy_archive.crawler.transport import MAX_HEADER_BYTES, MAX_HEADER_LINES
 
 HEADERS_WORDS = (
     f"the answer's headers are too large: over {MAX_HEADER_LINES:,} lines, more than this client reads"
     " (no setting changes it)"
 )
+
+
+# How `track` says whether running again can help: backfill's words (pipeline/jobs/unverified.py).
+FOR_NOW = "could not be fetched for now (run again to retry)"
+AS_SERVED = "cannot be fetched as the site serves it (running again alone will not help)"
+
+
+def track_config(root: Path, documents: dict[str, str], *, timeout_seconds: float = 5) -> Path:
+    """One service, ``acme``, with ``documents`` (id → URL), robots.txt not asked (one request per document)."""
+    service = 'name = "ACME"\n' + "".join(f'[documents.{d}]\nurl = "{url}"\n' for d, url in documents.items())
+    settings = f"[wayback]\ntimeout_seconds = {timeout_seconds}\n[crawl]\nobey_robots = false\n"
+    return write_config(root, {"acme": service}, settings)
 
 
 def failed_lines(stderr: str) -> list[str]:
@@ -28,13 +55,10 @@ def test_an_answer_whose_headers_never_end_fails_at_the_bound_not_at_the_timeout
     bound only the download's timeout ended the answer, all of it read into memory. The timeout here is a minute:
     the reason would say it if the headers were read until then."""
     with EndlessHeaders() as server:
-        config = tracked_config(tmp_path / "config", server.url("/privacy"), "[crawl]\nobey_robots = false\n")
-        config.joinpath("settings.toml").write_text(
-            config.joinpath("settings.toml").read_text().replace("timeout_seconds = 5", "timeout_seconds = 60")
-        )
+        config = track_config(tmp_path / "config", {"privacy-policy": server.url("/privacy")}, timeout_seconds=60)
         result = run_cli(config, tmp_path / "data", "track")
         assert result.returncode == 1, result.stderr
-        assert failed_lines(result.stderr) == [f"FAILED acme/privacy-policy: {HEADERS_WORDS}"], result.stderr
+        assert failed_lines(result.stderr) == [f"FAILED acme/privacy-policy: {AS_SERVED}: {HEADERS_WORDS}"]
         assert "Traceback" not in result.stderr
         assert server.paths == ["/privacy"], "refused at once, not asked again"
     # The client hung up on the answer: it stopped reading a little past the bound (what the socket buffers took
@@ -50,3 +74,127 @@ def test_a_header_block_too_large_is_said_as_such_and_never_asked_again_as_if_it
             f"the answer's headers are too large: over {limit}, more than this client reads (no setting changes it)"
         )
         assert lasting(words) and not for_now(error)
+
+
+# --- track: whether running again can help ------------------------------------------------------------------
+
+
+def test_track_tells_a_failure_for_now_from_one_a_rerun_cannot_change(tmp_path):
+    """A page whose answer cannot be read as the site serves it (headers without end), one whose server is down
+    (a connection refused: it may be up at the next run), one refused by our own rules (a redirect to an internal
+    address: neither, said as it is), and one fetched: each FAILED line says whether running again can help, in
+    backfill's words, and so does the last line."""
+    page = policy_page("127.0.0.1", "privacy-policy")
+    inside = f"http://127.0.0.1:{closed_port()}/secret"
+    with EndlessHeaders() as endless, RouteServer({"/privacy": page, "/moved": redirect(inside)}) as site:
+        down = f"http://127.0.0.1:{closed_port()}/terms"
+        documents = {
+            "privacy-policy": site.url("/privacy"),
+            "cookie-policy": endless.url("/cookies"),
+            "terms-of-service": down,
+            "imprint": site.url("/moved", host="localhost"),
+        }
+        config = track_config(tmp_path / "config", documents)
+        result = run_cli(config, tmp_path / "data", "track")
+    assert result.returncode == 1, result.stderr
+    failed = failed_lines(result.stderr)
+    assert failed[:2] == [
+        f"FAILED acme/cookie-policy: {AS_SERVED}: {HEADERS_WORDS}",
+        f"FAILED acme/imprint: private-address: {inside} (127.0.0.1, loopback; set [crawl] allow_private_addresses"
+        " to allow)",
+    ], result.stderr
+    assert failed[2:] == [f"FAILED acme/terms-of-service: {FOR_NOW}: connection refused"], result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "2 documents not fetched: 1 could not be fetched for now (named above; run again to retry), 1 cannot be"
+        " fetched as the site serves it (named above; running again alone will not help)"
+    )
+    # `status` keeps the words of the last failure, as backfill's.
+    status = run_cli(config, tmp_path / "data", "status", "--json")
+    reasons = {entry["document"]: entry.get("last_failure") for entry in json.loads(status.stdout)}
+    assert reasons["acme/terms-of-service"] == f"{FOR_NOW}: connection refused", reasons
+
+
+# --- name lookups ------------------------------------------------------------------------------------------------
+
+# More names that never answer than Twisted's pool has threads (10): before lookups were bounded, they held every
+# thread, and every other lookup of the run waited behind them.
+HUNG = [f"hung-{n}.test" for n in range(12)]
+
+
+def track_with_hanging_lookups(config: Path, data: Path, hosts: list[str]) -> subprocess.CompletedProcess[str]:
+    """``policy-archive track`` with the lookups of ``hosts`` never answering (tests/standin/hanging_dns.py)."""
+    command = [sys.executable, "-m", "standin.hanging_dns", *hosts, "--", *cli_command(config, data, "track")[3:]]
+    env = cli_environment()
+    env["PYTHONPATH"] = f"{REPO_ROOT / 'tests'}:{env['PYTHONPATH']}"
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=REPO_ROOT)
+
+
+def test_a_lookup_that_never_answers_fails_its_document_and_the_run_goes_on(tmp_path):
+    """Twelve documents on names whose lookup never returns, one on ``localhost`` (looked up for real, after
+    them): each hung one fails with the host and the bound, the other is recorded, the run ends."""
+    page = policy_page("localhost", "privacy-policy")
+    with RouteServer({"/privacy": page}) as site:
+        documents = {f"doc-{n}": f"http://{host}/privacy" for n, host in enumerate(HUNG)}
+        documents["privacy-policy"] = site.url("/privacy", host="localhost")
+        config = track_config(tmp_path / "config", documents)
+        result = track_with_hanging_lookups(config, tmp_path / "data", HUNG)
+        assert site.paths == ["/privacy"], result.stderr
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(failed_lines(result.stderr)) == sorted(
+        f"FAILED acme/doc-{n}: {FOR_NOW}: DNS lookup of {host} gave no answer within 5 seconds (setting [wayback]"
+        " timeout_seconds)"
+        for n, host in enumerate(HUNG)
+    ), result.stderr
+    assert (tmp_path / "data" / "versions" / "a" / "acme" / "privacy-policy.md").exists()
+    assert result.stderr.splitlines()[-1] == (
+        "12 documents not fetched: 12 could not be fetched for now (named above; run again to retry)"
+    )
+
+
+class ThreadedClock(Clock):
+    """Twisted's fake clock (time moves only when told), taking calls from other threads as a reactor does: kept
+    until :meth:`run_from_threads`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.from_threads: queue.Queue[tuple[Callable[..., object], tuple[object, ...]]] = queue.Queue()
+
+    def callFromThread(self, call: Callable[..., object], *args: object) -> None:  # noqa: N802 -- Twisted's naming
+        self.from_threads.put((call, args))
+
+    def run_from_threads(self) -> None:
+        """Run the next call a thread handed over (waiting for it: a thread that does not hand one over fails)."""
+        call, args = self.from_threads.get(timeout=60)
+        call(*args)
+
+
+def outcome(deferred: Deferred[object]) -> object:
+    """What a Deferred has fired with (its exception on failure), or ``None`` if it has not fired."""
+    if not deferred.called:
+        return None
+    result = deferred.result
+    return result.value if isinstance(result, Failure) else result
+
+
+def test_a_lookup_is_given_up_at_the_bound_and_its_name_fails_at_once_until_it_returns():
+    """No timing: the bound passes when the fake clock is told, and the blocked lookup returns when let go."""
+    clock, release = ThreadedClock(), threading.Event()
+    lookups = Lookups(clock, 5)
+    blocked = lookups.bounded("hung.example", lambda: release.wait() and ["192.0.2.1"])
+    answered = lookups.bounded("fine.example", lambda: ["192.0.2.2"])
+    clock.run_from_threads()  # fine.example's answer
+    assert outcome(answered) == ["192.0.2.2"] and outcome(blocked) is None
+    clock.advance(5)
+    words = "DNS lookup of hung.example gave no answer within 5 seconds (setting [wayback] timeout_seconds)"
+    assert isinstance(outcome(blocked), LookupTimedOut) and str(outcome(blocked)) == words
+    again = lookups.bounded("hung.example", lambda: ["192.0.2.1"])
+    assert str(outcome(again)) == words, "no new thread while the first is blocked"
+    release.set()
+    clock.run_from_threads()  # the blocked lookup returned, after its bound: its answer is not used
+    asked = lookups.bounded("hung.example", lambda: ["192.0.2.1"])
+    assert outcome(asked) is None, "asked again, on a new thread"
+    clock.run_from_threads()
+    assert outcome(asked) == ["192.0.2.1"]
+    for failed in (blocked, again):
+        failed.addErrback(lambda _: None)  # seen: not an unhandled error

@@ -674,7 +674,10 @@ def test_a_rendered_navigation_that_cannot_be_fetched_says_why_in_one_line(sites
     result = run_cli(config, tmp_path / "data", "track", env=environment(sites))
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     (failed,) = failed_lines(result.stderr)
-    assert failed == "FAILED acme/privacy-policy: rendering failed: connection refused", "in the plain fetch's words"
+    assert failed == (
+        "FAILED acme/privacy-policy: could not be fetched for now (run again to retry): rendering failed: connection"
+        " refused"
+    ), "in the plain fetch's words"
 
 
 def test_a_rendered_dom_over_the_page_limit_is_refused_not_kept(sites: StandinSites, tmp_path: Path):
@@ -691,8 +694,9 @@ def test_a_rendered_dom_over_the_page_limit_is_refused_not_kept(sites: StandinSi
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     (failed,) = failed_lines(result.stderr)
     assert re.fullmatch(
-        r"FAILED big/privacy-policy: the answer is too large: its rendered DOM is 2\d\d,\d\d\d bytes, over the limit of"
-        r" 100,000 bytes \(setting \[crawl\] max_page_bytes: raise it to keep this page\)",
+        r"FAILED big/privacy-policy: cannot be fetched as the site serves it \(running again alone will not help\): "
+        r"the answer is too large: its rendered DOM is 2\d\d,\d\d\d bytes, over the limit of 100,000 bytes"
+        r" \(setting \[crawl\] max_page_bytes: raise it to keep this page\)",
         failed,
     ), failed
     assert not [record for record in warc_records(data) if record[0] == "resource"], "no oversized DOM stored"

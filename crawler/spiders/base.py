@@ -106,20 +106,30 @@ class PlanSpider(scrapy.Spider):
         fetch: FetchRequest = meta["fetch"]
         reason = _failure_reason(failure, meta.get("rendering"))
         log.info("%s failed: %r", failure.request.url, failure.value)  # type: ignore[attr-defined]
+        # Scrapy's IgnoreRequest: not sent, or its answer not taken, by our choice (robots.txt, an internal
+        # address, the redirect limit): a refusal, not a download that failed.
+        refused = isinstance(failure.value, IgnoreRequest)
         if meta.get("rendering") is not None:
             needs_browser = isinstance(failure.value, RenderingUnavailable)
-            yield from self.rendering_failed(fetch, reason, needs_browser=needs_browser)
+            yield from self.rendering_failed(fetch, reason, needs_browser=needs_browser, refused=refused)
         else:
-            yield from self.hand_over(FetchFailure(fetch, reason))
+            yield from self.hand_over(FetchFailure(fetch, reason, refused=refused))
 
     def rendering_failed(
-        self, fetch: FetchRequest, reason: str, status: int | None = None, *, needs_browser: bool = False
+        self,
+        fetch: FetchRequest,
+        reason: str,
+        status: int | None = None,
+        *,
+        needs_browser: bool = False,
+        refused: bool = False,
     ) -> Iterator[scrapy.Request]:
         if not self.crawler.crawling:
             # Stopped by a SIGTERM to the whole process group: Playwright's driver, in it, got it too and closed the
             # browser under the page (decision 0012). The page was not fetched because the run stopped; it did not fail.
             return
-        yield from self.hand_over(FetchFailure(fetch, reason, status, needs_browser=needs_browser))
+        failure = FetchFailure(fetch, reason, status, needs_browser=needs_browser, refused=refused)
+        yield from self.hand_over(failure)
 
     def payloads(self, response: Response) -> tuple[bytes, bytes | None, str] | str:
         """(raw bytes, rendered DOM, URL that answered) of a response — the DOM only for a render request, whose

@@ -7,12 +7,14 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from policy_archive.archive.catalog_rows import Outcome
+from policy_archive.crawler.failures import lasting
 from policy_archive.crawler.runner import crawl_live
 from policy_archive.pipeline.jobs.examine import Examination, examine, make_version, rendering_request
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.sites_left import SitesLeft
+from policy_archive.pipeline.jobs.unverified import NOT_FETCHED_FOR_NOW, not_fetched_as_served, not_fetched_counts
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.pipeline.scheduling.notify import ChangeSummary, post_summary
 from policy_archive.records import (
@@ -25,6 +27,7 @@ from policy_archive.records import (
     Source,
     Version,
 )
+from policy_archive.text import plural
 
 
 class TrackPlan:
@@ -43,6 +46,7 @@ class TrackPlan:
         progress.estimate(self.left)
         self.versions: list[Version] = []
         self.failures: dict[str, str] = {}
+        self.unfetched: dict[str, str] = {}  # document → why its page could not be downloaded (not a refusal)
         self.succeeded: dict[str, tuple[str | None, str | None]] = {}  # document → (ETag, Last-Modified)
         self.shells: dict[str, tuple[Capture, str]] = {}  # document → its shell and why, while it is rendered
         # The latest recorded text of each document, read once: the guards and the webhook summary compare with it.
@@ -79,10 +83,18 @@ class TrackPlan:
                 if result.needs_browser:  # what to do about it says it all: the user reads only that
                     self.failures[result.request.document] = result.reason
             else:
-                self.failures[result.request.document] = result.reason
+                self.failures[result.request.document] = self._failed(result)
                 self._finished(result.request.document, "failed")
             return ()
         return self._examine(result)
+
+    def _failed(self, failure: FetchFailure) -> str:
+        """Why the document failed: a refusal (robots.txt, an internal address...) or a browser to install as it
+        is said; a page that could not be downloaded with whether running again can help (kept for the last line)."""
+        if failure.refused or failure.needs_browser:
+            return failure.reason
+        self.unfetched[failure.request.document] = failure.reason
+        return _not_fetched(failure.reason)
 
     def _examine(self, capture: Capture) -> Iterable[FetchRequest]:
         examination = examine(self.declarations[capture.document], capture)
@@ -178,7 +190,25 @@ def track(
     progress.finish()
     notes = _notify(workspace, recorded, plan.previous_bodies)
     failures = [DocumentFailure(key, reason) for key, reason in sorted({**plan.failures, **stopped}.items())]
-    return RunReport(recorded, failures, notes)
+    return RunReport(recorded, failures, notes, last_line=_unfetched_line(plan.unfetched))
+
+
+def _not_fetched(reason: str) -> str:
+    """A page that could not be downloaded, said as backfill says a capture: whether running again can help
+    (crawler/failures.py ``lasting``: an answer too large, a header line or block over what the client reads), and
+    why: ``could not be fetched for now (run again to retry): timeout: …``."""
+    how, rerun = not_fetched_as_served(1, "site") if lasting(reason) else NOT_FETCHED_FOR_NOW
+    return f"{how} ({rerun}): {reason}"
+
+
+def _unfetched_line(unfetched: dict[str, str]) -> str | None:
+    """``2 documents not fetched: 1 could not be fetched for now (named above; run again to retry), 1 cannot be
+    fetched as the site serves it (named above; running again alone will not help)``; None when every page came."""
+    if not unfetched:
+        return None
+    as_served = sum(lasting(reason) for reason in unfetched.values())
+    counts = not_fetched_counts(len(unfetched) - as_served, as_served, "site")
+    return f"{len(unfetched):,} {plural(len(unfetched), 'document')} not fetched: {', '.join(counts)}"
 
 
 def _notify(workspace: Workspace, recorded: Sequence[RecordedVersion], previous: dict[str, str | None]) -> list[str]:

@@ -83,12 +83,27 @@ class NotVerified:
 NOT_FETCHED_FOR_NOW = ("could not be fetched for now", "run again to retry")
 
 
-def not_fetched_as_served(count: int) -> tuple[str, str]:
-    """``cannot be fetched as the archive serves them``, ``running again alone will not help``."""
+def not_fetched_as_served(count: int, server: str = "archive") -> tuple[str, str]:
+    """``cannot be fetched as the archive serves them``, ``running again alone will not help`` (``server``: who
+    serves the answer, ``site`` for `track`)."""
     return (
-        f"cannot be fetched as the archive serves {'it' if count == 1 else 'them'}",
+        f"cannot be fetched as the {server} serves {'it' if count == 1 else 'them'}",
         "running again alone will not help",
     )
+
+
+def not_fetched_counts(for_now: int, as_served: int, server: str = "archive") -> list[str]:
+    """``2 could not be fetched for now (named above; run again to retry)``, ``1 cannot be fetched as the archive
+    serves it (named above; running again alone will not help)``: what could not be fetched, told apart by whether
+    running again can help (crawler/failures.py ``lasting``); a count of none left out."""
+    parts = []
+    if for_now:
+        how, rerun = NOT_FETCHED_FOR_NOW
+        parts.append(f"{for_now:,} {how} (named above; {rerun})")
+    if as_served:
+        how, rerun = not_fetched_as_served(as_served, server)
+        parts.append(f"{as_served:,} {how} (named above; {rerun})")
+    return parts
 
 
 EVERY_OTHER = "every other listed capture was fetched, has the bytes of a fetched one, or was refused with its reason"
@@ -125,13 +140,7 @@ def _not_fetched(left: NotVerified) -> str:
     """``2 could not be fetched for now (named above; run again to retry), 1 cannot be fetched as the archive
     serves it (named above; running again alone will not help), 1 waits for a browser (named above), 40 not
     examined, the run was interrupted (run again to continue)``."""
-    parts = []
-    if left.failed:
-        how, rerun = NOT_FETCHED_FOR_NOW
-        parts.append(f"{left.failed:,} {how} (named above; {rerun})")
-    if left.unfetchable:
-        how, rerun = not_fetched_as_served(left.unfetchable)
-        parts.append(f"{left.unfetchable:,} {how} (named above; {rerun})")
+    parts = not_fetched_counts(left.failed, left.unfetchable)
     if left.unrendered:
         verb = "waits" if left.unrendered == 1 else "wait"
         parts.append(f"{left.unrendered:,} {verb} for a browser to render (named above)")

@@ -21,8 +21,8 @@ from policy_archive.crawler import addresses
 def rebinding(answers: dict[str, str]) -> None:
     checked = addresses.resolve
 
-    def resolve_for_the_check(host: str, port: int) -> list[str]:
-        return [answers[host]] if host in answers else checked(host, port)
+    def resolve_for_the_check(host: str) -> list[str]:
+        return [answers[host]] if host in answers else checked(host)
 
     addresses.resolve = resolve_for_the_check
 
