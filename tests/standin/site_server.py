@@ -4,6 +4,7 @@ that also ends kept-alive connections. What a request gets is the ``answer`` cal
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +31,12 @@ class SiteServer(ThreadingHTTPServer):
         with self._connections_lock:
             self._connections.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
+        """A client hanging up mid-answer is what a crawler's timeout does (benchmarks.one_host's hanging pages):
+        no traceback for it; any other error is printed as the standard library does."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         """End kept-alive connections too, so a stopped stand-in really answers nothing more."""
