@@ -12,7 +12,7 @@ import pytest
 from standin.archive import StandinArchive
 from standin.cli import run_cli, write_archive_settings
 
-from policy_archive.pipeline.extraction.links import choose_link, link_url
+from policy_archive.pipeline.extraction.links import choose_link, link_url, url_key
 
 MOVE = date(2014, 1, 10)
 
@@ -73,6 +73,44 @@ def test_one_capture_eras_whose_links_differ_only_in_an_unknown_query_value_are_
     assert len(unsure) >= 3
     assert all("one-capture eras in a row whose links differ only in their query" in line for line in unsure)
     assert "/privacidad" not in "".join(unsure)  # the era after the move is sure
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("http://shop.test:8443/privacy", "http://shop.test/privacy", False),  # another server
+        ("https://shop.test:8443/privacy", "https://shop.test:9443/privacy", False),
+        ("http://[2001:db8::1]:8080/privacy", "http://[2001:db8::1]/privacy", False),
+        ("https://www.shop.test:8443/privacy/", "http://shop.test:8443/privacy", True),
+        ("http://shop.test:80/privacy", "https://shop.test:443/privacy", True),  # each its scheme's default port
+    ],
+)
+def test_a_port_other_than_the_default_makes_another_page(first, second, same):
+    assert (url_key(first) == url_key(second)) is same
+    assert (url_key(link_url(first)) == url_key(link_url(second))) is same
+
+
+def test_the_same_path_on_another_port_is_a_rival_not_the_same_link():
+    page = footer_page(("http://shop.test:8443/privacy", "Privacy Policy"), ("/privacy", "Privacy Policy")).encode()
+    choice = choose_link(page, None, "http://shop.test/", "privacy-policy")
+    assert {choice.best.url, *(rival.url for rival in choice.rivals)} == {
+        "http://shop.test/privacy",
+        "http://shop.test:8443/privacy",
+    }
+
+
+def test_a_policy_moved_to_another_port_is_a_new_era(tmp_path, standin_archive):
+    day = date(2012, 1, 1)
+    while day <= date(2016, 1, 1):
+        href = "/privacy" if day < MOVE else "http://port.test:8443/privacy"
+        standin_archive.add_capture("http://port.test/", day.strftime("%Y%m%d120000"), footer_page((href, "Privacy")))
+        day += timedelta(days=60)
+    config = write_settings(tmp_path, standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "port.test", timeout=300)
+    assert result.returncode == 0, result.stderr
+    document = tomllib.loads(result.stdout)["documents"]["privacy-policy"]
+    assert document["url"] == "http://port.test:8443/privacy"
+    assert [entry["url"] for entry in document["history"]] == ["http://port.test/privacy"]
 
 
 @pytest.mark.parametrize(

@@ -163,9 +163,15 @@ def _normal_escape(escape: re.Match[str]) -> str:
 
 
 def url_key(url: str) -> str:
-    """What makes two links the same page for discovery: no scheme, no ``www.``, no fragment, no trailing slash."""
+    """What makes two links the same page for discovery: no scheme, no ``www.``, no fragment, no trailing slash;
+    a port other than the scheme's default kept (``http://host:8443/p`` is another server than ``http://host/p``,
+    ``http://host:80/p`` the same page). ``url`` is a link as :func:`link_url` spells it (its port a number)."""
     parts = urlsplit(url)
     host = re.sub(r"^www\d*\.", "", (parts.hostname or "").lower())
+    if ":" in host:  # an IPv6 address, bracketed so that its port stays apart
+        host = f"[{host}]"
+    if parts.port is not None and parts.port != DEFAULT_PORTS.get(parts.scheme):
+        host += f":{parts.port}"
     return f"{host}{parts.path.rstrip('/') or '/'}" + (f"?{parts.query}" if parts.query else "")
 
 
