@@ -18,6 +18,9 @@ A name's addresses are kept for the run, as Scrapy's DNS cache keeps them.
 answer fails its request with those words (at the connection, it could only fail as "no address"), and the
 connection then finds the answer kept by :class:`BoundedResolver`, its name resolver. :func:`system_lookup` is the
 one call to the system's resolver: tests stand in for it (tests/standin/hanging_dns.py).
+
+Outside the reactor (the CDX listing, through :mod:`http.client`), :func:`lookup_within` bounds a lookup the same
+way on the calling thread: the same daemon thread, bound, words and "fails at once while blocked".
 """
 
 from __future__ import annotations
@@ -120,6 +123,46 @@ class Lookups:
 
         threading.Thread(target=run, name=f"lookup {host}", daemon=True).start()
         return result
+
+
+# Lookups made by lookup_within still blocked past their bound, by name; lookup_within may be called from any thread.
+_BLOCKED_OUTSIDE: Counter[str] = Counter()
+_OUTSIDE_LOCK = threading.Lock()
+
+
+def lookup_within(host: str, seconds: float) -> Found:
+    """The addresses of ``host`` (empty when it does not resolve), waited for at most ``seconds`` on the calling
+    thread, for a caller outside the reactor; past that, or at once while an earlier lookup of ``host`` is still
+    blocked past it, :class:`LookupTimedOut`."""
+    with _OUTSIDE_LOCK:
+        if _BLOCKED_OUTSIDE[host]:
+            raise LookupTimedOut(host, seconds)
+    outcome: list[tuple[Found, BaseException | None]] = []
+    given_up = False
+
+    def run() -> None:
+        try:
+            answer: tuple[Found, BaseException | None] = (system_lookup(host), None)
+        except BaseException as error:  # noqa: BLE001 -- handed to the calling thread, raised there
+            answer = ([], error)
+        with _OUTSIDE_LOCK:
+            if given_up:
+                _BLOCKED_OUTSIDE[host] -= 1
+            else:
+                outcome.append(answer)
+
+    thread = threading.Thread(target=run, name=f"lookup {host}", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    with _OUTSIDE_LOCK:
+        if outcome:
+            found, error = outcome[0]
+            if error is not None:
+                raise error
+            return found
+        given_up = True
+        _BLOCKED_OUTSIDE[host] += 1
+    raise LookupTimedOut(host, seconds)
 
 
 _SHARED: dict[int, Lookups] = {}

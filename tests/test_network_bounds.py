@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from standin.cli import REPO_ROOT, cli_command, cli_environment, run_cli
 from standin.hostile import EndlessHeaders, RouteServer
 from standin.legal_text import policy_page
@@ -121,12 +122,18 @@ def test_track_tells_a_failure_for_now_from_one_a_rerun_cannot_change(tmp_path):
 HUNG = [f"hung-{n}.test" for n in range(12)]
 
 
-def track_with_hanging_lookups(config: Path, data: Path, hosts: list[str]) -> subprocess.CompletedProcess[str]:
-    """``policy-archive track`` with the lookups of ``hosts`` never answering (tests/standin/hanging_dns.py)."""
-    command = [sys.executable, "-m", "standin.hanging_dns", *hosts, "--", *cli_command(config, data, "track")[3:]]
-    env = cli_environment()
+def run_with_hanging_lookups(
+    config: Path, data: Path, hosts: list[str], *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``policy-archive ARGS`` with the lookups of ``hosts`` never answering (tests/standin/hanging_dns.py)."""
+    command = [sys.executable, "-m", "standin.hanging_dns", *hosts, "--", *cli_command(config, data, *args)[3:]]
+    env = env or cli_environment()
     env["PYTHONPATH"] = f"{REPO_ROOT / 'tests'}:{env['PYTHONPATH']}"
     return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=REPO_ROOT)
+
+
+def track_with_hanging_lookups(config: Path, data: Path, hosts: list[str]) -> subprocess.CompletedProcess[str]:
+    return run_with_hanging_lookups(config, data, hosts, "track")
 
 
 def test_a_lookup_that_never_answers_fails_its_document_and_the_run_goes_on(tmp_path):
@@ -198,3 +205,50 @@ def test_a_lookup_is_given_up_at_the_bound_and_its_name_fails_at_once_until_it_r
     assert outcome(asked) == ["192.0.2.1"]
     for failed in (blocked, again):
         failed.addErrback(lambda _: None)  # seen: not an unhandled error
+
+
+# --- the CDX listing's lookup (http.client, outside the crawl) ------------------------------------------------
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
+
+
+def environment_with_proxy(proxy: str | None) -> dict[str, str]:
+    """The CLI's environment with no proxy but ``proxy`` (for http), whatever the machine running the tests sets."""
+    env = {name: value for name, value in cli_environment().items() if name.lower() not in PROXY_VARIABLES}
+    if proxy:
+        env["http_proxy"] = proxy
+    return env
+
+
+@pytest.mark.parametrize(
+    ("proxy", "hung"),
+    [(None, "hung-archive.test"), ("http://hung-proxy.test:3128", "hung-proxy.test")],
+    ids=["direct", "through a proxy"],
+)
+def test_a_listing_whose_lookup_never_answers_fails_its_document_and_the_run_goes_on(tmp_path, proxy, hung):
+    """The archive's name (or, through a proxy, the proxy's: the name the connection is made to) never answers:
+    the first document's listing fails at the bound with the host and the time, the second at once in the same
+    words (its lookup is still blocked), and the run ends with both named."""
+    documents = {"privacy-policy": "http://acme.example/privacy", "terms-of-service": "http://acme.example/terms"}
+    service = 'name = "ACME"\n' + "".join(f'[documents.{d}]\nurl = "{url}"\n' for d, url in documents.items())
+    settings = (
+        '[wayback]\ncdx_url = "http://hung-archive.test/cdx"\nreplay_url = "http://hung-archive.test/web"\n'
+        "timeout_seconds = 3\nbackoff_seconds = 0\n"
+    )
+    config = write_config(tmp_path / "config", {"acme": service}, settings)
+    env = environment_with_proxy(proxy)
+    result = run_with_hanging_lookups(config, tmp_path / "data", [hung], "backfill", env=env)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    words = f"DNS lookup of {hung} gave no answer within 3 seconds (setting [wayback] timeout_seconds)"
+    assert failed_lines(result.stderr) == [
+        f"FAILED acme/{document}: archive listing failed: cannot list the captures of {url}: {words}"
+        for document, url in sorted(documents.items())
+    ], result.stderr
+
+    discovered = run_with_hanging_lookups(config, tmp_path / "data", [hung], "discover", "acme.example", env=env)
+    assert discovered.returncode == 1, discovered.stderr
+    assert "Traceback" not in discovered.stderr
+    assert failed_lines(discovered.stderr) == [
+        f"FAILED acme.example: archive listing failed: cannot list the captures of http://acme.example/: {words}"
+    ], discovered.stderr

@@ -10,7 +10,9 @@ the source modules (:mod:`.wayback`, :mod:`.pywb`) decide. Here, for both:
   the HTTP proxy the environment names as Scrapy's fetches of the captures do (``http_proxy``, ``https_proxy``,
   ``no_proxy``), and ``[wayback] timeout_seconds`` is a deadline for the *whole* answer — a watchdog shuts the socket
   when it passes, so a server trickling one byte a second cannot hold a run (a per-read socket timeout would
-  wait forever);
+  wait forever), and the host name the connection is made to (the archive's, or the proxy's when one is set) is
+  looked up within ``timeout_seconds`` too, on a thread of its own (:func:`.lookups.lookup_within`: a name server
+  that never answers fails the listing with the host and the time, and the run goes on);
 - the answer is complete or an error: at most ``[wayback] max_listing_bytes``, as long as its Content-Length,
   ended by its terminating chunk, and its last row ended by a newline;
 - every dialect is read, whatever was asked for: 7-field text (the Internet Archive's default), JSON arrays
@@ -42,6 +44,7 @@ from http.client import (
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from policy_archive.config.settings import WaybackSettings
+from policy_archive.crawler.lookups import LookupTimedOut, lookup_within
 from policy_archive.crawler.ratelimit import parse_retry_after
 from policy_archive.crawler.sources.base import (
     ListingBlocked,
@@ -159,6 +162,8 @@ class CdxRequester:
             return fetch(request_url, self.client.user_agent, timeout, self.settings.max_listing_bytes)
         except TimeoutError:
             problem = f"no complete answer within {timeout:g} s"
+        except LookupTimedOut as no_answer:
+            raise self.error(ListingUnavailable, f"{no_answer}{where}") from None
         except AnswerTooLarge as too_large:
             raise self.error(ListingTooLarge, f"{too_large} ([wayback] max_listing_bytes){where}") from None
         except AnswerCutShort as cut_short:
@@ -213,6 +218,9 @@ def fetch(url: str, user_agent: str, timeout: float, max_bytes: int) -> _Answer:
     """GET ``url`` and read the whole answer before ``timeout`` seconds have passed, or raise."""
     deadline = time.monotonic() + timeout
     connection, target, proxy_headers = _connection(urlsplit(url), timeout)
+    # http.client looks the name up with getaddrinfo on this thread, bounded by nothing (the timeout applies to the
+    # socket once made): its one hook for making the socket is this attribute (CPython 3.11-3.13).
+    connection._create_connection = _bounded_create_connection
     headers = {"User-Agent": user_agent, "Accept-Encoding": "identity", **proxy_headers}
     try:
         connection.connect()
@@ -322,6 +330,24 @@ def _bytes(count: int) -> str:
 
 def _content_length(value: str | None) -> int | None:
     return int(value) if value and value.strip().isdigit() else None
+
+
+def _bounded_create_connection(
+    address: tuple[str, int], timeout: float, source_address: tuple[str, int] | None = None
+) -> socket.socket:
+    """:func:`socket.create_connection` to ``address``, its host name looked up within ``timeout`` seconds
+    (:class:`LookupTimedOut` past them), each address found tried in turn."""
+    host, port = address
+    found = lookup_within(host, timeout)
+    if not found:
+        raise socket.gaierror(socket.EAI_NONAME, f"{host}: Name or service not known")
+    error = OSError(f"no address of {host} could be connected to")
+    for _family, sockaddr in found:
+        try:
+            return socket.create_connection((sockaddr[0], port), timeout, source_address)
+        except OSError as failed:
+            error = failed
+    raise error
 
 
 def _network_problem(error: BaseException) -> str:
