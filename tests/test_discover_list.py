@@ -174,7 +174,7 @@ def test_bad_lines_of_a_list_are_named_once_each_and_the_good_lines_searched(tmp
     host_name = "not a host name such as example.org or bücher.example (optionally :PORT)"
     assert failed_lines(result.stderr) == [
         f"FAILED {listing}:3: {host_name}: 'example.org/privacy'",
-        f"FAILED {listing}:5: {host_name}: '{long_line[:80]}…'",
+        f"FAILED {listing}:5: a line longer than 4,096 bytes (not read further): '{long_line[:80]}…'",
         f"FAILED {listing}:6: {host_name}: 'exa\\x1bmple\\u202e.org'",
         f"FAILED {listing}:8: {host_name}: 'two words.example'",
     ]
@@ -197,6 +197,36 @@ def test_bad_lines_of_a_list_are_named_once_each_and_the_good_lines_searched(tmp
         "0 domains: 0 declarations written, 0 unsure, 0 failed, 1 line of the list not a domain",
     ]
     assert not archive.requests
+
+
+def test_a_list_line_is_read_4096_bytes_at_most_and_the_others_searched(tmp_path, standin_archive):
+    """A list holding a line of megabytes (a file saved with no newline, a paste gone wrong): that line is one
+    FAILED line, quoted bounded, its rest skipped unread; a long comment is a comment; the other lines searched."""
+    good = ["site0.example", "site1.example"]
+    page = "<html><body><footer><a href='/privacy'>Privacy Policy</a></footer></body></html>"
+    for domain in good:
+        standin_archive.add_capture(f"https://{domain}/", "20150101000000", page)
+    listing = tmp_path / "domains.txt"
+    with listing.open("wb") as out:
+        out.write(f"{good[0]}\n".encode())
+        out.write(b"x" * 5_000_000 + b"\n")
+        out.write(b"# " + b"a long note " * 1_000 + b"\n")  # a comment past the bound: still a comment
+        out.write(f"{good[1]}   # {'more ' * 1_000}\n".encode())
+        out.write("é".encode() * 2_000_000)  # the last line, no newline; the bound falls inside an "é"
+    config = write_settings(tmp_path / "config", standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "--from", str(listing), "--write")
+
+    assert result.returncode == 1, result.stderr
+    too_long = "a line longer than 4,096 bytes (not read further)"
+    assert failed_lines(result.stderr) == [
+        f"FAILED {listing}:2: {too_long}: '{'x' * 80}…'",
+        f"FAILED {listing}:5: {too_long}: '{'é' * 80}…'",
+    ]
+    assert result.stderr.splitlines()[-1] == (
+        "2 domains: 2 declarations written, 0 unsure, 0 failed, 2 lines of the list not a domain"
+    )
+    services = config / "services"
+    assert sorted(path.name for path in services.iterdir()) == [f"{domain}.toml" for domain in good]
 
 
 def start_cli(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:

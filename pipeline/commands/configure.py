@@ -62,10 +62,10 @@ def validate(obj: Context) -> None:
 @click.option(
     "--from",
     "domain_file",
-    type=click.File("r", encoding="utf-8-sig"),  # a BOM, as some editors write, is not part of the first domain
+    type=click.File("rb"),  # read a line at a time, bounded (listing.read_domains), and decoded there
     metavar="FILE",
     help="Also search the domains listed in FILE (UTF-8), one a line ('#' starts a comment; '-' reads stdin); a "
-    "line that names no domain is one FAILED FILE:LINE line, the others are searched.",
+    "line that names no domain, or is longer than 4,096 bytes, is one FAILED FILE:LINE line, the others are searched.",
 )
 @click.option(
     "--type",

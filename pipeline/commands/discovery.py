@@ -8,12 +8,14 @@ grep-able line (``wrote PATH``, ``UNSURE domain ...``, ``FAILED domain: reason``
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 import idna
@@ -33,6 +35,10 @@ DOMAIN_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-
 _PORT = re.compile(r"(?P<host>.*?)(?P<port>:[0-9]{1,5})?")
 HOST_NAME = "a host name such as example.org or bücher.example (optionally :PORT)"
 _HOST_MAX_LENGTH = 253  # RFC 1035's limit on a name in its dotted form; a longer line is not read further
+# A line of a --from file is read this far at most: a domain (253 characters) with a scheme and a comment fits
+# many times over, and a file of one 1 GB line (no newline) is never held in memory.
+LINE_MAX_BYTES = 4096
+_SKIP_CHUNK = 64 * 1024  # the rest of a longer line is read this much at a time
 NO_SERVICE_ID = f"its service id would be longer than {ID_MAX_LENGTH} characters: search it alone with --service ID"
 INTERRUPTED = "interrupted before its search was complete: run again to continue (what was read is kept)"
 
@@ -80,26 +86,44 @@ def _ascii_domain(domain: str) -> str | None:
     return host + (parts["port"] or "")
 
 
-def read_domains(lines: Iterable[str], name: str) -> tuple[list[tuple[str, str]], list[BadLine]]:
+def read_domains(stream: BinaryIO, name: str) -> tuple[list[tuple[str, str]], list[BadLine]]:
     """``(scheme, host)`` of each domain of a list file (one a line, ``#`` starts a comment, blank lines ignored),
-    and the lines that name none. A file that is not UTF-8 text is refused whole (:class:`BadDomain`): its lines
+    and the lines that name none. A line is read :data:`LINE_MAX_BYTES` at most: the rest of a longer one is
+    skipped to its end, never held (a comment's rest after a ``#`` in those first bytes is a comment; else the
+    line is a :class:`BadLine`). A file that is not UTF-8 text is refused whole (:class:`BadDomain`): its lines
     cannot be told apart reliably."""
     domains: list[tuple[str, str]] = []
     bad: list[BadLine] = []
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()  # a BOM, as some editors write, is no part of a domain
     try:
-        for number, line in enumerate(lines, start=1):
+        for number, (line, complete) in enumerate(_bounded_lines(stream, decoder), start=1):
             text = line.split("#", 1)[0].strip()
-            if not text:
-                continue
-            try:
-                domains.append(domain_of(text))
-            except BadDomain:
-                bad.append(BadLine(f"{printable(name)}:{number}", f"not {HOST_NAME}: {quoted(text)}"))
+            if not complete and "#" not in line:
+                reason = f"a line longer than {LINE_MAX_BYTES:,} bytes (not read further): {quoted(text)}"
+                bad.append(BadLine(f"{printable(name)}:{number}", reason))
+            elif text:
+                try:
+                    domains.append(domain_of(text))
+                except BadDomain:
+                    bad.append(BadLine(f"{printable(name)}:{number}", f"not {HOST_NAME}: {quoted(text)}"))
     except UnicodeDecodeError as error:
         byte = error.object[error.start]
         raise BadDomain(f"{printable(name)} is not UTF-8 text ({error.reason}: byte 0x{byte:02x}); save the "
                         "list as UTF-8") from None  # fmt: skip
     return domains, bad
+
+
+def _bounded_lines(stream: BinaryIO, decoder: codecs.IncrementalDecoder) -> Iterator[tuple[str, bool]]:
+    """Each line of ``stream`` as text, cut after :data:`LINE_MAX_BYTES` bytes, and whether it is whole. The rest
+    of a longer line is read in chunks up to its newline and only checked to be UTF-8 (its text is dropped)."""
+    while head := stream.readline(LINE_MAX_BYTES + 1):
+        complete = head.endswith(b"\n") or len(head) <= LINE_MAX_BYTES
+        line = decoder.decode(head, final=complete)  # a character cut at the bound is left in the decoder
+        if not complete:
+            while (rest := stream.readline(_SKIP_CHUNK)) and not rest.endswith(b"\n"):
+                decoder.decode(rest)
+            decoder.decode(rest, final=True)
+        yield line, complete
 
 
 def service_id_of(domain: str) -> str:
