@@ -209,16 +209,6 @@ def test_a_lookup_is_given_up_at_the_bound_and_its_name_fails_at_once_until_it_r
 
 # --- the CDX listing's lookup (http.client, outside the crawl) ------------------------------------------------
 
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
-
-
-def environment_with_proxy(proxy: str | None) -> dict[str, str]:
-    """The CLI's environment with no proxy but ``proxy`` (for http), whatever the machine running the tests sets."""
-    env = {name: value for name, value in cli_environment().items() if name.lower() not in PROXY_VARIABLES}
-    if proxy:
-        env["http_proxy"] = proxy
-    return env
-
 
 @pytest.mark.parametrize(
     ("proxy", "hung"),
@@ -236,7 +226,7 @@ def test_a_listing_whose_lookup_never_answers_fails_its_document_and_the_run_goe
         "timeout_seconds = 3\nbackoff_seconds = 0\n"
     )
     config = write_config(tmp_path / "config", {"acme": service}, settings)
-    env = environment_with_proxy(proxy)
+    env = cli_environment(**({"http_proxy": proxy} if proxy else {}))  # conftest.py clears the machine's proxies
     result = run_with_hanging_lookups(config, tmp_path / "data", [hung], "backfill", env=env)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
