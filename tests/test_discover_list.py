@@ -161,9 +161,10 @@ def test_bad_lines_of_a_list_are_named_once_each_and_the_good_lines_searched(tmp
     for domain in good:
         archive.add_capture(f"https://{domain}/", "20150101000000", page)
     long_line = "https://www.example.org/legal/" + "privacy-" * 2_000
+    long_label, long_name = "x" * 64 + ".example", "a." * 127 + "example"  # RFC 1035: 63 a label, 253 a name
     lines = [
         "# sites to review", good[0], "example.org/privacy   # a page, not a domain", good[1], long_line,
-        "exa\x1bmple\u202e.org", "", "two words.example", good[2],
+        "exa\x1bmple\u202e.org", "", "two words.example", good[2], long_label, long_name,
     ]  # fmt: skip
     listing = tmp_path / "domains.txt"
     listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -177,10 +178,12 @@ def test_bad_lines_of_a_list_are_named_once_each_and_the_good_lines_searched(tmp
         f"FAILED {listing}:5: a line longer than 4,096 bytes (not read further): '{long_line[:80]}…'",
         f"FAILED {listing}:6: {host_name}: 'exa\\x1bmple\\u202e.org'",
         f"FAILED {listing}:8: {host_name}: 'two words.example'",
+        f"FAILED {listing}:10: {host_name}: '{long_label}'",
+        f"FAILED {listing}:11: {host_name}: '{long_name[:80]}…'",
     ]
     assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
     assert result.stderr.splitlines()[-1] == (
-        "3 domains: 3 declarations written, 0 unsure, 0 failed, 4 lines of the list not a domain"
+        "3 domains: 3 declarations written, 0 unsure, 0 failed, 6 lines of the list not a domain"
     )
     services = config / "services"
     assert sorted(path.name for path in services.iterdir()) == [f"{domain}.toml" for domain in good]

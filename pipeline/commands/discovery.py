@@ -35,6 +35,7 @@ DOMAIN_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-
 _PORT = re.compile(r"(?P<host>.*?)(?P<port>:[0-9]{1,5})?")
 HOST_NAME = "a host name such as example.org or bücher.example (optionally :PORT)"
 _HOST_MAX_LENGTH = 253  # RFC 1035's limit on a name in its dotted form; a longer line is not read further
+_LABEL_MAX_LENGTH = 63  # RFC 1035's limit on one label
 # A line of a --from file is read this far at most: a domain (253 characters) with a scheme and a comment fits
 # many times over, and a file of one 1 GB line (no newline) is never held in memory.
 LINE_MAX_BYTES = 4096
@@ -73,15 +74,18 @@ def _ascii_domain(domain: str) -> str | None:
     """``domain`` with each non-ASCII label in punycode, as browsers send it (IDNA 2008 with UTS #46 mapping, by
     the ``idna`` package: ``straße.de`` → ``xn--strae-oqa.de``, where Python's own ``idna`` codec, IDNA 2003,
     gives another domain, ``strasse.de``; ``。`` and full-width letters are mapped too); None when IDNA refuses
-    it (an empty label, a label over 63 characters, a space) or it is longer than any host name."""
-    if domain.isascii():
-        return domain
+    it (an empty label, a space) or it is longer than any host name (RFC 1035: 253 characters, 63 a label),
+    ASCII or not."""
     parts = _PORT.fullmatch(domain)
-    if parts is None or len(parts["host"]) > _HOST_MAX_LENGTH:
+    host = parts["host"] if parts is not None else ""
+    if len(host) > _HOST_MAX_LENGTH:
         return None
-    try:
-        host = idna.encode(parts["host"], uts46=True).decode("ascii")
-    except UnicodeError:  # idna.IDNAError is one
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except UnicodeError:  # idna.IDNAError is one
+            return None
+    if len(host) > _HOST_MAX_LENGTH or any(len(label) > _LABEL_MAX_LENGTH for label in host.split(".")):
         return None
     return host + (parts["port"] or "")
 
