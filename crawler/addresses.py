@@ -31,13 +31,13 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
 from zope.interface import implementer, provider
 
+from policy_archive.crawler import names
 from policy_archive.crawler.lookups import (
     BoundedResolver,
     Lookups,
     Resolution,
     crawl_lookups,
     lookups_of,
-    system_lookup,
 )
 from policy_archive.errors import PolicyArchiveError
 
@@ -143,7 +143,7 @@ class AddressPolicy:
 def resolve(host: str) -> list[str]:
     """Every address ``host`` resolves to (blocking; run on a thread of crawler/lookups.py). Empty when it does
     not resolve."""
-    return [str(sockaddr[0]) for _, sockaddr in system_lookup(host)]
+    return [str(sockaddr[0]) for _, sockaddr in names.system_lookup(host)]
 
 
 # --- the check of every request ----------------------------------------------------------------------------

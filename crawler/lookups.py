@@ -16,11 +16,10 @@ A name's addresses are kept for the run, as Scrapy's DNS cache keeps them.
 
 :class:`LookupMiddleware` looks a request's host up before the request is sent, so that a lookup that does not
 answer fails its request with those words (at the connection, it could only fail as "no address"), and the
-connection then finds the answer kept by :class:`BoundedResolver`, its name resolver. :func:`system_lookup` is the
-one call to the system's resolver: tests stand in for it (tests/standin/hanging_dns.py).
-
-Outside the reactor (the CDX listing, through :mod:`http.client`), :func:`lookup_within` bounds a lookup the same
-way on the calling thread: the same daemon thread, bound, words and "fails at once while blocked".
+connection then finds the answer kept by :class:`BoundedResolver`, its name resolver. The call to the system's
+resolver, the words of a lookup past its bound and the bounded lookup outside the reactor (the CDX listing) are in
+crawler/names.py, which needs neither Scrapy nor Twisted: a command that only reads the archive's listing
+configuration (export, report, verify) does not load them.
 """
 
 from __future__ import annotations
@@ -38,31 +37,11 @@ from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
 from zope.interface import implementer
 
-from policy_archive.errors import PolicyArchiveError
+from policy_archive.crawler import names
+from policy_archive.crawler.names import Found, LookupTimedOut
 
 T = TypeVar("T")
-# What getaddrinfo answers, kept: the address family and the socket address, without the port (set per connection).
-Found = list[tuple[int, tuple[Any, ...]]]
 TIMEOUT_SETTING = "DNS_TIMEOUT"  # Scrapy's name for it
-
-
-class LookupTimedOut(PolicyArchiveError):
-    """A name lookup that gave no answer within the bound; ``str()`` is the reason a user reads."""
-
-    def __init__(self, host: str, seconds: float):
-        super().__init__(
-            f"DNS lookup of {host} gave no answer within {seconds:g} seconds (setting [wayback] timeout_seconds)"
-        )
-
-
-def system_lookup(host: str) -> Found:
-    """The system resolver's answer for ``host`` (blocking: run on a thread of :class:`Lookups`); empty when it
-    does not resolve."""
-    try:
-        answers = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return []
-    return [(family, sockaddr) for family, _, _, _, sockaddr in answers]
 
 
 class Lookups:
@@ -78,7 +57,7 @@ class Lookups:
         """The addresses of ``host`` (empty when it does not resolve), or a :class:`LookupTimedOut` failure."""
         if host in self._found:
             return succeed(self._found[host])
-        found = self.bounded(host, lambda: system_lookup(host))
+        found = self.bounded(host, lambda: names.system_lookup(host))
         found.addCallback(self._keep, host)
         return found
 
@@ -123,46 +102,6 @@ class Lookups:
 
         threading.Thread(target=run, name=f"lookup {host}", daemon=True).start()
         return result
-
-
-# Lookups made by lookup_within still blocked past their bound, by name; lookup_within may be called from any thread.
-_BLOCKED_OUTSIDE: Counter[str] = Counter()
-_OUTSIDE_LOCK = threading.Lock()
-
-
-def lookup_within(host: str, seconds: float) -> Found:
-    """The addresses of ``host`` (empty when it does not resolve), waited for at most ``seconds`` on the calling
-    thread, for a caller outside the reactor; past that, or at once while an earlier lookup of ``host`` is still
-    blocked past it, :class:`LookupTimedOut`."""
-    with _OUTSIDE_LOCK:
-        if _BLOCKED_OUTSIDE[host]:
-            raise LookupTimedOut(host, seconds)
-    outcome: list[tuple[Found, BaseException | None]] = []
-    given_up = False
-
-    def run() -> None:
-        try:
-            answer: tuple[Found, BaseException | None] = (system_lookup(host), None)
-        except BaseException as error:  # noqa: BLE001 -- handed to the calling thread, raised there
-            answer = ([], error)
-        with _OUTSIDE_LOCK:
-            if given_up:
-                _BLOCKED_OUTSIDE[host] -= 1
-            else:
-                outcome.append(answer)
-
-    thread = threading.Thread(target=run, name=f"lookup {host}", daemon=True)
-    thread.start()
-    thread.join(seconds)
-    with _OUTSIDE_LOCK:
-        if outcome:
-            found, error = outcome[0]
-            if error is not None:
-                raise error
-            return found
-        given_up = True
-        _BLOCKED_OUTSIDE[host] += 1
-    raise LookupTimedOut(host, seconds)
 
 
 _SHARED: dict[int, Lookups] = {}

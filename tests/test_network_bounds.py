@@ -23,7 +23,8 @@ from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 
 from policy_archive.crawler.failures import HeadersTooLarge, for_now, lasting, plain_reason
-from policy_archive.crawler.lookups import Lookups, LookupTimedOut
+from policy_archive.crawler.lookups import Lookups
+from policy_archive.crawler.names import LookupTimedOut
 from policy_archive.crawler.transport import MAX_HEADER_BYTES, MAX_HEADER_LINES
 
 HEADERS_WORDS = (

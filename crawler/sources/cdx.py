@@ -11,7 +11,7 @@ the source modules (:mod:`.wayback`, :mod:`.pywb`) decide. Here, for both:
   ``no_proxy``), and ``[wayback] timeout_seconds`` is a deadline for the *whole* answer — a watchdog shuts the socket
   when it passes, so a server trickling one byte a second cannot hold a run (a per-read socket timeout would
   wait forever), and the host name the connection is made to (the archive's, or the proxy's when one is set) is
-  looked up within ``timeout_seconds`` too, on a thread of its own (:func:`.lookups.lookup_within`: a name server
+  looked up within ``timeout_seconds`` too, on a thread of its own (:func:`.names.lookup_within`: a name server
   that never answers fails the listing with the host and the time, and the run goes on);
 - the answer is complete or an error: at most ``[wayback] max_listing_bytes``, as long as its Content-Length,
   ended by its terminating chunk, and its last row ended by a newline;
@@ -44,7 +44,7 @@ from http.client import (
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from policy_archive.config.settings import WaybackSettings
-from policy_archive.crawler.lookups import LookupTimedOut, lookup_within
+from policy_archive.crawler.names import LookupTimedOut, lookup_within
 from policy_archive.crawler.ratelimit import parse_retry_after
 from policy_archive.crawler.sources.base import (
     ListingBlocked,

@@ -3,7 +3,7 @@
 ``python -m standin.hanging_dns HOST [HOST ...] -- <policy-archive arguments>``
 
 A name server that does not answer cannot be run offline, and a real lookup of a name that does not exist answers
-at once; so the one call to the system's resolver (``crawler.lookups.system_lookup``, what every lookup of a crawl
+at once; so the one call to the system's resolver (``crawler.names.system_lookup``, what every lookup of a crawl
 calls, the internal-address check's included) is replaced in the process under test: for the named hosts it
 blocks for good, as ``getaddrinfo`` does when its name server never answers; other names resolve for real.
 """
@@ -13,19 +13,19 @@ from __future__ import annotations
 import sys
 import threading
 
-from policy_archive.crawler import lookups
+from policy_archive.crawler import names
 
 
 def hanging(hosts: set[str]) -> None:
-    system = lookups.system_lookup
+    system = names.system_lookup
     never = threading.Event()
 
-    def lookup(host: str) -> lookups.Found:
+    def lookup(host: str) -> names.Found:
         if host in hosts:
             never.wait()
         return system(host)
 
-    lookups.system_lookup = lookup
+    names.system_lookup = lookup
 
 
 def main(argv: list[str]) -> None:
