@@ -17,6 +17,7 @@ from test_discover import write_settings
 
 from policy_archive.config.settings import load_config, load_service
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
+from policy_archive.pipeline.commands.discovery import HOST_NAME
 
 STEP_DAYS = 45  # home-page captures every 45 days: ~100 per 12-year history, enough for three eras
 
@@ -230,6 +231,35 @@ def test_a_list_line_is_read_4096_bytes_at_most_and_the_others_searched(tmp_path
     )
     services = config / "services"
     assert sorted(path.name for path in services.iterdir()) == [f"{domain}.toml" for domain in good]
+
+
+def test_a_list_saved_with_lone_cr_or_crlf_line_ends_is_read_line_by_line(tmp_path, standin_archive):
+    """A list saved by an old Mac editor (lines end with a lone CR) or on Windows (CR LF): each line is its own
+    line, numbered as an editor numbers it, bounded as any line (a long one is one FAILED line, not the file)."""
+    good = [f"site{number}.example" for number in range(4)]
+    page = "<html><body><footer><a href='/privacy'>Privacy Policy</a></footer></body></html>"
+    for domain in good:
+        standin_archive.add_capture(f"https://{domain}/", "20150101000000", page)
+    mac, windows = tmp_path / "mac.txt", tmp_path / "windows.txt"
+    mac.write_bytes(f"# old Mac list\r{good[0]}\rnot a host\r".encode() + b"z" * 10_000 + f"\r\r{good[1]}".encode())
+    windows.write_bytes(f"{good[2]}\r\n# a comment\r\n\r\n{good[3]}   # the shop\r\n".encode())
+    config = write_settings(tmp_path / "config", standin_archive)
+    for listing, domains in ((mac, good[:2]), (windows, good[2:])):
+        result = run_cli(config, tmp_path / "data", "discover", "--from", str(listing), "--write")
+        written = f"{len(domains)} domains: {len(domains)} declarations written, 0 unsure, 0 failed"
+        if listing == mac:
+            assert result.returncode == 1, result.stderr
+            assert failed_lines(result.stderr) == [
+                f"FAILED {mac}:3: not {HOST_NAME}: 'not a host'",
+                f"FAILED {mac}:4: a line longer than 4,096 bytes (not read further): '{'z' * 80}…'",
+            ]
+            assert result.stderr.splitlines()[-1] == f"{written}, 2 lines of the list not a domain"
+        else:
+            assert result.returncode == 0, result.stderr
+            assert result.stderr.splitlines()[-1] == written
+        for domain in domains:
+            assert eras_declared(config / "services" / f"{domain}.toml") == [(f"https://{domain}/privacy", "")]
+    assert len(list((config / "services").iterdir())) == 4
 
 
 def start_cli(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:

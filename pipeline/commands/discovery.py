@@ -39,7 +39,7 @@ _LABEL_MAX_LENGTH = 63  # RFC 1035's limit on one label
 # A line of a --from file is read this far at most: a domain (253 characters) with a scheme and a comment fits
 # many times over, and a file of one 1 GB line (no newline) is never held in memory.
 LINE_MAX_BYTES = 4096
-_SKIP_CHUNK = 64 * 1024  # the rest of a longer line is read this much at a time
+_SKIP_CHUNK = 64 * 1024  # the file is read this much at a time
 NO_SERVICE_ID = f"its service id would be longer than {ID_MAX_LENGTH} characters: search it alone with --service ID"
 INTERRUPTED = "interrupted before its search was complete: run again to continue (what was read is kept)"
 
@@ -91,7 +91,8 @@ def _ascii_domain(domain: str) -> str | None:
 
 
 def read_domains(stream: BinaryIO, name: str) -> tuple[list[tuple[str, str]], list[BadLine]]:
-    """``(scheme, host)`` of each domain of a list file (one a line, ``#`` starts a comment, blank lines ignored),
+    """``(scheme, host)`` of each domain of a list file (one a line, ``#`` starts a comment, blank lines ignored;
+    a line ends with ``\\n``, ``\\r\\n`` or a lone ``\\r``, as in files saved by old Mac editors),
     and the lines that name none. A line is read :data:`LINE_MAX_BYTES` at most: the rest of a longer one is
     skipped to its end, never held (a comment's rest after a ``#`` in those first bytes is a comment; else the
     line is a :class:`BadLine`). A file that is not UTF-8 text is refused whole (:class:`BadDomain`): its lines
@@ -119,15 +120,38 @@ def read_domains(stream: BinaryIO, name: str) -> tuple[list[tuple[str, str]], li
 
 def _bounded_lines(stream: BinaryIO, decoder: codecs.IncrementalDecoder) -> Iterator[tuple[str, bool]]:
     """Each line of ``stream`` as text, cut after :data:`LINE_MAX_BYTES` bytes, and whether it is whole. The rest
-    of a longer line is read in chunks up to its newline and only checked to be UTF-8 (its text is dropped)."""
-    while head := stream.readline(LINE_MAX_BYTES + 1):
-        complete = head.endswith(b"\n") or len(head) <= LINE_MAX_BYTES
-        line = decoder.decode(head, final=complete)  # a character cut at the bound is left in the decoder
-        if not complete:
-            while (rest := stream.readline(_SKIP_CHUNK)) and not rest.endswith(b"\n"):
-                decoder.decode(rest)
-            decoder.decode(rest, final=True)
-        yield line, complete
+    of a longer line is read in chunks up to its line end and only checked to be UTF-8 (its text is dropped)."""
+    head = b""
+    text: str | None = None  # the head's text, once the line is known to be longer than the bound
+    for piece, ends_line in _line_pieces(stream):
+        if text is not None:
+            decoder.decode(piece)
+        elif len(head := head + piece) > LINE_MAX_BYTES:
+            text = decoder.decode(head[:LINE_MAX_BYTES])  # a character cut at the bound is left in the decoder
+            decoder.decode(head[LINE_MAX_BYTES:])
+            head = b""
+        if ends_line:
+            whole = decoder.decode(head, final=True)
+            yield (whole, True) if text is None else (text, False)
+            head, text = b"", None
+
+
+def _line_pieces(stream: BinaryIO) -> Iterator[tuple[bytes, bool]]:
+    """The bytes of ``stream`` in pieces of about :data:`_SKIP_CHUNK` bytes at most, each cut at a line end —
+    ``\\n``, ``\\r\\n``, or a lone ``\\r`` as old Mac editors write — and whether it ends its line (the line end
+    itself dropped). The last line ends with the stream, with or without a line end."""
+    carried = b""  # a \r ending a chunk may be the first half of a \r\n: decided with the next chunk
+    ended = True
+    while chunk := stream.read(_SKIP_CHUNK):
+        data, carried = carried + chunk, b""
+        if data.endswith(b"\r"):
+            data, carried = data[:-1], b"\r"
+        for line in data.splitlines(keepends=True):  # bytes split at \n, \r\n and \r only (str at more)
+            piece = line.rstrip(b"\r\n")
+            ended = piece != line
+            yield piece, ended
+    if carried or not ended:
+        yield b"", True
 
 
 def service_id_of(domain: str) -> str:
