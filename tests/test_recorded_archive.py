@@ -24,6 +24,7 @@ DOCUMENTS = {
     "nationalpost": {"privacy-policy": "https://nationalpost.com/health/"},
     "reddit": {"privacy-policy": "http://www.reddit.com/r/PokemonGiveaway"},
     "nasa": {"privacy-policy": "http://www.nasa.gov/"},
+    "springer": {"privacy-policy": "https://link.springer.com/article/10.1007/s00382-012-1331-2"},
 }
 
 
@@ -90,11 +91,29 @@ def test_a_real_chain_through_the_archives_own_redirects_ends_40_minutes_later(b
 def test_a_schemeless_redirect_to_an_archived_404_is_refused_at_its_memento(backfilled):
     result, rows, _, _ = backfilled
     row = rows["census/privacy-policy"]
-    assert (row["outcome"], row["reason"]) == ("refused", "archived status 404")
+    reached = "https://www.census.gov/geo/gssi/ at 2020-11-02T23:30:26Z, after 1 archived redirect"
+    assert (row["outcome"], row["reason"]) == ("refused", f"archived status 404 ({reached})")
     assert row["memento_at"] == "2020-11-02T23:30:26Z"
     assert "FAILED census/privacy-policy: no version: 1 captures listed, all refused (1 archived status 404)" in (
         result.stderr
     )
+
+
+def test_a_real_redirect_loop_through_the_archives_own_redirects_is_refused_with_its_hops_kept(backfilled):
+    """link.springer.com 2020: an archived 303 to its login service, which the archive redirects 9 s later, an
+    archived 302 back to the article, which the archive redirects to the first capture: a loop (A → B → A)."""
+    result, rows, data, _ = backfilled
+    article = DOCUMENTS["springer"]["privacy-policy"]
+    row = rows["springer/privacy-policy"]
+    reason = f"redirect loop inside the archive (back to {article} at 2020-09-25T07:54:02Z)"
+    assert (row["outcome"], row["reason"]) == ("refused", reason)
+    assert f"springer/privacy-policy: capture 20200925075402 refused: {reason}" in result.stderr
+    assert "FAILED springer/privacy-policy: no version: 1 captures listed, all refused (1 redirect loop" in (
+        result.stderr
+    )
+    login = f"https://idp.springer.com/authorize?response_type=cookie&client_id=springerlink&redirect_uri={article}"
+    kept = responses(data)
+    assert (article, "2020-09-25T07:54:02Z", "303") in kept and (login, "2020-09-25T07:54:11Z", "302") in kept
 
 
 def test_the_real_excluded_page_is_not_archived(backfilled):

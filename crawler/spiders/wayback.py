@@ -41,6 +41,7 @@ from policy_archive.crawler.spiders.base import (
     response_headers,
 )
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, iso_z, payload_sha1
+from policy_archive.text import plural
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -100,6 +101,7 @@ class WaybackSpider(PlanSpider):
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, hops=hops))
         else:
             reason = f"{NOT_ARCHIVED}: the archive answered {response.status} without a Memento-Datetime"
+            reason += self._after_redirects(response, visited)
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
 
     def _capture(
@@ -164,6 +166,15 @@ class WaybackSpider(PlanSpider):
             )
         else:
             yield self.request(fetch, url=target, hops=hops, visited=(*visited, response.url))
+
+    def _after_redirects(self, response: Response, visited: tuple[str, ...]) -> str:
+        """`` (for URL asked at DATE, after N redirects inside the archive)`` when the answer came at the end of a
+        chain: what was not archived is then the chain's last URL, not the listed one. Empty for a first answer."""
+        if not visited:
+            return ""
+        located = self.source.locate(response.url)
+        where = f"{located[1]} asked at {iso_z(located[0])}" if located else response.url
+        return f" (for {where}, after {len(visited)} {plural(len(visited), 'redirect')} inside the archive)"
 
     def _stopped(self, target: str, visited: tuple[str, ...]) -> str:
         """Why a chain of redirects inside the archive is not followed to ``target``: it comes back to a replay

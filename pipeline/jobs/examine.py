@@ -31,8 +31,9 @@ from policy_archive.records import (
     Render,
     Source,
     Version,
+    iso_z,
 )
-from policy_archive.text import safe_url
+from policy_archive.text import plural, safe_url
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,15 @@ def holds_for_twins(reason: str | None) -> bool:
     return not refusal_kind(reason).startswith(REPLAY_REFUSALS)
 
 
+def reached_through(capture: Capture) -> str:
+    """`` (URL at DATE, after N archived redirects)`` for a capture reached through archived redirects, whose
+    status is its target's, not the listed URL's; empty for any other."""
+    if not capture.hops:
+        return ""
+    count = len(capture.hops)
+    return f" ({capture.url} at {iso_z(capture.captured_at)}, after {count} archived {plural(count, 'redirect')})"
+
+
 def digest_mismatch(capture: Capture) -> str | None:
     """Why a 200 capture's bytes are not the ones its CDX row lists (None when they are, or cannot be told)."""
     listed = capture.listed
@@ -118,7 +128,7 @@ def examine(declaration: DocumentDeclaration, capture: Capture, *, check_digest:
         return Examination(Outcome.REFUSED, mismatch)
     if capture.status != 200:
         word = ARCHIVED_STATUS if capture.source is Source.WAYBACK else "HTTP status"
-        return Examination(Outcome.REFUSED, f"{word} {capture.status}")
+        return Examination(Outcome.REFUSED, f"{word} {capture.status}{reached_through(capture)}")
     if redirected_home(url, capture.fetched_url):
         return Examination(Outcome.REFUSED, f"{REDIRECTED_HOME} ({original_of(capture.fetched_url)})")
     try:
