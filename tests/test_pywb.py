@@ -28,6 +28,7 @@ from test_backfill_resilience import declaration
 from test_fidelity import DOC, configured, redirected_history
 from test_fidelity import TARGET as FIDELITY_TARGET
 from test_fidelity import URL as FIDELITY_URL
+from test_redirect_chains import FINAL, FIRST_HOP, SECOND_HOP, chain
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -348,3 +349,65 @@ def test_a_site_moved_to_https_and_www_in_pywb_as_in_the_stand_in(pywb_server: R
 def http_date_of(capture: StandinCapture, later: timedelta) -> str:
     """The ``Memento-Datetime`` of the capture ``later`` than ``capture``."""
     return format_datetime(parse_wayback_timestamp(capture.timestamp) + later, usegmt=True)
+
+
+def cdx_rows(collection: str, url: str) -> list[tuple[datetime, str, int | None]]:
+    """(time, original URL, status) of each row pywb's CDX server lists for ``url`` (its default CDXJ)."""
+    with urllib.request.urlopen(f"{collection}/cdx?url={url}", timeout=10) as answer:
+        refs = read_page(answer.read().decode("utf-8"), resume_keys=False).refs
+    return [(ref.timestamp, ref.url, ref.status) for ref in refs]
+
+
+def test_our_warcs_of_a_redirect_chain_are_found_by_each_site_url_in_pywb(
+    pywb_server: RunningPywb, standin_archive: StandinArchive, tmp_path: Path
+) -> None:
+    """Issue 10 with a chain of 5 redirects inside a Wayback-style archive (three archived hops, two of the
+    archive's own to a nearby memento): loaded into pywb, each hop and the final page is listed by its site URL at
+    its memento time, the archive's own redirects are not, each hop replays its Location as the site sent it, and
+    a backfill from the collection dates the versions as the first backfill did."""
+    standin_archive.add_capture(FIDELITY_URL, f"{FIRST:%Y%m%d%H%M%S}", page(V1, "first"))
+    built = chain(standin_archive, FIRST + timedelta(days=30))
+    first = configured(standin_archive, tmp_path / "first")
+    assert (done := run_cli(*first, "backfill", DOC, "--strategy", "all", timeout=300)).returncode == 0, done.stderr
+    pywb.build_collection(pywb_server.bin_dir, pywb_server.root, "chain", sorted((first[1] / "captures").glob("*.gz")))
+    collection = f"{pywb_server.base}/chain"
+
+    listed = [(FIDELITY_URL, FIRST, 200)]  # the policy's first capture, then the chain's archived hops and page
+    for url, moment, status in [*listed, *built.hops, (FINAL, built.served, 200)]:
+        assert (moment, url, status) in cdx_rows(collection, url), f"{url} at {moment} is found by its URL"
+    assert sum(len(cdx_rows(collection, url)) for url in (FIDELITY_URL, FIRST_HOP, SECOND_HOP, FINAL)) == 5
+    targets = [FIRST_HOP, SECOND_HOP, FINAL]
+    for (url, moment, _), target in zip(built.hops, targets, strict=True):
+        assert location_of(f"{collection}/{moment:%Y%m%d%H%M%S}id_/{url}") == target
+
+    config = config_for(tmp_path / "again", pywb_server.base, "chain", {"example": declaration(FIDELITY_URL)})
+    data = tmp_path / "again" / "data"
+    again = run_cli(config, data, "backfill", DOC, "--strategy", "all", timeout=300)
+    assert again.returncode == 0, again.stderr
+    dates = [git(where / "versions", "log", "--reverse", "--format=%aI %cI", "main") for where in (first[1], data)]
+    assert dates[0] == dates[1] and dates[0].splitlines()[-1].startswith(built.served.isoformat())
+
+
+def test_a_key_held_only_as_self_redirects_fails_in_words_in_pywb(pywb_server: RunningPywb, tmp_path: Path) -> None:
+    """A page the archive holds only as the site's 301 from http://shop.test/privacy to https://www.shop.test/privacy
+    (its own key): pywb 2.10 has no other capture to serve and answers 400 "Self Redirect" without a
+    Memento-Datetime (the stand-in replays the redirect as it is, which leads back to itself:
+    tests/test_redirect_chains.py). Either way every capture is refused with its reason, and the run fails."""
+    moments = [https_move.FIRST + timedelta(days=30 * n) for n in range(3)]
+    http_url, https_url = f"http://{https_move.DOMAIN}/privacy", f"{https_move.HTTPS_SITE}/privacy"
+    records: list[Record] = [(http_url, moment, 301, "", [("Location", https_url)]) for moment in moments]
+    warc = write_warc(tmp_path / "self-redirects.warc.gz", records)
+    pywb.build_collection(pywb_server.bin_dir, pywb_server.root, "self-redirects", [warc])
+    collection = f"{pywb_server.base}/self-redirects"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{collection}/{moments[0]:%Y%m%d%H%M%S}id_/{http_url}", timeout=10)
+    assert refused.value.code == 400 and "Memento-Datetime" not in refused.value.headers
+    assert "Self Redirect" in refused.value.read().decode("utf-8")
+
+    service = f'name = "Shop"\n[documents.privacy-policy]\nurl = "{https_url}"\n'
+    config = config_for(tmp_path, pywb_server.base, "self-redirects", {"shop": service})
+    result = run_cli(config, tmp_path / "data", "backfill", timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert "FAILED shop/privacy-policy: no version: 3 captures listed, all refused (3 not-archived)" in result.stderr
+    reason = "refused: not-archived: the archive answered 400 without a Memento-Datetime"
+    assert all(f"shop/privacy-policy: capture {moment:%Y%m%d%H%M%S} {reason}" in result.stderr for moment in moments)

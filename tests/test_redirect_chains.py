@@ -7,6 +7,7 @@ and documents whose every capture is a redirect.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -167,3 +168,81 @@ def test_a_chain_ending_at_a_page_that_is_not_the_document_is_refused_with_its_h
     status = run_cli(config, data, "status").stdout
     kind = "archived status 404" if end == "archived 404" else "not-archived"
     assert f"refused captures: 1 {kind}" in status, status
+
+
+# --- documents whose every capture is a redirect ---------------------------------------------------------------
+
+HTTP_URL = "http://example.com/privacy"  # the key of URL: the site's move to https and www. is a self-redirect
+MONTHS = 6
+
+
+def months() -> list[datetime]:
+    return [START + timedelta(days=30 * n) for n in range(MONTHS)]
+
+
+def failed_line(result) -> str:
+    return next(line for line in result.stderr.splitlines() if line.startswith(f"FAILED {DOC}"))
+
+
+@pytest.mark.parametrize("strategy", ["bisect", "all"])
+def test_every_capture_an_archived_redirect_to_another_url_gives_versions_dated_by_their_targets(
+    standin_archive, tmp_path, strategy
+):
+    """Every row of the document's URL an archived 301 to FINAL, whose page was captured 7 minutes later each time;
+    the text changes at the fourth: two versions, each dated at the target's memento that first showed it."""
+    for n, moment in enumerate(months()):
+        standin_archive.add_capture(URL, ts(moment), b"", status=301, location=FINAL)
+        standin_archive.add_capture(FINAL, ts(moment + timedelta(minutes=7)), page(V1 if n < 3 else V2, str(n)))
+    config, data = configured(standin_archive, tmp_path)
+    result = run_cli(config, data, "backfill", DOC, "--strategy", strategy)
+    assert result.returncode == 0, result.stderr
+
+    firsts = [months()[n] + timedelta(minutes=7) for n in (0, 3)]
+    dates = git(data / "versions", "log", "--reverse", "--format=%aI %cI", "main").splitlines()
+    assert dates == [f"{moment.isoformat()} {moment.isoformat()}" for moment in firsts]
+    message = git(data / "versions", "log", "-1", "--format=%B", "main")
+    assert f"Snapshot-Url: {standin_archive.replay_url}/{ts(firsts[1])}id_/{FINAL}" in message
+    assert (URL, iso_z(months()[3]), "301") in responses(data), "the redirect that led to the change is kept"
+
+
+def test_every_capture_an_archived_redirect_to_a_url_never_captured_fails_with_every_reason(standin_archive, tmp_path):
+    for moment in months():
+        standin_archive.add_capture(URL, ts(moment), b"", status=301, location=FINAL)
+    config, data = configured(standin_archive, tmp_path)
+    result = run_cli(config, data, "backfill", DOC)
+
+    assert result.returncode == 1, result.stderr
+    assert (
+        failed_line(result)
+        == f"FAILED {DOC}: no version: {MONTHS} captures listed, all refused ({MONTHS} not-archived)"
+    )
+    for moment in months():
+        reason = (
+            "not-archived: the archive answered 404 without a Memento-Datetime (for "
+            f"{FINAL} asked at {iso_z(moment)}, after 1 redirect inside the archive)"
+        )
+        assert f"{DOC}: capture {ts(moment)} refused: {reason}" in result.stderr
+    assert [(r["outcome"], r["status"]) for r in catalog_rows(data)] == [("refused", 301)] * MONTHS
+    status = run_cli(config, data, "status").stdout
+    assert f"refused captures: {MONTHS} not-archived" in status and "last backfill failed" in status, status
+
+
+def test_every_capture_a_self_redirect_fails_with_every_reason(standin_archive, tmp_path):
+    """The archive holds the document's key only as the site's 301 from http://example.com/privacy to
+    https://www.example.com/privacy, month after month, never the page: no capture of another URL to skip to, so
+    the stand-in replays the redirect as it is (standin/archive_replay.py), which leads back to itself."""
+    for moment in months():
+        standin_archive.add_capture(HTTP_URL, ts(moment), b"", status=301, location=URL)
+    config, data = configured(standin_archive, tmp_path)
+    result = run_cli(config, data, "backfill", DOC)
+
+    assert result.returncode == 1, result.stderr
+    kind = "redirect loop inside the archive"
+    assert failed_line(result) == f"FAILED {DOC}: no version: {MONTHS} captures listed, all refused ({MONTHS} {kind})"
+    for moment in months():
+        reason = f"{kind} (the archive serves {URL} at {iso_z(moment)} as a redirect to itself)"
+        assert f"{DOC}: capture {ts(moment)} refused: {reason}" in result.stderr
+    assert all(row["outcome"] == "refused" for row in catalog_rows(data))
+    assert (HTTP_URL, iso_z(months()[0]), "301") in responses(data), "the site's own redirect is kept"
+    (document,) = json.loads(run_cli(config, data, "status", "--json").stdout)
+    assert (document["versions"], document["refused_captures"]) == (0, {kind: MONTHS})

@@ -162,7 +162,9 @@ class WaybackSpider(PlanSpider):
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
         elif target in visited or target == response.url or len(visited) >= MAX_REDIRECTS:
             yield from self.hand_over(
-                FetchFailure(fetch, self._stopped(target, visited), response.status, refused=True, hops=hops)
+                FetchFailure(
+                    fetch, self._stopped(target, response.url, visited), response.status, refused=True, hops=hops
+                )
             )
         else:
             yield self.request(fetch, url=target, hops=hops, visited=(*visited, response.url))
@@ -176,11 +178,14 @@ class WaybackSpider(PlanSpider):
         where = f"{located[1]} asked at {iso_z(located[0])}" if located else response.url
         return f" (for {where}, after {len(visited)} {plural(len(visited), 'redirect')} inside the archive)"
 
-    def _stopped(self, target: str, visited: tuple[str, ...]) -> str:
-        """Why a chain of redirects inside the archive is not followed to ``target``: it comes back to a replay
-        already asked for, or it is longer than :data:`MAX_REDIRECTS`."""
+    def _stopped(self, target: str, asked: str, visited: tuple[str, ...]) -> str:
+        """Why a chain of redirects inside the archive is not followed from ``asked`` to ``target``: it comes back
+        to a replay already asked for (the one just answered, when a key holds nothing but a redirect to itself),
+        or it is longer than :data:`MAX_REDIRECTS`."""
         located = self.source.locate(target)
         where = f"{located[1]} at {iso_z(located[0])}" if located else target
+        if target == asked:
+            return f"{REDIRECT_LOOP} (the archive serves {where} as a redirect to itself)"
         if target in visited or len(visited) < MAX_REDIRECTS:
             return f"{REDIRECT_LOOP} (back to {where})"
         return f"{TOO_MANY_REDIRECTS} (more than {MAX_REDIRECTS}; the next to {where})"

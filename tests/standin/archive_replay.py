@@ -12,7 +12,12 @@ nearest other capture. The Wayback Machine answers a 302 without ``Memento-Datet
 (recorded 2020-09-21: ``20200201020357id_/http://epa.gov/climatechange`` → ``20200201023757id_/https://www.epa.gov/
 climatechange``, tests/fixtures/archive-responses); pywb 2.10 serves that capture at once
 (``ResponseLoader.raise_on_self_redirect``: checked 2026-11-28 against pywb 2.10.0, tests/test_pywb.py). The
-stand-in answers as the Wayback Machine does. A key whose captures are all self-redirects replays them as they are.
+stand-in answers as the Wayback Machine does. A key whose captures are all self-redirects replays them as they are
+(a 3xx with ``Memento-Datetime``, leading back to itself), as OpenWayback did (Arquivo.pt, 2016: a self-302 without
+end, arquivo/pwa-technologies#189) and UKWA's pywb (2018: a 301 with Memento-Datetime to its own URL,
+ukwa/ukwa-pywb#21). pywb 2.10 answers such a key 400 "Self Redirect" without ``Memento-Datetime`` instead (checked
+2026-11-28, tests/test_pywb.py); how the Wayback Machine answers one is not among the recorded answers (as of
+2026-11). backfill refuses every such capture either way, in words (tests/test_redirect_chains.py).
 """
 
 from __future__ import annotations
