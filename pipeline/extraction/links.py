@@ -106,7 +106,7 @@ class LinkChoice:
 
     best: Candidate | None
     rivals: tuple[Candidate, ...] = ()
-    frames: tuple[str, ...] = ()  # no link found in a frameset page: its frames' URLs (not followed)
+    frames: tuple[str, ...] = ()  # no link found in a frameset (or iframe-only) page: its frames' URLs
 
     @property
     def unsure(self) -> bool:
@@ -287,19 +287,37 @@ def _name_parts(element: lxml.html.HtmlElement) -> Iterator[str]:
 
 def choose_link(body: bytes, content_type: str | None, base_url: str, document_type: str) -> LinkChoice:
     """The page's link to the document; rivals when another page's link scores nearly as well; the frames of a
-    frameset page, whose links are in them (raises ``ExtractionRefused`` as :func:`candidates` does)."""
+    frameset page (or of a page that only shows iframes), whose links are in them (raises ``ExtractionRefused`` as
+    :func:`candidates` does)."""
     root = _read(body, content_type)
     if root is None:
         return LinkChoice(None)
     base_url = document_base(root, base_url)
     found = _candidates(root, base_url, document_type)
     if not found:
-        sources = (frame.get("src", "").strip() for frame in root.iter("frame"))
+        sources = (frame.get("src", "").strip() for frame in _frames(root))
         frames = (url for src in sources if src and (url := _resolved(base_url, src)))
         return LinkChoice(None, frames=tuple(dict.fromkeys(frames)))
     best = found[0]
     rivals = tuple(c for c in found[1:] if c.score >= best.score * UNSURE_SHARE)
     return LinkChoice(best, rivals)
+
+
+def _frames(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The frames whose pages hold a page's links: a frameset's ``<frame>``s; in a page with no link at all, its
+    shown ``<iframe>``s (a page that only frames another, as registrars' "masked forwarding" serves). Not an
+    iframe in ``<noscript>`` (a tag manager's, shown only without JavaScript) nor a hidden or 0/1-pixel one."""
+    frames = list(root.iter("frame"))
+    if frames or any(anchor.get("href") for anchor in root.iter("a")):
+        return frames
+    return [frame for frame in root.iter("iframe") if _shown(frame)]
+
+
+def _shown(iframe: lxml.html.HtmlElement) -> bool:
+    style = "".join((iframe.get("style") or "").lower().split())
+    tiny = any((iframe.get(side) or "").strip() in ("0", "1", "0px", "1px") for side in ("width", "height"))
+    hidden = iframe.get("hidden") is not None or "display:none" in style or "visibility:hidden" in style
+    return not (tiny or hidden or any(parent.tag == "noscript" for parent in iframe.iterancestors()))
 
 
 def merged(choices: Sequence[LinkChoice]) -> LinkChoice:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -29,16 +29,9 @@ from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import StopSignal, crawl_archive, crawl_live
 from policy_archive.crawler.settings import ARCHIVE_CONCURRENCY
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
-from policy_archive.pipeline.extraction.links import LinkChoice
 from policy_archive.pipeline.jobs.discovery_state import state_file
 from policy_archive.pipeline.jobs.eras import Discovery, Era, eras_of
-from policy_archive.pipeline.jobs.home_pages import (
-    Sighting,
-    framed_sighting,
-    home_page_row,
-    read_frame,
-    read_home_page,
-)
+from policy_archive.pipeline.jobs.home_pages import FrameReading, Sighting, home_page_row, page_url, read_home_page
 from policy_archive.pipeline.jobs.home_search import SearchState
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.records import Capture, CaptureRef, FetchFailure, FetchRequest
@@ -76,7 +69,7 @@ class DiscoveryPlan:
         # Frameset home pages whose frames are being read: (frame URL, home time) → (home index, frame number),
         # and each such home page's frames with what each said so far.
         self.frame_of: dict[tuple[str, datetime], tuple[int, int]] = {}
-        self.framesets: dict[int, Frameset] = {}
+        self.framesets: dict[int, FrameReading] = {}
 
     def start(self) -> Iterable[FetchRequest]:
         return self._next()
@@ -105,7 +98,11 @@ class DiscoveryPlan:
             # After archived redirects ``url`` is the page reached; the listed row is what was asked for.
             sighting = read_home_page(result, result.url, self.state.document_type, self.state.refs[index].timestamp)
             if sighting.frames:
-                return self._read_frames(index, sighting) + self._next()
+                frameset = FrameReading(page_url(result), sighting.timestamp)
+                if asked := frameset.follow(sighting.frames):
+                    self.framesets[index] = frameset
+                    return self._frame_requests(index, asked) + self._next()
+                sighting = frameset.sighting()
         else:
             sighting = Sighting(key[1], unreadable=f"not fetched: {result.reason}")
         # An archived answer that is not a capture (refused) lasts; a network error or a stop is asked again.
@@ -116,15 +113,14 @@ class DiscoveryPlan:
         self.progress.add("unreadable" if sighting.unreadable else "read")
         return self._next()
 
-    def _read_frames(self, index: int, sighting: Sighting) -> list[FetchRequest]:
-        """The frames of a frameset home page, asked for at its time (the home page stays in flight)."""
+    def _frame_requests(self, index: int, frames: Sequence[tuple[int, str]]) -> list[FetchRequest]:
+        """The frames of a frameset home page (numbered), asked for at its time (the home page stays in flight)."""
         at = self.state.refs[index].timestamp
-        self.framesets[index] = Frameset(sighting.frames)
-        for number, url in enumerate(sighting.frames):
+        for number, url in frames:
             self.frame_of[(url, at)] = (index, number)
         return [
             FetchRequest(self.document, self.source.capture_url(at, url), url, CaptureRef(url, at, None, None, None))
-            for url in sighting.frames
+            for _, url in frames
         ]
 
     def _frame_read(self, key: tuple[str, datetime], result: Capture | FetchFailure) -> list[FetchRequest]:
@@ -132,16 +128,12 @@ class DiscoveryPlan:
         index, number = self.frame_of.pop(key)
         frameset = self.framesets[index]
         self.state.fetched += 1  # a replay request of its own; the home page's is counted when it is learnt
-        if isinstance(result, Capture):
-            frameset.readings[number] = read_frame(result, self.state.document_type, key[1])
-        else:
-            frameset.readings[number] = f"not fetched: {result.reason}"
-            frameset.lasting = frameset.lasting and result.refused
-        if len(frameset.readings) < len(frameset.urls):
+        if nested := frameset.answer(number, result, self.state.document_type):
+            return self._frame_requests(index, nested)
+        if not frameset.done:
             return []
         del self.framesets[index]
-        readings = [frameset.readings[number] for number in range(len(frameset.urls))]
-        return self._learn(index, framed_sighting(key[1], frameset.urls, readings), frameset.lasting)
+        return self._learn(index, frameset.sighting(), frameset.lasting)
 
     def _next(self) -> list[FetchRequest]:
         if self.refused is not None:
@@ -152,16 +144,6 @@ class DiscoveryPlan:
         self.state.in_flight.update(chosen)
         refs = [self.state.refs[i] for i in chosen]
         return [FetchRequest(self.document, self.source.capture_url(r.timestamp, r.url), r.url, r) for r in refs]
-
-
-@dataclass
-class Frameset:
-    """A frameset home page's frames being read: what each said so far (by number), and whether every failure
-    is lasting (a frame not fetched in this run makes the home page asked again by the next)."""
-
-    urls: tuple[str, ...]
-    readings: dict[int, LinkChoice | str] = field(default_factory=dict)
-    lasting: bool = True
 
 
 def _archive_refused(failure: FetchFailure) -> bool:
@@ -280,7 +262,8 @@ class ListPlan:
 
 class LivePlan:
     """The fetch plan of ``discover --live``: each domain's home page today, once (the live spider follows its
-    redirects, one request at a time per site); each domain's result is handed to ``done`` as it comes."""
+    redirects, one request at a time per site), and a frameset home page's frames as the archive search reads
+    them (:class:`FrameReading`), through the same crawl; each domain's result is handed to ``done`` as it comes."""
 
     def __init__(
         self,
@@ -294,29 +277,66 @@ class LivePlan:
         self.done = done
         self.progress = progress
         self.waiting = dict.fromkeys(homes)  # the domains without a result yet, in the order given
+        # Frameset home pages whose frames are being read, by document, and each frame's number by its URL.
+        self.framesets: dict[str, FrameReading] = {}
+        self.frame_of: dict[tuple[str, str], int] = {}
 
     def start(self) -> Iterable[FetchRequest]:
         return [FetchRequest(document, home, home) for document, (_, home) in self.requests.items()]
 
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
-        document = result.document if isinstance(result, Capture) else result.request.document
+        document, url = _asked(result)
+        frameset, fetched = self.framesets.get(document), 1
+        if frameset is None:
+            sighting = live_sighting(result, self.document_type)
+            if sighting.frames:
+                assert isinstance(result, Capture)
+                frameset = FrameReading(page_url(result), sighting.timestamp)
+                if asked := frameset.follow(sighting.frames):
+                    self.framesets[document] = frameset
+                    return self._frame_requests(document, asked)
+                sighting = frameset.sighting()
+        else:
+            number = self.frame_of.pop((document, url))
+            if nested := frameset.answer(number, result, self.document_type):
+                return self._frame_requests(document, nested)
+            if not frameset.done:
+                return []
+            del self.framesets[document]
+            sighting, fetched = frameset.sighting(), 1 + len(frameset.urls)
         domain = self.requests[document][0]
         self.waiting.pop(domain, None)
-        self.done(live_discovery(domain, self.document_type, result))
+        self.done(live_discovery(domain, self.document_type, sighting, fetched))
         self.progress.add("searched", done=True)
         return []
 
+    def _frame_requests(self, document: str, frames: Sequence[tuple[int, str]]) -> list[FetchRequest]:
+        for number, url in frames:
+            self.frame_of[(document, url)] = number
+        return [FetchRequest(document, url, url) for _, url in frames]
 
-def live_discovery(domain: str, document_type: str, result: Capture | FetchFailure) -> Discovery:
-    """Today's home page's link to the document, as a one-era discovery (its URL is the one to track)."""
+
+def _asked(result: Capture | FetchFailure) -> tuple[str, str]:
+    """(document, URL asked) of a live fetch's result (a capture's ``url`` is the URL asked, before redirects)."""
     if isinstance(result, Capture):
-        sighting = read_home_page(result, result.fetched_url, document_type, result.captured_at)
-    else:
-        sighting = Sighting(datetime.now(UTC), unreadable=f"not fetched: {result.reason}")
+        return result.document, result.url
+    return result.request.document, result.request.original_url
+
+
+def live_sighting(result: Capture | FetchFailure, document_type: str) -> Sighting:
+    """What today's home page says (its frames to read, when it is a frameset), or why it could not be read."""
+    if isinstance(result, Capture):
+        return read_home_page(result, page_url(result), document_type, result.captured_at)
+    return Sighting(datetime.now(UTC), unreadable=f"not fetched: {result.reason}")
+
+
+def live_discovery(domain: str, document_type: str, sighting: Sighting, fetched: int) -> Discovery:
+    """Today's home page's link to the document, as a one-era discovery (its URL is the one to track);
+    ``fetched``: the requests it took (the home page, and its frames)."""
     if sighting.unreadable:
-        return Discovery(domain, document_type, (), (sighting,), 1, 1, live=True)
+        return Discovery(domain, document_type, (), (sighting,), 1, fetched, live=True)
     era = Era(sighting.url, sighting.text, sighting.timestamp, sighting.timestamp, 1, sighting.rivals)
-    return Discovery(domain, document_type, (era,), (), 1, 1, live=True)
+    return Discovery(domain, document_type, (era,), (), 1, fetched, live=True)
 
 
 def discover_live(

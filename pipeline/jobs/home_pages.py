@@ -4,20 +4,26 @@ the policy link one capture (or today's page) gives (decision 0014; the link its
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, link_url, merged, url_key
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
-from policy_archive.records import Capture, CaptureRef, Source, iso_z, parse_iso_z
+from policy_archive.records import Capture, CaptureRef, FetchFailure, Source, iso_z, parse_iso_z
+from policy_archive.text import counted
 
 HOME_STATUSES = {200, 301, 302, 303, 307, 308, None}
 HOME_MIMETYPES = ("text/html", "application/xhtml", "unk", "warc/revisit")
 NO_LINK = "(no link)"
-# A frameset home page's links are in its frames: the first few are read, captured at the home page's time (one
-# level: a frameset in a frame is not followed). A frame's nearest capture further than FRAME_SPAN from the home
-# page's may show other links than the page did then (crawlers fetch a frameset's frames in the same crawl).
+# A frameset home page's links are in its frames: the first few of each frameset are read, captured at the home
+# page's time, and the frames of a frameset in a frame one level further (sites of 1997–2004 nested a frameset of
+# menu and content beside a banner frame), never more than FRAME_PAGES frame pages for one home page: pages
+# framing each other cost a bounded number of requests (FRAME_LEVELS is 2: FrameReading shares FRAME_PAGES among
+# the home page's frames, not further). A frame's nearest capture further than FRAME_SPAN from
+# the home page's may show other links than the page did then (crawlers fetch a frameset's frames in one crawl).
 FRAMES_FOLLOWED = 3
+FRAME_LEVELS = 2
+FRAME_PAGES = 6
 FRAME_SPAN = timedelta(days=30)
 
 
@@ -69,19 +75,17 @@ def home_page_row(ref: CaptureRef) -> bool:
 def read_home_page(capture: Capture, page_url: str, document_type: str, listed_at: datetime) -> Sighting:
     """The policy link of one home-page capture; links resolve against ``page_url``, the page reached after
     archived redirects (a home page often redirects: example.com → www.example.com/en/), or against the page's
-    ``<base href>`` (pipeline.extraction.links.document_base). A frameset page is unreadable with its first
-    frames (``frames``), which the archive search then reads (:func:`read_frame`, :func:`framed_sighting`)."""
+    ``<base href>`` (pipeline.extraction.links.document_base). A frameset page is unreadable with its frames
+    (``frames``), which the archive search and ``--live`` then read (:class:`FrameReading`)."""
     if capture.status != 200:
-        answered = "answered" if capture.source is Source.LIVE else "archived"  # today's page, or a capture
-        return Sighting(listed_at, unreadable=f"{answered} with status {capture.status}")
+        return Sighting(listed_at, unreadable=_status_reason(capture))
     try:
         choice: LinkChoice = choose_link(capture.body, capture.content_type, page_url, document_type)
     except ExtractionRefused as refusal:  # the parser did not read the whole page (too-deep)
         return Sighting(listed_at, unreadable=str(refusal))
     if choice.frames:
         shown = ", ".join(choice.frames[:FRAMES_FOLLOWED]) + (", …" if len(choice.frames) > FRAMES_FOLLOWED else "")
-        reason = f"frameset: links are in frames, which discover does not follow ({shown})"
-        return Sighting(listed_at, unreadable=reason, frames=choice.frames[:FRAMES_FOLLOWED])
+        return Sighting(listed_at, unreadable=f"frameset: links are in frames ({shown})", frames=choice.frames)
     if choice.best is None and b"<a" not in capture.body.lower():
         return Sighting(listed_at, unreadable="no links at all (a JavaScript shell or an empty page)")
     return _sighting(listed_at, choice)
@@ -94,17 +98,28 @@ def _sighting(listed_at: datetime, choice: LinkChoice) -> Sighting:
     return Sighting(listed_at, choice.best.url, choice.best.text, rivals)
 
 
+def page_url(capture: Capture) -> str:
+    """The URL a capture's links resolve against, the page reached after redirects: a live fetch's fetched URL;
+    an archived capture's original URL (its fetched URL is the archive's replay URL)."""
+    return capture.fetched_url if capture.source is Source.LIVE else capture.url
+
+
+def _status_reason(capture: Capture) -> str:
+    answered = "answered" if capture.source is Source.LIVE else "archived"  # today's page, or a capture
+    return f"{answered} with status {capture.status}"
+
+
 def read_frame(capture: Capture, document_type: str, listed_at: datetime) -> LinkChoice | str:
-    """The links of one frame of a frameset home page captured at ``listed_at``; why not, when it cannot say."""
+    """The links of one frame of a frameset home page read at ``listed_at`` (a frameset's frames among them:
+    :class:`FrameReading` decides whether they are read); why not, when it cannot say."""
     if capture.status != 200:
-        return f"archived with status {capture.status}"
+        return _status_reason(capture)
     if abs(capture.captured_at - listed_at) > FRAME_SPAN:
         return f"its nearest capture is {abs(capture.captured_at - listed_at).days} days from the home page's"
     try:
-        choice = choose_link(capture.body, capture.content_type, capture.url, document_type)
+        return choose_link(capture.body, capture.content_type, page_url(capture), document_type)
     except ExtractionRefused as refusal:
         return str(refusal)
-    return "a frameset inside a frame (one level is followed)" if choice.frames else choice
 
 
 def framed_sighting(listed_at: datetime, frames: Sequence[str], readings: Sequence[LinkChoice | str]) -> Sighting:
@@ -115,3 +130,64 @@ def framed_sighting(listed_at: datetime, frames: Sequence[str], readings: Sequen
         return _sighting(listed_at, merged(choices))
     why = "; ".join(f"{url}: {reason}" for url, reason in zip(frames, readings, strict=True))
     return Sighting(listed_at, unreadable=f"frameset: no frame could be read ({why})")
+
+
+@dataclass
+class FrameReading:
+    """A frameset home page read through its frames, by the archive search and ``--live`` alike (each fetches
+    them its way, this says what to fetch and what they say): the frame pages asked for, numbered in the order
+    asked, each one's level (1: a frame of the home page) and reading, and whether every failure lasts (one that
+    does not makes the archive search ask the home page again in its next run)."""
+
+    home_url: str  # the page reached: a frame of it that frames it again is not read twice
+    listed_at: datetime
+    urls: list[str] = field(default_factory=list)
+    levels: list[int] = field(default_factory=list)
+    readings: dict[int, LinkChoice | str] = field(default_factory=dict)
+    lasting: bool = True
+
+    def follow(self, frames: Sequence[str], level: int = 1, share: int = FRAMES_FOLLOWED) -> list[tuple[int, str]]:
+        """The frames to fetch next (number, URL): of the first ``share`` of ``frames``, those not asked for yet
+        (nor the home page itself). Cut before what was asked is taken out, so that what is fetched never
+        depends on the order the frames answer in."""
+        asked = []
+        for url in list(dict.fromkeys(frames))[:share]:
+            if url != self.home_url and url not in self.urls:
+                asked.append((len(self.urls), url))
+                self.urls.append(url)
+                self.levels.append(level)
+        return asked
+
+    def answer(self, number: int, result: Capture | FetchFailure, document_type: str) -> list[tuple[int, str]]:
+        """Frame ``number``'s answer; the frames to fetch next when it is a frameset itself."""
+        if isinstance(result, FetchFailure):
+            self.readings[number] = f"not fetched: {result.reason}"
+            self.lasting = self.lasting and result.refused
+            return []
+        reading = read_frame(result, document_type, self.listed_at)
+        if isinstance(reading, LinkChoice) and reading.frames:
+            return self._nested(number, reading.frames)
+        self.readings[number] = reading
+        return []
+
+    @property
+    def done(self) -> bool:
+        return len(self.readings) == len(self.urls)
+
+    def sighting(self) -> Sighting:
+        """What the home page says, once every frame asked for answered."""
+        if not self.urls:
+            return Sighting(self.listed_at, unreadable="frameset: its only frames show the home page itself")
+        return framed_sighting(self.listed_at, self.urls, [self.readings[n] for n in range(len(self.urls))])
+
+    def _nested(self, number: int, frames: Sequence[str]) -> list[tuple[int, str]]:
+        """A frameset in a frame: its frames are read when it is a frame of the home page, each such frameset
+        an equal share of what :data:`FRAME_PAGES` leaves (three frames of the home page: one each)."""
+        if self.levels[number] + 1 > FRAME_LEVELS:
+            self.readings[number] = f"a frameset inside a frame inside a frame ({FRAME_LEVELS} levels are read)"
+            return []
+        first = self.levels.count(1)
+        share = min(FRAMES_FOLLOWED, (FRAME_PAGES - first) // first)
+        read = "its frames read" if len(frames) <= share else f"its first {counted(share, 'frame')} read"
+        self.readings[number] = f"a frameset ({read})"
+        return self.follow(frames, self.levels[number] + 1, share)

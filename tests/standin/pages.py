@@ -4,7 +4,8 @@ A page is body bytes (any charset), a status, validators (ETag / Last-Modified, 
 If-None-Match / If-Modified-Since), a redirect, a delay or an answer held until a test releases it, a number of 429
 answers with Retry-After before the real one. Factories: :func:`html_page`, :func:`text_page`, :func:`robots_txt`,
 :func:`redirect`, :func:`bot_wall`, :func:`javascript_shell`, :func:`json_data`, :func:`empty_page`,
-:func:`not_found`, :func:`server_error`, :func:`rate_limited`, :func:`failing`, :func:`slow`, :func:`held`.
+:func:`not_found`, :func:`server_error`, :func:`rate_limited`, :func:`failing`, :func:`slow`, :func:`held`;
+:func:`frameset_page` and :func:`iframe_page` for home pages whose links are in frames.
 """
 
 from __future__ import annotations
@@ -55,6 +56,31 @@ def robots_txt(disallow: Sequence[str] = ()) -> Page:
     """``robots.txt`` for every user agent; no paths means everything is allowed."""
     rules = "".join(f"Disallow: {path}\n" for path in disallow) or "Disallow:\n"
     return text_page(f"User-agent: *\n{rules}")
+
+
+def frameset_html(*sources: str) -> str:
+    """A frameset page of 1997–2004, one ``<frame>`` per source: its links are in its frames' pages (the
+    ``<noframes>`` text is what browsers without frames showed)."""
+    frames = "".join(f"<frame src='{escape(source)}'>" for source in sources)
+    return (
+        f"<html><head><title>Welcome</title></head><frameset rows='{','.join(['*'] * len(sources))}'>{frames}"
+        "<noframes><body>Your browser does not show frames.</body></noframes></frameset></html>"
+    )
+
+
+def frameset_page(*sources: str) -> Page:
+    return Page(body=frameset_html(*sources).encode(), content_type=HTML_UTF8)
+
+
+def iframe_page(source: str) -> Page:
+    """A page that only frames another, full window, as registrars' "masked forwarding" serves it; with a tag
+    manager's hidden iframe in ``<noscript>``, as most pages carry."""
+    body = (
+        "<html><head><title>Welcome</title></head><body style='margin:0'>"
+        "<noscript><iframe src='https://tags.test/ns.html?id=GTM-1' height='0' width='0'></iframe></noscript>"
+        f"<iframe src='{escape(source)}' style='border:0;width:100%;height:100vh'></iframe></body></html>"
+    )
+    return Page(body=body.encode(), content_type=HTML_UTF8)
 
 
 def redirect(location: str, status: int = 301) -> Page:
