@@ -44,9 +44,10 @@ NO_SERVICE_ID = f"its service id would be longer than {ID_MAX_LENGTH} characters
 INTERRUPTED = "interrupted before its search was complete: run again to continue (what was read is kept)"
 
 
-class BadDomain(ValueError):
+class BadDomain(ConfigurationError):
     """A DOMAIN argument that is not a host name, or a --from file that is not text (a usage error: nothing is
-    done). A line of the file that is not a host name is a :class:`BadLine`, not the list's end."""
+    done; `discover` says it in its own words, without "configuration error"). A line of the file that is not a
+    host name is a :class:`BadLine`, not the list's end."""
 
 
 @dataclass(frozen=True)
