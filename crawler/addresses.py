@@ -40,6 +40,7 @@ from policy_archive.crawler.lookups import (
     lookups_of,
 )
 from policy_archive.errors import PolicyArchiveError
+from policy_archive.records import DEFAULT_PORTS
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,6 @@ PRIVATE_ADDRESS = "private-address"
 # Scrapy settings that carry the policy from policy-archive's configuration to the middleware and the resolver.
 ALLOWED_ORIGINS_SETTING = "POLICY_ARCHIVE_ALLOWED_ORIGINS"
 ALLOW_PRIVATE_SETTING = "POLICY_ARCHIVE_ALLOW_PRIVATE_ADDRESSES"
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Origin = tuple[str, str, int]
 

@@ -26,13 +26,14 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.exceptions import DownloadTimeoutError
 
-from policy_archive.crawler.addresses import DEFAULT_PORTS, PrivateAddressRefused
+from policy_archive.crawler.addresses import PrivateAddressRefused
 from policy_archive.crawler.failures import described, message
 from policy_archive.crawler.middlewares import RobotsRule
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.sources.base import parse_memento_datetime
 from policy_archive.crawler.stopping import PART_OF_A_PAGE
+from policy_archive.records import DEFAULT_PORTS
 
 if TYPE_CHECKING:
     from playwright.async_api import Request, Route

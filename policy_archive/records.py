@@ -26,6 +26,8 @@ def is_valid_id(text: str) -> bool:
 
 RENDERED_CONTENT_TYPE = "text/html; charset=utf-8"  # how a rendered DOM is serialised, stored and extracted
 WAYBACK_TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
+# The port of an http(s) URL that names none (RFC 9110 §4.2): a URL naming it is the same address.
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def utc(moment: datetime) -> datetime:

@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, quote_from_bytes, unquote_to_bytes, urlsplit
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+from policy_archive.records import DEFAULT_PORTS
+
 # What the canonicaliser leaves unescaped (archive-commons' escapeOnce): printable ASCII but ``#`` and ``%``.
 _SAFE = b"!\"$&'()*+,-./:;<=>?@[\\]^_`{|}~"
 _WWW = re.compile(rb"www\d*\.")
@@ -75,7 +76,7 @@ def _port(parts: SplitResult) -> bytes:
         port = parts.port
     except ValueError:  # not a number: kept as written, so it matches only itself
         return b":" + _escaped(parts.netloc.rpartition(":")[2].encode("utf-8", "surrogateescape"))
-    if port is None or port == _DEFAULT_PORTS.get(parts.scheme.lower()):
+    if port is None or port == DEFAULT_PORTS.get(parts.scheme.lower()):
         return b""
     return f":{port}".encode("ascii")
 

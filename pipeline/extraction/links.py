@@ -23,6 +23,7 @@ from policy_archive.pipeline.extraction.dropped import TOO_DEEP
 from policy_archive.pipeline.extraction.normalize import SESSION_PATH
 from policy_archive.pipeline.extraction.parse import parse_html
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
+from policy_archive.records import DEFAULT_PORTS
 from policy_archive.text import safe_url
 
 # Link texts, lowercased and without accents. Exact matches score more than texts that merely contain them.
@@ -72,7 +73,6 @@ PARTIAL_TEXT_MAX_WORDS = 5
 # A second candidate within this share of the best score makes the choice unsure.
 UNSURE_SHARE = 0.75
 _FOOTER_HINT = re.compile(r"foot", re.IGNORECASE)
-DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 # A session id in a link's query: one page, whose links carry a new value on every visit (PHP's
