@@ -62,7 +62,7 @@ class Lookups:
         return found
 
     def _keep(self, found: Found, host: str) -> Found:
-        if found:  # a name that did not resolve is asked again next time, as Scrapy's cache does
+        if found:  # a name that did not resolve is asked again next time, as Scrapy's DNS cache does (2.19)
             self._found[host] = found
         return found
 
@@ -145,10 +145,12 @@ class LookupMiddleware:
 
 @implementer(IHostResolution)
 class Resolution:
+    """What a resolution receiver is told of a lookup begun: its name (Twisted's ``IHostResolution``)."""
+
     def __init__(self, name: str):
         self.name = name
 
-    def cancel(self) -> None:  # Twisted's own GAI resolutions cannot be cancelled either
+    def cancel(self) -> None:  # nor can Twisted's own resolutions be cancelled (HostResolution, Twisted 26.10)
         raise NotImplementedError
 
 

@@ -32,8 +32,8 @@ class LookupTimedOut(PolicyArchiveError):
 
 
 def system_lookup(host: str) -> Found:
-    """The system resolver's answer for ``host`` (blocking: run on a thread of :class:`Lookups`); empty when it
-    does not resolve."""
+    """The system resolver's answer for ``host``; empty when it does not resolve. Blocking: each caller runs it on
+    a thread of its own (:func:`lookup_within` here, crawler/lookups.py's ``Lookups`` in a crawl)."""
     try:
         answers = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
