@@ -55,72 +55,74 @@ def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequenc
         # Render requests (meta "playwright") open in headless Chromium; the browser starts at the first one.
         **render.scrapy_settings(settings.crawl.render_timeout_seconds),
     }
-    if live:
-        common.update(
-            {
-                "ROBOTSTXT_OBEY": settings.crawl.obey_robots,
-                "CONCURRENT_REQUESTS": 16,
-                "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-                # A site's requests wait for its turn in the scheduler, not in the downloader, where they would
-                # count toward CONCURRENT_REQUESTS and hold back the other sites (crawler/sitequeue.py). The archive
-                # crawl does not need it: its requests go to one host, whose concurrency is the whole crawl's.
-                "SCHEDULER_PRIORITY_QUEUE": "policy_archive.crawler.sitequeue.SitesWithRoomQueue",
-                "AUTOTHROTTLE_ENABLED": True,
-                "AUTOTHROTTLE_START_DELAY": 0.5,
-                "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
-                # A retry keeps its document's place: it is its site's next request, after the site's delay, as on a
-                # site with one document (and as a redirect's next hop is, REDIRECT_PRIORITY_ADJUST +2). As of
-                # 2026-11 (Scrapy 2.19) a retry is a copy of its request, still marked a start request, so it joins
-                # the end of its site's queue even at the same priority; by default (RETRY_PRIORITY_ADJUST -1) it
-                # comes after every other document of its site anyway. On a host serving many documents (a policy
-                # host such as iubenda or termly) a 500 was then asked again 20 minutes later in a run of 200
-                # (acceptance report 4, finding 5), and the run's last requests were all retries. The run takes no
-                # longer either way (the same requests, one at a time per site); a transient failure still waits
-                # for the AutoThrottle delay, which an error answer never shortens.
-                "RETRY_PRIORITY_ADJUST": 1,
-                "REDIRECT_ENABLED": True,
-                # Every request, each redirect hop and robots.txt included, is checked on the address it
-                # connects to: internal addresses are refused (issue 11, server-side request forgery).
-                ALLOWED_ORIGINS_SETTING: list(declared_origins),
-                ALLOW_PRIVATE_SETTING: settings.crawl.allow_private_addresses,
-                "TWISTED_DNS_RESOLVER": "policy_archive.crawler.addresses.GuardedResolver",
-                "DOWNLOADER_MIDDLEWARES": {
-                    "policy_archive.crawler.addresses.PrivateAddressMiddleware": 50,
-                    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-                    "policy_archive.crawler.middlewares.SharedRobotsTxtMiddleware": 100,
-                    "policy_archive.crawler.middlewares.RetryAfterMiddleware": 540,
-                    # After Scrapy's RetryMiddleware (550): an answer failing as served is not asked again.
-                    "policy_archive.crawler.middlewares.AsServedMiddleware": 560,
-                    **LOOKUP_MIDDLEWARE,
-                    # Before Scrapy's RedirectMiddleware (600) in the responses' way: a rendered page's
-                    # redirect is followed by Scrapy, hop by hop, not by the browser.
-                    "policy_archive.crawler.render.NavigationRedirectMiddleware": 650,
-                },
-            }
-        )
-    else:
-        common.update(
-            {
-                # The archive serves robots-excluded pages on its own terms; obeying the *site's* robots.txt
-                # does not apply to id_ replay, and the archive's robots.txt would block nothing we fetch.
-                "ROBOTSTXT_OBEY": False,
-                "CONCURRENT_REQUESTS": ARCHIVE_CONCURRENCY,
-                "CONCURRENT_REQUESTS_PER_DOMAIN": ARCHIVE_CONCURRENCY,
-                "AUTOTHROTTLE_ENABLED": False,
-                # Redirects are followed by the spider itself, and only inside the archive.
-                "REDIRECT_ENABLED": False,
-                # Keep each payload exactly as the archive serves it (an id_ replay keeps the site's
-                # Content-Encoding, as of 2026-06): its SHA-1 is then comparable with the CDX digest and the WARC
-                # record is the original response. Extraction undoes the encoding (pipeline.extraction.decode).
-                "COMPRESSION_ENABLED": False,
-                # Not Scrapy's retries, which ask again at once: a replay failing for now (the archive's own 500,
-                # 502 or 504, a timeout, a connection refused, reset or cut short) is asked again after
-                # backoff_seconds, as often as a listing page (ArchiveRateLimitMiddleware, decision 0005).
-                "RETRY_ENABLED": False,
-                "DOWNLOADER_MIDDLEWARES": {
-                    "policy_archive.crawler.middlewares.ArchiveRateLimitMiddleware": 540,
-                    **LOOKUP_MIDDLEWARE,
-                },
-            }
-        )
-    return common
+    return {**common, **(_live_settings(settings, declared_origins) if live else _archive_settings())}
+
+
+def _live_settings(settings: Settings, declared_origins: Sequence[str]) -> dict[str, Any]:
+    """What a live crawl sets over the common settings: many sites, one request at a time each, guarded."""
+    return {
+        "ROBOTSTXT_OBEY": settings.crawl.obey_robots,
+        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        # A site's requests wait for its turn in the scheduler, not in the downloader, where they would
+        # count toward CONCURRENT_REQUESTS and hold back the other sites (crawler/sitequeue.py). The archive
+        # crawl does not need it: its requests go to one host, whose concurrency is the whole crawl's.
+        "SCHEDULER_PRIORITY_QUEUE": "policy_archive.crawler.sitequeue.SitesWithRoomQueue",
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": 0.5,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+        # A retry keeps its document's place: it is its site's next request, after the site's delay, as on a
+        # site with one document (and as a redirect's next hop is, REDIRECT_PRIORITY_ADJUST +2). As of
+        # 2026-11 (Scrapy 2.19) a retry is a copy of its request, still marked a start request, so it joins
+        # the end of its site's queue even at the same priority; by default (RETRY_PRIORITY_ADJUST -1) it
+        # comes after every other document of its site anyway. On a host serving many documents (a policy
+        # host such as iubenda or termly) a 500 was then asked again 20 minutes later in a run of 200
+        # (acceptance report 4, finding 5), and the run's last requests were all retries. The run takes no
+        # longer either way (the same requests, one at a time per site); a transient failure still waits
+        # for the AutoThrottle delay, which an error answer never shortens.
+        "RETRY_PRIORITY_ADJUST": 1,
+        "REDIRECT_ENABLED": True,
+        # Every request, each redirect hop and robots.txt included, is checked on the address it
+        # connects to: internal addresses are refused (issue 11, server-side request forgery).
+        ALLOWED_ORIGINS_SETTING: list(declared_origins),
+        ALLOW_PRIVATE_SETTING: settings.crawl.allow_private_addresses,
+        "TWISTED_DNS_RESOLVER": "policy_archive.crawler.addresses.GuardedResolver",
+        "DOWNLOADER_MIDDLEWARES": {
+            "policy_archive.crawler.addresses.PrivateAddressMiddleware": 50,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "policy_archive.crawler.middlewares.SharedRobotsTxtMiddleware": 100,
+            "policy_archive.crawler.middlewares.RetryAfterMiddleware": 540,
+            # After Scrapy's RetryMiddleware (550): an answer failing as served is not asked again.
+            "policy_archive.crawler.middlewares.AsServedMiddleware": 560,
+            **LOOKUP_MIDDLEWARE,
+            # Before Scrapy's RedirectMiddleware (600) in the responses' way: a rendered page's
+            # redirect is followed by Scrapy, hop by hop, not by the browser.
+            "policy_archive.crawler.render.NavigationRedirectMiddleware": 650,
+        },
+    }
+
+
+def _archive_settings() -> dict[str, Any]:
+    """What an archive crawl sets over the common settings: one archive, its replays as it serves them."""
+    return {
+        # The archive serves robots-excluded pages on its own terms; obeying the *site's* robots.txt
+        # does not apply to id_ replay, and the archive's robots.txt would block nothing we fetch.
+        "ROBOTSTXT_OBEY": False,
+        "CONCURRENT_REQUESTS": ARCHIVE_CONCURRENCY,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": ARCHIVE_CONCURRENCY,
+        "AUTOTHROTTLE_ENABLED": False,
+        # Redirects are followed by the spider itself, and only inside the archive.
+        "REDIRECT_ENABLED": False,
+        # Keep each payload exactly as the archive serves it (an id_ replay keeps the site's
+        # Content-Encoding, as of 2026-06): its SHA-1 is then comparable with the CDX digest and the WARC
+        # record is the original response. Extraction undoes the encoding (pipeline.extraction.decode).
+        "COMPRESSION_ENABLED": False,
+        # Not Scrapy's retries, which ask again at once: a replay failing for now (the archive's own 500,
+        # 502 or 504, a timeout, a connection refused, reset or cut short) is asked again after
+        # backoff_seconds, as often as a listing page (ArchiveRateLimitMiddleware, decision 0005).
+        "RETRY_ENABLED": False,
+        "DOWNLOADER_MIDDLEWARES": {
+            "policy_archive.crawler.middlewares.ArchiveRateLimitMiddleware": 540,
+            **LOOKUP_MIDDLEWARE,
+        },
+    }
