@@ -133,7 +133,7 @@ def backfill(
     progress.finish()
     finished = [plan for key, plan in plans.items() if key not in unexamined]
     unrendered = sum(len(plan.needs_browser) for plan in finished)
-    unfetchable = sum(len(_unfetched(plan, lasting_only=True)) for plan in finished)
+    unfetchable = sum(len(_unfetched(plan, as_served=True)) for plan in finished)
     failed = sum(len(plan.unfetched) for plan in finished) - unrendered - unfetchable
     left = NotVerified(
         failed, unrendered, sum(unexamined.values()), len(unlisted), listed=bool(plans), unfetchable=unfetchable
@@ -179,7 +179,7 @@ def _note_outcomes(
 def _words(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef], found: Sequence[Version]) -> str:
     """Why a document failed although its listing was complete: captures that need a browser (said first, with
     what to install), no version at all, or captures not fetched: for now, or as the archive serves them."""
-    for_now, unfetchable = _unfetched(plan, lasting_only=False), _unfetched(plan, lasting_only=True)
+    for_now, unfetchable = _unfetched(plan, as_served=False), _unfetched(plan, as_served=True)
     groups = [
         (failed, f"{how} ({rerun})")
         for failed, (how, rerun) in (
@@ -205,15 +205,15 @@ def _words(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef
     return f"{needs}; {waiting}: {_captures(plan, plan.needs_browser, reasons=False)}; {words}"
 
 
-def _unfetched(plan: DocumentPlan, *, lasting_only: bool) -> dict[int, str]:
-    """Captures of ``plan`` that could not be fetched (not those waiting for a browser), by index, with why: those
-    a rerun gets the same answer for (``lasting_only``, :func:`~policy_archive.crawler.failures.lasting`), or the
-    others (a timeout, a reset, the archive's 5xx: the next run may fetch them).
+def _unfetched(plan: DocumentPlan, *, as_served: bool) -> dict[int, str]:
+    """Captures of ``plan`` that could not be fetched (not those waiting for a browser), by index, with why: with
+    ``as_served``, those a rerun gets the same answer for (:func:`~policy_archive.crawler.failures.lasting`);
+    without, the others (a timeout, a reset, the archive's 5xx: the next run may fetch them).
 
     Both stay catalogued failed, so the next run asks for each again: a lasting one costs one request (cut short at
     its announced size, or at the first 16 KiB of its head), keeps its document failing and named until it is
     fetched (by raising ``max_page_bytes``, say), and so never hides a version quietly."""
-    return {i: why for i, why in plan.unfetched.items() if i not in plan.needs_browser and lasting(why) == lasting_only}
+    return {i: why for i, why in plan.unfetched.items() if i not in plan.needs_browser and lasting(why) == as_served}
 
 
 def _captures(plan: DocumentPlan, captures: dict[int, str], *, reasons: bool = True) -> str:
