@@ -47,15 +47,15 @@ def printable(text: str) -> str:
     return "".join(repr(character)[1:-1] if is_unsafe_character(character) else character for character in text)
 
 
-def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+def quoted(text: str) -> str:
     """``text`` between quotes for a one-line message, its unsafe characters escaped (:func:`printable`) and at
-    most ``limit`` characters of it shown (then ``…``): a line of a user's file, however long or odd, quoted in a
-    line a person can read."""
+    most :data:`QUOTE_LIMIT` characters of it shown (then ``…``): a line of a user's file, however long or odd,
+    quoted in a line a person can read."""
     shown: list[str] = []
     length = 0
     for character in text:
         piece = printable(character)
-        if length + len(piece) > limit:
+        if length + len(piece) > QUOTE_LIMIT:
             return f"'{''.join(shown)}…'"
         shown.append(piece)
         length += len(piece)
