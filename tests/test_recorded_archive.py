@@ -24,6 +24,7 @@ DOCUMENTS = {
     "nationalpost": {"privacy-policy": "https://nationalpost.com/health/"},
     "reddit": {"privacy-policy": "http://www.reddit.com/r/PokemonGiveaway"},
     "nasa": {"privacy-policy": "http://www.nasa.gov/"},
+    "fws": {"privacy-policy": "http://fws.gov/"},
     "springer": {"privacy-policy": "https://link.springer.com/article/10.1007/s00382-012-1331-2"},
 }
 
@@ -114,6 +115,17 @@ def test_a_real_redirect_loop_through_the_archives_own_redirects_is_refused_with
     login = f"https://idp.springer.com/authorize?response_type=cookie&client_id=springerlink&redirect_uri={article}"
     kept = responses(data)
     assert (article, "2020-09-25T07:54:02Z", "303") in kept and (login, "2020-09-25T07:54:11Z", "302") in kept
+
+
+def test_a_real_memento_is_filed_under_the_url_it_was_archived_from(backfilled):
+    """Asked for http://fws.gov/ at its listed time, the Wayback Machine served its capture of https://www.fws.gov/
+    (one key), as the Link header's rel="original" says: the catalog and the WARC name that URL, not the one asked."""
+    _, rows, data, archive = backfilled
+    row = rows["fws/privacy-policy"]
+    assert (row["memento_at"], row["memento_url"]) == ("2017-11-24T14:37:28Z", "https://www.fws.gov/")
+    assert row["snapshot_url"] == f"{archive.replay_url}/20171124143728id_/https://www.fws.gov/"
+    assert ("https://www.fws.gov/", "2017-11-24T14:37:28Z", "200") in responses(data)
+    assert not any(uri == "http://fws.gov/" for uri, _, _ in responses(data))
 
 
 def test_the_real_excluded_page_is_not_archived(backfilled):

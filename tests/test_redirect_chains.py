@@ -17,6 +17,7 @@ from standin.cli import git, run_cli
 from test_backfill_resilience import START, V1, V2, page, ts
 from test_fidelity import DOC, URL, catalog_rows, configured, warc_records
 
+from policy_archive.crawler.sources.base import original_of_memento
 from policy_archive.crawler.spiders.wayback import MAX_REDIRECTS
 from policy_archive.records import iso_z
 
@@ -243,6 +244,20 @@ def test_every_capture_a_self_redirect_fails_with_every_reason(standin_archive, 
         reason = f"{kind} (the archive serves {URL} at {iso_z(moment)} as a redirect to itself)"
         assert f"{DOC}: capture {ts(moment)} refused: {reason}" in result.stderr
     assert all(row["outcome"] == "refused" for row in catalog_rows(data))
-    assert (HTTP_URL, iso_z(months()[0]), "301") in responses(data), "the site's own redirect is kept"
+    # Each capture once, under the URL it was archived from (the Link header's original): the archive served it
+    # again for https://www.example.com/privacy, which never answered so.
+    assert responses(data) == {(HTTP_URL, iso_z(moment), "301") for moment in months()}
     (document,) = json.loads(run_cli(config, data, "status", "--json").stdout)
     assert (document["versions"], document["refused_captures"]) == (0, {kind: MONTHS})
+
+
+def test_the_url_of_a_memento_is_the_original_its_link_header_names_within_the_key():
+    asked = "http://fws.gov/"
+    link = '<https://www.fws.gov/>; rel="original", <https://web.archive.org/web/timemap/link/https://www.fws.gov/>; '
+    assert original_of_memento(link + 'rel="timemap"', asked) == "https://www.fws.gov/"
+    login = "https://idp.springer.com/authorize?response_type=cookie&client_id=springerlink"
+    escaped = login.replace("&", "&amp;")  # as the Wayback Machine wrote it in 2020
+    assert original_of_memento(f'<{escaped}>; rel="original"', login) == login
+    for unrelated in ('<https://elsewhere.example/>; rel="original"', '<ftp://fws.gov/>; rel="original"', "", None):
+        assert original_of_memento(unrelated, asked) == asked, "another key, or none: the URL asked for"
+    assert original_of_memento('<https://www.fws.gov/>; rel="memento"', asked) == asked

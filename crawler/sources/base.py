@@ -17,6 +17,8 @@ Adding an archive means adding one module with an :class:`ArchiveSource` subclas
 
 from __future__ import annotations
 
+import html
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -57,6 +59,30 @@ def parse_memento_datetime(value: str | None) -> datetime | None:
         return utc(parsedate_to_datetime(value))
     except (TypeError, ValueError, IndexError):
         return None
+
+
+# One link of a Memento ``Link`` header (RFC 7089 §2.2) naming the original resource: ``<URL>; rel="original"``.
+_ORIGINAL_LINK = re.compile(r'<([^>]*)>\s*;[^,<]*\brel\s*=\s*"?original"?', re.IGNORECASE)
+
+
+def original_of_memento(link: str | None, asked: str) -> str:
+    """The site URL a replay answer's bytes were archived from: the ``Link`` header's ``rel="original"`` when it
+    names a URL of the same key as ``asked`` (an archive serves any capture of a key for any of its URLs: the
+    Wayback Machine answered ``http://fws.gov/`` with its capture of ``https://www.fws.gov/``, recorded 2022, see
+    tests/fixtures/archive-responses), else ``asked``. The Wayback Machine writes ``&`` as ``&amp;`` in it (recorded
+    2020); another key is never taken, so that no archive can file bytes under an unrelated URL."""
+    for found in _ORIGINAL_LINK.findall(link or ""):
+        for candidate in (found, html.unescape(found)):
+            if _same_key(candidate, asked):
+                return candidate
+    return asked
+
+
+def _same_key(candidate: str, asked: str) -> bool:
+    try:
+        return urlsplit(candidate).scheme in ("http", "https") and match_key(candidate) == match_key(asked)
+    except ValueError:  # not a URL the archive could key (a bad port, a host IDNA refuses)
+        return False
 
 
 class ListingError(ArchiveError):

@@ -8,8 +8,10 @@ from the Wayback Machine in 2020–2026, see tests/fixtures/archive-responses):
   :meth:`ArchiveSource.redirect_target`;
 - the *archive's* redirect to the nearest memento (no ``Memento-Datetime``): followed, nothing to keep.
 What is handed over is dated by the ``Memento-Datetime`` of the answer whose bytes it holds, never by the CDX
-row that led there. An answer without ``Memento-Datetime`` is the archive speaking, not a capture: a 200
-"This URL has been excluded" page or a 404 "not archived" page is refused as ``not-archived``.
+row that led there, and filed under the URL those bytes were archived from (the ``Link`` header's
+``rel="original"``, within the key asked for), never merely the URL asked for. An answer without
+``Memento-Datetime`` is the archive speaking, not a capture: a 200 "This URL has been excluded" page or a 404
+"not archived" page is refused as ``not-archived``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from policy_archive.crawler.sources.base import (
     NOT_ARCHIVED,
     REDIRECT_LOOP,
     TOO_MANY_REDIRECTS,
+    original_of_memento,
     parse_memento_datetime,
 )
 from policy_archive.crawler.spiders.base import (
@@ -89,7 +92,9 @@ class WaybackSpider(PlanSpider):
         memento = memento_datetime(response)
         if memento is not None and response.status in REDIRECT_STATUSES:
             hop = self._capture(response, fetch, memento)
-            yield from self._follow(response, fetch, (*hops, hop), visited, memento)
+            # The same capture served again (a key held only as a redirect to itself) is one record, not two.
+            again = any((held.url, held.captured_at) == (hop.url, hop.captured_at) for held in hops)
+            yield from self._follow(response, fetch, hops if again else (*hops, hop), visited, memento)
         elif memento is not None and isinstance(payloads := self.payloads(response), str):
             yield from self.rendering_failed(fetch, payloads)
         elif memento is not None:
@@ -114,7 +119,8 @@ class WaybackSpider(PlanSpider):
     ) -> Capture:
         body, rendered, fetched_url = payloads or (response.body, None, response.url)
         located = self.source.locate(fetched_url)
-        original = located[1] if located else fetch.original_url
+        link = response.headers.get(b"Link", b"").decode("latin-1")
+        original = original_of_memento(link, located[1] if located else fetch.original_url)
         return Capture(
             document=fetch.document,
             source=Source.WAYBACK,
