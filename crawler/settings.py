@@ -15,7 +15,7 @@ from policy_archive.crawler.addresses import ALLOW_PRIVATE_SETTING, ALLOWED_ORIG
 RETRYABLE_CODES = [500, 502, 504, 522, 524, 408]
 # Replay requests to the archive at once (the shared limiter spaces them anyway).
 ARCHIVE_CONCURRENCY = 8
-# Scrapy's HTTP/1.1 download handler, naming an answer's header line too long (render.py's extends it).
+# Scrapy's HTTP/1.1 download handler with an answer's headers bounded (render_handler.py's extends it).
 TRANSPORT = "policy_archive.crawler.transport.DownloadHandler"
 # A request's host looked up before it is sent, within DNS_TIMEOUT (crawler/lookups.py): after Scrapy's
 # HttpProxyMiddleware (750), which marks the requests a proxy resolves for us.
@@ -50,7 +50,8 @@ def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequenc
         "HTTPERROR_ALLOW_ALL": True,  # the spider decides what a 404 or a 3xx means
         # Two captures may redirect to the same archived page: each must get its own answer.
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
-        # An answer's header line over Twisted's limit is named as such, not as a connection closed (transport.py).
+        # An answer's header line over Twisted's limit is named as such, not as a connection closed, and its header
+        # block is bounded (transport.py).
         "DOWNLOAD_HANDLERS": {"http": TRANSPORT, "https": TRANSPORT},
         # Render requests (meta "playwright") open in headless Chromium; the browser starts at the first one.
         **render.scrapy_settings(settings.crawl.render_timeout_seconds),

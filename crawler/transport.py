@@ -84,7 +84,7 @@ def _bounded_parsers(factory: Any) -> Any:
     return Factory
 
 
-class HeaderLineLimit:
+class BoundedHeaders:
     """Mixin for Scrapy's HTTP/1.1 handler and its subclasses (scrapy-playwright's): the connection pool's
     protocols name a header line too long, and bound the header block."""
 
@@ -95,6 +95,6 @@ class HeaderLineLimit:
         self._pool._factory = _bounded_parsers(self._pool._factory)
 
 
-class DownloadHandler(HeaderLineLimit, HTTP11DownloadHandler):
-    """Scrapy's HTTP/1.1 download handler naming a header line too long: the crawl's ``http``/``https`` handler
+class DownloadHandler(BoundedHeaders, HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 download handler with an answer's headers bounded: the crawl's ``http``/``https`` handler
     when the ``browser`` extra is not installed (``crawler.render_handler``'s when it is)."""
