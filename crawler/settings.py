@@ -18,7 +18,8 @@ ARCHIVE_CONCURRENCY = 8
 # Scrapy's HTTP/1.1 download handler with an answer's headers bounded (render_handler.py's extends it).
 TRANSPORT = "policy_archive.crawler.transport.DownloadHandler"
 # A request's host looked up before it is sent, within DNS_TIMEOUT (crawler/lookups.py): after Scrapy's
-# HttpProxyMiddleware (750), which marks the requests a proxy resolves for us.
+# HttpProxyMiddleware (750, as the other built-in priorities named here: Scrapy 2.19's DOWNLOADER_MIDDLEWARES_BASE),
+# which marks the requests a proxy resolves for us.
 LOOKUP_MIDDLEWARE = {"policy_archive.crawler.lookups.LookupMiddleware": 760}
 
 
