@@ -295,7 +295,7 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
     rows = {(row.url, row.captured_at): row for row in catalog.captures(key, Source.WAYBACK)}
     by_text = {row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED}
     result: list[Version] = []
-    for change in changes(plan.refs, plan.known):
+    for change in changes(plan.known):
         ref = plan.refs[change.index]
         row = rows.get((ref.url, ref.timestamp))
         twin = None

@@ -111,7 +111,7 @@ def to_fetch(
     return ToFetch(len(wanted(strategy, refs, known, verify=verify)), exact=True)
 
 
-def changes(refs: Sequence[CaptureRef], known: Knowledge) -> list[Change]:
+def changes(known: Knowledge) -> list[Change]:
     """The versions the knowledge shows: each capture whose text differs from the previous known text."""
     result: list[Change] = []
     previous: int | None = None

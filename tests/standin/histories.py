@@ -164,7 +164,7 @@ def simulate(
             twins = by_digest[refs[index].digest] if refs[index].digest else [index]
             for twin in twins:
                 known.setdefault(twin, f"text {texts[index]}")
-    return Simulated(tuple(fetched), tuple(change.index for change in changes(refs, known)), known)
+    return Simulated(tuple(fetched), tuple(change.index for change in changes(known)), known)
 
 
 def capture_refs(
