@@ -6,6 +6,7 @@ import io
 import re
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from standin.archive import StandinArchive
@@ -93,6 +94,21 @@ def test_the_rate_counts_from_the_estimate_on() -> None:
     progress.add("fetched", done=True)
     progress.estimate(lambda: Left(3))
     assert progress.line() == "backfill: 1/4 captures examined (25 %), 1 fetched"
+
+
+def test_units_an_earlier_run_finished_count_in_the_total_but_not_in_the_rate(monkeypatch) -> None:
+    """Audit 5 #6: a resumed ``discover --from`` counted the 97 domains already written as searched at once, and
+    showed 22.2/s and 13 s left where 2/s were searched and about 2 minutes were left."""
+    clock = [100.0]
+    monkeypatch.setattr("policy_archive.pipeline.jobs.progress.time", SimpleNamespace(monotonic=lambda: clock[0]))
+    progress = Progress("discover", stream=io.StringIO())
+    progress.expect(400, "domains", one="domain")
+    progress.already("skipped", 97)
+    assert progress.line() == "discover: 97/400 domains (24 %), 97 skipped"
+    clock[0] += 10
+    progress.add("searched", 20, done=True)
+    # 20 searched in 10 s: 2.0/s, and the 283 left take 141.5 s (with the skipped ones, 11.7/s and 24 s).
+    assert progress.line() == "discover: 117/400 domains (29 %), 97 skipped, 20 searched, 2.0/s, ETA 0:02:22"
 
 
 def test_counts_of_one_are_singular() -> None:

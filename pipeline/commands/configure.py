@@ -157,7 +157,7 @@ def discover(
             progress = obj.progress("discover")
             progress.expect(len(names), "domains", one="domain")
             if skipped := len(names) - len(wanted):
-                progress.add("skipped", skipped, done=True)
+                progress.already("skipped", skipped)
             if live:
                 homes = {domain: f"{schemes[domain]}://{domain}/" for domain in wanted}
                 left = discovery.discover_live(config.settings, homes, document_type, outcomes, progress=progress)

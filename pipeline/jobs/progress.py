@@ -63,7 +63,8 @@ class Progress:
         self.done = 0
         self._left: Callable[[], Left] | None = None
         self._started = time.monotonic()
-        self._done_before = 0  # units done before the rate's clock started (``estimate``)
+        self._done_before = 0  # units not done by this work: before the rate's clock started (``estimate``) or by an
+        # earlier run (``already``)
         self._fastest = math.inf  # requests a second the work cannot exceed (``at_most``)
         self._sent: Callable[[], int] | None = None  # how many of those requests were sent (``at_most``)
         self._request = "request"
@@ -98,6 +99,12 @@ class Progress:
         if done:
             self.done += amount
         self.step()
+
+    def already(self, counter: str, amount: int) -> None:
+        """Count ``amount`` units finished by an earlier run (a rerun skips them): they are done of the total but
+        not work of this run, so they enter neither the rate nor the time left."""
+        self._done_before += amount
+        self.add(counter, amount, done=True)
 
     def step(self) -> None:
         """Show a line if one is due (every step with ``--verbose``): the work changed without a unit done."""
