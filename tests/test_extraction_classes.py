@@ -52,6 +52,31 @@ def test_each_document_of_a_several_document_page_is_kept_alone() -> None:
     assert "Company number 01234567" in imprint and "These terms govern" not in imprint
 
 
+TWO_DOCUMENTS = (
+    "<html><head>{head}</head><body><h1>Privacy Policy</h1><p>We collect your data to deliver and improve the"
+    " service, and keep it safe.</p><h1>Terms of Service</h1><p>By using this service you agree to these terms,"
+    " which govern your use of it.</p></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("document_type", "heading", "text"),
+    [("privacy-policy", "Privacy Policy", "We collect"), ("terms-of-service", "Terms of Service", "By using")],
+)
+def test_a_page_without_title_cut_to_one_document_is_titled_by_that_documents_heading(
+    document_type: str, heading: str, text: str
+) -> None:
+    """Audit 5 #7: with no ``<title>`` the page's first heading stood for it, so the terms were titled
+    "Privacy Policy". The version file's ``# title`` is the chosen document's own heading, said once."""
+    page = TWO_DOCUMENTS.format(head="").encode()
+    document = extract(page, URL, ExtractionRules(), "text/html", document_type=document_type)
+    assert document.title == heading
+    assert document.body.startswith(text) and heading not in document.body
+    titled = extract(page.replace(b"<head>", b"<head><title>Legal</title>"), URL, ExtractionRules(), "text/html",
+                     document_type=document_type)  # fmt: skip
+    assert titled.title == "Legal" and titled.body.startswith(f"# {heading}\n")  # the page's own title stays
+
+
 def test_a_type_absent_from_a_several_document_page_is_refused_with_a_hint() -> None:
     with pytest.raises(ExtractionRefused) as refused:
         generic("several-documents", "cookie-policy")

@@ -16,6 +16,7 @@ here). trafilatura is only the benchmark's reference (``benchmarks/extraction.py
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from importlib.metadata import version
@@ -23,7 +24,8 @@ from importlib.metadata import version
 import lxml.html
 
 from policy_archive.pipeline.extraction.decode import decode_html
-from policy_archive.pipeline.extraction.dropped import TOO_DEEP
+from policy_archive.pipeline.extraction.documents import HEADINGS
+from policy_archive.pipeline.extraction.dropped import OTHER_DOCUMENT, TOO_DEEP
 from policy_archive.pipeline.extraction.locate import content_root
 from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, plain_text_markdown
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
@@ -44,8 +46,9 @@ from policy_archive.text import one_line
 # longer turned into a link; 6: every other page text that reads as Markdown (links, emphasis, code, entities,
 # line-start blocks, rules, hard breaks) escaped where it would (decision 0016), code spans keep their text; 7:
 # pages nested deeper than 255 levels read whole (to 2,048 levels; flattened past 255, ``extraction.parse``),
-# and the content is never located inside an inline element continuing its parent's text (unclosed ``<font>``).
-EXTRACTOR_REVISION = 7
+# and the content is never located inside an inline element continuing its parent's text (unclosed ``<font>``);
+# 8: a page without ``<title>`` cut to one of several documents is titled by that document's heading.
+EXTRACTOR_REVISION = 8
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
@@ -97,10 +100,15 @@ def _extract_html(
     parsed: ParsedPage, url: str, rules: ExtractionRules, document_type: str, captured: date | None
 ) -> ExtractedDocument:
     page = parsed.root
+    titled = bool(_title_text(page))  # asked now: locating the content drops the page's <head>
     title = _page_title(page)
     language = page.get("lang") or page.get("xml:lang")
     refuse_error_pages(page, title)
     content, dropped = content_root(parsed, rules, document_type, title)
+    if not titled and any(record.reason == OTHER_DOCUMENT for record in dropped):
+        # No <title>: the page's first heading stood for it, which on a page cut to one of several documents may
+        # be another document's (audit 5 #7: terms titled "Privacy Policy"). The document's own heading is.
+        title = _first_text(content.iter(*HEADINGS)) or title
     markdown = _without_title(normalize_markdown(MarkdownRenderer(url).render(content)), title)
     return _dated(ExtractedDocument(title, markdown, dropped=dropped), language, captured)
 
@@ -133,8 +141,14 @@ HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml", "text/xml
 
 
 def _page_title(page: lxml.html.HtmlElement) -> str:
-    for candidate in [*page.xpath("//title"), *page.xpath("//h1 | //h2")]:
-        title = one_line(candidate.text_content())
-        if title:
-            return title
-    return "Untitled"
+    """The page's ``<title>``, else its first ``<h1>`` or ``<h2>``, else ``Untitled``."""
+    return _title_text(page) or _first_text(page.xpath("//h1 | //h2")) or "Untitled"
+
+
+def _title_text(page: lxml.html.HtmlElement) -> str:
+    return _first_text(page.xpath("//title"))
+
+
+def _first_text(elements: Iterable[lxml.html.HtmlElement]) -> str:
+    """The first of ``elements`` with text, on one line; ``""`` when none has any."""
+    return next((text for element in elements if (text := one_line(element.text_content()))), "")
