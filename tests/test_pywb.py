@@ -7,12 +7,13 @@ free 127.0.0.1 port. Skipped, with the reason, only where pywb cannot be install
 
 from __future__ import annotations
 
+import re
 import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from http import HTTPStatus
 from io import BytesIO
@@ -25,7 +26,7 @@ from standin.capture import StandinCapture
 from standin.cli import git, run_cli
 from test_backfill_e2e import V1, V2, page
 from test_backfill_resilience import declaration
-from test_fidelity import DOC, configured, redirected_history
+from test_fidelity import DOC, configured, redirected_history, warc_records
 from test_fidelity import TARGET as FIDELITY_TARGET
 from test_fidelity import URL as FIDELITY_URL
 from test_redirect_chains import FINAL, FIRST_HOP, SECOND_HOP, chain
@@ -344,6 +345,28 @@ def test_a_site_moved_to_https_and_www_in_pywb_as_in_the_stand_in(pywb_server: R
     assert backfilled.returncode == 0, backfilled.stderr
     dates = git(data / "versions", "log", "--reverse", "--format=%aI", "main").splitlines()
     assert dates == [moment.isoformat() for moment in truth.first_texts]
+    # Acceptance report 5, finding 5: what pywb serves for an http row is the https capture (its Link header's
+    # original), filed and linked under that URL at its memento time, never as a 200 of the http URL, which the
+    # archive holds only as a 301 from the move on.
+    pages = [
+        (headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Date"))
+        for _, kind, headers, http in warc_records(data)
+        if kind == "response" and http.get_statuscode() == "200"
+    ]
+    assert pages and all(url == moved_url(date.fromisoformat(when[:10])) for url, when in pages), pages
+    snapshots = re.findall(
+        r"^Snapshot-Url: (.+)$", git(data / "versions", "log", "--reverse", "--format=%B", "main"), re.MULTILINE
+    )
+    assert snapshots == [
+        f"{collection}/{moment:%Y%m%d%H%M%S}id_/{moved_url(moment.date())}" for moment in truth.first_texts
+    ]
+
+
+def moved_url(day: date) -> str:
+    """The URL that served shop.test's policy page on ``day``: http before the move, https and www after it."""
+    return (
+        f"http://{https_move.DOMAIN}/privacy" if day < https_move.MOVED_TO_HTTPS else f"{https_move.HTTPS_SITE}/privacy"
+    )
 
 
 def http_date_of(capture: StandinCapture, later: timedelta) -> str:
