@@ -48,6 +48,11 @@ NOT_ARCHIVED = "not-archived"
 LEAVES_ARCHIVE = "redirect leaves the archive"
 REDIRECT_LOOP = "redirect loop inside the archive"
 TOO_MANY_REDIRECTS = "too many redirects inside the archive"
+# A redirect whose ``Location`` urllib cannot split (``http://[::1/x``: an unclosed IPv6 bracket; a host that NFKC
+# normalisation turns into a separator): it leads nowhere that could be asked of the archive. The site sent it
+# (archived) or, in theory, the archive did (its own redirect, no ``Memento-Datetime``).
+ARCHIVED_LOCATION_NOT_URL = "the archived redirect's Location is not a URL"
+ARCHIVE_LOCATION_NOT_URL = "the archive's redirect Location is not a URL"
 
 
 def parse_memento_datetime(value: str | None) -> datetime | None:
@@ -221,8 +226,9 @@ class ArchiveSource(ABC):
     def redirect_target(self, location: str, answered: str, archived_at: datetime | None) -> str | None:
         """The capture URL a redirect in the replay of ``answered`` leads to, or None when it leaves the archive.
 
-        ``location`` is the answer's ``Location``; ``archived_at`` the answer's ``Memento-Datetime`` when the
-        redirect is an archived one (the site sent it), None when it is the archive's own. An archive that
+        ``location`` is the answer's ``Location``, one urllib can split (:func:`url_error`); ``archived_at`` the
+        answer's ``Memento-Datetime`` when the redirect is an archived one (the site sent it), None when it is the
+        archive's own. An archive that
         rewrites an archived redirect's ``Location`` (the Wayback Machine: ``…/web/T id_/URL``) names a capture
         URL; one that replays it as the site sent it (pywb 2.x in ``id_`` mode, as of 2026-11:
         ``https://www.site.org/legal/privacy``, or a relative path) names the site's own target, followed
@@ -231,7 +237,7 @@ class ArchiveSource(ABC):
         if not location:
             return None
         resolved = urljoin(answered, location)
-        if self.contains(resolved) and not _path_relative(location):
+        if self.contains(resolved) and not _site_own(location):
             return resolved
         located = self.locate(answered)
         if archived_at is None or located is None:
@@ -243,9 +249,21 @@ class ArchiveSource(ABC):
 
     def site_location(self, location: str, answered: str) -> str:
         """A ``Location`` (or ``Content-Location``) of the replay of ``answered`` as the site sent it: one the
-        archive rewrote into its capture URL given back as the site's URL, the site's own unchanged."""
-        located = None if _path_relative(location) else self.locate(urljoin(answered, location))
+        archive rewrote into its capture URL given back as the site's URL, the site's own (or one that is no URL
+        at all, kept as archived) unchanged."""
+        if url_error(location):
+            return location
+        located = None if _site_own(location) else self.locate(urljoin(answered, location))
         return located[1] if located else location
+
+
+def url_error(url: str) -> str | None:
+    """Why urllib cannot split ``url`` (its words: ``Invalid IPv6 URL``), or None when it can."""
+    try:
+        urlsplit(url)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def _check_row_url(url: str, asked: str, ref: CaptureRef) -> None:
@@ -270,9 +288,11 @@ def _check_row_url(url: str, asked: str, ref: CaptureRef) -> None:
     raise ListingParseError.of(url, reason)
 
 
-def _path_relative(location: str) -> bool:
-    """A path-relative URL (``privacy/``) is never an archive's rewriting of a Location: it is the site's own."""
-    return not (urlsplit(location).scheme or location.startswith("/"))
+def _site_own(location: str) -> bool:
+    """A Location without an absolute path is never an archive's rewriting of one into its capture URL (which
+    always names ``/web/<timestamp>id_/…``): it is the site's own, even where urljoin makes a capture URL of it
+    (``privacy/``, ``?page=2``; ``https://`` alone, which resolves to the very URL answered)."""
+    return not urlsplit(location).path.startswith("/")
 
 
 _Identity = tuple[datetime, str, int | None, str | None, str | None]

@@ -29,12 +29,15 @@ from policy_archive.crawler.render import PageRendering
 from policy_archive.crawler.routes import ArchiveRoute
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.sources.base import (
+    ARCHIVE_LOCATION_NOT_URL,
+    ARCHIVED_LOCATION_NOT_URL,
     LEAVES_ARCHIVE,
     NOT_ARCHIVED,
     REDIRECT_LOOP,
     TOO_MANY_REDIRECTS,
     original_of_memento,
     parse_memento_datetime,
+    url_error,
 )
 from policy_archive.crawler.spiders.base import (
     FetchPlan,
@@ -44,7 +47,7 @@ from policy_archive.crawler.spiders.base import (
     response_headers,
 )
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, iso_z, payload_sha1
-from policy_archive.text import plural
+from policy_archive.text import plural, quoted
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -161,10 +164,16 @@ class WaybackSpider(PlanSpider):
         """Follow a redirect inside the archive (``memento``: the archived redirect's time, None for the
         archive's own redirect)."""
         location = response.headers.get(b"Location", b"").decode("latin-1")
-        target = self.source.redirect_target(location, response.url, memento)
-        if target is None:
+        error = url_error(location)
+        target = None if error else self.source.redirect_target(location, response.url, memento)
+        if error:
+            # One capture's garbled header, archived as the site sent it: that capture refused, never the run.
+            words = ARCHIVED_LOCATION_NOT_URL if memento else ARCHIVE_LOCATION_NOT_URL
+            reason = f"{words}: {quoted(location)} ({error})"
+            yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
+        elif target is None:
             # Never leave the archive: a Location outside it would fetch today's live page as history.
-            reason = f"{LEAVES_ARCHIVE} ({location or 'no Location'})"
+            reason = f"{LEAVES_ARCHIVE} ({quoted(location) if location else 'no Location'})"
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
         elif target in visited or target == response.url or len(visited) >= MAX_REDIRECTS:
             yield from self.hand_over(

@@ -14,7 +14,14 @@ from urllib.parse import urlsplit
 from policy_archive.archive.captures import StoredCapture
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
-from policy_archive.crawler.sources.base import LEAVES_ARCHIVE, NOT_ARCHIVED, REDIRECT_LOOP, TOO_MANY_REDIRECTS
+from policy_archive.crawler.sources.base import (
+    ARCHIVE_LOCATION_NOT_URL,
+    ARCHIVED_LOCATION_NOT_URL,
+    LEAVES_ARCHIVE,
+    NOT_ARCHIVED,
+    REDIRECT_LOOP,
+    TOO_MANY_REDIRECTS,
+)
 from policy_archive.crawler.sources.wayback import original_of
 from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo_content_encoding
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract, extractor_label
@@ -93,6 +100,8 @@ REPLAY_REFUSALS = (
     LEAVES_ARCHIVE,
     REDIRECT_LOOP,
     TOO_MANY_REDIRECTS,
+    ARCHIVED_LOCATION_NOT_URL,
+    ARCHIVE_LOCATION_NOT_URL,
 )
 
 

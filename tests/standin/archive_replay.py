@@ -3,8 +3,9 @@
 The exact capture → its raw bytes, ``Memento-Datetime`` and ``Link``; an inexact timestamp → 302 to the nearest
 capture's ``id_`` URL, without ``Memento-Datetime``; an archived redirect → its 3xx *with* ``Memento-Datetime`` and
 a ``Location`` to the ``id_`` URL of the target at the redirect's own timestamp (absolute, path-based or
-scheme-less, as the real archive writes them); an archived 404 or 429 → that status with ``Memento-Datetime``; no
-capture → a 404 Wayback page without it; a blocked URL → a 200 "excluded" page without it (as recorded in 2020).
+scheme-less, as the real archive writes them), or the ``Location`` as the site sent it (``redirect_form="as-sent"``,
+as pywb 2.10 replays it); an archived 404 or 429 → that status with ``Memento-Datetime``; no capture → a 404
+Wayback page without it; a blocked URL → a 200 "excluded" page without it (as recorded in 2020).
 
 A *self-redirect* — an archived redirect to a URL of its own key, ``http://x.test/`` → ``https://www.x.test/`` — is
 never replayed: replaying it would send the client back to the same key, and the real archives skip it for the
@@ -90,15 +91,17 @@ def _memento(capture: StandinCapture, index: int, captures: list[StandinCapture]
         ("Memento-Datetime", http_date(capture.timestamp)),
         ("Link", _link_header(index, captures, base)),
     ]
-    if capture.target is not None:
-        headers.append(("Location", _redirect_location(capture, capture.target, base)))
+    if capture.location is not None:
+        headers.append(("Location", _redirect_location(capture, base)))
     if capture.content_encoding:
         headers.append(("Content-Encoding", capture.content_encoding))
     return Answer(capture.status or 200, capture.body, tuple(headers))
 
 
-def _redirect_location(capture: StandinCapture, target: str, base: str) -> str:
-    path = f"{REPLAY_PREFIX}/{capture.timestamp}id_/{target}"
+def _redirect_location(capture: StandinCapture, base: str) -> str:
+    if capture.redirect_form == "as-sent" or capture.target is None:
+        return capture.location or ""
+    path = f"{REPLAY_PREFIX}/{capture.timestamp}id_/{capture.target}"
     if capture.redirect_form == "path":
         return path
     if capture.redirect_form == "schemeless":

@@ -13,7 +13,9 @@ from urllib.parse import urljoin, urlsplit
 
 from policy_archive.records import parse_wayback_timestamp
 
-RedirectForm = Literal["absolute", "path", "schemeless"]
+# How the replay writes an archived redirect's Location: rewritten into its capture URL (absolute, path-based or
+# scheme-less, as the Wayback Machine does), or "as-sent", as the site sent it (as pywb 2.10's id_ replay does).
+RedirectForm = Literal["absolute", "path", "schemeless", "as-sent"]
 
 
 def payload_digest(body: bytes) -> str:
@@ -78,7 +80,13 @@ class StandinCapture:
 
     @property
     def target(self) -> str | None:
-        return urljoin(self.url, self.location) if self.location is not None else None
+        """Where the redirect leads; None for no redirect, or one whose Location is no URL (``http://[::1/x``)."""
+        if self.location is None:
+            return None
+        try:
+            return urljoin(self.url, self.location)
+        except ValueError:
+            return None
 
     @cached_property
     def self_redirect(self) -> bool:
