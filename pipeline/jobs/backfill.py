@@ -62,10 +62,50 @@ def backfill(
     # as a bound while bisect searches: it decides what to fetch from what it learns.
     progress.expect(None, "captures examined", one="capture examined")
     settings = workspace.config.settings
-    failures: list[DocumentFailure] = []
     notes: list[str] = []
-    plans: dict[str, DocumentPlan] = {}
     source = archive_source(settings.wayback)
+    listed = _list_documents(workspace, declarations, source, progress, since, until, strategy, verify_spans)
+    plans, listings, failures, interrupted = listed
+    if not interrupted and any(not plan.complete for plan in plans.values()):
+        fetching = BackfillPlan(workspace, plans, progress)
+        stop = StopSignal()
+        progress.estimate(fetching.left)
+        # A capture to examine is one replay request at least (more through redirects, retries, a rendering).
+        replay = limiter_for(workspace.data_dir, settings.wayback, "replay")
+        progress.at_most(settings.wayback.replay_per_minute / 60, lambda: replay.sent, "replay request")
+        crawl_archive(fetching, source, settings, workspace.data_dir, stop, replay)
+        notes.extend(fetching.notes)
+        interrupted = stop.received
+    versions, assumed, unexamined = _plan_results(workspace, plans, listings, interrupted, failures, notes)
+    documents = {version.document for version in versions}
+    before = _main_versions(workspace, documents)
+    recorded = workspace.record(versions)
+    kinds = _recorded_kinds(before, _main_versions(workspace, documents), recorded)
+    unlisted = [declaration.key for declaration in declarations if declaration.key not in plans]
+    _note_outcomes(workspace, declarations, failures, unexamined, unlisted)
+    progress.add("versions recorded", len(recorded), one="version recorded")
+    if kinds:
+        progress.detail("versions recorded", kinds)
+    progress.finish()
+    left = _not_verified(plans, unexamined, unlisted)
+    return RunReport(recorded, failures, notes, last_line=summary_line(assumed, left), recorded_detail=kinds or None)
+
+
+def _list_documents(
+    workspace: Workspace,
+    declarations: Sequence[DocumentDeclaration],
+    source: ArchiveSource,
+    progress: Progress,
+    since: date | None,
+    until: date | None,
+    strategy: StrategyName,
+    verify_spans: bool,
+) -> tuple[dict[str, DocumentPlan], dict[str, list[CaptureRef]], list[DocumentFailure], bool]:
+    """Each document's captures listed, in turn, and its plan made: the plans and listings by document, the
+    documents whose listing failed, and whether a Ctrl-C stopped the listing (the documents after it fail)."""
+    settings = workspace.config.settings
+    failures: list[DocumentFailure] = []
+    plans: dict[str, DocumentPlan] = {}
     client = ListingClient(limiter_for(workspace.data_dir, settings.wayback, "cdx"), settings.crawl.user_agent)
     listings: dict[str, list[CaptureRef]] = {}
     interrupted = False
@@ -91,16 +131,20 @@ def backfill(
         progress.add("captures listed", len(refs), one="capture listed")
         listings[declaration.key] = refs
         plans[declaration.key] = _plan(workspace, declaration, refs, strategy, source, verify_spans)
-    if not interrupted and any(not plan.complete for plan in plans.values()):
-        fetching = BackfillPlan(workspace, plans, progress)
-        stop = StopSignal()
-        progress.estimate(fetching.left)
-        # A capture to examine is one replay request at least (more through redirects, retries, a rendering).
-        replay = limiter_for(workspace.data_dir, settings.wayback, "replay")
-        progress.at_most(settings.wayback.replay_per_minute / 60, lambda: replay.sent, "replay request")
-        crawl_archive(fetching, source, settings, workspace.data_dir, stop, replay)
-        notes.extend(fetching.notes)
-        interrupted = stop.received
+    return plans, listings, failures, interrupted
+
+
+def _plan_results(
+    workspace: Workspace,
+    plans: dict[str, DocumentPlan],
+    listings: dict[str, list[CaptureRef]],
+    interrupted: bool,
+    failures: list[DocumentFailure],
+    notes: list[str],
+) -> tuple[list[Version], list[UnverifiedSpan], dict[str, int]]:
+    """What each listed document's plan gave once the fetching ended: its versions, the spans its strategy assumed
+    and, for a plan the run did not work through, how many captures were left unexamined; the documents that
+    failed added to ``failures``, what is worth saying to ``notes``."""
     versions: list[Version] = []
     assumed: list[UnverifiedSpan] = []
     unexamined: dict[str, int] = {}
@@ -121,24 +165,19 @@ def backfill(
             assumed.extend(_record_unverified(workspace, plan))
             if not found or plan.unfetched:
                 failures.append(DocumentFailure(key, _words(workspace, plan, listings[key], found)))
-    documents = {version.document for version in versions}
-    before = _main_versions(workspace, documents)
-    recorded = workspace.record(versions)
-    kinds = _recorded_kinds(before, _main_versions(workspace, documents), recorded)
-    unlisted = [declaration.key for declaration in declarations if declaration.key not in plans]
-    _note_outcomes(workspace, declarations, failures, unexamined, unlisted)
-    progress.add("versions recorded", len(recorded), one="version recorded")
-    if kinds:
-        progress.detail("versions recorded", kinds)
-    progress.finish()
+    return versions, assumed, unexamined
+
+
+def _not_verified(plans: dict[str, DocumentPlan], unexamined: dict[str, int], unlisted: Sequence[str]) -> NotVerified:
+    """What the run left unverified besides the assumed spans, for the last line: captures not fetched (for now,
+    or as the archive serves them), waiting for a browser, unexamined, and the documents not listed."""
     finished = [plan for key, plan in plans.items() if key not in unexamined]
     unrendered = sum(len(plan.needs_browser) for plan in finished)
     unfetchable = sum(len(_unfetched(plan, as_served=True)) for plan in finished)
     failed = sum(len(plan.unfetched) for plan in finished) - unrendered - unfetchable
-    left = NotVerified(
+    return NotVerified(
         failed, unrendered, sum(unexamined.values()), len(unlisted), listed=bool(plans), unfetchable=unfetchable
     )
-    return RunReport(recorded, failures, notes, last_line=summary_line(assumed, left), recorded_detail=kinds or None)
 
 
 def _main_versions(workspace: Workspace, documents: Iterable[str]) -> set[tuple[str, datetime]]:
