@@ -6,7 +6,9 @@ stand-in archive and stand-in sites (127.0.0.1)."""
 
 from __future__ import annotations
 
+import json
 import tomllib
+from datetime import UTC, datetime
 
 from standin.cli import cli_environment, run_cli
 from standin.hostile import RouteServer
@@ -16,7 +18,7 @@ from test_discover_links import footer_page, write_settings
 from test_discover_list import eras_declared, failed_lines
 
 from policy_archive.pipeline.extraction.links import choose_link
-from policy_archive.pipeline.jobs.home_pages import FRAME_LEVELS, FRAME_PAGES
+from policy_archive.pipeline.jobs.home_pages import FRAME_LEVELS, FRAME_PAGES, Sighting
 
 SECRET = b'{"AccessKeyId": "ASIA-SECRET"}'
 
@@ -145,4 +147,59 @@ def test_an_iframe_only_page_names_its_shown_iframes_and_a_page_with_links_none(
     assert choose_link(hidden.encode(), "text/html", base, "privacy-policy").frames == (base + "shown",)
     # A page with a link of any kind is read as itself: its iframes (ads, videos) are not where its links are.
     linked = "<html><body><a href='/about'>About</a><iframe src='/video'></iframe></body></html>"
-    assert choose_link(linked.encode(), "text/html", base, "privacy-policy").frames == ()
+    choice = choose_link(linked.encode(), "text/html", base, "privacy-policy")
+    assert choice.frames == () and choice.iframes == (base + "video",)  # named, not read
+
+
+# Audit 5 #8: a page with links of its own whose footer (with the policy link) is in an iframe.
+IFRAME_FOOTER = (
+    "<html><head><title>Shop</title></head><body><nav><a href='/shop'>Shop</a> <a href='/news'>News</a></nav>"
+    "<main>Welcome</main><iframe src='/footer.html' style='width:100%;height:40px'></iframe></body></html>"
+)
+NOT_READ = (
+    "the home page shows an iframe (http://iframe.test/footer.html), not read: discover reads iframes only on a"
+    " page with no link of its own (elsewhere they are mostly other sites' widgets)"
+)
+
+
+def test_live_a_page_with_links_and_its_footer_in_an_iframe_says_so(tmp_path):
+    config = tmp_path / "config"
+    (config / "services").mkdir(parents=True)
+    with StandinSites() as sites:
+        sites.set_page("http://iframe.test/", Page(body=IFRAME_FOOTER.encode()))
+        sites.set_page("http://iframe.test/footer.html", links(("/privacy", "Privacy Policy")))
+        env = cli_environment(http_proxy=sites.proxy_url, no_proxy="127.0.0.1,localhost")
+        result = run_cli(config, tmp_path / "data", "discover", "--live", "http://iframe.test", env=env)
+        asked = [r.path for r in sites.requests("iframe.test") if r.path != "/robots.txt"]
+
+    assert result.returncode == 1, result.stderr
+    # Not "no links at all (a JavaScript shell or an empty page)", as it was before iframe-only pages were read.
+    assert failed_lines(result.stderr) == [
+        f"FAILED iframe.test: no privacy-policy link found on today's home page; {NOT_READ}"
+    ]
+    assert asked == ["/"]
+
+
+def test_archived_home_pages_with_their_footer_in_an_iframe_say_so_in_the_declaration(tmp_path, standin_archive):
+    """2003–2004 the footer is an iframe; from 2005 the page links its policy itself. The no-link era's comment
+    says why (the state file keeps it: a resumed run writes the same), and the footer is never asked for."""
+    for year in (2003, 2004):
+        standin_archive.add_capture("http://iframe.test/", f"{year}0101000000", IFRAME_FOOTER)
+    for year in (2005, 2006):
+        standin_archive.add_capture("http://iframe.test/", f"{year}0101000000", footer_page(("/privacy", "Privacy")))
+    result = run_cli(write_settings(tmp_path, standin_archive), tmp_path / "data", "discover", "iframe.test")
+
+    assert result.returncode == 1, result.stderr  # a span without a link is unsure
+    era = "2003-01-01 … 2004-01-01: no link found, 2 home-page captures read"
+    assert f"UNSURE iframe.test {era}: no link to the document found; {NOT_READ}\n" in result.stderr
+    assert f"# {era} — UNSURE: no link to the document found; {NOT_READ}\n" in result.stdout
+    replayed = [r.path for r in standin_archive.requests if r.endpoint == "replay"]
+    assert not any(path.endswith("/footer.html") for path in replayed), replayed
+
+
+def test_a_state_file_keeps_the_iframes_not_read():
+    sighting = Sighting(datetime(2003, 1, 1, tzinfo=UTC), iframes=("http://iframe.test/footer.html",))
+    assert Sighting.from_json(json.loads(json.dumps(sighting.to_json()))) == sighting
+    # A state file written before iframes were noted reads as none.
+    saved = {key: value for key, value in sighting.to_json().items() if key != "iframes"}
+    assert Sighting.from_json(saved).iframes == ()

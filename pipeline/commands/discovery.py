@@ -27,6 +27,7 @@ from policy_archive.pipeline.commands.common import echo_failed
 from policy_archive.pipeline.jobs.discover import Unfinished, Unread
 from policy_archive.pipeline.jobs.discovery_state import Finished, finished_earlier, mark_finished
 from policy_archive.pipeline.jobs.eras import Discovery, declaration_of
+from policy_archive.pipeline.jobs.home_pages import iframes_not_read
 from policy_archive.records import ID_MAX_LENGTH, is_valid_id, iso_z
 from policy_archive.text import counted, printable, quoted
 
@@ -315,7 +316,9 @@ class Outcomes:
         if not result.eras:  # a capture fetched, or a failure of this run: nothing read could say
             return f"no home-page capture could be read ({counted(len(result.unreadable), 'tried', 'tried')}: {why})"
         where = "today's home page" if result.live else counted(result.listed, "home-page capture")
-        return f"no {result.document_type} link found on {where}"
+        iframes = list(dict.fromkeys(url for era in result.eras for url in era.iframes))
+        shows = f"; {iframes_not_read(iframes)}" if iframes else ""
+        return f"no {result.document_type} link found on {where}{shows}"
 
     def _earlier(self, domain: str, earlier: Finished) -> None:
         self.counts["written"] += 1

@@ -107,6 +107,7 @@ class LinkChoice:
     best: Candidate | None
     rivals: tuple[Candidate, ...] = ()
     frames: tuple[str, ...] = ()  # no link found in a frameset (or iframe-only) page: its frames' URLs
+    iframes: tuple[str, ...] = ()  # no link found in a page with links of its own: its shown iframes, not read
 
     @property
     def unsure(self) -> bool:
@@ -295,22 +296,29 @@ def choose_link(body: bytes, content_type: str | None, base_url: str, document_t
     base_url = document_base(root, base_url)
     found = _candidates(root, base_url, document_type)
     if not found:
-        sources = (frame.get("src", "").strip() for frame in _frames(root))
-        frames = (url for src in sources if src and (url := _resolved(base_url, src)))
-        return LinkChoice(None, frames=tuple(dict.fromkeys(frames)))
+        return _framed(root, base_url)
     best = found[0]
     rivals = tuple(c for c in found[1:] if c.score >= best.score * UNSURE_SHARE)
     return LinkChoice(best, rivals)
 
 
-def _frames(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    """The frames whose pages hold a page's links: a frameset's ``<frame>``s; in a page with no link at all, its
-    shown ``<iframe>``s (a page that only frames another, as registrars' "masked forwarding" serves). Not an
-    iframe in ``<noscript>`` (a tag manager's, shown only without JavaScript) nor a hidden or 0/1-pixel one."""
+def _framed(root: lxml.html.HtmlElement, base_url: str) -> LinkChoice:
+    """No link found: the frames whose pages hold the page's links, a frameset's ``<frame>``s or, in a page with
+    no link at all, its shown ``<iframe>``s (a page that only frames another, as registrars' "masked forwarding"
+    serves). Not an iframe in ``<noscript>`` (a tag manager's, shown only without JavaScript) nor a hidden or
+    0/1-pixel one. A page with links of its own is not read through its iframes, only says it shows them: there
+    they are most often another site's widget (a video, a map, a social network's box with its own privacy link),
+    which would give the other site's policy, and each would cost a request of every capture read."""
     frames = list(root.iter("frame"))
-    if frames or any(anchor.get("href") for anchor in root.iter("a")):
-        return frames
-    return [frame for frame in root.iter("iframe") if _shown(frame)]
+    iframes = [frame for frame in root.iter("iframe") if _shown(frame)]
+    if frames or not any(anchor.get("href") for anchor in root.iter("a")):
+        return LinkChoice(None, frames=_sources(frames or iframes, base_url))
+    return LinkChoice(None, iframes=_sources(iframes, base_url))
+
+
+def _sources(frames: Sequence[lxml.html.HtmlElement], base_url: str) -> tuple[str, ...]:
+    sources = (frame.get("src", "").strip() for frame in frames)
+    return tuple(dict.fromkeys(url for src in sources if src and (url := _resolved(base_url, src))))
 
 
 def _shown(iframe: lxml.html.HtmlElement) -> bool:

@@ -335,8 +335,7 @@ def live_discovery(domain: str, document_type: str, sighting: Sighting, fetched:
     ``fetched``: the requests it took (the home page, and its frames)."""
     if sighting.unreadable:
         return Discovery(domain, document_type, (), (sighting,), 1, fetched, live=True)
-    era = Era(sighting.url, sighting.text, sighting.timestamp, sighting.timestamp, 1, sighting.rivals)
-    return Discovery(domain, document_type, (era,), (), 1, fetched, live=True)
+    return Discovery(domain, document_type, (Era.of(sighting),), (), 1, fetched, live=True)
 
 
 def discover_live(

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from policy_archive.config.writer import DocumentDraft
 from policy_archive.pipeline.extraction.links import url_key
-from policy_archive.pipeline.jobs.home_pages import NO_LINK, Sighting
+from policy_archive.pipeline.jobs.home_pages import FRAMES_FOLLOWED, NO_LINK, Sighting, iframes_not_read
 from policy_archive.pipeline.jobs.home_search import GRID_DAYS
 from policy_archive.records import DocumentDeclaration, HistoryEntry
 from policy_archive.text import plural
@@ -35,11 +35,27 @@ class Era:
     rivals: tuple[str, ...]
     unread_until: datetime | None = None  # the last era: its home page's later captures unreadable until then
     churn: int = 0  # one of this many one-capture eras in a row whose links differ only in their query
+    iframes: tuple[str, ...] = ()  # no link: iframes its home pages show beside their links, not read (a few)
+
+    @classmethod
+    def of(cls, sighting: Sighting) -> Era:
+        """The era of one readable sighting."""
+        return cls(sighting.url, sighting.text, sighting.timestamp, sighting.timestamp, 1, sighting.rivals,
+                   iframes=sighting.iframes)  # fmt: skip
+
+    def then(self, sighting: Sighting) -> Era:
+        """This era with one more sighting linking the same page (or none, as this one)."""
+        rivals = tuple(dict.fromkeys(self.rivals + sighting.rivals))
+        url = sighting.url or self.url  # the latest spelling of the URL (http → https)
+        # One more than are named, to say there were more (``…``).
+        iframes = tuple(dict.fromkeys(self.iframes + sighting.iframes))[: FRAMES_FOLLOWED + 1]
+        return Era(url, sighting.text, self.first_seen, sighting.timestamp, self.captures + 1, rivals,
+                   iframes=iframes)  # fmt: skip
 
     @property
     def unsure(self) -> str | None:
         if self.url is None:
-            return "no link to the document found"
+            return "no link to the document found" + (f"; {iframes_not_read(self.iframes)}" if self.iframes else "")
         reasons = [f"other links as likely: {', '.join(self.rivals)}"] if self.rivals else []
         if self.churn:
             reasons.append(
@@ -92,11 +108,9 @@ def _linked_spans(sightings: Sequence[Sighting]) -> list[Era]:
             continue
         last = eras[-1] if eras else None
         if last is not None and (url_key(last.url) if last.url else NO_LINK) == sighting.key:
-            rivals = tuple(dict.fromkeys(last.rivals + sighting.rivals))
-            url = sighting.url or last.url  # the latest spelling of the URL (http → https)
-            eras[-1] = Era(url, sighting.text, last.first_seen, sighting.timestamp, last.captures + 1, rivals)
+            eras[-1] = last.then(sighting)
         else:
-            eras.append(Era(sighting.url, sighting.text, sighting.timestamp, sighting.timestamp, 1, sighting.rivals))
+            eras.append(Era.of(sighting))
     return eras
 
 

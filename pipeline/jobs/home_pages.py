@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, link_url, merged, url_key
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.records import Capture, CaptureRef, FetchFailure, Source, iso_z, parse_iso_z
-from policy_archive.text import counted
+from policy_archive.text import counted, plural
 
 HOME_STATUSES = {200, 301, 302, 303, 307, 308, None}
 HOME_MIMETYPES = ("text/html", "application/xhtml", "unk", "warc/revisit")
@@ -37,6 +37,7 @@ class Sighting:
     rivals: tuple[str, ...] = ()
     unreadable: str | None = None
     frames: tuple[str, ...] = ()  # a frameset page's frames to read (never kept in a state file)
+    iframes: tuple[str, ...] = ()  # no link: the iframes the page shows beside its links, not read (a few)
 
     @property
     def key(self) -> str:
@@ -56,6 +57,7 @@ class Sighting:
         if raw.get("url") is not None:
             values["url"] = _saved_url(raw["url"])
         values["rivals"] = tuple(_saved_url(rival) for rival in raw.get("rivals") or ())  # type: ignore[attr-defined]
+        values["iframes"] = tuple(_saved_url(url) for url in raw.get("iframes") or ())  # type: ignore[attr-defined]
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -84,8 +86,8 @@ def read_home_page(capture: Capture, page_url: str, document_type: str, listed_a
     except ExtractionRefused as refusal:  # the parser did not read the whole page (too-deep)
         return Sighting(listed_at, unreadable=str(refusal))
     if choice.frames:
-        shown = ", ".join(choice.frames[:FRAMES_FOLLOWED]) + (", …" if len(choice.frames) > FRAMES_FOLLOWED else "")
-        return Sighting(listed_at, unreadable=f"frameset: links are in frames ({shown})", frames=choice.frames)
+        return Sighting(listed_at, unreadable=f"frameset: links are in frames ({shown(choice.frames)})",
+                        frames=choice.frames)  # fmt: skip
     if choice.best is None and b"<a" not in capture.body.lower():
         return Sighting(listed_at, unreadable="no links at all (a JavaScript shell or an empty page)")
     return _sighting(listed_at, choice)
@@ -93,9 +95,24 @@ def read_home_page(capture: Capture, page_url: str, document_type: str, listed_a
 
 def _sighting(listed_at: datetime, choice: LinkChoice) -> Sighting:
     if choice.best is None:
-        return Sighting(listed_at)
+        # One more than are named, to say there were more (``…``).
+        return Sighting(listed_at, iframes=choice.iframes[: FRAMES_FOLLOWED + 1])
     rivals = tuple(rival.url for rival in choice.rivals)
     return Sighting(listed_at, choice.best.url, choice.best.text, rivals)
+
+
+def shown(urls: Sequence[str]) -> str:
+    """The first :data:`FRAMES_FOLLOWED` of ``urls``, and ``…`` when there are more."""
+    return ", ".join(urls[:FRAMES_FOLLOWED]) + (", …" if len(urls) > FRAMES_FOLLOWED else "")
+
+
+def iframes_not_read(urls: Sequence[str]) -> str:
+    """Why a page showing iframes beside its own links (no link to the document among them) was not read
+    through them (``pipeline.extraction.links``)."""
+    return (
+        f"the home page shows {plural(len(urls), 'an iframe', 'iframes')} ({shown(urls)}), not read: discover reads"
+        " iframes only on a page with no link of its own (elsewhere they are mostly other sites' widgets)"
+    )
 
 
 def page_url(capture: Capture) -> str:
