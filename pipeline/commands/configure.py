@@ -124,17 +124,10 @@ def discover(
         fail(f"--since {since} is after --until {until}")
     if live and (since or until):
         fail("--since and --until read the archive; --live reads today's home page")
-    bad_lines: list[listing.BadLine] = []
     try:
-        given = [listing.domain_of(domain) for domain in domains]
-        if domain_file:
-            listed, bad_lines = listing.read_domains(domain_file, domain_file.name)
-            given += listed
+        schemes, bad_lines = listing.domains_given(domains, domain_file)
     except listing.BadDomain as error:
         fail(str(error))
-    schemes: dict[str, str] = {}
-    for scheme, domain in given:
-        schemes.setdefault(domain, scheme)  # the first spelling of a domain given twice
     names = list(schemes)
     several = domain_file is not None or len(names) > 1
     if not names and not bad_lines:

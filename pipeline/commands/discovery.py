@@ -92,6 +92,21 @@ def _ascii_domain(domain: str) -> str | None:
     return host + (parts["port"] or "")
 
 
+def domains_given(arguments: Sequence[str], domain_file: BinaryIO | None) -> tuple[dict[str, str], list[BadLine]]:
+    """The domains to search, each with the scheme of its first spelling (the DOMAIN arguments, then the lines of
+    the --from file: a domain given twice is searched once), and the lines of the file that name none. Raises
+    :class:`BadDomain` as :func:`domain_of` and :func:`read_domains` do."""
+    given = [domain_of(domain) for domain in arguments]
+    bad: list[BadLine] = []
+    if domain_file is not None:
+        listed, bad = read_domains(domain_file, domain_file.name)
+        given += listed
+    schemes: dict[str, str] = {}
+    for scheme, domain in given:
+        schemes.setdefault(domain, scheme)  # the first spelling of a domain given twice
+    return schemes, bad
+
+
 def read_domains(stream: BinaryIO, name: str) -> tuple[list[tuple[str, str]], list[BadLine]]:
     """``(scheme, host)`` of each domain of a list file (one a line, ``#`` starts a comment, blank lines ignored;
     a line ends with ``\\n``, ``\\r\\n`` or a lone ``\\r``, as in files saved by old Mac editors),
