@@ -26,8 +26,11 @@ import importlib.util
 import logging
 import os
 import shutil
+import sys
 import urllib.request
 from dataclasses import dataclass, field
+from importlib.metadata import requires
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from policy_archive.crawler.routes import (
@@ -46,16 +49,53 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # What a user reads when a page needs rendering and it cannot be done: that the page needs a browser, and every
-# way to get one (the extra, then Chromium from the system's packages or Playwright's own download).
-HOW_TO_GET_CHROMIUM = (
-    "Chromium from the system's packages (apt-get install chromium) or Playwright's own (python -m playwright "
-    "install chromium)"
-)
-EXTRA_MISSING = (
-    "needs a browser to run its scripts, and the browser extra is not installed: "
-    f"pip install 'policy-archive[browser]', then {HOW_TO_GET_CHROMIUM}"
-)
-BROWSER_MISSING = f"needs a browser to run its scripts, and no Chromium was found: install {HOW_TO_GET_CHROMIUM}"
+# way to get one (the extra, then Chromium from the system's packages or Playwright's own download), in the words
+# of the way policy-archive was installed: pip, or pipx, whose environments pip does not reach (pipx's docs, as of
+# pipx 1.18: "pipx inject" adds packages to an app's environment, kept through "pipx reinstall").
+NEEDS_BROWSER = "needs a browser to run its scripts"
+
+
+def extra_missing(prefix: str = sys.prefix, python: str = sys.executable) -> str:
+    """Why a page needing rendering was not rendered without the ``browser`` extra, and how to install it."""
+    return f"{NEEDS_BROWSER}, and the browser extra is not installed: {_install_extra(prefix)}, then " + (
+        _how_to_get_chromium(prefix, python)
+    )
+
+
+def browser_missing(prefix: str = sys.prefix, python: str = sys.executable) -> str:
+    """Why a page needing rendering was not rendered with the extra but no Chromium, and how to get one."""
+    return f"{NEEDS_BROWSER}, and no Chromium was found: install {_how_to_get_chromium(prefix, python)}"
+
+
+def pipx_environment(prefix: str) -> str | None:
+    """The name of the pipx environment whose Python ``prefix`` is (None: not pipx's). As of pipx 1.18 each
+    environment pipx makes holds its ``pipx_metadata.json``, and is named after its directory."""
+    path = Path(prefix)
+    return path.name if (path / "pipx_metadata.json").is_file() else None
+
+
+def _install_extra(prefix: str) -> str:
+    environment = pipx_environment(prefix)
+    if environment is None:
+        return "pip install 'policy-archive[browser]'"
+    return f"pipx inject {environment} " + " ".join(f"'{spec}'" for spec in browser_requirements())
+
+
+def browser_requirements() -> tuple[str, ...]:
+    """The ``browser`` extra's requirements as installed (``playwright>=1.50``): pyproject.toml's, never others."""
+    wanted = (line.partition(";") for line in requires("policy-archive") or ())
+    return tuple(spec.strip() for spec, _, marker in wanted if "".join(marker.split()) == 'extra=="browser"')
+
+
+def _how_to_get_chromium(prefix: str, python: str) -> str:
+    # Playwright's download is run by the Python that has Playwright: under pipx, not the one on the PATH.
+    runner = python if pipx_environment(prefix) else "python"
+    return (
+        "Chromium from the system's packages (apt-get install chromium) or Playwright's own "
+        f"({runner} -m playwright install chromium)"
+    )
+
+
 # As of 2026-11, Debian's package installs /usr/bin/chromium; other distributions use the other names.
 SYSTEM_CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Headless, no sandbox (the sandbox needs user namespaces, missing when running as root or in containers),
@@ -158,7 +198,7 @@ class LazyBrowserProvider(PlaywrightBrowserProvider):  # type: ignore[misc,valid
             return None
         found = system_chromium()
         if found is None:
-            raise RenderingUnavailable(BROWSER_MISSING)
+            raise RenderingUnavailable(browser_missing())
         return found
 
     async def close(self) -> None:

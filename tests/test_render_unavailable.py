@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from standin.legal_text import policy_page
 from standin.pages import javascript_shell
 from standin.sites import StandinSites
 
-from policy_archive.crawler.render import extra_installed
+from policy_archive.crawler.render import browser_missing, browser_requirements, extra_installed, extra_missing
 
 NOT_INSTALLED = """import sys
 
@@ -91,3 +92,24 @@ def test_a_page_needing_a_browser_says_how_to_get_one(
         outcome = connection.execute("SELECT outcome FROM captures WHERE document = 'spa/privacy-policy'").fetchone()
     # Live: the shell is kept, refused; archive: the capture is failed, so the next run (with a browser) retries it.
     assert outcome == (("refused",) if command == "track" else ("failed",))
+
+
+def test_under_pipx_the_extra_is_injected_and_playwright_run_by_the_environments_python(tmp_path: Path):
+    """Audit 5 #9: a pipx user was told to ``pip install``, which does not reach pipx's environment. pipx marks
+    each environment it makes with ``pipx_metadata.json`` (pipx 1.18); ``.ci/wheel-e2e`` checks the real one."""
+    environment = tmp_path / "venvs" / "policy-archive-src"  # `pipx install --suffix=-src`: named by its folder
+    environment.mkdir(parents=True)
+    python = str(environment / "bin" / "python")
+    plain = extra_missing(str(environment), python)
+    assert (
+        "pip install 'policy-archive[browser]', then " in plain and "(python -m playwright install chromium)" in plain
+    )
+    (environment / "pipx_metadata.json").write_text("{}")
+    line = extra_missing(str(environment), python)
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert browser_requirements() == tuple(pyproject["project"]["optional-dependencies"]["browser"])
+    requirements = " ".join(f"'{spec}'" for spec in browser_requirements())
+    assert f"not installed: pipx inject policy-archive-src {requirements}, then Chromium " in line
+    assert f"({python} -m playwright install chromium)" in line and "pip install" not in line
+    assert f"({python} -m playwright install chromium)" in browser_missing(str(environment), python)
+    assert "\n" not in line

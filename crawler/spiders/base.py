@@ -26,7 +26,7 @@ from policy_archive.crawler.failures import (
     plain_reason,
     redirects_exceeded,
 )
-from policy_archive.crawler.render import EXTRA_MISSING, PageRendering, RenderingUnavailable, extra_installed
+from policy_archive.crawler.render import PageRendering, RenderingUnavailable, extra_installed, extra_missing
 from policy_archive.crawler.stopping import RunStopped
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
@@ -73,7 +73,7 @@ class PlanSpider(scrapy.Spider):
     def requests_for(self, fetch: FetchRequest) -> Iterator[scrapy.Request]:
         """The request for ``fetch``; a render request without the browser extra fails at once instead."""
         if fetch.render and not extra_installed():
-            yield from self.hand_over(FetchFailure(fetch, EXTRA_MISSING, needs_browser=True))
+            yield from self.hand_over(FetchFailure(fetch, extra_missing(), needs_browser=True))
         else:
             yield self.request(fetch)
 
