@@ -8,6 +8,7 @@ plural rule of our messages (:func:`plural`).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from urllib.parse import quote
 
 # Unicode categories that never belong in a one-line value: controls (NUL, CR, LF, ESC, DEL, NEL ...),
@@ -60,6 +61,11 @@ def quoted(text: str) -> str:
         shown.append(piece)
         length += len(piece)
     return f"'{''.join(shown)}'"
+
+
+def first_few(items: Sequence[str], limit: int) -> str:
+    """``a, b, c, …``: the first ``limit`` of ``items``, and an ellipsis when there are more."""
+    return ", ".join([*items[:limit], *(["…"] if len(items) > limit else [])])
 
 
 def safe_url(url: str) -> str:

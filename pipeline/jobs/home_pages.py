@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, link_url, merged, url_key
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.records import Capture, CaptureRef, FetchFailure, Source, iso_z, parse_iso_z
-from policy_archive.text import counted, plural
+from policy_archive.text import counted, first_few, plural
 
 HOME_STATUSES = {200, 301, 302, 303, 307, 308, None}
 HOME_MIMETYPES = ("text/html", "application/xhtml", "unk", "warc/revisit")
@@ -103,7 +103,7 @@ def _sighting(listed_at: datetime, choice: LinkChoice) -> Sighting:
 
 def shown(urls: Sequence[str]) -> str:
     """The first :data:`FRAMES_FOLLOWED` of ``urls``, and ``…`` when there are more."""
-    return ", ".join(urls[:FRAMES_FOLLOWED]) + (", …" if len(urls) > FRAMES_FOLLOWED else "")
+    return first_few(urls, FRAMES_FOLLOWED)
 
 
 def iframes_not_read(urls: Sequence[str]) -> str:

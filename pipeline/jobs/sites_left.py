@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from policy_archive.pipeline.jobs.progress import Left
 from policy_archive.records import DocumentDeclaration
-from policy_archive.text import counted
+from policy_archive.text import counted, first_few
 
 # Sites and retried documents named in the line; the others are an ellipsis.
 NAMED = 3
@@ -71,5 +71,4 @@ class SitesLeft:
 
 def _named(items: list[tuple[str, int | None]]) -> str:
     """``policies.test 6, other.test 1, …``: the first ``NAMED`` items, with their count when they have one."""
-    words = [name if count is None else f"{name} {count:,}" for name, count in items[:NAMED]]
-    return ", ".join(words + (["…"] if len(items) > NAMED else []))
+    return first_few([name if count is None else f"{name} {count:,}" for name, count in items], NAMED)
