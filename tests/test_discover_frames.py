@@ -190,8 +190,10 @@ def test_archived_home_pages_with_their_footer_in_an_iframe_say_so_in_the_declar
     result = run_cli(write_settings(tmp_path, standin_archive), tmp_path / "data", "discover", "iframe.test")
 
     assert result.returncode == 1, result.stderr  # a span without a link is unsure
-    era = "2003-01-01 … 2004-01-01: no link found, 2 home-page captures read"
-    assert f"UNSURE iframe.test {era}: no link to the document found; {NOT_READ}\n" in result.stderr
+    era = "2003-01-01 … 2004-01-01: no link found"
+    assert f"UNSURE iframe.test {era}, 2 home-page captures read: no link to the document found; {NOT_READ}\n" in (
+        result.stderr
+    )
     assert f"# {era} — UNSURE: no link to the document found; {NOT_READ}\n" in result.stdout
     replayed = [r.path for r in standin_archive.requests if r.endpoint == "replay"]
     assert not any(path.endswith("/footer.html") for path in replayed), replayed

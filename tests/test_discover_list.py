@@ -326,6 +326,13 @@ def test_an_interrupted_list_resumes_where_it_stopped(tmp_path, standin_archive,
     assert not stamps & read_before, "a home-page capture read before the interruption was read again"
     for domain, eras in truth.items():
         assert eras_declared(services / f"{domain}.toml") == truth_of(eras)
+    # Audit 5 #10: the file says what was found, not how many captures this search happened to read (a resumed
+    # search reads others than a fresh one): a fresh search of the same archive writes the same file.
+    fresh = run_cli(config, tmp_path / "fresh-data", "discover", "two.example", "--output", tmp_path / "fresh")
+    assert fresh.returncode == 0, fresh.stderr
+    written = (services / "two.example.toml").read_text(encoding="utf-8")
+    assert (tmp_path / "fresh" / "two.example.toml").read_text(encoding="utf-8") == written
+    assert "captures read" not in written
 
 
 def test_ctrl_c_stops_a_list_of_failing_domains_at_the_next_domain(tmp_path, standin_archive):

@@ -254,8 +254,11 @@ class Outcomes:
                 reason = printable(sighting.unreadable or "")
                 click.echo(f"UNREADABLE {domain} {iso_z(sighting.timestamp)}: {reason}", err=True)
             if self.counted and not result.live:  # one page read today: nothing to count
-                click.echo(f"{domain}: {counted(result.listed, 'home-page capture')} listed, {result.requests} read "
-                           f"in this run, {counted(len(result.eras), 'era')}", err=True)  # fmt: skip
+                # How many were read is said here, not in the service file (Era.declared says why).
+                read = sum(era.captures for era in result.eras) + len(result.unreadable)
+                click.echo(f"{domain}: {counted(result.listed, 'home-page capture')} listed, {read:,} read "
+                           f"({result.requests:,} replay requests in this run), {counted(len(result.eras), 'era')}",
+                           err=True)  # fmt: skip
         unsure = [era for era in result.eras if era.unsure]
         for era in unsure:
             click.echo(f"UNSURE {domain} {printable(era.describe())}: {printable(era.unsure or '')}", err=True)

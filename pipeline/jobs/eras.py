@@ -70,9 +70,17 @@ class Era:
         return "; ".join(reasons) or None
 
     def describe(self) -> str:
+        """The era as a run says it: its span, its link, and how many of its captures were read."""
+        return f"{self.declared()}, {self.captures} home-page {plural(self.captures, 'capture')} read"
+
+    def declared(self) -> str:
+        """The era as a service file keeps it, its span and link: not how many captures were read, which is not
+        the same from run to run for the same archive (up to 8 are asked at once, and the change-point search
+        bisects between the captures answered so far, so the order answers come in chooses some of the captures
+        read; a resumed run searches from where the stopped one was), so that a file kept in Git changes only when
+        what it declares does."""
         span = f"{self.first_seen.date()} … {self.last_seen.date()}"
-        linked = f"{self.url} (linked as {self.text!r})" if self.url else "no link found"
-        return f"{span}: {linked}, {self.captures} home-page {plural(self.captures, 'capture')} read"
+        return f"{span}: {f'{self.url} (linked as {self.text!r})' if self.url else 'no link found'}"
 
 
 @dataclass(frozen=True)
@@ -155,8 +163,7 @@ def declaration_of(discovery: Discovery, service_id: str) -> DocumentDraft | Non
         history.append(HistoryEntry(era.url or "", day))
     declaration = DocumentDeclaration(service_id, discovery.domain, discovery.document_type, latest.url or "",
                                       history=tuple(history))  # fmt: skip
-    read = sum(era.captures for era in discovery.eras)
-    comments = [f"Found by `policy-archive discover` from {read} home-page {plural(read, 'capture')}; eras (oldest "
-                "first):"]  # fmt: skip
-    comments += [era.describe() + (f" — UNSURE: {era.unsure}" if era.unsure else "") for era in discovery.eras]
+    where = "today's home page" if discovery.live else "the home page's archived captures"
+    comments = [f"Found by `policy-archive discover` from {where}; eras (oldest first):"]
+    comments += [era.declared() + (f" — UNSURE: {era.unsure}" if era.unsure else "") for era in discovery.eras]
     return DocumentDraft(declaration, comments=tuple(comments))
