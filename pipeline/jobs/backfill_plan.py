@@ -13,7 +13,9 @@ from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.pipeline.jobs.examine import (
     ARCHIVED_STATUS,
     DIGEST_MISMATCH,
+    ELSEWHEN,
     Examination,
+    Neighbours,
     examine,
     holds_for_twins,
     record_examined,
@@ -128,6 +130,13 @@ class DocumentPlan:
             self.known[other] = text  # known at no cost
         return [self.refs[other] for other in twins]
 
+    def neighbours(self, index: int) -> Neighbours:
+        """When the candidate captures listed before and after the one at ``index`` were taken: what the text
+        its bytes show may be dated between (``examine.archived_elsewhen``)."""
+        previous = self.refs[index - 1].timestamp if index > 0 else None
+        following = self.refs[index + 1].timestamp if index + 1 < len(self.refs) else None
+        return Neighbours(previous, following)
+
     def skip(self, index: int, reason: str, needs_browser: str | None = None) -> None:
         """A capture that could not be fetched: searched around this run, retried by the next one.
         ``needs_browser``: it needed rendering and no browser could be started (what to install)."""
@@ -204,7 +213,12 @@ class BackfillPlan:
                 # browser's copy of the page came through its own network stack (decoded, so its digest is not
                 # the CDX row's), and the DOM is what the rendering adds.
                 result = dataclasses.replace(shell[0], rendered=result.rendered)
-            examination = examine(plan.declaration, result, check_digest=self.check_digests)
+            examination = examine(
+                plan.declaration,
+                result,
+                check_digest=self.check_digests,
+                neighbours=plan.neighbours(plan.index[result.listing_key]),
+            )
             rendering = rendering_request(plan.declaration, result, examination)
             if rendering is not None:
                 self.shells[(result.document, result.listing_key)] = (result, examination.reason)
@@ -238,12 +252,13 @@ class BackfillPlan:
         record_examined(self.workspace.catalog, capture, self.workspace.captures.write(capture), examination)
         if examination.outcome is Outcome.REFUSED:
             self.progress.add("refused")
-            if (examination.reason or "").startswith(DIGEST_MISMATCH) and capture.listed is not None:
+            if (examination.reason or "").startswith((DIGEST_MISMATCH, ELSEWHEN)) and capture.listed is not None:
                 self._note_refusal(declaration, capture.listed, examination.reason or "")
 
     def _note_refusal(self, declaration: DocumentDeclaration, ref: CaptureRef, reason: str) -> None:
         """A replay the archive answered with something other than the capture listed (other bytes, no memento,
-        a redirect out of it): told on stderr, as a person would not expect it of a listed capture."""
+        a redirect out of it, bytes archived at another time): told on stderr, as a person would not expect it of
+        a listed capture."""
         self.notes.append(f"{declaration.key}: capture {ref.wayback_timestamp} refused: {reason}")
 
     def _note_failure(self, plan: DocumentPlan, failure: FetchFailure, needs_browser: str | None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from policy_archive.archive.captures import StoredCapture
@@ -85,6 +85,14 @@ def redirected_home(declared_url: str, fetched_url: str) -> bool:
 
 
 DIGEST_MISMATCH = "digest-mismatch"
+# Bytes served for a listed capture but archived at another time: an archived redirect's target is served from its
+# nearest memento, however far (the Wayback Machine and pywb alike, as of 2026-11), and a rarely captured target
+# can be years away. Those bytes date the document's text only near the redirect: within TARGET_SPAN of it, and
+# not beyond the captures listed around it (the history must keep the order of the captures that show it).
+# 30 days: the recorded real chains took 40 minutes, 63 minutes and 6 days (README, Fidelity), and a frame is held
+# to the same span (home_pages.FRAME_SPAN); docs/decisions/0008.
+ELSEWHEN = "archived at another time"
+TARGET_SPAN = timedelta(days=30)
 ARCHIVED_STATUS = "archived status"
 REDIRECTED_HOME = "redirected to a home page"
 # Refusals of one replay of a capture, not of its bytes: the archive served something else for that row (other
@@ -102,7 +110,47 @@ REPLAY_REFUSALS = (
     TOO_MANY_REDIRECTS,
     ARCHIVED_LOCATION_NOT_URL,
     ARCHIVE_LOCATION_NOT_URL,
+    ELSEWHEN,
 )
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """When the captures listed just before and just after one were taken (None at either end of the listing)."""
+
+    previous: datetime | None
+    following: datetime | None
+
+
+def archived_elsewhen(capture: Capture, neighbours: Neighbours | None = None) -> str | None:
+    """Why the bytes served for a listed capture, archived at another time than it (an archived redirect's
+    target, the archive's nearest memento), are no evidence of the document's text (None when they are): archived
+    more than :data:`TARGET_SPAN` from it, or beyond the captures listed around it (``neighbours``), where they
+    would put a text out of the order the captures show."""
+    listed = capture.listed
+    if listed is None or capture.captured_at == listed.timestamp:
+        return None
+    served, gap = capture.captured_at, capture.captured_at - listed.timestamp
+    if abs(gap) > TARGET_SPAN:
+        why = f"more than {TARGET_SPAN.days} days from the capture listed"
+    elif neighbours and neighbours.following is not None and served > neighbours.following:
+        why = f"after the document's next capture ({iso_z(neighbours.following)})"
+    elif neighbours and neighbours.previous is not None and served < neighbours.previous:
+        why = f"before the document's previous capture ({iso_z(neighbours.previous)})"
+    else:
+        return None
+    what = "the redirect's target" if capture.hops or (listed.status or 0) // 100 == 3 else "the capture served"
+    when = f"{_duration(abs(gap))} {'later' if gap > timedelta(0) else 'earlier'} ({iso_z(served)})"
+    return f"{ELSEWHEN}: {what} was archived only {when}, {why}"
+
+
+def _duration(gap: timedelta) -> str:
+    """``517 days``, ``6 hours``, ``40 minutes``, ``5 seconds``: the largest whole unit."""
+    for unit, seconds in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if (count := int(gap.total_seconds() // seconds)) >= 1:
+            return f"{count} {plural(count, unit)}"
+    count = int(gap.total_seconds())
+    return f"{count} {plural(count, 'second')}"
 
 
 def holds_for_twins(reason: str | None) -> bool:
@@ -130,11 +178,20 @@ def digest_mismatch(capture: Capture) -> str | None:
     )
 
 
-def examine(declaration: DocumentDeclaration, capture: Capture, *, check_digest: bool = True) -> Examination:
-    """Extract a capture with the declaration's rules for its date, or say why it is not the document."""
+def examine(
+    declaration: DocumentDeclaration,
+    capture: Capture,
+    *,
+    check_digest: bool = True,
+    neighbours: Neighbours | None = None,
+) -> Examination:
+    """Extract a capture with the declaration's rules for its date, or say why it is not the document.
+    ``neighbours``: when the captures listed around it were taken, where the caller knows the listing."""
     url, rules = declaration.entry_at(capture.captured_at)
     if check_digest and (mismatch := digest_mismatch(capture)):
         return Examination(Outcome.REFUSED, mismatch)
+    if elsewhen := archived_elsewhen(capture, neighbours):
+        return Examination(Outcome.REFUSED, elsewhen)
     if capture.status != 200:
         word = ARCHIVED_STATUS if capture.source is Source.WAYBACK else "HTTP status"
         return Examination(Outcome.REFUSED, f"{word} {capture.status}{reached_through(capture)}")

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, link_url, merged, url_key
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
+from policy_archive.pipeline.jobs.examine import archived_elsewhen
 from policy_archive.records import Capture, CaptureRef, FetchFailure, Source, iso_z, parse_iso_z
 from policy_archive.text import counted, first_few, plural
 
@@ -81,6 +82,8 @@ def read_home_page(capture: Capture, page_url: str, document_type: str, listed_a
     (``frames``), which the archive search and ``--live`` then read (:class:`FrameReading`)."""
     if capture.status != 200:
         return Sighting(listed_at, unreadable=_status_reason(capture))
+    if elsewhen := archived_elsewhen(capture):  # a redirect's target archived far from it (decision 0008)
+        return Sighting(listed_at, unreadable=elsewhen)
     try:
         choice: LinkChoice = choose_link(capture.body, capture.content_type, page_url, document_type)
     except ExtractionRefused as refusal:  # the parser did not read the whole page (too-deep)
