@@ -1,5 +1,5 @@
-"""Downloader middlewares: the archive's shared rate limit, Retry-After for live sites, robots.txt shared, no
-retry of an answer failing as served.
+"""Downloader middlewares: nothing outside the archive asked by an archive crawl, the archive's shared rate limit,
+Retry-After for live sites, robots.txt shared, no retry of an answer failing as served.
 
 Scrapy 2.19 ignores Retry-After and retries 429s immediately; both middlewares replace that behaviour (429 and
 503 are removed from RETRY_HTTP_CODES in :mod:`crawler.settings`). Scrapy's retries, which ask again at once, are
@@ -26,10 +26,13 @@ from policy_archive.crawler.failures import RobotsDisallowed, for_now, lasting, 
 from policy_archive.crawler.ratelimit import RateLimiter, parse_retry_after
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 from policy_archive.crawler.stopping import unless_stopped
+from policy_archive.errors import PolicyArchiveError
+from policy_archive.text import quoted
 
 log = logging.getLogger(__name__)
 
 PAUSE_STATUSES = (429, 503)
+OUTSIDE_THE_ARCHIVE = "outside the archive"
 MAX_ARCHIVE_PAUSES = 6  # with doubling from 60 s this waits over an hour before giving up on one capture
 # The archive's own answers (without Memento-Datetime) that mean this replay failed for now; an archived capture's
 # 5xx carries a Memento-Datetime and is content, never asked again.
@@ -47,6 +50,36 @@ def is_archive_refusal(response: Response) -> bool:
     """The archive's own 429/503 — not an archived capture whose original status was 429 (that one has a
     Memento-Datetime header and is content, e.g. a site that rate-limited the archive's crawler)."""
     return response.status in PAUSE_STATUSES and b"Memento-Datetime" not in response.headers
+
+
+class OutsideTheArchive(IgnoreRequest, PolicyArchiveError):
+    """A request of an archive crawl not sent because it is no capture URL of the archive; ``str()`` is the
+    reason (an IgnoreRequest for Scrapy, which then calls the request's errback without logging an error)."""
+
+    def __init__(self, url: str):
+        super().__init__(f"{OUTSIDE_THE_ARCHIVE}: {quoted(url)} is no capture URL of the archive, so it was not asked")
+
+
+class ArchiveOnlyMiddleware:
+    """Nothing an archive crawl sends leaves the archive: a request that is not one of its capture URLs is refused
+    before it is sent. The spider only asks the URLs its archive source names (archived redirects included); this
+    holds for whatever else would make a request, such as a Scrapy middleware following page content (its
+    MetaRefreshMiddleware did: acceptance report 5, finding 1). A page rendered from the archive is opened at its
+    original URL, every request of it answered from the archive by its route (crawler/routes.py)."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveOnlyMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        rendering = request.meta.get("rendering")
+        if rendering is not None and rendering.archive is not None:
+            return
+        if not self.crawler.spider.source.contains(request.url):  # type: ignore[union-attr]
+            raise OutsideTheArchive(request.url)
 
 
 class ArchiveRateLimitMiddleware:

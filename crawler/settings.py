@@ -113,8 +113,12 @@ def _archive_settings() -> dict[str, Any]:
         "CONCURRENT_REQUESTS": ARCHIVE_CONCURRENCY,
         "CONCURRENT_REQUESTS_PER_DOMAIN": ARCHIVE_CONCURRENCY,
         "AUTOTHROTTLE_ENABLED": False,
-        # Redirects are followed by the spider itself, and only inside the archive.
+        # Redirects are followed by the spider itself, and only inside the archive. Nothing a page holds is
+        # followed: Scrapy's MetaRefreshMiddleware (its own setting, on by default as of Scrapy 2.19, delays
+        # under 100 s) fetched an archived page's <meta http-equiv="refresh"> target wherever it pointed, live
+        # sites and internal addresses included (acceptance report 5, finding 1).
         "REDIRECT_ENABLED": False,
+        "METAREFRESH_ENABLED": False,
         # Keep each payload exactly as the archive serves it (an id_ replay keeps the site's
         # Content-Encoding, as of 2026-06): its SHA-1 is then comparable with the CDX digest and the WARC
         # record is the original response. Extraction undoes the encoding (pipeline.extraction.decode).
@@ -124,6 +128,8 @@ def _archive_settings() -> dict[str, Any]:
         # backoff_seconds, as often as a listing page (ArchiveRateLimitMiddleware, decision 0005).
         "RETRY_ENABLED": False,
         "DOWNLOADER_MIDDLEWARES": {
+            # First of all: a request that is not one of the archive's capture URLs is never sent.
+            "policy_archive.crawler.middlewares.ArchiveOnlyMiddleware": 50,
             "policy_archive.crawler.middlewares.ArchiveRateLimitMiddleware": 540,
             **LOOKUP_MIDDLEWARE,
         },

@@ -47,8 +47,9 @@ from policy_archive.text import one_line
 # line-start blocks, rules, hard breaks) escaped where it would (decision 0016), code spans keep their text; 7:
 # pages nested deeper than 255 levels read whole (to 2,048 levels; flattened past 255, ``extraction.parse``),
 # and the content is never located inside an inline element continuing its parent's text (unclosed ``<font>``);
-# 8: a page without ``<title>`` cut to one of several documents is titled by that document's heading.
-EXTRACTOR_REVISION = 8
+# 8: a page without ``<title>`` cut to one of several documents is titled by that document's heading;
+# 9: a short page that is a meta refresh to another page is refused ``meta-refresh`` (``extraction.refresh``).
+EXTRACTOR_REVISION = 9
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
@@ -103,7 +104,7 @@ def _extract_html(
     titled = bool(_title_text(page))  # asked now: locating the content drops the page's <head>
     title = _page_title(page)
     language = page.get("lang") or page.get("xml:lang")
-    refuse_error_pages(page, title)
+    refuse_error_pages(page, title, url)
     content, dropped = content_root(parsed, rules, document_type, title)
     if not titled and any(record.reason == OTHER_DOCUMENT for record in dropped):
         # No <title>: the page's first heading stood for it, which on a page cut to one of several documents may

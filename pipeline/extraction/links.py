@@ -22,6 +22,7 @@ from policy_archive.pipeline.extraction.decode import decode_html
 from policy_archive.pipeline.extraction.dropped import TOO_DEEP
 from policy_archive.pipeline.extraction.normalize import SESSION_PATH
 from policy_archive.pipeline.extraction.parse import parse_html
+from policy_archive.pipeline.extraction.refresh import meta_refresh
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.records import DEFAULT_PORTS
 from policy_archive.text import safe_url
@@ -106,7 +107,10 @@ class LinkChoice:
 
     best: Candidate | None
     rivals: tuple[Candidate, ...] = ()
-    frames: tuple[str, ...] = ()  # no link found in a frameset (or iframe-only) page: its frames' URLs
+    # No link found in a frameset (or iframe-only) page: its frames' URLs; in a page that is a meta refresh
+    # (``refresh``), the one page it leads to, whose links a browser shows instead.
+    frames: tuple[str, ...] = ()
+    refresh: bool = False
     iframes: tuple[str, ...] = ()  # no link found in a page with links of its own: its shown iframes, not read
 
     @property
@@ -288,13 +292,16 @@ def _name_parts(element: lxml.html.HtmlElement) -> Iterator[str]:
 
 def choose_link(body: bytes, content_type: str | None, base_url: str, document_type: str) -> LinkChoice:
     """The page's link to the document; rivals when another page's link scores nearly as well; the frames of a
-    frameset page (or of a page that only shows iframes), whose links are in them (raises ``ExtractionRefused`` as
-    :func:`candidates` does)."""
+    frameset page (or of a page that only shows iframes), whose links are in them; the page a meta refresh leads
+    to when the page gives no link (a splash page: a browser shows the target's links) (raises
+    ``ExtractionRefused`` as :func:`candidates` does)."""
     root = _read(body, content_type)
     if root is None:
         return LinkChoice(None)
     base_url = document_base(root, base_url)
     found = _candidates(root, base_url, document_type)
+    if not found and (refresh := meta_refresh(root, base_url)) is not None and (target := link_url(refresh)):
+        return LinkChoice(None, frames=(target,), refresh=True)
     if not found:
         return _framed(root, base_url)
     best = found[0]

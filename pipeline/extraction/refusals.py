@@ -9,7 +9,9 @@ import lxml.etree
 import lxml.html
 
 from policy_archive.errors import PolicyArchiveError
+from policy_archive.pipeline.extraction.refresh import META_REFRESH, meta_refresh
 from policy_archive.records import ExtractedDocument
+from policy_archive.text import quoted
 
 
 class ExtractionRefused(PolicyArchiveError):
@@ -53,8 +55,9 @@ LEGAL_WORDS = re.compile(
 SHORT_PAGE_CHARS = 1500
 
 
-def refuse_error_pages(page: lxml.html.HtmlElement, title: str) -> None:
-    """Error pages, login walls and script shells are refused before any content is located."""
+def refuse_error_pages(page: lxml.html.HtmlElement, title: str, page_url: str) -> None:
+    """Error pages, login walls, meta-refresh splash pages and script shells are refused before any content is
+    located (``page_url``: the page's own URL, which a relative meta refresh is resolved against)."""
     for dropped in page.xpath("//script | //style | //template"):
         dropped.drop_tree()
     body_text = _collapse(page.text_content())
@@ -66,6 +69,10 @@ def refuse_error_pages(page: lxml.html.HtmlElement, title: str) -> None:
         raise ExtractionRefused("login-wall", "the page asks for a password")
     if is_short and LOGIN_WALL.fullmatch(title.strip()):
         raise ExtractionRefused("login-wall", f"the page is a sign-in page ({title!r})")
+    if is_short and (target := meta_refresh(page, page_url)) is not None:
+        # What a browser shows of this capture is the target's page: never this page's few words as a version,
+        # never the target fetched from here (pipeline.extraction.refresh).
+        raise ExtractionRefused(META_REFRESH, f"a meta refresh to {quoted(target)}, not the document")
     if len(body_text) < 200 and (JAVASCRIPT_NEEDED.search(body_text) or _is_script_mount(page)):
         raise ExtractionRefused(JAVASCRIPT_SHELL, "the page only has text after running its scripts")
 

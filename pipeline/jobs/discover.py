@@ -98,7 +98,7 @@ class DiscoveryPlan:
             # After archived redirects ``url`` is the page reached; the listed row is what was asked for.
             sighting = read_home_page(result, result.url, self.state.document_type, self.state.refs[index].timestamp)
             if sighting.frames:
-                frameset = FrameReading(page_url(result), sighting.timestamp)
+                frameset = FrameReading(page_url(result), sighting.timestamp, sighting.refresh)
                 if asked := frameset.follow(sighting.frames):
                     self.framesets[index] = frameset
                     return self._frame_requests(index, asked) + self._next()
@@ -291,7 +291,7 @@ class LivePlan:
             sighting = live_sighting(result, self.document_type)
             if sighting.frames:
                 assert isinstance(result, Capture)
-                frameset = FrameReading(page_url(result), sighting.timestamp)
+                frameset = FrameReading(page_url(result), sighting.timestamp, sighting.refresh)
                 if asked := frameset.follow(sighting.frames):
                     self.framesets[document] = frameset
                     return self._frame_requests(document, asked)

@@ -37,7 +37,10 @@ class Sighting:
     text: str = ""
     rivals: tuple[str, ...] = ()
     unreadable: str | None = None
-    frames: tuple[str, ...] = ()  # a frameset page's frames to read (never kept in a state file)
+    # A frameset page's frames to read, or the page a meta refresh leads to (``refresh``); never kept in a state
+    # file, which keeps what the page said once they were read.
+    frames: tuple[str, ...] = ()
+    refresh: bool = False
     iframes: tuple[str, ...] = ()  # no link: the iframes the page shows beside its links, not read (a few)
 
     @property
@@ -45,7 +48,7 @@ class Sighting:
         return url_key(self.url) if self.url else NO_LINK
 
     def to_json(self) -> dict[str, object]:
-        kept = {key: value for key, value in asdict(self).items() if key != "frames"}
+        kept = {key: value for key, value in asdict(self).items() if key not in ("frames", "refresh")}
         return {**kept, "timestamp": iso_z(self.timestamp)}
 
     @classmethod
@@ -88,6 +91,9 @@ def read_home_page(capture: Capture, page_url: str, document_type: str, listed_a
         choice: LinkChoice = choose_link(capture.body, capture.content_type, page_url, document_type)
     except ExtractionRefused as refusal:  # the parser did not read the whole page (too-deep)
         return Sighting(listed_at, unreadable=str(refusal))
+    if choice.refresh:
+        reason = f"meta refresh: links are on the page it leads to ({choice.frames[0]})"
+        return Sighting(listed_at, unreadable=reason, frames=choice.frames, refresh=True)
     if choice.frames:
         return Sighting(listed_at, unreadable=f"frameset: links are in frames ({shown(choice.frames)})",
                         frames=choice.frames)  # fmt: skip
@@ -142,13 +148,18 @@ def read_frame(capture: Capture, document_type: str, listed_at: datetime) -> Lin
         return str(refusal)
 
 
-def framed_sighting(listed_at: datetime, frames: Sequence[str], readings: Sequence[LinkChoice | str]) -> Sighting:
+def framed_sighting(
+    listed_at: datetime, frames: Sequence[str], readings: Sequence[LinkChoice | str], *, refresh: bool = False
+) -> Sighting:
     """What a frameset home page says, from its frames' readings (in ``frames``' order): their best link, or no
-    link when the frames read have none; unreadable, with each frame's reason, when none could be read."""
+    link when the frames read have none; unreadable, with each frame's reason, when none could be read
+    (``refresh``: the home page is a meta refresh, its one frame the page it leads to)."""
     choices = [reading for reading in readings if isinstance(reading, LinkChoice)]
     if choices:
         return _sighting(listed_at, merged(choices))
     why = "; ".join(f"{url}: {reason}" for url, reason in zip(frames, readings, strict=True))
+    if refresh:
+        return Sighting(listed_at, unreadable=f"meta refresh: the page it leads to could not be read ({why})")
     return Sighting(listed_at, unreadable=f"frameset: no frame could be read ({why})")
 
 
@@ -157,10 +168,15 @@ class FrameReading:
     """A frameset home page read through its frames, by the archive search and ``--live`` alike (each fetches
     them its way, this says what to fetch and what they say): the frame pages asked for, numbered in the order
     asked, each one's level (1: a frame of the home page) and reading, and whether every failure lasts (one that
-    does not makes the archive search ask the home page again in its next run)."""
+    does not makes the archive search ask the home page again in its next run).
+
+    A splash home page, only a meta refresh (``refresh``), is read the same way: the page it leads to is its one
+    frame, asked of the archive at the home page's time (never where the page points: acceptance report 5,
+    finding 1), or today through the live crawl's checks; a refresh there is followed once more (``FRAME_LEVELS``)."""
 
     home_url: str  # the page reached: a frame of it that frames it again is not read twice
     listed_at: datetime
+    refresh: bool = False
     urls: list[str] = field(default_factory=list)
     levels: list[int] = field(default_factory=list)
     readings: dict[int, LinkChoice | str] = field(default_factory=dict)
@@ -186,7 +202,7 @@ class FrameReading:
             return []
         reading = read_frame(result, document_type, self.listed_at)
         if isinstance(reading, LinkChoice) and reading.frames:
-            return self._nested(number, reading.frames)
+            return self._nested(number, reading)
         self.readings[number] = reading
         return []
 
@@ -197,17 +213,26 @@ class FrameReading:
     def sighting(self) -> Sighting:
         """What the home page says, once every frame asked for answered."""
         if not self.urls:
-            return Sighting(self.listed_at, unreadable="frameset: its only frames show the home page itself")
-        return framed_sighting(self.listed_at, self.urls, [self.readings[n] for n in range(len(self.urls))])
+            itself = "meta refresh: it leads to" if self.refresh else "frameset: its only frames show"
+            return Sighting(self.listed_at, unreadable=f"{itself} the home page itself")
+        readings = [self.readings[n] for n in range(len(self.urls))]
+        return framed_sighting(self.listed_at, self.urls, readings, refresh=self.refresh)
 
-    def _nested(self, number: int, frames: Sequence[str]) -> list[tuple[int, str]]:
+    def _nested(self, number: int, choice: LinkChoice) -> list[tuple[int, str]]:
         """A frameset in a frame: its frames are read when it is a frame of the home page, each such frameset
-        an equal share of what :data:`FRAME_PAGES` leaves (three frames of the home page: one each)."""
+        an equal share of what :data:`FRAME_PAGES` leaves (three frames of the home page: one each); a meta
+        refresh there: the page it leads to, likewise."""
+        frames = choice.frames
         if self.levels[number] + 1 > FRAME_LEVELS:
-            self.readings[number] = f"a frameset inside a frame inside a frame ({FRAME_LEVELS} levels are read)"
+            deeper = f"{FRAME_LEVELS} pages from the home page" if choice.refresh else "inside a frame inside a frame"
+            what = "meta refresh" if choice.refresh else "frameset"
+            self.readings[number] = f"a {what} {deeper} ({FRAME_LEVELS} levels are read)"
             return []
         first = self.levels.count(1)
         share = min(FRAMES_FOLLOWED, (FRAME_PAGES - first) // first)
-        read = "its frames read" if len(frames) <= share else f"its first {counted(share, 'frame')} read"
-        self.readings[number] = f"a frameset ({read})"
+        if choice.refresh:
+            self.readings[number] = f"a meta refresh to {frames[0]} (that page read)"
+        else:
+            read = "its frames read" if len(frames) <= share else f"its first {counted(share, 'frame')} read"
+            self.readings[number] = f"a frameset ({read})"
         return self.follow(frames, self.levels[number] + 1, share)

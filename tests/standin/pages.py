@@ -5,7 +5,8 @@ If-None-Match / If-Modified-Since), a redirect, a delay or an answer held until 
 answers with Retry-After before the real one. Factories: :func:`html_page`, :func:`text_page`, :func:`robots_txt`,
 :func:`redirect`, :func:`bot_wall`, :func:`javascript_shell`, :func:`json_data`, :func:`empty_page`,
 :func:`not_found`, :func:`server_error`, :func:`rate_limited`, :func:`failing`, :func:`slow`, :func:`held`;
-:func:`frameset_page` and :func:`iframe_page` for home pages whose links are in frames.
+:func:`frameset_page` and :func:`iframe_page` for home pages whose links are in frames; :func:`meta_refresh_page`
+for a splash page that is only a ``<meta http-equiv="refresh">``.
 """
 
 from __future__ import annotations
@@ -81,6 +82,18 @@ def iframe_page(source: str) -> Page:
         f"<iframe src='{escape(source)}' style='border:0;width:100%;height:100vh'></iframe></body></html>"
     )
     return Page(body=body.encode(), content_type=HTML_UTF8)
+
+
+def meta_refresh_html(target: str, delay: int = 0) -> str:
+    """A splash page: nothing but a ``<meta http-equiv="refresh">`` to ``target`` (the 2000s' ``Loading…``)."""
+    return (
+        f"<html><head><meta http-equiv='refresh' content='{delay}; url={escape(target)}'><title>Loading</title>"
+        "</head><body>Loading…</body></html>"
+    )
+
+
+def meta_refresh_page(target: str, delay: int = 0) -> Page:
+    return Page(body=meta_refresh_html(target, delay).encode(), etag=False, last_modified=False)
 
 
 def redirect(location: str, status: int = 301) -> Page:
