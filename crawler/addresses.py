@@ -10,14 +10,14 @@ Every live request is checked on the addresses it would connect to, in two place
   the connection itself makes, so a name that resolves to a public address for the check and to an internal one
   for the connection (DNS rebinding) still cannot connect inside.
 
-Origins (scheme, host, port) written in the configuration are the operator's choice and allowed, and so are
-the proxies named by the environment (``http_proxy``...), through which the connection then goes:
-a name the proxy resolves for us (one we cannot resolve ourselves) is left to the proxy.
+Which addresses are internal is :mod:`crawler.hosts`'s to say. Origins (scheme, host, port) written in the
+configuration are the operator's choice and allowed, and so are the proxies named by the environment
+(``http_proxy``...), through which the connection then goes: a name the proxy resolves for us (one we cannot
+resolve ourselves) is left to the proxy.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import urllib.request
 from collections.abc import Iterable, Sequence
@@ -32,6 +32,7 @@ from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolu
 from zope.interface import implementer, provider
 
 from policy_archive.crawler import names
+from policy_archive.crawler.hosts import Origin, internal_kind, is_ip_literal, origin_of
 from policy_archive.crawler.lookups import (
     BoundedResolver,
     Lookups,
@@ -49,54 +50,10 @@ PRIVATE_ADDRESS = "private-address"
 ALLOWED_ORIGINS_SETTING = "POLICY_ARCHIVE_ALLOWED_ORIGINS"
 ALLOW_PRIVATE_SETTING = "POLICY_ARCHIVE_ALLOW_PRIVATE_ADDRESSES"
 
-Origin = tuple[str, str, int]
-
 
 class PrivateAddressRefused(IgnoreRequest, PolicyArchiveError):
     """A live request refused because it would connect to an internal address; ``str()`` is the reason (an
     IgnoreRequest for Scrapy, which then calls the request's errback without logging an error)."""
-
-
-def origin_of(url: str) -> Origin | None:
-    """``(scheme, host, port)`` of an http(s) URL, the port made explicit; None for anything else."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
-        return None
-    return parts.scheme, parts.hostname.lower(), port or DEFAULT_PORTS[parts.scheme]
-
-
-def internal_kind(address: str) -> str | None:
-    """Why ``address`` (an IP address as text) is internal — loopback, link-local, private, multicast, reserved,
-    unspecified, or otherwise not globally routable — or None for a public address."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 scope id (fe80::1%eth0)
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 connects to 127.0.0.1
-    checks = (
-        ("unspecified", ip.is_unspecified),
-        ("loopback", ip.is_loopback),
-        ("link-local", ip.is_link_local),  # before private: 169.254.0.0/16 is both
-        ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
-        ("reserved", ip.is_reserved),
-        # 100.64.0.0/10 (carrier-grade NAT; Alibaba Cloud's metadata service is 100.100.100.200), 192.0.0.0/24...
-        ("not globally routable", not ip.is_global),
-    )
-    return next((kind for kind, matches in checks if matches), None)
-
-
-def is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
 
 
 def environment_proxies() -> list[str]:

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.html
 
+from policy_archive.crawler.hosts import internal_url
 from policy_archive.pipeline.extraction.decode import decode_html
 from policy_archive.pipeline.extraction.dropped import TOO_DEEP
 from policy_archive.pipeline.extraction.normalize import SESSION_PATH
@@ -25,7 +26,7 @@ from policy_archive.pipeline.extraction.parse import parse_html
 from policy_archive.pipeline.extraction.refresh import meta_refresh
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.records import DEFAULT_PORTS
-from policy_archive.text import safe_url
+from policy_archive.text import counted, safe_url
 
 # Link texts, lowercased and without accents. Exact matches score more than texts that merely contain them.
 TEXTS: dict[str, tuple[str, ...]] = {
@@ -112,6 +113,8 @@ class LinkChoice:
     frames: tuple[str, ...] = ()
     refresh: bool = False
     iframes: tuple[str, ...] = ()  # no link found in a page with links of its own: its shown iframes, not read
+    # Why no link is taken when every link naming the document is on an internal address (crawler.hosts).
+    refused: str | None = None
 
     @property
     def unsure(self) -> bool:
@@ -290,16 +293,27 @@ def _name_parts(element: lxml.html.HtmlElement) -> Iterator[str]:
         yield child.tail or ""
 
 
-def choose_link(body: bytes, content_type: str | None, base_url: str, document_type: str) -> LinkChoice:
+def choose_link(
+    body: bytes, content_type: str | None, base_url: str, document_type: str, named: Sequence[str] = ()
+) -> LinkChoice:
     """The page's link to the document; rivals when another page's link scores nearly as well; the frames of a
     frameset page (or of a page that only shows iframes), whose links are in them; the page a meta refresh leads
     to when the page gives no link (a splash page: a browser shows the target's links) (raises
-    ``ExtractionRefused`` as :func:`candidates` does)."""
+    ``ExtractionRefused`` as :func:`candidates` does).
+
+    A link whose host is an internal address (``http://127.0.0.1:8080/``, ``http://169.254.169.254/…`` by way of
+    a ``<base href>``, ``http://localhost/``) is no candidate: what ``discover`` proposes is written into the
+    configuration, whose origins the live crawl may reach inside (crawler/hosts.py); only a link to a host and port
+    of the ``named`` URLs (the home page a person named) is taken. When such links were the only ones,
+    ``refused`` says so."""
     root = _read(body, content_type)
     if root is None:
         return LinkChoice(None)
     base_url = document_base(root, base_url)
-    found = _candidates(root, base_url, document_type)
+    everything = _candidates(root, base_url, document_type)
+    found = [candidate for candidate in everything if internal_url(candidate.url, named) is None]
+    if everything and not found:
+        return LinkChoice(None, refused=_internal_only(everything, named))
     if not found and (refresh := meta_refresh(root, base_url)) is not None and (target := link_url(refresh)):
         return LinkChoice(None, frames=(target,), refresh=True)
     if not found:
@@ -307,6 +321,15 @@ def choose_link(body: bytes, content_type: str | None, base_url: str, document_t
     best = found[0]
     rivals = tuple(c for c in found[1:] if c.score >= best.score * UNSURE_SHARE)
     return LinkChoice(best, rivals)
+
+
+def _internal_only(links: Sequence[Candidate], named: Sequence[str]) -> str:
+    first = links[0]
+    more = f" (and {counted(len(links) - 1, 'other')})" if len(links) > 1 else ""
+    return (
+        f"its link naming the document is to an internal address, never proposed: {first.url}"
+        f" ({internal_url(first.url, named)}){more}"
+    )
 
 
 def _framed(root: lxml.html.HtmlElement, base_url: str) -> LinkChoice:

@@ -15,7 +15,9 @@ range selectors or inapplicable selectors in ``remove``, two history entries end
 are reported (``FAILED SERVICE/DOC: ...``, exit 1) and written as comments in the file. So is an item of
 ``select``/``remove`` that is not a selector (``5``, ``null``): the document is skipped, or imported without it.
 
-A declaration is untrusted input: a file larger than ``MAX_DECLARATION_BYTES`` or nested deeper than
+A declaration is untrusted input: a ``fetch`` URL whose host is an internal address (``127.0.0.1``,
+``169.254.169.254``, ``localhost``: crawler/hosts.py) skips its document, since the live crawl may reach a
+declared origin inside; a file larger than ``MAX_DECLARATION_BYTES`` or nested deeper than
 ``MAX_NESTING`` is that service's ``FAILED`` line (never read whole, never a traceback); the text it holds (terms
 types, filter names) reaches stderr through ``printable`` and the file's comments through ``one_line``.
 """
@@ -38,6 +40,7 @@ from policy_archive.config.settings import (
     selector_error,
 )
 from policy_archive.config.writer import DocumentDraft, ServiceFileExists, service_toml, slug_id, write_service_file
+from policy_archive.crawler.hosts import internal_url
 from policy_archive.records import DocumentDeclaration, ExtractionRules, HistoryEntry
 from policy_archive.text import counted, one_line, plural
 
@@ -283,6 +286,12 @@ def _translate(entry: Any) -> _Translation:
         raise _Skip(f"{assembled}; a document here is one page")
     if not isinstance(entry.get("fetch"), str):
         raise _Skip("no fetch URL")
+    if (internal := internal_url(entry["fetch"].strip())) is not None:
+        # Declared origins may be reached on internal addresses by the live crawl (crawler/hosts.py): only a
+        # person writing the configuration chooses one, never a third party's declaration (acceptance report 5).
+        raise _Skip(
+            f"its fetch URL is to an internal address ({internal}), which only a declaration written by hand may name"
+        )
     select, ranges, others = _selectors(entry.get("select", []))
     if others:
         raise _Skip(f"select: {others} (a selector is a non-empty string)")

@@ -58,11 +58,12 @@ class Unfinished:
 class DiscoveryPlan:
     """One domain's fetch plan: reads home-page captures until the search is done."""
 
-    def __init__(self, state: SearchState, source: ArchiveSource, document: str, progress: Progress) -> None:
+    def __init__(self, state: SearchState, source: ArchiveSource, document: str, progress: Progress, home: str) -> None:
         self.state = state
         self.source = source
         self.document = document
         self.progress = progress
+        self.named = (home,)  # the only internal address a link may be to: the domain a person named
         self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(state.refs)}
         # Why the search stopped before it was done: the archive kept refusing (429/503) after every pause.
         self.refused: str | None = None
@@ -96,9 +97,10 @@ class DiscoveryPlan:
         index = self.index[key]
         if isinstance(result, Capture):
             # After archived redirects ``url`` is the page reached; the listed row is what was asked for.
-            sighting = read_home_page(result, result.url, self.state.document_type, self.state.refs[index].timestamp)
+            listed_at = self.state.refs[index].timestamp
+            sighting = read_home_page(result, result.url, self.state.document_type, listed_at, self.named)
             if sighting.frames:
-                frameset = FrameReading(page_url(result), sighting.timestamp, sighting.refresh)
+                frameset = FrameReading(page_url(result), sighting.timestamp, self.named, sighting.refresh)
                 if asked := frameset.follow(sighting.frames):
                     self.framesets[index] = frameset
                     return self._frame_requests(index, asked) + self._next()
@@ -228,16 +230,19 @@ class ListPlan:
         """The first requests of the next domain that needs any; domains needing none are finished on the way."""
         while self.pending and not self.stop.received:
             domain = self.pending.popleft()
+            home = f"http://{domain}/"
             try:
-                listed = self.source.list_captures_patiently(f"http://{domain}/", self.client, *self.period)
+                listed = self.source.list_captures_patiently(home, self.client, *self.period)
             except ListingError as error:
                 self.done(Unread(domain, f"archive listing failed: {error}"))
                 self.progress.add("listings failed", done=True, one="listing failed")
                 continue
             refs = [ref for ref in listed if home_page_row(ref)]
             self.progress.add("captures listed", len(refs), one="capture listed")
-            state = SearchState(refs, state_file(self.data_dir, domain, self.document_type), self.document_type)
-            self.current = (domain, DiscoveryPlan(state, self.source, f"{domain}/{self.document_type}", self.progress))
+            saved = state_file(self.data_dir, domain, self.document_type)
+            state = SearchState(refs, saved, self.document_type, named=(home,))
+            plan = DiscoveryPlan(state, self.source, f"{domain}/{self.document_type}", self.progress, home)
+            self.current = (domain, plan)
             if requests := list(self.current[1].start()):
                 return requests
             self._finish()
@@ -288,10 +293,11 @@ class LivePlan:
         document, url = _asked(result)
         frameset, fetched = self.framesets.get(document), 1
         if frameset is None:
-            sighting = live_sighting(result, self.document_type)
+            named = (self.requests[document][1],)  # the home page named, the only internal address allowed
+            sighting = live_sighting(result, self.document_type, named)
             if sighting.frames:
                 assert isinstance(result, Capture)
-                frameset = FrameReading(page_url(result), sighting.timestamp, sighting.refresh)
+                frameset = FrameReading(page_url(result), sighting.timestamp, named, sighting.refresh)
                 if asked := frameset.follow(sighting.frames):
                     self.framesets[document] = frameset
                     return self._frame_requests(document, asked)
@@ -323,10 +329,11 @@ def _asked(result: Capture | FetchFailure) -> tuple[str, str]:
     return result.request.document, result.request.original_url
 
 
-def live_sighting(result: Capture | FetchFailure, document_type: str) -> Sighting:
-    """What today's home page says (its frames to read, when it is a frameset), or why it could not be read."""
+def live_sighting(result: Capture | FetchFailure, document_type: str, named: Sequence[str]) -> Sighting:
+    """What today's home page says (its frames to read, when it is a frameset), or why it could not be read
+    (``named``: the home page named, see ``read_home_page``)."""
     if isinstance(result, Capture):
-        return read_home_page(result, page_url(result), document_type, result.captured_at)
+        return read_home_page(result, page_url(result), document_type, result.captured_at, named)
     return Sighting(datetime.now(UTC), unreadable=f"not fetched: {result.reason}")
 
 

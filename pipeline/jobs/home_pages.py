@@ -78,19 +78,25 @@ def home_page_row(ref: CaptureRef) -> bool:
     return ref.status in HOME_STATUSES and mimetype.startswith(HOME_MIMETYPES)
 
 
-def read_home_page(capture: Capture, page_url: str, document_type: str, listed_at: datetime) -> Sighting:
+def read_home_page(
+    capture: Capture, page_url: str, document_type: str, listed_at: datetime, named: Sequence[str]
+) -> Sighting:
     """The policy link of one home-page capture; links resolve against ``page_url``, the page reached after
     archived redirects (a home page often redirects: example.com → www.example.com/en/), or against the page's
     ``<base href>`` (pipeline.extraction.links.document_base). A frameset page is unreadable with its frames
-    (``frames``), which the archive search and ``--live`` then read (:class:`FrameReading`)."""
+    (``frames``), which the archive search and ``--live`` then read (:class:`FrameReading`). ``named``: the home
+    page a person named, the only internal address a link may be to (``choose_link``); a capture whose only links
+    naming the document are to other internal addresses is unreadable, saying so."""
     if capture.status != 200:
         return Sighting(listed_at, unreadable=_status_reason(capture))
     if elsewhen := archived_elsewhen(capture):  # a redirect's target archived far from it (decision 0008)
         return Sighting(listed_at, unreadable=elsewhen)
     try:
-        choice: LinkChoice = choose_link(capture.body, capture.content_type, page_url, document_type)
+        choice: LinkChoice = choose_link(capture.body, capture.content_type, page_url, document_type, named)
     except ExtractionRefused as refusal:  # the parser did not read the whole page (too-deep)
         return Sighting(listed_at, unreadable=str(refusal))
+    if choice.refused is not None:
+        return Sighting(listed_at, unreadable=choice.refused)
     if choice.refresh:
         reason = f"meta refresh: links are on the page it leads to ({choice.frames[0]})"
         return Sighting(listed_at, unreadable=reason, frames=choice.frames, refresh=True)
@@ -135,17 +141,19 @@ def _status_reason(capture: Capture) -> str:
     return f"{answered} with status {capture.status}"
 
 
-def read_frame(capture: Capture, document_type: str, listed_at: datetime) -> LinkChoice | str:
+def read_frame(capture: Capture, document_type: str, listed_at: datetime, named: Sequence[str]) -> LinkChoice | str:
     """The links of one frame of a frameset home page read at ``listed_at`` (a frameset's frames among them:
-    :class:`FrameReading` decides whether they are read); why not, when it cannot say."""
+    :class:`FrameReading` decides whether they are read); why not, when it cannot say (``named`` as for
+    :func:`read_home_page`)."""
     if capture.status != 200:
         return _status_reason(capture)
     if abs(capture.captured_at - listed_at) > FRAME_SPAN:
         return f"its nearest capture is {abs(capture.captured_at - listed_at).days} days from the home page's"
     try:
-        return choose_link(capture.body, capture.content_type, page_url(capture), document_type)
+        choice = choose_link(capture.body, capture.content_type, page_url(capture), document_type, named)
     except ExtractionRefused as refusal:
         return str(refusal)
+    return choice.refused if choice.refused is not None else choice
 
 
 def framed_sighting(
@@ -176,6 +184,7 @@ class FrameReading:
 
     home_url: str  # the page reached: a frame of it that frames it again is not read twice
     listed_at: datetime
+    named: Sequence[str]  # the home page a person named (read_home_page)
     refresh: bool = False
     urls: list[str] = field(default_factory=list)
     levels: list[int] = field(default_factory=list)
@@ -200,7 +209,7 @@ class FrameReading:
             self.readings[number] = f"not fetched: {result.reason}"
             self.lasting = self.lasting and result.refused
             return []
-        reading = read_frame(result, document_type, self.listed_at)
+        reading = read_frame(result, document_type, self.listed_at, self.named)
         if isinstance(reading, LinkChoice) and reading.frames:
             return self._nested(number, reading)
         self.readings[number] = reading
