@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from datetime import UTC, datetime
 
 import pytest
 from standin.cli import cli_environment, run_cli, write_archive_settings
@@ -20,6 +21,8 @@ from test_hostile import SECRET
 
 from policy_archive.crawler.hosts import internal_host, internal_url
 from policy_archive.pipeline.extraction.links import choose_link
+from policy_archive.pipeline.jobs.discovery_state import save_sightings, state_file
+from policy_archive.pipeline.jobs.home_pages import Sighting
 
 
 @pytest.mark.parametrize(
@@ -165,3 +168,23 @@ def test_import_ota_skips_a_declaration_fetching_an_internal_address(tmp_path):
     for fetch in (*fetches.values(), "http://10.0.0.5/privacy"):
         if "example" not in fetch:
             assert f'url = "{fetch}"' not in written
+
+
+def test_a_saved_state_holding_an_internal_link_has_those_captures_read_again(tmp_path, standin_archive):
+    """A state file from a run before the rule (it kept the internal link as the page's) is not taken on trust."""
+    internal_homes(standin_archive)
+    config = write_archive_settings(tmp_path / "config", standin_archive.cdx_url, standin_archive.replay_url)
+    data = tmp_path / "data"
+    years = range(2016, 2020)
+    saved = [Sighting(datetime(year, 3, 1, 12, tzinfo=UTC), "http://127.0.0.1:9/", "Privacy") for year in years]
+    path = state_file(data, "il.test", "privacy-policy")
+    path.parent.mkdir(parents=True)
+    save_sightings(path, "privacy-policy", saved)
+    result = run_cli(config, data, "discover", "il.test", "--write")
+    assert result.returncode == 1, result.stderr
+    assert not list((config / "services").iterdir())
+    assert "FAILED il.test: no home-page capture could be read (4 tried: 4 × its link naming the document" in (
+        result.stderr
+    )
+    replays = [request.path for request in standin_archive.requests if request.endpoint == "replay"]
+    assert sorted(path.split("/")[2] for path in replays) == [f"{year}0301120000id_" for year in years]
