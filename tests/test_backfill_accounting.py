@@ -153,7 +153,7 @@ def test_redirects_going_round_or_on_and_on_inside_the_archive_are_refused_in_ou
     )
     next_hop = f"{chain[6]} at {iso_z(START + timedelta(days=30))}"
     assert reasons[iso_z(parse_wayback_timestamp(chain_at))] == (
-        f"too many redirects inside the archive (more than 5; the next to {next_hop})"
+        f"too many redirects inside the archive (more than 5 archived redirects; the next to {next_hop})"
     )
 
 

@@ -29,7 +29,7 @@ from test_backfill_resilience import declaration
 from test_fidelity import DOC, configured, redirected_history, warc_records
 from test_fidelity import TARGET as FIDELITY_TARGET
 from test_fidelity import URL as FIDELITY_URL
-from test_redirect_chains import FINAL, FIRST_HOP, SECOND_HOP, chain
+from test_redirect_chains import chain
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -384,23 +384,23 @@ def cdx_rows(collection: str, url: str) -> list[tuple[datetime, str, int | None]
 def test_our_warcs_of_a_redirect_chain_are_found_by_each_site_url_in_pywb(
     pywb_server: RunningPywb, standin_archive: StandinArchive, tmp_path: Path
 ) -> None:
-    """Issue 10 with a chain of 5 redirects inside a Wayback-style archive (three archived hops, two of the
-    archive's own to a nearby memento): loaded into pywb, each hop and the final page is listed by its site URL at
-    its memento time, the archive's own redirects are not, each hop replays its Location as the site sent it, and
-    a backfill from the collection dates the versions as the first backfill did."""
+    """Issue 10 with a chain of 6 redirects inside a Wayback-style archive (three archived hops, each reached through
+    one of the archive's own to a nearby memento): loaded into pywb, each hop and the final page is listed by its
+    site URL at its memento time, the archive's own redirects are not, each hop replays its Location as the site
+    sent it, and a backfill from the collection dates the versions as the first backfill did."""
     standin_archive.add_capture(FIDELITY_URL, f"{FIRST:%Y%m%d%H%M%S}", page(V1, "first"))
-    built = chain(standin_archive, FIRST + timedelta(days=30))
+    built = chain(standin_archive, 3, listed=FIRST + timedelta(days=30))
     first = configured(standin_archive, tmp_path / "first")
     assert (done := run_cli(*first, "backfill", DOC, "--strategy", "all", timeout=300)).returncode == 0, done.stderr
     pywb.build_collection(pywb_server.bin_dir, pywb_server.root, "chain", sorted((first[1] / "captures").glob("*.gz")))
     collection = f"{pywb_server.base}/chain"
 
     listed = [(FIDELITY_URL, FIRST, 200)]  # the policy's first capture, then the chain's archived hops and page
-    for url, moment, status in [*listed, *built.hops, (FINAL, built.served, 200)]:
+    for url, moment, status in [*listed, *built.hops, (built.final, built.served, 200)]:
         assert (moment, url, status) in cdx_rows(collection, url), f"{url} at {moment} is found by its URL"
-    assert sum(len(cdx_rows(collection, url)) for url in (FIDELITY_URL, FIRST_HOP, SECOND_HOP, FINAL)) == 5
-    targets = [FIRST_HOP, SECOND_HOP, FINAL]
-    for (url, moment, _), target in zip(built.hops, targets, strict=True):
+    urls = [url for url, _, _ in built.hops] + [built.final]
+    assert sum(len(cdx_rows(collection, url)) for url in urls) == 5
+    for (url, moment, _), target in zip(built.hops, urls[1:], strict=True):
         assert location_of(f"{collection}/{moment:%Y%m%d%H%M%S}id_/{url}") == target
 
     config = config_for(tmp_path / "again", pywb_server.base, "chain", {"example": declaration(FIDELITY_URL)})

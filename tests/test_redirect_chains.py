@@ -1,8 +1,9 @@
 """Redirect chains inside the archive: archived 301/302 captures of the site interleaved with the archive's own
-302s to the nearest memento (as the Wayback Machine answers, tests/fixtures/archive-responses), followed up to
-the spider's limit of 5 redirects (``crawler/spiders/wayback.py`` ``MAX_REDIRECTS``, the archive's own counted:
-each is a replay request), dated by the bytes they end at, every archived hop kept in the WARC (decision 0004);
-and documents whose every capture is a redirect.
+302s to the nearest memento (as the Wayback Machine answers, tests/fixtures/archive-responses). The site's archived
+redirects are followed up to the spider's limit of 5 (``crawler/spiders/wayback.py`` ``MAX_REDIRECTS``), the
+archive's own bounded apart (at most 2 in a row, 12 replay requests per capture); chains are dated by the bytes
+they end at, every archived hop kept in the WARC (decision 0004); a loop is a capture reached again, however its
+URL is written; and documents whose every capture is a redirect.
 """
 
 from __future__ import annotations
@@ -10,52 +11,61 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import get_args
 
 import pytest
 from standin.archive import StandinArchive
+from standin.capture import RedirectForm
 from standin.cli import git, run_cli
 from test_backfill_resilience import START, V1, V2, page, ts
 from test_fidelity import DOC, URL, catalog_rows, configured, warc_records
 
 from policy_archive.crawler.sources.base import original_of_memento
-from policy_archive.crawler.spiders.wayback import MAX_REDIRECTS
+from policy_archive.crawler.spiders.wayback import (
+    MAX_ARCHIVE_REDIRECTS_IN_A_ROW,
+    MAX_REDIRECTS,
+    MAX_REPLAY_REQUESTS,
+)
 from policy_archive.records import iso_z
 
 SITE = "https://www.example.com"
-FIRST_HOP, SECOND_HOP, FINAL = f"{SITE}/legal", f"{SITE}/legal/privacy", f"{SITE}/en/legal/privacy"
+FIRST_HOP, FINAL = f"{SITE}/legal", f"{SITE}/en/legal/privacy"
+LISTED = START + timedelta(days=30)
+# How the archive writes each archived redirect's Location, in turn (every form the stand-in replays but as-sent).
+FORMS: tuple[RedirectForm, ...] = tuple(form for form in get_args(RedirectForm) if form != "as-sent")
+
+
+def moved(n: int) -> str:
+    """Where the document is after ``n`` moves of the site: each a new path, so a new key in the archive (a move
+    within a key, http → https or to www., is a self-redirect the archives skip, tests/standin/archive_replay.py)."""
+    return URL if n == 0 else f"{SITE}/legal/v{n}/privacy"
 
 
 @dataclass(frozen=True)
 class Chain:
-    """A capture of URL at ``listed`` that leads through archived redirects to ``FINAL`` at ``served``;
+    """A capture of URL at ``listed`` that leads through ``moves`` archived redirects to ``final`` at ``served``;
     ``hops``: the archived redirects on the way (site URL, memento time, status), the listed one first."""
 
     listed: datetime
     served: datetime
+    final: str
     hops: tuple[tuple[str, datetime, int], ...]
-    redirects: int  # every redirect followed: the archived ones and the archive's own
 
 
-def chain(
-    archive: StandinArchive, listed: datetime, *, one_more: bool = False, final_status: int | None = 200
-) -> Chain:
-    """URL at ``listed``: an archived 301 to FIRST_HOP, captured 10 minutes later (the archive redirects there),
-    an archived 302 to SECOND_HOP captured in the same second, an archived 301 to FINAL, captured 2 hours later
-    (the archive redirects there again): 5 redirects, then the page. ``one_more`` captures SECOND_HOP a minute
-    after FIRST_HOP instead, one more redirect of the archive's own: 6. ``final_status``: FINAL's archived
-    status (None: FINAL never captured)."""
-    first = listed + timedelta(minutes=10)
-    second = first + timedelta(minutes=1) if one_more else first
-    served = second + timedelta(hours=2)
-    archive.add_capture(URL, ts(listed), b"", status=301, location=FIRST_HOP)
-    archive.add_capture(FIRST_HOP, ts(first), b"", status=302, location=SECOND_HOP, redirect_form="path")
-    archive.add_capture(SECOND_HOP, ts(second), b"", status=301, location=FINAL, redirect_form="schemeless")
+def chain(archive: StandinArchive, moves: int, *, listed: datetime = LISTED, final_status: int | None = 200) -> Chain:
+    """URL at ``listed``, an archived 301 to moved(1), captured a minute later (the archive redirects there), an
+    archived 302 to moved(2), captured a minute later again, … ``moves`` archived redirects, each reached through
+    one 302 of the archive's own, then moved(moves)'s page. ``final_status``: the last URL's archived status (None:
+    never captured)."""
+    hops = tuple((moved(n), listed + timedelta(minutes=n), 301 if n % 2 == 0 else 302) for n in range(moves))
+    for n, (url, moment, status) in enumerate(hops):
+        archive.add_capture(url, ts(moment), b"", status=status, location=moved(n + 1), redirect_form=FORMS[n % 3])
+    final, served = moved(moves), listed + timedelta(minutes=moves)
     if final_status == 200:
-        archive.add_capture(FINAL, ts(served), page(V2, "final"))
+        archive.add_capture(final, ts(served), page(V2, "final"))
     elif final_status is not None:
-        archive.add_capture(FINAL, ts(served), "<html><body><h1>Not Found</h1></body></html>", status=final_status)
-    hops = ((URL, listed, 301), (FIRST_HOP, first, 302), (SECOND_HOP, second, 301))
-    return Chain(listed, served, hops, 6 if one_more else 5)
+        archive.add_capture(final, ts(served), "<html><body><h1>Not Found</h1></body></html>", status=final_status)
+    return Chain(listed, served, final, hops)
 
 
 def responses(data) -> set[tuple[str, str, str]]:
@@ -70,102 +80,176 @@ def replays_asked(archive: StandinArchive) -> int:
     return sum(request.endpoint == "replay" for request in archive.requests)
 
 
-def test_a_chain_of_exactly_the_limit_is_followed_and_dated_by_the_final_bytes(standin_archive, tmp_path):
+def refused(data, result, reason: str) -> None:
+    """The listed capture refused with ``reason``, in the catalog and on stderr; no version but the first."""
+    row = next(r for r in catalog_rows(data) if r["captured_at"] == iso_z(LISTED))
+    assert (row["outcome"], row["reason"]) == ("refused", reason)
+    assert f"{DOC}: capture {ts(LISTED)} refused: {reason}" in result.stderr, result.stderr
+    assert git(data / "versions", "log", "--format=%aI", "main").splitlines() == [START.isoformat()]
+
+
+@pytest.mark.parametrize("moves", [3, MAX_REDIRECTS])
+def test_site_moves_each_through_an_archive_redirect_are_followed_and_dated_by_the_final_bytes(
+    standin_archive, tmp_path, moves
+):
+    """3 moves (as http://a.com/privacy → … → https://www.a.com/legal/privacy) make 6 redirects, 5 make 10: only
+    the site's archived redirects count against the limit, the archive's own 302s between them do not."""
     standin_archive.add_capture(URL, ts(START), page(V1, "first"))
-    built = chain(standin_archive, START + timedelta(days=30))
-    assert built.redirects == MAX_REDIRECTS
+    built = chain(standin_archive, moves)
     config, data = configured(standin_archive, tmp_path)
     result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
     assert result.returncode == 0, result.stderr
-    assert replays_asked(standin_archive) == 1 + built.redirects + 1, "the first capture, then the chain's 6"
+    assert replays_asked(standin_archive) == 1 + 1 + 2 * moves, "the first capture, the listed one, 2 per move"
+    assert 1 + 2 * moves <= MAX_REPLAY_REQUESTS
 
     dates = git(data / "versions", "log", "--reverse", "--format=%aI %cI", "main").splitlines()
     assert dates == [f"{moment.isoformat()} {moment.isoformat()}" for moment in (START, built.served)]
     message = git(data / "versions", "log", "-1", "--format=%B", "main")
     assert f"Captured-At: {iso_z(built.served)}" in message
-    assert f"Snapshot-Url: {standin_archive.replay_url}/{ts(built.served)}id_/{FINAL}" in message
+    assert f"Snapshot-Url: {standin_archive.replay_url}/{ts(built.served)}id_/{built.final}" in message
     row = next(r for r in catalog_rows(data) if r["captured_at"] == iso_z(built.listed))
     assert (row["outcome"], row["status"], row["fetched_status"]) == ("extracted", 301, 200)
-    assert (row["memento_at"], row["memento_url"]) == (iso_z(built.served), FINAL)
+    assert (row["memento_at"], row["memento_url"]) == (iso_z(built.served), built.final)
 
     kept = responses(data)
     for url, moment, status in built.hops:
         assert (url, iso_z(moment), str(status)) in kept, f"the archived hop {url} is a record of its own"
-    assert (FINAL, iso_z(built.served), "200") in kept
+    assert (built.final, iso_z(built.served), "200") in kept
     assert len(kept) == 1 + len(built.hops) + 1, "the archive's own redirects are not captures: not kept"
 
 
-def test_a_chain_over_the_limit_is_refused_in_words_with_its_hops_kept(standin_archive, tmp_path):
+def test_one_archived_redirect_over_the_limit_is_refused_in_words_with_its_hops_kept(standin_archive, tmp_path):
     standin_archive.add_capture(URL, ts(START), page(V1, "first"))
-    built = chain(standin_archive, START + timedelta(days=30), one_more=True)
-    assert built.redirects == MAX_REDIRECTS + 1
+    built = chain(standin_archive, MAX_REDIRECTS + 1)
     config, data = configured(standin_archive, tmp_path)
     result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
 
-    reason = (
-        f"too many redirects inside the archive (more than {MAX_REDIRECTS}; the next to {FINAL} at "
-        f"{iso_z(built.served)})"
+    last_hop_at = built.hops[-1][1]
+    refused(
+        data,
+        result,
+        f"too many redirects inside the archive (more than {MAX_REDIRECTS} archived redirects; the next to "
+        f"{built.final} at {iso_z(last_hop_at)})",
     )
-    row = next(r for r in catalog_rows(data) if r["captured_at"] == iso_z(built.listed))
-    assert (row["outcome"], row["reason"]) == ("refused", reason)
-    assert f"{DOC}: capture {ts(built.listed)} refused: {reason}" in result.stderr, result.stderr
-    assert git(data / "versions", "log", "--format=%aI", "main").splitlines() == [START.isoformat()]
     kept = responses(data)
     assert all((url, iso_z(moment), str(status)) in kept for url, moment, status in built.hops)
-    assert not any(url == FINAL for url, _, _ in kept), "the page past the limit is never asked for"
+    assert not any(url == built.final for url, _, _ in kept), "the page past the limit is never asked for"
+    assert replays_asked(standin_archive) == 1 + 1 + 2 * MAX_REDIRECTS
     status = run_cli(config, data, "status")
     assert "too many redirects inside the archive" in status.stdout, status.stdout
 
 
-def test_a_loop_through_the_archives_own_redirects_is_refused_with_its_hops_kept(standin_archive, tmp_path):
-    """URL at T0 → (archived 301) OTHER, captured a minute later (the archive redirects there) → (archived 302)
-    URL at that minute, which the archive redirects back to T0: the replay asked first."""
+def test_an_archive_redirecting_without_end_between_timestamps_is_refused_in_its_own_words(standin_archive, tmp_path):
+    """URL at LISTED, an archived 301 to FIRST_HOP, whose every replay the archive redirects one second later,
+    never serving a capture (FIRST_HOP's page is there, a minute later): the site's one redirect is within the
+    limit, the archive's third in a row is not followed."""
     standin_archive.add_capture(URL, ts(START), page(V1, "first"))
-    looped, other_at = START + timedelta(days=30), START + timedelta(days=30, minutes=1)
-    standin_archive.add_capture(URL, ts(looped), b"", status=301, location=FIRST_HOP)
+    standin_archive.add_capture(URL, ts(LISTED), b"", status=301, location=FIRST_HOP)
+    standin_archive.add_capture(FIRST_HOP, ts(LISTED + timedelta(minutes=1)), page(V2, "moved"))
+    standin_archive.redirect_around(FIRST_HOP)
+    config, data = configured(standin_archive, tmp_path)
+    result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+
+    times = MAX_ARCHIVE_REDIRECTS_IN_A_ROW + 1
+    next_at = LISTED + timedelta(seconds=times)
+    refused(
+        data,
+        result,
+        f"the archive kept redirecting: it redirected {times} times in a row without serving a capture (at most "
+        f"{MAX_ARCHIVE_REDIRECTS_IN_A_ROW} followed; the next to {FIRST_HOP} at {iso_z(next_at)})",
+    )
+    assert replays_asked(standin_archive) == 1 + 1 + times, "the first capture, the 301, the archive's 302s"
+    assert responses(data) == {(URL, iso_z(START), "200"), (URL, iso_z(LISTED), "301")}
+    status = run_cli(config, data, "status")
+    assert "refused captures: 1 the archive kept redirecting" in status.stdout, status.stdout
+
+
+def test_an_archive_redirecting_twice_before_each_capture_is_bounded_in_requests(standin_archive, tmp_path):
+    """4 moves, each target reached through 2 redirects of the archive's own (one second later, then the nearest
+    memento): within both limits per step, but 13 replay requests for the one capture listed, over the bound."""
+    standin_archive.add_capture(URL, ts(START), page(V1, "first"))
+    built = chain(standin_archive, 4)
+    for n in range(1, 5):
+        standin_archive.redirect_around(moved(n), times=1)
+    config, data = configured(standin_archive, tmp_path)
+    result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+
+    own = MAX_REPLAY_REQUESTS - len(built.hops)
+    refused(
+        data,
+        result,
+        f"the archive kept redirecting: {MAX_REPLAY_REQUESTS} replay requests for one capture, {own} of them "
+        f"answered with its own redirects (at most {MAX_REPLAY_REQUESTS}; the next to {built.final} at "
+        f"{iso_z(built.served)})",
+    )
+    assert replays_asked(standin_archive) == 1 + MAX_REPLAY_REQUESTS
+    kept = responses(data)
+    assert all((url, iso_z(moment), str(status)) in kept for url, moment, status in built.hops)
+
+
+def test_a_loop_through_the_archives_own_redirects_is_refused_with_its_hops_kept(standin_archive, tmp_path):
+    """URL at T0 → (archived 301) FIRST_HOP, captured a minute later (the archive redirects there) → (archived 302)
+    URL at that minute, which the archive redirects back to T0: a capture already reached, not asked again."""
+    standin_archive.add_capture(URL, ts(START), page(V1, "first"))
+    other_at = LISTED + timedelta(minutes=1)
+    standin_archive.add_capture(URL, ts(LISTED), b"", status=301, location=FIRST_HOP)
     standin_archive.add_capture(FIRST_HOP, ts(other_at), b"", status=302, location=URL)
     config, data = configured(standin_archive, tmp_path)
     result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
 
-    reason = f"redirect loop inside the archive (back to {URL} at {iso_z(looped)})"
-    row = next(r for r in catalog_rows(data) if r["captured_at"] == iso_z(looped))
-    assert (row["outcome"], row["reason"]) == ("refused", reason)
-    assert f"{DOC}: capture {ts(looped)} refused: {reason}" in result.stderr, result.stderr
-    assert {(URL, iso_z(looped), "301"), (FIRST_HOP, iso_z(other_at), "302")} <= responses(data)
+    refused(data, result, f"redirect loop inside the archive (back to {URL} at {iso_z(LISTED)})")
+    assert {(URL, iso_z(LISTED), "301"), (FIRST_HOP, iso_z(other_at), "302")} <= responses(data)
     assert replays_asked(standin_archive) == 1 + 4, "301, the archive's 302, 302, the archive's 302 back: stop"
+
+
+@pytest.mark.parametrize("form", ["http://example.com:80/privacy", "https://WWW.EXAMPLE.COM/privacy"])
+def test_a_loop_whose_urls_differ_only_in_form_is_refused_at_the_first_return(standin_archive, tmp_path, form):
+    """URL at T0 → (archived 301) FIRST_HOP, captured in the same second → (archived 302) URL written otherwise
+    (scheme, www., default port, letter case), at T0: the capture already reached, by its URL key and time. Compared
+    as strings the replay URLs differ, and the listed capture would be asked for again."""
+    standin_archive.add_capture(URL, ts(START), page(V1, "first"))
+    standin_archive.add_capture(URL, ts(LISTED), b"", status=301, location=FIRST_HOP)
+    standin_archive.add_capture(FIRST_HOP, ts(LISTED), b"", status=302, location=form)
+    config, data = configured(standin_archive, tmp_path)
+    result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+
+    refused(data, result, f"redirect loop inside the archive (back to {URL} at {iso_z(LISTED)})")
+    assert {(URL, iso_z(LISTED), "301"), (FIRST_HOP, iso_z(LISTED), "302")} <= responses(data)
+    assert replays_asked(standin_archive) == 1 + 2, "the 301 and the 302, never the 301 again"
 
 
 @pytest.mark.parametrize("end", ["archived 404", "excluded", "never captured"])
 def test_a_chain_ending_at_a_page_that_is_not_the_document_is_refused_with_its_hops_kept(
     standin_archive, tmp_path, end
 ):
-    """The chain of exactly the limit, ending at an archived 404, at a page the archive excludes (its 200
-    "excluded" page) or at a URL it never captured (its 404 page): no version, a reason naming where the chain
-    ended (not the listed URL, whose capture is a 301), the hops kept."""
+    """3 moves, ending at an archived 404, at a page the archive excludes (its 200 "excluded" page) or at a URL it
+    never captured (its 404 page): no version, a reason naming where the chain ended (not the listed URL, whose
+    capture is a 301), the hops kept."""
     standin_archive.add_capture(URL, ts(START), page(V1, "first"))
     final_status = {"archived 404": 404, "excluded": 200, "never captured": None}[end]
-    built = chain(standin_archive, START + timedelta(days=30), final_status=final_status)
+    built = chain(standin_archive, 3, final_status=final_status)
     if end == "excluded":
-        standin_archive.block(FINAL)
+        standin_archive.block(built.final)
     config, data = configured(standin_archive, tmp_path)
     result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
     assert result.returncode == 0, result.stderr
 
     hops = len(built.hops)
     reason = {
-        "archived 404": f"archived status 404 ({FINAL} at {iso_z(built.served)}, after {hops} archived redirects)",
+        "archived 404": f"archived status 404 ({built.final} at {iso_z(built.served)}, after {hops} archived "
+        "redirects)",
         "excluded": "not-archived: the archive answered 200 without a Memento-Datetime",
         "never captured": "not-archived: the archive answered 404 without a Memento-Datetime",
     }[end]
     if end != "archived 404":  # the archive's own page, at the chain's last request (the last hop's target)
-        reason += f" (for {FINAL} asked at {iso_z(built.hops[-1][1])}, after {MAX_REDIRECTS - 1} redirects inside"
+        reason += f" (for {built.final} asked at {iso_z(built.hops[-1][1])}, after {2 * hops - 1} redirects inside"
         reason += " the archive)"
     row = next(r for r in catalog_rows(data) if r["captured_at"] == iso_z(built.listed))
     assert (row["outcome"], row["reason"]) == ("refused", reason)
     assert git(data / "versions", "log", "--format=%aI", "main").splitlines() == [START.isoformat()]
     kept = responses(data)
     assert all((url, iso_z(moment), str(status)) in kept for url, moment, status in built.hops)
-    assert ((FINAL, iso_z(built.served), "404") in kept) == (end == "archived 404"), "an archived 404 is a capture"
+    assert ((built.final, iso_z(built.served), "404") in kept) == (end == "archived 404"), "a 404 is a capture"
     status = run_cli(config, data, "status").stdout
     kind = "archived status 404" if end == "archived 404" else "not-archived"
     assert f"refused captures: 1 {kind}" in status, status

@@ -47,7 +47,8 @@ LISTING_ATTEMPTS = 3
 NOT_ARCHIVED = "not-archived"
 LEAVES_ARCHIVE = "redirect leaves the archive"
 REDIRECT_LOOP = "redirect loop inside the archive"
-TOO_MANY_REDIRECTS = "too many redirects inside the archive"
+TOO_MANY_REDIRECTS = "too many redirects inside the archive"  # the site's archived redirects
+ARCHIVE_REDIRECTING = "the archive kept redirecting"  # its own redirects, never reaching a capture (or too many)
 # A redirect whose ``Location`` urllib cannot split (``http://[::1/x``: an unclosed IPv6 bracket; a host that NFKC
 # normalisation turns into a separator): it leads nowhere that could be asked of the archive. The site sent it
 # (archived) or, in theory, the archive did (its own redirect, no ``Memento-Datetime``).

@@ -12,11 +12,17 @@ row that led there, and filed under the URL those bytes were archived from (the 
 ``rel="original"``, within the key asked for), never merely the URL asked for. An answer without
 ``Memento-Datetime`` is the archive speaking, not a capture: a 200 "This URL has been excluded" page or a 404
 "not archived" page is refused as ``not-archived``.
+
+A chain of redirects is bounded twice over (:class:`Trail`): the site's archived redirects followed, at most
+:data:`MAX_REDIRECTS`; the archive's own, apart (:data:`MAX_ARCHIVE_REDIRECTS_IN_A_ROW`, :data:`MAX_REPLAY_REQUESTS`),
+so that neither kind uses up the other's allowance. A loop is a capture reached again: the same URL key
+(:func:`~policy_archive.crawler.sources.urlkey.match_key`) at the same time, however its URLs are written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +36,7 @@ from policy_archive.crawler.routes import ArchiveRoute
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.sources.base import (
     ARCHIVE_LOCATION_NOT_URL,
+    ARCHIVE_REDIRECTING,
     ARCHIVED_LOCATION_NOT_URL,
     LEAVES_ARCHIVE,
     NOT_ARCHIVED,
@@ -39,6 +46,7 @@ from policy_archive.crawler.sources.base import (
     parse_memento_datetime,
     url_error,
 )
+from policy_archive.crawler.sources.urlkey import match_key
 from policy_archive.crawler.spiders.base import (
     FetchPlan,
     PlanSpider,
@@ -49,7 +57,21 @@ from policy_archive.crawler.spiders.base import (
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, iso_z, payload_sha1
 from policy_archive.text import plural, quoted
 
+# The site's archived redirects (3xx captures, kept as WARC response records) followed from one listed capture:
+# a common chain of site moves (http → https → www. → a new path) is 3, and 5 leaves room for more.
 MAX_REDIRECTS = 5
+# The archive's own redirects (no Memento-Datetime) only lead to a capture, so they are bounded apart, for an archive
+# that redirects without end (between timestamps, never serving a capture) to cost a few requests, not a run:
+# - in a row, 2: one to the nearest memento of the URL asked (the Wayback Machine's answer to a timestamp it holds
+#   no capture at, recorded 2020–2026 in tests/fixtures/archive-responses), and one more when that memento is a
+#   self-redirect it skips for the nearest other capture (recorded 2020-09-21 for epa.gov/climatechange); a third
+#   without a capture between is the archive going round;
+# - in all, 2 × (MAX_REDIRECTS + 1) = 12 replay requests per listed capture: the longest chain followed reaches
+#   MAX_REDIRECTS + 1 captures (the archived redirects and the page they lead to), each asked once and reached
+#   through one redirect of the archive's own (the common case, as above). A chain needing more is refused with
+#   the archive's reason, not the site's.
+MAX_ARCHIVE_REDIRECTS_IN_A_ROW = 2
+MAX_REPLAY_REQUESTS = 2 * (MAX_REDIRECTS + 1)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 # The archive's own headers on a replay answer, left out of what is kept: a copy of the site's answer carries the
 # site's headers, and its WARC headers say when and where it was archived (WARC-Date, WARC-Source-URI). The names
@@ -61,6 +83,40 @@ ARCHIVE_HEADERS = frozenset({"link", "memento-datetime", "content-location", "x-
 def memento_datetime(response: Response) -> datetime | None:
     """The response's ``Memento-Datetime`` (aware UTC), or None when absent or unreadable."""
     return parse_memento_datetime(response.headers.get(b"Memento-Datetime", b"").decode("latin-1"))
+
+
+CaptureKey = tuple[str, datetime]  # a capture as the archive files it: its URL key and its time
+
+
+@dataclass(frozen=True)
+class Trail:
+    """Where a chain of redirects inside the archive has been, from one listed capture, up to the answer in hand:
+    the replay requests made, the archive's own redirects since the last capture served, and the captures reached
+    (the site's archived redirects) in order."""
+
+    requests: int = 1
+    in_a_row: int = 0
+    reached: tuple[CaptureKey, ...] = ()
+
+    @property
+    def archive_redirects(self) -> int:
+        """The archive's own redirects answered so far: every answer of a chain but the last is a redirect, and
+        the ones that are not captures reached are the archive's."""
+        return self.requests - len(self.reached)
+
+    def served(self, capture: CaptureKey) -> Trail:
+        return replace(self, in_a_row=0, reached=(*self.reached, capture))
+
+    def redirected(self) -> Trail:
+        return replace(self, in_a_row=self.in_a_row + 1)
+
+    def asked(self) -> Trail:
+        return replace(self, requests=self.requests + 1)
+
+
+def back_to(capture: Capture) -> str:
+    """Why a chain is refused when it reaches ``capture`` a second time (named by the URL it was archived from)."""
+    return f"{REDIRECT_LOOP} (back to {capture.url} at {iso_z(capture.captured_at)})"
 
 
 class WaybackSpider(PlanSpider):
@@ -91,25 +147,27 @@ class WaybackSpider(PlanSpider):
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         fetch: FetchRequest = response.meta["fetch"]
         hops: tuple[Capture, ...] = response.meta.get("hops", ())
-        visited: tuple[str, ...] = response.meta.get("visited", ())
+        trail: Trail = response.meta.get("trail", Trail())
         memento = memento_datetime(response)
         if memento is not None and response.status in REDIRECT_STATUSES:
             hop = self._capture(response, fetch, memento)
-            # The same capture served again (a key held only as a redirect to itself) is one record, not two.
-            again = any((held.url, held.captured_at) == (hop.url, hop.captured_at) for held in hops)
-            yield from self._follow(response, fetch, hops if again else (*hops, hop), visited, memento)
+            here = (match_key(hop.url), memento)
+            if here in trail.reached:  # served again (pywb serves the nearest memento at once, without a 302)
+                yield from self.hand_over(FetchFailure(fetch, back_to(hop), response.status, refused=True, hops=hops))
+            else:
+                yield from self._follow(response, fetch, (*hops, hop), trail.served(here), memento)
         elif memento is not None and isinstance(payloads := self.payloads(response), str):
             yield from self.rendering_failed(fetch, payloads)
         elif memento is not None:
             yield from self.hand_over(self._capture(response, fetch, memento, hops, payloads))
         elif response.status in REDIRECT_STATUSES:
-            yield from self._follow(response, fetch, hops, visited, None)
+            yield from self._follow(response, fetch, hops, trail.redirected(), None)
         elif response.status == 429 or response.status >= 500:
             reason = f"the archive answered {response.status} (kept refusing or failing)"
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, hops=hops))
         else:
             reason = f"{NOT_ARCHIVED}: the archive answered {response.status} without a Memento-Datetime"
-            reason += self._after_redirects(response, visited)
+            reason += self._after_redirects(response, trail)
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
 
     def _capture(
@@ -158,11 +216,11 @@ class WaybackSpider(PlanSpider):
         response: Response,
         fetch: FetchRequest,
         hops: tuple[Capture, ...],
-        visited: tuple[str, ...],
+        trail: Trail,
         memento: datetime | None,
     ) -> Iterator[scrapy.Request]:
         """Follow a redirect inside the archive (``memento``: the archived redirect's time, None for the
-        archive's own redirect)."""
+        archive's own redirect; ``trail``: the chain up to this answer)."""
         location = response.headers.get(b"Location", b"").decode("latin-1")
         error = url_error(location)
         target = None if error else self.source.redirect_target(location, response.url, memento)
@@ -170,37 +228,55 @@ class WaybackSpider(PlanSpider):
             # One capture's garbled header, archived as the site sent it: that capture refused, never the run.
             words = ARCHIVED_LOCATION_NOT_URL if memento else ARCHIVE_LOCATION_NOT_URL
             reason = f"{words}: {quoted(location)} ({error})"
-            yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
         elif target is None:
             # Never leave the archive: a Location outside it would fetch today's live page as history.
             reason = f"{LEAVES_ARCHIVE} ({quoted(location) if location else 'no Location'})"
-            yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
-        elif target in visited or target == response.url or len(visited) >= MAX_REDIRECTS:
-            yield from self.hand_over(
-                FetchFailure(
-                    fetch, self._stopped(target, response.url, visited), response.status, refused=True, hops=hops
-                )
-            )
         else:
-            yield self.request(fetch, url=target, hops=hops, visited=(*visited, response.url))
+            here = trail.reached[-1] if memento else self._key(response.url)
+            reason = self._stopped(target, here, hops, trail)
+        if reason is None:
+            yield self.request(fetch, url=target, hops=hops, trail=trail.asked())
+        else:
+            yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
 
-    def _after_redirects(self, response: Response, visited: tuple[str, ...]) -> str:
+    def _key(self, url: str) -> CaptureKey | None:
+        """The capture a replay URL asks for, as the archive files it (URL key and time); None for another URL."""
+        located = self.source.locate(url)
+        return (match_key(located[1]), located[0]) if located else None
+
+    def _after_redirects(self, response: Response, trail: Trail) -> str:
         """`` (for URL asked at DATE, after N redirects inside the archive)`` when the answer came at the end of a
         chain: what was not archived is then the chain's last URL, not the listed one. Empty for a first answer."""
-        if not visited:
+        redirects = trail.requests - 1
+        if not redirects:
             return ""
         located = self.source.locate(response.url)
         where = f"{located[1]} asked at {iso_z(located[0])}" if located else response.url
-        return f" (for {where}, after {len(visited)} {plural(len(visited), 'redirect')} inside the archive)"
+        return f" (for {where}, after {redirects} {plural(redirects, 'redirect')} inside the archive)"
 
-    def _stopped(self, target: str, asked: str, visited: tuple[str, ...]) -> str:
-        """Why a chain of redirects inside the archive is not followed from ``asked`` to ``target``: it comes back
-        to a replay already asked for (the one just answered, when a key holds nothing but a redirect to itself),
-        or it is longer than :data:`MAX_REDIRECTS`."""
+    def _stopped(self, target: str, here: CaptureKey | None, hops: tuple[Capture, ...], trail: Trail) -> str | None:
+        """Why a chain of redirects inside the archive is not followed from the answer in hand (``here``: the
+        capture it is, or the replay it answered) to ``target``, or None to follow it: the target is that answer
+        again (a key holding nothing but a redirect to itself) or a capture already reached, in whatever form its
+        URL is written; the site's archived redirects are more than :data:`MAX_REDIRECTS`; the archive's own
+        redirect is one more than its bounds allow."""
         located = self.source.locate(target)
         where = f"{located[1]} at {iso_z(located[0])}" if located else target
-        if target == asked:
+        key = self._key(target)
+        if key == here:
             return f"{REDIRECT_LOOP} (the archive serves {where} as a redirect to itself)"
-        if target in visited or len(visited) < MAX_REDIRECTS:
-            return f"{REDIRECT_LOOP} (back to {where})"
-        return f"{TOO_MANY_REDIRECTS} (more than {MAX_REDIRECTS}; the next to {where})"
+        if key in trail.reached:
+            return back_to(hops[trail.reached.index(key)])
+        if len(hops) > MAX_REDIRECTS:
+            return f"{TOO_MANY_REDIRECTS} (more than {MAX_REDIRECTS} archived redirects; the next to {where})"
+        if trail.in_a_row > MAX_ARCHIVE_REDIRECTS_IN_A_ROW:
+            return (
+                f"{ARCHIVE_REDIRECTING}: it redirected {trail.in_a_row} times in a row without serving a capture "
+                f"(at most {MAX_ARCHIVE_REDIRECTS_IN_A_ROW} followed; the next to {where})"
+            )
+        if trail.requests >= MAX_REPLAY_REQUESTS:
+            return (
+                f"{ARCHIVE_REDIRECTING}: {trail.requests} replay requests for one capture, {trail.archive_redirects} "
+                f"of them answered with its own redirects (at most {MAX_REPLAY_REQUESTS}; the next to {where})"
+            )
+        return None

@@ -16,6 +16,7 @@ from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
 from policy_archive.crawler.sources.base import (
     ARCHIVE_LOCATION_NOT_URL,
+    ARCHIVE_REDIRECTING,
     ARCHIVED_LOCATION_NOT_URL,
     LEAVES_ARCHIVE,
     NOT_ARCHIVED,
@@ -108,6 +109,7 @@ REPLAY_REFUSALS = (
     LEAVES_ARCHIVE,
     REDIRECT_LOOP,
     TOO_MANY_REDIRECTS,
+    ARCHIVE_REDIRECTING,
     ARCHIVED_LOCATION_NOT_URL,
     ARCHIVE_LOCATION_NOT_URL,
     ELSEWHEN,

@@ -23,7 +23,7 @@ from policy_archive.config.settings import WaybackSettings
 from standin.archive_answers import RESET, Answer, handler_for, html_answer, text_answer
 from standin.archive_cdx import BLOCKED_CDX_BODY, CDX_CONTENT_TYPE, CDX_PATH, cdx_listing, cdx_parameter_problem
 from standin.archive_faults import ArchiveFaults
-from standin.archive_replay import EXCLUDED_PAGE, REPLAY_PREFIX, replay, replay_request
+from standin.archive_replay import EXCLUDED_PAGE, REPLAY_PREFIX, archive_redirect, replay, replay_request
 from standin.capture import RedirectForm, StandinCapture, surt
 
 
@@ -219,6 +219,10 @@ class StandinArchive(ArchiveFaults):
             substitute = self._faults.substitutes.get((key, request.timestamp))
             long_header = self._faults.long_headers.get((key, request.timestamp), 0)
             captures = list(self._by_key.get(key, ()))
+            held = any(capture.timestamp == request.timestamp for capture in captures)
+            detour = self._detour(key, request.timestamp, held)
+        if detour is not None:
+            return archive_redirect(base, detour, request.original)
         answer = replay(captures, request.timestamp, substitute, base)
         if not long_header:
             return answer

@@ -8,8 +8,10 @@ the terminating chunk), a CDX answer trickled a byte at a time, a CDX answer ann
 excluded from replay (the 200 "excluded" page, no ``Memento-Datetime``, as recorded for nationalpost.com in
 2017); a capture replayed with other bytes than its CDX digest says; a capture replayed with a header line of a given
 length (as an archive replays a site's long Content-Security-Policy); a capture whose connection is reset before
-any answer; requests of an endpoint held unanswered until the test releases them (it acts while a client is
-known to be waiting, whatever the load); a search for one URL answered with another URL's rows.
+any answer; a URL whose replays the archive redirects round between timestamps (its own 302s, a set number of
+times, or without end as Arquivo.pt's OpenWayback did in 2016, arquivo/pwa-technologies#189) before serving a
+capture; requests of an endpoint held unanswered until the test releases them (it acts while a client is known to
+be waiting, whatever the load); a search for one URL answered with another URL's rows.
 :class:`ArchiveFaults` holds them; :class:`~standin.archive.StandinArchive` is one.
 """
 
@@ -20,8 +22,10 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
+from policy_archive.records import format_wayback_timestamp, parse_wayback_timestamp
 from standin.archive_answers import HANG, RESET, Answer, Framing
 from standin.capture import surt
 
@@ -59,6 +63,8 @@ class Faults:
     resets: set[tuple[str, str]] = field(default_factory=set)
     listed_instead: dict[str, str] = field(default_factory=dict)
     long_headers: dict[tuple[str, str], int] = field(default_factory=dict)
+    detours: dict[str, int | None] = field(default_factory=dict)
+    detoured: dict[tuple[str, str], int] = field(default_factory=dict)  # (key, timestamp) → detours taken to it
 
     def listing_copy(self) -> Faults:
         """A copy a CDX answer can read outside the archive's lock."""
@@ -220,6 +226,25 @@ class ArchiveFaults:
         """Close the connection without answering whenever this capture is replayed."""
         with self._lock:
             (self._faults.resets.add if enabled else self._faults.resets.discard)((surt(url), timestamp))
+
+    def redirect_around(self, url: str, times: int | None = None) -> None:
+        """A replay of ``url`` at a timestamp it holds no capture at answers the archive's own 302 to ``url`` one
+        second later, ``times`` times in a row (None: without end), before the usual 302 to the nearest capture."""
+        with self._lock:
+            self._faults.detours[surt(url)] = times
+
+    def _detour(self, key: str, timestamp: str, held: bool) -> str | None:
+        """The timestamp a replay of ``key`` at ``timestamp`` is redirected to by :meth:`redirect_around` (None:
+        answered as usual); ``held``: a capture is there. Called with the lock held."""
+        if held or key not in self._faults.detours:
+            return None
+        times = self._faults.detours[key]
+        taken = self._faults.detoured.pop((key, timestamp), 0)
+        if times is not None and taken >= times:
+            return None
+        later = format_wayback_timestamp(parse_wayback_timestamp(timestamp) + timedelta(seconds=1))
+        self._faults.detoured[(key, later)] = taken + 1
+        return later
 
     def _apply_faults(self, endpoint: Endpoint, raw_path: str) -> Answer | None:
         """Fire the triggers and wait the delay due before answering a request; the refusal it gets, if any."""

@@ -71,12 +71,17 @@ def replay(captures: list[StandinCapture], requested: str, substitute: bytes | N
     if exact is None or exact.self_redirect:
         nearest = _nearest([held for held in captures if not held.self_redirect] or captures, requested)
         if nearest.timestamp != requested:
-            location = f"{base}{REPLAY_PREFIX}/{nearest.timestamp}id_/{nearest.url}"
-            return Answer(302, b"", (("Content-Type", "text/plain; charset=utf-8"), ("Location", location)))
+            return archive_redirect(base, nearest.timestamp, nearest.url)
         exact, index = nearest, captures.index(nearest)
     if substitute is not None:
         exact = dataclasses.replace(exact, body=substitute)
     return _memento(exact, index, captures, base)
+
+
+def archive_redirect(base: str, timestamp: str, original: str) -> Answer:
+    """The archive's own 302 (no ``Memento-Datetime``) to the ``id_`` replay of ``original`` at ``timestamp``."""
+    location = f"{base}{REPLAY_PREFIX}/{timestamp}id_/{original}"
+    return Answer(302, b"", (("Content-Type", "text/plain; charset=utf-8"), ("Location", location)))
 
 
 def _timestamp_of(capture: StandinCapture) -> str:
