@@ -17,7 +17,13 @@ from policy_archive.crawler.failures import lasting
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import StopSignal, crawl_archive
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
-from policy_archive.pipeline.jobs.backfill_plan import BackfillPlan, DocumentPlan, refusal_before_fetch, segments
+from policy_archive.pipeline.jobs.backfill_plan import (
+    BackfillPlan,
+    DocumentPlan,
+    candidates,
+    refusal_before_fetch,
+    segments,
+)
 from policy_archive.pipeline.jobs.examine import as_twin, holds_for_twins, make_version
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
@@ -291,8 +297,7 @@ def _plan(
     catalog.add_listed(declaration.key, refs)
     refused = [(ref, reason) for ref in refs if (reason := refusal_before_fetch(ref))]
     catalog.refuse_listed(declaration.key, refused)
-    refused_refs = {ref for ref, _ in refused}
-    candidates = sorted((ref for ref in set(refs) if ref not in refused_refs), key=lambda r: (r.timestamp, r.url))
+    fetchable = candidates(refs)
     # Until 2026-11-27 a refusal of one replay (a digest mismatch, not archived) was passed on to the capture's
     # twins unfetched, losing the version they held: such twins are candidates again.
     catalog.relist(
@@ -304,7 +309,7 @@ def _plan(
         ],
     )
     rows = catalog.captures(declaration.key, Source.WAYBACK)
-    return DocumentPlan(declaration, candidates, strategy, source, rows, verify)
+    return DocumentPlan(declaration, fetchable, strategy, source, rows, verify)
 
 
 def _record_unverified(workspace: Workspace, plan: DocumentPlan) -> list[UnverifiedSpan]:

@@ -72,6 +72,19 @@ def refusal_before_fetch(ref: CaptureRef) -> str | None:
     return None
 
 
+def candidates(refs: Iterable[CaptureRef]) -> list[CaptureRef]:
+    """The captures of a listing worth fetching (not refused from their row alone), once each, in time order."""
+    return sorted((ref for ref in set(refs) if refusal_before_fetch(ref) is None), key=lambda r: (r.timestamp, r.url))
+
+
+def neighbours_at(refs: Sequence[CaptureRef], index: int) -> Neighbours:
+    """When the candidates listed before and after the one at ``index`` were taken: what the text its bytes show
+    may be dated between (``examine.archived_elsewhen``, docs/decisions/0008)."""
+    previous = refs[index - 1].timestamp if index > 0 else None
+    following = refs[index + 1].timestamp if index + 1 < len(refs) else None
+    return Neighbours(previous, following)
+
+
 class DocumentPlan:
     """One document's candidate captures and what is known of them; asks the strategy what to fetch next."""
 
@@ -131,11 +144,7 @@ class DocumentPlan:
         return [self.refs[other] for other in twins]
 
     def neighbours(self, index: int) -> Neighbours:
-        """When the candidate captures listed before and after the one at ``index`` were taken: what the text
-        its bytes show may be dated between (``examine.archived_elsewhen``)."""
-        previous = self.refs[index - 1].timestamp if index > 0 else None
-        following = self.refs[index + 1].timestamp if index + 1 < len(self.refs) else None
-        return Neighbours(previous, following)
+        return neighbours_at(self.refs, index)
 
     def skip(self, index: int, reason: str, needs_browser: str | None = None) -> None:
         """A capture that could not be fetched: searched around this run, retried by the next one.

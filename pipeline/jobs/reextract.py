@@ -17,8 +17,9 @@ from policy_archive.archive.captures import StoredResponse
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource, archive_source
+from policy_archive.pipeline.jobs.backfill_plan import candidates, neighbours_at
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure
-from policy_archive.pipeline.jobs.examine import as_twin, examine, make_version, text_identity
+from policy_archive.pipeline.jobs.examine import Neighbours, as_twin, examine, make_version, text_identity
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
@@ -57,6 +58,7 @@ def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress:
     catalog = workspace.catalog
     check_digests = workspace.config.settings.wayback.check_digests
     unreadable = []
+    around = _listing_neighbours(catalog, declaration.key)
     for row in catalog.stored_captures([declaration.key]):
         response = read_kept(workspace.captures, row)
         if isinstance(response, Unreadable):
@@ -64,7 +66,9 @@ def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress:
             progress.add("unreadable", done=True)
             continue
         capture = capture_from(row, response)
-        examination = examine(declaration, capture, check_digest=check_digests)
+        examination = examine(
+            declaration, capture, check_digest=check_digests, neighbours=around.get((row.url, row.captured_at))
+        )
         document = examination.document
         catalog.update_extraction(
             row.id,
@@ -78,6 +82,16 @@ def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress:
         )
         progress.add("re-extracted", done=True)
     return unreadable
+
+
+def _listing_neighbours(catalog: Catalog, document: str) -> dict[tuple[str, datetime], Neighbours]:
+    """Each listed capture's neighbours in the listing the catalog keeps, as backfill judged them (so that a
+    capture it refused for the order of the captures is not made a version again)."""
+    refs = candidates(
+        CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)
+        for row in catalog.each_capture(document, Source.WAYBACK, texts=False)
+    )
+    return {(ref.url, ref.timestamp): neighbours_at(refs, index) for index, ref in enumerate(refs)}
 
 
 def _technical_upgrade(
