@@ -101,11 +101,12 @@ def test_an_archive_crawl_sends_nothing_outside_the_archive_and_follows_no_redir
     for outside in ("http://127.0.0.1:9/secret", "http://169.254.169.254/latest/meta-data/", "http://fg.test/x"):
         with pytest.raises(OutsideTheArchive, match=OUTSIDE_THE_ARCHIVE):
             middleware.process_request(scrapy.Request(outside))
-    # Scrapy's own redirect followers (Location and meta refresh) are not among the archive crawl's middlewares.
+    # Scrapy's own followers of what an answer says (Location, meta refresh; AJAX crawl's fragment meta, no longer in
+    # Scrapy's defaults as of 2.19) are not among the archive crawl's middlewares.
     crawler = get_crawler(WaybackSpider, scrapy_settings(settings, live=False))
     enabled = {type(m).__name__ for m in DownloaderMiddlewareManager.from_crawler(crawler).middlewares}
     assert "ArchiveOnlyMiddleware" in enabled
-    assert not enabled & {"RedirectMiddleware", "MetaRefreshMiddleware"}, enabled
+    assert not enabled & {"RedirectMiddleware", "MetaRefreshMiddleware", "AjaxCrawlMiddleware"}, enabled
 
 
 def splash_history(archive, domain: str, years: range, *hops: str) -> None:
