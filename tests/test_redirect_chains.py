@@ -325,12 +325,13 @@ def test_every_capture_a_self_redirect_fails_with_every_reason(standin_archive, 
     kind = "redirect loop inside the archive"
     assert failed_line(result) == f"FAILED {DOC}: no version: {MONTHS} captures listed, all refused ({MONTHS} {kind})"
     for moment in months():
-        reason = f"{kind} (the archive serves {URL} at {iso_z(moment)} as a redirect to itself)"
+        reason = f"{kind} (the archive serves {HTTP_URL} at {iso_z(moment)} as a redirect to itself)"
         assert f"{DOC}: capture {ts(moment)} refused: {reason}" in result.stderr
     assert all(row["outcome"] == "refused" for row in catalog_rows(data))
-    # Each capture once, under the URL it was archived from (the Link header's original): the archive served it
-    # again for https://www.example.com/privacy, which never answered so.
+    # Each capture once, under the URL it was archived from (the Link header's original), never asked for again as
+    # https://www.example.com/privacy (its own target: the same key at the same time), which never answered so.
     assert responses(data) == {(HTTP_URL, iso_z(moment), "301") for moment in months()}
+    assert replays_asked(standin_archive) == MONTHS
     (document,) = json.loads(run_cli(config, data, "status", "--json").stdout)
     assert (document["versions"], document["refused_captures"]) == (0, {kind: MONTHS})
 

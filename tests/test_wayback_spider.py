@@ -133,6 +133,19 @@ def test_a_redirect_out_of_the_archive_is_refused_with_its_hops(tmp_path):
     assert archived_away.refused and "leaves the archive" in archived_away.reason and len(archived_away.hops) == 1
 
 
+def test_the_archives_own_redirects_between_urls_naming_no_capture_are_bounded_not_called_a_loop(tmp_path):
+    """URLs under the replay prefix that name no capture (no timestamp) have no URL key and time to compare: the
+    archive's redirects between them are followed, and stopped by the bound on its redirects in a row."""
+    archive, plan = spider(tmp_path)
+    request = scrapy.Request(FETCH.url, meta={"fetch": FETCH})
+    for n in range(1, 3):
+        (request,) = list(archive.parse(answer(request.url, 302, {"Location": f"{REPLAY}/odd/{n}"}, **request.meta)))
+        assert request.url == f"{REPLAY}/odd/{n}" and not plan.results
+    assert list(archive.parse(answer(request.url, 302, {"Location": f"{REPLAY}/odd/3"}, **request.meta))) == []
+    (refused,) = plan.results
+    assert refused.refused and refused.reason.startswith("the archive kept redirecting: it redirected 3 times")
+
+
 MOVED_AT = {"Memento-Datetime": "Wed, 08 Aug 2018 09:41:44 GMT"}
 
 

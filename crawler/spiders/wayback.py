@@ -55,7 +55,7 @@ from policy_archive.crawler.spiders.base import (
     response_headers,
 )
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, iso_z, payload_sha1
-from policy_archive.text import plural, quoted
+from policy_archive.text import plural, quoted, safe_url
 
 # The site's archived redirects (3xx captures, kept as WARC response records) followed from one listed capture:
 # a common chain of site moves (http → https → www. → a new path) is 3, and 5 leaves room for more.
@@ -114,9 +114,14 @@ class Trail:
         return replace(self, requests=self.requests + 1)
 
 
+def named(url: str, at: datetime) -> str:
+    """``URL at DATE`` in a reason, the URL written safe for one line (a Location may hold control characters)."""
+    return f"{safe_url(url)} at {iso_z(at)}"
+
+
 def back_to(capture: Capture) -> str:
     """Why a chain is refused when it reaches ``capture`` a second time (named by the URL it was archived from)."""
-    return f"{REDIRECT_LOOP} (back to {capture.url} at {iso_z(capture.captured_at)})"
+    return f"{REDIRECT_LOOP} (back to {named(capture.url, capture.captured_at)})"
 
 
 class WaybackSpider(PlanSpider):
@@ -232,8 +237,12 @@ class WaybackSpider(PlanSpider):
             # Never leave the archive: a Location outside it would fetch today's live page as history.
             reason = f"{LEAVES_ARCHIVE} ({quoted(location) if location else 'no Location'})"
         else:
-            here = trail.reached[-1] if memento else self._key(response.url)
-            reason = self._stopped(target, here, hops, trail)
+            # What answered: the archived redirect just reached, or the replay the archive redirected from.
+            if memento:
+                here, answered = trail.reached[-1], named(hops[-1].url, memento)
+            else:
+                here, answered = self._key(response.url), self._named(response.url)
+            reason = self._stopped(target, here, answered, hops, trail)
         if reason is None:
             yield self.request(fetch, url=target, hops=hops, trail=trail.asked())
         else:
@@ -243,6 +252,11 @@ class WaybackSpider(PlanSpider):
         """The capture a replay URL asks for, as the archive files it (URL key and time); None for another URL."""
         located = self.source.locate(url)
         return (match_key(located[1]), located[0]) if located else None
+
+    def _named(self, url: str) -> str:
+        """``URL at DATE`` for a capture URL of the archive, the URL itself for another."""
+        located = self.source.locate(url)
+        return named(located[1], located[0]) if located else safe_url(url)
 
     def _after_redirects(self, response: Response, trail: Trail) -> str:
         """`` (for URL asked at DATE, after N redirects inside the archive)`` when the answer came at the end of a
@@ -254,17 +268,18 @@ class WaybackSpider(PlanSpider):
         where = f"{located[1]} asked at {iso_z(located[0])}" if located else response.url
         return f" (for {where}, after {redirects} {plural(redirects, 'redirect')} inside the archive)"
 
-    def _stopped(self, target: str, here: CaptureKey | None, hops: tuple[Capture, ...], trail: Trail) -> str | None:
+    def _stopped(
+        self, target: str, here: CaptureKey | None, answered: str, hops: tuple[Capture, ...], trail: Trail
+    ) -> str | None:
         """Why a chain of redirects inside the archive is not followed from the answer in hand (``here``: the
-        capture it is, or the replay it answered) to ``target``, or None to follow it: the target is that answer
-        again (a key holding nothing but a redirect to itself) or a capture already reached, in whatever form its
-        URL is written; the site's archived redirects are more than :data:`MAX_REDIRECTS`; the archive's own
-        redirect is one more than its bounds allow."""
-        located = self.source.locate(target)
-        where = f"{located[1]} at {iso_z(located[0])}" if located else target
+        capture it is, or the replay it answered; ``answered``: that, named) to ``target``, or None to follow it:
+        the target is that answer again (a key holding nothing but a redirect to itself) or a capture already
+        reached, in whatever form its URL is written; the site's archived redirects are more than
+        :data:`MAX_REDIRECTS`; the archive's own redirect is one more than its bounds allow."""
+        where = self._named(target)
         key = self._key(target)
-        if key == here:
-            return f"{REDIRECT_LOOP} (the archive serves {where} as a redirect to itself)"
+        if key is not None and key == here:
+            return f"{REDIRECT_LOOP} (the archive serves {answered} as a redirect to itself)"
         if key in trail.reached:
             return back_to(hops[trail.reached.index(key)])
         if len(hops) > MAX_REDIRECTS:
