@@ -7,6 +7,7 @@ free 127.0.0.1 port. Skipped, with the reason, only where pywb cannot be install
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 import urllib.error
@@ -37,7 +38,7 @@ from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ListingClient, ListingParseError, Pywb, WaybackMachine, archive_source
 from policy_archive.crawler.sources.cdx import read_page
-from policy_archive.records import parse_wayback_timestamp
+from policy_archive.records import iso_z, parse_wayback_timestamp
 
 URL = "https://www.acrcloud.com/privacy"
 COLLECTION = "policies"
@@ -434,3 +435,52 @@ def test_a_key_held_only_as_self_redirects_fails_in_words_in_pywb(pywb_server: R
     assert "FAILED shop/privacy-policy: no version: 3 captures listed, all refused (3 not-archived)" in result.stderr
     reason = "refused: not-archived: the archive answered 400 without a Memento-Datetime"
     assert all(f"shop/privacy-policy: capture {moment:%Y%m%d%H%M%S} {reason}" in result.stderr for moment in moments)
+
+
+FAR_TEXT = "This text was archived years away from the redirect that leads to it."
+
+
+def test_a_redirect_target_archived_years_away_gives_no_version_in_pywb(
+    pywb_server: RunningPywb, tmp_path: Path
+) -> None:
+    """Acceptance report 5, finding 3, as found with pywb 2.10 (which serves a redirect's target from its nearest
+    memento, however far): back.test's 2022 redirect to a target captured only in 2017, and fwd.test's 2020
+    redirect to a target captured only in 2023, between captures of the URL's own texts. Each is refused in words
+    (decision 0008); the versions are the URL's own, in order, and Git's head is the URL's last text."""
+
+    def at(year: int, month: int = 1) -> datetime:
+        return datetime(year, month, 1, tzinfo=UTC)
+
+    records: list[Record] = [
+        ("http://back.test/privacy", at(2019), 200, page(V1, "a"), []),
+        ("http://back.test/privacy", at(2020), 200, page(V2, "b"), []),
+        ("http://back.test/privacy", at(2022), 301, "", [("Location", "http://back.test/legal/privacy")]),
+        ("http://back.test/legal/privacy", at(2017, 6), 200, page([*V2, FAR_TEXT], "ancient"), []),
+        ("http://fwd.test/privacy", at(2019), 200, page(V1, "c"), []),
+        ("http://fwd.test/privacy", at(2020), 302, "", [("Location", "/new-privacy")]),
+        ("http://fwd.test/privacy", at(2021), 200, page(V2, "d"), []),
+        ("http://fwd.test/privacy", at(2022), 200, page(V2, "e"), []),
+        ("http://fwd.test/new-privacy", at(2023, 6), 200, page([*V2, FAR_TEXT], "future"), []),
+    ]
+    pywb.build_collection(pywb_server.bin_dir, pywb_server.root, "far", [write_warc(tmp_path / "far.warc.gz", records)])
+    services = {
+        name: f'name = "{name}"\n[documents.privacy-policy]\nurl = "http://{name}.test/privacy"\n'
+        for name in ("back", "fwd")
+    }
+    config = config_for(tmp_path, pywb_server.base, "far", services)
+    data = tmp_path / "data"
+    result = run_cli(config, data, "backfill", "--strategy", "all", timeout=300)
+    assert result.returncode == 0, result.stderr
+    refused = "refused: archived at another time: the redirect's target was archived only"
+    assert (
+        f"back/privacy-policy: capture 20220101000000 {refused} 1675 days earlier (2017-06-01T00:00:00Z)"
+        in result.stderr
+    )
+    assert (
+        f"fwd/privacy-policy: capture 20200101000000 {refused} 1247 days later (2023-06-01T00:00:00Z)" in result.stderr
+    )
+    for name, dates in (("back", [at(2019), at(2020)]), ("fwd", [at(2019), at(2021)])):
+        log = json.loads(run_cli(config, data, "log", f"{name}/privacy-policy", "--json").stdout)
+        assert sorted(version["date"] for version in log) == [iso_z(moment) for moment in dates], log
+    head = git(data / "versions", "show", "main:f/fwd/privacy-policy.md")
+    assert FAR_TEXT not in head and "(May 25th 2018)" in head, head
