@@ -32,7 +32,7 @@ from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
 from policy_archive.errors import PolicyArchiveError
-from policy_archive.text import plural
+from policy_archive.text import plural, quoted
 
 CLOSED_EARLY = "the connection was closed before the answer was complete"
 # The openings of the reasons that asking again cannot change while the capture is served as it is: an answer over
@@ -41,6 +41,10 @@ CLOSED_EARLY = "the connection was closed before the answer was complete"
 TOO_LARGE = "the answer is too large"
 HEADER_LINE_TOO_LONG = "the answer has a header line over"
 HEADERS_TOO_LARGE = "the answer's headers are too large"
+# A live redirect whose ``Location`` is no URL (``http://[::1/x``): Scrapy's RedirectMiddleware cannot follow it and
+# asking again at once gets the same header, so it is a refusal (as the redirect limit is), never a failure for now;
+# the next run asks again, the site may have fixed it. The archive's kind: crawler/sources/base.py.
+LOCATION_NOT_URL = "the redirect's Location is not a URL"
 # Scrapy's texts, as of 2.19: "Expected to receive 235384 bytes which is larger than download max size (100000)
 # in request <GET ...>." ("Received ..." when no Content-Length announced it), "Getting URL took longer than
 # 5.0 seconds.".
@@ -108,6 +112,20 @@ class RobotsDisallowed(IgnoreRequest, PolicyArchiveError):
 
     def __init__(self, url: str):
         super().__init__(f"{ROBOTS_DISALLOWED}: disallows {url} for this crawler (setting [crawl] obey_robots)")
+
+
+def location_not_url(words: str, location: str, error: str) -> str:
+    """Why a redirect is not followed when its ``location`` is no URL (``words``: whose redirect), in one bounded
+    line: ``the redirect's Location is not a URL: 'http://[::1/x' (Invalid IPv6 URL)``."""
+    return f"{words}: {quoted(location)} ({error})"
+
+
+class UnusableLocation(IgnoreRequest, PolicyArchiveError):
+    """A live redirect not followed because its ``Location`` is no URL; ``str()`` is the reason (an IgnoreRequest
+    for Scrapy, so the request's errback gets it, counted a refusal, not a download that failed)."""
+
+    def __init__(self, location: str, error: str):
+        super().__init__(location_not_url(LOCATION_NOT_URL, location, error))
 
 
 class HeaderLineTooLong(Exception):

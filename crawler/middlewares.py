@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from urllib.parse import urljoin
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -21,8 +22,16 @@ from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
+from w3lib.url import safe_url_string
 
-from policy_archive.crawler.failures import RobotsDisallowed, for_now, lasting, message, plain_reason
+from policy_archive.crawler.failures import (
+    RobotsDisallowed,
+    UnusableLocation,
+    for_now,
+    lasting,
+    message,
+    plain_reason,
+)
 from policy_archive.crawler.ratelimit import RateLimiter, parse_retry_after
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 from policy_archive.crawler.stopping import unless_stopped
@@ -37,6 +46,8 @@ MAX_ARCHIVE_PAUSES = 6  # with doubling from 60 s this waits over an hour before
 # The archive's own answers (without Memento-Datetime) that mean this replay failed for now; an archived capture's
 # 5xx carries a Memento-Datetime and is content, never asked again.
 FAILING_STATUSES = (500, 502, 504)
+# The statuses Scrapy's RedirectMiddleware follows with a Location (as of 2.19).
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 MAX_LIVE_RETRY_AFTER = 300.0  # seconds; a site asking for longer is reported as failing this run
 
 
@@ -232,3 +243,21 @@ class AsServedMiddleware:
     def process_exception(self, request: Request, exception: Exception) -> None:
         if (words := plain_reason(exception)) is not None and lasting(words):
             request.meta["dont_retry"] = True
+
+
+class RedirectLocationMiddleware:
+    """A live redirect whose ``Location`` is no URL (``http://[::1/x``) is refused in words, before Scrapy's
+    RedirectMiddleware (600) reads it: there urllib's ``ValueError`` ("Invalid IPv6 URL") became a download that
+    failed for now, asked again every run under words that hid the cause. Placed above 600 and below the
+    rendering's NavigationRedirectMiddleware (650), whose answers carry the browser's redirect's Location."""
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        raw = response.headers.get(b"Location")
+        if raw is None or response.status not in REDIRECT_STATUSES:
+            return response
+        try:
+            # What RedirectMiddleware does with it (Scrapy 2.19), so that what it cannot follow is refused here.
+            urljoin(request.url, safe_url_string(raw))
+        except ValueError as error:
+            raise UnusableLocation(raw.decode("utf-8", "replace"), str(error)) from error
+        return response

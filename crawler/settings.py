@@ -97,6 +97,8 @@ def _live_settings(settings: Settings, declared_origins: Sequence[str]) -> dict[
             # After Scrapy's RetryMiddleware (550): an answer failing as served is not asked again.
             "policy_archive.crawler.middlewares.AsServedMiddleware": 560,
             **LOOKUP_MIDDLEWARE,
+            # Between these two: a redirect's Location that is no URL is refused before Scrapy reads it.
+            "policy_archive.crawler.middlewares.RedirectLocationMiddleware": 620,
             # Before Scrapy's RedirectMiddleware (600) in the responses' way: a rendered page's
             # redirect is followed by Scrapy, hop by hop, not by the browser.
             "policy_archive.crawler.render.NavigationRedirectMiddleware": 650,

@@ -30,6 +30,7 @@ import scrapy
 from scrapy.http import Response
 
 from policy_archive.config.settings import CrawlSettings
+from policy_archive.crawler.failures import location_not_url
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.render import PageRendering
 from policy_archive.crawler.routes import ArchiveRoute
@@ -232,7 +233,7 @@ class WaybackSpider(PlanSpider):
         if error:
             # One capture's garbled header, archived as the site sent it: that capture refused, never the run.
             words = ARCHIVED_LOCATION_NOT_URL if memento else ARCHIVE_LOCATION_NOT_URL
-            reason = f"{words}: {quoted(location)} ({error})"
+            reason = location_not_url(words, location, error)
         elif target is None:
             # Never leave the archive: a Location outside it would fetch today's live page as history.
             reason = f"{LEAVES_ARCHIVE} ({quoted(location) if location else 'no Location'})"
