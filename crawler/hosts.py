@@ -8,7 +8,8 @@ controls (an archived home page's link or ``<base href>``, a third party's decla
 without anyone having chosen it (acceptance report 5, finding 2): such a URL is never proposed when its host is
 an internal address literal, in any spelling the system's resolver reads (``127.1``, ``2130706433``,
 ``0x7f.0.0.1``, ``0177.0.0.1``, ``[::ffff:127.0.0.1]``), or a name of the local host (``localhost``,
-``*.localhost``: RFC 6761).
+``*.localhost``: RFC 6761) — nor, for ``discover``, a name that resolves to an internal address
+(:class:`Proposals`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from policy_archive.crawler.names import LookupTimedOut, lookup_within
 from policy_archive.records import DEFAULT_PORTS
 
 Origin = tuple[str, str, int]
@@ -102,3 +105,69 @@ def internal_url(url: str, named: Iterable[str] = ()) -> str | None:
         return None
     named_endpoints = {named_origin[1:] for named_origin in map(origin_of, named) if named_origin is not None}
     return None if origin[1:] in named_endpoints else reason
+
+
+class NameAddresses:
+    """What the names a run would propose lead to, each looked up once per run (:func:`~crawler.names.lookup_within`,
+    at most ``seconds``): an address literal is classified without a lookup, but a public name may resolve to an
+    internal address (``127.0.0.1.nip.io``), and written into the configuration it would be exempt from the live
+    crawl's check as a declared origin. A name that gives no address (none, or none within the bound) cannot be
+    classified: it is kept, and why is kept in ``unresolved`` for the run to say."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.unresolved: dict[str, str] = {}  # host → why its addresses are not known
+        self._internal: dict[str, str | None] = {}  # host → why it is internal, or None
+
+    def internal(self, host: str) -> str | None:
+        """Why the name ``host`` leads to an internal address (``127.0.0.1.nip.io is 127.0.0.1, loopback``), or
+        None: public, or unresolved."""
+        if host not in self._internal:
+            self._internal[host] = self._look_up(host)
+        return self._internal[host]
+
+    def _look_up(self, host: str) -> str | None:
+        try:
+            found = lookup_within(host, self.seconds)
+        except LookupTimedOut as error:
+            self.unresolved[host] = str(error)
+            return None
+        if not found:
+            self.unresolved[host] = f"{host} has no address (its DNS lookup found none)"
+        kinds = ((sockaddr[0], internal_kind(sockaddr[0])) for _, sockaddr in found)
+        return next((f"{host} is {address}, {kind}" for address, kind in kinds if kind), None)
+
+
+@dataclass(frozen=True)
+class Proposals:
+    """Which URLs a tool may propose for the configuration (``discover``): none whose host is an internal address,
+    by its spelling (:func:`internal_url`) or, for a name outside the ``named`` home pages' hosts, by what it
+    resolves to (``names``; None: names not looked up). A name inside a named host (``www.example.org`` for
+    ``example.org``) is not looked up: whoever decides where the named host points decides for it too, and the
+    named host itself is the person's choice."""
+
+    named: tuple[str, ...] = ()
+    names: NameAddresses | None = None
+
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` is never proposed (:func:`internal_host`'s words), or None."""
+        if (literal := internal_url(url, self.named)) is not None:
+            return literal
+        origin = origin_of(url)
+        if origin is None or self.names is None or literal_address(origin[1]) is not None:
+            return None
+        named_hosts = {named[1] for named in map(origin_of, self.named) if named is not None}
+        if any(origin[1] == named or origin[1].endswith(f".{named}") for named in named_hosts):
+            return None
+        return self.names.internal(origin[1])
+
+    def unresolved(self, url: str | None) -> str | None:
+        """Why whether ``url`` leads to an internal address is not known (its name gave no address), or None."""
+        origin = origin_of(url) if url else None
+        if origin is None or self.names is None:
+            return None
+        return self.names.unresolved.get(origin[1])
+
+
+# Literal addresses only, no home page named and no lookup: what reads a page's links without proposing them.
+LITERALS_ONLY = Proposals()

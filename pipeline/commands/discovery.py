@@ -3,7 +3,8 @@
 One domain prints its declaration (or writes it with ``--write``/``--output``). A list (several DOMAIN arguments
 or ``--from FILE``) writes one service file per domain, as each domain is done: the researcher with 1,000
 domains gets files to review and edit, and an interrupted run keeps every finished domain. Every outcome is one
-grep-able line (``wrote PATH``, ``UNSURE domain ...``, ``FAILED domain: reason``), then one summary line.
+grep-able line (``wrote PATH``, ``UNSURE domain ...``, ``UNCHECKED domain ...``, ``FAILED domain: reason``),
+then one summary line.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ _LABEL_MAX_LENGTH = 63  # RFC 1035's limit on one label
 LINE_MAX_BYTES = 4096
 _SKIP_CHUNK = 64 * 1024  # the file is read this much at a time
 NO_SERVICE_ID = f"its service id would be longer than {ID_MAX_LENGTH} characters: search it alone with --service ID"
+# A proposed URL whose name gave no address: kept (an old era's site may be gone), but a declared origin is exempt
+# from track's internal-address check (crawler/hosts.py), so the person writing it should know it was not checked.
+UNCHECKED = "not known whether it leads to an internal address: look before tracking it"
 INTERRUPTED = "interrupted before its search was complete: run again to continue (what was read is kept)"
 
 
@@ -262,6 +266,8 @@ class Outcomes:
         unsure = [era for era in result.eras if era.unsure]
         for era in unsure:
             click.echo(f"UNSURE {domain} {printable(era.describe())}: {printable(era.unsure or '')}", err=True)
+        for note in result.unchecked:  # said, not counted unsure: an old era's site may simply be gone
+            click.echo(f"UNCHECKED {domain} {printable(note)}: {UNCHECKED}", err=True)
         draft = declaration_of(result, self.service_of(domain))
         if draft is None:
             self._failed(domain, self._nothing_found(result))

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.html
 
-from policy_archive.crawler.hosts import internal_url
+from policy_archive.crawler.hosts import LITERALS_ONLY, Proposals
 from policy_archive.pipeline.extraction.decode import decode_html
 from policy_archive.pipeline.extraction.dropped import TOO_DEEP
 from policy_archive.pipeline.extraction.normalize import SESSION_PATH
@@ -294,7 +294,11 @@ def _name_parts(element: lxml.html.HtmlElement) -> Iterator[str]:
 
 
 def choose_link(
-    body: bytes, content_type: str | None, base_url: str, document_type: str, named: Sequence[str] = ()
+    body: bytes,
+    content_type: str | None,
+    base_url: str,
+    document_type: str,
+    proposals: Proposals = LITERALS_ONLY,
 ) -> LinkChoice:
     """The page's link to the document; rivals when another page's link scores nearly as well; the frames of a
     frameset page (or of a page that only shows iframes), whose links are in them; the page a meta refresh leads
@@ -304,16 +308,17 @@ def choose_link(
     A link whose host is an internal address (``http://127.0.0.1:8080/``, ``http://169.254.169.254/…`` by way of
     a ``<base href>``, ``http://localhost/``) is no candidate: what ``discover`` proposes is written into the
     configuration, whose origins the live crawl may reach inside (crawler/hosts.py); only a link to a host and port
-    of the ``named`` URLs (the home page a person named) is taken. When such links were the only ones,
-    ``refused`` says so."""
+    of the home page a person named is taken, and a link to another name is looked up when ``proposals`` looks
+    names up (``127.0.0.1.nip.io``). When such links were the only ones, ``refused`` says so."""
     root = _read(body, content_type)
     if root is None:
         return LinkChoice(None)
     base_url = document_base(root, base_url)
     everything = _candidates(root, base_url, document_type)
-    found = [candidate for candidate in everything if internal_url(candidate.url, named) is None]
+    refusals = {candidate.url: proposals.refusal(candidate.url) for candidate in everything}
+    found = [candidate for candidate in everything if refusals[candidate.url] is None]
     if everything and not found:
-        return LinkChoice(None, refused=_internal_only(everything, named))
+        return LinkChoice(None, refused=_internal_only(everything, refusals))
     if not found and (refresh := meta_refresh(root, base_url)) is not None and (target := link_url(refresh)):
         return LinkChoice(None, frames=(target,), refresh=True)
     if not found:
@@ -323,12 +328,12 @@ def choose_link(
     return LinkChoice(best, rivals)
 
 
-def _internal_only(links: Sequence[Candidate], named: Sequence[str]) -> str:
+def _internal_only(links: Sequence[Candidate], refusals: dict[str, str | None]) -> str:
     first = links[0]
     more = f" (and {counted(len(links) - 1, 'other')})" if len(links) > 1 else ""
     return (
         f"its link naming the document is to an internal address, never proposed: {first.url}"
-        f" ({internal_url(first.url, named)}){more}"
+        f" ({refusals[first.url]}){more}"
     )
 
 

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from policy_archive.config.settings import Settings
+from policy_archive.crawler.hosts import NameAddresses, Proposals
 from policy_archive.crawler.middlewares import PAUSE_STATUSES
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import StopSignal, crawl_archive, crawl_live
@@ -58,12 +59,14 @@ class Unfinished:
 class DiscoveryPlan:
     """One domain's fetch plan: reads home-page captures until the search is done."""
 
-    def __init__(self, state: SearchState, source: ArchiveSource, document: str, progress: Progress, home: str) -> None:
+    def __init__(
+        self, state: SearchState, source: ArchiveSource, document: str, progress: Progress, proposals: Proposals
+    ) -> None:
         self.state = state
         self.source = source
         self.document = document
         self.progress = progress
-        self.named = (home,)  # the only internal address a link may be to: the domain a person named
+        self.proposals = proposals  # the only internal address a link may be to: the domain a person named
         self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(state.refs)}
         # Why the search stopped before it was done: the archive kept refusing (429/503) after every pause.
         self.refused: str | None = None
@@ -98,9 +101,9 @@ class DiscoveryPlan:
         if isinstance(result, Capture):
             # After archived redirects ``url`` is the page reached; the listed row is what was asked for.
             listed_at = self.state.refs[index].timestamp
-            sighting = read_home_page(result, result.url, self.state.document_type, listed_at, self.named)
+            sighting = read_home_page(result, result.url, self.state.document_type, listed_at, self.proposals)
             if sighting.frames:
-                frameset = FrameReading(page_url(result), sighting.timestamp, self.named, sighting.refresh)
+                frameset = FrameReading(page_url(result), sighting.timestamp, self.proposals, sighting.refresh)
                 if asked := frameset.follow(sighting.frames):
                     self.framesets[index] = frameset
                     return self._frame_requests(index, asked) + self._next()
@@ -179,7 +182,8 @@ def discover(
         datetime.combine(until, time.max, tzinfo=UTC) if until else None,
     )
     stop = StopSignal()
-    plan = ListPlan(domains, document_type, source, client, period, data_dir, progress, done, stop)
+    names = NameAddresses(settings.wayback.timeout_seconds)
+    plan = ListPlan(domains, document_type, source, client, period, data_dir, progress, done, stop, names)
     crawl_archive(plan, source, settings, data_dir, stop)
     progress.finish()
     return plan.unfinished()
@@ -200,6 +204,7 @@ class ListPlan:
         progress: Progress,
         done: Callable[[Discovery | Unread], None],
         stop: StopSignal,
+        names: NameAddresses,
     ) -> None:
         self.pending = deque(domains)
         self.document_type = document_type
@@ -210,6 +215,7 @@ class ListPlan:
         self.progress = progress
         self.done = done
         self.stop = stop
+        self.names = names  # the run's name lookups, one per host for every domain
         self.current: tuple[str, DiscoveryPlan] | None = None
 
     def start(self) -> Iterable[FetchRequest]:
@@ -240,8 +246,9 @@ class ListPlan:
             refs = [ref for ref in listed if home_page_row(ref)]
             self.progress.add("captures listed", len(refs), one="capture listed")
             saved = state_file(self.data_dir, domain, self.document_type)
-            state = SearchState(refs, saved, self.document_type, named=(home,))
-            plan = DiscoveryPlan(state, self.source, f"{domain}/{self.document_type}", self.progress, home)
+            proposals = Proposals((home,), self.names)
+            state = SearchState(refs, saved, self.document_type, proposals)
+            plan = DiscoveryPlan(state, self.source, f"{domain}/{self.document_type}", self.progress, proposals)
             self.current = (domain, plan)
             if requests := list(self.current[1].start()):
                 return requests
@@ -260,8 +267,9 @@ class ListPlan:
             return
         sightings = state.sightings()
         unreadable = tuple(sighting for sighting in sightings if sighting.unreadable)
-        self.done(Discovery(domain, self.document_type, tuple(eras_of(sightings)), unreadable, len(state.refs),
-                            state.fetched))  # fmt: skip
+        eras = tuple(eras_of(sightings))
+        self.done(Discovery(domain, self.document_type, eras, unreadable, len(state.refs), state.fetched,
+                            unchecked=unchecked(eras, plan.proposals)))  # fmt: skip
         self.progress.add("searched", done=True)
 
 
@@ -276,8 +284,10 @@ class LivePlan:
         document_type: str,
         done: Callable[[Discovery | Unread], None],
         progress: Progress,
+        names: NameAddresses,
     ) -> None:
         self.requests = {f"{domain}/{document_type}": (domain, home) for domain, home in homes.items()}
+        self.names = names
         self.document_type = document_type
         self.done = done
         self.progress = progress
@@ -292,12 +302,13 @@ class LivePlan:
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
         document, url = _asked(result)
         frameset, fetched = self.framesets.get(document), 1
+        # The home page named, the only internal address allowed; other names looked up once in the run.
+        proposals = Proposals((self.requests[document][1],), self.names)
         if frameset is None:
-            named = (self.requests[document][1],)  # the home page named, the only internal address allowed
-            sighting = live_sighting(result, self.document_type, named)
+            sighting = live_sighting(result, self.document_type, proposals)
             if sighting.frames:
                 assert isinstance(result, Capture)
-                frameset = FrameReading(page_url(result), sighting.timestamp, named, sighting.refresh)
+                frameset = FrameReading(page_url(result), sighting.timestamp, proposals, sighting.refresh)
                 if asked := frameset.follow(sighting.frames):
                     self.framesets[document] = frameset
                     return self._frame_requests(document, asked)
@@ -312,7 +323,7 @@ class LivePlan:
             sighting, fetched = frameset.sighting(), 1 + len(frameset.urls)
         domain = self.requests[document][0]
         self.waiting.pop(domain, None)
-        self.done(live_discovery(domain, self.document_type, sighting, fetched))
+        self.done(live_discovery(domain, self.document_type, sighting, fetched, proposals))
         self.progress.add("searched", done=True)
         return []
 
@@ -329,20 +340,30 @@ def _asked(result: Capture | FetchFailure) -> tuple[str, str]:
     return result.request.document, result.request.original_url
 
 
-def live_sighting(result: Capture | FetchFailure, document_type: str, named: Sequence[str]) -> Sighting:
+def live_sighting(result: Capture | FetchFailure, document_type: str, proposals: Proposals) -> Sighting:
     """What today's home page says (its frames to read, when it is a frameset), or why it could not be read
-    (``named``: the home page named, see ``read_home_page``)."""
+    (``proposals``: the home page named and the run's name lookups, see ``read_home_page``)."""
     if isinstance(result, Capture):
-        return read_home_page(result, page_url(result), document_type, result.captured_at, named)
+        return read_home_page(result, page_url(result), document_type, result.captured_at, proposals)
     return Sighting(datetime.now(UTC), unreadable=f"not fetched: {result.reason}")
 
 
-def live_discovery(domain: str, document_type: str, sighting: Sighting, fetched: int) -> Discovery:
+def live_discovery(
+    domain: str, document_type: str, sighting: Sighting, fetched: int, proposals: Proposals
+) -> Discovery:
     """Today's home page's link to the document, as a one-era discovery (its URL is the one to track);
     ``fetched``: the requests it took (the home page, and its frames)."""
     if sighting.unreadable:
         return Discovery(domain, document_type, (), (sighting,), 1, fetched, live=True)
-    return Discovery(domain, document_type, (Era.of(sighting),), (), 1, fetched, live=True)
+    era = Era.of(sighting)
+    return Discovery(domain, document_type, (era,), (), 1, fetched, live=True, unchecked=unchecked((era,), proposals))
+
+
+def unchecked(eras: Sequence[Era], proposals: Proposals) -> tuple[str, ...]:
+    """The proposed URLs whose name gave no address, so that whether they lead inside is not known, each with
+    why (``URL: HOST has no address …``): kept, since an old era's site may be gone, but said."""
+    notes = ((era.url, proposals.unresolved(era.url)) for era in eras if era.url)
+    return tuple(dict.fromkeys(f"{url}: {why}" for url, why in notes if why))
 
 
 def discover_live(
@@ -362,7 +383,7 @@ def discover_live(
     if progress is None:
         progress = Progress("discover")
         progress.expect(len(homes), "domains", one="domain")
-    plan = LivePlan(homes, document_type, done, progress)
+    plan = LivePlan(homes, document_type, done, progress, NameAddresses(settings.wayback.timeout_seconds))
     stop = StopSignal()
     crawl_live(plan, settings, declared_origins=tuple(homes.values()), stop=stop)
     progress.finish()

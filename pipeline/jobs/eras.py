@@ -92,6 +92,8 @@ class Discovery:
     listed: int
     requests: int  # captures fetched in this run (replay requests, redirects not counted)
     live: bool = False  # today's home page (``--live``), not the archive's captures
+    # Proposed URLs whose name gave no address (``URL: why``): whether they lead to an internal address is unknown.
+    unchecked: tuple[str, ...] = ()
 
     @property
     def latest(self) -> Era | None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
+from policy_archive.crawler.hosts import Proposals
 from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, link_url, merged, url_key
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.pipeline.jobs.examine import archived_elsewhen
@@ -79,20 +80,21 @@ def home_page_row(ref: CaptureRef) -> bool:
 
 
 def read_home_page(
-    capture: Capture, page_url: str, document_type: str, listed_at: datetime, named: Sequence[str]
+    capture: Capture, page_url: str, document_type: str, listed_at: datetime, proposals: Proposals
 ) -> Sighting:
     """The policy link of one home-page capture; links resolve against ``page_url``, the page reached after
     archived redirects (a home page often redirects: example.com → www.example.com/en/), or against the page's
     ``<base href>`` (pipeline.extraction.links.document_base). A frameset page is unreadable with its frames
-    (``frames``), which the archive search and ``--live`` then read (:class:`FrameReading`). ``named``: the home
-    page a person named, the only internal address a link may be to (``choose_link``); a capture whose only links
-    naming the document are to other internal addresses is unreadable, saying so."""
+    (``frames``), which the archive search and ``--live`` then read (:class:`FrameReading`). ``proposals``: the
+    home page a person named, the only internal address a link may be to, and the run's name lookups
+    (``choose_link``); a capture whose only links naming the document are to other internal addresses is
+    unreadable, saying so."""
     if capture.status != 200:
         return Sighting(listed_at, unreadable=_status_reason(capture))
     if elsewhen := archived_elsewhen(capture):  # a redirect's target archived far from it (decision 0008)
         return Sighting(listed_at, unreadable=elsewhen)
     try:
-        choice: LinkChoice = choose_link(capture.body, capture.content_type, page_url, document_type, named)
+        choice: LinkChoice = choose_link(capture.body, capture.content_type, page_url, document_type, proposals)
     except ExtractionRefused as refusal:  # the parser did not read the whole page (too-deep)
         return Sighting(listed_at, unreadable=str(refusal))
     if choice.refused is not None:
@@ -141,16 +143,16 @@ def _status_reason(capture: Capture) -> str:
     return f"{answered} with status {capture.status}"
 
 
-def read_frame(capture: Capture, document_type: str, listed_at: datetime, named: Sequence[str]) -> LinkChoice | str:
+def read_frame(capture: Capture, document_type: str, listed_at: datetime, proposals: Proposals) -> LinkChoice | str:
     """The links of one frame of a frameset home page read at ``listed_at`` (a frameset's frames among them:
-    :class:`FrameReading` decides whether they are read); why not, when it cannot say (``named`` as for
+    :class:`FrameReading` decides whether they are read); why not, when it cannot say (``proposals`` as for
     :func:`read_home_page`)."""
     if capture.status != 200:
         return _status_reason(capture)
     if abs(capture.captured_at - listed_at) > FRAME_SPAN:
         return f"its nearest capture is {abs(capture.captured_at - listed_at).days} days from the home page's"
     try:
-        choice = choose_link(capture.body, capture.content_type, page_url(capture), document_type, named)
+        choice = choose_link(capture.body, capture.content_type, page_url(capture), document_type, proposals)
     except ExtractionRefused as refusal:
         return str(refusal)
     return choice.refused if choice.refused is not None else choice
@@ -184,7 +186,7 @@ class FrameReading:
 
     home_url: str  # the page reached: a frame of it that frames it again is not read twice
     listed_at: datetime
-    named: Sequence[str]  # the home page a person named (read_home_page)
+    proposals: Proposals  # the home page a person named, the run's name lookups (read_home_page)
     refresh: bool = False
     urls: list[str] = field(default_factory=list)
     levels: list[int] = field(default_factory=list)
@@ -209,7 +211,7 @@ class FrameReading:
             self.readings[number] = f"not fetched: {result.reason}"
             self.lasting = self.lasting and result.refused
             return []
-        reading = read_frame(result, document_type, self.listed_at, self.named)
+        reading = read_frame(result, document_type, self.listed_at, self.proposals)
         if isinstance(reading, LinkChoice) and reading.frames:
             return self._nested(number, reading)
         self.readings[number] = reading

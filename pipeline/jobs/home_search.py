@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from policy_archive.crawler.hosts import internal_url
+from policy_archive.crawler.hosts import LITERALS_ONLY, Proposals
 from policy_archive.pipeline.jobs.discovery_state import save_sightings, saved_sightings
 from policy_archive.pipeline.jobs.home_pages import Sighting
 from policy_archive.records import CaptureRef
@@ -20,9 +20,9 @@ class SearchState:
     """The home page's captures and what was read of them; says which to read next (the change-point search)."""
 
     def __init__(
-        self, refs: Sequence[CaptureRef], state_file: Path, document_type: str, named: Sequence[str] = ()
+        self, refs: Sequence[CaptureRef], state_file: Path, document_type: str, proposals: Proposals = LITERALS_ONLY
     ) -> None:
-        """``named``: the home page a person named, the only internal address a saved link may be to: a state file
+        """``proposals``: the home page a person named, the only internal address a saved link may be to: a state file
         written before links to internal addresses were refused (acceptance report 5, finding 2) may hold one,
         and such a capture is read again."""
         self.refs = list(refs)
@@ -37,7 +37,7 @@ class SearchState:
         index = {ref.timestamp: i for i, ref in enumerate(self.refs)}
         for sighting in saved_sightings(self.state_file):
             links = [url for url in (sighting.url, *sighting.rivals) if url is not None]
-            if sighting.timestamp in index and not any(internal_url(url, named) for url in links):
+            if sighting.timestamp in index and not any(proposals.refusal(url) for url in links):
                 self.known[index[sighting.timestamp]] = sighting
         self.grid = grid(self.refs)
 

@@ -1,0 +1,124 @@
+"""`discover` never proposes a link whose *name* resolves to an internal address (``127.0.0.1.nip.io``).
+
+An address literal is refused by its spelling (tests/test_internal_links.py); a name is looked up, once per distinct
+host in a run, with the project's bounded lookup. Offline: the system's resolver is replaced by a table in the
+process under test (tests/standin/fixed_dns.py), which answers any other name with no address.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from standin.cli import REPO_ROOT, cli_command, cli_environment, write_archive_settings
+from standin.pages import Page
+from standin.sites import StandinSites
+from test_discover_links import footer_page
+
+from policy_archive.crawler.hosts import NameAddresses, Proposals
+from policy_archive.crawler.names import LookupTimedOut
+
+TABLE = (
+    "127.0.0.1.nip.io=127.0.0.1",
+    "metadata.nip.io=93.184.216.34,169.254.169.254",
+    "policies.host.test=93.184.216.34",
+)
+REFUSED = "its link naming the document is to an internal address, never proposed: "
+
+
+def run_with_table(config: Path, data: Path, *args: str, env: dict[str, str] | None = None):
+    """``policy-archive ARGS`` with name lookups answered from :data:`TABLE` (tests/standin/fixed_dns.py)."""
+    command = [sys.executable, "-m", "standin.fixed_dns", *TABLE, "--", *cli_command(config, data, *args)[3:]]
+    env = env or cli_environment()
+    env["PYTHONPATH"] = f"{REPO_ROOT / 'tests'}:{env['PYTHONPATH']}"
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=REPO_ROOT)
+
+
+def lookups(stderr: str) -> list[str]:
+    return [line.removeprefix("LOOKUP ") for line in stderr.splitlines() if line.startswith("LOOKUP ")]
+
+
+def test_discover_refuses_a_name_resolving_inside_and_says_one_that_does_not_resolve(tmp_path, standin_archive):
+    for year in range(2016, 2020):
+        at = f"{year}0301120000"
+        page = footer_page(("/about", "About"), ("http://127.0.0.1.nip.io/privacy", "Privacy Policy"))
+        standin_archive.add_capture("http://nip.test/", at, page)
+        # One address public, one internal: refused (the crawl could be sent to either).
+        standin_archive.add_capture("http://meta.test/", at, footer_page(("http://metadata.nip.io/", "Privacy")))
+        standin_archive.add_capture("http://pub.test/", at, footer_page(("http://policies.host.test/pub", "Privacy")))
+        standin_archive.add_capture("http://gone.test/", at, footer_page(("http://gone.example/p", "Privacy")))
+        # Its own host, as named, and a name under it: never looked up.
+        links = (("/legal/privacy", "Privacy Policy"), ("http://www.own.test/legal/terms", "Terms"))
+        standin_archive.add_capture("http://own.test/", at, footer_page(*links))
+    config = write_archive_settings(tmp_path / "config", standin_archive.cdx_url, standin_archive.replay_url)
+    domains = ("nip.test", "meta.test", "pub.test", "gone.test", "own.test")
+    result = run_with_table(config, tmp_path / "data", "discover", *domains, "--write")
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    written = sorted(path.name for path in (config / "services").iterdir())
+    assert written == ["gone.test.toml", "own.test.toml", "pub.test.toml"], result.stderr
+    failed = {line.split(":")[0]: line for line in result.stderr.splitlines() if line.startswith("FAILED")}
+    assert (
+        f"{REFUSED}http://127.0.0.1.nip.io/privacy (127.0.0.1.nip.io is 127.0.0.1, loopback)"
+        in failed["FAILED nip.test"]
+    )
+    assert (
+        f"{REFUSED}http://metadata.nip.io/ (metadata.nip.io is 169.254.169.254, link-local)"
+        in failed["FAILED meta.test"]
+    )
+    assert set(failed) == {"FAILED nip.test", "FAILED meta.test"}
+    # Kept, but said: whether it leads inside is not known.
+    unchecked = [line for line in result.stderr.splitlines() if line.startswith("UNCHECKED")]
+    assert unchecked == [
+        "UNCHECKED gone.test http://gone.example/p: gone.example has no address (its DNS lookup found none): "
+        "not known whether it leads to an internal address: look before tracking it"
+    ]
+    gone = tomllib.loads((config / "services" / "gone.test.toml").read_text())
+    assert gone["documents"]["privacy-policy"]["url"] == "http://gone.example/p"
+    # Each distinct name once in the run, however many captures link it; the named home pages' hosts never.
+    names = ["127.0.0.1.nip.io", "gone.example", "metadata.nip.io", "policies.host.test"]
+    assert sorted(lookups(result.stderr)) == names
+    assert result.stderr.splitlines()[-1] == "5 domains: 3 declarations written, 0 unsure, 2 failed"
+
+
+def test_discover_live_refuses_a_name_resolving_inside_looked_up_once(tmp_path):
+    config = tmp_path / "config"
+    (config / "services").mkdir(parents=True)
+    inside = footer_page(("/about", "About"), ("http://127.0.0.1.nip.io/privacy", "Privacy Policy"))
+    with StandinSites() as sites:
+        sites.set_page("http://one.test/", Page(body=inside.encode()))
+        sites.set_page("http://two.test/", Page(body=inside.encode()))
+        elsewhere = footer_page(("http://policies.host.test/pub", "Privacy"))
+        sites.set_page("http://pub.test/", Page(body=elsewhere.encode()))
+        env = cli_environment(http_proxy=sites.proxy_url, no_proxy="127.0.0.1,localhost")
+        homes = ("http://one.test", "http://two.test", "http://pub.test")
+        result = run_with_table(config, tmp_path / "data", "discover", "--live", *homes, "--write", env=env)
+        asked = {request.site for request in sites.requests()}
+
+    assert result.returncode == 1, result.stderr
+    failed = sorted(line for line in result.stderr.splitlines() if line.startswith("FAILED"))
+    assert failed == [
+        f"FAILED {domain}: today's home page could not be read: {REFUSED}http://127.0.0.1.nip.io/privacy "
+        "(127.0.0.1.nip.io is 127.0.0.1, loopback)"
+        for domain in ("one.test", "two.test")
+    ]
+    assert "127.0.0.1.nip.io" not in asked
+    assert [path.name for path in (config / "services").iterdir()] == ["pub.test.toml"]
+    assert sorted(lookups(result.stderr)) == ["127.0.0.1.nip.io", "policies.host.test"]
+
+
+def test_a_lookup_without_an_answer_in_time_keeps_the_link_and_says_why(monkeypatch):
+    def timed_out(host: str, seconds: float):
+        raise LookupTimedOut(host, seconds)
+
+    monkeypatch.setattr("policy_archive.crawler.hosts.lookup_within", timed_out)
+    proposals = Proposals(("http://shop.test/",), NameAddresses(5))
+    assert proposals.refusal("http://slow.example/privacy") is None
+    assert proposals.unresolved("http://slow.example/privacy") == (
+        "DNS lookup of slow.example gave no answer within 5 seconds (setting [wayback] timeout_seconds)"
+    )
+    for own in ("http://shop.test/privacy", "http://www.shop.test/privacy"):  # the named host's: not looked up
+        assert proposals.refusal(own) is None and proposals.unresolved(own) is None
