@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import DecompressingBufferedReader
@@ -224,6 +225,14 @@ class BoundedRecords(ArchiveIterator):
         return payload
 
 
+def _ascii_header(header: tuple[str, str]) -> tuple[str, str]:
+    """``header`` with a value that is not ASCII percent-encoded whole, as warcio does (RFC 8187) for a value
+    without ``;``. warcio 1.8 encodes one with ``;`` only in its ``name="value"`` parts and then fails with
+    UnicodeEncodeError on what is left (Hypothesis found ``Location: ;\\x80=0``), so no value reaches it unencoded."""
+    name, value = header
+    return (name, value) if value.isascii() else (name, quote(value))
+
+
 class RecordWriter:
     """warcio's writer of a WARC file open as ``handle``, one gzip member per record (what replay tools need to
     seek, and what keeps damage local: the module's docstring)."""
@@ -245,7 +254,7 @@ class RecordWriter:
     ) -> str:
         """Write a ``response`` record: an HTTP/1.1 status line (``200 OK``) and headers, then ``payload`` as
         served. Returns its ``WARC-Record-ID`` (what a record concurrent to it names)."""
-        http = StatusAndHeaders(status_line, http_headers, protocol="HTTP/1.1")
+        http = StatusAndHeaders(status_line, [_ascii_header(header) for header in http_headers], protocol="HTTP/1.1")
         record = self._writer.create_warc_record(
             target, "response", payload=io.BytesIO(payload), http_headers=http, warc_headers_dict=warc_headers
         )
