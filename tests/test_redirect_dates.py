@@ -144,3 +144,74 @@ def test_discover_reads_no_links_from_a_home_page_target_archived_years_away(sta
     assert unreadable and reason in unreadable[0], result.stderr
     assert "old-privacy" not in result.stdout, result.stdout
     assert tomllib.loads(result.stdout)["documents"]["privacy-policy"]["url"] == f"{site}privacy"
+
+
+V4 = V3 + ["We no longer sell personal information to anyone."]
+
+
+@pytest.mark.parametrize("strategy", ["bisect", "all"])
+def test_a_url_redirecting_daily_to_a_target_captured_weekly_keeps_the_targets_order(
+    standin_archive, tmp_path, strategy
+):
+    """The common case (an http→https move, a moved page): a year of daily archived 301s to a target captured
+    weekly whose text changes 3 times. Each row's nearest target memento is up to 3½ days away, past the next
+    or previous row; judged against those rows' listed times, 261 of the 365 were refused, one stderr line each
+    (README, Fidelity). The redirects' targets keep the target's own order: every version found, dated at the
+    first target capture showing it, nothing refused."""
+    start = datetime(2021, 1, 1, 6, tzinfo=UTC)
+    for days in range(365):
+        standin_archive.add_capture(URL, ts(start + timedelta(days=days)), b"", status=301, location=TARGET)
+    texts, truth = [V1, V2, V3, V4], []
+    for week in range(52):
+        when = start + timedelta(days=7 * week + 3, hours=12)
+        if week % 13 == 0:
+            truth.append(iso_z(when))
+        standin_archive.add_capture(TARGET, ts(when), page(texts[week // 13], f"w{week}"))
+
+    versions, stderr, rows = backfill(standin_archive, tmp_path, strategy)
+    assert [version["date"] for version in versions] == truth
+    assert "archived at another time" not in stderr
+    assert [row["outcome"] for row in rows if row["outcome"] == "refused"] == []
+
+
+@pytest.mark.parametrize("strategy", ["bisect", "all"])
+def test_redirects_to_two_targets_whose_mementos_cross_give_no_version_out_of_order(
+    standin_archive, tmp_path, strategy
+):
+    """Daily redirects to A (archived only on 10 January) then to B (archived only on 20 December): each memento
+    within 30 days of its rows and after the document's own last capture, but A's text would be dated after
+    the URL led to B, and B's before the URL led to A. Both refused in words; the history stays in order."""
+    standin_archive.add_capture(URL, ts(day(2019, 12)), page(V1, "own"))
+    for date in range(25, 32):
+        standin_archive.add_capture(URL, ts(datetime(2019, 12, date, 6, tzinfo=UTC)), b"", status=301, location=TARGET)
+    other = "https://www.example.com/legal/privacy-2020"
+    for date in range(1, 8):
+        standin_archive.add_capture(URL, ts(datetime(2020, 1, date, 6, tzinfo=UTC)), b"", status=301, location=other)
+    standin_archive.add_capture(TARGET, ts(day(2020, 1, 10)), page(V2, "a"))
+    standin_archive.add_capture(other, ts(day(2019, 12, 20)), page(V3, "b"))
+
+    versions, stderr, _ = backfill(standin_archive, tmp_path, strategy)
+    assert [version["date"] for version in versions] == [iso_z(day(2019, 12))]
+    overtaken = "its bytes were archived 2020-01-10T00:00:00Z, after the document's capture 20200101060000 showing"
+    assert refused_line(datetime(2019, 12, 25, 6, tzinfo=UTC), overtaken + " another text") in stderr
+    crossed = "its bytes were archived 2019-12-20T00:00:00Z, not after the text found before it (2020-01-10T00:00:00Z)"
+    assert refused_line(datetime(2020, 1, 1, 6, tzinfo=UTC), crossed) in stderr
+
+
+def test_many_refusals_of_one_kind_are_one_line(standin_archive, tmp_path):
+    """A URL redirecting monthly for a year to a target archived only years before: twelve refusals, one line
+    with the count and the first one's reason, not twelve; the catalog keeps each with its reason."""
+    standin_archive.add_capture(URL, ts(day(2019)), page(V1, "a"))
+    for month in range(1, 13):
+        standin_archive.add_capture(URL, ts(day(2022, month)), b"", status=301, location=TARGET)
+    standin_archive.add_capture(TARGET, ts(day(2017, 6)), page(V3, "ancient"))
+
+    versions, stderr, rows = backfill(standin_archive, tmp_path, "all")
+    assert [version["date"] for version in versions] == [iso_z(day(2019))]
+    lines = [line for line in stderr.splitlines() if "captures refused" in line or "refused:" in line]
+    reason = "the redirect's target was archived only 1675 days earlier (2017-06-01T00:00:00Z), more than 30 days"
+    assert lines == [
+        f"{DOC}: 12 captures refused, archived at another time (each with its reason in the catalog; the first,"
+        f" capture 20220101000000: archived at another time: {reason} from the capture listed)"
+    ]
+    assert sum(row["outcome"] == "refused" for row in rows) == 12

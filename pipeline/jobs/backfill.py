@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
+from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome, UnverifiedSpan
 from policy_archive.crawler.failures import lasting
 from policy_archive.crawler.ratelimit import limiter_for
@@ -24,7 +25,14 @@ from policy_archive.pipeline.jobs.backfill_plan import (
     refusal_before_fetch,
     segments,
 )
-from policy_archive.pipeline.jobs.examine import as_twin, holds_for_twins, make_version
+from policy_archive.pipeline.jobs.examine import (
+    ELSEWHEN,
+    as_twin,
+    holds_for_twins,
+    make_version,
+    out_of_order,
+    overtaken_by,
+)
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import (
@@ -338,7 +346,7 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
     key = plan.declaration.key
     rows = {(row.url, row.captured_at): row for row in catalog.captures(key, Source.WAYBACK)}
     by_text = {row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED}
-    result: list[Version] = []
+    kept: list[tuple[Version, _Shown]] = []
     for change in changes(plan.known):
         ref = plan.refs[change.index]
         row = rows.get((ref.url, ref.timestamp))
@@ -347,20 +355,41 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
             # Known through an identical twin (same digest, a 200): its text, this capture's time and address.
             twin = by_text[plan.known[change.index]]
             row = as_twin(twin, ref, plan.source.capture_url(ref.timestamp, ref.url))
+        shown = _Shown(ref, row, twin)
+        # A text dated after a later-listed capture showing another (a redirect's target archived later than the
+        # next redirect, to another target, was listed): not what the URL showed then (docs/decisions/0008).
+        while kept and (overtaken := overtaken_by(kept[-1][0].captured_at, ref)):
+            kept.pop()[1].refuse(catalog, key, overtaken, notes)
+        previous = kept[-1][0] if kept else None
         text = plan.known[change.index]
         seen_at = [plan.refs[i].timestamp for i, known in plan.known.items() if known == text]
-        verdict = judge(row.body or "", result[-1].body if result else None, seen_at)
-        if verdict.refusal:
-            catalog.refuse(row.id, verdict.refusal)  # the capture fetched (a twin's row keeps its id)
-            if twin is not None:  # and the unfetched twin dated by it, so that it too says why
-                catalog.refuse_listed(key, [(ref, twin_reason(twin.captured_at, verdict.refusal))])
+        verdict = judge(row.body or "", previous.body if previous else None, seen_at)
+        unchanged_since = _bytes_time(rows, plan.refs, change.window_start)
+        if refusal := verdict.refusal or out_of_order(row.bytes_at, previous, unchanged_since):
+            shown.refuse(catalog, key, refusal, notes)
             continue
         if verdict.note:
             catalog.set_note(key, Source.WAYBACK, ref.timestamp, verdict.note)
             notes.append(f"{key}: version of {iso_z(row.bytes_at)} {verdict.note}")
-        catalog.set_window(key, ref.timestamp, _bytes_time(rows, plan.refs, change.window_start))
-        result.append(make_version(plan.declaration, dataclasses.replace(row, note=verdict.note)))
-    return result
+        catalog.set_window(key, ref.timestamp, unchanged_since)
+        kept.append((make_version(plan.declaration, dataclasses.replace(row, note=verdict.note)), shown))
+    return [version for version, _ in kept]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Shown:
+    """The capture a change was found at: its listing, its catalog row, and the twin it is known through."""
+
+    ref: CaptureRef
+    row: CaptureRow
+    twin: CaptureRow | None
+
+    def refuse(self, catalog: Catalog, key: str, refusal: str, notes: list[str]) -> None:
+        catalog.refuse(self.row.id, refusal)  # the capture fetched (a twin's row keeps its id)
+        if self.twin is not None:  # and the unfetched twin dated by it, so that it too says why
+            catalog.refuse_listed(key, [(self.ref, twin_reason(self.twin.captured_at, refusal))])
+        if refusal.startswith(ELSEWHEN):  # the others are the guards', told by status and review
+            notes.append(f"{key}: capture {self.ref.wayback_timestamp} refused: {refusal}")
 
 
 def _bytes_time(

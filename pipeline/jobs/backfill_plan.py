@@ -22,13 +22,15 @@ from policy_archive.pipeline.jobs.examine import (
     rendering_request,
 )
 from policy_archive.pipeline.jobs.progress import Left, Progress
-from policy_archive.pipeline.jobs.report import twin_reason
+from policy_archive.pipeline.jobs.report import refusal_kind, twin_reason
 from policy_archive.pipeline.jobs.strategy import StrategyName, ToFetch, to_fetch, wanted
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, FetchFailure, FetchRequest, Source
 from policy_archive.text import counted
 
 FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
+# Refusals of one kind named one by one on stderr for a document; more are summed up in one line.
+NAMED_REFUSALS = 3
 DOCUMENT_MIMETYPES = (
     "text/html",
     "application/xhtml",
@@ -77,12 +79,28 @@ def candidates(refs: Iterable[CaptureRef]) -> list[CaptureRef]:
     return sorted((ref for ref in set(refs) if refusal_before_fetch(ref) is None), key=lambda r: (r.timestamp, r.url))
 
 
-def neighbours_at(refs: Sequence[CaptureRef], index: int) -> Neighbours:
-    """When the candidates listed before and after the one at ``index`` were taken: what the text its bytes show
-    may be dated between (``examine.archived_elsewhen``, docs/decisions/0008)."""
-    previous = refs[index - 1].timestamp if index > 0 else None
-    following = refs[index + 1].timestamp if index + 1 < len(refs) else None
-    return Neighbours(previous, following)
+def listing_neighbours(refs: Sequence[CaptureRef]) -> list[Neighbours]:
+    """For each candidate (in listing order), when the nearest ones listed before and after it whose bytes are
+    the document's URL's own (not an archived redirect) were taken: what the text its bytes show may be dated
+    between (``examine.archived_elsewhen``, docs/decisions/0008). Redirect rows are passed over: their bytes are
+    their target's nearest memento, not their listed time, and one target's nearest memento never goes back in
+    time as the rows go forward, so a run of daily redirects to a weekly captured target keeps the target's order
+    (a redirect row's listed time as a bound refused 261 of 365 such captures: README, Fidelity)."""
+    previous: list[datetime | None] = []
+    last = None
+    for ref in refs:
+        previous.append(last)
+        last = last if _redirect_row(ref) else ref.timestamp
+    following: list[datetime | None] = []
+    last = None
+    for ref in reversed(refs):
+        following.append(last)
+        last = last if _redirect_row(ref) else ref.timestamp
+    return [Neighbours(before, after) for before, after in zip(previous, reversed(following), strict=True)]
+
+
+def _redirect_row(ref: CaptureRef) -> bool:
+    return (ref.status or 0) // 100 == 3
 
 
 class DocumentPlan:
@@ -103,6 +121,7 @@ class DocumentPlan:
         self.source = source
         self.verify = verify
         self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(self.refs)}
+        self.around = listing_neighbours(self.refs)
         # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
         # at different pages. What one replay did (a refusal in REPLAY_REFUSALS, a failure) is not shared.
         self.same_bytes: dict[tuple[str, str], list[int]] = {}
@@ -144,7 +163,7 @@ class DocumentPlan:
         return [self.refs[other] for other in twins]
 
     def neighbours(self, index: int) -> Neighbours:
-        return neighbours_at(self.refs, index)
+        return self.around[index]
 
     def skip(self, index: int, reason: str, needs_browser: str | None = None) -> None:
         """A capture that could not be fetched: searched around this run, retried by the next one.
@@ -192,7 +211,8 @@ class BackfillPlan:
         self.plans = plans
         self.progress = progress
         self.check_digests = workspace.config.settings.wayback.check_digests
-        self.notes: list[str] = []
+        # Refusals told on stderr, by document and kind: a few named one by one, more summed up in one line.
+        self.refusals: dict[tuple[str, str], list[tuple[CaptureRef, str]]] = {}
         # Captures being rendered (script shells; any capture with render = "always"), by the CDX row they
         # answer: the capture as fetched plain and why its own text was refused (None: it was not).
         self.shells: dict[tuple[str, tuple[str, datetime]], tuple[Capture, str | None]] = {}
@@ -268,7 +288,23 @@ class BackfillPlan:
         """A replay the archive answered with something other than the capture listed (other bytes, no memento,
         a redirect out of it, bytes archived at another time): told on stderr, as a person would not expect it of
         a listed capture."""
-        self.notes.append(f"{declaration.key}: capture {ref.wayback_timestamp} refused: {reason}")
+        self.refusals.setdefault((declaration.key, refusal_kind(reason)), []).append((ref, reason))
+
+    @property
+    def notes(self) -> list[str]:
+        """One line per refusal, or, past :data:`NAMED_REFUSALS` of one kind for a document, one line for them
+        all (a URL redirecting daily for years could otherwise print hundreds), naming the first."""
+        lines = []
+        for (document, kind), refused in self.refusals.items():
+            if len(refused) <= NAMED_REFUSALS:
+                lines += [f"{document}: capture {ref.wayback_timestamp} refused: {why}" for ref, why in refused]
+                continue
+            first, why = refused[0]
+            lines.append(
+                f"{document}: {len(refused)} captures refused, {kind} (each with its reason in the catalog;"
+                f" the first, capture {first.wayback_timestamp}: {why})"
+            )
+        return lines
 
     def _note_failure(self, plan: DocumentPlan, failure: FetchFailure, needs_browser: str | None) -> None:
         ref = failure.request.ref

@@ -146,6 +146,32 @@ def archived_elsewhen(capture: Capture, neighbours: Neighbours | None = None) ->
     return f"{ELSEWHEN}: {what} was archived only {when}, {why}"
 
 
+def out_of_order(bytes_at: datetime, previous: Version | None, unchanged_since: datetime | None) -> str | None:
+    """Why a change found in the listing's order cannot be a version dated ``bytes_at`` (None when it can): its
+    bytes were archived before the version found before it, or no later than the last capture showing that
+    version's text. :func:`archived_elsewhen` holds a capture's bytes between the document's own captures listed
+    around it, not between the redirects around it, whose targets' mementos are known only once fetched: two runs
+    of redirects to different targets whose mementos cross are caught here (docs/decisions/0008)."""
+    if previous is not None and bytes_at < previous.captured_at:
+        bound = previous.captured_at
+    elif unchanged_since is not None and bytes_at <= unchanged_since:
+        bound = unchanged_since
+    else:
+        return None
+    return f"{ELSEWHEN}: its bytes were archived {iso_z(bytes_at)}, not after the text found before it ({iso_z(bound)})"
+
+
+def overtaken_by(bytes_at: datetime, following: CaptureRef) -> str | None:
+    """Why a version dated ``bytes_at`` cannot stand when the change after it is found at ``following`` (None
+    when it can): its bytes were archived after the document's URL was captured showing another text."""
+    if bytes_at <= following.timestamp:
+        return None
+    return (
+        f"{ELSEWHEN}: its bytes were archived {iso_z(bytes_at)}, after the document's capture"
+        f" {following.wayback_timestamp} showing another text"
+    )
+
+
 def _duration(gap: timedelta) -> str:
     """``517 days``, ``6 hours``, ``40 minutes``, ``5 seconds``: the largest whole unit."""
     for unit, seconds in (("day", 86_400), ("hour", 3_600), ("minute", 60)):

@@ -17,7 +17,7 @@ from policy_archive.archive.captures import StoredResponse
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog_rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource, archive_source
-from policy_archive.pipeline.jobs.backfill_plan import candidates, neighbours_at
+from policy_archive.pipeline.jobs.backfill_plan import candidates, listing_neighbours
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure
 from policy_archive.pipeline.jobs.examine import Neighbours, as_twin, examine, make_version, text_identity
 from policy_archive.pipeline.jobs.guards import judge
@@ -91,7 +91,7 @@ def _listing_neighbours(catalog: Catalog, document: str) -> dict[tuple[str, date
         CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)
         for row in catalog.each_capture(document, Source.WAYBACK, texts=False)
     )
-    return {(ref.url, ref.timestamp): neighbours_at(refs, index) for index, ref in enumerate(refs)}
+    return {(ref.url, ref.timestamp): around for ref, around in zip(refs, listing_neighbours(refs), strict=True)}
 
 
 def _technical_upgrade(
