@@ -173,6 +173,13 @@ def test_a_url_redirecting_daily_to_a_target_captured_weekly_keeps_the_targets_o
     assert "archived at another time" not in stderr
     assert [row["outcome"] for row in rows if row["outcome"] == "refused"] == []
 
+    # reextract judges the kept captures against the listing the catalog keeps (its CDX statuses): the same.
+    config, data = tmp_path / "config", tmp_path / "data"
+    rebuilt = run_cli(config, data, "reextract", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert [version["date"] for version in versions_of(config, data)] == truth
+    assert "archived at another time" not in run_cli(config, data, "status").stdout
+
 
 @pytest.mark.parametrize("strategy", ["bisect", "all"])
 def test_redirects_to_two_targets_whose_mementos_cross_give_no_version_out_of_order(
