@@ -29,7 +29,9 @@ from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, Fet
 from policy_archive.text import counted
 
 FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
-# Refusals of one kind named one by one on stderr for a document; more are summed up in one line.
+# Refusals "archived at another time" named one by one on stderr for a document; more are summed up in one line:
+# a URL archived daily as a redirect for years could otherwise print hundreds. Other replay refusals are each
+# named (each says which URL the archive failed to serve at which time, for the user to check).
 NAMED_REFUSALS = 3
 DOCUMENT_MIMETYPES = (
     "text/html",
@@ -292,11 +294,11 @@ class BackfillPlan:
 
     @property
     def notes(self) -> list[str]:
-        """One line per refusal, or, past :data:`NAMED_REFUSALS` of one kind for a document, one line for them
-        all (a URL redirecting daily for years could otherwise print hundreds), naming the first."""
+        """One line per refusal, or, past :data:`NAMED_REFUSALS` archived at another time for a document, one
+        line for them all, naming the first."""
         lines = []
         for (document, kind), refused in self.refusals.items():
-            if len(refused) <= NAMED_REFUSALS:
+            if kind != ELSEWHEN or len(refused) <= NAMED_REFUSALS:
                 lines += [f"{document}: capture {ref.wayback_timestamp} refused: {why}" for ref, why in refused]
                 continue
             first, why = refused[0]
