@@ -7,12 +7,10 @@ process under test (tests/standin/fixed_dns.py), which answers any other name wi
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
-from standin.cli import REPO_ROOT, cli_command, cli_environment, write_archive_settings
+from standin.cli import cli_environment, run_cli_with_names, write_archive_settings
 from standin.pages import Page
 from standin.sites import StandinSites
 from test_discover_links import footer_page
@@ -29,11 +27,8 @@ REFUSED = "its link naming the document is to an internal address, never propose
 
 
 def run_with_table(config: Path, data: Path, *args: str, env: dict[str, str] | None = None):
-    """``policy-archive ARGS`` with name lookups answered from :data:`TABLE` (tests/standin/fixed_dns.py)."""
-    command = [sys.executable, "-m", "standin.fixed_dns", *TABLE, "--", *cli_command(config, data, *args)[3:]]
-    env = env or cli_environment()
-    env["PYTHONPATH"] = f"{REPO_ROOT / 'tests'}:{env['PYTHONPATH']}"
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=REPO_ROOT)
+    """``policy-archive ARGS`` with name lookups answered from :data:`TABLE`."""
+    return run_cli_with_names(TABLE, config, data, *args, env=env)
 
 
 def lookups(stderr: str) -> list[str]:

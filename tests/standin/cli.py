@@ -50,6 +50,17 @@ def run_cli(
     )
 
 
+def run_cli_with_names(
+    table: tuple[str, ...], config: Path, data: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``policy-archive ARGS`` with name lookups answered from ``table`` (``HOST=ADDRESS[,ADDRESS]`` entries,
+    tests/standin/fixed_dns.py): no name server is asked, and each lookup is said on stderr (``LOOKUP host``)."""
+    command = [sys.executable, "-m", "standin.fixed_dns", *table, "--", *cli_command(config, data, *args)[3:]]
+    env = env or cli_environment()
+    env["PYTHONPATH"] = f"{REPO_ROOT / 'tests'}:{env['PYTHONPATH']}"
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=REPO_ROOT)
+
+
 def write_archive_settings(config: Path, cdx_url: str, replay_url: str, *, timeout_seconds: float = 5) -> Path:
     """``config/settings.toml`` naming an archive (a stand-in), with the rate limiter and back-off off; makes
     ``config/services/`` too."""
