@@ -1,9 +1,9 @@
 """Redirect chains inside the archive: archived 301/302 captures of the site interleaved with the archive's own
 302s to the nearest memento (as the Wayback Machine answers, tests/fixtures/archive-responses). The site's archived
 redirects are followed up to the spider's limit of 5 (``crawler/spiders/wayback.py`` ``MAX_REDIRECTS``), the
-archive's own bounded apart (at most 2 in a row, 12 replay requests per capture); chains are dated by the bytes
-they end at, every archived hop kept in the WARC (decision 0004); a loop is a capture reached again, however its
-URL is written; and documents whose every capture is a redirect.
+archive's own bounded apart (at most 2 in a row, so at most 18 replay requests per capture); chains are dated by
+the bytes they end at, every archived hop kept in the WARC (decision 0004); a loop is a capture reached again,
+however its URL is written; and documents whose every capture is a redirect.
 """
 
 from __future__ import annotations
@@ -164,27 +164,55 @@ def test_an_archive_redirecting_without_end_between_timestamps_is_refused_in_its
     assert "refused captures: 1 the archive kept redirecting" in status.stdout, status.stdout
 
 
-def test_an_archive_redirecting_twice_before_each_capture_is_bounded_in_requests(standin_archive, tmp_path):
-    """4 moves, each target reached through 2 redirects of the archive's own (one second later, then the nearest
-    memento): within both limits per step, but 13 replay requests for the one capture listed, over the bound."""
+def test_the_longest_chain_both_bounds_allow_is_followed_and_dated_by_the_final_bytes(standin_archive, tmp_path):
+    """5 moves, each target reached through 2 redirects of the archive's own (one second later, then the nearest
+    memento): at the limit of both bounds at every step, 16 replay requests for the one capture listed, followed."""
     standin_archive.add_capture(URL, ts(START), page(V1, "first"))
-    built = chain(standin_archive, 4)
-    for n in range(1, 5):
-        standin_archive.redirect_around(moved(n), times=1)
+    built = chain(standin_archive, MAX_REDIRECTS)
+    for n in range(1, MAX_REDIRECTS + 1):
+        standin_archive.redirect_around(moved(n), times=MAX_ARCHIVE_REDIRECTS_IN_A_ROW - 1)
+    config, data = configured(standin_archive, tmp_path)
+    result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert result.returncode == 0, result.stderr
+
+    asked = 1 + MAX_REDIRECTS * (1 + MAX_ARCHIVE_REDIRECTS_IN_A_ROW)
+    assert replays_asked(standin_archive) == 1 + asked, "the first capture, the listed one, 3 per move"
+    assert asked <= MAX_REPLAY_REQUESTS
+    dates = git(data / "versions", "log", "--reverse", "--format=%aI %cI", "main").splitlines()
+    assert dates == [f"{moment.isoformat()} {moment.isoformat()}" for moment in (START, built.served)]
+    row = next(r for r in catalog_rows(data) if r["captured_at"] == iso_z(built.listed))
+    assert (row["outcome"], row["memento_at"], row["memento_url"]) == ("extracted", iso_z(built.served), built.final)
+    kept = responses(data)
+    assert all((url, iso_z(moment), str(status)) in kept for url, moment, status in built.hops)
+    assert len(kept) == 1 + len(built.hops) + 1, "the archive's own redirects are not captures: not kept"
+
+
+@pytest.mark.parametrize("move", [1, 3, MAX_REDIRECTS])
+def test_one_more_archive_redirect_anywhere_in_the_longest_chain_is_refused_in_its_own_words(
+    standin_archive, tmp_path, move
+):
+    """As above, but the target of move ``move`` (the first, one between, the final page) is reached through 3 of
+    the archive's redirects: the third is not followed, whatever the replay requests asked so far."""
+    standin_archive.add_capture(URL, ts(START), page(V1, "first"))
+    built = chain(standin_archive, MAX_REDIRECTS)
+    for n in range(1, MAX_REDIRECTS + 1):
+        extra = 1 if n == move else 0
+        standin_archive.redirect_around(moved(n), times=MAX_ARCHIVE_REDIRECTS_IN_A_ROW - 1 + extra)
     config, data = configured(standin_archive, tmp_path)
     result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
 
-    own = MAX_REPLAY_REQUESTS - len(built.hops)
+    times = MAX_ARCHIVE_REDIRECTS_IN_A_ROW + 1
+    target_at = LISTED + timedelta(minutes=move)  # the third redirect: the archive's own to the nearest memento
     refused(
         data,
         result,
-        f"the archive kept redirecting: {MAX_REPLAY_REQUESTS} replay requests for one capture, {own} of them "
-        f"answered with its own redirects (at most {MAX_REPLAY_REQUESTS}; the next to {built.final} at "
-        f"{iso_z(built.served)})",
+        f"the archive kept redirecting: it redirected {times} times in a row without serving a capture (at most "
+        f"{MAX_ARCHIVE_REDIRECTS_IN_A_ROW} followed; the next to {moved(move)} at {iso_z(target_at)})",
     )
-    assert replays_asked(standin_archive) == 1 + MAX_REPLAY_REQUESTS
+    assert replays_asked(standin_archive) == 1 + 1 + (move - 1) * (1 + MAX_ARCHIVE_REDIRECTS_IN_A_ROW) + times
     kept = responses(data)
-    assert all((url, iso_z(moment), str(status)) in kept for url, moment, status in built.hops)
+    assert all((url, iso_z(moment), str(status)) in kept for url, moment, status in built.hops[:move])
+    assert not any(url == moved(move) for url, _, _ in kept), "the target reached only through the third is not"
 
 
 def test_a_loop_through_the_archives_own_redirects_is_refused_with_its_hops_kept(standin_archive, tmp_path):

@@ -7,7 +7,8 @@ The answers mirror recorded Wayback Machine behaviour (tests/fixtures/archive-re
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import scrapy
@@ -19,9 +20,14 @@ from policy_archive.archive.captures import CaptureStore
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.sources import archive_source
-from policy_archive.crawler.spiders.wayback import WaybackSpider
+from policy_archive.crawler.spiders.wayback import (
+    MAX_ARCHIVE_REDIRECTS_IN_A_ROW,
+    MAX_REDIRECTS,
+    MAX_REPLAY_REQUESTS,
+    WaybackSpider,
+)
 from policy_archive.pipeline.jobs.examine import holds_for_twins
-from policy_archive.records import Capture, CaptureRef, FetchFailure, FetchRequest
+from policy_archive.records import Capture, CaptureRef, FetchFailure, FetchRequest, format_wayback_timestamp
 from policy_archive.text import unsafe_character
 
 REPLAY = "https://web.archive.org/web"
@@ -144,6 +150,34 @@ def test_the_archives_own_redirects_between_urls_naming_no_capture_are_bounded_n
     assert list(archive.parse(answer(request.url, 302, {"Location": f"{REPLAY}/odd/3"}, **request.meta))) == []
     (refused,) = plan.results
     assert refused.refused and refused.reason.startswith("the archive kept redirecting: it redirected 3 times")
+
+
+def test_the_longest_chain_both_bounds_allow_asks_for_as_many_replays_as_its_bound_and_is_followed(tmp_path):
+    """Every capture of the longest chain followed (MAX_REDIRECTS archived redirects and the page they lead to),
+    the listed one too, reached through MAX_ARCHIVE_REDIRECTS_IN_A_ROW of the archive's own redirects: exactly
+    MAX_REPLAY_REQUESTS replay requests, none refused, the page handed over dated by its own Memento-Datetime."""
+    archive, plan = spider(tmp_path)
+    request, asked = scrapy.Request(FETCH.url, meta={"fetch": FETCH}), 1
+    for move in range(MAX_REDIRECTS + 1):
+        # The listed URL's own capture first (the archive skipping a self-redirect, say), then a new one each move.
+        site_url, at = f"{URL}/v{move}" if move else URL, T1 + timedelta(minutes=move, seconds=10)
+        for n in range(1, MAX_ARCHIVE_REDIRECTS_IN_A_ROW + 1):  # the last one to the capture at ``at``
+            then = at if n == MAX_ARCHIVE_REDIRECTS_IN_A_ROW else at - timedelta(seconds=n)
+            location = f"{REPLAY}/{format_wayback_timestamp(then)}id_/{site_url}"
+            (request,) = archive.parse(answer(request.url, 302, {"Location": location}, **request.meta))
+            asked += 1
+        memento = {"Memento-Datetime": format_datetime(at, usegmt=True)}
+        if move < MAX_REDIRECTS:
+            location = f"{REPLAY}/{format_wayback_timestamp(at)}id_/{URL}/v{move + 1}"
+            (request,) = archive.parse(answer(request.url, 301, {**memento, "Location": location}, **request.meta))
+            asked += 1
+        else:
+            assert list(archive.parse(answer(request.url, 200, memento, b"<p>text</p>", **request.meta))) == []
+    assert asked == MAX_REPLAY_REQUESTS == 18
+    (capture,) = plan.results
+    assert isinstance(capture, Capture), capture
+    assert (capture.url, capture.captured_at) == (f"{URL}/v{MAX_REDIRECTS}", at)
+    assert [hop.url for hop in capture.hops] == [URL] + [f"{URL}/v{move}" for move in range(1, MAX_REDIRECTS)]
 
 
 MOVED_AT = {"Memento-Datetime": "Wed, 08 Aug 2018 09:41:44 GMT"}

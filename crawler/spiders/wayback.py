@@ -14,9 +14,10 @@ row that led there, and filed under the URL those bytes were archived from (the 
 "not archived" page is refused as ``not-archived``.
 
 A chain of redirects is bounded twice over (:class:`Trail`): the site's archived redirects followed, at most
-:data:`MAX_REDIRECTS`; the archive's own, apart (:data:`MAX_ARCHIVE_REDIRECTS_IN_A_ROW`, :data:`MAX_REPLAY_REQUESTS`),
-so that neither kind uses up the other's allowance. A loop is a capture reached again: the same URL key
-(:func:`~policy_archive.crawler.sources.urlkey.match_key`) at the same time, however its URLs are written.
+:data:`MAX_REDIRECTS`; the archive's own, apart (:data:`MAX_ARCHIVE_REDIRECTS_IN_A_ROW`), so that neither kind uses
+up the other's allowance; together they bound what one listed capture costs (:data:`MAX_REPLAY_REQUESTS`). A loop
+is a capture reached again: the same URL key (:func:`~policy_archive.crawler.sources.urlkey.match_key`) at the same
+time, however its URLs are written.
 """
 
 from __future__ import annotations
@@ -62,17 +63,18 @@ from policy_archive.text import plural, quoted, safe_url
 # a common chain of site moves (http → https → www. → a new path) is 3, and 5 leaves room for more.
 MAX_REDIRECTS = 5
 # The archive's own redirects (no Memento-Datetime) only lead to a capture, so they are bounded apart, for an archive
-# that redirects without end (between timestamps, never serving a capture) to cost a few requests, not a run:
-# - in a row, 2: one to the nearest memento of the URL asked (the Wayback Machine's answer to a timestamp it holds
-#   no capture at, recorded 2020–2026 in tests/fixtures/archive-responses), and one more when that memento is a
-#   self-redirect it skips for the nearest other capture (recorded 2020-09-21 for epa.gov/climatechange); a third
-#   without a capture between is the archive going round;
-# - in all, 2 × (MAX_REDIRECTS + 1) = 12 replay requests per listed capture: the longest chain followed reaches
-#   MAX_REDIRECTS + 1 captures (the archived redirects and the page they lead to), each asked once and reached
-#   through one redirect of the archive's own (the common case, as above). A chain needing more is refused with
-#   the archive's reason, not the site's.
+# that redirects without end (between timestamps, never serving a capture) to cost a few requests, not a run: at most
+# 2 in a row, one to the nearest memento of the URL asked (the Wayback Machine's answer to a timestamp it holds no
+# capture at, recorded 2020–2026 in tests/fixtures/archive-responses), and one more when that memento is a
+# self-redirect it skips for the nearest other capture (recorded 2020-09-21 for epa.gov/climatechange); a third
+# without a capture between is the archive going round.
 MAX_ARCHIVE_REDIRECTS_IN_A_ROW = 2
-MAX_REPLAY_REQUESTS = 2 * (MAX_REDIRECTS + 1)
+# The replay requests one listed capture costs at most, then: the longest chain followed reaches MAX_REDIRECTS + 1
+# captures (the archived redirects and the page they lead to), each asked once and reached through at most
+# MAX_ARCHIVE_REDIRECTS_IN_A_ROW of the archive's own redirects, (1 + 2) × (5 + 1) = 18. It follows from the two
+# bounds, which stop a chain before it asks for more, so it is not checked apart: a lower bound of its own refused
+# chains both allow (2 × (5 + 1) = 12 did: 5 site moves, each behind 2 of the archive's redirects, ask for 16).
+MAX_REPLAY_REQUESTS = (1 + MAX_ARCHIVE_REDIRECTS_IN_A_ROW) * (MAX_REDIRECTS + 1)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 # The archive's own headers on a replay answer, left out of what is kept: a copy of the site's answer carries the
 # site's headers, and its WARC headers say when and where it was archived (WARC-Date, WARC-Source-URI). The names
@@ -98,12 +100,6 @@ class Trail:
     requests: int = 1
     in_a_row: int = 0
     reached: tuple[CaptureKey, ...] = ()
-
-    @property
-    def archive_redirects(self) -> int:
-        """The archive's own redirects answered so far: every answer of a chain but the last is a redirect, and
-        the ones that are not captures reached are the archive's."""
-        return self.requests - len(self.reached)
 
     def served(self, capture: CaptureKey) -> Trail:
         return replace(self, in_a_row=0, reached=(*self.reached, capture))
@@ -276,7 +272,8 @@ class WaybackSpider(PlanSpider):
         capture it is, or the replay it answered; ``answered``: that, named) to ``target``, or None to follow it:
         the target is that answer again (a key holding nothing but a redirect to itself) or a capture already
         reached, in whatever form its URL is written; the site's archived redirects are more than
-        :data:`MAX_REDIRECTS`; the archive's own redirect is one more than its bounds allow."""
+        :data:`MAX_REDIRECTS`; the archive's own redirects in a row are more than
+        :data:`MAX_ARCHIVE_REDIRECTS_IN_A_ROW`."""
         where = self._named(target)
         key = self._key(target)
         if key is not None and key == here:
@@ -289,10 +286,5 @@ class WaybackSpider(PlanSpider):
             return (
                 f"{ARCHIVE_REDIRECTING}: it redirected {trail.in_a_row} times in a row without serving a capture "
                 f"(at most {MAX_ARCHIVE_REDIRECTS_IN_A_ROW} followed; the next to {where})"
-            )
-        if trail.requests >= MAX_REPLAY_REQUESTS:
-            return (
-                f"{ARCHIVE_REDIRECTING}: {trail.requests} replay requests for one capture, {trail.archive_redirects} "
-                f"of them answered with its own redirects (at most {MAX_REPLAY_REQUESTS}; the next to {where})"
             )
         return None
