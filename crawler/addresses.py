@@ -8,7 +8,9 @@ Every live request is checked on the addresses it would connect to, in two place
   robots.txt included) refuses a literal internal IP and a name resolving to one, with reason ``private-address``;
 - :class:`GuardedResolver` (Scrapy's ``TWISTED_DNS_RESOLVER``) drops internal addresses from every name resolution
   the connection itself makes, so a name that resolves to a public address for the check and to an internal one
-  for the connection (DNS rebinding) still cannot connect inside.
+  for the connection (DNS rebinding), or to both at once, still cannot connect inside: the address connected to is
+  the one checked, by the resolver that hands it to the connection. A connection left with no address then fails
+  as ``private-address`` in the check's words (:class:`DroppedAddressMiddleware`), not as a name not found.
 
 Which addresses are internal is :mod:`crawler.hosts`'s to say. Origins (scheme, host, port) written in the
 configuration are the operator's choice and allowed, and so are the proxies named by the environment
@@ -25,9 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
 from zope.interface import implementer, provider
 
@@ -149,6 +152,8 @@ class GuardedResolver:
         self.reactor = reactor
         self.policy = policy
         self.original = original
+        # The internal addresses dropped, by endpoint (host, port): what a connection left with none is told.
+        self.dropped: dict[tuple[str, int], list[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
@@ -171,16 +176,18 @@ class GuardedResolver:
             return self.original.resolveHostName(
                 resolutionReceiver, hostName, portNumber, addressTypes, transportSemantics
             )
-        receiver = _FilteringReceiver(resolutionReceiver, hostName)
+        dropped = self.dropped.setdefault((hostName.lower(), portNumber), [])
+        receiver = _FilteringReceiver(resolutionReceiver, hostName, dropped)
         self.original.resolveHostName(receiver, hostName, portNumber, addressTypes, transportSemantics)
         return Resolution(hostName)
 
 
 @provider(IResolutionReceiver)
 class _FilteringReceiver:
-    def __init__(self, receiver: IResolutionReceiver, host: str):
+    def __init__(self, receiver: IResolutionReceiver, host: str, dropped: list[str]):
         self.receiver = receiver
         self.host = host
+        self.dropped = dropped
 
     def resolutionBegan(self, resolution: IHostResolution) -> None:  # noqa: N802
         self.receiver.resolutionBegan(resolution)
@@ -190,7 +197,38 @@ class _FilteringReceiver:
         if kind is None:
             self.receiver.addressResolved(address)
         else:
-            log.warning("%s: not connecting to %s (%s: %s)", PRIVATE_ADDRESS, self.host, address.host, kind)
+            log.info("%s: not connecting to %s (%s: %s)", PRIVATE_ADDRESS, self.host, address.host, kind)
+            if address.host not in self.dropped:
+                self.dropped.append(address.host)
 
     def resolutionComplete(self) -> None:  # noqa: N802
         self.receiver.resolutionComplete()
+
+
+class DroppedAddressMiddleware:
+    """A connection that found no address because :class:`GuardedResolver` dropped the internal ones fails as
+    ``private-address``, in the words of the check (``HOST resolves to 127.0.0.1, loopback``): Twisted says only
+    that the lookup gave no result, which the page's failure line would read as a name not found.
+
+    Placed above Scrapy's RetryMiddleware (550): ``process_exception`` is called from the highest priority down,
+    so the refusal is made before a retry would ask again (and the refusal, an IgnoreRequest, is not retried)."""
+
+    def __init__(self, policy: AddressPolicy, reactor: Any):
+        self.policy = policy
+        self.reactor = reactor
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> DroppedAddressMiddleware:
+        from twisted.internet import reactor  # installed by Scrapy by now; importing it earlier would install another
+
+        return cls(AddressPolicy.from_settings(crawler.settings), reactor)
+
+    def process_exception(self, request: Any, exception: Exception) -> None:
+        # The resolver is read now: Scrapy installs it when the crawl starts, after the middlewares are made.
+        resolver = self.reactor.nameResolver
+        if not isinstance(exception, CannotResolveHostError | DNSLookupError) or request.meta.get("proxy"):
+            return
+        if not isinstance(resolver, GuardedResolver) or (origin := origin_of(request.url)) is None:
+            return
+        if (dropped := resolver.dropped.get(origin[1:])) and (reason := self.policy.refusal(request.url, dropped)):
+            raise PrivateAddressRefused(reason)

@@ -94,7 +94,10 @@ def _live_settings(settings: Settings, declared_origins: Sequence[str]) -> dict[
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "policy_archive.crawler.middlewares.SharedRobotsTxtMiddleware": 100,
             "policy_archive.crawler.middlewares.RetryAfterMiddleware": 540,
-            # After Scrapy's RetryMiddleware (550): an answer failing as served is not asked again.
+            # After Scrapy's RetryMiddleware (550), so their process_exception comes first: a connection the
+            # guarded resolver kept from an internal address is refused in the check's words, and an answer
+            # failing as served is not asked again.
+            "policy_archive.crawler.addresses.DroppedAddressMiddleware": 555,
             "policy_archive.crawler.middlewares.AsServedMiddleware": 560,
             **LOOKUP_MIDDLEWARE,
             # Between these two: a redirect's Location that is no URL is refused before Scrapy reads it.

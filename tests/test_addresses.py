@@ -86,6 +86,7 @@ def test_the_resolver_drops_internal_addresses_unless_the_endpoint_is_declared()
     public_only = Receiver()
     resolver.resolveHostName(public_only, "evil.example", 80)
     assert public_only.addresses == ["93.184.215.14"] and public_only.complete
+    assert resolver.dropped[("evil.example", 80)] == ["127.0.0.1", "::1"]  # what a connection left with none is told
     declared = Receiver()
     resolver.resolveHostName(declared, "declared.example", 8080)
     assert declared.addresses == ["93.184.215.14", "127.0.0.1", "::1"]
