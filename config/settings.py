@@ -151,6 +151,12 @@ def load_config(directory: str | Path | None = None, data_override: str | Path |
     return Config(directory=root, settings=settings, documents=tuple(documents))
 
 
+def load_settings(directory: str | Path | None = None) -> Settings:
+    """``settings.toml`` alone, validated as :func:`load_config` validates it: for a command that writes service
+    files rather than reading them (``import-ota``)."""
+    return _load_settings(config_directory(directory) / "settings.toml", None)
+
+
 # --- settings.toml ---------------------------------------------------------------------------------------
 
 _SETTINGS_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from standin.archive import StandinArchive
-from standin.cli import git, run_cli, write_archive_settings
+from standin.cli import git, run_cli, run_import_ota, write_archive_settings
 
 from policy_archive.archive.plain_git import ExistingCommit
 from policy_archive.pipeline.exports.ota import OtaVersion, plan, service_folder, terms_type
@@ -43,7 +43,7 @@ def setup(tmp_path: Path, archive: StandinArchive) -> tuple[Path, Path]:
     declarations.mkdir()
     for name in ("Lingualeo.json", "Lingualeo.history.json"):
         shutil.copy(DECLARATIONS / name, declarations / name)
-    imported = run_cli(config, tmp_path / "data", "import-ota", str(declarations), "Lingualeo")
+    imported = run_import_ota(config, tmp_path / "data", str(declarations), "Lingualeo")
     assert imported.returncode == 0, imported.stderr
     # Three eras of the real declaration: #main at the old URL, main at the old URL, main at the new URL.
     archive.add_capture(OLD, "20220301101010", policy("#main", "2022 text", 1))

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from standin.cli import run_cli
+from standin.cli import run_cli, run_import_ota
 
 from policy_archive.config.settings import ConfigError, document_keys, load_config, load_service
 from policy_archive.config.writer import DocumentDraft, service_toml, slug_id, write_service_file
@@ -21,7 +21,7 @@ DECLARATIONS = Path(__file__).parent / "fixtures" / "ota" / "declarations"
 def import_all(tmp_path: Path, *args: str) -> tuple[Path, object]:
     config = tmp_path / "config"
     config.mkdir(exist_ok=True)
-    result = run_cli(config, tmp_path / "data", "import-ota", str(DECLARATIONS), *args)
+    result = run_import_ota(config, tmp_path / "data", str(DECLARATIONS), *args)
     return config, result
 
 
@@ -94,7 +94,7 @@ def test_execute_client_scripts_becomes_render_always_or_is_named(tmp_path):
     )
     config = tmp_path / "config"
     config.mkdir()
-    result = run_cli(config, tmp_path / "data", "import-ota", str(source))
+    result = run_import_ota(config, tmp_path / "data", str(source))
     (declaration,) = load_config(config).documents
     raw = tomllib.loads((config / "services" / "example.toml").read_text())
     if "render" in document_keys():
@@ -127,16 +127,16 @@ def test_output_directory_service_names_and_collection_root(tmp_path):
     collection = tmp_path / "collection"
     shutil.copytree(DECLARATIONS, collection / "declarations")
     output = tmp_path / "elsewhere"
-    result = run_cli(
-        tmp_path / "no-config", tmp_path / "data", "import-ota", str(collection), "Logitech", "--output", str(output)
+    result = run_import_ota(
+        tmp_path / "no-config", tmp_path / "data", str(collection), "Logitech", "--output", str(output)
     )
     assert result.returncode == 0, result.stderr
     assert [path.name for path in output.iterdir()] == ["logitech.toml"]
-    unknown = run_cli(
-        tmp_path / "no-config", tmp_path / "data", "import-ota", str(collection), "Nope", "--output", str(output)
+    unknown = run_import_ota(
+        tmp_path / "no-config", tmp_path / "data", str(collection), "Nope", "--output", str(output)
     )
     assert unknown.returncode == 2 and "Nope" in unknown.stderr
-    missing = run_cli(tmp_path / "no-config", tmp_path / "data", "import-ota", str(collection))
+    missing = run_import_ota(tmp_path / "no-config", tmp_path / "data", str(collection))
     assert missing.returncode == 2 and "configuration directory" in missing.stderr
     assert not (tmp_path / "data").exists()
 
@@ -161,7 +161,7 @@ def test_history_entries_ending_the_same_day_are_merged_and_named(tmp_path):
     )
     config = tmp_path / "config"
     config.mkdir()
-    result = run_cli(config, tmp_path / "data", "import-ota", str(source))
+    result = run_import_ota(config, tmp_path / "data", str(source))
     (declaration,) = load_config(config).documents
     assert declaration.service_id == "same-day"
     # Equal consecutive entries are one; of two ending on 2021-05-01 the later one is kept, the other named.
@@ -205,7 +205,7 @@ def test_two_declarations_with_one_id_name_the_later_and_import_the_rest(tmp_pat
         (source / name).write_text(json.dumps(declaration))
     config = tmp_path / "config"
     config.mkdir()
-    result = run_cli(config, tmp_path / "data", "import-ota", str(source))
+    result = run_import_ota(config, tmp_path / "data", str(source))
     assert result.returncode == 1, result.stderr
     assert [line for line in result.stderr.splitlines() if line.startswith("FAILED")] == [failed]
     assert ".writing-" not in result.stderr
@@ -273,7 +273,7 @@ def _import(tmp_path: Path, declarations: dict[str, str]) -> tuple[Path, object]
         (source / name).write_text(text, encoding="utf-8")
     config = tmp_path / "config"
     config.mkdir(exist_ok=True)
-    return config, run_cli(config, tmp_path / "data", "import-ota", str(source))
+    return config, run_import_ota(config, tmp_path / "data", str(source))
 
 
 def _failed(result) -> list[str]:
@@ -352,7 +352,7 @@ def test_a_long_service_name_is_kept_whole_under_a_shortened_id_and_one_past_the
     )
     assert run_cli(config, tmp_path / "data", "validate").returncode == 0
     # Stable: imported again (--force), the same name gives the same file.
-    again = run_cli(config, tmp_path / "data", "import-ota", str(tmp_path / "declarations"), "Legal", "--force")
+    again = run_import_ota(config, tmp_path / "data", str(tmp_path / "declarations"), "Legal", "--force")
     assert again.returncode == 0, again.stderr
     assert again.stdout == f"wrote {config / 'services' / kept.service_id}.toml\n"
 
@@ -382,8 +382,9 @@ def test_text_from_a_declaration_reaches_stderr_as_one_printable_line(tmp_path):
     assert "X\\nFAILED lingualeo/privacy-policy: forged\\n: combine" in failed[0]
     assert "Privacy\\x00Policy\\x1b[31m: filter functions a\\n[documents.evil]" in failed[1]
     assert "\\u202e" in failed[1]
-    # Every stderr line is one of ours: nothing a declaration wrote starts a line.
-    assert all(line.startswith(("FAILED inject/", "imported ")) for line in result.stderr.splitlines())
+    # Every stderr line is one of ours: nothing a declaration wrote starts a line (``LOOKUP``: the stand-in
+    # resolver's, tests/standin/fixed_dns.py).
+    assert all(line.startswith(("FAILED inject/", "imported ", "LOOKUP ")) for line in result.stderr.splitlines())
     # The written file keeps them as one-line comments (TOML refuses NUL and ESC in a comment) and loads.
     assert set(loaded(config)) == {
         "lingualeo/privacy-policy",

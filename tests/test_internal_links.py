@@ -12,7 +12,7 @@ import tomllib
 from datetime import UTC, datetime
 
 import pytest
-from standin.cli import cli_environment, run_cli, write_archive_settings
+from standin.cli import cli_environment, run_cli, run_import_ota, write_archive_settings
 from standin.hostile import RouteServer
 from standin.pages import Page
 from standin.sites import StandinSites
@@ -149,7 +149,7 @@ def test_import_ota_skips_a_declaration_fetching_an_internal_address(tmp_path):
     )
     config = tmp_path / "config"
     config.mkdir()
-    result = run_cli(config, tmp_path / "data", "import-ota", str(source))
+    result = run_import_ota(config, tmp_path / "data", str(source))
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     failed = sorted(line for line in result.stderr.splitlines() if line.startswith("FAILED"))

@@ -7,6 +7,7 @@ process under test (tests/standin/fixed_dns.py), which answers any other name wi
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -117,3 +118,43 @@ def test_a_lookup_without_an_answer_in_time_keeps_the_link_and_says_why(monkeypa
     )
     for own in ("http://shop.test/privacy", "http://www.shop.test/privacy"):  # the named host's: not looked up
         assert proposals.refusal(own) is None and proposals.unresolved(own) is None
+
+
+def test_import_ota_refuses_a_fetch_url_whose_name_resolves_inside_and_says_one_that_does_not_resolve(tmp_path):
+    source = tmp_path / "declarations"
+    source.mkdir()
+    fetches = {
+        "Nip": "http://127.0.0.1.nip.io/privacy",
+        "Meta": "http://metadata.nip.io/privacy",  # one public address and one link-local: refused
+        "Pub": "http://policies.host.test/pub",
+        "Gone": "http://gone.example/p",
+    }
+    for name, fetch in fetches.items():
+        terms = {"Privacy Policy": {"fetch": fetch, "select": ["main"]}}
+        (source / f"{name}.json").write_text(json.dumps({"name": name, "terms": terms}))
+    # An earlier URL is written too (a history entry), so it is held to the same rule.
+    earlier = {"fetch": "http://127.0.0.1.nip.io/old", "select": ["main"], "validUntil": "2020-01-01"}
+    (source / "Pub.history.json").write_text(json.dumps({"Privacy Policy": [earlier]}))
+    config = tmp_path / "config"
+    config.mkdir()
+    result = run_with_table(config, tmp_path / "data", "import-ota", str(source))
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    reason = "not imported: Privacy Policy: its fetch URL is to an internal address"
+    by_hand = "which only a declaration written by hand may name"
+    failed = sorted(line for line in result.stderr.splitlines() if line.startswith("FAILED"))
+    assert failed == [
+        f"FAILED meta/privacy-policy: {reason} (metadata.nip.io is 169.254.169.254, link-local), {by_hand}",
+        f"FAILED nip/privacy-policy: {reason} (127.0.0.1.nip.io is 127.0.0.1, loopback), {by_hand}",
+        f"FAILED pub/privacy-policy: {reason} (127.0.0.1.nip.io is 127.0.0.1, loopback), {by_hand}",
+    ]
+    assert [path.name for path in (config / "services").iterdir()] == ["gone.toml"]
+    unchecked = [line for line in result.stderr.splitlines() if line.startswith("UNCHECKED")]
+    assert unchecked == [
+        "UNCHECKED gone/privacy-policy http://gone.example/p: gone.example has no address (its DNS lookup found "
+        "none): not known whether it leads to an internal address: look before tracking it"
+    ]
+    # Each distinct name once, however many URLs name it.
+    names = ["127.0.0.1.nip.io", "gone.example", "metadata.nip.io", "policies.host.test"]
+    assert sorted(lookups(result.stderr)) == names
+

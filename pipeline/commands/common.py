@@ -129,6 +129,17 @@ def echo_failed(document: str, reason: str) -> None:
     click.echo(f"FAILED {document}: {printable(reason)}", err=True)
 
 
+# A URL written into the configuration whose name gave no address (``discover``, ``import-ota``): kept (an old era's
+# site may be gone; an offline machine resolves nothing), but a declared origin is exempt from track's
+# internal-address check (crawler/hosts.py), so the person writing it should know it was not checked.
+UNCHECKED = "not known whether it leads to an internal address: look before tracking it"
+
+
+def echo_unchecked(name: str, note: str) -> None:
+    """``UNCHECKED NAME URL: why: …`` (``note`` is ``URL: why``); the exit status is unchanged."""
+    click.echo(f"UNCHECKED {name} {printable(note)}: {UNCHECKED}", err=True)
+
+
 def report(run_report: Any, quiet: bool = False) -> None:
     # Notes quote what archives and pages said (a refusal's reason, a redirect's target): one line each.
     for note in () if quiet else run_report.notes:

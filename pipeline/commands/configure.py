@@ -16,6 +16,7 @@ from policy_archive.pipeline.commands.common import (
     Context,
     date_option,
     echo_failed,
+    echo_unchecked,
     fail,
     number_option,
     pass_context,
@@ -179,21 +180,25 @@ def discover(
 def import_ota(obj: Context, declarations: Path, services: tuple[str, ...], output: Path | None, force: bool) -> None:
     """Turn Open Terms Archive declarations (<Service>.json, <Service>.history.json) into service files.
     SERVICE is an OTA file name (ASUS) or its id here (asus); none means every declaration."""
-    from policy_archive.config.settings import config_directory
+    from policy_archive.config.settings import WaybackSettings, config_directory, load_settings
+    from policy_archive.crawler.hosts import NameAddresses, Proposals
     from policy_archive.pipeline.imports import ota
 
     with reported_errors():
         files = ota.choose(ota.declaration_files(declarations), services)
-        if output is None:
-            root = config_directory(obj.config_dir)
-            if not root.is_dir():
-                raise ConfigError(root, "", "configuration directory not found (use --config DIR or --output DIR)")
-            output = root / "services"
-        result = ota.import_ota(files, output, force=force)
+        root = config_directory(obj.config_dir)
+        if output is None and not root.is_dir():
+            raise ConfigError(root, "", "configuration directory not found (use --config DIR or --output DIR)")
+        output = output or root / "services"
+        # Each fetch URL's name is looked up as discover looks up a linked one, bounded as every lookup is.
+        seconds = load_settings(root).wayback.timeout_seconds if root.is_dir() else WaybackSettings.timeout_seconds
+        result = ota.import_ota(files, output, force=force, proposals=Proposals((), NameAddresses(seconds)))
     for path in result.written:
         click.echo(f"wrote {path}")
     for problem in result.problems:
         echo_failed(problem.name, problem.message)
+    for name, note in result.unchecked:
+        echo_unchecked(name, note)
     click.echo(ota.describe(len(files), result), err=True)
     sys.exit(result.exit_status)
 

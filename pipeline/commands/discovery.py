@@ -24,7 +24,7 @@ import idna
 from policy_archive.config.settings import ConfigError
 from policy_archive.config.writer import DocumentDraft, add_document, check_addable, service_toml
 from policy_archive.errors import EXIT_FAILURES, ConfigurationError
-from policy_archive.pipeline.commands.common import echo_failed
+from policy_archive.pipeline.commands.common import echo_failed, echo_unchecked
 from policy_archive.pipeline.jobs.discover import Unfinished, Unread
 from policy_archive.pipeline.jobs.discovery_state import Finished, finished_earlier, mark_finished
 from policy_archive.pipeline.jobs.eras import Discovery, declaration_of
@@ -43,9 +43,6 @@ _LABEL_MAX_LENGTH = 63  # RFC 1035's limit on one label
 LINE_MAX_BYTES = 4096
 _SKIP_CHUNK = 64 * 1024  # the file is read this much at a time
 NO_SERVICE_ID = f"its service id would be longer than {ID_MAX_LENGTH} characters: search it alone with --service ID"
-# A proposed URL whose name gave no address: kept (an old era's site may be gone), but a declared origin is exempt
-# from track's internal-address check (crawler/hosts.py), so the person writing it should know it was not checked.
-UNCHECKED = "not known whether it leads to an internal address: look before tracking it"
 INTERRUPTED = "interrupted before its search was complete: run again to continue (what was read is kept)"
 
 
@@ -267,7 +264,7 @@ class Outcomes:
         for era in unsure:
             click.echo(f"UNSURE {domain} {printable(era.describe())}: {printable(era.unsure or '')}", err=True)
         for note in result.unchecked:  # said, not counted unsure: an old era's site may simply be gone
-            click.echo(f"UNCHECKED {domain} {printable(note)}: {UNCHECKED}", err=True)
+            echo_unchecked(domain, note)
         draft = declaration_of(result, self.service_of(domain))
         if draft is None:
             self._failed(domain, self._nothing_found(result))

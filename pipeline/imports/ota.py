@@ -16,10 +16,12 @@ are reported (``FAILED SERVICE/DOC: ...``, exit 1) and written as comments in th
 ``select``/``remove`` that is not a selector (``5``, ``null``): the document is skipped, or imported without it.
 
 A declaration is untrusted input: a ``fetch`` URL whose host is an internal address (``127.0.0.1``,
-``169.254.169.254``, ``localhost``: crawler/hosts.py) skips its document, since the live crawl may reach a
-declared origin inside; a file larger than ``MAX_DECLARATION_BYTES`` or nested deeper than
-``MAX_NESTING`` is that service's ``FAILED`` line (never read whole, never a traceback); the text it holds (terms
-types, filter names) reaches stderr through ``printable`` and the file's comments through ``one_line``.
+``169.254.169.254``, ``localhost``: crawler/hosts.py) or a name resolving to one (``127.0.0.1.nip.io``, looked up
+as ``discover`` looks up a linked name: :class:`~crawler.hosts.Proposals`) skips its document, since the live
+crawl may reach a declared origin inside; a name that gives no address is written, and said (``unchecked``). A
+file larger than ``MAX_DECLARATION_BYTES`` or nested deeper than ``MAX_NESTING`` is that service's ``FAILED`` line
+(never read whole, never a traceback); the text it holds (terms types, filter names) reaches stderr through
+``printable`` and the file's comments through ``one_line``.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from policy_archive.config.settings import (
     selector_error,
 )
 from policy_archive.config.writer import DocumentDraft, ServiceFileExists, service_toml, slug_id, write_service_file
-from policy_archive.crawler.hosts import internal_url
+from policy_archive.crawler.hosts import LITERALS_ONLY, Proposals
 from policy_archive.records import DocumentDeclaration, ExtractionRules, HistoryEntry
 from policy_archive.text import counted, one_line, plural
 
@@ -87,6 +89,8 @@ class ServicePlan:
 class ImportReport:
     written: tuple[Path, ...]
     problems: tuple[Problem, ...]
+    # (SERVICE/DOC, "URL: why") of each URL written whose name gave no address: whether it leads inside is not known.
+    unchecked: tuple[tuple[str, str], ...] = ()
 
     @property
     def exit_status(self) -> int:
@@ -174,8 +178,9 @@ def _nested_deeper(value: Any, limit: int) -> bool:
 # --- translating ----------------------------------------------------------------------------------------
 
 
-def plan_service(path: Path) -> ServicePlan:
-    """Translate one ``<Service>.json`` (and its ``.history.json``) into a service file's text."""
+def plan_service(path: Path, proposals: Proposals = LITERALS_ONLY) -> ServicePlan:
+    """Translate one ``<Service>.json`` (and its ``.history.json``) into a service file's text; ``proposals`` says
+    which ``fetch`` URLs may not be written (an internal address, by spelling or, when it looks names up, by name)."""
     fallback_id = slug_id(path.stem, "service")
     try:
         raw = _read_json(path)
@@ -207,7 +212,9 @@ def plan_service(path: Path) -> ServicePlan:
             continue
         types[document_id] = terms_type
         try:
-            draft, dropped = _document(service_id, name, document_id, declaration, history.get(terms_type, []))
+            draft, dropped = _document(
+                service_id, name, document_id, declaration, history.get(terms_type, []), proposals
+            )
         except _Skip as skip:
             problems.append(Problem(key, f"{terms_type}: {skip}", True))
             continue
@@ -224,13 +231,13 @@ def plan_service(path: Path) -> ServicePlan:
 
 
 def _document(
-    service_id: str, name: str, document_id: str, current: Any, history: Any
+    service_id: str, name: str, document_id: str, current: Any, history: Any, proposals: Proposals
 ) -> tuple[DocumentDraft, list[str]]:
     """One terms type: its draft and the reasons of what it was imported without (raises _Skip)."""
-    now = _translate(current)
+    now = _translate(current, proposals)
     if not isinstance(history, list):
         raise _Skip("its history is not a list of declarations")
-    past = [(_valid_until(entry), _translate(entry)) for entry in history]
+    past = [(_valid_until(entry), _translate(entry, proposals)) for entry in history]
     past.sort(key=lambda item: item[0])
     entries, dropped = _history(past, now)
     comments = list(dict.fromkeys(now.notes + [note for _, t in past for note in t.notes]))
@@ -276,7 +283,7 @@ def _no_day(value: Any) -> NoReturn:
     raise _Skip(f"a history entry has no readable validUntil ({_shown(value)})")
 
 
-def _translate(entry: Any) -> _Translation:
+def _translate(entry: Any, proposals: Proposals) -> _Translation:
     """One OTA terms declaration (current or historical) in our terms; raises _Skip when not faithful."""
     if not isinstance(entry, dict):
         raise _Skip("the declaration is not an object")
@@ -286,7 +293,7 @@ def _translate(entry: Any) -> _Translation:
         raise _Skip(f"{assembled}; a document here is one page")
     if not isinstance(entry.get("fetch"), str):
         raise _Skip("no fetch URL")
-    if (internal := internal_url(entry["fetch"].strip())) is not None:
+    if (internal := proposals.refusal(entry["fetch"].strip())) is not None:
         # Declared origins may be reached on internal addresses by the live crawl (crawler/hosts.py): only a
         # person writing the configuration chooses one, never a third party's declaration (acceptance report 5).
         raise _Skip(
@@ -387,9 +394,12 @@ def _check_loads(declaration: DocumentDeclaration) -> None:
 # --- writing --------------------------------------------------------------------------------------------
 
 
-def import_ota(files: Iterable[Path], output: Path, *, force: bool = False) -> ImportReport:
-    """Translate every file, refuse (nothing written) if a target exists without ``force``, then write."""
-    plans = [plan_service(path) for path in files]
+def import_ota(
+    files: Iterable[Path], output: Path, *, force: bool = False, proposals: Proposals = LITERALS_ONLY
+) -> ImportReport:
+    """Translate every file, refuse (nothing written) if a target exists without ``force``, then write;
+    ``proposals``: which ``fetch`` URLs are never written (:func:`plan_service`)."""
+    plans = [plan_service(path, proposals) for path in files]
     problems = [problem for plan in plans for problem in plan.problems]
     chosen: dict[str, ServicePlan] = {}
     for plan in plans:
@@ -405,7 +415,18 @@ def import_ota(files: Iterable[Path], output: Path, *, force: bool = False) -> I
         names = ", ".join(str(path) for path in existing)
         raise ServiceFileExists(f"{names} already exist{'s' if len(existing) == 1 else ''} (use --force to replace)")
     written = [write_service_file(output, plan.service_id, plan.text or "", force=force) for plan in chosen.values()]
-    return ImportReport(tuple(written), tuple(problems))
+    return ImportReport(tuple(written), tuple(problems), _unchecked(chosen.values(), proposals))
+
+
+def _unchecked(plans: Iterable[ServicePlan], proposals: Proposals) -> tuple[tuple[str, str], ...]:
+    """Each URL written whose name gave no address, with why, by document (``discover``'s ``UNCHECKED`` notes)."""
+    notes: dict[tuple[str, str], None] = {}
+    for draft in (draft for plan in plans for draft in plan.documents):
+        declaration = draft.declaration
+        for url in (declaration.url, *(entry.url for entry in declaration.history)):
+            if why := proposals.unresolved(url):
+                notes[(f"{declaration.service_id}/{declaration.document_id}", f"{url}: {why}")] = None
+    return tuple(notes)
 
 
 def describe(plan_count: int, report: ImportReport) -> str:

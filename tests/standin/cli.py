@@ -61,6 +61,15 @@ def run_cli_with_names(
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=REPO_ROOT)
 
 
+# Every name public: for commands that look up the names they write (import-ota) on real declarations, offline.
+EVERY_NAME_PUBLIC = ("*=93.184.216.34",)
+
+
+def run_import_ota(config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``policy-archive import-ota ARGS``, every name it looks up answering a public address (no name server asked)."""
+    return run_cli_with_names(EVERY_NAME_PUBLIC, config, data, "import-ota", *args)
+
+
 def write_archive_settings(config: Path, cdx_url: str, replay_url: str, *, timeout_seconds: float = 5) -> Path:
     """``config/settings.toml`` naming an archive (a stand-in), with the rate limiter and back-off off; makes
     ``config/services/`` too."""
