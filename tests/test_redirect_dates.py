@@ -203,6 +203,87 @@ def test_redirects_to_two_targets_whose_mementos_cross_give_no_version_out_of_or
     assert refused_line(datetime(2019, 12, 25, 6, tzinfo=UTC), overtaken + " another text") in stderr
     crossed = "its bytes were archived 2019-12-20T00:00:00Z, not after the text found before it (2020-01-10T00:00:00Z)"
     assert refused_line(datetime(2020, 1, 1, 6, tzinfo=UTC), crossed) in stderr
+    refused = refusals(tmp_path / "data")
+    assert [when for when, _, _ in refused] == ["2019-12-25T06:00:00Z", "2020-01-01T06:00:00Z"]
+    rebuilt_as_backfilled(tmp_path, versions, refused)
+
+
+def refusals(data) -> list[tuple[str, str, str | None]]:
+    """Every capture the catalog holds as refused: its listed time, URL and reason."""
+    return [
+        (row["captured_at"], row["url"], row["reason"]) for row in catalog_rows(data) if row["outcome"] == "refused"
+    ]
+
+
+def rebuilt_as_backfilled(tmp_path, versions: list[dict], refused: list) -> None:
+    """`reextract --rebuild` decides as backfill did (``examine.dating_capture``): the same versions at the same
+    dates, the same captures refused for the same reasons."""
+    config, data = tmp_path / "config", tmp_path / "data"
+    rebuilt = run_cli(config, data, "reextract", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    again = versions_of(config, data)
+    fields = ("date", "unchanged_since", "snapshot_url", "subject", "note")
+    assert [[v[field] for field in fields] for v in again] == [[v[field] for field in fields] for v in versions]
+    assert refusals(data) == refused
+
+
+OTHER = "https://www.example.com/legal/privacy-2020"
+TWIN = "https://www.example.com/legal/privacy-policy"
+
+
+def crossing_runs(
+    archive: StandinArchive, *, a_memento: datetime, b_mementos: list[datetime], twin_from: int = 32
+) -> None:
+    """The document's own capture on 1 December 2019, then daily archived 301s at 06:00: to TARGET from 25 to 31
+    December (to TWIN from ``twin_from``), to OTHER from 1 to 7 January."""
+    archive.add_capture(URL, ts(day(2019, 12)), page(V1, "own"))
+    for date in range(25, 32):
+        target = TARGET if date < twin_from else TWIN
+        archive.add_capture(URL, ts(datetime(2019, 12, date, 6, tzinfo=UTC)), b"", status=301, location=target)
+    for date in range(1, 8):
+        archive.add_capture(URL, ts(datetime(2020, 1, date, 6, tzinfo=UTC)), b"", status=301, location=OTHER)
+    archive.add_capture(TARGET, ts(a_memento), page(V2, "a"))
+    for number, memento in enumerate(b_mementos):
+        archive.add_capture(OTHER, ts(memento), page(V3, f"b{number}"))
+
+
+@pytest.mark.parametrize("strategy", ["bisect", "all"])
+def test_a_later_capture_of_the_second_text_dates_it_when_the_first_crosses(standin_archive, tmp_path, strategy):
+    """OTHER was archived on 20 December and 20 January: the redirects of 1 to 4 January are served the December
+    memento, before TARGET's (26 December), those of 5 to 7 January the January one. The text is not lost: the
+    first capture of it whose bytes lie in order dates it (before 2026-11-28 it was refused, its first capture
+    "not after the text found before it"). Both texts kept, each dated by its bytes; reextract --rebuild the same."""
+    crossing_runs(standin_archive, a_memento=day(2019, 12, 26), b_mementos=[day(2019, 12, 20), day(2020, 1, 20)])
+
+    versions, stderr, rows = backfill(standin_archive, tmp_path, strategy)
+    assert [(version["date"], version["unchanged_since"]) for version in versions] == [
+        (iso_z(day(2019, 12)), None),
+        (iso_z(day(2019, 12, 26)), iso_z(day(2019, 12))),
+        (iso_z(day(2020, 1, 20)), iso_z(day(2019, 12, 26))),
+    ]
+    assert "archived at another time" not in stderr
+    assert refusals(tmp_path / "data") == []
+    rebuilt_as_backfilled(tmp_path, versions, [])
+
+
+@pytest.mark.parametrize("strategy", ["bisect", "all"])
+def test_crossing_runs_keep_both_texts_where_later_captures_lie_in_order(standin_archive, tmp_path, strategy):
+    """The first text's target moved too (TWIN, the same text, archived on 28 December): the redirects of 25 to 27
+    December are served TARGET's memento of 10 January, after the URL led to OTHER (1 January); those of 28 to
+    31 December TWIN's. OTHER's first memento (20 December) precedes both. Before 2026-11-28 both texts were
+    lost; now each is dated by its first capture in order: the first on 28 December, the second on 20 January."""
+    mementos = {"a_memento": day(2020, 1, 10), "b_mementos": [day(2019, 12, 20), day(2020, 1, 20)]}
+    crossing_runs(standin_archive, **mementos, twin_from=28)
+    standin_archive.add_capture(TWIN, ts(day(2019, 12, 28)), page(V2, "twin"))
+
+    versions, stderr, _ = backfill(standin_archive, tmp_path, strategy)
+    assert [(version["date"], version["unchanged_since"]) for version in versions] == [
+        (iso_z(day(2019, 12)), None),
+        (iso_z(day(2019, 12, 28)), iso_z(day(2019, 12))),
+        (iso_z(day(2020, 1, 20)), iso_z(day(2019, 12, 28))),
+    ]
+    assert "archived at another time" not in stderr
+    rebuilt_as_backfilled(tmp_path, versions, [])
 
 
 def test_many_refusals_of_one_kind_are_one_line(standin_archive, tmp_path):

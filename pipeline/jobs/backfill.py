@@ -28,10 +28,9 @@ from policy_archive.pipeline.jobs.backfill_plan import (
 from policy_archive.pipeline.jobs.examine import (
     ELSEWHEN,
     as_twin,
+    dating_capture,
     holds_for_twins,
     make_version,
-    out_of_order,
-    overtaken_by,
 )
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
@@ -341,39 +340,58 @@ def _record_interrupted(workspace: Workspace, plan: DocumentPlan) -> int:
 
 
 def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> list[Version]:
-    """Versions of a completely planned document, in date order, after the guards; change windows noted."""
+    """Versions of a completely planned document, in date order, after the guards; change windows noted.
+
+    Each change is dated by the first capture of its run (those known to show its text before the next change)
+    whose bytes lie in the order the changes were found (:func:`dating_capture`): an archived redirect's first
+    capture may be served from a memento that crosses another run's, when a later one of the same text is not."""
     catalog = workspace.catalog
     key = plan.declaration.key
     rows = {(row.url, row.captured_at): row for row in catalog.captures(key, Source.WAYBACK)}
     by_text = {row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED}
-    kept: list[tuple[Version, _Shown]] = []
-    for change in changes(plan.known):
-        ref = plan.refs[change.index]
-        row = rows.get((ref.url, ref.timestamp))
-        twin = None
-        if row is None or row.outcome is not Outcome.EXTRACTED:
-            # Known through an identical twin (same digest, a 200): its text, this capture's time and address.
-            twin = by_text[plan.known[change.index]]
-            row = as_twin(twin, ref, plan.source.capture_url(ref.timestamp, ref.url))
-        shown = _Shown(ref, row, twin)
-        # A text dated after a later-listed capture showing another (a redirect's target archived later than the
-        # next redirect, to another target, was listed): not what the URL showed then (docs/decisions/0008).
-        while kept and (overtaken := overtaken_by(kept[-1][0].captured_at, ref)):
-            kept.pop()[1].refuse(catalog, key, overtaken, notes)
-        previous = kept[-1][0] if kept else None
+    found = changes(plan.known)
+    versions: list[Version] = []
+    for change, after in zip(found, [*found[1:], None], strict=False):
         text = plan.known[change.index]
+        end = after.index if after else len(plan.refs)
+        run = [i for i in range(change.index, end) if plan.known.get(i) == text]
+        first = _shown(plan, rows, by_text, change.index)
+        previous = versions[-1] if versions else None
         seen_at = [plan.refs[i].timestamp for i, known in plan.known.items() if known == text]
-        verdict = judge(row.body or "", previous.body if previous else None, seen_at)
-        unchanged_since = _bytes_time(rows, plan.refs, change.window_start)
-        if refusal := verdict.refusal or out_of_order(row.bytes_at, previous, unchanged_since):
-            shown.refuse(catalog, key, refusal, notes)
+        verdict = judge(first.row.body or "", previous.body if previous else None, seen_at)
+        if verdict.refusal:
+            first.refuse(catalog, key, verdict.refusal, notes)
             continue
+        unchanged_since = _bytes_time(rows, plan.refs, change.window_start)
+        dating = dating_capture(
+            [_bytes_time(rows, plan.refs, i) for i in run],
+            previous.captured_at if previous else None,
+            unchanged_since,
+            plan.refs[after.index] if after else None,
+        )
+        if isinstance(dating, str):
+            first.refuse(catalog, key, dating, notes)
+            continue
+        shown = _shown(plan, rows, by_text, run[dating])
         if verdict.note:
-            catalog.set_note(key, Source.WAYBACK, ref.timestamp, verdict.note)
-            notes.append(f"{key}: version of {iso_z(row.bytes_at)} {verdict.note}")
-        catalog.set_window(key, ref.timestamp, unchanged_since)
-        kept.append((make_version(plan.declaration, dataclasses.replace(row, note=verdict.note)), shown))
-    return [version for version, _ in kept]
+            catalog.set_note(key, Source.WAYBACK, shown.ref.timestamp, verdict.note)
+            notes.append(f"{key}: version of {iso_z(shown.row.bytes_at)} {verdict.note}")
+        catalog.set_window(key, shown.ref.timestamp, unchanged_since)
+        versions.append(make_version(plan.declaration, dataclasses.replace(shown.row, note=verdict.note)))
+    return versions
+
+
+def _shown(
+    plan: DocumentPlan, rows: dict[tuple[str, datetime], CaptureRow], by_text: dict[str | None, CaptureRow], index: int
+) -> _Shown:
+    """The capture at ``index``, with its catalog row: its own once fetched, else as its identical twin shows it
+    (same digest, a 200): the twin's text at this capture's time and address."""
+    ref = plan.refs[index]
+    row = rows.get((ref.url, ref.timestamp))
+    if row is not None and row.outcome is Outcome.EXTRACTED:
+        return _Shown(ref, row, None)
+    twin = by_text[plan.known[index]]
+    return _Shown(ref, as_twin(twin, ref, plan.source.capture_url(ref.timestamp, ref.url)), twin)
 
 
 @dataclasses.dataclass(frozen=True)

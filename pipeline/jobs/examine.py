@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -146,14 +147,15 @@ def archived_elsewhen(capture: Capture, neighbours: Neighbours | None = None) ->
     return f"{ELSEWHEN}: {what} was archived only {when}, {why}"
 
 
-def out_of_order(bytes_at: datetime, previous: Version | None, unchanged_since: datetime | None) -> str | None:
+def out_of_order(bytes_at: datetime, previous: datetime | None, unchanged_since: datetime | None) -> str | None:
     """Why a change found in the listing's order cannot be a version dated ``bytes_at`` (None when it can): its
-    bytes were archived before the version found before it, or no later than the last capture showing that
-    version's text. :func:`archived_elsewhen` holds a capture's bytes between the document's own captures listed
-    around it, not between the redirects around it, whose targets' mementos are known only once fetched: two runs
-    of redirects to different targets whose mementos cross are caught here (docs/decisions/0008)."""
-    if previous is not None and bytes_at < previous.captured_at:
-        bound = previous.captured_at
+    bytes were archived before the version found before it (dated ``previous``), or no later than the last
+    capture showing that version's text. :func:`archived_elsewhen` holds a capture's bytes between the document's
+    own captures listed around it, not between the redirects around it, whose targets' mementos are known only
+    once fetched: two runs of redirects to different targets whose mementos cross are caught here
+    (docs/decisions/0008)."""
+    if previous is not None and bytes_at < previous:
+        bound = previous
     elif unchanged_since is not None and bytes_at <= unchanged_since:
         bound = unchanged_since
     else:
@@ -161,15 +163,36 @@ def out_of_order(bytes_at: datetime, previous: Version | None, unchanged_since: 
     return f"{ELSEWHEN}: its bytes were archived {iso_z(bytes_at)}, not after the text found before it ({iso_z(bound)})"
 
 
-def overtaken_by(bytes_at: datetime, following: CaptureRef) -> str | None:
+def overtaken_by(bytes_at: datetime, following: CaptureRef | None) -> str | None:
     """Why a version dated ``bytes_at`` cannot stand when the change after it is found at ``following`` (None
-    when it can): its bytes were archived after the document's URL was captured showing another text."""
-    if bytes_at <= following.timestamp:
+    when it can, or when no change follows): its bytes were archived after the document's URL was captured
+    showing another text."""
+    if following is None or bytes_at <= following.timestamp:
         return None
     return (
         f"{ELSEWHEN}: its bytes were archived {iso_z(bytes_at)}, after the document's capture"
         f" {following.wayback_timestamp} showing another text"
     )
+
+
+def dating_capture(
+    run: Sequence[datetime], previous: datetime | None, unchanged_since: datetime | None, following: CaptureRef | None
+) -> int | str:
+    """Which capture of a run dates the text it shows, or why none can: ``run`` is when the bytes of each capture
+    showing the text were archived, in the listing's order from the one where the change was found to the last
+    one before the next change (found at ``following``); ``previous``: the date of the version kept before it;
+    ``unchanged_since``: when the bytes of the last capture before the change were archived. The first capture
+    whose bytes lie in order (neither :func:`out_of_order` nor :func:`overtaken_by`) dates the version; when
+    none does, the first one's reason refuses the text. Backfill and ``reextract --rebuild`` both decide here, so
+    that a rebuilt history is the backfill's (docs/decisions/0008, amendment of 2026-11-28)."""
+    first_reason = None
+    for index, bytes_at in enumerate(run):
+        reason = out_of_order(bytes_at, previous, unchanged_since) or overtaken_by(bytes_at, following)
+        if reason is None:
+            return index
+        first_reason = first_reason or reason
+    assert first_reason is not None, "a run holds at least the capture where its change was found"
+    return first_reason
 
 
 def _duration(gap: timedelta) -> str:

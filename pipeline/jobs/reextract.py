@@ -19,10 +19,17 @@ from policy_archive.archive.catalog_rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource, archive_source
 from policy_archive.pipeline.jobs.backfill_plan import candidates, listing_neighbours
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure
-from policy_archive.pipeline.jobs.examine import Neighbours, as_twin, examine, make_version, text_identity
+from policy_archive.pipeline.jobs.examine import (
+    Neighbours,
+    as_twin,
+    dating_capture,
+    examine,
+    make_version,
+    text_identity,
+)
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
-from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
+from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport, twin_reason
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, Source, Version
 from policy_archive.text import plural
@@ -109,12 +116,15 @@ def _technical_upgrade(
 @dataclass(frozen=True, order=True, slots=True)
 class _Candidate:
     """An extracted capture (or an unfetched twin of one) that may become a version, without its text: what a
-    rebuild holds for each capture of a long history, to order them and skip repeated texts."""
+    rebuild holds for each capture of a long history, to order them and skip repeated texts. In the order of the
+    document's captures (their listed time), as backfill walks them: an archived redirect's bytes may be archived
+    at another time, and :func:`dating_capture` says which dates a text."""
 
-    bytes_at: datetime
-    twin: bool  # at the same time, a fetched capture comes before a twin (as the backfill chose)
     captured_at: datetime
+    twin: bool  # at the same time, a fetched capture comes before a twin (as the backfill chose)
     id: int  # the catalog row (a twin's listed one)
+    bytes_at: datetime = field(compare=False)
+    url: str = field(compare=False)
     extracted_id: int = field(compare=False)  # the extracted capture (a twin's fetched one)
     body_sha1: str | None = field(compare=False)
     listed: CaptureRef | None = field(default=None, compare=False)  # a twin's own listing
@@ -126,43 +136,74 @@ class _Candidate:
             return fetched
         return as_twin(fetched, self.listed, source.capture_url(self.listed.timestamp, self.listed.url))
 
+    @property
+    def ref(self) -> CaptureRef:
+        return CaptureRef(self.url, self.captured_at, None, None, None)
+
+    def refuse(self, catalog: Catalog, document: str, reason: str) -> None:
+        """Refused as backfill refuses a change (``backfill._Shown.refuse``): the capture fetched, and an unfetched
+        twin dated by it with the reason it borrows."""
+        catalog.refuse(self.extracted_id, reason)
+        if self.listed is not None:
+            fetched = catalog.capture(self.extracted_id)
+            catalog.refuse_listed(document, [(self.listed, twin_reason(fetched.captured_at, reason))])
+
+
+def _runs(candidates: Sequence[_Candidate]) -> list[Sequence[_Candidate]]:
+    """The candidates split where the text changes: each run shows one text, from the capture a change is found at
+    to the last before the next change."""
+    runs: list[Sequence[_Candidate]] = []
+    start = 0
+    for index in range(1, len(candidates) + 1):
+        if index == len(candidates) or candidates[index].body_sha1 != candidates[start].body_sha1:
+            runs.append(candidates[start:index])
+            start = index
+    return runs
+
 
 def _history(workspace: Workspace, declaration: DocumentDeclaration) -> Iterator[Version]:
-    """Every extracted capture (or unfetched twin of one) whose text differs from the last kept one, in time
-    order, after the guards. Streamed: only the last kept version's text is held, and the captures' rows are read
+    """Every change of text in the order of the captures, after the guards, dated as backfill dates it
+    (:func:`dating_capture`). Streamed: only the last kept version's text is held, and the captures' rows are read
     without their texts; a text is read only where its identity differs from the last kept version's."""
-    candidates = _candidates(workspace.catalog, declaration.key)
+    catalog = workspace.catalog
+    candidates = _candidates(catalog, declaration.key)
     seen_at: dict[str | None, list[datetime]] = {}
     for candidate in candidates:
         seen_at.setdefault(candidate.body_sha1, []).append(candidate.bytes_at)
     source = archive_source(workspace.config.settings.wayback)
-    previous: str | None = None  # the last kept version's text
-    kept: str | None = None  # its identity
-    for candidate in candidates:
-        if kept is not None and candidate.body_sha1 == kept:
+    previous: Version | None = None  # the last kept version
+    runs = _runs(candidates)
+    for number, run in enumerate(runs):
+        first = run[0]
+        if previous is not None and first.body_sha1 == text_identity(previous.body):
             continue
-        row = candidate.row(workspace.catalog, source)
-        if previous is not None and row.body == previous:
+        row = first.row(catalog, source)
+        verdict = judge(row.body or "", previous.body if previous else None, seen_at[first.body_sha1])
+        before = runs[number - 1][-1].bytes_at if number else None
+        following = runs[number + 1][0].ref if number + 1 < len(runs) else None
+        dating = verdict.refusal or dating_capture(
+            [candidate.bytes_at for candidate in run], previous.captured_at if previous else None, before, following
+        )
+        if isinstance(dating, str):
+            first.refuse(catalog, declaration.key, dating)
             continue
-        verdict = judge(row.body or "", previous, seen_at[candidate.body_sha1])
-        if verdict.refusal:
-            workspace.catalog.refuse(row.id, verdict.refusal)
-            continue
-        workspace.catalog.set_note(row.document, row.source, row.captured_at, verdict.note)
-        yield make_version(declaration, row)
-        previous, kept = row.body, text_identity(row.body or "")
+        if dating:
+            row = run[dating].row(catalog, source)
+        catalog.set_note(row.document, row.source, row.captured_at, verdict.note)
+        previous = make_version(declaration, row)
+        yield previous
 
 
 def _candidates(catalog: Catalog, document: str) -> list[_Candidate]:
     """The extracted captures of ``document``, and the listed captures never fetched whose CDX row gives the
     digest of an extracted 200 at the same URL (known through it, as the backfill knew them, so that a rebuilt
-    version is dated at its first capture as well), in time order."""
+    version is dated at its first capture as well), in the order of the captures (listed time)."""
     candidates: list[_Candidate] = []
     fetched: dict[tuple[str, str], _Candidate] = {}  # the first extracted 200 of each (URL, CDX digest)
     listed: list[tuple[int, CaptureRef]] = []
     for row in catalog.each_capture(document, texts=False):
         if row.outcome is Outcome.EXTRACTED:
-            candidate = _Candidate(row.bytes_at, False, row.captured_at, row.id, row.id, row.body_sha1)
+            candidate = _Candidate(row.captured_at, False, row.id, row.bytes_at, row.url, row.id, row.body_sha1)
             candidates.append(candidate)
             if row.source is Source.WAYBACK and row.status == 200 and row.digest and not row.rendered:
                 fetched.setdefault((row.url, row.digest), candidate)
@@ -171,7 +212,7 @@ def _candidates(catalog: Catalog, document: str) -> list[_Candidate]:
     for row_id, ref in listed:
         if (twin := fetched.get((ref.url, ref.digest or ""))) is not None:
             at = ref.timestamp
-            candidates.append(_Candidate(at, True, at, row_id, twin.extracted_id, twin.body_sha1, ref))
+            candidates.append(_Candidate(at, True, row_id, at, ref.url, twin.extracted_id, twin.body_sha1, ref))
     candidates.sort()
     return candidates
 
