@@ -19,6 +19,7 @@ from standin.cli import git, run_cli, write_archive_settings
 from test_backfill_resilience import V1, V2, V3, page, ts
 from test_fidelity import DOC, TARGET, URL, catalog_rows, configured
 
+from policy_archive.pipeline.jobs.verify import NO_LISTING
 from policy_archive.records import iso_z
 
 
@@ -201,8 +202,10 @@ def test_redirects_to_two_targets_whose_mementos_cross_give_no_version_out_of_or
     assert [version["date"] for version in versions] == [iso_z(day(2019, 12))]
     overtaken = "its bytes were archived 2020-01-10T00:00:00Z, after the document's capture 20200101060000 showing"
     assert refused_line(datetime(2019, 12, 25, 6, tzinfo=UTC), overtaken + " another text") in stderr
-    crossed = "its bytes were archived 2019-12-20T00:00:00Z, not after the text found before it (2020-01-10T00:00:00Z)"
-    assert refused_line(datetime(2020, 1, 1, 6, tzinfo=UTC), crossed) in stderr
+    # Bounded by the last redirect to A at its listed time: A's text refused, the bytes its redirects were served
+    # date nothing of the document, but the URL led to A then (amendment of 2026-11-28).
+    crossed = "its bytes were archived 2019-12-20T00:00:00Z, not after the text found before it (2019-12-31T06:00:00Z)"
+    assert refused_line(datetime(2020, 1, 1, 6, tzinfo=UTC), crossed) in stderr, stderr
     refused = refusals(tmp_path / "data")
     assert [when for when, _, _ in refused] == ["2019-12-25T06:00:00Z", "2020-01-01T06:00:00Z"]
     rebuilt_as_backfilled(tmp_path, versions, refused)
@@ -303,3 +306,41 @@ def test_many_refusals_of_one_kind_are_one_line(standin_archive, tmp_path):
         f" capture 20220101000000: archived at another time: {reason} from the capture listed)"
     ]
     assert sum(row["outcome"] == "refused" for row in rows) == 12
+
+
+def test_verify_holds_a_redirects_target_between_the_captures_listed_around_it(standin_archive, tmp_path):
+    """A backfill up to 2 March listed the redirect of 2 March but not the document's own capture of 6 March: the
+    target's memento of 11 March made a version. Once a backfill of the whole history lists that capture, verify
+    judges the version as backfill would now (the neighbour rule): refused, a mismatch named. A catalog
+    re-indexed from the WARC files keeps no listing: verify holds it to the 30 days only, and says so."""
+    start = day(2019, 3)
+    standin_archive.add_capture(URL, ts(start), page(V1, "a"))
+    standin_archive.add_capture(URL, ts(start + timedelta(days=1)), b"", status=302, location=TARGET)
+    standin_archive.add_capture(URL, ts(start + timedelta(days=5)), page(V2, "b"))
+    standin_archive.add_capture(TARGET, ts(start + timedelta(days=10)), page(V3, "later"))
+    config, data = configured(standin_archive, tmp_path)
+    first = run_cli(config, data, "backfill", DOC, "--strategy", "all", "--until", "2019-03-02")
+    assert first.returncode == 0, first.stderr
+    assert [version["date"] for version in versions_of(config, data)] == [iso_z(start), "2019-03-11T00:00:00Z"]
+    whole = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert whole.returncode == 0, whole.stderr
+    # That backfill refuses the redirect (the URL showed another text on 6 March) and keeps 6 March's own capture:
+    # the refused text's memento bounds nothing (amendment of 2026-11-28). The earlier version stays in Git.
+    dates = sorted(version["date"] for version in json.loads(run_cli(config, data, "log", DOC, "--json").stdout))
+    assert dates == [iso_z(start), iso_z(start + timedelta(days=5)), "2019-03-11T00:00:00Z"]
+
+    checked = run_cli(config, data, "verify")
+    assert checked.returncode == 1, checked.stdout
+    (failed,) = [line for line in checked.stderr.splitlines() if line.startswith("FAILED")]
+    assert failed.startswith(f"FAILED {DOC}: version 2019-03-11T00:00:00Z"), failed
+    assert (
+        "the capture is now refused (archived at another time: the redirect's target was archived only 9 days" in failed
+    )
+    assert "after the document's next capture (2019-03-06T00:00:00Z)" in failed
+    assert "no listing" not in checked.stdout
+
+    (data / "catalog.sqlite3").unlink()
+    assert run_cli(config, data, "repair").returncode == 0
+    unlisted = run_cli(config, data, "verify")
+    assert unlisted.returncode == 0, unlisted.stderr
+    assert unlisted.stdout.splitlines()[-2:] == [f"{DOC}: {NO_LISTING}", "3/3 versions verified"]

@@ -96,10 +96,13 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
     Payload-Sha1, and extracting it again gives the recorded text. Versions made by another extractor revision or
     with other extraction rules (the declaration edited since) are named, not mismatches. A version whose own
     record cannot be read is checked on the same bytes kept from another capture, and named: that confirms its
-    text, not its date. Exit 1 naming each mismatch and each such version."""
+    text, not its date. A capture whose bytes were archived at another time than its CDX row (a redirect's target)
+    is held to 30 days from it and, where the catalog keeps the listing, between the captures listed around it;
+    a document whose listing it does not keep (re-indexed from the WARC files) is named. Exit 1 naming each
+    mismatch and each such version."""
     from policy_archive.archive.captures import CaptureStore
     from policy_archive.pipeline.jobs.datadir import data_paths, open_catalog
-    from policy_archive.pipeline.jobs.verify import FAILING, Verdict, Verifier
+    from policy_archive.pipeline.jobs.verify import FAILING, NO_LISTING, Verdict, Verifier
     from policy_archive.pipeline.jobs.verify import verify as run_verify
 
     with reported_errors():
@@ -120,6 +123,8 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
                     click.echo(f"FAILED {check.document}: {check.describe()}", err=True)
                 elif check.verdict in (Verdict.OLDER_EXTRACTOR, Verdict.OTHER_RULES):
                     click.echo(f"{check.document}: {check.describe()}")
+            for document in verifier.unlisted:
+                click.echo(f"{document}: {NO_LISTING}")
         progress.finish()
     total = sum(counts.values())
     older, other_rules = counts[Verdict.OLDER_EXTRACTOR], counts[Verdict.OTHER_RULES]

@@ -30,6 +30,7 @@ from policy_archive.pipeline.jobs.examine import (
     as_twin,
     dating_capture,
     holds_for_twins,
+    last_seen,
     make_version,
 )
 from policy_archive.pipeline.jobs.guards import judge
@@ -351,6 +352,7 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
     by_text = {row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED}
     found = changes(plan.known)
     versions: list[Version] = []
+    dated = True  # whether the text before the change is a version
     for change, after in zip(found, [*found[1:], None], strict=False):
         text = plan.known[change.index]
         end = after.index if after else len(plan.refs)
@@ -359,10 +361,11 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
         previous = versions[-1] if versions else None
         seen_at = [plan.refs[i].timestamp for i, known in plan.known.items() if known == text]
         verdict = judge(first.row.body or "", previous.body if previous else None, seen_at)
+        unchanged_since = _unchanged_since(rows, plan.refs, change.window_start, dated)
+        dated = False
         if verdict.refusal:
             first.refuse(catalog, key, verdict.refusal, notes)
             continue
-        unchanged_since = _bytes_time(rows, plan.refs, change.window_start)
         dating = dating_capture(
             [_bytes_time(rows, plan.refs, i) for i in run],
             previous.captured_at if previous else None,
@@ -378,6 +381,7 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
             notes.append(f"{key}: version of {iso_z(shown.row.bytes_at)} {verdict.note}")
         catalog.set_window(key, shown.ref.timestamp, unchanged_since)
         versions.append(make_version(plan.declaration, dataclasses.replace(shown.row, note=verdict.note)))
+        dated = True
     return versions
 
 
@@ -410,13 +414,19 @@ class _Shown:
             notes.append(f"{key}: capture {self.ref.wayback_timestamp} refused: {refusal}")
 
 
-def _bytes_time(
-    rows: dict[tuple[str, datetime], CaptureRow], refs: Sequence[CaptureRef], index: int | None
-) -> datetime | None:
+def _bytes_time(rows: dict[tuple[str, datetime], CaptureRow], refs: Sequence[CaptureRef], index: int) -> datetime:
     """When the bytes of the capture at ``index`` were captured: its memento time once fetched (an archived
     redirect's target is served from a later memento than its CDX row), else its listed time."""
-    if index is None:
-        return None
     ref = refs[index]
     row = rows.get((ref.url, ref.timestamp))
     return row.bytes_at if row else ref.timestamp
+
+
+def _unchanged_since(
+    rows: dict[tuple[str, datetime], CaptureRow], refs: Sequence[CaptureRef], index: int | None, dated: bool
+) -> datetime | None:
+    """The change window's start: when the capture at ``index`` (the last before the change) showed the text
+    before it (:func:`last_seen`; ``dated``: that text is a version); None before the first change."""
+    if index is None:
+        return None
+    return last_seen(refs[index].timestamp, _bytes_time(rows, refs, index), dated=dated)

@@ -175,13 +175,21 @@ def overtaken_by(bytes_at: datetime, following: CaptureRef | None) -> str | None
     )
 
 
+def last_seen(listed_at: datetime, bytes_at: datetime, *, dated: bool) -> datetime:
+    """When the text before a change was last seen, from the last capture showing it (the change window's start,
+    ``unchanged_since``): when its bytes were archived where that text is a version (dated by such bytes), when
+    it was listed where that text was refused: an archived redirect's bytes then date nothing of the document,
+    but its listed time still says the URL led elsewhere (docs/decisions/0008, amendment of 2026-11-28)."""
+    return bytes_at if dated else listed_at
+
+
 def dating_capture(
     run: Sequence[datetime], previous: datetime | None, unchanged_since: datetime | None, following: CaptureRef | None
 ) -> int | str:
     """Which capture of a run dates the text it shows, or why none can: ``run`` is when the bytes of each capture
     showing the text were archived, in the listing's order from the one where the change was found to the last
     one before the next change (found at ``following``); ``previous``: the date of the version kept before it;
-    ``unchanged_since``: when the bytes of the last capture before the change were archived. The first capture
+    ``unchanged_since``: when the text before the change was last seen (:func:`last_seen`). The first capture
     whose bytes lie in order (neither :func:`out_of_order` nor :func:`overtaken_by`) dates the version; when
     none does, the first one's reason refuses the text. Backfill and ``reextract --rebuild`` both decide here, so
     that a rebuilt history is the backfill's (docs/decisions/0008, amendment of 2026-11-28)."""

@@ -24,6 +24,7 @@ from policy_archive.pipeline.jobs.examine import (
     as_twin,
     dating_capture,
     examine,
+    last_seen,
     make_version,
     text_identity,
 )
@@ -101,6 +102,17 @@ def _listing_neighbours(catalog: Catalog, document: str) -> dict[tuple[str, date
     return {(ref.url, ref.timestamp): around for ref, around in zip(refs, listing_neighbours(refs), strict=True)}
 
 
+def listed_neighbours(catalog: Catalog, document: str) -> dict[tuple[str, datetime], Neighbours] | None:
+    """:func:`_listing_neighbours` where a backfill recorded the document's listing in this catalog; None where
+    none did: a catalog re-indexed from the WARC files keeps the CDX rows of the captures fetched only (the
+    listed ones never fetched, the document's own captures among them, are lost), so the captures around one
+    are not known (docs/decisions/0008)."""
+    state = catalog.document_state(document)
+    if state.backfill_at is None or state.backfill_unlisted:
+        return None
+    return _listing_neighbours(catalog, document)
+
+
 def _technical_upgrade(
     workspace: Workspace, declaration: DocumentDeclaration, latest: CaptureRow, now: datetime
 ) -> Version | DocumentFailure | None:
@@ -172,18 +184,25 @@ def _history(workspace: Workspace, declaration: DocumentDeclaration) -> Iterator
         seen_at.setdefault(candidate.body_sha1, []).append(candidate.bytes_at)
     source = archive_source(workspace.config.settings.wayback)
     previous: Version | None = None  # the last kept version
+    dated = True  # whether the text before the run is a version
     runs = _runs(candidates)
     for number, run in enumerate(runs):
         first = run[0]
         if previous is not None and first.body_sha1 == text_identity(previous.body):
+            dated = True  # the last version's text again: not a change
             continue
         row = first.row(catalog, source)
         verdict = judge(row.body or "", previous.body if previous else None, seen_at[first.body_sha1])
-        before = runs[number - 1][-1].bytes_at if number else None
+        last = runs[number - 1][-1] if number else None
+        unchanged_since = last_seen(last.captured_at, last.bytes_at, dated=dated) if last else None
         following = runs[number + 1][0].ref if number + 1 < len(runs) else None
         dating = verdict.refusal or dating_capture(
-            [candidate.bytes_at for candidate in run], previous.captured_at if previous else None, before, following
+            [candidate.bytes_at for candidate in run],
+            previous.captured_at if previous else None,
+            unchanged_since,
+            following,
         )
+        dated = not isinstance(dating, str)
         if isinstance(dating, str):
             first.refuse(catalog, declaration.key, dating)
             continue

@@ -3,10 +3,12 @@
 For each version on ``main``: its raw capture is found through the catalog (document and payload SHA-1, preferring
 the capture whose bytes date from the version's ``Captured-At``) and read from its WARC file; the payload's SHA-1
 must equal the commit's ``Payload-Sha1``; extracting those bytes again, with the document's declaration, must
-give the recorded text (and stated date). A version whose text differs is reported as such, not as a mismatch,
-when another extractor revision made it, or other extraction rules (the declaration's ``select``/``remove``
-edited since; the ``Extractor:`` trailer names the rules' fingerprint): the reading changed, not the evidence
-(docs/decisions/0003).
+give the recorded text (and stated date), by the rules a backfill examines it with: a capture whose bytes were
+archived at another time than its CDX row is held to 30 days from it and, where the catalog keeps the
+document's listing, between the captures listed around it (``reextract.listed_neighbours``; docs/decisions/0008).
+A version whose text differs is reported as such, not as a mismatch, when another extractor revision made it, or
+other extraction rules (the declaration's ``select``/``remove`` edited since; the ``Extractor:`` trailer names the
+rules' fingerprint): the reading changed, not the evidence (docs/decisions/0003).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
 from policy_archive.archive.captures import CaptureStore, StoredResponse
@@ -23,11 +26,11 @@ from policy_archive.archive.history import VersionCommit, version_commits
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.extraction.extract import EXTRACTOR_REVISION
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept
-from policy_archive.pipeline.jobs.examine import examine
+from policy_archive.pipeline.jobs.examine import Neighbours, examine
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import document_text, strip_header
-from policy_archive.pipeline.jobs.reextract import capture_from
-from policy_archive.records import Capture, DocumentDeclaration, iso_z, payload_sha1
+from policy_archive.pipeline.jobs.reextract import capture_from, listed_neighbours
+from policy_archive.records import DocumentDeclaration, Source, iso_z, payload_sha1
 from policy_archive.text import plural
 
 # "policy-archive-extract 1 (lxml 6.1.3, pypdf 7.1.0)": the revision number is what decides whether the same
@@ -49,6 +52,14 @@ class Verdict(StrEnum):
 
 # A verdict as the progress line counts it when it is a noun: "2 mismatches" (the others read as adjectives).
 _PROGRESS_WORDS = {Verdict.MISMATCH: "mismatches"}
+
+# Said of a document with a version whose bytes were archived at another time than its CDX row when the catalog
+# keeps no listing of it (``Verifier.unlisted``).
+NO_LISTING = (
+    "the catalog keeps no listing of its archive captures (re-indexed from the WARC files, not listed since):"
+    " versions whose bytes were archived at another time than their capture listed were held to 30 days from it"
+    " only, not to the captures listed around it (the next backfill lists them again)"
+)
 
 # What `verify` names on stderr as FAILED, and exits 1 for.
 FAILING = (Verdict.MISMATCH, Verdict.SAME_BYTES_ELSEWHERE)
@@ -94,6 +105,12 @@ class Verifier:
         self.catalog = catalog
         self.captures = captures
         self.current_revision = current_revision
+        # The listing's neighbours of the document being checked (one document's at a time), None when the
+        # catalog keeps no listing of it.
+        self._around: tuple[str, dict[tuple[str, datetime], Neighbours] | None] | None = None
+        # Documents with a version whose bytes were archived at another time than its CDX row, checked by the
+        # 30-day rule only: the catalog keeps no listing of them (re-indexed from the WARC files).
+        self.unlisted: list[str] = []
 
     def check(self, declaration: DocumentDeclaration, version: VersionCommit, content: str) -> VersionCheck:
         recorded_sha1 = version.trailers.get("Payload-Sha1", "")
@@ -108,7 +125,7 @@ class Verifier:
         if kept_sha1 != recorded_sha1:
             detail = f"digest: the kept payload's SHA-1 is {kept_sha1}, the commit says {recorded_sha1}"
             return _verdict(declaration, version, Verdict.MISMATCH, detail)
-        return self._compare(declaration, version, content, capture_from(rows[0], response))
+        return self._compare(declaration, version, content, rows[0], response)
 
     def _from_the_same_bytes(
         self,
@@ -133,7 +150,7 @@ class Verifier:
                 f"the same bytes kept from the capture of {iso_z(other.bytes_at)} "
                 f"({other.stored.warc_file}:{other.stored.offset})"
             )
-            check = self._compare(declaration, version, content, capture_from(unreadable.row, response))
+            check = self._compare(declaration, version, content, unreadable.row, response)
             if check.verdict is Verdict.VERIFIED:
                 detail = f"{unreadable.problem}; its text is confirmed by {where}, not its date"
                 return replace(check, verdict=Verdict.SAME_BYTES_ELSEWHERE, detail=detail)
@@ -141,10 +158,18 @@ class Verifier:
         return _verdict(declaration, version, Verdict.MISMATCH, unreadable.problem)
 
     def _compare(
-        self, declaration: DocumentDeclaration, version: VersionCommit, content: str, capture: Capture
+        self,
+        declaration: DocumentDeclaration,
+        version: VersionCommit,
+        content: str,
+        row: CaptureRow,
+        response: StoredResponse,
     ) -> VersionCheck:
-        """The version's text (and stated date) against what extracting ``capture`` again gives."""
-        examination = examine(declaration, capture, check_digest=False)
+        """The version's text (and stated date) against what extracting ``row``'s capture (with the bytes of
+        ``response``) again gives."""
+        examination = examine(
+            declaration, capture_from(row, response), check_digest=False, neighbours=self._neighbours(row)
+        )
         recorded = strip_header(content)
         document = examination.document
         if document is None:
@@ -168,6 +193,21 @@ class Verifier:
             )
             return _verdict(declaration, version, Verdict.OTHER_RULES, detail)
         return _verdict(declaration, version, Verdict.MISMATCH, problem)
+
+    def _neighbours(self, row: CaptureRow) -> Neighbours | None:
+        """The captures listed around ``row`` where the catalog keeps its document's listing (read once per
+        document); None for a live capture, or where no listing is kept (the document then named in
+        :attr:`unlisted` if the capture's bytes were archived at another time than its row)."""
+        if row.source is not Source.WAYBACK:
+            return None
+        if self._around is None or self._around[0] != row.document:
+            self._around = (row.document, listed_neighbours(self.catalog, row.document))
+        around = self._around[1]
+        if around is None:
+            if row.bytes_at != row.captured_at and row.document not in self.unlisted:
+                self.unlisted.append(row.document)
+            return None
+        return around.get((row.url, row.captured_at))
 
 
 def _verdict(declaration: DocumentDeclaration, version: VersionCommit, kind: Verdict, detail: str = "") -> VersionCheck:
