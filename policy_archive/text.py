@@ -1,12 +1,13 @@
 """Text that is safe to put into a commit message, a log line or a header: one line, no control characters.
 
 Configuration values (service names, user agent, URLs) are *refused* when they hold such characters; text from
-pages (titles) is *cleaned* with :func:`one_line`, because a page cannot be asked to fix itself. And the one
-plural rule of our messages (:func:`plural`).
+pages (titles) is *cleaned* with :func:`one_line`, because a page cannot be asked to fix itself. Text written into
+XML or HTML is cleaned with :func:`markup_text`. And the one plural rule of our messages (:func:`plural`).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from urllib.parse import quote
@@ -17,6 +18,10 @@ from urllib.parse import quote
 _UNSAFE_CATEGORIES = {"Cc", "Zl", "Zp", "Cs"}
 # Bidirectional overrides and isolates reorder what a terminal shows ("Trojan Source", CVE-2021-42574).
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Characters no XML 1.0 document may hold, not even as a character reference (its "Char" production): C0
+# controls but TAB, LF and CR, lone surrogates, U+FFFE and U+FFFF; with them DEL and the C1 controls, which XML 1.0
+# discourages and HTML calls parse errors. A browser shows none of them.
+_NOT_MARKUP = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # A quoted value shows at most this many characters: enough to recognise a line of a list, short enough for one line.
 QUOTE_LIMIT = 80
 
@@ -38,6 +43,14 @@ def one_line(text: str) -> str:
     whitespace collapse to one space, and the ends are stripped."""
     cleaned = "".join(" " if is_unsafe_character(character) else character for character in text)
     return " ".join(cleaned.split())
+
+
+def markup_text(text: str) -> str:
+    """``text`` without the characters an XML or HTML document must not hold (:data:`_NOT_MARKUP`): for the
+    report's pages and feeds, whose texts come from versions that may predate extraction dropping them (extractor
+    revision 10) or were never extracted by us. One dropped control makes a feed not well-formed: a reader then
+    rejects every entry."""
+    return _NOT_MARKUP.sub("", text)
 
 
 def printable(text: str) -> str:

@@ -157,4 +157,3 @@ def test_import_ota_refuses_a_fetch_url_whose_name_resolves_inside_and_says_one_
     # Each distinct name once, however many URLs name it.
     names = ["127.0.0.1.nip.io", "gone.example", "metadata.nip.io", "policies.host.test"]
     assert sorted(lookups(result.stderr)) == names
-

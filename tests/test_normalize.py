@@ -18,6 +18,7 @@ MESSY_SAMPLES = [
     '[a link](http://example.com/page;jsessionid=0AF31?x=1&utm_source=mail "Title") and <https://example.com/a>',
     "Page generated at 2009-04-01 12:00:01\nPolicy text\nGenerated in 0.031 seconds",
     "```\n  code   keeps   spaces  \n```\n\nafter",
+    "bell\x07 esc\x1b[31m red\x7f del\x85nel\x0cff\n\n```\nx\x0by\x1b[0m\n```",
 ]
 
 
@@ -37,6 +38,13 @@ def test_unicode_and_invisible_characters_settle() -> None:
     composed = normalize_markdown("Café policy text with softhyphen\n")
     decomposed = normalize_markdown("Cafe\u0301 policy\u00a0text\u200b with soft\u00adhyphen\n")
     assert composed == decomposed == "Café policy text with softhyphen\n"
+
+
+def test_control_characters_are_dropped_or_spaces() -> None:
+    """Acceptance report 6, F-d1: no C0 control but TAB/LF, no DEL or C1 control is left (XML 1.0 forbids the C0
+    ones; ESC sequences reach terminals through ``git log -p``); the whitespace ones separate words, in code too."""
+    text = "We col\x07lect\x1b[31m data\x7f\x9b.\x85Next\x0bword\x1cand\x0cmore\n\n```\na\x0cb\x00c\x1b[0m\n```\n"
+    assert normalize_markdown(text) == "We collect[31m data. Next word and more\n\n```\na bc[0m\n```\n"
 
 
 def test_whitespace_variants_give_identical_bytes() -> None:

@@ -139,6 +139,25 @@ def test_a_change_too_large_to_diff_word_by_word_is_said_so_on_its_page_and_feed
     assert WHOLE_NOTE in feed.find(f"{ATOM}entry/{ATOM}content").text
 
 
+def test_a_version_holding_control_characters_gives_well_formed_feeds_and_pages(tmp_path):
+    """Acceptance report 6, F-d1: a version already in Git (extracted before revision 10, or by another tool) holding
+    BEL, ESC, DEL, VT, FF and a C1 control, which XML 1.0 forbids or HTML calls parse errors: the feeds still parse,
+    and no page holds them; the text around them stays."""
+    repo = tmp_path / "versions"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    handmade_commit(repo, "2017-03-01T12:00:00Z", "We collect your e-mail.\n", "")
+    controls = "\x07\x1b\x7f\x0b\x0c\x9b\ufffe"
+    text = "We collect your e-mail\x07 and \x1b[31mname\x1b[0m.\n\nWe keep\x7f it\x0b a\x0c year\x9b\ufffe.\n"
+    handmade_commit(repo, "2018-03-01T12:00:00Z", text, "")
+    site = report_of_handmade(tmp_path, repo)
+    feed = ElementTree.parse(site / "example" / "privacy-policy.atom").getroot()
+    content = feed.find(f"{ATOM}entry/{ATOM}content").text
+    assert "<ins> and [31mname[0m</ins>" in content and "<ins>We keep it a year.</ins>" in content
+    assert ElementTree.parse(site / "feed.atom").getroot().findall(f"{ATOM}entry")
+    for written in (site / "example" / "privacy-policy.html", site / "index.html", *site.rglob("*.atom")):
+        assert not set(written.read_text(encoding="utf-8")) & set(controls), written.name
+
+
 def test_report_refuses_a_file_as_output(recorded, tmp_path):
     config, data = recorded
     (tmp_path / "file").write_text("x")

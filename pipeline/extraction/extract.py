@@ -28,7 +28,7 @@ from policy_archive.pipeline.extraction.documents import HEADINGS
 from policy_archive.pipeline.extraction.dropped import OTHER_DOCUMENT, TOO_DEEP
 from policy_archive.pipeline.extraction.locate import content_root
 from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, plain_text_markdown
-from policy_archive.pipeline.extraction.normalize import normalize_markdown
+from policy_archive.pipeline.extraction.normalize import normalize_characters, normalize_markdown
 from policy_archive.pipeline.extraction.parse import ParsedPage, parse_html
 from policy_archive.pipeline.extraction.pdf import extract_pdf
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused, checked, refuse_error_pages
@@ -48,8 +48,10 @@ from policy_archive.text import one_line
 # pages nested deeper than 255 levels read whole (to 2,048 levels; flattened past 255, ``extraction.parse``),
 # and the content is never located inside an inline element continuing its parent's text (unclosed ``<font>``);
 # 8: a page without ``<title>`` cut to one of several documents is titled by that document's heading;
-# 9: a short page that is a meta refresh to another page is refused ``meta-refresh`` (``extraction.refresh``).
-EXTRACTOR_REVISION = 9
+# 9: a short page that is a meta refresh to another page is refused ``meta-refresh`` (``extraction.refresh``);
+# 10: control characters that are not whitespace (BEL, ESC, DEL, C1) are dropped from the text and the title,
+# VT/FF/FS-US/NEL become spaces in code blocks too, titles are NFC without invisible characters as the text is.
+EXTRACTOR_REVISION = 10
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
@@ -151,5 +153,6 @@ def _title_text(page: lxml.html.HtmlElement) -> str:
 
 
 def _first_text(elements: Iterable[lxml.html.HtmlElement]) -> str:
-    """The first of ``elements`` with text, on one line; ``""`` when none has any."""
-    return next((text for element in elements if (text := one_line(element.text_content()))), "")
+    """The first of ``elements`` with text, on one line; ``""`` when none has any. Its characters are settled as
+    the body's are (a control character dropped, not made a space), so a heading repeating it is recognised."""
+    return next((text for element in elements if (text := one_line(normalize_characters(element.text_content())))), "")

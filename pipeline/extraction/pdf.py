@@ -28,7 +28,7 @@ def extract_pdf(body: bytes) -> ExtractedDocument:
     paragraphs = [paragraph for page in pages for paragraph in _pdf_paragraphs(page)]
     if not paragraphs:
         raise ExtractionRefused("pdf-unreadable", "the PDF has no text layer (scanned pages?)")
-    title = one_line(str(metadata_title)) or one_line(paragraphs[0][:200])
+    title = one_line(normalize_characters(str(metadata_title))) or one_line(paragraphs[0][:200])
     return ExtractedDocument(title, normalize_markdown("\n\n".join(paragraphs)))
 
 

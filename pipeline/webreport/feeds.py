@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
+from policy_archive.text import markup_text
+
 ATOM = "http://www.w3.org/2005/Atom"
 GENERATOR = "policy-archive"
 
@@ -32,8 +34,11 @@ def stable_id(name: str) -> str:
 
 
 def _add(parent: ElementTree.Element, tag: str, text: str | None = None, **attributes: str) -> ElementTree.Element:
+    """A child element; its text and attributes without the characters XML forbids (ElementTree writes them
+    as they are, and the feed is then not well-formed)."""
+    attributes = {name: markup_text(value) for name, value in attributes.items()}
     element = ElementTree.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
-    element.text = text
+    element.text = None if text is None else markup_text(text)
     return element
 
 

@@ -9,7 +9,7 @@ from html import escape
 
 from policy_archive.pipeline.webreport.diffs import Block, paragraphs
 from policy_archive.records import iso_z, parse_iso_z
-from policy_archive.text import counted
+from policy_archive.text import counted, markup_text
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,14 @@ def time_element(moment: datetime, *, precise: bool = False) -> str:
 
 
 def page(title: str, root: str, body: str, feed: str | None = None) -> str:
-    """A whole HTML document; ``root`` is the relative path back to the report's root (``""`` or ``"../"``)."""
+    """A whole HTML document, without the characters HTML calls parse errors (``markup_text``: a version in Git
+    may hold control characters); ``root`` is the relative path back to the report's root (``""`` or ``"../"``)."""
     alternate = (
         f'\n<link rel="alternate" type="application/atom+xml" href="{escape(feed)}" title="Changes (Atom)">'
         if feed
         else ""
     )
-    return f"""<!doctype html>
+    return markup_text(f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -78,7 +79,7 @@ def page(title: str, root: str, body: str, feed: str | None = None) -> str:
 was extracted from.</p></footer>
 </body>
 </html>
-"""
+""")
 
 
 def timeline(dates: Sequence[datetime], start: datetime, end: datetime, links: Sequence[str] = ()) -> str:
