@@ -18,6 +18,7 @@ MESSY_SAMPLES = [
     '[a link](http://example.com/page;jsessionid=0AF31?x=1&utm_source=mail "Title") and <https://example.com/a>',
     "Page generated at 2009-04-01 12:00:01\nPolicy text\nGenerated in 0.031 seconds",
     "```\n  code   keeps   spaces  \n```\n\nafter",
+    "\u200d\n\n\u200d\u200cjoiners\u200d \u200c a\u200cb",
     "bell\x07 esc\x1b[31m red\x7f del\x85nel\x0cff\n\n```\nx\x0by\x1b[0m\n```",
 ]
 
@@ -45,6 +46,15 @@ def test_control_characters_are_dropped_or_spaces() -> None:
     ones; ESC sequences reach terminals through ``git log -p``); the whitespace ones separate words, in code too."""
     text = "We col\x07lect\x1b[31m data\x7f\x9b.\x85Next\x0bword\x1cand\x0cmore\n\n```\na\x0cb\x00c\x1b[0m\n```\n"
     assert normalize_markdown(text) == "We collect[31m data. Next word and more\n\n```\na bc[0m\n```\n"
+
+
+def test_zero_width_joiners_are_spelling_and_stay() -> None:
+    """Acceptance report 6, F-d2: a Persian word keeps its ZWNJ, an emoji sequence its ZWJ; a ZWSP still goes."""
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u06cc\u0645"  # می‌خواهیم, "we want"
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert normalize_markdown(f"{persian} {family} zero\u200bwidth\n") == f"{persian} {family} zerowidth\n"
+    # one that joins nothing goes: Webflow's empty paragraph (a lone ZWJ) and paragraph starts
+    assert normalize_markdown("One.\n\n\u200d\n\n\u200d\u200dTwo \u200c three\u200c\n") == "One.\n\nTwo three\n"
 
 
 def test_whitespace_variants_give_identical_bytes() -> None:

@@ -191,6 +191,8 @@ MARKDOWN_PIECES = st.sampled_from(
         "\n\n\n",
         "\u00a0",
         "\u200b",
+        "\u200c",
+        "\u200d",
         "\ufeff",
         "e\u0301",
         "| a | b |",

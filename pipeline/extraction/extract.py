@@ -50,7 +50,8 @@ from policy_archive.text import one_line
 # 8: a page without ``<title>`` cut to one of several documents is titled by that document's heading;
 # 9: a short page that is a meta refresh to another page is refused ``meta-refresh`` (``extraction.refresh``);
 # 10: control characters that are not whitespace (BEL, ESC, DEL, C1) are dropped from the text and the title,
-# VT/FF/FS-US/NEL become spaces in code blocks too, titles are NFC without invisible characters as the text is.
+# VT/FF/FS-US/NEL become spaces in code blocks too, titles are NFC without invisible characters as the text is,
+# and the zero-width joiner and non-joiner are kept (Persian words, emoji sequences).
 EXTRACTOR_REVISION = 10
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 

@@ -12,11 +12,18 @@ import unicodedata
 from bisect import bisect_right
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-# Invisible characters that editors and CMSs insert or drop at will (zero-width space/joiners, word joiner,
-# byte-order mark, soft hyphen), which never carry policy text; and every control character but TAB, LF and CR
-# (CR is a line break for normalize_markdown). A browser shows no control; XML 1.0 forbids the C0 ones (the
-# report's Atom feeds) and ESC sequences would reach terminals through `git log -p`.
-INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Invisible characters that editors and CMSs insert or drop at will (zero-width space, word joiner, byte-order
+# mark, soft hyphen), which never carry policy text; and every control character but TAB, LF and CR (CR is a line
+# break for normalize_markdown). A browser shows no control; XML 1.0 forbids the C0 ones (the report's Atom feeds)
+# and ESC sequences would reach terminals through `git log -p`. The zero-width joiner and non-joiner (U+200D,
+# U+200C) stay: they are spelling, not noise (Persian "می‌خواهیم" is misspelt without its ZWNJ, Indic scripts
+# choose letter forms with them, emoji sequences such as a family or a rainbow flag fall apart without the ZWJ).
+INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u00ad]")
+# ... where they join two characters. Next to a space or at an end of a text they join nothing: Webflow writes an
+# empty paragraph as a lone ZWJ and starts paragraphs with one (Grindr, Heloa in the benchmarks), which would
+# otherwise be invisible paragraphs and edges. (Per text node, as the renderer passes them: before it escapes.)
+# A whole run of joiners (possessive: never part of one) after a space or the start, or before a space or the end.
+JOINERS_AT_EDGES = re.compile("(?<![\u200c\u200d])(?:(?<!\\S)[\u200c\u200d]++|[\u200c\u200d]++(?!\\S))")
 # The controls Python counts as whitespace (VT, FF, FS to US, NEL) become a space, as every other Unicode space
 # does between words (_single_spaced), and so in code blocks too, which keep their lines as they are. The others
 # are dropped, not made a space: "priv\x07acy" stays one word, as the browser showed it.
@@ -84,7 +91,10 @@ def normalize_characters(text: str) -> str:
     vanishes)."""
     # (A regex, not str.translate with a table: measured 20x faster on 100 KB texts; one regex with a function
     # for the rare match, not two substitutions: as fast as one on the short texts the renderer passes.)
-    return INVISIBLE.sub(_replacement, unicodedata.normalize("NFC", text))
+    text = INVISIBLE.sub(_replacement, unicodedata.normalize("NFC", text))
+    if "\u200c" in text or "\u200d" in text:
+        text = JOINERS_AT_EDGES.sub("", text)
+    return text
 
 
 def _replacement(match: re.Match[str]) -> str:
