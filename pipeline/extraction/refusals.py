@@ -41,15 +41,46 @@ JAVASCRIPT_NEEDED = re.compile(
     r"enable javascript|javascript (?:is )?(?:required|disabled)|requires javascript|turn on javascript",
     re.IGNORECASE,
 )
-# Words that any privacy policy, terms of service or cookie policy contains, in the languages we meet.
+# Words that any privacy policy, terms of service or cookie policy contains (privacy, personal data, terms,
+# conditions, cookies), in the languages we meet: English, French, German, Spanish, Italian, Catalan, Portuguese,
+# Dutch, Romanian, Polish, Czech, Slovak, Slovenian, Croatian, Serbian, Bulgarian, Hungarian, the Baltic languages,
+# Turkish, Swedish, Danish, Norwegian, Finnish, Indonesian, Malay, Vietnamese, Russian, Ukrainian, Greek, Arabic,
+# Persian, Hebrew, Hindi, Thai, Korean, Japanese and Chinese. Stems, so that inflections and compounds match
+# ("prywatności", "Integritetspolicy", "персональных данных"); and no \b: in Devanagari and Thai a vowel sign is
+# not \w, so \b falls inside words. Each stem is a legal word, not a common one ("dan* osobow", not "osobow",
+# which is also a passenger car's "osobowy"; "خصوصية", not "خصوص", the Persian "regarding"). Pages are NFC
+# (normalize), and so is this pattern (tests/test_extract_languages.py checks it).
 LEGAL_WORDS = re.compile(
     r"privacy|personal (?:data|information)|cookie|terms|conditions|agreement|liabilit|licen[cs]e|"
     r"community (?:guidelines|standards|policies)|politiques? (?:de |d'|en matière)|règles de la communauté|"
     r"imprint|impressum|legal notice|mentions légales|registered office|siège social|handelsregister|"
     r"warrant|datenschutz|personenbezogen|nutzungsbedingungen|vertrag|haftung|"
-    r"confidentialit|données personnelles|conditions générales|responsabilit|"
-    r"privacidad|datos personales|términos|riservatezza|dati personali|"
-    r"個人情報|プライバシー|利用規約|隐私|个人信息|条款",
+    r"confiden[tțţ]ialit|données personnelles|conditions générales|responsabilit|"
+    r"privacidad|datos personales|términos|riservatezza|dati personali|termini e condizioni|condizioni d'uso|"
+    r"privadesa|dades personals|privacidade|dados pessoais|termos|"
+    r"persoonsgegevens|voorwaarden|"
+    r"caracter personal|date(?:le|lor)? personale|termeni|"
+    r"prywatno|dan(?:e|ych|ymi|ym) osobow|regulamin|"
+    r"soukromí|súkromi|osobn\w* (?:údaj|poda[ct])|podmínk|podmienk|zasebnost|osebn\w* podat|privatnost|"
+    r"ličn\w* poda[ct]|"
+    r"adatvédel|személyes adat|felhasználási feltétel|szerződési feltétel|"
+    r"privatumo|asmens duomen|privātum|personas dat|privaatsus|isikuandme|"
+    r"gizlilik|kişisel veri|çerez|koşulları|sözleşme|"
+    r"integritet|personuppgift|villkor|privatliv|personoplysning|personopplysning|persondata|personvern|vilkår|"
+    r"tietosuoja|yksityisyy|henkilöti|käyttöeh|eväste|"
+    r"privasi|data pribadi|data peribadi|ketentuan|"
+    r"quyền riêng tư|bảo mật|dữ liệu cá nhân|thông tin cá nhân|điều khoản|"
+    r"конфиденциальн|персональн\w* дан|соглашени|условия (?:использования|пользования|обслуживания)|"
+    r"конфіденційн|угод[аи] користувача|умови (?:використання|користування)|"
+    r"поверителност|личн\w* данни|личн\w* пода[тц]|приватност|"
+    r"απ[οό]ρρ[ηή]τ|προσωπικ\w*(?: σας)? δεδομ[εέ]ν|[οό]ρ(?:οι|ους|ων) χρ[ηή]σης|"
+    r"خصوصية|بيانات\S* الشخصية|معلومات\S* الشخصية|الشروط والأحكام|شروط الاستخدام|"
+    r"حر[یي]م خصوص[یي]|(?:اطلاعات|داده\S*) شخص[یي]|شرایط استفاده|قوانین و مقررات|"
+    r"פרטיות|תנאי (?:ה)?שימוש|מידע אישי|"
+    r"गोपनीयता|निजता|व्यक्तिगत (?:डेटा|जानकारी)|नियम (?:और|एवं) शर्त|"
+    r"ความเป็นส่วนตัว|ข้อมูลส่วนบุคคล|ข้อกำหนด|"
+    r"개인\s?정보|약관|쿠키|"
+    r"個人情報|プライバシー|利用規約|隐私|隱私|个人信息|個人資料|条款|條款",
     re.IGNORECASE,
 )
 SHORT_PAGE_CHARS = 1500
