@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import lxml.etree
-from cssselect import SelectorError
+from cssselect import ExpressionError, SelectorError
 from lxml.cssselect import CSSSelector
 
 from policy_archive.config.cron import validate_cron
@@ -472,6 +472,10 @@ def selector_error(selector: str) -> str | None:
     """``None`` if ``selector`` is a CSS selector lxml can apply, else a human-readable reason."""
     try:
         CSSSelector(selector)
+    except ExpressionError as error:
+        # Valid CSS that cssselect parses but cannot turn into XPath (as of cssselect 1.6, 2026-11: a type-less
+        # ":nth-of-type()"/":first-of-type", pseudo-elements): not the selector's fault, so not "invalid".
+        return f"CSS selector {selector!r} is not supported by the selector engine (cssselect): {error}"
     except SelectorError as error:
         return f"invalid CSS selector {selector!r}: {error}"
     except lxml.etree.XPathError as error:

@@ -93,6 +93,12 @@ def test_render_mode_defaults_to_auto_and_may_differ_in_history(tmp_path):
         ("acme", 'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/"\nselect = ["di[v"]\n', "select", "CSS"),
         (
             "acme",
+            'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/"\nremove = [".x:nth-of-type(2)"]\n',
+            "remove",
+            "'.x:nth-of-type(2)' is not supported by the selector engine (cssselect)",
+        ),
+        (
+            "acme",
             'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/"\n'
             '[[documents.privacy-policy.history]]\nurl = "https://a.b/old"\nvalid_until = "2016-13-01"\n',
             "valid_until",

@@ -7,9 +7,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from benchmarks.extraction import similarity
 from policy_archive.config.settings import selector_error
+from policy_archive.pipeline.commands.cli import main
 from policy_archive.pipeline.extraction.extract import EXTRACTOR, ExtractionRefused, extract
 from policy_archive.records import ExtractionRules
 
@@ -231,9 +233,25 @@ def test_selector_matching_nothing_is_refused() -> None:
 def test_selector_error_reports_invalid_selectors() -> None:
     assert selector_error("div.content > p") is None
     assert selector_error("#main, article") is None
-    assert selector_error("div[") is not None
-    assert selector_error("p::before") is not None
-    assert selector_error("div >> p") is not None
+    assert selector_error("div[").startswith("invalid CSS selector 'div[': ")
+    assert selector_error("div >> p").startswith("invalid CSS selector")
+    # valid CSS that cssselect cannot apply (acceptance report 6): said so, not called invalid
+    for supported_elsewhere in ("p::before", ".x:nth-of-type(2)", "main > .container:first-of-type"):
+        assert f"{supported_elsewhere!r} is not supported by the selector engine" in selector_error(supported_elsewhere)
+    assert selector_error("p:nth-of-type(2)") is None
+
+
+def test_extract_names_a_selector_the_engine_does_not_implement_once(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_bytes(html_page(f"<main><p class='x'>{POLICY_PARAGRAPH}</p></main>"))
+    result = CliRunner().invoke(
+        main, ["--config", str(tmp_path / "none"), "extract", str(page), "--select", ".x:nth-of-type(1)"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "policy-archive: CSS selector '.x:nth-of-type(1)' is not supported by the selector engine (cssselect): "
+        "*:nth-of-type() is not implemented\n"
+    )
 
 
 # ----------------------------------------------------------------------------------------------- title

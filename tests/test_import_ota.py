@@ -394,6 +394,40 @@ def test_text_from_a_declaration_reaches_stderr_as_one_printable_line(tmp_path):
     assert "[documents.evil]" not in tomllib.loads((config / "services" / "inject.toml").read_text())["documents"]
 
 
+def test_valid_css_the_selector_engine_does_not_implement_is_said_so(tmp_path):
+    """Acceptance report 6: cssselect cannot apply a type-less ``:nth-of-type()`` (FedEx's, Arweave's real
+    declarations): "not supported by the selector engine", not "invalid CSS selector"; invalid CSS still is."""
+    config, result = _import(
+        tmp_path,
+        {
+            "FedEx.json": json.dumps(
+                {
+                    "name": "FedEx",
+                    "terms": {
+                        "Privacy Policy": {"fetch": "https://example.org/p", "select": ".fxg-wrapper:nth-of-type(2)"},
+                        "Terms of Service": {
+                            "fetch": "https://example.org/t",
+                            "select": "main",
+                            "remove": [".note:first-of-type"],
+                        },
+                        "Cookie Policy": {"fetch": "https://example.org/c", "select": "main["},
+                    },
+                }
+            )
+        },
+    )
+    assert result.returncode == 1, result.stderr
+    assert _failed(result) == [
+        "FAILED fedex/privacy-policy: not imported: Privacy Policy: select: CSS selector '.fxg-wrapper:nth-of-type(2)' "
+        "is not supported by the selector engine (cssselect): *:nth-of-type() is not implemented",
+        "FAILED fedex/terms-of-service: imported without: Terms of Service: remove: CSS selector '.note:first-of-type' "
+        "is not supported by the selector engine (cssselect): *:first-of-type is not implemented: the text keeps what "
+        "it removed",
+        "FAILED fedex/cookie-policy: not imported: Cookie Policy: select: invalid CSS selector 'main[': Expected ident "
+        "or '*', got <EOF at 5>",
+    ]
+
+
 def test_selectors_that_are_not_strings_are_named(tmp_path):
     config, result = _import(
         tmp_path,

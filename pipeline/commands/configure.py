@@ -258,7 +258,7 @@ def extract(
 
     for selector in select + remove:
         if reason := selector_error(selector):
-            fail(f"invalid CSS selector {selector!r}: {reason}")
+            fail(reason)
     limit = int(max_bytes) if max_bytes is not None else _page_limit(obj)
     with file.open("rb") as handle:
         body = handle.read(limit + 1)  # never more: a page over the limit is refused, not held in memory
