@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from policy_archive.crawler.names import LookupTimedOut, lookup_within
@@ -112,19 +114,43 @@ class NameAddresses:
     at most ``seconds``): an address literal is classified without a lookup, but a public name may resolve to an
     internal address (``127.0.0.1.nip.io``), and written into the configuration it would be exempt from the live
     crawl's check as a declared origin. A name that gives no address (none, or none within the bound) cannot be
-    classified: it is kept, and why is kept in ``unresolved`` for the run to say."""
+    classified: it is kept, and why is kept in ``unresolved`` for the run to say.
+
+    Any thread may ask: a crawl looks names up on threads before its own thread reads the page
+    (:meth:`Proposals.looking_up`); a name asked while its lookup is under way waits for that one."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.unresolved: dict[str, str] = {}  # host → why its addresses are not known
-        self._internal: dict[str, str | None] = {}  # host → why it is internal, or None
+        self._internal: dict[str, Future[str | None]] = {}  # host → why it is internal, or None
+        self._lock = threading.Lock()
 
     def internal(self, host: str) -> str | None:
         """Why the name ``host`` leads to an internal address (``127.0.0.1.nip.io is 127.0.0.1, loopback``), or
         None: public, or unresolved."""
-        if host not in self._internal:
-            self._internal[host] = self._look_up(host)
-        return self._internal[host]
+        with self._lock:
+            answer = self._internal.get(host)
+            asking = answer is None
+            if answer is None:
+                answer = self._internal[host] = Future()
+        if asking:
+            try:
+                answer.set_result(self._look_up(host))
+            except BaseException as error:  # noqa: BLE001 -- raised to every caller asking for this name
+                answer.set_exception(error)
+        return answer.result()  # within the bound: the lookup under way is bounded
+
+    def look_up_all(self, hosts: Iterable[str]) -> None:
+        """Look up every name of ``hosts`` not known yet, all at once (a thread each, each within the bound), so
+        that :meth:`internal` then answers them at once."""
+        threads = [
+            threading.Thread(target=self.internal, args=(host,), name=f"lookup {host}", daemon=True)
+            for host in dict.fromkeys(hosts)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     def _look_up(self, host: str) -> str | None:
         try:
@@ -167,6 +193,35 @@ class Proposals:
         if origin is None or self.names is None:
             return None
         return self.names.unresolved.get(origin[1])
+
+    def looking_up(self, read: Callable[[Proposals], object]) -> Callable[[], None] | None:
+        """Work for a thread other than the crawl's: ``read`` (a page's reading, made with these proposals) made
+        with names collected rather than looked up, then those names looked up all at once, so that the same
+        reading made afterwards on the crawl's thread finds every answer ready instead of waiting there for each
+        (a page linking two slow names held every other page of the crawl for twice the bound). None when these
+        proposals look no name up."""
+        names = self.names
+        if names is None:
+            return None
+
+        def work() -> None:
+            collected = _CollectedNames(names.seconds)
+            read(replace(self, names=collected))
+            names.look_up_all(collected.hosts)
+
+        return work
+
+
+class _CollectedNames(NameAddresses):
+    """The names a reading would look up, kept in the order asked, none looked up (each said public meanwhile)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.hosts: list[str] = []
+
+    def internal(self, host: str) -> str | None:
+        self.hosts.append(host)
+        return None
 
 
 # Literal addresses only, no home page named and no lookup: what reads a page's links without proposing them.

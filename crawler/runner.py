@@ -15,7 +15,7 @@ from policy_archive.config.settings import Settings
 from policy_archive.crawler.ratelimit import RateLimiter, limiter_for
 from policy_archive.crawler.settings import scrapy_settings
 from policy_archive.crawler.sources import ArchiveSource
-from policy_archive.crawler.spiders.base import FetchPlan, PlanSpider
+from policy_archive.crawler.spiders.base import FetchPlan, PlanSpider, Preparation
 from policy_archive.crawler.spiders.live import LiveSpider
 from policy_archive.crawler.spiders.wayback import WaybackSpider
 from policy_archive.crawler.stopping import stop_sending
@@ -48,6 +48,27 @@ class _ErrorKeepingPlan:
         except Exception as error:
             self.error = error
             return []
+
+    def preparation(self, result: Capture | FetchFailure) -> Preparation | None:
+        """The plan's work before ``result`` (crawler/spiders/base.py), its first error kept as ``handle``'s is."""
+        preparation = getattr(self.plan, "preparation", None)
+        if self.error is not None or preparation is None:
+            return None
+        try:
+            work: Preparation | None = preparation(result)
+        except Exception as error:
+            self.error = error
+            return None
+        if work is None:
+            return None
+
+        def kept() -> None:  # on a thread: an error is kept, and the result then handed over for nothing
+            try:
+                work()
+            except Exception as error:
+                self.error = self.error or error
+
+        return kept
 
     def raise_kept(self) -> None:
         if self.error is not None:

@@ -80,16 +80,19 @@ class Receiver:
 def test_the_resolver_drops_internal_addresses_unless_the_endpoint_is_declared():
     rebound = [IPv4Address("TCP", "93.184.215.14", 80), IPv4Address("TCP", "127.0.0.1", 80)]
     rebound.append(IPv6Address("TCP", "::1", 80))
+    # Connecting to 0.0.0.0 reaches this machine; an IPv4-mapped IPv6 address reaches the IPv4 one.
+    rebound += [IPv4Address("TCP", "0.0.0.0", 80), IPv6Address("TCP", "::ffff:169.254.169.254", 80)]
     policy = AddressPolicy(frozenset({origin_of("http://declared.example:8080/")}))
     resolving = FakeReactor(rebound)
     resolver = GuardedResolver(resolving, policy, resolving)
     public_only = Receiver()
     resolver.resolveHostName(public_only, "evil.example", 80)
     assert public_only.addresses == ["93.184.215.14"] and public_only.complete
-    assert resolver.dropped[("evil.example", 80)] == ["127.0.0.1", "::1"]  # what a connection left with none is told
+    # What a connection left with none is told:
+    assert resolver.dropped[("evil.example", 80)] == ["127.0.0.1", "::1", "0.0.0.0", "::ffff:169.254.169.254"]
     declared = Receiver()
     resolver.resolveHostName(declared, "declared.example", 8080)
-    assert declared.addresses == ["93.184.215.14", "127.0.0.1", "::1"]
+    assert declared.addresses == ["93.184.215.14", "127.0.0.1", "::1", "0.0.0.0", "::ffff:169.254.169.254"]
     other_port = Receiver()
     resolver.resolveHostName(other_port, "declared.example", 8081)
     assert other_port.addresses == ["93.184.215.14"]

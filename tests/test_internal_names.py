@@ -157,3 +157,56 @@ def test_import_ota_refuses_a_fetch_url_whose_name_resolves_inside_and_says_one_
     # Each distinct name once, however many URLs name it.
     names = ["127.0.0.1.nip.io", "gone.example", "metadata.nip.io", "policies.host.test"]
     assert sorted(lookups(result.stderr)) == names
+
+
+def test_discover_live_looks_two_slow_names_up_at_once_off_the_crawl_s_thread(tmp_path):
+    """Each name's lookup answers only once the other has been asked (tests/standin/fixed_dns.py, ``~``): were one
+    looked up on the crawl's thread and waited for there, the other page could not be read, so its name not asked,
+    before the first lookup gave up at its bound, and that name would be UNCHECKED. Both are known: the two
+    lookups ran at once, neither on the crawl's thread."""
+    config = tmp_path / "config"
+    (config / "services").mkdir(parents=True)
+    (config / "settings.toml").write_text("[wayback]\ntimeout_seconds = 30\n")
+    with StandinSites() as sites:
+        for home, name in (("one.test", "slow-a.example"), ("two.test", "slow-b.example")):
+            page = footer_page(("/about", "About"), (f"http://{name}/privacy", "Privacy Policy"))
+            sites.set_page(f"http://{home}/", Page(body=page.encode()))
+        env = cli_environment(http_proxy=sites.proxy_url, no_proxy="127.0.0.1,localhost")
+        table = ("slow-a.example=~93.184.216.34", "slow-b.example=~93.184.216.34")
+        homes = ("http://one.test", "http://two.test")
+        result = run_cli_with_names(table, config, tmp_path / "data", "discover", "--live", *homes, "--write", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "UNCHECKED" not in result.stderr and "gave no answer" not in result.stderr, result.stderr
+    assert sorted(path.name for path in (config / "services").iterdir()) == ["one.test.toml", "two.test.toml"]
+    written = (config / "services" / "two.test.toml").read_text()
+    assert 'url = "http://slow-b.example/privacy"' in written
+    assert sorted(lookups(result.stderr)) == ["slow-a.example", "slow-b.example"]  # each once: read ready after
+
+
+def test_looking_up_first_asks_exactly_the_names_the_reading_asks_each_once(monkeypatch):
+    asked: list[str] = []
+
+    def lookup(host: str, seconds: float):
+        asked.append(host)
+        return []
+
+    monkeypatch.setattr("policy_archive.crawler.hosts.lookup_within", lookup)
+    proposals = Proposals(("http://shop.test/",), NameAddresses(5))
+    # A literal, the named host and a name under it are never looked up; a name linked twice is looked up once.
+    urls = (
+        "http://a.example/",
+        "http://www.shop.test/x",
+        "http://127.0.0.1/",
+        "http://b.example/",
+        "http://a.example/2",
+    )
+    work = proposals.looking_up(lambda reading: [reading.refusal(url) for url in urls])
+    assert work is not None
+    work()
+    assert sorted(asked) == ["a.example", "b.example"]
+    refusals = [proposals.refusal(url) for url in urls]  # the reading then finds the names known
+    assert refusals == [None, None, "127.0.0.1, loopback", None, None]
+    assert sorted(asked) == ["a.example", "b.example"]
+    assert proposals.unresolved("http://b.example/") == "b.example has no address (its DNS lookup found none)"
+    assert Proposals().looking_up(lambda reading: None) is None  # literals only: nothing to look up

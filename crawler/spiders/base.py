@@ -3,18 +3,25 @@
 The plan (``pipeline.run``) decides what to fetch next from what it has learnt (change-point search needs the
 text of one capture to choose the next), so requests flow: plan → spider → plan, and results are never kept
 in the spider.
+
+A plan may have blocking work to do before it reads a result (``discover`` looks up the names a page links to):
+its ``preparation(result)`` gives it, and the spider runs it on a thread before handing the result over, so the
+crawl's thread (the reactor, which every other download of the run waits for) never blocks on it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from policy_archive.config.settings import CrawlSettings
@@ -38,6 +45,23 @@ class FetchPlan(Protocol):
     def start(self) -> Iterable[FetchRequest]: ...
 
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]: ...
+
+    # Optional: ``preparation(result)``, the blocking work to do on another thread before ``handle(result)``, or None.
+
+
+Preparation = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class Preparing:
+    """A result to hand over once its plan's preparation has run on a thread: what a spider's callbacks yield in
+    place of the requests the plan would give, for :meth:`PlanSpider.driven` to finish off the crawl's thread."""
+
+    result: Capture | FetchFailure
+    work: Preparation
+
+
+Output: TypeAlias = scrapy.Request | Preparing
 
 
 def response_headers(response: Response) -> tuple[tuple[str, str], ...]:
@@ -67,10 +91,32 @@ class PlanSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for fetch in self.plan.start():
-            for request in self.requests_for(fetch):
+            async for request in self.driven(self.requests_for(fetch)):
                 yield request
 
-    def requests_for(self, fetch: FetchRequest) -> Iterator[scrapy.Request]:
+    async def driven(self, outputs: Iterable[Output]) -> AsyncIterator[scrapy.Request]:
+        """The requests of a callback's ``outputs``, each result waiting for its plan's preparation handed over
+        once that has run on a thread (in order: what follows it in ``outputs`` waits too)."""
+        for output in outputs:
+            if isinstance(output, Preparing):
+                await maybe_deferred_to_future(deferToThread(output.work))
+                async for request in self.driven(self.handed(output.result)):
+                    yield request
+            else:
+                yield output
+
+    def on_response(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        """The requests' callback: :meth:`parse`, driven."""
+        return self.driven(self.parse(response))
+
+    def on_failure(self, failure: Failure) -> AsyncIterator[scrapy.Request]:
+        """The requests' errback: :meth:`failed`, driven."""
+        return self.driven(self.failed(failure))
+
+    def parse(self, response: Response) -> Iterator[Output]:
+        raise NotImplementedError
+
+    def requests_for(self, fetch: FetchRequest) -> Iterator[Output]:
         """The request for ``fetch``; a render request without the browser extra fails at once instead."""
         if fetch.render and not extra_installed():
             yield from self.hand_over(FetchFailure(fetch, extra_missing(), needs_browser=True))
@@ -89,17 +135,27 @@ class PlanSpider(scrapy.Spider):
         return scrapy.Request(
             url or fetch.url,
             headers=dict(fetch.headers),
-            callback=self.parse,
-            errback=self.failed,
+            callback=self.on_response,
+            errback=self.on_failure,
             dont_filter=True,
             meta={"fetch": fetch, **meta},
         )
 
-    def hand_over(self, result: Capture | FetchFailure) -> Iterator[scrapy.Request]:
+    def hand_over(self, result: Capture | FetchFailure) -> Iterator[Output]:
+        """The requests the plan asks for after ``result``; when it has work to do first, that result to finish
+        once the work has run off the crawl's thread (:meth:`driven`)."""
+        preparation = getattr(self.plan, "preparation", None)
+        work: Preparation | None = preparation(result) if preparation is not None else None
+        if work is not None:
+            yield Preparing(result, work)
+        else:
+            yield from self.handed(result)
+
+    def handed(self, result: Capture | FetchFailure) -> Iterator[Output]:
         for fetch in self.plan.handle(result):
             yield from self.requests_for(fetch)
 
-    def failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+    def failed(self, failure: Failure) -> Iterator[Output]:
         if failure.check(RunStopped):
             return  # never sent: its job reports it as not fetched because the run was stopped
         meta = failure.request.meta  # type: ignore[attr-defined]
@@ -123,7 +179,7 @@ class PlanSpider(scrapy.Spider):
         *,
         needs_browser: bool = False,
         refused: bool = False,
-    ) -> Iterator[scrapy.Request]:
+    ) -> Iterator[Output]:
         if not self.crawler.crawling:
             # Stopped by a SIGTERM to the whole process group: Playwright's driver, in it, got it too and closed the
             # browser under the page (decision 0012). The page was not fetched because the run stopped; it did not fail.

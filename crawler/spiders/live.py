@@ -14,7 +14,7 @@ from scrapy.http import Response
 from policy_archive.crawler.middlewares import robots_rule
 from policy_archive.crawler.render import PageRendering
 from policy_archive.crawler.routes import CrawlDownloads
-from policy_archive.crawler.spiders.base import PlanSpider, content_type, now, response_headers
+from policy_archive.crawler.spiders.base import Output, PlanSpider, content_type, now, response_headers
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, payload_sha1
 
 
@@ -48,7 +48,7 @@ class LiveSpider(PlanSpider):
         policy (on the address it connects to) and robots.txt rules as the crawl's own, one at a time per site."""
         return fetch.url, PageRendering(self.render_timeout, live=self.page_downloads)
 
-    def parse(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse(self, response: Response) -> Iterator[Output]:
         fetch: FetchRequest = response.meta["fetch"]
         if response.status == 304:
             yield from self.hand_over(FetchFailure(fetch, "not modified", 304, not_modified=True))

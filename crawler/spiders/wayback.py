@@ -27,7 +27,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-import scrapy
 from scrapy.http import Response
 
 from policy_archive.config.settings import CrawlSettings
@@ -51,6 +50,7 @@ from policy_archive.crawler.sources.base import (
 from policy_archive.crawler.sources.urlkey import match_key
 from policy_archive.crawler.spiders.base import (
     FetchPlan,
+    Output,
     PlanSpider,
     content_type,
     now,
@@ -146,7 +146,7 @@ class WaybackSpider(PlanSpider):
         route = ArchiveRoute(fetch.url, self.source, timestamp, self.replay_limiter, self.user_agent)
         return original, PageRendering(self.render_timeout, archive=route)
 
-    def parse(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse(self, response: Response) -> Iterator[Output]:
         fetch: FetchRequest = response.meta["fetch"]
         hops: tuple[Capture, ...] = response.meta.get("hops", ())
         trail: Trail = response.meta.get("trail", Trail())
@@ -220,7 +220,7 @@ class WaybackSpider(PlanSpider):
         hops: tuple[Capture, ...],
         trail: Trail,
         memento: datetime | None,
-    ) -> Iterator[scrapy.Request]:
+    ) -> Iterator[Output]:
         """Follow a redirect inside the archive (``memento``: the archived redirect's time, None for the
         archive's own redirect; ``trail``: the chain up to this answer)."""
         location = response.headers.get(b"Location", b"").decode("latin-1")

@@ -32,7 +32,14 @@ from policy_archive.crawler.settings import ARCHIVE_CONCURRENCY
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
 from policy_archive.pipeline.jobs.discovery_state import state_file
 from policy_archive.pipeline.jobs.eras import Discovery, Era, eras_of
-from policy_archive.pipeline.jobs.home_pages import FrameReading, Sighting, home_page_row, page_url, read_home_page
+from policy_archive.pipeline.jobs.home_pages import (
+    FrameReading,
+    Sighting,
+    home_page_row,
+    page_url,
+    read_frame,
+    read_home_page,
+)
 from policy_archive.pipeline.jobs.home_search import SearchState
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.records import Capture, CaptureRef, FetchFailure, FetchRequest
@@ -77,6 +84,20 @@ class DiscoveryPlan:
 
     def start(self) -> Iterable[FetchRequest]:
         return self._next()
+
+    def preparation(self, result: Capture | FetchFailure) -> Callable[[], None] | None:
+        """The names the reading of ``result`` (a home page, or a frame of one) looks up, looked up on a thread
+        before :meth:`handle` reads it on the crawl's (crawler/spiders/base.py)."""
+        if not isinstance(result, Capture):
+            return None
+        document_type = self.state.document_type
+        if (frame := self.frame_of.get(result.listing_key)) is not None:
+            listed_at = self.framesets[frame[0]].listed_at
+            return self.proposals.looking_up(lambda p: read_frame(result, document_type, listed_at, p))
+        if (index := self.index.get(result.listing_key)) is None:
+            return None
+        listed_at = self.state.refs[index].timestamp
+        return self.proposals.looking_up(lambda p: read_home_page(result, result.url, document_type, listed_at, p))
 
     @property
     def finished(self) -> bool:
@@ -221,6 +242,9 @@ class ListPlan:
     def start(self) -> Iterable[FetchRequest]:
         return self._advance()
 
+    def preparation(self, result: Capture | FetchFailure) -> Callable[[], None] | None:
+        return self.current[1].preparation(result) if self.current is not None else None
+
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
         assert self.current is not None, "results come only for the domain being searched"
         requests = list(self.current[1].handle(result))
@@ -299,11 +323,26 @@ class LivePlan:
     def start(self) -> Iterable[FetchRequest]:
         return [FetchRequest(document, home, home) for document, (_, home) in self.requests.items()]
 
+    def proposals(self, document: str) -> Proposals:
+        """The home page named, the only internal address allowed; other names looked up once in the run."""
+        return Proposals((self.requests[document][1],), self.names)
+
+    def preparation(self, result: Capture | FetchFailure) -> Callable[[], None] | None:
+        """The names today's home page (or a frame of it) links to, looked up on a thread before :meth:`handle`
+        reads it on the crawl's, where every other site's download would wait for them (crawler/spiders/base.py)."""
+        if not isinstance(result, Capture):
+            return None
+        document, _ = _asked(result)
+        proposals, frameset = self.proposals(document), self.framesets.get(document)
+        if frameset is None:
+            return proposals.looking_up(lambda p: live_sighting(result, self.document_type, p))
+        listed_at = frameset.listed_at
+        return proposals.looking_up(lambda p: read_frame(result, self.document_type, listed_at, p))
+
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
         document, url = _asked(result)
         frameset, fetched = self.framesets.get(document), 1
-        # The home page named, the only internal address allowed; other names looked up once in the run.
-        proposals = Proposals((self.requests[document][1],), self.names)
+        proposals = self.proposals(document)
         if frameset is None:
             sighting = live_sighting(result, self.document_type, proposals)
             if sighting.frames:
