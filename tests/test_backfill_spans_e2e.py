@@ -126,7 +126,7 @@ def test_a_flip_that_changes_the_length_is_found_by_the_default(standin_archive:
 
 def test_a_catalog_from_before_the_spans_table_gains_it(tmp_path: Path):
     from policy_archive.archive.catalog import Catalog
-    from policy_archive.archive.catalog_rows import UnverifiedSpan
+    from policy_archive.archive.catalog.rows import UnverifiedSpan
 
     path = tmp_path / "catalog.sqlite3"
     Catalog(path).close()

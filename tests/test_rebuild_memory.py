@@ -18,8 +18,9 @@ from test_fidelity import OLD_CAPTURES_TABLE
 
 from benchmarks.reindex import write_store
 from policy_archive.archive import fastimport, saves
-from policy_archive.archive.catalog import ROWS_PER_READ, Catalog
-from policy_archive.archive.catalog_rows import Outcome
+from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.catalog.capture_reads import ROWS_PER_READ
+from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.config.settings import load_config
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.reextract import rebuild_lost_history

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog_rows import CaptureRow, Outcome, VersionRow
+from policy_archive.archive.catalog.rows import CaptureRow, Outcome, VersionRow
 from policy_archive.archive.history import parse_message
 from policy_archive.archive.versions import VersionStore
 from policy_archive.errors import DocumentFailure

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog_rows import CaptureRow, Outcome, UnverifiedSpan
+from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnverifiedSpan
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
 from policy_archive.pipeline.extraction.dropped import hard_note

@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
-from policy_archive.archive.catalog_rows import CaptureRow, Outcome
+from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.pipeline.jobs.examine import (
     ARCHIVED_STATUS,

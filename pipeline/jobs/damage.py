@@ -11,7 +11,7 @@ from datetime import datetime
 
 from policy_archive.archive.captures import CaptureStore, DamagedCapture, DamagedRecord, StoredResponse
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog_rows import CaptureRow
+from policy_archive.archive.catalog.rows import CaptureRow
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure
 from policy_archive.records import DocumentDeclaration, iso_z

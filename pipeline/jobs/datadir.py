@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog_schema import CatalogUnreadable
+from policy_archive.archive.catalog.schema import CatalogUnreadable
 from policy_archive.config.settings import Config
 from policy_archive.errors import EXIT_USAGE, PolicyArchiveError, StateError
 

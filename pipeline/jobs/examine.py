@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from policy_archive.archive.captures import StoredCapture
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog_rows import CaptureRow, Outcome
+from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.crawler.sources.base import (
     ARCHIVE_LOCATION_NOT_URL,
     ARCHIVE_REDIRECTING,

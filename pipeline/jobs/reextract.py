@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from policy_archive.archive.captures import StoredResponse
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog_rows import CaptureRow, Outcome
+from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource, archive_source
 from policy_archive.pipeline.jobs.backfill_plan import candidates, listing_neighbours
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure

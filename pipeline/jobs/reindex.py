@@ -14,7 +14,7 @@ from collections import Counter
 
 from policy_archive.archive.captures import CaptureStore, DamagedRecord
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog_rows import Outcome
+from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.config.settings import Config
 from policy_archive.pipeline.jobs.damage import skipped
 from policy_archive.pipeline.jobs.examine import Examination, examine, record_examined

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from policy_archive.archive.catalog_rows import Outcome
+from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.crawler.failures import lasting
 from policy_archive.crawler.runner import crawl_live
 from policy_archive.pipeline.jobs.examine import Examination, examine, make_version, rendering_request

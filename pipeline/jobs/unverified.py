@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from policy_archive.archive.catalog_rows import UnverifiedSpan
+from policy_archive.archive.catalog.rows import UnverifiedSpan
 from policy_archive.pipeline.jobs.strategy import Knowledge, StrategyName, spans
 from policy_archive.records import CaptureRef
 from policy_archive.text import plural

@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from policy_archive.archive.captures import CaptureStore, StoredResponse
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog_rows import CaptureRow
+from policy_archive.archive.catalog.rows import CaptureRow
 from policy_archive.archive.history import VersionCommit, version_commits
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.extraction.extract import EXTRACTOR_REVISION

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from policy_archive.archive.captures import CaptureStore
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog_schema import CatalogUnreadable
+from policy_archive.archive.catalog.schema import CatalogUnreadable
 from policy_archive.archive.lock import DataDirectoryLock
 from policy_archive.archive.versions import VersionStore
 from policy_archive.config.settings import Config

@@ -1,14 +1,16 @@
 """The catalog's records: one row of ``captures`` (``CaptureRow``, with its ``Outcome``), of ``versions``, of
-``documents`` and of ``unverified_spans``, as ``archive.catalog`` reads them."""
+``documents`` and of ``unverified_spans``, as the catalog reads them; and how a time and the dropped blocks are
+written in a column."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
 from policy_archive.archive.captures import StoredCapture
-from policy_archive.records import Dropped, Source
+from policy_archive.records import Dropped, Source, parse_iso_z
 
 
 class Outcome(StrEnum):
@@ -118,3 +120,20 @@ class UnverifiedSpan:
     def days(self) -> float:
         """How long a change could have hidden in it: from the capture before it to the capture after it."""
         return ((self.end_at or self.last_at) - (self.start_at or self.first_at)).total_seconds() / 86400
+
+
+def column_time(text: str | None) -> datetime | None:
+    """A time column (ISO 8601, Z) read back; None for NULL."""
+    return parse_iso_z(text) if text else None
+
+
+def dropped_json(dropped: tuple[Dropped, ...]) -> str | None:
+    """The ``dropped`` column: a JSON list, or NULL when nothing was dropped."""
+    if not dropped:
+        return None
+    return json.dumps([{"reason": d.reason, "words": d.words, "sample": d.sample} for d in dropped], ensure_ascii=False)
+
+
+def dropped_of(text: str | None) -> tuple[Dropped, ...]:
+    """The ``dropped`` column read back."""
+    return tuple(Dropped(d["reason"], d["words"], d["sample"]) for d in json.loads(text)) if text else ()

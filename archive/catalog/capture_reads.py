@@ -1,0 +1,138 @@
+"""The catalog's ``captures`` read: a document's rows in time order (a page at a time, with or without their
+texts), one row by id or by the time of its bytes, the rows holding given bytes, where kept bytes are."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from functools import cached_property
+
+from policy_archive.archive.captures import StoredCapture
+from policy_archive.archive.catalog.rows import CaptureRow, Outcome, column_time, dropped_of
+from policy_archive.records import Source, iso_z
+
+# Rows read at once by ``Catalog.each_capture``: a few MB with texts of typical pages, and few queries.
+ROWS_PER_READ = 100
+
+
+class CaptureReads:
+    connection: sqlite3.Connection
+
+    def captures(self, document: str, source: Source | None = None, *, texts: bool = True) -> list[CaptureRow]:
+        """A document's captures in time order; with ``texts=False`` without their extracted texts (``body``
+        None, ``body_sha1`` kept: a text is then read by :meth:`capture`), so that a long history's rows fit in
+        a few MB whatever the size of its pages."""
+        return list(self.each_capture(document, source, texts=texts))
+
+    def each_capture(
+        self, document: str, source: Source | None = None, *, texts: bool = True, stored: bool = False
+    ) -> Iterator[CaptureRow]:
+        """:meth:`captures` read ``ROWS_PER_READ`` at a time (only those with kept bytes when ``stored``), so
+        that a long history is never held whole. Each read is a query of its own resuming after the last row
+        read, so the catalog may be written between two rows without moving the scan (a write during an open
+        SELECT on the same connection is undefined behaviour in SQLite)."""
+        where, args = "document = ?", [document]
+        if source:
+            where += " AND source = ?"
+            args.append(str(source))
+        if stored:
+            where += " AND warc_file IS NOT NULL"
+        query = (
+            f"SELECT {'*' if texts else self._columns_but_body} FROM captures WHERE {where}"
+            f" AND (captured_at, id) > (?, ?) ORDER BY captured_at, id LIMIT {ROWS_PER_READ}"
+        )
+        after: tuple[str, int] = ("", 0)
+        while page := self.connection.execute(query, [*args, *after]).fetchall():
+            yield from (self._row(row) for row in page)
+            after = (page[-1]["captured_at"], page[-1]["id"])
+
+    @cached_property
+    def _columns_but_body(self) -> str:
+        """The captures table's columns, the text replaced by NULL. Read once: the table's columns are all there
+        from the opening on (``connect`` adds the missing ones, or refuses a read-only catalog lacking some)."""
+        names = [column[1] for column in self.connection.execute("PRAGMA table_info(captures)")]
+        return ", ".join(["NULL AS body", *(f'"{name}"' for name in names if name != "body")])
+
+    def holds_captures(self) -> bool:
+        return self.connection.execute("SELECT 1 FROM captures LIMIT 1").fetchone() is not None
+
+    def capture(self, capture_id: int) -> CaptureRow:
+        return self._row(self.connection.execute("SELECT * FROM captures WHERE id = ?", (capture_id,)).fetchone())
+
+    def capture_at(self, document: str, captured_at: datetime, *, extracted: bool = True) -> CaptureRow | None:
+        """The capture of a document whose bytes date from a time (an extracted one unless ``extracted`` is False)."""
+        row = self.connection.execute(
+            "SELECT * FROM captures WHERE document = ? AND COALESCE(memento_at, captured_at) = ?"
+            + (" AND outcome = 'extracted'" if extracted else "")
+            + " ORDER BY outcome = 'extracted' DESC, source DESC LIMIT 1",
+            (document, iso_z(captured_at)),
+        ).fetchone()
+        return self._row(row) if row else None
+
+    def version_capture(self, document: str, at: datetime) -> CaptureRow | None:
+        """The extracted capture whose text the version dated ``at`` holds: the one captured then or, for a
+        version dated at a twin never fetched (a listed 200 with the CDX digest of a fetched one), that one."""
+        row = self.capture_at(document, at)
+        listed = self.capture_at(document, at, extracted=False) if row is None else None
+        if listed is None or not listed.digest:
+            return row
+        twin = self.connection.execute(
+            "SELECT * FROM captures WHERE document = ? AND url = ? AND digest = ? AND status = 200"
+            " AND outcome = 'extracted' AND rendered = 0 ORDER BY captured_at LIMIT 1",
+            (document, listed.url, listed.digest),
+        ).fetchone()
+        return self._row(twin) if twin else None
+
+    def kept_captures(self, document: str, payload_sha1: str, bytes_at: datetime) -> list[CaptureRow]:
+        """The captures of ``document`` whose bytes (SHA-1 ``payload_sha1``) are kept in a WARC file: the one
+        captured at ``bytes_at`` first if there is one, then the others with the same bytes, extracted first."""
+        rows = self.connection.execute(
+            "SELECT * FROM captures WHERE document = ? AND payload_sha1 = ? AND warc_file IS NOT NULL"
+            " ORDER BY COALESCE(memento_at, captured_at) = ? DESC, outcome = 'extracted' DESC, id",
+            (document, payload_sha1, iso_z(bytes_at)),
+        )
+        return [self._row(row) for row in rows]
+
+    def kept_places(self) -> set[tuple[str, int]]:
+        """Where every catalogued capture's record is (WARC file, offset), whatever its document."""
+        rows = self.connection.execute("SELECT warc_file, warc_offset FROM captures WHERE warc_file IS NOT NULL")
+        return {(name, offset) for name, offset in rows}
+
+    def stored_captures(self, documents: Iterable[str]) -> Iterator[CaptureRow]:
+        """Every capture with kept bytes, for re-extraction, without its extracted text (read as it goes:
+        :meth:`each_capture`)."""
+        for document in documents:
+            yield from self.each_capture(document, texts=False, stored=True)
+
+    @staticmethod
+    def _row(row: sqlite3.Row) -> CaptureRow:
+        stored = StoredCapture(row["warc_file"], row["warc_offset"]) if row["warc_file"] else None
+        return CaptureRow(
+            id=row["id"],
+            document=row["document"],
+            source=Source(row["source"]),
+            url=row["url"],
+            captured_at=column_time(row["captured_at"]),  # type: ignore[arg-type]
+            status=row["status"],
+            mimetype=row["mimetype"],
+            digest=row["digest"],
+            fetched_url=row["fetched_url"],
+            payload_sha1=row["payload_sha1"],
+            stored=stored,
+            outcome=Outcome(row["outcome"]),
+            reason=row["reason"],
+            title=row["title"],
+            body=row["body"],
+            body_sha1=row["body_sha1"],
+            window_start=column_time(row["window_start"]),
+            fetched_status=row["fetched_status"],
+            fetched_mimetype=row["fetched_mimetype"],
+            memento_at=column_time(row["memento_at"]),
+            memento_url=row["memento_url"],
+            snapshot_url=row["snapshot_url"],
+            note=row["note"],
+            stated_date=date.fromisoformat(row["stated_date"]) if row["stated_date"] else None,
+            rendered=bool(row["rendered"]),
+            dropped=dropped_of(row["dropped"]),
+        )

@@ -1,0 +1,178 @@
+"""The catalog's ``captures`` written: CDX rows listed, and what became of each capture (fetched and extracted,
+refused, failed, extracted again), with its note and change window."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+
+from policy_archive.archive.captures import StoredCapture
+from policy_archive.archive.catalog.rows import Outcome, dropped_json
+from policy_archive.records import Capture, CaptureRef, Dropped, Source, iso_z
+
+
+class CaptureWrites:
+    connection: sqlite3.Connection
+
+    def add_listed(self, document: str, refs: Iterable[CaptureRef]) -> None:
+        """Remember CDX rows; rows already known (fetched or not) are left as they are."""
+        with self.connection:
+            self.connection.executemany(
+                "INSERT OR IGNORE INTO captures (document, source, url, captured_at, status, mimetype, digest,"
+                " length, outcome) VALUES (?, 'wayback', ?, ?, ?, ?, ?, ?, 'listed')",
+                [(document, r.url, iso_z(r.timestamp), r.status, r.mimetype, r.digest, r.length) for r in refs],
+            )
+
+    def record_fetch(
+        self,
+        capture: Capture,
+        stored: StoredCapture,
+        outcome: Outcome,
+        *,
+        reason: str | None = None,
+        title: str | None = None,
+        body: str | None = None,
+        body_sha1: str | None = None,
+        note: str | None = None,
+        stated_date: date | None = None,
+        dropped: tuple[Dropped, ...] = (),
+    ) -> None:
+        """Record a fetched capture and what extraction made of it: an archive capture under its CDX row (whose
+        listed status and mimetype are kept), with what the replay served in the fetched_/memento_ columns."""
+        url, listed_at = capture.listing_key
+        values: dict[str, object] = {
+            "document": capture.document,
+            "source": str(capture.source),
+            "url": url,
+            "captured_at": iso_z(listed_at),
+            "fetched_url": capture.fetched_url,
+            "fetched_status": capture.status,
+            "fetched_mimetype": capture.content_type,
+            "fetched_at": iso_z(capture.fetched_at) if capture.fetched_at else None,
+            "payload_sha1": capture.payload_sha1,
+            "warc_file": stored.warc_file,
+            "warc_offset": stored.offset,
+            "outcome": str(outcome),
+            "reason": reason,
+            "title": title,
+            "body": body,
+            "body_sha1": body_sha1,
+            "note": note,
+            "stated_date": stated_date.isoformat() if stated_date else None,
+            "rendered": int(capture.rendered is not None),
+            "dropped": dropped_json(dropped),
+        }
+        if capture.listed is None:  # a live fetch: no listing to keep apart from it
+            values.update(status=capture.status, mimetype=capture.content_type)
+        else:
+            values.update(
+                memento_at=iso_z(capture.captured_at), memento_url=capture.url, snapshot_url=capture.snapshot_url
+            )
+        self._upsert(values)
+
+    def record_unfetched(
+        self,
+        document: str,
+        source: Source,
+        url: str,
+        captured_at: datetime,
+        outcome: Outcome,
+        reason: str,
+        *,
+        fetched_status: int | None = None,
+    ) -> None:
+        """A capture that gave no bytes to keep: failed (retried later) or refused (e.g. not archived)."""
+        values = {
+            "document": document,
+            "source": str(source),
+            "url": url,
+            "captured_at": iso_z(captured_at),
+            "outcome": str(outcome),
+            "reason": reason,
+            "fetched_status": fetched_status,
+        }
+        self._upsert(values)
+
+    def _upsert(self, values: Mapping[str, object]) -> None:
+        columns = ", ".join(values)
+        placeholders = ", ".join("?" for _ in values)
+        updates = ", ".join(
+            f"{column} = excluded.{column}"
+            for column in values
+            if column not in ("document", "source", "url", "captured_at")
+        )
+        with self.connection:
+            self.connection.execute(
+                f"INSERT INTO captures ({columns}) VALUES ({placeholders})"
+                f" ON CONFLICT (document, source, url, captured_at) DO UPDATE SET {updates},"
+                " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+                list(values.values()),
+            )
+
+    def set_window(self, document: str, captured_at: datetime, window_start: datetime | None) -> None:
+        with self.connection:
+            self.connection.execute(
+                "UPDATE captures SET window_start = ? WHERE document = ? AND source = 'wayback' AND captured_at = ?",
+                (iso_z(window_start) if window_start else None, document, iso_z(captured_at)),
+            )
+
+    def refuse_listed(self, document: str, refused: Iterable[tuple[CaptureRef, str]]) -> None:
+        """Listed rows that will never be fetched (archived 404s, images, ...), with the reason."""
+        with self.connection:
+            self.connection.executemany(
+                "UPDATE captures SET outcome = 'refused', reason = ? WHERE document = ? AND source = 'wayback'"
+                " AND url = ? AND captured_at = ? AND outcome = 'listed'",
+                [(reason, document, ref.url, iso_z(ref.timestamp)) for ref, reason in refused],
+            )
+
+    def relist(self, document: str, keys: Iterable[tuple[str, datetime]]) -> None:
+        """Rows refused without being fetched whose reason no longer holds: listed again, to be fetched when
+        wanted (never a row whose bytes are kept)."""
+        with self.connection:
+            self.connection.executemany(
+                "UPDATE captures SET outcome = 'listed', reason = NULL WHERE document = ? AND source = 'wayback'"
+                " AND url = ? AND captured_at = ? AND outcome = 'refused' AND warc_file IS NULL",
+                [(document, url, iso_z(at)) for url, at in keys],
+            )
+
+    def refuse(self, capture_id: int, reason: str) -> None:
+        with self.connection:
+            self.connection.execute(
+                "UPDATE captures SET outcome = 'refused', reason = ? WHERE id = ?", (reason, capture_id)
+            )
+
+    def set_note(self, document: str, source: Source, captured_at: datetime, note: str | None) -> None:
+        """Why a capture was used despite a guard (shown by `log`); ``captured_at`` is the row's listed time."""
+        with self.connection:
+            self.connection.execute(
+                "UPDATE captures SET note = ? WHERE document = ? AND source = ? AND captured_at = ?",
+                (note, document, str(source), iso_z(captured_at)),
+            )
+
+    def update_extraction(
+        self,
+        capture_id: int,
+        outcome: Outcome,
+        reason: str | None,
+        title: str | None,
+        body: str | None,
+        body_sha1: str | None,
+        stated_date: date | None = None,
+        dropped: tuple[Dropped, ...] = (),
+    ) -> None:
+        with self.connection:
+            self.connection.execute(
+                "UPDATE captures SET outcome = ?, reason = ?, title = ?, body = ?, body_sha1 = ?, stated_date = ?,"
+                " dropped = ? WHERE id = ?",
+                (
+                    str(outcome),
+                    reason,
+                    title,
+                    body,
+                    body_sha1,
+                    stated_date.isoformat() if stated_date else None,
+                    dropped_json(dropped),
+                    capture_id,
+                ),
+            )

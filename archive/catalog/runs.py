@@ -1,0 +1,98 @@
+"""The catalog's ``documents`` and ``runs``: what the last track and backfill of each document left (failures in a
+row, validators, a backfill's failure), and the runs of the tool, started and finished."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from policy_archive.archive.catalog.rows import DocumentState, column_time
+from policy_archive.archive.catalog.schema import BACKFILLED_BEFORE
+from policy_archive.records import iso_z
+
+
+class RunTable:
+    connection: sqlite3.Connection
+
+    def document_state(self, document: str) -> DocumentState:
+        row = self.connection.execute("SELECT * FROM documents WHERE document = ?", (document,)).fetchone()
+        if row is None:
+            return DocumentState(document, 0, None, None, None, None, None, backfill_at=self._backfill_at(document))
+        return DocumentState(
+            document,
+            row["consecutive_failures"],
+            row["last_failure"],
+            column_time(row["last_failure_at"]),
+            column_time(row["last_success_at"]),
+            row["etag"],
+            row["last_modified"],
+            # A read-only catalog of an older release lacks these columns (only writers add them).
+            row["backfill_failure"] if "backfill_failure" in row.keys() else None,
+            column_time(row["backfill_failure_at"]) if "backfill_failure_at" in row.keys() else None,
+            row["backfill_unexamined"] if "backfill_unexamined" in row.keys() else None,
+            bool(row["backfill_unlisted"]) if "backfill_unlisted" in row.keys() else False,
+            self._backfill_at(document),
+        )
+
+    def _backfill_at(self, document: str) -> datetime | None:
+        """When the document's last backfill ended; in a catalog from before that was recorded (read without
+        being updated), what opening it for writing fills in (``BACKFILLED_BEFORE``)."""
+        columns = {column[1] for column in self.connection.execute("PRAGMA table_info(documents)")}
+        source = "documents" if "backfill_at" in columns else f"({BACKFILLED_BEFORE})"
+        query = f"SELECT backfill_at FROM {source} WHERE document = ?"
+        found = self.connection.execute(query, (document,)).fetchone()
+        return column_time(found["backfill_at"]) if found else None
+
+    def note_success(self, document: str, at: datetime, etag: str | None, last_modified: str | None) -> None:
+        with self.connection:
+            self.connection.execute(
+                "INSERT INTO documents (document, consecutive_failures, last_success_at, etag, last_modified)"
+                " VALUES (?, 0, ?, ?, ?) ON CONFLICT (document) DO UPDATE SET consecutive_failures = 0,"
+                " last_success_at = excluded.last_success_at, etag = excluded.etag,"
+                " last_modified = excluded.last_modified",
+                (document, iso_z(at), etag, last_modified),
+            )
+
+    def note_failure(self, document: str, at: datetime, reason: str) -> None:
+        with self.connection:
+            self.connection.execute(
+                "INSERT INTO documents (document, consecutive_failures, last_failure, last_failure_at)"
+                " VALUES (?, 1, ?, ?) ON CONFLICT (document) DO UPDATE SET"
+                " consecutive_failures = consecutive_failures + 1, last_failure = excluded.last_failure,"
+                " last_failure_at = excluded.last_failure_at",
+                (document, reason, iso_z(at)),
+            )
+
+    def note_backfill(
+        self, document: str, at: datetime, failure: str | None, *, unexamined: int | None = None, unlisted: bool = False
+    ) -> None:
+        """The outcome of a backfill of ``document`` ended at ``at``: why it failed, or None when it succeeded;
+        ``unexamined``: listed captures it left unexamined (interrupted); ``unlisted``: it could not list the
+        document."""
+        with self.connection:
+            self.connection.execute(
+                "INSERT INTO documents (document, backfill_failure, backfill_failure_at, backfill_unexamined,"
+                " backfill_unlisted, backfill_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (document) DO UPDATE SET backfill_failure = excluded.backfill_failure,"
+                " backfill_failure_at = excluded.backfill_failure_at,"
+                " backfill_unexamined = excluded.backfill_unexamined, backfill_unlisted = excluded.backfill_unlisted,"
+                " backfill_at = excluded.backfill_at",
+                (document, failure, iso_z(at) if failure else None, unexamined, int(unlisted), iso_z(at)),
+            )
+
+    def start_run(self, command: str, at: datetime) -> int:
+        with self.connection:
+            cursor = self.connection.execute(
+                "INSERT INTO runs (command, started_at) VALUES (?, ?)", (command, iso_z(at))
+            )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, at: datetime, exit_status: int, summary: str) -> None:
+        with self.connection:
+            self.connection.execute(
+                "UPDATE runs SET finished_at = ?, exit_status = ?, summary = ? WHERE id = ?",
+                (iso_z(at), exit_status, summary, run_id),
+            )
+
+    def last_runs(self, limit: int = 5) -> list[sqlite3.Row]:
+        return list(self.connection.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)))
