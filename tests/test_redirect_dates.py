@@ -208,6 +208,11 @@ def test_redirects_to_two_targets_whose_mementos_cross_give_no_version_out_of_or
     assert refused_line(datetime(2020, 1, 1, 6, tzinfo=UTC), crossed) in stderr, stderr
     refused = refusals(tmp_path / "data")
     assert [when for when, _, _ in refused] == ["2019-12-25T06:00:00Z", "2020-01-01T06:00:00Z"]
+    # A second backfill decides again from the texts those captures showed: nothing more refused, nothing moved.
+    again = run_cli(tmp_path / "config", tmp_path / "data", "backfill", DOC, "--strategy", strategy)
+    assert again.returncode == 0, again.stderr
+    assert versions_of(tmp_path / "config", tmp_path / "data") == versions
+    assert refusals(tmp_path / "data") == refused
     rebuilt_as_backfilled(tmp_path, versions, refused)
 
 

@@ -142,6 +142,14 @@ class CaptureWrites:
                 "UPDATE captures SET outcome = 'refused', reason = ? WHERE id = ?", (reason, capture_id)
             )
 
+    def restore_extracted(self, capture_id: int) -> None:
+        """A capture refused after its extraction (its text kept in the row) made extracted again."""
+        with self.connection:
+            self.connection.execute(
+                "UPDATE captures SET outcome = 'extracted', reason = NULL WHERE id = ? AND body_sha1 IS NOT NULL",
+                (capture_id,),
+            )
+
     def set_note(self, document: str, source: Source, captured_at: datetime, note: str | None) -> None:
         """Why a capture was used despite a guard (shown by `log`); ``captured_at`` is the row's listed time."""
         with self.connection:

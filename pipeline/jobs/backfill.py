@@ -32,6 +32,7 @@ from policy_archive.pipeline.jobs.examine import (
     holds_for_twins,
     last_seen,
     make_version,
+    refused_for_its_date,
 )
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
@@ -349,7 +350,9 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
     catalog = workspace.catalog
     key = plan.declaration.key
     rows = {(row.url, row.captured_at): row for row in catalog.captures(key, Source.WAYBACK)}
-    by_text = {row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED}
+    # A text is known through a capture extracted, or through one an earlier run refused for its date only.
+    by_text = {row.body_sha1: row for row in rows.values() if refused_for_its_date(row)}
+    by_text.update({row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED})
     found = changes(plan.known)
     versions: list[Version] = []
     dated = True  # whether the text before the change is a version
@@ -379,6 +382,8 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
         if verdict.note:
             catalog.set_note(key, Source.WAYBACK, shown.ref.timestamp, verdict.note)
             notes.append(f"{key}: version of {iso_z(shown.row.bytes_at)} {verdict.note}")
+        if shown.twin is None and shown.row.outcome is Outcome.REFUSED:  # refused for its date by an earlier run
+            catalog.restore_extracted(shown.row.id)
         catalog.set_window(key, shown.ref.timestamp, unchanged_since)
         versions.append(make_version(plan.declaration, dataclasses.replace(shown.row, note=verdict.note)))
         dated = True
@@ -392,7 +397,7 @@ def _shown(
     (same digest, a 200): the twin's text at this capture's time and address."""
     ref = plan.refs[index]
     row = rows.get((ref.url, ref.timestamp))
-    if row is not None and row.outcome is Outcome.EXTRACTED:
+    if row is not None and (row.outcome is Outcome.EXTRACTED or refused_for_its_date(row)):
         return _Shown(ref, row, None)
     twin = by_text[plan.known[index]]
     return _Shown(ref, as_twin(twin, ref, plan.source.capture_url(ref.timestamp, ref.url)), twin)

@@ -19,6 +19,7 @@ from policy_archive.pipeline.jobs.examine import (
     examine,
     holds_for_twins,
     record_examined,
+    refused_for_its_date,
     rendering_request,
 )
 from policy_archive.pipeline.jobs.progress import Left, Progress
@@ -141,7 +142,7 @@ class DocumentPlan:
             i = self.index.get((row.url, row.captured_at))
             if i is None:
                 continue
-            if row.outcome is Outcome.EXTRACTED:
+            if row.outcome is Outcome.EXTRACTED or refused_for_its_date(row):
                 self.learn(i, row.body_sha1, rendered=row.rendered)
             elif row.outcome is Outcome.REFUSED:
                 self.learn(i, None, for_twins=holds_for_twins(row.reason))

@@ -175,6 +175,13 @@ def overtaken_by(bytes_at: datetime, following: CaptureRef | None) -> str | None
     )
 
 
+def refused_for_its_date(row: CaptureRow) -> bool:
+    """Whether a capture was extracted, then refused when the versions were made for its bytes' time (the
+    crossing check, :func:`dating_capture`): its text is still what it showed, and the check is made again on
+    every run, so that a rerun decides as the first one did instead of searching around it."""
+    return row.outcome is Outcome.REFUSED and row.body_sha1 is not None and (row.reason or "").startswith(ELSEWHEN)
+
+
 def last_seen(listed_at: datetime, bytes_at: datetime, *, dated: bool) -> datetime:
     """When the text before a change was last seen, from the last capture showing it (the change window's start,
     ``unchanged_since``): when its bytes were archived where that text is a version (dated by such bytes), when
