@@ -32,6 +32,7 @@ from policy_archive.pipeline.jobs.examine import (
     holds_for_twins,
     last_seen,
     make_version,
+    refuse_change,
     refused_for_its_date,
 )
 from policy_archive.pipeline.jobs.guards import judge
@@ -43,7 +44,6 @@ from policy_archive.pipeline.jobs.report import (
     format_counts,
     recorded_kinds,
     refusal_counts,
-    twin_reason,
 )
 from policy_archive.pipeline.jobs.strategy import StrategyName, changes
 from policy_archive.pipeline.jobs.unverified import (
@@ -412,9 +412,7 @@ class _Shown:
     twin: CaptureRow | None
 
     def refuse(self, catalog: Catalog, key: str, refusal: str, notes: list[str]) -> None:
-        catalog.refuse(self.row.id, refusal)  # the capture fetched (a twin's row keeps its id)
-        if self.twin is not None:  # and the unfetched twin dated by it, so that it too says why
-            catalog.refuse_listed(key, [(self.ref, twin_reason(self.twin.captured_at, refusal))])
+        refuse_change(catalog, key, self.twin or self.row, refusal, self.ref if self.twin else None)
         if refusal.startswith(ELSEWHEN):  # the others are the guards', told by status and review
             notes.append(f"{key}: capture {self.ref.wayback_timestamp} refused: {refusal}")
 

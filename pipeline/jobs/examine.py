@@ -29,7 +29,7 @@ from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract, extractor_label
 from policy_archive.pipeline.extraction.refusals import JAVASCRIPT_SHELL
 from policy_archive.pipeline.jobs.provenance import render
-from policy_archive.pipeline.jobs.report import refusal_kind
+from policy_archive.pipeline.jobs.report import refusal_kind, twin_reason
 from policy_archive.records import (
     RENDERED_CONTENT_TYPE,
     Capture,
@@ -173,6 +173,17 @@ def overtaken_by(bytes_at: datetime, following: CaptureRef | None) -> str | None
         f"{ELSEWHEN}: its bytes were archived {iso_z(bytes_at)}, after the document's capture"
         f" {following.wayback_timestamp} showing another text"
     )
+
+
+def refuse_change(
+    catalog: Catalog, document: str, fetched: CaptureRow, reason: str, twin: CaptureRef | None = None
+) -> None:
+    """Refuse the capture a change was found at, when its versions are made (backfill and the rebuild): the
+    capture ``fetched`` its text came from and, for a ``twin`` never fetched that is known through it (same
+    digest), that listed capture too, so that it too says why."""
+    catalog.refuse(fetched.id, reason)
+    if twin is not None:
+        catalog.refuse_listed(document, [(twin, twin_reason(fetched.captured_at, reason))])
 
 
 def refused_for_its_date(row: CaptureRow) -> bool:

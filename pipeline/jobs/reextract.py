@@ -26,11 +26,12 @@ from policy_archive.pipeline.jobs.examine import (
     examine,
     last_seen,
     make_version,
+    refuse_change,
     text_identity,
 )
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
-from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport, twin_reason
+from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, Source, Version
 from policy_archive.text import plural
@@ -153,12 +154,8 @@ class _Candidate:
         return CaptureRef(self.url, self.captured_at, None, None, None)
 
     def refuse(self, catalog: Catalog, document: str, reason: str) -> None:
-        """Refused as backfill refuses a change (``backfill._Shown.refuse``): the capture fetched, and an unfetched
-        twin dated by it with the reason it borrows."""
-        catalog.refuse(self.extracted_id, reason)
-        if self.listed is not None:
-            fetched = catalog.capture(self.extracted_id)
-            catalog.refuse_listed(document, [(self.listed, twin_reason(fetched.captured_at, reason))])
+        """Refused as backfill refuses a change (:func:`refuse_change`)."""
+        refuse_change(catalog, document, catalog.capture(self.extracted_id), reason, self.listed)
 
 
 def _runs(candidates: Sequence[_Candidate]) -> list[Sequence[_Candidate]]:
