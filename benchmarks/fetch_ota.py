@@ -32,8 +32,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from policy_archive.config.settings import PROJECT_URL, package_version
+from policy_archive.crawler.exchange import AnswerCutShort, AnswerTooLarge, fetch
 from policy_archive.crawler.ratelimit import parse_retry_after
-from policy_archive.crawler.sources.cdx import AnswerCutShort, AnswerTooLarge, fetch
 
 MANIFEST = Path(__file__).resolve().parent / "ota_extraction" / "manifest.json"
 RAW_GITHUB = "https://raw.githubusercontent.com"

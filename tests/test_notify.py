@@ -1,8 +1,11 @@
-"""Webhook notification: the JSON posted, and failures that never raise."""
+"""Webhook notification: the JSON posted, failures that never raise, and a webhook that never finishes answering
+bounded (audit 6, F-c1; through `track` and `schedule`: tests/test_webhook_bounds.py)."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import threading
 import time
@@ -12,6 +15,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from standin.hostile import EndlessHeaders
+from standin.webhooks import dripping_body, dripping_headers, huge_body
 
 from policy_archive.pipeline.scheduling.notify import ChangeSummary, post_summary
 
@@ -59,7 +64,7 @@ def webhook() -> Iterator[tuple[Webhook, str]]:
 
 def test_posts_the_changes_as_json(webhook: tuple[Webhook, str]) -> None:
     state, url = webhook
-    assert post_summary(url, CHANGES, "policy-archive/test") is None
+    assert post_summary(url, CHANGES, "policy-archive/test", 10) is None
     [(headers, body)] = state.received
     assert headers["Content-Type"] == "application/json"
     assert headers["User-Agent"] == "policy-archive/test"
@@ -87,14 +92,14 @@ def test_posts_the_changes_as_json(webhook: tuple[Webhook, str]) -> None:
 
 def test_nothing_is_posted_without_changes(webhook: tuple[Webhook, str]) -> None:
     state, url = webhook
-    assert post_summary(url, [], "policy-archive/test") is None
+    assert post_summary(url, [], "policy-archive/test", 10) is None
     assert state.received == []
 
 
 def test_a_server_error_is_a_warning_without_the_secret(webhook: tuple[Webhook, str]) -> None:
     state, url = webhook
     state.status = 500
-    warning = post_summary(url, CHANGES, "policy-archive/test")
+    warning = post_summary(url, CHANGES, "policy-archive/test", 10)
     assert warning is not None and "HTTP 500" in warning
     assert "SECRET-TOKEN" not in warning and "\n" not in warning
 
@@ -102,7 +107,7 @@ def test_a_server_error_is_a_warning_without_the_secret(webhook: tuple[Webhook, 
 def test_a_redirect_is_not_followed_with_a_payload_less_get(webhook: tuple[Webhook, str]) -> None:
     state, url = webhook
     state.status, state.location = 302, url + "/elsewhere"
-    warning = post_summary(url, CHANGES, "policy-archive/test")
+    warning = post_summary(url, CHANGES, "policy-archive/test", 10)
     assert warning is not None and "HTTP 302" in warning
     assert len(state.received) == 1
 
@@ -115,7 +120,7 @@ def test_a_slow_webhook_times_out_with_a_warning(webhook: tuple[Webhook, str]) -
     started = time.monotonic()
     warning = post_summary(url, CHANGES, "policy-archive/test", timeout=0.2)
     assert time.monotonic() - started < 15
-    assert warning is not None and "did not answer within 0.2 s" in warning
+    assert warning is not None and "gave no answer within 0.2 s" in warning
 
 
 def test_a_refused_connection_is_a_warning() -> None:
@@ -142,3 +147,62 @@ def test_a_server_that_hangs_up_is_a_warning() -> None:
         warning = post_summary(f"http://127.0.0.1:{port}/hook", CHANGES, "policy-archive/test", timeout=2)
         thread.join()
     assert warning is not None and warning.startswith(f"webhook http://127.0.0.1:{port} ")
+
+
+# --- a webhook that never finishes answering (audit 6, F-c1) --------------------------------------------------------
+# Each bound is shown by the outcome: the warning's words, and the call ending long before the webhook would (never),
+# within a margin no load eats; no assertion on how long it took.
+
+
+def test_an_answer_trickling_without_end_is_given_up_at_the_deadline() -> None:
+    # A byte every 0.1 s: a timeout on each read would never expire; only a deadline for the whole exchange ends it.
+    with dripping_headers() as webhook:
+        warning = post_summary(webhook.url, CHANGES, "policy-archive/test", timeout=0.5)
+        assert webhook.hung_up.wait(30), "the connection was closed at the deadline"
+    assert warning == (f"webhook {webhook.origin} gave no answer within 0.5 s (setting [wayback] timeout_seconds)")
+    assert len(webhook.received) == 1 and json.loads(webhook.received[0])["changes"]
+
+
+def test_a_2xx_status_is_the_answer_its_trickling_body_is_not_waited_for() -> None:
+    """F-c1's webhook: 200 at once, then a chunked body one byte at a time for good. The status says the summary
+    was taken; the body is not read, so the call returns at once, well inside its deadline (a minute here)."""
+    with dripping_body() as webhook:
+        assert post_summary(webhook.url, CHANGES, "policy-archive/test", timeout=60) is None
+        assert webhook.hung_up.wait(30), "the client hung up on the body"
+
+
+def test_a_huge_body_is_not_read() -> None:
+    size = 256 * 1024 * 1024
+    with huge_body(size) as webhook:
+        assert post_summary(webhook.url, CHANGES, "policy-archive/test", timeout=60) is None
+        assert webhook.hung_up.wait(30), "the client hung up on the body"
+    # What the socket buffers took in before the client closed (a few MB on Linux's loopback), not the body.
+    assert webhook.sent[0] < size // 4, webhook.sent
+
+
+def test_endless_headers_are_a_warning() -> None:
+    with EndlessHeaders() as server:
+        origin = f"http://127.0.0.1:{server.port}"
+        warning = post_summary(server.url("/hook"), CHANGES, "policy-archive/test", timeout=60)
+    assert warning is not None and warning.startswith(f"webhook {origin} failed: ")
+    assert "headers" in warning
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_gives_the_webhook_up_at_once(signum: signal.Signals) -> None:
+    """SIGTERM or SIGINT while the webhook keeps the answer coming: the call returns the warning at once, long
+    before its deadline (a minute), and the handlers in place before are put back."""
+    before = signal.getsignal(signum)
+    with dripping_headers() as webhook:
+
+        def signal_once_waiting() -> None:
+            # The webhook has the request: the client is waiting for its answer, with the handler in place.
+            if webhook.connected.wait(30):
+                os.kill(os.getpid(), signum)
+
+        sender = threading.Thread(target=signal_once_waiting, daemon=True)
+        sender.start()
+        warning = post_summary(webhook.url, CHANGES, "policy-archive/test", timeout=60)
+        sender.join()
+    assert warning == f"webhook {webhook.origin} not waited for: the run was stopped ({signum.name})"
+    assert signal.getsignal(signum) is before

@@ -6,13 +6,10 @@ the source modules (:mod:`.wayback`, :mod:`.pywb`) decide. Here, for both:
 
 - the query string is built with :func:`urllib.parse.urlencode` onto the configured endpoint, keeping any
   query it already has (a second ``?`` made pywb drop the ``to`` bound);
-- the request goes out through :mod:`http.client` after the shared rate limiter: no hidden retries, through
-  the HTTP proxy the environment names as Scrapy's fetches of the captures do (``http_proxy``, ``https_proxy``,
-  ``no_proxy``), and ``[wayback] timeout_seconds`` is a deadline for the *whole* answer — a watchdog shuts the socket
-  when it passes, so a server trickling one byte a second cannot hold a run (a per-read socket timeout would
-  wait forever), and the host name the connection is made to (the archive's, or the proxy's when one is set) is
-  looked up within ``timeout_seconds`` too, on a thread of its own (:func:`.names.lookup_within`: a name server
-  that never answers fails the listing with the host and the time, and the run goes on);
+- the request goes out after the shared rate limiter, as one bounded exchange (crawler/exchange.py: no hidden
+  retries, through the HTTP proxy the environment names, ``[wayback] timeout_seconds`` a deadline for the *whole*
+  exchange, the host name looked up within it on a thread of its own: a name server that never answers fails the
+  listing with the host and the time, and the run goes on);
 - the answer is complete or an error: at most ``[wayback] max_listing_bytes``, as long as its Content-Length,
   ended by its terminating chunk, and its last row ended by a newline;
 - every dialect is read, whatever was asked for: 7-field text (the Internet Archive's default), JSON arrays
@@ -22,29 +19,18 @@ the source modules (:mod:`.wayback`, :mod:`.pywb`) decide. Here, for both:
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import re
 import socket
-import threading
-import time
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from http.client import (
-    HTTPConnection,
-    HTTPException,
-    HTTPMessage,
-    HTTPResponse,
-    HTTPSConnection,
-    IncompleteRead,
-    RemoteDisconnected,
-)
-from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from http.client import HTTPException, RemoteDisconnected
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from policy_archive.config.settings import WaybackSettings
-from policy_archive.crawler.names import LookupTimedOut, lookup_within
+from policy_archive.crawler.exchange import Answer, AnswerCutShort, AnswerTooLarge, fetch
+from policy_archive.crawler.names import LookupTimedOut
 from policy_archive.crawler.ratelimit import parse_retry_after
 from policy_archive.crawler.sources.base import (
     ListingBlocked,
@@ -69,7 +55,6 @@ BLOCKED_MARKERS = ("Blocked Site Error", "AdministrativeAccessControlException")
 TEXT_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 # pywb names its JSON fields differently from the Internet Archive's columns (pywb 2.x, as of 2026-11).
 _PYWB_NAMES = {"url": "original", "mime": "mimetype", "status": "statuscode"}
-_CHUNK_BYTES = 64 * 1024
 _TIMESTAMP = re.compile(r"\d{14}")
 _NUMBER_OR_DASH = re.compile(r"\d+|-")
 # Answers that mean "not now" rather than "no": too many requests, and a server failing, overloaded or restarting
@@ -155,7 +140,7 @@ class CdxRequester:
 
     # --- HTTP --------------------------------------------------------------------------------------------
 
-    def _get(self, request_url: str, where: str) -> _Answer:
+    def _get(self, request_url: str, where: str) -> Answer:
         self.client.limiter.wait()
         timeout = self.settings.timeout_seconds
         try:
@@ -174,7 +159,7 @@ class CdxRequester:
             raise self.error(ListingUnavailable, f"{_network_problem(error)}{where}") from None
         raise self._for_now(ListingInterrupted, f"{problem}{where}", cause=f"failed a listing request ({problem})")
 
-    def _check_status(self, answer: _Answer, where: str) -> None:
+    def _check_status(self, answer: Answer, where: str) -> None:
         status = answer.status
         if status == 200:
             return
@@ -193,161 +178,6 @@ class CdxRequester:
         if status >= 500:
             raise self.error(ListingUnavailable, f"{said}{where}")
         raise self.error(ListingError, f"{said}{where}")
-
-
-# --- one bounded answer ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    reason: str
-    headers: HTTPMessage
-    body: bytes
-
-
-class AnswerCutShort(Exception):
-    """The connection ended before the answer did (Content-Length not reached, no terminating chunk)."""
-
-
-class AnswerTooLarge(Exception):
-    """The answer is, or announces itself, larger than the limit."""
-
-
-def fetch(url: str, user_agent: str, timeout: float, max_bytes: int) -> _Answer:
-    """GET ``url`` and read the whole answer before ``timeout`` seconds have passed, or raise."""
-    deadline = time.monotonic() + timeout
-    connection, target, proxy_headers = _connection(urlsplit(url), timeout)
-    # http.client looks the name up with getaddrinfo on this thread, bounded by nothing (the timeout applies to the
-    # socket once made): its one hook for making the socket is this attribute (CPython 3.11-3.13).
-    connection._create_connection = _bounded_create_connection
-    headers = {"User-Agent": user_agent, "Accept-Encoding": "identity", **proxy_headers}
-    try:
-        connection.connect()
-        watchdog = _Watchdog(connection.sock, deadline)
-        try:
-            connection.request("GET", target, headers=headers)
-            response = connection.getresponse()
-            body = _read_body(response, max_bytes)
-        except (OSError, HTTPException, AnswerCutShort):  # a socket shut by the watchdog reads as cut short
-            if watchdog.fired:
-                raise TimeoutError from None
-            raise
-        finally:
-            watchdog.cancel()
-        if watchdog.fired:
-            raise TimeoutError
-        return _Answer(response.status, response.reason or "", response.headers, body)
-    finally:
-        connection.close()
-
-
-def _connection(parts: SplitResult, timeout: float) -> tuple[HTTPConnection, str, dict[str, str]]:
-    """The connection for ``parts``, the request target and the headers the proxy needs.
-
-    Through the proxy the environment names for the scheme (``http_proxy``, ``https_proxy``, ``no_proxy``), as
-    Scrapy's fetches of the captures go (its HttpProxyMiddleware reads the same variables), else direct: an
-    ``http`` URL is asked of the proxy in absolute form, an ``https`` one through a ``CONNECT`` tunnel.
-    """
-    path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
-    connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
-    proxy = _proxy_for(parts)
-    if proxy is None:
-        return connection_class(parts.hostname or "", parts.port, timeout=timeout), path, {}
-    proxy_parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-    if proxy_parts.scheme != "http":
-        raise OSError(f"proxy {proxy_parts.scheme}://{proxy_parts.hostname}: only http:// proxies are supported")
-    credentials = _proxy_credentials(proxy_parts)
-    if parts.scheme != "https":
-        connection = HTTPConnection(proxy_parts.hostname or "", proxy_parts.port, timeout=timeout)
-        return connection, urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")), credentials
-    connection = HTTPSConnection(proxy_parts.hostname or "", proxy_parts.port, timeout=timeout)
-    connection.set_tunnel(parts.hostname or "", parts.port, headers=credentials)
-    return connection, path, {}
-
-
-def _proxy_for(parts: SplitResult) -> str | None:
-    """The proxy URL the environment names for this URL's scheme, unless ``no_proxy`` exempts its host."""
-    proxy = urllib.request.getproxies().get(parts.scheme)
-    if not proxy or not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
-        return None
-    return proxy
-
-
-def _proxy_credentials(proxy: SplitResult) -> dict[str, str]:
-    """``Proxy-Authorization`` for a proxy URL with ``user:password@`` (basic, as Scrapy sends it)."""
-    if proxy.username is None:
-        return {}
-    pair = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}".encode("latin-1")
-    return {"Proxy-Authorization": f"Basic {base64.b64encode(pair).decode('ascii')}"}
-
-
-class _Watchdog:
-    """Shuts a socket down at a deadline: a blocked read returns at once, whatever the server is doing."""
-
-    def __init__(self, sock: socket.socket, deadline: float):
-        self.sock = sock
-        self.fired = False
-        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _fire(self) -> None:
-        self.fired = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:  # already closed: nothing left to interrupt
-            pass
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-
-def _read_body(response: HTTPResponse, max_bytes: int) -> bytes:
-    """The whole body, checked against its announced length and the size limit."""
-    declared = _content_length(response.getheader("Content-Length"))
-    if declared is not None and declared > max_bytes:
-        raise AnswerTooLarge(f"the answer announces {_bytes(declared)}, over the limit of {_bytes(max_bytes)}")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        # read1: whatever has arrived, so the watchdog's deadline is checked between small reads too.
-        while chunk := response.read1(_CHUNK_BYTES):
-            size += len(chunk)
-            if size > max_bytes:
-                raise AnswerTooLarge(f"the answer is longer than the limit of {_bytes(max_bytes)}")
-            chunks.append(chunk)
-    except IncompleteRead:
-        raise AnswerCutShort(f"the answer was cut short after {_bytes(size)} (no terminating chunk)") from None
-    if declared is not None and size < declared:
-        raise AnswerCutShort(f"the answer was cut short: {size} of the {_bytes(declared)} announced")
-    return b"".join(chunks)
-
-
-def _bytes(count: int) -> str:
-    return f"{count} {plural(count, 'byte')}"
-
-
-def _content_length(value: str | None) -> int | None:
-    return int(value) if value and value.strip().isdigit() else None
-
-
-def _bounded_create_connection(
-    address: tuple[str, int], timeout: float, source_address: tuple[str, int] | None = None
-) -> socket.socket:
-    """:func:`socket.create_connection` to ``address``, its host name looked up within ``timeout`` seconds
-    (:class:`LookupTimedOut` past them), each address found tried in turn."""
-    host, port = address
-    found = lookup_within(host, timeout)
-    if not found:
-        raise socket.gaierror(socket.EAI_NONAME, f"{host}: Name or service not known")
-    error = OSError(f"no address of {host} could be connected to")
-    for _family, sockaddr in found:
-        try:
-            return socket.create_connection((sockaddr[0], port), timeout, source_address)
-        except OSError as failed:
-            error = failed
-    raise error
 
 
 def _network_problem(error: BaseException) -> str:

@@ -223,5 +223,6 @@ def _notify(workspace: Workspace, recorded: Sequence[RecordedVersion], previous:
         added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
         removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
         changes.append(ChangeSummary(item.version.document, item.version.captured_at, added, removed, item.commit))
-    warning = post_summary(webhook, changes, workspace.config.settings.crawl.user_agent)
+    settings = workspace.config.settings
+    warning = post_summary(webhook, changes, settings.crawl.user_agent, settings.wayback.timeout_seconds)
     return [f"webhook: {warning}"] if warning else []

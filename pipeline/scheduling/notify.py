@@ -3,21 +3,28 @@
 The payload is plain JSON with a ``changes`` list for programs, plus a ``text`` line so that chat webhooks
 which only read ``text`` (Slack, Mattermost, Rocket.Chat incoming webhooks, as of 2026-11) show something
 useful without an adapter. A webhook failure is returned as a warning, never raised: it must not fail the run.
+
+The POST is one exchange bounded as a whole (crawler/exchange.py): a webhook that never answers, or answers one
+byte at a time, is given up at the deadline; only the answer's status is read, never its body (a 200 whose
+body trickles without end was audit 6's F-c1: it held ``track``, and so every later scheduled run, for good). A
+stop signal (SIGTERM, SIGINT) while it is posted gives it up at once: the run's documents are all done by then.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
-import urllib.error
-import urllib.request
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import Message
-from typing import IO
+from http.client import HTTPException
+from types import FrameType
 from urllib.parse import urlsplit
 
+from policy_archive.crawler.exchange import post
+from policy_archive.crawler.names import LookupTimedOut
 from policy_archive.records import iso_z
 from policy_archive.text import plural
 
@@ -48,56 +55,65 @@ def summary_text(changes: Sequence[ChangeSummary]) -> str:
     return f"policy-archive: {len(changes)} {plural(len(changes), 'document')} changed: {items}"
 
 
-def post_summary(
-    webhook_url: str, changes: Sequence[ChangeSummary], user_agent: str, timeout: float = 10
-) -> str | None:
+def post_summary(webhook_url: str, changes: Sequence[ChangeSummary], user_agent: str, timeout: float) -> str | None:
     """POST the run's changes to ``webhook_url``; None on a 2xx answer, else a one-line warning.
 
-    Nothing is posted when there are no changes. The warning names only the webhook's scheme and host: webhook
-    URLs often carry their secret token in the path.
+    Nothing is posted when there are no changes. ``timeout`` bounds the whole exchange (the run's ``[wayback]
+    timeout_seconds``, the one timeout of every request). The warning names only the webhook's scheme and host:
+    webhook URLs often carry their secret token in the path.
     """
     if not changes:
         return None
     payload = {"text": summary_text(changes), "changes": [change.as_json() for change in changes]}
-    request = urllib.request.Request(
-        webhook_url,
-        data=json.dumps(payload).encode("utf-8"),
-        headers={"Content-Type": "application/json", "User-Agent": user_agent},
-        method="POST",
-    )
     where = _redacted(webhook_url)
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            response.read()
-    except urllib.error.HTTPError as error:
-        return f"webhook {where} answered HTTP {error.code} {error.reason}"
-    except urllib.error.URLError as error:
-        if isinstance(error.reason, TimeoutError):
-            return f"webhook {where} did not answer within {timeout:g} s"
-        return f"webhook {where} unreachable: {error.reason}"
+        with _given_up_on_stop():
+            answer = post(webhook_url, user_agent, timeout, json.dumps(payload).encode("utf-8"), "application/json")
+    except _StopRequested as stop:
+        return f"webhook {where} not waited for: the run was stopped ({stop.signal_name})"
     except TimeoutError:
-        return f"webhook {where} did not answer within {timeout:g} s"
-    except (OSError, http.client.HTTPException, ValueError) as error:
+        return f"webhook {where} gave no answer within {timeout:g} s (setting [wayback] timeout_seconds)"
+    except LookupTimedOut as no_answer:
+        return f"webhook {where} unreachable: {no_answer}"
+    except (HTTPException, ValueError) as error:  # before OSError: a connection closed without an answer is both
         return f"webhook {where} failed: {type(error).__name__}: {error}"
-    return None
-
-
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    """urllib would follow a 301/302/303 answer to a POST with a GET that drops the payload: a failure."""
-
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: Message,
-        newurl: str,
-    ) -> None:
+    except OSError as error:
+        return f"webhook {where} unreachable: {error.strerror or error}"
+    if 200 <= answer.status < 300:
         return None
+    # A redirect is not followed: a POST redirected would be sent again without its payload (urllib's way).
+    return f"webhook {where} answered HTTP {answer.status} {answer.reason}".rstrip()
 
 
-_OPENER = urllib.request.build_opener(_RefuseRedirects)
+class _StopRequested(BaseException):
+    """Raised by the stop signals' handler while the webhook is posted: out of whatever the exchange waits on (a
+    read, a connection, a name lookup), as KeyboardInterrupt would, through any ``except Exception``."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signal_name = signal.Signals(signum).name
+
+
+@contextmanager
+def _given_up_on_stop() -> Iterator[None]:
+    """SIGTERM and SIGINT raise :class:`_StopRequested` inside the block; the handlers before it are put back after.
+
+    The crawl is over by then: Scrapy's handlers are still installed but only schedule work on a reactor that has
+    stopped (after a first signal, a second is ignored), so without this a stop signal did nothing while a webhook
+    kept the run waiting. Only the main thread receives signals (elsewhere the block runs as it is)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise _StopRequested(signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _redacted(url: str) -> str:

@@ -1,0 +1,220 @@
+"""One HTTP exchange outside Scrapy, bounded as a whole: a CDX listing page (crawler/sources/cdx.py), the webhook
+posted after a run with changes (pipeline/scheduling/notify.py), a benchmark's download.
+
+- through :mod:`http.client`: no hidden retries, no redirect followed, through the HTTP proxy the environment
+  names as Scrapy's fetches go (``http_proxy``, ``https_proxy``, ``no_proxy``);
+- ``timeout`` is a deadline for the *whole* exchange, not for each read: the host name (the server's, or the
+  proxy's when one is set) is looked up within it on a thread of its own (:func:`.names.lookup_within`: a name
+  server that never answers cannot hold the caller), the connection is made in what is left of it, and from then
+  on a watchdog shuts the socket when it passes (a proxy's ``CONNECT`` answer, the request sent, the answer read),
+  so a server trickling one byte a second cannot hold the caller (a per-read socket timeout would wait forever).
+  Only a TLS handshake is bounded by each read's timeout alone: http.client hands the socket to :mod:`ssl` and
+  gets it back once the handshake is done, so the watchdog cannot reach it meanwhile;
+- :func:`fetch` reads the answer whole, at most ``max_bytes``, as long as its Content-Length, ended by its
+  terminating chunk; :func:`post` reads its status line and headers only (the status is its answer).
+"""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from http.client import (
+    HTTPConnection,
+    HTTPException,
+    HTTPMessage,
+    HTTPResponse,
+    HTTPSConnection,
+    IncompleteRead,
+)
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
+
+from policy_archive.crawler.names import lookup_within
+from policy_archive.text import plural
+
+_CHUNK_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    reason: str
+    headers: HTTPMessage
+    body: bytes  # empty when not read (post)
+
+
+class AnswerCutShort(Exception):
+    """The connection ended before the answer did (Content-Length not reached, no terminating chunk)."""
+
+
+class AnswerTooLarge(Exception):
+    """The answer is, or announces itself, larger than the limit."""
+
+
+def fetch(url: str, user_agent: str, timeout: float, max_bytes: int) -> Answer:
+    """GET ``url`` and read the whole answer before ``timeout`` seconds have passed, or raise (``TimeoutError``
+    past them)."""
+    headers = {"User-Agent": user_agent, "Accept-Encoding": "identity"}
+    return _exchange(url, "GET", headers, None, timeout, lambda response: _read_body(response, max_bytes))
+
+
+def post(url: str, user_agent: str, timeout: float, payload: bytes, content_type: str) -> Answer:
+    """POST ``payload`` to ``url``; the answer's status and headers before ``timeout`` seconds have passed, or raise
+    (``TimeoutError`` past them). Its body is not read: however long, or slow, it holds nothing of the caller."""
+    headers = {"User-Agent": user_agent, "Content-Type": content_type}
+    return _exchange(url, "POST", headers, payload, timeout, lambda _response: b"")
+
+
+def _exchange(
+    url: str,
+    method: str,
+    headers: Mapping[str, str],
+    payload: bytes | None,
+    timeout: float,
+    read_body: Callable[[HTTPResponse], bytes],
+) -> Answer:
+    connection, target, proxy_headers = _connection(urlsplit(url), timeout)
+    watchdog = _Watchdog(connection, timeout)
+    # http.client looks the name up with getaddrinfo on this thread, bounded by nothing (the timeout applies to the
+    # socket once made): its one hook for making the socket is this attribute (CPython 3.11-3.13).
+    connection._create_connection = watchdog.create_connection
+    try:
+        try:
+            connection.connect()
+            if watchdog.fired:  # it fired during the TLS handshake, out of its reach
+                raise TimeoutError
+            connection.request(method, target, body=payload, headers={**headers, **proxy_headers})
+            response = connection.getresponse()
+            body = read_body(response)
+        except (OSError, HTTPException, AnswerCutShort):  # a socket shut by the watchdog reads as cut short
+            if watchdog.fired:
+                raise TimeoutError from None
+            raise
+        finally:
+            watchdog.cancel()
+        if watchdog.fired:
+            raise TimeoutError
+        return Answer(response.status, response.reason or "", response.headers, body)
+    finally:
+        connection.close()
+
+
+def _connection(parts: SplitResult, timeout: float) -> tuple[HTTPConnection, str, dict[str, str]]:
+    """The connection for ``parts``, the request target and the headers the proxy needs.
+
+    Through the proxy the environment names for the scheme (``http_proxy``, ``https_proxy``, ``no_proxy``), as
+    Scrapy's fetches of the captures go (its HttpProxyMiddleware reads the same variables), else direct: an
+    ``http`` URL is asked of the proxy in absolute form, an ``https`` one through a ``CONNECT`` tunnel.
+    """
+    path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
+    proxy = _proxy_for(parts)
+    if proxy is None:
+        return connection_class(parts.hostname or "", parts.port, timeout=timeout), path, {}
+    proxy_parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if proxy_parts.scheme != "http":
+        raise OSError(f"proxy {proxy_parts.scheme}://{proxy_parts.hostname}: only http:// proxies are supported")
+    credentials = _proxy_credentials(proxy_parts)
+    if parts.scheme != "https":
+        connection = HTTPConnection(proxy_parts.hostname or "", proxy_parts.port, timeout=timeout)
+        return connection, urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")), credentials
+    connection = HTTPSConnection(proxy_parts.hostname or "", proxy_parts.port, timeout=timeout)
+    connection.set_tunnel(parts.hostname or "", parts.port, headers=credentials)
+    return connection, path, {}
+
+
+def _proxy_for(parts: SplitResult) -> str | None:
+    """The proxy URL the environment names for this URL's scheme, unless ``no_proxy`` exempts its host."""
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if not proxy or not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return proxy
+
+
+def _proxy_credentials(proxy: SplitResult) -> dict[str, str]:
+    """``Proxy-Authorization`` for a proxy URL with ``user:password@`` (basic, as Scrapy sends it)."""
+    if proxy.username is None:
+        return {}
+    pair = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}".encode("latin-1")
+    return {"Proxy-Authorization": f"Basic {base64.b64encode(pair).decode('ascii')}"}
+
+
+class _Watchdog:
+    """The deadline of one connection's exchange: its socket is made within it, and shut down when it passes, so
+    that a blocked read or write returns at once, whatever the server is doing."""
+
+    def __init__(self, connection: HTTPConnection, timeout: float):
+        self.fired = False
+        self._connection = connection
+        self._timeout = timeout
+        self._deadline = time.monotonic() + timeout
+        self._timer = threading.Timer(timeout, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        sock = self._connection.sock
+        if sock is None:  # not connected yet: the connection is being made within what is left of the time
+            return
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already closed: nothing left to interrupt
+            pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def create_connection(
+        self, address: tuple[str, int], _timeout: float, source_address: tuple[str, int] | None = None
+    ) -> socket.socket:
+        """:func:`socket.create_connection` to ``address`` before the deadline: its host name looked up within the
+        timeout (:class:`.names.LookupTimedOut` past it: the lookup is the exchange's first step), each address
+        found tried in turn in the time left (``TimeoutError`` once none is)."""
+        host, port = address
+        found = lookup_within(host, self._timeout)
+        if not found:
+            raise socket.gaierror(socket.EAI_NONAME, f"{host}: Name or service not known")
+        error: OSError = OSError(f"no address of {host} could be connected to")
+        for _family, sockaddr in found:
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            try:
+                return socket.create_connection((sockaddr[0], port), left, source_address)
+            except OSError as failed:
+                error = failed
+        raise error
+
+
+def _read_body(response: HTTPResponse, max_bytes: int) -> bytes:
+    """The whole body, checked against its announced length and the size limit."""
+    declared = _content_length(response.getheader("Content-Length"))
+    if declared is not None and declared > max_bytes:
+        raise AnswerTooLarge(f"the answer announces {_bytes(declared)}, over the limit of {_bytes(max_bytes)}")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        # read1: whatever has arrived, so the watchdog's deadline is checked between small reads too.
+        while chunk := response.read1(_CHUNK_BYTES):
+            size += len(chunk)
+            if size > max_bytes:
+                raise AnswerTooLarge(f"the answer is longer than the limit of {_bytes(max_bytes)}")
+            chunks.append(chunk)
+    except IncompleteRead:
+        raise AnswerCutShort(f"the answer was cut short after {_bytes(size)} (no terminating chunk)") from None
+    if declared is not None and size < declared:
+        raise AnswerCutShort(f"the answer was cut short: {size} of the {_bytes(declared)} announced")
+    return b"".join(chunks)
+
+
+def _bytes(count: int) -> str:
+    return f"{count} {plural(count, 'byte')}"
+
+
+def _content_length(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
