@@ -21,12 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from http.client import HTTPException
 from types import FrameType
+from typing import Any
 from urllib.parse import urlsplit
 
 from policy_archive.crawler.exchange import post
 from policy_archive.crawler.names import LookupTimedOut
 from policy_archive.records import iso_z
 from policy_archive.text import plural
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 @dataclass(frozen=True)
@@ -108,12 +111,27 @@ def _given_up_on_stop() -> Iterator[None]:
     def stop(signum: int, _frame: FrameType | None) -> None:
         raise _StopRequested(signum)
 
-    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    previous: dict[int, Any] = {}
+    try:
+        with _stop_signals_held():
+            previous.update((signum, signal.signal(signum, stop)) for signum in _STOP_SIGNALS)
+        yield
+    finally:
+        with _stop_signals_held():
+            for signum, handler in previous.items():
+                if handler is not None:  # None: a handler not set from Python, which cannot be put back
+                    signal.signal(signum, handler)
+
+
+@contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """The stop signals blocked while the handlers are swapped: one arriving then is handled after the swap, by the
+    handlers it leaves, never by a mix (a signal between two restorations would raise out of the run)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _redacted(url: str) -> str:
