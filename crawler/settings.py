@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from scrapy.settings.default_settings import DEFAULT_REQUEST_HEADERS
+
 from policy_archive.config.settings import Settings
 from policy_archive.crawler import render
 from policy_archive.crawler.addresses import ALLOW_PRIVATE_SETTING, ALLOWED_ORIGINS_SETTING
@@ -13,6 +15,8 @@ from policy_archive.crawler.addresses import ALLOW_PRIVATE_SETTING, ALLOWED_ORIG
 # purpose: Scrapy retries them at once, which is exactly the retry storm that gets an IP firewalled by the Internet
 # Archive; our middlewares pause (archive) or honour Retry-After (live) instead.
 RETRYABLE_CODES = [500, 502, 504, 522, 524, 408]
+# The codings an archive replay may come in (brotli is a dependency for it).
+ARCHIVE_ACCEPT_ENCODING = "gzip, deflate, br"
 # Replay requests to the archive at once (the shared limiter spaces them anyway).
 ARCHIVE_CONCURRENCY = 8
 # Scrapy's HTTP/1.1 download handler with an answer's headers bounded (render_handler.py's extends it).
@@ -128,6 +132,13 @@ def _archive_settings() -> dict[str, Any]:
         # Content-Encoding, as of 2026-06): its SHA-1 is then comparable with the CDX digest and the WARC
         # record is the original response. Extraction undoes the encoding (pipeline.extraction.decode).
         "COMPRESSION_ENABLED": False,
+        # ... and ask for it: Scrapy's decompression, off, no longer says which codings we take, and an archive
+        # serves a payload recorded compressed as recorded only to a client taking its coding. pywb 2.10 decodes
+        # it otherwise (content_rewriter.py: the recorded Content-Encoding not in the request's Accept-Encoding),
+        # and the bytes served are then not the ones its CDX digest names (acceptance report 6, F-b1). Every
+        # coding extraction can undo (pipeline.extraction.decode). The Wayback Machine, asked so, compresses even
+        # an uncompressed payload for the transfer: the decoded bytes then carry the digest (examine.py).
+        "DEFAULT_REQUEST_HEADERS": {**DEFAULT_REQUEST_HEADERS, "Accept-Encoding": ARCHIVE_ACCEPT_ENCODING},
         # Not Scrapy's retries, which ask again at once: a replay failing for now (the archive's own 500,
         # 502 or 504, a timeout, a connection refused, reset or cut short) is asked again after
         # backoff_seconds, as often as a listing page (ArchiveRateLimitMiddleware, decision 0005).

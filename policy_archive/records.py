@@ -197,7 +197,8 @@ class Capture:
     For an archive capture, ``captured_at`` is the ``Memento-Datetime`` of the response these bytes came in
     and ``url`` the site's URL they were archived from: after archived redirects, the target's memento, not the
     CDX row (``listed``) that led there. ``body`` is the payload as served (``Content-Encoding`` not undone:
-    its SHA-1 is what a CDX digest and a WARC payload digest are computed over). ``hops`` are the archived
+    its SHA-1 is what a CDX digest and a WARC payload digest are computed over), but for a coding the archive
+    applied for the transfer only (``pipeline.jobs.examine.as_archived``). ``hops`` are the archived
     redirects followed on the way, each a capture of its own.
     """
 

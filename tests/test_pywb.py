@@ -7,6 +7,7 @@ free 127.0.0.1 port. Skipped, with the reason, only where pywb cannot be install
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import tomllib
@@ -31,6 +32,7 @@ from test_fidelity import DOC, configured, redirected_history, warc_records
 from test_fidelity import TARGET as FIDELITY_TARGET
 from test_fidelity import URL as FIDELITY_URL
 from test_redirect_chains import chain
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -74,7 +76,7 @@ HOME_YEARS, MOVED_YEARS = range(2012, 2018), range(2018, 2023)
 SHELL_HOME = "https://www.shell.example/"
 SHELL_PAGE = "<html><body><div id='app'></div><script src='/app.js'></script></body></html>"
 
-Record = tuple[str, datetime, int, str, list[tuple[str, str]]]
+Record = tuple[str, datetime, int, str | bytes, list[tuple[str, str]]]
 
 
 def new_year(year: int, minute: int = 0) -> datetime:
@@ -107,7 +109,7 @@ def write_warc(path: Path, records: list[Record] | None = None) -> Path:
     with path.open("wb") as stream:
         writer = WARCWriter(stream, gzip=True)
         for url, moment, status, text, extra in sorted(records, key=lambda record: record[1]):
-            body = text.encode("utf-8")
+            body = text if isinstance(text, bytes) else text.encode("utf-8")
             headers = [("Content-Type", "text/html; charset=utf-8"), *extra, ("Content-Length", str(len(body)))]
             record = writer.create_warc_record(
                 url,
@@ -484,3 +486,55 @@ def test_a_redirect_target_archived_years_away_gives_no_version_in_pywb(
         assert sorted(version["date"] for version in log) == [iso_z(moment) for moment in dates], log
     head = git(data / "versions", "show", "main:f/fwd/privacy-policy.md")
     assert FAR_TEXT not in head and "(May 25th 2018)" in head, head
+
+
+def test_payloads_recorded_gzipped_are_versions_in_pywb(pywb_server: RunningPywb, tmp_path: Path) -> None:
+    """Acceptance report 6, F-b1: a policy and a home page recorded as sites send them to a crawler taking gzip
+    (``Content-Encoding: gzip``, the gzip bytes in the WARC, which pywb's CDX digest names). pywb 2.10 serves them
+    decoded to a client not taking gzip (whose SHA-1 is then not the digest): the replays ask for the recorded
+    coding, the WARC keeps the bytes as served, the texts are extracted decoded, versions dated at their captures,
+    ``verify`` passes; ``discover`` reads the gzipped home pages' links."""
+    policy, home = "http://gz.test/privacy", "http://gz.test/"
+    moments = [new_year(year) for year in (2019, 2020, 2021)]
+    texts = [V1, V2, V2]
+    encoded = {
+        moment: gzip.compress(page(text, n).encode("utf-8"), mtime=0)
+        for n, (moment, text) in enumerate(zip(moments, texts, strict=True))
+    }
+    gzipped = [("Content-Encoding", "gzip")]
+    records: list[Record] = [(policy, moment, 200, body, gzipped) for moment, body in encoded.items()]
+    records += [
+        (home, moment + timedelta(hours=1), 200, gzip.compress(home_page("/privacy").encode("utf-8")), gzipped)
+        for moment in moments
+    ]
+    pywb.build_collection(pywb_server.bin_dir, pywb_server.root, "gz", [write_warc(tmp_path / "gz.warc.gz", records)])
+    replay = f"{pywb_server.base}/gz/{moments[0]:%Y%m%d%H%M%S}id_/{policy}"
+    with urllib.request.urlopen(replay, timeout=10) as answer:  # pywb's answer to a client not taking gzip
+        assert answer.headers["X-Archive-Orig-Content-Encoding"] == "gzip" and answer.read() == gzip.decompress(
+            encoded[moments[0]]
+        )
+
+    config = config_for(
+        tmp_path, pywb_server.base, "gz", {"gz": f'name = "gz"\n[documents.privacy-policy]\nurl = "{policy}"\n'}
+    )
+    data = tmp_path / "data"
+    result = run_cli(config, data, "backfill", "--strategy", "all", timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "digest-mismatch" not in result.stderr
+    log = json.loads(run_cli(config, data, "log", "gz/privacy-policy", "--json").stdout)
+    assert sorted(version["date"] for version in log) == [iso_z(moment) for moment in moments[:2]], log
+    kept = {}
+    for path in sorted((data / "captures").glob("*.warc.gz")):
+        with path.open("rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type == "response":
+                    coding = record.http_headers.get_header("Content-Encoding")
+                    kept[record.rec_headers.get_header("WARC-Date")] = (coding, record.raw_stream.read())
+    assert kept == {iso_z(moment): ("gzip", body) for moment, body in encoded.items()}
+    verified = run_cli(config, data, "verify", timeout=300)
+    assert verified.returncode == 0, verified.stderr
+    assert "2/2 versions verified" in verified.stdout + verified.stderr
+
+    discovered = run_cli(config, tmp_path / "discovered", "discover", "gz.test", timeout=300)
+    assert discovered.returncode == 0, discovered.stderr
+    assert tomllib.loads(discovered.stdout)["documents"]["privacy-policy"]["url"] == policy

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from standin.cli import run_cli, write_archive_settings
-from standin.recorded import RecordedArchive
+from standin.recorded import FIXTURES, RecordedArchive
 from warcio.archiveiterator import ArchiveIterator
 
 DOCUMENTS = {
@@ -148,8 +148,17 @@ def test_an_archived_429_is_a_refused_capture_not_no_capture(backfilled):
 
 
 def test_real_replayed_bytes_match_their_cdx_digest(backfilled):
-    result, rows, _, _ = backfilled
+    # Served gzipped for the transfer, as recorded: the decoded bytes carry the digest, and are what is kept.
+    result, rows, data, _ = backfilled
     row = rows["nasa/privacy-policy"]
     assert row["payload_sha1"] == row["digest"] == "MGIGF4GRGGF5GKV6VNCBAXOE3OR5BTZC"
     assert not (row["reason"] or "").startswith("digest-mismatch")
+    recorded = (FIXTURES / "bodies" / "tutorial__01.html").read_bytes()
+    kept = []
+    for path in sorted((data / "captures").glob("*.warc.gz")):
+        with path.open("rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type == "response" and "nasa.gov" in record.rec_headers.get_header("WARC-Target-URI"):
+                    kept.append((record.http_headers.get_header("Content-Encoding"), record.raw_stream.read()))
+    assert kept == [(None, recorded)]
     assert result.returncode == 1 and "Traceback" not in result.stderr

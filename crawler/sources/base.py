@@ -54,6 +54,13 @@ ARCHIVE_REDIRECTING = "the archive kept redirecting"  # its own redirects, never
 # (archived) or, in theory, the archive did (its own redirect, no ``Memento-Datetime``).
 ARCHIVED_LOCATION_NOT_URL = "the archived redirect's Location is not a URL"
 ARCHIVE_LOCATION_NOT_URL = "the archive's redirect Location is not a URL"
+# A replay the archive will not serve to us although its listing has the capture (no ``Memento-Datetime``): 401 and
+# 403 (access control, an exclusion made after the listing), 451 (a legal block). Not a refusal of the capture: it
+# may be served later, so it is a capture not fetched for now (a rerun asks again), never "not archived"
+# (acceptance report 6, F-b2). The Wayback Machine answers an excluded URL's replay 200 with its "excluded" page
+# instead (recorded 2017-2026, tests/fixtures/archive-responses), which stays not-archived.
+SERVING_REFUSED = "the archive refused to serve it"
+SERVING_REFUSED_STATUSES = (401, 403, 451)
 
 
 def parse_memento_datetime(value: str | None) -> datetime | None:

@@ -11,7 +11,8 @@ What is handed over is dated by the ``Memento-Datetime`` of the answer whose byt
 row that led there, and filed under the URL those bytes were archived from (the ``Link`` header's
 ``rel="original"``, within the key asked for), never merely the URL asked for. An answer without
 ``Memento-Datetime`` is the archive speaking, not a capture: a 200 "This URL has been excluded" page or a 404
-"not archived" page is refused as ``not-archived``.
+"not archived" page is refused as ``not-archived``; a 401, 403 or 451 without it is the archive refusing to serve a
+capture it lists, which may change: a failure for now, asked again by the next run (``SERVING_REFUSED``).
 
 A chain of redirects is bounded twice over (:class:`Trail`): the site's archived redirects followed, at most
 :data:`MAX_REDIRECTS`; the archive's own, apart (:data:`MAX_ARCHIVE_REDIRECTS_IN_A_ROW`), so that neither kind uses
@@ -25,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any
 
 from scrapy.http import Response
@@ -42,6 +44,8 @@ from policy_archive.crawler.sources.base import (
     LEAVES_ARCHIVE,
     NOT_ARCHIVED,
     REDIRECT_LOOP,
+    SERVING_REFUSED,
+    SERVING_REFUSED_STATUSES,
     TOO_MANY_REDIRECTS,
     original_of_memento,
     parse_memento_datetime,
@@ -166,6 +170,11 @@ class WaybackSpider(PlanSpider):
             yield from self._follow(response, fetch, hops, trail.redirected(), None)
         elif response.status == 429 or response.status >= 500:
             reason = f"the archive answered {response.status} (kept refusing or failing)"
+            yield from self.hand_over(FetchFailure(fetch, reason, response.status, hops=hops))
+        elif response.status in SERVING_REFUSED_STATUSES:
+            status = HTTPStatus(response.status)
+            reason = f"{SERVING_REFUSED}: {status.value} {status.phrase}, for a capture its listing has"
+            reason += self._after_redirects(response, trail)
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, hops=hops))
         else:
             reason = f"{NOT_ARCHIVED}: the archive answered {response.status} without a Memento-Datetime"

@@ -16,6 +16,7 @@ from policy_archive.pipeline.jobs.examine import (
     ELSEWHEN,
     Examination,
     Neighbours,
+    as_archived,
     examine,
     holds_for_twins,
     record_examined,
@@ -245,6 +246,7 @@ class BackfillPlan:
                 # browser's copy of the page came through its own network stack (decoded, so its digest is not
                 # the CDX row's), and the DOM is what the rendering adds.
                 result = dataclasses.replace(shell[0], rendered=result.rendered)
+            result = as_archived(result)
             examination = examine(
                 plan.declaration,
                 result,

@@ -41,6 +41,7 @@ from policy_archive.records import (
     Source,
     Version,
     iso_z,
+    payload_sha1,
 )
 from policy_archive.text import plural, safe_url
 
@@ -87,6 +88,7 @@ def redirected_home(declared_url: str, fetched_url: str) -> bool:
 
 
 DIGEST_MISMATCH = "digest-mismatch"
+UNDECODABLE = "undecodable"  # a payload whose Content-Encoding cannot be undone
 # Bytes served for a listed capture but archived at another time: an archived redirect's target is served from its
 # nearest memento, however far (the Wayback Machine and pywb alike, as of 2026-11), and a rarely captured target
 # can be years away. Those bytes date the document's text only near the redirect: within TARGET_SPAN of it, and
@@ -245,14 +247,55 @@ def reached_through(capture: Capture) -> str:
 
 
 def digest_mismatch(capture: Capture) -> str | None:
-    """Why a 200 capture's bytes are not the ones its CDX row lists (None when they are, or cannot be told)."""
+    """Why a 200 capture's bytes are not the ones its CDX row lists (None when they are, or cannot be told).
+    A base32 digest is compared case-folded (RFC 4648 base32 is case-insensitive; an index may write it in lower
+    case: acceptance report 6). An archive's own transfer coding is undone first (:func:`as_archived`)."""
     listed = capture.listed
-    if listed is None or listed.status != 200 or not listed.digest or listed.digest == capture.payload_sha1:
+    if listed is None or listed.status != 200 or not listed.digest:
+        return None
+    if listed.digest.upper() == capture.payload_sha1.upper():
         return None
     return (
         f"{DIGEST_MISMATCH}: the archive served bytes with SHA-1 {capture.payload_sha1} for a capture its listing"
         f" gives as {listed.digest} (setting [wayback] check_digests)"
     )
+
+
+def entity(capture: Capture) -> bytes:
+    """A capture's payload with its ``Content-Encoding`` undone, what its text and links are read from
+    (:class:`ContentEncodingError` when it cannot be); the payload is kept encoded (:func:`as_archived`)."""
+    return undo_content_encoding(capture.body, capture.header("Content-Encoding"))
+
+
+def as_archived(capture: Capture) -> Capture:
+    """The capture with a coding the archive applied for the transfer undone, the rest as served: its payload kept
+    decoded, without the ``Content-Encoding`` header, when the decoded bytes carry its CDX row's digest and the
+    bytes as served do not. The digest names the payload as archived, so the WARC record, its SHA-1 and the
+    version's ``Payload-Sha1`` stay those of the capture, whatever the transfer.
+
+    Replays are asked for with every coding extraction undoes (crawler/settings.py), since pywb 2.10 serves a
+    payload recorded compressed as recorded (the bytes its digest names) only to a client taking that coding, and
+    decodes it for any other (acceptance report 6, F-b1). The Wayback Machine, asked so, compresses the transfer
+    of what it holds uncompressed, as its recorded answers show (tests/fixtures/archive-responses; their cassettes
+    in edgi-govdata-archiving/wayback @ db10610, as of 2026-11): every recorded request took ``gzip, deflate``;
+    every 200 ``id_`` answer came ``Content-Encoding: gzip`` without ``X-Archive-Orig-Content-Encoding``; nasa.gov
+    of 1996 (``X-Archive-Orig-Content-Length: 6639``, served in 2026) decodes to the bytes of its CDX digest, and
+    one fws.gov capture recorded in 2020 and in 2023 came in two different gzip streams of the same bytes. A capture
+    reached through archived redirects is kept as served: the digest listed is its redirect's."""
+    listed = capture.listed
+    if listed is None or not listed.digest or capture.hops or not capture.header("Content-Encoding"):
+        return capture
+    wanted = listed.digest.upper()
+    if capture.payload_sha1.upper() == wanted:
+        return capture
+    try:
+        decoded = entity(capture)
+    except ContentEncodingError:  # extraction says why
+        return capture
+    if payload_sha1(decoded) != wanted:
+        return capture
+    headers = tuple((name, value) for name, value in capture.headers if name.lower() != "content-encoding")
+    return dataclasses.replace(capture, body=decoded, payload_sha1=payload_sha1(decoded), headers=headers)
 
 
 def examine(
@@ -278,7 +321,7 @@ def examine(
         if capture.rendered is not None:
             payload, content_type = capture.rendered, RENDERED_CONTENT_TYPE
         else:
-            payload = undo_content_encoding(capture.body, capture.header("Content-Encoding"))
+            payload = entity(capture)
             content_type = capture.content_type
         document = extract(
             payload,
@@ -289,7 +332,7 @@ def examine(
             document_type=declaration.document_id,
         )
     except ContentEncodingError as error:
-        return Examination(Outcome.REFUSED, f"undecodable: {error}")
+        return Examination(Outcome.REFUSED, f"{UNDECODABLE}: {error}")
     except ExtractionRefused as refusal:
         detail = f": {refusal.detail}" if refusal.detail else ""
         return Examination(Outcome.REFUSED, f"{refusal.reason}{detail}{_not_requested(capture)}", text_refused=True)
@@ -329,13 +372,14 @@ def rendering_request(
 def as_twin(fetched: CaptureRow, listed: CaptureRef, snapshot_url: str) -> CaptureRow:
     """A listed capture never fetched, known through its twin ``fetched`` (same CDX digest, a 200: the archive
     says the bytes are identical): the twin's text at the listed capture's time and address, so that a version
-    is dated at the first capture showing it (docs/decisions/0015)."""
+    is dated at the first capture showing it (docs/decisions/0015). Its payload SHA-1 is the twin's, whose record
+    holds the bytes (``verify`` finds the record by it): the listed digest may be written in lower case, or, with
+    ``[wayback] check_digests = false``, name other bytes, and would then find none."""
     return dataclasses.replace(
         fetched,
         url=listed.url,
         captured_at=listed.timestamp,
         fetched_url=snapshot_url,
-        payload_sha1=listed.digest,
         memento_at=listed.timestamp,
         memento_url=listed.url,
         snapshot_url=snapshot_url,

@@ -8,9 +8,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from policy_archive.crawler.hosts import Proposals
+from policy_archive.pipeline.extraction.decode import ContentEncodingError
 from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, link_url, merged, url_key
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
-from policy_archive.pipeline.jobs.examine import archived_elsewhen
+from policy_archive.pipeline.jobs.examine import UNDECODABLE, archived_elsewhen, entity
 from policy_archive.records import Capture, CaptureRef, FetchFailure, Source, iso_z, parse_iso_z
 from policy_archive.text import counted, first_few, plural
 
@@ -94,9 +95,10 @@ def read_home_page(
     if elsewhen := archived_elsewhen(capture):  # a redirect's target archived far from it (decision 0008)
         return Sighting(listed_at, unreadable=elsewhen)
     try:
-        choice: LinkChoice = choose_link(capture.body, capture.content_type, page_url, document_type, proposals)
-    except ExtractionRefused as refusal:  # the parser did not read the whole page (too-deep)
-        return Sighting(listed_at, unreadable=str(refusal))
+        body = entity(capture)
+        choice: LinkChoice = choose_link(body, capture.content_type, page_url, document_type, proposals)
+    except (ExtractionRefused, ContentEncodingError) as refusal:  # too-deep (the parser stopped), undecodable
+        return Sighting(listed_at, unreadable=unread(refusal))
     if choice.refused is not None:
         return Sighting(listed_at, unreadable=choice.refused)
     if choice.refresh:
@@ -105,9 +107,15 @@ def read_home_page(
     if choice.frames:
         return Sighting(listed_at, unreadable=f"frameset: links are in frames ({shown(choice.frames)})",
                         frames=choice.frames)  # fmt: skip
-    if choice.best is None and b"<a" not in capture.body.lower():
+    if choice.best is None and b"<a" not in body.lower():
         return Sighting(listed_at, unreadable="no links at all (a JavaScript shell or an empty page)")
     return _sighting(listed_at, choice)
+
+
+def unread(refusal: ExtractionRefused | ContentEncodingError) -> str:
+    """Why a page's links could not be read: the parser stopped (too-deep), or its Content-Encoding cannot be
+    undone (in examine's words)."""
+    return f"{UNDECODABLE}: {refusal}" if isinstance(refusal, ContentEncodingError) else str(refusal)
 
 
 def _sighting(listed_at: datetime, choice: LinkChoice) -> Sighting:
@@ -152,9 +160,9 @@ def read_frame(capture: Capture, document_type: str, listed_at: datetime, propos
     if abs(capture.captured_at - listed_at) > FRAME_SPAN:
         return f"its nearest capture is {abs(capture.captured_at - listed_at).days} days from the home page's"
     try:
-        choice = choose_link(capture.body, capture.content_type, page_url(capture), document_type, proposals)
-    except ExtractionRefused as refusal:
-        return str(refusal)
+        choice = choose_link(entity(capture), capture.content_type, page_url(capture), document_type, proposals)
+    except (ExtractionRefused, ContentEncodingError) as refusal:
+        return unread(refusal)
     return choice.refused if choice.refused is not None else choice
 
 

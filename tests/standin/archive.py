@@ -23,7 +23,14 @@ from policy_archive.config.settings import WaybackSettings
 from standin.archive_answers import RESET, Answer, handler_for, html_answer, text_answer
 from standin.archive_cdx import BLOCKED_CDX_BODY, CDX_CONTENT_TYPE, CDX_PATH, cdx_listing, cdx_parameter_problem
 from standin.archive_faults import ArchiveFaults
-from standin.archive_replay import EXCLUDED_PAGE, REPLAY_PREFIX, archive_redirect, replay, replay_request
+from standin.archive_replay import (
+    EXCLUDED_PAGE,
+    REPLAY_PREFIX,
+    archive_redirect,
+    gzipped_for_transfer,
+    replay,
+    replay_request,
+)
 from standin.capture import RedirectForm, StandinCapture, surt
 
 
@@ -175,7 +182,7 @@ class StandinArchive(ArchiveFaults):
 
     # --- answering (called from the server's threads) ----------------------------------------------------
 
-    def answer(self, raw_path: str, host_header: str | None) -> tuple[str, Answer]:
+    def answer(self, raw_path: str, host_header: str | None, accept_encoding: str = "") -> tuple[str, Answer]:
         endpoint = _endpoint_of(raw_path)
         if endpoint == "other":
             return endpoint, text_answer(404, "the stand-in archive serves /cdx/search/cdx and /web/<ts>id_/<url>\n")
@@ -185,7 +192,7 @@ class StandinArchive(ArchiveFaults):
         if endpoint == "cdx":
             return endpoint, self._answer_cdx(urlsplit(raw_path).query)
         base = f"http://{host_header}" if host_header else self.base_url
-        return endpoint, self._answer_replay(raw_path, base)
+        return endpoint, self._answer_replay(raw_path, base, accept_encoding)
 
     def record(self, endpoint: str, path: str, status: int, user_agent: str | None) -> None:
         with self._lock:
@@ -206,7 +213,7 @@ class StandinArchive(ArchiveFaults):
             faults = self._faults.listing_copy()
         return cdx_listing(key, params, captures, faults)
 
-    def _answer_replay(self, raw_path: str, base: str) -> Answer:
+    def _answer_replay(self, raw_path: str, base: str, accept_encoding: str) -> Answer:
         request = replay_request(raw_path)
         if isinstance(request, Answer):
             return request
@@ -216,6 +223,9 @@ class StandinArchive(ArchiveFaults):
                 return html_answer(200, EXCLUDED_PAGE)
             if (key, request.timestamp) in self._faults.resets:
                 return RESET
+            if (withheld := self._faults.withheld.get((key, request.timestamp))) is not None:
+                return html_answer(withheld, f"<p>Access to this capture is {withheld}.</p>".encode())
+            transfer_gzip = self._faults.transfer_gzip and "gzip" in accept_encoding
             substitute = self._faults.substitutes.get((key, request.timestamp))
             long_header = self._faults.long_headers.get((key, request.timestamp), 0)
             captures = list(self._by_key.get(key, ()))
@@ -223,7 +233,9 @@ class StandinArchive(ArchiveFaults):
             detour = self._detour(key, request.timestamp, held)
         if detour is not None:
             return archive_redirect(base, detour, request.original)
-        answer = replay(captures, request.timestamp, substitute, base)
+        answer = replay(captures, request.timestamp, substitute, base, accept_encoding)
+        if transfer_gzip:
+            answer = gzipped_for_transfer(answer)
         if not long_header:
             return answer
         name = "X-Archive-Orig-Content-Security-Policy: "  # the archive's prefix for a site's own header

@@ -57,7 +57,9 @@ def handler_for(archive: StandinArchive, stopping: threading.Event) -> type[Base
         server_version = "standin-archive"
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            endpoint, answer = archive.answer(self.path, self.headers.get("Host"))
+            endpoint, answer = archive.answer(
+                self.path, self.headers.get("Host"), self.headers.get("Accept-Encoding", "")
+            )
             archive.record(endpoint, self.path, answer.status, self.headers.get("User-Agent"))
             if answer is RESET:
                 self.close_connection = True

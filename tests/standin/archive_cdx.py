@@ -35,7 +35,7 @@ def cdx_listing(key: str, params: dict[str, list[str]], captures: list[StandinCa
         params = {name: values for name, values in params.items() if name not in ("showResumeKey", "resumeKey")}
     first, last = _first(params), _last(params)
     rows = [
-        (capture.timestamp, capture.cdx_row())
+        (capture.timestamp, capture.cdx_row(lower_case=faults.lower_case_digests))
         for capture in captures
         for _ in range(2 if faults.repeat_rows else 1)
         if first <= capture.timestamp <= last

@@ -61,6 +61,9 @@ class Faults:
     replay_excluded: set[str] = field(default_factory=set)
     substitutes: dict[tuple[str, str], bytes] = field(default_factory=dict)
     resets: set[tuple[str, str]] = field(default_factory=set)
+    withheld: dict[tuple[str, str], int] = field(default_factory=dict)  # (key, timestamp) → status served instead
+    lower_case_digests: bool = False
+    transfer_gzip: bool = False
     listed_instead: dict[str, str] = field(default_factory=dict)
     long_headers: dict[tuple[str, str], int] = field(default_factory=dict)
     detours: dict[str, int | None] = field(default_factory=dict)
@@ -226,6 +229,27 @@ class ArchiveFaults:
         """Close the connection without answering whenever this capture is replayed."""
         with self._lock:
             (self._faults.resets.add if enabled else self._faults.resets.discard)((surt(url), timestamp))
+
+    def withhold_capture(self, url: str, timestamp: str, status: int | None) -> None:
+        """Answer this capture's replay ``status`` (401, 403, 451: access control, a legal block) without
+        Memento-Datetime, while the listing keeps it; None serves it again."""
+        with self._lock:
+            if status is None:
+                self._faults.withheld.pop((surt(url), timestamp), None)
+            else:
+                self._faults.withheld[(surt(url), timestamp)] = status
+
+    def write_digests_in_lower_case(self, enabled: bool = True) -> None:
+        """List every digest in lower-case base32 (which is case-insensitive, RFC 4648)."""
+        with self._lock:
+            self._faults.lower_case_digests = enabled
+
+    def compress_transfers(self, enabled: bool = True) -> None:
+        """Gzip every replay answer not already encoded, for a client taking gzip: what the Wayback Machine does
+        (its recorded answers, tests/fixtures/archive-responses, as of 2026-11: ``Content-Encoding: gzip``, the
+        decoded bytes the ones of the CDX digest)."""
+        with self._lock:
+            self._faults.transfer_gzip = enabled
 
     def redirect_around(self, url: str, times: int | None = None) -> None:
         """A replay of ``url`` at a timestamp it holds no capture at answers the archive's own 302 to ``url`` one

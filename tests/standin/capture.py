@@ -51,7 +51,8 @@ class StandinCapture:
     absolute or relative to ``url``. ``redirect_form`` is how the archive writes the replay ``Location``.
     ``status=None`` is a revisit record (identical payload seen again): ``-`` in the CDX status column.
     ``content_encoding`` is the site's Content-Encoding: ``body`` is then the encoded payload (as archived and
-    replayed in ``id_`` mode, and as the digest is computed over).
+    replayed in ``id_`` mode to a client taking that coding, and as the digest is computed over; decoded for any
+    other, as pywb 2.10 does: ``archive_replay``).
     """
 
     url: str
@@ -95,6 +96,7 @@ class StandinCapture:
         target = self.target
         return target is not None and surt(target) == self.urlkey
 
-    def cdx_row(self) -> str:
+    def cdx_row(self, *, lower_case: bool = False) -> str:
         status = "-" if self.status is None else str(self.status)
-        return f"{self.urlkey} {self.timestamp} {self.url} {self.mimetype} {status} {self.digest} {len(self.body)}"
+        digest = self.digest.lower() if lower_case else self.digest
+        return f"{self.urlkey} {self.timestamp} {self.url} {self.mimetype} {status} {digest} {len(self.body)}"

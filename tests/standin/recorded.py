@@ -3,11 +3,15 @@
 Replay requests are answered with the recorded answer for the same capture (timestamp and canonical URL, so
 ``http://www.nasa.gov:80/`` and ``http://www.nasa.gov/`` are one), with ``Location`` headers pointing back at this
 server instead of web.archive.org; anything not recorded gets the archive's 404 without ``Memento-Datetime``.
+A client taking gzip gets every answer with a body gzipped for the transfer, as every recorded one was (the
+recorded bodies are the decoded ones: the decoded bytes of nasa.gov's 1996 capture are those of its CDX digest;
+README of the fixtures).
 The CDX endpoint answers the rows of ``listings.json`` for the ``url`` asked.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import threading
@@ -76,6 +80,9 @@ class RecordedArchive:
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 status, headers, body = archive.answer(self.path)
+                if body and "gzip" in self.headers.get("Accept-Encoding", ""):
+                    # As recorded: every answer with a body came gzipped to the client taking gzip (all did).
+                    body, headers = gzip.compress(body), [*headers, ("Content-Encoding", "gzip")]
                 self.send_response(status)
                 for name, value in headers:
                     self.send_header(name, value)
