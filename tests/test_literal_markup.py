@@ -8,6 +8,7 @@ before their own sanitising): what it reads as ``html_inline``, ``html_block`` o
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -148,7 +149,8 @@ MARKUP_TEXT = st.lists(PIECES, max_size=25).map("".join)
 def test_escaped_text_never_reads_as_markup_and_only_gains_backslashes_before_less_thans(text):
     escaped = escape_markup(text)
     assert markup_read(escaped) == [], escaped
-    assert escaped.replace("\\<", "<") == text.replace("\\<", "<") and escaped.count("<") == text.count("<")
+    # only backslashes before a "<" are added (a run of them: "\\<!-->" is an escaped backslash, then a comment)
+    assert re.sub(r"\\+<", "<", escaped) == re.sub(r"\\+<", "<", text) and escaped.count("<") == text.count("<")
 
 
 def starts_no_block(text: str) -> bool:
