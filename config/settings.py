@@ -23,7 +23,15 @@ from lxml.cssselect import CSSSelector
 
 from policy_archive.config.cron import validate_cron
 from policy_archive.errors import ConfigurationError
-from policy_archive.records import ID_RULE, DocumentDeclaration, ExtractionRules, HistoryEntry, Render, is_valid_id
+from policy_archive.records import (
+    ID_RULE,
+    TOOL_WRITERS,
+    DocumentDeclaration,
+    ExtractionRules,
+    HistoryEntry,
+    Render,
+    is_valid_id,
+)
 from policy_archive.text import printable, unsafe_character
 
 CONFIG_ENV = "POLICY_ARCHIVE_CONFIG"
@@ -112,9 +120,13 @@ class Config:
 
     def declared_origins(self) -> tuple[str, ...]:
         """Every URL the operator wrote (documents, their history, the archive endpoints): live fetches may
-        reach their origins even on internal addresses, which they chose."""
+        reach their origins even on internal addresses, which they chose.
+
+        Not the URLs of a document a tool wrote (``written_by``: ``discover --write``, ``import-ota``): a tool took
+        them from pages and files other people control, whose names those people may point inside at any time
+        (acceptance report 6, F-a1); they become the operator's when a person deletes the ``written_by`` line."""
         wayback = self.settings.wayback
-        urls = [url for document in self.documents for url in document.urls()]
+        urls = [url for document in self.documents if document.written_by is None for url in document.urls()]
         return tuple(dict.fromkeys([*urls, wayback.cdx_url, wayback.replay_url]))
 
     def select(self, names: Iterable[str]) -> tuple[DocumentDeclaration, ...]:
@@ -293,7 +305,7 @@ def _check_cron(path: Path, key: str, expression: str) -> None:
 
 # --- services/<id>.toml ----------------------------------------------------------------------------------
 
-_DOCUMENT_KEYS = {"url": str, "select": list, "remove": list, "history": list, "render": str}
+_DOCUMENT_KEYS = {"url": str, "select": list, "remove": list, "history": list, "render": str, "written_by": str}
 _HISTORY_KEYS = {"url": str, "select": list, "remove": list, "valid_until": (str, date), "render": str}
 
 
@@ -345,7 +357,17 @@ def _document(path: Path, service_id: str, name: str, doc_id: str, table: Any) -
         rules=_rules(path, where, table),
         history=entries,
         render=_render(path, where, table),
+        written_by=_written_by(path, where, table),
     )
+
+
+def _written_by(path: Path, where: str, table: Mapping[str, Any]) -> str | None:
+    value = table.get("written_by")
+    if value is not None and value not in TOOL_WRITERS:
+        choices = ", ".join(f'"{writer}"' for writer in TOOL_WRITERS)
+        reason = f"must be one of {choices} (delete the line to declare the URLs yourself), got {value!r}"
+        raise ConfigError(path, f"{where}.written_by", reason)
+    return value
 
 
 def _history_entry(path: Path, where: str, entry: Any) -> HistoryEntry:

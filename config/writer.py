@@ -3,7 +3,8 @@ which adds a document to a service file that declares others).
 
 A small writer of our own rather than ``tomli-w``: a service file is a narrow shape (strings, lists of strings,
 dates, tables, arrays of tables), and a generated declaration is meant to be reviewed by a person, so it carries
-comments (what was not translated, where a URL came from), which ``tomli-w`` cannot write.
+comments (what was not translated, where a URL came from, why a ``written_by`` line marks the document), which
+``tomli-w`` cannot write.
 
 Every file is loaded back with the real loader (:func:`load_service`) before it takes its place, so a file this
 module writes always passes ``validate``; an existing file is replaced only when asked (``force``).
@@ -119,7 +120,8 @@ def service_toml(name: str, documents: Sequence[DocumentDraft], comments: Iterab
 def _document_lines(draft: DocumentDraft) -> list[str]:
     declaration = draft.declaration
     table = f"documents.{toml_key(declaration.document_id)}"
-    lines = [*_comment_lines(draft.comments), f"[{table}]", f"url = {_value(declaration.url)}"]
+    lines = [*_comment_lines(draft.comments), f"[{table}]", *_written_by_lines(declaration.written_by)]
+    lines.append(f"url = {_value(declaration.url)}")
     lines += _rules_lines(declaration.rules)
     lines += [f"{toml_key(key)} = {_value(value)}" for key, value in draft.options]
     for entry in declaration.history:
@@ -127,6 +129,17 @@ def _document_lines(draft: DocumentDraft) -> list[str]:
         lines += _rules_lines(entry.rules)
         lines.append(f"valid_until = {_value(entry.valid_until)}")
     return lines
+
+
+def _written_by_lines(writer: str | None) -> list[str]:
+    """The marker of a tool-written document, said to the person who reviews the file (Config.declared_origins)."""
+    if writer is None:
+        return []
+    why = [
+        f"Written by `policy-archive {writer}` from pages or files other people control: no private-address",
+        "exemption for its URLs (internal addresses refused, as for a redirect) until a person deletes the next line.",
+    ]
+    return [*_comment_lines(why), f"written_by = {toml_string(writer)}"]
 
 
 def write_service_file(directory: Path, service_id: str, text: str, *, force: bool = False) -> Path:

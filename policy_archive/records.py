@@ -117,6 +117,10 @@ class HistoryEntry:
     render: Render = Render.AUTO
 
 
+# The commands that write declarations whose URLs a tool took from others' pages or files (``written_by``).
+TOOL_WRITERS = ("discover", "import-ota")
+
+
 @dataclass(frozen=True)
 class DocumentDeclaration:
     """One tracked document of one service, as declared in ``config/services/<service>.toml``."""
@@ -128,6 +132,9 @@ class DocumentDeclaration:
     rules: ExtractionRules = ExtractionRules()
     history: tuple[HistoryEntry, ...] = ()
     render: Render = Render.AUTO
+    # The command that wrote the declaration from pages or files other people control (one of TOOL_WRITERS), or
+    # None for a person's: only a person's URLs may lead live fetches to internal addresses (Config.declared_origins).
+    written_by: str | None = None
 
     @property
     def key(self) -> str:

@@ -242,7 +242,9 @@ def _document(
     entries, dropped = _history(past, now)
     comments = list(dict.fromkeys(now.notes + [note for _, t in past for note in t.notes]))
     dropped = list(dict.fromkeys(now.dropped + [reason for _, t in past for reason in t.dropped] + dropped))
-    declaration = DocumentDeclaration(service_id, name, document_id, now.url, now.rules, tuple(entries))
+    declaration = DocumentDeclaration(
+        service_id, name, document_id, now.url, now.rules, tuple(entries), written_by="import-ota"
+    )
     options = (("render", now.render),) if now.render else ()
     _check_loads(declaration)
     draft = DocumentDraft(

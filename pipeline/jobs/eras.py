@@ -164,7 +164,7 @@ def declaration_of(discovery: Discovery, service_id: str) -> DocumentDraft | Non
             history.pop()  # two moves on one day: the later URL of that day is kept
         history.append(HistoryEntry(era.url or "", day))
     declaration = DocumentDeclaration(service_id, discovery.domain, discovery.document_type, latest.url or "",
-                                      history=tuple(history))  # fmt: skip
+                                      history=tuple(history), written_by="discover")  # fmt: skip
     where = "today's home page" if discovery.live else "the home page's archived captures"
     comments = [f"Found by `policy-archive discover` from {where}; eras (oldest first):"]
     comments += [era.declared() + (f" — UNSURE: {era.unsure}" if era.unsure else "") for era in discovery.eras]
