@@ -259,7 +259,8 @@ def test_discover_names_a_home_page_past_the_parsers_limit_among_those_it_could_
     result = run_cli(config, tmp_path / "data", "discover", "deep.example")
     assert result.returncode == 0, result.stderr
     # One era: the capture read in part is not an era of the header's link.
-    assert tomllib.loads(result.stdout)["documents"]["privacy-policy"] == {"url": "https://deep.example/privacy"}
+    declared = tomllib.loads(result.stdout)["documents"]["privacy-policy"]
+    assert declared == {"written_by": "discover", "url": "https://deep.example/privacy"}
     unreadable = [line for line in result.stderr.splitlines() if line.startswith("UNREADABLE")]
     assert unreadable == [
         "UNREADABLE deep.example 2015-03-01T00:00:00Z: too-deep: the page nests elements more than 2,048 levels"
