@@ -157,7 +157,7 @@ def test_a_server_that_hangs_up_is_a_warning() -> None:
 def test_an_answer_trickling_without_end_is_given_up_at_the_deadline() -> None:
     # A byte every 0.1 s: a timeout on each read would never expire; only a deadline for the whole exchange ends it.
     with dripping_headers() as webhook:
-        warning = post_summary(webhook.url, CHANGES, "policy-archive/test", timeout=0.5)
+        warning = post_summary(webhook.hook, CHANGES, "policy-archive/test", timeout=0.5)
         assert webhook.hung_up.wait(30), "the connection was closed at the deadline"
     assert warning == (f"webhook {webhook.origin} gave no answer within 0.5 s (setting [wayback] timeout_seconds)")
     assert len(webhook.received) == 1 and json.loads(webhook.received[0])["changes"]
@@ -167,14 +167,14 @@ def test_a_2xx_status_is_the_answer_its_trickling_body_is_not_waited_for() -> No
     """F-c1's webhook: 200 at once, then a chunked body one byte at a time for good. The status says the summary
     was taken; the body is not read, so the call returns at once, well inside its deadline (a minute here)."""
     with dripping_body() as webhook:
-        assert post_summary(webhook.url, CHANGES, "policy-archive/test", timeout=60) is None
+        assert post_summary(webhook.hook, CHANGES, "policy-archive/test", timeout=60) is None
         assert webhook.hung_up.wait(30), "the client hung up on the body"
 
 
 def test_a_huge_body_is_not_read() -> None:
     size = 256 * 1024 * 1024
     with huge_body(size) as webhook:
-        assert post_summary(webhook.url, CHANGES, "policy-archive/test", timeout=60) is None
+        assert post_summary(webhook.hook, CHANGES, "policy-archive/test", timeout=60) is None
         assert webhook.hung_up.wait(30), "the client hung up on the body"
     # What the socket buffers took in before the client closed (a few MB on Linux's loopback), not the body.
     assert webhook.sent[0] < size // 4, webhook.sent
@@ -202,7 +202,7 @@ def test_a_stop_signal_gives_the_webhook_up_at_once(signum: signal.Signals) -> N
 
         sender = threading.Thread(target=signal_once_waiting, daemon=True)
         sender.start()
-        warning = post_summary(webhook.url, CHANGES, "policy-archive/test", timeout=60)
+        warning = post_summary(webhook.hook, CHANGES, "policy-archive/test", timeout=60)
         sender.join()
     assert warning == f"webhook {webhook.origin} not waited for: the run was stopped ({signum.name})"
     assert signal.getsignal(signum) is before

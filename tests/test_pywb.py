@@ -26,13 +26,13 @@ from standin import https_move, pywb
 from standin.archive import StandinArchive
 from standin.capture import StandinCapture
 from standin.cli import git, run_cli
+from test_archive_encodings import kept_payloads
 from test_backfill_e2e import V1, V2, page
 from test_backfill_resilience import declaration
 from test_fidelity import DOC, configured, redirected_history, warc_records
 from test_fidelity import TARGET as FIDELITY_TARGET
 from test_fidelity import URL as FIDELITY_URL
 from test_redirect_chains import chain
-from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -523,14 +523,7 @@ def test_payloads_recorded_gzipped_are_versions_in_pywb(pywb_server: RunningPywb
     assert "digest-mismatch" not in result.stderr
     log = json.loads(run_cli(config, data, "log", "gz/privacy-policy", "--json").stdout)
     assert sorted(version["date"] for version in log) == [iso_z(moment) for moment in moments[:2]], log
-    kept = {}
-    for path in sorted((data / "captures").glob("*.warc.gz")):
-        with path.open("rb") as handle:
-            for record in ArchiveIterator(handle):
-                if record.rec_type == "response":
-                    coding = record.http_headers.get_header("Content-Encoding")
-                    kept[record.rec_headers.get_header("WARC-Date")] = (coding, record.raw_stream.read())
-    assert kept == {iso_z(moment): ("gzip", body) for moment, body in encoded.items()}
+    assert kept_payloads(data) == {iso_z(moment): ("gzip", body) for moment, body in encoded.items()}
     verified = run_cli(config, data, "verify", timeout=300)
     assert verified.returncode == 0, verified.stderr
     assert "2/2 versions verified" in verified.stdout + verified.stderr

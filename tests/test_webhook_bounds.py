@@ -36,7 +36,7 @@ def configure(root: Path, site: RouteServer, webhook: TricklingWebhook, timeout_
     service = f'name = "ACME"\n[documents.privacy-policy]\nurl = "{site.url("/privacy")}"\n'
     settings = (
         f"[wayback]\ntimeout_seconds = {timeout_seconds}\n[crawl]\nobey_robots = false\n"
-        f'[schedule]\nwebhook_url = "{webhook.url}"\n'
+        f'[schedule]\nwebhook_url = "{webhook.hook}"\n'
     )
     return write_config(root, {"acme": service}, settings)
 

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
 from standin.pages import Page
+from standin.sockets import RawSocketServer
 
 
 class RouteServer:
@@ -63,7 +64,7 @@ class RouteServer:
         self._server.server_close()
 
 
-class EndlessHeaders:
+class EndlessHeaders(RawSocketServer):
     """A raw-socket server on 127.0.0.1 answering every request with a status line, then small header lines
     (``X-Filler-N: n``) without end, until the client hangs up: only a bound on the header block ends the
     answer (the client's timeout aside). ``.paths``: every path asked; ``.cut_off``: how many answers the
@@ -75,23 +76,7 @@ class EndlessHeaders:
         self.paths: list[str] = []
         self.sent: list[int] = []
         self.cut_off = 0
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._socket.getsockname()[1])
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self._socket.accept()
-            except OSError:
-                return  # closed by __exit__
-            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+        super().__init__()
 
     def _answer(self, connection: socket.socket) -> None:
         with connection:
@@ -112,10 +97,3 @@ class EndlessHeaders:
             except OSError:  # the client hung up: a reset or a broken pipe
                 self.cut_off += 1
                 self.sent.append(sent)
-
-    def __enter__(self) -> EndlessHeaders:
-        self._thread.start()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self._socket.close()

@@ -10,12 +10,13 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from types import TracebackType
+
+from standin.sockets import RawSocketServer
 
 CHUNKED_200 = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
-class TricklingWebhook:
+class TricklingWebhook(RawSocketServer):
     """``.received``: each request's body; ``.connected``: set once a request has been read whole (its client is
     then waiting for the answer); ``.hung_up``: set when a client closed the connection on the answer; ``.sent``:
     the bytes of drip each answer got out before that."""
@@ -26,18 +27,9 @@ class TricklingWebhook:
         self.sent: list[int] = []
         self.connected = threading.Event()
         self.hung_up = threading.Event()
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self.origin = f"http://127.0.0.1:{self._socket.getsockname()[1]}"  # what a warning may name of it
-        self.url = f"{self.origin}/hooks/SECRET-TOKEN"
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self._socket.accept()
-            except OSError:
-                return  # closed by __exit__
-            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+        super().__init__()
+        self.origin = f"http://127.0.0.1:{self.port}"  # what a warning may name of it
+        self.hook = f"{self.origin}/hooks/SECRET-TOKEN"
 
     def _answer(self, connection: socket.socket) -> None:
         with connection:
@@ -56,13 +48,6 @@ class TricklingWebhook:
             except OSError:  # the client hung up: a reset or a broken pipe
                 self.hung_up.set()
             self.sent.append(sent)
-
-    def __enter__(self) -> TricklingWebhook:
-        self._thread.start()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self._socket.close()
 
 
 def dripping_body() -> TricklingWebhook:
