@@ -8,8 +8,9 @@ posted after a run with changes (pipeline/scheduling/notify.py), a benchmark's d
   server that never answers cannot hold the caller), the connection is made in what is left of it, and from then
   on a watchdog shuts the socket when it passes (a proxy's ``CONNECT`` answer, the request sent, the answer read),
   so a server trickling one byte a second cannot hold the caller (a per-read socket timeout would wait forever).
-  Only a TLS handshake is bounded by each read's timeout alone: http.client hands the socket to :mod:`ssl` and
-  gets it back once the handshake is done, so the watchdog cannot reach it meanwhile;
+  The TLS handshake too: the watchdog shuts the connection through a duplicate of its socket, taken when it is
+  made, which :mod:`ssl` cannot take from it (``wrap_socket`` moves the descriptor to a new socket object and
+  leaves the one http.client held closed, so shutting that one reached nothing while the handshake went on);
 - :func:`fetch` reads the answer whole, at most ``max_bytes``, as long as its Content-Length, ended by its
   terminating chunk; :func:`post` reads its status line and headers only (the status is its answer).
 """
@@ -78,15 +79,13 @@ def _exchange(
     read_body: Callable[[HTTPResponse], bytes],
 ) -> Answer:
     connection, target, proxy_headers = _connection(urlsplit(url), timeout)
-    watchdog = _Watchdog(connection, timeout)
+    watchdog = _Watchdog(timeout)
     # http.client looks the name up with getaddrinfo on this thread, bounded by nothing (the timeout applies to the
     # socket once made): its one hook for making the socket is this attribute (CPython 3.11-3.13).
     connection._create_connection = watchdog.create_connection
     try:
         try:
             connection.connect()
-            if watchdog.fired:  # it fired during the TLS handshake, out of its reach
-                raise TimeoutError
             connection.request(method, target, body=payload, headers={**headers, **proxy_headers})
             response = connection.getresponse()
             body = read_body(response)
@@ -95,7 +94,7 @@ def _exchange(
                 raise TimeoutError from None
             raise
         finally:
-            watchdog.cancel()
+            watchdog.stop()
         if watchdog.fired:
             raise TimeoutError
         return Answer(response.status, response.reason or "", response.headers, body)
@@ -145,29 +144,43 @@ def _proxy_credentials(proxy: SplitResult) -> dict[str, str]:
 
 class _Watchdog:
     """The deadline of one connection's exchange: its socket is made within it, and shut down when it passes, so
-    that a blocked read or write returns at once, whatever the server is doing."""
+    that a blocked read or write returns at once, whatever the server is doing.
 
-    def __init__(self, connection: HTTPConnection, timeout: float):
+    It is shut through a duplicate of the socket (the same connection, another descriptor): http.client's
+    ``sock`` is replaced during the exchange (an HTTPS connection's by the :mod:`ssl` socket ``wrap_socket``
+    makes, closing the plain one it took the descriptor from), and a shutdown reaches the connection through any
+    of its descriptors, the TLS handshake's included (the handshake then fails at once: its peer is gone)."""
+
+    def __init__(self, timeout: float):
         self.fired = False
-        self._connection = connection
         self._timeout = timeout
         self._deadline = time.monotonic() + timeout
+        self._socket: socket.socket | None = None  # the duplicate, once the connection is made
+        self._lock = threading.Lock()  # the timer's thread shuts the duplicate; the caller's closes it
+        self._stopped = False
         self._timer = threading.Timer(timeout, self._fire)
         self._timer.daemon = True
         self._timer.start()
 
     def _fire(self) -> None:
-        self.fired = True
-        sock = self._connection.sock
-        if sock is None:  # not connected yet: the connection is being made within what is left of the time
-            return
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:  # already closed: nothing left to interrupt
-            pass
+        with self._lock:
+            if self._stopped:  # the exchange ended as the time ran out: its answer stands
+                return
+            self.fired = True
+            if self._socket is None:  # not connected yet: the connection is being made within what is left of it
+                return
+            try:
+                self._socket.shutdown(socket.SHUT_RDWR)
+            except OSError:  # the connection already reset: nothing left to interrupt
+                pass
 
-    def cancel(self) -> None:
+    def stop(self) -> None:
+        """The exchange is over: no shutdown after this, and the duplicate closed."""
         self._timer.cancel()
+        with self._lock:
+            self._stopped = True
+            if self._socket is not None:
+                self._socket.close()
 
     def create_connection(
         self, address: tuple[str, int], _timeout: float, source_address: tuple[str, int] | None = None
@@ -185,9 +198,20 @@ class _Watchdog:
             if left <= 0:
                 raise TimeoutError
             try:
-                return socket.create_connection((sockaddr[0], port), left, source_address)
+                made = socket.create_connection((sockaddr[0], port), left, source_address)
             except OSError as failed:
                 error = failed
+                continue
+            with self._lock:
+                if self.fired:  # it passed while the connection was being made: nothing would shut this one
+                    made.close()
+                    raise TimeoutError
+                try:
+                    self._socket = made.dup()
+                except OSError:  # out of descriptors
+                    made.close()
+                    raise
+            return made
         raise error
 
 

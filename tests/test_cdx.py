@@ -18,6 +18,7 @@ import pytest
 from standin.archive import StandinArchive
 from standin.archive_cdx import CDX_PATH
 from standin.capture import payload_digest
+from standin.tls import TricklingHandshake
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import MAX_PAUSE_SECONDS, RateLimiter
@@ -320,6 +321,23 @@ def test_a_listing_never_answered_fails_after_the_last_attempt(
     ), raised.value
     history.wait_for_requests(LISTING_ATTEMPTS)
     assert history.counts() == {"cdx": LISTING_ATTEMPTS}
+
+
+def test_an_https_archive_trickling_its_tls_handshake_is_no_answer_at_the_deadline(limiter: RateLimiter) -> None:
+    # The archive's handshake, a byte every 0.1 s, would take over a minute: the listing page's deadline ends it, and
+    # the archive pauses as for any request left without an answer.
+    with TricklingHandshake() as archive:
+        cdx_url = f"{archive.origin}/cdx/search/cdx"
+        settings = WaybackSettings(cdx_url=cdx_url, cdx_per_minute=float("inf"), timeout_seconds=0.5)
+        with pytest.raises(ListingInterrupted) as raised:
+            list_captures(POLICY, settings, limiter)
+        assert archive.hung_up.wait(30), "the connection was closed during the handshake"
+    assert re.fullmatch(
+        rf"cannot list the captures of {re.escape(POLICY)}: no complete answer within 0.5 s; all requests to it"
+        r" pause for \d+ s",
+        str(raised.value),
+    ), raised.value
+    assert not archive.handshaken.is_set()
 
 
 def test_a_refused_connection_is_asked_again_after_the_pause(tmp_path: Path, clock: FakeClock) -> None:

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from standin.hostile import EndlessHeaders
+from standin.tls import TricklingHandshake
 from standin.webhooks import dripping_body, dripping_headers, huge_body
 
 from policy_archive.pipeline.scheduling.notify import ChangeSummary, post_summary
@@ -163,6 +164,16 @@ def test_an_answer_trickling_without_end_is_given_up_at_the_deadline() -> None:
     assert len(webhook.received) == 1 and json.loads(webhook.received[0])["changes"]
 
 
+def test_an_https_webhook_trickling_its_tls_handshake_is_given_up_at_the_deadline() -> None:
+    # The handshake a byte every 0.1 s would take over a minute; it ends at the deadline like any other step
+    # (tests/test_exchange.py: whatever the socket's own timeout).
+    with TricklingHandshake() as webhook:
+        warning = post_summary(f"{webhook.origin}/hooks/SECRET-TOKEN", CHANGES, "policy-archive/test", timeout=0.5)
+        assert webhook.hung_up.wait(30), "the connection was closed during the handshake"
+    assert warning == f"webhook {webhook.origin} gave no answer within 0.5 s (setting [wayback] timeout_seconds)"
+    assert not webhook.handshaken.is_set()
+
+
 def test_a_2xx_status_is_the_answer_its_trickling_body_is_not_waited_for() -> None:
     """F-c1's webhook: 200 at once, then a chunked body one byte at a time for good. The status says the summary
     was taken; the body is not read, so the call returns at once, well inside its deadline (a minute here)."""
@@ -205,4 +216,23 @@ def test_a_stop_signal_gives_the_webhook_up_at_once(signum: signal.Signals) -> N
         warning = post_summary(webhook.hook, CHANGES, "policy-archive/test", timeout=60)
         sender.join()
     assert warning == f"webhook {webhook.origin} not waited for: the run was stopped ({signum.name})"
+    assert signal.getsignal(signum) is before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_during_the_tls_handshake_gives_the_webhook_up_at_once(signum: signal.Signals) -> None:
+    before = signal.getsignal(signum)
+    with TricklingHandshake() as webhook:
+
+        def signal_once_waiting() -> None:
+            # The server has the client's hello: the client waits for the server's handshake, the handler in place.
+            if webhook.hello.wait(30):
+                os.kill(os.getpid(), signum)
+
+        sender = threading.Thread(target=signal_once_waiting, daemon=True)
+        sender.start()
+        warning = post_summary(f"{webhook.origin}/hooks/SECRET-TOKEN", CHANGES, "policy-archive/test", timeout=60)
+        sender.join()
+    assert warning == f"webhook {webhook.origin} not waited for: the run was stopped ({signum.name})"
+    assert not webhook.handshaken.is_set()
     assert signal.getsignal(signum) is before
