@@ -167,10 +167,17 @@ class NameAddresses:
 @dataclass(frozen=True)
 class Proposals:
     """Which URLs a tool may propose for the configuration (``discover``): none whose host is an internal address,
-    by its spelling (:func:`internal_url`) or, for a name outside the ``named`` home pages' hosts, by what it
-    resolves to (``names``; None: names not looked up). A name inside a named host (``www.example.org`` for
-    ``example.org``) is not looked up: whoever decides where the named host points decides for it too, and the
-    named host itself is the person's choice."""
+    by its spelling (:func:`internal_url`) or, for any name but a ``named`` home page's host itself, by what it
+    resolves to (``names``; None: names not looked up).
+
+    A name under the named host is looked up like any other (``www.example.org``, ``intranet.example.org`` for
+    ``example.org``): that the named site links it says nothing of where it points (``internal.example.org`` →
+    10.0.0.5 is an ordinary split-horizon setup, and a subdomain may be a CNAME to a third party), and once
+    written with ``--write`` it would be a URL of the configuration. The named host itself is not: the person
+    typed it (``discover --live http://intranet.example/`` is intranet use, as the named literal
+    ``http://127.0.0.1:8080`` is), and what ``--write`` writes is held to the live crawl's check anyway
+    (``written_by``, decision 0009). It is the name that is excepted, on any port: its lookup would give the
+    same addresses whatever the port."""
 
     named: tuple[str, ...] = ()
     names: NameAddresses | None = None
@@ -182,8 +189,7 @@ class Proposals:
         origin = origin_of(url)
         if origin is None or self.names is None or literal_address(origin[1]) is not None:
             return None
-        named_hosts = {named[1] for named in map(origin_of, self.named) if named is not None}
-        if any(origin[1] == named or origin[1].endswith(f".{named}") for named in named_hosts):
+        if origin[1] in {named[1] for named in map(origin_of, self.named) if named is not None}:
             return None
         return self.names.internal(origin[1])
 

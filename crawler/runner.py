@@ -15,7 +15,7 @@ from policy_archive.config.settings import Settings
 from policy_archive.crawler.ratelimit import RateLimiter, limiter_for
 from policy_archive.crawler.settings import scrapy_settings
 from policy_archive.crawler.sources import ArchiveSource
-from policy_archive.crawler.spiders.base import FetchPlan, PlanSpider, Preparation
+from policy_archive.crawler.spiders.base import Continuation, FetchPlan, Planned, PlanSpider, Preparation
 from policy_archive.crawler.spiders.live import LiveSpider
 from policy_archive.crawler.spiders.wayback import WaybackSpider
 from policy_archive.crawler.stopping import stop_sending
@@ -32,22 +32,26 @@ class _ErrorKeepingPlan:
         self.stop = stop
         self.error: Exception | None = None
 
-    def start(self) -> Iterable[FetchRequest]:
+    def start(self) -> Iterable[Planned]:
         self.stop.watch()  # the crawl is running: Scrapy's own handlers are in place, to be chained
-        try:
-            return list(self.plan.start())
-        except Exception as error:
-            self.error = error
-            return []
+        return self._kept(self.plan.start)
 
-    def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
+    def handle(self, result: Capture | FetchFailure) -> Iterable[Planned]:
+        return self._kept(lambda: self.plan.handle(result))
+
+    def _kept(self, planned: Callable[[], Iterable[Planned]]) -> list[Planned]:
+        """What ``planned()`` gives, its first error kept; a continuation's work and what it then gives alike."""
         if self.error is not None:
             return []
         try:
-            return list(self.plan.handle(result))  # a generator's errors happen while it is iterated
+            outputs = list(planned())  # a generator's errors happen while it is iterated
         except Exception as error:
             self.error = error
             return []
+        return [self._continuation(output) if isinstance(output, Continuation) else output for output in outputs]
+
+    def _continuation(self, continuation: Continuation) -> Continuation:
+        return Continuation(self._kept_work(continuation.work), lambda: self._kept(continuation.then))
 
     def preparation(self, result: Capture | FetchFailure) -> Preparation | None:
         """The plan's work before ``result`` (crawler/spiders/base.py), its first error kept as ``handle``'s is."""
@@ -59,10 +63,10 @@ class _ErrorKeepingPlan:
         except Exception as error:
             self.error = error
             return None
-        if work is None:
-            return None
+        return None if work is None else self._kept_work(work)
 
-        def kept() -> None:  # on a thread: an error is kept, and the result then handed over for nothing
+    def _kept_work(self, work: Preparation) -> Preparation:
+        def kept() -> None:  # on a thread: an error is kept, and what follows it is then asked for nothing
             try:
                 work()
             except Exception as error:

@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 
 from standin import https_move
 from standin.archive import StandinArchive
-from standin.cli import cli_environment, run_cli, write_archive_settings
+from standin.cli import cli_environment, run_cli, run_cli_with_names, write_archive_settings
 from standin.moving_site import SITE, build
 from standin.pages import Page, redirect
 from standin.sites import StandinSites
@@ -18,6 +18,18 @@ from standin.sites import StandinSites
 from policy_archive.config.settings import load_config
 from policy_archive.pipeline.extraction.links import choose_link
 from policy_archive.records import iso_z
+
+# The moving site serves DOMAIN's pages on www.DOMAIN, the https move on www.shop.test: names under the home page a
+# person names, which discover looks up before it proposes them. Answered public from a table
+# (tests/standin/fixed_dns.py), so these runs ask no name server.
+SITE_NAMES = tuple(
+    f"www.{domain}=93.184.216.34" for domain in ("example.org", "moving.example", "other.example", https_move.DOMAIN)
+)
+
+
+def run_discover(config: Path, data: Path, *args: str, timeout: float = 120):
+    """``policy-archive ARGS`` with :data:`SITE_NAMES` answered (unsaid: stderr stays the command's own)."""
+    return run_cli_with_names(SITE_NAMES, config, data, *args, said=False, timeout=timeout)
 
 
 def write_settings(config: Path, archive: StandinArchive) -> Path:
@@ -28,7 +40,7 @@ def write_settings(config: Path, archive: StandinArchive) -> Path:
 def test_three_url_eras_are_found_with_the_last_day_each_old_url_was_linked(tmp_path, standin_archive):
     truth = build(standin_archive)
     config = write_settings(tmp_path / "config", standin_archive)
-    result = run_cli(config, tmp_path / "data", "discover", "example.org", timeout=300)
+    result = run_discover(config, tmp_path / "data", "discover", "example.org", timeout=300)
     assert result.returncode == 0, result.stderr
     declaration = tomllib.loads(result.stdout)
     document = declaration["documents"]["privacy-policy"]
@@ -46,11 +58,11 @@ def test_three_url_eras_are_found_with_the_last_day_each_old_url_was_linked(tmp_
 
     # Resumable: a second run reads nothing again and prints the same declaration.
     standin_archive.clear_log()
-    again = run_cli(config, tmp_path / "data", "discover", "example.org", timeout=300)
+    again = run_discover(config, tmp_path / "data", "discover", "example.org", timeout=300)
     assert again.returncode == 0 and again.stdout == result.stdout
     assert standin_archive.counts()["replay"] == 0
     # --quiet: the declaration and the reason for each capture not used; no progress, no counts.
-    quiet = run_cli(config, tmp_path / "data", "-q", "discover", "example.org", timeout=300)
+    quiet = run_discover(config, tmp_path / "data", "-q", "discover", "example.org", timeout=300)
     assert quiet.returncode == 0 and quiet.stdout == result.stdout
     assert quiet.stderr.splitlines() == [line for line in result.stderr.splitlines() if line.startswith("UNREADABLE ")]
     assert quiet.stderr, "the unreadable captures are still named"
@@ -62,15 +74,16 @@ def test_write_makes_a_service_file_that_backfill_uses_for_every_url(tmp_path, s
     truth = build(standin_archive, years=11)
     config = write_settings(tmp_path / "config", standin_archive)
     data = tmp_path / "data"
-    written = run_cli(config, data, "discover", "example.org", "--service", "example", "--write", timeout=300)
+    written = run_discover(config, data, "discover", "example.org", "--service", "example", "--write", timeout=300)
     assert written.returncode == 0, written.stderr
     (declaration,) = load_config(config).documents
     assert declaration.key == "example/privacy-policy"
     assert [entry.url for entry in declaration.history] + [declaration.url] == [era.url for era in truth]
-    refused = run_cli(config, data, "discover", "example.org", "--service", "example", "--write", timeout=300)
+    refused = run_discover(config, data, "discover", "example.org", "--service", "example", "--write", timeout=300)
     assert refused.returncode == 2 and "--force" in refused.stderr
     assert (
-        run_cli(config, data, "discover", "example.org", "--service", "example", "--write", "--force").returncode == 0
+        run_discover(config, data, "discover", "example.org", "--service", "example", "--write", "--force").returncode
+        == 0
     )
 
     backfill = run_cli(config, data, "backfill", timeout=300)
@@ -247,7 +260,7 @@ def test_what_an_archived_page_says_reaches_stderr_and_the_declaration_as_one_li
 def test_since_and_until_bound_the_home_page_captures_read(tmp_path, standin_archive):
     truth = build(standin_archive)
     config = write_settings(tmp_path / "config", standin_archive)
-    result = run_cli(
+    result = run_discover(
         config, tmp_path / "data", "discover", "example.org", "--since", "2015-01-01", "--until", "2020-12-31"
     )
     assert result.returncode == 0, result.stderr
@@ -351,7 +364,7 @@ def test_a_home_page_moved_to_https_and_www_gives_its_eras_with_nothing_unreadab
     old link's last day that of its last capture (acceptance report 4, finding 8)."""
     truth = https_move.build(standin_archive, lambda changed, n: f"<html><body><main>policy {n}</main></body></html>")
     config = write_settings(tmp_path / "config", standin_archive)
-    result = run_cli(config, tmp_path / "data", "discover", https_move.DOMAIN, timeout=300)
+    result = run_discover(config, tmp_path / "data", "discover", https_move.DOMAIN, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "UNREADABLE" not in result.stderr and "UNSURE" not in result.stderr, result.stderr
     document = tomllib.loads(result.stdout)["documents"]["privacy-policy"]

@@ -12,9 +12,8 @@ import urllib.request
 
 import pytest
 from standin.archive import StandinArchive
-from standin.cli import run_cli
 from standin.moving_site import build
-from test_discover import write_settings
+from test_discover import run_discover, write_settings
 from test_discover_list import cdx_asked_for, eras_declared, failed_lines, truth_of
 
 from policy_archive.crawler.middlewares import MAX_ARCHIVE_PAUSES
@@ -53,7 +52,7 @@ def test_a_listing_refused_for_now_is_asked_again_after_the_pause_and_the_declar
     truth = build(standin_archive, step_days=STEP_DAYS)
     config = write_settings(tmp_path / "config", standin_archive)
     standin_archive.refuse_next(LISTING_ATTEMPTS - 1, status=status, endpoint="cdx")
-    result = run_cli(config, tmp_path / "data", "discover", "example.org", timeout=300)
+    result = run_discover(config, tmp_path / "data", "discover", "example.org", timeout=300)
     assert result.returncode == 0, result.stderr
     assert declared(result.stdout) == truth_of(truth)
     assert cdx_asked_for(standin_archive, "example.org") == LISTING_ATTEMPTS
@@ -67,7 +66,7 @@ def test_a_listing_refused_every_time_fails_the_domain_in_one_line_and_the_next_
     truth = build(standin_archive, step_days=STEP_DAYS)
     config = write_settings(tmp_path / "config", standin_archive)
     standin_archive.refuse_next(LISTING_ATTEMPTS, status=status, endpoint="cdx")
-    refused = run_cli(config, tmp_path / "data", "discover", "example.org", timeout=300)
+    refused = run_discover(config, tmp_path / "data", "discover", "example.org", timeout=300)
     assert refused.returncode == 1, refused.stderr
     assert refused.stdout == "" and "Traceback" not in refused.stderr
     (line,) = failed_lines(refused.stderr)
@@ -76,7 +75,7 @@ def test_a_listing_refused_every_time_fails_the_domain_in_one_line_and_the_next_
     assert cdx_asked_for(standin_archive, "example.org") == LISTING_ATTEMPTS
     assert standin_archive.counts()["replay"] == 0
 
-    again = run_cli(config, tmp_path / "data", "discover", "example.org", timeout=300)
+    again = run_discover(config, tmp_path / "data", "discover", "example.org", timeout=300)
     assert again.returncode == 0, again.stderr
     assert declared(again.stdout) == truth_of(truth)
 
@@ -87,7 +86,7 @@ def test_replays_refused_with_429_are_asked_again_after_the_pause_and_the_declar
     truth = build(standin_archive, step_days=STEP_DAYS)
     config = write_settings(tmp_path / "config", standin_archive)
     standin_archive.refuse_next(MAX_ARCHIVE_PAUSES, status=429, endpoint="replay")
-    result = run_cli(config, tmp_path / "data", "discover", "example.org", timeout=300)
+    result = run_discover(config, tmp_path / "data", "discover", "example.org", timeout=300)
     assert result.returncode == 0, result.stderr
     assert declared(result.stdout) == truth_of(truth)
     assert "not fetched" not in result.stderr
@@ -116,7 +115,7 @@ def test_an_archive_that_keeps_refusing_replays_stops_each_domain_and_a_rerun_co
     # From the 7th replay request on, the archive refuses every replay: moving.example's search is under way.
     archive.when_asked("id_/", lambda: archive.refuse_next(10_000, status=429, endpoint="replay"), nth=6)
     command = ("discover", "moving.example", "other.example", "--write")
-    first = run_cli(config, data, *command, timeout=300)
+    first = run_discover(config, data, *command, timeout=300)
 
     assert first.returncode == 1, first.stderr
     assert "Traceback" not in first.stderr
@@ -141,7 +140,7 @@ def test_an_archive_that_keeps_refusing_replays_stops_each_domain_and_a_rerun_co
 
     stop_refusing(archive)
     archive.clear_log()
-    second = run_cli(config, data, *command, timeout=300)
+    second = run_discover(config, data, *command, timeout=300)
     assert second.returncode == 0, second.stderr
     assert eras_declared(config / "services" / "moving.example.toml") == truth_of(truth)
     assert eras_declared(config / "services" / "other.example.toml") == truth_of(other)

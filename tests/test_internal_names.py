@@ -8,7 +8,9 @@ process under test (tests/standin/fixed_dns.py), which answers any other name wi
 from __future__ import annotations
 
 import json
+import threading
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 from standin.cli import cli_environment, run_cli_with_names, write_archive_settings
@@ -18,6 +20,13 @@ from test_discover_links import footer_page
 
 from policy_archive.crawler.hosts import NameAddresses, Proposals
 from policy_archive.crawler.names import LookupTimedOut
+from policy_archive.crawler.runner import StopSignal
+from policy_archive.crawler.spiders.base import Continuation
+from policy_archive.pipeline.jobs.discover import ListPlan, Unfinished
+from policy_archive.pipeline.jobs.discovery_state import save_sightings, state_file
+from policy_archive.pipeline.jobs.home_pages import Sighting
+from policy_archive.pipeline.jobs.progress import Progress
+from policy_archive.records import CaptureRef
 
 TABLE = (
     "127.0.0.1.nip.io=127.0.0.1",
@@ -45,7 +54,7 @@ def test_discover_refuses_a_name_resolving_inside_and_says_one_that_does_not_res
         standin_archive.add_capture("http://meta.test/", at, footer_page(("http://metadata.nip.io/", "Privacy")))
         standin_archive.add_capture("http://pub.test/", at, footer_page(("http://policies.host.test/pub", "Privacy")))
         standin_archive.add_capture("http://gone.test/", at, footer_page(("http://gone.example/p", "Privacy")))
-        # Its own host, as named, and a name under it: never looked up.
+        # Its own host, as named: never looked up (a name under it is: below).
         links = (("/legal/privacy", "Privacy Policy"), ("http://www.own.test/legal/terms", "Terms"))
         standin_archive.add_capture("http://own.test/", at, footer_page(*links))
     config = write_archive_settings(tmp_path / "config", standin_archive.cdx_url, standin_archive.replay_url)
@@ -74,7 +83,8 @@ def test_discover_refuses_a_name_resolving_inside_and_says_one_that_does_not_res
     ]
     gone = tomllib.loads((config / "services" / "gone.test.toml").read_text())
     assert gone["documents"]["privacy-policy"]["url"] == "http://gone.example/p"
-    # Each distinct name once in the run, however many captures link it; the named home pages' hosts never.
+    # Each distinct name once in the run, however many captures link it; the named home pages' hosts never (the
+    # terms link under own.test is no candidate for a privacy policy: never asked).
     names = ["127.0.0.1.nip.io", "gone.example", "metadata.nip.io", "policies.host.test"]
     assert sorted(lookups(result.stderr)) == names
     assert result.stderr.splitlines()[-1] == "5 domains: 3 declarations written, 0 unsure, 2 failed"
@@ -116,8 +126,32 @@ def test_a_lookup_without_an_answer_in_time_keeps_the_link_and_says_why(monkeypa
     assert proposals.unresolved("http://slow.example/privacy") == (
         "DNS lookup of slow.example gave no answer within 5 seconds (setting [wayback] timeout_seconds)"
     )
-    for own in ("http://shop.test/privacy", "http://www.shop.test/privacy"):  # the named host's: not looked up
-        assert proposals.refusal(own) is None and proposals.unresolved(own) is None
+    own = "http://shop.test/privacy"  # the named host itself: not looked up
+    assert proposals.refusal(own) is None and proposals.unresolved(own) is None
+    under = "http://www.shop.test/privacy"  # a name under it is, like any other
+    assert proposals.refusal(under) is None and "www.shop.test gave no answer" in proposals.unresolved(under)
+
+
+def test_a_name_under_the_named_host_is_looked_up_and_refused_when_it_leads_inside(monkeypatch):
+    """The named site may link a subdomain that points inside (split-horizon DNS) or at a third party (a CNAME):
+    only the named host itself is the person's choice."""
+    answers = {
+        "internal.example.org": "10.0.0.5",
+        "www.example.org": "93.184.216.34",
+        "example.org": "10.0.0.9",  # never asked: the person typed it
+    }
+    asked: list[str] = []
+
+    def lookup(host: str, seconds: float):
+        asked.append(host)
+        return [(2, (answers[host], 0))]
+
+    monkeypatch.setattr("policy_archive.crawler.hosts.lookup_within", lookup)
+    proposals = Proposals(("http://example.org/",), NameAddresses(5))
+    assert proposals.refusal("http://internal.example.org/privacy") == "internal.example.org is 10.0.0.5, private"
+    assert proposals.refusal("https://www.example.org/privacy") is None
+    assert proposals.refusal("https://example.org:8443/privacy") is None  # the named name, on any port
+    assert asked == ["internal.example.org", "www.example.org"]
 
 
 def test_import_ota_refuses_a_fetch_url_whose_name_resolves_inside_and_says_one_that_does_not_resolve(tmp_path):
@@ -193,7 +227,7 @@ def test_looking_up_first_asks_exactly_the_names_the_reading_asks_each_once(monk
 
     monkeypatch.setattr("policy_archive.crawler.hosts.lookup_within", lookup)
     proposals = Proposals(("http://shop.test/",), NameAddresses(5))
-    # A literal, the named host and a name under it are never looked up; a name linked twice is looked up once.
+    # A literal and the named host are never looked up (a name under it is); a name linked twice is looked up once.
     urls = (
         "http://a.example/",
         "http://www.shop.test/x",
@@ -204,9 +238,150 @@ def test_looking_up_first_asks_exactly_the_names_the_reading_asks_each_once(monk
     work = proposals.looking_up(lambda reading: [reading.refusal(url) for url in urls])
     assert work is not None
     work()
-    assert sorted(asked) == ["a.example", "b.example"]
+    assert sorted(asked) == ["a.example", "b.example", "www.shop.test"]
     refusals = [proposals.refusal(url) for url in urls]  # the reading then finds the names known
     assert refusals == [None, None, "127.0.0.1, loopback", None, None]
-    assert sorted(asked) == ["a.example", "b.example"]
+    assert sorted(asked) == ["a.example", "b.example", "www.shop.test"]
     assert proposals.unresolved("http://b.example/") == "b.example has no address (its DNS lookup found none)"
     assert Proposals().looking_up(lambda reading: None) is None  # literals only: nothing to look up
+
+
+def test_discover_refuses_a_name_under_the_named_host_resolving_inside_and_proposes_a_public_one(
+    tmp_path, standin_archive
+):
+    """``internal.sub.test`` → 10.0.0.5 (split-horizon DNS) and ``www.loop.test`` → 127.0.0.1, each linked by
+    the named site's own home page, are refused in words; ``www.ok.test``, public, is written."""
+    table = ("internal.sub.test=10.0.0.5", "www.loop.test=127.0.0.1", "www.ok.test=93.184.216.34")
+    for year in range(2016, 2020):
+        at = f"{year}0301120000"
+        standin_archive.add_capture(
+            "http://sub.test/", at, footer_page(("http://internal.sub.test/privacy", "Privacy"))
+        )
+        standin_archive.add_capture("http://loop.test/", at, footer_page(("http://www.loop.test/privacy", "Privacy")))
+        standin_archive.add_capture("http://ok.test/", at, footer_page(("https://www.ok.test/privacy", "Privacy")))
+    config = write_archive_settings(tmp_path / "config", standin_archive.cdx_url, standin_archive.replay_url)
+    result = run_cli_with_names(
+        table, config, tmp_path / "data", "discover", "sub.test", "loop.test", "ok.test", "--write"
+    )
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    failed = {line.split(":")[0]: line for line in result.stderr.splitlines() if line.startswith("FAILED")}
+    assert set(failed) == {"FAILED sub.test", "FAILED loop.test"}, result.stderr
+    assert (
+        f"{REFUSED}http://internal.sub.test/privacy (internal.sub.test is 10.0.0.5, private)"
+        in failed["FAILED sub.test"]
+    )
+    assert f"{REFUSED}http://www.loop.test/privacy (www.loop.test is 127.0.0.1, loopback)" in failed["FAILED loop.test"]
+    assert [path.name for path in (config / "services").iterdir()] == ["ok.test.toml"]
+    ok = tomllib.loads((config / "services" / "ok.test.toml").read_text())
+    assert ok["documents"]["privacy-policy"]["url"] == "https://www.ok.test/privacy"
+    assert "UNCHECKED" not in result.stderr
+    assert sorted(lookups(result.stderr)) == ["internal.sub.test", "www.loop.test", "www.ok.test"]
+
+
+def saved_links(data: Path, domain: str, links: dict[int, str]) -> None:
+    """A state file for ``domain`` as an interrupted run leaves it: each year's capture (1 March, noon) read, linking
+    ``links[year]``."""
+    path = state_file(data, domain, "privacy-policy")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sightings = [Sighting(datetime(year, 3, 1, 12, tzinfo=UTC), url, "Privacy Policy") for year, url in links.items()]
+    save_sightings(path, "privacy-policy", sightings)
+
+
+def test_a_resumed_search_looks_its_saved_links_names_up_at_once_off_the_crawl_s_thread(tmp_path, standin_archive):
+    """A resumed search holds its saved readings to the rule (a link found to lead inside is read again), so it
+    looks up the names they link before it starts. Each of the two names here answers only once the other has
+    been asked (tests/standin/fixed_dns.py, ``~``): looked up one after the other, as they were on the crawl's
+    thread, the first gave no answer within its bound and was UNCHECKED; both are known, each asked once, and the
+    saved readings are used as they are (no capture read again)."""
+    years = range(2016, 2020)
+    for year in years:
+        standin_archive.add_capture("http://rs.test/", f"{year}0301120000", footer_page(("/x", "Privacy Policy")))
+    config = write_archive_settings(
+        tmp_path / "config", standin_archive.cdx_url, standin_archive.replay_url, timeout_seconds=30
+    )
+    data = tmp_path / "data"
+    links = {year: f"http://slow-{'a' if year < 2018 else 'b'}.example/privacy" for year in years}
+    saved_links(data, "rs.test", links)
+    table = ("slow-a.example=~93.184.216.34", "slow-b.example=~93.184.216.34")
+    result = run_cli_with_names(table, config, data, "discover", "rs.test", "--write")
+
+    assert result.returncode == 0, result.stderr
+    assert "UNCHECKED" not in result.stderr and "gave no answer" not in result.stderr, result.stderr
+    assert sorted(lookups(result.stderr)) == ["slow-a.example", "slow-b.example"]
+    assert not [request for request in standin_archive.requests if request.endpoint == "replay"]
+    written = tomllib.loads((config / "services" / "rs.test.toml").read_text())["documents"]["privacy-policy"]
+    assert written["url"] == "http://slow-b.example/privacy"
+    assert [entry["url"] for entry in written["history"]] == ["http://slow-a.example/privacy"]
+
+
+def test_a_resumed_search_reads_again_a_saved_capture_linking_a_subdomain_that_leads_inside(tmp_path, standin_archive):
+    """A state file from before names under the named host were looked up may hold one that leads inside: those
+    captures are read again (here they now link the policy on the named host itself)."""
+    years = range(2016, 2020)
+    for year in years:
+        standin_archive.add_capture("http://rr.test/", f"{year}0301120000", footer_page(("/privacy", "Privacy Policy")))
+    config = write_archive_settings(tmp_path / "config", standin_archive.cdx_url, standin_archive.replay_url)
+    data = tmp_path / "data"
+    saved_links(data, "rr.test", dict.fromkeys(years, "http://intranet.rr.test/privacy"))
+    result = run_cli_with_names(("intranet.rr.test=10.0.0.5",), config, data, "discover", "rr.test", "--write")
+
+    assert result.returncode == 0, result.stderr
+    replays = [request.path for request in standin_archive.requests if request.endpoint == "replay"]
+    assert sorted(path.split("/")[2] for path in replays) == [f"{year}0301120000id_" for year in years]
+    written = tomllib.loads((config / "services" / "rr.test.toml").read_text())["documents"]["privacy-policy"]
+    assert written["url"] == "http://rr.test/privacy"
+    assert lookups(result.stderr) == ["intranet.rr.test"]
+
+
+class _Listing:
+    """An archive source for :class:`ListPlan` alone: one home page's captures listed, their replay URLs named."""
+
+    def __init__(self, refs: list[CaptureRef]) -> None:
+        self.refs = refs
+
+    def list_captures_patiently(self, url: str, client: object, since: object, until: object) -> list[CaptureRef]:
+        return self.refs
+
+    def capture_url(self, timestamp: datetime, url: str) -> str:
+        return f"http://archive.test/{timestamp:%Y%m%d%H%M%S}id_/{url}"
+
+
+def test_a_resumed_domain_s_lookups_are_a_continuation_run_off_the_crawl_s_thread(tmp_path, monkeypatch):
+    """The plan itself: on the crawl's thread (here the test's), starting a resumed domain looks no name up; it
+    gives a continuation whose work (which the spider runs with ``deferToThread``) does, on other threads, and
+    whose requests then find every name known."""
+    on_crawl_thread: list[str] = []
+    asked: list[str] = []
+
+    def lookup(host: str, seconds: float):
+        asked.append(host)
+        if threading.current_thread() is threading.main_thread():
+            on_crawl_thread.append(host)
+        return [(2, ("10.0.0.5" if host.startswith("intranet.") else "93.184.216.34", 0))]
+
+    monkeypatch.setattr("policy_archive.crawler.hosts.lookup_within", lookup)
+    years = range(2016, 2020)
+    refs = [
+        CaptureRef("http://rp.test/", datetime(year, 3, 1, 12, tzinfo=UTC), 200, "text/html", None) for year in years
+    ]
+    links = {2016: "http://old.example/privacy", 2017: "http://old.example/privacy"}
+    saved_links(tmp_path, "rp.test", {**links, 2018: "http://intranet.rp.test/p", 2019: "http://new.example/p"})
+    done: list[object] = []
+    plan = ListPlan(
+        ["rp.test"], "privacy-policy", _Listing(refs), None, (None, None), tmp_path,  # type: ignore[arg-type]
+        Progress("discover", quiet=True), done.append, StopSignal(), NameAddresses(5),
+    )  # fmt: skip
+
+    started = list(plan.start())
+    assert asked == [] and plan.unfinished() == Unfinished("rp.test", ())
+    [continuation] = started
+    assert isinstance(continuation, Continuation)
+    worker = threading.Thread(target=continuation.work)
+    worker.start()
+    worker.join()
+    assert sorted(asked) == ["intranet.rp.test", "new.example", "old.example"] and on_crawl_thread == []
+    requests = list(continuation.then())
+    # The capture linking inside is read again; nothing more was looked up on the crawl's thread.
+    assert [request.ref.timestamp.year for request in requests] == [2018]
+    assert sorted(asked) == ["intranet.rp.test", "new.example", "old.example"] and on_crawl_thread == []

@@ -6,7 +6,10 @@ in the spider.
 
 A plan may have blocking work to do before it reads a result (``discover`` looks up the names a page links to):
 its ``preparation(result)`` gives it, and the spider runs it on a thread before handing the result over, so the
-crawl's thread (the reactor, which every other download of the run waits for) never blocks on it.
+crawl's thread (the reactor, which every other download of the run waits for) never blocks on it. Blocking work
+that comes before the plan can say its next requests at all, with no result to wait for (a resumed ``discover``
+looks up the names its saved state links before it chooses what to read), is a :class:`Continuation` among the
+requests ``start`` or ``handle`` give: its work runs on a thread the same way, then it says the requests that follow.
 """
 
 from __future__ import annotations
@@ -41,24 +44,37 @@ from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
 log = logging.getLogger(__name__)
 
 
-class FetchPlan(Protocol):
-    def start(self) -> Iterable[FetchRequest]: ...
-
-    def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]: ...
-
-    # Optional: ``preparation(result)``, the blocking work to do on another thread before ``handle(result)``, or None.
-
-
 Preparation = Callable[[], None]
 
 
 @dataclass(frozen=True)
-class Preparing:
-    """A result to hand over once its plan's preparation has run on a thread: what a spider's callbacks yield in
-    place of the requests the plan would give, for :meth:`PlanSpider.driven` to finish off the crawl's thread."""
+class Continuation:
+    """What a plan gives among its requests when it has blocking work to do before it can say the ones that follow:
+    ``work``, run on a thread, then ``then()``, called on the crawl's thread once it is done, for those requests."""
 
-    result: Capture | FetchFailure
     work: Preparation
+    then: Callable[[], Iterable[FetchRequest | Continuation]]
+
+
+Planned: TypeAlias = FetchRequest | Continuation
+
+
+class FetchPlan(Protocol):
+    def start(self) -> Iterable[Planned]: ...
+
+    def handle(self, result: Capture | FetchFailure) -> Iterable[Planned]: ...
+
+    # Optional: ``preparation(result)``, the blocking work to do on another thread before ``handle(result)``, or None.
+
+
+@dataclass(frozen=True)
+class Preparing:
+    """Work to run on a thread before the crawl goes on: what a spider's callbacks yield in place of the requests
+    that must wait for it (a result's preparation, a plan's :class:`Continuation`), for :meth:`PlanSpider.driven`
+    to run off the crawl's thread; ``then`` gives those requests once it is done."""
+
+    work: Preparation
+    then: Callable[[], Iterator[Output]]
 
 
 Output: TypeAlias = scrapy.Request | Preparing
@@ -100,7 +116,7 @@ class PlanSpider(scrapy.Spider):
         for output in outputs:
             if isinstance(output, Preparing):
                 await maybe_deferred_to_future(deferToThread(output.work))
-                async for request in self.driven(self.handed(output.result)):
+                async for request in self.driven(output.then()):
                     yield request
             else:
                 yield output
@@ -116,9 +132,12 @@ class PlanSpider(scrapy.Spider):
     def parse(self, response: Response) -> Iterator[Output]:
         raise NotImplementedError
 
-    def requests_for(self, fetch: FetchRequest) -> Iterator[Output]:
-        """The request for ``fetch``; a render request without the browser extra fails at once instead."""
-        if fetch.render and not extra_installed():
+    def requests_for(self, fetch: Planned) -> Iterator[Output]:
+        """The request for ``fetch``; a render request without the browser extra fails at once instead; a plan's
+        continuation, its work to run off the crawl's thread before the requests it then gives."""
+        if isinstance(fetch, Continuation):
+            yield Preparing(fetch.work, lambda: self.continued(fetch))
+        elif fetch.render and not extra_installed():
             yield from self.hand_over(FetchFailure(fetch, extra_missing(), needs_browser=True))
         else:
             yield self.request(fetch)
@@ -147,12 +166,16 @@ class PlanSpider(scrapy.Spider):
         preparation = getattr(self.plan, "preparation", None)
         work: Preparation | None = preparation(result) if preparation is not None else None
         if work is not None:
-            yield Preparing(result, work)
+            yield Preparing(work, lambda: self.handed(result))
         else:
             yield from self.handed(result)
 
     def handed(self, result: Capture | FetchFailure) -> Iterator[Output]:
         for fetch in self.plan.handle(result):
+            yield from self.requests_for(fetch)
+
+    def continued(self, continuation: Continuation) -> Iterator[Output]:
+        for fetch in continuation.then():
             yield from self.requests_for(fetch)
 
     def failed(self, failure: Failure) -> Iterator[Output]:

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import partial
 from pathlib import Path
 
 from policy_archive.config.settings import Settings
@@ -30,6 +31,7 @@ from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import StopSignal, crawl_archive, crawl_live
 from policy_archive.crawler.settings import ARCHIVE_CONCURRENCY
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
+from policy_archive.crawler.spiders.base import Continuation, Planned
 from policy_archive.pipeline.jobs.discovery_state import state_file
 from policy_archive.pipeline.jobs.eras import Discovery, Era, eras_of
 from policy_archive.pipeline.jobs.home_pages import (
@@ -238,14 +240,15 @@ class ListPlan:
         self.stop = stop
         self.names = names  # the run's name lookups, one per host for every domain
         self.current: tuple[str, DiscoveryPlan] | None = None
+        self.resuming: str | None = None  # the domain whose saved links are being looked up, its search not begun
 
-    def start(self) -> Iterable[FetchRequest]:
+    def start(self) -> Iterable[Planned]:
         return self._advance()
 
     def preparation(self, result: Capture | FetchFailure) -> Callable[[], None] | None:
         return self.current[1].preparation(result) if self.current is not None else None
 
-    def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
+    def handle(self, result: Capture | FetchFailure) -> Iterable[Planned]:
         assert self.current is not None, "results come only for the domain being searched"
         requests = list(self.current[1].handle(result))
         if requests or not self.current[1].finished:
@@ -254,10 +257,14 @@ class ListPlan:
         return self._advance()
 
     def unfinished(self) -> Unfinished:
-        return Unfinished(self.current[0] if self.current else None, tuple(self.pending))
+        return Unfinished(self.current[0] if self.current else self.resuming, tuple(self.pending))
 
-    def _advance(self) -> list[FetchRequest]:
-        """The first requests of the next domain that needs any; domains needing none are finished on the way."""
+    def _advance(self) -> list[Planned]:
+        """The first requests of the next domain that needs any; domains needing none are finished on the way. A
+        domain with a saved state (a resumed search) first has the names its saved links are to looked up, off the
+        crawl's thread as a page's are (:meth:`DiscoveryPlan.preparation`): the saved readings are held to the same
+        rule as new ones (a link now found to lead inside is read again), and each of those names, waited for on
+        the crawl's thread, would hold it for up to the bound, one after the other."""
         while self.pending and not self.stop.received:
             domain = self.pending.popleft()
             home = f"http://{domain}/"
@@ -271,12 +278,28 @@ class ListPlan:
             self.progress.add("captures listed", len(refs), one="capture listed")
             saved = state_file(self.data_dir, domain, self.document_type)
             proposals = Proposals((home,), self.names)
-            state = SearchState(refs, saved, self.document_type, proposals)
-            plan = DiscoveryPlan(state, self.source, f"{domain}/{self.document_type}", self.progress, proposals)
-            self.current = (domain, plan)
-            if requests := list(self.current[1].start()):
+            # The saved links' names, collected by the search state's own check and looked up all at once.
+            looking_up = proposals.looking_up(partial(SearchState, refs, saved, self.document_type))
+            if saved.is_file() and looking_up is not None:
+                self.resuming = domain
+                return [Continuation(looking_up, partial(self._resume, domain, refs, proposals))]
+            if requests := self._begin(domain, refs, proposals):
                 return requests
-            self._finish()
+        return []
+
+    def _resume(self, domain: str, refs: list[CaptureRef], proposals: Proposals) -> list[Planned]:
+        """A resumed search begun, its saved links' names known by now; the next domain's when it needs nothing."""
+        self.resuming = None
+        return self._begin(domain, refs, proposals) or self._advance()
+
+    def _begin(self, domain: str, refs: list[CaptureRef], proposals: Proposals) -> list[FetchRequest]:
+        """The first requests of ``domain``'s search; none: it is finished."""
+        state = SearchState(refs, state_file(self.data_dir, domain, self.document_type), self.document_type, proposals)
+        plan = DiscoveryPlan(state, self.source, f"{domain}/{self.document_type}", self.progress, proposals)
+        self.current = (domain, plan)
+        if requests := list(plan.start()):
+            return requests
+        self._finish()
         return []
 
     def _finish(self) -> None:

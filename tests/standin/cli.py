@@ -51,14 +51,22 @@ def run_cli(
 
 
 def run_cli_with_names(
-    table: tuple[str, ...], config: Path, data: Path, *args: str, env: dict[str, str] | None = None
+    table: tuple[str, ...],
+    config: Path,
+    data: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    said: bool = True,
+    timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
     """``policy-archive ARGS`` with name lookups answered from ``table`` (``HOST=ADDRESS[,ADDRESS]`` entries,
-    tests/standin/fixed_dns.py): no name server is asked, and each lookup is said on stderr (``LOOKUP host``)."""
-    command = [sys.executable, "-m", "standin.fixed_dns", *table, "--", *cli_command(config, data, *args)[3:]]
+    tests/standin/fixed_dns.py): no name server is asked, and each lookup is said on stderr (``LOOKUP host``)
+    unless ``said`` is False."""
+    silent = [] if said else ["--silent"]
+    command = [sys.executable, "-m", "standin.fixed_dns", *silent, *table, "--", *cli_command(config, data, *args)[3:]]
     env = env or cli_environment()
     env["PYTHONPATH"] = f"{REPO_ROOT / 'tests'}:{env['PYTHONPATH']}"
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=REPO_ROOT)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO_ROOT)
 
 
 # Every name public: for commands that look up the names they write (import-ota) on real declarations, offline.

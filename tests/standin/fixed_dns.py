@@ -1,17 +1,18 @@
 """The real command line, with name lookups answered from a table: offline, and counted.
 
-``python -m standin.fixed_dns HOST=ADDRESS[,ADDRESS][|ADDRESS[,ADDRESS]...] ... -- <policy-archive arguments>``
+``python -m standin.fixed_dns [--silent] HOST=ADDRESS[,ADDRESS][|ADDRESS[,ADDRESS]...] ... -- <arguments>``
 
 A public name that resolves to an internal address (``127.0.0.1.nip.io``) cannot be looked up offline; so the one
 call to the system's resolver (``crawler.names.system_lookup``, as tests/standin/hanging_dns.py replaces it) answers
-the named hosts with their addresses, an address literal or ``localhost`` as the system does (no name server
-asked), and every other name with none (as a name that does not exist). Each lookup of a name is written to
-stderr as ``LOOKUP host`` for a test to count. Answers separated by ``|`` are given in turn, the last one to every
-later lookup: a name rebound between two lookups (``rebound.test=93.184.215.14|127.0.0.1``, DNS rebinding). The
-host ``*`` answers every name not in the table (``*=93.184.216.34``: every name public). A name whose answers start
-with ``~`` is slow until the others are asked (``slow-a.test=~93.184.216.34 slow-b.test=~93.184.216.34``): its
-first lookup answers only once every such name has been looked up (or after ``MEETING_SECONDS``), so a caller
-that waits for one lookup before making the next sees the first give no answer within its bound.
+the named hosts with their addresses, an address literal or ``localhost`` as the system does (no name server asked),
+and every other name with none (as a name that does not exist). Each lookup of a name is written to stderr as
+``LOOKUP host`` for a test to count (not with ``--silent``, for a test comparing stderr whole). Answers separated by
+``|`` are given in turn, the last one to every later lookup: a name rebound between two lookups
+(``rebound.test=93.184.215.14|127.0.0.1``, DNS rebinding). The host ``*`` answers every name not in the table
+(``*=93.184.216.34``: every name public). A name whose answers start with ``~`` is slow until the others are asked
+(``slow-a.test=~93.184.216.34 slow-b.test=~93.184.216.34``): its first lookup answers only once every such name has
+been looked up (or after ``MEETING_SECONDS``), so a caller that waits for one lookup before making the next sees the
+first give no answer within its bound.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from policy_archive.crawler.hosts import literal_address
 MEETING_SECONDS = 300  # past a test's every bound: a name waiting this long answers anyway
 
 
-def fixed(table: dict[str, list[list[str]]], slow: set[str]) -> None:
+def fixed(table: dict[str, list[list[str]]], slow: set[str], silent: bool = False) -> None:
     system = names.system_lookup
     asked: Counter[str] = Counter()
     meeting = threading.Barrier(len(slow)) if slow else None
@@ -35,7 +36,8 @@ def fixed(table: dict[str, list[list[str]]], slow: set[str]) -> None:
     def lookup(host: str) -> names.Found:
         if host == "localhost" or literal_address(host) is not None:
             return system(host)
-        print(f"LOOKUP {host}", file=sys.stderr, flush=True)
+        if not silent:
+            print(f"LOOKUP {host}", file=sys.stderr, flush=True)
         answers = table.get(host) or table.get("*", [[]])
         answer = answers[min(asked[host], len(answers) - 1)]
         asked[host] += 1
@@ -52,10 +54,11 @@ def fixed(table: dict[str, list[list[str]]], slow: set[str]) -> None:
 
 def main(argv: list[str]) -> None:
     split = argv.index("--")
-    entries = [entry.split("=", 1) for entry in argv[:split]]
+    silent = argv[:1] == ["--silent"]
+    entries = [entry.split("=", 1) for entry in argv[int(silent) : split]]
     slow = {host for host, answers in entries if answers.startswith("~")}
     entries = [(host, answers.removeprefix("~")) for host, answers in entries]
-    fixed({host: [answer.split(",") for answer in answers.split("|")] for host, answers in entries}, slow)
+    fixed({host: [answer.split(",") for answer in answers.split("|")] for host, answers in entries}, slow, silent)
     sys.argv = ["policy-archive", *argv[split + 1 :]]
     from policy_archive.pipeline.commands.cli import main as cli
 
