@@ -22,9 +22,8 @@ from policy_archive.records import iso_z
 # The moving site serves DOMAIN's pages on www.DOMAIN, the https move on www.shop.test: names under the home page a
 # person names, which discover looks up before it proposes them. Answered public from a table
 # (tests/standin/fixed_dns.py), so these runs ask no name server.
-SITE_NAMES = tuple(
-    f"www.{domain}=93.184.216.34" for domain in ("example.org", "moving.example", "other.example", https_move.DOMAIN)
-)
+SITE_DOMAINS = ("example.org", "moving.example", "other.example", "one.example", "two.example", "three.example")
+SITE_NAMES = tuple(f"www.{domain}=93.184.216.34" for domain in (*SITE_DOMAINS, https_move.DOMAIN))
 
 
 def run_discover(config: Path, data: Path, *args: str, timeout: float = 120):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from standin.archive import StandinArchive
-from standin.cli import REPO_ROOT, cli_command, cli_environment, run_cli
+from standin.cli import REPO_ROOT, names_command, names_environment
 from standin.moving_site import TrueEra, build
-from test_discover import write_settings
+from test_discover import SITE_NAMES, run_discover, write_settings
 
 from policy_archive.config.settings import load_config, load_service
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
@@ -48,7 +48,7 @@ def test_one_domains_failure_never_stops_the_others(tmp_path, standin_archive):
     # The first listing asked, broken.example's, answers 500 at every attempt (each after the archive's pause).
     archive.refuse_next(LISTING_ATTEMPTS, status=500, endpoint="cdx")
     domains = ("broken.example", "one.example", "empty.example", "nolinks.example", "two.example")
-    result = run_cli(config, tmp_path / "data", "discover", *domains, "--write", timeout=300)
+    result = run_discover(config, tmp_path / "data", "discover", *domains, "--write", timeout=300)
 
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
@@ -78,16 +78,19 @@ def test_a_list_file_with_comments_and_stdin_write_into_an_output_directory(tmp_
     config = write_settings(tmp_path / "config", archive)
     listing = tmp_path / "domains.txt"
     listing.write_text("# sites to review\n\nhttps://One.example/   # the shop\n  \n# two.example\n", encoding="utf-8")
-    result = run_cli(config, tmp_path / "data", "discover", "--from", str(listing), "--output", str(tmp_path / "out"))
+    result = run_discover(
+        config, tmp_path / "data", "discover", "--from", str(listing), "--output", str(tmp_path / "out")
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[-1] == "1 domain: 1 declaration written, 0 unsure, 0 failed"
     assert [path.name for path in (tmp_path / "out").iterdir()] == ["one.example.toml"]
     assert eras_declared(tmp_path / "out" / "one.example.toml") == truth_of(one)
     assert not any((config / "services").iterdir())
 
+    arguments = ("discover", "two.example", "--from", "-", "--output", "out", "-v")
     piped = subprocess.run(
-        cli_command(config, tmp_path / "data", "discover", "two.example", "--from", "-", "--output", "out", "-v"),
-        input="one.example\n", capture_output=True, text=True, timeout=300, env=cli_environment(), cwd=tmp_path,
+        names_command(SITE_NAMES, config, tmp_path / "data", *arguments, said=False),
+        input="one.example\n", capture_output=True, text=True, timeout=300, env=names_environment(), cwd=tmp_path,
     )  # fmt: skip
     assert piped.returncode == 0, piped.stderr
     # one.example was written by the first run with the same period and file: skipped without a request.
@@ -105,7 +108,7 @@ def test_an_existing_service_file_refuses_that_domain_only(tmp_path, standin_arc
     config = write_settings(tmp_path / "config", archive)
     kept = config / "services" / "one.example.toml"
     kept.write_text('name = "One, written by hand"\n[documents.privacy-policy]\nurl = "https://one.example/p"\n')
-    result = run_cli(config, tmp_path / "data", "discover", "one.example", "two.example", "--write", timeout=300)
+    result = run_discover(config, tmp_path / "data", "discover", "one.example", "two.example", "--write", timeout=300)
 
     assert result.returncode == 1, result.stderr
     assert failed_lines(result.stderr) == [
@@ -116,7 +119,9 @@ def test_an_existing_service_file_refuses_that_domain_only(tmp_path, standin_arc
     assert cdx_asked_for(archive, "one.example") == 0  # refused before any request
     assert eras_declared(config / "services" / "two.example.toml") == truth_of(two)
 
-    forced = run_cli(config, tmp_path / "data", "discover", "one.example", "two.example", "--write", "--force", "-q")
+    forced = run_discover(
+        config, tmp_path / "data", "discover", "one.example", "two.example", "--write", "--force", "-q"
+    )
     assert forced.returncode == 0, forced.stderr
     # --quiet: no progress, the summary stays (it is the run's result).
     assert forced.stderr.splitlines() == ["2 domains: 2 declarations written, 0 unsure, 0 failed"]
@@ -144,7 +149,7 @@ def test_usage_errors_of_a_list_are_one_line_and_exit_2(tmp_path, standin_archiv
         (): "no domain to search",
     }
     for arguments, message in cases.items():
-        result = run_cli(config, data, "discover", *arguments)
+        result = run_discover(config, data, "discover", *arguments)
         assert result.returncode == 2, (arguments, result.stderr)
         assert message in result.stderr, (arguments, result.stderr)
         assert "Traceback" not in result.stderr
@@ -170,7 +175,7 @@ def test_bad_lines_of_a_list_are_named_once_each_and_the_good_lines_searched(tmp
     listing = tmp_path / "domains.txt"
     listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
     config = write_settings(tmp_path / "config", archive)
-    result = run_cli(config, tmp_path / "data", "discover", "--from", str(listing), "--write")
+    result = run_discover(config, tmp_path / "data", "discover", "--from", str(listing), "--write")
 
     assert result.returncode == 1, result.stderr
     host_name = "not a host name such as example.org or bücher.example (optionally :PORT)"
@@ -194,7 +199,7 @@ def test_bad_lines_of_a_list_are_named_once_each_and_the_good_lines_searched(tmp
     # Only bad lines: each named, nothing searched, exit 1 (a usage error is a list with no line at all).
     listing.write_text("example.org/privacy\n", encoding="utf-8")
     archive.clear_log()
-    only_bad = run_cli(config, tmp_path / "data", "discover", "--from", str(listing), "--write")
+    only_bad = run_discover(config, tmp_path / "data", "discover", "--from", str(listing), "--write")
     assert only_bad.returncode == 1, only_bad.stderr
     assert only_bad.stderr.splitlines() == [
         f"FAILED {listing}:1: {host_name}: 'example.org/privacy'",
@@ -218,7 +223,7 @@ def test_a_list_line_is_read_4096_bytes_at_most_and_the_others_searched(tmp_path
         out.write(f"{good[1]}   # {'more ' * 1_000}\n".encode())
         out.write("é".encode() * 2_000_000)  # the last line, no newline; the bound falls inside an "é"
     config = write_settings(tmp_path / "config", standin_archive)
-    result = run_cli(config, tmp_path / "data", "discover", "--from", str(listing), "--write")
+    result = run_discover(config, tmp_path / "data", "discover", "--from", str(listing), "--write")
 
     assert result.returncode == 1, result.stderr
     too_long = "a line longer than 4,096 bytes (not read further)"
@@ -245,7 +250,7 @@ def test_a_list_saved_with_lone_cr_or_crlf_line_ends_is_read_line_by_line(tmp_pa
     windows.write_bytes(f"{good[2]}\r\n# a comment\r\n\r\n{good[3]}   # the shop\r\n".encode())
     config = write_settings(tmp_path / "config", standin_archive)
     for listing, domains in ((mac, good[:2]), (windows, good[2:])):
-        result = run_cli(config, tmp_path / "data", "discover", "--from", str(listing), "--write")
+        result = run_discover(config, tmp_path / "data", "discover", "--from", str(listing), "--write")
         written = f"{len(domains)} domains: {len(domains)} declarations written, 0 unsure, 0 failed"
         if listing == mac:
             assert result.returncode == 1, result.stderr
@@ -265,11 +270,11 @@ def test_a_list_saved_with_lone_cr_or_crlf_line_ends_is_read_line_by_line(tmp_pa
 def start_cli(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:
     """The CLI as started from a terminal, where SIGINT is not ignored (a CI job may inherit it ignored)."""
     return subprocess.Popen(
-        cli_command(config, data, *args),
+        names_command(SITE_NAMES, config, data, *args, said=False),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=cli_environment(),
+        env=names_environment(),
         cwd=REPO_ROOT,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
@@ -314,7 +319,7 @@ def test_an_interrupted_list_resumes_where_it_stopped(tmp_path, standin_archive,
     assert not [s for s in state["sightings"] if (s["unreadable"] or "").startswith("not fetched")], state
 
     archive.clear_log()
-    rerun = run_cli(config, data, "discover", *domains, "--write", timeout=300)
+    rerun = run_discover(config, data, "discover", *domains, "--write", timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert rerun.stderr.splitlines()[-1] == (
         "3 domains: 3 declarations written (1 by an earlier run), 0 unsure, 0 failed"
@@ -328,7 +333,7 @@ def test_an_interrupted_list_resumes_where_it_stopped(tmp_path, standin_archive,
         assert eras_declared(services / f"{domain}.toml") == truth_of(eras)
     # Audit 5 #10: the file says what was found, not how many captures this search happened to read (a resumed
     # search reads others than a fresh one): a fresh search of the same archive writes the same file.
-    fresh = run_cli(config, tmp_path / "fresh-data", "discover", "two.example", "--output", tmp_path / "fresh")
+    fresh = run_discover(config, tmp_path / "fresh-data", "discover", "two.example", "--output", tmp_path / "fresh")
     assert fresh.returncode == 0, fresh.stderr
     written = (services / "two.example.toml").read_text(encoding="utf-8")
     assert (tmp_path / "fresh" / "two.example.toml").read_text(encoding="utf-8") == written
@@ -369,11 +374,13 @@ def test_a_second_document_type_is_added_to_each_service_file_keeping_what_is_th
         build(archive, step_days=STEP_DAYS, domain=domain)
     config = write_settings(tmp_path / "config", archive)
     data = tmp_path / "data"
-    assert run_cli(config, data, "discover", "one.example", "two.example", "--write", timeout=300).returncode == 0
+    assert run_discover(config, data, "discover", "one.example", "two.example", "--write", timeout=300).returncode == 0
     edited = config / "services" / "one.example.toml"
     edited.write_text(edited.read_text().replace('name = "one.example"', '# checked by hand\nname = "One"'))
 
-    terms = run_cli(config, data, "discover", "one.example", "two.example", "--write", "--type", "terms-of-service")
+    terms = run_discover(
+        config, data, "discover", "one.example", "two.example", "--write", "--type", "terms-of-service"
+    )
     assert terms.returncode == 0, terms.stderr
     assert terms.stderr.splitlines()[-1] == "2 domains: 2 declarations written, 0 unsure, 0 failed"
     for domain in ("one.example", "two.example"):
@@ -383,7 +390,7 @@ def test_a_second_document_type_is_added_to_each_service_file_keeping_what_is_th
     assert edited.read_text().startswith('# checked by hand\nname = "One"\n')
 
     # --force would drop the other document: refused, the file kept.
-    forced = run_cli(config, data, "discover", "one.example", "--write", "--force", "--type", "terms-of-service")
+    forced = run_discover(config, data, "discover", "one.example", "--write", "--force", "--type", "terms-of-service")
     assert forced.returncode == 2 and "also declares privacy-policy: --force would drop it" in forced.stderr
     assert "# checked by hand" in edited.read_text()
 
@@ -393,12 +400,12 @@ def test_a_list_rerun_searches_again_a_domain_whose_file_no_longer_declares_the_
     truth = {domain: build(archive, step_days=STEP_DAYS, domain=domain) for domain in ("one.example", "two.example")}
     config = write_settings(tmp_path / "config", archive)
     data = tmp_path / "data"
-    assert run_cli(config, data, "discover", "one.example", "two.example", "--write", timeout=300).returncode == 0
+    assert run_discover(config, data, "discover", "one.example", "two.example", "--write", timeout=300).returncode == 0
     one = config / "services" / "one.example.toml"
     one.write_text('name = "One"\n[documents.imprint]\nurl = "https://www.one.example/imprint"\n')
     archive.clear_log()
 
-    rerun = run_cli(config, data, "discover", "one.example", "two.example", "--write", timeout=300)
+    rerun = run_discover(config, data, "discover", "one.example", "two.example", "--write", timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert (
         rerun.stderr.splitlines()[-1] == "2 domains: 2 declarations written (1 by an earlier run), 0 unsure, 0 failed"

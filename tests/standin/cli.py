@@ -50,6 +50,20 @@ def run_cli(
     )
 
 
+def names_command(table: tuple[str, ...], config: Path, data: Path, *args: str, said: bool = True) -> list[str]:
+    """The command line of ``policy-archive ARGS`` with name lookups answered from ``table`` (``HOST=ADDRESS[,ADDRESS]``
+    entries, tests/standin/fixed_dns.py): no name server is asked, and each lookup is said on stderr (``LOOKUP
+    host``) unless ``said`` is False. Run it with :func:`names_environment`."""
+    silent = [] if said else ["--silent"]
+    return [sys.executable, "-m", "standin.fixed_dns", *silent, *table, "--", *cli_command(config, data, *args)[3:]]
+
+
+def names_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (by default :func:`cli_environment`) with the stand-ins importable, for :func:`names_command`."""
+    env = env or cli_environment()
+    return {**env, "PYTHONPATH": f"{REPO_ROOT / 'tests'}:{env['PYTHONPATH']}"}
+
+
 def run_cli_with_names(
     table: tuple[str, ...],
     config: Path,
@@ -59,14 +73,11 @@ def run_cli_with_names(
     said: bool = True,
     timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
-    """``policy-archive ARGS`` with name lookups answered from ``table`` (``HOST=ADDRESS[,ADDRESS]`` entries,
-    tests/standin/fixed_dns.py): no name server is asked, and each lookup is said on stderr (``LOOKUP host``)
-    unless ``said`` is False."""
-    silent = [] if said else ["--silent"]
-    command = [sys.executable, "-m", "standin.fixed_dns", *silent, *table, "--", *cli_command(config, data, *args)[3:]]
-    env = env or cli_environment()
-    env["PYTHONPATH"] = f"{REPO_ROOT / 'tests'}:{env['PYTHONPATH']}"
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO_ROOT)
+    """``policy-archive ARGS`` with name lookups answered from ``table`` (:func:`names_command`)."""
+    command = names_command(table, config, data, *args, said=said)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env=names_environment(env), cwd=REPO_ROOT
+    )
 
 
 # Every name public: for commands that look up the names they write (import-ota) on real declarations, offline.
