@@ -317,20 +317,26 @@ def test_a_resumed_search_looks_its_saved_links_names_up_at_once_off_the_crawl_s
 
 def test_a_resumed_search_reads_again_a_saved_capture_linking_a_subdomain_that_leads_inside(tmp_path, standin_archive):
     """A state file from before names under the named host were looked up may hold one that leads inside: those
-    captures are read again (here they now link the policy on the named host itself)."""
+    captures are read again (here they now link the policy on the named host itself). The resumed domain comes
+    second in the list, so its lookups are the continuation the plan gives after the first domain's last page."""
     years = range(2016, 2020)
     for year in years:
-        standin_archive.add_capture("http://rr.test/", f"{year}0301120000", footer_page(("/privacy", "Privacy Policy")))
+        for domain in ("fresh.test", "rr.test"):
+            page = footer_page(("/privacy", "Privacy Policy"))
+            standin_archive.add_capture(f"http://{domain}/", f"{year}0301120000", page)
     config = write_archive_settings(tmp_path / "config", standin_archive.cdx_url, standin_archive.replay_url)
     data = tmp_path / "data"
     saved_links(data, "rr.test", dict.fromkeys(years, "http://intranet.rr.test/privacy"))
-    result = run_cli_with_names(("intranet.rr.test=10.0.0.5",), config, data, "discover", "rr.test", "--write")
+    table = ("intranet.rr.test=10.0.0.5",)
+    result = run_cli_with_names(table, config, data, "discover", "fresh.test", "rr.test", "--write")
 
     assert result.returncode == 0, result.stderr
     replays = [request.path for request in standin_archive.requests if request.endpoint == "replay"]
-    assert sorted(path.split("/")[2] for path in replays) == [f"{year}0301120000id_" for year in years]
-    written = tomllib.loads((config / "services" / "rr.test.toml").read_text())["documents"]["privacy-policy"]
-    assert written["url"] == "http://rr.test/privacy"
+    read_again = [path.split("/")[2] for path in replays if "rr.test" in path]
+    assert sorted(read_again) == [f"{year}0301120000id_" for year in years]
+    for domain in ("fresh.test", "rr.test"):
+        written = tomllib.loads((config / "services" / f"{domain}.toml").read_text())["documents"]["privacy-policy"]
+        assert written["url"] == f"http://{domain}/privacy"
     assert lookups(result.stderr) == ["intranet.rr.test"]
 
 
