@@ -14,6 +14,7 @@ and the requests, wall time and exact declarations of that run.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,10 +27,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from standin.archive import StandinArchive  # noqa: E402
-from standin.cli import run_cli  # noqa: E402
+from standin.cli import EVERY_NAME_PUBLIC, run_cli_with_names  # noqa: E402
 from standin.moving_site import TrueEra, build  # noqa: E402
 
 from policy_archive.config.settings import load_service  # noqa: E402
+
+
+def discover(config: Path, data: Path, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``policy-archive discover ARGS``, every name it looks up (the sites' www. names) answered public from a table
+    (tests/standin/fixed_dns.py): what is measured is discover on the stand-in, not this machine's name server."""
+    return run_cli_with_names(EVERY_NAME_PUBLIC, config, data, "discover", *args, said=False, timeout=timeout)
 
 
 def configure(archive: StandinArchive, scratch: str) -> Path:
@@ -47,7 +54,7 @@ def run(step_days: int) -> str:
         truth = build(archive, step_days=step_days)
         config = configure(archive, scratch)
         home_captures = len(archive.captures_of("http://example.org/"))
-        result = run_cli(config, Path(scratch) / "data", "discover", "example.org", "--quiet", timeout=900)
+        result = discover(config, Path(scratch) / "data", "example.org", "--quiet", timeout=900)
         counts = archive.counts()
         found = tomllib.loads(result.stdout)["documents"]["privacy-policy"] if result.returncode == 0 else {}
         eras = [(entry["url"], entry["valid_until"]) for entry in found.get("history", [])]
@@ -76,8 +83,8 @@ def run_list(count: int) -> str:
         listing = Path(scratch) / "domains.txt"
         listing.write_text("".join(f"{domain}\n" for domain in truths), encoding="utf-8")
         started = time.monotonic()
-        result = run_cli(config, Path(scratch) / "data", "discover", "--from", str(listing), "--write", "--quiet",
-                         timeout=60 * count)  # fmt: skip
+        data = Path(scratch) / "data"
+        result = discover(config, data, "--from", str(listing), "--write", "--quiet", timeout=60 * count)
         seconds = time.monotonic() - started
         counts = archive.counts()
         right = sum(exact(config / "services" / f"{domain}.toml", truth) for domain, truth in truths.items())
