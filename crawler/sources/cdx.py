@@ -13,8 +13,10 @@ the source modules (:mod:`.wayback`, :mod:`.pywb`) decide. Here, for both:
 - the answer is complete or an error: at most ``[wayback] max_listing_bytes``, as long as its Content-Length,
   ended by its terminating chunk, and its last row ended by a newline;
 - every dialect is read, whatever was asked for: 7-field text (the Internet Archive's default), JSON arrays
-  (its ``output=json``), CDXJ ``urlkey timestamp {json}`` (pywb's default) and JSON lines (pywb's
-  ``output=json``); a row without a usable timestamp or original URL makes the listing fail.
+  (its ``output=json``), CDXJ ``urlkey timestamp {json}`` (pywb's default), JSON lines (pywb's
+  ``output=json``), and the classic CDX files' 11-field (``CDX N b a m s k r M S V g``) and 9-field
+  (``CDX N b a m s k r V g``) rows, with or without their legend line; a row without a usable timestamp or
+  original URL, or in none of these forms, makes the listing fail.
 """
 
 from __future__ import annotations
@@ -53,6 +55,32 @@ log = logging.getLogger(__name__)
 # tested for by waybackpy 3.0.6 and EDGI's wayback client in 2026).
 BLOCKED_MARKERS = ("Blocked Site Error", "AdministrativeAccessControlException")
 TEXT_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
+# The classic CDX file formats, by their legend letters (the Internet Archive's CDX format, archive.org/web/
+# researcher/cdx_legend.php, and webarchive-commons' CDXFormat, as of 2026-11): N massaged URL, b date, a original
+# URL, m mimetype, s status, k digest, r redirect, M meta tags, S compressed record size, V offset, g file name.
+# An index made by a crawler's tools (Heritrix's, OpenWayback's, pywb's `cdx-indexer` without `-j`) is written in
+# one of these, and some Wayback-compatible archives list from such files as they are.
+CDX_LETTERS = {
+    "N": "urlkey",
+    "b": "timestamp",
+    "a": "original",
+    "m": "mimetype",
+    "s": "statuscode",
+    "k": "digest",
+    "r": "redirect",
+    "M": "metatags",
+    "S": "length",
+    "V": "offset",
+    "g": "filename",
+}
+CDX11_LEGEND = "N b a m s k r M S V g"
+CDX9_LEGEND = "N b a m s k r V g"
+# Text rows by their number of space-separated fields; the 7 are the Internet Archive's CDX server's own default.
+TEXT_ROWS: dict[int, tuple[str, ...]] = {
+    len(TEXT_FIELDS): TEXT_FIELDS,
+    9: tuple(CDX_LETTERS[letter] for letter in CDX9_LEGEND.split()),
+    11: tuple(CDX_LETTERS[letter] for letter in CDX11_LEGEND.split()),
+}
 # pywb names its JSON fields differently from the Internet Archive's columns (pywb 2.x, as of 2026-11).
 _PYWB_NAMES = {"url": "original", "mime": "mimetype", "status": "statuscode"}
 _TIMESTAMP = re.compile(r"\d{14}")
@@ -208,6 +236,9 @@ def read_page(text: str, *, resume_keys: bool) -> CdxPage:
     if text and not text.endswith("\n"):
         raise RowError(f"the answer was cut inside a row: {text.rsplit(chr(10), 1)[-1][:120]!r}")
     lines = [line.rstrip("\r") for line in text.split("\n")][:-1]
+    names = None
+    if lines and _is_legend(lines[0]):
+        names, lines = _legend_names(lines[0]), lines[1:]
     resume_key = None
     if "" in lines:
         blank = lines.index("")
@@ -219,23 +250,45 @@ def read_page(text: str, *, resume_keys: bool) -> CdxPage:
             raise RowError("a blank line in the middle of the rows")
         resume_key = lines[-1].strip()
         lines = lines[:blank]
-    return CdxPage(tuple(_ref(_line_fields(line), line) for line in lines), resume_key)
+    return CdxPage(tuple(_ref(_line_fields(line, names), line) for line in lines), resume_key)
 
 
-def _line_fields(line: str) -> Mapping[str, object]:
-    """The named fields of one text line: JSON lines, CDXJ or the 7 space-separated columns."""
+def _is_legend(line: str) -> bool:
+    """A classic CDX file's first line, `` CDX N b a m s k r M S V g`` (the leading space is usual, not required)."""
+    return line.lstrip(" ").startswith("CDX ")
+
+
+def _legend_names(line: str) -> tuple[str, ...]:
+    """The field names a legend line gives, in order. A letter of the legend this reader has no use for (the older
+    formats' ``A`` canonical URL, ``e`` IP, ``c`` old checksum, …) names a column that is skipped: columns are
+    placed by the legend, so skipping one cannot shift another. A legend without ``b`` and ``a`` is an error."""
+    letters = line.split()[1:]
+    if len(set(letters)) != len(letters) or "b" not in letters or "a" not in letters:
+        raise RowError(f"unreadable CDX legend (no b date, no a original URL, or a letter twice): {line[:120]!r}")
+    return tuple(CDX_LETTERS.get(letter, f"legend {letter}") for letter in letters)
+
+
+def _line_fields(line: str, names: tuple[str, ...] | None = None) -> Mapping[str, object]:
+    """The named fields of one text line: JSON lines, CDXJ, or space-separated columns (named by the page's
+    legend line when it had one, else by their number: 7, 9 or 11)."""
     if line.startswith("{"):
         return _json_object(line, line)
     parts = line.split(" ", 2)
-    if len(parts) == 3 and parts[2].startswith("{"):
+    if names is None and len(parts) == 3 and parts[2].startswith("{"):
         return {"urlkey": parts[0], "timestamp": parts[1], **_json_object(parts[2], line)}
     fields = line.split(" ")
-    if len(fields) != len(TEXT_FIELDS):
-        raise RowError(f"unreadable row ({_fields(len(fields), len(TEXT_FIELDS))}): {line[:120]!r}")
-    return dict(zip(TEXT_FIELDS, fields, strict=True))
+    if names is not None:
+        if len(fields) != len(names):
+            wanted = f"the legend's {len(names)}"
+            raise RowError(f"unreadable row ({_fields(len(fields), wanted)}): {line[:120]!r}")
+        return dict(zip(names, fields, strict=True))
+    if len(fields) not in TEXT_ROWS:
+        counts = ", ".join(str(count) for count in sorted(TEXT_ROWS)[:-1]) + f" or {max(TEXT_ROWS)}"
+        raise RowError(f"unreadable row ({_fields(len(fields), counts)}): {line[:120]!r}")
+    return dict(zip(TEXT_ROWS[len(fields)], fields, strict=True))
 
 
-def _fields(found: int, wanted: int) -> str:
+def _fields(found: int, wanted: int | str) -> str:
     """``6 fields instead of 7``."""
     return f"{found} {plural(found, 'field')} instead of {wanted}"
 

@@ -1,6 +1,7 @@
 """The stand-in archive's CDX search, answering like the real Wayback Machine's (recorded 2020–2026).
 
-7-field text rows ``urlkey timestamp original mimetype statuscode digest length``; ``from``/``to``; ``limit`` +
+7-field text rows ``urlkey timestamp original mimetype statuscode digest length`` (or, on demand, a classic CDX
+file's 11 or 9 fields, after its legend line or not); ``from``/``to``; ``limit`` +
 ``showResumeKey=true`` gives exactly ``limit`` rows, then a blank line and a resume key (also on the last full
 page, whose follow-up request then answers an empty body); ``resumeKey``; optionally every row twice (the real
 index repeats rows); 403 with a "Blocked Site Error" body for blocked URLs. Parameters it does not implement are
@@ -26,6 +27,7 @@ BLOCKED_CDX_BODY = (
 GARBAGE_ROW = "<html><body><h1>Internal Server Error</h1></body></html>"
 # CDX parameters whose meaning the stand-in does not implement: refusing them beats answering wrongly.
 UNSUPPORTED_CDX_PARAMETERS = ("output", "fl", "filter", "collapse", "page", "showNumPages", "closest", "sort")
+CDX_LEGENDS = {7: "N b a m s k S", 9: "N b a m s k r V g", 11: "N b a m s k r M S V g"}
 CDX_CONTENT_TYPE = (("Content-Type", "text/plain;charset=UTF-8"),)
 
 
@@ -35,8 +37,8 @@ def cdx_listing(key: str, params: dict[str, list[str]], captures: list[StandinCa
         params = {name: values for name, values in params.items() if name not in ("showResumeKey", "resumeKey")}
     first, last = _first(params), _last(params)
     rows = [
-        (capture.timestamp, capture.cdx_row(lower_case=faults.lower_case_digests))
-        for capture in captures
+        (capture.timestamp, capture.cdx_row(lower_case=faults.lower_case_digests, fields=faults.cdx_fields, offset=at))
+        for at, capture in enumerate(captures)
         for _ in range(2 if faults.repeat_rows else 1)
         if first <= capture.timestamp <= last
     ]
@@ -50,6 +52,8 @@ def cdx_listing(key: str, params: dict[str, list[str]], captures: list[StandinCa
     if faults.garbage_rows and lines:
         lines.insert(len(lines) // 2, GARBAGE_ROW)
     body = "".join(line + "\n" for line in lines)
+    if faults.cdx_legend:
+        body = f" CDX {CDX_LEGENDS[faults.cdx_fields]}\n{body}"
     paged = params.get("showResumeKey", ["false"])[0].lower() == "true"
     if paged and limit and len(page_rows) == limit:
         resume_key = "" if page in faults.pages_without_resume_key else _resume_key(key, page_rows[-1][0]) + "\n"

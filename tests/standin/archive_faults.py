@@ -27,7 +27,7 @@ from typing import Literal
 
 from policy_archive.records import format_wayback_timestamp, parse_wayback_timestamp
 from standin.archive_answers import HANG, RESET, Answer, Framing
-from standin.capture import surt
+from standin.capture import CdxFields, surt
 
 Endpoint = Literal["cdx", "replay"]
 NoAnswer = Literal["reset", "hang"]
@@ -63,6 +63,8 @@ class Faults:
     resets: set[tuple[str, str]] = field(default_factory=set)
     withheld: dict[tuple[str, str], int] = field(default_factory=dict)  # (key, timestamp) → status served instead
     lower_case_digests: bool = False
+    cdx_fields: CdxFields = 7
+    cdx_legend: bool = False
     transfer_gzip: bool = False
     listed_instead: dict[str, str] = field(default_factory=dict)
     long_headers: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -243,6 +245,13 @@ class ArchiveFaults:
         """List every digest in lower-case base32 (which is case-insensitive, RFC 4648)."""
         with self._lock:
             self._faults.lower_case_digests = enabled
+
+    def list_in_cdx_file_format(self, fields: CdxFields, *, legend: bool = False) -> None:
+        """List rows as a classic CDX file holds them, 11 or 9 fields (7: the CDX server's own), after the file's
+        legend line (`` CDX N b a m s k r M S V g``) with ``legend``: what a Wayback that lists from its CDX
+        files answers."""
+        with self._lock:
+            self._faults.cdx_fields, self._faults.cdx_legend = fields, legend
 
     def compress_transfers(self, enabled: bool = True) -> None:
         """Gzip every replay answer not already encoded, for a client taking gzip: what the Wayback Machine does

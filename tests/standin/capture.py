@@ -43,6 +43,9 @@ def http_date(timestamp: str) -> str:
     return format_datetime(parse_wayback_timestamp(timestamp), usegmt=True)
 
 
+CdxFields = Literal[7, 9, 11]
+
+
 @dataclass(frozen=True)
 class StandinCapture:
     """One capture held by the stand-in archive.
@@ -96,7 +99,14 @@ class StandinCapture:
         target = self.target
         return target is not None and surt(target) == self.urlkey
 
-    def cdx_row(self, *, lower_case: bool = False) -> str:
+    def cdx_row(self, *, lower_case: bool = False, fields: CdxFields = 7, offset: int = 0) -> str:
+        """The CDX server's 7-field row, or a classic CDX file's 11-field (``N b a m s k r M S V g``) or 9-field
+        (``N b a m s k r V g``) row: no redirect or meta tags (``-``), ``offset`` in a file of the stand-in's."""
         status = "-" if self.status is None else str(self.status)
         digest = self.digest.lower() if lower_case else self.digest
-        return f"{self.urlkey} {self.timestamp} {self.url} {self.mimetype} {status} {digest} {len(self.body)}"
+        head = f"{self.urlkey} {self.timestamp} {self.url} {self.mimetype} {status} {digest}"
+        if fields == 11:
+            return f"{head} - - {len(self.body)} {offset} standin.warc.gz"
+        if fields == 9:
+            return f"{head} - {offset} standin.warc.gz"
+        return f"{head} {len(self.body)}"
