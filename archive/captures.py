@@ -49,6 +49,7 @@ from policy_archive.archive.warc_records import (
     whole_records,
 )
 from policy_archive.errors import StateError
+from policy_archive.framing import recorded_chunks
 from policy_archive.records import (
     RENDERED_CONTENT_TYPE,
     Capture,
@@ -61,7 +62,9 @@ from policy_archive.records import (
 )
 
 WARC_VERSION = "1.1"
-# Framing headers describe the transfer, not the payload: the body kept is de-chunked and its length is ours.
+# Framing headers describe the transfer, not the payload: the body kept is de-chunked and its length is ours; but
+# for a payload kept chunked as a crawler recorded it (its CDX digest is over the chunks: policy_archive/framing.py),
+# whose record says ``Transfer-Encoding: chunked`` as the crawler's did, so that a replay tool de-chunks it.
 # Content-Encoding stays: the payload is kept exactly as served (its SHA-1 is the CDX digest).
 _TRANSFER_HEADERS = ("content-length", "transfer-encoding")
 _NOT_REQUESTED = "WARC-Policy-Archive-Not-Requested"
@@ -183,9 +186,11 @@ class CaptureStore:
     def _write_response(writer: RecordWriter, capture: Capture, *, listed: str | None = None) -> str:
         """Write a capture's ``response`` record; returns its ``WARC-Record-ID``."""
         phrase = HTTPStatus(capture.status).phrase if capture.status in HTTPStatus._value2member_map_ else ""
-        http_headers = [(name, value) for name, value in capture.headers if name.lower() not in _TRANSFER_HEADERS] + [
-            ("Content-Length", str(len(capture.body)))
-        ]
+        framing = ("Transfer-Encoding", "chunked")
+        if recorded_chunks(capture.body, capture.headers) is None:
+            framing = ("Content-Length", str(len(capture.body)))
+        http_headers = [(name, value) for name, value in capture.headers if name.lower() not in _TRANSFER_HEADERS]
+        http_headers.append(framing)
         return writer.response(
             _target(capture),
             f"{capture.status} {phrase}".strip(),

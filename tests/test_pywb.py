@@ -41,7 +41,7 @@ from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ListingClient, ListingParseError, Pywb, WaybackMachine, archive_source
 from policy_archive.crawler.sources.cdx import read_page
-from policy_archive.records import iso_z, parse_wayback_timestamp
+from policy_archive.records import iso_z, parse_wayback_timestamp, payload_sha1
 
 URL = "https://www.acrcloud.com/privacy"
 COLLECTION = "policies"
@@ -534,3 +534,112 @@ def test_payloads_recorded_gzipped_are_versions_in_pywb(pywb_server: RunningPywb
     discovered = run_cli(config, tmp_path / "discovered", "discover", "gz.test", timeout=300)
     assert discovered.returncode == 0, discovered.stderr
     assert tomllib.loads(discovered.stdout)["documents"]["privacy-policy"]["url"] == policy
+
+
+def heritrix_chunks(entity: bytes, size: int = 700) -> bytes:
+    """``entity`` in chunks as a site sent it and Heritrix recorded it (size lines and all, then the last chunk)."""
+    pieces = [entity[at : at + size] for at in range(0, len(entity), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces) + b"0\r\n\r\n"
+
+
+def write_heritrix_warc(path: Path, records: list[tuple[str, datetime, bytes, str]]) -> Path:
+    """Response records written as Heritrix writes a ``Transfer-Encoding: chunked`` response: the chunks as
+    recorded, no Content-Length, and a ``WARC-Payload-Digest`` over the chunks (``"chunks"``, Heritrix's own) or
+    over the entity (``"entity"``, other crawlers'), which pywb's index lists as the CDX digest."""
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for url, moment, entity, digest_over in records:
+            chunks = heritrix_chunks(entity)
+            digested = chunks if digest_over == "chunks" else entity
+            headers = [("Content-Type", "text/html; charset=utf-8"), ("Transfer-Encoding", "chunked")]
+            record = writer.create_warc_record(
+                url,
+                "response",
+                payload=BytesIO(chunks),
+                length=len(chunks),  # with a length warcio keeps the digest given, as Heritrix computed it
+                http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"),
+                warc_headers_dict={
+                    "WARC-Date": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "WARC-Payload-Digest": f"sha1:{payload_sha1(digested)}",
+                },
+            )
+            writer.write_record(record)
+    return path
+
+
+def test_captures_recorded_chunked_are_versions_in_pywb_when_their_digest_can_be_checked(
+    pywb_server: RunningPywb, tmp_path: Path
+) -> None:
+    """Issue 10, a Heritrix-style collection: every record kept ``Transfer-Encoding: chunked``. pywb 2.10 serves its
+    entity (``X-Archive-Orig-Transfer-Encoding: chunked``) in every mode. Where the digest is the entity's, the
+    captures are versions dated at them with the right text, kept as the entity; where it is over the chunks as
+    recorded, which the replay does not show, they are refused saying so (``check_digests = false`` takes them)."""
+    moments = [new_year(year) for year in (2019, 2020, 2021)]
+    texts = [V1, V1, V2]
+    sites = {"entity": "http://entity.test/privacy", "chunks": "http://chunks.test/privacy"}
+    entities = {
+        (over, moment): page(text, n).encode("utf-8")
+        for over in sites
+        for n, (moment, text) in enumerate(zip(moments, texts, strict=True))
+    }
+    records = [(sites[over], moment, entity, over) for (over, moment), entity in entities.items()]
+    warc = write_heritrix_warc(tmp_path / "heritrix.warc.gz", records)
+    pywb.build_collection(pywb_server.bin_dir, pywb_server.root, "heritrix", [warc])
+    cdx = f"{pywb_server.base}/heritrix/cdx?url={sites['chunks']}"
+    with urllib.request.urlopen(cdx, timeout=10) as answer:
+        (first, *_) = read_page(answer.read().decode("utf-8"), resume_keys=False).refs
+    assert first.digest == payload_sha1(heritrix_chunks(entities["chunks", moments[0]]))
+    with urllib.request.urlopen(
+        f"{pywb_server.base}/heritrix/{moments[0]:%Y%m%d%H%M%S}id_/{sites['chunks']}"
+    ) as answer:
+        assert answer.headers["X-Archive-Orig-Transfer-Encoding"] == "chunked"
+        assert answer.read() == entities["chunks", moments[0]]  # the entity: the chunks are not shown
+
+    services = {over: f'name = "{over}"\n[documents.privacy-policy]\nurl = "{url}"\n' for over, url in sites.items()}
+    config = config_for(tmp_path, pywb_server.base, "heritrix", services)
+    data = tmp_path / "data"
+    result = run_cli(config, data, "backfill", "--strategy", "all", timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert (
+        "FAILED chunks/privacy-policy: no version: 3 captures listed, all refused (3 digest-mismatch)" in result.stderr
+    )
+    assert "a digest of the chunks as recorded cannot be checked on what it served" in result.stderr
+    log = json.loads(run_cli(config, data, "log", "entity/privacy-policy", "--json").stdout)
+    assert sorted(version["date"] for version in log) == [iso_z(moment) for moment in (moments[0], moments[2])]
+    text = git(data / "versions", "show", "main:e/entity/privacy-policy.md")
+    assert V2[-1] in text and "\n0\n" not in text
+    kept = kept_payloads(data)
+    assert {date: payload for date, (_, payload) in kept.items()} == {
+        iso_z(moment): entities["entity", moment] for moment in moments
+    }
+
+    unchecked = tmp_path / "unchecked"
+    config = config_for(unchecked, pywb_server.base, "heritrix", {"chunks": services["chunks"]})
+    with (config / "settings.toml").open("a") as settings:
+        settings.write("check_digests = false\n")
+    result = run_cli(config, unchecked / "data", "backfill", "--strategy", "all", timeout=300)
+    assert result.returncode == 0, result.stderr
+    log = json.loads(run_cli(config, unchecked / "data", "log", "chunks/privacy-policy", "--json").stdout)
+    assert sorted(version["date"] for version in log) == [iso_z(moment) for moment in (moments[0], moments[2])]
+
+
+def test_our_warcs_of_chunks_kept_as_recorded_replay_their_entity_in_pywb(
+    pywb_server: RunningPywb, standin_archive: StandinArchive, tmp_path: Path
+) -> None:
+    """A capture kept as its recorded chunks (an archive passing them on, the digest theirs) is written as the
+    crawler wrote it, ``Transfer-Encoding: chunked``: loaded into pywb, it is indexed under its digest and replayed
+    as its entity, the page the site sent."""
+    moment = new_year(2019)
+    entity = page(V1, 0).encode("utf-8")
+    held = standin_archive.add_capture(FIDELITY_URL, f"{moment:%Y%m%d%H%M%S}", entity, chunked="chunks")
+    first = configured(standin_archive, tmp_path / "first")
+    assert (done := run_cli(*first, "backfill", DOC, "--strategy", "all", timeout=300)).returncode == 0, done.stderr
+    pywb.build_collection(
+        pywb_server.bin_dir, pywb_server.root, "ours-chunked", sorted((first[1] / "captures").glob("*.gz"))
+    )
+    ours = f"{pywb_server.base}/ours-chunked"
+    with urllib.request.urlopen(f"{ours}/cdx?url={FIDELITY_URL}", timeout=10) as answer:
+        (ref,) = read_page(answer.read().decode("utf-8"), resume_keys=False).refs
+    assert ref.digest == held.digest == payload_sha1(held.recorded)
+    with urllib.request.urlopen(f"{ours}/{moment:%Y%m%d%H%M%S}id_/{FIDELITY_URL}", timeout=10) as answer:
+        assert answer.read() == entity

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -25,6 +25,7 @@ from policy_archive.crawler.sources.base import (
     TOO_MANY_REDIRECTS,
 )
 from policy_archive.crawler.sources.wayback import original_of
+from policy_archive.framing import dechunked, recorded_chunks, says_chunked
 from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo_content_encoding
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract, extractor_label
 from policy_archive.pipeline.extraction.refusals import JAVASCRIPT_SHELL
@@ -255,23 +256,35 @@ def digest_mismatch(capture: Capture) -> str | None:
         return None
     if listed.digest.upper() == capture.payload_sha1.upper():
         return None
+    unknowable = ""
+    if says_chunked(capture.headers) and recorded_chunks(capture.body, capture.headers) is None:
+        # pywb 2.10 de-chunks every replay of a record kept chunked; a digest over the chunks as recorded (Heritrix
+        # writes it so) cannot be checked on the entity: the chunk sizes the site sent are not in it.
+        unknowable = (
+            "; the archive de-chunked a capture recorded chunked, and a digest of the chunks as recorded cannot be"
+            " checked on what it served"
+        )
     return (
         f"{DIGEST_MISMATCH}: the archive served bytes with SHA-1 {capture.payload_sha1} for a capture its listing"
-        f" gives as {listed.digest} (setting [wayback] check_digests)"
+        f" gives as {listed.digest}{unknowable} (setting [wayback] check_digests)"
     )
 
 
 def entity(capture: Capture) -> bytes:
-    """A capture's payload with its ``Content-Encoding`` undone, what its text and links are read from
-    (:class:`ContentEncodingError` when it cannot be); the payload is kept encoded (:func:`as_archived`)."""
-    return undo_content_encoding(capture.body, capture.header("Content-Encoding"))
+    """A capture's payload with its recorded chunks joined and its ``Content-Encoding`` undone, what its text and
+    links are read from (:class:`ContentEncodingError` when it cannot be); the payload is kept as archived
+    (:func:`as_archived`)."""
+    payload = recorded_chunks(capture.body, capture.headers)
+    return undo_content_encoding(capture.body if payload is None else payload, capture.header("Content-Encoding"))
 
 
 def as_archived(capture: Capture) -> Capture:
-    """The capture with a coding the archive applied for the transfer undone, the rest as served: its payload kept
-    decoded, without the ``Content-Encoding`` header, when the decoded bytes carry its CDX row's digest and the
-    bytes as served do not. The digest names the payload as archived, so the WARC record, its SHA-1 and the
-    version's ``Payload-Sha1`` stay those of the capture, whatever the transfer.
+    """The capture with what the archive did for the transfer undone, the rest as served: its payload kept as the
+    bytes its CDX row's digest names when the bytes as served are not those but their de-chunked entity, their
+    decoded ``Content-Encoding`` (then without that header), or both, are. The digest names the payload as
+    archived, so the WARC record, its SHA-1 and the version's ``Payload-Sha1`` stay those of the capture, whatever
+    the transfer. Decided by the digest alone: a SHA-1 equal to the listed one proves the bytes are the archived
+    payload, and none other is ever kept in their place.
 
     Replays are asked for with every coding extraction undoes (crawler/settings.py), since pywb 2.10 serves a
     payload recorded compressed as recorded (the bytes its digest names) only to a client taking that coding, and
@@ -280,22 +293,41 @@ def as_archived(capture: Capture) -> Capture:
     in edgi-govdata-archiving/wayback @ db10610, as of 2026-11): every recorded request took ``gzip, deflate``;
     every 200 ``id_`` answer came ``Content-Encoding: gzip`` without ``X-Archive-Orig-Content-Encoding``; nasa.gov
     of 1996 (``X-Archive-Orig-Content-Length: 6639``, served in 2026) decodes to the bytes of its CDX digest, and
-    one fws.gov capture recorded in 2020 and in 2023 came in two different gzip streams of the same bytes. A capture
-    reached through archived redirects is kept as served: the digest listed is its redirect's."""
+    one fws.gov capture recorded in 2020 and in 2023 came in two different gzip streams of the same bytes.
+
+    A record kept chunked (Heritrix writes a ``Transfer-Encoding: chunked`` response with its chunks) is listed
+    with a digest over the chunks or over the entity, by crawler; an archive passing the chunks on as the payload
+    serves the former, so the entity is kept when the digest names it, and the chunks as served when it names them
+    (the WARC record then says ``Transfer-Encoding: chunked``, as the crawler's did: archive/captures.py). A
+    capture reached through archived redirects is kept as served: the digest listed is its redirect's."""
     listed = capture.listed
-    if listed is None or not listed.digest or capture.hops or not capture.header("Content-Encoding"):
+    if listed is None or not listed.digest or capture.hops:
         return capture
     wanted = listed.digest.upper()
     if capture.payload_sha1.upper() == wanted:
         return capture
-    try:
-        decoded = entity(capture)
-    except ContentEncodingError:  # extraction says why
-        return capture
-    if payload_sha1(decoded) != wanted:
-        return capture
-    headers = tuple((name, value) for name, value in capture.headers if name.lower() != "content-encoding")
-    return dataclasses.replace(capture, body=decoded, payload_sha1=payload_sha1(decoded), headers=headers)
+    for body, headers in _transfer_undone(capture):
+        if payload_sha1(body) == wanted:
+            return dataclasses.replace(capture, body=body, payload_sha1=wanted, headers=headers)
+    return capture
+
+
+def _transfer_undone(capture: Capture) -> Iterator[tuple[bytes, tuple[tuple[str, str], ...]]]:
+    """What the bytes as served may be the transfer of, most likely first: their de-chunked entity, their decoded
+    ``Content-Encoding``, the decoded entity (each computed only if the one before did not carry the digest)."""
+    entity_bytes = dechunked(capture.body)
+    if entity_bytes is not None:
+        yield entity_bytes, capture.headers
+    if not capture.header("Content-Encoding"):
+        return
+    without = tuple((name, value) for name, value in capture.headers if name.lower() != "content-encoding")
+    for encoded in (capture.body, entity_bytes):
+        if encoded is None:
+            continue
+        try:
+            yield undo_content_encoding(encoded, capture.header("Content-Encoding")), without
+        except ContentEncodingError:  # extraction says why
+            continue
 
 
 def examine(

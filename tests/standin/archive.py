@@ -31,7 +31,7 @@ from standin.archive_replay import (
     replay,
     replay_request,
 )
-from standin.capture import RedirectForm, StandinCapture, surt
+from standin.capture import ChunkDigest, RedirectForm, StandinCapture, surt
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,13 @@ class StandinArchive(ArchiveFaults):
         location: str | None = None,
         redirect_form: RedirectForm = "absolute",
         content_encoding: str | None = None,
+        chunked: ChunkDigest | None = None,
     ) -> StandinCapture:
         payload = body.encode("utf-8") if isinstance(body, str) else body
         return self.add(
-            StandinCapture(url, timestamp, payload, status, mimetype, location, redirect_form, content_encoding)
+            StandinCapture(
+                url, timestamp, payload, status, mimetype, location, redirect_form, content_encoding, chunked
+            )
         )
 
     def block(self, url: str) -> None:
@@ -226,6 +229,7 @@ class StandinArchive(ArchiveFaults):
             if (withheld := self._faults.withheld.get((key, request.timestamp))) is not None:
                 return html_answer(withheld, f"<p>Access to this capture is {withheld}.</p>".encode())
             transfer_gzip = self._faults.transfer_gzip and "gzip" in accept_encoding
+            dechunk = self._faults.dechunk_replays
             substitute = self._faults.substitutes.get((key, request.timestamp))
             long_header = self._faults.long_headers.get((key, request.timestamp), 0)
             captures = list(self._by_key.get(key, ()))
@@ -233,7 +237,7 @@ class StandinArchive(ArchiveFaults):
             detour = self._detour(key, request.timestamp, held)
         if detour is not None:
             return archive_redirect(base, detour, request.original)
-        answer = replay(captures, request.timestamp, substitute, base, accept_encoding)
+        answer = replay(captures, request.timestamp, substitute, base, accept_encoding, dechunk=dechunk)
         if transfer_gzip:
             answer = gzipped_for_transfer(answer)
         if not long_header:

@@ -66,6 +66,7 @@ class Faults:
     cdx_fields: CdxFields = 7
     cdx_legend: bool = False
     transfer_gzip: bool = False
+    dechunk_replays: bool = False
     listed_instead: dict[str, str] = field(default_factory=dict)
     long_headers: dict[tuple[str, str], int] = field(default_factory=dict)
     detours: dict[str, int | None] = field(default_factory=dict)
@@ -252,6 +253,12 @@ class ArchiveFaults:
         files answers."""
         with self._lock:
             self._faults.cdx_fields, self._faults.cdx_legend = fields, legend
+
+    def dechunk_replays(self, enabled: bool = True) -> None:
+        """Serve a record kept chunked as the entity of its chunks, as pywb 2.10 does in every replay mode
+        (``rewrite/content_rewriter.py``, read 2026-11-28), rather than its chunks as recorded."""
+        with self._lock:
+            self._faults.dechunk_replays = enabled
 
     def compress_transfers(self, enabled: bool = True) -> None:
         """Gzip every replay answer not already encoded, for a client taking gzip: what the Wayback Machine does

@@ -64,10 +64,17 @@ def replay_request(raw_path: str) -> ReplayRequest | Answer:
 
 
 def replay(
-    captures: list[StandinCapture], requested: str, substitute: bytes | None, base: str, accept_encoding: str = ""
+    captures: list[StandinCapture],
+    requested: str,
+    substitute: bytes | None,
+    base: str,
+    accept_encoding: str = "",
+    *,
+    dechunk: bool = False,
 ) -> Answer:
     """The answer to a replay of ``requested`` among a URL's ``captures`` (in time order), served from ``base``
-    to a client sending ``accept_encoding``; ``substitute`` replaces the exact capture's bytes."""
+    to a client sending ``accept_encoding``; ``substitute`` replaces the exact capture's bytes. A record kept
+    chunked is served as its recorded chunks, or (``dechunk``) as their entity."""
     if not captures:
         return html_answer(404, NOT_ARCHIVED_PAGE)
     index = bisect.bisect_left(captures, requested, key=_timestamp_of)
@@ -79,7 +86,7 @@ def replay(
         exact, index = nearest, captures.index(nearest)
     if substitute is not None:
         exact = dataclasses.replace(exact, body=substitute)
-    return _memento(exact, index, captures, base, accept_encoding)
+    return _memento(exact, index, captures, base, accept_encoding, dechunk)
 
 
 def gzipped_for_transfer(answer: Answer) -> Answer:
@@ -103,7 +110,12 @@ def _timestamp_of(capture: StandinCapture) -> str:
 
 
 def _memento(
-    capture: StandinCapture, index: int, captures: list[StandinCapture], base: str, accept_encoding: str
+    capture: StandinCapture,
+    index: int,
+    captures: list[StandinCapture],
+    base: str,
+    accept_encoding: str,
+    dechunk: bool = False,
 ) -> Answer:
     # A revisit is replayed as the response it repeats (the real archive resolves it): an HTML page here.
     media_type = "text/html" if capture.mimetype == "warc/revisit" else capture.mimetype
@@ -123,6 +135,12 @@ def _memento(
         # recorded header kept under the archive's prefix (acceptance report 6, F-b1).
         headers.append(("X-Archive-Orig-Content-Encoding", capture.content_encoding))
         body = _decoded(body, capture.content_encoding)
+    if capture.chunked is not None:
+        # The record's Transfer-Encoding under the archive's prefix, as pywb 2.10 writes it; its chunks passed on as
+        # the payload (an archive serving the record's payload as it is), or joined (pywb 2.10: every replay mode).
+        headers.append(("X-Archive-Orig-Transfer-Encoding", "chunked"))
+        if not dechunk:
+            body = capture.recorded if body == capture.body else body
     return Answer(capture.status or 200, body, tuple(headers))
 
 

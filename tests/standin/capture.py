@@ -44,6 +44,8 @@ def http_date(timestamp: str) -> str:
 
 
 CdxFields = Literal[7, 9, 11]
+ChunkDigest = Literal["chunks", "entity"]
+CHUNK = 100  # bytes a chunk of a recorded chunked payload holds (the last fewer)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class StandinCapture:
     ``content_encoding`` is the site's Content-Encoding: ``body`` is then the encoded payload (as archived and
     replayed in ``id_`` mode to a client taking that coding, and as the digest is computed over; decoded for any
     other, as pywb 2.10 does: ``archive_replay``).
+    ``chunked`` makes it a record kept ``Transfer-Encoding: chunked`` as Heritrix writes one: ``recorded`` (``body``
+    in chunks of :data:`CHUNK` bytes, size lines in lower-case hex, the first with a chunk extension) is the payload,
+    and the digest listed is over those chunks (``"chunks"``, Heritrix's way) or over ``body`` (``"entity"``).
     """
 
     url: str
@@ -66,6 +71,7 @@ class StandinCapture:
     location: str | None = None
     redirect_form: RedirectForm = "absolute"
     content_encoding: str | None = None
+    chunked: ChunkDigest | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{14}", self.timestamp):
@@ -80,7 +86,18 @@ class StandinCapture:
 
     @cached_property
     def digest(self) -> str:
-        return payload_digest(self.body)
+        return payload_digest(self.recorded if self.chunked == "chunks" else self.body)
+
+    @cached_property
+    def recorded(self) -> bytes:
+        """The payload as the crawler recorded it: ``body`` itself, or its chunks for a ``chunked`` record."""
+        if self.chunked is None:
+            return self.body
+        pieces = [self.body[at : at + CHUNK] for at in range(0, len(self.body), CHUNK)]
+        chunks = [
+            b"%x%s\r\n%s\r\n" % (len(piece), b";src=crawl" if not at else b"", piece) for at, piece in enumerate(pieces)
+        ]
+        return b"".join(chunks) + b"0\r\n\r\n"
 
     @property
     def target(self) -> str | None:

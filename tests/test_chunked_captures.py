@@ -1,0 +1,185 @@
+"""Captures recorded ``Transfer-Encoding: chunked`` as Heritrix writes them (issue 10, "any Wayback-compatible
+archive"): the payload is the chunks as they came, and the digest listed is over those chunks or over the entity,
+by crawler. A replay may pass the chunks on or join them (pywb 2.10 always joins them). A capture is accepted when
+the digest is that of the bytes served, of their entity, or (the chunks passed on) of the chunks; it is kept as the
+bytes the digest names; bytes matching none of these are refused ``digest-mismatch``, and so is an entity whose
+digest is of chunks the replay no longer shows (no one can re-make them).
+
+The chunk reader is checked on open-ended input (Hypothesis); the real CLI runs against the stand-in archive
+(tests/standin/archive.py) passing the chunks on or joining them; test_pywb.py serves a Heritrix-style WARC through
+the real pywb.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from standin.archive import StandinArchive
+from standin.cli import git, run_cli
+from test_archive_encodings import kept_payloads, version_dates
+from test_backfill_resilience import START, V1, V2, page, ts
+from test_fidelity import DOC, URL, catalog_rows, configured
+from warcio.archiveiterator import ArchiveIterator
+
+from policy_archive.framing import dechunked, recorded_chunks, says_chunked
+from policy_archive.records import payload_sha1
+
+# --- the chunk reader ----------------------------------------------------------------------------------------
+
+
+@st.composite
+def chunked_bodies(draw: st.DrawFn) -> tuple[bytes, bytes]:
+    """(entity, its chunks): chunk sizes, hex case, extensions and trailers as any server may send them."""
+    entity = draw(st.binary(max_size=600))
+    chunks, at = [], 0
+    while at < len(entity):
+        size = draw(st.integers(1, len(entity) - at))
+        hex_size = (b"%x" if draw(st.booleans()) else b"%X") % size
+        extension = draw(st.sampled_from([b"", b";a=b", b' ;name="quoted"']))
+        chunks.append(hex_size + extension + b"\r\n" + entity[at : at + size] + b"\r\n")
+        at += size
+    trailers = draw(st.sampled_from([b"", b"Expires: 0\r\n", b"A: 1\r\nB: 2\r\n"]))
+    return entity, b"".join(chunks) + b"0\r\n" + trailers + b"\r\n"
+
+
+@given(chunked_bodies())
+def test_chunks_give_their_entity(case):
+    entity, chunks = case
+    assert dechunked(chunks) == entity
+
+
+@given(chunked_bodies(), st.binary(min_size=1, max_size=20))
+def test_bytes_after_the_last_chunk_or_a_body_cut_short_are_not_chunks(case, extra):
+    _, chunks = case
+    assert dechunked(chunks + extra) is None
+    for cut in range(len(chunks)):
+        assert dechunked(chunks[:cut]) is None
+
+
+@given(st.binary(max_size=400))
+def test_any_bytes_are_chunks_or_none_and_a_page_never_is(body):
+    entity = dechunked(body)
+    assert entity is None or len(entity) < len(body)
+    assert dechunked(b"<html>" + body) is None
+
+
+def test_only_a_header_naming_the_coding_makes_a_payload_recorded_chunks() -> None:
+    chunks = b"5\r\nhello\r\n0\r\n\r\n"
+    assert recorded_chunks(chunks, [("X-Archive-Orig-Transfer-Encoding", "chunked")]) == b"hello"
+    assert recorded_chunks(chunks, [("Transfer-Encoding", "gzip, chunked")]) == b"hello"
+    assert recorded_chunks(chunks, [("Content-Type", "text/html")]) is None
+    assert recorded_chunks(b"<p>hello</p>", [("Transfer-Encoding", "chunked")]) is None  # de-chunked in transfer
+    assert not says_chunked([("Transfer-Encoding", "identity")])
+
+
+# --- backfills from the stand-in archive ---------------------------------------------------------------------
+
+MOMENTS = [START, START + timedelta(days=10), START + timedelta(days=20)]
+BODIES = [page(V1, "a"), page(V1, "b"), page(V2, "c")]
+
+
+def chunked_history(archive: StandinArchive, digest: str) -> list[bytes]:
+    """Three captures recorded chunked (v1, v1, v2), their digests over ``digest``; their recorded payloads."""
+    held = [
+        archive.add_capture(URL, ts(moment), body, chunked=digest)  # type: ignore[arg-type]
+        for moment, body in zip(MOMENTS, BODIES, strict=True)
+    ]
+    return [capture.recorded for capture in held]
+
+
+def response_headers(data) -> dict[str, list[tuple[str, str]]]:
+    """Each kept response record's HTTP headers, by ``WARC-Date``."""
+    kept = {}
+    for path in sorted((data / "captures").glob("*.warc.gz")):
+        with path.open("rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type == "response":
+                    kept[record.rec_headers.get_header("WARC-Date")] = record.http_headers.headers
+    return kept
+
+
+def backfilled(archive: StandinArchive, tmp_path, **settings: object):
+    config, data = configured(archive, tmp_path, **settings)
+    result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    return config, data, result
+
+
+def assert_two_versions_with_the_right_text(data) -> None:
+    assert version_dates(data) == ["2014-02-03T04:05:06+00:00", "2014-02-23T04:05:06+00:00"]
+    text = git(data / "versions", "show", "main:e/example/privacy-policy.md")
+    assert V2[-1] in text and ";src=crawl" not in text and "\n0\n" not in text
+    first = git(data / "versions", "show", "main~1:e/example/privacy-policy.md")
+    assert V1[0] in first and V2[-1] not in first
+
+
+def test_chunks_passed_on_with_a_digest_of_the_chunks_are_kept_as_recorded(standin_archive, tmp_path):
+    recorded = chunked_history(standin_archive, "chunks")
+    config, data, result = backfilled(standin_archive, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "digest-mismatch" not in result.stderr
+    assert_two_versions_with_the_right_text(data)
+    # The record is the crawler's: the chunks, and a header saying so (a replay tool de-chunks it).
+    kept = kept_payloads(data)
+    dates = [f"{moment:%Y-%m-%dT%H:%M:%SZ}" for moment in MOMENTS]
+    assert {date: payload for date, (_, payload) in kept.items()} == dict(zip(dates, recorded, strict=True))
+    for headers in response_headers(data).values():
+        names = {name.lower(): value for name, value in headers}
+        assert names["transfer-encoding"] == "chunked" and "content-length" not in names
+    for row in catalog_rows(data):
+        assert row["outcome"] == "extracted" and row["payload_sha1"] == row["digest"]
+    trailers = git(data / "versions", "log", "--format=%(trailers:key=Payload-Sha1,valueonly)", "main").split()
+    assert trailers == [payload_sha1(recorded[2]), payload_sha1(recorded[0])]
+    verified = run_cli(config, data, "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "2/2 versions verified" in verified.stdout + verified.stderr
+    rebuilt = run_cli(config, data, "reextract", DOC)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert_two_versions_with_the_right_text(data)
+
+
+@pytest.mark.parametrize("joined", [False, True], ids=["chunks-passed-on", "chunks-joined"])
+def test_a_digest_of_the_entity_keeps_the_entity(standin_archive, tmp_path, joined):
+    chunked_history(standin_archive, "entity")
+    if joined:
+        standin_archive.dechunk_replays()  # pywb 2.10's way
+    config, data, result = backfilled(standin_archive, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "digest-mismatch" not in result.stderr
+    assert_two_versions_with_the_right_text(data)
+    kept = kept_payloads(data)
+    assert [kept[date][1] for date in sorted(kept)] == [body.encode("utf-8") for body in BODIES]
+    for headers in response_headers(data).values():
+        names = {name.lower() for name, _ in headers}
+        assert "transfer-encoding" not in names and "content-length" in names
+    assert all(row["payload_sha1"] == row["digest"] for row in catalog_rows(data))
+    verified = run_cli(config, data, "verify")
+    assert verified.returncode == 0, verified.stderr
+
+
+def test_an_entity_served_for_a_digest_of_chunks_is_refused_saying_why(standin_archive, tmp_path):
+    chunked_history(standin_archive, "chunks")
+    standin_archive.dechunk_replays()
+    _, data, result = backfilled(standin_archive, tmp_path)
+    assert "digest-mismatch" in result.stderr
+    assert "a digest of the chunks as recorded cannot be checked on what it served" in result.stderr
+    assert result.returncode == 1 and f"FAILED {DOC}: no version: 3 captures listed, all refused" in result.stderr
+    assert {row["outcome"] for row in catalog_rows(data)} == {"refused"}
+    # The documented way out: an archive whose digests cannot be checked on what it serves.
+    config, data, result = backfilled(standin_archive, tmp_path / "unchecked", check_digests=False)
+    assert result.returncode == 0, result.stderr
+    assert_two_versions_with_the_right_text(data)
+
+
+@pytest.mark.parametrize("digest", ["chunks", "entity"])
+def test_bytes_matching_neither_digest_are_refused(standin_archive, tmp_path, digest):
+    chunked_history(standin_archive, digest)
+    forged = ts(MOMENTS[2])
+    standin_archive.serve_other_bytes(URL, forged, page(V2, "another site's policy"))
+    _, data, result = backfilled(standin_archive, tmp_path)
+    assert f"capture {forged} refused: digest-mismatch" in result.stderr
+    assert version_dates(data) == ["2014-02-03T04:05:06+00:00"]
+    refused = next(row for row in catalog_rows(data) if row["captured_at"] == "2014-02-23T04:05:06Z")
+    assert refused["outcome"] == "refused" and refused["reason"].startswith("digest-mismatch")
