@@ -67,6 +67,12 @@ def says_chunked(headers: Iterable[tuple[str, str]]) -> bool:
     )
 
 
+def joined_by_the_archive(headers: Iterable[tuple[str, str]]) -> bool:
+    """Whether an archive says the record it replayed was chunked (``X-Archive-Orig-Transfer-Encoding``). Not the
+    answer's own ``Transfer-Encoding``: pywb 2.10 sends every ``id_`` replay chunked, whatever it holds."""
+    return says_chunked((name, value) for name, value in headers if name.lower() == CHUNKED_HEADERS[1])
+
+
 def recorded_chunks(body: bytes, headers: Iterable[tuple[str, str]]) -> bytes | None:
     """The entity of a payload kept chunked as recorded (a header names the coding and the bytes are whole
     chunks), or None for any other payload: one merely sent chunked was de-chunked by the client that read it."""

@@ -25,7 +25,8 @@ from test_fidelity import DOC, URL, catalog_rows, configured
 from warcio.archiveiterator import ArchiveIterator
 
 from policy_archive.framing import dechunked, recorded_chunks, says_chunked
-from policy_archive.records import payload_sha1
+from policy_archive.pipeline.jobs.examine import digest_mismatch
+from policy_archive.records import Capture, CaptureRef, Source, payload_sha1
 
 # --- the chunk reader ----------------------------------------------------------------------------------------
 
@@ -73,6 +74,22 @@ def test_only_a_header_naming_the_coding_makes_a_payload_recorded_chunks() -> No
     assert recorded_chunks(chunks, [("Content-Type", "text/html")]) is None
     assert recorded_chunks(b"<p>hello</p>", [("Transfer-Encoding", "chunked")]) is None  # de-chunked in transfer
     assert not says_chunked([("Transfer-Encoding", "identity")])
+
+
+def test_only_the_archive_saying_it_joined_chunks_names_them_in_a_digest_mismatch() -> None:
+    listed = CaptureRef(URL, START, 200, "text/html", payload_sha1(b"5\r\nhello\r\n0\r\n\r\n"), None)
+    served = b"hello"
+
+    def capture(headers: tuple[tuple[str, str], ...]) -> Capture:
+        return Capture(
+            DOC, Source.WAYBACK, URL, URL, START, 200, "text/html", served, payload_sha1(served), headers, listed=listed
+        )
+
+    joined = digest_mismatch(capture((("X-Archive-Orig-Transfer-Encoding", "chunked"),)))
+    assert joined is not None and "a digest of the chunks as recorded cannot be checked" in joined
+    # pywb sends every id_ replay chunked itself: that says nothing of the record.
+    transport = digest_mismatch(capture((("Transfer-Encoding", "chunked"),)))
+    assert transport is not None and "chunks" not in transport
 
 
 # --- backfills from the stand-in archive ---------------------------------------------------------------------

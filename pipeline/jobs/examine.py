@@ -25,7 +25,7 @@ from policy_archive.crawler.sources.base import (
     TOO_MANY_REDIRECTS,
 )
 from policy_archive.crawler.sources.wayback import original_of
-from policy_archive.framing import dechunked, recorded_chunks, says_chunked
+from policy_archive.framing import dechunked, joined_by_the_archive, recorded_chunks
 from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo_content_encoding
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract, extractor_label
 from policy_archive.pipeline.extraction.refusals import JAVASCRIPT_SHELL
@@ -257,7 +257,7 @@ def digest_mismatch(capture: Capture) -> str | None:
     if listed.digest.upper() == capture.payload_sha1.upper():
         return None
     unknowable = ""
-    if says_chunked(capture.headers) and recorded_chunks(capture.body, capture.headers) is None:
+    if joined_by_the_archive(capture.headers) and recorded_chunks(capture.body, capture.headers) is None:
         # pywb 2.10 de-chunks every replay of a record kept chunked; a digest over the chunks as recorded (Heritrix
         # writes it so) cannot be checked on the entity: the chunk sizes the site sent are not in it.
         unknowable = (

@@ -5,7 +5,9 @@ capture's ``id_`` URL, without ``Memento-Datetime``; an archived redirect → it
 a ``Location`` to the ``id_`` URL of the target at the redirect's own timestamp (absolute, path-based or
 scheme-less, as the real archive writes them), or the ``Location`` as the site sent it (``redirect_form="as-sent"``,
 as pywb 2.10 replays it); an archived 404 or 429 → that status with ``Memento-Datetime``; no capture → a 404
-Wayback page without it; a blocked URL → a 200 "excluded" page without it (as recorded in 2020).
+Wayback page without it; a blocked URL → a 200 "excluded" page without it (as recorded in 2020). A record kept
+chunked (``StandinCapture.chunked``, as Heritrix writes one) → its chunks as the payload, or (``dechunk_replays``)
+their entity, as pywb 2.10 serves it; either with ``X-Archive-Orig-Transfer-Encoding: chunked``.
 
 A *self-redirect* — an archived redirect to a URL of its own key, ``http://x.test/`` → ``https://www.x.test/`` — is
 never replayed: replaying it would send the client back to the same key, and the real archives skip it for the
