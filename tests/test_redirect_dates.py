@@ -349,3 +349,42 @@ def test_verify_holds_a_redirects_target_between_the_captures_listed_around_it(s
     unlisted = run_cli(config, data, "verify")
     assert unlisted.returncode == 0, unlisted.stderr
     assert unlisted.stdout.splitlines()[-2:] == [f"{DOC}: {NO_LISTING}", "3/3 versions verified"]
+
+
+@pytest.mark.parametrize("last", ["crossing", "later"])
+def test_bisect_probes_past_a_capture_refused_for_its_date_as_all_would(standin_archive, tmp_path, last):
+    """The second text's run of redirects (1 to 7 January) crosses at every capture `bisect` fetches (1, 2, 4 and
+    7 January, served OTHER's memento of 20 December, before the first text's version of 26 December), but 3
+    January leads to a target archived that day, in order. Before 2026-11-28 `bisect` did not try it: the text
+    was refused (``last`` "crossing") or dated by 7 January's target archived on 8 January (``later``), where
+    `all` dates it on 3 January. Now the search goes on to the capture after the refused ones, as `all` would
+    find it: the same versions, dates and refusals."""
+    third, later = "https://www.example.com/legal/privacy-3", "https://www.example.com/legal/privacy-7"
+    standin_archive.add_capture(URL, ts(day(2019, 12)), page(V1, "own"))
+    for date in range(25, 32):
+        standin_archive.add_capture(URL, ts(datetime(2019, 12, date, 6, tzinfo=UTC)), b"", status=301, location=TARGET)
+    for date in range(1, 8):
+        target = third if date == 3 else later if date >= 5 and last == "later" else OTHER
+        standin_archive.add_capture(URL, ts(datetime(2020, 1, date, 6, tzinfo=UTC)), b"", status=301, location=target)
+    standin_archive.add_capture(TARGET, ts(day(2019, 12, 26)), page(V2, "a"))
+    standin_archive.add_capture(OTHER, ts(day(2019, 12, 20)), page(V3, "b"))
+    standin_archive.add_capture(third, ts(datetime(2020, 1, 3, 12, tzinfo=UTC)), page(V3, "c"))
+    standin_archive.add_capture(later, ts(day(2020, 1, 8)), page(V3, "d"))
+
+    found = {}
+    for strategy in ("all", "bisect"):
+        versions, _, _ = backfill(standin_archive, tmp_path / strategy, strategy)
+        fields = ("date", "unchanged_since", "snapshot_url")
+        found[strategy] = ([[v[field] for field in fields] for v in versions], refusals(tmp_path / strategy / "data"))
+    assert [date for date, _, _ in found["all"][0]] == [
+        iso_z(day(2019, 12)),
+        iso_z(day(2019, 12, 26)),
+        iso_z(datetime(2020, 1, 3, 12, tzinfo=UTC)),
+    ]
+    assert found["bisect"] == found["all"]
+    # A rerun and a rebuild decide as that backfill did.
+    config, data = tmp_path / "bisect" / "config", tmp_path / "bisect" / "data"
+    again = run_cli(config, data, "backfill", DOC)
+    assert again.returncode == 0, again.stderr
+    assert [[v[field] for field in fields] for v in versions_of(config, data)] == found["all"][0]
+    rebuilt_as_backfilled(tmp_path / "bisect", versions_of(config, data), found["all"][1])

@@ -13,6 +13,7 @@ from policy_archive.pipeline.jobs.strategy import (
     StrategyName,
     ToFetch,
     changes,
+    dating_probes,
     spans,
     to_fetch,
     wanted,
@@ -252,3 +253,16 @@ def test_results_arriving_one_by_one_cost_no_more_than_rounds():
     assert sorted(fetched) == sorted(set(fetched))
     assert [c.index for c in changes(known)] == list(rounds.changes)
     assert len(fetched) <= 1.1 * len(rounds.fetched)
+
+
+def test_dating_probes_walk_past_captures_that_cannot_date_their_text_to_the_next_unfetched_one():
+    """After captures of a text refused for its date (``undated``), the first capture never fetched of its run,
+    one per run; passing over refused ones, stopping at a capture that dates the text or at another text."""
+    refs = refs_for(["x"] * 10)
+    known = {0: "A", 1: "B", 2: "B", 3: None, 4: "B", 5: "B", 8: "C"}
+    assert dating_probes(refs, known, {1}) == []  # 2 dates B
+    assert dating_probes(refs, known, {1, 2, 4}) == []  # 5 dates B
+    assert dating_probes(refs, known, {1, 2, 4, 5}) == [6]  # one at a time, not 7 too
+    assert dating_probes(refs, {0: "A", 1: "B", 3: "B", 4: "C"}, {1}) == [2]
+    assert dating_probes(refs, {0: "A", 1: "B", 2: "C"}, {1}) == []  # never past another text
+    assert dating_probes(refs, {0: "A", 1: "B", 3: "C", 5: "D"}, {1, 5}) == [2, 6]  # each run its own

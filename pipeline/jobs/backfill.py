@@ -35,7 +35,7 @@ from policy_archive.pipeline.jobs.examine import (
     refuse_change,
     refused_for_its_date,
 )
-from policy_archive.pipeline.jobs.guards import judge
+from policy_archive.pipeline.jobs.guards import Verdict, judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import (
     DocumentFailure,
@@ -318,7 +318,9 @@ def _plan(
         ],
     )
     rows = catalog.captures(declaration.key, Source.WAYBACK)
-    return DocumentPlan(declaration, fetchable, strategy, source, rows, verify)
+    return DocumentPlan(
+        declaration, fetchable, strategy, source, rows, verify, undated=lambda plan: _undated(workspace, plan)
+    )
 
 
 def _record_unverified(workspace: Workspace, plan: DocumentPlan) -> list[UnverifiedSpan]:
@@ -342,52 +344,93 @@ def _record_interrupted(workspace: Workspace, plan: DocumentPlan) -> int:
 
 
 def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> list[Version]:
-    """Versions of a completely planned document, in date order, after the guards; change windows noted.
+    """Versions of a completely planned document, in date order, after the guards; change windows noted; the
+    captures refused (:func:`_decide`) told so in the catalog."""
+    catalog = workspace.catalog
+    key = plan.declaration.key
+    versions: list[Version] = []
+    for decision in _decide(workspace, plan):
+        shown, verdict = decision.shown, decision.verdict
+        if shown is None:
+            decision.first.refuse(catalog, key, verdict.refusal or str(decision.dating), notes)
+            continue
+        if verdict.note:
+            catalog.set_note(key, Source.WAYBACK, shown.ref.timestamp, verdict.note)
+            notes.append(f"{key}: version of {iso_z(shown.row.bytes_at)} {verdict.note}")
+        if shown.twin is None and shown.row.outcome is Outcome.REFUSED:  # refused for its date by an earlier run
+            catalog.restore_extracted(shown.row.id)
+        catalog.set_window(key, shown.ref.timestamp, decision.unchanged_since)
+        versions.append(make_version(plan.declaration, dataclasses.replace(shown.row, note=verdict.note)))
+    return versions
+
+
+def _undated(workspace: Workspace, plan: DocumentPlan) -> set[int]:
+    """The captures known to show a text that cannot date it, as the versions would be made now: those of each
+    run before the one dating its text, or the whole run where none does (``bisect`` probes after them)."""
+    return {index for decision in _decide(workspace, plan) for index in decision.undated}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Decision:
+    """What becomes of one change found: the capture it was found at (``first``), the run of captures known to
+    show its text, its change window's start, the guards' verdict, and either the position in ``run`` of the
+    capture dating it (``shown``) or why the text is refused (the guards' or the dating's: ``shown`` None)."""
+
+    first: _Shown
+    run: list[int]
+    unchanged_since: datetime | None
+    verdict: Verdict
+    dating: int | str
+    shown: _Shown | None
+
+    @property
+    def undated(self) -> list[int]:
+        """The captures of the run that cannot date its text: before the dating one (none when the guards
+        refused the text: it is refused for its text, not its date)."""
+        if self.verdict.refusal:
+            return []
+        return self.run if isinstance(self.dating, str) else self.run[: self.dating]
+
+
+def _decide(workspace: Workspace, plan: DocumentPlan) -> list[_Decision]:
+    """Each change the plan's knowledge shows, decided in order, without writing anything: backfill makes the
+    versions from it, and asks it during the search which captures cannot date their text (:func:`_undated`).
 
     Each change is dated by the first capture of its run (those known to show its text before the next change)
     whose bytes lie in the order the changes were found (:func:`dating_capture`): an archived redirect's first
     capture may be served from a memento that crosses another run's, when a later one of the same text is not."""
-    catalog = workspace.catalog
     key = plan.declaration.key
-    rows = {(row.url, row.captured_at): row for row in catalog.captures(key, Source.WAYBACK)}
+    rows = {(row.url, row.captured_at): row for row in workspace.catalog.captures(key, Source.WAYBACK)}
     # A text is known through a capture extracted, or through one an earlier run refused for its date only.
     by_text = {row.body_sha1: row for row in rows.values() if refused_for_its_date(row)}
     by_text.update({row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED})
     found = changes(plan.known)
-    versions: list[Version] = []
+    decisions: list[_Decision] = []
+    previous: CaptureRow | None = None  # the capture of the version kept before (its bytes date it)
     dated = True  # whether the text before the change is a version
     for change, after in zip(found, [*found[1:], None], strict=False):
         text = plan.known[change.index]
         end = after.index if after else len(plan.refs)
         run = [i for i in range(change.index, end) if plan.known.get(i) == text]
         first = _shown(plan, rows, by_text, change.index)
-        previous = versions[-1] if versions else None
         seen_at = [plan.refs[i].timestamp for i, known in plan.known.items() if known == text]
         verdict = judge(first.row.body or "", previous.body if previous else None, seen_at)
         unchanged_since = _unchanged_since(rows, plan.refs, change.window_start, dated)
         dated = False
         if verdict.refusal:
-            first.refuse(catalog, key, verdict.refusal, notes)
+            decisions.append(_Decision(first, run, unchanged_since, verdict, verdict.refusal, None))
             continue
         dating = dating_capture(
             [_bytes_time(rows, plan.refs, i) for i in run],
-            previous.captured_at if previous else None,
+            previous.bytes_at if previous else None,
             unchanged_since,
             plan.refs[after.index] if after else None,
         )
-        if isinstance(dating, str):
-            first.refuse(catalog, key, dating, notes)
-            continue
-        shown = _shown(plan, rows, by_text, run[dating])
-        if verdict.note:
-            catalog.set_note(key, Source.WAYBACK, shown.ref.timestamp, verdict.note)
-            notes.append(f"{key}: version of {iso_z(shown.row.bytes_at)} {verdict.note}")
-        if shown.twin is None and shown.row.outcome is Outcome.REFUSED:  # refused for its date by an earlier run
-            catalog.restore_extracted(shown.row.id)
-        catalog.set_window(key, shown.ref.timestamp, unchanged_since)
-        versions.append(make_version(plan.declaration, dataclasses.replace(shown.row, note=verdict.note)))
-        dated = True
-    return versions
+        shown = None if isinstance(dating, str) else _shown(plan, rows, by_text, run[dating])
+        decisions.append(_Decision(first, run, unchanged_since, verdict, dating, shown))
+        if shown is not None:
+            previous, dated = shown.row, True
+    return decisions
 
 
 def _shown(

@@ -5,7 +5,7 @@ the plan handed to the archive spider that routes each result to its document an
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
@@ -25,7 +25,7 @@ from policy_archive.pipeline.jobs.examine import (
 )
 from policy_archive.pipeline.jobs.progress import Left, Progress
 from policy_archive.pipeline.jobs.report import refusal_kind, twin_reason
-from policy_archive.pipeline.jobs.strategy import StrategyName, ToFetch, to_fetch, wanted
+from policy_archive.pipeline.jobs.strategy import StrategyName, ToFetch, dating_probes, to_fetch, wanted
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, FetchFailure, FetchRequest, Source
 from policy_archive.text import counted
@@ -118,12 +118,16 @@ class DocumentPlan:
         source: ArchiveSource,
         rows: Iterable[CaptureRow],
         verify: bool = False,
+        undated: Callable[[DocumentPlan], Collection[int]] | None = None,
     ):
         self.declaration = declaration
         self.refs = list(refs)
         self.strategy = strategy
         self.source = source
         self.verify = verify
+        # Which captures known to show a text cannot date it, once the search is done (backfill's dry run of
+        # the versions' dating, from the catalog): ``bisect`` then probes the captures after them.
+        self.undated = undated
         self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(self.refs)}
         self.around = listing_neighbours(self.refs)
         # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
@@ -195,7 +199,12 @@ class DocumentPlan:
         return len(self.refs) - len(self.known)
 
     def _wanted(self) -> list[int]:
-        return wanted(self.strategy, self.refs, self.known, verify=self.verify, pending=self.in_flight)
+        chosen = wanted(self.strategy, self.refs, self.known, verify=self.verify, pending=self.in_flight)
+        if chosen or self.in_flight or self.strategy is not StrategyName.BISECT or self.undated is None:
+            return chosen
+        # The search is over and nothing is on its way: a text refused for its date at every capture the search
+        # fetched may be dated by one it left unfetched, as ``all`` would date it (docs/decisions/0008).
+        return dating_probes(self.refs, self.known, self.undated(self))
 
     def to_fetch(self) -> ToFetch:
         return to_fetch(self.strategy, self.refs, self.known, verify=self.verify, pending=self.in_flight)

@@ -148,6 +148,35 @@ def spans(refs: Sequence[CaptureRef], known: Knowledge) -> list[Span]:
     return result
 
 
+def dating_probes(refs: Sequence[CaptureRef], known: Knowledge, undated: Collection[int]) -> list[int]:
+    """After the search, the captures to fetch so that a text whose fetched captures cannot date it is dated at
+    its first capture that can (``bisect`` only; docs/decisions/0008, amendment of 2026-11-28).
+
+    ``undated``: captures known to show a text that the versions' order refuses them to date (an archived
+    redirect served a memento that crosses the change before or after it: ``examine.dating_capture``), those of
+    each run before its dating capture. From the first of each run, the walk goes forward over captures of no
+    use (refused, failed, or undated with the same text) to the first capture never fetched: that one, one per
+    run at a time, since it may be the text's first usable capture, which ``all`` would date the text at. The
+    walk ends at a capture of the text that dates it, or at another text. Bounded like the search: the
+    captures it passes unfetched lie in the spans the search left, each hiding at most ``max_hidden``."""
+    probes = []
+    passed: set[int] = set()
+    for start in sorted(undated):
+        text = known.get(start)
+        if start in passed or text is None:
+            continue
+        for index in range(start + 1, len(refs)):
+            if index not in known:
+                probes.append(index)
+                break
+            if known[index] is None:
+                continue
+            if known[index] != text or index not in undated:
+                break
+            passed.add(index)
+    return _first_of_each_digest(probes, refs)
+
+
 def _first_of_each_digest(indices: Sequence[int], refs: Sequence[CaptureRef]) -> list[int]:
     """Identical bytes give identical text: one fetch per digest is enough (the caller shares the result)."""
     seen: set[str] = set()
