@@ -388,3 +388,41 @@ def test_bisect_probes_past_a_capture_refused_for_its_date_as_all_would(standin_
     assert again.returncode == 0, again.stderr
     assert [[v[field] for field in fields] for v in versions_of(config, data)] == found["all"][0]
     rebuilt_as_backfilled(tmp_path / "bisect", versions_of(config, data), found["all"][1])
+
+
+def test_plain_reextract_keeps_the_captures_backfill_refused_for_their_date(standin_archive, tmp_path):
+    """Refusals for a capture's date come from the listing and the order of the changes, not from its text:
+    `reextract` (without --rebuild) extracts each capture again but keeps them, reason and text. Before
+    2026-11-28 it made them extracted again, so they counted as usable until the next backfill refused them
+    again. Redirects to A then to B whose mementos cross (as above): both refused, and stay so; no commit for
+    them, and verify finds the history clean."""
+    standin_archive.add_capture(URL, ts(day(2019, 12)), page(V1, "own"))
+    for date in range(25, 32):
+        standin_archive.add_capture(URL, ts(datetime(2019, 12, date, 6, tzinfo=UTC)), b"", status=301, location=TARGET)
+    for date in range(1, 8):
+        standin_archive.add_capture(URL, ts(datetime(2020, 1, date, 6, tzinfo=UTC)), b"", status=301, location=OTHER)
+    standin_archive.add_capture(TARGET, ts(day(2020, 1, 10)), page(V2, "a"))
+    standin_archive.add_capture(OTHER, ts(day(2019, 12, 20)), page(V3, "b"))
+    versions, _, _ = backfill(standin_archive, tmp_path, "all")
+    config, data = tmp_path / "config", tmp_path / "data"
+    refused = refusals(data)
+    assert [when for when, _, _ in refused] == ["2019-12-25T06:00:00Z", "2020-01-01T06:00:00Z"]
+    texts = {row["captured_at"]: row["body_sha1"] for row in catalog_rows(data) if row["outcome"] == "refused"}
+    assert all(texts.values()), "a capture refused for its date keeps its text"
+    commits = git(data / "versions", "rev-list", "--all")
+
+    reextracted = run_cli(config, data, "reextract")
+    assert reextracted.returncode == 0, reextracted.stderr
+    assert refusals(data) == refused
+    after = {row["captured_at"]: row["body_sha1"] for row in catalog_rows(data) if row["outcome"] == "refused"}
+    assert after == texts
+    assert git(data / "versions", "rev-list", "--all") == commits
+    assert versions_of(config, data) == versions
+    assert "refused captures: 2 archived at another time" in run_cli(config, data, "status").stdout
+    checked = run_cli(config, data, "verify")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # The next backfill decides the same, from the texts those captures keep.
+    again = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert again.returncode == 0, again.stderr
+    assert refusals(data) == refused
+    assert versions_of(config, data) == versions

@@ -20,6 +20,8 @@ from policy_archive.crawler.sources import ArchiveSource, archive_source
 from policy_archive.pipeline.jobs.backfill_plan import candidates, listing_neighbours
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure
 from policy_archive.pipeline.jobs.examine import (
+    ELSEWHEN,
+    Examination,
     Neighbours,
     as_twin,
     dating_capture,
@@ -61,9 +63,12 @@ def capture_from(row: CaptureRow, response: StoredResponse) -> Capture:
     )
 
 
-def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress: Progress) -> list[Unreadable]:
+def _reexamine(
+    workspace: Workspace, declaration: DocumentDeclaration, progress: Progress, *, rebuild: bool
+) -> list[Unreadable]:
     """Examine every kept capture again and update the catalog; those whose bytes cannot be read keep the
-    extraction they had (returned, to be named)."""
+    extraction they had (returned, to be named). Without ``rebuild``, a capture refused for its date keeps its
+    refusal (:func:`_date_refusal_kept`); a rebuild decides the dates again."""
     catalog = workspace.catalog
     check_digests = workspace.config.settings.wayback.check_digests
     unreadable = []
@@ -78,6 +83,8 @@ def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress:
         examination = examine(
             declaration, capture, check_digest=check_digests, neighbours=around.get((row.url, row.captured_at))
         )
+        if not rebuild:
+            examination = _date_refusal_kept(row, examination)
         document = examination.document
         catalog.update_extraction(
             row.id,
@@ -91,6 +98,23 @@ def _reexamine(workspace: Workspace, declaration: DocumentDeclaration, progress:
         )
         progress.add("re-extracted", done=True)
     return unreadable
+
+
+def _date_refusal_kept(row: CaptureRow, examination: Examination) -> Examination:
+    """A capture the catalog holds as refused for its date (archived at another time) examined again: still
+    refused for it, with its reason, when its bytes still give a text. Such a refusal comes from the listing and
+    the order of the changes found (backfill's, ``examine.dating_capture``), not from extraction, which is all a
+    plain ``reextract`` decides again: making the capture extracted made it usable until the next backfill
+    refused it again (before 2026-11-28). Its new text is kept with it (``examine.refused_for_its_date``: the
+    next backfill decides its date again from it). A capture whose bytes no longer give a text is refused for
+    that, as a backfill fetching it now would refuse it; one refused anew for its date takes the new reason."""
+    if row.outcome is not Outcome.REFUSED or not (row.reason or "").startswith(ELSEWHEN):
+        return examination
+    if examination.outcome is not Outcome.EXTRACTED:
+        return examination
+    # Refused before extraction (the 30 days, or the neighbours in a listing this catalog no longer keeps):
+    # without its text, as backfill refused it; else refused when the versions were made, with its text.
+    return Examination(Outcome.REFUSED, row.reason, examination.document if row.body_sha1 else None)
 
 
 def _listing_neighbours(catalog: Catalog, document: str) -> dict[tuple[str, datetime], Neighbours]:
@@ -272,7 +296,7 @@ def reextract(
     for declaration in declarations:
         versions = catalog.versions(declaration.key)
         latest = catalog.version_capture(declaration.key, versions[-1].captured_at) if versions else None
-        if unreadable := _reexamine(workspace, declaration, progress):
+        if unreadable := _reexamine(workspace, declaration, progress, rebuild=rebuild):
             failures.append(unreadable_failure(catalog, declaration.key, unreadable, "kept as extracted before"))
         if rebuild:
             if rebuilt := _rebuild(workspace, declaration):
