@@ -16,7 +16,9 @@ catalog knows after an interruption, and is tested without any network.
   a while), and the middle of any span still hiding more than MAX_HIDDEN_CAPTURES captures. What remains is
   assumed unchanged and returned by :func:`spans` for the catalog: a change is missed only if it lasts at most
   MAX_HIDDEN_CAPTURES captures, all with lengths like the text around them (a same-size edit, or an archive
-  that lists no lengths).
+  that lists no lengths). Once the search is done, the backfill asks :func:`dating_probes` for the captures
+  after those that cannot date their text (an archived redirect's memento crossing another change), so that
+  the text is dated at its first capture that can, as ``all`` dates it.
 - ``sample``: one capture per half-year, the one closest to 1 April / 1 October (the Princeton "Privacy
   Policies over Time" method), kept for comparison: it misses changes and dates them to the half-year.
 """
