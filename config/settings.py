@@ -41,6 +41,12 @@ PROJECT_URL = "https://github.com/policy-archive/policy-archive"
 # kilobytes into each, and long enough for a company's full legal name (acceptance report 3 imported one of 306
 # characters from an OTA declaration; the 200 characters allowed before refused it).
 NAME_MAX_LENGTH = 1_000
+# How the provenance header of an archive capture names the archive: "original snapshot on {archive_name}". The
+# default is DESIGN.md's seed form, byte for byte; a national or pywb archive sets its own (F5, acceptance report 7).
+DEFAULT_ARCHIVE_NAME = "the Wayback Machine"
+# The name is written into the header line of every version file from the archive: bounded so that a typing
+# mistake cannot put a paragraph there, long enough for "the Bibliothèque nationale de France's web archive".
+ARCHIVE_NAME_MAX_LENGTH = 200
 
 
 def package_version() -> str:
@@ -78,6 +84,9 @@ class WaybackSettings:
     check_digests: bool = True
     # Which CDX API cdx_url speaks (one of ARCHIVE_APIS): "auto" reads a path ending in /COLL/cdx as pywb's.
     api: str = "auto"
+    # The archive's name in the provenance header of its captures (pipeline/jobs/provenance.py); not a trailer:
+    # `Source: wayback` means any Wayback-compatible archive, and `Snapshot-Url` says which.
+    archive_name: str = DEFAULT_ARCHIVE_NAME
 
 
 # "wayback": the Internet Archive's CDX server (and archives copying it); "pywb": pywb 2.x's CDX server API.
@@ -183,6 +192,7 @@ _SETTINGS_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "max_listing_bytes": int,
         "check_digests": bool,
         "api": str,
+        "archive_name": str,
     },
     "crawl": {
         "user_agent": str,
@@ -219,7 +229,7 @@ _LOWEST_MEANS = {
     "wayback.replay_per_minute": "one request an hour, the slowest rate the rate limiter keeps",
 }
 # Settings sent as they are in HTTP headers or written into logs: one line of safe characters.
-_TEXT_SETTINGS = ("crawl.user_agent", "schedule.track", "archive.data_dir")
+_TEXT_SETTINGS = ("crawl.user_agent", "schedule.track", "archive.data_dir", "wayback.archive_name")
 
 
 def _load_settings(path: Path, data_override: str | Path | None) -> Settings:
@@ -245,6 +255,8 @@ def _load_settings(path: Path, data_override: str | Path | None) -> Settings:
     for key in ("cdx_url", "replay_url"):
         if key in wayback:
             _check_url(path, f"wayback.{key}", wayback[key])
+    if "archive_name" in wayback:
+        wayback = {**wayback, "archive_name": _archive_name(path, wayback["archive_name"])}
     if wayback.get("api", "auto") not in ARCHIVE_APIS:
         choices = ", ".join(f'"{api}"' for api in ARCHIVE_APIS)
         raise ConfigError(path, "wayback.api", f"must be one of {choices}, got {wayback['api']!r}")
@@ -259,6 +271,17 @@ def _load_settings(path: Path, data_override: str | Path | None) -> Settings:
         crawl=CrawlSettings(**raw.get("crawl", {})),
         schedule=ScheduleSettings(**schedule),
     )
+
+
+def _archive_name(path: Path, value: str) -> str:
+    """``[wayback] archive_name`` without its outer spaces: one line (checked with the other text settings, so a
+    line break can never reach a file), not empty, at most :data:`ARCHIVE_NAME_MAX_LENGTH` characters."""
+    name = value.strip()
+    if not name:
+        raise ConfigError(path, "wayback.archive_name", f'must name the archive (default "{DEFAULT_ARCHIVE_NAME}")')
+    if len(name) > ARCHIVE_NAME_MAX_LENGTH:
+        raise ConfigError(path, "wayback.archive_name", f"longer than {ARCHIVE_NAME_MAX_LENGTH} characters")
+    return name
 
 
 def _data_dir(path: Path, archive: Mapping[str, Any], data_override: str | Path | None) -> Path:

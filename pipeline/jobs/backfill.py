@@ -360,7 +360,8 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
         if shown.twin is None and shown.row.outcome is Outcome.REFUSED:  # refused for its date by an earlier run
             catalog.restore_extracted(shown.row.id)
         catalog.set_window(key, shown.ref.timestamp, decision.unchanged_since)
-        versions.append(make_version(plan.declaration, dataclasses.replace(shown.row, note=verdict.note)))
+        row = dataclasses.replace(shown.row, note=verdict.note)
+        versions.append(make_version(plan.declaration, row, wayback=workspace.config.settings.wayback))
     return versions
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from policy_archive.archive.captures import StoredCapture
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
+from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.sources.base import (
     ARCHIVE_LOCATION_NOT_URL,
     ARCHIVE_REDIRECTING,
@@ -29,7 +30,7 @@ from policy_archive.framing import dechunked, joined_by_the_archive, recorded_ch
 from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo_content_encoding
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract, extractor_label
 from policy_archive.pipeline.extraction.refusals import JAVASCRIPT_SHELL
-from policy_archive.pipeline.jobs.provenance import render
+from policy_archive.pipeline.jobs.provenance import archive_name, render
 from policy_archive.pipeline.jobs.report import refusal_kind, twin_reason
 from policy_archive.records import (
     RENDERED_CONTENT_TYPE,
@@ -422,16 +423,18 @@ def make_version(
     declaration: DocumentDeclaration,
     row: CaptureRow,
     *,
+    wayback: WaybackSettings,
     technical_upgrade: bool = False,
     committed_at: datetime | None = None,
 ) -> Version:
-    """The version file and commit fields for an extracted capture row."""
+    """The version file and commit fields for an extracted capture row; ``wayback`` names the archive in the
+    header (``[wayback] archive_name``: the file's header only, never the body that change detection compares)."""
     assert row.title is not None and row.body is not None, "only extracted captures become versions"
     # The URL comes from a redirect or an archive's listing: percent-encode what could break a line.
     snapshot = safe_url(row.snapshot_url or row.fetched_url or row.url)
-    content = render(
-        declaration, row.source, row.bytes_url, row.bytes_at, snapshot, ExtractedDocument(row.title, row.body)
-    )
+    document = ExtractedDocument(row.title, row.body)
+    archive = archive_name(wayback, snapshot)
+    content = render(declaration, row.source, row.bytes_url, row.bytes_at, snapshot, document, archive=archive)
     return Version(
         document=declaration.key,
         path=declaration.path,

@@ -6,7 +6,8 @@ import ipaddress
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from policy_archive.crawler.sources.wayback import snapshot_link
+from policy_archive.config.settings import DEFAULT_ARCHIVE_NAME, WaybackSettings
+from policy_archive.crawler.sources.wayback import locate, snapshot_link
 from policy_archive.pipeline.extraction.markdown import heading_markdown
 from policy_archive.records import DocumentDeclaration, ExtractedDocument, Source
 from policy_archive.text import one_line
@@ -20,6 +21,9 @@ _SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go"
 # recognise the header by them (it names a new snapshot in every version, so it is not counted as a change).
 HEADER_START = "> *The following text is extracted and transformed from "
 HEADER_PATTERN = r"^> \*The following text is extracted and transformed from "
+# ASCII punctuation that may mean something in a Markdown link's text (CommonMark 0.31.2: emphasis, code spans,
+# brackets, raw HTML and autolinks, entities; GitHub's strikethrough): a backslash before each shows it as written.
+_LINK_TEXT_MARKUP = frozenset("\\`*_[]<>&~")
 
 
 def strip_header(content: str) -> str:
@@ -48,7 +52,29 @@ def _is_address(host: str) -> bool:
     return True
 
 
-def header(declaration: DocumentDeclaration, source: Source, url: str, captured_at: datetime, snapshot: str) -> str:
+def archive_name(wayback: WaybackSettings, snapshot: str) -> str:
+    """How the header names the archive of ``snapshot``: ``[wayback] archive_name`` for a capture of the configured
+    archive (under its ``replay_url``); the contract's "the Wayback Machine" for one of another, which only a
+    catalog kept from an earlier ``replay_url`` holds (``reextract --rebuild`` makes its versions again): the
+    name configured is not that archive's."""
+    return wayback.archive_name if locate(wayback.replay_url, snapshot) else DEFAULT_ARCHIVE_NAME
+
+
+def link_text(text: str) -> str:
+    """``text`` as a Markdown link's text showing exactly ``text``."""
+    return "".join(f"\\{character}" if character in _LINK_TEXT_MARKUP else character for character in text)
+
+
+def header(
+    declaration: DocumentDeclaration,
+    source: Source,
+    url: str,
+    captured_at: datetime,
+    snapshot: str,
+    *,
+    archive: str = DEFAULT_ARCHIVE_NAME,
+) -> str:
+    """The provenance header line; ``archive`` names the archive of an archive capture (:func:`archive_name`)."""
     kind = declaration.document_title.lower()
     site = site_name(url)
     day = captured_at.date().isoformat()
@@ -57,7 +83,7 @@ def header(declaration: DocumentDeclaration, source: Source, url: str, captured_
     linked = snapshot_link(snapshot)
     return (
         f"{HEADER_START}the {site} {kind} that was archived on {day}. "
-        f"Please check the [original snapshot on the Wayback Machine]({linked}) for the most accurate "
+        f"Please check the [original snapshot on {link_text(archive)}]({linked}) for the most accurate "
         "reproduction.*"
     )
 
@@ -69,9 +95,11 @@ def render(
     captured_at: datetime,
     snapshot: str,
     document: ExtractedDocument,
+    *,
+    archive: str = DEFAULT_ARCHIVE_NAME,
 ) -> str:
     """The whole version file."""
-    top = header(declaration, source, url, captured_at, snapshot)
+    top = header(declaration, source, url, captured_at, snapshot, archive=archive)
     return f"{top}\n\n{document_text(document)}"
 
 

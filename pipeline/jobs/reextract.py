@@ -147,7 +147,8 @@ def _technical_upgrade(
         return DocumentFailure(declaration.key, f"the capture of the latest version is now refused: {row.reason}")
     if row.body_sha1 == latest.body_sha1:
         return None
-    return make_version(declaration, row, technical_upgrade=True, committed_at=now)
+    wayback = workspace.config.settings.wayback
+    return make_version(declaration, row, wayback=wayback, technical_upgrade=True, committed_at=now)
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -230,7 +231,7 @@ def _history(workspace: Workspace, declaration: DocumentDeclaration) -> Iterator
         if dating:
             row = run[dating].row(catalog, source)
         catalog.set_note(row.document, row.source, row.captured_at, verdict.note)
-        previous = make_version(declaration, row)
+        previous = make_version(declaration, row, wayback=workspace.config.settings.wayback)
         yield previous
 
 

@@ -141,7 +141,7 @@ class TrackPlan:
             return
         row = catalog.capture_at(capture.document, capture.captured_at)
         assert row is not None
-        self.versions.append(make_version(declaration, row))
+        self.versions.append(make_version(declaration, row, wayback=self.workspace.config.settings.wayback))
         headers = {name.lower(): value for name, value in capture.headers}
         # A rendered page's text may change while its HTML does not (it comes from scripts and their data):
         # its validators must not make the next request conditional.
