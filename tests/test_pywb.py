@@ -40,7 +40,7 @@ from warcio.warcwriter import WARCWriter
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ListingClient, ListingParseError, Pywb, WaybackMachine, archive_source
-from policy_archive.crawler.sources.cdx import read_page
+from policy_archive.crawler.sources.cdx import RowError, read_page
 from policy_archive.records import iso_z, parse_wayback_timestamp, payload_sha1
 
 URL = "https://www.acrcloud.com/privacy"
@@ -202,6 +202,20 @@ def test_read_the_internet_archive_way_pywb_lists_short_listings_and_fails_long_
     assert [ref.timestamp for ref in listed] == [moment for moment, _ in CAPTURES]
     with pytest.raises(ListingParseError, match="without a resume key"):
         WaybackMachine(settings, page_size=3).list_captures(URL, client)
+
+
+def test_pywb_drops_the_internet_archive_field_names_so_its_query_sends_no_fl(pywb_base: str) -> None:
+    """Why the Internet Archive's query sends no ``fl`` (crawler/sources/wayback.py): pywb 2.10 names its fields
+    ``url``/``mime``/``status`` and leaves out of its CDXJ rows the names it does not know, so a pywb read the
+    Internet Archive's way (the test above) would lose every row's original URL. If this fails, pywb learnt the
+    names: the decision (docs/decisions/0007, amended 2026-11-28) can be looked at again."""
+    fields = "urlkey,timestamp,original,mimetype,statuscode,digest,length"
+    with urllib.request.urlopen(f"{pywb_base}/{COLLECTION}/cdx?url={URL}&fl={fields}", timeout=10) as answer:
+        text = answer.read().decode("utf-8")
+    first = json.loads(text.splitlines()[0].split(" ", 2)[2])
+    assert set(first) == {"digest", "length"}
+    with pytest.raises(RowError, match="original URL"):
+        read_page(text, resume_keys=True)
 
 
 def test_backfill_through_the_cli_against_pywb(pywb_base: str, tmp_path: Path) -> None:

@@ -10,6 +10,16 @@ Every Wayback URL format of the project is written here, once:
   a page ends with a blank line and the key to send back as ``resumeKey`` (exactly as written: it is already
   percent-encoded, and ``urlencode`` encodes it once more, as the archive expects — checked against answers
   recorded in 2022). One query returns at most 150,000 rows (as of 2026-11), so a long listing is paged.
+
+No ``fl`` is sent (decided 2026-11-28, acceptance report 7, F4; docs/decisions/0007). The Internet Archive honours
+``fl=urlkey,timestamp,original,mimetype,statuscode,digest,length`` and answers exactly its default without it (its
+wayback-cdx-server README, read 2026-11: those 7 are the public fields, in that order). pywb does not know those
+names: pywb 2.10 calls them ``url``/``mime``/``status`` and drops unknown names from CDXJ and JSON rows (``-`` in
+``output=text``), checked 2026-11-28 against a real pywb 2.10 (tests/test_pywb.py). So a pywb read this way (``api =
+"wayback"``, or a ``cdx_api_endpoint`` that ``auto`` does not recognise), which lists today as long as no page is
+full, would lose every row's original URL; and our stand-in archive refuses parameters it does not implement.
+A server whose default rows are not these 7 is read by its rows (the dialects of :mod:`.cdx`), not by asking for
+others; ``cdx_url`` may still carry an ``fl`` of its own (kept, see ``query_url``).
 """
 
 from __future__ import annotations
