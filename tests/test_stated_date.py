@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.pipeline.commands.cli import main
@@ -70,9 +72,165 @@ def test_ambiguous_numeric_dates_use_the_capture_day_then_the_language() -> None
     # 5 November 2026 would be after the capture: only 11 May remains, whatever the language.
     assert stated_date(text, "en-us", date(2026, 5, 12)) == date(2026, 5, 11)
     both_past = f"# Privacy\n\nLast Updated: 3/11/2025\n\n{POLICY}\n"
-    assert stated_date(both_past, "en", date(2026, 1, 1)) == date(2025, 3, 11)
+    assert stated_date(both_past, "en-US", date(2026, 1, 1)) == date(2025, 3, 11)
     assert stated_date(both_past, "fr", date(2026, 1, 1)) == date(2025, 11, 3)
     assert stated_date(both_past, "en-GB", date(2026, 1, 1)) == date(2025, 11, 3)
+    # English without a region, Canadian English and no language at all tell no order: no date rather than a guess.
+    for language in ("en", "EN", "en-CA", None, ""):
+        assert stated_date(both_past, language, date(2026, 1, 1)) is None, language
+
+
+# Audit 7 F6: the numeric dates of the audit's reproduction, on a page in each language; None is "no date".
+@pytest.mark.parametrize(
+    ("line", "language", "expected"),
+    [
+        # Month first with a day over 12: the only reading, in every language.
+        ("Last updated: 12/31/2019", None, date(2019, 12, 31)),
+        ("Last updated: 12/31/2019", "en", date(2019, 12, 31)),
+        ("Last updated: 12/31/2019", "en-US", date(2019, 12, 31)),
+        ("Last updated: 12/31/2019", "fr", date(2019, 12, 31)),
+        ("Effective: 1/20/2020", None, date(2020, 1, 20)),
+        ("Effective: 1/20/2020", "en-US", date(2020, 1, 20)),
+        ("Effective: 1/20/2020", "de-DE", date(2020, 1, 20)),
+        ("Effective: 1-20-2020", "en", date(2020, 1, 20)),
+        # Day first with a day over 12: the only reading, en-US included.
+        ("Last updated: 31/12/2019", "en-US", date(2019, 12, 31)),
+        ("published: 31-01-2018", "en-us", date(2018, 1, 31)),
+        # Both ways: the page's language decides, or nothing is recorded.
+        ("Last updated: 05/06/2018", None, None),
+        ("Last updated: 05/06/2018", "en", None),
+        ("Last updated: 05/06/2018", "en-US", date(2018, 5, 6)),
+        ("Last updated: 05/06/2018", "en_us", date(2018, 5, 6)),
+        ("Last updated: 05/06/2018", "en-GB", date(2018, 6, 5)),
+        ("Last updated: 05/06/2018", "en-AU", date(2018, 6, 5)),
+        ("Last updated: 05/06/2018", "fr-FR", date(2018, 6, 5)),
+        ("Last updated: 05-06-2018", "es-419", date(2018, 6, 5)),
+        ("Last updated: 05/06/2018", "zh-Hant-TW", date(2018, 6, 5)),
+        # Dots are day first, even on en-US pages (LOVOO's "Last updated: 02.01.2025" is 2 January).
+        ("Last updated: 02.01.2025", "en-US", date(2025, 1, 2)),
+        ("Last updated: 02.01.2025", None, date(2025, 1, 2)),
+        # A phrase in another language than English is day first, whatever the lang attribute says.
+        ("La présente Politique s’applique à partir de 01/02/2026.", None, date(2026, 2, 1)),
+        ("Dernière mise à jour : 05/06/2018", "en-US", date(2018, 6, 5)),
+        ("Zuletzt aktualisiert am 05/06/2018", "en", date(2018, 6, 5)),
+        # The same number twice reads one way; an impossible pair is no date.
+        ("Terms of Use revised on 02/02/2026", None, date(2026, 2, 2)),
+        ("Last updated: 02/30/2020", "en-US", None),
+        ("Last updated: 13/13/2020", "fr", None),
+        # Digits around the pair are not a date's.
+        ("Last updated: 112/31/2019", "en-US", None),
+    ],
+)
+def test_numeric_dates_in_both_orders(line: str, language: str | None, expected: date | None) -> None:
+    assert stated_date(f"# Privacy Policy\n\n{line}\n\n{POLICY}\n", language) == expected
+
+
+def test_an_ambiguous_first_date_is_not_replaced_by_a_later_one() -> None:
+    # The later date is often the previous version's: "no date" is the truth, a later date would not be.
+    text = f"# Privacy\n\nLast updated: 05/06/2018\n\n{POLICY}\n\nThe version effective March 1, 2017 is archived.\n"
+    assert stated_date(text) is None
+    assert stated_date(text, "en-US") == date(2018, 5, 6)
+    alone = f"# Privacy\n\n05/06/2018\n\n{POLICY}\n\nLast updated: March 1, 2017\n"
+    assert stated_date(alone, "en") is None
+
+
+# Property-based: every date the numeric form can write (years 1900–2099), in either order, with each separator,
+# padded or not, after an English phrase or alone under the title, captured on its day or later or with no capture
+# day. "Never another date" is the rule; None is allowed only where the pair reads both ways.
+DATES = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
+ENGLISH_LEADS = st.sampled_from(["Last updated: ", "Effective date: ", "Version of ", "Revised on ", ""])
+OTHER_LEADS = st.sampled_from(["Dernière mise à jour : ", "Stand: ", "Gültig ab ", "Última actualización: "])
+
+
+def written(day: date, day_first: bool, separator: str, padded: bool) -> str:
+    parts = [f"{day.day:02d}", f"{day.month:02d}"] if padded else [str(day.day), str(day.month)]
+    return separator.join((parts if day_first else parts[::-1]) + [str(day.year)])
+
+
+def read(lead: str, text: str, language: str | None, captured: date | None) -> date | None:
+    # An empty lead puts the date alone under the title, where a line holding only a date counts.
+    return stated_date(f"# Privacy Policy\n\n{lead}{text}\n\n{POLICY}\n", language, captured)
+
+
+def capture_days(day: date) -> st.SearchStrategy[date | None]:
+    """No capture day, or one on or after the stated date (a reading after the capture is dropped: a date the text
+    states after its capture, as an announced change can, is not the property's subject)."""
+    return st.none() | st.dates(min_value=day, max_value=date(2100, 12, 31))
+
+
+def both_ways(day: date) -> bool:
+    return day.day <= 12 and day.day != day.month
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    data=st.data(),
+    day=DATES,
+    day_first=st.booleans(),
+    separator=st.sampled_from("/-"),
+    padded=st.booleans(),
+    lead=ENGLISH_LEADS,
+    language=st.sampled_from([None, "", "en", "EN", "en-CA"]),
+)
+def test_without_an_order_a_date_reads_as_itself_or_as_nothing(
+    data: st.DataObject, day: date, day_first: bool, separator: str, padded: bool, lead: str, language: str | None
+) -> None:
+    captured = data.draw(capture_days(day))
+    found = read(lead, written(day, day_first, separator, padded), language, captured)
+    assert found in (day, None)
+    if not both_ways(day):
+        assert found == day
+    elif captured is None:
+        assert found is None  # a guess is not recorded
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    data=st.data(),
+    day=DATES,
+    separator=st.sampled_from("/-."),
+    padded=st.booleans(),
+    lead=ENGLISH_LEADS,
+    page=st.sampled_from(
+        [("en-US", False), ("en-us", False), ("en_US", False), ("en-GB", True), ("fr", True), ("de-DE", True)]
+    ),
+)
+def test_a_date_in_the_pages_order_reads_as_itself(
+    data: st.DataObject, day: date, separator: str, padded: bool, lead: str, page: tuple[str, bool]
+) -> None:
+    language, day_first = page
+    day_first = day_first or separator == "."  # dots are day first everywhere
+    captured = data.draw(capture_days(day))
+    assert read(lead, written(day, day_first, separator, padded), language, captured) == day
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    day=DATES.filter(lambda day: day.day > 12),
+    day_first=st.booleans(),
+    separator=st.sampled_from("/-."),
+    padded=st.booleans(),
+    lead=ENGLISH_LEADS | OTHER_LEADS,
+    language=st.sampled_from([None, "en", "en-US", "en-GB", "fr-FR", "de", "ja"]),
+)
+def test_a_pair_that_reads_one_way_reads_that_way_everywhere(
+    day: date, day_first: bool, separator: str, padded: bool, lead: str, language: str | None
+) -> None:
+    assert read(lead, written(day, day_first, separator, padded), language, None) == day
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    day=DATES,
+    separator=st.sampled_from("/-."),
+    padded=st.booleans(),
+    lead=OTHER_LEADS,
+    language=st.sampled_from([None, "en", "en-US", "fr", "de-DE"]),
+)
+def test_after_a_phrase_in_another_language_a_day_first_date_reads_as_itself(
+    day: date, separator: str, padded: bool, lead: str, language: str | None
+) -> None:
+    assert read(lead, written(day, True, separator, padded), language, None) == day
 
 
 def page(body: str) -> bytes:
@@ -93,6 +251,33 @@ def test_extraction_reads_the_stated_date_of_the_document() -> None:
     html = page(f"<main><h1>Privacy Policy</h1><p><em>Last Updated: May 25th, 2018</em></p><p>{POLICY}</p></main>")
     document = extract(html, "https://example.com/privacy", ExtractionRules())
     assert document.stated_date == date(2018, 5, 25)
+
+
+@pytest.mark.parametrize(
+    ("html_attributes", "line", "expected"),
+    [
+        ("", "Last updated: 05/06/2018", None),
+        ("", "Last updated: 12/31/2019", "2019-12-31"),
+        ("", "Effective: 1/20/2020", "2020-01-20"),
+        (' lang="en"', "Last updated: 05/06/2018", None),
+        (' lang="en"', "Last updated: 12/31/2019", "2019-12-31"),
+        (' lang="en-US"', "Last updated: 05/06/2018", "2018-05-06"),
+        (' lang="en-US"', "Effective: 1/20/2020", "2020-01-20"),
+        (' lang="en-GB"', "Last updated: 05/06/2018", "2018-06-05"),
+    ],
+)
+def test_extract_json_reads_numeric_dates_by_the_pages_language(
+    tmp_path: Path, html_attributes: str, line: str, expected: str | None
+) -> None:
+    """Audit 7 F6's reproduction: ``extract --json`` on a page with and without a language."""
+    path = tmp_path / "dated.html"
+    path.write_text(
+        f"<html{html_attributes}><head><title>Privacy Policy</title></head><body><main><h1>Privacy Policy</h1>"
+        f"<p>{line}</p>" + f"<p>{POLICY}</p>" * 4 + "</main></body></html>"
+    )
+    result = CliRunner().invoke(main, ["extract", "--json", str(path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["stated_date"] == expected
 
 
 def test_extract_json_prints_title_markdown_and_stated_date(tmp_path: Path) -> None:

@@ -6,15 +6,26 @@ line holding nothing but a date among the first lines under the title. The first
 wins. Copyright lines never count. Why our own patterns rather than ``dateparser``/``htmldate``: measured on
 the 88 hand-labelled pages of the OTA benchmark (``python -m benchmarks.extraction --dates``), see decision 0002.
 
-Numeric dates: ``dd.mm.yyyy`` is day first everywhere; ``a/b/yyyy`` is ambiguous when both parts are ≤ 12.
-Then a reading after the capture is dropped (a policy rarely dates itself after its capture), and if both
-remain, an English page without a non-US region reads month first, any other page day first.
+Numeric dates (``a/b/yyyy``, ``a-b-yyyy``, ``a.b.yyyy``) are read in both orders. A pair with only one valid
+reading (a number over 12: ``12/31/2019``, ``31/12/2019``) is read that way on every page. A pair read both ways
+(``05/06/2018``) is ambiguous, and a guess is never recorded as the document's date, so in this order:
+1. a reading after the capture day is dropped (a policy rarely dates itself after its capture);
+2. dots are day first (``01.02.2023``: the German, Russian, … convention; the United States never writes dates
+   with dots; measured: LOVOO's ``lang="en-US"`` pages write ``Last updated: 02.01.2025`` for 2 January);
+3. a phrase not in English (``mise à jour``, ``Stand``, ``gelten ab``, …) is day first: every language of our
+   phrases writes day first, and the text's language beats a ``lang`` left at a template's default;
+4. the page's ``lang``: region US (``en-US``) is month first; English without a region (``en``) or Canadian
+   English (``en-CA``) tells nothing, as ``en`` is what templates write for American, British, Indian and
+   European sites alike (on the labelled benchmark, one ``lang="en"`` page wrote 3/11/2025 month first, another
+   06/04/2020 day first); any other language or region (``en-GB``, ``fr``, ``de-DE``, …) is day first;
+5. otherwise (no ``lang``, or ``en``, and an English phrase or none) there is no date.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
+from enum import Enum
 
 MONTHS = {
     # English
@@ -47,17 +58,20 @@ DATE_FORMS = tuple(
         rf"{DAY}\s*(?:de\s+)?(?P<month_name>{MONTH})\.?,?\s+(?:de\s+)?{YEAR}",
         # 2018-05-25
         r"(?P<iso_year>(?:19|20)\d\d)-(?P<iso_month>[01]\d)-(?P<iso_day>[0-3]\d)",
-        # 01.02.2023 (day first) · 11/05/2026 · 3/11/2025 (ambiguous)
-        rf"(?P<first>[0-3]?\d)(?P<separator>[./-])(?P<second>[01]?\d)(?P=separator){YEAR}",
+        # 01.02.2023 · 12/31/2019 · 31-01-2018 · 3/11/2025 (both ways: see _numeric)
+        rf"(?<!\d)(?P<first>[0-3]?\d)(?P<separator>[./-])(?P<second>[0-3]?\d)(?P=separator){YEAR}(?!\d)",
     )
 )
-# Phrases that date the document itself, in the languages met in the benchmark and the seeds.
-STATING = (
+# Phrases that date the document itself, in the languages met in the benchmark and the seeds. English ones apart:
+# an ambiguous numeric date after any other is read day first (see the module docstring).
+STATING_ENGLISH = (
     r"(?:last\s+)?(?:updated|revised|modified|amended|adjustment|update|revision)(?:\s+(?:on|as\s+of|at))?"
     r"|effective(?:\s+date)?(?:\s+(?:on|as\s+of|from))?|date\s+of\s+(?:last\s+)?(?:update|revision)"
     r"|(?:published|release\s+date|publication\s+date)(?:\s+on)?|(?:applies|valid|in\s+force)\s+(?:from|since|as\s+of)"
     r"|version(?:\s+(?:of|dated))?"
-    r"|(?:dernière\s+)?mise\s+à\s+jour(?:\s+(?:le|du|au))?|mis(?:e|es)?\s+à\s+jour(?:\s+(?:le|du|au))?"
+)
+STATING_OTHER = (
+    r"(?:dernière\s+)?mise\s+à\s+jour(?:\s+(?:le|du|au))?|mis(?:e|es)?\s+à\s+jour(?:\s+(?:le|du|au))?"
     r"|à\s+jour\s+(?:du|au)|en\s+date\s+du|en\s+vigueur(?:\s+(?:au|le|du|depuis\s+le|à\s+compter\s+du|à\s+partir\s+du))?"
     r"|(?:date\s+d['’]\s*)?(?:entrée\s+en\s+vigueur|effet)|à\s+compter\s+du|s['’]\s*applique\s+à\s+partir\s+d[eu]"
     r"|date\s+de\s+(?:la\s+)?(?:dernière\s+)?(?:révision|publication|mise\s+à\s+jour)"
@@ -65,7 +79,9 @@ STATING = (
     r"|(?:gültig|gilt|gelten|in\s+kraft)\s+(?:ab|seit)|(?:fassung|version)\s+vom"
     r"|última\s+actualización|ultimo\s+aggiornamento|laatst\s+bijgewerkt"
 )
+STATING = f"{STATING_ENGLISH}|{STATING_OTHER}"
 STATED = re.compile(rf"(?<!\w)(?:{STATING})(?!\w)", re.IGNORECASE)
+ENGLISH_PHRASE = re.compile(STATING_ENGLISH, re.IGNORECASE)
 # Between the phrase and its date: a few words at most ("Date de la publication de la politique : 21/06/2021"),
 # never the end of a sentence.
 GAP_CHARS = 50
@@ -76,7 +92,17 @@ MARKUP = re.compile(r"[*_`>#|\\]+")
 # A backslash escaping a character: the renderer's "1\. Januar 2024" is "1. Januar 2024".
 ESCAPE = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
 LEADING_LINES = 3
-US_ENGLISH = re.compile(r"^en(?:-us)?$", re.IGNORECASE)
+# A BCP 47 tag's primary language and region ("en-US", "en_us", "fr-FR", "zh-Hant-TW", "es-419").
+LANGUAGE_TAG = re.compile(r"(?P<primary>[a-z]{2,3})(?:[-_][a-z]{4})?(?:[-_](?P<region>[a-z]{2}|\d{3}))?(?![a-z])", re.I)
+MONTH_FIRST_REGIONS = {"us"}
+UNKNOWN_ORDER_ENGLISH = {None, "ca"}  # en-CA writes both orders
+
+
+class Unread(Enum):
+    """A stated date read both ways with nothing to tell which: the document's date is unknown, and a later date
+    (often the previous version's) must not stand in for it."""
+
+    AMBIGUOUS = "ambiguous"
 
 
 def _plain(line: str) -> str:
@@ -90,18 +116,18 @@ def stated_date(markdown: str, language: str | None = None, captured: date | Non
     leading = [line for line in lines if line.strip()][:LEADING_LINES]
     for line in leading:
         match = _date_at(_plain(line).strip(" ,.;"), 0, whole=True) if YEAR_HINT.search(line) else None
-        found = _date(match, language, captured) if match and not COPYRIGHT.search(line) else None
+        found = _date(match, language, captured, None) if match and not COPYRIGHT.search(line) else None
         if found:
-            return found
+            return None if found is Unread.AMBIGUOUS else found
     for line in lines:
         if not YEAR_HINT.search(line) or COPYRIGHT.search(line):
             continue
         line = _plain(line)
         for phrase in STATED.finditer(line):
             match = _date_after(line, phrase.end())
-            found = _date(match, language, captured) if match else None
+            found = _date(match, language, captured, phrase.group()) if match else None
             if found:
-                return found
+                return None if found is Unread.AMBIGUOUS else found
     return None
 
 
@@ -124,28 +150,49 @@ def _date_after(line: str, position: int) -> re.Match[str] | None:
     return None if SENTENCE_END.search(line, position, first.start()) else first
 
 
-def _date(match: re.Match[str], language: str | None, captured: date | None) -> date | None:
+def _date(
+    match: re.Match[str], language: str | None, captured: date | None, phrase: str | None
+) -> date | Unread | None:
     groups = match.groupdict()
     if groups.get("iso_year"):
         return _valid(int(match.group("iso_year")), int(match.group("iso_month")), int(match.group("iso_day")))
     if groups.get("first"):
-        return _numeric(match, language, captured)
+        return _numeric(match, language, captured, phrase)
     month = MONTHS[match.group("month_name").lower()]
     return _valid(int(match.group("year")), month, int(match.group("day")))
 
 
-def _numeric(match: re.Match[str], language: str | None, captured: date | None) -> date | None:
+def _numeric(
+    match: re.Match[str], language: str | None, captured: date | None, phrase: str | None
+) -> date | Unread | None:
+    """``a/b/yyyy`` in the only order it reads, or in the page's order; ``AMBIGUOUS`` when nothing tells the order,
+    ``None`` when neither order is a date (02/30/2020)."""
     first, second, year = int(match.group("first")), int(match.group("second")), int(match.group("year"))
-    day_first = _valid(year, second, first)
-    if match.group("separator") == "." or first > 12:
-        return day_first
-    month_first = _valid(year, first, second)
-    readings = [reading for reading in (day_first, month_first) if reading]
-    if captured:
-        readings = [reading for reading in readings if reading <= captured] or readings
-    if len(set(readings)) == 1:
-        return readings[0]
-    return month_first if language and US_ENGLISH.match(language) else day_first
+    day_first, month_first = _valid(year, second, first), _valid(year, first, second)
+    readings = {reading for reading in (day_first, month_first) if reading}
+    if captured and len(readings) > 1:
+        readings = {reading for reading in readings if reading <= captured} or readings
+    if len(readings) <= 1:
+        return next(iter(readings), None)
+    order = _day_first(match.group("separator"), language, phrase)
+    if order is None:
+        return Unread.AMBIGUOUS
+    return day_first if order else month_first
+
+
+def _day_first(separator: str, language: str | None, phrase: str | None) -> bool | None:
+    """Whether the page writes day first (``True``), month first (``False``), or no telling (``None``)."""
+    if separator == "." or (phrase is not None and not ENGLISH_PHRASE.fullmatch(phrase)):
+        return True
+    tag = LANGUAGE_TAG.match(language.strip()) if language else None
+    if tag is None:
+        return None
+    primary, region = tag.group("primary").lower(), (tag.group("region") or "").lower() or None
+    if region in MONTH_FIRST_REGIONS:
+        return False
+    if primary == "en" and region in UNKNOWN_ORDER_ENGLISH:
+        return None
+    return True
 
 
 def _valid(year: int, month: int, day: int) -> date | None:
