@@ -51,8 +51,10 @@ from policy_archive.text import one_line
 # 9: a short page that is a meta refresh to another page is refused ``meta-refresh`` (``extraction.refresh``);
 # 10: control characters that are not whitespace (BEL, ESC, DEL, C1) are dropped from the text and the title,
 # VT/FF/FS-US/NEL become spaces in code blocks too, titles are NFC without invisible characters as the text is,
-# and the zero-width joiner and non-joiner are kept (Persian words, emoji sequences).
-EXTRACTOR_REVISION = 10
+# and the zero-width joiner and non-joiner are kept (Persian words, emoji sequences); 11: numeric stated dates
+# read in both orders, an ambiguous one with no order on the page is no date (``extraction.stated_date``;
+# ``verify`` compares the stated date, so a version holding the old guess is another revision's, not damage).
+EXTRACTOR_REVISION = 11
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
