@@ -4,14 +4,14 @@ Read from the extracted Markdown, so navigation is already gone; only a date int
 dates the document (updated, revised, effective, mise à jour, en vigueur, Stand, gültig ab, …) counts, or a
 line holding nothing but a date among the first lines under the title. The first such date in reading order
 wins. Copyright lines never count. Why our own patterns rather than ``dateparser``/``htmldate``: measured on
-the 88 hand-labelled pages of the OTA benchmark (``python -m benchmarks.extraction --dates``), see decision 0002.
+the 88 hand-labelled pages of the OTA benchmark (``python -m benchmarks.stated_dates``), see decision 0002.
 
 Numeric dates (``a/b/yyyy``, ``a-b-yyyy``, ``a.b.yyyy``) are read in both orders. A pair with only one valid
 reading (a number over 12: ``12/31/2019``, ``31/12/2019``) is read that way on every page. A pair read both ways
 (``05/06/2018``) is ambiguous, and a guess is never recorded as the document's date, so in this order:
 1. a reading after the capture day is dropped (a policy rarely dates itself after its capture);
-2. dots are day first (``01.02.2023``: the German, Russian, … convention; the United States never writes dates
-   with dots; measured: LOVOO's ``lang="en-US"`` pages write ``Last updated: 02.01.2025`` for 2 January);
+2. dots are day first (``01.02.2023``: the German, Russian, … convention, rare in US usage; measured: LOVOO's
+   ``lang="en-US"`` pages write ``Last updated: 02.01.2025`` for 2 January);
 3. a phrase not in English (``mise à jour``, ``Stand``, ``gelten ab``, …) is day first: every language of our
    phrases writes day first, and the text's language beats a ``lang`` left at a template's default;
 4. the page's ``lang``: region US (``en-US``) is month first; English without a region (``en``) or Canadian
