@@ -130,15 +130,31 @@ def test_the_checker_sees_a_private_import(tmp_path: Path) -> None:
 
 
 def test_pyproject_lists_every_package_folder() -> None:
-    """setuptools installs only the packages listed: a forgotten subpackage breaks a non-editable install."""
+    """setuptools installs only the packages listed: a forgotten subpackage breaks a non-editable install. A folder
+    of data files (config/services) is listed too: Python can import any folder, and setuptools warns at every
+    build about one left out of ``packages`` (acceptance report 7, F10), so every folder is listed."""
     setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
     directories = setuptools["package-dir"]
     expected = set()
     for package, folder in directories.items():
-        for init in (REPO / folder).rglob("__init__.py"):
-            relative = init.parent.relative_to(REPO / folder).parts
-            expected.add(".".join((package, *relative)))
+        for directory in [REPO / folder, *(REPO / folder).rglob("*")]:
+            if directory.is_dir() and directory.name != "__pycache__" and not directory.name.startswith("."):
+                expected.add(".".join((package, *directory.relative_to(REPO / folder).parts)))
     assert set(setuptools["packages"]) == expected
+    assert {
+        package
+        for package in expected
+        if not (REPO / _folder_of(package, directories)).joinpath("__init__.py").exists()
+    } <= set(setuptools["package-data"]), "a folder without code is shipped for its data"
+
+
+def _folder_of(package: str, directories: dict[str, str]) -> Path:
+    """The repository folder of an installed package name (``policy_archive.config.services`` → config/services)."""
+    parts = package.split(".")
+    for length in range(len(parts), 0, -1):
+        if (mapped := ".".join(parts[:length])) in directories:
+            return Path(directories[mapped], *parts[length:])
+    raise AssertionError(f"{package}: under no folder of package-dir")
 
 
 def declared_distributions() -> set[str]:
