@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -109,6 +110,9 @@ ADDED_DOCUMENT_COLUMNS = {
 }
 
 
+_ADDED = (("captures", ADDED_COLUMNS), ("documents", ADDED_DOCUMENT_COLUMNS))
+
+
 class CatalogUnreadable(StateError):
     """``catalog.sqlite3`` is not a catalog SQLite can read: truncated, overwritten, or an empty file."""
 
@@ -140,14 +144,16 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
             connection = sqlite3.connect(path, timeout=60, isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(SCHEMA)
+            connection.row_factory = sqlite3.Row
+            if not _complete(connection):
+                _complete_schema(connection)
         connection.row_factory = sqlite3.Row
         if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'versions'").fetchone():
             raise CatalogUnreadable(f"{path} holds no catalog (an empty file?)")
-        if not read_only:
-            _add_missing_columns(connection)
-        elif _missing_columns(connection):
-            raise StateError(f"{path} is from an older policy-archive: run `policy-archive repair` to update it")
+        # A reader needs the captures' columns; a documents column it lacks is read as a writer will fill it in
+        # (``catalog.runs``), so a catalog of a release before it stays readable on a read-only data directory.
+        if read_only and _missing_columns(connection):
+            raise StateError(f"{path} {INCOMPLETE}")
     except sqlite3.DatabaseError as error:
         # Only corruption is "unreadable": a locked, full or read-only database is another problem.
         if getattr(error, "sqlite_errorcode", 0) & 0xFF not in (SQLITE_CORRUPT, SQLITE_NOTADB):
@@ -177,15 +183,39 @@ FILLED_COLUMNS = {
 }
 
 
-def _add_missing_columns(connection: sqlite3.Connection) -> None:
-    for table, added in (("captures", ADDED_COLUMNS), ("documents", ADDED_DOCUMENT_COLUMNS)):
-        for column in _missing_columns(connection, table, added):
-            try:
-                with connection:  # the column and what it starts with, together or not at all
-                    connection.execute("BEGIN")
-                    connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {added[column]}")
-                    if fill := FILLED_COLUMNS.get((table, column)):
-                        connection.execute(fill)
-            except sqlite3.OperationalError as error:  # another process added it in between
-                if "duplicate column" not in str(error):
-                    raise
+# Said by a reader (which writes nothing) of a catalog without every table and column of this version. Since
+# 2026-11-28 a catalog is made, and brought up to date, in one transaction (``_complete_schema``); before, a disk
+# that filled during the first run could leave the tables without their later columns (acceptance report 7, F13).
+INCOMPLETE = (
+    "lacks tables or columns this policy-archive reads (made by an older policy-archive, or left half-made when "
+    "its first run stopped, a full disk?): the next writing command (or `policy-archive repair`) completes it"
+)
+TABLES = ("captures", "versions", "documents", "runs", "meta", "unverified_spans")
+
+
+def _complete(connection: sqlite3.Connection) -> bool:
+    """Whether the catalog has every table, index and column of this version (no lock, no write)."""
+    names = {row["name"] for row in connection.execute("SELECT name FROM sqlite_master")}
+    indexes = set(re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", SCHEMA))
+    if not set(TABLES) | indexes <= names:
+        return False
+    return not any(_missing_columns(connection, table, added) for table, added in _ADDED)
+
+
+def _complete_schema(connection: sqlite3.Connection) -> None:
+    """Create what is missing — the tables of a new catalog, the columns added since an older one was made, with
+    what they start with — in one transaction: a catalog is whole or as it was, whatever stops this (a full disk,
+    a kill). The write lock is taken first (IMMEDIATE), so another process completing it at the same time waits
+    and then finds nothing to do."""
+    try:
+        connection.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}")  # the transaction stays open: no COMMIT in it
+        for table, added in _ADDED:
+            for column in _missing_columns(connection, table, added):
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {added[column]}")
+                if fill := FILLED_COLUMNS.get((table, column)):
+                    connection.execute(fill)
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
