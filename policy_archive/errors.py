@@ -35,6 +35,12 @@ class ConfigurationError(PolicyArchiveError):
     exit_status = EXIT_USAGE
 
 
+class OutputError(ConfigurationError):
+    """A path given to write to (``--output``, ``init DIR``) cannot take what the command writes: said in one line
+    naming the path as given and why, exit 2 (nothing of the command's output was written, or only what a rerun
+    replaces)."""
+
+
 class StateError(PolicyArchiveError):
     """The data directory (versions repository, catalog, WARC files) is in a state the command cannot use."""
 

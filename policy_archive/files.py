@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,3 +38,63 @@ def write_whole(target: Path, content: bytes) -> None:
 def _flush_to_disk(path: Path) -> None:
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
+
+
+def unwritable(path: Path, *, directory: bool) -> str | None:
+    """Why a file (or, ``directory``, a folder) cannot be written at ``path`` as given, told before any work is
+    done, or None: an existing thing of the other kind, a file where a folder must be made, a folder this process
+    may not write in. ``access`` does not tell everything (``/proc`` lets root pass and then refuses ``mkdir``): the
+    folders still missing are made and a file is made in the last one, then all of it removed again. The writing
+    can still fail later (a full disk): ``writing_at`` names the path then."""
+    if path.is_dir() and not directory:
+        return "is a directory; give a file name"
+    if path.exists() and not path.is_dir() and directory:
+        return "is a file, not a directory"
+    if path.exists() and not path.is_file() and not path.is_dir():  # a pipe or device: written into as it is
+        return None if os.access(path, os.W_OK) else "cannot be written (not permitted)"
+    written = path.resolve() if path.is_symlink() else path.absolute()  # a link's file is replaced, not the link
+    deepest = written if directory else written.parent  # where the files go
+    missing = []
+    folder = deepest
+    while not folder.exists() and folder != folder.parent:
+        missing.insert(0, folder)
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is not a directory"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot write in {folder} (read-only or not permitted)"
+    made: list[Path] = []
+    step = ""
+    try:
+        for folder in missing:
+            step = f"cannot make the directory {folder}"
+            folder.mkdir()
+            made.append(folder)
+        step = f"cannot write in {deepest}"
+        handle, probe = tempfile.mkstemp(dir=deepest, prefix=".policy-archive-probe-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        return f"{step}: {error.strerror or error}"
+    finally:
+        for folder in reversed(made):
+            folder.rmdir()
+    return None
+
+
+def writing_at(error: OSError, path: Path) -> str | None:
+    """If ``error`` arose from writing at ``path``, where, in words that name no file of ours: ``""`` for the path
+    itself or anything inside it (a folder written into), ``"making FOLDER"`` for a folder on the way to it, ``"a
+    new file in FOLDER"`` for the partial file :func:`whole_file` writes beside it. None: not about ``path``."""
+    target = path.absolute()
+    for name in (error.filename, error.filename2):
+        if name is None or isinstance(name, int):
+            continue
+        named = Path(os.fsdecode(name)).absolute()
+        if named == target or target in named.parents:
+            return ""
+        if named in target.parents:
+            return f"making {named}"
+        if named.parent == target.parent and named.name.startswith(f".{target.name}.partial-"):
+            return f"a new file in {target.parent}"
+    return None

@@ -174,3 +174,30 @@ def test_export_into_a_pipe_streams_and_a_link_stays_a_link(recorded, tmp_path):
     linked = run_cli(config, data, "export", "--format", "csv", "--output", str(link))
     assert linked.returncode == 0, linked.stderr
     assert link.is_symlink() and len(real.read_text(encoding="utf-8").splitlines()) > 1
+
+
+def test_export_replaces_an_existing_file_only_with_force(recorded, tmp_path):
+    """Acceptance report 7, F3: ``--output notes.json`` replaced the file with a database. Without --force an
+    existing file is refused whole (exit 2, one line, nothing written), an earlier export of the same format too;
+    a pipe is written into, not replaced, and needs none (test above)."""
+    config, data = recorded
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"my": "precious notes"}\n')
+    for form in ("jsonl", "csv", "sqlite"):
+        refused = run_cli(config, data, "export", "--format", form, "--output", str(notes))
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.splitlines() == [f"policy-archive: --output {notes}: exists; add --force to replace it"]
+        assert notes.read_text() == '{"my": "precious notes"}\n'
+    link = tmp_path / "latest.json"
+    link.symlink_to(notes)  # the file a link names is what would be replaced
+    assert run_cli(config, data, "export", "--format", "csv", "--output", str(link)).returncode == 2
+    assert notes.read_text() == '{"my": "precious notes"}\n'
+
+    output = tmp_path / "history.db"
+    assert run_cli(config, data, "export", "--format", "sqlite", "--output", str(output)).returncode == 0
+    again = run_cli(config, data, "export", "--format", "sqlite", "--output", str(output))
+    assert again.returncode == 2 and "add --force" in again.stderr
+    forced = run_cli(config, data, "export", "--format", "sqlite", "--output", str(output), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert sqlite3.connect(output).execute("SELECT count(*) FROM versions").fetchone() == (2,)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["history.db", "latest.json", "notes.json"]

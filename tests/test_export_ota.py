@@ -106,6 +106,18 @@ def test_import_backfill_export_round_trip_and_incremental_export(tmp_path, stan
     again = run_cli(config, data, "export", "--format", "ota", "--output", str(output))
     assert again.returncode == 0 and exported(output) == after
 
+    # A version older than the export's last commit (an earlier capture backfilled since) cannot be placed in an
+    # OTA history: the summary, then the document's FAILED line on a line of its own (acceptance report 7, F11:
+    # both were one line joined by a literal "\n").
+    standin_archive.add_capture(OLD, "20210301101010", policy("#main", "2021 text", 0))
+    assert run_cli(config, data, "backfill", "lingualeo/privacy-policy", "--strategy", "all").returncode == 0
+    late = run_cli(config, data, "export", "--format", "ota", "--output", str(output))
+    assert late.returncode == 1, late.stderr
+    assert late.stdout.splitlines() == [f"0 versions committed to {output} (Open Terms Archive layout)"]
+    (failed,) = [line for line in late.stderr.splitlines() if "FAILED" in line]
+    assert failed.startswith("FAILED lingualeo/privacy-policy: 1 version older than the export's last commit (")
+    assert "\\n" not in late.stderr and exported(output) == after
+
     # A directory that is neither empty nor a repository is refused (exit 2), nothing written in it.
     stranger = tmp_path / "stranger"
     stranger.mkdir()
@@ -138,7 +150,8 @@ def test_versions_older_than_the_export_are_named_not_inserted():
     assert [commit.message.split("\n")[0] for commit in commits] == [
         "Apply technical or declaration upgrade on Example Privacy Policy"
     ]
-    assert problems and problems[0].startswith("FAILED example/privacy-policy: 1 version older than")
+    ((document, reason),) = problems
+    assert document == "example/privacy-policy" and reason.startswith("1 version older than the export's last commit")
 
 
 def test_terms_types_and_folders_follow_open_terms_archive():

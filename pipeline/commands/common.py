@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -20,9 +21,11 @@ from policy_archive.errors import (
     EXIT_USAGE,
     ConfigurationError,
     DocumentFailure,
+    OutputError,
     PolicyArchiveError,
     environment_failure,
 )
+from policy_archive.files import unwritable, writing_at
 from policy_archive.text import printable
 
 if TYPE_CHECKING:
@@ -43,6 +46,8 @@ def reported_errors() -> Iterator[None]:
     """
     try:
         yield
+    except OutputError as error:  # about a path of the command line, not the configuration
+        fail(str(error), error.exit_status)
     except ConfigurationError as error:
         fail(f"configuration error: {error}", error.exit_status)
     except DocumentFailure as error:
@@ -56,6 +61,35 @@ def reported_errors() -> Iterator[None]:
         if reason := environment_failure(error):
             fail(reason, EXIT_FAILURES)
         raise
+
+
+def check_output(path: Path, option: str, *, directory: bool, force: bool | None = None) -> None:
+    """Refuse, before any work, an output ``path`` that cannot be written (``files.unwritable``) or, when ``force``
+    is False (not None: the command replaces nothing), a file that exists. ``option`` names it as the command line
+    did (``--output``; empty for an argument)."""
+    named = f"{option} {path}" if option else str(path)
+    if reason := unwritable(path, directory=directory):
+        raise OutputError(f"{named}: {reason}")
+    if force is False and path.is_file():
+        raise OutputError(f"{named}: exists; add --force to replace it")
+
+
+@contextmanager
+def writing_output(path: Path, option: str) -> Iterator[None]:
+    """An error of the operating system while writing the output ``path`` becomes an :class:`OutputError` naming
+    ``path`` as given (never a partial file of ours) and why; errors about anything else (the data directory)
+    pass on unchanged. ``/proc/x`` passes :func:`check_output` and fails here."""
+    try:
+        yield
+    except OSError as error:
+        where = writing_at(error, path)
+        if where is None and path.is_symlink():  # export writes beside the file a link names
+            where = writing_at(error, path.resolve())
+        if where is None:
+            raise
+        named = f"{option} {path}" if option else str(path)
+        why = error.strerror or str(error)
+        raise OutputError(f"{named}: cannot be written: {why}" + (f" ({where})" if where else "")) from None
 
 
 def versions_for_reading(config: Config, command: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from policy_archive.config.settings import ConfigError
 from policy_archive.errors import EXIT_FAILURES
 from policy_archive.pipeline.commands.common import (
     Context,
+    check_output,
     date_option,
     echo_failed,
     echo_unchecked,
@@ -21,6 +23,7 @@ from policy_archive.pipeline.commands.common import (
     number_option,
     pass_context,
     reported_errors,
+    writing_output,
 )
 from policy_archive.records import ID_RULE, ExtractionRules, is_valid_id
 from policy_archive.text import plural
@@ -37,7 +40,9 @@ def init(obj: Context, directory: Path | None, force: bool) -> None:
 
     target = directory or config_directory(obj.config_dir)
     with reported_errors():
-        written = write_starter_configuration(target, force=force)
+        check_output(target, "", directory=True)
+        with writing_output(target, ""):
+            written = write_starter_configuration(target, force=force)
     for path in written:
         click.echo(f"wrote {path}")
     if not obj.quiet:  # a hint, not a result
@@ -143,24 +148,27 @@ def discover(
                 raise ConfigError("command line", option, f"an id must match {ID_RULE}, got {given_id!r}")
         config = obj.config()
         directory = output or (config_directory(obj.config_dir) / "services" if write else None)
+        if directory is not None:  # before any request: a search may take hours
+            check_output(directory, "--output" if output else "", directory=True)
         request = listing.Request(document_type, since, until, directory, force, service_id, live)
         data_dir = config.settings.data_dir
         outcomes = listing.Outcomes(request, data_dir, listing=several, verbosity=obj.verbosity)
         outcomes.bad_lines(bad_lines)
-        if wanted := outcomes.to_search(names):
-            progress = obj.progress("discover")
-            progress.expect(len(names), "domains", one="domain")
-            if skipped := len(names) - len(wanted):
-                progress.already("skipped", skipped)
-            if live:
-                homes = {domain: f"{schemes[domain]}://{domain}/" for domain in wanted}
-                left = discovery.discover_live(config.settings, homes, document_type, outcomes, progress=progress)
-            else:
-                left = discovery.discover(
-                    config.settings, data_dir, wanted, document_type, outcomes, since=since, until=until,
-                    progress=progress,
-                )  # fmt: skip
-            outcomes.interrupted(left)
+        with writing_output(directory, "--output" if output else "") if directory else nullcontext():
+            if wanted := outcomes.to_search(names):
+                progress = obj.progress("discover")
+                progress.expect(len(names), "domains", one="domain")
+                if skipped := len(names) - len(wanted):
+                    progress.already("skipped", skipped)
+                if live:
+                    homes = {domain: f"{schemes[domain]}://{domain}/" for domain in wanted}
+                    left = discovery.discover_live(config.settings, homes, document_type, outcomes, progress=progress)
+                else:
+                    left = discovery.discover(
+                        config.settings, data_dir, wanted, document_type, outcomes, since=since, until=until,
+                        progress=progress,
+                    )  # fmt: skip
+                outcomes.interrupted(left)
     if several:
         click.echo(outcomes.summary(), err=True)
     sys.exit(outcomes.exit_status)
@@ -189,10 +197,13 @@ def import_ota(obj: Context, declarations: Path, services: tuple[str, ...], outp
         root = config_directory(obj.config_dir)
         if output is None and not root.is_dir():
             raise ConfigError(root, "", "configuration directory not found (use --config DIR or --output DIR)")
+        given = output is not None
         output = output or root / "services"
+        check_output(output, "--output" if given else "", directory=True)
         # Each fetch URL's name is looked up as discover looks up a linked one, bounded as every lookup is.
         seconds = load_settings(root).wayback.timeout_seconds if root.is_dir() else WaybackSettings.timeout_seconds
-        result = ota.import_ota(files, output, force=force, proposals=Proposals((), NameAddresses(seconds)))
+        with writing_output(output, "--output" if given else ""):
+            result = ota.import_ota(files, output, force=force, proposals=Proposals((), NameAddresses(seconds)))
     for path in result.written:
         click.echo(f"wrote {path}")
     for problem in result.problems:

@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 
 from policy_archive.errors import EXIT_FAILURES
-from policy_archive.pipeline.commands.common import Context, pass_context, reported_errors, versions_for_reading
+from policy_archive.pipeline.commands.common import (
+    Context,
+    check_output,
+    echo_failed,
+    pass_context,
+    reported_errors,
+    versions_for_reading,
+    writing_output,
+)
 from policy_archive.text import plural
 
 
@@ -34,21 +42,41 @@ def _export_formats() -> list[str]:
     type=click.Path(path_type=Path),
     required=True,
     metavar="PATH",
-    help="File to write (replaced whole when the export is complete); for ota, the repository's directory.",
+    help="File to write (replaced whole when the export is complete; an existing file only with --force); for "
+    "ota, the repository's directory (created, or an earlier ota export there extended).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the file PATH if it exists, an earlier export too (jsonl, csv, sqlite; ota adds to its "
+    "repository and needs none).",
 )
 @pass_context
-def export(obj: Context, documents: tuple[str, ...], format_name: str, output: Path) -> None:
+def export(obj: Context, documents: tuple[str, ...], format_name: str, output: Path, force: bool) -> None:
     """Export every version of the documents (DOC is SERVICE/DOCUMENT or SERVICE; none means all): one row per
     version with its dates, commit, snapshot, title, word and line counts and text."""
-    from policy_archive.pipeline.exports import format_module
+    from policy_archive.pipeline.exports import VersionsNotExported, format_module
     from policy_archive.pipeline.exports._rows import ExportSource
 
+    repository = format_name == "ota"  # a directory, extended by each export (decision 0013)
     with reported_errors():
+        # A file is replaced only when asked: a typo (--output notes.json) must not cost a file, and whether an
+        # existing file is an earlier export cannot be told reliably from its bytes (a CSV is any text).
+        check_output(output, "--output", directory=repository, force=None if repository else force)
         config = obj.config()
         declarations = config.select(documents)
         progress = obj.progress(f"export {format_name}")
         source = ExportSource(declarations, versions_for_reading(config, "export"), progress)
-        summary = format_module(format_name).export(source, output)
+        try:
+            with writing_output(output, "--output"):
+                summary = format_module(format_name).export(source, output)
+        except VersionsNotExported as partial:
+            progress.finish()
+            if not obj.quiet:
+                click.echo(partial.summary)
+            for document, reason in partial.failures:
+                echo_failed(document, reason)
+            sys.exit(EXIT_FAILURES)
         progress.finish()
     if not obj.quiet:  # what was written is the summary of a success: --quiet prints nothing then
         click.echo(summary)
@@ -72,12 +100,13 @@ def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
     from policy_archive.pipeline.webreport.build import build_report
 
     with reported_errors():
+        check_output(output, "--output", directory=True)
         config = obj.config()
         declarations = config.select(documents)
         store = versions_for_reading(config, "report")
         progress = obj.progress("report")
         progress.expect(len(declarations), "documents", one="document")
-        with open_catalog(config, "report") as catalog:
+        with open_catalog(config, "report") as catalog, writing_output(output, "--output"):
             result = build_report(declarations, config.documents, catalog, store, output, progress)
         progress.finish()
     if obj.quiet:  # nothing on success with --quiet, as for export

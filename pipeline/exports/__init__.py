@@ -14,7 +14,21 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Sequence
 from types import ModuleType
+
+from policy_archive.errors import PolicyArchiveError
+
+
+class VersionsNotExported(PolicyArchiveError):
+    """Some documents' versions could not be exported, the others were: ``summary`` says what was written (the
+    line a complete export prints), ``failures`` each document left out and why, ``(SERVICE/DOC, reason)``; the
+    command line prints the summary, then one ``FAILED SERVICE/DOC: reason`` line each (exit 1)."""
+
+    def __init__(self, summary: str, failures: Sequence[tuple[str, str]]) -> None:
+        super().__init__("; ".join([summary, *(f"{document}: {reason}" for document, reason in failures)]))
+        self.summary = summary
+        self.failures = tuple(failures)
 
 
 def format_names() -> list[str]:

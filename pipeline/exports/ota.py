@@ -24,6 +24,7 @@ from policy_archive.archive.history import version_commits
 from policy_archive.archive.plain_git import ExistingCommit, ExportRepository, FileCommit
 from policy_archive.config.writer import name_hash
 from policy_archive.errors import PolicyArchiveError
+from policy_archive.pipeline.exports import VersionsNotExported
 from policy_archive.pipeline.exports._rows import ExportSource
 from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN, strip_header
 from policy_archive.records import DocumentDeclaration, iso_z, title_from_id
@@ -52,8 +53,8 @@ SNAPSHOT_PREFIX = "This version was recorded after extracting from snapshot"
 FIRST, CHANGE, UPGRADE = "First record of", "Record new changes of", "Apply technical or declaration upgrade on"
 
 
-class VersionsNotExported(PolicyArchiveError):
-    """Some versions could not be appended in date order; the others were exported."""
+class ExportClash(PolicyArchiveError):
+    """Two of the documents would be one file of the export: nothing was exported."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,10 @@ def ota_path(declaration: DocumentDeclaration) -> str:
     return f"{service_folder(declaration.service_name)}/{terms_type(declaration.document_id)}.md"
 
 
-def plan(versions: Iterable[OtaVersion], existing: Sequence[ExistingCommit]) -> tuple[list[FileCommit], list[str]]:
-    """The commits to append after ``existing``, and a ``FAILED`` line for each document whose versions cannot be."""
+def plan(
+    versions: Iterable[OtaVersion], existing: Sequence[ExistingCommit]
+) -> tuple[list[FileCommit], list[tuple[str, str]]]:
+    """The commits to append after ``existing``, and each document whose versions cannot be, with why."""
     done = {(commit.path, commit.at) for commit in existing}
     recorded = {commit.path for commit in existing}
     head = existing[-1].at if existing else None
@@ -142,9 +145,11 @@ def plan(versions: Iterable[OtaVersion], existing: Sequence[ExistingCommit]) -> 
         commits.append(FileCommit(version.path, version.text, version.at, message(version, first)))
         recorded.add(version.path)
     problems = [
-        f"FAILED {document}: {count} {plural(count, 'version')} older than the export's last commit ({iso_z(head)}) "
-        "not exported: "
-        "an OTA history only grows forward; export to a new directory to include them"
+        (
+            document,
+            f"{count} {plural(count, 'version')} older than the export's last commit ({iso_z(head)}) not exported: "
+            "an OTA history only grows forward; export to a new directory to include them",
+        )
         for document, count in late.items()
         if head is not None
     ]
@@ -157,7 +162,7 @@ def check_paths(declarations: Sequence[DocumentDeclaration]) -> None:
     for declaration in declarations:
         path = ota_path(declaration)
         if path in seen:
-            raise VersionsNotExported(f"{declaration.key} and {seen[path]} would both be exported as {path}")
+            raise ExportClash(f"{declaration.key} and {seen[path]} would both be exported as {path}")
         seen[path] = declaration.key
 
 
@@ -169,5 +174,5 @@ def export(source: ExportSource, output: Path) -> str:
     written = repository.append(commits)
     summary = f"{written} {plural(written, 'version')} committed to {output} (Open Terms Archive layout)"
     if problems:
-        raise VersionsNotExported("\n".join([summary, *problems]))
+        raise VersionsNotExported(summary, problems)
     return summary
