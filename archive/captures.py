@@ -48,6 +48,7 @@ from policy_archive.archive.warc_records import (
     quiet_warcio,
     whole_records,
 )
+from policy_archive.digests import PayloadDigest
 from policy_archive.errors import StateError
 from policy_archive.framing import recorded_chunks
 from policy_archive.records import (
@@ -85,6 +86,16 @@ class KeptCapture:
 
     capture: Capture
     stored: StoredCapture
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A record another tool wrote (a WARC file copied into the captures directory: no
+    ``WARC-Policy-Archive-Document``), where it is and its ``WARC-Type``: not a policy-archive record, left out
+    of the captures (never called damaged: its digest follows its own tool's conventions)."""
+
+    stored: StoredCapture
+    kind: str
 
 
 class DamagedCapture(StateError):
@@ -170,11 +181,12 @@ class CaptureStore:
             self._handle = None
             self._writer = None
 
-    def kept(self) -> Iterator[KeptCapture | DamagedRecord]:
+    def kept(self) -> Iterator[KeptCapture | DamagedRecord | LeftOut]:
         """Every capture kept in this directory's WARC files, oldest file first, each with its redirect hops and
         rendered DOM, read one record at a time (bounded memory whatever the store's size): what a lost catalog
-        is rebuilt from. Records written by other tools (no ``WARC-Policy-Archive-Document``) are skipped; a
-        record cut short is handed over as a ``DamagedRecord``, never as a capture."""
+        is rebuilt from. Records written by other tools (no ``WARC-Policy-Archive-Document``; warcinfo records
+        aside) are handed over as ``LeftOut``, never as captures; a record cut short is handed over as a
+        ``DamagedRecord``, never as a capture."""
         for path in self.warc_files():
             yield from _kept_in(path, self.max_page_bytes)
 
@@ -263,20 +275,21 @@ def _listed_header(capture: Capture) -> str:
     row: dict[str, Any] = {"url": url, "timestamp": iso_z(at), "hops": len(capture.hops)}
     if capture.listed is not None:
         listed = capture.listed
-        row.update(status=listed.status, mimetype=listed.mimetype, digest=listed.digest, length=listed.length)
+        digest = None if listed.digest is None else str(listed.digest)
+        row.update(status=listed.status, mimetype=listed.mimetype, digest=digest, length=listed.length)
     if capture.snapshot_url is not None:
         row["snapshot_url"] = capture.snapshot_url
     return json.dumps(row, ensure_ascii=True, separators=(",", ":"))
 
 
-def _kept_in(path: Path, max_payload: int) -> Iterator[KeptCapture | DamagedRecord]:
+def _kept_in(path: Path, max_payload: int) -> Iterator[KeptCapture | DamagedRecord | LeftOut]:
     """The captures of one WARC file, and its damaged records (reading goes on after each, ``whole_records``);
     a rendered DOM (``resource`` record concurrent to the response just read) is joined to its capture, archived
     redirects (3xx wayback records carrying no listing) to the capture they led to."""
     hops: list[Capture] = []
     pending: tuple[KeptCapture, str | None] | None = None  # read, not yet handed over: its rendered DOM may follow
     with path.open("rb") as handle:
-        for whole in whole_records(handle, path.name, max_payload):
+        for whole in whole_records(handle, path.name, max_payload, ours=_DOCUMENT):
             if isinstance(whole, DamagedRecord):
                 # A capture read just before keeps what it has (a rendered DOM after it would be in the damage),
                 # and hops read before it may have led to a capture the damage swallowed: they lead nowhere known.
@@ -295,6 +308,9 @@ def _kept_in(path: Path, max_payload: int) -> Iterator[KeptCapture | DamagedReco
             if pending is not None:
                 yield pending[0]
                 pending = None
+            if record.header(_DOCUMENT) is None and record.kind != "warcinfo":
+                yield LeftOut(StoredCapture(path.name, whole.offset), record.kind)
+                continue
             if record.kind != "response" or record.header(_SOURCE) not in set(Source):
                 continue
             capture, listed = _capture_of(record, whole.payload)
@@ -423,12 +439,14 @@ def _with_listing(capture: Capture, listed: dict[str, Any] | None, hops: tuple[C
             parse_iso_z(listed["timestamp"]),
             listed.get("status"),
             listed.get("mimetype"),
-            listed.get("digest"),
+            PayloadDigest.parse(listed["digest"]) if listed.get("digest") else None,
             listed.get("length"),
         )
         snapshot = listed.get("snapshot_url", capture.fetched_url)
     else:
         first = hops[0] if hops else capture
-        ref = CaptureRef(first.url, first.captured_at, first.status, first.content_type, first.payload_sha1)
+        ref = CaptureRef(
+            first.url, first.captured_at, first.status, first.content_type, PayloadDigest.parse(first.payload_sha1)
+        )
         snapshot = capture.fetched_url
     return replace(capture, listed=ref, snapshot_url=snapshot, hops=hops, redirects=redirects)

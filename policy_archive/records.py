@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
+from policy_archive.digests import PayloadDigest
+
 ID_RULE = "[a-z0-9][a-z0-9.-]*"
 ID_PATTERN = re.compile(ID_RULE)
 ID_MAX_LENGTH = 100  # ids become file names and path parts; long enough for any real id
@@ -183,13 +185,14 @@ def document_of(path: str) -> str:
 
 @dataclass(frozen=True)
 class CaptureRef:
-    """One row of a CDX listing: a capture that exists in the archive (not yet fetched)."""
+    """One row of a CDX listing: a capture that exists in the archive (not yet fetched). ``digest``: the payload
+    digest the row lists, in the algorithm it names (``policy_archive.digests``)."""
 
     url: str
     timestamp: datetime
     status: int | None
     mimetype: str | None
-    digest: str | None
+    digest: PayloadDigest | None
     length: int | None = None
 
     @property

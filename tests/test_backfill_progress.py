@@ -18,6 +18,7 @@ from test_backfill_e2e import URL, acrcloud_history, write_config
 
 from policy_archive.config.settings import load_config
 from policy_archive.crawler.sources import archive_source
+from policy_archive.digests import PayloadDigest
 from policy_archive.pipeline.jobs.backfill_plan import BackfillPlan, DocumentPlan
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.strategy import StrategyName
@@ -30,7 +31,10 @@ START = datetime(2017, 1, 3, tzinfo=UTC)
 
 def listed(count: int) -> list[CaptureRef]:
     """Weekly captures whose bytes all differ, with no lengths listed."""
-    return [CaptureRef(URL, START + timedelta(days=7 * i), 200, "text/html", f"DIGEST{i}", None) for i in range(count)]
+    return [
+        CaptureRef(URL, START + timedelta(days=7 * i), 200, "text/html", PayloadDigest.parse(f"DIGEST{i}"), None)
+        for i in range(count)
+    ]
 
 
 def lines_while_failing(tmp_path, strategy: StrategyName, count: int, *, answers: int) -> list[str]:

@@ -35,6 +35,7 @@ from policy_archive.crawler.sources import (
     WaybackMachine,
 )
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
+from policy_archive.digests import PayloadDigest
 from policy_archive.records import CaptureRef, parse_wayback_timestamp
 
 POLICY = "https://www.acrcloud.com/privacy"
@@ -124,7 +125,7 @@ def test_rows_become_typed_capture_refs(history: StandinArchive, limiter: RateLi
         timestamp=datetime(2018, 5, 29, tzinfo=UTC),
         status=200,
         mimetype="text/html",
-        digest=payload_digest(b"<p>v2 GDPR</p>"),
+        digest=PayloadDigest.parse(payload_digest(b"<p>v2 GDPR</p>")),
         length=len(b"<p>v2 GDPR</p>"),
     )
     assert refs[0].url == "http://acrcloud.com/privacy"
@@ -512,7 +513,7 @@ def recorded_rows(name: str) -> set[tuple[str, str, str, str, str]]:
 
 def as_row(ref: CaptureRef) -> tuple[str, str, str, str, str]:
     status = "-" if ref.status is None else str(ref.status)
-    return (ref.wayback_timestamp, ref.url, ref.mimetype or "-", status, ref.digest or "-")
+    return (ref.wayback_timestamp, ref.url, ref.mimetype or "-", status, str(ref.digest or "-"))
 
 
 def test_a_real_paged_listing_with_repeated_rows(recorded_cdx_url: str, limiter: RateLimiter) -> None:

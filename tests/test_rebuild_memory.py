@@ -22,6 +22,7 @@ from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.capture_reads import ROWS_PER_READ
 from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.config.settings import load_config
+from policy_archive.digests import PayloadDigest
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.reextract import rebuild_lost_history
 from policy_archive.pipeline.jobs.workspace import open_workspace
@@ -79,7 +80,13 @@ def test_each_capture_reads_every_row_once_in_time_order_while_the_catalog_is_wr
     start = datetime(2020, 1, 1, tzinfo=UTC)
     # Three URLs listed at each moment: rows tied on their time, ordered by id, across the pages' edges.
     refs = [
-        CaptureRef(f"{URL}?{variant}", start + timedelta(hours=hour), 200, "text/html", f"D{hour}{variant}")
+        CaptureRef(
+            f"{URL}?{variant}",
+            start + timedelta(hours=hour),
+            200,
+            "text/html",
+            PayloadDigest.parse(f"D{hour}{variant}"),
+        )
         for hour in range(ROWS_PER_READ)
         for variant in "abc"
     ]
@@ -107,7 +114,8 @@ def test_the_columns_read_without_texts_are_looked_up_once_per_catalog_opened(tm
     old.close()
     catalog = Catalog(path)
     catalog.add_listed(
-        "acme/privacy-policy", [CaptureRef(URL, datetime(2020, 1, 1, tzinfo=UTC), 200, "text/html", "D")]
+        "acme/privacy-policy",
+        [CaptureRef(URL, datetime(2020, 1, 1, tzinfo=UTC), 200, "text/html", PayloadDigest.parse("D"))],
     )
     statements: list[str] = []
     catalog.connection.set_trace_callback(statements.append)

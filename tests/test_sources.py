@@ -33,6 +33,7 @@ from policy_archive.crawler.sources import (
 )
 from policy_archive.crawler.sources.cdx import RowError, query_url, read_page
 from policy_archive.crawler.sources.wayback import original_of, snapshot_link
+from policy_archive.digests import PayloadDigest
 from policy_archive.records import CaptureRef
 
 POLICY = "https://www.acrcloud.com/privacy"
@@ -314,7 +315,8 @@ def test_pywb_listings_page_by_time_and_return_every_row_once(
     archive, cdx_url = pywb_like
     refs = Pywb(pywb_settings(cdx_url), page_size=page_size).list_captures(POLICY, client)
     assert [ref.wayback_timestamp for ref in refs] == [timestamp for timestamp, _ in archive.rows]
-    assert all(ref.digest and not ref.digest.startswith("sha1:") for ref in refs)
+    assert all(ref.digest == PayloadDigest("sha1", f"{ref.wayback_timestamp}AAAA") for ref in refs)
+    assert all(str(ref.digest) == f"{ref.wayback_timestamp}AAAA" for ref in refs), "kept without its sha1: label"
     assert all(query["output"] == ["json"] for query in archive.queries)
 
 

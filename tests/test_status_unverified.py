@@ -10,6 +10,7 @@ from pathlib import Path
 from standin.cli import run_cli
 
 from policy_archive.archive.catalog import Catalog
+from policy_archive.digests import PayloadDigest
 from policy_archive.records import CaptureRef
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -32,7 +33,10 @@ def write_config(root: Path) -> Path:
 
 
 def listed(url: str, count: int) -> list[CaptureRef]:
-    return [CaptureRef(url, AT - timedelta(days=day), 200, "text/html", f"DIGEST{day}") for day in range(count)]
+    return [
+        CaptureRef(url, AT - timedelta(days=day), 200, "text/html", PayloadDigest.parse(f"DIGEST{day}"))
+        for day in range(count)
+    ]
 
 
 def status_of(config: Path, data: Path) -> tuple[dict[str, dict[str, object]], list[str]]:

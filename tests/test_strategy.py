@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standin import histories
 
+from policy_archive.digests import PayloadDigest
 from policy_archive.pipeline.jobs.strategy import (
     MAX_HIDDEN_CAPTURES,
     StrategyName,
@@ -33,7 +34,7 @@ def refs_for(
             timestamp=START + timedelta(days=7 * i),
             status=200,
             mimetype="text/html",
-            digest=digests[i] if digests else f"D{i}",  # bytes differ on every capture by default
+            digest=PayloadDigest.parse(digests[i] if digests else f"D{i}"),  # bytes differ on every capture by default
             length=sizes[texts[i]] if sizes else None,
         )
         for i in range(len(texts))

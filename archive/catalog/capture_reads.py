@@ -10,6 +10,7 @@ from functools import cached_property
 
 from policy_archive.archive.captures import StoredCapture
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome, column_time, dropped_of
+from policy_archive.digests import PayloadDigest
 from policy_archive.records import Source, iso_z
 
 # Rows read at once by ``Catalog.each_capture``: a few MB with texts of typical pages, and few queries.
@@ -80,7 +81,7 @@ class CaptureReads:
         twin = self.connection.execute(
             "SELECT * FROM captures WHERE document = ? AND url = ? AND digest = ? AND status = 200"
             " AND outcome = 'extracted' AND rendered = 0 ORDER BY captured_at LIMIT 1",
-            (document, listed.url, listed.digest),
+            (document, listed.url, str(listed.digest)),
         ).fetchone()
         return self._row(twin) if twin else None
 
@@ -116,7 +117,7 @@ class CaptureReads:
             captured_at=column_time(row["captured_at"]),  # type: ignore[arg-type]
             status=row["status"],
             mimetype=row["mimetype"],
-            digest=row["digest"],
+            digest=PayloadDigest.parse(row["digest"]) if row["digest"] else None,
             fetched_url=row["fetched_url"],
             payload_sha1=row["payload_sha1"],
             stored=stored,

@@ -12,6 +12,11 @@ from policy_archive.archive.catalog.rows import Outcome, dropped_json
 from policy_archive.records import Capture, CaptureRef, Dropped, Source, iso_z
 
 
+def digest_text(ref: CaptureRef) -> str | None:
+    """A listed digest as the catalog keeps it (``PayloadDigest``'s text: a SHA-1 bare, any other labelled)."""
+    return None if ref.digest is None else str(ref.digest)
+
+
 class CaptureWrites:
     connection: sqlite3.Connection
 
@@ -21,7 +26,7 @@ class CaptureWrites:
             self.connection.executemany(
                 "INSERT OR IGNORE INTO captures (document, source, url, captured_at, status, mimetype, digest,"
                 " length, outcome) VALUES (?, 'wayback', ?, ?, ?, ?, ?, ?, 'listed')",
-                [(document, r.url, iso_z(r.timestamp), r.status, r.mimetype, r.digest, r.length) for r in refs],
+                [(document, r.url, iso_z(r.timestamp), r.status, r.mimetype, digest_text(r), r.length) for r in refs],
             )
 
     def record_fetch(

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from policy_archive.archive.captures import StoredCapture
+from policy_archive.digests import PayloadDigest
 from policy_archive.records import Dropped, Source, parse_iso_z
 
 
@@ -30,7 +31,7 @@ class CaptureRow:
     captured_at: datetime
     status: int | None
     mimetype: str | None
-    digest: str | None
+    digest: PayloadDigest | None  # the CDX row's, in the algorithm it names
     fetched_url: str | None
     payload_sha1: str | None
     stored: StoredCapture | None

@@ -30,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources.urlkey import match_key
+from policy_archive.digests import PayloadDigest
 from policy_archive.errors import ArchiveError
 from policy_archive.records import CaptureRef, utc
 
@@ -303,7 +304,7 @@ def _site_own(location: str) -> bool:
     return not urlsplit(location).path.startswith("/")
 
 
-_Identity = tuple[datetime, str, int | None, str | None, str | None]
+_Identity = tuple[datetime, str, int | None, str | None, PayloadDigest | None]
 
 
 def _identity(ref: CaptureRef) -> _Identity:

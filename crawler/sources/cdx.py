@@ -46,6 +46,7 @@ from policy_archive.crawler.sources.base import (
     ListingTooLarge,
     ListingUnavailable,
 )
+from policy_archive.digests import PayloadDigest
 from policy_archive.records import CaptureRef, parse_wayback_timestamp
 from policy_archive.text import plural
 
@@ -369,9 +370,8 @@ def _optional_int(value: object) -> int | None:
     return None if text is None else int(text)
 
 
-def _digest(value: object) -> str | None:
-    """Base32 SHA-1 as the Internet Archive writes it; pywb's CDXJ may prefix it with ``sha1:``."""
+def _digest(value: object) -> PayloadDigest | None:
+    """A bare base32 SHA-1 as the Internet Archive writes it; pywb's CDXJ labels any other algorithm
+    (``sha256:…`` from Browsertrix-crawler's WARCs), and may label a SHA-1 ``sha1:``."""
     text = _optional(value)
-    if text is None:
-        return None
-    return text.split(":", 1)[1] if text.lower().startswith("sha1:") else text
+    return None if text is None else PayloadDigest.parse(text)

@@ -10,9 +10,11 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource
+from policy_archive.digests import PayloadDigest
 from policy_archive.pipeline.jobs.examine import (
     ARCHIVED_STATUS,
     DIGEST_MISMATCH,
+    DIGEST_NOT_COMPARABLE,
     ELSEWHEN,
     Examination,
     Neighbours,
@@ -107,6 +109,20 @@ def _redirect_row(ref: CaptureRef) -> bool:
     return (ref.status or 0) // 100 == 3
 
 
+def compared_as_sha1(row: CaptureRow) -> bool:
+    """A capture refused before 2026-11-28 because its listed digest, not a base32 SHA-1 (a ``sha256:`` row of a
+    Browsertrix-crawler collection, a SHA-1 in hex), was compared as text with its bytes' base32 SHA-1: the
+    refusal said nothing of the bytes, so the capture is examined again, as if never fetched (acceptance report 7,
+    F2). Today's refusals name the bytes' digest in the listed one's algorithm and form, never so."""
+    old_words = f"{DIGEST_MISMATCH}: the archive served bytes with SHA-1 {row.payload_sha1} for a capture"
+    return (
+        row.digest is not None
+        and not row.digest.base32_sha1
+        and row.payload_sha1 is not None
+        and (row.reason or "").startswith(old_words)
+    )
+
+
 class DocumentPlan:
     """One document's candidate captures and what is known of them; asks the strategy what to fetch next."""
 
@@ -132,9 +148,9 @@ class DocumentPlan:
         self.around = listing_neighbours(self.refs)
         # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
         # at different pages. What one replay did (a refusal in REPLAY_REFUSALS, a failure) is not shared.
-        self.same_bytes: dict[tuple[str, str], list[int]] = {}
+        self.same_bytes: dict[tuple[str, PayloadDigest], list[int]] = {}
         for i, ref in enumerate(self.refs):
-            if ref.status == 200 and ref.digest:
+            if ref.status == 200 and ref.digest is not None:
                 self.same_bytes.setdefault((ref.url, ref.digest), []).append(i)
         self.known: dict[int, str | None] = {}
         self.in_flight: set[int] = set()
@@ -149,7 +165,7 @@ class DocumentPlan:
                 continue
             if row.outcome is Outcome.EXTRACTED or refused_for_its_date(row):
                 self.learn(i, row.body_sha1, rendered=row.rendered)
-            elif row.outcome is Outcome.REFUSED:
+            elif row.outcome is Outcome.REFUSED and not compared_as_sha1(row):
                 self.learn(i, None, for_twins=holds_for_twins(row.reason))
 
     def learn(
@@ -164,7 +180,7 @@ class DocumentPlan:
         self.known[index] = text
         ref = self.refs[index]
         shared = ref.status == 200 and for_twins and not rendered
-        group = self.same_bytes.get((ref.url, ref.digest or ""), []) if shared else []
+        group = self.same_bytes.get((ref.url, ref.digest), []) if shared and ref.digest is not None else []
         twins = [i for i in group if i not in self.known]
         for other in twins:
             self.known[other] = text  # known at no cost
@@ -295,7 +311,8 @@ class BackfillPlan:
         record_examined(self.workspace.catalog, capture, self.workspace.captures.write(capture), examination)
         if examination.outcome is Outcome.REFUSED:
             self.progress.add("refused")
-            if (examination.reason or "").startswith((DIGEST_MISMATCH, ELSEWHEN)) and capture.listed is not None:
+            told = (DIGEST_MISMATCH, DIGEST_NOT_COMPARABLE, ELSEWHEN)
+            if (examination.reason or "").startswith(told) and capture.listed is not None:
                 self._note_refusal(declaration, capture.listed, examination.reason or "")
 
     def _note_refusal(self, declaration: DocumentDeclaration, ref: CaptureRef, reason: str) -> None:

@@ -90,6 +90,10 @@ def redirected_home(declared_url: str, fetched_url: str) -> bool:
 
 
 DIGEST_MISMATCH = "digest-mismatch"
+# A listed digest no bytes can be checked against (an algorithm not computed here, a value that is no digest):
+# never called a mismatch; refused like one, since nothing shows the bytes served are the capture listed, and
+# like one it is a refusal of the replay, not of the bytes (docs/decisions/0004, amendment of 2026-11-28).
+DIGEST_NOT_COMPARABLE = "digest-not-comparable"
 UNDECODABLE = "undecodable"  # a payload whose Content-Encoding cannot be undone
 # Bytes served for a listed capture but archived at another time: an archived redirect's target is served from its
 # nearest memento, however far (the Wayback Machine and pywb alike, as of 2026-11), and a rarely captured target
@@ -108,6 +112,7 @@ REDIRECTED_HOME = "redirected to a home page"
 # one, so it holds for every capture listed with that digest (docs/decisions/0004).
 REPLAY_REFUSALS = (
     DIGEST_MISMATCH,
+    DIGEST_NOT_COMPARABLE,
     NOT_ARCHIVED,
     ARCHIVED_STATUS,
     REDIRECTED_HOME,
@@ -249,14 +254,23 @@ def reached_through(capture: Capture) -> str:
 
 
 def digest_mismatch(capture: Capture) -> str | None:
-    """Why a 200 capture's bytes are not the ones its CDX row lists (None when they are, or cannot be told).
-    A base32 digest is compared case-folded (RFC 4648 base32 is case-insensitive; an index may write it in lower
-    case: acceptance report 6). An archive's own transfer coding is undone first (:func:`as_archived`)."""
+    """Why a 200 capture's bytes are not shown to be the ones its CDX row lists (None when they are): other bytes
+    (``digest-mismatch``), or a digest that cannot be compared with any (``digest-not-comparable``: an algorithm
+    we do not compute, a value that is no digest), never taken for other bytes. The digest is compared in the
+    algorithm the row names (policy_archive/digests.py; hex and base32 case-folded: an index may write base32 in
+    lower case, acceptance report 6). An archive's own transfer coding is undone first (:func:`as_archived`)."""
     listed = capture.listed
-    if listed is None or listed.status != 200 or not listed.digest:
+    if listed is None or listed.status != 200 or listed.digest is None:
         return None
-    if listed.digest.upper() == capture.payload_sha1.upper():
+    digest = listed.digest
+    named = digest.names(capture.body)
+    if named:
         return None
+    if named is None:
+        return (
+            f"{DIGEST_NOT_COMPARABLE}: its listing gives the digest as {digest}, and {digest.why_not_comparable}:"
+            " the bytes served cannot be checked (setting [wayback] check_digests)"
+        )
     unknowable = ""
     if joined_by_the_archive(capture.headers) and recorded_chunks(capture.body, capture.headers) is None:
         # pywb 2.10 de-chunks every replay of a record kept chunked; a digest over the chunks as recorded (Heritrix
@@ -266,8 +280,8 @@ def digest_mismatch(capture: Capture) -> str | None:
             " checked on what it served"
         )
     return (
-        f"{DIGEST_MISMATCH}: the archive served bytes with SHA-1 {capture.payload_sha1} for a capture its listing"
-        f" gives as {listed.digest}{unknowable} (setting [wayback] check_digests)"
+        f"{DIGEST_MISMATCH}: the archive served bytes with {digest.algorithm_name} {digest.of(capture.body)} for a"
+        f" capture its listing gives as {digest}{unknowable} (setting [wayback] check_digests)"
     )
 
 
@@ -302,14 +316,13 @@ def as_archived(capture: Capture) -> Capture:
     (the WARC record then says ``Transfer-Encoding: chunked``, as the crawler's did: archive/captures.py). A
     capture reached through archived redirects is kept as served: the digest listed is its redirect's."""
     listed = capture.listed
-    if listed is None or not listed.digest or capture.hops:
+    if listed is None or listed.digest is None or capture.hops:
         return capture
-    wanted = listed.digest.upper()
-    if capture.payload_sha1.upper() == wanted:
+    if listed.digest.names(capture.body) is not False:  # the bytes served, or no telling
         return capture
     for body, headers in _transfer_undone(capture):
-        if payload_sha1(body) == wanted:
-            return dataclasses.replace(capture, body=body, payload_sha1=wanted, headers=headers)
+        if listed.digest.names(body):
+            return dataclasses.replace(capture, body=body, payload_sha1=payload_sha1(body), headers=headers)
     return capture
 
 

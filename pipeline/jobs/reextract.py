@@ -17,6 +17,7 @@ from policy_archive.archive.captures import StoredResponse
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource, archive_source
+from policy_archive.digests import PayloadDigest
 from policy_archive.pipeline.jobs.backfill_plan import candidates, listing_neighbours
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure
 from policy_archive.pipeline.jobs.examine import (
@@ -240,18 +241,18 @@ def _candidates(catalog: Catalog, document: str) -> list[_Candidate]:
     digest of an extracted 200 at the same URL (known through it, as the backfill knew them, so that a rebuilt
     version is dated at its first capture as well), in the order of the captures (listed time)."""
     candidates: list[_Candidate] = []
-    fetched: dict[tuple[str, str], _Candidate] = {}  # the first extracted 200 of each (URL, CDX digest)
+    fetched: dict[tuple[str, PayloadDigest], _Candidate] = {}  # the first extracted 200 of each (URL, CDX digest)
     listed: list[tuple[int, CaptureRef]] = []
     for row in catalog.each_capture(document, texts=False):
         if row.outcome is Outcome.EXTRACTED:
             candidate = _Candidate(row.captured_at, False, row.id, row.bytes_at, row.url, row.id, row.body_sha1)
             candidates.append(candidate)
-            if row.source is Source.WAYBACK and row.status == 200 and row.digest and not row.rendered:
+            if row.source is Source.WAYBACK and row.status == 200 and row.digest is not None and not row.rendered:
                 fetched.setdefault((row.url, row.digest), candidate)
         elif row.outcome is Outcome.LISTED and row.status == 200:
             listed.append((row.id, CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)))
     for row_id, ref in listed:
-        if (twin := fetched.get((ref.url, ref.digest or ""))) is not None:
+        if ref.digest is not None and (twin := fetched.get((ref.url, ref.digest))) is not None:
             at = ref.timestamp
             candidates.append(_Candidate(at, True, row_id, at, ref.url, twin.extracted_id, twin.body_sha1, ref))
     candidates.sort()

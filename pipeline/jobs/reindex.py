@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from policy_archive.archive.captures import CaptureStore, DamagedRecord
+from policy_archive.archive.captures import CaptureStore, DamagedRecord, LeftOut
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.config.settings import Config
@@ -35,9 +35,13 @@ def reindex_captures(catalog: Catalog, captures: CaptureStore, config: Config, p
     progress.expect(None, "captures", one="capture")
     outcomes: Counter[str] = Counter()
     damaged: list[DamagedRecord] = []
+    left_out: Counter[str] = Counter()
     for kept in captures.kept():
         if isinstance(kept, DamagedRecord):
             damaged.append(kept)
+            continue
+        if isinstance(kept, LeftOut):
+            left_out[kept.kind] += 1
             continue
         capture = kept.capture
         if capture.listed is not None:  # the CDX row's own status, type and digest, as a listing records them
@@ -60,4 +64,13 @@ def reindex_captures(catalog: Catalog, captures: CaptureStore, config: Config, p
         f"{total} {plural(total, 'capture')} re-indexed from {len(files)} WARC {plural(len(files), 'file')} in "
         f"{captures.directory}{f' ({detail})' if detail else ''}: none of them will be fetched again"
         + (f"; {skipped(inside)}" if inside else "")
+        + (f"; {foreign(left_out)}" if left_out else "")
     )
+
+
+def foreign(left_out: Counter[str]) -> str:
+    """``2 records not written by policy-archive (1 response, 1 revisit) left out``: another tool's WARC file
+    copied into the captures directory; its records are not captures of ours, and not damaged ones either."""
+    count = sum(left_out.values())
+    kinds = ", ".join(f"{number} {kind}" for kind, number in sorted(left_out.items()))
+    return f"{count} {plural(count, 'record')} not written by policy-archive ({kinds}) left out"

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from policy_archive.digests import PayloadDigest
 from policy_archive.pipeline.jobs.strategy import MAX_HIDDEN_CAPTURES, StrategyName, changes, wanted
 from policy_archive.records import CaptureRef
 
@@ -153,7 +154,7 @@ def simulate(
     (and, for free, the text of every capture with the same digest), ask again."""
     known: dict[int, str | None] = {}
     fetched: list[int] = []
-    by_digest: dict[str | None, list[int]] = {}
+    by_digest: dict[PayloadDigest | None, list[int]] = {}
     for index, ref in enumerate(refs):
         by_digest.setdefault(ref.digest, []).append(index)
     while batch := wanted(strategy, refs, known, max_hidden=max_hidden):
@@ -172,6 +173,6 @@ def capture_refs(
 ) -> list[CaptureRef]:
     """CDX rows of a history: every capture's bytes differ (its own digest), lengths as given."""
     return [
-        CaptureRef(url, moment, 200, "text/html", f"D{index:05d}", size)
+        CaptureRef(url, moment, 200, "text/html", PayloadDigest.parse(f"D{index:05d}"), size)
         for index, (moment, size) in enumerate(zip(history.timestamps, sizes, strict=True))
     ]
