@@ -49,7 +49,9 @@ class PayloadDigest:
         return cls(UNLABELLED, text)
 
     def __str__(self) -> str:
-        return self.value if self.algorithm == UNLABELLED else f"{self.algorithm}:{self.value}"
+        label, colon, _ = self.value.partition(":")
+        bare = self.algorithm == UNLABELLED and not (colon and _LABEL.fullmatch(label))  # read back as written
+        return self.value if bare else f"{self.algorithm}:{self.value}"
 
     @property
     def expected(self) -> bytes | None:

@@ -124,6 +124,12 @@ def test_a_sha256_is_never_compared_with_a_sha1(payload: bytes, other: bytes) ->
     assert digest.names(other) is (other == payload)
 
 
+def test_a_value_holding_a_colon_reads_back_as_written() -> None:
+    for text in ("sha1:abc:def", "sha256:x:y", "a:b", ":x", "sha1:"):
+        digest = PayloadDigest.parse(text)
+        assert PayloadDigest.parse(str(digest)) == digest, text
+
+
 def test_unknown_algorithms_and_unreadable_values_are_not_comparable() -> None:
     for text in ("blake3:af1349b9f5f9a1a6a0404dea36dcc949", "xxh64:0123456789abcdef", "sha1:not-a-digest", "D1"):
         digest = PayloadDigest.parse(text)
