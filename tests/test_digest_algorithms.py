@@ -333,8 +333,9 @@ def test_a_pywb_collection_with_sha256_digests_gives_every_version(
 
 @pytest.fixture
 def heritrix_warc(tmp_path: Path) -> bytes:
-    """A WARC as Heritrix writes one: a response and a revisit of it (``identical-payload-digest``), whose
-    ``WARC-Payload-Digest`` is the original's payload's by definition, not its own (empty) payload's."""
+    """A WARC as Heritrix writes one: a response, a revisit of it (``identical-payload-digest``), whose
+    ``WARC-Payload-Digest`` is the original's payload's by definition, not its own (empty) payload's, and a later
+    response."""
     body = page(V1, 1).encode("utf-8")
     digest = f"sha1:{payload_sha1(body)}"
     stream = BytesIO()
@@ -357,6 +358,14 @@ def heritrix_warc(tmp_path: Path) -> bytes:
         warc_headers_dict={"WARC-Date": "2019-06-01T00:00:00Z"},
     )
     writer.write_record(revisit)
+    later = writer.create_warc_record(
+        URL,
+        "response",
+        payload=BytesIO(page(V2, 2).encode("utf-8")),
+        http_headers=http,
+        warc_headers_dict={"WARC-Date": "2020-03-01T00:00:00Z"},
+    )
+    writer.write_record(later)  # the revisit in the middle of the file, where damage would be named
     return stream.getvalue()
 
 
@@ -373,8 +382,10 @@ def test_a_foreign_warc_in_the_captures_is_left_out_in_words_never_damaged(
     result = run_cli(config, data, "repair")
     assert result.returncode == 0, result.stderr
     said = result.stdout + result.stderr
-    assert "2 records not written by policy-archive (1 response, 1 revisit) left out" in said, said
+    assert "3 records not written by policy-archive (2 response, 1 revisit) left out" in said, said
     assert "damaged" not in said and "backup" not in said and "WARC-Payload-Digest" not in said, said
+    again = run_cli(config, data, "repair")  # the catalog kept: every WARC file read through for damage
+    assert again.returncode == 0 and "FAILED" not in again.stderr and "damaged" not in again.stderr, again.stderr
 
 
 # --- an archived 304 revisit is no evidence of the text (F7: decision 0015, amendment of 2026-11-28) -----------
