@@ -21,6 +21,7 @@ from test_cdx import clock, history, limiter, listing  # noqa: F401  (fixtures)
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ListingParseError
 from policy_archive.crawler.sources.cdx import CDX9_LEGEND, CDX11_LEGEND, RowError, read_page
+from policy_archive.digests import PayloadDigest
 from policy_archive.records import CaptureRef, format_wayback_timestamp
 
 # --- the row reader, on open-ended rows ------------------------------------------------------------------
@@ -57,7 +58,7 @@ def row(capture: dict[str, str], legend: str) -> str:
 
 
 def expected(capture: dict[str, str], *, length: bool) -> CaptureRef:
-    digest = None if capture["k"] == "-" else capture["k"].removeprefix("sha1:")
+    digest = None if capture["k"] == "-" else PayloadDigest.parse(capture["k"])
     return CaptureRef(
         url=capture["a"],
         timestamp=datetime.strptime(capture["b"], "%Y%m%d%H%M%S").replace(tzinfo=UTC),

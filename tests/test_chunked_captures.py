@@ -24,6 +24,7 @@ from test_backfill_resilience import START, V1, V2, page, ts
 from test_fidelity import DOC, URL, catalog_rows, configured
 from warcio.archiveiterator import ArchiveIterator
 
+from policy_archive.digests import PayloadDigest
 from policy_archive.framing import dechunked, recorded_chunks, says_chunked
 from policy_archive.pipeline.jobs.examine import digest_mismatch
 from policy_archive.records import Capture, CaptureRef, Source, payload_sha1
@@ -77,7 +78,9 @@ def test_only_a_header_naming_the_coding_makes_a_payload_recorded_chunks() -> No
 
 
 def test_only_the_archive_saying_it_joined_chunks_names_them_in_a_digest_mismatch() -> None:
-    listed = CaptureRef(URL, START, 200, "text/html", payload_sha1(b"5\r\nhello\r\n0\r\n\r\n"), None)
+    listed = CaptureRef(
+        URL, START, 200, "text/html", PayloadDigest.parse(payload_sha1(b"5\r\nhello\r\n0\r\n\r\n")), None
+    )
     served = b"hello"
 
     def capture(headers: tuple[tuple[str, str], ...]) -> Capture:
