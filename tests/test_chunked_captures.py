@@ -2,8 +2,10 @@
 archive"): the payload is the chunks as they came, and the digest listed is over those chunks or over the entity,
 by crawler. A replay may pass the chunks on or join them (pywb 2.10 always joins them). A capture is accepted when
 the digest is that of the bytes served, of their entity, or (the chunks passed on) of the chunks; it is kept as the
-bytes the digest names; bytes matching none of these are refused ``digest-mismatch``, and so is an entity whose
-digest is of chunks the replay no longer shows (no one can re-make them).
+bytes the digest names. An entity whose digest is of chunks the replay no longer shows (no one can re-make them)
+is accepted as "digest not comparable", kept as served with a note, only when the archive says it joined the
+chunks and dates the bytes at the listed time by its own Memento-Datetime; any other bytes matching none of the
+digests are refused ``digest-mismatch``.
 
 The chunk reader is checked on open-ended input (Hypothesis); the real CLI runs against the stand-in archive
 (tests/standin/archive.py) passing the chunks on or joining them; test_pywb.py serves a Heritrix-style WARC through
@@ -12,6 +14,7 @@ the real pywb.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -26,7 +29,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from policy_archive.digests import PayloadDigest
 from policy_archive.framing import dechunked, recorded_chunks, says_chunked
-from policy_archive.pipeline.jobs.examine import digest_mismatch
+from policy_archive.pipeline.jobs.examine import CHUNKS_JOINED, digest_mismatch, digest_not_comparable, joined_notes
 from policy_archive.records import Capture, CaptureRef, Source, payload_sha1
 
 # --- the chunk reader ----------------------------------------------------------------------------------------
@@ -77,22 +80,43 @@ def test_only_a_header_naming_the_coding_makes_a_payload_recorded_chunks() -> No
     assert not says_chunked([("Transfer-Encoding", "identity")])
 
 
-def test_only_the_archive_saying_it_joined_chunks_names_them_in_a_digest_mismatch() -> None:
+def test_only_the_archive_saying_it_joined_chunks_at_the_listed_time_makes_a_digest_not_comparable() -> None:
     listed = CaptureRef(
         URL, START, 200, "text/html", PayloadDigest.parse(payload_sha1(b"5\r\nhello\r\n0\r\n\r\n")), None
     )
     served = b"hello"
+    joined = (("X-Archive-Orig-Transfer-Encoding", "chunked"),)
 
-    def capture(headers: tuple[tuple[str, str], ...]) -> Capture:
+    def capture(headers: tuple[tuple[str, str], ...], at=START, body=served) -> Capture:
         return Capture(
-            DOC, Source.WAYBACK, URL, URL, START, 200, "text/html", served, payload_sha1(served), headers, listed=listed
+            DOC, Source.WAYBACK, URL, URL, at, 200, "text/html", body, payload_sha1(body), headers, listed=listed
         )
 
-    joined = digest_mismatch(capture((("X-Archive-Orig-Transfer-Encoding", "chunked"),)))
-    assert joined is not None and "a digest of the chunks as recorded cannot be checked" in joined
-    # pywb sends every id_ replay chunked itself: that says nothing of the record.
-    transport = digest_mismatch(capture((("Transfer-Encoding", "chunked"),)))
-    assert transport is not None and "chunks" not in transport
+    # The archive says it joined the chunks, and dates the bytes at the listed time: taken, with a note.
+    assert digest_mismatch(capture(joined)) is None
+    assert digest_not_comparable(capture(joined)) == CHUNKS_JOINED
+    # Dated by another memento than the one listed (a nearest memento in its place): the digest is the only word.
+    later = digest_mismatch(capture(joined, at=START + timedelta(seconds=1)))
+    assert later is not None and "a digest of the chunks as recorded cannot be checked" in later
+    assert "not at the capture listed" in later
+    assert digest_not_comparable(capture(joined, at=START + timedelta(seconds=1))) is None
+    # Chunks served (passed on) are compared as they are: other chunks are other bytes.
+    other_chunks = capture(joined, body=b"5\r\nhellO\r\n0\r\n\r\n")
+    assert digest_not_comparable(other_chunks) is None and digest_mismatch(other_chunks) is not None
+    # No word of joined chunks (none, or pywb's own chunked transfer of every id_ replay): a mismatch is refused.
+    for headers in ((), (("Transfer-Encoding", "chunked"),)):
+        refused = digest_mismatch(capture(headers))
+        assert refused is not None and "chunks" not in refused
+        assert digest_not_comparable(capture(headers)) is None
+
+
+def test_a_capture_note_keeps_its_examination_part_beside_a_guards() -> None:
+    guard = "recorded although far shorter than the previous version: the same text was captured on 2 different days"
+    both = joined_notes(CHUNKS_JOINED, guard)
+    assert both == f"{CHUNKS_JOINED}; {guard}"
+    assert joined_notes(CHUNKS_JOINED, both) == both  # written again, not doubled
+    assert joined_notes(None, both) == guard  # the examination no longer says it (check_digests = false)
+    assert joined_notes(None, None) is None and joined_notes(CHUNKS_JOINED, None) == CHUNKS_JOINED
 
 
 # --- backfills from the stand-in archive ---------------------------------------------------------------------
@@ -179,18 +203,74 @@ def test_a_digest_of_the_entity_keeps_the_entity(standin_archive, tmp_path, join
     assert verified.returncode == 0, verified.stderr
 
 
-def test_an_entity_served_for_a_digest_of_chunks_is_refused_saying_why(standin_archive, tmp_path):
+def test_an_entity_served_for_a_digest_of_chunks_is_kept_as_served_with_a_note(standin_archive, tmp_path):
     chunked_history(standin_archive, "chunks")
-    standin_archive.dechunk_replays()
-    _, data, result = backfilled(standin_archive, tmp_path)
-    assert "digest-mismatch" in result.stderr
-    assert "a digest of the chunks as recorded cannot be checked on what it served" in result.stderr
-    assert result.returncode == 1 and f"FAILED {DOC}: no version: 3 captures listed, all refused" in result.stderr
-    assert {row["outcome"] for row in catalog_rows(data)} == {"refused"}
-    # The documented way out: an archive whose digests cannot be checked on what it serves.
-    config, data, result = backfilled(standin_archive, tmp_path / "unchecked", check_digests=False)
+    standin_archive.dechunk_replays()  # pywb 2.10's way: the chunks the digest is over are not shown
+    config, data, result = backfilled(standin_archive, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "digest-mismatch" not in result.stderr
+    assert f"{DOC}: version of 2014-02-03T04:05:06Z {CHUNKS_JOINED}" in result.stderr
+    assert_two_versions_with_the_right_text(data)
+    # Kept as served (the entity), with no word of chunks: the record is what the archive gave.
+    kept = kept_payloads(data)
+    assert [kept[date][1] for date in sorted(kept)] == [body.encode("utf-8") for body in BODIES]
+    for headers in response_headers(data).values():
+        assert "transfer-encoding" not in {name.lower() for name, _ in headers}
+    rows = catalog_rows(data)
+    assert all(row["outcome"] == "extracted" and row["payload_sha1"] != row["digest"] for row in rows)
+    assert {row["payload_sha1"] for row in rows} == {payload_sha1(body.encode("utf-8")) for body in BODIES}
+    # The version's Payload-Sha1 is the SHA-1 of the bytes kept, not the listing's digest (over the chunks).
+    trailers = git(data / "versions", "log", "--format=%(trailers:key=Payload-Sha1,valueonly)", "main").split()
+    assert trailers == [payload_sha1(BODIES[2].encode("utf-8")), payload_sha1(BODIES[0].encode("utf-8"))]
+    log = json.loads(run_cli(config, data, "log", DOC, "--json").stdout)
+    assert [(version["date"], version["note"]) for version in log] == [
+        ("2014-02-03T04:05:06Z", CHUNKS_JOINED),
+        ("2014-02-23T04:05:06Z", CHUNKS_JOINED),
+    ]
+    verified = run_cli(config, data, "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "2/2 versions verified" in verified.stdout + verified.stderr
+    for rebuild in ((), ("--rebuild",)):
+        rerun = run_cli(config, data, "reextract", DOC, *rebuild)
+        assert rerun.returncode == 0, rerun.stderr
+        assert_two_versions_with_the_right_text(data)
+        notes = {row["captured_at"]: row["note"] for row in catalog_rows(data)}
+        assert notes["2014-02-03T04:05:06Z"] == notes["2014-02-23T04:05:06Z"] == CHUNKS_JOINED
+    # Digests not checked (``check_digests = false``): the same versions, no digest compared, none noted.
+    _, data, result = backfilled(standin_archive, tmp_path / "unchecked", check_digests=False)
     assert result.returncode == 0, result.stderr
     assert_two_versions_with_the_right_text(data)
+    assert {row["note"] for row in catalog_rows(data)} == {None}
+
+
+def test_an_entity_of_joined_chunks_from_another_memento_is_refused(standin_archive, tmp_path):
+    """The archive serves another memento for a capture listed (its 302 to it): its Memento-Datetime is not the
+    listed time, and with a digest that cannot be checked nothing says the bytes are the capture's."""
+    chunked_history(standin_archive, "chunks")
+    standin_archive.dechunk_replays()
+    standin_archive.replay_from(URL, ts(MOMENTS[2]), ts(MOMENTS[1]))
+    _, data, result = backfilled(standin_archive, tmp_path)
+    assert f"capture {ts(MOMENTS[2])} refused: digest-mismatch" in result.stderr
+    assert "a digest of the chunks as recorded cannot be checked on what it served" in result.stderr
+    assert version_dates(data) == ["2014-02-03T04:05:06+00:00"]
+    refused = next(row for row in catalog_rows(data) if row["captured_at"] == "2014-02-23T04:05:06Z")
+    assert refused["outcome"] == "refused" and refused["reason"].startswith("digest-mismatch")
+    assert refused["note"] is None
+
+
+def test_other_bytes_of_a_capture_not_recorded_chunked_are_refused_where_replays_join_chunks(standin_archive, tmp_path):
+    """An archive joining the chunks of records kept chunked says so only for those: a capture recorded whole
+    (no ``X-Archive-Orig-Transfer-Encoding``) served with other bytes than its digest's is refused."""
+    for moment, body in zip(MOMENTS, BODIES, strict=True):
+        standin_archive.add_capture(URL, ts(moment), body)
+    standin_archive.dechunk_replays()
+    forged = ts(MOMENTS[2])
+    standin_archive.serve_other_bytes(URL, forged, page(V2, "another site's policy"))
+    _, data, result = backfilled(standin_archive, tmp_path)
+    assert f"capture {forged} refused: digest-mismatch" in result.stderr
+    assert "chunks" not in result.stderr
+    assert version_dates(data) == ["2014-02-03T04:05:06+00:00"]
+    assert {row["note"] for row in catalog_rows(data)} == {None}
 
 
 @pytest.mark.parametrize("digest", ["chunks", "entity"])

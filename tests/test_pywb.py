@@ -41,6 +41,7 @@ from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ListingClient, ListingParseError, Pywb, WaybackMachine, archive_source
 from policy_archive.crawler.sources.cdx import RowError, read_page
+from policy_archive.pipeline.jobs.examine import CHUNKS_JOINED
 from policy_archive.records import iso_z, parse_wayback_timestamp, payload_sha1
 
 URL = "https://www.acrcloud.com/privacy"
@@ -581,13 +582,13 @@ def write_heritrix_warc(path: Path, records: list[tuple[str, datetime, bytes, st
     return path
 
 
-def test_captures_recorded_chunked_are_versions_in_pywb_when_their_digest_can_be_checked(
-    pywb_server: RunningPywb, tmp_path: Path
-) -> None:
+def test_captures_recorded_chunked_are_versions_in_pywb(pywb_server: RunningPywb, tmp_path: Path) -> None:
     """Issue 10, a Heritrix-style collection: every record kept ``Transfer-Encoding: chunked``. pywb 2.10 serves its
     entity (``X-Archive-Orig-Transfer-Encoding: chunked``) in every mode. Where the digest is the entity's, the
     captures are versions dated at them with the right text, kept as the entity; where it is over the chunks as
-    recorded, which the replay does not show, they are refused saying so (``check_digests = false`` takes them)."""
+    recorded, which the replay does not show, they are versions too, kept as the entity served with a note that
+    the digest could not be compared (pywb dates each by its Memento-Datetime at the listed time); their
+    ``Payload-Sha1`` is the entity's, and ``verify`` agrees."""
     moments = [new_year(year) for year in (2019, 2020, 2021)]
     texts = [V1, V1, V2]
     sites = {"entity": "http://entity.test/privacy", "chunks": "http://chunks.test/privacy"}
@@ -613,11 +614,19 @@ def test_captures_recorded_chunked_are_versions_in_pywb_when_their_digest_can_be
     config = config_for(tmp_path, pywb_server.base, "heritrix", services)
     data = tmp_path / "data"
     result = run_cli(config, data, "backfill", "--strategy", "all", timeout=300)
-    assert result.returncode == 1, result.stderr
-    assert (
-        "FAILED chunks/privacy-policy: no version: 3 captures listed, all refused (3 digest-mismatch)" in result.stderr
-    )
-    assert "a digest of the chunks as recorded cannot be checked on what it served" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "digest-mismatch" not in result.stderr
+    chunks_log = json.loads(run_cli(config, data, "log", "chunks/privacy-policy", "--json").stdout)
+    assert [(version["date"], version["note"]) for version in chunks_log] == [
+        (iso_z(moment), CHUNKS_JOINED) for moment in (moments[0], moments[2])
+    ]
+    text = git(data / "versions", "show", "main:c/chunks/privacy-policy.md")
+    assert V2[-1] in text and "\n0\n" not in text
+    trailers = git(data / "versions", "log", "--format=%(trailers:key=Payload-Sha1,valueonly)", "main").split()
+    assert {payload_sha1(entities["chunks", moment]) for moment in (moments[0], moments[2])} <= set(trailers)
+    verified = run_cli(config, data, "verify", timeout=300)
+    assert verified.returncode == 0, verified.stderr
+    assert "4/4 versions verified" in verified.stdout + verified.stderr
     log = json.loads(run_cli(config, data, "log", "entity/privacy-policy", "--json").stdout)
     assert sorted(version["date"] for version in log) == [iso_z(moment) for moment in (moments[0], moments[2])]
     text = git(data / "versions", "show", "main:e/entity/privacy-policy.md")
@@ -635,6 +644,7 @@ def test_captures_recorded_chunked_are_versions_in_pywb_when_their_digest_can_be
     assert result.returncode == 0, result.stderr
     log = json.loads(run_cli(config, unchecked / "data", "log", "chunks/privacy-policy", "--json").stdout)
     assert sorted(version["date"] for version in log) == [iso_z(moment) for moment in (moments[0], moments[2])]
+    assert {version["note"] for version in log} == {None}  # no digest compared
 
 
 def test_our_warcs_of_chunks_kept_as_recorded_replay_their_entity_in_pywb(

@@ -30,8 +30,10 @@ from policy_archive.pipeline.jobs.examine import (
     as_twin,
     dating_capture,
     holds_for_twins,
+    joined_notes,
     last_seen,
     make_version,
+    own_note,
     refuse_change,
     refused_for_its_date,
 )
@@ -354,13 +356,15 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
         if shown is None:
             decision.first.refuse(catalog, key, verdict.refusal or str(decision.dating), notes)
             continue
-        if verdict.note:
-            catalog.set_note(key, Source.WAYBACK, shown.ref.timestamp, verdict.note)
-            notes.append(f"{key}: version of {iso_z(shown.row.bytes_at)} {verdict.note}")
+        # The capture's own note (its digest not comparable) stays beside the guards' (docs/decisions/0004).
+        note = joined_notes(own_note(shown.row.note), verdict.note)
+        if note:
+            catalog.set_note(key, Source.WAYBACK, shown.ref.timestamp, note)
+            notes.append(f"{key}: version of {iso_z(shown.row.bytes_at)} {note}")
         if shown.twin is None and shown.row.outcome is Outcome.REFUSED:  # refused for its date by an earlier run
             catalog.restore_extracted(shown.row.id)
         catalog.set_window(key, shown.ref.timestamp, decision.unchanged_since)
-        row = dataclasses.replace(shown.row, note=verdict.note)
+        row = dataclasses.replace(shown.row, note=note)
         versions.append(make_version(plan.declaration, row, wayback=workspace.config.settings.wayback))
     return versions
 

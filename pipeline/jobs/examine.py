@@ -56,6 +56,8 @@ class Examination:
     # Refused for its text (extraction's verdict), which running the page's scripts may change; False when the
     # bytes themselves decide (digest, status, redirect, encoding), whatever a browser would make of them.
     text_refused: bool = False
+    # Why bytes were taken whose digest could not be checked (:data:`CHUNKS_JOINED`): the capture's note.
+    note: str | None = None
 
     @property
     def body_sha1(self) -> str | None:
@@ -75,6 +77,7 @@ def record_examined(catalog: Catalog, capture: Capture, stored: StoredCapture, e
         body_sha1=examination.body_sha1,
         stated_date=document.stated_date if document else None,
         dropped=document.dropped if document else (),
+        note=examination.note,
     )
 
 
@@ -94,6 +97,16 @@ DIGEST_MISMATCH = "digest-mismatch"
 # never called a mismatch; refused like one, since nothing shows the bytes served are the capture listed, and
 # like one it is a refusal of the replay, not of the bytes (docs/decisions/0004, amendment of 2026-11-28).
 DIGEST_NOT_COMPARABLE = "digest-not-comparable"
+
+# A capture recorded chunked whose listed digest is over the chunks as recorded (Heritrix writes
+# WARC-Payload-Digest so, and pywb lists it), replayed de-chunked by the archive (pywb 2.10 in every mode, as of
+# 2026-11): the chunk sizes the site sent are not in the entity served, so no one can re-make the bytes the digest
+# names. Taken, kept as served, only when dated by the archive's own Memento-Datetime at the listed time
+# (:func:`digest_not_comparable`); the capture's note says so (docs/decisions/0004, amendment of 2026-11-28).
+CHUNKS_JOINED = (
+    "digest not comparable: the archive joined a capture recorded chunked (the listed digest is of the chunks,"
+    " the bytes kept are their entity); dated by its Memento-Datetime"
+)
 UNDECODABLE = "undecodable"  # a payload whose Content-Encoding cannot be undone
 # Bytes served for a listed capture but archived at another time: an archived redirect's target is served from its
 # nearest memento, however far (the Wayback Machine and pywb alike, as of 2026-11), and a rarely captured target
@@ -254,17 +267,18 @@ def reached_through(capture: Capture) -> str:
 
 
 def digest_mismatch(capture: Capture) -> str | None:
-    """Why a 200 capture's bytes are not shown to be the ones its CDX row lists (None when they are): other bytes
-    (``digest-mismatch``), or a digest that cannot be compared with any (``digest-not-comparable``: an algorithm
-    we do not compute, a value that is no digest), never taken for other bytes. The digest is compared in the
-    algorithm the row names (policy_archive/digests.py; hex and base32 case-folded: an index may write base32 in
-    lower case, acceptance report 6). An archive's own transfer coding is undone first (:func:`as_archived`)."""
+    """Why a 200 capture's bytes are not shown to be the ones its CDX row lists (None when they are, or when the
+    archive joined chunks the digest is over: :func:`digest_not_comparable`): other bytes (``digest-mismatch``),
+    or a digest that cannot be compared with any (``digest-not-comparable``: an algorithm we do not compute, a
+    value that is no digest), never taken for other bytes. The digest is compared in the algorithm the row names
+    (policy_archive/digests.py; hex and base32 case-folded: an index may write base32 in lower case, acceptance
+    report 6). An archive's own transfer coding is undone first (:func:`as_archived`)."""
     listed = capture.listed
     if listed is None or listed.status != 200 or listed.digest is None:
         return None
     digest = listed.digest
     named = digest.names(capture.body)
-    if named:
+    if named or digest_not_comparable(capture):
         return None
     if named is None:
         return (
@@ -272,17 +286,52 @@ def digest_mismatch(capture: Capture) -> str | None:
             " the bytes served cannot be checked (setting [wayback] check_digests)"
         )
     unknowable = ""
-    if joined_by_the_archive(capture.headers) and recorded_chunks(capture.body, capture.headers) is None:
-        # pywb 2.10 de-chunks every replay of a record kept chunked; a digest over the chunks as recorded (Heritrix
-        # writes it so) cannot be checked on the entity: the chunk sizes the site sent are not in it.
+    if _chunks_joined(capture):
+        # The digest cannot be checked, and the bytes are not dated by the archive at the listed time (a redirect
+        # followed, or a nearest memento served in its place): nothing says they are the capture listed.
         unknowable = (
             "; the archive de-chunked a capture recorded chunked, and a digest of the chunks as recorded cannot be"
-            " checked on what it served"
+            f" checked on what it served, dated {iso_z(capture.captured_at)} by its Memento-Datetime, not at the"
+            " capture listed"
         )
     return (
         f"{DIGEST_MISMATCH}: the archive served bytes with {digest.algorithm_name} {digest.of(capture.body)} for a"
         f" capture its listing gives as {digest}{unknowable} (setting [wayback] check_digests)"
     )
+
+
+def _chunks_joined(capture: Capture) -> bool:
+    """Whether the archive says it de-chunked the record it replayed and the bytes served are not chunks."""
+    return joined_by_the_archive(capture.headers) and recorded_chunks(capture.body, capture.headers) is None
+
+
+def digest_not_comparable(capture: Capture) -> str | None:
+    """The note of a capture whose listed digest cannot be checked on what was served (None for any other): the
+    archive says it de-chunked a record kept chunked (``X-Archive-Orig-Transfer-Encoding: chunked``), the bytes
+    served are not chunks and not the digest's, and the replay's ``Memento-Datetime`` is the listed capture's
+    time exactly, with no redirect followed: the archive itself dates the bytes as that capture. Any other date
+    (a nearest memento, a redirect's target) leaves the digest the only word, and a mismatch is refused.
+    Whether the bytes are refused for another reason (status, text) is :func:`examine`'s to say."""
+    listed = capture.listed
+    if listed is None or listed.status != 200 or listed.digest is None or capture.hops:
+        return None
+    # A digest compared and not matching (one that cannot be compared stays ``digest-not-comparable``, refused).
+    if listed.digest.names(capture.body) is not False or capture.captured_at != listed.timestamp:
+        return None
+    return CHUNKS_JOINED if _chunks_joined(capture) else None
+
+
+def joined_notes(own: str | None, other: str | None) -> str | None:
+    """A capture's note: its examination's own (:data:`CHUNKS_JOINED`) first, then a guard's (``other``, which
+    may be a note written before, whose examination part is dropped: the examination says it again)."""
+    if other is not None and other.startswith(CHUNKS_JOINED):
+        other = other[len(CHUNKS_JOINED) :].removeprefix("; ") or None
+    return "; ".join(note for note in (own, other) if note) or None
+
+
+def own_note(note: str | None) -> str | None:
+    """The examination's part of a capture's note (:data:`CHUNKS_JOINED`), or None."""
+    return CHUNKS_JOINED if note is not None and note.startswith(CHUNKS_JOINED) else None
 
 
 def entity(capture: Capture) -> bytes:
@@ -356,6 +405,8 @@ def examine(
     url, rules = declaration.entry_at(capture.captured_at)
     if check_digest and (mismatch := digest_mismatch(capture)):
         return Examination(Outcome.REFUSED, mismatch)
+    # Unchecked digests (``check_digests = false``) are not noted: none is compared.
+    note = digest_not_comparable(capture) if check_digest else None
     if elsewhen := archived_elsewhen(capture, neighbours):
         return Examination(Outcome.REFUSED, elsewhen)
     if capture.status != 200:
@@ -382,7 +433,7 @@ def examine(
     except ExtractionRefused as refusal:
         detail = f": {refusal.detail}" if refusal.detail else ""
         return Examination(Outcome.REFUSED, f"{refusal.reason}{detail}{_not_requested(capture)}", text_refused=True)
-    return Examination(Outcome.EXTRACTED, document=document)
+    return Examination(Outcome.EXTRACTED, document=document, note=note)
 
 
 def _not_requested(capture: Capture) -> str:

@@ -27,8 +27,10 @@ from policy_archive.pipeline.jobs.examine import (
     as_twin,
     dating_capture,
     examine,
+    joined_notes,
     last_seen,
     make_version,
+    own_note,
     refuse_change,
     text_identity,
 )
@@ -97,6 +99,8 @@ def _reexamine(
             document.stated_date if document else None,
             document.dropped if document else (),
         )
+        if (note := joined_notes(examination.note, row.note)) != row.note:
+            catalog.set_note(row.document, row.source, row.captured_at, note)
         progress.add("re-extracted", done=True)
     return unreadable
 
@@ -115,7 +119,9 @@ def _date_refusal_kept(row: CaptureRow, examination: Examination) -> Examination
         return examination
     # Refused before extraction (the 30 days, or the neighbours in a listing this catalog no longer keeps):
     # without its text, as backfill refused it; else refused when the versions were made, with its text.
-    return Examination(Outcome.REFUSED, row.reason, examination.document if row.body_sha1 else None)
+    return Examination(
+        Outcome.REFUSED, row.reason, examination.document if row.body_sha1 else None, note=examination.note
+    )
 
 
 def _listing_neighbours(catalog: Catalog, document: str) -> dict[tuple[str, datetime], Neighbours]:
@@ -231,7 +237,7 @@ def _history(workspace: Workspace, declaration: DocumentDeclaration) -> Iterator
             continue
         if dating:
             row = run[dating].row(catalog, source)
-        catalog.set_note(row.document, row.source, row.captured_at, verdict.note)
+        catalog.set_note(row.document, row.source, row.captured_at, joined_notes(own_note(row.note), verdict.note))
         previous = make_version(declaration, row, wayback=workspace.config.settings.wayback)
         yield previous
 

@@ -228,6 +228,8 @@ class StandinArchive(ArchiveFaults):
                 return RESET
             if (withheld := self._faults.withheld.get((key, request.timestamp))) is not None:
                 return html_answer(withheld, f"<p>Access to this capture is {withheld}.</p>".encode())
+            if (served := self._faults.elsewhere.get((key, request.timestamp))) is not None:
+                return archive_redirect(base, served, request.original)
             transfer_gzip = self._faults.transfer_gzip and "gzip" in accept_encoding
             dechunk = self._faults.dechunk_replays
             substitute = self._faults.substitutes.get((key, request.timestamp))

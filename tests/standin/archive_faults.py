@@ -62,6 +62,7 @@ class Faults:
     substitutes: dict[tuple[str, str], bytes] = field(default_factory=dict)
     resets: set[tuple[str, str]] = field(default_factory=set)
     withheld: dict[tuple[str, str], int] = field(default_factory=dict)  # (key, timestamp) → status served instead
+    elsewhere: dict[tuple[str, str], str] = field(default_factory=dict)  # (key, timestamp) → memento served instead
     lower_case_digests: bool = False
     cdx_fields: CdxFields = 7
     cdx_legend: bool = False
@@ -241,6 +242,13 @@ class ArchiveFaults:
                 self._faults.withheld.pop((surt(url), timestamp), None)
             else:
                 self._faults.withheld[(surt(url), timestamp)] = status
+
+    def replay_from(self, url: str, timestamp: str, served: str) -> None:
+        """Answer this capture's replay with the archive's 302 (no Memento-Datetime) to the capture held at
+        ``served``, while the listing keeps it: a nearest memento given in its place, as an archive does for a
+        record it cannot load."""
+        with self._lock:
+            self._faults.elsewhere[(surt(url), timestamp)] = served
 
     def write_digests_in_lower_case(self, enabled: bool = True) -> None:
         """List every digest in lower-case base32 (which is case-insensitive, RFC 4648)."""
