@@ -3,7 +3,7 @@ archive"): the payload is the chunks as they came, and the digest listed is over
 by crawler. A replay may pass the chunks on or join them (pywb 2.10 always joins them). A capture is accepted when
 the digest is that of the bytes served, of their entity, or (the chunks passed on) of the chunks; it is kept as the
 bytes the digest names. An entity whose digest is of chunks the replay no longer shows (no one can re-make them)
-is accepted as "digest not comparable", kept as served with a note, only when the archive says it joined the
+is accepted as "digest not checkable", kept as served with a note, only when the archive says it joined the
 chunks and dates the bytes at the listed time by its own Memento-Datetime; any other bytes matching none of the
 digests are refused ``digest-mismatch``.
 

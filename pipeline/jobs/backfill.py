@@ -356,7 +356,7 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
         if shown is None:
             decision.first.refuse(catalog, key, verdict.refusal or str(decision.dating), notes)
             continue
-        # The capture's own note (its digest not comparable) stays beside the guards' (docs/decisions/0004).
+        # The capture's own note (its digest not checkable) stays beside the guards' (docs/decisions/0004).
         note = joined_notes(own_note(shown.row.note), verdict.note)
         if note:
             catalog.set_note(key, Source.WAYBACK, shown.ref.timestamp, note)

@@ -104,7 +104,7 @@ DIGEST_NOT_COMPARABLE = "digest-not-comparable"
 # names. Taken, kept as served, only when dated by the archive's own Memento-Datetime at the listed time
 # (:func:`digest_not_comparable`); the capture's note says so (docs/decisions/0004, amendment of 2026-11-28).
 CHUNKS_JOINED = (
-    "digest not comparable: the archive joined a capture recorded chunked (the listed digest is of the chunks,"
+    "digest not checkable: the archive joined a capture recorded chunked (the listed digest is of the chunks,"
     " the bytes kept are their entity); dated by its Memento-Datetime"
 )
 UNDECODABLE = "undecodable"  # a payload whose Content-Encoding cannot be undone
