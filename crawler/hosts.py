@@ -27,6 +27,14 @@ from policy_archive.records import DEFAULT_PORTS
 
 Origin = tuple[str, str, int]
 
+# Lookups of one look_up_all under way at once. A thread each for import-ota's 339 names of contrib-declarations
+# would send the system's resolver ~680 queries (A and AAAA) in one burst, each on a socket of its own: a shared or
+# cloud resolver may drop such a burst (then each dropped query waits for the resolver's retry, 5 s with glibc), and
+# the file descriptors count against the process's limit. 32 at once takes about as long as ceil(names / 32) lookups
+# one after the other (and a name server that never answers, as many bounds); a page of discover (a few names)
+# still looks all its names up at once.
+LOOKUPS_AT_ONCE = 32
+
 
 def origin_of(url: str) -> Origin | None:
     """``(scheme, host, port)`` of an http(s) URL, the port made explicit; None for anything else."""
@@ -141,11 +149,25 @@ class NameAddresses:
         return answer.result()  # within the bound: the lookup under way is bounded
 
     def look_up_all(self, hosts: Iterable[str]) -> None:
-        """Look up every name of ``hosts`` not known yet, all at once (a thread each, each within the bound), so
-        that :meth:`internal` then answers them at once."""
+        """Look up every name of ``hosts`` not known yet, at most :data:`LOOKUPS_AT_ONCE` at once (each on a thread,
+        each within the bound), so that :meth:`internal` then answers them at once."""
+        waiting = list(dict.fromkeys(hosts))
+        taking = threading.Lock()
+
+        def look_up_next() -> None:
+            while True:
+                with taking:
+                    if not waiting:
+                        return
+                    host = waiting.pop(0)
+                try:
+                    self.internal(host)
+                except Exception:  # noqa: BLE001, S112 -- kept in its answer, raised to whoever asks for the name
+                    continue
+
         threads = [
-            threading.Thread(target=self.internal, args=(host,), name=f"lookup {host}", daemon=True)
-            for host in dict.fromkeys(hosts)
+            threading.Thread(target=look_up_next, name=f"lookups {index}", daemon=True)
+            for index in range(min(len(waiting), LOOKUPS_AT_ONCE))
         ]
         for thread in threads:
             thread.start()
@@ -200,6 +222,13 @@ class Proposals:
             return None
         return self.names.unresolved.get(origin[1])
 
+    def collecting(self) -> tuple[Proposals, list[str]]:
+        """These proposals with names collected rather than looked up (each said public meanwhile), and the list
+        that collects them in the order asked: a reading made with them, then ``names.look_up_all`` of that list,
+        finds every name it asks ready when it is made again with these proposals."""
+        collected = _CollectedNames(self.names.seconds if self.names else 0)
+        return replace(self, names=collected), collected.hosts
+
     def looking_up(self, read: Callable[[Proposals], object]) -> Callable[[], None] | None:
         """Work for a thread other than the crawl's: ``read`` (a page's reading, made with these proposals) made
         with names collected rather than looked up, then those names looked up all at once, so that the same
@@ -211,9 +240,9 @@ class Proposals:
             return None
 
         def work() -> None:
-            collected = _CollectedNames(names.seconds)
-            read(replace(self, names=collected))
-            names.look_up_all(collected.hosts)
+            collecting, hosts = self.collecting()
+            read(collecting)
+            names.look_up_all(hosts)
 
         return work
 

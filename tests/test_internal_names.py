@@ -8,6 +8,7 @@ process under test (tests/standin/fixed_dns.py), which answers any other name wi
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import tomllib
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from standin.pages import Page
 from standin.sites import StandinSites
 from test_discover_links import footer_page
 
-from policy_archive.crawler.hosts import NameAddresses, Proposals
+from policy_archive.crawler.hosts import LOOKUPS_AT_ONCE, NameAddresses, Proposals
 from policy_archive.crawler.names import LookupTimedOut
 from policy_archive.crawler.runner import StopSignal
 from policy_archive.crawler.spiders.base import Continuation
@@ -391,3 +392,57 @@ def test_a_resumed_domain_s_lookups_are_a_continuation_run_off_the_crawl_s_threa
     # The capture linking inside is read again; nothing more was looked up on the crawl's thread.
     assert [request.ref.timestamp.year for request in requests] == [2018]
     assert sorted(asked) == ["intranet.rp.test", "new.example", "old.example"] and on_crawl_thread == []
+
+
+def test_import_ota_looks_every_declaration_s_name_up_at_once(tmp_path):
+    """Each of the two names answers only once the other has been asked (tests/standin/fixed_dns.py, ``~``):
+    looked up one declaration after the other, the first gave no answer within its bound and was UNCHECKED. Both
+    are known and each asked once; a declaration whose name leads inside is still refused in the same words."""
+    source = tmp_path / "declarations"
+    source.mkdir()
+    fetches = {"Aa": "http://slow-a.example/p", "Bb": "http://slow-b.example/p", "Nip": "http://127.0.0.1.nip.io/p"}
+    for name, fetch in fetches.items():
+        terms = {"Privacy Policy": {"fetch": fetch, "select": ["main"]}}
+        (source / f"{name}.json").write_text(json.dumps({"name": name, "terms": terms}))
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "settings.toml").write_text("[wayback]\ntimeout_seconds = 30\n")
+    table = ("slow-a.example=~93.184.216.34", "slow-b.example=~93.184.216.34", "127.0.0.1.nip.io=127.0.0.1")
+    result = run_cli_with_names(table, config, tmp_path / "data", "import-ota", str(source))
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "UNCHECKED" not in result.stderr and "gave no answer" not in result.stderr, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("FAILED")] == [
+        "FAILED nip/privacy-policy: not imported: Privacy Policy: its fetch URL is to an internal address "
+        "(127.0.0.1.nip.io is 127.0.0.1, loopback), which only a declaration written by hand may name"
+    ]
+    assert sorted(path.name for path in (config / "services").iterdir()) == ["aa.toml", "bb.toml"]
+    assert sorted(lookups(result.stderr)) == ["127.0.0.1.nip.io", "slow-a.example", "slow-b.example"]
+
+
+def test_look_up_all_looks_up_at_most_its_bound_at_once(monkeypatch):
+    """Twice as many names as may be looked up at once: each lookup answers only once the bound's worth of lookups
+    are under way together (a barrier), so the names are looked up in two full rounds, never more at once."""
+    under_way = 0
+    most = 0
+    counting = threading.Lock()
+    meeting = threading.Barrier(LOOKUPS_AT_ONCE)
+
+    def lookup(host: str, seconds: float):
+        nonlocal under_way, most
+        with counting:
+            under_way += 1
+            most = max(most, under_way)
+        meeting.wait(300)  # past any load: a barrier never met fails the test (BrokenBarrierError) rather than hangs
+        with counting:
+            under_way -= 1
+        return [(socket.AF_INET, ("93.184.216.34", 0))]
+
+    monkeypatch.setattr("policy_archive.crawler.hosts.lookup_within", lookup)
+    names = NameAddresses(5)
+    hosts = [f"name{index}.example" for index in range(2 * LOOKUPS_AT_ONCE)]
+    names.look_up_all([*hosts, hosts[0]])
+    assert most == LOOKUPS_AT_ONCE
+    assert not meeting.broken
+    assert [names.internal(host) for host in hosts] == [None] * len(hosts)
+    assert names.unresolved == {}

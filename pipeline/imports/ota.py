@@ -17,8 +17,9 @@ are reported (``FAILED SERVICE/DOC: ...``, exit 1) and written as comments in th
 
 A declaration is untrusted input: a ``fetch`` URL whose host is an internal address (``127.0.0.1``,
 ``169.254.169.254``, ``localhost``: crawler/hosts.py) or a name resolving to one (``127.0.0.1.nip.io``, looked up
-as ``discover`` looks up a linked name: :class:`~crawler.hosts.Proposals`) skips its document, since the live
-crawl may reach a declared origin inside; a name that gives no address is written, and said (``unchecked``). A
+as ``discover`` looks up a linked name: :class:`~crawler.hosts.Proposals`; every declaration's names at once,
+:func:`plan_services`) skips its document, since the live crawl may reach a declared origin inside; a name that
+gives no address is written, and said (``unchecked``). A
 file larger than ``MAX_DECLARATION_BYTES`` or nested deeper than ``MAX_NESTING`` is that service's ``FAILED`` line
 (never read whole, never a traceback); the text it holds (terms types, filter names) reaches stderr through
 ``printable`` and the file's comments through ``one_line``.
@@ -401,7 +402,7 @@ def import_ota(
 ) -> ImportReport:
     """Translate every file, refuse (nothing written) if a target exists without ``force``, then write;
     ``proposals``: which ``fetch`` URLs are never written (:func:`plan_service`)."""
-    plans = [plan_service(path, proposals) for path in files]
+    plans = plan_services(files, proposals)
     problems = [problem for plan in plans for problem in plan.problems]
     chosen: dict[str, ServicePlan] = {}
     for plan in plans:
@@ -418,6 +419,31 @@ def import_ota(
         raise ServiceFileExists(f"{names} already exist{'s' if len(existing) == 1 else ''} (use --force to replace)")
     written = [write_service_file(output, plan.service_id, plan.text or "", force=force) for plan in chosen.values()]
     return ImportReport(tuple(written), tuple(problems), _unchecked(chosen.values(), proposals))
+
+
+def plan_services(files: Iterable[Path], proposals: Proposals = LITERALS_ONLY) -> list[ServicePlan]:
+    """:func:`plan_service` of each file, the ``fetch`` names of them all looked up at once rather than one after the
+    other (contrib-declarations asks 339, each up to ``[wayback] timeout_seconds``: nearly all of the import's time).
+
+    Each file is first planned with its names collected and taken as public, then the names looked up together
+    (``NameAddresses.look_up_all``). A plan depends only on its file and on what its names answer, so one whose
+    names all answer public (or give no address) is the plan the lookups would have given; a file asking a name
+    found inside is planned again, its names now known."""
+    files = list(files)
+    names = proposals.names
+    if names is None:
+        return [plan_service(path, proposals) for path in files]
+    collecting, hosts = proposals.collecting()
+    first: list[tuple[Path, ServicePlan, list[str]]] = []
+    for path in files:
+        start = len(hosts)
+        plan = plan_service(path, collecting)
+        first.append((path, plan, hosts[start:]))
+    names.look_up_all(hosts)
+    return [
+        plan_service(path, proposals) if any(names.internal(host) for host in asked) else plan
+        for path, plan, asked in first
+    ]
 
 
 def _unchecked(plans: Iterable[ServicePlan], proposals: Proposals) -> tuple[tuple[str, str], ...]:

@@ -32,12 +32,14 @@ def fixed(table: dict[str, list[list[str]]], slow: set[str], silent: bool = Fals
     system = names.system_lookup
     asked: Counter[str] = Counter()
     meeting = threading.Barrier(len(slow)) if slow else None
+    saying = threading.Lock()
 
     def lookup(host: str) -> names.Found:
         if host == "localhost" or literal_address(host) is not None:
             return system(host)
         if not silent:
-            print(f"LOOKUP {host}", file=sys.stderr, flush=True)
+            with saying:  # names are looked up on several threads at once: one whole line each
+                print(f"LOOKUP {host}", file=sys.stderr, flush=True)
         answers = table.get(host) or table.get("*", [[]])
         answer = answers[min(asked[host], len(answers) - 1)]
         asked[host] += 1
