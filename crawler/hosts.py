@@ -27,13 +27,14 @@ from policy_archive.records import DEFAULT_PORTS
 
 Origin = tuple[str, str, int]
 
-# Lookups of one look_up_all under way at once. A thread each for import-ota's 339 names of contrib-declarations
-# would send the system's resolver ~680 queries (A and AAAA) in one burst, each on a socket of its own: a shared or
-# cloud resolver may drop such a burst (then each dropped query waits for the resolver's retry, 5 s with glibc), and
-# the file descriptors count against the process's limit. 32 at once takes about as long as ceil(names / 32) lookups
-# one after the other (and a name server that never answers, as many bounds); a page of discover (a few names)
-# still looks all its names up at once.
-LOOKUPS_AT_ONCE = 32
+# Lookups of one look_up_all under way at once. Not a thread per name: each lookup under way holds a socket (and two
+# threads), and a process commonly gets 1,024 descriptors (ulimit -n); a collection of a few thousand declarations
+# would exhaust them, and its lookups would then fail as names without an address. Not few either: a resolver may
+# drop queries in a burst and answer them at its retry (glibc: 5 s), so each round of lookups can cost 5-10 s.
+# Measured 2026-11-28 on the 374 fetch names of contrib-declarations 0b10dd6, on a resolver without Internet (load
+# ~8, 2 CPUs): one at a time 71 s; 32 at once 70 s, 64: 40 s, 128: 30 s, all at once 10 s. 256 at once: two rounds
+# for such a collection, a quarter of the usual descriptors.
+LOOKUPS_AT_ONCE = 256
 
 
 def origin_of(url: str) -> Origin | None:
