@@ -4,8 +4,10 @@ and a backfilled history for the commands that read one."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -14,6 +16,7 @@ from standin.archive import StandinArchive
 from standin.sites import StandinSites
 
 from policy_archive.config.settings import WaybackSettings
+from policy_archive.crawler.hosts import literal_address
 
 # In CI the property-based tests draw the same examples every run (a red run must be the change's, not the draw's);
 # elsewhere they explore new ones, and what they find is kept as an @example.
@@ -90,3 +93,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "internet" in item.keywords:
             item.add_marker(skip)
+
+
+_SYSTEM_GETADDRINFO = socket.getaddrinfo
+
+
+def _local_name(host: object) -> bool:
+    """Whether a lookup of ``host`` asks no name server: none, an address literal, or localhost (RFC 6761)."""
+    name = host.decode("ascii", "replace") if isinstance(host, bytes) else host
+    if not isinstance(name, str) or not name:
+        return True
+    name = name.strip("[]").rstrip(".").lower()
+    return name == "localhost" or name.endswith(".localhost") or literal_address(name) is not None
+
+
+@pytest.fixture(autouse=True)
+def no_name_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A test asking the system's resolver for a name (not localhost, not an address) fails: offline, the answer
+    is whatever the machine's name server says or how long it takes to say it. Such a name is answered from a
+    table (tests/standin/fixed_dns.py; ``crawler.names.system_lookup`` monkeypatched in this process). The name
+    is answered "not found" here, then the test fails at its end. This process only: a CLI subprocess's lookups
+    are not seen (run it with ``standin.cli.names_command`` / ``run_cli_with_names`` when it looks names up)."""
+    if "internet" in request.keywords:
+        yield
+        return
+    asked: list[str] = []
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if _local_name(host):
+            return _SYSTEM_GETADDRINFO(host, *args, **kwargs)
+        asked.append(str(host))
+        raise socket.gaierror(socket.EAI_NONAME, f"{host}: a test may not ask the name server (no_name_server)")
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+    yield
+    if asked:
+        pytest.fail(f"asked the system's resolver for {', '.join(dict.fromkeys(asked))}: answer it from a table")

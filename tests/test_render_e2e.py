@@ -31,7 +31,7 @@ import pytest
 from scrapy.settings.default_settings import REDIRECT_MAX_TIMES
 from standin.archive import StandinArchive
 from standin.capture import payload_digest
-from standin.cli import cli_command, cli_environment, git, progress_counts, run_cli
+from standin.cli import cli_command, cli_environment, git, progress_counts, run_cli_with_names
 from standin.hostile import RouteServer
 from standin.legal_text import policy_page
 from standin.pages import Page, javascript_shell, json_data, redirect, robots_txt, slow
@@ -83,6 +83,19 @@ def write_config(directory: Path, documents: dict[str, tuple[str, str]], setting
             f'name = "{service.title()}"\n[documents.privacy-policy]\nurl = "{url}"\nrender = "{render}"\n'
         )
     return directory
+
+
+# The stand-in sites' names that no configuration here declares (a redirect's hop, a page's scripts on another
+# site): track looks each one up for its address check (crawler/addresses.py), so they are answered from a table
+# (tests/standin/fixed_dns.py), a public address each, and no name server is asked; any other name has none.
+SITE_NAMES = ("www.spa.test=93.184.216.34", "cdn.test=93.184.216.34", "tracker.test=93.184.216.34")
+
+
+def run_cli(
+    config: Path, data: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``policy-archive ARGS``, names answered from :data:`SITE_NAMES` (no ``LOOKUP`` lines: stderr as the CLI's)."""
+    return run_cli_with_names(SITE_NAMES, config, data, *args, env=env, said=False, timeout=timeout)
 
 
 def environment(sites: StandinSites, **extra: str) -> dict[str, str]:
