@@ -32,7 +32,7 @@ Origin = tuple[str, str, int]
 # would exhaust them, and its lookups would then fail as names without an address. Not few either: a resolver may
 # drop queries in a burst and answer them at its retry (glibc: 5 s), so each round of lookups can cost 5-10 s.
 # Measured 2026-11-28 on the 374 fetch names of contrib-declarations 0b10dd6, on a resolver without Internet (load
-# ~8, 2 CPUs): one at a time 71 s; 32 at once 70 s, 64: 40 s, 128: 30 s, all at once 10 s. 256 at once: two rounds
+# ~8, 2 CPUs): one at a time 71 s; 32 at once 70 s, 64: 40 s, 128: 30 s, 256: 20 s, all at once 10 s. 256: two rounds
 # for such a collection, a quarter of the usual descriptors.
 LOOKUPS_AT_ONCE = 256
 
