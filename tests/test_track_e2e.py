@@ -22,7 +22,7 @@ import pytest
 from OpenSSL import SSL
 from scrapy.exceptions import IgnoreRequest
 from scrapy.settings.default_settings import REDIRECT_MAX_TIMES
-from standin.cli import cli_command, cli_environment, git, run_cli, wait_for
+from standin.cli import cli_command, cli_environment, git, run_cli_with_names, wait_for
 from standin.legal_text import policy_page
 from standin.pages import (
     bot_wall,
@@ -39,7 +39,7 @@ from standin.sites import StandinSites
 
 from policy_archive.crawler.failures import described, plain_reason, redirects_exceeded
 
-UNRESOLVABLE = "nonexistent.invalid"  # .invalid never resolves (RFC 6761): a real DNS failure, offline
+UNRESOLVABLE = "nonexistent.invalid"  # .invalid never resolves (RFC 6761): answered "no address" from a table
 HEADER = re.compile(
     r"^> \*The following text is extracted and transformed from the (?P<site>\S+) (?P<kind>.+) that was "
     r"retrieved on (?P<day>\d{4}-\d{2}-\d{2}) from \[(?P<text>[^\]]+)\]\((?P<link>[^)]+)\)\.\*$"
@@ -64,7 +64,9 @@ def cli(sites: StandinSites, config: Path, data: Path, *args: str) -> subprocess
         # Direct: the unresolvable host (a real DNS failure), closed local ports, the local webhook receiver.
         no_proxy=f"{UNRESOLVABLE},127.0.0.1,localhost",
     )
-    return run_cli(config, data, *args, env=env)
+    # Names answered from a table (tests/standin/fixed_dns.py) that has none: every name gives no address, as
+    # .invalid does from any name server, and none is asked.
+    return run_cli_with_names((), config, data, *args, env=env, said=False)
 
 
 def commits(data: Path) -> list[str]:
