@@ -58,6 +58,8 @@ def test_no_proxy_sends_the_listing_directly(client: ListingClient, monkeypatch:
     with ForwardingProxy("http://127.0.0.1:9") as proxy:
         monkeypatch.setenv("http_proxy", proxy.url)
         monkeypatch.setenv("no_proxy", ARCHIVE)
+        # Direct, the name is looked up: it has no address, as a table answers it (tests/standin/fixed_dns.py).
+        monkeypatch.setattr("policy_archive.crawler.names.system_lookup", lambda host: [])
         with pytest.raises(ListingUnavailable, match="archive host not found"):
             archive_source(settings()).list_captures(POLICY, client)
     assert proxy.requests == []
