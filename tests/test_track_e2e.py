@@ -83,13 +83,22 @@ def failure_lines(stderr: str) -> dict[str, str]:
     return dict(found)
 
 
+_HELD_PORTS: list = []
+
+
 def closed_port() -> int:
-    """A local port nothing listens on (bound then released: the kernel does not hand it out again at once)."""
+    """A local port nothing listens on: bound and held, never listened on, for the rest of the test process.
+
+    A port bound then released could be handed to another process's server (a second suite on the machine) and a
+    test meant to meet a refused connection would read that server's answer; a socket bound without ``listen``
+    keeps the port ours, and a connection to it is refused (RST) on Linux.
+    """
     import socket
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    _HELD_PORTS.append(held)
+    return held.getsockname()[1]
 
 
 # --- recording and change detection ---------------------------------------------------------------------------
