@@ -18,6 +18,7 @@ import pytest
 from standin.archive import StandinArchive
 from standin.archive_cdx import CDX_PATH
 from standin.capture import payload_digest
+from standin.sockets import closed_port
 from standin.tls import TricklingHandshake
 
 from policy_archive.config.settings import WaybackSettings
@@ -443,10 +444,7 @@ def test_a_429_on_a_later_page_is_still_an_error(history: StandinArchive, limite
 
 
 def test_connection_refused_is_unavailable(limiter: RateLimiter) -> None:
-    with socket.socket() as probe:  # a port that was free a moment ago, with nothing listening
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings = WaybackSettings(cdx_url=f"http://127.0.0.1:{port}/cdx/search/cdx", timeout_seconds=2)
+    settings = WaybackSettings(cdx_url=f"http://127.0.0.1:{closed_port()}/cdx/search/cdx", timeout_seconds=2)
     with pytest.raises(ListingUnavailable, match="connection refused"):
         list_captures(POLICY, settings, limiter)
 

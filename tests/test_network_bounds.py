@@ -16,8 +16,8 @@ from standin.cli import REPO_ROOT, cli_command, cli_environment, run_cli
 from standin.hostile import EndlessHeaders, RouteServer
 from standin.legal_text import policy_page
 from standin.pages import redirect
+from standin.sockets import closed_port
 from test_hostile import write_config
-from test_track_e2e import closed_port
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 from twisted.python.failure import Failure

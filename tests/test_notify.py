@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from standin.hostile import EndlessHeaders
+from standin.sockets import closed_port
 from standin.tls import TricklingHandshake
 from standin.webhooks import dripping_body, dripping_headers, huge_body
 
@@ -125,10 +126,7 @@ def test_a_slow_webhook_times_out_with_a_warning(webhook: tuple[Webhook, str]) -
 
 
 def test_a_refused_connection_is_a_warning() -> None:
-    with socket.socket() as probe:  # a port nothing listens on: bind, then close
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    warning = post_summary(f"http://127.0.0.1:{port}/hook", CHANGES, "policy-archive/test", timeout=2)
+    warning = post_summary(f"http://127.0.0.1:{closed_port()}/hook", CHANGES, "policy-archive/test", timeout=2)
     assert warning is not None and "unreachable" in warning and "refused" in warning.lower()
 
 

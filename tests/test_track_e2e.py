@@ -36,6 +36,7 @@ from standin.pages import (
     slow,
 )
 from standin.sites import StandinSites
+from standin.sockets import closed_port
 
 from policy_archive.crawler.failures import described, plain_reason, redirects_exceeded
 
@@ -81,24 +82,6 @@ def failure_lines(stderr: str) -> dict[str, str]:
     documents = [document for document, _ in found]
     assert len(documents) == len(set(documents)), f"a document reported twice: {stderr}"
     return dict(found)
-
-
-_HELD_PORTS: list = []
-
-
-def closed_port() -> int:
-    """A local port nothing listens on: bound and held, never listened on, for the rest of the test process.
-
-    A port bound then released could be handed to another process's server (a second suite on the machine) and a
-    test meant to meet a refused connection would read that server's answer; a socket bound without ``listen``
-    keeps the port ours, and a connection to it is refused (RST) on Linux.
-    """
-    import socket
-
-    held = socket.socket()
-    held.bind(("127.0.0.1", 0))
-    _HELD_PORTS.append(held)
-    return held.getsockname()[1]
 
 
 # --- recording and change detection ---------------------------------------------------------------------------

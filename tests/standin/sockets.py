@@ -8,6 +8,21 @@ import threading
 from types import TracebackType
 from typing import Self
 
+_HELD_PORTS: list[socket.socket] = []
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: bound and held, never listened on, for the rest of the test process.
+
+    A port bound then released could be handed to another process's server (a second suite on the machine) and a
+    test meant to meet a refused connection would read that server's answer; a socket bound without ``listen``
+    keeps the port ours, and a connection to it is refused (RST) on Linux.
+    """
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    _HELD_PORTS.append(held)
+    return held.getsockname()[1]
+
 
 class RawSocketServer:
     """Accepts connections on a free port of 127.0.0.1 from ``__enter__`` to ``__exit__``; each one is given to
