@@ -137,7 +137,7 @@ def _archive_settings() -> dict[str, Any]:
         # it otherwise (content_rewriter.py: the recorded Content-Encoding not in the request's Accept-Encoding),
         # and the bytes served are then not the ones its CDX digest names (acceptance report 6, F-b1). Every
         # coding extraction can undo (pipeline.extraction.decode). The Wayback Machine, asked so, compresses even
-        # an uncompressed payload for the transfer: the decoded bytes then carry the digest (examine.py).
+        # an uncompressed payload for the transfer: the decoded bytes then carry the digest (served_bytes.py).
         "DEFAULT_REQUEST_HEADERS": {**DEFAULT_REQUEST_HEADERS, "Accept-Encoding": ARCHIVE_ACCEPT_ENCODING},
         # Not Scrapy's retries, which ask again at once: a replay failing for now (the archive's own 500,
         # 502 or 504, a timeout, a connection refused, reset or cut short) is asked again after

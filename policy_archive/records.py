@@ -209,7 +209,7 @@ class Capture:
     CDX row (``listed``) that led there. ``body`` is the payload as served (``Content-Encoding`` not undone:
     its SHA-1 is what a CDX digest and a WARC payload digest are computed over), but for a coding the archive
     applied for the transfer only, or chunks it passed on whose entity the digest names
-    (``pipeline.jobs.examine.as_archived``); chunks kept as recorded are joined when read
+    (``pipeline.jobs.served_bytes.as_archived``); chunks kept as recorded are joined when read
     (``policy_archive.framing``). ``hops`` are the archived redirects followed on the way, each a capture of its
     own.
     """

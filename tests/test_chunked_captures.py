@@ -29,7 +29,12 @@ from warcio.archiveiterator import ArchiveIterator
 
 from policy_archive.digests import PayloadDigest
 from policy_archive.framing import dechunked, recorded_chunks, says_chunked
-from policy_archive.pipeline.jobs.examine import CHUNKS_JOINED, digest_mismatch, digest_not_comparable, joined_notes
+from policy_archive.pipeline.jobs.served_bytes import (
+    CHUNKS_JOINED,
+    digest_mismatch,
+    digest_not_comparable,
+    joined_notes,
+)
 from policy_archive.records import Capture, CaptureRef, Source, payload_sha1
 
 # --- the chunk reader ----------------------------------------------------------------------------------------

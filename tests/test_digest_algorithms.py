@@ -33,12 +33,12 @@ from warcio.warcwriter import WARCWriter
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.digests import ALGORITHMS, PayloadDigest
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan, compared_as_sha1
-from policy_archive.pipeline.jobs.examine import (
+from policy_archive.pipeline.jobs.examine import holds_for_twins
+from policy_archive.pipeline.jobs.served_bytes import (
     DIGEST_MISMATCH,
     DIGEST_NOT_COMPARABLE,
     as_archived,
     digest_mismatch,
-    holds_for_twins,
 )
 from policy_archive.records import (
     Capture,

@@ -197,22 +197,30 @@ def test_endless_headers_are_a_warning() -> None:
     assert "headers" in warning
 
 
+def post_stopped(hook: str, signum: signal.Signals, waiting: threading.Event) -> str | None:
+    """``post_summary`` to ``hook`` with a minute's deadline, sent ``signum`` once ``waiting`` is set (the client is
+    then waiting for the webhook, with the stop handler in place): its warning."""
+
+    def signal_once_waiting() -> None:
+        if waiting.wait(30):
+            os.kill(os.getpid(), signum)
+
+    sender = threading.Thread(target=signal_once_waiting, daemon=True)
+    sender.start()
+    try:
+        return post_summary(hook, CHANGES, "policy-archive/test", timeout=60)
+    finally:
+        sender.join()
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_gives_the_webhook_up_at_once(signum: signal.Signals) -> None:
     """SIGTERM or SIGINT while the webhook keeps the answer coming: the call returns the warning at once, long
     before its deadline (a minute), and the handlers in place before are put back."""
     before = signal.getsignal(signum)
     with dripping_headers() as webhook:
-
-        def signal_once_waiting() -> None:
-            # The webhook has the request: the client is waiting for its answer, with the handler in place.
-            if webhook.connected.wait(30):
-                os.kill(os.getpid(), signum)
-
-        sender = threading.Thread(target=signal_once_waiting, daemon=True)
-        sender.start()
-        warning = post_summary(webhook.hook, CHANGES, "policy-archive/test", timeout=60)
-        sender.join()
+        # The webhook has the request: the client is waiting for its answer.
+        warning = post_stopped(webhook.hook, signum, webhook.connected)
     assert warning == f"webhook {webhook.origin} not waited for: the run was stopped ({signum.name})"
     assert signal.getsignal(signum) is before
 
@@ -221,16 +229,8 @@ def test_a_stop_signal_gives_the_webhook_up_at_once(signum: signal.Signals) -> N
 def test_a_stop_signal_during_the_tls_handshake_gives_the_webhook_up_at_once(signum: signal.Signals) -> None:
     before = signal.getsignal(signum)
     with TricklingHandshake() as webhook:
-
-        def signal_once_waiting() -> None:
-            # The server has the client's hello: the client waits for the server's handshake, the handler in place.
-            if webhook.hello.wait(30):
-                os.kill(os.getpid(), signum)
-
-        sender = threading.Thread(target=signal_once_waiting, daemon=True)
-        sender.start()
-        warning = post_summary(f"{webhook.origin}/hooks/SECRET-TOKEN", CHANGES, "policy-archive/test", timeout=60)
-        sender.join()
+        # The server has the client's hello: the client waits for the server's handshake.
+        warning = post_stopped(f"{webhook.origin}/hooks/SECRET-TOKEN", signum, webhook.hello)
     assert warning == f"webhook {webhook.origin} not waited for: the run was stopped ({signum.name})"
     assert not webhook.handshaken.is_set()
     assert signal.getsignal(signum) is before

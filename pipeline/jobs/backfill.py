@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnverifiedSpan
+from policy_archive.archive.catalog.rows import Outcome, UnverifiedSpan
 from policy_archive.crawler.failures import lasting
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import StopSignal, crawl_archive
@@ -25,19 +25,13 @@ from policy_archive.pipeline.jobs.backfill_plan import (
     refusal_before_fetch,
     segments,
 )
+from policy_archive.pipeline.jobs.change_dating import Shown, decide, undated
 from policy_archive.pipeline.jobs.examine import (
     ELSEWHEN,
-    as_twin,
-    dating_capture,
     holds_for_twins,
-    joined_notes,
-    last_seen,
     make_version,
-    own_note,
     refuse_change,
-    refused_for_its_date,
 )
-from policy_archive.pipeline.jobs.guards import Verdict, judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import (
     DocumentFailure,
@@ -47,7 +41,8 @@ from policy_archive.pipeline.jobs.report import (
     recorded_kinds,
     refusal_counts,
 )
-from policy_archive.pipeline.jobs.strategy import StrategyName, changes
+from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note
+from policy_archive.pipeline.jobs.strategy import StrategyName
 from policy_archive.pipeline.jobs.unverified import (
     NOT_FETCHED_FOR_NOW,
     NotVerified,
@@ -321,7 +316,7 @@ def _plan(
     )
     rows = catalog.captures(declaration.key, Source.WAYBACK)
     return DocumentPlan(
-        declaration, fetchable, strategy, source, rows, verify, undated=lambda plan: _undated(workspace, plan)
+        declaration, fetchable, strategy, source, rows, verify, undated=lambda plan: undated(workspace.catalog, plan)
     )
 
 
@@ -347,14 +342,14 @@ def _record_interrupted(workspace: Workspace, plan: DocumentPlan) -> int:
 
 def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> list[Version]:
     """Versions of a completely planned document, in date order, after the guards; change windows noted; the
-    captures refused (:func:`_decide`) told so in the catalog."""
+    captures refused (:func:`.change_dating.decide`) told so in the catalog."""
     catalog = workspace.catalog
     key = plan.declaration.key
     versions: list[Version] = []
-    for decision in _decide(workspace, plan):
+    for decision in decide(catalog, plan):
         shown, verdict = decision.shown, decision.verdict
         if shown is None:
-            decision.first.refuse(catalog, key, verdict.refusal or str(decision.dating), notes)
+            _refuse(catalog, key, decision.first, verdict.refusal or str(decision.dating), notes)
             continue
         # The capture's own note (its digest not checkable) stays beside the guards' (docs/decisions/0004).
         note = joined_notes(own_note(shown.row.note), verdict.note)
@@ -369,115 +364,9 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
     return versions
 
 
-def _undated(workspace: Workspace, plan: DocumentPlan) -> set[int]:
-    """The captures known to show a text that cannot date it, as the versions would be made now: those of each
-    run before the one dating its text, or the whole run where none does (``bisect`` probes after them)."""
-    return {index for decision in _decide(workspace, plan) for index in decision.undated}
-
-
-@dataclasses.dataclass(frozen=True)
-class _Decision:
-    """What becomes of one change found: the capture it was found at (``first``), the run of captures known to
-    show its text, its change window's start, the guards' verdict, and either the position in ``run`` of the
-    capture dating it (``shown``) or why the text is refused (the guards' or the dating's: ``shown`` None)."""
-
-    first: _Shown
-    run: list[int]
-    unchanged_since: datetime | None
-    verdict: Verdict
-    dating: int | str
-    shown: _Shown | None
-
-    @property
-    def undated(self) -> list[int]:
-        """The captures of the run that cannot date its text: before the dating one (none when the guards
-        refused the text: it is refused for its text, not its date)."""
-        if self.verdict.refusal:
-            return []
-        return self.run if isinstance(self.dating, str) else self.run[: self.dating]
-
-
-def _decide(workspace: Workspace, plan: DocumentPlan) -> list[_Decision]:
-    """Each change the plan's knowledge shows, decided in order, without writing anything: backfill makes the
-    versions from it, and asks it during the search which captures cannot date their text (:func:`_undated`).
-
-    Each change is dated by the first capture of its run (those known to show its text before the next change)
-    whose bytes lie in the order the changes were found (:func:`dating_capture`): an archived redirect's first
-    capture may be served from a memento that crosses another run's, when a later one of the same text is not."""
-    key = plan.declaration.key
-    rows = {(row.url, row.captured_at): row for row in workspace.catalog.captures(key, Source.WAYBACK)}
-    # A text is known through a capture extracted, or through one an earlier run refused for its date only.
-    by_text = {row.body_sha1: row for row in rows.values() if refused_for_its_date(row)}
-    by_text.update({row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED})
-    found = changes(plan.known)
-    decisions: list[_Decision] = []
-    previous: CaptureRow | None = None  # the capture of the version kept before (its bytes date it)
-    dated = True  # whether the text before the change is a version
-    for change, after in zip(found, [*found[1:], None], strict=False):
-        text = plan.known[change.index]
-        end = after.index if after else len(plan.refs)
-        run = [i for i in range(change.index, end) if plan.known.get(i) == text]
-        first = _shown(plan, rows, by_text, change.index)
-        seen_at = [plan.refs[i].timestamp for i, known in plan.known.items() if known == text]
-        verdict = judge(first.row.body or "", previous.body if previous else None, seen_at)
-        unchanged_since = _unchanged_since(rows, plan.refs, change.window_start, dated)
-        dated = False
-        if verdict.refusal:
-            decisions.append(_Decision(first, run, unchanged_since, verdict, verdict.refusal, None))
-            continue
-        dating = dating_capture(
-            [_bytes_time(rows, plan.refs, i) for i in run],
-            previous.bytes_at if previous else None,
-            unchanged_since,
-            plan.refs[after.index] if after else None,
-        )
-        shown = None if isinstance(dating, str) else _shown(plan, rows, by_text, run[dating])
-        decisions.append(_Decision(first, run, unchanged_since, verdict, dating, shown))
-        if shown is not None:
-            previous, dated = shown.row, True
-    return decisions
-
-
-def _shown(
-    plan: DocumentPlan, rows: dict[tuple[str, datetime], CaptureRow], by_text: dict[str | None, CaptureRow], index: int
-) -> _Shown:
-    """The capture at ``index``, with its catalog row: its own once fetched, else as its identical twin shows it
-    (same digest, a 200): the twin's text at this capture's time and address."""
-    ref = plan.refs[index]
-    row = rows.get((ref.url, ref.timestamp))
-    if row is not None and (row.outcome is Outcome.EXTRACTED or refused_for_its_date(row)):
-        return _Shown(ref, row, None)
-    twin = by_text[plan.known[index]]
-    return _Shown(ref, as_twin(twin, ref, plan.source.capture_url(ref.timestamp, ref.url)), twin)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Shown:
-    """The capture a change was found at: its listing, its catalog row, and the twin it is known through."""
-
-    ref: CaptureRef
-    row: CaptureRow
-    twin: CaptureRow | None
-
-    def refuse(self, catalog: Catalog, key: str, refusal: str, notes: list[str]) -> None:
-        refuse_change(catalog, key, self.twin or self.row, refusal, self.ref if self.twin else None)
-        if refusal.startswith(ELSEWHEN):  # the others are the guards', told by status and review
-            notes.append(f"{key}: capture {self.ref.wayback_timestamp} refused: {refusal}")
-
-
-def _bytes_time(rows: dict[tuple[str, datetime], CaptureRow], refs: Sequence[CaptureRef], index: int) -> datetime:
-    """When the bytes of the capture at ``index`` were captured: its memento time once fetched (an archived
-    redirect's target is served from a later memento than its CDX row), else its listed time."""
-    ref = refs[index]
-    row = rows.get((ref.url, ref.timestamp))
-    return row.bytes_at if row else ref.timestamp
-
-
-def _unchanged_since(
-    rows: dict[tuple[str, datetime], CaptureRow], refs: Sequence[CaptureRef], index: int | None, dated: bool
-) -> datetime | None:
-    """The change window's start: when the capture at ``index`` (the last before the change) showed the text
-    before it (:func:`last_seen`; ``dated``: that text is a version); None before the first change."""
-    if index is None:
-        return None
-    return last_seen(refs[index].timestamp, _bytes_time(rows, refs, index), dated=dated)
+def _refuse(catalog: Catalog, key: str, first: Shown, refusal: str, notes: list[str]) -> None:
+    """Refuse the change found at ``first`` (through the twin it is known through, if any), and say so in
+    ``notes`` when refused for its date."""
+    refuse_change(catalog, key, first.twin or first.row, refusal, first.ref if first.twin else None)
+    if refusal.startswith(ELSEWHEN):  # the others are the guards', told by status and review
+        notes.append(f"{key}: capture {first.ref.wayback_timestamp} refused: {refusal}")

@@ -13,12 +13,9 @@ from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.digests import PayloadDigest
 from policy_archive.pipeline.jobs.examine import (
     ARCHIVED_STATUS,
-    DIGEST_MISMATCH,
-    DIGEST_NOT_COMPARABLE,
     ELSEWHEN,
     Examination,
     Neighbours,
-    as_archived,
     examine,
     holds_for_twins,
     record_examined,
@@ -27,6 +24,7 @@ from policy_archive.pipeline.jobs.examine import (
 )
 from policy_archive.pipeline.jobs.progress import Left, Progress
 from policy_archive.pipeline.jobs.report import refusal_kind, twin_reason
+from policy_archive.pipeline.jobs.served_bytes import DIGEST_MISMATCH, DIGEST_NOT_COMPARABLE, as_archived
 from policy_archive.pipeline.jobs.strategy import StrategyName, ToFetch, dating_probes, to_fetch, wanted
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, FetchFailure, FetchRequest, Source

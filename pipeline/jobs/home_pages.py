@@ -11,7 +11,8 @@ from policy_archive.crawler.hosts import Proposals
 from policy_archive.pipeline.extraction.decode import ContentEncodingError
 from policy_archive.pipeline.extraction.links import LinkChoice, choose_link, link_url, merged, url_key
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
-from policy_archive.pipeline.jobs.examine import UNDECODABLE, archived_elsewhen, entity
+from policy_archive.pipeline.jobs.examine import archived_elsewhen
+from policy_archive.pipeline.jobs.served_bytes import UNDECODABLE, entity
 from policy_archive.records import Capture, CaptureRef, FetchFailure, Source, iso_z, parse_iso_z
 from policy_archive.text import counted, first_few, plural
 

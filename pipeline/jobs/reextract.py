@@ -27,16 +27,15 @@ from policy_archive.pipeline.jobs.examine import (
     as_twin,
     dating_capture,
     examine,
-    joined_notes,
     last_seen,
     make_version,
-    own_note,
     refuse_change,
     text_identity,
 )
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
+from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, Source, Version
 from policy_archive.text import plural

@@ -1,0 +1,127 @@
+"""Which capture dates each change a backfill plan found, decided in order without writing anything.
+
+Backfill makes the versions from these decisions once its plan is worked through, and asks them during the
+search which captures cannot date their text (:func:`undated`), so that ``bisect`` probes past them
+(``strategy.dating_probes``; docs/decisions/0008, amendment of 2026-11-28).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+
+from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.catalog.rows import CaptureRow, Outcome
+from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
+from policy_archive.pipeline.jobs.examine import as_twin, dating_capture, last_seen, refused_for_its_date
+from policy_archive.pipeline.jobs.guards import Verdict, judge
+from policy_archive.pipeline.jobs.strategy import changes
+from policy_archive.records import CaptureRef, Source
+
+# A catalog's captures of one document, by (URL, listed time).
+Rows = dict[tuple[str, datetime], CaptureRow]
+
+
+@dataclasses.dataclass(frozen=True)
+class Shown:
+    """The capture a change was found at: its listing, its catalog row, and the twin it is known through."""
+
+    ref: CaptureRef
+    row: CaptureRow
+    twin: CaptureRow | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """What becomes of one change found: the capture it was found at (``first``), the run of captures known to
+    show its text, its change window's start, the guards' verdict, and either the position in ``run`` of the
+    capture dating it (``shown``) or why the text is refused (the guards' or the dating's: ``shown`` None)."""
+
+    first: Shown
+    run: list[int]
+    unchanged_since: datetime | None
+    verdict: Verdict
+    dating: int | str
+    shown: Shown | None
+
+    @property
+    def undated(self) -> list[int]:
+        """The captures of the run that cannot date its text: before the dating one (none when the guards
+        refused the text: it is refused for its text, not its date)."""
+        if self.verdict.refusal:
+            return []
+        return self.run if isinstance(self.dating, str) else self.run[: self.dating]
+
+
+def undated(catalog: Catalog, plan: DocumentPlan) -> set[int]:
+    """The captures known to show a text that cannot date it, as the versions would be made now: those of each
+    run before the one dating its text, or the whole run where none does (``bisect`` probes after them)."""
+    return {index for decision in decide(catalog, plan) for index in decision.undated}
+
+
+def decide(catalog: Catalog, plan: DocumentPlan) -> list[Decision]:
+    """Each change the plan's knowledge shows, decided in order, without writing anything: backfill makes the
+    versions from it, and asks it during the search which captures cannot date their text (:func:`undated`).
+
+    Each change is dated by the first capture of its run (those known to show its text before the next change)
+    whose bytes lie in the order the changes were found (:func:`dating_capture`): an archived redirect's first
+    capture may be served from a memento that crosses another run's, when a later one of the same text is not."""
+    rows = {(row.url, row.captured_at): row for row in catalog.captures(plan.declaration.key, Source.WAYBACK)}
+    # A text is known through a capture extracted, or through one an earlier run refused for its date only.
+    by_text = {row.body_sha1: row for row in rows.values() if refused_for_its_date(row)}
+    by_text.update({row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED})
+    found = changes(plan.known)
+    decisions: list[Decision] = []
+    previous: CaptureRow | None = None  # the capture of the version kept before (its bytes date it)
+    dated = True  # whether the text before the change is a version
+    for change, after in zip(found, [*found[1:], None], strict=False):
+        text = plan.known[change.index]
+        end = after.index if after else len(plan.refs)
+        run = [i for i in range(change.index, end) if plan.known.get(i) == text]
+        first = _shown(plan, rows, by_text, change.index)
+        seen_at = [plan.refs[i].timestamp for i, known in plan.known.items() if known == text]
+        verdict = judge(first.row.body or "", previous.body if previous else None, seen_at)
+        unchanged_since = _unchanged_since(rows, plan.refs, change.window_start, dated)
+        dated = False
+        if verdict.refusal:
+            decisions.append(Decision(first, run, unchanged_since, verdict, verdict.refusal, None))
+            continue
+        dating = dating_capture(
+            [_bytes_time(rows, plan.refs, i) for i in run],
+            previous.bytes_at if previous else None,
+            unchanged_since,
+            plan.refs[after.index] if after else None,
+        )
+        shown = None if isinstance(dating, str) else _shown(plan, rows, by_text, run[dating])
+        decisions.append(Decision(first, run, unchanged_since, verdict, dating, shown))
+        if shown is not None:
+            previous, dated = shown.row, True
+    return decisions
+
+
+def _shown(plan: DocumentPlan, rows: Rows, by_text: dict[str | None, CaptureRow], index: int) -> Shown:
+    """The capture at ``index``, with its catalog row: its own once fetched, else as its identical twin shows it
+    (same digest, a 200): the twin's text at this capture's time and address."""
+    ref = plan.refs[index]
+    row = rows.get((ref.url, ref.timestamp))
+    if row is not None and (row.outcome is Outcome.EXTRACTED or refused_for_its_date(row)):
+        return Shown(ref, row, None)
+    twin = by_text[plan.known[index]]
+    return Shown(ref, as_twin(twin, ref, plan.source.capture_url(ref.timestamp, ref.url)), twin)
+
+
+def _bytes_time(rows: Rows, refs: Sequence[CaptureRef], index: int) -> datetime:
+    """When the bytes of the capture at ``index`` were captured: its memento time once fetched (an archived
+    redirect's target is served from a later memento than its CDX row), else its listed time."""
+    ref = refs[index]
+    row = rows.get((ref.url, ref.timestamp))
+    return row.bytes_at if row else ref.timestamp
+
+
+def _unchanged_since(rows: Rows, refs: Sequence[CaptureRef], index: int | None, dated: bool) -> datetime | None:
+    """The change window's start: when the capture at ``index`` (the last before the change) showed the text
+    before it (:func:`last_seen`; ``dated``: that text is a version); None before the first change."""
+    if index is None:
+        return None
+    return last_seen(refs[index].timestamp, _bytes_time(rows, refs, index), dated=dated)
