@@ -9,6 +9,9 @@ DIR as those benchmarks read it: ``cases.json`` and ``CASE/page.html`` (the snap
 ``CASE/expected.md`` (the version OTA recorded from exactly that snapshot), both stored unchanged — the set was
 built with ``git show COMMIT:PATH`` and GitHub serves the same blob bytes (these repositories have no
 ``.gitattributes``, no Git LFS). Data: Open Terms Archive, ODC-By 1.0 (the manifest's ``attribution``).
+``--manifest`` names another manifest (``benchmarks/ota_unseen/manifest.json``, made by ``benchmarks.build_ota``);
+``--mirror DIR`` reads the files from local bare copies of the repositories (``DIR/OWNER+NAME/repo``, as the
+project's ``fetch`` tool leaves them) instead of GitHub, with the same checks.
 
 Requests go through the HTTP proxy the environment names (``https_proxy``), as the CDX listing's do (the same
 bounded fetch). Gentle with GitHub: one request at a time, ``--delay`` seconds between them, a 429 or 5xx answer
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -62,6 +66,9 @@ class Wanted:
     url: str
     sha256: str
     size: int
+    repo: str = ""  # OWNER/NAME, COMMIT and PATH: where a local mirror holds the same bytes
+    commit: str = ""
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,39 @@ class Fetcher:
         return None, problem, parse_retry_after(answer.headers.get("Retry-After"))
 
 
+@dataclass(frozen=True)
+class MirrorReader:
+    """Reads files from local bare Git copies of the source repositories: ``mirror/OWNER+NAME/repo`` (or its
+    ``.git``), the layout the project's ``fetch`` tool writes. No network, no delay."""
+
+    mirror: Path
+
+    def get(self, wanted: Wanted) -> bytes:
+        git_dir = mirror_git_dir(self.mirror, wanted.repo)
+        if git_dir is None:
+            raise Unusable(f"no copy of {wanted.repo} in {self.mirror}")
+        try:
+            return git_show(git_dir, wanted.commit, wanted.path)
+        except subprocess.CalledProcessError:
+            raise Unusable(f"{wanted.commit}:{wanted.path} is not in {git_dir}") from None
+
+
+def mirror_git_dir(mirror: Path, repo: str) -> Path | None:
+    """The Git directory of ``repo`` (``OWNER/NAME``) under ``mirror``, or None."""
+    folder = mirror / repo.replace("/", "+") / "repo"
+    for candidate in (folder / ".git", folder):
+        if (candidate / "HEAD").is_file():
+            return candidate
+    return None
+
+
+def git_show(git_dir: Path, commit: str, path: str) -> bytes:
+    """The blob at ``commit:path``, bytes as stored (``git show`` of a blob applies no filter without a work
+    tree); :class:`subprocess.CalledProcessError` if there is none."""
+    command = ["git", f"--git-dir={git_dir}", "cat-file", "blob", f"{commit}:{path}"]
+    return subprocess.run(command, capture_output=True, check=True).stdout
+
+
 def wanted_files(entry: dict, base_url: str) -> list[Wanted]:
     """The two files of a manifest case, each at ``base_url/OWNER/REPO/COMMIT/PATH``."""
     source = entry["source"]
@@ -113,7 +153,18 @@ def wanted_files(entry: dict, base_url: str) -> list[Wanted]:
     for name, (repo, commit, path) in SOURCES.items():
         url = f"{base_url.rstrip('/')}/{source[repo]}/{source[commit]}/{quote(source[path], safe='/')}"
         described = entry["files"][name]
-        found.append(Wanted(entry["case"], name, url, described["sha256"], described["bytes"]))
+        found.append(
+            Wanted(
+                entry["case"],
+                name,
+                url,
+                described["sha256"],
+                described["bytes"],
+                source[repo],
+                source[commit],
+                source[path],
+            )
+        )
     return found
 
 
@@ -128,7 +179,7 @@ def mismatch(wanted: Wanted, body: bytes) -> str:
     )
 
 
-def place(wanted: Wanted, output: Path, fetcher: Fetcher) -> bool:
+def place(wanted: Wanted, output: Path, fetcher: Fetcher | MirrorReader) -> bool:
     """Make ``output/CASE/NAME`` the wanted file; True if it was fetched, False if already there."""
     target = output / wanted.case / wanted.name
     if target.is_file() and matches(wanted, target.read_bytes()):
@@ -143,7 +194,7 @@ def place(wanted: Wanted, output: Path, fetcher: Fetcher) -> bool:
     return True
 
 
-def rebuild(manifest: dict, output: Path, base_url: str, fetcher: Fetcher) -> list[str]:
+def rebuild(manifest: dict, output: Path, base_url: str, fetcher: Fetcher | MirrorReader) -> list[str]:
     """Write ``output`` from ``manifest``; the names of the cases left out (one line each said on stderr)."""
     cases = manifest["cases"]
     kept, left_out, fetched = [], [], 0
@@ -185,6 +236,9 @@ def main() -> None:
     parser.add_argument(
         "--base-url", default=RAW_GITHUB, help=f"where OWNER/REPO/COMMIT/PATH is fetched from (default {RAW_GITHUB})"
     )
+    parser.add_argument(
+        "--mirror", type=Path, help="read the files from local Git copies DIR/OWNER+NAME/repo instead of GitHub"
+    )
     parser.add_argument("--delay", type=float, default=1.0, help="seconds between two requests (default 1)")
     parser.add_argument(
         "--backoff", type=float, default=5.0, help="seconds before the first retry, doubled at each (default 5)"
@@ -197,7 +251,8 @@ def main() -> None:
     print(f"Data: {manifest['attribution']}", file=sys.stderr)
     try:
         arguments.output.mkdir(parents=True, exist_ok=True)
-        left_out = rebuild(manifest, arguments.output, arguments.base_url, Fetcher(arguments.delay, arguments.backoff))
+        reader = MirrorReader(arguments.mirror) if arguments.mirror else Fetcher(arguments.delay, arguments.backoff)
+        left_out = rebuild(manifest, arguments.output, arguments.base_url, reader)
     except OSError as error:  # the network's are caught per file: this is the output folder's
         sys.exit(f"{arguments.output}: cannot be written: {error}")
     if left_out:
