@@ -52,6 +52,16 @@ def test_each_document_of_a_several_document_page_is_kept_alone() -> None:
     assert "Company number 01234567" in imprint and "These terms govern" not in imprint
 
 
+def test_a_heading_naming_the_current_version_names_the_document() -> None:
+    """OTA unseen set (2026-11-28): "Current Terms of Use" beside "Privacy Policy" on one page of policies; the
+    page was recorded whole as either document. A past version's heading names none (it is no second document)."""
+    assert document_kind("Current Terms of Use") == "terms-of-service"
+    assert document_kind("Aktuelle Datenschutzerklärung") == "privacy-policy"
+    assert document_kind("Archived Terms of Use") is None
+    privacy = generic("several-documents-current-version", "privacy-policy")
+    assert "We collect your email address" in privacy and "You may close your account" not in privacy
+
+
 TWO_DOCUMENTS = (
     "<html><head>{head}</head><body><h1>Privacy Policy</h1><p>We collect your data to deliver and improve the"
     " service, and keep it safe.</p><h1>Terms of Service</h1><p>By using this service you agree to these terms,"

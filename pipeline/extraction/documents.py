@@ -28,9 +28,12 @@ import lxml.html
 
 HEADINGS = ("h1", "h2", "h3", "h4")
 # Optional numbering and articles before a document name, trailing words after it ("… de LinkedIn", "(CGU)").
+# "Current" too: a page of policies titles the one in force "Current Terms of Use" beside its "Archived Terms of
+# Use" (a list of links to past versions, no document of its own) and its "Privacy Policy" (OTA unseen set,
+# 2026-11-28: the whole page was recorded as either document).
 PREFIX = (
     r"^\W*(?:(?:article|section|chapitre|partie|teil)\s+)?(?:[0-9ivx]+\s*[-.):–]\s*)?"
-    r"(?:(?:our|notre|nos|unsere|la|le|les|the)\s+)?"
+    r"(?:(?:our|notre|nos|unsere|la|le|les|the)\s+)?(?:(?:current|aktuelle)\s+)?"
 )
 SUFFIX = r"(?:\s+(?:of|de|du|des|d['’]|von|der|for|pour|et|and|&)\s+[^.!?]{0,60})?\W*$"
 # Full names only: a bare "Cookies", "Terms" or "Données personnelles" is as often a section of one document.

@@ -53,8 +53,10 @@ from policy_archive.text import one_line
 # VT/FF/FS-US/NEL become spaces in code blocks too, titles are NFC without invisible characters as the text is,
 # and the zero-width joiner and non-joiner are kept (Persian words, emoji sequences); 11: numeric stated dates
 # read in both orders, an ambiguous one with no order on the page is no date (``extraction.stated_date``;
-# ``verify`` compares the stated date, so a version holding the old guess is another revision's, not damage).
-EXTRACTOR_REVISION = 11
+# ``verify`` compares the stated date, so a version holding the old guess is another revision's, not damage);
+# 12: a heading naming the current version of a document ("Current Terms of Use", "Aktuelle
+# Datenschutzerklärung") names that document, so a page of policies holding it is cut to the declared type.
+EXTRACTOR_REVISION = 12
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
