@@ -72,6 +72,7 @@ class PayloadDigest:
 
     @property
     def comparable(self) -> bool:
+        """Whether the digest's bytes can be known (:attr:`expected` is not None), so :meth:`names` can tell."""
         return self.expected is not None
 
     def names(self, payload: bytes) -> bool | None:

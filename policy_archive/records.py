@@ -48,6 +48,8 @@ def parse_wayback_timestamp(text: str) -> datetime:
 
 
 def format_wayback_timestamp(moment: datetime) -> str:
+    """``20180629162426``: ``moment`` in UTC as a 14-digit Wayback timestamp (a naive datetime is taken as UTC); the
+    inverse of :func:`parse_wayback_timestamp` for whole seconds."""
     return utc(moment).strftime(WAYBACK_TIMESTAMP_FORMAT)
 
 
@@ -72,6 +74,9 @@ def parse_iso_z(text: str) -> datetime:
 
 
 class Source(StrEnum):
+    """Where a capture came from: an archive's replay (``wayback``, for any Wayback-compatible archive) or the live site
+    (``live``); the value is what the catalog stores."""
+
     WAYBACK = "wayback"
     LIVE = "live"
 
@@ -197,6 +202,7 @@ class CaptureRef:
 
     @property
     def wayback_timestamp(self) -> str:
+        """The listed capture time as a 14-digit Wayback timestamp, as archive URLs and CDX queries name it."""
         return format_wayback_timestamp(self.timestamp)
 
 

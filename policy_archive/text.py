@@ -27,6 +27,8 @@ QUOTE_LIMIT = 80
 
 
 def is_unsafe_character(character: str) -> bool:
+    """Whether ``character`` must not appear in a one-line value: a control, a line or paragraph separator, a lone
+    surrogate or a bidirectional override or isolate."""
     return unicodedata.category(character) in _UNSAFE_CATEGORIES or character in _BIDI_CONTROLS
 
 
