@@ -50,6 +50,8 @@ ARCHIVE_NAME_MAX_LENGTH = 200
 
 
 def package_version() -> str:
+    """The installed policy-archive's version (the default user agent names it); ``0+unknown`` when run from a source
+    tree that was never installed."""
     try:
         return version("policy-archive")
     except PackageNotFoundError:  # running from a source tree that was never installed
@@ -67,6 +69,9 @@ class ConfigError(ConfigurationError):
 
 @dataclass(frozen=True)
 class WaybackSettings:
+    """The ``[wayback]`` table: where the archive's CDX and replay endpoints are, how fast they may be asked (requests
+    per minute), the one request deadline (seconds) and whether replayed bytes must match their listed digest."""
+
     cdx_url: str = "https://web.archive.org/cdx/search/cdx"
     replay_url: str = "https://web.archive.org/web"
     # As of 2026-11 the Internet Archive allows ~30 CDX/timemap requests and ~600 replay requests per minute
@@ -96,6 +101,9 @@ ARCHIVE_APIS = ("auto", "wayback", "pywb")
 
 @dataclass(frozen=True)
 class CrawlSettings:
+    """The ``[crawl]`` table: how fetches name themselves and behave (user agent, robots.txt, page size cap in bytes,
+    render deadline in seconds, private addresses)."""
+
     user_agent: str = f"policy-archive/{package_version()} (+{PROJECT_URL})"
     obey_robots: bool = True
     max_page_bytes: int = 20 * 1024 * 1024
@@ -109,12 +117,18 @@ class CrawlSettings:
 
 @dataclass(frozen=True)
 class ScheduleSettings:
+    """The ``[schedule]`` table: when ``schedule`` runs ``track`` (a 5-field crontab expression, UTC) and the webhook a
+    run's changes are posted to, if any."""
+
     track: str = "0 */12 * * *"
     webhook_url: str | None = None
 
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything ``settings.toml`` holds, validated; ``data_dir`` is already resolved from ``--data``, the environment
+    or ``[archive] data_dir``."""
+
     data_dir: Path
     wayback: WaybackSettings = WaybackSettings()
     crawl: CrawlSettings = CrawlSettings()
@@ -123,6 +137,9 @@ class Settings:
 
 @dataclass(frozen=True)
 class Config:
+    """A validated configuration: its directory, its settings and every document declared in ``services/*.toml`` (sorted
+    by file name)."""
+
     directory: Path
     settings: Settings
     documents: tuple[DocumentDeclaration, ...]
@@ -154,6 +171,8 @@ class Config:
 
 
 def config_directory(option: str | Path | None) -> Path:
+    """The configuration directory: ``option`` (``--config``), else ``$POLICY_ARCHIVE_CONFIG``, else ``config`` relative
+    to the working directory; not checked to exist."""
     return Path(option or os.environ.get(CONFIG_ENV) or "config")
 
 
