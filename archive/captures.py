@@ -176,6 +176,7 @@ class CaptureStore:
                 return _response_at(records, stored, rendered=rendered)
 
     def close(self) -> None:
+        """Close the WARC file this store is writing, if any; the next :meth:`write` starts a new file."""
         if self._handle:
             self._handle.close()
             self._handle = None

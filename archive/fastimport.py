@@ -21,7 +21,8 @@ class GitProcess(Protocol):
 
     proc: subprocess.Popen[bytes]
 
-    def wait(self) -> object: ...
+    def wait(self) -> object:
+        """Wait for git to exit; raises (GitPython's ``GitCommandError``) when it failed."""
 
 
 # git fast-import marks each pack it writes with a ``.keep`` file holding "fast-import" until the refs point into
@@ -69,14 +70,18 @@ class FastImport:
                 self._failure = failure
 
     def write(self, text: str) -> None:
+        """Queue ``text`` (a fast-import command line or more, newline included by the caller) as UTF-8."""
         self._append(text.encode("utf-8"))
 
     def data(self, payload: bytes) -> None:
+        """Queue a ``data`` command holding ``payload`` exactly (counted length, so any bytes may follow)."""
         self._append(b"data %d\n" % len(payload))
         self._append(payload)
         self._append(b"\n")
 
     def blob(self, payload: bytes) -> None:
+        """Queue an unmarked blob of ``payload``: fast-import stores it and names it by its object id
+        (:func:`~policy_archive.archive.ledger.git_blob_id`), which commits then refer to."""
         self._append(b"blob\n")
         self.data(payload)
 
@@ -103,6 +108,8 @@ class FastImport:
         return marks
 
     def abort(self) -> None:
+        """Kill fast-import without ``done`` (so it commits nothing of the stream) and stop the writer thread; refs
+        are left as they were."""
         self._process.proc.kill()
         if self._writer.is_alive():
             self._chunks.put(None)

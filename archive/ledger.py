@@ -74,9 +74,12 @@ class Entry:
 
     @property
     def stamp(self) -> str:
+        """The entry's file name in the ledger tree: its commit date (:attr:`at`) to the microsecond,
+        ``20180629T162426000000Z``."""
         return self.at.strftime("%Y%m%dT%H%M%S%fZ")
 
     def to_json(self) -> str:
+        """The entry as one line of ``index.jsonl``: every field, keys sorted, times in ISO 8601 with their offset."""
         fields = {name: getattr(self, name) for name in self.__slots__}
         fields["captured_at"] = self.captured_at.isoformat()
         fields["committed_at"] = self.committed_at.isoformat() if self.committed_at else None
@@ -84,6 +87,7 @@ class Entry:
 
     @classmethod
     def from_json(cls, line: str) -> Entry:
+        """An entry from one line of ``index.jsonl`` (the inverse of :meth:`to_json`)."""
         fields = json.loads(line)
         fields["captured_at"] = datetime.fromisoformat(fields["captured_at"])
         if fields.get("committed_at"):
@@ -92,6 +96,8 @@ class Entry:
 
     @classmethod
     def from_version(cls, version: Version, blob: str) -> Entry:
+        """The ledger entry of ``version`` saved as the blob ``blob``: times made UTC, the body kept only as its
+        SHA-1 (hex)."""
         return cls(
             document=version.document,
             path=version.path,
@@ -119,6 +125,8 @@ class LedgerState:
     head_key: tuple[datetime, str] | None
 
     def message(self) -> str:
+        """The ledger commit's message: its ``Main``, ``Previous-Main`` (``-`` for none) and
+        ``Head-At``/``Head-Path`` trailers (left out when there is no version)."""
         head_at, head_path = (self.head_key[0].isoformat(), self.head_key[1]) if self.head_key else (None, None)
         trailers = [
             ("Main", self.main or "-"),
@@ -130,6 +138,8 @@ class LedgerState:
 
     @classmethod
     def parse(cls, commit: str, message: str) -> LedgerState:
+        """The state a ledger commit's message (written by :meth:`message`) describes; ``commit`` is that commit's
+        id."""
         fields = dict(line.split(": ", 1) for line in message.splitlines() if ": " in line)
         head_key = None
         if "Head-At" in fields:
@@ -161,6 +171,9 @@ def kept_versions(entries: list[Entry]) -> list[Entry]:
 
 
 def commit_message(entry: Entry, first: bool) -> str:
+    """The message of ``entry``'s commit on ``main``: ``First record of``, ``Apply technical upgrade on`` or ``Record
+    new changes of`` the document, then its trailers (``Captured-At`` in UTC, ``Source``, ``Snapshot-Url``,
+    ``Payload-Sha1``, ``Extractor``, ``Stated-Date`` when the text states one)."""
     if first:
         subject = f"First record of {entry.display_name}"
     elif entry.technical_upgrade:

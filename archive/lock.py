@@ -22,10 +22,14 @@ LOCK_FILE = ".lock"
 
 @dataclass(frozen=True)
 class LockHolder:
+    """Who holds a data directory's lock, as written in the lock file: the holder's pid (None when the note is empty
+    or mid-write) and command."""
+
     pid: int | None
     command: str
 
     def describe(self) -> str:
+        """``1234 running backfill``: the holder as messages name it."""
         return f"{self.pid if self.pid is not None else 'an unknown process'} running {self.command or 'a command'}"
 
 
@@ -73,9 +77,12 @@ class DataDirectoryLock:
 
     @property
     def path(self) -> Path:
+        """The lock file, ``DATA_DIR/.lock``."""
         return self.directory / LOCK_FILE
 
     def acquire(self) -> None:
+        """Take the lock (creating the directory and the file if needed) and write our pid and command into it; with
+        ``wait=False`` raises :class:`LockBusy` when another process holds it, else waits."""
         self.directory.mkdir(parents=True, exist_ok=True)
         # "a+" neither truncates the holder's note nor fails when the file is missing.
         lock_file = open(self.path, "a+", encoding="utf-8")  # held open until release()
@@ -111,6 +118,7 @@ class DataDirectoryLock:
         return LockHolder(pid, lines[1] if len(lines) > 1 else "")
 
     def release(self) -> None:
+        """Empty the holder's note and let the lock go; does nothing when the lock is not held."""
         if self._file is None:
             return
         # Empty the note before unlocking so nobody reads a finished holder; the file stays (others may have

@@ -61,6 +61,8 @@ def broken_refs(refs: GitRefs) -> dict[str, str]:
 
 
 def lost_message(directory: Path, broken: dict[str, str]) -> str:
+    """The error of a history whose ref (``main`` first, else the ledger) names a lost Git object, with the repair to
+    run."""
     ref = BRANCH_REF if BRANCH_REF in broken else LEDGER_REF
     target = broken[ref]
     return f"{directory}: {ref} names {target}, which is missing (Git objects were lost); {REBUILD_ADVICE}"

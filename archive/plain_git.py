@@ -71,6 +71,7 @@ class ExportRepository:
             _git(directory, "config", "core.autocrlf", "false")
 
     def head(self) -> str | None:
+        """The commit ``main`` points at, or None while the repository has no commit."""
         result = subprocess.run(
             ["git", "-C", str(self.directory), "rev-parse", "--verify", "--quiet", BRANCH_REF],
             capture_output=True,

@@ -164,12 +164,17 @@ class VersionStore:
     # --- reading ------------------------------------------------------------------------------------------
 
     def head(self) -> str | None:
+        """The commit ``refs/heads/main`` points at, or None while there is no version. That is the branch as it
+        stands, not necessarily what reading walks (``changed_outside``)."""
         return self._ref(BRANCH_REF)
 
     def read(self, commit: str, path: str) -> str:
+        """The text of ``path`` in ``commit``; raises :class:`MissingObjectsError` when Git lost the object."""
         return self.blob(f"{commit}:{path}").decode("utf-8")
 
     def diff(self, old_commit: str | None, new_commit: str, path: str) -> str:
+        """The patch of ``path`` from ``old_commit`` (None: from nothing) to ``new_commit``, final newline kept so
+        ``git apply`` takes it; raises :class:`MissingObjectsError` when Git lost an object."""
         # GitPython strips the final newline of a command's output by default: a patch needs it.
         with self._reading():
             return self._git.diff(old_commit or EMPTY_TREE, new_commit, "--", path, strip_newline_in_stdout=False)

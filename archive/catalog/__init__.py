@@ -20,6 +20,9 @@ from policy_archive.archive.catalog.versions import VersionTable
 
 
 class Catalog(CaptureWrites, CaptureReads, VersionTable, SpanTable, RunTable):
+    """One connection to ``catalog.sqlite3``, with the reads and writes of every table (one mixin per table, the modules
+    listed above)."""
+
     def __init__(self, path: Path, *, read_only: bool = False):
         """Open (or create) the catalog. ``read_only`` never writes, not even the schema, so that `log`, `show`,
         `diff` and `status` work on a read-only data directory."""
@@ -27,4 +30,5 @@ class Catalog(CaptureWrites, CaptureReads, VersionTable, SpanTable, RunTable):
         self.connection = connect(path, read_only=read_only)
 
     def close(self) -> None:
+        """Close the connection; the catalog is unusable afterwards."""
         self.connection.close()

@@ -18,6 +18,9 @@ ROWS_PER_READ = 100
 
 
 class CaptureReads:
+    """The reads of the ``captures`` table, mixed into :class:`~policy_archive.archive.catalog.Catalog` (which owns
+    ``connection``)."""
+
     connection: sqlite3.Connection
 
     def captures(self, document: str, source: Source | None = None, *, texts: bool = True) -> list[CaptureRow]:
@@ -56,9 +59,12 @@ class CaptureReads:
         return ", ".join(["NULL AS body", *(f'"{name}"' for name in names if name != "body")])
 
     def holds_captures(self) -> bool:
+        """Whether the catalog has any capture row at all (of any document, source or outcome)."""
         return self.connection.execute("SELECT 1 FROM captures LIMIT 1").fetchone() is not None
 
     def capture(self, capture_id: int) -> CaptureRow:
+        """The capture row with id ``capture_id``, its text included; the id must exist (ids come from rows read
+        before)."""
         return self._row(self.connection.execute("SELECT * FROM captures WHERE id = ?", (capture_id,)).fetchone())
 
     def capture_at(self, document: str, captured_at: datetime, *, extracted: bool = True) -> CaptureRow | None:

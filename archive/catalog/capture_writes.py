@@ -18,6 +18,9 @@ def digest_text(ref: CaptureRef) -> str | None:
 
 
 class CaptureWrites:
+    """The writes of the ``captures`` table, mixed into :class:`~policy_archive.archive.catalog.Catalog` (which owns
+    ``connection``); each write is one transaction."""
+
     connection: sqlite3.Connection
 
     def add_listed(self, document: str, refs: Iterable[CaptureRef]) -> None:
@@ -116,6 +119,8 @@ class CaptureWrites:
             )
 
     def set_window(self, document: str, captured_at: datetime, window_start: datetime | None) -> None:
+        """Set (None: clear) the change window's start of the archive capture listed at ``captured_at``: the time the
+        text before the change was last seen (``log``'s change window)."""
         with self.connection:
             self.connection.execute(
                 "UPDATE captures SET window_start = ? WHERE document = ? AND source = 'wayback' AND captured_at = ?",
@@ -142,6 +147,8 @@ class CaptureWrites:
             )
 
     def refuse(self, capture_id: int, reason: str) -> None:
+        """Mark the capture with id ``capture_id`` refused for ``reason``; its kept bytes and text stay in the row
+        (:meth:`restore_extracted` undoes it)."""
         with self.connection:
             self.connection.execute(
                 "UPDATE captures SET outcome = 'refused', reason = ? WHERE id = ?", (reason, capture_id)
@@ -174,6 +181,8 @@ class CaptureWrites:
         stated_date: date | None = None,
         dropped: tuple[Dropped, ...] = (),
     ) -> None:
+        """Replace what extraction made of the capture with id ``capture_id`` (outcome, reason, title, text and its
+        SHA-1, stated date, dropped blocks), as ``reextract`` does; the fetch columns are left as they are."""
         with self.connection:
             self.connection.execute(
                 "UPDATE captures SET outcome = ?, reason = ?, title = ?, body = ?, body_sha1 = ?, stated_date = ?,"

@@ -15,6 +15,8 @@ from policy_archive.records import Dropped, Source, parse_iso_z
 
 
 class Outcome(StrEnum):
+    """What became of a capture, as the ``outcome`` column holds it (each value's meaning beside it)."""
+
     LISTED = "listed"  # seen in a CDX listing, not fetched
     EXTRACTED = "extracted"  # fetched and extracted: body_sha1 holds the text's identity
     REFUSED = "refused"  # fetched, but not a version of the document (404, soft-404, empty, ...): see reason
@@ -24,6 +26,10 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class CaptureRow:
+    """One row of ``captures``: the listed capture (``url``, ``captured_at``, ``status``, ``mimetype``, ``digest`` as
+    the CDX row gave them; a live fetch's own), what its fetch served (``fetched_*``, ``memento_*``), where its bytes
+    are kept (``stored``) and what extraction made of them."""
+
     id: int
     document: str
     source: Source
@@ -66,6 +72,7 @@ class CaptureRow:
 
     @property
     def served_mimetype(self) -> str | None:
+        """The content type the bytes were served with; older rows (no ``fetched_status``) kept it in ``mimetype``."""
         return self.fetched_mimetype if self.fetched_status is not None else self.mimetype
 
     stated_date: date | None = None
@@ -74,6 +81,8 @@ class CaptureRow:
 
 @dataclass(frozen=True)
 class VersionRow:
+    """One row of ``versions``: the version of ``document`` dated ``captured_at`` (UTC) is the commit ``commit``."""
+
     document: str
     captured_at: datetime
     commit: str
@@ -81,6 +90,9 @@ class VersionRow:
 
 @dataclass(frozen=True)
 class DocumentState:
+    """One row of ``documents``: the last live fetches' failures in a row and validators (``etag``, ``last_modified``)
+    for conditional requests, and the last backfill's outcome; all times UTC."""
+
     document: str
     consecutive_failures: int
     last_failure: str | None

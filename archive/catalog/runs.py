@@ -12,9 +12,14 @@ from policy_archive.records import iso_z
 
 
 class RunTable:
+    """The ``documents`` and ``runs`` tables, mixed into :class:`~policy_archive.archive.catalog.Catalog` (which owns
+    ``connection``)."""
+
     connection: sqlite3.Connection
 
     def document_state(self, document: str) -> DocumentState:
+        """What the ``documents`` table holds for ``document``; a document never recorded has no failures and no
+        validators."""
         row = self.connection.execute("SELECT * FROM documents WHERE document = ?", (document,)).fetchone()
         if row is None:
             return DocumentState(document, 0, None, None, None, None, None, backfill_at=self._backfill_at(document))
@@ -44,6 +49,8 @@ class RunTable:
         return column_time(found["backfill_at"]) if found else None
 
     def note_success(self, document: str, at: datetime, etag: str | None, last_modified: str | None) -> None:
+        """A live fetch of ``document`` succeeded at ``at``: the failures in a row drop to 0 and the answer's validators
+        are kept for the next conditional request."""
         with self.connection:
             self.connection.execute(
                 "INSERT INTO documents (document, consecutive_failures, last_success_at, etag, last_modified)"
@@ -54,6 +61,7 @@ class RunTable:
             )
 
     def note_failure(self, document: str, at: datetime, reason: str) -> None:
+        """A live fetch of ``document`` failed at ``at`` for ``reason``: one more failure in a row."""
         with self.connection:
             self.connection.execute(
                 "INSERT INTO documents (document, consecutive_failures, last_failure, last_failure_at)"
@@ -81,6 +89,7 @@ class RunTable:
             )
 
     def start_run(self, command: str, at: datetime) -> int:
+        """Record that ``command`` started at ``at``; returns the run's id for :meth:`finish_run`."""
         with self.connection:
             cursor = self.connection.execute(
                 "INSERT INTO runs (command, started_at) VALUES (?, ?)", (command, iso_z(at))
@@ -88,6 +97,7 @@ class RunTable:
         return int(cursor.lastrowid or 0)
 
     def finish_run(self, run_id: int, at: datetime, exit_status: int, summary: str) -> None:
+        """Record how the run ``run_id`` ended: when, its exit status and a one-line summary."""
         with self.connection:
             self.connection.execute(
                 "UPDATE runs SET finished_at = ?, exit_status = ?, summary = ? WHERE id = ?",
@@ -95,4 +105,5 @@ class RunTable:
             )
 
     def last_runs(self, limit: int = 5) -> list[sqlite3.Row]:
+        """The last ``limit`` runs recorded, newest first, as raw rows of ``runs``."""
         return list(self.connection.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)))

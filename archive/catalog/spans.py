@@ -11,6 +11,9 @@ from policy_archive.records import iso_z
 
 
 class SpanTable:
+    """The ``unverified_spans`` table, mixed into :class:`~policy_archive.archive.catalog.Catalog` (which owns
+    ``connection``)."""
+
     connection: sqlite3.Connection
 
     def replace_unverified(

@@ -12,6 +12,9 @@ from policy_archive.records import iso_z
 
 
 class VersionTable:
+    """The ``versions`` table and the ``versions_head`` it was read from, mixed into
+    :class:`~policy_archive.archive.catalog.Catalog` (which owns ``connection``)."""
+
     connection: sqlite3.Connection
 
     def replace_versions(self, commits: Mapping[tuple[str, datetime], str], head: str | None) -> None:
@@ -25,6 +28,7 @@ class VersionTable:
             self._set_meta("versions_head", head or "")
 
     def add_versions(self, commits: Mapping[tuple[str, datetime], str], head: str | None) -> None:
+        """Add (or replace) the versions a commit just made, and record ``head`` as the commit the table now matches."""
         with self.connection:
             self.connection.executemany(
                 "INSERT OR REPLACE INTO versions VALUES (?, ?, ?)",
@@ -33,14 +37,18 @@ class VersionTable:
             self._set_meta("versions_head", head or "")
 
     def latest_version_time(self) -> datetime | None:
+        """The date of the newest version of any document (UTC), or None when there is none."""
         row = self.connection.execute("SELECT MAX(captured_at) AS at FROM versions").fetchone()
         return column_time(row["at"])
 
     def versions_head(self) -> str | None:
+        """The commit the versions table was last made to match, or None when it never was (or matched an empty
+        branch)."""
         row = self.connection.execute("SELECT value FROM meta WHERE key = 'versions_head'").fetchone()
         return row["value"] if row and row["value"] else None
 
     def versions(self, document: str) -> list[VersionRow]:
+        """The versions of ``document`` in time order, from the catalog (no Git read)."""
         rows = self.connection.execute("SELECT * FROM versions WHERE document = ? ORDER BY captured_at", (document,))
         return [VersionRow(r["document"], column_time(r["captured_at"]), r["commit_id"]) for r in rows]  # type: ignore[arg-type]
 
