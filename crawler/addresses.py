@@ -79,6 +79,8 @@ class AddressPolicy:
         return cls(origins, settings.getbool(ALLOW_PRIVATE_SETTING))
 
     def allows_url(self, url: str) -> bool:
+        """Whether ``url`` may be fetched whatever its host resolves to: private addresses are allowed, or its origin
+        is declared (or a proxy's)."""
         return self.allow_private or origin_of(url) in self.allowed_origins
 
     def allows_endpoint(self, host: str, port: int) -> bool:
@@ -121,9 +123,13 @@ class PrivateAddressMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> PrivateAddressMiddleware:
+        """The middleware of a crawl, with the crawl's address policy and its bounded lookups."""
         return cls(AddressPolicy.from_settings(crawler.settings), crawl_lookups(crawler.settings))
 
     async def process_request(self, request: Any) -> None:
+        """Let ``request`` through, or raise :class:`PrivateAddressRefused` when its host is, or resolves to, an
+        internal address it may not reach. The lookup is bounded like every lookup of the crawl
+        (:class:`~policy_archive.crawler.names.LookupTimedOut` past it)."""
         if self.policy.allows_url(request.url):
             return
         parts = urlparse_cached(request)
@@ -157,11 +163,14 @@ class GuardedResolver:
 
     @classmethod
     def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
+        """The resolver of a live crawl: a :class:`~policy_archive.crawler.lookups.BoundedResolver` on the crawl's
+        lookups, guarded by its address policy."""
         # Scrapy passes the CrawlerProcess here, whose settings are the crawl's (scrapy.crawler, 2.19).
         original = BoundedResolver(reactor, lookups_of(reactor, crawler.settings))
         return cls(reactor, AddressPolicy.from_settings(crawler.settings), original)
 
     def install_on_reactor(self) -> None:
+        """Make this the reactor's name resolver (what Scrapy calls on ``TWISTED_DNS_RESOLVER``)."""
         self.reactor.installNameResolver(self)
 
     def resolveHostName(  # noqa: N802 -- Twisted's interface
@@ -172,6 +181,8 @@ class GuardedResolver:
         addressTypes: Sequence[type[IAddress]] | None = None,  # noqa: N803
         transportSemantics: str = "TCP",  # noqa: N803
     ) -> IHostResolution:
+        """Resolve ``hostName`` for a connection: all its addresses for an allowed endpoint, else only the public
+        ones, the internal ones noted in :attr:`dropped` for :class:`DroppedAddressMiddleware`."""
         if self.policy.allows_endpoint(hostName, portNumber):
             return self.original.resolveHostName(
                 resolutionReceiver, hostName, portNumber, addressTypes, transportSemantics
@@ -219,11 +230,14 @@ class DroppedAddressMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> DroppedAddressMiddleware:
+        """The middleware of a crawl, with its address policy and the reactor whose resolver it reads."""
         from twisted.internet import reactor  # installed by Scrapy by now; importing it earlier would install another
 
         return cls(AddressPolicy.from_settings(crawler.settings), reactor)
 
     def process_exception(self, request: Any, exception: Exception) -> None:
+        """Raise :class:`PrivateAddressRefused` when a lookup failure (no proxy) came from :class:`GuardedResolver`
+        dropping the host's internal addresses; otherwise None, leaving the failure to the next middlewares."""
         # The resolver is read now: Scrapy installs it when the crawl starts, after the middlewares are made.
         resolver = self.reactor.nameResolver
         if not isinstance(exception, CannotResolveHostError | DNSLookupError) or request.meta.get("proxy"):

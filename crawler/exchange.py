@@ -42,6 +42,8 @@ _CHUNK_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class Answer:
+    """One HTTP answer as read whole: status, reason phrase, headers and body (empty when not read, as for a POST)."""
+
     status: int
     reason: str
     headers: HTTPMessage

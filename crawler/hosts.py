@@ -72,6 +72,7 @@ def internal_kind(address: str) -> str | None:
 
 
 def is_ip_literal(host: str) -> bool:
+    """Whether ``host`` is an IPv4 or IPv6 address rather than a name (an IPv6 zone, ``%eth0``, allowed)."""
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:

@@ -132,9 +132,13 @@ class LookupMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> LookupMiddleware:
+        """The middleware of a crawl, on the crawl's shared lookups."""
         return cls(crawl_lookups(crawler.settings))
 
     async def process_request(self, request: Any) -> None:
+        """Look the request's host up (within ``DNS_TIMEOUT`` seconds) before it is sent, unless a proxy will; a
+        lookup past its bound raises :class:`~policy_archive.crawler.names.LookupTimedOut`, failing the request with
+        its words."""
         host = urlparse_cached(request).hostname
         if host and not request.meta.get("proxy"):
             await maybe_deferred_to_future(self.lookups.addresses(host))
@@ -151,6 +155,7 @@ class Resolution:
         self.name = name
 
     def cancel(self) -> None:  # nor can Twisted's own resolutions be cancelled (HostResolution, Twisted 26.10)
+        """Always raises ``NotImplementedError``: a lookup blocked on its thread cannot be stopped."""
         raise NotImplementedError
 
 
@@ -168,10 +173,12 @@ class BoundedResolver:
 
     @classmethod
     def from_crawler(cls, crawler: Any, reactor: Any) -> BoundedResolver:
+        """The resolver of a crawl, on the crawl's shared lookups."""
         # Scrapy passes the CrawlerProcess here, whose settings are the crawl's (scrapy.crawler, 2.19).
         return cls(reactor, lookups_of(reactor, crawler.settings))
 
     def install_on_reactor(self) -> None:
+        """Make this the reactor's name resolver (what Scrapy calls on ``TWISTED_DNS_RESOLVER``)."""
         self.reactor.installNameResolver(self)
 
     def resolveHostName(  # noqa: N802 -- Twisted's interface
@@ -182,6 +189,8 @@ class BoundedResolver:
         addressTypes: Sequence[type[IAddress]] | None = None,  # noqa: N803
         transportSemantics: str = "TCP",  # noqa: N803
     ) -> IHostResolution:
+        """Resolve ``hostName`` through :class:`Lookups`, telling ``resolutionReceiver`` each address of the wanted
+        types (IPv4 and IPv6 when none are named); a lookup that fails or times out completes with no address."""
         resolution = Resolution(hostName)
         resolutionReceiver.resolutionBegan(resolution)
         wanted = tuple(addressTypes) if addressTypes else (IPv4Address, IPv6Address)

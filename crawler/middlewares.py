@@ -83,9 +83,12 @@ class ArchiveOnlyMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveOnlyMiddleware:
+        """The middleware of a crawl; the spider (and so its archive source) is read at each request."""
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
+        """Let ``request`` through when it is a capture URL of the spider's archive source (or a request of a page
+        rendered from the archive, which its route answers); else raise :class:`OutsideTheArchive`."""
         rendering = request.meta.get("rendering")
         if rendering is not None and rendering.archive is not None:
             return
@@ -101,14 +104,21 @@ class ArchiveRateLimitMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveRateLimitMiddleware:
+        """The middleware of a crawl; the spider's replay limiter is read at each request."""
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
+        """Wait for a slot of the spider's replay limiter (not for a rendered page's requests: each waits on its
+        own); raises :class:`~policy_archive.crawler.stopping.RunStopped` when the run is stopped meanwhile."""
         if "rendering" in request.meta:
             return  # a page rendered from the archive waits for the limiter for each of its own requests
         await unless_stopped(self.crawler, self.crawler.spider.replay_limiter.wait_async())  # type: ignore[union-attr]
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
+        """The response, or the request to ask again: after the pause the archive's own 429/503 sets for every
+        request (:data:`MAX_ARCHIVE_PAUSES` times at most), or after ``backoff_seconds`` for its own 500/502/504
+        (:data:`LISTING_ATTEMPTS` tries in all); a rendered page's own downloads (``dont_retry``) are not asked again
+        after a 5xx."""
         if is_archive_refusal(response):
             return self._after_the_pause(request, response) or response
         if request.meta.get("dont_retry"):  # a rendered page's own downloads: a browser does not retry either
@@ -118,6 +128,9 @@ class ArchiveRateLimitMiddleware:
         return response
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        """The request to ask again after ``backoff_seconds`` when its failure is one for now (timeout, refused or
+        cut connection), up to :data:`LISTING_ATTEMPTS` tries; None (the failure stands) otherwise and for a rendered
+        page's requests."""
         if "rendering" in request.meta or request.meta.get("dont_retry") or not for_now(exception):
             return None
         return await self._after_a_wait(request, f"failed ({plain_reason(exception) or message(exception)})")
@@ -165,9 +178,13 @@ class RetryAfterMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        """The middleware of a crawl (whose stop it watches while waiting)."""
         return cls(crawler)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
+        """The request to ask again once, after the delay, for a 429/503 whose Retry-After is at most
+        :data:`MAX_LIVE_RETRY_AFTER` seconds; else the response as it is. Raises
+        :class:`~policy_archive.crawler.stopping.RunStopped` when the run is stopped during the wait."""
         delay = retry_after_seconds(response) if response.status in PAUSE_STATUSES else None
         if delay is None or delay > MAX_LIVE_RETRY_AFTER or request.meta.get("retried_after"):
             return response
@@ -187,6 +204,8 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
     """
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
+        """The robots.txt parser of the request's site (None when there is none to obey), each waiter for a
+        robots.txt still downloading getting it too."""
         pending = self._parsers.get(urlparse_cached(request).netloc)
         if not isinstance(pending, Deferred):
             return await super().robot_parser(request)
@@ -241,6 +260,8 @@ class AsServedMiddleware:
     called first), this marks the request ``dont_retry``, which RetryMiddleware honours (Scrapy 2.19)."""
 
     def process_exception(self, request: Request, exception: Exception) -> None:
+        """Mark the request ``dont_retry`` when its download broke off for a lasting reason (an answer over what this
+        client reads); returns None, so the exception goes on to RetryMiddleware."""
         if (words := plain_reason(exception)) is not None and lasting(words):
             request.meta["dont_retry"] = True
 
@@ -252,6 +273,8 @@ class RedirectLocationMiddleware:
     rendering's NavigationRedirectMiddleware (650), whose answers carry the browser's redirect's Location."""
 
     def process_response(self, request: Request, response: Response) -> Response:
+        """The response as it is, unless it is a redirect whose ``Location`` Scrapy could not resolve: then raises
+        :class:`~policy_archive.crawler.failures.UnusableLocation` with urllib's words."""
         raw = response.headers.get(b"Location")
         if raw is None or response.status not in REDIRECT_STATUSES:
             return response

@@ -143,6 +143,8 @@ class CdxRequester:
                 log.info("%s; asking again after the pause (attempt %d of %d)", error, attempt, self.client.attempts)
 
     def error(self, kind: type[ListingError], reason: str) -> ListingError:
+        """A ``kind`` of :class:`~policy_archive.crawler.sources.base.ListingError` for this listing's URL, saying
+        ``reason`` (for the caller to raise)."""
         return kind.of(self.url, reason)
 
     def _read(self, request_url: str, where: str, *, resume_keys: bool) -> CdxPage:

@@ -48,6 +48,10 @@ class Pywb(WaybackMachine):
     def rows(
         self, url: str, client: ListingClient, since: datetime | None, until: datetime | None
     ) -> Iterator[CaptureRef]:
+        """Every row pywb lists for ``url`` in the period, page after page: pywb has no resume key, so each page asks
+        again from the last second seen (rows repeat; :meth:`list_captures` drops repeats). Raises
+        :class:`~policy_archive.crawler.sources.base.ListingParseError` when more than a page of captures share one
+        second, and the listing's other errors as :class:`CdxRequester` does."""
         requester = CdxRequester(url, self.settings, client)
         lower = since
         page_number = 0

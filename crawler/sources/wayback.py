@@ -80,11 +80,16 @@ class WaybackMachine(ArchiveSource):
 
     @classmethod
     def serves(cls, settings: WaybackSettings) -> bool:
-        return True  # the reference dialect: every archive not recognised as another kind is read this way
+        """Always True: the reference dialect, for every archive not recognised as another kind."""
+        return True
 
     def rows(
         self, url: str, client: ListingClient, since: datetime | None, until: datetime | None
     ) -> Iterator[CaptureRef]:
+        """Every row the archive lists for ``url`` in the period, page after page by resume key. Raises
+        :class:`~policy_archive.crawler.sources.base.ListingParseError` when a full page comes without a resume key
+        (the listing was cut at ``limit``) or a key repeats, and the listing's other errors as :class:`CdxRequester`
+        does."""
         requester = CdxRequester(url, self.settings, client)
         query = [("url", url), *period_params(since, until), ("limit", str(self.page_size)), ("showResumeKey", "true")]
         seen_keys: set[str] = set()
@@ -108,12 +113,15 @@ class WaybackMachine(ArchiveSource):
             page_number += 1
 
     def capture_url(self, timestamp: datetime, original: str) -> str:
+        """``{replay_url}/{timestamp}id_/{original}``: the raw bytes of the capture of ``original`` at ``timestamp``."""
         return capture_url(self.settings.replay_url, timestamp, original)
 
     def locate(self, url: str) -> tuple[datetime, str] | None:
+        """``(timestamp, original)`` of a replay URL of this archive (any mode), or None for any other URL."""
         return locate(self.settings.replay_url, url)
 
     def contains(self, url: str) -> bool:
+        """Whether ``url`` is under this archive's ``replay_url`` (any path there counts)."""
         return url.startswith(self.settings.replay_url.rstrip("/") + "/")
 
 

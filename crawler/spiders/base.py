@@ -1,8 +1,8 @@
 """What both spiders share: they download what a fetch plan asks for and hand every result back to it.
 
-The plan (``pipeline.run``) decides what to fetch next from what it has learnt (change-point search needs the
-text of one capture to choose the next), so requests flow: plan → spider → plan, and results are never kept
-in the spider.
+The plan (a job's, in ``pipeline/jobs``) decides what to fetch next from what it has learnt (change-point search
+needs the text of one capture to choose the next), so requests flow: plan → spider → plan, and results are never
+kept in the spider.
 
 A plan may have blocking work to do before it reads a result (``discover`` looks up the names a page links to):
 its ``preparation(result)`` gives it, and the spider runs it on a thread before handing the result over, so the
@@ -60,11 +60,15 @@ Planned: TypeAlias = FetchRequest | Continuation
 
 
 class FetchPlan(Protocol):
-    def start(self) -> Iterable[Planned]: ...
+    """What a spider is driven by (a job's plan in ``pipeline/jobs``): the first requests, then the requests that
+    follow each result. A plan may also have ``preparation(result)``: the blocking work to do on another thread
+    before ``handle(result)``, or None."""
 
-    def handle(self, result: Capture | FetchFailure) -> Iterable[Planned]: ...
+    def start(self) -> Iterable[Planned]:
+        """The first requests (and continuations) of the crawl."""
 
-    # Optional: ``preparation(result)``, the blocking work to do on another thread before ``handle(result)``, or None.
+    def handle(self, result: Capture | FetchFailure) -> Iterable[Planned]:
+        """Take one result (a capture, or why its fetch failed) and give the requests that follow from it."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ Output: TypeAlias = scrapy.Request | Preparing
 
 
 def response_headers(response: Response) -> tuple[tuple[str, str], ...]:
+    """The response's header lines as ``(name, value)`` text pairs (Latin-1, as HTTP carries them), a repeated header
+    once per value."""
     return tuple(
         (name.decode("latin-1"), value.decode("latin-1"))
         for name, values in response.headers.items()
@@ -89,15 +95,20 @@ def response_headers(response: Response) -> tuple[tuple[str, str], ...]:
 
 
 def content_type(response: Response) -> str | None:
+    """The response's ``Content-Type`` as sent (Latin-1), or None when it has none."""
     value = response.headers.get(b"Content-Type")
     return value.decode("latin-1") if value else None
 
 
 def now() -> datetime:
+    """The current time in UTC, to the second: when a live capture was taken, or an archive capture fetched."""
     return datetime.now(UTC).replace(microsecond=0)
 
 
 class PlanSpider(scrapy.Spider):
+    """A spider that asks what its plan asks for and hands every result back to it (the live and the archive spider's
+    common part); ``source`` is what its captures are recorded under."""
+
     source: Source
 
     def __init__(self, plan: FetchPlan, render_timeout: float = CrawlSettings.render_timeout_seconds, **kwargs: Any):
@@ -106,6 +117,8 @@ class PlanSpider(scrapy.Spider):
         self.render_timeout = render_timeout
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        """The plan's first requests, each continuation's work run off the crawl's thread before the requests it
+        gives."""
         for fetch in self.plan.start():
             async for request in self.driven(self.requests_for(fetch)):
                 yield request
@@ -130,6 +143,8 @@ class PlanSpider(scrapy.Spider):
         return self.driven(self.failed(failure))
 
     def parse(self, response: Response) -> Iterator[Output]:
+        """The requests that follow a response: each spider makes its capture (or failure) of it and hands that to
+        the plan."""
         raise NotImplementedError
 
     def requests_for(self, fetch: Planned) -> Iterator[Output]:
@@ -148,6 +163,8 @@ class PlanSpider(scrapy.Spider):
         raise NotImplementedError
 
     def request(self, fetch: FetchRequest, url: str | None = None, **meta: Any) -> scrapy.Request:
+        """The Scrapy request for ``fetch`` (at ``url`` when given, else the fetch's URL; a render request at the URL
+        :meth:`rendering` says), never filtered as a duplicate, with ``fetch`` and ``meta`` in its meta."""
         if fetch.render:
             url, rendering = self.rendering(fetch)
             meta.update(rendering.meta())
@@ -171,14 +188,19 @@ class PlanSpider(scrapy.Spider):
             yield from self.handed(result)
 
     def handed(self, result: Capture | FetchFailure) -> Iterator[Output]:
+        """The requests the plan gives after ``result``, once any preparation has run."""
         for fetch in self.plan.handle(result):
             yield from self.requests_for(fetch)
 
     def continued(self, continuation: Continuation) -> Iterator[Output]:
+        """The requests a plan's continuation gives once its work has run."""
         for fetch in continuation.then():
             yield from self.requests_for(fetch)
 
     def failed(self, failure: Failure) -> Iterator[Output]:
+        """Hand the plan the failure of a request (refused when Scrapy ignored it by our choice: robots.txt, an
+        internal address, the redirect limit) and give what follows; nothing for a request the stopped run never
+        sent."""
         if failure.check(RunStopped):
             return  # never sent: its job reports it as not fetched because the run was stopped
         meta = failure.request.meta  # type: ignore[attr-defined]
@@ -203,6 +225,8 @@ class PlanSpider(scrapy.Spider):
         needs_browser: bool = False,
         refused: bool = False,
     ) -> Iterator[Output]:
+        """Hand the plan the failure of a rendered page and give what follows; nothing when the crawl is stopping
+        (the browser was closed under the page: not a failure)."""
         if not self.crawler.crawling:
             # Stopped by a SIGTERM to the whole process group: Playwright's driver, in it, got it too and closed the
             # browser under the page (decision 0012). The page was not fetched because the run stopped; it did not fail.

@@ -19,6 +19,9 @@ from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, 
 
 
 class LiveSpider(PlanSpider):
+    """Downloads live pages (:func:`~policy_archive.crawler.runner.crawl_live`): a capture per answer, a 304 handed
+    over as not modified."""
+
     name = "live"
     source = Source.LIVE
     retried: Callable[[FetchRequest], None] | None = None
@@ -36,11 +39,14 @@ class LiveSpider(PlanSpider):
         return spider
 
     def scheduled(self, request: scrapy.Request) -> None:
+        """Tell ``retried`` of a fetch whose request Scrapy's RetryMiddleware scheduled again (the
+        ``request_scheduled`` signal)."""
         if self.retried is not None and request.meta.get("retry_times") and "fetch" in request.meta:
             self.retried(request.meta["fetch"])
 
     @cached_property
     def page_downloads(self) -> CrawlDownloads:
+        """How a rendered page's own requests are downloaded: through this crawl, under its robots.txt rule."""
         return CrawlDownloads(self.crawler, robots_rule(self.crawler))
 
     def rendering(self, fetch: FetchRequest) -> tuple[str, PageRendering]:
@@ -49,6 +55,8 @@ class LiveSpider(PlanSpider):
         return fetch.url, PageRendering(self.render_timeout, live=self.page_downloads)
 
     def parse(self, response: Response) -> Iterator[Output]:
+        """Hand the plan the live capture of ``response`` (dated now, UTC), or why it cannot be used; a 304 as not
+        modified."""
         fetch: FetchRequest = response.meta["fetch"]
         if response.status == 304:
             yield from self.hand_over(FetchFailure(fetch, "not modified", 304, not_modified=True))

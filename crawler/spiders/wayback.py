@@ -106,12 +106,16 @@ class Trail:
     reached: tuple[CaptureKey, ...] = ()
 
     def served(self, capture: CaptureKey) -> Trail:
+        """The trail once the archive served ``capture`` (an archived redirect): reached, and the archive's own
+        redirects counted from zero again."""
         return replace(self, in_a_row=0, reached=(*self.reached, capture))
 
     def redirected(self) -> Trail:
+        """The trail after one more redirect of the archive's own (no ``Memento-Datetime``)."""
         return replace(self, in_a_row=self.in_a_row + 1)
 
     def asked(self) -> Trail:
+        """The trail after one more replay request."""
         return replace(self, requests=self.requests + 1)
 
 
@@ -126,6 +130,9 @@ def back_to(capture: Capture) -> str:
 
 
 class WaybackSpider(PlanSpider):
+    """Downloads captures from an archive source's replay, following archived redirects to their targets' captures,
+    its requests paced by ``replay_limiter`` (crawler/middlewares.py)."""
+
     name = "wayback"
     source = Source.WAYBACK
 
@@ -151,6 +158,9 @@ class WaybackSpider(PlanSpider):
         return original, PageRendering(self.render_timeout, archive=route)
 
     def parse(self, response: Response) -> Iterator[Output]:
+        """Hand the plan what a replay answer is: a capture (with the archived redirects on the way), or why none was
+        served (not archived, the serving refused, a redirect loop, the archive failing); an archived or archive
+        redirect is followed instead."""
         fetch: FetchRequest = response.meta["fetch"]
         hops: tuple[Capture, ...] = response.meta.get("hops", ())
         trail: Trail = response.meta.get("trail", Trail())
