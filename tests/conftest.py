@@ -4,10 +4,12 @@ and a backfilled history for the commands that read one."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -16,7 +18,10 @@ from standin.archive import StandinArchive
 from standin.sites import StandinSites
 
 from policy_archive.config.settings import WaybackSettings
-from policy_archive.crawler.hosts import literal_address
+
+OFFLINE = Path(__file__).resolve().parent / "offline"  # the guard's folder, first on every subprocess's PYTHONPATH
+sys.path.insert(0, str(OFFLINE))
+import offline_guard  # noqa: E402  (from OFFLINE, as the subprocesses import it)
 
 # In CI the property-based tests draw the same examples every run (a red run must be the change's, not the draw's);
 # elsewhere they explore new ones, and what they find is kept as an @example.
@@ -79,6 +84,28 @@ def history(recorded: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
 def pytest_configure(config: pytest.Config) -> None:
     for name in OUTSIDE_VARIABLES:
         os.environ.pop(name, None)
+    # Every Python subprocess of the session starts guarded (tests/offline): it writes what it was refused to
+    # this file, read after each test (no_name_server). On the environment, so that every launch inherits it;
+    # standin.cli.cli_environment keeps OFFLINE first on the PYTHONPATH it sets.
+    folder = Path(tempfile.mkdtemp(prefix="policy-archive-offline-"))
+    config.stash[_REFUSALS] = folder
+    os.environ[offline_guard.VARIABLE] = str(folder / "refused")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(OFFLINE), *filter(None, [os.environ.get("PYTHONPATH")])])
+    offline_guard.guard_chromium()  # a browser the product launches in this process
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_REFUSALS, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Refusals written after the last test's end (a subprocess outliving its test) fail the session."""
+    late = _subprocess_refusals()
+    if late:
+        print(f"\nsubprocesses were refused after their test ended:\n{''.join(late)}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -95,37 +122,45 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-_SYSTEM_GETADDRINFO = socket.getaddrinfo
+_REFUSALS = pytest.StashKey[Path]()
+_read_up_to = 0  # how much of the refusals file earlier tests have read
 
 
-def _local_name(host: object) -> bool:
-    """Whether a lookup of ``host`` asks no name server: none, an address literal, or localhost (RFC 6761)."""
-    name = host.decode("ascii", "replace") if isinstance(host, bytes) else host
-    if not isinstance(name, str) or not name:
-        return True
-    name = name.strip("[]").rstrip(".").lower()
-    return name == "localhost" or name.endswith(".localhost") or literal_address(name) is not None
+def _subprocess_refusals() -> list[str]:
+    """The lines the guarded subprocesses wrote since the last call."""
+    global _read_up_to
+    path = os.environ.get(offline_guard.VARIABLE)
+    if not path or not os.path.exists(path):
+        return []
+    with open(path, "rb") as refusals:
+        refusals.seek(_read_up_to)
+        written = refusals.read()
+    whole = written[: written.rfind(b"\n") + 1]  # a line being written is read by the next test
+    _read_up_to += len(whole)
+    return whole.decode("utf-8", "replace").splitlines(keepends=True)
 
 
 @pytest.fixture(autouse=True)
 def no_name_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A test asking the system's resolver for a name (not localhost, not an address) fails: offline, the answer
-    is whatever the machine's name server says or how long it takes to say it. Such a name is answered from a
-    table (tests/standin/fixed_dns.py; ``crawler.names.system_lookup`` monkeypatched in this process). The name
-    is answered "not found" here, then the test fails at its end. This process only: a CLI subprocess's lookups
-    are not seen (run it with ``standin.cli.names_command`` / ``run_cli_with_names`` when it looks names up)."""
+    """A test that asks the system's resolver for a name (not localhost, not an address) or connects to an address
+    off this machine fails: offline, the answer is whatever the machine's name server says or how long it takes to
+    say it, and the tests talk only to 127.0.0.1. Such a name is answered from a table (tests/standin/fixed_dns.py;
+    ``crawler.names.system_lookup`` monkeypatched in this process). The guard (tests/offline/offline_guard.py)
+    refuses the lookup as a name that does not exist, the connection as an unreachable network, then the test
+    fails at its end. In this process, and in every Python subprocess the session starts (the CLI, stand-ins,
+    the scheduler's runs, pywb): those write their refusals to a file read here, so a refusal by a subprocess
+    started in a module-scoped fixture, or one outliving its test, fails the next test to end (or the session)."""
     if "internet" in request.keywords:
+        monkeypatch.delenv(offline_guard.VARIABLE, raising=False)  # subprocesses unguarded too
         yield
         return
     asked: list[str] = []
-
-    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if _local_name(host):
-            return _SYSTEM_GETADDRINFO(host, *args, **kwargs)
-        asked.append(str(host))
-        raise socket.gaierror(socket.EAI_NONAME, f"{host}: a test may not ask the name server (no_name_server)")
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+    for name, replacement in offline_guard.guarded(asked.append).items():
+        if name.startswith("socket."):
+            monkeypatch.setattr(socket.socket, name.removeprefix("socket."), replacement)
+        else:
+            monkeypatch.setattr(socket, name, replacement)
     yield
-    if asked:
-        pytest.fail(f"asked the system's resolver for {', '.join(dict.fromkeys(asked))}: answer it from a table")
+    refused = [*dict.fromkeys(asked), *(f"a subprocess {line.strip()}" for line in _subprocess_refusals())]
+    if refused:
+        pytest.fail(f"went off this machine: {'; '.join(refused)}: answer names from a table, reach only 127.0.0.1")

@@ -38,7 +38,7 @@ def without_browser(how: str, tmp_path: Path, sites: StandinSites) -> dict[str, 
         blocker = tmp_path / "no-extra"
         blocker.mkdir()
         (blocker / "sitecustomize.py").write_text(NOT_INSTALLED)
-        env["PYTHONPATH"] = f"{blocker}:{env['PYTHONPATH']}"
+        env["PYTHONPATH"] = f"{env['PYTHONPATH']}:{blocker}"  # after the offline guard's, which runs this one
     else:
         if not extra_installed():
             pytest.skip("needs the browser extra, to show a missing Chromium with the extra installed")

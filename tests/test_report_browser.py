@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import offline_guard
 import pytest
 from review_data import recorded_history
 from standin.cli import run_cli
@@ -25,6 +26,7 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    *offline_guard.CHROMIUM_ARGS,  # nothing but 127.0.0.1 resolves (tests/offline/offline_guard.py)
 ]
 # WCAG 2.1 AA: normal text needs a contrast ratio of at least 4.5:1 against its background.
 CONTRAST = """(selector) => {

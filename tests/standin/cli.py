@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+OFFLINE = REPO_ROOT / "tests" / "offline"  # the offline guard's sitecustomize (tests/offline/offline_guard.py)
 # The export columns DESIGN.md's contract names, in its order (checked by the export and tour tests).
 EXPORT_COLUMNS = [
     "service",
@@ -34,7 +35,10 @@ def cli_command(config: Path, data: Path, *args: str) -> list[str]:
 
 
 def cli_environment(**extra: str) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO_ROOT), **extra}
+    """The test session's environment, with the checkout importable after the offline guard (tests/offline, inert
+    unless the session set its variable, tests/conftest.py): first, as ``sitecustomize`` is taken from the first
+    folder that has one (one added before it must run the guard's itself)."""
+    return {**os.environ, "PYTHONPATH": f"{OFFLINE}:{REPO_ROOT}", **extra}
 
 
 def run_cli(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import os
 import shutil
 import socket
 import subprocess
@@ -61,9 +62,12 @@ def _install(venv: Path) -> None:
         [sys.executable, "-m", "venv", str(venv)],
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", f"pywb=={PYWB_VERSION}"],
     ]
+    # pip asks the package registry: the one place the tests may reach off this machine (README), so the offline
+    # guard (tests/offline) is off for the install, inert without its variable.
+    env = {name: value for name, value in os.environ.items() if name != "POLICY_ARCHIVE_TEST_OFFLINE"}
     for step in steps:
         try:
-            done = subprocess.run(step, capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
+            done = subprocess.run(step, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, env=env)
         except (OSError, subprocess.TimeoutExpired) as error:
             raise PywbUnavailable(f"cannot install pywb {PYWB_VERSION} into {venv}: {error}") from None
         if done.returncode != 0:
