@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -155,11 +154,8 @@ def no_name_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
         yield
         return
     asked: list[str] = []
-    for name, replacement in offline_guard.guarded(asked.append).items():
-        if name.startswith("socket."):
-            monkeypatch.setattr(socket.socket, name.removeprefix("socket."), replacement)
-        else:
-            monkeypatch.setattr(socket, name, replacement)
+    for owner, name, replacement in offline_guard.guarded(asked.append):
+        monkeypatch.setattr(owner, name, replacement)
     yield
     refused = [*dict.fromkeys(asked), *(f"a subprocess {line.strip()}" for line in _subprocess_refusals())]
     if refused:

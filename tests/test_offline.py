@@ -91,6 +91,11 @@ def test_pywbs_own_venv_is_guarded_and_its_python_still_starts_as_it_would(tmp_p
     plain = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, env=unguarded)
     hidden = plain.stdout.strip()
     assert said["sitecustomize"] == (hidden or str(Path(offline_guard.HERE) / "sitecustomize.py")), (said, hidden)
+    # pywb's wayback patches gevent in first (pywb/apps/cli.py): gevent looks names up with _socket's functions.
+    gevent = "from gevent.monkey import patch_all; patch_all()\nimport socket\nsocket.getaddrinfo('pywb.example', 80)"
+    patched = subprocess.run([python, "-c", gevent], capture_output=True, text=True, timeout=60, env=env)
+    assert "a test may not ask the name server (offline guard)" in patched.stderr, patched.stderr
+    assert refusals.read_text().splitlines()[-1].startswith("looked up pywb.example (pid "), refusals.read_text()
     served = subprocess.run([str(bin_dir / "wayback"), "--help"], capture_output=True, text=True, timeout=120, env=env)
     assert served.returncode == 0, served.stderr
 

@@ -22,6 +22,7 @@ Standard library only, and Python 3.8 syntax: pywb's venv imports this module to
 
 from __future__ import annotations
 
+import _socket
 import errno
 import ipaddress
 import os
@@ -81,27 +82,22 @@ def local_address(host: object) -> bool:
     return ip.is_loopback or ip.is_unspecified or (mapped is not None and (mapped.is_loopback or mapped.is_unspecified))
 
 
-def guarded(report: Callable[[str], None]) -> dict[str, Any]:
-    """Replacements for ``socket``'s functions (``"getaddrinfo"`` …) and ``socket.socket``'s methods
-    (``"socket.connect"`` …) that refuse what goes off this machine, calling ``report`` with what they refused."""
-    system: dict[str, Any] = {
-        "getaddrinfo": socket.getaddrinfo,
-        "gethostbyname": socket.gethostbyname,
-        "gethostbyname_ex": socket.gethostbyname_ex,
-        "gethostbyaddr": socket.gethostbyaddr,
-        "socket.connect": socket.socket.connect,
-        "socket.connect_ex": socket.socket.connect_ex,
-    }
+def guarded(report: Callable[[str], None]) -> list[tuple[Any, str, Any]]:
+    """``(owner, name, replacement)`` for ``socket``'s and ``_socket``'s lookup functions and ``socket.socket``'s
+    connect methods, refusing what goes off this machine and calling ``report`` with what they refused. ``_socket``'s
+    too: a library with sockets of its own (gevent, which pywb's ``wayback`` patches in) looks names up there."""
+    lookups = ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr")
+    connect_system = socket.socket.connect
+    connect_ex_system = socket.socket.connect_ex
 
-    def refuse_lookup(host: object) -> socket.gaierror:
-        report(f"looked up {host!s}")
-        return socket.gaierror(socket.EAI_NONAME, f"{host!s}: a test may not ask the name server (offline guard)")
-
-    def lookup(name: str) -> Callable[..., Any]:
+    def lookup(system: Callable[..., Any]) -> Callable[..., Any]:
         def guard(host: Any, *args: Any, **kwargs: Any) -> Any:
             if not local_name(host):
-                raise refuse_lookup(host)
-            return system[name](host, *args, **kwargs)
+                report(f"looked up {host!s}")
+                raise socket.gaierror(
+                    socket.EAI_NONAME, f"{host!s}: a test may not ask the name server (offline guard)"
+                )
+            return system(host, *args, **kwargs)
 
         return guard
 
@@ -118,27 +114,23 @@ def guarded(report: Callable[[str], None]) -> dict[str, Any]:
         if refused is not None:
             report(refused)
             raise OSError(errno.ENETUNREACH, f"{address[0]}: a test may reach only this machine (offline guard)")
-        return system["socket.connect"](self, address)
+        return connect_system(self, address)
 
     def connect_ex(self: socket.socket, address: Any) -> int:
         refused = off_machine(self, address)
         if refused is not None:
             report(refused)
             return errno.ENETUNREACH
-        return system["socket.connect_ex"](self, address)
+        return connect_ex_system(self, address)
 
-    replacements: dict[str, Any] = {name: lookup(name) for name in system if not name.startswith("socket.")}
-    replacements.update({"socket.connect": connect, "socket.connect_ex": connect_ex})
-    return replacements
+    replacements = [(owner, name, lookup(getattr(owner, name))) for owner in (socket, _socket) for name in lookups]
+    return [*replacements, (socket.socket, "connect", connect), (socket.socket, "connect_ex", connect_ex)]
 
 
-def install(replacements: dict[str, Any]) -> None:
+def install(replacements: list[tuple[Any, str, Any]]) -> None:
     """Put :func:`guarded`'s replacements in place for good (a subprocess: it lives for one test)."""
-    for name, replacement in replacements.items():
-        if name.startswith("socket."):
-            setattr(socket.socket, name.split(".", 1)[1], replacement)
-        else:
-            setattr(socket, name, replacement)
+    for owner, name, replacement in replacements:
+        setattr(owner, name, replacement)
 
 
 def report_to(path: str) -> Callable[[str], None]:
