@@ -157,6 +157,6 @@ def no_name_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     for owner, name, replacement in offline_guard.guarded(asked.append):
         monkeypatch.setattr(owner, name, replacement)
     yield
-    refused = [*dict.fromkeys(asked), *(f"a subprocess {line.strip()}" for line in _subprocess_refusals())]
+    refused = [*dict.fromkeys([*asked, *(f"a subprocess {line.strip()}" for line in _subprocess_refusals())])]
     if refused:
         pytest.fail(f"went off this machine: {'; '.join(refused)}: answer names from a table, reach only 127.0.0.1")

@@ -66,6 +66,20 @@ def test_a_subprocess_of_the_tests_neither_looks_up_a_name_nor_leaves_this_machi
     assert_refused(result, refusals)
 
 
+def test_the_command_lines_own_lookup_is_refused_and_reported(tmp_path: Path):
+    """The real CLI (``discover --live`` of a name no table answers): its crawl's lookup is refused as a name that
+    does not exist, said in the CLI's own words, and written for the session to fail the test with."""
+    refusals = tmp_path / "refused"
+    (tmp_path / "config").mkdir()
+    command = cli_command(tmp_path / "config", tmp_path / "data", "discover", "--live", "http://policies.example/")
+    env = guarded_environment(refusals)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=REPO_ROOT)
+    assert "UNREADABLE policies.example" in result.stdout + result.stderr, result.stderr
+    assert "host not found" in result.stderr, result.stderr
+    written = set(line.split(" (pid ")[0] for line in refusals.read_text().splitlines())
+    assert written == {"looked up policies.example"}, written
+
+
 def test_without_the_sessions_variable_the_guard_is_inert(tmp_path: Path):
     env = cli_environment()
     del env[offline_guard.VARIABLE]
