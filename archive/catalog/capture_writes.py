@@ -77,6 +77,9 @@ class CaptureWrites:
             values.update(
                 memento_at=iso_z(capture.captured_at), memento_url=capture.url, snapshot_url=capture.snapshot_url
             )
+            # The digest of the CDX row the bytes answer: of several rows listed at one URL and second (one catalog
+            # row), the one whose digest names what the archive served (backfill_plan.DocumentPlan.answering).
+            values["digest"] = digest_text(capture.listed)
         self._upsert(values)
 
     def record_unfetched(

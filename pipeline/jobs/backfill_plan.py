@@ -80,7 +80,13 @@ def refusal_before_fetch(ref: CaptureRef) -> str | None:
 
 def candidates(refs: Iterable[CaptureRef]) -> list[CaptureRef]:
     """The captures of a listing worth fetching (not refused from their row alone), once each, in time order."""
-    return sorted((ref for ref in set(refs) if refusal_before_fetch(ref) is None), key=lambda r: (r.timestamp, r.url))
+    return sorted((ref for ref in set(refs) if refusal_before_fetch(ref) is None), key=_listing_order)
+
+
+def _listing_order(ref: CaptureRef) -> tuple[datetime, str, str, int, str, int]:
+    """Time order; rows listed at one URL and second in an order of their own (not the set's, which changes from
+    one process to the next), so that a run asks for the same one of them."""
+    return (ref.timestamp, ref.url, str(ref.digest or ""), ref.status or 0, ref.mimetype or "", ref.length or 0)
 
 
 def listing_neighbours(refs: Sequence[CaptureRef]) -> list[Neighbours]:
@@ -101,6 +107,39 @@ def listing_neighbours(refs: Sequence[CaptureRef]) -> list[Neighbours]:
         following.append(last)
         last = last if _redirect_row(ref) else ref.timestamp
     return [Neighbours(before, after) for before, after in zip(previous, reversed(following), strict=True)]
+
+
+# Why a row listed at a URL and second is refused when the archive served another row listed there: a replay URL
+# names a URL and a second, so an archive serves one capture for them (pywb the first its index sorts, the Wayback
+# Machine one of its choosing), and the catalog keeps one row (docs/decisions/0004, amendment of 2026-11-28).
+ANOTHER_AT_THIS_SECOND = "another capture at this second"
+
+
+def another_at_this_second(answered: CaptureRef, ref: CaptureRef, served: bool, verdict: str | None) -> str:
+    """The reason of ``ref``, a row the archive cannot serve: its one answer at ``ref``'s URL and second was
+    examined as ``answered``'s (``served``: whose digest names the bytes; ``verdict``: its refusal, if any)."""
+    listed = f"this row is listed with digest {ref.digest}, status {ref.status if ref.status is not None else 'none'}"
+    if served:
+        what = f"the archive serves the capture listed there with digest {answered.digest}"
+    else:
+        examined = f"examined as the row listed with digest {answered.digest}"
+        what = f"the archive's one answer there, {examined}, was refused ({verdict or 'no reason'})"
+    return f"{ANOTHER_AT_THIS_SECOND}: {what} (one capture per URL and second); {listed}"
+
+
+def _bytes_listed(ref: CaptureRef) -> tuple[int | None, PayloadDigest | None]:
+    """What a row says of its bytes: two rows at one second saying the same are the same capture listed twice."""
+    return ref.status, ref.digest
+
+
+def _names_sha1(digest: PayloadDigest | None, payload_sha1: str | None) -> bool:
+    """Whether a listed digest is the base32 SHA-1 ``payload_sha1`` (the catalog's record of the bytes kept)."""
+    return (
+        digest is not None
+        and payload_sha1 is not None
+        and digest.base32_sha1
+        and digest.value.strip().upper() == payload_sha1
+    )
 
 
 def _redirect_row(ref: CaptureRef) -> bool:
@@ -142,7 +181,21 @@ class DocumentPlan:
         # Which captures known to show a text cannot date it, once the search is done (backfill's dry run of
         # the versions' dating, from the catalog): ``bisect`` then probes the captures after them.
         self.undated = undated
-        self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(self.refs)}
+        self.position = {ref: i for i, ref in enumerate(self.refs)}
+        # A listing may hold several rows of one URL at one second (two crawls merged; a response and the
+        # resource record of its rendered DOM in a pywb collection made from our WARCs), while an archive replays,
+        # and the catalog keeps, one capture per URL and second: one replay answers them all (``settle``).
+        self.at_second: dict[tuple[str, datetime], list[int]] = {}
+        for i, ref in enumerate(self.refs):
+            self.at_second.setdefault((ref.url, ref.timestamp), []).append(i)
+        # Those among them listed with other bytes than a row beside them: which one the archive serves is known
+        # only once the second is fetched, so none of them is known through a twin before.
+        self.shared_second = {
+            i
+            for group in self.at_second.values()
+            if len({_bytes_listed(self.refs[j]) for j in group}) > 1
+            for i in group
+        }
         self.around = listing_neighbours(self.refs)
         # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
         # at different pages. What one replay did (a refusal in REPLAY_REFUSALS, a failure) is not shared.
@@ -158,13 +211,75 @@ class DocumentPlan:
         # Those among them that needed rendering with no browser to do it, with what to install.
         self.needs_browser: dict[int, str] = {}
         for row in rows:
-            i = self.index.get((row.url, row.captured_at))
-            if i is None:
+            group = self.at_second.get((row.url, row.captured_at))
+            if group is None:
                 continue
-            if row.outcome is Outcome.EXTRACTED or refused_for_its_date(row):
-                self.learn(i, row.body_sha1, rendered=row.rendered)
-            elif row.outcome is Outcome.REFUSED and not compared_as_sha1(row):
-                self.learn(i, None, for_twins=holds_for_twins(row.reason))
+            answered = self._answered_by(group, row)
+            if answered is None:
+                continue
+            for i in group:
+                if _bytes_listed(self.refs[i]) != _bytes_listed(self.refs[answered]):
+                    self.learn(i, None, for_twins=False)  # the archive serves another capture at this second
+                elif row.outcome is Outcome.EXTRACTED or refused_for_its_date(row):
+                    self.learn(i, row.body_sha1, rendered=row.rendered)
+                elif row.outcome is Outcome.REFUSED and not compared_as_sha1(row):
+                    self.learn(i, None, for_twins=holds_for_twins(row.reason))
+
+    def _answered_by(self, group: list[int], row: CaptureRow) -> int | None:
+        """Which of the listed rows at one second (``group``) the catalog's ``row`` answers: the one whose
+        digest names the bytes kept, else the one whose digest the row keeps; None when nothing is known of the
+        second yet, or when what is known may be another row's verdict: a digest refusal at a second listed with
+        other bytes too, from a release before 2026-11-28 (it examined each row of the second against the one
+        replay and kept the last verdict), unless no row listed there names the bytes kept."""
+        if len(group) == 1:
+            return group[0]
+        if row.outcome in (Outcome.LISTED, Outcome.FAILED):
+            return None
+        kept = [i for i in group if _names_sha1(self.refs[i].digest, row.payload_sha1)]
+        by_text = [i for i in group if row.digest is not None and self.refs[i].digest == row.digest]
+        if row.reason is not None and row.reason.startswith((DIGEST_MISMATCH, DIGEST_NOT_COMPARABLE)):
+            if kept or not all(self.refs[i].digest is None or self.refs[i].digest.base32_sha1 for i in group):
+                return None  # the bytes kept are (or may be) another row's: examined again
+            return by_text[0] if by_text else group[0]
+        return (kept or by_text or group)[0]
+
+    def second_of(self, index: int) -> list[int]:
+        """Every candidate listed at the URL and second of the one at ``index`` (itself included)."""
+        ref = self.refs[index]
+        return self.at_second[(ref.url, ref.timestamp)]
+
+    def answering(self, capture: Capture) -> Capture:
+        """``capture`` (the archive's answer for the row it was asked for) as the answer of the row listed at its
+        URL and second whose digest names the bytes served: an archive serves one capture per URL and second, so
+        when the listing holds several, the bytes say which one was served. The payload is kept as that row's
+        digest names it (:func:`as_archived`). The row asked for when none names them, or when it does."""
+        assert capture.listed is not None
+        asked = self.position[capture.listed]
+        for i in [asked, *(j for j in self.second_of(asked) if j != asked)]:
+            ref = self.refs[i]
+            answer = as_archived(dataclasses.replace(capture, listed=ref))
+            if ref.digest is not None and ref.digest.names(answer.body) and not answer.hops:
+                return answer
+        return as_archived(capture)
+
+    def settle(self, index: int, served: bool, verdict: str | None) -> list[tuple[CaptureRef, str]]:
+        """The other rows listed at the second of the capture at ``index``, once the archive's answer was
+        examined as its (``served``: its digest names the bytes; ``verdict``: the refusal, None when extracted):
+        those listed with its bytes show what it showed; the others are captures the archive cannot serve at
+        their URL and second, refused with why. Returns those refused."""
+        answered = self.refs[index]
+        refused = []
+        for i in self.second_of(index):
+            self.in_flight.discard(i)
+            if i == index:
+                continue
+            ref = self.refs[i]
+            if _bytes_listed(ref) == _bytes_listed(answered):
+                self.known[i] = self.known.get(index)
+                continue
+            self.known[i] = None
+            refused.append((ref, another_at_this_second(answered, ref, served, verdict)))
+        return refused
 
     def learn(
         self, index: int, text: str | None, *, rendered: bool = False, for_twins: bool = True
@@ -179,7 +294,7 @@ class DocumentPlan:
         ref = self.refs[index]
         shared = ref.status == 200 and for_twins and not rendered
         group = self.same_bytes.get((ref.url, ref.digest), []) if shared and ref.digest is not None else []
-        twins = [i for i in group if i not in self.known]
+        twins = [i for i in group if i not in self.known and i not in self.shared_second]
         for other in twins:
             self.known[other] = text  # known at no cost
         return [self.refs[other] for other in twins]
@@ -197,7 +312,14 @@ class DocumentPlan:
             self.needs_browser[index] = needs_browser
 
     def next_requests(self) -> list[FetchRequest]:
-        chosen = [i for i in self._wanted() if i not in self.in_flight]
+        # One request per URL and second: its answer settles every row listed there (``settle``).
+        busy = {(self.refs[i].url, self.refs[i].timestamp) for i in self.in_flight}
+        chosen = []
+        for i in self._wanted():
+            second = (self.refs[i].url, self.refs[i].timestamp)
+            if i not in self.in_flight and second not in busy:
+                busy.add(second)
+                chosen.append(i)
         self.in_flight.update(chosen)
         return [self._request(self.refs[i]) for i in chosen]
 
@@ -269,12 +391,13 @@ class BackfillPlan:
                 # browser's copy of the page came through its own network stack (decoded, so its digest is not
                 # the CDX row's), and the DOM is what the rendering adds.
                 result = dataclasses.replace(shell[0], rendered=result.rendered)
-            result = as_archived(result)
+            result = plan.answering(result)
+            index = plan.position[result.listed]
             examination = examine(
                 plan.declaration,
                 result,
                 check_digest=self.check_digests,
-                neighbours=plan.neighbours(plan.index[result.listing_key]),
+                neighbours=plan.neighbours(index),
             )
             rendering = rendering_request(plan.declaration, result, examination)
             if rendering is not None:
@@ -282,11 +405,16 @@ class BackfillPlan:
                 return [rendering, *plan.next_requests()]
             self._keep(plan.declaration, result, examination)
             twins = plan.learn(
-                plan.index[result.listing_key],
+                index,
                 examination.body_sha1,
                 rendered=result.rendered is not None,
                 for_twins=examination.outcome is Outcome.EXTRACTED or holds_for_twins(examination.reason),
             )
+            listed = result.listed
+            served = listed.digest is not None and bool(listed.digest.names(result.body)) and not result.hops
+            verdict = examination.reason if examination.outcome is Outcome.REFUSED else None
+            for ref, why in plan.settle(index, served, verdict):
+                self._note_refusal(plan.declaration, ref, why)
             if examination.outcome is Outcome.REFUSED and twins:
                 assert result.listed is not None
                 reason = twin_reason(result.listed.timestamp, examination.reason)
@@ -350,10 +478,15 @@ class BackfillPlan:
             failure.reason,
             fetched_status=failure.status,
         )
-        index = plan.index[(ref.url, ref.timestamp)]
+        index = plan.position[ref]
         if outcome is Outcome.REFUSED:  # the archive's answer to this replay (not archived, a redirect out)
             self.progress.add("refused")
             self._note_refusal(plan.declaration, ref, failure.reason)
             plan.learn(index, None, for_twins=False)
         else:
             plan.skip(index, failure.reason, needs_browser)
+        # The other rows listed at this URL and second would be asked for with the same replay URL: its answer is
+        # theirs (a failure is retried by the next run through the one catalog row of the second).
+        for other in plan.second_of(index):
+            plan.in_flight.discard(other)
+            plan.known.setdefault(other, None)
