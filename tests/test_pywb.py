@@ -667,3 +667,53 @@ def test_our_warcs_of_chunks_kept_as_recorded_replay_their_entity_in_pywb(
     assert str(ref.digest) == held.digest == payload_sha1(held.recorded)
     with urllib.request.urlopen(f"{ours}/{moment:%Y%m%d%H%M%S}id_/{FIDELITY_URL}", timeout=10) as answer:
         assert answer.read() == entity
+
+
+DOM_TEXT = "A third paragraph came in 2021."
+
+
+def test_a_response_and_the_resource_of_its_rendered_dom_at_one_second_in_pywb(
+    pywb_server: RunningPywb, tmp_path: Path
+) -> None:
+    """An outside audit (2026-11-28): a rendered capture is kept as a ``response`` and the ``resource`` record of its
+    DOM at one second, and pywb lists both there (the resource without a status) and serves one for the second.
+    The row it serves gives the version; the other is refused once, in words; nothing is "interrupted", and a rerun
+    is stable."""
+    policy = "http://dom.test/privacy"
+    moments = [new_year(year) for year in (2019, 2020, 2021)]
+    records: list[Record] = [
+        (policy, moment, 200, page(text, n), [])
+        for n, (moment, text) in enumerate(zip(moments, [V1, V2, [*V2, DOM_TEXT]], strict=True))
+    ]
+    path = write_warc(tmp_path / "dom.warc.gz", records)
+    dom = page(V2, "rendered").encode("utf-8")
+    with path.open("ab") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        writer.write_record(
+            writer.create_warc_record(
+                policy,
+                "resource",
+                payload=BytesIO(dom),
+                warc_content_type="text/html; charset=utf-8",
+                warc_headers_dict={"WARC-Date": moments[1].strftime("%Y-%m-%dT%H:%M:%SZ")},
+            )
+        )
+    pywb.build_collection(pywb_server.bin_dir, pywb_server.root, "dom", [path])
+    rows = cdx_rows(f"{pywb_server.base}/dom", policy)
+    assert len([row for row in rows if row[0] == moments[1]]) == 2, rows
+
+    config = config_for(
+        tmp_path, pywb_server.base, "dom", {"dom": f'name = "dom"\n[documents.privacy-policy]\nurl = "{policy}"\n'}
+    )
+    data = tmp_path / "data"
+    for strategy in ("all", "bisect"):
+        result = run_cli(config, data, "backfill", "--strategy", strategy, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert "interrupted" not in result.stderr
+        refused = [line for line in result.stderr.splitlines() if f"capture {moments[1]:%Y%m%d%H%M%S} refused" in line]
+        assert len(refused) == (1 if strategy == "all" else 0), result.stderr
+        assert all("another capture at this second" in line for line in refused)
+        log = json.loads(run_cli(config, data, "log", "dom/privacy-policy", "--json").stdout)
+        assert sorted(version["date"] for version in log) == [iso_z(moment) for moment in moments]
+    status = run_cli(config, data, "status")
+    assert "not examined" not in status.stdout and "backfill failed" not in status.stdout, status.stdout
