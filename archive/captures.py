@@ -75,6 +75,12 @@ _SOURCE = "WARC-Policy-Archive-Source"
 # it answers (the CDX row, or the live fetch), the number of hop records just before it that led to it, and
 # its snapshot URL; so that a lost catalog is rebuilt from the WARC files exactly (files of 2026-11-27 on).
 _LISTED = "WARC-Policy-Archive-Listed"
+# On our revisit records: why the record holds no bytes of its own (docs/decisions/0004, amendment of 2026-11-28).
+_TWIN = "WARC-Policy-Archive-Twin"
+TWIN_WORDS = (
+    "not fetched: the archive lists this capture with the payload digest of the record referred to, which was"
+    " fetched; it dates a version"
+)
 _REDIRECT_STATUSES = range(300, 400)
 # An archive's id_ URL: capture records were filed under it before 2026-11-27.
 _ID_URL = re.compile(r"/\d{1,14}id_/(?P<original>.+)$")
@@ -85,6 +91,17 @@ class KeptCapture:
     """A capture read back from the WARC files as the crawler handed it over, and where its record is."""
 
     capture: Capture
+    stored: StoredCapture
+
+
+@dataclass(frozen=True)
+class KeptRevisit:
+    """A revisit record of ours read back: a listed capture never fetched, known through the twin it refers to
+    (same listed digest), kept because it dates a version (``CaptureStore.write_revisit``): its CDX row, so that a
+    lost catalog lists it again and a rebuild dates the version at it as the backfill did."""
+
+    document: str
+    listed: CaptureRef
     stored: StoredCapture
 
 
@@ -119,6 +136,8 @@ class StoredResponse:
     body: bytes
     rendered: bytes | None = None
     not_requested: tuple[str, ...] = ()
+    # The response record's WARC headers (its WARC-Record-ID, WARC-Target-URI and WARC-Date: what a revisit names).
+    warc_headers: tuple[tuple[str, str], ...] = ()
 
 
 def _version_of(distribution: str) -> str:
@@ -158,6 +177,47 @@ class CaptureStore:
         os.fsync(handle.fileno())
         return StoredCapture(self._name, offset)
 
+    def write_revisit(
+        self, document: str, twin: CaptureRef, snapshot_url: str, fetched: StoredCapture
+    ) -> StoredCapture:
+        """Keep a listed capture never fetched that dates a version, known through ``fetched`` (its twin: the
+        same listed digest): a ``revisit`` record of the identical-payload-digest profile, filed under the twin's
+        URL at its listed time and referring to the fetched record (target URI, date, record id), with that record's
+        HTTP status line and headers and the twin's CDX row (``WARC-Policy-Archive-Listed``); so that a lost catalog
+        lists it again (``kept``), a rebuild dates the version at it, and a replay tool serves the payload at its
+        time. Returns where it is. Raises what :meth:`read` raises for the fetched record."""
+        response = self.read(fetched)
+        headers = dict((name.lower(), value) for name, value in reversed(response.warc_headers))
+        refers_to = (
+            headers.get("warc-target-uri", ""),
+            headers.get("warc-date", ""),
+            headers.get("warc-record-id", ""),
+        )
+        phrase = HTTPStatus(response.status).phrase if response.status in HTTPStatus._value2member_map_ else ""
+        row: dict[str, Any] = {"url": twin.url, "timestamp": iso_z(twin.timestamp), "hops": 0}
+        row["snapshot_url"] = snapshot_url
+        digest = None if twin.digest is None else str(twin.digest)
+        row.update(status=twin.status, mimetype=twin.mimetype, digest=digest, length=twin.length)
+        handle, writer = self._open()
+        offset = handle.tell()
+        writer.revisit(
+            twin.url,
+            f"sha1:{payload_sha1(response.body)}",
+            refers_to,
+            f"{response.status} {phrase}".strip(),
+            list(response.headers),
+            {
+                "WARC-Date": iso_z(twin.timestamp),
+                _DOCUMENT: document,
+                _SOURCE: str(Source.WAYBACK),
+                _LISTED: json.dumps(row, ensure_ascii=True, separators=(",", ":")),
+                _TWIN: TWIN_WORDS,
+            },
+        )
+        handle.flush()
+        os.fsync(handle.fileno())
+        return StoredCapture(self._name, offset)
+
     def read(self, stored: StoredCapture, *, rendered: bool = False) -> StoredResponse:
         """The response at ``stored``; with ``rendered`` (its catalog row says the page was rendered), also the
         rendered DOM recorded right after it. Only the records asked for are read, so damage in a neighbouring
@@ -182,7 +242,7 @@ class CaptureStore:
             self._handle = None
             self._writer = None
 
-    def kept(self) -> Iterator[KeptCapture | DamagedRecord | LeftOut]:
+    def kept(self) -> Iterator[KeptCapture | KeptRevisit | DamagedRecord | LeftOut]:
         """Every capture kept in this directory's WARC files, oldest file first, each with its redirect hops and
         rendered DOM, read one record at a time (bounded memory whatever the store's size): what a lost catalog
         is rebuilt from. Records written by other tools (no ``WARC-Policy-Archive-Document``; warcinfo records
@@ -283,7 +343,7 @@ def _listed_header(capture: Capture) -> str:
     return json.dumps(row, ensure_ascii=True, separators=(",", ":"))
 
 
-def _kept_in(path: Path, max_payload: int) -> Iterator[KeptCapture | DamagedRecord | LeftOut]:
+def _kept_in(path: Path, max_payload: int) -> Iterator[KeptCapture | KeptRevisit | DamagedRecord | LeftOut]:
     """The captures of one WARC file, and its damaged records (reading goes on after each, ``whole_records``);
     a rendered DOM (``resource`` record concurrent to the response just read) is joined to its capture, archived
     redirects (3xx wayback records carrying no listing) to the capture they led to."""
@@ -311,6 +371,11 @@ def _kept_in(path: Path, max_payload: int) -> Iterator[KeptCapture | DamagedReco
                 pending = None
             if record.header(_DOCUMENT) is None and record.kind != "warcinfo":
                 yield LeftOut(StoredCapture(path.name, whole.offset), record.kind)
+                continue
+            if record.kind == "revisit" and (listing := record.header(_LISTED)) is not None:
+                revisit = json.loads(listing)
+                stored = StoredCapture(path.name, whole.offset)
+                yield KeptRevisit(record.header(_DOCUMENT) or "", _ref_of(revisit), stored)
                 continue
             if record.kind != "response" or record.header(_SOURCE) not in set(Source):
                 continue
@@ -356,7 +421,7 @@ def _response_at(records: BoundedRecords, stored: StoredCapture, *, rendered: bo
         # the SHA-1 (the CDX digest, the commit's Payload-Sha1) nor the bytes would be the capture's.
         body = _intact_payload(records, record, stored, "the record")
     if not rendered:
-        return StoredResponse(status, record.http_headers, body)
+        return StoredResponse(status, record.http_headers, body, warc_headers=record.warc_headers)
     with _damage(stored, "the rendered page recorded after it"):
         following = records.next_record()
         response_id = record.header("WARC-Record-ID")
@@ -364,7 +429,9 @@ def _response_at(records: BoundedRecords, stored: StoredCapture, *, rendered: bo
             raise DamagedCapture(stored, "the rendered page recorded after it is not there")
         dom = _intact_payload(records, following, stored, "the rendered page recorded after it")
     not_requested = following.header(_NOT_REQUESTED) or ""
-    return StoredResponse(status, record.http_headers, body, dom, tuple(not_requested.split()))
+    return StoredResponse(
+        status, record.http_headers, body, dom, tuple(not_requested.split()), warc_headers=record.warc_headers
+    )
 
 
 def _intact_payload(records: BoundedRecords, record: ReadRecord, stored: StoredCapture, what: str) -> bytes:
@@ -435,14 +502,7 @@ def _with_listing(capture: Capture, listed: dict[str, Any] | None, hops: tuple[C
         url = listed["url"] if listed else capture.url
         return replace(capture, url=url, redirects=redirects)
     if listed is not None:
-        ref = CaptureRef(
-            listed["url"],
-            parse_iso_z(listed["timestamp"]),
-            listed.get("status"),
-            listed.get("mimetype"),
-            PayloadDigest.parse(listed["digest"]) if listed.get("digest") else None,
-            listed.get("length"),
-        )
+        ref = _ref_of(listed)
         snapshot = listed.get("snapshot_url", capture.fetched_url)
     else:
         first = hops[0] if hops else capture
@@ -451,3 +511,15 @@ def _with_listing(capture: Capture, listed: dict[str, Any] | None, hops: tuple[C
         )
         snapshot = capture.fetched_url
     return replace(capture, listed=ref, snapshot_url=snapshot, hops=hops, redirects=redirects)
+
+
+def _ref_of(listed: dict[str, Any]) -> CaptureRef:
+    """The CDX row a ``WARC-Policy-Archive-Listed`` header names."""
+    return CaptureRef(
+        listed["url"],
+        parse_iso_z(listed["timestamp"]),
+        listed.get("status"),
+        listed.get("mimetype"),
+        PayloadDigest.parse(listed["digest"]) if listed.get("digest") else None,
+        listed.get("length"),
+    )

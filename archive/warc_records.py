@@ -262,6 +262,26 @@ class RecordWriter:
         record_id: str = record.rec_headers.get_header("WARC-Record-ID")
         return record_id
 
+    def revisit(
+        self,
+        target: str,
+        payload_digest: str,
+        refers_to: tuple[str, str, str],
+        status_line: str,
+        http_headers: list[tuple[str, str]],
+        warc_headers: dict[str, str],
+    ) -> None:
+        """Write a ``revisit`` record of the identical-payload-digest profile (WARC 1.1, 6.7.2): ``target`` with
+        the payload of the record ``refers_to`` (its target URI, WARC-Date and WARC-Record-ID), whose digest is
+        ``payload_digest`` (``sha1:BASE32``); the block holds only the HTTP status line and headers."""
+        refers_uri, refers_date, refers_id = refers_to
+        http = StatusAndHeaders(status_line, [_ascii_header(header) for header in http_headers], protocol="HTTP/1.1")
+        record = self._writer.create_revisit_record(
+            target, payload_digest, refers_uri, refers_date, http_headers=http, warc_headers_dict=warc_headers
+        )
+        record.rec_headers.add_header("WARC-Refers-To", refers_id)
+        self._writer.write_record(record)
+
     def resource(self, target: str, content_type: str, payload: bytes, warc_headers: dict[str, str]) -> None:
         """Write a ``resource`` record: ``payload`` of ``content_type``, no HTTP headers."""
         record = self._writer.create_warc_record(
@@ -369,7 +389,10 @@ def _read_whole(records: BoundedRecords, ours: str) -> Iterator[WholeRecord]:
         decompressor = records.reader.decompressor
         if records.err_count != errors or (decompressor is not None and not decompressor.eof):
             raise _Unreadable(start, damage_problem(zlib.error(), "the record"))
-        if record.header(ours) is not None and not payload_digest_matches(record, payload_sha1(payload)):
+        # Our revisit records (a capture never fetched, known through its twin: archive/captures.py) name the payload
+        # of the record they refer to, and hold none.
+        ours_with_payload = record.header(ours) is not None and record.kind != "revisit"
+        if ours_with_payload and not payload_digest_matches(record, payload_sha1(payload)):
             raise _Unreadable(start, "the payload of the record is not the one written (WARC-Payload-Digest differs)")
         yield WholeRecord(start, record, payload)
 

@@ -28,12 +28,15 @@ from standin.capture import StandinCapture
 from standin.cli import git, run_cli, run_cli_with_names
 from test_archive_encodings import kept_payloads
 from test_backfill_e2e import V1, V2, page
+from test_backfill_resilience import V2 as TWIN_V2
 from test_backfill_resilience import declaration
+from test_backfill_resilience import page as twin_page
 from test_discover import SITE_NAMES
 from test_fidelity import DOC, configured, redirected_history, warc_records
 from test_fidelity import TARGET as FIDELITY_TARGET
 from test_fidelity import URL as FIDELITY_URL
 from test_redirect_chains import chain
+from test_twin_revisits import twin_history
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -717,3 +720,30 @@ def test_a_response_and_the_resource_of_its_rendered_dom_at_one_second_in_pywb(
         assert sorted(version["date"] for version in log) == [iso_z(moment) for moment in moments]
     status = run_cli(config, data, "status")
     assert "not examined" not in status.stdout and "backfill failed" not in status.stdout, status.stdout
+
+
+def test_our_revisit_of_a_twin_dating_a_version_replays_in_pywb(
+    pywb_server: RunningPywb, standin_archive: StandinArchive, tmp_path: Path
+) -> None:
+    """A version dated at a capture never fetched, known through its twin (same listed digest), is kept as a
+    revisit record (identical-payload-digest) of the twin's response: pywb replays it at its own time with the
+    twin's payload, and a backfill from a collection of our WARCs dates every version as the first backfill did
+    (an outside audit, 2026-11-28: before, those versions moved to the twin's later date)."""
+    moments = twin_history(standin_archive)
+    first = configured(standin_archive, tmp_path / "first")
+    assert (done := run_cli(*first, "backfill", DOC, timeout=300)).returncode == 0, done.stderr
+    pywb.build_collection(
+        pywb_server.bin_dir, pywb_server.root, "ours-twins", sorted((first[1] / "captures").glob("*.gz"))
+    )
+    ours = f"{pywb_server.base}/ours-twins"
+    with urllib.request.urlopen(f"{ours}/{moments[2]}id_/{FIDELITY_URL}", timeout=10) as answer:
+        assert answer.read() == twin_page(TWIN_V2, "c").encode("utf-8")
+        assert answer.headers["Memento-Datetime"] == format_datetime(parse_wayback_timestamp(moments[2]), usegmt=True)
+
+    config = config_for(tmp_path / "again", pywb_server.base, "ours-twins", {"example": declaration(FIDELITY_URL)})
+    data = tmp_path / "again" / "data"
+    for strategy in ("bisect", "all"):
+        again = run_cli(config, data, "backfill", DOC, "--strategy", strategy, timeout=300)
+        assert again.returncode == 0, again.stderr
+        dates = [git(where / "versions", "log", "--reverse", "--format=%aI", "main") for where in (first[1], data)]
+        assert dates[0] == dates[1] and len(dates[0].splitlines()) == 2, dates

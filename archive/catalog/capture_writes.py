@@ -121,6 +121,23 @@ class CaptureWrites:
                 list(values.values()),
             )
 
+    def note_revisit(self, document: str, url: str, captured_at: datetime, stored: StoredCapture) -> None:
+        """Where the revisit record of a listed capture never fetched (a twin dating a version) was kept."""
+        with self.connection:
+            self.connection.execute(
+                "UPDATE captures SET revisit = ? WHERE document = ? AND source = 'wayback' AND url = ?"
+                " AND captured_at = ?",
+                (f"{stored.warc_file}:{stored.offset}", document, url, iso_z(captured_at)),
+            )
+
+    def revisit_kept(self, document: str, url: str, captured_at: datetime) -> bool:
+        """Whether a revisit record was kept for the listed capture (:meth:`note_revisit`)."""
+        row = self.connection.execute(
+            "SELECT revisit FROM captures WHERE document = ? AND source = 'wayback' AND url = ? AND captured_at = ?",
+            (document, url, iso_z(captured_at)),
+        ).fetchone()
+        return row is not None and row[0] is not None
+
     def set_window(self, document: str, captured_at: datetime, window_start: datetime | None) -> None:
         """Set (None: clear) the change window's start of the archive capture listed at ``captured_at``: the time the
         text before the change was last seen (``log``'s change window)."""

@@ -92,6 +92,10 @@ ADDED_COLUMNS = {
     # What extraction removed from inside the located content (JSON list of {reason, words, sample}; NULL for
     # rows extracted before 2026-11-27 and for refused ones): what makes a page "hard" for a reviewer.
     "dropped": "TEXT",
+    # ``FILE:OFFSET`` of the revisit record kept for a listed capture never fetched that dates a version (known
+    # through its twin, same digest): so that a lost catalog lists it again from the WARC files, and the record is
+    # written once (docs/decisions/0004, amendment of 2026-11-28).
+    "revisit": "TEXT",
 }
 
 # The same for the documents table. backfill_failure: why the document's last backfill failed (NULL when it

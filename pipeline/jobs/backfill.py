@@ -12,8 +12,9 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
+from policy_archive.archive.captures import DamagedCapture
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog.rows import Outcome, UnverifiedSpan
+from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnverifiedSpan
 from policy_archive.crawler.failures import lasting
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import StopSignal, crawl_archive
@@ -346,6 +347,11 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
     catalog = workspace.catalog
     key = plan.declaration.key
     versions: list[Version] = []
+    # The first fetched capture of each (URL, listed digest): what a twin dating a version refers to.
+    fetched: dict[tuple[str, str], CaptureRow] = {}
+    for row in catalog.captures(key, Source.WAYBACK, texts=False):
+        if row.stored is not None and row.digest is not None and row.fetched_status is not None:
+            fetched.setdefault((row.url, str(row.digest)), row)
     for decision in decide(catalog, plan):
         shown, verdict = decision.shown, decision.verdict
         if shown is None:
@@ -358,10 +364,37 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
             notes.append(f"{key}: version of {iso_z(shown.row.bytes_at)} {note}")
         if shown.twin is None and shown.row.outcome is Outcome.REFUSED:  # refused for its date by an earlier run
             catalog.restore_extracted(shown.row.id)
+        if shown.twin is not None:
+            _keep_revisit(workspace, key, shown, fetched, notes)
         catalog.set_window(key, shown.ref.timestamp, decision.unchanged_since)
         row = dataclasses.replace(shown.row, note=note)
         versions.append(make_version(plan.declaration, row, wayback=workspace.config.settings.wayback))
     return versions
+
+
+def _keep_revisit(
+    workspace: Workspace, key: str, shown: Shown, fetched: dict[tuple[str, str], CaptureRow], notes: list[str]
+) -> None:
+    """Keep a ``revisit`` record for a version's capture never fetched, known through its twin (same listed
+    digest), once: the WARC files then hold the capture that dates the version, so that a lost catalog is rebuilt
+    with the same dates and commit ids (docs/decisions/0004, amendment of 2026-11-28)."""
+    ref, catalog = shown.ref, workspace.catalog
+    if ref.digest is None or catalog.revisit_kept(key, ref.url, ref.timestamp):
+        return
+    twin = fetched.get((ref.url, str(ref.digest)))
+    if twin is None or twin.stored is None:
+        return
+    snapshot = shown.row.snapshot_url or ref.url  # as_twin names the twin's own capture URL
+    try:
+        stored = workspace.captures.write_revisit(key, ref, snapshot, twin.stored)
+    except (DamagedCapture, FileNotFoundError) as error:
+        notes.append(
+            f"{key}: no revisit record kept for capture {ref.wayback_timestamp} (it dates a version through its twin"
+            f" {twin.captured_at:%Y%m%d%H%M%S}, whose record cannot be read: {error}); a rebuild from the WARC files"
+            " would date that version at its twin"
+        )
+        return
+    catalog.note_revisit(key, ref.url, ref.timestamp, stored)
 
 
 def _refuse(catalog: Catalog, key: str, first: Shown, refusal: str, notes: list[str]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from policy_archive.archive.captures import CaptureStore, DamagedRecord, LeftOut
+from policy_archive.archive.captures import CaptureStore, DamagedRecord, KeptRevisit, LeftOut
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.config.settings import Config
@@ -36,12 +36,20 @@ def reindex_captures(catalog: Catalog, captures: CaptureStore, config: Config, p
     outcomes: Counter[str] = Counter()
     damaged: list[DamagedRecord] = []
     left_out: Counter[str] = Counter()
+    twins = 0
     for kept in captures.kept():
         if isinstance(kept, DamagedRecord):
             damaged.append(kept)
             continue
         if isinstance(kept, LeftOut):
             left_out[kept.kind] += 1
+            continue
+        if isinstance(kept, KeptRevisit):
+            # A listed capture never fetched that dated a version through its twin: listed again, so that a
+            # rebuild knows it as the backfill did (its row's digest is its twin's) and dates the version at it.
+            catalog.add_listed(kept.document, [kept.listed])
+            catalog.note_revisit(kept.document, kept.listed.url, kept.listed.timestamp, kept.stored)
+            twins += 1
             continue
         capture = kept.capture
         if capture.listed is not None:  # the CDX row's own status, type and digest, as a listing records them
@@ -59,6 +67,9 @@ def reindex_captures(catalog: Catalog, captures: CaptureStore, config: Config, p
     inside = [record for record in damaged if not record.at_end]
     if cut_short := len(damaged) - len(inside):  # the record a run was writing when it was killed: nothing names it
         details.append(f"{cut_short} {plural(cut_short, 'record')} cut short, skipped")
+    if twins:
+        whose = plural(twins, "its", "their")
+        details.append(f"{twins} {plural(twins, 'capture')} never fetched listed again from {whose} revisit records")
     detail = ", ".join(details)
     return (
         f"{total} {plural(total, 'capture')} re-indexed from {len(files)} WARC {plural(len(files), 'file')} in "
