@@ -5,7 +5,8 @@ the bytes of every version (docs/decisions/0004-raw-captures-and-catalog.md, ame
 Each capture is read back one record at a time (``CaptureStore.kept``) and examined again with the current
 configuration, as a backfill examined it when it was fetched. What only the lost catalog knew stays lost: the
 listed captures never fetched (listed again by the next backfill), the reasons of fetches that failed, the
-change windows and the runs.
+change windows and the runs; but a listed capture never fetched that dates a version through its twin is listed
+again from the revisit record backfill kept for it (``KeptRevisit``), so that a rebuild dates the version there.
 """
 
 from __future__ import annotations
