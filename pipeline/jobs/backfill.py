@@ -347,10 +347,11 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
     catalog = workspace.catalog
     key = plan.declaration.key
     versions: list[Version] = []
-    # The first fetched capture of each (URL, listed digest): what a twin dating a version refers to.
+    # The first capture of each (URL, listed digest) whose bytes are kept, extracted and not rendered (what a twin
+    # is known through): the record a twin dating a version refers to.
     fetched: dict[tuple[str, str], CaptureRow] = {}
     for row in catalog.captures(key, Source.WAYBACK, texts=False):
-        if row.stored is not None and row.digest is not None and row.fetched_status is not None:
+        if row.stored is not None and row.digest is not None and row.body_sha1 is not None and not row.rendered:
             fetched.setdefault((row.url, str(row.digest)), row)
     for decision in decide(catalog, plan):
         shown, verdict = decision.shown, decision.verdict
