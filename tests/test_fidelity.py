@@ -10,6 +10,7 @@ import gzip
 import sqlite3
 import subprocess
 import sys
+import tracemalloc
 import zlib
 from datetime import timedelta
 from io import BytesIO
@@ -398,3 +399,25 @@ def test_content_encodings_are_undone_for_extraction_and_bombs_refused():
         undo_content_encoding(gzip.compress(b"\0" * (MAX_DECODED_BYTES + 1)), "gzip")
     with pytest.raises(ContentEncodingError):
         undo_content_encoding(text, "compress")
+
+
+def test_a_brotli_bomb_is_refused_before_it_is_decoded_whole():
+    """brotli.decompress decoded a whole bomb before the bound was checked (audit 2026-11-28: 386 KB decoding to
+    2 GiB made backfill peak at 4.3 GB): decoding stops once the output passes the bound."""
+    compressor = brotli.Compressor(quality=5)
+    megabyte = bytes(2**20)
+    bomb = b"".join(compressor.process(megabyte) for _ in range(256)) + compressor.finish()  # ~300 B -> 256 MiB
+    tracemalloc.start()
+    try:
+        with pytest.raises(ContentEncodingError, match="decoded payload over"):
+            undo_content_encoding(bomb, "br")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < MAX_DECODED_BYTES * 3 // 2, f"{peak} bytes held while decoding"
+    # Decoded in several steps, a payload at the bound is whole; one cut short is refused.
+    text = bytes(range(256)) * (MAX_DECODED_BYTES // 256)
+    encoded = brotli.compress(text, quality=1)
+    assert undo_content_encoding(encoded, "br") == text
+    with pytest.raises(ContentEncodingError, match="corrupt brotli"):
+        undo_content_encoding(encoded[: len(encoded) // 2], "br")

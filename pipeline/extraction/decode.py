@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import zlib
+from typing import Any
 
 from charset_normalizer import from_bytes
 from w3lib.encoding import html_to_unicode
@@ -56,6 +57,8 @@ def _detected_encoding(body: bytes) -> str:
 # A decoded payload larger than this is refused: a few KB of gzip can expand to gigabytes (a "zip bomb").
 MAX_DECODED_BYTES = 64 * 2**20
 GZIP_MAGIC = b"\x1f\x8b"
+# Brotli output taken at most this much at a time (its decoder grows one buffer per step).
+BROTLI_STEP = 2**20
 
 
 class ContentEncodingError(ValueError):
@@ -91,11 +94,7 @@ def _undo(body: bytes, coding: str) -> bytes:
             import brotli
         except ImportError as error:  # declared, but a packager may leave it out
             raise ContentEncodingError("brotli-encoded payload, but the brotli package is missing") from error
-        try:
-            decoded = brotli.decompress(body)
-        except brotli.error as error:
-            raise ContentEncodingError(f"corrupt brotli payload: {error}") from error
-        return _within_limit(decoded)
+        return _unbrotli(brotli, body)
     raise ContentEncodingError(f"unknown Content-Encoding {coding!r}")
 
 
@@ -106,6 +105,33 @@ def _inflate(body: bytes, wbits: int) -> bytes:
     except zlib.error as error:
         raise ContentEncodingError(f"corrupt compressed payload: {error}") from error
     return _within_limit(decoded)
+
+
+def _unbrotli(brotli: Any, body: bytes) -> bytes:
+    """Brotli decoded in bounded steps: its output is never let grow past the bound, so a bomb of a few hundred
+    bytes that decodes to gigabytes costs no more memory than a page at the bound (``brotli.decompress`` decodes
+    it all first: 4.2 GB peak for 386 KB decoding to 2 GiB, measured 2026-11 with brotli 1.2.1)."""
+    decompressor = brotli.Decompressor()
+    pieces: list[bytes] = []
+    size = 0
+    data = body
+    try:
+        while True:
+            # brotli >= 1.2 (pyproject): the output of one call stops near ``output_buffer_limit``; further
+            # calls take empty input until the decompressor can accept more (its docstring's contract).
+            piece = decompressor.process(data, output_buffer_limit=min(BROTLI_STEP, MAX_DECODED_BYTES + 1 - size))
+            data = b""
+            size += len(piece)
+            pieces.append(piece)
+            if size > MAX_DECODED_BYTES:
+                raise ContentEncodingError(f"decoded payload over {MAX_DECODED_BYTES} bytes")
+            if decompressor.is_finished() or not piece:
+                break
+    except brotli.error as error:
+        raise ContentEncodingError(f"corrupt brotli payload: {error}") from error
+    if not decompressor.is_finished():
+        raise ContentEncodingError("corrupt brotli payload: cut short")
+    return b"".join(pieces)
 
 
 def _within_limit(decoded: bytes) -> bytes:
