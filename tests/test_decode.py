@@ -38,3 +38,18 @@ def test_iso_8859_1_label_means_windows_1252() -> None:
 def test_undeclared_utf8_is_utf8() -> None:
     page = f"<html><body>{FRENCH}</body></html>".encode()
     assert FRENCH in decode_html(page, None)
+
+
+def test_meta_naming_utf16_on_bytes_without_bom_means_utf8() -> None:
+    # WHATWG's prescan: a <meta> read as ASCII bytes cannot be UTF-16, so UTF-16LE/BE become UTF-8 (audit
+    # 2026-11-28: w3lib read such a page as UTF-16 and the policy came out as CJK noise, not-a-legal-document).
+    for label in ("utf-16", "UTF-16LE", "utf-16be"):
+        page = f"<html><head><meta charset='{label}'></head><body>{FRENCH}</body></html>".encode()
+        assert FRENCH in decode_html(page, None), label
+        assert FRENCH in decode_html(page, "text/html"), label
+
+
+def test_utf16_with_a_bom_or_from_http_stays_utf16() -> None:
+    page = f"<html><head><meta charset='utf-16'></head><body>{FRENCH}</body></html>"
+    assert FRENCH in decode_html(page.encode("utf-16"), None)  # BOM first
+    assert FRENCH in decode_html(page.encode("utf-16-le"), "text/html; charset=utf-16le")

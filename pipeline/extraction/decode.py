@@ -2,7 +2,8 @@
 
 The declared part is ``w3lib.encoding.html_to_unicode`` (Scrapy's own): it follows the WHATWG order (a BOM
 wins over the HTTP header and ``<meta>``) and maps labels as browsers do (ISO-8859-1 and US-ASCII mean
-windows-1252). Only undeclared pages reach our detection, which is where legacy pages need care.
+windows-1252); a ``<meta>`` naming UTF-16, which WHATWG's prescan reads as UTF-8, is corrected here.
+Only undeclared pages reach our detection, which is where legacy pages need care.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import zlib
 from typing import Any
 
 from charset_normalizer import from_bytes
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding, read_bom
 
 # Detection results we trust for undeclared pages: scripts that no Western code page can hold.
 NON_LATIN = {
@@ -29,10 +30,18 @@ CENTRAL_EUROPEAN_LANGUAGES = {
     "Estonian",
 }  # fmt: skip
 DETECTION_SAMPLE = 20000
+# What w3lib names a <meta> declaration of UTF-16 (``html_body_declared_encoding``, w3lib 2.5).
+META_UTF16 = {"utf-16", "utf-16-le", "utf-16-be"}
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:
     """Decode like a browser: byte-order mark, HTTP charset, ``<meta>`` declaration, then detection."""
+    if not read_bom(body)[0] and not http_content_type_encoding(content_type):
+        declared = html_body_declared_encoding(body)
+        if declared in META_UTF16:
+            # WHATWG's prescan takes a <meta> naming UTF-16 as UTF-8 (the <meta> was read as ASCII bytes, so the
+            # page is not UTF-16); w3lib 2.5 decodes it as UTF-16 and the text is lost (audit 2026-11-28).
+            content_type = "text/html; charset=utf-8"
     _, text = html_to_unicode(content_type, body, auto_detect_fun=_detected_encoding)
     return text
 
