@@ -49,6 +49,13 @@ LOCATION_NOT_URL = "the redirect's Location is not a URL"
 # in request <GET ...>." ("Received ..." when no Content-Length announced it), "Getting URL took longer than
 # 5.0 seconds.".
 _TOO_LARGE = re.compile(r"(Expected to receive|Received) (\d+) bytes which is larger than download max size \((\d+)\)")
+# A live page served compressed (COMPRESSION_ENABLED, live fetches only): Scrapy 2.19's HttpCompressionMiddleware
+# refuses one decompressing past DOWNLOAD_MAXSIZE with IgnoreRequest and this text: "Ignored response <200 URL>
+# because its body (2087392 B compressed, 21037056 B decompressed so far) exceeded DOWNLOAD_MAXSIZE (20971520 B)
+# during decompression.".
+_DECOMPRESSED_TOO_LARGE = re.compile(
+    r"\((\d+) B compressed, (\d+) B decompressed so far\) exceeded DOWNLOAD_MAXSIZE \((\d+) B\) during decompression"
+)
 _TIMEOUT = re.compile(r"took longer than ([\d.]+) seconds")
 # Failures that may pass by asking again a little later: no answer in time, a connection refused (a server
 # restarting), or closed, reset or cut short on the way (Scrapy 2.19's kinds and Twisted's beneath them). Not a host
@@ -172,6 +179,12 @@ def plain_reason(error: BaseException) -> str | None:
         return (
             f"{TOO_LARGE}: {size:,} bytes {verb}, over the limit of {limit:,} bytes"
             " (setting [crawl] max_page_bytes: raise it to fetch this answer)"
+        )
+    if isinstance(error, IgnoreRequest) and (large := _DECOMPRESSED_TOO_LARGE.search(str(error))):
+        compressed, decompressed, limit = (int(group) for group in large.groups())
+        return (
+            f"{TOO_LARGE}: {compressed:,} bytes received, {decompressed:,} bytes or more once decompressed, over"
+            f" the limit of {limit:,} bytes (setting [crawl] max_page_bytes: raise it to fetch this answer)"
         )
     if isinstance(error, HeaderLineTooLong):
         return f"{HEADER_LINE_TOO_LONG} {error.limit:,} bytes, more than this client reads (no setting changes it)"

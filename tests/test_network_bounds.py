@@ -3,19 +3,22 @@ how `track` says whether running again can help (servers on 127.0.0.1; the CLI i
 
 from __future__ import annotations
 
+import gzip
 import json
 import queue
+import re
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import brotli
 import pytest
 from standin.cli import REPO_ROOT, cli_command, cli_environment, run_cli
 from standin.hostile import EndlessHeaders, RouteServer
 from standin.legal_text import policy_page
-from standin.pages import redirect
+from standin.pages import Page, redirect
 from standin.sockets import closed_port
 from test_hostile import write_config
 from twisted.internet.defer import Deferred
@@ -121,6 +124,47 @@ def test_track_tells_a_failure_for_now_from_one_a_rerun_cannot_change(tmp_path):
 # More names that never answer than Twisted's pool has threads (10): before lookups were bounded, they held every
 # thread, and every other lookup of the run waited behind them.
 HUNG = [f"hung-{n}.test" for n in range(12)]
+
+
+def test_a_compressed_page_over_the_limit_is_said_and_counted_as_an_uncompressed_one(tmp_path):
+    """Scrapy's compression middleware refuses a page decompressing past max_page_bytes in its own words (an
+    IgnoreRequest "… exceeded DOWNLOAD_MAXSIZE … during decompression"), which track took as a refusal by our rules:
+    said as "the download failed (Ignored response …)" and left out of the last line's count (audit 2026-11-28).
+    Now gzip and brotli bombs are said as the same page served uncompressed, and counted with it."""
+    size = 1_000_000  # decompressed; the limit is 200,000 bytes
+    compressor = brotli.Compressor(quality=5)
+    routes = {
+        "/big": Page(body=b" " * size),
+        "/gz": Page(body=gzip.compress(b" " * size), headers=(("Content-Encoding", "gzip"),)),
+        "/br": Page(body=compressor.process(b" " * size) + compressor.finish(), headers=(("Content-Encoding", "br"),)),
+    }
+    with RouteServer(routes) as site:
+        documents = {
+            "privacy-policy": site.url("/big"),
+            "terms-of-service": site.url("/gz"),
+            "imprint": site.url("/br"),
+        }
+        config = track_config(tmp_path / "config", documents)
+        with (config / "settings.toml").open("a") as settings:
+            settings.write("max_page_bytes = 200000\n")  # the [crawl] table is the file's last
+        result = run_cli(config, tmp_path / "data", "track")
+    assert result.returncode == 1, result.stderr
+    failed = failed_lines(result.stderr)
+    limit = "over the limit of 200,000 bytes (setting [crawl] max_page_bytes: raise it to fetch this answer)"
+    assert len(failed) == 3, result.stderr
+    for line in failed:
+        assert line.startswith(
+            ("FAILED acme/privacy-policy: ", "FAILED acme/terms-of-service: ", "FAILED acme/imprint: ")
+        )
+        assert f": {AS_SERVED}: the answer is too large: " in line and line.endswith(limit), line
+        assert "DOWNLOAD_MAXSIZE" not in line and "Ignored response" not in line, line
+    once = re.compile(r"too large: [\d,]+ bytes received, [\d,]+ bytes or more once decompressed, over the limit")
+    decompressed = [line for line in failed if once.search(line)]
+    assert len(decompressed) == 2, "\n".join(failed)
+    assert result.stderr.splitlines()[-1] == (
+        "3 documents not fetched: 3 cannot be fetched as the site serves them (named above; running again alone will"
+        " not help)"
+    ), result.stderr
 
 
 def run_with_hanging_lookups(

@@ -32,6 +32,7 @@ from policy_archive.crawler.failures import (
     SCRAPY_REDIRECT_LIMIT,
     TOO_LARGE,
     described,
+    lasting,
     message,
     plain_reason,
     redirects_exceeded,
@@ -208,8 +209,9 @@ class PlanSpider(scrapy.Spider):
         reason = _failure_reason(failure, meta.get("rendering"))
         log.info("%s failed: %r", failure.request.url, failure.value)  # type: ignore[attr-defined]
         # Scrapy's IgnoreRequest: not sent, or its answer not taken, by our choice (robots.txt, an internal
-        # address, the redirect limit): a refusal, not a download that failed.
-        refused = isinstance(failure.value, IgnoreRequest)
+        # address, the redirect limit): a refusal, not a download that failed. Except an answer decompressing past
+        # max_page_bytes (Scrapy's compression middleware ignores it): too large, as the same answer uncompressed.
+        refused = isinstance(failure.value, IgnoreRequest) and not lasting(reason)
         if meta.get("rendering") is not None:
             needs_browser = isinstance(failure.value, RenderingUnavailable)
             yield from self.rendering_failed(fetch, reason, needs_browser=needs_browser, refused=refused)

@@ -36,6 +36,8 @@ class RouteServer:
                 self.send_header("Content-Length", str(len(page.body)))
                 if page.location:
                     self.send_header("Location", page.location)
+                for name, value in page.headers:
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(page.body)
 
