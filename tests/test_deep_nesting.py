@@ -21,6 +21,7 @@ from policy_archive.pipeline.commands.cli import main
 from policy_archive.pipeline.extraction.dropped import TOO_DEEP, hard_note
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract
 from policy_archive.pipeline.extraction.links import candidates
+from policy_archive.pipeline.extraction.markdown import MAX_RENDERED_NESTING
 from policy_archive.pipeline.extraction.parse import MAX_DEPTH, parse_html
 from policy_archive.records import ExtractedDocument, ExtractionRules
 
@@ -278,3 +279,31 @@ def test_discover_fails_a_domain_whose_only_home_page_is_past_the_parsers_limit(
         " than 2,048 levels deep and the HTML parser stopped there" in result.stderr
     ), result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------------------- nested quotes and lists, bounded
+
+
+def test_nested_quotes_and_lists_render_at_a_bounded_depth_every_word_kept():
+    """A quote's "> " and a list item's indent stand on each of its lines: 2,000 nested quotes (flattened at 255
+    levels) gave every line 255 of them, the Markdown growing as depth × lines (audit 2026-11-28: a 272 KB page of
+    5 × 2,000 nested quotes, 9.5 MB of Markdown in 47.7 s). Deeper than MAX_RENDERED_NESTING a quote or list is
+    rendered at that depth: every word kept, only the indent lost, the output linear in the page."""
+    quotes = "".join(f"<blockquote>q{n} " for n in range(2_000)) + "</blockquote>" * 2_000
+    items = "".join(f"<ul><li>q{n}" for n in range(1_000)) + "</li></ul>" * 1_000  # 2,000 levels too
+    cases = ((quotes, 2_000, re.compile(r"^(?:> ?)*")), (items, 1_000, re.compile(r"^ *(?:- )?")))
+    for body, levels, marker in cases:
+        source = page(f"<main><h1>Privacy Policy</h1><p>We protect your personal data.</p>{body}</main>")
+        document = generic(source)
+        assert re.findall(r"q\d+", document.body) == [f"q{n}" for n in range(levels)], "every word kept, in order"
+        deepest = max(len(marker.match(line).group()) for line in document.body.splitlines())
+        assert deepest <= 6 * MAX_RENDERED_NESTING, deepest  # "> " per quote; "- " and 2 spaces per list
+        assert len(document.body) < 4 * len(source), (len(document.body), len(source))
+
+
+def test_quotes_and_lists_up_to_the_bound_render_as_before():
+    heading = "<h1>Privacy Policy</h1><p>We protect your personal data.</p>"
+    quoted = generic(page(f"<main>{heading}<blockquote><p>a</p><blockquote><p>b</p></blockquote></blockquote></main>"))
+    assert "> a\n>\n> > b" in quoted.body
+    nested = generic(page(f"<main>{heading}<ul><li>a<ul><li>b<ul><li>c</li></ul></li></ul></li></ul></main>"))
+    assert "- a\n  - b\n    - c" in nested.body

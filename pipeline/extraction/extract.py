@@ -55,8 +55,10 @@ from policy_archive.text import one_line
 # read in both orders, an ambiguous one with no order on the page is no date (``extraction.stated_date``;
 # ``verify`` compares the stated date, so a version holding the old guess is another revision's, not damage);
 # 12: a heading naming the current version of a document ("Current Terms of Use", "Aktuelle
-# Datenschutzerklärung") names that document, so a page of policies holding it is cut to the declared type.
-EXTRACTOR_REVISION = 12
+# Datenschutzerklärung") names that document, so a page of policies holding it is cut to the declared type;
+# 13: quotes and lists nested deeper than 10 levels rendered at 10 (text kept, indent lost), a ``<meta>`` naming
+# UTF-16 on bytes without a byte-order mark read as UTF-8 (WHATWG), no benchmark or fixture page changed.
+EXTRACTOR_REVISION = 13
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 

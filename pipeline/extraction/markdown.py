@@ -29,6 +29,12 @@ LIST_ITEM_START = re.compile(r"(?:-|\d+\.) ")
 # after), a list item's "-", "+", "*" or "1." / "1)" (1 to 4 spaces after; 5 or more make the content code).
 _BLOCK_PREFIX = re.compile(r"(?: {0,3}(?:> ?|(?:[-+*]|\d{1,9}[.)]) {1,4}(?! )))* {0,3}")
 _BLOCK_PREFIX_CHARACTERS = frozenset(" >-+*.)0123456789")
+# Block quotes, and lists, rendered nested at most this deep each; deeper ones are rendered at this depth (their
+# text kept, only the indent lost). A quote's "> " and an item's indent stand on each of its lines: without a
+# bound, 2,000 nested quotes (flattened at parse.MAX_DEPTH = 255) gave every line 255 of them, the Markdown
+# growing as depth × lines and the time as its square (audit 2026-11-28: a 272 KB page, 9.5 MB and 47.7 s).
+# No benchmark or fixture page nests either more than a few levels (README, Extraction quality and speed).
+MAX_RENDERED_NESTING = 10
 
 # Page text that reads as inline markup (escape_text): a backslash before ASCII punctuation, whitespace or a
 # node's end; backticks; delimiter runs (judged in _escaped_inline); "](" and "]:"; entities and, at a node's
@@ -91,6 +97,8 @@ class MarkdownRenderer:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self._block_cache: dict[lxml.html.HtmlElement, bool] = {}
+        self._quotes = 0  # block quotes around the element being rendered
+        self._lists = 0  # lists around it
 
     def render(self, root: lxml.html.HtmlElement) -> str:
         return "\n\n".join(self._blocks(root))
@@ -110,7 +118,13 @@ class MarkdownRenderer:
             code = element.text_content().strip("\n")
             return [f"```\n{code}\n```"] if code.strip() else []
         if tag == "blockquote":
-            inner = self._children_blocks(element)
+            if self._quotes >= MAX_RENDERED_NESTING:
+                return self._children_blocks(element)
+            self._quotes += 1
+            try:
+                inner = self._children_blocks(element)
+            finally:
+                self._quotes -= 1
             return ["\n".join(f"> {line}" if line else ">" for line in "\n\n".join(inner).split("\n"))] if inner else []
         if tag == "hr":
             return ["---"]
@@ -155,6 +169,13 @@ class MarkdownRenderer:
         return cached
 
     def _list(self, element: lxml.html.HtmlElement, ordered: bool) -> list[str]:
+        self._lists += 1
+        try:
+            return self._list_items(element, ordered, indented=self._lists <= MAX_RENDERED_NESTING)
+        finally:
+            self._lists -= 1
+
+    def _list_items(self, element: lxml.html.HtmlElement, ordered: bool, *, indented: bool) -> list[str]:
         items = []
         number = int(element.get("start", "1")) if element.get("start", "1").isdigit() else 1
         for child in element:
@@ -170,6 +191,9 @@ class MarkdownRenderer:
                 continue
             marker = f"{number}." if ordered else "-"
             number += 1
+            if not indented:  # deeper than MAX_RENDERED_NESTING: the item's lines stay at its list's indent
+                items.append(f"{marker} {content}")
+                continue
             indent = " " * (len(marker) + 1)
             lines = content.split("\n")
             body = "\n".join([lines[0], *[f"{indent}{line}" if line else "" for line in lines[1:]]])
