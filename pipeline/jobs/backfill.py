@@ -26,9 +26,10 @@ from policy_archive.pipeline.jobs.backfill_plan import (
     refusal_before_fetch,
     segments,
 )
-from policy_archive.pipeline.jobs.change_dating import Shown, decide, undated
+from policy_archive.pipeline.jobs.change_dating import Decision, Shown, decide, undated
 from policy_archive.pipeline.jobs.examine import (
     ELSEWHEN,
+    guard_refusal,
     holds_for_twins,
     make_version,
     refuse_change,
@@ -306,19 +307,27 @@ def _plan(
     catalog.refuse_listed(declaration.key, refused)
     fetchable = candidates(refs)
     # Until 2026-11-27 a refusal of one replay (a digest mismatch, not archived) was passed on to the capture's
-    # twins unfetched, losing the version they held: such twins are candidates again.
+    # twins unfetched, losing the version they held: such twins are candidates again. A twin the guards refused
+    # is listed again too: known through its fetched twin's text, it is judged again with it (the change may be
+    # found at it), and refused again if still refused.
     catalog.relist(
         declaration.key,
         [
             (row.url, row.captured_at)
             for row in catalog.captures(declaration.key, Source.WAYBACK)
-            if row.outcome is Outcome.REFUSED and borrowed(row.reason) and not holds_for_twins(row.reason)
+            if row.outcome is Outcome.REFUSED and borrowed(row.reason) and _decided_again(row.reason)
         ],
     )
     rows = catalog.captures(declaration.key, Source.WAYBACK)
     return DocumentPlan(
         declaration, fetchable, strategy, source, rows, verify, undated=lambda plan: undated(workspace.catalog, plan)
     )
+
+
+def _decided_again(reason: str | None) -> bool:
+    """Whether a refusal passed on to a twin is made again by this run: one replay's (it held for that capture
+    only) or the guards' (made when the versions are made)."""
+    return not holds_for_twins(reason) or guard_refusal(reason)
 
 
 def _record_unverified(workspace: Workspace, plan: DocumentPlan) -> list[UnverifiedSpan]:
@@ -355,6 +364,7 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
             fetched.setdefault((row.url, str(row.digest)), row)
     for decision in decide(catalog, plan):
         shown, verdict = decision.shown, decision.verdict
+        _lift_earlier_guard_refusals(catalog, decision)
         if shown is None:
             _refuse(catalog, key, decision.first, verdict.refusal or str(decision.dating), notes)
             continue
@@ -363,7 +373,7 @@ def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> lis
         if note:
             catalog.set_note(key, Source.WAYBACK, shown.ref.timestamp, note)
             notes.append(f"{key}: version of {iso_z(shown.row.bytes_at)} {note}")
-        if shown.twin is None and shown.row.outcome is Outcome.REFUSED:  # refused for its date by an earlier run
+        if shown.twin is None and shown.row.outcome is Outcome.REFUSED:  # refused by an earlier run (its date)
             catalog.restore_extracted(shown.row.id)
         if shown.twin is not None:
             _keep_revisit(workspace, key, shown, fetched, notes)
@@ -396,6 +406,15 @@ def _keep_revisit(
         )
         return
     catalog.note_revisit(key, ref.url, ref.timestamp, stored)
+
+
+def _lift_earlier_guard_refusals(catalog: Catalog, decision: Decision) -> None:
+    """The captures of the decision's run that an earlier run's guards refused made extracted again, but the one
+    this decision refuses (refused again, with today's reason): the guards' verdict is this run's."""
+    refused_now = None if decision.shown else (decision.first.twin or decision.first.row).id
+    for row_id in decision.judged_again:
+        if row_id != refused_now:
+            catalog.restore_extracted(row_id)
 
 
 def _refuse(catalog: Catalog, key: str, first: Shown, refusal: str, notes: list[str]) -> None:

@@ -19,8 +19,8 @@ from policy_archive.pipeline.jobs.examine import (
     examine,
     holds_for_twins,
     record_examined,
-    refused_for_its_date,
     rendering_request,
+    shows_its_text,
 )
 from policy_archive.pipeline.jobs.progress import Left, Progress
 from policy_archive.pipeline.jobs.report import refusal_kind, twin_reason
@@ -220,7 +220,7 @@ class DocumentPlan:
             for i in group:
                 if _bytes_listed(self.refs[i]) != _bytes_listed(self.refs[answered]):
                     self.learn(i, None, for_twins=False)  # the archive serves another capture at this second
-                elif row.outcome is Outcome.EXTRACTED or refused_for_its_date(row):
+                elif shows_its_text(row):
                     self.learn(i, row.body_sha1, rendered=row.rendered)
                 elif row.outcome is Outcome.REFUSED and not compared_as_sha1(row):
                     self.learn(i, None, for_twins=holds_for_twins(row.reason))

@@ -14,7 +14,13 @@ from datetime import datetime
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
-from policy_archive.pipeline.jobs.examine import as_twin, dating_capture, last_seen, refused_for_its_date
+from policy_archive.pipeline.jobs.examine import (
+    as_twin,
+    dating_capture,
+    last_seen,
+    refused_by_the_guards,
+    shows_its_text,
+)
 from policy_archive.pipeline.jobs.guards import Verdict, judge
 from policy_archive.pipeline.jobs.strategy import changes
 from policy_archive.records import CaptureRef, Source
@@ -36,7 +42,9 @@ class Shown:
 class Decision:
     """What becomes of one change found: the capture it was found at (``first``), the run of captures known to
     show its text, its change window's start, the guards' verdict, and either the position in ``run`` of the
-    capture dating it (``shown``) or why the text is refused (the guards' or the dating's: ``shown`` None)."""
+    capture dating it (``shown``) or why the text is refused (the guards' or the dating's: ``shown`` None).
+    ``judged_again``: the catalog rows of the run an earlier run's guards refused, whose verdict this one makes
+    again (:func:`~.examine.refused_by_the_guards`)."""
 
     first: Shown
     run: list[int]
@@ -44,6 +52,7 @@ class Decision:
     verdict: Verdict
     dating: int | str
     shown: Shown | None
+    judged_again: tuple[int, ...] = ()
 
     @property
     def undated(self) -> list[int]:
@@ -68,8 +77,9 @@ def decide(catalog: Catalog, plan: DocumentPlan) -> list[Decision]:
     whose bytes lie in the order the changes were found (:func:`dating_capture`): an archived redirect's first
     capture may be served from a memento that crosses another run's, when a later one of the same text is not."""
     rows = {(row.url, row.captured_at): row for row in catalog.captures(plan.declaration.key, Source.WAYBACK)}
-    # A text is known through a capture extracted, or through one an earlier run refused for its date only.
-    by_text = {row.body_sha1: row for row in rows.values() if refused_for_its_date(row)}
+    # A text is known through a capture extracted, or through one an earlier run refused when it made the
+    # versions (for its date, by the guards), preferably the former.
+    by_text = {row.body_sha1: row for row in rows.values() if shows_its_text(row)}
     by_text.update({row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED})
     found = changes(plan.known)
     decisions: list[Decision] = []
@@ -80,12 +90,13 @@ def decide(catalog: Catalog, plan: DocumentPlan) -> list[Decision]:
         end = after.index if after else len(plan.refs)
         run = [i for i in range(change.index, end) if plan.known.get(i) == text]
         first = _shown(plan, rows, by_text, change.index)
+        judged_again = _refused_by_the_guards(rows, plan.refs, run)
         seen_at = [plan.refs[i].timestamp for i, known in plan.known.items() if known == text]
         verdict = judge(first.row.body or "", previous.body if previous else None, seen_at)
         unchanged_since = _unchanged_since(rows, plan.refs, change.window_start, dated)
         dated = False
         if verdict.refusal:
-            decisions.append(Decision(first, run, unchanged_since, verdict, verdict.refusal, None))
+            decisions.append(Decision(first, run, unchanged_since, verdict, verdict.refusal, None, judged_again))
             continue
         dating = dating_capture(
             [_bytes_time(rows, plan.refs, i) for i in run],
@@ -94,7 +105,7 @@ def decide(catalog: Catalog, plan: DocumentPlan) -> list[Decision]:
             plan.refs[after.index] if after else None,
         )
         shown = None if isinstance(dating, str) else _shown(plan, rows, by_text, run[dating])
-        decisions.append(Decision(first, run, unchanged_since, verdict, dating, shown))
+        decisions.append(Decision(first, run, unchanged_since, verdict, dating, shown, judged_again))
         if shown is not None:
             previous, dated = shown.row, True
     return decisions
@@ -105,10 +116,16 @@ def _shown(plan: DocumentPlan, rows: Rows, by_text: dict[str | None, CaptureRow]
     (same digest, a 200): the twin's text at this capture's time and address."""
     ref = plan.refs[index]
     row = rows.get((ref.url, ref.timestamp))
-    if row is not None and (row.outcome is Outcome.EXTRACTED or refused_for_its_date(row)):
+    if row is not None and shows_its_text(row):
         return Shown(ref, row, None)
     twin = by_text[plan.known[index]]
     return Shown(ref, as_twin(twin, ref, plan.source.capture_url(ref.timestamp, ref.url)), twin)
+
+
+def _refused_by_the_guards(rows: Rows, refs: Sequence[CaptureRef], run: Sequence[int]) -> tuple[int, ...]:
+    """The catalog rows of the captures at ``run`` that an earlier run's guards refused."""
+    found = (rows.get((refs[index].url, refs[index].timestamp)) for index in run)
+    return tuple(row.id for row in found if row is not None and refused_by_the_guards(row))
 
 
 def _bytes_time(rows: Rows, refs: Sequence[CaptureRef], index: int) -> datetime:

@@ -29,6 +29,7 @@ from policy_archive.crawler.sources.wayback import original_of
 from policy_archive.pipeline.extraction.decode import ContentEncodingError
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract, extractor_label
 from policy_archive.pipeline.extraction.refusals import JAVASCRIPT_SHELL
+from policy_archive.pipeline.jobs.guards import GUARD_REFUSALS
 from policy_archive.pipeline.jobs.provenance import archive_name, render
 from policy_archive.pipeline.jobs.report import refusal_kind, twin_reason
 from policy_archive.pipeline.jobs.served_bytes import (
@@ -204,6 +205,26 @@ def refused_for_its_date(row: CaptureRow) -> bool:
     crossing check, :func:`dating_capture`): its text is still what it showed, and the check is made again on
     every run, so that a rerun decides as the first one did instead of searching around it."""
     return row.outcome is Outcome.REFUSED and row.body_sha1 is not None and (row.reason or "").startswith(ELSEWHEN)
+
+
+def guard_refusal(reason: str | None) -> bool:
+    """Whether a refusal (its catalog reason, a twin's too) is the guards' (``guards.judge``): of a text against
+    the history around it, made when the versions are made."""
+    return refusal_kind(reason) in GUARD_REFUSALS
+
+
+def refused_by_the_guards(row: CaptureRow) -> bool:
+    """Whether a capture was extracted, then refused by the guards when the versions were made: its text is still
+    what it showed, and the guards judge it again on every run against the history as it is then (a text refused
+    once is recorded once captured on a second day, dated at its first capture), as a backfill from nothing and
+    ``reextract --rebuild`` judge it (docs/decisions/0004, amendment of 2026-11-28 (guards))."""
+    return row.outcome is Outcome.REFUSED and row.body_sha1 is not None and guard_refusal(row.reason)
+
+
+def shows_its_text(row: CaptureRow) -> bool:
+    """Whether a capture's text is known to the versions' decisions: extracted, or refused when the versions
+    were made (:func:`refused_for_its_date`, :func:`refused_by_the_guards`), decided again on every run."""
+    return row.outcome is Outcome.EXTRACTED or refused_for_its_date(row) or refused_by_the_guards(row)
 
 
 def last_seen(listed_at: datetime, bytes_at: datetime, *, dated: bool) -> datetime:

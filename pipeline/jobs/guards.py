@@ -18,6 +18,11 @@ from datetime import datetime
 # A policy rewrite rarely drops below this share of its previous length; broken captures nearly always do.
 MINIMUM_LENGTH_SHARE = 0.4
 LENGTH_DROP = "far shorter than the previous version"
+EMPTY_TEXT = "empty text"
+# Every refusal the guards make, by its kind (``report.refusal_kind``): made when the versions are made, from the
+# history around a text, not from its capture alone, so made again on every run (docs/decisions/0004, amendment of
+# 2026-11-28 (guards)).
+GUARD_REFUSALS = (EMPTY_TEXT, LENGTH_DROP)
 # A broken capture is a one-off; the same text captured on this many different days is what the site served.
 CONFIRMING_DAYS = 2
 
@@ -45,7 +50,7 @@ def refusal_against_previous(new_body: str, previous_body: str | None) -> str | 
     """Why ``new_body`` must not be recorded after ``previous_body``, or ``None`` if it may be."""
     new_length = _text_length(new_body)
     if new_length == 0:
-        return "empty text"
+        return EMPTY_TEXT
     if previous_body is None:
         return None
     previous_length = _text_length(previous_body)

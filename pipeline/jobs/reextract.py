@@ -32,7 +32,7 @@ from policy_archive.pipeline.jobs.examine import (
     refuse_change,
     text_identity,
 )
-from policy_archive.pipeline.jobs.guards import judge
+from policy_archive.pipeline.jobs.guards import GUARD_REFUSALS, judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note
@@ -69,8 +69,8 @@ def _reexamine(
     workspace: Workspace, declaration: DocumentDeclaration, progress: Progress, *, rebuild: bool
 ) -> list[Unreadable]:
     """Examine every kept capture again and update the catalog; those whose bytes cannot be read keep the
-    extraction they had (returned, to be named). Without ``rebuild``, a capture refused for its date keeps its
-    refusal (:func:`_date_refusal_kept`); a rebuild decides the dates again."""
+    extraction they had (returned, to be named). Without ``rebuild``, a capture refused when the versions were
+    made (for its date, by the guards) keeps its refusal (:func:`_refusal_kept`); a rebuild decides them again."""
     catalog = workspace.catalog
     check_digests = workspace.config.settings.wayback.check_digests
     unreadable = []
@@ -86,7 +86,7 @@ def _reexamine(
             declaration, capture, check_digest=check_digests, neighbours=around.get((row.url, row.captured_at))
         )
         if not rebuild:
-            examination = _date_refusal_kept(row, examination)
+            examination = _refusal_kept(row, examination)
         document = examination.document
         catalog.update_extraction(
             row.id,
@@ -104,15 +104,17 @@ def _reexamine(
     return unreadable
 
 
-def _date_refusal_kept(row: CaptureRow, examination: Examination) -> Examination:
-    """A capture the catalog holds as refused for its date (archived at another time) examined again: still
-    refused for it, with its reason, when its bytes still give a text. Such a refusal comes from the listing and
-    the order of the changes found (backfill's, ``examine.dating_capture``), not from extraction, which is all a
-    plain ``reextract`` decides again: making the capture extracted made it usable until the next backfill
-    refused it again (before 2026-11-28). Its new text is kept with it (``examine.refused_for_its_date``: the
-    next backfill decides its date again from it). A capture whose bytes no longer give a text is refused for
-    that, as a backfill fetching it now would refuse it; one refused anew for its date takes the new reason."""
-    if row.outcome is not Outcome.REFUSED or not (row.reason or "").startswith(ELSEWHEN):
+def _refusal_kept(row: CaptureRow, examination: Examination) -> Examination:
+    """A capture the catalog holds as refused for its date (archived at another time) or by the guards, examined
+    again: still refused, with its reason, when its bytes still give a text. Such a refusal comes from the listing
+    and the order of the changes found (backfill's, ``examine.dating_capture``) or from the history around the
+    text (``guards.judge``), not from extraction, which is all a plain ``reextract`` decides again: making the
+    capture extracted made it read as usable until the next backfill judged it again (before 2026-11-28). Its new
+    text is kept with it (``examine.refused_for_its_date``, ``examine.refused_by_the_guards``): the next backfill,
+    or ``reextract --rebuild``, decides again from it, so a refusal lifts only there, and only if the dates or
+    the guards then allow the text. A capture whose bytes no longer give a text is refused for that, as a
+    backfill fetching it now would refuse it; one refused anew for its date takes the new reason."""
+    if row.outcome is not Outcome.REFUSED or not _decided_with_the_versions(row.reason):
         return examination
     if examination.outcome is not Outcome.EXTRACTED:
         return examination
@@ -121,6 +123,11 @@ def _date_refusal_kept(row: CaptureRow, examination: Examination) -> Examination
     return Examination(
         Outcome.REFUSED, row.reason, examination.document if row.body_sha1 else None, note=examination.note
     )
+
+
+def _decided_with_the_versions(reason: str | None) -> bool:
+    """Whether a kept capture's refusal was made when the versions were made: for its date, or by the guards."""
+    return (reason or "").startswith((ELSEWHEN, *GUARD_REFUSALS))
 
 
 def _listing_neighbours(catalog: Catalog, document: str) -> dict[tuple[str, datetime], Neighbours]:
