@@ -7,6 +7,8 @@ through one ``git fast-import`` stream (DESIGN.md: ~2,700 commits/s against ~70/
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,8 +45,11 @@ class ExistingCommit:
 def _git(directory: Path, *args: str, stdin: bytes | None = None) -> str:
     result = subprocess.run(["git", "-C", str(directory), *args], input=stdin, capture_output=True)
     if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ExportRepositoryError(f"{directory}: git {args[0]} failed: {message[-1] if message else '?'}")
+        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        # The line saying why: git fast-import ends with where it dumped its crash report, after its fatal line.
+        fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+        message = (fatal or lines or ["?"])[0]
+        raise ExportRepositoryError(f"{directory}: git {args[0]} failed: {message}")
     return result.stdout.decode("utf-8")
 
 
@@ -66,9 +71,22 @@ class ExportRepository:
         if not (directory / ".git").exists():
             if directory.exists() and any(directory.iterdir()):
                 raise ConfigurationError(f"--output {directory}: not empty and not a Git repository")
-            directory.mkdir(parents=True, exist_ok=True)
-            _git(directory, "init", "-q", "-b", BRANCH)
-            _git(directory, "config", "core.autocrlf", "false")
+            self._create()
+
+    def _create(self) -> None:
+        """``git init`` in the (missing or empty) directory; when that fails (a full disk), what it made is removed:
+        a half-made ``.git`` would be taken for the export's repository by the next export."""
+        made = [folder for folder in (self.directory, *self.directory.parents) if not folder.exists()]
+        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            _git(self.directory, "init", "-q", "-b", BRANCH)
+            _git(self.directory, "config", "core.autocrlf", "false")
+        except BaseException:
+            shutil.rmtree(self.directory / ".git", ignore_errors=True)
+            for folder in made:  # deepest first
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
 
     def head(self) -> str | None:
         """The commit ``main`` points at, or None while the repository has no commit."""
@@ -127,8 +145,12 @@ class ExportRepository:
             stream += f"M 100644 inline {quote_path(commit.path)}\n".encode()
             stream += b"data %d\n%s\n" % (len(payload), payload)
             written += 1
-        if not written:
-            return 0
-        _git(self.directory, "fast-import", "--quiet", "--done", stdin=bytes(stream) + b"done\n")
-        _git(self.directory, "read-tree", "--reset", "-u", BRANCH_REF)
+        if written:
+            # fast-import moves the branch only once every object is written: stopped before (a full disk), the
+            # branch is as it was, and the next export writes the same commits again.
+            _git(self.directory, "fast-import", "--quiet", "--done", stdin=bytes(stream) + b"done\n")
+        if parent or written:
+            # Checked out also when nothing was new: an export stopped between the two (a full disk during the
+            # checkout) left the branch ahead of the files, and the next one finds nothing to append.
+            _git(self.directory, "read-tree", "--reset", "-u", BRANCH_REF)
         return written

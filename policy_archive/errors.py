@@ -41,6 +41,12 @@ class OutputError(ConfigurationError):
     replaces)."""
 
 
+class OutputFailure(PolicyArchiveError):
+    """Writing a path given to write to failed for a reason of the machine, not of the command line — the disk
+    filled up: said in one line naming the path as given and why, exit 1 (a run that failed, as a full disk is for
+    the data directory); nothing of the output is left that a rerun would take as complete."""
+
+
 class StateError(PolicyArchiveError):
     """The data directory (versions repository, catalog, WARC files) is in a state the command cannot use."""
 
@@ -56,18 +62,28 @@ _DISK_FULL_WORDS = ("No space left on device", "database or disk is full", "Disk
 _READ_ONLY_WORDS = ("Read-only file system", "attempt to write a readonly database", "Permission denied")
 
 
+def disk_full(error: BaseException) -> bool:
+    """Whether ``error`` says the disk is full (or a quota reached): an ``OSError``'s number, or the words SQLite
+    and Git use."""
+    code = error.errno if isinstance(error, OSError) else None
+    return code in _DISK_FULL or any(words in str(error) for words in _DISK_FULL_WORDS)
+
+
+DISK_FULL = "no space left on the device (the disk is full)"
+
+
 def environment_failure(error: BaseException) -> str | None:
     """The one line to show for an error of the machine rather than of policy-archive — a full disk, a
     read-only or forbidden data directory — or None. Such errors reach us as ``OSError``, as SQLite's
     ``OperationalError`` or as a Git command's stderr, so the message text is checked too."""
     code = error.errno if isinstance(error, OSError) else None
     text = str(error)
-    if code in _DISK_FULL or any(words in text for words in _DISK_FULL_WORDS):
-        return f"no space left on the device (the disk is full): {_first_line(text)}"
+    if disk_full(error):
+        return f"{DISK_FULL}: {first_line(text)}"
     if code in _READ_ONLY or any(words in text for words in _READ_ONLY_WORDS):
-        return f"cannot write the data directory (read-only or not permitted): {_first_line(text)}"
+        return f"cannot write the data directory (read-only or not permitted): {first_line(text)}"
     return None
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")

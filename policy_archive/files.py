@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from policy_archive.errors import disk_full
+
 
 @contextmanager
 def whole_file(target: Path) -> Iterator[Path]:
@@ -45,7 +47,8 @@ def unwritable(path: Path, *, directory: bool) -> str | None:
     done, or None: an existing thing of the other kind, a file where a folder must be made, a folder this process
     may not write in. ``access`` does not tell everything (``/proc`` lets root pass and then refuses ``mkdir``): the
     folders still missing are made and a file is made in the last one, then all of it removed again. The writing
-    can still fail later (a full disk): ``writing_at`` names the path then."""
+    can still fail later (a full disk): ``writing_at`` names the path then. A full disk found here is raised as
+    the ``OSError`` it is, naming ``path``: not a path that cannot be written, a machine that cannot write now."""
     if path.is_dir() and not directory:
         return "is a directory; give a file name"
     if path.exists() and not path.is_dir() and directory:
@@ -75,6 +78,8 @@ def unwritable(path: Path, *, directory: bool) -> str | None:
         os.close(handle)
         os.unlink(probe)
     except OSError as error:
+        if disk_full(error):  # the machine's failure, not the path's: exit 1 (``writing_output`` says it)
+            raise OSError(error.errno, error.strerror, str(path)) from error
         return f"{step}: {error.strerror or error}"
     finally:
         for folder in reversed(made):

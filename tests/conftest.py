@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,28 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def history(recorded: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
     """A copy of :func:`recorded` (two versions, their captures in a WARC file) that a test may damage."""
     return copy_of(recorded, tmp_path)
+
+
+@pytest.fixture
+def small_filesystem(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mount a tmpfs of the given size (``"300k"``); remount it read-only with ``mount -o remount,ro``. Needs
+    root and a kernel that lets this process mount: skipped with the reason elsewhere."""
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        point = tmp_path / f"fs{len(mounted)}"
+        point.mkdir()
+        if os.geteuid() != 0:
+            pytest.skip("mounting a small tmpfs needs root (this test simulates a full or read-only disk)")
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)], capture_output=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", str(point)], check=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -5,10 +5,8 @@ stderr with the contract's exit status, never a traceback, and a refused configu
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -339,28 +337,6 @@ def test_a_half_made_repository_from_an_interrupted_git_init_is_made_again(track
 
 
 # --- the machine: a read-only data directory, a full disk --------------------------------------------------
-
-
-@pytest.fixture
-def small_filesystem(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
-    """Mount a tmpfs of the given size (``"300k"``); remount it read-only with ``mount -o remount,ro``. Needs
-    root and a kernel that lets this process mount: skipped with the reason elsewhere."""
-    mounted: list[Path] = []
-
-    def mount(size: str) -> Path:
-        point = tmp_path / f"fs{len(mounted)}"
-        point.mkdir()
-        if os.geteuid() != 0:
-            pytest.skip("mounting a small tmpfs needs root (this test simulates a full or read-only disk)")
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)], capture_output=True)
-        if done.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
-        mounted.append(point)
-        return point
-
-    yield mount
-    for point in mounted:
-        subprocess.run(["umount", str(point)], check=False)
 
 
 def test_review_commands_work_on_a_read_only_data_directory(tmp_path, small_filesystem):

@@ -5,14 +5,18 @@ and ``export --output /proc/self/mem`` named the export's own partial file)."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
-from standin.cli import run_cli, run_import_ota, write_archive_settings
+from standin.cli import git, run_cli, run_import_ota, write_archive_settings
 
-from policy_archive.errors import OutputError
+from policy_archive.archive.plain_git import ExportRepositoryError
+from policy_archive.errors import DISK_FULL, OutputError, OutputFailure
 from policy_archive.files import whole_file
 from policy_archive.pipeline.commands.common import writing_output
 
@@ -74,19 +78,47 @@ def test_an_existing_file_that_cannot_be_replaced_is_named_not_the_partial_file(
 
 
 def test_an_error_while_writing_names_the_path_given_not_the_partial_file(tmp_path):
-    """A full disk half-way (only the writing can tell): the path as given, why, where; the data directory's own
-    errors pass on unchanged."""
+    """A path refused half-way (only the writing can tell): the path as given, why, where, exit 2; the data
+    directory's own errors pass on unchanged."""
     target = tmp_path / "history.jsonl"
     with pytest.raises(OutputError) as raised, writing_output(target, "--output"), whole_file(target) as partial:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(partial))
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(partial))
     assert str(raised.value) == (
-        f"--output {target}: cannot be written: No space left on device (a new file in {tmp_path})"
+        f"--output {target}: cannot be written: Read-only file system (a new file in {tmp_path})"
     )
     assert raised.value.exit_status == 2 and list(tmp_path.iterdir()) == []
     elsewhere = tmp_path / "data" / "catalog.sqlite3"
-    with pytest.raises(OSError) as passed, writing_output(target, "--output"):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(elsewhere))
-    assert not isinstance(passed.value, OutputError)
+    for code in (errno.EROFS, errno.ENOSPC):
+        with pytest.raises(OSError) as passed, writing_output(target, "--output"):
+            raise OSError(code, os.strerror(code), str(elsewhere))
+        assert not isinstance(passed.value, (OutputError, OutputFailure))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "the partial file",
+        "no file named",  # a write() into an open file: Python names none
+        "SQLite",
+        "Git",
+    ],
+)
+def test_a_full_disk_while_writing_is_a_failure_naming_the_path_exit_1(tmp_path, error):
+    """A full disk is the machine's failure, not a wrong path (DESIGN.md: exit 2 only for usage and configuration
+    errors, nothing written): exit 1, as for the data directory, said naming the path as given."""
+    target = tmp_path / "history.jsonl"
+    with pytest.raises(OutputFailure) as raised, writing_output(target, "--output"), whole_file(target) as partial:
+        raise {
+            "the partial file": OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(partial)),
+            "no file named": OSError(errno.EDQUOT, os.strerror(errno.EDQUOT)),
+            "SQLite": sqlite3.OperationalError("database or disk is full"),
+            "Git": ExportRepositoryError(f"{target}: git fast-import failed: fatal: No space left on device"),
+        }[error]
+    where = f" (a new file in {tmp_path})" if error == "the partial file" else ""
+    assert str(raised.value) == (
+        f"--output {target}: cannot be written: no space left on the device (the disk is full){where}"
+    )
+    assert raised.value.exit_status == 1 and list(tmp_path.iterdir()) == []
 
 
 def test_init_into_a_folder_made_on_the_way(tmp_path):
@@ -95,3 +127,99 @@ def test_init_into_a_folder_made_on_the_way(tmp_path):
     result = run_cli(target, tmp_path / "data", "init", str(target))
     assert result.returncode == 0, result.stderr
     assert (target / "settings.toml").is_file()
+
+
+# --- a real full disk: a small tmpfs (root only), filled to leave less room than the output needs ------------
+
+FULL_DISK_COMMANDS = {
+    "export jsonl": (["export", "--format", "jsonl"], "out.jsonl"),
+    "export csv": (["export", "--format", "csv"], "out.csv"),
+    "export sqlite": (["export", "--format", "sqlite"], "out.sqlite"),
+    "export ota": (["export", "--format", "ota"], "ota"),
+    "report": (["report"], "report"),
+}
+ROOM_STEPS = 4  # runs with 0/4, 1/4, 2/4, 3/4 of the room the output takes: each stops at another point
+
+
+def written(path: Path) -> dict[str, bytes]:
+    """What an output is, to compare two: every file's bytes (a Git repository: its branch and checkout)."""
+    if path.is_file():
+        if path.suffix == ".sqlite":
+            with contextlib.closing(sqlite3.connect(path)) as database:  # open, it would keep the tmpfs mounted
+                return {
+                    "versions": repr(database.execute("SELECT * FROM versions ORDER BY 1, 2, 3").fetchall()).encode()
+                }
+        return {path.name: path.read_bytes()}
+    files = {
+        str(file.relative_to(path)): file.read_bytes()
+        for file in path.rglob("*")
+        if file.is_file() and ".git" not in file.parts
+    }
+    if (path / ".git").exists():
+        files["HEAD"] = git(path, "rev-parse", "main").encode()
+        files["status"] = git(path, "status", "--porcelain").encode()
+    return files
+
+
+def room_taken(path: Path) -> int:
+    """Bytes of the tmpfs pages ``path`` takes (each file rounded up to whole pages, as tmpfs counts them)."""
+    files = [path] if path.is_file() else [file for file in path.rglob("*") if file.is_file()]
+    return sum(-(-file.stat().st_size // 4096) * 4096 for file in files)
+
+
+@pytest.mark.parametrize("command", list(FULL_DISK_COMMANDS))
+def test_a_full_disk_is_exit_1_naming_the_output_and_leaves_nothing_a_rerun_takes_as_complete(
+    recorded, tmp_path, small_filesystem, command
+):
+    """The disk fills while the output is written, at several points: one line naming ``--output PATH`` and the
+    full disk (for ota, Git's own line when Git does not say it: ``git init failed: error: failed to write new
+    configuration file .../config.lock``, ``git read-tree failed: error: unable to write file ...``), exit 1; no
+    partial file, no report without its documents, no half-made repository; once room is
+    made, the same command gives the output a roomy disk gives."""
+    config, data = recorded
+    args, name = FULL_DISK_COMMANDS[command]
+    expected_at = tmp_path / "roomy" / name
+    assert run_cli(config, data, *args, "--output", str(expected_at)).returncode == 0
+    expected, needed = written(expected_at), room_taken(expected_at)
+    point = small_filesystem(f"{needed + 512 * 1024}")
+    target = point / name
+    stopped = 0
+    for step in range(ROOM_STEPS):
+        filler = point / "filler"
+        filler.write_bytes(b"")
+        with filler.open("wb") as handle:  # fill the disk to the last byte, then free the room wanted
+            with contextlib.suppress(OSError):
+                while True:
+                    handle.write(b"\0" * 65536)
+                    handle.flush()
+        with filler.open("r+b") as handle:
+            handle.truncate(max(0, filler.stat().st_size - needed * step // ROOM_STEPS))
+        result = run_cli(config, data, *args, "--output", str(target), "--quiet")
+        if result.returncode == 0:  # the room left was enough after all (the last steps, for small outputs)
+            assert written(target) == expected
+        else:
+            stopped += 1
+            line = one_failure_line(result)
+            if not line.startswith(f"policy-archive: {target}: git "):  # Git does not always say why (below)
+                assert line == f"policy-archive: --output {target}: cannot be written: {DISK_FULL}"
+            if command != "export ota":  # a repository kept is one the next export completes (below)
+                assert not target.exists(), sorted(point.rglob("*"))
+            assert [p.name for p in point.iterdir() if p.name.startswith(".")] == []  # no partial file beside it
+        filler.unlink()
+        rerun = run_cli(
+            config, data, *args, "--output", str(target), "--quiet", *(["--force"] if target.is_file() else [])
+        )
+        assert rerun.returncode == 0 and rerun.stderr == "", rerun.stderr
+        assert written(target) == expected
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+    assert stopped >= 1
+
+
+def one_failure_line(result) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert result.returncode == 1, result.stderr
+    return line

@@ -17,12 +17,15 @@ import click
 
 from policy_archive.config.settings import Config, ConfigError, check_number_option, load_config, parse_date_option
 from policy_archive.errors import (
+    DISK_FULL,
     EXIT_FAILURES,
     EXIT_USAGE,
     ConfigurationError,
     DocumentFailure,
     OutputError,
+    OutputFailure,
     PolicyArchiveError,
+    disk_full,
     environment_failure,
 )
 from policy_archive.files import unwritable, writing_at
@@ -66,9 +69,11 @@ def reported_errors() -> Iterator[None]:
 def check_output(path: Path, option: str, *, directory: bool, force: bool | None = None) -> None:
     """Refuse, before any work, an output ``path`` that cannot be written (``files.unwritable``) or, when ``force``
     is False (not None: the command replaces nothing), a file that exists. ``option`` names it as the command line
-    did (``--output``; empty for an argument)."""
+    did (``--output``; empty for an argument). A disk found full here is a failure (``writing_output``)."""
     named = f"{option} {path}" if option else str(path)
-    if reason := unwritable(path, directory=directory):
+    with writing_output(path, option):
+        reason = unwritable(path, directory=directory)
+    if reason:
         raise OutputError(f"{named}: {reason}")
     if force is False and path.is_file():
         raise OutputError(f"{named}: exists; add --force to replace it")
@@ -76,20 +81,39 @@ def check_output(path: Path, option: str, *, directory: bool, force: bool | None
 
 @contextmanager
 def writing_output(path: Path, option: str) -> Iterator[None]:
-    """An error of the operating system while writing the output ``path`` becomes an :class:`OutputError` naming
-    ``path`` as given (never a partial file of ours) and why; errors about anything else (the data directory)
-    pass on unchanged. ``/proc/x`` passes :func:`check_output` and fails here."""
+    """An error of the operating system while writing the output ``path`` becomes one naming ``path`` as given
+    (never a partial file of ours) and why: a path that cannot take the output is an :class:`OutputError` (exit 2,
+    ``/proc/x`` passes :func:`check_output` and fails here); a full disk is an :class:`OutputFailure` (exit 1: the
+    run failed, the command line was right), also when SQLite or Git say it or the error names no file — the
+    commands writing an output only read the data directory. Errors about anything else (the data directory)
+    pass on unchanged."""
     try:
         yield
-    except OSError as error:
-        where = writing_at(error, path)
-        if where is None and path.is_symlink():  # export writes beside the file a link names
-            where = writing_at(error, path.resolve())
-        if where is None:
-            raise
+    except (OutputError, OutputFailure):
+        raise
+    except Exception as error:
         named = f"{option} {path}" if option else str(path)
+        where = _written_at(error, path)
+        if disk_full(error) and where != _ELSEWHERE:
+            raise OutputFailure(f"{named}: cannot be written: {DISK_FULL}" + (f" ({where})" if where else "")) from None
+        if not isinstance(error, OSError) or where in (None, _ELSEWHERE):
+            raise
         why = error.strerror or str(error)
         raise OutputError(f"{named}: cannot be written: {why}" + (f" ({where})" if where else "")) from None
+
+
+_ELSEWHERE = "elsewhere"  # an error naming a file that is not the output's: the data directory's, passed on
+
+
+def _written_at(error: BaseException, path: Path) -> str | None:
+    """``files.writing_at`` for ``error`` (``path`` or, for a link, the file it names); :data:`_ELSEWHERE` when the
+    error names another file; None when it names none."""
+    if not isinstance(error, OSError) or (error.filename is None and error.filename2 is None):
+        return None
+    where = writing_at(error, path)
+    if where is None and path.is_symlink():  # export writes beside the file a link names
+        where = writing_at(error, path.resolve())
+    return _ELSEWHERE if where is None else where
 
 
 def versions_for_reading(config: Config, command: str) -> Any:

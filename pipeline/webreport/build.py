@@ -8,7 +8,9 @@ feed of all changes are rebuilt from that memory and written only when their byt
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -166,7 +168,40 @@ def build_report(
     an earlier run reported."""
     if output.exists() and not output.is_dir():
         raise ConfigurationError(f"--output {output}: not a directory")
+    made = [folder for folder in (output, *output.parents) if not folder.exists()]
+    fresh = not output.exists() or not any(output.iterdir())
     output.mkdir(parents=True, exist_ok=True)
+    try:
+        return _update(declarations, every_declaration, catalog, store, output, progress)
+    except BaseException:
+        # A first report stopped half-way (a full disk) is removed, not left looking like a report without its
+        # documents; an earlier report stays (every file in it whole), and its state file, written last, makes
+        # the next run write again what this one may have left undone.
+        if fresh:
+            _remove_contents(output)
+            for folder in made:  # deepest first
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+        raise
+
+
+def _remove_contents(directory: Path) -> None:
+    for entry in directory.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+def _update(
+    declarations: Sequence[DocumentDeclaration],
+    every_declaration: Sequence[DocumentDeclaration],
+    catalog: Catalog,
+    store: VersionStore,
+    output: Path,
+    progress: Progress,
+) -> ReportResult:
     state = _load_state(output)
     rewritten = []
     for declaration in declarations:
