@@ -232,6 +232,12 @@ def test_an_entity_served_for_a_digest_of_chunks_is_kept_as_served_with_a_note(s
         ("2014-02-03T04:05:06Z", CHUNKS_JOINED),
         ("2014-02-23T04:05:06Z", CHUNKS_JOINED),
     ]
+    # `status --json` gives every capture's note (each capture kept, the versions' and the others').
+    (status,) = json.loads(run_cli(config, data, "status", "--json").stdout)
+    assert status["capture_notes"] == [
+        {"captured_at": row["captured_at"], "source": "wayback", "outcome": "extracted", "note": CHUNKS_JOINED}
+        for row in sorted(rows, key=lambda row: row["captured_at"])
+    ]
     verified = run_cli(config, data, "verify")
     assert verified.returncode == 0, verified.stderr
     assert "2/2 versions verified" in verified.stdout + verified.stderr

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 
 from review_data import handmade_history
 from standin.cli import git, run_cli
 
 from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.commands.common import report
 from policy_archive.pipeline.commands.review import log_json
-from policy_archive.pipeline.jobs.report import RunReport
-from policy_archive.records import DocumentDeclaration, parse_iso_z
+from policy_archive.pipeline.jobs.report import RunReport, refusal_kind
+from policy_archive.records import DocumentDeclaration, iso_z, parse_iso_z
 
 KEYS = [
     "date",
@@ -76,6 +78,40 @@ def test_status_json_has_one_object_per_document(recorded, tmp_path):
     empty = run_cli(config, tmp_path / "nothing", "status", "--json")
     assert empty.returncode == 0, empty.stderr
     assert json.loads(empty.stdout)[0]["versions"] == 0
+
+
+def test_status_json_gives_each_captures_note_and_each_refusal(history):
+    """The notes the catalog keeps per capture (a digest not checkable, a guard's note) and every refusal's reason,
+    which the text output gives only as counts (or, for a version's capture, in `log`): each an object, oldest
+    first; the refusal's kind is the key it is counted under in ``refused_captures``."""
+    config, data = history
+    (before,) = json.loads(run_cli(config, data, "status", "--json").stdout)
+    assert before["capture_notes"] == []
+    catalog = Catalog(data / "catalog.sqlite3")
+    rows = catalog.captures("acrcloud/privacy-policy", texts=False)
+    extracted = next(row for row in rows if row.outcome is Outcome.EXTRACTED)
+    catalog.set_note("acrcloud/privacy-policy", extracted.source, extracted.captured_at, "a guard's note\nsecond")
+    catalog.close()
+    result = run_cli(config, data, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    (status,) = json.loads(result.stdout)
+    assert status["capture_notes"] == [
+        {
+            "captured_at": iso_z(extracted.captured_at),
+            "source": "wayback",
+            "outcome": "extracted",
+            "note": "a guard's note\nsecond",  # as kept: JSON quotes it
+        }
+    ]
+    refused = [row for row in rows if row.outcome is Outcome.REFUSED]
+    assert status["refusals"] == [
+        {"captured_at": iso_z(r.captured_at), "source": "wayback", "kind": refusal_kind(r.reason), "reason": r.reason}
+        for r in refused
+    ]
+    assert Counter(refusal["kind"] for refusal in status["refusals"]) == status["refused_captures"]
+    assert [refusal["captured_at"] for refusal in status["refusals"]] == sorted(
+        refusal["captured_at"] for refusal in status["refusals"]
+    )
 
 
 def test_status_prints_a_stored_failure_reason_as_one_line(history):

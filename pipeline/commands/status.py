@@ -13,10 +13,28 @@ from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
 from policy_archive.pipeline.extraction.dropped import hard_note
 from policy_archive.pipeline.jobs.datadir import holds_data, open_catalog
-from policy_archive.pipeline.jobs.report import format_counts, refusal_counts
+from policy_archive.pipeline.jobs.report import format_counts, refusal_counts, refusal_kind
 from policy_archive.pipeline.jobs.unverified import describe, longest
 from policy_archive.records import iso_z
 from policy_archive.text import plural
+
+
+@dataclass(frozen=True)
+class CaptureNote:
+    """What the catalog says of one capture: its note, or its refusal's reason (and kind, as counted)."""
+
+    captured_at: datetime  # as listed (or fetched live)
+    source: str  # wayback or live
+    outcome: str  # the catalog's: extracted, refused, ...
+    text: str
+
+    def as_json(self, key: str) -> dict[str, object]:
+        shown: dict[str, object] = {"captured_at": iso_z(self.captured_at), "source": self.source}
+        if key == "reason":
+            shown["kind"] = refusal_kind(self.text)
+        else:
+            shown["outcome"] = self.outcome
+        return {**shown, key: self.text}
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,10 @@ class DocumentStatus:
     backfilled: bool = False
     # The latest capture whose bytes were read (kept in a WARC, or a live 304): at most ``last_capture``.
     last_fetched: datetime | None = None
+    # Every capture the catalog keeps a note for (why bytes were taken that a rule would question: a digest not
+    # checkable, a guard's note), and every refused capture with its reason, each oldest first.
+    notes: tuple[CaptureNote, ...] = ()
+    refusals: tuple[CaptureNote, ...] = ()
 
     @property
     def unverified_captures(self) -> int | None:
@@ -79,6 +101,8 @@ class DocumentStatus:
                 else None
             ),
             "failed_captures": [{"captured_at": iso_z(at), "reason": why} for at, why in self.failed_captures],
+            "capture_notes": [note.as_json("note") for note in self.notes],
+            "refusals": [refusal.as_json("reason") for refusal in self.refusals],
         }
 
 
@@ -147,7 +171,13 @@ def document_status(catalog: Catalog, key: str) -> DocumentStatus:
         unlisted=state.backfill_unlisted,
         backfilled=state.backfill_at is not None,
         last_fetched=max((c.captured_at for c in rows if _read(c)), default=None),
+        notes=tuple(_noted(c, c.note) for c in rows if c.note),
+        refusals=tuple(_noted(c, c.reason or "unknown") for c in rows if c.outcome is Outcome.REFUSED),
     )
+
+
+def _noted(row: CaptureRow, text: str) -> CaptureNote:
+    return CaptureNote(row.captured_at, str(row.source), str(row.outcome), text)
 
 
 SHOWN_FAILED_CAPTURES = 3  # `status` names the first few; `status --json` lists them all
