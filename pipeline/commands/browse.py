@@ -101,7 +101,8 @@ def _review(obj: Context, document: str, command: str, *, several: bool = False)
     "captures a backfill assumed unchanged without fetching them, and in how many spans; unverified_captures is "
     "null when unknown: never backfilled, or not listed by its last backfill), longest_unverified "
     "(the longest such span, or null), hard_versions (versions whose extraction was hard), last_backfill_failure "
-    "(why its last backfill failed, or null), failed_captures (captures to fetch again).",
+    "(why its last backfill failed, or null), failed_captures (captures to fetch again), capture_notes (each "
+    "capture's catalog note), refusals (each refused capture's reason).",
 )
 @pass_context
 def status(obj: Context, as_json: bool) -> None:
