@@ -22,20 +22,28 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standin.archive import StandinArchive
 from standin.cli import git, run_cli
+from standin.hostile import RouteServer
+from standin.pages import Page
 from test_archive_encodings import kept_payloads, version_dates
 from test_backfill_resilience import START, V1, V2, page, ts
 from test_fidelity import DOC, URL, catalog_rows, configured
+from test_hostile import tracked_config
 from warcio.archiveiterator import ArchiveIterator
 
+from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.digests import PayloadDigest
 from policy_archive.framing import dechunked, recorded_chunks, says_chunked
+from policy_archive.pipeline.jobs.examine import examine
 from policy_archive.pipeline.jobs.served_bytes import (
     CHUNKS_JOINED,
+    CHUNKS_UNDECLARED,
     digest_mismatch,
     digest_not_comparable,
+    entity,
     joined_notes,
+    undeclared_chunks,
 )
-from policy_archive.records import Capture, CaptureRef, Source, payload_sha1
+from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, Source, payload_sha1
 
 # --- the chunk reader ----------------------------------------------------------------------------------------
 
@@ -294,3 +302,122 @@ def test_bytes_matching_neither_digest_are_refused(standin_archive, tmp_path, di
     assert version_dates(data) == ["2014-02-03T04:05:06+00:00"]
     refused = next(row for row in catalog_rows(data) if row["captured_at"] == "2014-02-23T04:05:06Z")
     assert refused["outcome"] == "refused" and refused["reason"].startswith("digest-mismatch")
+
+
+# --- chunks no header declares ---------------------------------------------------------------------------------
+
+
+DECLARATION = DocumentDeclaration("example", "Example", "privacy-policy", URL)
+
+
+def chunks_of(entity: bytes, size: int = 0x1F4) -> bytes:
+    """``entity`` as HTTP chunks of ``size`` bytes (``1f4`` size lines, the last fewer), a last chunk, no trailer."""
+    parts = [entity[at : at + size] for at in range(0, len(entity), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in parts) + b"0\r\n\r\n"
+
+
+def plain_capture(body: bytes, headers: tuple[tuple[str, str], ...] = ()) -> Capture:
+    listed = CaptureRef(URL, START, 200, "text/html", PayloadDigest.parse(payload_sha1(body)), None)
+    return Capture(
+        DOC, Source.WAYBACK, URL, URL, START, 200, "text/html", body, payload_sha1(body), headers, listed=listed
+    )
+
+
+def test_whole_chunks_no_header_declares_are_read_as_their_entity_with_a_note() -> None:
+    entity_bytes = page(V2, "a").encode("utf-8")
+    framed = chunks_of(entity_bytes)
+    assert framed.startswith(b"1f4\r\n<")
+    assert undeclared_chunks(plain_capture(framed)) == entity(plain_capture(framed)) == entity_bytes
+    examined = examine(DECLARATION, plain_capture(framed))
+    assert examined.outcome is Outcome.EXTRACTED and examined.note == CHUNKS_UNDECLARED
+    assert "1f4" not in examined.document.body and V2[-1] in examined.document.body
+    # The same page unframed gives the same text, with no note.
+    plain = examine(DECLARATION, plain_capture(entity_bytes))
+    assert plain.note is None and plain.document.body == examined.document.body
+    # Declared (as recorded): the existing reading, no note of this kind.
+    declared = plain_capture(framed, (("Transfer-Encoding", "chunked"),))
+    assert undeclared_chunks(declared) is None and entity(declared) == entity_bytes
+    assert examine(DECLARATION, declared).note is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A text page that starts with a hex number and a CRLF, as a size line would.
+        b"1f4\r\nPrivacy policy of example.org: we collect what you send us.\r\n",
+        # A valid first chunk, then no last chunk.
+        b"5\r\nhello\r\n",
+        # Whole chunks, then more bytes after the end.
+        b"5\r\nhello\r\n0\r\n\r\n<p>more</p>",
+        # A size line that does not match its chunk's length.
+        b"6\r\nhello\r\n0\r\n\r\n",
+        # A size line with something else than hex digits and an extension.
+        b"5 x\r\nhello\r\n0\r\n\r\n",
+        # Whole chunks with a bare LF instead of CRLF.
+        b"5\nhello\n0\n\n",
+    ],
+)
+def test_a_payload_that_only_looks_like_chunks_is_read_as_it_is(body) -> None:
+    assert undeclared_chunks(plain_capture(body)) is None
+    assert entity(plain_capture(body)) == body
+
+
+def test_a_page_starting_with_hex_digits_is_extracted_as_it_is_without_a_note() -> None:
+    text = (
+        b"1f4\r\n<html><head><title>Privacy</title></head><body><main>"
+        + "".join(f"<p>{paragraph}</p>" for paragraph in V1).encode()
+        + b"</main></body></html>\r\n"
+    )
+    examined = examine(DECLARATION, plain_capture(text))
+    assert examined.outcome is Outcome.EXTRACTED and examined.note is None
+
+
+@pytest.mark.parametrize("check_digests", [True, False], ids=["digest-of-the-chunks", "digests-unchecked"])
+def test_chunks_passed_on_with_no_header_are_extracted_from_their_entity_and_noted(
+    standin_archive, tmp_path, check_digests
+):
+    """An archive passing on the chunks of a record whose headers no longer say so (no ``Transfer-Encoding``, no
+    ``X-Archive-Orig-Transfer-Encoding``); the digest listed is over the chunks served, so it proves the bytes are
+    the capture's and says nothing of their framing (or is not checked). The versions hold no size line, the
+    bytes are kept as served, and each capture's note says its text was read from chunks nothing declared."""
+    framed = [chunks_of(body.encode("utf-8")) for body in BODIES]
+    for moment, body in zip(MOMENTS, framed, strict=True):
+        standin_archive.add_capture(URL, ts(moment), body)  # a plain capture whose payload is chunks
+    config, data, result = backfilled(standin_archive, tmp_path, check_digests=check_digests)
+    assert result.returncode == 0, result.stderr
+    assert f"{DOC}: version of 2014-02-03T04:05:06Z {CHUNKS_UNDECLARED}" in result.stderr
+    assert_two_versions_with_the_right_text(data)
+    for revision in ("main", "main~1"):
+        text = git(data / "versions", "show", f"{revision}:e/example/privacy-policy.md")
+        assert "1f4" not in text and not any(line.strip() in {"0", "c8", "1f4"} for line in text.splitlines())
+    kept = kept_payloads(data)
+    assert [kept[date][1] for date in sorted(kept)] == framed  # as served: the digest's bytes
+    rows = catalog_rows(data)
+    assert {row["note"] for row in rows} == {CHUNKS_UNDECLARED}
+    (status,) = json.loads(run_cli(config, data, "status", "--json").stdout)
+    assert [note["note"] for note in status["capture_notes"]] == [CHUNKS_UNDECLARED] * len(rows)
+    log = json.loads(run_cli(config, data, "log", DOC, "--json").stdout)
+    assert [version["note"] for version in log] == [CHUNKS_UNDECLARED, CHUNKS_UNDECLARED]
+    verified = run_cli(config, data, "verify")
+    assert verified.returncode == 0 and "2/2 versions verified" in verified.stdout, verified.stdout + verified.stderr
+    for rebuild in ((), ("--rebuild",)):
+        rerun = run_cli(config, data, "reextract", DOC, *rebuild)
+        assert rerun.returncode == 0, rerun.stderr
+        assert_two_versions_with_the_right_text(data)
+        assert {row["note"] for row in catalog_rows(data)} == {CHUNKS_UNDECLARED}
+
+
+def test_a_live_page_chunked_twice_is_recorded_from_its_entity_with_a_note(tmp_path):
+    """A live server (a proxy chunking twice) sending whole chunks as its body with a Content-Length: `track`
+    records the entity's text, the bytes as served, and the note."""
+    framed = chunks_of(page(V2, "live").encode("utf-8"))
+    with RouteServer({"/privacy": Page(body=framed)}) as site:
+        config = tracked_config(tmp_path / "config", site.url("/privacy"))
+        result = run_cli(config, tmp_path / "data", "track")
+    assert result.returncode == 0, result.stderr
+    text = git(tmp_path / "data" / "versions", "show", "main:a/acme/privacy-policy.md")
+    assert V2[-1] in text and "1f4" not in text
+    (status,) = json.loads(run_cli(config, tmp_path / "data", "status", "--json").stdout)
+    assert [(note["source"], note["outcome"], note["note"]) for note in status["capture_notes"]] == [
+        ("live", "extracted", CHUNKS_UNDECLARED)
+    ]

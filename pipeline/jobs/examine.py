@@ -33,12 +33,14 @@ from policy_archive.pipeline.jobs.guards import GUARD_REFUSALS
 from policy_archive.pipeline.jobs.provenance import archive_name, render
 from policy_archive.pipeline.jobs.report import refusal_kind, twin_reason
 from policy_archive.pipeline.jobs.served_bytes import (
+    CHUNKS_UNDECLARED,
     DIGEST_MISMATCH,
     DIGEST_NOT_COMPARABLE,
     UNDECODABLE,
     digest_mismatch,
     digest_not_comparable,
     entity,
+    undeclared_chunks,
 )
 from policy_archive.records import (
     RENDERED_CONTENT_TYPE,
@@ -63,8 +65,9 @@ class Examination:
     # Refused for its text (extraction's verdict), which running the page's scripts may change; False when the
     # bytes themselves decide (digest, status, redirect, encoding), whatever a browser would make of them.
     text_refused: bool = False
-    # Why bytes were taken whose digest could not be checked (:data:`.served_bytes.CHUNKS_JOINED`): the
-    # capture's note.
+    # The capture's note: why bytes were taken whose digest could not be checked
+    # (:data:`.served_bytes.CHUNKS_JOINED`), or that their text was read from chunks no header declared
+    # (:data:`.served_bytes.CHUNKS_UNDECLARED`, also on a refusal of that text).
     note: str | None = None
 
     @property
@@ -292,6 +295,8 @@ def examine(
         return Examination(Outcome.REFUSED, mismatch)
     # Unchecked digests (``check_digests = false``) are not noted: none is compared.
     note = digest_not_comparable(capture) if check_digest else None
+    if capture.rendered is None and undeclared_chunks(capture) is not None:
+        note = "; ".join(filter(None, (note, CHUNKS_UNDECLARED)))
     if elsewhen := archived_elsewhen(capture, neighbours):
         return Examination(Outcome.REFUSED, elsewhen)
     if capture.status != 200:
@@ -314,10 +319,11 @@ def examine(
             document_type=declaration.document_id,
         )
     except ContentEncodingError as error:
-        return Examination(Outcome.REFUSED, f"{UNDECODABLE}: {error}")
+        return Examination(Outcome.REFUSED, f"{UNDECODABLE}: {error}", note=note)
     except ExtractionRefused as refusal:
         detail = f": {refusal.detail}" if refusal.detail else ""
-        return Examination(Outcome.REFUSED, f"{refusal.reason}{detail}{_not_requested(capture)}", text_refused=True)
+        reason = f"{refusal.reason}{detail}{_not_requested(capture)}"
+        return Examination(Outcome.REFUSED, reason, text_refused=True, note=note)
     return Examination(Outcome.EXTRACTED, document=document, note=note)
 
 

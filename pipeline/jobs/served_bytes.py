@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-from policy_archive.framing import dechunked, joined_by_the_archive, recorded_chunks
+from policy_archive.framing import dechunked, joined_by_the_archive, recorded_chunks, says_chunked
 from policy_archive.pipeline.extraction.decode import ContentEncodingError, undo_content_encoding
 from policy_archive.records import Capture, iso_z, payload_sha1
 
@@ -30,6 +30,19 @@ CHUNKS_JOINED = (
     "digest not checkable: the archive joined a capture recorded chunked (the listed digest is of the chunks,"
     " the bytes kept are their entity); dated by its Memento-Datetime"
 )
+# A payload that is whole HTTP chunks, from its first byte to the last (zero-size) chunk and the blank line after
+# its trailers, while no header names the coding (neither the recorded ``Transfer-Encoding`` nor an archive's
+# ``X-Archive-Orig-Transfer-Encoding``): a record kept chunked whose headers were lost or dropped on the way
+# (a replay passing the chunks on without the header, a proxy chunking twice). Its text is read from their entity,
+# never with the size lines in it, and the bytes are kept as served (the digest, if any, names them); the capture's
+# note says so, since nothing declared it (docs/decisions/0004, amendment of 2026-11-28, later still). The parse is
+# strict (``policy_archive.framing.dechunked``): a page merely starting with hex digits is not chunks.
+CHUNKS_UNDECLARED = (
+    "chunks undeclared: the payload is whole HTTP chunks (size lines up to a last 0-size chunk) though no header"
+    " names the coding; the text was read from their entity, the bytes kept as served"
+)
+# The notes an examination gives (the start of a capture's note; a guard's may follow).
+EXAMINATION_NOTES = (CHUNKS_JOINED, CHUNKS_UNDECLARED)
 UNDECODABLE = "undecodable"  # a payload whose Content-Encoding cannot be undone
 
 
@@ -88,24 +101,44 @@ def digest_not_comparable(capture: Capture) -> str | None:
     return CHUNKS_JOINED if _chunks_joined(capture) else None
 
 
+def _split_note(note: str) -> tuple[str | None, str | None]:
+    """A capture's note as (its examination's part, the rest): the examination's notes come first, each whole
+    (:data:`EXAMINATION_NOTES`; one holds a "; " itself, so they are matched, not split)."""
+    own: list[str] = []
+    rest = note
+    while known := next((known for known in EXAMINATION_NOTES if rest.startswith(known)), None):
+        own.append(known)
+        rest = rest[len(known) :].removeprefix("; ")
+    return "; ".join(own) or None, rest or None
+
+
 def joined_notes(own: str | None, other: str | None) -> str | None:
-    """A capture's note: its examination's own (:data:`CHUNKS_JOINED`) first, then a guard's (``other``, which
+    """A capture's note: its examination's own (:data:`EXAMINATION_NOTES`) first, then a guard's (``other``, which
     may be a note written before, whose examination part is dropped: the examination says it again)."""
-    if other is not None and other.startswith(CHUNKS_JOINED):
-        other = other[len(CHUNKS_JOINED) :].removeprefix("; ") or None
+    if other is not None:
+        other = _split_note(other)[1]
     return "; ".join(note for note in (own, other) if note) or None
 
 
 def own_note(note: str | None) -> str | None:
-    """The examination's part of a capture's note (:data:`CHUNKS_JOINED`), or None."""
-    return CHUNKS_JOINED if note is not None and note.startswith(CHUNKS_JOINED) else None
+    """The examination's part of a capture's note (:data:`EXAMINATION_NOTES`), or None."""
+    return None if note is None else _split_note(note)[0]
+
+
+def undeclared_chunks(capture: Capture) -> bytes | None:
+    """The entity of a payload that is whole chunks though no header names the coding (:data:`CHUNKS_UNDECLARED`),
+    or None: a declared coding is :func:`~policy_archive.framing.recorded_chunks`'s, and any other payload is not
+    chunks (the strict parse: every size line, every chunk's length and CRLF, the last chunk, nothing after)."""
+    return None if says_chunked(capture.headers) else dechunked(capture.body)
 
 
 def entity(capture: Capture) -> bytes:
-    """A capture's payload with its recorded chunks joined and its ``Content-Encoding`` undone, what its text and
-    links are read from (:class:`ContentEncodingError` when it cannot be); the payload is kept as archived
-    (:func:`as_archived`)."""
+    """A capture's payload with its chunks joined (recorded so, or whole chunks undeclared) and its
+    ``Content-Encoding`` undone, what its text and links are read from (:class:`ContentEncodingError` when it
+    cannot be); the payload is kept as archived (:func:`as_archived`)."""
     payload = recorded_chunks(capture.body, capture.headers)
+    if payload is None:
+        payload = undeclared_chunks(capture)
     return undo_content_encoding(capture.body if payload is None else payload, capture.header("Content-Encoding"))
 
 

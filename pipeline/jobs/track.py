@@ -13,6 +13,7 @@ from policy_archive.pipeline.jobs.examine import Examination, examine, make_vers
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
+from policy_archive.pipeline.jobs.served_bytes import joined_notes
 from policy_archive.pipeline.jobs.sites_left import SitesLeft
 from policy_archive.pipeline.jobs.unverified import NOT_FETCHED_FOR_NOW, not_fetched_as_served, not_fetched_counts
 from policy_archive.pipeline.jobs.workspace import Workspace
@@ -111,7 +112,7 @@ class TrackPlan:
         catalog = self.workspace.catalog
         stored = self.workspace.captures.write(capture)
         reason = examination.reason
-        note = None
+        note = examination.note  # the examination's own (chunks no header declared), then a guard's
         if examination.document is not None:
             # A text refused by a guard keeps its identity, so that seeing it again on another day can confirm it.
             seen_at = [capture.captured_at] + [
@@ -120,7 +121,7 @@ class TrackPlan:
                 if row.body_sha1 == examination.body_sha1
             ]
             verdict = judge(examination.document.body, self.previous_bodies[declaration.key], seen_at)
-            reason, note = verdict.refusal, verdict.note
+            reason, note = verdict.refusal, joined_notes(examination.note, verdict.note)
         outcome = Outcome.REFUSED if reason else Outcome.EXTRACTED
         document = examination.document if not reason else None
         catalog.record_fetch(
