@@ -6,6 +6,7 @@ and an exit status per expected error, date options, the run report, the lock ar
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from policy_archive.errors import (
     OutputError,
     OutputFailure,
     PolicyArchiveError,
+    StateError,
     disk_full,
     environment_failure,
 )
@@ -94,7 +96,10 @@ def writing_output(path: Path, option: str) -> Iterator[None]:
     except Exception as error:
         named = f"{option} {path}" if option else str(path)
         where = _written_at(error, path)
-        if disk_full(error) and where != _ELSEWHERE:
+        # What says the disk is full: the system (OSError), SQLite (the sqlite export), Git (ExportRepositoryError);
+        # not any error whose words happen to say so.
+        said_by_writer = isinstance(error, (OSError, sqlite3.Error, StateError))
+        if said_by_writer and disk_full(error) and where != _ELSEWHERE:
             raise OutputFailure(f"{named}: cannot be written: {DISK_FULL}" + (f" ({where})" if where else "")) from None
         if not isinstance(error, OSError) or where in (None, _ELSEWHERE):
             raise
