@@ -79,11 +79,11 @@ def environment_failure(error: BaseException) -> str | None:
     code = error.errno if isinstance(error, OSError) else None
     text = str(error)
     if disk_full(error):
-        return f"{DISK_FULL}: {first_line(text)}"
+        return f"{DISK_FULL}: {_first_line(text)}"
     if code in _READ_ONLY or any(words in text for words in _READ_ONLY_WORDS):
-        return f"cannot write the data directory (read-only or not permitted): {first_line(text)}"
+        return f"cannot write the data directory (read-only or not permitted): {_first_line(text)}"
     return None
 
 
-def first_line(text: str) -> str:
+def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
