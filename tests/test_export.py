@@ -62,7 +62,7 @@ def test_jsonl_has_one_object_per_version_in_capture_order(recorded, tmp_path):
     output = tmp_path / "out" / "versions.jsonl"
     result = run_cli(config, data, "export", "--format", "jsonl", "--output", str(output))
     assert result.returncode == 0, result.stderr
-    assert "2 versions written" in result.stdout
+    assert "2 versions written" in result.stderr
     rows = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
     assert [list(row) for row in rows] == [EXPORT_COLUMNS, EXPORT_COLUMNS]
     first, second = rows
@@ -174,6 +174,21 @@ def test_export_into_a_pipe_streams_and_a_link_stays_a_link(recorded, tmp_path):
     linked = run_cli(config, data, "export", "--format", "csv", "--output", str(link))
     assert linked.returncode == 0, linked.stderr
     assert link.is_symlink() and len(real.read_text(encoding="utf-8").splitlines()) > 1
+
+
+def test_export_to_stdout_is_the_data_alone(recorded):
+    """Audit 2026-11-28: `--output /dev/stdout` ended with the summary line (`5 versions written to /dev/stdout`) as
+    a last CSV row or a non-JSON line. The summary is on stderr, as track's and backfill's."""
+    config, data = recorded
+    jsonl = run_cli(config, data, "export", "--format", "jsonl", "--output", "/dev/stdout")
+    assert jsonl.returncode == 0, jsonl.stderr
+    assert [list(json.loads(line)) for line in jsonl.stdout.splitlines()] == [EXPORT_COLUMNS, EXPORT_COLUMNS]
+    assert "2 versions written to /dev/stdout" in jsonl.stderr
+    table = run_cli(config, data, "export", "--format", "csv", "--output", "/dev/stdout")
+    assert table.returncode == 0, table.stderr
+    rows = list(csv.reader(table.stdout.splitlines(keepends=True)))
+    assert rows[0] == EXPORT_COLUMNS and len(rows) == 3 and all(len(row) == len(EXPORT_COLUMNS) for row in rows)
+    assert "2 versions written to /dev/stdout" in table.stderr
 
 
 def test_export_replaces_an_existing_file_only_with_force(recorded, tmp_path):

@@ -52,7 +52,7 @@ def test_report_pages_diffs_and_feeds(recorded, tmp_path):
     site = tmp_path / "site"
     result = run_cli(config, data, "report", "--output", str(site))
     assert result.returncode == 0, result.stderr
-    assert "1 page written" in result.stdout
+    assert "1 page written" in result.stderr
     index = (site / "index.html").read_text(encoding="utf-8")
     assert '<a href="acrcloud/privacy-policy.html">ACRCloud Privacy Policy</a>' in index
     assert '<td class="number">2</td>' in index
@@ -84,12 +84,12 @@ def test_report_rewrites_only_documents_with_a_new_version(recorded, tmp_path):
     os.utime(page, ns=(0, 0))
     os.utime(index, ns=(0, 0))
     again = run_cli(config, data, "report", "--output", str(site))
-    assert again.returncode == 0 and "0 pages written" in again.stdout
+    assert again.returncode == 0 and "0 pages written" in again.stderr
     assert page.stat().st_mtime_ns == 0 and index.stat().st_mtime_ns == 0, "nothing changed, nothing written"
     state = site / STATE_FILE
     state.write_text(state.read_text().replace(git(data / "versions", "rev-parse", "main").strip(), "0" * 40))
     third = run_cli(config, data, "report", "--output", str(site))
-    assert "1 page written" in third.stdout
+    assert "1 page written" in third.stderr
     assert index.stat().st_mtime_ns == 0, "the same index is not written again"
 
 

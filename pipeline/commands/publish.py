@@ -73,13 +73,15 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
         except VersionsNotExported as partial:
             progress.finish()
             if not obj.quiet:
-                click.echo(partial.summary)
+                click.echo(partial.summary, err=True)
             for document, reason in partial.failures:
                 echo_failed(document, reason)
             sys.exit(EXIT_FAILURES)
         progress.finish()
-    if not obj.quiet:  # what was written is the summary of a success: --quiet prints nothing then
-        click.echo(summary)
+    # What was written is the summary of a success (--quiet prints nothing then), on stderr as track's and
+    # backfill's: stdout may be the export itself (--output /dev/stdout), whose last row it was (audit 2026-11-28).
+    if not obj.quiet:
+        click.echo(summary, err=True)
 
 
 @click.command("report")
@@ -111,9 +113,10 @@ def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
         progress.finish()
     if obj.quiet:  # nothing on success with --quiet, as for export
         return
-    click.echo(
+    click.echo(  # on stderr, as export's summary
         f"{result.documents} {plural(result.documents, 'document')} in {result.index} ({len(result.rewritten)} "
-        f"{plural(len(result.rewritten), 'page')} written, the others unchanged)"
+        f"{plural(len(result.rewritten), 'page')} written, the others unchanged)",
+        err=True,
     )
 
 
