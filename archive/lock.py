@@ -1,4 +1,5 @@
-"""One writer at a time on a data directory: ``DATA_DIR/.lock`` held with ``fcntl.flock``.
+"""One writer at a time on a data directory: ``DATA_DIR/.lock`` held with ``fcntl.flock``; and one ``schedule`` at a
+time on it: ``DATA_DIR/.schedule.lock``, held the same way for the scheduler's whole life.
 
 flock is released by the kernel when the holder's process dies (even by kill -9), so a crash never leaves the
 directory locked. The holder writes its pid and command into the file so that others can say who they wait for.
@@ -18,6 +19,8 @@ from typing import IO
 from policy_archive.errors import EXIT_USAGE, StateError
 
 LOCK_FILE = ".lock"
+# Not the writers' lock: a scheduler holds it between its runs too, and each run (a `track` of its own) takes .lock.
+SCHEDULE_LOCK_FILE = ".schedule.lock"
 
 
 @dataclass(frozen=True)
@@ -42,12 +45,28 @@ class LockBusy(StateError):
     exit_status = EXIT_USAGE
 
     def __init__(self, directory: Path, holder: LockHolder) -> None:
-        super().__init__(
+        super().__init__(self.explained(directory, holder))
+        self.directory = directory
+        self.holder = holder
+
+    @staticmethod
+    def explained(directory: Path, holder: LockHolder) -> str:
+        """The one line a user reads: who holds ``directory`` and what to do."""
+        return (
             f"{directory} is in use by {holder.describe()}: nothing done (--no-wait; run again later, or without "
             "--no-wait to wait for it)"
         )
-        self.directory = directory
-        self.holder = holder
+
+
+class ScheduleBusy(LockBusy):
+    """Another ``schedule`` runs on the data directory: a second one would run every ``track`` again, each site
+    fetched twice per tick (the data directory lock only makes the two runs take turns; audit 2026-11-28). Exit
+    status 2, as for ``--no-wait``: the command did not start."""
+
+    @staticmethod
+    def explained(directory: Path, holder: LockHolder) -> str:
+        """The one line a user reads: which scheduler runs on ``directory``."""
+        return f"{directory} is already scheduled by {holder.describe()}: not started (one schedule per data directory)"
 
 
 def _print_to_stderr(message: str) -> None:
@@ -60,6 +79,9 @@ class DataDirectoryLock:
     ``wait=True`` blocks until the holder finishes, after reporting once whom it waits for; ``wait=False`` raises
     ``LockBusy`` at once.
     """
+
+    file_name = LOCK_FILE
+    busy: type[LockBusy] = LockBusy
 
     def __init__(
         self,
@@ -77,8 +99,8 @@ class DataDirectoryLock:
 
     @property
     def path(self) -> Path:
-        """The lock file, ``DATA_DIR/.lock``."""
-        return self.directory / LOCK_FILE
+        """The lock file, ``DATA_DIR/.lock`` (a subclass's own: ``DATA_DIR/.schedule.lock``)."""
+        return self.directory / self.file_name
 
     def acquire(self) -> None:
         """Take the lock (creating the directory and the file if needed) and write our pid and command into it; with
@@ -104,7 +126,7 @@ class DataDirectoryLock:
         except BlockingIOError:
             holder = self.holder()
         if not self.wait:
-            raise LockBusy(self.directory, holder)
+            raise self.busy(self.directory, holder)
         self.report(f"waiting for {holder.describe()} ...")
         fcntl.flock(lock_file, fcntl.LOCK_EX)
 
@@ -140,3 +162,16 @@ class DataDirectoryLock:
         traceback: TracebackType | None,
     ) -> None:
         self.release()
+
+
+class ScheduleLock(DataDirectoryLock):
+    """``with ScheduleLock(data_dir): ...`` for a ``schedule``'s whole life: a second one fails at once with
+    :class:`ScheduleBusy` naming the first one's PID. Released on any exit, a kill -9 included (flock); the file
+    descriptor is not inherited by the runs it starts (Python opens files non-inheritable), so a run outliving its
+    scheduler does not hold it."""
+
+    file_name = SCHEDULE_LOCK_FILE
+    busy = ScheduleBusy
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory, "schedule", wait=False)

@@ -153,3 +153,45 @@ def test_schedule_runs_track_repeatedly_without_overlap_and_stops_cleanly_on_sig
     assert len(re.findall(r"track: 2/2 documents \(100 %\)", text)) == 2, text
     assert len(watch.seen) == 2 and watch.most_at_once == 1, "two runs, never two at once"
     assert processes_mentioning(str(config)) == {}, "no orphan process"
+
+
+def test_a_second_schedule_on_the_same_data_directory_refuses_to_start(sites: StandinSites, tmp_path: Path) -> None:
+    """Audit 2026-11-28: two `schedule` processes on one data directory both ran `track` at each tick (the data
+    directory's lock only made the runs take turns), every site fetched twice, silently. The second one now
+    refuses at once, naming the first one's PID, exit 2 as `--no-wait`'s; the first one's lock goes with it."""
+    url = sites.set_page("http://once.test/privacy", policy_page("once.test", "privacy", size=5_000))
+    config, data, output = tmp_path / "config", tmp_path / "data", tmp_path / "schedule.log"
+    (config / "services").mkdir(parents=True)
+    (config / "settings.toml").write_text("[wayback]\ntimeout_seconds = 10\n")
+    (config / "services" / "once.toml").write_text(f'name = "Once"\n[documents.privacy-policy]\nurl = "{url}"\n')
+    env = cli_environment(http_proxy=sites.proxy_url)
+    every_year = cli_command(config, data, "schedule", "--every", str(366 * 86400))
+    with output.open("w") as sink:
+        first = subprocess.Popen(every_year, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: "run 1 finished" in output.read_text(errors="replace"), 60, "the first scheduler's run")
+            second = subprocess.run(every_year, env=env, capture_output=True, text=True, timeout=60)
+            assert second.returncode == 2, second.stderr
+            assert second.stderr.splitlines() == [
+                f"policy-archive: {data} is already scheduled by {first.pid} running schedule: not started "
+                "(one schedule per data directory)"
+            ]
+            assert second.stdout == ""
+            first.send_signal(signal.SIGTERM)
+            assert first.wait(timeout=60) == 0, output.read_text(errors="replace")
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait()
+    assert sites.received(url) == 1, "the site fetched by the first scheduler's run only"
+    # Released when the first one ended: a scheduler starts again.
+    with output.open("w") as sink:
+        again = subprocess.Popen(every_year, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: "run 1 finished" in output.read_text(errors="replace"), 60, "the next scheduler's run")
+            again.send_signal(signal.SIGTERM)
+            assert again.wait(timeout=60) == 0, output.read_text(errors="replace")
+        finally:
+            if again.poll() is None:
+                again.kill()
+                again.wait()

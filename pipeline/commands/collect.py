@@ -113,10 +113,15 @@ def track(obj: Context, documents: tuple[str, ...], no_wait: bool) -> None:
 def schedule(obj: Context, every: float | None) -> None:
     """Run `track` on a schedule in the foreground; SIGTERM or Ctrl-C stops it cleanly."""
 
+    from policy_archive.archive.lock import ScheduleLock
     from policy_archive.pipeline.scheduling.scheduler import run_schedule
 
     with reported_errors():
         config = obj.config()
+        # One scheduler per data directory, held until it returns: a second one would fetch every site again at
+        # each tick (its runs only take turns on the data directory's lock), so it refuses to start (exit 2).
+        scheduling = ScheduleLock(config.settings.data_dir)
+        scheduling.acquire()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     command = [
         sys.executable,
@@ -128,12 +133,15 @@ def schedule(obj: Context, every: float | None) -> None:
         str(config.settings.data_dir),
         "track",
     ]
-    status = run_schedule(
-        command,
-        None if every else config.settings.schedule.track,
-        every,
-        log=logging.getLogger("policy-archive.schedule"),
-    )
+    try:
+        status = run_schedule(
+            command,
+            None if every else config.settings.schedule.track,
+            every,
+            log=logging.getLogger("policy-archive.schedule"),
+        )
+    finally:
+        scheduling.release()
     sys.exit(status)
 
 
