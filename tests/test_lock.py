@@ -14,7 +14,7 @@ import pytest
 from standin.cli import run_cli
 from test_hostile import GOOD_DOCUMENT, assert_one_line, write_config
 
-from policy_archive.archive.lock import DataDirectoryLock, LockBusy
+from policy_archive.archive.lock import DataDirectoryLock, LockBusy, ScheduleBusy, ScheduleLock
 
 HOLDER = (
     "import sys, time; from pathlib import Path; from policy_archive.archive.lock import DataDirectoryLock\n"
@@ -105,3 +105,35 @@ def test_a_writing_command_with_no_wait_on_a_busy_data_directory_is_one_line_exi
     )
     assert sorted(path.name for path in data.iterdir()) == [".lock", "versions"]
     assert list((data / "versions").iterdir()) == []
+
+
+SCHEDULER = (
+    "import sys, time; from pathlib import Path; from policy_archive.archive.lock import ScheduleLock\n"
+    "with ScheduleLock(Path(sys.argv[1])):\n"
+    "    print('locked', flush=True)\n"
+    "    time.sleep(float(sys.argv[2]))\n"
+)
+
+
+def test_the_schedule_lock_is_its_own_and_goes_with_its_holder_killed(tmp_path: Path) -> None:
+    """A scheduler's lock (audit 2026-11-28: two schedules on one data directory both ran) neither blocks nor is
+    blocked by the writers' lock its runs take, and a scheduler killed with -9 leaves it free."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", SCHEDULER, str(tmp_path), "600"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(ScheduleBusy) as raised:
+            ScheduleLock(tmp_path).acquire()
+        assert raised.value.exit_status == 2 and raised.value.holder.pid == holder.pid
+        assert str(raised.value) == (
+            f"{tmp_path} is already scheduled by {holder.pid} running schedule: not started "
+            "(one schedule per data directory)"
+        )
+        with DataDirectoryLock(tmp_path, command="track", wait=False):  # a run of the scheduler's own
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with ScheduleLock(tmp_path) as lock:
+        assert lock.holder().pid == os.getpid()
