@@ -220,6 +220,8 @@ class PageRendering:
     raw_url: str | None = None
     _route: LiveRoute | None = field(default=None, repr=False)  # the current tab's (live pages)
     _navigation: Response | None = field(default=None, repr=False)
+    _page: Page | None = field(default=None, repr=False)  # the current tab
+    _deadline: float = field(default=0.0, repr=False)  # the event loop's time when the current tab's wait is over
 
     @property
     def redirect(self) -> str | None:
@@ -251,8 +253,11 @@ class PageRendering:
         """Route the page's requests (registered after scrapy-playwright's own route, so asked first).
 
         Each hop of a redirected navigation is a Scrapy request of its own with this same rendering (Scrapy copies
-        the request's meta): what one tab learnt is forgotten here."""
+        the request's meta): what one tab learnt is forgotten here. The tab's wait starts now: its navigation
+        (``page.goto``'s timeout, started right after this) and its settling are bounded by it together."""
         self._navigation = None
+        self._page = page
+        self._deadline = asyncio.get_running_loop().time() + self.timeout_seconds
         page.on("response", self._remember_navigation)
         if self.archive is not None:
             await page.route("**/*", self.archive)
@@ -261,7 +266,11 @@ class PageRendering:
             # Scrapy's headers, as scrapy-playwright would send them on the navigation.
             headers = request.headers.to_unicode_dict()
             navigation = {name: value for name, value in headers.items() if name.lower() not in CRAWL_HEADERS}
-            self._route = LiveRoute(self.live, self.timeout_seconds, navigation, self.not_requested)
+            self._route = LiveRoute(self.live, self.timeout_seconds, navigation, self.not_requested, self._deadline)
+            # Playwright does not end a route handler when its page closes (as of 1.65: Page.close waits for none,
+            # and unroute_all's "ignoreErrors" only silences them): the downloads the handlers wait for are ended
+            # here, or a page polling the network would leave its polls to be sent after it (audit 2026-11-28).
+            page.on("close", self._route.close)
             await page.route("**/*", self._route)
         # WebSockets are not routed like requests, and Chromium would connect them itself: never connected.
         await page.route_web_socket("**/*", refuse_web_socket)
@@ -280,10 +289,9 @@ class PageRendering:
         if self.redirect is not None:
             return  # nothing to render: the next hop is Scrapy's request, in a tab of its own
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout_seconds
 
-        def remaining_ms() -> float:
-            return max(1.0, (deadline - loop.time()) * 1000)
+        def remaining_ms() -> float:  # of the tab's wait, its navigation's time included
+            return max(1.0, (self._deadline - loop.time()) * 1000)
 
         try:
             await page.wait_for_load_state("networkidle", timeout=remaining_ms())
@@ -291,12 +299,27 @@ class PageRendering:
             await page.evaluate(_DOM_QUIET, [QUIET_MILLISECONDS, remaining_ms()])
         except Error as error:
             log.info("rendering %s: taking the page as it is after the wait (%s)", page.url, error.message)
+        # The page is taken as it is now: what it still asks for is not sent (its tab closes right after this).
+        if self._route is not None:
+            self._route.close()
         if self._navigation is not None:
             self.raw_url = self._navigation.url
             try:
                 self.raw_body = await self._navigation.body()
             except Error as error:  # e.g. a navigation answered by a redirect only
                 log.info("rendering %s: no raw body of the navigation (%s)", page.url, error.message)
+
+    async def close(self) -> None:
+        """Close the current tab at once (the run is stopping), and end what it asked for."""
+        from playwright.async_api import Error
+
+        if self._route is not None:
+            self._route.close()
+        if self._page is not None and not self._page.is_closed():
+            try:
+                await self._page.close()
+            except Error as error:  # the browser went first
+                log.info("rendering: tab not closed: %s", error.message)
 
 
 class NavigationRedirectMiddleware:

@@ -32,7 +32,7 @@ from policy_archive.crawler.middlewares import RobotsRule
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.sources.base import parse_memento_datetime
-from policy_archive.crawler.stopping import PART_OF_A_PAGE
+from policy_archive.crawler.stopping import PAGE_TAB, close_tab
 from policy_archive.records import DEFAULT_PORTS
 
 if TYPE_CHECKING:
@@ -60,23 +60,30 @@ class CrawlDownloads:
     ``max_page_bytes``) in a download slot of its own per site: the page's own site's slot is held by the
     rendering itself, and a page's request waiting for the slot of a site being rendered (which waits for its
     own page's requests in turn) would stall both. With ``CONCURRENT_REQUESTS_PER_DOMAIN = 1`` a slot sends one
-    request at a time, over every tab, and AutoThrottle spaces them by their own latencies."""
+    request at a time, over every tab, and AutoThrottle spaces them by their own latencies. A tab's requests end
+    with it (:meth:`close_tab`): a page polling the network does not leave its polls queued in the slot."""
 
     crawler: Any
     robots: RobotsRule | None  # the crawl's robots.txt rules; None when robots.txt is not obeyed
 
-    async def download(self, url: str, timeout_seconds: float, **request: Any) -> Response:
-        """The crawl's answer to ``url`` (redirects not followed, no retry), or the download's error."""
+    async def download(self, url: str, timeout_seconds: float, tab: asyncio.Event, **request: Any) -> Response:
+        """The crawl's answer to ``url`` (redirects not followed, no retry), or the download's error; failed
+        (:class:`~policy_archive.crawler.stopping.TabClosed`) once ``tab`` is closed."""
         meta = {
             "download_slot": f"{urlsplit(url).hostname or ''} (rendered pages' requests)",
-            "download_timeout": timeout_seconds,
+            # Never 0, which Scrapy's HTTP handler reads as "none given" (its default, DOWNLOAD_TIMEOUT, instead).
+            "download_timeout": max(timeout_seconds, 0.01),
             "dont_redirect": True,  # each hop is checked by the route (robots.txt) and by the crawl (addresses)
             "dont_retry": True,  # a browser does not retry either; the page's time is bounded
             "retried_after": True,  # nor waits for a Retry-After (RetryAfterMiddleware)
             "dont_obey_robotstxt": True,  # asked by the route itself, within the page's time (LiveRoute)
-            PART_OF_A_PAGE: True,  # the page is on the wire: a stop lets it finish, with what it asks for
+            PAGE_TAB: tab,  # not sent, or cancelled on the wire, once the tab is closed
         }
         return await self.crawler.engine.download_async(scrapy.Request(url, dont_filter=True, meta=meta, **request))
+
+    def close_tab(self, tab: asyncio.Event) -> None:
+        """``tab`` closed: its requests still waiting fail, the one on the wire is cancelled."""
+        close_tab(self.crawler, tab)
 
 
 @dataclass
@@ -87,21 +94,37 @@ class LiveRoute:
     unasked, even the Location of an answer the route fulfils (checked with Playwright 1.65.2 and Debian's
     Chromium, 2026-11-27). A redirect is answered without its Location, so the browser stays, and is kept in
     :attr:`redirect` for ``NavigationRedirectMiddleware`` to hand to Scrapy. Every other request (scripts, data,
-    frames, a navigation a script starts later) follows its redirects here, each hop held to the same rules."""
+    frames, a navigation a script starts later) follows its redirects here, each hop held to the same rules.
+
+    Every request is bounded by the tab's ``deadline`` (the rendering's wait, counted from the tab's opening), and
+    ends with the tab (:attr:`tab`, set when it closes)."""
 
     crawl: CrawlDownloads
     timeout_seconds: float
     navigation_headers: dict[str, str]  # the render request's, as Scrapy sent them
     not_requested: list[str]  # the page's requests robots.txt disallows (the rendering's list)
+    deadline: float  # the event loop's time when the tab's wait is over
     redirect: str | None = None
     navigation_error: str | None = None  # why the page's navigation could not be fetched
+    tab: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # set when the tab closes
     _navigated: bool = field(default=False, repr=False)  # the tab's first navigation was asked of the route
+
+    def close(self, *_page: object) -> None:
+        """The tab closed (its time up, or the run stopped): what it asked for and was not answered ends here."""
+        if not self.tab.is_set():
+            self.crawl.close_tab(self.tab)
+
+    def remaining_seconds(self) -> float:
+        """What is left of the tab's wait (0: its time is up)."""
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
 
     async def __call__(self, route: Route, request: Request) -> None:
         from playwright.async_api import Error
 
         try:
-            if request.resource_type in NOT_DOWNLOADED or not await self._robots_allow(request.url):
+            if self.tab.is_set() or self.remaining_seconds() == 0:
+                await route.abort()  # asked for after the tab's time: never sent
+            elif request.resource_type in NOT_DOWNLOADED or not await self._robots_allow(request.url):
                 await route.abort()
             elif is_page_navigation(request) and not self._navigated:
                 self._navigated = True
@@ -113,7 +136,9 @@ class LiveRoute:
 
     async def _navigate(self, route: Route, request: Request) -> None:
         try:
-            response = await self.crawl.download(request.url, self.timeout_seconds, headers=self.navigation_headers)
+            response = await self.crawl.download(
+                request.url, self.remaining_seconds(), self.tab, headers=self.navigation_headers
+            )
         except Exception as error:  # noqa: BLE001 -- whatever failed the download, the user reads why in one line
             self.navigation_error = self._reason(error)
             await route.abort()
@@ -131,9 +156,16 @@ class LiveRoute:
         headers = {name: value for name, value in request.headers.items() if name.lower() not in CRAWL_HEADERS}
         target = request.url
         for _ in range(MAX_REDIRECTS):
+            if self.remaining_seconds() == 0:
+                break  # the tab's time is up: the redirect's next hop is not asked for
             try:
                 response = await self.crawl.download(
-                    target, self.timeout_seconds, method=request.method, headers=headers, body=request.post_data_buffer
+                    target,
+                    self.remaining_seconds(),
+                    self.tab,
+                    method=request.method,
+                    headers=headers,
+                    body=request.post_data_buffer,
                 )
             except Exception as error:  # noqa: BLE001 -- refused or failed: the page goes on without it
                 level = logging.WARNING if isinstance(error, PrivateAddressRefused) else logging.INFO
@@ -148,7 +180,8 @@ class LiveRoute:
             if not await self._robots_allow(target):
                 await route.abort()
                 return
-        log.warning("rendering: %s not requested: more than %d redirects", request.url, MAX_REDIRECTS)
+        else:
+            log.warning("rendering: %s not requested: more than %d redirects", request.url, MAX_REDIRECTS)
         await route.abort()
 
     async def _robots_allow(self, url: str) -> bool:
@@ -157,7 +190,7 @@ class LiveRoute:
         if self.crawl.robots is None or urlsplit(url).scheme not in DEFAULT_PORTS:
             return True  # robots.txt not obeyed; data:, blob: and the like stay inside the browser
         try:
-            allowed = await asyncio.wait_for(self.crawl.robots(url), self.timeout_seconds)
+            allowed = await asyncio.wait_for(self.crawl.robots(url), self.remaining_seconds())
         except TimeoutError:
             log.warning("rendering: robots.txt for %s not known in time: taken as disallowing it", url)
             allowed = False

@@ -9,8 +9,15 @@ engine no longer reads — crawler/sitequeue.py; the downloader still holds a re
 robots.txt.) :class:`StoppingDownloader` (the crawl's ``DOWNLOADER``) fails them instead with
 :class:`RunStopped`, which the spiders do not hand to the plan: a document whose request was not sent is reported
 by its job as not fetched because the run was stopped. Waits before a request is sent (the archive's rate limit,
-a site's Retry-After) end at the stop too. Still sent after a stop: the requests of a page being rendered, and a
-robots.txt already asked for (see :func:`_finished_anyway`).
+a site's Retry-After) end at the stop too. Still sent after a stop: a robots.txt already asked for (see
+:func:`_finished_anyway`).
+
+A rendered page's own requests (its scripts, data, a poll every half second) belong to its tab (meta
+:data:`PAGE_TAB`, the tab's closing event): when the tab closes (its time up, or the run stopped, which closes every
+tab being rendered: crawler/render_handler.py) those still waiting fail with :class:`TabClosed` and the one on the
+wire is cancelled. Before (audit 2026-11-28), a page polling the network left its polls queued in its site's slot
+after its tab closed: they went on being sent, one at a time, for minutes, and the site's next page waited behind
+them until its navigation timed out; a stop waited for them too (115 s for `track`, 4 min for `schedule`).
 """
 
 from __future__ import annotations
@@ -19,19 +26,21 @@ import asyncio
 import sys
 from collections import deque
 from collections.abc import Awaitable
+from contextlib import suppress
 from typing import TypeVar
 
 from scrapy import Request
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
 from policy_archive.text import counted, plural
 
-# Meta key of a request that belongs to a page already on the wire (a rendered page's scripts and data): sent even
-# after a stop, or that page, which is being finished, would be finished without them.
-PART_OF_A_PAGE = "part_of_a_page"
+# Meta key of a request a rendered page's tab asks for (its scripts, data, frames): the tab's asyncio.Event, set
+# when the tab closes. The request is not sent after that, nor finished if on the wire.
+PAGE_TAB = "page_tab"
 
 T = TypeVar("T")
 
@@ -43,9 +52,17 @@ class RunStopped(IgnoreRequest):
         super().__init__("not sent: the run was stopped")
 
 
+class TabClosed(IgnoreRequest):
+    """A rendered page's request not sent, or not finished, because the page's tab closed."""
+
+    def __init__(self) -> None:
+        super().__init__("not sent: the page asking for it was closed")
+
+
 class StoppingDownloader(Downloader):
     """Scrapy's downloader, except that after :meth:`stop_sending` a request still waiting in a download slot, or
-    arriving at one, fails with :class:`RunStopped` instead of being sent."""
+    arriving at one, fails with :class:`RunStopped` instead of being sent; and that a rendered page's request
+    (meta :data:`PAGE_TAB`) is failed, or cancelled on the wire, once its tab is closed (:meth:`close_tab`)."""
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
@@ -57,23 +74,59 @@ class StoppingDownloader(Downloader):
             return
         self.stopping.set()
         for slot in self.slots.values():
-            _fail_waiting(slot)
+            _fail_waiting(slot, self.stopping)
         # Requests waiting elsewhere (for a robots.txt, the archive's rate limit) fail when they reach a slot.
-        sent = sum(len(slot.transferring) for slot in self.slots.values())
+        on_the_wire = [request for slot in self.slots.values() for request in slot.transferring]
+        # A page being rendered is closed at once (crawler/render_handler.py), its own requests with it.
+        rendered = sum(1 for request in on_the_wire if request.meta.get("playwright"))
+        sent = sum(1 for request in on_the_wire if not request.meta.get("playwright") and PAGE_TAB not in request.meta)
+        pages = f"{counted(rendered, 'page')} being rendered {plural(rendered, 'is', 'are')} closed unfinished; "
         # Printed, not logged: Scrapy's log-counting handler on the root logger keeps a warning from reaching
         # stderr unless --verbose installed a handler, and a user (or systemd's journal) should see why the run ends.
         print(
-            f"stopping: {counted(sent, 'request')} already sent {plural(sent, 'finishes', 'finish')}; no other is sent",
+            f"stopping: {counted(sent, 'request')} already sent {plural(sent, 'finishes', 'finish')}; "
+            f"{pages if rendered else ''}no other is sent",
             file=sys.stderr,
             flush=True,
         )
 
+    def close_tab(self, tab: asyncio.Event) -> None:
+        """A rendered page's tab closed: its requests still waiting fail, the one on the wire is cancelled."""
+        tab.set()
+        for slot in self.slots.values():
+            _fail_waiting(slot, self.stopping)
+
+    async def _enqueue_request(self, request: Request) -> Response:
+        # Not public API, as _process_queue: where a request joins its slot's queue, after the middlewares.
+        tab = request.meta.get(PAGE_TAB)
+        if tab is not None and tab.is_set():
+            raise TabClosed
+        return await super()._enqueue_request(request)
+
     def _process_queue(self, slot: Slot) -> None:
         # Scrapy calls this whenever a slot may send its next request: a request queued, an answer received, a
         # delay over. Overriding it (not public API) is the one place every queued request passes.
-        if self.stopping.is_set():
-            _fail_waiting(slot)
+        _fail_waiting(slot, self.stopping)
         super()._process_queue(slot)
+
+    async def _download(self, slot: Slot, request: Request) -> Response:
+        # Not public API: the transfer itself, from the slot's point of view (its ``finally`` frees the slot).
+        tab = request.meta.get(PAGE_TAB)
+        if tab is None:
+            return await super()._download(slot, request)
+        transfer = asyncio.ensure_future(super()._download(slot, request))
+        closed = asyncio.ensure_future(tab.wait())
+        try:
+            await asyncio.wait((transfer, closed), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closed.cancel()
+        if transfer.done():
+            return transfer.result()
+        # Cancelling the transfer cancels its Deferred, which closes the connection (Twisted's HTTP client).
+        transfer.cancel()
+        with suppress(asyncio.CancelledError):
+            await transfer
+        raise TabClosed
 
     async def unless_stopped(self, waiting: Awaitable[T]) -> T:
         """``waiting``'s result, or :class:`RunStopped` as soon as the run is stopped (a wait before sending a
@@ -90,21 +143,31 @@ class StoppingDownloader(Downloader):
         return task.result()
 
 
-def _fail_waiting(slot: Slot) -> None:
-    """Fail the requests waiting in ``slot``, but those a page on the wire needs."""
+def _fail_waiting(slot: Slot, stopping: asyncio.Event) -> None:
+    """Fail the requests waiting in ``slot`` whose tab closed, and every other one once ``stopping`` is set but a
+    robots.txt."""
     waiting = slot.queue
-    slot.queue = deque(queued for queued in waiting if _finished_anyway(queued[0]))
-    for request, answer in waiting:
-        if not _finished_anyway(request):
-            answer.errback(RunStopped())
+    failed = [queued for queued in waiting if _not_sent(queued[0], stopping)]
+    if not failed:
+        return
+    slot.queue = deque(queued for queued in waiting if not _not_sent(queued[0], stopping))
+    for request, answer in failed:
+        tab = request.meta.get(PAGE_TAB)
+        answer.errback(TabClosed() if tab is not None and tab.is_set() else RunStopped())
+
+
+def _not_sent(request: Request, stopping: asyncio.Event) -> bool:
+    tab = request.meta.get(PAGE_TAB)
+    if tab is not None and tab.is_set():
+        return True
+    return stopping.is_set() and not _finished_anyway(request)
 
 
 def _finished_anyway(request: Request) -> bool:
-    """A request of a page on the wire, or a robots.txt: Scrapy lets every request waiting for a robots.txt that
-    failed go unchecked, so a page's requests would go out unchecked. (A robots.txt is a site's first request and
-    is seldom queued; the documents waiting for it are then failed in their turn.)"""
-    robots_txt = request.meta.get("dont_obey_robotstxt") and urlparse_cached(request).path == "/robots.txt"
-    return bool(request.meta.get(PART_OF_A_PAGE) or robots_txt)
+    """A robots.txt: Scrapy lets every request waiting for a robots.txt that failed go unchecked, so a page's
+    requests would go out unchecked. (A robots.txt is a site's first request and is seldom queued; the documents
+    waiting for it are then failed in their turn.)"""
+    return bool(request.meta.get("dont_obey_robotstxt") and urlparse_cached(request).path == "/robots.txt")
 
 
 def stop_sending(crawler: Crawler) -> None:
@@ -112,6 +175,15 @@ def stop_sending(crawler: Crawler) -> None:
     engine = crawler.engine
     if engine is not None and isinstance(engine.downloader, StoppingDownloader):
         engine.downloader.stop_sending()
+
+
+def close_tab(crawler: Crawler, tab: asyncio.Event) -> None:
+    """:meth:`StoppingDownloader.close_tab` of ``crawler``'s downloader (the event only, under another one)."""
+    downloader = crawler.engine.downloader if crawler.engine is not None else None
+    if isinstance(downloader, StoppingDownloader):
+        downloader.close_tab(tab)
+    else:
+        tab.set()
 
 
 async def unless_stopped(crawler: Crawler, waiting: Awaitable[T]) -> T:
