@@ -26,7 +26,6 @@ import asyncio
 import sys
 from collections import deque
 from collections.abc import Awaitable
-from contextlib import suppress
 from typing import TypeVar
 
 from scrapy import Request
@@ -110,23 +109,31 @@ class StoppingDownloader(Downloader):
         super()._process_queue(slot)
 
     async def _download(self, slot: Slot, request: Request) -> Response:
-        # Not public API: the transfer itself, from the slot's point of view (its ``finally`` frees the slot).
+        # Not public API: the transfer itself, from the slot's point of view. It runs in this task, not one of its
+        # own: Scrapy's counts it in the slot (``transferring``) as this task starts, before the slot's next delay
+        # can end (a task of its own started a loop turn later, and a short AutoThrottle delay let a second request
+        # of the page on the wire beside it).
         tab = request.meta.get(PAGE_TAB)
         if tab is None:
             return await super()._download(slot, request)
-        transfer = asyncio.ensure_future(super()._download(slot, request))
-        closed = asyncio.ensure_future(tab.wait())
+        transfer = asyncio.current_task()
+        assert transfer is not None, "Scrapy runs each download in an asyncio task (the asyncio reactor)"
+
+        def cancel_transfer(closed: asyncio.Future[object]) -> None:
+            if not closed.cancelled():
+                transfer.cancel()  # cancels its Deferred, which closes the connection (Twisted's HTTP client)
+
+        closing = asyncio.ensure_future(tab.wait())
+        closing.add_done_callback(cancel_transfer)
         try:
-            await asyncio.wait((transfer, closed), return_when=asyncio.FIRST_COMPLETED)
+            return await super()._download(slot, request)
+        except asyncio.CancelledError:
+            if not tab.is_set():
+                raise
+            transfer.uncancel()
+            raise TabClosed from None
         finally:
-            closed.cancel()
-        if transfer.done():
-            return transfer.result()
-        # Cancelling the transfer cancels its Deferred, which closes the connection (Twisted's HTTP client).
-        transfer.cancel()
-        with suppress(asyncio.CancelledError):
-            await transfer
-        raise TabClosed
+            closing.cancel()
 
     async def unless_stopped(self, waiting: Awaitable[T]) -> T:
         """``waiting``'s result, or :class:`RunStopped` as soon as the run is stopped (a wait before sending a
