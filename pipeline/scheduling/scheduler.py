@@ -365,7 +365,11 @@ class _Stopper:
             if self._stop_requested.is_set():
                 self._log.warning("received %s again: killing the running command", name)
             else:
-                self._log.info("received %s: stopping (the running command finishes its current document)", name)
+                self._log.info(
+                    "received %s: stopping (the running command finishes the requests already sent, closes the "
+                    "page it renders)",
+                    name,
+                )
             self._stop_requested.set()
             self._runner.stop()
             self.shutdown_scheduler()
