@@ -316,6 +316,8 @@ class PageRendering:
         if self._route is not None:
             self._route.close()
         if self._page is not None and not self._page.is_closed():
+            # Closed with its routes in place: unrouted first (page.unroute_all), the tab's requests in the moment
+            # before it closes went out from Chromium itself, past every check (seen: two polls more).
             try:
                 await self._page.close()
             except Error as error:  # the browser went first
