@@ -71,7 +71,9 @@ def test_rebuilding_a_lost_history_holds_no_text_per_capture(tmp_path, monkeypat
     per_capture = (large - small) / (LARGE - SMALL)
     # A text held per capture would add at least TEXT_BYTES each; rows without texts, ledger entries and commit
     # ids add ~0.5 KB (2.4 KB with the cyclic garbage collector off, so its timing cannot matter; 2026-11-28).
-    assert per_capture < TEXT_BYTES / 4, (small, large, per_capture)
+    # Under load the small store's peak varies most (its bounded buffers are not always full when it peaks): 7.0
+    # to 13.1 KB per capture measured at load average 4-7 on 2 cores (2026-11-28), so the bound is half a text.
+    assert per_capture < TEXT_BYTES / 2, (small, large, per_capture)
 
 
 @pytest.mark.parametrize("texts", [True, False])
