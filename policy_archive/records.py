@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -204,6 +205,18 @@ class CaptureRef:
     def wayback_timestamp(self) -> str:
         """The listed capture time as a 14-digit Wayback timestamp, as archive URLs and CDX queries name it."""
         return format_wayback_timestamp(self.timestamp)
+
+
+def at_second(refs: Sequence[CaptureRef]) -> dict[tuple[str, datetime], list[int]]:
+    """The positions in ``refs`` of the rows listed at each URL and second, in listing order. A replay URL names a
+    URL and a second, so an archive serves one capture for them (pywb the first its index sorts, the Wayback
+    Machine one of its choosing; docs/decisions/0004, amendment of 2026-11-28), however many rows a listing holds
+    there: two crawls merged into one index, a response and the ``resource`` record of its rendered DOM in a pywb
+    collection made from our WARCs. Whatever looks a capture up by its URL and second looks up these groups."""
+    groups: dict[tuple[str, datetime], list[int]] = {}
+    for i, ref in enumerate(refs):
+        groups.setdefault((ref.url, ref.timestamp), []).append(i)
+    return groups
 
 
 @dataclass(frozen=True)

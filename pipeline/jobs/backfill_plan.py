@@ -27,7 +27,15 @@ from policy_archive.pipeline.jobs.report import refusal_kind, twin_reason
 from policy_archive.pipeline.jobs.served_bytes import DIGEST_MISMATCH, DIGEST_NOT_COMPARABLE, as_archived
 from policy_archive.pipeline.jobs.strategy import StrategyName, ToFetch, dating_probes, to_fetch, wanted
 from policy_archive.pipeline.jobs.workspace import Workspace
-from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, FetchFailure, FetchRequest, Source
+from policy_archive.records import (
+    Capture,
+    CaptureRef,
+    DocumentDeclaration,
+    FetchFailure,
+    FetchRequest,
+    Source,
+    at_second,
+)
 from policy_archive.text import counted
 
 FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
@@ -185,9 +193,7 @@ class DocumentPlan:
         # A listing may hold several rows of one URL at one second (two crawls merged; a response and the
         # resource record of its rendered DOM in a pywb collection made from our WARCs), while an archive replays,
         # and the catalog keeps, one capture per URL and second: one replay answers them all (``settle``).
-        self.at_second: dict[tuple[str, datetime], list[int]] = {}
-        for i, ref in enumerate(self.refs):
-            self.at_second.setdefault((ref.url, ref.timestamp), []).append(i)
+        self.at_second = at_second(self.refs)
         # Those among them listed with other bytes than a row beside them: which one the archive serves is known
         # only once the second is fetched, so none of them is known through a twin before.
         self.shared_second = {

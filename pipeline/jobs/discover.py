@@ -44,7 +44,7 @@ from policy_archive.pipeline.jobs.home_pages import (
 )
 from policy_archive.pipeline.jobs.home_search import SearchState
 from policy_archive.pipeline.jobs.progress import Progress
-from policy_archive.records import Capture, CaptureRef, FetchFailure, FetchRequest
+from policy_archive.records import Capture, CaptureRef, FetchFailure, FetchRequest, at_second
 from policy_archive.text import counted
 
 
@@ -274,7 +274,12 @@ class ListPlan:
                 self.done(Unread(domain, f"archive listing failed: {error}"))
                 self.progress.add("listings failed", done=True, one="listing failed")
                 continue
-            refs = [ref for ref in listed if home_page_row(ref)]
+            # One capture per URL and second, the first listed there: the archive serves one for them, so several
+            # rows there (two crawls merged; a response and its rendered DOM's resource in pywb) are one replay,
+            # one reading. Looked up by URL and second (``DiscoveryPlan.index``), a second row was never settled
+            # and the domain failed "interrupted" on every run (2026-11-28).
+            rows = [ref for ref in listed if home_page_row(ref)]
+            refs = [rows[group[0]] for group in at_second(rows).values()]
             self.progress.add("captures listed", len(refs), one="capture listed")
             saved = state_file(self.data_dir, domain, self.document_type)
             proposals = Proposals((home,), self.names)
