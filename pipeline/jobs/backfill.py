@@ -19,13 +19,7 @@ from policy_archive.crawler.failures import lasting
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import StopSignal, crawl_archive
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
-from policy_archive.pipeline.jobs.backfill_plan import (
-    BackfillPlan,
-    DocumentPlan,
-    candidates,
-    refusal_before_fetch,
-    segments,
-)
+from policy_archive.pipeline.jobs.backfill_plan import BackfillPlan, DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import Decision, Shown, decide, undated
 from policy_archive.pipeline.jobs.examine import (
     ELSEWHEN,
@@ -34,6 +28,7 @@ from policy_archive.pipeline.jobs.examine import (
     make_version,
     refuse_change,
 )
+from policy_archive.pipeline.jobs.listing_rows import candidates, refusal_before_fetch, segments
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import (
     DocumentFailure,

@@ -18,7 +18,6 @@ from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource, archive_source
 from policy_archive.digests import PayloadDigest
-from policy_archive.pipeline.jobs.backfill_plan import candidates, listing_neighbours
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure
 from policy_archive.pipeline.jobs.examine import (
     ELSEWHEN,
@@ -33,6 +32,7 @@ from policy_archive.pipeline.jobs.examine import (
     text_identity,
 )
 from policy_archive.pipeline.jobs.guards import GUARD_REFUSALS, judge
+from policy_archive.pipeline.jobs.listing_rows import candidates, listing_neighbours
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note

@@ -1,0 +1,90 @@
+"""What a listing's rows say before anything is fetched: the listings that cover a document's life (its history
+entries, then its URL), which rows are worth fetching and in what order, and between which neighbours' times each
+one's text may be dated (docs/decisions/0008). Used by backfill's plan and by ``reextract``, which judges kept
+captures against the same listing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+from policy_archive.pipeline.jobs.examine import ARCHIVED_STATUS, Neighbours
+from policy_archive.records import CaptureRef, DocumentDeclaration
+
+FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
+DOCUMENT_MIMETYPES = (
+    "text/html",
+    "application/xhtml",
+    "application/pdf",
+    "text/plain",
+    "unk",
+    "warc/revisit",
+)
+
+
+def segments(
+    declaration: DocumentDeclaration, since: date | None, until: date | None
+) -> list[tuple[str, datetime | None, datetime | None]]:
+    """(URL, from, to) listings that cover the document's life: its history entries, then its current URL."""
+    result = []
+    start = since
+    for entry in declaration.history:
+        end = min(entry.valid_until, until) if until else entry.valid_until
+        if start is None or start <= end:
+            result.append((entry.url, _day_start(start), _day_end(end)))
+        start = max(start, entry.valid_until + timedelta(days=1)) if start else entry.valid_until + timedelta(days=1)
+    if start is None or until is None or start <= until:
+        result.append((declaration.url, _day_start(start), _day_end(until)))
+    return result
+
+
+def _day_start(day: date | None) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=UTC) if day else None
+
+
+def _day_end(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
+
+
+def refusal_before_fetch(ref: CaptureRef) -> str | None:
+    """CDX rows that cannot be a text of the document are not fetched at all."""
+    if ref.status not in FETCHABLE_STATUSES:
+        return f"{ARCHIVED_STATUS} {ref.status}"
+    if ref.mimetype and not ref.mimetype.lower().startswith(DOCUMENT_MIMETYPES):
+        return f"not a document ({ref.mimetype})"
+    return None
+
+
+def candidates(refs: Iterable[CaptureRef]) -> list[CaptureRef]:
+    """The captures of a listing worth fetching (not refused from their row alone), once each, in time order."""
+    return sorted((ref for ref in set(refs) if refusal_before_fetch(ref) is None), key=_listing_order)
+
+
+def _listing_order(ref: CaptureRef) -> tuple[datetime, str, str, int, str, int]:
+    """Time order; rows listed at one URL and second in an order of their own (not the set's, which changes from
+    one process to the next), so that a run asks for the same one of them."""
+    return (ref.timestamp, ref.url, str(ref.digest or ""), ref.status or 0, ref.mimetype or "", ref.length or 0)
+
+
+def listing_neighbours(refs: Sequence[CaptureRef]) -> list[Neighbours]:
+    """For each candidate (in listing order), when the nearest ones listed before and after it whose bytes are
+    the document's URL's own (not an archived redirect) were taken: what the text its bytes show may be dated
+    between (``examine.archived_elsewhen``, docs/decisions/0008). Redirect rows are passed over: their bytes are
+    their target's nearest memento, not their listed time, and one target's nearest memento never goes back in
+    time as the rows go forward, so a run of daily redirects to a weekly captured target keeps the target's order
+    (a redirect row's listed time as a bound refused 261 of 365 such captures: README, Fidelity)."""
+    previous: list[datetime | None] = []
+    last = None
+    for ref in refs:
+        previous.append(last)
+        last = last if _redirect_row(ref) else ref.timestamp
+    following: list[datetime | None] = []
+    last = None
+    for ref in reversed(refs):
+        following.append(last)
+        last = last if _redirect_row(ref) else ref.timestamp
+    return [Neighbours(before, after) for before, after in zip(previous, reversed(following), strict=True)]
+
+
+def _redirect_row(ref: CaptureRef) -> bool:
+    return (ref.status or 0) // 100 == 3
