@@ -32,7 +32,8 @@ from pathlib import Path
 
 PYWB_VERSION = "2.10.0"
 INSTALL_TIMEOUT = 600  # seconds; measured 36 s on a fresh machine with PyPI reachable (2026-11)
-START_TIMEOUT = 60
+START_TIMEOUT = 120  # seconds for wayback to answer: slow to start under heavy load, and a skip hides its tests
+START_ATTEMPTS = 3  # each on a new port
 
 
 class PywbUnavailable(Exception):
@@ -93,24 +94,38 @@ def build_collection(bin_dir: Path, root: Path, collection: str, warcs: list[Pat
 
 @contextlib.contextmanager
 def serve(bin_dir: Path, root: Path, collection: str) -> Iterator[str]:
-    """Run ``wayback`` over ``root``'s collections on a free loopback port; yield ``http://127.0.0.1:PORT``."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = (root / "wayback.log").open("w")
-    process = subprocess.Popen(
-        [str(bin_dir / "wayback"), "-b", "127.0.0.1", "-p", str(port)], cwd=root, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        _wait_until_serving(process, f"{base}/{collection}/cdx?url=example.com", root / "wayback.log")
-        yield base
-    finally:
-        process.terminate()
+    """Run ``wayback`` over ``root``'s collections on a free loopback port; yield ``http://127.0.0.1:PORT``.
+
+    A port is free when picked, not when ``wayback`` binds it: another process (a second suite on the machine) may
+    take it in between, and ``wayback`` then exits. So a start that fails is tried again on a new port, before
+    the tests using pywb are skipped for it."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        log = (root / "wayback.log").open("w")
+        command = [str(bin_dir / "wayback"), "-b", "127.0.0.1", "-p", str(port)]
+        process = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            try:
+                _wait_until_serving(process, f"{base}/{collection}/cdx?url=example.com", root / "wayback.log")
+            except PywbUnavailable:
+                if attempt == START_ATTEMPTS:
+                    raise
+                continue
+            yield base
+            return
+        finally:
+            _stop(process)
+            log.close()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_serving(process: subprocess.Popen[bytes], probe: str, log: Path) -> None:
