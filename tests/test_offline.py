@@ -22,7 +22,7 @@ import pytest
 from standin import pywb
 from standin.cli import REPO_ROOT, cli_command, cli_environment, wait_for
 from standin.sites import StandinSites
-from test_render_e2e import assert_no_chromium_left, chromium_processes, in_flight_page
+from test_render_e2e import DATA_HELD, assert_no_chromium_left, chromium_processes, in_flight_page
 
 from policy_archive.crawler import render
 
@@ -224,8 +224,13 @@ def test_the_chromium_a_cli_run_launches_has_the_guards_rules(sites: StandinSite
         try:
             wait_for(lambda: sites.received("http://spa.test/api/policy.json"), 60, "the rendered page's data request")
             browsers = [command for command in map(command_line, chromium_processes(str(temporary))) if command]
-            assert process.wait(timeout=90) == 0, log_file.read_text()
+            # The data is held until answered here (a page's time is bounded: render_timeout_seconds from its
+            # tab's opening): recorded now, or refused as a shell when a heavy load made it come after the bound.
+            DATA_HELD.set()
+            status = process.wait(timeout=90)
+            assert status == 0 or "javascript-shell" in log_file.read_text(), log_file.read_text()
         finally:
+            DATA_HELD.set()
             if process.poll() is None:
                 process.kill()
                 process.wait()
