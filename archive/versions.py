@@ -83,6 +83,27 @@ LOW_MEMORY_CONFIG = (
 )
 _T = TypeVar("_T")
 
+# `git diff` is porcelain: it reads the user's ~/.gitconfig and attributes (diff.noprefix, diff.context,
+# diff.external such as difftastic, textconv drivers, color.ui=always, diff.algorithm ...), so the same two
+# versions would print another text, or no patch at all, on another machine (outside audit 9, 2026-11-28).
+# Every option that configuration could change is named here: a unified patch `git apply` takes, the same
+# everywhere.
+PATCH_OPTIONS = (
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-color",
+    "--no-relative",
+    "--no-renames",
+    "--text",
+    "--unified=3",
+    "--inter-hunk-context=0",
+    "--diff-algorithm=myers",
+    "--indent-heuristic",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
+PATCH_CONFIG = ("diff.suppressBlankEmpty=false",)  # no option says it
+
 
 @dataclass(frozen=True, slots=True)
 class CommittedVersion:
@@ -177,7 +198,9 @@ class VersionStore:
         ``git apply`` takes it; raises :class:`MissingObjectsError` when Git lost an object."""
         # GitPython strips the final newline of a command's output by default: a patch needs it.
         with self._reading():
-            return self._git.diff(old_commit or EMPTY_TREE, new_commit, "--", path, strip_newline_in_stdout=False)
+            return self._git(c=list(PATCH_CONFIG)).diff(
+                *PATCH_OPTIONS, old_commit or EMPTY_TREE, new_commit, "--", path, strip_newline_in_stdout=False
+            )
 
     def subject(self, commit: str) -> str:
         """The first line of a commit's message (``First record of ...``)."""

@@ -7,6 +7,7 @@ and indexed with cdxj-indexer (the indexer pywb uses), as a replay tool would.
 from __future__ import annotations
 
 import gzip
+import os
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from pathlib import Path
 import brotli
 import pytest
 from standin.archive import StandinArchive
-from standin.cli import git, progress_counts, run_cli
+from standin.cli import cli_environment, git, progress_counts, run_cli
 from test_backfill_resilience import START, V1, V2, V3, declaration, page, ts, write_config
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -338,6 +339,48 @@ def test_review_diff_is_a_valid_patch_and_log_takes_a_service(standin_archive, t
     assert service_log.returncode == 0, service_log.stderr
     assert DOC in service_log.stdout and "example/terms-of-service" in service_log.stdout
     assert "no recorded version yet" in service_log.stdout
+
+
+HOSTILE_GITCONFIG = """[diff]
+	noprefix = true
+	mnemonicPrefix = true
+	context = 0
+	interHunkContext = 9
+	external = {external}
+	algorithm = histogram
+	indentHeuristic = false
+	suppressBlankEmpty = true
+	renames = copies
+	relative = true
+[color]
+	ui = always
+[core]
+	attributesFile = {attributes}
+[diff "upper"]
+	textconv = tr a-z A-Z
+"""
+
+
+def test_diff_is_the_same_patch_whatever_the_users_git_configuration(standin_archive, tmp_path):
+    """Outside audit 9: ``diff`` ran porcelain ``git diff``, which reads ~/.gitconfig: ``diff.noprefix`` gave a
+    patch ``git apply`` refuses, ``diff.external`` (difftastic, delta) printed the tool's output instead, a
+    textconv driver printed converted text. The patch is now the same under any configuration."""
+    redirected_history(standin_archive)
+    config, data = configured(standin_archive, tmp_path)
+    assert run_cli(config, data, "backfill", DOC).returncode == 0
+    plain = run_cli(config, data, "diff", DOC, env=cli_environment(GIT_CONFIG_GLOBAL=os.devnull))
+    assert plain.returncode == 0 and plain.stdout.startswith("diff --git a/e/example/privacy-policy.md b/")
+
+    external = tmp_path / "external-diff"
+    external.write_text("#!/bin/sh\necho output of an external tool\n")
+    external.chmod(0o755)
+    attributes = tmp_path / "attributes"
+    attributes.write_text("*.md diff=upper\n")
+    hostile = tmp_path / "hostile.gitconfig"
+    hostile.write_text(HOSTILE_GITCONFIG.format(external=external, attributes=attributes))
+    configured_diff = run_cli(config, data, "diff", DOC, env=cli_environment(GIT_CONFIG_GLOBAL=str(hostile)))
+    assert configured_diff.returncode == 0, configured_diff.stderr
+    assert configured_diff.stdout == plain.stdout
 
 
 # The captures table as released before 2026-11-27 (the CDX status overwritten by the served one).
