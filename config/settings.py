@@ -179,6 +179,12 @@ def config_directory(option: str | Path | None) -> Path:
 def load_config(directory: str | Path | None = None, data_override: str | Path | None = None) -> Config:
     """Read and validate the whole configuration; raise :class:`ConfigError` on the first problem."""
     root = config_directory(directory)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(
+            root,
+            "",
+            f"not a directory: --config names the directory holding settings.toml and services/ (here {root.parent})",
+        )
     if not root.is_dir():
         raise ConfigError(
             root, "", "configuration directory not found (use --config DIR, or create one with `policy-archive init`)"

@@ -279,3 +279,12 @@ def test_a_data_dir_that_is_a_file_is_named_with_where_it_was_set(tmp_path, monk
     with pytest.raises(ConfigError) as from_env:
         load_config(root)
     assert (from_env.value.file, from_env.value.key) == ("environment", "POLICY_ARCHIVE_DATA")
+
+
+def test_a_config_option_naming_a_file_says_so_and_names_its_directory(tmp_path):
+    """Outside audit 9: ``--config cfg/settings.toml`` said "configuration directory not found"."""
+    settings = config_dir(tmp_path, {"acrcloud": GOOD_SERVICE}) / "settings.toml"
+    settings.write_text("")
+    with pytest.raises(ConfigError) as raised:
+        load_config(settings)
+    assert "not a directory" in str(raised.value) and str(settings.parent) in str(raised.value)

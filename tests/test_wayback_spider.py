@@ -101,6 +101,18 @@ def test_answers_without_memento_datetime_are_not_captures(tmp_path):
     assert isinstance(failing, FetchFailure) and not failing.refused, "an archive failure is retried later"
 
 
+def test_an_unreadable_memento_datetime_is_said_as_sent_not_called_missing(tmp_path):
+    """Outside audit 9: an answer whose Memento-Datetime cannot be read was refused "without a Memento-Datetime"."""
+    archive, plan = spider(tmp_path)
+    list(archive.parse(answer(FETCH.url, 200, {"Memento-Datetime": "garbage date"}, b"<p>text</p>")))
+    list(archive.parse(answer(FETCH.url, 200, {}, b"<p>text</p>")))
+    unreadable, absent = plan.results
+    assert unreadable.refused and unreadable.reason == (
+        "not-archived: the archive answered 200 with an unreadable Memento-Datetime ('garbage date')"
+    )
+    assert absent.reason == "not-archived: the archive answered 200 without a Memento-Datetime"
+
+
 def test_an_archived_429_is_a_capture_with_its_status(tmp_path):
     archive, plan = spider(tmp_path)
     list(archive.parse(answer(FETCH.url, 429, {"Memento-Datetime": "Wed, 08 Aug 2018 09:41:44 GMT"}, b"slow down")))

@@ -87,6 +87,14 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 ARCHIVE_HEADERS = frozenset({"link", "memento-datetime", "content-location", "x-archive"})
 
 
+def _without_memento_datetime(response: Response) -> str:
+    """How an answer lacks a date: no ``Memento-Datetime`` at all, or one that cannot be read (said as sent)."""
+    sent = response.headers.get(b"Memento-Datetime")
+    if sent is None:
+        return "without a Memento-Datetime"
+    return f"with an unreadable Memento-Datetime ({sent.decode('latin-1')[:80]!r})"
+
+
 def memento_datetime(response: Response) -> datetime | None:
     """The response's ``Memento-Datetime`` (aware UTC), or None when absent or unreadable."""
     return parse_memento_datetime(response.headers.get(b"Memento-Datetime", b"").decode("latin-1"))
@@ -187,7 +195,7 @@ class WaybackSpider(PlanSpider):
             reason += self._after_redirects(response, trail)
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, hops=hops))
         else:
-            reason = f"{NOT_ARCHIVED}: the archive answered {response.status} without a Memento-Datetime"
+            reason = f"{NOT_ARCHIVED}: the archive answered {response.status} {_without_memento_datetime(response)}"
             reason += self._after_redirects(response, trail)
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
 
