@@ -26,7 +26,8 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from policy_archive.archive.captures import CaptureStore, DamagedRecord, KeptCapture, StoredCapture
+from policy_archive.archive.captures import CaptureStore, DamagedRecord, StoredCapture
+from policy_archive.archive.kept_captures import KeptCapture
 from policy_archive.config.settings import CrawlSettings
 from policy_archive.records import Capture, Source, payload_sha1
 

@@ -20,7 +20,9 @@ from standin.cli import REPO_ROOT, cli_command, cli_environment, run_cli
 from standin.warc_bombs import blank_lines_bomb, header_line_bomb, header_lines_bomb, payload_bomb
 from test_damaged_warcs import DOCUMENT, failed_lines, kept_records, zero_inside
 
-from policy_archive.archive.captures import CaptureStore, DamagedCapture, DamagedRecord, KeptCapture
+from policy_archive.archive.captures import CaptureStore, DamagedRecord
+from policy_archive.archive.kept_captures import KeptCapture
+from policy_archive.archive.stored_responses import DamagedCapture
 from policy_archive.archive.warc_records import StoredCapture
 from policy_archive.config.settings import CrawlSettings
 from policy_archive.records import Capture, Source, payload_sha1

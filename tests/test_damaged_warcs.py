@@ -27,15 +27,10 @@ from test_hostile import POLICY, tracked_config
 from test_lost_state import fetched_rows
 from warcio.archiveiterator import ArchiveIterator
 
-from policy_archive.archive.captures import (
-    CaptureStore,
-    DamagedCapture,
-    DamagedRecord,
-    KeptCapture,
-    StoredCapture,
-    StoredResponse,
-)
+from policy_archive.archive.captures import CaptureStore, DamagedRecord, StoredCapture
 from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.kept_captures import KeptCapture
+from policy_archive.archive.stored_responses import DamagedCapture, StoredResponse
 from policy_archive.config.settings import CrawlSettings
 from policy_archive.records import Capture, Source, payload_sha1
 

@@ -12,9 +12,9 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
-from policy_archive.archive.captures import DamagedCapture
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnverifiedSpan
+from policy_archive.archive.stored_responses import DamagedCapture
 from policy_archive.crawler.failures import lasting
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import StopSignal, crawl_archive

@@ -9,9 +9,10 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from policy_archive.archive.captures import CaptureStore, DamagedCapture, DamagedRecord, StoredResponse
+from policy_archive.archive.captures import CaptureStore, DamagedRecord
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow
+from policy_archive.archive.stored_responses import DamagedCapture, StoredResponse
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure
 from policy_archive.records import DocumentDeclaration, iso_z

@@ -13,9 +13,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from policy_archive.archive.captures import StoredResponse
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
+from policy_archive.archive.stored_responses import StoredResponse
 from policy_archive.crawler.sources import ArchiveSource, archive_source
 from policy_archive.digests import PayloadDigest
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from policy_archive.archive.captures import CaptureStore, DamagedRecord, KeptRevisit, LeftOut
+from policy_archive.archive.captures import CaptureStore, DamagedRecord
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import Outcome
+from policy_archive.archive.kept_captures import LeftOut
+from policy_archive.archive.revisits import KeptRevisit
 from policy_archive.config.settings import Config
 from policy_archive.pipeline.jobs.damage import skipped
 from policy_archive.pipeline.jobs.examine import Examination, examine, record_examined

@@ -19,10 +19,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from policy_archive.archive.captures import CaptureStore, StoredResponse
+from policy_archive.archive.captures import CaptureStore
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow
 from policy_archive.archive.history import VersionCommit, version_commits
+from policy_archive.archive.stored_responses import StoredResponse
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.extraction.extract import EXTRACTOR_REVISION
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept
