@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
+    """Print ``policy-archive: MESSAGE`` on stderr as one line (unsafe characters escaped, see
+    :func:`~policy_archive.text.printable`) and exit with ``status``, 2 (a usage error) unless told; never returns."""
     # One line, whatever the message quotes (a file name with a newline, a page title with ESC).
     click.echo(f"policy-archive: {printable(message)}", err=True)
     sys.exit(status)
@@ -136,6 +138,11 @@ def versions_for_reading(config: Config, command: str) -> Any:
 
 
 class Context:
+    """Click's ``obj`` for the group and every command: the ``--config`` and ``--data`` directories as given (None:
+    the defaults of :func:`~policy_archive.config.settings.load_config`) and the verbosity that --quiet/--verbose set
+    (-1, 0 or 1). The configuration is read only when a command asks for it (:meth:`config`), so ``--help`` and
+    ``--version`` need none."""
+
     def __init__(self, config_dir: str | None, data_dir: str | None):
         self.config_dir = config_dir
         self.data_dir = data_dir
@@ -143,6 +150,8 @@ class Context:
 
     @property
     def quiet(self) -> bool:
+        """Whether --quiet was given (on the group or the command): progress, notes and counts are left out, failures
+        and errors are not."""
         return self.verbosity < 0
 
     def progress(self, label: str) -> Progress:
@@ -153,6 +162,9 @@ class Context:
         return Progress(label, quiet=self.quiet, interval=0 if self.verbosity > 0 else INTERVAL_SECONDS)
 
     def config(self) -> Config:
+        """Read and validate the configuration afresh on every call (nothing cached); raises
+        :class:`~policy_archive.config.settings.ConfigError` on its first problem, which :func:`reported_errors`
+        turns into one line and exit status 2."""
         return load_config(self.config_dir, self.data_dir)
 
 
@@ -160,6 +172,10 @@ pass_context = click.make_pass_decorator(Context)
 
 
 def date_option(name: str, help_text: str) -> Callable[[Any], Any]:
+    """A ``YYYY-MM-DD`` option whose value reaches the command as a :class:`~datetime.date` (None when not given); a
+    malformed date is click's usage error (exit 2) naming the option. The day has no time zone: the commands read it
+    as a UTC day."""
+
     def convert(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
         if value is None:
             return None
@@ -204,6 +220,10 @@ def echo_unchecked(name: str, note: str) -> None:
 
 
 def report(run_report: Any, quiet: bool = False) -> None:
+    """Print a run's report on stderr, then exit with its ``exit_status`` if that is not 0 (1: a document failed),
+    else return. Printed: its notes (not with ``quiet``), a ``FAILED`` line per failed document, then its last line,
+    which is printed even with ``quiet`` (a caveat on the results). ``run_report`` is a
+    :class:`~policy_archive.pipeline.jobs.report.RunReport` or anything with the same attributes."""
     # Notes quote what archives and pages said (a refusal's reason, a redirect's target): one line each.
     for note in () if quiet else run_report.notes:
         click.echo(printable(note), err=True)

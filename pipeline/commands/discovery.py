@@ -211,9 +211,14 @@ class Outcomes:
         self.domains = 0
 
     def service_of(self, domain: str) -> str:
+        """The service id the declaration of ``domain`` goes under: the one --service gave (one domain only), else
+        the id derived from the domain."""
         return self.request.service or service_id_of(domain)
 
     def target(self, domain: str) -> Finished | None:
+        """Where the declaration of ``domain`` is to be written, with the period asked, as an earlier run's state
+        file would keep it (to compare); None when no directory was given (the declaration is printed). ``unsure`` is
+        always False here: only a run's result knows."""
         if self.request.directory is None:
             return None
         path = self.request.directory / f"{self.service_of(domain)}.toml"
@@ -289,6 +294,8 @@ class Outcomes:
         self.counts["not reached"] += len(left.not_started)
 
     def summary(self) -> str:
+        """The last line of a list run, e.g. ``3 domains: 2 declarations written (1 by an earlier run), 0 unsure, 1
+        failed``; the interrupted and bad-line counts are added only when not zero."""
         counts = self.counts
         earlier = f" ({counts['earlier']} by an earlier run)" if counts["earlier"] else ""
         parts = [f"{counted(counts['written'], 'declaration')} written{earlier}", f"{counts['unsure']} unsure",

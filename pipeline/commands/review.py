@@ -24,6 +24,9 @@ class NoVersion(DocumentFailure):
 
 @dataclass(frozen=True)
 class LogEntry:
+    """One version as `log` (and the report site) shows it: its capture time (UTC), commit and source, and what is
+    known of how sure it is (unverified captures, hard extraction, a guard's note)."""
+
     captured_at: datetime
     commit: str
     source: str
@@ -140,6 +143,8 @@ def log_json(catalog: Catalog, store: VersionStore, declarations: Sequence[Docum
 
 
 def show(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration, day: date | None) -> str:
+    """The Markdown text of the document's version in force at the end of ``day`` (UTC; None: the latest), read from
+    the Git history; raises :class:`NoVersion` when there is no version yet or none on or before ``day``."""
     return store.read(version_at(catalog, declaration, day).commit, declaration.path)
 
 

@@ -29,6 +29,9 @@ class CaptureNote:
     text: str
 
     def as_json(self, key: str) -> dict[str, object]:
+        """The object `status --json` prints for this capture under ``key``: with ``key`` ``reason`` (a refusal) it
+        carries the refusal's kind as counted, with any other key (``note``) the capture's outcome; times in UTC with
+        ``Z``."""
         shown: dict[str, object] = {"captured_at": iso_z(self.captured_at), "source": self.source}
         if key == "reason":
             shown["kind"] = refusal_kind(self.text)
@@ -82,6 +85,9 @@ class DocumentStatus:
         return sum(span.captures for span in self.unverified) + self.unexamined
 
     def as_json(self) -> dict[str, object]:
+        """The object `status --json` prints for this document: times in UTC with ``Z`` or null; ``unverified_spans``
+        is the number of spans, ``longest_unverified`` the longest one (null when none); ``last_backfill_failure``
+        null unless both its reason and time are known."""
         return {
             "document": self.document,
             "versions": self.versions,
@@ -143,6 +149,9 @@ def _read(row: CaptureRow) -> bool:
 
 
 def document_status(catalog: Catalog, key: str) -> DocumentStatus:
+    """Where the document ``key`` stands, from the catalog alone (no Git, no network). A key the catalog has never
+    seen gives an empty status (no versions, no times, no failures), not an error. A version dated at an unfetched
+    twin takes its hard-extraction note from the capture fetched."""
     rows = catalog.captures(key, texts=False)
     fetched = [c for c in rows if c.outcome not in (Outcome.LISTED, Outcome.FAILED)]
     versions = catalog.versions(key)
@@ -211,6 +220,10 @@ def _run_ending(exit_status: int | None, summary: str | None) -> str:
 
 
 def status_lines(config: Config) -> Iterator[str]:
+    """The lines `status` prints: the next scheduled track (UTC) first; with no data yet only one more line saying
+    so; otherwise the last three runs, a table header, and per declared document a line and indented lines for its
+    failures, refusals, unverified captures and hard versions. The catalog is read without the lock; raises as
+    :func:`~policy_archive.pipeline.jobs.datadir.open_catalog` does."""
     now = datetime.now(UTC)
     yield f"next scheduled track: {iso_z(next_run_time(config.settings.schedule.track, now))}"
     if not holds_data(config.settings.data_dir):
