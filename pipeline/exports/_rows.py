@@ -36,6 +36,8 @@ class ExportRow:
     text: str  # the recorded Markdown: "# title", blank line, body (the provenance header left out)
 
     def as_dict(self) -> dict[str, Any]:
+        """The row as ``{column: value}`` in the contract's column order (:data:`COLUMNS`), ``stated_date`` None when
+        the text gives no date: each format writes None its own way (empty CSV field, JSON null, SQL NULL)."""
         return {name: getattr(self, name) for name in COLUMNS}
 
 

@@ -11,6 +11,9 @@ from policy_archive.text import plural
 
 
 def export(source: ExportSource, output: Path) -> str:
+    """Write every version of ``source`` to ``output`` as CSV (header row first; None written as an empty field) and
+    return the one-line summary ``N versions written to OUTPUT``. ``output`` is replaced whole or left as it was, or
+    written into directly when it is a pipe or device."""
     count = 0
     with replacing(output) as partial, partial.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)  # excel dialect: CRLF rows, fields quoted when needed, as RFC 4180 says

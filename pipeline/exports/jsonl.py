@@ -11,6 +11,9 @@ from policy_archive.text import plural
 
 
 def export(source: ExportSource, output: Path) -> str:
+    """Write every version of ``source`` to ``output`` as one JSON object per line (UTF-8 kept, not escaped; ``\\n``
+    line ends) and return the one-line summary ``N versions written to OUTPUT``. ``output`` is replaced whole or left
+    as it was, or written into directly when it is a pipe or device."""
     count = 0
     with replacing(output) as partial, partial.open("w", encoding="utf-8", newline="\n") as handle:
         for row in source.rows():

@@ -51,6 +51,10 @@ def _documents(database: sqlite_utils.Database, source: ExportSource) -> Iterato
 
 
 def export(source: ExportSource, output: Path) -> str:
+    """Write the ``versions`` and ``documents`` tables (see the module docstring) to a new database that replaces
+    ``output`` whole, and return ``N versions of M documents written to OUTPUT``; M counts every selected document,
+    those without a version too. A pipe or device is refused (SQLite seeks in its file):
+    :class:`~policy_archive.errors.ConfigurationError`."""
     with replacing(output, streams=False) as partial:  # SQLite seeks in its file: no pipe
         database = sqlite_utils.Database(partial)
         try:

@@ -88,6 +88,9 @@ class ServicePlan:
 
 @dataclass(frozen=True)
 class ImportReport:
+    """What `import-ota` did: the service files ``written``, and the ``problems`` (documents or services skipped, or
+    imported without something), each printed as a ``FAILED`` line."""
+
     written: tuple[Path, ...]
     problems: tuple[Problem, ...]
     # (SERVICE/DOC, "URL: why") of each URL written whose name gave no address: whether it leads inside is not known.
@@ -95,6 +98,7 @@ class ImportReport:
 
     @property
     def exit_status(self) -> int:
+        """1 when there is any problem, a partial import included, else 0; unchecked URLs do not change it."""
         return 1 if self.problems else 0
 
 
@@ -458,6 +462,8 @@ def _unchecked(plans: Iterable[ServicePlan], proposals: Proposals) -> tuple[tupl
 
 
 def describe(plan_count: int, report: ImportReport) -> str:
+    """The summary line `import-ota` prints last: services written out of ``plan_count`` (the declaration files read,
+    one service each), documents or services not imported at all, and services imported without something."""
     skipped = sum(problem.skipped for problem in report.problems)
     partial = len({problem.name for problem in report.problems if not problem.skipped})
     return (

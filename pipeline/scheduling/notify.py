@@ -43,6 +43,9 @@ class ChangeSummary:
     commit: str
 
     def as_json(self) -> dict[str, str | int]:
+        """The change as the webhook payload's ``changes`` list carries it: ``date`` is the capture time in UTC with
+        ``Z``; the line counts are of the text against the previous version's (difflib, no context lines), all of its
+        lines added for a first version."""
         return {
             "document": self.document,
             "date": iso_z(self.captured_at),
