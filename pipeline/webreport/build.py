@@ -39,6 +39,9 @@ STATE_FORMAT = 2  # 2: word diffs in bounded time, with notes; a feed without en
 
 @dataclass(frozen=True)
 class ReportResult:
+    """What `report` did: ``documents`` in the index (those of the configuration with at least one version, from this
+    run or an earlier one), the keys of those whose page and feed this run wrote, and the index page's path."""
+
     documents: int
     rewritten: tuple[str, ...]  # documents whose page and feed were (re)written by this run
     index: Path

@@ -95,6 +95,9 @@ class Alignment:
 
 
 def budget(a_size: int, b_size: int) -> Work:
+    """The allowance of work for comparing sequences of ``a_size`` and ``b_size`` items: :data:`WORK_PER_ITEM` steps
+    per item plus :data:`WORK_BASE`, linear in the input so that any change ends in bounded time.
+    :func:`change_blocks` takes one for a whole change, its items the tokens (words and punctuation marks)."""
     return Work(WORK_PER_ITEM * (a_size + b_size) + WORK_BASE)
 
 
@@ -246,6 +249,9 @@ def _merged(matches: list[Match]) -> tuple[Match, ...]:
 
 @dataclass(frozen=True)
 class WordDiff:
+    """The edit between two paragraphs: the new text as HTML with ``<ins>`` and ``<del>`` (escaped); how much of it
+    is equal, from 0 to 1 (two empty texts: 1); and whether a stretch was shown whole because its work ran out."""
+
     html: str
     similarity: float  # share of words equal on both sides, 0 to 1
     whole: bool  # a stretch was shown whole: too large to compare word by word in bounded time
@@ -312,6 +318,8 @@ def _replaced(old: list[str], new: list[str], work: Work) -> Iterator[Block]:
 
 
 def paragraphs(text: str) -> list[str]:
+    """The text's paragraphs, as the Markdown is written: split at blank lines (a line of only spaces counts as
+    blank), each stripped, empty ones left out."""
     return [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
 
 

@@ -25,6 +25,8 @@ class FeedEntry:
     content_html: str = ""  # the word-level change, for feed readers that show it (per-document feeds only)
 
     def without_content(self) -> FeedEntry:
+        """The entry as the report's state file keeps it: the word-level change left out (it is large, and only the
+        document's own feed, written when its page is, carries it); the feed of every change is built from these."""
         return FeedEntry(self.id, self.title, self.updated, self.link, self.summary)
 
 

@@ -45,10 +45,14 @@ class DocumentSummary:
 
 
 def day(moment: datetime) -> str:
+    """``YYYY-MM-DD`` of ``moment`` as given, not converted: every moment shown is UTC, so it is the UTC day."""
     return moment.strftime("%Y-%m-%d")
 
 
 def time_element(moment: datetime, *, precise: bool = False) -> str:
+    """A ``<time>`` element with the exact instant (ISO 8601 UTC) as its ``datetime`` and, shown, the day, or with
+    ``precise`` the time to the second labelled ``UTC``. ``moment`` must be UTC: the attribute is converted to UTC,
+    the shown text is not."""
     shown = moment.strftime("%Y-%m-%d %H:%M:%S UTC") if precise else day(moment)
     return f'<time datetime="{iso_z(moment)}">{shown}</time>'
 
