@@ -74,6 +74,9 @@ PARTS = {"privacy-policy": {"cookie-policy"}}
 
 @dataclass(frozen=True)
 class DocumentHeading:
+    """A heading that names a legal document as a whole: its element, its level (1 to 6, from ``h1``–``h6``) and the
+    document type it names (a key of :data:`NAMES`)."""
+
     element: lxml.html.HtmlElement
     level: int
     kind: str

@@ -99,6 +99,9 @@ def bounded(records: Iterable[Dropped]) -> tuple[Dropped, ...]:
 
 
 def is_hard(dropped: Iterable[Dropped]) -> bool:
+    """Whether a page counts as hard (a reviewer should check it): :data:`HARD_WORDS` or more words dropped from
+    inside the content in all, or any record of another document cut away or of text the parser did not read,
+    whatever its size. No records: not hard."""
     records = list(dropped)
     return sum(d.words for d in records) >= HARD_WORDS or any(d.reason in (OTHER_DOCUMENT, TOO_DEEP) for d in records)
 

@@ -96,6 +96,11 @@ _COLDFUSION_SESSION = ("cfid", "cftoken")
 
 @dataclass(frozen=True)
 class Candidate:
+    """A link that may lead to the document: its address as discovery keeps it (:func:`link_url`), its accessible
+    name, its score (text and URL words, plus a bonus in a footer; no unit: it means something only beside other
+    links' scores, the best first and its rivals within :data:`UNSURE_SHARE` of it), and whether it lies in a
+    footer."""
+
     url: str
     text: str
     score: float
@@ -118,6 +123,8 @@ class LinkChoice:
 
     @property
     def unsure(self) -> bool:
+        """Whether another link scored nearly as well as ``best`` (any rivals). Read by tests only: discovery keeps
+        the rivals themselves and decides from them."""
         return bool(self.rivals)
 
 

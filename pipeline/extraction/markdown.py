@@ -101,6 +101,10 @@ class MarkdownRenderer:
         self._lists = 0  # lists around it
 
     def render(self, root: lxml.html.HtmlElement) -> str:
+        """The Markdown of ``root`` and everything under it: blocks joined by one blank line, the page's text escaped
+        so that none of it reads as Markdown or HTML markup, links made absolute against ``base_url``; not yet
+        normalized (:func:`~policy_archive.pipeline.extraction.normalize.normalize_markdown` follows). An element
+        without text gives an empty string."""
         return "\n\n".join(self._blocks(root))
 
     # -- block level
@@ -470,5 +474,9 @@ def _nearest_table(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | No
 
 
 def plain_text_markdown(text: str) -> str:
+    """A ``text/plain`` page as Markdown: one paragraph per blank-line-separated chunk, its line breaks and runs of
+    spaces folded into one space (a plain text's hard wraps are not kept), after
+    :func:`~policy_archive.pipeline.extraction.normalize.normalize_characters` (NFC, no invisible characters);
+    anything that would read as Markdown or HTML markup is escaped."""
     chunks = PARAGRAPH_BREAK.split(normalize_characters(text))
     return "\n\n".join(escape_markup(escape_line_start(escape_text(" ".join(chunk.split())))) for chunk in chunks)

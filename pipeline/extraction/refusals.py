@@ -113,6 +113,9 @@ def _is_script_mount(page: lxml.html.HtmlElement) -> bool:
 
 
 def checked(document: ExtractedDocument) -> ExtractedDocument:
+    """``document`` itself when it may be a legal text; raises :class:`ExtractionRefused` ``empty`` when its body is
+    blank, ``not-a-legal-document`` when neither its body nor its title has a word of :data:`LEGAL_WORDS` (in any of
+    the languages listed there)."""
     if not document.body.strip():
         raise ExtractionRefused("empty", "no text left after extraction")
     if not LEGAL_WORDS.search(document.body) and not LEGAL_WORDS.search(document.title):
