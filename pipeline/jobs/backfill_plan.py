@@ -229,6 +229,8 @@ class DocumentPlan:
         return [self.refs[other] for other in twins]
 
     def neighbours(self, index: int) -> Neighbours:
+        """When the nearest non-redirect captures listed before and after candidate ``index`` were taken (computed
+        once from the listing, :func:`listing_neighbours`): the bounds a text served for it may be dated within."""
         return self.around[index]
 
     def skip(self, index: int, reason: str, needs_browser: str | None = None) -> None:
@@ -241,6 +243,9 @@ class DocumentPlan:
             self.needs_browser[index] = needs_browser
 
     def next_requests(self) -> list[FetchRequest]:
+        """The plain fetches to send now for what the strategy wants, marked in flight: at most one per URL and
+        second, and none for a second already being fetched, since one answer settles every row listed there. Empty
+        when the strategy is waiting on answers or needs nothing more (see :attr:`complete`)."""
         # One request per URL and second: its answer settles every row listed there (``settle``).
         busy = {(self.refs[i].url, self.refs[i].timestamp) for i in self.in_flight}
         chosen = []
@@ -272,6 +277,8 @@ class DocumentPlan:
         return dating_probes(self.refs, self.known, self.undated(self))
 
     def to_fetch(self) -> ToFetch:
+        """How many captures the strategy still fetches for this document, those in flight included, for the progress
+        line: exact, or only bounds while ``bisect`` searches (:class:`ToFetch`)."""
         return to_fetch(self.strategy, self.refs, self.known, verify=self.verify, pending=self.in_flight)
 
     def _request(self, ref: CaptureRef) -> FetchRequest:
@@ -308,10 +315,15 @@ class BackfillPlan:
         return Left(sum(o.captures for o in outlooks), False, fewest, still, started=started)
 
     def start(self) -> Iterable[FetchRequest]:
+        """Every document's first requests, one document after another."""
         for plan in self.plans.values():
             yield from plan.next_requests()
 
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
+        """Examine a capture (or note a failed fetch) for its document, keep what it showed (the rows listed at its
+        URL and second, and its twins of the same bytes where they may, are settled with it) and return that
+        document's next requests. A capture whose text needs scripts is not kept yet: a rendering request comes first
+        and its answer is examined with the plain fetch's bytes. A failed rendering keeps both reasons."""
         if isinstance(result, Capture):
             plan = self.plans[result.document]
             shell = self.shells.pop((result.document, result.listing_key), None)

@@ -28,6 +28,8 @@ class NoData(PolicyArchiveError):
 
 
 def data_paths(data_dir: Path) -> tuple[Path, Path, Path]:
+    """The catalog file, the WARC directory and the versions repository of ``data_dir``, in that order; only paths:
+    nothing is checked or created."""
     return data_dir / "catalog.sqlite3", data_dir / "captures", data_dir / "versions"
 
 

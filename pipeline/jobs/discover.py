@@ -85,6 +85,8 @@ class DiscoveryPlan:
         self.framesets: dict[int, FrameReading] = {}
 
     def start(self) -> Iterable[FetchRequest]:
+        """The first home-page captures to read (the grid's first, about two a year), at most as many as the crawl
+        sends at once; none when the saved readings already settle the search."""
         return self._next()
 
     def preparation(self, result: Capture | FetchFailure) -> Callable[[], None] | None:
@@ -107,6 +109,10 @@ class DiscoveryPlan:
         return not self.state.in_flight and (self.refused is not None or self.state.done)
 
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
+        """Read one answer (a home page, or a frame of one) and return what to read next. What the archive answered
+        (a capture, or an archived answer refused as none) is kept in the state file; a network error or a stop is
+        read again by the next run. The archive's own 429/503 after every pause stops the search: :attr:`refused`
+        says why and nothing more is asked."""
         if isinstance(result, FetchFailure) and _archive_refused(result) and self.refused is None:
             # The archive's own 429/503 after the shared limiter's pauses (crawler.middlewares): the rest of the
             # search would only ask it again. The domain is not read this run; what was read is kept.
@@ -243,12 +249,18 @@ class ListPlan:
         self.resuming: str | None = None  # the domain whose saved links are being looked up, its search not begun
 
     def start(self) -> Iterable[Planned]:
+        """The first requests of the first domain that needs any (domains needing none are handed over on the way),
+        or a continuation that first looks up a resumed domain's saved links."""
         return self._advance()
 
     def preparation(self, result: Capture | FetchFailure) -> Callable[[], None] | None:
+        """The current domain's :meth:`DiscoveryPlan.preparation` for ``result`` (names to look up off the crawl's
+        thread); None between domains."""
         return self.current[1].preparation(result) if self.current is not None else None
 
     def handle(self, result: Capture | FetchFailure) -> Iterable[Planned]:
+        """Hand ``result`` to the current domain's search; once that search is finished, hand its result to ``done``
+        and return the next domain's first requests. Results come only for the domain being searched (asserted)."""
         assert self.current is not None, "results come only for the domain being searched"
         requests = list(self.current[1].handle(result))
         if requests or not self.current[1].finished:
@@ -257,6 +269,8 @@ class ListPlan:
         return self._advance()
 
     def unfinished(self) -> Unfinished:
+        """What a stop leaves: the domain being searched (or whose saved links were being looked up), None between
+        domains, and the domains not begun, in the order given."""
         return Unfinished(self.current[0] if self.current else self.resuming, tuple(self.pending))
 
     def _advance(self) -> list[Planned]:
@@ -349,6 +363,7 @@ class LivePlan:
         self.frame_of: dict[tuple[str, str], int] = {}
 
     def start(self) -> Iterable[FetchRequest]:
+        """Every domain's home page, all at once (the live spider takes one request at a time per site)."""
         return [FetchRequest(document, home, home) for document, (_, home) in self.requests.items()]
 
     def proposals(self, document: str) -> Proposals:
@@ -368,6 +383,9 @@ class LivePlan:
         return proposals.looking_up(lambda p: read_frame(result, self.document_type, listed_at, p))
 
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
+        """Read today's home page (or one of its frames); once the page and its frames have all answered, hand the
+        domain's :class:`Discovery` to ``done``. A failed fetch is a sighting that says why, not an :class:`Unread`.
+        Asks only for more frames, never anything else."""
         document, url = _asked(result)
         frameset, fetched = self.framesets.get(document), 1
         proposals = self.proposals(document)

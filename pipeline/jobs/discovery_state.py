@@ -28,11 +28,15 @@ class Finished:
 
     @classmethod
     def of(cls, file: Path, since: date | None, until: date | None, unsure: bool, live: bool = False) -> Finished:
+        """The mark for a declaration written to ``file`` (kept resolved, so that a rerun from another directory
+        still matches) for the period ``since``–``until`` (ISO days, None: open)."""
         return cls(str(file.resolve()), since.isoformat() if since else None, until.isoformat() if until else None,
                    unsure, live)  # fmt: skip
 
 
 def state_file(data_dir: Path, domain: str, document_type: str) -> Path:
+    """``DATA/discovery/DOMAIN.TYPE.json``: where the readings of ``domain``'s home page for ``document_type``, and
+    the mark of where its declaration went, are kept between runs. Only the path: it may not exist."""
     return data_dir / "discovery" / f"{domain}.{document_type}.json"
 
 
@@ -45,6 +49,9 @@ def saved_sightings(path: Path) -> list[Sighting]:
 
 
 def save_sightings(path: Path, document_type: str, sightings: list[Sighting]) -> None:
+    """Replace the state file at ``path`` (whole, through a rename; its directory made) with these readings, without
+    the ``finished`` mark: something new was read, so the declaration written before is stale and a rerun of the list
+    searches the domain again."""
     # Written without the ``finished`` mark: something new was read, the declaration written is stale.
     _write_json(path, {"document_type": document_type, "sightings": [sighting.to_json() for sighting in sightings]})
 

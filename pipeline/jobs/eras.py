@@ -54,6 +54,9 @@ class Era:
 
     @property
     def unsure(self) -> str | None:
+        """Why the era's link should be checked by a person, several reasons joined by ``; `` (no link found; rivals
+        as likely; a run of one-capture eras differing only in their query; the home page unreadable long after it),
+        or None when it is sure."""
         if self.url is None:
             return "no link to the document found" + (f"; {iframes_not_read(self.iframes)}" if self.iframes else "")
         reasons = [f"other links as likely: {', '.join(self.rivals)}"] if self.rivals else []
@@ -85,6 +88,9 @@ class Era:
 
 @dataclass(frozen=True)
 class Discovery:
+    """What the search of one domain found: the eras (oldest first), the captures that could not be read, how many
+    home-page captures were listed and how many replay requests this run sent."""
+
     domain: str
     document_type: str
     eras: tuple[Era, ...]
@@ -97,6 +103,8 @@ class Discovery:
 
     @property
     def latest(self) -> Era | None:
+        """The last era that links a page: the URL to declare. None when no era does (nothing is declared); later
+        eras without a link do not count."""
         linked = [era for era in self.eras if era.url]
         return linked[-1] if linked else None
 

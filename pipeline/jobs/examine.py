@@ -59,6 +59,9 @@ from policy_archive.text import plural, safe_url
 
 @dataclass(frozen=True)
 class Examination:
+    """What examining one capture gave: its catalog outcome, the reason of a refusal, and the extracted document
+    (kept on some refusals too, such as a date refused, so its text identity is known)."""
+
     outcome: Outcome
     reason: str | None = None
     document: ExtractedDocument | None = None
@@ -72,6 +75,7 @@ class Examination:
 
     @property
     def body_sha1(self) -> str | None:
+        """The extracted body's :func:`text_identity`, None when nothing was extracted; the title does not count."""
         return text_identity(self.document.body) if self.document else None
 
 
@@ -93,6 +97,8 @@ def record_examined(catalog: Catalog, capture: Capture, stored: StoredCapture, e
 
 
 def text_identity(body: str) -> str:
+    """The hex SHA-1 of ``body`` in UTF-8: what the catalog compares texts by (``body_sha1``), not the payload's
+    base32 SHA-1 of the bytes."""
     return hashlib.sha1(body.encode("utf-8")).hexdigest()
 
 

@@ -48,9 +48,13 @@ class Sighting:
 
     @property
     def key(self) -> str:
+        """The linked page as discovery compares links (:func:`url_key`: scheme, ``www.`` and trailing slash
+        ignored), or :data:`NO_LINK`; consecutive sightings of one key are one era."""
         return url_key(self.url) if self.url else NO_LINK
 
     def to_json(self) -> dict[str, object]:
+        """The sighting as a state file keeps it, its time in UTC with ``Z``; without ``frames`` and ``refresh``,
+        which only matter before its frames are read (:meth:`from_json` reads it back)."""
         kept = {key: value for key, value in asdict(self).items() if key not in ("frames", "refresh")}
         return {**kept, "timestamp": iso_z(self.timestamp)}
 
@@ -228,6 +232,8 @@ class FrameReading:
 
     @property
     def done(self) -> bool:
+        """Whether every frame asked for has answered (then :meth:`sighting` says what the home page links to). True
+        with none asked for."""
         return len(self.readings) == len(self.urls)
 
     def sighting(self) -> Sighting:

@@ -42,6 +42,8 @@ class SearchState:
         self.grid = grid(self.refs)
 
     def save(self) -> None:
+        """Write what was read to the state file, whole: the captures that failed for this run only (:attr:`retry`)
+        left out, so the next run asks for them again."""
         lasting = [self.known[i] for i in sorted(self.known) if i not in self.retry]
         save_sightings(self.state_file, self.document_type, lasting)
 
@@ -60,6 +62,7 @@ class SearchState:
 
     @property
     def done(self) -> bool:
+        """Whether the search is over: nothing in flight and nothing more wanted."""
         return not self.in_flight and not self.wanted()
 
     def wanted(self) -> list[int]:

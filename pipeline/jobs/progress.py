@@ -47,6 +47,11 @@ class Left:
 
 
 class Progress:
+    """The progress line of one command on ``stream``: counts by outcome, the unit of work and its total
+    (:meth:`expect`, or learnt as the work goes: :meth:`estimate`), the rate and time left. On a terminal the line is
+    redrawn in place at most every tenth of a second, in a log one line is written every ``interval`` seconds (0: at
+    every step); ``quiet`` writes nothing. Time is measured with the monotonic clock."""
+
     def __init__(
         self, label: str, stream: TextIO = sys.stderr, interval: float = INTERVAL_SECONDS, quiet: bool = False
     ):
@@ -121,6 +126,8 @@ class Progress:
         self.details[counter] = words
 
     def line(self) -> str:
+        """The line as it reads now (``track: 40/100 documents (40 %), ...``), whether or not one is due:
+        :meth:`finish` writes it last."""
         return self._line(self._total())
 
     def _line(self, total: Left | None) -> str:
@@ -212,6 +219,8 @@ class Progress:
         self.stream.flush()
 
     def finish(self) -> None:
+        """Write the final line, whether or not one is due (a terminal's line is replaced and ended with a newline);
+        nothing with ``quiet``."""
         if self.quiet:
             return
         self.stream.write(("\r\033[K" if self.interactive else "") + self.line() + "\n")

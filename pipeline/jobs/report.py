@@ -14,6 +14,9 @@ from policy_archive.text import plural
 
 @dataclass(frozen=True)
 class DocumentFailure:
+    """A document that failed in a run, and why (one line): a record the report lists, not the exception
+    :class:`policy_archive.errors.DocumentFailure` of the same name."""
+
     document: str
     reason: str
 
@@ -28,6 +31,10 @@ def recorded_kinds(added: int, redated: int, rechained: int) -> str:
 
 @dataclass(frozen=True)
 class RunReport:
+    """What a writing command's run did: the versions recorded, the documents failed (one ``FAILED`` line each),
+    notes and a last line, as :func:`~policy_archive.pipeline.commands.common.report` prints them; the run log keeps
+    :meth:`summary`."""
+
     recorded: list[RecordedVersion]
     failures: list[DocumentFailure]
     notes: list[str] = field(default_factory=list)
@@ -36,9 +43,12 @@ class RunReport:
 
     @property
     def exit_status(self) -> int:
+        """1 when any document failed, else 0 (notes and the last line do not change it)."""
         return 1 if self.failures else 0
 
     def summary(self) -> str:
+        """``3 versions recorded (1 new, 2 re-chained), 1 document failed``: the line the run log keeps, the detail
+        only when one is given."""
         recorded, failed = len(self.recorded), len(self.failures)
         detail = f" ({self.recorded_detail})" if self.recorded_detail else ""
         return (
@@ -67,6 +77,8 @@ def refusal_kind(reason: str | None) -> str:
 
 
 def refusal_counts(reasons: Iterable[str | None]) -> Counter[str]:
+    """How many refusals of each kind (:func:`refusal_kind`): a twin's refusal counts as its twin's kind, a missing
+    reason as ``unknown``."""
     return Counter(refusal_kind(reason) for reason in reasons)
 
 

@@ -46,6 +46,8 @@ class SitesLeft:
         self._retried[document] = None
 
     def finished(self, document: str) -> None:
+        """``document`` is done (fetched, failed or not modified): one fewer left on its site, and no longer counted
+        as retried. To be called once per document: a second call would count it twice."""
         site = self._sites[document]
         self._left[site] -= 1
         self._done[site] += 1

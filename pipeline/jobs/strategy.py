@@ -39,6 +39,9 @@ MAX_HIDDEN_CAPTURES = 8
 
 
 class StrategyName(StrEnum):
+    """The backfill strategies ``--strategy`` names (see the module docstring): ``bisect`` (the default), ``all`` and
+    ``sample``."""
+
     BISECT = "bisect"
     ALL = "all"
     SAMPLE = "sample"

@@ -54,6 +54,9 @@ class TrackPlan:
         self.previous_bodies = {key: self._previous_body(key) for key in self.declarations}
 
     def start(self) -> Iterable[FetchRequest]:
+        """One request per declared document: in the browser for ``render = "always"``, else a plain fetch made
+        conditional (If-None-Match, If-Modified-Since) by the validators the last success kept, only when a version
+        is recorded already."""
         for declaration in self.declarations.values():
             if declaration.render is Render.ALWAYS:
                 yield FetchRequest(declaration.key, declaration.url, declaration.url, render=True)
@@ -73,6 +76,9 @@ class TrackPlan:
         return tuple(headers)
 
     def handle(self, result: Capture | FetchFailure) -> Iterable[FetchRequest]:
+        """Record one answer: a fetch failure fails its document (304 Not Modified is a success, its validators
+        kept); a capture is examined and recorded, or, when it is a script shell to render, a browser request is
+        returned and the shell recorded only if that rendering fails."""
         if isinstance(result, FetchFailure):
             if result.not_modified:
                 state = self.workspace.catalog.document_state(result.request.document)
@@ -170,6 +176,10 @@ class TrackPlan:
 def track(
     workspace: Workspace, declarations: Sequence[DocumentDeclaration], progress: Progress | None = None
 ) -> RunReport:
+    """Fetch every declared document live once and record each text that changed, dated at its fetch (UTC). A
+    document's failures count up in the catalog (a success resets them and keeps its validators); one not reached
+    because the run was stopped is reported failed without counting. After the versions are recorded, the webhook (if
+    set) is told; its failure is a note, never a failure of the run."""
     progress = progress or Progress("track")
     progress.expect(len(declarations), "documents", one="document")
     plan = TrackPlan(workspace, declarations, progress)

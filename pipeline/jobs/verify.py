@@ -42,6 +42,8 @@ RULES = re.compile(r"; rules ([0-9a-f]{12})$")
 
 
 class Verdict(StrEnum):
+    """What :class:`Verifier` says of one version; :data:`FAILING` lists the verdicts `verify` exits 1 for."""
+
     VERIFIED = "verified"
     OLDER_EXTRACTOR = "older-extractor"  # the text differs, but another extractor revision made it
     OTHER_RULES = "other-rules"  # the text differs, but the declaration's selectors were others then
@@ -68,6 +70,9 @@ FAILING = (Verdict.MISMATCH, Verdict.SAME_BYTES_ELSEWHERE)
 
 @dataclass(frozen=True)
 class VersionCheck:
+    """The verdict on one version (its document, commit and capture time in ISO 8601 UTC) and what was found (empty
+    when verified)."""
+
     document: str
     commit: str
     captured_at: str  # ISO 8601 UTC
@@ -75,6 +80,8 @@ class VersionCheck:
     detail: str = ""
 
     def describe(self) -> str:
+        """``version 2018-06-29T16:24:26Z (0123456789): DETAIL``, the commit shortened to ten characters: what
+        `verify` prints after the document's name."""
         return f"version {self.captured_at} ({self.commit[:10]}): {self.detail}"
 
 
@@ -114,6 +121,10 @@ class Verifier:
         self.unlisted: list[str] = []
 
     def check(self, declaration: DocumentDeclaration, version: VersionCommit, content: str) -> VersionCheck:
+        """Check one version (``content``: its file in Git, header included) against its kept capture: found by
+        document and the commit's Payload-Sha1, the bytes' SHA-1 compared, then extracted again. A missing or
+        unreadable capture is a verdict (:attr:`Verdict.MISMATCH`, or :attr:`Verdict.SAME_BYTES_ELSEWHERE` when other
+        kept bytes confirm the text), not an exception."""
         recorded_sha1 = version.trailers.get("Payload-Sha1", "")
         rows = self.catalog.kept_captures(declaration.key, recorded_sha1, version.captured_at)
         if not rows:

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Workspace:
+    """An open, locked data directory for a writing command: the configuration, the catalog, the raw capture store
+    and the versions repository, kept in step; ``notes`` are what opening repaired. Made by :func:`open_workspace`,
+    which holds the lock and closes it."""
+
     config: Config
     data_dir: Path
     catalog: Catalog
@@ -73,6 +77,8 @@ class Workspace:
             self.catalog.finish_run(run_id, datetime.now(UTC), status, summary)
 
     def resync(self) -> None:
+        """Make the catalog's versions table the Git branch's commits again, whole, with the branch head: after a
+        history was rewritten, or a run was killed between the Git update and the catalog's."""
         commits = self.versions.commits()
         mapped: dict[tuple[str, datetime], str] = {
             (document_of(path), at): commit for (path, at), commit in commits.items()
@@ -80,6 +86,8 @@ class Workspace:
         self.catalog.replace_versions(mapped, self.versions.head())
 
     def close(self) -> None:
+        """Close the capture store's WARC file and the catalog; the lock is released by :func:`open_workspace`, not
+        here, and the versions repository needs no closing."""
         self.captures.close()
         self.catalog.close()
 
