@@ -177,6 +177,12 @@ class LazyBrowserProvider(PlaywrightBrowserProvider):  # type: ignore[misc,valid
         """Deferred to :meth:`launch_browser`."""
 
     async def launch_browser(self) -> Browser:
+        """Start Playwright's driver if nothing has started it yet, then launch headless Chromium through the crawl's
+        proxy: Playwright's own download when present, else the system's. scrapy-playwright (0.0.48, checked 2026-11)
+        awaits this when a render request finds it without a browser, under its launch lock: the first such request
+        of the crawl. Always a local launch: the stock provider's remote browser (``PLAYWRIGHT_CDP_URL``,
+        ``PLAYWRIGHT_CONNECT_URL``) and ``PLAYWRIGHT_LAUNCH_OPTIONS`` are not read. Raises
+        :class:`RenderingUnavailable`, saying what to install, when neither Chromium is there."""
         if self.playwright is None:
             await super().start()
         executable = self._executable()
@@ -202,6 +208,8 @@ class LazyBrowserProvider(PlaywrightBrowserProvider):  # type: ignore[misc,valid
         return found
 
     async def close(self) -> None:
+        """Stop Playwright's driver if a render request started it; a crawl that rendered nothing has nothing to
+        stop. scrapy-playwright awaits this once, when its handler shuts down, after closing the browser."""
         if self.playwright is not None:
             await super().close()
 
@@ -335,6 +343,9 @@ class NavigationRedirectMiddleware:
     a new tab whose URL — so the page's relative URLs, and the URL recorded — is the hop's own."""
 
     def process_response(self, request: Any, response: Any) -> Any:
+        """The response with the ``Location`` of the redirect that answered its rendered navigation put back (a copy;
+        the header replaced if present), for RedirectMiddleware to follow; any other response, rendered or not, as it
+        came."""
         rendering = request.meta.get("rendering")
         if not isinstance(rendering, PageRendering) or rendering.redirect is None:
             return response

@@ -1,7 +1,7 @@
-"""Every public function and class of ``crawler/``, ``archive/``, ``config/`` and ``policy_archive/`` has a
-docstring, and so has every public method of their module-level classes (STYLE.md, "comments"): read from the
-source with ``ast``, so no module is imported. Public: a name not starting with ``_``; dunder methods, nested
-functions and nested classes are not counted."""
+"""Every public function and class of ``crawler/``, ``archive/``, ``config/``, ``pipeline/`` (all its subpackages)
+and ``policy_archive/`` has a docstring, and so has every public method of their module-level classes (STYLE.md,
+"comments"): read from the source with ``ast``, so no module is imported. Public: a name not starting with ``_``;
+dunder methods, nested functions and nested classes are not counted."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("crawler", "archive", "config", "policy_archive")
-# Being changed by others when the rule came (2026-11-28): their missing docstrings are for those changes to add.
-# Remove a file from here once it passes.
-NOT_YET = {"crawler/render.py"}
+PACKAGES = ("crawler", "archive", "config", "pipeline", "policy_archive")
 
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
@@ -43,18 +40,20 @@ def undocumented(path: Path) -> list[str]:
 
 
 def test_every_public_definition_has_a_docstring() -> None:
-    missing = [
-        line for path in sources() if path.relative_to(ROOT).as_posix() not in NOT_YET for line in undocumented(path)
-    ]
+    missing = [line for path in sources() for line in undocumented(path)]
     assert not missing, "public definitions without a docstring:\n" + "\n".join(missing)
 
 
 def test_the_walk_sees_the_packages() -> None:
-    """Not vacuous: the four packages' modules are read, with hundreds of public definitions among them."""
+    """Not vacuous: the five packages' modules are read, pipeline's subpackages among them, with hundreds of public
+    definitions (over 900 on 2026-11-28, some 400 of them in pipeline/)."""
     paths = sources()
     assert {path.relative_to(ROOT).parts[0] for path in paths} == set(PACKAGES)
     count = sum(len(public_definitions(ast.parse(path.read_text(encoding="utf-8")))) for path in paths)
-    assert count > 400
+    assert count > 800
+    parts = [path.relative_to(ROOT).parts for path in paths]
+    subpackages = {part[1] for part in parts if part[0] == "pipeline" and len(part) > 2}
+    assert {"commands", "exports", "extraction", "imports", "jobs", "scheduling", "webreport"} <= subpackages
 
 
 def test_the_check_finds_a_missing_docstring() -> None:
@@ -71,8 +70,3 @@ def test_the_check_finds_a_missing_docstring() -> None:
     )
     names = [name for name, node in public_definitions(tree) if not ast.get_docstring(node)]
     assert names == ["shown", "Kept.method", "Kept.later", "Bare"]
-
-
-def test_files_not_yet_checked_exist() -> None:
-    """An exemption does not outlive its file (renamed or moved: the new place is checked)."""
-    assert all((ROOT / path).is_file() for path in NOT_YET)
