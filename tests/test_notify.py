@@ -15,12 +15,14 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from standin.hostile import EndlessHeaders
 from standin.sockets import closed_port
 from standin.tls import TricklingHandshake
 from standin.webhooks import dripping_body, dripping_headers, huge_body
 
-from policy_archive.pipeline.scheduling.notify import ChangeSummary, post_summary
+from policy_archive.pipeline.scheduling.notify import ChangeSummary, changed_lines, post_summary
 
 CHANGES = (
     ChangeSummary("acrcloud/privacy-policy", datetime(2026, 11, 4, 12, 0, 7, tzinfo=UTC), 12, 3, "a" * 40),
@@ -234,3 +236,20 @@ def test_a_stop_signal_during_the_tls_handshake_gives_the_webhook_up_at_once(sig
     assert warning == f"webhook {webhook.origin} not waited for: the run was stopped ({signum.name})"
     assert not webhook.handshaken.is_set()
     assert signal.getsignal(signum) is before
+
+
+def test_lines_beginning_like_a_diffs_file_headers_are_counted():
+    """A version's ``---`` line (every ``<hr>``) removed, or a ``++`` line added, was not counted: the counts were
+    read from a unified diff's text, dropping its ``---``/``+++`` file headers by their first characters."""
+    assert changed_lines("Intro\n\n---\n\nEnd\n", "Intro\n\nEnd\n") == (0, 2)
+    assert changed_lines("Intro\n", "Intro\n++ more\n+++\n") == (2, 0)
+    assert changed_lines("", "a\nb\n") == (2, 0)
+
+
+@given(st.lists(st.sampled_from(["---", "+++", "++", "--", "text", "", "- item", "+ item"]), max_size=30), st.data())
+def test_the_counts_account_for_every_line(old: list[str], data: st.DataObject):
+    """Property: lines added minus lines removed is the change in the number of lines, whatever the lines say."""
+    new = data.draw(st.lists(st.sampled_from(["---", "+++", "text", "", "- item", "other"]), max_size=30))
+    added, removed = changed_lines("\n".join(old), "\n".join(new))
+    assert added - removed == len("\n".join(new).splitlines()) - len("\n".join(old).splitlines())
+    assert 0 <= removed <= len(old) and 0 <= added <= len(new)

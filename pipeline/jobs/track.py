@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -17,7 +16,7 @@ from policy_archive.pipeline.jobs.served_bytes import joined_notes
 from policy_archive.pipeline.jobs.sites_left import SitesLeft
 from policy_archive.pipeline.jobs.unverified import NOT_FETCHED_FOR_NOW, not_fetched_as_served, not_fetched_counts
 from policy_archive.pipeline.jobs.workspace import Workspace
-from policy_archive.pipeline.scheduling.notify import ChangeSummary, post_summary
+from policy_archive.pipeline.scheduling.notify import ChangeSummary, changed_lines, post_summary
 from policy_archive.records import (
     Capture,
     DocumentDeclaration,
@@ -228,11 +227,7 @@ def _notify(workspace: Workspace, recorded: Sequence[RecordedVersion], previous:
         return []
     changes = []
     for item in recorded:
-        old = (previous.get(item.version.document) or "").splitlines()
-        new = item.version.body.splitlines()
-        diff = list(difflib.unified_diff(old, new, lineterm="", n=0))
-        added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
-        removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
+        added, removed = changed_lines(previous.get(item.version.document) or "", item.version.body)
         changes.append(ChangeSummary(item.version.document, item.version.captured_at, added, removed, item.commit))
     settings = workspace.config.settings
     warning = post_summary(webhook, changes, settings.crawl.user_agent, settings.wayback.timeout_seconds)

@@ -12,6 +12,7 @@ stop signal (SIGTERM, SIGINT) while it is posted gives it up at once: the run's 
 
 from __future__ import annotations
 
+import difflib
 import json
 import signal
 import threading
@@ -53,6 +54,19 @@ class ChangeSummary:
             "lines_removed": self.lines_removed,
             "commit": self.commit,
         }
+
+
+def changed_lines(old: str, new: str) -> tuple[int, int]:
+    """How many lines of ``new`` are added and how many of ``old`` removed (difflib's matching, as ``unified_diff``
+    with no context). Counted from the matching itself, not from a diff's text: a line of a version may begin with
+    ``---`` (the renderer writes one for every ``<hr>``) or ``+++``, which a diff's file headers also do."""
+    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines())
+    added = removed = 0
+    for tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+        if tag != "equal":
+            removed += old_end - old_start
+            added += new_end - new_start
+    return added, removed
 
 
 def summary_text(changes: Sequence[ChangeSummary]) -> str:
