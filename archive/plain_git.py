@@ -8,6 +8,7 @@ through one ``git fast-import`` stream (DESIGN.md: ~2,700 commits/s against ~70/
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -17,11 +18,113 @@ from pathlib import Path
 
 from policy_archive.archive.git_environment import forget_outside_repository
 from policy_archive.archive.ledger import BRANCH, BRANCH_REF, IDENTITY, git_blob_id
-from policy_archive.errors import ConfigurationError, StateError
+from policy_archive.errors import DISK_FULL, OutputStateError, disk_full
 
 
-class ExportRepositoryError(StateError):
-    """The export repository cannot be read or written (git failed)."""
+class ExportRepositoryError(OutputStateError):
+    """The export repository cannot be used or written: ``reason`` says what failed and what to do, in words (Git's
+    own line only where no words of ours fit); exit 2 when refused before anything was written, else 1."""
+
+
+# Files of Git's that another git process holds while it changes the repository (git 2.39, 2026-11): while one
+# exists, a git writing there fails ("Unable to create '.../index.lock': File exists").
+LOCKS = ("index.lock", "HEAD.lock", "packed-refs.lock", "config.lock", f"{BRANCH_REF}.lock")
+# Git's words when another process holds one of them, and when the directory is no repository it can read.
+_LOCKED_WORDS = (".lock': File exists", "Another git process seems to be running")
+_NOT_A_REPOSITORY_WORDS = ("not a git repository",)
+# Git's words for a write that failed, which do not always say why.
+_WRITE_WORDS = ("unable to write", "couldn't write", "write error", "failed to write", "short write")
+LITTLE_ROOM = 1024 * 1024  # under this much free, a failed write is the full disk's (a git export writes more)
+_READ_ONLY_WORDS = ("Read-only file system", "Permission denied", "Operation not permitted")
+
+
+@dataclass(frozen=True)
+class GitFailure:
+    """A git command that failed: which, and its stderr."""
+
+    command: str
+    stderr: str
+
+    def line(self) -> str:
+        """The line saying why: git fast-import ends with where it dumped its crash report, after its fatal line."""
+        lines = [line.strip() for line in self.stderr.strip().splitlines() if line.strip()]
+        fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+        return (fatal or lines or ["no message"])[0]
+
+
+class _GitFailed(Exception):
+    """Inside this module only: a git command failed (turned into an :class:`ExportRepositoryError` by the caller,
+    which knows what it was doing and whether anything was left to put back)."""
+
+    def __init__(self, failure: GitFailure, disk_full_now: bool) -> None:
+        super().__init__(failure.line())
+        self.failure = failure
+        self.disk_full_now = disk_full_now
+
+
+def _free_bytes(directory: Path) -> int | None:
+    folder = directory
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
+def _git(directory: Path, *args: str, stdin: bytes | None = None) -> str:
+    result = subprocess.run(["git", "-C", str(directory), *args], input=stdin, capture_output=True)
+    if result.returncode != 0:
+        # Git does not always say the disk is full ("error: unable to write file X", "fatal: unable to write new
+        # index file", "cannot update ref ...: couldn't write '.../main.lock'"): a write it failed with the
+        # filesystem (nearly) out of room is taken as one. Measured on a tmpfs filled up (git 2.39, 2026-11-28):
+        # such failures left 0 bytes free, or a few pages once git had removed its temporary files on its way
+        # out. Read now, before anything is put back and frees room again.
+        command = next((arg for arg in args if not arg.startswith("-") and "=" not in arg), args[0])
+        failure = GitFailure(command, result.stderr.decode("utf-8", "replace"))
+        free = _free_bytes(directory)
+        writing = any(words in failure.stderr for words in _WRITE_WORDS)
+        raise _GitFailed(failure, free is not None and (free == 0 or (writing and free < LITTLE_ROOM)))
+    return result.stdout.decode("utf-8")
+
+
+def _explained(directory: Path, failed: _GitFailed, *, put_back: bool) -> ExportRepositoryError:
+    """What a user reads for a failed git: what failed and what to do. ``put_back`` says whether the repository
+    is as it was before this export (else the line says how to make it so)."""
+    failure = failed.failure
+    words = failure.stderr
+    state = (
+        "nothing of this export was kept"
+        if put_back
+        else f"the repository may be left changed: check it with `git -C {directory} status`"
+    )
+    if failed.disk_full_now or disk_full(OSError(words)):
+        return ExportRepositoryError(directory, f"cannot be written: {DISK_FULL}; {state}", refused=False)
+    if any(word in words for word in _LOCKED_WORDS):
+        return ExportRepositoryError(directory, _busy_reason(directory, failure.line()), refused=put_back)
+    if any(word in words for word in _READ_ONLY_WORDS):
+        return ExportRepositoryError(
+            directory, f"cannot be written (read-only or not permitted: {failure.line()}); {state}", refused=put_back
+        )
+    if any(word in words for word in _NOT_A_REPOSITORY_WORDS):
+        return ExportRepositoryError(directory, _NOT_A_REPOSITORY, refused=put_back)
+    return ExportRepositoryError(
+        directory, f"Git could not write the export (git {failure.command}: {failure.line()}); {state}", refused=False
+    )
+
+
+def _busy_reason(directory: Path, what: str) -> str:
+    return (
+        f"the repository is in use by another Git process ({what}): wait for it to finish and export again; if no "
+        "Git command is running there, the lock file is a leftover of a stopped one: remove it"
+    )
+
+
+_NOT_A_REPOSITORY = (
+    "its .git is not a Git repository (damaged, incomplete or pointing elsewhere): give a new or empty directory, "
+    "or one an earlier ota export wrote"
+)
 
 
 @dataclass(frozen=True)
@@ -42,17 +145,6 @@ class ExistingCommit:
     at: datetime
 
 
-def _git(directory: Path, *args: str, stdin: bytes | None = None) -> str:
-    result = subprocess.run(["git", "-C", str(directory), *args], input=stdin, capture_output=True)
-    if result.returncode != 0:
-        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        # The line saying why: git fast-import ends with where it dumped its crash report, after its fatal line.
-        fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
-        message = (fatal or lines or ["?"])[0]
-        raise ExportRepositoryError(f"{directory}: git {args[0]} failed: {message}")
-    return result.stdout.decode("utf-8")
-
-
 def quote_path(path: str) -> str:
     """A path as fast-import reads it: C-style quoted, so spaces and non-ASCII names are safe (callers keep
     quotes, backslashes and control characters out of paths: ``git log`` would quote those back)."""
@@ -61,32 +153,101 @@ def quote_path(path: str) -> str:
 
 
 class ExportRepository:
-    """An append-only Git repository on branch ``main`` (created if ``directory`` is missing or empty)."""
+    """An append-only Git repository on branch ``main`` (created if ``directory`` is missing or empty).
+
+    Whatever fails, the repository is left as it was before (one this export made: not at all), and the failure is
+    an :class:`ExportRepositoryError` in words: refused before anything is written (not a repository Git can read,
+    in use by another git, uncommitted changes: exit 2), or the writing failed (a full disk: exit 1).
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._made: list[Path] | None = None  # made by this export: its folders, deepest first (None: it existed)
+        self._git_dir = directory / ".git"
         forget_outside_repository()  # every git below acts on ``directory``, whatever a hook exported
         if directory.exists() and not directory.is_dir():
-            raise ConfigurationError(f"--output {directory}: is a file, not a directory")
+            raise ExportRepositoryError(directory, "is a file, not a directory", refused=True)
         if not (directory / ".git").exists():
             if directory.exists() and any(directory.iterdir()):
-                raise ConfigurationError(f"--output {directory}: not empty and not a Git repository")
+                raise ExportRepositoryError(
+                    directory,
+                    "not empty and not a Git repository: give a new or empty directory, or one an earlier ota "
+                    "export wrote",
+                    refused=True,
+                )
             self._create()
+        else:
+            self._check()
 
     def _create(self) -> None:
         """``git init`` in the (missing or empty) directory; when that fails (a full disk), what it made is removed:
         a half-made ``.git`` would be taken for the export's repository by the next export."""
         made = [folder for folder in (self.directory, *self.directory.parents) if not folder.exists()]
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._made = made
         try:
             _git(self.directory, "init", "-q", "-b", BRANCH)
             _git(self.directory, "config", "core.autocrlf", "false")
+        except _GitFailed as failed:
+            self._remove_made()
+            raise _explained(self.directory, failed, put_back=True) from None
         except BaseException:
-            shutil.rmtree(self.directory / ".git", ignore_errors=True)
-            for folder in made:  # deepest first
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
+            self._remove_made()
             raise
+
+    def _remove_made(self) -> None:
+        """Remove a repository this export made, and the folders it made on the way (the directory was missing or
+        empty: everything in it is this export's)."""
+        if self._made is None:
+            return
+        for entry in list(self.directory.iterdir()) if self.directory.is_dir() else []:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+        for folder in self._made:  # deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+    def _check(self) -> None:
+        """Refuse, before anything is written, a repository Git cannot read, one another git is changing (its lock
+        files), and one with uncommitted changes: the checkout of the export's branch would overwrite them."""
+        try:
+            git_dir, top = _git(self.directory, "rev-parse", "--absolute-git-dir", "--show-toplevel").splitlines()
+        except (_GitFailed, ValueError):
+            git_dir, top = "", ""
+        # A .git Git cannot read makes Git look further up: a repository around the directory would be written.
+        if not top or not Path(top).samefile(self.directory):
+            raise ExportRepositoryError(self.directory, _NOT_A_REPOSITORY, refused=True)
+        self._git_dir = Path(git_dir)
+        for name in LOCKS:
+            if (self._git_dir / name).exists():
+                raise ExportRepositoryError(
+                    self.directory, _busy_reason(self.directory, f"{self._git_dir / name} exists"), refused=True
+                )
+        try:
+            # --no-optional-locks: a status must not write the index of a repository it only looks at.
+            listing = _git(
+                self.directory, "--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all",
+                "--no-renames",
+            )  # fmt: skip
+        except _GitFailed as failed:
+            raise _explained(self.directory, failed, put_back=True) from None
+        changes = [entry[3:] for entry in listing.split("\0") if entry]
+        if changes:
+            first = changes[0]
+            raise ExportRepositoryError(
+                self.directory,
+                f"has uncommitted changes ({len(changes)} {'file' if len(changes) == 1 else 'files'}, e.g. {first}): "
+                "the export checks its branch out over them; commit them or remove them, then export again",
+                refused=True,
+            )
+
+    def _failed(self, failed: _GitFailed) -> ExportRepositoryError:
+        """A git that failed before anything was written: a repository made by this export is removed."""
+        self._remove_made()
+        return _explained(self.directory, failed, put_back=True)
 
     def head(self) -> str | None:
         """The commit ``main`` points at, or None while the repository has no commit."""
@@ -101,9 +262,13 @@ class ExportRepository:
         """Every commit of ``main`` (the file it wrote and its author date), oldest first."""
         if self.head() is None:
             return []
-        listing = _git(
-            self.directory, "-c", "core.quotePath=false", "log", "--reverse", "--format=\x1e%at", "--name-only", BRANCH
-        )
+        try:
+            listing = _git(
+                self.directory, "-c", "core.quotePath=false", "log", "--reverse", "--format=\x1e%at", "--name-only",
+                BRANCH,
+            )  # fmt: skip
+        except _GitFailed as failed:
+            raise self._failed(failed) from None
         commits = []
         for block in listing.split("\x1e")[1:]:
             stamp, *paths = [line for line in block.splitlines() if line]
@@ -115,7 +280,14 @@ class ExportRepository:
         """``path -> blob id`` of every file at the head of ``main``."""
         if self.head() is None:
             return {}
-        listing = _git(self.directory, "ls-tree", "-r", "-z", BRANCH)
+        return {path: blob for path, blob in self._tree(BRANCH_REF).items()}
+
+    def _tree(self, commit: str) -> dict[str, str]:
+        """``path -> blob id`` of every file of ``commit``."""
+        try:
+            listing = _git(self.directory, "ls-tree", "-r", "-z", commit)
+        except _GitFailed as failed:
+            raise self._failed(failed) from None
         ids = {}
         for entry in filter(None, listing.split("\0")):
             meta, _, path = entry.partition("\t")
@@ -125,7 +297,9 @@ class ExportRepository:
     def append(self, commits: Sequence[FileCommit]) -> int:
         """Append ``commits`` (in the order given) to ``main`` and check them out; return how many were written.
 
-        A commit whose content equals the file's current content is not written (it would change nothing).
+        A commit whose content equals the file's current content is not written (it would change nothing). When
+        git fails (a full disk), the branch, the index and the files are put back as they were and what git added
+        under ``.git`` is removed: the next export starts from the same state and writes the same commits.
         """
         current = self.blob_ids()
         stream = bytearray()
@@ -145,12 +319,66 @@ class ExportRepository:
             stream += f"M 100644 inline {quote_path(commit.path)}\n".encode()
             stream += b"data %d\n%s\n" % (len(payload), payload)
             written += 1
-        if written:
-            # fast-import moves the branch only once every object is written: stopped before (a full disk), the
-            # branch is as it was, and the next export writes the same commits again.
-            _git(self.directory, "fast-import", "--quiet", "--done", stdin=bytes(stream) + b"done\n")
-        if parent or written:
-            # Checked out also when nothing was new: an export stopped between the two (a full disk during the
-            # checkout) left the branch ahead of the files, and the next one finds nothing to append.
-            _git(self.directory, "read-tree", "--reset", "-u", BRANCH_REF)
+        before = self._git_files()
+        checking_out = False
+        try:
+            if written:
+                # fast-import moves the branch only once every object is written: stopped before (a full disk),
+                # the branch is as it was.
+                # One pack, never loose objects (below ``fastimport.unpackLimit``, 100, fast-import unpacks its
+                # pack: stopped there, it leaves loose objects and ``tmp_obj_*`` files): what a failure leaves is
+                # then fast-import's own new files only, removed by ``_put_back``.
+                _git(
+                    self.directory, "-c", "fastimport.unpackLimit=0", "fast-import", "--quiet", "--done",
+                    stdin=bytes(stream) + b"done\n",
+                )  # fmt: skip
+            if parent or written:
+                # Checked out also when nothing was new: an export killed between the two left the branch ahead
+                # of the files (its index says the files are the older commit's: ``_check`` names that as
+                # uncommitted changes, and ``git reset --hard`` there gives the next export a clean start).
+                checking_out = True
+                _git(self.directory, "read-tree", "--reset", "-u", BRANCH_REF)
+        except _GitFailed as failed:
+            put_back = self._put_back(parent, before, checked_out=checking_out)
+            raise _explained(self.directory, failed, put_back=put_back) from None
         return written
+
+    def _git_files(self) -> set[Path]:
+        """The files git may add while it writes (packs, fast-import's crash reports), to tell its new ones."""
+        found = ("objects/pack/*", "objects/??/tmp_obj_*", "fast_import_crash_*")
+        return {path for pattern in found for path in self._git_dir.glob(pattern)}
+
+    def _put_back(self, parent: str | None, before: set[Path], *, checked_out: bool) -> bool:
+        """After a failed ``append``: ``main`` back at ``parent``, git's new packs and crash reports removed (a full
+        disk gets its room back first), and when the checkout had begun (``checked_out``) the files it added
+        removed and the others written back; a repository this export made is removed whole. Whether that worked
+        (a second failure is said, not hidden)."""
+        if self._made is not None:
+            self._remove_made()
+            return not self.directory.exists() or not any(self.directory.iterdir())
+        try:
+            new = self.head()
+            added: set[str] = set()
+            if new is not None and new != parent:
+                added = set(self._tree(new)) - set(self._tree(parent) if parent else {})
+            # The room first: moving the branch back writes a lock file and a reflog line, which a full disk
+            # refuses (measured: tests/test_export_ota_errors.py). The branch names the removed commits meanwhile.
+            for leftover in self._git_files() - before:
+                leftover.unlink(missing_ok=True)
+            if new is not None and new != parent:
+                moved_back = ["-d", BRANCH_REF, new] if parent is None else [BRANCH_REF, parent, new]
+                _git(self.directory, "update-ref", *moved_back)
+            for path in sorted(added if checked_out else (), key=lambda name: -name.count("/")):
+                file = self.directory / path
+                file.unlink(missing_ok=True)
+                for folder in file.parents:  # folders only the added files were in
+                    if folder == self.directory or any(folder.iterdir()):
+                        break
+                    folder.rmdir()
+            if checked_out and parent is not None:
+                # The index still says the files are ``parent``'s: every file the failed checkout changed is told
+                # by its stat data and written back.
+                _git(self.directory, "read-tree", "--reset", "-u", BRANCH_REF)
+        except (_GitFailed, ExportRepositoryError, OSError):
+            return False
+        return True

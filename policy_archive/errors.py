@@ -47,6 +47,18 @@ class OutputFailure(PolicyArchiveError):
     the data directory); nothing of the output is left that a rerun would take as complete."""
 
 
+class OutputStateError(PolicyArchiveError):
+    """What a path given to write to holds refuses the command's output, or writing it failed (an ``export --format
+    ota`` repository that is locked, has uncommitted changes, or Git could not write): ``reason`` says why and what
+    to do without naming the path, which the command line names as given (``--output DIR: reason``); exit 2 when
+    it was refused before anything was written, 1 when the writing itself failed."""
+
+    def __init__(self, path: object, reason: str, *, refused: bool) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.reason = reason
+        self.exit_status = EXIT_USAGE if refused else EXIT_FAILURES
+
+
 class StateError(PolicyArchiveError):
     """The data directory (versions repository, catalog, WARC files) is in a state the command cannot use."""
 
@@ -58,7 +70,8 @@ class ArchiveError(PolicyArchiveError):
 # What the operating system, SQLite or Git say when the disk is full or the data directory cannot be written.
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
-_DISK_FULL_WORDS = ("No space left on device", "database or disk is full", "Disk quota exceeded")
+# Git's own words for ENOSPC while it writes an object or pack ("sha1 file '...' write error. Out of diskspace").
+_DISK_FULL_WORDS = ("No space left on device", "database or disk is full", "Disk quota exceeded", "Out of diskspace")
 _READ_ONLY_WORDS = ("Read-only file system", "attempt to write a readonly database", "Permission denied")
 
 

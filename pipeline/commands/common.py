@@ -25,6 +25,7 @@ from policy_archive.errors import (
     DocumentFailure,
     OutputError,
     OutputFailure,
+    OutputStateError,
     PolicyArchiveError,
     StateError,
     disk_full,
@@ -95,11 +96,14 @@ def writing_output(path: Path, option: str) -> Iterator[None]:
         yield
     except (OutputError, OutputFailure):
         raise
+    except OutputStateError as error:  # what the output holds, or Git writing it (archive.plain_git): its reason
+        named = f"{option} {path}" if option else str(path)
+        raise (OutputError if error.exit_status == EXIT_USAGE else OutputFailure)(f"{named}: {error.reason}") from None
     except Exception as error:
         named = f"{option} {path}" if option else str(path)
         where = _written_at(error, path)
-        # What says the disk is full: the system (OSError), SQLite (the sqlite export), Git (ExportRepositoryError);
-        # not any error whose words happen to say so.
+        # What says the disk is full: the system (OSError), SQLite (the sqlite export); not any error whose words
+        # happen to say so.
         said_by_writer = isinstance(error, (OSError, sqlite3.Error, StateError))
         if said_by_writer and disk_full(error) and where != _ELSEWHERE:
             raise OutputFailure(f"{named}: cannot be written: {DISK_FULL}" + (f" ({where})" if where else "")) from None
