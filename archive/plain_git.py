@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,8 +74,8 @@ def _free_bytes(directory: Path) -> int | None:
     return stats.f_bavail * stats.f_frsize
 
 
-def _git(directory: Path, *args: str, stdin: bytes | None = None) -> str:
-    result = subprocess.run(["git", "-C", str(directory), *args], input=stdin, capture_output=True)
+def _git(directory: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(["git", "-C", str(directory), *args], input=stdin, capture_output=True, env=env)
     if result.returncode != 0:
         # Git does not always say the disk is full ("error: unable to write file X", "fatal: unable to write new
         # index file", "cannot update ref ...: couldn't write '.../main.lock'"): a write it failed with the
@@ -234,8 +235,9 @@ class ExportRepository:
             )  # fmt: skip
         except _GitFailed as failed:
             raise _explained(self.directory, failed, put_back=True) from None
-        changes = [entry[3:] for entry in listing.split("\0") if entry]
-        if changes:
+        entries = [entry for entry in listing.split("\0") if entry]
+        if entries and not self._stopped_before_checkout(entries):
+            changes = [entry[3:] for entry in entries]
             first = changes[0]
             raise ExportRepositoryError(
                 self.directory,
@@ -243,6 +245,30 @@ class ExportRepository:
                 "the export checks its branch out over them; commit them or remove them, then export again",
                 refused=True,
             )
+
+    def _stopped_before_checkout(self, entries: list[str]) -> bool:
+        """Whether the changes ``git status`` lists are those of an export stopped (killed) between its
+        fast-import and its checkout: the branch moved, the index and the files still an earlier commit's of it.
+        Its checkout is then done by this export, as nothing of anybody's would be overwritten."""
+        if any(entry[1] != " " or entry[0] in "?!" for entry in entries):  # a file or an untracked one: a person's
+            return False
+        try:
+            # The index's tree id, from a copy of the index (write-tree stores its cache of trees in the index)
+            # with new tree objects (a person's staged change) written elsewhere: a repository refused is left as
+            # it was.
+            with tempfile.TemporaryDirectory(prefix="policy-archive-index-") as elsewhere:
+                index = shutil.copy(self._git_dir / "index", Path(elsewhere) / "index")
+                env = {
+                    **os.environ,
+                    "GIT_INDEX_FILE": str(index),
+                    "GIT_OBJECT_DIRECTORY": elsewhere,
+                    "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(self._git_dir / "objects"),
+                }
+                index_tree = _git(self.directory, "write-tree", env=env).strip()
+            trees = _git(self.directory, "log", "--first-parent", "--format=%T", BRANCH_REF).split()
+        except (_GitFailed, OSError):
+            return False
+        return index_tree in trees
 
     def _failed(self, failed: _GitFailed) -> ExportRepositoryError:
         """A git that failed before anything was written: a repository made by this export is removed."""
@@ -334,8 +360,7 @@ class ExportRepository:
                 )  # fmt: skip
             if parent or written:
                 # Checked out also when nothing was new: an export killed between the two left the branch ahead
-                # of the files (its index says the files are the older commit's: ``_check`` names that as
-                # uncommitted changes, and ``git reset --hard`` there gives the next export a clean start).
+                # of the files (``_check`` tells that from a person's changes), and the next one completes it.
                 checking_out = True
                 _git(self.directory, "read-tree", "--reset", "-u", BRANCH_REF)
         except _GitFailed as failed:

@@ -148,6 +148,20 @@ def test_the_what_to_do_of_each_refusal(recorded, earlier_export):
     assert git(earlier_export, "rev-list", "--count", "main").strip() == "2"
 
 
+def test_an_export_stopped_before_its_checkout_is_completed_not_taken_for_changes(recorded, earlier_export):
+    """Killed between fast-import and the checkout, an export leaves the branch ahead of its index and files: the
+    next export checks the branch out (nothing of anybody's is overwritten), a staged change of a person's is not."""
+    config, data = recorded
+    assert export(config, data, earlier_export).returncode == 0
+    second = git(earlier_export, "rev-parse", "main").strip()
+    git(earlier_export, "read-tree", "--reset", "-u", "main~1")  # the files as before the killed checkout
+    assert git(earlier_export, "status", "--porcelain").strip()  # staged: the reverse of the second version
+    result = export(config, data, earlier_export)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert git(earlier_export, "rev-parse", "main").strip() == second
+    assert git(earlier_export, "status", "--porcelain") == ""
+
+
 def test_a_read_only_target_is_refused_in_words(recorded, small_filesystem):
     config, data = recorded
     point = small_filesystem("2m")
