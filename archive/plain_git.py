@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -103,10 +104,12 @@ def _explained(directory: Path, failed: _GitFailed, *, put_back: bool) -> Export
     if failed.disk_full_now or disk_full(OSError(words)):
         return ExportRepositoryError(directory, f"cannot be written: {DISK_FULL}; {state}", refused=False)
     if any(word in words for word in _LOCKED_WORDS):
-        return ExportRepositoryError(directory, _busy_reason(directory, failure.line()), refused=put_back)
+        lock = re.search(r"'([^']+\.lock)'", words)
+        held = f"{lock.group(1)} exists" if lock else "a lock file of Git's exists"
+        return ExportRepositoryError(directory, _busy_reason(held), refused=put_back)
     if any(word in words for word in _READ_ONLY_WORDS):
         return ExportRepositoryError(
-            directory, f"cannot be written (read-only or not permitted: {failure.line()}); {state}", refused=put_back
+            directory, f"cannot be written (read-only or not permitted); {state}", refused=put_back
         )
     if any(word in words for word in _NOT_A_REPOSITORY_WORDS):
         return ExportRepositoryError(directory, _NOT_A_REPOSITORY, refused=put_back)
@@ -115,7 +118,7 @@ def _explained(directory: Path, failed: _GitFailed, *, put_back: bool) -> Export
     )
 
 
-def _busy_reason(directory: Path, what: str) -> str:
+def _busy_reason(what: str) -> str:
     return (
         f"the repository is in use by another Git process ({what}): wait for it to finish and export again; if no "
         "Git command is running there, the lock file is a leftover of a stopped one: remove it"
@@ -225,7 +228,7 @@ class ExportRepository:
         for name in LOCKS:
             if (self._git_dir / name).exists():
                 raise ExportRepositoryError(
-                    self.directory, _busy_reason(self.directory, f"{self._git_dir / name} exists"), refused=True
+                    self.directory, _busy_reason(f"{self._git_dir / name} exists"), refused=True
                 )
         try:
             # --no-optional-locks: a status must not write the index of a repository it only looks at.
@@ -364,7 +367,9 @@ class ExportRepository:
                 checking_out = True
                 _git(self.directory, "read-tree", "--reset", "-u", BRANCH_REF)
         except _GitFailed as failed:
-            put_back = self._put_back(parent, before, checked_out=checking_out)
+            # A checkout refused for a lock of Git's wrote no file (git takes the index's lock first).
+            locked = any(word in failed.failure.stderr for word in _LOCKED_WORDS)
+            put_back = self._put_back(parent, before, checked_out=checking_out and not locked)
             raise _explained(self.directory, failed, put_back=put_back) from None
         return written
 

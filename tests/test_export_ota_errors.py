@@ -162,6 +162,25 @@ def test_an_export_stopped_before_its_checkout_is_completed_not_taken_for_change
     assert git(earlier_export, "status", "--porcelain") == ""
 
 
+def test_a_lock_taken_while_the_export_runs_is_said_and_the_branch_put_back(tmp_path):
+    """Another git starts between the check and the checkout: refused in words, exit 2, nothing kept."""
+    target = tmp_path / "ota"
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    ExportRepository(target).append([FileCommit("Service A/Privacy Policy.md", "# A\n\nfirst\n", start, "F\n")])
+    before = snapshot(target)
+    repository = ExportRepository(target)  # checked: no lock yet
+    (target / ".git" / "index.lock").write_bytes(b"")
+    with pytest.raises(ExportRepositoryError) as raised:
+        repository.append(commits_after(start))
+    assert raised.value.exit_status == 2
+    assert raised.value.reason.startswith(
+        f"the repository is in use by another Git process ({target / '.git' / 'index.lock'} exists): wait"
+    ), raised.value.reason
+    (target / ".git" / "index.lock").unlink()
+    assert snapshot(target) == before
+    assert git(target, "status", "--porcelain") == ""
+
+
 def test_a_read_only_target_is_refused_in_words(recorded, small_filesystem):
     config, data = recorded
     point = small_filesystem("2m")
