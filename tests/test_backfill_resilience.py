@@ -16,8 +16,7 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -25,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from standin.archive import LoggedRequest, StandinArchive
 from standin.archive_faults import Endpoint
-from standin.cli import cli_command, run_cli
+from standin.cli import cli_command, run_cli, running
 
 from policy_archive.crawler.ratelimit import archive_key
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
@@ -149,19 +148,6 @@ def start_cli(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:
         cwd=REPO_ROOT,
         preexec_fn=_default_sigint,
     )
-
-
-@contextmanager
-def running_with_stderr_in(errors: Path, config: Path, data: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
-    """The CLI with its stderr written to ``errors``, to be read while it runs; killed if still running at the end."""
-    with errors.open("w") as sink:
-        run = subprocess.Popen(command(config, data, *args), stdout=subprocess.DEVNULL, stderr=sink, cwd=REPO_ROOT)
-    try:
-        yield run
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait()
 
 
 def _default_sigint() -> None:
@@ -602,10 +588,10 @@ def test_a_stop_does_not_wait_for_the_replay_rate_limit(standin_archive, tmp_pat
         wait_for(lambda: "stopping:" in errors.read_text(), timeout=300)
 
     archive.when_asked("id_/", stop)
-    with running_with_stderr_in(errors, config, tmp_path / "data", "--strategy", "all") as run:
+    with running(command(config, tmp_path / "data", "--strategy", "all"), errors, env=dict(os.environ)) as run:
         pids.append(run.pid)
         started.set()
-        run.wait(timeout=120)
+        run.ended()
     stderr = errors.read_text()
 
     assert "Traceback" not in stderr
@@ -620,18 +606,17 @@ def test_a_wait_for_the_slowest_replay_rate_is_said_with_its_end_and_its_setting
     archive = standin_archive
     config = write_config(tmp_path / "config", archive, three_document_history(archive), replay_per_minute="0.0167")
     errors = tmp_path / "stderr"
-    with running_with_stderr_in(errors, config, tmp_path / "data", "--strategy", "all") as run:
+    with running(command(config, tmp_path / "data", "--strategy", "all"), errors, env=dict(os.environ)) as run:
         # The run may say the wait for its second request before its first has left (both reserved at once), and a
         # stop before then sends neither; the stand-in logs a request after answering it. So the stop comes once
         # the line is said and the first capture answered. Generous bounds: under a loaded CI machine the run's
         # start, listing and first replay took over 120 s; the wait ends as soon as both are there, or the run ended.
-        wait_for(
+        run.wait_for(
             lambda: "for the rate budget" in errors.read_text() and archive.counts()["replay"] >= 1,
+            "the wait said and the first capture answered",
             timeout=900,
-            run=run,
         )
-        run.send_signal(signal.SIGTERM)
-        run.wait(timeout=120)
+        run.stop(signal.SIGTERM)
     said = [line for line in errors.read_text().splitlines() if "for the rate budget" in line]
     assert len(said) == 1, errors.read_text()
     assert re.fullmatch(

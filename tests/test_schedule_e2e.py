@@ -13,7 +13,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from standin.cli import cli_command, cli_environment, wait_for
+from standin.cli import WAIT_SECONDS, cli_command, cli_environment, running
 from standin.legal_text import policy_page
 from standin.pages import held, slow
 from standin.sites import StandinSites
@@ -102,43 +102,36 @@ def test_schedule_runs_track_repeatedly_without_overlap_and_stops_cleanly_on_sig
     env = cli_environment(http_proxy=sites.proxy_url)
     command = cli_command(config, data, "schedule", "--every", str(INTERVAL_SECONDS))
 
-    def log() -> str:
-        return output.read_text(errors="replace")
-
-    with RunWatch() as watch, output.open("w") as sink:
-        scheduler = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    with RunWatch() as watch, running(command, output, env=env) as scheduler:
         watch.scheduler_pid = scheduler.pid
         try:
-            wait_for(lambda: sites.received(slow_url) == 1, 60, "the slow page's request in the first run")
+            scheduler.wait_for(lambda: sites.received(slow_url) == 1, "the slow page's request in the first run")
             # The second run finds a change to the slow page: set while the first run's request is unanswered (it
             # is answered from the page as it was when it arrived), so before the second run can start, whatever
             # the load. The slow site holds the new page until the scheduler has passed SIGTERM on.
             sites.set_page(slow_url, held(policy_page("slow.test", "privacy", revision=1, size=5_000), second_answer))
             first_answer.set()
-            wait_for(lambda: "run 1 finished" in log(), 60, "the first run")
-            assert re.search(r"run 1 finished, exit 0, [\d.]+ s: track: .*2 versions recorded", log()), log()
+            scheduler.wait_for_output("run 1 finished", "the first run")
+            text = scheduler.output()
+            assert re.search(r"run 1 finished, exit 0, [\d.]+ s: track: .*2 versions recorded", text), text
             assert commit_count(data) == 2
 
             # SIGTERM once both sites' requests of the second run have arrived (they are fetched in parallel; the
             # fast page's second request in all), so both are on the wire: not after a fixed sleep, nor racing the
             # fast site's request, which under load was sometimes not sent yet.
-            wait_for(
+            scheduler.wait_for(
                 lambda: sites.received(slow_url) == 1 and sites.received(fast_url) == 2,
-                60,
                 "both sites' requests in the second run",
             )
             scheduler.send_signal(signal.SIGTERM)
-            wait_for(lambda: "received SIGTERM" in log(), 60, "the scheduler to stop its run")
+            scheduler.wait_for_output("received SIGTERM", "the scheduler to stop its run")
             second_answer.set()
-            assert scheduler.wait(timeout=30) == 0, log()
+            assert scheduler.ended() == 0, scheduler.output()
         finally:
             first_answer.set()
             second_answer.set()
-            if scheduler.poll() is None:
-                scheduler.kill()
-                scheduler.wait()
 
-    text = log()
+    text = output.read_text(errors="replace")
     assert "received SIGTERM" in text and "scheduler stopped" in text
     # Both pages were on the wire when SIGTERM came: both finished, the changed one recorded (commit count below).
     run_2 = r"run 2 finished, exit 0, [\d.]+ s: track: 2/2 documents \(100 %\).*, 1 version recorded"
@@ -166,32 +159,18 @@ def test_a_second_schedule_on_the_same_data_directory_refuses_to_start(sites: St
     (config / "services" / "once.toml").write_text(f'name = "Once"\n[documents.privacy-policy]\nurl = "{url}"\n')
     env = cli_environment(http_proxy=sites.proxy_url)
     every_year = cli_command(config, data, "schedule", "--every", str(366 * 86400))
-    with output.open("w") as sink:
-        first = subprocess.Popen(every_year, env=env, stdout=sink, stderr=subprocess.STDOUT)
-        try:
-            wait_for(lambda: "run 1 finished" in output.read_text(errors="replace"), 60, "the first scheduler's run")
-            second = subprocess.run(every_year, env=env, capture_output=True, text=True, timeout=60)
-            assert second.returncode == 2, second.stderr
-            assert second.stderr.splitlines() == [
-                f"policy-archive: {data} is already scheduled by {first.pid} running schedule: not started "
-                "(one schedule per data directory)"
-            ]
-            assert second.stdout == ""
-            first.send_signal(signal.SIGTERM)
-            assert first.wait(timeout=60) == 0, output.read_text(errors="replace")
-        finally:
-            if first.poll() is None:
-                first.kill()
-                first.wait()
+    with running(every_year, output, env=env) as first:
+        first.wait_for_output("run 1 finished", "the first scheduler's run")
+        second = subprocess.run(every_year, env=env, capture_output=True, text=True, timeout=WAIT_SECONDS)
+        assert second.returncode == 2, second.stderr
+        assert second.stderr.splitlines() == [
+            f"policy-archive: {data} is already scheduled by {first.pid} running schedule: not started "
+            "(one schedule per data directory)"
+        ]
+        assert second.stdout == ""
+        assert first.stop(signal.SIGTERM) == 0, first.output()
     assert sites.received(url) == 1, "the site fetched by the first scheduler's run only"
     # Released when the first one ended: a scheduler starts again.
-    with output.open("w") as sink:
-        again = subprocess.Popen(every_year, env=env, stdout=sink, stderr=subprocess.STDOUT)
-        try:
-            wait_for(lambda: "run 1 finished" in output.read_text(errors="replace"), 60, "the next scheduler's run")
-            again.send_signal(signal.SIGTERM)
-            assert again.wait(timeout=60) == 0, output.read_text(errors="replace")
-        finally:
-            if again.poll() is None:
-                again.kill()
-                again.wait()
+    with running(every_year, output, env=env) as again:
+        again.wait_for_output("run 1 finished", "the next scheduler's run")
+        assert again.stop(signal.SIGTERM) == 0, again.output()

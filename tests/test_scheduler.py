@@ -10,11 +10,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from standin.cli import running
 
 from policy_archive.config.cron import ScheduleError, next_run_time, validate_cron
 from policy_archive.config.settings import ScheduleSettings
@@ -219,7 +219,11 @@ GRACEFUL_CHILD = textwrap.dedent(
         sys.exit(0)
     signal.signal(signal.SIGTERM, finish)
     open(os.path.join(workdir, "child.pid"), "w").write(str(os.getpid()))
-    time.sleep(30)
+    # Works until stopped: never ends by itself before the signal, however late it comes; gone with its scheduler
+    # (killed by a failing test), as it runs in a session of its own.
+    scheduler = os.getppid()
+    while os.getppid() == scheduler:
+        time.sleep(0.1)
     """
 )
 
@@ -236,32 +240,18 @@ SCHEDULER_PROCESS = textwrap.dedent(
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_ends_the_run_gracefully_and_leaves_no_process(tmp_path: Path, stop_signal: int) -> None:
-    scheduler = subprocess.Popen(
-        [sys.executable, "-c", SCHEDULER_PROCESS, GRACEFUL_CHILD, str(tmp_path)],
-        cwd=REPO,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        child_pid = _wait_for_pid(tmp_path / "child.pid", scheduler)
-        scheduler.send_signal(stop_signal)
-        _, stderr = scheduler.communicate(timeout=10)
-    finally:
-        scheduler.kill()
-    assert scheduler.returncode == 0, stderr
+    command = [sys.executable, "-c", SCHEDULER_PROCESS, GRACEFUL_CHILD, str(tmp_path)]
+    with running(command, tmp_path / "schedule.log", env=dict(os.environ)) as scheduler:
+        pid_file = tmp_path / "child.pid"
+        scheduler.wait_for(lambda: pid_file.exists() and pid_file.read_text() != "", "the scheduled command's start")
+        child_pid = int(pid_file.read_text())
+        status = scheduler.stop(stop_signal)
+    stderr = scheduler.output()
+    assert status == 0, stderr
     assert (tmp_path / "finished").read_text() == "SIGTERM"  # the child got SIGTERM, whatever the scheduler got
     assert not _process_exists(child_pid)
     assert "run 1 finished, exit 0" in stderr
     assert "scheduler stopped" in stderr
-
-
-def _wait_for_pid(path: Path, scheduler: subprocess.Popen[str]) -> int:
-    deadline = time.monotonic() + 120  # a bound on interpreter start-up, however loaded the machine
-    while time.monotonic() < deadline and scheduler.poll() is None:
-        if path.exists() and path.read_text():
-            return int(path.read_text())
-        time.sleep(0.02)
-    raise AssertionError(f"the scheduled command never started ({path} missing)")
 
 
 def _process_exists(pid: int) -> bool:

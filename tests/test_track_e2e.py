@@ -22,7 +22,7 @@ import pytest
 from OpenSSL import SSL
 from scrapy.exceptions import IgnoreRequest
 from scrapy.settings.default_settings import REDIRECT_MAX_TIMES
-from standin.cli import cli_command, cli_environment, git, run_cli_with_names, wait_for
+from standin.cli import cli_command, cli_environment, git, run_cli_with_names, running
 from standin.legal_text import policy_page
 from standin.pages import (
     bot_wall,
@@ -397,31 +397,18 @@ def test_a_stop_signal_finishes_the_request_on_the_wire_and_sends_no_other(
     config = write_config(tmp_path / "config", {"slow": urls})
     data, output = tmp_path / "data", tmp_path / "track.log"
 
-    def log() -> str:
-        return output.read_text(errors="replace")
-
-    with output.open("w") as sink:
-        run = subprocess.Popen(
-            cli_command(config, data, "track"),
-            env=cli_environment(http_proxy=sites.proxy_url),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            # As from a terminal: a job started in the background inherits SIGINT ignored.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
+    command = cli_command(config, data, "track")
+    with running(command, output, env=cli_environment(http_proxy=sites.proxy_url), terminal_sigint=True) as run:
         try:
-            wait_for(lambda: sum(sites.received(url) for url in urls.values()) == 1, 60, "the first page's request")
+            run.wait_for(lambda: sum(sites.received(url) for url in urls.values()) == 1, "the first page's request")
             run.send_signal(signum)
-            wait_for(lambda: "stopping:" in log(), 60, "the run to stop sending")
+            run.wait_for_output("stopping:", "the run to stop sending")
             release.set()
-            status = run.wait(timeout=60)
+            status = run.ended()
         finally:
             release.set()
-            if run.poll() is None:
-                run.kill()
-                run.wait()
 
-    text = log()
+    text = output.read_text(errors="replace")
     assert "Traceback" not in text
     assert "stopping: 1 request already sent finishes; no other is sent" in text, text
     (first,) = [kind for kind in kinds if sites.received(urls[kind])]

@@ -10,12 +10,11 @@ how long anything took.
 from __future__ import annotations
 
 import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from standin.cli import cli_command, cli_environment, git, run_cli
+from standin.cli import WAIT_SECONDS, cli_command, git, run_cli, running
 from standin.hostile import RouteServer
 from standin.legal_text import policy_page
 from standin.webhooks import TricklingWebhook, dripping_body, dripping_headers
@@ -81,27 +80,15 @@ def test_a_stop_signal_while_the_webhook_trickles_ends_track_at_once(
     its version recorded, the webhook given up in one line, exit 0."""
     with dripping_headers() as webhook:
         config = configure(tmp_path / "config", site, webhook, timeout_seconds=FAR_DEADLINE)
-        run = subprocess.Popen(
-            cli_command(config, tmp_path / "data", "track"),
-            env=cli_environment(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            # As from a terminal: a job started in the background inherits SIGINT ignored.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
-        try:
-            assert webhook.connected.wait(120), "the webhook was posted"
-            run.send_signal(signum)
-            _, stderr = run.communicate(timeout=60)
-        finally:
-            if run.poll() is None:
-                run.kill()
-                run.communicate()
-    assert run.returncode == 0, stderr
-    assert "Traceback" not in stderr
+        command = cli_command(config, tmp_path / "data", "track")
+        with running(command, tmp_path / "track.log", terminal_sigint=True) as run:
+            assert webhook.connected.wait(WAIT_SECONDS), "the webhook was posted"
+            status = run.stop(signum)
+            output = run.output()  # stdout and stderr, in one log
+    assert status == 0, output
+    assert "Traceback" not in output
     assert (
-        f"webhook: webhook {webhook.origin} not waited for: the run was stopped ({signum.name})" in stderr.splitlines()
+        f"webhook: webhook {webhook.origin} not waited for: the run was stopped ({signum.name})" in output.splitlines()
     )
     assert len(versions(tmp_path / "data")) == 1
 
@@ -110,18 +97,12 @@ def test_sigterm_stops_schedule_while_its_run_waits_on_a_webhook(tmp_path: Path,
     """The scheduler passes its SIGTERM to the run, which gives the webhook up: the scheduler ends, exit 0, without
     waiting for the webhook or its deadline."""
     output = tmp_path / "schedule.log"
-    with dripping_headers() as webhook, output.open("w") as sink:
+    with dripping_headers() as webhook:
         config = configure(tmp_path / "config", site, webhook, timeout_seconds=FAR_DEADLINE)
         command = cli_command(config, tmp_path / "data", "schedule", "--every", "3600")
-        scheduler = subprocess.Popen(command, env=cli_environment(), stdout=sink, stderr=subprocess.STDOUT)
-        try:
-            assert webhook.connected.wait(120), "the first run posted the webhook"
-            scheduler.send_signal(signal.SIGTERM)
-            status = scheduler.wait(timeout=60)
-        finally:
-            if scheduler.poll() is None:
-                scheduler.kill()
-                scheduler.wait()
+        with running(command, output) as scheduler:
+            assert webhook.connected.wait(WAIT_SECONDS), "the first run posted the webhook"
+            status = scheduler.stop(signal.SIGTERM)
     log = output.read_text(errors="replace")
     assert status == 0, log
     assert "run 1 finished, exit 0" in log, log

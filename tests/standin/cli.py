@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -127,3 +129,89 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.05)
+
+
+# The longest a test waits for a command it started to reach a point or to end: never reached by a run that works,
+# however loaded the machine (CI runs the suite under heavy load), so only a failing test ever waits that long.
+WAIT_SECONDS = 300
+
+
+class Running:
+    """A command started by :func:`running`: its process, and its output (stdout and stderr) in one log file."""
+
+    def __init__(self, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        """What the command has written so far."""
+        return self.log.read_text(errors="replace")
+
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = WAIT_SECONDS) -> None:
+        """Poll ``condition`` until it holds; fail with the command's output if it ends first or after ``timeout``
+        seconds, naming ``what`` was awaited."""
+
+        def holds() -> bool:
+            if condition():
+                return True
+            if self.process.poll() is not None and not condition():
+                raise AssertionError(f"the command ended (exit {self.process.returncode}) before {what}")
+            return False
+
+        try:
+            wait_for(holds, timeout, what)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{self.output()}") from None
+
+    def wait_for_output(self, text: str, what: str, timeout: float = WAIT_SECONDS) -> None:
+        """Wait until the output holds ``text`` (a line the command logs), as :meth:`wait_for`."""
+        self.wait_for(lambda: text in self.output(), what, timeout)
+
+    def send_signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def ended(self, timeout: float = WAIT_SECONDS) -> int:
+        """The command's exit status once it has ended; fails with its output if it still runs after ``timeout``."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running {timeout} s later:\n{self.output()}") from None
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = WAIT_SECONDS) -> int:
+        """Send ``signum`` (as a service manager or ``kill`` does) and return the exit status once it has ended."""
+        self.send_signal(signum)
+        return self.ended(timeout)
+
+
+@contextmanager
+def running(
+    command: list[str],
+    log: Path,
+    *,
+    env: dict[str, str] | None = None,
+    terminal_sigint: bool = False,
+) -> Iterator[Running]:
+    """``command`` started (in the checkout, with ``env``, by default :func:`cli_environment`), its stdout and
+    stderr written to ``log`` as they come; still running on leaving (a failed test), it is killed and reaped, so
+    no test leaves a process behind. ``terminal_sigint``: SIGINT acts as from a terminal (a job started in the
+    background inherits SIGINT ignored)."""
+    sigint = (lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if terminal_sigint else None
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            command,
+            env=cli_environment() if env is None else env,
+            cwd=REPO_ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            preexec_fn=sigint,
+        )
+        try:
+            yield Running(process, log)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
