@@ -16,9 +16,15 @@ Files written before 2026-11-27 filed records under the ``id_`` URL at the CDX r
 (by offset), only not indexed by the site's URL.
 
 A page rendered in a headless browser keeps both: the ``response`` record holds the raw bytes the server sent,
-and a ``resource`` record right after it (same target and date, ``WARC-Concurrent-To`` the response) holds the
-rendered DOM that was extracted, as UTF-8 HTML; its ``WARC-Policy-Archive-Not-Requested`` header lists (space
-separated) the page's requests the browser did not send because the site's robots.txt disallows them.
+and a ``resource`` record right after it (same date, ``WARC-Concurrent-To`` the response) holds the rendered DOM
+that was extracted, as UTF-8 HTML; its ``WARC-Policy-Archive-Not-Requested`` header lists (space separated) the
+page's requests the browser did not send because the site's robots.txt disallows them. The DOM's record is filed
+under a name of its own, ``urn:rendered:`` and the response's target URI (as Browsertrix-crawler files a page's
+text under ``urn:text:URL``), never under the page's URL: replay tools index every record by its target URI, and
+pywb 2.10, given two records of one URL and second, served the DOM for them (it lists a resource without a
+status, which sorts first), so the raw response could not be replayed (docs/decisions/0012, amendment of
+2026-11-28). Files written before 2026-11-28 file the DOM under the page's URL: they are read the same way, the
+DOM being the record concurrent to the response just read, whatever its target URI (``capture_headers.renders``).
 
 This module writes; reading is in its neighbours, which ``CaptureStore`` fronts: ``stored_responses`` (one capture
 by its place), ``kept_captures`` (every capture in order, for a rebuild), ``revisits`` (twin revisit records) and
@@ -35,7 +41,14 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import BinaryIO
 
-from policy_archive.archive.capture_headers import DOCUMENT, LISTED, NOT_REQUESTED, SOURCE, listed_header
+from policy_archive.archive.capture_headers import (
+    DOCUMENT,
+    LISTED,
+    NOT_REQUESTED,
+    SOURCE,
+    listed_header,
+    rendered_target,
+)
 from policy_archive.archive.kept_captures import KeptCapture, LeftOut, kept_in
 from policy_archive.archive.revisits import KeptRevisit, write_twin_revisit
 from policy_archive.archive.stored_responses import StoredResponse, read_response
@@ -157,7 +170,7 @@ class CaptureStore:
         # A browser sends URLs percent-encoded: none holds a space.
         omitted = {NOT_REQUESTED: " ".join(capture.not_requested)} if capture.not_requested else {}
         writer.resource(
-            _target(capture),
+            rendered_target(_target(capture)),
             RENDERED_CONTENT_TYPE,
             capture.rendered,
             {

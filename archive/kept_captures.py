@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from policy_archive.archive.capture_headers import DOCUMENT, LISTED, NOT_REQUESTED, SOURCE, ref_of
+from policy_archive.archive.capture_headers import DOCUMENT, LISTED, NOT_REQUESTED, SOURCE, ref_of, renders
 from policy_archive.archive.revisits import KeptRevisit, kept_revisit
 from policy_archive.archive.warc_records import DamagedRecord, ReadRecord, StoredCapture, whole_records
 from policy_archive.digests import PayloadDigest
@@ -40,8 +40,9 @@ class LeftOut:
 
 def kept_in(path: Path, max_payload: int) -> Iterator[KeptCapture | KeptRevisit | DamagedRecord | LeftOut]:
     """The captures of one WARC file, and its damaged records (reading goes on after each, ``whole_records``);
-    a rendered DOM (``resource`` record concurrent to the response just read) is joined to its capture, archived
-    redirects (3xx wayback records carrying no listing) to the capture they led to."""
+    a rendered DOM (``resource`` record concurrent to the response just read, whatever its target URI:
+    ``capture_headers.renders``) is joined to its capture, archived redirects (3xx wayback records carrying no
+    listing) to the capture they led to."""
     hops: list[Capture] = []
     pending: tuple[KeptCapture, str | None] | None = None  # read, not yet handed over: its rendered DOM may follow
     with path.open("rb") as handle:
@@ -56,7 +57,7 @@ def kept_in(path: Path, max_payload: int) -> Iterator[KeptCapture | KeptRevisit 
                 yield whole
                 continue
             record = whole.record
-            if pending is not None and record.header("WARC-Concurrent-To") == pending[1]:
+            if pending is not None and renders(record, pending[1]):
                 not_requested = tuple((record.header(NOT_REQUESTED) or "").split())
                 rendered = replace(pending[0].capture, rendered=whole.payload, not_requested=not_requested)
                 pending = (KeptCapture(rendered, pending[0].stored), pending[1])

@@ -8,7 +8,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from policy_archive.archive.capture_headers import NOT_REQUESTED
+from policy_archive.archive.capture_headers import NOT_REQUESTED, renders
 from policy_archive.archive.warc_records import (
     UNPARSABLE,
     BoundedRecords,
@@ -92,8 +92,7 @@ def _response_at(records: BoundedRecords, stored: StoredCapture, *, rendered: bo
         return StoredResponse(status, record.http_headers, body, warc_headers=record.warc_headers)
     with _damage(stored, "the rendered page recorded after it"):
         following = records.next_record()
-        response_id = record.header("WARC-Record-ID")
-        if following is None or following.header("WARC-Concurrent-To") != response_id:
+        if following is None or not renders(following, record.header("WARC-Record-ID")):
             raise DamagedCapture(stored, "the rendered page recorded after it is not there")
         dom = _intact_payload(records, following, stored, "the rendered page recorded after it")
     not_requested = following.header(NOT_REQUESTED) or ""

@@ -212,7 +212,8 @@ def at_second(refs: Sequence[CaptureRef]) -> dict[tuple[str, datetime], list[int
     URL and a second, so an archive serves one capture for them (pywb the first its index sorts, the Wayback
     Machine one of its choosing; docs/decisions/0004, amendment of 2026-11-28), however many rows a listing holds
     there: two crawls merged into one index, a response and the ``resource`` record of its rendered DOM in a pywb
-    collection made from our WARCs. Whatever looks a capture up by its URL and second looks up these groups."""
+    collection made from WARCs another tool wrote, or ours written before 2026-11-28 (which filed the DOM under the
+    page's URL: docs/decisions/0012). Whatever looks a capture up by its URL and second looks up these groups."""
     groups: dict[tuple[str, datetime], list[int]] = {}
     for i, ref in enumerate(refs):
         groups.setdefault((ref.url, ref.timestamp), []).append(i)

@@ -1,8 +1,9 @@
 """``discover`` when the home page's listing holds two rows of one URL at one second (an outside audit,
 2026-11-28, found them for backfill, tests/test_same_second.py: two crawls merged into one index, or a response and
-the ``resource`` record of its rendered DOM in a pywb collection). An archive replays one capture per URL and
-second; before, the search looked the answer up by URL and second, so one of the two rows stayed in flight and the
-domain failed "interrupted before its search was complete" on every run, declaring nothing.
+the ``resource`` record of its rendered DOM filed under its URL in a pywb collection). An archive replays one
+capture per URL and second; before, the search looked the answer up by URL and second, so one of the two rows
+stayed in flight and the domain failed "interrupted before its search was complete" on every run, declaring
+nothing.
 
 Now the second is one capture, read once: its eras are those of the capture the archive serves there."""
 

@@ -26,6 +26,8 @@ from standin import https_move, pywb
 from standin.archive import StandinArchive
 from standin.capture import StandinCapture
 from standin.cli import git, run_cli, run_cli_with_names
+from standin.pages import json_data
+from standin.sites import StandinSites
 from test_archive_encodings import kept_payloads
 from test_backfill_e2e import V1, V2, page
 from test_backfill_resilience import V2 as TWIN_V2
@@ -36,12 +38,17 @@ from test_fidelity import DOC, configured, redirected_history, warc_records
 from test_fidelity import TARGET as FIDELITY_TARGET
 from test_fidelity import URL as FIDELITY_URL
 from test_redirect_chains import chain
+from test_render_e2e import DELAYED, JS, add_spa, sections, version_text
+from test_render_e2e import environment as render_environment
+from test_render_e2e import run_cli as run_render_cli
+from test_render_e2e import write_config as write_render_config
 from test_twin_revisits import twin_history
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
+from policy_archive.crawler.render import extra_installed, system_chromium
 from policy_archive.crawler.sources import ListingClient, ListingParseError, Pywb, WaybackMachine, archive_source
 from policy_archive.crawler.sources.cdx import RowError, read_page
 from policy_archive.pipeline.jobs.served_bytes import CHUNKS_JOINED
@@ -678,10 +685,11 @@ DOM_TEXT = "A third paragraph came in 2021."
 def test_a_response_and_the_resource_of_its_rendered_dom_at_one_second_in_pywb(
     pywb_server: RunningPywb, tmp_path: Path
 ) -> None:
-    """An outside audit (2026-11-28): a rendered capture is kept as a ``response`` and the ``resource`` record of its
-    DOM at one second, and pywb lists both there (the resource without a status) and serves one for the second.
-    The row it serves gives the version; the other is refused once, in words; nothing is "interrupted", and a rerun
-    is stable."""
+    """An outside audit (2026-11-28): a rendered capture was kept (until that day's amendment of decision 0012) as a
+    ``response`` and the ``resource`` record of its DOM filed at one URL and second, and pywb lists both there (the
+    resource without a status) and serves one for the second; such WARCs, and other tools', are still met. The row
+    it serves gives the version; the other is refused once, in words; nothing is "interrupted", and a rerun is
+    stable."""
     policy = "http://dom.test/privacy"
     moments = [new_year(year) for year in (2019, 2020, 2021)]
     records: list[Record] = [
@@ -720,6 +728,78 @@ def test_a_response_and_the_resource_of_its_rendered_dom_at_one_second_in_pywb(
         assert sorted(version["date"] for version in log) == [iso_z(moment) for moment in moments]
     status = run_cli(config, data, "status")
     assert "not examined" not in status.stdout and "backfill failed" not in status.stdout, status.stdout
+
+
+@pytest.mark.skipif(
+    not extra_installed() or system_chromium() is None,
+    reason="needs the browser extra and Chromium (apt-get install chromium; .ci/run installs both)",
+)
+def test_a_rendered_capture_of_our_warcs_replays_its_raw_response_in_pywb(
+    pywb_server: RunningPywb, sites: StandinSites, standin_archive: StandinArchive, tmp_path: Path
+) -> None:
+    """Issues 10 and 14: a capture rendered from the archive is kept as its raw ``response`` and the ``resource`` of
+    its rendered DOM. Loaded into pywb, the page's URL and second list one row, the response's (status 200, the raw
+    bytes' digest), and replay the raw bytes the archive held, not the DOM (before 2026-11-28 the DOM was filed
+    under the page's URL, and pywb served it for that second); the DOM is listed and replayed under
+    ``urn:rendered:URL``. Our own commands still read the DOM back: ``reextract`` finds the text unchanged and
+    ``verify`` checks the version; a backfill from that collection finds one capture at the second."""
+    url = add_spa(sites, "spa.test")
+    shell = sites.page(url).body
+    moment = "20200101000000"
+    standin_archive.add_capture(url, moment, shell)
+    script = sites.page("http://spa.test/static/policy.js").body
+    standin_archive.add_capture("http://spa.test/static/policy.js", "20200101000005", script, mimetype=JS)
+    data_bytes = json_data(sections(revision=1)).body
+    standin_archive.add_capture(
+        "http://spa.test/api/policy.json", "20200101000007", data_bytes, mimetype="application/json"
+    )
+    settings = (
+        f'cdx_url = "{standin_archive.cdx_url}"\nreplay_url = "{standin_archive.replay_url}"\n'
+        "replay_per_minute = 6000\n"
+    )
+    config = write_render_config(tmp_path / "config", {"spa": (url, "auto")}, settings=settings)
+    data = tmp_path / "data"
+    result = run_render_cli(config, data, "backfill", "--strategy", "all", env=render_environment(sites))
+    assert result.returncode == 0, result.stderr
+    assert DELAYED in version_text(data, "spa"), "the version's text is the rendered DOM's"
+
+    pywb.build_collection(
+        pywb_server.bin_dir, pywb_server.root, "ours-rendered", sorted((data / "captures").glob("*.gz"))
+    )
+    ours = f"{pywb_server.base}/ours-rendered"
+    at = parse_wayback_timestamp(moment)
+    with urllib.request.urlopen(f"{ours}/cdx?url={url}", timeout=10) as answer:
+        refs = read_page(answer.read().decode("utf-8"), resume_keys=False).refs
+    assert [(ref.timestamp, ref.status, str(ref.digest)) for ref in refs] == [(at, 200, payload_sha1(shell))]
+    with urllib.request.urlopen(f"{ours}/{moment}id_/{url}", timeout=10) as answer:
+        assert answer.read() == shell, "the raw response the archive held, not the rendered DOM"
+        assert answer.headers["Memento-Datetime"] == format_datetime(at, usegmt=True)
+    rendered = f"urn:rendered:{url}"
+    with urllib.request.urlopen(f"{ours}/cdx?url={rendered}&output=json", timeout=10) as answer:
+        (row,) = [json.loads(line) for line in answer.read().decode("utf-8").splitlines() if line.strip()]
+    assert (row["url"], row["timestamp"], row["mime"]) == (rendered, moment, "text/html")
+    with urllib.request.urlopen(f"{ours}/{moment}id_/{rendered}", timeout=10) as answer:
+        assert DELAYED.encode() in answer.read(), "the rendered DOM, found by its own name"
+
+    before = git(data / "versions", "log", "--format=%H", "main").split()
+    again = run_render_cli(config, data, "reextract", env=render_environment(sites))
+    assert again.returncode == 0, again.stderr
+    assert git(data / "versions", "log", "--format=%H", "main").split() == before, "the DOM read back, text unchanged"
+    verified = run_render_cli(config, data, "verify", env=render_environment(sites))
+    assert verified.returncode == 0, verified.stderr
+    assert "1/1 versions verified" in verified.stdout + verified.stderr
+
+    # A backfill from the collection of our WARCs (never rendering: the page's script is not in it) meets one
+    # capture at the second, the raw shell, refused as such; not two rows at one second.
+    replayed = config_for(
+        tmp_path / "from-pywb",
+        pywb_server.base,
+        "ours-rendered",
+        {"spa": f'name = "Spa"\n[documents.privacy-policy]\nurl = "{url}"\nrender = "never"\n'},
+    )
+    from_pywb = run_cli(replayed, tmp_path / "from-pywb" / "data", "backfill", "--strategy", "all", timeout=300)
+    assert "another capture at this second" not in from_pywb.stderr, from_pywb.stderr
+    assert "javascript-shell" in from_pywb.stderr, from_pywb.stderr
 
 
 def test_our_revisit_of_a_twin_dating_a_version_replays_in_pywb(

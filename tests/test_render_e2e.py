@@ -116,6 +116,12 @@ def warc_records(data: Path) -> list[tuple[str, str, bytes, dict[str, str]]]:
     return found
 
 
+def page_records(data: Path, url: str) -> list[tuple[str, str, bytes, dict[str, str]]]:
+    """The records of a page fetched at ``url``: its response, and the rendered DOM's resource, filed under
+    ``urn:rendered:URL`` so that a replay tool serves the response for the page's URL (decision 0012)."""
+    return [r for r in warc_records(data) if r[1] in (url, f"urn:rendered:{url}")]
+
+
 def catalog_rows(data: Path) -> list[tuple[str, str, int, str | None]]:
     with sqlite3.connect(data / "catalog.sqlite3") as connection:
         return connection.execute("SELECT document, outcome, rendered, reason FROM captures ORDER BY id").fetchall()
@@ -147,12 +153,13 @@ def test_auto_renders_a_script_shell_and_keeps_raw_bytes_and_rendered_dom(sites:
     ]
     assert [r.path for r in sites.requests("plain.test")] == ["/robots.txt", "/privacy"], "plain: no browser"
 
-    records = [r for r in warc_records(data) if r[1] == url]
-    assert [r[0] for r in records] == ["response", "resource"]
+    records = page_records(data, url)
+    assert [r[:2] for r in records] == [("response", url), ("resource", f"urn:rendered:{url}")]
     (_, _, raw, response_headers), (_, _, rendered, resource_headers) = records
     assert raw.startswith(b"<!DOCTYPE html>") and DELAYED.encode() not in raw, "the raw bytes are the shell"
     assert DELAYED.encode() in rendered
     assert resource_headers["WARC-Concurrent-To"] == response_headers["WARC-Record-ID"]
+    assert resource_headers["WARC-Date"] == response_headers["WARC-Date"]
     assert resource_headers["Content-Type"] == "text/html; charset=utf-8"
     assert ("spa/privacy-policy", "extracted", 1, None) in catalog_rows(data)
 
@@ -189,7 +196,7 @@ def test_never_refuses_the_shell_and_always_renders_every_fetch(sites: StandinSi
     assert [r.path for r in sites.requests("spa.test")] == ["/robots.txt", "/privacy"], "never: no browser"
     paths = [r.path for r in sites.requests("plain.test")]
     assert paths == ["/robots.txt", "/privacy.html", "/privacy"], "always: rendered at once, redirect followed"
-    records = [r for r in warc_records(data) if r[1] == plain]
+    records = page_records(data, plain)
     assert [r[0] for r in records] == ["response", "resource"], "the rendered DOM is kept next to the raw bytes"
     assert records[0][2] == sites.page(plain).body, "the raw bytes of the redirect's target, as served"
     assert "plain.test Privacy Policy" in version_text(data, "plain")
@@ -270,8 +277,8 @@ def test_always_on_a_gzip_encoded_archive_capture_keeps_the_archive_bytes(
     assert result.returncode == 0, result.stderr
     assert "digest-mismatch" not in result.stderr
     assert "Revision 1:" in version_text(data, "spa") and DELAYED in version_text(data, "spa")
-    records = [r for r in warc_records(data) if r[1] == url]
-    assert [r[0] for r in records] == ["response", "resource"]
+    records = page_records(data, url)
+    assert [r[:2] for r in records] == [("response", url), ("resource", f"urn:rendered:{url}")]
     (_, _, raw, response_headers), (_, _, rendered, _) = records
     assert response_headers["WARC-Payload-Digest"] == f"sha1:{payload_digest(encoded)}", "the archive's bytes"
     assert raw == sites.page(url).body, "as gzip-encoded bytes (warcio undoes the recorded Content-Encoding)"
@@ -722,7 +729,10 @@ def test_a_rendered_navigation_redirected_to_another_site_is_rendered_and_record
     agents = {r.user_agent for r in sites.requests("spa.test") + sites.requests("www.spa.test")}
     assert len(agents) == 1 and "policy-archive" in agents.pop().lower(), "every hop sent as Scrapy sends it"
     records = [r for r in warc_records(data) if r[0] in ("response", "resource")]
-    assert [(kind, target) for kind, target, _, _ in records] == [("response", final), ("resource", final)]
+    assert [(kind, target) for kind, target, _, _ in records] == [
+        ("response", final),
+        ("resource", f"urn:rendered:{final}"),
+    ]
     assert records[0][2] == sites.page(final).body, "the raw bytes the final URL served"
     trailers = git(data / "versions", "log", "-1", "--format=%(trailers:key=Snapshot-Url,valueonly)", "main")
     assert trailers.strip() == final, "the version's URL is the URL its bytes came from"

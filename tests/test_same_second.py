@@ -1,5 +1,6 @@
 """Several rows of one URL listed at one second (an outside audit, 2026-11-28): two crawls merged into one index,
-or a response and the ``resource`` record of its rendered DOM in a pywb collection made from our WARCs. An archive
+or a response and the ``resource`` record of its rendered DOM filed under its URL in a pywb collection (our WARCs
+did so before 2026-11-28; since, the DOM has a name of its own: tests/test_rendered_records.py). An archive
 replays one capture per URL and second, and the catalog keeps one row; before, the second row of the pair was
 never settled, so its document failed "interrupted" on every run, with no version at all.
 

@@ -114,8 +114,9 @@ class DocumentPlan:
         self.undated = undated
         self.position = {ref: i for i, ref in enumerate(self.refs)}
         # A listing may hold several rows of one URL at one second (two crawls merged; a response and the
-        # resource record of its rendered DOM in a pywb collection made from our WARCs), while an archive replays,
-        # and the catalog keeps, one capture per URL and second: one replay answers them all (``settle``).
+        # resource record of its rendered DOM in a pywb collection made from our WARCs of before 2026-11-28, or
+        # another tool's), while an archive replays, and the catalog keeps, one capture per URL and second: one
+        # replay answers them all (``settle``).
         self.at_second = at_second(self.refs)
         # Those among them listed with other bytes than a row beside them: which one the archive serves is known
         # only once the second is fetched, so none of them is known through a twin before.

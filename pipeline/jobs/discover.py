@@ -289,9 +289,10 @@ class ListPlan:
                 self.progress.add("listings failed", done=True, one="listing failed")
                 continue
             # One capture per URL and second, the first listed there: the archive serves one for them, so several
-            # rows there (two crawls merged; a response and its rendered DOM's resource in pywb) are one replay,
-            # one reading. Looked up by URL and second (``DiscoveryPlan.index``), a second row was never settled
-            # and the domain failed "interrupted" on every run (2026-11-28).
+            # rows there (two crawls merged; a response and its rendered DOM's resource filed at its URL, as our
+            # WARCs did before 2026-11-28, in pywb) are one replay, one reading. Looked up by URL and second
+            # (``DiscoveryPlan.index``), a second row was never settled and the domain failed "interrupted" on
+            # every run (2026-11-28).
             rows = [ref for ref in listed if home_page_row(ref)]
             refs = [rows[group[0]] for group in at_second(rows).values()]
             self.progress.add("captures listed", len(refs), one="capture listed")
