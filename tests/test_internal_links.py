@@ -179,7 +179,7 @@ def test_a_saved_state_holding_an_internal_link_has_those_captures_read_again(tm
     saved = [Sighting(datetime(year, 3, 1, 12, tzinfo=UTC), "http://127.0.0.1:9/", "Privacy") for year in years]
     path = state_file(data, "il.test", "privacy-policy")
     path.parent.mkdir(parents=True)
-    save_sightings(path, "privacy-policy", saved)
+    save_sightings(path, "privacy-policy", [("http://il.test/", sighting) for sighting in saved])
     result = run_cli(config, data, "discover", "il.test", "--write")
     assert result.returncode == 1, result.stderr
     assert not list((config / "services").iterdir())

@@ -286,7 +286,7 @@ def saved_links(data: Path, domain: str, links: dict[int, str]) -> None:
     path = state_file(data, domain, "privacy-policy")
     path.parent.mkdir(parents=True, exist_ok=True)
     sightings = [Sighting(datetime(year, 3, 1, 12, tzinfo=UTC), url, "Privacy Policy") for year, url in links.items()]
-    save_sightings(path, "privacy-policy", sightings)
+    save_sightings(path, "privacy-policy", [(f"http://{domain}/", sighting) for sighting in sightings])
 
 
 def test_a_resumed_search_looks_its_saved_links_names_up_at_once_off_the_crawl_s_thread(tmp_path, standin_archive):

@@ -5,6 +5,7 @@ its declaration went (``finished``), so that a rerun of a list skips the domain.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -34,26 +35,41 @@ class Finished:
                    unsure, live)  # fmt: skip
 
 
+# The key of a saved reading's row URL: the listing's own spelling (``original``), as a replay asks for it.
+LISTED_URL = "listed_url"
+
+
 def state_file(data_dir: Path, domain: str, document_type: str) -> Path:
     """``DATA/discovery/DOMAIN.TYPE.json``: where the readings of ``domain``'s home page for ``document_type``, and
     the mark of where its declaration went, are kept between runs. Only the path: it may not exist."""
     return data_dir / "discovery" / f"{domain}.{document_type}.json"
 
 
-def saved_sightings(path: Path) -> list[Sighting]:
-    """What the home-page captures showed, as the state file at ``path`` keeps it."""
+def saved_sightings(path: Path) -> list[tuple[str | None, Sighting]]:
+    """What the home-page captures showed, as the state file at ``path`` keeps it: each reading with the URL of
+    the listed row it was read from (with its second, the replay read: docs/decisions/0004, one capture per URL
+    and second). None: a state file written before 2026-11-28 kept the second alone (``SearchState`` uses such a
+    reading only where one row is listed at its second)."""
     try:
-        return [Sighting.from_json(item) for item in _read_state(path).get("sightings", [])]  # type: ignore[union-attr]
+        return [_saved(item) for item in _read_state(path).get("sightings", [])]  # type: ignore[union-attr]
     except (ValueError, TypeError, KeyError, AttributeError):
         return []  # a damaged state file only costs the requests again
 
 
-def save_sightings(path: Path, document_type: str, sightings: list[Sighting]) -> None:
-    """Replace the state file at ``path`` (whole, through a rename; its directory made) with these readings, without
-    the ``finished`` mark: something new was read, so the declaration written before is stale and a rerun of the list
-    searches the domain again."""
-    # Written without the ``finished`` mark: something new was read, the declaration written is stale.
-    _write_json(path, {"document_type": document_type, "sightings": [sighting.to_json() for sighting in sightings]})
+def _saved(item: dict[str, object]) -> tuple[str | None, Sighting]:
+    """One saved reading and its row's URL (None: not kept); ValueError when that URL is not a string."""
+    listed_url = item.get(LISTED_URL)
+    if listed_url is not None and not isinstance(listed_url, str):
+        raise ValueError(f"not a listed URL: {listed_url!r}")
+    return listed_url, Sighting.from_json({key: value for key, value in item.items() if key != LISTED_URL})
+
+
+def save_sightings(path: Path, document_type: str, sightings: Sequence[tuple[str, Sighting]]) -> None:
+    """Replace the state file at ``path`` (whole, through a rename; its directory made) with these readings, each
+    with the URL of the row it was read from, without the ``finished`` mark: something new was read, so the
+    declaration written before is stale and a rerun of the list searches the domain again."""
+    saved = [{LISTED_URL: listed_url, **sighting.to_json()} for listed_url, sighting in sightings]
+    _write_json(path, {"document_type": document_type, "sightings": saved})
 
 
 def _write_json(path: Path, content: dict[str, object]) -> None:

@@ -5,7 +5,7 @@ captures that link different URLs, the capture halfway, until the change sits be
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from policy_archive.crawler.hosts import LITERALS_ONLY, Proposals
@@ -34,17 +34,34 @@ class SearchState:
         # in the state file, so a rerun asks for them again.
         self.retry: set[int] = set()
         self.fetched = 0
-        index = {ref.timestamp: i for i, ref in enumerate(self.refs)}
-        for sighting in saved_sightings(self.state_file):
+        # Each row by its URL and second (``refs`` holds one per URL and second: discover keeps the first listed).
+        self._rows = {(ref.url, ref.timestamp): i for i, ref in enumerate(self.refs)}
+        self._seconds: dict[datetime, list[int]] = {}
+        for i, ref in enumerate(self.refs):
+            self._seconds.setdefault(ref.timestamp, []).append(i)
+        for listed_url, sighting in saved_sightings(self.state_file):
             links = [url for url in (sighting.url, *sighting.rivals) if url is not None]
-            if sighting.timestamp in index and not any(proposals.refusal(url) for url in links):
-                self.known[index[sighting.timestamp]] = sighting
+            index = self._row_read(listed_url, sighting.timestamp)
+            if index is not None and not any(proposals.refusal(url) for url in links):
+                self.known[index] = sighting
         self.grid = grid(self.refs)
 
+    def _row_read(self, listed_url: str | None, second: datetime) -> int | None:
+        """The row a saved reading was read from: the one listed at its URL and second. A listing holds every URL
+        form the archive files the home page under (http/https, www or not), and two of them may share a second (a
+        crawler following example.com → www.example.com): by its second alone, a reading went to the last of them,
+        and the row it was read from was read again (before 2026-11-28). A reading from an older state file, which
+        kept the second alone, is used where one row is listed at its second; where several are, whose it was is
+        not known, and they are read again."""
+        if listed_url is not None:
+            return self._rows.get((listed_url, second))
+        at_that_second = self._seconds.get(second, [])
+        return at_that_second[0] if len(at_that_second) == 1 else None
+
     def save(self) -> None:
-        """Write what was read to the state file, whole: the captures that failed for this run only (:attr:`retry`)
-        left out, so the next run asks for them again."""
-        lasting = [self.known[i] for i in sorted(self.known) if i not in self.retry]
+        """Write what was read to the state file, whole, each reading with its row's URL: the captures that failed
+        for this run only (:attr:`retry`) left out, so the next run asks for them again."""
+        lasting = [(self.refs[i].url, self.known[i]) for i in sorted(self.known) if i not in self.retry]
         save_sightings(self.state_file, self.document_type, lasting)
 
     def learn(self, index: int, sighting: Sighting, lasting: bool = True) -> None:
