@@ -15,12 +15,17 @@ from datetime import timedelta
 import pytest
 from standin.cli import git, run_cli
 from test_backfill_resilience import START, V1, V2, V3, page, ts
-from test_fidelity import DOC, URL, catalog_rows, configured
+from test_fidelity import DOC, TARGET, URL, catalog_rows, configured
+from test_redirect_dates import day, versions_of
 
+from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.digests import PayloadDigest
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
-from policy_archive.records import CaptureRef, DocumentDeclaration, payload_sha1
+from policy_archive.pipeline.jobs.examine import Neighbours
+from policy_archive.pipeline.jobs.listing_rows import second_neighbours
+from policy_archive.pipeline.jobs.reextract import _listing_neighbours
+from policy_archive.records import CaptureRef, DocumentDeclaration, Source, iso_z, payload_sha1
 
 V2_OTHER = [*V1, "Another crawl, at the same second, saw this paragraph instead."]
 
@@ -131,3 +136,89 @@ def test_a_digest_refusal_kept_by_an_older_release_at_a_shared_second_is_examine
     plan = DocumentPlan(declaration, refs, "all", None, [extracted])  # type: ignore[arg-type]
     assert plan.known == {0: "t", 1: None}, "the row served shows its text, the other is refused"
     assert plan.complete
+
+
+@pytest.mark.parametrize("marker", ["c", "l"], ids=["other-row-sorted-after", "other-row-sorted-before"])
+def test_a_redirect_at_a_shared_second_is_judged_alike_by_backfill_and_by_reextract(standin_archive, tmp_path, marker):
+    """A redirect and a page listed at one second (two crawls merged), the redirect served, its target archived 9
+    days later with no capture of the document between. Rows at one URL and second are one capture, and the
+    catalog keeps one row there. Before 2026-11-28 backfill took the page's row as the redirect's own neighbour,
+    so the target was refused "after the document's next capture" — the same second — when that row's digest
+    sorted after the redirect's, while ``reextract --rebuild``, judging from the catalog's one row, made it a
+    version; and the catalog row kept the redirect's status with the page's digest, so a plain ``reextract``
+    skipped the digest check backfill had refused the bytes by. Both now judge the second alike."""
+    start = day(2019, 3)
+    second = start + timedelta(days=1)
+    standin_archive.add_capture(URL, ts(start), page(V1, "a"))
+    standin_archive.add_capture(URL, ts(second), b"", status=302, location=TARGET)  # added first: served
+    standin_archive.add_capture(URL, ts(second), page(V2_OTHER, marker))
+    standin_archive.add_capture(TARGET, ts(start + timedelta(days=10)), page(V3, "moved"))
+    standin_archive.add_capture(URL, ts(start + timedelta(days=40)), page(V2, "b"))
+    redirect, other = (PayloadDigest.parse(payload_sha1(body)) for body in (b"", page(V2_OTHER, marker).encode()))
+    assert (str(other) > str(redirect)) == (marker == "c"), "the case the parameter names"
+    config, data = configured(standin_archive, tmp_path)
+
+    result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert result.returncode == 0, result.stderr
+    assert f"capture {ts(second)} refused: another capture at this second" in result.stderr
+    assert "archived at another time" not in result.stderr
+    if marker == "c":  # the redirect's row asked for: its target dates the version
+        dates = [iso_z(start), iso_z(start + timedelta(days=10)), iso_z(start + timedelta(days=40))]
+    else:
+        # The page's row asked for, the redirect served: no row names bytes reached through a redirect
+        # (``DocumentPlan.answering``), so they are examined as the page's, and refused for its digest.
+        assert f"capture {ts(second)} refused: digest-mismatch" in result.stderr
+        dates = [iso_z(start), iso_z(start + timedelta(days=40))]
+    assert [version["date"] for version in versions_of(config, data)] == dates, result.stderr
+    judged = documents_status(config, data)
+
+    for command in (["reextract"], ["reextract", "--rebuild"], ["verify"]):
+        again = run_cli(config, data, *command)
+        assert again.returncode == 0, (command, again.stdout, again.stderr)
+        assert [version["date"] for version in versions_of(config, data)] == dates, command
+        assert documents_status(config, data) == judged, command
+
+
+def documents_status(config, data) -> list[str]:
+    """What ``status`` says of the documents (their versions, captures and refusals), without the runs."""
+    lines = run_cli(config, data, "status").stdout.splitlines()
+    return [line for line in lines if line.startswith((DOC, " "))]
+
+
+def test_the_neighbours_of_a_shared_second_are_those_of_the_row_the_catalog_keeps():
+    """Backfill judges a second shared by a redirect and a page as reextract will from the catalog's one row
+    there (decision 0004): here the redirect, so the second bounds no other capture's date; and neither row is
+    the other's neighbour."""
+    at = [START + timedelta(days=days) for days in (0, 1, 2)]
+    redirect = CaptureRef(URL, at[1], 302, "text/html", PayloadDigest.parse(payload_sha1(b"r")))
+    page_row = CaptureRef(URL, at[1], 200, "text/html", PayloadDigest.parse(payload_sha1(b"p")))
+    refs = [CaptureRef(URL, at[0], 200, "text/html", None), redirect, page_row, CaptureRef(URL, at[2], 200, None, None)]
+    around = second_neighbours(refs, {(URL, at[1]): redirect})
+    assert around[(URL, at[0])] == Neighbours(None, at[2])
+    assert around[(URL, at[1])] == Neighbours(at[0], at[2])
+    assert around[(URL, at[2])] == Neighbours(at[0], None)
+    # The catalog keeping the page there: the second bounds the others, and still not itself.
+    around = second_neighbours(refs, {(URL, at[1]): page_row})
+    assert around[(URL, at[0])] == Neighbours(None, at[1])
+    assert around[(URL, at[1])] == Neighbours(at[0], at[2])
+    assert around[(URL, at[2])] == Neighbours(at[1], None)
+    # Where the catalog keeps none there, the first row listed: the same as the catalog will keep.
+    assert second_neighbours(refs) == second_neighbours(refs, {(URL, at[1]): redirect})
+
+
+def test_the_catalog_keeps_one_row_per_url_and_second_so_reextract_looks_each_up_once(tmp_path):
+    """``reextract`` finds each kept capture's neighbours by URL and second: the catalog's key
+    (``UNIQUE (document, source, url, captured_at)``), so two rows listed there are one catalog row, the first
+    listed, and no lookup can give one capture another's neighbours (the rule that makes the second a bound is
+    that row's: ``test_the_neighbours_of_a_shared_second_are_those_of_the_row_the_catalog_keeps``)."""
+    first = CaptureRef(URL, START, 302, "text/html", PayloadDigest.parse(payload_sha1(b"r")))
+    second = CaptureRef(URL, START, 200, "text/html", PayloadDigest.parse(payload_sha1(b"p")))
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    try:
+        catalog.add_listed(DOC, [first, second])
+        catalog.add_listed(DOC, [second, first])
+        rows = list(catalog.each_capture(DOC, Source.WAYBACK, texts=False))
+        assert [(row.status, row.digest) for row in rows] == [(302, first.digest)]
+        assert list(_listing_neighbours(catalog, DOC)) == [(URL, START)]
+    finally:
+        catalog.close()

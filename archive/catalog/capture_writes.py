@@ -47,7 +47,7 @@ class CaptureWrites:
         dropped: tuple[Dropped, ...] = (),
     ) -> None:
         """Record a fetched capture and what extraction made of it: an archive capture under its CDX row (whose
-        listed status and mimetype are kept), with what the replay served in the fetched_/memento_ columns."""
+        listed status, mimetype and digest are kept), with what the replay served in the fetched_/memento_ columns."""
         url, listed_at = capture.listing_key
         values: dict[str, object] = {
             "document": capture.document,
@@ -77,9 +77,14 @@ class CaptureWrites:
             values.update(
                 memento_at=iso_z(capture.captured_at), memento_url=capture.url, snapshot_url=capture.snapshot_url
             )
-            # The digest of the CDX row the bytes answer: of several rows listed at one URL and second (one catalog
-            # row), the one whose digest names what the archive served (backfill_plan.DocumentPlan.answering).
-            values["digest"] = digest_text(capture.listed)
+            # The CDX row the bytes answer: of several rows listed at one URL and second (one catalog row), the one
+            # whose digest names what the archive served (backfill_plan.DocumentPlan.answering). Its status and
+            # mimetype with its digest: the row first listed there kept its own (``add_listed``), and reextract,
+            # examining the bytes again as that mix (a redirect's status with a page's digest), skipped the
+            # digest check backfill had refused them by (2026-11-28).
+            values.update(
+                digest=digest_text(capture.listed), status=capture.listed.status, mimetype=capture.listed.mimetype
+            )
         self._upsert(values)
 
     def record_unfetched(

@@ -67,6 +67,11 @@ def _bytes_listed(ref: CaptureRef) -> tuple[int | None, PayloadDigest | None]:
     return ref.status, ref.digest
 
 
+def _listed_as(row: CaptureRow) -> CaptureRef:
+    """The CDX row a catalog row keeps."""
+    return CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)
+
+
 def _names_sha1(digest: PayloadDigest | None, payload_sha1: str | None) -> bool:
     """Whether a listed digest is the base32 SHA-1 ``payload_sha1`` (the catalog's record of the bytes kept)."""
     return (
@@ -126,7 +131,11 @@ class DocumentPlan:
             if len({_bytes_listed(self.refs[j]) for j in group}) > 1
             for i in group
         }
-        self.around = listing_neighbours(self.refs)
+        rows = list(rows)
+        # The row the catalog keeps at each URL and second: its second bounds the others' dates as that row says,
+        # as reextract and verify, which know that row only, judge (``listing_rows.second_neighbours``).
+        kept = {(row.url, row.captured_at): _listed_as(row) for row in rows}
+        self.around = listing_neighbours(self.refs, kept)
         # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
         # at different pages. What one replay did (a refusal in REPLAY_REFUSALS, a failure) is not shared.
         self.same_bytes: dict[tuple[str, PayloadDigest], list[int]] = {}
@@ -229,9 +238,10 @@ class DocumentPlan:
             self.known[other] = text  # known at no cost
         return [self.refs[other] for other in twins]
 
-    def neighbours(self, index: int) -> Neighbours:
-        """When the nearest non-redirect captures listed before and after candidate ``index`` were taken (computed
-        once from the listing, :func:`listing_neighbours`): the bounds a text served for it may be dated within."""
+    def neighbours(self, index: int) -> Neighbours | None:
+        """When the nearest non-redirect captures listed before and after candidate ``index``'s second were taken
+        (computed once from the listing and the catalog's row of each second, :func:`listing_neighbours`): the
+        bounds a text served for it may be dated within; None when its second's kept row is no candidate."""
         return self.around[index]
 
     def skip(self, index: int, reason: str, needs_browser: str | None = None) -> None:

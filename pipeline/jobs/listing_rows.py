@@ -5,11 +5,11 @@ captures against the same listing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from policy_archive.pipeline.jobs.examine import ARCHIVED_STATUS, Neighbours
-from policy_archive.records import CaptureRef, DocumentDeclaration
+from policy_archive.records import CaptureRef, DocumentDeclaration, at_second
 
 FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
 DOCUMENT_MIMETYPES = (
@@ -66,24 +66,51 @@ def _listing_order(ref: CaptureRef) -> tuple[datetime, str, str, int, str, int]:
     return (ref.timestamp, ref.url, str(ref.digest or ""), ref.status or 0, ref.mimetype or "", ref.length or 0)
 
 
-def listing_neighbours(refs: Sequence[CaptureRef]) -> list[Neighbours]:
-    """For each candidate (in listing order), when the nearest ones listed before and after it whose bytes are
-    the document's URL's own (not an archived redirect) were taken: what the text its bytes show may be dated
-    between (``examine.archived_elsewhen``, docs/decisions/0008). Redirect rows are passed over: their bytes are
-    their target's nearest memento, not their listed time, and one target's nearest memento never goes back in
-    time as the rows go forward, so a run of daily redirects to a weekly captured target keeps the target's order
-    (a redirect row's listed time as a bound refused 261 of 365 such captures: README, Fidelity)."""
+def second_neighbours(
+    refs: Sequence[CaptureRef], kept: Mapping[tuple[str, datetime], CaptureRef] | None = None
+) -> dict[tuple[str, datetime], Neighbours]:
+    """For each URL and second of the candidates ``refs`` (in listing order), when the nearest captures listed
+    before and after it whose bytes are the document's URL's own (not an archived redirect) were taken: what the
+    text its bytes show may be dated between (``examine.archived_elsewhen``, docs/decisions/0008). Redirect rows
+    are passed over: their bytes are their target's nearest memento, not their listed time, and one target's
+    nearest memento never goes back in time as the rows go forward, so a run of daily redirects to a weekly
+    captured target keeps the target's order (a redirect row's listed time as a bound refused 261 of 365 such
+    captures: README, Fidelity).
+
+    Rows listed at one URL and second are one capture (``records.at_second``; docs/decisions/0004, one capture per
+    URL and second): never each other's neighbours (each bounded the other's bytes to their own second, and a
+    redirect's target was refused as archived "after the document's next capture", the same second), and their
+    second bounds the others as the one row the catalog keeps there says (``kept``, by URL and second; the first
+    in ``refs`` where it keeps none): ``reextract`` and ``verify`` know that row only, and judge as backfill did.
+    A second whose kept row is not a candidate (``refusal_before_fetch``) has no neighbours and bounds nothing,
+    as for them."""
+    ones = []
+    for key, group in at_second(refs).items():
+        one = kept.get(key, refs[group[0]]) if kept else refs[group[0]]
+        if refusal_before_fetch(one) is None:
+            ones.append(one)
     previous: list[datetime | None] = []
     last = None
-    for ref in refs:
+    for ref in ones:
         previous.append(last)
         last = last if _redirect_row(ref) else ref.timestamp
     following: list[datetime | None] = []
     last = None
-    for ref in reversed(refs):
+    for ref in reversed(ones):
         following.append(last)
         last = last if _redirect_row(ref) else ref.timestamp
-    return [Neighbours(before, after) for before, after in zip(previous, reversed(following), strict=True)]
+    return {
+        (ref.url, ref.timestamp): Neighbours(before, after)
+        for ref, before, after in zip(ones, previous, reversed(following), strict=True)
+    }
+
+
+def listing_neighbours(
+    refs: Sequence[CaptureRef], kept: Mapping[tuple[str, datetime], CaptureRef] | None = None
+) -> list[Neighbours | None]:
+    """:func:`second_neighbours` of each of ``refs`` (None: its second's kept row is no candidate)."""
+    around = second_neighbours(refs, kept)
+    return [around.get((ref.url, ref.timestamp)) for ref in refs]
 
 
 def _redirect_row(ref: CaptureRef) -> bool:

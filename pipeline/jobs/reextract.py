@@ -32,7 +32,7 @@ from policy_archive.pipeline.jobs.examine import (
     text_identity,
 )
 from policy_archive.pipeline.jobs.guards import GUARD_REFUSALS, judge
-from policy_archive.pipeline.jobs.listing_rows import candidates, listing_neighbours
+from policy_archive.pipeline.jobs.listing_rows import candidates, second_neighbours
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note
@@ -133,11 +133,13 @@ def _decided_with_the_versions(reason: str | None) -> bool:
 def _listing_neighbours(catalog: Catalog, document: str) -> dict[tuple[str, datetime], Neighbours]:
     """Each listed capture's neighbours in the listing the catalog keeps, as backfill judged them (so that a
     capture it refused for the order of the captures is not made a version again)."""
+    # One row per URL and second (the catalog's key): the row each second's neighbours are judged by in backfill
+    # too (``listing_rows.second_neighbours``), so a shared second is judged alike.
     refs = candidates(
         CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)
         for row in catalog.each_capture(document, Source.WAYBACK, texts=False)
     )
-    return {(ref.url, ref.timestamp): around for ref, around in zip(refs, listing_neighbours(refs), strict=True)}
+    return second_neighbours(refs)
 
 
 def listed_neighbours(catalog: Catalog, document: str) -> dict[tuple[str, datetime], Neighbours] | None:
