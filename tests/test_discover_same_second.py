@@ -14,6 +14,7 @@ import tomllib
 
 import pytest
 from standin.cli import run_cli
+from standin.pages import frameset_html
 from test_discover_links import footer_page, write_settings
 
 from policy_archive.pipeline.jobs.home_pages import Sighting
@@ -126,3 +127,23 @@ def test_a_state_file_without_row_urls_is_used_where_the_second_names_one_row(tm
     path.write_text(json.dumps(old), encoding="utf-8")
     assert all("listed_url" not in item for item in old["sightings"])
     assert SearchState(refs, path, "privacy-policy").known == {0: sightings[0]}
+
+
+def test_two_url_forms_of_a_frameset_home_page_at_one_second_share_their_frames_replays(tmp_path, standin_archive):
+    """Two URL forms of a frameset home page listed at one second, read at once (here the only two rows: the
+    grid's first and last), whose frames resolve to the same pages: each frame was noted for one home page only,
+    overwritten by the other's, and the frame's second answer stopped the whole run with a KeyError (2026-11-28).
+    One replay of each frame now answers both."""
+    at = "20020101000000"
+    menu = "<html><body><a href='/products'>Products</a> <a href='/privacy.html'>Privacy Policy</a></body></html>"
+    standin_archive.add_capture(HOME, at, frameset_html("menu.html", "news.html"))
+    standin_archive.add_capture(WWW, at, frameset_html("menu.html", "news.html") + "\\n")
+    standin_archive.add_capture(f"http://{DOMAIN}/menu.html", at, menu)
+    standin_archive.add_capture(f"http://{DOMAIN}/news.html", at, "<a href='/news'>News</a>")
+    config = write_settings(tmp_path, standin_archive)
+
+    result = run_cli(config, tmp_path / "data", "discover", DOMAIN, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert tomllib.loads(result.stdout)["documents"]["privacy-policy"]["url"] == f"http://{DOMAIN}/privacy.html"
+    replays = [r.path for r in standin_archive.requests if r.endpoint == "replay"]
+    assert sorted(path.rsplit("/", 1)[1] for path in replays) == ["", "", "menu.html", "news.html"], replays

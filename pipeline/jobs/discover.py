@@ -79,9 +79,12 @@ class DiscoveryPlan:
         self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(state.refs)}
         # Why the search stopped before it was done: the archive kept refusing (429/503) after every pause.
         self.refused: str | None = None
-        # Frameset home pages whose frames are being read: (frame URL, home time) → (home index, frame number),
-        # and each such home page's frames with what each said so far.
-        self.frame_of: dict[tuple[str, datetime], tuple[int, int]] = {}
+        # Frameset home pages whose frames are being read: (frame URL, home time) → the (home index, frame number)
+        # waiting for it, and each such home page's frames with what each said so far. Several may wait for one
+        # frame: two URL forms of the home page listed at one second (example.com, www.example.com) are two
+        # captures, read at once, whose frames resolve alike; one replay answers them all (before 2026-11-28 the
+        # second overwrote the first, and the frame's second answer stopped the run with a KeyError).
+        self.frame_of: dict[tuple[str, datetime], list[tuple[int, int]]] = {}
         self.framesets: dict[int, FrameReading] = {}
 
     def start(self) -> Iterable[FetchRequest]:
@@ -95,8 +98,8 @@ class DiscoveryPlan:
         if not isinstance(result, Capture):
             return None
         document_type = self.state.document_type
-        if (frame := self.frame_of.get(result.listing_key)) is not None:
-            listed_at = self.framesets[frame[0]].listed_at
+        if (waiting := self.frame_of.get(result.listing_key)) is not None:
+            listed_at = self.framesets[waiting[0][0]].listed_at  # the frame's time: every home page waiting's
             return self.proposals.looking_up(lambda p: read_frame(result, document_type, listed_at, p))
         if (index := self.index.get(result.listing_key)) is None:
             return None
@@ -150,24 +153,30 @@ class DiscoveryPlan:
     def _frame_requests(self, index: int, frames: Sequence[tuple[int, str]]) -> list[FetchRequest]:
         """The frames of a frameset home page (numbered), asked for at its time (the home page stays in flight)."""
         at = self.state.refs[index].timestamp
+        asked = []
         for number, url in frames:
-            self.frame_of[(url, at)] = (index, number)
+            waiting = self.frame_of.setdefault((url, at), [])
+            if not waiting:  # else asked already, for another home page at this second
+                asked.append(url)
+            waiting.append((index, number))
         return [
             FetchRequest(self.document, self.source.capture_url(at, url), url, CaptureRef(url, at, None, None, None))
-            for _, url in frames
+            for url in dict.fromkeys(asked)
         ]
 
     def _frame_read(self, key: tuple[str, datetime], result: Capture | FetchFailure) -> list[FetchRequest]:
-        """One frame's answer; once every frame of its home page answered, what the home page says."""
-        index, number = self.frame_of.pop(key)
-        frameset = self.framesets[index]
+        """One frame's answer, for each home page waiting for it; once every frame of a home page answered, what
+        that home page says."""
         self.state.fetched += 1  # a replay request of its own; the home page's is counted when it is learnt
-        if nested := frameset.answer(number, result, self.state.document_type):
-            return self._frame_requests(index, nested)
-        if not frameset.done:
-            return []
-        del self.framesets[index]
-        return self._learn(index, frameset.sighting(), frameset.lasting)
+        requests: list[FetchRequest] = []
+        for index, number in self.frame_of.pop(key):
+            frameset = self.framesets[index]
+            if nested := frameset.answer(number, result, self.state.document_type):
+                requests += self._frame_requests(index, nested)
+            elif frameset.done:
+                del self.framesets[index]
+                requests += self._learn(index, frameset.sighting(), frameset.lasting)
+        return requests
 
     def _next(self) -> list[FetchRequest]:
         if self.refused is not None:
