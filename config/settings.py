@@ -1,15 +1,18 @@
 """Load and validate ``settings.toml`` and ``services/*.toml`` (the configuration contract of DESIGN.md).
 
-Every problem is reported as a :class:`ConfigError` naming the file, the key and the reason, and nothing is
-written before the whole configuration has been validated.
+Every problem is reported, each naming the file, the key and the reason: :func:`load_config` checks every file and
+every key before it raises one :class:`ConfigError` carrying them all (``problems``), so that one run of
+``validate`` names everything to fix (audit F4, 2026-11-28). A file that cannot be read as TOML is one problem; the
+other files are still checked. Nothing is written before the whole configuration has been validated.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from importlib.metadata import PackageNotFoundError, version
@@ -24,6 +27,8 @@ from lxml.cssselect import CSSSelector
 from policy_archive.config.cron import validate_cron
 from policy_archive.errors import ConfigurationError
 from policy_archive.records import (
+    ID_MAX_LENGTH,
+    ID_PATTERN,
     ID_RULE,
     TOOL_WRITERS,
     DocumentDeclaration,
@@ -33,6 +38,7 @@ from policy_archive.records import (
     is_valid_id,
 )
 from policy_archive.text import printable, unsafe_character
+from policy_archive.urlkey import match_key
 
 CONFIG_ENV = "POLICY_ARCHIVE_CONFIG"
 DATA_ENV = "POLICY_ARCHIVE_DATA"
@@ -58,13 +64,77 @@ def package_version() -> str:
         return "0+unknown"
 
 
-class ConfigError(ConfigurationError):
-    """A configuration problem: ``file``, ``key`` and ``reason`` say exactly what to fix."""
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem of the configuration: ``file``, ``key`` (empty for the whole file) and ``reason``; ``str()`` is
+    its one line, ``FILE: KEY: REASON``."""
 
-    def __init__(self, file: Path | str, key: str, reason: str):
+    file: str
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        message = f"{self.file}: {self.key}: {self.reason}" if self.key else f"{self.file}: {self.reason}"
+        return printable(message)
+
+
+class ConfigError(ConfigurationError):
+    """The configuration's problems, at least one: ``problems`` in the order they are to be read (file, then key);
+    ``file``, ``key`` and ``reason`` are the first's. ``str()`` is the first problem's line when it is the only
+    one, else every line joined by ``"; "`` (the command line prints one line each)."""
+
+    def __init__(self, file: Path | str, key: str, reason: str, *, more: Iterable[ConfigProblem] = ()):
         self.file, self.key, self.reason = str(file), key, reason
-        message = f"{file}: {key}: {reason}" if key else f"{file}: {reason}"
-        super().__init__(printable(message))
+        self.problems: tuple[ConfigProblem, ...] = (ConfigProblem(self.file, key, reason), *more)
+        super().__init__("; ".join(str(problem) for problem in self.problems))
+
+    @classmethod
+    def of(cls, problems: Sequence[ConfigProblem]) -> ConfigError:
+        """One error carrying ``problems`` (not empty), in the order given."""
+        first, *rest = problems
+        return cls(first.file, first.key, first.reason, more=rest)
+
+
+# A check that failed, where a value was expected (None is a valid value: no ``written_by``).
+_BAD: Any = object()
+
+
+class _Problems:
+    """The problems found so far, in the order found: each check runs through :meth:`passes` or :meth:`value`, which
+    keep its problems and let the loader go on to the next key, file by file (audit F4, 2026-11-28)."""
+
+    def __init__(self) -> None:
+        self.found: list[ConfigProblem] = []
+
+    def add(self, file: Path | str, key: str, reason: str) -> None:
+        self.found.append(ConfigProblem(str(file), key, reason))
+
+    def passes(self, check: Callable[..., object], *args: Any) -> bool:
+        """Run ``check``; whether it found nothing (its problems are kept)."""
+        return self.value(check, *args) is not _BAD
+
+    def value(self, check: Callable[..., Any], *args: Any) -> Any:
+        """What ``check`` returns, or :data:`_BAD` when it raised (its problems are kept)."""
+        try:
+            return check(*args)
+        except ConfigError as error:
+            self.found.extend(error.problems)
+            return _BAD
+
+    def raise_found(self) -> None:
+        """Raise every problem found as one :class:`ConfigError`, ordered by file (in the order the files were
+        checked: the directory, ``settings.toml``, the services by name) and then by key; nothing if none."""
+        if not self.found:
+            return
+        rank: dict[str, int] = {}
+        for problem in self.found:
+            rank.setdefault(problem.file, len(rank))
+        raise ConfigError.of(sorted(self.found, key=lambda problem: (rank[problem.file], _key_order(problem.key))))
+
+
+def _key_order(key: str) -> tuple[tuple[int, str, int], ...]:
+    """``documents.a.history[10]`` after ``documents.a.history[2]``: the numbers of a key compared as numbers."""
+    return tuple((0, part, 0) if not part.isdigit() else (1, "", int(part)) for part in re.split(r"\[(\d+)\]", key))
 
 
 @dataclass(frozen=True)
@@ -155,6 +225,17 @@ class Config:
         urls = [url for document in self.documents if document.written_by is None for url in document.urls()]
         return tuple(dict.fromkeys([*urls, wayback.cdx_url, wayback.replay_url]))
 
+    def same_pages(self) -> list[tuple[DocumentDeclaration, ...]]:
+        """The documents (two or more each, in the configuration's order) whose URLs are one page written differently:
+        the same archive key (:func:`~policy_archive.urlkey.match_key`: scheme, letter case, a default port, a
+        fragment, ``www.``, the order of query arguments do not count). Not an error — a person may mean it, as a
+        service's terms and privacy policy on one page — but each is fetched and recorded separately, so
+        ``validate`` warns of it (outside audit, 2026-11-28)."""
+        pages: dict[str, list[DocumentDeclaration]] = {}
+        for document in self.documents:
+            pages.setdefault(match_key(document.url), []).append(document)
+        return [tuple(same) for same in pages.values() if len(same) > 1]
+
     def select(self, names: Iterable[str]) -> tuple[DocumentDeclaration, ...]:
         """Documents named ``SERVICE/DOCUMENT`` or ``SERVICE``; no names means every document."""
         names = list(names)
@@ -177,7 +258,8 @@ def config_directory(option: str | Path | None) -> Path:
 
 
 def load_config(directory: str | Path | None = None, data_override: str | Path | None = None) -> Config:
-    """Read and validate the whole configuration; raise :class:`ConfigError` on the first problem."""
+    """Read and validate the whole configuration; raise one :class:`ConfigError` naming every problem of every file
+    (``settings.toml`` and ``services/*.toml`` alike)."""
     root = config_directory(directory)
     if root.exists() and not root.is_dir():
         raise ConfigError(
@@ -189,11 +271,14 @@ def load_config(directory: str | Path | None = None, data_override: str | Path |
         raise ConfigError(
             root, "", "configuration directory not found (use --config DIR, or create one with `policy-archive init`)"
         )
-    settings = _load_settings(root / "settings.toml", data_override)
+    problems = _Problems()
+    settings = _settings(root / "settings.toml", data_override, problems)
     services = root / "services"
     documents: list[DocumentDeclaration] = []
     for path in sorted(services.glob("*.toml")) if services.is_dir() else []:
-        documents.extend(load_service(path))
+        documents.extend(_service(path, problems))
+    problems.raise_found()
+    assert settings is not None  # no problem found: the settings were built
     return Config(directory=root, settings=settings, documents=tuple(documents))
 
 
@@ -258,54 +343,82 @@ _TEXT_SETTINGS = ("crawl.user_agent", "schedule.track", "archive.data_dir", "way
 
 
 def _load_settings(path: Path, data_override: str | Path | None) -> Settings:
-    raw = _read_toml(path) if path.exists() else {}
-    _check_keys(path, "", raw, _SETTINGS_SCHEMA)
+    problems = _Problems()
+    settings = _settings(path, data_override, problems)
+    problems.raise_found()
+    assert settings is not None  # no problem found: the settings were built
+    return settings
+
+
+def _settings(path: Path, data_override: str | Path | None, problems: _Problems) -> Settings | None:
+    """``settings.toml`` validated, every problem kept in ``problems``; None when there was one. A key whose type
+    is wrong is not checked further (its range, its text), so that each key is named once, for its first fault."""
+    before = len(problems.found)
+    raw = problems.value(_read_toml, path) if path.exists() else {}
+    if raw is _BAD:
+        return None
+    problems.passes(_check_keys, path, "", raw, _SETTINGS_SCHEMA)
+    # The keys that passed every check so far, table by table: the later checks read only these.
+    good: dict[str, dict[str, Any]] = {}
     for table, keys in _SETTINGS_SCHEMA.items():
         section = raw.get(table, {})
+        good[table] = {}
         if not isinstance(section, dict):
-            raise ConfigError(path, table, "must be a table")
-        _check_keys(path, table, section, keys)
+            problems.add(path, table, "must be a table")
+            continue
+        problems.passes(_check_keys, path, table, section, keys)
         for key, expected in keys.items():
-            if key in section:
-                _check_type(path, f"{table}.{key}", section[key], expected)
+            if key in section and problems.passes(_check_type, path, f"{table}.{key}", section[key], expected):
+                good[table][key] = section[key]
+
+    def check(key: str, rule: Callable[..., Any], *args: Any) -> None:
+        table, name = key.split(".")
+        if name in good[table]:
+            value = problems.value(rule, path, key, good[table][name], *args)
+            if value is _BAD:
+                del good[table][name]
+
     for key, (lowest, inclusive, highest) in _NUMBER_RANGES.items():
-        table, name = key.split(".")
-        if name in raw.get(table, {}):
-            _check_number(path, key, raw[table][name], lowest, inclusive, highest)
+        check(key, _check_number, lowest, inclusive, highest)
     for key in _TEXT_SETTINGS:
-        table, name = key.split(".")
-        if name in raw.get(table, {}):
-            _check_text(path, key, raw[table][name])
-    wayback = raw.get("wayback", {})
-    for key in ("cdx_url", "replay_url"):
-        if key in wayback:
-            _check_url(path, f"wayback.{key}", wayback[key])
+        check(key, _check_text)
+    for key in ("wayback.cdx_url", "wayback.replay_url", "schedule.webhook_url"):
+        check(key, _check_url)
+    check("wayback.archive_name", _archive_name)
+    check("wayback.api", _check_api)
+    check("schedule.track", _check_cron)
+    wayback = good["wayback"]
     if "archive_name" in wayback:
-        wayback = {**wayback, "archive_name": _archive_name(path, wayback["archive_name"])}
-    if wayback.get("api", "auto") not in ARCHIVE_APIS:
-        choices = ", ".join(f'"{api}"' for api in ARCHIVE_APIS)
-        raise ConfigError(path, "wayback.api", f"must be one of {choices}, got {wayback['api']!r}")
-    schedule = raw.get("schedule", {})
-    if "webhook_url" in schedule:
-        _check_url(path, "schedule.webhook_url", schedule["webhook_url"])
-    if "track" in schedule:
-        _check_cron(path, "schedule.track", schedule["track"])
+        wayback["archive_name"] = _archive_name(path, "wayback.archive_name", wayback["archive_name"])
+    archive = raw.get("archive")
+    refused = isinstance(archive, dict) and "data_dir" in archive and "data_dir" not in good["archive"]
+    data_dir = _BAD
+    if not refused or data_override or os.environ.get(DATA_ENV):  # else archive.data_dir is named already
+        data_dir = problems.value(_data_dir, path, good["archive"], data_override)
+    if len(problems.found) > before:
+        return None
     return Settings(
-        data_dir=_data_dir(path, raw.get("archive", {}), data_override),
+        data_dir=data_dir,
         wayback=WaybackSettings(**wayback),
-        crawl=CrawlSettings(**raw.get("crawl", {})),
-        schedule=ScheduleSettings(**schedule),
+        crawl=CrawlSettings(**good["crawl"]),
+        schedule=ScheduleSettings(**good["schedule"]),
     )
 
 
-def _archive_name(path: Path, value: str) -> str:
+def _check_api(path: Path, key: str, value: str) -> None:
+    if value not in ARCHIVE_APIS:
+        choices = ", ".join(f'"{api}"' for api in ARCHIVE_APIS)
+        raise ConfigError(path, key, f"must be one of {choices}, got {value!r}")
+
+
+def _archive_name(path: Path, key: str, value: str) -> str:
     """``[wayback] archive_name`` without its outer spaces: one line (checked with the other text settings, so a
     line break can never reach a file), not empty, at most :data:`ARCHIVE_NAME_MAX_LENGTH` characters."""
     name = value.strip()
     if not name:
-        raise ConfigError(path, "wayback.archive_name", f'must name the archive (default "{DEFAULT_ARCHIVE_NAME}")')
+        raise ConfigError(path, key, f'must name the archive (default "{DEFAULT_ARCHIVE_NAME}")')
     if len(name) > ARCHIVE_NAME_MAX_LENGTH:
-        raise ConfigError(path, "wayback.archive_name", f"longer than {ARCHIVE_NAME_MAX_LENGTH} characters")
+        raise ConfigError(path, key, f"longer than {ARCHIVE_NAME_MAX_LENGTH} characters")
     return name
 
 
@@ -363,49 +476,89 @@ def document_keys() -> frozenset[str]:
 
 
 def load_service(path: Path) -> list[DocumentDeclaration]:
-    """Validate one service file and return its documents."""
+    """Validate one service file and return its documents; one :class:`ConfigError` names every problem of it."""
+    problems = _Problems()
+    documents = _service(path, problems)
+    problems.raise_found()
+    return documents
+
+
+def _service(path: Path, problems: _Problems) -> list[DocumentDeclaration]:
+    """One service file's documents, every problem of it kept in ``problems`` (the documents of a file with
+    problems are not all returned: the caller raises them before using any)."""
     service_id = path.stem
-    if not is_valid_id(service_id):
-        raise ConfigError(path, "", f"service id {service_id!r} must match {ID_RULE} (rename the file)")
-    raw = _read_toml(path)
-    _check_keys(path, "", raw, {"name": str, "documents": dict})
+    problems.passes(_check_id, path, "", service_id, f"service id {service_id!r}", "(rename the file)")
+    raw = problems.value(_read_toml, path)
+    if raw is _BAD:
+        return []
+    problems.passes(_check_keys, path, "", raw, {"name": str, "documents": dict})
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise ConfigError(path, "name", "required: the service's display name")
-    _check_text(path, "name", name)
-    if len(name) > NAME_MAX_LENGTH:
-        raise ConfigError(path, "name", f"longer than {NAME_MAX_LENGTH:,} characters")
+        problems.add(path, "name", "required: the service's display name")
+        name = ""
+    elif problems.passes(_check_text, path, "name", name) and len(name) > NAME_MAX_LENGTH:
+        problems.add(path, "name", f"longer than {NAME_MAX_LENGTH:,} characters")
     documents = raw.get("documents")
     if not isinstance(documents, dict) or not documents:
-        raise ConfigError(path, "documents", "required: at least one [documents.<type>] table")
-    return [_document(path, service_id, name.strip(), doc_id, table) for doc_id, table in documents.items()]
+        problems.add(path, "documents", "required: at least one [documents.<type>] table")
+        return []
+    name = name.strip()
+    declared = (_document(path, service_id, name, doc_id, table, problems) for doc_id, table in documents.items())
+    return [declaration for declaration in declared if declaration is not None]
 
 
-def _document(path: Path, service_id: str, name: str, doc_id: str, table: Any) -> DocumentDeclaration:
+def _check_id(path: Path, key: str, text: str, what: str, hint: str) -> None:
+    """An id (a service file's name, a document's table name): its length said when the length is what fails
+    (audit F5, 2026-11-28: a 101-character id was said not to match the pattern it matches)."""
+    if is_valid_id(text):
+        return
+    if len(text) > ID_MAX_LENGTH and ID_PATTERN.fullmatch(text):
+        rename = " (rename the file)" if not key else ""
+        raise ConfigError(path, key, f"{what} is {len(text)} characters long: at most {ID_MAX_LENGTH}{rename}")
+    raise ConfigError(path, key, f"{what} must match {ID_RULE} {hint}")
+
+
+def _document(
+    path: Path, service_id: str, name: str, doc_id: str, table: Any, problems: _Problems
+) -> DocumentDeclaration | None:
+    """One ``[documents.<id>]`` table, each of its keys checked; None when it has a problem (kept in ``problems``)."""
     where = f"documents.{doc_id}"
-    if not is_valid_id(doc_id):
-        raise ConfigError(path, where, f"document id must match {ID_RULE} (e.g. privacy-policy)")
+    before = len(problems.found)
+    problems.passes(_check_id, path, where, doc_id, "document id", "(e.g. privacy-policy)")
     if not isinstance(table, dict):
-        raise ConfigError(path, where, "must be a table")
-    _check_keys(path, where, table, _DOCUMENT_KEYS)
+        problems.add(path, where, "must be a table")
+        return None
+    problems.passes(_check_keys, path, where, table, _DOCUMENT_KEYS)
+    url = _BAD
     if "url" not in table:
-        raise ConfigError(path, f"{where}.url", "required")
+        problems.add(path, f"{where}.url", "required")
+    else:
+        url = problems.value(_check_url, path, f"{where}.url", table["url"])
     history = table.get("history", [])
+    entries: tuple[HistoryEntry, ...] = ()
     if not isinstance(history, list):
-        raise ConfigError(path, f"{where}.history", "must be an array of tables ([[...history]])")
-    entries = tuple(_history_entry(path, f"{where}.history[{i}]", entry) for i, entry in enumerate(history))
-    for earlier, later in zip(entries, entries[1:], strict=False):
-        if later.valid_until <= earlier.valid_until:
-            raise ConfigError(path, f"{where}.history", "entries must be oldest first (valid_until increasing)")
+        problems.add(path, f"{where}.history", "must be an array of tables ([[...history]])")
+    else:
+        checked = [_history_entry(path, f"{where}.history[{i}]", entry, problems) for i, entry in enumerate(history)]
+        entries = tuple(entry for entry in checked if entry is not None)
+        if len(entries) == len(checked) and any(
+            later.valid_until <= earlier.valid_until for earlier, later in zip(entries, entries[1:], strict=False)
+        ):
+            problems.add(path, f"{where}.history", "entries must be oldest first (valid_until increasing)")
+    rules = _rules(path, where, table, problems)
+    render = problems.value(_render, path, where, table)
+    written_by = problems.value(_written_by, path, where, table)
+    if len(problems.found) > before:
+        return None
     return DocumentDeclaration(
         service_id=service_id,
         service_name=name,
         document_id=doc_id,
-        url=_check_url(path, f"{where}.url", table["url"]),
-        rules=_rules(path, where, table),
+        url=url,
+        rules=rules,
         history=entries,
-        render=_render(path, where, table),
-        written_by=_written_by(path, where, table),
+        render=render,
+        written_by=written_by,
     )
 
 
@@ -418,19 +571,24 @@ def _written_by(path: Path, where: str, table: Mapping[str, Any]) -> str | None:
     return value
 
 
-def _history_entry(path: Path, where: str, entry: Any) -> HistoryEntry:
+def _history_entry(path: Path, where: str, entry: Any, problems: _Problems) -> HistoryEntry | None:
+    """One ``[[...history]]`` entry, each of its keys checked; None when it has a problem (kept in ``problems``)."""
     if not isinstance(entry, dict):
-        raise ConfigError(path, where, "must be a table")
-    _check_keys(path, where, entry, _HISTORY_KEYS)
-    for key in ("url", "valid_until"):
+        problems.add(path, where, "must be a table")
+        return None
+    before = len(problems.found)
+    problems.passes(_check_keys, path, where, entry, _HISTORY_KEYS)
+    checked = {}
+    for key, check in (("url", _check_url), ("valid_until", _check_date)):
         if key not in entry:
-            raise ConfigError(path, f"{where}.{key}", "required")
-    return HistoryEntry(
-        url=_check_url(path, f"{where}.url", entry["url"]),
-        valid_until=_check_date(path, f"{where}.valid_until", entry["valid_until"]),
-        rules=_rules(path, where, entry),
-        render=_render(path, where, entry),
-    )
+            problems.add(path, f"{where}.{key}", "required")
+        else:
+            checked[key] = problems.value(check, path, f"{where}.{key}", entry[key])
+    rules = _rules(path, where, entry, problems)
+    render = problems.value(_render, path, where, entry)
+    if len(problems.found) > before:
+        return None
+    return HistoryEntry(url=checked["url"], valid_until=checked["valid_until"], rules=rules, render=render)
 
 
 def _render(path: Path, where: str, table: Mapping[str, Any]) -> Render:
@@ -442,20 +600,21 @@ def _render(path: Path, where: str, table: Mapping[str, Any]) -> Render:
         raise ConfigError(path, f"{where}.render", f"must be one of {choices}, got {value!r}") from None
 
 
-def _rules(path: Path, where: str, table: Mapping[str, Any]) -> ExtractionRules:
-    return ExtractionRules(
-        select=_selectors(path, f"{where}.select", table.get("select", [])),
-        remove=_selectors(path, f"{where}.remove", table.get("remove", [])),
-    )
+def _rules(path: Path, where: str, table: Mapping[str, Any], problems: _Problems) -> ExtractionRules:
+    """``select`` and ``remove``, each checked (a problem is kept in ``problems``, the rules are then empty)."""
+    select = problems.value(_selectors, path, f"{where}.select", table.get("select", []))
+    remove = problems.value(_selectors, path, f"{where}.remove", table.get("remove", []))
+    if select is _BAD or remove is _BAD:
+        return ExtractionRules()
+    return ExtractionRules(select=select, remove=remove)
 
 
 def _selectors(path: Path, key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
         raise ConfigError(path, key, "must be a list of CSS selectors (non-empty strings)")
-    for selector in value:
-        reason = selector_error(selector)
-        if reason:
-            raise ConfigError(path, key, reason)
+    reasons = [reason for selector in value if (reason := selector_error(selector))]
+    if reasons:
+        raise ConfigError.of([ConfigProblem(str(path), key, reason) for reason in reasons])
     return tuple(value)
 
 
@@ -477,10 +636,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _check_keys(path: Path, where: str, table: Mapping[str, Any], allowed: Mapping[str, Any]) -> None:
-    for key in table:
-        if key not in allowed:
-            full = f"{where}.{key}" if where else key
-            raise ConfigError(path, full, f"unknown key (expected one of: {', '.join(allowed)})")
+    expected = f"unknown key (expected one of: {', '.join(allowed)})"
+    unknown = [
+        ConfigProblem(str(path), f"{where}.{key}" if where else key, expected) for key in table if key not in allowed
+    ]
+    if unknown:
+        raise ConfigError.of(unknown)
 
 
 def _check_type(path: Path, key: str, value: Any, expected: type | tuple[type, ...]) -> None:

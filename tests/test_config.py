@@ -6,11 +6,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from standin.cli import run_cli
 
 from policy_archive.config import SHIPPED_CONFIG_DIR
 from policy_archive.config.settings import SLOWEST_PER_MINUTE, ConfigError, load_config
 from policy_archive.crawler.ratelimit import MAX_PAUSE_SECONDS
-from policy_archive.records import Render
+from policy_archive.errors import ConfigurationError
+from policy_archive.records import ID_MAX_LENGTH, Render
 
 GOOD_SERVICE = """
 name = "ACRCloud"
@@ -288,3 +290,156 @@ def test_a_config_option_naming_a_file_says_so_and_names_its_directory(tmp_path)
     with pytest.raises(ConfigError) as raised:
         load_config(settings)
     assert "not a directory" in str(raised.value) and str(settings.parent) in str(raised.value)
+
+
+# --- every problem at once (audit F4), ids too long (F5), one page declared twice -------------------------------
+
+BAD_SERVICES = {
+    # The audit's reproduction: two files, two problems each.
+    "bad1": 'name = "B"\n[documents.Privacy-Policy]\nurl = "file:///etc/passwd"\n',
+    "bad2": 'name = "C\\u0007"\n[documents.ok]\nurl = "https://u:p@x.org/"\n',
+    # Not TOML: one problem for the file, whatever else it holds.
+    "broken": 'name = "A"\n[documents.privacy-policy\nurl = "ftp://x/"\n',
+    "good": GOOD_SERVICE,
+}
+BAD_SETTINGS = '[wayback]\ncdx_per_minute = 0\napi = "cdxj"\n[crawl]\nobey_robots = "yes"\n'
+
+
+def test_every_problem_of_every_file_is_named_in_file_then_key_order(tmp_path):
+    error = error_of(tmp_path, BAD_SERVICES, BAD_SETTINGS)
+    found = [(Path(p.file).name, p.key) for p in error.problems]
+    assert found == [
+        ("settings.toml", "crawl.obey_robots"),
+        ("settings.toml", "wayback.api"),
+        ("settings.toml", "wayback.cdx_per_minute"),
+        ("bad1.toml", "documents.Privacy-Policy"),
+        ("bad1.toml", "documents.Privacy-Policy.url"),
+        ("bad2.toml", "documents.ok.url"),
+        ("bad2.toml", "name"),
+        ("broken.toml", ""),
+    ]
+    # Each in the words it had when it was the only one; the first is also the error's file, key and reason.
+    reasons = [p.reason for p in error.problems]
+    assert reasons[1] == 'must be one of "auto", "wayback", "pywb", got \'cdxj\''
+    assert reasons[3] == "document id must match [a-z0-9][a-z0-9.-]* (e.g. privacy-policy)"
+    assert reasons[4] == "must be an absolute http or https URL, got 'file:///etc/passwd'"
+    assert reasons[5] == "URL carries a user name or password (user:password@): they would be recorded"
+    assert reasons[6] == "contains a control character (U+0007): 'C\\x07'"
+    assert reasons[7].startswith("not valid TOML: ")
+    assert (error.key, error.reason) == ("crawl.obey_robots", "must be true or false, got str")
+    assert isinstance(error, ConfigurationError) and error.exit_status == 2
+
+
+def test_every_key_of_one_document_is_checked_and_named_once(tmp_path):
+    service = (
+        'name = "A"\nextra = 1\n[documents.privacy-policy]\nurl = "https://a.b/"\nselect = ["p:::x", "main"]\n'
+        'remove = [1]\nrender = "js"\nsurprise = true\n'
+        '[[documents.privacy-policy.history]]\nurl = "https://a.b/1"\n'
+        '[[documents.privacy-policy.history]]\nurl = "mailto:x@a.b"\nvalid_until = "2016-13-01"\n'
+    )
+    error = error_of(tmp_path, {"acme": service})
+    assert [p.key for p in error.problems] == [
+        "documents.privacy-policy.history[0].valid_until",
+        "documents.privacy-policy.history[1].url",
+        "documents.privacy-policy.history[1].valid_until",
+        "documents.privacy-policy.remove",
+        "documents.privacy-policy.render",
+        "documents.privacy-policy.select",
+        "documents.privacy-policy.surprise",
+        "extra",
+    ]
+    assert error.problems[0].reason == "required"
+    assert "invalid CSS selector 'p:::x'" in error.problems[5].reason
+
+
+def test_history_entries_are_ordered_by_number_not_as_text(tmp_path):
+    entries = "".join(
+        f'[[documents.privacy-policy.history]]\nurl = "https://a.b/{i}"\nvalid_until = "2016-01-{i + 1:02}"\n'
+        for i in range(11)
+    )
+    service = 'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/"\n' + entries
+    broken = service.replace('url = "https://a.b/2"', "url = 2").replace('url = "https://a.b/10"', "url = 10")
+    error = error_of(tmp_path, {"acme": broken})
+    assert [p.key for p in error.problems] == [
+        "documents.privacy-policy.history[2].url",
+        "documents.privacy-policy.history[10].url",
+    ]
+
+
+def test_a_file_that_is_not_toml_is_one_problem_and_the_others_are_still_read(tmp_path):
+    error = error_of(tmp_path, {"a": 'name = "A"\n[documents.x\n', "b": 'name = "B"\n'}, "[wayback\n")
+    assert [(Path(p.file).name, p.key) for p in error.problems] == [
+        ("settings.toml", ""),
+        ("a.toml", ""),
+        ("b.toml", "documents"),
+    ]
+
+
+def test_a_single_problem_is_one_line_and_every_command_names_them_all(tmp_path):
+    root = config_dir(tmp_path, {"good": GOOD_SERVICE, "bad1": BAD_SERVICES["bad1"]})
+    single = BAD_SERVICES["bad1"].replace("Privacy-Policy", "ok")
+    one = run_cli(config_dir(tmp_path / "one", {"bad2": single}), tmp_path / "data", "validate")
+    assert one.returncode == 2 and one.stdout == ""
+    assert one.stderr.splitlines() == [
+        f"policy-archive: configuration error: {tmp_path / 'one' / 'config' / 'services' / 'bad2.toml'}: "
+        "documents.ok.url: must be an absolute http or https URL, got 'file:///etc/passwd'"
+    ]
+    for command in (["validate"], ["status"], ["backfill"]):
+        result = run_cli(root, tmp_path / "data", *command)
+        bad1 = root / "services" / "bad1.toml"
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.splitlines() == [
+            f"policy-archive: configuration error: {bad1}: documents.Privacy-Policy: document id must match "
+            "[a-z0-9][a-z0-9.-]* (e.g. privacy-policy)",
+            f"policy-archive: configuration error: {bad1}: documents.Privacy-Policy.url: must be an absolute http or "
+            "https URL, got 'file:///etc/passwd'",
+            "policy-archive: 2 configuration problems",
+        ], command
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("length", [ID_MAX_LENGTH, ID_MAX_LENGTH + 1])
+def test_an_id_too_long_is_said_to_be_too_long(tmp_path, length):
+    long_id = "p" * length
+    service = GOOD_SERVICE.replace("privacy-policy", long_id)
+    if length == ID_MAX_LENGTH:
+        assert {d.key for d in load_config(config_dir(tmp_path, {long_id: service})).documents} == {
+            f"{long_id}/{long_id}"
+        }
+        return
+    error = error_of(tmp_path, {long_id: service})
+    assert [(p.key, p.reason) for p in error.problems] == [
+        ("", f"service id '{long_id}' is 101 characters long: at most 100 (rename the file)"),
+        (f"documents.{long_id}", "document id is 101 characters long: at most 100"),
+    ]
+    # Too long and not matching: the pattern is what is said (renaming to fit it is the first step).
+    error = error_of(tmp_path / "b", {"acme": GOOD_SERVICE.replace("privacy-policy", "P" * length)})
+    assert error.problems[0].reason == "document id must match [a-z0-9][a-z0-9.-]* (e.g. privacy-policy)"
+
+
+def test_validate_warns_of_one_page_declared_twice_and_still_passes(tmp_path):
+    other = (
+        'name = "Other"\n[documents.terms]\nurl = "HTTPS://WWW.ACRCloud.com:443/privacy#top"\n'
+        '[documents.privacy-policy]\nurl = "https://www.acrcloud.com/privacy?lang=en"\n'
+    )
+    same = 'name = "Same"\n[documents.copy]\nurl = "http://www.acrcloud.com:80/privacy"\n'
+    root = config_dir(tmp_path, {"acrcloud": GOOD_SERVICE, "other": other, "same": same})
+    result = run_cli(root, tmp_path / "data", "validate")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "policy-archive: warning: acrcloud/privacy-policy and other/terms and same/copy declare the same page "
+        "(https://www.acrcloud.com/privacy and HTTPS://WWW.ACRCloud.com:443/privacy#top and "
+        "http://www.acrcloud.com:80/privacy): each is fetched and recorded separately"
+    ]
+    assert result.stdout.startswith("configuration OK: 4 documents of 3 services")
+    alone = run_cli(config_dir(tmp_path / "b", {"acrcloud": GOOD_SERVICE}), tmp_path / "data", "validate")
+    assert alone.returncode == 0 and alone.stderr == ""
+
+
+def test_an_id_too_long_on_the_command_line_is_said_to_be_too_long(tmp_path):
+    root = config_dir(tmp_path, {"acrcloud": GOOD_SERVICE})
+    result = run_cli(root, tmp_path / "data", "discover", "--service", "p" * 101, "example.com")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "policy-archive: configuration error: command line: --service: an id is at most 100 characters, got 101\n"
+    )

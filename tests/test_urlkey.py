@@ -1,4 +1,4 @@
-"""The archive's key of a URL (crawler/sources/urlkey.py): equal to the urlkey of every real row recorded from the
+"""The archive's key of a URL (policy_archive/urlkey.py): equal to the urlkey of every real row recorded from the
 Wayback Machine, and to the ``surt`` package's (the canonicaliser pywb uses) on generated variants of a URL."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from surt import surt
 
-from policy_archive.crawler.sources.urlkey import match_key
+from policy_archive.urlkey import match_key
 
 CDX = Path(__file__).parent / "fixtures" / "cdx"
 RECORDED = json.loads((CDX / "recorded-listings.json").read_text())

@@ -29,10 +29,10 @@ from urllib.parse import urljoin, urlsplit
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
-from policy_archive.crawler.sources.urlkey import match_key
 from policy_archive.digests import PayloadDigest
 from policy_archive.errors import ArchiveError
 from policy_archive.records import CaptureRef, utc
+from policy_archive.urlkey import match_key
 
 # A listing page that failed for now (429; 500, 502, 503 or 504; no complete answer in time; a connection refused,
 # reset or closed without an answer) is asked again after the archive-wide pause, at most this often in all
@@ -279,9 +279,9 @@ def _check_row_url(url: str, asked: str, ref: CaptureRef) -> None:
     """A row for another URL than ``url`` (whose key is ``asked``) fails the listing.
 
     Every listing asks for one URL, matched exactly, and the archive answers the rows filed under that URL's key
-    (:mod:`.urlkey`). A row filed under another key is not a capture of the document; and an archive that lists
-    one is not answering the question asked — a ``cdx_url`` naming another collection or a proxy that drops the
-    ``url`` parameter, a server matching by prefix or host unless told otherwise — so nothing it lists can be
+    (:mod:`policy_archive.urlkey`). A row filed under another key is not a capture of the document; and an archive
+    that lists one is not answering the question asked — a ``cdx_url`` naming another collection or a proxy that
+    drops the ``url`` parameter, a server matching by prefix or host unless told otherwise — so nothing it lists can be
     taken for the document's complete list either. Skipping the row would make such an archive's answer read as
     "no capture" or as a history with gaps, and exit 0; the listing fails instead (the document fails for the
     run, one line saying why and what to check), as it does for any row it cannot use. The row's ``original``

@@ -17,7 +17,7 @@ capture it lists, which may change: a failure for now, asked again by the next r
 A chain of redirects is bounded twice over (:class:`Trail`): the site's archived redirects followed, at most
 :data:`MAX_REDIRECTS`; the archive's own, apart (:data:`MAX_ARCHIVE_REDIRECTS_IN_A_ROW`), so that neither kind uses
 up the other's allowance; together they bound what one listed capture costs (:data:`MAX_REPLAY_REQUESTS`). A loop
-is a capture reached again: the same URL key (:func:`~policy_archive.crawler.sources.urlkey.match_key`) at the same
+is a capture reached again: the same URL key (:func:`~policy_archive.urlkey.match_key`) at the same
 time, however its URLs are written.
 """
 
@@ -51,7 +51,6 @@ from policy_archive.crawler.sources.base import (
     parse_memento_datetime,
     url_error,
 )
-from policy_archive.crawler.sources.urlkey import match_key
 from policy_archive.crawler.spiders.base import (
     FetchPlan,
     Output,
@@ -62,6 +61,7 @@ from policy_archive.crawler.spiders.base import (
 )
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, iso_z, payload_sha1
 from policy_archive.text import plural, quoted, safe_url
+from policy_archive.urlkey import match_key
 
 # The site's archived redirects (3xx captures, kept as WARC response records) followed from one listed capture:
 # a common chain of site moves (http → https → www. → a new path) is 3, and 5 leaves room for more.

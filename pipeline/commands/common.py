@@ -56,6 +56,13 @@ def reported_errors() -> Iterator[None]:
         yield
     except OutputError as error:  # about a path of the command line, not the configuration
         fail(str(error), error.exit_status)
+    except ConfigError as error:  # every problem found, one line each, then how many when more than one
+        for problem in error.problems[:-1]:
+            click.echo(f"policy-archive: configuration error: {problem}", err=True)
+        if len(error.problems) == 1:
+            fail(f"configuration error: {error.problems[0]}", error.exit_status)
+        click.echo(f"policy-archive: configuration error: {error.problems[-1]}", err=True)
+        fail(f"{len(error.problems)} configuration problems", error.exit_status)
     except ConfigurationError as error:
         fail(f"configuration error: {error}", error.exit_status)
     except DocumentFailure as error:
@@ -167,8 +174,8 @@ class Context:
 
     def config(self) -> Config:
         """Read and validate the configuration afresh on every call (nothing cached); raises
-        :class:`~policy_archive.config.settings.ConfigError` on its first problem, which :func:`reported_errors`
-        turns into one line and exit status 2."""
+        :class:`~policy_archive.config.settings.ConfigError` naming every problem, which :func:`reported_errors`
+        turns into one line each and exit status 2."""
         return load_config(self.config_dir, self.data_dir)
 
 

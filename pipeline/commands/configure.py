@@ -25,8 +25,8 @@ from policy_archive.pipeline.commands.common import (
     reported_errors,
     writing_output,
 )
-from policy_archive.records import ID_RULE, ExtractionRules, is_valid_id
-from policy_archive.text import plural
+from policy_archive.records import ID_MAX_LENGTH, ID_PATTERN, ID_RULE, ExtractionRules, is_valid_id
+from policy_archive.text import plural, printable
 
 
 @click.command()
@@ -52,9 +52,16 @@ def init(obj: Context, directory: Path | None, force: bool) -> None:
 @click.command()
 @pass_context
 def validate(obj: Context) -> None:
-    """Check the configuration; print what is declared."""
+    """Check the configuration; print what is declared (and a warning for each page declared twice)."""
     with reported_errors():
         config = obj.config()
+    for same in config.same_pages():
+        written = printable(" and ".join(document.url for document in same))
+        click.echo(
+            f"policy-archive: warning: {' and '.join(document.key for document in same)} declare the same page "
+            f"({written}): each is fetched and recorded separately",
+            err=True,
+        )
     services = {d.service_id for d in config.documents}
     click.echo(
         f"configuration OK: {len(config.documents)} {plural(len(config.documents), 'document')} of {len(services)} "
@@ -145,6 +152,9 @@ def discover(
     with reported_errors():
         for option, given_id in (("--service", service_id), ("--type", document_type)):
             if given_id is not None and not is_valid_id(given_id):
+                if len(given_id) > ID_MAX_LENGTH and ID_PATTERN.fullmatch(given_id):  # the length is what fails
+                    reason = f"an id is at most {ID_MAX_LENGTH} characters, got {len(given_id)}"
+                    raise ConfigError("command line", option, reason)
                 raise ConfigError("command line", option, f"an id must match {ID_RULE}, got {given_id!r}")
         config = obj.config()
         directory = output or (config_directory(obj.config_dir) / "services" if write else None)
