@@ -56,13 +56,12 @@ def reported_errors() -> Iterator[None]:
         yield
     except OutputError as error:  # about a path of the command line, not the configuration
         fail(str(error), error.exit_status)
-    except ConfigError as error:  # every problem found, one line each, then how many when more than one
-        for problem in error.problems[:-1]:
+    except ConfigError as error:  # every problem found, one line each (already escaped), then how many if several
+        for problem in error.problems:
             click.echo(f"policy-archive: configuration error: {problem}", err=True)
-        if len(error.problems) == 1:
-            fail(f"configuration error: {error.problems[0]}", error.exit_status)
-        click.echo(f"policy-archive: configuration error: {error.problems[-1]}", err=True)
-        fail(f"{len(error.problems)} configuration problems", error.exit_status)
+        if len(error.problems) > 1:
+            click.echo(f"policy-archive: {len(error.problems)} configuration problems", err=True)
+        sys.exit(error.exit_status)
     except ConfigurationError as error:
         fail(f"configuration error: {error}", error.exit_status)
     except DocumentFailure as error:
