@@ -180,29 +180,36 @@ class MarkdownRenderer:
             self._lists -= 1
 
     def _list_items(self, element: lxml.html.HtmlElement, ordered: bool, *, indented: bool) -> list[str]:
-        items = []
+        """A list's items, what is nested in each at its content column (CommonMark 0.31.2, 5.2: 2 spaces under
+        ``- ``, 3 under ``1. ``, 4 under ``10. ``), so that a reader nests it as the page does."""
+        items: list[_Item] = []
         number = int(element.get("start", "1")) if element.get("start", "1").isdigit() else 1
         for child in element:
             if not isinstance(child.tag, str):
                 continue
-            content = _join_item_blocks(self._blocks(child) if child.tag == "li" else self._blocks_or_inline(child))
-            if not content.strip():
+            blocks = self._blocks(child) if child.tag == "li" else self._blocks_or_inline(child)
+            if not "".join(blocks).strip():
                 continue
-            if LIST_ITEM_START.match(content):
-                # An item holding only a nested list (`<li><ul>…</ul></li>`): its items take its place, rather
-                # than an empty item rendered "- - …".
-                items.append(content)
-                continue
+            if LIST_ITEM_START.match(blocks[0]):
+                # An item whose first block is a list (`<li><ul>…</ul></li>`), or a list written directly in a
+                # list (`<ul><li>a</li><ul>…</ul></ul>`): browsers show its items one level deeper. Rendered under
+                # the item before, at its content column, rather than as an empty item "- - …"; unindented they
+                # would join this list or, of the other kind, start a sibling list, and the nesting be lost.
+                if items:
+                    items[-1].nest(_join_item_blocks(blocks), indented=indented)
+                    continue
+                if blocks[0].startswith("-") != ordered:
+                    # The first item: a list of this list's kind gives its items in this item's place (decision
+                    # 0002: no "- - item"), whatever follows it going under the last of them.
+                    items.append(_Item.spliced(blocks[0]))
+                    if blocks[1:]:
+                        items[-1].nest(_join_item_blocks(blocks[1:]), indented=indented)
+                    continue
+                # Of the other kind, it stays in an item of its own ("- 1. …"): this list cannot hold its items.
             marker = f"{number}." if ordered else "-"
             number += 1
-            if not indented:  # deeper than MAX_RENDERED_NESTING: the item's lines stay at its list's indent
-                items.append(f"{marker} {content}")
-                continue
-            indent = " " * (len(marker) + 1)
-            lines = content.split("\n")
-            body = "\n".join([lines[0], *[f"{indent}{line}" if line else "" for line in lines[1:]]])
-            items.append(f"{marker} {body}")
-        return ["\n".join(items)] if items else []
+            items.append(_Item.marked(marker, _join_item_blocks(blocks), indented=indented))
+        return ["\n".join(item.text() for item in items)] if items else []
 
     def _blocks_or_inline(self, element: lxml.html.HtmlElement) -> list[str]:
         if self._is_block(element):
@@ -314,9 +321,61 @@ def _join_item_blocks(blocks: list[str]) -> str:
     """A list item's blocks; a nested list follows its item's text directly, keeping the list tight."""
     joined = blocks[0] if blocks else ""
     for block in blocks[1:]:
-        nested_list = block.startswith(("- ", "1. ")) or re.match(r"\d+\. ", block)
-        joined += ("\n" if nested_list else "\n\n") + block
+        joined += _separator(block) + block
     return joined
+
+
+def _separator(block: str) -> str:
+    """What goes between an item's text and ``block``: a nested list follows it directly, keeping the list tight,
+    if it can interrupt a paragraph; an ordered list starting at another number than 1 cannot (CommonMark 0.31.2,
+    5.2: "9. x" right under a line of text continues that text), so it comes after a blank line."""
+    return "\n" if block.startswith(("- ", "1. ")) else "\n\n"
+
+
+class _Item:
+    """A list item being rendered: its text so far (kept as parts, so that nesting many lists under one item is not
+    quadratic), and the column its content starts at, where what is nested under it goes."""
+
+    def __init__(self, first: str, column: int) -> None:
+        self.parts = [first]
+        self.column = column
+
+    @classmethod
+    def marked(cls, marker: str, content: str, *, indented: bool) -> _Item:
+        """An item of ``content`` after ``marker``: its lines after the first at the content column."""
+        first, _, rest = content.partition("\n")
+        item = cls(f"{marker} {first}", len(marker) + 1)
+        if rest:
+            item.parts.append("\n" + item._indented(rest, indented))
+        return item
+
+    @classmethod
+    def spliced(cls, rendered_list: str) -> _Item:
+        """A rendered list standing in an item's place: what is nested later goes under its last item."""
+        return cls(rendered_list, _last_item_column(rendered_list))
+
+    def nest(self, content: str, *, indented: bool) -> None:
+        """Blocks (a nested list, or what follows one) added under the item, at its content column."""
+        self.parts.append(_separator(content) + self._indented(content, indented))
+
+    def _indented(self, lines: str, indented: bool) -> str:
+        """Lines at the item's content column; deeper than MAX_RENDERED_NESTING, at its list's indent."""
+        if not indented:
+            return lines
+        indent = " " * self.column
+        return "\n".join(f"{indent}{line}" if line else "" for line in lines.split("\n"))
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _last_item_column(rendered_list: str) -> int:
+    """The content column of the last item of a rendered list (its lines at column 0 start its items)."""
+    for line in reversed(rendered_list.split("\n")):
+        marker = LIST_ITEM_START.match(line)
+        if marker:
+            return marker.end()
+    return 2
 
 
 def _wrap(inner: str, marker: str) -> str:
