@@ -2,9 +2,10 @@
 deeper mixes keep their nesting in the Markdown recorded (rendered, then normalised).
 
 The judge is markdown-it-py (CommonMark 0.31.2): the list tree it reads back from the Markdown must be the one
-the HTML holds, with the renderer's two documented readings of an item holding only a list (decision 0002,
-revision 14): after another item it goes under that item; as a list's first item, a list of the same kind gives
-its items in its place (no "- - item"), one of the other kind stays in an item of its own ("- 1. item")."""
+the HTML holds, with the renderer's documented readings (decision 0002, revision 14): an item holding only a list
+of its list's kind gives that list's items in its place (no "- - item", revision 2), one of the other kind stays
+an item of its own ("- 1. item", as browsers show it); a list written directly in a list goes under the item
+before, as browsers show it."""
 
 from __future__ import annotations
 
@@ -58,14 +59,14 @@ def expected(node: HtmlList) -> Tree:
         lists = tuple(expected(child) for child in item.lists)
         if item.text is not None:
             items.append((item.text, _merged(lists)))
-        elif items:  # under the item before
+        elif item.bare and items:  # under the item before
             text, before = items[-1]
             items[-1] = (text, _merged(before + lists))
-        elif lists[0][0] == kind:  # the first item: its list's items in its place, what follows under the last
+        elif lists[0][0] == kind:  # its list's items in its place, what follows under the last of them
             items.extend(lists[0][1])
             text, before = items[-1]
             items[-1] = (text, _merged(before + lists[1:]))
-        else:
+        else:  # an item of its own
             items.append((None, _merged(lists)))
     return kind, tuple(items)
 
@@ -161,17 +162,19 @@ def test_a_child_list_stands_at_its_parent_items_content_column() -> None:
     assert rendered(page) == "9. nine\n   - a\n10. ten\n    1. b\n       - c\n"
 
 
-def test_an_item_holding_only_a_list_goes_under_the_item_before() -> None:
-    page = HtmlList(
-        ordered=False,
-        start=1,
-        items=(
-            HtmlItem("a", ()),
-            HtmlItem(None, (HtmlList(True, 1, (HtmlItem("x", ()),)),)),
-            HtmlItem(None, (HtmlList(False, 1, (HtmlItem("y", ()),)),), bare=True),
-        ),
-    )
-    assert rendered(page) == "- a\n  1. x\n  - y\n"
+def test_an_item_holding_only_a_list_of_the_other_kind_is_an_item_of_its_own() -> None:
+    """Withings (OTA 88-page set): numbered steps written as bullets each holding a one-item numbered list; browsers
+    show "• 1. …", "• 2. …". Before revision 14 they stood unindented, a numbered list beside the bulleted one."""
+    steps = tuple(HtmlItem(None, (HtmlList(True, n, (HtmlItem(f"step {n}", ()),)),)) for n in (1, 2, 3))
+    assert rendered(HtmlList(False, 1, steps)) == "- 1. step 1\n- 2. step 2\n- 3. step 3\n"
+    page = HtmlList(False, 1, (HtmlItem("a", ()), HtmlItem(None, (HtmlList(True, 1, (HtmlItem("x", ()),)),))))
+    assert rendered(page) == "- a\n- 1. x\n"
+
+
+def test_a_list_written_directly_in_a_list_goes_under_the_item_before() -> None:
+    inner = HtmlList(True, 1, (HtmlItem("x", ()),))
+    page = HtmlList(False, 1, (HtmlItem("a", ()), HtmlItem(None, (inner,), bare=True)))
+    assert rendered(page) == "- a\n  1. x\n"
 
 
 def test_a_numbered_list_not_starting_at_one_after_text_follows_a_blank_line() -> None:

@@ -191,21 +191,20 @@ class MarkdownRenderer:
             if not "".join(blocks).strip():
                 continue
             if LIST_ITEM_START.match(blocks[0]):
-                # An item whose first block is a list (`<li><ul>…</ul></li>`), or a list written directly in a
-                # list (`<ul><li>a</li><ul>…</ul></ul>`): browsers show its items one level deeper. Rendered under
-                # the item before, at its content column, rather than as an empty item "- - …"; unindented they
-                # would join this list or, of the other kind, start a sibling list, and the nesting be lost.
-                if items:
+                if child.tag != "li" and items:
+                    # A list written directly in a list (`<ul><li>a</li><ul>…</ul></ul>`): browsers show it under
+                    # the item before, one level deeper; so it goes there, at that item's content column.
                     items[-1].nest(_join_item_blocks(blocks), indented=indented)
                     continue
                 if blocks[0].startswith("-") != ordered:
-                    # The first item: a list of this list's kind gives its items in this item's place (decision
-                    # 0002: no "- - item"), whatever follows it going under the last of them.
+                    # An item holding only a list of this list's kind (`<li><ul>…</ul></li>`): its items take its
+                    # place (decision 0002: no "- - item"), whatever follows them going under the last of them.
                     items.append(_Item.spliced(blocks[0]))
                     if blocks[1:]:
                         items[-1].nest(_join_item_blocks(blocks[1:]), indented=indented)
                     continue
-                # Of the other kind, it stays in an item of its own ("- 1. …"): this list cannot hold its items.
+                # Of the other kind it stays an item of its own, "- 1. item", as browsers show it (the item's
+                # marker, then the list's): unindented, its items would start a sibling list.
             marker = f"{number}." if ordered else "-"
             number += 1
             items.append(_Item.marked(marker, _join_item_blocks(blocks), indented=indented))
