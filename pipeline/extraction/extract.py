@@ -57,8 +57,11 @@ from policy_archive.text import one_line
 # 12: a heading naming the current version of a document ("Current Terms of Use", "Aktuelle
 # Datenschutzerklärung") names that document, so a page of policies holding it is cut to the declared type;
 # 13: quotes and lists nested deeper than 10 levels rendered at 10 (text kept, indent lost), a ``<meta>`` naming
-# UTF-16 on bytes without a byte-order mark read as UTF-8 (WHATWG), no benchmark or fixture page changed.
-EXTRACTOR_REVISION = 13
+# UTF-16 on bytes without a byte-order mark read as UTF-8 (WHATWG), no benchmark or fixture page changed;
+# 14: a nested list item stands at its parent item's content column (3 spaces under "1. ": normalisation had
+# rounded bullets to 2 and dropped numbered items' indent, so a CommonMark reader saw sibling lists), an item
+# holding only a list goes under the item before, a ``<meta>`` naming x-user-defined read as windows-1252 (WHATWG).
+EXTRACTOR_REVISION = 14
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
