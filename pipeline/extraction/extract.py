@@ -60,7 +60,8 @@ from policy_archive.text import one_line
 # UTF-16 on bytes without a byte-order mark read as UTF-8 (WHATWG), no benchmark or fixture page changed;
 # 14: a nested list item stands at its parent item's content column (3 spaces under "1. ": normalisation had
 # rounded bullets to 2 and dropped numbered items' indent, so a CommonMark reader saw sibling lists), an item
-# holding only a list goes under the item before, a ``<meta>`` naming x-user-defined read as windows-1252 (WHATWG).
+# holding only a list of the other kind is an item of its own ("- 1. item"), a list written in a list goes under
+# the item before, a ``<meta>`` naming x-user-defined read as windows-1252 (WHATWG).
 EXTRACTOR_REVISION = 14
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
