@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import re
 import signal
+import sqlite3
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -419,6 +421,163 @@ def test_a_stop_signal_finishes_the_request_on_the_wire_and_sends_no_other(
     }, text
     assert len(commits(data)) == 1, "the page on the wire was finished and recorded"
     assert git(data / "versions", "ls-files").split() == [f"s/slow/{first}.md"]
+
+
+# --- a run killed before it recorded its versions ------------------------------------------------------------------
+
+
+def live_capture_times(data: Path, document: str) -> list[str]:
+    """The catalog's live captures of ``document`` (``2026-11-28T18:54:04Z``), in order; none while the catalog
+    is not made yet (read beside a running writer: read-only, waiting for its write lock to go)."""
+    path = data / "catalog.sqlite3"
+    if not path.exists():
+        return []
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as connection:
+            rows = connection.execute(
+                "SELECT captured_at FROM captures WHERE document = ? AND source = 'live' ORDER BY captured_at",
+                (document,),
+            ).fetchall()
+    except sqlite3.OperationalError:  # the tables are not made yet
+        return []
+    return [at for (at,) in rows]
+
+
+def history(data: Path) -> list[str]:
+    """``commit date subject file`` of every commit of ``main``, oldest first."""
+    log = git(data / "versions", "log", "--reverse", "--format=%H %cI %s", "--name-only", "main")
+    lines = [line for line in log.splitlines() if line]  # each commit: its line, then its one file
+    return [f"{header} {path}" for header, path in zip(lines[::2], lines[1::2], strict=True)]
+
+
+def killed_before_recording(
+    sites: StandinSites, tmp_path: Path, settings: str = ""
+) -> tuple[Path, Path, str, threading.Event]:
+    """A `track` killed with SIGKILL once the privacy policy's page is kept (WARC file, catalog row) and before
+    any version is saved: the terms are held on the wire by their site, so the crawl cannot have ended (the
+    versions are saved after it). Returns the configuration, the data directory, the policy's URL and the
+    terms' release."""
+    release = threading.Event()
+    privacy = sites.set_page("http://acme.test/legal/privacy", policy_page("acme.test", "privacy-policy"))
+    terms = sites.set_page("http://slow.test/terms", held(policy_page("slow.test", "terms-of-service"), release))
+    services = {"acme": {"privacy-policy": privacy}, "slow": {"terms": terms}}
+    config = write_config(tmp_path / "config", services, settings)
+    data = tmp_path / "data"
+    run = subprocess.Popen(
+        cli_command(config, data, "track"),
+        env=cli_environment(http_proxy=sites.proxy_url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: len(live_capture_times(data, "acme/privacy-policy")) == 1, 60, "the policy's capture")
+        wait_for(lambda: sites.received(terms) == 1, 60, "the terms' request")
+    finally:
+        run.kill()
+        run.wait()
+    release.set()
+    # Nothing saved: no commit, and no ledger either (tests/test_versions.py covers a kill during a save).
+    assert git(data / "versions", "rev-list", "--all") == "", "the kill came after the versions were saved"
+    return config, data, privacy, release
+
+
+def test_a_track_killed_before_recording_has_its_captures_recorded_first_by_the_next_run(
+    sites: StandinSites, tmp_path: Path, webhook: Webhook
+) -> None:
+    """Audit 9, F1: the killed run's text is a version dated when it was captured, although the page changed
+    before the next run; the history is then what `reextract --rebuild` makes from the same captures."""
+    hook = f'[schedule]\nwebhook_url = "{webhook.url}"\n'
+    config, data, privacy, _ = killed_before_recording(sites, tmp_path, hook)
+    assert webhook.received == []
+    (killed_capture,) = live_capture_times(data, "acme/privacy-policy")
+    sites.change_page(privacy, policy_page("acme.test", "privacy-policy", revision=1).body)
+
+    rerun = cli(sites, config, data, "track")
+    assert rerun.returncode == 0, rerun.stderr
+    first, second = live_capture_times(data, "acme/privacy-policy")
+    assert first == killed_capture
+    recorded = history(data)
+    policy = [entry for entry in recorded if entry.endswith("a/acme/privacy-policy.md")]
+    # The killed run's text, dated when it was captured, then the change the rerun found against it.
+    assert [entry.split()[1] for entry in policy] == [datetime.fromisoformat(at).isoformat() for at in (first, second)]
+    assert "First record of" in policy[0] and "Record new changes of" in policy[1]
+    assert len(recorded) == 3  # and the terms, never answered to the killed run, once
+    said = re.search(
+        r"^repaired: the `track` run of (\S+) was stopped before recording its versions: (.*)$", rerun.stderr, re.M
+    )
+    assert said is not None, rerun.stderr
+    assert said.group(2) == "1 version recorded now from its kept captures, each dated when it was captured"
+    # The webhook hears of the killed run's version too (compared with nothing before it), then of the change.
+    (summary,) = webhook.received
+    posted = [(change["document"], change["commit"], change["lines_removed"]) for change in summary["changes"]]  # type: ignore[attr-defined]
+    first_commit, second_commit = (entry.split()[0] for entry in policy)
+    assert posted[0] == ("acme/privacy-policy", first_commit, 0)
+    assert posted[1][:2] == ("acme/privacy-policy", second_commit) and posted[1][2] > 0
+    assert [change[0] for change in posted[2:]] == ["slow/terms"]
+
+    rebuilt = cli(sites, config, data, "reextract", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert history(data) == recorded, rebuilt.stderr
+    assert "0 commits rewritten" in rebuilt.stderr
+
+
+def test_repair_records_what_a_killed_track_kept_and_says_so(sites: StandinSites, tmp_path: Path) -> None:
+    config, data, _, _ = killed_before_recording(sites, tmp_path)
+    (captured,) = live_capture_times(data, "acme/privacy-policy")
+    killed_status = cli(sites, config, data, "status")
+    assert "→ did not finish (still running, or killed)" in killed_status.stdout.splitlines()[1]
+
+    repaired = cli(sites, config, data, "repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert re.fullmatch(
+        r"repaired: the `track` run of \S+ was stopped before recording its versions: 1 version recorded now from "
+        r"its kept captures, each dated when it was captured\n",
+        repaired.stderr,
+    ), repaired.stderr
+    (entry,) = history(data)
+    assert entry.split()[1] == datetime.fromisoformat(captured).isoformat()
+    assert entry.endswith("a/acme/privacy-policy.md")
+    status = cli(sites, config, data, "status").stdout.splitlines()
+    assert re.fullmatch(
+        r"run track \S+ → exit 1: stopped before recording its versions: `repair` recorded 1 version from its "
+        r"captures at \S+",
+        status[2],
+    ), status
+    again = cli(sites, config, data, "repair")
+    assert again.returncode == 0 and again.stderr == f"{data}: nothing to repair\n", again.stderr
+    assert history(data) == [entry]
+
+
+def test_captures_an_older_release_left_unrecorded_are_inserted_at_their_dates(
+    sites: StandinSites, tmp_path: Path
+) -> None:
+    """Before 2026-11-28 the next `track` ignored a killed run's captures and recorded its own: the killed run's
+    row stays in the catalog without an exit status, so the next command records them, inserted before the
+    later versions (their commits re-chained), giving the history `reextract --rebuild` gives."""
+    config, data, privacy, _ = killed_before_recording(sites, tmp_path)
+    sites.change_page(privacy, policy_page("acme.test", "privacy-policy", revision=1).body)
+    catalog = data / "catalog.sqlite3"
+
+    def runs(statement: str) -> None:
+        with closing(sqlite3.connect(catalog)) as connection, connection:
+            connection.execute(statement)
+
+    # As an older release left it: the killed run looked at by no one, then a run recording its own captures.
+    runs("UPDATE runs SET exit_status = 1, summary = 'hidden'")
+    assert cli(sites, config, data, "track").returncode == 0
+    runs("UPDATE runs SET exit_status = NULL, summary = NULL WHERE summary = 'hidden'")
+    assert len(history(data)) == 2
+
+    repaired = cli(sites, config, data, "repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert "1 version recorded now from its kept captures" in repaired.stderr
+    recorded = history(data)
+    first, second = live_capture_times(data, "acme/privacy-policy")
+    policy = [entry.split()[1] for entry in recorded if entry.endswith("a/acme/privacy-policy.md")]
+    assert policy == [datetime.fromisoformat(at).isoformat() for at in (first, second)]
+    rebuilt = cli(sites, config, data, "reextract", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert history(data) == recorded
 
 
 def test_redirect_chains_and_unknown_failures_are_said_in_our_words() -> None:

@@ -58,6 +58,16 @@ class CaptureReads:
         names = [column[1] for column in self.connection.execute("PRAGMA table_info(captures)")]
         return ", ".join(["NULL AS body", *(f'"{name}"' for name in names if name != "body")])
 
+    def live_extracted(self, since: datetime, until: datetime | None) -> list[CaptureRow]:
+        """The extracted live captures of every document made from ``since`` to ``until`` (both included; None:
+        to now), with their texts, in capture order (one `track` run's: ``RunTable.unrecorded_tracks``)."""
+        rows = self.connection.execute(
+            "SELECT * FROM captures WHERE source = ? AND outcome = ? AND captured_at >= ?"
+            " AND (? IS NULL OR captured_at <= ?) ORDER BY captured_at, id",
+            (str(Source.LIVE), str(Outcome.EXTRACTED), iso_z(since), *[iso_z(until) if until else None] * 2),
+        )
+        return [self._row(row) for row in rows]
+
     def holds_captures(self) -> bool:
         """Whether the catalog has any capture row at all (of any document, source or outcome)."""
         return self.connection.execute("SELECT 1 FROM captures LIMIT 1").fetchone() is not None

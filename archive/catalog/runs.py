@@ -10,6 +10,9 @@ from policy_archive.archive.catalog.rows import DocumentState, column_time
 from policy_archive.archive.catalog.schema import BACKFILLED_BEFORE
 from policy_archive.records import iso_z
 
+# The summary of a run whose command raised before it had a report (a second Ctrl-C, a Git or disk error).
+DID_NOT_FINISH = "did not finish"
+
 
 class RunTable:
     """The ``documents`` and ``runs`` tables, mixed into :class:`~policy_archive.archive.catalog.Catalog` (which owns
@@ -102,6 +105,32 @@ class RunTable:
             self.connection.execute(
                 "UPDATE runs SET finished_at = ?, exit_status = ?, summary = ? WHERE id = ?",
                 (iso_z(at), exit_status, summary, run_id),
+            )
+
+    def unrecorded_tracks(self) -> list[tuple[int, datetime, datetime | None]]:
+        """The `track` runs that may have kept live captures without recording their versions: killed (no exit
+        status: kill -9, a second Ctrl-C under `schedule`) or stopped by an error ("did not finish"), oldest first,
+        each with when it started and when the run after it started (None: none since). The data directory's
+        lock makes the runs one after another, so the live captures between these two times are the run's own."""
+        rows = self.connection.execute(
+            "SELECT id, started_at, (SELECT later.started_at FROM runs AS later WHERE later.id > runs.id"
+            " ORDER BY later.id LIMIT 1) AS next_started_at FROM runs"
+            " WHERE command = 'track' AND (exit_status IS NULL OR summary = ?) ORDER BY id",
+            (DID_NOT_FINISH,),
+        )
+        found = []
+        for row in rows:
+            started = column_time(row["started_at"])
+            assert started is not None
+            found.append((row["id"], started, column_time(row["next_started_at"])))
+        return found
+
+    def note_recorded_later(self, run_id: int, summary: str) -> None:
+        """The versions of the unfinished run ``run_id`` were recorded afterwards: it ends with exit status 1
+        and ``summary`` (its end time stays unknown), and is no longer among :meth:`unrecorded_tracks`."""
+        with self.connection:
+            self.connection.execute(
+                "UPDATE runs SET exit_status = COALESCE(exit_status, 1), summary = ? WHERE id = ?", (summary, run_id)
             )
 
     def last_runs(self, limit: int = 5) -> list[sqlite3.Row]:

@@ -198,7 +198,10 @@ def track(
     }
     progress.add("versions recorded", len(recorded), one="version recorded")
     progress.finish()
-    notes = _notify(workspace, recorded, plan.previous_bodies)
+    # The versions of a killed run recorded on opening are changes this run tells too (the pages are compared with
+    # them, so no later run would).
+    own = [(item, plan.previous_bodies.get(item.version.document)) for item in recorded]
+    notes = _notify(workspace, [*workspace.recovered, *own])
     failures = [DocumentFailure(key, reason) for key, reason in sorted({**plan.failures, **stopped}.items())]
     return RunReport(recorded, failures, notes, last_line=_unfetched_line(plan.unfetched))
 
@@ -221,13 +224,14 @@ def _unfetched_line(unfetched: dict[str, str]) -> str | None:
     return f"{len(unfetched):,} {plural(len(unfetched), 'document')} not fetched: {', '.join(counts)}"
 
 
-def _notify(workspace: Workspace, recorded: Sequence[RecordedVersion], previous: dict[str, str | None]) -> list[str]:
+def _notify(workspace: Workspace, recorded: Sequence[tuple[RecordedVersion, str | None]]) -> list[str]:
+    """Post the versions ``recorded``, each with the text before it, to the webhook; a warning when that failed."""
     webhook = workspace.config.settings.schedule.webhook_url
     if not webhook or not recorded:
         return []
     changes = []
-    for item in recorded:
-        added, removed = changed_lines(previous.get(item.version.document) or "", item.version.body)
+    for item, previous in recorded:
+        added, removed = changed_lines(previous or "", item.version.body)
         changes.append(ChangeSummary(item.version.document, item.version.captured_at, added, removed, item.commit))
     settings = workspace.config.settings
     warning = post_summary(webhook, changes, settings.crawl.user_agent, settings.wayback.timeout_seconds)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from policy_archive.archive.captures import CaptureStore
 from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.catalog.runs import DID_NOT_FINISH
 from policy_archive.archive.catalog.schema import CatalogUnreadable
 from policy_archive.archive.lock import DataDirectoryLock
 from policy_archive.archive.versions import VersionStore
@@ -39,6 +40,9 @@ class Workspace:
     notes: list[str] = field(default_factory=list)  # what opening repaired, one line each
     # The versions recorded before are gone from Git (repository deleted, objects lost): `repair` rebuilds them.
     history_lost: bool = False
+    # The versions of killed `track` runs recorded on opening (``unrecorded``), each with the text of the version
+    # before it: `track` posts them with its own changes to the webhook.
+    recovered: list[tuple[RecordedVersion, str | None]] = field(default_factory=list)
 
     def record(self, versions: Sequence[Version]) -> list[RecordedVersion]:
         """Save versions to Git and mirror the branch into the catalog's versions table."""
@@ -73,7 +77,7 @@ class Workspace:
         try:
             yield reports
         finally:
-            status, summary = (reports[0].exit_status, reports[0].summary()) if reports else (1, "did not finish")
+            status, summary = (reports[0].exit_status, reports[0].summary()) if reports else (1, DID_NOT_FINISH)
             self.catalog.finish_run(run_id, datetime.now(UTC), status, summary)
 
     def resync(self) -> None:
@@ -133,6 +137,11 @@ def open_workspace(
                 if not had_versions:
                     notes.append(f"{catalog_path.name} listed no versions: those of {versions_dir} read again")
                 workspace.resync()  # a run was killed between the Git update and the catalog update
+            if not lost:  # else the history is rebuilt from every capture (`repair`), these included
+                # Imported here: the extractor this loads is needed only when a killed run left captures.
+                from policy_archive.pipeline.jobs.unrecorded import record_killed_tracks
+
+                notes += record_killed_tracks(workspace, command)
             yield workspace
         finally:
             workspace.close()
