@@ -21,6 +21,7 @@ from policy_archive.pipeline.jobs.datadir import data_paths, require_data
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.reindex import reindex_captures
 from policy_archive.pipeline.jobs.report import RunReport
+from policy_archive.pipeline.jobs.unrecorded import record_killed_tracks
 from policy_archive.records import RecordedVersion, Version, document_of, file_stamp
 
 log = logging.getLogger(__name__)
@@ -138,9 +139,6 @@ def open_workspace(
                     notes.append(f"{catalog_path.name} listed no versions: those of {versions_dir} read again")
                 workspace.resync()  # a run was killed between the Git update and the catalog update
             if not lost:  # else the history is rebuilt from every capture (`repair`), these included
-                # Imported here: the extractor this loads is needed only when a killed run left captures.
-                from policy_archive.pipeline.jobs.unrecorded import record_killed_tracks
-
                 notes += record_killed_tracks(workspace, command)
             yield workspace
         finally:
