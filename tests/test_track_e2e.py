@@ -463,18 +463,11 @@ def killed_before_recording(
     services = {"acme": {"privacy-policy": privacy}, "slow": {"terms": terms}}
     config = write_config(tmp_path / "config", services, settings)
     data = tmp_path / "data"
-    run = subprocess.Popen(
-        cli_command(config, data, "track"),
-        env=cli_environment(http_proxy=sites.proxy_url),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(lambda: len(live_capture_times(data, "acme/privacy-policy")) == 1, 60, "the policy's capture")
-        wait_for(lambda: sites.received(terms) == 1, 60, "the terms' request")
-    finally:
-        run.kill()
-        run.wait()
+    track = cli_command(config, data, "track")
+    with running(track, tmp_path / "killed-track.log", env=cli_environment(http_proxy=sites.proxy_url)) as run:
+        run.wait_for(lambda: len(live_capture_times(data, "acme/privacy-policy")) == 1, "the policy's capture")
+        run.wait_for(lambda: sites.received(terms) == 1, "the terms' request")
+        run.stop(signal.SIGKILL)
     release.set()
     # Nothing saved: no commit, and no ledger either (tests/test_versions.py covers a kill during a save).
     assert git(data / "versions", "rev-list", "--all") == "", "the kill came after the versions were saved"
