@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from policy_archive.pipeline.extraction.normalize import normalize_markdown
+from policy_archive.pipeline.extraction.normalize import normalize_characters, normalize_markdown
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 
@@ -39,6 +39,15 @@ def test_unicode_and_invisible_characters_settle() -> None:
     composed = normalize_markdown("Café policy text with softhyphen\n")
     decomposed = normalize_markdown("Cafe\u0301 policy\u00a0text\u200b with soft\u00adhyphen\n")
     assert composed == decomposed == "Café policy text with softhyphen\n"
+
+
+@pytest.mark.parametrize("removed", ["\u200b", "\u2060", "\ufeff", "\u00ad", "\x07", "\u200b\x1b"])
+def test_characters_are_nfc_once_invisible_ones_are_gone(removed: str) -> None:
+    """A removed character between a letter and its combining accent leaves the two to compose: the text is NFC
+    after one call, and a second changes nothing (the renderer escapes what one call gives; found by Hypothesis)."""
+    once = normalize_characters(f"A{removed}\u0301 and c{removed}\u0327")
+    assert once == "\u00c1 and \u00e7"
+    assert normalize_characters(once) == once
 
 
 def test_control_characters_are_dropped_or_spaces() -> None:
