@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from policy_archive.config.settings import SLOWEST_PER_MINUTE, ConfigError, load_config
@@ -205,6 +205,7 @@ MARKDOWN = st.lists(MARKDOWN_PIECES | st.text(max_size=20), max_size=30).map("".
 
 @settings(max_examples=500, deadline=None)
 @given(MARKDOWN)
+@example("# Title\u200c******")  # the empty emphasis went, the joiner it left at the edge stayed until a 2nd call
 def test_normalisation_is_idempotent_and_never_raises(text):
     once = normalize_markdown(text)
     assert normalize_markdown(once) == once

@@ -144,7 +144,7 @@ def _normalize_inline(line: str) -> str:
 def _inline_pass(line: str) -> str:
     """One pass of the substitutions outside code spans (CommonMark shows a code span's text as it is)."""
     if "`" not in line:
-        return _single_spaced(_substituted(line))
+        return _joined_words_only(_single_spaced(_substituted(line)))
     pieces = []
     start = 0
     for span_start, span_end in _code_spans(line):
@@ -152,7 +152,15 @@ def _inline_pass(line: str) -> str:
         pieces.append(line[span_start:span_end])
         start = span_end
     pieces.append(_substituted(line[start:]))
-    return _single_spaced("".join(pieces))
+    return _joined_words_only(_single_spaced("".join(pieces)))
+
+
+def _joined_words_only(line: str) -> str:
+    """``line`` without the joiners a substitution left at a word's edge: ``Title`` + ZWNJ + ``******`` loses its
+    empty emphasis here, and the joiner, which joined nothing, must go in this call, not the next (Hypothesis)."""
+    if "\u200c" in line or "\u200d" in line:
+        return JOINERS_AT_EDGES.sub("", line)
+    return line
 
 
 def _code_spans(line: str) -> list[tuple[int, int]]:
