@@ -5,15 +5,29 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from standin.archive import StandinArchive
 from standin.cli import git, run_cli, run_import_ota, write_archive_settings
 
 from policy_archive.archive.plain_git import ExistingCommit
-from policy_archive.pipeline.exports.ota import OtaVersion, plan, service_folder, terms_type
+from policy_archive.pipeline.exports.ota import (
+    ExportClash,
+    OtaVersion,
+    check_paths,
+    folded,
+    ota_path,
+    plan,
+    service_folder,
+    terms_type,
+)
 from policy_archive.pipeline.jobs.provenance import strip_header
+from policy_archive.records import DocumentDeclaration
 
 DECLARATIONS = Path(__file__).parent / "fixtures" / "ota" / "declarations"
 OLD = "https://corp.lingualeo.com/privacy-policy-en/"
@@ -183,3 +197,121 @@ def test_an_export_writes_real_git_objects(tmp_path):
     assert subprocess.run(["git", "-C", str(tmp_path / "out"), "fsck", "--strict"], capture_output=True).returncode == 0
     assert repository.history()[0].path == "Ünïcode Service/Privacy Policy.md"
     assert repository.append([FileCommit("Ünïcode Service/Privacy Policy.md", "# T\n\nbody\n", at, "same")]) == 0
+
+
+# Outside audit 9, F6: names that differ only by case or Unicode normalisation were exported as two folders (or
+# files), one file once the collection is checked out on macOS or Windows. Refused now as the same name is.
+NFC_CAFE, NFD_CAFE = unicodedata.normalize("NFC", "Café"), unicodedata.normalize("NFD", "Café")
+
+
+def declared(service_id: str, name: str, document_id: str = "privacy-policy") -> DocumentDeclaration:
+    return DocumentDeclaration(service_id, name, document_id, f"https://{service_id}.example/{document_id}")
+
+
+def clash(*declarations: DocumentDeclaration) -> str:
+    with pytest.raises(ExportClash) as refused:
+        check_paths(declarations)
+    return str(refused.value)
+
+
+def test_paths_that_one_file_system_takes_for_one_file_are_refused():
+    assert NFC_CAFE != NFD_CAFE
+    # The same name: refused as before.
+    assert clash(declared("example", "Example"), declared("example-eu", "Example")) == (
+        "example-eu/privacy-policy and example/privacy-policy would both be exported as Example/Privacy Policy.md"
+    )
+    # By case.
+    said = clash(declared("example", "Example"), declared("example-eu", "EXAMPLE"))
+    assert said == (
+        "example-eu/privacy-policy and example/privacy-policy would both be exported as EXAMPLE/Privacy Policy.md "
+        "where a name's case or Unicode normalisation does not count (macOS, Windows): 'EXAMPLE/Privacy Policy.md' "
+        "and 'Example/Privacy Policy.md' differ only by case"
+    )
+    # By Unicode normalisation: the two look alike, so the line says how they differ.
+    said = clash(declared("cafe", NFC_CAFE), declared("cafe-2", NFD_CAFE))
+    assert said.startswith("cafe-2/privacy-policy and cafe/privacy-policy would both be exported as ")
+    assert said.endswith("differ only by Unicode normalisation (the same letters, composed and decomposed)")
+    # By both.
+    said = clash(declared("cafe", NFC_CAFE), declared("cafe-2", unicodedata.normalize("NFD", "CAFÉ")))
+    assert said.endswith("differ only by case and Unicode normalisation")
+    # Two document types of one service: ``terms-of.service`` is titled "Terms Of service" (the dot a space).
+    assert terms_type("terms-of.service") == "Terms Of service"
+    said = clash(declared("example", "Example", "terms-of-service"), declared("example", "Example", "terms-of.service"))
+    assert said.startswith(
+        "example/terms-of.service and example/terms-of-service would both be exported as Example/Terms Of service.md"
+    )
+    # Distinct names, and one service's distinct types, are exported.
+    check_paths(
+        [
+            declared("example", "Example"),
+            declared("example", "Example", "terms-of-service"),
+            declared("example-eu", "Example EU"),
+            declared("cafe", NFC_CAFE),
+            declared("cafe-2", "Cafe"),  # no accent: another name everywhere
+        ]
+    )
+
+
+NAMES = st.text(st.characters(categories=("L", "M", "N", "Zs")), min_size=1, max_size=40)
+SPELLINGS = st.sampled_from([str.upper, str.lower, str.swapcase, str.title, str.casefold])
+FORMS = st.sampled_from(["NFC", "NFD", "NFKC", "NFKD"])
+
+
+@settings(deadline=None)
+@given(NAMES, SPELLINGS, FORMS, FORMS)
+def test_any_two_names_one_file_system_takes_for_one_are_refused(name, spelling, form, other_form):
+    first = declared("one", unicodedata.normalize(form, name))
+    second = declared("two", unicodedata.normalize(other_form, spelling(name)))
+    if folded(ota_path(first)) == folded(ota_path(second)):
+        # Both named, whether the paths are the same or only fold alike.
+        assert clash(first, second).startswith("two/privacy-policy and one/privacy-policy would both be exported as")
+    else:
+        check_paths([first, second])  # apart everywhere: both exported
+
+
+@settings(deadline=None)
+@given(NAMES, FORMS)
+def test_a_name_and_its_other_case_or_normal_form_always_clash(name, form):
+    # Plain case changes of letters that fold one to one (not a Turkish dotless i, whose capital is I's), and any
+    # canonical normal form: what macOS takes for the same name is refused.
+    assume(name.upper().casefold() == name.casefold() and name.lower().casefold() == name.casefold())
+    for other in (name.upper(), name.lower(), unicodedata.normalize("NFD" if form == "NFC" else "NFC", name)):
+        assume(len(service_folder(other).encode()) < 255 and len(service_folder(name).encode()) < 255)
+        clash(declared("one", unicodedata.normalize("NFC", name)), declared("two", other))
+
+
+def test_export_refuses_names_that_differ_only_by_case(recorded, tmp_path):
+    config, data = recorded
+    mine = tmp_path / "config"
+    shutil.copytree(config, mine)
+    services = mine / "services"
+    (services / "acrcloud-eu.toml").write_text(
+        'name = "ACRCLOUD"\n\n[documents.privacy-policy]\nurl = "https://eu.acrcloud.com/privacy"\n'
+    )
+    output = tmp_path / "ota"
+    refused = run_cli(mine, data, "export", "--format", "ota", "--output", str(output))
+    assert refused.returncode == 1, refused.stderr
+    assert refused.stderr.splitlines()[-1] == (
+        "policy-archive: acrcloud/privacy-policy and acrcloud-eu/privacy-policy would both be exported as "
+        "ACRCloud/Privacy Policy.md where a name's case or Unicode normalisation does not count (macOS, Windows): "
+        "'ACRCloud/Privacy Policy.md' and 'ACRCLOUD/Privacy Policy.md' differ only by case"
+    )
+    assert not output.exists()
+    # NFC and NFD spellings of one name, from TOML files as a person's editor writes them.
+    (services / "acrcloud-eu.toml").unlink()
+    for service, name in (("cafe", NFC_CAFE), ("cafe-2", NFD_CAFE)):
+        (services / f"{service}.toml").write_text(
+            f'name = "{name}"\n\n[documents.privacy-policy]\nurl = "https://{service}.example/privacy"\n'
+        )
+    refused = run_cli(mine, data, "export", "--format", "ota", "--output", str(output))
+    assert refused.returncode == 1, refused.stderr
+    assert "cafe/privacy-policy and cafe-2/privacy-policy would both be exported as" in refused.stderr
+    assert refused.stderr.rstrip().endswith(
+        "differ only by Unicode normalisation (the same letters, composed and decomposed)"
+    )
+    assert not output.exists()
+    # A distinct name is exported.
+    (services / "cafe-2.toml").unlink()
+    exported_ = run_cli(mine, data, "export", "--format", "ota", "--output", str(output))
+    assert exported_.returncode == 0, exported_.stderr
+    assert (output / "ACRCloud" / "Privacy Policy.md").is_file()

@@ -15,6 +15,7 @@ named instead (exit 1) — export to a new directory to have them.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -156,14 +157,48 @@ def plan(
     return commits, problems
 
 
+def folded(path: str) -> str:
+    """``path`` as a file system that ignores case and Unicode normalisation compares names: two paths that fold
+    alike are one file on macOS (APFS, HFS+: case-insensitive and normalisation-insensitive by default) and on
+    Windows (NTFS: case-insensitive), where an OTA collection is cloned as often as on Linux.
+
+    Canonical caseless matching (The Unicode Standard, chapter 3, D145: NFD, full case folding, NFD; NFC last here,
+    the same equality). An approximation, on the safe side: full folding also joins what those file systems keep
+    apart (``ß`` and ``ss``, ``ﬁ`` and ``fi``: they fold one letter to one, each by its own table), so a few names
+    are refused that would have been two files there; NTFS does not normalise, so NFC/NFD twins clash on macOS
+    only, which is reason enough. Not covered: Windows' reserved names (``CON``, ``NUL``) and its dropping of
+    trailing dots and spaces (``service_folder`` strips those at the ends of a folder already)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", path).casefold())
+
+
+def how_alike(path: str, other: str) -> str:
+    """How two paths that fold alike differ: an NFC/NFD pair looks the same on a terminal, so it is said."""
+    if unicodedata.normalize("NFC", path) == unicodedata.normalize("NFC", other):
+        return "differ only by Unicode normalisation (the same letters, composed and decomposed)"
+    if path.casefold() == other.casefold():
+        return "differ only by case"
+    return "differ only by case and Unicode normalisation"
+
+
 def check_paths(declarations: Sequence[DocumentDeclaration]) -> None:
-    """Two of our documents must not land in one OTA file (two services with the same name)."""
-    seen: dict[str, str] = {}
+    """Two of our documents must not land in one OTA file: two services with the same name, or names (of services,
+    or of two document types of one service) that differ only by case or Unicode normalisation (``Example`` and
+    ``EXAMPLE``; ``Café`` typed as NFC and as NFD), which a case-insensitive or normalising file system takes for
+    one (outside audit 9, F6: both were exported, each history to its own path, one file once checked out)."""
+    seen: dict[str, tuple[str, str]] = {}  # folded path: (path, document key)
     for declaration in declarations:
         path = ota_path(declaration)
-        if path in seen:
-            raise ExportClash(f"{declaration.key} and {seen[path]} would both be exported as {path}")
-        seen[path] = declaration.key
+        key = folded(path)
+        if key in seen:
+            other_path, other = seen[key]
+            if other_path == path:
+                raise ExportClash(f"{declaration.key} and {other} would both be exported as {path}")
+            raise ExportClash(
+                f"{declaration.key} and {other} would both be exported as {path} where a name's case or Unicode "
+                f"normalisation does not count (macOS, Windows): {path!r} and {other_path!r} "
+                f"{how_alike(path, other_path)}"
+            )
+        seen[key] = (path, declaration.key)
 
 
 def export(source: ExportSource, output: Path) -> str:
