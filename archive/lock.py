@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import IO
 
 from policy_archive.errors import EXIT_USAGE, StateError
+from policy_archive.stop_signals import current_stop
 
 LOCK_FILE = ".lock"
 # Not the writers' lock: a scheduler holds it between its runs too, and each run (a `track` of its own) takes .lock.
@@ -127,8 +128,12 @@ class DataDirectoryLock:
             holder = self.holder()
         if not self.wait:
             raise self.busy(self.directory, holder)
+        # A stop signal ends the wait (it may last as long as the holder's run): the command has not started.
         self.report(f"waiting for {holder.describe()} ...")
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        stop = current_stop()
+        with stop.interrupting():
+            stop.raise_if_received()
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
 
     def holder(self) -> LockHolder:
         """Who holds the lock, as the holder wrote it (it may be mid-write: then pid is unknown)."""

@@ -3,10 +3,10 @@ the CLI runs one crawl per invocation and the scheduler starts a new process for
 
 from __future__ import annotations
 
-import signal
+import contextlib
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
@@ -20,6 +20,7 @@ from policy_archive.crawler.spiders.live import LiveSpider
 from policy_archive.crawler.spiders.wayback import WaybackSpider
 from policy_archive.crawler.stopping import stop_sending
 from policy_archive.records import Capture, FetchFailure, FetchRequest
+from policy_archive.stop_signals import StopSignal, current_stop, stop_signals_handled
 
 
 class _ErrorKeepingPlan:
@@ -33,7 +34,8 @@ class _ErrorKeepingPlan:
         self.error: Exception | None = None
 
     def start(self) -> Iterable[Planned]:
-        self.stop.watch()  # the crawl is running: Scrapy's own handlers are in place, to be chained
+        if self.stop.received:  # while Scrapy started: nothing is asked, the crawl ends at once
+            return []
         return self._kept(self.plan.start)
 
     def handle(self, result: Capture | FetchFailure) -> Iterable[Planned]:
@@ -79,44 +81,6 @@ class _ErrorKeepingPlan:
             raise self.error
 
 
-class StopSignal:
-    """Whether SIGINT or SIGTERM arrived during the crawl, known at once.
-
-    Scrapy's handler only *schedules* a graceful stop on the reactor; a plan that does long synchronous work of
-    its own between requests (``discover`` lists the next domain's home page) keeps the reactor from running it,
-    so a Ctrl-C would wait for the whole list. Such a plan asks :attr:`received` before each piece of that work.
-    The crawl's downloader is told too, on the reactor, to send no request not yet on the wire (crawler/stopping.py).
-    """
-
-    def __init__(self) -> None:
-        self.received = False
-        self._crawler: Crawler | None = None
-
-    def watch(self) -> None:
-        """Chain a handler noting the signal before Scrapy's (called inside the crawl, once Scrapy's are set)."""
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous = signal.getsignal(signum)
-            if callable(previous):
-                signal.signal(signum, self._noting(previous))
-
-    def stops(self, crawler: Crawler) -> None:
-        """The crawl a signal stops."""
-        self._crawler = crawler
-
-    def _noting(self, previous: Callable[[int, FrameType | None], object]) -> Callable[[int, FrameType | None], None]:
-        def note(signum: int, frame: FrameType | None) -> None:
-            self.received = True
-            previous(signum, frame)
-            if self._crawler is not None:
-                # The crawl's reactor, installed by Scrapy by now (importing it earlier would install another);
-                # a signal handler may only schedule work on it, as Scrapy's own does.
-                from twisted.internet import reactor
-
-                reactor.callFromThread(stop_sending, self._crawler)
-
-        return note
-
-
 def crawl_archive(
     plan: FetchPlan,
     source: ArchiveSource,
@@ -125,8 +89,9 @@ def crawl_archive(
     stop: StopSignal | None = None,
     replay_limiter: RateLimiter | None = None,
 ) -> None:
-    """Fetch archive captures for ``plan``; ``stop``, if given, tells the plan at once when a signal came;
-    ``replay_limiter``: the archive's replay limiter, when the caller counts the requests it lets through."""
+    """Fetch archive captures for ``plan``; ``stop``: what tells the plan at once when a signal came (by default the
+    one handling the stop signals now, policy_archive/stop_signals.py); ``replay_limiter``: the archive's replay
+    limiter, when the caller counts the requests it lets through."""
     _crawl(
         CrawlerProcess(settings=scrapy_settings(settings, live=False)),
         WaybackSpider,
@@ -147,7 +112,7 @@ def crawl_live(
     retried: Callable[[FetchRequest], None] | None = None,
 ) -> None:
     """Fetch live pages; only ``declared_origins`` (the configuration's URLs) may be on internal addresses;
-    ``stop``, if given, tells the plan at once when a signal came; ``retried``, if given, is told each fetch whose
+    ``stop``: as for :func:`crawl_archive`; ``retried``, if given, is told each fetch whose
     request failed and is asked again (Scrapy's retries)."""
     _crawl(
         CrawlerProcess(settings=scrapy_settings(settings, live=True, declared_origins=declared_origins)),
@@ -162,11 +127,40 @@ def crawl_live(
 def _crawl(
     process: CrawlerProcess, spider: type[PlanSpider], plan: FetchPlan, stop: StopSignal | None, **arguments: Any
 ) -> None:
-    """Run ``spider`` for ``plan`` until it is done or a signal stops it (then after the requests on the wire)."""
+    """Run ``spider`` for ``plan`` until it is done or a signal stops it (then after the requests on the wire).
+
+    The stop signals are handled by ``stop`` (policy_archive/stop_signals.py), installed by the command before any
+    work, not by Scrapy: Scrapy's handlers were installed only once its reactor ran, so a signal while it started
+    killed the command, and they took SIGINT over even when the command was started with it ignored."""
     crawler = process.create_crawler(spider)
-    stop = stop or StopSignal()
-    stop.stops(crawler)
-    kept = _ErrorKeepingPlan(plan, stop)
-    process.crawl(crawler, plan=kept, **arguments)
-    process.start()
+    with stop_signals_handled(stop or current_stop()) as stop, stop.crawling(_stopping(process, crawler)):
+        kept = _ErrorKeepingPlan(plan, stop)
+        process.crawl(crawler, plan=kept, **arguments)
+        process.start(install_signal_handlers=False)
     kept.raise_kept()
+
+
+def _stopping(process: CrawlerProcess, crawler: Crawler) -> Callable[[bool], None]:
+    """What a stop signal does to the crawl, from the signal handler (which may only schedule work on the reactor,
+    as Scrapy's own handlers do): the first stops it gracefully (the requests on the wire finish) and tells its
+    downloader to send nothing more (crawler/stopping.py); a later one stops the reactor at once (Scrapy's "forcing
+    unclean shutdown": the requests in flight are dropped)."""
+
+    def stop(at_once: bool) -> None:
+        # The crawl's reactor, once Scrapy installed it (importing it earlier would install another, and the
+        # crawl would fail); before it runs, Scrapy is starting: the plan, asked for its start, asks for nothing.
+        reactor = sys.modules.get("twisted.internet.reactor")
+        if reactor is None or not reactor.running:
+            return
+        if at_once:
+            reactor.callFromThread(_stop_reactor, reactor)
+            return
+        reactor.callFromThread(process.stop)  # the crawl ends, and with it the reactor (stop_after_crawl)
+        reactor.callFromThread(stop_sending, crawler)
+
+    return stop
+
+
+def _stop_reactor(reactor: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # already stopping
+        reactor.stop()

@@ -16,7 +16,8 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -26,6 +27,7 @@ from standin.archive import LoggedRequest, StandinArchive
 from standin.archive_faults import Endpoint
 from standin.cli import cli_command, run_cli, running
 
+from policy_archive.archive.lock import DataDirectoryLock
 from policy_archive.crawler.ratelimit import archive_key
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 
@@ -134,8 +136,9 @@ def cli(config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str
     return subprocess.run(command(config, data, *args), capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
 
 
-def start_cli(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:
-    """The CLI as a user starts it from a terminal, where Ctrl-C (SIGINT) is not ignored.
+def start_cli(config: Path, data: Path, *args: str, sigint: signal.Handlers = signal.SIG_DFL) -> subprocess.Popen[str]:
+    """The CLI as a user starts it from a terminal, where Ctrl-C (SIGINT) is not ignored; or, ``sigint`` SIG_IGN,
+    as a shell without job control starts it in the background (``backfill &``).
 
     CI may run the suite from a background job, whose children inherit SIGINT ignored: Python then installs no
     KeyboardInterrupt handler, and a test of Ctrl-C would wait for a signal that can never arrive.
@@ -146,12 +149,34 @@ def start_cli(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO_ROOT,
-        preexec_fn=_default_sigint,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
     )
 
 
 def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@contextmanager
+def running_with_stderr_in(
+    errors: Path, config: Path, data: Path, *args: str, sigint: signal.Handlers | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The CLI with its stderr written to ``errors``, to be read while it runs; killed if still running at the end.
+    ``sigint``, if given, is how it starts with SIGINT (else as this process has it)."""
+    with errors.open("w") as sink:
+        run = subprocess.Popen(
+            command(config, data, *args),
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            cwd=REPO_ROOT,
+            preexec_fn=None if sigint is None else lambda: signal.signal(signal.SIGINT, sigint),
+        )
+    try:
+        yield run
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30, run: subprocess.Popen[bytes] | None = None) -> None:
@@ -628,15 +653,22 @@ def test_a_wait_for_the_slowest_replay_rate_is_said_with_its_end_and_its_setting
     assert archive.counts()["replay"] == 1, "one capture fetched, the next one waiting"
 
 
-def test_ctrl_c_during_the_listing_stops_cleanly(standin_archive, tmp_path):
+@pytest.mark.parametrize(
+    ("stop", "sigint"),
+    [(signal.SIGINT, signal.SIG_DFL), (signal.SIGTERM, signal.SIG_IGN)],
+    ids=["ctrl-c", "sigterm-to-a-background-job"],
+)
+def test_a_signal_during_the_listing_stops_cleanly(standin_archive, tmp_path, stop, sigint):
+    """Audit 2026-11-28 F2: SIGTERM while listing (`timeout`, systemd, cron; `backfill &` ignores SIGINT) killed the
+    command, exit 143: no FAILED line, no last line, its run left "did not finish"."""
     archive = standin_archive
     config = write_config(tmp_path / "config", archive, three_document_history(archive))
     # The signal is sent once the first listing request is known to be held by the archive, whatever the load
     # (the archive's shutdown releases the held request).
     archive.delay("cdx", 30)
-    run = start_cli(config, tmp_path / "data")
+    run = start_cli(config, tmp_path / "data", sigint=sigint)
     archive.wait_for_held_request()
-    run.send_signal(signal.SIGINT)
+    run.send_signal(stop)
     _, stderr = run.communicate(timeout=15)
 
     assert run.returncode == 1, stderr
@@ -649,6 +681,69 @@ def test_ctrl_c_during_the_listing_stops_cleanly(standin_archive, tmp_path):
     assert [entry["unverified_captures"] for entry in status] == [None, None, None], status
     shown = run_cli(config, tmp_path / "data", "status").stdout
     assert "not verified: unknown, its last backfill could not list it" in shown, shown
+    assert f"→ exit 1: 0 versions recorded, 3 documents failed, stopped by {stop.name}" in shown, shown
+    assert archive.counts()["replay"] == 0
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_crawl_starts_stops_cleanly(standin_archive, tmp_path, stop):
+    """Audit 2026-11-28 F2: between the listing and the crawl (Scrapy starting) a SIGTERM killed the command (exit
+    143) and a Ctrl-C printed click's `Aborted!`, without a FAILED line. The signal is sent when Scrapy says it
+    started (--verbose); replays are held until then, so a crawl already running has none answered."""
+    archive = standin_archive
+    config = write_config(tmp_path / "config", archive, three_document_history(archive))
+    data, errors = tmp_path / "data", tmp_path / "stderr"
+    archive.hold("replay")
+    with running_with_stderr_in(errors, config, data, "--verbose", sigint=signal.SIG_DFL) as run:
+        wait_for(lambda: re.search(r"Scrapy \S+ started", errors.read_text()) is not None, timeout=300, run=run)
+        run.send_signal(stop)
+        archive.release("replay")
+        status = run.wait(timeout=120)
+    stderr = errors.read_text()
+
+    assert status == 1, stderr
+    assert "Traceback" not in stderr and "Aborted!" not in stderr
+    assert failures(stderr) == [f"FAILED {name}/privacy-policy: {INTERRUPTED}" for name in ("alpha", "beta", "gamma")]
+    assert "not examined, the run was interrupted (run again to continue)" in stderr.splitlines()[-1], stderr
+    assert commits(data) == []
+    shown = run_cli(config, data, "status").stdout
+    assert f"→ exit 1: 0 versions recorded, 3 documents failed, stopped by {stop.name}" in shown, shown
+
+
+def test_sigint_ignored_when_the_backfill_starts_stays_ignored(standin_archive, tmp_path):
+    """A backfill started in the background by a shell without job control (`backfill &`, CI) inherits SIGINT
+    ignored: Ctrl-C at the terminal is not meant for it. Scrapy's handlers took SIGINT over once the crawl ran
+    (before 2026-11-28), and stopped it."""
+    archive = standin_archive
+    config = write_config(tmp_path / "config", archive, interruptible_history(archive))
+    data = tmp_path / "data"
+    archive.hold("replay", after=ANSWERED_BEFORE_THE_SIGNAL)
+    run = start_cli(config, data, "--strategy", "bisect", sigint=signal.SIG_IGN)
+    archive.wait_for_held_request()
+    run.send_signal(signal.SIGINT)  # ignored: discarded as it is sent, before the replays are released
+    archive.release("replay")
+    _, stderr = run.communicate(timeout=120)
+
+    assert run.returncode == 0, stderr
+    assert failures(stderr) == []
+    reference = cli(config, tmp_path / "reference", "--strategy", "bisect")
+    assert reference.returncode == 0, reference.stderr
+    assert commits(data) == commits(tmp_path / "reference")
+
+
+def test_a_signal_while_waiting_for_the_data_directory_ends_the_command_before_it_starts(standin_archive, tmp_path):
+    archive = standin_archive
+    config = write_config(tmp_path / "config", archive, three_document_history(archive))
+    data, errors = tmp_path / "data", tmp_path / "stderr"
+    with DataDirectoryLock(data, "test"), running_with_stderr_in(errors, config, data) as run:
+        wait_for(lambda: "waiting for" in errors.read_text(), timeout=300, run=run)
+        run.send_signal(signal.SIGTERM)
+        status = run.wait(timeout=60)
+    stderr = errors.read_text()
+
+    assert status == 1, stderr
+    assert stderr.splitlines()[-1] == "policy-archive: stopped by SIGTERM before the run started: nothing done"
+    assert sum(archive.counts().values()) == 0
 
 
 # --- completeness: a listing that fails half-way -----------------------------------------------------------

@@ -208,11 +208,15 @@ def post_stopped(hook: str, signum: signal.Signals, waiting: threading.Event) ->
             os.kill(os.getpid(), signum)
 
     sender = threading.Thread(target=signal_once_waiting, daemon=True)
+    # SIGINT as from a terminal: a test session started in the background (CI) inherits it ignored, and an ignored
+    # SIGINT stays ignored (policy_archive/stop_signals.py).
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
     sender.start()
     try:
         return post_summary(hook, CHANGES, "policy-archive/test", timeout=60)
     finally:
         sender.join()
+        signal.signal(signal.SIGINT, ignored)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

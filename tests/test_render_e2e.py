@@ -376,7 +376,15 @@ def signal_while_rendering(
 ) -> int:
     """Run ``command``, call ``send(pid)`` once the rendered page has asked for its (held) data; its exit status."""
     with log_file.open("w") as sink:
-        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # As from a terminal: a job started in the background inherits SIGINT ignored, and it stays ignored.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         try:
             deadline = time.monotonic() + 60
             while not sites.received("http://spa.test/api/policy.json"):

@@ -573,6 +573,52 @@ def test_captures_an_older_release_left_unrecorded_are_inserted_at_their_dates(
     assert history(data) == recorded
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_while_the_crawl_starts_names_every_document_not_fetched(
+    sites: StandinSites, tmp_path: Path, signum: signal.Signals
+) -> None:
+    """Audit 2026-11-28 F2: a SIGTERM while `track` started (`schedule`'s stop, systemd's) killed it (exit 143, its
+    run left "did not finish"); a Ctrl-C printed click's `Aborted!`. The signal is sent when Scrapy says it started
+    (--verbose); the pages are held until then, so a crawl already running has none recorded."""
+    release = threading.Event()
+    urls = {kind: sites.set_page(f"http://early.test/{kind}", held(policy_page("early.test", kind), release))
+            for kind in ("privacy-policy", "terms-of-service")}  # fmt: skip
+    config = write_config(tmp_path / "config", {"early": urls})
+    data, output = tmp_path / "data", tmp_path / "track.log"
+
+    def log() -> str:
+        return output.read_text(errors="replace")
+
+    with output.open("w") as sink:
+        run = subprocess.Popen(
+            cli_command(config, data, "track", "--verbose"),
+            env=cli_environment(http_proxy=sites.proxy_url),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        try:
+            wait_for(lambda: re.search(r"Scrapy \S+ started", log()) is not None, 300, "Scrapy to start")
+            run.send_signal(signum)
+            release.set()
+            status = run.wait(timeout=120)
+        finally:
+            release.set()
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+
+    text = log()
+    assert status == 1, text
+    assert "Traceback" not in text and "Aborted!" not in text
+    assert failure_lines(text) == {f"early/{kind}": "not fetched: the run was stopped" for kind in urls}, text
+    assert git(data / "versions", "ls-files") == "", "nothing recorded"
+    shown = subprocess.run(
+        cli_command(config, data, "status"), capture_output=True, text=True, env=cli_environment(), timeout=120
+    ).stdout
+    assert f"→ exit 1: 0 versions recorded, 2 documents failed, stopped by {signum.name}" in shown, shown
+
+
 def test_redirect_chains_and_unknown_failures_are_said_in_our_words() -> None:
     """The wordings the CLI tests above do not reach: a page redirecting to itself, a loop of more URLs than are
     named, and a failure of a kind not met yet (a sentence with what the error says, never its class)."""

@@ -10,6 +10,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -32,6 +33,7 @@ from policy_archive.errors import (
     environment_failure,
 )
 from policy_archive.files import unwritable, writing_at
+from policy_archive.stop_signals import Stopped, stop_signals_handled
 from policy_archive.text import printable
 
 if TYPE_CHECKING:
@@ -256,21 +258,31 @@ def run_writing_command(
     drop_lost_history: bool = False,
 ) -> None:
     """Validate, lock the data directory, run ``work(workspace, declarations, progress)``, note the run, report.
-    ``existing`` and ``drop_lost_history``: as ``open_workspace`` takes them."""
+    ``existing`` and ``drop_lost_history``: as ``open_workspace`` takes them.
+
+    SIGTERM and SIGINT are handled from here to the end (policy_archive/stop_signals.py): the work ends early as an
+    interrupted run and says so, its run noted stopped; a signal while the data directory's lock is waited for
+    ends the command before it starts."""
     from policy_archive.pipeline.jobs.workspace import open_workspace
 
-    with reported_errors():
-        config = obj.config()
-        declarations = config.select(documents)
-        opened = open_workspace(
-            config, command, wait=not no_wait, existing=existing, drop_lost_history=drop_lost_history
-        )
-        with opened as workspace, workspace.run_log(command) as runs:
-            for note in workspace.notes:
-                click.echo(f"repaired: {printable(note)}", err=True)
-            result = work(workspace, declarations, obj.progress(command))
-            runs.append(result)
-    report(result, obj.quiet)
+    with stop_signals_handled() as stop:
+        with reported_errors():
+            try:
+                config = obj.config()
+                declarations = config.select(documents)
+                opened = open_workspace(
+                    config, command, wait=not no_wait, existing=existing, drop_lost_history=drop_lost_history
+                )
+                with opened as workspace, workspace.run_log(command) as runs:
+                    for note in workspace.notes:
+                        click.echo(f"repaired: {printable(note)}", err=True)
+                    result = work(workspace, declarations, obj.progress(command))
+                    if stop.received:
+                        result = replace(result, stopped_by=stop.signal_name)
+                    runs.append(result)
+            except Stopped as stopped:
+                fail(f"stopped by {stopped.signal_name} before the run started: nothing done", EXIT_FAILURES)
+        report(result, obj.quiet)
 
 
 VERBOSITY = "policy_archive.verbosity"

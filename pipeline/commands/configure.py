@@ -26,6 +26,7 @@ from policy_archive.pipeline.commands.common import (
     writing_output,
 )
 from policy_archive.records import ID_MAX_LENGTH, ID_PATTERN, ID_RULE, ExtractionRules, is_valid_id
+from policy_archive.stop_signals import stop_signals_handled
 from policy_archive.text import plural, printable
 
 
@@ -149,39 +150,44 @@ def discover(
         fail("--service names the service of one DOMAIN; with several, each service is named after its domain")
     if several and not (write or output):
         fail("several domains are written one service file each: add --write (config/services/) or --output DIR")
-    with reported_errors():
-        for option, given_id in (("--service", service_id), ("--type", document_type)):
-            if given_id is not None and not is_valid_id(given_id):
-                if len(given_id) > ID_MAX_LENGTH and ID_PATTERN.fullmatch(given_id):  # the length is what fails
-                    reason = f"an id is at most {ID_MAX_LENGTH} characters, got {len(given_id)}"
-                    raise ConfigError("command line", option, reason)
-                raise ConfigError("command line", option, f"an id must match {ID_RULE}, got {given_id!r}")
-        config = obj.config()
-        directory = output or (config_directory(obj.config_dir) / "services" if write else None)
-        if directory is not None:  # before any request: a search may take hours
-            check_output(directory, "--output" if output else "", directory=True)
-        request = listing.Request(document_type, since, until, directory, force, service_id, live)
-        data_dir = config.settings.data_dir
-        outcomes = listing.Outcomes(request, data_dir, listing=several, verbosity=obj.verbosity)
-        outcomes.bad_lines(bad_lines)
-        with writing_output(directory, "--output" if output else "") if directory else nullcontext():
-            if wanted := outcomes.to_search(names):
-                progress = obj.progress("discover")
-                progress.expect(len(names), "domains", one="domain")
-                if skipped := len(names) - len(wanted):
-                    progress.already("skipped", skipped)
-                if live:
-                    homes = {domain: f"{schemes[domain]}://{domain}/" for domain in wanted}
-                    left = discovery.discover_live(config.settings, homes, document_type, outcomes, progress=progress)
-                else:
-                    left = discovery.discover(
-                        config.settings, data_dir, wanted, document_type, outcomes, since=since, until=until,
-                        progress=progress,
-                    )  # fmt: skip
-                outcomes.interrupted(left)
-    if several:
-        click.echo(outcomes.summary(), err=True)
-    sys.exit(outcomes.exit_status)
+    # SIGTERM and SIGINT from here to the end: the domain being searched fails as interrupted, the others are
+    # counted not searched (policy_archive/stop_signals.py), also when the signal comes before the crawl.
+    with stop_signals_handled():
+        with reported_errors():
+            for option, given_id in (("--service", service_id), ("--type", document_type)):
+                if given_id is not None and not is_valid_id(given_id):
+                    if len(given_id) > ID_MAX_LENGTH and ID_PATTERN.fullmatch(given_id):  # the length is what fails
+                        reason = f"an id is at most {ID_MAX_LENGTH} characters, got {len(given_id)}"
+                        raise ConfigError("command line", option, reason)
+                    raise ConfigError("command line", option, f"an id must match {ID_RULE}, got {given_id!r}")
+            config = obj.config()
+            directory = output or (config_directory(obj.config_dir) / "services" if write else None)
+            if directory is not None:  # before any request: a search may take hours
+                check_output(directory, "--output" if output else "", directory=True)
+            request = listing.Request(document_type, since, until, directory, force, service_id, live)
+            data_dir = config.settings.data_dir
+            outcomes = listing.Outcomes(request, data_dir, listing=several, verbosity=obj.verbosity)
+            outcomes.bad_lines(bad_lines)
+            with writing_output(directory, "--output" if output else "") if directory else nullcontext():
+                if wanted := outcomes.to_search(names):
+                    progress = obj.progress("discover")
+                    progress.expect(len(names), "domains", one="domain")
+                    if skipped := len(names) - len(wanted):
+                        progress.already("skipped", skipped)
+                    if live:
+                        homes = {domain: f"{schemes[domain]}://{domain}/" for domain in wanted}
+                        left = discovery.discover_live(
+                            config.settings, homes, document_type, outcomes, progress=progress
+                        )
+                    else:
+                        left = discovery.discover(
+                            config.settings, data_dir, wanted, document_type, outcomes, since=since, until=until,
+                            progress=progress,
+                        )  # fmt: skip
+                    outcomes.interrupted(left)
+        if several:
+            click.echo(outcomes.summary(), err=True)
+        sys.exit(outcomes.exit_status)
 
 
 @click.command("import-ota")

@@ -17,7 +17,7 @@ from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnverifiedS
 from policy_archive.archive.stored_responses import DamagedCapture
 from policy_archive.crawler.failures import lasting
 from policy_archive.crawler.ratelimit import limiter_for
-from policy_archive.crawler.runner import StopSignal, crawl_archive
+from policy_archive.crawler.runner import crawl_archive
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
 from policy_archive.pipeline.jobs.backfill_plan import BackfillPlan, DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import Decision, Shown, decide, undated
@@ -49,6 +49,7 @@ from policy_archive.pipeline.jobs.unverified import (
 )
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import CaptureRef, DocumentDeclaration, RecordedVersion, Source, Version, iso_z
+from policy_archive.stop_signals import Stopped, StopSignal, current_stop
 from policy_archive.text import plural
 
 INTERRUPTED = "interrupted before its history was complete: run again to continue"
@@ -73,11 +74,13 @@ def backfill(
     settings = workspace.config.settings
     notes: list[str] = []
     source = archive_source(settings.wayback)
-    listed = _list_documents(workspace, declarations, source, progress, since, until, strategy, verify_spans)
+    # SIGTERM or Ctrl-C, from the command's start to its end: the listing, Scrapy's start, the crawl and the
+    # recording each end as an interrupted run (policy_archive/stop_signals.py).
+    stop = current_stop()
+    listed = _list_documents(workspace, declarations, source, progress, since, until, strategy, verify_spans, stop)
     plans, listings, failures, interrupted = listed
     if not interrupted and any(not plan.complete for plan in plans.values()):
         fetching = BackfillPlan(workspace, plans, progress)
-        stop = StopSignal()
         progress.estimate(fetching.left)
         # A capture to examine is one replay request at least (more through redirects, retries, a rendering).
         replay = limiter_for(workspace.data_dir, settings.wayback, "replay")
@@ -109,9 +112,10 @@ def _list_documents(
     until: date | None,
     strategy: StrategyName,
     verify_spans: bool,
+    stop: StopSignal,
 ) -> tuple[dict[str, DocumentPlan], dict[str, list[CaptureRef]], list[DocumentFailure], bool]:
     """Each document's captures listed, in turn, and its plan made: the plans and listings by document, the
-    documents whose listing failed, and whether a Ctrl-C stopped the listing (the documents after it fail)."""
+    documents whose listing failed, and whether a stop signal stopped the listing (the documents after it fail)."""
     settings = workspace.config.settings
     failures: list[DocumentFailure] = []
     plans: dict[str, DocumentPlan] = {}
@@ -119,28 +123,30 @@ def _list_documents(
     listings: dict[str, list[CaptureRef]] = {}
     interrupted = False
     for declaration in declarations:
+        # A signal while listing (or before it, or while the last document's plan was made): list and fetch
+        # nothing more, but still record the documents whose history the catalog already holds completely.
+        interrupted = interrupted or stop.received
         if interrupted:
             failures.append(DocumentFailure(declaration.key, INTERRUPTED))
             continue
         try:
-            refs = [
-                ref
-                for url, start, end in segments(declaration, since, until)
-                for ref in source.list_captures_patiently(url, client, start, end)
-            ]
+            with stop.interrupting():  # out of a listing request, or of a wait for the listing rate limit
+                refs = [
+                    ref
+                    for url, start, end in segments(declaration, since, until)
+                    for ref in source.list_captures_patiently(url, client, start, end)
+                ]
         except ListingError as error:
             failures.append(DocumentFailure(declaration.key, f"archive listing failed: {error}"))
             continue
-        except KeyboardInterrupt:
-            # Ctrl-C while listing (Scrapy handles it once the crawl runs): list and fetch nothing more, but
-            # still record the documents whose history the catalog already holds completely.
+        except Stopped:
             interrupted = True
             failures.append(DocumentFailure(declaration.key, INTERRUPTED))
             continue
         progress.add("captures listed", len(refs), one="capture listed")
         listings[declaration.key] = refs
         plans[declaration.key] = _plan(workspace, declaration, refs, strategy, source, verify_spans)
-    return plans, listings, failures, interrupted
+    return plans, listings, failures, interrupted or stop.received
 
 
 def _plan_results(

@@ -28,7 +28,7 @@ from policy_archive.config.settings import Settings
 from policy_archive.crawler.hosts import NameAddresses, Proposals
 from policy_archive.crawler.middlewares import PAUSE_STATUSES
 from policy_archive.crawler.ratelimit import limiter_for
-from policy_archive.crawler.runner import StopSignal, crawl_archive, crawl_live
+from policy_archive.crawler.runner import crawl_archive, crawl_live
 from policy_archive.crawler.settings import ARCHIVE_CONCURRENCY
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
 from policy_archive.crawler.spiders.base import Continuation, Planned
@@ -45,6 +45,7 @@ from policy_archive.pipeline.jobs.home_pages import (
 from policy_archive.pipeline.jobs.home_search import SearchState
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.records import Capture, CaptureRef, FetchFailure, FetchRequest, at_second
+from policy_archive.stop_signals import StopSignal, current_stop
 from policy_archive.text import counted
 
 
@@ -219,7 +220,7 @@ def discover(
         datetime.combine(since, time.min, tzinfo=UTC) if since else None,
         datetime.combine(until, time.max, tzinfo=UTC) if until else None,
     )
-    stop = StopSignal()
+    stop = current_stop()  # the command's: a signal before the crawl started counts too
     names = NameAddresses(settings.wayback.timeout_seconds)
     plan = ListPlan(domains, document_type, source, client, period, data_dir, progress, done, stop, names)
     crawl_archive(plan, source, settings, data_dir, stop)
@@ -479,7 +480,7 @@ def discover_live(
         progress = Progress("discover")
         progress.expect(len(homes), "domains", one="domain")
     plan = LivePlan(homes, document_type, done, progress, NameAddresses(settings.wayback.timeout_seconds))
-    stop = StopSignal()
+    stop = current_stop()  # the command's: a signal before the crawl started counts too
     crawl_live(plan, settings, declared_origins=tuple(homes.values()), stop=stop)
     progress.finish()
     if stop.received:

@@ -38,7 +38,10 @@ from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, Source, Version
+from policy_archive.stop_signals import current_stop
 from policy_archive.text import plural
+
+INTERRUPTED = "interrupted before it was examined again: run again to continue"
 
 
 def capture_from(row: CaptureRow, response: StoredResponse) -> Capture:
@@ -314,7 +317,11 @@ def reextract(
     upgrades: list[Version] = []
     notes: list[str] = []
     now = datetime.now(UTC).replace(microsecond=0)
+    stop = current_stop()
     for declaration in declarations:
+        if stop.received:  # SIGTERM or Ctrl-C: the documents done are recorded, the others left as they were
+            failures.append(DocumentFailure(declaration.key, INTERRUPTED))
+            continue
         versions = catalog.versions(declaration.key)
         latest = catalog.version_capture(declaration.key, versions[-1].captured_at) if versions else None
         if unreadable := _reexamine(workspace, declaration, progress, rebuild=rebuild):

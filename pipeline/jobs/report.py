@@ -40,6 +40,7 @@ class RunReport:
     notes: list[str] = field(default_factory=list)
     last_line: str | None = None  # printed after everything else (backfill: what it did not verify)
     recorded_detail: str | None = None  # what the versions recorded are (backfill: ``1 new, 2 re-chained``)
+    stopped_by: str | None = None  # the stop signal that ended the run early (``SIGTERM``), for its runs row
 
     @property
     def exit_status(self) -> int:
@@ -51,8 +52,10 @@ class RunReport:
         only when one is given."""
         recorded, failed = len(self.recorded), len(self.failures)
         detail = f" ({self.recorded_detail})" if self.recorded_detail else ""
+        stopped = f", stopped by {self.stopped_by}" if self.stopped_by else ""
         return (
             f"{recorded} {plural(recorded, 'version')} recorded{detail}, {failed} {plural(failed, 'document')} failed"
+            f"{stopped}"
         )
 
 

@@ -14,23 +14,17 @@ from __future__ import annotations
 
 import difflib
 import json
-import signal
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from http.client import HTTPException
-from types import FrameType
-from typing import Any
 from urllib.parse import urlsplit
 
 from policy_archive.crawler.exchange import post
 from policy_archive.crawler.names import LookupTimedOut
 from policy_archive.records import iso_z
+from policy_archive.stop_signals import Stopped, stop_signals_handled
 from policy_archive.text import plural
-
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 @dataclass(frozen=True)
@@ -87,10 +81,12 @@ def post_summary(webhook_url: str, changes: Sequence[ChangeSummary], user_agent:
     payload = {"text": summary_text(changes), "changes": [change.as_json() for change in changes]}
     where = _redacted(webhook_url)
     try:
-        with _given_up_on_stop():
+        # A stop signal gives the webhook up at once (policy_archive/stop_signals.py): the crawl is over by then,
+        # and nothing else would end the wait before the deadline.
+        with stop_signals_handled() as stop, stop.interrupting():
             answer = post(webhook_url, user_agent, timeout, json.dumps(payload).encode("utf-8"), "application/json")
-    except _StopRequested as stop:
-        return f"webhook {where} not waited for: the run was stopped ({stop.signal_name})"
+    except Stopped as stopped:
+        return f"webhook {where} not waited for: the run was stopped ({stopped.signal_name})"
     except TimeoutError:
         return f"webhook {where} gave no answer within {timeout:g} s (setting [wayback] timeout_seconds)"
     except LookupTimedOut as no_answer:
@@ -103,52 +99,6 @@ def post_summary(webhook_url: str, changes: Sequence[ChangeSummary], user_agent:
         return None
     # A redirect is not followed: a POST redirected would be sent again without its payload (urllib's way).
     return f"webhook {where} answered HTTP {answer.status} {answer.reason}".rstrip()
-
-
-class _StopRequested(BaseException):
-    """Raised by the stop signals' handler while the webhook is posted: out of whatever the exchange waits on (a
-    read, a connection, a name lookup), as KeyboardInterrupt would, through any ``except Exception``."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signal_name = signal.Signals(signum).name
-
-
-@contextmanager
-def _given_up_on_stop() -> Iterator[None]:
-    """SIGTERM and SIGINT raise :class:`_StopRequested` inside the block; the handlers before it are put back after.
-
-    The crawl is over by then: Scrapy's handlers are still installed but only schedule work on a reactor that has
-    stopped (after a first signal, a second is ignored), so without this a stop signal did nothing while a webhook
-    kept the run waiting. Only the main thread receives signals (elsewhere the block runs as it is)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        raise _StopRequested(signum)
-
-    previous: dict[int, Any] = {}
-    try:
-        with _stop_signals_held():
-            previous.update((signum, signal.signal(signum, stop)) for signum in _STOP_SIGNALS)
-        yield
-    finally:
-        with _stop_signals_held():
-            for signum, handler in previous.items():
-                if handler is not None:  # None: a handler not set from Python, which cannot be put back
-                    signal.signal(signum, handler)
-
-
-@contextmanager
-def _stop_signals_held() -> Iterator[None]:
-    """The stop signals blocked while the handlers are swapped: one arriving then is handled after the swap, by the
-    handlers it leaves, never by a mix (a signal between two restorations would raise out of the run)."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _redacted(url: str) -> str:
