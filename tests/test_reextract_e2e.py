@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import UTC, datetime
 
 from test_backfill_e2e import URL, acrcloud_history, cli, git, write_config
+
+from policy_archive.config.settings import load_config
+from policy_archive.pipeline.jobs.reextract import reextract
+from policy_archive.pipeline.jobs.workspace import open_workspace
+from policy_archive.stop_signals import stop_signals_handled
 
 
 def test_a_selector_fix_becomes_one_technical_upgrade_commit(standin_archive, tmp_path):
@@ -63,3 +70,26 @@ def test_rebuild_recomputes_the_history_from_the_captures(standin_archive, tmp_p
         assert heading not in git(repo, "show", f"{commit}:a/acrcloud/privacy-policy.md")
     log = cli(config, data, "log", "acrcloud/privacy-policy")
     assert len(log.stdout.splitlines()) == 2
+
+
+def test_a_stop_signal_leaves_the_documents_not_begun_as_they_were(standin_archive, tmp_path):
+    """A SIGTERM (or Ctrl-C) noted before a document is begun: it is named interrupted and left as it was; here the
+    signal came before the first one (policy_archive/stop_signals.py), in this process, where it only is noted."""
+    acrcloud_history(standin_archive)
+    config = write_config(tmp_path / "config", standin_archive)
+    data = tmp_path / "data"
+    assert cli(config, data, "backfill", "acrcloud/privacy-policy").returncode == 0
+    service = config / "services" / "acrcloud.toml"
+    service.write_text(service.read_text().replace('remove = ["footer", "nav"]', 'remove = ["footer", "nav", "h1"]'))
+    loaded = load_config(str(config), str(data))
+
+    with stop_signals_handled() as stop, open_workspace(loaded, "reextract") as workspace:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.received
+        report = reextract(workspace, loaded.select(()))
+
+    assert report.recorded == []
+    assert [(failure.document, failure.reason) for failure in report.failures] == [
+        ("acrcloud/privacy-policy", "interrupted before it was examined again: run again to continue")
+    ]
+    assert len(git(data / "versions", "log", "--format=%H", "main").splitlines()) == 2, "no technical upgrade"
