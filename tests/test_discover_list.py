@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from standin.archive import StandinArchive
-from standin.cli import REPO_ROOT, names_command, names_environment
+from standin.cli import REPO_ROOT, names_command, names_environment, wait_for
 from standin.moving_site import TrueEra, build
 from test_discover import SITE_NAMES, run_discover, write_settings
 
@@ -419,3 +420,47 @@ def test_a_list_rerun_searches_again_a_domain_whose_file_no_longer_declares_the_
 
 def eras_declared_of(declaration) -> list[tuple[str, str]]:
     return [(entry.url, entry.valid_until.isoformat()) for entry in declaration.history] + [(declaration.url, "")]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_crawl_starts_leaves_every_domain_not_searched(tmp_path, standin_archive, signum):
+    """Audit 2026-11-28 F2: a signal before the crawl ran killed `discover` (SIGTERM, exit 143) or printed click's
+    `Aborted!` (Ctrl-C), without its summary. Sent when --verbose says Scrapy started; the listings are held until
+    then."""
+    domains = ("one.example", "two.example")
+    for domain in domains:
+        build(standin_archive, step_days=STEP_DAYS, domain=domain)
+    config = write_settings(tmp_path / "config", standin_archive)
+    errors = tmp_path / "stderr"
+    standin_archive.hold("cdx")  # a crawl already running when the signal came lists nothing before it
+    with errors.open("w") as sink:
+        run = subprocess.Popen(
+            names_command(SITE_NAMES, config, tmp_path / "data", "discover", *domains, "--write", "--verbose"),
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            env=names_environment(),
+            cwd=REPO_ROOT,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+    try:
+        wait_for(lambda: re.search(r"Scrapy \S+ started", errors.read_text()) is not None, 300, "Scrapy to start")
+        run.send_signal(signum)
+        standin_archive.release("cdx")
+        status = run.wait(timeout=120)
+    finally:
+        standin_archive.release("cdx")
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    stderr = errors.read_text()
+
+    assert status == 1, stderr
+    assert "Traceback" not in stderr and "Aborted!" not in stderr
+    # Not searched, both; or, had the crawl begun on a loaded machine, the first one's listing held at the signal
+    # and that domain failed "interrupted": no domain is searched to its end either way.
+    assert re.fullmatch(
+        r"2 domains: 0 declarations written, 0 unsure, (0 failed, 2|1 failed, 1) not searched"
+        r" \(interrupted: run again to continue\)",
+        stderr.splitlines()[-1],
+    ), stderr
+    assert not (config / "services").exists() or list((config / "services").iterdir()) == []

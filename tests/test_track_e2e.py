@@ -34,6 +34,7 @@ from standin.pages import (
     not_found,
     rate_limited,
     redirect,
+    robots_txt,
     server_error,
     slow,
 )
@@ -579,9 +580,11 @@ def test_a_stop_signal_while_the_crawl_starts_names_every_document_not_fetched(
 ) -> None:
     """Audit 2026-11-28 F2: a SIGTERM while `track` started (`schedule`'s stop, systemd's) killed it (exit 143, its
     run left "did not finish"); a Ctrl-C printed click's `Aborted!`. The signal is sent when Scrapy says it started
-    (--verbose); the pages are held until then, so a crawl already running has none recorded."""
+    (--verbose). The site's robots.txt is held until then: a crawl already running (a loaded machine) has asked for
+    it and no page, and the pages waiting for it are not sent after the stop, so the outcome is the same."""
     release = threading.Event()
-    urls = {kind: sites.set_page(f"http://early.test/{kind}", held(policy_page("early.test", kind), release))
+    sites.set_page("http://early.test/robots.txt", held(robots_txt(), release))
+    urls = {kind: sites.set_page(f"http://early.test/{kind}", policy_page("early.test", kind))
             for kind in ("privacy-policy", "terms-of-service")}  # fmt: skip
     config = write_config(tmp_path / "config", {"early": urls})
     data, output = tmp_path / "data", tmp_path / "track.log"

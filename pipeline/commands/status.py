@@ -212,8 +212,9 @@ def document_statuses(config: Config) -> list[DocumentStatus]:
 
 
 def _run_ending(exit_status: int | None, summary: str | None) -> str:
-    # A run with no exit status never reached its end: killed before its signal handling was in place (a
-    # SIGTERM from `schedule` while the command was still starting), kill -9, or still running now.
+    # A run with no exit status never reached its end: ended at once by a second SIGTERM or Ctrl-C
+    # (policy_archive/stop_signals.py; a first one is handled from before the run is noted), kill -9, or still
+    # running now. Before 2026-11-28 a SIGTERM before the crawl (the listing, Scrapy's start) left it so too.
     if exit_status is None:
         return "did not finish (still running, or killed)"
     return f"exit {exit_status}: {summary or ''}"
