@@ -142,8 +142,8 @@ def _crawl(
 
 def _stopping(process: CrawlerProcess, crawler: Crawler) -> Callable[[bool], None]:
     """What a stop signal does to the crawl, from the signal handler (which may only schedule work on the reactor,
-    as Scrapy's own handlers do): the first stops it gracefully (the requests on the wire finish) and tells its
-    downloader to send nothing more (crawler/stopping.py); a later one stops the reactor at once (Scrapy's "forcing
+    as Scrapy's own handlers do): the first tells its downloader to send nothing more (crawler/stopping.py) and
+    stops it gracefully (the requests on the wire finish); a later one stops the reactor at once (Scrapy's "forcing
     unclean shutdown": the requests in flight are dropped)."""
 
     def stop(at_once: bool) -> None:
@@ -155,8 +155,10 @@ def _stopping(process: CrawlerProcess, crawler: Crawler) -> Callable[[bool], Non
         if at_once:
             reactor.callFromThread(_stop_reactor, reactor)
             return
-        reactor.callFromThread(process.stop)  # the crawl ends, and with it the reactor (stop_after_crawl)
+        # Nothing more is sent before the engine starts closing: a request it cancels must not let the next one
+        # waiting in its slot go out (a rendered page's polls).
         reactor.callFromThread(stop_sending, crawler)
+        reactor.callFromThread(process.stop)  # the crawl ends, and with it the reactor (stop_after_crawl)
 
     return stop
 
