@@ -14,6 +14,7 @@ from policy_archive.pipeline.commands.collect import backfill, reextract, repair
 from policy_archive.pipeline.commands.common import VERBOSITY, Context, add_verbosity_options, show_waits
 from policy_archive.pipeline.commands.configure import discover, extract, import_ota, init, validate
 from policy_archive.pipeline.commands.publish import export, report_site, verify
+from policy_archive.stop_signals import stop_signals_handled
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,11 +34,18 @@ from policy_archive.pipeline.commands.publish import export, report_site, verify
 @click.pass_context
 def main(ctx: click.Context, config_dir: str | None, data_dir: str | None) -> None:
     """Track how websites' legal documents change over time, as a dated Git history."""
+    if ctx.invoked_subcommand in STOPPED_CLEANLY:
+        # Before the command's own imports (Scrapy's take seconds on a loaded machine): a SIGTERM or Ctrl-C from
+        # here on ends it as an interrupted run, never as a kill (policy_archive/stop_signals.py).
+        ctx.with_resource(stop_signals_handled())
     ctx.obj = Context(config_dir, data_dir)
     ctx.obj.verbosity = ctx.meta.get(VERBOSITY, 0)
     show_waits(ctx.obj.verbosity == 0)
 
 
+# The commands that write and may run long: each handles SIGTERM and SIGINT from its start to its end. (`schedule`
+# has its own handling, passing the signal to the running `track`; `init` and `import-ota` write a few files.)
+STOPPED_CLEANLY = ("backfill", "track", "reextract", "repair", "discover")
 COMMANDS = (
     *(backfill, track, schedule, log, show, diff, export, report_site, verify, extract, reextract, discover),
     *(import_ota, init, repair, validate, status),
