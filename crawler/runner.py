@@ -4,8 +4,11 @@ the CLI runs one crawl per invocation and the scheduler starts a new process for
 from __future__ import annotations
 
 import contextlib
+import signal
+import socket
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -135,9 +138,53 @@ def _crawl(
     crawler = process.create_crawler(spider)
     with stop_signals_handled(stop or current_stop()) as stop, stop.crawling(_stopping(process, crawler)):
         kept = _ErrorKeepingPlan(plan, stop)
-        process.crawl(crawler, plan=kept, **arguments)
-        process.start(install_signal_handlers=False)
+        process.crawl(crawler, plan=kept, **arguments)  # installs the reactor
+        with _woken_by_signals():
+            process.start(install_signal_handlers=False)
     kept.raise_kept()
+
+
+class _SignalWaker:
+    """The read end of the pipe a signal is written to (``signal.set_wakeup_fd``), watched by the reactor: the
+    kernel may deliver a signal to any of the crawl's threads (Scrapy's pool, Playwright's), and Python runs its
+    handler in the main thread only once that thread wakes. Twisted sets such a pipe when it handles signals
+    itself; without one a stop waited for the reactor's next event (a download's timeout), while a rendered page
+    went on sending requests (seen under load, 2026-11-28). A Twisted ``IReadDescriptor``."""
+
+    def __init__(self) -> None:
+        self.reading, self.writing = socket.socketpair()
+        self.reading.setblocking(False)
+        self.writing.setblocking(False)
+
+    def fileno(self) -> int:
+        return self.reading.fileno()
+
+    def doRead(self) -> None:  # noqa: N802 (Twisted's interface)
+        with contextlib.suppress(OSError):
+            self.reading.recv(4096)  # the signal numbers: the handler itself already ran, or runs next
+
+    def connectionLost(self, _reason: object) -> None:  # noqa: N802 (Twisted's interface)
+        """Nothing to do: closed by :func:`_woken_by_signals`."""
+
+    def logPrefix(self) -> str:  # noqa: N802 (Twisted's interface)
+        return "signal waker"
+
+
+@contextmanager
+def _woken_by_signals() -> Iterator[None]:
+    """The crawl's reactor woken by every signal while the block runs (:class:`_SignalWaker`)."""
+    from twisted.internet import reactor  # installed by Scrapy by now (process.crawl)
+
+    waker = _SignalWaker()
+    previous = signal.set_wakeup_fd(waker.writing.fileno(), warn_on_full_buffer=False)
+    reactor.addReader(waker)
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        reactor.removeReader(waker)
+        waker.reading.close()
+        waker.writing.close()
 
 
 def _stopping(process: CrawlerProcess, crawler: Crawler) -> Callable[[bool], None]:
