@@ -487,7 +487,12 @@ def test_a_page_polling_the_network_ends_with_its_wait_and_its_polls_with_its_ta
 
 
 def test_a_stop_closes_a_polling_page_at_once(sites: StandinSites, tmp_path: Path):
-    """Rendering bounded by a day's wait: only the stop ends it (before: not before the wait was over)."""
+    """Rendering bounded by a day's wait: only the stop ends it (before: not before the wait was over).
+
+    The crawl sends no poll after the stop. Chromium may still send one or two itself while the tab and the browser
+    close (the browser's own User-Agent, 0.1 to 1.3 s after the stop was handled, under load ~15-20, 2026-11-28, on
+    main as well): Playwright no longer routes a closing tab's requests. Not counted here: how many get out depends
+    on the load, and the crawl cannot stop them (see the CHANGELOG)."""
     release = threading.Event()
     url = polling_page(sites, "poll.test", "privacy", release)
     config = write_config(tmp_path / "config", {"one": (url, "always")}, "[crawl]\nrender_timeout_seconds = 86400\n")
@@ -514,7 +519,13 @@ def test_a_stop_closes_a_polling_page_at_once(sites: StandinSites, tmp_path: Pat
     assert "stopping: 0 requests already sent finish; 1 page being rendered is closed unfinished" in output
     assert "FAILED one/privacy-policy: not fetched: the run was stopped" in output
     assert "Traceback" not in output
-    assert sites.received("http://poll.test/poll") == 1, "no poll sent after the stop"
+    # Every poll received is answered now (released), and logged with its User-Agent before its answer is written.
+    deadline = time.monotonic() + 60
+    while len(sites.requests("poll.test", "/poll")) < sites.received("http://poll.test/poll"):
+        assert time.monotonic() < deadline, "the released polls are answered"
+        time.sleep(0.05)
+    by_the_crawl = [r for r in sites.requests("poll.test", "/poll") if "policy-archive" in (r.user_agent or "")]
+    assert len(by_the_crawl) == 1, "the crawl sent no poll after the stop"
     assert_no_chromium_left(temporary)
 
 
