@@ -587,31 +587,20 @@ def test_a_stop_signal_while_the_crawl_starts_names_every_document_not_fetched(
     urls = {kind: sites.set_page(f"http://early.test/{kind}", policy_page("early.test", kind))
             for kind in ("privacy-policy", "terms-of-service")}  # fmt: skip
     config = write_config(tmp_path / "config", {"early": urls})
-    data, output = tmp_path / "data", tmp_path / "track.log"
-
-    def log() -> str:
-        return output.read_text(errors="replace")
-
-    with output.open("w") as sink:
-        run = subprocess.Popen(
-            cli_command(config, data, "track", "--verbose"),
-            env=cli_environment(http_proxy=sites.proxy_url),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
-        try:
-            wait_for(lambda: re.search(r"Scrapy \S+ started", log()) is not None, 300, "Scrapy to start")
+    data = tmp_path / "data"
+    command = cli_command(config, data, "track", "--verbose")
+    try:
+        with running(
+            command, tmp_path / "track.log", env=cli_environment(http_proxy=sites.proxy_url), terminal_sigint=True
+        ) as run:
+            run.wait_for(lambda: re.search(r"Scrapy \S+ started", run.output()) is not None, "Scrapy to start")
             run.send_signal(signum)
             release.set()
-            status = run.wait(timeout=120)
-        finally:
-            release.set()
-            if run.poll() is None:
-                run.kill()
-                run.wait()
+            status = run.ended()
+            text = run.output()
+    finally:
+        release.set()
 
-    text = log()
     assert status == 1, text
     assert "Traceback" not in text and "Aborted!" not in text
     assert failure_lines(text) == {f"early/{kind}": "not fetched: the run was stopped" for kind in urls}, text
