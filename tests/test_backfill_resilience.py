@@ -16,8 +16,7 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -155,28 +154,6 @@ def start_cli(config: Path, data: Path, *args: str, sigint: signal.Handlers = si
 
 def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-@contextmanager
-def running_with_stderr_in(
-    errors: Path, config: Path, data: Path, *args: str, sigint: signal.Handlers | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
-    """The CLI with its stderr written to ``errors``, to be read while it runs; killed if still running at the end.
-    ``sigint``, if given, is how it starts with SIGINT (else as this process has it)."""
-    with errors.open("w") as sink:
-        run = subprocess.Popen(
-            command(config, data, *args),
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-            cwd=REPO_ROOT,
-            preexec_fn=None if sigint is None else lambda: signal.signal(signal.SIGINT, sigint),
-        )
-    try:
-        yield run
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30, run: subprocess.Popen[bytes] | None = None) -> None:
@@ -694,11 +671,11 @@ def test_a_signal_while_the_crawl_starts_stops_cleanly(standin_archive, tmp_path
     config = write_config(tmp_path / "config", archive, three_document_history(archive))
     data, errors = tmp_path / "data", tmp_path / "stderr"
     archive.hold("replay")
-    with running_with_stderr_in(errors, config, data, "--verbose", sigint=signal.SIG_DFL) as run:
-        wait_for(lambda: re.search(r"Scrapy \S+ started", errors.read_text()) is not None, timeout=300, run=run)
+    with running(command(config, data, "--verbose"), errors, env=dict(os.environ), terminal_sigint=True) as run:
+        run.wait_for(lambda: re.search(r"Scrapy \S+ started", errors.read_text()) is not None, "Scrapy to start")
         run.send_signal(stop)
         archive.release("replay")
-        status = run.wait(timeout=120)
+        status = run.ended()
     stderr = errors.read_text()
 
     assert status == 1, stderr
@@ -735,10 +712,10 @@ def test_a_signal_while_waiting_for_the_data_directory_ends_the_command_before_i
     archive = standin_archive
     config = write_config(tmp_path / "config", archive, three_document_history(archive))
     data, errors = tmp_path / "data", tmp_path / "stderr"
-    with DataDirectoryLock(data, "test"), running_with_stderr_in(errors, config, data) as run:
-        wait_for(lambda: "waiting for" in errors.read_text(), timeout=300, run=run)
+    with DataDirectoryLock(data, "test"), running(command(config, data), errors, env=dict(os.environ)) as run:
+        run.wait_for(lambda: "waiting for" in errors.read_text(), "the wait for the lock")
         run.send_signal(signal.SIGTERM)
-        status = run.wait(timeout=60)
+        status = run.ended()
     stderr = errors.read_text()
 
     assert status == 1, stderr
