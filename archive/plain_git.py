@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from policy_archive.archive.git_environment import forget_outside_repository
+from policy_archive.archive.git_environment import OWN_SESSION, forget_outside_repository
 from policy_archive.archive.ledger import BRANCH, BRANCH_REF, IDENTITY, git_blob_id
 from policy_archive.errors import DISK_FULL, OutputStateError, disk_full
 
@@ -76,7 +76,15 @@ def _free_bytes(directory: Path) -> int | None:
 
 
 def _git(directory: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(["git", "-C", str(directory), *args], input=stdin, capture_output=True, env=env)
+    # In a session of its own (archive.git_environment): a Ctrl-C at the terminal does not stop git mid-write.
+    result = subprocess.run(
+        ["git", "-C", str(directory), *args],
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        **OWN_SESSION,
+    )
     if result.returncode != 0:
         # Git does not always say the disk is full ("error: unable to write file X", "fatal: unable to write new
         # index file", "cannot update ref ...: couldn't write '.../main.lock'"): a write it failed with the
@@ -284,6 +292,8 @@ class ExportRepository:
             ["git", "-C", str(self.directory), "rev-parse", "--verify", "--quiet", BRANCH_REF],
             capture_output=True,
             text=True,
+            stdin=subprocess.DEVNULL,
+            **OWN_SESSION,
         )
         return result.stdout.strip() or None
 

@@ -30,13 +30,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import git
 
 from policy_archive.archive.catfile import BOUNDED_READING, read_blobs
 from policy_archive.archive.fastimport import MARKS_FILE, FastImport, GitProcess, remove_stale_keeps
-from policy_archive.archive.git_environment import forget_outside_repository
+from policy_archive.archive.git_environment import OWN_SESSION, forget_outside_repository
 from policy_archive.archive.hand_edits import set_aside_edits
 from policy_archive.archive.ledger import (
     BRANCH,
@@ -115,9 +115,24 @@ class CommittedVersion:
     commit: str
 
 
+class _Git(git.Git):
+    """GitPython's git, each process started in a session of its own, out of reach of a Ctrl-C at the terminal
+    (``archive.git_environment``): also the ``cat-file`` processes GitPython keeps, and ``git init``."""
+
+    def execute(self, command: Any, istream: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        """GitPython's ``execute``, with :data:`OWN_SESSION` given to ``subprocess.Popen``."""
+        return super().execute(command, istream, **OWN_SESSION, **kwargs)
+
+
+class _Repo(git.Repo):
+    """A repository whose git processes are :class:`_Git`'s (GitPython's documented hook)."""
+
+    GitCommandWrapperType = _Git
+
+
 def _open_repository(directory: Path) -> git.Repo:
     try:
-        return git.Repo(directory)
+        return _Repo(directory)
     except git.NoSuchPathError:
         raise VersionStoreError(
             f"{directory} is missing: `policy-archive reextract --rebuild` rebuilds the history from the stored "
@@ -134,13 +149,13 @@ def _open_or_create(directory: Path, notes: list[str]) -> git.Repo:
     dot_git = directory / ".git"
     if dot_git.exists():
         try:
-            repo = git.Repo(directory)
+            repo = _Repo(directory)
         except git.InvalidGitRepositoryError:
             remove_half_made(dot_git, notes)
             return _open_or_create(directory, notes)
     else:
         directory.mkdir(parents=True, exist_ok=True)
-        repo = git.Repo.init(directory, initial_branch=BRANCH)
+        repo = _Repo.init(directory, initial_branch=BRANCH)
     if not repo.config_reader("repository").has_option("user", "name"):  # also a kill between init and here
         # A kill while the identity was written leaves Git's lock on the config: no one else writes here (the
         # caller holds the data directory's lock), so it is stale.

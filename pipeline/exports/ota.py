@@ -29,6 +29,7 @@ from policy_archive.pipeline.exports import VersionsNotExported
 from policy_archive.pipeline.exports._rows import ExportSource
 from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN, strip_header
 from policy_archive.records import DocumentDeclaration, iso_z, title_from_id
+from policy_archive.stop_signals import Stopped, stop_signals_handled
 from policy_archive.text import plural
 
 # OTA's terms types (OpenTermsArchive/terms-types, termsTypes.json, v2 as of 2026-11, EUPL-1.2): our document id
@@ -56,6 +57,10 @@ FIRST, CHANGE, UPGRADE = "First record of", "Record new changes of", "Apply tech
 
 class ExportClash(PolicyArchiveError):
     """Two of the documents would be one file of the export: nothing was exported."""
+
+
+class ExportStopped(PolicyArchiveError):
+    """A stop signal (SIGTERM, Ctrl-C) came before the export wrote anything: nothing was exported (exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -202,12 +207,26 @@ def check_paths(declarations: Sequence[DocumentDeclaration]) -> None:
 
 
 def export(source: ExportSource, output: Path) -> str:
-    """Append the versions not exported yet to the repository at ``output`` (created when missing or empty)."""
+    """Append the versions not exported yet to the repository at ``output`` (created when missing or empty).
+
+    SIGTERM or Ctrl-C while the export reads (our versions, the repository) stops it there, nothing written
+    (:class:`ExportStopped`); once Git writes, the write is completed (git is out of the terminal's reach:
+    archive.git_environment) and the summary says the signal came."""
     check_paths(source.declarations)
-    repository = ExportRepository(output)
-    commits, problems = plan(ota_versions(source), repository.history())
-    written = repository.append(commits)
+    with stop_signals_handled() as stop:
+        try:
+            with stop.interrupting():
+                repository = ExportRepository(output)
+                commits, problems = plan(ota_versions(source), repository.history())
+                stop.raise_if_received()
+        except Stopped as stopped:
+            raise ExportStopped(
+                f"stopped by {stopped.signal_name} before anything was written: nothing exported"
+            ) from None
+        written = repository.append(commits)
     summary = f"{written} {plural(written, 'version')} committed to {output} (Open Terms Archive layout)"
+    if stop.received:
+        summary += f"; stopped by {stop.signal_name} while Git wrote the export: it was written whole"
     if problems:
         raise VersionsNotExported(summary, problems)
     return summary

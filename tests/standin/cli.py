@@ -194,11 +194,13 @@ def running(
     *,
     env: dict[str, str] | None = None,
     terminal_sigint: bool = False,
+    own_group: bool = False,
 ) -> Iterator[Running]:
     """``command`` started (in the checkout, with ``env``, by default :func:`cli_environment`), its stdout and
     stderr written to ``log`` as they come; still running on leaving (a failed test), it is killed and reaped, so
     no test leaves a process behind. ``terminal_sigint``: SIGINT acts as from a terminal (a job started in the
-    background inherits SIGINT ignored)."""
+    background inherits SIGINT ignored). ``own_group``: in a process group of its own, as a shell starts a job, so a
+    test may signal the whole group (``os.killpg(run.pid, …)``) as a terminal's Ctrl-C does."""
     sigint = (lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if terminal_sigint else None
     with log.open("w") as sink:
         process = subprocess.Popen(
@@ -208,6 +210,7 @@ def running(
             stdout=sink,
             stderr=subprocess.STDOUT,
             preexec_fn=sigint,
+            process_group=0 if own_group else None,
         )
         try:
             yield Running(process, log)
