@@ -17,6 +17,7 @@ from standin.cli import git, run_cli, run_import_ota, write_archive_settings
 
 from policy_archive.archive.plain_git import ExistingCommit
 from policy_archive.pipeline.exports.ota import (
+    WINDOWS_DEVICES,
     ExportClash,
     OtaVersion,
     check_paths,
@@ -183,6 +184,42 @@ def test_terms_types_and_folders_follow_open_terms_archive():
     folder = service_folder(long_name)
     assert len(folder.encode("utf-8")) <= 255 and folder.startswith("Ünternehmen mit sehr langem Namen")
     assert folder == service_folder(long_name) != service_folder(long_name + "GmbH")
+
+
+def test_folders_and_files_are_usable_where_windows_checks_the_collection_out():
+    # Characters Windows refuses in a name (Git for Windows cannot check such a path out): a dash each run, as OTA's
+    # service ids have for ``:``, ``/``, ``\\``.
+    assert service_folder("re:start") == "re-start"
+    assert service_folder("Who? <Us> | Them * \\ All") == "Who- -Us- - Them - - All"
+    assert service_folder("Yahoo!") == "Yahoo!"  # punctuation Windows takes stays, as in OTA
+    # Dots and spaces at the end, which Windows drops (two names would be one folder there).
+    assert service_folder("Example Inc. ") == "Example Inc"
+    # Device names, in any case, with an extension or spaces before it: a ``_`` after the device's part.
+    assert [service_folder(name) for name in ("CON", "nul", "Aux.io", "com1", "LPT\u00b9", "PRN .net")] == [
+        "CON_", "nul_", "Aux_.io", "com1_", "LPT\u00b9_", "PRN_ .net",
+    ]  # fmt: skip
+    assert [service_folder(name) for name in ("CONSOLE", "COM10", "Nullify", "Auxiliary.io")] == [
+        "CONSOLE", "COM10", "Nullify", "Auxiliary.io",
+    ]  # fmt: skip
+    # A document type whose title is a device name: its file too.
+    assert ota_path(declared("example", "Example", "con")) == "Example/Con_.md"
+    # Two names made one by the mapping are refused as any two names of one path.
+    said = clash(declared("restart", "re:start"), declared("re-start", "re-start"))
+    assert said == (
+        "re-start/privacy-policy and restart/privacy-policy would both be exported as re-start/Privacy Policy.md"
+    )
+
+
+WINDOWS_REFUSED = set('<>:"/\\|?*') | {chr(code) for code in range(32)}
+
+
+@settings(deadline=None)
+@given(st.text(min_size=1, max_size=300))
+def test_no_service_folder_is_unusable_on_windows(name):
+    folder = service_folder(name)
+    assert folder and not WINDOWS_REFUSED & set(folder)
+    assert folder[-1] not in " ." and len(folder.encode("utf-8")) <= 255
+    assert folder.split(".", 1)[0].rstrip(" ").upper() not in WINDOWS_DEVICES
 
 
 def test_an_export_writes_real_git_objects(tmp_path):

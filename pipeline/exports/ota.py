@@ -47,7 +47,18 @@ OTA_TERMS_TYPES = (
     "Accessibility Statement", "Hyperlinks Policy", "Whistleblower Policy", "Affiliate Agreement",
     "Service Level Agreement", "Content Monetisation Policy", "Advertising Content Policy",
 )  # fmt: skip
-_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\"]+')
+# What a file name cannot hold where a collection is checked out: control characters, and what Windows refuses in
+# any name (``<>:"/\|?*``; NTFS, and Git for Windows cannot check such a file out: "invalid path"). Each run becomes
+# ``-``, as OTA's own service ids have ``:``, ``/`` and ``\`` (OTA decision record 0001, service name and id, read
+# 2026-11-28 in OpenTermsArchive/engine: ``re:start`` → ``re-start``).
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+# Windows' device names: a file or folder named so, in any case, also with an extension (``nul.txt``) or spaces
+# before it, is the device, not a file (Microsoft's "Naming Files, Paths, and Namespaces", read 2026-11-28: CON, PRN,
+# AUX, NUL, COM0-9, LPT0-9 and COM/LPT with a superscript 1, 2 or 3). OTA's rules do not name them.
+WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"]
+    + [f"{port}{digit}" for port in ("COM", "LPT") for digit in (*"0123456789", "\u00b9", "\u00b2", "\u00b3")]
+)
 # A folder name is at most 255 bytes where a collection is checked out (ext4, APFS; NTFS counts 255 UTF-16 units):
 # a service name may be longer (config.settings.NAME_MAX_LENGTH characters, up to 4 bytes each).
 FOLDER_MAX_BYTES = 255
@@ -88,14 +99,26 @@ def terms_type(document_id: str) -> str:
 
 
 def service_folder(name: str) -> str:
-    """The service's folder: its name, without what a path or ``git log`` cannot carry plainly; a name longer
-    than a file name may be is cut and ends with a hash of the whole name, as a long id is (``slug_id``)."""
+    """The service's folder: its name, without what a path, ``git log`` or Windows cannot carry plainly (each run of
+    such characters a ``-``; no dot or space at either end, which Windows drops; a device name such as ``CON``
+    followed by ``_``); a name longer than a file name may be is cut and ends with a hash of the whole name, as a
+    long id is (``slug_id``)."""
     cleaned = _UNSAFE_IN_NAME.sub("-", name).strip(" .-") or "service"
-    if len(cleaned.encode("utf-8")) <= FOLDER_MAX_BYTES:
-        return cleaned
-    suffix = name_hash(name)
-    head = cleaned.encode("utf-8")[: FOLDER_MAX_BYTES - len(suffix) - 1].decode("utf-8", "ignore")
-    return f"{head.rstrip(' .-')}-{suffix}"
+    if len(cleaned.encode("utf-8")) > FOLDER_MAX_BYTES:
+        suffix = name_hash(name)
+        head = cleaned.encode("utf-8")[: FOLDER_MAX_BYTES - len(suffix) - 1].decode("utf-8", "ignore")
+        cleaned = f"{head.rstrip(' .-')}-{suffix}"
+    return not_a_device(cleaned)
+
+
+def not_a_device(name: str) -> str:
+    """``name``, or when Windows takes it for a device (``CON``, ``nul.txt``, ``Aux .md``: its part before the
+    first dot, spaces after it dropped, is one of :data:`WINDOWS_DEVICES` in any case), that part followed by
+    ``_`` (``CON_``, ``nul_.txt``): a name of one more character than a device's is no device."""
+    stem = name.split(".", 1)[0].rstrip(" ")
+    if stem.upper() not in WINDOWS_DEVICES:
+        return name
+    return f"{stem}_{name[len(stem) :]}"
 
 
 def message(version: OtaVersion, first: bool) -> str:
@@ -129,7 +152,7 @@ def ota_versions(source: ExportSource) -> Iterator[OtaVersion]:
 
 def ota_path(declaration: DocumentDeclaration) -> str:
     """``ACRCloud/Privacy Policy.md``: where OTA keeps this document's versions."""
-    return f"{service_folder(declaration.service_name)}/{terms_type(declaration.document_id)}.md"
+    return f"{service_folder(declaration.service_name)}/{not_a_device(terms_type(declaration.document_id))}.md"
 
 
 def plan(
@@ -171,8 +194,8 @@ def folded(path: str) -> str:
     the same equality). An approximation, on the safe side: full folding also joins what those file systems keep
     apart (``ß`` and ``ss``, ``ﬁ`` and ``fi``: they fold one letter to one, each by its own table), so a few names
     are refused that would have been two files there; NTFS does not normalise, so NFC/NFD twins clash on macOS
-    only, which is reason enough. Not covered: Windows' reserved names (``CON``, ``NUL``) and its dropping of
-    trailing dots and spaces (``service_folder`` strips those at the ends of a folder already)."""
+    only, which is reason enough. Windows' device names (``CON``), reserved characters and dropped trailing dots
+    and spaces are kept out of the paths themselves (``service_folder``, ``not_a_device``)."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFD", path).casefold())
 
 
