@@ -224,7 +224,8 @@ class ExportRepository:
 
     def _check(self) -> None:
         """Refuse, before anything is written, a repository Git cannot read, one another git is changing (its lock
-        files), and one with uncommitted changes: the checkout of the export's branch would overwrite them."""
+        files), one whose work tree is on another branch than ``main``, and one with uncommitted changes: the checkout
+        of the export's branch would overwrite them."""
         try:
             git_dir, top = _git(self.directory, "rev-parse", "--absolute-git-dir", "--show-toplevel").splitlines()
         except (_GitFailed, ValueError):
@@ -238,6 +239,7 @@ class ExportRepository:
                 raise ExportRepositoryError(
                     self.directory, _busy_reason(f"{self._git_dir / name} exists"), refused=True
                 )
+        unborn_elsewhere = self._check_branch()
         try:
             # --no-optional-locks: a status must not write the index of a repository it only looks at.
             listing = _git(
@@ -256,6 +258,39 @@ class ExportRepository:
                 "the export checks its branch out over them; commit them or remove them, then export again",
                 refused=True,
             )
+        if unborn_elsewhere:  # taken only now: a repository refused is left as it was
+            try:
+                _git(self.directory, "symbolic-ref", "HEAD", BRANCH_REF)
+            except _GitFailed as failed:
+                raise _explained(self.directory, failed, put_back=True) from None
+
+    def _check_branch(self) -> bool:
+        """Refuse a work tree on another branch than ``main`` (or on none): the export writes ``main`` and checks it
+        out, which would put ``main``'s files under the other branch's name (its index and files changed, shown as
+        changes to that branch). A repository without any commit yet (``git init`` with another default branch) is
+        taken: True, its ``HEAD`` is to be pointed at ``main``, nothing else being there."""
+        try:
+            checked_out = _git(self.directory, "symbolic-ref", "-q", "HEAD").strip()
+        except _GitFailed:  # no branch: HEAD detached at a commit
+            checked_out = ""
+        if checked_out == BRANCH_REF:
+            return False
+        try:
+            if checked_out and not _git(self.directory, "for-each-ref", "--count=1").strip():
+                return True
+        except _GitFailed as failed:
+            raise _explained(self.directory, failed, put_back=True) from None
+        what = (
+            f"has branch {checked_out.removeprefix('refs/heads/')} checked out, not {BRANCH}"
+            if checked_out
+            else f"has no branch checked out (HEAD detached), not {BRANCH}"
+        )
+        raise ExportRepositoryError(
+            self.directory,
+            f"{what}: the export writes {BRANCH} and checks it out over the work tree; check {BRANCH} out (`git "
+            f"switch {BRANCH}`) and export again, or give a new or empty directory",
+            refused=True,
+        )
 
     def _stopped_before_checkout(self, entries: list[str]) -> bool:
         """Whether the changes ``git status`` lists are those of an export stopped (killed) between its

@@ -97,6 +97,16 @@ def point_git_elsewhere(output: Path) -> str:
     return "its .git is not a Git repository"
 
 
+def switch_to_another_branch(output: Path) -> str:
+    git(output, "switch", "-q", "-c", "drafts")
+    return "has branch drafts checked out, not main: the export writes main and checks it out over the work tree"
+
+
+def detach_head(output: Path) -> str:
+    git(output, "switch", "-q", "--detach", "main")
+    return "has no branch checked out (HEAD detached), not main"
+
+
 REFUSALS = {
     "locked by another git (index.lock)": lock_index,
     "a file changed by hand": edit_a_file,
@@ -104,6 +114,8 @@ REFUSALS = {
     "a change staged by hand": stage_a_change,
     "a .git Git cannot read": break_git_dir,
     "a .git naming a missing repository": point_git_elsewhere,
+    "another branch checked out": switch_to_another_branch,
+    "no branch checked out": detach_head,
 }
 
 
@@ -119,6 +131,32 @@ def test_a_target_that_cannot_take_the_export_is_refused_in_words_and_left_alone
     assert {path: path.read_bytes() for path in earlier_export.rglob("*") if path.is_file()} == files_before
     if before is not None:
         assert snapshot(earlier_export) == before
+
+
+def test_an_empty_repository_on_another_branch_takes_the_export(recorded, tmp_path):
+    """`git init` where the default branch is another (``master``), no commit yet: nothing there to keep apart, the
+    export writes ``main`` and checks it out."""
+    config, data = recorded
+    output = tmp_path / "ota"
+    subprocess.run(["git", "init", "-q", "-b", "master", str(output)], check=True)
+    add_a_file(output)  # refused first, for the file: HEAD left as it was
+    assert export(config, data, output).returncode == 2
+    assert git(output, "symbolic-ref", "HEAD").strip() == "refs/heads/master"
+    (output / "notes.md").unlink()
+    assert export(config, data, output).returncode == 0
+    assert git(output, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    assert git(output, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
+    assert git(output, "status", "--porcelain") == "" and (output / OTA_FILE).exists()
+
+
+def test_a_branch_checked_out_again_takes_the_next_export(recorded, earlier_export):
+    config, data = recorded
+    switch_to_another_branch(earlier_export)
+    assert export(config, data, earlier_export).returncode == 2
+    git(earlier_export, "switch", "-q", "main")
+    assert export(config, data, earlier_export).returncode == 0
+    assert git(earlier_export, "rev-list", "--count", "main").strip() == "2"
+    assert git(earlier_export, "rev-list", "--count", "drafts").strip() == "1"
 
 
 def test_a_git_dir_git_cannot_read_never_sends_the_export_to_a_repository_around_it(recorded, tmp_path):
