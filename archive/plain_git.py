@@ -151,10 +151,11 @@ class FileCommit:
 
 @dataclass(frozen=True)
 class ExistingCommit:
-    """A commit already in the export: the file it wrote and its date."""
+    """A commit already in the export: the file it wrote, its date and its message."""
 
     path: str
     at: datetime
+    message: str = ""
 
 
 def quote_path(path: str) -> str:
@@ -333,21 +334,23 @@ class ExportRepository:
         return result.stdout.strip() or None
 
     def history(self) -> list[ExistingCommit]:
-        """Every commit of ``main`` (the file it wrote and its author date), oldest first."""
+        """Every commit of ``main`` (the file it wrote, its author date and message), oldest first."""
         if self.head() is None:
             return []
         try:
+            # Record and unit separators around each commit's date and message (a message holds no control
+            # character of ours: commit messages are written by ``ota.message``), the file names after them.
             listing = _git(
-                self.directory, "-c", "core.quotePath=false", "log", "--reverse", "--format=\x1e%at", "--name-only",
-                BRANCH,
+                self.directory, "-c", "core.quotePath=false", "log", "--reverse", "--format=\x1e%at\x1f%B\x1f",
+                "--name-only", BRANCH,
             )  # fmt: skip
         except _GitFailed as failed:
             raise self._failed(failed) from None
         commits = []
         for block in listing.split("\x1e")[1:]:
-            stamp, *paths = [line for line in block.splitlines() if line]
+            stamp, message, names = block.split("\x1f")
             at = datetime.fromtimestamp(int(stamp), UTC)
-            commits += [ExistingCommit(path, at) for path in paths]
+            commits += [ExistingCommit(path, at, message) for path in names.splitlines() if path]
         return commits
 
     def blob_ids(self) -> dict[str, str]:

@@ -17,18 +17,20 @@ from standin.cli import git, run_cli, run_import_ota, write_archive_settings
 
 from policy_archive.archive.plain_git import ExistingCommit
 from policy_archive.pipeline.exports.ota import (
+    SNAPSHOT_PREFIX,
     WINDOWS_DEVICES,
     ExportClash,
     OtaVersion,
     check_paths,
     folded,
+    left_behind,
     ota_path,
     plan,
     service_folder,
     terms_type,
 )
 from policy_archive.pipeline.jobs.provenance import strip_header
-from policy_archive.records import DocumentDeclaration
+from policy_archive.records import DocumentDeclaration, iso_z
 
 DECLARATIONS = Path(__file__).parent / "fixtures" / "ota" / "declarations"
 OLD = "https://corp.lingualeo.com/privacy-policy-en/"
@@ -161,7 +163,7 @@ def version(document: str, day: int, text: str, upgrade: bool = False) -> OtaVer
 
 def test_versions_older_than_the_export_are_named_not_inserted():
     existing = [ExistingCommit("Example/Privacy Policy.md", datetime(2020, 1, 10, tzinfo=UTC))]
-    commits, problems = plan(
+    commits, problems, _ = plan(
         [version("example/privacy-policy", 5, "old"), version("example/privacy-policy", 12, "new", True)], existing
     )
     assert [commit.message.split("\n")[0] for commit in commits] == [
@@ -169,6 +171,45 @@ def test_versions_older_than_the_export_are_named_not_inserted():
     ]
     ((document, reason),) = problems
     assert document == "example/privacy-policy" and reason.startswith("1 version older than the export's last commit")
+
+
+def exported_commit(path: str, day: int, snapshot: str | None = None) -> ExistingCommit:
+    """An export commit of ``path`` holding the version of :func:`version` ``day`` (its snapshot unless given)."""
+    at = datetime(2020, 1, day, tzinfo=UTC)
+    snapshot = snapshot or f"https://web.archive.org/web/202001{day:02d}000000id_/https://example.org/p"
+    said = f"First record of X\n\n{SNAPSHOT_PREFIX} {snapshot}\n\nCaptured-At: {iso_z(at)}\nSource: wayback\n"
+    return ExistingCommit(path, at, said)
+
+
+def test_a_document_exported_before_under_another_path_is_named_not_begun_again():
+    # Exported as "Exemple/…" (the service's earlier name); its path is "Example/…" now.
+    existing = [exported_commit("Exemple/Privacy Policy.md", 5), exported_commit("Other/Privacy Policy.md", 6)]
+    versions = [version("example/privacy-policy", 5, "old"), version("example/privacy-policy", 12, "new")]
+    commits, problems, moved = plan(versions, existing, {"Example/Privacy Policy.md", "Other/Privacy Policy.md"})
+    assert commits == [] and moved == {"example/privacy-policy": "Exemple/Privacy Policy.md"}
+    ((document, reason),) = problems
+    assert document == "example/privacy-policy"
+    assert reason.startswith(
+        "exported before as Exemple/Privacy Policy.md, its path is now Example/Privacy Policy.md: its service or "
+        "terms type was renamed"
+    ), reason
+    assert left_behind(existing, {"Example/Privacy Policy.md", "Other/Privacy Policy.md"}, moved.values()) == []
+    # A path another document of the configuration writes now is that document's (two documents of one page,
+    # extracted from the same captures): not a rename.
+    commits, problems, moved = plan(versions[1:], existing, {"Example/Privacy Policy.md", "Exemple/Privacy Policy.md"})
+    assert moved == {} and [commit.path for commit in commits] == ["Example/Privacy Policy.md"]
+    # A commit of the export whose message names no version (a person's): never taken for a document's.
+    handmade = [ExistingCommit("Exemple/Privacy Policy.md", datetime(2020, 1, 5, tzinfo=UTC), "Fix typo\n")]
+    commits, problems, moved = plan(versions[1:], handmade, {"Example/Privacy Policy.md"})
+    assert moved == {} and problems == [] and len(commits) == 1
+
+
+def test_files_no_document_writes_now_are_said_and_left():
+    existing = [exported_commit("Gone/Privacy Policy.md", 5), exported_commit("Kept/Privacy Policy.md", 6)]
+    assert left_behind(existing, {"Kept/Privacy Policy.md"}, []) == [
+        "Gone/Privacy Policy.md: in the export, but no document of the configuration writes it now (removed from "
+        "it, or renamed): left as it is, as an export never removes what it published"
+    ]
 
 
 def test_terms_types_and_folders_follow_open_terms_archive():
@@ -352,3 +393,40 @@ def test_export_refuses_names_that_differ_only_by_case(recorded, tmp_path):
     exported_ = run_cli(mine, data, "export", "--format", "ota", "--output", str(output))
     assert exported_.returncode == 0, exported_.stderr
     assert (output / "ACRCloud" / "Privacy Policy.md").is_file()
+
+
+def test_a_renamed_service_and_a_removed_one_are_said_and_their_files_left(recorded, tmp_path):
+    config, data = recorded
+    mine = tmp_path / "config"
+    shutil.copytree(config, mine)
+    service = mine / "services" / "acrcloud.toml"
+    output = tmp_path / "ota"
+    assert run_cli(mine, data, "export", "--format", "ota", "--output", str(output)).returncode == 0
+    head = git(output, "rev-parse", "main")
+
+    # Renamed: its versions are not begun again under the new folder, nor the old folder moved.
+    service.write_text(service.read_text().replace('name = "ACRCloud"', 'name = "ACR Cloud"'))
+    renamed = run_cli(mine, data, "export", "--format", "ota", "--output", str(output))
+    assert renamed.returncode == 1, renamed.stderr
+    assert renamed.stderr.splitlines()[1:] == [  # after the progress line
+        f"0 versions committed to {output} (Open Terms Archive layout)",
+        "FAILED acrcloud/privacy-policy: exported before as ACRCloud/Privacy Policy.md, its path is now ACR "
+        "Cloud/Privacy Policy.md: its service or terms type was renamed, or its name is now spelt for Windows; none "
+        "of its versions was exported, as an export never moves what it published; export to a new directory to "
+        "have its history under the new path",
+    ]
+    assert git(output, "rev-parse", "main") == head and git(output, "status", "--porcelain") == ""
+
+    # Removed from the configuration (another service is there): its file is said, and left.
+    service.unlink()
+    (mine / "services" / "other.toml").write_text(
+        'name = "Other"\n\n[documents.privacy-policy]\nurl = "https://other.example/privacy"\n'
+    )
+    removed = run_cli(mine, data, "export", "--format", "ota", "--output", str(output))
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stderr.splitlines()[1:] == [
+        f"0 versions committed to {output} (Open Terms Archive layout)",
+        "ACRCloud/Privacy Policy.md: in the export, but no document of the configuration writes it now (removed from "
+        "it, or renamed): left as it is, as an export never removes what it published",
+    ]
+    assert git(output, "rev-parse", "main") == head and (output / "ACRCloud" / "Privacy Policy.md").exists()

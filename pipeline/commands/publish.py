@@ -66,7 +66,7 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
         config = obj.config()
         declarations = config.select(documents)
         progress = obj.progress(f"export {format_name}")
-        source = ExportSource(declarations, versions_for_reading(config, "export"), progress)
+        source = ExportSource(declarations, versions_for_reading(config, "export"), progress, config.documents)
         try:
             with writing_output(output, "--output"):
                 summary = format_module(format_name).export(source, output)

@@ -74,11 +74,13 @@ def export_row(version: VersionCommit, content: str) -> ExportRow:
 
 @dataclass(frozen=True)
 class ExportSource:
-    """What an export reads: the selected documents and the versions repository."""
+    """What an export reads: the selected documents and the versions repository; ``configured``, every document of
+    the configuration (none given: the selected ones), for a format that compares with an earlier export (ota)."""
 
     declarations: Sequence[DocumentDeclaration]
     store: VersionStore
     progress: Progress
+    configured: Sequence[DocumentDeclaration] = ()
 
     def rows(self) -> Iterator[ExportRow]:
         """Every version of the selected documents, oldest first, one at a time."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -155,24 +155,60 @@ def ota_path(declaration: DocumentDeclaration) -> str:
     return f"{service_folder(declaration.service_name)}/{not_a_device(terms_type(declaration.document_id))}.md"
 
 
+def exported_version(commit: ExistingCommit) -> tuple[str, str] | None:
+    """What names the version an export commit holds, (snapshot URL, ``Captured-At``), from its message (see
+    :func:`message`); None for a commit whose message does not say (written by hand, or by another tool)."""
+    snapshot = captured = None
+    for line in commit.message.splitlines():
+        if line.startswith(f"{SNAPSHOT_PREFIX} "):
+            snapshot = line.removeprefix(f"{SNAPSHOT_PREFIX} ")
+        elif line.startswith("Captured-At: "):
+            captured = line.removeprefix("Captured-At: ")
+    return (snapshot, captured) if snapshot and captured else None
+
+
 def plan(
-    versions: Iterable[OtaVersion], existing: Sequence[ExistingCommit]
-) -> tuple[list[FileCommit], list[tuple[str, str]]]:
-    """The commits to append after ``existing``, and each document whose versions cannot be, with why."""
+    versions: Iterable[OtaVersion], existing: Sequence[ExistingCommit], current: Collection[str] = ()
+) -> tuple[list[FileCommit], list[tuple[str, str]], dict[str, str]]:
+    """The commits to append after ``existing``; each document whose versions cannot be, with why; and each
+    document exported before under another path than its own now (renamed), with that path. ``current``: the path
+    of every document of the configuration now (the versions' own paths count too).
+
+    A document's versions were exported before under another path when the export has none at its path and holds
+    one of its versions (the same snapshot and capture time) at a path no document of the configuration writes now:
+    its service or terms type was renamed, or its folder spelt otherwise (Windows' names). Its versions are not
+    exported (an OTA history is published: its files are not moved, nor one document's history begun again beside
+    its first), and it is named with both paths."""
     done = {(commit.path, commit.at) for commit in existing}
     recorded = {commit.path for commit in existing}
     head = existing[-1].at if existing else None
+    paths_now = set(current)
+    exported_at: dict[tuple[str, str], set[str]] = {}
+    for commit in existing:
+        if (key := exported_version(commit)) is not None:
+            exported_at.setdefault(key, set()).add(commit.path)
     commits: list[FileCommit] = []
     late: dict[str, int] = {}
+    moved: dict[str, tuple[str, str]] = {}  # document -> (the path it was exported as, its path now)
     for version in versions:
-        if (version.path, version.at) in done:
+        paths_now.add(version.path)
+        if (version.path, version.at) in done or version.document in moved:
             continue
+        if version.path not in recorded:
+            elsewhere = exported_at.get((version.snapshot_url, iso_z(version.captured_at)), set()) - paths_now
+            if elsewhere:
+                moved[version.document] = (min(elsewhere), version.path)
+                continue
         if head is not None and version.at <= head:
             late[version.document] = late.get(version.document, 0) + 1
             continue
         first = version.path not in recorded
         commits.append(FileCommit(version.path, version.text, version.at, message(version, first)))
         recorded.add(version.path)
+    # Versions come in date order, and one exported before is older than the export's head: a moved document is
+    # known before any version of it could be appended. Its path is left out all the same.
+    new_paths = {path for _, path in moved.values()}
+    commits = [commit for commit in commits if commit.path not in new_paths]
     problems = [
         (
             document,
@@ -180,9 +216,31 @@ def plan(
             "an OTA history only grows forward; export to a new directory to include them",
         )
         for document, count in late.items()
-        if head is not None
+        if head is not None and document not in moved
     ]
-    return commits, problems
+    problems += [
+        (
+            document,
+            f"exported before as {old}, its path is now {new}: its service or terms type was renamed, or its name is "
+            "now spelt for Windows; none of its versions was exported, as an export never moves what it published; "
+            "export to a new directory to have its history under the new path",
+        )
+        for document, (old, new) in moved.items()
+    ]
+    return commits, problems, {document: old for document, (old, _) in moved.items()}
+
+
+def left_behind(existing: Sequence[ExistingCommit], current: Collection[str], moved: Iterable[str]) -> list[str]:
+    """One line per file of the export that no document of the configuration writes now (its document removed
+    from the configuration, or renamed: ``moved`` holds the paths of renamed documents, named by their failure
+    already). The file is left as it is: an OTA history is published, nothing of it is removed."""
+    named = set(current) | set(moved)
+    stale = sorted({commit.path for commit in existing} - named)
+    return [
+        f"{path}: in the export, but no document of the configuration writes it now (removed from it, or renamed): "
+        "left as it is, as an export never removes what it published"
+        for path in stale
+    ]
 
 
 def folded(path: str) -> str:
@@ -240,7 +298,9 @@ def export(source: ExportSource, output: Path) -> str:
         try:
             with stop.interrupting():
                 repository = ExportRepository(output)
-                commits, problems = plan(ota_versions(source), repository.history())
+                existing = repository.history()
+                current = {ota_path(declaration) for declaration in source.configured or source.declarations}
+                commits, problems, moved = plan(ota_versions(source), existing, current)
                 stop.raise_if_received()
         except Stopped as stopped:
             raise ExportStopped(
@@ -250,6 +310,7 @@ def export(source: ExportSource, output: Path) -> str:
     summary = f"{written} {plural(written, 'version')} committed to {output} (Open Terms Archive layout)"
     if stop.received:
         summary += f"; stopped by {stop.signal_name} while Git wrote the export: it was written whole"
+    summary = "\n".join([summary, *left_behind(existing, current, moved.values())])
     if problems:
         raise VersionsNotExported(summary, problems)
     return summary
