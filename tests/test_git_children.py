@@ -138,3 +138,39 @@ def test_ctrl_c_while_an_ota_export_is_written_lets_git_finish_it(
     assert_whole(export)
     assert git(export, "ls-files").splitlines() == ["Alpha/Privacy Policy.md", "Beta/Privacy Policy.md"]
     assert len(git(export, "log", "--format=%H", "main").splitlines()) == 4
+
+
+def test_ctrl_c_while_an_ota_export_reads_stops_it_with_nothing_written(
+    standin_archive: StandinArchive, tmp_path: Path
+) -> None:
+    config, data = two_documents(standin_archive, tmp_path)
+    export = tmp_path / "export"
+    export.mkdir()
+    git(export, "init", "-q", "-b", "main")
+    # The export's look at the target (`git status`) asks Git's file-system monitor hook, held until the test says;
+    # failing then, it makes git look at the files itself.
+    reached, go = tmp_path / "monitor-reached", tmp_path / "monitor-go"
+    monitor = tmp_path / "fsmonitor"
+    monitor.write_text(
+        f"#!/bin/sh\n: > '{reached}'\nn=0\n"
+        f"while test ! -e '{go}' && test $n -lt {HELD_SECONDS * 100}; do sleep 0.01; n=$((n + 1)); done\nexit 1\n"
+    )
+    monitor.chmod(0o755)
+    git(export, "config", "core.fsmonitor", str(monitor))
+    before = git(export, "for-each-ref")
+    command = cli_command(config, data, "export", "--format", "ota", "--output", str(export))
+    try:
+        with running(command, tmp_path / "output", terminal_sigint=True, own_group=True) as run:
+            run.wait_for(reached.exists, "the export's look at the target held by the monitor hook")
+            os.killpg(run.pid, signal.SIGINT)
+            status = run.ended()
+    finally:
+        go.touch()  # the hook, out of the terminal's reach too, ends
+    output = run.output()
+
+    assert status == 1, output
+    assert "Traceback" not in output and "Aborted!" not in output
+    assert output.splitlines()[-1] == "policy-archive: stopped by SIGINT before anything was written: nothing exported"
+    assert git(export, "for-each-ref") == before == ""
+    git(export, "config", "--unset", "core.fsmonitor")
+    assert_whole(export)
