@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 from standin.archive import StandinArchive
-from standin.cli import cli_command, git, run_cli, running
+from standin.cli import WAIT_SECONDS, cli_command, git, run_cli, running, wait_for
 from test_backfill_resilience import ALPHA, BETA, V1, V2, add_history, write_config
 
 HELD_SECONDS = 300  # the hook's longest hold: only ever reached by a test that failed before releasing it
@@ -23,7 +23,8 @@ HELD_SECONDS = 300  # the hook's longest hold: only ever reached by a test that 
 
 def hold_ref_update(repository: Path, ref: str, tmp_path: Path) -> tuple[Path, Path]:
     """Install a hook holding the first update of ``ref`` in ``repository`` (prepared, not yet committed) until the
-    file ``go`` exists; ``reached`` is created once it holds. Returns (reached, go)."""
+    file ``go`` exists; ``reached`` is created once it holds, holding the process id of the git updating ``ref``.
+    Returns (reached, go)."""
     reached, go = tmp_path / "hook-reached", tmp_path / "hook-go"
     hook = Path(git(repository, "rev-parse", "--absolute-git-dir").strip()) / "hooks" / "reference-transaction"
     hook.parent.mkdir(exist_ok=True)
@@ -34,7 +35,7 @@ def hold_ref_update(repository: Path, ref: str, tmp_path: Path) -> tuple[Path, P
         'test "$1" = prepared || exit 0\n'
         f"grep -q ' {ref}$' || exit 0\n"
         f"test -e '{reached}' && exit 0\n"
-        f": > '{reached}'\n"
+        f"echo $PPID > '{reached}.part' && mv '{reached}.part' '{reached}'\n"
         "n=0\n"
         f"while test ! -e '{go}' && test $n -lt {HELD_SECONDS * 100}; do sleep 0.01; n=$((n + 1)); done\n"
     )
@@ -111,6 +112,44 @@ def test_ctrl_c_while_the_history_is_written_lets_git_finish_and_stops_after_the
     rerun = run_cli(config, data, "reextract", "--rebuild", timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     assert "repaired" not in rerun.stderr, "nothing was left for the next run to repair"
+    assert "beta/privacy-policy: history rebuilt" in rerun.stderr
+    assert_whole(versions)
+
+
+def running_process(pid: int) -> bool:
+    """Whether process ``pid`` runs (not ended, nor ended and waiting to be reaped by whoever adopted it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_a_kill_of_the_command_leaves_git_to_finish_its_write_and_end(
+    standin_archive: StandinArchive, tmp_path: Path
+) -> None:
+    """SIGKILL of the whole process group (``kill -9 -PGID``; a second stop signal ends the command too): the git
+    writing a ref is in a session of its own, finishes its write and ends; the next run finds nothing to repair
+    in Git's files (no lock, no half-written ref) and completes."""
+    config, data = two_documents(standin_archive, tmp_path)
+    versions = data / "versions"
+    reached, go = hold_ref_update(versions, "refs/policy-archive/ledger", tmp_path)
+    command = cli_command(config, data, "reextract", "--rebuild")
+    try:
+        with running(command, tmp_path / "output", own_group=True) as run:
+            run.wait_for(reached.exists, "alpha's ledger update held by the hook")
+            writer = int(reached.read_text())
+            os.killpg(run.pid, signal.SIGKILL)
+            assert run.ended() == -signal.SIGKILL
+        assert running_process(writer), "git was killed with the command, in the middle of its write"
+    finally:
+        go.touch()
+    wait_for(lambda: not running_process(writer), WAIT_SECONDS, "git to finish its write and end")
+    assert not list((versions / ".git").rglob("*.lock"))
+
+    (versions / ".git" / "hooks" / "reference-transaction").unlink()
+    rerun = run_cli(config, data, "reextract", "--rebuild", timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
     assert "beta/privacy-policy: history rebuilt" in rerun.stderr
     assert_whole(versions)
 
