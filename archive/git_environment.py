@@ -12,7 +12,7 @@ version store writes its own identity into every commit.
 
 Every git child is started in a session of its own (:data:`OWN_SESSION`, ``setsid``): a Ctrl-C at the terminal is
 SIGINT to the whole foreground process group, which a child of ours would otherwise be in, and git dies mid-write
-(its ``index.lock`` left, a ref update aborted) although the command's own stop handling
+(a ref update aborted, a fast-import cut short) although the command's own stop handling
 (``policy_archive.stop_signals``) means to finish the document in hand first. ``timeout`` sends its signal to its
 process group too. In a session of its own git gets no signal from the terminal (SIGINT, SIGQUIT, SIGTSTP, SIGHUP)
 and has no controlling terminal: a process group of its own (``process_group=0``) would do for the signals, but a
