@@ -338,8 +338,9 @@ class ExportRepository:
         if self.head() is None:
             return []
         try:
-            # Record and unit separators around each commit's date and message (a message holds no control
-            # character of ours: commit messages are written by ``ota.message``), the file names after them.
+            # A record separator before each commit, unit separators around its message, the file names after
+            # them (``ota.message`` writes neither separator; split so that a person's message holding a unit
+            # separator stays whole).
             listing = _git(
                 self.directory, "-c", "core.quotePath=false", "log", "--reverse", "--format=\x1e%at\x1f%B\x1f",
                 "--name-only", BRANCH,
@@ -348,7 +349,8 @@ class ExportRepository:
             raise self._failed(failed) from None
         commits = []
         for block in listing.split("\x1e")[1:]:
-            stamp, message, names = block.split("\x1f")
+            stamp, rest = block.split("\x1f", 1)
+            message, names = rest.rsplit("\x1f", 1)
             at = datetime.fromtimestamp(int(stamp), UTC)
             commits += [ExistingCommit(path, at, message) for path in names.splitlines() if path]
         return commits

@@ -277,6 +277,19 @@ def test_an_export_writes_real_git_objects(tmp_path):
     assert repository.append([FileCommit("Ünïcode Service/Privacy Policy.md", "# T\n\nbody\n", at, "same")]) == 0
 
 
+def test_the_export_history_reads_each_commit_message_whole(tmp_path):
+    from policy_archive.archive.plain_git import ExportRepository, FileCommit
+
+    repository = ExportRepository(tmp_path / "out")
+    at = datetime(2021, 3, 4, 5, 6, 7, tzinfo=UTC)
+    said = f"First record of X\n\n{SNAPSHOT_PREFIX} https://a.example/\x1fb\n\nCaptured-At: {iso_z(at)}\n"
+    repository.append([FileCommit("X/Privacy Policy.md", "# T\n\nbody\n", at, said)])
+    repository.append([FileCommit("Y/Privacy Policy.md", "# T\n\nbody\n", at, "A person's commit\n")])
+    first, second = repository.history()
+    assert (first.path, first.at, first.message.rstrip("\n")) == ("X/Privacy Policy.md", at, said.rstrip("\n"))
+    assert (second.path, second.message.rstrip("\n")) == ("Y/Privacy Policy.md", "A person's commit")
+
+
 # Outside audit 9, F6: names that differ only by case or Unicode normalisation were exported as two folders (or
 # files), one file once the collection is checked out on macOS or Windows. Refused now as the same name is.
 NFC_CAFE, NFD_CAFE = unicodedata.normalize("NFC", "Café"), unicodedata.normalize("NFD", "Café")
