@@ -20,6 +20,7 @@ class SiteServer(ThreadingHTTPServer):
         self.answer = answer
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self.requests_read: list[str] = []  # every request read, whatever it asks for (proxy, tunnel, control)
         super().__init__(address, _Handler)
 
     def process_request(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
@@ -38,6 +39,21 @@ class SiteServer(ThreadingHTTPServer):
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
 
+    def count_request(self, line: str, user_agent: str | None) -> None:
+        with self._connections_lock:
+            self.requests_read.append(f"{line} ({user_agent})")
+
+    def peers(self) -> set[tuple[str, int]]:
+        """The client addresses of the connections open now (accepted, not yet ended)."""
+        with self._connections_lock:
+            found = set()
+            for connection in self._connections:
+                try:
+                    found.add(connection.getpeername())
+                except OSError:
+                    pass  # ended by the client, not yet let go of
+            return found
+
     def close_connections(self) -> None:
         """End kept-alive connections too, so a stopped stand-in really answers nothing more."""
         with self._connections_lock:
@@ -52,6 +68,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real sites and Scrapy do
     timeout = 30  # idle kept-alive connections end after this
     server: SiteServer
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        if parsed:
+            self.server.count_request(self.requestline, self.headers.get("User-Agent"))
+        return parsed
 
     def do_GET(self) -> None:
         self.server.answer(self, False)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import threading
 import time
 from collections import Counter
@@ -178,6 +179,29 @@ class StandinSites:
                 return self._sites[host].pages[path].requests
             except KeyError:
                 raise StandinError(f"no page at {url}") from None
+
+    def requests_read(self) -> list[str]:
+        """Every request the server has read so far, by any client, for any site or none (a proxy request, a
+        tunnel, a control request), oldest first: its request line and User-Agent, as soon as its head is read."""
+        return list(self._server.requests_read)
+
+    def wait_for_clients_gone(self, timeout: float = 60) -> None:
+        """Return once every connection a client opened before this call has ended (its client gone), so that
+        every request sent on it has been read (:meth:`requests_read`). Connections are accepted in
+        the order they were made: once a connection of our own, made now, is accepted, every earlier one has
+        been; then all of them ending means the server read what they carried. Used once the clients are
+        stopped (a kept-alive connection of a client still running would hold this until ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        with socket.create_connection(("127.0.0.1", self.port)) as sentinel:
+            ours = sentinel.getsockname()[:2]
+            while ours not in self._server.peers():
+                if time.monotonic() > deadline:
+                    raise StandinError("the server did not accept a connection in time")
+                time.sleep(0.01)
+        while self._server.peers():
+            if time.monotonic() > deadline:
+                raise StandinError(f"connections still open: {sorted(self._server.peers())}")
+            time.sleep(0.01)
 
     def max_in_flight(self, site: str) -> int:
         """The most requests this site was ever answering at the same time."""
