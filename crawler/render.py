@@ -6,9 +6,10 @@ download slots (one request at a time per site), robots.txt and AutoThrottle mid
 scrapy-playwright's download handler opens it in a browser tab instead of over HTTP. What this module adds:
 
 - the browser is found and started only when the first page needs it (:class:`LazyBrowserProvider`): Chromium
-  from the operating system's packages or Playwright's own download, launched with flags that keep it off the
-  network except for the pages asked for; a missing browser or a missing ``browser`` extra is one line of reason
-  for the documents that needed rendering, never an end of the run;
+  from the operating system's packages or Playwright's own download, launched with no network of its own
+  (:data:`NO_NETWORK_ARGS`): what a page shows comes through its routes, and nothing else gets out; a missing
+  browser or a missing ``browser`` extra is one line of reason for the documents that needed rendering, never an
+  end of the run;
 - each tab settles (:meth:`PageRendering.settle`): network idle, then text shown, then a quiet DOM, within one
   bounded wait; the raw bytes of the navigation answer are kept next to the rendered DOM;
 - every request of the page is asked of a route (:mod:`crawler.routes`), never sent by Chromium: a live page's
@@ -114,6 +115,18 @@ CHROMIUM_ARGS = (
     "--dns-prefetch-disable",
     "--disable-features=Translate,MediaRouter,OptimizationHints",
 )
+# No way to the network of the browser's own (checked with Debian's Chromium 156 and Playwright 1.65.2, 2026-11-28):
+# every host name resolves to nothing in it, IP addresses, localhost and the proxy's own address included, so a
+# request Chromium would send itself fails there (net::ERR_NAME_NOT_RESOLVED, or ERR_PROXY_CONNECTION_FAILED
+# through a proxy). Every request of a page is meant to be answered by its route (route.fulfill) or refused
+# (route.abort), but Playwright continues a request it can no longer route: one a closing tab makes (its driver
+# continues a paused request whose frame is gone), which went out past robots.txt and the address checks with the
+# browser's own User-Agent (1 to 6 polls in 2 of 5 stops of a page polling every 5 ms, 2026-11-28); and Chromium
+# called Google itself (clients2.google.com, accounts.google.com) despite the switches above. Playwright's own requests
+# (route.fetch, for a page rendered from an archive) are its driver's, not the browser's: they still go through
+# the proxy given at launch. WebRTC sends UDP around host resolution (a STUN server named by its address): only
+# through the proxy, which the browser cannot reach.
+NO_NETWORK_ARGS = ("--host-resolver-rules=MAP * ~NOTFOUND", "--webrtc-ip-handling-policy=disable_non_proxied_udp")
 TABS = 4  # tabs open at once over all sites (one per site at a time: the per-site download slot)
 SETTLED_TEXT_CHARS = 200  # visible characters that make a page more than a script shell
 QUIET_MILLISECONDS = 750  # no DOM change for this long: the page has finished building its text
@@ -177,11 +190,12 @@ class LazyBrowserProvider(PlaywrightBrowserProvider):  # type: ignore[misc,valid
         """Deferred to :meth:`launch_browser`."""
 
     async def launch_browser(self) -> Browser:
-        """Start Playwright's driver if nothing has started it yet, then launch headless Chromium through the crawl's
-        proxy: Playwright's own download when present, else the system's. scrapy-playwright (0.0.48, checked 2026-11)
-        awaits this when a render request finds it without a browser, under its launch lock: the first such request
-        of the crawl. Always a local launch: the stock provider's remote browser (``PLAYWRIGHT_CDP_URL``,
-        ``PLAYWRIGHT_CONNECT_URL``) and ``PLAYWRIGHT_LAUNCH_OPTIONS`` are not read. Raises
+        """Start Playwright's driver if nothing has started it yet, then launch headless Chromium with no network of
+        its own (:data:`NO_NETWORK_ARGS`), the crawl's proxy given for Playwright's own requests (``route.fetch``,
+        made by its driver): Playwright's own download when present, else the system's. scrapy-playwright (0.0.48,
+        checked 2026-11) awaits this when a render request finds it without a browser, under its launch lock: the
+        first such request of the crawl. Always a local launch: the stock provider's remote browser
+        (``PLAYWRIGHT_CDP_URL``, ``PLAYWRIGHT_CONNECT_URL``) and ``PLAYWRIGHT_LAUNCH_OPTIONS`` are not read. Raises
         :class:`RenderingUnavailable`, saying what to install, when neither Chromium is there."""
         if self.playwright is None:
             await super().start()
@@ -190,7 +204,7 @@ class LazyBrowserProvider(PlaywrightBrowserProvider):  # type: ignore[misc,valid
         return await self.browser_type.launch(
             executable_path=executable,
             headless=True,
-            args=list(CHROMIUM_ARGS),
+            args=[*CHROMIUM_ARGS, *NO_NETWORK_ARGS],
             proxy=proxy_settings(),
             # Ctrl-C signals the whole foreground process group, Playwright's driver included; by default the
             # driver then closes the browser at once, under the page being rendered. Our shutdown closes it
@@ -325,7 +339,8 @@ class PageRendering:
             self._route.close()
         if self._page is not None and not self._page.is_closed():
             # Closed with its routes in place: unrouted first (page.unroute_all), the tab's requests in the moment
-            # before it closes went out from Chromium itself, past every check (seen: two polls more).
+            # before it closes would not be asked of them. Playwright continues those of a closing tab all the
+            # same, unrouted; they fail in the browser, which has no network (NO_NETWORK_ARGS).
             try:
                 await self._page.close()
             except Error as error:  # the browser went first

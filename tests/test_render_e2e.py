@@ -11,6 +11,7 @@ tests are skipped with the reason, and ``test_render_unavailable.py`` shows what
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import gzip
 import json
@@ -18,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -484,17 +486,30 @@ def test_a_page_polling_the_network_ends_with_its_wait_and_its_polls_with_its_ta
     # behind it are never sent once the tab closed: at most one more per tab, when the poll's own timeout (the
     # tab's wait) ends just before the tab closes at that same deadline. Before, they went on for minutes.
     assert 2 <= sites.received("http://poll.test/poll") <= 4, [r.path for r in sites.requests("poll.test")]
+    # And none by Chromium itself as a tab closed (its own User-Agent, past the route: see the next test).
+    sites.wait_for_clients_gone()
+    senders = {r.user_agent for r in sites.requests("poll.test")}
+    assert all("policy-archive" in (sender or "") for sender in senders), senders
 
 
-def test_a_stop_closes_a_polling_page_at_once(sites: StandinSites, tmp_path: Path):
+# The same, polling every 5 ms: the browser always has polls under way when the tab closes.
+FAST_POLLING = POLLING.replace(b"}, 100);", b"}, 5);")
+
+
+def test_a_stop_closes_a_polling_page_at_once_and_nothing_is_sent_after_it(sites: StandinSites, tmp_path: Path):
     """Rendering bounded by a day's wait: only the stop ends it (before: not before the wait was over).
 
-    The crawl sends no poll after the stop. Chromium may still send one or two itself while the tab and the browser
-    close (the browser's own User-Agent, 0.1 to 1.3 s after the stop was handled, under load ~15-20, 2026-11-28, on
-    main as well): Playwright no longer routes a closing tab's requests. Not counted here: how many get out depends
-    on the load, and the crawl cannot stop them (see the CHANGELOG)."""
+    Nothing reaches the network after the stop, from the crawl or from Chromium: before 2026-11-28 Chromium itself
+    sent up to six of the page's polls while its tab closed (in 2 runs of 5, 2026-11-28), with its own User-Agent,
+    past the route (so past the robots.txt and internal-address checks): Playwright continues a request it can no
+    longer route. Counted here: every request the stand-in server reads after the stop was acknowledged, whoever
+    sends it (the browser reaches the sites through the same stand-in, as its proxy), once the run and its browser
+    are gone and every connection they opened has been read to its end. The browser has no network of its own now
+    (crawler/render.py ``NO_NETWORK_ARGS``), so none of its own calls home (to Google) either, at any time."""
     release = threading.Event()
-    url = polling_page(sites, "poll.test", "privacy", release)
+    sites.set_page("http://poll.test/poll", held(json_data({}), release))
+    page = policy_page("poll.test", "privacy", size=5_000)
+    url = sites.set_page("http://poll.test/privacy", replace(page, body=page.body.replace(b"</body>", FAST_POLLING)))
     config = write_config(tmp_path / "config", {"one": (url, "always")}, "[crawl]\nrender_timeout_seconds = 86400\n")
     temporary = Path(tempfile.mkdtemp(prefix="pa-render-"))
     env = environment(sites, TMPDIR=str(temporary))
@@ -507,6 +522,8 @@ def test_a_stop_closes_a_polling_page_at_once(sites: StandinSites, tmp_path: Pat
             try:
                 wait_for_condition(lambda: sites.received("http://poll.test/poll") == 1, process, log_file)
                 process.send_signal(signal.SIGTERM)  # to track alone, as schedule does
+                wait_for_condition(lambda: "stopping: " in log_file.read_text(), process, log_file)
+                read_at_the_stop = sites.requests_read()
                 status = process.wait(timeout=90)
             finally:
                 if process.poll() is None:
@@ -519,14 +536,82 @@ def test_a_stop_closes_a_polling_page_at_once(sites: StandinSites, tmp_path: Pat
     assert "stopping: 0 requests already sent finish; 1 page being rendered is closed unfinished" in output
     assert "FAILED one/privacy-policy: not fetched: the run was stopped" in output
     assert "Traceback" not in output
-    # Every poll received is answered now (released), and logged with its User-Agent before its answer is written.
-    deadline = time.monotonic() + 60
-    while len(sites.requests("poll.test", "/poll")) < sites.received("http://poll.test/poll"):
-        assert time.monotonic() < deadline, "the released polls are answered"
-        time.sleep(0.05)
-    by_the_crawl = [r for r in sites.requests("poll.test", "/poll") if "policy-archive" in (r.user_agent or "")]
-    assert len(by_the_crawl) == 1, "the crawl sent no poll after the stop"
     assert_no_chromium_left(temporary)
+    sites.wait_for_clients_gone()
+    assert sites.requests_read()[len(read_at_the_stop) :] == [], "nothing is sent after the stop"
+    # Nor at any time by the browser itself (before 2026-11-28 also its own calls home, through the proxy:
+    # `CONNECT accounts.google.com:443`): the crawl sent every request, with its User-Agent.
+    assert [line for line in sites.requests_read() if "policy-archive/" not in line] == []
+    assert sites.received("http://poll.test/poll") == 1, "one poll, the crawl's, before the stop"
+
+
+# Gathers the page's ICE candidates with a STUN server at 127.0.0.1:PORT; resolves when gathering is complete.
+GATHER_ICE = """port => new Promise(async resolve => {
+    const connection = new RTCPeerConnection({iceServers: [{urls: `stun:127.0.0.1:${port}`}]});
+    connection.onicegatheringstatechange = () => connection.iceGatheringState === "complete" && resolve();
+    connection.createDataChannel("data");
+    await connection.setLocalDescription(await connection.createOffer());
+    if (connection.iceGatheringState === "complete") resolve();
+})"""
+
+
+def test_chromium_reaches_nothing_by_itself(sites: StandinSites, monkeypatch: pytest.MonkeyPatch):
+    """The browser the crawl launches cannot send a request itself, through the crawl's proxy or directly (an IP
+    address, localhost): what no route answered fails in the browser. This is what holds when Playwright continues
+    a request it can no longer route (a closing tab, above); here no route is set at all. Playwright's own
+    requests (``route.fetch``, the archive's pages) are not Chromium's: they still go through the proxy."""
+    from scrapy.settings import Settings
+    from scrapy_playwright.handler import Config
+
+    from policy_archive.crawler.render import LazyBrowserProvider
+
+    sites.set_page("http://named.test/page", policy_page("named.test", "privacy", size=1_000))
+    direct = StandinSites().start()  # reached without the proxy
+    stun = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    stun.bind(("127.0.0.1", 0))
+    stun.setblocking(False)
+    monkeypatch.setenv("http_proxy", sites.proxy_url)
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+    async def visit() -> list[str]:
+        provider = LazyBrowserProvider(Config.from_settings(Settings({"PLAYWRIGHT_BROWSER_TYPE": "chromium"})))
+        browser = await provider.launch_browser()
+        errors = []
+        try:
+            page = await browser.new_page()
+            for url in (
+                "http://named.test/page",
+                f"http://127.0.0.1:{direct.port}/",
+                f"http://localhost:{direct.port}/",
+            ):
+                try:
+                    await page.goto(url)
+                except Exception as error:  # noqa: BLE001 -- Playwright's Error: the browser's net:: code
+                    errors.append(str(error).splitlines()[0])
+            # WebRTC's UDP is not resolved by name: a STUN server named by its address, here 127.0.0.1. In a tab of
+            # its own (the first one may still be showing its last error page).
+            calling = await browser.new_page()
+            await calling.set_content("<p>A page calling a STUN server</p>")
+            await calling.evaluate(GATHER_ICE, stun.getsockname()[1])
+            answer = await page.request.get("http://named.test/page")  # Playwright's own, through the proxy
+            assert answer.status == 200 and b"named.test Privacy" in await answer.body()
+        finally:
+            await browser.close()
+            await provider.close()
+        return errors
+
+    try:
+        errors = asyncio.run(visit())
+        sites.wait_for_clients_gone()
+        direct.wait_for_clients_gone()
+        assert direct.requests_read() == [], "nothing reached directly"
+        with pytest.raises(BlockingIOError):  # a datagram sent on the loopback is there once sent
+            stun.recvfrom(2048)
+    finally:
+        direct.stop()
+        stun.close()
+    assert len(errors) == 3 and all("net::ERR_" in error for error in errors), errors
+    assert sites.received("http://named.test/page") == 1, "asked once, by Playwright's own request"
 
 
 def wait_for_condition(condition: Callable[[], bool], process: subprocess.Popen[bytes], log_file: Path) -> None:
