@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from datetime import UTC, datetime, timedelta, timezone
 from html import escape
 from pathlib import Path
 from xml.etree import ElementTree
@@ -17,6 +18,7 @@ from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.webreport.build import STATE_FILE, build_report
 from policy_archive.pipeline.webreport.diffs import WHOLE_NOTE, change_blocks
 from policy_archive.pipeline.webreport.feeds import FeedEntry, feed_xml
+from policy_archive.pipeline.webreport.pages import time_element
 from policy_archive.records import DocumentDeclaration, parse_iso_z
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -31,6 +33,17 @@ def test_word_diff_marks_only_the_changed_words_and_folds_unchanged_paragraphs()
     assert "<ins>New rights.</ins>" in html
     assert [block.kind for block in blocks] == ["same", "edited", "same", "folded", "same", "added"]
     assert blocks[3].html == "2 unchanged paragraphs"
+
+
+def test_a_time_in_another_zone_is_shown_as_its_utc_day_and_second():
+    """Every moment of the report is shown in UTC: 01:30 at UTC+2 is 23:30 UTC the day before, in the text shown as
+    in the machine-readable attribute (before, the text showed the local day and hour labelled UTC)."""
+    paris_summer = timezone(timedelta(hours=2))
+    moment = datetime(2024, 6, 1, 1, 30, 5, tzinfo=paris_summer)
+    expected = '<time datetime="2024-05-31T23:30:05Z">'
+    assert time_element(moment) == expected + "2024-05-31</time>"
+    assert time_element(moment, precise=True) == expected + "2024-05-31 23:30:05 UTC</time>"
+    assert time_element(moment.astimezone(UTC), precise=True) == time_element(moment, precise=True)
 
 
 def test_feed_is_atom_newest_first():

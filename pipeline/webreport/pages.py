@@ -8,7 +8,7 @@ from datetime import datetime
 from html import escape
 
 from policy_archive.pipeline.webreport.diffs import Block, paragraphs
-from policy_archive.records import iso_z, parse_iso_z
+from policy_archive.records import iso_z, parse_iso_z, utc
 from policy_archive.text import counted, markup_text
 
 
@@ -45,15 +45,15 @@ class DocumentSummary:
 
 
 def day(moment: datetime) -> str:
-    """``YYYY-MM-DD`` of ``moment`` as given, not converted: every moment shown is UTC, so it is the UTC day."""
-    return moment.strftime("%Y-%m-%d")
+    """``YYYY-MM-DD``: the UTC day of ``moment`` (an aware time in any zone; a naive one is taken as UTC)."""
+    return utc(moment).strftime("%Y-%m-%d")
 
 
 def time_element(moment: datetime, *, precise: bool = False) -> str:
-    """A ``<time>`` element with the exact instant (ISO 8601 UTC) as its ``datetime`` and, shown, the day, or with
-    ``precise`` the time to the second labelled ``UTC``. ``moment`` must be UTC: the attribute is converted to UTC,
-    the shown text is not."""
-    shown = moment.strftime("%Y-%m-%d %H:%M:%S UTC") if precise else day(moment)
+    """A ``<time>`` element with the exact instant (ISO 8601 UTC, ``Z``) as its ``datetime`` and, shown, the UTC
+    day, or with ``precise`` the UTC time to the second labelled ``UTC``: one zone for every moment of the report,
+    whatever zone ``moment`` is given in (a naive one is taken as UTC)."""
+    shown = utc(moment).strftime("%Y-%m-%d %H:%M:%S UTC") if precise else day(moment)
     return f'<time datetime="{iso_z(moment)}">{shown}</time>'
 
 
