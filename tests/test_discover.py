@@ -145,11 +145,11 @@ def test_links_are_found_by_text_and_url_in_four_languages_and_the_footer_weighs
         b"<div id='footer'><a href='/legal/privacy'>Privacy Policy</a></div></body></html>"
     )
     choice = choose_link(body_and_footer, None, base, "privacy-policy")
-    assert choice.best.url == base + "legal/privacy" and not choice.unsure
+    assert choice.best.url == base + "legal/privacy" and not choice.rivals
     two = (
         b"<html><body><footer><a href='/a/privacy'>Privacy</a> <a href='/b/privacy'>Privacy</a></footer></body></html>"
     )
-    assert choose_link(two, None, base, "privacy-policy").unsure
+    assert choose_link(two, None, base, "privacy-policy").rivals
     terms = b"<html><body><footer><a href='/agb'>AGB</a><a href='/privacy'>Privacy</a></footer></body></html>"
     assert choose_link(terms, None, base, "terms-of-service").best.url == base + "agb"
     # By URL when the text says nothing of it ("Rechtliches": legal), inside the footer.

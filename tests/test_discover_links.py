@@ -202,14 +202,14 @@ def footer(*links: tuple[str, str]) -> bytes:
 )  # fmt: skip
 def test_a_settings_choices_or_health_data_link_beside_the_policy_leaves_no_doubt(links, policy):
     choice = choose_link(footer(*links), "text/html", "https://www.example.com/", "privacy-policy")
-    assert choice.best.url == "https://www.example.com" + policy and not choice.unsure, choice
+    assert choice.best.url == "https://www.example.com" + policy and not choice.rivals, choice
 
 
 def test_real_doubt_stays_reported_and_an_exact_name_is_never_lowered():
     base = "https://www.example.com/"
     two = footer(("/a/privacy", "Privacy Policy"), ("/b/privacy", "Privacy Policy"), ("/c", "Your Privacy Choices"))
     choice = choose_link(two, "text/html", base, "privacy-policy")
-    assert choice.unsure and {choice.best.url, *(rival.url for rival in choice.rivals)} == {
+    assert choice.rivals and {choice.best.url, *(rival.url for rival in choice.rivals)} == {
         base + "a/privacy",
         base + "b/privacy",
     }

@@ -121,12 +121,6 @@ class LinkChoice:
     # Why no link is taken when every link naming the document is on an internal address (crawler.hosts).
     refused: str | None = None
 
-    @property
-    def unsure(self) -> bool:
-        """Whether another link scored nearly as well as ``best`` (any rivals). Read by tests only: discovery keeps
-        the rivals themselves and decides from them."""
-        return bool(self.rivals)
-
 
 def fold(text: str) -> str:
     """Lowercase, accents off, spaces collapsed: ``Politique de confidentialité`` → ``politique de confidentialite``."""
