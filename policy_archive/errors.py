@@ -19,9 +19,10 @@ class PolicyArchiveError(Exception):
     exit_status = EXIT_FAILURES
 
 
-class DocumentFailure(PolicyArchiveError):
+class DocumentError(PolicyArchiveError):
     """One document named on the command line could not be given as asked (``show --at`` a day before its
-    first version): the command line prints ``FAILED SERVICE/DOC: reason``, as a run names each failed document."""
+    first version): the command line prints ``FAILED SERVICE/DOC: reason``, as a run names each failed document
+    (its record in a run's report: :class:`policy_archive.pipeline.jobs.report.DocumentFailure`)."""
 
     def __init__(self, document: str, reason: str) -> None:
         super().__init__(f"{document}: {reason}")

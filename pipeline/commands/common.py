@@ -23,7 +23,7 @@ from policy_archive.errors import (
     EXIT_FAILURES,
     EXIT_USAGE,
     ConfigurationError,
-    DocumentFailure,
+    DocumentError,
     OutputError,
     OutputFailure,
     OutputStateError,
@@ -66,7 +66,7 @@ def reported_errors() -> Iterator[None]:
         sys.exit(error.exit_status)
     except ConfigurationError as error:
         fail(f"configuration error: {error}", error.exit_status)
-    except DocumentFailure as error:
+    except DocumentError as error:
         echo_failed(error.document, error.reason)
         sys.exit(error.exit_status)
     except PolicyArchiveError as error:

@@ -11,13 +11,13 @@ from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome, VersionRow
 from policy_archive.archive.history import parse_message
 from policy_archive.archive.versions import VersionStore
-from policy_archive.errors import DocumentFailure
+from policy_archive.errors import DocumentError
 from policy_archive.pipeline.extraction.dropped import hard_note
 from policy_archive.pipeline.jobs.unverified import captures_per_version
 from policy_archive.records import DocumentDeclaration, iso_z
 
 
-class NoVersion(DocumentFailure):
+class NoVersion(DocumentError):
     """`show` or `diff` asked for a version the document does not have (at a date, or at all): that document
     failed (``FAILED SERVICE/DOC: reason``, exit 1). `log` lists no version instead: an empty list is its answer."""
 

@@ -14,8 +14,8 @@ from policy_archive.text import plural
 
 @dataclass(frozen=True)
 class DocumentFailure:
-    """A document that failed in a run, and why (one line): a record the report lists, not the exception
-    :class:`policy_archive.errors.DocumentFailure` of the same name."""
+    """A document that failed in a run, and why (one line): a record the report lists (one ``FAILED`` line). A
+    command that cannot give one document as asked raises :class:`policy_archive.errors.DocumentError` instead."""
 
     document: str
     reason: str
