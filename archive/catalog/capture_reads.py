@@ -81,19 +81,28 @@ class CaptureReads:
         before)."""
         return self._row(self.connection.execute("SELECT * FROM captures WHERE id = ?", (capture_id,)).fetchone())
 
-    def capture_at(self, document: str, captured_at: datetime, *, extracted: bool = True) -> CaptureRow | None:
-        """The capture of a document whose bytes date from a time (an extracted one unless ``extracted`` is False)."""
+    def capture_at(
+        self, document: str, captured_at: datetime, *, url: str | None = None, extracted: bool = True
+    ) -> CaptureRow | None:
+        """The capture of a document whose bytes date from a time (an extracted one unless ``extracted`` is False)
+        and, when ``url`` is given, were captured at that URL (:attr:`CaptureRow.bytes_url`). Rows of two URLs may
+        share a second (a redirect followed to its target's memento, and the target's own row; a URL move): only
+        the URL tells them apart, so a caller that knows it gives it. Without it, the extracted row first, then the
+        archive's, then the first recorded."""
         row = self.connection.execute(
             "SELECT * FROM captures WHERE document = ? AND COALESCE(memento_at, captured_at) = ?"
+            + (" AND COALESCE(memento_url, url) = ?" if url is not None else "")
             + (" AND outcome = 'extracted'" if extracted else "")
-            + " ORDER BY outcome = 'extracted' DESC, source DESC LIMIT 1",
-            (document, iso_z(captured_at)),
+            + " ORDER BY outcome = 'extracted' DESC, source DESC, id LIMIT 1",
+            (document, iso_z(captured_at), *([url] if url is not None else [])),
         ).fetchone()
         return self._row(row) if row else None
 
     def version_capture(self, document: str, at: datetime) -> CaptureRow | None:
         """The extracted capture whose text the version dated ``at`` holds: the one captured then or, for a
-        version dated at a twin never fetched (a listed 200 with the CDX digest of a fetched one), that one."""
+        version dated at a twin never fetched (a listed 200 with the CDX digest of a fetched one), that one. A
+        version's URL is not catalogued (``versions`` keys on its time), so of rows of several URLs at that second
+        the pick is :meth:`capture_at`'s without a URL."""
         row = self.capture_at(document, at)
         listed = self.capture_at(document, at, extracted=False) if row is None else None
         if listed is None or not listed.digest:

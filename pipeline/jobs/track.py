@@ -145,7 +145,7 @@ class TrackPlan:
             self.failures[capture.document] = reason
             self._finished(capture.document, "failed")
             return
-        row = catalog.capture_at(capture.document, capture.captured_at)
+        row = catalog.capture_at(capture.document, capture.captured_at, url=capture.url)
         assert row is not None
         self.versions.append(make_version(declaration, row, wayback=self.workspace.config.settings.wayback))
         headers = {name.lower(): value for name, value in capture.headers}
