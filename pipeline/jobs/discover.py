@@ -32,6 +32,7 @@ from policy_archive.crawler.runner import crawl_archive, crawl_live
 from policy_archive.crawler.settings import ARCHIVE_CONCURRENCY
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
 from policy_archive.crawler.spiders.base import Continuation, Planned
+from policy_archive.pipeline.jobs.awaited_frames import AwaitedFrames
 from policy_archive.pipeline.jobs.discovery_state import state_file
 from policy_archive.pipeline.jobs.eras import Discovery, Era, eras_of
 from policy_archive.pipeline.jobs.home_pages import (
@@ -80,13 +81,9 @@ class DiscoveryPlan:
         self.index = {(ref.url, ref.timestamp): i for i, ref in enumerate(state.refs)}
         # Why the search stopped before it was done: the archive kept refusing (429/503) after every pause.
         self.refused: str | None = None
-        # Frameset home pages whose frames are being read: (frame URL, home time) → the (home index, frame number)
-        # waiting for it, and each such home page's frames with what each said so far. Several may wait for one
-        # frame: two URL forms of the home page listed at one second (example.com, www.example.com) are two
-        # captures, read at once, whose frames resolve alike; one replay answers them all (before 2026-11-28 the
-        # second overwrote the first, and the frame's second answer stopped the run with a KeyError).
-        self.frame_of: dict[tuple[str, datetime], list[tuple[int, int]]] = {}
-        self.framesets: dict[int, FrameReading] = {}
+        # Frameset home pages (by index) whose frames are being read, a frame known by its URL and the home
+        # page's time (several home pages listed at one second may wait for one frame).
+        self.frames: AwaitedFrames[int, tuple[str, datetime]] = AwaitedFrames(self._frame_at_home_time)
 
     def start(self) -> Iterable[FetchRequest]:
         """The first home-page captures to read (the grid's first, about two a year), at most as many as the crawl
@@ -99,8 +96,8 @@ class DiscoveryPlan:
         if not isinstance(result, Capture):
             return None
         document_type = self.state.document_type
-        if (waiting := self.frame_of.get(result.listing_key)) is not None:
-            listed_at = self.framesets[waiting[0][0]].listed_at  # the frame's time: every home page waiting's
+        if result.listing_key in self.frames:
+            listed_at = self.frames.reading_waiting_for(result.listing_key).listed_at  # the frame's time
             return self.proposals.looking_up(lambda p: read_frame(result, document_type, listed_at, p))
         if (index := self.index.get(result.listing_key)) is None:
             return None
@@ -128,7 +125,7 @@ class DiscoveryPlan:
         else:
             assert result.request.ref is not None
             key = (result.request.ref.url, result.request.ref.timestamp)
-        if key in self.frame_of:
+        if key in self.frames:
             return self._frame_read(key, result)
         index = self.index[key]
         if isinstance(result, Capture):
@@ -138,8 +135,7 @@ class DiscoveryPlan:
             if sighting.frames:
                 frameset = FrameReading(page_url(result), sighting.timestamp, self.proposals, sighting.refresh)
                 if asked := frameset.follow(sighting.frames):
-                    self.framesets[index] = frameset
-                    return self._frame_requests(index, asked) + self._next()
+                    return self._frame_requests(index, self.frames.begin(index, frameset, asked)) + self._next()
                 sighting = frameset.sighting()
         else:
             sighting = Sighting(key[1], unreadable=f"not fetched: {result.reason}")
@@ -151,18 +147,16 @@ class DiscoveryPlan:
         self.progress.add("unreadable" if sighting.unreadable else "read")
         return self._next()
 
-    def _frame_requests(self, index: int, frames: Sequence[tuple[int, str]]) -> list[FetchRequest]:
-        """The frames of a frameset home page (numbered), asked for at its time (the home page stays in flight)."""
+    def _frame_at_home_time(self, index: int, url: str) -> tuple[str, datetime]:
+        """What a frame of home page ``index`` answers as: its URL at the home page's listed time."""
+        return url, self.state.refs[index].timestamp
+
+    def _frame_requests(self, index: int, urls: Sequence[str]) -> list[FetchRequest]:
+        """Frames of a frameset home page, asked for at its time (the home page stays in flight)."""
         at = self.state.refs[index].timestamp
-        asked = []
-        for number, url in frames:
-            waiting = self.frame_of.setdefault((url, at), [])
-            if not waiting:  # else asked already, for another home page at this second
-                asked.append(url)
-            waiting.append((index, number))
         return [
             FetchRequest(self.document, self.source.capture_url(at, url), url, CaptureRef(url, at, None, None, None))
-            for url in dict.fromkeys(asked)
+            for url in urls
         ]
 
     def _frame_read(self, key: tuple[str, datetime], result: Capture | FetchFailure) -> list[FetchRequest]:
@@ -170,13 +164,11 @@ class DiscoveryPlan:
         that home page says."""
         self.state.fetched += 1  # a replay request of its own; the home page's is counted when it is learnt
         requests: list[FetchRequest] = []
-        for index, number in self.frame_of.pop(key):
-            frameset = self.framesets[index]
-            if nested := frameset.answer(number, result, self.state.document_type):
-                requests += self._frame_requests(index, nested)
-            elif frameset.done:
-                del self.framesets[index]
-                requests += self._learn(index, frameset.sighting(), frameset.lasting)
+        for index, said in self.frames.answer(key, result, self.state.document_type):
+            if isinstance(said, FrameReading):
+                requests += self._learn(index, said.sighting(), said.lasting)
+            else:
+                requests += self._frame_requests(index, said)
         return requests
 
     def _next(self) -> list[FetchRequest]:
@@ -369,9 +361,8 @@ class LivePlan:
         self.done = done
         self.progress = progress
         self.waiting = dict.fromkeys(homes)  # the domains without a result yet, in the order given
-        # Frameset home pages whose frames are being read, by document, and each frame's number by its URL.
-        self.framesets: dict[str, FrameReading] = {}
-        self.frame_of: dict[tuple[str, str], int] = {}
+        # Frameset home pages whose frames are being read, by document; a frame known by its document and URL.
+        self.frames: AwaitedFrames[str, tuple[str, str]] = AwaitedFrames(lambda document, url: (document, url))
 
     def start(self) -> Iterable[FetchRequest]:
         """Every domain's home page, all at once (the live spider takes one request at a time per site)."""
@@ -387,7 +378,7 @@ class LivePlan:
         if not isinstance(result, Capture):
             return None
         document, _ = _asked(result)
-        proposals, frameset = self.proposals(document), self.framesets.get(document)
+        proposals, frameset = self.proposals(document), self.frames.reading(document)
         if frameset is None:
             return proposals.looking_up(lambda p: live_sighting(result, self.document_type, p))
         listed_at = frameset.listed_at
@@ -398,7 +389,7 @@ class LivePlan:
         domain's :class:`Discovery` to ``done``. A failed fetch is a sighting that says why, not an :class:`Unread`.
         Asks only for more frames, never anything else."""
         document, url = _asked(result)
-        frameset, fetched = self.framesets.get(document), 1
+        frameset, fetched = self.frames.reading(document), 1
         proposals = self.proposals(document)
         if frameset is None:
             sighting = live_sighting(result, self.document_type, proposals)
@@ -406,27 +397,25 @@ class LivePlan:
                 assert isinstance(result, Capture)
                 frameset = FrameReading(page_url(result), sighting.timestamp, proposals, sighting.refresh)
                 if asked := frameset.follow(sighting.frames):
-                    self.framesets[document] = frameset
-                    return self._frame_requests(document, asked)
+                    return self._frame_requests(document, self.frames.begin(document, frameset, asked))
                 sighting = frameset.sighting()
         else:
-            number = self.frame_of.pop((document, url))
-            if nested := frameset.answer(number, result, self.document_type):
-                return self._frame_requests(document, nested)
-            if not frameset.done:
+            answered = self.frames.answer((document, url), result, self.document_type)
+            if not answered:  # other frames of the home page still to answer
                 return []
-            del self.framesets[document]
-            sighting, fetched = frameset.sighting(), 1 + len(frameset.urls)
+            ((_, said),) = answered  # only this document's home page waits for its frames
+            if not isinstance(said, FrameReading):
+                return self._frame_requests(document, said)
+            sighting, fetched = said.sighting(), 1 + len(said.urls)
         domain = self.requests[document][0]
         self.waiting.pop(domain, None)
         self.done(live_discovery(domain, self.document_type, sighting, fetched, proposals))
         self.progress.add("searched", done=True)
         return []
 
-    def _frame_requests(self, document: str, frames: Sequence[tuple[int, str]]) -> list[FetchRequest]:
-        for number, url in frames:
-            self.frame_of[(document, url)] = number
-        return [FetchRequest(document, url, url) for _, url in frames]
+    def _frame_requests(self, document: str, urls: Sequence[str]) -> list[FetchRequest]:
+        """Frames of ``document``'s home page, fetched live as it was."""
+        return [FetchRequest(document, url, url) for url in urls]
 
 
 def _asked(result: Capture | FetchFailure) -> tuple[str, str]:
