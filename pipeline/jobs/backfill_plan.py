@@ -1,6 +1,7 @@
 """Backfill's fetch plan: each document's candidate captures and what is known of them (``DocumentPlan``), and
 the plan handed to the archive spider that routes each result to its document and asks for the next captures
-(``BackfillPlan``). The job around it (listing, recording, the run's report) is ``backfill``."""
+(``BackfillPlan``). The job around it (listing, recording, the run's report) is ``backfill``; which of several rows
+listed at one URL and second a replay answers is ``same_second``'s."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from policy_archive.pipeline.jobs.examine import (
 from policy_archive.pipeline.jobs.listing_rows import listing_neighbours
 from policy_archive.pipeline.jobs.progress import Left, Progress
 from policy_archive.pipeline.jobs.report import refusal_kind, twin_reason
-from policy_archive.pipeline.jobs.served_bytes import DIGEST_MISMATCH, DIGEST_NOT_COMPARABLE, as_archived
+from policy_archive.pipeline.jobs.same_second import another_at_this_second, answered_row, bytes_listed, served_row
+from policy_archive.pipeline.jobs.served_bytes import DIGEST_MISMATCH, DIGEST_NOT_COMPARABLE
 from policy_archive.pipeline.jobs.strategy import StrategyName, ToFetch, dating_probes, to_fetch, wanted
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import (
@@ -44,42 +46,9 @@ from policy_archive.text import counted
 NAMED_REFUSALS = 3
 
 
-# Why a row listed at a URL and second is refused when the archive served another row listed there: a replay URL
-# names a URL and a second, so an archive serves one capture for them (pywb the first its index sorts, the Wayback
-# Machine one of its choosing), and the catalog keeps one row (docs/decisions/0004, amendment of 2026-11-28).
-ANOTHER_AT_THIS_SECOND = "another capture at this second"
-
-
-def another_at_this_second(answered: CaptureRef, ref: CaptureRef, served: bool, verdict: str | None) -> str:
-    """The reason of ``ref``, a row the archive cannot serve: its one answer at ``ref``'s URL and second was
-    examined as ``answered``'s (``served``: whose digest names the bytes; ``verdict``: its refusal, if any)."""
-    listed = f"this row is listed with digest {ref.digest}, status {ref.status if ref.status is not None else 'none'}"
-    if served:
-        what = f"the archive serves the capture listed there with digest {answered.digest}"
-    else:
-        examined = f"examined as the row listed with digest {answered.digest}"
-        what = f"the archive's one answer there, {examined}, was refused ({verdict or 'no reason'})"
-    return f"{ANOTHER_AT_THIS_SECOND}: {what} (one capture per URL and second); {listed}"
-
-
-def _bytes_listed(ref: CaptureRef) -> tuple[int | None, PayloadDigest | None]:
-    """What a row says of its bytes: two rows at one second saying the same are the same capture listed twice."""
-    return ref.status, ref.digest
-
-
 def _listed_as(row: CaptureRow) -> CaptureRef:
     """The CDX row a catalog row keeps."""
     return CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)
-
-
-def _names_sha1(digest: PayloadDigest | None, payload_sha1: str | None) -> bool:
-    """Whether a listed digest is the base32 SHA-1 ``payload_sha1`` (the catalog's record of the bytes kept)."""
-    return (
-        digest is not None
-        and payload_sha1 is not None
-        and digest.base32_sha1
-        and digest.value.strip().upper() == payload_sha1
-    )
 
 
 def compared_as_sha1(row: CaptureRow) -> bool:
@@ -118,17 +87,15 @@ class DocumentPlan:
         # the versions' dating, from the catalog): ``bisect`` then probes the captures after them.
         self.undated = undated
         self.position = {ref: i for i, ref in enumerate(self.refs)}
-        # A listing may hold several rows of one URL at one second (two crawls merged; a response and the
-        # resource record of its rendered DOM in a pywb collection made from our WARCs of before 2026-11-28, or
-        # another tool's), while an archive replays, and the catalog keeps, one capture per URL and second: one
-        # replay answers them all (``settle``).
+        # Several rows listed at one URL and second are one capture for an archive and the catalog: one replay
+        # answers them all (``settle``; pipeline.jobs.same_second).
         self.at_second = at_second(self.refs)
         # Those among them listed with other bytes than a row beside them: which one the archive serves is known
         # only once the second is fetched, so none of them is known through a twin before.
         self.shared_second = {
             i
             for group in self.at_second.values()
-            if len({_bytes_listed(self.refs[j]) for j in group}) > 1
+            if len({bytes_listed(self.refs[j]) for j in group}) > 1
             for i in group
         }
         rows = list(rows)
@@ -153,34 +120,16 @@ class DocumentPlan:
             group = self.at_second.get((row.url, row.captured_at))
             if group is None:
                 continue
-            answered = self._answered_by(group, row)
-            if answered is None:
+            listed = [self.refs[i] for i in group]
+            if (answered := answered_row(listed, row)) is None:
                 continue
             for i in group:
-                if _bytes_listed(self.refs[i]) != _bytes_listed(self.refs[answered]):
+                if bytes_listed(self.refs[i]) != bytes_listed(listed[answered]):
                     self.learn(i, None, for_twins=False)  # the archive serves another capture at this second
                 elif shows_its_text(row):
                     self.learn(i, row.body_sha1, rendered=row.rendered)
                 elif row.outcome is Outcome.REFUSED and not compared_as_sha1(row):
                     self.learn(i, None, for_twins=holds_for_twins(row.reason))
-
-    def _answered_by(self, group: list[int], row: CaptureRow) -> int | None:
-        """Which of the listed rows at one second (``group``) the catalog's ``row`` answers: the one whose
-        digest names the bytes kept, else the one whose digest the row keeps; None when nothing is known of the
-        second yet, or when what is known may be another row's verdict: a digest refusal at a second listed with
-        other bytes too, from a release before 2026-11-28 (it examined each row of the second against the one
-        replay and kept the last verdict), unless no row listed there names the bytes kept."""
-        if len(group) == 1:
-            return group[0]
-        if row.outcome in (Outcome.LISTED, Outcome.FAILED):
-            return None
-        kept = [i for i in group if _names_sha1(self.refs[i].digest, row.payload_sha1)]
-        by_text = [i for i in group if row.digest is not None and self.refs[i].digest == row.digest]
-        if row.reason is not None and row.reason.startswith((DIGEST_MISMATCH, DIGEST_NOT_COMPARABLE)):
-            if kept or not all(self.refs[i].digest is None or self.refs[i].digest.base32_sha1 for i in group):
-                return None  # the bytes kept are (or may be) another row's: examined again
-            return by_text[0] if by_text else group[0]
-        return (kept or by_text or group)[0]
 
     def second_of(self, index: int) -> list[int]:
         """Every candidate listed at the URL and second of the one at ``index`` (itself included)."""
@@ -191,15 +140,12 @@ class DocumentPlan:
         """``capture`` (the archive's answer for the row it was asked for) as the answer of the row listed at its
         URL and second whose digest names the bytes served: an archive serves one capture per URL and second, so
         when the listing holds several, the bytes say which one was served. The payload is kept as that row's
-        digest names it (:func:`as_archived`). The row asked for when none names them, or when it does."""
+        digest names it (:func:`~policy_archive.pipeline.jobs.same_second.served_row`). The row asked for when none
+        names them, or when it does."""
         assert capture.listed is not None
         asked = self.position[capture.listed]
-        for i in [asked, *(j for j in self.second_of(asked) if j != asked)]:
-            ref = self.refs[i]
-            answer = as_archived(dataclasses.replace(capture, listed=ref))
-            if ref.digest is not None and ref.digest.names(answer.body) and not answer.hops:
-                return answer
-        return as_archived(capture)
+        others = [i for i in self.second_of(asked) if i != asked]
+        return served_row(capture, [self.refs[i] for i in [asked, *others]])
 
     def settle(self, index: int, served: bool, verdict: str | None) -> list[tuple[CaptureRef, str]]:
         """The other rows listed at the second of the capture at ``index``, once the archive's answer was
@@ -213,7 +159,7 @@ class DocumentPlan:
             if i == index:
                 continue
             ref = self.refs[i]
-            if _bytes_listed(ref) == _bytes_listed(answered):
+            if bytes_listed(ref) == bytes_listed(answered):
                 self.known[i] = self.known.get(index)
                 continue
             self.known[i] = None
