@@ -30,7 +30,7 @@ from standin.archive import StandinArchive  # noqa: E402
 from standin.cli import EVERY_NAME_PUBLIC, run_cli_with_names  # noqa: E402
 from standin.moving_site import TrueEra, build  # noqa: E402
 
-from policy_archive.config.settings import load_service  # noqa: E402
+from policy_archive.config.declarations import load_service  # noqa: E402
 
 
 def discover(config: Path, data: Path, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:

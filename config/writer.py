@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from policy_archive.config.settings import ConfigError, load_service
+from policy_archive.config.checks import ConfigError
+from policy_archive.config.declarations import load_service
 from policy_archive.errors import ConfigurationError
 from policy_archive.files import write_whole
 from policy_archive.records import ID_MAX_LENGTH, DocumentDeclaration, ExtractionRules, is_valid_id

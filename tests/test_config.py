@@ -9,7 +9,8 @@ import pytest
 from standin.cli import run_cli
 
 from policy_archive.config import SHIPPED_CONFIG_DIR
-from policy_archive.config.settings import SLOWEST_PER_MINUTE, ConfigError, load_config
+from policy_archive.config.checks import ConfigError
+from policy_archive.config.settings import SLOWEST_PER_MINUTE, load_config
 from policy_archive.crawler.ratelimit import MAX_PAUSE_SECONDS
 from policy_archive.errors import ConfigurationError
 from policy_archive.records import ID_MAX_LENGTH, Render

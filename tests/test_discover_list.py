@@ -16,7 +16,8 @@ from standin.cli import REPO_ROOT, names_command, names_environment, wait_for
 from standin.moving_site import TrueEra, build
 from test_discover import SITE_NAMES, run_discover, write_settings
 
-from policy_archive.config.settings import load_config, load_service
+from policy_archive.config.declarations import load_service
+from policy_archive.config.settings import load_config
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 from policy_archive.pipeline.commands.discovery import HOST_NAME
 

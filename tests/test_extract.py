@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.extraction import similarity
-from policy_archive.config.settings import selector_error
+from policy_archive.config.declarations import selector_error
 from policy_archive.pipeline.commands.cli import main
 from policy_archive.pipeline.extraction.extract import EXTRACTOR, ExtractionRefused, extract
 from policy_archive.records import ExtractionRules

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from standin.cli import run_cli, run_import_ota
 
-from policy_archive.config.settings import ConfigError, document_keys, load_config, load_service
+from policy_archive.config.checks import ConfigError
+from policy_archive.config.declarations import document_keys, load_service
+from policy_archive.config.settings import load_config
 from policy_archive.config.writer import DocumentDraft, service_toml, slug_id, write_service_file
 from policy_archive.records import ID_MAX_LENGTH, DocumentDeclaration, ExtractionRules, HistoryEntry, is_valid_id
 

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from policy_archive.config.settings import SLOWEST_PER_MINUTE, ConfigError, load_config
+from policy_archive.config.checks import ConfigError
+from policy_archive.config.settings import SLOWEST_PER_MINUTE, load_config
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
 from policy_archive.records import is_valid_id
 from policy_archive.text import unsafe_character

@@ -23,7 +23,8 @@ from standin.pages import Page
 from test_discover_links import footer_page
 from test_hostile import write_config
 
-from policy_archive.config.settings import ConfigError, load_config
+from policy_archive.config.checks import ConfigError
+from policy_archive.config.settings import load_config
 
 POLICY = "/privacy"
 INSIDE = ("policy.later.test=127.0.0.1",)  # the name, pointed inside once the URL is written

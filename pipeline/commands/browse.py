@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from policy_archive.config.settings import ConfigError
+from policy_archive.config.checks import ConfigError
 from policy_archive.pipeline.commands.common import (
     Context,
     date_option,

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from policy_archive.config.settings import Config, ConfigError, check_number_option, load_config, parse_date_option
+from policy_archive.config.checks import ConfigError
+from policy_archive.config.settings import Config, check_number_option, load_config, parse_date_option
 from policy_archive.errors import (
     DISK_FULL,
     EXIT_FAILURES,
@@ -175,7 +176,7 @@ class Context:
 
     def config(self) -> Config:
         """Read and validate the configuration afresh on every call (nothing cached); raises
-        :class:`~policy_archive.config.settings.ConfigError` naming every problem, which :func:`reported_errors`
+        :class:`~policy_archive.config.checks.ConfigError` naming every problem, which :func:`reported_errors`
         turns into one line each and exit status 2."""
         return load_config(self.config_dir, self.data_dir)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from policy_archive.config.settings import ConfigError
+from policy_archive.config.checks import ConfigError
 from policy_archive.errors import EXIT_FAILURES
 from policy_archive.pipeline.commands.common import (
     Context,
@@ -277,7 +277,7 @@ def extract(
     max_bytes: float | None,
 ) -> None:
     """Print the Markdown this project would record for FILE (to tune a declaration)."""
-    from policy_archive.config.settings import selector_error
+    from policy_archive.config.declarations import selector_error
     from policy_archive.pipeline.extraction.dropped import hard_note
     from policy_archive.pipeline.extraction.extract import ExtractionRefused
     from policy_archive.pipeline.extraction.extract import extract as run_extract

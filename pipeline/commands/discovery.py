@@ -21,7 +21,7 @@ from typing import BinaryIO
 import click
 import idna
 
-from policy_archive.config.settings import ConfigError
+from policy_archive.config.checks import ConfigError
 from policy_archive.config.writer import DocumentDraft, add_document, check_addable, service_toml
 from policy_archive.errors import EXIT_FAILURES, ConfigurationError
 from policy_archive.pipeline.commands.common import echo_failed, echo_unchecked

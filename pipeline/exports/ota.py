@@ -60,7 +60,7 @@ WINDOWS_DEVICES = frozenset(
     + [f"{port}{digit}" for port in ("COM", "LPT") for digit in (*"0123456789", "\u00b9", "\u00b2", "\u00b3")]
 )
 # A folder name is at most 255 bytes where a collection is checked out (ext4, APFS; NTFS counts 255 UTF-16 units):
-# a service name may be longer (config.settings.NAME_MAX_LENGTH characters, up to 4 bytes each).
+# a service name may be longer (config.declarations.NAME_MAX_LENGTH characters, up to 4 bytes each).
 FOLDER_MAX_BYTES = 255
 SNAPSHOT_PREFIX = "This version was recorded after extracting from snapshot"
 FIRST, CHANGE, UPGRADE = "First record of", "Record new changes of", "Apply technical or declaration upgrade on"

@@ -35,13 +35,8 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any, NoReturn
 
-from policy_archive.config.settings import (
-    NAME_MAX_LENGTH,
-    ConfigError,
-    document_keys,
-    load_service,
-    selector_error,
-)
+from policy_archive.config.checks import ConfigError
+from policy_archive.config.declarations import NAME_MAX_LENGTH, document_keys, load_service, selector_error
 from policy_archive.config.writer import DocumentDraft, ServiceFileExists, service_toml, slug_id, write_service_file
 from policy_archive.crawler.hosts import LITERALS_ONLY, Proposals
 from policy_archive.records import DocumentDeclaration, ExtractionRules, HistoryEntry

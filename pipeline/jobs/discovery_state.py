@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-from policy_archive.config.settings import load_service
+from policy_archive.config.declarations import load_service
 from policy_archive.errors import ConfigurationError
 from policy_archive.files import write_whole
 from policy_archive.pipeline.jobs.home_pages import Sighting

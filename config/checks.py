@@ -1,0 +1,176 @@
+"""The configuration's problems and the checks that find them, shared by ``settings.toml`` and the service files.
+
+A check raises :class:`ConfigError` naming the file, the key and the reason; :class:`Problems` runs the checks of a
+whole configuration, keeps every problem found and goes on with the next key, so that one run of ``validate`` names
+everything to fix (audit F4, 2026-11-28).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from policy_archive.errors import ConfigurationError
+from policy_archive.text import printable, unsafe_character
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem of the configuration: ``file``, ``key`` (empty for the whole file) and ``reason``; ``str()`` is
+    its one line, ``FILE: KEY: REASON``."""
+
+    file: str
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        message = f"{self.file}: {self.key}: {self.reason}" if self.key else f"{self.file}: {self.reason}"
+        return printable(message)
+
+
+class ConfigError(ConfigurationError):
+    """The configuration's problems, at least one: ``problems`` in the order they are to be read (file, then key);
+    ``file``, ``key`` and ``reason`` are the first's. ``str()`` is the first problem's line when it is the only
+    one, else every line joined by ``"; "`` (the command line prints one line each)."""
+
+    def __init__(self, file: Path | str, key: str, reason: str, *, more: Iterable[ConfigProblem] = ()):
+        self.file, self.key, self.reason = str(file), key, reason
+        self.problems: tuple[ConfigProblem, ...] = (ConfigProblem(self.file, key, reason), *more)
+        super().__init__("; ".join(str(problem) for problem in self.problems))
+
+    @classmethod
+    def of(cls, problems: Sequence[ConfigProblem]) -> ConfigError:
+        """One error carrying ``problems`` (not empty), in the order given."""
+        first, *rest = problems
+        return cls(first.file, first.key, first.reason, more=rest)
+
+
+# A check that failed, where a value was expected (None is a valid value: no ``written_by``).
+FAILED: Any = object()
+
+
+class Problems:
+    """The problems found so far, in the order found: each check runs through :meth:`passes` or :meth:`value`, which
+    keep its problems and let the loader go on to the next key, file by file (audit F4, 2026-11-28)."""
+
+    def __init__(self) -> None:
+        self.found: list[ConfigProblem] = []
+
+    def add(self, file: Path | str, key: str, reason: str) -> None:
+        """Keep a problem found without a check (a key missing, a table of the wrong kind)."""
+        self.found.append(ConfigProblem(str(file), key, reason))
+
+    def passes(self, check: Callable[..., object], *args: Any) -> bool:
+        """Run ``check``; whether it found nothing (its problems are kept)."""
+        return self.value(check, *args) is not FAILED
+
+    def value(self, check: Callable[..., Any], *args: Any) -> Any:
+        """What ``check`` returns, or :data:`FAILED` when it raised (its problems are kept)."""
+        try:
+            return check(*args)
+        except ConfigError as error:
+            self.found.extend(error.problems)
+            return FAILED
+
+    def raise_found(self) -> None:
+        """Raise every problem found as one :class:`ConfigError`, ordered by file (in the order the files were
+        checked: the directory, ``settings.toml``, the services by name) and then by key; nothing if none."""
+        if not self.found:
+            return
+        rank: dict[str, int] = {}
+        for problem in self.found:
+            rank.setdefault(problem.file, len(rank))
+        raise ConfigError.of(sorted(self.found, key=lambda problem: (rank[problem.file], _key_order(problem.key))))
+
+
+def _key_order(key: str) -> tuple[tuple[int, str, int], ...]:
+    """``documents.a.history[10]`` after ``documents.a.history[2]``: the numbers of a key compared as numbers."""
+    return tuple((0, part, 0) if not part.isdigit() else (1, "", int(part)) for part in re.split(r"\[(\d+)\]", key))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's tables; one problem for the whole file when it is not TOML, not UTF-8 or cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(path, "", f"not valid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start : error.start + 1].hex().upper()
+        reason = f"not UTF-8 text (byte 0x{byte} at offset {error.start}): save it as UTF-8"
+        raise ConfigError(path, "", reason) from None
+    except OSError as error:
+        raise ConfigError(path, "", f"cannot be read: {error.strerror}") from None
+
+
+def check_keys(path: Path, where: str, table: Mapping[str, Any], allowed: Mapping[str, Any]) -> None:
+    """Every key of ``table`` (at ``where``) is one of ``allowed``; one problem per unknown key, naming those known."""
+    expected = f"unknown key (expected one of: {', '.join(allowed)})"
+    unknown = [
+        ConfigProblem(str(path), f"{where}.{key}" if where else key, expected) for key in table if key not in allowed
+    ]
+    if unknown:
+        raise ConfigError.of(unknown)
+
+
+def check_type(path: Path, key: str, value: Any, expected: type | tuple[type, ...]) -> None:
+    """``value`` is of the ``expected`` type (a boolean is never a number here)."""
+    # bool is an int in Python; a number setting given `true` is still a mistake.
+    if isinstance(value, bool) and expected is not bool:
+        raise ConfigError(path, key, f"must be {_type_name(expected)}, not a boolean")
+    if not isinstance(value, expected):
+        raise ConfigError(path, key, f"must be {_type_name(expected)}, got {type(value).__name__}")
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(names.get(kind, kind.__name__) for kind in kinds)
+
+
+def check_url(path: Path, key: str, value: Any) -> str:
+    """Absolute http(s) URLs only: Scrapy would also read file: and s3: URLs, which must never be tracked.
+
+    No user:password (it would be written into Git and WARC files), no whitespace or control characters
+    (URLs are written into commit trailers), a valid port."""
+    if not isinstance(value, str):
+        raise ConfigError(path, key, "must be a URL string")
+    text = value.strip()
+    if any(ch.isspace() for ch in text) or unsafe_character(text):
+        raise ConfigError(path, key, f"URL contains whitespace or control characters: {value!r}")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of 0-65535 or not a number
+    except ValueError as error:  # "Invalid IPv6 URL", "Port out of range 0-65535", ...
+        raise ConfigError(path, key, f"not a valid URL ({error}): {value!r}") from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(path, key, f"must be an absolute http or https URL, got {value!r}")
+    if not parts.hostname:
+        raise ConfigError(path, key, f"URL has no host: {value!r}")
+    if "@" in parts.netloc:
+        raise ConfigError(path, key, "URL carries a user name or password (user:password@): they would be recorded")
+    return text
+
+
+def check_text(path: Path | str, key: str, value: str) -> None:
+    """A one-line value: no control characters (NUL, CR, LF, ESC ...), line separators or bidi controls."""
+    if bad := unsafe_character(value):
+        raise ConfigError(path, key, f"contains a control character ({bad}): {value!r}")
+
+
+def check_date(path: Path, key: str, value: Any) -> date:
+    """A day: a TOML date or a ``YYYY-MM-DD`` string (a date with a time is refused)."""
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(path, key, f"must be a date YYYY-MM-DD, got {value!r}")
