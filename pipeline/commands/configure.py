@@ -133,6 +133,7 @@ def discover(
     from policy_archive.config.settings import config_directory
     from policy_archive.pipeline.commands import discovery as listing
     from policy_archive.pipeline.jobs import discover as discovery
+    from policy_archive.pipeline.jobs.discover_live import discover_live
 
     if since and until and since > until:
         fail(f"--since {since} is after --until {until}")
@@ -176,9 +177,7 @@ def discover(
                         progress.already("skipped", skipped)
                     if live:
                         homes = {domain: f"{schemes[domain]}://{domain}/" for domain in wanted}
-                        left = discovery.discover_live(
-                            config.settings, homes, document_type, outcomes, progress=progress
-                        )
+                        left = discover_live(config.settings, homes, document_type, outcomes, progress=progress)
                     else:
                         left = discovery.discover(
                             config.settings, data_dir, wanted, document_type, outcomes, since=since, until=until,
