@@ -5,7 +5,10 @@ The judge is markdown-it-py (CommonMark 0.31.2): the list tree it reads back fro
 the HTML holds, with the renderer's documented readings (decision 0002, revision 14): an item holding only a list
 of its list's kind gives that list's items in its place (no "- - item", revision 2), one of the other kind stays
 an item of its own ("- 1. item", as browsers show it); a list written directly in a list goes under the item
-before, as browsers show it."""
+before, as browsers show it.
+
+Also in block quotes (a nested item stands at its parent's content column after the quote's "> "), and with an
+item's further paragraphs, which stand at its content column too (revision 15): unindented, the list ended there."""
 
 from __future__ import annotations
 
@@ -35,9 +38,11 @@ class HtmlItem:
     text: str | None  # None: the item holds only its lists
     lists: tuple[HtmlList, ...]
     bare: bool = False  # a list written directly in its parent list, without <li> (`<ul><li>a</li><ul>…`)
+    paragraphs: tuple[str, ...] = ()  # further paragraphs, `<p>`s after the text, before the lists
 
 
-# What a reader sees: a list's kind and its items, each its text (None: none before its first list) and lists.
+# What a reader sees: a list's kind and its items, each its text (None: none before its first list; several
+# paragraphs joined by " / ") and lists.
 Tree = tuple[str, tuple[tuple[str | None, tuple["Tree", ...]], ...]]
 
 
@@ -46,7 +51,8 @@ def html(node: HtmlList) -> str:
     start = f' start="{node.start}"' if node.ordered and node.start != 1 else ""
     items = []
     for item in node.items:
-        inner = escape(item.text or "") + "".join(html(child) for child in item.lists)
+        paragraphs = "".join(f"<p>{escape(paragraph)}</p>" for paragraph in item.paragraphs)
+        inner = escape(item.text or "") + paragraphs + "".join(html(child) for child in item.lists)
         items.append(inner if item.bare else f"<li>{inner}</li>")
     return f"<{tag}{start}>{''.join(items)}</{tag}>"
 
@@ -58,7 +64,7 @@ def expected(node: HtmlList) -> Tree:
     for item in node.items:
         lists = tuple(expected(child) for child in item.lists)
         if item.text is not None:
-            items.append((item.text, _merged(lists)))
+            items.append((" / ".join((item.text, *item.paragraphs)), _merged(lists)))
         elif item.bare and items:  # under the item before
             text, before = items[-1]
             items[-1] = (text, _merged(before + lists))
@@ -82,9 +88,13 @@ def _merged(lists: tuple[Tree, ...]) -> tuple[Tree, ...]:
     return tuple(merged)
 
 
-def read_back(markdown: str) -> tuple[Tree, ...]:
-    """The lists markdown-it reads in ``markdown``, as trees."""
+def read_back(markdown: str, quotes: int = 0) -> tuple[Tree, ...]:
+    """The lists markdown-it reads in ``markdown``, as trees; ``quotes``: all of it inside so many block quotes."""
     tokens = COMMONMARK.parse(markdown)
+    assert [token.type for token in tokens[:quotes] + tokens[len(tokens) - quotes :]] == (
+        ["blockquote_open"] * quotes + ["blockquote_close"] * quotes
+    ), markdown
+    tokens = tokens[quotes : len(tokens) - quotes]
     position = 0
 
     def lists_until(closing: str) -> tuple[Tree, ...]:
@@ -105,10 +115,11 @@ def read_back(markdown: str) -> tuple[Tree, ...]:
         items = []
         while tokens[position].type == "list_item_open":
             position += 1
-            text = None
-            if tokens[position].type == "paragraph_open":
-                text = tokens[position + 1].content
+            texts = []
+            while tokens[position].type == "paragraph_open":
+                texts.append(tokens[position + 1].content)
                 position += 3
+            text = " / ".join(texts) if texts else None
             items.append((text, lists_until("list_item_close")))
         position += 1  # the list's close
         return kind, tuple(items)
@@ -116,8 +127,8 @@ def read_back(markdown: str) -> tuple[Tree, ...]:
     return lists_until("")
 
 
-def rendered(node: HtmlList) -> str:
-    root = lxml.html.fromstring(f"<div>{html(node)}</div>")
+def rendered(node: HtmlList, quotes: int = 0) -> str:
+    root = lxml.html.fromstring(f"<div>{'<blockquote>' * quotes}{html(node)}{'</blockquote>' * quotes}</div>")
     return normalize_markdown(MarkdownRenderer("https://example.org/").render(root))
 
 
@@ -127,11 +138,12 @@ WORDS = st.from_regex(r"[a-z]{1,8}( [a-z]{1,8}){0,2}", fullmatch=True)
 def html_lists(depth: int) -> st.SearchStrategy[HtmlList]:
     """Lists of random shape, ``depth`` levels at most: items with text and lists, items holding only lists, lists
     written directly in a list; bulleted or numbered from 1, 2, 9, 99 or 999 (markers 2 to 5 characters wide)."""
-    items: st.SearchStrategy[HtmlItem] = st.builds(HtmlItem, WORDS, st.just(()))
+    paragraphs = st.lists(WORDS, max_size=2).map(tuple)
+    items: st.SearchStrategy[HtmlItem] = st.builds(HtmlItem, WORDS, st.just(()), paragraphs=paragraphs)
     if depth > 1:
         lists = st.deferred(lambda: html_lists(depth - 1))
         items = (
-            st.builds(HtmlItem, WORDS, st.lists(lists, max_size=2).map(tuple))
+            st.builds(HtmlItem, WORDS, st.lists(lists, max_size=2).map(tuple), paragraphs=paragraphs)
             | st.builds(HtmlItem, st.none(), st.lists(lists, min_size=1, max_size=2).map(tuple))
             | st.builds(HtmlItem, st.none(), lists.map(lambda child: (child,)), st.just(True))
         )
@@ -144,10 +156,11 @@ def html_lists(depth: int) -> st.SearchStrategy[HtmlList]:
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(html_lists(depth=4))
-def test_nested_lists_read_back_with_the_nesting_of_the_html(node: HtmlList) -> None:
-    markdown = rendered(node)
-    assert read_back(markdown) == (expected(node),), markdown
+@given(html_lists(depth=4), st.sampled_from([0, 0, 1, 2]))
+def test_nested_lists_read_back_with_the_nesting_of_the_html(node: HtmlList, quotes: int) -> None:
+    """Also inside one or two block quotes, and with items holding further paragraphs (revision 15)."""
+    markdown = rendered(node, quotes)
+    assert read_back(markdown, quotes) == (expected(node),), markdown
 
 
 def test_a_child_list_stands_at_its_parent_items_content_column() -> None:
@@ -195,3 +208,40 @@ def test_lists_deeper_than_the_bound_keep_their_text_at_the_tenth_lists_indent()
     tenth_content_column = sum(len(line.split()[0]) + 1 for line in lines[:MAX_RENDERED_NESTING])  # 5 × (2 + 3)
     assert columns[MAX_RENDERED_NESTING:] == [tenth_content_column] * 5
     assert columns[:MAX_RENDERED_NESTING] == [sum(len(line.split()[0]) + 1 for line in lines[:n]) for n in range(10)]
+
+
+def test_a_list_in_a_block_quote_keeps_its_nesting() -> None:
+    """Before revision 15 normalisation dropped the indent after "> ": "b" stood as a sibling of "a"."""
+    page = HtmlList(False, 1, (HtmlItem("a", (HtmlList(False, 1, (HtmlItem("b", ()),)),)),))
+    assert rendered(page, quotes=1) == "> - a\n>   - b\n"
+    assert rendered(page, quotes=2) == "> > - a\n> >   - b\n"
+    numbered = HtmlList(True, 9, (HtmlItem("nine", (HtmlList(True, 1, (HtmlItem("x", ()),)),)), HtmlItem("ten", ())))
+    assert rendered(numbered, quotes=1) == "> 9. nine\n>    1. x\n> 10. ten\n"
+
+
+def test_an_items_further_paragraphs_stay_in_it() -> None:
+    """`<li><p>a</p><p>b</p></li>`: "b" at the item's content column; unindented (before revision 15) the list
+    ended before it, and the items after it began another list."""
+    page = HtmlList(True, 1, (HtmlItem("a", (), paragraphs=("b",)), HtmlItem("c", ())))
+    assert rendered(page) == "1. a\n\n   b\n2. c\n"
+    assert read_back(rendered(page)) == (("ol", (("a / b", ()), ("c", ()))),)
+    assert rendered(page, quotes=1) == "> 1. a\n>\n>    b\n> 2. c\n"
+
+
+def test_a_paragraph_after_a_nested_list_stays_in_its_item() -> None:
+    root = lxml.html.fromstring("<div><ul><li>a<ul><li>b</li></ul><p>c</p></li><li>d</li></ul></div>")
+    markdown = normalize_markdown(MarkdownRenderer("https://example.org/").render(root))
+    assert markdown == "- a\n  - b\n\n  c\n- d\n"
+    tokens = [token.type for token in COMMONMARK.parse(markdown)]
+    assert tokens.count("bullet_list_open") == 2  # one list of two items, "b" nested in the first
+
+
+def test_a_quote_and_a_code_block_in_an_item_stay_in_it() -> None:
+    root = lxml.html.fromstring(
+        "<div><ul><li>a<blockquote><ul><li>q<ul><li>r</li></ul></li></ul></blockquote><pre>x  y</pre></li>"
+        "<li>b</li></ul></div>"
+    )
+    markdown = normalize_markdown(MarkdownRenderer("https://example.org/").render(root))
+    assert markdown == "- a\n\n  > - q\n  >   - r\n\n  ```\n  x  y\n  ```\n- b\n"
+    shown = COMMONMARK.render(markdown)  # the quote's list nested twice, the code in "a", "b" in the same list
+    assert shown.count("<ul>") == 3 and shown.index("</pre>\n</li>\n<li>\n<p>b</p>") > 0, shown

@@ -20,6 +20,8 @@ MESSY_SAMPLES = [
     "```\n  code   keeps   spaces  \n```\n\nafter",
     "\u200d\n\n\u200d\u200cjoiners\u200d \u200c a\u200cb",
     "bell\x07 esc\x1b[31m red\x7f del\x85nel\x0cff\n\n```\nx\x0by\x1b[0m\n```",
+    "> - a\n>   - b\n>\n>   more  text \n\n- c\n\n  > q\n  >   * r\n\n  ```\n  code  x\n  ```\n>text\n** **>x",
+    "  para\n---\n\n   ===\n\n>  ** **\n",
 ]
 
 
@@ -106,3 +108,19 @@ def test_volatile_generation_lines_are_dropped() -> None:
 
 def test_code_fences_keep_their_spacing() -> None:
     assert normalize_markdown("```\n  a   b\n```") == "```\n  a   b\n```\n"
+
+
+def test_indents_stay_in_and_after_block_quote_markers() -> None:
+    """An item's further paragraph, a quote or code block in an item, a list in a quote: each line's indent and its
+    indent after "> " as the renderer wrote them (revision 15); the words single-spaced, bullets unified."""
+    text = "1. a\n\n   b  c\n2. d\n\n> - e\n>   * f\n>\n>   g\n\n- h\n\n  > - i\n  >   - j\n\n  ```\n  k  l\n  ```\n"
+    assert normalize_markdown(text) == (
+        "1. a\n\n   b c\n2. d\n\n> - e\n>   - f\n>\n>   g\n\n- h\n\n  > - i\n  >   - j\n\n  ```\n  k  l\n  ```\n"
+    )
+
+
+def test_an_indented_line_is_no_setext_heading() -> None:
+    """Indented, a line is an item's paragraph in the renderer's Markdown, never a heading's text; "---" after it
+    stays a rule (and normalising stays idempotent)."""
+    assert normalize_markdown("  para\n---\n") == "  para\n---\n"
+    assert normalize_markdown("para\n---\n") == "## para\n"

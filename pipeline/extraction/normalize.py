@@ -35,6 +35,9 @@ RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 SETEXT = re.compile(r"^(=+|-+)$")
 # A list item's line: "- " or an ordered item "1. " / "1) " (a paragraph's "1. " is escaped by the renderer, "1\. ").
 LIST_ITEM = re.compile(r"- |[0-9]{1,9}[.)] ")
+# A block quote's marker at a line's start, or after the one before it: an indent (a quote in a list item stands at
+# the item's content column), ">" and its optional space (normalize_markdown's "> " on each line of a quote).
+QUOTE_MARKER = re.compile(r"([ \t\u00a0]*)>( ?)")
 INLINE_PASSES = 8  # more than any real line needs; a line still changing after that is left as it is
 BOLD_UNDERSCORE = re.compile(r"(?<![\w\\])__(?=\S)(.+?)(?<=\S)__(?!\w)")
 EM_UNDERSCORE = re.compile(r"(?<![\w\\_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])")
@@ -76,7 +79,7 @@ def normalize_markdown(text: str) -> str:
     for raw_line in text.split("\n"):
         if FENCE.match(raw_line.strip()):
             in_fence = not in_fence
-            lines.append(raw_line.strip())
+            lines.append(_indent(raw_line) + raw_line.strip())  # a code block in a list item stands in it
             continue
         if in_fence:
             lines.append(raw_line.rstrip())
@@ -108,20 +111,45 @@ def _replacement(match: re.Match[str]) -> str:
 
 def _normalize_line(raw_line: str) -> str | None:
     """One line outside code fences; ``None`` drops the line."""
-    indent_width = len(raw_line) - len(raw_line.lstrip(" \t\u00a0"))
-    line = _single_spaced(raw_line)
+    prefix, indent_width, content = _containers(raw_line)
+    line = _single_spaced(content)
     if VOLATILE_LINES.match(line):
         return None
     if RULE.match(line):
-        return "---"
-    line = BULLET.sub("- ", line)
-    line = _normalize_inline(line)
-    if RULE.match(line):  # "------***" is a rule once the empty emphasis is gone (found by Hypothesis)
-        return "---"
-    # A list item keeps its indent as it is: a nested item stands at its parent's content column, 2 spaces under
-    # "- ", 3 under "1. ", 4 under "10. " (CommonMark 0.31.2, 5.2). Rounded to even, or dropped for an ordered
-    # item, the nesting under "1. " was lost and a reader saw a sibling list (revision 14).
-    return " " * indent_width + line if LIST_ITEM.match(line) else line
+        line = "---"
+    else:
+        line = BULLET.sub("- ", line)
+        line = _normalize_inline(line)
+        if RULE.match(line):  # "------***" is a rule once the empty emphasis is gone (found by Hypothesis)
+            line = "---"
+    if not line:
+        return prefix.rstrip()
+    # Every line keeps its indent as it is, and in a block quote the indent after its "> " (the renderer indents
+    # nothing else): a nested list item stands at its parent's content column, 2 spaces under "- ", 3 under "1. ",
+    # 4 under "10. " (CommonMark 0.31.2, 5.2), and so do an item's further paragraphs, quotes and tables. Rounded to
+    # even, or dropped for an ordered item, the nesting under "1. " was lost and a reader saw a sibling list
+    # (revision 14); dropped for a further paragraph, the list ended before it; dropped in a quote, a nested item
+    # was its parent's sibling (revision 15, decision 0002).
+    return prefix + " " * indent_width + line
+
+
+def _indent(raw_line: str) -> str:
+    """A line's indent, each space, tab or no-break space one column (the renderer indents with spaces only)."""
+    return " " * (len(raw_line) - len(raw_line.lstrip(" \t\u00a0")))
+
+
+def _containers(raw_line: str) -> tuple[str, int, str]:
+    """A line's block quote markers (each ``>`` with the indent before it and the one space after it, as written),
+    the indent after them and the rest. The renderer writes a quote's lines after ``> `` and an item's nested
+    lines at its content column, so ``>   - b`` is an item nested in a quoted list, ``  > a`` a quote in an item."""
+    parts = []
+    position = 0
+    while (marker := QUOTE_MARKER.match(raw_line, position)) is not None:
+        parts.append(" " * len(marker.group(1)) + ">" + marker.group(2))
+        position = marker.end()
+    rest = raw_line[position:]
+    content = rest.lstrip(" \t\u00a0")
+    return "".join(parts), len(rest) - len(content), content
 
 
 def _single_spaced(line: str) -> str:
@@ -237,7 +265,7 @@ def _setext_to_atx(lines: list[str]) -> list[str]:
         # lstrip: a nested list item keeps its indent and is no paragraph either (found by Hypothesis)
         is_paragraph_line = (
             previous
-            and not previous.startswith("    ")
+            and not previous.startswith(" ")  # an item's paragraph or a nested item: no setext heading's text
             and not previous.lstrip().startswith(("#", "- ", ">", "|", "```", "~~~"))
         )
         if underline and is_paragraph_line and (len(result) < 2 or result[-2] == ""):
