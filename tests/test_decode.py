@@ -92,3 +92,34 @@ def test_x_user_defined_only_where_the_prescan_reads_a_declaration() -> None:
     page = f"<html><head><meta charset='x-user-defined'></head>{body}".encode()
     assert FRENCH in decode_html(page, "text/html; charset=utf-8")
     assert FRENCH in decode_html(b"\xef\xbb\xbf" + page, None)
+
+
+def test_http_charset_naming_x_user_defined_means_windows_1252() -> None:
+    """Read as the <meta> naming it is (revision 15): before, w3lib ignored the header's unknown label, so the page's
+    <meta> or detection decided (UTF-8 bytes read as UTF-8, Cyrillic-looking bytes as cp1251). The header wins over
+    a <meta>, as any HTTP charset does; a byte-order mark wins over both."""
+    quoted = "<p>\u201cquoted\u201d \u2013 caf\u00e9 \u20ac</p>"
+    headers = (
+        "text/html; charset=x-user-defined",
+        'text/html; charset="X-User-Defined"',
+        "text/html;charset=x-user-defined ",
+    )
+    for header in headers:
+        assert quoted in decode_html(f"<html><body>{quoted}</body></html>".encode("cp1252"), header), header
+        utf8 = f"<html><head><meta charset='utf-8'></head><body>{FRENCH}</body></html>".encode()
+        assert FRENCH.encode().decode("cp1252", "replace") in decode_html(utf8, header), header
+        cyrillic = f"<html><body>{RUSSIAN * 3}</body></html>".encode("cp1251")
+        assert RUSSIAN.encode("cp1251").decode("cp1252") in decode_html(cyrillic, header), header
+        assert FRENCH in decode_html(b"\xef\xbb\xbf" + utf8, header), header
+
+
+def test_x_user_defined_elsewhere_in_the_header_is_no_charset() -> None:
+    """Only the header's charset parameter counts, as w3lib reads it: the label in another parameter, or after a
+    charset that is named first, leaves the page to its <meta> and detection as before."""
+    page = f"<html><head><meta charset='utf-8'></head><body>{FRENCH}</body></html>".encode()
+    for header in (
+        'text/html; profile="x-user-defined"',
+        "text/html; charset=utf-8; charset=x-user-defined",
+        "text/html; x-user-defined",
+    ):
+        assert FRENCH in decode_html(page, header), header

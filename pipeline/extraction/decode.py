@@ -3,7 +3,7 @@
 The declared part is ``w3lib.encoding.html_to_unicode`` (Scrapy's own): it follows the WHATWG order (a BOM
 wins over the HTTP header and ``<meta>``) and maps labels as browsers do (ISO-8859-1 and US-ASCII mean
 windows-1252); a ``<meta>`` naming UTF-16, which WHATWG's prescan reads as UTF-8, or ``x-user-defined``, which it
-reads as windows-1252, is corrected here.
+reads as windows-1252, is corrected here, and an HTTP charset naming ``x-user-defined`` is read as that <meta> is.
 Only undeclared pages reach our detection, which is where legacy pages need care.
 """
 
@@ -36,6 +36,8 @@ DETECTION_SAMPLE = 20000
 META_UTF16 = {"utf-16", "utf-16-le", "utf-16-be"}
 # The one label of WHATWG's x-user-defined encoding (Encoding Standard, 2026): ASCII, any case, a whole label.
 X_USER_DEFINED = re.compile(rb"(?<![\w-])x-user-defined(?![\w-])", re.IGNORECASE)
+X_USER_DEFINED_TEXT = re.compile(X_USER_DEFINED.pattern.decode(), re.IGNORECASE | re.ASCII)
+WINDOWS_1252 = "text/html; charset=windows-1252"
 # How far w3lib 2.5's ``html_body_declared_encoding`` looks for a <meta>.
 META_SCAN_BYTES = 4096
 
@@ -43,13 +45,17 @@ META_SCAN_BYTES = 4096
 def decode_html(body: bytes, content_type: str | None) -> str:
     """Decode like a browser: byte-order mark, HTTP charset, ``<meta>`` declaration, then detection."""
     if not read_bom(body)[0] and not http_content_type_encoding(content_type):
+        if _header_names_x_user_defined(content_type):
+            # Read as the <meta>'s is (below): windows-1252, and the <meta> not looked at (an HTTP charset wins
+            # over it). w3lib 2.5 ignored the label, so the <meta> or detection decided (before revision 15).
+            return html_to_unicode(WINDOWS_1252, body, auto_detect_fun=_detected_encoding)[1]
         declared = html_body_declared_encoding(body)
         if declared in META_UTF16:
             # WHATWG's prescan takes a <meta> naming UTF-16 as UTF-8 (the <meta> was read as ASCII bytes, so the
             # page is not UTF-16); w3lib 2.5 decodes it as UTF-16 and the text is lost (audit 2026-11-28).
             content_type = "text/html; charset=utf-8"
         elif declared is None and _meta_names_x_user_defined(body):
-            content_type = "text/html; charset=windows-1252"
+            content_type = WINDOWS_1252
     _, text = html_to_unicode(content_type, body, auto_detect_fun=_detected_encoding)
     return text
 
@@ -64,6 +70,18 @@ def _meta_names_x_user_defined(body: bytes) -> bool:
     if not X_USER_DEFINED.search(chunk):  # nearly every page: one scan of 4 KB
         return False
     return html_body_declared_encoding(X_USER_DEFINED.sub(b"windows-1252", chunk)) == "cp1252"
+
+
+def _header_names_x_user_defined(content_type: str | None) -> bool:
+    """Whether the HTTP ``Content-Type`` header's charset is ``x-user-defined`` (any case, quoted or not): read
+    like the <meta> naming it, as windows-1252 (decision 0002, revision 15). Strictly, WHATWG takes a transport-layer
+    x-user-defined as that encoding (bytes 0x80–0xFF as the private-use characters U+F780–U+F7FF, unreadable text);
+    the label meant "the reader's own code page" to the servers that sent it (Internet Explorer's), which for the
+    pages we archive is windows-1252, and the <meta> case already reads it so. The label is put in windows-1252's
+    place and w3lib asked again, so it is its reading of the header (quoted values, the first charset) that decides."""
+    if not content_type or not X_USER_DEFINED_TEXT.search(content_type):
+        return False
+    return http_content_type_encoding(X_USER_DEFINED_TEXT.sub("windows-1252", content_type)) == "cp1252"
 
 
 def _detected_encoding(body: bytes) -> str:
