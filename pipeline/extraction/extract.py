@@ -61,8 +61,11 @@ from policy_archive.text import one_line
 # 14: a nested list item stands at its parent item's content column (3 spaces under "1. ": normalisation had
 # rounded bullets to 2 and dropped numbered items' indent, so a CommonMark reader saw sibling lists), an item
 # holding only a list of the other kind is an item of its own ("- 1. item"), a list written in a list goes under
-# the item before, a ``<meta>`` naming x-user-defined read as windows-1252 (WHATWG).
-EXTRACTOR_REVISION = 14
+# the item before, a ``<meta>`` naming x-user-defined read as windows-1252 (WHATWG); 15: every line keeps its
+# indent, and its indent after a block quote's "> ", so an item's further paragraphs, quotes and code blocks stay
+# in the item and a list in a quote keeps its nesting (decision 0017), an HTTP charset naming x-user-defined read
+# as the ``<meta>`` is (windows-1252).
+EXTRACTOR_REVISION = 15
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
