@@ -508,6 +508,12 @@ def test_a_track_killed_before_recording_has_its_captures_recorded_first_by_the_
     assert posted[0] == ("acme/privacy-policy", first_commit, 0)
     assert posted[1][:2] == ("acme/privacy-policy", second_commit) and posted[1][2] > 0
     assert [change[0] for change in posted[2:]] == ["slow/terms"]
+    # Only the killed run's version is said to be recorded late, in the changes and in the text.
+    assert [change.get("recovered") for change in summary["changes"]] == [True, None, None]  # type: ignore[attr-defined]
+    late = summary["changes"][0]  # type: ignore[index]
+    said_late = f"acme/privacy-policy (+{late['lines_added']} -0; captured {first} by a killed track run, recorded only"
+    assert f"{said_late} now)" in str(summary["text"])
+    assert str(summary["text"]).count("killed") == 1
 
     rebuilt = cli(sites, config, data, "reextract", "--rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr
@@ -540,6 +546,58 @@ def test_repair_records_what_a_killed_track_kept_and_says_so(sites: StandinSites
     again = cli(sites, config, data, "repair")
     assert again.returncode == 0 and again.stderr == f"{data}: nothing to repair\n", again.stderr
     assert history(data) == [entry]
+
+
+def test_repair_posts_to_the_webhook_the_versions_of_a_killed_track_it_records(
+    sites: StandinSites, tmp_path: Path, webhook: Webhook
+) -> None:
+    """A killed `track` never posted its changes: the command recording them does, as `track` would have, each
+    said to be recorded late; the next `track` (the page unchanged) posts nothing more, and a webhook that fails
+    is one note, not a failure of the repair."""
+    config, data, _, _ = killed_before_recording(sites, tmp_path, f'[schedule]\nwebhook_url = "{webhook.url}"\n')
+    (captured,) = live_capture_times(data, "acme/privacy-policy")
+    assert webhook.received == []
+
+    repaired = cli(sites, config, data, "repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert "1 version recorded now from its kept captures" in repaired.stderr
+    assert "webhook" not in repaired.stderr, repaired.stderr
+    (entry,) = history(data)
+    (summary,) = webhook.received
+    (change,) = summary["changes"]  # type: ignore[misc]
+    assert change == {
+        "document": "acme/privacy-policy",
+        "date": captured,
+        "lines_added": change["lines_added"],
+        "lines_removed": 0,
+        "commit": entry.split()[0],
+        "recovered": True,
+    }
+    assert change["lines_added"] > 10
+    assert summary["text"] == (
+        f"policy-archive: 1 document changed: acme/privacy-policy (+{change['lines_added']} -0; captured {captured} "
+        "by a killed track run, recorded only now)"
+    )
+
+    # The next track compares the page with that version: unchanged, so nothing is posted for it again; only the
+    # terms (never answered to the killed run) are new, posted as any change.
+    rerun = cli(sites, config, data, "track")
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(webhook.received) == 2
+    assert [(c["document"], "recovered" in c) for c in webhook.received[1]["changes"]] == [("slow/terms", False)]  # type: ignore[attr-defined]
+    assert "killed" not in str(webhook.received[1]["text"])
+
+
+def test_a_failing_webhook_does_not_fail_the_repair_recording_a_killed_track(
+    sites: StandinSites, tmp_path: Path, webhook: Webhook
+) -> None:
+    config, data, _, _ = killed_before_recording(sites, tmp_path, f'[schedule]\nwebhook_url = "{webhook.url}"\n')
+    webhook.status = 500
+    repaired = cli(sites, config, data, "repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert len(history(data)) == 1 and len(webhook.received) == 1
+    assert re.search(r"^repaired: webhook: webhook http://127\.0\.0\.1:\d+ answered HTTP 500", repaired.stderr, re.M)
+    assert "/hooks/policy-archive" not in repaired.stderr, "webhook paths often hold a secret"
 
 
 def test_captures_an_older_release_left_unrecorded_are_inserted_at_their_dates(

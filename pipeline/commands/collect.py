@@ -176,7 +176,8 @@ def reextract(obj: Context, documents: tuple[str, ...], no_wait: bool, rebuild: 
 def repair(obj: Context, no_wait: bool) -> None:
     """Repair the data directory: set an unreadable catalog aside and list the versions of Git again, remake a
     half-made repository, set aside files edited by hand in data/versions, record the versions a killed `track`
-    kept without recording them, dated when captured (every writing command does this too);
+    kept without recording them, dated when captured, and post them to the webhook as `track` would have (every
+    writing command does this too);
     rebuild from the stored captures a history whose Git objects (or repository) were lost. Kept captures that
     cannot be read back (a damaged WARC file) are named with the versions they hold, and damaged records in the
     middle of a WARC file with where they start: exit 1."""

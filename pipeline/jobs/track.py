@@ -16,13 +16,12 @@ from policy_archive.pipeline.jobs.served_bytes import joined_notes
 from policy_archive.pipeline.jobs.sites_left import SitesLeft
 from policy_archive.pipeline.jobs.unverified import NOT_FETCHED_FOR_NOW, not_fetched_as_served, not_fetched_counts
 from policy_archive.pipeline.jobs.workspace import Workspace
-from policy_archive.pipeline.scheduling.notify import ChangeSummary, changed_lines, post_summary
+from policy_archive.pipeline.scheduling.notify import change_summaries, notify
 from policy_archive.records import (
     Capture,
     DocumentDeclaration,
     FetchFailure,
     FetchRequest,
-    RecordedVersion,
     Render,
     Source,
     Version,
@@ -201,7 +200,8 @@ def track(
     # The versions of a killed run recorded on opening are changes this run tells too (the pages are compared with
     # them, so no later run would).
     own = [(item, plan.previous_bodies.get(item.version.document)) for item in recorded]
-    notes = _notify(workspace, [*workspace.recovered, *own])
+    changes = [*change_summaries(workspace.recovered, recovered=True), *change_summaries(own)]
+    notes = notify(workspace.config.settings, changes)
     failures = [DocumentFailure(key, reason) for key, reason in sorted({**plan.failures, **stopped}.items())]
     return RunReport(recorded, failures, notes, last_line=_unfetched_line(plan.unfetched))
 
@@ -222,17 +222,3 @@ def _unfetched_line(unfetched: dict[str, str]) -> str | None:
     as_served = sum(lasting(reason) for reason in unfetched.values())
     counts = not_fetched_counts(len(unfetched) - as_served, as_served, "site")
     return f"{len(unfetched):,} {plural(len(unfetched), 'document')} not fetched: {', '.join(counts)}"
-
-
-def _notify(workspace: Workspace, recorded: Sequence[tuple[RecordedVersion, str | None]]) -> list[str]:
-    """Post the versions ``recorded``, each with the text before it, to the webhook; a warning when that failed."""
-    webhook = workspace.config.settings.schedule.webhook_url
-    if not webhook or not recorded:
-        return []
-    changes = []
-    for item, previous in recorded:
-        added, removed = changed_lines(previous or "", item.version.body)
-        changes.append(ChangeSummary(item.version.document, item.version.captured_at, added, removed, item.commit))
-    settings = workspace.config.settings
-    warning = post_summary(webhook, changes, settings.crawl.user_agent, settings.wayback.timeout_seconds)
-    return [f"webhook: {warning}"] if warning else []

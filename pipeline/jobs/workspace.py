@@ -22,6 +22,7 @@ from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.reindex import reindex_captures
 from policy_archive.pipeline.jobs.report import RunReport
 from policy_archive.pipeline.jobs.unrecorded import record_killed_tracks
+from policy_archive.pipeline.scheduling.notify import change_summaries, notify
 from policy_archive.records import RecordedVersion, Version, document_of, file_stamp
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class Workspace:
     # The versions recorded before are gone from Git (repository deleted, objects lost): `repair` rebuilds them.
     history_lost: bool = False
     # The versions of killed `track` runs recorded on opening (``unrecorded``), each with the text of the version
-    # before it: `track` posts them with its own changes to the webhook.
+    # before it: `track` posts them with its own changes to the webhook, any other command on opening.
     recovered: list[tuple[RecordedVersion, str | None]] = field(default_factory=list)
 
     def record(self, versions: Sequence[Version]) -> list[RecordedVersion]:
@@ -140,6 +141,8 @@ def open_workspace(
                 workspace.resync()  # a run was killed between the Git update and the catalog update
             if not lost:  # else the history is rebuilt from every capture (`repair`), these included
                 notes += record_killed_tracks(workspace, command)
+                if command != "track":  # `track` posts them with its own changes, in one summary
+                    notes += notify(config.settings, change_summaries(workspace.recovered, recovered=True))
             yield workspace
         finally:
             workspace.close()

@@ -8,6 +8,11 @@ The POST is one exchange bounded as a whole (crawler/exchange.py): a webhook tha
 byte at a time, is given up at the deadline; only the answer's status is read, never its body (a 200 whose
 body trickles without end was audit 6's F-c1: it held ``track``, and so every later scheduled run, for good). A
 stop signal (SIGTERM, SIGINT) while it is posted gives it up at once: the run's documents are all done by then.
+
+A version recorded late, from the captures of a `track` run killed before it recorded them (pipeline/jobs/
+unrecorded.py), is posted by the command that recorded it, `track` with its own changes, any other (`repair`,
+`backfill`, `reextract`) on its own: each such change carries ``"recovered": true`` and the ``text`` says it. The
+key is added only to those changes, so that the payload of an ordinary run stays what it was.
 """
 
 from __future__ import annotations
@@ -20,34 +25,52 @@ from datetime import datetime
 from http.client import HTTPException
 from urllib.parse import urlsplit
 
+from policy_archive.config.settings import Settings
 from policy_archive.crawler.exchange import post
 from policy_archive.crawler.names import LookupTimedOut
-from policy_archive.records import iso_z
+from policy_archive.records import RecordedVersion, iso_z
 from policy_archive.stop_signals import Stopped, stop_signals_handled
 from policy_archive.text import plural
 
 
 @dataclass(frozen=True)
 class ChangeSummary:
-    """One new version recorded by a run: ``document`` is ``SERVICE/DOCUMENT``, ``captured_at`` is UTC."""
+    """One new version recorded by a run: ``document`` is ``SERVICE/DOCUMENT``, ``captured_at`` is UTC;
+    ``recovered``: captured by a `track` run killed before it recorded it, recorded by this run."""
 
     document: str
     captured_at: datetime
     lines_added: int
     lines_removed: int
     commit: str
+    recovered: bool = False
 
-    def as_json(self) -> dict[str, str | int]:
+    def as_json(self) -> dict[str, str | int | bool]:
         """The change as the webhook payload's ``changes`` list carries it: ``date`` is the capture time in UTC with
         ``Z``; the line counts are of the text against the previous version's (difflib, no context lines), all of its
-        lines added for a first version."""
-        return {
+        lines added for a first version; ``recovered`` (true) only on a version recorded late."""
+        shown: dict[str, str | int | bool] = {
             "document": self.document,
             "date": iso_z(self.captured_at),
             "lines_added": self.lines_added,
             "lines_removed": self.lines_removed,
             "commit": self.commit,
         }
+        if self.recovered:
+            shown["recovered"] = True
+        return shown
+
+
+def change_summaries(
+    recorded: Sequence[tuple[RecordedVersion, str | None]], *, recovered: bool = False
+) -> list[ChangeSummary]:
+    """The changes of the versions ``recorded``, each with the text of the version before it (None: a first one)."""
+    changes = []
+    for item, previous in recorded:
+        added, removed = changed_lines(previous or "", item.version.body)
+        summary = ChangeSummary(item.version.document, item.version.captured_at, added, removed, item.commit, recovered)
+        changes.append(summary)
+    return changes
 
 
 def changed_lines(old: str, new: str) -> tuple[int, int]:
@@ -64,9 +87,27 @@ def changed_lines(old: str, new: str) -> tuple[int, int]:
 
 
 def summary_text(changes: Sequence[ChangeSummary]) -> str:
-    """``policy-archive: 2 documents changed: acrcloud/privacy-policy (+12 -3), ...``."""
-    items = ", ".join(f"{c.document} (+{c.lines_added} -{c.lines_removed})" for c in changes)
+    """``policy-archive: 2 documents changed: acrcloud/privacy-policy (+12 -3), ...``; a version recorded late is
+    said so with its capture time: ``acrcloud/privacy-policy (+12 -3; captured 2026-11-28T10:00:00Z by a killed
+    track run, recorded only now)``."""
+    items = ", ".join(f"{c.document} (+{c.lines_added} -{c.lines_removed}{_late(c)})" for c in changes)
     return f"policy-archive: {len(changes)} {plural(len(changes), 'document')} changed: {items}"
+
+
+def _late(change: ChangeSummary) -> str:
+    if not change.recovered:
+        return ""
+    return f"; captured {iso_z(change.captured_at)} by a killed track run, recorded only now"
+
+
+def notify(settings: Settings, changes: Sequence[ChangeSummary]) -> list[str]:
+    """Post ``changes`` to the configured webhook (none set, or no change: nothing); a one-line note
+    ``webhook: …`` when that failed."""
+    webhook = settings.schedule.webhook_url
+    if not webhook or not changes:
+        return []
+    warning = post_summary(webhook, changes, settings.crawl.user_agent, settings.wayback.timeout_seconds)
+    return [f"webhook: {warning}"] if warning else []
 
 
 def post_summary(webhook_url: str, changes: Sequence[ChangeSummary], user_agent: str, timeout: float) -> str | None:
