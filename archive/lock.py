@@ -169,6 +169,26 @@ class DataDirectoryLock:
         self.release()
 
 
+def running_writer(directory: Path) -> LockHolder | None:
+    """The writer noted in ``directory``'s lock file while its process still exists, read without taking the lock
+    (`status` reads beside a running writer; even a moment's hold would turn a `--no-wait` writer away); None when
+    none is noted (the lock released) or the process noted is gone: a writer killed with -9 leaves its note, though
+    the kernel released its lock. A process number reused since by another program reads as running."""
+    try:
+        holder = DataDirectoryLock(directory, "").holder()
+    except OSError:  # an unreadable lock file: nothing known of a writer
+        return None
+    if holder.pid is None:
+        return None
+    try:
+        os.kill(holder.pid, 0)  # signal 0: only whether the process exists
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # it exists, run by another user
+        return holder
+    return holder
+
+
 class ScheduleLock(DataDirectoryLock):
     """``with ScheduleLock(data_dir): ...`` for a ``schedule``'s whole life: a second one fails at once with
     :class:`ScheduleBusy` naming the first one's PID. Released on any exit, a kill -9 included (flock); the file

@@ -452,12 +452,12 @@ def history(data: Path) -> list[str]:
 
 
 def killed_before_recording(
-    sites: StandinSites, tmp_path: Path, settings: str = ""
+    sites: StandinSites, tmp_path: Path, settings: str = "", said_running: list[str] | None = None
 ) -> tuple[Path, Path, str, threading.Event]:
     """A `track` killed with SIGKILL once the privacy policy's page is kept (WARC file, catalog row) and before
     any version is saved: the terms are held on the wire by their site, so the crawl cannot have ended (the
     versions are saved after it). Returns the configuration, the data directory, the policy's URL and the
-    terms' release."""
+    terms' release; ``said_running`` gets the line `status` gives of the run before the kill, with its PID."""
     release = threading.Event()
     privacy = sites.set_page("http://acme.test/legal/privacy", policy_page("acme.test", "privacy-policy"))
     terms = sites.set_page("http://slow.test/terms", held(policy_page("slow.test", "terms-of-service"), release))
@@ -468,6 +468,8 @@ def killed_before_recording(
     with running(track, tmp_path / "killed-track.log", env=cli_environment(http_proxy=sites.proxy_url)) as run:
         run.wait_for(lambda: len(live_capture_times(data, "acme/privacy-policy")) == 1, "the policy's capture")
         run.wait_for(lambda: sites.received(terms) == 1, "the terms' request")
+        if said_running is not None:
+            said_running += [cli(sites, config, data, "status").stdout.splitlines()[1], str(run.process.pid)]
         run.stop(signal.SIGKILL)
     release.set()
     # Nothing saved: no commit, and no ledger either (tests/test_versions.py covers a kill during a save).
@@ -522,10 +524,17 @@ def test_a_track_killed_before_recording_has_its_captures_recorded_first_by_the_
 
 
 def test_repair_records_what_a_killed_track_kept_and_says_so(sites: StandinSites, tmp_path: Path) -> None:
-    config, data, _, _ = killed_before_recording(sites, tmp_path)
+    said_running: list[str] = []
+    config, data, _, _ = killed_before_recording(sites, tmp_path, said_running=said_running)
     (captured,) = live_capture_times(data, "acme/privacy-policy")
-    killed_status = cli(sites, config, data, "status")
-    assert "→ did not finish (still running, or killed)" in killed_status.stdout.splitlines()[1]
+    running, pid = said_running
+    assert re.fullmatch(rf"run track \S+ → still running \(PID {pid}\)", running), running
+    # Killed: said so, with what it left and what records it.
+    killed_status = cli(sites, config, data, "status").stdout.splitlines()[1]
+    assert killed_status == (
+        f"{running.partition(' → ')[0]} → never finished (killed, or the machine stopped); its 1 kept capture is not "
+        "recorded yet: run `policy-archive repair` to record it (any writing command does it first)"
+    )
 
     repaired = cli(sites, config, data, "repair")
     assert repaired.returncode == 0, repaired.stderr

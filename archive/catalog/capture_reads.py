@@ -72,6 +72,15 @@ class CaptureReads:
         )
         return [self._row(row) for row in rows]
 
+    def live_extracted_count(self, since: datetime, until: datetime | None) -> int:
+        """How many captures :meth:`live_extracted` gives for the same span, without reading their texts."""
+        row = self.connection.execute(
+            "SELECT COUNT(*) FROM captures WHERE source = ? AND outcome = ? AND captured_at >= ?"
+            " AND (? IS NULL OR captured_at < ?)",
+            (str(Source.LIVE), str(Outcome.EXTRACTED), iso_z(since), *[iso_z(until) if until else None] * 2),
+        ).fetchone()
+        return int(row[0])
+
     def holds_captures(self) -> bool:
         """Whether the catalog has any capture row at all (of any document, source or outcome)."""
         return self.connection.execute("SELECT 1 FROM captures LIMIT 1").fetchone() is not None

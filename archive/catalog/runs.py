@@ -133,6 +133,13 @@ class RunTable:
                 "UPDATE runs SET exit_status = COALESCE(exit_status, 1), summary = ? WHERE id = ?", (summary, run_id)
             )
 
+    def runs_by_id(self, run_ids: list[int]) -> list[sqlite3.Row]:
+        """The rows of ``runs`` with these ids, oldest first."""
+        if not run_ids:
+            return []
+        marks = ", ".join("?" * len(run_ids))
+        return list(self.connection.execute(f"SELECT * FROM runs WHERE id IN ({marks}) ORDER BY id", run_ids))
+
     def last_runs(self, limit: int = 5) -> list[sqlite3.Row]:
         """The last ``limit`` runs recorded, newest first, as raw rows of ``runs``."""
         return list(self.connection.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)))

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from sqlite3 import Row
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnverifiedSpan
+from policy_archive.archive.lock import running_writer
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
 from policy_archive.pipeline.extraction.dropped import hard_note
@@ -211,19 +214,54 @@ def document_statuses(config: Config) -> list[DocumentStatus]:
         return [document_status(catalog, declaration.key) for declaration in config.documents]
 
 
-def _run_ending(exit_status: int | None, summary: str | None) -> str:
-    # A run with no exit status never reached its end: ended at once by a second SIGTERM or Ctrl-C
-    # (policy_archive/stop_signals.py; a first one is handled from before the run is noted), kill -9, or still
-    # running now. Before 2026-11-28 a SIGTERM before the crawl (the listing, Scrapy's start) left it so too.
-    if exit_status is None:
-        return "did not finish (still running, or killed)"
-    return f"exit {exit_status}: {summary or ''}"
+# What a user does about a `track` run that kept captures and never recorded their versions.
+RECORD_THEM = "run `policy-archive repair` to record {them} (any writing command does it first)"
+
+
+def run_lines(catalog: Catalog, data_dir: Path, shown: int = 3) -> Iterator[str]:
+    """``run COMMAND STARTED → how it ended``: the last ``shown`` runs, newest first, then any older `track` run
+    whose kept captures are not recorded yet (killed, or stopped by an error): until they are, they matter
+    whatever ran since. A run with no exit status is still running only when it is the newest and the data
+    directory's writer noted in its lock file is alive and runs that command; otherwise it never finished."""
+    runs = catalog.last_runs(shown)
+    unrecorded = {run_id: (started, until) for run_id, started, until in catalog.unrecorded_tracks()}
+    writer = running_writer(data_dir)
+    for index, run in enumerate(runs):
+        running = index == 0 and writer is not None and writer.command == run["command"]
+        ending = f"still running (PID {writer.pid})" if running and writer else _run_ending(catalog, run, unrecorded)
+        yield f"run {run['command']} {run['started_at']} → {ending}"
+    shown_ids = {run["id"] for run in runs}
+    for run in catalog.runs_by_id(sorted(set(unrecorded) - shown_ids)):
+        yield f"run {run['command']} {run['started_at']} → {_run_ending(catalog, run, unrecorded)}"
+
+
+def _run_ending(catalog: Catalog, run: Row, unrecorded: dict[int, tuple[datetime, datetime | None]]) -> str:
+    # A run with no exit status (and not running) never reached its end: ended at once by a second SIGTERM or
+    # Ctrl-C (policy_archive/stop_signals.py; a first one is handled from before the run is noted), kill -9, the
+    # machine going down. Before 2026-11-28 a SIGTERM before the crawl (the listing, Scrapy's start) left it so too.
+    # Until then `status` said "did not finish (still running, or killed)" for both, and nothing of its captures.
+    if run["exit_status"] is None:
+        ending = "never finished (killed, or the machine stopped)"
+        if run["id"] not in unrecorded:  # not a `track`: nothing of it waits to be recorded
+            return f"{ending}: run it again to finish its work"
+    else:
+        ending = f"exit {run['exit_status']}: {run['summary'] or ''}"
+        if run["id"] not in unrecorded:
+            return ending
+    started, until = unrecorded[run["id"]]
+    count = catalog.live_extracted_count(started, until)
+    if not count:
+        return f"{ending}; it kept no capture: nothing to record"
+    them = plural(count, "it", "them")
+    kept = f"its {count} kept {plural(count, 'capture')} {plural(count, 'is', 'are')} not recorded yet"
+    return f"{ending}; {kept}: {RECORD_THEM.format(them=them)}"
 
 
 def status_lines(config: Config) -> Iterator[str]:
     """The lines `status` prints: the next scheduled track (UTC) first; with no data yet only one more line saying
-    so; otherwise the last three runs, a table header, and per declared document a line and indented lines for its
-    failures, refusals, unverified captures and hard versions. The catalog is read without the lock; raises as
+    so; otherwise the last three runs (and any older `track` whose captures wait: :func:`run_lines`), a table
+    header, and per declared document a line and indented lines for its failures, refusals, unverified captures
+    and hard versions. The catalog is read without the lock; raises as
     :func:`~policy_archive.pipeline.jobs.datadir.open_catalog` does."""
     now = datetime.now(UTC)
     yield f"next scheduled track: {iso_z(next_run_time(config.settings.schedule.track, now))}"
@@ -231,8 +269,7 @@ def status_lines(config: Config) -> Iterator[str]:
         yield f"no data in {config.settings.data_dir} yet"
         return
     with open_catalog(config, "status") as catalog:
-        for run in catalog.last_runs(3):
-            yield f"run {run['command']} {run['started_at']} → {_run_ending(run['exit_status'], run['summary'])}"
+        yield from run_lines(catalog, config.settings.data_dir)
         yield (
             f"{'document':<40} {'versions':>8}  {'last capture':<20}  {'last fetched':<20}  {'last change':<20}  "
             "failures"
