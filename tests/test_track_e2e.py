@@ -641,6 +641,77 @@ def test_captures_an_older_release_left_unrecorded_are_inserted_at_their_dates(
     assert history(data) == recorded
 
 
+def lose_the_catalog(data: Path) -> None:
+    """The catalog deleted (a disk, a hand): the next writing command re-indexes the WARC files, and the runs are
+    gone with it."""
+    for name in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm"):
+        (data / name).unlink(missing_ok=True)
+
+
+LEFT_AFTER_REINDEX = re.compile(
+    r"^repaired: 1 live capture re-indexed holds a text no version records, captured by a `track` run killed before "
+    r"recording it \(the lost catalog's runs said which\): acme/privacy-policy \((\S+)\); `policy-archive reextract "
+    r"--rebuild acme/privacy-policy` records it, each dated when it was captured \(no other command does\)$",
+    re.M,
+)
+
+
+def test_after_the_catalog_is_lost_repair_names_the_killed_tracks_texts_and_the_command_recording_them(
+    sites: StandinSites, tmp_path: Path
+) -> None:
+    """A catalog re-indexed from the WARC files has no runs: which captures a killed `track` left is not known,
+    and the re-index judged none of them against the history, so `repair` records nothing; it names each live text
+    no version holds and the command that records it, which then does."""
+    config, data, _, _ = killed_before_recording(sites, tmp_path)
+    (captured,) = live_capture_times(data, "acme/privacy-policy")
+    lose_the_catalog(data)
+
+    repaired = cli(sites, config, data, "repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert "re-indexed from 1 WARC file" in repaired.stderr, repaired.stderr
+    said = LEFT_AFTER_REINDEX.search(repaired.stderr)
+    assert said is not None and said.group(1) == captured, repaired.stderr
+    assert git(data / "versions", "rev-list", "--all") == "", "repair recorded it"
+
+    rebuilt = cli(sites, config, data, "reextract", "--rebuild", "acme/privacy-policy")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    (entry,) = history(data)
+    assert entry.split()[1] == datetime.fromisoformat(captured).isoformat()
+    assert entry.endswith("a/acme/privacy-policy.md")
+    # Lost again: every live text is now a version's, so nothing is named.
+    lose_the_catalog(data)
+    again = cli(sites, config, data, "repair")
+    assert again.returncode == 0 and "no version records" not in again.stderr, again.stderr
+
+
+def test_after_the_catalog_is_lost_track_records_its_own_and_names_the_killed_runs_text(
+    sites: StandinSites, tmp_path: Path
+) -> None:
+    """The next `track` records the page as it is now, compared with the versions Git holds; the killed run's
+    text (the page changed since) is named with the command inserting it at its date, as an uninterrupted pair
+    of runs would have recorded it."""
+    config, data, privacy, _ = killed_before_recording(sites, tmp_path)
+    (killed,) = live_capture_times(data, "acme/privacy-policy")
+    sites.change_page(privacy, policy_page("acme.test", "privacy-policy", revision=1).body)
+    lose_the_catalog(data)
+
+    tracked = cli(sites, config, data, "track")
+    assert tracked.returncode == 0, tracked.stderr
+    said = LEFT_AFTER_REINDEX.search(tracked.stderr)
+    assert said is not None and said.group(1) == killed, tracked.stderr
+    _, now = live_capture_times(data, "acme/privacy-policy")
+    policy = [entry for entry in history(data) if entry.endswith("a/acme/privacy-policy.md")]
+    assert [entry.split()[1] for entry in policy] == [datetime.fromisoformat(now).isoformat()]
+
+    rebuilt = cli(sites, config, data, "reextract", "--rebuild", "acme/privacy-policy")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    policy = [entry for entry in history(data) if entry.endswith("a/acme/privacy-policy.md")]
+    assert [entry.split()[1] for entry in policy] == [datetime.fromisoformat(at).isoformat() for at in (killed, now)]
+    lose_the_catalog(data)
+    again = cli(sites, config, data, "repair")
+    assert again.returncode == 0 and "no version records" not in again.stderr, again.stderr
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_while_the_crawl_starts_names_every_document_not_fetched(
     sites: StandinSites, tmp_path: Path, signum: signal.Signals

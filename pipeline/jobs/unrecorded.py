@@ -12,6 +12,12 @@ The captures were examined and judged by the guards when they were kept (refused
 one is a version to save, as ``TrackPlan`` would have saved it; the ledger ignores one already saved (a kill after
 the save) and keeps one whose text repeats its predecessor's off ``main``. See docs/decisions/0004 (amendment of
 2026-11-28, "A killed track").
+
+A catalog lost and re-indexed from the WARC files has no ``runs``: which captures a killed run kept is no longer
+known, and the re-index examined every capture again without the guards (which judge a text against the history),
+so they are not recorded here. :func:`texts_left_after_reindex` names instead the live texts no version holds, and
+the one command that records them, `reextract --rebuild` (which decides the whole history again, the guards with
+it).
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.pipeline.jobs.examine import make_version
-from policy_archive.records import iso_z
+from policy_archive.pipeline.jobs.guards import judge
+from policy_archive.records import Source, iso_z
 from policy_archive.text import plural
 
 if TYPE_CHECKING:
@@ -68,3 +76,52 @@ def _text_before(workspace: Workspace, version: Version) -> str | None:
         return None
     row = workspace.catalog.version_capture(version.document, earlier[-1].captured_at)
     return row.body if row else None
+
+
+def texts_left_after_reindex(workspace: Workspace) -> str | None:
+    """After the catalog was re-indexed from the WARC files (its ``runs`` lost): the line naming the live captures
+    whose text no version holds and the command that records them, or None when there are none.
+
+    Such a capture is an extracted live one that dates no version and whose text differs from that of the version
+    before it (a page fetched unchanged repeats it), and that the guards would let through after that version:
+    what a `track` run killed before recording its versions leaves. Texts are compared by their identity in the
+    catalog (both re-extracted by the re-index with the same configuration); only a differing one is read."""
+    catalog = workspace.catalog
+    left: dict[str, list[datetime]] = {}
+    for declaration in workspace.config.documents:
+        document = declaration.key
+        live = [row for row in catalog.captures(document, Source.LIVE, texts=False) if row.outcome is Outcome.EXTRACTED]
+        if not live:
+            continue
+        versions = [version.captured_at for version in catalog.versions(document)]
+        recorded = set(versions)
+        before: dict[datetime, tuple[str | None, str | None]] = {}  # a version's time -> its text's identity, text
+        for row in live:
+            if row.captured_at in recorded:
+                continue
+            earlier = [at for at in versions if at < row.captured_at]
+            previous_sha1 = previous_body = None
+            if earlier:
+                if earlier[-1] not in before:
+                    held = catalog.version_capture(document, earlier[-1])
+                    before[earlier[-1]] = (held.body_sha1, held.body) if held else (None, None)
+                previous_sha1, previous_body = before[earlier[-1]]
+                if previous_sha1 is None:
+                    continue  # the version's capture is not kept: nothing to compare with
+            if row.body_sha1 == previous_sha1:
+                continue
+            body = catalog.capture(row.id).body or ""
+            seen = [other.captured_at for other in live if other.body_sha1 == row.body_sha1]
+            if judge(body, previous_body, seen).refusal is None:
+                left.setdefault(document, []).append(row.captured_at)
+    if not left:
+        return None
+    count = sum(len(times) for times in left.values())
+    named = "; ".join(f"{document} ({', '.join(iso_z(at) for at in times)})" for document, times in left.items())
+    it = plural(count, "it", "them")
+    return (
+        f"{count} live {plural(count, 'capture')} re-indexed {plural(count, 'holds', 'hold')} a text no version "
+        f"records, captured by a `track` run killed before recording {it} (the lost catalog's runs said which): "
+        f"{named}; `policy-archive reextract --rebuild {' '.join(left)}` records {it}, each dated when it was "
+        "captured (no other command does)"
+    )

@@ -21,7 +21,7 @@ from policy_archive.pipeline.jobs.datadir import data_paths, require_data
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.reindex import reindex_captures
 from policy_archive.pipeline.jobs.report import RunReport
-from policy_archive.pipeline.jobs.unrecorded import record_killed_tracks
+from policy_archive.pipeline.jobs.unrecorded import record_killed_tracks, texts_left_after_reindex
 from policy_archive.pipeline.scheduling.notify import change_summaries, notify
 from policy_archive.records import RecordedVersion, Version, document_of, file_stamp
 
@@ -117,7 +117,7 @@ def open_workspace(
         catalog = _open_catalog_setting_aside(catalog_path, notes)
         captures = CaptureStore(captures_dir, max_page_bytes=config.settings.crawl.max_page_bytes)
         try:
-            _reindex_if_new(catalog, captures, config, command, notes)
+            reindexed = _reindex_if_new(catalog, captures, config, command, notes)
             had_versions = catalog.versions_head() is not None
             # Versions listed, or captures kept (a catalog deleted with the repository, re-indexed just now):
             # the history was there; its repository, gone, is made again empty, and `repair` rebuilds it.
@@ -141,6 +141,8 @@ def open_workspace(
                 workspace.resync()  # a run was killed between the Git update and the catalog update
             if not lost:  # else the history is rebuilt from every capture (`repair`), these included
                 notes += record_killed_tracks(workspace, command)
+                if reindexed and (left := texts_left_after_reindex(workspace)):
+                    notes.append(left)
                 if command != "track":  # `track` posts them with its own changes, in one summary
                     notes += notify(config.settings, change_summaries(workspace.recovered, recovered=True))
             yield workspace
@@ -148,12 +150,14 @@ def open_workspace(
             workspace.close()
 
 
-def _reindex_if_new(catalog: Catalog, captures: CaptureStore, config: Config, command: str, notes: list[str]) -> None:
-    """A catalog holding no capture (just started, or one set aside) learns those the WARC files keep."""
+def _reindex_if_new(catalog: Catalog, captures: CaptureStore, config: Config, command: str, notes: list[str]) -> bool:
+    """A catalog holding no capture (just started, or one set aside) learns those the WARC files keep; whether it
+    did (its ``runs`` are then lost: ``texts_left_after_reindex``)."""
     if catalog.holds_captures():
-        return
+        return False
     if reindexed := reindex_captures(catalog, captures, config, Progress(f"{command}: re-indexing the kept captures")):
         notes.append(reindexed)
+    return reindexed is not None
 
 
 def _open_catalog_setting_aside(path: Path, notes: list[str]) -> Catalog:
