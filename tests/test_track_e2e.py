@@ -649,7 +649,7 @@ def lose_the_catalog(data: Path) -> None:
 
 
 LEFT_AFTER_REINDEX = re.compile(
-    r"^repaired: 1 live capture re-indexed holds a text no version records, captured by a `track` run killed before "
+    r"^repaired: 1 kept live capture holds a text no version records, captured by a `track` run killed before "
     r"recording it \(the lost catalog's runs said which\): acme/privacy-policy \((\S+)\); `policy-archive reextract "
     r"--rebuild acme/privacy-policy` records it, each dated when it was captured \(no other command does\)$",
     re.M,

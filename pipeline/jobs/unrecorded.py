@@ -120,7 +120,7 @@ def texts_left_after_reindex(workspace: Workspace) -> str | None:
     named = "; ".join(f"{document} ({', '.join(iso_z(at) for at in times)})" for document, times in left.items())
     it = plural(count, "it", "them")
     return (
-        f"{count} live {plural(count, 'capture')} re-indexed {plural(count, 'holds', 'hold')} a text no version "
+        f"{count} kept live {plural(count, 'capture')} {plural(count, 'holds', 'hold')} a text no version "
         f"records, captured by a `track` run killed before recording {it} (the lost catalog's runs said which): "
         f"{named}; `policy-archive reextract --rebuild {' '.join(left)}` records {it}, each dated when it was "
         "captured (no other command does)"
