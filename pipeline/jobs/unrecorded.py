@@ -22,6 +22,7 @@ it).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -95,33 +96,44 @@ def texts_left_after_reindex(workspace: Workspace) -> str | None:
             continue
         versions = [version.captured_at for version in catalog.versions(document)]
         recorded = set(versions)
-        before: dict[datetime, tuple[str | None, str | None]] = {}  # a version's time -> its text's identity, text
+        seen: dict[str | None, list[datetime]] = {}  # a text's identity -> when it was captured live
+        for row in live:
+            seen.setdefault(row.body_sha1, []).append(row.captured_at)
+        # The version before the capture (its time, its text's identity, its text): the captures come in time
+        # order, so only the latest one read is held, whatever the number of versions.
+        before: tuple[datetime | None, str | None, str | None] = (None, None, None)
         for row in live:
             if row.captured_at in recorded:
                 continue
-            earlier = [at for at in versions if at < row.captured_at]
             previous_sha1 = previous_body = None
-            if earlier:
-                if earlier[-1] not in before:
-                    held = catalog.version_capture(document, earlier[-1])
-                    before[earlier[-1]] = (held.body_sha1, held.body) if held else (None, None)
-                previous_sha1, previous_body = before[earlier[-1]]
+            if earlier := bisect_left(versions, row.captured_at):
+                at = versions[earlier - 1]
+                if before[0] != at:
+                    held = catalog.version_capture(document, at)
+                    before = (at, held.body_sha1, held.body) if held else (at, None, None)
+                _, previous_sha1, previous_body = before
                 if previous_sha1 is None:
                     continue  # the version's capture is not kept: nothing to compare with
             if row.body_sha1 == previous_sha1:
                 continue
             body = catalog.capture(row.id).body or ""
-            seen = [other.captured_at for other in live if other.body_sha1 == row.body_sha1]
-            if judge(body, previous_body, seen).refusal is None:
+            if judge(body, previous_body, seen[row.body_sha1]).refusal is None:
                 left.setdefault(document, []).append(row.captured_at)
     if not left:
         return None
     count = sum(len(times) for times in left.values())
-    named = "; ".join(f"{document} ({', '.join(iso_z(at) for at in times)})" for document, times in left.items())
+    named = "; ".join(f"{document} ({_when(times)})" for document, times in left.items())
     it = plural(count, "it", "them")
     return (
-        f"{count} kept live {plural(count, 'capture')} {plural(count, 'holds', 'hold')} a text no version "
+        f"{count:,} kept live {plural(count, 'capture')} {plural(count, 'holds', 'hold')} a text no version "
         f"records, captured by a `track` run killed before recording {it} (the lost catalog's runs said which): "
         f"{named}; `policy-archive reextract --rebuild {' '.join(left)}` records {it}, each dated when it was "
         "captured (no other command does)"
     )
+
+
+def _when(times: list[datetime]) -> str:
+    """``2026-11-28T10:00:00Z``, or for several ``3 from 2026-11-28T10:00:00Z to 2026-11-29T10:00:00Z``."""
+    if len(times) == 1:
+        return iso_z(times[0])
+    return f"{len(times):,} from {iso_z(times[0])} to {iso_z(times[-1])}"
