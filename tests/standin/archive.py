@@ -10,6 +10,7 @@ the injected faults (:mod:`standin.archive_faults`); :mod:`standin.archive_answe
 from __future__ import annotations
 
 import bisect
+import socket
 import threading
 import time
 from collections import Counter
@@ -32,6 +33,7 @@ from standin.archive_replay import (
     replay_request,
 )
 from standin.capture import ChunkDigest, RedirectForm, StandinCapture, surt
+from standin.cli import WAIT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,32 @@ class LoggedRequest:
     user_agent: str | None
 
 
+class _CountingServer(ThreadingHTTPServer):
+    """An HTTP server that knows the connections it has accepted and those still being served (one thread each,
+    keep-alive: until the client closes it), so a test can wait until every request sent to it is logged."""
+
+    def __init__(self, address: tuple[str, int], handler: type) -> None:
+        super().__init__(address, handler)
+        self.connections = threading.Condition()
+        self.accepted: set[tuple[str, int]] = set()
+        self.serving = 0
+
+    def process_request(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
+        with self.connections:  # counted in the accepting thread, before the serving thread starts
+            self.accepted.add(client_address[:2])
+            self.serving += 1
+            self.connections.notify_all()
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.connections:
+                self.serving -= 1
+                self.connections.notify_all()
+
+
 class StandinArchive(ArchiveFaults):
     """Captures, faults and a request log; :meth:`start` serves them on 127.0.0.1 in a background thread."""
 
@@ -52,7 +80,7 @@ class StandinArchive(ArchiveFaults):
         self._blocked: set[str] = set()
         self._log: list[LoggedRequest] = []
         self._logged = threading.Condition(self._lock)
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _CountingServer | None = None
         self._thread: threading.Thread | None = None
         for capture in captures:
             self.add(capture)
@@ -110,7 +138,7 @@ class StandinArchive(ArchiveFaults):
         """Requests answered so far, per endpoint (``cdx``, ``replay``, ``other``)."""
         return Counter(request.endpoint for request in self.requests)
 
-    def wait_for_requests(self, count: int, matching: str = "", timeout: float = 60) -> None:
+    def wait_for_requests(self, count: int, matching: str = "", timeout: float = WAIT_SECONDS) -> None:
         """Block until ``count`` requests whose path contains ``matching`` are logged: one held until its client
         gave up is logged by the server's thread, which may come after the client has moved on."""
 
@@ -121,6 +149,21 @@ class StandinArchive(ArchiveFaults):
             if not self._logged.wait_for(lambda: logged() >= count, timeout):
                 raise AssertionError(f"{logged()} requests logged within {timeout} s, not {count}")
 
+    def settle(self, timeout: float = WAIT_SECONDS) -> None:
+        """Block until every connection made to the archive so far has been served to its end, so every request
+        sent on it is logged: for a client that was killed, whose last requests may still be waiting for an injected
+        delay or for a thread of a loaded machine. Any client still running must have ended (or it keeps its
+        keep-alive connection open). A connection of our own, made now, is accepted after every earlier one: once
+        it is, the threads serving them are all counted."""
+        if self._server is None:
+            raise RuntimeError("the stand-in archive is not started")
+        server = self._server
+        with socket.create_connection(server.server_address[:2], timeout=timeout) as probe:
+            ours = probe.getsockname()[:2]
+        with server.connections:
+            if not server.connections.wait_for(lambda: ours in server.accepted and server.serving == 0, timeout):
+                raise AssertionError(f"{server.serving} connections to the archive still served after {timeout} s")
+
     def clear_log(self) -> None:
         with self._lock:
             self._log.clear()
@@ -128,7 +171,7 @@ class StandinArchive(ArchiveFaults):
     # --- serving -----------------------------------------------------------------------------------------
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> StandinArchive:
-        server = ThreadingHTTPServer((host, port), handler_for(self, self._stopping))
+        server = _CountingServer((host, port), handler_for(self, self._stopping))
         server.daemon_threads = True
         self._server = server
         # A short poll interval: stop() returns within 10 ms instead of the default half second per test.

@@ -28,6 +28,7 @@ from typing import Literal
 from policy_archive.records import format_wayback_timestamp, parse_wayback_timestamp
 from standin.archive_answers import HANG, RESET, Answer, Framing
 from standin.capture import CdxFields, surt
+from standin.cli import WAIT_SECONDS
 
 Endpoint = Literal["cdx", "replay"]
 NoAnswer = Literal["reset", "hang"]
@@ -156,7 +157,7 @@ class ArchiveFaults:
         if gate is not None:
             gate.opened.set()
 
-    def wait_for_held_request(self, timeout: float = 60) -> None:
+    def wait_for_held_request(self, timeout: float = WAIT_SECONDS) -> None:
         """Block until a request is being held by :meth:`delay` or :meth:`hold` (so a client is known to be
         waiting on us)."""
         if not self._held.acquire(timeout=timeout):

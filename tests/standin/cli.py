@@ -43,8 +43,13 @@ def cli_environment(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": f"{OFFLINE}:{REPO_ROOT}", **extra}
 
 
+# The longest a test waits for a command it started to reach a point or to end: never reached by a run that works,
+# however loaded the machine (CI runs the suite under heavy load), so only a failing test ever waits that long.
+WAIT_SECONDS = 300
+
+
 def run_cli(
-    config: Path, data: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    config: Path, data: Path, *args: str, env: dict[str, str] | None = None, timeout: float = WAIT_SECONDS
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         cli_command(config, data, *args),
@@ -77,7 +82,7 @@ def run_cli_with_names(
     *args: str,
     env: dict[str, str] | None = None,
     said: bool = True,
-    timeout: float = 300,
+    timeout: float = WAIT_SECONDS,
 ) -> subprocess.CompletedProcess[str]:
     """``policy-archive ARGS`` with name lookups answered from ``table`` (:func:`names_command`)."""
     command = names_command(table, config, data, *args, said=said)
@@ -129,11 +134,6 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.05)
-
-
-# The longest a test waits for a command it started to reach a point or to end: never reached by a run that works,
-# however loaded the machine (CI runs the suite under heavy load), so only a failing test ever waits that long.
-WAIT_SECONDS = 300
 
 
 class Running:
