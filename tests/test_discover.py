@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 
 from standin import https_move
 from standin.archive import StandinArchive
-from standin.cli import cli_environment, run_cli, run_cli_with_names, write_archive_settings
+from standin.cli import WAIT_SECONDS, cli_environment, run_cli, run_cli_with_names, write_archive_settings
 from standin.moving_site import SITE, build
 from standin.pages import Page, redirect
 from standin.sites import StandinSites
@@ -26,7 +26,7 @@ SITE_DOMAINS = ("example.org", "moving.example", "other.example", "one.example",
 SITE_NAMES = tuple(f"www.{domain}=93.184.216.34" for domain in (*SITE_DOMAINS, https_move.DOMAIN))
 
 
-def run_discover(config: Path, data: Path, *args: str, timeout: float = 120):
+def run_discover(config: Path, data: Path, *args: str, timeout: float = WAIT_SECONDS):
     """``policy-archive ARGS`` with :data:`SITE_NAMES` answered (unsaid: stderr stays the command's own)."""
     return run_cli_with_names(SITE_NAMES, config, data, *args, said=False, timeout=timeout)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from standin.archive import StandinArchive
-from standin.cli import REPO_ROOT, names_command, names_environment, wait_for
+from standin.cli import REPO_ROOT, WAIT_SECONDS, names_command, names_environment, wait_for
 from standin.moving_site import TrueEra, build
 from test_discover import SITE_NAMES, run_discover, write_settings
 
@@ -302,7 +302,7 @@ def test_an_interrupted_list_resumes_where_it_stopped(tmp_path, standin_archive,
     run = start_cli(config, data, "discover", *domains, "--write")
     pids.append(run.pid)
     started.set()
-    _, stderr = run.communicate(timeout=300)
+    _, stderr = run.communicate(timeout=WAIT_SECONDS)
 
     assert run.returncode == 1, stderr
     assert "Traceback" not in stderr
@@ -358,7 +358,7 @@ def test_ctrl_c_stops_a_list_of_failing_domains_at_the_next_domain(tmp_path, sta
     run = start_cli(config, tmp_path / "data", "discover", *domains, "--write")
     pids.append(run.pid)
     started.set()
-    _, stderr = run.communicate(timeout=120)
+    _, stderr = run.communicate(timeout=WAIT_SECONDS)
 
     assert run.returncode == 1, stderr
     assert "Traceback" not in stderr
@@ -444,10 +444,11 @@ def test_a_signal_while_the_crawl_starts_leaves_every_domain_not_searched(tmp_pa
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
     try:
-        wait_for(lambda: re.search(r"Scrapy \S+ started", errors.read_text()) is not None, 300, "Scrapy to start")
+        scrapy_started = re.compile(r"Scrapy \S+ started")
+        wait_for(lambda: scrapy_started.search(errors.read_text()) is not None, WAIT_SECONDS, "Scrapy to start")
         run.send_signal(signum)
         standin_archive.release("cdx")
-        status = run.wait(timeout=120)
+        status = run.wait(timeout=WAIT_SECONDS)
     finally:
         standin_archive.release("cdx")
         if run.poll() is None:

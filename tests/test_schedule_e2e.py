@@ -94,7 +94,9 @@ def test_schedule_runs_track_repeatedly_without_overlap_and_stops_cleanly_on_sig
     fast_url = sites.set_page("http://fast.test/privacy", policy_page("fast.test", "privacy", size=5_000))
     config, data, output = tmp_path / "config", tmp_path / "data", tmp_path / "schedule.log"
     (config / "services").mkdir(parents=True)
-    (config / "settings.toml").write_text("[wayback]\ntimeout_seconds = 10\n")
+    # The crawl's deadline far past the slow page's SLOW_SECONDS, whatever the load (10 s left the loaded machine's
+    # answer 6 s to arrive): the first run is as slow as the page, never failed by the clock.
+    (config / "settings.toml").write_text(f"[wayback]\ntimeout_seconds = {WAIT_SECONDS}\n")
     for service, url in (("slow", slow_url), ("fast", fast_url)):
         (config / "services" / f"{service}.toml").write_text(
             f'name = "{service.title()}"\n[documents.privacy-policy]\nurl = "{url}"\n'
