@@ -25,8 +25,8 @@ import pytest
 from standin import https_move, pywb
 from standin.archive import StandinArchive
 from standin.capture import StandinCapture
-from standin.cli import git, run_cli, run_cli_with_names
-from standin.pages import json_data
+from standin.cli import WAIT_SECONDS, git, run_cli, run_cli_with_names
+from standin.scripted_policy import archive_scripted_policy
 from standin.sites import StandinSites
 from test_archive_encodings import kept_payloads
 from test_backfill_e2e import V1, V2, page
@@ -38,7 +38,7 @@ from test_fidelity import DOC, configured, redirected_history, warc_records
 from test_fidelity import TARGET as FIDELITY_TARGET
 from test_fidelity import URL as FIDELITY_URL
 from test_redirect_chains import chain
-from test_render_e2e import DELAYED, JS, add_spa, sections, version_text
+from test_render_e2e import DELAYED, add_spa, sections, version_text
 from test_render_e2e import environment as render_environment
 from test_render_e2e import run_cli as run_render_cli
 from test_render_e2e import write_config as write_render_config
@@ -189,7 +189,7 @@ def client(tmp_path: Path) -> ListingClient:
 
 def test_pywb_default_answers_are_read(pywb_base: str) -> None:
     # pywb's default dialect (CDXJ), as the issue found it: "22 fields instead of 7" before.
-    with urllib.request.urlopen(f"{pywb_base}/{COLLECTION}/cdx?url={URL}", timeout=10) as answer:
+    with urllib.request.urlopen(f"{pywb_base}/{COLLECTION}/cdx?url={URL}", timeout=WAIT_SECONDS) as answer:
         refs = read_page(answer.read().decode("utf-8"), resume_keys=False).refs
     assert [ref.timestamp for ref in refs] == [moment for moment, _ in CAPTURES]
     assert {ref.url for ref in refs} == {URL} and all(ref.status == 200 and ref.digest for ref in refs)
@@ -221,7 +221,7 @@ def test_pywb_drops_the_internet_archive_field_names_so_its_query_sends_no_fl(py
     Internet Archive's way (the test above) would lose every row's original URL. If this fails, pywb learnt the
     names: the decision (docs/decisions/0007, amended 2026-11-28) can be looked at again."""
     fields = "urlkey,timestamp,original,mimetype,statuscode,digest,length"
-    with urllib.request.urlopen(f"{pywb_base}/{COLLECTION}/cdx?url={URL}&fl={fields}", timeout=10) as answer:
+    with urllib.request.urlopen(f"{pywb_base}/{COLLECTION}/cdx?url={URL}&fl={fields}", timeout=WAIT_SECONDS) as answer:
         text = answer.read().decode("utf-8")
     first = json.loads(text.splitlines()[0].split(" ", 2)[2])
     assert set(first) == {"digest", "length"}
@@ -315,7 +315,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 def location_of(url: str) -> str | None:
     """The ``Location`` pywb answers for ``url``, not followed."""
     try:
-        urllib.request.build_opener(_NoRedirects).open(url, timeout=10)
+        urllib.request.build_opener(_NoRedirects).open(url, timeout=WAIT_SECONDS)
     except urllib.error.HTTPError as answer:
         return answer.headers.get("Location")
     return None
@@ -361,7 +361,8 @@ def test_a_site_moved_to_https_and_www_in_pywb_as_in_the_stand_in(pywb_server: R
     pywb.build_collection(pywb_server.bin_dir, pywb_server.root, "https-move", [warc])
     collection = f"{pywb_server.base}/https-move"
     self_redirect = next(held for held in captures if held.status == 301)
-    answer = urllib.request.urlopen(f"{collection}/{self_redirect.timestamp}id_/{self_redirect.url}", timeout=10)
+    replay = f"{collection}/{self_redirect.timestamp}id_/{self_redirect.url}"
+    answer = urllib.request.urlopen(replay, timeout=WAIT_SECONDS)
     served_at = http_date_of(self_redirect, https_move.PAIR_GAP)
     assert (answer.status, answer.headers["Memento-Datetime"]) == (200, served_at), "the page, 5 s later"
 
@@ -407,7 +408,7 @@ def http_date_of(capture: StandinCapture, later: timedelta) -> str:
 
 def cdx_rows(collection: str, url: str) -> list[tuple[datetime, str, int | None]]:
     """(time, original URL, status) of each row pywb's CDX server lists for ``url`` (its default CDXJ)."""
-    with urllib.request.urlopen(f"{collection}/cdx?url={url}", timeout=10) as answer:
+    with urllib.request.urlopen(f"{collection}/cdx?url={url}", timeout=WAIT_SECONDS) as answer:
         refs = read_page(answer.read().decode("utf-8"), resume_keys=False).refs
     return [(ref.timestamp, ref.url, ref.status) for ref in refs]
 
@@ -454,7 +455,7 @@ def test_a_key_held_only_as_self_redirects_fails_in_words_in_pywb(pywb_server: R
     pywb.build_collection(pywb_server.bin_dir, pywb_server.root, "self-redirects", [warc])
     collection = f"{pywb_server.base}/self-redirects"
     with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(f"{collection}/{moments[0]:%Y%m%d%H%M%S}id_/{http_url}", timeout=10)
+        urllib.request.urlopen(f"{collection}/{moments[0]:%Y%m%d%H%M%S}id_/{http_url}", timeout=WAIT_SECONDS)
     assert refused.value.code == 400 and "Memento-Datetime" not in refused.value.headers
     assert "Self Redirect" in refused.value.read().decode("utf-8")
 
@@ -537,7 +538,7 @@ def test_payloads_recorded_gzipped_are_versions_in_pywb(pywb_server: RunningPywb
     ]
     pywb.build_collection(pywb_server.bin_dir, pywb_server.root, "gz", [write_warc(tmp_path / "gz.warc.gz", records)])
     replay = f"{pywb_server.base}/gz/{moments[0]:%Y%m%d%H%M%S}id_/{policy}"
-    with urllib.request.urlopen(replay, timeout=10) as answer:  # pywb's answer to a client not taking gzip
+    with urllib.request.urlopen(replay, timeout=WAIT_SECONDS) as answer:  # pywb's answer to a client not taking gzip
         assert answer.headers["X-Archive-Orig-Content-Encoding"] == "gzip" and answer.read() == gzip.decompress(
             encoded[moments[0]]
         )
@@ -611,7 +612,7 @@ def test_captures_recorded_chunked_are_versions_in_pywb(pywb_server: RunningPywb
     warc = write_heritrix_warc(tmp_path / "heritrix.warc.gz", records)
     pywb.build_collection(pywb_server.bin_dir, pywb_server.root, "heritrix", [warc])
     cdx = f"{pywb_server.base}/heritrix/cdx?url={sites['chunks']}"
-    with urllib.request.urlopen(cdx, timeout=10) as answer:
+    with urllib.request.urlopen(cdx, timeout=WAIT_SECONDS) as answer:
         (first, *_) = read_page(answer.read().decode("utf-8"), resume_keys=False).refs
     assert str(first.digest) == payload_sha1(heritrix_chunks(entities["chunks", moments[0]]))
     with urllib.request.urlopen(
@@ -672,10 +673,10 @@ def test_our_warcs_of_chunks_kept_as_recorded_replay_their_entity_in_pywb(
         pywb_server.bin_dir, pywb_server.root, "ours-chunked", sorted((first[1] / "captures").glob("*.gz"))
     )
     ours = f"{pywb_server.base}/ours-chunked"
-    with urllib.request.urlopen(f"{ours}/cdx?url={FIDELITY_URL}", timeout=10) as answer:
+    with urllib.request.urlopen(f"{ours}/cdx?url={FIDELITY_URL}", timeout=WAIT_SECONDS) as answer:
         (ref,) = read_page(answer.read().decode("utf-8"), resume_keys=False).refs
     assert str(ref.digest) == held.digest == payload_sha1(held.recorded)
-    with urllib.request.urlopen(f"{ours}/{moment:%Y%m%d%H%M%S}id_/{FIDELITY_URL}", timeout=10) as answer:
+    with urllib.request.urlopen(f"{ours}/{moment:%Y%m%d%H%M%S}id_/{FIDELITY_URL}", timeout=WAIT_SECONDS) as answer:
         assert answer.read() == entity
 
 
@@ -745,18 +746,8 @@ def test_a_rendered_capture_of_our_warcs_replays_its_raw_response_in_pywb(
     ``verify`` checks the version; a backfill from that collection finds one capture at the second."""
     url = add_spa(sites, "spa.test")
     shell = sites.page(url).body
-    moment = "20200101000000"
-    standin_archive.add_capture(url, moment, shell)
-    script = sites.page("http://spa.test/static/policy.js").body
-    standin_archive.add_capture("http://spa.test/static/policy.js", "20200101000005", script, mimetype=JS)
-    data_bytes = json_data(sections(revision=1)).body
-    standin_archive.add_capture(
-        "http://spa.test/api/policy.json", "20200101000007", data_bytes, mimetype="application/json"
-    )
-    settings = (
-        f'cdx_url = "{standin_archive.cdx_url}"\nreplay_url = "{standin_archive.replay_url}"\n'
-        "replay_per_minute = 6000\n"
-    )
+    moment = "20200101000000"  # when archive_scripted_policy archives the page
+    settings = archive_scripted_policy(standin_archive, sites, "spa.test", shell, sections(revision=1))
     config = write_render_config(tmp_path / "config", {"spa": (url, "auto")}, settings=settings)
     data = tmp_path / "data"
     result = run_render_cli(config, data, "backfill", "--strategy", "all", env=render_environment(sites))
@@ -768,17 +759,17 @@ def test_a_rendered_capture_of_our_warcs_replays_its_raw_response_in_pywb(
     )
     ours = f"{pywb_server.base}/ours-rendered"
     at = parse_wayback_timestamp(moment)
-    with urllib.request.urlopen(f"{ours}/cdx?url={url}", timeout=10) as answer:
+    with urllib.request.urlopen(f"{ours}/cdx?url={url}", timeout=WAIT_SECONDS) as answer:
         refs = read_page(answer.read().decode("utf-8"), resume_keys=False).refs
     assert [(ref.timestamp, ref.status, str(ref.digest)) for ref in refs] == [(at, 200, payload_sha1(shell))]
-    with urllib.request.urlopen(f"{ours}/{moment}id_/{url}", timeout=10) as answer:
+    with urllib.request.urlopen(f"{ours}/{moment}id_/{url}", timeout=WAIT_SECONDS) as answer:
         assert answer.read() == shell, "the raw response the archive held, not the rendered DOM"
         assert answer.headers["Memento-Datetime"] == format_datetime(at, usegmt=True)
     rendered = f"urn:rendered:{url}"
-    with urllib.request.urlopen(f"{ours}/cdx?url={rendered}&output=json", timeout=10) as answer:
+    with urllib.request.urlopen(f"{ours}/cdx?url={rendered}&output=json", timeout=WAIT_SECONDS) as answer:
         (row,) = [json.loads(line) for line in answer.read().decode("utf-8").splitlines() if line.strip()]
     assert (row["url"], row["timestamp"], row["mime"]) == (rendered, moment, "text/html")
-    with urllib.request.urlopen(f"{ours}/{moment}id_/{rendered}", timeout=10) as answer:
+    with urllib.request.urlopen(f"{ours}/{moment}id_/{rendered}", timeout=WAIT_SECONDS) as answer:
         assert DELAYED.encode() in answer.read(), "the rendered DOM, found by its own name"
 
     before = git(data / "versions", "log", "--format=%H", "main").split()
@@ -816,7 +807,7 @@ def test_our_revisit_of_a_twin_dating_a_version_replays_in_pywb(
         pywb_server.bin_dir, pywb_server.root, "ours-twins", sorted((first[1] / "captures").glob("*.gz"))
     )
     ours = f"{pywb_server.base}/ours-twins"
-    with urllib.request.urlopen(f"{ours}/{moments[2]}id_/{FIDELITY_URL}", timeout=10) as answer:
+    with urllib.request.urlopen(f"{ours}/{moments[2]}id_/{FIDELITY_URL}", timeout=WAIT_SECONDS) as answer:
         assert answer.read() == twin_page(TWIN_V2, "c").encode("utf-8")
         assert answer.headers["Memento-Datetime"] == format_datetime(parse_wayback_timestamp(moments[2]), usegmt=True)
 

@@ -34,11 +34,17 @@ import pytest
 from scrapy.settings.default_settings import REDIRECT_MAX_TIMES
 from standin.archive import StandinArchive
 from standin.capture import payload_digest
-from standin.cli import cli_command, cli_environment, git, progress_counts, run_cli_with_names
+from standin.cli import WAIT_SECONDS, cli_command, cli_environment, git, progress_counts, run_cli_with_names
 from standin.hostile import RouteServer
 from standin.legal_text import policy_page
 from standin.pages import Page, held, javascript_shell, json_data, redirect, robots_txt, slow
-from standin.scripted_policy import add_scripted_policy, policy_script, scripted_policy
+from standin.scripted_policy import (
+    add_scripted_policy,
+    archive_scripted_policy,
+    archive_settings,
+    policy_script,
+    scripted_policy,
+)
 from standin.sites import StandinSites
 from warcio.archiveiterator import ArchiveIterator
 
@@ -95,7 +101,7 @@ SITE_NAMES = ("www.spa.test=93.184.216.34", "cdn.test=93.184.216.34", "tracker.t
 
 
 def run_cli(
-    config: Path, data: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    config: Path, data: Path, *args: str, env: dict[str, str] | None = None, timeout: float = WAIT_SECONDS
 ) -> subprocess.CompletedProcess[str]:
     """``policy-archive ARGS``, names answered from :data:`SITE_NAMES` (no ``LOOKUP`` lines: stderr as the CLI's)."""
     return run_cli_with_names(SITE_NAMES, config, data, *args, env=env, said=False, timeout=timeout)
@@ -230,11 +236,7 @@ def test_an_archived_shell_is_rendered_from_the_archive_only(
             "http://spa.test/api/policy.json", timestamp, data_bytes, mimetype="application/json"
         )
     standin_archive.add_capture(url, "20210601000000", page.body)  # the same shell, another text behind it
-    settings = (
-        f'cdx_url = "{standin_archive.cdx_url}"\nreplay_url = "{standin_archive.replay_url}"\n'
-        "replay_per_minute = 6000\n"
-    )
-    config = write_config(tmp_path / "config", {"spa": (url, "auto")}, settings=settings)
+    config = write_config(tmp_path / "config", {"spa": (url, "auto")}, settings=archive_settings(standin_archive))
     data = tmp_path / "data"
 
     result = run_cli(config, data, "backfill", "--strategy", "all", env=environment(sites))
@@ -259,18 +261,8 @@ def test_always_on_a_gzip_encoded_archive_capture_keeps_the_archive_bytes(
     # The archive replays the page as the site served it, gzip-encoded: the CDX digest is over those bytes.
     url = add_spa(sites, "spa.test")
     encoded = gzip.compress(sites.page(url).body, mtime=0)
-    standin_archive.add_capture(url, "20200101000000", encoded, content_encoding="gzip")
-    script = sites.page("http://spa.test/static/policy.js").body
-    standin_archive.add_capture(
-        "http://spa.test/static/policy.js", "20200101000005", script, mimetype="text/javascript"
-    )
-    data_bytes = json_data(sections(revision=1)).body
-    standin_archive.add_capture(
-        "http://spa.test/api/policy.json", "20200101000007", data_bytes, mimetype="application/json"
-    )
-    settings = (
-        f'cdx_url = "{standin_archive.cdx_url}"\nreplay_url = "{standin_archive.replay_url}"\n'
-        "replay_per_minute = 6000\n"
+    settings = archive_scripted_policy(
+        standin_archive, sites, "spa.test", encoded, sections(revision=1), content_encoding="gzip"
     )
     config = write_config(tmp_path / "config", {"spa": (url, "always")}, settings=settings)
     data = tmp_path / "data"
@@ -388,12 +380,12 @@ def signal_while_rendering(
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + WAIT_SECONDS
             while not sites.received("http://spa.test/api/policy.json"):
                 assert time.monotonic() < deadline and process.poll() is None, log_file.read_text()
                 time.sleep(0.05)
             send(process.pid)
-            return process.wait(timeout=90)
+            return process.wait(timeout=WAIT_SECONDS)
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
@@ -402,7 +394,7 @@ def signal_while_rendering(
 
 
 def assert_no_chromium_left(temporary: Path) -> None:
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + WAIT_SECONDS
     while chromium_processes(str(temporary)) and time.monotonic() < deadline:
         time.sleep(0.1)  # processes already signalled may take a moment to be reaped
     assert chromium_processes(str(temporary)) == [], "no orphaned Chromium"
@@ -524,7 +516,7 @@ def test_a_stop_closes_a_polling_page_at_once_and_nothing_is_sent_after_it(sites
                 process.send_signal(signal.SIGTERM)  # to track alone, as schedule does
                 wait_for_condition(lambda: "stopping: " in log_file.read_text(), process, log_file)
                 read_at_the_stop = sites.requests_read()
-                status = process.wait(timeout=90)
+                status = process.wait(timeout=WAIT_SECONDS)
             finally:
                 if process.poll() is None:
                     process.kill()
@@ -615,7 +607,7 @@ def test_chromium_reaches_nothing_by_itself(sites: StandinSites, monkeypatch: py
 
 
 def wait_for_condition(condition: Callable[[], bool], process: subprocess.Popen[bytes], log_file: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + WAIT_SECONDS
     while not condition():
         assert time.monotonic() < deadline and process.poll() is None, log_file.read_text()
         time.sleep(0.05)

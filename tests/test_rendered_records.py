@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -90,6 +91,16 @@ def test_the_rendered_dom_is_filed_under_a_name_of_its_own_and_one_row_is_at_the
     assert kept.stored == stored
 
 
+def old_record(
+    writer: WARCWriter, kind: str, payload: bytes, headers: dict[str, str], **options: object
+) -> ArcWarcRecord:
+    """A record as ``CaptureStore`` wrote them before 2026-11-28: filed under the page's URL, at its second."""
+    common = {"WARC-Date": iso_z(WHEN), "WARC-Policy-Archive-Document": "spa/privacy-policy"}
+    return writer.create_warc_record(
+        URL, kind, payload=io.BytesIO(payload), warc_headers_dict={**common, **headers}, **options
+    )
+
+
 def write_old_layout(path: Path) -> StoredCapture:
     """A rendered capture as files written before 2026-11-28 hold it: the ``resource`` of its DOM filed under the
     page's URL, at its second (what ``CaptureStore`` then wrote, header for header)."""
@@ -100,34 +111,18 @@ def write_old_layout(path: Path) -> StoredCapture:
         http = StatusAndHeaders(
             "200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(SHELL)))], protocol="HTTP/1.1"
         )
-        response = writer.create_warc_record(
-            URL,
-            "response",
-            payload=io.BytesIO(SHELL),
-            http_headers=http,
-            warc_headers_dict={
-                "WARC-Date": iso_z(WHEN),
-                "WARC-Policy-Archive-Document": "spa/privacy-policy",
-                "WARC-Policy-Archive-Source": str(Source.WAYBACK),
-                "WARC-Source-URI": f"http://127.0.0.1:9/web/{WHEN:%Y%m%d%H%M%S}id_/{URL}",
-            },
-        )
+        archived = {
+            "WARC-Policy-Archive-Source": str(Source.WAYBACK),
+            "WARC-Source-URI": f"http://127.0.0.1:9/web/{WHEN:%Y%m%d%H%M%S}id_/{URL}",
+        }
+        response = old_record(writer, "response", SHELL, archived, http_headers=http)
         writer.write_record(response)
-        writer.write_record(
-            writer.create_warc_record(
-                URL,
-                "resource",
-                payload=io.BytesIO(DOM),
-                warc_content_type=RENDERED_CONTENT_TYPE,
-                warc_headers_dict={
-                    "WARC-Date": iso_z(WHEN),
-                    "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
-                    "WARC-Policy-Archive-Document": "spa/privacy-policy",
-                    "WARC-Policy-Archive-Rendered": "the DOM in headless Chromium after the page's scripts ran",
-                    "WARC-Policy-Archive-Not-Requested": " ".join(NOT_REQUESTED),
-                },
-            )
-        )
+        rendered = {
+            "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+            "WARC-Policy-Archive-Rendered": "the DOM in headless Chromium after the page's scripts ran",
+            "WARC-Policy-Archive-Not-Requested": " ".join(NOT_REQUESTED),
+        }
+        writer.write_record(old_record(writer, "resource", DOM, rendered, warc_content_type=RENDERED_CONTENT_TYPE))
     return StoredCapture(path.name, offset)
 
 

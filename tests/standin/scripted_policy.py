@@ -1,7 +1,8 @@
 """A stand-in single-page application: a policy whose text only exists after its scripts ran in a browser.
 
 :func:`scripted_policy` is the HTML shell, :func:`policy_script` the script that fetches the sections as JSON
-(:func:`~standin.pages.json_data`) and shows them later; :func:`add_scripted_policy` serves the three on a site.
+(:func:`~standin.pages.json_data`) and shows them later; :func:`add_scripted_policy` serves the three on a site,
+:func:`archive_scripted_policy` archives them as one crawl took them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from standin.legal_text import heading, paragraph
 from standin.pages import Page, json_data, slow
 
 if TYPE_CHECKING:
+    from standin.archive import StandinArchive
     from standin.sites import StandinSites
+
+SCRIPT_PATH = "/static/policy.js"
+DATA_PATH = "/api/policy.json"
 
 
 def scripted_policy(
@@ -68,10 +73,35 @@ def add_scripted_policy(
     """A single-page application at ``http://HOST/privacy`` (page, ``/static/policy.js``, ``/api/policy.json``
     answering ``data`` after ``data_delay_seconds``); return its URL. ``data``: ``{"intro": str, "sections":
     [{"heading": str, "paragraphs": [str, ...]}, ...]}``."""
-    url = sites.set_page(f"http://{host}/privacy", scripted_policy(f"{host} Privacy Policy", "/static/policy.js"))
-    sites.set_page(f"http://{host}/static/policy.js", policy_script("/api/policy.json", delay_ms))
-    sites.set_page(f"http://{host}/api/policy.json", slow(json_data(data), data_delay_seconds))
+    url = sites.set_page(f"http://{host}/privacy", scripted_policy(f"{host} Privacy Policy", SCRIPT_PATH))
+    sites.set_page(f"http://{host}{SCRIPT_PATH}", policy_script(DATA_PATH, delay_ms))
+    sites.set_page(f"http://{host}{DATA_PATH}", slow(json_data(data), data_delay_seconds))
     return url
+
+
+def archive_scripted_policy(
+    archive: StandinArchive,
+    sites: StandinSites,
+    host: str,
+    shell: bytes,
+    data: object,
+    *,
+    content_encoding: str | None = None,
+) -> str:
+    """:func:`add_scripted_policy`'s page on ``host`` as an archive holds it from one crawl: ``shell``, the page's
+    bytes as archived (in the ``content_encoding`` the site served them), at 2020-01-01 00:00:00, the script the
+    site serves 5 s later, and ``data`` as JSON 7 s later. Returns :func:`archive_settings` of ``archive``."""
+    archive.add_capture(f"http://{host}/privacy", "20200101000000", shell, content_encoding=content_encoding)
+    script = sites.page(f"http://{host}{SCRIPT_PATH}").body
+    archive.add_capture(f"http://{host}{SCRIPT_PATH}", "20200101000005", script, mimetype="text/javascript")
+    answer = json_data(data).body
+    archive.add_capture(f"http://{host}{DATA_PATH}", "20200101000007", answer, mimetype="application/json")
+    return archive_settings(archive)
+
+
+def archive_settings(archive: StandinArchive) -> str:
+    """The ``[wayback]`` lines naming ``archive``, its replays at a test's pace (100 a second), not a polite one."""
+    return f'cdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\nreplay_per_minute = 6000\n'
 
 
 def scripted_policy_data(site: str, revision: int = 0, sections: int = 8) -> dict[str, object]:
