@@ -155,10 +155,6 @@ def start_cli(config: Path, data: Path, *args: str, sigint: signal.Handlers = si
     )
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def commits(data: Path) -> list[str]:
     """``commit author-date Captured-At path`` of the versions branch, oldest first."""
     repo = data / "versions"
