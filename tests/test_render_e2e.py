@@ -477,7 +477,9 @@ def test_a_page_polling_the_network_ends_with_its_wait_and_its_polls_with_its_ta
     # One poll on the wire at a time (the site's rendered pages' requests go one at a time), and the ones queued
     # behind it are never sent once the tab closed: at most one more per tab, when the poll's own timeout (the
     # tab's wait) ends just before the tab closes at that same deadline. Before, they went on for minutes.
-    assert 2 <= sites.received("http://poll.test/poll") <= 4, [r.path for r in sites.requests("poll.test")]
+    assert 2 <= sites.received("http://poll.test/poll") <= 4, [
+        (r.path, r.user_agent) for r in sites.requests("poll.test")
+    ]
     # And none by Chromium itself as a tab closed (its own User-Agent, past the route: see the next test).
     sites.wait_for_clients_gone()
     senders = {r.user_agent for r in sites.requests("poll.test")}
