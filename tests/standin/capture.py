@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from email.utils import format_datetime
 from functools import cached_property
 from typing import Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote_from_bytes, unquote, unquote_to_bytes, urljoin, urlsplit
 
 from policy_archive.records import parse_wayback_timestamp
 
@@ -26,16 +26,36 @@ def payload_digest(body: bytes) -> str:
 def surt(url: str) -> str:
     """The CDX ``urlkey`` of a URL: ``https://www.ACRCloud.com:443/p?b=2&a=1`` → ``com,acrcloud)/p?a=1&b=2``.
 
-    Like the archive's canonicaliser: scheme, ``www.`` prefix, default port and fragment dropped, everything
-    lowercased, query arguments sorted; so http/https and www/non-www captures of a page share one key.
+    Like the archive's canonicaliser (policy_archive/urlkey.py says which): scheme, ``www.`` prefix, default port
+    and fragment dropped, everything lowercased, query arguments sorted; so http/https and www/non-www captures of
+    a page share one key. An international host is keyed in its IDNA form by Python's codec, IDNA 2003, as the
+    ``surt`` package and archive-commons do (``straße.example`` → ``example,strasse)``: a capture made of
+    ``xn--strae-oqa.example`` is filed under that name); a path is keyed escaped once, so ``/erklärung`` and
+    ``/erkl%C3%A4rung`` share a key.
     """
     if "://" not in url:
         url = "http://" + url
-    parts = urlsplit(url.strip().lower())
-    host = re.sub(r"^www\d*\.", "", parts.hostname or "")
+    parts = urlsplit(url.strip())
+    host = unquote(parts.hostname or "")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass  # kept as written, as the canonicaliser keeps a name IDNA refuses
+    host = re.sub(r"^www\d*\.", "", host.lower())
     port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
-    query = "&".join(sorted(parts.query.split("&"))) if parts.query else ""
-    return ",".join(reversed(host.split("."))) + port + ")" + (parts.path or "/") + (f"?{query}" if query else "")
+    path = _escaped_once(parts.path or "/").lower()
+    query = "&".join(sorted(parts.query.lower().split("&"))) if parts.query else ""
+    return ",".join(reversed(host.split("."))) + port + ")" + path + (f"?{query}" if query else "")
+
+
+def _escaped_once(path: str) -> str:
+    """``path`` with its percent-escapes decoded until none is left, then every byte outside printable ASCII (and
+    ``%`` and ``#``) escaped: the canonicaliser's escapeOnce."""
+    data = path.encode("utf-8", "surrogateescape")
+    while (decoded := unquote_to_bytes(data)) != data:
+        data = decoded
+    return quote_from_bytes(data, safe="!\"$&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 
 def http_date(timestamp: str) -> str:
