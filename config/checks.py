@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from policy_archive.errors import ConfigurationError
+from policy_archive.hostnames import UnusableHost, ascii_url
 from policy_archive.text import printable, unsafe_character
 
 
@@ -138,7 +139,8 @@ def check_url(path: Path, key: str, value: Any) -> str:
     """Absolute http(s) URLs only: Scrapy would also read file: and s3: URLs, which must never be tracked.
 
     No user:password (it would be written into Git and WARC files), no whitespace or control characters
-    (URLs are written into commit trailers), a valid port."""
+    (URLs are written into commit trailers), a valid port, a host that can be sent (an internationalised one in
+    its IDNA 2008 form, within DNS's lengths: :func:`~policy_archive.hostnames.ascii_url`)."""
     if not isinstance(value, str):
         raise ConfigError(path, key, "must be a URL string")
     text = value.strip()
@@ -155,6 +157,10 @@ def check_url(path: Path, key: str, value: Any) -> str:
         raise ConfigError(path, key, f"URL has no host: {value!r}")
     if "@" in parts.netloc:
         raise ConfigError(path, key, "URL carries a user name or password (user:password@): they would be recorded")
+    try:
+        ascii_url(text)  # what is fetched: every download and listing sends the host in this form
+    except UnusableHost as error:
+        raise ConfigError(path, key, f"{error}, so it cannot be fetched: {value!r}") from None
     return text
 
 

@@ -30,6 +30,7 @@ from policy_archive.config.checks import (
 )
 from policy_archive.config.cron import validate_cron
 from policy_archive.config.declarations import service_documents
+from policy_archive.hostnames import ascii_url
 from policy_archive.records import DocumentDeclaration
 from policy_archive.urlkey import match_key
 
@@ -149,7 +150,9 @@ class Config:
         ``validate`` warns of it (outside audit, 2026-11-28)."""
         pages: dict[str, list[DocumentDeclaration]] = {}
         for document in self.documents:
-            pages.setdefault(match_key(document.url), []).append(document)
+            # As fetched: the host in punycode (IDNA 2008), where the archive key's IDNA 2003 would take
+            # straße.example and strasse.example for one page.
+            pages.setdefault(match_key(ascii_url(document.url)), []).append(document)
         return [tuple(same) for same in pages.values() if len(same) > 1]
 
     def select(self, names: Iterable[str]) -> tuple[DocumentDeclaration, ...]:

@@ -31,6 +31,7 @@ from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.digests import PayloadDigest
 from policy_archive.errors import ArchiveError
+from policy_archive.hostnames import UnusableHost, ascii_url
 from policy_archive.records import CaptureRef, utc
 from policy_archive.urlkey import match_key
 
@@ -190,10 +191,16 @@ class ArchiveSource(ABC):
         """
         lower = utc(since) if since else None
         upper = utc(until) if until else None
-        asked = match_key(url)
+        # Asked with the host as browsers send it, in punycode (IDNA 2008), so as it was captured: the archive's
+        # canonicaliser keys a Unicode host by IDNA 2003, under another domain (straße.example → strasse.example).
+        try:
+            asked_url = ascii_url(url)
+        except UnusableHost as error:
+            raise ListingError.of(url, str(error)) from None
+        asked = match_key(asked_url)
         matching: set[str] = set()  # the rows' URLs already checked: most listings name two or three, often
         refs: dict[_Identity, CaptureRef] = {}
-        for ref in self.rows(url, client, lower, upper):
+        for ref in self.rows(asked_url, client, lower, upper):
             if ref.url not in matching:
                 _check_row_url(url, asked, ref)
                 matching.add(ref.url)

@@ -40,6 +40,7 @@ from policy_archive.crawler.failures import (
 from policy_archive.crawler.render import PageRendering, RenderingUnavailable, extra_installed, extra_missing
 from policy_archive.crawler.stopping import RunStopped
 from policy_archive.errors import PolicyArchiveError
+from policy_archive.hostnames import UnusableHost, ascii_url
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,10 @@ class PlanSpider(scrapy.Spider):
             yield Preparing(fetch.work, lambda: self.continued(fetch))
         elif fetch.render and not extra_installed():
             yield from self.hand_over(FetchFailure(fetch, extra_missing(), needs_browser=True))
+        elif (unusable := _unusable_host(fetch.url)) is not None:
+            # A host no request can name (a discovered frame's URL, say): refused, as a URL that can never be
+            # fetched; a declared URL never comes here, `validate` refuses it.
+            yield from self.hand_over(FetchFailure(fetch, unusable, refused=True))
         else:
             yield self.request(fetch)
 
@@ -165,12 +170,13 @@ class PlanSpider(scrapy.Spider):
 
     def request(self, fetch: FetchRequest, url: str | None = None, **meta: Any) -> scrapy.Request:
         """The Scrapy request for ``fetch`` (at ``url`` when given, else the fetch's URL; a render request at the URL
-        :meth:`rendering` says), never filtered as a duplicate, with ``fetch`` and ``meta`` in its meta."""
+        :meth:`rendering` says), never filtered as a duplicate, with ``fetch`` and ``meta`` in its meta; its host in
+        punycode (:func:`wire_url`)."""
         if fetch.render:
             url, rendering = self.rendering(fetch)
             meta.update(rendering.meta())
         return scrapy.Request(
-            url or fetch.url,
+            wire_url(url or fetch.url),
             headers=dict(fetch.headers),
             callback=self.on_response,
             errback=self.on_failure,
@@ -285,3 +291,23 @@ def _failure_reason(failure: Failure, rendering: PageRendering | None) -> str:
         return f"rendering failed: {words}"
     # Playwright's errors go on with the browser's log over many lines: the first says what happened.
     return f"rendering failed: {message(failure.value)}"
+
+
+def wire_url(url: str) -> str:
+    """``url`` with its host as browsers send it (:func:`~policy_archive.hostnames.ascii_url`, IDNA 2008), so that
+    Scrapy never sees a non-ASCII host: w3lib's ``safe_url_string`` would convert it by IDNA 2003 and fetch another
+    domain (``straße.example`` → ``strasse.example``). A host that cannot be converted is left as given (its
+    download then fails); :meth:`PlanSpider.requests_for` refuses such a fetch before it is asked."""
+    try:
+        return ascii_url(url)
+    except UnusableHost:
+        return url
+
+
+def _unusable_host(url: str) -> str | None:
+    """Why no request can be made for ``url``'s host, or None when one can."""
+    try:
+        ascii_url(url)
+    except UnusableHost as error:
+        return str(error)
+    return None

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 import click
-import idna
 
 from policy_archive.config.checks import ConfigError
 from policy_archive.config.writer import DocumentDraft, add_document, check_addable, service_toml
 from policy_archive.errors import EXIT_FAILURES, ConfigurationError
+from policy_archive.hostnames import HOST_MAX_LENGTH, UnusableHost, ascii_host
 from policy_archive.pipeline.commands.common import echo_failed, echo_unchecked
 from policy_archive.pipeline.jobs.discover import Unfinished, Unread
 from policy_archive.pipeline.jobs.discovery_state import Finished, finished_earlier, mark_finished
@@ -36,8 +36,6 @@ from policy_archive.text import counted, printable, quoted
 DOMAIN_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?")
 _PORT = re.compile(r"(?P<host>.*?)(?P<port>:[0-9]{1,5})?")
 HOST_NAME = "a host name such as example.org or bücher.example (optionally :PORT)"
-_HOST_MAX_LENGTH = 253  # RFC 1035's limit on a name in its dotted form; a longer line is not read further
-_LABEL_MAX_LENGTH = 63  # RFC 1035's limit on one label
 # A line of a --from file is read this far at most: a domain (253 characters) with a scheme and a comment fits
 # many times over, and a file of one 1 GB line (no newline) is never held in memory.
 LINE_MAX_BYTES = 4096
@@ -74,23 +72,17 @@ def domain_of(given: str) -> tuple[str, str]:
 
 
 def _ascii_domain(domain: str) -> str | None:
-    """``domain`` with each non-ASCII label in punycode, as browsers send it (IDNA 2008 with UTS #46 mapping, by
-    the ``idna`` package: ``straße.de`` → ``xn--strae-oqa.de``, where Python's own ``idna`` codec, IDNA 2003,
-    gives another domain, ``strasse.de``; ``。`` and full-width letters are mapped too); None when IDNA refuses
-    it (an empty label, a space) or it is longer than any host name (RFC 1035: 253 characters, 63 a label),
-    ASCII or not."""
+    """``domain`` (a host, optionally ``:PORT``) as browsers send it (:func:`~policy_archive.hostnames.ascii_host`:
+    ``straße.de`` → ``xn--strae-oqa.de``, not IDNA 2003's ``strasse.de``); None when it cannot be sent (IDNA
+    refuses it, or it is longer than any host name). A line longer than any host name is not converted at all."""
     parts = _PORT.fullmatch(domain)
     host = parts["host"] if parts is not None else ""
-    if len(host) > _HOST_MAX_LENGTH:
+    if len(host) > HOST_MAX_LENGTH:
         return None
-    if not host.isascii():
-        try:
-            host = idna.encode(host, uts46=True).decode("ascii")
-        except UnicodeError:  # idna.IDNAError is one
-            return None
-    if len(host) > _HOST_MAX_LENGTH or any(len(label) > _LABEL_MAX_LENGTH for label in host.split(".")):
+    try:
+        return ascii_host(host) + (parts["port"] if parts is not None and parts["port"] else "")
+    except UnusableHost:
         return None
-    return host + (parts["port"] or "")
 
 
 def domains_given(arguments: Sequence[str], domain_file: BinaryIO | None) -> tuple[dict[str, str], list[BadLine]]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.crawler.failures import lasting
 from policy_archive.crawler.runner import crawl_live
+from policy_archive.hostnames import ascii_url
 from policy_archive.pipeline.jobs.examine import Examination, examine, make_version, rendering_request
 from policy_archive.pipeline.jobs.guards import judge
 from policy_archive.pipeline.jobs.progress import Progress
@@ -54,13 +55,14 @@ class TrackPlan:
     def start(self) -> Iterable[FetchRequest]:
         """One request per declared document: in the browser for ``render = "always"``, else a plain fetch made
         conditional (If-None-Match, If-Modified-Since) by the validators the last success kept, only when a version
-        is recorded already."""
+        is recorded already. The URL fetched has its host in punycode, as a browser sends it (IDNA 2008: never
+        Scrapy's IDNA 2003, which fetches strasse.example for straße.example); the capture keeps the URL declared."""
         for declaration in self.declarations.values():
             if declaration.render is Render.ALWAYS:
-                yield FetchRequest(declaration.key, declaration.url, declaration.url, render=True)
+                yield FetchRequest(declaration.key, ascii_url(declaration.url), declaration.url, render=True)
             else:
                 headers = self._conditions(declaration)
-                yield FetchRequest(declaration.key, declaration.url, declaration.url, headers=headers)
+                yield FetchRequest(declaration.key, ascii_url(declaration.url), declaration.url, headers=headers)
 
     def _conditions(self, declaration: DocumentDeclaration) -> tuple[tuple[str, str], ...]:
         if not self.workspace.catalog.versions(declaration.key):

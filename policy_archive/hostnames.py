@@ -1,0 +1,62 @@
+"""Host names as they go on the wire: an internationalised name in its ASCII (punycode) form, as browsers send it.
+
+The one place a host is converted (the ``idna`` package lives behind this module). Browsers follow UTS #46 with
+IDNA 2008, non-transitional: ``straße.example`` → ``xn--strae-oqa.example``. Python's own ``idna`` codec is
+IDNA 2003, which maps ``ß`` to ``ss`` and so names another domain, ``strasse.example``; w3lib 2.5.0's
+``safe_url_string``, which Scrapy applies to every request URL, uses that codec (read 2026-11), and so fetched
+``strasse.example`` for a configured ``straße.example`` (audit 10). So every URL of ours is made ASCII here before
+Scrapy or an archive's listing sees it: Scrapy then leaves its host alone. A name that cannot go on the wire — IDNA
+refuses it (an empty label, a space, a disallowed character) or it is longer than DNS allows (RFC 1035: 63
+octets a label, 253 the name in its dotted form), ASCII or not — is an :class:`UnusableHost`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import idna
+
+from policy_archive.errors import PolicyArchiveError
+
+HOST_MAX_LENGTH = 253  # RFC 1035's limit on a name in its dotted form (without a trailing dot)
+LABEL_MAX_LENGTH = 63  # RFC 1035's limit on one label
+
+
+class UnusableHost(PolicyArchiveError, ValueError):
+    """A host name that cannot be sent: ``str(error)`` says why, naming it (a ValueError too, as ``urlsplit``'s
+    refusals of a URL are)."""
+
+
+def ascii_host(host: str) -> str:
+    """``host`` as sent on the wire: an ASCII name unchanged (letter case kept), another with every label in its
+    IDNA 2008 form after UTS #46 mapping (``Straße.example`` → ``xn--strae-oqa.example``; ``。`` and full-width
+    letters are mapped too). Raises :class:`UnusableHost` for a name IDNA refuses or longer than DNS allows."""
+    converted = host
+    if not host.isascii():
+        try:
+            converted = idna.encode(host, uts46=True).decode("ascii")
+        except UnicodeError as error:  # idna.IDNAError is one; so is a label punycode makes too long
+            raise UnusableHost(f"the host {host!r} is not a valid internationalised name ({error})") from None
+    name = converted.removesuffix(".")  # the root's dot is no part of the name's length
+    if len(name) > HOST_MAX_LENGTH:
+        raise UnusableHost(f"the host {host!r} is longer than {HOST_MAX_LENGTH} characters in its ASCII form")
+    if any(len(label) > LABEL_MAX_LENGTH for label in name.split(".")):
+        raise UnusableHost(f"the host {host!r} has a label longer than {LABEL_MAX_LENGTH} characters in ASCII form")
+    return converted
+
+
+def ascii_url(url: str) -> str:
+    """``url`` with its host as :func:`ascii_host` gives it, everything else as written (user info, port, path,
+    query); a URL whose host is ASCII already is returned as it is, so this is idempotent. Raises
+    :class:`UnusableHost` as :func:`ascii_host` does, and for a host ``urlsplit`` refuses."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # a netloc with characters NFKC turns into "/", "?", "#", "@" or ":"
+        raise UnusableHost(f"the URL's host cannot be read ({error})") from None
+    if parts.netloc.isascii():
+        ascii_host(parts.hostname or "")  # the lengths are checked all the same
+        return url
+    user, at, place = parts.netloc.rpartition("@")
+    host, colon, port = place.rpartition(":") if ":" in place else (place, "", "")
+    netloc = f"{user}{at}{ascii_host(host)}{colon}{port}"
+    return url.replace(parts.netloc, netloc, 1)  # not urlunsplit, which drops an empty "?" or "#"
