@@ -29,19 +29,41 @@ class CaptureReads:
         a few MB whatever the size of its pages."""
         return list(self.each_capture(document, source, texts=texts))
 
+    def dating_captures(self, document: str, source: Source) -> list[CaptureRow]:
+        """The captures of a document that dating its versions reads (``change_dating.decide``), with their
+        texts, in time order: those whose text is known (extracted, or refused with a text) and those whose bytes
+        came from another memento than the one listed. The others (listed and never fetched, refused or failed
+        without a text) say nothing their CDX row does not, and are skipped by SQLite: a listing of a million
+        twins of one fetched capture made backfill build a million rows at each decision (audit of 2026-11-28)."""
+        return list(self.each_capture(document, source, dating=True))
+
+    def changes_made(self) -> tuple[int, int]:
+        """A value that differs once anything was written to the catalog (rows changed through this connection,
+        SQLite's count of other connections' commits): what was read before it is still true while it is equal."""
+        (version,) = self.connection.execute("PRAGMA data_version").fetchone()
+        return self.connection.total_changes, version
+
     def each_capture(
-        self, document: str, source: Source | None = None, *, texts: bool = True, stored: bool = False
+        self,
+        document: str,
+        source: Source | None = None,
+        *,
+        texts: bool = True,
+        stored: bool = False,
+        dating: bool = False,
     ) -> Iterator[CaptureRow]:
-        """:meth:`captures` read ``ROWS_PER_READ`` at a time (only those with kept bytes when ``stored``), so
-        that a long history is never held whole. Each read is a query of its own resuming after the last row
-        read, so the catalog may be written between two rows without moving the scan (a write during an open
-        SELECT on the same connection is undefined behaviour in SQLite)."""
+        """:meth:`captures` read ``ROWS_PER_READ`` at a time (only those with kept bytes when ``stored``, those
+        :meth:`dating_captures` reads when ``dating``), so that a long history is never held whole. Each read is a
+        query of its own resuming after the last row read, so the catalog may be written between two rows without
+        moving the scan (a write during an open SELECT on the same connection is undefined behaviour in SQLite)."""
         where, args = "document = ?", [document]
         if source:
             where += " AND source = ?"
             args.append(str(source))
         if stored:
             where += " AND warc_file IS NOT NULL"
+        if dating:
+            where += " AND (outcome = 'extracted' OR body_sha1 IS NOT NULL OR memento_at IS NOT NULL)"
         query = (
             f"SELECT {'*' if texts else self._columns_but_body} FROM captures WHERE {where}"
             f" AND (captured_at, id) > (?, ?) ORDER BY captured_at, id LIMIT {ROWS_PER_READ}"

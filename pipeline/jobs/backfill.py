@@ -88,7 +88,7 @@ def backfill(
         crawl_archive(fetching, source, settings, workspace.data_dir, stop, replay)
         notes.extend(fetching.notes)
         interrupted = stop.received
-    versions, assumed, unexamined = _plan_results(workspace, plans, listings, interrupted, failures, notes)
+    versions, assumed, unexamined = _plan_results(workspace, plans, listings, interrupted, failures, notes, stop)
     documents = {version.document for version in versions}
     before = _main_versions(workspace, documents)
     recorded = workspace.record(versions)
@@ -156,17 +156,29 @@ def _plan_results(
     interrupted: bool,
     failures: list[DocumentFailure],
     notes: list[str],
+    stop: StopSignal,
 ) -> tuple[list[Version], list[UnverifiedSpan], dict[str, int]]:
     """What each listed document's plan gave once the fetching ended: its versions, the spans its strategy assumed
     and, for a plan the run did not work through, how many captures were left unexamined; the documents that
-    failed added to ``failures``, what is worth saying to ``notes``."""
+    failed added to ``failures``, what is worth saying to ``notes``.
+
+    A stop signal coming now (none came before) is asked between the documents and before a document's versions
+    are written: the documents left are left as a stop during the crawl leaves an unfinished one, for the rerun
+    (until 2026-11-28 it was asked nowhere here: a SIGTERM while a long listing's versions were decided waited
+    for every document, and the run said nothing of it). One that came before, during the listing or the crawl,
+    leaves the documents worked through recorded, as it did before."""
     versions: list[Version] = []
     assumed: list[UnverifiedSpan] = []
     unexamined: dict[str, int] = {}
+    stopped_before = stop.received
+
+    def stopping() -> bool:
+        return stop.received and not stopped_before
+
     for key, plan in plans.items():
         # A capture that failed while the run was stopping may have failed because of the stop: a search
         # around it is not trusted then either.
-        if not plan.complete or (interrupted and plan.unfetched):
+        if stopping() or not plan.complete or (interrupted and plan.unfetched):
             # Stopped before its plan was worked through: nothing is assumed and nothing recorded from a search
             # cut short (it could date a version at a capture that is not its first); the rerun resumes it from
             # what the catalog holds.
@@ -175,7 +187,12 @@ def _plan_results(
         elif not listings[key]:
             notes.append(f"{key}: the archive lists no capture of this document in the requested period")
         else:
-            found = _versions(workspace, plan, notes)
+            decisions = decide(workspace.catalog, plan)
+            if stopping():  # while the decisions were made: nothing of them written
+                failures.append(DocumentFailure(key, INTERRUPTED))
+                unexamined[key] = _record_interrupted(workspace, plan)
+                continue
+            found = _versions(workspace, plan, decisions, notes)
             versions.extend(found)
             assumed.extend(_record_unverified(workspace, plan))
             if not found or plan.unfetched:
@@ -281,7 +298,7 @@ def _captures(plan: DocumentPlan, captures: dict[int, str], *, reasons: bool = T
 def _no_version(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef]) -> str:
     """``no version: N captures listed, all refused (k reason, ...)``, the contract's words (DESIGN.md)."""
     keys = {(ref.url, ref.timestamp) for ref in listed}
-    rows = workspace.catalog.captures(plan.declaration.key, Source.WAYBACK)
+    rows = workspace.catalog.each_capture(plan.declaration.key, Source.WAYBACK, texts=False)
     refusals = refusal_counts(
         row.reason for row in rows if (row.url, row.captured_at) in keys and row.outcome is Outcome.REFUSED
     )
@@ -315,11 +332,11 @@ def _plan(
         declaration.key,
         [
             (row.url, row.captured_at)
-            for row in catalog.captures(declaration.key, Source.WAYBACK)
+            for row in catalog.each_capture(declaration.key, Source.WAYBACK, texts=False)
             if row.outcome is Outcome.REFUSED and borrowed(row.reason) and _decided_again(row.reason)
         ],
     )
-    rows = catalog.captures(declaration.key, Source.WAYBACK)
+    rows = catalog.each_capture(declaration.key, Source.WAYBACK, texts=False)  # the listed rows: no text needed
     return DocumentPlan(
         declaration, fetchable, strategy, source, rows, verify, undated=lambda plan: undated(workspace.catalog, plan)
     )
@@ -351,19 +368,19 @@ def _record_interrupted(workspace: Workspace, plan: DocumentPlan) -> int:
     return plan.unexamined() + len(plan.unfetched)
 
 
-def _versions(workspace: Workspace, plan: DocumentPlan, notes: list[str]) -> list[Version]:
-    """Versions of a completely planned document, in date order, after the guards; change windows noted; the
-    captures refused (:func:`.change_dating.decide`) told so in the catalog."""
+def _versions(workspace: Workspace, plan: DocumentPlan, decisions: list[Decision], notes: list[str]) -> list[Version]:
+    """Versions of a completely planned document, in date order, after the guards (its ``decisions``,
+    :func:`.change_dating.decide`); change windows noted; the captures refused told so in the catalog."""
     catalog = workspace.catalog
     key = plan.declaration.key
     versions: list[Version] = []
     # The first capture of each (URL, listed digest) whose bytes are kept, extracted and not rendered (what a twin
     # is known through): the record a twin dating a version refers to.
     fetched: dict[tuple[str, str], CaptureRow] = {}
-    for row in catalog.captures(key, Source.WAYBACK, texts=False):
+    for row in catalog.each_capture(key, Source.WAYBACK, texts=False, stored=True):
         if row.stored is not None and row.digest is not None and row.body_sha1 is not None and not row.rendered:
             fetched.setdefault((row.url, str(row.digest)), row)
-    for decision in decide(catalog, plan):
+    for decision in decisions:
         shown, verdict = decision.shown, decision.verdict
         _lift_earlier_guard_refusals(catalog, decision)
         if shown is None:

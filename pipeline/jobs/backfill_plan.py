@@ -86,6 +86,8 @@ class DocumentPlan:
         # Which captures known to show a text cannot date it, once the search is done (backfill's dry run of
         # the versions' dating, from the catalog): ``bisect`` then probes the captures after them.
         self.undated = undated
+        # The catalog rows the decisions read, with the catalog's state they were read in (``change_dating._rows``).
+        self.dating_rows: tuple[tuple[int, int], dict[tuple[str, datetime], CaptureRow]] | None = None
         self.position = {ref: i for i, ref in enumerate(self.refs)}
         # Several rows listed at one URL and second are one capture for an archive and the catalog: one replay
         # answers them all (``settle``; pipeline.jobs.same_second).

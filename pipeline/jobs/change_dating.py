@@ -76,12 +76,17 @@ def decide(catalog: Catalog, plan: DocumentPlan) -> list[Decision]:
     Each change is dated by the first capture of its run (those known to show its text before the next change)
     whose bytes lie in the order the changes were found (:func:`dating_capture`): an archived redirect's first
     capture may be served from a memento that crosses another run's, when a later one of the same text is not."""
-    rows = {(row.url, row.captured_at): row for row in catalog.captures(plan.declaration.key, Source.WAYBACK)}
+    rows = _rows(catalog, plan)
     # A text is known through a capture extracted, or through one an earlier run refused when it made the
     # versions (for its date, by the guards), preferably the former.
     by_text = {row.body_sha1: row for row in rows.values() if shows_its_text(row)}
     by_text.update({row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED})
     found = changes(plan.known)
+    # When each text was seen, gathered once: per change, a walk over every capture known made a history of many
+    # changes over a long listing quadratic.
+    seen: dict[str | None, list[datetime]] = {}
+    for i, known in plan.known.items():
+        seen.setdefault(known, []).append(plan.refs[i].timestamp)
     decisions: list[Decision] = []
     previous: CaptureRow | None = None  # the capture of the version kept before (its bytes date it)
     dated = True  # whether the text before the change is a version
@@ -91,7 +96,7 @@ def decide(catalog: Catalog, plan: DocumentPlan) -> list[Decision]:
         run = [i for i in range(change.index, end) if plan.known.get(i) == text]
         first = _shown(plan, rows, by_text, change.index)
         judged_again = _refused_by_the_guards(rows, plan.refs, run)
-        seen_at = [plan.refs[i].timestamp for i, known in plan.known.items() if known == text]
+        seen_at = seen[text]
         verdict = judge(first.row.body or "", previous.body if previous else None, seen_at)
         unchanged_since = _unchanged_since(rows, plan.refs, change.window_start, dated)
         dated = False
@@ -109,6 +114,18 @@ def decide(catalog: Catalog, plan: DocumentPlan) -> list[Decision]:
         if shown is not None:
             previous, dated = shown.row, True
     return decisions
+
+
+def _rows(catalog: Catalog, plan: DocumentPlan) -> Rows:
+    """The catalog rows of the plan's document that the decisions read (:meth:`~.Catalog.dating_captures`), read
+    again only once the catalog was written since the plan last read them: during a search that no longer fetches,
+    ``bisect`` asks the decisions at each of its steps (``DocumentPlan.undated``), and backfill once more to make the
+    versions. Rows left out look as absent ones do (the twin's text, the listed time): the same decisions."""
+    written = catalog.changes_made()
+    if plan.dating_rows is None or plan.dating_rows[0] != written:
+        rows = catalog.dating_captures(plan.declaration.key, Source.WAYBACK)
+        plan.dating_rows = (written, {(row.url, row.captured_at): row for row in rows})
+    return plan.dating_rows[1]
 
 
 def _shown(plan: DocumentPlan, rows: Rows, by_text: dict[str | None, CaptureRow], index: int) -> Shown:

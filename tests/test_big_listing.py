@@ -1,0 +1,110 @@
+"""A long listing of one text (an outside audit, 2026-11-28: a million CDX rows of one URL, all one digest, made
+backfill read every catalog row of the document at each decision of the versions' dating, ~18 minutes after its
+one replay, and a SIGTERM then waited 8 minutes and was not said). The work is counted here, not timed: the rows
+the catalog builds for the decisions, and what a stop signal while they are made does.
+
+The first run of each test is the command's (its crawl: a process crawls once); the second runs in this process,
+with nothing left to fetch (every capture a twin of the one fetched), so that the decisions can be watched."""
+
+from __future__ import annotations
+
+import os
+import signal
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from standin.cli import git, run_cli
+from test_backfill_resilience import INTERRUPTED, START, V1, page, ts
+from test_fidelity import DOC, URL, configured
+
+from policy_archive.archive.catalog.capture_reads import CaptureReads
+from policy_archive.config.settings import load_config
+from policy_archive.pipeline.jobs import backfill as backfill_job
+from policy_archive.pipeline.jobs import change_dating
+from policy_archive.pipeline.jobs.workspace import open_workspace
+from policy_archive.stop_signals import stop_signals_handled
+
+
+def one_text_listed(archive, tmp_path: Path, captures: int) -> tuple[Path, Path]:
+    """``captures`` captures of one page with the same bytes (one digest), backfilled once by the command."""
+    body = page(V1, "same")
+    for n in range(captures):
+        archive.add_capture(URL, ts(START + timedelta(days=n)), body)
+    config, data = configured(archive, tmp_path)
+    first = run_cli(config, data, "backfill", DOC)
+    assert first.returncode == 0, first.stderr
+    return config, data
+
+
+class Counted:
+    """The catalog rows built (``CaptureReads._row``), in all and while the versions' dating decides, and how many
+    times it decided."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.rows = self.rows_deciding = self.decisions = 0
+        self._deciding = False
+        built, decide = CaptureReads._row, change_dating.decide
+
+        def row(row):
+            self.rows += 1
+            self.rows_deciding += self._deciding
+            return built(row)
+
+        def deciding(catalog, plan):
+            self.decisions += 1
+            self._deciding = True
+            try:
+                return decide(catalog, plan)
+            finally:
+                self._deciding = False
+
+        monkeypatch.setattr(CaptureReads, "_row", staticmethod(row))
+        monkeypatch.setattr(change_dating, "decide", deciding)
+        monkeypatch.setattr(backfill_job, "decide", deciding)
+
+
+def backfill_here(config: Path, data: Path):
+    loaded = load_config(str(config), str(data))
+    with stop_signals_handled() as stop, open_workspace(loaded, "backfill") as workspace:
+        report = backfill_job.backfill(workspace, loaded.select((DOC,)))
+    return report, stop
+
+
+@pytest.mark.parametrize("captures", [10, 40])
+def test_the_dating_reads_the_rows_it_needs_once_per_catalog_state(standin_archive, tmp_path, monkeypatch, captures):
+    """Before 2026-11-28 each decision read every catalog row of the document (6 row reads per listed capture in
+    this run, 3 of them for the decisions); now the decisions read the rows that show a text (here the one fetched),
+    once while the catalog is not written, and the run builds at most 3 rows per listed capture."""
+    config, data = one_text_listed(standin_archive, tmp_path, captures)
+    counted = Counted(monkeypatch)
+    report, _ = backfill_here(config, data)
+
+    assert report.failures == []
+    assert counted.decisions >= 2, "asked by the plan, then to make the versions"
+    assert counted.rows_deciding == 1, "the fetched capture's row, read once whatever the listing's length"
+    assert counted.rows <= 3 * captures, counted.rows
+
+
+def test_a_stop_signal_while_the_versions_are_decided_stops_the_run(standin_archive, tmp_path, monkeypatch):
+    """A SIGTERM while the versions are decided (after the crawl): the document is left interrupted, nothing of its
+    decisions written, and the run says so (a FAILED line, exit 1) instead of ending as if nothing came. The signal
+    is sent from inside the decisions, in this process, where it is only noted."""
+    config, data = one_text_listed(standin_archive, tmp_path, 10)
+    commits = git(data / "versions", "log", "--format=%H", "main")
+    decide = change_dating.decide
+    signalled = []
+
+    def signalling(catalog, plan):
+        if not signalled:
+            signalled.append(True)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return decide(catalog, plan)
+
+    monkeypatch.setattr(backfill_job, "decide", signalling)
+    report, stop = backfill_here(config, data)
+
+    assert signalled and stop.received
+    assert [(failure.document, failure.reason) for failure in report.failures] == [(DOC, INTERRUPTED)]
+    assert report.recorded == []
+    assert git(data / "versions", "log", "--format=%H", "main") == commits
