@@ -46,8 +46,11 @@ HEADERS_TOO_LARGE = "the answer's headers are too large"
 # the next run asks again, the site may have fixed it. The archive's kind: crawler/sources/base.py.
 LOCATION_NOT_URL = "the redirect's Location is not a URL"
 # Scrapy's texts, as of 2.19: "Expected to receive 235384 bytes which is larger than download max size (100000)
-# in request <GET ...>." ("Received ..." when no Content-Length announced it), "Getting URL took longer than
-# 5.0 seconds.".
+# in request <GET ...>." (an answer whose Content-Length announced it), "Getting URL took longer than 5.0 seconds.".
+# An answer without a Content-Length (chunked, or ended by closing) that streams past the limit is cut by
+# cancelling its download, and that DownloadCancelledError has no text at all (http11's _ResponseReader:
+# ``self._finished.cancel()``; its "Received N bytes ..." goes to the log only): :class:`AnswerTooLarge` says it,
+# from the bytes counted (crawler/middlewares.py ``SizeCutMiddleware``).
 _TOO_LARGE = re.compile(r"(Expected to receive|Received) (\d+) bytes which is larger than download max size \((\d+)\)")
 # A live page served compressed (COMPRESSION_ENABLED, live fetches only): Scrapy 2.19's HttpCompressionMiddleware
 # refuses one decompressing past DOWNLOAD_MAXSIZE with IgnoreRequest and this text: "Ignored response <200 URL>
@@ -159,6 +162,32 @@ class HeadersTooLarge(Exception):
 _AS_SERVED = (HeaderLineTooLong, HeadersTooLarge)
 
 
+def too_large(size: int, verb: str, limit: int) -> str:
+    """Why an answer over ``max_page_bytes`` (``limit``) was not read: ``size`` bytes ``announced`` (its
+    Content-Length) or ``received`` (streamed until the limit cut it)."""
+    return (
+        f"{TOO_LARGE}: {size:,} bytes {verb}, over the limit of {limit:,} bytes"
+        " (setting [crawl] max_page_bytes: raise it to fetch this answer)"
+    )
+
+
+class AnswerTooLarge(DownloadCancelledError, PolicyArchiveError):
+    """An answer without a Content-Length whose download was cut once it passed ``max_page_bytes``: ``received``
+    bytes had come, over ``limit``. ``str()`` is the reason; a DownloadCancelledError still, as the one it
+    replaces (Scrapy's, which says nothing)."""
+
+    def __init__(self, received: int, limit: int):
+        super().__init__(too_large(received, "received", limit))
+        self.received = received
+        self.limit = limit
+
+
+def asked_times(reason: str, times: int) -> str:
+    """``reason`` with how many times its request was asked, when more than once: `` (asked 3 times)``, as a
+    listing's failure says it (crawler/sources/cdx.py)."""
+    return f"{reason} (asked {times} times)" if times > 1 else reason
+
+
 def for_now(error: BaseException) -> bool:
     """Whether a download that failed so may succeed if asked again a little later (in the same run)."""
     return isinstance(error, _FAILED_FOR_NOW) and not any(isinstance(r, _AS_SERVED) for r in _reasons(error))
@@ -173,13 +202,11 @@ def lasting(reason: str) -> bool:
 
 def plain_reason(error: BaseException) -> str | None:
     """The failure in plain words, or None when it is none of the kinds known here."""
+    if isinstance(error, AnswerTooLarge):
+        return str(error)
     if isinstance(error, DownloadCancelledError) and (large := _TOO_LARGE.search(str(error))):
         verb = "announced" if large.group(1).startswith("Expected") else "received"
-        size, limit = int(large.group(2)), int(large.group(3))
-        return (
-            f"{TOO_LARGE}: {size:,} bytes {verb}, over the limit of {limit:,} bytes"
-            " (setting [crawl] max_page_bytes: raise it to fetch this answer)"
-        )
+        return too_large(int(large.group(2)), verb, int(large.group(3)))
     if isinstance(error, IgnoreRequest) and (large := _DECOMPRESSED_TOO_LARGE.search(str(error))):
         compressed, decompressed, limit = (int(group) for group in large.groups())
         return (
@@ -192,7 +219,8 @@ def plain_reason(error: BaseException) -> str | None:
         return f"{HEADERS_TOO_LARGE}: over {error.limit}, more than this client reads (no setting changes it)"
     if isinstance(error, DownloadTimeoutError | TwistedTimeoutError | TCPTimedOutError):
         seconds = _TIMEOUT.search(str(error))
-        within = f" within {float(seconds.group(1)):g} seconds" if seconds else ""
+        amount = float(seconds.group(1)) if seconds else None
+        within = f" within {amount:g} {plural(1 if amount == 1 else 2, 'second')}" if amount is not None else ""
         return f"timeout: no complete answer{within} (setting [wayback] timeout_seconds)"
     if isinstance(error, CannotResolveHostError | DNSLookupError):
         return "host not found (the DNS lookup failed)"

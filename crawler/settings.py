@@ -25,6 +25,9 @@ TRANSPORT = "policy_archive.crawler.transport.DownloadHandler"
 # HttpProxyMiddleware (750, as the other built-in priorities named here: Scrapy 2.19's DOWNLOADER_MIDDLEWARES_BASE),
 # which marks the requests a proxy resolves for us.
 LOOKUP_MIDDLEWARE = {"policy_archive.crawler.lookups.LookupMiddleware": 760}
+# An answer without a Content-Length cut at DOWNLOAD_MAXSIZE said to be too large (live and archived alike), its
+# exception raised before any retry middleware sees it: under DownloaderStats (850), above everything else.
+SIZE_CUT_MIDDLEWARE = {"policy_archive.crawler.middlewares.SizeCutMiddleware": 840}
 
 
 def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequence[str] = ()) -> dict[str, Any]:
@@ -104,6 +107,7 @@ def _live_settings(settings: Settings, declared_origins: Sequence[str]) -> dict[
             "policy_archive.crawler.addresses.DroppedAddressMiddleware": 555,
             "policy_archive.crawler.middlewares.AsServedMiddleware": 560,
             **LOOKUP_MIDDLEWARE,
+            **SIZE_CUT_MIDDLEWARE,
             # Between these two: a redirect's Location that is no URL is refused before Scrapy reads it.
             "policy_archive.crawler.middlewares.RedirectLocationMiddleware": 620,
             # Before Scrapy's RedirectMiddleware (600) in the responses' way: a rendered page's
@@ -148,5 +152,6 @@ def _archive_settings() -> dict[str, Any]:
             "policy_archive.crawler.middlewares.ArchiveOnlyMiddleware": 50,
             "policy_archive.crawler.middlewares.ArchiveRateLimitMiddleware": 540,
             **LOOKUP_MIDDLEWARE,
+            **SIZE_CUT_MIDDLEWARE,
         },
     }

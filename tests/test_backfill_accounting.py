@@ -8,6 +8,7 @@ The real CLI runs against the stand-in archive (tests/standin/archive.py).
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import timedelta
 
@@ -30,7 +31,7 @@ from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
-from policy_archive.crawler.failures import HeaderLineTooLong, for_now, lasting, plain_reason
+from policy_archive.crawler.failures import AnswerTooLarge, HeaderLineTooLong, for_now, lasting, plain_reason
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 from policy_archive.records import iso_z, parse_wayback_timestamp
 
@@ -157,16 +158,20 @@ def test_redirects_going_round_or_on_and_on_inside_the_archive_are_refused_in_ou
     )
 
 
-@pytest.mark.parametrize("fault", ["reset", "oversized"])
+@pytest.mark.parametrize("fault", ["reset", "oversized", "oversized-chunked"])
 def test_a_failed_capture_is_counted_in_the_last_line_and_said_plainly(standin_archive, tmp_path, fault):
+    """``oversized-chunked``: the replay sent without a Content-Length (audit 10, 2026-11-28), which Scrapy 2.19
+    cuts at the limit with a DownloadCancelledError carrying no text; it is too large all the same, asked once."""
     moments = [ts(START + timedelta(days=9 * n)) for n in range(4)]
     for n, moment in enumerate(moments):
         body = page(V1 if n < 2 else V2, str(n))
-        if fault == "oversized" and n == 2:
+        if fault.startswith("oversized") and n == 2:
             body = body.replace("</main>", "<!--" + "x" * 300_000 + "--></main>")
         standin_archive.add_capture(URL, moment, body)
     if fault == "reset":
         standin_archive.reset_capture(URL, moments[2])
+    if fault == "oversized-chunked":
+        standin_archive.frame_replays("chunked")
     config, data = configured(standin_archive, tmp_path, max_page_bytes=200_000)
 
     result = run_cli(config, data, "backfill", DOC)
@@ -174,16 +179,27 @@ def test_a_failed_capture_is_counted_in_the_last_line_and_said_plainly(standin_a
     words = {
         "reset": "the connection was closed before the answer was complete",
         "oversized": "the answer is too large: ",
+        "oversized-chunked": "the answer is too large: ",
     }[fault]
     failed = next(line for line in result.stderr.splitlines() if line.startswith(f"FAILED {DOC}"))
     assert f"{moments[2]} ({words}" in failed, failed
-    if fault == "oversized":
-        assert "over the limit of 200,000 bytes (setting [crawl] max_page_bytes: raise it to fetch this" in failed
+    if fault.startswith("oversized"):
+        verb = "announced" if fault == "oversized" else "received"
+        assert re.search(
+            rf"too large: \d{{3}},\d{{3}} bytes {verb}, over the limit of 200,000 bytes \(setting \[crawl\]"
+            r" max_page_bytes: raise it to fetch this answer\)\)",
+            failed,
+        ), failed
+        asked = [r.path for r in standin_archive.requests if r.endpoint == "replay" and moments[2] in r.path]
+        assert len(asked) == 1, "the same answer every time: not asked again"
     for internal in ("twisted", "Failure", "Error:", "<"):
         assert internal not in result.stderr, result.stderr
     said = {
         "reset": "could not be fetched for now (named above; run again to retry)",
         "oversized": "cannot be fetched as the archive serves it (named above; running again alone will not help)",
+        "oversized-chunked": (
+            "cannot be fetched as the archive serves it (named above; running again alone will not help)"
+        ),
     }[fault]
     assert result.stderr.splitlines()[-1].startswith(f"1 capture not verified: 1 {said}; every other"), result.stderr
     (row,) = [r for r in catalog_rows(data) if r["outcome"] == "failed"]
@@ -203,14 +219,20 @@ def test_download_failures_are_said_in_plain_words():
             "host not found (the DNS lookup failed)"
         ),
         DownloadConnectionRefusedError("Connection was refused by other side"): "connection refused",
+        # Scrapy 2.19's HTTP/1.1 handler says this text for an answer whose Content-Length is over the limit.
         DownloadCancelledError(
-            "Received 300001 bytes which is larger than download max size (200000) in request <GET http://x>."
-        ): "the answer is too large: 300,001 bytes received, over the limit of 200,000 bytes (setting [crawl] "
+            "Expected to receive 300001 bytes which is larger than download max size (200000) in request <GET x>."
+        ): "the answer is too large: 300,001 bytes announced, over the limit of 200,000 bytes (setting [crawl] "
         "max_page_bytes: raise it to fetch this answer)",
+        # Its cut of one streaming past the limit says nothing (DownloadCancelledError('')): SizeCutMiddleware
+        # raises this instead (crawler/middlewares.py; the end-to-end tests are in test_network_bounds.py and above).
+        AnswerTooLarge(200_704, 200_000): "the answer is too large: 200,704 bytes received, over the limit of"
+        " 200,000 bytes (setting [crawl] max_page_bytes: raise it to fetch this answer)",
     }
     for error, words in cases.items():
         assert plain_reason(error) == words
     assert plain_reason(ValueError("something else")) is None
+    assert plain_reason(DownloadCancelledError("")) is None, "a cancel with no text is said by what cut it, or not"
 
 
 def test_a_header_line_too_long_is_said_as_such_and_not_asked_again():
@@ -485,8 +507,8 @@ def test_a_header_line_too_long_and_other_lasting_failures_are_told_apart(standi
     failed = next(line for line in result.stderr.splitlines() if line.startswith(f"FAILED {DOC}"))
     assert failed.startswith(
         f"FAILED {DOC}: 1 capture could not be fetched for now (run again to retry): {reset} (the connection was closed"
-        " before the answer was complete); 2 captures cannot be fetched as the archive serves them (running again "
-        f"alone will not help): {header} ({header_words}); {large} (the answer is too large: "
+        " before the answer was complete (asked 3 times)); 2 captures cannot be fetched as the archive serves them"
+        f" (running again alone will not help): {header} ({header_words}); {large} (the answer is too large: "
     ), failed
     assert failed.endswith(
         " bytes announced, over the limit of 200,000 bytes (setting [crawl] max_page_bytes: raise it to fetch this"

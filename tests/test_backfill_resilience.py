@@ -385,11 +385,13 @@ def test_a_capture_failing_every_time_is_reported_not_fetched(standin_archive, t
     (line,) = failures(result.stderr)
     # "captures listed" whatever the number: the contract's words (DESIGN.md).
     assert line.startswith("FAILED alpha/privacy-policy: no version: 1 captures listed, 1 could not be fetched"), line
-    assert f"{only} ({words})" in line, line
+    # How many times it was asked, as a listing's failure says it (audit 10, 2026-11-28).
+    asked = f"{words} (asked {LISTING_ATTEMPTS} times)"
+    assert f"{only} ({asked})" in line, line
     archive.wait_for_requests(LISTING_ATTEMPTS, "id_/")
     assert archive.counts()["replay"] == LISTING_ATTEMPTS
     assert len(asking_again_lines(result.stderr)) == LISTING_ATTEMPTS - 1
-    assert catalog(tmp_path / "data", "SELECT outcome, reason FROM captures") == [("failed", words)]
+    assert catalog(tmp_path / "data", "SELECT outcome, reason FROM captures") == [("failed", asked)]
 
 
 def test_an_archived_server_error_is_content_and_asked_once(standin_archive, tmp_path):

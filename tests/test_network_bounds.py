@@ -16,7 +16,7 @@ from pathlib import Path
 import brotli
 import pytest
 from standin.cli import REPO_ROOT, cli_command, cli_environment, run_cli
-from standin.hostile import EndlessHeaders, RouteServer
+from standin.hostile import EndlessBody, EndlessHeaders, RouteServer
 from standin.legal_text import policy_page
 from standin.pages import Page, redirect
 from standin.sockets import closed_port
@@ -287,3 +287,48 @@ def test_a_listing_whose_lookup_never_answers_fails_its_document_and_the_run_goe
     assert failed_lines(discovered.stderr) == [
         f"FAILED acme.example: archive listing failed: cannot list the captures of http://acme.example/: {words}"
     ], discovered.stderr
+
+
+# --- an answer without a Content-Length over the limit, a page that never answers ---------------------------------
+
+
+def test_a_page_streaming_past_the_limit_without_a_content_length_is_said_too_large_and_not_asked_again(tmp_path):
+    """Audit 10, 2026-11-28: a page sent chunked (no Content-Length) past max_page_bytes was cut by Scrapy 2.19
+    with a DownloadCancelledError carrying no text, said "could not be fetched for now: the download failed (no
+    details given)" and asked 3 times. It is too large, as a page announcing its size is, and asked once."""
+    with EndlessBody() as site:
+        config = track_config(tmp_path / "config", {"privacy-policy": site.url("/stream")})
+        with (config / "settings.toml").open("a") as settings:
+            settings.write("max_page_bytes = 100000\n")  # the [crawl] table is the file's last
+        result = run_cli(config, tmp_path / "data", "track")
+        paths = list(site.paths)
+    assert result.returncode == 1, result.stderr
+    (failed,) = failed_lines(result.stderr)
+    assert re.fullmatch(
+        rf"FAILED acme/privacy-policy: {re.escape(AS_SERVED)}: the answer is too large: 1\d\d,\d\d\d bytes received,"
+        r" over the limit of 100,000 bytes \(setting \[crawl\] max_page_bytes: raise it to fetch this answer\)",
+        failed,
+    ), failed
+    assert paths == ["/stream"], "the same answer every time: not asked again"
+    assert result.stderr.splitlines()[-1] == (
+        "1 document not fetched: 1 cannot be fetched as the site serves it (named above; running again alone will"
+        " not help)"
+    ), result.stderr
+
+
+def test_a_page_that_never_answers_says_how_many_times_it_was_asked(tmp_path):
+    """Audit 10: a live page timing out said "no complete answer within 30 seconds" after about 96 s, having been
+    asked 3 times (Scrapy's RetryMiddleware: RETRY_TIMES 2); it says so now, as an archive's failures do."""
+    with EndlessBody() as site:
+        config = track_config(tmp_path / "config", {"privacy-policy": site.url("/hang")}, timeout_seconds=1)
+        result = run_cli(config, tmp_path / "data", "track")
+        paths = list(site.paths)
+    assert result.returncode == 1, result.stderr
+    assert failed_lines(result.stderr) == [
+        f"FAILED acme/privacy-policy: {FOR_NOW}: timeout: no complete answer within 1 second"
+        " (setting [wayback] timeout_seconds) (asked 3 times)"
+    ], result.stderr
+    assert paths == ["/hang"] * 3
+    status = run_cli(config, tmp_path / "data", "status", "--json")
+    (entry,) = json.loads(status.stdout)
+    assert entry["last_failure"].endswith("(asked 3 times)"), entry

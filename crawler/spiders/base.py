@@ -31,6 +31,7 @@ from policy_archive.config.settings import CrawlSettings
 from policy_archive.crawler.failures import (
     SCRAPY_REDIRECT_LIMIT,
     TOO_LARGE,
+    asked_times,
     described,
     lasting,
     message,
@@ -212,7 +213,7 @@ class PlanSpider(scrapy.Spider):
             return  # never sent: its job reports it as not fetched because the run was stopped
         meta = failure.request.meta  # type: ignore[attr-defined]
         fetch: FetchRequest = meta["fetch"]
-        reason = _failure_reason(failure, meta.get("rendering"))
+        reason = asked_times(_failure_reason(failure, meta.get("rendering")), times_asked(meta))
         log.info("%s failed: %r", failure.request.url, failure.value)  # type: ignore[attr-defined]
         # Scrapy's IgnoreRequest: not sent, or its answer not taken, by our choice (robots.txt, an internal
         # address, the redirect limit): a refusal, not a download that failed. Except an answer decompressing past
@@ -272,6 +273,19 @@ class PlanSpider(scrapy.Spider):
             f"{TOO_LARGE}: its {what} is {size:,} bytes, over the limit of {limit:,} bytes"
             " (setting [crawl] max_page_bytes: raise it to keep this page)"
         )
+
+
+def times_asked(meta: dict[str, Any]) -> int:
+    """How many times a request was sent, this time included. Each asking again is a copy of the request with its
+    count in the meta: a live one's retries by Scrapy's RetryMiddleware in ``retry_times`` and its one retry after
+    a Retry-After in ``retried_after``; a replay's attempts after a wait in ``archive_attempt`` (1 the first time)
+    and its askings again after the archive's pauses in ``archive_pauses`` (crawler/middlewares.py)."""
+    return (
+        meta.get("archive_attempt", 1)
+        + meta.get("retry_times", 0)
+        + meta.get("archive_pauses", 0)
+        + bool(meta.get("retried_after"))
+    )
 
 
 def _failure_reason(failure: Failure, rendering: PageRendering | None) -> str:

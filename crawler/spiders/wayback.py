@@ -32,7 +32,7 @@ from typing import Any
 from scrapy.http import Response
 
 from policy_archive.config.settings import CrawlSettings
-from policy_archive.crawler.failures import location_not_url
+from policy_archive.crawler.failures import asked_times, location_not_url
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.render import PageRendering
 from policy_archive.crawler.routes import ArchiveRoute
@@ -58,6 +58,7 @@ from policy_archive.crawler.spiders.base import (
     content_type,
     now,
     response_headers,
+    times_asked,
 )
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, iso_z, payload_sha1
 from policy_archive.text import plural, quoted, safe_url
@@ -188,6 +189,7 @@ class WaybackSpider(PlanSpider):
             yield from self._follow(response, fetch, hops, trail.redirected(), None)
         elif response.status == 429 or response.status >= 500:
             reason = f"the archive answered {response.status} (kept refusing or failing)"
+            reason = asked_times(reason, times_asked(response.meta))
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, hops=hops))
         elif response.status in SERVING_REFUSED_STATUSES:
             status = HTTPStatus(response.status)

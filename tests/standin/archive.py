@@ -275,6 +275,7 @@ class StandinArchive(ArchiveFaults):
                 return archive_redirect(base, served, request.original)
             transfer_gzip = self._faults.transfer_gzip and "gzip" in accept_encoding
             dechunk = self._faults.dechunk_replays
+            framing = self._faults.replay_framing
             substitute = self._faults.substitutes.get((key, request.timestamp))
             long_header = self._faults.long_headers.get((key, request.timestamp), 0)
             captures = list(self._by_key.get(key, ()))
@@ -285,6 +286,8 @@ class StandinArchive(ArchiveFaults):
         answer = replay(captures, request.timestamp, substitute, base, accept_encoding, dechunk=dechunk)
         if transfer_gzip:
             answer = gzipped_for_transfer(answer)
+        if framing != answer.delivery.framing:
+            answer = replace(answer, delivery=replace(answer.delivery, framing=framing))
         if not long_header:
             return answer
         name = "X-Archive-Orig-Content-Security-Policy: "  # the archive's prefix for a site's own header

@@ -69,6 +69,7 @@ class Faults:
     cdx_legend: bool = False
     transfer_gzip: bool = False
     dechunk_replays: bool = False
+    replay_framing: Framing = "length"
     listed_instead: dict[str, str] = field(default_factory=dict)
     long_headers: dict[tuple[str, str], int] = field(default_factory=dict)
     detours: dict[str, int | None] = field(default_factory=dict)
@@ -262,6 +263,11 @@ class ArchiveFaults:
         files answers."""
         with self._lock:
             self._faults.cdx_fields, self._faults.cdx_legend = fields, legend
+
+    def frame_replays(self, framing: Framing) -> None:
+        """Send every replay's body with a Content-Length (``length``) or in chunks without one (``chunked``)."""
+        with self._lock:
+            self._faults.replay_framing = framing
 
     def dechunk_replays(self, enabled: bool = True) -> None:
         """Serve a record kept chunked as the entity of its chunks, as pywb 2.10 does in every replay mode

@@ -1,10 +1,12 @@
 """Hostile servers on 127.0.0.1: each serves fixed :class:`~standin.pages.Page` answers by path, on its own port,
 and logs every path asked. Used by tests/test_hostile.py: a tracked page that redirects inside (another port of
 127.0.0.1, ``localhost``, the cloud metadata address), a "secret" internal service that must never be reached.
-:class:`EndlessHeaders` answers headers that never end (tests/test_network_bounds.py)."""
+:class:`EndlessHeaders` answers headers that never end, :class:`EndlessBody` a body that never ends or no answer
+at all (tests/test_network_bounds.py)."""
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,6 +64,67 @@ class RouteServer:
         return self.start()
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class EndlessBody:
+    """A server on 127.0.0.1 whose answers never end: a 200 without a Content-Length whose chunks keep coming
+    until the client hangs up, or (a path ending ``/hang``) no answer at all until then. ``.paths`` logs every
+    path asked, ``.url(path)``."""
+
+    CHUNK = b"<p>" + b"stream " * 1000 + b"</p>"
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self._stopping = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
+                server.paths.append(self.path)
+                self.close_connection = True
+                try:
+                    if self.path.endswith("/hang"):
+                        # Nothing to read but the client's closing (its timeout), or the server stopping.
+                        while not server._stopping.is_set() and not self._closed_by_client():
+                            pass
+                        return
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    self.wfile.write(b"%x\r\n<html><body><main>\r\n" % len(b"<html><body><main>"))
+                    chunk = b"%x\r\n%s\r\n" % (len(self.CHUNK), self.CHUNK)
+                    while not server._stopping.is_set():
+                        self.wfile.write(chunk)
+                except OSError:
+                    pass  # the client hung up: what it is for
+
+            def _closed_by_client(self) -> bool:
+                readable, _, _ = select.select([self.connection], [], [], 0.1)
+                return bool(readable) and not self.connection.recv(1024)
+
+            CHUNK = EndlessBody.CHUNK
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    def __enter__(self) -> EndlessBody:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
