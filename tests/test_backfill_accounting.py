@@ -290,7 +290,7 @@ def test_status_names_a_document_whose_backfill_failed_until_one_succeeds(standi
 
     assert run_cli(config, data, "backfill", DOC).returncode == 1
     text, entry = status_of(config, data)
-    closed = "the connection was closed before the answer was complete"
+    closed = f"the connection was closed before the answer was complete (asked {LISTING_ATTEMPTS} times)"
     assert entry["last_backfill_failure"]["reason"].startswith(
         "1 capture could not be fetched for now (run again to retry)"
     )
