@@ -239,7 +239,11 @@ def test_the_chromium_a_cli_run_launches_has_the_guards_rules(sites: StandinSite
     main = [command for command in browsers if "--remote-debugging-pipe" in command]
     assert len(main) == 1, browsers
     rules = [argument for argument in main[0] if argument.startswith("--host-resolver-rules=")]
-    assert rules == [*offline_guard.CHROMIUM_ARGS] and "MAP * ~NOTFOUND" in rules[0], main
+    # The guard's rules, then the product's own (Chromium has no network of its own: render.NO_NETWORK_ARGS).
+    # Chromium takes the last of a repeated switch, so the product's, stricter than the guard's, are in force:
+    # no name resolves, 127.0.0.1 included (test_render_e2e's test_chromium_reaches_nothing_by_itself).
+    assert rules == [*offline_guard.CHROMIUM_ARGS, *render.NO_NETWORK_ARGS[:1]], main
+    assert rules[-1] == "--host-resolver-rules=MAP * ~NOTFOUND", main
     assert_no_chromium_left(temporary)
 
 
