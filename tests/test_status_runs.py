@@ -48,6 +48,15 @@ def stamp(minute: int) -> str:
     return at(minute).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def start_a_track(data: Path) -> None:
+    """A `track` run started at minute 0 and never finished (the catalog's record only)."""
+    catalog = Catalog(data / "catalog.sqlite3")
+    try:
+        catalog.start_run("track", at(0))
+    finally:
+        catalog.close()
+
+
 def test_killed_runs_are_said_never_finished_with_what_to_do(tmp_path: Path) -> None:
     config, data = write_config(tmp_path), tmp_path / "data"
     catalog = Catalog(data / "catalog.sqlite3")
@@ -72,11 +81,7 @@ def test_killed_runs_are_said_never_finished_with_what_to_do(tmp_path: Path) -> 
 
 def test_the_newest_run_is_still_running_only_while_its_writer_holds_the_lock(tmp_path: Path) -> None:
     config, data = write_config(tmp_path), tmp_path / "data"
-    catalog = Catalog(data / "catalog.sqlite3")
-    try:
-        catalog.start_run("track", at(0))
-    finally:
-        catalog.close()
+    start_a_track(data)
     with DataDirectoryLock(data, command="track"):  # this process: alive
         assert run_status_lines(config, data) == [f"run track {stamp(0)} → still running (PID {os.getpid()})"]
     # Released: nothing noted.
@@ -90,11 +95,7 @@ def test_a_note_left_by_a_killed_writer_is_not_a_running_one(tmp_path: Path) -> 
     """kill -9 leaves the holder's note in the lock file (the kernel releases the lock itself): the process it
     names is gone, so its run never finished."""
     config, data = write_config(tmp_path), tmp_path / "data"
-    catalog = Catalog(data / "catalog.sqlite3")
-    try:
-        catalog.start_run("track", at(0))
-    finally:
-        catalog.close()
+    start_a_track(data)
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     (data / ".lock").write_text(f"{gone.stdout.strip()}\ntrack\n")
     assert running_writer(data) is None
