@@ -27,10 +27,12 @@ SCHEDULE_LOCK_FILE = ".schedule.lock"
 @dataclass(frozen=True)
 class LockHolder:
     """Who holds a data directory's lock, as written in the lock file: the holder's pid (None when the note is empty
-    or mid-write) and command."""
+    or mid-write), command and, where Linux's /proc gives it, when its process started (None in a note written
+    without it)."""
 
     pid: int | None
     command: str
+    started: str | None = None
 
     def describe(self) -> str:
         """``1234 running backfill``: the holder as messages name it."""
@@ -116,7 +118,8 @@ class DataDirectoryLock:
             raise
         lock_file.seek(0)
         lock_file.truncate()
-        lock_file.write(f"{os.getpid()}\n{self.command}\n")
+        started = process_start(os.getpid())
+        lock_file.write(f"{os.getpid()}\n{self.command}\n" + (f"{started}\n" if started else ""))
         lock_file.flush()
         self._file = lock_file
 
@@ -142,7 +145,7 @@ class DataDirectoryLock:
         except FileNotFoundError:
             lines = []
         pid = int(lines[0]) if lines and lines[0].isdigit() else None
-        return LockHolder(pid, lines[1] if len(lines) > 1 else "")
+        return LockHolder(pid, lines[1] if len(lines) > 1 else "", lines[2] if len(lines) > 2 else None)
 
     def release(self) -> None:
         """Empty the holder's note and let the lock go; does nothing when the lock is not held."""
@@ -173,7 +176,8 @@ def running_writer(directory: Path) -> LockHolder | None:
     """The writer noted in ``directory``'s lock file while its process still exists, read without taking the lock
     (`status` reads beside a running writer; even a moment's hold would turn a `--no-wait` writer away); None when
     none is noted (the lock released) or the process noted is gone: a writer killed with -9 leaves its note, though
-    the kernel released its lock. A process number reused since by another program reads as running."""
+    the kernel released its lock. A process number reused since by another program is told apart by its start time
+    where /proc gives it (Linux); elsewhere, or in a note written without it, it reads as running."""
     try:
         holder = DataDirectoryLock(directory, "").holder()
     except OSError:  # an unreadable lock file: nothing known of a writer
@@ -186,7 +190,23 @@ def running_writer(directory: Path) -> LockHolder | None:
         return None
     except PermissionError:  # it exists, run by another user
         return holder
+    started = process_start(holder.pid)
+    if holder.started is not None and started is not None and started != holder.started:
+        return None  # the number was given to another process since the writer died
     return holder
+
+
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started, in clock ticks since boot (field 22 of Linux's ``/proc/PID/stat``); None where
+    there is no /proc (macOS) or no such process. Two processes with one number and different start times are two
+    processes: the number was reused."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    # Field 2, the command's name, is in parentheses and may itself hold spaces or ')': field 3 on follow the last ')'.
+    fields = stat.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 else None
 
 
 class ScheduleLock(DataDirectoryLock):

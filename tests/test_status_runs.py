@@ -16,7 +16,7 @@ from standin.cli import run_cli
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.runs import DID_NOT_FINISH
-from policy_archive.archive.lock import DataDirectoryLock, running_writer
+from policy_archive.archive.lock import DataDirectoryLock, LockHolder, process_start, running_writer
 
 START = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 KILLED = "never finished (killed, or the machine stopped)"
@@ -89,6 +89,21 @@ def test_the_newest_run_is_still_running_only_while_its_writer_holds_the_lock(tm
     # Another command holds it (a `repair` recording the killed run's captures): the run is not running.
     with DataDirectoryLock(data, command="repair"):
         assert run_status_lines(config, data)[0].startswith(f"run track {stamp(0)} → {KILLED}")
+
+
+def test_a_note_whose_process_number_was_reused_is_not_a_running_one(tmp_path: Path) -> None:
+    """A writer killed with -9 leaves its note, and its number may be given to another process since: that process
+    started at another time, so the run is not running (this test's own process stands for the newcomer)."""
+    config, data = write_config(tmp_path), tmp_path / "data"
+    start_a_track(data)
+    with DataDirectoryLock(data, command="track"):
+        note = (data / ".lock").read_text()
+    assert note == f"{os.getpid()}\ntrack\n{process_start(os.getpid())}\n"
+    (data / ".lock").write_text(note.replace(f"\n{process_start(os.getpid())}\n", "\n1\n"))
+    assert running_writer(data) is None
+    assert run_status_lines(config, data)[0].startswith(f"run track {stamp(0)} → {KILLED}")
+    (data / ".lock").write_text(note)  # the same start time: this process is the writer
+    assert running_writer(data) == LockHolder(os.getpid(), "track", process_start(os.getpid()))
 
 
 def test_a_note_left_by_a_killed_writer_is_not_a_running_one(tmp_path: Path) -> None:
