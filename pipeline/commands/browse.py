@@ -81,9 +81,12 @@ def _review(obj: Context, document: str, command: str, *, several: bool = False)
     from policy_archive.pipeline.jobs.datadir import check_in_step, open_catalog
 
     config = obj.config()
-    if "/" not in document and not several:
-        raise ConfigError("command line", document, "name one document as SERVICE/DOCUMENT")
     declarations = config.select([document])
+    if len(declarations) > 1 and not several:
+        # SERVICE means all its documents (DESIGN.md): one document is shown or diffed at a time, so a service
+        # of one document is that document, and a service of several is refused naming them.
+        names = ", ".join(declaration.key for declaration in declarations)
+        raise ConfigError("command line", document, f"name one document as SERVICE/DOCUMENT ({names})")
     with open_catalog(config, command) as catalog:
         store = versions_for_reading(config, command)
         check_in_step(catalog, store)
