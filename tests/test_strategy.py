@@ -117,6 +117,20 @@ def test_a_same_size_flip_inside_a_short_span_is_missed_and_recorded():
     assert all(not span.ends_differ and len(span.unfetched) <= MAX_HIDDEN_CAPTURES for span in recorded)
 
 
+def test_a_same_size_flip_with_its_own_digest_between_identical_ends_is_found():
+    # A site serving stable bytes: the archive lists one digest for each text, so the ends of the span are the
+    # same bytes and the flip's digest proves other bytes, though its length is the same (recheck 2026-11-29:
+    # before, B was assumed unchanged, fresh run or not).
+    texts = ["A"] * 5 + ["B"] * 3 + ["A"] * 5 + ["C"] * 3
+    refs = refs_for(texts, digests=texts, sizes={"A": 20_000, "B": 20_000, "C": 20_000})
+    found, fetched = run(StrategyName.BISECT, texts, refs)
+    assert [c.index for c in found] == truth(texts) == [0, 5, 8, 13]
+    assert len(fetched) == 3, "one fetch per digest"
+    # Where every capture's bytes differ, the ends' digests differ and nothing more is asked for.
+    _, fetched_tokens = run(StrategyName.BISECT, texts, refs_for(texts, sizes={"A": 20_000, "B": 20_000, "C": 20_000}))
+    assert 5 not in fetched_tokens and 6 not in fetched_tokens and 7 not in fetched_tokens
+
+
 def test_noisy_lengths_cost_probes_not_versions():
     rng = random.Random(5)
     texts = ["A"] * 60 + ["B"] * 2 + ["A"] * 60 + ["C"] * 80

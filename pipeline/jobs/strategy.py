@@ -11,7 +11,8 @@ catalog knows after an interruption, and is tested without any network.
   ends. Where the texts at the two ends of a span differ, fetch where the listed lengths say the change is (the
   last capture whose length looks like the left end's version and the first like the right end's), or the
   middle when the lengths do not say it consistently, until the change lies between two adjacent captures:
-  every version found is dated at its first capture. Where both ends show the same text, fetch any capture
+  every version found is dated at its first capture. Where both ends show the same text, fetch the first
+  capture listed with other bytes when both ends are the same bytes (one digest), any capture
   whose length lies outside the lengths seen for that version so far (an earlier text or a variant served for
   a while), and the middle of any span still hiding more than MAX_HIDDEN_CAPTURES captures. What remains is
   assumed unchanged and returned by :func:`spans` for the catalog: a change is missed only if it lasts at most
@@ -226,7 +227,9 @@ def _bisect_search(
         if known[left] != known[right]:
             probes = _change_probes(refs, inside, envelopes[left], envelopes[right])
         else:
-            probes = _equal_span_probes(refs, inside, envelopes[left], max_hidden)
+            probes = _unlike_digest(refs, left, right, inside) or _equal_span_probes(
+                refs, inside, envelopes[left], max_hidden
+            )
         searched += bool(probes)
         needed.extend(probes)
     return _first_of_each_digest(sorted(set(needed)), refs), searched
@@ -281,6 +284,16 @@ def _equal_span_probes(
     count = len(inside)
     cuts = -(-(count - max_hidden) // (max_hidden + 1))  # the fewest probes leaving pieces within the bound
     return [inside[(n + 1) * count // (cuts + 1)] for n in range(max(cuts, 0))]
+
+
+def _unlike_digest(refs: Sequence[CaptureRef], left: int, right: int, inside: Sequence[int]) -> list[int]:
+    """Inside a span whose ends are the same bytes (one CDX digest: a site serving stable bytes), the first 200
+    capture the archive lists with other bytes: its digest proves it differs, whatever its length says. Where
+    every capture's bytes differ (tokens, dates), the ends' digests differ and this asks for nothing."""
+    digest = refs[left].digest
+    if not digest or refs[right].digest != digest or refs[left].status != 200 or refs[right].status != 200:
+        return []
+    return [i for i in inside if refs[i].status == 200 and refs[i].digest and refs[i].digest != digest][:1]
 
 
 def _change_probes(refs: Sequence[CaptureRef], inside: Sequence[int], left: Envelope, right: Envelope) -> list[int]:
