@@ -205,10 +205,10 @@ def import_ota(obj: Context, declarations: Path, services: tuple[str, ...], outp
     SERVICE is an OTA file name (ASUS) or its id here (asus); none means every declaration."""
     from policy_archive.config.settings import WaybackSettings, config_directory, load_settings
     from policy_archive.crawler.hosts import NameAddresses, Proposals
-    from policy_archive.pipeline.imports import ota
+    from policy_archive.pipeline.imports import ota, ota_files
 
     with reported_errors():
-        files = ota.choose(ota.declaration_files(declarations), services)
+        files = ota_files.choose(ota_files.declaration_files(declarations), services)
         root = config_directory(obj.config_dir)
         if output is None and not root.is_dir():
             raise ConfigError(root, "", "configuration directory not found (use --config DIR or --output DIR)")

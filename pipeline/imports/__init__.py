@@ -1,1 +1,2 @@
-"""Readers of other tools' declarations, one module per tool (``ota``: Open Terms Archive)."""
+"""Readers of other tools' declarations, by tool (Open Terms Archive: ``ota`` the command, ``ota_files`` reading a
+collection's files, ``ota_terms`` translating one terms declaration)."""
