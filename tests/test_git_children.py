@@ -21,6 +21,11 @@ from test_backfill_resilience import ALPHA, BETA, V1, V2, add_history, write_con
 HELD_SECONDS = 300  # the hook's longest hold: only ever reached by a test that failed before releasing it
 
 
+def held_until(go: Path) -> str:
+    """Shell lines that wait until the file ``go`` exists (the test's word), HELD_SECONDS at the most."""
+    return f"n=0\nwhile test ! -e '{go}' && test $n -lt {HELD_SECONDS * 100}; do sleep 0.01; n=$((n + 1)); done\n"
+
+
 def hold_ref_update(repository: Path, ref: str, tmp_path: Path) -> tuple[Path, Path]:
     """Install a hook holding the first update of ``ref`` in ``repository`` (prepared, not yet committed) until the
     file ``go`` exists; ``reached`` is created once it holds, holding the process id of the git updating ``ref``.
@@ -35,9 +40,7 @@ def hold_ref_update(repository: Path, ref: str, tmp_path: Path) -> tuple[Path, P
         'test "$1" = prepared || exit 0\n'
         f"grep -q ' {ref}$' || exit 0\n"
         f"test -e '{reached}' && exit 0\n"
-        f"echo $PPID > '{reached}.part' && mv '{reached}.part' '{reached}'\n"
-        "n=0\n"
-        f"while test ! -e '{go}' && test $n -lt {HELD_SECONDS * 100}; do sleep 0.01; n=$((n + 1)); done\n"
+        f"echo $PPID > '{reached}.part' && mv '{reached}.part' '{reached}'\n" + held_until(go)
     )
     hook.chmod(0o755)
     return reached, go
@@ -72,6 +75,16 @@ def two_documents(archive: StandinArchive, tmp_path: Path) -> tuple[Path, Path]:
             file.read_text().replace('remove = ["nav", "footer"]', 'remove = ["nav", "footer", "p:nth-of-type(1)"]')
         )
     return config, data
+
+
+def two_documents_and_an_export(archive: StandinArchive, tmp_path: Path) -> tuple[Path, Path, Path]:
+    """:func:`two_documents`, and an empty repository an OTA export takes (``git init``, no commit yet). Returns the
+    configuration, data and export directories."""
+    config, data = two_documents(archive, tmp_path)
+    export = tmp_path / "export"
+    export.mkdir()
+    git(export, "init", "-q", "-b", "main")
+    return config, data, export
 
 
 def blobs(repository: Path) -> list[str]:
@@ -157,10 +170,7 @@ def test_a_kill_of_the_command_leaves_git_to_finish_its_write_and_end(
 def test_ctrl_c_while_an_ota_export_is_written_lets_git_finish_it(
     standin_archive: StandinArchive, tmp_path: Path
 ) -> None:
-    config, data = two_documents(standin_archive, tmp_path)
-    export = tmp_path / "export"
-    export.mkdir()
-    git(export, "init", "-q", "-b", "main")  # a repository the export takes (no commit yet), with the hook
+    config, data, export = two_documents_and_an_export(standin_archive, tmp_path)
     reached, go = hold_ref_update(export, "refs/heads/main", tmp_path)
     command = cli_command(config, data, "export", "--format", "ota", "--output", str(export))
     with running(command, tmp_path / "output", terminal_sigint=True, own_group=True) as run:
@@ -182,18 +192,12 @@ def test_ctrl_c_while_an_ota_export_is_written_lets_git_finish_it(
 def test_ctrl_c_while_an_ota_export_reads_stops_it_with_nothing_written(
     standin_archive: StandinArchive, tmp_path: Path
 ) -> None:
-    config, data = two_documents(standin_archive, tmp_path)
-    export = tmp_path / "export"
-    export.mkdir()
-    git(export, "init", "-q", "-b", "main")
+    config, data, export = two_documents_and_an_export(standin_archive, tmp_path)
     # The export's look at the target (`git status`) asks Git's file-system monitor hook, held until the test says;
     # failing then, it makes git look at the files itself.
     reached, go = tmp_path / "monitor-reached", tmp_path / "monitor-go"
     monitor = tmp_path / "fsmonitor"
-    monitor.write_text(
-        f"#!/bin/sh\n: > '{reached}'\nn=0\n"
-        f"while test ! -e '{go}' && test $n -lt {HELD_SECONDS * 100}; do sleep 0.01; n=$((n + 1)); done\nexit 1\n"
-    )
+    monitor.write_text(f"#!/bin/sh\n: > '{reached}'\n" + held_until(go) + "exit 1\n")
     monitor.chmod(0o755)
     git(export, "config", "core.fsmonitor", str(monitor))
     before = git(export, "for-each-ref")

@@ -7,7 +7,6 @@ serves that other domain too, with other text, so a request sent there is record
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -20,7 +19,7 @@ from standin.capture import surt
 from standin.cli import cli_environment, git, run_cli, run_cli_with_names, write_archive_settings
 from standin.legal_text import policy_page
 from standin.sites import StandinSites
-from test_fidelity import warc_records
+from test_fidelity import catalog_rows, warc_records
 
 from policy_archive.hostnames import HOST_MAX_LENGTH, LABEL_MAX_LENGTH, UnusableHost, ascii_host, ascii_url
 
@@ -34,15 +33,6 @@ def write_service(config: Path, url: str) -> None:
     (config / "services" / "strasse.toml").write_text(
         f'name = "Straße"\n[documents.privacy-policy]\nurl = "{url}"\n', encoding="utf-8"
     )
-
-
-def captures(data: Path) -> list[sqlite3.Row]:
-    connection = sqlite3.connect(data / "catalog.sqlite3")
-    connection.row_factory = sqlite3.Row
-    try:
-        return list(connection.execute("SELECT url, fetched_url, snapshot_url, outcome FROM captures"))
-    finally:
-        connection.close()
 
 
 def response_targets(data: Path) -> set[str]:
@@ -60,7 +50,7 @@ def test_track_fetches_the_host_browsers_reach_and_records_the_url_fetched(sites
     result = run_cli_with_names((), config, data, "track", env=env, said=False)
     assert result.returncode == 0, result.stderr
     assert {request.site for request in sites.requests() if request.path != "/robots.txt"} == {"xn--strae-oqa.example"}
-    (row,) = captures(data)
+    (row,) = catalog_rows(data)
     assert (row["url"], row["fetched_url"]) == (DECLARED, FETCHED)
     assert response_targets(data) == {FETCHED}
     message = git(data / "versions", "log", "-1", "--format=%B", "main")
@@ -88,7 +78,7 @@ def test_backfill_lists_and_replays_the_host_as_it_was_captured(
         if request.endpoint == "cdx"
     ]
     assert asked and set(asked) == {FETCHED}
-    rows = captures(data)
+    rows = catalog_rows(data)
     assert {row["url"] for row in rows} == {FETCHED}
     assert response_targets(data) == {FETCHED}
     snapshot = f"{standin_archive.replay_url}/20200501120000id_/{FETCHED}"
