@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from policy_archive.pipeline.extraction.escaping import escape_markup
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract
-from policy_archive.pipeline.extraction.markdown import escape_markup
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
 from policy_archive.pipeline.jobs.provenance import document_text
 from policy_archive.records import ExtractionRules

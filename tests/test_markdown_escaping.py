@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from policy_archive.pipeline.exports._rows import title_of
+from policy_archive.pipeline.extraction.escaping import escape_text
 from policy_archive.pipeline.extraction.extract import extract
-from policy_archive.pipeline.extraction.markdown import escape_text
 from policy_archive.pipeline.extraction.normalize import normalize_characters, normalize_markdown
 from policy_archive.pipeline.jobs.provenance import document_text
 from policy_archive.records import ExtractionRules

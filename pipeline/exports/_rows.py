@@ -9,7 +9,7 @@ from typing import Any
 
 from policy_archive.archive.history import VersionCommit, version_commits
 from policy_archive.archive.versions import VersionStore
-from policy_archive.pipeline.extraction.markdown import heading_text
+from policy_archive.pipeline.extraction.escaping import heading_text
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN, strip_header
 from policy_archive.records import DocumentDeclaration, document_of, iso_z

@@ -44,9 +44,9 @@ EM_UNDERSCORE = re.compile(r"(?<![\w\\_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])")
 # Empty strong/emphasis pairs ("****", "** **"); a lone closing "**" after punctuation is not one.
 # Not right after "<": "<** **/b>" would become a tag the renderer did not escape.
 EMPTY_EMPHASIS = re.compile(r"(?<![\w*\\<])\*\*(?:\s*\*\*)+(?![\w*])")
-# Not after a backslash: "\<https://…>" is text the renderer escaped (markdown.escape_markup), not an autolink.
+# Not after a backslash: "\<https://…>" is text the renderer escaped (escaping.escape_markup), not an autolink.
 AUTOLINK = re.compile(r"(?<!\\)<((?:https?|mailto):[^\s<>]+)>")
-# A label's characters: an escaped one ("\]" is page text, not the label's end: markdown.escape_text) or any other.
+# A label's characters: an escaped one ("\]" is page text, not the label's end: escaping.escape_text) or any other.
 LINK = re.compile(
     r"(!?)\[((?:\\.|[^\\\[\]]|\[(?:\\.|[^\\\[\]])*\])*)\]\(\s*<?([^\s()<>]*(?:\([^\s()]*\)[^\s()<>]*)*)>?(?:\s+\"[^\"]*\")?\s*\)"
 )

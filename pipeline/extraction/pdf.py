@@ -8,7 +8,7 @@ import re
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from policy_archive.pipeline.extraction.markdown import escape_line_start, escape_markup, escape_text
+from policy_archive.pipeline.extraction.escaping import escape_line_start, escape_markup, escape_text
 from policy_archive.pipeline.extraction.normalize import normalize_characters, normalize_markdown
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
 from policy_archive.records import ExtractedDocument

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from policy_archive.config.settings import DEFAULT_ARCHIVE_NAME, WaybackSettings
 from policy_archive.crawler.sources.wayback import locate, snapshot_link
-from policy_archive.pipeline.extraction.markdown import heading_markdown
+from policy_archive.pipeline.extraction.escaping import heading_markdown
 from policy_archive.records import DocumentDeclaration, ExtractedDocument, Source
 from policy_archive.text import one_line
 
