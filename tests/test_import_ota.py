@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tomllib
 from datetime import date
@@ -268,7 +269,9 @@ def test_writer_never_writes_a_file_the_loader_refuses(tmp_path):
 def _import(tmp_path: Path, declarations: dict[str, str]) -> tuple[Path, object]:
     """import-ota on the real declarations beside ``declarations`` (file name → text), into tmp_path/config."""
     source = tmp_path / "declarations"
-    shutil.copytree(DECLARATIONS, source, ignore=lambda _directory, names: [n for n in names if "Lingualeo" not in n])
+    shutil.copytree(
+        DECLARATIONS, source, ignore=lambda _dir, names: [n for n in names if "Lingualeo" not in n], dirs_exist_ok=True
+    )
     shutil.copy(DECLARATIONS / "Lingualeo.json", source)  # and its history: one good service beside the odd ones
     shutil.copy(DECLARATIONS / "Lingualeo.history.json", source)
     for name, text in declarations.items():
@@ -312,6 +315,31 @@ def test_a_declaration_that_cannot_be_read_is_its_failed_line_and_the_others_are
         "allowed)",
         "FAILED until/privacy-policy: not imported: Privacy Policy: a history entry has no readable validUntil "
         '("9999-12-31T23:00:00-05:00")',
+    ]
+    assert set(loaded(config)) == {"lingualeo/privacy-policy", "lingualeo/terms-of-service"}
+
+
+def test_a_declaration_that_is_not_a_regular_file_is_refused_unread(tmp_path):
+    """Git keeps symbolic links: a cloned collection may hold one to a file outside it, or to /dev/stdin, and a FIFO's
+    open waits for ever (audit 11: import-ota hung, nothing said). Each is its FAILED line, unread; the others are
+    imported."""
+    good = '{"name": "%s", "terms": {"Privacy Policy": {"fetch": "https://example.org/p"}}}'
+    outside = tmp_path / "Outside.json"
+    outside.write_text(good % "Outside", encoding="utf-8")  # a valid declaration, but not in the collection
+    source = tmp_path / "declarations"
+    source.mkdir()
+    (source / "Linked.json").symlink_to(outside)
+    (source / "Stdin.json").symlink_to("/dev/stdin")
+    os.mkfifo(source / "Fifo.json")
+    (source / "Folder.json").mkdir()
+    config, result = _import(tmp_path, {})
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert _failed(result) == [
+        "FAILED fifo: not imported: Fifo.json is not a regular file (not read)",
+        "FAILED folder: not imported: Folder.json is not a regular file (not read)",
+        "FAILED linked: not imported: Linked.json is a symbolic link, not a declaration file (not followed)",
+        "FAILED stdin: not imported: Stdin.json is a symbolic link, not a declaration file (not followed)",
     ]
     assert set(loaded(config)) == {"lingualeo/privacy-policy", "lingualeo/terms-of-service"}
 

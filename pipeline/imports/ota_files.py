@@ -2,13 +2,17 @@
 
 An OTA collection declares each service in ``declarations/<Service>.json`` and keeps the earlier declarations of
 each terms type in ``<Service>.history.json``, as of OTA engine 2.x / 10.x (2026-11). A declaration is untrusted
-input: a file larger than ``MAX_DECLARATION_BYTES`` or nested deeper than ``MAX_NESTING`` is :class:`Unreadable`
-(that service's ``FAILED`` line in ``import-ota``, never read whole, never a traceback).
+input: a file larger than ``MAX_DECLARATION_BYTES`` or nested deeper than ``MAX_NESTING``, and anything that is not
+a regular file itself (a symbolic link, a FIFO, a device, a folder), is :class:`Unreadable` (that service's
+``FAILED`` line in ``import-ota``, never read whole, never waited on, never a traceback).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -56,8 +60,7 @@ def read_declaration(path: Path) -> Any:
     """The JSON value of a declaration file, read within ``MAX_DECLARATION_BYTES`` and ``MAX_NESTING`` (raises
     :class:`Unreadable`)."""
     try:
-        with path.open("rb") as file:
-            data = file.read(MAX_DECLARATION_BYTES + 1)
+        data = _read_regular_file(path)
         if len(data) > MAX_DECLARATION_BYTES:
             raise Unreadable(f"{path.name} is larger than {MAX_DECLARATION_BYTES // 2**20} MiB (not a declaration)")
         value = json.loads(data.decode("utf-8"))
@@ -72,6 +75,25 @@ def read_declaration(path: Path) -> Any:
     except UnicodeEncodeError as error:
         raise Unreadable(f"{path.name} cannot be read: it holds a lone surrogate ({error.reason})") from None
     return value
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The first ``MAX_DECLARATION_BYTES`` + 1 bytes of ``path``, which must be a regular file itself. Git keeps
+    symbolic links, so a cloned collection may hold ``X.json -> /etc/passwd`` (a file outside it read as a
+    declaration) or ``-> /dev/stdin``; a FIFO's open, or a terminal's read, waits for ever (audit 11: import-ota hung
+    with no word). The last name is not followed (``O_NOFOLLOW``) and the open does not wait (``O_NONBLOCK``); the
+    file's type is checked on what was opened, before anything is read."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise Unreadable(f"{path.name} is a symbolic link, not a declaration file (not followed)") from None
+        raise
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise Unreadable(f"{path.name} is not a regular file (not read)")
+    with os.fdopen(descriptor, "rb") as file:
+        return file.read(MAX_DECLARATION_BYTES + 1)
 
 
 def _nested_deeper(value: Any, limit: int) -> bool:
