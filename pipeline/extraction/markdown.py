@@ -36,6 +36,9 @@ PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # No benchmark or fixture page nests either more than a few levels (README, Extraction quality and speed).
 MAX_RENDERED_NESTING = 10
 
+# A run of backticks opening a code line, after any indent (a code block's line that could close its fence).
+_LINE_START_BACKTICKS = re.compile(r"^[ \t]*(`+)", re.MULTILINE)
+
 
 class MarkdownRenderer:
     """Deterministic HTML → Markdown for one page; links are made absolute against the page URL."""
@@ -66,7 +69,7 @@ class MarkdownRenderer:
             return self._table(element)
         if tag == "pre":
             code = element.text_content().strip("\n")
-            return [f"```\n{code}\n```"] if code.strip() else []
+            return [code_block(code)] if code.strip() else []
         if tag == "blockquote":
             if self._quotes >= MAX_RENDERED_NESTING:
                 return self._children_blocks(element)
@@ -234,6 +237,15 @@ def _code_span(element: lxml.html.HtmlElement) -> str | None:
     ticks = "`" * (max((len(run) for run in re.findall("`+", words)), default=0) + 1)
     pad = " " if words.startswith("`") or words.endswith("`") else ""
     return f"{_leading_space(text)}{ticks}{pad}{words}{pad}{ticks}{_trailing_space(text)}"
+
+
+def code_block(code: str) -> str:
+    """A fenced code block showing ``code`` as it is: its fence is longer than any run of backticks opening one of
+    its lines, which would otherwise close it (CommonMark 0.31.2, 4.5: a closing fence is a run at least as long,
+    indented up to 3 spaces, which in a list item is relative to the item's content column)."""
+    runs = _LINE_START_BACKTICKS.findall(code)
+    fence = "`" * max(3, max((len(run) + 1 for run in runs), default=0))
+    return f"{fence}\n{code}\n{fence}"
 
 
 def _wrap(inner: str, marker: str) -> str:

@@ -28,7 +28,13 @@ JOINERS_AT_EDGES = re.compile("(?<![\u200c\u200d])(?:(?<!\\S)[\u200c\u200d]++|[\
 # does between words (_single_spaced), and so in code blocks too, which keep their lines as they are. The others
 # are dropped, not made a space: "priv\x07acy" stays one word, as the browser showed it.
 CONTROL_SPACES = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f\x85")
-FENCE = re.compile(r"^(```|~~~)")
+# A code fence (CommonMark 0.31.2, 4.5), read after the line's block quote markers and indent: 3 or more backticks
+# with no backtick after them (a line starting with a code span, "```a``b```", is no fence), or 3 or more tildes.
+# Page text never starts a line with either: the renderer escapes every backtick and runs of tildes.
+FENCE = re.compile(r"(`{3,})[^`]*|(~{3,}).*")
+# What may stand before a fence on its opening line: list item markers and block quote markers, the code being an
+# item's or a quote's first block ("- ```", "1. > ```"); page text never starts a line with them (escaped).
+FENCE_CONTAINERS = re.compile(r"(?:(?:-|[0-9]{1,9}[.)]) +|> ?)*")
 BACKTICKS = re.compile(r"`+")
 BULLET = re.compile(r"^(\s*)[*+•·▪◦‣]\s+")
 RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
@@ -75,19 +81,65 @@ def normalize_markdown(text: str) -> str:
     """Return the canonical form of a Markdown document (see the module docstring)."""
     text = normalize_characters(text.replace("\r\n", "\n").replace("\r", "\n"))
     lines: list[str] = []
-    in_fence = False
+    code: set[int] = set()  # indices in ``lines`` of code lines, kept as they are by the later passes too
+    fence: _Fence | None = None
     for raw_line in text.split("\n"):
-        if FENCE.match(raw_line.strip()):
-            in_fence = not in_fence
-            lines.append(_indent(raw_line) + raw_line.strip())  # a code block in a list item stands in it
-            continue
-        if in_fence:
-            lines.append(raw_line.rstrip())
+        if fence is not None:
+            inside = _quoted(raw_line, fence.quotes)
+            if inside is None:  # fewer quote markers than the fence's: its quote ended, and the code with it
+                fence = None
+            else:
+                prefix, rest = inside
+                if fence.closed_by(rest):
+                    lines.append(prefix + _indent(rest) + rest.strip())
+                    fence = None
+                else:
+                    code.add(len(lines))
+                    lines.append((prefix + rest).rstrip())
+                continue
+        prefix, indent_width, content = _containers(raw_line)
+        containers = FENCE_CONTAINERS.match(content)
+        opening = FENCE.fullmatch(content.rstrip(), containers.end())
+        if opening:
+            # A code block, in a list item (at its content column) or a block quote (after its "> ") too: its
+            # lines are code, kept as they are; normalised as text they lost their spacing, and a code line
+            # such as "* x", "***" or "__init__" was rewritten (before revision 16, in a quote).
+            fence = _Fence(opening.group(1) or opening.group(2), prefix.count(">") + containers.group().count(">"))
+            lines.append(prefix + " " * indent_width + content.rstrip())
             continue
         line = _normalize_line(raw_line)
         if line is not None:
             lines.append(line)
-    return _settle_blank_lines(_setext_to_atx(lines))
+    return _settle_blank_lines(_setext_to_atx(lines, code), code)
+
+
+class _Fence:
+    """An open code fence: its marker (`````` or ``~~~``, 3 or more) and how many block quotes it stands in."""
+
+    def __init__(self, marker: str, quotes: int) -> None:
+        self.marker = marker
+        self.quotes = quotes
+
+    def closed_by(self, rest: str) -> bool:
+        """Whether a line (after the fence's quote markers) closes it: a run of its character at least as long,
+        nothing else (CommonMark 0.31.2, 4.5); the renderer makes its fence longer than any run opening a code
+        line, so no line of code closes it."""
+        run = rest.strip()
+        return len(run) >= len(self.marker) and run == run[0] * len(run) and run[0] == self.marker[0]
+
+
+def _quoted(raw_line: str, quotes: int) -> tuple[str, str] | None:
+    """A code line's first ``quotes`` block quote markers (as ``_containers`` writes them) and the rest as it is
+    (the code's own ">" stays code); ``None`` if it has fewer."""
+    parts = []
+    position = 0
+    for _ in range(quotes):
+        marker = QUOTE_MARKER.match(raw_line, position)
+        if marker is None:
+            return None
+        parts.append(" " * len(marker.group(1)) + ">" + marker.group(2))
+        position = marker.end()
+    return "".join(parts), raw_line[position:]
 
 
 def normalize_characters(text: str) -> str:
@@ -256,10 +308,14 @@ def clean_url(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(filtered, safe="/:@!$'()*,;")))
 
 
-def _setext_to_atx(lines: list[str]) -> list[str]:
-    """``Title`` underlined with ``===``/``---`` becomes ``# Title``/``## Title`` (one heading style only)."""
+def _setext_to_atx(lines: list[str], code: set[int]) -> list[str]:
+    """``Title`` underlined with ``===``/``---`` becomes ``# Title``/``## Title`` (one heading style only); code
+    lines (indices in ``code``, kept in the result) are no heading's text or underline."""
     result: list[str] = []
-    for line in lines:
+    for index, line in enumerate(lines):
+        if index in code or index - 1 in code:
+            result.append(line)
+            continue
         previous = result[-1] if result else ""
         underline = SETEXT.match(line) or (line == "---" and previous)
         # lstrip: a nested list item keeps its indent and is no paragraph either (found by Hypothesis)
@@ -276,8 +332,13 @@ def _setext_to_atx(lines: list[str]) -> list[str]:
     return result
 
 
-def _settle_blank_lines(lines: list[str]) -> str:
-    """At most one blank line between blocks, none at the ends, one final newline."""
-    text = "\n".join(lines)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
-    return text + "\n" if text else ""
+def _settle_blank_lines(lines: list[str], code: set[int]) -> str:
+    """At most one blank line between blocks, none at the ends, one final newline; a code block's blank lines
+    (indices in ``code``) are its text and stay."""
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        if line or index in code or (kept and kept[-1]):
+            kept.append(line)
+    while kept and not kept[-1]:
+        kept.pop()
+    return "\n".join(kept) + "\n" if kept else ""
