@@ -64,8 +64,11 @@ from policy_archive.text import one_line
 # the item before, a ``<meta>`` naming x-user-defined read as windows-1252 (WHATWG); 15: every line keeps its
 # indent, and its indent after a block quote's "> ", so an item's further paragraphs, quotes and code blocks stay
 # in the item and a list in a quote keeps its nesting (decision 0017), an HTTP charset naming x-user-defined read
-# as the ``<meta>`` is (windows-1252).
-EXTRACTOR_REVISION = 15
+# as the ``<meta>`` is (windows-1252); 16: a code block in a block quote, or opening a list item, keeps its lines
+# as they are (they were normalised as text), a code block's blank lines and "---" lines are its text (no blank
+# lines merged, no setext heading), and a fence is longer than any backtick run opening a code line (decision
+# 0017, amended), no benchmark or fixture page changed.
+EXTRACTOR_REVISION = 16
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
