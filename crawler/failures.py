@@ -45,6 +45,9 @@ HEADERS_TOO_LARGE = "the answer's headers are too large"
 # asking again at once gets the same header, so it is a refusal (as the redirect limit is), never a failure for now;
 # the next run asks again, the site may have fixed it. The archive's kind: crawler/sources/base.py.
 LOCATION_NOT_URL = "the redirect's Location is not a URL"
+# A live redirect whose ``Location`` names a host no request can carry (IDNA refuses it, or it is longer than DNS
+# allows: policy_archive/hostnames.py): refused as one that is no URL.
+LOCATION_HOST_UNUSABLE = "the redirect's Location names a host that cannot be sent"
 # Scrapy's texts, as of 2.19: "Expected to receive 235384 bytes which is larger than download max size (100000)
 # in request <GET ...>." (an answer whose Content-Length announced it), "Getting URL took longer than 5.0 seconds.".
 # An answer without a Content-Length (chunked, or ended by closing) that streams past the limit is cut by
@@ -131,11 +134,12 @@ def location_not_url(words: str, location: str, error: str) -> str:
 
 
 class UnusableLocation(IgnoreRequest, PolicyArchiveError):
-    """A live redirect not followed because its ``Location`` is no URL; ``str()`` is the reason (an IgnoreRequest
-    for Scrapy, so the request's errback gets it, counted a refusal, not a download that failed)."""
+    """A live redirect not followed because its ``Location`` is no URL, or names a host that cannot be sent
+    (``words``: :data:`LOCATION_HOST_UNUSABLE`); ``str()`` is the reason (an IgnoreRequest for Scrapy, so the
+    request's errback gets it, counted a refusal, not a download that failed)."""
 
-    def __init__(self, location: str, error: str):
-        super().__init__(location_not_url(LOCATION_NOT_URL, location, error))
+    def __init__(self, location: str, error: str, words: str = LOCATION_NOT_URL):
+        super().__init__(location_not_url(words, location, error))
 
 
 class HeaderLineTooLong(Exception):

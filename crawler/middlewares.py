@@ -26,6 +26,7 @@ from twisted.internet.defer import Deferred
 from w3lib.url import safe_url_string
 
 from policy_archive.crawler.failures import (
+    LOCATION_HOST_UNUSABLE,
     AnswerTooLarge,
     RobotsDisallowed,
     UnusableLocation,
@@ -38,6 +39,7 @@ from policy_archive.crawler.ratelimit import RateLimiter, parse_retry_after
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 from policy_archive.crawler.stopping import unless_stopped
 from policy_archive.errors import PolicyArchiveError
+from policy_archive.hostnames import UnusableHost, ascii_url
 from policy_archive.text import quoted
 
 log = logging.getLogger(__name__)
@@ -308,21 +310,55 @@ class SizeCutMiddleware:
             raise AnswerTooLarge(received, limit) from exception
 
 
+# What w3lib strips from both ends of a URL before reading it (C0 controls and the space), as browsers do.
+_URL_STRIPPED = "".join(map(chr, range(0x21)))
+
+
+def redirect_target(url: str, location: bytes) -> str:
+    """Where a live redirect from ``url`` with the ``Location`` header ``location`` (its bytes as sent) leads: the
+    absolute URL, its host as browsers send it (:func:`~policy_archive.hostnames.ascii_url`, IDNA 2008).
+
+    Read as Scrapy's RedirectMiddleware reads it (Scrapy 2.19: w3lib's ``safe_url_string``, UTF-8 with any other
+    byte percent-encoded, then ``urljoin``), except for the host: w3lib converts a non-ASCII one by Python's IDNA
+    2003 codec, so that ``Location: http://straße.example/`` led to ``strasse.example``, another domain, where a
+    browser goes to ``xn--strae-oqa.example`` (audit 10, 2026-11-28). Raises
+    :class:`~policy_archive.crawler.failures.UnusableLocation` for a Location that is no URL, or whose host cannot be
+    sent (IDNA refuses it, or it is longer than DNS allows)."""
+    text = location.decode("utf-8", "percentencode")  # w3lib's error handler, registered by w3lib.url
+    try:
+        target = urljoin(url, safe_url_string(location))  # what Scrapy cannot follow is refused here
+        if not text.isascii():
+            target = ascii_url(urljoin(url, text.strip(_URL_STRIPPED)))
+    except UnusableHost as error:
+        raise UnusableLocation(text, str(error), LOCATION_HOST_UNUSABLE) from None
+    except ValueError as error:  # urllib's, e.g. "Invalid IPv6 URL"
+        raise UnusableLocation(location.decode("utf-8", "replace"), str(error)) from error
+    return target
+
+
 class RedirectLocationMiddleware:
-    """A live redirect whose ``Location`` is no URL (``http://[::1/x``) is refused in words, before Scrapy's
-    RedirectMiddleware (600) reads it: there urllib's ``ValueError`` ("Invalid IPv6 URL") became a download that
-    failed for now, asked again every run under words that hid the cause. Placed above 600 and below the
-    rendering's NavigationRedirectMiddleware (650), whose answers carry the browser's redirect's Location."""
+    """A live redirect's ``Location`` made what Scrapy's RedirectMiddleware (600) follows as a browser would, before
+    it reads it: placed above 600 and below the rendering's NavigationRedirectMiddleware (650), whose answers carry
+    the browser's redirect's Location.
+
+    One that is no URL (``http://[::1/x``) is refused in words: there urllib's ``ValueError`` ("Invalid IPv6 URL")
+    became a download that failed for now, asked again every run under words that hid the cause. One naming a
+    non-ASCII host is rewritten to the absolute URL with its host as browsers send it (:func:`redirect_target`), so
+    that Scrapy, which would convert it by IDNA 2003, never sees it; then the next hop, checked by
+    ``PrivateAddressMiddleware`` like any request, is looked up and checked under the name it is sent to. One
+    whose host cannot be sent is refused in words too."""
 
     def process_response(self, request: Request, response: Response) -> Response:
-        """The response as it is, unless it is a redirect whose ``Location`` Scrapy could not resolve: then raises
-        :class:`~policy_archive.crawler.failures.UnusableLocation` with urllib's words."""
+        """The response as it is, unless it is a redirect: one whose ``Location`` names a non-ASCII host comes back
+        with that header the absolute URL to follow, its host in ASCII (a copy); raises
+        :class:`~policy_archive.crawler.failures.UnusableLocation` for one Scrapy could not resolve (urllib's words)
+        or whose host cannot be sent."""
         raw = response.headers.get(b"Location")
         if raw is None or response.status not in REDIRECT_STATUSES:
             return response
-        try:
-            # What RedirectMiddleware does with it (Scrapy 2.19), so that what it cannot follow is refused here.
-            urljoin(request.url, safe_url_string(raw))
-        except ValueError as error:
-            raise UnusableLocation(raw.decode("utf-8", "replace"), str(error)) from error
-        return response
+        target = redirect_target(request.url, raw)
+        if raw.isascii():
+            return response  # Scrapy reads it as we did: left as sent
+        headers = response.headers.copy()
+        headers["Location"] = target
+        return response.replace(headers=headers)

@@ -365,7 +365,9 @@ class NavigationRedirectMiddleware:
         if not isinstance(rendering, PageRendering) or rendering.redirect is None:
             return response
         headers = response.headers.copy()
-        headers["Location"] = rendering.redirect
+        # Its bytes as the site sent them (the route read them as Latin-1): RedirectLocationMiddleware reads them
+        # as Scrapy does, UTF-8, and Scrapy's own encoding of a str here would turn a UTF-8 host into another.
+        headers["Location"] = rendering.redirect.encode("latin-1")
         return response.replace(headers=headers)
 
 

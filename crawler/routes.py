@@ -21,14 +21,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import DownloadTimeoutError
 
 from policy_archive.crawler.addresses import PrivateAddressRefused
-from policy_archive.crawler.failures import described, message
-from policy_archive.crawler.middlewares import RobotsRule
+from policy_archive.crawler.failures import UnusableLocation, described, message
+from policy_archive.crawler.middlewares import RobotsRule, redirect_target
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.sources.base import parse_memento_datetime
@@ -176,7 +176,12 @@ class LiveRoute:
             if location is None:
                 await route.fulfill(**_fulfilment(response))
                 return
-            target = urljoin(target, location)
+            try:  # read as a plain fetch's redirect: a non-ASCII host in its IDNA 2008 form, as browsers send it
+                target = redirect_target(target, location.encode("latin-1"))
+            except UnusableLocation as error:
+                log.info("rendering: redirect of the page's request not followed: %s: %s", target, error)
+                await route.abort()
+                return
             if not await self._robots_allow(target):
                 await route.abort()
                 return

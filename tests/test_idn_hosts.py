@@ -17,10 +17,15 @@ from hypothesis import strategies as st
 from standin.archive import StandinArchive
 from standin.capture import surt
 from standin.cli import cli_environment, git, run_cli, run_cli_with_names, write_archive_settings
+from standin.hostile import RouteServer
 from standin.legal_text import policy_page
+from standin.pages import Page, redirect
 from standin.sites import StandinSites
 from test_fidelity import catalog_rows, warc_records
+from test_hostile import SECRET, nothing_recorded_from, tracked_config
 
+from policy_archive.crawler.middlewares import RedirectLocationMiddleware, redirect_target
+from policy_archive.crawler.render import NavigationRedirectMiddleware, PageRendering
 from policy_archive.hostnames import HOST_MAX_LENGTH, LABEL_MAX_LENGTH, UnusableHost, ascii_host, ascii_url
 
 DECLARED = "http://straße.example/privacy"
@@ -87,6 +92,103 @@ def test_backfill_lists_and_replays_the_host_as_it_was_captured(
     assert f"Snapshot-Url: {snapshot}" in message
     content = git(data / "versions", "show", "main:s/strasse/privacy-policy.md")
     assert "genannten Zwecken" in content and "Another domain" not in content
+
+
+def as_sent(location: str) -> str:
+    """``location`` as a server sends it in UTF-8 (``http.server`` writes a header's text as Latin-1)."""
+    return location.encode("utf-8").decode("latin-1")
+
+
+def test_track_follows_a_redirect_to_the_host_browsers_reach(sites: StandinSites, tmp_path: Path) -> None:
+    start = sites.set_page("http://start.example/privacy", redirect(as_sent(DECLARED), status=302))
+    sites.set_page(FETCHED, policy_page("xn--strae-oqa.example", "privacy-policy"))
+    sites.set_page(OTHER_DOMAIN, policy_page("strasse.example", "terms-of-service"))
+    config, data = tmp_path / "config", tmp_path / "data"
+    write_service(config, start)
+    (config / "settings.toml").write_text("[wayback]\ntimeout_seconds = 5\n")
+    env = cli_environment(http_proxy=sites.proxy_url, no_proxy="127.0.0.1,localhost")
+    result = run_cli_with_names((), config, data, "track", env=env, said=False)
+    assert result.returncode == 0, result.stderr
+    asked = {request.site for request in sites.requests() if request.path != "/robots.txt"}
+    assert asked == {"start.example", "xn--strae-oqa.example"}, asked
+    (row,) = catalog_rows(data)
+    assert (row["url"], row["fetched_url"]) == (start, FETCHED)
+    assert response_targets(data) == {FETCHED}
+    content = git(data / "versions", "show", "main:s/strasse/privacy-policy.md")
+    assert "privacy" in content.lower() and "terms of service" not in content.lower()
+
+
+IAM = "/latest/meta-data/iam"
+
+
+def test_a_redirect_to_an_international_name_resolving_inside_is_refused_under_its_ascii_name(tmp_path: Path) -> None:
+    """The guard looks up, and refuses, the name the next hop is sent to: ``xn--strae-oqa.example``, which resolves
+    to 127.0.0.1 (``strasse.example``, the name IDNA 2003 gives, resolves to nothing); allowed, the same redirect
+    reaches the service under that name."""
+    table = ("xn--strae-oqa.example=127.0.0.1",)
+    with RouteServer({IAM: Page(body=SECRET, content_type="application/json")}) as secret:
+        inside = f"http://straße.example:{secret.port}{IAM}"
+        with RouteServer({"/privacy": redirect(as_sent(inside), 302)}) as site:
+            config = tracked_config(tmp_path / "c1", site.url("/privacy"), "[crawl]\nobey_robots = false\n")
+            attacked = run_cli_with_names(table, config, tmp_path / "d1", "track")
+            assert secret.paths == [], "the redirect reached 127.0.0.1"
+            settings = "[crawl]\nobey_robots = false\nallow_private_addresses = true\n"
+            allowed = tracked_config(tmp_path / "c2", site.url("/privacy"), settings)
+            control = run_cli_with_names(table, allowed, tmp_path / "d2", "track")
+            assert secret.paths == [IAM], control.stderr
+    assert attacked.returncode == 1 and "Traceback" not in attacked.stderr, attacked.stderr
+    failed = [line for line in attacked.stderr.splitlines() if line.startswith("FAILED")]
+    assert failed == [
+        f"FAILED acme/privacy-policy: private-address: http://xn--strae-oqa.example:{secret.port}{IAM} "
+        "(xn--strae-oqa.example resolves to 127.0.0.1, loopback; set [crawl] allow_private_addresses to allow)"
+    ]
+    lookups = {line for line in attacked.stderr.splitlines() + control.stderr.splitlines() if line.startswith("LOOKUP")}
+    assert lookups == {"LOOKUP xn--strae-oqa.example"}, lookups
+    nothing_recorded_from(tmp_path / "d1", SECRET)
+
+
+def test_a_redirect_to_a_host_that_cannot_be_sent_is_refused_in_words(tmp_path: Path) -> None:
+    location = "http://a..ü.example/privacy"
+    with RouteServer({"/privacy": redirect(as_sent(location), 302)}) as site:
+        config = tracked_config(tmp_path / "config", site.url("/privacy"), "[crawl]\nobey_robots = false\n")
+        result = run_cli_with_names((), config, tmp_path / "data", "track")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+    assert failed == [
+        "FAILED acme/privacy-policy: the redirect's Location names a host that cannot be sent: "
+        f"'{location}' (the host 'a..ü.example' is not a valid internationalised name (Empty Label))"
+    ], failed
+    assert not [line for line in result.stderr.splitlines() if line.startswith("LOOKUP")]
+
+
+@pytest.mark.parametrize(
+    ("location", "target"),
+    [
+        (DECLARED, FETCHED),
+        ("//straße.example:8080/ü", "http://xn--strae-oqa.example:8080/ü"),
+        ("http://ＳＴＲＡßE.example/", "http://xn--strae-oqa.example/"),  # full-width letters mapped, as browsers do
+        ("/erklärung", "http://start.example/erklärung"),
+        ("/x", "http://start.example/x"),
+    ],
+)
+def test_a_redirect_target_has_its_host_as_browsers_send_it(location: str, target: str) -> None:
+    assert redirect_target("http://start.example/p", location.encode()) == target
+
+
+def test_the_location_scrapy_reads_names_the_ascii_host_rendered_or_not() -> None:
+    """A rendered page's navigation redirect is put back on the response in the bytes the site sent (the route read
+    them as Latin-1), then made ASCII like a plain fetch's, before Scrapy's RedirectMiddleware reads it."""
+    from scrapy import Request
+    from scrapy.http import Response
+
+    rendering = PageRendering(5)
+    rendering._route = type("Route", (), {"redirect": as_sent(DECLARED)})()  # type: ignore[assignment]
+    request = Request("http://start.example/privacy", meta={"rendering": rendering})
+    response = Response(request.url, status=302, request=request)
+    put_back = NavigationRedirectMiddleware().process_response(request, response)
+    assert put_back.headers[b"Location"] == DECLARED.encode()
+    followed = RedirectLocationMiddleware().process_response(request, put_back)
+    assert followed.headers[b"Location"] == FETCHED.encode()
 
 
 @pytest.mark.parametrize(
