@@ -175,6 +175,15 @@ def too_large(size: int, verb: str, limit: int) -> str:
     )
 
 
+def rendering_too_large(received: int, limit: int) -> str:
+    """Why a page rendered from an archive was not taken when the answers to its requests (scripts, data, frames,
+    the page itself) came to ``received`` bytes in all, over ``max_page_bytes`` (``limit``)."""
+    return (
+        f"{TOO_LARGE}: the answers to the page's requests came to {received:,} bytes in all, over the limit of"
+        f" {limit:,} bytes (setting [crawl] max_page_bytes: raise it to render this page)"
+    )
+
+
 class AnswerTooLarge(DownloadCancelledError, PolicyArchiveError):
     """An answer without a Content-Length whose download was cut once it passed ``max_page_bytes``: ``received``
     bytes had come, over ``limit``. ``str()`` is the reason; a DownloadCancelledError still, as the one it

@@ -121,12 +121,12 @@ class ArchiveRateLimitMiddleware:
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         """The response, or the request to ask again: after the pause the archive's own 429/503 sets for every
         request (:data:`MAX_ARCHIVE_PAUSES` times at most), or after ``backoff_seconds`` for its own 500/502/504
-        (:data:`LISTING_ATTEMPTS` tries in all); a rendered page's own downloads (``dont_retry``) are not asked again
-        after a 5xx."""
+        (:data:`LISTING_ATTEMPTS` tries in all); a rendered page's own downloads (``dont_retry``) are never asked
+        again (crawler/routes.py ``ArchiveRoute`` takes a refusal)."""
+        if request.meta.get("dont_retry"):  # a rendered page's own downloads: a browser does not retry either
+            return response  # nor waits out a refusal: its route fails the rendering, and pauses the others
         if is_archive_refusal(response):
             return self._after_the_pause(request, response) or response
-        if request.meta.get("dont_retry"):  # a rendered page's own downloads: a browser does not retry either
-            return response
         if response.status in FAILING_STATUSES and b"Memento-Datetime" not in response.headers:
             return await self._after_a_wait(request, f"answered {response.status}") or response
         return response

@@ -29,6 +29,7 @@ import os
 import shutil
 import sys
 import urllib.request
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from importlib.metadata import requires
 from pathlib import Path
@@ -116,16 +117,16 @@ CHROMIUM_ARGS = (
     "--disable-features=Translate,MediaRouter,OptimizationHints",
 )
 # No way to the network of the browser's own (checked with Debian's Chromium 156 and Playwright 1.65.2, 2026-11-28):
-# every host name resolves to nothing in it, IP addresses, localhost and the proxy's own address included, so a
-# request Chromium would send itself fails there (net::ERR_NAME_NOT_RESOLVED, or ERR_PROXY_CONNECTION_FAILED
-# through a proxy). Every request of a page is meant to be answered by its route (route.fulfill) or refused
-# (route.abort), but Playwright continues a request it can no longer route: one a closing tab makes (its driver
-# continues a paused request whose frame is gone), which went out past robots.txt and the address checks with the
-# browser's own User-Agent (1 to 6 polls in 2 of 5 stops of a page polling every 5 ms, 2026-11-28); and Chromium
-# called Google itself (clients2.google.com, accounts.google.com) despite the switches above. Playwright's own requests
-# (route.fetch, for a page rendered from an archive) are its driver's, not the browser's: they still go through
-# the proxy given at launch. WebRTC sends UDP around host resolution (a STUN server named by its address): only
-# through the proxy, which the browser cannot reach.
+# every host name resolves to nothing in it, IP addresses, localhost and the proxy's own address included, so a request
+# Chromium would send itself fails there (net::ERR_NAME_NOT_RESOLVED, or ERR_PROXY_CONNECTION_FAILED through a proxy).
+# Every request of a page is meant to be answered by its route (route.fulfill) or refused (route.abort), but Playwright
+# continues a request it can no longer route: one a closing tab makes (its driver continues a paused request whose frame
+# is gone), which went out past robots.txt and the address checks with the browser's own User-Agent (1 to 6 polls in 2
+# of 5 stops of a page polling every 5 ms, 2026-11-28); and Chromium called Google itself (clients2.google.com,
+# accounts.google.com) despite the switches above. Playwright's own requests (route.fetch) would be its driver's, not
+# the browser's, and go through the proxy given at launch; none is made since 2026-11-29 (the archive's pages too are
+# downloaded by their crawl: crawler/routes.py). WebRTC sends UDP around host resolution (a STUN server named by its
+# address): only through the proxy, which the browser cannot reach.
 NO_NETWORK_ARGS = ("--host-resolver-rules=MAP * ~NOTFOUND", "--webrtc-ip-handling-policy=disable_non_proxied_udp")
 TABS = 4  # tabs open at once over all sites (one per site at a time: the per-site download slot)
 SETTLED_TEXT_CHARS = 200  # visible characters that make a page more than a script shell
@@ -190,11 +191,11 @@ class LazyBrowserProvider(PlaywrightBrowserProvider):  # type: ignore[misc,valid
         """Deferred to :meth:`launch_browser`."""
 
     async def launch_browser(self) -> Browser:
-        """Start Playwright's driver if nothing has started it yet, then launch headless Chromium with no network of
-        its own (:data:`NO_NETWORK_ARGS`), the crawl's proxy given for Playwright's own requests (``route.fetch``,
-        made by its driver): Playwright's own download when present, else the system's. scrapy-playwright (0.0.48,
-        checked 2026-11) awaits this when a render request finds it without a browser, under its launch lock: the
-        first such request of the crawl. Always a local launch: the stock provider's remote browser
+        """Start Playwright's driver if nothing has started it yet, then launch headless Chromium with no network of its
+        own (:data:`NO_NETWORK_ARGS`), the crawl's proxy given for Playwright's own requests (``route.fetch``, made by
+        its driver; none since 2026-11-29): Playwright's own download when present, else the system's. scrapy-playwright
+        (0.0.48, checked 2026-11) awaits this when a render request finds it without a browser, under its launch lock:
+        the first such request of the crawl. Always a local launch: the stock provider's remote browser
         (``PLAYWRIGHT_CDP_URL``, ``PLAYWRIGHT_CONNECT_URL``) and ``PLAYWRIGHT_LAUNCH_OPTIONS`` are not read. Raises
         :class:`RenderingUnavailable`, saying what to install, when neither Chromium is there."""
         if self.playwright is None:
@@ -282,6 +283,8 @@ class PageRendering:
         self._deadline = asyncio.get_running_loop().time() + self.timeout_seconds
         page.on("response", self._remember_navigation)
         if self.archive is not None:
+            self.archive.open_tab(self._deadline)
+            page.on("close", self.archive.close)  # its downloads end with the tab, as a live page's (below)
             await page.route("**/*", self.archive)
         else:
             assert self.live is not None, "a live page's requests are downloaded by the crawl"
@@ -315,15 +318,20 @@ class PageRendering:
         def remaining_ms() -> float:  # of the tab's wait, its navigation's time included
             return max(1.0, (self._deadline - loop.time()) * 1000)
 
-        try:
+        async def settling() -> None:
             await page.wait_for_load_state("networkidle", timeout=remaining_ms())
             await page.wait_for_function(_TEXT_SHOWN, arg=SETTLED_TEXT_CHARS, timeout=remaining_ms())
             await page.evaluate(_DOM_QUIET, [QUIET_MILLISECONDS, remaining_ms()])
+
+        try:
+            # A rendering from the archive that cannot be taken (refused, too large) ends now, not when its wait is over
+            await _unless(self.archive.ended if self.archive is not None else None, settling())
         except Error as error:
             log.info("rendering %s: taking the page as it is after the wait (%s)", page.url, error.message)
         # The page is taken as it is now: what it still asks for is not sent (its tab closes right after this).
-        if self._route is not None:
-            self._route.close()
+        for route in (self._route, self.archive):
+            if route is not None:
+                route.close()
         if self._navigation is not None:
             self.raw_url = self._navigation.url
             try:
@@ -335,8 +343,9 @@ class PageRendering:
         """Close the current tab at once (the run is stopping), and end what it asked for."""
         from playwright.async_api import Error
 
-        if self._route is not None:
-            self._route.close()
+        for route in (self._route, self.archive):
+            if route is not None:
+                route.close()
         if self._page is not None and not self._page.is_closed():
             # Closed with its routes in place: unrouted first (page.unroute_all), the tab's requests in the moment
             # before it closes would not be asked of them. Playwright continues those of a closing tab all the
@@ -345,6 +354,21 @@ class PageRendering:
                 await self._page.close()
             except Error as error:  # the browser went first
                 log.info("rendering: tab not closed: %s", error.message)
+
+
+async def _unless(ended: asyncio.Event | None, waiting: Coroutine[Any, Any, None]) -> None:
+    """Await ``waiting`` unless ``ended`` is set first (then it is cancelled); its error, if it ends with one."""
+    if ended is None:
+        await waiting
+        return
+    task, end = asyncio.ensure_future(waiting), asyncio.ensure_future(ended.wait())
+    try:
+        await asyncio.wait((task, end), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (task, end):
+            pending.cancel()
+    if not task.cancelled() and task.done():
+        task.result()
 
 
 class NavigationRedirectMiddleware:

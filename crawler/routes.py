@@ -11,13 +11,16 @@ answers it with ``route.fulfill`` or refuses it with ``route.abort``.
   connection (DNS rebinding) therefore connects nowhere: Playwright's own ``route.fetch``, used before, connected
   from Playwright's Node.js driver, which resolved the name again for itself (issue 11; decision 0012).
 - A page rendered from a web archive (:class:`ArchiveRoute`) reaches nothing but the archive: every request is
-  answered from the capture's own time in the archive, through the archive's rate limiter.
+  answered from the capture's own time in the archive, downloaded by the archive crawl (:class:`ArchiveDownloads`:
+  its rate limiter, ``max_page_bytes``), and the answers one rendering takes are bounded by ``max_page_bytes``
+  in all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,13 +30,21 @@ import scrapy
 from scrapy.exceptions import DownloadTimeoutError
 
 from policy_archive.crawler.addresses import PrivateAddressRefused
-from policy_archive.crawler.failures import UnusableLocation, described, message
+from policy_archive.crawler.failures import (
+    TOO_LARGE,
+    UnusableLocation,
+    described,
+    message,
+    plain_reason,
+    rendering_too_large,
+)
 from policy_archive.crawler.middlewares import RobotsRule, redirect_target
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.sources.base import parse_memento_datetime
-from policy_archive.crawler.stopping import PAGE_TAB, close_tab
+from policy_archive.crawler.stopping import PAGE_TAB, TabClosed, close_tab
 from policy_archive.records import DEFAULT_PORTS
+from policy_archive.text import quoted
 
 if TYPE_CHECKING:
     from playwright.async_api import Request, Route
@@ -234,6 +245,42 @@ def _fulfilment(response: Response, without: bytes | None = None) -> dict[str, A
     return {"status": response.status, "headers": headers, "body": response.body}
 
 
+@dataclass(frozen=True)
+class ArchiveDownloads:
+    """The archive crawl, downloading the requests of its pages rendered from the archive: one per crawl, shared by
+    every tab.
+
+    Each request is a Scrapy request of the archive crawl (:class:`CrawlDownloads`, without robots.txt: a capture
+    comes from the archive), so through its downloader middlewares: nothing outside the archive, the replay rate
+    limiter, and ``max_page_bytes`` (``DOWNLOAD_MAXSIZE``: an answer announcing more is refused, one streaming past
+    it is cut), within the tab's time and ended with its tab. The archive crawl keeps payloads as served
+    (compression off), and Chromium takes a fulfilled body as it is, never undoing a ``Content-Encoding`` (checked
+    with Debian's Chromium 156 and Playwright 1.65.2, 2026-11-29: a gzip body came out as its bytes): each answer
+    is decoded here by Scrapy's own decoder, bounded by the same setting, before the page gets it."""
+
+    crawl: CrawlDownloads
+    decoding: Any  # Scrapy's HttpCompressionMiddleware: refuses an answer decoding past DOWNLOAD_MAXSIZE
+    max_bytes: int  # DOWNLOAD_MAXSIZE (max_page_bytes); 0: no limit
+
+    @classmethod
+    def of(cls, crawler: Any) -> ArchiveDownloads:
+        """The downloads of ``crawler``, an archive crawl."""
+        from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+
+        max_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        return cls(CrawlDownloads(crawler, None), HttpCompressionMiddleware(crawler=crawler), max_bytes)
+
+    async def download(self, url: str, timeout_seconds: float, tab: asyncio.Event, headers: dict[str, str]) -> Response:
+        """The archive's answer to ``url`` (redirects not followed, no retry), its body decoded, or the download's
+        error (:class:`~policy_archive.crawler.failures.AnswerTooLarge` and Scrapy's refusals past the limit)."""
+        response = await self.crawl.download(url, timeout_seconds, tab, headers=headers)
+        return self.decoding.process_response(response.request, response)  # type: ignore[no-any-return]
+
+    def close_tab(self, tab: asyncio.Event) -> None:
+        """``tab`` closed: its requests still waiting fail, the one on the wire is cancelled."""
+        self.crawl.close_tab(tab)
+
+
 @dataclass
 class ArchiveRoute:
     """Answers every request of a page rendered from an archive with the archive's capture of it.
@@ -241,58 +288,121 @@ class ArchiveRoute:
     The page is opened at its original URL, so that its scripts see the origin they were written for, but no
     request reaches the live web: the navigation is answered with ``archive_url`` (the raw capture already
     chosen), every other URL with the source's capture URL of it at the same time (the archive redirects to
-    the nearest capture; those redirects are followed here, inside the archive only). Each archive request waits
-    for the archive's rate limiter, like the spider's own.
+    the nearest capture; those redirects are followed here, inside the archive only). Each archive request is
+    downloaded by the archive crawl (:class:`ArchiveDownloads`: its rate limiter, ``max_page_bytes``), within the
+    tab's time; the answers one rendering takes are bounded too, ``max_page_bytes`` in all (:attr:`too_large`).
+    Before (until 2026-11-29) Playwright's ``route.fetch`` downloaded them, with no limit on an answer's size: an
+    answer streaming without end was read into its driver's memory until its own timeout.
     """
 
     archive_url: str
     source: ArchiveSource
     timestamp: datetime
     limiter: RateLimiter
-    user_agent: str
+    downloads: ArchiveDownloads
     refusal: str | None = None  # the archive refused a request (429/503): the rendering is incomplete
+    too_large: str | None = None  # an answer, or all of them, over max_page_bytes: the rendering is not taken
     navigation_url: str | None = None  # the archive URL that finally answered the page itself
+    received: int = 0  # the bytes of the answers handed to the page
+    ended: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # set once refused or too large
+    tab: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # the current tab's, set when it closes
+    deadline: float = math.inf  # the event loop's time when the current tab's wait is over
+
+    def open_tab(self, deadline: float) -> None:
+        """A tab opens for this rendering (scrapy-playwright may open another for the same request): its requests
+        end with it, and by ``deadline``."""
+        self.tab = asyncio.Event()
+        self.deadline = deadline
+
+    def close(self, *_page: object) -> None:
+        """The tab closed (its time up, or the run stopped): what it asked for and was not answered ends here."""
+        if not self.tab.is_set():
+            self.downloads.close_tab(self.tab)
+
+    def remaining_seconds(self) -> float:
+        """What is left of the tab's wait (0: its time is up)."""
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
 
     async def __call__(self, route: Route, request: Request) -> None:
-        if request.resource_type in NOT_DOWNLOADED or self.refusal:
-            await route.abort()
-            return
+        from playwright.async_api import Error
+
+        try:
+            if request.resource_type in NOT_DOWNLOADED or self.ended.is_set() or self.tab.is_set():
+                await route.abort()
+            else:
+                await self._answer(route, request)
+        except Error as error:  # the tab closed under the request (its time is up, or the run stopping)
+            log.info("rendering: %s not answered: %s", request.url, message(error))
+
+    async def _answer(self, route: Route, request: Request) -> None:
         navigation = self.navigation_url is None and is_page_navigation(request)
         target = self.archive_url if navigation else self._archive_url(request.url)
+        # The crawl's user agent and codings, never the browser's (as a live page's requests).
+        headers = {name: value for name, value in request.headers.items() if name.lower() not in CRAWL_HEADERS}
         response = None
         for _ in range(MAX_ARCHIVE_HOPS):
-            await self.limiter.wait_async()
-            headers = {**request.headers, "user-agent": self.user_agent}
-            response = await route.fetch(url=target, max_redirects=0, headers=headers)
-            location = response.headers.get("location")
+            if self.remaining_seconds() == 0:
+                await route.abort()  # the tab's time is up
+                return
+            try:
+                response = await self.downloads.download(target, self.remaining_seconds(), self.tab, headers)
+            except Exception as error:  # noqa: BLE001 -- not answered: the page goes on without it, or ends here
+                self._not_answered(target, error)
+                await route.abort()
+                return
+            location = response.headers.get(b"Location")
             if not 300 <= response.status < 400 or not location:
                 break
             # An archived redirect is followed inside the archive whether the archive rewrote its Location (the
             # Wayback Machine) or replays it as the site sent it (pywb); the archive's own only to its captures.
-            archived_at = parse_memento_datetime(response.headers.get("memento-datetime"))
-            next_target = self.source.redirect_target(location, target, archived_at)
+            memento = response.headers.get(b"Memento-Datetime")
+            archived_at = parse_memento_datetime(memento.decode("latin-1") if memento else None)
+            next_target = self.source.redirect_target(location.decode("latin-1"), target, archived_at)
             if next_target is None:
-                log.warning("rendering %s: redirect out of the archive blocked (%s)", self.archive_url, location)
+                log.warning("rendering %s: redirect out of the archive blocked (%r)", self.archive_url, location)
                 await route.abort()
                 return
             target = next_target
-        if response is None or self._refused(response):
+        if response is None or self._refused(response) or self._over_the_limit(len(response.body)):
             await route.abort()
             return
         if navigation:
             self.navigation_url = target
-        await route.fulfill(response=response)
+        await route.fulfill(**_fulfilment(response))
 
     def _archive_url(self, url: str) -> str:
         return url if self.source.contains(url) else self.source.capture_url(self.timestamp, url)
 
     def _refused(self, response: Any) -> bool:
         """The archive's own 429/503 (no Memento-Datetime): pause every archive request, fail this rendering."""
-        if response.status not in (429, 503) or "memento-datetime" in response.headers:
+        if response.status not in (429, 503) or b"Memento-Datetime" in response.headers:
             return False
         self.limiter.penalize(None, cause=f"answered {response.status}")
         self.refusal = f"the archive answered {response.status} to a request of the page"
+        self.ended.set()
         return True
+
+    def _over_the_limit(self, size: int) -> bool:
+        """Whether the answers taken, with one more of ``size`` bytes, come to more than ``max_page_bytes``: then the
+        rendering ends, not taken (:attr:`too_large`)."""
+        self.received += size
+        limit = self.downloads.max_bytes
+        if not limit or self.received <= limit:
+            return False
+        self.too_large = rendering_too_large(self.received, limit)
+        self.ended.set()
+        return True
+
+    def _not_answered(self, target: str, error: Exception) -> None:
+        """A request of the page the archive crawl could not answer: one over ``max_page_bytes`` (announced, cut
+        while streaming, or decoded past it) ends the rendering, not taken (:attr:`too_large`); any other failure
+        (the tab closed, a timeout, a connection refused) leaves the page without that answer, as a browser would."""
+        words = plain_reason(error) or described(error)
+        if words.startswith(TOO_LARGE):
+            self.too_large = f"{words}, for the page's request of {quoted(target)}"
+            self.ended.set()
+        elif not isinstance(error, TabClosed):
+            log.info("rendering %s: %s not answered: %s", self.archive_url, target, words)
 
 
 def is_page_navigation(request: Request) -> bool:

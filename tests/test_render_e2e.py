@@ -39,6 +39,7 @@ from standin.hostile import RouteServer
 from standin.legal_text import policy_page
 from standin.pages import Page, held, javascript_shell, json_data, redirect, robots_txt, slow
 from standin.scripted_policy import (
+    SCRIPT_PATH,
     add_scripted_policy,
     archive_scripted_policy,
     archive_settings,
@@ -280,6 +281,40 @@ def test_always_on_a_gzip_encoded_archive_capture_keeps_the_archive_bytes(
     verified = run_cli(config, data, "verify", env=environment(sites))
     assert verified.returncode == 0, verified.stderr
     assert "1/1 versions verified" in verified.stdout + verified.stderr
+
+
+def test_a_capture_whose_script_the_archive_streams_without_end_is_too_large_and_bounded(
+    sites: StandinSites, standin_archive: StandinArchive, tmp_path: Path
+):
+    """A page rendered from the archive had no byte limit before its DOM's (audit 2026-11-29): Playwright's
+    ``route.fetch`` read a replay streaming without end into its driver's memory until its own timeout. Its
+    requests are now the archive crawl's, held to ``max_page_bytes``: the script's replay is cut there, the
+    rendering ends at once (its wait is 10 minutes) with a reason naming the setting, nothing is recorded, and
+    no Chromium is left."""
+    url = add_spa(sites, "spa.test")
+    settings = archive_scripted_policy(standin_archive, sites, "spa.test", sites.page(url).body, sections(1))
+    standin_archive.stream_endlessly(f"http://spa.test{SCRIPT_PATH}", "20200101000005")
+    limit = 100_000
+    settings += f"[crawl]\nmax_page_bytes = {limit}\nrender_timeout_seconds = 600\n"
+    config = write_config(tmp_path / "config", {"spa": (url, "auto")}, settings=settings)
+    data = tmp_path / "data"
+    temporary = Path(tempfile.mkdtemp(prefix="pa-render-"))  # the browser's user-data-dir: see in_flight_page
+
+    result = run_cli(config, data, "backfill", "--strategy", "all", env=environment(sites, TMPDIR=str(temporary)))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    script_capture = f"{standin_archive.replay_url}/20200101000005id_/http://spa.test{SCRIPT_PATH}"
+    assert (
+        "the answer is too large: " in result.stderr
+        and f"over the limit of {limit:,} bytes (setting [crawl] max_page_bytes: raise it to fetch this answer), "
+        f"for the page's request of '{script_capture}'"
+        in result.stderr
+    ), result.stderr
+    assert any(SCRIPT_PATH in request.path for request in standin_archive.requests)
+    # Cut at the limit: what the archive wrote past it is what the sockets' buffers took, not a stream read on.
+    assert standin_archive.endless_bytes < 200 * limit, standin_archive.endless_bytes
+    assert not (data / "versions" / "s" / "spa").exists(), "nothing recorded of the page"
+    assert sites.requests("spa.test") == [], "nothing of the live site was requested"
+    assert_no_chromium_left(temporary)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """The route of a page rendered from an archive, on its own: every request is answered from the archive or
-aborted, never sent to the live web (no browser needed: Playwright's route and request are stood in for)."""
+aborted, never sent to the live web, and what one rendering takes is bounded by ``max_page_bytes`` (no browser
+needed: Playwright's route and request, and the archive crawl's downloads, are stood in for)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from scrapy.http import Response
 
 from policy_archive.config.settings import WaybackSettings
+from policy_archive.crawler.failures import AnswerTooLarge
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.routes import ArchiveRoute
 from policy_archive.crawler.sources import archive_source
@@ -23,8 +26,14 @@ MEMENTO = {"memento-datetime": "Wed, 01 Jan 2020 00:00:07 GMT"}
 
 @dataclass
 class Answer:
+    """An answer of the archive crawl, as ``ArchiveDownloads.download`` gives it (a Scrapy response)."""
+
     status: int
     headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b"answer"
+
+    def response(self, url: str) -> Response:
+        return Response(url, status=self.status, headers=self.headers, body=self.body)
 
 
 @dataclass
@@ -38,27 +47,41 @@ class PageRequest:
     resource_type: str = "script"
     navigation: bool = False
     frame: Frame = field(default_factory=Frame)
-    headers: dict[str, str] = field(default_factory=lambda: {"accept": "*/*"})
+    headers: dict[str, str] = field(default_factory=lambda: {"accept": "*/*", "user-agent": "HeadlessChrome"})
 
     def is_navigation_request(self) -> bool:
         return self.navigation
 
 
 @dataclass
-class Route:
-    """Answers ``fetch`` from ``answers`` (URL → Answer) and remembers what was asked and how it ended."""
+class Downloads:
+    """The archive crawl, stood in for: answers from ``answers`` (URL → Answer, or an exception to raise), and
+    remembers what was asked, with which headers."""
 
-    answers: dict[str, Answer]
-    fetched: list[tuple[str, str]] = field(default_factory=list)  # (URL, user agent)
+    answers: dict[str, Answer | Exception]
+    max_bytes: int = 0
+    asked: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    async def download(self, url: str, timeout_seconds: float, tab: asyncio.Event, headers: dict[str, str]) -> Response:
+        assert timeout_seconds > 0 and not tab.is_set()
+        self.asked.append((url, headers))
+        answer = self.answers.get(url, Answer(404, MEMENTO))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer.response(url)
+
+    def close_tab(self, tab: asyncio.Event) -> None:
+        tab.set()
+
+
+@dataclass
+class Route:
+    """Remembers how the route ended a request."""
+
     outcome: str | None = None
 
-    async def fetch(self, *, url: str, max_redirects: int, headers: dict[str, str]) -> Answer:
-        assert max_redirects == 0, "redirects are followed by the route, inside the archive only"
-        self.fetched.append((url, headers["user-agent"]))
-        return self.answers.get(url, Answer(404, MEMENTO))
-
-    async def fulfill(self, *, response: Answer) -> None:
-        self.outcome = f"fulfilled {response.status}"
+    async def fulfill(self, *, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.outcome = f"fulfilled {status}"
 
     async def abort(self) -> None:
         self.outcome = "aborted"
@@ -68,61 +91,112 @@ class Route:
 def archive_route(tmp_path: Path) -> ArchiveRoute:
     limiter = RateLimiter(tmp_path / "limits.sqlite3", "archive.test", "replay", 1e9, 0)
     source = archive_source(WaybackSettings(cdx_url="http://archive.test/cdx", replay_url=REPLAY))
-    return ArchiveRoute(CAPTURE, source, datetime(2020, 1, 1, tzinfo=UTC), limiter, "policy-archive/test")
+    downloads = Downloads({}, max_bytes=1000)
+    return ArchiveRoute(CAPTURE, source, datetime(2020, 1, 1, tzinfo=UTC), limiter, downloads)  # type: ignore[arg-type]
 
 
-def ask(route: ArchiveRoute, request: PageRequest, answers: dict[str, Answer]) -> Route:
-    handle = Route(answers)
-    asyncio.run(route(handle, request))  # type: ignore[arg-type]
-    return handle
+def ask(route: ArchiveRoute, request: PageRequest, answers: dict[str, Answer | Exception]) -> tuple[Route, list[str]]:
+    """How ``route`` ended ``request``, and the URLs it asked the archive crawl for."""
+    handle = Route()
+    downloads: Downloads = route.downloads  # type: ignore[assignment]
+    downloads.answers, downloads.asked = answers, []
+
+    async def asking() -> None:
+        route.open_tab(asyncio.get_running_loop().time() + 60)
+        await route(handle, request)  # type: ignore[arg-type]
+
+    asyncio.run(asking())
+    return handle, [url for url, _ in downloads.asked]
 
 
 def test_the_page_and_its_resources_come_from_the_archive_at_the_capture_time(archive_route: ArchiveRoute):
-    page = ask(archive_route, PageRequest(PAGE, "document", navigation=True), {CAPTURE: Answer(200, MEMENTO)})
-    assert page.fetched == [(CAPTURE, "policy-archive/test")] and page.outcome == "fulfilled 200"
+    page, asked = ask(archive_route, PageRequest(PAGE, "document", navigation=True), {CAPTURE: Answer(200, MEMENTO)})
+    assert asked == [CAPTURE] and page.outcome == "fulfilled 200"
     assert archive_route.navigation_url == CAPTURE
+    downloads: Downloads = archive_route.downloads  # type: ignore[assignment]
+    assert "user-agent" not in downloads.asked[0][1], "sent with the crawl's user agent, not the browser's"
 
     script = "https://cdn.example/app.js"
     nearest = f"{REPLAY}/20191230000000id_/{script}"
-    answers = {
+    answers: dict[str, Answer | Exception] = {
         f"{REPLAY}/20200101000000id_/{script}": Answer(302, {"location": nearest}),  # the nearest capture
         nearest: Answer(200, MEMENTO),
     }
-    resource = ask(archive_route, PageRequest(script), answers)
-    assert [url for url, _ in resource.fetched] == [f"{REPLAY}/20200101000000id_/{script}", nearest]
+    resource, asked = ask(archive_route, PageRequest(script), answers)
+    assert asked == [f"{REPLAY}/20200101000000id_/{script}", nearest]
     assert resource.outcome == "fulfilled 200"
 
 
 def test_nothing_leaves_the_archive(archive_route: ArchiveRoute):
     escape = f"{REPLAY}/20200101000000id_/https://api.example/data.json"
-    leaving = ask(
+    leaving, asked = ask(
         archive_route,
         PageRequest("https://api.example/data.json", "fetch"),
         {escape: Answer(302, {"location": "https://api.example/live"})},
     )
-    assert leaving.outcome == "aborted" and len(leaving.fetched) == 1, "a redirect out of the archive is not followed"
+    assert leaving.outcome == "aborted" and len(asked) == 1, "a redirect out of the archive is not followed"
 
-    image = ask(archive_route, PageRequest("https://spa.example/logo.png", "image"), {})
-    assert image.outcome == "aborted" and image.fetched == [], "images are never downloaded"
+    image, asked = ask(archive_route, PageRequest("https://spa.example/logo.png", "image"), {})
+    assert image.outcome == "aborted" and asked == [], "images are never downloaded"
 
 
 def test_an_archived_redirect_is_followed_inside_the_archive_as_the_site_sent_it(archive_route: ArchiveRoute):
     """pywb replays an archived redirect's Location as the site sent it (relative here): followed inside the
     archive, at the redirect's own time; an archive's own redirect out of it is still blocked (above)."""
     script = "https://spa.example/app.js"
-    asked = f"{REPLAY}/20200101000000id_/{script}"
+    first = f"{REPLAY}/20200101000000id_/{script}"
     moved = f"{REPLAY}/20200101000007id_/https://spa.example/v2/app.js"
-    answers = {asked: Answer(301, {**MEMENTO, "location": "/v2/app.js"}), moved: Answer(200, MEMENTO)}
-    resource = ask(archive_route, PageRequest(script), answers)
-    assert [url for url, _ in resource.fetched] == [asked, moved] and resource.outcome == "fulfilled 200"
+    answers: dict[str, Answer | Exception] = {
+        first: Answer(301, {**MEMENTO, "location": "/v2/app.js"}),
+        moved: Answer(200, MEMENTO),
+    }
+    resource, asked = ask(archive_route, PageRequest(script), answers)
+    assert asked == [first, moved] and resource.outcome == "fulfilled 200"
 
 
 def test_an_archive_refusal_fails_the_rendering_and_stops_its_requests(archive_route: ArchiveRoute):
-    refused = ask(archive_route, PageRequest("https://spa.example/app.js"), {})
+    refused, _ = ask(archive_route, PageRequest("https://spa.example/app.js"), {})
     assert refused.outcome == "fulfilled 404", "a resource the archive does not hold is answered as the archive did"
     busy = f"{REPLAY}/20200101000000id_/https://spa.example/data.json"
-    limited = ask(archive_route, PageRequest("https://spa.example/data.json", "fetch"), {busy: Answer(429)})
+    limited, _ = ask(archive_route, PageRequest("https://spa.example/data.json", "fetch"), {busy: Answer(429)})
     assert limited.outcome == "aborted"
     assert archive_route.refusal == "the archive answered 429 to a request of the page"
-    after = ask(archive_route, PageRequest("https://spa.example/more.js"), {})
-    assert after.outcome == "aborted" and after.fetched == [], "nothing more is asked of a refusing archive"
+    after, asked = ask(archive_route, PageRequest("https://spa.example/more.js"), {})
+    assert after.outcome == "aborted" and asked == [], "nothing more is asked of a refusing archive"
+
+
+def test_the_answers_a_rendering_takes_are_bounded_by_max_page_bytes_in_all(archive_route: ArchiveRoute):
+    """Each answer within the limit (1,000 bytes here), the page's answers together over it: the rendering ends,
+    not taken, and nothing more is asked."""
+    part = Answer(200, MEMENTO, body=b"x" * 400)
+    for number in (1, 2):
+        url = f"https://spa.example/part{number}.js"
+        taken, _ = ask(archive_route, PageRequest(url), {f"{REPLAY}/20200101000000id_/{url}": part})
+        assert taken.outcome == "fulfilled 200"
+    third = "https://spa.example/part3.js"
+    over, _ = ask(archive_route, PageRequest(third), {f"{REPLAY}/20200101000000id_/{third}": part})
+    assert over.outcome == "aborted" and archive_route.ended.is_set()
+    assert archive_route.too_large == (
+        "the answer is too large: the answers to the page's requests came to 1,200 bytes in all, over the limit of"
+        " 1,000 bytes (setting [crawl] max_page_bytes: raise it to render this page)"
+    )
+    after, asked = ask(archive_route, PageRequest("https://spa.example/more.js"), {})
+    assert after.outcome == "aborted" and asked == [], "nothing more is asked once the rendering cannot be taken"
+
+
+def test_an_answer_over_max_page_bytes_ends_the_rendering_in_its_words(archive_route: ArchiveRoute):
+    url = "https://spa.example/endless.js"
+    capture = f"{REPLAY}/20200101000000id_/{url}"
+    cut, _ = ask(archive_route, PageRequest(url), {capture: AnswerTooLarge(1_016, 1_000)})
+    assert cut.outcome == "aborted" and archive_route.ended.is_set()
+    assert archive_route.too_large == (
+        "the answer is too large: 1,016 bytes received, over the limit of 1,000 bytes (setting [crawl]"
+        f" max_page_bytes: raise it to fetch this answer), for the page's request of '{capture}'"
+    )
+
+
+def test_a_request_that_fails_otherwise_leaves_the_page_without_it(archive_route: ArchiveRoute):
+    url = "https://spa.example/slow.js"
+    failed, _ = ask(archive_route, PageRequest(url), {f"{REPLAY}/20200101000000id_/{url}": TimeoutError("late")})
+    assert failed.outcome == "aborted"
+    assert not archive_route.ended.is_set() and archive_route.too_large is None and archive_route.refusal is None

@@ -35,7 +35,7 @@ from policy_archive.config.settings import CrawlSettings
 from policy_archive.crawler.failures import asked_times, location_not_url
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.render import PageRendering
-from policy_archive.crawler.routes import ArchiveRoute
+from policy_archive.crawler.routes import ArchiveDownloads, ArchiveRoute
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.sources.base import (
     ARCHIVE_LOCATION_NOT_URL,
@@ -157,13 +157,20 @@ class WaybackSpider(PlanSpider):
         self.source = source
         self.replay_limiter = replay_limiter
         self.user_agent = user_agent
+        self._page_downloads: ArchiveDownloads | None = None
+
+    def page_downloads(self) -> ArchiveDownloads:
+        """How a page rendered from the archive has its requests downloaded: by this crawl (made once)."""
+        if self._page_downloads is None:
+            self._page_downloads = ArchiveDownloads.of(self.crawler)
+        return self._page_downloads
 
     def rendering(self, fetch: FetchRequest) -> tuple[str, PageRendering]:
         """A capture is rendered at its original URL, every request of the page answered from the archive."""
         located = self.source.locate(fetch.url)
         assert located is not None, "render requests of an archive name one of its capture URLs"
         timestamp, original = located
-        route = ArchiveRoute(fetch.url, self.source, timestamp, self.replay_limiter, self.user_agent)
+        route = ArchiveRoute(fetch.url, self.source, timestamp, self.replay_limiter, self.page_downloads())
         return original, PageRendering(self.render_timeout, archive=route)
 
     def parse(self, response: Response) -> Iterator[Output]:

@@ -269,6 +269,7 @@ class StandinArchive(ArchiveFaults):
                 return html_answer(200, EXCLUDED_PAGE)
             if (key, request.timestamp) in self._faults.resets:
                 return RESET
+            endless = (key, request.timestamp) in self._faults.endless
             if (withheld := self._faults.withheld.get((key, request.timestamp))) is not None:
                 return html_answer(withheld, f"<p>Access to this capture is {withheld}.</p>".encode())
             if (served := self._faults.elsewhere.get((key, request.timestamp))) is not None:
@@ -288,6 +289,8 @@ class StandinArchive(ArchiveFaults):
             answer = gzipped_for_transfer(answer)
         if framing != answer.delivery.framing:
             answer = replace(answer, delivery=replace(answer.delivery, framing=framing))
+        if endless:
+            answer = replace(answer, delivery=replace(answer.delivery, endless=True))
         if not long_header:
             return answer
         name = "X-Archive-Orig-Content-Security-Policy: "  # the archive's prefix for a site's own header

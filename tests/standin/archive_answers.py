@@ -24,6 +24,7 @@ class Delivery:
     cut_at: int | None = None
     trickle_seconds: float = 0.0
     announced_length: int | None = None
+    endless: bool = False  # chunked, the body repeated until the client hangs up
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,15 @@ def handler_for(archive: StandinArchive, stopping: threading.Event) -> type[Base
 
         def _send_body(self, body: bytes, delivery: Delivery) -> None:
             sent = body if delivery.cut_at is None else body[: delivery.cut_at]
+            if delivery.endless:
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                chunk = f"{len(body):x}\r\n".encode() + body + b"\r\n"
+                self.close_connection = True  # the end never comes
+                while not stopping.is_set():  # until the client hangs up (BrokenPipeError, caught above)
+                    self.wfile.write(chunk)
+                    archive.count_endless(len(body))
+                return
             if delivery.framing == "chunked":
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()

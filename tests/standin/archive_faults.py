@@ -62,6 +62,7 @@ class Faults:
     replay_excluded: set[str] = field(default_factory=set)
     substitutes: dict[tuple[str, str], bytes] = field(default_factory=dict)
     resets: set[tuple[str, str]] = field(default_factory=set)
+    endless: set[tuple[str, str]] = field(default_factory=set)  # (key, timestamp) replayed without end
     withheld: dict[tuple[str, str], int] = field(default_factory=dict)  # (key, timestamp) → status served instead
     elsewhere: dict[tuple[str, str], str] = field(default_factory=dict)  # (key, timestamp) → memento served instead
     lower_case_digests: bool = False
@@ -119,6 +120,7 @@ class ArchiveFaults:
         self._held = threading.Semaphore(0)  # released once per request that starts an injected delay
         self._triggers: list[Trigger] = []
         self._gates: dict[str, Gate] = {}
+        self.endless_bytes = 0  # body bytes written of the answers streamed without end (stream_endlessly)
 
     def refuse_next(
         self, count: int, status: int = 429, endpoint: Endpoint = "cdx", retry_after: float | None = None
@@ -230,6 +232,16 @@ class ArchiveFaults:
         """Replay the capture with one more header line, ``length`` bytes long (0: none)."""
         with self._lock:
             self._faults.long_headers[(surt(url), timestamp)] = length
+
+    def stream_endlessly(self, url: str, timestamp: str) -> None:
+        """Replay this capture as its status and headers, then its body repeated without end, chunked (no
+        Content-Length), until the client hangs up; the body bytes written are counted in :attr:`endless_bytes`."""
+        with self._lock:
+            self._faults.endless.add((surt(url), timestamp))
+
+    def count_endless(self, written: int) -> None:
+        with self._lock:
+            self.endless_bytes += written
 
     def reset_capture(self, url: str, timestamp: str, enabled: bool = True) -> None:
         """Close the connection without answering whenever this capture is replayed."""
