@@ -15,7 +15,7 @@ from scrapy.http import Response
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.failures import AnswerTooLarge
 from policy_archive.crawler.ratelimit import RateLimiter
-from policy_archive.crawler.routes import ArchiveRoute
+from policy_archive.crawler.routes import ArchiveRoute, LiveRoute
 from policy_archive.crawler.sources import archive_source
 
 REPLAY = "http://archive.test/web"
@@ -48,6 +48,8 @@ class PageRequest:
     navigation: bool = False
     frame: Frame = field(default_factory=Frame)
     headers: dict[str, str] = field(default_factory=lambda: {"accept": "*/*", "user-agent": "HeadlessChrome"})
+    method: str = "GET"
+    post_data_buffer: bytes | None = None
 
     def is_navigation_request(self) -> bool:
         return self.navigation
@@ -200,3 +202,41 @@ def test_a_request_that_fails_otherwise_leaves_the_page_without_it(archive_route
     failed, _ = ask(archive_route, PageRequest(url), {f"{REPLAY}/20200101000000id_/{url}": TimeoutError("late")})
     assert failed.outcome == "aborted"
     assert not archive_route.ended.is_set() and archive_route.too_large is None and archive_route.refusal is None
+
+
+@dataclass
+class LiveCrawl:
+    """The live crawl, stood in for: answers by URL, remembers what was asked."""
+
+    answers: dict[str, Response]
+    robots: None = None
+    asked: list[str] = field(default_factory=list)
+
+    async def download(self, url: str, timeout_seconds: float, tab: asyncio.Event, **request: object) -> Response:
+        self.asked.append(url)
+        return self.answers.get(url, Response(url, status=404))
+
+    def close_tab(self, tab: asyncio.Event) -> None:
+        tab.set()
+
+
+def test_a_live_pages_request_redirected_to_an_international_host_goes_where_browsers_go():
+    """A script of a live page redirected to ``straße.example`` (the Location's UTF-8 bytes) is asked of
+    ``xn--strae-oqa.example`` (IDNA 2008), not of ``strasse.example`` (w3lib's IDNA 2003); one redirected to a host
+    that cannot be sent is not followed."""
+    script = "http://cdn.example/app.js"
+    moved = Response(script, status=302, headers={"Location": "http://straße.example/app.js".encode()})
+    unusable = "http://cdn.example/bad.js"
+    bad = Response(unusable, status=302, headers={"Location": "http://a..ü.example/app.js".encode()})
+    crawl = LiveCrawl({script: moved, unusable: bad})
+
+    async def asking(url: str) -> Route:
+        live = LiveRoute(crawl, 60, {}, [], asyncio.get_running_loop().time() + 60)  # type: ignore[arg-type]
+        handle = Route()
+        await live(handle, PageRequest(url))  # type: ignore[arg-type]
+        return handle
+
+    assert asyncio.run(asking(script)).outcome == "fulfilled 404"
+    assert crawl.asked == [script, "http://xn--strae-oqa.example/app.js"]
+    crawl.asked.clear()
+    assert asyncio.run(asking(unusable)).outcome == "aborted" and crawl.asked == [unusable]
