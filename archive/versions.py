@@ -113,6 +113,8 @@ class CommittedVersion:
     path: str
     captured_at: datetime  # the commit date: the capture time, or when a technical upgrade was made
     commit: str
+    bytes_at: datetime | None = None  # its Captured-At: when its bytes were captured (None: not read)
+    snapshot_url: str = ""  # its Snapshot-Url ("": not read)
 
 
 class _Git(git.Git):
@@ -274,10 +276,18 @@ class VersionStore:
 
     def commits(self) -> dict[tuple[str, datetime], str]:
         """``(path, captured_at) -> commit`` for every version on ``main``, from the ledger and one rev-list."""
+        return {(version.path, version.captured_at): version.commit for version in self.main_versions()}
+
+    def main_versions(self) -> list[CommittedVersion]:
+        """Every version on ``main`` in branch order, with its ``Captured-At`` and ``Snapshot-Url`` (from the
+        ledger, which its commit's trailers are made from, and one rev-list)."""
         state = self._state()
         with self._reading():
             chain = self._main_chain(state, self._read_index(state, None))
-        return {(entry.path, entry.at): commit for entry, commit in chain}
+        return [
+            CommittedVersion(entry.document, entry.path, entry.at, commit, entry.captured_at, entry.snapshot_url)
+            for entry, commit in chain
+        ]
 
     def remote_commits_rewritten(self) -> list[str]:
         """Remote-tracking branches (``origin/main``) holding commits that a rebuild took off ``main``.
@@ -351,7 +361,7 @@ class VersionStore:
         new_main = marks[len(plan.commits)] if plan.commits else state.main
         self._publish(state, plan, new_main)
         return [
-            CommittedVersion(entry.document, entry.path, entry.at, marks[number])
+            CommittedVersion(entry.document, entry.path, entry.at, marks[number], entry.captured_at, entry.snapshot_url)
             for number, (entry, _) in enumerate(plan.commits, start=1)
         ]
 

@@ -1,5 +1,6 @@
 """The catalog's ``captures`` read: a document's rows in time order (a page at a time, with or without their
-texts), one row by id or by the time of its bytes, the rows holding given bytes, where kept bytes are."""
+texts), one row by id or by the time and URL of its bytes (a version's own), the rows holding given bytes, where
+kept bytes are."""
 
 from __future__ import annotations
 
@@ -129,15 +130,31 @@ class CaptureReads:
         ).fetchone()
         return self._row(row) if row else None
 
-    def version_capture(self, document: str, at: datetime) -> CaptureRow | None:
-        """The extracted capture whose text the version dated ``at`` holds: the one captured then or, for a
-        version dated at a twin never fetched (a listed 200 with the CDX digest of a fetched one), that one. A
-        version's URL is not catalogued (``versions`` keys on its time), so of rows of several URLs at that second
-        the pick is :meth:`capture_at`'s without a URL."""
-        row = self.capture_at(document, at)
-        listed = self.capture_at(document, at, extracted=False) if row is None else None
-        if listed is None or not listed.digest:
+    def version_row(self, document: str, at: datetime, url: str | None = None) -> CaptureRow | None:
+        """The row of any outcome (the extracted one first) at a version's time and, when given, the URL of its
+        bytes (:attr:`VersionRow.url`): a version dated at a twin never fetched has the listed row. A URL naming no
+        row at that time (one read from the version's ``Snapshot-Url`` alone and catalogued otherwise, or a capture
+        no longer catalogued) is as none: the pick is :meth:`capture_at`'s by the time alone."""
+        row = self.capture_at(document, at, url=url, extracted=False)
+        if row is None and url is not None:
+            row = self.capture_at(document, at, extracted=False)
+        return row
+
+    def version_capture(self, document: str, at: datetime, url: str | None = None) -> CaptureRow | None:
+        """The extracted capture whose text the version dated ``at`` holds, its bytes captured at ``url`` (the
+        version's :attr:`VersionRow.url`): the one captured then or, for a version dated at a twin never fetched (a
+        listed 200 with the CDX digest of a fetched one), that one. Rows of two URLs may share a second (a redirect
+        followed to its target's memento beside the target's own row, a URL move): the URL tells them apart.
+        Without one (a catalog from before 2026-11-29 that no writing command has brought up to date, read by a
+        reader), or with one naming no row then (:meth:`version_row`), the pick is :meth:`capture_at`'s by the time
+        alone, which of rows of several URLs at that second may be another URL's."""
+        if (row := self.capture_at(document, at, url=url)) is not None:
             return row
+        listed = self.version_row(document, at, url)
+        if listed is None or listed.outcome is Outcome.EXTRACTED:  # the time alone found an extracted one
+            return listed
+        if not listed.digest:
+            return None
         twin = self.connection.execute(
             "SELECT * FROM captures WHERE document = ? AND url = ? AND digest = ? AND status = 200"
             " AND outcome = 'extracted' AND rendered = 0 ORDER BY captured_at LIMIT 1",

@@ -12,6 +12,7 @@ from enum import StrEnum
 from policy_archive.archive.captures import StoredCapture
 from policy_archive.digests import PayloadDigest
 from policy_archive.records import Dropped, Source, parse_iso_z
+from policy_archive.text import safe_url
 
 
 class Outcome(StrEnum):
@@ -66,6 +67,12 @@ class CaptureRow:
         return self.memento_url or self.url
 
     @property
+    def version_snapshot_url(self) -> str:
+        """The ``Snapshot-Url`` of a version made from this row (``examine.make_version``): the archive's ``id_``
+        URL of its bytes, else the URL fetched, percent-encoded where it could break a line."""
+        return version_snapshot_url(self.snapshot_url, self.fetched_url, self.url)
+
+    @property
     def served_status(self) -> int | None:
         """The status the bytes were served with; older rows kept it in ``status`` (overwriting the CDX one)."""
         return self.fetched_status if self.fetched_status is not None else self.status
@@ -81,11 +88,25 @@ class CaptureRow:
 
 @dataclass(frozen=True)
 class VersionRow:
-    """One row of ``versions``: the version of ``document`` dated ``captured_at`` (UTC) is the commit ``commit``."""
+    """One row of ``versions``: the version of ``document`` dated ``captured_at`` (UTC) is the commit ``commit``;
+    ``url`` is the site's URL its bytes were captured at (:attr:`CaptureRow.bytes_url`), what tells its capture
+    from another URL's in the same second (None: not known, a catalog from before 2026-11-29 not yet brought up
+    to date by a writing command)."""
 
     document: str
     captured_at: datetime
     commit: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionOrigin:
+    """What a version's commit says of the capture it was made from: when its bytes were captured (its
+    ``Captured-At``, which a technical upgrade's commit date is not) and its ``Snapshot-Url``. The catalog finds
+    the version's URL from them (``VersionTable``)."""
+
+    bytes_at: datetime
+    snapshot_url: str
 
 
 @dataclass(frozen=True)
@@ -133,6 +154,12 @@ class UnverifiedSpan:
     def days(self) -> float:
         """How long a change could have hidden in it: from the capture before it to the capture after it."""
         return ((self.end_at or self.last_at) - (self.start_at or self.first_at)).total_seconds() / 86400
+
+
+def version_snapshot_url(snapshot_url: str | None, fetched_url: str | None, url: str) -> str:
+    """:attr:`CaptureRow.version_snapshot_url` from those three columns (what the catalog matches a version's
+    ``Snapshot-Url`` against, reading only them)."""
+    return safe_url(snapshot_url or fetched_url or url)
 
 
 def column_time(text: str | None) -> datetime | None:

@@ -113,6 +113,13 @@ ADDED_DOCUMENT_COLUMNS = {
     "backfill_at": "TEXT",
 }
 
+# The same for the versions table. url: the site's URL the version's bytes were captured at (``CaptureRow.bytes_url``
+# of the capture it was made from), so that its capture is told from another URL's in the same second (a redirect
+# followed to its target's memento beside the target's own row, a URL move): docs/decisions/0004, amendment of
+# 2026-11-29. NULL in a catalog from before it until a writing command reads the versions again from Git
+# (``VERSION_URLS_UNFILLED``).
+ADDED_VERSION_COLUMNS = {"url": "TEXT"}
+
 # Indexes over added columns, made once those columns exist (in an older catalog, after its ALTER TABLEs).
 # captures_by_bytes_time: a capture looked up by the time its bytes date from (``capture_at``, ``version_capture``),
 # ``COALESCE(memento_at, captured_at)``, which captures_in_time cannot serve: without it each lookup read every row of
@@ -121,7 +128,8 @@ ADDED_INDEXES = (
     "CREATE INDEX IF NOT EXISTS captures_by_bytes_time ON captures (document, COALESCE(memento_at, captured_at))",
 )
 
-_ADDED = (("captures", ADDED_COLUMNS), ("documents", ADDED_DOCUMENT_COLUMNS))
+
+_ADDED = (("captures", ADDED_COLUMNS), ("documents", ADDED_DOCUMENT_COLUMNS), ("versions", ADDED_VERSION_COLUMNS))
 
 
 class CatalogUnreadable(StateError):
@@ -185,11 +193,19 @@ def _missing_columns(
 BACKFILLED_BEFORE = (
     "SELECT document, MAX(updated_at) AS backfill_at FROM captures WHERE source = 'wayback' GROUP BY document"
 )
+# A catalog from before versions.url holding versions: ``meta`` says their URLs are to be read from Git, which SQL
+# cannot (the commits' Snapshot-Url, matched against the captures), and which the next writing command does once
+# (``open_workspace``); until then, and for a reader, a version's capture is found by its time alone.
+VERSION_URLS_UNFILLED = "versions_url_unfilled"
 # What a column added to an older catalog starts with, when NULL would be wrong for the rows already there.
 FILLED_COLUMNS = {
     ("documents", "backfill_at"): (
         f"INSERT INTO documents (document, backfill_at) {BACKFILLED_BEFORE}"
         " ON CONFLICT (document) DO UPDATE SET backfill_at = excluded.backfill_at"
+    ),
+    ("versions", "url"): (
+        f"INSERT OR REPLACE INTO meta (key, value) SELECT '{VERSION_URLS_UNFILLED}', '1'"
+        " WHERE EXISTS (SELECT 1 FROM versions)"
     ),
 }
 

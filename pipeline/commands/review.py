@@ -83,7 +83,7 @@ def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration)
     entries = []
     assumed = captures_per_version([row.captured_at for row in versions], catalog.unverified_spans(declaration.key))
     for row, unverified in zip(versions, assumed, strict=True):
-        capture = catalog.capture_at(declaration.key, row.captured_at, extracted=False)
+        capture = catalog.version_row(declaration.key, row.captured_at, row.url)
         subject, trailers = parse_message(store.message(row.commit))
         entries.append(
             LogEntry(
@@ -99,17 +99,17 @@ def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration)
                 trailers.get("Stated-Date"),
                 declaration.key,
                 unverified,
-                _hard(catalog, declaration.key, row.captured_at, capture),
+                _hard(catalog, declaration.key, row, capture),
             )
         )
     return entries
 
 
-def _hard(catalog: Catalog, document: str, at: datetime, capture: CaptureRow | None) -> str | None:
+def _hard(catalog: Catalog, document: str, version: VersionRow, capture: CaptureRow | None) -> str | None:
     """What extraction dropped from the version's text: from its extracted capture, or from the twin fetched
     for a version dated at an unfetched one (the listed row has no extraction of its own)."""
     if capture is None or capture.outcome is not Outcome.EXTRACTED:
-        capture = catalog.version_capture(document, at)
+        capture = catalog.version_capture(document, version.captured_at, version.url)
     return hard_note(capture.dropped) if capture else None
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlite3 import Row
 
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnverifiedSpan
+from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnverifiedSpan, VersionRow
 from policy_archive.archive.lock import running_writer
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
@@ -151,6 +151,16 @@ def _read(row: CaptureRow) -> bool:
     return row.stored is not None or row.outcome in (Outcome.EXTRACTED, Outcome.NOT_MODIFIED)
 
 
+def _version_row(
+    catalog: Catalog, key: str, version: VersionRow, extracted: dict[tuple[datetime, str], CaptureRow]
+) -> CaptureRow | None:
+    """The extracted capture a version holds the text of: among the document's ``extracted`` rows read already by
+    the time and URL of its bytes, else as the catalog finds it (a twin's fetched capture; by the time alone
+    when the version's URL is not known, a catalog from before 2026-11-29 read before any writing command)."""
+    known = extracted.get((version.captured_at, version.url)) if version.url else None
+    return known or catalog.version_capture(key, version.captured_at, version.url)
+
+
 def document_status(catalog: Catalog, key: str) -> DocumentStatus:
     """Where the document ``key`` stands, from the catalog alone (no Git, no network). A key the catalog has never
     seen gives an empty status (no versions, no times, no failures), not an error. A version dated at an unfetched
@@ -158,12 +168,12 @@ def document_status(catalog: Catalog, key: str) -> DocumentStatus:
     rows = catalog.captures(key, texts=False)
     fetched = [c for c in rows if c.outcome not in (Outcome.LISTED, Outcome.FAILED)]
     versions = catalog.versions(key)
-    extracted = {c.bytes_at: c for c in fetched if c.outcome is Outcome.EXTRACTED}
-    # A version dated at an unfetched twin: the twin fetched holds its extraction.
+    # A version's capture by the time and URL of its bytes: rows of two URLs may share a second.
+    extracted = {(c.bytes_at, c.bytes_url): c for c in fetched if c.outcome is Outcome.EXTRACTED}
     notes = [
         (version.captured_at, hard_note(row.dropped))
         for version in versions
-        if (row := extracted.get(version.captured_at) or catalog.version_capture(key, version.captured_at))
+        if (row := _version_row(catalog, key, version, extracted)) is not None
     ]
     state = catalog.document_state(key)
     return DocumentStatus(

@@ -54,7 +54,7 @@ from policy_archive.records import (
     Version,
     iso_z,
 )
-from policy_archive.text import plural, safe_url
+from policy_archive.text import plural
 
 
 @dataclass(frozen=True)
@@ -391,8 +391,9 @@ def make_version(
     """The version file and commit fields for an extracted capture row; ``wayback`` names the archive in the
     header (``[wayback] archive_name``: the file's header only, never the body that change detection compares)."""
     assert row.title is not None and row.body is not None, "only extracted captures become versions"
-    # The URL comes from a redirect or an archive's listing: percent-encode what could break a line.
-    snapshot = safe_url(row.snapshot_url or row.fetched_url or row.url)
+    # The URL comes from a redirect or an archive's listing: percent-encoded where it could break a line. The
+    # catalog finds a version's capture again by this value (``VersionTable``): one computation for both.
+    snapshot = row.version_snapshot_url
     document = ExtractedDocument(row.title, row.body)
     archive = archive_name(wayback, snapshot)
     content = render(declaration, row.source, row.bytes_url, row.bytes_at, snapshot, document, archive=archive)

@@ -323,7 +323,8 @@ def reextract(
             failures.append(DocumentFailure(declaration.key, INTERRUPTED))
             continue
         versions = catalog.versions(declaration.key)
-        latest = catalog.version_capture(declaration.key, versions[-1].captured_at) if versions else None
+        last = versions[-1] if versions else None
+        latest = catalog.version_capture(declaration.key, last.captured_at, last.url) if last else None
         if unreadable := _reexamine(workspace, declaration, progress, rebuild=rebuild):
             failures.append(unreadable_failure(catalog, declaration.key, unreadable, "kept as extracted before"))
         if rebuild:

@@ -169,7 +169,7 @@ class TrackPlan:
         versions = self.workspace.catalog.versions(document)
         if not versions:
             return None
-        row = self.workspace.catalog.version_capture(document, versions[-1].captured_at)
+        row = self.workspace.catalog.version_capture(document, versions[-1].captured_at, versions[-1].url)
         return row.body if row else None
 
 

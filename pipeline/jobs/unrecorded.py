@@ -75,7 +75,7 @@ def _text_before(workspace: Workspace, version: Version) -> str | None:
     earlier = [row for row in workspace.catalog.versions(version.document) if row.captured_at < version.commit_time]
     if not earlier:
         return None
-    row = workspace.catalog.version_capture(version.document, earlier[-1].captured_at)
+    row = workspace.catalog.version_capture(version.document, earlier[-1].captured_at, earlier[-1].url)
     return row.body if row else None
 
 
@@ -94,7 +94,8 @@ def texts_left_after_reindex(workspace: Workspace) -> str | None:
         live = [row for row in catalog.captures(document, Source.LIVE, texts=False) if row.outcome is Outcome.EXTRACTED]
         if not live:
             continue
-        versions = [version.captured_at for version in catalog.versions(document)]
+        rows = catalog.versions(document)
+        versions = [version.captured_at for version in rows]
         recorded = set(versions)
         seen: dict[str | None, list[datetime]] = {}  # a text's identity -> when it was captured live
         for row in live:
@@ -109,7 +110,7 @@ def texts_left_after_reindex(workspace: Workspace) -> str | None:
             if earlier := bisect_left(versions, row.captured_at):
                 at = versions[earlier - 1]
                 if before[0] != at:
-                    held = catalog.version_capture(document, at)
+                    held = catalog.version_capture(document, at, rows[earlier - 1].url)
                     before = (at, held.body_sha1, held.body) if held else (at, None, None)
                 _, previous_sha1, previous_body = before
                 if previous_sha1 is None:

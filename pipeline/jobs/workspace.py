@@ -12,6 +12,7 @@ from pathlib import Path
 
 from policy_archive.archive.captures import CaptureStore
 from policy_archive.archive.catalog import Catalog
+from policy_archive.archive.catalog.rows import VersionOrigin
 from policy_archive.archive.catalog.runs import DID_NOT_FINISH
 from policy_archive.archive.catalog.schema import CatalogUnreadable
 from policy_archive.archive.lock import DataDirectoryLock
@@ -68,6 +69,12 @@ class Workspace:
             self.catalog.add_versions(
                 {(r.version.document, r.version.commit_time): r.commit for r in recorded},
                 self.versions.head(),
+                {
+                    (r.version.document, r.version.commit_time): VersionOrigin(
+                        r.version.captured_at, r.version.snapshot_url
+                    )
+                    for r in recorded
+                },
             )
         return recorded
 
@@ -83,13 +90,17 @@ class Workspace:
             self.catalog.finish_run(run_id, datetime.now(UTC), status, summary)
 
     def resync(self) -> None:
-        """Make the catalog's versions table the Git branch's commits again, whole, with the branch head: after a
-        history was rewritten, or a run was killed between the Git update and the catalog's."""
-        commits = self.versions.commits()
-        mapped: dict[tuple[str, datetime], str] = {
-            (document_of(path), at): commit for (path, at), commit in commits.items()
-        }
-        self.catalog.replace_versions(mapped, self.versions.head())
+        """Make the catalog's versions table the Git branch's commits again, whole, with the branch head and the URL
+        of each version's bytes (found from its ``Captured-At`` and ``Snapshot-Url``): after a history was
+        rewritten, a run was killed between the Git update and the catalog's, or the catalog is from before
+        ``versions.url``."""
+        mapped: dict[tuple[str, datetime], str] = {}
+        origins: dict[tuple[str, datetime], VersionOrigin] = {}
+        for version in self.versions.main_versions():
+            key = (document_of(version.path), version.captured_at)
+            mapped[key] = version.commit
+            origins[key] = VersionOrigin(version.bytes_at or version.captured_at, version.snapshot_url)
+        self.catalog.replace_versions(mapped, self.versions.head(), origins)
 
     def close(self) -> None:
         """Close the capture store's WARC file and the catalog; the lock is released by :func:`open_workspace`, not
@@ -139,6 +150,8 @@ def open_workspace(
                 if not had_versions:
                     notes.append(f"{catalog_path.name} listed no versions: those of {versions_dir} read again")
                 workspace.resync()  # a run was killed between the Git update and the catalog update
+            elif catalog.version_urls_unfilled():
+                workspace.resync()  # a catalog from before versions.url: each version's URL read from Git, once
             if not lost:  # else the history is rebuilt from every capture (`repair`), these included
                 notes += record_killed_tracks(workspace, command)
                 if reindexed and (left := texts_left_after_reindex(workspace)):
