@@ -239,3 +239,21 @@ def test_a_version_s_url_read_from_git_alone_is_the_site_s_url_its_snapshot_url_
         (version,) = workspace.catalog.versions(DOC)
         assert version.url == URL
         assert TEXTS[URL] in (workspace.catalog.version_capture(DOC, SECOND, version.url).body or "")
+
+
+@pytest.mark.parametrize("versioned", [TARGET, URL])
+def test_a_catalog_started_again_from_the_warc_files_finds_each_version_s_url(tmp_path, versioned):
+    """The catalog lost: `repair` re-indexes the kept captures from the WARC files and reads the versions from Git,
+    each URL found against the captures re-indexed."""
+    config = two_urls_in_one_second(tmp_path, versioned)
+    for suffix in ("", "-wal", "-shm"):
+        catalog_path(config).with_name(f"catalog.sqlite3{suffix}").unlink(missing_ok=True)
+    repaired = run_cli(tmp_path / "config", config.settings.data_dir, "repair")
+    assert repaired.returncode == 0, repaired.stderr
+    catalog = Catalog(catalog_path(config), read_only=True)
+    try:
+        (version,) = catalog.versions(DOC)
+        assert version.url == versioned
+        assert TEXTS[versioned] in (catalog.version_capture(DOC, SECOND, version.url).body or "")
+    finally:
+        catalog.close()

@@ -96,15 +96,17 @@ class VersionTable:
         for key, origin in origins.items():
             by_document.setdefault(key[0], {})[key] = origin
         urls: dict[Key, str] = {}
+        columns = "id, COALESCE(memento_at, captured_at) AS bytes_at, url, memento_url, fetched_url, snapshot_url"
         for document, wanted in by_document.items():
             kept: dict[tuple[str, str], str] = {}  # (bytes time, Snapshot-Url a version would carry) -> URL
             times = sorted({iso_z(origin.bytes_at) for origin in wanted.values()})
             for start in range(0, len(times), _TIMES_PER_QUERY):
                 chunk = times[start : start + _TIMES_PER_QUERY]
+                # Served by captures_by_bytes_time (schema.ADDED_INDEXES): the document's other rows are not read.
                 rows = self.connection.execute(
-                    "SELECT COALESCE(memento_at, captured_at) AS bytes_at, url, memento_url, fetched_url, snapshot_url"
-                    " FROM captures WHERE document = ? AND outcome = 'extracted'"
-                    f" AND COALESCE(memento_at, captured_at) IN ({', '.join('?' * len(chunk))}) ORDER BY id",
+                    f"SELECT {columns} FROM captures WHERE document = ?"
+                    f" AND COALESCE(memento_at, captured_at) IN ({', '.join('?' * len(chunk))})"
+                    " AND outcome = 'extracted' ORDER BY id",
                     (document, *chunk),
                 )
                 for row in rows:
