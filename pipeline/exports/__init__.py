@@ -31,6 +31,12 @@ class VersionsNotExported(PolicyArchiveError):
         self.failures = tuple(failures)
 
 
+class ExportStopped(PolicyArchiveError):
+    """A stop signal (SIGTERM, Ctrl-C) ended the export before it was complete: the message says what was written
+    (nothing, for a file or an OTA repository; the beginning of the export, for a pipe or device), exit 1 as any
+    command a first stop signal ends (policy_archive/stop_signals.py)."""
+
+
 def format_names() -> list[str]:
     """Every format this package provides, found without importing the format modules (they may be heavy)."""
     return sorted(module.name for module in pkgutil.iter_modules(__path__) if not module.name.startswith("_"))

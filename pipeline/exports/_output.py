@@ -1,4 +1,5 @@
-"""Writing an export file whole or not at all (``policy_archive.files``), or into a pipe or device as it comes."""
+"""Writing an export file whole or not at all (``policy_archive.files``), or into a pipe or device as it comes; a stop
+signal (SIGTERM, Ctrl-C) while it is written ends it with nothing written under its name."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 from policy_archive.errors import ConfigurationError
 from policy_archive.files import whole_file
+from policy_archive.pipeline.exports import ExportStopped
+from policy_archive.stop_signals import Stopped, current_stop, stop_signals_handled
 
 
 @contextmanager
@@ -18,13 +21,45 @@ def replacing(output: Path, *, streams: bool = True) -> Iterator[Path]:
     leaves the previous one in place. A symbolic link stays a link: the file it points to is replaced. A pipe,
     terminal or device (``--output /dev/stdout``) is written into directly when the format ``streams``, and
     refused otherwise: renaming over it would replace the device node itself (as root, ``/dev/stdout``).
+
+    SIGTERM or Ctrl-C while the block writes (one received earlier too) stops it there: the temporary file is
+    removed and :class:`~policy_archive.pipeline.exports.ExportStopped` says nothing was written (for a pipe or
+    device, that what it received is the export's beginning only). One arriving once the block is done (the file
+    flushed to disk and renamed) is noted, not acted on: the export is complete (:func:`complete` says so).
     """
     if output.is_dir():
         raise ConfigurationError(f"--output {output}: is a directory; give a file name")
-    if output.exists() and not output.is_file():
-        if not streams:
-            raise ConfigurationError(f"--output {output}: not a regular file (a pipe or device); give a file name")
-        yield output
-        return
-    with whole_file(output.resolve() if output.is_symlink() else output) as partial:
-        yield partial
+    with stop_signals_handled() as stop:
+        if output.exists() and not output.is_file():
+            if not streams:
+                raise ConfigurationError(f"--output {output}: not a regular file (a pipe or device); give a file name")
+            try:
+                with stop.interrupting():
+                    stop.raise_if_received()
+                    yield output
+            except Stopped as stopped:
+                raise ExportStopped(
+                    f"export to {output} stopped by {stopped.signal_name} before it was complete: what {output} "
+                    "received is the beginning of the export only (its last row may be cut)"
+                ) from None
+            return
+        target = output.resolve() if output.is_symlink() else output
+        earlier = target.is_file()
+        try:
+            with whole_file(target) as partial, stop.interrupting():
+                stop.raise_if_received()
+                yield partial
+        except Stopped as stopped:
+            kept = f"the earlier {output} left as it was" if earlier else f"no {output} made"
+            raise ExportStopped(
+                f"export to {output} stopped by {stopped.signal_name} before it was complete: nothing written ({kept})"
+            ) from None
+
+
+def complete(summary: str) -> str:
+    """A complete export's summary line, saying so when a stop signal came once the writing was done (noted by
+    :func:`replacing`, not acted on)."""
+    stop = current_stop()
+    if stop.received:
+        summary += f"; stopped by {stop.signal_name} once it was complete: it was written whole"
+    return summary

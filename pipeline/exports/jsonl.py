@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from policy_archive.pipeline.exports._output import replacing
+from policy_archive.pipeline.exports._output import complete, replacing
 from policy_archive.pipeline.exports._rows import ExportSource
 from policy_archive.text import plural
 
@@ -19,4 +19,4 @@ def export(source: ExportSource, output: Path) -> str:
         for row in source.rows():
             handle.write(json.dumps(row.as_dict(), ensure_ascii=False) + "\n")
             count += 1
-    return f"{count} {plural(count, 'version')} written to {output}"
+    return complete(f"{count} {plural(count, 'version')} written to {output}")

@@ -25,7 +25,7 @@ from policy_archive.archive.history import version_commits
 from policy_archive.archive.plain_git import ExistingCommit, ExportRepository, FileCommit
 from policy_archive.config.writer import name_hash
 from policy_archive.errors import PolicyArchiveError
-from policy_archive.pipeline.exports import VersionsNotExported
+from policy_archive.pipeline.exports import ExportStopped, VersionsNotExported
 from policy_archive.pipeline.exports._rows import ExportSource
 from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN, strip_header
 from policy_archive.records import DocumentDeclaration, iso_z, title_from_id
@@ -68,10 +68,6 @@ FIRST, CHANGE, UPGRADE = "First record of", "Record new changes of", "Apply tech
 
 class ExportClash(PolicyArchiveError):
     """Two of the documents would be one file of the export: nothing was exported."""
-
-
-class ExportStopped(PolicyArchiveError):
-    """A stop signal (SIGTERM, Ctrl-C) came before the export wrote anything: nothing was exported (exit 1)."""
 
 
 @dataclass(frozen=True)

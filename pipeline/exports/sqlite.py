@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from policy_archive.pipeline.exports._output import replacing
+from policy_archive.pipeline.exports._output import complete, replacing
 from policy_archive.pipeline.exports._rows import COLUMNS, ExportRow, ExportSource
 from policy_archive.text import plural
 
@@ -73,4 +73,6 @@ def export(source: ExportSource, output: Path) -> str:
         finally:
             database.close()
     documents = len(source.declarations)
-    return f"{count} {plural(count, 'version')} of {documents} {plural(documents, 'document')} written to {output}"
+    return complete(
+        f"{count} {plural(count, 'version')} of {documents} {plural(documents, 'document')} written to {output}"
+    )

@@ -1,0 +1,135 @@
+"""SIGTERM or Ctrl-C (SIGINT) half-way through `export`: the real command line, held between two versions (the
+second version's row is being made, the first one written) until the test has signalled it.
+
+Until 2026-11-29 a Ctrl-C ended a jsonl, csv or sqlite export with click's bare ``Aborted!`` and a SIGTERM killed it
+(exit 143, its temporary file left beside the target). Now each says in one line what was stopped and that
+nothing was written (exit 1, as a first stop signal ends every command: policy_archive/stop_signals.py), and the
+target is as it was: absent, or the earlier export there intact; no temporary file is left.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from standin.cli import cli_command, names_environment, run_cli, running
+
+HOLD = "policy_archive.pipeline.exports._rows:export_row"  # called once per version, as its row is made
+
+
+def held_export(config: Path, data: Path, tmp_path: Path, hold: str, *args: str) -> tuple[list[str], Path, Path]:
+    """The command line of ``export ARGS`` held before the second call of ``hold``, and the files it makes when
+    held (``reached``) and waits for (``go``)."""
+    reached, go = tmp_path / "held-reached", tmp_path / "held-go"
+    command = [sys.executable, "-m", "standin.held_call", str(reached), str(go), hold, "2", "--"]
+    return [*command, *cli_command(config, data, "export", *args)[3:]], reached, go
+
+
+def partial_files(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir() if ".partial-" in path.name)
+
+
+def stopped(
+    command: list[str], tmp_path: Path, reached: Path, go: Path, signum: int, partial_in: Path | None = None
+) -> tuple[int, str]:
+    """Run ``command``, wait until it is held (and its temporary file is in ``partial_in``), send ``signum``,
+    then release the hold (a signal only noted where it came lets the command go on to where it is acted on); its
+    exit status and output."""
+    try:
+        with running(command, tmp_path / "log", env=names_environment(), terminal_sigint=True) as run:
+            run.wait_for(reached.exists, "the export held between two versions")
+            if partial_in is not None:
+                run.wait_for(lambda: partial_files(partial_in) != [], "the export's temporary file")
+            run.send_signal(signum)
+            go.touch()
+            status = run.ended()
+    finally:
+        go.touch()  # a hold not signalled (a failed test) ends
+    return status, run.output()
+
+
+@pytest.mark.parametrize(
+    ("form", "name"),
+    [("jsonl", "SIGINT"), ("csv", "SIGTERM"), ("sqlite", "SIGINT"), ("sqlite", "SIGTERM")],
+)
+def test_a_stop_signal_half_way_writes_no_file(recorded, tmp_path, form, name):
+    config, data = recorded
+    folder = tmp_path / "out"
+    folder.mkdir()
+    output = folder / f"history.{form}"
+    command, reached, go = held_export(config, data, tmp_path, HOLD, "--format", form, "--output", str(output))
+    status, said = stopped(command, tmp_path, reached, go, getattr(signal, name), partial_in=folder)
+
+    assert status == 1, said
+    assert "Traceback" not in said and "Aborted!" not in said, said
+    assert said.splitlines()[-1] == (
+        f"policy-archive: export to {output} stopped by {name} before it was complete: nothing written "
+        f"(no {output} made)"
+    )
+    assert list(folder.iterdir()) == [], "no file, no temporary file left"
+
+
+@pytest.mark.parametrize(("form", "name"), [("csv", "SIGINT"), ("jsonl", "SIGTERM")])
+def test_a_stop_signal_half_way_leaves_the_earlier_export_intact(recorded, tmp_path, form, name):
+    config, data = recorded
+    folder = tmp_path / "out"
+    folder.mkdir()
+    output = folder / f"history.{form}"
+    earlier = run_cli(config, data, "export", "--format", form, "--output", str(output))
+    assert earlier.returncode == 0, earlier.stderr
+    before = output.read_bytes()
+    args = ("--format", form, "--output", str(output), "--force")
+    command, reached, go = held_export(config, data, tmp_path, HOLD, *args)
+    status, said = stopped(command, tmp_path, reached, go, getattr(signal, name), partial_in=folder)
+
+    assert status == 1, said
+    assert "Traceback" not in said and "Aborted!" not in said, said
+    assert said.splitlines()[-1] == (
+        f"policy-archive: export to {output} stopped by {name} before it was complete: "
+        f"nothing written (the earlier {output} left as it was)"
+    )
+    assert output.read_bytes() == before
+    assert [path.name for path in folder.iterdir()] == [output.name]
+
+
+def test_a_stop_signal_half_way_into_a_pipe_says_it_got_the_beginning_only(recorded, tmp_path):
+    config, data = recorded
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received = tmp_path / "received"
+    with received.open("wb") as sink:
+        reader = subprocess.Popen(["cat", str(pipe)], stdout=sink)
+        try:
+            command, reached, go = held_export(config, data, tmp_path, HOLD, "--format", "jsonl", "--output", str(pipe))
+            status, said = stopped(command, tmp_path, reached, go, signal.SIGINT)
+            reader.wait(timeout=120)
+        finally:
+            reader.kill()
+    assert status == 1, said
+    assert "Traceback" not in said and "Aborted!" not in said, said
+    assert said.splitlines()[-1] == (
+        f"policy-archive: export to {pipe} stopped by SIGINT before it was complete: what {pipe} received is the "
+        "beginning of the export only (its last row may be cut)"
+    )
+    assert len(received.read_text().splitlines()) == 1, "the first version's row, not the second"
+
+
+def test_a_stop_signal_before_the_export_writes_writes_nothing(recorded, tmp_path):
+    """A signal while the command starts (held before it reads its configuration) is acted on once the export
+    would begin: nothing is read or written."""
+    config, data = recorded
+    output = tmp_path / "history.csv"
+    hold = "policy_archive.pipeline.commands.publish:check_output"
+    command, reached, go = held_export(config, data, tmp_path, hold, "--format", "csv", "--output", str(output))
+    command[command.index(hold) + 1] = "1"
+    status, said = stopped(command, tmp_path, reached, go, signal.SIGTERM)
+    assert status == 1, said
+    assert said.splitlines()[-1] == (
+        f"policy-archive: export to {output} stopped by SIGTERM before it was complete: nothing written "
+        f"(no {output} made)"
+    )
+    assert not output.exists() and partial_files(tmp_path) == []
