@@ -8,12 +8,14 @@ through one ``git fast-import`` stream (DESIGN.md: ~2,700 commits/s against ~70/
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +38,7 @@ _LOCKED_WORDS = (".lock': File exists", "Another git process seems to be running
 _NOT_A_REPOSITORY_WORDS = ("not a git repository",)
 # Git's words for a write that failed, which do not always say why.
 _WRITE_WORDS = ("unable to write", "couldn't write", "write error", "failed to write", "short write")
+HISTORY_BATCH = 1000  # commits of the export read by one ``git log`` (its memory grows with the commits it holds)
 LITTLE_ROOM = 1024 * 1024  # under this much free, a failed write is the full disk's (a git export writes more)
 _READ_ONLY_WORDS = ("Read-only file system", "Permission denied", "Operation not permitted")
 
@@ -86,17 +89,88 @@ def _git(directory: Path, *args: str, stdin: bytes | None = None, env: dict[str,
         **OWN_SESSION,
     )
     if result.returncode != 0:
-        # Git does not always say the disk is full ("error: unable to write file X", "fatal: unable to write new
-        # index file", "cannot update ref ...: couldn't write '.../main.lock'"): a write it failed with the
-        # filesystem (nearly) out of room is taken as one. Measured on a tmpfs filled up (git 2.39, 2026-11-28):
-        # such failures left 0 bytes free, or a few pages once git had removed its temporary files on its way
-        # out. Read now, before anything is put back and frees room again.
-        command = next((arg for arg in args if not arg.startswith("-") and "=" not in arg), args[0])
-        failure = GitFailure(command, result.stderr.decode("utf-8", "replace"))
-        free = _free_bytes(directory)
-        writing = any(words in failure.stderr for words in _WRITE_WORDS)
-        raise _GitFailed(failure, free is not None and (free == 0 or (writing and free < LITTLE_ROOM)))
+        raise _failed_git(directory, args, result.stderr)
     return result.stdout.decode("utf-8")
+
+
+def _failed_git(directory: Path, args: Sequence[str], stderr: bytes) -> _GitFailed:
+    """The failure of ``git ARGS`` in ``directory``, which wrote ``stderr``."""
+    # Git does not always say the disk is full ("error: unable to write file X", "fatal: unable to write new
+    # index file", "cannot update ref ...: couldn't write '.../main.lock'"): a write it failed with the
+    # filesystem (nearly) out of room is taken as one. Measured on a tmpfs filled up (git 2.39, 2026-11-28):
+    # such failures left 0 bytes free, or a few pages once git had removed its temporary files on its way
+    # out. Read now, before anything is put back and frees room again.
+    command = next((arg for arg in args if not arg.startswith("-") and "=" not in arg), args[0])
+    failure = GitFailure(command, stderr.decode("utf-8", "replace"))
+    free = _free_bytes(directory)
+    writing = any(words in failure.stderr for words in _WRITE_WORDS)
+    return _GitFailed(failure, free is not None and (free == 0 or (writing and free < LITTLE_ROOM)))
+
+
+# fast-import moves the branch only once every object is written and the stream says ``done`` (``--done``): stopped
+# before (a full disk, a stop signal, the stream ended early), the branch is as it was.
+# One pack, never loose objects (below ``fastimport.unpackLimit``, 100, fast-import unpacks its pack: stopped
+# there, it leaves loose objects and ``tmp_obj_*`` files): what a failure leaves is then fast-import's own new
+# files only, removed by ``ExportRepository._put_back``.
+_FAST_IMPORT = ("-c", "fastimport.unpackLimit=0", "fast-import", "--quiet", "--done")
+
+
+class _FastImport:
+    """One ``git fast-import`` fed as the commits come (one commit's bytes in memory at a time, not the stream);
+    its stderr kept in a file (a pipe nobody reads while the stream is written could fill and stall it)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            self._process = subprocess.Popen(
+                ["git", "-C", str(directory), *_FAST_IMPORT],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self._stderr,
+                **OWN_SESSION,  # a Ctrl-C at the terminal does not stop it mid-write (archive.git_environment)
+            )
+        except BaseException:
+            self._stderr.close()
+            raise
+
+    def feed(self, data: bytes) -> None:
+        """Send ``data``; fast-import ended (it failed: a full disk): :class:`_GitFailed`."""
+        assert self._process.stdin is not None
+        try:
+            self._process.stdin.write(data)
+        except BrokenPipeError:
+            raise self._failure() from None
+
+    def finish(self) -> None:
+        """End the stream (``done``) and wait until fast-import has written it and moved the branch."""
+        assert self._process.stdin is not None
+        try:
+            self._process.stdin.write(b"done\n")
+            self._process.stdin.close()
+        except BrokenPipeError:
+            pass  # it ended already: its status says how
+        if self._process.wait() != 0:
+            raise self._failure()
+        self._stderr.close()
+
+    def abandon(self) -> None:
+        """End the stream without ``done``: fast-import stops and leaves the branch as it was."""
+        with contextlib.suppress(OSError):
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+        self._process.wait()
+        self._stderr.close()
+
+    def _failure(self) -> _GitFailed:
+        with contextlib.suppress(OSError):
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+        self._process.wait()
+        self._stderr.seek(0)
+        said = self._stderr.read()
+        self._stderr.close()
+        return _failed_git(self.directory, _FAST_IMPORT, said)
 
 
 def _explained(directory: Path, failed: _GitFailed, *, put_back: bool) -> ExportRepositoryError:
@@ -137,6 +211,22 @@ _NOT_A_REPOSITORY = (
     "its .git is not a Git repository (damaged, incomplete or pointing elsewhere): give a new or empty directory, "
     "or one an earlier ota export wrote"
 )
+
+
+def _records(stream: io.TextIOBase, separator: str) -> Iterator[str]:
+    """The records of ``stream`` that each start with ``separator`` (what comes before the first is dropped),
+    read a chunk at a time."""
+    pending = ""
+    started = False
+    while chunk := stream.read(1 << 16):
+        pending += chunk
+        *complete, pending = pending.split(separator)
+        for record in complete:
+            if started:
+                yield record
+            started = True
+    if started:
+        yield pending
 
 
 @dataclass(frozen=True)
@@ -333,27 +423,50 @@ class ExportRepository:
         )
         return result.stdout.strip() or None
 
-    def history(self) -> list[ExistingCommit]:
-        """Every commit of ``main`` (the file it wrote, its author date and message), oldest first."""
+    def history(self) -> Iterator[ExistingCommit]:
+        """Every commit of ``main`` (the file it wrote, its author date and message), oldest first, read as ``git
+        log`` writes it: one commit's message in memory at a time, however long the export's history."""
         if self.head() is None:
-            return []
+            return
         try:
-            # A record separator before each commit, unit separators around its message, the file names after
-            # them (``ota.message`` writes neither separator; split so that a person's message holding a unit
-            # separator stays whole).
-            listing = _git(
-                self.directory, "-c", "core.quotePath=false", "log", "--reverse", "--format=\x1e%at\x1f%B\x1f",
-                "--name-only", BRANCH,
-            )  # fmt: skip
+            commits = _git(self.directory, "rev-list", "--reverse", BRANCH).split()
         except _GitFailed as failed:
             raise self._failed(failed) from None
-        commits = []
-        for block in listing.split("\x1e")[1:]:
-            stamp, rest = block.split("\x1f", 1)
-            message, names = rest.rsplit("\x1f", 1)
-            at = datetime.fromtimestamp(int(stamp), UTC)
-            commits += [ExistingCommit(path, at, message) for path in names.splitlines() if path]
-        return commits
+        # ``git log --reverse`` holds every commit it walked before writing the first: 163 MB at 10,000 commits
+        # (benchmarks/export.py, 2026-11-29). Listed first, then a batch of them at a time, as archive.history does.
+        for start in range(0, len(commits), HISTORY_BATCH):
+            yield from self._history_of(commits[start : start + HISTORY_BATCH])
+
+    def _history_of(self, commits: Sequence[str]) -> Iterator[ExistingCommit]:
+        # A record separator before each commit, unit separators around its message, the file names after them
+        # (``ota.message`` writes neither separator; split so that a person's message holding a unit separator
+        # stays whole).
+        args = ("-c", "core.quotePath=false", "log", "--no-walk=unsorted", "--format=\x1e%at\x1f%B\x1f", "--name-only")
+        with tempfile.TemporaryFile() as stderr:
+            process = subprocess.Popen(
+                ["git", "-C", str(self.directory), *args, *commits, "--"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                **OWN_SESSION,
+            )
+            try:
+                assert process.stdout is not None
+                records = _records(io.TextIOWrapper(process.stdout, encoding="utf-8", newline=""), "\x1e")
+                for block in records:
+                    stamp, rest = block.split("\x1f", 1)
+                    message, names = rest.rsplit("\x1f", 1)
+                    at = datetime.fromtimestamp(int(stamp), UTC)
+                    for path in names.splitlines():
+                        if path:
+                            yield ExistingCommit(path, at, message)
+            finally:
+                if process.poll() is None and process.stdout is not None:
+                    process.stdout.close()  # stopped early: git ends with its pipe
+                status = process.wait()
+            if status != 0:
+                stderr.seek(0)
+                raise self._failed(_failed_git(self.directory, args, stderr.read())) from None
 
     def blob_ids(self) -> dict[str, str]:
         """``path -> blob id`` of every file at the head of ``main``."""
@@ -373,44 +486,49 @@ class ExportRepository:
             ids[path] = meta.split()[2]
         return ids
 
-    def append(self, commits: Sequence[FileCommit]) -> int:
+    def append(
+        self, commits: Iterable[FileCommit], *, reading: Callable[[], AbstractContextManager[object]] = nullcontext
+    ) -> int:
         """Append ``commits`` (in the order given) to ``main`` and check them out; return how many were written.
 
-        A commit whose content equals the file's current content is not written (it would change nothing). When
-        git fails (a full disk), the branch, the index and the files are put back as they were and what git added
-        under ``.git`` is removed: the next export starts from the same state and writes the same commits.
+        The commits are taken one at a time and fed to one ``git fast-import`` as they come, so memory holds one
+        commit, however many there are; ``reading`` is the context in which they are taken (the export's: a stop
+        signal raises there). A commit whose content equals the file's current content is not written (it would
+        change nothing). When git fails (a full disk), or taking the commits raises (a stop signal, a read that
+        failed), the branch, the index and the files are put back as they were and what git added under ``.git``
+        is removed: the next export starts from the same state and writes the same commits.
         """
         current = self.blob_ids()
-        stream = bytearray()
         parent = self.head()
-        written = 0
-        for commit in commits:
-            payload = commit.content.encode("utf-8")
-            if current.get(commit.path) == git_blob_id(payload):
-                continue
-            current[commit.path] = git_blob_id(payload)
-            message = commit.message.encode("utf-8")
-            when = f"{int(commit.at.timestamp())} +0000"
-            stream += f"commit {BRANCH_REF}\nauthor {IDENTITY} {when}\ncommitter {IDENTITY} {when}\n".encode()
-            stream += b"data %d\n%s\n" % (len(message), message)
-            if written == 0 and parent:
-                stream += f"from {parent}\n".encode()
-            stream += f"M 100644 inline {quote_path(commit.path)}\n".encode()
-            stream += b"data %d\n%s\n" % (len(payload), payload)
-            written += 1
         before = self._git_files()
+        written = 0
         checking_out = False
+        importer: _FastImport | None = None
         try:
-            if written:
-                # fast-import moves the branch only once every object is written: stopped before (a full disk),
-                # the branch is as it was.
-                # One pack, never loose objects (below ``fastimport.unpackLimit``, 100, fast-import unpacks its
-                # pack: stopped there, it leaves loose objects and ``tmp_obj_*`` files): what a failure leaves is
-                # then fast-import's own new files only, removed by ``_put_back``.
-                _git(
-                    self.directory, "-c", "fastimport.unpackLimit=0", "fast-import", "--quiet", "--done",
-                    stdin=bytes(stream) + b"done\n",
-                )  # fmt: skip
+            try:
+                with reading():
+                    for commit in commits:
+                        payload = commit.content.encode("utf-8")
+                        if current.get(commit.path) == git_blob_id(payload):
+                            continue
+                        current[commit.path] = git_blob_id(payload)
+                        if importer is None:
+                            importer = _FastImport(self.directory)
+                        importer.feed(self._commit_data(commit, payload, parent if written == 0 else None))
+                        written += 1
+            except BaseException as error:
+                if importer is not None:
+                    importer.abandon()
+                if not isinstance(error, _GitFailed) and not self._put_back(parent, before, checked_out=False):
+                    raise ExportRepositoryError(
+                        self.directory,
+                        "the export stopped while Git wrote it and could not be put back as it was: check it with "
+                        f"`git -C {self.directory} status`",
+                        refused=False,
+                    ) from error
+                raise
+            if importer is not None:
+                importer.finish()
             if parent or written:
                 # Checked out also when nothing was new: an export killed between the two left the branch ahead
                 # of the files (``_check`` tells that from a person's changes), and the next one completes it.
@@ -422,6 +540,18 @@ class ExportRepository:
             put_back = self._put_back(parent, before, checked_out=checking_out and not locked)
             raise _explained(self.directory, failed, put_back=put_back) from None
         return written
+
+    @staticmethod
+    def _commit_data(commit: FileCommit, payload: bytes, parent: str | None) -> bytes:
+        """One commit as fast-import reads it; ``parent``: the branch's commit before the stream, for its first."""
+        message = commit.message.encode("utf-8")
+        when = f"{int(commit.at.timestamp())} +0000"
+        data = f"commit {BRANCH_REF}\nauthor {IDENTITY} {when}\ncommitter {IDENTITY} {when}\n".encode()
+        data += b"data %d\n%s\n" % (len(message), message)
+        if parent:
+            data += f"from {parent}\n".encode()
+        data += f"M 100644 inline {quote_path(commit.path)}\n".encode()
+        return data + b"data %d\n%s\n" % (len(payload), payload)
 
     def _git_files(self) -> set[Path]:
         """The files git may add while it writes (packs, fast-import's crash reports), to tell its new ones."""

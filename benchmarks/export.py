@@ -3,17 +3,20 @@
     python -m benchmarks.export                                        # 100,000 versions over 5,000 documents
     python -m benchmarks.export --documents 200 --versions 4000        # a quick run
     python -m benchmarks.export --formats jsonl,csv --size 4000
+    python -m benchmarks.export --documents 250 --versions 5000 --formats ota   # a new OTA repository, then again
 
 The history is the version-store benchmark's (benchmarks/versions.py): synthetic ~15 KB policies changing by one
 to three edits per version. Each export runs as the real command line in a child process; its peak memory is the
 child's maximum resident set as the kernel reports it on exit (``wait4``), so a figure that stays flat when the
-number of versions grows is what "bounded memory" means here.
+number of versions grows is what "bounded memory" means here. ``ota`` writes a new repository, then exports into it
+a second time (nothing new: the run reads the export's history and our versions, and writes nothing).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -73,9 +76,21 @@ def run(root: Path, documents_count: int, versions_count: int, size: int, format
         report(
             form,
             f"{count:,} versions in {seconds:.1f} s = {count / seconds:,.0f} versions/s, "
-            f"peak {peak:,.0f} MB, file {output.stat().st_size / 1e6:,.0f} MB",
+            f"peak {peak:,.0f} MB, {'repository' if output.is_dir() else 'file'} {size_of(output) / 1e6:,.0f} MB",
         )
-        output.unlink()
+        if output.is_dir():  # ota: a second export into it finds nothing new
+            seconds, peak = timed_export(config, data, form, output)
+            report(form, f"again, nothing new: {seconds:.1f} s, peak {peak:,.0f} MB")
+            shutil.rmtree(output)
+        else:
+            output.unlink()
+
+
+def size_of(path: Path) -> int:
+    """Bytes of a file, or of every file under a directory (an ota repository)."""
+    if path.is_dir():
+        return sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
+    return path.stat().st_size
 
 
 def report(label: str, text: str) -> None:
@@ -87,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--documents", type=int, default=5_000)
     parser.add_argument("--versions", type=int, default=100_000, help="total, spread evenly over the documents")
     parser.add_argument("--size", type=int, default=15_000, help="approximate text size in bytes")
-    parser.add_argument("--formats", default="jsonl,csv,sqlite", help="comma-separated export formats")
+    parser.add_argument("--formats", default="jsonl,csv,sqlite", help="comma-separated export formats (and ota)")
     parser.add_argument(
         "--workdir", type=Path, help="keep the history here and reuse it on the next run [default: a temporary one]"
     )

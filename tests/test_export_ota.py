@@ -193,7 +193,8 @@ def test_a_document_exported_before_under_another_path_is_named_not_begun_again(
         "exported before as Exemple/Privacy Policy.md, its path is now Example/Privacy Policy.md: its service or "
         "terms type was renamed"
     ), reason
-    assert left_behind(existing, {"Example/Privacy Policy.md", "Other/Privacy Policy.md"}, moved.values()) == []
+    current = {"Example/Privacy Policy.md", "Other/Privacy Policy.md"}
+    assert left_behind({commit.path for commit in existing}, current, moved.values()) == []
     # A path another document of the configuration writes now is that document's (two documents of one page,
     # extracted from the same captures): not a rename.
     commits, problems, moved = plan(versions[1:], existing, {"Example/Privacy Policy.md", "Exemple/Privacy Policy.md"})
@@ -206,7 +207,7 @@ def test_a_document_exported_before_under_another_path_is_named_not_begun_again(
 
 def test_files_no_document_writes_now_are_said_and_left():
     existing = [exported_commit("Gone/Privacy Policy.md", 5), exported_commit("Kept/Privacy Policy.md", 6)]
-    assert left_behind(existing, {"Kept/Privacy Policy.md"}, []) == [
+    assert left_behind({commit.path for commit in existing}, {"Kept/Privacy Policy.md"}, []) == [
         "Gone/Privacy Policy.md: in the export, but no document of the configuration writes it now (removed from "
         "it, or renamed): left as it is, as an export never removes what it published"
     ]
@@ -273,7 +274,7 @@ def test_an_export_writes_real_git_objects(tmp_path):
     )
     assert written == 1
     assert subprocess.run(["git", "-C", str(tmp_path / "out"), "fsck", "--strict"], capture_output=True).returncode == 0
-    assert repository.history()[0].path == "Ünïcode Service/Privacy Policy.md"
+    assert next(repository.history()).path == "Ünïcode Service/Privacy Policy.md"
     assert repository.append([FileCommit("Ünïcode Service/Privacy Policy.md", "# T\n\nbody\n", at, "same")]) == 0
 
 
@@ -288,6 +289,28 @@ def test_the_export_history_reads_each_commit_message_whole(tmp_path):
     first, second = repository.history()
     assert (first.path, first.at, first.message.rstrip("\n")) == ("X/Privacy Policy.md", at, said.rstrip("\n"))
     assert (second.path, second.message.rstrip("\n")) == ("Y/Privacy Policy.md", "A person's commit")
+
+
+def test_the_export_history_read_in_batches_is_the_same_history(tmp_path, monkeypatch):
+    """The export's history is read a batch of commits at a time (``git log --reverse`` over all of them held every
+    commit: 163 MB at 10,000); and the versions given to ``append`` are taken one at a time, as they come."""
+    from policy_archive.archive import plain_git
+    from policy_archive.archive.plain_git import ExportRepository, FileCommit
+
+    repository = ExportRepository(tmp_path / "out")
+    taken: list[int] = []
+
+    def commits():
+        for day in range(1, 8):
+            taken.append(day)
+            at = datetime(2021, 3, day, tzinfo=UTC)
+            yield FileCommit(f"S{day % 3}/Privacy Policy.md", f"# T\n\nday {day}\n", at, f"Record {day}\n")
+
+    assert repository.append(commits()) == 7 and taken == list(range(1, 8))
+    whole = [(commit.path, commit.at, commit.message) for commit in repository.history()]
+    monkeypatch.setattr(plain_git, "HISTORY_BATCH", 2)
+    assert [(commit.path, commit.at, commit.message) for commit in repository.history()] == whole
+    assert [message.strip() for _, _, message in whole] == [f"Record {day}" for day in range(1, 8)]
 
 
 # Outside audit 9, F6: names that differ only by case or Unicode normalisation were exported as two folders (or

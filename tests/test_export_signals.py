@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from standin.cli import cli_command, names_environment, run_cli, running
+from standin.cli import cli_command, git, names_environment, run_cli, running
 
 HOLD = "policy_archive.pipeline.exports._rows:export_row"  # called once per version, as its row is made
 
@@ -133,3 +133,50 @@ def test_a_stop_signal_before_the_export_writes_writes_nothing(recorded, tmp_pat
         f"(no {output} made)"
     )
     assert not output.exists() and partial_files(tmp_path) == []
+
+
+def fast_imports_into(directory: Path) -> list[int]:
+    """The process ids of the `git fast-import` writing into ``directory`` now."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"fast-import" in arguments and os.fsencode(directory) in arguments:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("target", ["new", "empty repository"])
+def test_a_stop_signal_while_an_ota_export_is_fed_to_git_writes_nothing(recorded, tmp_path, target):
+    """The OTA export feeds Git each version as it reads it (one text in memory, not all of them): held while it
+    reads the second, Git has begun the first. SIGINT then drops what Git was given (its branch never moved, its
+    new files removed; a repository the export made is removed whole) and says nothing was exported."""
+    config, data = recorded
+    export = tmp_path / "export"
+    if target == "empty repository":
+        export.mkdir()
+        git(export, "init", "-q", "-b", "main")
+        before = sorted(path.relative_to(export) for path in export.rglob("*"))
+    hold = "policy_archive.pipeline.exports.ota:strip_header"  # once per version read
+    command, reached, go = held_export(config, data, tmp_path, hold, "--format", "ota", "--output", str(export))
+    try:
+        with running(command, tmp_path / "log", env=names_environment(), terminal_sigint=True) as run:
+            run.wait_for(reached.exists, "the export held reading its second version")
+            run.wait_for(lambda: fast_imports_into(export) != [], "git fast-import started for the first")
+            run.send_signal(signal.SIGINT)
+            status = run.ended()
+    finally:
+        go.touch()
+    said = run.output()
+
+    assert status == 1, said
+    assert "Traceback" not in said and "Aborted!" not in said, said
+    assert said.splitlines()[-1] == "policy-archive: stopped by SIGINT before anything was written: nothing exported"
+    assert fast_imports_into(export) == []
+    if target == "new":
+        assert not export.exists(), "the repository this export made is removed"
+    else:
+        assert git(export, "for-each-ref") == ""
+        assert sorted(path.relative_to(export) for path in export.rglob("*")) == before, "no pack, no crash report"

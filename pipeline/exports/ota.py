@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -163,75 +164,100 @@ def exported_version(commit: ExistingCommit) -> tuple[str, str] | None:
     return (snapshot, captured) if snapshot and captured else None
 
 
-def plan(
-    versions: Iterable[OtaVersion], existing: Sequence[ExistingCommit], current: Collection[str] = ()
-) -> tuple[list[FileCommit], list[tuple[str, str]], dict[str, str]]:
-    """The commits to append after ``existing``; each document whose versions cannot be, with why; and each
-    document exported before under another path than its own now (renamed), with that path. ``current``: the path
-    of every document of the configuration now (the versions' own paths count too).
+class Plan:
+    """What to append after the export's ``existing`` commits, decided one version at a time (:meth:`commits`), and
+    what could not be (:meth:`problems`, :attr:`moved`). ``current``: the path of every document of the
+    configuration now (the versions' own paths count too).
+
+    Of the export's history it keeps, per commit, only what tells its version (path and date; snapshot and capture
+    time), never its message; of our versions, only the one being planned: memory does not hold the texts or
+    messages, however long either history.
 
     A document's versions were exported before under another path when the export has none at its path and holds
     one of its versions (the same snapshot and capture time) at a path no document of the configuration writes now:
     its service or terms type was renamed, or its folder spelt otherwise (Windows' names). Its versions are not
     exported (an OTA history is published: its files are not moved, nor one document's history begun again beside
     its first), and it is named with both paths."""
-    done = {(commit.path, commit.at) for commit in existing}
-    recorded = {commit.path for commit in existing}
-    head = existing[-1].at if existing else None
-    paths_now = set(current)
-    exported_at: dict[tuple[str, str], set[str]] = {}
-    for commit in existing:
-        if (key := exported_version(commit)) is not None:
-            exported_at.setdefault(key, set()).add(commit.path)
-    commits: list[FileCommit] = []
-    late: dict[str, int] = {}
-    moved: dict[str, tuple[str, str]] = {}  # document -> (the path it was exported as, its path now)
-    for version in versions:
-        paths_now.add(version.path)
-        if (version.path, version.at) in done or version.document in moved:
-            continue
-        if version.path not in recorded:
-            elsewhere = exported_at.get((version.snapshot_url, iso_z(version.captured_at)), set()) - paths_now
-            if elsewhere:
-                moved[version.document] = (min(elsewhere), version.path)
+
+    def __init__(self, existing: Iterable[ExistingCommit], current: Collection[str] = ()) -> None:
+        self.done: set[tuple[str, datetime]] = set()
+        self.exported: set[str] = set()  # the paths the export holds
+        self.head: datetime | None = None  # the date of its last commit
+        self.exported_at: dict[tuple[str, str], set[str]] = {}
+        for commit in existing:
+            self.done.add((commit.path, commit.at))
+            self.exported.add(commit.path)
+            self.head = commit.at
+            if (key := exported_version(commit)) is not None:
+                self.exported_at.setdefault(key, set()).add(commit.path)
+        self.recorded = set(self.exported)
+        self.paths_now = set(current)
+        self.late: dict[str, int] = {}
+        self.moved: dict[str, tuple[str, str]] = {}  # document -> (the path it was exported as, its path now)
+
+    def commits(self, versions: Iterable[OtaVersion]) -> Iterator[FileCommit]:
+        """The commit of each of ``versions`` (in date order) to append, as it is decided.
+
+        Versions come in date order, and one exported before is older than the export's head: a moved document is
+        known before any version of it could be appended (its path is recorded by its first commit, and a recorded
+        path is never taken for a moved one), so no commit of a moved document is ever given."""
+        for version in versions:
+            self.paths_now.add(version.path)
+            if (version.path, version.at) in self.done or version.document in self.moved:
                 continue
-        if head is not None and version.at <= head:
-            late[version.document] = late.get(version.document, 0) + 1
-            continue
-        first = version.path not in recorded
-        commits.append(FileCommit(version.path, version.text, version.at, message(version, first)))
-        recorded.add(version.path)
-    # Versions come in date order, and one exported before is older than the export's head: a moved document is
-    # known before any version of it could be appended. Its path is left out all the same.
-    new_paths = {path for _, path in moved.values()}
-    commits = [commit for commit in commits if commit.path not in new_paths]
-    problems = [
-        (
-            document,
-            f"{count} {plural(count, 'version')} older than the export's last commit ({iso_z(head)}) not exported: "
-            "an OTA history only grows forward; export to a new directory to include them",
-        )
-        for document, count in late.items()
-        if head is not None and document not in moved
-    ]
-    problems += [
-        (
-            document,
-            f"exported before as {old}, its path is now {new}: its service or terms type was renamed, or its name is "
-            "now spelt for Windows; none of its versions was exported, as an export never moves what it published; "
-            "export to a new directory to have its history under the new path",
-        )
-        for document, (old, new) in moved.items()
-    ]
-    return commits, problems, {document: old for document, (old, _) in moved.items()}
+            if version.path not in self.recorded:
+                key = (version.snapshot_url, iso_z(version.captured_at))
+                elsewhere = self.exported_at.get(key, set()) - self.paths_now
+                if elsewhere:
+                    self.moved[version.document] = (min(elsewhere), version.path)
+                    continue
+            if self.head is not None and version.at <= self.head:
+                self.late[version.document] = self.late.get(version.document, 0) + 1
+                continue
+            first = version.path not in self.recorded
+            self.recorded.add(version.path)
+            yield FileCommit(version.path, version.text, version.at, message(version, first))
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Each document whose versions could not be appended, with why (once :meth:`commits` is consumed)."""
+        head = self.head
+        problems = [
+            (
+                document,
+                f"{count} {plural(count, 'version')} older than the export's last commit ({iso_z(head)}) not "
+                "exported: an OTA history only grows forward; export to a new directory to include them",
+            )
+            for document, count in self.late.items()
+            if head is not None and document not in self.moved
+        ]
+        problems += [
+            (
+                document,
+                f"exported before as {old}, its path is now {new}: its service or terms type was renamed, or its name "
+                "is now spelt for Windows; none of its versions was exported, as an export never moves what it "
+                "published; export to a new directory to have its history under the new path",
+            )
+            for document, (old, new) in self.moved.items()
+        ]
+        return problems
 
 
-def left_behind(existing: Sequence[ExistingCommit], current: Collection[str], moved: Iterable[str]) -> list[str]:
+def plan(
+    versions: Iterable[OtaVersion], existing: Iterable[ExistingCommit], current: Collection[str] = ()
+) -> tuple[list[FileCommit], list[tuple[str, str]], dict[str, str]]:
+    """:class:`Plan` whole: the commits to append after ``existing``; each document whose versions cannot be, with
+    why; and each document exported before under another path than its own now (renamed), with that path."""
+    planned = Plan(existing, current)
+    commits = list(planned.commits(versions))
+    return commits, planned.problems(), {document: old for document, (old, _) in planned.moved.items()}
+
+
+def left_behind(exported: Collection[str], current: Collection[str], moved: Iterable[str]) -> list[str]:
     """One line per file of the export that no document of the configuration writes now (its document removed
     from the configuration, or renamed: ``moved`` holds the paths of renamed documents, named by their failure
     already). The file is left as it is: an OTA history is published, nothing of it is removed."""
     named = set(current) | set(moved)
-    stale = sorted({commit.path for commit in existing} - named)
+    stale = sorted(set(exported) - named)
     return [
         f"{path}: in the export, but no document of the configuration writes it now (removed from it, or renamed): "
         "left as it is, as an export never removes what it published"
@@ -286,27 +312,36 @@ def check_paths(declarations: Sequence[DocumentDeclaration]) -> None:
 def export(source: ExportSource, output: Path) -> str:
     """Append the versions not exported yet to the repository at ``output`` (created when missing or empty).
 
-    SIGTERM or Ctrl-C while the export reads (our versions, the repository) stops it there, nothing written
-    (:class:`ExportStopped`); once Git writes, the write is completed (git is out of the terminal's reach:
-    archive.git_environment) and the summary says the signal came."""
+    Our versions are read, planned and fed to Git one at a time (one version's text in memory, however many).
+    SIGTERM or Ctrl-C while the export reads (the repository, our versions, while it feeds them to Git) stops it
+    there, nothing written: what Git had been given is dropped (the branch never moved) and a repository this
+    export made is removed (:class:`ExportStopped`). Once every version is given, Git's write (the branch moved, the
+    files checked out) is completed (git is out of the terminal's reach: archive.git_environment) and the summary
+    says the signal came."""
     check_paths(source.declarations)
+    current = {ota_path(declaration) for declaration in source.configured or source.declarations}
     with stop_signals_handled() as stop:
-        try:
+
+        @contextmanager
+        def reading() -> Iterator[None]:
             with stop.interrupting():
-                repository = ExportRepository(output)
-                existing = repository.history()
-                current = {ota_path(declaration) for declaration in source.configured or source.declarations}
-                commits, problems, moved = plan(ota_versions(source), existing, current)
                 stop.raise_if_received()
+                yield
+
+        try:
+            with reading():
+                repository = ExportRepository(output)
+                planned = Plan(repository.history(), current)
+            written = repository.append(planned.commits(ota_versions(source)), reading=reading)
         except Stopped as stopped:
             raise ExportStopped(
                 f"stopped by {stopped.signal_name} before anything was written: nothing exported"
             ) from None
-        written = repository.append(commits)
     summary = f"{written} {plural(written, 'version')} committed to {output} (Open Terms Archive layout)"
     if stop.received:
         summary += f"; stopped by {stop.signal_name} while Git wrote the export: it was written whole"
-    summary = "\n".join([summary, *left_behind(existing, current, moved.values())])
-    if problems:
+    moved = [old for old, _ in planned.moved.values()]
+    summary = "\n".join([summary, *left_behind(planned.exported, current, moved)])
+    if problems := planned.problems():
         raise VersionsNotExported(summary, problems)
     return summary
