@@ -298,6 +298,11 @@ class ExportRepository:
             self._remove_made()
             raise
 
+    def forget_if_made(self) -> None:
+        """Remove the repository when this export made it (the directory was missing or empty), before anything was
+        written in it: an export stopped there leaves the directory as it found it."""
+        self._remove_made()
+
     def _remove_made(self) -> None:
         """Remove a repository this export made, and the folders it made on the way (the directory was missing or
         empty: everything in it is this export's)."""

@@ -180,3 +180,17 @@ def test_a_stop_signal_while_an_ota_export_is_fed_to_git_writes_nothing(recorded
     else:
         assert git(export, "for-each-ref") == ""
         assert sorted(path.relative_to(export) for path in export.rglob("*")) == before, "no pack, no crash report"
+
+
+def test_a_stop_signal_once_an_ota_export_made_its_repository_removes_it(recorded, tmp_path):
+    """Held once the new repository is made (`git init`) and before the export reads its versions: SIGTERM leaves
+    the directory as the export found it (missing), not an empty repository."""
+    config, data = recorded
+    export = tmp_path / "new" / "export"
+    hold = "policy_archive.pipeline.exports.ota:Plan"  # made once the repository is opened (here: made)
+    command, reached, go = held_export(config, data, tmp_path, hold, "--format", "ota", "--output", str(export))
+    command[command.index(hold) + 1] = "1"
+    status, said = stopped(command, tmp_path, reached, go, signal.SIGTERM)
+    assert status == 1, said
+    assert said.splitlines()[-1] == "policy-archive: stopped by SIGTERM before anything was written: nothing exported"
+    assert not (tmp_path / "new").exists()

@@ -328,12 +328,15 @@ def export(source: ExportSource, output: Path) -> str:
                 stop.raise_if_received()
                 yield
 
+        repository: ExportRepository | None = None
         try:
             with reading():
                 repository = ExportRepository(output)
                 planned = Plan(repository.history(), current)
             written = repository.append(planned.commits(ota_versions(source)), reading=reading)
         except Stopped as stopped:
+            if repository is not None:
+                repository.forget_if_made()  # stopped before the append (which puts back what it began itself)
             raise ExportStopped(
                 f"stopped by {stopped.signal_name} before anything was written: nothing exported"
             ) from None
