@@ -23,7 +23,7 @@ from policy_archive.config.settings import load_config
 from policy_archive.pipeline.jobs import backfill as backfill_job
 from policy_archive.pipeline.jobs import change_dating
 from policy_archive.pipeline.jobs.workspace import open_workspace
-from policy_archive.stop_signals import stop_signals_handled
+from policy_archive.stop_signals import Stopped, stop_signals_handled
 
 
 def one_text_listed(archive, tmp_path: Path, captures: int) -> tuple[Path, Path]:
@@ -51,11 +51,11 @@ class Counted:
             self.rows_deciding += self._deciding
             return built(row)
 
-        def deciding(catalog, plan):
+        def deciding(catalog, plan, *check):
             self.decisions += 1
             self._deciding = True
             try:
-                return decide(catalog, plan)
+                return decide(catalog, plan, *check)
             finally:
                 self._deciding = False
 
@@ -95,11 +95,11 @@ def test_a_stop_signal_while_the_versions_are_decided_stops_the_run(standin_arch
     decide = change_dating.decide
     signalled = []
 
-    def signalling(catalog, plan):
+    def signalling(catalog, plan, check):
         if not signalled:
             signalled.append(True)
             os.kill(os.getpid(), signal.SIGTERM)
-        return decide(catalog, plan)
+        return decide(catalog, plan, check)
 
     monkeypatch.setattr(backfill_job, "decide", signalling)
     report, stop = backfill_here(config, data)
@@ -108,3 +108,67 @@ def test_a_stop_signal_while_the_versions_are_decided_stops_the_run(standin_arch
     assert [(failure.document, failure.reason) for failure in report.failures] == [(DOC, INTERRUPTED)]
     assert report.recorded == []
     assert git(data / "versions", "log", "--format=%H", "main") == commits
+
+
+def test_a_stop_signal_inside_one_document_s_decisions_ends_them(standin_archive, tmp_path, monkeypatch):
+    """A SIGTERM while one document's versions are being decided ends those decisions at their next check, not
+    after them (before 2026-11-29 a long listing's were all made first, minutes on a million captures): none of
+    its captures is dated, the document is left interrupted, nothing written. The signal is sent from inside the
+    decisions (when they ask which captures show a change), in this process, where it is only noted."""
+    config, data = one_text_listed(standin_archive, tmp_path, 10)
+    commits = git(data / "versions", "log", "--format=%H", "main")
+    decide, changes, dating_capture = change_dating.decide, change_dating.changes, change_dating.dating_capture
+    making, signalled, dated, raised = [], [], [], []
+
+    def making_versions(catalog, plan, check):
+        making.append(True)  # backfill's own decisions, not bisect's dry runs while it plans
+        try:
+            return decide(catalog, plan, check)
+        except Stopped:
+            raised.append(True)
+            raise
+
+    def signalling(known):
+        if making and not signalled:
+            signalled.append(True)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return changes(known)
+
+    monkeypatch.setattr(backfill_job, "decide", making_versions)
+    monkeypatch.setattr(change_dating, "changes", signalling)
+
+    def dating(*args):
+        dated.extend([args] if making else [])
+        return dating_capture(*args)
+
+    monkeypatch.setattr(change_dating, "dating_capture", dating)
+    report, stop = backfill_here(config, data)
+
+    assert signalled and stop.received
+    assert raised == [True], "the decisions stopped inside, at their check"
+    assert dated == [], "no capture dated in the decisions stopped"
+    assert [(failure.document, failure.reason) for failure in report.failures] == [(DOC, INTERRUPTED)]
+    assert report.recorded == []
+    assert git(data / "versions", "log", "--format=%H", "main") == commits
+
+
+def test_the_decisions_check_for_a_stop_as_they_walk_the_captures(standin_archive, tmp_path, monkeypatch):
+    """The check is asked at each change and every ``CHECK_EVERY`` captures walked, so a stop is acted on
+    within a walk over a long listing (here every 4 of 40 captures: at least 10 times), and a run without a stop
+    decides as before."""
+    config, data = one_text_listed(standin_archive, tmp_path, 40)
+    monkeypatch.setattr(change_dating, "CHECK_EVERY", 4)
+    decide, checks = change_dating.decide, []
+
+    def counting(catalog, plan, check):
+        def counted():
+            checks.append(True)
+            check()
+
+        return decide(catalog, plan, counted)
+
+    monkeypatch.setattr(backfill_job, "decide", counting)
+    report, stop = backfill_here(config, data)
+
+    assert not stop.received and report.failures == []
+    assert len(checks) >= 40 // 4, len(checks)

@@ -166,7 +166,9 @@ def _plan_results(
     are written: the documents left are left as a stop during the crawl leaves an unfinished one, for the rerun
     (until 2026-11-28 it was asked nowhere here: a SIGTERM while a long listing's versions were decided waited
     for every document, and the run said nothing of it). One that came before, during the listing or the crawl,
-    leaves the documents worked through recorded, as it did before."""
+    leaves the documents worked through recorded, as it did before. A document's decisions ask it too, between
+    their steps (:func:`.change_dating.decide`'s ``check``): until 2026-11-29 a stop came to a long listing's
+    only once they were all made."""
     versions: list[Version] = []
     assumed: list[UnverifiedSpan] = []
     unexamined: dict[str, int] = {}
@@ -174,6 +176,10 @@ def _plan_results(
 
     def stopping() -> bool:
         return stop.received and not stopped_before
+
+    def check() -> None:  # asked inside a document's decisions (a long listing's take seconds, or minutes)
+        if stopping():
+            raise Stopped(stop.signal_name or "a stop signal")
 
     for key, plan in plans.items():
         # A capture that failed while the run was stopping may have failed because of the stop: a search
@@ -187,8 +193,11 @@ def _plan_results(
         elif not listings[key]:
             notes.append(f"{key}: the archive lists no capture of this document in the requested period")
         else:
-            decisions = decide(workspace.catalog, plan)
-            if stopping():  # while the decisions were made: nothing of them written
+            try:
+                decisions = decide(workspace.catalog, plan, check)
+            except Stopped:
+                decisions = None
+            if decisions is None or stopping():  # while the decisions were made: nothing of them written
                 failures.append(DocumentFailure(key, INTERRUPTED))
                 unexamined[key] = _record_interrupted(workspace, plan)
                 continue

@@ -8,8 +8,9 @@ search which captures cannot date their text (:func:`undated`), so that ``bisect
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
@@ -27,6 +28,15 @@ from policy_archive.records import CaptureRef, Source
 
 # A catalog's captures of one document, by (URL, listed time).
 Rows = dict[tuple[str, datetime], CaptureRow]
+T = TypeVar("T")
+
+# How many captures the decisions walk between two questions to ``check`` (besides one at each change): a walk
+# over a million captures takes about a second on a loaded machine, so a stop is acted on within a fraction of it.
+CHECK_EVERY = 10_000
+
+
+def _go_on() -> None:
+    """The check of decisions nothing stops (``bisect``'s dry runs during the crawl, whose stop is the crawl's)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,9 +79,12 @@ def undated(catalog: Catalog, plan: DocumentPlan) -> set[int]:
     return {index for decision in decide(catalog, plan) for index in decision.undated}
 
 
-def decide(catalog: Catalog, plan: DocumentPlan) -> list[Decision]:
+def decide(catalog: Catalog, plan: DocumentPlan, check: Callable[[], None] = _go_on) -> list[Decision]:
     """Each change the plan's knowledge shows, decided in order, without writing anything: backfill makes the
     versions from it, and asks it during the search which captures cannot date their text (:func:`undated`).
+    ``check`` is called at each change and every :data:`CHECK_EVERY` captures walked, and raises to stop the
+    decisions: backfill's raises :class:`~policy_archive.stop_signals.Stopped` once a stop signal came (before
+    2026-11-29 one came to it only after a long listing's decisions were all made, minutes later).
 
     Each change is dated by the first capture of its run (those known to show its text before the next change)
     whose bytes lie in the order the changes were found (:func:`dating_capture`): an archived redirect's first
@@ -85,15 +98,16 @@ def decide(catalog: Catalog, plan: DocumentPlan) -> list[Decision]:
     # When each text was seen, gathered once: per change, a walk over every capture known made a history of many
     # changes over a long listing quadratic.
     seen: dict[str | None, list[datetime]] = {}
-    for i, known in plan.known.items():
+    for i, known in _checked(plan.known.items(), check):
         seen.setdefault(known, []).append(plan.refs[i].timestamp)
     decisions: list[Decision] = []
     previous: CaptureRow | None = None  # the capture of the version kept before (its bytes date it)
     dated = True  # whether the text before the change is a version
     for change, after in zip(found, [*found[1:], None], strict=False):
+        check()
         text = plan.known[change.index]
         end = after.index if after else len(plan.refs)
-        run = [i for i in range(change.index, end) if plan.known.get(i) == text]
+        run = [i for i in _checked(range(change.index, end), check) if plan.known.get(i) == text]
         first = _shown(plan, rows, by_text, change.index)
         judged_again = _refused_by_the_guards(rows, plan.refs, run)
         seen_at = seen[text]
@@ -104,7 +118,7 @@ def decide(catalog: Catalog, plan: DocumentPlan) -> list[Decision]:
             decisions.append(Decision(first, run, unchanged_since, verdict, verdict.refusal, None, judged_again))
             continue
         dating = dating_capture(
-            [_bytes_time(rows, plan.refs, i) for i in run],
+            [_bytes_time(rows, plan.refs, i) for i in _checked(run, check)],
             previous.bytes_at if previous else None,
             unchanged_since,
             plan.refs[after.index] if after else None,
@@ -114,6 +128,14 @@ def decide(catalog: Catalog, plan: DocumentPlan) -> list[Decision]:
         if shown is not None:
             previous, dated = shown.row, True
     return decisions
+
+
+def _checked(items: Iterable[T], check: Callable[[], None]) -> Iterator[T]:
+    """``items``, with ``check`` called before the first and after every :data:`CHECK_EVERY` of them."""
+    for count, item in enumerate(items):
+        if not count % CHECK_EVERY:
+            check()
+        yield item
 
 
 def _rows(catalog: Catalog, plan: DocumentPlan) -> Rows:
