@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ _BASE32 = re.compile(r"[A-Za-z2-7]+=*")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+=*|[A-Za-z0-9_-]+=*")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PayloadDigest:
     """A listed payload digest: ``algorithm`` (lower case, without ``-``: ``sha1``, ``sha256``, or whatever the
     listing named) and ``value`` as written, without its label. ``str()`` is how the catalog keeps it: a SHA-1
@@ -41,8 +42,11 @@ class PayloadDigest:
     value: str
 
     @classmethod
+    @functools.lru_cache(maxsize=4096)
     def parse(cls, text: str) -> PayloadDigest:
-        """``sha256:6230…``, ``SHA-1:MGIG…``, ``MGIG…`` (unlabelled: SHA-1) as a digest; never raises."""
+        """``sha256:6230…``, ``SHA-1:MGIG…``, ``MGIG…`` (unlabelled: SHA-1) as a digest; never raises. One object
+        for each text read recently: a listing's rows of one page share a handful of digests (a million rows of
+        one text held a million equal digests, 2026-11-29), and a digest is never changed."""
         label, colon, value = text.partition(":")
         if colon and _LABEL.fullmatch(label):
             return cls(label.lower().replace("-", "").replace("_", ""), value)

@@ -189,7 +189,7 @@ def document_of(path: str) -> str:
     return path.split("/", 1)[1].removesuffix(".md")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaptureRef:
     """One row of a CDX listing: a capture that exists in the archive (not yet fetched). ``digest``: the payload
     digest the row lists, in the algorithm it names (``policy_archive.digests``)."""

@@ -6,6 +6,7 @@ on the stand-in archive answering in each format."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import string
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,7 +139,7 @@ def test_a_listing_in_a_cdx_file_format_is_the_same_listing(
     paged = listing(history, limiter, page_size=3)  # paged with resume keys: the legend begins every page
     whole = listing(history, limiter)
     lengths = fields == 11  # the 9-field format has no record size
-    wanted = [ref if lengths else CaptureRef(**{**ref.__dict__, "length": None}) for ref in seven]
+    wanted = [ref if lengths else dataclasses.replace(ref, length=None) for ref in seven]
     assert whole == paged == wanted and len(wanted) == 7
     rows = [request for request in history.requests if request.path.startswith("/cdx")]
     assert rows, "the listing was asked of the stand-in"

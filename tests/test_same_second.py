@@ -10,6 +10,7 @@ a rerun is stable (tests/test_pywb.py holds the pywb case)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -132,7 +133,7 @@ def test_a_digest_refusal_kept_by_an_older_release_at_a_shared_second_is_examine
     )
     plan = DocumentPlan(declaration, refs, "all", None, [stale])  # type: ignore[arg-type]
     assert plan.known == {}, "examined again"
-    extracted = CaptureRow(**{**stale.__dict__, "outcome": Outcome.EXTRACTED, "reason": None, "body_sha1": "t"})
+    extracted = dataclasses.replace(stale, outcome=Outcome.EXTRACTED, reason=None, body_sha1="t")
     plan = DocumentPlan(declaration, refs, "all", None, [extracted])  # type: ignore[arg-type]
     assert plan.known == {0: "t", 1: None}, "the row served shows its text, the other is refused"
     assert plan.complete

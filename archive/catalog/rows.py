@@ -25,7 +25,7 @@ class Outcome(StrEnum):
     NOT_MODIFIED = "not-modified"  # a live conditional request answered 304
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaptureRow:
     """One row of ``captures``: the listed capture (``url``, ``captured_at``, ``status``, ``mimetype``, ``digest`` as
     the CDX row gave them; a live fetch's own), what its fetch served (``fetched_*``, ``memento_*``), where its bytes

@@ -25,6 +25,7 @@ import json
 import logging
 import re
 import socket
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http.client import HTTPException, RemoteDisconnected
@@ -337,11 +338,14 @@ def _ref(fields: Mapping[str, object], row: str) -> CaptureRef:
     problem = _row_problem(timestamp, original, fields)
     if problem:
         raise RowError(f"unusable row ({problem}): {row[:120]!r}")
+    mimetype = _optional(fields.get("mimetype"))
+    # One string for each URL and type a listing repeats (a listing of one URL names it on every row): a long
+    # listing held as many copies as rows (2026-11-29).
     return CaptureRef(
-        url=original,
+        url=sys.intern(original),
         timestamp=parse_wayback_timestamp(timestamp),
         status=_optional_int(fields.get("statuscode")),
-        mimetype=_optional(fields.get("mimetype")),
+        mimetype=None if mimetype is None else sys.intern(mimetype),
         digest=_digest(fields.get("digest")),
         length=_optional_int(fields.get("length")),
     )

@@ -100,10 +100,22 @@ class DocumentPlan:
             if len({bytes_listed(self.refs[j]) for j in group}) > 1
             for i in group
         }
-        rows = list(rows)
-        # The row the catalog keeps at each URL and second: its second bounds the others' dates as that row says,
-        # as reextract and verify, which know that row only, judge (``listing_rows.second_neighbours``).
-        kept = {(row.url, row.captured_at): _listed_as(row) for row in rows}
+        # The catalog's rows read once, one at a time, keeping what the plan uses of them: a long listing's rows
+        # held at once took most of the peak memory of its backfill (2026-11-29). The row the catalog keeps at each
+        # URL and second: its second bounds the others' dates as that row says, as reextract and verify, which know
+        # that row only, judge (``listing_rows.second_neighbours``); kept here only where it lists other than the
+        # first candidate there, which bounds them when none is kept. The rows that may tell what a capture showed:
+        # a capture listed and never fetched, or one that failed, tells nothing (``answered_row``, the loop below).
+        kept: dict[tuple[str, datetime], CaptureRef] = {}
+        telling: list[CaptureRow] = []
+        for row in rows:
+            group = self.at_second.get((row.url, row.captured_at))
+            if group is None:
+                continue
+            if (listed_as := _listed_as(row)) != self.refs[group[0]]:
+                kept[(row.url, row.captured_at)] = listed_as
+            if row.outcome not in (Outcome.LISTED, Outcome.FAILED):
+                telling.append(row)
         self.around = listing_neighbours(self.refs, kept)
         # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
         # at different pages. What one replay did (a refusal in REPLAY_REFUSALS, a failure) is not shared.
@@ -118,10 +130,8 @@ class DocumentPlan:
         self.unfetched: dict[int, str] = {}
         # Those among them that needed rendering with no browser to do it, with what to install.
         self.needs_browser: dict[int, str] = {}
-        for row in rows:
-            group = self.at_second.get((row.url, row.captured_at))
-            if group is None:
-                continue
+        for row in telling:
+            group = self.at_second[(row.url, row.captured_at)]
             listed = [self.refs[i] for i in group]
             if (answered := answered_row(listed, row)) is None:
                 continue

@@ -140,7 +140,7 @@ REPLAY_REFUSALS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Neighbours:
     """When the captures listed just before and just after one were taken (None at either end of the listing)."""
 

@@ -1,0 +1,81 @@
+"""A long listing of one text: the time and peak memory of a backfill over N CDX rows of one URL, all one digest.
+
+    python -m benchmarks.big_listing [--captures 1000000] [--strategy bisect]
+
+An outside audit's case (2026-11-28): a page archived every few minutes for years with the same bytes. The
+stand-in Wayback archive (``tests/standin/archive.py``, 127.0.0.1) lists N captures of the document's URL, one every
+5 minutes from 2010 on, one body (one digest); it pages the listing as the real CDX server does (25,000 rows a
+page, the resume key; the command waits up to 300 s for a page, which the stand-in makes from the whole
+listing each time). Runs ``python -m policy_archive ... backfill`` once in a fresh data directory and prints
+its exit status, wall time, CPU time and peak resident memory (the kernel's ``ru_maxrss`` of that process, from
+``wait4``), the replay requests the archive answered and the command's last line.
+
+The stand-in runs in this process and builds every page's rows anew (its CPU competes with the command's on a
+small machine); only the command's own figures are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from benchmarks.shared import REPO_ROOT
+
+# The stand-ins and the test pages live in tests/ (imported as top-level modules, as pytest does).
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+from standin.archive import StandinArchive  # noqa: E402
+from standin.cli import cli_command, cli_environment  # noqa: E402
+from test_backfill_resilience import V1, page, ts  # noqa: E402
+from test_fidelity import DOC, URL, configured  # noqa: E402
+
+START = datetime(2010, 1, 1, tzinfo=UTC)
+
+
+def fill(archive: StandinArchive, captures: int) -> None:
+    body = page(V1, "same").encode("utf-8")  # one bytes object: the stand-in holds N references to it
+    for n in range(captures):
+        archive.add_capture(URL, ts(START + timedelta(minutes=5 * n)), body)
+
+
+def measure(archive: StandinArchive, strategy: str) -> None:
+    config, data = configured(archive, Path(tempfile.mkdtemp(prefix="big-listing-")))
+    settings = config / "settings.toml"
+    # The stand-in makes each page from the whole listing (seconds at a million rows on a loaded machine).
+    settings.write_text(re.sub(r"(?m)^timeout_seconds = .*$", "timeout_seconds = 300", settings.read_text()))
+    command = cli_command(config, data, "backfill", DOC, "--strategy", strategy)
+    output = data.parent / "output.txt"  # a file, not a pipe: nothing blocks the command while it is not read
+    with output.open("w") as written:
+        started = time.monotonic()
+        process = subprocess.Popen(command, env=cli_environment(), cwd=REPO_ROOT, stdout=written, stderr=written)
+        # wait4 gives this process's own rusage (its peak RSS), not the most any child waited for reached.
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    lines = [line for line in output.read_text().splitlines() if line.strip()]
+    print(f"exit {process.returncode}; wall {wall:.1f} s; CPU {usage.ru_utime + usage.ru_stime:.1f} s")
+    print(f"peak RSS {usage.ru_maxrss / 1024:.0f} MiB; replay requests {archive.counts()['replay']}")
+    print(f"data directory {data}")
+    for line in lines[-3:]:
+        print(f"  | {line}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--captures", type=int, default=1_000_000)
+    parser.add_argument("--strategy", default="bisect")
+    args = parser.parse_args()
+    with StandinArchive().start() as archive:
+        fill(archive, args.captures)
+        print(f"{args.captures:,} captures of {URL}, one digest; strategy {args.strategy}", flush=True)
+        measure(archive, args.strategy)
+
+
+if __name__ == "__main__":
+    main()
