@@ -30,8 +30,8 @@ from policy_archive.records import CaptureRef, Source
 Rows = dict[tuple[str, datetime], CaptureRow]
 T = TypeVar("T")
 
-# How many captures the decisions walk between two questions to ``check`` (besides one at each change): a walk
-# over a million captures takes about a second on a loaded machine, so a stop is acted on within a fraction of it.
+# How many captures the decisions walk between two questions to ``check`` (besides one at each change): often
+# enough that a stop is acted on long before a walk over a million captures ends, seldom enough to cost nothing.
 CHECK_EVERY = 10_000
 
 
