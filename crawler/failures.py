@@ -201,6 +201,13 @@ def asked_times(reason: str, times: int) -> str:
     return f"{reason} (asked {times} times)" if times > 1 else reason
 
 
+def status_for_now(status: int) -> bool:
+    """Whether a live answer's ``status`` says the site failed or was busy at that moment (a 5xx, 408 Request
+    Timeout, 429 Too Many Requests): the page could not be fetched for now, as after a timeout; the next run may
+    get it. Any other status (a 404, a 410) is the site's answer about the page: a refusal."""
+    return status >= 500 or status in (408, 429)
+
+
 def for_now(error: BaseException) -> bool:
     """Whether a download that failed so may succeed if asked again a little later (in the same run)."""
     return isinstance(error, _FAILED_FOR_NOW) and not any(isinstance(r, _AS_SERVED) for r in _reasons(error))

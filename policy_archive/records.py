@@ -255,6 +255,9 @@ class Capture:
     fetched_at: datetime | None = None
     snapshot_url: str | None = None
     hops: tuple[Capture, ...] = ()
+    # How many times the request was sent, this one included (a live page: Scrapy's retries, a Retry-After's
+    # asking again): a page answering a server error says it was asked 3 times, as a failed download does.
+    asked: int = 1
 
     @property
     def listing_key(self) -> tuple[str, datetime]:

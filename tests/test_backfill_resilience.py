@@ -556,7 +556,7 @@ def test_a_signal_fails_the_backfill_it_stops_and_a_rerun_completes(standin_arch
     last = stderr.splitlines()[-1]
     left = sum(unexamined.values())
     assert last.startswith(f"{left + sum(spans.values())} captures not verified"), last
-    assert f"{left} not examined, the run was interrupted (run again to continue)" in last, last
+    assert f"{left} not examined, the run was stopped by {stop.name} (run again to continue)" in last, last
     status = {entry["document"]: entry for entry in json.loads(run_cli(config, data, "status", "--json").stdout)}
     for key, entry in status.items():
         failure = entry["last_backfill_failure"]
@@ -652,7 +652,10 @@ def test_a_signal_during_the_listing_stops_cleanly(standin_archive, tmp_path, st
     assert failures(stderr) == [f"FAILED {name}/privacy-policy: {INTERRUPTED}" for name in ("alpha", "beta", "gamma")]
     assert commits(tmp_path / "data") == []
     # Nothing was listed, so nothing can be claimed verified: no count, the documents named.
-    assert stderr.splitlines()[-1] == "3 documents not listed (named above): none of their captures verified"
+    assert stderr.splitlines()[-1] == (
+        "3 documents not listed (named above): none of their captures verified; the run was stopped by"
+        f" {stop.name} (run again to continue)"
+    )
     status = json.loads(run_cli(config, tmp_path / "data", "status", "--json").stdout)
     assert [entry["unverified_captures"] for entry in status] == [None, None, None], status
     shown = run_cli(config, tmp_path / "data", "status").stdout
@@ -680,7 +683,8 @@ def test_a_signal_while_the_crawl_starts_stops_cleanly(standin_archive, tmp_path
     assert status == 1, stderr
     assert "Traceback" not in stderr and "Aborted!" not in stderr
     assert failures(stderr) == [f"FAILED {name}/privacy-policy: {INTERRUPTED}" for name in ("alpha", "beta", "gamma")]
-    assert "not examined, the run was interrupted (run again to continue)" in stderr.splitlines()[-1], stderr
+    # The last line (the one `schedule` would log) says the stop, by its signal.
+    assert f"not examined, the run was stopped by {stop.name} (run again to continue)" in stderr.splitlines()[-1]
     assert commits(data) == []
     shown = run_cli(config, data, "status").stdout
     assert f"→ exit 1: 0 versions recorded, 3 documents failed, stopped by {stop.name}" in shown, shown

@@ -18,7 +18,7 @@ import pytest
 from standin.cli import REPO_ROOT, cli_command, cli_environment, run_cli
 from standin.hostile import EndlessBody, EndlessHeaders, RouteServer
 from standin.legal_text import policy_page
-from standin.pages import Page, redirect
+from standin.pages import Page, not_found, redirect, server_error
 from standin.sockets import closed_port
 from test_hostile import write_config
 from twisted.internet.defer import Deferred
@@ -111,8 +111,8 @@ def test_track_tells_a_failure_for_now_from_one_a_rerun_cannot_change(tmp_path):
     refused = "connection refused (asked 3 times)"  # Scrapy's 2 retries
     assert failed[2:] == [f"FAILED acme/terms-of-service: {FOR_NOW}: {refused}"], result.stderr
     assert result.stderr.splitlines()[-1] == (
-        "2 documents not fetched: 1 could not be fetched for now (named above; run again to retry), 1 cannot be"
-        " fetched as the site serves it (named above; running again alone will not help)"
+        "3 documents failed: 1 could not be fetched for now (named above; run again to retry), 1 cannot be"
+        " fetched as the site serves it (named above; running again alone will not help), 1 refused (named above)"
     )
     # `status` keeps the words of the last failure, as backfill's.
     status = run_cli(config, tmp_path / "data", "status", "--json")
@@ -163,7 +163,7 @@ def test_a_compressed_page_over_the_limit_is_said_and_counted_as_an_uncompressed
     decompressed = [line for line in failed if once.search(line)]
     assert len(decompressed) == 2, "\n".join(failed)
     assert result.stderr.splitlines()[-1] == (
-        "3 documents not fetched: 3 cannot be fetched as the site serves them (named above; running again alone will"
+        "3 documents failed: 3 cannot be fetched as the site serves them (named above; running again alone will"
         " not help)"
     ), result.stderr
 
@@ -201,7 +201,7 @@ def test_a_lookup_that_never_answers_fails_its_document_and_the_run_goes_on(tmp_
     ), result.stderr
     assert (tmp_path / "data" / "versions" / "a" / "acme" / "privacy-policy.md").exists()
     assert result.stderr.splitlines()[-1] == (
-        "12 documents not fetched: 12 could not be fetched for now (named above; run again to retry)"
+        "12 documents failed: 12 could not be fetched for now (named above; run again to retry)"
     )
 
 
@@ -312,8 +312,7 @@ def test_a_page_streaming_past_the_limit_without_a_content_length_is_said_too_la
     ), failed
     assert paths == ["/stream"], "the same answer every time: not asked again"
     assert result.stderr.splitlines()[-1] == (
-        "1 document not fetched: 1 cannot be fetched as the site serves it (named above; running again alone will"
-        " not help)"
+        "1 document failed: 1 cannot be fetched as the site serves it (named above; running again alone will not help)"
     ), result.stderr
 
 
@@ -333,3 +332,33 @@ def test_a_page_that_never_answers_says_how_many_times_it_was_asked(tmp_path):
     status = run_cli(config, tmp_path / "data", "status", "--json")
     (entry,) = json.loads(status.stdout)
     assert entry["last_failure"].endswith("(asked 3 times)"), entry
+
+
+def test_the_last_line_counts_every_failed_document_and_a_server_error_says_how_many_times_it_was_asked(tmp_path):
+    """Check of 2026-11-29: with a page answering 500 and one never answering, `track` printed two FAILED lines
+    and the last line `1 document not fetched: 1 could not be fetched for now`: the 500 (asked 3 times, Scrapy's
+    retries) was said `HTTP status 500`, unclassed and uncounted, as a refusal of the page. A site's server error
+    is a page not fetched for now, said and counted as a timeout is; a 404 is the site's answer: refused."""
+    with RouteServer({"/error": server_error(), "/gone": not_found()}) as site, EndlessBody() as endless:
+        documents = {
+            "privacy-policy": site.url("/error"),
+            "terms-of-service": endless.url("/hang"),
+            "cookie-policy": site.url("/gone"),
+        }
+        config = track_config(tmp_path / "config", documents, timeout_seconds=1)
+        result = run_cli(config, tmp_path / "data", "track")
+        paths = list(site.paths)
+    assert result.returncode == 1, result.stderr
+    assert failed_lines(result.stderr) == [
+        "FAILED acme/cookie-policy: HTTP status 404",
+        f"FAILED acme/privacy-policy: {FOR_NOW}: HTTP status 500 (asked 3 times)",
+        f"FAILED acme/terms-of-service: {FOR_NOW}: timeout: no complete answer within 1 second"
+        " (setting [wayback] timeout_seconds) (asked 3 times)",
+    ], result.stderr
+    assert sorted(paths) == ["/error"] * 3 + ["/gone"]
+    assert result.stderr.splitlines()[-1] == (
+        "3 documents failed: 2 could not be fetched for now (named above; run again to retry), 1 refused (named above)"
+    ), result.stderr
+    status = run_cli(config, tmp_path / "data", "status", "--json")
+    reasons = {entry["document"]: entry.get("last_failure") for entry in json.loads(status.stdout)}
+    assert reasons["acme/privacy-policy"] == f"{FOR_NOW}: HTTP status 500 (asked 3 times)", reasons

@@ -420,6 +420,11 @@ def test_a_stop_signal_finishes_the_request_on_the_wire_and_sends_no_other(
     assert failure_lines(text) == {
         f"slow/{kind}": "not fetched: the run was stopped" for kind in kinds if kind != first
     }, text
+    # The last line (the one `schedule` logs) counts them and says the stop, by its signal.
+    assert text.rstrip().splitlines()[-1] == (
+        f"2 documents failed: 2 not fetched, the run was stopped by {signum.name} (named above; run again to fetch"
+        " them)"
+    ), text
     assert len(commits(data)) == 1, "the page on the wire was finished and recorded"
     assert git(data / "versions", "ls-files").split() == [f"s/slow/{first}.md"]
 

@@ -14,7 +14,14 @@ from scrapy.http import Response
 from policy_archive.crawler.middlewares import robots_rule
 from policy_archive.crawler.render import PageRendering
 from policy_archive.crawler.routes import CrawlDownloads
-from policy_archive.crawler.spiders.base import Output, PlanSpider, content_type, now, response_headers
+from policy_archive.crawler.spiders.base import (
+    Output,
+    PlanSpider,
+    content_type,
+    now,
+    response_headers,
+    times_asked,
+)
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source, payload_sha1
 
 
@@ -81,5 +88,6 @@ class LiveSpider(PlanSpider):
             redirects=tuple(response.meta.get("redirect_urls", ())),
             rendered=rendered,
             not_requested=tuple(rendering.not_requested) if rendering else (),
+            asked=times_asked(response.meta),
         )
         yield from self.hand_over(capture)

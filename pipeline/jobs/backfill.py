@@ -99,7 +99,7 @@ def backfill(
     if kinds:
         progress.detail("versions recorded", kinds)
     progress.finish()
-    left = _not_verified(plans, unexamined, unlisted)
+    left = dataclasses.replace(_not_verified(plans, unexamined, unlisted), stopped_by=stop.signal_name)
     return RunReport(recorded, failures, notes, last_line=summary_line(assumed, left), recorded_detail=kinds or None)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from policy_archive.archive.catalog.rows import Outcome
-from policy_archive.crawler.failures import lasting
+from policy_archive.crawler.failures import asked_times, lasting, status_for_now
 from policy_archive.crawler.runner import crawl_live
 from policy_archive.hostnames import ascii_url
 from policy_archive.pipeline.jobs.examine import Examination, examine, make_version, rendering_request
@@ -27,6 +27,7 @@ from policy_archive.records import (
     Source,
     Version,
 )
+from policy_archive.stop_signals import current_stop
 from policy_archive.text import plural
 
 
@@ -47,6 +48,7 @@ class TrackPlan:
         self.versions: list[Version] = []
         self.failures: dict[str, str] = {}
         self.unfetched: dict[str, str] = {}  # document → why its page could not be downloaded (not a refusal)
+        self.unrendered: set[str] = set()  # documents failed for want of the browser extra
         self.succeeded: dict[str, tuple[str | None, str | None]] = {}  # document → (ETag, Last-Modified)
         self.shells: dict[str, tuple[Capture, str]] = {}  # document → its shell and why, while it is rendered
         # The latest recorded text of each document, read once: the guards and the webhook summary compare with it.
@@ -89,6 +91,7 @@ class TrackPlan:
                 self._record(shell, Examination(Outcome.REFUSED, f"{why}; {result.reason}"))
                 if result.needs_browser:  # what to do about it says it all: the user reads only that
                     self.failures[result.request.document] = result.reason
+                    self.unrendered.add(result.request.document)
             else:
                 self.failures[result.request.document] = self._failed(result)
                 self._finished(result.request.document, "failed")
@@ -98,6 +101,8 @@ class TrackPlan:
     def _failed(self, failure: FetchFailure) -> str:
         """Why the document failed: a refusal (robots.txt, an internal address...) or a browser to install as it
         is said; a page that could not be downloaded with whether running again can help (kept for the last line)."""
+        if failure.needs_browser:
+            self.unrendered.add(failure.request.document)
         if failure.refused or failure.needs_browser:
             return failure.reason
         self.unfetched[failure.request.document] = failure.reason
@@ -128,6 +133,10 @@ class TrackPlan:
             ]
             verdict = judge(examination.document.body, self.previous_bodies[declaration.key], seen_at)
             reason, note = verdict.refusal, joined_notes(examination.note, verdict.note)
+        if reason and examination.document is None and status_for_now(capture.status):
+            # The site failed or was busy (a 500, a 503): not a refusal of the page but a page not fetched for now,
+            # said with how many times it was asked, as a timeout is.
+            reason = asked_times(reason, capture.asked)
         outcome = Outcome.REFUSED if reason else Outcome.EXTRACTED
         document = examination.document if not reason else None
         catalog.record_fetch(
@@ -143,6 +152,9 @@ class TrackPlan:
             dropped=document.dropped if document else (),
         )
         if reason:
+            if status_for_now(capture.status) and examination.document is None:
+                self.unfetched[capture.document] = reason
+                reason = _not_fetched(reason)
             self.failures[capture.document] = reason
             self._finished(capture.document, "failed")
             return
@@ -197,6 +209,7 @@ def track(
         for d in declarations
         if d.key not in plan.succeeded and d.key not in plan.failures
     }
+    signal_name = current_stop().signal_name
     progress.add("versions recorded", len(recorded), one="version recorded")
     progress.finish()
     # The versions of a killed run recorded on opening are changes this run tells too (the pages are compared with
@@ -205,7 +218,8 @@ def track(
     changes = [*change_summaries(workspace.recovered, recovered=True), *change_summaries(own)]
     notes = notify(workspace.config.settings, changes)
     failures = [DocumentFailure(key, reason) for key, reason in sorted({**plan.failures, **stopped}.items())]
-    return RunReport(recorded, failures, notes, last_line=_unfetched_line(plan.unfetched))
+    last_line = _failed_line(plan, len(stopped), signal_name)
+    return RunReport(recorded, failures, notes, last_line=last_line)
 
 
 def _not_fetched(reason: str) -> str:
@@ -216,11 +230,21 @@ def _not_fetched(reason: str) -> str:
     return f"{how} ({rerun}): {reason}"
 
 
-def _unfetched_line(unfetched: dict[str, str]) -> str | None:
-    """``2 documents not fetched: 1 could not be fetched for now (named above; run again to retry), 1 cannot be
-    fetched as the site serves it (named above; running again alone will not help)``; None when every page came."""
-    if not unfetched:
+def _failed_line(plan: TrackPlan, stopped: int, signal_name: str | None) -> str | None:
+    """Every failed document counted by kind, and a stop said: ``3 documents failed: 1 could not be fetched for
+    now (named above; run again to retry), 1 refused (named above), 1 not fetched, the run was stopped by SIGTERM
+    (named above; run again to fetch it)``; None when no document failed."""
+    failed = len(plan.failures) + stopped
+    if not failed:
         return None
-    as_served = sum(lasting(reason) for reason in unfetched.values())
-    counts = not_fetched_counts(len(unfetched) - as_served, as_served, "site")
-    return f"{len(unfetched):,} {plural(len(unfetched), 'document')} not fetched: {', '.join(counts)}"
+    as_served = sum(lasting(reason) for reason in plan.unfetched.values())
+    parts = not_fetched_counts(len(plan.unfetched) - as_served, as_served, "site")
+    if unrendered := len(plan.unrendered):
+        parts.append(f"{unrendered:,} {'waits' if unrendered == 1 else 'wait'} for a browser to render (named above)")
+    if refused := len(plan.failures) - len(plan.unfetched) - unrendered:
+        parts.append(f"{refused:,} refused (named above)")
+    if stopped:
+        by = f" by {signal_name}" if signal_name else ""
+        them = "it" if stopped == 1 else "them"
+        parts.append(f"{stopped:,} not fetched, the run was stopped{by} (named above; run again to fetch {them})")
+    return f"{failed:,} {plural(failed, 'document')} failed: {', '.join(parts)}"

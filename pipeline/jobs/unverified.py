@@ -67,7 +67,8 @@ class NotVerified:
     download for now, ``unfetchable`` ones (an answer a rerun gets the same: too large, a header line too long),
     ``unrendered`` ones (no browser), ``unexamined`` ones of documents whose plan the run did not work
     through (it was interrupted), and ``unlisted`` documents (their listing failed, or the run stopped before
-    it), whose captures nobody counted; ``listed``: whether any document was listed at all."""
+    it), whose captures nobody counted; ``listed``: whether any document was listed at all; ``stopped_by``: the
+    stop signal that ended the run early (``SIGTERM``), said on the last line."""
 
     failed: int = 0
     unrendered: int = 0
@@ -75,6 +76,7 @@ class NotVerified:
     unlisted: int = 0
     listed: bool = True
     unfetchable: int = 0
+    stopped_by: str | None = None
 
 
 # Captures that could not be fetched, and whether running again can help: (what, rerun). For now: a timeout, a
@@ -112,7 +114,14 @@ EVERY_OTHER = "every other listed capture was fetched, has the bytes of a fetche
 def summary_line(spans: Sequence[UnverifiedSpan], left: NotVerified = NotVerified()) -> str:
     """The backfill's last line: how many listed captures were not verified — assumed unchanged (and the longest
     span of them), failed, unrendered, left unexamined by an interruption — and the documents not listed, none
-    of them hidden."""
+    of them hidden; a stop signal that ended the run early said last (``; the run was stopped by SIGTERM``)."""
+    line = _summary(spans, left)
+    if left.stopped_by and not left.unexamined:  # else said with the captures it left unexamined
+        line += f"; the run was stopped by {left.stopped_by} (run again to continue)"
+    return line
+
+
+def _summary(spans: Sequence[UnverifiedSpan], left: NotVerified) -> str:
     total = sum(span.captures for span in spans)
     missing = _not_fetched(left)
     count = total + left.failed + left.unfetchable + left.unrendered + left.unexamined
@@ -145,7 +154,8 @@ def _not_fetched(left: NotVerified) -> str:
         verb = "waits" if left.unrendered == 1 else "wait"
         parts.append(f"{left.unrendered:,} {verb} for a browser to render (named above)")
     if left.unexamined:
-        parts.append(f"{left.unexamined:,} not examined, the run was interrupted (run again to continue)")
+        how = f"stopped by {left.stopped_by}" if left.stopped_by else "interrupted"
+        parts.append(f"{left.unexamined:,} not examined, the run was {how} (run again to continue)")
     return ", ".join(parts)
 
 
