@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from review_data import copy_of, recorded_history
 from standin.cli import run_cli
+from test_hostile import GOOD_DOCUMENT, write_config
+from test_lock import hold_lock, release
 
 DOC = "acrcloud/privacy-policy"  # versions of 2017-01-03 and 2018-05-28
 NEVER_COLLECTED = "acrcloud/terms-of-service"  # declared after the backfill: no version
@@ -58,3 +60,31 @@ def test_log_of_a_service_lists_each_document_with_or_without_versions(recorded)
     assert text.stdout.endswith(f"\n\n{NEVER_COLLECTED}\n({NEVER_COLLECTED} has no recorded version yet)\n")
     as_json = run_cli(*recorded, "log", "acrcloud", "--json")
     assert as_json.returncode == 0 and {row["document"] for row in json.loads(as_json.stdout)} == {DOC}
+
+
+def test_reads_during_the_first_writer_say_no_version_yet_and_what_runs(tmp_path):
+    """Check of 2026-11-29: during the first backfill of a new data directory (its lock file alone there), `log`
+    and `show` exited 2, `no data in DIR: nothing to log (run policy-archive backfill or track first)`, a usage
+    error, while a backfill was running. They answer as for a document with no version yet, saying what runs."""
+    config = write_config(tmp_path / "config", {"acme": 'name = "ACME"\n' + GOOD_DOCUMENT})
+    data = tmp_path / "data"
+    data.mkdir()
+    holder = hold_lock(data)
+    try:
+        running = f"no recorded version yet: backfill acrcloud (PID {holder.pid}) is running"
+        for command in (["show", "acme/privacy-policy"], ["diff", "acme/privacy-policy"]):
+            result = run_cli(config, data, *command)
+            assert (result.returncode, result.stderr, result.stdout) == (
+                1,
+                f"FAILED acme/privacy-policy: {running}\n",
+                "",
+            ), command
+        result = run_cli(config, data, "log", "acme/privacy-policy")
+        assert (result.returncode, result.stderr, result.stdout) == (0, "", f"(acme/privacy-policy has {running})\n")
+        result = run_cli(config, data, "log", "acme", "--json")
+        assert (result.returncode, result.stderr, result.stdout) == (0, "", "[]\n")
+    finally:
+        release(holder)
+    # The writer gone and nothing kept: a data directory with no data, a usage error as before.
+    result = run_cli(config, data, "log", "acme/privacy-policy")
+    assert result.returncode == 2 and "no data in" in result.stderr, result.stderr

@@ -40,6 +40,9 @@ def log(obj: Context, document: str, as_json: bool) -> None:
     from policy_archive.pipeline.commands import review
 
     with reported_errors(), _review(obj, document, "log", several=True) as (catalog, store, declarations):
+        if catalog is None:  # the first writer is running: nothing recorded yet, said as for a document later
+            click.echo("[]" if as_json else review.format_waiting(declarations, store))
+            return
         click.echo(
             review.log_json(catalog, store, declarations)
             if as_json
@@ -77,8 +80,11 @@ def diff(obj: Context, document: str, **dates: date | None) -> None:
 @contextmanager
 def _review(obj: Context, document: str, command: str, *, several: bool = False) -> Iterator[tuple[Any, Any, Any]]:
     """The catalog, the version store and the declaration named (with ``several``: the tuple of them), for
-    ``command``."""
-    from policy_archive.pipeline.jobs.datadir import check_in_step, open_catalog
+    ``command``. While the first writer of a data directory holding nothing yet runs: `show` and `diff` fail the
+    document with no recorded version yet (as later, exit 1), and `log` gets no catalog and, in place of the store,
+    what runs (``backfill (PID 1234) is running``)."""
+    from policy_archive.archive.lock import running_writer
+    from policy_archive.pipeline.jobs.datadir import check_in_step, holds_data, open_catalog
 
     config = obj.config()
     declarations = config.select([document])
@@ -87,6 +93,17 @@ def _review(obj: Context, document: str, command: str, *, several: bool = False)
         # of one document is that document, and a service of several is refused naming them.
         names = ", ".join(declaration.key for declaration in declarations)
         raise ConfigError("command line", document, f"name one document as SERVICE/DOCUMENT ({names})")
+    data_dir = config.settings.data_dir
+    # A first backfill or track writes its catalog only once it has something to keep: until then the data
+    # directory holds its lock file alone, which is not a wrong --data (exit 2) but a history not recorded yet.
+    if not holds_data(data_dir) and (writer := running_writer(data_dir)) is not None:
+        from policy_archive.pipeline.commands.review import NO_VERSION_YET, NoVersion
+
+        running = f"{writer.command or 'a command'} (PID {writer.pid}) is running"
+        if not several:
+            raise NoVersion(declarations[0].key, f"{NO_VERSION_YET}: {running}")
+        yield None, running, declarations
+        return
     with open_catalog(config, command) as catalog:
         store = versions_for_reading(config, command)
         check_in_step(catalog, store)

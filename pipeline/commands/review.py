@@ -135,6 +135,15 @@ def format_logs(catalog: Catalog, store: VersionStore, declarations: Sequence[Do
     return "\n\n".join(parts)
 
 
+def format_waiting(declarations: Sequence[DocumentDeclaration], running: str) -> str:
+    """`log` while the first writer of the data directory runs: each document has no recorded version yet, and
+    what runs is said (``(acme/privacy-policy has no recorded version yet: backfill (PID 1234) is running)``)."""
+    parts = [f"({declaration.key} has {NO_VERSION_YET}: {running})" for declaration in declarations]
+    if len(declarations) > 1:
+        parts = [f"{declaration.key}\n{part}" for declaration, part in zip(declarations, parts, strict=True)]
+    return "\n\n".join(parts)
+
+
 def log_json(catalog: Catalog, store: VersionStore, declarations: Sequence[DocumentDeclaration]) -> str:
     """`log --json`: one JSON array of every version of the documents, each document's in date order (``[]``
     when none has a version yet)."""
