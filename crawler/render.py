@@ -257,6 +257,11 @@ class PageRendering:
         """Why the route could not fetch the page's navigation."""
         return self._route.navigation_error if self._route is not None else None
 
+    @property
+    def navigation_type(self) -> str | None:
+        """The Content-Type the page's navigation was answered with, where the route fetched it (live pages)."""
+        return self._route.navigation_type if self._route is not None else None
+
     def meta(self) -> dict[str, Any]:
         """The scrapy-playwright request meta that opens the page in a tab and settles it."""
         from scrapy_playwright.page import PageMethod

@@ -117,6 +117,7 @@ class LiveRoute:
     deadline: float  # the event loop's time when the tab's wait is over
     redirect: str | None = None
     navigation_error: str | None = None  # why the page's navigation could not be fetched
+    navigation_type: str | None = None  # the Content-Type its answer came with (a browser downloads some)
     tab: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # set when the tab closes
     _navigated: bool = field(default=False, repr=False)  # the tab's first navigation was asked of the route
 
@@ -157,6 +158,8 @@ class LiveRoute:
         location = _location(response)
         if location is not None:
             self.redirect = location
+        if content_type := response.headers.get(b"Content-Type"):
+            self.navigation_type = content_type.decode("latin-1")
         await route.fulfill(**_fulfilment(response, without=b"location" if location else None))
 
     async def _fetch_following_redirects(self, route: Route, request: Request) -> None:

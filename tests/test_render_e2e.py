@@ -957,3 +957,31 @@ def test_the_pages_own_requests_go_one_at_a_time_per_site_over_every_tab(sites: 
     scripts = sorted(r.path for r in sites.requests("cdn.test") if r.path != "/robots.txt")
     assert scripts == sorted(2 * [f"/lib{n}.js" for n in range(3)]), "every script, for each page"
     assert sites.max_in_flight("cdn.test") == 1, "never two requests at a time to the shared site"
+
+
+@pytest.mark.parametrize("render", ["auto", "always"])
+def test_a_shell_served_as_octet_stream_is_not_a_web_page_and_is_not_rendered(
+    sites: StandinSites, tmp_path: Path, render: str
+):
+    """Check of 2026-11-29: a page served as application/octet-stream was read as HTML, found a script shell and
+    sent to the browser, which downloaded it instead of displaying it: "rendering failed: the browser kept no raw
+    answer to the page's request". It is said not a web page, naming its content type, and never rendered."""
+    shell = replace(javascript_shell(), content_type="application/octet-stream")
+    with RouteServer({"/privacy": shell}) as site:
+        config = write_config(tmp_path / "config", {"acme": (site.url("/privacy"), render)})
+        result = run_cli(config, tmp_path / "data", "track", env=environment(sites))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert site.paths == ["/robots.txt", "/privacy"], "one fetch: the plain one (auto), or the browser's (always)"
+    (failed,) = failed_lines(result.stderr)
+    if render == "auto":  # known from the plain fetch: never sent to the browser
+        assert failed == (
+            "FAILED acme/privacy-policy: not a web page: served as application/octet-stream, which a browser"
+            " downloads instead of displaying; read as HTML, it has no text without its scripts"
+        ), result.stderr
+        assert [row[:3] for row in catalog_rows(tmp_path / "data")] == [("acme/privacy-policy", "refused", 0)]
+    else:  # rendered first: the browser downloaded it, said as such, a refusal (asking again gets the same)
+        assert failed == (
+            "FAILED acme/privacy-policy: rendering failed: not a web page: served as application/octet-stream, which"
+            " the browser downloaded instead of displaying"
+        ), result.stderr
+    assert result.stderr.splitlines()[-1] == "1 document failed: 1 refused (named above)", result.stderr

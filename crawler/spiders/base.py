@@ -240,6 +240,7 @@ class PlanSpider(scrapy.Spider):
             # Stopped by a SIGTERM to the whole process group: Playwright's driver, in it, got it too and closed the
             # browser under the page (decision 0012). The page was not fetched because the run stopped; it did not fail.
             return
+        refused = refused or reason.startswith(NOT_A_WEB_PAGE)
         failure = FetchFailure(fetch, reason, status, needs_browser=needs_browser, refused=refused)
         yield from self.hand_over(failure)
 
@@ -254,7 +255,7 @@ class PlanSpider(scrapy.Spider):
         if rendering.archive is not None and rendering.archive.too_large:
             return rendering.archive.too_large
         if rendering.raw_body is None or rendering.raw_url is None:
-            return "rendering failed: the browser kept no raw answer to the page's request"
+            return _no_raw_answer(rendering.navigation_type)
         dom = response.text.encode("utf-8")
         if (over := self.over_page_limit(rendering.raw_body, dom)) is not None:
             return over
@@ -275,6 +276,24 @@ class PlanSpider(scrapy.Spider):
             f"{TOO_LARGE}: its {what} is {size:,} bytes, over the limit of {limit:,} bytes"
             " (setting [crawl] max_page_bytes: raise it to keep this page)"
         )
+
+
+# A rendering refused because the browser downloaded the page: asking again gets the same, so a refusal, not a
+# failure for now.
+NOT_A_WEB_PAGE = "rendering failed: not a web page"
+# The content types Chromium displays as a page (checked 2026-11-29): an answer of another type it may download
+# instead (application/octet-stream does), leaving the tab blank and no answer to keep.
+_DISPLAYED_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain")
+
+
+def _no_raw_answer(navigation_type: str | None) -> str:
+    """Why a rendering kept no raw answer: the browser downloaded it, when it came with a type it does not display
+    (``rendering failed: not a web page: served as application/octet-stream, which the browser downloaded instead
+    of displaying``)."""
+    served = (navigation_type or "").split(";", 1)[0].strip().lower()
+    if served and served not in _DISPLAYED_TYPES and not served.startswith(("image/", "video/", "audio/")):
+        return f"{NOT_A_WEB_PAGE}: served as {served}, which the browser downloaded instead of displaying"
+    return "rendering failed: the browser kept no raw answer to the page's request"
 
 
 def times_asked(meta: dict[str, Any]) -> int:

@@ -327,6 +327,10 @@ def examine(
     except ContentEncodingError as error:
         return Examination(Outcome.REFUSED, f"{UNDECODABLE}: {error}", note=note)
     except ExtractionRefused as refusal:
+        if refusal.reason == JAVASCRIPT_SHELL and (served := not_a_web_page(capture)) is not None:
+            # Read as HTML (servers mislabel pages), but a browser would download it, not display it: no rendering
+            # can give its text, and the rendering's failure would say nothing of why.
+            return Examination(Outcome.REFUSED, served, note=note)
         detail = f": {refusal.detail}" if refusal.detail else ""
         reason = f"{refusal.reason}{detail}{_not_requested(capture)}"
         return Examination(Outcome.REFUSED, reason, text_refused=True, note=note)
@@ -342,6 +346,26 @@ def _not_requested(capture: Capture) -> str:
     return f" (rendered without {count} request(s) the site's robots.txt disallows: {listed})"
 
 
+# The content types extraction reads as HTML (a mislabelled page often is one: pipeline/extraction/extract.py
+# HTML_TYPES) that a browser does not display but downloads (Chromium, checked 2026-11-29 with a page served as
+# application/octet-stream: the rendering ended with no answer kept): such a capture is never rendered.
+DOWNLOADED_TYPES = ("application/octet-stream",)
+NOT_A_WEB_PAGE = "not a web page"
+
+
+def not_a_web_page(capture: Capture) -> str | None:
+    """Why ``capture`` cannot be rendered, when its content type is one a browser downloads instead of displaying
+    (``not a web page: served as application/octet-stream, which a browser downloads instead of displaying; …``);
+    None for any other (no content type: a browser sniffs it as a page)."""
+    served = (capture.content_type or "").split(";", 1)[0].strip().lower()
+    if served not in DOWNLOADED_TYPES:
+        return None
+    return (
+        f"{NOT_A_WEB_PAGE}: served as {served}, which a browser downloads instead of displaying; read as HTML, it"
+        " has no text without its scripts"
+    )
+
+
 def rendering_request(
     declaration: DocumentDeclaration, capture: Capture, examination: Examination
 ) -> FetchRequest | None:
@@ -351,7 +375,7 @@ def rendering_request(
     extracted or refused; not its digest, status or redirect) — an archive capture is fetched that way first
     because the browser keeps only a decoded copy of what the archive served, whose digest would not be the CDX
     row's; the raw bytes recorded are the plain fetch's. None: rendered already, not wanted, or must not be."""
-    if capture.rendered is not None:
+    if capture.rendered is not None or not_a_web_page(capture) is not None:
         return None
     mode = declaration.render_at(capture.captured_at)
     if mode is Render.AUTO:
