@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,14 @@ def test_three_url_eras_are_found_with_the_last_day_each_old_url_was_linked(tmp_
         (era.url, era.last_day.isoformat()) for era in truth[:-1]
     ]
     assert "UNREADABLE" in result.stderr and "JavaScript shell" in result.stderr
+    # One meaning of "read" (check of 2026-11-29: the domain's line counted the unreadable captures read too, the
+    # progress line not): the captures whose page was read, the unreadable ones counted apart, on both lines.
+    unreadable = len([line for line in result.stderr.splitlines() if line.startswith("UNREADABLE ")])
+    (domain_line,) = [line for line in result.stderr.splitlines() if line.startswith("example.org: ")]
+    counts = re.search(r"listed, (\d+) read, (\d+) unreadable \(", domain_line)
+    assert counts is not None and int(counts[2]) == unreadable, domain_line
+    summary = [line for line in result.stderr.splitlines() if line.startswith("discover: 1/1 domain")][-1]
+    assert f", {counts[1]} read, {counts[2]} unreadable, " in summary, (summary, domain_line)
     replay = standin_archive.counts()["replay"]
     listed = len([r for r in standin_archive.requests if r.endpoint == "cdx"])
     # The change-point search reads a fraction of the ~190 home-page captures.

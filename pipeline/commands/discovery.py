@@ -253,10 +253,12 @@ class Outcomes:
                 click.echo(f"UNREADABLE {domain} {iso_z(sighting.timestamp)}: {reason}", err=True)
             if self.counted and not result.live:  # one page read today: nothing to count
                 # How many were read is said here, not in the service file (Era.declared says why).
-                read = sum(era.captures for era in result.eras) + len(result.unreadable)
-                click.echo(f"{domain}: {counted(result.listed, 'home-page capture')} listed, {read:,} read "
-                           f"({result.requests:,} replay requests in this run), {counted(len(result.eras), 'era')}",
-                           err=True)  # fmt: skip
+                # "read" as the progress line says it: captures whose page was read; the others counted apart.
+                read = sum(era.captures for era in result.eras)
+                unreadable = f", {len(result.unreadable):,} unreadable" if result.unreadable else ""
+                click.echo(f"{domain}: {counted(result.listed, 'home-page capture')} listed, {read:,} read"
+                           f"{unreadable} ({result.requests:,} replay requests in this run), "
+                           f"{counted(len(result.eras), 'era')}", err=True)  # fmt: skip
         unsure = [era for era in result.eras if era.unsure]
         for era in unsure:
             click.echo(f"UNSURE {domain} {printable(era.describe())}: {printable(era.unsure or '')}", err=True)
