@@ -155,3 +155,26 @@ JSON_OUTPUTS = {
 )
 def test_json_help_names_every_field_of_the_output(command: str, field: str) -> None:
     assert re.search(rf"(?<![\w]){field}(?![\w])", _json_help(command)), f"{command} --help lacks {field}"
+
+
+# What a data directory may hold, as the code names it: the parts (pipeline/jobs/datadir.py data_paths), the
+# limiter and the locks, discover's state, and what is set aside, never deleted (archive/hand_edits.py,
+# pipeline/jobs/workspace.py).
+DATA_DIRECTORY_ENTRIES = (
+    "data/versions/",
+    "data/captures/",
+    "data/catalog.sqlite3",
+    "data/ratelimit.sqlite3",
+    "data/.lock",
+    "data/.schedule.lock",
+    "data/discovery/",
+    "data/versions-set-aside-STAMP/",
+    "data/catalog.sqlite3.unreadable-STAMP",
+)
+
+
+@pytest.mark.parametrize("entry", DATA_DIRECTORY_ENTRIES)
+def test_the_data_directory_tree_names_everything_a_data_directory_may_hold(entry: str) -> None:
+    """Check of 2026-11-29: the tree of "Where data goes" left out the set-aside folders, said in Security only."""
+    (tree,) = re.findall(r"```\n(.*?)```", section("Where data goes"), re.DOTALL)
+    assert re.search(rf"^{re.escape(entry)}(\s|$)", tree, re.MULTILINE), entry
