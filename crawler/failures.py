@@ -31,16 +31,13 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
+# The openings of the reasons that asking again cannot change, and the test of them, are in crawler/lasting.py
+# (read by `status`, which loads no Scrapy); imported here, where every other kind of failure is said.
+from policy_archive.crawler.lasting import HEADER_LINE_TOO_LONG, HEADERS_TOO_LARGE, TOO_LARGE, lasting  # noqa: F401
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.text import plural, quoted
 
 CLOSED_EARLY = "the connection was closed before the answer was complete"
-# The openings of the reasons that asking again cannot change while the capture is served as it is: an answer over
-# the size limit (only raising the setting helps), a header line longer than Twisted reads, or a header block over
-# what crawler/transport.py reads (nothing helps).
-TOO_LARGE = "the answer is too large"
-HEADER_LINE_TOO_LONG = "the answer has a header line over"
-HEADERS_TOO_LARGE = "the answer's headers are too large"
 # A live redirect whose ``Location`` is no URL (``http://[::1/x``): Scrapy's RedirectMiddleware cannot follow it and
 # asking again at once gets the same header, so it is a refusal (as the redirect limit is), never a failure for now;
 # the next run asks again, the site may have fixed it. The archive's kind: crawler/sources/base.py.
@@ -211,13 +208,6 @@ def status_for_now(status: int) -> bool:
 def for_now(error: BaseException) -> bool:
     """Whether a download that failed so may succeed if asked again a little later (in the same run)."""
     return isinstance(error, _FAILED_FOR_NOW) and not any(isinstance(r, _AS_SERVED) for r in _reasons(error))
-
-
-def lasting(reason: str) -> bool:
-    """Whether a capture that could not be fetched for ``reason`` (our words) fails the same way when asked again:
-    an archive serves a capture's bytes and headers the same every time, so only raising ``max_page_bytes`` can
-    change an answer too large, and nothing a header line or header block too long."""
-    return reason.startswith((TOO_LARGE, HEADER_LINE_TOO_LONG, HEADERS_TOO_LARGE))
 
 
 def plain_reason(error: BaseException) -> str | None:

@@ -260,7 +260,7 @@ class AsServedMiddleware:
     """A live page whose answer has a header line or block over what this client reads is not asked again at once.
 
     Scrapy's RetryMiddleware (550) asks again, twice, after any download that broke off; such an answer breaks
-    off the same way every time (crawler/failures.py ``lasting``). Placed after it (its ``process_exception`` is
+    off the same way every time (crawler/lasting.py ``lasting``). Placed after it (its ``process_exception`` is
     called first), this marks the request ``dont_retry``, which RetryMiddleware honours (Scrapy 2.19)."""
 
     def process_exception(self, request: Request, exception: Exception) -> None:

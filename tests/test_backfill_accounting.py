@@ -523,6 +523,14 @@ def test_a_header_line_too_long_and_other_lasting_failures_are_told_apart(standi
     reasons = {r["captured_at"]: (r["outcome"], r["reason"]) for r in catalog_rows(data) if r["outcome"] == "failed"}
     assert reasons[iso_z(parse_wayback_timestamp(header))] == ("failed", header_words)
     assert len(reasons) == 3, "all three stay failed: the next run asks again"
+    # `status` says them as backfill does (check of 2026-11-29: it said every failed capture "tried again by the next
+    # run", those backfill said running again alone will not help included).
+    shown = run_cli(config, data, "status").stdout
+    assert f"    failed captures: 1, tried again by the next run: {iso_z(parse_wayback_timestamp(reset))} (" in shown
+    assert (
+        "    failed captures: 2 cannot be fetched as the archive serves them (asked once more by the next run; running"
+        f" again alone will not help): {iso_z(parse_wayback_timestamp(header))} ({header_words}); "
+    ) in shown, shown
 
     standin_archive.clear_log()
     standin_archive.reset_capture(URL, reset, enabled=False)

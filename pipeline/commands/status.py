@@ -14,10 +14,11 @@ from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnverifiedS
 from policy_archive.archive.lock import running_writer
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
+from policy_archive.crawler.lasting import lasting
 from policy_archive.pipeline.extraction.dropped import hard_note
 from policy_archive.pipeline.jobs.datadir import holds_data, open_catalog
 from policy_archive.pipeline.jobs.report import format_counts, refusal_counts, refusal_kind
-from policy_archive.pipeline.jobs.unverified import describe, longest
+from policy_archive.pipeline.jobs.unverified import describe, longest, not_fetched_as_served
 from policy_archive.records import iso_z
 from policy_archive.text import plural
 
@@ -206,14 +207,26 @@ SHOWN_FAILED_CAPTURES = 3  # `status` names the first few; `status --json` lists
 
 
 def _failure_lines(status: DocumentStatus) -> Iterator[str]:
-    """``backfill failed AT: reason`` and ``failed captures: N, tried again by the next run: TIME (why); ...``."""
+    """``backfill failed AT: reason``, ``failed captures: N, tried again by the next run: TIME (why); ...`` and,
+    apart, those a rerun cannot change (crawler/lasting.py: an answer over ``max_page_bytes``, a header too long),
+    said as `backfill` says them: ``failed captures: N cannot be fetched as the archive serves them (asked once
+    more by the next run; running again alone will not help): TIME (why)``."""
     if status.backfill_failure and status.backfill_failure_at:
         yield f"    backfill failed {iso_z(status.backfill_failure_at)}: {status.backfill_failure}"
-    if status.failed_captures:
-        count = len(status.failed_captures)
-        named = "; ".join(f"{iso_z(at)} ({why})" for at, why in status.failed_captures[:SHOWN_FAILED_CAPTURES])
-        more = "; ..." if count > SHOWN_FAILED_CAPTURES else ""
-        yield f"    failed captures: {count}, tried again by the next run: {named}{more}"
+    as_served = [(at, why) for at, why in status.failed_captures if lasting(why)]
+    for_now = [(at, why) for at, why in status.failed_captures if not lasting(why)]
+    if for_now:
+        yield f"    failed captures: {len(for_now)}, tried again by the next run: {_named(for_now)}"
+    if as_served:
+        how, rerun = not_fetched_as_served(len(as_served))
+        named = _named(as_served)
+        yield f"    failed captures: {len(as_served)} {how} (asked once more by the next run; {rerun}): {named}"
+
+
+def _named(captures: list[tuple[datetime, str]]) -> str:
+    """``TIME (why); ...``: the first few captures named."""
+    named = "; ".join(f"{iso_z(at)} ({why})" for at, why in captures[:SHOWN_FAILED_CAPTURES])
+    return named + ("; ..." if len(captures) > SHOWN_FAILED_CAPTURES else "")
 
 
 def document_statuses(config: Config) -> list[DocumentStatus]:

@@ -224,7 +224,7 @@ def track(
 
 def _not_fetched(reason: str) -> str:
     """A page that could not be downloaded, said as backfill says a capture: whether running again can help
-    (crawler/failures.py ``lasting``: an answer too large, a header line or block over what the client reads), and
+    (crawler/lasting.py ``lasting``: an answer too large, a header line or block over what the client reads), and
     why: ``could not be fetched for now (run again to retry): timeout: …``."""
     how, rerun = not_fetched_as_served(1, "site") if lasting(reason) else NOT_FETCHED_FOR_NOW
     return f"{how} ({rerun}): {reason}"

@@ -81,7 +81,7 @@ class NotVerified:
 
 # Captures that could not be fetched, and whether running again can help: (what, rerun). For now: a timeout, a
 # reset, the archive's 5xx. As served: an answer too large or with a header line too long, the same every time
-# (crawler/failures.py ``lasting``); raising max_page_bytes can help the first, as its reason says.
+# (crawler/lasting.py ``lasting``); raising max_page_bytes can help the first, as its reason says.
 NOT_FETCHED_FOR_NOW = ("could not be fetched for now", "run again to retry")
 
 
@@ -97,7 +97,7 @@ def not_fetched_as_served(count: int, server: str = "archive") -> tuple[str, str
 def not_fetched_counts(for_now: int, as_served: int, server: str = "archive") -> list[str]:
     """``2 could not be fetched for now (named above; run again to retry)``, ``1 cannot be fetched as the archive
     serves it (named above; running again alone will not help)``: what could not be fetched, told apart by whether
-    running again can help (crawler/failures.py ``lasting``); a count of none left out."""
+    running again can help (crawler/lasting.py ``lasting``); a count of none left out."""
     parts = []
     if for_now:
         how, rerun = NOT_FETCHED_FOR_NOW
