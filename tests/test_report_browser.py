@@ -103,3 +103,31 @@ def test_index_and_document_page_in_chromium(site, browser_page, tmp_path):
     page.emulate_media(media="print")
     assert page.locator("svg.timeline").first.is_hidden(), "the timeline picture is not printed"
     assert page.locator("article.version ins").first.is_visible()
+
+
+def test_older_changes_are_a_link_away_with_the_keyboard(browser_page, tmp_path):
+    """A document with more versions than its page holds (3 a page here): its page links to the older changes,
+    which Chromium follows with the keyboard to a page of the same style, printed the same way."""
+    from test_report_paging import PAGING, add_versions, report
+
+    repo = tmp_path / "versions"
+    add_versions(repo, 1, 8)
+    site = report(tmp_path, repo)
+    page = browser_page
+    page.goto((site / "example" / "privacy-policy.html").as_uri())
+    assert page.locator("article.version").count() == PAGING.page
+    older = page.get_by_role("navigation", name="Pages of changes (top)").get_by_role("link", name="Older changes")
+    older.focus()
+    assert page.evaluate(CONTRAST, "nav.pages a") >= 4.5
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/example/privacy-policy-2.html")
+    assert page.get_by_role("heading", level=1).inner_text() == "Example Privacy Policy: versions 4–6"
+    assert page.locator("article.version").count() == PAGING.page
+    assert "4" in page.locator("article.version ins").all_inner_texts()
+    page.get_by_role("navigation", name="Pages of changes (top)").get_by_role("link", name="Older changes").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/example/privacy-policy-1.html")
+    assert page.locator("details.fulltext").count() == 1, "the first version's whole text, on the oldest page"
+    page.emulate_media(media="print")
+    assert page.locator("nav.pages").first.is_hidden(), "links between pages are not printed"
+    assert page.locator("article.version").first.is_visible()

@@ -17,24 +17,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.history import version_commits
+from policy_archive.archive.catalog.rows import CaptureRow
+from policy_archive.archive.history import VersionCommit, version_commits
 from policy_archive.archive.versions import VersionStore
 from policy_archive.errors import ConfigurationError
 from policy_archive.files import write_whole
-from policy_archive.pipeline.commands.review import log
 from policy_archive.pipeline.exports._rows import ExportRow, export_row
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN
 from policy_archive.pipeline.webreport.diffs import Block, change_blocks
 from policy_archive.pipeline.webreport.feeds import FeedEntry, feed_xml, stable_id
-from policy_archive.pipeline.webreport.pages import DocumentSummary, VersionView, document_page, index_page
+from policy_archive.pipeline.webreport.pages import DocumentSummary, Pager, VersionView, document_page, index_page
 from policy_archive.pipeline.webreport.style import STYLE
 from policy_archive.records import DocumentDeclaration, iso_z
 from policy_archive.text import counted
 
 STATE_FILE = ".policy-archive-report.json"
 # Bump when pages or feeds change shape: every page is then written again by the next run.
-STATE_FORMAT = 2  # 2: word diffs in bounded time, with notes; a feed without entries dated truly
+STATE_FORMAT = 3  # 2: word diffs in bounded time, with notes; a feed without entries dated truly; 3: paged, bounded
+# Changes on one page: the document's own page holds the newest, older ones are on pages of this many versions
+# counted from the oldest. At a typical 10-15 KB of word diff per change, a page stays well under 1 MB (one
+# page of all 3,000 changes of a document was 38 MB, 2026-11-29).
+PAGE_CHANGES = 50
+# Entries in a feed (each document's and the site's): the newest. Feed readers poll a feed and keep what they saw,
+# so a feed needs only what is new since a reader's last visit; common practice is 10 to 100 entries (WordPress
+# 10, many readers stop reading a feed past 1-10 MB). 50 is within that, and not more than a page holds: every
+# entry's link leads to the document's own page.
+FEED_ENTRIES = 50
 
 
 @dataclass(frozen=True)
@@ -55,36 +64,27 @@ def write_if_changed(path: Path, content: bytes) -> bool:
     return True
 
 
-def _views(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration) -> list[VersionView]:
-    """Every version of a document, oldest first, with what changed from the one before."""
-    entries = {entry.commit: entry for entry in log(catalog, store, declaration)}
-    views: list[VersionView] = []
-    previous: ExportRow | None = None
-    versions = version_commits(store, [declaration.path], ignore=HEADER_PATTERN)
-    for version, content in store.with_blobs(versions, lambda version: version.blob):
-        row = export_row(version, content.decode("utf-8"))
-        entry = entries.get(row.commit)
-        changes = tuple(change_blocks(previous.text, row.text)) if previous else ()
-        views.append(
-            VersionView(
-                anchor=f"v-{row.commit[:12]}",
-                commit=row.commit,
-                captured_at=version.captured_at,
-                stated_date=row.stated_date,
-                subject=version.subject,
-                source=row.source,
-                snapshot_url=row.snapshot_url,
-                unchanged_at=entry.unchanged_at if entry else None,
-                note=entry.note if entry else None,
-                words=row.words,
-                lines_added=row.lines_added,
-                lines_removed=row.lines_removed,
-                text=row.text,
-                changes=changes,
-            )
-        )
-        previous = row
-    return views
+def _view(version: VersionCommit, row: ExportRow, previous: str | None, capture: CaptureRow | None) -> VersionView:
+    """A version as its page shows it, with what changed from the text before it (None: it is the first)."""
+    changes = tuple(change_blocks(previous, row.text)) if previous is not None else ()
+    return VersionView(
+        anchor=f"v-{row.commit[:12]}",
+        commit=row.commit,
+        captured_at=version.captured_at,
+        stated_date=row.stated_date,
+        subject=version.subject,
+        source=row.source,
+        snapshot_url=row.snapshot_url,
+        unchanged_at=capture.window_start if capture else None,
+        note=capture.note if capture else None,
+        words=row.words,
+        lines_added=row.lines_added,
+        lines_removed=row.lines_removed,
+        # Only a version shown whole (the first, or one whose text did not change) keeps its text: a page of
+        # changes held every version's whole text in memory before (370 MB at 3,000 versions, 2026-11-29).
+        text=row.text if not changes else "",
+        changes=changes,
+    )
 
 
 def _diff_html(blocks: Sequence[Block]) -> str:
@@ -97,26 +97,21 @@ def _what(view: VersionView) -> str:
     return "changed"
 
 
-def _entries(summary: DocumentSummary, views: Sequence[VersionView]) -> list[FeedEntry]:
-    """One feed entry per change: every version after the first."""
-    entries = []
-    for view in views[1:]:
-        stated = f"; the text states {view.stated_date}" if view.stated_date else ""
-        entries.append(
-            FeedEntry(
-                id=stable_id(f"commit:{view.commit}"),
-                title=f"{summary.name}: {_what(view)} (captured {iso_z(view.captured_at)[:10]})",
-                updated=iso_z(view.captured_at),
-                link=f"{summary.page}#{view.anchor}",
-                summary=f"+{view.lines_added} / −{view.lines_removed} lines, {counted(view.words, 'word')}{stated}. "
-                f"Snapshot: {view.snapshot_url}",
-                content_html=_diff_html(view.changes),
-            )
-        )
-    return entries
+def _entry(summary: DocumentSummary, view: VersionView, link: str) -> FeedEntry:
+    """The feed entry of one change (a version after the first), ``link`` to its place relative to the root."""
+    stated = f"; the text states {view.stated_date}" if view.stated_date else ""
+    return FeedEntry(
+        id=stable_id(f"commit:{view.commit}"),
+        title=f"{summary.name}: {_what(view)} (captured {iso_z(view.captured_at)[:10]})",
+        updated=iso_z(view.captured_at),
+        link=link,
+        summary=f"+{view.lines_added} / −{view.lines_removed} lines, {counted(view.words, 'word')}{stated}. "
+        f"Snapshot: {view.snapshot_url}",
+        content_html=_diff_html(view.changes),
+    )
 
 
-def _summary(declaration: DocumentDeclaration, views: Sequence[VersionView]) -> DocumentSummary:
+def _summary(declaration: DocumentDeclaration, versions: Sequence[VersionCommit]) -> DocumentSummary:
     base = f"{declaration.service_id}/{declaration.document_id}"
     return DocumentSummary(
         key=declaration.key,
@@ -124,7 +119,7 @@ def _summary(declaration: DocumentDeclaration, views: Sequence[VersionView]) -> 
         url=declaration.url,
         page=f"{base}.html",
         feed=f"{base}.atom",
-        dates=tuple(iso_z(view.captured_at) for view in views),
+        dates=tuple(iso_z(version.captured_at) for version in versions),
     )
 
 
@@ -136,27 +131,127 @@ def _load_state(output: Path) -> dict[str, dict]:
     return state.get("documents", {}) if state.get("format") == STATE_FORMAT else {}
 
 
+@dataclass(frozen=True)
+class Paging:
+    """How many versions a page of changes holds and how many entries a feed holds (tests make both small)."""
+
+    page: int = PAGE_CHANGES
+    feed: int = FEED_ENTRIES
+
+
+def _older_name(declaration: DocumentDeclaration, number: int) -> str:
+    """The file name of a document's older page ``number`` (1: its oldest versions)."""
+    return f"{declaration.document_id}-{number}.html"
+
+
 def _build_document(
-    output: Path, catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration
+    output: Path,
+    catalog: Catalog,
+    store: VersionStore,
+    declaration: DocumentDeclaration,
+    known: dict | None,
+    paging: Paging,
 ) -> dict[str, object]:
-    views = _views(catalog, store, declaration)
-    summary = _summary(declaration, views)
-    entries = _entries(summary, views)
-    write_if_changed(output / summary.page, document_page(summary, views).encode("utf-8"))
+    """Write the pages and the feed of a document that has a new version (or none written yet).
+
+    Versions are read in one pass over the history (commits and trailers), and only the versions shown by a page
+    or feed being written are read whole and compared with the one before: the document's own page (the newest
+    ``paging.page``), its feed (the newest ``paging.feed``), and the older pages not written yet, or whose link to
+    the next newer page changes (the newest full one when another fills). An older page is written as soon as its
+    versions are compared and then let go: memory holds a page of versions, not the history.
+    """
+    versions = list(version_commits(store, [declaration.path], ignore=HEADER_PATTERN))
+    count, size = len(versions), paging.page
+    summary = _summary(declaration, versions)
+    folder = output / declaration.service_id
+    full = max(0, count - 1) // size  # older pages: every full page before the newest versions' one
+    newest_from = max(0, count - size)  # the own page shows the newest ``size`` versions
+    written_before = known.get("older_pages", 0) if known else 0
+    due = {
+        number
+        for number in range(1, full + 1)
+        if number > written_before
+        or (number == written_before and full > written_before)  # its "newer" link now leads to another older page
+        or not (folder / _older_name(declaration, number)).exists()
+    }
+    shown = set(range(newest_from, count)) | set(range(max(1, count - paging.feed), count))
+    for number in due:
+        shown |= set(range((number - 1) * size, number * size))
+    wanted = sorted(shown | {index - 1 for index in shown if index})
+    captured = {row.commit: row.captured_at for row in catalog.versions(declaration.key)}
+
+    def place(index: int) -> str:
+        if index >= newest_from:
+            return summary.page.rsplit("/", 1)[-1]
+        return _older_name(declaration, index // size + 1)
+
+    def pager(number: int | None, first: int) -> Pager:
+        oldest = _older_name(declaration, 1) if full and number != 1 else None
+        if number is None:
+            older_pages = tuple(
+                (
+                    _older_name(declaration, n),
+                    (n - 1) * size + 1,
+                    n * size,
+                    iso_z(versions[(n - 1) * size].captured_at),
+                    iso_z(versions[n * size - 1].captured_at),
+                )
+                for n in range(1, full + 1)
+            )
+            return Pager(first, None, None, place(newest_from - 1) if newest_from else None, own, oldest, older_pages)
+        newer = _older_name(declaration, number + 1) if number < full else own
+        older = _older_name(declaration, number - 1) if number > 1 else None
+        return Pager(first, number, newer, older, own, oldest)
+
+    own = summary.page.rsplit("/", 1)[-1]
+    views: dict[int, VersionView] = {}
+    previous: tuple[int, str] | None = None
+    keep = set(range(newest_from, count)) | set(range(max(1, count - paging.feed), count))
+    indexed = [(index, versions[index]) for index in wanted]
+    for (index, version), content in store.with_blobs(indexed, lambda item: item[1].blob):
+        row = export_row(version, content.decode("utf-8"))  # the text without its header, as compared
+        if index in shown:
+            before = previous[1] if previous and previous[0] == index - 1 else None
+            at = captured.get(version.commit)
+            capture = catalog.capture_at(declaration.key, at, extracted=False) if at else None
+            views[index] = _view(version, row, before, capture)
+            number = index // size + 1
+            if number in due and index == number * size - 1:
+                chunk = [views[i] for i in range((number - 1) * size, number * size)]
+                html = document_page(summary, chunk, pager(number, (number - 1) * size + 1))
+                write_if_changed(folder / _older_name(declaration, number), html.encode("utf-8"))
+                for i in range((number - 1) * size, number * size):
+                    if i not in keep:
+                        del views[i]
+        previous = (index, row.text)
+    newest = [views[i] for i in range(newest_from, count)]
+    marks = [(v.captured_at, f"{_href(place(i), own)}#v-{v.commit[:12]}") for i, v in enumerate(versions)]
+    html = document_page(summary, newest, pager(None, newest_from + 1), marks)
+    write_if_changed(output / summary.page, html.encode("utf-8"))
+    entries = [
+        _entry(summary, views[i], f"{declaration.service_id}/{place(i)}#{views[i].anchor}")
+        for i in range(max(1, count - paging.feed), count)
+    ]
     feed = feed_xml(
         stable_id(f"feed:{declaration.key}"),
         f"{summary.name}: changes",
-        summary.page.rsplit("/", 1)[-1],
+        own,
         entries,
         since=summary.dates[0],
         prefix="../",
     )
     write_if_changed(output / summary.feed, feed)
     return {
-        "head": views[-1].commit,
+        "head": versions[-1].commit,
+        "older_pages": full,
         "summary": asdict(summary),
         "entries": [asdict(entry.without_content()) for entry in entries],
     }
+
+
+def _href(name: str, own: str) -> str:
+    """A link from the document's own page to a page of its changes (the empty link on the page itself)."""
+    return "" if name == own else name
 
 
 def build_report(
@@ -166,6 +261,7 @@ def build_report(
     store: VersionStore,
     output: Path,
     progress: Progress,
+    paging: Paging = Paging(),
 ) -> ReportResult:
     """Update the report in ``output`` for ``declarations``; the index keeps the other configured documents
     an earlier run reported."""
@@ -175,7 +271,7 @@ def build_report(
     fresh = not output.exists() or not any(output.iterdir())
     output.mkdir(parents=True, exist_ok=True)
     try:
-        return _update(declarations, every_declaration, catalog, store, output, progress)
+        return _update(declarations, every_declaration, catalog, store, output, progress, paging)
     except BaseException:
         # A first report stopped half-way (a full disk) is removed, not left looking like a report without its
         # documents; an earlier report stays (every file in it whole), and its state file, written last, makes
@@ -204,6 +300,7 @@ def _update(
     store: VersionStore,
     output: Path,
     progress: Progress,
+    paging: Paging,
 ) -> ReportResult:
     state = _load_state(output)
     rewritten = []
@@ -214,7 +311,7 @@ def _update(
         if not versions or (known and known["head"] == versions[-1].commit and page.exists()):
             progress.add("unchanged" if versions else "without versions", done=True)
             continue
-        state[declaration.key] = _build_document(output, catalog, store, declaration)
+        state[declaration.key] = _build_document(output, catalog, store, declaration, known, paging)
         rewritten.append(declaration.key)
         progress.add("written", done=True)
     reported = [d.key for d in every_declaration if d.key in state]
@@ -226,7 +323,9 @@ def _update(
     write_if_changed(output / "index.html", index_page(summaries).encode("utf-8"))
     # Before any document has a version, the feed of all changes is as of this run: nothing was recorded yet.
     since = min((summary.dates[0] for summary in summaries), default=iso_z(datetime.now(UTC)))
-    all_changes = feed_xml(stable_id("feed:all"), "Policy histories: every change", "index.html", entries, since)
+    all_changes = feed_xml(
+        stable_id("feed:all"), "Policy histories: the newest changes", "index.html", entries, since, limit=paging.feed
+    )
     write_if_changed(output / "feed.atom", all_changes)
     kept = {key: state[key] for key in reported}
     write_if_changed(output / STATE_FILE, json.dumps({"format": STATE_FORMAT, "documents": kept}, indent=1).encode())

@@ -1,4 +1,5 @@
-"""Atom feeds (RFC 4287) of the changes: one for the whole report, one per document; newest entry first."""
+"""Atom feeds (RFC 4287) of the changes: one for the whole report, one per document; each of the newest
+entries only (see ``build.FEED_ENTRIES``), newest first."""
 
 from __future__ import annotations
 
@@ -44,10 +45,19 @@ def _add(parent: ElementTree.Element, tag: str, text: str | None = None, **attri
     return element
 
 
-def feed_xml(feed_id: str, title: str, home: str, entries: Iterable[FeedEntry], since: str, prefix: str = "") -> bytes:
-    """The feed document; ``since`` is when what it follows was first recorded (ISO 8601 UTC); ``prefix`` turns
-    the entries' root-relative links into links relative to the feed."""
-    ordered = sorted(entries, key=lambda entry: (entry.updated, entry.id), reverse=True)
+def feed_xml(
+    feed_id: str,
+    title: str,
+    home: str,
+    entries: Iterable[FeedEntry],
+    since: str,
+    prefix: str = "",
+    limit: int | None = None,
+) -> bytes:
+    """The feed document of the newest ``limit`` of ``entries`` (None: all); ``since`` is when what it follows was
+    first recorded (ISO 8601 UTC); ``prefix`` turns the entries' root-relative links into links relative to the
+    feed."""
+    ordered = sorted(entries, key=lambda entry: (entry.updated, entry.id), reverse=True)[:limit]
     ElementTree.register_namespace("", ATOM)
     feed = ElementTree.Element(f"{{{ATOM}}}feed")
     _add(feed, "id", feed_id)

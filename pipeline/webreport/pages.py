@@ -88,16 +88,17 @@ was extracted from.</p></footer>
 
 def timeline(dates: Sequence[datetime], start: datetime, end: datetime, links: Sequence[str] = ()) -> str:
     """A small picture of when changes happened between ``start`` and ``end`` (hidden from screen readers:
-    the dates are also given as text next to it)."""
+    the dates are also given as text next to it). Marks closer than one unit of its 1,000-wide picture are drawn
+    once (the newest of them, as ``dates`` are oldest first): at most about 1,000 marks, however many versions."""
     span = (end - start).total_seconds() or 1.0
-    marks = []
+    marks: dict[int, str] = {}
     for index, moment in enumerate(dates):
-        x = 4 + 992 * (moment - start).total_seconds() / span
-        mark = f'<rect x="{x - 3:.1f}" y="4" width="6" height="16" rx="1"><title>{day(moment)}</title></rect>'
-        marks.append(f'<a href="#{links[index]}">{mark}</a>' if links else mark)
+        x = round(4 + 992 * (moment - start).total_seconds() / span)
+        mark = f'<rect x="{x - 3}" y="4" width="6" height="16" rx="1"><title>{day(moment)}</title></rect>'
+        marks[x] = f'<a href="{escape(links[index])}">{mark}</a>' if links else mark
     return (
         '<svg class="timeline" viewBox="0 0 1000 24" preserveAspectRatio="none" aria-hidden="true" focusable="false">'
-        '<line x1="0" y1="12" x2="1000" y2="12"></line>' + "".join(marks) + "</svg>"
+        '<line x1="0" y1="12" x2="1000" y2="12"></line>' + "".join(marks.values()) + "</svg>"
     )
 
 
@@ -172,10 +173,62 @@ def _changes(version: VersionView) -> str:
     return f'<div class="diff" role="group" aria-label="Changes from the previous version">{"".join(blocks)}</div>'
 
 
-def document_page(summary: DocumentSummary, versions: Sequence[VersionView]) -> str:
-    """A document's timeline, then each version, newest first, with what changed from the one before."""
-    dates = [version.captured_at for version in versions]
-    anchors = [version.anchor for version in versions]
+@dataclass(frozen=True)
+class Pager:
+    """Where one page of a document's changes sits among its others: the document's own page holds the newest
+    changes; older ones are on pages of a fixed number of versions counted from the oldest (``name-1.html`` the
+    oldest), so that a page, once full, never changes (only its link to the next newer page may)."""
+
+    first: int  # the number of its first version, counting the document's versions from 1 (the oldest)
+    number: int | None = None  # the older page's number; None on the document's own page
+    newer: str | None = None  # file name of the page of the next newer changes
+    older: str | None = None  # file name of the page of the next older changes
+    newest: str = ""  # file name of the document's own page
+    oldest: str | None = None  # file name of the page of the oldest changes (None on it and when there is none)
+    older_pages: tuple[tuple[str, int, int, str, str], ...] = ()  # own page only: file, versions, dates of each
+
+
+def _pages_nav(pager: Pager, where: str) -> str:
+    links = []
+    if pager.number is not None:
+        links.append(f'<li><a href="{escape(pager.newest)}">Newest changes</a></li>')
+    if pager.newer:
+        links.append(f'<li><a href="{escape(pager.newer)}" rel="prev">Newer changes</a></li>')
+    if pager.older:
+        links.append(f'<li><a href="{escape(pager.older)}" rel="next">Older changes</a></li>')
+    if pager.oldest:
+        links.append(f'<li><a href="{escape(pager.oldest)}">Oldest changes</a></li>')
+    if not links:
+        return ""
+    return f'<nav class="pages" aria-label="Pages of changes ({where})"><ul>{"".join(links)}</ul></nav>'
+
+
+def _older_pages(pager: Pager) -> str:
+    if not pager.older_pages:
+        return ""
+    items = "".join(
+        f'<li><a href="{escape(name)}">Versions {first:,}–{last:,}</a>: '
+        f"{time_element(parse_iso_z(since))} to {time_element(parse_iso_z(until))}</li>"
+        for name, first, last, since, until in reversed(pager.older_pages)
+    )
+    return (
+        f'<section aria-labelledby="older"><h2 id="older">Older changes</h2>'
+        f'<ol class="pages" reversed>{items}</ol></section>'
+    )
+
+
+def document_page(
+    summary: DocumentSummary,
+    versions: Sequence[VersionView],
+    pager: Pager | None = None,
+    marks: Sequence[tuple[datetime, str]] = (),
+) -> str:
+    """A page of a document's changes: a timeline, then each of ``versions`` (oldest first), newest first, with what
+    changed from the one before. ``pager`` places the page among the document's others (None: the only page);
+    ``marks`` are the timeline's (date, link), by default the page's own versions."""
+    pager = pager or Pager(first=1)
+    marks = marks or [(v.captured_at, f"#{v.anchor}") for v in versions]
+    dates = [moment for moment, _ in marks]
     listing = "".join(
         f'<li><a href="#{v.anchor}">{time_element(v.captured_at)}</a> {escape(v.subject)}'
         + (f" (states {v.stated_date})" if v.stated_date else "")
@@ -188,14 +241,28 @@ def document_page(summary: DocumentSummary, versions: Sequence[VersionView]) -> 
         f'<dl class="facts">{_facts(v)}</dl>{_changes(v)}</article>'
         for v in reversed(versions)
     )
-    body = f"""<h1>{escape(summary.name)}</h1>
-<p class="lead"><a href="{escape(summary.url)}">{escape(summary.url)}</a> — {counted(len(versions), "version")} from
-{time_element(dates[0])} to {time_element(dates[-1])}. <a href="{escape(summary.feed.rsplit("/", 1)[-1])}">Atom feed
-of its changes</a>.</p>
+    feed = escape(summary.feed.rsplit("/", 1)[-1])
+    last = pager.first + len(versions) - 1
+    if pager.number is None:
+        title = summary.name
+        shows = f"; this page shows the newest {len(versions):,} (versions {pager.first:,}–{last:,})"
+        lead = (
+            f"{counted(len(summary.dates) or len(versions), 'version')} from {time_element(dates[0])} to "
+            f"{time_element(dates[-1])}" + (shows if pager.older else "")
+        )
+    else:  # said without the document's count of versions, which grows: an older page's text never changes
+        title = f"{summary.name}: versions {pager.first:,}–{last:,}"
+        lead = f"versions {pager.first:,}–{last:,}, from {time_element(dates[0])} to {time_element(dates[-1])}"
+    body = f"""<h1>{escape(title)}</h1>
+<p class="lead"><a href="{escape(summary.url)}">{escape(summary.url)}</a> — {lead}. <a href="{feed}">Atom feed
+of its newest changes</a>.</p>
+{_pages_nav(pager, "top")}
 <section aria-labelledby="timeline"><h2 id="timeline">Timeline</h2>
-{timeline(dates, dates[0], dates[-1], anchors)}
-<ol class="versions">{listing}</ol></section>
+{timeline(dates, dates[0], dates[-1], [link for _, link in marks])}
+<ol class="versions" start="{pager.first}">{listing}</ol></section>
 <section aria-labelledby="changes"><h2 id="changes">Changes, newest first</h2>
 <p class="legend">Added words are <ins>underlined on green</ins>, removed words <del>struck through on red</del>.</p>
-{articles}</section>"""
-    return page(summary.name, "../", body, summary.feed.rsplit("/", 1)[-1])
+{articles}</section>
+{_pages_nav(pager, "bottom")}
+{_older_pages(pager)}"""
+    return page(title, "../", body, feed)

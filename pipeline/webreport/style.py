@@ -36,9 +36,11 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 ins { background: var(--ins-bg); color: var(--ins-ink); text-decoration: underline; }
 del { background: var(--del-bg); color: var(--del-ink); text-decoration: line-through; }
 details.fulltext summary { cursor: pointer; color: var(--link); }
+nav.pages ul { list-style: none; display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; padding: 0; margin: 1rem 0; }
+ol.pages { columns: 2 18rem; padding-left: 2rem; }
 @media print {
   body { max-width: none; font-size: 11pt; }
-  .skip, header.site, svg.timeline { display: none; }
+  .skip, header.site, svg.timeline, nav.pages { display: none; }
   ins, del { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
   article.version { break-inside: auto; }
   h2 { break-after: avoid; }
