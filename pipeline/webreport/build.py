@@ -178,7 +178,7 @@ def _build_document(
     for number in due:
         shown |= set(range((number - 1) * size, number * size))
     wanted = sorted(shown | {index - 1 for index in shown if index})
-    captured = {row.commit: row.captured_at for row in catalog.versions(declaration.key)}
+    catalogued = {row.commit: row for row in catalog.versions(declaration.key)}
 
     def place(index: int) -> str:
         if index >= newest_from:
@@ -212,8 +212,8 @@ def _build_document(
         row = export_row(version, content.decode("utf-8"))  # the text without its header, as compared
         if index in shown:
             before = previous[1] if previous and previous[0] == index - 1 else None
-            at = captured.get(version.commit)
-            capture = catalog.capture_at(declaration.key, at, extracted=False) if at else None
+            known_as = catalogued.get(version.commit)  # its capture as `log` finds it, by time and URL (indexed)
+            capture = catalog.version_row(declaration.key, known_as.captured_at, known_as.url) if known_as else None
             views[index] = _view(version, row, before, capture)
             number = index // size + 1
             if number in due and index == number * size - 1:
