@@ -307,8 +307,10 @@ def _update(
     for declaration in declarations:
         versions = catalog.versions(declaration.key)
         known = state.get(declaration.key)
-        page = output / f"{declaration.service_id}/{declaration.document_id}.html"
-        if not versions or (known and known["head"] == versions[-1].commit and page.exists()):
+        folder = output / declaration.service_id
+        pages = [folder / f"{declaration.document_id}.html"]
+        pages += [folder / _older_name(declaration, n) for n in range(1, (known or {}).get("older_pages", 0) + 1)]
+        if not versions or (known and known["head"] == versions[-1].commit and all(p.exists() for p in pages)):
             progress.add("unchanged" if versions else "without versions", done=True)
             continue
         state[declaration.key] = _build_document(output, catalog, store, declaration, known, paging)
