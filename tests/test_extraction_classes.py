@@ -173,3 +173,15 @@ def test_a_kept_document_reports_the_others_as_dropped() -> None:
     document = extract(page, URL, ExtractionRules(), "text/html", document_type="imprint")
     (other,) = [record for record in document.dropped if record.reason == "other-document"]
     assert other.sample == "Terms of Service" and other.words > 0
+
+
+def test_accordion_panels_are_kept_under_declared_selectors_too_and_their_titles_are_not_reported() -> None:
+    """Hidden panels are decided before ``select`` applies: a declaration selecting the accordion keeps them, and
+    a button titling a panel is text, not a dropped control (only the button opening nothing is one)."""
+    page = (FIXTURES / "accordions-unnamed" / "page.html").read_bytes()
+    document = extract(page, URL, ExtractionRules(("main",)), "text/html")
+    assert "We keep your data for as long as your account exists" in document.body
+    assert "**5. Your rights**\n\nYou may ask us for a copy" in document.body
+    assert [(record.reason, record.sample) for record in document.dropped if record.reason == "control"] == [
+        ("control", "Print this page")
+    ]

@@ -30,6 +30,14 @@ TITLES_A_SECTION = lxml.etree.XPath("ancestor::*[self::h1 or self::h2 or self::h
 BUTTON_CARRIES_TEXT = lxml.etree.XPath(".//p | .//h1 | .//h2 | .//h3 | .//h4")
 LABEL_CARRIES_TEXT = lxml.etree.XPath(".//p | .//div | .//ul | .//ol | .//table | .//h1 | .//h2 | .//h3 | .//h4")
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+# Controls that open a collapsed panel by naming it: ARIA's aria-controls, and Bootstrap's collapse plugin
+# (data-toggle / data-bs-toggle="collapse" with data-target, data-bs-target or href "#id"; Bootstrap 3 to 5). Not
+# its "modal" toggle: a modal is shown over the page, never part of it.
+NAMES_A_PANEL = lxml.etree.XPath("//*[@aria-controls or @data-toggle='collapse' or @data-bs-toggle='collapse']")
+COLLAPSE_TARGETS = ("data-bs-target", "data-target", "href")
+PANEL_ID = re.compile(r"#([^\s#,.\[\]>+~:]+)")
+# A panel's title may carry an icon beside the toggle's label ("▸", "+"): at most this many words more.
+TITLE_EXTRA_WORDS = 2
 # aria-hidden="true" hides from screen readers, not from the eye: modal libraries set it on the whole page
 # behind a dialog. Only a small aria-hidden element (an icon, a duplicate label) is taken as decoration.
 ARIA_HIDDEN_MAX_WORDS = 40
@@ -150,29 +158,119 @@ def _drop_invisible(page: lxml.html.HtmlElement, log: DropLog) -> None:
     flagged = page.xpath("//*[@hidden or @aria-hidden='true' or @style]")
     if not flagged:
         return
-    opened_by_control = {name for value in page.xpath("//@aria-controls") for name in value.split()}
+    opened_by_control = _panels_named(page)
     _drop_all((element for element in flagged if _is_hidden(element, opened_by_control)), log, "hidden")
 
 
 def _is_hidden(element: lxml.html.HtmlElement, opened_by_control: set[str] = frozenset()) -> bool:
-    """Invisible and never shown: not a panel that a control on the page opens (``aria-controls``)."""
+    """Invisible and never shown. Content hidden only until the reader clicks a control of the page is part of
+    the document: a panel a control names (``opened_by_control``, see :func:`_panels_named`), the panel just after
+    an accordion's title (:func:`_title_before`), and ``hidden="until-found"``. Hidden for good (a cookie banner
+    or modal waiting for a script, an off-screen menu, a message template) is not."""
     if element.get("id") in opened_by_control or element.get("hidden") == "until-found":
         return False
     if element.get("hidden") is not None or HIDDEN_STYLE.search(element.get("style", "")):
-        return True
-    return element.get("aria-hidden") == "true" and word_count(element.text_content()) < ARIA_HIDDEN_MAX_WORDS
+        return _title_before(element) is None
+    return (
+        element.get("aria-hidden") == "true"
+        and word_count(element.text_content()) < ARIA_HIDDEN_MAX_WORDS
+        and _title_before(element) is None
+    )
+
+
+def _panels_named(page: lxml.html.HtmlElement) -> set[str]:
+    """The ids of the panels that controls of the page open by naming them (see ``NAMES_A_PANEL``)."""
+    return {name for control in NAMES_A_PANEL(page) for name in _names(control)}
+
+
+def _names(control: lxml.html.HtmlElement) -> set[str]:
+    """The ids of the panels ``control`` opens by naming them (``aria-controls``, Bootstrap's collapse)."""
+    names = set(control.get("aria-controls", "").split())
+    if "collapse" in (control.get("data-toggle"), control.get("data-bs-toggle")):
+        for attribute in COLLAPSE_TARGETS:
+            names.update(PANEL_ID.findall(control.get(attribute) or ""))
+    return names
+
+
+def _title_before(panel: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """The toggle of an accordion whose panel is ``panel``, when it stands just before it without naming it:
+    the previous element is a toggle with a label (``aria-expanded``), or a title holding one and little else
+    (``<h3><button aria-expanded="false">Title</button></h3>``). A panel is a block: an icon beside the toggle
+    (``<span aria-hidden="true">+</span>``) is none. None otherwise."""
+    if panel.tag not in BLOCK_TAGS:
+        return None
+    title = panel.getprevious()
+    while title is not None and not isinstance(title.tag, str):
+        title = title.getprevious()
+    if title is None or not title.attrib and len(title) == 0:
+        return None
+    toggles = title.xpath("descendant-or-self::*[@aria-expanded]")
+    if len(toggles) != 1:
+        return None
+    label = word_count(toggles[0].text_content())
+    if label == 0 or word_count(title.text_content()) > label + TITLE_EXTRA_WORDS:
+        return None
+    return toggles[0]
 
 
 def _drop_controls(page: lxml.html.HtmlElement, log: DropLog) -> None:
-    """Buttons and labels go, unless they carry text of the document (see ``CONTROL_TAGS``)."""
+    """Buttons and labels go, unless they carry text of the document (see ``CONTROL_TAGS``); a button opening a
+    panel that holds text is that panel's title, kept as a bold line (see :func:`_titles_a_panel`)."""
+    panels: dict[str, lxml.html.HtmlElement] | None = None
     for control in list(page.iter(*CONTROL_TAGS)):
         if control.getparent() is None:
             continue
         carries = LABEL_CARRIES_TEXT if control.tag == "label" else BUTTON_CARRIES_TEXT
         if TITLES_A_SECTION(control) or carries(control):
             control.drop_tag()
-        else:
-            log.drop(control, "control")
+            continue
+        if control.tag == "button":
+            if panels is None:  # built once, and only on pages with a button outside headings
+                panels = {name: element for element in page.iter() if (name := element.get("id"))}
+            if _titles_a_panel(control, page, panels):
+                _as_bold_line(control)
+                continue
+        log.drop(control, "control")
+
+
+def _titles_a_panel(
+    control: lxml.html.HtmlElement, page: lxml.html.HtmlElement, panels: dict[str, lxml.html.HtmlElement]
+) -> bool:
+    """``control`` has a label and opens a panel of the page that holds text: one it names (:func:`_names`), or
+    the one just after it or after the title wrapping it (``_title_before``)."""
+    if not word_count(control.text_content()):
+        return False
+    found = [panels[name] for name in _names(control) if name in panels]
+    if control.get("aria-expanded") is not None:
+        title, most_words = control, word_count(control.text_content()) + TITLE_EXTRA_WORDS
+        while title is not None and word_count(title.text_content()) <= most_words:
+            following = title.getnext()
+            if following is not None and _title_before(following) is control:
+                found.append(following)
+                break
+            title = title.getparent()
+    return any(
+        word_count(panel.text_content()) and panel.getroottree().getroot() is page and not _holds(panel, control)
+        for panel in found
+    )
+
+
+def _holds(panel: lxml.html.HtmlElement, control: lxml.html.HtmlElement) -> bool:
+    """``control`` lies inside ``panel`` (a "close" button in it), or ``panel`` inside ``control``."""
+    return any(ancestor is panel for ancestor in control.iterancestors()) or any(
+        ancestor is control for ancestor in panel.iterancestors()
+    )
+
+
+def _as_bold_line(control: lxml.html.HtmlElement) -> None:
+    """A panel's title as a paragraph of bold text, as an accordion's title reads (``**Title**``)."""
+    paragraph = lxml.html.Element("p")
+    paragraph.tail = control.tail
+    control.tail = None
+    control.addprevious(paragraph)
+    paragraph.append(control)
+    control.attrib.clear()
+    control.tag = "strong"
 
 
 def _class_words(element: lxml.html.HtmlElement) -> set[str]:
