@@ -67,7 +67,10 @@ from policy_archive.text import one_line
 # as the ``<meta>`` is (windows-1252); 16: a code block in a block quote, or opening a list item, keeps its lines
 # as they are (they were normalised as text), a code block's blank lines and "---" lines are its text (no blank
 # lines merged, no setext heading), and a fence is longer than any backtick run opening a code line (decision
-# 0017, amended), no benchmark or fixture page changed.
+# 0017, amended); and content hidden only until the reader clicks a control of the page is kept: an accordion's
+# panel after a title naming none (``aria-expanded``), a panel named by Bootstrap's collapse toggle, a bare button
+# titling a panel kept as a bold line (decision 0002, amendment of 2026-11-29); no benchmark or fixture page
+# changed by either.
 EXTRACTOR_REVISION = 16
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
