@@ -193,7 +193,7 @@ def _names(control: lxml.html.HtmlElement) -> set[str]:
 
 
 def _title_before(panel: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
-    """The toggle of an accordion whose panel is ``panel``, when it stands just before it without naming it:
+    """The toggle of an accordion whose panel is ``panel``, when it stands just before it and names no panel:
     the previous element is a toggle with a label (``aria-expanded``), or a title holding one and little else
     (``<h3><button aria-expanded="false">Title</button></h3>``). A panel is a block: an icon beside the toggle
     (``<span aria-hidden="true">+</span>``) is none. None otherwise."""
@@ -205,12 +205,22 @@ def _title_before(panel: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     if title is None or not title.attrib and len(title) == 0:
         return None
     toggles = title.xpath("descendant-or-self::*[@aria-expanded]")
-    if len(toggles) != 1:
+    if len(toggles) != 1 or _opens_a_popup(toggles[0]) or _names(toggles[0]):
         return None
     label = word_count(toggles[0].text_content())
     if label == 0 or word_count(title.text_content()) > label + TITLE_EXTRA_WORDS:
         return None
+    # A block holding only other toggles is the next title of a menu ("Solutions", "Resources"), not a panel.
+    if word_count(panel.text_content()) <= sum(
+        word_count(toggle.text_content()) for toggle in panel.xpath("descendant-or-self::*[@aria-expanded]")
+    ):
+        return None
     return toggles[0]
+
+
+def _opens_a_popup(control: lxml.html.HtmlElement) -> bool:
+    """A control opening a menu, list box or dialog over the page (``aria-haspopup``, a combobox): not a title."""
+    return control.get("aria-haspopup", "false") != "false" or control.get("role") == "combobox"
 
 
 def _drop_controls(page: lxml.html.HtmlElement, log: DropLog) -> None:
@@ -236,12 +246,14 @@ def _drop_controls(page: lxml.html.HtmlElement, log: DropLog) -> None:
 def _titles_a_panel(
     control: lxml.html.HtmlElement, page: lxml.html.HtmlElement, panels: dict[str, lxml.html.HtmlElement]
 ) -> bool:
-    """``control`` has a label and opens a panel of the page that holds text: one it names (:func:`_names`), or
-    the one just after it or after the title wrapping it (``_title_before``)."""
-    if not word_count(control.text_content()):
+    """``control`` has a label and opens a panel of the page that holds text, not mostly links (a menu's toggle,
+    "Resources", "Version: 14 April", titles no text of the document): one it names (:func:`_names`), or the one
+    just after it or after the title wrapping it (``_title_before``)."""
+    if not word_count(control.text_content()) or _opens_a_popup(control):
         return False
-    found = [panels[name] for name in _names(control) if name in panels]
-    if control.get("aria-expanded") is not None:
+    named = _names(control)
+    found = [panels[name] for name in named if name in panels]
+    if not named and control.get("aria-expanded") is not None:
         title, most_words = control, word_count(control.text_content()) + TITLE_EXTRA_WORDS
         while title is not None and word_count(title.text_content()) <= most_words:
             following = title.getnext()
@@ -250,7 +262,7 @@ def _titles_a_panel(
                 break
             title = title.getparent()
     return any(
-        word_count(panel.text_content()) and panel.getroottree().getroot() is page and not _holds(panel, control)
+        panel.getroottree().getroot() is page and not _holds(panel, control) and not _is_link_block(panel)
         for panel in found
     )
 
