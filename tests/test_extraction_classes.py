@@ -185,3 +185,26 @@ def test_accordion_panels_are_kept_under_declared_selectors_too_and_their_titles
     assert [(record.reason, record.sample) for record in document.dropped if record.reason == "control"] == [
         ("control", "Print this page")
     ]
+
+
+def test_menu_buttons_popups_and_toggles_naming_an_empty_panel_title_nothing() -> None:
+    """As Lovable's and Fireworks AI's pages are built (OTA unseen set, declared selectors): a row of menu buttons
+    (each the block after the one before), a version picker (a combobox), a consent category's button naming an
+    empty panel before a visible description, and a toggle whose panel is a menu of links stay controls."""
+    page = (
+        b"<html><head><title>Privacy Policy</title></head><body><main><ul>"
+        b'<li><button aria-expanded="false">Solutions</button></li>'
+        b'<li><button aria-expanded="false">Resources</button></li></ul>'
+        b'<p>Version:</p><div><button role="combobox" aria-haspopup="listbox" aria-expanded="false">'
+        b"April 14, 2026 (current)</button></div><p>Older versions are listed in our archive.</p>"
+        b'<div class="hdr"><button aria-expanded="false" aria-controls="analytics-body">Analytics</button></div>'
+        b"<div><p>Analytical cookies are used to understand how visitors use the website.</p></div>"
+        b'<div id="analytics-body"></div>'
+        b'<button aria-expanded="false">More</button><ul><li><a href="/a">Blog</a></li><li><a href="/b">Careers</a>'
+        b"</li></ul><p>We collect personal data to run the service and keep your account safe.</p>"
+        b"</main></body></html>"
+    )
+    document = extract(page, URL, ExtractionRules(("main",)), "text/html")
+    assert "We collect personal data" in document.body and "Older versions are listed" in document.body
+    for label in ("Solutions", "Resources", "April 14", "Analytics**", "More"):
+        assert label not in document.body, label

@@ -225,22 +225,24 @@ def _opens_a_popup(control: lxml.html.HtmlElement) -> bool:
 
 def _drop_controls(page: lxml.html.HtmlElement, log: DropLog) -> None:
     """Buttons and labels go, unless they carry text of the document (see ``CONTROL_TAGS``); a button opening a
-    panel that holds text is that panel's title, kept as a bold line (see :func:`_titles_a_panel`)."""
-    panels: dict[str, lxml.html.HtmlElement] | None = None
-    for control in list(page.iter(*CONTROL_TAGS)):
+    panel that holds text is that panel's title, kept as a bold line (see :func:`_titles_a_panel`). Which buttons
+    are titles is decided on the page as it is, before any control goes (a row of menu buttons is no title and
+    panel, whichever is read first)."""
+    controls = list(page.iter(*CONTROL_TAGS))
+    titles: set[lxml.html.HtmlElement] = set()
+    if any(control.tag == "button" for control in controls):
+        panels = {name: element for element in page.iter() if (name := element.get("id"))}
+        titles = {control for control in controls if control.tag == "button" and _titles_a_panel(control, page, panels)}
+    for control in controls:
         if control.getparent() is None:
             continue
         carries = LABEL_CARRIES_TEXT if control.tag == "label" else BUTTON_CARRIES_TEXT
         if TITLES_A_SECTION(control) or carries(control):
             control.drop_tag()
-            continue
-        if control.tag == "button":
-            if panels is None:  # built once, and only on pages with a button outside headings
-                panels = {name: element for element in page.iter() if (name := element.get("id"))}
-            if _titles_a_panel(control, page, panels):
-                _as_bold_line(control)
-                continue
-        log.drop(control, "control")
+        elif control in titles:
+            _as_bold_line(control)
+        else:
+            log.drop(control, "control")
 
 
 def _titles_a_panel(
