@@ -35,6 +35,7 @@ HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNO
 # its "modal" toggle: a modal is shown over the page, never part of it.
 NAMES_A_PANEL = lxml.etree.XPath("//*[@aria-controls or @data-toggle='collapse' or @data-bs-toggle='collapse']")
 COLLAPSE_TARGETS = ("data-bs-target", "data-target", "href")
+WITH_ID = lxml.etree.XPath("//*[@id]")
 PANEL_ID = re.compile(r"#([^\s#,.\[\]>+~:]+)")
 # A panel's title may carry an icon beside the toggle's label ("▸", "+"): at most this many words more.
 TITLE_EXTRA_WORDS = 2
@@ -230,9 +231,15 @@ def _drop_controls(page: lxml.html.HtmlElement, log: DropLog) -> None:
     panel, whichever is read first)."""
     controls = list(page.iter(*CONTROL_TAGS))
     titles: set[lxml.html.HtmlElement] = set()
-    if any(control.tag == "button" for control in controls):
-        panels = {name: element for element in page.iter() if (name := element.get("id"))}
-        titles = {control for control in controls if control.tag == "button" and _titles_a_panel(control, page, panels)}
+    # Only a toggle (aria-expanded) or a button naming a panel may title one (most buttons are neither: speed).
+    toggles = [
+        control
+        for control in controls
+        if control.tag == "button" and (control.get("aria-expanded") is not None or _names(control))
+    ]
+    if toggles:
+        panels = {element.get("id"): element for element in WITH_ID(page)}
+        titles = {control for control in toggles if _titles_a_panel(control, page, panels)}
     for control in controls:
         if control.getparent() is None:
             continue
