@@ -45,8 +45,9 @@ def main(ctx: click.Context, config_dir: str | None, data_dir: str | None) -> No
 
 # The commands that write and may run long: each handles SIGTERM and SIGINT from its start to its end. (`schedule`
 # has its own handling, passing the signal to the running `track`; `init` and `import-ota` write a few files.)
-# `export` writes a file or repository elsewhere, whole or not at all (pipeline/exports/_output.py, ota.py).
-STOPPED_CLEANLY = ("backfill", "track", "reextract", "repair", "discover", "export")
+# `export` writes a file or repository elsewhere, whole or not at all (pipeline/exports/_output.py, ota.py); `report`
+# writes each file whole and its state last (pipeline/webreport/build.py).
+STOPPED_CLEANLY = ("backfill", "track", "reextract", "repair", "discover", "export", "report")
 COMMANDS = (
     *(backfill, track, schedule, log, show, diff, export, report_site, verify, extract, reextract, discover),
     *(import_ota, init, repair, validate, status),

@@ -20,7 +20,7 @@ from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow
 from policy_archive.archive.history import VersionCommit, version_commits
 from policy_archive.archive.versions import VersionStore
-from policy_archive.errors import ConfigurationError
+from policy_archive.errors import ConfigurationError, PolicyArchiveError
 from policy_archive.files import write_whole
 from policy_archive.pipeline.exports._rows import ExportRow, export_row
 from policy_archive.pipeline.jobs.progress import Progress
@@ -30,6 +30,7 @@ from policy_archive.pipeline.webreport.feeds import FeedEntry, feed_xml, stable_
 from policy_archive.pipeline.webreport.pages import DocumentSummary, Pager, VersionView, document_page, index_page
 from policy_archive.pipeline.webreport.style import STYLE
 from policy_archive.records import DocumentDeclaration, iso_z
+from policy_archive.stop_signals import Stopped, stop_signals_handled
 from policy_archive.text import counted
 
 STATE_FILE = ".policy-archive-report.json"
@@ -271,17 +272,35 @@ def build_report(
     fresh = not output.exists() or not any(output.iterdir())
     output.mkdir(parents=True, exist_ok=True)
     try:
-        return _update(declarations, every_declaration, catalog, store, output, progress, paging)
-    except BaseException:
-        # A first report stopped half-way (a full disk) is removed, not left looking like a report without its
-        # documents; an earlier report stays (every file in it whole), and its state file, written last, makes
-        # the next run write again what this one may have left undone.
+        # SIGTERM or Ctrl-C (one received before too) stops the report where it is: it is said, not `Aborted!`.
+        with stop_signals_handled() as stop, stop.interrupting():
+            stop.raise_if_received()
+            return _update(declarations, every_declaration, catalog, store, output, progress, paging)
+    except BaseException as error:
+        # A first report stopped half-way (a full disk, a stop signal) is removed, not left looking like a report
+        # without its documents; an earlier report stays (every file in it whole), and its state file, written
+        # last, makes the next run write again what this one may have left undone.
         if fresh:
             _remove_contents(output)
             for folder in made:  # deepest first
                 with contextlib.suppress(OSError):
                     folder.rmdir()
+        if isinstance(error, Stopped):
+            raise ReportStopped(output, error.signal_name, fresh=fresh) from None
         raise
+
+
+class ReportStopped(PolicyArchiveError):
+    """A stop signal (SIGTERM, Ctrl-C) ended ``report`` before it was complete; the message says what is left (exit
+    1, as any command a first stop signal ends: policy_archive/stop_signals.py)."""
+
+    def __init__(self, output: Path, signal_name: str, *, fresh: bool) -> None:
+        left = (
+            f"nothing written (no report left in {output})"
+            if fresh
+            else f"every file in {output} is whole, the earlier report's or this run's; the next report writes the rest"
+        )
+        super().__init__(f"report to {output} stopped by {signal_name} before it was complete: {left}")
 
 
 def _remove_contents(directory: Path) -> None:
