@@ -17,7 +17,7 @@ from test_backfill_e2e import URL, write_config
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import Outcome
-from policy_archive.archive.catalog.schema import VERSION_URLS_UNFILLED
+from policy_archive.archive.catalog.schema import VERSIONS_UNFILLED
 from policy_archive.archive.catalog.versions import named_url
 from policy_archive.archive.versions import VersionStore
 from policy_archive.config.settings import Config, load_config
@@ -170,6 +170,7 @@ def test_a_catalog_from_before_version_urls_is_read_as_it_was_and_brought_up_to_
     config = two_urls_in_one_second(tmp_path, URL)  # the capture recorded second: the time alone picks the other
     with closing(sqlite3.connect(catalog_path(config))) as database:
         database.execute("ALTER TABLE versions DROP COLUMN url")
+        database.execute("ALTER TABLE versions DROP COLUMN bytes_at")
         database.commit()
     assert versions_columns(config) == ["document", "captured_at", "commit_id"]
 
@@ -191,7 +192,7 @@ def test_a_catalog_from_before_version_urls_is_read_as_it_was_and_brought_up_to_
     try:
         (version,) = catalog.versions(DOC)
         assert version.url == URL
-        assert not catalog.version_urls_unfilled()
+        assert not catalog.versions_unfilled()
         assert document_status(catalog, DOC).hard == ((SECOND, f"dropped {WORDS[URL]} words of {OTHER_DOCUMENT}"),)
     finally:
         catalog.close()
@@ -203,20 +204,21 @@ def test_the_migration_is_marked_only_for_a_catalog_holding_versions(tmp_path):
     config = two_urls_in_one_second(tmp_path, TARGET)
     with closing(sqlite3.connect(catalog_path(config))) as database:
         database.execute("ALTER TABLE versions DROP COLUMN url")
+        database.execute("ALTER TABLE versions DROP COLUMN bytes_at")
         database.commit()
     catalog = Catalog(catalog_path(config))  # brings the schema up to date, cannot read Git
     try:
-        assert catalog.version_urls_unfilled()
+        assert catalog.versions_unfilled()
         assert catalog.versions(DOC)[0].url is None
     finally:
         catalog.close()
     with open_workspace(config, "repair") as workspace:
-        assert not workspace.catalog.version_urls_unfilled()
+        assert not workspace.catalog.versions_unfilled()
         assert workspace.catalog.versions(DOC)[0].url == TARGET
     fresh = Catalog(tmp_path / "new" / "catalog.sqlite3")
     try:
-        assert not fresh.version_urls_unfilled()
-        assert not fresh.connection.execute("SELECT 1 FROM meta WHERE key = ?", (VERSION_URLS_UNFILLED,)).fetchone()
+        assert not fresh.versions_unfilled()
+        assert not fresh.connection.execute("SELECT 1 FROM meta WHERE key = ?", (VERSIONS_UNFILLED,)).fetchone()
     finally:
         fresh.close()
 
@@ -233,7 +235,7 @@ def test_a_version_s_url_read_from_git_alone_is_the_site_s_url_its_snapshot_url_
     with closing(sqlite3.connect(catalog_path(config))) as database:
         database.execute("UPDATE captures SET snapshot_url = NULL, fetched_url = NULL WHERE memento_url = ?", (URL,))
         database.execute("UPDATE versions SET url = NULL")
-        database.execute("INSERT INTO meta VALUES (?, '1')", (VERSION_URLS_UNFILLED,))
+        database.execute("INSERT INTO meta VALUES (?, '1')", (VERSIONS_UNFILLED,))
         database.commit()
     with open_workspace(config, "repair") as workspace:
         (version,) = workspace.catalog.versions(DOC)

@@ -131,8 +131,9 @@ class CaptureReads:
         return self._row(row) if row else None
 
     def version_row(self, document: str, at: datetime, url: str | None = None) -> CaptureRow | None:
-        """The row of any outcome (the extracted one first) at a version's time and, when given, the URL of its
-        bytes (:attr:`VersionRow.url`): a version dated at a twin never fetched has the listed row. A URL naming no
+        """The row of any outcome (the extracted one first) at the time of a version's bytes
+        (:attr:`VersionRow.bytes_at`, which a technical upgrade's date is not) and, when given, their URL
+        (:attr:`VersionRow.url`): a version dated at a twin never fetched has the listed row. A URL naming no
         row at that time (one read from the version's ``Snapshot-Url`` alone and catalogued otherwise, or a capture
         no longer catalogued) is as none: the pick is :meth:`capture_at`'s by the time alone."""
         row = self.capture_at(document, at, url=url, extracted=False)
@@ -141,8 +142,9 @@ class CaptureReads:
         return row
 
     def version_capture(self, document: str, at: datetime, url: str | None = None) -> CaptureRow | None:
-        """The extracted capture whose text the version dated ``at`` holds, its bytes captured at ``url`` (the
-        version's :attr:`VersionRow.url`): the one captured then or, for a version dated at a twin never fetched (a
+        """The extracted capture whose text the version holds whose bytes were captured at the time ``at`` (the
+        version's :attr:`VersionRow.bytes_at`: its date, but a technical upgrade's capture time) and URL ``url``
+        (its :attr:`VersionRow.url`): the one captured then or, for a version dated at a twin never fetched (a
         listed 200 with the CDX digest of a fetched one), that one. Rows of two URLs may share a second (a redirect
         followed to its target's memento beside the target's own row, a URL move): the URL tells them apart.
         Without one (a catalog from before 2026-11-29 that no writing command has brought up to date, read by a

@@ -88,15 +88,24 @@ class CaptureRow:
 
 @dataclass(frozen=True)
 class VersionRow:
-    """One row of ``versions``: the version of ``document`` dated ``captured_at`` (UTC) is the commit ``commit``;
-    ``url`` is the site's URL its bytes were captured at (:attr:`CaptureRow.bytes_url`), what tells its capture
-    from another URL's in the same second (None: not known, a catalog from before 2026-11-29 not yet brought up
-    to date by a writing command)."""
+    """One row of ``versions``: the version of ``document`` dated ``captured_at`` (UTC, its commit date) is the
+    commit ``commit``; ``url`` is the site's URL its bytes were captured at (:attr:`CaptureRow.bytes_url`), what
+    tells its capture from another URL's in the same second, and :attr:`bytes_at` when they were captured, what its
+    capture is found by (None: not known, a catalog from before 2026-11-29 not yet brought up to date by a writing
+    command)."""
 
     document: str
     captured_at: datetime
     commit: str
     url: str | None = None
+    stored_bytes_at: datetime | None = None  # the ``bytes_at`` column
+
+    @property
+    def bytes_at(self) -> datetime:
+        """When the version's bytes were captured (its ``Captured-At``): its date for an ordinary version, the time of
+        the capture it was made from for a technical upgrade (dated when it was made). Not known (a catalog from
+        before 2026-11-29 read before any writing command): its date, which misses an upgrade's capture."""
+        return self.stored_bytes_at or self.captured_at
 
 
 @dataclass(frozen=True)

@@ -117,8 +117,10 @@ ADDED_DOCUMENT_COLUMNS = {
 # of the capture it was made from), so that its capture is told from another URL's in the same second (a redirect
 # followed to its target's memento beside the target's own row, a URL move): docs/decisions/0004, amendment of
 # 2026-11-29. NULL in a catalog from before it until a writing command reads the versions again from Git
-# (``VERSION_URLS_UNFILLED``).
-ADDED_VERSION_COLUMNS = {"url": "TEXT"}
+# (``VERSIONS_UNFILLED``). bytes_at: when the version's bytes were captured (its ``Captured-At``), which is its date
+# (``captured_at``, the commit's) for an ordinary version and not for a technical upgrade (dated when it was made):
+# what its capture is found by (amendment of 2026-11-29, "bytes' time"). NULL: not known, read as its date.
+ADDED_VERSION_COLUMNS = {"url": "TEXT", "bytes_at": "TEXT"}
 
 # Indexes over added columns, made once those columns exist (in an older catalog, after its ALTER TABLEs).
 # captures_by_bytes_time: a capture looked up by the time its bytes date from (``capture_at``, ``version_capture``),
@@ -193,20 +195,24 @@ def _missing_columns(
 BACKFILLED_BEFORE = (
     "SELECT document, MAX(updated_at) AS backfill_at FROM captures WHERE source = 'wayback' GROUP BY document"
 )
-# A catalog from before versions.url holding versions: ``meta`` says their URLs are to be read from Git, which SQL
-# cannot (the commits' Snapshot-Url, matched against the captures), and which the next writing command does once
-# (``open_workspace``); until then, and for a reader, a version's capture is found by its time alone.
-VERSION_URLS_UNFILLED = "versions_url_unfilled"
+# A catalog from before versions.url or versions.bytes_at holding versions: ``meta`` says their URLs and bytes' times
+# are to be read from Git, which SQL cannot (the commits' Captured-At and Snapshot-Url, matched against the
+# captures), and which the next writing command does once (``open_workspace``); until then, and for a reader, a
+# version's capture is found by its date alone. A catalog brought up to date for versions.url alone (2026-11-29,
+# unreleased) may hold that migration's mark, ``versions_url_unfilled``: it says the same.
+VERSIONS_UNFILLED = "versions_unfilled"
+VERSIONS_UNFILLED_MARKS = (VERSIONS_UNFILLED, "versions_url_unfilled")
+_MARK_VERSIONS_UNFILLED = (
+    f"INSERT OR REPLACE INTO meta (key, value) SELECT '{VERSIONS_UNFILLED}', '1' WHERE EXISTS (SELECT 1 FROM versions)"
+)
 # What a column added to an older catalog starts with, when NULL would be wrong for the rows already there.
 FILLED_COLUMNS = {
     ("documents", "backfill_at"): (
         f"INSERT INTO documents (document, backfill_at) {BACKFILLED_BEFORE}"
         " ON CONFLICT (document) DO UPDATE SET backfill_at = excluded.backfill_at"
     ),
-    ("versions", "url"): (
-        f"INSERT OR REPLACE INTO meta (key, value) SELECT '{VERSION_URLS_UNFILLED}', '1'"
-        " WHERE EXISTS (SELECT 1 FROM versions)"
-    ),
+    ("versions", "url"): _MARK_VERSIONS_UNFILLED,
+    ("versions", "bytes_at"): _MARK_VERSIONS_UNFILLED,
 }
 
 

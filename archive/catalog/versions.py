@@ -1,5 +1,6 @@
-"""The catalog's ``versions``: the branch's versions (document, time, commit, the URL of their bytes), and the commit
-they were read from (``meta``'s ``versions_head``), so that `log`, `show --at` and `diff` answer without walking Git."""
+"""The catalog's ``versions``: the branch's versions (document, date, commit, the URL and time of their bytes), and
+the commit they were read from (``meta``'s ``versions_head``), so that `log`, `show --at` and `diff` answer without
+walking Git."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from policy_archive.archive.catalog.rows import VersionOrigin, VersionRow, column_time, version_snapshot_url
-from policy_archive.archive.catalog.schema import VERSION_URLS_UNFILLED
+from policy_archive.archive.catalog.schema import VERSIONS_UNFILLED_MARKS
 from policy_archive.records import iso_z
 
 # An archive's ``id_`` URL (Wayback Machine, pywb): ``{replay_url}/{timestamp}id_/{the site's URL}``.
@@ -30,35 +31,39 @@ class VersionTable:
         self, commits: Mapping[Key, str], head: str | None, origins: Mapping[Key, VersionOrigin] | None = None
     ) -> None:
         """Make the versions table exactly the branch's content (after a rebuild or a crash); each version's URL is
-        found from its ``origins`` entry (:meth:`_urls`; none given: not known)."""
-        urls = self._urls(origins or {})
+        found from its ``origins`` entry (:meth:`_urls`), and its bytes' time is the entry's (none given: neither is
+        known)."""
+        rows = self._rows(commits, origins or {})
         with self.connection:
             self.connection.execute("DELETE FROM versions")
             self.connection.executemany(
-                "INSERT INTO versions (document, captured_at, commit_id, url) VALUES (?, ?, ?, ?)",
-                [(document, iso_z(at), commit, urls.get((document, at))) for (document, at), commit in commits.items()],
+                "INSERT INTO versions (document, captured_at, commit_id, url, bytes_at) VALUES (?, ?, ?, ?, ?)", rows
             )
             self._set_meta("versions_head", head or "")
-            self.connection.execute("DELETE FROM meta WHERE key = ?", (VERSION_URLS_UNFILLED,))
+            marks = VERSIONS_UNFILLED_MARKS
+            self.connection.execute(f"DELETE FROM meta WHERE key IN ({', '.join('?' * len(marks))})", marks)
 
     def add_versions(
         self, commits: Mapping[Key, str], head: str | None, origins: Mapping[Key, VersionOrigin] | None = None
     ) -> None:
         """Add (or replace) the versions a commit just made, and record ``head`` as the commit the table now matches;
-        URLs as :meth:`replace_versions` finds them."""
-        urls = self._urls(origins or {})
+        URLs and bytes' times as :meth:`replace_versions` finds them."""
+        rows = self._rows(commits, origins or {})
         with self.connection:
             self.connection.executemany(
-                "INSERT OR REPLACE INTO versions (document, captured_at, commit_id, url) VALUES (?, ?, ?, ?)",
-                [(document, iso_z(at), commit, urls.get((document, at))) for (document, at), commit in commits.items()],
+                "INSERT OR REPLACE INTO versions (document, captured_at, commit_id, url, bytes_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                rows,
             )
             self._set_meta("versions_head", head or "")
 
-    def version_urls_unfilled(self) -> bool:
-        """Whether the versions' URLs are still to be read from Git: a catalog from before ``versions.url``, brought
-        up to date by ``schema`` (which cannot read Git), whose versions no writing command has read again since."""
-        row = self.connection.execute("SELECT 1 FROM meta WHERE key = ?", (VERSION_URLS_UNFILLED,)).fetchone()
-        return row is not None
+    def versions_unfilled(self) -> bool:
+        """Whether the versions' URLs and bytes' times are still to be read from Git: a catalog from before
+        ``versions.url`` or ``versions.bytes_at``, brought up to date by ``schema`` (which cannot read Git), whose
+        versions no writing command has read again since."""
+        marks = VERSIONS_UNFILLED_MARKS
+        query = f"SELECT 1 FROM meta WHERE key IN ({', '.join('?' * len(marks))})"
+        return self.connection.execute(query, marks).fetchone() is not None
 
     def latest_version_time(self) -> datetime | None:
         """The date of the newest version of any document (UTC), or None when there is none."""
@@ -73,10 +78,16 @@ class VersionTable:
 
     def versions(self, document: str) -> list[VersionRow]:
         """The versions of ``document`` in time order, from the catalog (no Git read). A catalog from before
-        ``versions.url`` opened read-only has no such column: its versions' URLs are None."""
+        ``versions.url`` or ``versions.bytes_at`` opened read-only has no such column: those values are None."""
         rows = self.connection.execute("SELECT * FROM versions WHERE document = ? ORDER BY captured_at", (document,))
         return [
-            VersionRow(r["document"], column_time(r["captured_at"]), r["commit_id"], _url(r))  # type: ignore[arg-type]
+            VersionRow(
+                r["document"],
+                column_time(r["captured_at"]),  # type: ignore[arg-type]
+                r["commit_id"],
+                _column(r, "url"),
+                column_time(_column(r, "bytes_at")),
+            )
             for r in rows
         ]
 
@@ -84,6 +95,19 @@ class VersionTable:
         """Versions per document (what `repair` rebuilt)."""
         rows = self.connection.execute("SELECT document, COUNT(*) AS n FROM versions GROUP BY document")
         return {r["document"]: r["n"] for r in rows}
+
+    def _rows(
+        self, commits: Mapping[Key, str], origins: Mapping[Key, VersionOrigin]
+    ) -> list[tuple[str, str, str, str | None, str | None]]:
+        """The ``versions`` rows of ``commits``: document, date, commit, the URL of its bytes (:meth:`_urls`) and
+        their time (its ``Captured-At``: for a technical upgrade, not its date), as far as ``origins`` tell."""
+        urls = self._urls(origins)
+        rows = []
+        for (document, at), commit in commits.items():
+            origin = origins.get((document, at))
+            bytes_at = iso_z(origin.bytes_at) if origin else None
+            rows.append((document, iso_z(at), commit, urls.get((document, at)), bytes_at))
+        return rows
 
     def _urls(self, origins: Mapping[Key, VersionOrigin]) -> dict[Key, str]:
         """The URL of each version's bytes, from what its commit says (:class:`VersionOrigin`): the
@@ -128,5 +152,6 @@ def named_url(snapshot_url: str) -> str:
     return match["original"] if match else snapshot_url
 
 
-def _url(row: sqlite3.Row) -> str | None:
-    return row["url"] if "url" in row.keys() else None
+def _column(row: sqlite3.Row, name: str) -> str | None:
+    """A column added to ``versions`` since the first release, None in a catalog opened read-only without it."""
+    return row[name] if name in row.keys() else None

@@ -83,7 +83,7 @@ def log(catalog: Catalog, store: VersionStore, declaration: DocumentDeclaration)
     entries = []
     assumed = captures_per_version([row.captured_at for row in versions], catalog.unverified_spans(declaration.key))
     for row, unverified in zip(versions, assumed, strict=True):
-        capture = catalog.version_row(declaration.key, row.captured_at, row.url)
+        capture = catalog.version_row(declaration.key, row.bytes_at, row.url)
         subject, trailers = parse_message(store.message(row.commit))
         entries.append(
             LogEntry(
@@ -109,7 +109,7 @@ def _hard(catalog: Catalog, document: str, version: VersionRow, capture: Capture
     """What extraction dropped from the version's text: from its extracted capture, or from the twin fetched
     for a version dated at an unfetched one (the listed row has no extraction of its own)."""
     if capture is None or capture.outcome is not Outcome.EXTRACTED:
-        capture = catalog.version_capture(document, version.captured_at, version.url)
+        capture = catalog.version_capture(document, version.bytes_at, version.url)
     return hard_note(capture.dropped) if capture else None
 
 

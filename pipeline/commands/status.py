@@ -158,8 +158,8 @@ def _version_row(
     """The extracted capture a version holds the text of: among the document's ``extracted`` rows read already by
     the time and URL of its bytes, else as the catalog finds it (a twin's fetched capture; by the time alone
     when the version's URL is not known, a catalog from before 2026-11-29 read before any writing command)."""
-    known = extracted.get((version.captured_at, version.url)) if version.url else None
-    return known or catalog.version_capture(key, version.captured_at, version.url)
+    known = extracted.get((version.bytes_at, version.url)) if version.url else None
+    return known or catalog.version_capture(key, version.bytes_at, version.url)
 
 
 def document_status(catalog: Catalog, key: str) -> DocumentStatus:

@@ -52,7 +52,7 @@ def unreadable_failure(
     """One failure naming a document's unreadable captures, each as the version it holds when it holds one."""
     held: dict[int, datetime] = {}
     for version in catalog.versions(document):
-        if (row := catalog.version_capture(document, version.captured_at, version.url)) is not None:
+        if (row := catalog.version_capture(document, version.bytes_at, version.url)) is not None:
             held[row.id] = version.captured_at
     # The versions first: they are what a reader of the history loses the proof of.
     ordered = sorted(unreadable, key=lambda item: (item.row.id not in held, item.row.bytes_at))

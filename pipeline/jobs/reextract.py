@@ -324,7 +324,7 @@ def reextract(
             continue
         versions = catalog.versions(declaration.key)
         last = versions[-1] if versions else None
-        latest = catalog.version_capture(declaration.key, last.captured_at, last.url) if last else None
+        latest = catalog.version_capture(declaration.key, last.bytes_at, last.url) if last else None
         if unreadable := _reexamine(workspace, declaration, progress, rebuild=rebuild):
             failures.append(unreadable_failure(catalog, declaration.key, unreadable, "kept as extracted before"))
         if rebuild:

@@ -181,7 +181,7 @@ class TrackPlan:
         versions = self.workspace.catalog.versions(document)
         if not versions:
             return None
-        row = self.workspace.catalog.version_capture(document, versions[-1].captured_at, versions[-1].url)
+        row = self.workspace.catalog.version_capture(document, versions[-1].bytes_at, versions[-1].url)
         return row.body if row else None
 
 

@@ -75,7 +75,7 @@ def _text_before(workspace: Workspace, version: Version) -> str | None:
     earlier = [row for row in workspace.catalog.versions(version.document) if row.captured_at < version.commit_time]
     if not earlier:
         return None
-    row = workspace.catalog.version_capture(version.document, earlier[-1].captured_at, earlier[-1].url)
+    row = workspace.catalog.version_capture(version.document, earlier[-1].bytes_at, earlier[-1].url)
     return row.body if row else None
 
 
@@ -110,7 +110,7 @@ def texts_left_after_reindex(workspace: Workspace) -> str | None:
             if earlier := bisect_left(versions, row.captured_at):
                 at = versions[earlier - 1]
                 if before[0] != at:
-                    held = catalog.version_capture(document, at, rows[earlier - 1].url)
+                    held = catalog.version_capture(document, rows[earlier - 1].bytes_at, rows[earlier - 1].url)
                     before = (at, held.body_sha1, held.body) if held else (at, None, None)
                 _, previous_sha1, previous_body = before
                 if previous_sha1 is None:

@@ -150,8 +150,9 @@ def open_workspace(
                 if not had_versions:
                     notes.append(f"{catalog_path.name} listed no versions: those of {versions_dir} read again")
                 workspace.resync()  # a run was killed between the Git update and the catalog update
-            elif catalog.version_urls_unfilled():
-                workspace.resync()  # a catalog from before versions.url: each version's URL read from Git, once
+            elif catalog.versions_unfilled():
+                # A catalog from before versions.url or bytes_at: each version's URL and bytes' time read from Git, once
+                workspace.resync()
             if not lost:  # else the history is rebuilt from every capture (`repair`), these included
                 notes += record_killed_tracks(workspace, command)
                 if reindexed and (left := texts_left_after_reindex(workspace)):
