@@ -91,9 +91,9 @@ class Workspace:
 
     def resync(self) -> None:
         """Make the catalog's versions table the Git branch's commits again, whole, with the branch head and the URL
-        of each version's bytes (found from its ``Captured-At`` and ``Snapshot-Url``): after a history was
-        rewritten, a run was killed between the Git update and the catalog's, or the catalog is from before
-        ``versions.url``."""
+        and time of each version's bytes (its ``Captured-At``, and the URL found from it and its ``Snapshot-Url``):
+        after a history was rewritten, a run was killed between the Git update and the catalog's, or the catalog is
+        from before ``versions.url`` or ``versions.bytes_at``."""
         mapped: dict[tuple[str, datetime], str] = {}
         origins: dict[tuple[str, datetime], VersionOrigin] = {}
         for version in self.versions.main_versions():
