@@ -214,7 +214,7 @@ def _build_document(
         if index in shown:
             before = previous[1] if previous and previous[0] == index - 1 else None
             known_as = catalogued.get(version.commit)  # its capture as `log` finds it, by time and URL (indexed)
-            capture = catalog.version_row(declaration.key, known_as.captured_at, known_as.url) if known_as else None
+            capture = catalog.version_row(declaration.key, known_as.bytes_at, known_as.url) if known_as else None
             views[index] = _view(version, row, before, capture)
             number = index // size + 1
             if number in due and index == number * size - 1:
