@@ -36,12 +36,15 @@ MainChain = Callable[[dict[str, list[Entry]]], list[tuple[Entry, str]]]  # main'
 
 @dataclass(frozen=True)
 class Plan:
-    """What one save writes: commits after ``parent``, and the new versions and indexes of touched documents."""
+    """What one save writes: commits after ``parent``, and the new versions and indexes of touched documents;
+    ``head_key``: the key of ``parent``'s version, main's head when no commit is written (a rebuild that only drops
+    the last versions, the versions an archive dated in the future among them, makes ``parent`` main again)."""
 
     parent: str | None
     commits: list[tuple[Entry, bool]]  # (entry, is the document's first record), in order on main
     added: dict[str, list[Entry]]
     merged: dict[str, list[Entry]]
+    head_key: tuple[datetime, str] | None
 
 
 # --- planning ---------------------------------------------------------------------------------------------
@@ -70,7 +73,7 @@ def plan_save(
     divergence = _earliest_divergence({path: old.get(path, []) for path in added}, merged)
     if divergence is None:
         # Every new version repeats its predecessor's body: only the ledger learns about them.
-        return Plan(parent=state.main, commits=[], added=added, merged=merged)
+        return Plan(parent=state.main, commits=[], added=added, merged=merged, head_key=state.head_key)
     if state.head_key is None or divergence > state.head_key:
         return _append_plan(state, added, merged, old)
     return _rebuild_plan(added, merged, divergence, read_index, main_chain)
@@ -86,7 +89,7 @@ def _append_plan(
         already = len(kept_versions(old.get(path, [])))
         commits += [(entry, index == 0) for index, entry in enumerate(kept) if index >= already]
     commits.sort(key=lambda item: item[0].key)
-    return Plan(parent=state.main, commits=commits, added=added, merged=merged)
+    return Plan(parent=state.main, commits=commits, added=added, merged=merged, head_key=state.head_key)
 
 
 def _rebuild_plan(
@@ -104,8 +107,9 @@ def _rebuild_plan(
         kept = kept_versions(merged.get(path, entries))
         new_chain += [(entry, index == 0) for index, entry in enumerate(kept) if entry.key >= divergence]
     new_chain.sort(key=lambda item: item[0].key)
-    before = [commit for entry, commit in old_chain if entry.key < divergence]
-    return Plan(parent=before[-1] if before else None, commits=new_chain, added=added, merged=merged)
+    before = [(entry, commit) for entry, commit in old_chain if entry.key < divergence]
+    parent, head_key = (before[-1][1], before[-1][0].key) if before else (None, None)
+    return Plan(parent=parent, commits=new_chain, added=added, merged=merged, head_key=head_key)
 
 
 def _earliest_divergence(old: dict[str, list[Entry]], merged: dict[str, list[Entry]]) -> tuple[datetime, str] | None:

@@ -358,7 +358,9 @@ class VersionStore:
             raise
         finally:
             marks_path.unlink(missing_ok=True)
-        new_main = marks[len(plan.commits)] if plan.commits else state.main
+        # No commit written: main is the plan's parent, which a rebuild that only dropped the last versions moves
+        # back (until 2026-11-29 main stayed where it was, its ledger one entry short, and the save failed).
+        new_main = marks[len(plan.commits)] if plan.commits else plan.parent
         self._publish(state, plan, new_main)
         return [
             CommittedVersion(entry.document, entry.path, entry.at, marks[number], entry.captured_at, entry.snapshot_url)
@@ -369,7 +371,7 @@ class VersionStore:
 
     def _publish(self, state: LedgerState, plan: Plan, new_main: str | None) -> None:
         """Move the ledger (the atomic step), then ``main``, then the checkout; drop the temporary refs."""
-        head_key = plan.commits[-1][0].key if plan.commits else state.head_key
+        head_key = plan.commits[-1][0].key if plan.commits else plan.head_key
         new_state = LedgerState(None, new_main, state.main, head_key)
         ledger_tree = self._tree_of(INCOMING_LEDGER_REF)
         ledger_commit = self._git.commit_tree(ledger_tree, "-m", new_state.message().rstrip("\n"), env=IDENTITY_ENV)

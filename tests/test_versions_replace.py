@@ -44,3 +44,25 @@ def test_replacing_a_document_rewrites_only_its_chain_and_is_deterministic(tmp_p
     assert fresh.head() == store.head(), "a rebuilt history equals one built from the same versions"
 
     assert store.replace_documents(rebuilt) == []  # nothing changes the second time
+
+
+def test_replacing_a_history_by_its_first_versions_drops_the_last_ones(tmp_path):
+    """A rebuild that only drops the last versions (one an archive dated in the future, refused since) writes no
+    commit: main goes back to the last version kept, and the next save appends after it. Until 2026-11-29 main
+    stayed where it was and the ledger one entry short, so the save failed and every later one with it."""
+    a = [make_version("acme", "privacy-policy", day, f"text {n}") for n, day in enumerate((0, 10, 20))]
+    store = VersionStore(tmp_path / "one")
+    store.save(a)
+    assert store.replace_documents(a[:2]) == []
+    assert log(tmp_path / "one") == [
+        "2016-01-01 First record of Acme Privacy Policy",
+        "2016-01-11 Record new changes of Acme Privacy Policy",
+    ]
+    reopened = VersionStore(tmp_path / "one")
+    fresh = VersionStore(tmp_path / "two")
+    fresh.save(a[:2])
+    assert reopened.head() == fresh.head()
+    later = make_version("acme", "privacy-policy", 30, "text 3")
+    reopened.save([later])
+    fresh.save([later])
+    assert reopened.head() == fresh.head(), "appended after the version kept, as on a history that never had more"
