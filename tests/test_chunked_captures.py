@@ -328,16 +328,16 @@ def test_whole_chunks_no_header_declares_are_read_as_their_entity_with_a_note() 
     framed = chunks_of(entity_bytes)
     assert framed.startswith(b"1f4\r\n<")
     assert undeclared_chunks(plain_capture(framed)) == entity(plain_capture(framed)) == entity_bytes
-    examined = examine(DECLARATION, plain_capture(framed))
+    examined = examine(DECLARATION, plain_capture(framed), clock=START)
     assert examined.outcome is Outcome.EXTRACTED and examined.note == CHUNKS_UNDECLARED
     assert "1f4" not in examined.document.body and V2[-1] in examined.document.body
     # The same page unframed gives the same text, with no note.
-    plain = examine(DECLARATION, plain_capture(entity_bytes))
+    plain = examine(DECLARATION, plain_capture(entity_bytes), clock=START)
     assert plain.note is None and plain.document.body == examined.document.body
     # Declared (as recorded): the existing reading, no note of this kind.
     declared = plain_capture(framed, (("Transfer-Encoding", "chunked"),))
     assert undeclared_chunks(declared) is None and entity(declared) == entity_bytes
-    assert examine(DECLARATION, declared).note is None
+    assert examine(DECLARATION, declared, clock=START).note is None
 
 
 @pytest.mark.parametrize(
@@ -368,7 +368,7 @@ def test_a_page_starting_with_hex_digits_is_extracted_as_it_is_without_a_note() 
         + "".join(f"<p>{paragraph}</p>" for paragraph in V1).encode()
         + b"</main></body></html>\r\n"
     )
-    examined = examine(DECLARATION, plain_capture(text))
+    examined = examine(DECLARATION, plain_capture(text), clock=START)
     assert examined.outcome is Outcome.EXTRACTED and examined.note is None
 
 

@@ -233,6 +233,6 @@ def test_the_catalog_keeps_one_row_per_url_and_second_so_reextract_looks_each_up
         catalog.add_listed(DOC, [second, first])
         rows = list(catalog.each_capture(DOC, Source.WAYBACK, texts=False))
         assert [(row.status, row.digest) for row in rows] == [(302, first.digest)]
-        assert list(_listing_neighbours(catalog, DOC)) == [(URL, START)]
+        assert list(_listing_neighbours(catalog, DOC, START)) == [(URL, START)]
     finally:
         catalog.close()

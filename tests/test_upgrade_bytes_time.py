@@ -60,7 +60,7 @@ def one_version(tmp_path: Path) -> Config:
         listed=CaptureRef(URL, SECOND, 200, "text/html", None), snapshot_url=snapshot,
     )  # fmt: skip
     with open_workspace(config, "backfill") as workspace:
-        examination = examine(declaration, capture)
+        examination = examine(declaration, capture, clock=workspace.clock)
         assert examination.outcome is Outcome.EXTRACTED and examination.document is not None
         workspace.catalog.record_fetch(
             capture, workspace.captures.write(capture), Outcome.EXTRACTED,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from standin.cli import git, run_cli
@@ -121,6 +122,7 @@ def test_a_version_of_another_extractor_revision_is_reported_as_such(history):
         catalog,
         CaptureStore(data / "captures", max_page_bytes=CrawlSettings.max_page_bytes),
         current_revision=EXTRACTOR_REVISION + 1,
+        clock=datetime.now(UTC),
     )
     store = VersionStore(data / "versions", read_only=True)
     checks = list(verify(loaded.documents, store, verifier, Progress("t", quiet=True)))
@@ -151,7 +153,9 @@ def test_a_version_naming_no_rules_is_still_a_mismatch_when_its_text_differs(rec
     legacy = replace(version, trailers={**version.trailers, "Extractor": EXTRACTOR})
     edited = replace(declaration, rules=ExtractionRules(remove=(*declaration.rules.remove, "h1")))
     verifier = Verifier(
-        Catalog(data / "catalog.sqlite3"), CaptureStore(data / "captures", max_page_bytes=CrawlSettings.max_page_bytes)
+        Catalog(data / "catalog.sqlite3"),
+        CaptureStore(data / "captures", max_page_bytes=CrawlSettings.max_page_bytes),
+        clock=datetime.now(UTC),
     )
     assert verifier.check(edited, legacy, content.decode("utf-8")).verdict is Verdict.MISMATCH
     assert verifier.check(edited, version, content.decode("utf-8")).verdict is Verdict.OTHER_RULES

@@ -82,7 +82,7 @@ def two_urls_in_one_second(tmp_path: Path, versioned: str) -> Config:
     with open_workspace(config, "backfill") as workspace:
         for memento_url in (TARGET, URL):
             capture = archived(memento_url)
-            examination = examine(declaration, capture)
+            examination = examine(declaration, capture, clock=workspace.clock)
             assert examination.outcome is Outcome.EXTRACTED and examination.document is not None
             workspace.catalog.record_fetch(
                 capture, workspace.captures.write(capture), Outcome.EXTRACTED,
@@ -114,7 +114,7 @@ def test_status_and_log_name_the_version_s_own_capture(tmp_path, versioned):
         (version,) = catalog.versions(DOC)
         assert version.url == versioned
         assert TEXTS[versioned] in (catalog.version_capture(DOC, SECOND, version.url).body or "")
-        status = document_status(catalog, DOC)
+        status = document_status(catalog, DOC, SECOND)
         assert status.hard == ((SECOND, f"dropped {WORDS[versioned]} words of {OTHER_DOCUMENT}"),)
         (entry,) = log(
             catalog, VersionStore(config.settings.data_dir / "versions", read_only=True), config.documents[0]
@@ -193,7 +193,8 @@ def test_a_catalog_from_before_version_urls_is_read_as_it_was_and_brought_up_to_
         (version,) = catalog.versions(DOC)
         assert version.url == URL
         assert not catalog.versions_unfilled()
-        assert document_status(catalog, DOC).hard == ((SECOND, f"dropped {WORDS[URL]} words of {OTHER_DOCUMENT}"),)
+        hard = document_status(catalog, DOC, SECOND).hard
+        assert hard == ((SECOND, f"dropped {WORDS[URL]} words of {OTHER_DOCUMENT}"),)
     finally:
         catalog.close()
 

@@ -116,13 +116,14 @@ def _review(obj: Context, document: str, command: str, *, several: bool = False)
     "as_json",
     is_flag=True,
     help="Print a JSON array, one object per document: document, versions, last_capture (the latest capture "
-    "listed or fetched), last_fetched (the latest whose bytes were read), last_change, "
+    "listed or fetched, never one dated in the future), last_fetched (the latest whose bytes were read), last_change, "
     "consecutive_failures, last_failure, refused_captures, unverified_captures and unverified_spans (listed "
     "captures a backfill assumed unchanged without fetching them, and in how many spans; unverified_captures is "
     "null when unknown: never backfilled, or not listed by its last backfill), longest_unverified "
     "(the longest such span, or null), hard_versions (versions whose extraction was hard), last_backfill_failure "
     "(why its last backfill failed, or null), failed_captures (captures to fetch again), capture_notes (each "
-    "capture's catalog note), refusals (each refused capture's reason).",
+    "capture's catalog note), refusals (each refused capture's reason), future_versions (versions dated in the "
+    "future, recorded by a release before 2026-11-29: `reextract --rebuild` removes them).",
 )
 @pass_context
 def status(obj: Context, as_json: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -130,13 +131,15 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
     record cannot be read is checked on the same bytes kept from another capture, and named: that confirms its
     text, not its date. A capture whose bytes were archived at another time than its CDX row (a redirect's target)
     is held to 30 days from it and, where the catalog keeps the listing, between the captures listed around it;
-    a document whose listing it does not keep (re-indexed from the WARC files) is named. Exit 1 naming each
-    mismatch and each such version."""
+    a document whose listing it does not keep (re-indexed from the WARC files) is named. A version dated more
+    than a day after the command began (an archive's future date an older release recorded) is a mismatch. Exit 1
+    naming each mismatch and each such version."""
     from policy_archive.archive.captures import CaptureStore
     from policy_archive.pipeline.jobs.datadir import data_paths, open_catalog
     from policy_archive.pipeline.jobs.verify import FAILING, NO_LISTING, Verdict, Verifier
     from policy_archive.pipeline.jobs.verify import verify as run_verify
 
+    clock = datetime.now(UTC).replace(microsecond=0)  # the run's one clock (examine.in_the_future)
     with reported_errors():
         config = obj.config()
         declarations = config.select(documents)
@@ -148,7 +151,7 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
             captures = CaptureStore(
                 data_paths(config.settings.data_dir)[1], max_page_bytes=config.settings.crawl.max_page_bytes
             )
-            verifier = Verifier(catalog, captures)
+            verifier = Verifier(catalog, captures, clock=clock)
             for check in run_verify(declarations, store, verifier, progress):
                 counts[check.verdict] += 1
                 if check.verdict in FAILING:

@@ -17,6 +17,7 @@ from policy_archive.config.settings import Config
 from policy_archive.crawler.lasting import lasting
 from policy_archive.pipeline.extraction.dropped import hard_note
 from policy_archive.pipeline.jobs.datadir import holds_data, open_catalog
+from policy_archive.pipeline.jobs.future_dates import CLOCK_SKEW, FUTURE_REMEDY, IN_THE_FUTURE, in_the_future
 from policy_archive.pipeline.jobs.report import format_counts, refusal_counts, refusal_kind
 from policy_archive.pipeline.jobs.unverified import describe, longest, not_fetched_as_served
 from policy_archive.records import iso_z
@@ -79,6 +80,9 @@ class DocumentStatus:
     # checkable, a guard's note), and every refused capture with its reason, each oldest first.
     notes: tuple[CaptureNote, ...] = ()
     refusals: tuple[CaptureNote, ...] = ()
+    # Versions dated after the clock of `status` (an archive's future date, recorded before such dates were refused
+    # on 2026-11-29): each would stay the document's latest, the later ones put before it.
+    future_versions: tuple[datetime, ...] = ()
 
     @property
     def unverified_captures(self) -> int | None:
@@ -113,6 +117,7 @@ class DocumentStatus:
             "failed_captures": [{"captured_at": iso_z(at), "reason": why} for at, why in self.failed_captures],
             "capture_notes": [note.as_json("note") for note in self.notes],
             "refusals": [refusal.as_json("reason") for refusal in self.refusals],
+            "future_versions": [iso_z(at) for at in self.future_versions],
         }
 
 
@@ -162,11 +167,13 @@ def _version_row(
     return known or catalog.version_capture(key, version.bytes_at, version.url)
 
 
-def document_status(catalog: Catalog, key: str) -> DocumentStatus:
-    """Where the document ``key`` stands, from the catalog alone (no Git, no network). A key the catalog has never
-    seen gives an empty status (no versions, no times, no failures), not an error. A version dated at an unfetched
-    twin takes its hard-extraction note from the capture fetched."""
+def document_status(catalog: Catalog, key: str, clock: datetime) -> DocumentStatus:
+    """Where the document ``key`` stands, from the catalog alone (no Git, no network), at ``clock``. A key the
+    catalog has never seen gives an empty status (no versions, no times, no failures), not an error. A version dated
+    at an unfetched twin takes its hard-extraction note from the capture fetched. A capture dated in the future of
+    ``clock`` (``future_dates.in_the_future``: refused, or kept by an older release) is no last capture."""
     rows = catalog.captures(key, texts=False)
+    dated = [c for c in rows if in_the_future(c.captured_at, clock, "") is None]
     fetched = [c for c in rows if c.outcome not in (Outcome.LISTED, Outcome.FAILED)]
     versions = catalog.versions(key)
     # A version's capture by the time and URL of its bytes: rows of two URLs may share a second.
@@ -180,7 +187,7 @@ def document_status(catalog: Catalog, key: str) -> DocumentStatus:
     return DocumentStatus(
         document=key,
         versions=len(versions),
-        last_capture=max((c.captured_at for c in rows), default=None),
+        last_capture=max((c.captured_at for c in dated), default=None),
         last_change=versions[-1].captured_at if versions else None,
         consecutive_failures=state.consecutive_failures,
         last_failure=state.last_failure if state.consecutive_failures else None,
@@ -193,10 +200,20 @@ def document_status(catalog: Catalog, key: str) -> DocumentStatus:
         unexamined=state.backfill_unexamined or 0,
         unlisted=state.backfill_unlisted,
         backfilled=state.backfill_at is not None,
-        last_fetched=max((c.captured_at for c in rows if _read(c)), default=None),
+        last_fetched=max((c.captured_at for c in dated if _read(c)), default=None),
         notes=tuple(_noted(c, c.note) for c in rows if c.note),
         refusals=tuple(_noted(c, c.reason or "unknown") for c in rows if c.outcome is Outcome.REFUSED),
+        future_versions=tuple(v.captured_at for v in versions if in_the_future(v.captured_at, clock, "")),
     )
+
+
+def _future_versions(versions: tuple[datetime, ...], clock: datetime) -> str:
+    """``WARNING: 1 version dated in the future (more than 1 day after 2026-11-29T…Z): 2099-01-01T00:00:00Z;
+    recorded before …``: the versions an older release recorded from an archive's future date."""
+    count = len(versions)
+    named = ", ".join(iso_z(at) for at in versions)
+    after = f"more than {CLOCK_SKEW.days} {plural(CLOCK_SKEW.days, 'day')} after {iso_z(clock)}"
+    return f"WARNING: {count} {plural(count, 'version')} {IN_THE_FUTURE} ({after}): {named}; {FUTURE_REMEDY}"
 
 
 def _noted(row: CaptureRow, text: str) -> CaptureNote:
@@ -234,7 +251,8 @@ def document_statuses(config: Config) -> list[DocumentStatus]:
     if not holds_data(config.settings.data_dir):
         return [DocumentStatus(d.key, 0, None, None, 0, None, {}) for d in config.documents]
     with open_catalog(config, "status") as catalog:
-        return [document_status(catalog, declaration.key) for declaration in config.documents]
+        clock = datetime.now(UTC)
+        return [document_status(catalog, declaration.key, clock) for declaration in config.documents]
 
 
 # What a user does about a `track` run that kept captures and never recorded their versions.
@@ -298,7 +316,7 @@ def status_lines(config: Config) -> Iterator[str]:
             "failures"
         )
         for declaration in config.documents:
-            status = document_status(catalog, declaration.key)
+            status = document_status(catalog, declaration.key, now)
             last_capture, last_fetched, last_change = (
                 iso_z(at) if at else "-" for at in (status.last_capture, status.last_fetched, status.last_change)
             )
@@ -311,6 +329,8 @@ def status_lines(config: Config) -> Iterator[str]:
             yield from _failure_lines(status)
             if status.refused_captures:
                 yield f"    refused captures: {format_counts(status.refused_captures)}"
+            if status.future_versions:
+                yield f"    {_future_versions(status.future_versions, now)}"
             if unverified := not_verified(status):
                 yield f"    {unverified}"
             if status.hard:

@@ -19,7 +19,7 @@ from policy_archive.crawler.failures import lasting
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import crawl_archive
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
-from policy_archive.pipeline.jobs.backfill_plan import BackfillPlan, DocumentPlan
+from policy_archive.pipeline.jobs.backfill_plan import NAMED_REFUSALS, BackfillPlan, DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import Decision, Shown, decide, undated
 from policy_archive.pipeline.jobs.examine import (
     ELSEWHEN,
@@ -28,6 +28,7 @@ from policy_archive.pipeline.jobs.examine import (
     make_version,
     refuse_change,
 )
+from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE, in_the_future
 from policy_archive.pipeline.jobs.listing_rows import candidates, refusal_before_fetch, segments
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import (
@@ -79,6 +80,7 @@ def backfill(
     stop = current_stop()
     listed = _list_documents(workspace, declarations, source, progress, since, until, strategy, verify_spans, stop)
     plans, listings, failures, interrupted = listed
+    notes.extend(_future_rows(workspace, listings))
     if not interrupted and any(not plan.complete for plan in plans.values()):
         fetching = BackfillPlan(workspace, plans, progress)
         progress.estimate(fetching.left)
@@ -330,9 +332,21 @@ def _plan(
 ) -> DocumentPlan:
     catalog = workspace.catalog
     catalog.add_listed(declaration.key, refs)
-    refused = [(ref, reason) for ref in refs if (reason := refusal_before_fetch(ref))]
+    clock = workspace.clock
+    # A row refused as dated in the future by an earlier run whose day has come is a capture like any other now.
+    catalog.relist(
+        declaration.key,
+        [
+            (row.url, row.captured_at)
+            for row in catalog.each_capture(declaration.key, Source.WAYBACK, texts=False)
+            if row.outcome is Outcome.REFUSED
+            and (row.reason or "").startswith(IN_THE_FUTURE)
+            and in_the_future(row.captured_at, clock, "listed at") is None
+        ],
+    )
+    refused = [(ref, reason) for ref in refs if (reason := refusal_before_fetch(ref, clock))]
     catalog.refuse_listed(declaration.key, refused)
-    fetchable = candidates(refs)
+    fetchable = candidates(refs, clock)
     # Until 2026-11-27 a refusal of one replay (a digest mismatch, not archived) was passed on to the capture's
     # twins unfetched, losing the version they held: such twins are candidates again. A twin the guards refused
     # is listed again too: known through its fetched twin's text, it is judged again with it (the change may be
@@ -349,6 +363,30 @@ def _plan(
     return DocumentPlan(
         declaration, fetchable, strategy, source, rows, verify, undated=lambda plan: undated(workspace.catalog, plan)
     )
+
+
+def _future_rows(workspace: Workspace, listings: dict[str, list[CaptureRef]]) -> list[str]:
+    """One line per document whose listing has rows dated in the future (refused by ``_plan``, never fetched),
+    naming up to :data:`~.backfill_plan.NAMED_REFUSALS` of them: such a listing is the archive's error, which
+    a user should know of, not only find counted by `status`."""
+    lines = []
+    for key, refs in listings.items():
+        future = sorted(
+            {
+                ref.wayback_timestamp: reason
+                for ref in refs
+                if (reason := refusal_before_fetch(ref, workspace.clock)) and reason.startswith(IN_THE_FUTURE)
+            }.items()
+        )
+        if len(future) <= NAMED_REFUSALS:
+            lines += [f"{key}: capture {timestamp} refused: {why}" for timestamp, why in future]
+        else:
+            first, why = future[0]
+            lines.append(
+                f"{key}: {len(future)} captures refused, {IN_THE_FUTURE} (each with its reason in the catalog;"
+                f" the first, capture {first}: {why})"
+            )
+    return lines
 
 
 def _decided_again(reason: str | None) -> bool:

@@ -22,6 +22,7 @@ from policy_archive.pipeline.jobs.examine import (
     rendering_request,
     shows_its_text,
 )
+from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE
 from policy_archive.pipeline.jobs.listing_rows import listing_neighbours
 from policy_archive.pipeline.jobs.progress import Left, Progress
 from policy_archive.pipeline.jobs.report import refusal_kind, twin_reason
@@ -306,6 +307,7 @@ class BackfillPlan:
             examination = examine(
                 plan.declaration,
                 result,
+                clock=self.workspace.clock,
                 check_digest=self.check_digests,
                 neighbours=plan.neighbours(index),
             )
@@ -347,7 +349,7 @@ class BackfillPlan:
         record_examined(self.workspace.catalog, capture, self.workspace.captures.write(capture), examination)
         if examination.outcome is Outcome.REFUSED:
             self.progress.add("refused")
-            told = (DIGEST_MISMATCH, DIGEST_NOT_COMPARABLE, ELSEWHEN)
+            told = (DIGEST_MISMATCH, DIGEST_NOT_COMPARABLE, ELSEWHEN, IN_THE_FUTURE)
             if (examination.reason or "").startswith(told) and capture.listed is not None:
                 self._note_refusal(declaration, capture.listed, examination.reason or "")
 

@@ -29,6 +29,7 @@ from policy_archive.crawler.sources.wayback import original_of
 from policy_archive.pipeline.extraction.decode import ContentEncodingError
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract, extractor_label
 from policy_archive.pipeline.extraction.refusals import JAVASCRIPT_SHELL
+from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE, in_the_future
 from policy_archive.pipeline.jobs.guards import GUARD_REFUSALS
 from policy_archive.pipeline.jobs.provenance import archive_name, render
 from policy_archive.pipeline.jobs.report import refusal_kind, twin_reason
@@ -54,7 +55,7 @@ from policy_archive.records import (
     Version,
     iso_z,
 )
-from policy_archive.text import plural
+from policy_archive.text import plural, safe_url
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,20 @@ REPLAY_REFUSALS = (
     ARCHIVED_LOCATION_NOT_URL,
     ARCHIVE_LOCATION_NOT_URL,
     ELSEWHEN,
+    IN_THE_FUTURE,
 )
+
+
+def archived_in_the_future(capture: Capture, clock: datetime) -> str | None:
+    """Why the bytes an archive served for a listed capture are no evidence of the document: their memento
+    (``Memento-Datetime``), or that of an archived redirect on the way to them, is in the future of the run's
+    ``clock`` (:func:`in_the_future`). None for a live capture: its time is our own clock's."""
+    if capture.source is not Source.WAYBACK:
+        return None
+    for hop in capture.hops:
+        if reason := in_the_future(hop.captured_at, clock, f"the archived redirect {safe_url(hop.url)} is dated"):
+            return reason
+    return in_the_future(capture.captured_at, clock, "the archive dates the bytes it served")
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,12 +305,16 @@ def examine(
     declaration: DocumentDeclaration,
     capture: Capture,
     *,
+    clock: datetime,
     check_digest: bool = True,
     neighbours: Neighbours | None = None,
 ) -> Examination:
     """Extract a capture with the declaration's rules for its date, or say why it is not the document.
+    ``clock``: when the run began (an archive's date after it is refused, :func:`archived_in_the_future`);
     ``neighbours``: when the captures listed around it were taken, where the caller knows the listing."""
     url, rules = declaration.entry_at(capture.captured_at)
+    if future := archived_in_the_future(capture, clock):
+        return Examination(Outcome.REFUSED, future)
     if check_digest and (mismatch := digest_mismatch(capture)):
         return Examination(Outcome.REFUSED, mismatch)
     # Unchecked digests (``check_digests = false``) are not noted: none is compared.

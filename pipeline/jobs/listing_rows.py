@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
-from policy_archive.pipeline.jobs.examine import ARCHIVED_STATUS, Neighbours
+from policy_archive.pipeline.jobs.examine import ARCHIVED_STATUS, Neighbours, in_the_future
 from policy_archive.records import CaptureRef, DocumentDeclaration, at_second
 
 FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
@@ -46,8 +46,17 @@ def _day_end(day: date | None) -> datetime | None:
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
 
 
-def refusal_before_fetch(ref: CaptureRef) -> str | None:
-    """CDX rows that cannot be a text of the document are not fetched at all."""
+def refusal_before_fetch(ref: CaptureRef, clock: datetime) -> str | None:
+    """CDX rows that cannot be a text of the document are not fetched at all: another status, not a document,
+    or dated after the run's ``clock`` began (``examine.in_the_future``: no archive lists a capture from the
+    future; a version dated so stayed the document's latest, every later one put before it)."""
+    if future := in_the_future(ref.timestamp, clock, "listed at"):
+        return future
+    return _row_refusal(ref)
+
+
+def _row_refusal(ref: CaptureRef) -> str | None:
+    """What a row's status and type alone refuse (:func:`refusal_before_fetch` without the clock)."""
     if ref.status not in FETCHABLE_STATUSES:
         return f"{ARCHIVED_STATUS} {ref.status}"
     if ref.mimetype and not ref.mimetype.lower().startswith(DOCUMENT_MIMETYPES):
@@ -55,9 +64,10 @@ def refusal_before_fetch(ref: CaptureRef) -> str | None:
     return None
 
 
-def candidates(refs: Iterable[CaptureRef]) -> list[CaptureRef]:
-    """The captures of a listing worth fetching (not refused from their row alone), once each, in time order."""
-    return sorted((ref for ref in set(refs) if refusal_before_fetch(ref) is None), key=_listing_order)
+def candidates(refs: Iterable[CaptureRef], clock: datetime) -> list[CaptureRef]:
+    """The captures of a listing worth fetching (not refused from their row alone, at the run's ``clock``), once
+    each, in time order."""
+    return sorted((ref for ref in set(refs) if refusal_before_fetch(ref, clock) is None), key=_listing_order)
 
 
 def _listing_order(ref: CaptureRef) -> tuple[datetime, str, str, int, str, int]:
@@ -83,11 +93,11 @@ def second_neighbours(
     second bounds the others as the one row the catalog keeps there says (``kept``, by URL and second; the first
     in ``refs`` where it keeps none): ``reextract`` and ``verify`` know that row only, and judge as backfill did.
     A second whose kept row is not a candidate (``refusal_before_fetch``) has no neighbours and bounds nothing,
-    as for them."""
+    as for them (``refs`` are candidates, so none is dated in the future, nor is a kept row at their second)."""
     ones = []
     for key, group in at_second(refs).items():
         one = kept.get(key, refs[group[0]]) if kept else refs[group[0]]
-        if refusal_before_fetch(one) is None:
+        if _row_refusal(one) is None:
             ones.append(one)
     previous: list[datetime | None] = []
     last = None

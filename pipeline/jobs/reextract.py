@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
@@ -77,7 +77,7 @@ def _reexamine(
     catalog = workspace.catalog
     check_digests = workspace.config.settings.wayback.check_digests
     unreadable = []
-    around = _listing_neighbours(catalog, declaration.key)
+    around = _listing_neighbours(catalog, declaration.key, workspace.clock)
     for row in catalog.stored_captures([declaration.key]):
         response = read_kept(workspace.captures, row)
         if isinstance(response, Unreadable):
@@ -86,7 +86,11 @@ def _reexamine(
             continue
         capture = capture_from(row, response)
         examination = examine(
-            declaration, capture, check_digest=check_digests, neighbours=around.get((row.url, row.captured_at))
+            declaration,
+            capture,
+            clock=workspace.clock,
+            check_digest=check_digests,
+            neighbours=around.get((row.url, row.captured_at)),
         )
         if not rebuild:
             examination = _refusal_kept(row, examination)
@@ -133,19 +137,24 @@ def _decided_with_the_versions(reason: str | None) -> bool:
     return (reason or "").startswith((ELSEWHEN, *GUARD_REFUSALS))
 
 
-def _listing_neighbours(catalog: Catalog, document: str) -> dict[tuple[str, datetime], Neighbours]:
-    """Each listed capture's neighbours in the listing the catalog keeps, as backfill judged them (so that a
-    capture it refused for the order of the captures is not made a version again)."""
+def _listing_neighbours(catalog: Catalog, document: str, clock: datetime) -> dict[tuple[str, datetime], Neighbours]:
+    """Each listed capture's neighbours in the listing the catalog keeps, as backfill judged them at the run's
+    ``clock`` (so that a capture it refused for the order of the captures is not made a version again)."""
     # One row per URL and second (the catalog's key): the row each second's neighbours are judged by in backfill
     # too (``listing_rows.second_neighbours``), so a shared second is judged alike.
     refs = candidates(
-        CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)
-        for row in catalog.each_capture(document, Source.WAYBACK, texts=False)
+        (
+            CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)
+            for row in catalog.each_capture(document, Source.WAYBACK, texts=False)
+        ),
+        clock,
     )
     return second_neighbours(refs)
 
 
-def listed_neighbours(catalog: Catalog, document: str) -> dict[tuple[str, datetime], Neighbours] | None:
+def listed_neighbours(
+    catalog: Catalog, document: str, clock: datetime
+) -> dict[tuple[str, datetime], Neighbours] | None:
     """:func:`_listing_neighbours` where a backfill recorded the document's listing in this catalog; None where
     none did: a catalog re-indexed from the WARC files keeps the CDX rows of the captures fetched only (the
     listed ones never fetched, the document's own captures among them, are lost), so the captures around one
@@ -153,7 +162,7 @@ def listed_neighbours(catalog: Catalog, document: str) -> dict[tuple[str, dateti
     state = catalog.document_state(document)
     if state.backfill_at is None or state.backfill_unlisted:
         return None
-    return _listing_neighbours(catalog, document)
+    return _listing_neighbours(catalog, document, clock)
 
 
 def _technical_upgrade(
@@ -316,7 +325,7 @@ def reextract(
     failures: list[DocumentFailure] = []
     upgrades: list[Version] = []
     notes: list[str] = []
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = workspace.clock  # a technical upgrade is dated when the run began
     stop = current_stop()
     for declaration in declarations:
         if stop.received:  # SIGTERM or Ctrl-C: the documents done are recorded, the others left as they were

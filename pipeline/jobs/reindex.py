@@ -12,6 +12,7 @@ again from the revisit record backfill kept for it (``KeptRevisit``), so that a 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from policy_archive.archive.captures import CaptureStore, DamagedRecord
 from policy_archive.archive.catalog import Catalog
@@ -27,9 +28,11 @@ from policy_archive.text import plural
 NOT_CONFIGURED = "not-configured: the document is no longer configured (kept in the WARC files)"
 
 
-def reindex_captures(catalog: Catalog, captures: CaptureStore, config: Config, progress: Progress) -> str | None:
-    """Catalogue every capture of ``captures`` (into a catalog holding none); the line saying what was done,
-    or None when there are no WARC files."""
+def reindex_captures(
+    catalog: Catalog, captures: CaptureStore, config: Config, progress: Progress, clock: datetime
+) -> str | None:
+    """Catalogue every capture of ``captures`` (into a catalog holding none), judged at the run's ``clock``; the
+    line saying what was done, or None when there are no WARC files."""
     files = captures.warc_files()
     if not files:
         return None
@@ -61,7 +64,7 @@ def reindex_captures(catalog: Catalog, captures: CaptureStore, config: Config, p
         if declaration is None:
             examination = Examination(Outcome.REFUSED, NOT_CONFIGURED)
         else:
-            examination = examine(declaration, capture, check_digest=check_digests)
+            examination = examine(declaration, capture, clock=clock, check_digest=check_digests)
         record_examined(catalog, capture, kept.stored, examination)
         outcomes[str(examination.outcome)] += 1
         progress.add("re-indexed", done=True)

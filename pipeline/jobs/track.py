@@ -109,7 +109,7 @@ class TrackPlan:
         return _not_fetched(failure.reason)
 
     def _examine(self, capture: Capture) -> Iterable[FetchRequest]:
-        examination = examine(self.declarations[capture.document], capture)
+        examination = examine(self.declarations[capture.document], capture, clock=self.workspace.clock)
         rendering = rendering_request(self.declarations[capture.document], capture, examination)
         if rendering is not None and examination.reason:
             self.shells[capture.document] = (capture, examination.reason)

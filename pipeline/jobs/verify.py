@@ -28,6 +28,7 @@ from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.extraction.extract import EXTRACTOR_REVISION
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept
 from policy_archive.pipeline.jobs.examine import Neighbours, examine
+from policy_archive.pipeline.jobs.future_dates import FUTURE_REMEDY, in_the_future
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import document_text, strip_header
 from policy_archive.pipeline.jobs.reextract import capture_from, listed_neighbours
@@ -109,9 +110,19 @@ def first_difference(recorded: str, extracted: str) -> str:
 class Verifier:
     """Checks versions against the kept captures; ``current_revision`` is this extractor's revision."""
 
-    def __init__(self, catalog: Catalog, captures: CaptureStore, current_revision: int = EXTRACTOR_REVISION) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        captures: CaptureStore,
+        current_revision: int = EXTRACTOR_REVISION,
+        *,
+        clock: datetime,
+    ) -> None:
         self.catalog = catalog
         self.captures = captures
+        # When the run began: a version dated after it (an archive's future date recorded before 2026-11-29), or
+        # whose capture is now refused for it, is a mismatch (``examine.in_the_future``).
+        self.clock = clock
         self.current_revision = current_revision
         # The listing's neighbours of the document being checked (one document's at a time), None when the
         # catalog keeps no listing of it.
@@ -125,6 +136,8 @@ class Verifier:
         document and the commit's Payload-Sha1, the bytes' SHA-1 compared, then extracted again. A missing or
         unreadable capture is a verdict (:attr:`Verdict.MISMATCH`, or :attr:`Verdict.SAME_BYTES_ELSEWHERE` when other
         kept bytes confirm the text), not an exception."""
+        if future := in_the_future(version.captured_at, self.clock, "the version is dated"):
+            return _verdict(declaration, version, Verdict.MISMATCH, f"{future}: {FUTURE_REMEDY}")
         recorded_sha1 = version.trailers.get("Payload-Sha1", "")
         rows = self.catalog.kept_captures(declaration.key, recorded_sha1, version.captured_at)
         if not rows:
@@ -180,7 +193,11 @@ class Verifier:
         """The version's text (and stated date) against what extracting ``row``'s capture (with the bytes of
         ``response``) again gives."""
         examination = examine(
-            declaration, capture_from(row, response), check_digest=False, neighbours=self._neighbours(row)
+            declaration,
+            capture_from(row, response),
+            clock=self.clock,
+            check_digest=False,
+            neighbours=self._neighbours(row),
         )
         recorded = strip_header(content)
         document = examination.document
@@ -213,7 +230,7 @@ class Verifier:
         if row.source is not Source.WAYBACK:
             return None
         if self._around is None or self._around[0] != row.document:
-            self._around = (row.document, listed_neighbours(self.catalog, row.document))
+            self._around = (row.document, listed_neighbours(self.catalog, row.document, self.clock))
         around = self._around[1]
         if around is None:
             if row.bytes_at != row.captured_at and row.document not in self.unlisted:

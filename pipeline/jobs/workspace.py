@@ -40,6 +40,9 @@ class Workspace:
     catalog: Catalog
     captures: CaptureStore
     versions: VersionStore
+    # When the run began (UTC, to the second): the one clock a run judges an archive's dates by, read once so that
+    # every check of the run agrees (``examine.in_the_future``); tests give their own.
+    clock: datetime
     notes: list[str] = field(default_factory=list)  # what opening repaired, one line each
     # The versions recorded before are gone from Git (repository deleted, objects lost): `repair` rebuilds them.
     history_lost: bool = False
@@ -119,6 +122,7 @@ def open_workspace(
     created). ``drop_lost_history``: a history whose Git objects are missing is dropped (`repair` then
     rebuilds it from the captures) instead of refused (``VersionStore``)."""
     data_dir = config.settings.data_dir
+    clock = datetime.now(UTC).replace(microsecond=0)
     if existing:
         require_data(data_dir, command)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -128,7 +132,7 @@ def open_workspace(
         catalog = _open_catalog_setting_aside(catalog_path, notes)
         captures = CaptureStore(captures_dir, max_page_bytes=config.settings.crawl.max_page_bytes)
         try:
-            reindexed = _reindex_if_new(catalog, captures, config, command, notes)
+            reindexed = _reindex_if_new(catalog, captures, config, command, notes, clock)
             had_versions = catalog.versions_head() is not None
             # Versions listed, or captures kept (a catalog deleted with the repository, re-indexed just now):
             # the history was there; its repository, gone, is made again empty, and `repair` rebuilds it.
@@ -144,7 +148,7 @@ def open_workspace(
                 "--rebuild`) rebuilds the history from the stored captures"
             )
         lost = versions_missing or versions.history_lost
-        workspace = Workspace(config, data_dir, catalog, captures, versions, notes, history_lost=lost)
+        workspace = Workspace(config, data_dir, catalog, captures, versions, clock, notes, history_lost=lost)
         try:
             if catalog.versions_head() != versions.head():
                 if not had_versions:
@@ -164,12 +168,16 @@ def open_workspace(
             workspace.close()
 
 
-def _reindex_if_new(catalog: Catalog, captures: CaptureStore, config: Config, command: str, notes: list[str]) -> bool:
+def _reindex_if_new(
+    catalog: Catalog, captures: CaptureStore, config: Config, command: str, notes: list[str], clock: datetime
+) -> bool:
     """A catalog holding no capture (just started, or one set aside) learns those the WARC files keep; whether it
     did (its ``runs`` are then lost: ``texts_left_after_reindex``)."""
     if catalog.holds_captures():
         return False
-    if reindexed := reindex_captures(catalog, captures, config, Progress(f"{command}: re-indexing the kept captures")):
+    if reindexed := reindex_captures(
+        catalog, captures, config, Progress(f"{command}: re-indexing the kept captures"), clock
+    ):
         notes.append(reindexed)
     return reindexed is not None
 
