@@ -12,7 +12,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -321,7 +321,8 @@ def redirect_target(url: str, location: bytes) -> str:
     Read as Scrapy's RedirectMiddleware reads it (Scrapy 2.19: w3lib's ``safe_url_string``, UTF-8 with any other
     byte percent-encoded, then ``urljoin``), except for the host: w3lib converts a non-ASCII one by Python's IDNA
     2003 codec, so that ``Location: http://straße.example/`` led to ``strasse.example``, another domain, where a
-    browser goes to ``xn--strae-oqa.example`` (audit 10, 2026-11-28). Raises
+    browser goes to ``xn--strae-oqa.example`` (audit 10, 2026-11-28); and it passes a percent-encoded host on as it
+    is (``stra%C3%9Fe.example``), decoded here as browsers decode it. Raises
     :class:`~policy_archive.crawler.failures.UnusableLocation` for a Location that is no URL, or whose host cannot be
     sent (IDNA refuses it, or it is longer than DNS allows)."""
     text = location.decode("utf-8", "percentencode")  # w3lib's error handler, registered by w3lib.url
@@ -329,6 +330,8 @@ def redirect_target(url: str, location: bytes) -> str:
         target = urljoin(url, safe_url_string(location))  # what Scrapy cannot follow is refused here
         if not text.isascii():
             target = ascii_url(urljoin(url, text.strip(_URL_STRIPPED)))
+        elif "%" in urlsplit(target).netloc:  # a percent-encoded host, which w3lib passes on encoded
+            target = ascii_url(target)
     except UnusableHost as error:
         raise UnusableLocation(text, str(error), LOCATION_HOST_UNUSABLE) from None
     except ValueError as error:  # urllib's, e.g. "Invalid IPv6 URL"
@@ -349,7 +352,8 @@ class RedirectLocationMiddleware:
     whose host cannot be sent is refused in words too."""
 
     def process_response(self, request: Request, response: Response) -> Response:
-        """The response as it is, unless it is a redirect: one whose ``Location`` names a non-ASCII host comes back
+        """The response as it is, unless it is a redirect: one whose ``Location`` names a non-ASCII or
+        percent-encoded host comes back
         with that header the absolute URL to follow, its host in ASCII (a copy); raises
         :class:`~policy_archive.crawler.failures.UnusableLocation` for one Scrapy could not resolve (urllib's words)
         or whose host cannot be sent."""
@@ -357,7 +361,7 @@ class RedirectLocationMiddleware:
         if raw is None or response.status not in REDIRECT_STATUSES:
             return response
         target = redirect_target(request.url, raw)
-        if raw.isascii():
+        if raw.isascii() and target == urljoin(request.url, safe_url_string(raw)):
             return response  # Scrapy reads it as we did: left as sent
         headers = response.headers.copy()
         headers["Location"] = target

@@ -8,11 +8,16 @@ IDNA 2003, which maps ``ß`` to ``ss`` and so names another domain, ``strasse.ex
 Scrapy or an archive's listing sees it: Scrapy then leaves its host alone. A name that cannot go on the wire — IDNA
 refuses it (an empty label, a space, a disallowed character) or it is longer than DNS allows (RFC 1035: 63
 octets a label, 253 the name in its dotted form), ASCII or not — is an :class:`UnusableHost`.
+
+A host written percent-encoded (``http://stra%C3%9Fe.example/``, which a redirect's Location may carry) is read as
+the WHATWG URL Standard reads it (host parsing, as of 2026-11): percent-decoded, the bytes read as UTF-8, then the
+name converted as above, so it goes where browsers go (``xn--strae-oqa.example``). w3lib 2.5.0 passed it on
+encoded, and its lookup failed under a name no server has.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import idna
 
@@ -30,11 +35,14 @@ class UnusableHost(PolicyArchiveError, ValueError):
 def ascii_host(host: str) -> str:
     """``host`` as sent on the wire: an ASCII name unchanged (letter case kept), another with every label in its
     IDNA 2008 form after UTS #46 mapping (``Straße.example`` → ``xn--strae-oqa.example``; ``。`` and full-width
-    letters are mapped too). Raises :class:`UnusableHost` for a name IDNA refuses or longer than DNS allows."""
+    letters are mapped too); a percent-encoded one decoded first (``stra%C3%9Fe.example``, as WHATWG's host
+    parser reads it: UTF-8, a byte that is none replaced, which IDNA then refuses). Raises :class:`UnusableHost` for a
+    name IDNA refuses (``%2F`` decoded is a ``/``) or longer than DNS allows."""
     converted = host
-    if not host.isascii():
+    decoded = unquote(host, errors="replace")  # WHATWG: percent-decode, then UTF-8 decode without BOM (replacing)
+    if not decoded.isascii() or decoded != host:
         try:
-            converted = idna.encode(host, uts46=True).decode("ascii")
+            converted = idna.encode(decoded, uts46=True).decode("ascii")
         except UnicodeError as error:  # idna.IDNAError is one; so is a label punycode makes too long
             raise UnusableHost(f"the host {host!r} is not a valid internationalised name ({error})") from None
     name = converted.removesuffix(".")  # the root's dot is no part of the name's length
@@ -53,7 +61,7 @@ def ascii_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError as error:  # a netloc with characters NFKC turns into "/", "?", "#", "@" or ":"
         raise UnusableHost(f"the URL's host cannot be read ({error})") from None
-    if parts.netloc.isascii():
+    if parts.netloc.isascii() and "%" not in parts.netloc:
         ascii_host(parts.hostname or "")  # the lengths are checked all the same
         return url
     user, at, place = parts.netloc.rpartition("@")

@@ -24,6 +24,7 @@ from standin.sites import StandinSites
 from test_fidelity import catalog_rows, warc_records
 from test_hostile import SECRET, nothing_recorded_from, tracked_config
 
+from policy_archive.crawler.failures import UnusableLocation
 from policy_archive.crawler.middlewares import RedirectLocationMiddleware, redirect_target
 from policy_archive.crawler.render import NavigationRedirectMiddleware, PageRendering
 from policy_archive.hostnames import HOST_MAX_LENGTH, LABEL_MAX_LENGTH, UnusableHost, ascii_host, ascii_url
@@ -99,8 +100,16 @@ def as_sent(location: str) -> str:
     return location.encode("utf-8").decode("latin-1")
 
 
-def test_track_follows_a_redirect_to_the_host_browsers_reach(sites: StandinSites, tmp_path: Path) -> None:
-    start = sites.set_page("http://start.example/privacy", redirect(as_sent(DECLARED), status=302))
+# The same host percent-encoded, as a Location may carry it: WHATWG's host parser decodes it, then makes it ASCII;
+# w3lib 2.5.0 passed it on encoded, and the lookup failed under a name no server has.
+PERCENT_ENCODED = "http://stra%C3%9Fe.example/privacy"
+
+
+@pytest.mark.parametrize("location", [DECLARED, PERCENT_ENCODED])
+def test_track_follows_a_redirect_to_the_host_browsers_reach(
+    sites: StandinSites, tmp_path: Path, location: str
+) -> None:
+    start = sites.set_page("http://start.example/privacy", redirect(as_sent(location), status=302))
     sites.set_page(FETCHED, policy_page("xn--strae-oqa.example", "privacy-policy"))
     sites.set_page(OTHER_DOMAIN, policy_page("strasse.example", "terms-of-service"))
     config, data = tmp_path / "config", tmp_path / "data"
@@ -121,13 +130,16 @@ def test_track_follows_a_redirect_to_the_host_browsers_reach(sites: StandinSites
 IAM = "/latest/meta-data/iam"
 
 
-def test_a_redirect_to_an_international_name_resolving_inside_is_refused_under_its_ascii_name(tmp_path: Path) -> None:
+@pytest.mark.parametrize("host", ["straße.example", "stra%C3%9Fe.example"])
+def test_a_redirect_to_an_international_name_resolving_inside_is_refused_under_its_ascii_name(
+    tmp_path: Path, host: str
+) -> None:
     """The guard looks up, and refuses, the name the next hop is sent to: ``xn--strae-oqa.example``, which resolves
     to 127.0.0.1 (``strasse.example``, the name IDNA 2003 gives, resolves to nothing); allowed, the same redirect
     reaches the service under that name."""
     table = ("xn--strae-oqa.example=127.0.0.1",)
     with RouteServer({IAM: Page(body=SECRET, content_type="application/json")}) as secret:
-        inside = f"http://straße.example:{secret.port}{IAM}"
+        inside = f"http://{host}:{secret.port}{IAM}"
         with RouteServer({"/privacy": redirect(as_sent(inside), 302)}) as site:
             config = tracked_config(tmp_path / "c1", site.url("/privacy"), "[crawl]\nobey_robots = false\n")
             attacked = run_cli_with_names(table, config, tmp_path / "d1", "track")
@@ -169,10 +181,29 @@ def test_a_redirect_to_a_host_that_cannot_be_sent_is_refused_in_words(tmp_path: 
         ("http://ＳＴＲＡßE.example/", "http://xn--strae-oqa.example/"),  # full-width letters mapped, as browsers do
         ("/erklärung", "http://start.example/erklärung"),
         ("/x", "http://start.example/x"),
+        (PERCENT_ENCODED, FETCHED),  # percent-decoded, then IDNA 2008, as WHATWG's host parser does
+        ("//STRA%C3%9FE.example:8080/%C3%BC", "http://xn--strae-oqa.example:8080/%C3%BC"),  # the path stays encoded
+        ("http://ex%61mple.test/x", "http://example.test/x"),
+        ("http://us%40er@start.example/x", "http://us%40er@start.example/x"),  # user info is no host: as it is
     ],
 )
 def test_a_redirect_target_has_its_host_as_browsers_send_it(location: str, target: str) -> None:
     assert redirect_target("http://start.example/p", location.encode()) == target
+
+
+@pytest.mark.parametrize(
+    ("location", "why"),
+    [
+        ("http://a%2Fb.example/x", "Codepoint U+002F"),  # a "/" once decoded: no host has it
+        ("http://%FF.example/x", "U+FFFD"),  # no UTF-8: replaced, as WHATWG decodes it, and refused
+    ],
+)
+def test_a_percent_encoded_host_that_decodes_to_no_name_is_refused_in_words(location: str, why: str) -> None:
+    with pytest.raises(UnusableLocation) as refused:
+        redirect_target("http://start.example/p", location.encode())
+    said = str(refused.value)
+    assert said.startswith(f"the redirect's Location names a host that cannot be sent: '{location}'"), said
+    assert why in said, said
 
 
 def test_the_location_scrapy_reads_names_the_ascii_host_rendered_or_not() -> None:
