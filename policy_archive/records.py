@@ -363,3 +363,7 @@ class FetchFailure:
     hops: tuple[Capture, ...] = ()
     # The page needed rendering and no browser could be started: the reason says how to install one.
     needs_browser: bool = False
+    # Running again alone gets the same answer (crawler/failures.py ``lasting``: an answer, a rendering's answers
+    # or its DOM over max_page_bytes, a header line or block over what the client reads): said and counted as such
+    # wherever the reason is, even after other words (a script shell's refusal before its rendering's failure).
+    lasting: bool = False

@@ -315,6 +315,17 @@ def test_a_capture_whose_script_the_archive_streams_without_end_is_too_large_and
     assert not (data / "versions" / "s" / "spa").exists(), "nothing recorded of the page"
     assert sites.requests("spa.test") == [], "nothing of the live site was requested"
     assert_no_chromium_left(temporary)
+    # Final: raising the setting is what helps, not running again (it was said "for now (run again to retry)",
+    # the shell's refusal coming first in the words kept).
+    assert (
+        "FAILED spa/privacy-policy: no version: 1 captures listed, 1 cannot be fetched as the archive serves it"
+        " (running again alone will not help): 20200101000000 (javascript-shell: " in result.stderr
+    ), result.stderr
+    assert (
+        "1 cannot be fetched as the archive serves it (named above; running again alone will not help)"
+        in (result.stderr.splitlines()[-1])
+    ), result.stderr
+    assert "for now" not in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize(

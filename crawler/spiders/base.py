@@ -223,7 +223,7 @@ class PlanSpider(scrapy.Spider):
             needs_browser = isinstance(failure.value, RenderingUnavailable)
             yield from self.rendering_failed(fetch, reason, needs_browser=needs_browser, refused=refused)
         else:
-            yield from self.hand_over(FetchFailure(fetch, reason, refused=refused))
+            yield from self.hand_over(FetchFailure(fetch, reason, refused=refused, lasting=lasting(reason)))
 
     def rendering_failed(
         self,
@@ -241,8 +241,9 @@ class PlanSpider(scrapy.Spider):
             # browser under the page (decision 0012). The page was not fetched because the run stopped; it did not fail.
             return
         refused = refused or reason.startswith(NOT_A_WEB_PAGE)
-        failure = FetchFailure(fetch, reason, status, needs_browser=needs_browser, refused=refused)
-        yield from self.hand_over(failure)
+        # The rendering's own reason, judged alone: a plan may put other words before it (a shell's refusal).
+        kind = {"needs_browser": needs_browser, "refused": refused, "lasting": lasting(reason)}
+        yield from self.hand_over(FetchFailure(fetch, reason, status, **kind))
 
     def payloads(self, response: Response) -> tuple[bytes, bytes | None, str] | str:
         """(raw bytes, rendered DOM, URL that answered) of a response — the DOM only for a render request, whose

@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnverifiedSpan
 from policy_archive.archive.stored_responses import DamagedCapture
-from policy_archive.crawler.failures import lasting
 from policy_archive.crawler.ratelimit import limiter_for
 from policy_archive.crawler.runner import crawl_archive
 from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
@@ -289,13 +288,18 @@ def _words(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef
 
 def _unfetched(plan: DocumentPlan, *, as_served: bool) -> dict[int, str]:
     """Captures of ``plan`` that could not be fetched (not those waiting for a browser), by index, with why: with
-    ``as_served``, those a rerun gets the same answer for (:func:`~policy_archive.crawler.failures.lasting`);
+    ``as_served``, those a rerun gets the same answer for (:attr:`~policy_archive.records.FetchFailure.lasting`,
+    judged on the failure's own reason: a rendering's follows the shell's refusal in the words kept);
     without, the others (a timeout, a reset, the archive's 5xx: the next run may fetch them).
 
     Both stay catalogued failed, so the next run asks for each again: a lasting one costs one request (cut short at
     its announced size, or at the first 16 KiB of its head), keeps its document failing and named until it is
     fetched (by raising ``max_page_bytes``, say), and so never hides a version quietly."""
-    return {i: why for i, why in plan.unfetched.items() if i not in plan.needs_browser and lasting(why) == as_served}
+    return {
+        i: why
+        for i, why in plan.unfetched.items()
+        if i not in plan.needs_browser and (i in plan.as_served) == as_served
+    }
 
 
 def _captures(plan: DocumentPlan, captures: dict[int, str], *, reasons: bool = True) -> str:

@@ -131,6 +131,8 @@ class DocumentPlan:
         self.unfetched: dict[int, str] = {}
         # Those among them that needed rendering with no browser to do it, with what to install.
         self.needs_browser: dict[int, str] = {}
+        # Those among them a rerun gets the same answer for (too large, a header too long): FetchFailure.lasting.
+        self.as_served: set[int] = set()
         for row in telling:
             group = self.at_second[(row.url, row.captured_at)]
             listed = [self.refs[i] for i in group]
@@ -203,14 +205,17 @@ class DocumentPlan:
         bounds a text served for it may be dated within; None when its second's kept row is no candidate."""
         return self.around[index]
 
-    def skip(self, index: int, reason: str, needs_browser: str | None = None) -> None:
+    def skip(self, index: int, reason: str, needs_browser: str | None = None, *, lasting: bool = False) -> None:
         """A capture that could not be fetched: searched around this run, retried by the next one.
-        ``needs_browser``: it needed rendering and no browser could be started (what to install)."""
+        ``needs_browser``: it needed rendering and no browser could be started (what to install); ``lasting``:
+        running again alone gets the same answer (:attr:`.FetchFailure.lasting`)."""
         self.in_flight.discard(index)
         self.known[index] = None
         self.unfetched[index] = reason
         if needs_browser:
             self.needs_browser[index] = needs_browser
+        if lasting:
+            self.as_served.add(index)
 
     def next_requests(self) -> list[FetchRequest]:
         """The plain fetches to send now for what the strategy wants, marked in flight: at most one per URL and
@@ -396,7 +401,7 @@ class BackfillPlan:
             self._note_refusal(plan.declaration, ref, failure.reason)
             plan.learn(index, None, for_twins=False)
         else:
-            plan.skip(index, failure.reason, needs_browser)
+            plan.skip(index, failure.reason, needs_browser, lasting=failure.lasting)
         # The other rows listed at this URL and second would be asked for with the same replay URL: its answer is
         # theirs (a failure is retried by the next run through the one catalog row of the second).
         for other in plan.second_of(index):

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from policy_archive.archive.catalog.rows import Outcome
-from policy_archive.crawler.failures import asked_times, lasting, status_for_now
+from policy_archive.crawler.failures import asked_times, status_for_now
 from policy_archive.crawler.runner import crawl_live
 from policy_archive.hostnames import ascii_url
 from policy_archive.pipeline.jobs.examine import Examination, examine, make_version, rendering_request
@@ -47,7 +47,8 @@ class TrackPlan:
         progress.estimate(self.left)
         self.versions: list[Version] = []
         self.failures: dict[str, str] = {}
-        self.unfetched: dict[str, str] = {}  # document → why its page could not be downloaded (not a refusal)
+        # document → whether its page, which could not be downloaded (not a refusal), would fail the same way again
+        self.unfetched: dict[str, bool] = {}
         self.unrendered: set[str] = set()  # documents failed for want of the browser extra
         self.succeeded: dict[str, tuple[str | None, str | None]] = {}  # document → (ETag, Last-Modified)
         self.shells: dict[str, tuple[Capture, str]] = {}  # document → its shell and why, while it is rendered
@@ -105,8 +106,8 @@ class TrackPlan:
             self.unrendered.add(failure.request.document)
         if failure.refused or failure.needs_browser:
             return failure.reason
-        self.unfetched[failure.request.document] = failure.reason
-        return _not_fetched(failure.reason)
+        self.unfetched[failure.request.document] = failure.lasting
+        return _not_fetched(failure.reason, failure.lasting)
 
     def _examine(self, capture: Capture) -> Iterable[FetchRequest]:
         examination = examine(self.declarations[capture.document], capture, clock=self.workspace.clock)
@@ -153,8 +154,8 @@ class TrackPlan:
         )
         if reason:
             if status_for_now(capture.status) and examination.document is None:
-                self.unfetched[capture.document] = reason
-                reason = _not_fetched(reason)
+                self.unfetched[capture.document] = False  # the site's 5xx: the next run may get the page
+                reason = _not_fetched(reason, False)
             self.failures[capture.document] = reason
             self._finished(capture.document, "failed")
             return
@@ -222,11 +223,11 @@ def track(
     return RunReport(recorded, failures, notes, last_line=last_line)
 
 
-def _not_fetched(reason: str) -> str:
+def _not_fetched(reason: str, lasting: bool) -> str:
     """A page that could not be downloaded, said as backfill says a capture: whether running again can help
-    (crawler/lasting.py ``lasting``: an answer too large, a header line or block over what the client reads), and
+    (``lasting``, FetchFailure's: an answer too large, a header line or block over what the client reads), and
     why: ``could not be fetched for now (run again to retry): timeout: …``."""
-    how, rerun = not_fetched_as_served(1, "site") if lasting(reason) else NOT_FETCHED_FOR_NOW
+    how, rerun = not_fetched_as_served(1, "site") if lasting else NOT_FETCHED_FOR_NOW
     return f"{how} ({rerun}): {reason}"
 
 
@@ -237,7 +238,7 @@ def _failed_line(plan: TrackPlan, stopped: int, signal_name: str | None) -> str 
     failed = len(plan.failures) + stopped
     if not failed:
         return None
-    as_served = sum(lasting(reason) for reason in plan.unfetched.values())
+    as_served = sum(plan.unfetched.values())
     parts = not_fetched_counts(len(plan.unfetched) - as_served, as_served, "site")
     if unrendered := len(plan.unrendered):
         parts.append(f"{unrendered:,} {'waits' if unrendered == 1 else 'wait'} for a browser to render (named above)")
