@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from policy_archive.crawler.routes import (
     CRAWL_HEADERS,
+    AnswersTaken,
     ArchiveRoute,
     CrawlDownloads,
     LiveRoute,
@@ -241,10 +242,18 @@ class PageRendering:
     not_requested: list[str] = field(default_factory=list)  # the page's requests robots.txt disallows
     raw_body: bytes | None = None
     raw_url: str | None = None
+    # What its routes hand the page, bounded by max_page_bytes in all (the archive route's, or one for a live page).
+    answers: AnswersTaken = field(init=False)
     _route: LiveRoute | None = field(default=None, repr=False)  # the current tab's (live pages)
     _navigation: Response | None = field(default=None, repr=False)
     _page: Page | None = field(default=None, repr=False)  # the current tab
     _deadline: float = field(default=0.0, repr=False)  # the event loop's time when the current tab's wait is over
+
+    def __post_init__(self) -> None:
+        if self.archive is not None:
+            self.answers = self.archive.answers
+        else:
+            self.answers = AnswersTaken(self.live.max_bytes if self.live is not None else 0)
 
     @property
     def redirect(self) -> str | None:
@@ -296,7 +305,9 @@ class PageRendering:
             # Scrapy's headers, as scrapy-playwright would send them on the navigation.
             headers = request.headers.to_unicode_dict()
             navigation = {name: value for name, value in headers.items() if name.lower() not in CRAWL_HEADERS}
-            self._route = LiveRoute(self.live, self.timeout_seconds, navigation, self.not_requested, self._deadline)
+            self._route = LiveRoute(
+                self.live, self.timeout_seconds, navigation, self.not_requested, self._deadline, self.answers
+            )
             # Playwright does not end a route handler when its page closes (as of 1.65: Page.close waits for none,
             # and unroute_all's "ignoreErrors" only silences them): the downloads the handlers wait for are ended
             # here, or a page polling the network would leave its polls to be sent after it (audit 2026-11-28).
@@ -329,8 +340,8 @@ class PageRendering:
             await page.evaluate(_DOM_QUIET, [QUIET_MILLISECONDS, remaining_ms()])
 
         try:
-            # A rendering from the archive that cannot be taken (refused, too large) ends now, not when its wait is over
-            await _unless(self.archive.ended if self.archive is not None else None, settling())
+            # A rendering that cannot be taken (too large; from an archive, refused) ends now, not at its wait's end
+            await _unless(self.answers.ended, settling())
         except Error as error:
             log.info("rendering %s: taking the page as it is after the wait (%s)", page.url, error.message)
         # The page is taken as it is now: what it still asks for is not sent (its tab closes right after this).
@@ -361,11 +372,8 @@ class PageRendering:
                 log.info("rendering: tab not closed: %s", error.message)
 
 
-async def _unless(ended: asyncio.Event | None, waiting: Coroutine[Any, Any, None]) -> None:
+async def _unless(ended: asyncio.Event, waiting: Coroutine[Any, Any, None]) -> None:
     """Await ``waiting`` unless ``ended`` is set first (then it is cancelled); its error, if it ends with one."""
-    if ended is None:
-        await waiting
-        return
     task, end = asyncio.ensure_future(waiting), asyncio.ensure_future(ended.wait())
     try:
         await asyncio.wait((task, end), return_when=asyncio.FIRST_COMPLETED)

@@ -12,8 +12,10 @@ answers it with ``route.fulfill`` or refuses it with ``route.abort``.
   from Playwright's Node.js driver, which resolved the name again for itself (issue 11; decision 0012).
 - A page rendered from a web archive (:class:`ArchiveRoute`) reaches nothing but the archive: every request is
   answered from the capture's own time in the archive, downloaded by the archive crawl (:class:`ArchiveDownloads`:
-  its rate limiter, ``max_page_bytes``), and the answers one rendering takes are bounded by ``max_page_bytes``
-  in all.
+  its rate limiter, ``max_page_bytes``).
+
+Either way the answers one rendering hands its page are bounded by ``max_page_bytes`` in all (:class:`AnswersTaken`),
+as each answer is by the crawl.
 """
 
 from __future__ import annotations
@@ -63,6 +65,36 @@ CRAWL_HEADERS = frozenset({"user-agent", "accept-encoding", "proxy-authorization
 NOT_FULFILLED = frozenset({b"content-length", b"transfer-encoding"})
 
 
+@dataclass
+class AnswersTaken:
+    """The answers one rendering hands its page, archive or live, over all its tabs: each one's bytes counted, and
+    past ``limit`` (``max_page_bytes``; 0: none) in all the rendering ends, not taken (:attr:`too_large`, a reason
+    naming the setting) and its settling stops at once (:attr:`ended`). Each answer was held to the same limit by
+    the crawl; a page's many answers were not, until 2026-11-29 (a live page's scripts could stream 20 MiB each)."""
+
+    limit: int
+    received: int = 0  # the bytes of the answers handed to the page
+    too_large: str | None = None  # why the rendering is not taken: an answer, or all of them, over max_page_bytes
+    ended: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # set once it cannot be taken
+
+    def take(self, size: int) -> bool:
+        """Whether an answer of ``size`` bytes may be handed to the page: not once the rendering has ended, nor when
+        it brings the answers past the limit (the rendering ends then, :func:`rendering_too_large`'s words)."""
+        if self.ended.is_set():
+            return False
+        self.received += size
+        if not self.limit or self.received <= self.limit:
+            return True
+        self.end(rendering_too_large(self.received, self.limit))
+        return False
+
+    def end(self, too_large: str | None = None) -> None:
+        """The rendering cannot be taken (``too_large``: why, when it is too large): nothing more is handed."""
+        if too_large is not None and self.too_large is None:
+            self.too_large = too_large
+        self.ended.set()
+
+
 @dataclass(frozen=True)
 class CrawlDownloads:
     """The live crawl, downloading the requests of its rendered pages: one per crawl, shared by every tab.
@@ -96,6 +128,11 @@ class CrawlDownloads:
         """``tab`` closed: its requests still waiting fail, the one on the wire is cancelled."""
         close_tab(self.crawler, tab)
 
+    @property
+    def max_bytes(self) -> int:
+        """``max_page_bytes`` (Scrapy's DOWNLOAD_MAXSIZE): each answer's limit, and a rendering's in all."""
+        return self.crawler.settings.getint("DOWNLOAD_MAXSIZE")  # type: ignore[no-any-return]
+
 
 @dataclass
 class LiveRoute:
@@ -108,13 +145,16 @@ class LiveRoute:
     frames, a navigation a script starts later) follows its redirects here, each hop held to the same rules.
 
     Every request is bounded by the tab's ``deadline`` (the rendering's wait, counted from the tab's opening), and
-    ends with the tab (:attr:`tab`, set when it closes)."""
+    ends with the tab (:attr:`tab`, set when it closes). Every answer handed to the page is counted in the
+    rendering's :class:`AnswersTaken`: past ``max_page_bytes`` in all the rendering ends, not taken. An answer over
+    the limit alone is not handed to the page, which goes on without it (as before 2026-11-29)."""
 
     crawl: CrawlDownloads
     timeout_seconds: float
     navigation_headers: dict[str, str]  # the render request's, as Scrapy sent them
     not_requested: list[str]  # the page's requests robots.txt disallows (the rendering's list)
     deadline: float  # the event loop's time when the tab's wait is over
+    answers: AnswersTaken  # the rendering's, over its tabs
     redirect: str | None = None
     navigation_error: str | None = None  # why the page's navigation could not be fetched
     navigation_type: str | None = None  # the Content-Type its answer came with (a browser downloads some)
@@ -134,8 +174,8 @@ class LiveRoute:
         from playwright.async_api import Error
 
         try:
-            if self.tab.is_set() or self.remaining_seconds() == 0:
-                await route.abort()  # asked for after the tab's time: never sent
+            if self.tab.is_set() or self.remaining_seconds() == 0 or self.answers.ended.is_set():
+                await route.abort()  # asked for after the tab's time, or once the rendering is not taken: never sent
             elif request.resource_type in NOT_DOWNLOADED or not await self._robots_allow(request.url):
                 await route.abort()
             elif is_page_navigation(request) and not self._navigated:
@@ -153,6 +193,9 @@ class LiveRoute:
             )
         except Exception as error:  # noqa: BLE001 -- whatever failed the download, the user reads why in one line
             self.navigation_error = self._reason(error)
+            await route.abort()
+            return
+        if not self.answers.take(len(response.body)):
             await route.abort()
             return
         location = _location(response)
@@ -188,7 +231,10 @@ class LiveRoute:
                 return
             location = _location(response)
             if location is None:
-                await route.fulfill(**_fulfilment(response))
+                if self.answers.take(len(response.body)):
+                    await route.fulfill(**_fulfilment(response))
+                else:
+                    await route.abort()
                 return
             try:  # read as a plain fetch's redirect: a non-ASCII host in its IDNA 2008 form, as browsers send it
                 target = redirect_target(target, location.encode("latin-1"))
@@ -293,7 +339,7 @@ class ArchiveRoute:
     chosen), every other URL with the source's capture URL of it at the same time (the archive redirects to
     the nearest capture; those redirects are followed here, inside the archive only). Each archive request is
     downloaded by the archive crawl (:class:`ArchiveDownloads`: its rate limiter, ``max_page_bytes``), within the
-    tab's time; the answers one rendering takes are bounded too, ``max_page_bytes`` in all (:attr:`too_large`).
+    tab's time; the answers one rendering takes are bounded too, ``max_page_bytes`` in all (:attr:`answers`).
     Before (until 2026-11-29) Playwright's ``route.fetch`` downloaded them, with no limit on an answer's size: an
     answer streaming without end was read into its driver's memory until its own timeout.
     """
@@ -304,12 +350,14 @@ class ArchiveRoute:
     limiter: RateLimiter
     downloads: ArchiveDownloads
     refusal: str | None = None  # the archive refused a request (429/503): the rendering is incomplete
-    too_large: str | None = None  # an answer, or all of them, over max_page_bytes: the rendering is not taken
     navigation_url: str | None = None  # the archive URL that finally answered the page itself
-    received: int = 0  # the bytes of the answers handed to the page
-    ended: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # set once refused or too large
+    # The rendering's answers, ``max_page_bytes`` in all; ended too once the archive refused a request.
+    answers: AnswersTaken = field(init=False)
     tab: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # the current tab's, set when it closes
     deadline: float = math.inf  # the event loop's time when the current tab's wait is over
+
+    def __post_init__(self) -> None:
+        self.answers = AnswersTaken(self.downloads.max_bytes)
 
     def open_tab(self, deadline: float) -> None:
         """A tab opens for this rendering (scrapy-playwright may open another for the same request): its requests
@@ -330,7 +378,7 @@ class ArchiveRoute:
         from playwright.async_api import Error
 
         try:
-            if request.resource_type in NOT_DOWNLOADED or self.ended.is_set() or self.tab.is_set():
+            if request.resource_type in NOT_DOWNLOADED or self.answers.ended.is_set() or self.tab.is_set():
                 await route.abort()
             else:
                 await self._answer(route, request)
@@ -366,7 +414,7 @@ class ArchiveRoute:
                 await route.abort()
                 return
             target = next_target
-        if response is None or self._refused(response) or self._over_the_limit(len(response.body)):
+        if response is None or self._refused(response) or not self.answers.take(len(response.body)):
             await route.abort()
             return
         if navigation:
@@ -382,28 +430,16 @@ class ArchiveRoute:
             return False
         self.limiter.penalize(None, cause=f"answered {response.status}")
         self.refusal = f"the archive answered {response.status} to a request of the page"
-        self.ended.set()
-        return True
-
-    def _over_the_limit(self, size: int) -> bool:
-        """Whether the answers taken, with one more of ``size`` bytes, come to more than ``max_page_bytes``: then the
-        rendering ends, not taken (:attr:`too_large`)."""
-        self.received += size
-        limit = self.downloads.max_bytes
-        if not limit or self.received <= limit:
-            return False
-        self.too_large = rendering_too_large(self.received, limit)
-        self.ended.set()
+        self.answers.end()
         return True
 
     def _not_answered(self, target: str, error: Exception) -> None:
         """A request of the page the archive crawl could not answer: one over ``max_page_bytes`` (announced, cut
-        while streaming, or decoded past it) ends the rendering, not taken (:attr:`too_large`); any other failure
+        while streaming, or decoded past it) ends the rendering, not taken (:attr:`answers`); any other failure
         (the tab closed, a timeout, a connection refused) leaves the page without that answer, as a browser would."""
         words = plain_reason(error) or described(error)
         if words.startswith(TOO_LARGE):
-            self.too_large = f"{words}, for the page's request of {quoted(target)}"
-            self.ended.set()
+            self.answers.end(f"{words}, for the page's request of {quoted(target)}")
         elif not isinstance(error, TabClosed):
             log.info("rendering %s: %s not answered: %s", self.archive_url, target, words)
 

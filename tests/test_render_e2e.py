@@ -950,6 +950,38 @@ def test_a_rendered_dom_over_the_page_limit_is_refused_not_kept(sites: StandinSi
     assert not [record for record in warc_records(data) if record[0] == "resource"], "no oversized DOM stored"
 
 
+def test_a_live_page_whose_scripts_answer_much_is_too_large_in_all_and_ends_at_once(
+    sites: StandinSites, tmp_path: Path
+):
+    """Each script of a live page within ``max_page_bytes`` (the crawl cut one over it already), together over it:
+    the rendering ends at once (its wait is 10 minutes), not taken, said final with the setting named; as a
+    rendering from the archive is bounded (the same count). Before, a live page's answers had no limit in all."""
+    limit = 100_000
+    scripts = [f"http://cdn.test/lib{n}.js" for n in range(6)]
+    for script in scripts:  # 40 KB each: a comment the browser reads through
+        sites.set_page(script, Page(body=b"/*" + b"x" * 40_000 + b"*/", content_type=JS))
+    url = add_spa(sites, "spa.test")
+    sites.set_page(url, scripted_policy("Spa Privacy Policy", "/static/policy.js", other_scripts=scripts))
+    settings = f"[crawl]\nmax_page_bytes = {limit}\nrender_timeout_seconds = 600\n"
+    config = write_config(tmp_path / "config", {"spa": (url, "always")}, settings=settings)
+    data = tmp_path / "data"
+    temporary = Path(tempfile.mkdtemp(prefix="pa-render-"))  # the browser's user-data-dir: see in_flight_page
+
+    result = run_cli(config, data, "track", env=environment(sites, TMPDIR=str(temporary)))
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    (failed,) = failed_lines(result.stderr)
+    assert re.fullmatch(
+        r"FAILED spa/privacy-policy: cannot be fetched as the site serves it \(running again alone will not help\): "
+        r"the answer is too large: the answers to the page's requests came to 1\d\d,\d\d\d bytes in all, over the"
+        r" limit of 100,000 bytes \(setting \[crawl\] max_page_bytes: raise it to render this page\)",
+        failed,
+    ), failed
+    # Ended at once, not after its wait (600 s, more than run_cli waits): nothing else bounded it.
+    assert not (data / "versions" / "s" / "spa").exists(), "nothing recorded of the page"
+    assert_no_chromium_left(temporary)
+
+
 def test_the_pages_own_requests_go_one_at_a_time_per_site_over_every_tab(sites: StandinSites, tmp_path: Path):
     # Two pages rendered in the same run load three slow scripts from one shared site, which Chromium alone would
     # fetch side by side: live tracking's politeness is one request at a time per site.

@@ -15,7 +15,7 @@ from scrapy.http import Response
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.failures import AnswerTooLarge
 from policy_archive.crawler.ratelimit import RateLimiter
-from policy_archive.crawler.routes import ArchiveRoute, LiveRoute
+from policy_archive.crawler.routes import AnswersTaken, ArchiveRoute, LiveRoute
 from policy_archive.crawler.sources import archive_source
 
 REPLAY = "http://archive.test/web"
@@ -177,8 +177,8 @@ def test_the_answers_a_rendering_takes_are_bounded_by_max_page_bytes_in_all(arch
         assert taken.outcome == "fulfilled 200"
     third = "https://spa.example/part3.js"
     over, _ = ask(archive_route, PageRequest(third), {f"{REPLAY}/20200101000000id_/{third}": part})
-    assert over.outcome == "aborted" and archive_route.ended.is_set()
-    assert archive_route.too_large == (
+    assert over.outcome == "aborted" and archive_route.answers.ended.is_set()
+    assert archive_route.answers.too_large == (
         "the answer is too large: the answers to the page's requests came to 1,200 bytes in all, over the limit of"
         " 1,000 bytes (setting [crawl] max_page_bytes: raise it to render this page)"
     )
@@ -190,8 +190,8 @@ def test_an_answer_over_max_page_bytes_ends_the_rendering_in_its_words(archive_r
     url = "https://spa.example/endless.js"
     capture = f"{REPLAY}/20200101000000id_/{url}"
     cut, _ = ask(archive_route, PageRequest(url), {capture: AnswerTooLarge(1_016, 1_000)})
-    assert cut.outcome == "aborted" and archive_route.ended.is_set()
-    assert archive_route.too_large == (
+    assert cut.outcome == "aborted" and archive_route.answers.ended.is_set()
+    assert archive_route.answers.too_large == (
         "the answer is too large: 1,016 bytes received, over the limit of 1,000 bytes (setting [crawl]"
         f" max_page_bytes: raise it to fetch this answer), for the page's request of '{capture}'"
     )
@@ -201,7 +201,11 @@ def test_a_request_that_fails_otherwise_leaves_the_page_without_it(archive_route
     url = "https://spa.example/slow.js"
     failed, _ = ask(archive_route, PageRequest(url), {f"{REPLAY}/20200101000000id_/{url}": TimeoutError("late")})
     assert failed.outcome == "aborted"
-    assert not archive_route.ended.is_set() and archive_route.too_large is None and archive_route.refusal is None
+    assert (
+        not archive_route.answers.ended.is_set()
+        and archive_route.answers.too_large is None
+        and archive_route.refusal is None
+    )
 
 
 @dataclass
@@ -231,7 +235,8 @@ def test_a_live_pages_request_redirected_to_an_international_host_goes_where_bro
     crawl = LiveCrawl({script: moved, unusable: bad})
 
     async def asking(url: str) -> Route:
-        live = LiveRoute(crawl, 60, {}, [], asyncio.get_running_loop().time() + 60)  # type: ignore[arg-type]
+        deadline = asyncio.get_running_loop().time() + 60
+        live = LiveRoute(crawl, 60, {}, [], deadline, AnswersTaken(0))  # type: ignore[arg-type]
         handle = Route()
         await live(handle, PageRequest(url))  # type: ignore[arg-type]
         return handle
@@ -240,3 +245,28 @@ def test_a_live_pages_request_redirected_to_an_international_host_goes_where_bro
     assert crawl.asked == [script, "http://xn--strae-oqa.example/app.js"]
     crawl.asked.clear()
     assert asyncio.run(asking(unusable)).outcome == "aborted" and crawl.asked == [unusable]
+
+
+def test_the_answers_a_live_rendering_takes_are_bounded_by_max_page_bytes_in_all():
+    """As a rendering from the archive's (the same :class:`AnswersTaken`): each answer of a live page within the
+    limit, its answers together over it end the rendering, not taken, and nothing more is asked, in any tab."""
+    parts = {
+        f"http://cdn.example/part{n}.js": Response(f"http://cdn.example/part{n}.js", body=b"x" * 400) for n in (1, 2, 3)
+    }
+    crawl = LiveCrawl(dict(parts))
+    answers = AnswersTaken(1000)
+
+    async def asking(url: str) -> Route:
+        deadline = asyncio.get_running_loop().time() + 60
+        live = LiveRoute(crawl, 60, {}, [], deadline, answers)  # type: ignore[arg-type]
+        handle = Route()
+        await live(handle, PageRequest(url))  # type: ignore[arg-type]
+        return handle
+
+    assert [asyncio.run(asking(url)).outcome for url in parts] == ["fulfilled 200", "fulfilled 200", "aborted"]
+    assert answers.ended.is_set() and answers.too_large == (
+        "the answer is too large: the answers to the page's requests came to 1,200 bytes in all, over the limit of"
+        " 1,000 bytes (setting [crawl] max_page_bytes: raise it to render this page)"
+    )
+    crawl.asked.clear()
+    assert asyncio.run(asking("http://cdn.example/more.js")).outcome == "aborted" and crawl.asked == []

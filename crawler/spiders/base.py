@@ -253,8 +253,8 @@ class PlanSpider(scrapy.Spider):
             return response.body, None, response.url
         if rendering.archive is not None and rendering.archive.refusal:
             return f"rendering incomplete: {rendering.archive.refusal}"
-        if rendering.archive is not None and rendering.archive.too_large:
-            return rendering.archive.too_large
+        if rendering.answers.too_large:
+            return rendering.answers.too_large
         if rendering.raw_body is None or rendering.raw_url is None:
             return _no_raw_answer(rendering.navigation_type)
         dom = response.text.encode("utf-8")
@@ -315,8 +315,8 @@ def _failure_reason(failure: Failure, rendering: PageRendering | None) -> str:
         return str(failure.value)  # already the one line a user reads
     if rendering is not None and rendering.archive is not None and rendering.archive.refusal:
         return f"rendering incomplete: {rendering.archive.refusal}"
-    if rendering is not None and rendering.archive is not None and rendering.archive.too_large:
-        return rendering.archive.too_large
+    if rendering is not None and rendering.answers.too_large:
+        return rendering.answers.too_large
     if rendering is not None and rendering.navigation_error:
         return f"rendering failed: {rendering.navigation_error}"
     # Refused by Scrapy before any browser (robots.txt, the redirect limit): said as for a plain fetch.
