@@ -294,7 +294,7 @@ def test_status_names_a_document_whose_backfill_failed_until_one_succeeds(standi
     assert entry["last_backfill_failure"]["reason"].startswith(
         "1 capture could not be fetched for now (run again to retry)"
     )
-    assert entry["failed_captures"] == [{"captured_at": "2014-02-21T04:05:06Z", "reason": closed}]
+    assert entry["failed_captures"] == [{"captured_at": "2014-02-21T04:05:06Z", "reason": closed, "final": False}]
     assert (entry["consecutive_failures"], entry["last_failure"]) == (0, None), "track's fields, unchanged"
     line = next(line for line in text.splitlines() if line.startswith(DOC))
     assert line.endswith("; last backfill failed")
@@ -531,6 +531,9 @@ def test_a_header_line_too_long_and_other_lasting_failures_are_told_apart(standi
         "    failed captures: 2 cannot be fetched as the archive serves them (asked once more by the next run; running"
         f" again alone will not help): {iso_z(parse_wayback_timestamp(header))} ({header_words}); "
     ) in shown, shown
+    entry = status_of(config, data)[1]
+    final = {failed["captured_at"]: failed["final"] for failed in entry["failed_captures"]}
+    assert final == {iso_z(parse_wayback_timestamp(moment)): moment != reset for moment in (reset, header, large)}
 
     standin_archive.clear_log()
     standin_archive.reset_capture(URL, reset, enabled=False)

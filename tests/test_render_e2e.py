@@ -326,6 +326,14 @@ def test_a_capture_whose_script_the_archive_streams_without_end_is_too_large_and
         in (result.stderr.splitlines()[-1])
     ), result.stderr
     assert "for now" not in result.stderr, result.stderr
+    status = run_cli(config, data, "status", env=environment(sites))
+    assert (
+        "    failed captures: 1 cannot be fetched as the archive serves it (asked once more by the next run; running"
+        " again alone will not help): 2020-01-01T00:00:00Z (javascript-shell: " in status.stdout
+    ), status.stdout
+    shown = run_cli(config, data, "status", "--json", env=environment(sites))
+    (failed,) = json.loads(shown.stdout)[0]["failed_captures"]
+    assert failed["final"] is True and failed["reason"].startswith("javascript-shell: "), failed
 
 
 @pytest.mark.parametrize(

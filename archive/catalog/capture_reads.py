@@ -215,4 +215,5 @@ class CaptureReads:
             stated_date=date.fromisoformat(row["stated_date"]) if row["stated_date"] else None,
             rendered=bool(row["rendered"]),
             dropped=dropped_of(row["dropped"]),
+            lasting=None if row["lasting"] is None else bool(row["lasting"]),
         )

@@ -72,6 +72,7 @@ class CaptureWrites:
             "stated_date": stated_date.isoformat() if stated_date else None,
             "rendered": int(capture.rendered is not None),
             "dropped": dropped_json(dropped),
+            "lasting": None,  # fetched: no failure of it stands
         }
         if capture.listed is None:  # a live fetch: no listing to keep apart from it
             values.update(status=capture.status, mimetype=capture.content_type)
@@ -99,8 +100,10 @@ class CaptureWrites:
         reason: str,
         *,
         fetched_status: int | None = None,
+        lasting: bool = False,
     ) -> None:
-        """A capture that gave no bytes to keep: failed (retried later) or refused (e.g. not archived)."""
+        """A capture that gave no bytes to keep: failed (retried later; ``lasting``: running again alone gets the
+        same answer) or refused (e.g. not archived)."""
         values = {
             "document": document,
             "source": str(source),
@@ -109,6 +112,7 @@ class CaptureWrites:
             "outcome": str(outcome),
             "reason": reason,
             "fetched_status": fetched_status,
+            "lasting": int(lasting) if outcome is Outcome.FAILED else None,
         }
         self._upsert(values)
 

@@ -96,6 +96,10 @@ ADDED_COLUMNS = {
     # through its twin, same digest): so that a lost catalog lists it again from the WARC files, and the record is
     # written once (docs/decisions/0004, amendment of 2026-11-28).
     "revisit": "TEXT",
+    # For a capture that could not be fetched (outcome failed): 1 when running again alone gets the same answer (an
+    # answer, a rendering's answers or its DOM over max_page_bytes, a header too long: FetchFailure.lasting), 0 when
+    # it may not; NULL for rows failed before 2026-11-29, judged from their reason's opening (crawler/failures.py).
+    "lasting": "INTEGER",
 }
 
 # The same for the documents table. backfill_failure: why the document's last backfill failed (NULL when it

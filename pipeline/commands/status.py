@@ -67,6 +67,9 @@ class DocumentStatus:
     backfill_failure_at: datetime | None = None
     # Captures that could not be fetched (listed time, why), oldest first: the next run tries them again.
     failed_captures: tuple[tuple[datetime, str], ...] = ()
+    # The listed times of those that running again alone will not fetch (too large, a header too long: the catalog's
+    # ``lasting``; a row failed before 2026-11-29, without it, judged from its reason's opening).
+    final_captures: frozenset[datetime] = frozenset()
     # Listed captures the last backfill left unexamined because it was interrupted; whether it could not list
     # the document at all (then how many captures are not verified is unknown).
     unexamined: int = 0
@@ -114,7 +117,10 @@ class DocumentStatus:
                 if self.backfill_failure and self.backfill_failure_at
                 else None
             ),
-            "failed_captures": [{"captured_at": iso_z(at), "reason": why} for at, why in self.failed_captures],
+            "failed_captures": [
+                {"captured_at": iso_z(at), "reason": why, "final": at in self.final_captures}
+                for at, why in self.failed_captures
+            ],
             "capture_notes": [note.as_json("note") for note in self.notes],
             "refusals": [refusal.as_json("reason") for refusal in self.refusals],
             "future_versions": [iso_z(at) for at in self.future_versions],
@@ -197,6 +203,7 @@ def document_status(catalog: Catalog, key: str, clock: datetime) -> DocumentStat
         backfill_failure=state.backfill_failure,
         backfill_failure_at=state.backfill_failure_at,
         failed_captures=tuple((c.captured_at, c.reason or "") for c in rows if c.outcome is Outcome.FAILED),
+        final_captures=frozenset(c.captured_at for c in rows if c.outcome is Outcome.FAILED and _final(c)),
         unexamined=state.backfill_unexamined or 0,
         unlisted=state.backfill_unlisted,
         backfilled=state.backfill_at is not None,
@@ -216,6 +223,13 @@ def _future_versions(versions: tuple[datetime, ...], clock: datetime) -> str:
     return f"WARNING: {count} {plural(count, 'version')} {IN_THE_FUTURE} ({after}): {named}; {FUTURE_REMEDY}"
 
 
+def _final(row: CaptureRow) -> bool:
+    """Whether running again alone will not fetch a failed capture: as the catalog keeps it (FetchFailure.lasting,
+    judged on the failure's own reason, so a rendering's after a shell's refusal too), or for a row failed before
+    that column, from its reason's opening (crawler/lasting.py)."""
+    return row.lasting if row.lasting is not None else lasting(row.reason or "")
+
+
 def _noted(row: CaptureRow, text: str) -> CaptureNote:
     return CaptureNote(row.captured_at, str(row.source), str(row.outcome), text)
 
@@ -225,13 +239,14 @@ SHOWN_FAILED_CAPTURES = 3  # `status` names the first few; `status --json` lists
 
 def _failure_lines(status: DocumentStatus) -> Iterator[str]:
     """``backfill failed AT: reason``, ``failed captures: N, tried again by the next run: TIME (why); ...`` and,
-    apart, those a rerun cannot change (crawler/lasting.py: an answer over ``max_page_bytes``, a header too long),
+    apart, those a rerun cannot change (:attr:`DocumentStatus.final_captures`: an answer over ``max_page_bytes``, a
+    rendering's answers or DOM over it, a header too long),
     said as `backfill` says them: ``failed captures: N cannot be fetched as the archive serves them (asked once
     more by the next run; running again alone will not help): TIME (why)``."""
     if status.backfill_failure and status.backfill_failure_at:
         yield f"    backfill failed {iso_z(status.backfill_failure_at)}: {status.backfill_failure}"
-    as_served = [(at, why) for at, why in status.failed_captures if lasting(why)]
-    for_now = [(at, why) for at, why in status.failed_captures if not lasting(why)]
+    as_served = [(at, why) for at, why in status.failed_captures if at in status.final_captures]
+    for_now = [(at, why) for at, why in status.failed_captures if at not in status.final_captures]
     if for_now:
         yield f"    failed captures: {len(for_now)}, tried again by the next run: {_named(for_now)}"
     if as_served:

@@ -394,6 +394,7 @@ class BackfillPlan:
             outcome,
             failure.reason,
             fetched_status=failure.status,
+            lasting=failure.lasting,
         )
         index = plan.position[ref]
         if outcome is Outcome.REFUSED:  # the archive's answer to this replay (not archived, a redirect out)
