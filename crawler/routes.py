@@ -21,8 +21,12 @@ as each answer is by the crawl.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import math
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -95,6 +99,25 @@ class AnswersTaken:
         self.ended.set()
 
 
+# The most archive requests of rendered pages in flight at once, however fast the rate allowed (Turns).
+MAX_RENDERED_CONCURRENCY = 64
+
+
+def rendered_requests_slot(url: str) -> str:
+    """The download slot of rendered pages' requests to ``url``'s host (CrawlDownloads)."""
+    return f"{urlsplit(url).hostname or ''} (rendered pages' requests)"
+
+
+def rendered_concurrency(per_minute: float, least: int) -> int:
+    """How many archive requests of rendered pages may be in flight at ``per_minute`` (the replay rate allowed):
+    one second's worth of that rate, at least ``least`` (the crawl's own, ARCHIVE_CONCURRENCY), at most
+    :data:`MAX_RENDERED_CONCURRENCY`. A rendered page asks all its scripts at once and each archived one takes two
+    requests (the archive's 302, then the memento): at 8 in flight an archive answering in 1 s gave two tabs 8
+    answers a second where the user had allowed 1,000, and neither finished (audit 2026-11-29). The rate limiter
+    still spaces every request; this bound only binds when answers take over a second, an archive slowing down."""
+    return max(least, min(MAX_RENDERED_CONCURRENCY, math.ceil(min(per_minute, 60 * MAX_RENDERED_CONCURRENCY) / 60)))
+
+
 @dataclass(frozen=True)
 class CrawlDownloads:
     """The live crawl, downloading the requests of its rendered pages: one per crawl, shared by every tab.
@@ -113,7 +136,7 @@ class CrawlDownloads:
         """The crawl's answer to ``url`` (redirects not followed, no retry), or the download's error; failed
         (:class:`~policy_archive.crawler.stopping.TabClosed`) once ``tab`` is closed."""
         meta = {
-            "download_slot": f"{urlsplit(url).hostname or ''} (rendered pages' requests)",
+            "download_slot": rendered_requests_slot(url),
             # Never 0, which Scrapy's HTTP handler reads as "none given" (its default, DOWNLOAD_TIMEOUT, instead).
             "download_timeout": max(timeout_seconds, 0.01),
             "dont_redirect": True,  # each hop is checked by the route (robots.txt) and by the crawl (addresses)
@@ -294,6 +317,64 @@ def _fulfilment(response: Response, without: bytes | None = None) -> dict[str, A
     return {"status": response.status, "headers": headers, "body": response.body}
 
 
+class Turns:
+    """At most ``bound`` archive requests of rendered pages in flight, the others waiting in order of their place.
+
+    Scrapy's download slot sends its queue first come, first served (Scrapy 2.19: a deque, no priority): a
+    redirect's next hop (the archive's 302 to the memento) joined the back of it, behind every first hop the
+    pages asked meanwhile, and two tabs asking some 70 scripts each with 8 in flight had every request half done
+    when their time was up (audit 2026-11-29: no version recorded at ``replay_per_minute = 60000`` with an
+    archive answering in 1 s, where ``route.fetch``, unbounded, had recorded both). Here the tab whose time runs
+    out first goes first, and within a tab its earliest request: a
+    page started is finished before the next is served, and a request holds its turn through its hops: a
+    redirect once begun is followed at once. The bound is the download slot's (:func:`rendered_concurrency`), so
+    the slot never queues: the rate limiter governs the archive's load, this bound is a second guard."""
+
+    def __init__(self, bound: int):
+        self.bound = max(1, bound)
+        self.running = 0
+        self._waiting: list[tuple[tuple[float, int], int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    async def take(self, place: tuple[float, int], tab: asyncio.Event) -> None:
+        """Wait for a turn at ``place`` (the tab's deadline, the request's number); fails
+        (:class:`~policy_archive.crawler.stopping.TabClosed`) once ``tab`` is closed. :meth:`give_back` ends it."""
+        if self.running < self.bound and not self._waiting:
+            self.running += 1
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (place, next(self._arrivals), turn))
+        closed = asyncio.ensure_future(tab.wait())
+        try:
+            await asyncio.wait((turn, closed), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            self._withdraw(turn)
+            raise
+        finally:
+            closed.cancel()
+        if not turn.done():
+            self._withdraw(turn)
+            raise TabClosed
+        # ... given: the turn is this request's, even if its tab closed meanwhile (the crawl then fails it).
+
+    def give_back(self) -> None:
+        """A request's turn ends: the first waiting in order takes it."""
+        while self._waiting:
+            _place, _arrival, turn = heapq.heappop(self._waiting)
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.running -= 1
+
+    def _withdraw(self, turn: asyncio.Future[None]) -> None:
+        """A waiting request gone (its tab closed, cancelled): left in the heap, skipped; a turn it was given
+        meanwhile is handed on."""
+        if turn.done() and not turn.cancelled():
+            self.give_back()
+        else:
+            turn.cancel()
+
+
 @dataclass(frozen=True)
 class ArchiveDownloads:
     """The archive crawl, downloading the requests of its pages rendered from the archive: one per crawl, shared by
@@ -310,6 +391,8 @@ class ArchiveDownloads:
     crawl: CrawlDownloads
     decoding: Any  # Scrapy's HttpCompressionMiddleware: refuses an answer decoding past DOWNLOAD_MAXSIZE
     max_bytes: int  # DOWNLOAD_MAXSIZE (max_page_bytes); 0: no limit
+    turns: Turns  # the requests in flight, bounded as the download slot is, and their order
+    numbers: Iterator[int] = field(default_factory=itertools.count)  # each page request's place in its tab
 
     @classmethod
     def of(cls, crawler: Any) -> ArchiveDownloads:
@@ -317,7 +400,27 @@ class ArchiveDownloads:
         from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 
         max_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE")
-        return cls(CrawlDownloads(crawler, None), HttpCompressionMiddleware(crawler=crawler), max_bytes)
+        # As the download slot's (crawler/settings.py): the slot never queues, the order is Turns'.
+        least = crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        turns = Turns(rendered_concurrency(crawler.spider.replay_limiter.per_minute, least))
+        return cls(CrawlDownloads(crawler, None), HttpCompressionMiddleware(crawler=crawler), max_bytes, turns)
+
+    @asynccontextmanager
+    async def turn(self, tab: asyncio.Event, deadline: float) -> AsyncIterator[None]:
+        """One request of a page, all its hops, in its turn (:class:`Turns`): by the tab's ``deadline`` (the event
+        loop's time; the earliest goes first), then as asked. Fails (:class:`DownloadTimeoutError`) when no turn
+        comes in the tab's time, (:class:`~policy_archive.crawler.stopping.TabClosed`) once ``tab`` is closed."""
+        wait = max(0.0, deadline - asyncio.get_running_loop().time())
+        try:
+            await asyncio.wait_for(
+                self.turns.take((deadline, next(self.numbers)), tab), None if math.isinf(wait) else wait
+            )
+        except TimeoutError:
+            raise DownloadTimeoutError("no turn within the page's time") from None
+        try:
+            yield
+        finally:
+            self.turns.give_back()
 
     async def download(self, url: str, timeout_seconds: float, tab: asyncio.Event, headers: dict[str, str]) -> Response:
         """The archive's answer to ``url`` (redirects not followed, no retry), its body decoded, or the download's
@@ -390,17 +493,37 @@ class ArchiveRoute:
         target = self.archive_url if navigation else self._archive_url(request.url)
         # The crawl's user agent and codings, never the browser's (as a live page's requests).
         headers = {name: value for name, value in request.headers.items() if name.lower() not in CRAWL_HEADERS}
+        try:
+            # Every hop of the request in one turn: a redirect's next hop is asked at once (Turns).
+            async with self.downloads.turn(self.tab, self.deadline):
+                answered = await self._download(target, headers)
+        except (DownloadTimeoutError, TabClosed) as error:  # no turn in the tab's time, or the tab closed
+            self._not_answered(target, error)
+            answered = None
+        if answered is None:
+            await route.abort()
+            return
+        response, target = answered
+        if self._refused(response) or not self.answers.take(len(response.body)):
+            await route.abort()
+            return
+        if navigation:
+            self.navigation_url = target
+        await route.fulfill(**_fulfilment(response))
+
+    async def _download(self, target: str, headers: dict[str, str]) -> tuple[Response, str] | None:
+        """The archive's answer at ``target`` and the archive URL that gave it, its redirects followed inside the
+        archive; None when there is none to give the page (the tab's time up, a redirect out of the archive, a
+        download failed)."""
         response = None
         for _ in range(MAX_ARCHIVE_HOPS):
             if self.remaining_seconds() == 0:
-                await route.abort()  # the tab's time is up
-                return
+                return None  # the tab's time is up
             try:
                 response = await self.downloads.download(target, self.remaining_seconds(), self.tab, headers)
             except Exception as error:  # noqa: BLE001 -- not answered: the page goes on without it, or ends here
                 self._not_answered(target, error)
-                await route.abort()
-                return
+                return None
             location = response.headers.get(b"Location")
             if not 300 <= response.status < 400 or not location:
                 break
@@ -411,15 +534,9 @@ class ArchiveRoute:
             next_target = self.source.redirect_target(location.decode("latin-1"), target, archived_at)
             if next_target is None:
                 log.warning("rendering %s: redirect out of the archive blocked (%r)", self.archive_url, location)
-                await route.abort()
-                return
+                return None
             target = next_target
-        if response is None or self._refused(response) or not self.answers.take(len(response.body)):
-            await route.abort()
-            return
-        if navigation:
-            self.navigation_url = target
-        await route.fulfill(**_fulfilment(response))
+        return None if response is None else (response, target)
 
     def _archive_url(self, url: str) -> str:
         return url if self.source.contains(url) else self.source.capture_url(self.timestamp, url)

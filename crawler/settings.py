@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.settings.default_settings import DEFAULT_REQUEST_HEADERS
 
 from policy_archive.config.settings import Settings
-from policy_archive.crawler import render
+from policy_archive.crawler import render, routes
 from policy_archive.crawler.addresses import ALLOW_PRIVATE_SETTING, ALLOWED_ORIGINS_SETTING
 
 # Codes Scrapy's own RetryMiddleware may retry on live sites (off for the archive). 429 and 503 are left out on
@@ -64,7 +64,7 @@ def scrapy_settings(settings: Settings, *, live: bool, declared_origins: Sequenc
         # Render requests (meta "playwright") open in headless Chromium; the browser starts at the first one.
         **render.scrapy_settings(settings.crawl.render_timeout_seconds),
     }
-    return {**common, **(_live_settings(settings, declared_origins) if live else _archive_settings())}
+    return {**common, **(_live_settings(settings, declared_origins) if live else _archive_settings(settings))}
 
 
 def _live_settings(settings: Settings, declared_origins: Sequence[str]) -> dict[str, Any]:
@@ -117,9 +117,13 @@ def _live_settings(settings: Settings, declared_origins: Sequence[str]) -> dict[
     }
 
 
-def _archive_settings() -> dict[str, Any]:
+def _archive_settings(settings: Settings) -> dict[str, Any]:
     """What an archive crawl sets over the common settings: one archive, its replays as it serves them."""
+    rendered = routes.rendered_concurrency(settings.wayback.replay_per_minute, ARCHIVE_CONCURRENCY)
     return {
+        # A rendered page's requests to the archive, in a slot of their own, as many at once as one second of the
+        # replay rate allows (crawler/routes.py rendered_concurrency; the order is its Turns').
+        "DOWNLOAD_SLOTS": {routes.rendered_requests_slot(settings.wayback.replay_url): {"concurrency": rendered}},
         # The archive serves robots-excluded pages on its own terms; obeying the *site's* robots.txt
         # does not apply to id_ replay, and the archive's robots.txt would block nothing we fetch.
         "ROBOTSTXT_OBEY": False,

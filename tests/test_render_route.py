@@ -5,6 +5,9 @@ needed: Playwright's route and request, and the archive crawl's downloads, are s
 from __future__ import annotations
 
 import asyncio
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,10 +15,18 @@ from pathlib import Path
 import pytest
 from scrapy.http import Response
 
-from policy_archive.config.settings import WaybackSettings
+from policy_archive.config.settings import Settings, WaybackSettings
 from policy_archive.crawler.failures import AnswerTooLarge
 from policy_archive.crawler.ratelimit import RateLimiter
-from policy_archive.crawler.routes import AnswersTaken, ArchiveRoute, LiveRoute
+from policy_archive.crawler.routes import (
+    AnswersTaken,
+    ArchiveDownloads,
+    ArchiveRoute,
+    LiveRoute,
+    Turns,
+    rendered_concurrency,
+)
+from policy_archive.crawler.settings import ARCHIVE_CONCURRENCY, scrapy_settings
 from policy_archive.crawler.sources import archive_source
 
 REPLAY = "http://archive.test/web"
@@ -63,6 +74,10 @@ class Downloads:
     answers: dict[str, Answer | Exception]
     max_bytes: int = 0
     asked: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    @asynccontextmanager
+    async def turn(self, tab: asyncio.Event, deadline: float) -> AsyncIterator[None]:
+        yield
 
     async def download(self, url: str, timeout_seconds: float, tab: asyncio.Event, headers: dict[str, str]) -> Response:
         assert timeout_seconds > 0 and not tab.is_set()
@@ -208,6 +223,105 @@ def test_a_request_that_fails_otherwise_leaves_the_page_without_it(archive_route
     )
 
 
+class HeldCrawl:
+    """The archive crawl's downloads, stood in for: each download waits until the test answers it, so what is on the
+    wire, and in which order it was sent, is read between answers (no timing)."""
+
+    def __init__(self, answers: dict[str, Answer]):
+        self.answers = answers
+        self.sent: list[str] = []
+        self.on_the_wire: dict[str, asyncio.Future[None]] = {}
+        self.changed = asyncio.Event()
+
+    async def download(self, url: str, timeout_seconds: float, tab: asyncio.Event, headers: dict[str, str]) -> Response:
+        assert timeout_seconds > 0
+        self.sent.append(url)
+        held = self.on_the_wire[url] = asyncio.get_running_loop().create_future()
+        self.changed.set()
+        await held
+        answer = self.answers.get(url, Answer(200, MEMENTO))
+        return answer.response(url)
+
+    def close_tab(self, tab: asyncio.Event) -> None:
+        tab.set()
+
+    async def answer_next(self, in_flight: int) -> None:
+        """Once ``in_flight`` downloads are on the wire, answer the one sent first."""
+        while len(self.on_the_wire) < in_flight:
+            self.changed.clear()
+            await self.changed.wait()
+        url = next(iter(self.on_the_wire))
+        self.on_the_wire.pop(url).set_result(None)
+
+
+class Undecoded:
+    """Scrapy's decoding, stood in for: the answers are not encoded."""
+
+    def process_response(self, request: object, response: Response) -> Response:
+        return response
+
+
+@pytest.mark.parametrize("bound", [1, 2])
+def test_a_started_request_and_the_earliest_tab_go_first_when_the_archive_is_busy(tmp_path: Path, bound: int):
+    """Scrapy's download slot sent its queue first come, first served: the second hop of an archived redirect (the
+    archive's 302 to the memento) joined the back of it, and with two tabs asking many scripts at once no request
+    had its second hop before the tabs' time was up (audit 2026-11-29). Now the tab whose time runs out first goes
+    first and a redirect's next hop keeps its request's place: with one or two requests in flight, every page
+    request of the first tab is answered before any of the second's is sent, and each of its hops before the
+    next request's first."""
+    limiter = RateLimiter(tmp_path / "limits.sqlite3", "archive.test", "replay", 1e9, 0)
+    source = archive_source(WaybackSettings(cdx_url="http://archive.test/cdx", replay_url=REPLAY))
+    first_scripts = [f"https://spa.example/s{n}.js" for n in range(4)]
+    second_scripts = [f"https://spa.example/t{n}.js" for n in range(4)]
+    # The archive redirects every capture URL to its memento, as the Wayback Machine does.
+    answers = {hop(script, 1): Answer(302, {"location": hop(script, 2)}) for script in first_scripts + second_scripts}
+    crawl = HeldCrawl(answers)
+    downloads = ArchiveDownloads(crawl, Undecoded(), 0, Turns(bound))  # type: ignore[arg-type]
+    timestamp = datetime(2020, 1, 1, tzinfo=UTC)
+    hops = 2 * (len(first_scripts) + len(second_scripts))
+
+    async def rendering() -> list[Route]:
+        first = ArchiveRoute(CAPTURE, source, timestamp, limiter, downloads)
+        second = ArchiveRoute(CAPTURE, source, timestamp, limiter, downloads)
+        now = asyncio.get_running_loop().time()
+        first.open_tab(now + 3600)
+        second.open_tab(now + 3601)  # opened later: its time runs out later
+        handles = [Route() for _ in range(len(first_scripts) + len(second_scripts))]
+        # Asked interleaved, the second tab's first (as a page already waiting would).
+        pairs = zip(second_scripts, first_scripts, strict=True)
+        requests = [(tab, script) for pair in pairs for tab, script in zip((second, first), pair, strict=True)]
+        asked = [
+            asyncio.ensure_future(tab(handle, PageRequest(script)))  # type: ignore[arg-type]
+            for (tab, script), handle in zip(requests, handles, strict=True)
+        ]
+        for answered in range(hops):
+            await crawl.answer_next(min(bound, hops - answered))
+        await asyncio.gather(*asked)
+        return handles
+
+    handles = asyncio.run(rendering())
+    assert {handle.outcome for handle in handles} == {"fulfilled 200"}
+    assert sorted(crawl.sent) == sorted(hop(script, n) for script in first_scripts + second_scripts for n in (1, 2))
+
+    # The second tab's first request took the archive while it was free, and is finished; then the first tab's.
+    started = [url for url in crawl.sent if "0000id_" in url]  # the first hops: the order requests started in
+    assert started == [hop(script, 1) for script in second_scripts[:1] + first_scripts + second_scripts[1:]]
+    first_tabs = [url for url in crawl.sent if "example/s" in url]
+    for n, script in enumerate(first_scripts[:-bound]):  # a redirect's next hop before later requests' first
+        assert first_tabs.index(hop(script, 2)) < first_tabs.index(hop(first_scripts[n + bound], 1))
+    if bound == 1:
+        assert crawl.sent == [
+            *(hop(second_scripts[0], n) for n in (1, 2)),
+            *(hop(script, n) for script in first_scripts for n in (1, 2)),
+            *(hop(script, n) for script in second_scripts[1:] for n in (1, 2)),
+        ]
+
+
+def hop(script: str, n: int) -> str:
+    """The archive URL of ``script``'s first hop (the capture URL) or second (the memento it redirects to)."""
+    return f"{REPLAY}/2020010100000{0 if n == 1 else 9}id_/{script}"
+
+
 @dataclass
 class LiveCrawl:
     """The live crawl, stood in for: answers by URL, remembers what was asked."""
@@ -270,3 +384,14 @@ def test_the_answers_a_live_rendering_takes_are_bounded_by_max_page_bytes_in_all
     )
     crawl.asked.clear()
     assert asyncio.run(asking("http://cdn.example/more.js")).outcome == "aborted" and crawl.asked == []
+
+
+@pytest.mark.parametrize(("per_minute", "in_flight"), [(480, 8), (60000, 64), (600, 10), (math.inf, 64)])
+def test_rendered_pages_requests_in_flight_follow_the_replay_rate(tmp_path: Path, per_minute: float, in_flight: int):
+    """One second's worth of the replay rate allowed, from the crawl's own 8 to 64: at 8 in flight an archive
+    answering in a second gave rendered pages 8 answers a second where 1,000 were allowed (audit 2026-11-29). The
+    download slot has the same concurrency, so it never queues (the order is ``Turns``')."""
+    settings = Settings(tmp_path, wayback=WaybackSettings(replay_url=REPLAY, replay_per_minute=per_minute))
+    slots = scrapy_settings(settings, live=False)["DOWNLOAD_SLOTS"]
+    assert slots == {"archive.test (rendered pages' requests)": {"concurrency": in_flight}}
+    assert rendered_concurrency(per_minute, ARCHIVE_CONCURRENCY) == in_flight
