@@ -31,6 +31,8 @@ OTHER_DOCUMENT = "other-document"
 # whatever the count, since what was not read is unknown text.
 TOO_DEEP = "too-deep"
 CJK_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# Words inside links, as a share of all words, from which a block is navigation rather than text.
+LINK_BLOCK_SHARE = 0.7
 
 
 def word_count(text: str) -> int:
@@ -39,6 +41,15 @@ def word_count(text: str) -> int:
         return 0
     words = len(text.split())
     return words if text.isascii() else words + len(CJK_CHARACTER.findall(text))
+
+
+def is_link_block(element: lxml.html.HtmlElement) -> bool:
+    """Mostly links (navigation, share buttons, link lists), or no text at all."""
+    words = word_count(element.text_content())
+    if words == 0:
+        return True
+    link_words = sum(word_count(link.text_content()) for link in element.iter("a"))
+    return link_words >= LINK_BLOCK_SHARE * words
 
 
 def sample(text: str) -> str:
