@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -21,196 +20,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from policy_archive.archive.git_environment import OWN_SESSION, forget_outside_repository
-from policy_archive.archive.ledger import BRANCH, BRANCH_REF, IDENTITY, git_blob_id
-from policy_archive.errors import DISK_FULL, OutputStateError, disk_full
-
-
-class ExportRepositoryError(OutputStateError):
-    """The export repository cannot be used or written: ``reason`` says what failed and what to do, in words (Git's
-    own line only where no words of ours fit); exit 2 when refused before anything was written, else 1."""
-
-
-# Files of Git's that another git process holds while it changes the repository (git 2.39, 2026-11): while one
-# exists, a git writing there fails ("Unable to create '.../index.lock': File exists").
-LOCKS = ("index.lock", "HEAD.lock", "packed-refs.lock", "config.lock", f"{BRANCH_REF}.lock")
-# Git's words when another process holds one of them, and when the directory is no repository it can read.
-_LOCKED_WORDS = (".lock': File exists", "Another git process seems to be running")
-_NOT_A_REPOSITORY_WORDS = ("not a git repository",)
-# Git's words for a write that failed, which do not always say why.
-_WRITE_WORDS = ("unable to write", "couldn't write", "write error", "failed to write", "short write")
-HISTORY_BATCH = 1000  # commits of the export read by one ``git log`` (its memory grows with the commits it holds)
-LITTLE_ROOM = 1024 * 1024  # under this much free, a failed write is the full disk's (a git export writes more)
-_READ_ONLY_WORDS = ("Read-only file system", "Permission denied", "Operation not permitted")
-
-
-@dataclass(frozen=True)
-class GitFailure:
-    """A git command that failed: which, and its stderr."""
-
-    command: str
-    stderr: str
-
-    def line(self) -> str:
-        """The line saying why: git fast-import ends with where it dumped its crash report, after its fatal line."""
-        lines = [line.strip() for line in self.stderr.strip().splitlines() if line.strip()]
-        fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
-        return (fatal or lines or ["no message"])[0]
-
-
-class _GitFailed(Exception):
-    """Inside this module only: a git command failed (turned into an :class:`ExportRepositoryError` by the caller,
-    which knows what it was doing and whether anything was left to put back)."""
-
-    def __init__(self, failure: GitFailure, disk_full_now: bool) -> None:
-        super().__init__(failure.line())
-        self.failure = failure
-        self.disk_full_now = disk_full_now
-
-
-def _free_bytes(directory: Path) -> int | None:
-    folder = directory
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    try:
-        stats = os.statvfs(folder)
-    except OSError:
-        return None
-    return stats.f_bavail * stats.f_frsize
-
-
-def _git(directory: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> str:
-    # In a session of its own (archive.git_environment): a Ctrl-C at the terminal does not stop git mid-write.
-    result = subprocess.run(
-        ["git", "-C", str(directory), *args],
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        env=env,
-        **OWN_SESSION,
-    )
-    if result.returncode != 0:
-        raise _failed_git(directory, args, result.stderr)
-    return result.stdout.decode("utf-8")
-
-
-def _failed_git(directory: Path, args: Sequence[str], stderr: bytes) -> _GitFailed:
-    """The failure of ``git ARGS`` in ``directory``, which wrote ``stderr``."""
-    # Git does not always say the disk is full ("error: unable to write file X", "fatal: unable to write new
-    # index file", "cannot update ref ...: couldn't write '.../main.lock'"): a write it failed with the
-    # filesystem (nearly) out of room is taken as one. Measured on a tmpfs filled up (git 2.39, 2026-11-28):
-    # such failures left 0 bytes free, or a few pages once git had removed its temporary files on its way
-    # out. Read now, before anything is put back and frees room again.
-    command = next((arg for arg in args if not arg.startswith("-") and "=" not in arg), args[0])
-    failure = GitFailure(command, stderr.decode("utf-8", "replace"))
-    free = _free_bytes(directory)
-    writing = any(words in failure.stderr for words in _WRITE_WORDS)
-    return _GitFailed(failure, free is not None and (free == 0 or (writing and free < LITTLE_ROOM)))
-
-
-# fast-import moves the branch only once every object is written and the stream says ``done`` (``--done``): stopped
-# before (a full disk, a stop signal, the stream ended early), the branch is as it was.
-# One pack, never loose objects (below ``fastimport.unpackLimit``, 100, fast-import unpacks its pack: stopped
-# there, it leaves loose objects and ``tmp_obj_*`` files): what a failure leaves is then fast-import's own new
-# files only, removed by ``ExportRepository._put_back``.
-_FAST_IMPORT = ("-c", "fastimport.unpackLimit=0", "fast-import", "--quiet", "--done")
-
-
-class _FastImport:
-    """One ``git fast-import`` fed as the commits come (one commit's bytes in memory at a time, not the stream);
-    its stderr kept in a file (a pipe nobody reads while the stream is written could fill and stall it)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self._stderr = tempfile.TemporaryFile()
-        try:
-            self._process = subprocess.Popen(
-                ["git", "-C", str(directory), *_FAST_IMPORT],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=self._stderr,
-                **OWN_SESSION,  # a Ctrl-C at the terminal does not stop it mid-write (archive.git_environment)
-            )
-        except BaseException:
-            self._stderr.close()
-            raise
-
-    def feed(self, data: bytes) -> None:
-        """Send ``data``; fast-import ended (it failed: a full disk): :class:`_GitFailed`."""
-        assert self._process.stdin is not None
-        try:
-            self._process.stdin.write(data)
-        except BrokenPipeError:
-            raise self._failure() from None
-
-    def finish(self) -> None:
-        """End the stream (``done``) and wait until fast-import has written it and moved the branch."""
-        assert self._process.stdin is not None
-        try:
-            self._process.stdin.write(b"done\n")
-            self._process.stdin.close()
-        except BrokenPipeError:
-            pass  # it ended already: its status says how
-        if self._process.wait() != 0:
-            raise self._failure()
-        self._stderr.close()
-
-    def abandon(self) -> None:
-        """End the stream without ``done``: fast-import stops and leaves the branch as it was."""
-        with contextlib.suppress(OSError):
-            assert self._process.stdin is not None
-            self._process.stdin.close()
-        self._process.wait()
-        self._stderr.close()
-
-    def _failure(self) -> _GitFailed:
-        with contextlib.suppress(OSError):
-            assert self._process.stdin is not None
-            self._process.stdin.close()
-        self._process.wait()
-        self._stderr.seek(0)
-        said = self._stderr.read()
-        self._stderr.close()
-        return _failed_git(self.directory, _FAST_IMPORT, said)
-
-
-def _explained(directory: Path, failed: _GitFailed, *, put_back: bool) -> ExportRepositoryError:
-    """What a user reads for a failed git: what failed and what to do. ``put_back`` says whether the repository
-    is as it was before this export (else the line says how to make it so)."""
-    failure = failed.failure
-    words = failure.stderr
-    state = (
-        "nothing of this export was kept"
-        if put_back
-        else f"the repository may be left changed: check it with `git -C {directory} status`"
-    )
-    if failed.disk_full_now or disk_full(OSError(words)):
-        return ExportRepositoryError(directory, f"cannot be written: {DISK_FULL}; {state}", refused=False)
-    if any(word in words for word in _LOCKED_WORDS):
-        lock = re.search(r"'([^']+\.lock)'", words)
-        held = f"{lock.group(1)} exists" if lock else "a lock file of Git's exists"
-        return ExportRepositoryError(directory, _busy_reason(held), refused=put_back)
-    if any(word in words for word in _READ_ONLY_WORDS):
-        return ExportRepositoryError(
-            directory, f"cannot be written (read-only or not permitted); {state}", refused=put_back
-        )
-    if any(word in words for word in _NOT_A_REPOSITORY_WORDS):
-        return ExportRepositoryError(directory, _NOT_A_REPOSITORY, refused=put_back)
-    return ExportRepositoryError(
-        directory, f"Git could not write the export (git {failure.command}: {failure.line()}); {state}", refused=False
-    )
-
-
-def _busy_reason(what: str) -> str:
-    return (
-        f"the repository is in use by another Git process ({what}): wait for it to finish and export again; if no "
-        "Git command is running there, the lock file is a leftover of a stopped one: remove it"
-    )
-
-
-_NOT_A_REPOSITORY = (
-    "its .git is not a Git repository (damaged, incomplete or pointing elsewhere): give a new or empty directory, "
-    "or one an earlier ota export wrote"
+from policy_archive.archive.git_runs import (
+    LOCKED_WORDS,
+    LOCKS,
+    NOT_A_REPOSITORY,
+    ExportRepositoryError,
+    FastImport,
+    GitFailed,
+    busy_reason,
+    explained,
+    failed_git,
+    git,
 )
+from policy_archive.archive.ledger import BRANCH, BRANCH_REF, IDENTITY, git_blob_id
+
+HISTORY_BATCH = 1000  # commits of the export read by one ``git log`` (its memory grows with the commits it holds)
 
 
 def _records(stream: io.TextIOBase, separator: str) -> Iterator[str]:
@@ -289,11 +113,11 @@ class ExportRepository:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._made = made
         try:
-            _git(self.directory, "init", "-q", "-b", BRANCH)
-            _git(self.directory, "config", "core.autocrlf", "false")
-        except _GitFailed as failed:
+            git(self.directory, "init", "-q", "-b", BRANCH)
+            git(self.directory, "config", "core.autocrlf", "false")
+        except GitFailed as failed:
             self._remove_made()
-            raise _explained(self.directory, failed, put_back=True) from None
+            raise explained(self.directory, failed, put_back=True) from None
         except BaseException:
             self._remove_made()
             raise
@@ -323,27 +147,25 @@ class ExportRepository:
         files), one whose work tree is on another branch than ``main``, and one with uncommitted changes: the checkout
         of the export's branch would overwrite them."""
         try:
-            git_dir, top = _git(self.directory, "rev-parse", "--absolute-git-dir", "--show-toplevel").splitlines()
-        except (_GitFailed, ValueError):
+            git_dir, top = git(self.directory, "rev-parse", "--absolute-git-dir", "--show-toplevel").splitlines()
+        except (GitFailed, ValueError):
             git_dir, top = "", ""
         # A .git Git cannot read makes Git look further up: a repository around the directory would be written.
         if not top or not Path(top).samefile(self.directory):
-            raise ExportRepositoryError(self.directory, _NOT_A_REPOSITORY, refused=True)
+            raise ExportRepositoryError(self.directory, NOT_A_REPOSITORY, refused=True)
         self._git_dir = Path(git_dir)
         for name in LOCKS:
             if (self._git_dir / name).exists():
-                raise ExportRepositoryError(
-                    self.directory, _busy_reason(f"{self._git_dir / name} exists"), refused=True
-                )
+                raise ExportRepositoryError(self.directory, busy_reason(f"{self._git_dir / name} exists"), refused=True)
         unborn_elsewhere = self._check_branch()
         try:
             # --no-optional-locks: a status must not write the index of a repository it only looks at.
-            listing = _git(
+            listing = git(
                 self.directory, "--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all",
                 "--no-renames",
             )  # fmt: skip
-        except _GitFailed as failed:
-            raise _explained(self.directory, failed, put_back=True) from None
+        except GitFailed as failed:
+            raise explained(self.directory, failed, put_back=True) from None
         entries = [entry for entry in listing.split("\0") if entry]
         if entries and not self._stopped_before_checkout(entries):
             changes = [entry[3:] for entry in entries]
@@ -356,9 +178,9 @@ class ExportRepository:
             )
         if unborn_elsewhere:  # taken only now: a repository refused is left as it was
             try:
-                _git(self.directory, "symbolic-ref", "HEAD", BRANCH_REF)
-            except _GitFailed as failed:
-                raise _explained(self.directory, failed, put_back=True) from None
+                git(self.directory, "symbolic-ref", "HEAD", BRANCH_REF)
+            except GitFailed as failed:
+                raise explained(self.directory, failed, put_back=True) from None
 
     def _check_branch(self) -> bool:
         """Refuse a work tree on another branch than ``main`` (or on none): the export writes ``main`` and checks it
@@ -366,16 +188,16 @@ class ExportRepository:
         changes to that branch). A repository without any commit yet (``git init`` with another default branch) is
         taken: True, its ``HEAD`` is to be pointed at ``main``, nothing else being there."""
         try:
-            checked_out = _git(self.directory, "symbolic-ref", "-q", "HEAD").strip()
-        except _GitFailed:  # no branch: HEAD detached at a commit
+            checked_out = git(self.directory, "symbolic-ref", "-q", "HEAD").strip()
+        except GitFailed:  # no branch: HEAD detached at a commit
             checked_out = ""
         if checked_out == BRANCH_REF:
             return False
         try:
-            if checked_out and not _git(self.directory, "for-each-ref", "--count=1").strip():
+            if checked_out and not git(self.directory, "for-each-ref", "--count=1").strip():
                 return True
-        except _GitFailed as failed:
-            raise _explained(self.directory, failed, put_back=True) from None
+        except GitFailed as failed:
+            raise explained(self.directory, failed, put_back=True) from None
         what = (
             f"has branch {checked_out.removeprefix('refs/heads/')} checked out, not {BRANCH}"
             if checked_out
@@ -406,16 +228,16 @@ class ExportRepository:
                     "GIT_OBJECT_DIRECTORY": elsewhere,
                     "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(self._git_dir / "objects"),
                 }
-                index_tree = _git(self.directory, "write-tree", env=env).strip()
-            trees = _git(self.directory, "log", "--first-parent", "--format=%T", BRANCH_REF).split()
-        except (_GitFailed, OSError):
+                index_tree = git(self.directory, "write-tree", env=env).strip()
+            trees = git(self.directory, "log", "--first-parent", "--format=%T", BRANCH_REF).split()
+        except (GitFailed, OSError):
             return False
         return index_tree in trees
 
-    def _failed(self, failed: _GitFailed) -> ExportRepositoryError:
+    def _failed(self, failed: GitFailed) -> ExportRepositoryError:
         """A git that failed before anything was written: a repository made by this export is removed."""
         self._remove_made()
-        return _explained(self.directory, failed, put_back=True)
+        return explained(self.directory, failed, put_back=True)
 
     def head(self) -> str | None:
         """The commit ``main`` points at, or None while the repository has no commit."""
@@ -434,8 +256,8 @@ class ExportRepository:
         if self.head() is None:
             return
         try:
-            commits = _git(self.directory, "rev-list", "--reverse", BRANCH).split()
-        except _GitFailed as failed:
+            commits = git(self.directory, "rev-list", "--reverse", BRANCH).split()
+        except GitFailed as failed:
             raise self._failed(failed) from None
         # ``git log --reverse`` holds every commit it walked before writing the first: 163 MB at 10,000 commits
         # (benchmarks/export.py, 2026-11-29). Listed first, then a batch of them at a time, as archive.history does.
@@ -471,7 +293,7 @@ class ExportRepository:
                 status = process.wait()
             if status != 0:
                 stderr.seek(0)
-                raise self._failed(_failed_git(self.directory, args, stderr.read())) from None
+                raise self._failed(failed_git(self.directory, args, stderr.read())) from None
 
     def blob_ids(self) -> dict[str, str]:
         """``path -> blob id`` of every file at the head of ``main``."""
@@ -482,8 +304,8 @@ class ExportRepository:
     def _tree(self, commit: str) -> dict[str, str]:
         """``path -> blob id`` of every file of ``commit``."""
         try:
-            listing = _git(self.directory, "ls-tree", "-r", "-z", commit)
-        except _GitFailed as failed:
+            listing = git(self.directory, "ls-tree", "-r", "-z", commit)
+        except GitFailed as failed:
             raise self._failed(failed) from None
         ids = {}
         for entry in filter(None, listing.split("\0")):
@@ -508,7 +330,7 @@ class ExportRepository:
         before = self._git_files()
         written = 0
         checking_out = False
-        importer: _FastImport | None = None
+        importer: FastImport | None = None
         try:
             try:
                 with reading():
@@ -518,13 +340,13 @@ class ExportRepository:
                             continue
                         current[commit.path] = git_blob_id(payload)
                         if importer is None:
-                            importer = _FastImport(self.directory)
+                            importer = FastImport(self.directory)
                         importer.feed(self._commit_data(commit, payload, parent if written == 0 else None))
                         written += 1
             except BaseException as error:
                 if importer is not None:
                     importer.abandon()
-                if not isinstance(error, _GitFailed) and not self._put_back(parent, before, checked_out=False):
+                if not isinstance(error, GitFailed) and not self._put_back(parent, before, checked_out=False):
                     raise ExportRepositoryError(
                         self.directory,
                         "the export stopped while Git wrote it and could not be put back as it was: check it with "
@@ -538,12 +360,12 @@ class ExportRepository:
                 # Checked out also when nothing was new: an export killed between the two left the branch ahead
                 # of the files (``_check`` tells that from a person's changes), and the next one completes it.
                 checking_out = True
-                _git(self.directory, "read-tree", "--reset", "-u", BRANCH_REF)
-        except _GitFailed as failed:
+                git(self.directory, "read-tree", "--reset", "-u", BRANCH_REF)
+        except GitFailed as failed:
             # A checkout refused for a lock of Git's wrote no file (git takes the index's lock first).
-            locked = any(word in failed.failure.stderr for word in _LOCKED_WORDS)
+            locked = any(word in failed.failure.stderr for word in LOCKED_WORDS)
             put_back = self._put_back(parent, before, checked_out=checking_out and not locked)
-            raise _explained(self.directory, failed, put_back=put_back) from None
+            raise explained(self.directory, failed, put_back=put_back) from None
         return written
 
     @staticmethod
@@ -582,7 +404,7 @@ class ExportRepository:
                 leftover.unlink(missing_ok=True)
             if new is not None and new != parent:
                 moved_back = ["-d", BRANCH_REF, new] if parent is None else [BRANCH_REF, parent, new]
-                _git(self.directory, "update-ref", *moved_back)
+                git(self.directory, "update-ref", *moved_back)
             for path in sorted(added if checked_out else (), key=lambda name: -name.count("/")):
                 file = self.directory / path
                 file.unlink(missing_ok=True)
@@ -593,7 +415,7 @@ class ExportRepository:
             if checked_out and parent is not None:
                 # The index still says the files are ``parent``'s: every file the failed checkout changed is told
                 # by its stat data and written back.
-                _git(self.directory, "read-tree", "--reset", "-u", BRANCH_REF)
-        except (_GitFailed, ExportRepositoryError, OSError):
+                git(self.directory, "read-tree", "--reset", "-u", BRANCH_REF)
+        except (GitFailed, ExportRepositoryError, OSError):
             return False
         return True

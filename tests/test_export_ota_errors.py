@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from standin.cli import git, run_cli
 
-from policy_archive.archive.plain_git import ExportRepository, ExportRepositoryError, FileCommit
+from policy_archive.archive.git_runs import ExportRepositoryError
+from policy_archive.archive.plain_git import ExportRepository, FileCommit
 from policy_archive.errors import DISK_FULL
 
 OTA_FILE = "ACRCloud/Privacy Policy.md"

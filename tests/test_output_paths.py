@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from standin.cli import git, run_cli, run_import_ota, write_archive_settings
 
-from policy_archive.archive.plain_git import ExportRepositoryError
+from policy_archive.archive.git_runs import ExportRepositoryError
 from policy_archive.errors import DISK_FULL, OutputError, OutputFailure
 from policy_archive.files import whole_file
 from policy_archive.pipeline.commands.common import writing_output
