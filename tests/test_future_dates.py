@@ -121,6 +121,28 @@ def test_a_row_is_refused_only_past_the_tolerance_after_the_runs_clock():
     assert in_the_future(CLOCK, CLOCK, "x") is None
 
 
+def test_the_rows_refused_as_dated_in_the_future_are_found_without_the_others(tmp_path):
+    """Backfill lists again, each run, the rows an earlier run refused as dated in the future whose day has come:
+    they are found by their reason in SQL, the listing's other rows (a million, for some pages) never built."""
+    url = "https://acme.test/privacy"
+    rows = [CaptureRef(url, CLOCK - timedelta(days=n), 200, "text/html", None) for n in range(3)]
+    later, much_later = (CaptureRef(url, CLOCK + timedelta(days=n), 200, "text/html", None) for n in (2, 400))
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    catalog.add_listed(DOC, [*rows, later, much_later])
+    catalog.refuse_listed(
+        DOC, [(rows[0], "archived status 404"), *((r, refusal_before_fetch(r, CLOCK)) for r in (later, much_later))]
+    )
+    assert catalog.refused_unfetched(DOC, IN_THE_FUTURE) == [(url, later.timestamp), (url, much_later.timestamp)]
+    # A year on, the first is a capture like any other; the other still waits for its day.
+    due = [
+        (u, at)
+        for u, at in catalog.refused_unfetched(DOC, IN_THE_FUTURE)
+        if in_the_future(at, CLOCK + timedelta(days=365), "listed at") is None
+    ]
+    catalog.relist(DOC, due)
+    assert catalog.refused_unfetched(DOC, IN_THE_FUTURE) == [(url, much_later.timestamp)]
+
+
 DECLARATION = DocumentDeclaration("acme", "ACME", "privacy-policy", "https://acme.test/privacy")
 
 

@@ -81,6 +81,16 @@ class CaptureReads:
         names = [column[1] for column in self.connection.execute("PRAGMA table_info(captures)")]
         return ", ".join(["NULL AS body", *(f'"{name}"' for name in names if name != "body")])
 
+    def refused_unfetched(self, document: str, reason_start: str) -> list[tuple[str, datetime]]:
+        """``(url, captured_at)`` of ``document``'s archive rows refused without being fetched for a reason that
+        starts with ``reason_start``; found by SQL, so that a long listing's other rows are never built."""
+        rows = self.connection.execute(
+            "SELECT url, captured_at FROM captures WHERE document = ? AND source = ? AND outcome = ?"
+            " AND warc_file IS NULL AND substr(reason, 1, ?) = ? ORDER BY captured_at, id",
+            (document, str(Source.WAYBACK), str(Outcome.REFUSED), len(reason_start), reason_start),
+        )
+        return [(url, column_time(at)) for url, at in rows]  # type: ignore[misc]
+
     def live_extracted(self, since: datetime, until: datetime | None) -> list[CaptureRow]:
         """The extracted live captures of every document made from ``since`` (included) to before ``until`` (None:
         to now), with their texts, in capture order (one `track` run's: ``RunTable.unrecorded_tracks``)."""

@@ -341,11 +341,9 @@ def _plan(
     catalog.relist(
         declaration.key,
         [
-            (row.url, row.captured_at)
-            for row in catalog.each_capture(declaration.key, Source.WAYBACK, texts=False)
-            if row.outcome is Outcome.REFUSED
-            and (row.reason or "").startswith(IN_THE_FUTURE)
-            and in_the_future(row.captured_at, clock, "listed at") is None
+            (url, at)
+            for url, at in catalog.refused_unfetched(declaration.key, IN_THE_FUTURE)
+            if in_the_future(at, clock, "listed at") is None
         ],
     )
     refused = [(ref, reason) for ref in refs if (reason := refusal_before_fetch(ref, clock))]
