@@ -10,7 +10,7 @@ from datetime import date, datetime
 from functools import cached_property
 
 from policy_archive.archive.captures import StoredCapture
-from policy_archive.archive.catalog.rows import CaptureRow, Outcome, column_time, dropped_of
+from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnrecordedTrack, column_time, dropped_of
 from policy_archive.digests import PayloadDigest
 from policy_archive.records import Source, iso_z
 
@@ -91,28 +91,39 @@ class CaptureReads:
         )
         return [(url, column_time(at)) for url, at in rows]  # type: ignore[misc]
 
-    def live_extracted(self, since: datetime, until: datetime | None) -> list[CaptureRow]:
-        """The extracted live captures of every document made from ``since`` (included) to before ``until`` (None:
-        to now), with their texts, in capture order (one `track` run's: ``RunTable.unrecorded_tracks``)."""
-        # Before ``until``, not at it: times are whole seconds, and the next run may fetch a page in the second it
-        # started (a quick site, an idle machine), a capture that is its own, not the killed run's (found by a
-        # test under changing load). A killed run's capture in the second the next run started is missed instead,
-        # which needs a restart within that second.
-        rows = self.connection.execute(
-            "SELECT * FROM captures WHERE source = ? AND outcome = ? AND captured_at >= ?"
-            " AND (? IS NULL OR captured_at < ?) ORDER BY captured_at, id",
-            (str(Source.LIVE), str(Outcome.EXTRACTED), iso_z(since), *[iso_z(until) if until else None] * 2),
-        )
+    def live_extracted(self, run: UnrecordedTrack) -> list[CaptureRow]:
+        """The extracted live captures of every document the `track` run ``run`` made, with their texts, in capture
+        order: those above its watermark and up to the next run's (``RunTable.unrecorded_tracks``)."""
+        where, args = self._made_by(run)
+        rows = self.connection.execute(f"SELECT * FROM captures WHERE {where} ORDER BY captured_at, id", args)
         return [self._row(row) for row in rows]
 
-    def live_extracted_count(self, since: datetime, until: datetime | None) -> int:
-        """How many captures :meth:`live_extracted` gives for the same span, without reading their texts."""
-        row = self.connection.execute(
-            "SELECT COUNT(*) FROM captures WHERE source = ? AND outcome = ? AND captured_at >= ?"
-            " AND (? IS NULL OR captured_at < ?)",
-            (str(Source.LIVE), str(Outcome.EXTRACTED), iso_z(since), *[iso_z(until) if until else None] * 2),
-        ).fetchone()
-        return int(row[0])
+    def live_extracted_count(self, run: UnrecordedTrack) -> int:
+        """How many captures :meth:`live_extracted` gives for the same run, without reading their texts."""
+        where, args = self._made_by(run)
+        return int(self.connection.execute(f"SELECT COUNT(*) FROM captures WHERE {where}", args).fetchone()[0])
+
+    @staticmethod
+    def _made_by(run: UnrecordedTrack) -> tuple[str, list[object]]:
+        """The SQL condition (and its arguments) of the extracted live captures ``run`` made: by their ids, or by
+        their times where a run of a release before 2026-11-29 left no watermark."""
+        where, args = ["source = ?", "outcome = ?"], [str(Source.LIVE), str(Outcome.EXTRACTED)]
+        if run.captures_after is not None:
+            where.append("id > ?")
+            args.append(run.captures_after)
+        else:
+            where.append("captured_at >= ?")
+            args.append(iso_z(run.started_at))
+        if run.captures_up_to is not None:
+            where.append("id <= ?")
+            args.append(run.captures_up_to)
+        elif run.next_started_at is not None:
+            # Before the next run's start, not at it: times are whole seconds, and the next run may fetch a page in
+            # the second it started, a capture of its own. A killed run's capture in that second is missed instead,
+            # the limit the watermark (``runs.captures_before``) removes for runs since 2026-11-29.
+            where.append("captured_at < ?")
+            args.append(iso_z(run.next_started_at))
+        return " AND ".join(where), args
 
     def holds_captures(self) -> bool:
         """Whether the catalog has any capture row at all (of any document, source or outcome)."""

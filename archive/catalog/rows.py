@@ -1,6 +1,6 @@
 """The catalog's records: one row of ``captures`` (``CaptureRow``, with its ``Outcome``), of ``versions``, of
-``documents`` and of ``unverified_spans``, as the catalog reads them; and how a time and the dropped blocks are
-written in a column."""
+``documents`` and of ``unverified_spans``, and a `track` run of ``runs`` left unrecorded, as the catalog reads
+them; and how a time and the dropped blocks are written in a column."""
 
 from __future__ import annotations
 
@@ -164,6 +164,23 @@ class UnverifiedSpan:
     def days(self) -> float:
         """How long a change could have hidden in it: from the capture before it to the capture after it."""
         return ((self.end_at or self.last_at) - (self.start_at or self.first_at)).total_seconds() / 86400
+
+
+@dataclass(frozen=True)
+class UnrecordedTrack:
+    """A `track` run that may have kept live captures without recording their versions (``RunTable``), and where
+    its captures are: made after it started and before the run after it (if any) started.
+
+    ``captures_after``/``captures_up_to``: the catalog's highest capture id when it and the next run started (their
+    watermarks, ``runs.captures_before``), which say which rows each run made. None where a run of a release before
+    2026-11-29 left none: its bound is then its start time, to the second (``started_at`` included,
+    ``next_started_at`` excluded), which misses a capture made in the second the next run started."""
+
+    run_id: int
+    started_at: datetime
+    next_started_at: datetime | None  # None: no run since
+    captures_after: int | None
+    captures_up_to: int | None  # None: no run since, or one without a watermark
 
 
 def version_snapshot_url(snapshot_url: str | None, fetched_url: str | None, url: str) -> str:

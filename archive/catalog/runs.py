@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from policy_archive.archive.catalog.rows import DocumentState, column_time
+from policy_archive.archive.catalog.rows import DocumentState, UnrecordedTrack, column_time
 from policy_archive.archive.catalog.schema import BACKFILLED_BEFORE
 from policy_archive.records import iso_z
 
@@ -92,10 +92,14 @@ class RunTable:
             )
 
     def start_run(self, command: str, at: datetime) -> int:
-        """Record that ``command`` started at ``at``; returns the run's id for :meth:`finish_run`."""
+        """Record that ``command`` started at ``at``, with the catalog's highest capture id then (its watermark:
+        the rows above it are this run's or later ones', ``UnrecordedTrack``); returns the run's id for
+        :meth:`finish_run`."""
         with self.connection:
             cursor = self.connection.execute(
-                "INSERT INTO runs (command, started_at) VALUES (?, ?)", (command, iso_z(at))
+                "INSERT INTO runs (command, started_at, captures_before)"
+                " VALUES (?, ?, (SELECT COALESCE(MAX(id), 0) FROM captures))",
+                (command, iso_z(at)),
             )
         return int(cursor.lastrowid or 0)
 
@@ -107,23 +111,33 @@ class RunTable:
                 (iso_z(at), exit_status, summary, run_id),
             )
 
-    def unrecorded_tracks(self) -> list[tuple[int, datetime, datetime | None]]:
+    def unrecorded_tracks(self) -> list[UnrecordedTrack]:
         """The `track` runs that may have kept live captures without recording their versions: killed (no exit
         status: kill -9, a second Ctrl-C under `schedule`) or stopped by an error ("did not finish"), oldest first,
-        each with when it started and when the run after it started (None: none since). The data directory's
-        lock makes the runs one after another, so the live captures between these two times are the run's own."""
+        each with where its captures are: above its watermark and up to the next run's, or by their times for a run
+        of an older release (``UnrecordedTrack``). The data directory's lock makes the runs one after another, so
+        the live captures between the two are the run's own."""
+        # A read-only catalog of a release before the watermark lacks its column (only writers add it).
+        columns = {column[1] for column in self.connection.execute("PRAGMA table_info(runs)")}
+        known = "captures_before" in columns
+        own, next_one = ("runs.captures_before", "later.captures_before") if known else ("NULL", "NULL")
         rows = self.connection.execute(
-            "SELECT id, started_at, (SELECT later.started_at FROM runs AS later WHERE later.id > runs.id"
-            " ORDER BY later.id LIMIT 1) AS next_started_at FROM runs"
-            " WHERE command = 'track' AND (exit_status IS NULL OR summary = ?) ORDER BY id",
+            f"SELECT runs.id, runs.started_at, {own} AS captures_after, later.started_at AS next_started_at,"
+            f" {next_one} AS captures_up_to FROM runs LEFT JOIN runs AS later ON later.id ="
+            " (SELECT MIN(following.id) FROM runs AS following WHERE following.id > runs.id)"
+            " WHERE runs.command = 'track' AND (runs.exit_status IS NULL OR runs.summary = ?) ORDER BY runs.id",
             (DID_NOT_FINISH,),
         )
-        found = []
-        for row in rows:
-            started = column_time(row["started_at"])
-            assert started is not None
-            found.append((row["id"], started, column_time(row["next_started_at"])))
-        return found
+        return [
+            UnrecordedTrack(
+                row["id"],
+                column_time(row["started_at"]),  # type: ignore[arg-type]
+                column_time(row["next_started_at"]),
+                row["captures_after"],
+                row["captures_up_to"],
+            )
+            for row in rows
+        ]
 
     def note_recorded_later(self, run_id: int, summary: str) -> None:
         """The versions of the unfinished run ``run_id`` were recorded afterwards: it ends with exit status 1

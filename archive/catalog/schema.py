@@ -126,6 +126,15 @@ ADDED_DOCUMENT_COLUMNS = {
 # what its capture is found by (amendment of 2026-11-29, "bytes' time"). NULL: not known, read as its date.
 ADDED_VERSION_COLUMNS = {"url": "TEXT", "bytes_at": "TEXT"}
 
+# The same for the runs table. captures_before: the highest ``captures.id`` when the run started (0: none yet), its
+# watermark. The data directory's lock makes writing runs one after another and a capture's id only grows (rows are
+# never deleted, an upsert keeps its row's id), so the captures a run made are those with ids above its watermark and
+# up to the next run's: what tells a killed `track`'s captures from the next run's (``RunTable.unrecorded_tracks``),
+# where the runs' start times, whole seconds, could not when the next run started in the second of its last capture
+# (docs/decisions/0004, amendment of 2026-11-29, "a run's captures by their ids"). NULL: a run of a release before
+# it, whose captures are told by the times as they were then.
+ADDED_RUN_COLUMNS = {"captures_before": "INTEGER"}
+
 # Indexes over added columns, made once those columns exist (in an older catalog, after its ALTER TABLEs).
 # captures_by_bytes_time: a capture looked up by the time its bytes date from (``capture_at``, ``version_capture``),
 # ``COALESCE(memento_at, captured_at)``, which captures_in_time cannot serve: without it each lookup read every row of
@@ -135,7 +144,12 @@ ADDED_INDEXES = (
 )
 
 
-_ADDED = (("captures", ADDED_COLUMNS), ("documents", ADDED_DOCUMENT_COLUMNS), ("versions", ADDED_VERSION_COLUMNS))
+_ADDED = (
+    ("captures", ADDED_COLUMNS),
+    ("documents", ADDED_DOCUMENT_COLUMNS),
+    ("versions", ADDED_VERSION_COLUMNS),
+    ("runs", ADDED_RUN_COLUMNS),
+)
 
 
 class CatalogUnreadable(StateError):

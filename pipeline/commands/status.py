@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlite3 import Row
 
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnverifiedSpan, VersionRow
+from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnrecordedTrack, UnverifiedSpan, VersionRow
 from policy_archive.archive.lock import running_writer
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
@@ -280,7 +280,7 @@ def run_lines(catalog: Catalog, data_dir: Path, shown: int = 3) -> Iterator[str]
     whatever ran since. A run with no exit status is still running only when it is the newest and the data
     directory's writer noted in its lock file is alive and runs that command; otherwise it never finished."""
     runs = catalog.last_runs(shown)
-    unrecorded = {run_id: (started, until) for run_id, started, until in catalog.unrecorded_tracks()}
+    unrecorded = {run.run_id: run for run in catalog.unrecorded_tracks()}
     writer = running_writer(data_dir)
     for index, run in enumerate(runs):
         running = index == 0 and writer is not None and writer.command == run["command"]
@@ -291,7 +291,7 @@ def run_lines(catalog: Catalog, data_dir: Path, shown: int = 3) -> Iterator[str]
         yield f"run {run['command']} {run['started_at']} → {_run_ending(catalog, run, unrecorded)}"
 
 
-def _run_ending(catalog: Catalog, run: Row, unrecorded: dict[int, tuple[datetime, datetime | None]]) -> str:
+def _run_ending(catalog: Catalog, run: Row, unrecorded: dict[int, UnrecordedTrack]) -> str:
     # A run with no exit status (and not running) never reached its end: ended at once by a second SIGTERM or
     # Ctrl-C (policy_archive/stop_signals.py; a first one is handled from before the run is noted), kill -9, the
     # machine going down. Before 2026-11-28 a SIGTERM before the crawl (the listing, Scrapy's start) left it so too.
@@ -304,8 +304,7 @@ def _run_ending(catalog: Catalog, run: Row, unrecorded: dict[int, tuple[datetime
         ending = f"exit {run['exit_status']}: {run['summary'] or ''}"
         if run["id"] not in unrecorded:
             return ending
-    started, until = unrecorded[run["id"]]
-    count = catalog.live_extracted_count(started, until)
+    count = catalog.live_extracted_count(unrecorded[run["id"]])
     if not count:
         return f"{ending}; it kept no capture: nothing to record"
     them = plural(count, "it", "them")

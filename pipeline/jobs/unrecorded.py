@@ -44,8 +44,8 @@ def record_killed_tracks(workspace: Workspace, command: str) -> list[str]:
     declared = {declaration.key: declaration for declaration in workspace.config.documents}
     wayback = workspace.config.settings.wayback
     notes = []
-    for run_id, started, next_started in catalog.unrecorded_tracks():
-        rows = catalog.live_extracted(started, next_started)
+    for run in catalog.unrecorded_tracks():
+        rows = catalog.live_extracted(run)
         undeclared = sorted({row.document for row in rows if row.document not in declared})
         kept = [row for row in rows if row.document in declared]
         versions = [make_version(declared[row.document], row, wayback=wayback) for row in kept]
@@ -53,15 +53,15 @@ def record_killed_tracks(workspace: Workspace, command: str) -> list[str]:
         workspace.recovered += [(item, _text_before(workspace, item.version)) for item in recorded]
         count = f"{len(recorded)} {plural(len(recorded), 'version')}"
         catalog.note_recorded_later(
-            run_id,
+            run.run_id,
             f"stopped before recording its versions: `{command}` recorded {count} from its captures at "
             f"{iso_z(datetime.now(UTC))}",
         )
         if not recorded and not undeclared:
             continue  # nothing kept, only repeated texts, or a kill after the save: nothing changed
         line = (
-            f"the `track` run of {iso_z(started)} was stopped before recording its versions: {count} recorded now "
-            "from its kept captures, each dated when it was captured"
+            f"the `track` run of {iso_z(run.started_at)} was stopped before recording its versions: {count} recorded "
+            "now from its kept captures, each dated when it was captured"
         )
         if undeclared:
             line += f"; those of {', '.join(undeclared)} not (no longer declared)"
