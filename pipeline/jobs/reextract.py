@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
@@ -31,6 +31,7 @@ from policy_archive.pipeline.jobs.examine import (
     refuse_change,
     text_identity,
 )
+from policy_archive.pipeline.jobs.future_dates import in_the_future
 from policy_archive.pipeline.jobs.guards import GUARD_REFUSALS, judge
 from policy_archive.pipeline.jobs.listing_rows import candidates, second_neighbours
 from policy_archive.pipeline.jobs.progress import Progress
@@ -163,6 +164,19 @@ def listed_neighbours(
     if state.backfill_at is None or state.backfill_unlisted:
         return None
     return _listing_neighbours(catalog, document, clock)
+
+
+def upgrade_time(clock: datetime, latest: datetime) -> datetime:
+    """When a technical upgrade of a document whose latest version is dated ``latest`` is dated: when the run
+    began (``clock``), or a second after that version when it is not earlier (an upgrade made in the same second by
+    an earlier run, a version recorded while this run waited for the lock). Commit dates are whole seconds and a
+    version's place is its document and date: an upgrade dated as the latest version is one the ledger already
+    holds, and was dropped without a word (two `reextract` runs in one second). A version dated more than
+    ``CLOCK_SKEW`` ahead is an archive's date in the future (recorded before 2026-11-29, named by `status` and
+    `verify`), never followed: the upgrade stays at ``clock``."""
+    if latest < clock or in_the_future(latest, clock, "the latest version is dated"):
+        return clock
+    return latest + timedelta(seconds=1)
 
 
 def _technical_upgrade(
@@ -325,7 +339,7 @@ def reextract(
     failures: list[DocumentFailure] = []
     upgrades: list[Version] = []
     notes: list[str] = []
-    now = workspace.clock  # a technical upgrade is dated when the run began
+    now = workspace.clock  # a technical upgrade is dated when the run began (``upgrade_time``)
     stop = current_stop()
     for declaration in declarations:
         if stop.received:  # SIGTERM or Ctrl-C: the documents done are recorded, the others left as they were
@@ -339,8 +353,8 @@ def reextract(
         if rebuild:
             if rebuilt := _rebuild(workspace, declaration):
                 notes.append(rebuilt)
-        elif latest is not None:
-            outcome = _technical_upgrade(workspace, declaration, latest, now)
+        elif latest is not None and last is not None:
+            outcome = _technical_upgrade(workspace, declaration, latest, upgrade_time(now, last.captured_at))
             if isinstance(outcome, DocumentFailure):
                 failures.append(outcome)
             elif outcome is not None:
