@@ -117,6 +117,33 @@ class CommittedVersion:
     snapshot_url: str = ""  # its Snapshot-Url ("": not read)
 
 
+@dataclass(frozen=True, slots=True)
+class CommitByHand:
+    """A commit on ``main`` that policy-archive did not make (the ledger names no such commit): its id, its first
+    line and the files it changes (from its first parent)."""
+
+    commit: str
+    subject: str
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MainByHand:
+    """How a ``main`` changed outside policy-archive differs from where policy-archive left it: the commits added
+    to it, oldest first (the first ``HAND_COMMITS_READ`` of them), how many there are in all, and how many of
+    policy-archive's own commits are no longer on it (``main`` reset, rewritten or deleted)."""
+
+    added: tuple[CommitByHand, ...]
+    added_count: int
+    dropped_count: int
+
+
+# The commits added by hand that are read one by one (their files), however many there are: enough to name them.
+HAND_COMMITS_READ = 20
+# `git diff-tree` naming the files a commit changes from its first parent (a first commit: every file it holds).
+CHANGED_FILES = ("-r", "--root", "--no-commit-id", "--name-only", "-m", "--first-parent")
+
+
 class _Git(git.Git):
     """GitPython's git, each process started in a session of its own, out of reach of a Ctrl-C at the terminal
     (``archive.git_environment``): also the ``cat-file`` processes GitPython keeps, and ``git init``."""
@@ -288,6 +315,22 @@ class VersionStore:
             CommittedVersion(entry.document, entry.path, entry.at, commit, entry.captured_at, entry.snapshot_url)
             for entry, commit in chain
         ]
+
+    def main_by_hand(self) -> MainByHand | None:
+        """For a reader of a ``main`` changed outside policy-archive (``changed_outside``): what differs from the
+        history policy-archive left (``MainByHand``); None when ``main`` is as policy-archive left it."""
+        if self.changed_outside is None:
+            return None
+        main, left = self.head(), self._reading_from
+        with self._reading():
+            added = self._git.rev_list("--reverse", main, *([f"^{left}"] if left else [])).split() if main else []
+            dropped = int(self._git.rev_list("--count", left, *([f"^{main}"] if main else []))) if left else 0
+            read = []
+            for commit in added[:HAND_COMMITS_READ]:
+                subject = self._git.log("-1", "--format=%s", commit)
+                changed = self._git.diff_tree(*CHANGED_FILES, commit)
+                read.append(CommitByHand(commit, subject, tuple(changed.splitlines())))
+        return MainByHand(tuple(read), len(added), dropped)
 
     def remote_commits_rewritten(self) -> list[str]:
         """Remote-tracking branches (``origin/main``) holding commits that a rebuild took off ``main``.

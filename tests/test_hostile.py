@@ -258,12 +258,14 @@ def test_a_deleted_versions_repository_names_the_command_that_rebuilds_it(tracke
     subprocess.run(["git", "-C", str(data / "versions"), "fsck", "--strict"], check=True, capture_output=True)
 
 
+IDENTITY = ["-c", "user.name=Someone", "-c", "user.email=someone@example.org"]
+
+
 def commit_by_hand(versions: Path) -> None:
     """A line added to the document and committed on ``main`` with Git, as a user would."""
     with (versions / "a" / "acme" / "privacy-policy.md").open("a") as handle:
         handle.write("\nA line added by hand.\n")
-    identity = ["-c", "user.name=Someone", "-c", "user.email=someone@example.org"]
-    subprocess.run(["git", "-C", str(versions), *identity, "commit", "-qam", "by hand"], check=True)
+    subprocess.run(["git", "-C", str(versions), *IDENTITY, "commit", "-qam", "by hand"], check=True)
 
 
 def test_a_commit_added_by_hand_is_refused_with_the_commands_that_repair_it(tracked, tmp_path):
@@ -299,7 +301,10 @@ def test_every_reader_reads_a_main_committed_to_by_hand_as_policy_archive_left_i
     answers = {}
     for command, arguments in readers.items():
         result = run_cli(config, data, *arguments)
-        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+        # verify proves what main shows, and the hand's commit has no capture: a failure (below); the others read.
+        assert result.returncode == (1 if command == "verify" else 0) and "Traceback" not in result.stderr, (
+            result.stderr
+        )
         said = [line for line in result.stderr.splitlines() if "changed outside" in line]
         assert said == [f"policy-archive: {command} reads the history as policy-archive left it: {reason}"]
         answers[command] = result.stdout
@@ -307,8 +312,65 @@ def test_every_reader_reads_a_main_committed_to_by_hand_as_policy_archive_left_i
     assert answers["show"] == recorded and "by hand" not in answers["diff"]
     (exported,) = (out / "versions.jsonl").read_text().splitlines()
     assert "by hand" not in json.loads(exported)["text"]
-    assert answers["verify"].strip() == "1/1 versions verified"
+    assert answers["verify"] == "1/1 versions verified; 1 commit on main not made by policy-archive\n"
     assert "by hand" not in (out / "site" / "index.html").read_text()
+
+
+def verified(config: Path, data: Path) -> tuple[int, str, list[str]]:
+    """`verify`'s exit status, last line and FAILED lines."""
+    result = run_cli(config, data, "verify")
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, result.stdout, [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+
+
+def test_verify_fails_naming_a_commit_added_by_hand_that_changes_a_documents_text(tracked, tmp_path):
+    """The versions policy-archive recorded still verify, but main shows a text no capture gives: exit 1, the
+    commit named with the document it changes; once moved to a branch of its own (the commands said), exit 0."""
+    config, data = broken_copy(tracked, tmp_path)
+    versions = data / "versions"
+    commit_by_hand(versions)
+    hand = run_git(versions, "rev-parse", "main").strip()
+    status, last, failed = verified(config, data)
+    assert (status, last) == (1, "1/1 versions verified; 1 commit on main not made by policy-archive\n")
+    assert failed == [
+        f"FAILED main: commit {hand[:12]} ('by hand') was not made by policy-archive: it changes the text of "
+        "acme/privacy-policy, which main then shows unverified"
+    ]
+    said = run_cli(config, data, "verify").stderr
+    subprocess.run(said.split("run: ", 1)[1].splitlines()[0], shell=True, check=True, capture_output=True)
+    assert verified(config, data) == (0, "1/1 versions verified\n", [])
+
+
+def test_verify_fails_on_a_commit_added_by_hand_that_changes_no_document(tracked, tmp_path):
+    """A README committed on main changes no version, but main is no longer what policy-archive made, and every
+    writing command refuses it: verify fails too, saying the commit changes no document's text."""
+    config, data = broken_copy(tracked, tmp_path)
+    versions = data / "versions"
+    (versions / "README.md").write_text("# Our policy archive\n")
+    subprocess.run(["git", "-C", str(versions), "add", "README.md"], check=True)
+    subprocess.run(["git", "-C", str(versions), *IDENTITY, "commit", "-qm", "Add a README\x1b[2J"], check=True)
+    hand = run_git(versions, "rev-parse", "main").strip()
+    status, last, failed = verified(config, data)
+    assert (status, last) == (1, "1/1 versions verified; 1 commit on main not made by policy-archive\n")
+    assert failed == [
+        f"FAILED main: commit {hand[:12]} ('Add a README\\x1b[2J') was not made by policy-archive: it changes a "
+        "file holding no version (README.md)"
+    ]
+
+
+def test_verify_counts_policy_archives_commits_a_hand_took_off_main(tracked, tmp_path):
+    """A commit amended by hand: the amended one is named, policy-archive's own counted as no longer on main."""
+    config, data = broken_copy(tracked, tmp_path)
+    versions = data / "versions"
+    subprocess.run(["git", "-C", str(versions), *IDENTITY, "commit", "-q", "--amend", "-m", "Reworded"], check=True)
+    status, last, failed = verified(config, data)
+    assert status == 1
+    assert last == (
+        "1/1 versions verified; 1 commit on main not made by policy-archive; 1 commit of policy-archive's no "
+        "longer on main\n"
+    )
+    assert len(failed) == 2 and "('Reworded') was not made by policy-archive: it changes the text of" in failed[0]
+    assert failed[1] == "FAILED main: 1 commit policy-archive made is no longer on it (reset or rewritten by hand)"
 
 
 def test_edits_in_the_versions_checkout_are_set_aside_never_discarded(tracked, tmp_path):

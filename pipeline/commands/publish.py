@@ -132,11 +132,13 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
     text, not its date. A capture whose bytes were archived at another time than its CDX row (a redirect's target)
     is held to 30 days from it and, where the catalog keeps the listing, between the captures listed around it;
     a document whose listing it does not keep (re-indexed from the WARC files) is named. A version dated more
-    than a day after the command began (an archive's future date an older release recorded) is a mismatch. Exit 1
-    naming each mismatch and each such version."""
+    than a day after the command began (an archive's future date an older release recorded) is a mismatch. A
+    ``main`` changed outside policy-archive fails too: each commit added by hand is named with what it changes, and
+    policy-archive's own commits no longer on it are counted. Exit 1 naming each mismatch, each such version and
+    each such commit."""
     from policy_archive.archive.captures import CaptureStore
     from policy_archive.pipeline.jobs.datadir import data_paths, open_catalog
-    from policy_archive.pipeline.jobs.verify import FAILING, NO_LISTING, Verdict, Verifier
+    from policy_archive.pipeline.jobs.verify import FAILING, NO_LISTING, Verdict, Verifier, by_hand_lines
     from policy_archive.pipeline.jobs.verify import verify as run_verify
 
     clock = datetime.now(UTC).replace(microsecond=0)  # the run's one clock (examine.in_the_future)
@@ -160,6 +162,10 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
                     click.echo(f"{check.document}: {check.describe()}")
             for document in verifier.unlisted:
                 click.echo(f"{document}: {NO_LISTING}")
+            declared = {declaration.path: declaration.key for declaration in config.documents}
+            by_hand, said_by_hand = by_hand_lines(store, declared)
+            for line in by_hand:
+                click.echo(f"FAILED {line}", err=True)
         progress.finish()
     total = sum(counts.values())
     older, other_rules = counts[Verdict.OLDER_EXTRACTOR], counts[Verdict.OTHER_RULES]
@@ -174,6 +180,7 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
             else ""
         )
         + (f"; {mismatches} {plural(mismatches, 'mismatch', 'mismatches')}" if mismatches else "")
+        + said_by_hand
     )
-    if any(counts[verdict] for verdict in FAILING):
+    if by_hand or any(counts[verdict] for verdict in FAILING):
         sys.exit(EXIT_FAILURES)

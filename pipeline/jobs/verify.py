@@ -33,7 +33,7 @@ from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import document_text, strip_header
 from policy_archive.pipeline.jobs.reextract import capture_from, listed_neighbours
 from policy_archive.records import DocumentDeclaration, Source, iso_z, payload_sha1
-from policy_archive.text import plural
+from policy_archive.text import first_few, plural, printable, quoted
 
 # "policy-archive-extract 1 (lxml 6.1.3, pypdf 7.1.0)": the revision number is what decides whether the same
 # bytes must give the same text (library versions only change it when a revision says so).
@@ -253,3 +253,47 @@ def verify(
             check = verifier.check(declaration, version, content.decode("utf-8"))
             progress.add(_PROGRESS_WORDS.get(check.verdict, str(check.verdict)), done=True, one=str(check.verdict))
             yield check
+
+
+def by_hand_lines(store: VersionStore, declared: dict[str, str]) -> tuple[list[str], str]:
+    """What `verify` says of a ``main`` changed outside policy-archive: one line each (each a failure), and what
+    its last line adds (``; 1 commit on main not made by policy-archive``); nothing when ``main`` is as
+    policy-archive left it. A line per commit added by hand, naming the documents whose files it changes (those
+    the history holds and the ``declared`` ones: path -> document) and the other files it changes; a line
+    counting policy-archive's commits no longer on ``main``.
+
+    The proof is of what ``main`` shows (what `git log`, a clone and a publication read), and a commit policy-archive
+    did not make has no capture to check: one changing a document's file puts a text on ``main`` no capture gives,
+    and any other one is still a ``main`` every writing command refuses until it is moved to a branch of its own
+    (the line ``versions_for_reading`` says names the two commands). So each is a failure, whichever documents
+    were asked for: ``main`` is one branch."""
+    changed = store.main_by_hand()
+    if changed is None:
+        return [], ""
+    documents = {version.path: version.document for version in store.main_versions()} | declared
+    lines = []
+    for commit in changed.added:
+        named = sorted({documents[path] for path in commit.paths if path in documents})
+        others = [path for path in commit.paths if path not in documents]
+        what = []
+        if named:
+            what.append(f"the text of {', '.join(named)}, which main then shows unverified")
+        if others:
+            what.append(f"{plural(len(others), 'a file', 'files')} holding no version ({first_few(others, 5)})")
+        said = " and ".join(what) if what else "no file"
+        lines.append(
+            f"main: commit {commit.commit[:12]} ({quoted(commit.subject)}) was not made by policy-archive: it "
+            f"changes {printable(said)}"
+        )
+    if more := changed.added_count - len(changed.added):
+        lines.append(f"main: {more:,} more {plural(more, 'commit')} not made by policy-archive")
+    if changed.dropped_count:
+        lines.append(
+            f"main: {changed.dropped_count:,} {plural(changed.dropped_count, 'commit')} policy-archive made "
+            f"{plural(changed.dropped_count, 'is', 'are')} no longer on it (reset or rewritten by hand)"
+        )
+    added, dropped = changed.added_count, changed.dropped_count
+    summary = f"; {added:,} {plural(added, 'commit')} on main not made by policy-archive" if added else ""
+    if dropped:
+        summary += f"; {dropped:,} {plural(dropped, 'commit')} of policy-archive's no longer on main"
+    return lines, summary
