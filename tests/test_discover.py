@@ -17,6 +17,7 @@ from standin.pages import Page, redirect
 from standin.sites import StandinSites
 
 from policy_archive.config.settings import load_config
+from policy_archive.pipeline.commands.discovery import service_id_of
 from policy_archive.pipeline.extraction.links import choose_link
 from policy_archive.records import iso_z
 
@@ -379,4 +380,71 @@ def test_a_home_page_moved_to_https_and_www_gives_its_eras_with_nothing_unreadab
     assert document["url"] == f"{https_move.HTTPS_SITE}/legal/privacy"
     assert [(entry["url"].split(https_move.DOMAIN, 1)[1], entry["valid_until"]) for entry in document["history"]] == [
         ("/privacy.html", truth.old_link_last_day.isoformat())
+    ]
+
+
+def test_home_page_captures_dated_in_the_future_are_refused_and_said(tmp_path, standin_archive):
+    """As backfill refuses them (tests/test_future_dates.py): a home-page row listed in 2099 is never read (read, it
+    was the latest capture and its link was proposed as today's URL), and a row whose replay the archive dates in
+    2099 (an archived redirect to a page only captured then) is unreadable, each with its reason on stderr."""
+    home = "http://future.example/"
+    page = "<html><body><footer><a href='/{}'>Privacy Policy</a></footer></body></html>"
+    standin_archive.add_capture(home, "20150101000000", page.format("privacy"))
+    standin_archive.add_capture(home, "20150301000000", page.format("privacy"))
+    standin_archive.add_capture(home, "20150401000000", b"", status=301, location="http://future.example/en/")
+    standin_archive.add_capture("http://future.example/en/", "20990101000000", page.format("en/privacy-2099"))
+    standin_archive.add_capture(home, "20990101000000", page.format("privacy-2099"))
+    config = write_settings(tmp_path / "config", standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "future.example")
+    assert result.returncode == 0, result.stderr
+    assert tomllib.loads(result.stdout)["documents"]["privacy-policy"]["url"] == "http://future.example/privacy"
+    listed = (
+        "future.example: capture 20990101000000 refused: dated in the future: listed at 2099-01-01T00:00:00Z, more"
+        " than 1 day after this run began ("
+    )
+    assert listed in result.stderr, result.stderr
+    served = (
+        "UNREADABLE future.example 2015-04-01T00:00:00Z: dated in the future: the archive dates the bytes it served"
+        " 2099-01-01T00:00:00Z, more than 1 day after this run began ("
+    )
+    assert served in result.stderr, result.stderr
+    replayed = [request.path for request in standin_archive.requests if request.endpoint == "replay"]
+    assert replayed and f"/web/20990101000000id_/{home}" not in replayed, replayed  # the row listed in 2099
+    # Such a reading is not kept: the next run asks again (the archive's date may be put right by then).
+    state = json.loads((tmp_path / "data" / "discovery" / "future.example.privacy-policy.json").read_text())
+    assert [sighting["timestamp"] for sighting in state["sightings"]] == [
+        "2015-01-01T00:00:00Z",
+        "2015-03-01T00:00:00Z",
+    ]
+    # Only rows dated in the future: the failure says they were refused, not that nothing was listed.
+    standin_archive.add_capture("http://later.example/", "20990101000000", page.format("privacy"))
+    later = run_cli(config, tmp_path / "data", "discover", "later.example")
+    assert later.returncode == 1
+    assert (
+        "FAILED later.example: the archive lists no capture of its home page other than 1 capture dated in the"
+        " future (refused)" in later.stderr
+    ), later.stderr
+
+
+def test_the_default_service_id_leaves_out_a_leading_www(tmp_path, standin_archive):
+    """``discover www.acme.test`` declares the service ``acme.test`` (the site, as ``discover acme.test`` names it),
+    searching and naming the home page as given; ``--service`` still names it as asked."""
+    page = "<html><body><footer><a href='/privacy'>Privacy Policy</a></footer></body></html>"
+    standin_archive.add_capture("https://www.acme.test/", "20150101000000", page)
+    config = write_settings(tmp_path / "config", standin_archive)
+    output = tmp_path / "services"
+    written = run_cli(config, tmp_path / "data", "discover", "www.acme.test", "--output", str(output))
+    assert written.returncode == 0, written.stderr
+    assert sorted(path.name for path in output.iterdir()) == ["acme.test.toml"]
+    declaration = tomllib.loads((output / "acme.test.toml").read_text())
+    assert declaration["name"] == "www.acme.test"
+    assert declaration["documents"]["privacy-policy"]["url"] == "https://www.acme.test/privacy"
+    named = run_cli(config, tmp_path / "data", "discover", "www.acme.test", "--service", "www-acme", "--output",
+                    str(output))  # fmt: skip
+    assert named.returncode == 0 and (output / "www-acme.toml").is_file(), named.stderr
+    assert [service_id_of(d) for d in ("www.acme.test:8080", "www.com", "wwwx.acme.test", "shop.test:8080")] == [
+        "acme.test-8080",
+        "www.com",
+        "wwwx.acme.test",
+        "shop.test-8080",
     ]

@@ -25,9 +25,11 @@ from policy_archive.config.writer import DocumentDraft, add_document, check_adda
 from policy_archive.errors import EXIT_FAILURES, ConfigurationError
 from policy_archive.hostnames import HOST_MAX_LENGTH, UnusableHost, ascii_host
 from policy_archive.pipeline.commands.common import echo_failed, echo_unchecked
+from policy_archive.pipeline.jobs.backfill_plan import NAMED_REFUSALS
 from policy_archive.pipeline.jobs.discover import Unfinished, Unread
 from policy_archive.pipeline.jobs.discovery_state import Finished, finished_earlier, mark_finished
 from policy_archive.pipeline.jobs.eras import Discovery, declaration_of
+from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE, future_lines
 from policy_archive.pipeline.jobs.home_pages import iframes_not_read
 from policy_archive.records import ID_MAX_LENGTH, is_valid_id, iso_z
 from policy_archive.text import counted, printable, quoted
@@ -165,10 +167,15 @@ def _line_pieces(stream: BinaryIO) -> Iterator[tuple[bytes, bool]]:
 
 
 def service_id_of(domain: str) -> str:
-    """The service id a DOMAIN is declared under by default: the host name, with its port after a "-"
-    (``shop.test:8080`` → ``shop.test-8080``, ``127.0.0.1:18800`` → ``127.0.0.1-18800``). A valid id for every
-    DOMAIN (``:`` is the only character of one an id cannot hold), and two ports of one host stay two services."""
-    return domain.replace(":", "-")
+    """The service id a DOMAIN is declared under by default: the host name without a leading ``www.`` (the site,
+    not its web server's name: ``www.acme.com`` → ``acme.com``, as ``acme.com`` is named), with its port after a
+    "-" (``shop.test:8080`` → ``shop.test-8080``, ``127.0.0.1:18800`` → ``127.0.0.1-18800``). A valid id for every
+    DOMAIN (``:`` is the only character of one an id cannot hold), and two ports of one host stay two services.
+    ``www.`` is kept when no dot would be left after it (``www.com`` is a site of its own, not ``com``); the
+    domain itself (the home page searched, the declaration's name) keeps it."""
+    host, port = domain.partition(":")[::2]
+    site = host.removeprefix("www.")
+    return (site if "." in site else host) + (f"-{port}" if port else "")
 
 
 @dataclass(frozen=True)
@@ -247,6 +254,9 @@ class Outcomes:
             self._failed(result.domain, result.reason)
             return
         domain = result.domain
+        # Said whatever the verbosity, as backfill says them: such a listing is the archive's error.
+        for line in future_lines(domain, dict(result.refused), NAMED_REFUSALS):
+            click.echo(printable(line), err=True)
         if self.detail:
             for sighting in result.unreadable:
                 reason = printable(sighting.unreadable or "")
@@ -328,8 +338,12 @@ class Outcomes:
     def _nothing_found(self, result: Discovery) -> str:
         """Why no declaration: nothing listed, nothing readable (why each was not), or no link on what was read."""
         if not result.listed:
-            return "the archive lists no capture of its home page" + (
-                " in the period asked" if self.request.since or self.request.until else ""
+            refused = counted(len(result.refused), "capture")
+            future = f" other than {refused} {IN_THE_FUTURE} (refused)" if result.refused else ""
+            return (
+                "the archive lists no capture of its home page"
+                + (" in the period asked" if self.request.since or self.request.until else "")
+                + future
             )
         reasons = Counter(sighting.unreadable for sighting in result.unreadable)
         why = "; ".join(f"{count} × {reason}" if count > 1 else str(reason) for reason, count in reasons.items())

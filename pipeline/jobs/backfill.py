@@ -27,7 +27,7 @@ from policy_archive.pipeline.jobs.examine import (
     make_version,
     refuse_change,
 )
-from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE, in_the_future
+from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE, future_lines, in_the_future
 from policy_archive.pipeline.jobs.listing_rows import candidates, refusal_before_fetch, segments
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import (
@@ -373,21 +373,12 @@ def _future_rows(workspace: Workspace, listings: dict[str, list[CaptureRef]]) ->
     a user should know of, not only find counted by `status`."""
     lines = []
     for key, refs in listings.items():
-        future = sorted(
-            {
-                ref.wayback_timestamp: reason
-                for ref in refs
-                if (reason := refusal_before_fetch(ref, workspace.clock)) and reason.startswith(IN_THE_FUTURE)
-            }.items()
-        )
-        if len(future) <= NAMED_REFUSALS:
-            lines += [f"{key}: capture {timestamp} refused: {why}" for timestamp, why in future]
-        else:
-            first, why = future[0]
-            lines.append(
-                f"{key}: {len(future)} captures refused, {IN_THE_FUTURE} (each with its reason in the catalog;"
-                f" the first, capture {first}: {why})"
-            )
+        future = {
+            ref.wayback_timestamp: reason
+            for ref in refs
+            if (reason := refusal_before_fetch(ref, workspace.clock)) and reason.startswith(IN_THE_FUTURE)
+        }
+        lines += future_lines(key, future, NAMED_REFUSALS, kept="in the catalog")
     return lines
 
 

@@ -36,6 +36,8 @@ from policy_archive.crawler.spiders.base import Continuation, Planned
 from policy_archive.pipeline.jobs.awaited_frames import AwaitedFrames
 from policy_archive.pipeline.jobs.discovery_state import state_file
 from policy_archive.pipeline.jobs.eras import Discovery, Era, eras_of
+from policy_archive.pipeline.jobs.examine import archived_in_the_future
+from policy_archive.pipeline.jobs.future_dates import in_the_future
 from policy_archive.pipeline.jobs.home_pages import (
     FrameReading,
     Sighting,
@@ -72,9 +74,16 @@ class DiscoveryPlan:
     """One domain's fetch plan: reads home-page captures until the search is done."""
 
     def __init__(
-        self, state: SearchState, source: ArchiveSource, document: str, progress: Progress, proposals: Proposals
+        self,
+        state: SearchState,
+        source: ArchiveSource,
+        document: str,
+        progress: Progress,
+        proposals: Proposals,
+        clock: datetime,
     ) -> None:
         self.state = state
+        self.clock = clock  # when the run began: a memento dated after it is refused (future_dates)
         self.source = source
         self.document = document
         self.progress = progress
@@ -132,6 +141,11 @@ class DiscoveryPlan:
         if isinstance(result, Capture):
             # After archived redirects ``url`` is the page reached; the listed row is what was asked for.
             listed_at = self.state.refs[index].timestamp
+            if future := archived_in_the_future(result, self.clock):
+                # The archive served bytes (or an archived redirect) it dates after this run began, as backfill
+                # refuses them (examine.archived_in_the_future): no evidence of the page at any time. Not kept:
+                # the next run asks again (the archive's date may be put right, or its day have come).
+                return self._learn(index, Sighting(listed_at, unreadable=future), lasting=False)
             sighting = read_home_page(result, result.url, self.state.document_type, listed_at, self.proposals)
             if sighting.frames:
                 frameset = FrameReading(page_url(result), sighting.timestamp, self.proposals, sighting.refresh)
@@ -215,7 +229,8 @@ def discover(
     )
     stop = current_stop()  # the command's: a signal before the crawl started counts too
     names = NameAddresses(settings.wayback.timeout_seconds)
-    plan = ListPlan(domains, document_type, source, client, period, data_dir, progress, done, stop, names)
+    clock = datetime.now(UTC).replace(microsecond=0)  # the run's one clock (future_dates)
+    plan = ListPlan(domains, document_type, source, client, period, data_dir, progress, done, stop, names, clock=clock)
     crawl_archive(plan, source, settings, data_dir, stop)
     progress.finish()
     return plan.unfinished()
@@ -237,8 +252,13 @@ class ListPlan:
         done: Callable[[Discovery | Unread], None],
         stop: StopSignal,
         names: NameAddresses,
+        *,
+        clock: datetime | None = None,
     ) -> None:
         self.pending = deque(domains)
+        # When the run began (read once, so every check of the run agrees): a home-page capture the archive
+        # lists or dates after it is refused as backfill refuses it (pipeline.jobs.future_dates).
+        self.clock = clock or datetime.now(UTC).replace(microsecond=0)
         self.document_type = document_type
         self.source = source
         self.client = client
@@ -250,6 +270,7 @@ class ListPlan:
         self.names = names  # the run's name lookups, one per host for every domain
         self.current: tuple[str, DiscoveryPlan] | None = None
         self.resuming: str | None = None  # the domain whose saved links are being looked up, its search not begun
+        self.future: dict[str, dict[str, str]] = {}  # each domain's rows refused as dated in the future
 
     def start(self) -> Iterable[Planned]:
         """The first requests of the first domain that needs any (domains needing none are handed over on the way),
@@ -297,6 +318,13 @@ class ListPlan:
             # (``DiscoveryPlan.index``), a second row was never settled and the domain failed "interrupted" on
             # every run (2026-11-28).
             rows = [ref for ref in listed if home_page_row(ref)]
+            # A row listed after this run began (more than CLOCK_SKEW) is the archive's error, refused as backfill
+            # refuses it and said (Discovery.refused): read, it would be the latest capture, its link today's URL.
+            future = self.future[domain] = {}
+            for ref in rows:
+                if why := in_the_future(ref.timestamp, self.clock, "listed at"):
+                    future[ref.wayback_timestamp] = why
+            rows = [ref for ref in rows if ref.wayback_timestamp not in future]
             refs = [rows[group[0]] for group in at_second(rows).values()]
             self.progress.add("captures listed", len(refs), one="capture listed")
             saved = state_file(self.data_dir, domain, self.document_type)
@@ -318,7 +346,8 @@ class ListPlan:
     def _begin(self, domain: str, refs: list[CaptureRef], proposals: Proposals) -> list[FetchRequest]:
         """The first requests of ``domain``'s search; none: it is finished."""
         state = SearchState(refs, state_file(self.data_dir, domain, self.document_type), self.document_type, proposals)
-        plan = DiscoveryPlan(state, self.source, f"{domain}/{self.document_type}", self.progress, proposals)
+        document = f"{domain}/{self.document_type}"
+        plan = DiscoveryPlan(state, self.source, document, self.progress, proposals, self.clock)
         self.current = (domain, plan)
         if requests := list(plan.start()):
             return requests
@@ -330,6 +359,7 @@ class ListPlan:
         domain, plan = self.current
         self.current = None
         state = plan.state
+        future = tuple(self.future.pop(domain, {}).items())
         if plan.refused is not None:
             read = counted(len(state.known) - len(state.retry), "home-page capture")
             self.done(Unread(domain, f"{plan.refused}; {read} read and kept, run again later to continue"))
@@ -339,7 +369,8 @@ class ListPlan:
         unreadable = tuple(sighting for sighting in sightings if sighting.unreadable)
         eras = tuple(eras_of(sightings))
         self.done(Discovery(domain, self.document_type, eras, unreadable, len(state.refs), state.fetched,
-                            unchecked=unchecked(eras, plan.proposals)))  # fmt: skip
+                            unchecked=unchecked(eras, plan.proposals),
+                            refused=future))  # fmt: skip
         self.progress.add("searched", done=True)
 
 

@@ -100,6 +100,9 @@ class Discovery:
     live: bool = False  # today's home page (``--live``), not the archive's captures
     # Proposed URLs whose name gave no address (``URL: why``): whether they lead to an internal address is unknown.
     unchecked: tuple[str, ...] = ()
+    # Listed rows refused before any request, as dated in the future (their 14-digit timestamp, why): not counted
+    # in ``listed``, never read (pipeline.jobs.future_dates).
+    refused: tuple[tuple[str, str], ...] = ()
 
     @property
     def latest(self) -> Era | None:

@@ -6,6 +6,7 @@ versions an older release recorded from such dates without loading it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from policy_archive.records import iso_z
@@ -37,3 +38,18 @@ def in_the_future(moment: datetime, clock: datetime, what: str) -> str | None:
         return None
     ahead = f"more than {CLOCK_SKEW.days} {plural(CLOCK_SKEW.days, 'day')} after this run began ({iso_z(clock)})"
     return f"{IN_THE_FUTURE}: {what} {iso_z(moment)}, {ahead}"
+
+
+def future_lines(key: str, refused: Mapping[str, str], named: int, kept: str = "") -> list[str]:
+    """The lines saying that ``key`` (a document, or a domain's home page) had listed rows refused as dated in the
+    future (``refused``: each row's 14-digit timestamp and reason): one a row up to ``named`` of them, else one
+    line counting them and naming the first (``kept``: where each one's reason is kept, when it is). Backfill and
+    `discover` say them alike."""
+    future = sorted(refused.items())
+    if len(future) <= named:
+        return [f"{key}: capture {timestamp} refused: {why}" for timestamp, why in future]
+    first, why = future[0]
+    return [
+        f"{key}: {len(future)} captures refused, {IN_THE_FUTURE} ({f'each with its reason {kept}; ' if kept else ''}"
+        f"the first, capture {first}: {why})"
+    ]
