@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import IO
 
 from policy_archive.errors import EXIT_USAGE, StateError
+from policy_archive.files import process_start
 from policy_archive.stop_signals import current_stop
 
 LOCK_FILE = ".lock"
@@ -194,19 +195,6 @@ def running_writer(directory: Path) -> LockHolder | None:
     if holder.started is not None and started is not None and started != holder.started:
         return None  # the number was given to another process since the writer died
     return holder
-
-
-def process_start(pid: int) -> str | None:
-    """When process ``pid`` started, in clock ticks since boot (field 22 of Linux's ``/proc/PID/stat``); None where
-    there is no /proc (macOS) or no such process. Two processes with one number and different start times are two
-    processes: the number was reused."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    # Field 2, the command's name, is in parentheses and may itself hold spaces or ')': field 3 on follow the last ')'.
-    fields = stat.rpartition(")")[2].split()
-    return fields[19] if len(fields) > 19 else None
 
 
 class ScheduleLock(DataDirectoryLock):

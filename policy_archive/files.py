@@ -1,8 +1,10 @@
-"""Writing a file whole or not at all: a partial file beside it, flushed to disk, then renamed over it."""
+"""Writing a file whole or not at all: a partial file beside it, flushed to disk, then renamed over it; the partial
+files a killed writer left, told from a running writer's by its process number and start time."""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +23,7 @@ def whole_file(target: Path) -> Iterator[Path]:
     empty file under the name.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    partial = target.with_name(partial_name(target.name))
     partial.unlink(missing_ok=True)
     try:
         yield partial
@@ -29,6 +31,58 @@ def whole_file(target: Path) -> Iterator[Path]:
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def partial_name(name: str) -> str:
+    """The partial file this process writes for a file named ``name``: ``.NAME.partial-PID-START``, START the
+    process's start time where /proc gives it (``.NAME.partial-PID`` elsewhere), so that a partial file a killed
+    writer left is told apart from a running writer's even once its process number is given to another process
+    (:func:`left_by_the_dead`)."""
+    started = process_start(os.getpid())
+    return f".{name}.partial-{os.getpid()}" + (f"-{started}" if started else "")
+
+
+def left_by_the_dead(target: Path) -> list[Path]:
+    """The partial files beside ``target`` (:func:`whole_file`'s, for ``target``'s name only) whose writer is gone:
+    its process no longer exists, or its number belongs to a process started at another time (the number reused),
+    as the data directory's lock note tells them (archive/lock.py). A writer that still runs, and one whose start
+    time is not known (no /proc, or a name written before 2026-11-29 without it) while a process has its number, are
+    left alone: their file may be being written."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.partial-([0-9]+)(?:-([0-9]+))?")
+    try:
+        names = os.listdir(target.parent)
+    except OSError:  # no folder (yet), or not readable: nothing to tell
+        return []
+    dead = []
+    for name in sorted(names):
+        if (match := pattern.fullmatch(name)) is not None and _gone(int(match[1]), match[2]):
+            dead.append(target.parent / name)
+    return dead
+
+
+def _gone(pid: int, started: str | None) -> bool:
+    """Whether the writer ``pid``, started at ``started`` (None: not noted), has ended."""
+    try:
+        os.kill(pid, 0)  # signal 0: only whether the process exists
+    except (ProcessLookupError, OverflowError):  # none has that number; no process can have it
+        return True
+    except PermissionError:  # it exists, run by another user: its start time still tells whether it is the writer
+        pass
+    now = process_start(pid)
+    return started is not None and now is not None and now != started
+
+
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started, in clock ticks since boot (field 22 of Linux's ``/proc/PID/stat``); None where
+    there is no /proc (macOS) or no such process. Two processes with one number and different start times are two
+    processes: the number was reused."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    # Field 2, the command's name, is in parentheses and may itself hold spaces or ')': field 3 on follow the last ')'.
+    fields = stat.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 else None
 
 
 def write_whole(target: Path, content: bytes) -> None:

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from standin.cli import cli_command, git, names_environment, run_cli, running
 
+from policy_archive.files import left_by_the_dead, partial_name, process_start
+
 HOLD = "policy_archive.pipeline.exports._rows:export_row"  # called once per version, as its row is made
 
 
@@ -194,3 +196,67 @@ def test_a_stop_signal_once_an_ota_export_made_its_repository_removes_it(recorde
     assert status == 1, said
     assert said.splitlines()[-1] == "policy-archive: stopped by SIGTERM before anything was written: nothing exported"
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("form", ["jsonl", "csv", "sqlite"])
+def test_the_partial_file_of_an_export_killed_outright_is_removed_by_the_next_export_there(recorded, tmp_path, form):
+    """A SIGKILL runs nothing of the export's: its partial file stayed beside the output forever (until
+    2026-11-29). The next export to that file removes it, saying so in one line; a partial file whose writer still
+    runs (here this test's process, its number and start time in the name) and one of another file stay. A process
+    that now has the killed writer's number is told apart by its start time: a name with this process's number and
+    another start time is a dead writer's."""
+    config, data = recorded
+    folder = tmp_path / "out"
+    folder.mkdir()
+    output = folder / f"history.{form}"
+    command, reached, go = held_export(config, data, tmp_path, HOLD, "--format", form, "--output", str(output))
+    status, said = stopped(command, tmp_path, reached, go, signal.SIGKILL, partial_in=folder)
+    assert status == -signal.SIGKILL, said
+    (killed,) = partial_files(folder)
+    assert killed.startswith(f".{output.name}.partial-"), killed
+    running_writer = folder / partial_name(output.name)
+    running_writer.write_bytes(b"being written")
+    reused = folder / f".{output.name}.partial-{os.getpid()}-1"  # this number, another start time: not this process
+    reused.write_bytes(b"left")
+    other_file = folder / f".notes.{form}.partial-{killed.rsplit('-', 2)[1]}"
+    other_file.write_bytes(b"another output's")
+
+    again = run_cli(config, data, "export", "--format", form, "--output", str(output))
+    assert again.returncode == 0, again.stderr
+    removed = sorted([killed, reused.name])
+    assert f"removed 2 partial files left beside {output} by an export killed earlier: {', '.join(removed)}" in (
+        again.stderr.splitlines()
+    ), again.stderr
+    assert partial_files(folder) == sorted([other_file.name, running_writer.name])
+    assert output.is_file()
+    later = run_cli(config, data, "export", "--format", form, "--output", str(output), "--force")
+    assert later.returncode == 0 and "removed" not in later.stderr, later.stderr
+
+
+def test_a_partial_file_is_a_dead_writers_when_its_number_is_free_or_started_at_another_time(tmp_path):
+    target = tmp_path / "history.csv"
+    started = process_start(os.getpid())
+    assert partial_name(target.name) == f".history.csv.partial-{os.getpid()}-{started}"
+    free = max(int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()) + 1
+    while True:  # a number no process has now (checked, not assumed)
+        try:
+            os.kill(free, 0)
+        except ProcessLookupError:
+            break
+        except PermissionError:
+            pass
+        free += 1
+    names = {
+        f".history.csv.partial-{free}": True,  # no such process (a name written before start times were)
+        f".history.csv.partial-{free}-{started}": True,
+        f".history.csv.partial-{os.getpid()}-1": True,  # the number reused by this process
+        f".history.csv.partial-{os.getpid()}-{started}": False,  # a writer that still runs
+        f".history.csv.partial-{os.getpid()}": False,  # running, no start time to tell: left alone
+        f".history.csv.partial-{2**80}": True,  # no process can have that number
+        f".notes.csv.partial-{free}": False,  # another file's
+        f".history.csv.partial-{free}.x": False,  # not a partial file's name
+    }
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    assert left_by_the_dead(target) == sorted(tmp_path / name for name, dead in names.items() if dead)
+    assert left_by_the_dead(tmp_path / "missing" / "history.csv") == []

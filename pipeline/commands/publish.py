@@ -57,6 +57,7 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
     """Export every version of the documents (DOC is SERVICE/DOCUMENT or SERVICE; none means all): one row per
     version with its dates, commit, snapshot, title, word and line counts and text."""
     from policy_archive.pipeline.exports import VersionsNotExported, format_module
+    from policy_archive.pipeline.exports._output import leftovers_removed
     from policy_archive.pipeline.exports._rows import ExportSource
 
     repository = format_name == "ota"  # a directory, extended by each export (decision 0013)
@@ -70,6 +71,10 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
         source = ExportSource(declarations, versions_for_reading(config, "export"), progress, config.documents)
         try:
             with writing_output(output, "--output"):
+                # What an export killed outright left beside the file (never removed otherwise), said whatever
+                # the verbosity: files of the user's folder are removed.
+                if not repository and (removed := leftovers_removed(output)):
+                    click.echo(removed, err=True)
                 summary = format_module(format_name).export(source, output)
         except VersionsNotExported as partial:
             progress.finish()

@@ -1,5 +1,6 @@
 """Writing an export file whole or not at all (``policy_archive.files``), or into a pipe or device as it comes; a stop
-signal (SIGTERM, Ctrl-C) while it is written ends it with nothing written under its name."""
+signal (SIGTERM, Ctrl-C) while it is written ends it with nothing written under its name. The partial files an
+export killed outright (SIGKILL, the machine stopped) left beside its output are removed by the next export there."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from policy_archive.errors import ConfigurationError
-from policy_archive.files import whole_file
+from policy_archive.files import left_by_the_dead, whole_file
 from policy_archive.pipeline.exports import ExportStopped
 from policy_archive.stop_signals import Stopped, current_stop, stop_signals_handled
+from policy_archive.text import counted, first_few
+
+# The partial files a removal line names; more are counted (a folder of many killed exports says one short line).
+NAMED_PARTIALS = 3
 
 
 @contextmanager
@@ -63,3 +68,20 @@ def complete(summary: str) -> str:
     if stop.received:
         summary += f"; stopped by {stop.signal_name} once it was complete: it was written whole"
     return summary
+
+
+def leftovers_removed(output: Path) -> str | None:
+    """Remove the partial files earlier exports to ``output`` left when they were killed outright (a SIGKILL, the
+    machine stopped: nothing of theirs ran to remove them), and say so in one line; None when there were none. A
+    partial file whose writer still runs (another export to the same file) is left alone, its process told from
+    one that was given the dead writer's number by its start time (``policy_archive.files.left_by_the_dead``)."""
+    if output.exists() and not output.is_file():  # a pipe or device: written into, no partial file beside it
+        return None
+    target = output.resolve() if output.is_symlink() else output
+    dead = left_by_the_dead(target)
+    for path in dead:
+        path.unlink(missing_ok=True)  # missing: another export removed it first
+    if not dead:
+        return None
+    names = first_few([path.name for path in dead], NAMED_PARTIALS)
+    return f"removed {counted(len(dead), 'partial file')} left beside {output} by an export killed earlier: {names}"
