@@ -169,8 +169,8 @@ class LiveRoute:
 
     Every request is bounded by the tab's ``deadline`` (the rendering's wait, counted from the tab's opening), and
     ends with the tab (:attr:`tab`, set when it closes). Every answer handed to the page is counted in the
-    rendering's :class:`AnswersTaken`: past ``max_page_bytes`` in all the rendering ends, not taken. An answer over
-    the limit alone is not handed to the page, which goes on without it (as before 2026-11-29)."""
+    rendering's :class:`AnswersTaken`: past ``max_page_bytes`` in all the rendering ends, not taken, and so does it
+    on an answer over the limit alone, as an archive rendering's (until 2026-11-29 the page went on without it)."""
 
     crawl: CrawlDownloads
     timeout_seconds: float
@@ -247,9 +247,17 @@ class LiveRoute:
                     headers=headers,
                     body=request.post_data_buffer,
                 )
-            except Exception as error:  # noqa: BLE001 -- refused or failed: the page goes on without it
-                level = logging.WARNING if isinstance(error, PrivateAddressRefused) else logging.INFO
-                log.log(level, "rendering: request of the page not fetched: %s: %s", target, self._reason(error))
+            except Exception as error:  # noqa: BLE001 -- refused or failed: the page goes on without it, or ends
+                reason = self._reason(error)
+                if reason.startswith(TOO_LARGE):
+                    # Over max_page_bytes alone (announced, cut while streaming, or decoded past it): the rendering
+                    # ends, not taken, as an archive rendering's does (ArchiveRoute._not_answered). Its bytes, read
+                    # up to the limit, were never counted in the total: a page asking for many such answers had
+                    # the crawl read max_page_bytes for each within its wait (decision 0012, amendment 2026-11-29).
+                    self.answers.end(f"{reason}, for the page's request of {quoted(target)}")
+                else:
+                    level = logging.WARNING if isinstance(error, PrivateAddressRefused) else logging.INFO
+                    log.log(level, "rendering: request of the page not fetched: %s: %s", target, reason)
                 await route.abort()
                 return
             location = _location(response)

@@ -326,13 +326,16 @@ def hop(script: str, n: int) -> str:
 class LiveCrawl:
     """The live crawl, stood in for: answers by URL, remembers what was asked."""
 
-    answers: dict[str, Response]
+    answers: dict[str, Response | Exception]
     robots: None = None
     asked: list[str] = field(default_factory=list)
 
     async def download(self, url: str, timeout_seconds: float, tab: asyncio.Event, **request: object) -> Response:
         self.asked.append(url)
-        return self.answers.get(url, Response(url, status=404))
+        answer = self.answers.get(url, Response(url, status=404))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     def close_tab(self, tab: asyncio.Event) -> None:
         tab.set()
@@ -395,3 +398,31 @@ def test_rendered_pages_requests_in_flight_follow_the_replay_rate(tmp_path: Path
     slots = scrapy_settings(settings, live=False)["DOWNLOAD_SLOTS"]
     assert slots == {"archive.test (rendered pages' requests)": {"concurrency": in_flight}}
     assert rendered_concurrency(per_minute, ARCHIVE_CONCURRENCY) == in_flight
+
+
+def test_a_live_answer_over_max_page_bytes_ends_the_rendering_as_an_archive_ones_does():
+    """One answer of a live page over the limit alone (announced, or cut while streaming) ends the rendering, not
+    taken, in its words, and nothing more is asked, as for a page rendered from an archive. Until 2026-11-29 the
+    page went on without it: its bytes, read up to the limit, were never counted in the total, so a page asking
+    for many such answers had the crawl read ``max_page_bytes`` for each. Any other failure still only leaves the
+    page without that answer."""
+    endless, slow = "http://cdn.example/endless.js", "http://cdn.example/slow.js"
+    crawl = LiveCrawl({endless: AnswerTooLarge(1_016, 1_000), slow: TimeoutError("late")})
+    answers = AnswersTaken(1000)
+
+    async def asking(url: str) -> Route:
+        deadline = asyncio.get_running_loop().time() + 60
+        live = LiveRoute(crawl, 60, {}, [], deadline, answers)  # type: ignore[arg-type]
+        handle = Route()
+        await live(handle, PageRequest(url))  # type: ignore[arg-type]
+        return handle
+
+    assert asyncio.run(asking(slow)).outcome == "aborted"
+    assert not answers.ended.is_set() and answers.too_large is None
+    assert asyncio.run(asking(endless)).outcome == "aborted"
+    assert answers.ended.is_set() and answers.too_large == (
+        "the answer is too large: 1,016 bytes received, over the limit of 1,000 bytes (setting [crawl]"
+        f" max_page_bytes: raise it to fetch this answer), for the page's request of '{endless}'"
+    )
+    crawl.asked.clear()
+    assert asyncio.run(asking("http://cdn.example/more.js")).outcome == "aborted" and crawl.asked == []
