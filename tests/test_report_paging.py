@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -70,12 +71,14 @@ def test_every_change_is_on_a_bounded_page_reached_by_links_and_feeds_hold_the_n
     assert sorted(path.name for path in folder.glob("*.html")) == [
         "privacy-policy-1.html",  # versions 1-3
         "privacy-policy-2.html",  # versions 4-6
+        "privacy-policy-3.html",  # versions 7-8, and 9 once it comes: where links to them lead
         "privacy-policy.html",  # the newest 3: versions 6-8
     ]
     commits = git(repo, "log", "--reverse", "--format=%H", "main").split()
     assert commits_shown(own) == commits[:4:-1]  # newest first
     assert commits_shown(folder / "privacy-policy-2.html") == commits[5:2:-1]
     assert commits_shown(folder / "privacy-policy-1.html") == commits[2::-1]
+    assert commits_shown(folder / "privacy-policy-3.html") == commits[:5:-1]
     # Every page is reached from the document's own page by following links, each holds at most a page of versions.
     reached, todo = set(), ["privacy-policy.html"]
     while todo:
@@ -96,7 +99,7 @@ def test_every_change_is_on_a_bounded_page_reached_by_links_and_feeds_hold_the_n
         found = entries(feed)
         assert [e.findtext(f"{ATOM}updated") for e in found] == ["2018-01-08T12:00:00Z", "2018-01-07T12:00:00Z"]
     link = entries(folder / "privacy-policy.atom")[0].find(f"{ATOM}link").get("href")
-    assert link == f"../example/privacy-policy.html#v-{commits[-1][:12]}"
+    assert link == f"../example/privacy-policy-3.html#v-{commits[-1][:12]}"  # the page that holds it for good
 
 
 def test_a_new_version_rewrites_the_own_page_and_a_page_that_fills_not_the_older_ones(tmp_path, monkeypatch):
@@ -105,6 +108,7 @@ def test_a_new_version_rewrites_the_own_page_and_a_page_that_fills_not_the_older
     site = report(tmp_path, repo)
     folder = site / "example"
     pages = {name: folder / name for name in ("privacy-policy-1.html", "privacy-policy-2.html")}
+    third = folder / "privacy-policy-3.html"  # versions 7-8: filled by the next version
     for path in pages.values():
         path.touch()
         subprocess.run(["touch", "-d", "2000-01-01", str(path)], check=True)
@@ -113,18 +117,18 @@ def test_a_new_version_rewrites_the_own_page_and_a_page_that_fills_not_the_older
     original = build.change_blocks
     monkeypatch.setattr(build, "change_blocks", lambda old, new: compared.append(new) or original(old, new))
 
-    add_versions(repo, 9, 9)  # 9 versions: still two full older pages
+    add_versions(repo, 9, 9)  # 9 versions: version 9 fills the third page
     site = report(tmp_path, repo)
     assert all(path.stat().st_mtime_ns == stamp for path in pages.values()), "older pages left alone"
+    assert len(commits_shown(third)) == PAGING.page
     assert len(compared) <= PAGING.page, "only the versions the own page and the feed show are compared"
     assert entries(folder / "privacy-policy.atom")[0].findtext(f"{ATOM}updated") == "2018-01-09T12:00:00Z"
 
-    add_versions(repo, 10, 10)  # 10 versions: versions 7-9 fill a third older page
+    add_versions(repo, 10, 10)  # 10 versions: version 10 begins a fourth page
     site = report(tmp_path, repo)
-    assert pages["privacy-policy-1.html"].stat().st_mtime_ns == stamp, "the oldest page never changes"
-    assert pages["privacy-policy-2.html"].stat().st_mtime_ns != stamp, "its link to newer changes now leads to page 3"
-    third = folder / "privacy-policy-3.html"
+    assert all(path.stat().st_mtime_ns == stamp for path in pages.values()), "pages before the filled one unchanged"
     assert len(commits_shown(third)) == PAGING.page
+    assert 'href="privacy-policy-4.html" rel="prev">Newer changes' in third.read_text()
     assert 'href="privacy-policy-3.html" rel="prev">Newer changes' in pages["privacy-policy-2.html"].read_text()
     commits = git(repo, "log", "--format=%H", "main").split()
     assert commits_shown(folder / "privacy-policy.html") == commits[:3]
@@ -137,3 +141,60 @@ def test_a_new_version_rewrites_the_own_page_and_a_page_that_fills_not_the_older
     report(tmp_path, repo)
     assert len(commits_shown(third)) == PAGING.page
     assert pages["privacy-policy-1.html"].stat().st_mtime_ns == stamp
+
+
+class Anchors(HTMLParser):
+    """The ids of an HTML page and the targets of its links."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(values["id"])
+        if tag == "a" and values.get("href"):
+            self.hrefs.append(values["href"])
+
+
+def parsed(page: Path) -> Anchors:
+    anchors = Anchors()
+    anchors.feed(page.read_text(encoding="utf-8"))
+    return anchors
+
+
+def local_targets(site: Path) -> set[tuple[Path, str]]:
+    """Every (file, anchor) a page or feed of the report links to inside it, resolved from where the link is."""
+    links = [(page, href) for page in site.rglob("*.html") for href in parsed(page).hrefs]
+    for feed in site.rglob("*.atom"):
+        for element in ElementTree.parse(feed).getroot().iter(f"{ATOM}link"):
+            links.append((feed, element.get("href")))
+    targets = set()
+    for where, href in links:
+        if "://" in href or href.startswith("mailto:"):
+            continue
+        path, _, anchor = href.partition("#")
+        targets.add(((where.parent / path).resolve() if path else where.resolve(), anchor))
+    return targets
+
+
+def test_every_link_an_earlier_report_made_to_a_version_still_leads_to_it(tmp_path):
+    """A feed reader keeps the links it read, a person bookmarks a version: every link a report wrote (its pages',
+    its feeds') still leads to a page holding that anchor after a page's worth of newer versions and more came.
+    Until 2026-11-29 a version's link was the own page's anchor, gone once newer versions pushed it off."""
+    repo = tmp_path / "versions"
+    add_versions(repo, 1, 8)
+    site = report(tmp_path, repo)
+    before = local_targets(site)
+    assert any(anchor.startswith("v-") for _, anchor in before), "links to versions were made"
+    done = 8
+    for last in (done + PAGING.page + 1, done + 3 * PAGING.page + 3):  # a page's worth and one, then more pages
+        add_versions(repo, done + 1, last)
+        done = last
+        site = report(tmp_path, repo)
+        for path, anchor in sorted(before):
+            assert path.is_file(), (path, anchor)
+            assert not anchor or anchor in parsed(path).ids, f"{path.name}#{anchor} is gone after {last} versions"
+        before |= local_targets(site)

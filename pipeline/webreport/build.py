@@ -35,7 +35,8 @@ from policy_archive.text import counted
 
 STATE_FILE = ".policy-archive-report.json"
 # Bump when pages or feeds change shape: every page is then written again by the next run.
-STATE_FORMAT = 3  # 2: word diffs in bounded time, with notes; a feed without entries dated truly; 3: paged, bounded
+STATE_FORMAT = 4  # 2: word diffs in bounded time, with notes; a feed without entries dated truly; 3: paged, bounded;
+# 4: the newest versions' numbered page written as it fills, every link to a version to its numbered page
 # Changes on one page: the document's own page holds the newest, older ones are on pages of this many versions
 # counted from the oldest. At a typical 10-15 KB of word diff per change, a page stays well under 1 MB (one
 # page of all 3,000 changes of a document was 38 MB, 2026-11-29).
@@ -65,8 +66,11 @@ def write_if_changed(path: Path, content: bytes) -> bool:
     return True
 
 
-def _view(version: VersionCommit, row: ExportRow, previous: str | None, capture: CaptureRow | None) -> VersionView:
-    """A version as its page shows it, with what changed from the text before it (None: it is the first)."""
+def _view(
+    version: VersionCommit, row: ExportRow, previous: str | None, capture: CaptureRow | None, page: str
+) -> VersionView:
+    """A version as its page shows it, with what changed from the text before it (None: it is the first); ``page``:
+    the numbered page that holds it for good."""
     changes = tuple(change_blocks(previous, row.text)) if previous is not None else ()
     return VersionView(
         anchor=f"v-{row.commit[:12]}",
@@ -85,6 +89,7 @@ def _view(version: VersionCommit, row: ExportRow, previous: str | None, capture:
         # changes held every version's whole text in memory before (370 MB at 3,000 versions, 2026-11-29).
         text=row.text if not changes else "",
         changes=changes,
+        page=page,
     )
 
 
@@ -141,7 +146,7 @@ class Paging:
 
 
 def _older_name(declaration: DocumentDeclaration, number: int) -> str:
-    """The file name of a document's older page ``number`` (1: its oldest versions)."""
+    """The file name of a document's numbered page ``number`` (1: its oldest versions)."""
     return f"{declaration.document_id}-{number}.html"
 
 
@@ -157,33 +162,39 @@ def _build_document(
 
     Versions are read in one pass over the history (commits and trailers), and only the versions shown by a page
     or feed being written are read whole and compared with the one before: the document's own page (the newest
-    ``paging.page``), its feed (the newest ``paging.feed``), and the older pages not written yet, or whose link to
-    the next newer page changes (the newest full one when another fills). An older page is written as soon as its
-    versions are compared and then let go: memory holds a page of versions, not the history.
+    ``paging.page``), its feed (the newest ``paging.feed``), and the numbered pages not written yet, the one the
+    newest versions fill (it gains versions, then its link to a newer page), or whose file is missing. A numbered
+    page is written as soon as its versions are compared and then let go: memory holds a page of versions, not the
+    history. Every link to a version (the feeds', the timeline's, the lists') leads to its numbered page, which
+    holds it for good: the own page's anchors are gone once newer versions push a version off it.
     """
     versions = list(version_commits(store, [declaration.path], ignore=HEADER_PATTERN))
     count, size = len(versions), paging.page
     summary = _summary(declaration, versions)
     folder = output / declaration.service_id
-    full = max(0, count - 1) // size  # older pages: every full page before the newest versions' one
+    full = max(0, count - 1) // size  # full numbered pages before the one holding the newest version
+    current = full + 1  # the numbered page of the newest versions, written as it fills (a version's link is there)
     newest_from = max(0, count - size)  # the own page shows the newest ``size`` versions
-    written_before = known.get("older_pages", 0) if known else 0
+    written_before = known.get("numbered_pages", 0) if known else 0
+    # The page the newest versions filled last time gains versions or its link to a newer page; pages before it
+    # never change; a page missing is written again.
     due = {
         number
-        for number in range(1, full + 1)
-        if number > written_before
-        or (number == written_before and full > written_before)  # its "newer" link now leads to another older page
-        or not (folder / _older_name(declaration, number)).exists()
+        for number in range(1, current + 1)
+        if number >= min(written_before, current) or not (folder / _older_name(declaration, number)).exists()
     }
+
+    def last_of(number: int) -> int:
+        return min(number * size, count) - 1
+
     shown = set(range(newest_from, count)) | set(range(max(1, count - paging.feed), count))
     for number in due:
-        shown |= set(range((number - 1) * size, number * size))
+        shown |= set(range((number - 1) * size, last_of(number) + 1))
     wanted = sorted(shown | {index - 1 for index in shown if index})
     catalogued = {row.commit: row for row in catalog.versions(declaration.key)}
 
     def place(index: int) -> str:
-        if index >= newest_from:
-            return summary.page.rsplit("/", 1)[-1]
+        """The numbered page that holds version ``index`` for good."""
         return _older_name(declaration, index // size + 1)
 
     def pager(number: int | None, first: int) -> Pager:
@@ -193,14 +204,14 @@ def _build_document(
                 (
                     _older_name(declaration, n),
                     (n - 1) * size + 1,
-                    n * size,
+                    last_of(n) + 1,
                     iso_z(versions[(n - 1) * size].captured_at),
-                    iso_z(versions[n * size - 1].captured_at),
+                    iso_z(versions[last_of(n)].captured_at),
                 )
                 for n in range(1, full + 1)
             )
             return Pager(first, None, None, place(newest_from - 1) if newest_from else None, own, oldest, older_pages)
-        newer = _older_name(declaration, number + 1) if number < full else own
+        newer = _older_name(declaration, number + 1) if number < current else None
         older = _older_name(declaration, number - 1) if number > 1 else None
         return Pager(first, number, newer, older, own, oldest)
 
@@ -215,22 +226,22 @@ def _build_document(
             before = previous[1] if previous and previous[0] == index - 1 else None
             known_as = catalogued.get(version.commit)  # its capture as `log` finds it, by time and URL (indexed)
             capture = catalog.version_row(declaration.key, known_as.bytes_at, known_as.url) if known_as else None
-            views[index] = _view(version, row, before, capture)
+            views[index] = _view(version, row, before, capture, place(index))
             number = index // size + 1
-            if number in due and index == number * size - 1:
-                chunk = [views[i] for i in range((number - 1) * size, number * size)]
+            if number in due and index == last_of(number):
+                chunk = [views[i] for i in range((number - 1) * size, index + 1)]
                 html = document_page(summary, chunk, pager(number, (number - 1) * size + 1))
                 write_if_changed(folder / _older_name(declaration, number), html.encode("utf-8"))
-                for i in range((number - 1) * size, number * size):
+                for i in range((number - 1) * size, index + 1):
                     if i not in keep:
                         del views[i]
         previous = (index, row.text)
     newest = [views[i] for i in range(newest_from, count)]
-    marks = [(v.captured_at, f"{_href(place(i), own)}#v-{v.commit[:12]}") for i, v in enumerate(versions)]
+    marks = [(v.captured_at, f"{place(i)}#v-{v.commit[:12]}") for i, v in enumerate(versions)]
     html = document_page(summary, newest, pager(None, newest_from + 1), marks)
     write_if_changed(output / summary.page, html.encode("utf-8"))
     entries = [
-        _entry(summary, views[i], f"{declaration.service_id}/{place(i)}#{views[i].anchor}")
+        _entry(summary, views[i], f"{declaration.service_id}/{views[i].link}")
         for i in range(max(1, count - paging.feed), count)
     ]
     feed = feed_xml(
@@ -244,15 +255,10 @@ def _build_document(
     write_if_changed(output / summary.feed, feed)
     return {
         "head": versions[-1].commit,
-        "older_pages": full,
+        "numbered_pages": current,
         "summary": asdict(summary),
         "entries": [asdict(entry.without_content()) for entry in entries],
     }
-
-
-def _href(name: str, own: str) -> str:
-    """A link from the document's own page to a page of its changes (the empty link on the page itself)."""
-    return "" if name == own else name
 
 
 def build_report(
@@ -328,7 +334,7 @@ def _update(
         known = state.get(declaration.key)
         folder = output / declaration.service_id
         pages = [folder / f"{declaration.document_id}.html"]
-        pages += [folder / _older_name(declaration, n) for n in range(1, (known or {}).get("older_pages", 0) + 1)]
+        pages += [folder / _older_name(declaration, n) for n in range(1, (known or {}).get("numbered_pages", 0) + 1)]
         if not versions or (known and known["head"] == versions[-1].commit and all(p.exists() for p in pages)):
             progress.add("unchanged" if versions else "without versions", done=True)
             continue

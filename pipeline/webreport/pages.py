@@ -30,6 +30,15 @@ class VersionView:
     lines_removed: int
     text: str
     changes: tuple[Block, ...]  # against the previous version; empty for the first
+    # The file name of the numbered page that holds it for good (``privacy-policy-3.html``): every link the report
+    # makes to the version leads there (with its anchor), never to the document's own page, which shows it only
+    # until newer versions push it off (empty: links within the page, ``#anchor``).
+    page: str = ""
+
+    @property
+    def link(self) -> str:
+        """The version's lasting link, relative to its document's folder: its page and anchor."""
+        return f"{self.page}#{self.anchor}"
 
 
 @dataclass(frozen=True)
@@ -176,11 +185,12 @@ def _changes(version: VersionView) -> str:
 @dataclass(frozen=True)
 class Pager:
     """Where one page of a document's changes sits among its others: the document's own page holds the newest
-    changes; older ones are on pages of a fixed number of versions counted from the oldest (``name-1.html`` the
-    oldest), so that a page, once full, never changes (only its link to the next newer page may)."""
+    changes; every version is also on a numbered page of a fixed number of versions counted from the oldest
+    (``name-1.html`` the oldest; the newest one filling as versions come), so that a page, once full, never changes
+    (only its link to the next newer page may), and a link to a version there never goes stale."""
 
     first: int  # the number of its first version, counting the document's versions from 1 (the oldest)
-    number: int | None = None  # the older page's number; None on the document's own page
+    number: int | None = None  # the numbered page's number; None on the document's own page
     newer: str | None = None  # file name of the page of the next newer changes
     older: str | None = None  # file name of the page of the next older changes
     newest: str = ""  # file name of the document's own page
@@ -227,10 +237,10 @@ def document_page(
     changed from the one before. ``pager`` places the page among the document's others (None: the only page);
     ``marks`` are the timeline's (date, link), by default the page's own versions."""
     pager = pager or Pager(first=1)
-    marks = marks or [(v.captured_at, f"#{v.anchor}") for v in versions]
+    marks = marks or [(v.captured_at, v.link) for v in versions]
     dates = [moment for moment, _ in marks]
     listing = "".join(
-        f'<li><a href="#{v.anchor}">{time_element(v.captured_at)}</a> {escape(v.subject)}'
+        f'<li><a href="{escape(v.link)}">{time_element(v.captured_at)}</a> {escape(v.subject)}'
         + (f" (states {v.stated_date})" if v.stated_date else "")
         + "</li>"
         for v in versions
