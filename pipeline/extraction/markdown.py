@@ -68,7 +68,7 @@ class MarkdownRenderer:
         if tag == "table":
             return self._table(element)
         if tag == "pre":
-            code = element.text_content().strip("\n")
+            code = preformatted_text(element).strip("\n")
             return [code_block(code)] if code.strip() else []
         if tag == "blockquote":
             if self._quotes >= MAX_RENDERED_NESTING:
@@ -195,7 +195,7 @@ class MarkdownRenderer:
             return ""
         if tag in BLOCK_TAGS:
             return f"\n\n{self._inline_text(element)}\n\n"
-        if tag in CODE_TAGS:
+        if tag in CODE_TAGS and not self._is_block(element):
             return _code_span(element) or self._inline_text(element)
         inner = self._inline_text(element)
         if tag == "a":
@@ -229,7 +229,9 @@ def _code_span(element: lxml.html.HtmlElement) -> str | None:
     """Code (``<code>``, ``<kbd>``, …) as a code span showing its text as it is: CommonMark escapes nothing in a
     code span, so the text is not escaped; the span's backtick string is longer than any run inside it, and a
     space pads a text starting or ending with a backtick (CommonMark 0.31.2, 6.1). ``None`` when the code holds
-    no text or a ``<br>`` (a span would join its lines): it is then rendered as escaped text."""
+    no text or a ``<br>`` (a span would join its lines): it is then rendered as escaped text. Code holding a
+    block (a highlighter's ``<div>`` per line) is rendered as text by the caller: its text alone ran the lines
+    together ("line1line2") in a heading or table cell."""
     text = normalize_characters(element.text_content())
     words = " ".join(text.split())
     if not words or element.find(".//br") is not None:
@@ -237,6 +239,43 @@ def _code_span(element: lxml.html.HtmlElement) -> str | None:
     ticks = "`" * (max((len(run) for run in re.findall("`+", words)), default=0) + 1)
     pad = " " if words.startswith("`") or words.endswith("`") else ""
     return f"{_leading_space(text)}{ticks}{pad}{words}{pad}{ticks}{_trailing_space(text)}"
+
+
+def preformatted_text(pre: lxml.html.HtmlElement) -> str:
+    """The text of a ``<pre>`` as a browser shows it: its characters as they are, a ``<br>`` or a block inside it
+    (``<div>``, ``<p>``: a highlighter's one element per line) a line break, as for text outside ``<pre>``. Its
+    text alone (``text_content``) ran such lines together ("line1line2"). Walked without recursion (trees run
+    ``MAX_DEPTH`` deep)."""
+    parts: list[str] = []
+
+    def add(text: str | None) -> None:
+        if text:
+            parts.append(text)
+
+    def end_line() -> None:  # a block starts or ends: on a line of its own, without a blank line added
+        if parts and not parts[-1].endswith("\n"):
+            parts.append("\n")
+
+    add(pre.text)
+    # (node, entered): a node is entered (a line break before a block, its text, then its children), then left (a
+    # line break after a block, its tail). Comments and processing instructions give only their tail.
+    pending: list[tuple[lxml.html.HtmlElement, bool]] = [(child, False) for child in reversed(pre)]
+    while pending:
+        node, entered = pending.pop()
+        block = isinstance(node.tag, str) and node.tag in BLOCK_TAGS
+        if not entered and isinstance(node.tag, str):
+            if node.tag == "br":
+                parts.append("\n")
+            elif block:
+                end_line()
+            add(node.text)
+            pending.append((node, True))
+            pending.extend((child, False) for child in reversed(node))
+            continue
+        if block:
+            end_line()
+        add(node.tail)
+    return "".join(parts)
 
 
 def code_block(code: str) -> str:
