@@ -28,15 +28,23 @@ WITH_ID = lxml.etree.XPath("//*[@id]")
 PANEL_ID = re.compile(r"#([^\s#,.\[\]>+~:]+)")
 # A panel's title may carry an icon beside the toggle's label ("▸", "+"): at most this many words more.
 TITLE_EXTRA_WORDS = 2
+# CSS-only accordions and tabs: a checkbox or radio button the page's style sheet hides, whose label the reader
+# clicks; a rule such as ``input:checked ~ .panel`` (or ``:has(input:checked)``) shows the panel after the label.
+SWITCH_INPUTS = lxml.etree.XPath("//input[@type]")
+SWITCH_TYPES = ("checkbox", "radio")
+LABELS = lxml.etree.XPath("//label")
 
 
-def drop_controls(page: lxml.html.HtmlElement, log: DropLog) -> None:
+def drop_controls(
+    page: lxml.html.HtmlElement, log: DropLog, switches: frozenset[lxml.html.HtmlElement] = frozenset()
+) -> None:
     """Buttons and labels go, unless they carry text of the document (see ``CONTROL_TAGS``); a button opening a
-    panel that holds text is that panel's title, kept as a bold line (see :func:`_titles_a_panel`). Which buttons
-    are titles is decided on the page as it is, before any control goes (a row of menu buttons is no title and
-    panel, whichever is read first)."""
+    panel that holds text is that panel's title, kept as a bold line (see :func:`_titles_a_panel`), and so is a
+    label of a CSS-only accordion (one of ``switches``, see :func:`switch_labels`) standing just before its panel
+    (:func:`switch_title_before`). Which controls are titles is decided on the page as it is, before any control
+    goes (a row of menu buttons is no title and panel, whichever is read first)."""
     controls = list(page.iter(*CONTROL_TAGS))
-    titles: set[lxml.html.HtmlElement] = set()
+    titles = {label for label in switches if _titles_a_switch_panel(label, switches)}
     # Only a toggle (aria-expanded) or a button naming a panel may title one (most buttons are neither: speed).
     toggles = [
         control
@@ -45,7 +53,7 @@ def drop_controls(page: lxml.html.HtmlElement, log: DropLog) -> None:
     ]
     if toggles:
         panels = {element.get("id"): element for element in WITH_ID(page)}
-        titles = {control for control in toggles if _titles_a_panel(control, page, panels)}
+        titles |= {control for control in toggles if _titles_a_panel(control, page, panels)}
     for control in controls:
         if control.getparent() is None:
             continue
@@ -96,6 +104,87 @@ def title_before(panel: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     ):
         return None
     return toggles[0]
+
+
+def switch_labels(page: lxml.html.HtmlElement) -> frozenset[lxml.html.HtmlElement]:
+    """The labels of the page's checkboxes and radio buttons that may title a CSS-only accordion's panel or a tab:
+    the label names the input (``for``) or wraps it, and the input stands beside the label or an element holding
+    it (``<input id="x"><h3><label for="x">``), or inside it: where a style sheet's sibling rule
+    (``#x:checked ~ .panel``) or ``:has()`` can show what follows the label. A label naming an input elsewhere (a
+    form's) is none. Read before the inputs are dropped (they are never text)."""
+    found = [element for element in SWITCH_INPUTS(page) if element.get("type", "").lower() in SWITCH_TYPES]
+    if not found:
+        return frozenset()
+    inputs = set(found)
+    by_id: dict[str, lxml.html.HtmlElement] = {}
+    for element in found:  # the first of an id is the one a label names, as in browsers
+        by_id.setdefault(element.get("id") or "", element)
+    switches = set()
+    for label in LABELS(page):
+        named = by_id.get(label.get("for") or "\0")
+        beside = named is not None and any(ancestor is named.getparent() for ancestor in label.iterancestors())
+        if beside or any(inner in inputs for inner in label.iter("input")):
+            switches.add(label)
+    return frozenset(switches)
+
+
+def switch_title_before(
+    panel: lxml.html.HtmlElement, switches: frozenset[lxml.html.HtmlElement]
+) -> lxml.html.HtmlElement | None:
+    """The label of a CSS-only accordion (one of ``switches``) whose panel is ``panel``, when it stands just
+    before it, itself or as the only text of the element before it (``<h3><label for="s1">Title</label></h3>``):
+    ``<input type="checkbox" id="s1"><label for="s1">Title</label><div class="panel">…``. The panel is a block
+    holding text, not mostly links (a menu behind a "Menu" label is no section), and the label is not one of a
+    row of labels (tabs whose panels all follow the row: which label shows which panel only the style sheet
+    says). None otherwise."""
+    if not switches or panel.tag not in BLOCK_TAGS:
+        return None
+    title = _previous_element(panel)
+    if title is None:
+        return None
+    labels = [title] if title in switches else [label for label in title.iter("label") if label in switches]
+    if len(labels) != 1:
+        return None
+    label = labels[0]
+    words = word_count(label.text_content())
+    if not words or word_count(title.text_content()) > words + TITLE_EXTRA_WORDS:
+        return None
+    before = _previous_element(title)
+    if before is not None and (before in switches or any(inner in switches for inner in before.iter("label"))):
+        return None
+    # A block holding only other labels is the next title (a wrapper of the next section), not a panel.
+    if word_count(panel.text_content()) <= sum(
+        word_count(inner.text_content()) for inner in panel.iter("label") if inner in switches
+    ):
+        return None
+    return None if is_link_block(panel) else label
+
+
+def _titles_a_switch_panel(label: lxml.html.HtmlElement, switches: frozenset[lxml.html.HtmlElement]) -> bool:
+    """``label`` titles the panel after it, or after the element wrapping it and little else (an icon)."""
+    title, most_words = label, word_count(label.text_content()) + TITLE_EXTRA_WORDS
+    while title is not None and word_count(title.text_content()) <= most_words:
+        following = _next_element(title)
+        if following is not None and switch_title_before(following, switches) is label:
+            return True
+        title = title.getparent()
+    return False
+
+
+def _previous_element(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """The element before ``element`` among its siblings, past comments and processing instructions."""
+    previous = element.getprevious()
+    while previous is not None and not isinstance(previous.tag, str):
+        previous = previous.getprevious()
+    return previous
+
+
+def _next_element(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """The element after ``element`` among its siblings, past comments and processing instructions."""
+    following = element.getnext()
+    while following is not None and not isinstance(following.tag, str):
+        following = following.getnext()
+    return following
 
 
 def _opens_a_popup(control: lxml.html.HtmlElement) -> bool:

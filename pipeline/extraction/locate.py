@@ -11,7 +11,13 @@ import lxml.etree
 import lxml.html
 from lxml.cssselect import CSSSelector
 
-from policy_archive.pipeline.extraction.controls import drop_controls, panels_named, title_before
+from policy_archive.pipeline.extraction.controls import (
+    drop_controls,
+    panels_named,
+    switch_labels,
+    switch_title_before,
+    title_before,
+)
 from policy_archive.pipeline.extraction.documents import SeveralDocuments, document_of_type
 from policy_archive.pipeline.extraction.dropped import (
     LINK_BLOCK_SHARE,
@@ -108,11 +114,12 @@ def content_root(
     log = DropLog()
     if parsed.unread is not None:
         log.note(parsed.unread)
-    _drop_invisible(page, log)
+    switches = switch_labels(page)  # before the inputs they name go with the invisible
+    _drop_invisible(page, log, switches)
     for selector in rules.remove:
         _drop_all(CSSSelector(selector)(page), log, None)  # the declaration's choice: not reported
     _drop_all(_cookie_notices(page), log, "cookie-notice")
-    drop_controls(page, log)
+    drop_controls(page, log, switches)
     if rules.select:
         selected = _selected(page, rules.select, parsed.emptied)
         return selected, log.inside(selected)
@@ -143,7 +150,9 @@ def _drop_all(elements: Iterable[lxml.html.HtmlElement], log: DropLog, reason: s
         log.drop(element, reason)
 
 
-def _drop_invisible(page: lxml.html.HtmlElement, log: DropLog) -> None:
+def _drop_invisible(
+    page: lxml.html.HtmlElement, log: DropLog, switches: frozenset[lxml.html.HtmlElement] = frozenset()
+) -> None:
     lxml.etree.strip_elements(
         page, *DROPPED_TAGS, lxml.etree.Comment, lxml.etree.ProcessingInstruction, with_tail=False
     )
@@ -151,22 +160,28 @@ def _drop_invisible(page: lxml.html.HtmlElement, log: DropLog) -> None:
     if not flagged:
         return
     opened_by_control = panels_named(page)
-    _drop_all((element for element in flagged if _is_hidden(element, opened_by_control)), log, "hidden")
+    _drop_all((element for element in flagged if _is_hidden(element, opened_by_control, switches)), log, "hidden")
 
 
-def _is_hidden(element: lxml.html.HtmlElement, opened_by_control: set[str] = frozenset()) -> bool:
+def _is_hidden(
+    element: lxml.html.HtmlElement,
+    opened_by_control: set[str] = frozenset(),
+    switches: frozenset[lxml.html.HtmlElement] = frozenset(),
+) -> bool:
     """Invisible and never shown. Content hidden only until the reader clicks a control of the page is part of
     the document: a panel a control names (``opened_by_control``, see :func:`panels_named`), the panel just after
-    an accordion's title (:func:`title_before`), and ``hidden="until-found"``. Hidden for good (a cookie banner
-    or modal waiting for a script, an off-screen menu, a message template) is not."""
+    an accordion's title (:func:`title_before`) or a CSS-only accordion's label (one of ``switches``, see
+    :func:`switch_title_before`), and ``hidden="until-found"``. Hidden for good (a cookie banner or modal waiting
+    for a script, an off-screen menu, a message template) is not."""
     if element.get("id") in opened_by_control or element.get("hidden") == "until-found":
         return False
     if element.get("hidden") is not None or HIDDEN_STYLE.search(element.get("style", "")):
-        return title_before(element) is None
+        return title_before(element) is None and switch_title_before(element, switches) is None
     return (
         element.get("aria-hidden") == "true"
         and word_count(element.text_content()) < ARIA_HIDDEN_MAX_WORDS
         and title_before(element) is None
+        and switch_title_before(element, switches) is None
     )
 
 
