@@ -190,30 +190,35 @@ def test_accordion_panels_are_kept_under_declared_selectors_too_and_their_titles
 def test_css_accordion_labels_title_their_panels_under_declared_selectors_too() -> None:
     """A pure-CSS accordion's label (its checkbox or radio button dropped as never text) titles the panel after it
     under a declaration too, and is no dropped control; the labels that title nothing still are (a row of tab
-    labels, a "Menu" over links, a label naming a form's checkbox elsewhere)."""
+    labels, a "Menu" over links, a label naming a form's checkbox elsewhere, a consent switch)."""
     page = (FIXTURES / "css-accordions" / "page.html").read_bytes()
     document = extract(page, URL, ExtractionRules(("main",)), "text/html")
     assert "**2. Why we collect it**\n\nWe use your data to run your account" in document.body
     assert "**4. Sharing**\n\nWe share your data" in document.body
     controls = sorted(record.sample for record in document.dropped if record.reason == "control")
-    assert controls == ["Members", "Menu", "Send me the newsletter", "Visitors"]
+    assert controls == ["Enable or Disable Cookies", "Members", "Menu", "Send me the newsletter", "Visitors"]
 
 
 def test_a_label_titles_its_panel_whichever_the_input_and_label_order() -> None:
-    """``<label for>`` before its input (``#x:checked + .panel``), and the input after a heading holding the label:
-    the label titles the block after it all the same. A label of an input that is no checkbox or radio button (a
-    search field) titles nothing."""
+    """``<label for>`` before its input (``#x:checked + .panel``): the label titles the block after it all the
+    same. A label of an input that is no checkbox or radio button (a search field) titles nothing, and a hidden
+    block beyond its input's parent is no panel of it."""
     page = (
         b"<html><head><title>Privacy Policy</title></head><body><main><h1>Privacy Policy</h1>"
         b'<div><label for="a1">Cookies we set</label><input type="checkbox" id="a1">'
         b'<div class="panel" hidden><p>We set one cookie to keep you signed in to your account.</p></div></div>'
         b'<div><label for="q">Search the policy</label><input type="search" id="q">'
         b"<p>We never sell personal data to anyone, for any purpose whatsoever.</p></div>"
+        b'<div class="ot-tgl"><input type="checkbox" id="c4"><label for="c4">Advertising Cookies</label></div>'
+        b'<div class="ot-desc" hidden><p>These cookies may be set by our advertising partners.</p></div>'
         b"</main></body></html>"
     )
     body = extract(page, URL, ExtractionRules(), "text/html").body
     assert "**Cookies we set**\n\nWe set one cookie" in body
     assert "Search the policy" not in body and "We never sell personal data" in body
+    # A switch whose input sits in a wrapper with its label (OneTrust's, Romeo's consent toggles): no sibling
+    # rule reaches a block after the wrapper, so the hidden block there stays hidden.
+    assert "advertising partners" not in body
 
 
 def test_menu_buttons_popups_and_toggles_naming_an_empty_panel_title_nothing() -> None:

@@ -5,6 +5,8 @@ hidden panels are only waiting for a click (part of the document, see ``locate``
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import lxml.etree
 import lxml.html
@@ -33,11 +35,15 @@ TITLE_EXTRA_WORDS = 2
 SWITCH_INPUTS = lxml.etree.XPath("//input[@type]")
 SWITCH_TYPES = ("checkbox", "radio")
 LABELS = lxml.etree.XPath("//label")
+# Such labels, each with the element among whose children its panel must stand (its input's parent: a sibling
+# rule's reach), or None for a label wrapping its input (``:has()``: anywhere); see ``switch_labels``.
+Switches = Mapping[lxml.html.HtmlElement, "lxml.html.HtmlElement | None"]
+NO_SWITCHES: Switches = MappingProxyType({})
+# A heading after a label is the next section's title, not the label's panel.
+SECTION_TITLES = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
-def drop_controls(
-    page: lxml.html.HtmlElement, log: DropLog, switches: frozenset[lxml.html.HtmlElement] = frozenset()
-) -> None:
+def drop_controls(page: lxml.html.HtmlElement, log: DropLog, switches: Switches = NO_SWITCHES) -> None:
     """Buttons and labels go, unless they carry text of the document (see ``CONTROL_TAGS``); a button opening a
     panel that holds text is that panel's title, kept as a bold line (see :func:`_titles_a_panel`), and so is a
     label of a CSS-only accordion (one of ``switches``, see :func:`switch_labels`) standing just before its panel
@@ -106,38 +112,40 @@ def title_before(panel: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     return toggles[0]
 
 
-def switch_labels(page: lxml.html.HtmlElement) -> frozenset[lxml.html.HtmlElement]:
-    """The labels of the page's checkboxes and radio buttons that may title a CSS-only accordion's panel or a tab:
-    the label names the input (``for``) or wraps it, and the input stands beside the label or an element holding
-    it (``<input id="x"><h3><label for="x">``), or inside it: where a style sheet's sibling rule
-    (``#x:checked ~ .panel``) or ``:has()`` can show what follows the label. A label naming an input elsewhere (a
-    form's) is none. Read before the inputs are dropped (they are never text)."""
+def switch_labels(page: lxml.html.HtmlElement) -> Switches:
+    """The labels of the page's checkboxes and radio buttons that may title a CSS-only accordion's panel or a tab,
+    each with where its panel may stand: a label wrapping its input (shown by ``:has(input:checked)``) anywhere
+    after it (``None``); a label naming its input (``for``) beside the label or an element holding it
+    (``<input id="x"><h3><label for="x">``) only among the input's siblings, where a sibling rule
+    (``#x:checked ~ .panel``) reaches. A label naming an input elsewhere (a form's) is none, and a consent
+    dialog's toggle (its input beside its label in a wrapper: OneTrust's, Romeo's) titles no block after the
+    wrapper. Read before the inputs are dropped (they are never text)."""
     found = [element for element in SWITCH_INPUTS(page) if element.get("type", "").lower() in SWITCH_TYPES]
     if not found:
-        return frozenset()
+        return NO_SWITCHES
     inputs = set(found)
     by_id: dict[str, lxml.html.HtmlElement] = {}
     for element in found:  # the first of an id is the one a label names, as in browsers
         by_id.setdefault(element.get("id") or "", element)
-    switches = set()
+    switches: dict[lxml.html.HtmlElement, lxml.html.HtmlElement | None] = {}
     for label in LABELS(page):
         named = by_id.get(label.get("for") or "\0")
-        beside = named is not None and any(ancestor is named.getparent() for ancestor in label.iterancestors())
-        if beside or any(inner in inputs for inner in label.iter("input")):
-            switches.add(label)
-    return frozenset(switches)
+        if any(inner in inputs for inner in label.iter("input")):
+            switches[label] = None
+        elif named is not None and any(ancestor is named.getparent() for ancestor in label.iterancestors()):
+            switches[label] = named.getparent()
+    return MappingProxyType(switches)
 
 
-def switch_title_before(
-    panel: lxml.html.HtmlElement, switches: frozenset[lxml.html.HtmlElement]
-) -> lxml.html.HtmlElement | None:
+def switch_title_before(panel: lxml.html.HtmlElement, switches: Switches) -> lxml.html.HtmlElement | None:
     """The label of a CSS-only accordion (one of ``switches``) whose panel is ``panel``, when it stands just
     before it, itself or as the only text of the element before it (``<h3><label for="s1">Title</label></h3>``):
     ``<input type="checkbox" id="s1"><label for="s1">Title</label><div class="panel">…``. The panel is a block
-    holding text, not mostly links (a menu behind a "Menu" label is no section), and the label is not one of a
-    row of labels (tabs whose panels all follow the row: which label shows which panel only the style sheet
-    says). None otherwise."""
-    if not switches or panel.tag not in BLOCK_TAGS:
+    holding text, not a heading (the next section's title) nor mostly links (a menu behind a "Menu" label is no
+    section); a label naming its input stands among that input's siblings (see :func:`switch_labels`); and the
+    label is not one of a row of labels (tabs whose panels all follow the row: which label shows which panel
+    only the style sheet says). None otherwise."""
+    if not switches or panel.tag not in BLOCK_TAGS or panel.tag in SECTION_TITLES:
         return None
     title = _previous_element(panel)
     if title is None:
@@ -146,6 +154,8 @@ def switch_title_before(
     if len(labels) != 1:
         return None
     label = labels[0]
+    if switches[label] is not None and panel.getparent() is not switches[label]:
+        return None
     words = word_count(label.text_content())
     if not words or word_count(title.text_content()) > words + TITLE_EXTRA_WORDS:
         return None
@@ -160,7 +170,17 @@ def switch_title_before(
     return None if is_link_block(panel) else label
 
 
-def _titles_a_switch_panel(label: lxml.html.HtmlElement, switches: frozenset[lxml.html.HtmlElement]) -> bool:
+def switch_opens(panel: lxml.html.HtmlElement, switches: Switches) -> bool:
+    """``panel`` is one a style sheet shows when a checkbox or radio button is checked, hidden until then: the
+    block after the label naming that input (:func:`switch_title_before`), among the input's siblings. A label
+    wrapping its input titles a block it stands before, but opens none hidden: so a consent dialog's switches are
+    built (``<label for="x"><span>Enable or disable cookies</span><input id="x"><span class="slider">``), the
+    hidden block after them a warning waiting for a script."""
+    label = switch_title_before(panel, switches)
+    return label is not None and switches[label] is not None
+
+
+def _titles_a_switch_panel(label: lxml.html.HtmlElement, switches: Switches) -> bool:
     """``label`` titles the panel after it, or after the element wrapping it and little else (an icon)."""
     title, most_words = label, word_count(label.text_content()) + TITLE_EXTRA_WORDS
     while title is not None and word_count(title.text_content()) <= most_words:

@@ -12,10 +12,12 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 
 from policy_archive.pipeline.extraction.controls import (
+    NO_SWITCHES,
+    Switches,
     drop_controls,
     panels_named,
     switch_labels,
-    switch_title_before,
+    switch_opens,
     title_before,
 )
 from policy_archive.pipeline.extraction.documents import SeveralDocuments, document_of_type
@@ -150,9 +152,7 @@ def _drop_all(elements: Iterable[lxml.html.HtmlElement], log: DropLog, reason: s
         log.drop(element, reason)
 
 
-def _drop_invisible(
-    page: lxml.html.HtmlElement, log: DropLog, switches: frozenset[lxml.html.HtmlElement] = frozenset()
-) -> None:
+def _drop_invisible(page: lxml.html.HtmlElement, log: DropLog, switches: Switches = NO_SWITCHES) -> None:
     lxml.etree.strip_elements(
         page, *DROPPED_TAGS, lxml.etree.Comment, lxml.etree.ProcessingInstruction, with_tail=False
     )
@@ -166,22 +166,22 @@ def _drop_invisible(
 def _is_hidden(
     element: lxml.html.HtmlElement,
     opened_by_control: set[str] = frozenset(),
-    switches: frozenset[lxml.html.HtmlElement] = frozenset(),
+    switches: Switches = NO_SWITCHES,
 ) -> bool:
     """Invisible and never shown. Content hidden only until the reader clicks a control of the page is part of
     the document: a panel a control names (``opened_by_control``, see :func:`panels_named`), the panel just after
     an accordion's title (:func:`title_before`) or a CSS-only accordion's label (one of ``switches``, see
-    :func:`switch_title_before`), and ``hidden="until-found"``. Hidden for good (a cookie banner or modal waiting
+    :func:`switch_opens`), and ``hidden="until-found"``. Hidden for good (a cookie banner or modal waiting
     for a script, an off-screen menu, a message template) is not."""
     if element.get("id") in opened_by_control or element.get("hidden") == "until-found":
         return False
     if element.get("hidden") is not None or HIDDEN_STYLE.search(element.get("style", "")):
-        return title_before(element) is None and switch_title_before(element, switches) is None
+        return title_before(element) is None and not switch_opens(element, switches)
     return (
         element.get("aria-hidden") == "true"
         and word_count(element.text_content()) < ARIA_HIDDEN_MAX_WORDS
         and title_before(element) is None
-        and switch_title_before(element, switches) is None
+        and not switch_opens(element, switches)
     )
 
 
