@@ -70,8 +70,12 @@ from policy_archive.text import one_line
 # 0017, amended); and content hidden only until the reader clicks a control of the page is kept: an accordion's
 # panel after a title naming none (``aria-expanded``), a panel named by Bootstrap's collapse toggle, a bare button
 # titling a panel kept as a bold line (decision 0002, amendment of 2026-11-29); no benchmark or fixture page
-# changed by either.
-EXTRACTOR_REVISION = 16
+# changed by either; 17: a pure-CSS accordion's or tab's label (for a checkbox or radio button) titles the panel
+# just after it, kept as a bold line, and that panel is kept though hidden; a ``<pre>``'s lines separated by
+# ``<br>`` or written one block per line are lines of its code block, and code whose lines are blocks is text
+# in a heading or table cell, its lines' words apart (they ran together: "line1line2"; decision 0002,
+# amendment of 2026-11-29, the second).
+EXTRACTOR_REVISION = 17
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
