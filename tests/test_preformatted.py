@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import lxml.html
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
@@ -116,6 +116,8 @@ PLACES = {
 }
 
 
+# No deadline: CI runs under heavy load, and a slow example is no failure (tests never depend on timing).
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(LINE, min_size=1, max_size=6), st.sampled_from(sorted(LAYOUTS)), st.sampled_from(sorted(PLACES)))
 def test_preformatted_lines_are_kept_and_never_run_together(lines: list[str], layout: str, place: str) -> None:
     """Wherever a ``<pre>`` stands and however its lines are separated: a code block of exactly its lines where
