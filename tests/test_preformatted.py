@@ -49,6 +49,22 @@ def test_a_pre_of_br_or_block_lines_is_a_code_block_of_those_lines(html: str) ->
     assert code_blocks(rendered(f"<pre>{html}</pre>")) == ["line1\nline2\nline3\n"]
 
 
+@pytest.mark.parametrize("tag", ["xmp", "listing"])
+def test_the_obsolete_preformatted_tags_are_code_blocks_as_browsers_show_them(tag: str) -> None:
+    """1990s pages wrote ``<xmp>`` and ``<listing>`` for ``<pre>`` (an ``<xmp>`` shows its tags as text); they were
+    inline text: their lines one paragraph, run into the text after them ("…</b>l1")."""
+    markdown = rendered(f"<{tag}>line1\nline2 <b>x</b></{tag}><p>after</p>")
+    shown = "line2 <b>x</b>" if tag == "xmp" else "line2 x"
+    assert code_blocks(markdown) == [f"line1\n{shown}\n"], markdown
+    assert markdown.endswith("\n\nafter\n"), markdown
+
+
+def test_plaintext_is_a_code_block_of_the_rest_of_the_page() -> None:
+    """``<plaintext>`` ends HTML: everything after it is its text (here the test's own closing ``</div>``)."""
+    markdown = rendered("<p>before</p><plaintext>p1\np2 <i>y</i>")
+    assert code_blocks(markdown) == ["p1\np2 <i>y</i></div>\n"], markdown
+
+
 def test_a_highlighters_empty_line_is_an_empty_line_and_an_empty_block_none() -> None:
     """``<div><br></div>`` is how editors draw a blank line; an empty ``<div>`` has no height and shows nothing."""
     assert preformatted_text(pre("<div>a</div><div><br></div><div></div><div>b</div>")) == "a\n\nb\n"

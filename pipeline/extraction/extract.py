@@ -71,9 +71,10 @@ from policy_archive.text import one_line
 # panel after a title naming none (``aria-expanded``), a panel named by Bootstrap's collapse toggle, a bare button
 # titling a panel kept as a bold line (decision 0002, amendment of 2026-11-29); no benchmark or fixture page
 # changed by either; 17: a pure-CSS accordion's or tab's label (for a checkbox or radio button) titles the panel
-# just after it, kept as a bold line, and that panel is kept though hidden; a ``<pre>``'s lines separated by
-# ``<br>`` or written one block per line are lines of its code block, and code whose lines are blocks is text
-# in a heading or table cell, its lines' words apart (they ran together: "line1line2"; decision 0002,
+# just after it, kept as a bold line, and that panel is kept though hidden when the label names its input beside
+# it; a ``<pre>``'s lines separated by ``<br>`` or written one block per line are lines of its code block,
+# ``<xmp>``, ``<listing>`` and ``<plaintext>`` are code blocks as ``<pre>`` is, and code whose lines are blocks is
+# text in a heading or table cell, its lines' words apart (they ran together: "line1line2"; decision 0002,
 # amendment of 2026-11-29, the second).
 EXTRACTOR_REVISION = 17
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"

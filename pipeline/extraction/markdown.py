@@ -22,8 +22,11 @@ BLOCK_TAGS = {
     "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "dir", "div",
     "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
     "header", "hgroup", "hr", "html", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
-    "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "caption",
+    "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "caption", "xmp", "listing", "plaintext",
 }  # fmt: skip
+# Preformatted text: <pre>, and the obsolete <xmp>, <listing> and <plaintext> that 1990s pages wrote for it and
+# browsers still show as <pre> (the HTML standard's rendering rules); as inline text their lines were one paragraph.
+PREFORMATTED_TAGS = {"pre", "xmp", "listing", "plaintext"}
 HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 STRONG_TAGS = {"b", "strong"}
 EMPHASIS_TAGS = {"i", "em", "cite", "dfn", "var"}
@@ -67,7 +70,7 @@ class MarkdownRenderer:
             return self._list(element, ordered=tag == "ol")
         if tag == "table":
             return self._table(element)
-        if tag == "pre":
+        if tag in PREFORMATTED_TAGS:
             code = preformatted_text(element).strip("\n")
             return [code_block(code)] if code.strip() else []
         if tag == "blockquote":
