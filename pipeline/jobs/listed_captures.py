@@ -1,0 +1,84 @@
+"""A document's listed captures taken in by backfill (:mod:`.backfill`): kept in the catalog, those refused before
+any fetch refused (dated in the future, not a page), earlier refusals that no longer hold listed again, and the
+document's plan made (:class:`~.backfill_plan.DocumentPlan`); the rows dated in the future told, one line a
+document."""
+
+from __future__ import annotations
+
+from policy_archive.archive.catalog.rows import Outcome
+from policy_archive.crawler.sources import ArchiveSource
+from policy_archive.pipeline.jobs.backfill_plan import NAMED_REFUSALS, DocumentPlan
+from policy_archive.pipeline.jobs.change_dating import undated
+from policy_archive.pipeline.jobs.examine import guard_refusal, holds_for_twins
+from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE, future_lines, in_the_future
+from policy_archive.pipeline.jobs.listing_rows import candidates, refusal_before_fetch
+from policy_archive.pipeline.jobs.report import borrowed
+from policy_archive.pipeline.jobs.strategy import StrategyName
+from policy_archive.pipeline.jobs.workspace import Workspace
+from policy_archive.records import CaptureRef, DocumentDeclaration, Source
+
+
+def take_listing(
+    workspace: Workspace,
+    declaration: DocumentDeclaration,
+    refs: list[CaptureRef],
+    strategy: StrategyName,
+    source: ArchiveSource,
+    verify: bool,
+) -> DocumentPlan:
+    """``declaration``'s listed captures (``refs``) kept in the catalog, and its plan made over the listed rows:
+    rows an earlier run refused as dated in the future whose day has come listed again, those refused before any
+    fetch (:func:`.listing_rows.refusal_before_fetch`) refused, twins refused through a refusal this run makes
+    again listed again; ``verify``: the plan fetches what ``strategy`` leaves unfetched too."""
+    catalog = workspace.catalog
+    catalog.add_listed(declaration.key, refs)
+    clock = workspace.clock
+    # A row refused as dated in the future by an earlier run whose day has come is a capture like any other now.
+    catalog.relist(
+        declaration.key,
+        [
+            (url, at)
+            for url, at in catalog.refused_unfetched(declaration.key, IN_THE_FUTURE)
+            if in_the_future(at, clock, "listed at") is None
+        ],
+    )
+    refused = [(ref, reason) for ref in refs if (reason := refusal_before_fetch(ref, clock))]
+    catalog.refuse_listed(declaration.key, refused)
+    fetchable = candidates(refs, clock)
+    # Until 2026-11-27 a refusal of one replay (a digest mismatch, not archived) was passed on to the capture's
+    # twins unfetched, losing the version they held: such twins are candidates again. A twin the guards refused
+    # is listed again too: known through its fetched twin's text, it is judged again with it (the change may be
+    # found at it), and refused again if still refused.
+    catalog.relist(
+        declaration.key,
+        [
+            (row.url, row.captured_at)
+            for row in catalog.each_capture(declaration.key, Source.WAYBACK, texts=False)
+            if row.outcome is Outcome.REFUSED and borrowed(row.reason) and _decided_again(row.reason)
+        ],
+    )
+    rows = catalog.each_capture(declaration.key, Source.WAYBACK, texts=False)  # the listed rows: no text needed
+    return DocumentPlan(
+        declaration, fetchable, strategy, source, rows, verify, undated=lambda plan: undated(workspace.catalog, plan)
+    )
+
+
+def future_rows(workspace: Workspace, listings: dict[str, list[CaptureRef]]) -> list[str]:
+    """One line per document whose listing has rows dated in the future (refused by :func:`take_listing`, never
+    fetched), naming up to :data:`~.backfill_plan.NAMED_REFUSALS` of them: such a listing is the archive's error,
+    which a user should know of, not only find counted by `status`."""
+    lines = []
+    for key, refs in listings.items():
+        future = {
+            ref.wayback_timestamp: reason
+            for ref in refs
+            if (reason := refusal_before_fetch(ref, workspace.clock)) and reason.startswith(IN_THE_FUTURE)
+        }
+        lines += future_lines(key, future, NAMED_REFUSALS, kept="in the catalog")
+    return lines
+
+
+def _decided_again(reason: str | None) -> bool:
+    """Whether a refusal passed on to a twin is made again by this run: one replay's (it held for that capture
+    only) or the guards' (made when the versions are made)."""
+    return not holds_for_twins(reason) or guard_refusal(reason)
