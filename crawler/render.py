@@ -35,11 +35,11 @@ from importlib.metadata import requires
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from policy_archive.crawler.rendered_downloads import CrawlDownloads
+from policy_archive.crawler.rendering_bytes import AnswersTaken
 from policy_archive.crawler.routes import (
     CRAWL_HEADERS,
-    AnswersTaken,
     ArchiveRoute,
-    CrawlDownloads,
     LiveRoute,
     is_page_navigation,
     refuse_web_socket,

@@ -8,8 +8,9 @@ from typing import Any
 from scrapy.settings.default_settings import DEFAULT_REQUEST_HEADERS
 
 from policy_archive.config.settings import Settings
-from policy_archive.crawler import render, routes
+from policy_archive.crawler import render
 from policy_archive.crawler.addresses import ALLOW_PRIVATE_SETTING, ALLOWED_ORIGINS_SETTING
+from policy_archive.crawler.rendered_downloads import rendered_concurrency, rendered_requests_slot
 
 # Codes Scrapy's own RetryMiddleware may retry on live sites (off for the archive). 429 and 503 are left out on
 # purpose: Scrapy retries them at once, which is exactly the retry storm that gets an IP firewalled by the Internet
@@ -119,11 +120,11 @@ def _live_settings(settings: Settings, declared_origins: Sequence[str]) -> dict[
 
 def _archive_settings(settings: Settings) -> dict[str, Any]:
     """What an archive crawl sets over the common settings: one archive, its replays as it serves them."""
-    rendered = routes.rendered_concurrency(settings.wayback.replay_per_minute, ARCHIVE_CONCURRENCY)
+    rendered = rendered_concurrency(settings.wayback.replay_per_minute, ARCHIVE_CONCURRENCY)
     return {
         # A rendered page's requests to the archive, in a slot of their own, as many at once as one second of the
-        # replay rate allows (crawler/routes.py rendered_concurrency; the order is its Turns').
-        "DOWNLOAD_SLOTS": {routes.rendered_requests_slot(settings.wayback.replay_url): {"concurrency": rendered}},
+        # replay rate allows (crawler/rendered_downloads.py rendered_concurrency; the order is its Turns').
+        "DOWNLOAD_SLOTS": {rendered_requests_slot(settings.wayback.replay_url): {"concurrency": rendered}},
         # The archive serves robots-excluded pages on its own terms; obeying the *site's* robots.txt
         # does not apply to id_ replay, and the archive's robots.txt would block nothing we fetch.
         "ROBOTSTXT_OBEY": False,

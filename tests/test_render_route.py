@@ -18,14 +18,9 @@ from scrapy.http import Response
 from policy_archive.config.settings import Settings, WaybackSettings
 from policy_archive.crawler.failures import AnswerTooLarge
 from policy_archive.crawler.ratelimit import RateLimiter
-from policy_archive.crawler.routes import (
-    AnswersTaken,
-    ArchiveDownloads,
-    ArchiveRoute,
-    LiveRoute,
-    Turns,
-    rendered_concurrency,
-)
+from policy_archive.crawler.rendered_downloads import ArchiveDownloads, Turns, rendered_concurrency
+from policy_archive.crawler.rendering_bytes import AnswersTaken
+from policy_archive.crawler.routes import ArchiveRoute, LiveRoute
 from policy_archive.crawler.settings import ARCHIVE_CONCURRENCY, scrapy_settings
 from policy_archive.crawler.sources import archive_source
 

@@ -13,7 +13,7 @@ from scrapy.http import Response
 
 from policy_archive.crawler.middlewares import robots_rule
 from policy_archive.crawler.render import PageRendering
-from policy_archive.crawler.routes import CrawlDownloads
+from policy_archive.crawler.rendered_downloads import CrawlDownloads
 from policy_archive.crawler.spiders.base import (
     Output,
     PlanSpider,

@@ -35,7 +35,8 @@ from policy_archive.config.settings import CrawlSettings
 from policy_archive.crawler.failures import asked_times, location_not_url
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.render import PageRendering
-from policy_archive.crawler.routes import ArchiveDownloads, ArchiveRoute
+from policy_archive.crawler.rendered_downloads import ArchiveDownloads
+from policy_archive.crawler.routes import ArchiveRoute
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.sources.base import (
     ARCHIVE_LOCATION_NOT_URL,
