@@ -26,11 +26,11 @@ import lxml.html
 from policy_archive.pipeline.extraction.decode import decode_html
 from policy_archive.pipeline.extraction.documents import HEADINGS
 from policy_archive.pipeline.extraction.dropped import OTHER_DOCUMENT, TOO_DEEP
-from policy_archive.pipeline.extraction.locate import content_root
+from policy_archive.pipeline.extraction.locate import content_root, document_in
 from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, plain_text_markdown
 from policy_archive.pipeline.extraction.normalize import normalize_characters, normalize_markdown
 from policy_archive.pipeline.extraction.parse import ParsedPage, parse_html
-from policy_archive.pipeline.extraction.pdf import extract_pdf
+from policy_archive.pipeline.extraction.pdf import PdfText, read_pdf
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused, checked, refuse_error_pages
 from policy_archive.pipeline.extraction.stated_date import stated_date
 from policy_archive.records import ExtractedDocument, ExtractionRules
@@ -106,7 +106,7 @@ def extract(
     """
     media_type = (content_type or "").split(";")[0].strip().lower()
     if body.lstrip()[:5] == b"%PDF-" or media_type == "application/pdf":
-        return _dated(extract_pdf(body), None, captured)
+        return _dated(_extract_pdf(read_pdf(body), url, document_type), None, captured)
     if media_type and media_type not in HTML_TYPES and not media_type.startswith("text/"):
         raise ExtractionRefused("unsupported-type", f"content type {media_type} is neither HTML nor PDF")
     if not body.strip():
@@ -139,6 +139,22 @@ def _extract_html(
         title = _first_text(content.iter(*HEADINGS)) or title
     markdown = _without_title(normalize_markdown(MarkdownRenderer(url).render(content)), title)
     return _dated(ExtractedDocument(title, markdown, dropped=dropped), language, captured)
+
+
+def _extract_pdf(pdf: PdfText, url: str, document_type: str) -> ExtractedDocument:
+    """A PDF's document: its headings, paragraphs and lists (``extraction.pdf``) go through the document selection
+    a page's content does, so a PDF of several legal documents is cut to the declared one or refused
+    ``several-documents`` as the page would be (audit 2026-11-29, finding 5)."""
+    content, other = document_in(pdf.root, document_type, pdf.metadata_title)
+    # No metadata title: the (kept) document's first heading, else its first words, as a page without <title>.
+    title = (
+        pdf.metadata_title
+        or _first_text(content.iter(*HEADINGS))
+        or one_line(normalize_characters(content.text_content()[:200]))
+        or "Untitled"
+    )
+    markdown = _without_title(normalize_markdown(MarkdownRenderer(url).render(content)), title)
+    return ExtractedDocument(title, markdown, dropped=(other,) if other else ())
 
 
 LEADING_HEADING = re.compile(r"^#{1,6} +(?P<text>[^\n]*)(?:\n+|$)")

@@ -132,6 +132,18 @@ def content_root(
     words, prose = _text_weights(body)
     root = _locate_content(body, prose)
     _trim_link_edges(root, words, prose, log)
+    document, other = document_in(root, document_type, title)
+    if other is not None:
+        log.note(other)
+    return document, log.inside(root)
+
+
+def document_in(
+    root: lxml.html.HtmlElement, document_type: str, title: str
+) -> tuple[lxml.html.HtmlElement, Dropped | None]:
+    """The document of ``document_type`` in ``root`` (``root`` itself when it holds one document), and the record of
+    the other documents left out (None when none was); refused ``several-documents`` when the page holds several
+    and that one cannot be told apart. Pages and PDFs alike (``extraction.pdf`` gives a PDF's headings)."""
     try:
         document, others = document_of_type(root, document_type, title)
     except SeveralDocuments as several:
@@ -141,10 +153,10 @@ def content_root(
             or f"the page holds several legal documents ({', '.join(several.kinds)}) and no single {document_type};"
             " declare `select` for this document",
         ) from several
-    if others:
-        other_words = word_count(root.text_content()) - word_count(document.text_content())
-        log.note(Dropped(OTHER_DOCUMENT, other_words, sample(" / ".join(others))))
-    return document, log.inside(root)
+    if not others:
+        return document, None
+    other_words = word_count(root.text_content()) - word_count(document.text_content())
+    return document, Dropped(OTHER_DOCUMENT, other_words, sample(" / ".join(others)))
 
 
 def _drop_all(elements: Iterable[lxml.html.HtmlElement], log: DropLog, reason: str | None) -> None:
