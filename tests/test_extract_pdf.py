@@ -171,3 +171,24 @@ def test_pdf_extraction_is_stable() -> None:
     pdf = styled_pdf(STRUCTURED + LEGAL[1:])
     first = pdf_extract(pdf, "privacy-policy")
     assert pdf_extract(pdf, "privacy-policy") == first
+
+
+def test_pdf_heading_wrapped_onto_two_lines_is_one_heading() -> None:
+    pdf = styled_pdf(
+        [
+            ("Terms and Conditions of", 16.0, True),
+            ("Example Services", 16.0, True),
+            body("You agree to these terms when you use the service."),
+            None,
+            ("Changes", 16.0, True),
+            None,  # set apart from the heading before: another heading
+            ("Termination", 16.0, True),
+            body("We may end this agreement at any time, with notice."),
+        ]
+    )
+    terms = pdf_extract(pdf, "terms-of-service")
+    assert terms.title == "Terms and Conditions of Example Services"  # no metadata title: the first heading
+    assert terms.body == (
+        "You agree to these terms when you use the service.\n\n"
+        "# Changes\n\n# Termination\n\nWe may end this agreement at any time, with notice.\n"
+    )

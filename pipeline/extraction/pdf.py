@@ -46,7 +46,10 @@ PARAGRAPH_SPACING = 1.3
 # list whose bullets are drawn (Chromium prints them as shapes, not text) is one short line an item.
 SHORT_LINE = 0.6
 FULL_LINE_RANK = 0.9
-WRAPPED_LINE = 1.4  # a heading's next line at most this many times its size below it: the heading wrapped
+HEADING_LINE = 0.8  # a heading at the body's size stops before this share of a full line
+# A heading's next line at most this many times its size below it: the heading wrapped (Chromium sets a 13.5 pt
+# heading's lines 19.5 pt apart; two headings in a row have a margin between them).
+WRAPPED_LINE = 1.6
 MAX_HEADING_CHARS = 120
 MAX_HEADING_WORDS = 12
 MAX_LEVEL = 4  # documents.HEADINGS: the headings that may name a document
@@ -55,8 +58,10 @@ BULLET = re.compile(r"^[•●◦○▪■□‣⁃∙·◆◇➢►▶✓✔]\s
 DASH_ITEM = re.compile(r"^[-–*]\s+(?=\S)")
 NUMBER_ITEM = re.compile(r"^(?P<number>\d{1,3})[.)]\s+(?=\S)")
 # "1. Introduction", "2.3 Cookies", "IV. Rights", "Article 3 - …": a section's number, then its name.
+# Case matters: the name starts with a capital ("section 7 de la présente" is a line of text).
 SECTION_LINE = re.compile(
-    r"^(?:(?:article|section|art\.)\s+)?(?:\d{1,3}(?:\.\d{1,3})*\.?|[IVX]{1,6}\.)\s+\W*[A-ZÀ-Þ]", re.IGNORECASE
+    r"^(?:(?:[Aa]rticle|ARTICLE|[Ss]ection|SECTION|[Aa]rt\.)\s+\d{1,3}\.?"
+    r"|\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)]|[IVX]{1,6}[.)])\s+\W*[A-ZÀ-ÖØ-Þ]"
 )
 NOT_A_HEADING_END = re.compile(r"[.,;]$")
 
@@ -110,8 +115,8 @@ def read_pdf(body: bytes) -> PdfText:
     try:
         reader = PdfReader(io.BytesIO(body))
         for page in reader.pages:
+            # A page break is no paragraph break: a sentence runs on; a running footer stands apart (gap, short).
             lines.extend(_page_lines(page))
-            lines.append(_Line())  # a page ends its paragraph, as a blank line does
         metadata_title = (reader.metadata.title if reader.metadata else None) or ""
     except (PdfReadError, ValueError, KeyError, TypeError, ZeroDivisionError) as error:
         raise ExtractionRefused("pdf-unreadable", f"pypdf could not read the PDF: {error}") from error
@@ -200,7 +205,7 @@ def _blocks(lines: list[_Line]) -> list[Block]:
                 blocks.append(("h", levels[line.size], text))
             continue
         marker = _item_marker(text, after_block or item is not None)
-        if after_block and _plain_heading(line, body, lines, index, previous, following):
+        if after_block and _plain_heading(lines, index, full, previous, following):
             close()
             blocks.append(("h", plain_level, text))
             continue
@@ -257,13 +262,18 @@ def _sized_heading(line: _Line, body: float) -> bool:
     return bool(line.text) and line.size >= body * HEADING_RATIO and len(line.text) <= MAX_HEADING_CHARS
 
 
-def _plain_heading(line: _Line, body: float, lines: list[_Line], index: int, previous: str, following: str) -> bool:
-    """A line at the body's size that reads as a heading: short, not ending a sentence, and bold (the lines
-    around it not), or numbered as a section (no numbered line around it), or in capitals (the next line not)."""
+def _plain_heading(lines: list[_Line], index: int, full: int, previous: str, following: str) -> bool:
+    """A line at the body's size that reads as a heading: short, stopping before the margin (``full``: a full
+    line's length), not ending a sentence, not continued by the next line (which starts in lowercase: the first
+    line of a numbered paragraph, a bold cell wrapped), no table row, and bold (the lines around it not), or
+    numbered as a section (no numbered line around it), or in capitals (the next line not)."""
+    line = lines[index]
     text = line.text
     if not _short(text) or NOT_A_HEADING_END.search(text) or BULLET.match(text) or DASH_ITEM.match(text):
         return False
-    if _table_row(line, lines, index):
+    if len(text) > full * HEADING_LINE or following[:1].islower() or _table_row(line, lines, index):
+        return False
+    if text.count("(") != text.count(")"):  # a piece of a sentence wrapped in a table's cell: "IP (CCPA"
         return False
     if line.bold:
         neighbours = [lines[i] for i in (index - 1, index + 1) if 0 <= i < len(lines) and lines[i].text]
