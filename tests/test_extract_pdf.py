@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract
+from policy_archive.pipeline.extraction.extract import PDF_REMEDY, ExtractionRefused, extract
 from policy_archive.records import ExtractionRules
 
 # A line: its text, its font size, and whether it is bold; None is a blank line (half a line's space more).
@@ -110,7 +110,10 @@ def test_pdf_of_several_documents_without_the_declared_one_is_refused_as_the_pag
     with pytest.raises(ExtractionRefused) as as_pdf:
         pdf_extract(styled_pdf(LEGAL, title="Legal"), "imprint")
     assert as_pdf.value.reason == as_page.value.reason == "several-documents"
-    assert as_pdf.value.detail == as_page.value.detail
+    # The page's reason; the remedy is the PDF's own: `select` does not apply to one.
+    assert as_page.value.detail.endswith("; declare `select` for this document")
+    reason = as_page.value.detail.removesuffix("; declare `select` for this document")
+    assert as_pdf.value.detail == f"{reason}; {PDF_REMEDY}"
 
 
 STRUCTURED = [

@@ -4,7 +4,8 @@ Pipeline for HTML: decode (``extraction.decode``) → parse with lxml (``extract
 (``extraction.refusals``) → locate the document (``extraction.locate``: drop scripts, hidden and interactive
 elements, the declared ``remove`` selectors and cookie notices; keep the declared ``select`` elements, or, with no
 selectors, locate the content block and drop page furniture) → render Markdown (``extraction.markdown``) →
-``normalize_markdown``. PDF: ``extraction.pdf``.
+``normalize_markdown``. PDF: ``extraction.pdf`` reads headings, paragraphs and lists into the same kind of tree,
+which then goes through the same choice of document (``locate.document_in``) and rendering.
 
 Why our own content location and rendering instead of trafilatura's (measured 2026-11 with
 ``python -m benchmarks.extraction``, trafilatura 2.3.1): trafilatura drops section headings that contain
@@ -76,7 +77,10 @@ from policy_archive.text import one_line
 # ``<xmp>``, ``<listing>`` and ``<plaintext>`` are code blocks as ``<pre>`` is, and code whose lines are blocks is
 # text in a heading or table cell, its lines' words apart (they ran together: "line1line2"; decision 0002,
 # amendment of 2026-11-29, the second).
-EXTRACTOR_REVISION = 17
+# 18: a PDF keeps its headings, list items and paragraphs (read from its fonts and lines,
+# ``extraction.pdf``) and goes through the document selection pages do: a PDF of several documents is cut to the
+# declared one or refused ``several-documents`` (it was recorded whole); no page changed (no benchmark page is a PDF).
+EXTRACTOR_REVISION = 18
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
@@ -141,11 +145,15 @@ def _extract_html(
     return _dated(ExtractedDocument(title, markdown, dropped=dropped), language, captured)
 
 
+PDF_REMEDY = "`select` does not apply to a PDF: declare the address where the site publishes that document alone"
+
+
 def _extract_pdf(pdf: PdfText, url: str, document_type: str) -> ExtractedDocument:
     """A PDF's document: its headings, paragraphs and lists (``extraction.pdf``) go through the document selection
     a page's content does, so a PDF of several legal documents is cut to the declared one or refused
     ``several-documents`` as the page would be (audit 2026-11-29, finding 5)."""
-    content, other = document_in(pdf.root, document_type, pdf.metadata_title)
+    # The page's reason, but not its remedy: `select` does not reach into a PDF.
+    content, other = document_in(pdf.root, document_type, pdf.metadata_title, remedy=PDF_REMEDY)
     # No metadata title: the (kept) document's first heading, else its first words, as a page without <title>.
     title = (
         pdf.metadata_title

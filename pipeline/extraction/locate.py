@@ -139,20 +139,21 @@ def content_root(
 
 
 def document_in(
-    root: lxml.html.HtmlElement, document_type: str, title: str
+    root: lxml.html.HtmlElement, document_type: str, title: str, *, remedy: str | None = None
 ) -> tuple[lxml.html.HtmlElement, Dropped | None]:
     """The document of ``document_type`` in ``root`` (``root`` itself when it holds one document), and the record of
     the other documents left out (None when none was); refused ``several-documents`` when the page holds several
-    and that one cannot be told apart. Pages and PDFs alike (``extraction.pdf`` gives a PDF's headings)."""
+    and that one cannot be told apart, saying ``remedy`` when declaring `select` is none (a PDF). Pages and PDFs
+    alike (``extraction.pdf`` gives a PDF's headings)."""
     try:
         document, others = document_of_type(root, document_type, title)
     except SeveralDocuments as several:
-        raise ExtractionRefused(
-            "several-documents",
-            several.detail
-            or f"the page holds several legal documents ({', '.join(several.kinds)}) and no single {document_type};"
-            " declare `select` for this document",
-        ) from several
+        summary = f"the page holds several legal documents ({', '.join(several.kinds)}) and no single {document_type}"
+        if several.detail:
+            detail = f"{several.detail} ({remedy})" if remedy else several.detail
+        else:
+            detail = f"{summary}; {remedy or 'declare `select` for this document'}"
+        raise ExtractionRefused("several-documents", detail) from several
     if not others:
         return document, None
     other_words = word_count(root.text_content()) - word_count(document.text_content())
