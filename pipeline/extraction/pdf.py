@@ -12,8 +12,10 @@ leaves a paragraph. Each rule looks at one whole line:
   and not ending a sentence: those one level below the sized ones;
 - a list item: a line starting with a bullet ("•", "▪", "◦", …), or with "-", "*" or a number ("1.", "2)") when
   the line before ended a sentence or was an item (a line wrapped before "- 3" or "1. " is text);
-- the rest: paragraphs, lines joined unless one ends a sentence and the next starts with a capital, or a line is
-  blank; a hyphen ending a line before a lowercase word is a word broken in two.
+- the rest: paragraphs, lines joined unless one ends a sentence and the next starts with a capital, a line is
+  blank, set further apart than the body's lines are (:data:`PARAGRAPH_SPACING`) or follows a line stopping well
+  short of the margin (:data:`SHORT_LINE`); a hyphen ending a line before a lowercase word is a word broken in
+  two. A page break ends no paragraph.
 
 Deterministic: the same bytes give the same lines, fonts and sizes, so the same tree.
 """
@@ -184,13 +186,18 @@ def _blocks(lines: list[_Line]) -> list[Block]:
         current, item = [], None
 
     texts = [line.text for line in lines]
+    # The nearest line with text before and after each line, found once (a long PDF has tens of thousands).
+    following_texts, after = [""] * len(texts), ""
+    for index in range(len(texts) - 1, -1, -1):
+        following_texts[index], after = after, texts[index] or after
+    previous = ""
     for index, line in enumerate(lines):
         text = line.text
         if not text:
             close()
             continue
-        previous = next((t for t in reversed(texts[:index]) if t), "")
-        following = next((t for t in texts[index + 1 :] if t), "")
+        following = following_texts[index]
+        before, previous = previous, text
         after_block = (
             not current
             or bool(SENTENCE_END.search(current[-1]))
@@ -205,7 +212,7 @@ def _blocks(lines: list[_Line]) -> list[Block]:
                 blocks.append(("h", levels[line.size], text))
             continue
         marker = _item_marker(text, after_block or item is not None)
-        if after_block and _plain_heading(lines, index, full, previous, following):
+        if after_block and _plain_heading(lines, index, full, before, following):
             close()
             blocks.append(("h", plain_level, text))
             continue
