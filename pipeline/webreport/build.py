@@ -1,9 +1,15 @@
 """Build or update the report in a directory: only documents with a new version are read and rewritten.
 
 ``.policy-archive-report.json`` in the output directory remembers, for each document, the commit of its latest
-version when its page was written, what the index shows of it and its feed entries (without their diffs). A run
-rewrites a document's page and feed only when that commit changed (or the page is missing); the index and the
-feed of all changes are rebuilt from that memory and written only when their bytes change.
+version when its page was written, the commit of the last version each of its numbered pages shows, what the index
+shows of it and its feed entries (without their diffs). A run rewrites a document's page and feed only when that
+commit changed (or the page is missing), and a numbered page only when it gains versions or the commit of its last
+version changed (a backfill that inserts an earlier version of any document re-chains every later commit of the
+versions branch); the index and the feed of all changes are rebuilt from that memory and written only when their
+bytes change.
+
+What a link or a feed entry names a version by is what a re-chain keeps: its date (unique in its document) for the
+anchor, and its document, date and file's blob for the Atom id, never its commit.
 """
 
 from __future__ import annotations
@@ -35,8 +41,9 @@ from policy_archive.text import counted
 
 STATE_FILE = ".policy-archive-report.json"
 # Bump when pages or feeds change shape: every page is then written again by the next run.
-STATE_FORMAT = 4  # 2: word diffs in bounded time, with notes; a feed without entries dated truly; 3: paged, bounded;
-# 4: the newest versions' numbered page written as it fills, every link to a version to its numbered page
+STATE_FORMAT = 5  # 2: word diffs in bounded time, with notes; a feed without entries dated truly; 3: paged, bounded;
+# 4: the newest versions' numbered page written as it fills, every link to a version to its numbered page;
+# 5: anchors and feed ids that survive a re-chain, each numbered page's last commit remembered (``page_heads``)
 # Changes on one page: the document's own page holds the newest, older ones are on pages of this many versions
 # counted from the oldest. At a typical 10-15 KB of word diff per change, a page stays well under 1 MB (one
 # page of all 3,000 changes of a document was 38 MB, 2026-11-29).
@@ -66,6 +73,20 @@ def write_if_changed(path: Path, content: bytes) -> bool:
     return True
 
 
+def version_anchor(version: VersionCommit) -> str:
+    """The anchor of a version on the pages, from its date (``v-20180101T120000Z``), unique in its document (the
+    catalog's key) and kept when a backfill inserts an earlier version and re-chains the commits after it: a link
+    kept by a reader still leads to it. Its commit id was the anchor until 2026-11-29, and a re-chain broke links."""
+    return "v-" + iso_z(version.committed_at).replace("-", "").replace(":", "")
+
+
+def version_entry_id(declaration: DocumentDeclaration, version: VersionCommit) -> str:
+    """The Atom id of a version's feed entry: the same for the same version whenever the report is rebuilt, a
+    re-chain included (its document, date and file's blob do not change; its commit does), and another for another
+    version (two versions of a document never share a date; a text rebuilt at the same date is another blob)."""
+    return stable_id(f"version:{declaration.key}:{iso_z(version.committed_at)}:{version.blob}")
+
+
 def _view(
     version: VersionCommit, row: ExportRow, previous: str | None, capture: CaptureRow | None, page: str
 ) -> VersionView:
@@ -73,7 +94,7 @@ def _view(
     the numbered page that holds it for good."""
     changes = tuple(change_blocks(previous, row.text)) if previous is not None else ()
     return VersionView(
-        anchor=f"v-{row.commit[:12]}",
+        anchor=version_anchor(version),
         commit=row.commit,
         captured_at=version.captured_at,
         stated_date=row.stated_date,
@@ -103,11 +124,11 @@ def _what(view: VersionView) -> str:
     return "changed"
 
 
-def _entry(summary: DocumentSummary, view: VersionView, link: str) -> FeedEntry:
+def _entry(summary: DocumentSummary, view: VersionView, link: str, entry_id: str) -> FeedEntry:
     """The feed entry of one change (a version after the first), ``link`` to its place relative to the root."""
     stated = f"; the text states {view.stated_date}" if view.stated_date else ""
     return FeedEntry(
-        id=stable_id(f"commit:{view.commit}"),
+        id=entry_id,
         title=f"{summary.name}: {_what(view)} (captured {iso_z(view.captured_at)[:10]})",
         updated=iso_z(view.captured_at),
         link=link,
@@ -163,7 +184,8 @@ def _build_document(
     Versions are read in one pass over the history (commits and trailers), and only the versions shown by a page
     or feed being written are read whole and compared with the one before: the document's own page (the newest
     ``paging.page``), its feed (the newest ``paging.feed``), and the numbered pages not written yet, the one the
-    newest versions fill (it gains versions, then its link to a newer page), or whose file is missing. A numbered
+    newest versions fill (it gains versions, then its link to a newer page), whose last version's commit is not the
+    one it was written with (a re-chain), or whose file is missing. A numbered
     page is written as soon as its versions are compared and then let go: memory holds a page of versions, not the
     history. Every link to a version (the feeds', the timeline's, the lists') leads to its numbered page, which
     holds it for good: the own page's anchors are gone once newer versions push a version off it.
@@ -175,17 +197,23 @@ def _build_document(
     full = max(0, count - 1) // size  # full numbered pages before the one holding the newest version
     current = full + 1  # the numbered page of the newest versions, written as it fills (a version's link is there)
     newest_from = max(0, count - size)  # the own page shows the newest ``size`` versions
-    written_before = known.get("numbered_pages", 0) if known else 0
-    # The page the newest versions filled last time gains versions or its link to a newer page; pages before it
-    # never change; a page missing is written again.
-    due = {
-        number
-        for number in range(1, current + 1)
-        if number >= min(written_before, current) or not (folder / _older_name(declaration, number)).exists()
-    }
+    page_heads: list[str] = list(known.get("page_heads", [])) if known else []
+    written_before = len(page_heads)
 
     def last_of(number: int) -> int:
         return min(number * size, count) - 1
+
+    # The page the newest versions filled last time gains versions or its link to a newer page; a page missing is
+    # written again. A page before it shows its versions' commits: when its last version's commit changed (a
+    # version of any document inserted before it re-chained it), every commit on it may have; when it did not,
+    # none did (a commit id names its whole history), so the page is as it was.
+    due = {
+        number
+        for number in range(1, current + 1)
+        if number >= min(written_before, current)
+        or page_heads[number - 1] != versions[last_of(number)].commit
+        or not (folder / _older_name(declaration, number)).exists()
+    }
 
     shown = set(range(newest_from, count)) | set(range(max(1, count - paging.feed), count))
     for number in due:
@@ -237,11 +265,13 @@ def _build_document(
                         del views[i]
         previous = (index, row.text)
     newest = [views[i] for i in range(newest_from, count)]
-    marks = [(v.captured_at, f"{place(i)}#v-{v.commit[:12]}") for i, v in enumerate(versions)]
+    marks = [(v.captured_at, f"{place(i)}#{version_anchor(v)}") for i, v in enumerate(versions)]
     html = document_page(summary, newest, pager(None, newest_from + 1), marks)
     write_if_changed(output / summary.page, html.encode("utf-8"))
     entries = [
-        _entry(summary, views[i], f"{declaration.service_id}/{views[i].link}")
+        _entry(
+            summary, views[i], f"{declaration.service_id}/{views[i].link}", version_entry_id(declaration, versions[i])
+        )
         for i in range(max(1, count - paging.feed), count)
     ]
     feed = feed_xml(
@@ -255,7 +285,7 @@ def _build_document(
     write_if_changed(output / summary.feed, feed)
     return {
         "head": versions[-1].commit,
-        "numbered_pages": current,
+        "page_heads": [versions[last_of(number)].commit for number in range(1, current + 1)],
         "summary": asdict(summary),
         "entries": [asdict(entry.without_content()) for entry in entries],
     }
@@ -334,7 +364,7 @@ def _update(
         known = state.get(declaration.key)
         folder = output / declaration.service_id
         pages = [folder / f"{declaration.document_id}.html"]
-        pages += [folder / _older_name(declaration, n) for n in range(1, (known or {}).get("numbered_pages", 0) + 1)]
+        pages += [folder / _older_name(declaration, n) for n in range(1, len((known or {}).get("page_heads", [])) + 1)]
         if not versions or (known and known["head"] == versions[-1].commit and all(p.exists() for p in pages)):
             progress.add("unchanged" if versions else "without versions", done=True)
             continue

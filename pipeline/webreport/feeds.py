@@ -18,7 +18,9 @@ GENERATOR = "policy-archive"
 class FeedEntry:
     """One change of one document."""
 
-    id: str  # urn:uuid derived from the commit: the same change keeps its id whenever the report is rebuilt
+    # urn:uuid derived from the version's document, date and blob (not its commit, which a backfill inserting an
+    # earlier version re-chains): the same change keeps its id whenever the report is rebuilt
+    id: str
     title: str
     updated: str  # the capture time, ISO 8601 UTC
     link: str  # the change on its document's page, relative to the report's root
@@ -32,7 +34,8 @@ class FeedEntry:
 
 
 def stable_id(name: str) -> str:
-    """A permanent, unique Atom id for ``name`` (a commit id, a document key) without owning a domain name."""
+    """A permanent, unique Atom id for ``name`` (a version's document, date and blob; a document key) without owning
+    a domain name."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"policy-archive:{name}").urn
 
 
