@@ -49,6 +49,12 @@ def document_keys() -> frozenset[str]:
     return frozenset(_DOCUMENT_KEYS)
 
 
+def history_keys() -> frozenset[str]:
+    """The keys a ``[[documents.<id>.history]]`` entry may hold (importers translate other tools' options into
+    these)."""
+    return frozenset(_HISTORY_KEYS)
+
+
 def load_service(path: Path) -> list[DocumentDeclaration]:
     """Validate one service file and return its documents; one :class:`ConfigError` names every problem of it."""
     problems = Problems()

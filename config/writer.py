@@ -25,7 +25,7 @@ from policy_archive.config.checks import ConfigError
 from policy_archive.config.declarations import load_service
 from policy_archive.errors import ConfigurationError
 from policy_archive.files import write_whole
-from policy_archive.records import ID_MAX_LENGTH, DocumentDeclaration, ExtractionRules, is_valid_id
+from policy_archive.records import ID_MAX_LENGTH, DocumentDeclaration, ExtractionRules, Render, is_valid_id
 from policy_archive.text import one_line
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -125,9 +125,14 @@ def _document_lines(draft: DocumentDraft) -> list[str]:
     lines.append(f"url = {_value(declaration.url)}")
     lines += _rules_lines(declaration.rules)
     lines += [f"{toml_key(key)} = {_value(value)}" for key, value in draft.options]
+    document_render = str(dict(draft.options).get("render", declaration.render))
     for entry in declaration.history:
         lines += [f"[[{table}.history]]", f"url = {_value(entry.url)}"]
         lines += _rules_lines(entry.rules)
+        # A history entry does not take its document's render (config/declarations.py): written where it is not
+        # the default, and where the document's is not, so that a reader sees the earlier form renders otherwise.
+        if entry.render is not Render.AUTO or document_render != Render.AUTO:
+            lines.append(f"render = {_value(entry.render.value)}")
         lines.append(f"valid_until = {_value(entry.valid_until)}")
     return lines
 

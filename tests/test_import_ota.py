@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import tomllib
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,14 @@ from policy_archive.config.checks import ConfigError
 from policy_archive.config.declarations import document_keys, load_service
 from policy_archive.config.settings import load_config
 from policy_archive.config.writer import DocumentDraft, service_toml, slug_id, write_service_file
-from policy_archive.records import ID_MAX_LENGTH, DocumentDeclaration, ExtractionRules, HistoryEntry, is_valid_id
+from policy_archive.records import (
+    ID_MAX_LENGTH,
+    DocumentDeclaration,
+    ExtractionRules,
+    HistoryEntry,
+    Render,
+    is_valid_id,
+)
 
 DECLARATIONS = Path(__file__).parent / "fixtures" / "ota" / "declarations"
 
@@ -37,7 +44,15 @@ def test_real_declarations_are_translated_and_every_file_validates(tmp_path):
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     written = sorted(path.name for path in (config / "services").iterdir())
-    assert written == ["asus.toml", "bing.toml", "ikea.toml", "lingualeo.toml", "logitech.toml"]
+    assert written == [
+        "alexa.toml",
+        "asus.toml",
+        "binance.toml",
+        "bing.toml",
+        "ikea.toml",
+        "lingualeo.toml",
+        "logitech.toml",
+    ]
     assert run_cli(config, tmp_path / "data", "validate").returncode == 0
     documents = loaded(config)
 
@@ -108,6 +123,69 @@ def test_execute_client_scripts_becomes_render_always_or_is_named(tmp_path):
         assert "FAILED example/privacy-policy: imported without:" in result.stderr
         assert "executeClientScripts" in result.stderr
     assert declaration.url == "https://example.org/privacy"
+
+
+def test_execute_client_scripts_of_each_history_entry_is_its_render_and_never_merged_away(tmp_path):
+    """Outside audit B, finding 4: a history entry's ``executeClientScripts`` was dropped (Binance), and an entry
+    differing from the current declaration only in it was merged into it (Alexa), so that captures OTA fetched as
+    served would have been rendered. Real declarations (tests/fixtures/ota)."""
+    config, result = import_all(tmp_path, "Alexa", "Binance")
+    assert result.returncode == 0, result.stderr
+    assert run_cli(config, tmp_path / "data", "validate").returncode == 0
+    documents = loaded(config)
+
+    # Binance: the current declaration and its history entry both run the page's scripts: both render.
+    for kind, until in (("privacy-policy", date(2024, 3, 12)), ("terms-of-service", date(2024, 1, 23))):
+        document = documents[f"binance/{kind}"]
+        assert document.render is Render.ALWAYS
+        (entry,) = document.history
+        assert (entry.valid_until, entry.rules.select, entry.render) == (until, ("main",), Render.ALWAYS)
+        assert document.render_at(datetime(2023, 6, 1, tzinfo=UTC)) is Render.ALWAYS
+
+    # Alexa: OTA fetched the page as served until 2023-03-27 (select "body", then "div.help-content"), and ran its
+    # scripts after. The second entry reads like the current declaration but for that: it is kept, with "auto".
+    alexa = documents["alexa/terms-of-service"]
+    assert alexa.render is Render.ALWAYS
+    assert [(e.valid_until, e.rules.select, e.render) for e in alexa.history] == [
+        (date(2020, 11, 9), ("body",), Render.AUTO),
+        (date(2023, 3, 27), ("div.help-content",), Render.AUTO),
+    ]
+    assert alexa.render_at(datetime(2022, 1, 1, tzinfo=UTC)) is Render.AUTO
+    assert alexa.render_at(datetime(2023, 3, 28, tzinfo=UTC)) is Render.ALWAYS
+    text = (config / "services" / "alexa.toml").read_text()
+    raw = tomllib.loads(text)["documents"]["terms-of-service"]
+    # Written on each entry (a history entry does not take its document's render), and said in a comment.
+    assert [entry.get("render") for entry in raw["history"]] == ["auto", "auto"]
+    assert "executeClientScripts" in text
+
+
+def test_history_entries_differing_only_in_running_scripts_stay_apart(tmp_path):
+    source = tmp_path / "declarations"
+    source.mkdir()
+    page = {"fetch": "https://example.org/tos", "select": "main"}
+    (source / "Scripts.json").write_text(json.dumps({"name": "Scripts", "terms": {"Terms of Service": page}}))
+    history = [
+        {**page, "validUntil": "2019-01-01T00:00:00Z"},
+        {**page, "executeClientScripts": True, "validUntil": "2020-01-01T00:00:00Z"},
+        {**page, "executeClientScripts": True, "validUntil": "2021-01-01T00:00:00Z"},
+        {**page, "executeClientScripts": False, "validUntil": "2022-01-01T00:00:00Z"},
+    ]
+    (source / "Scripts.history.json").write_text(json.dumps({"Terms of Service": history}))
+    config = tmp_path / "config"
+    config.mkdir()
+    result = run_import_ota(config, tmp_path / "data", str(source))
+    assert result.returncode == 0, result.stderr
+    (declaration,) = load_config(config).documents
+    # The two rendering entries are one (the same in every respect); the last one reads like the current
+    # declaration (no scripts, auto) and is merged into it; the first is kept: the entry after it renders.
+    assert declaration.render is Render.AUTO
+    assert [(e.valid_until, e.render) for e in declaration.history] == [
+        (date(2019, 1, 1), Render.AUTO),
+        (date(2021, 1, 1), Render.ALWAYS),
+    ]
+    assert declaration.render_at(datetime(2018, 6, 1, tzinfo=UTC)) is Render.AUTO
+    assert declaration.render_at(datetime(2019, 6, 1, tzinfo=UTC)) is Render.ALWAYS
+    assert declaration.render_at(datetime(2021, 6, 1, tzinfo=UTC)) is Render.AUTO
 
 
 def test_nothing_is_overwritten_without_force(tmp_path):

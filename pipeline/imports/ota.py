@@ -31,7 +31,7 @@ from policy_archive.config.writer import DocumentDraft, ServiceFileExists, servi
 from policy_archive.crawler.hosts import LITERALS_ONLY, Proposals
 from policy_archive.pipeline.imports.ota_files import HISTORY_SUFFIX, Unreadable, read_declaration
 from policy_archive.pipeline.imports.ota_terms import NotImported, history_entries, translate, valid_until
-from policy_archive.records import DocumentDeclaration
+from policy_archive.records import DocumentDeclaration, Render
 from policy_archive.text import one_line, plural
 
 
@@ -141,6 +141,12 @@ def _document(
     past.sort(key=lambda item: item[0])
     entries, dropped = history_entries(past, now)
     comments = list(dict.fromkeys(now.notes + [note for _, t in past for note in t.notes]))
+    if any(entry.render != Render(now.render or "auto") for entry in entries):
+        # Said where a reviewer edits: one form of the page ran its scripts in OTA and another did not.
+        comments.append(
+            "Open Terms Archive ran this page's scripts (executeClientScripts) in some of its forms only: each "
+            'history entry says its own render ("always" where it did, "auto" where it fetched the page as served)'
+        )
     dropped = list(dict.fromkeys(now.dropped + [reason for _, t in past for reason in t.dropped] + dropped))
     declaration = DocumentDeclaration(
         service_id, name, document_id, now.url, now.rules, tuple(entries), written_by="import-ota"

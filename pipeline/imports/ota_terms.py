@@ -2,12 +2,14 @@
 
 Translated: ``fetch`` → ``url``, ``select``/``remove`` (a string or a list) → lists, history entries oldest first
 with ``valid_until`` = the UTC day of ``validUntil``, ``executeClientScripts`` → ``render = "always"`` when the
-configuration has ``render`` (docs/decisions/0013). What has no faithful translation is never dropped silently: a
-document is :class:`NotImported` when what it records would change (``combine``, range selectors in ``select``, a
-``select`` our extractor cannot apply, a ``fetch`` URL to an internal address); a :class:`Translation` lists in
-``dropped`` what it is imported without when dropping it only keeps more text around the same document
-(JavaScript ``filter`` functions, range selectors or inapplicable selectors in ``remove``, two history entries
-ending the same UTC day). So is an item of ``select``/``remove`` that is not a selector (``5``, ``null``).
+configuration has ``render``, on the current declaration and on each history entry that has it (an entry without it
+keeps ``auto``: OTA fetched that form without running scripts; docs/decisions/0013). What has no faithful
+translation is never dropped silently: a document is :class:`NotImported` when what it records would change
+(``combine``, range selectors in ``select``, a ``select`` our extractor cannot apply, a ``fetch`` URL to an internal
+address); a :class:`Translation` lists in ``dropped`` what it is imported without when dropping it only keeps more
+text around the same document (JavaScript ``filter`` functions, range selectors or inapplicable selectors in
+``remove``, two history entries ending the same UTC day). So is an item of ``select``/``remove`` that is not a
+selector (``5``, ``null``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from policy_archive.config.declarations import document_keys, selector_error
+from policy_archive.config.declarations import document_keys, history_keys, selector_error
 from policy_archive.crawler.hosts import Proposals
-from policy_archive.records import ExtractionRules, HistoryEntry
+from policy_archive.records import ExtractionRules, HistoryEntry, Render
 from policy_archive.text import counted
 
 # OTA keys of a terms declaration that are read here; any other key is reported as not translated.
@@ -44,13 +46,15 @@ class Translation:
 
 
 def history_entries(past: list[tuple[datetime, Translation]], now: Translation) -> tuple[list[HistoryEntry], list[str]]:
-    """History entries oldest first; an entry that reads exactly like the next one is merged into it."""
+    """History entries oldest first; an entry that reads exactly like the next one is merged into it. Entries that
+    differ only in running the page's scripts (``executeClientScripts``) are not merged: the later one's render would
+    apply to captures OTA never rendered (outside audit B, finding 4: 11 such merges in contrib-declarations)."""
     entries: list[HistoryEntry] = []
     dropped: list[str] = []
     for index, (until, translation) in enumerate(past):
         later = past[index + 1][1] if index + 1 < len(past) else now
-        if (translation.url, translation.rules) == (later.url, later.rules):
-            continue  # same page, same selection: the later entry covers these captures too
+        if (translation.url, translation.rules, translation.render) == (later.url, later.rules, later.render):
+            continue  # same page, same selection, same rendering: the later entry covers these captures too
         day = until.date()
         if entries and entries[-1].valid_until >= day:
             earlier = entries.pop()
@@ -58,7 +62,7 @@ def history_entries(past: list[tuple[datetime, Translation]], now: Translation) 
                 f"the history entry for {earlier.url} valid until {earlier.valid_until} (the next one ends the "
                 "same UTC day; valid_until is a day)"
             )
-        entries.append(HistoryEntry(translation.url, day, translation.rules))
+        entries.append(HistoryEntry(translation.url, day, translation.rules, Render(translation.render or "auto")))
     return entries, dropped
 
 
@@ -127,16 +131,14 @@ def _options(entry: Mapping[str, Any], translation: Translation) -> None:
             "the text keeps what they removed or changed"
         )
     if entry.get("executeClientScripts") is True:
-        if "validUntil" in entry:
-            # Only archived captures use a history entry, and their bytes are replayed as served, never rendered.
-            translation.notes.append(
-                "Open Terms Archive rendered an earlier form of this page in a browser (executeClientScripts); "
-                "archived captures are read as they were served"
-            )
-        elif "render" in document_keys():
+        # A history entry's captures are archived ones, which are rendered as live ones are (examine.py,
+        # rendering_request): the entry says so itself, as a history entry does not take its document's render.
+        historical = "validUntil" in entry
+        if "render" in (history_keys() if historical else document_keys()):
             translation.render = "always"
         else:
-            translation.dropped.append("executeClientScripts (this configuration has no `render` key)")
+            where = "a history entry" if historical else "this configuration"
+            translation.dropped.append(f"executeClientScripts ({where} has no `render` key)")
     for key in entry.keys() - _KNOWN_KEYS:
         translation.dropped.append(f"unknown key {key!r}")
 
