@@ -257,6 +257,8 @@ class PlanSpider(scrapy.Spider):
             return rendering.answers.too_large
         if rendering.raw_body is None or rendering.raw_url is None:
             return _no_raw_answer(rendering.navigation_type)
+        if rendering.unsettled is not None:  # a half-built text is no version (before its size is judged)
+            return rendering.unsettled
         dom = response.text.encode("utf-8")
         if (over := self.over_page_limit(rendering.raw_body, dom)) is not None:
             return over

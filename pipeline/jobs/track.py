@@ -36,7 +36,8 @@ class TrackPlan:
 
     A document declared ``render = "always"`` is fetched in the headless browser; in ``auto`` mode, a page that
     turns out to be a script shell is fetched once more in the browser, and only that rendering is recorded
-    (its raw bytes with it); if the rendering fails, the shell is recorded, refused with both reasons.
+    (its raw bytes with it); if the rendering fails, the shell is recorded, refused with both reasons, and the
+    document counted by the rendering's failure (one for now, such as a page still changing, is asked again).
     """
 
     def __init__(self, workspace: Workspace, declarations: Sequence[DocumentDeclaration], progress: Progress):
@@ -89,10 +90,14 @@ class TrackPlan:
                 self._finished(result.request.document, "not modified")
             elif result.request.document in self.shells:
                 shell, why = self.shells.pop(result.request.document)
-                self._record(shell, Examination(Outcome.REFUSED, f"{why}; {result.reason}"))
+                reason = f"{why}; {result.reason}"
+                self._record(shell, Examination(Outcome.REFUSED, reason))
                 if result.needs_browser:  # what to do about it says it all: the user reads only that
                     self.failures[result.request.document] = result.reason
                     self.unrendered.add(result.request.document)
+                elif not result.refused:  # the rendering failed for now (a page still changing, a timeout)
+                    self.unfetched[result.request.document] = result.lasting
+                    self.failures[result.request.document] = _not_fetched(reason, result.lasting)
             else:
                 self.failures[result.request.document] = self._failed(result)
                 self._finished(result.request.document, "failed")
