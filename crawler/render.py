@@ -1,5 +1,6 @@
 """Rendering pages in headless Chromium, the Scrapy way (scrapy-playwright): with :mod:`crawler.routes`, where the
-page's requests go, and :mod:`crawler.render_handler`, its download handler, the only modules that know Playwright.
+page's requests go, :mod:`crawler.settling`, when its tab is taken, and :mod:`crawler.render_handler`, its download
+handler, the only modules that know Playwright.
 
 A render request is an ordinary Scrapy request with ``meta["playwright"]``: it goes through the same scheduler,
 download slots (one request at a time per site), robots.txt and AutoThrottle middlewares as a plain fetch, and
@@ -10,10 +11,10 @@ scrapy-playwright's download handler opens it in a browser tab instead of over H
   (:data:`NO_NETWORK_ARGS`): what a page shows comes through its routes, and nothing else gets out; a missing
   browser or a missing ``browser`` extra is one line of reason for the documents that needed rendering, never an
   end of the run;
-- each tab settles (:meth:`PageRendering.settle`): network idle, then text shown, then a steady text, within one
-  bounded wait; a page still loading without its text, or still changing it, when the wait ran out is not taken
-  (its reason, :data:`UNSETTLED`, fails the capture for now); the raw bytes of the navigation answer are kept next
-  to the rendered DOM;
+- each tab settles (:meth:`PageRendering.settle`, by :mod:`crawler.settling`): network idle, then text shown, then a
+  steady text, within one bounded wait; a page still loading without its text, or still changing it, when the wait
+  ran out is not taken (``render-unsettled``, a failure for now); the raw bytes of the navigation answer are kept
+  next to the rendered DOM;
 - every request of the page is asked of a route (:mod:`crawler.routes`), never sent by Chromium: a live page's
   navigation, scripts and data are downloaded by the crawl itself (the internal-address check and the connection
   use the same resolution; robots.txt of each request's origin; one request at a time per site), and a redirect of
@@ -37,7 +38,6 @@ from importlib.metadata import requires
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from policy_archive.crawler.failures import message
 from policy_archive.crawler.rendered_downloads import CrawlDownloads
 from policy_archive.crawler.rendering_bytes import AnswersTaken
 from policy_archive.crawler.routes import (
@@ -47,6 +47,7 @@ from policy_archive.crawler.routes import (
     is_page_navigation,
     refuse_web_socket,
 )
+from policy_archive.crawler.settling import TEXT_WATCH, settled, unreadable
 from policy_archive.errors import PolicyArchiveError
 
 if TYPE_CHECKING:
@@ -133,16 +134,6 @@ CHROMIUM_ARGS = (
 # address): only through the proxy, which the browser cannot reach.
 NO_NETWORK_ARGS = ("--host-resolver-rules=MAP * ~NOTFOUND", "--webrtc-ip-handling-policy=disable_non_proxied_udp")
 TABS = 4  # tabs open at once over all sites (one per site at a time: the per-site download slot)
-SETTLED_TEXT_CHARS = 200  # visible characters that make a page more than a script shell
-QUIET_MILLISECONDS = 750  # the text's length steady for this long: the page has finished building its text
-# A change of the text's length by fewer characters than this is not the page building its text: a ticking clock
-# ("9:59:59" to "10:00:00"), a counter; such a page is taken once the rest of its text is steady. A carousel that only
-# shows and hides its slides changes no text at all (the DOM keeps every slide; attributes are not text).
-STEADY_CHARS = 20
-# The opening of the reason a rendering is not taken for when its wait ran out before its text was shown and steady:
-# not a version (a half-built text, then a false change when the next run renders it whole), a failure for now,
-# asked again by the next run.
-UNSETTLED = "render-unsettled"
 
 
 class RenderingUnavailable(PolicyArchiveError):
@@ -309,7 +300,7 @@ class PageRendering:
         self._page = page
         self.unsettled = None
         # Every document of the tab watches its text once parsed (a script may load another document in it).
-        await page.add_init_script(_TEXT_WATCH)
+        await page.add_init_script(TEXT_WATCH)
         self._deadline = asyncio.get_running_loop().time() + self.timeout_seconds
         page.on("response", self._remember_navigation)
         if self.archive is not None:
@@ -340,7 +331,8 @@ class PageRendering:
 
     async def settle(self, page: Page) -> None:
         """Wait, within ``timeout_seconds`` in all, for network idle, then shown text, then a text steady for
-        :data:`QUIET_MILLISECONDS`; keep the raw answer. A page whose network never went idle (some poll it forever)
+        :data:`~policy_archive.crawler.settling.QUIET_MILLISECONDS` (:func:`~policy_archive.crawler.settling.settled`);
+        keep the raw answer. A page whose network never went idle (some poll it forever)
         is taken when its text is shown and has been steady at the deadline; one still loading without its text, or
         still changing its text, is not taken: :attr:`unsettled` says why. One that loaded everything and showed no
         text is taken, for extraction to refuse as a script shell (naming what robots.txt kept from it)."""
@@ -352,7 +344,7 @@ class PageRendering:
             # A rendering that cannot be taken (too large; from an archive, refused) ends now, not at its wait's end
             await _unless(self.answers.ended, self._settling(page))
         except Error as error:  # the page went away under the wait (its tab or the browser closed)
-            self.unsettled = self._unreadable(error)
+            self.unsettled = unreadable(self.timeout_seconds, error)
         # The page is taken as it is now: what it still asks for is not sent (its tab closes right after this).
         for route in (self._route, self.archive):
             if route is not None:
@@ -365,70 +357,8 @@ class PageRendering:
                 log.info("rendering %s: no raw body of the navigation (%s)", page.url, error.message)
 
     async def _settling(self, page: Page) -> None:
-        """The three waits of :meth:`settle`, each within what is left of the tab's wait, then, if they ran out, the
-        page's state judged once: shown and steady (taken), or :attr:`unsettled` says which it was not."""
-        from playwright.async_api import Error
-
-        loop = asyncio.get_running_loop()
-
-        def remaining_ms() -> float:  # of the tab's wait, its navigation's time included
-            return max(1.0, (self._deadline - loop.time()) * 1000)
-
-        idle = True
-        try:
-            await page.wait_for_load_state("networkidle", timeout=remaining_ms())
-        except Error as error:
-            idle = False
-            log.info("rendering %s: the network never went idle (%s)", page.url, message(error.message))
-        try:
-            if idle:  # the last answers may have just come: the text counts as steady only from now
-                await page.evaluate(_TEXT_WATCH_RESTART)
-            await page.wait_for_function(
-                _TEXT_SETTLED, arg=[SETTLED_TEXT_CHARS, QUIET_MILLISECONDS], timeout=remaining_ms(), polling=100
-            )
-            return
-        except Error as error:
-            log.info("rendering %s: not settled within the wait (%s)", page.url, message(error.message))
-        # The wait is over: what the page is now. One polling the network forever comes here with its text shown and
-        # steady for long (watched from its parsing on), and is taken.
-        try:
-            shown, changed, restarted = await page.evaluate(_TEXT_STATE)
-        except Error as error:  # e.g. a script navigating the page again at that moment
-            self.unsettled = self._unreadable(error)
-            return
-        if changed < 0 or (shown < SETTLED_TEXT_CHARS and not idle):
-            self.unsettled = self._unsettled(
-                f"the page was still loading after {self._wait}, fewer than {SETTLED_TEXT_CHARS} characters of its"
-                " text shown"
-            )
-        elif shown < SETTLED_TEXT_CHARS:
-            # It had everything it asked for (robots.txt or the archive may have left some out) and showed no text:
-            # taken, for extraction to refuse as the script shell it stayed, naming what it went without.
-            log.info("rendering %s: no text shown, though the page had loaded: taken as it is", page.url)
-        elif changed < QUIET_MILLISECONDS:
-            self.unsettled = self._unsettled(f"the page was still changing its text after {self._wait}")
-        elif idle and restarted < QUIET_MILLISECONDS:
-            # Nothing changed since, but the text a script shows a moment after its data came would be missed.
-            self.unsettled = self._unsettled(
-                f"the page's network went idle less than {QUIET_MILLISECONDS / 1000:g} s before the end of its"
-                f" {self._wait} wait, too late to see its text steady"
-            )
-        else:
-            log.info("rendering %s: taken without network idle, its text shown and steady", page.url)
-
-    @property
-    def _wait(self) -> str:
-        """The tab's wait in words: ``20 s``."""
-        return f"{self.timeout_seconds:g} s"
-
-    def _unreadable(self, error: Any) -> str:
-        """Why a rendering is not taken when the browser could not say what the page showed (a Playwright error)."""
-        return self._unsettled(f"the page could not be read after {self._wait} ({message(error.message)})")
-
-    def _unsettled(self, what: str) -> str:
-        """Why a rendering is not taken, in one line: ``render-unsettled: the page was still changing its text after
-        20 s (setting [crawl] render_timeout_seconds)``."""
-        return f"{UNSETTLED}: {what} (setting [crawl] render_timeout_seconds)"
+        """Wait for the page to settle; :attr:`unsettled` keeps why it did not (None: taken)."""
+        self.unsettled = await settled(page, self._deadline, self.timeout_seconds)
 
     async def close(self) -> None:
         """Close the current tab at once (the run is stopping), and end what it asked for."""
@@ -481,54 +411,3 @@ class NavigationRedirectMiddleware:
         # as Scrapy does, UTF-8, and Scrapy's own encoding of a str here would turn a UTF-8 host into another.
         headers["Location"] = rendering.redirect.encode("latin-1")
         return response.replace(headers=headers)
-
-
-# Added to every document of a tab before its scripts run: once the document is parsed (the parser's insertions are
-# not a script building text), each change to its DOM measures its text — the characters of every text node but
-# those in scripts, styles, noscript and templates, hidden or not, as extraction reads the DOM — and a change of
-# STEADY_CHARS or more from the length last counted restarts the time the text has been steady. Measured on
-# mutations only (nothing is done while the page is still): text added or removed is seen at once, a clock replacing
-# a few characters is not a change.
-_WATCH_KEY = 'Symbol.for("policy-archive.text")'
-_TEXT_WATCH = f"""(() => {{
-    const skipped = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE"]);
-    function size() {{
-        if (document.body === null) return 0;
-        let chars = 0;
-        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-        while (walker.nextNode()) {{
-            const node = walker.currentNode;
-            if (!skipped.has(node.parentNode.nodeName)) chars += node.data.length;
-        }}
-        return chars;
-    }}
-    function start() {{
-        const watch = {{chars: size(), changed: performance.now(), restarted: performance.now()}};
-        watch.restart = () => {{ watch.chars = size(); watch.restarted = performance.now(); }};
-        watch.steady = () => performance.now() - Math.max(watch.changed, watch.restarted);
-        new MutationObserver(() => {{
-            const chars = size();
-            if (Math.abs(chars - watch.chars) < {STEADY_CHARS}) return;
-            watch.chars = chars;
-            watch.changed = performance.now();
-        }}).observe(document, {{subtree: true, childList: true, characterData: true}});
-        window[{_WATCH_KEY}] = watch;
-    }}
-    if (window.top !== window) return;  // the page's own text only: a frame's is not its
-    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start, {{once: true}});
-    else start();
-}})()"""
-_TEXT_WATCH_RESTART = f"() => {{ const watch = window[{_WATCH_KEY}]; if (watch !== undefined) watch.restart(); }}"
-# [visible characters, milliseconds since the text last changed, since the watch was restarted at network idle]
-# (-1, -1: not watched yet, its document not parsed)
-_TEXT_STATE = f"""() => {{
-    const watch = window[{_WATCH_KEY}];
-    const shown = document.body === null ? 0 : document.body.innerText.trim().length;
-    const now = performance.now();
-    return watch === undefined ? [shown, -1, -1] : [shown, now - watch.changed, now - watch.restarted];
-}}"""
-_TEXT_SETTLED = f"""([chars, quietMs]) => {{
-    const watch = window[{_WATCH_KEY}];
-    return watch !== undefined && document.body !== null && document.body.innerText.trim().length >= chars
-        && watch.steady() >= quietMs;
-}}"""
