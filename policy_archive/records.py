@@ -274,11 +274,12 @@ class Capture:
 
 @dataclass(frozen=True)
 class Dropped:
-    """Text that extraction removed from inside the located content, for a reviewer to check.
+    """Text that extraction removed from inside the located content, or left beside it, for a reviewer to check.
 
     ``reason``: ``navigation``, ``footer``, ``dialog``, ``furniture``, ``cookie-notice``, ``hidden``,
-    ``control``, ``other-document`` (the page held several documents and one was kept) or ``too-deep`` (the HTML
-    parser stopped at its depth limit and never read the rest of the page); ``words``: how many words went;
+    ``control``, ``other-document`` (the page held several documents and one was kept), ``too-deep`` (the HTML
+    parser stopped at its depth limit and never read the rest of the page) or ``outside-content`` (text the
+    locator left beside the block it located as the content); ``words``: how many words went;
     ``sample``: the first words of what went.
     """
 

@@ -10,7 +10,7 @@ import pytest
 from policy_archive.pipeline.extraction.documents import document_kind
 from policy_archive.pipeline.extraction.extract import ExtractionRefused, extract
 from policy_archive.pipeline.jobs.provenance import document_text
-from policy_archive.records import ExtractedDocument, ExtractionRules
+from policy_archive.records import Dropped, ExtractedDocument, ExtractionRules
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction-classes"
 CASES = sorted(path.parent.name for path in FIXTURES.glob("*/case.json"))
@@ -242,3 +242,47 @@ def test_menu_buttons_popups_and_toggles_naming_an_empty_panel_title_nothing() -
     assert "We collect personal data" in document.body and "Older versions are listed" in document.body
     for label in ("Solutions", "Resources", "April 14", "Analytics**", "More"):
         assert label not in document.body, label
+
+
+def _intro_then_sections(sections: int, wrapper: str) -> bytes:
+    intro = "".join(
+        f"<p>Intro paragraph {n}: by using our services you agree to be bound by these terms, which govern your"
+        " access to and use of the services.</p>"
+        for n in range(4)
+    )
+    items = "".join(
+        f"<li><b>{n}. Section {n}</b><ul>"
+        + "".join(f"<li>Clause {n}.{k}: you must not misuse the service as this clause says.</li>" for k in range(6))
+        + "</ul></li>"
+        for n in range(1, sections + 1)
+    )
+    return f"<html><body><{wrapper}><div class='terms'>{intro}<ol>{items}</ol></div></{wrapper}></body></html>".encode()
+
+
+@pytest.mark.parametrize("sections", [2, 5, 20])
+@pytest.mark.parametrize("wrapper", ["div", "main"])
+def test_a_list_is_never_the_block_holding_the_document(sections: int, wrapper: str) -> None:
+    """Audit of 2026-11-29 (Qwen's terms, OTA benchmark): once the <ol> of sections held 85 % of the text, the
+    locator descended into it and dropped the intro paragraphs before it, saying nothing; with 2 sections it
+    did not. A list is part of a text, and what stands beside it is its introduction."""
+    document = extract(_intro_then_sections(sections, wrapper), URL, ExtractionRules(), "text/html")
+    assert document.body.startswith("Intro paragraph 0: by using our services you agree"), document.body[:200]
+    assert f"Clause {sections}.5" in document.body and document.dropped == ()
+
+
+def test_a_dated_title_block_before_the_content_is_kept_and_what_is_left_beside_it_reported() -> None:
+    """The document's title and "Last updated" line in plain <div>s before its body (Qwen): kept, with the stated
+    date; an announcement and a link bar left beside the located content are reported (outside-content,
+    navigation), where they used to go unsaid."""
+    document = generic_document("list-after-intro", "terms-of-service")
+    assert document.body.startswith("Terms of Service\n\nLast updated: May 19, 2026\n\nThank you")
+    assert str(document.stated_date) == "2026-05-19"
+    assert document.dropped == (
+        Dropped("outside-content", 18, "New: Example Chat now answers in forty languages. Try it today in …"),
+        Dropped("navigation", 5, "StudioResearchAPI PlatformEN"),
+    )
+    undated = (FIXTURES / "list-after-intro" / "page.html").read_text(encoding="utf-8")
+    undated = undated.replace("Last updated: May 19, 2026", "Read carefully")
+    document = extract(undated.encode(), URL, ExtractionRules(), "text/html", document_type="terms-of-service")
+    assert document.body.startswith("Thank you for using our services!")
+    assert Dropped("outside-content", 5, "Terms of ServiceRead carefully") in document.dropped

@@ -3,8 +3,11 @@
 Extraction drops page furniture, hidden blocks and cookie notices before it locates the document, and trims
 link lists at the located content's edges. Whatever of that lay *inside* the located content (or inside the
 declared ``select`` elements) may have been part of the document: it is reported as ``Dropped`` records so a
-reviewer can check. What lay outside (the site's header, its footer) is what extraction is for, and what the
-declared ``remove`` selectors remove is the declaration's choice: neither is reported. What the HTML parser
+reviewer can check. Furniture dropped outside (the site's header, its footer) is what extraction is for, and
+what the declared ``remove`` selectors remove is the declaration's choice: neither is reported. What the locator
+left beside the block it chose as the content (siblings of that block and of its ancestors that were not
+dropped as furniture) is reported, as ``navigation`` when mostly links and ``outside-content`` otherwise: it may
+be the document's (audit of 2026-11-29: Qwen's terms lost their preamble so, unsaid). What the HTML parser
 could not read (past its depth limit) is reported wherever it lay.
 """
 
@@ -27,6 +30,9 @@ SAMPLE_WORDS = 12
 # benchmark's 88 pages (see decision 0002).
 HARD_WORDS = 150
 OTHER_DOCUMENT = "other-document"
+# Text the locator left beside the block it located as the content (not furniture, not links): reported, since it
+# may be the document's own (a title and date set apart from the body).
+OUTSIDE_CONTENT = "outside-content"
 # The HTML parser stopped at its depth limit and never read the rest of the page (``extraction.parse``): hard
 # whatever the count, since what was not read is unknown text.
 TOO_DEEP = "too-deep"

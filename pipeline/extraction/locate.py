@@ -24,6 +24,7 @@ from policy_archive.pipeline.extraction.documents import SeveralDocuments, docum
 from policy_archive.pipeline.extraction.dropped import (
     LINK_BLOCK_SHARE,
     OTHER_DOCUMENT,
+    OUTSIDE_CONTENT,
     TOO_DEEP,
     DropLog,
     is_link_block,
@@ -33,6 +34,7 @@ from policy_archive.pipeline.extraction.dropped import (
 from policy_archive.pipeline.extraction.markdown import BLOCK_TAGS
 from policy_archive.pipeline.extraction.parse import MAX_DEPTH, ParsedPage, post_order
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused
+from policy_archive.pipeline.extraction.stated_date import stated_date
 from policy_archive.records import Dropped, ExtractionRules
 
 DROPPED_TAGS = (
@@ -104,6 +106,12 @@ DIALOG_PAGE_SHARE = 0.8
 TEXT_BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "pre", "blockquote", "dl"}
 # A single child holding this share of a block's text is where the content is (generic mode).
 DESCEND_SHARE = 0.85
+# Lists are parts of a text, never the block holding it: what stands beside a list in its container is the
+# list's introduction (Qwen's terms: a 239-word preamble, with its acceptance clause, before an <ol> of sections).
+LIST_TAGS = {"ol", "ul", "dl", "menu", "dir"}
+# A block this short before the content that states a date ("Terms of Service / Last updated: May 19, 2026") is
+# the document's header, not furniture: the locator keeps it with the content rather than descend past it.
+HEADER_BLOCK_WORDS = 40
 
 
 def content_root(
@@ -131,6 +139,7 @@ def content_root(
     _drop_furniture(body, log)
     words, prose = _text_weights(body)
     root = _locate_content(body, prose)
+    _note_left_out(body, root, words, prose, log)
     _trim_link_edges(root, words, prose, log)
     document, other = document_in(root, document_type, title)
     if other is not None:
@@ -355,7 +364,8 @@ def _looks_like_furniture(element: lxml.html.HtmlElement) -> bool:
 
 
 def _locate_content(body: lxml.html.HtmlElement, prose: Weights) -> lxml.html.HtmlElement:
-    """Descend from ``<body>`` while one child holds nearly all the text and its siblings hold no headings."""
+    """Descend from ``<body>`` while one child holds nearly all the text, is not a list, and its siblings hold no
+    headings and no header stating the document's date."""
     node = body
     while True:
         children = [child for child in node if isinstance(child.tag, str)]
@@ -366,12 +376,47 @@ def _locate_content(body: lxml.html.HtmlElement, prose: Weights) -> lxml.html.Ht
         best_weight, best = max(weights, key=lambda pair: pair[0])
         if total == 0 or best_weight < DESCEND_SHARE * total or _continues_own_text(node, best):
             return node
+        if best.tag in LIST_TAGS or _has_dated_header(children, best, prose):
+            return node
         if any(
             sibling is not best and sibling.xpath("descendant-or-self::*[self::h1 or self::h2 or self::h3]")
             for sibling in children
         ):
             return node
         node = best
+
+
+def _has_dated_header(children: list[lxml.html.HtmlElement], best: lxml.html.HtmlElement, prose: Weights) -> bool:
+    """A short block before ``best`` states a date: the document's title and "Last updated" line set apart from
+    its body (Qwen's ``<div>``s styled as a title), which descending would lose with the stated date."""
+    for child in children:
+        if child is best:
+            return False
+        if 0 < prose[child] <= HEADER_BLOCK_WORDS and stated_date(" ".join(child.text_content().split())):
+            return True
+    return False
+
+
+def _note_left_out(
+    body: lxml.html.HtmlElement, root: lxml.html.HtmlElement, words: Weights, prose: Weights, log: DropLog
+) -> None:
+    """Report what the descent to ``root`` left beside it (siblings of ``root`` and of its ancestors below
+    ``<body>``, and their own text): mostly links, ``navigation``; anything else ``outside-content``, since it
+    may be the document's (issue 12: the locator must never lose text silently)."""
+    node = root
+    while node is not body:
+        parent = node.getparent()
+        if parent is None:
+            return
+        for sibling in parent:
+            if sibling is node or not isinstance(sibling.tag, str) or not words.get(sibling):
+                continue
+            reason = "navigation" if _is_navigation(sibling, 2, words, prose) else OUTSIDE_CONTENT
+            log.note(Dropped(reason, words[sibling], sample(sibling.text_content())))
+        own = (parent.text or "") + " " + " ".join(child.tail or "" for child in parent)
+        if word_count(own):
+            log.note(Dropped(OUTSIDE_CONTENT, word_count(own), sample(own)))
+        node = parent
 
 
 def _continues_own_text(node: lxml.html.HtmlElement, child: lxml.html.HtmlElement) -> bool:
