@@ -37,7 +37,8 @@ class HtmlList:
 class HtmlItem:
     text: str | None  # None: the item holds only its lists
     lists: tuple[HtmlList, ...]
-    bare: bool = False  # a list written directly in its parent list, without <li> (`<ul><li>a</li><ul>…`)
+    bare: bool = False  # written directly in its parent list, without <li>: a list (`<ul><li>a</li><ul>…`), or
+    # text (`<ol>(a) …</ol>`, text and no lists), which browsers show as a paragraph of the item before it
     paragraphs: tuple[str, ...] = ()  # further paragraphs, `<p>`s after the text, before the lists
 
 
@@ -63,7 +64,12 @@ def expected(node: HtmlList) -> Tree:
     items: list[tuple[str | None, tuple[Tree, ...]]] = []
     for item in node.items:
         lists = tuple(expected(child) for child in item.lists)
-        if item.text is not None:
+        if item.bare and item.text is not None:
+            # Text written in the list: a further paragraph of the item before (read as its text only when no
+            # list of the item comes first).
+            if not items[-1][1]:
+                items[-1] = (f"{items[-1][0]} / {item.text}", ())
+        elif item.text is not None:
             items.append((" / ".join((item.text, *item.paragraphs)), _merged(lists)))
         elif item.bare and items:  # under the item before
             text, before = items[-1]
@@ -147,11 +153,21 @@ def html_lists(depth: int) -> st.SearchStrategy[HtmlList]:
             | st.builds(HtmlItem, st.none(), st.lists(lists, min_size=1, max_size=2).map(tuple))
             | st.builds(HtmlItem, st.none(), lists.map(lambda child: (child,)), st.just(True))
         )
+    items = items | st.builds(HtmlItem, WORDS, st.just(()), st.just(True))  # text written directly in the list
     return st.builds(
         HtmlList,
         st.booleans(),
         st.sampled_from([1, 1, 2, 9, 99, 999]),
-        st.lists(items, min_size=1, max_size=3).map(tuple),
+        st.lists(items, min_size=1, max_size=3).filter(_texts_follow_items).map(tuple),
+    )
+
+
+def _texts_follow_items(items: list[HtmlItem]) -> bool:
+    """Text written in the list only right after an item with text (the reading tested here; text before any item
+    is a paragraph before the list, tested apart)."""
+    return all(
+        not (item.bare and not item.lists) or index and not items[index - 1].bare and items[index - 1].text
+        for index, item in enumerate(items)
     )
 
 
@@ -188,6 +204,18 @@ def test_a_list_written_directly_in_a_list_goes_under_the_item_before() -> None:
     inner = HtmlList(True, 1, (HtmlItem("x", ()),))
     page = HtmlList(False, 1, (HtmlItem("a", ()), HtmlItem(None, (inner,), bare=True)))
     assert rendered(page) == "- a\n  1. x\n"
+
+
+def test_text_written_directly_in_a_list_is_a_paragraph_not_an_item() -> None:
+    """Qwen's privacy policy (OTA benchmark) writes lettered clauses as ``<ol>(a) …</ol>``, with no ``<li>``:
+    browsers show the text, which was dropped (315 words). Before any item it is a paragraph before the list;
+    after an item, a paragraph of that item; inline elements in it stay in its paragraph, not items of their own."""
+    render = MarkdownRenderer("https://example.org/").render
+    lettered = lxml.html.fromstring("<div><ol>(a) managing <b>the</b> business;</ol></div>")
+    assert normalize_markdown(render(lettered)) == "(a) managing **the** business;\n"
+    root = lxml.html.fromstring("<div><ol>1. intro<li>a</li>more on a <a href='/x'>here</a><li>b</li></ol></div>")
+    markdown = normalize_markdown(render(root))
+    assert markdown == "1\\. intro\n\n1. a\n\n   more on a [here](https://example.org/x)\n2. b\n"
 
 
 def test_a_numbered_list_not_starting_at_one_after_text_follows_a_blank_line() -> None:

@@ -9,34 +9,43 @@ holding only a list of its list's kind gives its items in its place (decision 00
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Iterable
 
 import lxml.html
 
 LIST_ITEM_START = re.compile(r"(?:-|\d+\.) ")
 
 
-def render_list(
-    element: lxml.html.HtmlElement,
-    ordered: bool,
-    *,
-    indented: bool,
-    item_blocks: Callable[[lxml.html.HtmlElement], list[str]],
-) -> list[str]:
+# What a list holds, rendered, in order (see :func:`render_list`): an ``<li>``'s blocks, the blocks of another
+# element written directly in the list, or the paragraphs of text (and inline elements) written directly in it.
+ITEM, OTHER, TEXT = "item", "other", "text"
+ListEntry = tuple[str, list[str]]
+
+
+def render_list(entries: Iterable[ListEntry], ordered: bool, start: int, *, indented: bool) -> list[str]:
     """A list's items as one Markdown block (none if no item holds text), what is nested in each at its content
-    column; ``item_blocks`` renders a child of the list (an item, or anything written directly in the list) as
-    its blocks. Not ``indented`` (deeper than the renderer's ``MAX_RENDERED_NESTING``), what an item holds stands
-    at its list's indent: the text is kept, the nesting lost."""
+    column; ``entries``: what the list holds, rendered (``ITEM``, ``OTHER`` or ``TEXT`` and its blocks). Not
+    ``indented`` (deeper than the renderer's ``MAX_RENDERED_NESTING``), what an item holds stands at its list's
+    indent: the text is kept, the nesting lost.
+
+    Text written directly in a list, outside any ``<li>`` (invalid HTML, which browsers show: Qwen's privacy
+    policy writes each lettered clause as ``<ol>(a) …</ol>``), is shown where a browser shows it: before the
+    first item, as paragraphs before the list; after an item, as a paragraph of that item (at its content column,
+    where a browser indents it), never as an item of its own, which would give it a number it does not have."""
     items: list[_Item] = []
-    number = int(element.get("start", "1")) if element.get("start", "1").isdigit() else 1
-    for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        blocks = item_blocks(child)
+    before: list[str] = []
+    number = start
+    for kind, blocks in entries:
         if not "".join(blocks).strip():
             continue
+        if kind == TEXT:
+            if items:
+                items[-1].nest(_join_item_blocks(blocks), indented=indented)
+            else:
+                before.extend(blocks)
+            continue
         if LIST_ITEM_START.match(blocks[0]):
-            if child.tag != "li" and items:
+            if kind != ITEM and items:
                 # A list written directly in a list (`<ul><li>a</li><ul>…</ul></ul>`): browsers show it under
                 # the item before, one level deeper; so it goes there, at that item's content column.
                 items[-1].nest(_join_item_blocks(blocks), indented=indented)
@@ -53,7 +62,13 @@ def render_list(
         marker = f"{number}." if ordered else "-"
         number += 1
         items.append(_Item.marked(marker, _join_item_blocks(blocks), indented=indented))
-    return ["\n".join(item.text() for item in items)] if items else []
+    return before + (["\n".join(item.text() for item in items)] if items else [])
+
+
+def list_start(element: lxml.html.HtmlElement) -> int:
+    """The number of an ordered list's first item (``start``, else 1)."""
+    start = element.get("start", "1")
+    return int(start) if start.isdigit() else 1
 
 
 def _join_item_blocks(blocks: list[str]) -> str:

@@ -14,7 +14,7 @@ from policy_archive.pipeline.extraction.escaping import (
     escape_markup,
     escape_text,
 )
-from policy_archive.pipeline.extraction.lists import render_list
+from policy_archive.pipeline.extraction.lists import ITEM, OTHER, TEXT, ListEntry, list_start, render_list
 from policy_archive.pipeline.extraction.normalize import normalize_characters
 from policy_archive.pipeline.extraction.parse import post_order
 
@@ -128,18 +128,23 @@ class MarkdownRenderer:
         self._lists += 1
         try:
             indented = self._lists <= MAX_RENDERED_NESTING
-            return render_list(element, ordered, indented=indented, item_blocks=self._item_blocks)
+            return render_list(self._list_entries(element), ordered, list_start(element), indented=indented)
         finally:
             self._lists -= 1
 
-    def _item_blocks(self, child: lxml.html.HtmlElement) -> list[str]:
-        """The blocks of a list's child: an item's, or those of anything else written directly in the list."""
-        return self._blocks(child) if child.tag == "li" else self._blocks_or_inline(child)
-
-    def _blocks_or_inline(self, element: lxml.html.HtmlElement) -> list[str]:
-        if self._is_block(element):
-            return self._blocks(element)
-        return self._paragraphs(self._inline(element))
+    def _list_entries(self, element: lxml.html.HtmlElement) -> Iterator[ListEntry]:
+        """What a list holds, rendered in order: each ``<li>``, each other block written in the list, and each run
+        of text and inline elements written directly in it (a browser shows such a run as one anonymous block)."""
+        run: list[str] = [_text(element.text)]
+        for child in element:
+            if isinstance(child.tag, str) and (child.tag == "li" or self._is_block(child)):
+                yield TEXT, self._paragraphs("".join(run))
+                yield (ITEM, self._blocks(child)) if child.tag == "li" else (OTHER, self._blocks(child))
+                run = [_text(child.tail)]
+            else:
+                run.append(self._inline(child))
+                run.append(_text(child.tail))
+        yield TEXT, self._paragraphs("".join(run))
 
     def _table(self, table: lxml.html.HtmlElement) -> list[str]:
         rows = [row for row in table.iter("tr") if _nearest_table(row) is table]
