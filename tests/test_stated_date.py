@@ -35,6 +35,9 @@ POLICY = "We collect personal data to provide the service and keep it no longer 
         ("Date de la publication de la politique de confidentialité : 21/06/2021", date(2021, 6, 21)),
         ("This Privacy Policy applies from April 4, 2026. The previous version applies until then.", date(2026, 4, 4)),
         ("Last update: 16 July, 2026", date(2026, 7, 16)),
+        # Ordinals written "the … of" (audit of 2026-11-29: read as no date).
+        ("This policy was last updated on the 1st of June, 2020.", date(2020, 6, 1)),
+        ("Effective from the 22nd of March 2021", date(2021, 3, 22)),
     ],
 )
 def test_stated_phrases_in_several_languages(text: str, expected: date) -> None:

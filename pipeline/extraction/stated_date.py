@@ -54,8 +54,9 @@ DATE_FORMS = tuple(
     for form in (
         # May 25th, 2018 · Mar 18, 2026
         rf"(?P<month_name>{MONTH})\.?\s+{DAY},?\s+{YEAR}",
-        # 25 May 2018 · 16 July, 2026 · 3 mars 2024 · 18. März 2025 · 1er mai 2018 · 5 de mayo de 2020
-        rf"{DAY}\s*(?:de\s+)?(?P<month_name>{MONTH})\.?,?\s+(?:de\s+)?{YEAR}",
+        # 25 May 2018 · 16 July, 2026 · 3 mars 2024 · 18. März 2025 · 1er mai 2018 · 5 de mayo de 2020 ·
+        # the 1st of June, 2020
+        rf"(?:the\s+)?{DAY}\s*(?:de\s+|of\s+)?(?P<month_name>{MONTH})\.?,?\s+(?:de\s+)?{YEAR}",
         # 2018-05-25
         r"(?P<iso_year>(?:19|20)\d\d)-(?P<iso_month>[01]\d)-(?P<iso_day>[0-3]\d)",
         # 01.02.2023 · 12/31/2019 · 31-01-2018 · 3/11/2025 (both ways: see _numeric)
