@@ -80,7 +80,13 @@ from policy_archive.text import one_line
 # 18: a PDF keeps its headings, list items and paragraphs (read from its fonts and lines,
 # ``extraction.pdf``) and goes through the document selection pages do: a PDF of several documents is cut to the
 # declared one or refused ``several-documents`` (it was recorded whole); no page changed (no benchmark page is a PDF).
-EXTRACTOR_REVISION = 18
+# 19: the locator never descends into a list (its introduction beside it
+# was lost) nor past a short block before the content stating a date (the title and "Last updated" line), and
+# reports as ``dropped`` what it leaves beside the located content (``outside-content``, ``navigation``); text
+# written directly in a list, outside any item, is rendered (a paragraph before the list, or of the item before
+# it); "the 1st of June, 2020" is a stated date (decision 0002, amendment "the locator keeps a list's
+# introduction").
+EXTRACTOR_REVISION = 19
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
