@@ -48,7 +48,8 @@ def left_by_the_dead(target: Path) -> list[Path]:
     as the data directory's lock note tells them (archive/lock.py). A writer that still runs, and one whose start
     time is not known (no /proc, or a name written before 2026-11-29 without it) while a process has its number, are
     left alone: their file may be being written."""
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.partial-([0-9]+)(?:-([0-9]+))?")
+    # With SQLite's journal beside it: an sqlite export killed inside a transaction leaves ``…-journal`` too.
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.partial-([0-9]+)(?:-([0-9]+))?(?:-journal|-wal|-shm)?")
     try:
         names = os.listdir(target.parent)
     except OSError:  # no folder (yet), or not readable: nothing to tell

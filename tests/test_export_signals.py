@@ -19,6 +19,7 @@ import pytest
 from standin.cli import cli_command, git, names_environment, run_cli, running
 
 from policy_archive.files import left_by_the_dead, partial_name, process_start
+from policy_archive.pipeline.exports._output import leftovers_removed
 
 HOLD = "policy_archive.pipeline.exports._rows:export_row"  # called once per version, as its row is made
 
@@ -237,15 +238,9 @@ def test_a_partial_file_is_a_dead_writers_when_its_number_is_free_or_started_at_
     target = tmp_path / "history.csv"
     started = process_start(os.getpid())
     assert partial_name(target.name) == f".history.csv.partial-{os.getpid()}-{started}"
-    free = max(int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()) + 1
-    while True:  # a number no process has now (checked, not assumed)
-        try:
-            os.kill(free, 0)
-        except ProcessLookupError:
-            break
-        except PermissionError:
-            pass
-        free += 1
+    # A number no process can be given while the test runs: above the kernel's pid_max (the highest number + 1
+    # is the very next one Linux hands out before it wraps, a fork under load away from being taken).
+    free = int(Path("/proc/sys/kernel/pid_max").read_text(encoding="utf-8")) + 1
     names = {
         f".history.csv.partial-{free}": True,  # no such process (a name written before start times were)
         f".history.csv.partial-{free}-{started}": True,
@@ -255,8 +250,31 @@ def test_a_partial_file_is_a_dead_writers_when_its_number_is_free_or_started_at_
         f".history.csv.partial-{2**80}": True,  # no process can have that number
         f".notes.csv.partial-{free}": False,  # another file's
         f".history.csv.partial-{free}.x": False,  # not a partial file's name
+        f".history.csv.partial-{free}-{started}-journal": True,  # SQLite's journal of a killed writer
+        f".history.csv.partial-{os.getpid()}-{started}-journal": False,  # a running writer's journal
     }
     for name in names:
         (tmp_path / name).write_bytes(b"")
     assert left_by_the_dead(target) == sorted(tmp_path / name for name, dead in names.items() if dead)
     assert left_by_the_dead(tmp_path / "missing" / "history.csv") == []
+
+
+def test_a_dead_writers_partial_file_that_cannot_be_removed_is_left_and_not_counted(tmp_path, monkeypatch):
+    """Another user's partial file in a shared folder (root, running the tests, could remove it: the refusal is
+    made here): the export goes on, saying only what it removed."""
+    target = tmp_path / "history.csv"
+    free = int(Path("/proc/sys/kernel/pid_max").read_text(encoding="utf-8")) + 1
+    theirs, removable = tmp_path / f".history.csv.partial-{free}-1", tmp_path / f".history.csv.partial-{free}-2"
+    for path in (theirs, removable):
+        path.write_bytes(b"")
+    unlink = Path.unlink
+
+    def refused_for_theirs(path: Path, missing_ok: bool = False) -> None:
+        if path == theirs:
+            raise PermissionError(13, "Permission denied", str(path))
+        unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refused_for_theirs)
+    said = leftovers_removed(target)
+    assert said is not None and "removed 1 partial file" in said and removable.name in said
+    assert theirs.exists() and not removable.exists()

@@ -132,7 +132,9 @@ ADDED_VERSION_COLUMNS = {"url": "TEXT", "bytes_at": "TEXT"}
 # up to the next run's: what tells a killed `track`'s captures from the next run's (``RunTable.unrecorded_tracks``),
 # where the runs' start times, whole seconds, could not when the next run started in the second of its last capture
 # (docs/decisions/0004, amendment of 2026-11-29, "a run's captures by their ids"). NULL: a run of a release before
-# it, whose captures are told by the times as they were then.
+# it, whose captures are told by the times as they were then. Not told: a run's capture of the URL an earlier run
+# captured in the same second (the upsert keeps the earlier row and its id), a run that fetches a page in the second
+# the run before it fetched the same page.
 ADDED_RUN_COLUMNS = {"captures_before": "INTEGER"}
 
 # Indexes over added columns, made once those columns exist (in an older catalog, after its ALTER TABLEs).

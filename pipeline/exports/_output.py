@@ -78,10 +78,18 @@ def leftovers_removed(output: Path) -> str | None:
     if output.exists() and not output.is_file():  # a pipe or device: written into, no partial file beside it
         return None
     target = output.resolve() if output.is_symlink() else output
-    dead = left_by_the_dead(target)
-    for path in dead:
-        path.unlink(missing_ok=True)  # missing: another export removed it first
+    dead = [path for path in left_by_the_dead(target) if _removed(path)]
     if not dead:
         return None
     names = first_few([path.name for path in dead], NAMED_PARTIALS)
     return f"removed {counted(len(dead), 'partial file')} left beside {output} by an export killed earlier: {names}"
+
+
+def _removed(path: Path) -> bool:
+    """Remove a dead writer's partial file; False when it cannot be (another user's, in a shared folder): the export
+    goes on beside it rather than fail every time over a file that is not its own."""
+    try:
+        path.unlink(missing_ok=True)  # missing: another export removed it first
+    except OSError:
+        return False
+    return True
