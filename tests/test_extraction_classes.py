@@ -204,8 +204,8 @@ def test_a_label_titles_its_panel_whichever_the_input_and_label_order() -> None:
     same. A label of an input that is no checkbox or radio button (a search field) titles nothing, and a hidden
     block beyond its input's parent is no panel of it."""
     page = (
-        b"<html><head><title>Privacy Policy</title></head><body><main><h1>Privacy Policy</h1>"
-        b'<div><label for="a1">Cookies we set</label><input type="checkbox" id="a1">'
+        b"<html><head><title>Privacy Policy</title><style>#a1:checked + .panel { display: block }</style></head>"
+        b'<body><main><h1>Privacy Policy</h1><div><label for="a1">Cookies we set</label><input type="checkbox" id="a1">'
         b'<div class="panel" hidden><p>We set one cookie to keep you signed in to your account.</p></div></div>'
         b'<div><label for="q">Search the policy</label><input type="search" id="q">'
         b"<p>We never sell personal data to anyone, for any purpose whatsoever.</p></div>"
@@ -219,6 +219,53 @@ def test_a_label_titles_its_panel_whichever_the_input_and_label_order() -> None:
     # A switch whose input sits in a wrapper with its label (OneTrust's, Romeo's consent toggles): no sibling
     # rule reaches a block after the wrapper, so the hidden block there stays hidden.
     assert "advertising partners" not in body
+
+
+CONSENT_BOX = (
+    '<div class="consent"><input type="checkbox" id="agree" required><label for="agree">I accept marketing emails'
+    '</label><div class="error" style="display:none">Please tick the box before sending the request.</div></div>'
+)
+POLICY_TEXT = "<p>We collect your personal data to provide the service, and we keep it safe from others.</p>"
+
+
+def _policy_with_consent_box(style: str) -> bytes:
+    return (
+        f"<html><head><title>Privacy Policy</title>{style}</head><body><main><h1>Privacy Policy</h1>{POLICY_TEXT}"
+        f"<h2>Contact</h2>{POLICY_TEXT}{CONSENT_BOX}{POLICY_TEXT}</main></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "style",
+    [
+        "",
+        '<link rel="stylesheet" href="/site.css">',
+        "<style>.consent label { font-weight: bold } .error { color: red }</style>",
+        "<style>/* .consent input:checked ~ .error { display: block } */</style>",
+    ],
+    ids=["no-style", "linked-sheet", "no-checked-rule", "checked-rule-commented-out"],
+)
+@pytest.mark.parametrize("select", [(), ("main",)], ids=["generic", "declared"])
+def test_a_checkbox_label_on_a_page_styling_no_checked_input_titles_nothing(style: str, select: tuple) -> None:
+    """Reviewer's example of 2026-11-29 (revision 17 kept both lines; main before it dropped them): a checkbox
+    beside its label and a hidden validation message, not in a ``<form>``, on a page whose style sheets have no
+    ``:checked`` rule, is a form's, not a CSS accordion: the label is a control, the message hidden for good."""
+    body = extract(_policy_with_consent_box(style), URL, ExtractionRules(select), "text/html").body
+    assert "We collect your personal data" in body and "## Contact" in body
+    assert "marketing emails" not in body and "Please tick the box" not in body, body
+
+
+@pytest.mark.parametrize("select", [(), ("main",)], ids=["generic", "declared"])
+@pytest.mark.parametrize("where", ["head", "body"])
+def test_the_same_label_titles_its_panel_when_a_checked_rule_shows_it(select: tuple, where: str) -> None:
+    """The same markup on a page whose style sheet shows the block after a checked box (``:checked ~``, in the
+    ``<head>`` or the ``<body>``, any case) is a CSS-only accordion: its label titles the panel, kept."""
+    style = "<style>.consent input:CHECKED ~ .error { display: block !important }</style>"
+    page = _policy_with_consent_box(style if where == "head" else "")
+    if where == "body":
+        page = page.replace(b"<main>", b"<main>" + style.encode())
+    body = extract(page, URL, ExtractionRules(select), "text/html").body
+    assert "**I accept marketing emails**\n\nPlease tick the box before sending the request." in body, body
 
 
 def test_menu_buttons_popups_and_toggles_naming_an_empty_panel_title_nothing() -> None:

@@ -32,6 +32,14 @@ PANEL_ID = re.compile(r"#([^\s#,.\[\]>+~:]+)")
 TITLE_EXTRA_WORDS = 2
 # CSS-only accordions and tabs: a checkbox or radio button the page's style sheet hides, whose label the reader
 # clicks; a rule such as ``input:checked ~ .panel`` (or ``:has(input:checked)``) shows the panel after the label.
+# Only a page whose style sheets use ``:checked`` has such widgets: without one a label shows nothing, and a
+# checkbox beside its label and a hidden block is a form's (a consent box and its validation message, a
+# reviewer's example of 2026-11-29). Read from the page's own ``<style>`` elements (extraction reads only the
+# page's bytes: a sheet it links is not read, so an accordion styled only there titles nothing, as before
+# revision 17), comments left out (a rule commented out is none); read before the error-page check drops them.
+STYLE_SHEETS = lxml.etree.XPath("//style")
+CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.DOTALL)
+CHECKED = re.compile(r":checked\b", re.IGNORECASE)
 SWITCH_INPUTS = lxml.etree.XPath("//input[@type]")
 SWITCH_TYPES = ("checkbox", "radio")
 LABELS = lxml.etree.XPath("//label")
@@ -112,14 +120,17 @@ def title_before(panel: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     return toggles[0]
 
 
-def switch_labels(page: lxml.html.HtmlElement) -> Switches:
+def switch_labels(page: lxml.html.HtmlElement, checked_rule: bool) -> Switches:
     """The labels of the page's checkboxes and radio buttons that may title a CSS-only accordion's panel or a tab,
     each with where its panel may stand: a label wrapping its input (shown by ``:has(input:checked)``) anywhere
     after it (``None``); a label naming its input (``for``) beside the label or an element holding it
     (``<input id="x"><h3><label for="x">``) only among the input's siblings, where a sibling rule
     (``#x:checked ~ .panel``) reaches. A label naming an input elsewhere (a form's) is none, and a consent
     dialog's toggle (its input beside its label in a wrapper: OneTrust's, Romeo's) titles no block after the
-    wrapper. Read before the inputs are dropped (they are never text)."""
+    wrapper. None when ``checked_rule`` is false: the page's style sheets show nothing for a checked input (see
+    :func:`has_checked_rule`). Read before the inputs are dropped (they are never text)."""
+    if not checked_rule:
+        return NO_SWITCHES
     found = [element for element in SWITCH_INPUTS(page) if element.get("type", "").lower() in SWITCH_TYPES]
     if not found:
         return NO_SWITCHES
@@ -135,6 +146,12 @@ def switch_labels(page: lxml.html.HtmlElement) -> Switches:
         elif named is not None and any(ancestor is named.getparent() for ancestor in label.iterancestors()):
             switches[label] = named.getparent()
     return MappingProxyType(switches)
+
+
+def has_checked_rule(page: lxml.html.HtmlElement) -> bool:
+    """A ``<style>`` of the page has a rule on a checked input (``:checked``), outside its comments: only then may
+    a label be a CSS-only accordion's or tab's switch (see ``STYLE_SHEETS``)."""
+    return any(CHECKED.search(CSS_COMMENT.sub("", sheet.text_content())) for sheet in STYLE_SHEETS(page))
 
 
 def switch_title_before(panel: lxml.html.HtmlElement, switches: Switches) -> lxml.html.HtmlElement | None:

@@ -24,6 +24,7 @@ from importlib.metadata import version
 
 import lxml.html
 
+from policy_archive.pipeline.extraction.controls import has_checked_rule
 from policy_archive.pipeline.extraction.decode import decode_html
 from policy_archive.pipeline.extraction.documents import HEADINGS
 from policy_archive.pipeline.extraction.dropped import OTHER_DOCUMENT, TOO_DEEP
@@ -86,7 +87,11 @@ from policy_archive.text import one_line
 # written directly in a list, outside any item, is rendered (a paragraph before the list, or of the item before
 # it); "the 1st of June, 2020" is a stated date (decision 0002, amendment "the locator keeps a list's
 # introduction").
-EXTRACTOR_REVISION = 19
+# 20: a label is a pure-CSS accordion's or tab's switch (revision 17) only on a page whose own ``<style>`` has a
+# ``:checked`` rule: elsewhere a checkbox's label and the hidden block after it (a consent box and its validation
+# message) stay a control and hidden, as before revision 17; no benchmark or fixture page changed (decision 0002,
+# amendment of 2026-11-29, the fifth).
+EXTRACTOR_REVISION = 20
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
@@ -141,8 +146,9 @@ def _extract_html(
     titled = bool(_title_text(page))  # asked now: locating the content drops the page's <head>
     title = _page_title(page)
     language = page.get("lang") or page.get("xml:lang")
+    checked_rule = has_checked_rule(page)  # asked now: the error-page check drops the page's style sheets
     refuse_error_pages(page, title, url)
-    content, dropped = content_root(parsed, rules, document_type, title)
+    content, dropped = content_root(parsed, rules, document_type, title, checked_rule=checked_rule)
     if not titled and any(record.reason == OTHER_DOCUMENT for record in dropped):
         # No <title>: the page's first heading stood for it, which on a page cut to one of several documents may
         # be another document's (audit 5 #7: terms titled "Privacy Policy"). The document's own heading is.

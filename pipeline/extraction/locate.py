@@ -115,16 +115,17 @@ HEADER_BLOCK_WORDS = 40
 
 
 def content_root(
-    parsed: ParsedPage, rules: ExtractionRules, document_type: str, title: str
+    parsed: ParsedPage, rules: ExtractionRules, document_type: str, title: str, *, checked_rule: bool
 ) -> tuple[lxml.html.HtmlElement, tuple[Dropped, ...]]:
     """The element holding the document, and what was dropped from inside the content it was located in (with
     what the parser did not read of the page). ``title``: the page's title, which may name the document the page
-    is (see ``documents``)."""
+    is (see ``documents``); ``checked_rule``: the page's style sheets have a ``:checked`` rule (see
+    ``controls.has_checked_rule``, read before the style sheets were dropped)."""
     page = parsed.root
     log = DropLog()
     if parsed.unread is not None:
         log.note(parsed.unread)
-    switches = switch_labels(page)  # before the inputs they name go with the invisible
+    switches = switch_labels(page, checked_rule)  # before the inputs they name go with the invisible
     _drop_invisible(page, log, switches)
     for selector in rules.remove:
         _drop_all(CSSSelector(selector)(page), log, None)  # the declaration's choice: not reported
