@@ -199,15 +199,15 @@ class ArchiveSource(ABC):
             raise ListingError.of(url, str(error)) from None
         asked = match_key(asked_url)
         matching: set[str] = set()  # the rows' URLs already checked: most listings name two or three, often
-        refs: dict[_Identity, CaptureRef] = {}
+        refs: list[CaptureRef] = []
         for ref in self.rows(asked_url, client, lower, upper):
             if ref.url not in matching:
                 _check_row_url(url, asked, ref)
                 matching.add(ref.url)
             # The archive bounds the listing already; a server that ignored from/to must not widen it either.
             if (lower is None or ref.timestamp >= lower) and (upper is None or ref.timestamp <= upper):
-                refs[_identity(ref)] = ref
-        return sorted(refs.values(), key=lambda ref: (ref.timestamp, ref.url))
+                refs.append(ref)
+        return _once_each(refs)
 
     def list_captures_patiently(
         self, url: str, client: ListingClient, since: datetime | None = None, until: datetime | None = None
@@ -317,3 +317,26 @@ _Identity = tuple[datetime, str, int | None, str | None, PayloadDigest | None]
 def _identity(ref: CaptureRef) -> _Identity:
     """What makes two rows the same capture; ``length`` is left out (a WARC record size, it varies by copy)."""
     return (ref.timestamp, ref.url, ref.status, ref.mimetype, ref.digest)
+
+
+def _time_and_url(ref: CaptureRef) -> tuple[datetime, str]:
+    return (ref.timestamp, ref.url)
+
+
+def _once_each(refs: list[CaptureRef]) -> list[CaptureRef]:
+    """``refs`` sorted by time and URL (stably), each capture (:func:`_identity`) once, where it was first listed,
+    as the last row listing it says. Only the rows of one URL and second are compared: until 2026-11-29 a key and a
+    dictionary entry were held per row of the whole listing (a long listing's peak memory); a listing in time and
+    URL order already, as archives answer, is not sorted again."""
+    if any(_time_and_url(after) < _time_and_url(before) for before, after in zip(refs, refs[1:], strict=False)):
+        refs.sort(key=_time_and_url)
+    result: list[CaptureRef] = []
+    start = 0
+    for end in range(1, len(refs) + 1):
+        if end == len(refs) or _time_and_url(refs[end]) != _time_and_url(refs[start]):
+            second: dict[_Identity, CaptureRef] = {}
+            for ref in refs[start:end]:
+                second[_identity(ref)] = ref
+            result.extend(second.values())
+            start = end
+    return result

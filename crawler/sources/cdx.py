@@ -21,6 +21,7 @@ the source modules (:mod:`.wayback`, :mod:`.pywb`) decide. Here, for both:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -373,7 +374,14 @@ def _optional(value: object) -> str | None:
 
 def _optional_int(value: object) -> int | None:
     text = _optional(value)
-    return None if text is None else int(text)
+    return None if text is None else _number(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _number(text: str) -> int:
+    """One int object for each status and length read recently: a listing repeats them (one text's records differ
+    by a few bytes), and a million rows held a million equal lengths (2026-11-29)."""
+    return int(text)
 
 
 def _digest(value: object) -> PayloadDigest | None:

@@ -11,7 +11,6 @@ from datetime import datetime
 
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource
-from policy_archive.digests import PayloadDigest
 from policy_archive.pipeline.jobs.examine import (
     ELSEWHEN,
     Examination,
@@ -23,7 +22,8 @@ from policy_archive.pipeline.jobs.examine import (
     shows_its_text,
 )
 from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE
-from policy_archive.pipeline.jobs.listing_rows import listing_neighbours
+from policy_archive.pipeline.jobs.listing_index import ListingIndex, listed_with, same_bytes
+from policy_archive.pipeline.jobs.listing_rows import NeighbourRows
 from policy_archive.pipeline.jobs.progress import Left, Progress
 from policy_archive.pipeline.jobs.report import refusal_kind, twin_reason
 from policy_archive.pipeline.jobs.same_second import another_at_this_second, answered_row, bytes_listed, served_row
@@ -37,7 +37,6 @@ from policy_archive.records import (
     FetchFailure,
     FetchRequest,
     Source,
-    at_second,
 )
 from policy_archive.text import counted
 
@@ -89,15 +88,14 @@ class DocumentPlan:
         self.undated = undated
         # The catalog rows the decisions read, with the catalog's state they were read in (``change_dating._rows``).
         self.dating_rows: tuple[tuple[int, int], dict[tuple[str, datetime], CaptureRow]] | None = None
-        self.position = {ref: i for i, ref in enumerate(self.refs)}
         # Several rows listed at one URL and second are one capture for an archive and the catalog: one replay
-        # answers them all (``settle``; pipeline.jobs.same_second).
-        self.at_second = at_second(self.refs)
+        # answers them all (``settle``; pipeline.jobs.same_second). Found by bisection, not a record per row.
+        self.listing = ListingIndex(self.refs)
         # Those among them listed with other bytes than a row beside them: which one the archive serves is known
         # only once the second is fetched, so none of them is known through a twin before.
         self.shared_second = {
             i
-            for group in self.at_second.values()
+            for group in self.listing.shared_seconds()
             if len({bytes_listed(self.refs[j]) for j in group}) > 1
             for i in group
         }
@@ -110,20 +108,17 @@ class DocumentPlan:
         kept: dict[tuple[str, datetime], CaptureRef] = {}
         telling: list[CaptureRow] = []
         for row in rows:
-            group = self.at_second.get((row.url, row.captured_at))
-            if group is None:
+            group = self.listing.group(row.url, row.captured_at)
+            if not group:
                 continue
             if (listed_as := _listed_as(row)) != self.refs[group[0]]:
                 kept[(row.url, row.captured_at)] = listed_as
             if row.outcome not in (Outcome.LISTED, Outcome.FAILED):
                 telling.append(row)
-        self.around = listing_neighbours(self.refs, kept)
+        self.around = NeighbourRows(self.listing, kept)
         # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
         # at different pages. What one replay did (a refusal in REPLAY_REFUSALS, a failure) is not shared.
-        self.same_bytes: dict[tuple[str, PayloadDigest], list[int]] = {}
-        for i, ref in enumerate(self.refs):
-            if ref.status == 200 and ref.digest is not None:
-                self.same_bytes.setdefault((ref.url, ref.digest), []).append(i)
+        self.same_bytes = same_bytes(self.refs)
         self.known: dict[int, str | None] = {}
         self.in_flight: set[int] = set()
         # Captures that could not be fetched this run (catalogued failed, so a rerun retries them), with why.
@@ -134,7 +129,7 @@ class DocumentPlan:
         # Those among them a rerun gets the same answer for (too large, a header too long): FetchFailure.lasting.
         self.as_served: set[int] = set()
         for row in telling:
-            group = self.at_second[(row.url, row.captured_at)]
+            group = self.listing.group(row.url, row.captured_at)
             listed = [self.refs[i] for i in group]
             if (answered := answered_row(listed, row)) is None:
                 continue
@@ -148,8 +143,11 @@ class DocumentPlan:
 
     def second_of(self, index: int) -> list[int]:
         """Every candidate listed at the URL and second of the one at ``index`` (itself included)."""
-        ref = self.refs[index]
-        return self.at_second[(ref.url, ref.timestamp)]
+        return self.listing.second_of(index)
+
+    def position(self, ref: CaptureRef) -> int:
+        """Where the candidate ``ref`` is in :attr:`refs` (KeyError: it is none)."""
+        return self.listing.position(ref)
 
     def answering(self, capture: Capture) -> Capture:
         """``capture`` (the archive's answer for the row it was asked for) as the answer of the row listed at its
@@ -158,7 +156,7 @@ class DocumentPlan:
         digest names it (:func:`~policy_archive.pipeline.jobs.same_second.served_row`). The row asked for when none
         names them, or when it does."""
         assert capture.listed is not None
-        asked = self.position[capture.listed]
+        asked = self.position(capture.listed)
         others = [i for i in self.second_of(asked) if i != asked]
         return served_row(capture, [self.refs[i] for i in [asked, *others]])
 
@@ -193,7 +191,7 @@ class DocumentPlan:
         self.known[index] = text
         ref = self.refs[index]
         shared = ref.status == 200 and for_twins and not rendered
-        group = self.same_bytes.get((ref.url, ref.digest), []) if shared and ref.digest is not None else []
+        group = listed_with(self.same_bytes, ref) if shared else ()
         twins = [i for i in group if i not in self.known and i not in self.shared_second]
         for other in twins:
             self.known[other] = text  # known at no cost
@@ -308,7 +306,7 @@ class BackfillPlan:
                 # the CDX row's), and the DOM is what the rendering adds.
                 result = dataclasses.replace(shell[0], rendered=result.rendered)
             result = plan.answering(result)
-            index = plan.position[result.listed]
+            index = plan.position(result.listed)
             examination = examine(
                 plan.declaration,
                 result,
@@ -396,7 +394,7 @@ class BackfillPlan:
             fetched_status=failure.status,
             lasting=failure.lasting,
         )
-        index = plan.position[ref]
+        index = plan.position(ref)
         if outcome is Outcome.REFUSED:  # the archive's answer to this replay (not archived, a redirect out)
             self.progress.add("refused")
             self._note_refusal(plan.declaration, ref, failure.reason)

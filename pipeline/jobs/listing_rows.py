@@ -5,10 +5,12 @@ captures against the same listing."""
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from policy_archive.pipeline.jobs.examine import ARCHIVED_STATUS, Neighbours, in_the_future
+from policy_archive.pipeline.jobs.listing_index import ListingIndex
 from policy_archive.records import CaptureRef, DocumentDeclaration, at_second
 
 FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
@@ -66,8 +68,20 @@ def _row_refusal(ref: CaptureRef) -> str | None:
 
 def candidates(refs: Iterable[CaptureRef], clock: datetime) -> list[CaptureRef]:
     """The captures of a listing worth fetching (not refused from their row alone, at the run's ``clock``), once
-    each, in time order."""
-    return sorted((ref for ref in set(refs) if refusal_before_fetch(ref, clock) is None), key=_listing_order)
+    each, in time order. A listing already in time and URL order (an archive's, ``list_captures``) is put in
+    order second by second, without a set of its rows and a sort key per row (a long listing's peak memory)."""
+    rows = refs if isinstance(refs, Sequence) else list(refs)
+    kept = [ref for ref in rows if refusal_before_fetch(ref, clock) is None]
+    chosen: list[CaptureRef] = []
+    start = 0
+    for end in range(1, len(kept) + 1):
+        if end < len(kept) and (kept[end].timestamp, kept[end].url) == (kept[start].timestamp, kept[start].url):
+            continue
+        if end < len(kept) and (kept[end].timestamp, kept[end].url) < (kept[start].timestamp, kept[start].url):
+            return sorted(set(kept), key=_listing_order)  # out of order: the whole listing sorted
+        chosen.extend(sorted(set(kept[start:end]), key=_listing_order))
+        start = end
+    return chosen
 
 
 def _listing_order(ref: CaptureRef) -> tuple[datetime, str, str, int, str, int]:
@@ -121,6 +135,47 @@ def listing_neighbours(
     """:func:`second_neighbours` of each of ``refs`` (None: its second's kept row is no candidate)."""
     around = second_neighbours(refs, kept)
     return [around.get((ref.url, ref.timestamp)) for ref in refs]
+
+
+# In :class:`NeighbourRows`: no neighbours (the second's kept row is no candidate), and no capture on that side.
+NO_NEIGHBOURS, NONE = -2, -1
+
+
+class NeighbourRows:
+    """:func:`listing_neighbours` of a plan's candidates, kept as two positions per row (the first row of the
+    second before and after whose time bounds it), not a record per row: the same bounds, for a long listing's
+    plan (2026-11-29)."""
+
+    def __init__(self, index: ListingIndex, kept: Mapping[tuple[str, datetime], CaptureRef] | None = None):
+        self.refs = index.refs
+        self.previous = self._nearest(index, kept, backwards=False)
+        self.following = self._nearest(index, kept, backwards=True)
+
+    def __getitem__(self, position: int) -> Neighbours | None:
+        before, after = self.previous[position], self.following[position]
+        if before == NO_NEIGHBOURS:
+            return None
+        return Neighbours(self._time(before), self._time(after))
+
+    def _time(self, position: int) -> datetime | None:
+        return None if position == NONE else self.refs[position].timestamp
+
+    def _nearest(
+        self, index: ListingIndex, kept: Mapping[tuple[str, datetime], CaptureRef] | None, *, backwards: bool
+    ) -> array[int]:
+        """For each row, the first row of the nearest second before it (``backwards``: after it) whose kept row
+        is a candidate and no redirect, as :func:`second_neighbours` walks them."""
+        nearest = array("q", [NO_NEIGHBOURS]) * len(self.refs)
+        last = NONE
+        for group in index.seconds(backwards=backwards):
+            first = self.refs[group[0]]
+            one = kept.get((first.url, first.timestamp), first) if kept else first
+            if _row_refusal(one) is not None:
+                continue
+            for position in group:
+                nearest[position] = last
+            last = last if _redirect_row(one) else group[0]
+        return nearest
 
 
 def _redirect_row(ref: CaptureRef) -> bool:
