@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -32,6 +32,7 @@ from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.digests import PayloadDigest
 from policy_archive.errors import ArchiveError
 from policy_archive.hostnames import UnusableHost, ascii_url
+from policy_archive.listed import ListedRows, before_in_listing, listed, same_second
 from policy_archive.records import CaptureRef, utc
 from policy_archive.urlkey import match_key
 
@@ -189,6 +190,13 @@ class ArchiveSource(ABC):
 
         Raises a :class:`ListingError` for any failure on any page: a listing is never returned short.
         """
+        return list(self.listed_captures(url, client, since, until))
+
+    def listed_captures(
+        self, url: str, client: ListingClient, since: datetime | None = None, until: datetime | None = None
+    ) -> Sequence[CaptureRef]:
+        """:meth:`list_captures`, held by column (:class:`~policy_archive.listed.ListedRows`): a long listing's
+        rows as a few integers each, not an object each."""
         lower = utc(since) if since else None
         upper = utc(until) if until else None
         # Asked with the host as browsers send it, in punycode (IDNA 2008), so as it was captured: the archive's
@@ -199,15 +207,17 @@ class ArchiveSource(ABC):
             raise ListingError.of(url, str(error)) from None
         asked = match_key(asked_url)
         matching: set[str] = set()  # the rows' URLs already checked: most listings name two or three, often
-        refs: list[CaptureRef] = []
-        for ref in self.rows(asked_url, client, lower, upper):
-            if ref.url not in matching:
-                _check_row_url(url, asked, ref)
-                matching.add(ref.url)
-            # The archive bounds the listing already; a server that ignored from/to must not widen it either.
-            if (lower is None or ref.timestamp >= lower) and (upper is None or ref.timestamp <= upper):
-                refs.append(ref)
-        return _once_each(refs)
+
+        def within() -> Iterator[CaptureRef]:
+            for ref in self.rows(asked_url, client, lower, upper):
+                if ref.url not in matching:
+                    _check_row_url(url, asked, ref)
+                    matching.add(ref.url)
+                # The archive bounds the listing already; a server that ignored from/to must not widen it either.
+                if (lower is None or ref.timestamp >= lower) and (upper is None or ref.timestamp <= upper):
+                    yield ref
+
+        return _once_each(listed(within()))
 
     def list_captures_patiently(
         self, url: str, client: ListingClient, since: datetime | None = None, until: datetime | None = None
@@ -217,7 +227,13 @@ class ArchiveSource(ABC):
         all. The failure has paused every request to the archive (the limiter makes the next attempt wait for the
         pause to end), so asking again is polite; other errors are final. A page failing every time fails the
         listing, its error ending with how often the page was asked."""
-        return self.list_captures(url, replace(client, attempts=LISTING_ATTEMPTS), since, until)
+        return list(self.listed_captures_patiently(url, client, since, until))
+
+    def listed_captures_patiently(
+        self, url: str, client: ListingClient, since: datetime | None = None, until: datetime | None = None
+    ) -> Sequence[CaptureRef]:
+        """:meth:`list_captures_patiently`, held by column (:meth:`listed_captures`)."""
+        return self.listed_captures(url, replace(client, attempts=LISTING_ATTEMPTS), since, until)
 
     @abstractmethod
     def rows(
@@ -323,19 +339,20 @@ def _time_and_url(ref: CaptureRef) -> tuple[datetime, str]:
     return (ref.timestamp, ref.url)
 
 
-def _once_each(refs: list[CaptureRef]) -> list[CaptureRef]:
+def _once_each(refs: Sequence[CaptureRef]) -> Sequence[CaptureRef]:
     """``refs`` sorted by time and URL (stably), each capture (:func:`_identity`) once, where it was first listed,
     as the last row listing it says. Only the rows of one URL and second are compared: until 2026-11-29 a key and a
     dictionary entry were held per row of the whole listing (a long listing's peak memory); a listing in time and
     URL order already, as archives answer, is not sorted again."""
-    if any(_time_and_url(after) < _time_and_url(before) for before, after in zip(refs, refs[1:], strict=False)):
-        refs.sort(key=_time_and_url)
-    result: list[CaptureRef] = []
+    if any(before_in_listing(refs, index, index + 1) for index in range(len(refs) - 1)):
+        refs = sorted(refs, key=_time_and_url)
+    result: ListedRows | list[CaptureRef] = ListedRows() if isinstance(refs, ListedRows) else []
     start = 0
     for end in range(1, len(refs) + 1):
-        if end == len(refs) or _time_and_url(refs[end]) != _time_and_url(refs[start]):
+        if end == len(refs) or not same_second(refs, start, end):
             second: dict[_Identity, CaptureRef] = {}
-            for ref in refs[start:end]:
+            for index in range(start, end):
+                ref = refs[index]
                 second[_identity(ref)] = ref
             result.extend(second.values())
             start = end

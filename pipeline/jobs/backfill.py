@@ -21,7 +21,7 @@ from policy_archive.pipeline.jobs.change_dating import decide
 from policy_archive.pipeline.jobs.decided_versions import versions_decided
 from policy_archive.pipeline.jobs.failure_words import unfetched, why_failed
 from policy_archive.pipeline.jobs.listed_captures import future_rows, take_listing
-from policy_archive.pipeline.jobs.listing_rows import segments
+from policy_archive.pipeline.jobs.listing_rows import listing
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport, recorded_kinds
 from policy_archive.pipeline.jobs.strategy import StrategyName
@@ -110,11 +110,7 @@ def _list_documents(
             continue
         try:
             with stop.interrupting():  # out of a listing request, or of a wait for the listing rate limit
-                refs = [
-                    ref
-                    for url, start, end in segments(declaration, since, until)
-                    for ref in source.list_captures_patiently(url, client, start, end)
-                ]
+                refs = listing(declaration, since, until, source, client)
         except ListingError as error:
             failures.append(DocumentFailure(declaration.key, f"archive listing failed: {error}"))
             continue

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource
+from policy_archive.listed import ListedRows
 from policy_archive.pipeline.jobs.examine import (
     ELSEWHEN,
     Examination,
@@ -46,9 +47,9 @@ from policy_archive.text import counted
 NAMED_REFUSALS = 3
 
 
-def _listed_as(row: CaptureRow) -> CaptureRef:
-    """The CDX row a catalog row keeps."""
-    return CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)
+def _listed_as(row: CaptureRow, length: int | None) -> CaptureRef:
+    """The CDX row a catalog row keeps (which keeps no ``length``: the one given)."""
+    return CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest, length)
 
 
 def compared_as_sha1(row: CaptureRow) -> bool:
@@ -79,7 +80,9 @@ class DocumentPlan:
         undated: Callable[[DocumentPlan], Collection[int]] | None = None,
     ):
         self.declaration = declaration
-        self.refs = list(refs)
+        # A listing held by column stays so (``policy_archive.listed``): a long one's rows as objects were most
+        # of a backfill's memory (2026-11-29).
+        self.refs = refs if isinstance(refs, ListedRows) else list(refs)
         self.strategy = strategy
         self.source = source
         self.verify = verify
@@ -111,7 +114,8 @@ class DocumentPlan:
             group = self.listing.group(row.url, row.captured_at)
             if not group:
                 continue
-            if (listed_as := _listed_as(row)) != self.refs[group[0]]:
+            first = self.refs[group[0]]
+            if (listed_as := _listed_as(row, first.length)) != first:  # the length is no part of the bounds
                 kept[(row.url, row.captured_at)] = listed_as
             if row.outcome not in (Outcome.LISTED, Outcome.FAILED):
                 telling.append(row)

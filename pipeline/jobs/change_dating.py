@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
+from policy_archive.listed import timestamp_of, url_of
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
 from policy_archive.pipeline.jobs.examine import (
     as_twin,
@@ -99,7 +100,7 @@ def decide(catalog: Catalog, plan: DocumentPlan, check: Callable[[], None] = _go
     # changes over a long listing quadratic.
     seen: dict[str | None, list[datetime]] = {}
     for i, known in _checked(plan.known.items(), check):
-        seen.setdefault(known, []).append(plan.refs[i].timestamp)
+        seen.setdefault(known, []).append(timestamp_of(plan.refs, i))
     decisions: list[Decision] = []
     previous: CaptureRow | None = None  # the capture of the version kept before (its bytes date it)
     dated = True  # whether the text before the change is a version
@@ -163,16 +164,16 @@ def _shown(plan: DocumentPlan, rows: Rows, by_text: dict[str | None, CaptureRow]
 
 def _refused_by_the_guards(rows: Rows, refs: Sequence[CaptureRef], run: Sequence[int]) -> tuple[int, ...]:
     """The catalog rows of the captures at ``run`` that an earlier run's guards refused."""
-    found = (rows.get((refs[index].url, refs[index].timestamp)) for index in run)
+    found = (rows.get((url_of(refs, index), timestamp_of(refs, index))) for index in run)
     return tuple(row.id for row in found if row is not None and refused_by_the_guards(row))
 
 
 def _bytes_time(rows: Rows, refs: Sequence[CaptureRef], index: int) -> datetime:
     """When the bytes of the capture at ``index`` were captured: its memento time once fetched (an archived
     redirect's target is served from a later memento than its CDX row), else its listed time."""
-    ref = refs[index]
-    row = rows.get((ref.url, ref.timestamp))
-    return row.bytes_at if row else ref.timestamp
+    listed_at = timestamp_of(refs, index)
+    row = rows.get((url_of(refs, index), listed_at))
+    return row.bytes_at if row else listed_at
 
 
 def _unchanged_since(rows: Rows, refs: Sequence[CaptureRef], index: int | None, dated: bool) -> datetime | None:
@@ -180,4 +181,4 @@ def _unchanged_since(rows: Rows, refs: Sequence[CaptureRef], index: int | None, 
     before it (:func:`last_seen`; ``dated``: that text is a version); None before the first change."""
     if index is None:
         return None
-    return last_seen(refs[index].timestamp, _bytes_time(rows, refs, index), dated=dated)
+    return last_seen(timestamp_of(refs, index), _bytes_time(rows, refs, index), dated=dated)

@@ -15,19 +15,13 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from policy_archive.digests import PayloadDigest
+from policy_archive.listed import ListedRows, before_in_listing, digest_of, same_second, status_of, timestamp_of, url_of
 from policy_archive.records import CaptureRef, at_second
-
-
-def _time(ref: CaptureRef) -> datetime:
-    return ref.timestamp
 
 
 def _in_order(refs: Sequence[CaptureRef]) -> bool:
     """Whether ``refs`` go by time, then URL (so the rows of each URL and second lie side by side)."""
-    for before, after in zip(refs, refs[1:], strict=False):
-        if after.timestamp < before.timestamp or (after.timestamp == before.timestamp and after.url < before.url):
-            return False
-    return True
+    return not any(before_in_listing(refs, index, index + 1) for index in range(len(refs) - 1))
 
 
 class ListingIndex:
@@ -45,18 +39,21 @@ class ListingIndex:
             return self._groups.get((url, timestamp), [])
         refs = self.refs
         found = []
-        for index in range(bisect_left(refs, timestamp, key=_time), len(refs)):
-            ref = refs[index]
-            if ref.timestamp != timestamp:
+        for index in range(self._first_at(timestamp), len(refs)):
+            if timestamp_of(refs, index) != timestamp:
                 break
-            if ref.url == url:
+            if url_of(refs, index) == url:
                 found.append(index)
         return found
 
+    def _first_at(self, timestamp: datetime) -> int:
+        if isinstance(self.refs, ListedRows) and ListedRows.holds(timestamp):
+            return self.refs.first_at(timestamp)
+        return bisect_left(range(len(self.refs)), timestamp, key=lambda index: timestamp_of(self.refs, index))
+
     def second_of(self, index: int) -> list[int]:
         """Every candidate listed at the URL and second of the one at ``index`` (itself included)."""
-        ref = self.refs[index]
-        return self.group(ref.url, ref.timestamp)
+        return self.group(url_of(self.refs, index), timestamp_of(self.refs, index))
 
     def position(self, ref: CaptureRef) -> int:
         """Where ``ref`` is among the candidates (the last of equal rows); KeyError when it is none of them."""
@@ -95,8 +92,7 @@ class ListingIndex:
                 start = index
 
     def _same_second(self, one: int, other: int) -> bool:
-        a, b = self.refs[one], self.refs[other]
-        return a.timestamp == b.timestamp and a.url == b.url
+        return same_second(self.refs, one, other)
 
 
 # The candidates listed with one URL and digest: a position alone, or several (the more, the fewer groups).
@@ -107,9 +103,10 @@ def same_bytes(refs: Sequence[CaptureRef]) -> SameBytes:
     """The positions of the 200 candidates listed with each URL and digest (identical bytes give identical
     text); a digest listed once is one position, not a list (every digest of a listing may differ)."""
     groups: SameBytes = {}
-    for index, ref in enumerate(refs):
-        if ref.status == 200 and ref.digest is not None:
-            key = (ref.url, ref.digest)
+    for index in range(len(refs)):
+        digest = digest_of(refs, index)
+        if status_of(refs, index) == 200 and digest is not None:
+            key = (url_of(refs, index), digest)
             found = groups.get(key)
             if found is None:
                 groups[key] = index

@@ -5,11 +5,24 @@ captures against the same listing."""
 
 from __future__ import annotations
 
+import functools
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
+from policy_archive.crawler.sources import ArchiveSource, ListingClient
+from policy_archive.listed import (
+    ListedRows,
+    before_in_listing,
+    listed,
+    mimetype_of,
+    same_second,
+    status_of,
+    timestamp_of,
+    url_of,
+)
 from policy_archive.pipeline.jobs.examine import ARCHIVED_STATUS, Neighbours, in_the_future
+from policy_archive.pipeline.jobs.future_dates import CLOCK_SKEW
 from policy_archive.pipeline.jobs.listing_index import ListingIndex
 from policy_archive.records import CaptureRef, DocumentDeclaration, at_second
 
@@ -40,6 +53,23 @@ def segments(
     return result
 
 
+def listing(
+    declaration: DocumentDeclaration,
+    since: date | None,
+    until: date | None,
+    source: ArchiveSource,
+    client: ListingClient,
+) -> Sequence[CaptureRef]:
+    """Every row of the listings that cover the document's life (:func:`segments`), in turn, held by column
+    (``policy_archive.listed``) as the archive source lists them: a long listing's rows, as objects, were most of
+    a backfill's memory (2026-11-29)."""
+    parts = [
+        source.listed_captures_patiently(url, client, start, end)
+        for url, start, end in segments(declaration, since, until)
+    ]
+    return parts[0] if len(parts) == 1 else listed(ref for part in parts for ref in part)
+
+
 def _day_start(day: date | None) -> datetime | None:
     return datetime.combine(day, time.min, tzinfo=UTC) if day else None
 
@@ -59,27 +89,62 @@ def refusal_before_fetch(ref: CaptureRef, clock: datetime) -> str | None:
 
 def _row_refusal(ref: CaptureRef) -> str | None:
     """What a row's status and type alone refuse (:func:`refusal_before_fetch` without the clock)."""
-    if ref.status not in FETCHABLE_STATUSES:
-        return f"{ARCHIVED_STATUS} {ref.status}"
-    if ref.mimetype and not ref.mimetype.lower().startswith(DOCUMENT_MIMETYPES):
-        return f"not a document ({ref.mimetype})"
+    return _type_refusal(ref.status, ref.mimetype)
+
+
+@functools.lru_cache(maxsize=1024)
+def _type_refusal(status: int | None, mimetype: str | None) -> str | None:
+    """:func:`_row_refusal` of a row with this status and type (a listing repeats a few of them)."""
+    if status not in FETCHABLE_STATUSES:
+        return f"{ARCHIVED_STATUS} {status}"
+    if mimetype and not mimetype.lower().startswith(DOCUMENT_MIMETYPES):
+        return f"not a document ({mimetype})"
     return None
 
 
-def candidates(refs: Iterable[CaptureRef], clock: datetime) -> list[CaptureRef]:
+def candidates(refs: Iterable[CaptureRef], clock: datetime) -> Sequence[CaptureRef]:
     """The captures of a listing worth fetching (not refused from their row alone, at the run's ``clock``), once
-    each, in time order. A listing already in time and URL order (an archive's, ``list_captures``) is put in
-    order second by second, without a set of its rows and a sort key per row (a long listing's peak memory)."""
+    each, in time order; held by column when ``refs`` are (:class:`~policy_archive.listed.ListedRows`), else a
+    list. A listing already in time and URL order (an archive's, ``list_captures``) is put in order second by
+    second, without a set of its rows and a sort key per row (a long listing's peak memory, 2026-11-29)."""
     rows = refs if isinstance(refs, Sequence) else list(refs)
-    kept = [ref for ref in rows if refusal_before_fetch(ref, clock) is None]
+    if (
+        isinstance(rows, ListedRows)
+        and ListedRows.holds(clock)
+        and not any(before_in_listing(rows, index, index + 1) for index in range(len(rows) - 1))
+    ):
+        return _listed_candidates(rows, clock)
     chosen: list[CaptureRef] = []
-    start = 0
-    for end in range(1, len(kept) + 1):
-        if end < len(kept) and (kept[end].timestamp, kept[end].url) == (kept[start].timestamp, kept[start].url):
+    second: list[CaptureRef] = []
+    for ref in rows:
+        if refusal_before_fetch(ref, clock) is not None:
             continue
-        if end < len(kept) and (kept[end].timestamp, kept[end].url) < (kept[start].timestamp, kept[start].url):
-            return sorted(set(kept), key=_listing_order)  # out of order: the whole listing sorted
-        chosen.extend(sorted(set(kept[start:end]), key=_listing_order))
+        if second and (ref.timestamp, ref.url) != (second[0].timestamp, second[0].url):
+            if (ref.timestamp, ref.url) < (second[0].timestamp, second[0].url):  # out of order: sorted whole
+                return sorted({ref for ref in rows if refusal_before_fetch(ref, clock) is None}, key=_listing_order)
+            chosen.extend(sorted(set(second), key=_listing_order))
+            second = []
+        second.append(ref)
+    chosen.extend(sorted(set(second), key=_listing_order))
+    return chosen
+
+
+def _listed_candidates(rows: ListedRows, clock: datetime) -> ListedRows:
+    """:func:`candidates` of a listing held by column, in time and URL order: a second of one row (most) is taken
+    by its numbers, judged by its time, status and type, without making the row."""
+    chosen = rows.sharing()
+    latest = rows.time_number(clock + CLOCK_SKEW)  # the latest time not in the future (``in_the_future``)
+    start = 0
+    for end in range(1, len(rows) + 1):
+        if end < len(rows) and same_second(rows, start, end):
+            continue
+        if end - start > 1:
+            second = {rows[index] for index in range(start, end)}
+            chosen.extend(
+                sorted((ref for ref in second if refusal_before_fetch(ref, clock) is None), key=_listing_order)
+            )
+        elif rows.time_key(start) <= latest and _type_refusal(rows.status(start), rows.mimetype(start)) is None:
+            chosen.take(rows, start)
         start = end
     return chosen
 
@@ -167,14 +232,16 @@ class NeighbourRows:
         is a candidate and no redirect, as :func:`second_neighbours` walks them."""
         nearest = array("q", [NO_NEIGHBOURS]) * len(self.refs)
         last = NONE
+        refs = self.refs
         for group in index.seconds(backwards=backwards):
-            first = self.refs[group[0]]
-            one = kept.get((first.url, first.timestamp), first) if kept else first
-            if _row_refusal(one) is not None:
+            first = group[0]  # its fields read by column: no row made per second
+            one = kept.get((url_of(refs, first), timestamp_of(refs, first))) if kept else None
+            status, mimetype = (one.status, one.mimetype) if one else (status_of(refs, first), mimetype_of(refs, first))
+            if _type_refusal(status, mimetype) is not None:
                 continue
             for position in group:
                 nearest[position] = last
-            last = last if _redirect_row(one) else group[0]
+            last = last if (status or 0) // 100 == 3 else first
         return nearest
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from policy_archive.listed import digest_of, length_of, status_of, timestamp_of
 from policy_archive.records import CaptureRef
 
 Knowledge = Mapping[int, str | None]  # candidate index → text identity, or None: fetched but no evidence
@@ -188,7 +189,7 @@ def _first_of_each_digest(indices: Sequence[int], refs: Sequence[CaptureRef]) ->
     seen: set[str] = set()
     chosen = []
     for index in indices:
-        digest = refs[index].digest
+        digest = digest_of(refs, index)
         if digest is None or digest not in seen:
             chosen.append(index)
             if digest:
@@ -238,9 +239,11 @@ def _bisect_search(
 Envelope = tuple[int, int] | None  # smallest and largest CDX length of a version's fetched 200 captures
 
 
-def _length(ref: CaptureRef) -> int | None:
-    """The CDX length, where it can be compared: redirects and revisit records are small whatever the text."""
-    return ref.length if ref.status == 200 and ref.length else None
+def _length(refs: Sequence[CaptureRef], index: int) -> int | None:
+    """The CDX length of the capture at ``index``, where it can be compared: redirects and revisit records are
+    small whatever the text."""
+    length = length_of(refs, index)
+    return length if length and status_of(refs, index) == 200 else None
 
 
 def _envelopes(refs: Sequence[CaptureRef], known: Knowledge, evidence: Sequence[int]) -> dict[int, Envelope]:
@@ -253,7 +256,7 @@ def _envelopes(refs: Sequence[CaptureRef], known: Knowledge, evidence: Sequence[
     run: list[int] = []
     for index in [*evidence, None]:
         if run and (index is None or known[index] != known[run[-1]]):
-            sizes = [size for i in run if (size := _length(refs[i])) is not None]
+            sizes = [size for i in run if (size := _length(refs, i)) is not None]
             envelope = (min(sizes), max(sizes)) if sizes else None
             result.update(dict.fromkeys(run, envelope))
             run = []
@@ -277,7 +280,7 @@ def _equal_span_probes(
     that many; else nothing (assumed unchanged, see :func:`spans`)."""
     if envelope is not None:
         unlike = [
-            (distance, i) for i in inside if (size := _length(refs[i])) and (distance := _distance(size, envelope))
+            (distance, i) for i in inside if (size := _length(refs, i)) and (distance := _distance(size, envelope))
         ]
         if unlike:
             return [max(unlike, key=lambda pair: (pair[0], -pair[1]))[1]]
@@ -290,10 +293,10 @@ def _unlike_digest(refs: Sequence[CaptureRef], left: int, right: int, inside: Se
     """Inside a span whose ends are the same bytes (one CDX digest: a site serving stable bytes), the first 200
     capture the archive lists with other bytes: its digest proves it differs, whatever its length says. Where
     every capture's bytes differ (tokens, dates), the ends' digests differ and this asks for nothing."""
-    digest = refs[left].digest
-    if not digest or refs[right].digest != digest or refs[left].status != 200 or refs[right].status != 200:
+    digest = digest_of(refs, left)
+    if not digest or digest_of(refs, right) != digest or status_of(refs, left) != 200 or status_of(refs, right) != 200:
         return []
-    return [i for i in inside if refs[i].status == 200 and refs[i].digest and refs[i].digest != digest][:1]
+    return [i for i in inside if status_of(refs, i) == 200 and (other := digest_of(refs, i)) and other != digest][:1]
 
 
 def _change_probes(refs: Sequence[CaptureRef], inside: Sequence[int], left: Envelope, right: Envelope) -> list[int]:
@@ -301,7 +304,7 @@ def _change_probes(refs: Sequence[CaptureRef], inside: Sequence[int], left: Enve
     and the first like the right one), if they say it consistently; otherwise the middle (bisection)."""
     sides = []
     for i in inside:
-        size = _length(refs[i])
+        size = _length(refs, i)
         if size is None or left is None or right is None:
             continue
         to_left, to_right = _distance(size, left), _distance(size, right)
@@ -324,12 +327,13 @@ def _first_evidence(indices: range, known: Knowledge) -> int | None:
 
 def _sample_wanted(refs: Sequence[CaptureRef], known: Knowledge) -> list[int]:
     by_half_year: dict[tuple[int, int], list[int]] = {}
-    for index, ref in enumerate(refs):
-        by_half_year.setdefault((ref.timestamp.year, 0 if ref.timestamp.month <= 6 else 1), []).append(index)
+    for index in range(len(refs)):
+        moment = timestamp_of(refs, index)
+        by_half_year.setdefault((moment.year, 0 if moment.month <= 6 else 1), []).append(index)
     needed = []
     for (year, half), indices in by_half_year.items():
         target = datetime(year, 4 if half == 0 else 10, 1, tzinfo=UTC)
-        for index in sorted(indices, key=lambda i: abs((refs[i].timestamp - target).total_seconds())):
+        for index in sorted(indices, key=lambda i: abs((timestamp_of(refs, i) - target).total_seconds())):
             if index not in known:
                 needed.append(index)
                 break
