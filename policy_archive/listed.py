@@ -69,6 +69,7 @@ class ListedRows(Sequence[CaptureRef]):
         return _in_utc(ref if isinstance(ref, datetime) else ref.timestamp)
 
     def append(self, ref: CaptureRef) -> None:
+        """Add ``ref`` (dated in UTC: :meth:`holds`) as the last row."""
         if not self.holds(ref):
             raise ValueError(f"a listed row is kept dated in UTC, not {ref.timestamp!r}")
         self._url.append(self._urls.number(ref.url))
@@ -101,6 +102,7 @@ class ListedRows(Sequence[CaptureRef]):
         return (moment - EPOCH) // _MICROSECOND
 
     def extend(self, refs: Iterable[CaptureRef]) -> None:
+        """Add each of ``refs`` (:meth:`append`)."""
         for ref in refs:
             self.append(ref)
 
@@ -135,22 +137,28 @@ class ListedRows(Sequence[CaptureRef]):
             yield self[index]
 
     def url(self, index: int) -> str:
+        """The URL of the row at ``index`` (its other columns likewise, none making the row)."""
         return self._urls.values[self._url[index]]
 
     def timestamp(self, index: int) -> datetime:
+        """The listed time of the row at ``index``."""
         return EPOCH + timedelta(microseconds=self._time[index])
 
     def status(self, index: int) -> int | None:
+        """The listed status of the row at ``index``."""
         status = self._status[index]
         return None if status == _NONE else status
 
     def mimetype(self, index: int) -> str | None:
+        """The listed type of the row at ``index``."""
         return self._types.value(self._type[index])
 
     def digest(self, index: int) -> PayloadDigest | None:
+        """The listed digest of the row at ``index``."""
         return self._digests[self._digest[index]]
 
     def length(self, index: int) -> int | None:
+        """The listed length of the row at ``index``."""
         length = self._length[index]
         return None if length == _NONE else length
 
@@ -183,26 +191,32 @@ def listed(refs: Iterable[CaptureRef]) -> Sequence[CaptureRef]:
 
 
 def timestamp_of(refs: Sequence[CaptureRef], index: int) -> datetime:
+    """The timestamp of the row of ``refs`` at ``index`` (read by column from a :class:`ListedRows`)."""
     return refs.timestamp(index) if isinstance(refs, ListedRows) else refs[index].timestamp
 
 
 def url_of(refs: Sequence[CaptureRef], index: int) -> str:
+    """The url of the row of ``refs`` at ``index`` (read by column from a :class:`ListedRows`)."""
     return refs.url(index) if isinstance(refs, ListedRows) else refs[index].url
 
 
 def mimetype_of(refs: Sequence[CaptureRef], index: int) -> str | None:
+    """The mimetype of the row of ``refs`` at ``index`` (read by column from a :class:`ListedRows`)."""
     return refs.mimetype(index) if isinstance(refs, ListedRows) else refs[index].mimetype
 
 
 def status_of(refs: Sequence[CaptureRef], index: int) -> int | None:
+    """The status of the row of ``refs`` at ``index`` (read by column from a :class:`ListedRows`)."""
     return refs.status(index) if isinstance(refs, ListedRows) else refs[index].status
 
 
 def digest_of(refs: Sequence[CaptureRef], index: int) -> PayloadDigest | None:
+    """The digest of the row of ``refs`` at ``index`` (read by column from a :class:`ListedRows`)."""
     return refs.digest(index) if isinstance(refs, ListedRows) else refs[index].digest
 
 
 def length_of(refs: Sequence[CaptureRef], index: int) -> int | None:
+    """The length of the row of ``refs`` at ``index`` (read by column from a :class:`ListedRows`)."""
     return refs.length(index) if isinstance(refs, ListedRows) else refs[index].length
 
 
