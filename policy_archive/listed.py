@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import overload
 
@@ -218,6 +218,14 @@ def digest_of(refs: Sequence[CaptureRef], index: int) -> PayloadDigest | None:
 def length_of(refs: Sequence[CaptureRef], index: int) -> int | None:
     """The length of the row of ``refs`` at ``index`` (read by column from a :class:`ListedRows`)."""
     return refs.length(index) if isinstance(refs, ListedRows) else refs[index].length
+
+
+def second_key_of(refs: Sequence[CaptureRef], index: int) -> Hashable:
+    """A key of the row's URL and second, equal for the rows of one URL and second of ``refs`` (numbers for a
+    :class:`ListedRows`, which makes no row for it)."""
+    if isinstance(refs, ListedRows):
+        return refs.second_key(index)
+    return (refs[index].url, refs[index].timestamp)
 
 
 def same_second(refs: Sequence[CaptureRef], one: int, other: int) -> bool:

@@ -82,8 +82,8 @@ def test_the_index_finds_what_the_dictionaries_found():
         if ref.status == 200 and ref.digest is not None:
             old.setdefault((ref.url, ref.digest), []).append(i)
     twins = same_bytes(refs)
-    for ref in refs:
-        assert list(listed_with(twins, ref)) == old.get((ref.url, ref.digest), [])
+    for i, ref in enumerate(refs):
+        assert list(listed_with(twins, refs, i)) == old.get((ref.url, ref.digest), [])
 
 
 def test_the_neighbours_kept_by_position_are_those_of_the_listing():

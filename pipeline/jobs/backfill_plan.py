@@ -11,7 +11,7 @@ from datetime import datetime
 
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource
-from policy_archive.listed import ListedRows
+from policy_archive.listed import ListedRows, second_key_of, status_of
 from policy_archive.pipeline.jobs.examine import (
     ELSEWHEN,
     Examination,
@@ -80,8 +80,7 @@ class DocumentPlan:
         undated: Callable[[DocumentPlan], Collection[int]] | None = None,
     ):
         self.declaration = declaration
-        # A listing held by column stays so (``policy_archive.listed``): a long one's rows as objects were most
-        # of a backfill's memory (2026-11-29).
+        # A listing held by column stays so (``policy_archive.listed``: a long listing's memory).
         self.refs = refs if isinstance(refs, ListedRows) else list(refs)
         self.strategy = strategy
         self.source = source
@@ -183,23 +182,21 @@ class DocumentPlan:
             refused.append((ref, another_at_this_second(answered, ref, served, verdict)))
         return refused
 
-    def learn(
-        self, index: int, text: str | None, *, rendered: bool = False, for_twins: bool = True
-    ) -> list[CaptureRef]:
-        """Remember what a capture showed; return the other captures this also tells about (same bytes).
+    def learn(self, index: int, text: str | None, *, rendered: bool = False, for_twins: bool = True) -> list[int]:
+        """Remember what a capture showed; return the positions of the other captures this also tells about (same
+        bytes: a listing of one text's every row).
 
         ``for_twins`` False: what this replay showed says nothing about the twins (``REPLAY_REFUSALS``). A
         rendered capture tells nothing about its twins either: a script shell's bytes stay the same while the
         text its scripts fetch changes."""
         self.in_flight.discard(index)
         self.known[index] = text
-        ref = self.refs[index]
-        shared = ref.status == 200 and for_twins and not rendered
-        group = listed_with(self.same_bytes, ref) if shared else ()
+        shared = status_of(self.refs, index) == 200 and for_twins and not rendered
+        group = listed_with(self.same_bytes, self.refs, index) if shared else ()
         twins = [i for i in group if i not in self.known and i not in self.shared_second]
         for other in twins:
             self.known[other] = text  # known at no cost
-        return [self.refs[other] for other in twins]
+        return twins
 
     def neighbours(self, index: int) -> Neighbours | None:
         """When the nearest non-redirect captures listed before and after candidate ``index``'s second were taken
@@ -224,10 +221,10 @@ class DocumentPlan:
         second, and none for a second already being fetched, since one answer settles every row listed there. Empty
         when the strategy is waiting on answers or needs nothing more (see :attr:`complete`)."""
         # One request per URL and second: its answer settles every row listed there (``settle``).
-        busy = {(self.refs[i].url, self.refs[i].timestamp) for i in self.in_flight}
+        busy = {second_key_of(self.refs, i) for i in self.in_flight}
         chosen = []
         for i in self._wanted():
-            second = (self.refs[i].url, self.refs[i].timestamp)
+            second = second_key_of(self.refs, i)
             if i not in self.in_flight and second not in busy:
                 busy.add(second)
                 chosen.append(i)
@@ -337,7 +334,8 @@ class BackfillPlan:
             if examination.outcome is Outcome.REFUSED and twins:
                 assert result.listed is not None
                 reason = twin_reason(result.listed.timestamp, examination.reason)
-                self.workspace.catalog.refuse_listed(plan.declaration.key, [(twin, reason) for twin in twins])
+                refused = [(plan.refs[twin], reason) for twin in twins]
+                self.workspace.catalog.refuse_listed(plan.declaration.key, refused)
         else:
             plan = self.plans[result.request.document]
             ref = result.request.ref

@@ -117,9 +117,10 @@ def same_bytes(refs: Sequence[CaptureRef]) -> SameBytes:
     return groups
 
 
-def listed_with(groups: SameBytes, ref: CaptureRef) -> Sequence[int]:
-    """The positions of the candidates listed with ``ref``'s URL and digest (:func:`same_bytes`)."""
-    if ref.digest is None:
+def listed_with(groups: SameBytes, refs: Sequence[CaptureRef], index: int) -> Sequence[int]:
+    """The positions of the candidates listed with the URL and digest of the one at ``index`` (:func:`same_bytes`)."""
+    digest = digest_of(refs, index)
+    if digest is None:
         return ()
-    found = groups.get((ref.url, ref.digest), ())
+    found = groups.get((url_of(refs, index), digest), ())
     return (found,) if isinstance(found, int) else found
