@@ -24,6 +24,7 @@ from policy_archive.config.checks import (
     check_url,
     read_toml,
 )
+from policy_archive.hostnames import ascii_url
 from policy_archive.records import (
     ID_MAX_LENGTH,
     ID_PATTERN,
@@ -35,6 +36,7 @@ from policy_archive.records import (
     Render,
     is_valid_id,
 )
+from policy_archive.urlkey import match_key
 
 # A service name is part of every commit subject, log line and report title: bounded, so that a file cannot put
 # kilobytes into each, and long enough for a company's full legal name (acceptance report 3 imported one of 306
@@ -53,6 +55,14 @@ def history_keys() -> frozenset[str]:
     """The keys a ``[[documents.<id>.history]]`` entry may hold (importers translate other tools' options into
     these)."""
     return frozenset(_HISTORY_KEYS)
+
+
+def page_key(url: str) -> str:
+    """What makes two declared URLs one page (``validate``'s warning, ``discover --write``'s refusal): the same
+    archive key (:func:`~policy_archive.urlkey.match_key`: scheme, letter case, a default port, a fragment, ``www.``,
+    the order of query arguments do not count), the host as fetched, in punycode (IDNA 2008), where the archive
+    key's IDNA 2003 would take straße.example and strasse.example for one page."""
+    return match_key(ascii_url(url))
 
 
 def load_service(path: Path) -> list[DocumentDeclaration]:

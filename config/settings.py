@@ -29,10 +29,8 @@ from policy_archive.config.checks import (
     read_toml,
 )
 from policy_archive.config.cron import validate_cron
-from policy_archive.config.declarations import service_documents
-from policy_archive.hostnames import ascii_url
+from policy_archive.config.declarations import page_key, service_documents
 from policy_archive.records import DocumentDeclaration
-from policy_archive.urlkey import match_key
 
 CONFIG_ENV = "POLICY_ARCHIVE_CONFIG"
 DATA_ENV = "POLICY_ARCHIVE_DATA"
@@ -144,15 +142,13 @@ class Config:
 
     def same_pages(self) -> list[tuple[DocumentDeclaration, ...]]:
         """The documents (two or more each, in the configuration's order) whose URLs are one page written differently:
-        the same archive key (:func:`~policy_archive.urlkey.match_key`: scheme, letter case, a default port, a
-        fragment, ``www.``, the order of query arguments do not count). Not an error — a person may mean it, as a
-        service's terms and privacy policy on one page — but each is fetched and recorded separately, so
+        the same archive key (:func:`~policy_archive.config.declarations.page_key`: scheme, letter case, a default
+        port, a fragment, ``www.``, the order of query arguments do not count). Not an error — a person may mean
+        it, as a service's terms and privacy policy on one page — but each is fetched and recorded separately, so
         ``validate`` warns of it (outside audit, 2026-11-28)."""
         pages: dict[str, list[DocumentDeclaration]] = {}
         for document in self.documents:
-            # As fetched: the host in punycode (IDNA 2008), where the archive key's IDNA 2003 would take
-            # straße.example and strasse.example for one page.
-            pages.setdefault(match_key(ascii_url(document.url)), []).append(document)
+            pages.setdefault(page_key(document.url), []).append(document)
         return [tuple(same) for same in pages.values() if len(same) > 1]
 
     def select(self, names: Iterable[str]) -> tuple[DocumentDeclaration, ...]:

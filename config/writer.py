@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from policy_archive.config.checks import ConfigError
-from policy_archive.config.declarations import load_service
+from policy_archive.config.declarations import load_service, page_key
 from policy_archive.errors import ConfigurationError
 from policy_archive.files import write_whole
 from policy_archive.records import ID_MAX_LENGTH, DocumentDeclaration, ExtractionRules, Render, is_valid_id
@@ -189,6 +189,55 @@ def add_document(directory: Path, service_id: str, name: str, draft: DocumentDra
     else:
         text = service_toml(name, [draft])
     return _replace_checked(directory, target, text)
+
+
+class DeclaredPages:
+    """The pages the service files of one directory declare (each document's ``url``, compared as ``validate``
+    compares them: :func:`~policy_archive.config.declarations.page_key`), so that ``discover --write`` does not
+    declare under a second service a page another file declares: both would be fetched, tracked and recorded
+    twice (a list resumed after the default service id left out ``www.``: ``www.acme.com.toml`` and
+    ``acme.com.toml``). The files are read once, at the first question (a list of 1,000 domains does not read
+    1,000 files per domain); a file written since is added with :meth:`add`. A file that does not load is left
+    out (``validate`` names it)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._pages: dict[str, list[tuple[Path, str]]] | None = None  # page key -> (file, document id) each
+
+    def declared_elsewhere(self, service_id: str, url: str) -> tuple[Path, str] | None:
+        """Another service file (and its document) declaring the page ``url``, None when none does; the service's
+        own file may declare it again (its terms and privacy policy on one page)."""
+        key = page_key(url)
+        found = self._elsewhere(service_id, key)
+        if found is not None and not _declares_page(found[0], key):  # edited or deleted since: all read again
+            self._pages = None
+            found = self._elsewhere(service_id, key)
+        return found
+
+    def add(self, path: Path) -> None:
+        """Note the pages the service file at ``path`` declares (none when it does not load)."""
+        if self._pages is None:
+            return  # not read yet: it will be, whole
+        try:
+            declarations = load_service(path)
+        except (ConfigurationError, OSError):
+            return
+        for declaration in declarations:
+            self._pages.setdefault(page_key(declaration.url), []).append((path, declaration.document_id))
+
+    def _elsewhere(self, service_id: str, key: str) -> tuple[Path, str] | None:
+        if self._pages is None:
+            self._pages = {}
+            for path in sorted(self.directory.glob("*.toml")):
+                self.add(path)
+        return next((found for found in self._pages.get(key, []) if found[0].stem != service_id), None)
+
+
+def _declares_page(path: Path, key: str) -> bool:
+    try:
+        return any(page_key(declaration.url) == key for declaration in load_service(path))
+    except (ConfigurationError, OSError):
+        return False
 
 
 def _target(directory: Path, service_id: str) -> Path:

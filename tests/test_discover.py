@@ -16,6 +16,7 @@ from standin.moving_site import SITE, build
 from standin.pages import Page, redirect
 from standin.sites import StandinSites
 
+from policy_archive.config.declarations import load_service
 from policy_archive.config.settings import load_config
 from policy_archive.pipeline.commands.discovery import service_id_of
 from policy_archive.pipeline.extraction.links import choose_link
@@ -439,12 +440,45 @@ def test_the_default_service_id_leaves_out_a_leading_www(tmp_path, standin_archi
     declaration = tomllib.loads((output / "acme.test.toml").read_text())
     assert declaration["name"] == "www.acme.test"
     assert declaration["documents"]["privacy-policy"]["url"] == "https://www.acme.test/privacy"
+    # Into another directory: acme.test.toml declares the page already (one page is never two services).
     named = run_cli(config, tmp_path / "data", "discover", "www.acme.test", "--service", "www-acme", "--output",
-                    str(output))  # fmt: skip
-    assert named.returncode == 0 and (output / "www-acme.toml").is_file(), named.stderr
+                    str(tmp_path / "named"))  # fmt: skip
+    assert named.returncode == 0 and (tmp_path / "named" / "www-acme.toml").is_file(), named.stderr
     assert [service_id_of(d) for d in ("www.acme.test:8080", "www.com", "wwwx.acme.test", "shop.test:8080")] == [
         "acme.test-8080",
         "www.com",
         "wwwx.acme.test",
         "shop.test-8080",
     ]
+
+
+def test_a_page_another_service_file_declares_is_not_written_under_a_second_service(tmp_path, standin_archive):
+    """``discover --write`` refuses a declaration whose URL is a page another service file declares (here under
+    the id discover gave before it left out ``www.``): both would be fetched, tracked and recorded twice. One
+    domain: a usage error as for a file that declares the document already (exit 2); a list: that domain fails."""
+    page = "<html><body><footer><a href='/privacy'>Privacy Policy</a></footer></body></html>"
+    standin_archive.add_capture("https://www.acme.test/", "20150101000000", page)
+    standin_archive.add_capture("https://other.test/", "20150101000000", page)
+    config = write_settings(tmp_path / "config", standin_archive)
+    services = config / "services"
+    services.mkdir(parents=True, exist_ok=True)
+    other = services / "www.acme.test.toml"
+    # The same page written otherwise (http, no www.): validate's notion of one page.
+    other.write_text('name = "Acme"\n[documents.terms]\nurl = "http://acme.test/privacy"\n')
+    refusal = f"{other} already declares its terms at this page (https://www.acme.test/privacy): acme.test.toml"
+    alone = run_cli(config, tmp_path / "data", "discover", "www.acme.test", "--write")
+    assert alone.returncode == 2, alone.stderr
+    ending = f"{refusal} not written (edit or delete that file)"
+    assert alone.stderr.splitlines()[-1] == f"policy-archive: configuration error: {ending}"
+    assert sorted(path.name for path in services.iterdir()) == ["www.acme.test.toml"]
+
+    listed = run_cli(config, tmp_path / "data", "discover", "www.acme.test", "other.test", "--write", "-q")
+    assert listed.returncode == 1, listed.stderr
+    assert [line for line in listed.stderr.splitlines() if line.startswith("FAILED")] == [
+        f"FAILED www.acme.test: {ending}"
+    ]
+    assert sorted(path.name for path in services.iterdir()) == ["other.test.toml", "www.acme.test.toml"]
+    # The service's own file may declare the page again (its terms and privacy policy on one page).
+    same = run_cli(config, tmp_path / "data", "discover", "www.acme.test", "--service", "www.acme.test", "--write")
+    assert same.returncode == 0, same.stderr
+    assert {d.document_id for d in load_service(other)} == {"terms", "privacy-policy"}

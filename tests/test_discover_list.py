@@ -466,3 +466,35 @@ def test_a_signal_while_the_crawl_starts_leaves_every_domain_not_searched(tmp_pa
         stderr.splitlines()[-1],
     ), stderr
     assert not (config / "services").exists() or list((config / "services").iterdir()) == []
+
+
+def test_a_list_resumed_after_the_service_id_left_out_www_keeps_the_file_it_wrote(tmp_path, standin_archive):
+    """Review 2026-11-29: a run before the default service id left out ``www.`` wrote ``www.acme.test.toml`` and
+    marked the domain finished there; resumed, the target was ``acme.test.toml``, so the domain was searched again
+    and its page declared under a second service beside the first."""
+    page = "<html><body><footer><a href='/privacy'>Privacy Policy</a></footer></body></html>"
+    standin_archive.add_capture("https://www.acme.test/", "20150101000000", page)
+    two = build(standin_archive, step_days=STEP_DAYS, domain="two.example")
+    config = write_settings(tmp_path / "config", standin_archive)
+    data = tmp_path / "data"
+    services = config / "services"
+    services.mkdir(parents=True, exist_ok=True)
+    earlier = services / "www.acme.test.toml"
+    earlier.write_text('name = "www.acme.test"\n[documents.privacy-policy]\nurl = "https://www.acme.test/privacy"\n')
+    mark = {"file": str(earlier.resolve()), "since": None, "until": None, "unsure": False, "live": False}
+    (data / "discovery").mkdir(parents=True)
+    state = data / "discovery" / "www.acme.test.privacy-policy.json"
+    state.write_text(json.dumps({"document_type": "privacy-policy", "sightings": [], "finished": mark}))
+
+    rerun = run_discover(config, data, "discover", "www.acme.test", "two.example", "--write", timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert sorted(path.name for path in services.iterdir()) == ["two.example.toml", "www.acme.test.toml"]
+    assert cdx_asked_for(standin_archive, "acme.test") == 0  # finished: skipped without a request
+    assert (
+        f"www.acme.test: written by an earlier run to {earlier.resolve()}, named before the default service id left"
+        " out www. (acme.test): kept there, not searched again"
+    ) in rerun.stderr.splitlines()
+    summary = "2 domains: 2 declarations written (1 by an earlier run), 0 unsure, 0 failed"
+    assert rerun.stderr.splitlines()[-1] == summary
+    assert eras_declared(services / "two.example.toml") == truth_of(two)
+    assert len(load_config(config).same_pages()) == 0

@@ -21,7 +21,14 @@ from typing import BinaryIO
 import click
 
 from policy_archive.config.checks import ConfigError
-from policy_archive.config.writer import DocumentDraft, add_document, check_addable, service_toml
+from policy_archive.config.writer import (
+    DeclaredPages,
+    DocumentDraft,
+    ServiceFileExists,
+    add_document,
+    check_addable,
+    service_toml,
+)
 from policy_archive.errors import EXIT_FAILURES, ConfigurationError
 from policy_archive.hostnames import HOST_MAX_LENGTH, UnusableHost, ascii_host
 from policy_archive.pipeline.commands.common import echo_failed, echo_unchecked
@@ -178,6 +185,12 @@ def service_id_of(domain: str) -> str:
     return (site if "." in site else host) + (f"-{port}" if port else "")
 
 
+def former_service_id_of(domain: str) -> str:
+    """The service id :func:`service_id_of` gave before 2026-11-29, when it kept a leading ``www.``: the name of a
+    file an earlier run of a list may have written (``www.acme.com.toml``), which a resumed run keeps."""
+    return domain.replace(":", "-")
+
+
 @dataclass(frozen=True)
 class Request:
     """What the command line asked: the document type, the period, where declarations go."""
@@ -208,6 +221,7 @@ class Outcomes:
         self.counted = verbosity >= 0
         self.counts: Counter[str] = Counter()
         self.domains = 0
+        self.pages = DeclaredPages(request.directory) if request.directory is not None else None
 
     def service_of(self, domain: str) -> str:
         """The service id the declaration of ``domain`` goes under: the one --service gave (one domain only), else
@@ -220,7 +234,11 @@ class Outcomes:
         always False here: only a run's result knows."""
         if self.request.directory is None:
             return None
-        path = self.request.directory / f"{self.service_of(domain)}.toml"
+        return self._target_named(self.service_of(domain))
+
+    def _target_named(self, service: str) -> Finished:
+        assert self.request.directory is not None
+        path = self.request.directory / f"{service}.toml"
         return Finished.of(path, self.request.since, self.request.until, unsure=False, live=self.request.live)
 
     def to_search(self, domains: Sequence[str]) -> list[str]:
@@ -236,8 +254,7 @@ class Outcomes:
                 self._refuse(domain, ConfigError("command line", domain, f"{NO_SERVICE_ID}, got {service!r}"))
             elif target is None:
                 wanted.append(domain)
-            elif self.listing and not force and (earlier := finished_earlier(self.data_dir, domain, document_type,
-                                                                             target)):  # fmt: skip
+            elif self.listing and not force and (earlier := self._finished_earlier(domain, target)):
                 self._earlier(domain, earlier)
             else:
                 try:
@@ -324,6 +341,19 @@ class Outcomes:
         target = self.target(domain)
         assert target is not None and request.directory is not None
         path = Path(target.file)
+        url = draft.declaration.url
+        assert self.pages is not None
+        if elsewhere := self.pages.declared_elsewhere(path.stem, url):
+            # Two services of one page would each fetch, track and record it (validate warns of it, same_pages).
+            other, document = elsewhere
+            self._refuse(
+                domain,
+                ServiceFileExists(
+                    f"{other} already declares its {document} at this page "
+                    f"({url}): {path.name} not written (edit or delete that file)"
+                ),
+            )
+            return False
         finished = Finished.of(path, request.since, request.until, unsure, request.live)
         mark_finished(self.data_dir, domain, request.document_type, finished)
         try:
@@ -332,8 +362,26 @@ class Outcomes:
             mark_finished(self.data_dir, domain, request.document_type, None)
             self._refuse(domain, error)
             return False
+        self.pages.add(path)
         click.echo(f"wrote {path}")
         return True
+
+    def _finished_earlier(self, domain: str, target: Finished) -> Finished | None:
+        """An earlier run's mark of ``domain`` finished (:func:`finished_earlier`): to ``target``, or to the file
+        named as the service id was before it left out ``www.`` (``www.acme.com.toml``, not ``acme.com.toml``): a
+        list resumed after that change keeps the file it wrote, instead of searching the domain again and
+        declaring its page under a second service beside it. Said once, naming that file."""
+        document_type = self.request.document_type
+        earlier = finished_earlier(self.data_dir, domain, document_type, target)
+        former = former_service_id_of(domain)
+        if earlier is not None or former == self.service_of(domain):
+            return earlier
+        earlier = finished_earlier(self.data_dir, domain, document_type, self._target_named(former))
+        if earlier is not None and self.counted:
+            now = self.service_of(domain)
+            click.echo(f"{domain}: written by an earlier run to {earlier.file}, named before the default service id "
+                       f"left out www. ({now}): kept there, not searched again", err=True)  # fmt: skip
+        return earlier
 
     def _nothing_found(self, result: Discovery) -> str:
         """Why no declaration: nothing listed, nothing readable (why each was not), or no link on what was read."""
