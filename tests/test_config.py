@@ -11,6 +11,7 @@ from standin.cli import run_cli
 from policy_archive.config import SHIPPED_CONFIG_DIR
 from policy_archive.config.checks import ConfigError
 from policy_archive.config.settings import SLOWEST_PER_MINUTE, load_config
+from policy_archive.config.writer import DeclaredPages
 from policy_archive.crawler.ratelimit import MAX_PAUSE_SECONDS
 from policy_archive.errors import ConfigurationError
 from policy_archive.records import ID_MAX_LENGTH, Render
@@ -444,3 +445,21 @@ def test_an_id_too_long_on_the_command_line_is_said_to_be_too_long(tmp_path):
     assert result.stderr == (
         "policy-archive: configuration error: command line: --service: an id is at most 100 characters, got 101\n"
     )
+
+
+def test_declared_pages_are_read_once_and_a_file_edited_since_read_again(tmp_path):
+    """``discover --write``'s index of the pages a directory declares (config.writer.DeclaredPages): one page as
+    validate compares them, the asking service's own file left out, a file edited since it was read read again."""
+    acme = tmp_path / "www.acme.test.toml"
+    acme.write_text('name = "Acme"\n[documents.privacy-policy]\nurl = "https://www.acme.test/privacy"\n')
+    (tmp_path / "broken.toml").write_text("not toml [")
+    pages = DeclaredPages(tmp_path)
+    assert pages.declared_elsewhere("acme.test", "http://acme.test/privacy#top") == (acme, "privacy-policy")
+    assert pages.declared_elsewhere("www.acme.test", "https://www.acme.test/privacy") is None
+    assert pages.declared_elsewhere("acme.test", "https://www.acme.test/terms") is None
+    acme.write_text('name = "Acme"\n[documents.privacy-policy]\nurl = "https://www.acme.test/legal"\n')
+    assert pages.declared_elsewhere("acme.test", "https://www.acme.test/privacy") is None
+    later = tmp_path / "later.toml"
+    later.write_text('name = "Later"\n[documents.terms]\nurl = "https://www.acme.test/privacy"\n')
+    pages.add(later)
+    assert pages.declared_elsewhere("acme.test", "https://www.acme.test/privacy") == (later, "terms")
