@@ -23,13 +23,14 @@ from policy_archive.pipeline.extraction.extract import ExtractionRefused, extrac
 from policy_archive.pipeline.extraction.links import candidates
 from policy_archive.pipeline.extraction.markdown import MAX_RENDERED_NESTING
 from policy_archive.pipeline.extraction.parse import MAX_DEPTH, parse_html
-from policy_archive.records import ExtractedDocument, ExtractionRules
+from policy_archive.records import Dropped, ExtractedDocument, ExtractionRules
 
 FIXTURES = Path(__file__).parent / "fixtures" / "deep-nesting"
 SEED = (FIXTURES / "paragraphs.txt").read_text(encoding="utf-8").splitlines()
 PARAGRAPHS = [f"{number}. {text}" for number, text in enumerate((SEED * 5)[:300])]
 URL = "http://cloudinary.com/privacy"
 NUMBERED = re.compile(r"^(\d+)\\\. ", re.MULTILINE)
+TITLE_BESIDE = (Dropped(reason="outside-content", words=2, sample="Privacy Policy"),)
 FOOTER = '<div id="footer">Copyright 2006 Example Inc. <a href="/">Home</a></div>'
 
 
@@ -62,7 +63,9 @@ def numbers(document: ExtractedDocument) -> list[int]:
 def test_unclosed_font_page_keeps_every_paragraph_as_the_well_formed_page_does():
     unclosed = generic(unclosed_font_page(PARAGRAPHS))
     assert numbers(unclosed) == list(range(300))
-    assert unclosed.dropped == () and hard_note(unclosed.dropped) is None
+    # The bold title line stands beside the chain of unclosed <font>s the locator takes: since extractor revision 19
+    # it is reported (it was left out unsaid), two words, not enough to call the page hard.
+    assert unclosed.dropped == TITLE_BESIDE and hard_note(unclosed.dropped) is None
     assert "Copyright 2006" not in unclosed.body
     # The same text as the page that closes its tags (which also shows the bold title line before it).
     well_formed = generic(closed_font_page(PARAGRAPHS))
@@ -204,7 +207,8 @@ def test_extract_command_reads_the_unclosed_font_page_whole(tmp_path):
     assert result.exit_code == 0, result.output
     fields = json.loads(result.stdout)
     assert len(NUMBERED.findall(fields["markdown"])) == 300
-    assert fields["hard"] is None and fields["dropped"] == []
+    assert fields["hard"] is None
+    assert fields["dropped"] == [{"reason": "outside-content", "words": 2, "sample": "Privacy Policy"}]
 
 
 def test_extract_command_names_the_unread_part(tmp_path):
