@@ -69,6 +69,14 @@ class WaybackSettings:
     timeout_seconds: float = 60
     # One CDX answer is read whole into memory: a bound keeps a hostile or broken server from filling it.
     max_listing_bytes: int = 100 * 1024 * 1024
+    # A listing of one URL, all its pages together: an archive that keeps sending a new resume key (or pywb paging on
+    # by time) would otherwise be followed for ever, every row kept in memory (outside audit A, F1, 2026-11-29:
+    # 1.76 M rows, 594 MB and growing after 300 s). As of 2026-11 the Wayback Machine's busiest URLs (the home pages
+    # of the largest sites) have a few million captures, a policy page far fewer (tens of thousands at most): 5 M is
+    # above any real listing, and at the ~300 bytes a listed row costs (that audit's figure) bounds memory near 1.5 GB
+    # and the listing to 200 pages of 25,000 rows. Each page counts as a full page, so that pages of one row each
+    # cannot go on for ever either.
+    max_listing_rows: int = 5_000_000
     # A replayed 200 capture must have the SHA-1 its CDX row lists (as of 2026-11 the Wayback Machine serves id_
     # bytes as stored, so they match); false accepts archives that re-encode what they replay.
     check_digests: bool = True
@@ -215,6 +223,7 @@ _SETTINGS_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "backoff_seconds": (int, float),
         "timeout_seconds": (int, float),
         "max_listing_bytes": int,
+        "max_listing_rows": int,
         "check_digests": bool,
         "api": str,
         "archive_name": str,
@@ -245,6 +254,8 @@ _NUMBER_RANGES: dict[str, tuple[float, bool, float]] = {
     "wayback.backoff_seconds": (0, True, _DAY_SECONDS),
     "wayback.timeout_seconds": (0, False, _DAY_SECONDS),
     "wayback.max_listing_bytes": (0, False, math.inf),
+    # A billion rows would take some 300 GB of memory: more is a typing mistake.
+    "wayback.max_listing_rows": (0, False, 1_000_000_000),
     "crawl.max_page_bytes": (0, False, math.inf),
     "crawl.render_timeout_seconds": (0, False, _DAY_SECONDS),
 }

@@ -90,12 +90,13 @@ def write_config(
     backoff_seconds: float = 0,
     replay_per_minute: str = "1e9",
     timeout_seconds: float = 10,
+    wayback: str = "",
 ) -> Path:
     (directory / "services").mkdir(parents=True)
     (directory / "settings.toml").write_text(
         f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
         f"cdx_per_minute = 1e9\nreplay_per_minute = {replay_per_minute}\n"
-        f"backoff_seconds = {backoff_seconds}\ntimeout_seconds = {timeout_seconds}\n"
+        f"backoff_seconds = {backoff_seconds}\ntimeout_seconds = {timeout_seconds}\n{wayback}"
     )
     for service, text in services.items():
         (directory / "services" / f"{service}.toml").write_text(text)
@@ -773,6 +774,32 @@ def test_a_listing_that_fails_half_way_is_an_error_not_a_short_history(standin_a
     assert recorded_captures(tmp_path / "data", "/short/") == short
     last = result.stderr.splitlines()[-1]
     assert last.endswith("; 1 document not listed (named above): none of its captures verified"), last
+
+
+def test_a_listing_without_end_fails_its_document_at_max_listing_rows(standin_archive, tmp_path):
+    """An archive sending a new resume key on every page, without end (outside audit A, F1: followed for ever, its
+    rows filling memory): the listing fails at ``[wayback] max_listing_rows``, all pages counted, and nothing of it
+    is recorded; the other document's listing is complete and recorded."""
+    archive = standin_archive
+    add_history(archive, ALPHA, [V1, V2], 3)
+    archive.send_endless_resume_keys()
+    config = write_config(
+        tmp_path / "config", archive, {"alpha": declaration(ALPHA)}, wayback=f"max_listing_rows = {PAGE_SIZE * 3}\n"
+    )
+
+    result = cli(config, tmp_path / "data")
+
+    assert result.returncode == 1, result.stderr
+    assert failures(result.stderr) == [
+        f"FAILED alpha/privacy-policy: archive listing failed: cannot list the captures of {ALPHA}: the listing goes on"
+        f" past [wayback] max_listing_rows = 75,000 (18 rows in 3 pages, each page counted as at least 25,000 rows):"
+        " not a listing of one URL"
+    ], result.stderr
+    assert "Traceback" not in result.stderr
+    assert len([r for r in archive.requests if r.endpoint == "cdx"]) == 3
+    assert not [r for r in archive.requests if r.endpoint == "replay"]
+    assert catalog(tmp_path / "data", "SELECT COUNT(*) FROM captures") == [(0,)]
+    assert commits(tmp_path / "data") == []
 
 
 # --- captures of the wrong kind ----------------------------------------------------------------------------

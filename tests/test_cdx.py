@@ -32,6 +32,7 @@ from policy_archive.crawler.sources import (
     ListingParseError,
     ListingPaused,
     ListingRateLimited,
+    ListingTooLarge,
     ListingUnavailable,
     WaybackMachine,
 )
@@ -435,6 +436,31 @@ def test_a_page_promising_a_resume_key_without_one_is_a_parse_error(
     history.drop_resume_key(1)
     with pytest.raises(ListingParseError, match=r"announced a resume key but ended without it \(page 2\)"):
         listing(history, limiter, page_size=2)
+
+
+def test_a_listing_with_new_resume_keys_without_end_fails_at_max_listing_rows(
+    history: StandinArchive, limiter: RateLimiter
+) -> None:
+    """A server that never ends a listing (a new key on every page) is followed only up to ``max_listing_rows``, all
+    pages together (outside audit A, F1): it was followed for ever, every row kept in memory."""
+    history.send_endless_resume_keys()
+    with pytest.raises(ListingTooLarge, match=r"goes on past \[wayback\] max_listing_rows = 20 \(21 rows in 7 pages"):
+        listing(history, limiter, page_size=3, max_listing_rows=20)
+    assert history.counts()["cdx"] == 7  # 3 rows a page: the 7th page passes 20
+
+
+def test_pages_of_few_rows_count_as_full_pages(history: StandinArchive, limiter: RateLimiter) -> None:
+    """Pages of one row each, without end, are bounded too: each counts as a full page of ``page_size`` rows."""
+    history.send_endless_resume_keys()
+    with pytest.raises(ListingTooLarge, match=r"\(14 rows in 2 pages, each page counted as at least 1,000 rows\)"):
+        listing(history, limiter, page_size=1000, max_listing_rows=2000)
+    assert history.counts()["cdx"] == 2  # 7 rows a page, counted as 1,000 each: the second reaches 2,000
+
+
+def test_a_listing_within_max_listing_rows_is_complete(history: StandinArchive, limiter: RateLimiter) -> None:
+    assert len(listing(history, limiter, page_size=3, max_listing_rows=9)) == 7  # 3 pages, the last not full
+    with pytest.raises(ListingTooLarge, match="max_listing_rows = 6"):
+        listing(history, limiter, page_size=3, max_listing_rows=6)  # 2 full pages and more announced
 
 
 def test_a_429_on_a_later_page_is_still_an_error(history: StandinArchive, limiter: RateLimiter) -> None:

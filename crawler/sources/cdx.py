@@ -108,6 +108,37 @@ class CdxPage:
     resume_key: str | None
 
 
+class ListingBound:
+    """``[wayback] max_listing_rows`` over all the pages of one URL's listing (outside audit A, F1, 2026-11-29): one
+    answer is bounded by ``max_listing_bytes`` and ``timeout_seconds``, but an archive that keeps sending a new resume
+    key (or pywb, paged by time, full pages without end) would be followed for ever, every row kept in memory.
+
+    A page counts as at least ``page_size`` rows (a full page), so that pages of one row, or none, cannot go on for
+    ever either: the listing fails when more pages are announced than the bound holds, or when more rows came."""
+
+    def __init__(self, requester: CdxRequester, page_size: int):
+        self.requester = requester
+        self.page_size = page_size
+        self.limit = requester.settings.max_listing_rows
+        self.rows = 0
+        self.pages = 0
+
+    def count(self, page: CdxPage, *, more: bool) -> None:
+        """Count one page read; ``more``: the archive says another page follows. Raises :class:`ListingTooLarge`
+        past the bound."""
+        self.rows += len(page.refs)
+        self.pages += 1
+        counted = max(self.rows, self.pages * self.page_size)
+        if self.rows > self.limit or (more and counted >= self.limit):
+            pages = f"{self.pages} {plural(self.pages, 'page')}"
+            rows = f"{self.rows:,} {plural(self.rows, 'row')}"
+            reason = (
+                f"the listing goes on past [wayback] max_listing_rows = {self.limit:,} ({rows} in {pages},"
+                f" each page counted as at least {self.page_size:,} rows): not a listing of one URL"
+            )
+            raise self.requester.error(ListingTooLarge, reason)
+
+
 def query_url(endpoint: str, params: Sequence[tuple[str, str]]) -> str:
     """``endpoint`` with ``params`` added to whatever query it already carries, encoded by ``urlencode``."""
     parts = urlsplit(endpoint)

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.sources.base import ListingClient, ListingParseError
-from policy_archive.crawler.sources.cdx import CdxRequester
+from policy_archive.crawler.sources.cdx import CdxRequester, ListingBound
 from policy_archive.crawler.sources.wayback import WaybackMachine, period_params
 from policy_archive.records import CaptureRef
 
@@ -51,13 +51,17 @@ class Pywb(WaybackMachine):
         """Every row pywb lists for ``url`` in the period, page after page: pywb has no resume key, so each page asks
         again from the last second seen (rows repeat; :meth:`list_captures` drops repeats). Raises
         :class:`~policy_archive.crawler.sources.base.ListingParseError` when more than a page of captures share one
-        second, and the listing's other errors as :class:`CdxRequester` does."""
+        second, :class:`~policy_archive.crawler.sources.base.ListingTooLarge` past ``[wayback] max_listing_rows``
+        (:class:`ListingBound`: full pages without end), and the listing's other errors as :class:`CdxRequester`
+        does."""
         requester = CdxRequester(url, self.settings, client)
+        bound = ListingBound(requester, self.page_size)
         lower = since
         page_number = 0
         while True:
             query = [("url", url), *period_params(lower, until), ("output", "json"), ("fl", FIELDS)]
             page = requester.page([*query, ("limit", str(self.page_size))], page_number, resume_keys=False)
+            bound.count(page, more=len(page.refs) >= self.page_size)
             yield from page.refs
             if len(page.refs) < self.page_size:
                 return

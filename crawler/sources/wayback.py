@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.sources.base import ArchiveSource, ListingClient, ListingParseError
-from policy_archive.crawler.sources.cdx import CdxRequester
+from policy_archive.crawler.sources.cdx import CdxRequester, ListingBound
 from policy_archive.records import CaptureRef, format_wayback_timestamp, parse_wayback_timestamp
 from policy_archive.text import plural
 
@@ -88,15 +88,19 @@ class WaybackMachine(ArchiveSource):
     ) -> Iterator[CaptureRef]:
         """Every row the archive lists for ``url`` in the period, page after page by resume key. Raises
         :class:`~policy_archive.crawler.sources.base.ListingParseError` when a full page comes without a resume key
-        (the listing was cut at ``limit``) or a key repeats, and the listing's other errors as :class:`CdxRequester`
+        (the listing was cut at ``limit``) or a key repeats,
+        :class:`~policy_archive.crawler.sources.base.ListingTooLarge` past ``[wayback] max_listing_rows``
+        (:class:`ListingBound`: new keys without end), and the listing's other errors as :class:`CdxRequester`
         does."""
         requester = CdxRequester(url, self.settings, client)
+        bound = ListingBound(requester, self.page_size)
         query = [("url", url), *period_params(since, until), ("limit", str(self.page_size)), ("showResumeKey", "true")]
         seen_keys: set[str] = set()
         resume: list[tuple[str, str]] = []
         page_number = 0
         while True:
             page = requester.page([*query, *resume], page_number, resume_keys=True)
+            bound.count(page, more=page.resume_key is not None)
             yield from page.refs
             where = f" (page {page_number + 1})" if page_number else ""
             if page.resume_key is None:

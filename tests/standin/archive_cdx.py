@@ -3,7 +3,8 @@
 7-field text rows ``urlkey timestamp original mimetype statuscode digest length`` (or, on demand, a classic CDX
 file's 11 or 9 fields, after its legend line or not); ``from``/``to``; ``limit`` +
 ``showResumeKey=true`` gives exactly ``limit`` rows, then a blank line and a resume key (also on the last full
-page, whose follow-up request then answers an empty body); ``resumeKey``; optionally every row twice (the real
+page, whose follow-up request then answers an empty body); ``resumeKey``; or, as a hostile server, a new key
+``endless-N`` on every page without end (the first rows again each time); optionally every row twice (the real
 index repeats rows); 403 with a "Blocked Site Error" body for blocked URLs. Parameters it does not implement are
 refused with 400.
 """
@@ -29,6 +30,8 @@ GARBAGE_ROW = "<html><body><h1>Internal Server Error</h1></body></html>"
 # CDX parameters whose meaning the stand-in does not implement: refusing them beats answering wrongly.
 UNSUPPORTED_CDX_PARAMETERS = ("output", "fl", "filter", "collapse", "page", "showNumPages", "closest", "sort")
 CDX_LEGENDS = {7: "N b a m s k S", 9: "N b a m s k r V g", 11: "N b a m s k r M S V g"}
+# The resume keys of a server that never ends a listing (Faults.endless_resume_keys): endless-1, endless-2, ...
+ENDLESS_KEY = "endless-"
 CDX_CONTENT_TYPE = (("Content-Type", "text/plain;charset=UTF-8"),)
 
 
@@ -44,7 +47,8 @@ def cdx_listing(key: str, params: dict[str, list[str]], captures: list[StandinCa
         for _ in range(2 if faults.repeat_rows else 1)
         if first <= capture.timestamp <= last
     ]
-    start = _resume_position(rows, params)
+    endless = faults.endless_resume_keys and params.get("resumeKey", [""])[0].startswith(ENDLESS_KEY)
+    start = 0 if endless else _resume_position(rows, params)
     limit = int(params["limit"][0]) if "limit" in params else None
     page_rows = rows[start : start + limit] if limit else rows[start:]
     page = start // limit if limit else 0
@@ -60,7 +64,11 @@ def cdx_listing(key: str, params: dict[str, list[str]], captures: list[StandinCa
     if faults.cdx_legend:
         body = f" CDX {CDX_LEGENDS[faults.cdx_fields]}\n{body}"
     paged = params.get("showResumeKey", ["false"])[0].lower() == "true"
-    if paged and limit and len(page_rows) == limit:
+    if paged and faults.endless_resume_keys:
+        asked = params.get("resumeKey", [f"{ENDLESS_KEY}0"])[0]
+        number = int(asked.removeprefix(ENDLESS_KEY)) if asked.startswith(ENDLESS_KEY) else 0
+        body += f"\n{ENDLESS_KEY}{number + 1}\n"
+    elif paged and limit and len(page_rows) == limit:
         resume_key = "" if page in faults.pages_without_resume_key else _resume_key(key, page_rows[-1][0]) + "\n"
         body += "\n" + resume_key
     return Answer(200, body.encode("utf-8"), CDX_CONTENT_TYPE, _delivery(faults, lines))

@@ -55,6 +55,7 @@ class Faults:
     failing_pages: dict[int, int] = field(default_factory=dict)
     pages_without_resume_key: set[int] = field(default_factory=set)
     resume_keys_ignored: bool = False
+    endless_resume_keys: bool = False
     cut: tuple[int, Framing] | None = None
     framing: Framing = "length"
     trickle_seconds: float = 0.0
@@ -184,6 +185,12 @@ class ArchiveFaults:
         """Behave like a CDX server without resume keys: ``limit`` cuts the listing, silently."""
         with self._lock:
             self._faults.resume_keys_ignored = ignored
+
+    def send_endless_resume_keys(self) -> None:
+        """Behave like a hostile or broken CDX server that never ends a listing: every page, the last one too, ends
+        with a new resume key, and a page asked by such a key lists the first ``limit`` rows again."""
+        with self._lock:
+            self._faults.endless_resume_keys = True
 
     def frame_cdx(self, framing: Framing) -> None:
         """Send every whole CDX answer with a Content-Length (``length``) or in chunks (``chunked``)."""
