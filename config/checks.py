@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from policy_archive.errors import ConfigurationError
 from policy_archive.hostnames import UnusableHost, ascii_url
-from policy_archive.text import printable, unsafe_character
+from policy_archive.text import invisible_character, printable, unsafe_character
 
 
 @dataclass(frozen=True)
@@ -165,9 +165,13 @@ def check_url(path: Path, key: str, value: Any) -> str:
 
 
 def check_text(path: Path | str, key: str, value: str) -> None:
-    """A one-line value: no control characters (NUL, CR, LF, ESC ...), line separators or bidi controls."""
+    """A one-line value: no control characters (NUL, CR, LF, ESC ...), line separators or bidi controls, and no
+    other invisible format character (Unicode category Cf: U+200B, U+FEFF...; :func:`~policy_archive.text.
+    invisible_character`), which would make a name look like another (outside audit A, F3, 2026-11-29)."""
     if bad := unsafe_character(value):
         raise ConfigError(path, key, f"contains a control character ({bad}): {value!r}")
+    if bad := invisible_character(value):
+        raise ConfigError(path, key, f"contains an invisible format character ({bad}): {value!r}")
 
 
 def check_date(path: Path, key: str, value: Any) -> date:

@@ -40,6 +40,34 @@ def unsafe_character(text: str) -> str | None:
     return None
 
 
+# Joiners some scripts need between two of their letters (Persian, the Indic scripts; emoji sequences use ZWJ):
+# the one format characters (Unicode category Cf) a name may hold, and only there.
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def invisible_character(text: str) -> str | None:
+    """The first invisible format character of ``text`` (Unicode category Cf: U+200B zero width space, U+FEFF, U+00AD
+    soft hyphen, U+2060 word joiner, the bidi controls...) as ``U+200B``, or None. Such a character makes a name look
+    like another one (``A\u200bB`` shows as ``AB``; outside audit A, F3, 2026-11-29). A zero width (non-)joiner
+    between two non-ASCII letters or marks, as Persian and the Indic scripts write them, is not counted."""
+    for at, character in enumerate(text):
+        if unicodedata.category(character) != "Cf":
+            continue
+        if (
+            character in _JOINERS
+            and 0 < at < len(text) - 1
+            and _script_letter(text[at - 1])
+            and _script_letter(text[at + 1])
+        ):
+            continue
+        return f"U+{ord(character):04X}"
+    return None
+
+
+def _script_letter(character: str) -> bool:
+    return not character.isascii() and unicodedata.category(character)[0] in "LMS"
+
+
 def one_line(text: str) -> str:
     """``text`` as one line: every control character, line break or bidi control becomes a space, runs of
     whitespace collapse to one space, and the ends are stripped."""

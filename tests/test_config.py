@@ -213,6 +213,12 @@ SERVICE_WITH = "name = {name}\n[documents.{doc}]\nurl = {url}\n"
         ('"\\u001b[31mACME"', "privacy-policy", '"https://a.b/"', "name", "U+001B"),
         ('"ACME\\u2028x"', "privacy-policy", '"https://a.b/"', "name", "U+2028"),
         ('"ACME\\u202ex"', "privacy-policy", '"https://a.b/"', "name", "U+202E"),
+        # Invisible format characters (Cf) make a name look like another (outside audit A, F3).
+        ('"A\\u200bB"', "privacy-policy", '"https://a.b/"', "name", "invisible format character (U+200B)"),
+        ('"A\\ufeffB"', "privacy-policy", '"https://a.b/"', "name", "invisible format character (U+FEFF)"),
+        ('"A\\u00adB"', "privacy-policy", '"https://a.b/"', "name", "U+00AD"),
+        ('"A\\u2060B"', "privacy-policy", '"https://a.b/"', "name", "U+2060"),
+        ('"A\\u200cB"', "privacy-policy", '"https://a.b/"', "name", "U+200C"),  # not between letters of a script
         ('"A"', '"privacy-policy\\n"', '"https://a.b/"', "documents.privacy-policy\n", "must match"),
         ('"A"', '"Privacy"', '"https://a.b/"', "documents.Privacy", "must match"),
         ('"A"', "privacy-policy", '"https://user:secret@a.b/"', "url", "user:password@"),
@@ -227,6 +233,14 @@ def test_names_ids_and_urls_that_could_forge_or_leak_are_refused(tmp_path, name,
     assert error.file.endswith("acme.toml")
     assert error.key.endswith(key)
     assert reason in error.reason
+
+
+def test_a_joiner_between_letters_of_a_script_that_needs_it_is_kept_in_a_name(tmp_path):
+    name = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # Persian: the ZWNJ between two letters is spelling
+    root = config_dir(
+        tmp_path, {"acme": SERVICE_WITH.format(name=f'"{name}"', doc="privacy-policy", url='"https://a.b/"')}
+    )
+    assert load_config(root).documents[0].service_name == name
 
 
 def test_a_service_file_name_ending_in_a_newline_is_not_an_id(tmp_path):
