@@ -29,6 +29,12 @@ from policy_archive.crawler.addresses import AddressPolicy, GuardedResolver, int
         ("::", "unspecified"),
         ("240.0.0.1", "private"),  # Python files 240.0.0.0/4 as private (and reserved): refused either way
         ("100.100.100.200", "not globally routable"),  # carrier-grade NAT; Alibaba Cloud's metadata service
+        # 6to4 and Teredo addresses are judged by the IPv4 address inside (outside audit A, F5).
+        ("2002:7f00:1::", "loopback (6to4 address of 127.0.0.1)"),
+        ("2002:a9fe:a9fe::1", "link-local (6to4 address of 169.254.169.254)"),
+        ("2002:0a00:0001:1::5", "private (6to4 address of 10.0.0.1)"),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback (Teredo address of 127.0.0.1)"),
+        ("2002:5db8:d70e::1", None),  # 6to4 of 93.184.215.14, a public address
         ("93.184.215.14", None),
         ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", None),
     ],

@@ -128,7 +128,13 @@ def run_git(repo: Path, *args: str) -> str:
 
 @pytest.mark.parametrize(
     "target",
-    ["other port of 127.0.0.1", "localhost (a name resolving inside)", "cloud metadata", "IPv4-mapped loopback"],
+    [
+        "other port of 127.0.0.1",
+        "localhost (a name resolving inside)",
+        "cloud metadata",
+        "IPv4-mapped loopback",
+        "6to4 loopback",
+    ],
 )
 def test_a_redirect_inside_is_refused_with_private_address(tmp_path, target):
     with RouteServer({"/latest/meta-data/iam": Page(body=SECRET, content_type="application/json")}) as secret:
@@ -137,6 +143,8 @@ def test_a_redirect_inside_is_refused_with_private_address(tmp_path, target):
             "localhost (a name resolving inside)": secret.url("/latest/meta-data/iam", host="localhost"),
             "cloud metadata": "http://169.254.169.254/latest/meta-data/iam",
             "IPv4-mapped loopback": secret.url("/latest/meta-data/iam", host="[::ffff:127.0.0.1]"),
+            # 127.0.0.1 inside a 6to4 address, attempted before (outside audit A, F5): now refused, never asked.
+            "6to4 loopback": secret.url("/latest/meta-data/iam", host="[2002:7f00:1::]"),
         }[target]
         with RouteServer({"/privacy": redirect(location, 302)}) as site:
             config = tracked_config(tmp_path / "config", site.url("/privacy"))
