@@ -41,6 +41,12 @@ from policy_archive.digests import PayloadDigest
 from policy_archive.records import CaptureRef, parse_wayback_timestamp
 
 POLICY = "https://www.acrcloud.com/privacy"
+# How a listing failing for now at every attempt ends: the run gives it up, the archive's pause holds for the next
+# run (outside audit A, F4: it read as if this run still waited).
+GAVE_UP = (
+    rf"\(asked {LISTING_ATTEMPTS} times; gave up: a run started within \d+ s"
+    r" first waits for the archive's pause to end\)"
+)
 USER_AGENT = "policy-archive/test (+https://example.org/policy-archive)"
 
 
@@ -261,7 +267,7 @@ def test_a_listing_refused_every_time_fails_after_the_last_attempt(
     history: StandinArchive, limiter: RateLimiter, status: int
 ) -> None:
     history.refuse_next(LISTING_ATTEMPTS + 5, status=status)
-    with pytest.raises(ListingPaused, match=rf"answered {status} .*\(asked {LISTING_ATTEMPTS} times\)$") as raised:
+    with pytest.raises(ListingPaused, match=rf"answered {status} [^;]*{GAVE_UP}$") as raised:
         patient_listing(history, limiter)
     assert raised.value.url == POLICY and "\n" not in str(raised.value)
     assert history.counts() == {"cdx": LISTING_ATTEMPTS}
@@ -318,8 +324,7 @@ def test_a_listing_never_answered_fails_after_the_last_attempt(
     with pytest.raises(ListingInterrupted) as raised:
         patient_listing(history, limiter, timeout_seconds=HANG_TIMEOUT)
     assert re.fullmatch(
-        rf"cannot list the captures of {re.escape(POLICY)}: {said}; all requests to it pause for \d+ s"
-        rf" \(asked {LISTING_ATTEMPTS} times\)",
+        rf"cannot list the captures of {re.escape(POLICY)}: {said} {GAVE_UP}",
         str(raised.value),
     ), raised.value
     history.wait_for_requests(LISTING_ATTEMPTS)
@@ -379,7 +384,7 @@ def test_a_page_failing_every_time_fails_the_listing_after_the_last_attempt(
     history: StandinArchive, limiter: RateLimiter
 ) -> None:
     history.fail_page(1, status=500)
-    with pytest.raises(ListingOverloaded, match=rf"answered 500 .* \(page 2\); .*\(asked {LISTING_ATTEMPTS} times\)$"):
+    with pytest.raises(ListingOverloaded, match=rf"answered 500 .* \(page 2\) {GAVE_UP}$"):
         patient_listing(history, limiter, page_size=2)
     paths = [request.path for request in history.requests]
     assert len(paths) == 1 + LISTING_ATTEMPTS and len(set(paths)) == 2, "the first page once, the second 3 times"

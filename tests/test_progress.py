@@ -269,3 +269,17 @@ def test_a_live_crawls_eta_is_its_busiest_sites_documents_left_at_that_sites_pac
     assert progress.line().endswith(", ETA 0:03:00")
     left.retried("host/doc-1")
     assert re.fullmatch(r".*, 1 retried \(host/doc-1\), [\d.]+/(s|min|h)", progress.line())
+
+
+def test_the_final_line_is_not_written_twice_to_a_log() -> None:
+    """A step's line just before the end says what the final line would (outside audit A, F4: a backfill whose listing
+    failed said ``backfill: 0 captures examined, 0 versions recorded`` twice)."""
+    stream = io.StringIO()
+    progress = Progress("backfill", stream=stream, interval=0)
+    progress.expect(None, "captures examined", one="capture examined")
+    progress.add("versions recorded", 0, one="version recorded")
+    progress.finish()
+    assert stream.getvalue().splitlines() == ["backfill: 0 captures examined, 0 versions recorded"]
+    progress.add("versions recorded", 1, one="version recorded")
+    progress.finish()  # a line that differs is written
+    assert stream.getvalue().splitlines()[-1].endswith("1 version recorded")

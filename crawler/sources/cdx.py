@@ -170,8 +170,14 @@ class CdxRequester:
                 if self.client.attempts == 1:
                     raise
                 if attempt >= self.client.attempts:
-                    message = f"{error.message} (asked {attempt} times)"
-                    raise type(error)(self.url, message, error.pause_seconds) from None
+                    # The run gives the listing up here: the pause holds for a run started while it lasts (the
+                    # limiter's state is shared), not for this one, which goes on or ends (outside audit A, F4).
+                    pause = f"{error.pause_seconds:.0f} s"
+                    message = (
+                        f"cannot list the captures of {self.url}: {error.reason} (asked {attempt} times; gave up:"
+                        f" a run started within {pause} first waits for the archive's pause to end)"
+                    )
+                    raise type(error)(self.url, message, error.pause_seconds, error.reason) from None
                 attempt += 1
                 log.info("%s; asking again after the pause (attempt %d of %d)", error, attempt, self.client.attempts)
 
@@ -200,7 +206,7 @@ class CdxRequester:
         """The archive failed for now (``cause`` for the limiter's log line): every request to it pauses."""
         pause = self.client.limiter.penalize(retry_after, cause=cause)
         message = f"cannot list the captures of {self.url}: {reason}; all requests to it pause for {pause:.0f} s"
-        return kind(self.url, message, pause)
+        return kind(self.url, message, pause, reason)
 
     # --- HTTP --------------------------------------------------------------------------------------------
 

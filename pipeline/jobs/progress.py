@@ -74,6 +74,7 @@ class Progress:
         self._sent: Callable[[], int] | None = None  # how many of those requests were sent (``at_most``)
         self._request = "request"
         self._last = self._started  # the first line comes after one interval, not at once
+        self._written: str | None = None  # the last line written to a log
 
     def expect(self, total: int | None, unit: str, one: str | None = None) -> None:
         """Name the unit of work (``documents``; ``one``: ``document``) and, when known, how many there are."""
@@ -216,12 +217,15 @@ class Progress:
             self.stream.write("\r\033[K" + line)
         else:
             self.stream.write(line + "\n")
+            self._written = line
         self.stream.flush()
 
     def finish(self) -> None:
         """Write the final line, whether or not one is due (a terminal's line is replaced and ended with a newline);
-        nothing with ``quiet``."""
-        if self.quiet:
+        nothing with ``quiet``, nor in a log whose last line says the same already (a step came just before: a
+        backfill whose listing failed after its pauses said ``0 captures examined, 0 versions recorded`` twice,
+        outside audit A, F4)."""
+        if self.quiet or (not self.interactive and self.line() == self._written):
             return
         self.stream.write(("\r\033[K" if self.interactive else "") + self.line() + "\n")
         self.stream.flush()
