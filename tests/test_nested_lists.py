@@ -37,8 +37,7 @@ class HtmlList:
 class HtmlItem:
     text: str | None  # None: the item holds only its lists
     lists: tuple[HtmlList, ...]
-    bare: bool = False  # written directly in its parent list, without <li>: a list (`<ul><li>a</li><ul>…`), or
-    # text (`<ol>(a) …</ol>`, text and no lists), which browsers show as a paragraph of the item before it
+    bare: bool = False  # a list written directly in its parent list, without <li> (`<ul><li>a</li><ul>…`)
     paragraphs: tuple[str, ...] = ()  # further paragraphs, `<p>`s after the text, before the lists
 
 
@@ -64,12 +63,7 @@ def expected(node: HtmlList) -> Tree:
     items: list[tuple[str | None, tuple[Tree, ...]]] = []
     for item in node.items:
         lists = tuple(expected(child) for child in item.lists)
-        if item.bare and item.text is not None:
-            # Text written in the list: a further paragraph of the item before (read as its text only when no
-            # list of the item comes first).
-            if not items[-1][1]:
-                items[-1] = (f"{items[-1][0]} / {item.text}", ())
-        elif item.text is not None:
+        if item.text is not None:
             items.append((" / ".join((item.text, *item.paragraphs)), _merged(lists)))
         elif item.bare and items:  # under the item before
             text, before = items[-1]
@@ -153,21 +147,11 @@ def html_lists(depth: int) -> st.SearchStrategy[HtmlList]:
             | st.builds(HtmlItem, st.none(), st.lists(lists, min_size=1, max_size=2).map(tuple))
             | st.builds(HtmlItem, st.none(), lists.map(lambda child: (child,)), st.just(True))
         )
-    items = items | st.builds(HtmlItem, WORDS, st.just(()), st.just(True))  # text written directly in the list
     return st.builds(
         HtmlList,
         st.booleans(),
         st.sampled_from([1, 1, 2, 9, 99, 999]),
-        st.lists(items, min_size=1, max_size=3).filter(_texts_follow_items).map(tuple),
-    )
-
-
-def _texts_follow_items(items: list[HtmlItem]) -> bool:
-    """Text written in the list only right after an item with text (the reading tested here; text before any item
-    is a paragraph before the list, tested apart)."""
-    return all(
-        not (item.bare and not item.lists) or index and not items[index - 1].bare and items[index - 1].text
-        for index, item in enumerate(items)
+        st.lists(items, min_size=1, max_size=3).map(tuple),
     )
 
 
