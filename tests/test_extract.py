@@ -160,16 +160,7 @@ def minimal_pdf(lines: list[str], title: str | None = None) -> bytes:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         info.encode("latin-1"),
     ]
-    output = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, content in enumerate(objects, start=1):
-        offsets.append(len(output))
-        output += b"%d 0 obj\n" % number + content + b"\nendobj\n"
-    xref_at = len(output)
-    output += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    output += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    output += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
-    return bytes(output)
+    return pdf_of(objects)
 
 
 def test_pdf_is_extracted_to_paragraphs() -> None:
@@ -268,3 +259,17 @@ def test_extractor_names_our_revision_and_the_installed_libraries() -> None:
     assert EXTRACTOR.startswith("policy-archive-extract ")
     assert f"lxml {version('lxml')}" in EXTRACTOR
     assert f"pypdf {version('pypdf')}" in EXTRACTOR
+
+
+def pdf_of(objects: list[bytes]) -> bytes:
+    """A PDF file of ``objects`` (1: the catalog, 6: the document information), with its cross-reference table."""
+    output = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, content in enumerate(objects, start=1):
+        offsets.append(len(output))
+        output += b"%d 0 obj\n" % number + content + b"\nendobj\n"
+    xref_at = len(output)
+    output += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    output += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    output += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
+    return bytes(output)

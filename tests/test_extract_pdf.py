@@ -4,6 +4,7 @@ cut to the declared one or refused as the same page in HTML is (audit 2026-11-29
 from __future__ import annotations
 
 import pytest
+from test_extract import pdf_of
 
 from policy_archive.pipeline.extraction.extract import PDF_REMEDY, ExtractionRefused, extract
 from policy_archive.records import ExtractionRules
@@ -41,16 +42,7 @@ def styled_pdf(lines: list[Line], title: str | None = None) -> bytes:
         info.encode("latin-1"),
         (font % "Helvetica-Bold").encode(),
     ]
-    output = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, content in enumerate(objects, start=1):
-        offsets.append(len(output))
-        output += b"%d 0 obj\n" % number + content + b"\nendobj\n"
-    xref_at = len(output)
-    output += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    output += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    output += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
-    return bytes(output)
+    return pdf_of(objects)
 
 
 def body(text: str) -> Line:
