@@ -1,21 +1,24 @@
 """Build or update the report in a directory: only documents with a new version are read and rewritten.
 
 ``.policy-archive-report.json`` in the output directory remembers, for each document, the commit of its latest
-version when its page was written, the commit of the last version each of its numbered pages shows, what the index
-shows of it and its feed entries (without their diffs). A run rewrites a document's page and feed only when that
-commit changed (or the page is missing), and a numbered page only when it gains versions or the commit of its last
-version changed (a backfill that inserts an earlier version of any document re-chains every later commit of the
-versions branch); the index and the feed of all changes are rebuilt from that memory and written only when their
+version when its page was written, its numbered pages (each page's number and the dates of the versions it holds,
+decided once: a version never moves to another page), what each page was written from, what the index shows of it
+and its feed entries (without their diffs). A run rewrites a document's page and feed only when that commit changed
+(or the page is missing), and a numbered page only when it gains versions, the commit of its last version changed (a
+backfill that inserts an earlier version of any document re-chains every later commit of the versions branch) or
+its neighbours did; the index and the feed of all changes are rebuilt from that memory and written only when their
 bytes change.
 
 What a link or a feed entry names a version by is what a re-chain keeps: its date (unique in its document) for the
-anchor, and its document, date and file's blob for the Atom id, never its commit.
+anchor, and its document, date and file's blob for the Atom id, never its commit; the page a link names is the one
+the version was given when it was first reported, whatever versions a later backfill inserts before it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -41,9 +44,11 @@ from policy_archive.text import counted
 
 STATE_FILE = ".policy-archive-report.json"
 # Bump when pages or feeds change shape: every page is then written again by the next run.
-STATE_FORMAT = 5  # 2: word diffs in bounded time, with notes; a feed without entries dated truly; 3: paged, bounded;
+STATE_FORMAT = 6  # 2: word diffs in bounded time, with notes; a feed without entries dated truly; 3: paged, bounded;
 # 4: the newest versions' numbered page written as it fills, every link to a version to its numbered page;
-# 5: anchors and feed ids that survive a re-chain, each numbered page's last commit remembered (``page_heads``)
+# 5: anchors and feed ids that survive a re-chain, each numbered page's last commit remembered (``page_heads``);
+# 6: each numbered page's versions remembered and kept (``pages``): an earlier version inserted by a backfill gets
+# a page of its own instead of moving later ones to the next page (a format 5 state is upgraded: _upgraded_pages)
 # Changes on one page: the document's own page holds the newest, older ones are on pages of this many versions
 # counted from the oldest. At a typical 10-15 KB of word diff per change, a page stays well under 1 MB (one
 # page of all 3,000 changes of a document was 38 MB, 2026-11-29).
@@ -88,10 +93,11 @@ def version_entry_id(declaration: DocumentDeclaration, version: VersionCommit) -
 
 
 def _view(
-    version: VersionCommit, row: ExportRow, previous: str | None, capture: CaptureRow | None, page: str
+    version: VersionCommit, row: ExportRow, previous: str | None, capture: CaptureRow | None, page: str, number: int
 ) -> VersionView:
     """A version as its page shows it, with what changed from the text before it (None: it is the first); ``page``:
-    the numbered page that holds it for good."""
+    the numbered page that holds it for good; ``number``: its place in the document's versions, from 1 (the
+    oldest)."""
     changes = tuple(change_blocks(previous, row.text)) if previous is not None else ()
     return VersionView(
         anchor=version_anchor(version),
@@ -111,6 +117,7 @@ def _view(
         text=row.text if not changes else "",
         changes=changes,
         page=page,
+        number=number,
     )
 
 
@@ -151,11 +158,76 @@ def _summary(declaration: DocumentDeclaration, versions: Sequence[VersionCommit]
 
 
 def _load_state(output: Path) -> dict[str, dict]:
+    """The documents an earlier run reported, as this release keeps them; a state of format 5 is upgraded (its
+    numbered pages' versions read from the pages themselves), any other format or an unreadable state is taken as
+    none (every page is written again, numbered from the oldest)."""
     try:
         state = json.loads((output / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return state.get("documents", {}) if state.get("format") == STATE_FORMAT else {}
+        documents = state.get("documents", {}) if isinstance(state, dict) else {}
+        if state.get("format") == STATE_FORMAT:
+            return documents
+        if state.get("format") == 5:
+            return {key: known for key, known in documents.items() if _upgraded(output, known)}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass
+    return {}
+
+
+# The version articles of a page: their ids are the versions' anchors (``version_anchor``, since format 5).
+ARTICLE = re.compile(r'<article class="version" id="(v-\d{8}T\d{6}Z)"')
+
+
+def _upgraded(output: Path, known: dict) -> bool:
+    """Turn a document's format 5 state into this format in place: its numbered pages held the versions counted
+    from the oldest when they were written, so what each page holds now is read from the page file (the links given
+    out point there); its head is forgotten, so that every page is written again. False (the document is reported
+    afresh) when a page is missing: a link to it was broken already, and nothing says what it held."""
+    base = known["summary"]["page"].removesuffix(".html")
+    pages, seen = [], set()
+    for number in range(1, len(known.pop("page_heads")) + 1):
+        path = output / f"{base}-{number}.html"
+        if not path.is_file():
+            return False
+        anchors = [a for a in ARTICLE.findall(path.read_text(encoding="utf-8")) if a not in seen]
+        seen.update(anchors)
+        pages.append({"number": number, "versions": sorted(anchors), "written": ""})
+    known["pages"], known["head"] = pages, ""
+    return True
+
+
+def _placed(anchors: Sequence[str], pages: Sequence[dict], size: int) -> tuple[dict[int, list[int]], list[int]]:
+    """Each numbered page's versions (indexes into ``anchors``, the document's versions oldest first), and the
+    numbers of the pages of ``pages`` (the state's) that hold none any more.
+
+    A version keeps the page it was given when it was first reported. The versions after the newest one on a page
+    fill the page of that one up to ``size``, then pages of their own; the versions before it that are on no page
+    (earlier versions a backfill inserted, wherever they fall) take pages of their own, ``size`` versions each in
+    date order, though their dates then fall within or between those of earlier pages: moving a version to another
+    page would break the links to it that feed readers and bookmarks keep. So a run makes at most as many new pages
+    as its new versions fill. A new page takes the next number never used.
+    """
+    where = {anchor: index for index, anchor in enumerate(anchors)}
+    members: dict[int, list[int]] = {}
+    for known in pages:
+        members[known["number"]] = sorted(where[a] for a in known["versions"] if a in where)
+    emptied = [number for number, held in members.items() if not held]
+    for number in emptied:
+        del members[number]
+    page_of = {index: number for number, held in members.items() for index in held}
+    last = max(page_of, default=-1)
+    next_number = max((known["number"] for known in pages), default=0) + 1
+    inserted = [index for index in range(last) if index not in page_of]
+    appended = list(range(last + 1, len(anchors)))
+    if last >= 0:
+        growing = members[page_of[last]]
+        taken = max(0, min(size - len(growing), len(appended)))
+        growing.extend(appended[:taken])
+        appended = appended[taken:]
+    for run in (inserted, appended):
+        for start in range(0, len(run), size):
+            members[next_number] = run[start : start + size]
+            next_number += 1
+    return members, emptied
 
 
 @dataclass(frozen=True)
@@ -183,70 +255,76 @@ def _build_document(
 
     Versions are read in one pass over the history (commits and trailers), and only the versions shown by a page
     or feed being written are read whole and compared with the one before: the document's own page (the newest
-    ``paging.page``), its feed (the newest ``paging.feed``), and the numbered pages not written yet, the one the
-    newest versions fill (it gains versions, then its link to a newer page), whose last version's commit is not the
-    one it was written with (a re-chain), or whose file is missing. A numbered
-    page is written as soon as its versions are compared and then let go: memory holds a page of versions, not the
-    history. Every link to a version (the feeds', the timeline's, the lists') leads to its numbered page, which
-    holds it for good: the own page's anchors are gone once newer versions push a version off it.
+    ``paging.page``), its feed (the newest ``paging.feed``), and the numbered pages not written yet, gaining
+    versions, whose last version's commit is not the one they were written with (a re-chain), whose neighbours
+    changed (an inserted page between them) or whose file is missing. A numbered page is written as soon as its
+    versions are compared and then let go: memory holds a page of versions (a few where inserted pages overlap), not
+    the history. Every link to a version (the feeds', the timeline's, the lists') leads to its numbered page, which
+    holds it for good (``_placed``): the own page's anchors are gone once newer versions push a version off it.
     """
     versions = list(version_commits(store, [declaration.path], ignore=HEADER_PATTERN))
     count, size = len(versions), paging.page
     summary = _summary(declaration, versions)
     folder = output / declaration.service_id
-    full = max(0, count - 1) // size  # full numbered pages before the one holding the newest version
-    current = full + 1  # the numbered page of the newest versions, written as it fills (a version's link is there)
     newest_from = max(0, count - size)  # the own page shows the newest ``size`` versions
-    page_heads: list[str] = list(known.get("page_heads", [])) if known else []
-    written_before = len(page_heads)
+    anchors = [version_anchor(version) for version in versions]
+    known_pages = list(known.get("pages", [])) if known else []
+    members, emptied = _placed(anchors, known_pages, size)
+    for number in emptied:  # every version it held is gone from the history (a rebuild): no link can lead to them
+        (folder / _older_name(declaration, number)).unlink(missing_ok=True)
+    order = sorted(members, key=lambda number: members[number][0])  # the pages by their oldest version
+    page_of = {index: number for number, held in members.items() for index in held}
+    written = {page["number"]: page.get("written") for page in known_pages}
 
-    def last_of(number: int) -> int:
-        return min(number * size, count) - 1
+    def name(number: int) -> str:
+        return _older_name(declaration, number)
 
-    # The page the newest versions filled last time gains versions or its link to a newer page; a page missing is
-    # written again. A page before it shows its versions' commits: when its last version's commit changed (a
-    # version of any document inserted before it re-chained it), every commit on it may have; when it did not,
-    # none did (a commit id names its whole history), so the page is as it was.
-    due = {
-        number
-        for number in range(1, current + 1)
-        if number >= min(written_before, current)
-        or page_heads[number - 1] != versions[last_of(number)].commit
-        or not (folder / _older_name(declaration, number)).exists()
+    def neighbours(position: int) -> tuple[str | None, str | None, str | None]:
+        """The pages before and after the page at ``position`` of ``order``, and the oldest (None: itself)."""
+        older = name(order[position - 1]) if position else None
+        newer = name(order[position + 1]) if position + 1 < len(order) else None
+        return older, newer, name(order[0]) if position else None
+
+    # What a numbered page is made of: its last version's commit names every commit before it (its versions',
+    # the ones before them, so its versions' numbers and differences), with the count of its versions and its
+    # links to the pages beside it. A page made of the same is written already and is left alone.
+    made_of = {
+        number: json.dumps([versions[members[number][-1]].commit, len(members[number]), *neighbours(position)])
+        for position, number in enumerate(order)
     }
+    due = {number for number in order if written.get(number) != made_of[number] or not (folder / name(number)).exists()}
 
-    shown = set(range(newest_from, count)) | set(range(max(1, count - paging.feed), count))
+    keep = set(range(newest_from, count)) | set(range(max(1, count - paging.feed), count))
+    shown = set(keep)
     for number in due:
-        shown |= set(range((number - 1) * size, last_of(number) + 1))
+        shown.update(members[number])
     wanted = sorted(shown | {index - 1 for index in shown if index})
     catalogued = {row.commit: row for row in catalog.versions(declaration.key)}
-
-    def place(index: int) -> str:
-        """The numbered page that holds version ``index`` for good."""
-        return _older_name(declaration, index // size + 1)
+    own = summary.page.rsplit("/", 1)[-1]
+    ends = {members[number][-1]: number for number in due}  # a due page is written once its last version is read
 
     def pager(number: int | None, first: int) -> Pager:
-        oldest = _older_name(declaration, 1) if full and number != 1 else None
         if number is None:
             older_pages = tuple(
                 (
-                    _older_name(declaration, n),
-                    (n - 1) * size + 1,
-                    last_of(n) + 1,
-                    iso_z(versions[(n - 1) * size].captured_at),
-                    iso_z(versions[last_of(n)].captured_at),
+                    name(n),
+                    members[n][0] + 1,
+                    members[n][-1] + 1,
+                    len(members[n]),
+                    iso_z(versions[members[n][0]].captured_at),
+                    iso_z(versions[members[n][-1]].captured_at),
                 )
-                for n in range(1, full + 1)
+                for n in order
+                if members[n][0] < newest_from  # a page of versions the own page does not all show
             )
-            return Pager(first, None, None, place(newest_from - 1) if newest_from else None, own, oldest, older_pages)
-        newer = _older_name(declaration, number + 1) if number < current else None
-        older = _older_name(declaration, number - 1) if number > 1 else None
+            oldest = name(order[0]) if len(order) > 1 else None
+            older = name(page_of[newest_from - 1]) if newest_from else None
+            return Pager(first, None, None, older, own, oldest, older_pages)
+        older, newer, oldest = neighbours(order.index(number))
         return Pager(first, number, newer, older, own, oldest)
 
-    own = summary.page.rsplit("/", 1)[-1]
     views: dict[int, VersionView] = {}
     previous: tuple[int, str] | None = None
-    keep = set(range(newest_from, count)) | set(range(max(1, count - paging.feed), count))
     indexed = [(index, versions[index]) for index in wanted]
     for (index, version), content in store.with_blobs(indexed, lambda item: item[1].blob):
         row = export_row(version, content.decode("utf-8"))  # the text without its header, as compared
@@ -254,18 +332,18 @@ def _build_document(
             before = previous[1] if previous and previous[0] == index - 1 else None
             known_as = catalogued.get(version.commit)  # its capture as `log` finds it, by time and URL (indexed)
             capture = catalog.version_row(declaration.key, known_as.bytes_at, known_as.url) if known_as else None
-            views[index] = _view(version, row, before, capture, place(index))
-            number = index // size + 1
-            if number in due and index == last_of(number):
-                chunk = [views[i] for i in range((number - 1) * size, index + 1)]
-                html = document_page(summary, chunk, pager(number, (number - 1) * size + 1))
-                write_if_changed(folder / _older_name(declaration, number), html.encode("utf-8"))
-                for i in range((number - 1) * size, index + 1):
+            views[index] = _view(version, row, before, capture, name(page_of[index]), index + 1)
+            if index in ends:
+                number = ends[index]
+                chunk = [views[i] for i in members[number]]
+                html = document_page(summary, chunk, pager(number, members[number][0] + 1))
+                write_if_changed(folder / name(number), html.encode("utf-8"))
+                for i in members[number]:
                     if i not in keep:
                         del views[i]
         previous = (index, row.text)
     newest = [views[i] for i in range(newest_from, count)]
-    marks = [(v.captured_at, f"{place(i)}#{version_anchor(v)}") for i, v in enumerate(versions)]
+    marks = [(v.captured_at, f"{name(page_of[i])}#{anchors[i]}") for i, v in enumerate(versions)]
     html = document_page(summary, newest, pager(None, newest_from + 1), marks)
     write_if_changed(output / summary.page, html.encode("utf-8"))
     entries = [
@@ -285,7 +363,10 @@ def _build_document(
     write_if_changed(output / summary.feed, feed)
     return {
         "head": versions[-1].commit,
-        "page_heads": [versions[last_of(number)].commit for number in range(1, current + 1)],
+        "pages": [
+            {"number": number, "versions": [anchors[i] for i in members[number]], "written": made_of[number]}
+            for number in order
+        ],
         "summary": asdict(summary),
         "entries": [asdict(entry.without_content()) for entry in entries],
     }
@@ -364,7 +445,7 @@ def _update(
         known = state.get(declaration.key)
         folder = output / declaration.service_id
         pages = [folder / f"{declaration.document_id}.html"]
-        pages += [folder / _older_name(declaration, n) for n in range(1, len((known or {}).get("page_heads", [])) + 1)]
+        pages += [folder / _older_name(declaration, page["number"]) for page in (known or {}).get("pages", [])]
         if not versions or (known and known["head"] == versions[-1].commit and all(p.exists() for p in pages)):
             progress.add("unchanged" if versions else "without versions", done=True)
             continue

@@ -34,6 +34,10 @@ class VersionView:
     # makes to the version leads there (with its anchor), never to the document's own page, which shows it only
     # until newer versions push it off (empty: links within the page, ``#anchor``).
     page: str = ""
+    # Its place among the document's versions, counted from 1 (the oldest); 0: not given (the page's ``first`` on).
+    # A page's versions are consecutive unless a backfill inserted earlier versions among them after it was made:
+    # those are on a page of their own (build._placed), and the numbers of this page's versions then skip them.
+    number: int = 0
 
     @property
     def link(self) -> str:
@@ -185,9 +189,10 @@ def _changes(version: VersionView) -> str:
 @dataclass(frozen=True)
 class Pager:
     """Where one page of a document's changes sits among its others: the document's own page holds the newest
-    changes; every version is also on a numbered page of a fixed number of versions counted from the oldest
-    (``name-1.html`` the oldest; the newest one filling as versions come), so that a page, once full, never changes
-    (only its link to the next newer page may), and a link to a version there never goes stale."""
+    changes; every version is also on a numbered page of at most a fixed number of versions (``name-1.html`` the
+    oldest of a first report; the newest one filling as versions come; earlier versions a later backfill inserts on
+    pages of their own, in order of their oldest version), which it is on for good, so that a link to a version
+    there never goes stale."""
 
     first: int  # the number of its first version, counting the document's versions from 1 (the oldest)
     number: int | None = None  # the numbered page's number; None on the document's own page
@@ -195,7 +200,8 @@ class Pager:
     older: str | None = None  # file name of the page of the next older changes
     newest: str = ""  # file name of the document's own page
     oldest: str | None = None  # file name of the page of the oldest changes (None on it and when there is none)
-    older_pages: tuple[tuple[str, int, int, str, str], ...] = ()  # own page only: file, versions, dates of each
+    # Own page only, each older page: file, its first and last version's numbers, how many it holds, their dates.
+    older_pages: tuple[tuple[str, int, int, int, str, str], ...] = ()
 
 
 def _pages_nav(pager: Pager, where: str) -> str:
@@ -213,13 +219,21 @@ def _pages_nav(pager: Pager, where: str) -> str:
     return f'<nav class="pages" aria-label="Pages of changes ({where})"><ul>{"".join(links)}</ul></nav>'
 
 
+def _span(first: int, last: int, held: int) -> str:
+    """``Versions 4–6``, or for a page whose versions are not consecutive (later backfills inserted others among
+    them, on pages of their own) ``5 versions of 4–12``."""
+    if last - first + 1 == held:
+        return f"Versions {first:,}–{last:,}"
+    return f"{counted(held, 'version')} of {first:,}–{last:,}"
+
+
 def _older_pages(pager: Pager) -> str:
     if not pager.older_pages:
         return ""
     items = "".join(
-        f'<li><a href="{escape(name)}">Versions {first:,}–{last:,}</a>: '
+        f'<li><a href="{escape(name)}">{_span(first, last, held)}</a>: '
         f"{time_element(parse_iso_z(since))} to {time_element(parse_iso_z(until))}</li>"
-        for name, first, last, since, until in reversed(pager.older_pages)
+        for name, first, last, held, since, until in reversed(pager.older_pages)
     )
     return (
         f'<section aria-labelledby="older"><h2 id="older">Older changes</h2>'
@@ -239,11 +253,15 @@ def document_page(
     pager = pager or Pager(first=1)
     marks = marks or [(v.captured_at, v.link) for v in versions]
     dates = [moment for moment, _ in marks]
+    numbers = [v.number or pager.first + i for i, v in enumerate(versions)]
+    last = numbers[-1] if numbers else pager.first - 1
+    consecutive = last - pager.first + 1 == len(versions)
     listing = "".join(
-        f'<li><a href="{escape(v.link)}">{time_element(v.captured_at)}</a> {escape(v.subject)}'
+        ("<li>" if consecutive else f'<li value="{number}">')
+        + f'<a href="{escape(v.link)}">{time_element(v.captured_at)}</a> {escape(v.subject)}'
         + (f" (states {v.stated_date})" if v.stated_date else "")
         + "</li>"
-        for v in versions
+        for number, v in zip(numbers, versions, strict=True)
     )
     articles = "".join(
         f'<article class="version" id="{v.anchor}" aria-labelledby="h-{v.anchor}">'
@@ -252,7 +270,6 @@ def document_page(
         for v in reversed(versions)
     )
     feed = escape(summary.feed.rsplit("/", 1)[-1])
-    last = pager.first + len(versions) - 1
     if pager.number is None:
         title = summary.name
         shows = f"; this page shows the newest {len(versions):,} (versions {pager.first:,}–{last:,})"
@@ -261,8 +278,11 @@ def document_page(
             f"{time_element(dates[-1])}" + (shows if pager.older else "")
         )
     else:  # said without the document's count of versions, which grows: an older page's text never changes
-        title = f"{summary.name}: versions {pager.first:,}–{last:,}"
-        lead = f"versions {pager.first:,}–{last:,}, from {time_element(dates[0])} to {time_element(dates[-1])}"
+        span = _span(pager.first, last, len(versions))
+        title = f"{summary.name}: {span[0].lower()}{span[1:]}"
+        lead = f"{span[0].lower()}{span[1:]}, from {time_element(dates[0])} to {time_element(dates[-1])}"
+        if not consecutive:
+            lead += " (the versions between them not shown here are on pages of their own)"
     body = f"""<h1>{escape(title)}</h1>
 <p class="lead"><a href="{escape(summary.url)}">{escape(summary.url)}</a> — {lead}. <a href="{feed}">Atom feed
 of its newest changes</a>.</p>
