@@ -124,16 +124,19 @@ def test_every_link_given_out_still_leads_to_its_version_after_earlier_versions_
         name = found and found.group(1)
     assert chain == [f"privacy-policy-{number}.html" for number in (5, 6, 1, 2, 7, 3, 4)]
     second = (folder / "privacy-policy-2.html").read_text(encoding="utf-8")
-    assert "<h1>Acme Privacy Policy: 3 versions of 8–12</h1>" in second, "days 13, 14, 15; 13.5, 14.5 elsewhere"
+    assert "<h1>Acme Privacy Policy: 3 of versions 8–12</h1>" in second, "days 13, 14, 15; 13.5, 14.5 elsewhere"
     assert '<li value="10">' in second
 
-    # A second backfill, between versions on the pages the first one made and before all again: every link of both
-    # reports still leads to its version.
-    store.save([version(ACME, day, acme_text(day)) for day in (-5, 1.5, 14)])
+    # A second backfill, before all again, after a version on a full page the first one made (1.5) and after the
+    # one on page 7 (15.7, which joins it: page 7 has room): every link of both reports still leads to its version.
+    store.save([version(ACME, day, acme_text(day)) for day in (-5, 1.5, 15.7)])
     site = report(tmp_path, store)
     assert_each_leads_to_its_version(links, store)
     assert broken_links(site) == []
     assert_every_version_on_one_bounded_page(site, store)
+    again = numbered_pages(site, ACME)
+    assert again["privacy-policy-7.html"] == {"v-20180117T000000Z", "v-20180117T044800Z"}
+    assert again["privacy-policy-8.html"] == {"v-20171227T120000Z", "v-20180103T000000Z"}
 
 
 def test_an_insertion_rewrites_only_the_pages_it_reaches(tmp_path):

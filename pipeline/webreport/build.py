@@ -199,34 +199,40 @@ def _placed(anchors: Sequence[str], pages: Sequence[dict], size: int) -> tuple[d
     """Each numbered page's versions (indexes into ``anchors``, the document's versions oldest first), and the
     numbers of the pages of ``pages`` (the state's) that hold none any more.
 
-    A version keeps the page it was given when it was first reported. The versions after the newest one on a page
-    fill the page of that one up to ``size``, then pages of their own; the versions before it that are on no page
-    (earlier versions a backfill inserted, wherever they fall) take pages of their own, ``size`` versions each in
-    date order, though their dates then fall within or between those of earlier pages: moving a version to another
-    page would break the links to it that feed readers and bookmarks keep. So a run makes at most as many new pages
-    as its new versions fill. A new page takes the next number never used.
+    A version keeps the page it was given when it was first reported. A version on no page yet (a new one, or an
+    earlier one a backfill inserted, wherever it falls) joins the page of the version just before it while that page
+    holds fewer than ``size``, else the page this run last made while it has room, else a new page (the next number
+    never used). So new versions fill the page of the newest, then pages of their own, counted from the oldest in a
+    first report; inserted ones take pages of their own (at most as many as they fill), whose dates then fall within
+    or between those of earlier pages: moving a version to another page would break the links to it that feed
+    readers and bookmarks keep.
     """
     where = {anchor: index for index, anchor in enumerate(anchors)}
     members: dict[int, list[int]] = {}
     for known in pages:
-        members[known["number"]] = sorted(where[a] for a in known["versions"] if a in where)
+        members[known["number"]] = [where[a] for a in known["versions"] if a in where]
     emptied = [number for number, held in members.items() if not held]
     for number in emptied:
         del members[number]
     page_of = {index: number for number, held in members.items() for index in held}
-    last = max(page_of, default=-1)
     next_number = max((known["number"] for known in pages), default=0) + 1
-    inserted = [index for index in range(last) if index not in page_of]
-    appended = list(range(last + 1, len(anchors)))
-    if last >= 0:
-        growing = members[page_of[last]]
-        taken = max(0, min(size - len(growing), len(appended)))
-        growing.extend(appended[:taken])
-        appended = appended[taken:]
-    for run in (inserted, appended):
-        for start in range(0, len(run), size):
-            members[next_number] = run[start : start + size]
-            next_number += 1
+    made: list[int] = []
+    for index in range(len(anchors)):
+        if index in page_of:
+            continue
+        before = page_of.get(index - 1)
+        if before is not None and len(members[before]) < size:
+            number = before
+        elif made and len(members[made[-1]]) < size:
+            number = made[-1]
+        else:
+            number, next_number = next_number, next_number + 1
+            members[number] = []
+            made.append(number)
+        members[number].append(index)
+        page_of[index] = number
+    for held in members.values():
+        held.sort()
     return members, emptied
 
 

@@ -220,11 +220,13 @@ def _pages_nav(pager: Pager, where: str) -> str:
 
 
 def _span(first: int, last: int, held: int) -> str:
-    """``Versions 4–6``, or for a page whose versions are not consecutive (later backfills inserted others among
-    them, on pages of their own) ``5 versions of 4–12``."""
+    """``Versions 4–6`` (``Version 4``), or for a page whose versions are not consecutive (later backfills inserted
+    others among them, on pages of their own) ``3 of versions 4–12``."""
+    if first == last:
+        return f"Version {first:,}"
     if last - first + 1 == held:
         return f"Versions {first:,}–{last:,}"
-    return f"{counted(held, 'version')} of {first:,}–{last:,}"
+    return f"{held:,} of versions {first:,}–{last:,}"
 
 
 def _older_pages(pager: Pager) -> str:
