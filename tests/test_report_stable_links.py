@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urldefrag
 from xml.etree import ElementTree
 
+from standin.archive import StandinArchive
+from standin.cli import run_cli
+from standin.legal_text import policy_page
 from test_report_rechain import ACME, ATOM, BETA, PAGING, broken_links, feed_ids, parsed, report, version
+from test_tour import PRIVACY, configure
 
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.webreport.build import STATE_FILE
@@ -219,4 +225,48 @@ def test_a_report_of_the_earlier_format_missing_a_page_or_of_another_format_is_r
         path.write_text("stale")
     site = report(tmp_path, store)
     assert not [path for path in site.rglob("*.html") if path.read_text() == "stale"]
+    assert broken_links(site) == []
+
+
+def test_links_of_a_report_stay_valid_through_the_command_line_after_a_backfill_of_earlier_captures(
+    standin_archive: StandinArchive, tmp_path: Path
+):
+    """The commands as a person runs them, at the real page size: `backfill` of 53 captures (a first full page of
+    50 and 3 on the next), `report`, then captures from before the first one come to the archive and `backfill`
+    records them: `report` again, and every link to a version the first report gave out leads to it. Counted from
+    the oldest, the last 5 of page 1 would have crossed into page 2 (the limit before 2026-11-29)."""
+    config, data, site = tmp_path / "config", tmp_path / "data", tmp_path / "site"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        result = run_cli(config, data, *args)
+        assert result.returncode == 0, f"{args}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+        return result
+
+    def capture(day: datetime, revision: int) -> None:
+        body = policy_page("acme.test", "privacy-policy", revision=revision, size=3_000).body
+        standin_archive.add_capture(PRIVACY, day.strftime("%Y%m%d%H%M%S"), body)
+
+    first = datetime(2018, 1, 1, tzinfo=UTC)
+    for number in range(53):
+        capture(first + timedelta(days=number), number)
+    run("init", str(config))
+    configure(config, standin_archive)
+    (config / "services" / "acme.toml").write_text(
+        f'name = "ACME"\n[documents.privacy-policy]\nurl = "{PRIVACY}"\n', encoding="utf-8"
+    )
+    run("backfill", "--strategy", "all")
+    run("report", "--output", str(site))
+    store = VersionStore(data / "versions", read_only=True)
+    assert len(store.main_versions()) == 53
+    links = remembered(site)
+    assert {path.name for path, _ in links} >= {"privacy-policy-1.html", "privacy-policy-2.html"}
+    assert_each_leads_to_its_version(links, store)
+
+    for number in range(5):  # earlier texts, each its own
+        capture(first - timedelta(days=10 - number), 100 + number)
+    run("backfill", "--strategy", "all")
+    run("report", "--output", str(site))
+    store = VersionStore(data / "versions", read_only=True)
+    assert len(store.main_versions()) == 58
+    assert_each_leads_to_its_version(links, store)
     assert broken_links(site) == []
