@@ -282,7 +282,11 @@ def document_page(
     else:  # said without the document's count of versions, which grows: an older page's text never changes
         span = _span(pager.first, last, len(versions))
         title = f"{summary.name}: {span[0].lower()}{span[1:]}"
-        lead = f"{span[0].lower()}{span[1:]}, from {time_element(dates[0])} to {time_element(dates[-1])}"
+        lead = f"{span[0].lower()}{span[1:]}, " + (
+            f"from {time_element(dates[0])} to {time_element(dates[-1])}"
+            if len(versions) > 1
+            else f"captured {time_element(dates[0])}"
+        )
         if not consecutive:
             lead += " (the versions between them not shown here are on pages of their own)"
     body = f"""<h1>{escape(title)}</h1>
