@@ -288,7 +288,7 @@ def document_page(
             else f"captured {time_element(dates[0])}"
         )
         if not consecutive:
-            lead += " (the versions between them not shown here are on pages of their own)"
+            lead += " (the versions between them are on other pages)"
     body = f"""<h1>{escape(title)}</h1>
 <p class="lead"><a href="{escape(summary.url)}">{escape(summary.url)}</a> — {lead}. <a href="{feed}">Atom feed
 of its newest changes</a>.</p>
