@@ -502,6 +502,31 @@ def test_text_from_a_declaration_reaches_stderr_as_one_printable_line(tmp_path):
     assert "[documents.evil]" not in tomllib.loads((config / "services" / "inject.toml").read_text())["documents"]
 
 
+@pytest.mark.parametrize("name", ["Ze\u202ed", "Exa\u200bmple", "Acme\nCorp"])
+def test_a_service_name_with_a_control_or_invisible_character_is_not_imported_and_named_as_the_service(
+    tmp_path, name
+):
+    """Outside audit 31 (2026-11-29), finding 5: ``Ze\u202ed`` was written as ``name = "Ze d"`` without a word, and
+    a U+200B name failed as its document's problem: OTA's name is kept as it is or the service is not imported."""
+    declaration = {"name": name, "terms": {"Privacy Policy": {"fetch": "https://example.org/p"}}}
+    config, result = _import(tmp_path, {"Odd.json": json.dumps(declaration)})
+    assert result.returncode == 1, result.stderr
+    (failed,) = _failed(result)
+    assert failed.startswith("FAILED odd: not imported: Odd.json: its name holds a control or invisible character (U+")
+    assert not (config / "services" / "odd.toml").exists()
+    assert set(loaded(config)) == {"lingualeo/privacy-policy", "lingualeo/terms-of-service"}
+
+
+def test_execute_client_scripts_that_is_not_a_boolean_is_named(tmp_path):
+    """Outside audit 31, finding 10: ``"executeClientScripts": "yes"`` was taken for false without a word."""
+    page = {"fetch": "https://example.org/p", "executeClientScripts": "yes"}
+    config, result = _import(tmp_path, {"F.json": json.dumps({"name": "F", "terms": {"Privacy Policy": page}})})
+    assert result.returncode == 1, result.stderr
+    expected = 'FAILED f/privacy-policy: imported without: Privacy Policy: executeClientScripts "yes"'
+    assert expected + " (not true or false)" in _failed(result)
+    assert loaded(config)["f/privacy-policy"].render == Render.AUTO
+
+
 def test_valid_css_the_selector_engine_does_not_implement_is_said_so(tmp_path):
     """Acceptance report 6: cssselect cannot apply a type-less ``:nth-of-type()`` (FedEx's, Arweave's real
     declarations): "not supported by the selector engine", not "invalid CSS selector"; invalid CSS still is."""

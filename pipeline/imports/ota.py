@@ -32,7 +32,7 @@ from policy_archive.crawler.hosts import LITERALS_ONLY, Proposals
 from policy_archive.pipeline.imports.ota_files import HISTORY_SUFFIX, Unreadable, read_declaration
 from policy_archive.pipeline.imports.ota_terms import NotImported, history_entries, translate, valid_until
 from policy_archive.records import DocumentDeclaration, Render
-from policy_archive.text import one_line, plural
+from policy_archive.text import invisible_character, one_line, plural, unsafe_character
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,10 @@ def plan_service(path: Path, proposals: Proposals = LITERALS_ONLY) -> ServicePla
             raise NotImported(f"{path.name} has no service name")
         # The loader's limit on a name (every document of the service would fail it); a long name is kept whole,
         # its id cut to the id limit with a hash of the whole name (slug_id).
+        if bad := unsafe_character(raw["name"]) or invisible_character(raw["name"]):
+            # Rewriting it (a control character as a space) would import a name that is not OTA's, unsaid (outside
+            # audit 31, 2026-11-29): the loader refuses such a name, so the service is not imported, named.
+            raise NotImported(f"{path.name}: its name holds a control or invisible character ({bad}): {raw['name']!r}")
         if len(one_line(raw["name"])) > NAME_MAX_LENGTH:
             raise NotImported(f"{path.name}: its name is longer than {NAME_MAX_LENGTH:,} characters (not a name)")
         if not isinstance(raw.get("terms"), dict) or not raw["terms"]:
@@ -98,7 +102,7 @@ def plan_service(path: Path, proposals: Proposals = LITERALS_ONLY) -> ServicePla
             raise NotImported(f"{history_path.name} is not an object of terms types")
     except (Unreadable, NotImported) as skip:
         return ServicePlan(fallback_id, path.stem, (path,), (), (Problem(fallback_id, str(skip), True),), None)
-    name = one_line(raw["name"])  # a service name is one line without control characters (validation)
+    name = one_line(raw["name"])  # no control character (refused above); runs of spaces and the ends tidied
     service_id = slug_id(name, "service")
     sources = (path, history_path) if history else (path,)
     drafts: list[DocumentDraft] = []

@@ -130,7 +130,10 @@ def _options(entry: Mapping[str, Any], translation: Translation) -> None:
             f"filter functions {names} (JavaScript in <Service>.filters.js): "
             "the text keeps what they removed or changed"
         )
-    if entry.get("executeClientScripts") is True:
+    scripts = entry.get("executeClientScripts", False)
+    if not isinstance(scripts, bool):  # OTA's schema says a boolean: "yes" is not taken for either (audit 31)
+        translation.dropped.append(f"executeClientScripts {shown(scripts)} (not true or false)")
+    elif scripts:
         # A history entry's captures are archived ones, which are rendered as live ones are (examine.py,
         # rendering_request): the entry says so itself, as a history entry does not take its document's render.
         historical = "validUntil" in entry
