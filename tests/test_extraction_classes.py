@@ -333,3 +333,80 @@ def test_a_dated_title_block_before_the_content_is_kept_and_what_is_left_beside_
     document = extract(undated.encode(), URL, ExtractionRules(), "text/html", document_type="terms-of-service")
     assert document.body.startswith("Thank you for using our services!")
     assert Dropped("outside-content", 5, "Terms of ServiceRead carefully") in document.dropped
+
+
+def _policy(extra: str, sections: int = 6) -> bytes:
+    body = "".join(
+        f"<h2>{n}. Section {n}</h2><p>Section {n} of this policy says how we handle your personal data, why we keep"
+        " it, for how long, and which rights you have over it under the law that applies to you.</p>"
+        for n in range(1, sections + 1)
+    )
+    return f"<html><head><title>Privacy Policy</title></head><body>{extra.replace('BODY', body)}</body></html>".encode()
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "(opens in a new window)",
+        " - opens in a new tab",
+        "Opens in new tab",
+        "(s’ouvre dans un nouvel onglet)",
+        "(öffnet in einem neuen Fenster)",
+    ],
+)
+def test_a_links_screen_reader_notice_of_a_new_window_goes(notice: str) -> None:
+    """ChatGPT's pages (OTA benchmark, audit of 2026-11-29): only the notice goes, in its screen-reader class; the
+    same words visible, or other screen-reader text, stay."""
+    page = _policy(
+        f'<main>BODY<p>See <a href="https://example.org/a"><span>our prices</span><span class="sr-only">{notice}'
+        '</span></a>, <a href="https://example.org/b">the form<span class="visually-hidden"> for reports</span></a>'
+        f' and <a href="https://example.org/c">this page {notice}</a>; each of them is part of this policy and'
+        " binds us as the rest of it does, for as long as we hold any of your personal data.</p></main>"
+    )
+    body = extract(page, URL, ExtractionRules(), "text/html").body
+    shown = " ".join(notice.split())
+    assert "[our prices](https://example.org/a)," in body, body
+    assert "[the form for reports](https://example.org/b)" in body and f"this page {shown}" in body, body
+
+
+def test_a_signup_box_holds_the_locator_back_no_more_but_an_opt_out_form_in_the_policy_stays() -> None:
+    """Withings (OTA benchmark): a newsletter sign-up under an <h2> beside the policy's column kept the locator
+    at the page's wrapper, with the link list beside the policy. A policy's own opt-out form asking for an
+    e-mail address is its text, and stays."""
+    signup = (
+        '<section class="kmi"><h2>Join us</h2><p>Sign up for news and offers.</p><form><input type="email"'
+        ' name="email"><button type="submit">Sign up</button></form></section>'
+    )
+    opt_out = (
+        "<h2>Opting out</h2><p>To stop our marketing e-mails, enter your address here:</p>"
+        '<form><input type="email" name="email"><button type="submit">Opt out</button></form>'
+    )
+    page = _policy(
+        f'<div class="wrap"><div class="row"><div class="policy">BODY{opt_out}</div>'
+        '<ul><li><a href="/terms">Terms</a></li><li><a href="/cookies">Cookies</a></li></ul></div>'
+        f"{signup}</div>",
+        sections=12,
+    )
+    document = extract(page, URL, ExtractionRules(), "text/html")
+    assert "Section 12 of this policy" in document.body and "## Opting out" in document.body, document.body
+    assert "Join us" not in document.body and "[Terms]" not in document.body, document.body
+    assert Dropped("outside-content", 8, "Join usSign up for news and offers.") in document.dropped
+
+
+@pytest.mark.parametrize(
+    ("large", "small"),
+    [
+        ("twtr-hidden--md twtr-hidden--lg", "twtr-hidden--sm twtr-hidden--xs"),
+        ("hidden-lg hidden-md", "hidden-xs"),
+        ("d-lg-none", "hidden-mobile"),
+    ],
+)
+def test_the_small_screens_copy_goes_only_beside_the_large_screens_copy(large: str, small: str) -> None:
+    """X's privacy policy (OTA benchmark): its summary cards twice, one copy per screen size; a desktop browser
+    shows one. A block hidden on large screens with no twin stays: nothing says its text is shown elsewhere."""
+    cards = "<p><b>We collect some data about you</b></p><p><b>You can control your experience</b></p>"
+    twins = f'<div class="{small}">{cards}</div><div class="{large}">{cards}</div>'
+    alone = f'<div class="{large}"><p>Only on small screens: call us on 0800 123.</p></div>'
+    body = extract(_policy(f"<main>{twins}BODY{alone}</main>"), URL, ExtractionRules(), "text/html").body
+    assert body.count("We collect some data about you") == 1, body
+    assert "Only on small screens: call us on 0800 123." in body, body

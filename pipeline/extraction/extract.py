@@ -91,7 +91,14 @@ from policy_archive.text import one_line
 # ``:checked`` rule: elsewhere a checkbox's label and the hidden block after it (a consent box and its validation
 # message) stay a control and hidden, as before revision 17; no benchmark or fixture page changed (decision 0002,
 # amendment of 2026-11-29, the fifth).
-EXTRACTOR_REVISION = 20
+# 21: furniture that leaked on real pages goes (outside audit of 2026-11-29, issue 12): a link's screen-reader-only
+# notice that it opens a new window or tab ("(opens in a new window)" in a ``sr-only`` class, ChatGPT's pages),
+# the small screens' copy of a block whose large screens' copy is on the page (X's summary cards, twice), a
+# banner or promotion of headings and links to other pages only (X's "Jouez le jeu"); and a newsletter sign-up
+# (a short box around a form asking only for an e-mail address) no longer keeps the locator from descending to the
+# document beside it (Withings' policies recorded their legal link list and two sign-ups; decision 0002,
+# amendment of 2026-11-29, the sixth).
+EXTRACTOR_REVISION = 21
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
