@@ -1,6 +1,7 @@
 """Where the document is on a page: drop what is never text (scripts, hidden elements, controls, cookie
 notices), then keep the declared ``select`` elements or, with none, drop page furniture (navigation, sidebars,
-footers), descend to the block holding the text and trim link lists at its edges."""
+footers), descend to the block holding the text and trim link lists at its edges (``content_edges``, which also
+reports what the descent left beside that block)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import lxml.etree
 import lxml.html
 from lxml.cssselect import CSSSelector
 
+from policy_archive.pipeline.extraction.content_edges import HEADING_TAGS, Weights, note_left_out, trim_link_edges
 from policy_archive.pipeline.extraction.controls import (
     NO_SWITCHES,
     Switches,
@@ -22,9 +24,7 @@ from policy_archive.pipeline.extraction.controls import (
 )
 from policy_archive.pipeline.extraction.documents import SeveralDocuments, document_of_type
 from policy_archive.pipeline.extraction.dropped import (
-    LINK_BLOCK_SHARE,
     OTHER_DOCUMENT,
-    OUTSIDE_CONTENT,
     TOO_DEEP,
     DropLog,
     is_link_block,
@@ -97,13 +97,10 @@ FLOATING_STYLE = re.compile(r"position\s*:\s*(?:fixed|sticky)", re.IGNORECASE)
 # (Hily's privacy policy lost eight such items, 168 words, as the report of what was dropped showed).
 COPYRIGHT_LINE = re.compile(r"^\s*(?:©|\(c\)\s*(?:\d{4}|copyright\b)|copyright\b)", re.IGNORECASE)
 BLOCK_TEXT_LIMIT = 600
-HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 WHITESPACE = (" ", "\n", "\t", "\r", "\xa0")
 # Furniture holding at least this share of the page's text is kept (a page that is all sidebar is still a page).
 FURNITURE_PAGE_SHARE = 0.4
 DIALOG_PAGE_SHARE = 0.8
-# Blocks that are text themselves: edge trimming stops at them instead of descending.
-TEXT_BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "pre", "blockquote", "dl"}
 # A single child holding this share of a block's text is where the content is (generic mode).
 DESCEND_SHARE = 0.85
 # Lists are parts of a text, never the block holding it: what stands beside a list in its container is the
@@ -183,8 +180,8 @@ def content_root(
     _drop_furniture(body, log)
     words, prose = _text_weights(body)
     root = _locate_content(body, prose, signups)
-    _note_left_out(body, root, words, prose, log)
-    _trim_link_edges(root, words, prose, log)
+    note_left_out(body, root, words, prose, log)
+    trim_link_edges(root, words, prose, log)
     document, other = document_in(root, document_type, title)
     if other is not None:
         log.note(other)
@@ -529,79 +526,11 @@ def _has_dated_header(children: list[lxml.html.HtmlElement], best: lxml.html.Htm
     return False
 
 
-def _note_left_out(
-    body: lxml.html.HtmlElement, root: lxml.html.HtmlElement, words: Weights, prose: Weights, log: DropLog
-) -> None:
-    """Report what the descent to ``root`` left beside it (siblings of ``root`` and of its ancestors below
-    ``<body>``, and their own text): mostly links, ``navigation``; anything else ``outside-content``, since it
-    may be the document's (issue 12: the locator must never lose text silently)."""
-    node = root
-    while node is not body:
-        parent = node.getparent()
-        if parent is None:
-            return
-        for sibling in parent:
-            if sibling is node or not isinstance(sibling.tag, str) or not words.get(sibling):
-                continue
-            reason = "navigation" if _is_navigation(sibling, 2, words, prose) else OUTSIDE_CONTENT
-            log.note(Dropped(reason, words[sibling], sample(sibling.text_content())))
-        own = (parent.text or "") + " " + " ".join(child.tail or "" for child in parent)
-        if word_count(own):
-            log.note(Dropped(OUTSIDE_CONTENT, word_count(own), sample(own)))
-        node = parent
-
-
 def _continues_own_text(node: lxml.html.HtmlElement, child: lxml.html.HtmlElement) -> bool:
     """``child`` is inline (``<font>``, ``<span>``, ``<b>``) beside text of ``node``'s own: one run of text, not
     a block holding the content. Legacy pages that never close ``<font>`` nest every paragraph inside the one
     before it; descending there would keep only the last few paragraphs."""
     return child.tag not in BLOCK_TAGS and _own_text_words(node) > 0
-
-
-def _trim_link_edges(root: lxml.html.HtmlElement, words: Weights, prose: Weights, log: DropLog) -> None:
-    """Link lists before the first text and after the last (side navigation, footer link lists, promotions),
-    with the headings that only title them. In-page links (a table of contents) are text, not navigation."""
-    for from_end in (False, True):
-        node = root
-        while node is not None:
-            node = _trim_edge(node, from_end, words, prose, log)
-
-
-def _trim_edge(
-    node: lxml.html.HtmlElement, from_end: bool, words: Weights, prose: Weights, log: DropLog
-) -> lxml.html.HtmlElement | None:
-    """Drop link blocks at one edge of ``node``; return the child to trim further, if the edge runs into one."""
-    children = [child for child in node if isinstance(child.tag, str)]
-    if from_end:
-        children.reverse()
-    dropped_links = False
-    for child in children:
-        # Once a link list went, a lone link block next to it (a promotion, "Download the app") goes too.
-        if _is_navigation(child, 1 if dropped_links else 2, words, prose):
-            log.drop(child, "navigation")
-            dropped_links = True
-        elif from_end and dropped_links and child.tag in HEADING_TAGS:
-            log.drop(child, "navigation")
-        elif not words.get(child):
-            continue
-        else:
-            is_text = child.tag in TEXT_BLOCK_TAGS or (child.text or "").strip()
-            return None if is_text else child
-    return None
-
-
-def _is_navigation(element: lxml.html.HtmlElement, min_links: int, words: Weights, prose: Weights) -> bool:
-    """Links to other pages, at least ``min_links``, and little else."""
-    if element.tag in HEADING_TAGS or element.tag in TEXT_BLOCK_TAGS and element.tag != "p":
-        return False
-    total = words.get(element, 0)
-    if not total or total - prose.get(element, 0) < LINK_BLOCK_SHARE * total:
-        return False
-    away = [link for link in element.iter("a") if not link.get("href", "#").startswith(("#", "javascript:"))]
-    return len(away) >= min_links
-
-
-Weights = dict[lxml.html.HtmlElement, int]
 
 
 def _text_weights(root: lxml.html.HtmlElement) -> tuple[Weights, Weights]:
