@@ -62,8 +62,8 @@ def internal_kind(address: str) -> str | None:
         # 6to4 (2002::/16) and Teredo (2001::/32) carry an IPv4 address that a host with a relay or a tunnel
         # reaches: judged by it (outside audit A, F5, 2026-11-29: 2002:7f00:1:: is 127.0.0.1). Python's ipaddress
         # (3.11.7, 3.13; 3.11.2 files all of 2002::/16 as private, seen 2026-11-29) takes a 6to4 address for a global
-        # one whatever it embeds. Teredo's whole 2001::/23 it files
-        # as private, refused below anyway; one with a global IPv4 inside, and a 6to4 one, is judged as IPv6.
+        # one whatever it embeds. Teredo's whole 2001::/23 it files as private, refused below anyway; one with a
+        # global IPv4 inside, and a 6to4 one, is judged as IPv6.
         kind = internal_kind(str(embedded))
         if kind is not None:
             prefix = "6to4" if ip.sixtofour is not None else "Teredo"

@@ -332,10 +332,10 @@ class PageRendering:
     async def settle(self, page: Page) -> None:
         """Wait, within ``timeout_seconds`` in all, for network idle, then shown text, then a text steady for
         :data:`~policy_archive.crawler.settling.QUIET_MILLISECONDS` (:func:`~policy_archive.crawler.settling.settled`);
-        keep the raw answer. A page whose network never went idle (some poll it forever)
-        is taken when its text is shown and has been steady at the deadline; one still loading without its text, or
-        still changing its text, is not taken: :attr:`unsettled` says why. One that loaded everything and showed no
-        text is taken, for extraction to refuse as a script shell (naming what robots.txt kept from it)."""
+        keep the raw answer. A page whose network never went idle (some poll it forever) is taken when its text is
+        shown and has been steady at the deadline; one still loading without its text, or still changing its text, is
+        not taken: :attr:`unsettled` says why. One that loaded everything and showed no text is taken, for extraction
+        to refuse as a script shell (naming what robots.txt kept from it)."""
         from playwright.async_api import Error
 
         if self.redirect is not None:

@@ -329,8 +329,9 @@ def reextract(
     progress: Progress | None = None,
 ) -> RunReport:
     """Examine every kept capture of ``declarations`` again and update the catalog; then per document, by default,
-    record the latest version's text again as a technical upgrade when its capture now gives another one (dated now,
-    UTC; a latest capture now refused is that document's failure), or with ``rebuild`` make its whole history again
+    record the latest version's text again as a technical upgrade when its capture now gives another one (dated when
+    the run began, or a second after the latest version: :func:`upgrade_time`; a latest capture now refused is that
+    document's failure), or with ``rebuild`` make its whole history again
     from its captures. A capture whose bytes cannot be read keeps its extraction and fails its document; the others
     go on. The run's report: versions recorded, failures, and one note per history rebuilt."""
     progress = progress or Progress("reextract")
