@@ -6,13 +6,15 @@ A save moves the ledger ref (its single atomic step), then ``main``. The ledger'
 it describes and the one before it, so a ``main`` at the one before is a save killed in between: a writer finishes
 it (rolls ``main`` forward). A ``main`` anywhere else had commits added by hand: a writer refuses it
 (``ForeignHistoryError``); a reader reads the history as policy-archive left it, as the catalog lists it, and says
-why. Git is run through ``GitRefs`` (``archive.versions`` is the only module importing GitPython).
+why; `verify` names those commits (:func:`main_by_hand`). Git is run through ``GitRefs`` (or its ``run``):
+``archive.versions`` is the only module importing GitPython.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from policy_archive.archive.fastimport import MARKS_FILE
@@ -93,3 +95,43 @@ def _changed_outside(directory: Path, main: str | None, left: str | None) -> str
         f"{left}); to keep those commits on a branch and give {BRANCH} back, run: git -C {directory} branch "
         f"by-hand {main} && git -C {directory} update-ref {BRANCH_REF} {left}"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CommitByHand:
+    """A commit on ``main`` that policy-archive did not make (the ledger names no such commit): its id, its first
+    line and the files it changes (from its first parent)."""
+
+    commit: str
+    subject: str
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MainByHand:
+    """How a ``main`` changed outside policy-archive differs from where policy-archive left it: the commits added
+    to it, oldest first (the first ``HAND_COMMITS_READ`` of them), how many there are in all, and how many of
+    policy-archive's own commits are no longer on it (``main`` reset, rewritten or deleted)."""
+
+    added: tuple[CommitByHand, ...]
+    added_count: int
+    dropped_count: int
+
+
+# The commits added by hand that are read one by one (their files), however many there are: enough to name them.
+HAND_COMMITS_READ = 20
+# `git diff-tree` naming the files a commit changes from its first parent (a first commit: every file it holds).
+CHANGED_FILES = ("-r", "--root", "--no-commit-id", "--name-only", "-m", "--first-parent")
+
+
+def main_by_hand(run: Callable[[list[str]], str], main: str | None, left: str | None) -> MainByHand:
+    """How a ``main`` at ``main``, changed outside policy-archive, differs from ``left``, where policy-archive left
+    it (:class:`MainByHand`; ``run``: ``git ARGUMENTS``, its output)."""
+    added = run(["rev-list", "--reverse", main, *([f"^{left}"] if left else [])]).split() if main else []
+    dropped = int(run(["rev-list", "--count", left, *([f"^{main}"] if main else [])])) if left else 0
+    read = []
+    for commit in added[:HAND_COMMITS_READ]:
+        subject = run(["log", "-1", "--format=%s", commit])
+        changed = run(["diff-tree", *CHANGED_FILES, commit])
+        read.append(CommitByHand(commit, subject, tuple(changed.splitlines())))
+    return MainByHand(tuple(read), len(added), dropped)

@@ -4,7 +4,8 @@ Why this shape (first-character layout, ``git fast-import``, blob order, determi
 docs/decisions/0001-git-history-layout.md. This is the only module that imports GitPython. Its parts:
 ``archive.ledger`` (the ledger's records and the commit messages), ``archive.saves`` (how a save merges into the
 ledger and the stream that writes it), ``archive.fastimport`` and ``archive.catfile`` (the Git processes),
-``archive.recovery`` (what opening sets right or refuses: a killed run's leftovers, ``main`` against the ledger),
+``archive.recovery`` (what opening sets right or refuses: a killed run's leftovers, ``main`` against the ledger,
+and what a ``main`` changed by hand differs by),
 ``archive.lost_objects`` (history refs naming lost objects, set back or dropped on open) and ``archive.hand_edits``
 (files edited by hand in the checkout, set aside before it is rewritten).
 
@@ -53,7 +54,14 @@ from policy_archive.archive.ledger import (
     kept_versions,
 )
 from policy_archive.archive.lost_objects import GitRefs, broken_refs, lost_message, missing_object
-from policy_archive.archive.recovery import clear_leftovers, finish_killed_save, reading_start, remove_half_made
+from policy_archive.archive.recovery import (
+    MainByHand,
+    clear_leftovers,
+    finish_killed_save,
+    main_by_hand,
+    reading_start,
+    remove_half_made,
+)
 from policy_archive.archive.saves import (
     INCOMING_LEDGER_REF,
     Plan,
@@ -115,33 +123,6 @@ class CommittedVersion:
     commit: str
     bytes_at: datetime | None = None  # its Captured-At: when its bytes were captured (None: not read)
     snapshot_url: str = ""  # its Snapshot-Url ("": not read)
-
-
-@dataclass(frozen=True, slots=True)
-class CommitByHand:
-    """A commit on ``main`` that policy-archive did not make (the ledger names no such commit): its id, its first
-    line and the files it changes (from its first parent)."""
-
-    commit: str
-    subject: str
-    paths: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class MainByHand:
-    """How a ``main`` changed outside policy-archive differs from where policy-archive left it: the commits added
-    to it, oldest first (the first ``HAND_COMMITS_READ`` of them), how many there are in all, and how many of
-    policy-archive's own commits are no longer on it (``main`` reset, rewritten or deleted)."""
-
-    added: tuple[CommitByHand, ...]
-    added_count: int
-    dropped_count: int
-
-
-# The commits added by hand that are read one by one (their files), however many there are: enough to name them.
-HAND_COMMITS_READ = 20
-# `git diff-tree` naming the files a commit changes from its first parent (a first commit: every file it holds).
-CHANGED_FILES = ("-r", "--root", "--no-commit-id", "--name-only", "-m", "--first-parent")
 
 
 class _Git(git.Git):
@@ -318,19 +299,12 @@ class VersionStore:
 
     def main_by_hand(self) -> MainByHand | None:
         """For a reader of a ``main`` changed outside policy-archive (``changed_outside``): what differs from the
-        history policy-archive left (``MainByHand``); None when ``main`` is as policy-archive left it."""
+        history policy-archive left (``MainByHand``, read by ``archive.recovery.main_by_hand``); None when ``main``
+        is as policy-archive left it."""
         if self.changed_outside is None:
             return None
-        main, left = self.head(), self._reading_from
         with self._reading():
-            added = self._git.rev_list("--reverse", main, *([f"^{left}"] if left else [])).split() if main else []
-            dropped = int(self._git.rev_list("--count", left, *([f"^{main}"] if main else []))) if left else 0
-            read = []
-            for commit in added[:HAND_COMMITS_READ]:
-                subject = self._git.log("-1", "--format=%s", commit)
-                changed = self._git.diff_tree(*CHANGED_FILES, commit)
-                read.append(CommitByHand(commit, subject, tuple(changed.splitlines())))
-        return MainByHand(tuple(read), len(added), dropped)
+            return main_by_hand(self._run, self.head(), self._reading_from)
 
     def remote_commits_rewritten(self) -> list[str]:
         """Remote-tracking branches (``origin/main``) holding commits that a rebuild took off ``main``.
