@@ -346,17 +346,10 @@ def test_a_live_pages_request_redirected_to_an_international_host_goes_where_bro
     bad = Response(unusable, status=302, headers={"Location": "http://a..ü.example/app.js".encode()})
     crawl = LiveCrawl({script: moved, unusable: bad})
 
-    async def asking(url: str) -> Route:
-        deadline = asyncio.get_running_loop().time() + 60
-        live = LiveRoute(crawl, 60, {}, [], deadline, AnswersTaken(0))  # type: ignore[arg-type]
-        handle = Route()
-        await live(handle, PageRequest(url))  # type: ignore[arg-type]
-        return handle
-
-    assert asyncio.run(asking(script)).outcome == "fulfilled 404"
+    assert _asked_live(crawl, AnswersTaken(0), script).outcome == "fulfilled 404"
     assert crawl.asked == [script, "http://xn--strae-oqa.example/app.js"]
     crawl.asked.clear()
-    assert asyncio.run(asking(unusable)).outcome == "aborted" and crawl.asked == [unusable]
+    assert _asked_live(crawl, AnswersTaken(0), unusable).outcome == "aborted" and crawl.asked == [unusable]
 
 
 def test_the_answers_a_live_rendering_takes_are_bounded_by_max_page_bytes_in_all():
@@ -368,20 +361,13 @@ def test_the_answers_a_live_rendering_takes_are_bounded_by_max_page_bytes_in_all
     crawl = LiveCrawl(dict(parts))
     answers = AnswersTaken(1000)
 
-    async def asking(url: str) -> Route:
-        deadline = asyncio.get_running_loop().time() + 60
-        live = LiveRoute(crawl, 60, {}, [], deadline, answers)  # type: ignore[arg-type]
-        handle = Route()
-        await live(handle, PageRequest(url))  # type: ignore[arg-type]
-        return handle
-
-    assert [asyncio.run(asking(url)).outcome for url in parts] == ["fulfilled 200", "fulfilled 200", "aborted"]
+    assert [_asked_live(crawl, answers, url).outcome for url in parts] == ["fulfilled 200", "fulfilled 200", "aborted"]
     assert answers.ended.is_set() and answers.too_large == (
         "the answer is too large: the answers to the page's requests came to 1,200 bytes in all, over the limit of"
         " 1,000 bytes (setting [crawl] max_page_bytes: raise it to render this page)"
     )
     crawl.asked.clear()
-    assert asyncio.run(asking("http://cdn.example/more.js")).outcome == "aborted" and crawl.asked == []
+    assert _asked_live(crawl, answers, "http://cdn.example/more.js").outcome == "aborted" and crawl.asked == []
 
 
 @pytest.mark.parametrize(("per_minute", "in_flight"), [(480, 8), (60000, 64), (600, 10), (math.inf, 64)])
@@ -405,19 +391,25 @@ def test_a_live_answer_over_max_page_bytes_ends_the_rendering_as_an_archive_ones
     crawl = LiveCrawl({endless: AnswerTooLarge(1_016, 1_000), slow: TimeoutError("late")})
     answers = AnswersTaken(1000)
 
-    async def asking(url: str) -> Route:
+    assert _asked_live(crawl, answers, slow).outcome == "aborted"
+    assert not answers.ended.is_set() and answers.too_large is None
+    assert _asked_live(crawl, answers, endless).outcome == "aborted"
+    assert answers.ended.is_set() and answers.too_large == (
+        "the answer is too large: 1,016 bytes received, over the limit of 1,000 bytes (setting [crawl]"
+        f" max_page_bytes: raise it to fetch this answer), for the page's request of '{endless}'"
+    )
+    crawl.asked.clear()
+    assert _asked_live(crawl, answers, "http://cdn.example/more.js").outcome == "aborted" and crawl.asked == []
+
+
+def _asked_live(crawl: LiveCrawl, answers: AnswersTaken, url: str) -> Route:
+    """The route handle once a live page's route (its answers bounded by ``answers``) was asked for ``url``."""
+
+    async def asking() -> Route:
         deadline = asyncio.get_running_loop().time() + 60
         live = LiveRoute(crawl, 60, {}, [], deadline, answers)  # type: ignore[arg-type]
         handle = Route()
         await live(handle, PageRequest(url))  # type: ignore[arg-type]
         return handle
 
-    assert asyncio.run(asking(slow)).outcome == "aborted"
-    assert not answers.ended.is_set() and answers.too_large is None
-    assert asyncio.run(asking(endless)).outcome == "aborted"
-    assert answers.ended.is_set() and answers.too_large == (
-        "the answer is too large: 1,016 bytes received, over the limit of 1,000 bytes (setting [crawl]"
-        f" max_page_bytes: raise it to fetch this answer), for the page's request of '{endless}'"
-    )
-    crawl.asked.clear()
-    assert asyncio.run(asking("http://cdn.example/more.js")).outcome == "aborted" and crawl.asked == []
+    return asyncio.run(asking())
