@@ -120,8 +120,10 @@ class MainByHand:
 
 # The commits added by hand that are read one by one (their files), however many there are: enough to name them.
 HAND_COMMITS_READ = 20
-# `git diff-tree` naming the files a commit changes from its first parent (a first commit: every file it holds).
-CHANGED_FILES = ("-r", "--root", "--no-commit-id", "--name-only", "-m", "--first-parent")
+# `git diff-tree` naming the files one commit changes from another (given both) or a first commit holds (``--root``).
+# A merge's first parent is given: `-m --first-parent` named its files against every parent in Git 2.39 (Debian 12's,
+# checked 2026-11-29), where diff-tree ignores ``--first-parent``; ``--diff-merges=first-parent`` needs Git 2.31.
+CHANGED_FILES = ("-r", "--root", "--no-commit-id", "--name-only")
 
 
 def main_by_hand(run: Callable[[list[str]], str], main: str | None, left: str | None) -> MainByHand:
@@ -131,7 +133,8 @@ def main_by_hand(run: Callable[[list[str]], str], main: str | None, left: str | 
     dropped = int(run(["rev-list", "--count", left, *([f"^{main}"] if main else [])])) if left else 0
     read = []
     for commit in added[:HAND_COMMITS_READ]:
-        subject = run(["log", "-1", "--format=%s", commit])
-        changed = run(["diff-tree", *CHANGED_FILES, commit])
+        parents, _, subject = run(["log", "-1", "--format=%P%n%s", commit]).partition("\n")
+        first_parent = parents.split()[:1]  # none: a first commit, every file it holds
+        changed = run(["diff-tree", *CHANGED_FILES, *first_parent, commit])
         read.append(CommitByHand(commit, subject, tuple(changed.splitlines())))
     return MainByHand(tuple(read), len(added), dropped)

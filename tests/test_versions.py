@@ -334,6 +334,31 @@ def test_open_refuses_a_main_moved_by_hand(tmp_path: Path) -> None:
         VersionStore(repo)
 
 
+def test_a_merge_committed_to_main_by_hand_names_the_files_it_changes_from_its_first_parent(tmp_path: Path) -> None:
+    """`verify` names what each commit added to ``main`` by hand changes (``main_by_hand``). A merge of a side
+    branch changes on ``main`` only what the branch brought; `git diff-tree -m --first-parent` (Git 2.39, CI's)
+    ignored ``--first-parent`` and listed its files against every parent too, naming a document's file the merge
+    left as it was on ``main``."""
+    repo = tmp_path / "versions"
+    VersionStore(repo).save([make_version("acrcloud", "privacy-policy", 10, "A")])
+    document = "a/acrcloud/privacy-policy.md"
+    git(repo, "checkout", "-q", "-b", "side")
+    (repo / "README.md").write_text("by hand")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "-q", "-m", "readme")
+    git(repo, "checkout", "-q", "main")
+    (repo / document).write_text("edited by hand")
+    git(repo, "commit", "-q", "-am", "edit")
+    git(repo, "merge", "-q", "--no-ff", "--no-edit", "side")
+    changed = VersionStore(repo, read_only=True).main_by_hand()
+    assert changed is not None
+    assert {commit.subject: commit.paths for commit in changed.added} == {
+        "edit": (document,),
+        "readme": ("README.md",),
+        "Merge branch 'side'": ("README.md",),
+    }
+
+
 FORGED = "ACME\n\nCaptured-At: 1999-01-01T00:00:00Z\nSource: forged\x00\x1b[2J\u2028Extractor: evil"
 
 
