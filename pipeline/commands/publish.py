@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +20,9 @@ from policy_archive.pipeline.commands.common import (
     writing_output,
 )
 from policy_archive.text import plural
+
+if TYPE_CHECKING:
+    from policy_archive.pipeline.jobs.verify import Verdict
 
 
 def _export_formats() -> list[str]:
@@ -172,10 +176,19 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
             for line in by_hand:
                 click.echo(f"FAILED {line}", err=True)
         progress.finish()
+    click.echo(_verified_line(counts) + said_by_hand)
+    if by_hand or any(counts[verdict] for verdict in FAILING):
+        sys.exit(EXIT_FAILURES)
+
+
+def _verified_line(counts: dict[Verdict, int]) -> str:
+    """`verify`'s last line, of the versions checked (``counts``: how many of each verdict)."""
+    from policy_archive.pipeline.jobs.verify import Verdict
+
     total = sum(counts.values())
     older, other_rules = counts[Verdict.OLDER_EXTRACTOR], counts[Verdict.OTHER_RULES]
     mismatches, elsewhere = counts[Verdict.MISMATCH], counts[Verdict.SAME_BYTES_ELSEWHERE]
-    click.echo(
+    return (
         f"{counts[Verdict.VERIFIED]}/{total} versions verified"  # "versions" whatever N: the contract's line
         + (f"; {older} made by another extractor revision (not a mismatch)" if older else "")
         + (f"; {other_rules} made with other extraction rules (not a mismatch)" if other_rules else "")
@@ -185,7 +198,4 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
             else ""
         )
         + (f"; {mismatches} {plural(mismatches, 'mismatch', 'mismatches')}" if mismatches else "")
-        + said_by_hand
     )
-    if by_hand or any(counts[verdict] for verdict in FAILING):
-        sys.exit(EXIT_FAILURES)
