@@ -46,17 +46,6 @@ _DOCUMENT_KEYS = {"url": str, "select": list, "remove": list, "history": list, "
 _HISTORY_KEYS = {"url": str, "select": list, "remove": list, "valid_until": (str, date), "render": str}
 
 
-def document_keys() -> frozenset[str]:
-    """The keys a ``[documents.<id>]`` table may hold (importers translate other tools' options into these)."""
-    return frozenset(_DOCUMENT_KEYS)
-
-
-def history_keys() -> frozenset[str]:
-    """The keys a ``[[documents.<id>.history]]`` entry may hold (importers translate other tools' options into
-    these)."""
-    return frozenset(_HISTORY_KEYS)
-
-
 def page_key(url: str) -> str:
     """What makes two declared URLs one page (``validate``'s warning, ``discover --write``'s refusal): the same
     archive key (:func:`~policy_archive.urlkey.match_key`: scheme, letter case, a default port, a fragment, ``www.``,

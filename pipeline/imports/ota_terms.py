@@ -1,15 +1,14 @@
 """One Open Terms Archive terms declaration (current or historical) in our terms: URL, extraction rules, render.
 
 Translated: ``fetch`` → ``url``, ``select``/``remove`` (a string or a list) → lists, history entries oldest first
-with ``valid_until`` = the UTC day of ``validUntil``, ``executeClientScripts`` → ``render = "always"`` when the
-configuration has ``render``, on the current declaration and on each history entry that has it (an entry without it
-keeps ``auto``: OTA fetched that form without running scripts; docs/decisions/0013). What has no faithful
-translation is never dropped silently: a document is :class:`NotImported` when what it records would change
-(``combine``, range selectors in ``select``, a ``select`` our extractor cannot apply, a ``fetch`` URL to an internal
-address); a :class:`Translation` lists in ``dropped`` what it is imported without when dropping it only keeps more
-text around the same document (JavaScript ``filter`` functions, range selectors or inapplicable selectors in
-``remove``, two history entries ending the same UTC day). So is an item of ``select``/``remove`` that is not a
-selector (``5``, ``null``).
+with ``valid_until`` = the UTC day of ``validUntil``, ``executeClientScripts`` → ``render = "always"``, on the
+current declaration and on each history entry that has it (an entry without it keeps ``auto``: OTA fetched that
+form without running scripts; docs/decisions/0013). What has no faithful translation is never dropped silently: a
+document is :class:`NotImported` when what it records would change (``combine``, range selectors in ``select``, a
+``select`` our extractor cannot apply, a ``fetch`` URL to an internal address); a :class:`Translation` lists in
+``dropped`` what it is imported without when dropping it only keeps more text around the same document
+(JavaScript ``filter`` functions, range selectors or inapplicable selectors in ``remove``, two history entries
+ending the same UTC day). So is an item of ``select``/``remove`` that is not a selector (``5``, ``null``).
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from policy_archive.config.declarations import document_keys, history_keys, selector_error
+from policy_archive.config.declarations import selector_error
 from policy_archive.crawler.hosts import Proposals
 from policy_archive.records import ExtractionRules, HistoryEntry, Render
 from policy_archive.text import counted
@@ -136,12 +135,7 @@ def _options(entry: Mapping[str, Any], translation: Translation) -> None:
     elif scripts:
         # A history entry's captures are archived ones, which are rendered as live ones are (examine.py,
         # rendering_request): the entry says so itself, as a history entry does not take its document's render.
-        historical = "validUntil" in entry
-        if "render" in (history_keys() if historical else document_keys()):
-            translation.render = "always"
-        else:
-            where = "a history entry" if historical else "this configuration"
-            translation.dropped.append(f"executeClientScripts ({where} has no `render` key)")
+        translation.render = "always"
     for key in entry.keys() - _KNOWN_KEYS:
         translation.dropped.append(f"unknown key {key!r}")
 
