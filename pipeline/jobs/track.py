@@ -95,7 +95,8 @@ class TrackPlan:
                 if result.needs_browser:  # what to do about it says it all: the user reads only that
                     self.failures[result.request.document] = result.reason
                     self.unrendered.add(result.request.document)
-                elif not result.refused:  # the rendering failed for now (a page still changing, a timeout)
+                elif not result.refused:  # the rendering failed: for now (a page still changing, a timeout), or
+                    # for good as served (an answer too large: ``lasting``), said as a download's failure is
                     self.unfetched[result.request.document] = result.lasting
                     self.failures[result.request.document] = _not_fetched(reason, result.lasting)
             else:
