@@ -26,6 +26,7 @@ import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import lxml.html
 from pypdf import PdfReader
@@ -168,14 +169,38 @@ def _mode(sizes: Counter[float]) -> float:
 Block = tuple
 
 
-def _blocks(lines: list[_Line]) -> list[Block]:
+class _Layout(NamedTuple):
+    """What a PDF's lines are judged against: the body's size (most of the text's), its usual line spacing, a full
+    line's length (in characters), each larger size's heading level, and the level of a heading at the body's size."""
+
+    body: float
+    spacing: float
+    full: int
+    levels: dict[float, int]
+    plain_level: int
+
+
+def _layout(lines: list[_Line]) -> _Layout:
     body = _mode(sum((line.sizes for line in lines), Counter()))
     spacing = _mode(Counter(line.gap for line in lines if line.gap and line.size == body))
     lengths = sorted(len(line.text) for line in lines if line.text and line.size == body)
     full = lengths[int(FULL_LINE_RANK * (len(lengths) - 1))] if lengths else 0
     heading_sizes = sorted({line.size for line in lines if _sized_heading(line, body)}, reverse=True)
     levels = {size: min(rank + 1, MAX_LEVEL) for rank, size in enumerate(heading_sizes)}
-    plain_level = min(len(heading_sizes) + 1, MAX_LEVEL)
+    return _Layout(body, spacing, full, levels, min(len(heading_sizes) + 1, MAX_LEVEL))
+
+
+def _following_texts(texts: list[str]) -> list[str]:
+    """The text of the nearest line with text after each line ("" after the last), found once: a long PDF has tens
+    of thousands of lines."""
+    following, after = [""] * len(texts), ""
+    for index in range(len(texts) - 1, -1, -1):
+        following[index], after = after, texts[index] or after
+    return following
+
+
+def _blocks(lines: list[_Line]) -> list[Block]:
+    body, spacing, full, levels, plain_level = _layout(lines)
     blocks: list[Block] = []
     current: list[str] = []  # the paragraph or item being read
     item: tuple[str, int] | None = None  # its marker kind and number when it is a list item
@@ -188,11 +213,8 @@ def _blocks(lines: list[_Line]) -> list[Block]:
         current, item = [], None
 
     texts = [line.text for line in lines]
-    # The nearest line with text before and after each line, found once (a long PDF has tens of thousands).
-    following_texts, after = [""] * len(texts), ""
-    for index in range(len(texts) - 1, -1, -1):
-        following_texts[index], after = after, texts[index] or after
-    previous = ""
+    following_texts = _following_texts(texts)
+    previous = ""  # the text of the line with text before
     for index, line in enumerate(lines):
         text = line.text
         if not text:
