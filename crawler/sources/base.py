@@ -119,7 +119,7 @@ class ListingPaused(ListingError):
     """The archive refused for now: every request to it is paused for ``pause_seconds``, then asking again is
     polite (:meth:`ArchiveSource.list_captures_patiently`)."""
 
-    def __init__(self, url: str, message: str, pause_seconds: float, reason: str = ""):
+    def __init__(self, url: str, message: str, pause_seconds: float, reason: str):
         self.pause_seconds = pause_seconds
         self.reason = reason  # why, without the URL and the pause (the message says both)
         super().__init__(url, message)
