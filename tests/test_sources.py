@@ -34,6 +34,7 @@ from policy_archive.crawler.sources import (
 from policy_archive.crawler.sources.cdx import RowError, query_url, read_page
 from policy_archive.crawler.sources.wayback import original_of, snapshot_link
 from policy_archive.digests import PayloadDigest
+from policy_archive.listed import listed
 from policy_archive.records import CaptureRef
 
 POLICY = "https://www.acrcloud.com/privacy"
@@ -174,12 +175,28 @@ def test_a_real_resume_key_is_read_from_text_and_json() -> None:
         ("com,acrcloud)/privacy 20181301000000 https://www.acrcloud.com/privacy text/html 200 AAAA 10", "not a date"),
         ("com,acrcloud)/privacy 20180101000000 - text/html 200 AAAA 10", "original URL"),
         ("com,acrcloud)/privacy 20180101000000 https://www.acrcloud.com/privacy text/html OK AAAA 10", "statuscode"),
+        # Numbers no archive writes, which a listing held by column (policy_archive.listed) cannot hold: they were
+        # read, then ended the run with an OverflowError (review of 2026-11-29).
+        (
+            "com,acrcloud)/privacy 20180101000000 https://www.acrcloud.com/privacy text/html 99999999999 AAAA 10",
+            "statuscode",
+        ),
+        (
+            f"com,acrcloud)/privacy 20180101000000 https://www.acrcloud.com/privacy text/html 200 AAAA {10**20}",
+            "length",
+        ),
         ('com,acrcloud)/privacy 20180101000000 {"url": "https://www.acrcloud.com/privacy", "mi', "broken JSON"),
     ],
 )
 def test_a_row_without_a_usable_original_or_timestamp_is_a_listing_error(row: str, problem: str) -> None:
     with pytest.raises(RowError, match=problem):
         read_page(row + "\n", resume_keys=False)
+
+
+def test_the_largest_numbers_a_row_may_hold_are_held_by_a_listing_by_column() -> None:
+    row = f"com,acrcloud)/privacy 20180101000000 https://www.acrcloud.com/privacy text/html 999 AAAA {10**18 - 1}\n"
+    (ref,) = read_page(row, resume_keys=False).refs
+    assert listed(iter([ref]))[0] == ref and (ref.status, ref.length) == (999, 10**18 - 1)
 
 
 def test_an_answer_ending_inside_a_row_is_cut_short() -> None:

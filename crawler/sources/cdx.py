@@ -87,7 +87,11 @@ TEXT_ROWS: dict[int, tuple[str, ...]] = {
 # pywb names its JSON fields differently from the Internet Archive's columns (pywb 2.x, as of 2026-11).
 _PYWB_NAMES = {"url": "original", "mime": "mimetype", "status": "statuscode"}
 _TIMESTAMP = re.compile(r"\d{14}")
-_NUMBER_OR_DASH = re.compile(r"\d+|-")
+_NUMBER_OR_DASH = re.compile(r"[0-9]+|-")
+# The most digits of a row's numbers: an HTTP status has three, and a length fits in a signed 64-bit integer, as a
+# listing held by column keeps it (``policy_archive.listed``; a status in a 32-bit one). A longer number is no field
+# an archive writes, and was read, then ended the run with an OverflowError (review of 2026-11-29).
+_MOST_DIGITS = {"statuscode": 3, "length": 18}
 # Answers that mean "not now" rather than "no": too many requests, and a server failing, overloaded or restarting
 # behind its gateway. Each pauses the archive; the page is asked again after the pause (ListingClient.attempts). As of
 # 2026-11 the Internet Archive's CDX server answers 500 now and then under load, and the same query a moment later;
@@ -399,9 +403,12 @@ def _row_problem(timestamp: str, original: str, fields: Mapping[str, object]) ->
     parts = urlsplit(original)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"original URL {original!r} is not an http(s) URL"
-    for name in ("statuscode", "length"):
-        if not _NUMBER_OR_DASH.fullmatch(str(fields.get(name, "-"))):
+    for name, most in _MOST_DIGITS.items():
+        value = str(fields.get(name, "-"))
+        if not _NUMBER_OR_DASH.fullmatch(value):
             return f"{name} is not a number"
+        if len(value) > most:
+            return f"{name} has more than {most} digits"
     return None
 
 
