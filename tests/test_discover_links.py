@@ -4,15 +4,17 @@ stand-in archive; the link chooser's scoring called directly."""
 
 from __future__ import annotations
 
+import json
 import random
 import tomllib
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from standin.archive import StandinArchive
 from standin.cli import run_cli, write_archive_settings
 
 from policy_archive.pipeline.extraction.links import choose_link, link_url, url_key
+from policy_archive.pipeline.jobs.home_pages import Sighting
 
 MOVE = date(2014, 1, 10)
 
@@ -305,3 +307,68 @@ def test_a_frameset_page_names_its_frames_its_noframes_unread_as_a_browser_with_
     assert choose_link(noframes.encode(), "text/html", base, "privacy-policy") == choice
     linked = "<html><body><iframe src='ad.html'></iframe><footer><a href='/p'>Privacy</a></footer></body></html>"
     assert choose_link(linked.encode(), "text/html", base, "privacy-policy").frames == ()
+
+
+@pytest.mark.parametrize(
+    ("links", "cookie_policy"),
+    [
+        # The combined link scores more (footer, URL naming cookies), yet the cookie policy's own link is taken.
+        ([("/privacy-and-cookies", "Privacy & Cookies"), ("/legal/cookies", "Cookies")], "/legal/cookies"),
+        ([("/privacy-cookies", "Privacy and Cookie Policy"), ("/c", "Cookie Notice")], "/c"),
+        ([("/datenschutz-cookies", "Datenschutz und Cookies"), ("/cookie-richtlinie", "Cookie-Richtlinie")],
+         "/cookie-richtlinie"),
+        ([("/confidentialite", "Confidentialité et cookies"), ("/cookies", "Politique de cookies")], "/cookies"),
+        # A link whose URL alone names cookies, its text the privacy policy, is the privacy policy's too.
+        ([("/privacy-cookies", "Privacy Policy"), ("/legal/cookies", "Cookies")], "/legal/cookies"),
+    ],
+)  # fmt: skip
+def test_a_privacy_and_cookies_link_is_never_preferred_to_the_cookie_policys_own(links, cookie_policy):
+    base = "https://www.example.com"
+    choice = choose_link(footer(*links), "text/html", base + "/", "cookie-policy")
+    assert choice.best.url == base + cookie_policy and choice.best.also_names is None, choice
+    assert not choice.rivals, choice  # the privacy policy's link is no rival of the cookie policy's
+
+
+def test_a_cookie_link_in_the_body_is_still_preferred_to_a_privacy_and_cookies_link_in_the_footer():
+    page = (
+        b"<html><body><main><p>See our <a href='/cookies'>cookie policy</a>.</p></main>"
+        b"<footer><a href='/privacy-and-cookies'>Privacy &amp; Cookies</a></footer></body></html>"
+    )
+    choice = choose_link(page, None, "https://www.example.com/", "cookie-policy")
+    assert choice.best.url == "https://www.example.com/cookies" and not choice.rivals
+
+
+def test_a_privacy_and_cookies_link_still_names_the_privacy_policy():
+    for text in ("Privacy & Cookies", "Privacy and Cookie Policy", "Datenschutz und Cookies"):
+        page = footer(("/about", "About"), ("/p", text), ("/cookies", "Cookie Policy"))
+        choice = choose_link(page, "text/html", "https://www.example.com/", "privacy-policy")
+        assert choice.best.url == "https://www.example.com/p" and choice.best.also_names is None, text
+
+
+def test_a_privacy_and_cookies_link_alone_is_the_cookie_policys_link_said_unsure(tmp_path, standin_archive):
+    only = footer_page(("/about", "About"), ("/privacy-and-cookies", "Privacy & Cookies"))
+    choice = choose_link(only.encode(), None, "https://www.example.com/", "cookie-policy")
+    assert choice.best.url == "https://www.example.com/privacy-and-cookies"
+    assert choice.best.also_names == "privacy-policy" and not choice.rivals
+    own = footer_page(("/privacy-and-cookies", "Privacy & Cookies"), ("/cookies", "Cookie Policy"))
+    for stamp, page in (("20150101000000", only), ("20160101000000", only), ("20170101000000", own)):
+        standin_archive.add_capture("http://shared.test/", stamp, page)
+    config = write_settings(tmp_path, standin_archive)
+    result = run_cli(config, tmp_path / "data", "discover", "shared.test", "--type", "cookie-policy")
+    assert result.returncode == 1, result.stderr  # a person should look at the first era
+    (unsure,) = [line for line in result.stderr.splitlines() if line.startswith("UNSURE shared.test")]
+    assert unsure.startswith("UNSURE shared.test 2015-01-01 … 2016-01-01: http://shared.test/privacy-and-cookies")
+    assert "its link's text names the privacy-policy too and no link names this document alone" in unsure
+    document = tomllib.loads(result.stdout)["documents"]["cookie-policy"]
+    assert document["url"] == "http://shared.test/cookies"
+    assert document["history"] == [{"url": "http://shared.test/privacy-and-cookies", "valid_until": "2016-01-01"}]
+    assert "— UNSURE: its link's text names the privacy-policy too" in result.stdout
+
+
+def test_a_state_file_keeps_that_a_link_names_the_privacy_policy_too():
+    """A resumed run's eras are a fresh run's: the sighting keeps it; one saved before it was noted names nothing."""
+    sighting = Sighting(datetime(2015, 1, 1, tzinfo=UTC), "http://shared.test/p", "Privacy & Cookies",
+                        also_names="privacy-policy")  # fmt: skip
+    assert Sighting.from_json(json.loads(json.dumps(sighting.to_json()))) == sighting
+    saved = {key: value for key, value in sighting.to_json().items() if key != "also_names"}
+    assert Sighting.from_json(saved).also_names is None

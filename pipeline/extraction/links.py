@@ -4,7 +4,9 @@ As the Princeton "Privacy Policies over Time" crawl did (2021), a home page is r
 URL names the document, in English, French, German and Spanish; a link in the footer (``<footer>``, or an
 element whose id/class says footer) weighs more than one in the body, where news items and blog posts also
 mention privacy. Scores add up: text naming the document (exactly, or containing the words but none of another
-page's, such as "settings", in text or URL: SECONDARY_WORDS), the URL path naming it, the footer.
+page's, such as "settings", in text or URL: SECONDARY_WORDS), the URL path naming it, the footer. For a cookie
+policy, a link whose text names the privacy policy ("Privacy & Cookies") comes after every link that does not
+(:data:`SHARED_LINKS`).
 """
 
 from __future__ import annotations
@@ -70,6 +72,12 @@ SECONDARY_WORDS = (
     "einstellung", "praferenz", "verwalt", "gesundheit",
     "configuracion", "preferencia", "ajuste", "opcion", "administrar", "salud",
 )  # fmt: skip
+# A link whose text names another document too leads to that document, which may hold the sought one as a section:
+# "Privacy & Cookies", "Datenschutz und Cookies" is the privacy policy (it names the privacy policy in TEXTS), whose
+# cookie section many sites write instead of a cookie policy (pipeline.extraction.documents.PARTS). For the sought
+# type it counts (it may be all the page gives), but after every link that does not name the other document,
+# however they score, and never as their rival; when it is the best link, the choice says so (``also_names``).
+SHARED_LINKS = {"cookie-policy": "privacy-policy"}
 # "Read our privacy policy" names the document; "New privacy rules for online shops in 2015" is a news item.
 PARTIAL_TEXT_MAX_WORDS = 5
 # A second candidate within this share of the best score makes the choice unsure.
@@ -98,13 +106,21 @@ _COLDFUSION_SESSION = ("cfid", "cftoken")
 class Candidate:
     """A link that may lead to the document: its address as discovery keeps it (:func:`link_url`), its accessible
     name, its score (text and URL words, plus a bonus in a footer; no unit: it means something only beside other
-    links' scores, the best first and its rivals within :data:`UNSURE_SHARE` of it), and whether it lies in a
-    footer."""
+    links' scores, the best first and its rivals within :data:`UNSURE_SHARE` of it), whether it lies in a
+    footer, and the other document type its text names too (:data:`SHARED_LINKS`: "Privacy & Cookies" sought
+    as a cookie policy), which puts it after the links that name only the sought one."""
 
     url: str
     text: str
     score: float
     in_footer: bool
+    also_names: str | None = None
+
+    @property
+    def rank(self) -> tuple[bool, float, str]:
+        """The order of candidates, best first: a link naming only the document before one naming another too,
+        then the higher score, then the URL (so that ties order the same on every run)."""
+        return self.also_names is not None, -self.score, self.url
 
 
 @dataclass(frozen=True)
@@ -212,6 +228,15 @@ def _score(document_type: str, text: str, url: str) -> tuple[float, float]:
     return text_score, URL_MATCH if any(word in path for word in words) else 0.0
 
 
+def _also_names(document_type: str, text: str) -> str | None:
+    """The other document a link's text names, whose page may hold the sought one (:data:`SHARED_LINKS`), or None."""
+    other = SHARED_LINKS.get(document_type)
+    folded = fold(text)
+    if other is None or not folded:
+        return None
+    return other if any(re.search(rf"\b{re.escape(name)}\b", folded) for name in TEXTS[other]) else None
+
+
 def document_base(root: lxml.html.HtmlElement, page_url: str) -> str:
     """What the page's links resolve against, as a browser resolves them (HTML's "document base URL"): the first
     ``<base>`` with an ``href``, itself resolved against the page's URL (``<base href="/">`` on ``/en/`` makes
@@ -259,11 +284,12 @@ def _candidates(root: lxml.html.HtmlElement, base_url: str, document_type: str) 
         footer = _in_footer(anchor)
         if not text_score and not (url_score and footer):  # a URL word in the body (a blog post) is not enough
             continue
-        candidate = Candidate(url, text, text_score + url_score + (FOOTER if footer else 0.0), footer)
+        score = text_score + url_score + (FOOTER if footer else 0.0)
+        candidate = Candidate(url, text, score, footer, _also_names(document_type, text))
         key = url_key(url)
-        if key not in found or candidate.score > found[key].score:
+        if key not in found or candidate.rank[:2] < found[key].rank[:2]:  # a tie keeps the first link of the page
             found[key] = candidate
-    return sorted(found.values(), key=lambda c: (-c.score, c.url))
+    return sorted(found.values(), key=lambda c: c.rank)
 
 
 def _resolved(base_url: str, href: str) -> str | None:
@@ -324,9 +350,15 @@ def choose_link(
         return LinkChoice(None, frames=(target,), refresh=True)
     if not found:
         return _framed(root, base_url)
-    best = found[0]
-    rivals = tuple(c for c in found[1:] if c.score >= best.score * UNSURE_SHARE)
-    return LinkChoice(best, rivals)
+    return _best_of(found)
+
+
+def _best_of(found: Sequence[Candidate]) -> LinkChoice:
+    """The first of ``found`` (sorted by :attr:`Candidate.rank`), and as its rivals the others of its kind (naming
+    another document too, or not) within :data:`UNSURE_SHARE` of its score."""
+    best, *others = found
+    rivals = (c for c in others if c.also_names == best.also_names and c.score >= best.score * UNSURE_SHARE)
+    return LinkChoice(best, tuple(rivals))
 
 
 def _internal_only(links: Sequence[Candidate], refusals: dict[str, str | None]) -> str:
@@ -369,9 +401,6 @@ def merged(choices: Sequence[LinkChoice]) -> LinkChoice:
     link of theirs close to it as a rival (each choice keeps those close to its own best, so none is missed)."""
     links = (link for choice in choices for link in (choice.best, *choice.rivals) if link is not None)
     found: dict[str, Candidate] = {}
-    for link in sorted(links, key=lambda c: (-c.score, c.url)):
+    for link in sorted(links, key=lambda c: c.rank):
         found.setdefault(url_key(link.url), link)  # one per target page, its best
-    if not found:
-        return LinkChoice(None)
-    best, *others = found.values()
-    return LinkChoice(best, tuple(c for c in others if c.score >= best.score * UNSURE_SHARE))
+    return _best_of(list(found.values())) if found else LinkChoice(None)

@@ -36,12 +36,13 @@ class Era:
     unread_until: datetime | None = None  # the last era: its home page's later captures unreadable until then
     churn: int = 0  # one of this many one-capture eras in a row whose links differ only in their query
     iframes: tuple[str, ...] = ()  # no link: iframes its home pages show beside their links, not read (a few)
+    also_names: str | None = None  # its link's text names this other document too, as its latest capture's did
 
     @classmethod
     def of(cls, sighting: Sighting) -> Era:
         """The era of one readable sighting."""
         return cls(sighting.url, sighting.text, sighting.timestamp, sighting.timestamp, 1, sighting.rivals,
-                   iframes=sighting.iframes)  # fmt: skip
+                   iframes=sighting.iframes, also_names=sighting.also_names)  # fmt: skip
 
     def then(self, sighting: Sighting) -> Era:
         """This era with one more sighting linking the same page (or none, as this one)."""
@@ -50,16 +51,21 @@ class Era:
         # One more than are named, to say there were more (``…``).
         iframes = tuple(dict.fromkeys(self.iframes + sighting.iframes))[: FRAMES_FOLLOWED + 1]
         return Era(url, sighting.text, self.first_seen, sighting.timestamp, self.captures + 1, rivals,
-                   iframes=iframes)  # fmt: skip
+                   iframes=iframes, also_names=sighting.also_names)  # fmt: skip
 
     @property
     def unsure(self) -> str | None:
         """Why the era's link should be checked by a person, several reasons joined by ``; `` (no link found; rivals
-        as likely; a run of one-capture eras differing only in their query; the home page unreadable long after it),
-        or None when it is sure."""
+        as likely; a link naming another document too, "Privacy & Cookies" for a cookie policy; a run of one-capture
+        eras differing only in their query; the home page unreadable long after it), or None when it is sure."""
         if self.url is None:
             return "no link to the document found" + (f"; {iframes_not_read(self.iframes)}" if self.iframes else "")
         reasons = [f"other links as likely: {', '.join(self.rivals)}"] if self.rivals else []
+        if self.also_names:
+            reasons.append(
+                f"its link's text names the {self.also_names} too and no link names this document alone: probably "
+                f"the {self.also_names}, which may hold it as a section (or no such document exists)"
+            )
         if self.churn:
             reasons.append(
                 f"one of {self.churn} one-capture eras in a row whose links differ only in their query (a per-visit "

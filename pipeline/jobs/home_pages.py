@@ -45,6 +45,9 @@ class Sighting:
     frames: tuple[str, ...] = ()
     refresh: bool = False
     iframes: tuple[str, ...] = ()  # no link: the iframes the page shows beside its links, not read (a few)
+    # The other document the link's text names too, no link naming only the sought one ("Privacy & Cookies" for a
+    # cookie policy: pipeline.extraction.links.SHARED_LINKS).
+    also_names: str | None = None
 
     @property
     def key(self) -> str:
@@ -128,7 +131,7 @@ def _sighting(listed_at: datetime, choice: LinkChoice) -> Sighting:
         # One more than are named, to say there were more (``…``).
         return Sighting(listed_at, iframes=choice.iframes[: FRAMES_FOLLOWED + 1])
     rivals = tuple(rival.url for rival in choice.rivals)
-    return Sighting(listed_at, choice.best.url, choice.best.text, rivals)
+    return Sighting(listed_at, choice.best.url, choice.best.text, rivals, also_names=choice.best.also_names)
 
 
 def shown(urls: Sequence[str]) -> str:
