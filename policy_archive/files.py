@@ -97,13 +97,17 @@ def _flush_to_disk(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def unwritable(path: Path, *, directory: bool) -> str | None:
+def unwritable(path: Path, *, directory: bool, on_the_way: bool = True) -> str | None:
     """Why a file (or, ``directory``, a folder) cannot be written at ``path`` as given, told before any work is
     done, or None: an existing thing of the other kind, a file where a folder must be made, a folder this process
-    may not write in. ``access`` does not tell everything (``/proc`` lets root pass and then refuses ``mkdir``): the
+    may not write in, or (not ``on_the_way``) a missing folder that would hold it: such a command makes the folder
+    it is asked for and no folder on the way to it, so that a typo in a path is said, not made a new folder tree.
+    ``access`` does not tell everything (``/proc`` lets root pass and then refuses ``mkdir``): the
     folders still missing are made and a file is made in the last one, then all of it removed again. The writing
     can still fail later (a full disk): ``writing_at`` names the path then. A full disk found here is raised as
     the ``OSError`` it is, naming ``path``: not a path that cannot be written, a machine that cannot write now."""
+    if not on_the_way and (holder := _holder(path)) is not None:
+        return f"the folder {holder} does not exist (no folder is made on the way: make it first)"
     if path.is_dir() and not directory:
         return "is a directory; give a file name"
     if path.exists() and not path.is_dir() and directory:
@@ -140,6 +144,16 @@ def unwritable(path: Path, *, directory: bool) -> str | None:
         for folder in reversed(made):
             folder.rmdir()
     return None
+
+
+def _holder(path: Path) -> Path | None:
+    """The folder that would hold ``path`` (the file a link names, for a link), spelled as given, when it is
+    missing: None when it exists, or is something else (a file: :func:`unwritable` says so)."""
+    target = path.resolve() if path.is_symlink() else path
+    if target.exists():
+        return None
+    parent = target.parent
+    return None if os.path.lexists(parent) else parent
 
 
 def writing_at(error: OSError, path: Path) -> str | None:

@@ -59,7 +59,7 @@ def test_export_formats_are_one_module_each():
 
 def test_jsonl_has_one_object_per_version_in_capture_order(recorded, tmp_path):
     config, data = recorded
-    output = tmp_path / "out" / "versions.jsonl"
+    output = tmp_path / "versions.jsonl"
     result = run_cli(config, data, "export", "--format", "jsonl", "--output", str(output))
     assert result.returncode == 0, result.stderr
     assert "2 versions written" in result.stderr

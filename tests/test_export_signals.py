@@ -189,14 +189,14 @@ def test_a_stop_signal_once_an_ota_export_made_its_repository_removes_it(recorde
     """Held once the new repository is made (`git init`) and before the export reads its versions: SIGTERM leaves
     the directory as the export found it (missing), not an empty repository."""
     config, data = recorded
-    export = tmp_path / "new" / "export"
+    export = tmp_path / "export"
     hold = "policy_archive.pipeline.exports.ota:Plan"  # made once the repository is opened (here: made)
     command, reached, go = held_export(config, data, tmp_path, hold, "--format", "ota", "--output", str(export))
     command[command.index(hold) + 1] = "1"
     status, said = stopped(command, tmp_path, reached, go, signal.SIGTERM)
     assert status == 1, said
     assert said.splitlines()[-1] == "policy-archive: stopped by SIGTERM before anything was written: nothing exported"
-    assert not (tmp_path / "new").exists()
+    assert not export.exists()
 
 
 @pytest.mark.parametrize("form", ["jsonl", "csv", "sqlite"])

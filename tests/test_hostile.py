@@ -294,6 +294,7 @@ def test_every_reader_reads_a_main_committed_to_by_hand_as_policy_archive_left_i
     """log, show, diff, report, export and verify agree on the versions (the writers' refusal as one line each)."""
     config, data = broken_copy(tracked, tmp_path)
     versions, out = data / "versions", tmp_path / "out"
+    out.mkdir()  # the folder the outputs go in: export and report make none on the way
     recorded = (versions / "a" / "acme" / "privacy-policy.md").read_text()
     commit_by_hand(versions)
     refused = run_cli(config, data, "reextract")

@@ -10,10 +10,11 @@ import errno
 import os
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
-from standin.cli import git, run_cli, run_import_ota, write_archive_settings
+from standin.cli import WAIT_SECONDS, cli_command, cli_environment, git, run_cli, run_import_ota, write_archive_settings
 
 from policy_archive.archive.git_runs import ExportRepositoryError
 from policy_archive.errors import DISK_FULL, OutputError, OutputFailure
@@ -123,8 +124,50 @@ def test_a_full_disk_while_writing_is_a_failure_naming_the_path_exit_1(tmp_path,
     assert raised.value.exit_status == 1 and list(tmp_path.iterdir()) == []
 
 
+PUBLISHED = {
+    "export jsonl": (["export", "--format", "jsonl"], "out.jsonl"),
+    "export csv": (["export", "--format", "csv"], "out.csv"),
+    "export sqlite": (["export", "--format", "sqlite"], "out.sqlite"),
+    "export ota": (["export", "--format", "ota"], "ota"),
+    "report": (["report"], "site"),
+}
+
+
+def run_in(folder: Path, config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``policy-archive ARGS`` run in ``folder`` (its relative paths are relative to it)."""
+    command = cli_command(config.absolute(), data.absolute(), *args)
+    environment = cli_environment()
+    return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=folder, timeout=WAIT_SECONDS)
+
+
+@pytest.mark.parametrize("command", list(PUBLISHED))
+def test_export_and_report_make_no_folder_on_the_way_to_their_output(recorded, tmp_path, command):
+    """A typo in a folder's name (``exprots/policies.csv``) is said, not made a new folder tree: the folder that
+    holds the output must exist; report's DIR and ota's repository are made in it."""
+    config, data = recorded
+    args, name = PUBLISHED[command]
+    given = tmp_path / "exprots" / "2026" / name
+    refused = run_cli(config, data, *args, "--output", str(given))
+    line = one_usage_line(refused, given)
+    assert line == (
+        f"policy-archive: --output {given}: the folder {given.parent} does not exist (no folder is made on the way:"
+        " make it first)"
+    )
+    assert not (tmp_path / "exprots").exists()
+    # Relative, it is named as given; once the folder exists, the output is written in it.
+    (tmp_path / "exprots").mkdir()
+    relative = Path("exprots") / "2026" / name
+    refused = run_in(tmp_path, config, data, *args, "--output", str(relative))
+    assert one_usage_line(refused, relative).endswith(f"the folder {relative.parent} does not exist (no folder is"
+                                                      " made on the way: make it first)")  # fmt: skip
+    (tmp_path / "exprots" / "2026").mkdir()
+    written = run_in(tmp_path, config, data, *args, "--output", str(relative))
+    assert written.returncode == 0, written.stderr
+    assert (tmp_path / relative).is_dir() if name in ("ota", "site") else (tmp_path / relative).is_file()
+
+
 def test_init_into_a_folder_made_on_the_way(tmp_path):
-    """What may be made is made: folders on the way to DIR."""
+    """What may be made is made: folders on the way to DIR (a new configuration, as ``git init a/b``)."""
     target = tmp_path / "a" / "b" / "config"
     result = run_cli(target, tmp_path / "data", "init", str(target))
     assert result.returncode == 0, result.stderr
@@ -180,6 +223,7 @@ def test_a_full_disk_is_exit_1_naming_the_output_and_leaves_nothing_a_rerun_take
     config, data = recorded
     args, name = FULL_DISK_COMMANDS[command]
     expected_at = tmp_path / "roomy" / name
+    expected_at.parent.mkdir()
     assert run_cli(config, data, *args, "--output", str(expected_at)).returncode == 0
     expected, needed = written(expected_at), room_taken(expected_at)
     point = small_filesystem(f"{needed + 512 * 1024}")

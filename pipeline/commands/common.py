@@ -80,13 +80,16 @@ def reported_errors() -> Iterator[None]:
         raise
 
 
-def check_output(path: Path, option: str, *, directory: bool, force: bool | None = None) -> None:
-    """Refuse, before any work, an output ``path`` that cannot be written (``files.unwritable``) or, when ``force``
-    is False (not None: the command replaces nothing), a file that exists. ``option`` names it as the command line
-    did (``--output``; empty for an argument). A disk found full here is a failure (``writing_output``)."""
+def check_output(
+    path: Path, option: str, *, directory: bool, force: bool | None = None, on_the_way: bool = True
+) -> None:
+    """Refuse, before any work, an output ``path`` that cannot be written (``files.unwritable``; not
+    ``on_the_way``: one whose folder does not exist) or, when ``force`` is False (not None: the command replaces
+    nothing), a file that exists. ``option`` names it as the command line did (``--output``; empty for an
+    argument). A disk found full here is a failure (``writing_output``)."""
     named = f"{option} {path}" if option else str(path)
     with writing_output(path, option):
-        reason = unwritable(path, directory=directory)
+        reason = unwritable(path, directory=directory, on_the_way=on_the_way)
     if reason:
         raise OutputError(f"{named}: {reason}")
     if force is False and path.is_file():

@@ -47,8 +47,9 @@ def _export_formats() -> list[str]:
     type=click.Path(path_type=Path),
     required=True,
     metavar="PATH",
-    help="File to write (replaced whole when the export is complete; an existing file only with --force); for "
-    "ota, the repository's directory (created, or an earlier ota export there extended).",
+    help="File to write, in a folder that exists (replaced whole when the export is complete; an existing file "
+    "only with --force); for ota, the repository's directory (created in a folder that exists, or an earlier ota "
+    "export there extended).",
 )
 @click.option(
     "--force",
@@ -67,8 +68,9 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
     repository = format_name == "ota"  # a directory, extended by each export (decision 0013)
     with reported_errors():
         # A file is replaced only when asked: a typo (--output notes.json) must not cost a file, and whether an
-        # existing file is an earlier export cannot be told reliably from its bytes (a CSV is any text).
-        check_output(output, "--output", directory=repository, force=None if repository else force)
+        # existing file is an earlier export cannot be told reliably from its bytes (a CSV is any text). Nor is a
+        # folder made on the way to it: a typo in a folder's name would make a new folder tree (as report).
+        check_output(output, "--output", directory=repository, force=None if repository else force, on_the_way=False)
         config = obj.config()
         declarations = config.select(documents)
         progress = obj.progress(f"export {format_name}")
@@ -101,8 +103,9 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
     type=click.Path(path_type=Path, file_okay=False),
     required=True,
     metavar="DIR",
-    help="Directory of the site (index.html, one page and one Atom feed per document, feed.atom); an existing "
-    "report there is updated: only documents with a new version are rewritten.",
+    help="Directory of the site (index.html, one page and one Atom feed per document, feed.atom), made if missing "
+    "in a folder that exists; an existing report there is updated: only documents with a new version are "
+    "rewritten.",
 )
 @pass_context
 def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
@@ -112,7 +115,7 @@ def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
     from policy_archive.pipeline.webreport.build import build_report
 
     with reported_errors():
-        check_output(output, "--output", directory=True)
+        check_output(output, "--output", directory=True, on_the_way=False)  # DIR is made, not folders to it
         config = obj.config()
         declarations = config.select(documents)
         store = versions_for_reading(config, "report")
