@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 from datetime import UTC, datetime, timedelta, timezone
 from html import escape
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
 from review_data import handmade_commit, handmade_history
 from standin.cli import git, run_cli
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.versions import VersionStore
+from policy_archive.errors import ConfigurationError
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.webreport.build import STATE_FILE, build_report
 from policy_archive.pipeline.webreport.diffs import WHOLE_NOTE, change_blocks
@@ -147,7 +151,7 @@ def test_a_change_too_large_to_diff_word_by_word_is_said_so_on_its_page_and_feed
     handmade_commit(repo, "2018-03-01T12:00:00Z", "We keep it.\n\n" + "the a " * 2500 + "\n", "")
     site = report_of_handmade(tmp_path, repo)
     page = (site / "example" / "privacy-policy.html").read_text(encoding="utf-8")
-    assert f'<p class="note">{escape(WHOLE_NOTE)}</p><p class="removed"><del>the the' in page
+    assert f'<p class="note">{escape(WHOLE_NOTE)}</p><p class="removed" lang=""><del>the the' in page
     feed = ElementTree.parse(site / "example" / "privacy-policy.atom").getroot()
     assert WHOLE_NOTE in feed.find(f"{ATOM}entry/{ATOM}content").text
 
@@ -176,3 +180,96 @@ def test_report_refuses_a_file_as_output(recorded, tmp_path):
     (tmp_path / "file").write_text("x")
     result = run_cli(config, data, "report", "--output", str(tmp_path / "file"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def self_links(feed_file: Path) -> list[str | None]:
+    feed = ElementTree.parse(feed_file).getroot()
+    return [link.get("href") for link in feed.findall(f"{ATOM}link") if link.get("rel") == "self"]
+
+
+def test_each_feed_names_its_own_address_only_when_the_report_is_told_where_it_is_published(recorded, tmp_path):
+    """RFC 4287 §4.1.1: a feed SHOULD link itself (rel="self"), by an address its content alone gives (a relative
+    one is warned of by the W3C validator): with --base-url each feed names its absolute address; without, none."""
+    config, data = recorded
+    site = tmp_path / "site"
+    assert run_cli(config, data, "report", "--output", str(site)).returncode == 0
+    feeds = (site / "feed.atom", site / "acrcloud" / "privacy-policy.atom")
+    assert [self_links(feed) for feed in feeds] == [[], []]
+    published = run_cli(config, data, "report", "--output", str(site), "--base-url", "https://example.org/policies")
+    assert published.returncode == 0, published.stderr
+    assert "1 page written" in published.stderr  # the document's feed changed: its page and feed written again
+    assert [self_links(feed) for feed in feeds] == [
+        ["https://example.org/policies/feed.atom"],
+        ["https://example.org/policies/acrcloud/privacy-policy.atom"],
+    ]
+    feed = ElementTree.parse(feeds[0]).getroot()
+    (own,) = [link for link in feed.findall(f"{ATOM}link") if link.get("rel") == "self"]
+    assert own.get("type") == "application/atom+xml"
+    again = run_cli(config, data, "report", "--output", str(site), "--base-url", "https://example.org/policies/")
+    assert again.returncode == 0 and "0 pages written" in again.stderr  # the same address, written with its "/"
+    for wrong in ("example.org/policies", "ftp://example.org/", "https://example.org/p?x=1", "https://example.org/#a",
+                  "https://user@example.org/", "https://example.org:99999/", "https://"):  # fmt: skip
+        refused = run_cli(config, data, "report", "--output", str(site), "--base-url", wrong)
+        assert refused.returncode == 2, (wrong, refused.stderr)
+        assert f"Invalid value for '--base-url': {wrong} is not an absolute http(s) address" in refused.stderr
+    assert self_links(feeds[1]) == ["https://example.org/policies/acrcloud/privacy-policy.atom"]
+
+
+def test_a_new_base_url_for_some_documents_only_is_refused(tmp_path):
+    """Every feed names itself by the base URL: changing it for one document would leave the others' wrong."""
+    repo = tmp_path / "versions"
+    handmade_history(repo)
+    site = report_of_handmade(tmp_path, repo)
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    declaration = DocumentDeclaration("example", "Example", "privacy-policy", "https://example.org/privacy")
+    store = VersionStore(repo, read_only=True)
+    before = {path: path.read_bytes() for path in site.rglob("*") if path.is_file()}
+    with pytest.raises(ConfigurationError) as refused:
+        build_report([], [declaration], catalog, store, site, Progress("t"), base_url="https://example.org/p/")
+    assert str(refused.value) == (
+        f"--base-url https://example.org/p/: the report in {site} was written with no --base-url, which its feeds "
+        "name themselves by: change it for every document at once (report without DOC)"
+    )
+    assert {path: path.read_bytes() for path in site.rglob("*") if path.is_file()} == before
+    build_report([declaration], [declaration], catalog, store, site, Progress("t"), base_url="https://example.org/p/")
+    assert self_links(site / "example" / "privacy-policy.atom") == ["https://example.org/p/example/privacy-policy.atom"]
+
+
+def test_the_documents_text_claims_no_language_the_reports_own_words_are_english(tmp_path):
+    """A recorded text is in its site's language, which nothing records: its elements say ``lang=""`` (unknown)
+    rather than inherit the page's English; the report's own words (notes, folds, headings) stay English."""
+    repo = tmp_path / "versions"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    first = "Nous collectons votre adresse.\n\nUn.\n\nDeux.\n\nTrois.\n\nFin.\n"
+    handmade_commit(repo, "2017-03-01T12:00:00Z", first, "")
+    handmade_commit(repo, "2018-03-01T12:00:00Z", first.replace("adresse", "adresse e-mail") + "\nNouveau.\n", "")
+    site = report_of_handmade(tmp_path, repo)
+    page = (site / "example" / "privacy-policy.html").read_text(encoding="utf-8")
+    assert page.startswith('<!doctype html>\n<html lang="en">')
+    assert '<p class="edited" lang="">Nous collectons votre adresse<ins> e-mail</ins>.</p>' in page
+    assert '<p class="added" lang=""><ins>Nouveau.</ins></p>' in page
+    assert '<p class="folded">… 2 unchanged paragraphs …</p>' in page
+    assert '<div class="text" lang=""><p># Privacy Policy</p><p>Nous collectons votre adresse.</p>' in page
+    document_text = re.findall(r'<p class="(same|edited|added|removed)"( lang="")?>', page)
+    assert document_text and all(language for _, language in document_text), document_text
+
+
+def test_a_format_6_report_is_written_again_with_each_page_keeping_its_versions(tmp_path):
+    """Format 7 marks the document's text ``lang=""``: a report of format 6 is written again whole by the next run,
+    its numbered pages holding the versions they held (links given out stay good), not numbered afresh."""
+    repo = tmp_path / "versions"
+    handmade_history(repo)
+    site = report_of_handmade(tmp_path, repo)
+    state_file = site / STATE_FILE
+    state = json.loads(state_file.read_text())
+    assert state["format"] == 7 and state["base_url"] is None
+    pages_before = state["documents"]["example/privacy-policy"]["pages"]
+    state["format"] = 6
+    del state["base_url"]
+    state_file.write_text(json.dumps(state))
+    page = site / "example" / "privacy-policy.html"
+    page.write_text(page.read_text().replace(' lang=""', ""))
+    report_of_handmade(tmp_path, repo)
+    assert ' lang=""' in page.read_text()
+    again = json.loads(state_file.read_text())
+    assert again["format"] == 7 and again["documents"]["example/privacy-policy"]["pages"] == pages_before

@@ -21,7 +21,7 @@ from test_report_rechain import ACME, ATOM, BETA, PAGING, broken_links, feed_ids
 from test_tour import PRIVACY, configure
 
 from policy_archive.archive.versions import VersionStore
-from policy_archive.pipeline.webreport.build import STATE_FILE
+from policy_archive.pipeline.webreport.build import STATE_FILE, STATE_FORMAT
 from policy_archive.records import iso_z
 
 ARTICLE = re.compile(r'<article class="version" id="(v-[0-9TZ]+)".*?</article>', re.S)
@@ -198,7 +198,7 @@ def test_a_report_of_the_earlier_format_is_upgraded_from_its_pages(tmp_path):
     assert_each_leads_to_its_version(links, store)
     assert broken_links(site) == []
     assert_every_version_on_one_bounded_page(site, store)
-    assert json.loads((site / STATE_FILE).read_text())["format"] == 6
+    assert json.loads((site / STATE_FILE).read_text())["format"] == STATE_FORMAT  # upgraded to this release's
 
 
 def test_a_report_of_the_earlier_format_missing_a_page_or_of_another_format_is_rebuilt(tmp_path):

@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import click
 
@@ -19,7 +20,7 @@ from policy_archive.pipeline.commands.common import (
     versions_for_reading,
     writing_output,
 )
-from policy_archive.text import plural
+from policy_archive.text import plural, printable
 
 if TYPE_CHECKING:
     from policy_archive.pipeline.jobs.verify import Verdict
@@ -96,6 +97,26 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
         click.echo(summary, err=True)
 
 
+def _base_url(_ctx: click.Context, _param: click.Parameter, given: str | None) -> str | None:
+    """``--base-url`` as the feeds join it with their paths: an absolute http(s) URL without query, fragment or
+    user name, ending in ``/`` (``https://example.org/policies`` is the folder ``policies/``, as a report is a
+    folder). Anything else is click's usage error (exit 2): a feed naming a wrong address sends its readers
+    elsewhere."""
+    if given is None:
+        return None
+    try:
+        parts = urlsplit(given)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # urllib refuses an unclosed IPv6 bracket, a port that is no number or out of range
+        valid = False
+    if not valid or parts.query or parts.fragment or parts.username or not given.isprintable() or " " in given:
+        raise click.BadParameter(
+            f"{printable(given)} is not an absolute http(s) address of a folder (such as https://example.org/policies/"
+            "): no query, fragment or user name"
+        )
+    return given if given.endswith("/") else given + "/"
+
+
 @click.command("report")
 @click.argument("documents", nargs=-1, metavar="[DOC]...")
 @click.option(
@@ -107,8 +128,16 @@ def export(obj: Context, documents: tuple[str, ...], format_name: str, output: P
     "in a folder that exists; an existing report there is updated: only documents with a new version are "
     "rewritten.",
 )
+@click.option(
+    "--base-url",
+    metavar="URL",
+    callback=_base_url,
+    help="The http(s) address DIR is published at (https://example.org/policies/): each Atom feed then names its "
+    'own address (rel="self"), as feed readers use to find it again. Without it no feed names itself (a report '
+    "read from file:// has no such address). Changing it rewrites every feed: give every document then.",
+)
 @pass_context
-def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
+def report_site(obj: Context, documents: tuple[str, ...], output: Path, base_url: str | None) -> None:
     """Write a static site of the history that opens from file:// with no server: every document, its timeline,
     each change as a word-level difference, links to every snapshot, Atom feeds."""
     from policy_archive.pipeline.jobs.datadir import open_catalog
@@ -122,7 +151,7 @@ def report_site(obj: Context, documents: tuple[str, ...], output: Path) -> None:
         progress = obj.progress("report")
         progress.expect(len(declarations), "documents", one="document")
         with open_catalog(config, "report") as catalog, writing_output(output, "--output"):
-            result = build_report(declarations, config.documents, catalog, store, output, progress)
+            result = build_report(declarations, config.documents, catalog, store, output, progress, base_url=base_url)
         progress.finish()
     if obj.quiet:  # nothing on success with --quiet, as for export
         return

@@ -44,11 +44,13 @@ from policy_archive.text import counted
 
 STATE_FILE = ".policy-archive-report.json"
 # Bump when pages or feeds change shape: every page is then written again by the next run.
-STATE_FORMAT = 6  # 2: word diffs in bounded time, with notes; a feed without entries dated truly; 3: paged, bounded;
+STATE_FORMAT = 7  # 2: word diffs in bounded time, with notes; a feed without entries dated truly; 3: paged, bounded;
 # 4: the newest versions' numbered page written as it fills, every link to a version to its numbered page;
 # 5: anchors and feed ids that survive a re-chain, each numbered page's last commit remembered (``page_heads``);
 # 6: each numbered page's versions remembered and kept (``pages``): an earlier version inserted by a backfill gets
 # a page of its own instead of moving later ones to the next page (a format 5 state is upgraded: _upgraded_pages)
+# 7: the document's text marked as of no known language (``lang=""``), the base URL the feeds name themselves by
+# remembered (a format 6 state is kept, its pages written again: _written_again)
 # Changes on one page: the document's own page holds the newest, older ones are on pages of this many versions
 # counted from the oldest. At a typical 10-15 KB of word diff per change, a page stays well under 1 MB (one
 # page of all 3,000 changes of a document was 38 MB, 2026-11-29).
@@ -157,20 +159,45 @@ def _summary(declaration: DocumentDeclaration, versions: Sequence[VersionCommit]
     )
 
 
-def _load_state(output: Path) -> dict[str, dict]:
-    """The documents an earlier run reported, as this release keeps them; a state of format 5 is upgraded (its
-    numbered pages' versions read from the pages themselves), any other format or an unreadable state is taken as
-    none (every page is written again, numbered from the oldest)."""
+def _load_state(
+    output: Path, base_url: str | None, named: Sequence[DocumentDeclaration], configured: Sequence[DocumentDeclaration]
+) -> dict[str, dict]:
+    """The documents an earlier run reported, as this release keeps them; a state of format 6 is kept with every
+    page written again (:func:`_written_again`), one of format 5 is upgraded (its numbered pages' versions read from
+    the pages themselves), any other format or an unreadable state is taken as none (every page is written again,
+    numbered from the oldest). A state whose feeds named another address than ``base_url`` is kept with every page
+    and feed written again; it is refused when only some documents are ``named`` (of those ``configured``): the
+    others' feeds would keep the old address."""
+    earlier = None
     try:
         state = json.loads((output / STATE_FILE).read_text(encoding="utf-8"))
         documents = state.get("documents", {}) if isinstance(state, dict) else {}
-        if state.get("format") == STATE_FORMAT:
-            return documents
-        if state.get("format") == 5:
-            return {key: known for key, known in documents.items() if _upgraded(output, known)}
+        earlier = state.get("base_url") if isinstance(state, dict) else None
+        if state.get("format") == 6:
+            documents = {key: _written_again(known) for key, known in documents.items()}
+        elif state.get("format") == 5:
+            documents = {key: known for key, known in documents.items() if _upgraded(output, known)}
+        elif state.get("format") != STATE_FORMAT:
+            documents = {}
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        pass
-    return {}
+        documents = {}
+    if earlier == base_url:
+        return documents
+    if {d.key for d in configured if d.key in documents} - {d.key for d in named}:
+        given = f"--base-url {base_url}" if base_url else "no --base-url"
+        was = f"--base-url {earlier}" if earlier else "no --base-url"
+        raise ConfigurationError(
+            f"{given}: the report in {output} was written with {was}, which its feeds name themselves by: "
+            "change it for every document at once (report without DOC)"
+        )
+    return {key: _written_again(known) for key, known in documents.items()}
+
+
+def _written_again(known: dict) -> dict:
+    """A document's state with its head and what each numbered page was written from forgotten: every page and
+    its feed are written again by this run, each numbered page holding the versions it held (links stay good)."""
+    pages = [{**page, "written": ""} for page in known.get("pages", [])]
+    return {**known, "head": "", "pages": pages}
 
 
 # The version articles of a page: their ids are the versions' anchors (``version_anchor``, since format 5).
@@ -256,8 +283,10 @@ def _build_document(
     declaration: DocumentDeclaration,
     known: dict | None,
     paging: Paging,
+    base_url: str | None = None,
 ) -> dict[str, object]:
-    """Write the pages and the feed of a document that has a new version (or none written yet).
+    """Write the pages and the feed of a document that has a new version (or none written yet); ``base_url``: the
+    report's published address, which the feed names itself by (``feeds.feed_xml``).
 
     Versions are read in one pass over the history (commits and trailers), and only the versions shown by a page
     or feed being written are read whole and compared with the one before: the document's own page (the newest
@@ -365,6 +394,7 @@ def _build_document(
         entries,
         since=summary.dates[0],
         prefix="../",
+        self_url=f"{base_url}{summary.feed}" if base_url else None,
     )
     write_if_changed(output / summary.feed, feed)
     return {
@@ -386,9 +416,11 @@ def build_report(
     output: Path,
     progress: Progress,
     paging: Paging = Paging(),
+    base_url: str | None = None,
 ) -> ReportResult:
     """Update the report in ``output`` for ``declarations``; the index keeps the other configured documents
-    an earlier run reported."""
+    an earlier run reported. ``base_url`` (ending in ``/``): the address the report is published at, which each
+    feed names itself by; None: unknown, no feed names itself."""
     if output.exists() and not output.is_dir():
         raise ConfigurationError(f"--output {output}: not a directory")
     made = [folder for folder in (output, *output.parents) if not folder.exists()]
@@ -398,7 +430,7 @@ def build_report(
         # SIGTERM or Ctrl-C (one received before too) stops the report where it is: it is said, not `Aborted!`.
         with stop_signals_handled() as stop, stop.interrupting():
             stop.raise_if_received()
-            return _update(declarations, every_declaration, catalog, store, output, progress, paging)
+            return _update(declarations, every_declaration, catalog, store, output, progress, paging, base_url)
     except BaseException as error:
         # A first report stopped half-way (a full disk, a stop signal) is removed, not left looking like a report
         # without its documents; an earlier report stays (every file in it whole), and its state file, written
@@ -443,8 +475,9 @@ def _update(
     output: Path,
     progress: Progress,
     paging: Paging,
+    base_url: str | None,
 ) -> ReportResult:
-    state = _load_state(output)
+    state = _load_state(output, base_url, declarations, every_declaration)
     rewritten = []
     for declaration in declarations:
         versions = catalog.versions(declaration.key)
@@ -455,7 +488,7 @@ def _update(
         if not versions or (known and known["head"] == versions[-1].commit and all(p.exists() for p in pages)):
             progress.add("unchanged" if versions else "without versions", done=True)
             continue
-        state[declaration.key] = _build_document(output, catalog, store, declaration, known, paging)
+        state[declaration.key] = _build_document(output, catalog, store, declaration, known, paging, base_url)
         rewritten.append(declaration.key)
         progress.add("written", done=True)
     reported = [d.key for d in every_declaration if d.key in state]
@@ -468,9 +501,16 @@ def _update(
     # Before any document has a version, the feed of all changes is as of this run: nothing was recorded yet.
     since = min((summary.dates[0] for summary in summaries), default=iso_z(datetime.now(UTC)))
     all_changes = feed_xml(
-        stable_id("feed:all"), "Policy histories: the newest changes", "index.html", entries, since, limit=paging.feed
+        stable_id("feed:all"),
+        "Policy histories: the newest changes",
+        "index.html",
+        entries,
+        since,
+        limit=paging.feed,
+        self_url=f"{base_url}feed.atom" if base_url else None,
     )
     write_if_changed(output / "feed.atom", all_changes)
     kept = {key: state[key] for key in reported}
-    write_if_changed(output / STATE_FILE, json.dumps({"format": STATE_FORMAT, "documents": kept}, indent=1).encode())
+    remembered = {"format": STATE_FORMAT, "base_url": base_url, "documents": kept}
+    write_if_changed(output / STATE_FILE, json.dumps(remembered, indent=1).encode())
     return ReportResult(len(reported), tuple(rewritten), output / "index.html")

@@ -56,10 +56,17 @@ def feed_xml(
     since: str,
     prefix: str = "",
     limit: int | None = None,
+    self_url: str | None = None,
 ) -> bytes:
     """The feed document of the newest ``limit`` of ``entries`` (None: all); ``since`` is when what it follows was
     first recorded (ISO 8601 UTC); ``prefix`` turns the entries' root-relative links into links relative to the
-    feed."""
+    feed; ``self_url`` is the feed's own absolute address (``report --base-url``), None when it is not known.
+
+    RFC 4287 §4.1.1: a feed SHOULD have a ``rel="self"`` link, "the preferred URI for retrieving" it. Its use is to
+    find the feed again from its content alone (a browser handing a feed to a reader forgets where it came from), so
+    a relative one serves nothing and the W3C Feed Validation Service warns of it (``RelativeSelf``, read
+    2026-11-29); a report read from file:// or published at an address we are not told has no true one. Without
+    ``self_url`` there is none: no link is better than a wrong one, which would send readers elsewhere."""
     ordered = sorted(entries, key=lambda entry: (entry.updated, entry.id), reverse=True)[:limit]
     ElementTree.register_namespace("", ATOM)
     feed = ElementTree.Element(f"{{{ATOM}}}feed")
@@ -73,6 +80,8 @@ def feed_xml(
     _add(_add(feed, "author"), "name", GENERATOR)
     _add(feed, "generator", GENERATOR)
     _add(feed, "link", rel="alternate", type="text/html", href=home)
+    if self_url is not None:
+        _add(feed, "link", rel="self", type="application/atom+xml", href=self_url)
     for entry in ordered:
         element = _add(feed, "entry")
         _add(element, "id", entry.id)

@@ -170,19 +170,27 @@ def _facts(version: VersionView) -> str:
     return "".join(f"<dt>{term}</dt><dd>{value}</dd>" for term, value in facts)
 
 
+# The language of a document's text, on the elements holding it: unknown (HTML's ``lang=""``). The pages' own words
+# are English (``<html lang="en">``), which the text would otherwise inherit; but a recorded text is in its site's
+# language (French, German, …), which nothing records (the extraction reads a page's ``lang`` only to date it, and
+# a template's default ``lang`` is often wrong), and a wrong language makes screen readers pronounce it wrongly.
+DOCUMENT_LANGUAGE = ' lang=""'
+
+
 def _changes(version: VersionView) -> str:
     if not version.changes:
         text = "".join(f"<p>{escape(part)}</p>" for part in paragraphs(version.text))
         return (
             f'<details class="fulltext"><summary>The first recorded text ({counted(version.words, "word")})</summary>'
-            f'<div class="text">{text}</div></details>'
+            f'<div class="text"{DOCUMENT_LANGUAGE}>{text}</div></details>'
         )
     blocks = []
     for block in version.changes:
         if block.kind == "folded":
             blocks.append(f'<p class="folded">… {block.html} …</p>')
-        else:
-            blocks.append(f'<p class="{block.kind}">{block.html}</p>')
+        else:  # a note ("Only the spacing … changed") is the report's English, the others the document's text
+            language = "" if block.kind == "note" else DOCUMENT_LANGUAGE
+            blocks.append(f'<p class="{block.kind}"{language}>{block.html}</p>')
     return f'<div class="diff" role="group" aria-label="Changes from the previous version">{"".join(blocks)}</div>'
 
 
