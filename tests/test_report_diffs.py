@@ -8,8 +8,14 @@ import textwrap
 from html import escape
 from pathlib import Path
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from test_markdown_escaping import FIRST, LAST, PAGE_TEXT, as_html, seen, version_file
+
+from policy_archive.pipeline.extraction.escaping import reader_text
 from policy_archive.pipeline.webreport import diffs
 from policy_archive.pipeline.webreport.diffs import (
+    ESCAPES_NOTE,
     PARAGRAPHS_NOTE,
     SPACING_NOTE,
     WHOLE_NOTE,
@@ -18,6 +24,7 @@ from policy_archive.pipeline.webreport.diffs import (
     align,
     budget,
     change_blocks,
+    shown_paragraphs,
 )
 
 # A real policy (Cloudinary's, 2014, 1,985 words), as extracted: see tests/fixtures/extraction.
@@ -65,8 +72,8 @@ def revised(text: str) -> str:
 
 
 def marked(text: str) -> str:
-    """The revised text as the report marks it."""
-    html = escape(revised(text))
+    """The revised text as the report marks it (its escapes read: the policy's ``\\-`` shows as ``-``)."""
+    html = escape(reader_text(revised(text)))
     for _, after, marks in EDITS:
         html = html.replace(after, marks)
     return html
@@ -174,3 +181,57 @@ def test_one_allowance_covers_every_paragraph_of_a_change(monkeypatch):
     assert work.limit == budget(*words).limit and 0.9 * work.limit < work.spent <= work.limit
     notes = sum(block == Block("note", WHOLE_NOTE) for block in blocks)
     assert 0 < notes < 300, "diffed word by word while the allowance lasted, then shown whole and said so"
+
+
+# --- the words as a reader reads them: the file's Markdown escapes are not shown ------------------------------
+
+
+def test_a_change_shows_the_words_as_read_not_the_files_backslashes():
+    old = "# Privacy Policy\n\n1\\. Scope: we keep \\*all\\* data.\n\nSee `a\\*b` and snake\\_case."
+    new = "# Privacy Policy\n\n1\\. Scope: we keep \\*some\\* data.\n\nSee `a\\*b` and snake\\_case."
+    blocks = change_blocks(old, new)
+    html = "".join(block.html for block in blocks)
+    assert "1. Scope: we keep *<del>all</del><ins>some</ins>* data." in html
+    assert "See `a\\*b` and snake_case." in html  # in a code span a backslash is what a reader sees
+    assert "\\." not in html and "\\_" not in html
+
+
+def test_a_change_of_escapes_alone_is_said_to_read_the_same():
+    """A re-extraction that escapes anew (extractor revision 6 escaped cookie names such as ``__tld__``, which a
+    reader had seen bold) changes the file, not the words: none is marked, and the note says why the version
+    exists. (``\\1. Scope`` and ``1\\. Scope`` do differ: ``\\1`` is no escape, a reader sees its backslash.)"""
+    old = "# Terms\n\nCookies: _ga and __tld__.\n\nSecond.\n\nThird.\n\nFourth."
+    new = "# Terms\n\nCookies: \\_ga and \\_\\_tld\\_\\_.\n\nSecond.\n\nThird.\n\nFourth."
+    blocks = change_blocks(old, new)
+    assert blocks[0] == Block("note", ESCAPES_NOTE)
+    assert [block.kind for block in blocks[1:]] == ["folded"] and "<ins>" not in blocks[1].html
+    assert change_blocks(old, old) == [Block("folded", "5 unchanged paragraphs")]  # the same file: no note
+    moved = change_blocks("1\\. Scope", "\\1. Scope")
+    assert moved == [Block("edited", "<ins>\\</ins>1. Scope")], moved
+
+
+@pytest.mark.parametrize(
+    ("markdown", "read"),
+    [
+        ("1\\. Scope", "1. Scope"),
+        ("5 \\* 3 and snake\\_case \\_\\_tld\\_\\_", "5 * 3 and snake_case __tld__"),
+        ("\\&amp; and \\<b> and a\\\\", "&amp; and <b> and a\\"),
+        ("`x\\*y` then \\*", "`x\\*y` then *"),
+        ("``a`b\\_`` \\_", "``a`b\\_`` _"),
+        ("an unclosed ` tick \\_", "an unclosed ` tick _"),
+        ("**bold** and [label](https://example.com/a\\_b)", "**bold** and [label](https://example.com/a_b)"),
+        ("a backslash \\ before a space, and \\1", "a backslash \\ before a space, and \\1"),
+    ],
+)
+def test_reader_text_reads_each_escape_outside_code_spans(markdown, read):
+    assert reader_text(markdown) == read
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PAGE_TEXT)
+def test_any_paragraph_of_page_text_shows_in_a_difference_as_the_page_said_it(text):
+    """Page text in a paragraph, written into a version file, shows as the page said it once its escapes are read
+    (a paragraph holds no markup of ours): the same words a CommonMark reader sees (test_markdown_escaping)."""
+    markdown = version_file("Privacy Policy", f"<p>{as_html(text, False)}</p>")
+    shown = shown_paragraphs(markdown.partition("\n\n")[2])
+    assert seen(" ".join(shown)) == seen(f"{FIRST} {text} {LAST}"), markdown

@@ -1,10 +1,12 @@
 """Page text written so that Markdown shows it as text (decision 0016): what a CommonMark 0.31.2 reader (or
 GitHub's) would read as inline markup, a block's start, raw HTML or an autolink gets a backslash. Used by the
-renderer (``markdown``), the PDF reader and the provenance header's title; ``heading_text`` reads a title back."""
+renderer (``markdown``), the PDF reader and the provenance header's title; ``heading_text`` reads a title back, and
+``reader_text`` any text written so, for showing it as text."""
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from html.entities import html5
 
@@ -25,6 +27,9 @@ _INLINE_MARKUP = re.compile(
 )
 # A backslash escape (CommonMark 0.31.2, 2.4): a backslash before ASCII punctuation stands for that character.
 _BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+# A backslash escape, or a backtick run that may open a code span (reader_text); each whole run of backticks.
+_ESCAPE_OR_BACKTICKS = re.compile(r"\\([!-/:-@\[-`{-~])|(`+)")
+_BACKTICKS = re.compile(r"`+")
 # Line starts that open a block (CommonMark 0.31.2, 4.1–4.3, 5.1–5.3; GitHub's tables): escaped by a backslash
 # before the line's first character, or before an ordered list item's "." or ")".
 _BLOCK_MARKER = re.compile(r"(?:#{1,6}|[-+*])(?=[ \t]|$)|>")
@@ -138,6 +143,36 @@ def heading_text(markdown: str) -> str:
     """The plain text a reader sees of an ATX heading's content written by :func:`heading_markdown` (the
     title of a version file): each backslash escape read as the character it stands for."""
     return _BACKSLASH_ESCAPE.sub(r"\1", markdown)
+
+
+def reader_text(markdown: str) -> str:
+    """The words a reader of Markdown written here sees, for showing it as text (the report's differences): each
+    backslash escape read as the character it stands for (``1\\.``, ``\\*``, ``snake\\_`` → ``1.``, ``*``,
+    ``snake_``), except inside a code span, where CommonMark 0.31.2 reads none (6.1: the backslash shows). Other
+    markup (``**``, ``[label](url)``, a line's ``#`` or ``-``) stays as written: it is the file's structure, shown
+    as such. Near-linear time: each code span's closer is looked up (bisected) among the backtick runs found once."""
+    runs: dict[int, list[int]] = {}
+    for run in _BACKTICKS.finditer(markdown):
+        runs.setdefault(len(run.group()), []).append(run.start())
+    read = []
+    position = 0
+    while (found := _ESCAPE_OR_BACKTICKS.search(markdown, position)) is not None:
+        read.append(markdown[position : found.start()])
+        position = found.end()
+        if found.group(1) is not None:
+            read.append(found.group(1))
+            continue
+        ticks = found.group(2)
+        starts = runs.get(len(ticks), [])
+        closer = bisect_right(starts, found.start())
+        if closer == len(starts):  # no closing run of the same length: the backticks are text
+            read.append(ticks)
+            continue
+        end = starts[closer] + len(ticks)
+        read.append(markdown[found.start() : end])  # the code span as written, backslashes and all
+        position = end
+    read.append(markdown[position:])
+    return "".join(read)
 
 
 def escape_markup(text: str) -> str:

@@ -21,6 +21,7 @@ from difflib import SequenceMatcher
 from html import escape
 from itertools import pairwise
 
+from policy_archive.pipeline.extraction.escaping import reader_text
 from policy_archive.text import plural
 
 # A word (with inner apostrophes and hyphens) or a single punctuation mark, with the spacing before it; or the
@@ -46,6 +47,10 @@ PARAGRAPHS_NOTE = (
     "Paragraphs here are compared in their order: too many changed paragraphs to match them up in bounded time."
 )
 SPACING_NOTE = "Only the spacing or line breaks of this paragraph changed."
+ESCAPES_NOTE = (
+    "Only how the file writes the text changed (its Markdown escapes, blank lines or spacing around paragraphs): the "
+    "text reads the same."
+)
 
 
 @dataclass(frozen=True)
@@ -336,9 +341,19 @@ def _unchanged(texts: list[str], first: bool, last: bool) -> Iterator[Block]:
     yield from (Block("same", escape(text)) for text in texts[len(texts) - keep_end :])
 
 
+def shown_paragraphs(text: str) -> list[str]:
+    """The paragraphs of a version's Markdown as a reader reads their words (:func:`paragraphs`, each one's backslash
+    escapes read as the punctuation they stand for: ``escaping.reader_text``). The version file keeps the escapes;
+    a difference shows what the text says, not how the file had to write it (``1\\.``, ``\\*``, ``\\_``)."""
+    return [reader_text(part) for part in paragraphs(text)]
+
+
 def change_blocks(old_text: str, new_text: str) -> list[Block]:
-    """What changed from ``old_text`` to ``new_text``, paragraph by paragraph, with a little context."""
-    old, new = paragraphs(old_text), paragraphs(new_text)
+    """What changed from ``old_text`` to ``new_text``, paragraph by paragraph, with a little context: the words as a
+    reader reads them (:func:`shown_paragraphs`); a change of the file's escapes or blank lines only is said so."""
+    old, new = shown_paragraphs(old_text), shown_paragraphs(new_text)
+    if old == new and old_text != new_text:  # nothing a reader sees changed (a re-extraction escaping anew)
+        return [Block("note", ESCAPES_NOTE), *_unchanged(old, first=True, last=True)]
     # One allowance for the whole change, paragraphs and words: a thousand small hard paragraphs cost no more
     # than one large one of the same words.
     work = budget(len(TOKEN.findall(old_text)), len(TOKEN.findall(new_text)))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from policy_archive.pipeline.webreport.diffs import Block, paragraphs
+from policy_archive.pipeline.webreport.diffs import Block, shown_paragraphs
 from policy_archive.records import iso_z, parse_iso_z, utc
 from policy_archive.text import counted, markup_text
 
@@ -179,7 +179,7 @@ DOCUMENT_LANGUAGE = ' lang=""'
 
 def _changes(version: VersionView) -> str:
     if not version.changes:
-        text = "".join(f"<p>{escape(part)}</p>" for part in paragraphs(version.text))
+        text = "".join(f"<p>{escape(part)}</p>" for part in shown_paragraphs(version.text))
         return (
             f'<details class="fulltext"><summary>The first recorded text ({counted(version.words, "word")})</summary>'
             f'<div class="text"{DOCUMENT_LANGUAGE}>{text}</div></details>'
