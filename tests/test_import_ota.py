@@ -120,6 +120,42 @@ def test_execute_client_scripts_becomes_render_always_or_is_named(tmp_path):
     assert declaration.url == "https://example.org/privacy"
 
 
+def test_a_fragment_is_kept_where_the_page_is_rendered_and_left_out_where_it_is_fetched_as_served(tmp_path):
+    """A fragment is never sent to the server, so the loader refuses it but with render = "always", where the
+    page's scripts may read it (outside audit A, F2): OTA's own declarations have both (2026-11-29: Alibaba.com's
+    hash routes run scripts, Outbrain's anchors do not), and neither may cost the document."""
+    source = tmp_path / "declarations"
+    source.mkdir()
+    routed = "https://rules.example/icbu?type=detail#/rule/detail?ruleId=2034"
+    (source / "Example.json").write_text(
+        json.dumps(
+            {
+                "name": "Example",
+                "terms": {
+                    "Privacy Policy": {"fetch": routed, "executeClientScripts": True},
+                    "Trackers Policy": {"fetch": "https://example.org/legal/privacy#cookies"},
+                },
+            }
+        )
+    )
+    (source / "Example.history.json").write_text(
+        json.dumps({"Privacy Policy": [{"fetch": "https://example.org/old#top", "validUntil": "2020-01-01T00:00:00Z"}]})
+    )
+    config = tmp_path / "config"
+    config.mkdir()
+    result = run_import_ota(config, tmp_path / "data", str(source))
+    assert "Traceback" not in result.stderr
+    documents = loaded(config)
+    assert documents["example/privacy-policy"].url == routed
+    assert documents["example/privacy-policy"].render is Render.ALWAYS
+    assert documents["example/privacy-policy"].history[0].url == "https://example.org/old"
+    assert documents["example/trackers-policy"].url == "https://example.org/legal/privacy"
+    text = (config / "services" / "example.toml").read_text()
+    assert "# Not translated: the fragment #cookies of its URL (never sent to the server)" in text
+    assert "# Not translated: the fragment #top of its URL (never sent to the server)" in text
+    assert run_cli(config, tmp_path / "data", "validate").returncode == 0
+
+
 def test_execute_client_scripts_of_each_history_entry_is_its_render_and_never_merged_away(tmp_path):
     """Outside audit B, finding 4: a history entry's ``executeClientScripts`` was dropped (Binance), and an entry
     differing from the current declaration only in it was merged into it (Alexa), so that captures OTA fetched as

@@ -156,18 +156,21 @@ def _document(
         service_id, name, document_id, now.url, now.rules, tuple(entries), written_by="import-ota"
     )
     options = (("render", now.render),) if now.render else ()
-    _check_loads(declaration)
+    _check_loads(declaration, options)
     draft = DocumentDraft(
         declaration, options, tuple(f"Not translated: {reason}" for reason in dropped) + tuple(comments)
     )
     return draft, dropped
 
 
-def _check_loads(declaration: DocumentDeclaration) -> None:
-    """What the real loader would refuse (a ``file:`` URL, ...) skips this document, not the whole service."""
+def _check_loads(declaration: DocumentDeclaration, options: tuple[tuple[str, str], ...]) -> None:
+    """What the real loader would refuse (a ``file:`` URL, ...) skips this document, not the whole service. The
+    file is checked as it will be written, its ``render`` with it (a URL's fragment is kept only with ``render =
+    "always"``)."""
     with TemporaryDirectory() as scratch:
         probe = Path(scratch) / f"{declaration.service_id}.toml"
-        probe.write_text(service_toml(declaration.service_name, [DocumentDraft(declaration)]), encoding="utf-8")
+        draft = DocumentDraft(declaration, options)
+        probe.write_text(service_toml(declaration.service_name, [draft]), encoding="utf-8")
         try:
             load_service(probe)
         except ConfigError as error:

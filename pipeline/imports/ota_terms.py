@@ -117,7 +117,20 @@ def translate(entry: Any, proposals: Proposals) -> Translation:
             kept.append(selector)
     translation.rules = ExtractionRules(tuple(select), tuple(kept))
     _options(entry, translation)
+    _fragment(translation)
     return translation
+
+
+def _fragment(translation: Translation) -> None:
+    """A ``fetch`` URL's fragment (``#privacy``) is kept only where the page's scripts run (``render = "always"``),
+    which may read it (a hash-routed page shows what it names): the loader refuses it elsewhere, as it is never
+    sent to the server (outside audit A, F2). There the page OTA fetched is the URL without it: the fragment is
+    left out, and said (2026-11-29, OTA's contrib collection: 5 URLs, each an anchor in a page fetched as served,
+    as pixiv's #privacy; 6 with executeClientScripts keep theirs, as Alibaba.com's #/rule/detail?…)."""
+    url, hash_sign, fragment = translation.url.partition("#")
+    if hash_sign and translation.render != "always":
+        translation.url = url
+        translation.dropped.append(f"the fragment #{fragment} of its URL (never sent to the server)")
 
 
 def _options(entry: Mapping[str, Any], translation: Translation) -> None:
