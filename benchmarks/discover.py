@@ -44,7 +44,7 @@ def configure(archive: StandinArchive, scratch: str) -> Path:
     (config / "services").mkdir(parents=True)
     (config / "settings.toml").write_text(
         f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
-        "cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
+        "cdx_per_minute = 60000\nreplay_per_minute = 60000\nbackoff_seconds = 0\ntimeout_seconds = 5\n"
     )
     return config
 

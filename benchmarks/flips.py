@@ -179,7 +179,7 @@ def score(
 def run_strategy(strategy: str, documents: Sequence[Document], archive: StandinArchive, work: Path) -> Score:
     run_dir = work / strategy
     shutil.rmtree(run_dir, ignore_errors=True)
-    write_config(run_dir / "config", documents, archive, Limits("1e9", "1e9"))
+    write_config(run_dir / "config", documents, archive, Limits("60000", "60000"))
     archive.clear_log()
     log = run_dir / "cli.log"
     outcome = run_cli(run_dir / "config", run_dir / "data", strategy, log)

@@ -164,6 +164,34 @@ def check_url(path: Path, key: str, value: Any) -> str:
     return text
 
 
+def check_replay_url(path: Path, key: str, value: Any) -> str:
+    """``[wayback] replay_url``: :func:`check_url`, and no query or fragment: a capture's URL is built by appending
+    ``/{timestamp}id_/{original}`` to it, which would land inside the query or the fragment, and never reach the
+    archive as a path (outside audit A, F2, 2026-11-29)."""
+    text = check_url(path, key, value)
+    if "?" in text or "#" in text:
+        reason = "capture URLs are built by appending /TIMESTAMPid_/URL to it, so it may have no query (?) or fragment"
+        raise ConfigError(path, key, f"{reason} (#): {value!r}")
+    return text
+
+
+def fragment_refusal(url: str, rendered: bool) -> str | None:
+    """Why a document's URL (current or earlier) may not be declared with its fragment (``#…``), or None.
+
+    A fragment is never sent to the server: a page fetched as served is the URL without it, while the URL with it
+    would be written into every trailer and header as the one fetched (outside audit A, F2, 2026-11-29). A page
+    rendered in the browser (``render = "always"``) is another matter: its scripts read the fragment, and a
+    hash-routed page shows what it names (Open Terms Archive declares such pages, e.g. Alibaba.com's
+    ``#/rule/detail?…`` and wire.com's ``#legal3``, with ``executeClientScripts``; checked 2026-11-29: a page
+    rendered from ``…/p.html#legal3`` recorded the text its script chose for ``#legal3``)."""
+    if "#" not in url or rendered:
+        return None
+    return (
+        'URL has a fragment (#…), which is never sent to the server: remove it, or set render = "always" '
+        f"if the page's scripts show what it names: {url!r}"
+    )
+
+
 def check_text(path: Path | str, key: str, value: str) -> None:
     """A one-line value: no control characters (NUL, CR, LF, ESC ...), line separators or bidi controls, and no
     other invisible format character (Unicode category Cf: U+200B, U+FEFF...; :func:`~policy_archive.text.

@@ -22,6 +22,7 @@ from policy_archive.config.checks import (
     check_keys,
     check_text,
     check_url,
+    fragment_refusal,
     read_toml,
 )
 from policy_archive.hostnames import ascii_url
@@ -126,6 +127,8 @@ def _document(
             problems.add(path, f"{where}.history", "entries must be oldest first (valid_until increasing)")
     rules = _rules(path, where, table, problems)
     render = problems.value(_render, path, where, table)
+    if url is not FAILED and render is not FAILED and (refusal := fragment_refusal(url, render is Render.ALWAYS)):
+        problems.add(path, f"{where}.url", refusal)
     written_by = problems.value(_written_by, path, where, table)
     if len(problems.found) > before:
         return None
@@ -165,6 +168,9 @@ def _history_entry(path: Path, where: str, entry: Any, problems: Problems) -> Hi
             checked[key] = problems.value(check, path, f"{where}.{key}", entry[key])
     rules = _rules(path, where, entry, problems)
     render = problems.value(_render, path, where, entry)
+    url = checked.get("url", FAILED)
+    if url is not FAILED and render is not FAILED and (refusal := fragment_refusal(url, render is Render.ALWAYS)):
+        problems.add(path, f"{where}.url", refusal)
     if len(problems.found) > before:
         return None
     return HistoryEntry(url=checked["url"], valid_until=checked["valid_until"], rules=rules, render=render)

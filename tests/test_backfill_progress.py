@@ -113,7 +113,7 @@ def verbose_backfill(tmp_path, *options: str) -> tuple[list[str], int]:
         acrcloud_history(archive)
         config = write_config(tmp_path / "config", archive)
         settings = config / "settings.toml"
-        settings.write_text(settings.read_text().replace("replay_per_minute = 1e9", "replay_per_minute = 120"))
+        settings.write_text(settings.read_text().replace("replay_per_minute = 60000", "replay_per_minute = 120"))
         result = run_cli(config, tmp_path / "data", "--verbose", "backfill", *options)
         replays = archive.counts()["replay"]
     assert result.returncode == 0, result.stderr

@@ -88,14 +88,14 @@ def write_config(
     services: dict[str, str],
     *,
     backoff_seconds: float = 0,
-    replay_per_minute: str = "1e9",
+    replay_per_minute: str = "60000",
     timeout_seconds: float = 10,
     wayback: str = "",
 ) -> Path:
     (directory / "services").mkdir(parents=True)
     (directory / "settings.toml").write_text(
         f'[wayback]\ncdx_url = "{archive.cdx_url}"\nreplay_url = "{archive.replay_url}"\n'
-        f"cdx_per_minute = 1e9\nreplay_per_minute = {replay_per_minute}\n"
+        f"cdx_per_minute = 60000\nreplay_per_minute = {replay_per_minute}\n"
         f"backoff_seconds = {backoff_seconds}\ntimeout_seconds = {timeout_seconds}\n{wayback}"
     )
     for service, text in services.items():

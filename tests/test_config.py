@@ -10,7 +10,7 @@ from standin.cli import run_cli
 
 from policy_archive.config import SHIPPED_CONFIG_DIR
 from policy_archive.config.checks import ConfigError
-from policy_archive.config.settings import SLOWEST_PER_MINUTE, load_config
+from policy_archive.config.settings import FASTEST_PER_MINUTE, SLOWEST_PER_MINUTE, load_config
 from policy_archive.config.writer import DeclaredPages
 from policy_archive.crawler.ratelimit import MAX_PAUSE_SECONDS
 from policy_archive.errors import ConfigurationError
@@ -88,6 +88,21 @@ def test_render_mode_defaults_to_auto_and_may_differ_in_history(tmp_path):
         ("acme", 'name = "A"\n[documents.privacy-policy]\nurl = "/privacy"\n', "url", "http or https"),
         ("acme", 'name = "A"\n[documents.privacy-policy]\nurl = "https:///x"\n', "url", "no host"),
         ("acme", 'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/"\ncolour = 1\n', "colour", "unknown"),
+        # A fragment is never sent to the server: the URL written into trailers would not be the one fetched (F2).
+        ("acme", 'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/privacy#x"\n', "url", "fragment (#…)"),
+        (
+            "acme",
+            'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/p#x"\nrender = "auto"\n',
+            "url",
+            'never sent to the server: remove it, or set render = "always"',
+        ),
+        (
+            "acme",
+            'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/"\nrender = "always"\n'
+            '[[documents.privacy-policy.history]]\nurl = "https://a.b/old#top"\nvalid_until = 2017-01-01\n',
+            "history[0].url",
+            "never sent to the server",
+        ),
         ("acme", 'name = "A"\n[documents."../../etc"]\nurl = "https://a.b/"\n', "documents.../../etc", "must match"),
         ("Bad_Name", 'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/"\n', "", "service id"),
         ("acme", '[documents.privacy-policy]\nurl = "https://a.b/"\n', "name", "required"),
@@ -158,12 +173,16 @@ SLOWEST_RATE = "at least 0.0167 (one request an hour, the slowest rate the rate 
         ("[wayback]\ntimeout_seconds = nan\n", "wayback.timeout_seconds", ""),
         ("[wayback]\ncdx_per_minute = true\n", "wayback.cdx_per_minute", "boolean"),
         ('[wayback]\nreplay_url = "ftp://x/web"\n', "wayback.replay_url", "http or https"),
-        ("[wayback]\nbackoff_seconds = -1\n", "wayback.backoff_seconds", "at least 0"),
+        (
+            '[wayback]\ncdx_url = "http://127.0.0.1/cdx"\nreplay_url = "http://127.0.0.1/web"\nbackoff_seconds = -1\n',
+            "wayback.backoff_seconds",
+            "at least 0",
+        ),
         ('[crawl]\nobey_robots = "yes"\n', "crawl.obey_robots", "true or false"),
         ('[schedule]\ntrack = "every day"\n', "schedule.track", ""),
         ('[archive]\ndata = "x"\n', "archive.data", "unknown"),
         ("[nonsense]\nx = 1\n", "nonsense", "unknown"),
-        ("[crawl]\nrender_timeout_seconds = 0\n", "crawl.render_timeout_seconds", "greater than 0"),
+        ("[crawl]\nrender_timeout_seconds = 0\n", "crawl.render_timeout_seconds", "at least 1"),
         ('[wayback]\napi = "cdxj"\n', "wayback.api", 'must be one of "auto", "wayback", "pywb", got \'cdxj\''),
         ("[wayback]\napi = 1\n", "wayback.api", "string"),
     ],
@@ -173,6 +192,76 @@ def test_bad_settings_are_reported_with_key_and_reason(tmp_path, settings, key, 
     assert error.file.endswith("settings.toml")
     assert error.key == key
     assert reason in error.reason
+
+
+def test_the_bounds_that_keep_the_safety_nets_on_are_allowed_themselves(tmp_path):
+    settings = (
+        "[wayback]\ncdx_per_minute = 60000\nreplay_per_minute = 60000\nbackoff_seconds = 60\ntimeout_seconds = 1\n"
+        "[crawl]\nrender_timeout_seconds = 1\n"
+    )
+    loaded = load_config(config_dir(tmp_path, {"acrcloud": GOOD_SERVICE}, settings)).settings
+    assert loaded.wayback.cdx_per_minute == loaded.wayback.replay_per_minute == FASTEST_PER_MINUTE
+    assert loaded.wayback.timeout_seconds == loaded.crawl.render_timeout_seconds == 1
+    assert loaded.wayback.backoff_seconds == 60  # the Internet Archive's endpoints, by default
+
+
+@pytest.mark.parametrize(
+    ("cdx_url", "replay_url"),
+    [
+        ("http://127.0.0.1:8080/cdx/search/cdx", "http://127.0.0.1:8080/web"),  # the tests' stand-in archive
+        ("http://[::1]:8080/coll/cdx", "http://[::1]:8080/coll"),  # one's own pywb
+        ("https://archive.org.example/cdx", "https://notarchive.org/web"),  # names that only look alike
+    ],
+)
+def test_another_archive_than_the_internet_archives_may_be_asked_again_at_once(tmp_path, cdx_url, replay_url):
+    # The floor of backoff_seconds protects the Internet Archive (it firewalls an IP that ignores its 429s): an
+    # archive of one's own may be asked again without a pause, as the tests' stand-in is.
+    settings = f'[wayback]\ncdx_url = "{cdx_url}"\nreplay_url = "{replay_url}"\nbackoff_seconds = 0\n'
+    assert load_config(config_dir(tmp_path, {"acrcloud": GOOD_SERVICE}, settings)).settings.wayback.backoff_seconds == 0
+
+
+@pytest.mark.parametrize(
+    ("cdx_url", "replay_url"),
+    [
+        ("https://web.archive.org/cdx/search/cdx", "https://web.archive.org/web"),
+        ("http://127.0.0.1:8080/cdx/search/cdx", "https://web.archive.org/web"),
+        ("https://web.archive.org/cdx/search/cdx", "http://127.0.0.1:8080/web"),
+        ("https://archive.org/wayback/cdx", "http://127.0.0.1:8080/web"),
+    ],
+)
+@pytest.mark.parametrize("backoff", ["0", "1", "59.9"])
+def test_the_internet_archive_is_never_asked_again_within_the_minute_after_its_429(
+    tmp_path, cdx_url, replay_url, backoff
+):
+    # A pause under the rate limiter's spacing changes nothing (1 s at 24 CDX requests a minute: 24 requests in the
+    # minute after a 429, as with none): only a minute's sends nothing in it (config/settings.py).
+    settings = f'[wayback]\ncdx_url = "{cdx_url}"\nreplay_url = "{replay_url}"\nbackoff_seconds = {backoff}\n'
+    root = config_dir(tmp_path, {"acrcloud": GOOD_SERVICE}, settings)
+    result = run_cli(root, tmp_path / "data", "validate")
+    assert result.returncode == 2
+    host = "archive.org" if "//archive.org" in cdx_url else "web.archive.org"
+    assert result.stderr.splitlines() == [
+        f"policy-archive: configuration error: {root / 'settings.toml'}: wayback.backoff_seconds: must be at least 60"
+        f" with the Internet Archive ({host}): a shorter pause asks it again within the minute after its 429, and as"
+        f" of 2026-11 it firewalls an IP that goes on asking through its 429s for a minute; got {backoff}"
+    ]
+    accepted = root.parent / "accepted"
+    settings = settings.replace(f"backoff_seconds = {backoff}", "backoff_seconds = 60")
+    wayback = load_config(config_dir(accepted, {"acrcloud": GOOD_SERVICE}, settings)).settings.wayback
+    assert wayback.backoff_seconds == 60
+
+
+def test_a_fragment_is_declared_with_a_page_rendered_by_its_scripts(tmp_path):
+    # A hash-routed page (Open Terms Archive declares Alibaba.com's and wire.com's so) shows what its fragment
+    # names once its scripts run: with render = "always", the URL with its fragment is the one opened.
+    service = (
+        'name = "Wire"\n[documents.privacy-policy]\nurl = "https://wire.com/en/legal/#legal3"\nrender = "always"\n'
+        '[[documents.privacy-policy.history]]\nurl = "https://wire.com/legal/#/privacy?x=1"\nvalid_until = 2020-01-01\n'
+        'render = "always"\n'
+    )
+    (document,) = load_config(config_dir(tmp_path, {"wire": service})).documents
+    assert document.url == "https://wire.com/en/legal/#legal3"
+    assert document.history[0].url == "https://wire.com/legal/#/privacy?x=1"
 
 
 def test_the_slowest_rate_is_one_request_an_hour_as_the_rate_limiter_keeps(tmp_path):
@@ -265,7 +354,32 @@ def test_a_service_file_that_is_not_utf8_is_named(tmp_path):
         ("[wayback]\nreplay_per_minute = -5\n", "wayback.replay_per_minute", "at least 0.0167"),
         ("[wayback]\ntimeout_seconds = inf\n", "wayback.timeout_seconds", "finite"),
         ("[wayback]\ntimeout_seconds = nan\n", "wayback.timeout_seconds", "finite"),
-        ("[wayback]\ntimeout_seconds = 0\n", "wayback.timeout_seconds", "greater than 0"),
+        ("[wayback]\ntimeout_seconds = 0\n", "wayback.timeout_seconds", "at least 1 (a shorter deadline cuts"),
+        # Finite and positive, yet each switched a safety net off (outside audit A, F2).
+        ("[wayback]\nreplay_per_minute = 1e300\n", "wayback.replay_per_minute", "at most 60000 (a thousand a second"),
+        ("[wayback]\ncdx_per_minute = 1e300\n", "wayback.cdx_per_minute", "more is no limit in effect"),
+        ("[wayback]\ncdx_per_minute = 60001\n", "wayback.cdx_per_minute", "at most 60000"),
+        ("[wayback]\nreplay_per_minute = 1e9\n", "wayback.replay_per_minute", "at most 60000"),
+        ("[wayback]\ntimeout_seconds = 1e-9\n", "wayback.timeout_seconds", "at least 1"),
+        ("[wayback]\ntimeout_seconds = 0.5\n", "wayback.timeout_seconds", "at least 1"),
+        ("[crawl]\nrender_timeout_seconds = 0.01\n", "crawl.render_timeout_seconds", "at least 1"),
+        # The Internet Archive's endpoints by default: asking through its 429s for a minute gets an IP firewalled.
+        ("[wayback]\nbackoff_seconds = 0\n", "wayback.backoff_seconds", "at least 60 with the Internet Archive"),
+        ("[wayback]\nbackoff_seconds = 1\n", "wayback.backoff_seconds", "(web.archive.org)"),
+        (
+            '[wayback]\ncdx_url = "http://127.0.0.1:8080/cdx"\nbackoff_seconds = 0\n',
+            "wayback.backoff_seconds",
+            "with the Internet Archive (web.archive.org)",  # replay_url is still the Wayback Machine's
+        ),
+        (
+            '[wayback]\ncdx_url = "https://ARCHIVE.org./cdx"\nreplay_url = "http://127.0.0.1/web"\n'
+            "backoff_seconds = 0\n",
+            "wayback.backoff_seconds",
+            "with the Internet Archive (archive.org.)",
+        ),
+        ('[wayback]\nreplay_url = "http://127.0.0.1/web?x=1"\n', "wayback.replay_url", "no query (?) or fragment"),
+        ('[wayback]\nreplay_url = "http://127.0.0.1/web#x"\n', "wayback.replay_url", "no query (?) or fragment"),
+        ('[wayback]\nreplay_url = "http://127.0.0.1/web?"\n', "wayback.replay_url", "appending /TIMESTAMPid_/URL"),
         ("[wayback]\ntimeout_seconds = 1e300\n", "wayback.timeout_seconds", "at most"),
         ("[wayback]\nbackoff_seconds = nan\n", "wayback.backoff_seconds", "finite"),
         ("[wayback]\nbackoff_seconds = -inf\n", "wayback.backoff_seconds", "finite"),
@@ -438,7 +552,7 @@ def test_an_id_too_long_is_said_to_be_too_long(tmp_path, length):
 
 def test_validate_warns_of_one_page_declared_twice_and_still_passes(tmp_path):
     other = (
-        'name = "Other"\n[documents.terms]\nurl = "HTTPS://WWW.ACRCloud.com:443/privacy#top"\n'
+        'name = "Other"\n[documents.terms]\nurl = "HTTPS://WWW.ACRCloud.com:443/privacy#top"\nrender = "always"\n'
         '[documents.privacy-policy]\nurl = "https://www.acrcloud.com/privacy?lang=en"\n'
     )
     same = 'name = "Same"\n[documents.copy]\nurl = "http://www.acrcloud.com:80/privacy"\n'

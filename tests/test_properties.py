@@ -14,9 +14,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from policy_archive.config.checks import ConfigError
-from policy_archive.config.settings import SLOWEST_PER_MINUTE, load_config
+from policy_archive.config.settings import (
+    FASTEST_PER_MINUTE,
+    INTERNET_ARCHIVE_SHORTEST_BACKOFF,
+    SHORTEST_TIMEOUT_SECONDS,
+    SLOWEST_PER_MINUTE,
+    load_config,
+)
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
-from policy_archive.records import is_valid_id
+from policy_archive.records import Render, is_valid_id
 from policy_archive.text import unsafe_character
 
 # Values chosen to hit the edges: control characters, line breaks, NaN and infinities, huge and negative
@@ -44,17 +50,21 @@ VALUES = st.one_of(TEXT, NUMBERS, URLS, st.booleans(), st.dates(), st.lists(TEXT
 VALID_SETTINGS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "archive": {"data_dir": st.sampled_from(["data", "var/policy data", "données"])},
     "wayback": {
+        # The ranges reach past the bounds (outside audit A, F2) so that both sides of each are drawn.
         "cdx_url": st.sampled_from(["https://web.archive.org/cdx/search/cdx", "http://127.0.0.1:8080/coll/cdx"]),
-        "replay_url": st.sampled_from(["https://web.archive.org/web", "http://[::1]:8080/coll"]),
+        "replay_url": st.sampled_from(
+            ["https://web.archive.org/web", "http://[::1]:8080/coll", "http://[::1]:8080/coll?x=1", "http://h/web#f"]
+        ),
         "cdx_per_minute": st.floats(min_value=SLOWEST_PER_MINUTE, max_value=1e6),
         "replay_per_minute": st.integers(min_value=1, max_value=10**6),
-        "backoff_seconds": st.floats(min_value=0, max_value=3600),
-        "timeout_seconds": st.floats(min_value=0.1, max_value=600),
+        "backoff_seconds": st.floats(min_value=0, max_value=3600) | st.sampled_from([0, 1, 60]),
+        "timeout_seconds": st.floats(min_value=0.1, max_value=600) | st.sampled_from([0.5, 1]),
     },
     "crawl": {
         "user_agent": st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30),
         "obey_robots": st.booleans(),
         "max_page_bytes": st.integers(min_value=1, max_value=2**40),
+        "render_timeout_seconds": st.floats(min_value=0.1, max_value=600),
     },
     "schedule": {"track": st.sampled_from(["0 */12 * * *", "*/5 * * * *"]), "webhook_url": URLS},
 }
@@ -100,8 +110,11 @@ def service_files(draw: st.DrawFn) -> str:
     hostile = draw(st.lists(st.sampled_from(["name", "doc", "url", "rules", "history"]), max_size=2))
     doc_id = draw(st.text(max_size=10) if "doc" in hostile else st.sampled_from(["privacy-policy", "a.b", "ok1"]))
     name = draw(VALUES if "name" in hostile else st.text(st.characters(categories=["L", "N", "Zs"]), min_size=1))
-    url = draw(URLS | VALUES if "url" in hostile else st.sampled_from(["https://a.example/p", "http://b.example:81/"]))
+    urls = st.sampled_from(["https://a.example/p", "http://b.example:81/", "https://a.example/p#top"])
+    url = draw(URLS | VALUES if "url" in hostile else urls)
     lines = [f"name = {toml_value(name)}", f"[documents.{toml_string(doc_id)}]", f"url = {toml_value(url)}"]
+    if draw(st.booleans()):
+        lines.append(f"render = {toml_value(draw(st.sampled_from(['auto', 'always', 'never'])))}")
     rules = st.lists(TEXT, max_size=3) if "rules" in hostile else st.lists(st.sampled_from(["main", "#c", ".x"]))
     for key in draw(st.lists(st.sampled_from(["select", "remove"]), unique=True)):
         lines.append(f"{key} = {toml_value(draw(rules))}")
@@ -121,15 +134,30 @@ def assert_safe(config: Any) -> None:
     for number in (wayback.cdx_per_minute, wayback.replay_per_minute, wayback.timeout_seconds, crawl.max_page_bytes):
         assert math.isfinite(number) and number > 0
     assert math.isfinite(wayback.backoff_seconds) and wayback.backoff_seconds >= 0
+    # Every safety net on (outside audit A, F2): a rate limit in effect, a deadline an answer can meet, a pause
+    # after the Internet Archive's refusals, capture URLs that are paths of replay_url.
+    for rate in (wayback.cdx_per_minute, wayback.replay_per_minute):
+        assert SLOWEST_PER_MINUTE <= rate <= FASTEST_PER_MINUTE
+    assert min(wayback.timeout_seconds, crawl.render_timeout_seconds) >= SHORTEST_TIMEOUT_SECONDS
+    if any(urlsplit(url).hostname in INTERNET_ARCHIVE_HOSTS for url in (wayback.cdx_url, wayback.replay_url)):
+        assert wayback.backoff_seconds >= INTERNET_ARCHIVE_SHORTEST_BACKOFF
+    assert "?" not in wayback.replay_url and "#" not in wayback.replay_url
     assert unsafe_character(crawl.user_agent) is None
     assert unsafe_character(str(config.settings.data_dir)) is None
     for document in config.documents:
         assert is_valid_id(document.service_id) and is_valid_id(document.document_id)
         assert unsafe_character(document.service_name) is None and document.service_name.strip()
+        # A fragment only where the page's scripts read it (a rendered page): never one a server would not get.
+        for url, render in ((document.url, document.render), *((e.url, e.render) for e in document.history)):
+            assert "#" not in url or render is Render.ALWAYS
         for url in (document.url, *document.urls(), wayback.cdx_url, wayback.replay_url):
             parts = urlsplit(url)
             assert parts.scheme in ("http", "https") and parts.hostname and "@" not in parts.netloc
             assert unsafe_character(url) is None and not any(ch.isspace() for ch in url)
+
+
+# The Internet Archive's hosts among those drawn, written out here rather than asked of the code under test.
+INTERNET_ARCHIVE_HOSTS = {"web.archive.org"}
 
 
 def load(settings_text: str | bytes, service_text: str | bytes, service_id: str = "acme") -> Any:
@@ -155,6 +183,59 @@ def load(settings_text: str | bytes, service_text: str | bytes, service_id: str 
 @given(settings_files(), service_files())
 def test_the_loader_raises_only_config_errors_and_accepts_only_safe_values(settings_text, service_text):
     load(settings_text, service_text)
+
+
+ARCHIVES = [
+    # (cdx_url, replay_url, whether either is the Internet Archive's)
+    ("https://web.archive.org/cdx/search/cdx", "https://web.archive.org/web", True),
+    ("http://127.0.0.1:8080/cdx/search/cdx", "https://web.archive.org/web", True),
+    ("https://archive.org/wayback/cdx", "http://127.0.0.1:8080/web", True),
+    ("https://WEB.Archive.org/cdx/search/cdx", "http://[::1]:8080/coll", True),
+    ("http://127.0.0.1:8080/cdx/search/cdx", "http://127.0.0.1:8080/web", False),
+    ("http://[::1]:8080/coll/cdx", "http://[::1]:8080/coll", False),
+    ("https://archive.org.example/cdx", "https://webarchive.org/web", False),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(ARCHIVES),
+    st.floats(min_value=0, max_value=120) | st.sampled_from([0, 1, 59.999, 60]),
+    st.floats(min_value=0.01, max_value=5) | st.sampled_from([1, 0.999]),
+    st.floats(min_value=1, max_value=2 * FASTEST_PER_MINUTE) | st.sampled_from([FASTEST_PER_MINUTE, 1e300]),
+)
+def test_settings_are_accepted_exactly_when_every_safety_net_stays_on(archive, backoff, timeout, rate):
+    cdx_url, replay_url, internet_archive = archive
+    settings_text = (
+        f'[wayback]\ncdx_url = "{cdx_url}"\nreplay_url = "{replay_url}"\nbackoff_seconds = {backoff!r}\n'
+        f"timeout_seconds = {timeout!r}\nreplay_per_minute = {rate!r}\n"
+    )
+    config = load(settings_text, 'name = "A"\n[documents.privacy-policy]\nurl = "https://a.example/"\n')
+    # The Internet Archive is left alone for a minute after a refusal; an archive of one's own may be asked again
+    # at once (the tests' stand-in is); a deadline of a second at least and a rate limit in effect everywhere.
+    expected = (backoff >= 60 or not internet_archive) and timeout >= 1 and rate <= FASTEST_PER_MINUTE
+    assert (config is not None) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(
+        ["https://a.example/p", "https://a.example/p#", "https://a.example/p#top", "https://a.example/#/r?x=1"]
+    ),
+    st.sampled_from([None, "auto", "always", "never"]),
+    st.booleans(),
+)
+def test_a_document_url_keeps_a_fragment_only_where_a_browser_reads_it(url, render, in_history):
+    render_line = f'render = "{render}"\n' if render else ""
+    if in_history:
+        service = (
+            'name = "A"\n[documents.privacy-policy]\nurl = "https://a.example/"\n'
+            f'[[documents.privacy-policy.history]]\nurl = "{url}"\nvalid_until = 2017-01-01\n{render_line}'
+        )
+    else:
+        service = f'name = "A"\n[documents.privacy-policy]\nurl = "{url}"\n{render_line}'
+    config = load("", service)
+    assert (config is not None) == ("#" not in url or render == "always")
 
 
 @settings(max_examples=100, deadline=None)

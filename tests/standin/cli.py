@@ -106,7 +106,7 @@ def write_archive_settings(config: Path, cdx_url: str, replay_url: str, *, timeo
     (config / "services").mkdir(parents=True, exist_ok=True)
     (config / "settings.toml").write_text(
         f'[wayback]\ncdx_url = "{cdx_url}"\nreplay_url = "{replay_url}"\n'
-        f"cdx_per_minute = 1e9\nreplay_per_minute = 1e9\nbackoff_seconds = 0\ntimeout_seconds = {timeout_seconds}\n"
+        f"cdx_per_minute = 60000\nreplay_per_minute = 60000\nbackoff_seconds = 0\ntimeout_seconds = {timeout_seconds}\n"
     )
     return config
 
