@@ -59,17 +59,18 @@ def plan_save(
     old = read_index(touched)
     merged = {path: [] if replace else list(old.get(path, [])) for path in touched}
     added: dict[str, list[Entry]] = {path: [] for path in touched}
-    seen = set() if replace else {(entry.path, entry.at) for entries in old.values() for entry in entries}
+    taken = {} if replace else {(entry.path, entry.at): entry for entries in old.values() for entry in entries}
     # Sorting on the blob too makes the choice between two texts given for one moment order-independent.
     for entry in sorted(incoming, key=lambda item: (item.key, item.blob)):
-        if (entry.path, entry.at) not in seen:
-            seen.add((entry.path, entry.at))
+        holder = taken.get((entry.path, entry.at))
+        if holder is None or _takes_the_place_of(entry, holder):
+            taken[(entry.path, entry.at)] = entry
             added[entry.path].append(entry)
     added = {path: items for path, items in added.items() if items}
     if not added:
         return None
     for path, items in added.items():
-        merged[path] = sorted(merged[path] + items, key=lambda item: item.key)
+        merged[path] = _standing(sorted(merged[path] + items, key=lambda item: item.key), items)
     divergence = _earliest_divergence({path: old.get(path, []) for path in added}, merged)
     if divergence is None:
         # Every new version repeats its predecessor's body: only the ledger learns about them.
@@ -77,6 +78,45 @@ def plan_save(
     if state.head_key is None or divergence > state.head_key:
         return _append_plan(state, added, merged, old)
     return _rebuild_plan(added, merged, divergence, read_index, main_chain)
+
+
+def _takes_the_place_of(entry: Entry, holder: Entry) -> bool:
+    """Whether ``entry`` is saved although ``holder`` already holds its document and date: only a version of a later
+    capture over a technical upgrade giving another text (a `track` in the second a `reextract` dated its upgrade,
+    one after the latest version: the page changed since the capture the upgrade read again). Anything else
+    holding the place was saved before, and ``entry`` is ignored, as always."""
+    return (
+        holder.technical_upgrade
+        and not entry.technical_upgrade
+        and entry.captured_at > holder.captured_at
+        and entry.body_sha1 != holder.body_sha1
+    )
+
+
+def _standing(entries: list[Entry], new: list[Entry]) -> list[Entry]:
+    """A document's ledger entries (in order) without the technical upgrades this save supersedes.
+
+    An upgrade is the capture behind the latest version read again with the rules of its day, dated when it was
+    made (docs/decisions/0003). A version saved later but dated at or before it (a backfill finding a later
+    capture in the archive, a `track` in its second, a `repair`) comes before it on ``main``; when that version is
+    the latest capture dated up to the upgrade, and captured after the capture the upgrade read, the upgrade no
+    longer reads the latest capture: left on ``main``, it stayed the head and gave an older capture's text as the
+    page's latest (outside audit 31, finding 2). It is dropped; the new version, extracted with the rules of now,
+    says what the page said last. Only a version of this save (``new``) supersedes one: a version saved before the
+    upgrade (a `track` that found the same text again, kept in the ledger only) was there when it was made."""
+    upgrades = [entry for entry in entries if entry.technical_upgrade]
+    if not upgrades:
+        return entries
+    fresh = {id(entry) for entry in new}
+    dropped: set[int] = set()
+    for upgrade in upgrades:
+        before = [entry for entry in entries if not entry.technical_upgrade and entry.at <= upgrade.at]
+        if not before:
+            continue
+        latest = max(before, key=lambda entry: entry.captured_at)
+        if id(latest) in fresh and latest.captured_at > upgrade.captured_at:
+            dropped.add(id(upgrade))
+    return [entry for entry in entries if id(entry) not in dropped]
 
 
 def _append_plan(
