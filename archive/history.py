@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from policy_archive.archive.ledger import UPGRADE_SUBJECT
 from policy_archive.archive.versions import VersionStore
 from policy_archive.records import parse_iso_z
 
@@ -42,6 +43,11 @@ class VersionCommit:
         """The capture time of the bytes the text came from (``Captured-At``), else the commit date."""
         stated = self.trailers.get("Captured-At")
         return parse_iso_z(stated) if stated else self.committed_at
+
+    @property
+    def technical_upgrade(self) -> bool:
+        """Whether the commit is a technical upgrade (``Apply technical upgrade on ...``, docs/decisions/0003)."""
+        return self.subject.startswith(UPGRADE_SUBJECT)
 
     @property
     def stated_date(self) -> str | None:

@@ -26,6 +26,7 @@ IDENTITY_NAME = "policy-archive"
 IDENTITY_EMAIL = "policy-archive@users.noreply.github.com"
 IDENTITY = f"{IDENTITY_NAME} <{IDENTITY_EMAIL}>"  # author and committer of every commit derived from the ledger
 INDEX_SUFFIX = "/index.jsonl"
+UPGRADE_SUBJECT = "Apply technical upgrade on "  # then the document's display name (docs/decisions/0003)
 TRAILER_KEY = re.compile(r"[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
 
 
@@ -177,7 +178,7 @@ def commit_message(entry: Entry, first: bool) -> str:
     if first:
         subject = f"First record of {entry.display_name}"
     elif entry.technical_upgrade:
-        subject = f"Apply technical upgrade on {entry.display_name}"
+        subject = f"{UPGRADE_SUBJECT}{entry.display_name}"
     else:
         subject = f"Record new changes of {entry.display_name}"
     return message_with_trailers(

@@ -175,8 +175,9 @@ def verify(obj: Context, documents: tuple[str, ...]) -> None:
     a document whose listing it does not keep (re-indexed from the WARC files) is named. A version dated more
     than a day after the command began (an archive's future date an older release recorded) is a mismatch. A
     ``main`` changed outside policy-archive fails too: each commit added by hand is named with what it changes, and
-    policy-archive's own commits no longer on it are counted. Exit 1 naming each mismatch, each such version and
-    each such commit."""
+    policy-archive's own commits no longer on it are counted. A technical upgrade made from an earlier capture,
+    with other bytes, than the version it follows (a history an older release wrote) is named stale, with its
+    repair. Exit 1 naming each mismatch, each such version and each such commit."""
     from policy_archive.archive.captures import CaptureStore
     from policy_archive.pipeline.jobs.datadir import data_paths, open_catalog
     from policy_archive.pipeline.jobs.verify import FAILING, NO_LISTING, Verdict, Verifier, by_hand_lines
@@ -220,6 +221,7 @@ def _verified_line(counts: dict[Verdict, int]) -> str:
     total = sum(counts.values())
     older, other_rules = counts[Verdict.OLDER_EXTRACTOR], counts[Verdict.OTHER_RULES]
     mismatches, elsewhere = counts[Verdict.MISMATCH], counts[Verdict.SAME_BYTES_ELSEWHERE]
+    stale = counts[Verdict.STALE_UPGRADE]
     return (
         f"{counts[Verdict.VERIFIED]}/{total} versions verified"  # "versions" whatever N: the contract's line
         + (f"; {older} made by another extractor revision (not a mismatch)" if older else "")
@@ -230,4 +232,5 @@ def _verified_line(counts: dict[Verdict, int]) -> str:
             else ""
         )
         + (f"; {mismatches} {plural(mismatches, 'mismatch', 'mismatches')}" if mismatches else "")
+        + (f"; {stale} stale technical {plural(stale, 'upgrade')}" if stale else "")
     )

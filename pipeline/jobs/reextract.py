@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from policy_archive.archive.catalog import Catalog
-from policy_archive.archive.catalog.rows import CaptureRow, Outcome
+from policy_archive.archive.catalog.rows import CaptureRow, Outcome, VersionRow
 from policy_archive.archive.stored_responses import StoredResponse
 from policy_archive.crawler.sources import ArchiveSource, archive_source
 from policy_archive.digests import PayloadDigest
@@ -177,6 +177,17 @@ def upgrade_time(clock: datetime, latest: datetime) -> datetime:
     if latest < clock or in_the_future(latest, clock, "the latest version is dated"):
         return clock
     return latest + timedelta(seconds=1)
+
+
+def latest_capture_version(versions: Sequence[VersionRow]) -> VersionRow | None:
+    """The version whose capture a technical upgrade reads again: the one made from the latest capture (the later
+    one of two made from it), which is the last version, except in a history an upgrade of an earlier capture
+    was left at the head of by a backfill that then found a later one (before 2026-11-29: `verify` names it, and
+    ``archive.saves`` no longer leaves it). Reading the last version's capture there made the stale upgrade's
+    text again at each rule change (outside audit 31, finding 2)."""
+    if not versions:
+        return None
+    return max(versions, key=lambda version: (version.bytes_at, version.captured_at))
 
 
 def _technical_upgrade(
@@ -348,7 +359,8 @@ def reextract(
             continue
         versions = catalog.versions(declaration.key)
         last = versions[-1] if versions else None
-        latest = catalog.version_capture(declaration.key, last.bytes_at, last.url) if last else None
+        read = latest_capture_version(versions)
+        latest = catalog.version_capture(declaration.key, read.bytes_at, read.url) if read else None
         if unreadable := _reexamine(workspace, declaration, progress, rebuild=rebuild):
             failures.append(unreadable_failure(catalog, declaration.key, unreadable, "kept as extracted before"))
         if rebuild:

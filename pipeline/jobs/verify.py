@@ -52,10 +52,19 @@ class Verdict(StrEnum):
     # (the date rests on its own record), not a mismatch of the text.
     SAME_BYTES_ELSEWHERE = "same-bytes-elsewhere"
     MISMATCH = "mismatch"
+    # A technical upgrade read from an earlier capture than a version before it on ``main``: its text is verified,
+    # but it stands as the latest although the page was captured since (a backfill of an older release found the
+    # later capture after the upgrade was made; docs/decisions/0003, revision of 2026-11-29).
+    STALE_UPGRADE = "stale-upgrade"
 
 
 # A verdict as the progress line counts it when it is a noun: "2 mismatches" (the others read as adjectives).
-_PROGRESS_WORDS = {Verdict.MISMATCH: "mismatches"}
+_PROGRESS_WORDS = {Verdict.MISMATCH: "mismatches", Verdict.STALE_UPGRADE: "stale upgrades"}
+_PROGRESS_ONE = {Verdict.STALE_UPGRADE: "stale upgrade"}
+
+# How a history holding a stale technical upgrade is made right: its versions made again from the captures, with
+# the rules of now (no upgrade is then needed), as `reextract --rebuild` makes them.
+STALE_UPGRADE_REMEDY = "`policy-archive reextract --rebuild {document}` makes its history again from the captures"
 
 # Said of a document with a version whose bytes were archived at another time than its CDX row when the catalog
 # keeps no listing of it (``Verifier.unlisted``).
@@ -66,7 +75,7 @@ NO_LISTING = (
 )
 
 # What `verify` names on stderr as FAILED, and exits 1 for.
-FAILING = (Verdict.MISMATCH, Verdict.SAME_BYTES_ELSEWHERE)
+FAILING = (Verdict.MISMATCH, Verdict.SAME_BYTES_ELSEWHERE, Verdict.STALE_UPGRADE)
 
 
 @dataclass(frozen=True)
@@ -246,13 +255,41 @@ def _verdict(declaration: DocumentDeclaration, version: VersionCommit, kind: Ver
 def verify(
     declarations: Sequence[DocumentDeclaration], store: VersionStore, verifier: Verifier, progress: Progress
 ) -> Iterator[VersionCheck]:
-    """Check every version of ``declarations``, one document after the other, oldest version first."""
+    """Check every version of ``declarations``, one document after the other, oldest version first; a technical
+    upgrade whose text is right but which reads an earlier capture than a version before it is a stale upgrade
+    (:func:`stale_upgrade`)."""
     for declaration in declarations:
         versions = version_commits(store, [declaration.path])
+        latest_capture: datetime | None = None  # the latest Captured-At of the versions before
         for version, content in store.with_blobs(versions, lambda version: version.blob):
             check = verifier.check(declaration, version, content.decode("utf-8"))
-            progress.add(_PROGRESS_WORDS.get(check.verdict, str(check.verdict)), done=True, one=str(check.verdict))
+            if check.verdict not in FAILING and (stale := stale_upgrade(declaration, version, latest_capture)):
+                check = _verdict(declaration, version, Verdict.STALE_UPGRADE, stale)
+            if latest_capture is None or version.captured_at > latest_capture:
+                latest_capture = version.captured_at
+            word = _PROGRESS_WORDS.get(check.verdict, str(check.verdict))
+            progress.add(word, done=True, one=_PROGRESS_ONE.get(check.verdict, str(check.verdict)))
             yield check
+
+
+def stale_upgrade(
+    declaration: DocumentDeclaration, version: VersionCommit, latest_capture: datetime | None
+) -> str | None:
+    """What is wrong with ``version`` when it is a technical upgrade made from an earlier capture than the latest
+    one of the versions before it on ``main`` (``latest_capture``), else None.
+
+    An upgrade reads the capture of the latest version again (docs/decisions/0003). Before 2026-11-29 a backfill
+    that then found a later capture put its version before the upgrade (dated when it was made), which stayed the
+    head: `show` gave the older capture's text as the page's latest, and each `reextract` read that capture again
+    (outside audit 31, finding 2). Saves now drop such an upgrade (``archive.saves``); a history written before
+    keeps it until its versions are made again."""
+    if not version.technical_upgrade or latest_capture is None or latest_capture <= version.captured_at:
+        return None
+    return (
+        f"technical upgrade made from the capture of {iso_z(version.captured_at)}, but a version before it was "
+        f"captured later, on {iso_z(latest_capture)}: main gives an older capture's text as the latest; "
+        + STALE_UPGRADE_REMEDY.format(document=declaration.key)
+    )
 
 
 def by_hand_lines(store: VersionStore, declared: dict[str, str]) -> tuple[list[str], str]:
