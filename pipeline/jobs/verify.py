@@ -256,39 +256,42 @@ def verify(
     declarations: Sequence[DocumentDeclaration], store: VersionStore, verifier: Verifier, progress: Progress
 ) -> Iterator[VersionCheck]:
     """Check every version of ``declarations``, one document after the other, oldest version first; a technical
-    upgrade whose text is right but which reads an earlier capture than a version before it is a stale upgrade
-    (:func:`stale_upgrade`)."""
+    upgrade whose text is right but which reads another, earlier capture than the last version before it that is
+    not an upgrade is a stale upgrade (:func:`stale_upgrade`)."""
     for declaration in declarations:
         versions = version_commits(store, [declaration.path])
-        latest_capture: datetime | None = None  # the latest Captured-At of the versions before
+        previous: VersionCommit | None = None  # the last version that is not an upgrade
         for version, content in store.with_blobs(versions, lambda version: version.blob):
             check = verifier.check(declaration, version, content.decode("utf-8"))
-            if check.verdict not in FAILING and (stale := stale_upgrade(declaration, version, latest_capture)):
+            if check.verdict not in FAILING and (stale := stale_upgrade(declaration, version, previous)):
                 check = _verdict(declaration, version, Verdict.STALE_UPGRADE, stale)
-            if latest_capture is None or version.captured_at > latest_capture:
-                latest_capture = version.captured_at
+            previous = previous if version.technical_upgrade else version
             word = _PROGRESS_WORDS.get(check.verdict, str(check.verdict))
             progress.add(word, done=True, one=_PROGRESS_ONE.get(check.verdict, str(check.verdict)))
             yield check
 
 
 def stale_upgrade(
-    declaration: DocumentDeclaration, version: VersionCommit, latest_capture: datetime | None
+    declaration: DocumentDeclaration, version: VersionCommit, previous: VersionCommit | None
 ) -> str | None:
-    """What is wrong with ``version`` when it is a technical upgrade made from an earlier capture than the latest
-    one of the versions before it on ``main`` (``latest_capture``), else None.
+    """What is wrong with ``version`` when it is a technical upgrade that did not read the capture of the last
+    version before it on ``main`` that is not an upgrade (``previous``) but an earlier one, else None.
 
-    An upgrade reads the capture of the latest version again (docs/decisions/0003). Before 2026-11-29 a backfill
-    that then found a later capture put its version before the upgrade (dated when it was made), which stayed the
-    head: `show` gave the older capture's text as the page's latest, and each `reextract` read that capture again
-    (outside audit 31, finding 2). Saves now drop such an upgrade (``archive.saves``); a history written before
-    keeps it until its versions are made again."""
-    if not version.technical_upgrade or latest_capture is None or latest_capture <= version.captured_at:
+    An upgrade reads the capture of the latest version again (docs/decisions/0003), and a second upgrade the same
+    capture: the same bytes, so the same ``Payload-Sha1``, but not always the same ``Captured-At`` (a version a
+    backfill dated at a twin it never fetched is read from the twin fetched, which may be earlier). Before
+    2026-11-29 a backfill that found a later capture after the upgrade was made put its version before the upgrade,
+    which stayed the head: `show` gave the older capture's text as the page's latest (outside audit 31, finding 2).
+    Saves now drop such an upgrade (``archive.saves``); a history written before keeps it until its versions are
+    made again."""
+    if not version.technical_upgrade or previous is None or previous.captured_at <= version.captured_at:
         return None
+    if previous.trailers.get("Payload-Sha1") == version.trailers.get("Payload-Sha1"):
+        return None  # the same bytes read again: its twin's capture
     return (
-        f"technical upgrade made from the capture of {iso_z(version.captured_at)}, but a version before it was "
-        f"captured later, on {iso_z(latest_capture)}: main gives an older capture's text as the latest; "
-        + STALE_UPGRADE_REMEDY.format(document=declaration.key)
+        f"technical upgrade made from the capture of {iso_z(version.captured_at)}, but the version it follows was "
+        f"captured later, on {iso_z(previous.captured_at)}, from other bytes: main gives an older capture's text as "
+        "the latest; " + STALE_UPGRADE_REMEDY.format(document=declaration.key)
     )
 
 
