@@ -108,6 +108,21 @@ def test_a_version_saved_before_the_upgrade_does_not_supersede_it(tmp_path: Path
     assert log(repo)[-1][2].startswith(UPGRADE)
 
 
+def test_known_limit_a_version_between_the_upgrades_capture_and_one_kept_before_does_not_supersede_it(
+    tmp_path: Path,
+) -> None:
+    """Decision 0003's known limit: the latest capture dated up to the upgrade is one saved before it (the same
+    text found again), so the upgrade stays; the later version's older-rules text stands before it."""
+    repo = tmp_path / "versions"
+    store = VersionStore(repo)
+    old = make_version("example", "privacy-policy", 100, "B old")
+    store.save([old, make_version("example", "privacy-policy", 150, "B old")])
+    store.save([upgrade_of(old, "B new", 1000)])
+    store.save([make_version("example", "privacy-policy", 120, "C new")])
+    assert bodies(store, "e/example/privacy-policy.md") == ["B old", "C new", "B old", "B new"]
+    assert log(repo)[-1][2].startswith(UPGRADE)
+
+
 def test_a_live_version_in_the_second_of_the_upgrade(tmp_path: Path) -> None:
     """An upgrade dated a second after the latest version (``reextract.upgrade_time``) and a `track` dated in that
     second hold one place: another text (the page changed) takes it, the same text is the upgrade's."""
@@ -244,9 +259,20 @@ def test_verify_names_a_stale_upgrade_an_older_release_left_and_rebuild_repairs_
     assert len(failures) == 1, result.stderr
     failed = failures[0]
     assert failed.startswith("FAILED example/privacy-policy: version 2018-07-01T00:00:00Z (")
-    assert "captured later, on 2018-08-01T00:00:00Z" in failed
+    assert "captured later, on 2018-08-01T00:00:00Z, from other bytes" in failed
     assert "`policy-archive reextract --rebuild example/privacy-policy`" in failed
     assert "; 1 stale technical upgrade" in result.stdout
+
+    # Another rule edit: reextract reads the latest capture (2018-08-01: the bytes fetched on 2018-01-01, the same),
+    # not the stale upgrade's again.
+    service = config / "services" / "example.toml"
+    service.write_text(service.read_text().replace('remove = ["p:nth-of-type(3)"]', 'remove = ["p:nth-of-type(4)"]'))
+    assert "1 technical upgrade" in ok(config, data, "reextract", "example/privacy-policy")
+    assert last_updated(config, data, "example/privacy-policy") == "Last updated: March 1, 2018"
+    head = git(data / "versions", "log", "-1", "--format=%B", "main")
+    assert head.startswith(UPGRADE) and "Captured-At: 2018-01-01T00:00:00Z" in head
+    result = run_cli(config, data, "verify")  # that upgrade reads the bytes of the version it follows: not stale
+    assert result.returncode == 1 and "; 1 stale technical upgrade" in result.stdout, result.stdout + result.stderr
 
     ok(config, data, "reextract", "--rebuild", "example/privacy-policy")
     assert last_updated(config, data, "example/privacy-policy") == "Last updated: March 1, 2018"
