@@ -52,9 +52,9 @@ class Verdict(StrEnum):
     # (the date rests on its own record), not a mismatch of the text.
     SAME_BYTES_ELSEWHERE = "same-bytes-elsewhere"
     MISMATCH = "mismatch"
-    # A technical upgrade read from an earlier capture than a version before it on ``main``: its text is verified,
-    # but it stands as the latest although the page was captured since (a backfill of an older release found the
-    # later capture after the upgrade was made; docs/decisions/0003, revision of 2026-11-29).
+    # A technical upgrade read from an earlier capture, with other bytes, than the version it follows on ``main``:
+    # its text is verified, but it stands as the latest although the page was captured since (a backfill of an
+    # older release found the later capture after the upgrade was made; docs/decisions/0003, 2026-11-29).
     STALE_UPGRADE = "stale-upgrade"
 
 
