@@ -19,11 +19,18 @@ from datetime import UTC, datetime, timedelta
 from typing import overload
 
 from policy_archive.digests import PayloadDigest
+from policy_archive.errors import ArchiveError
 from policy_archive.records import CaptureRef
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _NONE = -1  # an absent status, type, digest or length
+
+
+class UnheldRow(ArchiveError, ValueError):
+    """A listed status or length its column cannot hold (negative, or past 4 or 8 bytes): the CDX reader refuses
+    such rows (crawler/sources/cdx.py), so this is a row that came another way, said rather than an OverflowError
+    (outside audit 31, F1, 2026-11-29)."""
 
 
 def _in_utc(moment: datetime) -> bool:
@@ -72,6 +79,9 @@ class ListedRows(Sequence[CaptureRef]):
         """Add ``ref`` (dated in UTC: :meth:`holds`) as the last row."""
         if not self.holds(ref):
             raise ValueError(f"a listed row is kept dated in UTC, not {ref.timestamp!r}")
+        if not (0 <= (ref.status or 0) < 2**31 and 0 <= (ref.length or 0) < 2**63):
+            at = f"{ref.timestamp:%Y-%m-%d %H:%M:%S}"
+            raise UnheldRow(f"the listed status or length of {ref.url} at {at} cannot be held")
         self._url.append(self._urls.number(ref.url))
         self._type.append(self._types.number(ref.mimetype))
         self._time.append((ref.timestamp - EPOCH) // _MICROSECOND)

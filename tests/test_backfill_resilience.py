@@ -808,6 +808,30 @@ def test_a_listing_without_end_fails_its_document_at_max_listing_rows(standin_ar
     assert commits(tmp_path / "data") == []
 
 
+def test_a_listed_status_that_is_no_http_status_fails_its_document_without_a_traceback(standin_archive, tmp_path):
+    """A row whose status is too big for any column (outside audit 31, F1: an OverflowError traceback, the run left
+    unfinished): the listing is unusable, its document fails in the usual form and nothing of it is recorded; the
+    other document's listing is complete and recorded."""
+    archive = standin_archive
+    add_history(archive, ALPHA, [V1, V2], 3)
+    archive.add_capture(BETA, ts(START), page(V1, "beta"), status=99999999999)
+    services = {"alpha": declaration(ALPHA), "beta": declaration(BETA)}
+    config = write_config(tmp_path / "config", archive, services)
+
+    result = cli(config, tmp_path / "data")
+
+    assert result.returncode == 1, result.stderr
+    (failure,) = failures(result.stderr)
+    assert failure.startswith(
+        f"FAILED beta/privacy-policy: archive listing failed: cannot list the captures of {BETA}: unusable row"
+        " (statuscode 99999999999 is no HTTP status (100 to 999))"
+    ), failure
+    assert "Traceback" not in result.stderr
+    assert catalog(tmp_path / "data", "SELECT COUNT(*) FROM captures WHERE document = 'beta/privacy-policy'") == [(0,)]
+    assert not [line for line in commits(tmp_path / "data") if "/beta/" in line]
+    assert recorded_captures(tmp_path / "data", "/alpha/")
+
+
 # --- captures of the wrong kind ----------------------------------------------------------------------------
 
 POLICY = "https://www.acme.example/legal/privacy"

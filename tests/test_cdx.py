@@ -420,6 +420,21 @@ def test_garbage_rows_are_a_parse_error(history: StandinArchive, limiter: RateLi
         listing(history, limiter)
 
 
+@pytest.mark.parametrize("status", [99999999999, 1000, 99, 0])
+def test_a_status_that_is_no_http_status_is_a_parse_error(history: StandinArchive, limiter: RateLimiter, status):
+    """Outside audit 31, F1: an 11-digit status went through to the listing's columns and ended in OverflowError."""
+    history.add_capture(POLICY, "20190401000000", "<p>v3</p>", status=status)
+    said = rf"unusable row \(statuscode {status} is no HTTP status \(100 to 999\)\)"
+    with pytest.raises(ListingParseError, match=said):
+        listing(history, limiter)
+
+
+def test_an_unofficial_three_digit_status_is_listed(history: StandinArchive, limiter: RateLimiter) -> None:
+    """LinkedIn answers crawlers 999: a capture of it is a row like any other, not a listing that fails."""
+    history.add_capture(POLICY, "20190401000000", "<p>refused</p>", status=999)
+    assert listing(history, limiter)[-1].status == 999
+
+
 def test_an_html_page_answered_with_200_is_a_parse_error(history: StandinArchive, limiter: RateLimiter) -> None:
     history.refuse_next(1, status=200)  # e.g. a proxy's or captive portal's page instead of the listing
     with pytest.raises(ListingParseError):

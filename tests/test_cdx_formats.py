@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import string
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +22,9 @@ from test_cdx import clock, history, limiter, listing  # noqa: F401  (fixtures)
 
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ListingParseError
-from policy_archive.crawler.sources.cdx import CDX9_LEGEND, CDX11_LEGEND, RowError, read_page
+from policy_archive.crawler.sources.cdx import CDX9_LEGEND, CDX11_LEGEND, MAX_LISTED_LENGTH, RowError, read_page
 from policy_archive.digests import PayloadDigest
+from policy_archive.listed import ListedRows
 from policy_archive.records import CaptureRef, format_wayback_timestamp
 
 # --- the row reader, on open-ended rows ------------------------------------------------------------------
@@ -105,6 +107,40 @@ def test_any_text_is_a_page_or_a_row_error(text):
         return
     for ref in page.refs:
         assert ref.url.startswith(("http://", "https://")) and ref.timestamp.tzinfo is UTC
+
+
+NUMBERS = st.one_of(
+    st.integers(0, 10**30).map(str),
+    st.integers(0, 10**6).map(lambda number: f"{number:0>8}"),  # leading zeros
+    st.integers(4000, 6000).map(lambda digits: "9" * digits),  # past the 4,300 digits Python reads as an int
+)
+
+
+@given(captures(), st.one_of(st.just("-"), NUMBERS), st.one_of(st.just("-"), NUMBERS), st.booleans())
+def test_any_listed_status_and_length_are_read_as_given_or_make_the_row_unusable(capture, status, length, json_line):
+    """Outside audit 31, F1: a status or length of any digits went through to the columns a listing is held in
+    (``policy_archive.listed``) and ended in an OverflowError; now a row is read with a status of 100 to 999 and a
+    length up to ``MAX_LISTED_LENGTH``, held by column as read, or it is an unusable row naming the field."""
+    capture = {**capture, "s": status, "S": length}
+    if json_line:  # pywb's JSON lines, where a number may also come as a JSON number
+        numbers = {"status": status, "length": length}
+        numbers = {name: int(value) if value != "-" and len(value) < 30 else value for name, value in numbers.items()}
+        text = json.dumps({"url": capture["a"], "timestamp": capture["b"], **numbers})
+    else:
+        text = row(capture, CDX11_LEGEND)
+    usable_status = status == "-" or (len(status.lstrip("0")) <= 3 and 100 <= int(status) <= 999)
+    usable_length = length == "-" or (len(length.lstrip("0")) <= 18 and int(length) <= MAX_LISTED_LENGTH)
+    try:
+        (ref,) = read_page(text + "\n", resume_keys=False).refs
+    except RowError as problem:
+        assert not (usable_status and usable_length)
+        field = "statuscode" if not usable_status else "length"
+        assert str(problem).startswith(f"unusable row ({field} "), problem
+        return
+    assert usable_status and usable_length
+    assert ref.status == (None if status == "-" else int(status))
+    assert ref.length == (None if length == "-" else int(length))
+    assert ListedRows([ref])[0] == ref
 
 
 def test_a_row_not_matching_its_legend_is_an_error_naming_both() -> None:

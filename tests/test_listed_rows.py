@@ -7,8 +7,10 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
 from policy_archive.digests import PayloadDigest
-from policy_archive.listed import ListedRows, listed
+from policy_archive.listed import ListedRows, UnheldRow, listed
 from policy_archive.pipeline.jobs.listing_index import ListingIndex, listed_with, same_bytes
 from policy_archive.pipeline.jobs.listing_rows import NeighbourRows, candidates, listing_neighbours
 from policy_archive.records import CaptureRef, at_second
@@ -48,6 +50,15 @@ def test_rows_held_by_column_read_back_as_given():
     assert held[-1] == rows[-1] and held[3:9] == rows[3:9]
     assert [held.digest(i) for i in range(len(rows))] == [ref.digest for ref in rows]
     assert all(held.timestamp(i).tzinfo is UTC for i in range(len(rows)))
+
+
+@pytest.mark.parametrize(("status", "length"), [(2**31, 1), (-2, 1), (200, 2**63), (200, -5), (10**11, 10**20)])
+def test_a_status_or_length_its_column_cannot_hold_is_said_not_an_overflow(status, length):
+    """The CDX reader refuses such rows (outside audit 31, F1); a row that came another way is a typed error."""
+    rows = ListedRows(mixed_listing(3))
+    with pytest.raises(UnheldRow, match=r"status or length of https://example.com/privacy at 2016-01-01 00:00:00"):
+        rows.append(CaptureRef(URL, datetime(2016, 1, 1, tzinfo=UTC), status, "text/html", None, length))
+    assert len(rows) == len(mixed_listing(3)), "nothing of the row was kept"
 
 
 def test_rows_not_dated_in_utc_stay_a_list():

@@ -16,7 +16,7 @@ the source modules (:mod:`.wayback`, :mod:`.pywb`) decide. Here, for both:
   (its ``output=json``), CDXJ ``urlkey timestamp {json}`` (pywb's default), JSON lines (pywb's
   ``output=json``), and the classic CDX files' 11-field (``CDX N b a m s k r M S V g``) and 9-field
   (``CDX N b a m s k r V g``) rows, with or without their legend line; a row without a usable timestamp or
-  original URL, or in none of these forms, makes the listing fail.
+  original URL, with a status or length no capture has, or in none of these forms, makes the listing fail.
 """
 
 from __future__ import annotations
@@ -86,12 +86,19 @@ TEXT_ROWS: dict[int, tuple[str, ...]] = {
 }
 # pywb names its JSON fields differently from the Internet Archive's columns (pywb 2.x, as of 2026-11).
 _PYWB_NAMES = {"url": "original", "mime": "mimetype", "status": "statuscode"}
-_TIMESTAMP = re.compile(r"\d{14}")
+_TIMESTAMP = re.compile(r"[0-9]{14}")
+# ASCII digits only: ``\d`` also matches other scripts' digits, which ``int()`` reads too.
 _NUMBER_OR_DASH = re.compile(r"[0-9]+|-")
-# The most digits of a row's numbers: an HTTP status has three, and a length fits in a signed 64-bit integer, as a
-# listing held by column keeps it (``policy_archive.listed``; a status in a 32-bit one). A longer number is no field
-# an archive writes, and was read, then ended the run with an OverflowError (review of 2026-11-29).
-_MOST_DIGITS = {"statuscode": 3, "length": 18}
+# A listed status is an HTTP status code, three digits (RFC 9110 §15). Only 100–599 are defined, but servers send
+# the rest of the three digits and an archive lists what it was sent: LinkedIn answers crawlers 999 (2017 to 2026,
+# as link checkers' issues record), and one such capture must not make a whole listing fail. Any other number is
+# no status: the row is unusable (review and outside audit 31, F1, 2026-11-29: an 11-digit status was read, then
+# ended the run with an OverflowError, too big for the 32-bit column policy_archive/listed.py keeps statuses in).
+LISTED_STATUSES = range(100, 1000)
+# A listed length is the size of the capture's (compressed) WARC record, or ``-`` when the archive does not know it
+# (the Wayback Machine's rows for some revisits, 2026-11): at most 18 digits, which the signed 64-bit column
+# listed.py keeps lengths in holds (an exabyte; WARC files are customarily cut at 1 GB, ISO 28500 annex C).
+MAX_LISTED_LENGTH = 10**18 - 1
 # Answers that mean "not now" rather than "no": too many requests, and a server failing, overloaded or restarting
 # behind its gateway. Each pauses the archive; the page is asked again after the pause (ListingClient.attempts). As of
 # 2026-11 the Internet Archive's CDX server answers 500 now and then under load, and the same query a moment later;
@@ -403,13 +410,28 @@ def _row_problem(timestamp: str, original: str, fields: Mapping[str, object]) ->
     parts = urlsplit(original)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"original URL {original!r} is not an http(s) URL"
-    for name, most in _MOST_DIGITS.items():
-        value = str(fields.get(name, "-"))
-        if not _NUMBER_OR_DASH.fullmatch(value):
+    for name in ("statuscode", "length"):
+        if not _NUMBER_OR_DASH.fullmatch(str(fields.get(name, "-"))):
             return f"{name} is not a number"
-        if len(value) > most:
-            return f"{name} has more than {most} digits"
+    status, length = str(fields.get("statuscode", "-")), str(fields.get("length", "-"))
+    if not _within(status, LISTED_STATUSES.start, LISTED_STATUSES.stop - 1):
+        return f"statuscode {_shown(status)} is no HTTP status (100 to 999)"
+    if not _within(length, 0, MAX_LISTED_LENGTH):
+        return f"length {_shown(length)} has more than {len(str(MAX_LISTED_LENGTH))} digits"
     return None
+
+
+def _within(number: str, least: int, most: int) -> bool:
+    """Whether ``number`` (digits, or ``-`` for none) is from ``least`` to ``most``; its digits are counted before
+    it is read, as Python refuses to read an int of more than 4,300 digits (a ValueError of its own)."""
+    if number == "-":
+        return True
+    return len(number.lstrip("0")) <= len(str(most)) and least <= int(number) <= most
+
+
+def _shown(number: str) -> str:
+    """A number as a reason quotes it: its first 24 digits, and how many more."""
+    return number if len(number) <= 24 else f"{number[:24]}… ({len(number):,} digits)"
 
 
 def _optional(value: object) -> str | None:
