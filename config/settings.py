@@ -419,7 +419,13 @@ def _check_number(path: Path | str, key: str, value: float, lowest: float, inclu
         raise ConfigError(path, key, f"must be {bound}, got {value}")
     if value > highest:
         means = f" ({_HIGHEST_MEANS[key]})" if key in _HIGHEST_MEANS else ""
-        raise ConfigError(path, key, f"must be at most {highest:.15g}{means}, got {value:.15g}")
+        raise ConfigError(path, key, f"must be at most {highest:.15g}{means}, got {_as_written(value)}")
+
+
+def _as_written(value: float) -> str:
+    """A number as a reason quotes it: an integer whole, as written (``.15g`` wrote 9999999999999999999999 as
+    1e+22, a float for an integer: outside audit 31, F6), a float to 15 significant digits."""
+    return str(value) if isinstance(value, int) else f"{value:.15g}"
 
 
 def is_internet_archive(url: str) -> bool:

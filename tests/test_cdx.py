@@ -472,9 +472,21 @@ def test_a_listing_with_new_resume_keys_without_end_fails_at_max_listing_rows(
 def test_pages_of_few_rows_count_as_full_pages(history: StandinArchive, limiter: RateLimiter) -> None:
     """Pages of one row each, without end, are bounded too: each counts as a full page of ``page_size`` rows."""
     history.send_endless_resume_keys()
-    with pytest.raises(ListingTooLarge, match=r"\(14 rows in 2 pages, each page counted as at least 1,000 rows\)"):
+    said = (
+        r"\(14 rows in 2 pages and another announced; a page followed by another counts as at least a full page,"
+        r" 1,000 rows, so at least 2,000\)"
+    )
+    with pytest.raises(ListingTooLarge, match=said):
         listing(history, limiter, page_size=1000, max_listing_rows=2000)
     assert history.counts()["cdx"] == 2  # 7 rows a page, counted as 1,000 each: the second reaches 2,000
+
+
+def test_the_last_page_counts_its_rows_and_is_said_so(history: StandinArchive, limiter: RateLimiter) -> None:
+    """One page of 7 rows, no other announced: it counts 7, not a full page (outside audit 31, F6: the refusal said
+    "each page counted as at least 1,000 rows" of it, while a bound of 7 let it pass)."""
+    assert len(listing(history, limiter, page_size=1000, max_listing_rows=7)) == 7
+    with pytest.raises(ListingTooLarge, match=r"max_listing_rows = 6 \(7 rows in 1 page\): not a listing of one URL$"):
+        listing(history, limiter, page_size=1000, max_listing_rows=6)
 
 
 def test_a_listing_within_max_listing_rows_is_complete(history: StandinArchive, limiter: RateLimiter) -> None:

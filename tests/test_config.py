@@ -272,6 +272,15 @@ def test_the_slowest_rate_is_one_request_an_hour_as_the_rate_limiter_keeps(tmp_p
     assert 60 / SLOWEST_PER_MINUTE == MAX_PAUSE_SECONDS
 
 
+@pytest.mark.parametrize(
+    ("written", "said"), [("9999999999999999999999", "9999999999999999999999"), ("1_000_000_001", "1000000001")]
+)
+def test_a_number_over_its_bound_is_quoted_as_the_integer_written(tmp_path, written, said):
+    """Outside audit 31, F6: 9999999999999999999999 was refused as "got 1e+22", a float shown for an integer."""
+    error = error_of(tmp_path, {"acrcloud": GOOD_SERVICE}, f"[wayback]\nmax_listing_rows = {written}\n")
+    assert (error.key, error.reason) == ("wayback.max_listing_rows", f"must be at most 1000000000, got {said}")
+
+
 def test_data_directory_precedence(tmp_path, monkeypatch):
     root = config_dir(tmp_path, {"acrcloud": GOOD_SERVICE}, '[archive]\ndata_dir = "from-settings"\n')
     monkeypatch.delenv("POLICY_ARCHIVE_DATA", raising=False)

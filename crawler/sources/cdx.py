@@ -124,8 +124,9 @@ class ListingBound:
     answer is bounded by ``max_listing_bytes`` and ``timeout_seconds``, but an archive that keeps sending a new resume
     key (or pywb, paged by time, full pages without end) would be followed for ever, every row kept in memory.
 
-    A page counts as at least ``page_size`` rows (a full page), so that pages of one row, or none, cannot go on for
-    ever either: the listing fails when more pages are announced than the bound holds, or when more rows came."""
+    A page the archive says is followed by another counts as at least ``page_size`` rows (a full page), so that pages
+    of one row, or none, cannot go on for ever either; the last page counts its rows. The listing fails when more
+    rows came than the bound, or when another page is announced after pages counting the bound already."""
 
     def __init__(self, requester: CdxRequester, page_size: int):
         self.requester = requester
@@ -140,14 +141,23 @@ class ListingBound:
         self.rows += len(page.refs)
         self.pages += 1
         counted = max(self.rows, self.pages * self.page_size)
-        if self.rows > self.limit or (more and counted >= self.limit):
-            pages = f"{self.pages} {plural(self.pages, 'page')}"
-            rows = f"{self.rows:,} {plural(self.rows, 'row')}"
-            reason = (
-                f"the listing goes on past [wayback] max_listing_rows = {self.limit:,} ({rows} in {pages},"
-                f" each page counted as at least {self.page_size:,} rows): not a listing of one URL"
+        read = f"{self.rows:,} {plural(self.rows, 'row')} in {self.pages} {plural(self.pages, 'page')}"
+        if self.rows > self.limit:
+            counted_as = read
+        elif more and counted >= self.limit:
+            # Said exactly as counted (outside audit 31, F6: "each page counted as at least 25,000 rows" was said
+            # of a last page too, which counts its rows).
+            counted_as = (
+                f"{read} and another announced; a page followed by another counts as at least a full page,"
+                f" {self.page_size:,} rows, so at least {counted:,}"
             )
-            raise self.requester.error(ListingTooLarge, reason)
+        else:
+            return
+        reason = (
+            f"the listing goes on past [wayback] max_listing_rows = {self.limit:,} ({counted_as}):"
+            " not a listing of one URL"
+        )
+        raise self.requester.error(ListingTooLarge, reason)
 
 
 def query_url(endpoint: str, params: Sequence[tuple[str, str]]) -> str:
