@@ -106,6 +106,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         byte = error.object[error.start : error.start + 1].hex().upper()
         reason = f"not UTF-8 text (byte 0x{byte} at offset {error.start}): save it as UTF-8"
         raise ConfigError(path, "", reason) from None
+    except ValueError as error:  # tomllib reads integers with int(), which refuses more than 4,300 digits (2026-11)
+        said = str(error).split(";")[0]  # without Python's advice to programmers (sys.set_int_max_str_digits)
+        raise ConfigError(path, "", f"a number in it cannot be read: {said}") from None
     except OSError as error:
         raise ConfigError(path, "", f"cannot be read: {error.strerror}") from None
 

@@ -281,6 +281,14 @@ def test_a_number_over_its_bound_is_quoted_as_the_integer_written(tmp_path, writ
     assert (error.key, error.reason) == ("wayback.max_listing_rows", f"must be at most 1000000000, got {said}")
 
 
+def test_an_integer_of_thousands_of_digits_is_a_configuration_error(tmp_path):
+    """Python reads no int of more than 4,300 digits: tomllib's ValueError ended `validate` in a traceback."""
+    error = error_of(tmp_path, {"acrcloud": GOOD_SERVICE}, f"[wayback]\nmax_listing_rows = {'9' * 5000}\n")
+    assert error.file.endswith("settings.toml") and error.key == ""
+    assert error.reason.startswith("a number in it cannot be read: Exceeds the limit (4300 digits)"), error.reason
+    assert "sys." not in error.reason
+
+
 def test_data_directory_precedence(tmp_path, monkeypatch):
     root = config_dir(tmp_path, {"acrcloud": GOOD_SERVICE}, '[archive]\ndata_dir = "from-settings"\n')
     monkeypatch.delenv("POLICY_ARCHIVE_DATA", raising=False)
