@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Sequence
 from urllib.parse import quote
 
@@ -43,29 +44,78 @@ def unsafe_character(text: str) -> str | None:
 # Joiners some scripts need between two of their letters (Persian, the Indic scripts; emoji sequences use ZWJ):
 # the one format characters (Unicode category Cf) a name may hold, and only there.
 _JOINERS = frozenset("\u200c\u200d")
+# Unicode's Default_Ignorable_Code_Point property: the code points a renderer shows as nothing when it has no glyph
+# for them, as DerivedCoreProperties.txt of Unicode 16.0.0 lists them (4,174 code points; the set unchanged since
+# Unicode 14.0.0 added U+180F; written out 2026-11-29). Besides category Cf, it holds letters (the Hangul fillers),
+# marks (the combining grapheme joiner, the variation selectors) and reserved code points: a name holding one
+# looks like another (outside audit 31, F4: ``Exa\u3164mple`` passed as ``Example``). Inclusive ranges, in order.
+_DEFAULT_IGNORABLE = (
+    (0x00AD, 0x00AD),  # Cf SOFT HYPHEN
+    (0x034F, 0x034F),  # Mn COMBINING GRAPHEME JOINER
+    (0x061C, 0x061C),  # Cf ARABIC LETTER MARK
+    (0x115F, 0x1160),  # Lo HANGUL CHOSEONG FILLER, HANGUL JUNGSEONG FILLER
+    (0x17B4, 0x17B5),  # Mn KHMER VOWEL INHERENT AQ, AA
+    (0x180B, 0x180D),  # Mn MONGOLIAN FREE VARIATION SELECTOR ONE..THREE
+    (0x180E, 0x180E),  # Cf MONGOLIAN VOWEL SEPARATOR
+    (0x180F, 0x180F),  # Mn MONGOLIAN FREE VARIATION SELECTOR FOUR
+    (0x200B, 0x200F),  # Cf ZERO WIDTH SPACE..RIGHT-TO-LEFT MARK
+    (0x202A, 0x202E),  # Cf LEFT-TO-RIGHT EMBEDDING..RIGHT-TO-LEFT OVERRIDE
+    (0x2060, 0x206F),  # Cf WORD JOINER..NOMINAL DIGIT SHAPES (U+2065 reserved)
+    (0x3164, 0x3164),  # Lo HANGUL FILLER
+    (0xFE00, 0xFE0F),  # Mn VARIATION SELECTOR-1..16
+    (0xFEFF, 0xFEFF),  # Cf ZERO WIDTH NO-BREAK SPACE
+    (0xFFA0, 0xFFA0),  # Lo HALFWIDTH HANGUL FILLER
+    (0xFFF0, 0xFFF8),  # Cn reserved
+    (0x1BCA0, 0x1BCA3),  # Cf SHORTHAND FORMAT LETTER OVERLAP..UP STEP
+    (0x1D173, 0x1D17A),  # Cf MUSICAL SYMBOL BEGIN BEAM..END PHRASE
+    (0xE0000, 0xE0FFF),  # Cf LANGUAGE TAG, TAG SPACE..CANCEL TAG; Mn VARIATION SELECTOR-17..256; Cn reserved
+)
+# Not default ignorable, but drawn as blank space in the fonts that have them: a name padded with one looks like
+# another just the same (outside audit 31, F4; the Hangul fillers, drawn so too, are default ignorable above).
+_BLANK_LOOKING = (
+    (0x2800, 0x2800),  # So BRAILLE PATTERN BLANK
+    (0x1D159, 0x1D159),  # So MUSICAL SYMBOL NULL NOTEHEAD
+)
+_INVISIBLE = tuple(sorted(_DEFAULT_IGNORABLE + _BLANK_LOOKING))
+_INVISIBLE_STARTS = tuple(start for start, _ in _INVISIBLE)
+# Variation selectors choose how the character before them is drawn (U+FE0F the emoji form of ❤, the Mongolian
+# ones a letter's form, U+E0100.. an ideograph's variant): kept right after a non-ASCII letter, mark or symbol.
+_VARIATION_SELECTORS = ((0x180B, 0x180D), (0x180F, 0x180F), (0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
+_SELECTOR_STARTS = tuple(start for start, _ in _VARIATION_SELECTORS)
+
+
+def _listed(character: str, ranges: Sequence[tuple[int, int]], starts: Sequence[int]) -> bool:
+    at, point = bisect_right(starts, ord(character)) - 1, ord(character)
+    return at >= 0 and point <= ranges[at][1]
+
+
+def _invisible(character: str) -> bool:
+    return unicodedata.category(character) == "Cf" or _listed(character, _INVISIBLE, _INVISIBLE_STARTS)
 
 
 def invisible_character(text: str) -> str | None:
-    """The first invisible format character of ``text`` (Unicode category Cf: U+200B zero width space, U+FEFF, U+00AD
-    soft hyphen, U+2060 word joiner, the bidi controls...) as ``U+200B``, or None. Such a character makes a name look
-    like another one (``A\u200bB`` shows as ``AB``; outside audit A, F3, 2026-11-29). A zero width (non-)joiner
-    between two non-ASCII letters or marks, as Persian and the Indic scripts write them, is not counted."""
+    """The first invisible character of ``text`` as ``U+200B``, or None: a format character (Unicode category Cf:
+    U+200B zero width space, U+FEFF, U+00AD soft hyphen, U+2060 word joiner, the bidi controls...), any other
+    default ignorable code point (U+3164 Hangul filler, U+034F combining grapheme joiner, the variation selectors,
+    reserved ones...) or a character drawn blank (U+2800 braille pattern blank). Such a character makes a name look
+    like another one (``A\u200bB`` shows as ``AB``; outside audit A, F3, and audit 31, F4, 2026-11-29). Not
+    counted: a zero width (non-)joiner between two non-ASCII letters, marks or symbols, as Persian and the Indic
+    scripts write them, and a variation selector right after one (the emoji ``❤\ufe0f``)."""
     for at, character in enumerate(text):
-        if unicodedata.category(character) != "Cf":
+        if not _invisible(character):
             continue
-        if (
-            character in _JOINERS
-            and 0 < at < len(text) - 1
-            and _script_letter(text[at - 1])
-            and _script_letter(text[at + 1])
-        ):
+        before = text[at - 1] if at > 0 else ""
+        if character in _JOINERS and at < len(text) - 1 and _script_letter(before) and _script_letter(text[at + 1]):
+            continue
+        selector = _listed(character, _VARIATION_SELECTORS, _SELECTOR_STARTS)
+        if selector and _script_letter(before) and not _invisible(before):
             continue
         return f"U+{ord(character):04X}"
     return None
 
 
 def _script_letter(character: str) -> bool:
-    return not character.isascii() and unicodedata.category(character)[0] in "LMS"
+    return bool(character) and not character.isascii() and unicodedata.category(character)[0] in "LMS"
 
 
 def one_line(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from policy_archive.config.writer import DeclaredPages
 from policy_archive.crawler.ratelimit import MAX_PAUSE_SECONDS
 from policy_archive.errors import ConfigurationError
 from policy_archive.records import ID_MAX_LENGTH, Render
+from policy_archive.text import invisible_character
 
 GOOD_SERVICE = """
 name = "ACRCloud"
@@ -611,3 +613,66 @@ def test_declared_pages_are_read_once_and_a_file_edited_since_read_again(tmp_pat
     later.write_text('name = "Later"\n[documents.terms]\nurl = "https://www.acme.test/privacy"\n')
     pages.add(later)
     assert pages.declared_elsewhere("acme.test", "https://www.acme.test/privacy") == (later, "terms")
+
+
+# --- names that look like another service's: invisible characters outside category Cf (outside audit 31, F4) ------
+
+# Unicode's Default_Ignorable_Code_Point, as DerivedCoreProperties.txt of Unicode 16.0.0 lists it (4,174 code points)
+# with the categories it gives them, and the characters drawn blank.
+DEFAULT_IGNORABLE_CATEGORIES = {"Cf", "Mn", "Lo", "Cn"}
+INVISIBLE_OUTSIDE_CF = {
+    "\u3164": "HANGUL FILLER",
+    "\u115f": "HANGUL CHOSEONG FILLER",
+    "\u1160": "HANGUL JUNGSEONG FILLER",
+    "\uffa0": "HALFWIDTH HANGUL FILLER",
+    "\u2800": "BRAILLE PATTERN BLANK",
+    "\U0001d159": "MUSICAL SYMBOL NULL NOTEHEAD",
+    "\u034f": "COMBINING GRAPHEME JOINER",
+    "\u17b4": "KHMER VOWEL INHERENT AQ",
+    "\ufe0f": "VARIATION SELECTOR-16",  # after an ASCII letter: it changes nothing there
+    "\U000e0100": "VARIATION SELECTOR-17",
+}
+
+
+@pytest.mark.parametrize("character", list(INVISIBLE_OUTSIDE_CF), ids=list(INVISIBLE_OUTSIDE_CF.values()))
+def test_a_name_holding_an_invisible_letter_mark_or_blank_is_refused(tmp_path, character):
+    """``Exa\u3164mple`` shows as ``Example``: it passed, as only category Cf was refused."""
+    point = f"U+{ord(character):04X}"
+    name = f'"Exa\\U{ord(character):08X}mple"'
+    error = error_of(tmp_path, {"acme": SERVICE_WITH.format(name=name, doc="privacy-policy", url='"https://a.b/"')})
+    said = f"contains an invisible format character ({point}): 'Exa{character}mple'"
+    assert (error.key, error.reason) == ("name", said)
+
+
+def test_every_default_ignorable_code_point_is_invisible():
+    """The table in policy_archive/text.py against the property's count, and against this Python's categories (a
+    mistyped range would take in visible letters or digits)."""
+    ranges = [(0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5)]
+    ranges += [(0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164)]
+    ranges += [(0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3)]
+    ranges += [(0x1D173, 0x1D17A), (0xE0000, 0xE0FFF)]
+    points = [chr(point) for first, last in ranges for point in range(first, last + 1)]
+    assert len(points) == 4174
+    assert {unicodedata.category(point) for point in points} == DEFAULT_IGNORABLE_CATEGORIES
+    assert [point for point in points if invisible_character(f"a{point}b") is None] == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian: a ZWNJ between two letters is spelling
+        "I \u2764\ufe0f Privacy",  # the emoji form of the heart: VS16 after a symbol
+        "\u1824\u180b\u1828",  # Mongolian: a free variation selector after a letter chooses its form
+        "\u845b\U000e0100\u98fe",  # an ideograph's registered variant (VS17)
+    ],
+)
+def test_a_joiner_or_variation_selector_a_script_writes_is_kept_in_a_name(tmp_path, name):
+    root = config_dir(
+        tmp_path, {"acme": SERVICE_WITH.format(name=f'"{name}"', doc="privacy-policy", url='"https://a.b/"')}
+    )
+    assert load_config(root).documents[0].service_name == name
+
+
+@pytest.mark.parametrize("name", ["A\ufe0f\ufe0fB", "\u2764\ufe0f\ufe0f", "\u2764\u200d\ufe0f"])
+def test_a_variation_selector_after_nothing_it_can_vary_is_refused(name):
+    assert invisible_character(name) == "U+FE0F"
