@@ -50,8 +50,8 @@ def origin_of(url: str) -> Origin | None:
 
 
 def internal_kind(address: str) -> str | None:
-    """Why ``address`` (an IP address as text) is internal — loopback, link-local, private, multicast, reserved,
-    unspecified, or otherwise not globally routable — or None for a public address."""
+    """Why ``address`` (an IP address as text) is internal — loopback, link-local, site-local, private, multicast,
+    reserved, unspecified, or otherwise not globally routable — or None for a public address."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 scope id (fe80::1%eth0)
     except ValueError:
@@ -72,6 +72,10 @@ def internal_kind(address: str) -> str | None:
         ("unspecified", ip.is_unspecified),
         ("loopback", ip.is_loopback),
         ("link-local", ip.is_link_local),  # before private: 169.254.0.0/16 is both
+        # fec0::/10, IPv6's first private range (RFC 3513), deprecated by RFC 3879 (2004) but still routed inside
+        # networks that kept it: Python's ipaddress files it neither private nor reserved, and global (3.11.7, seen
+        # 2026-11-29; outside audit 31, F8).
+        ("site-local", isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local),
         ("multicast", ip.is_multicast),
         ("private", ip.is_private),
         ("reserved", ip.is_reserved),

@@ -25,6 +25,10 @@ from policy_archive.crawler.addresses import AddressPolicy, GuardedResolver, int
         ("169.254.169.254", "link-local"),
         ("fe80::1", "link-local"),
         ("fe80::1%eth0", "link-local"),
+        # IPv6's deprecated site-local range, fec0::/10 (outside audit 31, F8: it was public to Python's ipaddress).
+        ("fec0::1", "site-local"),
+        ("feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "site-local"),
+        ("fec0::1%eth0", "site-local"),
         ("224.0.0.1", "multicast"),
         ("ff02::1", "multicast"),
         ("0.0.0.0", "unspecified"),
