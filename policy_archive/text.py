@@ -46,9 +46,11 @@ def unsafe_character(text: str) -> str | None:
 _JOINERS = frozenset("\u200c\u200d")
 # Unicode's Default_Ignorable_Code_Point property: the code points a renderer shows as nothing when it has no glyph
 # for them, as DerivedCoreProperties.txt of Unicode 16.0.0 lists them (4,174 code points; the set unchanged since
-# Unicode 14.0.0 added U+180F; written out 2026-11-29). Besides category Cf, it holds letters (the Hangul fillers),
-# marks (the combining grapheme joiner, the variation selectors) and reserved code points: a name holding one
-# looks like another (outside audit 31, F4: ``Exa\u3164mple`` passed as ``Example``). Inclusive ranges, in order.
+# Unicode 14.0.0 added U+180F; written out 2026-11-29, and the same 4,174 as the `regex` package's
+# ``\p{Default_Ignorable_Code_Point}`` in its version 2026.11.19). Besides category Cf, it holds letters (the
+# Hangul fillers), marks (the combining grapheme joiner, the variation selectors) and reserved code points: a name
+# holding one looks like another (outside audit 31, F4: ``Exa\u3164mple`` passed as ``Example``). Inclusive
+# ranges, in order.
 _DEFAULT_IGNORABLE = (
     (0x00AD, 0x00AD),  # Cf SOFT HYPHEN
     (0x034F, 0x034F),  # Mn COMBINING GRAPHEME JOINER
