@@ -5,7 +5,7 @@ kept bytes are."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import cached_property
 
@@ -90,6 +90,27 @@ class CaptureReads:
             (document, str(Source.WAYBACK), str(Outcome.REFUSED), len(reason_start), reason_start),
         )
         return [(url, column_time(at)) for url, at in rows]  # type: ignore[misc]
+
+    def refused_replays(
+        self, document: str, reason_starts: Sequence[str]
+    ) -> list[tuple[str, datetime, str, str | None]]:
+        """``(url, captured_at, reason, replay_url)`` of ``document``'s archive rows refused without being fetched
+        for a reason that starts with one of ``reason_starts``, with the ``[wayback] replay_url`` each was asked
+        of (None: not known, a refusal made before 2026-11-29); found by SQL, as :meth:`refused_unfetched`."""
+        if not reason_starts:
+            return []
+        starts = " OR ".join("substr(reason, 1, ?) = ?" for _ in reason_starts)
+        rows = self.connection.execute(
+            "SELECT url, captured_at, reason, replay_url FROM captures WHERE document = ? AND source = ?"
+            f" AND outcome = ? AND warc_file IS NULL AND ({starts}) ORDER BY captured_at, id",
+            (
+                document,
+                str(Source.WAYBACK),
+                str(Outcome.REFUSED),
+                *(value for start in reason_starts for value in (len(start), start)),
+            ),
+        )
+        return [(url, column_time(at), reason, asked) for url, at, reason, asked in rows]  # type: ignore[misc]
 
     def live_extracted(self, run: UnrecordedTrack) -> list[CaptureRow]:
         """The extracted live captures of every document the `track` run ``run`` made, with their texts, in capture

@@ -73,6 +73,7 @@ class CaptureWrites:
             "rendered": int(capture.rendered is not None),
             "dropped": dropped_json(dropped),
             "lasting": None,  # fetched: no failure of it stands
+            "replay_url": None,  # nor a refusal of the archive's own answer
         }
         if capture.listed is None:  # a live fetch: no listing to keep apart from it
             values.update(status=capture.status, mimetype=capture.content_type)
@@ -101,9 +102,11 @@ class CaptureWrites:
         *,
         fetched_status: int | None = None,
         lasting: bool = False,
+        replay_url: str | None = None,
     ) -> None:
         """A capture that gave no bytes to keep: failed (retried later; ``lasting``: running again alone gets the
-        same answer) or refused (e.g. not archived)."""
+        same answer) or refused (e.g. not archived; ``replay_url``: the ``[wayback] replay_url`` the replay was
+        asked of, kept for a refusal only)."""
         values = {
             "document": document,
             "source": str(source),
@@ -113,6 +116,7 @@ class CaptureWrites:
             "reason": reason,
             "fetched_status": fetched_status,
             "lasting": int(lasting) if outcome is Outcome.FAILED else None,
+            "replay_url": replay_url if outcome is Outcome.REFUSED else None,
         }
         self._upsert(values)
 
@@ -172,7 +176,8 @@ class CaptureWrites:
         wanted (never a row whose bytes are kept)."""
         with self.connection:
             self.connection.executemany(
-                "UPDATE captures SET outcome = 'listed', reason = NULL WHERE document = ? AND source = 'wayback'"
+                "UPDATE captures SET outcome = 'listed', reason = NULL, replay_url = NULL WHERE document = ?"
+                " AND source = 'wayback'"
                 " AND url = ? AND captured_at = ? AND outcome = 'refused' AND warc_file IS NULL",
                 [(document, url, iso_z(at)) for url, at in keys],
             )

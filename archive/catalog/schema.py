@@ -100,6 +100,12 @@ ADDED_COLUMNS = {
     # answer, a rendering's answers or its DOM over max_page_bytes, a header too long: FetchFailure.lasting), 0 when
     # it may not; NULL for rows failed before 2026-11-29, judged from their reason's opening (crawler/failures.py).
     "lasting": "INTEGER",
+    # For a capture refused on the archive's own answer to its replay, a refusal that may be the configuration's or
+    # a passing fault's rather than the capture's (``listed_captures.ASKED_AGAIN``: not-archived, ...): the
+    # ``[wayback] replay_url`` it was asked of, so that a backfill under another replay_url asks it again
+    # (docs/decisions/0019). NULL for other rows and for refusals made before 2026-11-29 (which archive is not
+    # known: asked again only by ``backfill --retry-refused``).
+    "replay_url": "TEXT",
 }
 
 # The same for the documents table. backfill_failure: why the document's last backfill failed (NULL when it

@@ -64,6 +64,15 @@ ARCHIVE_LOCATION_NOT_URL = "the archive's redirect Location is not a URL"
 # instead (recorded 2017-2026, tests/fixtures/archive-responses), which stays not-archived.
 SERVING_REFUSED = "the archive refused to serve it"
 SERVING_REFUSED_STATUSES = (401, 403, 451)
+# The refusals made on the archive's own answer, not on a capture it served: no ``Memento-Datetime`` (not-archived),
+# its own redirects going nowhere, or a redirect judged against the configured ``replay_url`` (leaving the archive).
+# They may be the configuration's doing (a ``replay_url`` naming another path, outside audit 31, F3) or a passing
+# fault's (a proxy's or an outage's 404 without ``Memento-Datetime``) as much as the capture's: each is catalogued with
+# the replay_url it was asked of, asked again by a backfill under another one, and by ``backfill --retry-refused``
+# (docs/decisions/0019). Every other refusal is final: a capture was served (its ``Memento-Datetime`` says so) and
+# its bytes, status or archived redirects are the verdict, the same on every asking. Their texts are the kinds
+# `status` and the FAILED line count them by.
+ASKED_AGAIN = (NOT_ARCHIVED, LEAVES_ARCHIVE, ARCHIVE_REDIRECTING, ARCHIVE_LOCATION_NOT_URL)
 
 
 def parse_memento_datetime(value: str | None) -> datetime | None:

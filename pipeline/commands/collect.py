@@ -31,6 +31,28 @@ no_wait_option = click.option(
 )
 
 
+# ``backfill --retry-refused`` without a reason: every kind of refusal of the archive's own answer.
+EVERY_ASKED_AGAIN = "*"
+
+
+def _refusals_asked_again(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...]:
+    """The kinds of refusal ``--retry-refused`` asks again (none when not given); a reason that is not one of them
+    is a usage error naming those that are (a DOC written right after the option is read as its reason)."""
+    if value is None:
+        return ()
+    from policy_archive.crawler.sources.base import ASKED_AGAIN  # the crawler's words, loaded only when asked
+
+    if value == EVERY_ASKED_AGAIN:
+        return ASKED_AGAIN
+    if value in ASKED_AGAIN:
+        return (value,)
+    kinds = ", ".join(repr(kind) for kind in ASKED_AGAIN)
+    raise click.BadParameter(
+        f"{value!r} is no refusal asked again: those of the archive's own answer are ({kinds}); every other refusal"
+        " is final, the bytes served say so (a DOC goes before --retry-refused, or after --retry-refused=REASON)"
+    )
+
+
 @click.command()
 @click.argument("documents", nargs=-1, metavar="[DOC]...")
 @date_option("--since", "Only captures on or after this day.")
@@ -54,6 +76,20 @@ no_wait_option = click.option(
     help="Then fetch every listed capture the strategy left unfetched (the spans status counts), reusing what "
     "earlier runs fetched: bisect with --verify-spans finds what all finds, without starting over.",
 )
+@click.option(
+    "--retry-refused",
+    is_flag=False,
+    flag_value=EVERY_ASKED_AGAIN,
+    default=None,
+    callback=_refusals_asked_again,
+    metavar="[=REASON]",
+    help="Ask the archive again for the captures it refused on its own answer, which a configuration mistake or a "
+    "passing fault may have made (a 404 without Memento-Datetime from a wrong replay_url, a proxy, an outage): "
+    "not-archived, 'redirect leaves the archive', 'the archive kept redirecting', \"the archive's redirect "
+    'Location is not a URL"; =REASON asks those of one reason only (--retry-refused=not-archived). Paced as '
+    "every replay request. Without it they are asked again only when [wayback] replay_url has changed since; "
+    "other refusals are final (the bytes served say so).",
+)
 @no_wait_option
 @pass_context
 def backfill(
@@ -63,6 +99,7 @@ def backfill(
     until: date | None,
     strategy: str,
     verify_spans: bool,
+    retry_refused: tuple[str, ...],
     no_wait: bool,
 ) -> None:
     """Record historical versions from the web archive (resumable, idempotent). DOC is SERVICE/DOCUMENT or
@@ -85,6 +122,7 @@ def backfill(
             until=until,
             strategy=StrategyName(strategy),
             verify_spans=verify_spans,
+            retry_refused=retry_refused,
             progress=progress,
         ),
     )

@@ -9,7 +9,7 @@ the next request is chosen, so a run killed at any moment continues where it was
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
 
 from policy_archive.archive.catalog.rows import UnverifiedSpan
@@ -41,10 +41,13 @@ def backfill(
     until: date | None = None,
     strategy: StrategyName = StrategyName.BISECT,
     verify_spans: bool = False,
+    retry_refused: Collection[str] = (),
     progress: Progress | None = None,
 ) -> RunReport:
-    """Backfill each document with ``strategy``; ``verify_spans``: then fetch what the strategy left unfetched.
-    The report's last line says how many listed captures were not verified (see :mod:`.unverified`)."""
+    """Backfill each document with ``strategy``; ``verify_spans``: then fetch what the strategy left unfetched;
+    ``retry_refused``: the kinds of refusals of the archive's own answer to ask again (``backfill
+    --retry-refused``; :func:`.listed_captures.asked_again`). The report's last line says how many listed captures
+    were not verified (see :mod:`.unverified`)."""
     progress = progress or Progress("backfill")
     # How many captures to examine is known once the listings are read (``BackfillPlan.left``), and then only
     # as a bound while bisect searches: it decides what to fetch from what it learns.
@@ -55,7 +58,8 @@ def backfill(
     # SIGTERM or Ctrl-C, from the command's start to its end: the listing, Scrapy's start, the crawl and the
     # recording each end as an interrupted run (policy_archive/stop_signals.py).
     stop = current_stop()
-    listed = _list_documents(workspace, declarations, source, progress, since, until, strategy, verify_spans, stop)
+    asking = Asking(strategy, verify_spans, frozenset(retry_refused))
+    listed = _list_documents(workspace, declarations, source, progress, since, until, asking, stop, notes)
     plans, listings, failures, interrupted = listed
     notes.extend(future_rows(workspace, listings))
     if not interrupted and any(not plan.complete for plan in plans.values()):
@@ -82,6 +86,16 @@ def backfill(
     return RunReport(recorded, failures, notes, last_line=summary_line(assumed, left), recorded_detail=kinds or None)
 
 
+@dataclasses.dataclass(frozen=True)
+class Asking:
+    """What a backfill asks of the archive beyond its listings: the strategy, whether to fetch the spans it leaves
+    unfetched, and which kinds of refusals of the archive's own answer to ask again."""
+
+    strategy: StrategyName
+    verify_spans: bool
+    retry_refused: frozenset[str]
+
+
 def _list_documents(
     workspace: Workspace,
     declarations: Sequence[DocumentDeclaration],
@@ -89,12 +103,13 @@ def _list_documents(
     progress: Progress,
     since: date | None,
     until: date | None,
-    strategy: StrategyName,
-    verify_spans: bool,
+    asking: Asking,
     stop: StopSignal,
+    notes: list[str],
 ) -> tuple[dict[str, DocumentPlan], dict[str, list[CaptureRef]], list[DocumentFailure], bool]:
-    """Each document's captures listed, in turn, and its plan made: the plans and listings by document, the
-    documents whose listing failed, and whether a stop signal stopped the listing (the documents after it fail)."""
+    """Each document's captures listed, in turn, and its plan made as ``asking`` says: the plans and listings by
+    document, the documents whose listing failed, and whether a stop signal stopped the listing (the documents after
+    it fail); refusals asked again said in ``notes``."""
     settings = workspace.config.settings
     failures: list[DocumentFailure] = []
     plans: dict[str, DocumentPlan] = {}
@@ -120,7 +135,9 @@ def _list_documents(
             continue
         progress.add("captures listed", len(refs), one="capture listed")
         listings[declaration.key] = refs
-        plans[declaration.key] = take_listing(workspace, declaration, refs, strategy, source, verify_spans)
+        plans[declaration.key] = take_listing(
+            workspace, declaration, refs, asking.strategy, source, asking.verify_spans, asking.retry_refused, notes
+        )
     return plans, listings, failures, interrupted or stop.received
 
 

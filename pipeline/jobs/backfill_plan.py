@@ -395,6 +395,9 @@ class BackfillPlan:
             failure.reason,
             fetched_status=failure.status,
             lasting=failure.lasting,
+            # Which archive configuration the refusal was made under: one made under another is asked again
+            # (listed_captures.asked_again).
+            replay_url=plan.source.settings.replay_url,
         )
         index = plan.position(ref)
         if outcome is Outcome.REFUSED:  # the archive's answer to this replay (not archived, a redirect out)

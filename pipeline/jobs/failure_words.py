@@ -8,12 +8,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from policy_archive.archive.catalog.rows import Outcome
+from policy_archive.crawler.sources.base import ASKED_AGAIN
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
 from policy_archive.pipeline.jobs.report import format_counts, refusal_counts
 from policy_archive.pipeline.jobs.unverified import NOT_FETCHED_FOR_NOW, not_fetched_as_served
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import CaptureRef, Source, Version
 from policy_archive.text import plural
+
+# Said after a count of refusals of the archive's own answer (``ASKED_AGAIN``), which a configuration mistake or a
+# passing fault may have made: the command that asks them again.
+RETRY_HINT = "backfill --retry-refused asks them again"
 
 
 def why_failed(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef], found: Sequence[Version]) -> str:
@@ -82,4 +87,7 @@ def _no_version(workspace: Workspace, plan: DocumentPlan, listed: Sequence[Captu
     if refused:
         share = "all" if refused == len(keys) else str(refused)
         words += f", {share} refused ({format_counts(refusals)})"
+    if any(kind in ASKED_AGAIN for kind in refusals):
+        # The archive's own answer may have been the configuration's or a passing fault's: the way out, named.
+        words += f"; {RETRY_HINT}"
     return words

@@ -5,17 +5,21 @@ document."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.crawler.sources import ArchiveSource
+from policy_archive.crawler.sources.base import ASKED_AGAIN
 from policy_archive.pipeline.jobs.backfill_plan import NAMED_REFUSALS, DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import undated
 from policy_archive.pipeline.jobs.examine import guard_refusal, holds_for_twins
 from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE, future_lines, in_the_future
 from policy_archive.pipeline.jobs.listing_rows import candidates, refusal_before_fetch
-from policy_archive.pipeline.jobs.report import borrowed
+from policy_archive.pipeline.jobs.report import borrowed, refusal_kind
 from policy_archive.pipeline.jobs.strategy import StrategyName
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import CaptureRef, DocumentDeclaration, Source
+from policy_archive.text import plural, safe_url
 
 
 def take_listing(
@@ -25,14 +29,21 @@ def take_listing(
     strategy: StrategyName,
     source: ArchiveSource,
     verify: bool,
+    retry: Collection[str] = (),
+    notes: list[str] | None = None,
 ) -> DocumentPlan:
     """``declaration``'s listed captures (``refs``) kept in the catalog, and its plan made over the listed rows:
-    rows an earlier run refused as dated in the future whose day has come listed again, those refused before any
-    fetch (:func:`.listing_rows.refusal_before_fetch`) refused, twins refused through a refusal this run makes
-    again listed again; ``verify``: the plan fetches what ``strategy`` leaves unfetched too."""
+    rows an earlier run refused as dated in the future whose day has come listed again, refusals of the archive's
+    own answer made under another replay_url, or of a kind in ``retry`` (:func:`asked_again`), listed again (said
+    in ``notes``), those refused before any fetch (:func:`.listing_rows.refusal_before_fetch`) refused, twins
+    refused through a refusal this run makes again listed again; ``verify``: the plan fetches what ``strategy``
+    leaves unfetched too."""
     catalog = workspace.catalog
     catalog.add_listed(declaration.key, refs)
     clock = workspace.clock
+    if line := asked_again(workspace, declaration, source.settings.replay_url, retry):
+        if notes is not None:
+            notes.append(line)
     # A row refused as dated in the future by an earlier run whose day has come is a capture like any other now.
     catalog.relist(
         declaration.key,
@@ -61,6 +72,33 @@ def take_listing(
     return DocumentPlan(
         declaration, fetchable, strategy, source, rows, verify, undated=lambda plan: undated(workspace.catalog, plan)
     )
+
+
+def asked_again(
+    workspace: Workspace, declaration: DocumentDeclaration, replay_url: str, retry: Collection[str]
+) -> str | None:
+    """List again ``declaration``'s captures refused on the archive's own answer (:data:`ASKED_AGAIN`: not
+    archived, ...) that this run asks again, and say so in one line (None: none): those asked of another
+    ``replay_url`` than today's, once (their next refusal records today's), and with ``retry`` (``backfill
+    --retry-refused``) those of its kinds whatever they were asked of. A refusal recorded before 2026-11-29 names
+    no replay_url, so only ``retry`` asks it again: asking every old refusal again on the first run of this
+    release could be thousands of requests of an archive that answered them already."""
+    rows = workspace.catalog.refused_replays(declaration.key, ASKED_AGAIN)
+    again = [
+        (url, at, asked)
+        for url, at, reason, asked in rows
+        if refusal_kind(reason) in retry or (asked is not None and asked != replay_url)
+    ]
+    if not again:
+        return None
+    workspace.catalog.relist(declaration.key, [(url, at) for url, at, _ in again])
+    count = len(again)
+    captures = f"{count} {plural(count, 'capture')}"
+    before = sorted({asked for *_, asked in again if asked is not None and asked != replay_url})
+    if before and all(asked in before for *_, asked in again):
+        why = f"refused on the archive's answer to replay_url {', '.join(map(safe_url, before))}"
+        return f"{declaration.key}: {captures} {why}, asked again of {safe_url(replay_url)}"
+    return f"{declaration.key}: {captures} refused on the archive's answer asked again (--retry-refused)"
 
 
 def future_rows(workspace: Workspace, listings: dict[str, list[CaptureRef]]) -> list[str]:
