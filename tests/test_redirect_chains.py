@@ -327,7 +327,8 @@ def test_every_capture_an_archived_redirect_to_a_url_never_captured_fails_with_e
     assert result.returncode == 1, result.stderr
     assert (
         failed_line(result)
-        == f"FAILED {DOC}: no version: {MONTHS} captures listed, all refused ({MONTHS} not-archived)"
+        == f"FAILED {DOC}: no version: {MONTHS} captures listed, all refused ({MONTHS} not-archived);"
+        " backfill --retry-refused asks them again"
     )
     for moment in months():
         reason = (

@@ -15,10 +15,11 @@ from policy_archive.archive.lock import running_writer
 from policy_archive.config.cron import next_run_time
 from policy_archive.config.settings import Config
 from policy_archive.crawler.lasting import lasting
+from policy_archive.crawler.sources.base import ASKED_AGAIN
 from policy_archive.pipeline.extraction.dropped import hard_note
 from policy_archive.pipeline.jobs.datadir import holds_data, open_catalog
 from policy_archive.pipeline.jobs.future_dates import CLOCK_SKEW, FUTURE_REMEDY, IN_THE_FUTURE, in_the_future
-from policy_archive.pipeline.jobs.report import format_counts, refusal_counts, refusal_kind
+from policy_archive.pipeline.jobs.report import RETRY_HINT, format_counts, refusal_counts, refusal_kind
 from policy_archive.pipeline.jobs.unverified import describe, longest, not_fetched_as_served
 from policy_archive.records import iso_z
 from policy_archive.text import plural
@@ -342,7 +343,10 @@ def status_lines(config: Config) -> Iterator[str]:
             )
             yield from _failure_lines(status)
             if status.refused_captures:
-                yield f"    refused captures: {format_counts(status.refused_captures)}"
+                # Refusals of the archive's own answer may be a configuration mistake's or a passing fault's.
+                again = any(kind in ASKED_AGAIN for kind in status.refused_captures)
+                hint = f" ({RETRY_HINT})" if again else ""
+                yield f"    refused captures: {format_counts(status.refused_captures)}{hint}"
             if status.future_versions:
                 yield f"    {_future_versions(status.future_versions, now)}"
             if unverified := not_verified(status):

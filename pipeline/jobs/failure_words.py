@@ -10,15 +10,11 @@ from collections.abc import Sequence
 from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.crawler.sources.base import ASKED_AGAIN
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
-from policy_archive.pipeline.jobs.report import format_counts, refusal_counts
+from policy_archive.pipeline.jobs.report import RETRY_HINT, format_counts, refusal_counts
 from policy_archive.pipeline.jobs.unverified import NOT_FETCHED_FOR_NOW, not_fetched_as_served
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import CaptureRef, Source, Version
 from policy_archive.text import plural
-
-# Said after a count of refusals of the archive's own answer (``ASKED_AGAIN``), which a configuration mistake or a
-# passing fault may have made: the command that asks them again.
-RETRY_HINT = "backfill --retry-refused asks them again"
 
 
 def why_failed(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef], found: Sequence[Version]) -> str:

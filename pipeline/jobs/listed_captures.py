@@ -5,7 +5,7 @@ document."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.crawler.sources import ArchiveSource
@@ -41,7 +41,7 @@ def take_listing(
     catalog = workspace.catalog
     catalog.add_listed(declaration.key, refs)
     clock = workspace.clock
-    if line := asked_again(workspace, declaration, source.settings.replay_url, retry):
+    if line := asked_again(workspace, declaration, refs, source.settings.replay_url, retry):
         if notes is not None:
             notes.append(line)
     # A row refused as dated in the future by an earlier run whose day has come is a capture like any other now.
@@ -75,19 +75,28 @@ def take_listing(
 
 
 def asked_again(
-    workspace: Workspace, declaration: DocumentDeclaration, replay_url: str, retry: Collection[str]
+    workspace: Workspace,
+    declaration: DocumentDeclaration,
+    refs: Sequence[CaptureRef],
+    replay_url: str,
+    retry: Collection[str],
 ) -> str | None:
     """List again ``declaration``'s captures refused on the archive's own answer (:data:`ASKED_AGAIN`: not
     archived, ...) that this run asks again, and say so in one line (None: none): those asked of another
     ``replay_url`` than today's, once (their next refusal records today's), and with ``retry`` (``backfill
-    --retry-refused``) those of its kinds whatever they were asked of. A refusal recorded before 2026-11-29 names
-    no replay_url, so only ``retry`` asks it again: asking every old refusal again on the first run of this
-    release could be thousands of requests of an archive that answered them already."""
+    --retry-refused``) those of its kinds whatever they were asked of; only within the time ``refs`` (this run's
+    listing, in time order) spans, so that a run limited by --since or --until leaves the others refused, with
+    their reasons, for a run that lists them. A refusal recorded before 2026-11-29 names no replay_url, so only
+    ``retry`` asks it again: asking every old refusal again on the first run of this release could be thousands of
+    requests of an archive that answered them already."""
+    if not refs:
+        return None
+    first, last = refs[0].timestamp, refs[-1].timestamp
     rows = workspace.catalog.refused_replays(declaration.key, ASKED_AGAIN)
     again = [
         (url, at, asked)
         for url, at, reason, asked in rows
-        if refusal_kind(reason) in retry or (asked is not None and asked != replay_url)
+        if first <= at <= last and (refusal_kind(reason) in retry or (asked is not None and asked != replay_url))
     ]
     if not again:
         return None

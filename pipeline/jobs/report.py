@@ -62,6 +62,11 @@ class RunReport:
 _TWIN_PREFIX = re.compile(r"^same bytes as the capture of \d+: ")
 
 
+# Said after a count of refusals of the archive's own answer (``crawler.sources.base.ASKED_AGAIN``), which a
+# configuration mistake or a passing fault may have made (the FAILED line, `status`): the command that asks them again.
+RETRY_HINT = "backfill --retry-refused asks them again"
+
+
 def twin_reason(when: datetime, reason: str | None) -> str:
     """The reason of a capture refused unfetched because its twin (same digest), captured ``when``, was."""
     return f"same bytes as the capture of {format_wayback_timestamp(when)}: {reason}"

@@ -229,6 +229,12 @@ class ArchiveFaults:
         with self._lock:
             self._faults.replay_excluded.add(surt(url))
 
+    def replay_again(self, url: str) -> None:
+        """Undo :meth:`exclude_from_replay`: the URL's captures are replayed again (an outage or a proxy's passing
+        fault over)."""
+        with self._lock:
+            self._faults.replay_excluded.discard(surt(url))
+
     def serve_other_bytes(self, url: str, timestamp: str, body: bytes | str) -> None:
         """Replay the capture with ``body`` (and a Memento-Datetime), while its CDX row keeps its own digest."""
         payload = body.encode("utf-8") if isinstance(body, str) else body
