@@ -64,7 +64,7 @@ def test_refusals_made_under_another_replay_url_are_asked_again_once(standin_arc
     fixed = run_cli(config, data, "backfill", DOC)
     assert fixed.returncode == 0, fixed.stderr
     assert dates(data) == DATES
-    assert f"{DOC}: 6 captures refused on the archive's answer to replay_url {wrong}, asked again of" in fixed.stderr
+    assert f"{DOC}: 6 captures refused on the archive's answer to replay_url {wrong}, now" in fixed.stderr
     assert all(r["outcome"] != "refused" for r in catalog_rows(data))
 
     standin_archive.clear_log()
@@ -93,13 +93,13 @@ def test_a_passing_refusal_is_asked_again_when_told_and_only_then(standin_archiv
 
     window = run_cli(config, data, "backfill", DOC, "--until", "2014-02-13", "--retry-refused")
     assert window.returncode == 0, window.stderr
-    assert f"{DOC}: 2 captures refused on the archive's answer asked again (--retry-refused)" in window.stderr
+    assert f"{DOC}: 2 captures refused on the archive's answer: candidates again (--retry-refused)" in window.stderr
     outside = catalog_rows(data)[2:]
     assert all(r["outcome"] == "refused" and r["reason"] for r in outside), "left with their reasons, not listed"
 
     told = run_cli(config, data, "backfill", DOC, "--retry-refused")
     assert told.returncode == 0, told.stderr
-    assert f"{DOC}: 4 captures refused on the archive's answer asked again (--retry-refused)" in told.stderr
+    assert f"{DOC}: 4 captures refused on the archive's answer: candidates again (--retry-refused)" in told.stderr
     assert dates(data) == DATES
     assert "replay request" in told.stderr, "counted among the paced replay requests"
 

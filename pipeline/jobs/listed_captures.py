@@ -106,8 +106,8 @@ def asked_again(
     before = sorted({asked for *_, asked in again if asked is not None and asked != replay_url})
     if before and all(asked in before for *_, asked in again):
         why = f"refused on the archive's answer to replay_url {', '.join(map(safe_url, before))}"
-        return f"{declaration.key}: {captures} {why}, asked again of {safe_url(replay_url)}"
-    return f"{declaration.key}: {captures} refused on the archive's answer asked again (--retry-refused)"
+        return f"{declaration.key}: {captures} {why}, now {safe_url(replay_url)}: candidates again"
+    return f"{declaration.key}: {captures} refused on the archive's answer: candidates again (--retry-refused)"
 
 
 def future_rows(workspace: Workspace, listings: dict[str, list[CaptureRef]]) -> list[str]:
