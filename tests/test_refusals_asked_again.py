@@ -43,6 +43,9 @@ def replays(archive: StandinArchive) -> int:
     return archive.counts()["replay"]
 
 
+NOT_ARCHIVED_ALONE = "{} not-archived refused on the archive's answer alone"
+
+
 def test_refusals_made_under_another_replay_url_are_asked_again_once(standin_archive, tmp_path):
     """A replay_url naming a path the archive does not serve: every replay a 404 without Memento-Datetime, every
     capture refused not-archived, and the FAILED line names the way out. Once replay_url is fixed, the next plain
@@ -54,8 +57,9 @@ def test_refusals_made_under_another_replay_url_are_asked_again_once(standin_arc
 
     first = run_cli(config, data, "backfill", DOC)
     assert first.returncode == 1, first.stderr
-    failed = f"FAILED {DOC}: no version: 6 captures listed, all refused (6 not-archived); backfill --retry-refused"
-    assert failed in first.stderr, first.stderr
+    failed = f"FAILED {DOC}: no version: 6 captures listed, all refused (6 not-archived)"
+    assert failed in first.stderr.splitlines(), first.stderr
+    assert f"{DOC}: {NOT_ARCHIVED_ALONE.format(6)}: backfill --retry-refused asks them again" in first.stderr
     rows = catalog_rows(data)
     assert {(r["outcome"], r["replay_url"]) for r in rows} == {("refused", wrong)}, "each refusal names its archive"
 
@@ -87,7 +91,8 @@ def test_a_passing_refusal_is_asked_again_when_told_and_only_then(standin_archiv
     plain = run_cli(config, data, "backfill", DOC, "--strategy", "all", "--verify-spans")
     assert plain.returncode == 1
     assert replays(standin_archive) == 0, "a refusal under the same replay_url is not asked again unasked"
-    assert "all refused (6 not-archived); backfill --retry-refused asks them again" in plain.stderr
+    assert f"FAILED {DOC}: no version: 6 captures listed, all refused (6 not-archived)\n" in plain.stderr
+    assert f"{DOC}: {NOT_ARCHIVED_ALONE.format(6)}: backfill --retry-refused asks them again" in plain.stderr
     status = run_cli(config, data, "status").stdout
     assert "refused captures: 6 not-archived (backfill --retry-refused asks them again)" in status, status
 

@@ -19,7 +19,7 @@ from policy_archive.crawler.sources import ArchiveSource, ListingClient, Listing
 from policy_archive.pipeline.jobs.backfill_plan import BackfillPlan, DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import decide
 from policy_archive.pipeline.jobs.decided_versions import versions_decided
-from policy_archive.pipeline.jobs.failure_words import unfetched, why_failed
+from policy_archive.pipeline.jobs.failure_words import retry_note, unfetched, why_failed
 from policy_archive.pipeline.jobs.listed_captures import future_rows, take_listing
 from policy_archive.pipeline.jobs.listing_rows import listing
 from policy_archive.pipeline.jobs.progress import Progress
@@ -198,6 +198,8 @@ def _plan_results(
             assumed.extend(_record_unverified(workspace, plan))
             if not found or plan.unfetched:
                 failures.append(DocumentFailure(key, why_failed(workspace, plan, listings[key], found)))
+            if not found and (note := retry_note(workspace, plan, listings[key])):
+                notes.append(note)
     return versions, assumed, unexamined
 
 

@@ -5,12 +5,12 @@ which the run's last line counts (:mod:`.backfill`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.crawler.sources.base import ASKED_AGAIN
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
-from policy_archive.pipeline.jobs.report import RETRY_HINT, format_counts, refusal_counts
+from policy_archive.pipeline.jobs.report import RETRY_HINT, format_counts, refusal_counts, refusal_kind
 from policy_archive.pipeline.jobs.unverified import NOT_FETCHED_FOR_NOW, not_fetched_as_served
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import CaptureRef, Source, Version
@@ -73,17 +73,30 @@ def _captures(plan: DocumentPlan, captures: dict[int, str], *, reasons: bool = T
 def _no_version(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef]) -> str:
     """``no version: N captures listed, all refused (k reason, ...)``, the contract's words (DESIGN.md)."""
     keys = {(ref.url, ref.timestamp) for ref in listed}
-    rows = workspace.catalog.each_capture(plan.declaration.key, Source.WAYBACK, texts=False)
-    refusals = refusal_counts(
-        row.reason for row in rows if (row.url, row.captured_at) in keys and row.outcome is Outcome.REFUSED
-    )
+    refusals = refusal_counts(_listed_refusals(workspace, plan, listed))
     refused = sum(refusals.values())
     # "captures listed" whatever N: the contract's line, which checks from outside parse.
     words = f"no version: {len(keys)} captures listed"
     if refused:
         share = "all" if refused == len(keys) else str(refused)
         words += f", {share} refused ({format_counts(refusals)})"
-    if any(kind in ASKED_AGAIN for kind in refusals):
-        # The archive's own answer may have been the configuration's or a passing fault's: the way out, named.
-        words += f"; {RETRY_HINT}"
     return words
+
+
+def retry_note(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef]) -> str | None:
+    """A line for a document without a version whose listed captures were refused on the archive's answer alone
+    (``crawler.sources.base.ASKED_AGAIN``: a configuration mistake or a passing fault may have made them): the way
+    out, named. A line of its own, so that the ``FAILED`` line keeps the contract's words (DESIGN.md)."""
+    again = refusal_counts(
+        reason for reason in _listed_refusals(workspace, plan, listed) if refusal_kind(reason) in ASKED_AGAIN
+    )
+    if not again:
+        return None
+    return f"{plan.declaration.key}: {format_counts(again)} refused on the archive's answer alone: {RETRY_HINT}"
+
+
+def _listed_refusals(workspace: Workspace, plan: DocumentPlan, listed: Sequence[CaptureRef]) -> Iterator[str | None]:
+    """The catalogued reasons of the refused captures among ``listed``."""
+    keys = {(ref.url, ref.timestamp) for ref in listed}
+    rows = workspace.catalog.each_capture(plan.declaration.key, Source.WAYBACK, texts=False)
+    return (row.reason for row in rows if (row.url, row.captured_at) in keys and row.outcome is Outcome.REFUSED)
