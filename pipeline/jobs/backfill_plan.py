@@ -6,6 +6,7 @@ listed at one URL and second a replay answers is ``same_second``'s."""
 from __future__ import annotations
 
 import dataclasses
+from array import array
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from policy_archive.pipeline.jobs.examine import (
     shows_its_text,
 )
 from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE
+from policy_archive.pipeline.jobs.knowledge import Known
 from policy_archive.pipeline.jobs.listing_index import ListingIndex, listed_with, same_bytes
 from policy_archive.pipeline.jobs.listing_rows import NeighbourRows
 from policy_archive.pipeline.jobs.progress import Left, Progress
@@ -122,7 +124,8 @@ class DocumentPlan:
         # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
         # at different pages. What one replay did (a refusal in REPLAY_REFUSALS, a failure) is not shared.
         self.same_bytes = same_bytes(self.refs)
-        self.known: dict[int, str | None] = {}
+        # By column (``knowledge.Known``): a listing of one text known through one replay is known at every row.
+        self.known = Known(len(self.refs))
         self.in_flight: set[int] = set()
         # Captures that could not be fetched this run (catalogued failed, so a rerun retries them), with why.
         # The search goes on around them as if they showed nothing.
@@ -182,7 +185,7 @@ class DocumentPlan:
             refused.append((ref, another_at_this_second(answered, ref, served, verdict)))
         return refused
 
-    def learn(self, index: int, text: str | None, *, rendered: bool = False, for_twins: bool = True) -> list[int]:
+    def learn(self, index: int, text: str | None, *, rendered: bool = False, for_twins: bool = True) -> Sequence[int]:
         """Remember what a capture showed; return the positions of the other captures this also tells about (same
         bytes: a listing of one text's every row).
 
@@ -193,7 +196,8 @@ class DocumentPlan:
         self.known[index] = text
         shared = status_of(self.refs, index) == 200 and for_twins and not rendered
         group = listed_with(self.same_bytes, self.refs, index) if shared else ()
-        twins = [i for i in group if i not in self.known and i not in self.shared_second]
+        # By column (8 bytes each): every other row of a listing of one text is a twin.
+        twins = array("q", (i for i in group if i not in self.known and i not in self.shared_second))
         for other in twins:
             self.known[other] = text  # known at no cost
         return twins

@@ -8,8 +8,9 @@ search which captures cannot date their text (:func:`undated`), so that ``bisect
 from __future__ import annotations
 
 import dataclasses
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 from policy_archive.archive.catalog import Catalog
@@ -58,7 +59,7 @@ class Decision:
     again (:func:`~.examine.refused_by_the_guards`)."""
 
     first: Shown
-    run: list[int]
+    run: Sequence[int]
     unchanged_since: datetime | None
     verdict: Verdict
     dating: int | str
@@ -66,7 +67,7 @@ class Decision:
     judged_again: tuple[int, ...] = ()
 
     @property
-    def undated(self) -> list[int]:
+    def undated(self) -> Sequence[int]:
         """The captures of the run that cannot date its text: before the dating one (none when the guards
         refused the text: it is refused for its text, not its date)."""
         if self.verdict.refusal:
@@ -97,10 +98,12 @@ def decide(catalog: Catalog, plan: DocumentPlan, check: Callable[[], None] = _go
     by_text.update({row.body_sha1: row for row in rows.values() if row.outcome is Outcome.EXTRACTED})
     found = changes(plan.known)
     # When each text was seen, gathered once: per change, a walk over every capture known made a history of many
-    # changes over a long listing quadratic.
-    seen: dict[str | None, list[datetime]] = {}
+    # changes over a long listing quadratic. One time a day is kept (the guards count the days a text was seen):
+    # a time per capture known was some 60 MB of a million rows of one text (2026-11-29).
+    seen: dict[str | None, dict[date, datetime]] = {}
     for i, known in _checked(plan.known.items(), check):
-        seen.setdefault(known, []).append(timestamp_of(plan.refs, i))
+        moment = timestamp_of(plan.refs, i)
+        seen.setdefault(known, {}).setdefault(moment.date(), moment)
     decisions: list[Decision] = []
     previous: CaptureRow | None = None  # the capture of the version kept before (its bytes date it)
     dated = True  # whether the text before the change is a version
@@ -108,18 +111,20 @@ def decide(catalog: Catalog, plan: DocumentPlan, check: Callable[[], None] = _go
         check()
         text = plan.known[change.index]
         end = after.index if after else len(plan.refs)
-        run = [i for i in _checked(range(change.index, end), check) if plan.known.get(i) == text]
+        # Positions by column (8 bytes each): the run of a listing of one text is every row.
+        run = array("q", (i for i in _checked(range(change.index, end), check) if plan.known.get(i) == text))
         first = _shown(plan, rows, by_text, change.index)
         judged_again = _refused_by_the_guards(rows, plan.refs, run)
-        seen_at = seen[text]
+        seen_at = seen[text].values()
         verdict = judge(first.row.body or "", previous.body if previous else None, seen_at)
         unchanged_since = _unchanged_since(rows, plan.refs, change.window_start, dated)
         dated = False
         if verdict.refusal:
             decisions.append(Decision(first, run, unchanged_since, verdict, verdict.refusal, None, judged_again))
             continue
+        # Read as the dating walks the run (it stops at the first capture that dates the text), not all made first.
         dating = dating_capture(
-            [_bytes_time(rows, plan.refs, i) for i in _checked(run, check)],
+            (_bytes_time(rows, plan.refs, i) for i in _checked(run, check)),
             previous.bytes_at if previous else None,
             unchanged_since,
             plan.refs[after.index] if after else None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -259,7 +259,7 @@ def last_seen(listed_at: datetime, bytes_at: datetime, *, dated: bool) -> dateti
 
 
 def dating_capture(
-    run: Sequence[datetime], previous: datetime | None, unchanged_since: datetime | None, following: CaptureRef | None
+    run: Iterable[datetime], previous: datetime | None, unchanged_since: datetime | None, following: CaptureRef | None
 ) -> int | str:
     """Which capture of a run dates the text it shows, or why none can: ``run`` is when the bytes of each capture
     showing the text were archived, in the listing's order from the one where the change was found to the last

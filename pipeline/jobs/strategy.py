@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from policy_archive.listed import digest_of, length_of, status_of, timestamp_of
+from policy_archive.pipeline.jobs.knowledge import Known
 from policy_archive.records import CaptureRef
 
 Knowledge = Mapping[int, str | None]  # candidate index → text identity, or None: fetched but no evidence
@@ -122,7 +123,7 @@ def changes(known: Knowledge) -> list[Change]:
     """The versions the knowledge shows: each capture whose text differs from the previous known text."""
     result: list[Change] = []
     previous: int | None = None
-    for index in sorted(i for i, text in known.items() if text is not None):
+    for index in _evidence(known):
         if previous is None or known[index] != known[previous]:
             result.append(Change(index, previous))
         previous = index
@@ -142,10 +143,11 @@ class Span:
 
 def spans(refs: Sequence[CaptureRef], known: Knowledge) -> list[Span]:
     """Every run of unfetched captures between fetched ones: what a strategy assumed instead of looking."""
-    evidence = sorted(i for i, text in known.items() if text is not None)
-    bounds = [None, *evidence, None]
+    evidence = _evidence(known)
     result = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for number in range(len(evidence) + 1):  # the spans before, between and after the captures with a text
+        start = evidence[number - 1] if number else None
+        end = evidence[number] if number < len(evidence) else None
         low = -1 if start is None else start
         high = len(refs) if end is None else end
         unfetched = tuple(i for i in range(low + 1, high) if i not in known)
@@ -215,10 +217,11 @@ def _bisect_search(
     needed = [end for end in (first, last) if end is not None and end not in known]
     if needed or first is None or last is None:
         return _first_of_each_digest(sorted(set(needed)), refs), 1 if needed else 0
-    evidence = sorted(i for i, text in known.items() if text is not None)
+    evidence = _evidence(known)
     envelopes = _envelopes(refs, known, evidence)
     searched = 0
-    for left, right in zip(evidence, evidence[1:], strict=False):
+    for number in range(len(evidence) - 1):
+        left, right = evidence[number], evidence[number + 1]
         inside = [i for i in range(left + 1, right) if i not in known]
         if not inside:
             continue
@@ -226,10 +229,10 @@ def _bisect_search(
             searched += 1
             continue
         if known[left] != known[right]:
-            probes = _change_probes(refs, inside, envelopes[left], envelopes[right])
+            probes = _change_probes(refs, inside, envelopes[number], envelopes[number + 1])
         else:
             probes = _unlike_digest(refs, left, right, inside) or _equal_span_probes(
-                refs, inside, envelopes[left], max_hidden
+                refs, inside, envelopes[number], max_hidden
             )
         searched += bool(probes)
         needed.extend(probes)
@@ -246,22 +249,26 @@ def _length(refs: Sequence[CaptureRef], index: int) -> int | None:
     return length if length and status_of(refs, index) == 200 else None
 
 
-def _envelopes(refs: Sequence[CaptureRef], known: Knowledge, evidence: Sequence[int]) -> dict[int, Envelope]:
-    """Each fetched capture → the length envelope of its version (the run of fetched captures with its text).
+def _envelopes(refs: Sequence[CaptureRef], known: Knowledge, evidence: Sequence[int]) -> list[Envelope]:
+    """The length envelope of each fetched capture's version (the run of fetched captures with its text), in the
+    order of ``evidence``: one envelope a run, shared by its captures (a listing of one text known through one
+    replay is one run of a million; a dictionary of them was most of its backfill's peak memory, 2026-11-29).
 
     The envelope widens with every capture of the version fetched, so it learns how much the length of one
     text varies from capture to capture (tokens, dates, compression) without a fixed tolerance.
     """
-    result: dict[int, Envelope] = {}
-    run: list[int] = []
-    for index in [*evidence, None]:
-        if run and (index is None or known[index] != known[run[-1]]):
-            sizes = [size for i in run if (size := _length(refs, i)) is not None]
-            envelope = (min(sizes), max(sizes)) if sizes else None
-            result.update(dict.fromkeys(run, envelope))
-            run = []
-        if index is not None:
-            run.append(index)
+    result: list[Envelope] = []
+    start = 0  # where the run being read began, in ``evidence``
+    low = high = None
+    for number in range(len(evidence) + 1):
+        index = evidence[number] if number < len(evidence) else None
+        if number > start and (index is None or known[index] != known[evidence[number - 1]]):
+            envelope = None if low is None or high is None else (low, high)
+            result.extend([envelope] * (number - start))
+            start, low, high = number, None, None
+        if index is not None and (size := _length(refs, index)) is not None:
+            low = size if low is None else min(low, size)
+            high = size if high is None else max(high, size)
     return result
 
 
@@ -315,6 +322,13 @@ def _change_probes(refs: Sequence[CaptureRef], inside: Sequence[int], left: Enve
     if sides and (last_left is None or first_right is None or last_left < first_right):
         return [i for i in (last_left, first_right) if i is not None]
     return [inside[len(inside) // 2]]
+
+
+def _evidence(known: Knowledge) -> Sequence[int]:
+    """The positions known to show a text (not None), in listing order (read off the column of :class:`Known`)."""
+    if isinstance(known, Known):
+        return known.evidence()
+    return sorted(i for i, text in known.items() if text is not None)
 
 
 def _first_evidence(indices: range, known: Knowledge) -> int | None:
