@@ -36,6 +36,7 @@ class Known(MutableMapping[int, "str | None"]):
         return self._texts[number]
 
     def get(self, index: int, default: str | None = None) -> str | None:  # type: ignore[override]
+        """What the capture at ``index`` showed, or ``default`` when nothing is known of it (one lookup)."""
         number = self._number(index)
         return default if number == _UNKNOWN else self._texts[number]
 
@@ -67,6 +68,7 @@ class Known(MutableMapping[int, "str | None"]):
         return self._known
 
     def items(self) -> ItemsView[int, str | None]:
+        """The (position, text) pairs known, in listing order, read in one pass over the column."""
         return _Items(self)
 
     def evidence(self) -> array[int]:
