@@ -92,7 +92,7 @@ def configure(config: Path, archive: StandinArchive) -> None:
     settings = settings.replace('"https://web.archive.org/cdx/search/cdx"', f'"{archive.cdx_url}"')
     settings = settings.replace('"https://web.archive.org/web"', f'"{archive.replay_url}"')
     for key, value in (("cdx_per_minute", "24"), ("replay_per_minute", "480"), ("backoff_seconds", "60")):
-        settings = settings.replace(f"{key} = {value}", f"{key} = 100000" if "minute" in key else f"{key} = 0")
+        settings = settings.replace(f"{key} = {value}", f"{key} = 60000" if "minute" in key else f"{key} = 0")
     settings = settings.replace("timeout_seconds = 60", "timeout_seconds = 10")
     (config / "settings.toml").write_text(settings, encoding="utf-8")
     for starter in (config / "services").glob("*.toml"):
