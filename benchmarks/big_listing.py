@@ -8,8 +8,8 @@ stand-in Wayback archive (``tests/standin/archive.py``, 127.0.0.1) lists N captu
 page, the resume key; the command waits up to 300 s for a page, which the stand-in makes from the whole
 listing each time). Runs ``python -m policy_archive ... backfill`` once in a fresh data directory and prints
 its exit status, wall time, CPU time and peak resident memory (the kernel's ``ru_maxrss`` of that process, from
-``wait4``, started from a small launcher: ``LAUNCHER``), the replay requests the archive answered and the command's
-last line.
+``wait4``, started from a small launcher: :mod:`benchmarks.own_usage`), the replay requests the archive answered
+and the command's last line.
 
 The stand-in runs in this process and builds every page's rows anew (its CPU competes with the command's on a
 small machine); only the command's own figures are printed.
@@ -26,6 +26,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks.own_usage import launched, read_usage
 from benchmarks.shared import REPO_ROOT
 
 # The stand-ins and the test pages live in tests/ (imported as top-level modules, as pytest does).
@@ -44,20 +45,6 @@ def fill(archive: StandinArchive, captures: int) -> None:
         archive.add_capture(URL, ts(START + timedelta(minutes=5 * n)), body)
 
 
-# Starts the command and writes its exit status, CPU time and peak RSS (``wait4``) to the file named first. The
-# kernel's ``ru_maxrss`` of a process also counts the memory of the process it was started from, up to its exec (it
-# keeps the larger): started from this process, which holds the stand-in's listing, the command's figure was this
-# process's (457 MiB at a million rows before and after a change that cut the command's own, 2026-11-29). Started
-# from this small launcher, it is the command's own.
-LAUNCHER = """
-import os, subprocess, sys
-process = subprocess.Popen(sys.argv[2:])
-_, status, usage = os.wait4(process.pid, 0)
-with open(sys.argv[1], "w") as report:
-    print(os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss, file=report)
-"""
-
-
 def measure(archive: StandinArchive, strategy: str) -> None:
     config, data = configured(archive, Path(tempfile.mkdtemp(prefix="big-listing-")))
     settings = config / "settings.toml"
@@ -66,15 +53,15 @@ def measure(archive: StandinArchive, strategy: str) -> None:
     command = cli_command(config, data, "backfill", DOC, "--strategy", strategy)
     output = data.parent / "output.txt"  # a file, not a pipe: nothing blocks the command while it is not read
     figures = data.parent / "rusage.txt"
-    launcher = [sys.executable, "-c", LAUNCHER, str(figures), *command]
+    launcher = launched(figures, command)
     with output.open("w") as written:
         started = time.monotonic()
         subprocess.run(launcher, env=cli_environment(), cwd=REPO_ROOT, stdout=written, stderr=written, check=True)
         wall = time.monotonic() - started
-    status, cpu, peak = figures.read_text().split()
+    usage = read_usage(figures)
     lines = [line for line in output.read_text().splitlines() if line.strip()]
-    print(f"exit {status}; wall {wall:.1f} s; CPU {float(cpu):.1f} s")
-    print(f"peak RSS {int(peak) / 1024:.0f} MiB; replay requests {archive.counts()['replay']}")
+    print(f"exit {usage.exit_status}; wall {wall:.1f} s; CPU {usage.cpu_seconds:.1f} s")
+    print(f"peak RSS {usage.peak_rss_mib:.0f} MiB; replay requests {archive.counts()['replay']}")
     print(f"data directory {data}")
     for line in lines[-3:]:
         print(f"  | {line}")

@@ -8,8 +8,9 @@ real command line, ``policy-archive track``, in a subprocess three times on a fr
 2. nothing changed: every request conditional (If-None-Match / If-Modified-Since), answered 304;
 3. ``--changed`` (10 %) of the documents revised: those recorded, the others 304.
 
-For each run: wall time, the run's peak resident memory (``ru_maxrss`` of that child, from ``os.wait4`` — the
-per-child form of ``getrusage(RUSAGE_CHILDREN)``), the crawl's span (first request sent to last answer, from the
+For each run: wall time, the run's own peak resident memory (``ru_maxrss`` of the command, from ``os.wait4`` in a
+small launcher: :mod:`benchmarks.own_usage`; before 2026-11-29 it was started from this process, whose memory the
+figure then counted too), the crawl's span (first request sent to last answer, from the
 stand-in's log: the rest of the wall time is start-up, extraction and recording), commits added, and what the
 stand-in answered (requests by status, conditional requests, body bytes, the most requests one site had in flight
 at once).
@@ -26,6 +27,8 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from benchmarks.own_usage import launched, read_usage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests"))  # the stand-ins are imported as standin.* (see tests/conftest.py)
@@ -55,14 +58,18 @@ def run_track(name: str, config: Path, data: Path, proxy_url: str, sites: Standi
     env = {**os.environ, "http_proxy": proxy_url, "no_proxy": "", "PYTHONPATH": str(REPO_ROOT)}
     command = [sys.executable, "-m", "policy_archive", "--config", str(config), "--data", str(data), "track"]
     commits_before = commit_count(data / "versions")
+    figures = data.parent / f"usage-{name.replace(' ', '-')}.txt"
     started = time.monotonic()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO_ROOT)
+    process = subprocess.Popen(
+        launched(figures, command), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO_ROOT
+    )
     assert process.stderr is not None
     stderr = process.stderr.read()  # the child's progress lines; read before waiting so the pipe never fills
-    _, wait_status, usage = os.wait4(process.pid, 0)
+    process.wait()
     wall = time.monotonic() - started
-    process.returncode = os.waitstatus_to_exitcode(wait_status)
     process.stderr.close()
+    usage = read_usage(figures)
+    process.returncode = usage.exit_status
     if process.returncode != 0:
         sys.stderr.write(stderr.decode("utf-8", errors="replace")[-4000:])
     stats = sites.stats()
@@ -73,7 +80,7 @@ def run_track(name: str, config: Path, data: Path, proxy_url: str, sites: Standi
         exit_status=process.returncode,
         wall_seconds=round(wall, 2),
         crawl_seconds=round(crawl, 2),
-        peak_rss_mib=round(usage.ru_maxrss / 1024, 1),  # Linux reports ru_maxrss in KiB
+        peak_rss_mib=round(usage.peak_rss_mib, 1),
         commits_added=commit_count(data / "versions") - commits_before,
         requests=int(stats["requests"]),  # type: ignore[call-overload]
         by_status=dict(stats["by_status"]),  # type: ignore[call-overload]
