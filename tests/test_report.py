@@ -273,3 +273,54 @@ def test_a_format_6_report_is_written_again_with_each_page_keeping_its_versions(
     assert ' lang=""' in page.read_text()
     again = json.loads(state_file.read_text())
     assert again["format"] == 7 and again["documents"]["example/privacy-policy"]["pages"] == pages_before
+
+
+def test_report_writes_into_a_directory_of_ones_own_only_with_force(recorded, tmp_path):
+    """Audit 31, finding 9: `report --output DIR` replaced a directory's own index.html and style.css without a
+    word, where init, export, discover and import-ota refuse to replace a file without --force. A directory that
+    is neither empty nor a report (its state file) is refused in one line naming the first file the report would
+    replace, or what it holds, exit 2, nothing written; --force writes there, and the report made is then updated
+    by later runs without it."""
+    config, data = recorded
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "index.html").write_text("<p>my hand-written home page</p>\n")
+    (home / "style.css").write_text("body{color:red}\n")
+    before = {path: path.read_bytes() for path in home.rglob("*")}
+    refused = run_cli(config, data, "report", "--output", str(home))
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        f"policy-archive: --output {home}: not a report of policy-archive (no {STATE_FILE} in it): the report would "
+        f"replace {home / 'index.html'}; add --force to write it there"
+    ]
+    assert {path: path.read_bytes() for path in home.rglob("*")} == before, "nothing written"
+
+    pages = tmp_path / "pages"
+    (pages / "acrcloud").mkdir(parents=True)
+    (pages / "acrcloud" / "privacy-policy.atom").write_text("<feed/>\n")  # a document's feed, not the site's
+    named = run_cli(config, data, "report", "--output", str(pages))
+    assert named.returncode == 2 and f"would replace {pages / 'acrcloud' / 'privacy-policy.atom'};" in named.stderr
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("buy milk\n")
+    (notes / "a.txt").write_text("a\n")
+    cluttered = run_cli(config, data, "report", "--output", str(notes))
+    assert cluttered.returncode == 2
+    assert cluttered.stderr.splitlines() == [
+        f"policy-archive: --output {notes}: not a report of policy-archive (no {STATE_FILE} in it) and not empty "
+        f"({notes / 'a.txt'}); give a new or empty directory, or add --force to write the report among its files"
+    ]
+    assert sorted(path.name for path in notes.iterdir()) == ["a.txt", "todo.txt"]
+
+    forced = run_cli(config, data, "report", "--output", str(home), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "my hand-written" not in (home / "index.html").read_text(encoding="utf-8")
+    assert (home / STATE_FILE).is_file()
+    again = run_cli(config, data, "report", "--output", str(home))  # a report now: updated without --force
+    assert again.returncode == 0 and "0 pages written" in again.stderr, again.stderr
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run_cli(config, data, "report", "--output", str(empty)).returncode == 0
+    assert (empty / "index.html").is_file()

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from policy_archive.errors import EXIT_FAILURES
+from policy_archive.errors import EXIT_FAILURES, OutputError
 from policy_archive.pipeline.commands.common import (
     Context,
     check_output,
@@ -126,7 +126,7 @@ def _base_url(_ctx: click.Context, _param: click.Parameter, given: str | None) -
     metavar="DIR",
     help="Directory of the site (index.html, one page and one Atom feed per document, feed.atom), made if missing "
     "in a folder that exists; an existing report there is updated: only documents with a new version are "
-    "rewritten.",
+    "rewritten. Any other directory must be empty, unless --force.",
 )
 @click.option(
     "--base-url",
@@ -136,17 +136,26 @@ def _base_url(_ctx: click.Context, _param: click.Parameter, given: str | None) -
     'own address (rel="self"), as feed readers use to find it again. Without it no feed names itself (a report '
     "read from file:// has no such address). Changing it rewrites every feed: give every document then.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write the report into DIR even if it holds files that are not a report's, replacing its index.html, "
+    "style.css, feed.atom and the documents' pages and feeds there.",
+)
 @pass_context
-def report_site(obj: Context, documents: tuple[str, ...], output: Path, base_url: str | None) -> None:
+def report_site(obj: Context, documents: tuple[str, ...], output: Path, base_url: str | None, force: bool) -> None:
     """Write a static site of the history that opens from file:// with no server: every document, its timeline,
     each change as a word-level difference, links to every snapshot, Atom feeds."""
     from policy_archive.pipeline.jobs.datadir import open_catalog
-    from policy_archive.pipeline.webreport.build import build_report
+    from policy_archive.pipeline.webreport.build import build_report, foreign_directory
 
     with reported_errors():
         check_output(output, "--output", directory=True, on_the_way=False)  # DIR is made, not folders to it
         config = obj.config()
         declarations = config.select(documents)
+        # A directory of one's own is not written into unasked, as init, export and import-ota do not replace a file.
+        if not force and (reason := foreign_directory(output, declarations)):
+            raise OutputError(f"--output {output}: {reason}")
         store = versions_for_reading(config, "report")
         progress = obj.progress("report")
         progress.expect(len(declarations), "documents", one="document")

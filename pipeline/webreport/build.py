@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shutil
 from collections.abc import Sequence
@@ -406,6 +407,38 @@ def _build_document(
         "summary": asdict(summary),
         "entries": [asdict(entry.without_content()) for entry in entries],
     }
+
+
+# The files of the site itself, written by every report (each document's page and feed are beside them).
+SITE_FILES = ("index.html", "style.css", "feed.atom")
+
+
+def foreign_directory(output: Path, declarations: Sequence[DocumentDeclaration]) -> str | None:
+    """Why a report is not written into ``output`` without ``--force``, or None: a missing or empty directory, or
+    one holding a report of policy-archive (its state file), takes one. Any other directory is someone's own: a
+    mistaken ``--output .`` must not replace its ``index.html`` (audit 31, finding 9). The reason names the first
+    file the report would replace (the site's files, then each document's page and feed, in the order of
+    ``declarations``), else the first entry the directory holds."""
+    try:
+        if not output.is_dir() or (output / STATE_FILE).is_file():
+            return None
+        held = sorted(entry.name for entry in output.iterdir())
+    except OSError:  # not listed: the writing says what is wrong, as before
+        return None
+    if not held:
+        return None
+    not_a_report = f"not a report of policy-archive (no {STATE_FILE} in it)"
+    written = [Path(name) for name in SITE_FILES]
+    for declaration in declarations:
+        folder = Path(declaration.service_id)
+        written += [folder / f"{declaration.document_id}.html", folder / f"{declaration.document_id}.atom"]
+    for relative in written:
+        if os.path.lexists(output / relative):
+            return f"{not_a_report}: the report would replace {output / relative}; add --force to write it there"
+    return (
+        f"{not_a_report} and not empty ({output / held[0]}); give a new or empty directory, or add --force to write "
+        "the report among its files"
+    )
 
 
 def build_report(
