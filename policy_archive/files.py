@@ -172,3 +172,30 @@ def writing_at(error: OSError, path: Path) -> str | None:
         if named.parent == target.parent and named.name.startswith(f".{target.name}.partial-"):
             return f"a new file in {target.parent}"
     return None
+
+
+# The descriptors of the standard output and error: what `--output /dev/stdout` (or /dev/stderr) names.
+STANDARD_STREAMS = (1, 2)
+
+
+def standard_stream(path: Path) -> int | None:
+    """The descriptor, 1 or 2, when ``path`` names this process's standard output or error through /proc
+    (``/dev/stdout``, ``/dev/fd/1``, ``/proc/self/fd/1``), whatever file it is: ``--output /dev/stdout > out.jsonl``
+    names the file the shell made and gave the process, which is written into as it is, not replaced. None for any
+    other path, another descriptor, or a system without /proc (where ``/dev/stdout`` is a device, already written
+    into). The link chain is followed one link at a time: resolving it whole would give the shell's file, whose
+    name says nothing of how it was reached."""
+    own = Path(f"/proc/{os.getpid()}/fd")
+    current = path.absolute()
+    for _ in range(40):  # the system's own bound on a chain of links
+        try:
+            if current.name.isdigit() and current.parent.resolve() == own:
+                number = int(current.name)
+                os.fstat(number)  # open: the name is not left from a descriptor since closed
+                return number if number in STANDARD_STREAMS else None
+            if not current.is_symlink():
+                return None
+            current = current.parent / os.readlink(current)
+        except (OSError, ValueError):
+            return None
+    return None

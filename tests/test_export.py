@@ -10,7 +10,7 @@ import stat
 import subprocess
 
 from review_data import PATH, handmade_commit, handmade_history
-from standin.cli import EXPORT_COLUMNS, git, run_cli
+from standin.cli import EXPORT_COLUMNS, REPO_ROOT, WAIT_SECONDS, cli_command, cli_environment, git, run_cli
 
 from policy_archive.archive import history
 from policy_archive.archive.history import version_commits
@@ -167,6 +167,7 @@ def test_export_into_a_pipe_streams_and_a_link_stays_a_link(recorded, tmp_path):
     assert lines and all(json.loads(line)["commit"] for line in lines)
     refused = run_cli(config, data, "export", "--format", "sqlite", "--output", str(pipe))
     assert refused.returncode == 2 and "not a regular file" in refused.stderr, refused.stderr
+    assert "configuration error" not in refused.stderr, "a path of the command line, not the configuration"
     assert stat.S_ISFIFO(pipe.lstat().st_mode)
 
     real, link = tmp_path / "real.csv", tmp_path / "latest.csv"
@@ -189,6 +190,57 @@ def test_export_to_stdout_is_the_data_alone(recorded):
     rows = list(csv.reader(table.stdout.splitlines(keepends=True)))
     assert rows[0] == EXPORT_COLUMNS and len(rows) == 3 and all(len(row) == len(EXPORT_COLUMNS) for row in rows)
     assert "2 versions written to /dev/stdout" in table.stderr
+
+
+def export_into_standard_output(config, data, shell_file, *args, append=False):
+    """``policy-archive export ARGS`` with its standard output the file ``shell_file``, opened as a shell opens it
+    for ``> FILE`` (made or cut to nothing) or, ``append``, for ``>> FILE``."""
+    with shell_file.open("ab" if append else "wb") as stdout:
+        return subprocess.run(
+            cli_command(config, data, "export", *args),
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=WAIT_SECONDS,
+            env=cli_environment(),
+            cwd=REPO_ROOT,
+        )
+
+
+def test_export_to_stdout_redirected_to_a_file_writes_into_it_without_force(recorded, tmp_path):
+    """Audit 31, finding 11: `export --output /dev/stdout > file.jsonl` exited 2 (`exists; add --force`) because the
+    shell had made the file, though README gives /dev/stdout as needing no --force. The file the standard output
+    already is replaces nothing: it is written into (`>>` adds to it); sqlite, which needs a file by name, is
+    refused in one line, the file left as the shell made it."""
+    config, data = recorded
+    shell_file = tmp_path / "x.jsonl"
+    for name in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
+        done = export_into_standard_output(config, data, shell_file, "--format", "jsonl", "--output", name)
+        assert done.returncode == 0, done.stderr
+        lines = shell_file.read_text(encoding="utf-8").splitlines()
+        assert [list(json.loads(line)) for line in lines] == [EXPORT_COLUMNS, EXPORT_COLUMNS], name
+        assert f"2 versions written to {name}" in done.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["x.jsonl"], "no partial file, no file renamed"
+
+    table = tmp_path / "x.csv"
+    table.write_text("earlier,rows\r\n", encoding="utf-8")
+    added = export_into_standard_output(config, data, table, "--format", "csv", "--output", "/dev/stdout", append=True)
+    assert added.returncode == 0, added.stderr
+    rows = list(csv.reader(table.read_text(encoding="utf-8").splitlines(keepends=True)))
+    assert rows[0] == ["earlier", "rows"] and rows[1] == EXPORT_COLUMNS and len(rows) == 4, "`>>` adds to the file"
+
+    database = tmp_path / "x.sqlite"
+    refused = export_into_standard_output(config, data, database, "--format", "sqlite", "--output", "/dev/stdout")
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        "policy-archive: --output /dev/stdout: not a regular file of its own (a pipe, a device or the standard output):"
+        " a sqlite database is written to a file by name (SQLite seeks in it and writes beside it); give a file name"
+    ]
+    assert database.read_bytes() == b""
+
+    for device in ("/dev/null", "/dev/stderr"):  # a device, or the standard error's pipe: written into, no --force
+        quiet = run_cli(config, data, "export", "--format", "jsonl", "--output", device)
+        assert quiet.returncode == 0, quiet.stderr
 
 
 def test_export_replaces_an_existing_file_only_with_force(recorded, tmp_path):

@@ -33,7 +33,7 @@ from policy_archive.errors import (
     disk_full,
     environment_failure,
 )
-from policy_archive.files import unwritable, writing_at
+from policy_archive.files import standard_stream, unwritable, writing_at
 from policy_archive.stop_signals import Stopped, stop_signals_handled
 from policy_archive.text import printable
 
@@ -85,14 +85,16 @@ def check_output(
 ) -> None:
     """Refuse, before any work, an output ``path`` that cannot be written (``files.unwritable``; not
     ``on_the_way``: one whose folder does not exist) or, when ``force`` is False (not None: the command replaces
-    nothing), a file that exists. ``option`` names it as the command line did (``--output``; empty for an
+    nothing), a file that exists. A file the process's standard output or error already is (``--output
+    /dev/stdout > out.jsonl``: the shell made it) is not one to replace: it is written into as asked
+    (``files.standard_stream``). ``option`` names it as the command line did (``--output``; empty for an
     argument). A disk found full here is a failure (``writing_output``)."""
     named = f"{option} {path}" if option else str(path)
     with writing_output(path, option):
         reason = unwritable(path, directory=directory, on_the_way=on_the_way)
     if reason:
         raise OutputError(f"{named}: {reason}")
-    if force is False and path.is_file():
+    if force is False and path.is_file() and standard_stream(path) is None:
         raise OutputError(f"{named}: exists; add --force to replace it")
 
 

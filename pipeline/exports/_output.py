@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from policy_archive.errors import ConfigurationError
-from policy_archive.files import left_by_the_dead, whole_file
+from policy_archive.errors import ConfigurationError, OutputError
+from policy_archive.files import left_by_the_dead, standard_stream, whole_file
 from policy_archive.pipeline.exports import ExportStopped
 from policy_archive.stop_signals import Stopped, current_stop, stop_signals_handled
 from policy_archive.text import counted, first_few
@@ -24,8 +24,10 @@ def replacing(output: Path, *, streams: bool = True) -> Iterator[Path]:
 
     A reader of ``output`` (a spreadsheet, Datasette) never sees a half-written file, and an interrupted export
     leaves the previous one in place. A symbolic link stays a link: the file it points to is replaced. A pipe,
-    terminal or device (``--output /dev/stdout``) is written into directly when the format ``streams``, and
-    refused otherwise: renaming over it would replace the device node itself (as root, ``/dev/stdout``).
+    terminal or device (``--output /dev/stdout``), or the file the standard output already is (``--output
+    /dev/stdout > out.jsonl``, ``files.standard_stream``), is written into directly when the format ``streams``, and
+    refused otherwise: renaming over a device would replace the device node itself (as root, ``/dev/stdout``), and
+    over the shell's file would leave the shell writing to a file no longer named (and undo ``>>``).
 
     SIGTERM or Ctrl-C while the block writes (one received earlier too) stops it there: the temporary file is
     removed and :class:`~policy_archive.pipeline.exports.ExportStopped` says nothing was written (for a pipe or
@@ -35,9 +37,13 @@ def replacing(output: Path, *, streams: bool = True) -> Iterator[Path]:
     if output.is_dir():
         raise ConfigurationError(f"--output {output}: is a directory; give a file name")
     with stop_signals_handled() as stop:
-        if output.exists() and not output.is_file():
+        if _written_into(output):
             if not streams:
-                raise ConfigurationError(f"--output {output}: not a regular file (a pipe or device); give a file name")
+                raise OutputError(
+                    f"--output {output}: not a regular file of its own (a pipe, a device or the standard output): a "
+                    "sqlite database is written to a file by name (SQLite seeks in it and writes beside it); give a "
+                    "file name"
+                )
             try:
                 with stop.interrupting():
                     stop.raise_if_received()
@@ -75,7 +81,7 @@ def leftovers_removed(output: Path) -> str | None:
     machine stopped: nothing of theirs ran to remove them), and say so in one line; None when there were none. A
     partial file whose writer still runs (another export to the same file) is left alone, its process told from
     one that was given the dead writer's number by its start time (``policy_archive.files.left_by_the_dead``)."""
-    if output.exists() and not output.is_file():  # a pipe or device: written into, no partial file beside it
+    if _written_into(output):  # a pipe, a device, the standard output: no partial file beside it
         return None
     target = output.resolve() if output.is_symlink() else output
     dead = [path for path in left_by_the_dead(target) if _removed(path)]
@@ -83,6 +89,13 @@ def leftovers_removed(output: Path) -> str | None:
         return None
     names = first_few([path.name for path in dead], NAMED_PARTIALS)
     return f"removed {counted(len(dead), 'partial file')} left beside {output} by an export killed earlier: {names}"
+
+
+def _written_into(output: Path) -> bool:
+    """Whether ``output`` is written into as it is rather than replaced: a pipe, terminal or device, or the file
+    this process's standard output or error is (``--output /dev/stdout > out.jsonl``; opened for appending by the
+    formats that stream, so that ``>>`` adds to the file as the shell was asked to)."""
+    return output.exists() and (not output.is_file() or standard_stream(output) is not None)
 
 
 def _removed(path: Path) -> bool:

@@ -15,7 +15,9 @@ def export(source: ExportSource, output: Path) -> str:
     return the one-line summary ``N versions written to OUTPUT``. ``output`` is replaced whole or left as it was, or
     written into directly when it is a pipe or device; a stop signal while it is written: :class:`ExportStopped`."""
     count = 0
-    with replacing(output) as partial, partial.open("w", encoding="utf-8", newline="") as handle:
+    # Appending: the partial file is new, and a file the shell opened for the standard output (`> out`, `>> out`)
+    # is added to as the shell was asked, not cut to nothing by a second opening (_output.replacing).
+    with replacing(output) as partial, partial.open("a", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)  # excel dialect: CRLF rows, fields quoted when needed, as RFC 4180 says
         writer.writerow(COLUMNS)
         for row in source.rows():
