@@ -11,15 +11,21 @@ from pathlib import Path
 from policy_archive.archive.ledger import BRANCH_REF
 from policy_archive.text import plural
 
+# In the Git directory: the commit the checkout was last brought to, what a hand edit is told from.
+CHECKOUT_FILE = "policy-archive-checkout"
 
-def set_aside_edits(directory: Path, run: Callable[[list[str]], str], notes: list[str]) -> None:
+
+def set_aside_edits(directory: Path, shown: str, run: Callable[[list[str]], str], notes: list[str]) -> None:
     """Copy the files changed or added by hand in the checkout ``directory`` out of the repository (``run``:
-    ``git ARGUMENTS`` there, its output), said in ``notes``."""
-    status = run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"])
-    entries = [(entry[:2], entry[3:]) for entry in status.split("\0") if len(entry) > 3]
-    changed = [path for code, path in entries if code != "??"]
+    ``git ARGUMENTS`` there, its output), said in ``notes``. ``shown``: the commit the checkout was last brought
+    to, what its files are compared with (their index included: an edit staged by hand counts)."""
+    # Not `git status`, which compares the index with HEAD: once a save has moved main, the index (the tree the
+    # checkout still shows) differs from HEAD in every file the save changed, and until 2026-11-29 each of them was
+    # set aside as changed by hand, on every save.
+    run(["update-index", "-q", "--refresh"])  # stat data only, so that a file touched but unchanged is not listed
+    changed = run(["diff-index", "--name-only", "-z", "--no-renames", shown, "--"]).split("\0")
     # An untracked file survives the checkout, unless the branch has a file at its path.
-    untracked = [path for code, path in entries if code == "??"]
+    untracked = [path for path in run(["ls-files", "--others", "--exclude-standard", "-z"]).split("\0") if path]
     if untracked:
         changed += run(["ls-tree", "-r", "--name-only", "-z", BRANCH_REF, "--", *untracked]).split("\0")
     kept = [path for path in changed if path and (directory / path).is_file()]

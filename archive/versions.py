@@ -38,7 +38,7 @@ import git
 from policy_archive.archive.catfile import BOUNDED_READING, read_blobs
 from policy_archive.archive.fastimport import MARKS_FILE, FastImport, GitProcess, remove_stale_keeps
 from policy_archive.archive.git_environment import OWN_SESSION, forget_outside_repository
-from policy_archive.archive.hand_edits import set_aside_edits
+from policy_archive.archive.hand_edits import CHECKOUT_FILE, set_aside_edits
 from policy_archive.archive.ledger import (
     BRANCH,
     BRANCH_REF,
@@ -422,11 +422,23 @@ class VersionStore:
     def _sync_checkout(self) -> None:
         """Make the working tree show ``main`` (so ``git log -p a/acrcloud/privacy-policy.md`` works there),
         after setting aside any file changed or added there by hand."""
-        if self.head() is not None:
-            set_aside_edits(self.directory, self._run, self.notes)
+        if (head := self.head()) is not None:
+            set_aside_edits(self.directory, self._shown(), self._run, self.notes)
             # Smaller pack windows and delta cache than Git's defaults (1 GiB, 96 MiB): a first checkout of
             # 5,000 documents otherwise holds ~240 MB, measured by benchmarks/versions.py on 2026-11-22.
-            self._run([*LOW_MEMORY_CONFIG, "read-tree", "--reset", "-u", BRANCH_REF])
+            self._run([*LOW_MEMORY_CONFIG, "read-tree", "--reset", "-u", head])
+            # Written after the checkout: a kill in between sets aside files nobody edited, never loses one.
+            (self._git_dir / CHECKOUT_FILE).write_text(f"{head}\n")
+
+    def _shown(self) -> str:
+        """The commit the checkout was last brought to (``CHECKOUT_FILE``); ``main`` when that is not known (a
+        repository an older release made, the file deleted, its commit lost): right when opening, which writes the
+        file before any save."""
+        try:
+            shown = (self._git_dir / CHECKOUT_FILE).read_text().strip()
+        except (OSError, UnicodeDecodeError):
+            return BRANCH_REF
+        return shown if shown and self._exists(shown) else BRANCH_REF
 
     # --- small Git helpers --------------------------------------------------------------------------------
 

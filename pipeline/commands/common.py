@@ -282,7 +282,14 @@ def run_writing_command(
                 with opened as workspace, workspace.run_log(command) as runs:
                     for note in workspace.notes:
                         click.echo(f"repaired: {printable(note)}", err=True)
-                    result = work(workspace, declarations, obj.progress(command))
+                    said = len(workspace.versions.notes)
+                    try:
+                        result = work(workspace, declarations, obj.progress(command))
+                    finally:
+                        # Files edited by hand while the command ran, set aside by one of its saves: said even
+                        # with --quiet, like what opening repaired (until 2026-11-29 no command said it).
+                        for note in workspace.versions.notes[said:]:
+                            click.echo(printable(note), err=True)
                     if stop.received:
                         result = replace(result, stopped_by=stop.signal_name)
                     runs.append(result)
