@@ -258,4 +258,5 @@ class CaptureReads:
             rendered=bool(row["rendered"]),
             dropped=dropped_of(row["dropped"]),
             lasting=None if row["lasting"] is None else bool(row["lasting"]),
+            extractor=row["extractor"],
         )

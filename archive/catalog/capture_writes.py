@@ -47,9 +47,11 @@ class CaptureWrites:
         note: str | None = None,
         stated_date: date | None = None,
         dropped: tuple[Dropped, ...] = (),
+        extractor: str | None = None,
     ) -> None:
         """Record a fetched capture and what extraction made of it: an archive capture under its CDX row (whose
-        listed status, mimetype and digest are kept), with what the replay served in the fetched_/memento_ columns."""
+        listed status, mimetype and digest are kept), with what the replay served in the fetched_/memento_ columns;
+        ``extractor``: the reading that gave its text (an ``Extractor:`` trailer), kept with a text only."""
         url, listed_at = capture.listing_key
         values: dict[str, object] = {
             "document": capture.document,
@@ -74,6 +76,7 @@ class CaptureWrites:
             "dropped": dropped_json(dropped),
             "lasting": None,  # fetched: no failure of it stands
             "replay_url": None,  # nor a refusal of the archive's own answer
+            "extractor": extractor if body is not None else None,
         }
         if capture.listed is None:  # a live fetch: no listing to keep apart from it
             values.update(status=capture.status, mimetype=capture.content_type)
@@ -206,6 +209,12 @@ class CaptureWrites:
                 (note, document, str(source), iso_z(captured_at)),
             )
 
+    def note_extractor(self, capture_id: int, extractor: str) -> None:
+        """Name the reading that gives the text the capture with id ``capture_id`` holds (``extractor``, an
+        ``Extractor:`` trailer), found by reading its bytes again: a text extracted before the catalog kept it."""
+        with self.connection:
+            self.connection.execute("UPDATE captures SET extractor = ? WHERE id = ?", (extractor, capture_id))
+
     def update_extraction(
         self,
         capture_id: int,
@@ -216,13 +225,15 @@ class CaptureWrites:
         body_sha1: str | None,
         stated_date: date | None = None,
         dropped: tuple[Dropped, ...] = (),
+        extractor: str | None = None,
     ) -> None:
         """Replace what extraction made of the capture with id ``capture_id`` (outcome, reason, title, text and its
-        SHA-1, stated date, dropped blocks), as ``reextract`` does; the fetch columns are left as they are."""
+        SHA-1, stated date, dropped blocks, the reading that gave the text), as ``reextract`` does; the fetch columns
+        are left as they are."""
         with self.connection:
             self.connection.execute(
                 "UPDATE captures SET outcome = ?, reason = ?, title = ?, body = ?, body_sha1 = ?, stated_date = ?,"
-                " dropped = ? WHERE id = ?",
+                " dropped = ?, extractor = ? WHERE id = ?",
                 (
                     str(outcome),
                     reason,
@@ -231,6 +242,7 @@ class CaptureWrites:
                     body_sha1,
                     stated_date.isoformat() if stated_date else None,
                     dropped_json(dropped),
+                    extractor if body is not None else None,
                     capture_id,
                 ),
             )

@@ -85,6 +85,7 @@ class CaptureRow:
     stated_date: date | None = None
     dropped: tuple[Dropped, ...] = ()
     lasting: bool | None = None  # a failed capture: running again alone gets the same answer (None: not known)
+    extractor: str | None = None  # the reading that gave ``body`` (an ``Extractor:`` trailer; None: not known)
 
 
 @dataclass(frozen=True)

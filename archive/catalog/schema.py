@@ -106,6 +106,11 @@ ADDED_COLUMNS = {
     # (docs/decisions/0019). NULL for other rows and for refusals made before 2026-11-29 (which archive is not
     # known: asked again only by ``backfill --retry-refused``).
     "replay_url": "TEXT",
+    # The ``Extractor:`` trailer of the reading that gave the row's text (``extract.extractor_label``: the extractor's
+    # revision and the rules' fingerprint): a text read again for a capture never fetched, known through this one (its
+    # twin), is only taken as it is when the version it dates names the same reading; else the kept bytes are read
+    # again (``decided_versions``; docs/decisions/0015, amendment of 2026-11-29). NULL: extracted before it, not known.
+    "extractor": "TEXT",
 }
 
 # The same for the documents table. backfill_failure: why the document's last backfill failed (NULL when it

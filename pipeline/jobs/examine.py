@@ -73,6 +73,9 @@ class Examination:
     # (:data:`.served_bytes.CHUNKS_JOINED`), or that their text was read from chunks no header declared
     # (:data:`.served_bytes.CHUNKS_UNDECLARED`, also on a refusal of that text).
     note: str | None = None
+    # The reading that gave ``document`` (its ``Extractor:`` trailer: this extractor and the rules for the capture's
+    # date), kept in the catalog with the text (``captures.extractor``).
+    extractor: str | None = None
 
     @property
     def body_sha1(self) -> str | None:
@@ -94,6 +97,7 @@ def record_examined(catalog: Catalog, capture: Capture, stored: StoredCapture, e
         stated_date=document.stated_date if document else None,
         dropped=document.dropped if document else (),
         note=examination.note,
+        extractor=examination.extractor,
     )
 
 
@@ -352,7 +356,7 @@ def examine(
         detail = f": {refusal.detail}" if refusal.detail else ""
         reason = f"{refusal.reason}{detail}{_not_requested(capture)}"
         return Examination(Outcome.REFUSED, reason, text_refused=True, note=note)
-    return Examination(Outcome.EXTRACTED, document=document, note=note)
+    return Examination(Outcome.EXTRACTED, document=document, note=note, extractor=extractor_label(rules))
 
 
 def _not_requested(capture: Capture) -> str:

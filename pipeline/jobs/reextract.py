@@ -105,6 +105,7 @@ def _reexamine(
             examination.body_sha1,
             document.stated_date if document else None,
             document.dropped if document else (),
+            extractor=examination.extractor,
         )
         if (note := joined_notes(examination.note, row.note)) != row.note:
             catalog.set_note(row.document, row.source, row.captured_at, note)
@@ -129,7 +130,11 @@ def _refusal_kept(row: CaptureRow, examination: Examination) -> Examination:
     # Refused before extraction (the 30 days, or the neighbours in a listing this catalog no longer keeps):
     # without its text, as backfill refused it; else refused when the versions were made, with its text.
     return Examination(
-        Outcome.REFUSED, row.reason, examination.document if row.body_sha1 else None, note=examination.note
+        Outcome.REFUSED,
+        row.reason,
+        examination.document if row.body_sha1 else None,
+        note=examination.note,
+        extractor=examination.extractor,
     )
 
 

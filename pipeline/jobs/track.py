@@ -157,6 +157,7 @@ class TrackPlan:
             note=note,
             stated_date=document.stated_date if document else None,
             dropped=document.dropped if document else (),
+            extractor=examination.extractor,
         )
         if reason:
             if status_for_now(capture.status) and examination.document is None:
