@@ -1,7 +1,9 @@
 """A backfilled document's decisions (:func:`.change_dating.decide`) written: the versions made, in date order, the
 changes refused (told in the catalog, and in the run's notes when refused for their date), an earlier run's
 guard refusals lifted where this run's guards judge again, each version's notes and change window kept, and a
-``revisit`` record kept for a version's capture known only through its twin (:mod:`.backfill`)."""
+``revisit`` record kept for a version's capture known only through its twin (:mod:`.backfill`), whose text is the
+twin's only when the twin was read as the version is (same extractor revision and rules), else the twin's kept bytes
+read again (:func:`_read_as_its_version`)."""
 
 from __future__ import annotations
 
@@ -9,13 +11,23 @@ import dataclasses
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
-from policy_archive.archive.stored_responses import DamagedCapture
+from policy_archive.archive.stored_responses import DamagedCapture, StoredResponse
+from policy_archive.pipeline.extraction.extract import extractor_label
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import Decision, Shown
-from policy_archive.pipeline.jobs.examine import ELSEWHEN, make_version, refuse_change
+from policy_archive.pipeline.jobs.damage import read_kept
+from policy_archive.pipeline.jobs.examine import ELSEWHEN, examine, make_version, refuse_change
+from policy_archive.pipeline.jobs.reextract import capture_from
 from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note
+from policy_archive.pipeline.jobs.verify import extractor_revision, rules_fingerprint
 from policy_archive.pipeline.jobs.workspace import Workspace
-from policy_archive.records import Source, Version, iso_z
+from policy_archive.records import DocumentDeclaration, Source, Version, iso_z
+
+# Said of a version's capture known through its twin when the twin's bytes give no text read as the version is.
+TWIN_NOT_READ = (
+    "{key}: no version recorded at capture {at} (known through its twin of {twin}, whose text was not extracted"
+    " with the rules and extractor of now: {why}); `policy-archive reextract {key}` reads the kept captures again"
+)
 
 
 def versions_decided(
@@ -38,6 +50,10 @@ def versions_decided(
         if shown is None:
             _refuse(catalog, key, decision.first, verdict.refusal or str(decision.dating), notes)
             continue
+        if shown.twin is not None and (read := _read_as_its_version(workspace, plan.declaration, shown, notes)):
+            shown = dataclasses.replace(shown, row=read)
+        elif shown.twin is not None:
+            continue
         # The capture's own note (its digest not checkable) stays beside the guards' (docs/decisions/0004).
         note = joined_notes(own_note(shown.row.note), verdict.note)
         if note:
@@ -51,6 +67,62 @@ def versions_decided(
         row = dataclasses.replace(shown.row, note=note)
         versions.append(make_version(plan.declaration, row, wayback=workspace.config.settings.wayback))
     return versions
+
+
+def same_reading(extractor: str | None, wanted: str) -> bool:
+    """Whether a text read by ``extractor`` (an ``Extractor:`` trailer, None: not known) is the one the reading
+    ``wanted`` gives the same bytes: the same extractor revision and rules' fingerprint (library versions only change
+    a text when a revision says so, as `verify` holds)."""
+    if extractor is None:
+        return False
+    reading = (extractor_revision(extractor), rules_fingerprint(extractor))
+    return None not in reading and reading == (extractor_revision(wanted), rules_fingerprint(wanted))
+
+
+def _read_as_its_version(
+    workspace: Workspace, declaration: DocumentDeclaration, shown: Shown, notes: list[str]
+) -> CaptureRow | None:
+    """The row of a version's capture known through its twin (``shown.row``, :func:`.examine.as_twin`) with the text
+    its version's reading gives: the twin's as the catalog holds it when the twin was read so (the same extractor
+    revision and rules, :func:`same_reading`; nothing read again), else the twin's kept bytes extracted again with
+    the declaration as it is now. A version names the rules it was read with; the twin's
+    text, extracted with the rules before an edit of ``select``/``remove`` (a backfill before any `reextract`),
+    made a version whose text those rules do not give, which `verify` found a mismatch (2026-11-29). None, said in
+    ``notes``, when the kept bytes cannot be read or give no text now: no version is made of that capture."""
+    row, twin = shown.row, shown.twin
+    assert twin is not None
+    if same_reading(row.extractor, extractor_label(declaration.entry_at(row.bytes_at)[1])):
+        return row
+    key, at, then = declaration.key, shown.ref.wayback_timestamp, f"{twin.captured_at:%Y%m%d%H%M%S}"
+    if twin.stored is None:
+        notes.append(TWIN_NOT_READ.format(key=key, at=at, twin=then, why="its bytes are not kept"))
+        return None
+    response = read_kept(workspace.captures, twin)
+    if not isinstance(response, StoredResponse):
+        notes.append(TWIN_NOT_READ.format(key=key, at=at, twin=then, why=response.problem))
+        return None
+    # The twin read as it was read when it was fetched, and as `verify` reads the version's bytes (the twin's record,
+    # its date and headers; the digest checked when they were fetched, the date decided since): the same text the
+    # catalog would hold had the twin been extracted with the rules of now.
+    examination = examine(declaration, capture_from(twin, response), clock=workspace.clock, check_digest=False)
+    document = examination.document
+    if examination.outcome is not Outcome.EXTRACTED or document is None:
+        notes.append(TWIN_NOT_READ.format(key=key, at=at, twin=then, why=f"now refused: {examination.reason}"))
+        return None
+    text = (document.title, examination.body_sha1, document.stated_date)
+    if twin.extractor is None and examination.extractor and text == (twin.title, twin.body_sha1, twin.stated_date):
+        # A text extracted before the catalog named its reading, which this one gives: named, so that the next
+        # backfill takes it without reading the bytes again. A text another reading gave is left to `reextract`.
+        workspace.catalog.note_extractor(twin.id, examination.extractor)
+    return dataclasses.replace(
+        row,
+        title=document.title,
+        body=document.body,
+        body_sha1=examination.body_sha1,
+        stated_date=document.stated_date,
+        dropped=document.dropped,
+        extractor=examination.extractor,
+    )
 
 
 def _keep_revisit(

@@ -1,0 +1,136 @@
+"""A capture known only through its twin is recorded with the text the rules of its version give.
+
+A backfill after a declaration's ``select``/``remove`` were edited (and before any `reextract`) dated a version at a
+capture never fetched, known through its twin (the same CDX digest as a capture fetched by an earlier run): it took
+the twin's text from the catalog, extracted with the rules of then, while the commit named the rules of now, and
+`verify` reported a mismatch. The catalog now keeps which extractor and rules gave each text; a twin's text extracted
+with others is extracted again from the twin's kept bytes (no archive request), with the version's rules.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from standin.cli import git, run_cli
+from test_upgrade_superseded import PRIVACY, configured, edit_rules, monthly_history, ok
+
+from policy_archive.config.settings import load_config
+from policy_archive.pipeline.extraction.extract import extractor_label
+from policy_archive.pipeline.jobs.decided_versions import same_reading
+from policy_archive.pipeline.jobs.workspace import open_workspace
+from policy_archive.records import Source
+
+PRIVACY_FILE = "e/example/privacy-policy.md"
+
+
+def head_text(data: Path) -> tuple[str, str]:
+    """The privacy policy's latest version on ``main``: its file and its commit message."""
+    repo = data / "versions"
+    commit = git(repo, "log", "-1", "--format=%H", "main", "--", PRIVACY_FILE).strip()
+    return git(repo, "show", f"{commit}:{PRIVACY_FILE}"), git(repo, "log", "-1", "--format=%B", commit)
+
+
+def test_a_twin_extracted_with_other_rules_is_extracted_again_with_the_versions_rules(standin_archive, tmp_path):
+    monthly_history(standin_archive)  # the privacy policy of 2018-08-01 has the bytes of 2018-01-01
+    config, data = configured(tmp_path, standin_archive)
+    ok(config, data, "backfill", "--until", "2018-07-15")
+    edit_rules(config)  # drops "Paragraph 1"; no reextract
+
+    standin_archive.settle()
+    standin_archive.clear_log()
+    ok(config, data, "backfill")  # lists 2018-08-01: a twin of 2018-01-01, not fetched
+    standin_archive.settle()
+    replayed = [request.path for request in standin_archive.requests if request.endpoint == "replay"]
+    assert not any("2018080" in path or "2018010" in path for path in replayed), replayed  # the kept bytes read
+
+    text, message = head_text(data)
+    assert "Captured-At: 2018-08-01T00:00:00Z" in message
+    assert "Last updated: March 1, 2018" in text
+    assert "Paragraph 0 of" in text and "Paragraph 2 of" in text
+    assert "Paragraph 1 of" not in text  # the rules of now, which the commit names
+    loaded = load_config(str(config), str(data))
+    (declaration,) = loaded.select(("example/privacy-policy",))
+    assert f"Extractor: {extractor_label(declaration.entry_at(datetime(2018, 8, 1, tzinfo=UTC))[1])}" in message
+    with open_workspace(loaded, "test") as workspace:
+        rows = [row for row in workspace.catalog.captures(declaration.key, Source.WAYBACK) if row.url == PRIVACY]
+    august = [row for row in rows if row.captured_at.month == 8]
+    assert august and august[0].stored is None  # never fetched: known through its twin
+
+    result = run_cli(config, data, "verify")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def set_warc_files_aside(data: Path, aside: Path) -> None:
+    """The kept captures of the runs so far moved out of the data directory: their bytes cannot be read."""
+    aside.mkdir()
+    for warc in (data / "captures").glob("*.warc.gz"):
+        warc.rename(aside / warc.name)
+
+
+def test_a_twin_read_as_its_version_is_is_not_read_again(standin_archive, tmp_path):
+    """The same rules: the twin's text is the version's, taken from the catalog; its bytes are not read (here they
+    cannot be, and the version is still made)."""
+    monthly_history(standin_archive)
+    config, data = configured(tmp_path, standin_archive)
+    ok(config, data, "backfill", "--until", "2018-07-15")
+    set_warc_files_aside(data, tmp_path / "aside")
+
+    out = ok(config, data, "backfill")
+
+    text, message = head_text(data)
+    assert "Captured-At: 2018-08-01T00:00:00Z" in message
+    assert "Last updated: March 1, 2018" in text and "Paragraph 1 of" in text
+    assert "no version recorded" not in out
+
+
+def test_a_twin_read_otherwise_whose_bytes_cannot_be_read_makes_no_version_and_says_so(standin_archive, tmp_path):
+    """Other rules and the twin's bytes not readable: no version with a text its rules do not give; the run says
+    which capture, and what reads it again."""
+    monthly_history(standin_archive)
+    config, data = configured(tmp_path, standin_archive)
+    ok(config, data, "backfill", "--until", "2018-07-15")
+    edit_rules(config)
+    set_warc_files_aside(data, tmp_path / "aside")
+
+    out = ok(config, data, "backfill")
+
+    _, message = head_text(data)
+    assert "Captured-At: 2018-06-01T00:00:00Z" in message  # the version before, still the latest
+    assert "example/privacy-policy: no version recorded at capture 20180801000000 (known through its twin of" in out
+    assert "missing capture" in out and "`policy-archive reextract example/privacy-policy`" in out
+
+
+def test_same_reading_is_the_extractor_revision_and_the_rules() -> None:
+    wanted = "policy-archive-extract 4 (lxml 6.1.3, pypdf 7.1.0); rules 64f294690d8c"
+    assert same_reading(wanted, wanted)
+    assert same_reading("policy-archive-extract 4 (lxml 6.2.0, pypdf 7.2.0); rules 64f294690d8c", wanted)
+    assert not same_reading("policy-archive-extract 4 (lxml 6.1.3, pypdf 7.1.0); rules f23aa920f462", wanted)
+    assert not same_reading("policy-archive-extract 3 (lxml 6.1.3, pypdf 7.1.0); rules 64f294690d8c", wanted)
+    assert not same_reading("policy-archive-extract 4 (lxml 6.1.3, pypdf 7.1.0)", wanted)  # no rules named
+    assert not same_reading(None, wanted)  # extracted before the catalog kept it
+
+
+def test_a_twin_extracted_before_the_catalog_named_readings_is_read_once(standin_archive, tmp_path):
+    """A text extracted before the catalog kept its reading (NULL) is read again when it dates a version through a
+    twin; where the reading of now gives it, it is named, so the next backfill reads nothing again."""
+    monthly_history(standin_archive)
+    config, data = configured(tmp_path, standin_archive)
+    ok(config, data, "backfill", "--until", "2018-07-15")
+    with sqlite3.connect(data / "catalog.sqlite3") as catalog:
+        catalog.execute("UPDATE captures SET extractor = NULL")  # as an older release left it
+    catalog.close()
+
+    ok(config, data, "backfill")
+
+    text, message = head_text(data)
+    assert "Captured-At: 2018-08-01T00:00:00Z" in message and "Paragraph 1 of" in text
+    loaded = load_config(str(config), str(data))
+    (declaration,) = loaded.select(("example/privacy-policy",))
+    label = extractor_label(declaration.entry_at(datetime(2018, 1, 1, tzinfo=UTC))[1])
+    with open_workspace(loaded, "test") as workspace:
+        rows = {row.captured_at.month: row for row in workspace.catalog.captures(declaration.key, Source.WAYBACK)}
+    assert rows[1].extractor == label  # the twin, read again, named
+    assert rows[2].stored is None or rows[2].extractor is None  # no other row touched
+    assert run_cli(config, data, "verify").returncode == 0
