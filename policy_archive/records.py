@@ -347,6 +347,10 @@ class FetchRequest:
     ref: CaptureRef | None = None
     headers: tuple[tuple[str, str], ...] = ()
     render: bool = False  # fetch in the headless browser and keep the rendered DOM next to the raw bytes
+    # An archive capture rendered for a declared URL with a fragment (``#terms``; render = "always" only): the
+    # page is opened with it, for its scripts to read (``location.hash``), while ``url`` (the ``id_`` replay) is
+    # asked without it: a fragment is never sent to a server. Empty otherwise (a live URL keeps its own in ``url``).
+    fragment: str = ""
 
 
 @dataclass(frozen=True)

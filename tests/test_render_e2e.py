@@ -336,6 +336,70 @@ def test_a_capture_whose_script_the_archive_streams_without_end_is_too_large_and
     assert failed["final"] is True and failed["reason"].startswith("javascript-shell: "), failed
 
 
+# A hash-routed legal page (as Open Terms Archive declares wire.com's #legal3 and Alibaba.com's #/rule/detail?…):
+# one URL for every section, its inline script showing the one ``location.hash`` names, the privacy policy without.
+HASH_SECTIONS = {
+    "#terms": "These terms of service govern your use of the Spa services and the contract you enter into with us "
+    "when you create an account. You may end the contract at any time by deleting your account.",
+    "": "This privacy policy explains which personal data Spa collects when you use its services, why it does, "
+    "and for how long it keeps them. You may ask us for a copy of your data at any time.",
+}
+
+
+def hash_routed_page() -> Page:
+    sections_json = json.dumps(HASH_SECTIONS)
+    body = (
+        "<!doctype html><html><head><title>Spa legal</title></head><body><h1>Spa legal</h1><main></main><script>"
+        f"var sections = {sections_json};"
+        "var text = sections[location.hash] || sections[''];"
+        "var paragraph = document.createElement('p'); paragraph.textContent = text;"
+        "document.querySelector('main').appendChild(paragraph);</script></body></html>"
+    )
+    return Page(body=body.encode())
+
+
+def test_an_archived_hash_routed_page_is_rendered_with_its_declared_fragment(
+    sites: StandinSites, standin_archive: StandinArchive, tmp_path: Path
+):
+    """A URL keeps its fragment with render = "always": a hash-routed page's scripts read it. The archive lists
+    and replays the capture without it (it never reaches a server), and the browser opened the capture without
+    it too, so a backfill recorded the page's default section, another document's text. It is now opened with
+    the declared fragment: the section it names is recorded, as ``track`` records it live, and the provenance
+    (WARC target, ``Snapshot-Url``) names the URL fetched, without it, as ``track``'s does."""
+    page = hash_routed_page()
+    url = sites.set_page("http://spa.test/legal", page)
+    declared = f"{url}#terms"
+    standin_archive.add_capture(url, "20200101000000", page.body)
+    config = write_config(
+        tmp_path / "config", {"spa": (declared, "always")}, settings=archive_settings(standin_archive)
+    )
+    data = tmp_path / "data"
+
+    result = run_cli(config, data, "backfill", "--strategy", "all", env=environment(sites))
+    assert result.returncode == 0, result.stderr
+    text = version_text(data, "spa")
+    assert HASH_SECTIONS["#terms"] in text and HASH_SECTIONS[""] not in text, text
+    assert sites.requests("spa.test") == [], "nothing of the live site was requested"
+    paths = [request.path for request in standin_archive.requests]
+    assert not any("terms" in path for path in paths), f"the archive never sees the fragment: {paths}"
+    replay = f"{standin_archive.replay_url}/20200101000000id_/{url}"
+    assert [r[:2] for r in page_records(data, url)] == [("response", url), ("resource", f"urn:rendered:{url}")]
+    trailers = git(data / "versions", "log", "-1", "--format=%(trailers:key=Snapshot-Url,valueonly)", "main")
+    assert trailers.strip() == replay, "the capture's URL, as the archive serves it"
+
+    # The same page live: track opens the declared URL, records the same section, names the URL fetched.
+    tracked = run_cli(config, tmp_path / "live", "track", env=environment(sites))
+    assert tracked.returncode == 0, tracked.stderr
+    live_text = version_text(tmp_path / "live", "spa")
+    assert HASH_SECTIONS["#terms"] in live_text and HASH_SECTIONS[""] not in live_text, live_text
+    assert [r[:2] for r in page_records(tmp_path / "live", url)] == [
+        ("response", url),
+        ("resource", f"urn:rendered:{url}"),
+    ]
+    live_trailers = git(tmp_path / "live" / "versions", "log", "-1", "--format=%(trailers:key=Snapshot-Url,valueonly)")
+    assert live_trailers.strip() == url, "the URL fetched: a fragment is never sent"
+
+
 @pytest.mark.parametrize(
     ("disallowed", "named"),
     [

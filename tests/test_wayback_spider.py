@@ -255,3 +255,47 @@ def test_any_location_is_followed_inside_the_archive_or_refused_in_one_bounded_l
         # value that is not ASCII percent-encoded (RFC 8187: its ``percent_encode_non_ascii_headers``, warcio 1.8).
         kept_location = kept["Location"]
         assert kept_location.strip() == location.strip() if location.isascii() else kept_location.isascii()
+
+
+def test_a_capture_rendered_for_a_declared_fragment_is_opened_with_it_and_replayed_without_it():
+    """A hash-routed page (``render = "always"``, the only way a URL keeps its fragment) shows the section its
+    fragment names: the capture is replayed at its ``id_`` URL (no fragment: a server never sees one), and the
+    rendering asks for the fragment of the URL declared at the capture's time, an earlier one's in its period."""
+    from policy_archive.archive.catalog.rows import Outcome
+    from policy_archive.pipeline.jobs.examine import Examination, rendering_request
+    from policy_archive.records import DocumentDeclaration, HistoryEntry, Render, Source
+
+    declaration = DocumentDeclaration(
+        "example",
+        "Example",
+        "terms-of-service",
+        f"{URL}#/rule/detail?id=7",
+        history=(HistoryEntry(f"{URL}#legal3", T1.date(), render=Render.ALWAYS),),
+        render=Render.ALWAYS,
+    )
+    extracted = Examination(Outcome.EXTRACTED)
+
+    def capture(at: datetime, source: Source = Source.WAYBACK) -> Capture:
+        fetched = f"{REPLAY}/{format_wayback_timestamp(at)}id_/{URL}" if source is Source.WAYBACK else URL
+        ref = CaptureRef(URL, at, 200, "text/html", None) if source is Source.WAYBACK else None
+        return Capture(declaration.key, source, URL, fetched, at, 200, "text/html", b"<p>", "", listed=ref)
+
+    earlier = rendering_request(declaration, capture(T1), extracted)
+    later = rendering_request(declaration, capture(T1 + timedelta(days=400)), extracted)
+    assert earlier is not None and later is not None
+    assert (earlier.url, earlier.fragment) == (f"{REPLAY}/20180808094144id_/{URL}", "#legal3")
+    assert later.fragment == "#/rule/detail?id=7" and "#" not in later.url
+    live = rendering_request(declaration, capture(T1 + timedelta(days=400), Source.LIVE), extracted)
+    assert live is not None and live.fragment == "", "a live page is opened at its own URL"
+
+
+def test_the_browser_opens_a_capture_at_its_original_url_with_the_fragment_asked(tmp_path):
+    from policy_archive.crawler.rendered_downloads import ArchiveDownloads, Turns
+
+    archive, _ = spider(tmp_path)
+    archive._page_downloads = ArchiveDownloads(None, None, 0, Turns(1))  # type: ignore[arg-type]
+    rendered = FetchRequest(FETCH.document, FETCH.url, URL, REF, render=True, fragment="#legal3")
+    opened, rendering = archive.rendering(rendered)
+    assert opened == f"{URL}#legal3", "the page's scripts read location.hash"
+    assert rendering.archive is not None and rendering.archive.archive_url == FETCH.url, "replayed without it"
+    assert archive.rendering(FETCH)[0] == URL, "no fragment asked, none given"

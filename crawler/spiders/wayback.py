@@ -167,12 +167,16 @@ class WaybackSpider(PlanSpider):
         return self._page_downloads
 
     def rendering(self, fetch: FetchRequest) -> tuple[str, PageRendering]:
-        """A capture is rendered at its original URL, every request of the page answered from the archive."""
+        """A capture is rendered at its original URL, every request of the page answered from the archive; opened
+        with the declared URL's fragment (``fetch.fragment``), which the replay URL has not, so that a hash-routed
+        page's scripts show the section it names. The browser never sends it: the route is asked for the URL
+        without it, and answers with ``fetch.url``, the capture's ``id_`` replay (checked with Playwright 1.65.2 and
+        Debian's Chromium, 2026-11-29: a request's URL has no fragment, ``location.hash`` has it)."""
         located = self.source.locate(fetch.url)
         assert located is not None, "render requests of an archive name one of its capture URLs"
         timestamp, original = located
         route = ArchiveRoute(fetch.url, self.source, timestamp, self.replay_limiter, self.page_downloads())
-        return original, PageRendering(self.render_timeout, archive=route)
+        return original + fetch.fragment, PageRendering(self.render_timeout, archive=route)
 
     def parse(self, response: Response) -> Iterator[Output]:
         """Hand the plan what a replay answer is: a capture (with the archived redirects on the way), or why none was

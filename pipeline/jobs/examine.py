@@ -406,7 +406,14 @@ def rendering_request(
         wanted = mode is Render.ALWAYS and (examination.outcome is Outcome.EXTRACTED or examination.text_refused)
     if not wanted:
         return None
-    return FetchRequest(capture.document, capture.fetched_url, capture.url, ref=capture.listed, render=True)
+    # The declared URL's fragment (render = "always" only: config/checks.py fragment_refusal), which a hash-routed
+    # page's scripts read to choose what to show: an archive capture is replayed and listed without it (a
+    # fragment never reaches a server), so the browser is given it back; a live URL keeps its own.
+    declared, _ = declaration.entry_at(capture.captured_at)
+    fragment = "".join(declared.partition("#")[1:]) if capture.source is Source.WAYBACK else ""
+    return FetchRequest(
+        capture.document, capture.fetched_url, capture.url, ref=capture.listed, render=True, fragment=fragment
+    )
 
 
 def as_twin(fetched: CaptureRow, listed: CaptureRef, snapshot_url: str) -> CaptureRow:

@@ -62,9 +62,11 @@ def listing(
 ) -> Sequence[CaptureRef]:
     """Every row of the listings that cover the document's life (:func:`segments`), in turn, held by column
     (``policy_archive.listed``) as the archive source lists them: a long listing's rows, as objects, were most of
-    a backfill's memory (2026-11-29)."""
+    a backfill's memory (2026-11-29). A URL is listed without its fragment (render = "always" only): no capture is
+    filed under one, a fragment never reaching a server; the rendering gives it back to the page's scripts
+    (``examine.rendering_request``)."""
     parts = [
-        source.listed_captures_patiently(url, client, start, end)
+        source.listed_captures_patiently(url.partition("#")[0], client, start, end)
         for url, start, end in segments(declaration, since, until)
     ]
     return parts[0] if len(parts) == 1 else listed(ref for part in parts for ref in part)
