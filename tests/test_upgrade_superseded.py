@@ -47,12 +47,18 @@ def bodies(store: VersionStore, path: str) -> list[str]:
     return [store.read(commit, path).split("\n\n", 2)[2].strip() for commit in store.first_parent_commits([path])]
 
 
-def test_a_version_of_a_later_capture_found_after_an_upgrade_supersedes_it(tmp_path: Path) -> None:
+def store_with_an_upgrade(tmp_path: Path, *earlier: Version) -> tuple[Path, VersionStore]:
+    """A store of ``earlier`` and "B old" captured on day 100, upgraded to "B new" by an upgrade dated day 1000."""
     repo = tmp_path / "versions"
     store = VersionStore(repo)
     old = make_version("example", "privacy-policy", 100, "B old")
-    store.save([make_version("example", "privacy-policy", 0, "A old"), old])
+    store.save([*earlier, old])
     store.save([upgrade_of(old, "B new", 1000)])
+    return repo, store
+
+
+def test_a_version_of_a_later_capture_found_after_an_upgrade_supersedes_it(tmp_path: Path) -> None:
+    repo, store = store_with_an_upgrade(tmp_path, make_version("example", "privacy-policy", 0, "A old"))
     assert log(repo)[-1][2].startswith(UPGRADE)
 
     store.save([make_version("example", "privacy-policy", 200, "C new")])  # a backfill finds a later capture
@@ -67,11 +73,7 @@ def test_a_version_of_a_later_capture_found_after_an_upgrade_supersedes_it(tmp_p
 
 
 def test_an_upgrade_stays_when_what_is_found_is_older_than_the_capture_it_read(tmp_path: Path) -> None:
-    repo = tmp_path / "versions"
-    store = VersionStore(repo)
-    old = make_version("example", "privacy-policy", 100, "B old")
-    store.save([make_version("example", "privacy-policy", 0, "A old"), old])
-    store.save([upgrade_of(old, "B new", 1000)])
+    repo, store = store_with_an_upgrade(tmp_path, make_version("example", "privacy-policy", 0, "A old"))
 
     store.save([make_version("example", "privacy-policy", 50, "Z")])  # an earlier capture
 
@@ -82,11 +84,7 @@ def test_an_upgrade_stays_when_what_is_found_is_older_than_the_capture_it_read(t
 def test_a_track_after_the_upgrade_comes_after_it(tmp_path: Path) -> None:
     """A live version is dated when it was fetched, after the upgrade: the upgrade stays, the same text again is no
     commit, and another text follows it."""
-    repo = tmp_path / "versions"
-    store = VersionStore(repo)
-    old = make_version("example", "privacy-policy", 100, "B old")
-    store.save([old])
-    store.save([upgrade_of(old, "B new", 1000)])
+    repo, store = store_with_an_upgrade(tmp_path)
 
     store.save([make_version("example", "privacy-policy", 1001, "B new")])
     assert [subject for _, _, subject in log(repo)][-1].startswith(UPGRADE)
@@ -113,11 +111,7 @@ def test_known_limit_a_version_between_the_upgrades_capture_and_one_kept_before_
 ) -> None:
     """Decision 0003's known limit: the latest capture dated up to the upgrade is one saved before it (the same
     text found again), so the upgrade stays; the later version's older-rules text stands before it."""
-    repo = tmp_path / "versions"
-    store = VersionStore(repo)
-    old = make_version("example", "privacy-policy", 100, "B old")
-    store.save([old, make_version("example", "privacy-policy", 150, "B old")])
-    store.save([upgrade_of(old, "B new", 1000)])
+    repo, store = store_with_an_upgrade(tmp_path, make_version("example", "privacy-policy", 150, "B old"))
     store.save([make_version("example", "privacy-policy", 120, "C new")])
     assert bodies(store, "e/example/privacy-policy.md") == ["B old", "C new", "B old", "B new"]
     assert log(repo)[-1][2].startswith(UPGRADE)
