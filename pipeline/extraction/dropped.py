@@ -71,6 +71,12 @@ class DropLog:
         self._drops: list[tuple[str, lxml.html.HtmlElement, lxml.html.HtmlElement]] = []
         self._notes: list[Dropped] = []
 
+    def drop_all(self, elements: Iterable[lxml.html.HtmlElement], reason: str | None) -> None:
+        """Remove each of ``elements`` (:meth:`drop`), read whole first: removing one changes what a lazy search
+        would find next."""
+        for element in list(elements):
+            self.drop(element, reason)
+
     def drop(self, element: lxml.html.HtmlElement, reason: str | None) -> None:
         """Remove ``element`` (and its subtree); ``reason`` None: removed by the declaration, not reported."""
         parent = element.getparent()
