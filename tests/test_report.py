@@ -19,10 +19,11 @@ from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.versions import VersionStore
 from policy_archive.errors import ConfigurationError
 from policy_archive.pipeline.jobs.progress import Progress
-from policy_archive.pipeline.webreport.build import STATE_FILE, build_report
+from policy_archive.pipeline.webreport.build import build_report
 from policy_archive.pipeline.webreport.diffs import WHOLE_NOTE, change_blocks
 from policy_archive.pipeline.webreport.feeds import FeedEntry, feed_xml
 from policy_archive.pipeline.webreport.pages import time_element
+from policy_archive.pipeline.webreport.state import STATE_FILE
 from policy_archive.records import DocumentDeclaration, parse_iso_z
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -1,5 +1,5 @@
 """A link the report gave out stays valid when a backfill inserts earlier versions of the same document: a version
-keeps the numbered page it was first put on (``build._placed``), the inserted versions take pages of their own,
+keeps the numbered page it was first put on (``state.placed``), the inserted versions take pages of their own,
 and every link a reader or a feed reader kept still leads to a page holding that version's article, showing that
 version. Real Git through ``VersionStore`` (a backfill's writer), real report output parsed; small pages
 (``Paging``), the same code as the defaults' (docs/decisions/0018-report-pages-and-feeds.md)."""
@@ -21,7 +21,7 @@ from test_report_rechain import ACME, ATOM, BETA, PAGING, broken_links, feed_ids
 from test_tour import PRIVACY, configure
 
 from policy_archive.archive.versions import VersionStore
-from policy_archive.pipeline.webreport.build import STATE_FILE, STATE_FORMAT
+from policy_archive.pipeline.webreport.state import STATE_FILE, STATE_FORMAT
 from policy_archive.records import iso_z
 
 ARTICLE = re.compile(r'<article class="version" id="(v-[0-9TZ]+)".*?</article>', re.S)

@@ -36,7 +36,7 @@ class VersionView:
     page: str = ""
     # Its place among the document's versions, counted from 1 (the oldest); 0: not given (the page's ``first`` on).
     # A page's versions are consecutive unless a backfill inserted earlier versions among them after it was made:
-    # those are on a page of their own (build._placed), and the numbers of this page's versions then skip them.
+    # those are on a page of their own (state.placed), and the numbers of this page's versions then skip them.
     number: int = 0
 
     @property
