@@ -4,7 +4,7 @@ that lost files): how Git says so, and what opening the store does about it (``a
 A history ref naming a missing object goes back to its newest reflog value still there, or is deleted; when that
 loses versions (or, for `policy-archive repair`, when ``git fsck`` finds an object missing further down), the
 history refs are dropped so that the history is rebuilt from the stored captures. Git is run through the
-callables of ``GitRefs``, which ``archive.versions`` (the only module importing GitPython) gives.
+callables of ``GitRefs``, which ``archive.git_repository`` (the only module importing GitPython) gives.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """A Git repository written for another tool (``export --format ota``): plain ``git`` through subprocess.
 
-Our own versions repository is behind ``archive.versions`` (the only GitPython user, with its ledger and
-rebuilds). An export repository is simpler: commits are only ever appended, one file each, in date order,
-through one ``git fast-import`` stream (DESIGN.md: ~2,700 commits/s against ~70/s through an index).
+Our own versions repository is behind ``archive.versions`` (with its ledger and rebuilds; its Git commands in
+``archive.git_repository``, the only GitPython user). An export repository is simpler: commits are only ever
+appended, one file each, in date order, through one ``git fast-import`` stream (DESIGN.md: ~2,700 commits/s
+against ~70/s through an index).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ it describes and the one before it, so a ``main`` at the one before is a save ki
 it (rolls ``main`` forward). A ``main`` anywhere else had commits added by hand: a writer refuses it
 (``ForeignHistoryError``); a reader reads the history as policy-archive left it, as the catalog lists it, and says
 why; `verify` names those commits (:func:`main_by_hand`). Git is run through ``GitRefs`` (or its ``run``):
-``archive.versions`` is the only module importing GitPython.
+``archive.git_repository`` is the only module importing GitPython.
 """
 
 from __future__ import annotations

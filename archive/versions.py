@@ -1,13 +1,13 @@
 """The Git version store: branch ``main``, one commit per document version, in capture-time order.
 
 Why this shape (first-character layout, ``git fast-import``, blob order, deterministic rebuilds):
-docs/decisions/0001-git-history-layout.md. This is the only module that imports GitPython. Its parts:
-``archive.ledger`` (the ledger's records and the commit messages), ``archive.saves`` (how a save merges into the
-ledger and the stream that writes it), ``archive.fastimport`` and ``archive.catfile`` (the Git processes),
-``archive.recovery`` (what opening sets right or refuses: a killed run's leftovers, ``main`` against the ledger,
-and what a ``main`` changed by hand differs by),
-``archive.lost_objects`` (history refs naming lost objects, set back or dropped on open) and ``archive.hand_edits``
-(files edited by hand in the checkout, set aside before it is rewritten).
+docs/decisions/0001-git-history-layout.md. Its parts: ``archive.git_repository`` (the repository's Git commands,
+the only module that imports GitPython), ``archive.ledger`` (the ledger's records and the commit messages),
+``archive.saves`` (how a save merges into the ledger and the stream that writes it), ``archive.fastimport`` and
+``archive.catfile`` (the Git processes), ``archive.recovery`` (what opening sets right or refuses: a killed run's
+leftovers, ``main`` against the ledger, and what a ``main`` changed by hand differs by), ``archive.lost_objects``
+(history refs naming lost objects, set back or dropped on open) and ``archive.hand_edits`` (files edited by hand in
+the checkout, set aside before it is rewritten).
 
 What the repository holds besides ``main``:
 - ``refs/policy-archive/ledger``: a parentless commit whose tree lists every version ever saved, also those not on
@@ -25,42 +25,35 @@ killed run left (stale lock files, temporary refs, half-written packs), which is
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import git
-
-from policy_archive.archive.catfile import BOUNDED_READING, read_blobs
-from policy_archive.archive.fastimport import MARKS_FILE, FastImport, GitProcess, remove_stale_keeps
-from policy_archive.archive.git_environment import OWN_SESSION, forget_outside_repository
+from policy_archive.archive.catfile import read_blobs
+from policy_archive.archive.fastimport import MARKS_FILE, FastImport, remove_stale_keeps
+from policy_archive.archive.git_environment import forget_outside_repository
+from policy_archive.archive.git_repository import LOW_MEMORY_CONFIG, GitRepository
 from policy_archive.archive.hand_edits import CHECKOUT_FILE, set_aside_edits
 from policy_archive.archive.ledger import (
     BRANCH,
     BRANCH_REF,
-    IDENTITY_EMAIL,
-    IDENTITY_NAME,
     INDEX_SUFFIX,
     LEDGER_REF,
-    REBUILD_ADVICE,
     Entry,
     LedgerState,
     MissingObjectsError,
     VersionStoreError,
     kept_versions,
 )
-from policy_archive.archive.lost_objects import GitRefs, broken_refs, lost_message, missing_object
+from policy_archive.archive.lost_objects import broken_refs, lost_message
 from policy_archive.archive.recovery import (
     MainByHand,
     clear_leftovers,
     finish_killed_save,
     main_by_hand,
     reading_start,
-    remove_half_made,
 )
 from policy_archive.archive.saves import (
     INCOMING_LEDGER_REF,
@@ -74,43 +67,7 @@ from policy_archive.archive.saves import (
 from policy_archive.records import RecordedVersion, Version, utc
 from policy_archive.text import plural
 
-IDENTITY_ENV = {
-    "GIT_AUTHOR_NAME": IDENTITY_NAME,
-    "GIT_AUTHOR_EMAIL": IDENTITY_EMAIL,
-    "GIT_COMMITTER_NAME": IDENTITY_NAME,
-    "GIT_COMMITTER_EMAIL": IDENTITY_EMAIL,
-}
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-LOW_MEMORY_CONFIG = (
-    "-c",
-    "core.deltaBaseCacheLimit=16m",
-    "-c",
-    "core.packedGitWindowSize=16m",
-    "-c",
-    "core.packedGitLimit=64m",
-)
 _T = TypeVar("_T")
-
-# `git diff` is porcelain: it reads the user's ~/.gitconfig and attributes (diff.noprefix, diff.context,
-# diff.external such as difftastic, textconv drivers, color.ui=always, diff.algorithm ...), so the same two
-# versions would print another text, or no patch at all, on another machine (outside audit 9, 2026-11-28).
-# Every option that configuration could change is named here: a unified patch `git apply` takes, the same
-# everywhere.
-PATCH_OPTIONS = (
-    "--no-ext-diff",
-    "--no-textconv",
-    "--no-color",
-    "--no-relative",
-    "--no-renames",
-    "--text",
-    "--unified=3",
-    "--inter-hunk-context=0",
-    "--diff-algorithm=myers",
-    "--indent-heuristic",
-    "--src-prefix=a/",
-    "--dst-prefix=b/",
-)
-PATCH_CONFIG = ("diff.suppressBlankEmpty=false",)  # no option says it
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,58 +80,6 @@ class CommittedVersion:
     commit: str
     bytes_at: datetime | None = None  # its Captured-At: when its bytes were captured (None: not read)
     snapshot_url: str = ""  # its Snapshot-Url ("": not read)
-
-
-class _Git(git.Git):
-    """GitPython's git, each process started in a session of its own, out of reach of a Ctrl-C at the terminal
-    (``archive.git_environment``): also the ``cat-file`` processes GitPython keeps, and ``git init``."""
-
-    def execute(self, command: Any, istream: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
-        """GitPython's ``execute``, with :data:`OWN_SESSION` given to ``subprocess.Popen``."""
-        return super().execute(command, istream, **OWN_SESSION, **kwargs)
-
-
-class _Repo(git.Repo):
-    """A repository whose git processes are :class:`_Git`'s (GitPython's documented hook)."""
-
-    GitCommandWrapperType = _Git
-
-
-def _open_repository(directory: Path) -> git.Repo:
-    try:
-        return _Repo(directory)
-    except git.NoSuchPathError:
-        raise VersionStoreError(
-            f"{directory} is missing: `policy-archive reextract --rebuild` rebuilds the history from the stored "
-            "captures"
-        ) from None
-    except git.InvalidGitRepositoryError:
-        raise VersionStoreError(f"{directory} is not a Git repository: run `policy-archive repair`") from None
-
-
-def _open_or_create(directory: Path, notes: list[str]) -> git.Repo:
-    """The repository in ``directory``, created when missing, or re-created when a first run was killed while
-    creating it (a half-made ``.git`` holding no object and no ref: nothing recorded can be lost; said in
-    ``notes``)."""
-    dot_git = directory / ".git"
-    if dot_git.exists():
-        try:
-            repo = _Repo(directory)
-        except git.InvalidGitRepositoryError:
-            remove_half_made(dot_git, notes)
-            return _open_or_create(directory, notes)
-    else:
-        directory.mkdir(parents=True, exist_ok=True)
-        repo = _Repo.init(directory, initial_branch=BRANCH)
-    if not repo.config_reader("repository").has_option("user", "name"):  # also a kill between init and here
-        # A kill while the identity was written leaves Git's lock on the config: no one else writes here (the
-        # caller holds the data directory's lock), so it is stale.
-        Path(repo.git_dir, "config.lock").unlink(missing_ok=True)
-        with repo.config_writer() as config:
-            config.set_value("core", "autocrlf", "false")
-            config.set_value("user", "name", IDENTITY_NAME)
-            config.set_value("user", "email", IDENTITY_EMAIL)
-    return repo
 
 
 class VersionStore:
@@ -194,17 +99,12 @@ class VersionStore:
         self.changed_outside: str | None = None
         self._reading_from: str | None = BRANCH_REF  # what reading walks: main, or where policy-archive left it
         forget_outside_repository()  # before GitPython reads GIT_WORK_TREE and the like
+        self._repository = GitRepository(directory, create=not read_only, notes=self.notes)
         if read_only:
-            self._repo = _open_repository(directory)
-            self._git = self._repo.git
-            self._git_dir = Path(self._repo.git_dir)
-            if broken := broken_refs(self._refs()):
+            if broken := broken_refs(self._repository.refs()):
                 raise MissingObjectsError(lost_message(directory, broken))
-            self._reading_from, self.changed_outside = reading_start(self._refs(), self._state())
+            self._reading_from, self.changed_outside = reading_start(self._repository.refs(), self._state())
             return
-        self._repo = _open_or_create(directory, self.notes)
-        self._git = self._repo.git
-        self._git_dir = Path(self._repo.git_dir)
         self._repair(drop_lost_history)
 
     # --- reading ------------------------------------------------------------------------------------------
@@ -212,7 +112,7 @@ class VersionStore:
     def head(self) -> str | None:
         """The commit ``refs/heads/main`` points at, or None while there is no version. That is the branch as it
         stands, not necessarily what reading walks (``changed_outside``)."""
-        return self._ref(BRANCH_REF)
+        return self._repository.ref(BRANCH_REF)
 
     def read(self, commit: str, path: str) -> str:
         """The text of ``path`` in ``commit``; raises :class:`MissingObjectsError` when Git lost the object."""
@@ -221,42 +121,35 @@ class VersionStore:
     def diff(self, old_commit: str | None, new_commit: str, path: str) -> str:
         """The patch of ``path`` from ``old_commit`` (None: from nothing) to ``new_commit``, final newline kept so
         ``git apply`` takes it; raises :class:`MissingObjectsError` when Git lost an object."""
-        # GitPython strips the final newline of a command's output by default: a patch needs it.
-        with self._reading():
-            return self._git(c=list(PATCH_CONFIG)).diff(
-                *PATCH_OPTIONS, old_commit or EMPTY_TREE, new_commit, "--", path, strip_newline_in_stdout=False
-            )
+        with self._repository.reading():
+            return self._repository.patch(old_commit, new_commit, path)
 
     def subject(self, commit: str) -> str:
         """The first line of a commit's message (``First record of ...``)."""
-        with self._reading():
-            return self._git.log("-1", "--format=%s", commit)
+        with self._repository.reading():
+            return self._repository.subject(commit)
 
     def message(self, commit: str) -> str:
         """A commit's whole message (subject, blank line, trailers)."""
-        with self._reading():
-            return self._git.log("-1", "--format=%B", commit)
+        with self._repository.reading():
+            return self._repository.message(commit)
 
     def blob(self, object_id: str) -> bytes:
         """The content of a blob (or any ``commit:path``), through Git's long-running ``cat-file --batch``."""
-        with self._reading():
-            _, _, _, data = self._git.get_object_data(object_id)
-        return data
+        with self._repository.reading():
+            return self._repository.blob(object_id)
 
     def with_blobs(self, items: Iterable[_T], blob_of: Callable[[_T], str]) -> Iterator[tuple[_T, bytes]]:
         """Each of ``items`` with the content of its blob ``blob_of(item)``, in order, in bounded memory (one
         ``git cat-file --batch``, see ``archive.catfile``)."""
-        return read_blobs(self._start_piped, items, blob_of)
+        return read_blobs(self._repository.start_piped, items, blob_of)
 
     def first_parent_commits(self, paths: Iterable[str] = ()) -> list[str]:
         """The commits of ``main`` that change ``paths`` (all of them when none), oldest first."""
         if self.head() is None or self._reading_from is None:
             return []
-        with self._reading():
-            listing = self._git(c=list(BOUNDED_READING)).rev_list(
-                "--reverse", "--first-parent", self._reading_from, "--", *paths
-            )
-        return listing.split()
+        with self._repository.reading():
+            return self._repository.first_parents_changing(self._reading_from, paths)
 
     def log_lines(self, options: Iterable[str], commits: Sequence[str], paths: Iterable[str] = ()) -> Iterator[str]:
         """The lines of ``git log OPTIONS COMMITS -- PATHS`` for exactly ``commits``, in that order (``--no-walk``),
@@ -265,22 +158,7 @@ class VersionStore:
         """
         if not commits:
             return  # with no revision at all, ``git log`` would show HEAD
-        revisions = ["--no-walk=unsorted", *commits]
-        process = self._git(c=list(BOUNDED_READING)).log(*options, *revisions, "--", *paths, as_process=True)
-        stdout = process.proc.stdout
-        assert stdout is not None
-        finished = False
-        try:
-            for line in stdout:
-                yield line.decode("utf-8").rstrip("\n")
-            finished = True
-        finally:
-            if finished:
-                with self._reading():
-                    process.wait()
-            else:
-                process.proc.kill()
-                process.proc.wait()
+        yield from self._repository.log_lines(options, commits, paths)
 
     def commits(self) -> dict[tuple[str, datetime], str]:
         """``(path, captured_at) -> commit`` for every version on ``main``, from the ledger and one rev-list."""
@@ -290,7 +168,7 @@ class VersionStore:
         """Every version on ``main`` in branch order, with its ``Captured-At`` and ``Snapshot-Url`` (from the
         ledger, which its commit's trailers are made from, and one rev-list)."""
         state = self._state()
-        with self._reading():
+        with self._repository.reading():
             chain = self._main_chain(state, self._read_index(state, None))
         return [
             CommittedVersion(entry.document, entry.path, entry.at, commit, entry.captured_at, entry.snapshot_url)
@@ -303,8 +181,8 @@ class VersionStore:
         is as policy-archive left it."""
         if self.changed_outside is None:
             return None
-        with self._reading():
-            return main_by_hand(self._run, self.head(), self._reading_from)
+        with self._repository.reading():
+            return main_by_hand(self._repository.run, self.head(), self._reading_from)
 
     def remote_commits_rewritten(self) -> list[str]:
         """Remote-tracking branches (``origin/main``) holding commits that a rebuild took off ``main``.
@@ -312,9 +190,7 @@ class VersionStore:
         Publishing ``main`` there would need a force-push: this store never pushes, the caller says so.
         """
         rewritten = []
-        listing = self._git.for_each_ref("refs/remotes", format="%(refname:short) %(objectname)")
-        for line in listing.splitlines():
-            name, commit = line.split()
+        for name, commit in self._repository.remote_branches():
             if name.endswith(f"/{BRANCH}") and not self._is_ancestor_of_main(commit):
                 rewritten.append(name)
         return rewritten
@@ -352,9 +228,9 @@ class VersionStore:
         document's versions one after another (as a backfill does) for the smallest and fastest writes.
         """
         state = self._state()
-        marks_path = self._git_dir / MARKS_FILE
-        remove_stale_keeps(self._git_dir)
-        stream = FastImport(self._start_piped, marks_path)
+        marks_path = self._repository.git_dir / MARKS_FILE
+        remove_stale_keeps(self._repository.git_dir)
+        stream = FastImport(self._repository.start_piped, marks_path)
         try:
             incoming = write_blobs(versions, stream)
             plan = plan_save(
@@ -368,7 +244,7 @@ class VersionStore:
                 stream.finish()
                 return []
             write_commits(stream, plan)
-            write_ledger(stream, self._tree_of(state.commit) if state.commit else None, plan)
+            write_ledger(stream, self._repository.tree_of(state.commit) if state.commit else None, plan)
             marks = stream.finish()
         except BaseException:
             stream.abort()
@@ -390,82 +266,50 @@ class VersionStore:
         """Move the ledger (the atomic step), then ``main``, then the checkout; drop the temporary refs."""
         head_key = plan.commits[-1][0].key if plan.commits else plan.head_key
         new_state = LedgerState(None, new_main, state.main, head_key)
-        ledger_tree = self._tree_of(INCOMING_LEDGER_REF)
-        ledger_commit = self._git.commit_tree(ledger_tree, "-m", new_state.message().rstrip("\n"), env=IDENTITY_ENV)
-        self._git.update_ref("-m", "policy-archive: save", LEDGER_REF, ledger_commit, state.commit or "")
+        ledger_tree = self._repository.tree_of(INCOMING_LEDGER_REF)
+        ledger_commit = self._repository.commit_tree(ledger_tree, new_state.message().rstrip("\n"))
+        self._repository.move_ref(LEDGER_REF, ledger_commit, state.commit, "policy-archive: save")
         if new_main != state.main and new_main is not None:
-            self._git.update_ref("-m", "policy-archive: save", BRANCH_REF, new_main, state.main or "")
-        drop_incoming_refs(self._refs())
+            self._repository.move_ref(BRANCH_REF, new_main, state.main, "policy-archive: save")
+        drop_incoming_refs(self._repository.refs())
         self._sync_checkout()
-        self._git.clear_cache()
+        self._repository.end_kept_processes()
 
     def _repair(self, drop_lost_history: bool) -> None:
         """Undo what a killed run left behind and finish its save (``archive.recovery``), then show ``main``."""
-        refs = self._refs()
+        refs = self._repository.refs()
         self.history_lost = clear_leftovers(refs, drop_lost_history, self.notes)
         finish_killed_save(refs, self._state())
         self._sync_checkout()
-
-    @contextmanager
-    def _reading(self) -> Iterator[None]:
-        """Git's answer to a missing object as one line naming the repair, instead of a GitPython traceback."""
-        try:
-            yield
-        except (git.GitCommandError, ValueError) as error:
-            text = error.stderr if isinstance(error, git.GitCommandError) else error
-            if (missing := missing_object(str(text))) is None:
-                raise
-            raise MissingObjectsError(
-                f"{self.directory}: Git objects are missing ({missing}); {REBUILD_ADVICE}"
-            ) from None
 
     def _sync_checkout(self) -> None:
         """Make the working tree show ``main`` (so ``git log -p a/acrcloud/privacy-policy.md`` works there),
         after setting aside any file changed or added there by hand."""
         if (head := self.head()) is not None:
-            set_aside_edits(self.directory, self._shown(), self._run, self.notes)
+            set_aside_edits(self.directory, self._shown(), self._repository.run, self.notes)
             # Smaller pack windows and delta cache than Git's defaults (1 GiB, 96 MiB): a first checkout of
             # 5,000 documents otherwise holds ~240 MB, measured by benchmarks/versions.py on 2026-11-22.
-            self._run([*LOW_MEMORY_CONFIG, "read-tree", "--reset", "-u", head])
+            self._repository.run([*LOW_MEMORY_CONFIG, "read-tree", "--reset", "-u", head])
             # Written after the checkout: a kill in between sets aside files nobody edited, never loses one.
-            (self._git_dir / CHECKOUT_FILE).write_text(f"{head}\n")
+            (self._repository.git_dir / CHECKOUT_FILE).write_text(f"{head}\n")
 
     def _shown(self) -> str:
         """The commit the checkout was last brought to (``CHECKOUT_FILE``); ``main`` when that is not known (a
         repository an older release made, the file deleted, its commit lost): right when opening, which writes the
         file before any save."""
         try:
-            shown = (self._git_dir / CHECKOUT_FILE).read_text().strip()
+            shown = (self._repository.git_dir / CHECKOUT_FILE).read_text().strip()
         except (OSError, UnicodeDecodeError):
             return BRANCH_REF
-        return shown if shown and self._exists(shown) else BRANCH_REF
+        return shown if shown and self._repository.exists(shown) else BRANCH_REF
 
-    # --- small Git helpers --------------------------------------------------------------------------------
-
-    def _refs(self) -> GitRefs:
-        """This repository as ``archive.lost_objects`` reads and moves its refs."""
-        return GitRefs(self.directory, self._git_dir, self._ref, self._exists, self._run, self._answer)
-
-    def _run(self, arguments: list[str]) -> str:
-        """``git ARGUMENTS`` in this repository: its output (raises ``git.GitCommandError`` when Git fails)."""
-        return self._git.execute(["git", *arguments])
-
-    def _answer(self, arguments: list[str]) -> str:
-        """``git ARGUMENTS`` with Git's smaller caches: its standard output and error, whether it fails or not."""
-        _, stdout, stderr = self._git.execute(
-            ["git", *LOW_MEMORY_CONFIG, *arguments], with_extended_output=True, with_exceptions=False
-        )
-        return f"{stdout}\n{stderr}"
-
-    def _start_piped(self, command: list[str]) -> GitProcess:
-        """``command`` started in this repository with a pipe to its standard input."""
-        return self._git.execute(command, istream=subprocess.PIPE, as_process=True)
+    # --- the ledger and main ------------------------------------------------------------------------------
 
     def _state(self) -> LedgerState:
-        commit = self._ref(LEDGER_REF)
+        commit = self._repository.ref(LEDGER_REF)
         if commit is None:
             return LedgerState(None, None, None, None)
-        return LedgerState.parse(commit, self._git.log("-1", "--format=%B", commit))
+        return LedgerState.parse(commit, self._repository.message(commit))
 
     def _main_chain(self, state: LedgerState, indexes: dict[str, list[Entry]]) -> list[tuple[Entry, str]]:
         """Pair each commit of ``main`` with its ledger entry (``main`` is the ledger's kept versions in order)."""
@@ -473,7 +317,7 @@ class VersionStore:
             return []
         entries = [entry for items in indexes.values() for entry in kept_versions(items)]
         entries.sort(key=lambda entry: entry.key)
-        commits = self._git.rev_list("--reverse", "--first-parent", state.main).split()
+        commits = self._repository.first_parents(state.main)
         if len(commits) != len(entries):
             raise VersionStoreError(
                 f"{self.directory}: {len(commits)} {plural(len(commits), 'commit')} on {BRANCH}, "
@@ -486,39 +330,19 @@ class VersionStore:
         if state.commit is None:
             return {}
         if paths is None:
-            listing = self._git.ls_tree("-r", "--format=%(path)", state.commit)
-            paths = [name.removesuffix(INDEX_SUFFIX) for name in listing.splitlines() if name.endswith(INDEX_SUFFIX)]
+            listing = self._repository.paths(state.commit)
+            paths = [name.removesuffix(INDEX_SUFFIX) for name in listing if name.endswith(INDEX_SUFFIX)]
         indexes: dict[str, list[Entry]] = {}
         for path in paths:
             try:
-                _, _, _, data = self._git.get_object_data(f"{state.commit}:{path}{INDEX_SUFFIX}")
+                data = self._repository.blob(f"{state.commit}:{path}{INDEX_SUFFIX}")
             except ValueError:  # GitPython's answer to cat-file's "missing": a document not saved before
                 continue
             indexes[path] = [Entry.from_json(line) for line in data.decode("utf-8").splitlines()]
         return indexes
 
-    def _ref(self, ref: str) -> str | None:
-        try:
-            return self._git.rev_parse("--verify", "--quiet", ref)
-        except git.GitCommandError:
-            return None
-
-    def _exists(self, object_id: str) -> bool:
-        try:
-            self._git.cat_file("-e", f"{object_id}^{{commit}}")
-        except git.GitCommandError:
-            return False
-        return True
-
-    def _tree_of(self, commit: str) -> str:
-        return self._git.rev_parse(f"{commit}^{{tree}}")
-
     def _is_ancestor_of_main(self, commit: str) -> bool:
         main = self.head()
         if main is None:
             return False
-        try:
-            self._git.merge_base("--is-ancestor", commit, main)
-        except git.GitCommandError:
-            return False
-        return True
+        return self._repository.is_ancestor(commit, main)
