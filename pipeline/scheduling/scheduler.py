@@ -213,35 +213,8 @@ def run_schedule(
     scheduler = BlockingScheduler(timezone=UTC)
     stopper = _Stopper(scheduler, runner, log)
     skipped = _SkippedRuns()
-
-    def run_job() -> None:
-        outcome = runner.run_once()
-        if outcome is None:
-            return
-        log.info("%s", outcome.summary())
-        if count := skipped.take():
-            log.info(
-                "%s skipped while run %d was going (runs never overlap)",
-                counted(count, "scheduled run"),
-                outcome.number,
-            )
-        if max_runs is not None and outcome.number >= max_runs:
-            log.info("stopping after %d runs", outcome.number)
-            stopper.shutdown_scheduler()
-        else:
-            _log_next_run(scheduler, log)
-
-    first_run = {"next_run_time": datetime.now(UTC)} if every_seconds is not None else {}
-    scheduler.add_job(
-        run_job,
-        trigger,
-        id="track",
-        name="scheduled command",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=misfire_grace_seconds,
-        **first_run,
-    )
+    job = _ScheduledJob(runner, scheduler, stopper, skipped, max_runs, log)
+    _add_job(scheduler, job.run, trigger, misfire_grace_seconds, right_away=every_seconds is not None)
     scheduler.add_listener(stopper.on_scheduler_started, EVENT_SCHEDULER_STARTED)
     scheduler.add_listener(skipped.on_skipped, EVENT_JOB_MAX_INSTANCES)
     log.info("scheduler started (%s, UTC): %s", description, " ".join(command))
@@ -250,6 +223,55 @@ def run_schedule(
         runner.wait_until_idle()
     log.info("scheduler stopped")
     return 0
+
+
+def _add_job(
+    scheduler: BlockingScheduler, run: Callable[[], None], trigger: BaseTrigger, grace_seconds: int, *, right_away: bool
+) -> None:
+    """The scheduled command as the scheduler's one job: never two runs at once, missed runs coalesced into one if
+    no later than ``grace_seconds``; ``right_away`` also runs it as soon as the scheduler starts."""
+    first_run = {"next_run_time": datetime.now(UTC)} if right_away else {}
+    scheduler.add_job(
+        run,
+        trigger,
+        id="track",
+        name="scheduled command",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=grace_seconds,
+        **first_run,
+    )
+
+
+@dataclass(frozen=True)
+class _ScheduledJob:
+    """What the scheduler runs at each tick: the command, then what is said of it and whether the schedule goes on."""
+
+    runner: _ChildRunner
+    scheduler: BlockingScheduler
+    stopper: _Stopper
+    skipped: _SkippedRuns
+    max_runs: int | None
+    log: logging.Logger
+
+    def run(self) -> None:
+        """Run the command once; log its summary and the runs skipped meanwhile, then stop after ``max_runs`` or
+        say when the next run is."""
+        outcome = self.runner.run_once()
+        if outcome is None:
+            return
+        self.log.info("%s", outcome.summary())
+        if count := self.skipped.take():
+            self.log.info(
+                "%s skipped while run %d was going (runs never overlap)",
+                counted(count, "scheduled run"),
+                outcome.number,
+            )
+        if self.max_runs is not None and outcome.number >= self.max_runs:
+            self.log.info("stopping after %d runs", outcome.number)
+            self.stopper.shutdown_scheduler()
+        else:
+            _log_next_run(self.scheduler, self.log)
 
 
 class _SkippedRuns(logging.Filter):
