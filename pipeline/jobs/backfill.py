@@ -161,46 +161,70 @@ def _plan_results(
     leaves the documents worked through recorded, as it did before. A document's decisions ask it too, between
     their steps (:func:`.change_dating.decide`'s ``check``): until 2026-11-29 a stop came to a long listing's
     only once they were all made."""
-    versions: list[Version] = []
-    assumed: list[UnverifiedSpan] = []
-    unexamined: dict[str, int] = {}
-    stopped_before = stop.received
-
-    def stopping() -> bool:
-        return stop.received and not stopped_before
-
-    def check() -> None:  # asked inside a document's decisions (a long listing's take seconds, or minutes)
-        if stopping():
-            raise Stopped(stop.signal_name or "a stop signal")
-
+    results = _Results(workspace, failures, notes, stop)
     for key, plan in plans.items():
         # A capture that failed while the run was stopping may have failed because of the stop: a search
         # around it is not trusted then either.
-        if stopping() or not plan.complete or (interrupted and plan.unfetched):
+        if results.stopping() or not plan.complete or (interrupted and plan.unfetched):
             # Stopped before its plan was worked through: nothing is assumed and nothing recorded from a search
             # cut short (it could date a version at a capture that is not its first); the rerun resumes it from
             # what the catalog holds.
-            failures.append(DocumentFailure(key, INTERRUPTED))
-            unexamined[key] = _record_interrupted(workspace, plan)
+            results.interrupted(key, plan)
         elif not listings[key]:
             notes.append(f"{key}: the archive lists no capture of this document in the requested period")
         else:
-            try:
-                decisions = decide(workspace.catalog, plan, check)
-            except Stopped:
-                decisions = None
-            if decisions is None or stopping():  # while the decisions were made: nothing of them written
-                failures.append(DocumentFailure(key, INTERRUPTED))
-                unexamined[key] = _record_interrupted(workspace, plan)
-                continue
-            found = versions_decided(workspace, plan, decisions, notes)
-            versions.extend(found)
-            assumed.extend(_record_unverified(workspace, plan))
-            if not found or plan.unfetched:
-                failures.append(DocumentFailure(key, why_failed(workspace, plan, listings[key], found)))
-            if not found and (note := retry_note(workspace, plan, listings[key])):
-                notes.append(note)
-    return versions, assumed, unexamined
+            results.decided(key, plan, listings[key])
+    return results.versions, results.assumed, results.unexamined
+
+
+@dataclasses.dataclass
+class _Results:
+    """What the documents' plans gave, gathered one document at a time (:func:`_plan_results`): their versions,
+    the spans assumed, the captures left unexamined; failures and notes added to the run's."""
+
+    workspace: Workspace
+    failures: list[DocumentFailure]
+    notes: list[str]
+    stop: StopSignal
+    versions: list[Version] = dataclasses.field(default_factory=list)
+    assumed: list[UnverifiedSpan] = dataclasses.field(default_factory=list)
+    unexamined: dict[str, int] = dataclasses.field(default_factory=dict)
+    stopped_before: bool = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stopped_before = self.stop.received
+
+    def stopping(self) -> bool:
+        """A stop signal came now, not before the fetching ended."""
+        return self.stop.received and not self.stopped_before
+
+    def check(self) -> None:  # asked inside a document's decisions (a long listing's take seconds, or minutes)
+        """Raise ``Stopped`` when :meth:`stopping`."""
+        if self.stopping():
+            raise Stopped(self.stop.signal_name or "a stop signal")
+
+    def interrupted(self, key: str, plan: DocumentPlan) -> None:
+        """The document failed as interrupted, left for the rerun; its unexamined captures counted."""
+        self.failures.append(DocumentFailure(key, INTERRUPTED))
+        self.unexamined[key] = _record_interrupted(self.workspace, plan)
+
+    def decided(self, key: str, plan: DocumentPlan, listed: list[CaptureRef]) -> None:
+        """The document's versions decided and written, what its strategy assumed kept, why it failed said; left
+        interrupted when a stop comes while its decisions are made (nothing of them written)."""
+        try:
+            decisions = decide(self.workspace.catalog, plan, self.check)
+        except Stopped:
+            decisions = None
+        if decisions is None or self.stopping():  # while the decisions were made: nothing of them written
+            self.interrupted(key, plan)
+            return
+        found = versions_decided(self.workspace, plan, decisions, self.notes)
+        self.versions.extend(found)
+        self.assumed.extend(_record_unverified(self.workspace, plan))
+        if not found or plan.unfetched:
+            self.failures.append(DocumentFailure(key, why_failed(self.workspace, plan, listed, found)))
+        if not found and (note := retry_note(self.workspace, plan, listed)):
+            self.notes.append(note)
 
 
 def _not_verified(plans: dict[str, DocumentPlan], unexamined: dict[str, int], unlisted: Sequence[str]) -> NotVerified:
