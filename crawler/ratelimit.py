@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from policy_archive.config.settings import SLOWEST_PER_MINUTE, WaybackSettings
+from policy_archive.config.bounds import SLOWEST_PER_MINUTE
+from policy_archive.config.settings import WaybackSettings
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,9 @@ import pytest
 from standin.cli import run_cli
 
 from policy_archive.config import SHIPPED_CONFIG_DIR
+from policy_archive.config.bounds import FASTEST_PER_MINUTE, SLOWEST_PER_MINUTE
 from policy_archive.config.checks import ConfigError
-from policy_archive.config.settings import FASTEST_PER_MINUTE, SLOWEST_PER_MINUTE, load_config
+from policy_archive.config.settings import load_config
 from policy_archive.config.writer import DeclaredPages
 from policy_archive.crawler.ratelimit import MAX_PAUSE_SECONDS
 from policy_archive.errors import ConfigurationError

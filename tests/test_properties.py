@@ -13,14 +13,14 @@ from urllib.parse import urlsplit
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from policy_archive.config.checks import ConfigError
-from policy_archive.config.settings import (
+from policy_archive.config.bounds import (
     FASTEST_PER_MINUTE,
     INTERNET_ARCHIVE_SHORTEST_BACKOFF,
     SHORTEST_TIMEOUT_SECONDS,
     SLOWEST_PER_MINUTE,
-    load_config,
 )
+from policy_archive.config.checks import ConfigError
+from policy_archive.config.settings import load_config
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
 from policy_archive.records import Render, is_valid_id
 from policy_archive.text import unsafe_character

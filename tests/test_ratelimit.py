@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from policy_archive.config.settings import SLOWEST_PER_MINUTE, WaybackSettings
+from policy_archive.config.bounds import SLOWEST_PER_MINUTE
+from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import STATE_FILE_NAME, RateLimiter, archive_key, limiter_for
 
 

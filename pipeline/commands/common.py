@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from policy_archive.config.bounds import check_number_option
 from policy_archive.config.checks import ConfigError
-from policy_archive.config.settings import Config, check_number_option, load_config, parse_date_option
+from policy_archive.config.settings import Config, load_config, parse_date_option
 from policy_archive.errors import (
     DISK_FULL,
     EXIT_FAILURES,
