@@ -51,23 +51,27 @@ def origin_of(url: str) -> Origin | None:
 
 def internal_kind(address: str) -> str | None:
     """Why ``address`` (an IP address as text) is internal — loopback, link-local, site-local, private, multicast,
-    reserved, unspecified, or otherwise not globally routable — or None for a public address."""
+    reserved, unspecified, or otherwise not globally routable — or None for a public address. An IPv6 address that
+    carries an IPv4 address (IPv4-mapped, NAT64, 6to4, Teredo, IPv4-compatible or -translated) is judged by it:
+    ``loopback (NAT64 address of 127.0.0.1)`` for 64:ff9b::7f00:1, None for 64:ff9b::808:808."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 scope id (fe80::1%eth0)
     except ValueError:
         return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 connects to 127.0.0.1
-    if isinstance(ip, ipaddress.IPv6Address) and (embedded := _embedded_ipv4(ip)) is not None:
-        # 6to4 (2002::/16) and Teredo (2001::/32) carry an IPv4 address that a host with a relay or a tunnel
-        # reaches: judged by it (outside audit A, F5, 2026-11-29: 2002:7f00:1:: is 127.0.0.1). Python's ipaddress
-        # (3.11.7, 3.13; 3.11.2 files all of 2002::/16 as private, seen 2026-11-29) takes a 6to4 address for a global
-        # one whatever it embeds. Teredo's whole 2001::/23 it files as private, refused below anyway; one with a
-        # global IPv4 inside, and a 6to4 one, is judged as IPv6.
-        kind = internal_kind(str(embedded))
-        if kind is not None:
-            prefix = "6to4" if ip.sixtofour is not None else "Teredo"
-            return f"{kind} ({prefix} address of {embedded})"
+    if isinstance(ip, ipaddress.IPv6Address) and (embedding := _embedding(ip)) is not None:
+        # An address that carries an IPv4 address a host reaches through it (a NAT64 translator, a 6to4 relay, a
+        # Teredo or IPv4-compatible tunnel) is judged by that IPv4 address, both ways, the same for every form
+        # (issue 11, outside audit A F5, 2026-11-29): 64:ff9b::7f00:1 reaches 127.0.0.1. Not by its IPv6 range,
+        # which Python's ipaddress judges differently in each version (3.11.2 files 2002::/16 as private, 3.11.7
+        # as global; all of 64:ff9b::/96 is reserved to both, seen 2026-11-29) and which says nothing of where a
+        # translator or relay connects.
+        form, carried, local_use = embedding
+        for ipv4 in carried:
+            if (kind := internal_kind(str(ipv4))) is not None:
+                return f"{kind} ({form} address of {ipv4})"
+        return _LOCAL_USE_NAT64 if local_use else None
     checks = (
         ("unspecified", ip.is_unspecified),
         ("loopback", ip.is_loopback),
@@ -85,11 +89,36 @@ def internal_kind(address: str) -> str | None:
     return next((kind for kind, matches in checks if matches), None)
 
 
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address a 6to4 address embeds, or a Teredo address's client (its server is a public relay)."""
+def _embedding(ip: ipaddress.IPv6Address) -> tuple[str, tuple[ipaddress.IPv4Address, ...], bool] | None:
+    """The IPv4 addresses ``ip`` carries, if it is of a form that does (its name, the addresses, whether it is of
+    the local-use NAT64 range), or None. IPv4-mapped addresses (::ffff:0:0/96) are IPv4 addresses already."""
+    value = int(ip)
+    low = ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    if ip in _NAT64_WELL_KNOWN:
+        return "NAT64", (low,), False
+    if ip in _NAT64_LOCAL_USE:
+        return "NAT64", (low,), True
     if ip.sixtofour is not None:
-        return ip.sixtofour
-    return ip.teredo[1] if ip.teredo is not None else None
+        return "6to4", (ip.sixtofour,), False
+    if ip.teredo is not None:
+        # Its client (where the relay delivers it) and its server (where a Teredo host sends its first bubble).
+        server, client = ip.teredo
+        return "Teredo", (client, server), False
+    if value >> 32 == 0 and value > 1:  # :: and ::1 are unspecified and loopback as themselves
+        return "IPv4-compatible", (low,), False
+    if value >> 32 == 0xFFFF0000:  # ::ffff:0:a.b.c.d, SIIT's IPv4-translated form (RFC 2765)
+        return "IPv4-translated", (low,), False
+    return None
+
+
+# RFC 6052's well-known prefix: the IPv4 address is the last 32 bits, always.
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+# RFC 8215's local-use prefix, carved into a network's own translation prefixes of any RFC 6052 length (/48 to /96):
+# where the IPv4 address sits in it, and so which one it reaches, is that network's choice, which nothing here knows.
+# Refused whatever it seems to carry (IANA: not globally reachable), named by its last 32 bits when they are an
+# internal address.
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+_LOCAL_USE_NAT64 = "not globally routable (local-use NAT64 range 64:ff9b:1::/48, whose IPv4 address is the network's)"
 
 
 def is_ip_literal(host: str) -> bool:

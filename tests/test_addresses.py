@@ -6,9 +6,13 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.internet.address import IPv4Address, IPv6Address
 
 from policy_archive.crawler.addresses import AddressPolicy, GuardedResolver, internal_kind, origin_of
+
+LOCAL_USE_NAT64 = "not globally routable (local-use NAT64 range 64:ff9b:1::/48, whose IPv4 address is the network's)"
 
 
 @pytest.mark.parametrize(
@@ -40,15 +44,90 @@ from policy_archive.crawler.addresses import AddressPolicy, GuardedResolver, int
         ("2002:a9fe:a9fe::1", "link-local (6to4 address of 169.254.169.254)"),
         ("2002:0a00:0001:1::5", "private (6to4 address of 10.0.0.1)"),
         ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback (Teredo address of 127.0.0.1)"),
-        # 6to4 of 93.184.215.14, a public address: judged as IPv6 then, which Python's ipaddress files as private in
-        # 3.11.2 (Debian 12's, CI's) and as global in 3.11.7 (seen 2026-11-29): refused on the safe side there.
-        ("2002:5db8:d70e::1", "private" if ipaddress.ip_address("2002:5db8:d70e::1").is_private else None),
+        # 6to4 of 93.184.215.14, a public address: as public as it, on every Python (3.11.2, Debian 12's and CI's,
+        # files all of 2002::/16 as private, 3.11.7 as global: it was refused on one and not the other).
+        ("2002:5db8:d70e::1", None),
+        ("2001:0:4136:e378:8000:63bf:a247:28f1", None),  # Teredo: server 65.54.227.120, client 93.184.215.14
+        ("2001:0:a00:1:8000:63bf:a247:28f1", "private (Teredo address of 10.0.0.1)"),  # its server inside
+        # NAT64 (issue 11): the well-known prefix's last 32 bits are the IPv4 address the translator connects to.
+        # Both were "reserved" before (all of ::/8 is, to Python): 64:ff9b::808:808 refused, on IPv6-only networks.
+        ("64:ff9b::7f00:1", "loopback (NAT64 address of 127.0.0.1)"),
+        ("64:ff9b::a9fe:a9fe", "link-local (NAT64 address of 169.254.169.254)"),
+        ("64:ff9b::808:808", None),
+        # The local-use prefix: where its IPv4 address sits is the network's choice, so refused whatever it carries.
+        ("64:ff9b:1::7f00:1", "loopback (NAT64 address of 127.0.0.1)"),
+        ("64:ff9b:1:2:3::808:808", LOCAL_USE_NAT64),
+        # IPv4-compatible (deprecated, RFC 4291) and SIIT's IPv4-translated form: a tunnel connects to the IPv4 one.
+        ("::7f00:1", "loopback (IPv4-compatible address of 127.0.0.1)"),
+        ("::808:808", None),
+        ("::ffff:0:a9fe:a9fe", "link-local (IPv4-translated address of 169.254.169.254)"),
+        ("::ffff:0:808:808", None),
+        ("::ffff:8.8.8.8", None),
         ("93.184.215.14", None),
         ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", None),
     ],
 )
 def test_internal_addresses_and_their_kind(address, kind):
     assert internal_kind(address) == kind
+
+
+# --- IPv6 addresses that carry an IPv4 address are judged by it (issue 11) -----------------------------------------
+
+IPV4 = st.integers(0, 2**32 - 1).map(ipaddress.IPv4Address)
+# Internal ranges drawn more often than a uniform draw would (a few in 2**32 otherwise).
+IPV4_INSIDE_OFTEN = st.one_of(
+    IPV4,
+    st.sampled_from(["127.0.0.0/8", "10.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10", "192.168.0.0/16", "0.0.0.0/8"])
+    .map(ipaddress.IPv4Network)
+    .flatmap(lambda net: st.integers(0, net.num_addresses - 1).map(lambda at: net[at])),
+)
+BITS = st.integers(0, 2**128 - 1)
+
+
+def _v6(value: int) -> str:
+    return str(ipaddress.IPv6Address(value))
+
+
+EMBEDDINGS = {
+    # form: how an IPv4 address (and free bits the form leaves to anyone) make an IPv6 address of that form
+    "IPv4-mapped": lambda ipv4, _bits: _v6(0xFFFF << 32 | int(ipv4)),
+    "NAT64": lambda ipv4, _bits: _v6(0x0064FF9B << 96 | int(ipv4)),
+    "6to4": lambda ipv4, bits: _v6(0x2002 << 112 | int(ipv4) << 80 | bits & (2**80 - 1)),
+    "IPv4-compatible": lambda ipv4, _bits: _v6(int(ipv4)),
+    "IPv4-translated": lambda ipv4, _bits: _v6(0xFFFF0000 << 32 | int(ipv4)),
+}
+
+
+@pytest.mark.parametrize("form", list(EMBEDDINGS))
+@given(ipv4=IPV4_INSIDE_OFTEN, bits=BITS)
+def test_an_address_carrying_an_ipv4_address_is_internal_exactly_when_that_one_is(form, ipv4, bits):
+    address = EMBEDDINGS[form](ipv4, bits)
+    kind = internal_kind(str(ipv4))
+    carried = internal_kind(address)
+    assert (carried is None) == (kind is None), (address, carried)
+    if form == "IPv4-mapped":  # an IPv4 address in an IPv6 socket's spelling: judged as it, in its words
+        assert carried == kind
+    elif kind is not None and int(ipv4) > 1:  # ::, ::1 (IPv4-compatible 0.0.0.0, 0.0.0.1) are judged as themselves
+        assert carried == f"{kind} ({form} address of {ipv4})"
+
+
+@given(
+    client=IPV4_INSIDE_OFTEN, server=IPV4_INSIDE_OFTEN, flags=st.integers(0, 2**16 - 1), port=st.integers(0, 2**16 - 1)
+)
+def test_a_teredo_address_is_internal_exactly_when_its_client_or_its_server_is(client, server, flags, port):
+    # 2001:0000:SERVER:FLAGS:PORT:CLIENT, port and client written with their bits inverted (RFC 4380).
+    value = 0x20010000 << 96 | int(server) << 64 | flags << 48 | (port ^ 0xFFFF) << 32 | int(client) ^ 0xFFFFFFFF
+    address = _v6(value)
+    assert ipaddress.IPv6Address(address).teredo == (server, client)
+    expected = internal_kind(str(client)) is not None or internal_kind(str(server)) is not None
+    assert (internal_kind(address) is not None) == expected, address
+
+
+@given(ipv4=IPV4_INSIDE_OFTEN, network_bits=st.integers(0, 2**48 - 1))
+def test_a_local_use_nat64_address_is_always_internal_and_named_by_its_last_32_bits_when_they_are(ipv4, network_bits):
+    address = _v6(0x0064FF9B0001 << 80 | network_bits << 32 | int(ipv4))
+    kind = internal_kind(str(ipv4))
+    assert internal_kind(address) == (LOCAL_USE_NAT64 if kind is None else f"{kind} (NAT64 address of {ipv4})")
 
 
 def test_only_the_declared_origins_are_allowed():

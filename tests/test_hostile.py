@@ -134,6 +134,7 @@ def run_git(repo: Path, *args: str) -> str:
         "cloud metadata",
         "IPv4-mapped loopback",
         "6to4 loopback",
+        "NAT64 loopback",
     ],
 )
 def test_a_redirect_inside_is_refused_with_private_address(tmp_path, target):
@@ -145,6 +146,8 @@ def test_a_redirect_inside_is_refused_with_private_address(tmp_path, target):
             "IPv4-mapped loopback": secret.url("/latest/meta-data/iam", host="[::ffff:127.0.0.1]"),
             # 127.0.0.1 inside a 6to4 address, attempted before (outside audit A, F5): now refused, never asked.
             "6to4 loopback": secret.url("/latest/meta-data/iam", host="[2002:7f00:1::]"),
+            # 127.0.0.1 behind NAT64's well-known prefix (issue 11): refused as what it reaches, not as IPv6's range.
+            "NAT64 loopback": secret.url("/latest/meta-data/iam", host="[64:ff9b::7f00:1]"),
         }[target]
         with RouteServer({"/privacy": redirect(location, 302)}) as site:
             config = tracked_config(tmp_path / "config", site.url("/privacy"))
@@ -154,6 +157,8 @@ def test_a_redirect_inside_is_refused_with_private_address(tmp_path, target):
     assert result.returncode == 1, result.stderr
     failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
     assert len(failed) == 1 and failed[0].startswith("FAILED acme/privacy-policy: private-address: "), failed
+    if target == "NAT64 loopback":
+        assert "64:ff9b::7f00:1, loopback (NAT64 address of 127.0.0.1);" in failed[0], failed
     assert site.paths[-1] == "/privacy"
     nothing_recorded_from(tmp_path / "data", SECRET)
 
