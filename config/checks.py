@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from policy_archive.errors import ConfigurationError
 from policy_archive.hostnames import UnusableHost, ascii_url
-from policy_archive.text import invisible_character, printable, unsafe_character
+from policy_archive.text import invisible_character, lookalike_space, printable, unsafe_character
 
 
 @dataclass(frozen=True)
@@ -195,14 +195,34 @@ def fragment_refusal(url: str, rendered: bool) -> str | None:
     )
 
 
+# The zero width non-joiner and joiner, said by name when refused: where they stand is what matters.
+_JOINER_NAMES = {"U+200C": "a zero width non-joiner", "U+200D": "a zero width joiner"}
+# Where IDNA 2008 lets them stand (RFC 5892, ContextJ), which names follow.
+_JOINER_RULE = "only after a virama, and a non-joiner also between two joining letters, as in domain names"
+
+
 def check_text(path: Path | str, key: str, value: str) -> None:
     """A one-line value: no control characters (NUL, CR, LF, ESC ...), line separators or bidi controls, and no
-    other invisible format character (Unicode category Cf: U+200B, U+FEFF...; :func:`~policy_archive.text.
-    invisible_character`), which would make a name look like another (outside audit A, F3, 2026-11-29)."""
+    other invisible character (:func:`~policy_archive.text.invisible_character`: category Cf, U+200B, U+FEFF...,
+    the default ignorables; a joiner where no script needs it), which would make a name look like another (outside
+    audit A, F3, audit 31, F4, issue 11, 2026-11-29)."""
     if bad := unsafe_character(value):
         raise ConfigError(path, key, f"contains a control character ({bad}): {value!r}")
-    if bad := invisible_character(value):
+    if (bad := invisible_character(value)) in _JOINER_NAMES:
+        joiner = _JOINER_NAMES[bad]
+        raise ConfigError(path, key, f"contains {joiner} ({bad}) where no script needs one ({_JOINER_RULE}): {value!r}")
+    if bad:
         raise ConfigError(path, key, f"contains an invisible format character ({bad}): {value!r}")
+
+
+def check_name(path: Path | str, key: str, value: str) -> None:
+    """A name people read (a service's ``name``, ``[wayback] archive_name``): :func:`check_text`, and no space but
+    U+0020 (:func:`~policy_archive.text.lookalike_space`: U+00A0, U+200A, U+3000... would make it look like
+    another name; issue 11, 2026-11-29)."""
+    check_text(path, key, value)
+    if bad := lookalike_space(value):
+        reason = f"contains a space other than U+0020 ({bad}), with which it looks like another name"
+        raise ConfigError(path, key, f"{reason}: write a plain space: {value!r}")
 
 
 def check_date(path: Path, key: str, value: Any) -> date:

@@ -24,6 +24,7 @@ from policy_archive.config.checks import (
     ConfigError,
     Problems,
     check_keys,
+    check_name,
     check_replay_url,
     check_text,
     check_type,
@@ -284,7 +285,7 @@ def _settings(path: Path, data_override: str | Path | None, problems: Problems) 
     for key, (lowest, inclusive, highest) in NUMBER_RANGES.items():
         check(key, check_number, lowest, inclusive, highest)
     for key in _TEXT_SETTINGS:
-        check(key, check_text)
+        check(key, check_name if key == "wayback.archive_name" else check_text)
     for key in ("wayback.cdx_url", "schedule.webhook_url"):
         check(key, check_url)
     check("wayback.replay_url", check_replay_url)

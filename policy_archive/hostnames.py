@@ -13,6 +13,9 @@ A host written percent-encoded (``http://stra%C3%9Fe.example/``, which a redirec
 the WHATWG URL Standard reads it (host parsing, as of 2026-11): percent-decoded, the bytes read as UTF-8, then the
 name converted as above, so it goes where browsers go (``xn--strae-oqa.example``). w3lib 2.5.0 passed it on
 encoded, and its lookup failed under a name no server has.
+
+IDNA's rule of where a name may hold a zero width joiner or non-joiner (:func:`joiner_in_context`) is read here
+too, for the service names of the configuration (policy_archive/text.py).
 """
 
 from __future__ import annotations
@@ -68,3 +71,23 @@ def ascii_url(url: str) -> str:
     host, colon, port = place.rpartition(":") if ":" in place else (place, "", "")
     netloc = f"{user}{at}{ascii_host(host)}{colon}{port}"
     return url.replace(parts.netloc, netloc, 1)  # not urlunsplit, which drops an empty "?" or "#"
+
+
+# How far either side of a joiner its context is read: idna refuses a label over 1,024 characters, and the rule needs
+# only the nearest letter that is not transparent (a run of combining marks longer than this is refused).
+_JOINER_CONTEXT = 200
+
+
+def joiner_in_context(text: str, at: int) -> bool:
+    """Whether the zero width non-joiner or joiner at ``text[at]`` stands where IDNA 2008 lets a name hold it (RFC
+    5892 Appendix A.1 and A.2, ContextJ; idna's ``valid_contextj``): right after a virama (canonical combining class
+    9: Devanagari ``\\u0915\\u094d\\u200d\\u0937``, a half form), or, the non-joiner only, between a letter that joins
+    on its left and one that joins on its right, transparent marks aside (Joining_Type L or D, then R or D: Persian
+    ``\\u0645\\u06cc\\u200c\\u062e\\u0648\\u0627\\u0647\\u0645``). Not between emoji (a family's ZWJ sequence) nor
+    Latin letters, where a joiner shows nothing, or shows only in some fonts. False for any other character, and
+    for a context holding a code point this Python does not know."""
+    start = max(0, at - _JOINER_CONTEXT)
+    try:
+        return idna.core.valid_contextj(text[start : at + _JOINER_CONTEXT + 1], at - start)
+    except ValueError:  # idna.IDNAError is one; so is an unnamed neighbour's combining class
+        return False

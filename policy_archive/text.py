@@ -13,6 +13,8 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from urllib.parse import quote
 
+from policy_archive.hostnames import joiner_in_context
+
 # Unicode categories that never belong in a one-line value: controls (NUL, CR, LF, ESC, DEL, NEL ...),
 # line and paragraph separators (str.splitlines() breaks on them) and lone surrogates. (Unassigned code points
 # are left alone: which ones are unassigned depends on the Python version, and titles must not.)
@@ -41,8 +43,8 @@ def unsafe_character(text: str) -> str | None:
     return None
 
 
-# Joiners some scripts need between two of their letters (Persian, the Indic scripts; emoji sequences use ZWJ):
-# the one format characters (Unicode category Cf) a name may hold, and only there.
+# Joiners some scripts need (the Indic scripts after a virama, Persian between joining letters): the one format
+# characters (Unicode category Cf) a name may hold, and only where IDNA 2008 lets a domain name hold them.
 _JOINERS = frozenset("\u200c\u200d")
 # Unicode's Default_Ignorable_Code_Point property: the code points a renderer shows as nothing when it has no glyph
 # for them, as DerivedCoreProperties.txt of Unicode 16.0.0 lists them (4,174 code points; the set unchanged since
@@ -101,18 +103,34 @@ def invisible_character(text: str) -> str | None:
     default ignorable code point (U+3164 Hangul filler, U+034F combining grapheme joiner, the variation selectors,
     reserved ones...) or a character drawn blank (U+2800 braille pattern blank). Such a character makes a name look
     like another one (``A\u200bB`` shows as ``AB``; outside audit A, F3, and audit 31, F4, 2026-11-29). Not
-    counted: a zero width (non-)joiner between two non-ASCII letters, marks or symbols, as Persian and the Indic
-    scripts write them, and a variation selector right after one (the emoji ``❤\ufe0f``)."""
+    counted: a zero width joiner or non-joiner where IDNA 2008 allows one in a domain name (RFC 5892's ContextJ:
+    after a virama, as the Indic scripts write them, and a non-joiner between two joining letters, as Persian does:
+    :func:`~policy_archive.hostnames.joiner_in_context`) — not elsewhere, emoji ZWJ sequences included (issue 11,
+    2026-11-29) — and a variation selector right after a non-ASCII letter, mark or symbol (the emoji
+    ``❤\ufe0f``)."""
     for at, character in enumerate(text):
         if not _invisible(character):
             continue
         before = text[at - 1] if at > 0 else ""
-        if character in _JOINERS and at < len(text) - 1 and _script_letter(before) and _script_letter(text[at + 1]):
+        if character in _JOINERS and joiner_in_context(text, at):
             continue
         selector = _listed(character, _VARIATION_SELECTORS, _SELECTOR_STARTS)
         if selector and _script_letter(before) and not _invisible(before):
             continue
         return f"U+{ord(character):04X}"
+    return None
+
+
+def lookalike_space(text: str) -> str | None:
+    """The first space of ``text`` that is not U+0020 as ``U+00A0``, or None: any other character of Unicode's
+    category Zs (the no-break space U+00A0, the hair space U+200A, the thin spaces U+2009 and U+202F, the em and
+    en spaces, the ideographic space U+3000...). Each shows as a space, or as nothing much (a hair space between
+    two letters): a name holding one looks like another with a plain space or none (issue 11, 2026-11-29). Refused
+    in names rather than made plain spaces, as every character that makes a name look like another is: the name
+    a person wrote is the one recorded, or none."""
+    for character in text:
+        if character != " " and unicodedata.category(character) == "Zs":
+            return f"U+{ord(character):04X}"
     return None
 
 

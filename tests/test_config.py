@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from standin.cli import run_cli
 
 from policy_archive.config import SHIPPED_CONFIG_DIR
@@ -17,7 +19,7 @@ from policy_archive.config.writer import DeclaredPages
 from policy_archive.crawler.ratelimit import MAX_PAUSE_SECONDS
 from policy_archive.errors import ConfigurationError
 from policy_archive.records import ID_MAX_LENGTH, Render
-from policy_archive.text import invisible_character
+from policy_archive.text import invisible_character, lookalike_space
 
 GOOD_SERVICE = """
 name = "ACRCloud"
@@ -674,6 +676,106 @@ def test_a_joiner_or_variation_selector_a_script_writes_is_kept_in_a_name(tmp_pa
     assert load_config(root).documents[0].service_name == name
 
 
-@pytest.mark.parametrize("name", ["A\ufe0f\ufe0fB", "\u2764\ufe0f\ufe0f", "\u2764\u200d\ufe0f"])
+# The last: a joiner where one stands (after a virama), then a selector with nothing to vary.
+@pytest.mark.parametrize("name", ["A\ufe0f\ufe0fB", "\u2764\ufe0f\ufe0f", "\u0915\u094d\u200d\ufe0f"])
 def test_a_variation_selector_after_nothing_it_can_vary_is_refused(name):
     assert invisible_character(name) == "U+FE0F"
+
+
+# --- names that look like another: spaces other than U+0020, joiners where no script needs them (issue 11) -------
+
+LOOKALIKE_SPACES = [chr(point) for point in range(0x110000) if unicodedata.category(chr(point)) == "Zs"][1:]
+
+
+def test_the_spaces_refused_are_every_space_separator_but_u0020():
+    assert [f"U+{ord(space):04X}" for space in LOOKALIKE_SPACES] == [
+        "U+00A0", "U+1680", *(f"U+{point:04X}" for point in range(0x2000, 0x200B)), "U+202F", "U+205F", "U+3000"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("space", LOOKALIKE_SPACES, ids=[f"U+{ord(space):04X}" for space in LOOKALIKE_SPACES])
+def test_a_name_holding_a_space_other_than_u0020_is_refused_in_one_line(tmp_path, space):
+    """``Acme\u200aCorp`` (a hair space) shows as ``AcmeCorp``, ``Acme\u00a0Corp`` as ``Acme Corp``: both passed."""
+    point = f"U+{ord(space):04X}"
+    name = f'"Acme\\u{ord(space):04X}Corp"'
+    error = error_of(tmp_path, {"acme": SERVICE_WITH.format(name=name, doc="privacy-policy", url='"https://a.b/"')})
+    said = f"contains a space other than U+0020 ({point}), with which it looks like another name: write a plain space"
+    assert (error.key, error.reason) == ("name", f"{said}: {'Acme' + space + 'Corp'!r}")
+    assert "\n" not in str(error) and space not in str(error)  # one line, the space shown escaped
+
+
+def test_an_archive_name_holding_a_no_break_space_is_refused_and_a_plain_space_kept(tmp_path):
+    service = SERVICE_WITH.format(name='"Acme Corp"', doc="privacy-policy", url='"https://a.b/"')
+    error = error_of(tmp_path, {"acme": service}, '[wayback]\narchive_name = "My\\u00a0Archive"\n')
+    assert (error.key, error.reason.split(" (")[0]) == ("wayback.archive_name", "contains a space other than U+0020")
+    root = config_dir(tmp_path / "plain", {"acme": service}, '[wayback]\narchive_name = "My Archive"\n')
+    config = load_config(root)
+    assert (config.settings.wayback.archive_name, config.documents[0].service_name) == ("My Archive", "Acme Corp")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian: ZWNJ between two joining letters
+        "\u0915\u094d\u200d\u0937",  # Devanagari: ZWJ after a virama (a half form)
+        "\u0915\u094d\u200c\u0937",  # ZWNJ after a virama
+        "\u0dc1\u0dca\u200d\u0dbb\u0dd3 \u0dbd\u0d82\u0d9a\u0dcf",  # Sinhala: Sri Lanka, ZWJ after al-lakuna
+        "\u0d28\u0d4d\u200d",  # Malayalam: a chillu written with ZWJ, at the end of the name
+    ],
+)
+def test_a_joiner_where_idna_allows_one_is_kept_in_a_name(tmp_path, name):
+    root = config_dir(
+        tmp_path, {"acme": SERVICE_WITH.format(name=f'"{name}"', doc="privacy-policy", url='"https://a.b/"')}
+    )
+    assert load_config(root).documents[0].service_name == name
+
+
+@pytest.mark.parametrize(
+    ("name", "point"),
+    [
+        # Each passed before: between two non-ASCII letters or symbols.
+        ("\U0001f468\u200d\U0001f469\u200d\U0001f467", "U+200D"),  # an emoji ZWJ sequence (a family)
+        ("Acme \u2764\u200d\U0001f525", "U+200D"),  # another (a heart on fire)
+        ("\u0915\u200d\u0937", "U+200D"),  # Devanagari without the virama
+        ("\u0645\u06cc\u200d\u062e", "U+200D"),  # ZWJ where Persian writes ZWNJ
+        ("\u0627\u200c\u062e", "U+200C"),  # ZWNJ after ALEF, which joins on no side it could break
+        ("\u00e9\u200c\u00e8", "U+200C"),  # Latin letters
+        ("\u4e2d\u200d\u6587", "U+200D"),  # ideographs
+    ],
+)
+def test_a_joiner_no_script_needs_there_is_refused_in_one_line(tmp_path, name, point):
+    service = SERVICE_WITH.format(name=f'"{name}"', doc="privacy-policy", url='"https://a.b/"')
+    error = error_of(tmp_path, {"acme": service})
+    joiner = "a zero width joiner" if point == "U+200D" else "a zero width non-joiner"
+    said = (
+        f"contains {joiner} ({point}) where no script needs one (only after a virama, and a non-joiner also between "
+        f"two joining letters, as in domain names): {name!r}"
+    )
+    assert (error.key, error.reason) == ("name", said)
+
+
+@given(st.text(st.sampled_from(["\u200d", "\u200c", "\u094d", "\u0dca", "\u0915", "\u062e", "\u0627", "\u064b",
+                                "\u2764", "\U0001f468", "\ufe0f", "a", " ", "\u4e2d"]), max_size=12))  # fmt: skip
+def test_a_joiner_passes_only_after_a_virama_or_as_a_non_joiner_between_joining_letters(text):
+    """A check independent of idna's: every zero width joiner that passes follows a character of canonical
+    combining class 9 (a virama), read from this Python's unicodedata; every non-joiner that passes follows one too
+    or has, beyond any transparent marks (U+064B), a dual-joining letter (U+062E) on its left and a right- or
+    dual-joining letter (U+062E, U+0627) on its right."""
+    if invisible_character(text) is not None:
+        return
+    for at, character in enumerate(text):
+        if character not in "\u200c\u200d":
+            continue
+        after_virama = at > 0 and unicodedata.combining(text[at - 1]) == 9
+        if character == "\u200d":
+            assert after_virama, ascii(text)
+            continue
+        left = text[:at].rstrip("\u064b")[-1:]
+        right = text[at + 1 :].lstrip("\u064b")[:1]
+        assert after_virama or (left == "\u062e" and right in ("\u062e", "\u0627")), ascii(text)
+
+
+@given(st.text(max_size=20))
+def test_a_space_other_than_u0020_is_found_wherever_it_is_and_nothing_else(text):
+    spaces = [ch for ch in text if ch != " " and unicodedata.category(ch) == "Zs"]
+    assert lookalike_space(text) == (f"U+{ord(spaces[0]):04X}" if spaces else None)

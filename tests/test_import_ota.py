@@ -546,6 +546,26 @@ def test_a_service_name_with_a_control_or_invisible_character_is_not_imported_an
     assert set(loaded(config)) == {"lingualeo/privacy-policy", "lingualeo/terms-of-service"}
 
 
+@pytest.mark.parametrize("name", ["Acme\u00a0Corp", "Acme\u200aCorp", "Acme\u3000Corp"])
+def test_a_service_name_with_another_space_is_imported_with_a_plain_one(tmp_path, name):
+    """The loader refuses a name holding a space other than U+0020 (issue 11): OTA's name is written with a plain
+    one, as its runs of spaces were already tidied, so the service is imported and loads."""
+    declaration = {"name": name, "terms": {"Privacy Policy": {"fetch": "https://example.org/p"}}}
+    config, result = _import(tmp_path, {"Acme.json": json.dumps(declaration)})
+    assert result.returncode == 0, result.stderr
+    assert loaded(config)["acme-corp/privacy-policy"].service_name == "Acme Corp"
+
+
+@pytest.mark.parametrize("name", ["\U0001f468\u200d\U0001f469\u200d\U0001f467", "\u0915\u200d\u0937"])
+def test_a_service_name_with_a_joiner_no_script_needs_is_not_imported(tmp_path, name):
+    declaration = {"name": name, "terms": {"Privacy Policy": {"fetch": "https://example.org/p"}}}
+    config, result = _import(tmp_path, {"Odd.json": json.dumps(declaration)})
+    assert result.returncode == 1, result.stderr
+    (failed,) = _failed(result)
+    assert "Odd.json: its name holds a control or invisible character (U+200D)" in failed
+    assert set(loaded(config)) == {"lingualeo/privacy-policy", "lingualeo/terms-of-service"}
+
+
 def test_execute_client_scripts_that_is_not_a_boolean_is_named(tmp_path):
     """Outside audit 31, finding 10: ``"executeClientScripts": "yes"`` was taken for false without a word."""
     page = {"fetch": "https://example.org/p", "executeClientScripts": "yes"}

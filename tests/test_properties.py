@@ -23,7 +23,7 @@ from policy_archive.config.checks import ConfigError
 from policy_archive.config.settings import load_config
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
 from policy_archive.records import Render, is_valid_id
-from policy_archive.text import unsafe_character
+from policy_archive.text import invisible_character, lookalike_space, unsafe_character
 
 # Values chosen to hit the edges: control characters, line breaks, NaN and infinities, huge and negative
 # numbers, URLs with credentials, odd ports and schemes.
@@ -109,7 +109,9 @@ def settings_files(draw: st.DrawFn) -> str:
 def service_files(draw: st.DrawFn) -> str:
     hostile = draw(st.lists(st.sampled_from(["name", "doc", "url", "rules", "history"]), max_size=2))
     doc_id = draw(st.text(max_size=10) if "doc" in hostile else st.sampled_from(["privacy-policy", "a.b", "ok1"]))
-    name = draw(VALUES if "name" in hostile else st.text(st.characters(categories=["L", "N", "Zs"]), min_size=1))
+    # Any space separator sometimes (refused but U+0020: issue 11), so that accepted names are common all the same.
+    spaces = st.characters(categories=["Zs"]) if draw(st.booleans()) else st.just(" ")
+    name = draw(VALUES if "name" in hostile else st.text(st.characters(categories=["L", "N"]) | spaces, min_size=1))
     urls = st.sampled_from(["https://a.example/p", "http://b.example:81/", "https://a.example/p#top"])
     url = draw(URLS | VALUES if "url" in hostile else urls)
     lines = [f"name = {toml_value(name)}", f"[documents.{toml_string(doc_id)}]", f"url = {toml_value(url)}"]
@@ -147,6 +149,8 @@ def assert_safe(config: Any) -> None:
     for document in config.documents:
         assert is_valid_id(document.service_id) and is_valid_id(document.document_id)
         assert unsafe_character(document.service_name) is None and document.service_name.strip()
+        # Nothing that makes it look like another name (issue 11): no invisible character, no space but U+0020.
+        assert invisible_character(document.service_name) is None and lookalike_space(document.service_name) is None
         # A fragment only where the page's scripts read it (a rendered page): never one a server would not get.
         for url, render in ((document.url, document.render), *((e.url, e.render) for e in document.history)):
             assert "#" not in url or render is Render.ALWAYS
