@@ -19,7 +19,7 @@ from pathlib import Path
 from standin.cli import REPO_ROOT, cli_command, cli_environment, run_cli_with_names
 from standin.hostile import RouteServer
 from standin.pages import Page, redirect
-from test_hostile import SECRET, nothing_recorded_from, tracked_config
+from test_hostile import SECRET, nothing_recorded_from, tracked_config, write_config
 
 PUBLIC = "93.184.215.14"  # a global address, never connected to
 IAM = "/latest/meta-data/iam"
@@ -81,4 +81,31 @@ def test_a_name_public_to_the_check_only_never_reaches_the_internal_service_robo
     (failed,) = failed_lines(attacked.stderr)
     assert failed.startswith(f"FAILED acme/privacy-policy: private-address: {inside} (localhost resolves to "), failed
     assert "loopback; set [crawl] allow_private_addresses to allow)" in failed
+    nothing_recorded_from(tmp_path / "d1", SECRET)
+
+
+def test_a_first_request_to_a_name_rebound_after_its_check_never_reaches_the_internal_service(tmp_path):
+    """Not a redirect: the document's own URL, written by a tool (``written_by``, so not exempt), on a name public
+    to the check and 127.0.0.1 to the connection. With the line deleted (a person's URL, exempt) the same name is
+    fetched: the refusal is the guard's, not a failure to connect."""
+    with RouteServer({IAM: Page(body=SECRET, content_type="application/json")}) as secret:
+        url = f"http://rebound.test:{secret.port}{IAM}"
+        service = f'name = "ACME"\n[documents.privacy-policy]\nwritten_by = "discover"\nurl = "{url}"\n'
+        settings = f"[wayback]\ntimeout_seconds = 5\n{NO_ROBOTS}"
+        config = write_config(tmp_path / "c1", {"acme": service}, settings)
+        table = (f"rebound.test={PUBLIC}|127.0.0.1",)
+        attacked = run_cli_with_names(table, config, tmp_path / "d1", "track")
+        assert secret.paths == [], "the connection reached 127.0.0.1"
+
+        persons = write_config(tmp_path / "c2", {"acme": service.replace('written_by = "discover"\n', "")}, settings)
+        # Nothing checked: the first lookup is the connection's (its public answer would leave this machine).
+        control = run_cli_with_names(("rebound.test=127.0.0.1",), persons, tmp_path / "d2", "track")
+        assert secret.paths == [IAM], control.stderr
+
+    assert attacked.returncode == 1 and "Traceback" not in attacked.stderr, attacked.stderr
+    assert failed_lines(attacked.stderr) == [
+        f"FAILED acme/privacy-policy: private-address: {url} (rebound.test resolves to 127.0.0.1, loopback; "
+        "set [crawl] allow_private_addresses to allow)"
+    ]
+    assert attacked.stderr.splitlines().count("LOOKUP rebound.test") == 2, attacked.stderr
     nothing_recorded_from(tmp_path / "d1", SECRET)
