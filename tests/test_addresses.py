@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.address import IPv4Address, IPv6Address
 
@@ -99,6 +99,7 @@ EMBEDDINGS = {
 
 
 @pytest.mark.parametrize("form", list(EMBEDDINGS))
+@settings(deadline=None)  # no time limit: the suite runs under heavy load
 @given(ipv4=IPV4_INSIDE_OFTEN, bits=BITS)
 def test_an_address_carrying_an_ipv4_address_is_internal_exactly_when_that_one_is(form, ipv4, bits):
     address = EMBEDDINGS[form](ipv4, bits)
@@ -111,6 +112,7 @@ def test_an_address_carrying_an_ipv4_address_is_internal_exactly_when_that_one_i
         assert carried == f"{kind} ({form} address of {ipv4})"
 
 
+@settings(deadline=None)  # no time limit: the suite runs under heavy load
 @given(
     client=IPV4_INSIDE_OFTEN, server=IPV4_INSIDE_OFTEN, flags=st.integers(0, 2**16 - 1), port=st.integers(0, 2**16 - 1)
 )
@@ -123,6 +125,7 @@ def test_a_teredo_address_is_internal_exactly_when_its_client_or_its_server_is(c
     assert (internal_kind(address) is not None) == expected, address
 
 
+@settings(deadline=None)  # no time limit: the suite runs under heavy load
 @given(ipv4=IPV4_INSIDE_OFTEN, network_bits=st.integers(0, 2**48 - 1))
 def test_a_local_use_nat64_address_is_always_internal_and_named_by_its_last_32_bits_when_they_are(ipv4, network_bits):
     address = _v6(0x0064FF9B0001 << 80 | network_bits << 32 | int(ipv4))
