@@ -123,11 +123,7 @@ def test_every_link_given_out_still_leads_to_its_version_after_earlier_versions_
     own = folder / "privacy-policy.html"
     listed = set(re.findall(r'<li><a href="(privacy-policy-\d+\.html)">', own.read_text(encoding="utf-8")))
     assert listed == {name for name in after if after[name] - set(articles(own))}
-    chain, name = [], "privacy-policy-5.html"
-    while name:
-        chain.append(name)
-        found = re.search(r'<a href="([^"]+)" rel="prev">Newer changes', (folder / name).read_text(encoding="utf-8"))
-        name = found and found.group(1)
+    chain = newer_chain(folder, "privacy-policy-5.html")
     assert chain == [f"privacy-policy-{number}.html" for number in (5, 6, 1, 2, 7, 3, 4)]
     second = (folder / "privacy-policy-2.html").read_text(encoding="utf-8")
     assert "<h1>Acme Privacy Policy: 3 of versions 8–12</h1>" in second, "days 13, 14, 15; 13.5, 14.5 elsewhere"
@@ -170,6 +166,53 @@ def test_an_insertion_rewrites_only_the_pages_it_reaches(tmp_path):
     stamps = {path: path.stat().st_mtime_ns for path in site.rglob("*") if path.is_file()}
     report(tmp_path, store)
     assert {path: path.stat().st_mtime_ns for path in stamps} == stamps
+
+
+def newer_chain(folder: Path, name: str) -> list[str]:
+    """The numbered pages met from ``name`` following each one's "Newer changes" link."""
+    chain = []
+    while name:
+        chain.append(name)
+        found = re.search(r'<a href="([^"]+)" rel="prev">Newer changes', (folder / name).read_text(encoding="utf-8"))
+        name = found and found.group(1)
+    return chain
+
+
+def test_a_new_version_and_an_inserted_one_in_the_same_run_take_pages_of_their_own(tmp_path):
+    store = VersionStore(tmp_path / "versions")
+    # acme: days 10-15, pages 1 and 2 full; beta: two versions.
+    store.save([version(ACME, day, acme_text(day)) for day in range(10, 16)])
+    store.save([version(BETA, 12, "Be nice."), version(BETA, 15, "Be very nice.")])
+    site = report(tmp_path, store)
+    links = remembered(site)
+    folder = site / "acme"
+
+    def on(*days: float) -> set[str]:
+        return {anchor_of(version(ACME, day, acme_text(day))) for day in days}
+
+    # One run brings an earlier version (day 5, a backfill) and a newer one (day 16, a track): the newer one starts
+    # a page after page 2, not the page made for day 5, which the chain puts first (the code before put both on
+    # page 3, so the newest version was on the oldest page of the chain).
+    store.save([version(ACME, day, acme_text(day)) for day in (5, 16)])
+    site = report(tmp_path, store)
+    pages = numbered_pages(site, ACME)
+    assert pages["privacy-policy-3.html"] == on(5)
+    assert pages["privacy-policy-4.html"] == on(16)
+    assert newer_chain(folder, "privacy-policy-3.html") == [f"privacy-policy-{n}.html" for n in (3, 1, 2, 4)]
+    assert_each_leads_to_its_version(links, store)
+    assert broken_links(site) == []
+    links |= remembered(site)
+
+    # The run after: another earlier version next to day 5 joins its page, another newer one joins day 16's.
+    store.save([version(ACME, day, acme_text(day)) for day in (5.5, 17)])
+    site = report(tmp_path, store)
+    pages = numbered_pages(site, ACME)
+    assert pages["privacy-policy-3.html"] == on(5, 5.5)
+    assert pages["privacy-policy-4.html"] == on(16, 17)
+    assert newer_chain(folder, "privacy-policy-3.html") == [f"privacy-policy-{n}.html" for n in (3, 1, 2, 4)]
+    assert_each_leads_to_its_version(links, store)
+    assert broken_links(site) == []
+    assert_every_version_on_one_bounded_page(site, store)
 
 
 def format_5(site: Path, store: VersionStore) -> None:

@@ -92,11 +92,14 @@ def placed(anchors: Sequence[str], pages: Sequence[dict], size: int) -> tuple[di
 
     A version keeps the page it was given when it was first reported. A version on no page yet (a new one, or an
     earlier one a backfill inserted, wherever it falls) joins the page of the version just before it while that page
-    holds fewer than ``size``, else the page this run last made while it has room, else a new page (the next number
-    never used). So new versions fill the page of the newest, then pages of their own, counted from the oldest in a
-    first report; inserted ones take pages of their own (at most as many as they fill), whose dates then fall within
-    or between those of earlier pages: moving a version to another page would break the links to it that feed
-    readers and bookmarks keep.
+    holds fewer than ``size``, else the page this run last made for its kind while it has room, else a new page (the
+    next number never used). The kinds are kept apart: a version after the newest one already on a page (appended)
+    never joins a page made for inserted ones, nor an inserted one a page made for appended ones; else a run that
+    brings both, the newest page full, put the newest version on a page ordered by an early inserted one, first in
+    the chain of pages, and later runs kept filling it. So new versions fill the page of the newest, then pages of
+    their own, counted from the oldest in a first report; inserted ones take pages of their own (at most as many as
+    they fill), whose dates then fall within or between those of earlier pages: moving a version to another page
+    would break the links to it that feed readers and bookmarks keep.
     """
     where = {anchor: index for index, anchor in enumerate(anchors)}
     members: dict[int, list[int]] = {}
@@ -107,10 +110,12 @@ def placed(anchors: Sequence[str], pages: Sequence[dict], size: int) -> tuple[di
         del members[number]
     page_of = {index: number for number, held in members.items() for index in held}
     next_number = max((known["number"] for known in pages), default=0) + 1
-    made: list[int] = []
+    newest = max(page_of, default=-1)
+    made_for: dict[bool, list[int]] = {False: [], True: []}  # appended? -> the pages this run made for that kind
     for index in range(len(anchors)):
         if index in page_of:
             continue
+        made = made_for[index > newest]
         before = page_of.get(index - 1)
         if before is not None and len(members[before]) < size:
             number = before
