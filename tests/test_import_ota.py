@@ -408,6 +408,8 @@ def test_a_declaration_that_cannot_be_read_is_its_failed_line_and_the_others_are
             + "}}}",
             "Large.json": good % "Large" + " " * (4 * 2**20),  # valid JSON, but past the 4 MiB bound
             "Surrogate.json": good % "Surrogate\\ud800",  # a lone surrogate: no UTF-8 file can hold it
+            # Python reads no integer of more than 4,300 digits: json's ValueError ended import-ota in a traceback.
+            "Number.json": '{"name": "Number", "n": ' + "9" * 5000 + "}",
             "Until.json": good % "Until",
             "Until.history.json": json.dumps(
                 {"Privacy Policy": [{"fetch": "https://example.org/o", "validUntil": "9999-12-31T23:00:00-05:00"}]}
@@ -420,6 +422,8 @@ def test_a_declaration_that_cannot_be_read_is_its_failed_line_and_the_others_are
         "FAILED deep: not imported: Deep.json cannot be read: nested deeper than Python's JSON decoder goes",
         "FAILED large: not imported: Large.json is larger than 4 MiB (not a declaration)",
         "FAILED nested: not imported: Nested.json is nested deeper than 32 levels (not a declaration)",
+        "FAILED number: not imported: Number.json cannot be read: Exceeds the limit (4300 digits) for integer "
+        "string conversion: value has 5000 digits",
         "FAILED surrogate: not imported: Surrogate.json cannot be read: it holds a lone surrogate (surrogates not "
         "allowed)",
         "FAILED until/privacy-policy: not imported: Privacy Policy: a history entry has no readable validUntil "

@@ -4,7 +4,8 @@ An OTA collection declares each service in ``declarations/<Service>.json`` and k
 each terms type in ``<Service>.history.json``, as of OTA engine 2.x / 10.x (2026-11). A declaration is untrusted
 input: a file larger than ``MAX_DECLARATION_BYTES`` or nested deeper than ``MAX_NESTING``, and anything that is not
 a regular file itself (a symbolic link, a FIFO, a device, a folder), is :class:`Unreadable` (that service's
-``FAILED`` line in ``import-ota``, never read whole, never waited on, never a traceback).
+``FAILED`` line in ``import-ota``, never read whole, never waited on, never a traceback), and so is one Python's
+JSON decoder refuses (not UTF-8, not JSON, an integer of more than 4,300 digits).
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ def read_declaration(path: Path) -> Any:
         raise Unreadable(f"{path.name} cannot be read: nested deeper than Python's JSON decoder goes") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise Unreadable(f"{path.name} cannot be read: {error}") from None
+    except ValueError as error:  # json reads integers with int(), which refuses more than 4,300 digits (2026-11)
+        said = str(error).split(";")[0]  # without Python's advice to programmers (sys.set_int_max_str_digits)
+        raise Unreadable(f"{path.name} cannot be read: {said}") from None
     if _nested_deeper(value, MAX_NESTING):
         raise Unreadable(f"{path.name} is nested deeper than {MAX_NESTING} levels (not a declaration)")
     try:  # JSON's \ud800 escapes decode to lone surrogates, which no service file (UTF-8 TOML) can hold
