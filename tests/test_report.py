@@ -208,8 +208,10 @@ def test_each_feed_names_its_own_address_only_when_the_report_is_told_where_it_i
     assert own.get("type") == "application/atom+xml"
     again = run_cli(config, data, "report", "--output", str(site), "--base-url", "https://example.org/policies/")
     assert again.returncode == 0 and "0 pages written" in again.stderr  # the same address, written with its "/"
+    # The last three are empty (urlsplit's query, fragment or user name is ""): feed.atom was joined inside them.
     for wrong in ("example.org/policies", "ftp://example.org/", "https://example.org/p?x=1", "https://example.org/#a",
-                  "https://user@example.org/", "https://example.org:99999/", "https://"):  # fmt: skip
+                  "https://user@example.org/", "https://example.org:99999/", "https://", "https://example.org/p?",
+                  "https://example.org/policies#", "https://@example.org/"):  # fmt: skip
         refused = run_cli(config, data, "report", "--output", str(site), "--base-url", wrong)
         assert refused.returncode == 2, (wrong, refused.stderr)
         assert f"Invalid value for '--base-url': {wrong} is not an absolute http(s) address" in refused.stderr

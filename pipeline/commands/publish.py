@@ -109,7 +109,9 @@ def _base_url(_ctx: click.Context, _param: click.Parameter, given: str | None) -
         valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
     except ValueError:  # urllib refuses an unclosed IPv6 bracket, a port that is no number or out of range
         valid = False
-    if not valid or parts.query or parts.fragment or parts.username or not given.isprintable() or " " in given:
+    # "?", "#" and "@" are looked for in the text, not in urlsplit's parts: a bare "?" or "#" gives an empty query
+    # or fragment (and "https://@host/" an empty user name), which the feeds' paths would then be joined inside.
+    if not valid or "?" in given or "#" in given or "@" in parts.netloc or not given.isprintable() or " " in given:
         raise click.BadParameter(
             f"{printable(given)} is not an absolute http(s) address of a folder (such as https://example.org/policies/"
             "): no query, fragment or user name"
