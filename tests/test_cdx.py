@@ -473,12 +473,12 @@ def test_pages_of_few_rows_count_as_full_pages(history: StandinArchive, limiter:
     """Pages of one row each, without end, are bounded too: each counts as a full page of ``page_size`` rows."""
     history.send_endless_resume_keys()
     said = (
-        r"\(14 rows in 2 pages and another announced; a page followed by another counts as at least a full page,"
-        r" 1,000 rows, so at least 2,000\)"
+        r"\(21 rows in 3 pages and another announced; a page followed by another counts as at least a full page,"
+        r" 1,000 rows, so at least 3,000\)"
     )
     with pytest.raises(ListingTooLarge, match=said):
         listing(history, limiter, page_size=1000, max_listing_rows=2000)
-    assert history.counts()["cdx"] == 2  # 7 rows a page, counted as 1,000 each: the second reaches 2,000
+    assert history.counts()["cdx"] == 3  # 7 rows a page, counted as 1,000 each: the third passes 2,000
 
 
 def test_the_last_page_counts_its_rows_and_is_said_so(history: StandinArchive, limiter: RateLimiter) -> None:
@@ -489,10 +489,22 @@ def test_the_last_page_counts_its_rows_and_is_said_so(history: StandinArchive, l
         listing(history, limiter, page_size=1000, max_listing_rows=6)
 
 
+def test_a_listing_of_exactly_max_listing_rows_in_full_pages_is_complete(
+    history: StandinArchive, limiter: RateLimiter
+) -> None:
+    """The Wayback Machine announces another page after a last full one, and answers it empty: 7 rows in a full
+    page of 7, then an empty one, are within a bound of 7 (they were refused once the full page was counted)."""
+    assert len(listing(history, limiter, page_size=7, max_listing_rows=7)) == 7
+    assert history.counts()["cdx"] == 2  # the empty page announced was asked for
+    history.add_capture(POLICY, "20190401000000", "<p>v3</p>")  # a row beyond the bound on the page announced
+    with pytest.raises(ListingTooLarge, match=r"max_listing_rows = 7 \(8 rows in 2 pages\): not a listing of one URL$"):
+        listing(history, limiter, page_size=7, max_listing_rows=7)
+
+
 def test_a_listing_within_max_listing_rows_is_complete(history: StandinArchive, limiter: RateLimiter) -> None:
     assert len(listing(history, limiter, page_size=3, max_listing_rows=9)) == 7  # 3 pages, the last not full
     with pytest.raises(ListingTooLarge, match="max_listing_rows = 6"):
-        listing(history, limiter, page_size=3, max_listing_rows=6)  # 2 full pages and more announced
+        listing(history, limiter, page_size=3, max_listing_rows=6)  # 2 full pages, and a row on the page announced
 
 
 def test_a_429_on_a_later_page_is_still_an_error(history: StandinArchive, limiter: RateLimiter) -> None:

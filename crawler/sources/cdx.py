@@ -126,7 +126,9 @@ class ListingBound:
 
     A page the archive says is followed by another counts as at least ``page_size`` rows (a full page), so that pages
     of one row, or none, cannot go on for ever either; the last page counts its rows. The listing fails when more
-    rows came than the bound, or when another page is announced after pages counting the bound already."""
+    rows came than the bound, or when another page is announced after pages counting more than the bound. Pages
+    counting the bound exactly are followed by the one announced: the Wayback Machine announces one after a last
+    full page and answers it empty, so a listing of exactly the bound, in full pages, is not refused."""
 
     def __init__(self, requester: CdxRequester, page_size: int):
         self.requester = requester
@@ -144,7 +146,7 @@ class ListingBound:
         read = f"{self.rows:,} {plural(self.rows, 'row')} in {self.pages} {plural(self.pages, 'page')}"
         if self.rows > self.limit:
             counted_as = read
-        elif more and counted >= self.limit:
+        elif more and counted > self.limit:
             # Said exactly as counted (outside audit 31, F6: "each page counted as at least 25,000 rows" was said
             # of a last page too, which counts its rows).
             counted_as = (
