@@ -570,6 +570,22 @@ def test_a_service_name_with_a_joiner_no_script_needs_is_not_imported(tmp_path, 
     assert set(loaded(config)) == {"lingualeo/privacy-policy", "lingualeo/terms-of-service"}
 
 
+def test_a_refused_service_name_is_quoted_shortened_with_what_it_hides_escaped(tmp_path):
+    """A name with a control character is refused before its length is checked: it was quoted whole (a name of a
+    million characters, a line of a million). It is shown as the other quoted values, 80 characters at most."""
+    names = {"Long.json": "Acme\n" + "x" * 1_000_000, "Hidden.json": "Exa\u200bmple"}
+    terms = {"P": {"fetch": "https://example.org/p"}}
+    files = {file: json.dumps({"name": name, "terms": terms}) for file, name in names.items()}
+    config, result = _import(tmp_path, files)
+    assert result.returncode == 1, result.stderr
+    assert _failed(result) == [
+        "FAILED hidden: not imported: Hidden.json: its name holds a control or invisible character (U+200B): "
+        "'Exa\\u200bmple'",
+        "FAILED long: not imported: Long.json: its name holds a control or invisible character (U+000A): "
+        f"'Acme\\n{'x' * 74}…'",
+    ]
+
+
 def test_execute_client_scripts_that_is_not_a_boolean_is_named(tmp_path):
     """Outside audit 31, finding 10: ``"executeClientScripts": "yes"`` was taken for false without a word."""
     page = {"fetch": "https://example.org/p", "executeClientScripts": "yes"}

@@ -32,7 +32,7 @@ from policy_archive.crawler.hosts import LITERALS_ONLY, Proposals
 from policy_archive.pipeline.imports.ota_files import HISTORY_SUFFIX, Unreadable, read_declaration
 from policy_archive.pipeline.imports.ota_terms import NotImported, history_entries, translate, valid_until
 from policy_archive.records import DocumentDeclaration, Render
-from policy_archive.text import invisible_character, one_line, plural, unsafe_character
+from policy_archive.text import QUOTE_LIMIT, invisible_character, one_line, plural, unsafe_character
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,8 @@ def plan_service(path: Path, proposals: Proposals = LITERALS_ONLY) -> ServicePla
         if bad := unsafe_character(raw["name"]) or invisible_character(raw["name"]):
             # Rewriting it (a control character as a space) would import a name that is not OTA's, unsaid (outside
             # audit 31, 2026-11-29): the loader refuses such a name, so the service is not imported, named.
-            raise NotImported(f"{path.name}: its name holds a control or invisible character ({bad}): {raw['name']!r}")
+            said = f"its name holds a control or invisible character ({bad})"
+            raise NotImported(f"{path.name}: {said}: {_quoted_name(raw['name'])}")
         if len(one_line(raw["name"])) > NAME_MAX_LENGTH:
             raise NotImported(f"{path.name}: its name is longer than {NAME_MAX_LENGTH:,} characters (not a name)")
         if not isinstance(raw.get("terms"), dict) or not raw["terms"]:
@@ -202,6 +203,21 @@ def import_ota(
         raise ServiceFileExists(f"{names} already exist{'s' if len(existing) == 1 else ''} (use --force to replace)")
     written = [write_service_file(output, plan.service_id, plan.text or "", force=force) for plan in chosen.values()]
     return ImportReport(tuple(written), tuple(problems), _unchecked(chosen.values(), proposals))
+
+
+def _quoted_name(name: str) -> str:
+    """``name`` quoted for a one-line message: each character a terminal would not show escaped as Python writes it
+    (``'Exa\\u200bmple'``), at most ``QUOTE_LIMIT`` characters shown, then ``…``, as :func:`quoted` shows a value.
+    A refused name is quoted before its length is checked: one of a million characters was printed whole."""
+    shown: list[str] = []
+    length = 0
+    for character in name:
+        piece = character if character.isprintable() else repr(character)[1:-1]
+        if length + len(piece) > QUOTE_LIMIT:
+            return f"'{''.join(shown)}…'"
+        shown.append(piece)
+        length += len(piece)
+    return f"'{''.join(shown)}'"
 
 
 def plan_services(files: Iterable[Path], proposals: Proposals = LITERALS_ONLY) -> list[ServicePlan]:
