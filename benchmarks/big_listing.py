@@ -7,12 +7,12 @@ stand-in Wayback archive (``tests/standin/archive.py``, 127.0.0.1) lists N captu
 5 minutes from 2010 on, one body (one digest); it pages the listing as the real CDX server does (25,000 rows a
 page, the resume key; the command waits up to 300 s for a page, which the stand-in makes from the whole
 listing each time). Runs ``python -m policy_archive ... backfill`` once in a fresh data directory and prints
-its exit status, wall time, CPU time and peak resident memory (the kernel's ``ru_maxrss`` of that process, from
-``wait4``, started from a small launcher: :mod:`benchmarks.own_usage`), the replay requests the archive answered
-and the command's last line.
+its exit status, wall time, CPU time and peak resident memory (the kernel's figures of the command's own process,
+run by a small launcher: :mod:`benchmarks.own_usage`), the CPU time of the processes it started (Git), the replay
+requests the archive answered and the command's last line.
 
 The stand-in runs in this process and builds every page's rows anew (its CPU competes with the command's on a
-small machine); only the command's own figures are printed.
+small machine); only the command's figures are printed.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def measure(archive: StandinArchive, strategy: str) -> None:
     lines = [line for line in output.read_text().splitlines() if line.strip()]
     print(f"exit {usage.exit_status}; wall {wall:.1f} s; CPU {usage.cpu_seconds:.1f} s")
     print(f"peak RSS {usage.peak_rss_mib:.0f} MiB; replay requests {archive.counts()['replay']}")
+    print(f"processes it started (Git): CPU {usage.started_cpu_seconds:.1f} s")
     print(f"data directory {data}")
     for line in lines[-3:]:
         print(f"  | {line}")

@@ -8,12 +8,13 @@ real command line, ``policy-archive track``, in a subprocess three times on a fr
 2. nothing changed: every request conditional (If-None-Match / If-Modified-Since), answered 304;
 3. ``--changed`` (10 %) of the documents revised: those recorded, the others 304.
 
-For each run: wall time, the run's own peak resident memory (``ru_maxrss`` of the command, from ``os.wait4`` in a
-small launcher: :mod:`benchmarks.own_usage`; before 2026-11-29 it was started from this process, whose memory the
-figure then counted too), the crawl's span (first request sent to last answer, from the
-stand-in's log: the rest of the wall time is start-up, extraction and recording), commits added, and what the
-stand-in answered (requests by status, conditional requests, body bytes, the most requests one site had in flight
-at once).
+For each run: wall time, the run's own peak resident memory (``ru_maxrss`` of the command's own process:
+:mod:`benchmarks.own_usage`; before 2026-11-29 the command was started from this process, whose memory the figure
+then counted too, and then, till the review of that day, the figure was ``os.wait4``'s, the largest of the command
+and the processes it started, such as Git: the same figures, measured), the crawl's span (first
+request sent to last answer, from the stand-in's log: the rest of the wall time is start-up, extraction and
+recording), commits added, and what the stand-in answered (requests by status, conditional requests, body bytes,
+the most requests one site had in flight at once).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from standin.cli import REPO_ROOT
 
+from benchmarks.own_usage import launched, read_usage
+
 SEED = (
     "> *The following text is extracted and transformed from the example.org privacy policy that was archived on "
     "2020-01-01. Please check the [original snapshot on the Wayback Machine](https://web.archive.org/web/"
@@ -125,3 +127,27 @@ def test_deep_nesting_benchmark_runs_and_names_what_was_not_read():
     assert lines[0].startswith("5,000 levels, the policy at the bottom") and "refused too-deep;" in lines[0], lines
     assert "recorded 65 words, dropped 780 words of too-deep;" in lines[1], lines
     assert "300 unclosed <font> (24,590 bytes): recorded 2,734 words, dropped nothing;" in lines[3], lines
+
+
+# A command of ~10 MiB whose child process fills 200 MiB, then exits with status 3.
+ALLOCATING = """
+import subprocess, sys
+child = "b = bytearray(200 * 2**20); b[::4096] = b'x' * len(b[::4096])"
+subprocess.run([sys.executable, "-c", child], check=True)
+sys.exit(3)
+"""
+
+
+def test_own_usage_measures_the_command_apart_from_the_processes_it_starts(tmp_path):
+    """``os.wait4``'s figures of a command count the processes it waited for: a command of ~10 MiB whose child
+    filled 300 MiB read 311 MiB as its own (review of 2026-11-29). The command's own peak and its children's are
+    now written apart."""
+    (tmp_path / "allocating.py").write_text(ALLOCATING, encoding="utf-8")
+    figures = tmp_path / "figures"
+    launcher = launched(figures, [sys.executable, "-m", "allocating"])
+    subprocess.run(launcher, cwd=tmp_path, timeout=600, check=True)
+    usage = read_usage(figures)
+    assert usage.exit_status == 3
+    assert usage.started_peak_rss_mib >= 200, usage
+    assert usage.peak_rss_mib < 100, usage  # Python and subprocess: some 10-20 MiB
+    assert not (tmp_path / "figures.own").exists()
