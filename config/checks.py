@@ -18,7 +18,13 @@ from urllib.parse import urlsplit
 
 from policy_archive.errors import ConfigurationError
 from policy_archive.hostnames import UnusableHost, ascii_url
-from policy_archive.text import invisible_character, lookalike_space, printable, unsafe_character
+from policy_archive.text import (
+    invisible_character,
+    is_unsafe_character,
+    lookalike_space,
+    printable,
+    unsafe_character,
+)
 
 
 @dataclass(frozen=True)
@@ -138,43 +144,83 @@ def _type_name(expected: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(kind, kind.__name__) for kind in kinds)
 
 
-def check_url(path: Path, key: str, value: Any) -> str:
+def check_url(path: Path, key: str, value: Any, *, secret: bool = False) -> str:
     """Absolute http(s) URLs only: Scrapy would also read file: and s3: URLs, which must never be tracked.
 
     No user:password (it would be written into Git and WARC files), no whitespace or control characters
     (URLs are written into commit trailers), a valid port, a host that can be sent (an internationalised one in
-    its IDNA 2008 form, within DNS's lengths: :func:`~policy_archive.hostnames.ascii_url`)."""
+    its IDNA 2008 form, within DNS's lengths: :func:`~policy_archive.hostnames.ascii_url`). A ``secret`` URL (the
+    webhook's, the archive's endpoints: a token may be in its path or query) is named in the problem by its scheme
+    and host only (:func:`shown_secret_url`): a problem line goes to the terminal and, under systemd, to the journal
+    (issue 11, 2026-11-29)."""
     if not isinstance(value, str):
         raise ConfigError(path, key, "must be a URL string")
+    shown = shown_secret_url(value) if secret else repr(value)
     text = value.strip()
-    if any(ch.isspace() for ch in text) or unsafe_character(text):
-        raise ConfigError(path, key, f"URL contains whitespace or control characters: {value!r}")
+    bad = next((at for at, ch in enumerate(text) if ch.isspace() or is_unsafe_character(ch)), None)
+    if bad is not None:
+        where = f" {_part_at(text, bad)}" if secret else ""
+        raise ConfigError(path, key, f"URL contains whitespace or control characters{where}: {shown}")
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 -- raises ValueError for a port out of 0-65535 or not a number
     except ValueError as error:  # "Invalid IPv6 URL", "Port out of range 0-65535", ...
-        raise ConfigError(path, key, f"not a valid URL ({error}): {value!r}") from None
+        # Python's reason may quote the netloc (user and password included): a secret URL's is not repeated.
+        said = f" ({error})" if not secret else " (its port is not a number in 0-65535)" if "Port" in str(error) else ""
+        raise ConfigError(path, key, f"not a valid URL{said}: {shown}") from None
     if parts.scheme not in ("http", "https"):
-        raise ConfigError(path, key, f"must be an absolute http or https URL, got {value!r}")
+        raise ConfigError(path, key, f"must be an absolute http or https URL, got {shown}")
     if not parts.hostname:
-        raise ConfigError(path, key, f"URL has no host: {value!r}")
+        raise ConfigError(path, key, f"URL has no host: {shown}")
     if "@" in parts.netloc:
         raise ConfigError(path, key, "URL carries a user name or password (user:password@): they would be recorded")
     try:
         ascii_url(text)  # what is fetched: every download and listing sends the host in this form
     except UnusableHost as error:
-        raise ConfigError(path, key, f"{error}, so it cannot be fetched: {value!r}") from None
+        said = "its host is not a name that can be sent" if secret else str(error)
+        raise ConfigError(path, key, f"{said}, so it cannot be fetched: {shown}") from None
     return text
 
 
+# How a secret URL is named when neither its host nor its scheme can be shown.
+_NOT_SHOWN = "(the URL is not shown: it may hold a secret token)"
+
+
+def shown_secret_url(value: str) -> str:
+    """How a problem names a URL that may hold a secret (a Slack-style webhook's token is its path; an archive's
+    key may be in its query): ``https://hooks.slack.com/… (the rest not shown: it may hold a secret token)``, its
+    scheme and host only, never its user name, password, port, path, query or fragment. When the host cannot be
+    read (no scheme or host, a space, control or invisible character in it, or an ``@`` anywhere, which makes the
+    host a guess between user name and path), nothing of the URL is shown, and the line says so."""
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname or ""
+    except ValueError:  # an IPv6 host not closed, a netloc that NFKC turns into another
+        return f"its host cannot be read {_NOT_SHOWN}"
+    readable = host.isprintable() and not any(ch.isspace() for ch in host) and not invisible_character(host)
+    if "@" in value or not parts.scheme.isascii() or not parts.scheme.isalpha():
+        return _NOT_SHOWN
+    if not host or not readable:
+        return f"its host cannot be read {_NOT_SHOWN}"
+    name = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{name}/… (the rest not shown: it may hold a secret token)"
+
+
+def _part_at(url: str, at: int) -> str:
+    """Which part of ``url`` its character ``at`` is in, for a problem that cannot quote it: ``before its path``
+    (in its user name, host or port) or ``in its path, query or fragment``."""
+    authority = re.match(r"[^:/?#]*://[^/?#]*", url)
+    return "before its path" if authority and at < authority.end() else "in its path, query or fragment"
+
+
 def check_replay_url(path: Path, key: str, value: Any) -> str:
-    """``[wayback] replay_url``: :func:`check_url`, and no query or fragment: a capture's URL is built by appending
-    ``/{timestamp}id_/{original}`` to it, which would land inside the query or the fragment, and never reach the
-    archive as a path (outside audit A, F2, 2026-11-29)."""
-    text = check_url(path, key, value)
+    """``[wayback] replay_url``: :func:`check_url` (a secret URL: an archive's key may be in it), and no query or
+    fragment: a capture's URL is built by appending ``/{timestamp}id_/{original}`` to it, which would land inside
+    the query or the fragment, and never reach the archive as a path (outside audit A, F2, 2026-11-29)."""
+    text = check_url(path, key, value, secret=True)
     if "?" in text or "#" in text:
         reason = "capture URLs are built by appending /TIMESTAMPid_/URL to it, so it may have no query (?) or fragment"
-        raise ConfigError(path, key, f"{reason} (#): {value!r}")
+        raise ConfigError(path, key, f"{reason} (#): {shown_secret_url(value)}")
     return text
 
 

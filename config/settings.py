@@ -286,8 +286,9 @@ def _settings(path: Path, data_override: str | Path | None, problems: Problems) 
         check(key, check_number, lowest, inclusive, highest)
     for key in _TEXT_SETTINGS:
         check(key, check_name if key == "wayback.archive_name" else check_text)
+    # Both may hold a secret token (a webhook's path, an archive's query): named by scheme and host only (issue 11).
     for key in ("wayback.cdx_url", "schedule.webhook_url"):
-        check(key, check_url)
+        check(key, _secret_url)
     check("wayback.replay_url", check_replay_url)
     check("wayback.archive_name", _archive_name)
     check("wayback.api", _check_api)
@@ -310,6 +311,10 @@ def _settings(path: Path, data_override: str | Path | None, problems: Problems) 
         crawl=CrawlSettings(**good["crawl"]),
         schedule=ScheduleSettings(**good["schedule"]),
     )
+
+
+def _secret_url(path: Path, key: str, value: Any) -> str:
+    return check_url(path, key, value, secret=True)
 
 
 def _check_api(path: Path, key: str, value: str) -> None:

@@ -782,3 +782,129 @@ def test_a_joiner_passes_only_after_a_virama_or_as_a_non_joiner_between_joining_
 def test_a_space_other_than_u0020_is_found_wherever_it_is_and_nothing_else(text):
     spaces = [ch for ch in text if ch != " " and unicodedata.category(ch) == "Zs"]
     assert lookalike_space(text) == (f"U+{ord(spaces[0]):04X}" if spaces else None)
+
+
+# --- a URL that may hold a secret is never echoed whole by a configuration problem (issue 11) ---------------------
+
+SECRET = "XOXB-SECRET-TOKEN"
+SECRET_URL_KEYS = ("schedule.webhook_url", "wayback.cdx_url", "wayback.replay_url")
+
+
+def settings_with(key: str, url: str) -> str:
+    table, name = key.split(".")
+    return f"[{table}]\n{name} = {toml_string(url)}\n"
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string, every character outside printable ASCII escaped (controls included)."""
+    inner = "".join(ch if " " <= ch <= "~" and ch not in '"\\' else f"\\U{ord(ch):08X}" for ch in text)
+    return f'"{inner}"'
+
+
+@pytest.mark.parametrize("key", SECRET_URL_KEYS)
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        # The three of the report (Slack-style: the token is the path), each named by its scheme and host only.
+        (f"https://hooks.slack.com/services/T000/B000/{SECRET} extra", "whitespace or control characters in its path"),
+        (f"https://hooks.example.com:700000/services/{SECRET}", "its port is not a number in 0-65535"),
+        (f"https://hooks.example.com/services/{SECRET}\u0007", "whitespace or control characters in its path"),
+        (f"https://hooks.example.com/services?token={SECRET}#x y", "whitespace or control characters in its path"),
+        (f"https://hooks.example.com:port/{SECRET}", "its port is not a number in 0-65535"),
+        (f"https://hooks.example.com/a\u2028/{SECRET}", "whitespace or control characters in its path"),
+    ],
+)
+def test_a_secret_url_is_named_by_scheme_and_host_only(tmp_path, key, url, said):
+    """README: the webhook is named "never [by] its path (webhook URLs often carry their secret token there)"; the
+    configuration's problems printed the whole URL, which ``schedule`` under systemd writes to the journal."""
+    error = error_of(tmp_path, {"acrcloud": GOOD_SERVICE}, settings_with(key, url))
+    assert error.key == key
+    assert said in error.reason
+    assert error.reason.endswith("://hooks.slack.com/… (the rest not shown: it may hold a secret token)") or (
+        error.reason.endswith("://hooks.example.com/… (the rest not shown: it may hold a secret token)")
+    )
+    assert SECRET not in str(error) and "services" not in str(error)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://hooks.exa mple.com/services/{SECRET}",  # a space in the host
+        f"https://hooks.example.com\u0007/services/{SECRET}",  # a control character in it
+        f"https://[::1/services/{SECRET}",  # an IPv6 host not closed
+        f"hooks.example.com/services/{SECRET}",  # no scheme: no host either
+        f"https://user:{SECRET}@hooks.example.com:99999/x",  # a password, and a port out of range
+        f"https://{SECRET}@hooks.example.com/a b",  # a user name, and a space
+        f"https://hooks.example.com\uff03{SECRET}/x",  # a netloc NFKC makes another (U+FF03, a full-width #)
+        f"ftp://hooks.example.com/{SECRET} x",
+    ],
+)
+def test_a_secret_url_whose_host_cannot_be_read_is_not_shown_at_all(tmp_path, url):
+    error = error_of(tmp_path, {"acrcloud": GOOD_SERVICE}, settings_with("schedule.webhook_url", url))
+    assert error.key == "schedule.webhook_url"
+    assert SECRET not in str(error) and "services" not in str(error)
+    assert "hooks.exa" not in str(error) or "/… (the rest not shown" in str(error)
+
+
+def test_a_replay_url_with_a_query_is_refused_without_its_query(tmp_path):
+    error = error_of(
+        tmp_path, {"acrcloud": GOOD_SERVICE}, settings_with("wayback.replay_url", f"https://a.b/web?k={SECRET}")
+    )
+    assert "no query (?) or fragment" in error.reason and SECRET not in str(error)
+
+
+def test_a_document_url_is_still_quoted_whole(tmp_path):
+    """A page's URL is recorded in every commit of its document: its problems show it as written."""
+    url = "https://a.b/privacy policy"
+    error = error_of(tmp_path, {"acme": SERVICE_WITH.format(name='"Acme"', doc="privacy-policy", url=f'"{url}"')})
+    assert error.reason == f"URL contains whitespace or control characters: {url!r}"
+
+
+def test_validate_and_schedule_print_no_secret_of_the_webhook_url(tmp_path):
+    """The report's reproduction, through the command line: both commands exit 2 naming the key, not the token."""
+    root = config_dir(
+        tmp_path,
+        {"acrcloud": GOOD_SERVICE},
+        settings_with("schedule.webhook_url", f"https://hooks.slack.com/services/T000/B000/{SECRET} extra"),
+    )
+    for command in ("validate", "schedule"):
+        result = run_cli(root, tmp_path / "data", command)
+        assert result.returncode == 2, (command, result.stderr)
+        assert "schedule.webhook_url" in result.stderr and "https://hooks.slack.com/…" in result.stderr, command
+        assert SECRET not in result.stdout + result.stderr, command
+
+
+# The parts of a URL a secret may be in, drawn from characters a URL may hold, and the mistakes made in one.
+SECRET_TEXT = st.text(st.sampled_from("ABCXYZabcxyz0123456789-_.~"), max_size=16)
+TYPOS = st.sampled_from([" ", "\t", "\u0007", "\x7f", "\u2028", "\u0085", "\u00a0", "\u3000", "\x00"])
+
+
+@settings(deadline=None, max_examples=300)  # no time limit: the suite runs under heavy load
+@given(
+    key=st.sampled_from(SECRET_URL_KEYS),
+    scheme=st.sampled_from(["https", "http", "ftp", "", "HTTPS"]),
+    host=st.sampled_from(["hooks.slack.com", "h.example", "[::1]", "[::1", "ex ample.com", "", "b\u00fccher.example"]),
+    port=st.sampled_from(["", ":443", ":700000", ":-1", ":x"]),
+    where=st.sampled_from(["user", "password", "path", "query", "fragment"]),
+    text=SECRET_TEXT,
+    typo=TYPOS,
+    typo_at=st.sampled_from(["host", "path", "secret", "end"]),
+)
+def test_no_problem_of_a_secret_url_holds_its_secret_part(tmp_path_factory, key, scheme, host, port, where, text,
+                                                        typo, typo_at):  # fmt: skip
+    """Whatever is wrong with the URL (a typo in its host, its path, the secret itself or at its end, which is
+    stripped), its problems hold no part of its user name, password, path, query or fragment: the secret is two
+    marked halves, ``SECRETA`` and ``SECRETB…``, neither of which may be shown."""
+    secret = f"SECRETA{typo if typo_at == 'secret' else ''}SECRETB{text}"
+    user = f"{secret}@" if where == "user" else f"u:{secret}@" if where == "password" else ""
+    path = f"/services/{secret}" if where == "path" else "/hook"
+    query = f"?token={secret}" if where == "query" else ""
+    fragment = f"#{secret}" if where == "fragment" else ""
+    host = f"{host[:1]}{typo}{host[1:]}" if typo_at == "host" else host
+    path = f"/se{typo}{path[3:]}" if typo_at == "path" else path
+    url = f"{scheme}://{user}{host}{port}{path}{query}{fragment}{typo if typo_at == 'end' else ''}"
+    try:
+        load_config(config_dir(tmp_path_factory.mktemp("secret"), {"acrcloud": GOOD_SERVICE}, settings_with(key, url)))
+    except ConfigError as error:
+        said = str(error)
+        assert "SECRETA" not in said and "SECRETB" not in said and "services" not in said, (url, said)
