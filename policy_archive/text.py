@@ -82,10 +82,22 @@ _BLANK_LOOKING = (
 )
 _INVISIBLE = tuple(sorted(_DEFAULT_IGNORABLE + _BLANK_LOOKING))
 _INVISIBLE_STARTS = tuple(start for start, _ in _INVISIBLE)
-# Variation selectors choose how the character before them is drawn (U+FE0F the emoji form of ❤, the Mongolian
-# ones a letter's form, U+E0100.. an ideograph's variant): kept right after a non-ASCII letter, mark or symbol.
-_VARIATION_SELECTORS = ((0x180B, 0x180D), (0x180F, 0x180F), (0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
-_SELECTOR_STARTS = tuple(start for start, _ in _VARIATION_SELECTORS)
+# Variation selectors choose how the character before them is drawn, but only for the characters Unicode gives
+# variation sequences: kept there, refused anywhere else, where the name draws as the one without (issue 11,
+# 2026-11-29: ``Café\ufe0f`` passed and shows as ``Café``). Python's unicodedata has neither StandardizedVariants.txt
+# nor emoji-variation-sequences.txt, so this is a small rule after them (their Unicode 15.1 and 16.0 versions,
+# written 2026-11-29): the Mongolian free variation selectors after a Mongolian letter (its positional forms);
+# VS1..VS16 after a non-ASCII math or other symbol (categories Sm, So: the emoji and text forms of ❤ ☺ ↔ ©, the
+# serifed ∩) and after the five non-ASCII emoji bases of other categories (‼ ⁉ ℹ 〰 〽); VS1..VS3 after a CJK
+# unified ideograph (the CJK compatibility variants use only those); VS17..VS256, the ideographic variation
+# sequences of the IVD, after a CJK unified ideograph only. Left out, so refused: the few letters of other scripts
+# with standardized variants (Myanmar, Phags-pa, Manichaean: VS1), and the ASCII bases (keycaps, ``0\ufe00``).
+_MONGOLIAN_SELECTORS = ((0x180B, 0x180D), (0x180F, 0x180F))
+_VS1_TO_VS16 = ((0xFE00, 0xFE0F),)
+_VS1_TO_VS3 = ((0xFE00, 0xFE02),)
+_IDEOGRAPHIC_SELECTORS = ((0xE0100, 0xE01EF),)
+_EMOJI_BASES_NOT_SYMBOLS = frozenset("\u203c\u2049\u2139\u3030\u303d")
+_MONGOLIAN_BLOCK = (0x1800, 0x18AF)
 
 
 def _listed(character: str, ranges: Sequence[tuple[int, int]], starts: Sequence[int]) -> bool:
@@ -106,16 +118,16 @@ def invisible_character(text: str) -> str | None:
     counted: a zero width joiner or non-joiner where IDNA 2008 allows one in a domain name (RFC 5892's ContextJ:
     after a virama, as the Indic scripts write them, and a non-joiner between two joining letters, as Persian does:
     :func:`~policy_archive.hostnames.joiner_in_context`) — not elsewhere, emoji ZWJ sequences included (issue 11,
-    2026-11-29) — and a variation selector right after a non-ASCII letter, mark or symbol (the emoji
-    ``❤\ufe0f``)."""
+    2026-11-29) — and a variation selector right after a character Unicode gives variation sequences with it (the
+    emoji ``❤\ufe0f``, a Mongolian letter's form, an ideograph's variant; not ``Café\ufe0f``, which shows as
+    ``Café``: :func:`_varies`, issue 11, 2026-11-29)."""
     for at, character in enumerate(text):
         if not _invisible(character):
             continue
         before = text[at - 1] if at > 0 else ""
         if character in _JOINERS and joiner_in_context(text, at):
             continue
-        selector = _listed(character, _VARIATION_SELECTORS, _SELECTOR_STARTS)
-        if selector and _script_letter(before) and not _invisible(before):
+        if before and _varies(before, character) and not _invisible(before):
             continue
         return f"U+{ord(character):04X}"
     return None
@@ -134,8 +146,24 @@ def lookalike_space(text: str) -> str | None:
     return None
 
 
-def _script_letter(character: str) -> bool:
-    return bool(character) and not character.isascii() and unicodedata.category(character)[0] in "LMS"
+def _varies(base: str, selector: str) -> bool:
+    """Whether ``selector`` (any character) is a variation selector that Unicode gives variation sequences of
+    ``base`` with, by the rule written above :data:`_MONGOLIAN_SELECTORS`."""
+    point = ord(selector)
+    if _in(point, _MONGOLIAN_SELECTORS):
+        low, high = _MONGOLIAN_BLOCK
+        return low <= ord(base) <= high and unicodedata.category(base)[0] == "L"
+    ideograph = unicodedata.name(base, "").startswith("CJK UNIFIED IDEOGRAPH-")
+    if _in(point, _IDEOGRAPHIC_SELECTORS):
+        return ideograph
+    if _in(point, _VS1_TO_VS16):
+        symbol = unicodedata.category(base) in ("Sm", "So") and not base.isascii()
+        return symbol or base in _EMOJI_BASES_NOT_SYMBOLS or (ideograph and _in(point, _VS1_TO_VS3))
+    return False
+
+
+def _in(point: int, ranges: Sequence[tuple[int, int]]) -> bool:
+    return any(first <= point <= last for first, last in ranges)
 
 
 def one_line(text: str) -> str:

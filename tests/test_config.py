@@ -908,3 +908,65 @@ def test_no_problem_of_a_secret_url_holds_its_secret_part(tmp_path_factory, key,
     except ConfigError as error:
         said = str(error)
         assert "SECRETA" not in said and "SECRETB" not in said and "services" not in said, (url, said)
+
+
+# --- a variation selector only where Unicode gives the character before it variation sequences (issue 11) ---------
+
+
+@pytest.mark.parametrize(
+    ("name", "point"),
+    [
+        # Each passed before: a selector after any non-ASCII letter was kept, and each shows as the name without it.
+        ("Caf\u00e9\ufe0f", "U+FE0F"),
+        ("Caf\u00e9\ufe00", "U+FE00"),
+        ("Gro\u00df\U000e0100", "U+E0100"),  # an ideographic variation selector after a Latin letter
+        ("\u0410\ufe0fcme", "U+FE0F"),  # after a Cyrillic letter
+        ("Acme\u0301\ufe0f", "U+FE0F"),  # after a combining mark
+        ("\ud55c\ufe0f", "U+FE0F"),  # after a Hangul syllable
+        ("Caf\u00e9\u180b", "U+180B"),  # a Mongolian selector after a Latin letter
+        ("\u2764\u180b", "U+180B"),  # ... after a symbol
+        ("\u2764\U000e0100", "U+E0100"),  # an ideographic one after a symbol
+        ("\u845b\ufe0f", "U+FE0F"),  # VS16 after an ideograph, which has none (VS1..VS3 only)
+        ("\u1824\ufe0f", "U+FE0F"),  # VS16 after a Mongolian letter, which has the free variation selectors only
+    ],
+)
+def test_a_variation_selector_after_a_character_it_does_not_vary_is_refused(tmp_path, name, point):
+    """``Café\ufe0f`` and ``Café`` are drawn alike: two services that look the same (issue 11, 2026-11-29)."""
+    assert invisible_character(name) == point
+    error = error_of(
+        tmp_path, {"acme": SERVICE_WITH.format(name=f'"{name}"', doc="privacy-policy", url='"https://a.b/"')}
+    )
+    assert (error.key, error.reason) == ("name", f"contains an invisible format character ({point}): {name!r}")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "I \u2764\ufe0f Privacy",  # the emoji form of a symbol (So)
+        "\u263a\ufe0e",  # the text form of one
+        "A \u2229\ufe00 B",  # a math symbol's standardized variant (Sm: the serifed intersection)
+        "Hello\u203c\ufe0f",  # an emoji base that is punctuation (Po)
+        "\u2139\ufe0f Info",  # ... a letter (Ll)
+        "\u845b\ufe00",  # a CJK compatibility variant (VS1 after a unified ideograph)
+        "\u845b\U000e0100\u98fe",  # an ideographic variation sequence (VS17)
+        "\U00020000\U000e01ef",  # ... after an ideograph of extension B, with the last selector
+        "\u1824\u180b\u1828\u180f",  # Mongolian letters' forms
+    ],
+)
+def test_a_variation_selector_after_a_character_it_varies_is_kept(name):
+    assert invisible_character(name) is None
+
+
+SELECTORS = ["\u180b", "\u180d", "\u180f", "\ufe00", "\ufe02", "\ufe0e", "\ufe0f", "\U000e0100", "\U000e01ef"]
+LETTERS = st.characters(categories=("Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Nd"))
+
+
+@settings(deadline=None)  # no time limit: the suite runs under heavy load
+@given(base=LETTERS, selector=st.sampled_from(SELECTORS))
+def test_a_variation_selector_passes_after_a_letter_only_if_an_ideograph_or_mongolian(base, selector):
+    """The letters of every script but the two whose letters have variation sequences of these selectors: any
+    selector after one is refused (the four emoji bases of other categories are punctuation or ℹ, not drawn)."""
+    ideograph = unicodedata.name(base, "").startswith("CJK UNIFIED IDEOGRAPH-")
+    mongolian = 0x1800 <= ord(base) <= 0x18AF
+    if not ideograph and not mongolian and base != "\u2139" and invisible_character(base) is None:
+        assert invisible_character(base + selector) == f"U+{ord(selector):04X}", ascii(base + selector)

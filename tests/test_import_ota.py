@@ -537,7 +537,7 @@ def test_text_from_a_declaration_reaches_stderr_as_one_printable_line(tmp_path):
     assert "[documents.evil]" not in tomllib.loads((config / "services" / "inject.toml").read_text())["documents"]
 
 
-@pytest.mark.parametrize("name", ["Ze\u202ed", "Exa\u200bmple", "Acme\nCorp"])
+@pytest.mark.parametrize("name", ["Ze\u202ed", "Exa\u200bmple", "Acme\nCorp", "Caf\u00e9\ufe0f"])
 def test_a_service_name_with_a_control_or_invisible_character_is_not_imported_and_named_as_the_service(tmp_path, name):
     """Outside audit 31 (2026-11-29), finding 5: ``Ze\u202ed`` was written as ``name = "Ze d"`` without a word, and
     a U+200B name failed as its document's problem: OTA's name is kept as it is or the service is not imported."""
