@@ -35,6 +35,7 @@ from policy_archive.pipeline.jobs.future_dates import in_the_future
 from policy_archive.pipeline.jobs.guards import GUARD_REFUSALS, judge
 from policy_archive.pipeline.jobs.listing_rows import candidates, second_neighbours
 from policy_archive.pipeline.jobs.progress import Progress
+from policy_archive.pipeline.jobs.provenance import strip_header
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note
 from policy_archive.pipeline.jobs.workspace import Workspace
@@ -74,7 +75,7 @@ def _reexamine(
 ) -> list[Unreadable]:
     """Examine every kept capture again and update the catalog; those whose bytes cannot be read keep the
     extraction they had (returned, to be named). Without ``rebuild``, a capture refused when the versions were
-    made (for its date, by the guards) keeps its refusal (:func:`_refusal_kept`); a rebuild decides them again."""
+    made (for its date, by the guards) keeps its refusal (:func:`refusal_kept`); a rebuild decides them again."""
     catalog = workspace.catalog
     check_digests = workspace.config.settings.wayback.check_digests
     unreadable = []
@@ -94,26 +95,32 @@ def _reexamine(
             neighbours=around.get((row.url, row.captured_at)),
         )
         if not rebuild:
-            examination = _refusal_kept(row, examination)
-        document = examination.document
-        catalog.update_extraction(
-            row.id,
-            examination.outcome,
-            examination.reason,
-            document.title if document else None,
-            document.body if document else None,
-            examination.body_sha1,
-            document.stated_date if document else None,
-            document.dropped if document else (),
-            extractor=examination.extractor,
-        )
-        if (note := joined_notes(examination.note, row.note)) != row.note:
-            catalog.set_note(row.document, row.source, row.captured_at, note)
+            examination = refusal_kept(row, examination)
+        keep_examined_again(catalog, row, examination)
         progress.add("re-extracted", done=True)
     return unreadable
 
 
-def _refusal_kept(row: CaptureRow, examination: Examination) -> Examination:
+def keep_examined_again(catalog: Catalog, row: CaptureRow, examination: Examination) -> None:
+    """What examining the kept capture ``row`` again gave, in the catalog in its place: its outcome, text and the
+    reading that gave it (the fetch columns as they are), its note joined to the one it had."""
+    document = examination.document
+    catalog.update_extraction(
+        row.id,
+        examination.outcome,
+        examination.reason,
+        document.title if document else None,
+        document.body if document else None,
+        examination.body_sha1,
+        document.stated_date if document else None,
+        document.dropped if document else (),
+        extractor=examination.extractor,
+    )
+    if (note := joined_notes(examination.note, row.note)) != row.note:
+        catalog.set_note(row.document, row.source, row.captured_at, note)
+
+
+def refusal_kept(row: CaptureRow, examination: Examination) -> Examination:
     """A capture the catalog holds as refused for its date (archived at another time) or by the guards, examined
     again: still refused, with its reason, when its bytes still give a text. Such a refusal comes from the listing
     and the order of the changes found (backfill's, ``examine.dating_capture``) or from the history around the
@@ -196,16 +203,20 @@ def latest_capture_version(versions: Sequence[VersionRow]) -> VersionRow | None:
 
 
 def _technical_upgrade(
-    workspace: Workspace, declaration: DocumentDeclaration, latest: CaptureRow, now: datetime
+    workspace: Workspace, declaration: DocumentDeclaration, latest: CaptureRow, shown: VersionRow, now: datetime
 ) -> Version | DocumentFailure | None:
-    """The latest version's capture read again: a technical upgrade when its text changed."""
+    """The latest version's capture read again: a technical upgrade when its text is not the one ``main`` shows
+    (``shown``, the document's last version). Compared with ``main``, not with the catalog's text before this run:
+    a backfill since the rules were edited brought the catalog's texts up to them (``current_texts``), not
+    ``main``'s, and the upgrade was then never made (2026-11-29)."""
     row = workspace.catalog.capture(latest.id)
     if row.outcome is not Outcome.EXTRACTED:
         return DocumentFailure(declaration.key, f"the capture of the latest version is now refused: {row.reason}")
-    if row.body_sha1 == latest.body_sha1:
-        return None
     wayback = workspace.config.settings.wayback
-    return make_version(declaration, row, wayback=wayback, technical_upgrade=True, committed_at=now)
+    upgrade = make_version(declaration, row, wayback=wayback, technical_upgrade=True, committed_at=now)
+    if strip_header(upgrade.content) == strip_header(workspace.versions.read(shown.commit, declaration.path)):
+        return None
+    return upgrade
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -372,7 +383,7 @@ def reextract(
             if rebuilt := _rebuild(workspace, declaration):
                 notes.append(rebuilt)
         elif latest is not None and last is not None:
-            outcome = _technical_upgrade(workspace, declaration, latest, upgrade_time(now, last.captured_at))
+            outcome = _technical_upgrade(workspace, declaration, latest, last, upgrade_time(now, last.captured_at))
             if isinstance(outcome, DocumentFailure):
                 failures.append(outcome)
             elif outcome is not None:
