@@ -85,9 +85,11 @@ def test_a_twin_read_as_its_version_is_is_not_read_again(standin_archive, tmp_pa
     assert "no version recorded" not in out
 
 
-def test_a_twin_read_otherwise_whose_bytes_cannot_be_read_makes_no_version_and_says_so(standin_archive, tmp_path):
-    """Other rules and the twin's bytes not readable: no version with a text its rules do not give; the run says
-    which capture, and what reads it again."""
+def test_a_twin_read_otherwise_whose_bytes_cannot_be_read_is_fetched_and_the_run_says_so(standin_archive, tmp_path):
+    """Other rules and the twin's bytes not readable: no version with a text its rules do not give. The twin's text
+    is not taken (nor any text of the rules of then: ``tests/test_rules_text.py``), the run says which captures, and
+    the captures of those bytes are known through nothing read: one of them is fetched and read as it is, and the
+    version is made with it (2026-11-29: before, no version was made of that capture that run)."""
     monthly_history(standin_archive)
     config, data = configured(tmp_path, standin_archive)
     ok(config, data, "backfill", "--until", "2018-07-15")
@@ -96,9 +98,11 @@ def test_a_twin_read_otherwise_whose_bytes_cannot_be_read_makes_no_version_and_s
 
     out = ok(config, data, "backfill")
 
-    _, message = head_text(data)
-    assert "Captured-At: 2018-06-01T00:00:00Z" in message  # the version before, still the latest
-    assert "example/privacy-policy: no version recorded at capture 20180801000000 (known through its twin of" in out
+    text, message = head_text(data)
+    assert "Captured-At: 2018-08-01T00:00:00Z" in message
+    assert "Last updated: March 1, 2018" in text and "Paragraph 1 of" not in text
+    said = "example/privacy-policy: 3 kept captures not compared (their texts were extracted with other rules"
+    assert said in out, out
     assert "missing capture" in out and "`policy-archive reextract example/privacy-policy`" in out
 
 

@@ -49,6 +49,15 @@ from policy_archive.text import counted
 NAMED_REFUSALS = 3
 
 
+# A catalog row as the plan learns from it, given the captures listed around it (None: it tells nothing this run).
+ReadRow = Callable[[CaptureRow, Neighbours | None], CaptureRow | None]
+
+
+def _as_kept(row: CaptureRow, neighbours: Neighbours | None) -> CaptureRow:
+    """A catalog row as it is kept (a plan made with no workspace, in tests)."""
+    return row
+
+
 def _listed_as(row: CaptureRow, length: int | None) -> CaptureRef:
     """The CDX row a catalog row keeps (which keeps no ``length``: the one given)."""
     return CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest, length)
@@ -80,6 +89,7 @@ class DocumentPlan:
         rows: Iterable[CaptureRow],
         verify: bool = False,
         undated: Callable[[DocumentPlan], Collection[int]] | None = None,
+        read_as_now: ReadRow | None = None,
     ):
         self.declaration = declaration
         # A listing held by column stays so (``policy_archive.listed``: a long listing's memory).
@@ -92,35 +102,8 @@ class DocumentPlan:
         self.undated = undated
         # The catalog rows the decisions read, with the catalog's state they were read in (``change_dating._rows``).
         self.dating_rows: tuple[tuple[int, int], dict[tuple[str, datetime], CaptureRow]] | None = None
-        # Several rows listed at one URL and second are one capture for an archive and the catalog: one replay
-        # answers them all (``settle``; pipeline.jobs.same_second). Found by bisection, not a record per row.
-        self.listing = ListingIndex(self.refs)
-        # Those among them listed with other bytes than a row beside them: which one the archive serves is known
-        # only once the second is fetched, so none of them is known through a twin before.
-        self.shared_second = {
-            i
-            for group in self.listing.shared_seconds()
-            if len({bytes_listed(self.refs[j]) for j in group}) > 1
-            for i in group
-        }
-        # The catalog's rows read once, one at a time, keeping what the plan uses of them: a long listing's rows
-        # held at once took most of the peak memory of its backfill (2026-11-29). The row the catalog keeps at each
-        # URL and second: its second bounds the others' dates as that row says, as reextract and verify, which know
-        # that row only, judge (``listing_rows.second_neighbours``); kept here only where it lists other than the
-        # first candidate there, which bounds them when none is kept. The rows that may tell what a capture showed:
-        # a capture listed and never fetched, or one that failed, tells nothing (``answered_row``, the loop below).
-        kept: dict[tuple[str, datetime], CaptureRef] = {}
-        telling: list[CaptureRow] = []
-        for row in rows:
-            group = self.listing.group(row.url, row.captured_at)
-            if not group:
-                continue
-            first = self.refs[group[0]]
-            if (listed_as := _listed_as(row, first.length)) != first:  # the length is no part of the bounds
-                kept[(row.url, row.captured_at)] = listed_as
-            if row.outcome not in (Outcome.LISTED, Outcome.FAILED):
-                telling.append(row)
-        self.around = NeighbourRows(self.listing, kept)
+        self.listing, self.shared_second = self._indexed()
+        self.around, telling = self._rows_read(rows)
         # Identical bytes give identical text. Only for 200s: two redirect captures with the same bytes may point
         # at different pages. What one replay did (a refusal in REPLAY_REFUSALS, a failure) is not shared.
         self.same_bytes = same_bytes(self.refs)
@@ -134,14 +117,58 @@ class DocumentPlan:
         self.needs_browser: dict[int, str] = {}
         # Those among them a rerun gets the same answer for (too large, a header too long): FetchFailure.lasting.
         self.as_served: set[int] = set()
-        for row in telling:
+        self._learn_rows(telling, read_as_now or _as_kept)
+
+    def _indexed(self) -> tuple[ListingIndex, set[int]]:
+        """The listing indexed, and the candidates listed at a URL and second with other bytes than a row beside
+        them. Several rows listed at one URL and second are one capture for an archive and the catalog: one replay
+        answers them all (``settle``; pipeline.jobs.same_second), found by bisection, not a record per row. Which of
+        those with other bytes the archive serves is known only once the second is fetched, so none of them is known
+        through a twin before."""
+        listing = ListingIndex(self.refs)
+        shared = {
+            i
+            for group in listing.shared_seconds()
+            if len({bytes_listed(self.refs[j]) for j in group}) > 1
+            for i in group
+        }
+        return listing, shared
+
+    def _rows_read(self, rows: Iterable[CaptureRow]) -> tuple[NeighbourRows, list[CaptureRow]]:
+        """The catalog's rows read once, one at a time, keeping what the plan uses of them: a long listing's rows
+        held at once took most of the peak memory of its backfill (2026-11-29). The row the catalog keeps at each
+        URL and second: its second bounds the others' dates as that row says, as reextract and verify, which know
+        that row only, judge (``listing_rows.second_neighbours``); kept here only where it lists other than the
+        first candidate there, which bounds them when none is kept. Returned with the rows that may tell what a
+        capture showed: a capture listed and never fetched, or one that failed, tells nothing
+        (``answered_row``, :meth:`_learn_rows`)."""
+        kept: dict[tuple[str, datetime], CaptureRef] = {}
+        telling: list[CaptureRow] = []
+        for row in rows:
             group = self.listing.group(row.url, row.captured_at)
-            listed = [self.refs[i] for i in group]
-            if (answered := answered_row(listed, row)) is None:
+            if not group:
                 continue
+            first = self.refs[group[0]]
+            if (listed_as := _listed_as(row, first.length)) != first:  # the length is no part of the bounds
+                kept[(row.url, row.captured_at)] = listed_as
+            if row.outcome not in (Outcome.LISTED, Outcome.FAILED):
+                telling.append(row)
+        return NeighbourRows(self.listing, kept), telling
+
+    def _learn_rows(self, telling: Iterable[CaptureRow], read_as_now: ReadRow) -> None:
+        """What each row that tells (:meth:`_rows_read`) says its capture showed, and the rows listed at its second,
+        each row as ``read_as_now`` gives it: a text another reading gave is read again
+        (:class:`~.current_texts.ReadAsNow`), so that no text of other rules is compared; one that cannot be is
+        taken as showing nothing."""
+        for kept in telling:
+            group = self.listing.group(kept.url, kept.captured_at)
+            listed = [self.refs[i] for i in group]
+            if (answered := answered_row(listed, kept)) is None:
+                continue
+            row = read_as_now(kept, self.neighbours(group[answered]))
             for i in group:
-                if bytes_listed(self.refs[i]) != bytes_listed(listed[answered]):
-                    self.learn(i, None, for_twins=False)  # the archive serves another capture at this second
+                if row is None or bytes_listed(self.refs[i]) != bytes_listed(listed[answered]):
+                    self.learn(i, None, for_twins=False)  # unreadable, or the archive serves another capture here
                 elif shows_its_text(row):
                     self.learn(i, row.body_sha1, rendered=row.rendered)
                 elif row.outcome is Outcome.REFUSED and not compared_as_sha1(row):

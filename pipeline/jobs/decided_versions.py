@@ -15,11 +15,11 @@ from policy_archive.archive.stored_responses import DamagedCapture, StoredRespon
 from policy_archive.pipeline.extraction.extract import extractor_label
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import Decision, Shown
+from policy_archive.pipeline.jobs.current_texts import same_reading
 from policy_archive.pipeline.jobs.damage import read_kept
 from policy_archive.pipeline.jobs.examine import ELSEWHEN, examine, make_version, refuse_change
 from policy_archive.pipeline.jobs.reextract import capture_from
 from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note
-from policy_archive.pipeline.jobs.verify import extractor_revision, rules_fingerprint
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import DocumentDeclaration, Source, Version, iso_z
 
@@ -67,16 +67,6 @@ def versions_decided(
         row = dataclasses.replace(shown.row, note=note)
         versions.append(make_version(plan.declaration, row, wayback=workspace.config.settings.wayback))
     return versions
-
-
-def same_reading(extractor: str | None, wanted: str) -> bool:
-    """Whether a text read by ``extractor`` (an ``Extractor:`` trailer, None: not known) is the one the reading
-    ``wanted`` gives the same bytes: the same extractor revision and rules' fingerprint (library versions only change
-    a text when a revision says so, as `verify` holds)."""
-    if extractor is None:
-        return False
-    reading = (extractor_revision(extractor), rules_fingerprint(extractor))
-    return None not in reading and reading == (extractor_revision(wanted), rules_fingerprint(wanted))
 
 
 def _read_as_its_version(

@@ -12,6 +12,7 @@ from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.sources.base import ASKED_AGAIN
 from policy_archive.pipeline.jobs.backfill_plan import NAMED_REFUSALS, DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import undated
+from policy_archive.pipeline.jobs.current_texts import ReadAsNow
 from policy_archive.pipeline.jobs.examine import guard_refusal, holds_for_twins
 from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE, future_lines, in_the_future
 from policy_archive.pipeline.jobs.listing_rows import candidates, refusal_before_fetch
@@ -69,9 +70,21 @@ def take_listing(
         ],
     )
     rows = catalog.each_capture(declaration.key, Source.WAYBACK, texts=False)  # the listed rows: no text needed
-    return DocumentPlan(
-        declaration, fetchable, strategy, source, rows, verify, undated=lambda plan: undated(workspace.catalog, plan)
+    # Each text the plan learns read with the rules of now (those of another reading read again, once).
+    read_as_now = ReadAsNow(workspace, declaration)
+    plan = DocumentPlan(
+        declaration,
+        fetchable,
+        strategy,
+        source,
+        rows,
+        verify,
+        undated=lambda plan: undated(workspace.catalog, plan),
+        read_as_now=read_as_now,
     )
+    if notes is not None:
+        notes.extend(read_as_now.notes())
+    return plan
 
 
 def asked_again(

@@ -1,0 +1,100 @@
+"""The texts a backfill compares and records, read with the rules of now (:class:`ReadAsNow`).
+
+The catalog keeps each capture's text with the reading that gave it (``captures.extractor``: the extractor's revision
+and the fingerprint of the declaration's ``select``/``remove`` for the capture's date). After those rules were edited,
+or the extractor's revision changed, the texts of the captures fetched before are another reading's: compared with the
+texts of captures fetched since, a rule edit looked like a change of the policy (or hid one), and a version made from
+one named the rules of now without their text, which `verify` found a mismatch (until 2026-11-29). A backfill now
+reads such a capture's kept bytes again, once, before its plan learns anything from it (docs/decisions/0015,
+amendment of 2026-11-29 (rules)).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from policy_archive.archive.catalog.rows import CaptureRow
+from policy_archive.pipeline.extraction.extract import extractor_label
+from policy_archive.pipeline.jobs.damage import Unreadable, first_named, read_kept
+from policy_archive.pipeline.jobs.examine import Neighbours, examine, shows_its_text
+from policy_archive.pipeline.jobs.reextract import capture_from, keep_examined_again, refusal_kept
+from policy_archive.pipeline.jobs.verify import extractor_revision, rules_fingerprint
+from policy_archive.pipeline.jobs.workspace import Workspace
+from policy_archive.records import DocumentDeclaration
+from policy_archive.text import plural
+
+
+def same_reading(extractor: str | None, wanted: str) -> bool:
+    """Whether a text read by ``extractor`` (an ``Extractor:`` trailer, None: not known) is the one the reading
+    ``wanted`` gives the same bytes: the same extractor revision and rules' fingerprint (library versions only change
+    a text when a revision says so, as `verify` holds)."""
+    if extractor is None:
+        return False
+    reading = (extractor_revision(extractor), rules_fingerprint(extractor))
+    return None not in reading and reading == (extractor_revision(wanted), rules_fingerprint(wanted))
+
+
+def reading_of_now(declaration: DocumentDeclaration, row: CaptureRow) -> str:
+    """The ``Extractor:`` trailer a text of ``row``'s bytes is read with now: this extractor, the rules for the date
+    its bytes were captured (as ``examine`` reads them)."""
+    return extractor_label(declaration.entry_at(row.bytes_at)[1])
+
+
+class ReadAsNow:
+    """Called with each catalog row a backfill plan learns from (and the captures listed around it): the row as the
+    reading of now gives it. A row whose text another reading gave (or one not named: extracted before 2026-11-29)
+    has its kept bytes examined again, as `reextract` examines them (no archive request), and the catalog keeps the
+    result with its reading, so that it is read once. Its bytes unreadable: None (the plan then takes the capture as
+    showing nothing this run), and the catalog row left as it was; :meth:`notes` names them."""
+
+    def __init__(self, workspace: Workspace, declaration: DocumentDeclaration):
+        self.workspace = workspace
+        self.declaration = declaration
+        self.read_again = 0
+        self.unreadable: list[Unreadable] = []
+
+    def __call__(self, row: CaptureRow, neighbours: Neighbours | None) -> CaptureRow | None:
+        if row.stored is None or row.body_sha1 is None or not shows_its_text(row):
+            return row  # no text, or none the decisions read: nothing compared
+        if same_reading(row.extractor, reading_of_now(self.declaration, row)):
+            return row
+        response = read_kept(self.workspace.captures, row)
+        if isinstance(response, Unreadable):
+            self.unreadable.append(response)
+            return None
+        examination = examine(
+            self.declaration,
+            capture_from(row, response),
+            clock=self.workspace.clock,
+            check_digest=self.workspace.config.settings.wayback.check_digests,
+            neighbours=neighbours,
+        )
+        # A refusal made with the versions (for its date, by the guards) stays with the new text: the decisions
+        # about to be made judge it again, as after `reextract`.
+        examination = refusal_kept(row, examination)
+        keep_examined_again(self.workspace.catalog, row, examination)
+        self.read_again += 1
+        document = examination.document
+        return dataclasses.replace(
+            row,
+            outcome=examination.outcome,
+            reason=examination.reason,
+            title=document.title if document else None,
+            body_sha1=examination.body_sha1,
+            stated_date=document.stated_date if document else None,
+            extractor=examination.extractor if document else None,
+        )
+
+    def notes(self) -> list[str]:
+        """One line naming the captures whose text is another reading's and whose bytes cannot be read: none of
+        them was compared or recorded."""
+        if not self.unreadable:
+            return []
+        count, key = len(self.unreadable), self.declaration.key
+        named = first_named(f"capture {item.row.captured_at:%Y%m%d%H%M%S}: {item.problem}" for item in self.unreadable)
+        their, texts = ("its", "text was") if count == 1 else ("their", "texts were")
+        return [
+            f"{key}: {count} kept {plural(count, 'capture')} not compared ({their} {texts} extracted with other"
+            f" rules or another extractor than now, and {their} bytes cannot be read again): {named}; restored from"
+            f" a backup, `policy-archive reextract {key}` reads them again"
+        ]
