@@ -136,7 +136,15 @@ def _list_documents(
         progress.add("captures listed", len(refs), one="capture listed")
         listings[declaration.key] = refs
         plans[declaration.key] = take_listing(
-            workspace, declaration, refs, asking.strategy, source, asking.verify_spans, asking.retry_refused, notes
+            workspace,
+            declaration,
+            refs,
+            asking.strategy,
+            source,
+            asking.verify_spans,
+            asking.retry_refused,
+            notes,
+            progress,
         )
     return plans, listings, failures, interrupted or stop.received
 

@@ -17,11 +17,15 @@ from policy_archive.archive.catalog.rows import CaptureRow
 from policy_archive.pipeline.extraction.extract import extractor_label
 from policy_archive.pipeline.jobs.damage import Unreadable, first_named, read_kept
 from policy_archive.pipeline.jobs.examine import Neighbours, examine, shows_its_text
+from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.reextract import capture_from, keep_examined_again, refusal_kept
 from policy_archive.pipeline.jobs.verify import extractor_revision, rules_fingerprint
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import DocumentDeclaration
 from policy_archive.text import plural
+
+# The progress line's counter of the kept captures whose text was read again with the rules of now.
+READ_AGAIN = "kept captures read again"
 
 
 def same_reading(extractor: str | None, wanted: str) -> bool:
@@ -47,10 +51,12 @@ class ReadAsNow:
     result with its reading, so that it is read once. Its bytes unreadable: None (the plan then takes the capture as
     showing nothing this run), and the catalog row left as it was; :meth:`notes` names them."""
 
-    def __init__(self, workspace: Workspace, declaration: DocumentDeclaration):
+    def __init__(self, workspace: Workspace, declaration: DocumentDeclaration, progress: Progress | None = None):
         self.workspace = workspace
         self.declaration = declaration
-        self.read_again = 0
+        # Each capture read again counted on the progress line: the first backfill after a rule edit (or after
+        # 2026-11-29) reads every kept capture of the listing before it asks the archive anything.
+        self.progress = progress
         self.unreadable: list[Unreadable] = []
 
     def __call__(self, row: CaptureRow, neighbours: Neighbours | None) -> CaptureRow | None:
@@ -73,7 +79,8 @@ class ReadAsNow:
         # about to be made judge it again, as after `reextract`.
         examination = refusal_kept(row, examination)
         keep_examined_again(self.workspace.catalog, row, examination)
-        self.read_again += 1
+        if self.progress is not None:
+            self.progress.add(READ_AGAIN, one="kept capture read again")
         document = examination.document
         return dataclasses.replace(
             row,

@@ -16,6 +16,7 @@ from policy_archive.pipeline.jobs.current_texts import ReadAsNow
 from policy_archive.pipeline.jobs.examine import guard_refusal, holds_for_twins
 from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE, future_lines, in_the_future
 from policy_archive.pipeline.jobs.listing_rows import candidates, refusal_before_fetch
+from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import borrowed, refusal_kind
 from policy_archive.pipeline.jobs.strategy import StrategyName
 from policy_archive.pipeline.jobs.workspace import Workspace
@@ -32,13 +33,14 @@ def take_listing(
     verify: bool,
     retry: Collection[str] = (),
     notes: list[str] | None = None,
+    progress: Progress | None = None,
 ) -> DocumentPlan:
     """``declaration``'s listed captures (``refs``) kept in the catalog, and its plan made over the listed rows:
     rows an earlier run refused as dated in the future whose day has come listed again, refusals of the archive's
     own answer made under another replay_url, or of a kind in ``retry`` (:func:`asked_again`), listed again (said
     in ``notes``), those refused before any fetch (:func:`.listing_rows.refusal_before_fetch`) refused, twins
     refused through a refusal this run makes again listed again; ``verify``: the plan fetches what ``strategy``
-    leaves unfetched too."""
+    leaves unfetched too; ``progress`` counts the kept captures read again."""
     catalog = workspace.catalog
     catalog.add_listed(declaration.key, refs)
     clock = workspace.clock
@@ -71,7 +73,7 @@ def take_listing(
     )
     rows = catalog.each_capture(declaration.key, Source.WAYBACK, texts=False)  # the listed rows: no text needed
     # Each text the plan learns read with the rules of now (those of another reading read again, once).
-    read_as_now = ReadAsNow(workspace, declaration)
+    read_as_now = ReadAsNow(workspace, declaration, progress)
     plan = DocumentPlan(
         declaration,
         fetchable,
