@@ -8,6 +8,7 @@ itself is imported by ``pipeline/scheduling/scheduler.py`` alone.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,21 @@ if TYPE_CHECKING:
 
 CRON_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: index 0 = Sunday (7 too)
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# crontab(5) separates the fields with spaces or tabs, nothing else (str.split() would also take a line break, a
+# form feed, U+00A0, U+3000...).
+_FIELD_SEPARATORS = re.compile(r"[ \t]+")
+# What crontab(5) takes in a field, ASCII only: '*' or a value or a range, with an optional '/step', as a comma
+# list; names (three letters, any case) in the month and day-of-week fields alone. APScheduler's parser takes more
+# (as of 3.11, 2026-11): any Unicode digit ('٠ ١٢ * * *': its regular expressions' \d) and its own extensions of
+# the day field ('last', 'last fri', '2nd mon'), which cron refuses. Checked here first, so that an expression
+# `validate` accepts is one cron accepts too; a control character or any other non-ASCII character is refused by
+# the same rule (outside audit 5, 2026-11-29).
+_NUMBER = "[0-9]+"
+_FIELD_VALUE = {
+    "day-of-week": f"(?:{_NUMBER}|{'|'.join(_WEEKDAYS)})",
+    "month": f"(?:{_NUMBER}|{'|'.join(_MONTHS)})",
+}
 
 
 class ScheduleError(ConfigurationError, ValueError):
@@ -58,11 +74,20 @@ def crontab_trigger(expression: str) -> BaseTrigger:
     from apscheduler.triggers.combining import OrTrigger
     from apscheduler.triggers.cron import CronTrigger
 
-    fields = expression.split()
+    fields = _FIELD_SEPARATORS.split(expression.strip(" \t"))
+    if fields == [""]:
+        fields = []
     if len(fields) != len(CRON_FIELDS):
         raise ScheduleError(
-            f"a cron expression has 5 fields ({' '.join(CRON_FIELDS)}), got {len(fields)} in {expression!r}"
+            f"a cron expression has 5 fields ({' '.join(CRON_FIELDS)}), separated by spaces or tabs, got "
+            f"{len(fields)} in {expression!r}"
         )
+    for name, field in zip(CRON_FIELDS, fields, strict=True):
+        if not _crontab_field(name, field):
+            raise ScheduleError(
+                f"invalid cron expression {expression!r}: {name} field {field!r} is not crontab's: ASCII digits, "
+                f"'*', ranges 'a-b', steps '/n' and comma lists{_names_allowed(name)}"
+            )
     minute, hour, day, month, day_of_week = fields
     try:
         weekdays = _weekday_names(day_of_week)
@@ -81,6 +106,20 @@ def crontab_trigger(expression: str) -> BaseTrigger:
     if day.startswith("*") or day_of_week.startswith("*"):
         return cron(day, weekdays)
     return OrTrigger([cron(day, "*"), cron("*", weekdays)])
+
+
+def _crontab_field(name: str, field: str) -> bool:
+    value = _FIELD_VALUE.get(name, _NUMBER)
+    item = f"(?:\\*|{value}(?:-{value})?)(?:/{_NUMBER})?"
+    return re.fullmatch(f"{item}(?:,{item})*", field, flags=re.IGNORECASE | re.ASCII) is not None
+
+
+def _names_allowed(name: str) -> str:
+    if name == "month":
+        return "; or month names jan-dec"
+    if name == "day-of-week":
+        return "; or day names sun-sat"
+    return ""
 
 
 def _weekday_names(field: str) -> str:
@@ -110,12 +149,12 @@ def _weekday_names(field: str) -> str:
 def _weekday_number(text: str) -> int:
     if text in _WEEKDAYS:
         return _WEEKDAYS.index(text)
-    if text.isdigit() and int(text) <= 7:
+    if text.isascii() and text.isdigit() and int(text) <= 7:
         return int(text)
     raise ScheduleError(f"day-of-week must be 0-7 or sun-sat (0 and 7 are Sunday), got {text!r}")
 
 
 def _weekday_step(text: str) -> int:
-    if text.isdigit() and int(text) > 0:
+    if text.isascii() and text.isdigit() and int(text) > 0:
         return int(text)
     raise ScheduleError(f"day-of-week step must be a positive integer, got {text!r}")

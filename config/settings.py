@@ -242,8 +242,9 @@ _SETTINGS_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 
 
-# Settings sent as they are in HTTP headers or written into logs: one line of safe characters.
-_TEXT_SETTINGS = ("crawl.user_agent", "schedule.track", "archive.data_dir", "wayback.archive_name")
+# Settings sent as they are in HTTP headers or written into logs: one line of safe characters. (`schedule.track` is
+# checked by its own rule, crontab's: ASCII only, with a tab allowed between its fields, as crontab(5) allows.)
+_TEXT_SETTINGS = ("crawl.user_agent", "archive.data_dir", "wayback.archive_name")
 
 
 def _load_settings(path: Path, data_override: str | Path | None) -> Settings:

@@ -185,6 +185,9 @@ SLOWEST_RATE = "at least 0.0167 (one request an hour, the slowest rate the rate 
         ),
         ('[crawl]\nobey_robots = "yes"\n', "crawl.obey_robots", "true or false"),
         ('[schedule]\ntrack = "every day"\n', "schedule.track", ""),
+        # crontab's own rule, not the one-line text rule (which refused a tab as a control character)
+        ('[schedule]\ntrack = "0 0 * * 1\\n"\n', "schedule.track", "day-of-week field '1\\n' is not crontab's"),
+        ('[schedule]\ntrack = "0 0 last * *"\n', "schedule.track", "day-of-month field 'last'"),
         ('[archive]\ndata = "x"\n', "archive.data", "unknown"),
         ("[nonsense]\nx = 1\n", "nonsense", "unknown"),
         ("[crawl]\nrender_timeout_seconds = 0\n", "crawl.render_timeout_seconds", "at least 1"),
@@ -197,6 +200,13 @@ def test_bad_settings_are_reported_with_key_and_reason(tmp_path, settings, key, 
     assert error.file.endswith("settings.toml")
     assert error.key == key
     assert reason in error.reason
+
+
+def test_a_tab_between_the_cron_fields_is_crontabs_separator(tmp_path):
+    """Outside audit 5 (2026-11-29): `track = "0 0 * *\t1"` was refused as holding a control character; crontab(5)
+    separates its fields with spaces or tabs."""
+    config = load_config(config_dir(tmp_path, {"acrcloud": GOOD_SERVICE}, '[schedule]\ntrack = "0\\t0 * *\\t1"\n'))
+    assert config.settings.schedule.track == "0\t0 * *\t1"
 
 
 def test_the_bounds_that_keep_the_safety_nets_on_are_allowed_themselves(tmp_path):

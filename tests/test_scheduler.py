@@ -24,7 +24,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
-    "expression", ["0 */12 * * *", "*/15 * * * *", "30 6 * * 1-5", "0 0 1,15 * *", "0 3 * * sun", "0 0 * * 7"]
+    "expression",
+    [
+        *("0 */12 * * *", "*/15 * * * *", "30 6 * * 1-5", "0 0 1,15 * *", "0 3 * * sun", "0 0 * * 7"),
+        *("0 0 * JAN Mon-Fri", "5/10 1-9/2 * * *"),
+        # crontab(5) separates the fields with spaces or tabs (outside audit 5: a tab was refused as a control
+        # character)
+        *("0\t0 * *\t1", " \t0 0 * * *\t"),
+    ],
 )
 def test_validate_cron_accepts_crontab_expressions(expression: str) -> None:
     assert validate_cron(expression) is None
@@ -43,6 +50,20 @@ def test_validate_cron_accepts_crontab_expressions(expression: str) -> None:
         ("*/0 * * * *", "Increment must be higher than 0"),
         ("0 0 30 2 *", "never fires"),
         ("@daily", "5 fields"),
+        # Outside audit 5 (2026-11-29): what APScheduler 3.11 takes and cron does not. Arabic-Indic and other
+        # non-ASCII digits; APScheduler's own day forms; a separator other than a space or a tab.
+        ("\u0660 \u0661\u0662 * * *", "minute field '\u0660' is not crontab's"),
+        ("0 \uff11 * * *", "hour field"),
+        ("0 0 * * \u0661", "day-of-week field"),
+        ("0 0 last * *", "day-of-month field 'last' is not crontab's"),
+        ("0 0 2nd * *", "day-of-month field '2nd'"),
+        ("0 0 L * *", "day-of-month field 'L'"),
+        ("0 0 1 january *", "month field 'january'"),
+        ("0 0 * * 5#3", "day-of-week field '5#3'"),
+        ("0 mon * * *", "hour field 'mon'"),
+        ("0 0\n* * *", "5 fields"),
+        ("0 0\u00a0* * *", "5 fields"),
+        ("0 0 * * 1\x1b", "day-of-week field"),
     ],
 )
 def test_validate_cron_explains_bad_expressions(expression: str, reason: str) -> None:
