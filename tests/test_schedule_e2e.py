@@ -7,13 +7,14 @@ documents being fetched, then everything exits with status 0 and leaves no proce
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
 import threading
 from pathlib import Path
 
-from standin.cli import WAIT_SECONDS, cli_command, cli_environment, running
+from standin.cli import WAIT_SECONDS, cli_command, cli_environment, running, wait_for
 from standin.legal_text import policy_page
 from standin.pages import held, slow
 from standin.sites import StandinSites
@@ -176,3 +177,48 @@ def test_a_second_schedule_on_the_same_data_directory_refuses_to_start(sites: St
     with running(every_year, output, env=env) as again:
         again.wait_for_output("run 1 finished", "the next scheduler's run")
         assert again.stop(signal.SIGTERM) == 0, again.output()
+
+
+def process_state(pid: int) -> str | None:
+    """The process's state letter (``R``, ``S``, ``Z``...), None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def test_a_run_left_alone_by_its_killed_scheduler_still_notes_its_end(sites: StandinSites, tmp_path: Path) -> None:
+    """Outside audit 5 (2026-11-29): a scheduler killed mid-run (then by SIGHUP, still by SIGKILL or the OOM killer)
+    leaves its run writing into pipes nobody reads. The run's next line raised BrokenPipeError after its version was
+    committed and before its end was noted: `status` said it did not finish and asked for `repair`. Now its output is
+    discarded and it ends as it would have: version recorded, run noted, exit 0."""
+    answer = threading.Event()
+    url = sites.set_page("http://alone.test/privacy", held(policy_page("alone.test", "privacy", size=5_000), answer))
+    config, data, output = tmp_path / "config", tmp_path / "data", tmp_path / "schedule.log"
+    (config / "services").mkdir(parents=True)
+    (config / "settings.toml").write_text(f"[wayback]\ntimeout_seconds = {WAIT_SECONDS}\n")
+    (config / "services" / "alone.toml").write_text(f'name = "Alone"\n[documents.privacy-policy]\nurl = "{url}"\n')
+    env = cli_environment(http_proxy=sites.proxy_url)
+    run: int | None = None
+    try:
+        with running(cli_command(config, data, "schedule", "--every", str(366 * 86400)), output, env=env) as scheduler:
+            scheduler.wait_for(lambda: sites.received(url) == 1, "the run's request")
+            runs = [pid for pid in processes_mentioning(" track") if parent_of(pid) == scheduler.pid]
+            assert len(runs) == 1, runs
+            run = runs[0]
+            scheduler.process.kill()  # its pipes' read ends close with it
+            assert scheduler.ended() == -signal.SIGKILL
+        answer.set()  # the page answered only now: the run's every later line goes into a pipe without a reader
+        # Gone, or a zombie where no init process reaps orphans (a container's PID 1 may not).
+        wait_for(lambda: process_state(run) in (None, "Z"), WAIT_SECONDS, "the run left alone to end")
+    finally:
+        answer.set()
+        if run is not None and process_state(run) not in (None, "Z"):
+            os.kill(run, signal.SIGKILL)
+    assert commit_count(data) == 1
+    status = subprocess.run(cli_command(config, data, "status"), env=env, capture_output=True, text=True)
+    assert status.returncode == 0, status.stderr
+    last_run = next(line for line in status.stdout.splitlines() if line.startswith("run track"))
+    assert "→ exit 0: 1 version recorded" in last_run, status.stdout
+    assert "did not finish" not in status.stdout and "repair" not in status.stdout

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from standin.cli import running
+from standin.cli import WAIT_SECONDS, running, wait_for
 
 from policy_archive.config.cron import ScheduleError, next_run_time, validate_cron
 from policy_archive.config.settings import ScheduleSettings
@@ -259,7 +259,7 @@ SCHEDULER_PROCESS = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT])
 def test_a_stop_signal_ends_the_run_gracefully_and_leaves_no_process(tmp_path: Path, stop_signal: int) -> None:
     command = [sys.executable, "-c", SCHEDULER_PROCESS, GRACEFUL_CHILD, str(tmp_path)]
     with running(command, tmp_path / "schedule.log", env=dict(os.environ)) as scheduler:
@@ -273,6 +273,32 @@ def test_a_stop_signal_ends_the_run_gracefully_and_leaves_no_process(tmp_path: P
     assert not _process_exists(child_pid)
     assert "run 1 finished, exit 0" in stderr
     assert "scheduler stopped" in stderr
+
+
+def test_a_sighup_ignored_at_start_stays_ignored(tmp_path: Path) -> None:
+    """`nohup policy-archive schedule`: SIGHUP was meant not to stop it (the other stop signals still do)."""
+    command = [sys.executable, "-c", SCHEDULER_PROCESS, GRACEFUL_CHILD, str(tmp_path)]
+    log = tmp_path / "schedule.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            command,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+        )
+        try:
+            pid_file = tmp_path / "child.pid"
+            wait_for(lambda: pid_file.exists() and pid_file.read_text() != "", WAIT_SECONDS, "the run's start")
+            process.send_signal(signal.SIGHUP)  # ignored by the kernel: never reaches the scheduler
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=WAIT_SECONDS) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+    text = log.read_text()
+    assert "received SIGTERM" in text and "SIGHUP" not in text, text
+    assert (tmp_path / "finished").read_text() == "SIGTERM"
 
 
 def _process_exists(pid: int) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from policy_archive.lost_output import lost_output_discarded
 from policy_archive.pipeline.commands.browse import diff, log, show, status
 from policy_archive.pipeline.commands.collect import backfill, reextract, repair, schedule, track
 from policy_archive.pipeline.commands.common import VERBOSITY, Context, add_verbosity_options, show_waits
@@ -34,6 +35,10 @@ from policy_archive.stop_signals import stop_signals_handled
 @click.pass_context
 def main(ctx: click.Context, config_dir: str | None, data_dir: str | None) -> None:
     """Track how websites' legal documents change over time, as a dated Git history."""
+    if ctx.invoked_subcommand in (*STOPPED_CLEANLY, "schedule"):
+        # Its output's reader going away (a scheduler killed, a terminal closed) does not end it before its run is
+        # noted: its later output is discarded (policy_archive/lost_output.py).
+        ctx.with_resource(lost_output_discarded())
     if ctx.invoked_subcommand in STOPPED_CLEANLY:
         # Before the command's own imports (Scrapy's take seconds on a loaded machine): a SIGTERM or Ctrl-C from
         # here on ends it as an interrupted run, never as a kill (policy_archive/stop_signals.py).

@@ -53,13 +53,15 @@ class Progress:
     every step); ``quiet`` writes nothing. Time is measured with the monotonic clock."""
 
     def __init__(
-        self, label: str, stream: TextIO = sys.stderr, interval: float = INTERVAL_SECONDS, quiet: bool = False
+        self, label: str, stream: TextIO | None = None, interval: float = INTERVAL_SECONDS, quiet: bool = False
     ):
         self.label = label
-        self.stream = stream
+        # sys.stderr as it is now, not as it was when this module was imported: a writing command's is one that
+        # survives its reader going away (policy_archive/lost_output.py).
+        self.stream = sys.stderr if stream is None else stream
         self.quiet = quiet
         self.counts: Counter[str] = Counter()
-        self.interactive = stream.isatty()
+        self.interactive = self.stream.isatty()
         self.interval = interval if not self.interactive else 0.1
         self.unit = ""
         self.total: int | None = None

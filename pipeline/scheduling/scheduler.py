@@ -38,7 +38,12 @@ from policy_archive.records import iso_z
 from policy_archive.text import counted
 
 _SUMMARY_LINE_LIMIT = 300
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# SIGHUP (its terminal or ssh session closed, `kill -HUP`) and SIGQUIT (Ctrl-\\) as SIGTERM: their default action
+# killed the scheduler at once, leaving its run going alone in its own session and .schedule.lock free for a second
+# scheduler beside it (outside audit 5, 2026-11-29). A SIGHUP ignored when the scheduler starts (`nohup`) stays
+# ignored: whoever started it so meant it to outlive its terminal.
+_KEPT_IF_IGNORED = (signal.SIGHUP,)
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
 _WAKE_TO_FINISH = 0  # byte written to the signal pipe when run_schedule returns, ending the stopper thread
 
 
@@ -199,12 +204,12 @@ def run_schedule(
     max_runs: int | None = None,
     log: logging.Logger,
 ) -> int:
-    """Run ``command`` on ``cron`` (UTC) or every ``every_seconds`` until SIGTERM/SIGINT; return 0.
+    """Run ``command`` on ``cron`` (UTC) or every ``every_seconds`` until SIGTERM, SIGINT, SIGHUP or SIGQUIT; return 0.
 
     ``every_seconds``, when given, replaces ``cron`` and runs the command once right away. Runs never
     overlap: a run due while one is still going is skipped (``max_instances=1``) and runs missed while the
     process could not run them are coalesced into one, if no later than ``misfire_grace_seconds``. On the
-    first SIGTERM or SIGINT the running command gets SIGTERM and is waited for; a second signal kills it.
+    first of these signals the running command gets SIGTERM and is waited for; a second signal kills it.
     Must be called from the main thread (signal handlers). ``max_runs`` stops after that many runs (tests).
     """
     trigger, description = _trigger(cron, every_seconds)
@@ -336,7 +341,7 @@ def _log_next_run(scheduler: BlockingScheduler, log: logging.Logger) -> None:
 
 
 class _Stopper:
-    """Turns SIGTERM/SIGINT into a clean stop without doing the work inside the signal handler.
+    """Turns SIGTERM, SIGINT, SIGHUP and SIGQUIT into a clean stop without doing the work inside the signal handler.
 
     A Python signal handler runs in the main thread between any two bytecodes, possibly while that thread
     holds a non-reentrant lock (APScheduler submitting a job, an Event being waited on): calling the scheduler
@@ -368,7 +373,12 @@ class _Stopper:
     def handling_signals(self) -> Iterator[None]:
         read_end, write_end = os.pipe()
         os.set_blocking(write_end, False)
-        previous = {signum: signal.signal(signum, _pipe_writer(write_end)) for signum in _STOP_SIGNALS}
+        handled = [
+            signum
+            for signum in _STOP_SIGNALS
+            if not (signum in _KEPT_IF_IGNORED and signal.getsignal(signum) is signal.SIG_IGN)
+        ]
+        previous = {signum: signal.signal(signum, _pipe_writer(write_end)) for signum in handled}
         thread = threading.Thread(target=self._serve, args=(read_end,), name="schedule-stopper", daemon=True)
         thread.start()
         try:
