@@ -12,12 +12,15 @@ import re
 import signal
 import subprocess
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from standin.cli import WAIT_SECONDS, cli_command, cli_environment, running, wait_for
 from standin.legal_text import policy_page
 from standin.pages import held, slow
 from standin.sites import StandinSites
+
+from policy_archive.config.cron import next_run_time
 
 SLOW_SECONDS = 4.0
 INTERVAL_SECONDS = 2
@@ -222,3 +225,29 @@ def test_a_run_left_alone_by_its_killed_scheduler_still_notes_its_end(sites: Sta
     last_run = next(line for line in status.stdout.splitlines() if line.startswith("run track"))
     assert "→ exit 0: 1 version recorded" in last_run, status.stdout
     assert "did not finish" not in status.stdout and "repair" not in status.stdout
+
+
+def test_the_log_is_in_utc_whatever_tz_says_and_says_when_the_first_run_is(tmp_path: Path) -> None:
+    """Outside audit 5 (2026-11-29): under TZ=America/New_York each line was stamped in local time without a zone
+    while the lines said UTC ("next run at ...Z"), and with a cron expression the start line did not say when the
+    first run was. The schedule here fires on 1 January only: no run starts during the test."""
+    config, data, output = tmp_path / "config", tmp_path / "data", tmp_path / "schedule.log"
+    (config / "services").mkdir(parents=True)
+    (config / "settings.toml").write_text('[schedule]\ntrack = "0 0 1 1 *"\n')
+    (config / "services" / "x.toml").write_text(
+        'name = "X"\n[documents.privacy-policy]\nurl = "http://x.test/privacy"\n'
+    )
+    env = {**cli_environment(), "TZ": "America/New_York"}  # 4 or 5 hours behind UTC
+    with running(cli_command(config, data, "schedule"), output, env=env) as scheduler:
+        scheduler.wait_for_output("scheduler started", "the start line")
+        now = datetime.now(UTC)
+        assert scheduler.stop(signal.SIGTERM) == 0, scheduler.output()
+    lines = output.read_text().splitlines()
+    stamps = [re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) ", line) for line in lines]
+    assert all(stamps), lines
+    for stamp in stamps:
+        moment = datetime.strptime(stamp[1], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)  # type: ignore[index]
+        assert abs(moment - now) < timedelta(hours=1), f"{stamp[1]} is not UTC (now {now:%H:%M}Z)"
+    first = next_run_time("0 0 1 1 *", now)
+    assert lines[0].endswith(f"; first run at {first:%Y-%m-%dT%H:%M:%SZ}"), lines[0]
+    assert "(cron '0 0 1 1 *', UTC)" in lines[0]

@@ -152,7 +152,7 @@ def schedule(obj: Context, every: float | None) -> None:
     """Run `track` on a schedule in the foreground; SIGTERM or Ctrl-C stops it cleanly."""
 
     from policy_archive.archive.lock import ScheduleLock
-    from policy_archive.pipeline.scheduling.scheduler import run_schedule
+    from policy_archive.pipeline.scheduling.scheduler import log_formatter, run_schedule
 
     with reported_errors():
         config = obj.config()
@@ -160,7 +160,9 @@ def schedule(obj: Context, every: float | None) -> None:
         # each tick (its runs only take turns on the data directory's lock), so it refuses to start (exit 2).
         scheduling = ScheduleLock(config.settings.data_dir)
         scheduling.acquire()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(log_formatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     command = [
         sys.executable,
         "-m",

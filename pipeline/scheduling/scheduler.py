@@ -222,7 +222,7 @@ def run_schedule(
     _add_job(scheduler, job.run, trigger, misfire_grace_seconds, right_away=every_seconds is not None)
     scheduler.add_listener(stopper.on_scheduler_started, EVENT_SCHEDULER_STARTED)
     scheduler.add_listener(skipped.on_skipped, EVENT_JOB_MAX_INSTANCES)
-    log.info("scheduler started (%s, UTC): %s", description, " ".join(command))
+    log.info("scheduler started (%s, UTC): %s; %s", description, " ".join(command), _first_run(trigger, every_seconds))
     with stopper.handling_signals(), skipped.unwarned():
         scheduler.start()  # blocks until a signal or max_runs shuts the scheduler down
         runner.wait_until_idle()
@@ -332,6 +332,23 @@ def _trigger(cron: str | None, every_seconds: float | None) -> tuple[BaseTrigger
     if cron is None:
         raise ScheduleError("no schedule: give a cron expression or an interval in seconds")
     return crontab_trigger(cron), f"cron {cron!r}"
+
+
+def _first_run(trigger: BaseTrigger, every_seconds: float | None) -> str:
+    """When the first run is, said on the start line: with a cron expression it may be hours away (audit 5)."""
+    if every_seconds is not None:
+        return "first run now"
+    first = trigger.get_next_fire_time(None, datetime.now(UTC))
+    return f"first run at {iso_z(first)}" if first is not None else "no run: the expression never fires"
+
+
+def log_formatter() -> logging.Formatter:
+    """The scheduler's log lines stamped in UTC, said with a ``Z`` (``2026-11-29T12:00:41Z INFO ...``), the zone of
+    every time the lines themselves hold (``next run at ...Z``) and of the cron expression. Stamped in the local
+    time without a zone before 2026-11-29, a log under ``TZ=America/New_York`` mixed two zones (outside audit 5)."""
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    return formatter
 
 
 def _log_next_run(scheduler: BlockingScheduler, log: logging.Logger) -> None:
