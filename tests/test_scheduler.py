@@ -154,7 +154,7 @@ def test_runs_repeat_without_overlap_when_a_run_outlasts_the_interval(
     counts = {int(match[2]): int(match[1]) for match in skipped if match}
     assert counts and all(count >= 1 for count in counts.values()), messages
     assert len(counts) == len([match for match in skipped if match]), "one line per run at most"
-    summaries = [m for m in messages if m.startswith("run ")]
+    summaries = [m for m in messages if re.match(r"run \d+ finished, ", m)]
     assert len(summaries) == 3
     assert all("exit 0" in line and line.endswith(": tracked 3 documents, 1 changed") for line in summaries)
     for run in counts:  # each said after its run's summary
@@ -376,3 +376,90 @@ def test_documented_cron_line_uses_the_default_schedule() -> None:
         and "flock -n" in entry
         and entry.endswith(" track >>/var/lib/policy-archive/track.log 2>&1")
     )
+
+
+# Prints a line saying what it waits for, then waits (as `track` waiting for a backfill's lock) until released.
+WAITING_RUN = textwrap.dedent(
+    """
+    import os, sys, time
+    print("waiting for data/.lock, held by PID 4242 running backfill", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + float(sys.argv[2])  # a bound for a failing test, not a synchronisation
+    while not os.path.exists(sys.argv[1]) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    print("track: 1/1 document (100 %), 1 version recorded", file=sys.stderr)
+    """
+)
+
+
+class _Releasing(logging.Handler):
+    """Creates ``release`` once a record holding ``text`` is logged: the run waits for the scheduler's line."""
+
+    def __init__(self, text: str, release: Path) -> None:
+        super().__init__()
+        self.text, self.release_file = text, release  # not ``release``: a Handler's lock method
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.release_file.touch()
+
+
+def test_a_run_that_outlasts_a_tick_is_said_to_be_going_with_its_last_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Outside audit 5 (2026-11-29): a run blocked on the data directory's lock said nothing until it ended (its
+    "waiting for ..." line held back until the next one, the skipped ticks said after it). The run here goes on only
+    once the scheduler has said, at a skipped tick, that it is going and what it last printed."""
+    release = tmp_path / "release"
+    log = logging.getLogger("test.scheduler.going")
+    releasing = _Releasing("its last line: waiting for data/.lock", release)
+    log.addHandler(releasing)
+    try:
+        with caplog.at_level(logging.INFO, logger="test.scheduler.going"):
+            status = run_schedule(
+                [sys.executable, "-c", WAITING_RUN, str(release), str(WAIT_SECONDS)], None, 0.05, max_runs=1, log=log
+            )
+    finally:
+        log.removeHandler(releasing)
+    assert status == 0
+    messages = [r.getMessage() for r in caplog.records]
+    going = [m for m in messages if m.startswith("run 1 still going since ")]
+    waiting = next((m for m in going if "waiting for" in m), "")
+    assert re.fullmatch(
+        r"run 1 still going since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(runs never overlap: this scheduled run skipped\); "
+        r"its last line: waiting for data/\.lock, held by PID 4242 running backfill",
+        waiting,
+    ), going
+    # Said again only when there is something new (many ticks skipped while it waited, at 0.05 s each)
+    assert len(going) == len(set(going)), going
+    finished = next(i for i, m in enumerate(messages) if m.startswith("run 1 finished"))
+    assert messages.index(waiting) < finished
+    assert messages[finished].endswith(": track: 1/1 document (100 %), 1 version recorded")
+
+
+def test_a_quiet_run_is_said_to_be_going_with_its_last_line_between_ticks(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With a cron expression the next tick may be hours away: a run that has printed nothing for ``quiet_seconds``
+    is said to be going too (60 s in `schedule`; 0.2 s here, the test waiting for the line, not for the time)."""
+    release = tmp_path / "release"
+    log = logging.getLogger("test.scheduler.quiet")
+    releasing = _Releasing("(nothing printed for 0.2 s); its last line: waiting for data/.lock", release)
+    log.addHandler(releasing)
+    try:
+        with caplog.at_level(logging.INFO, logger="test.scheduler.quiet"):
+            status = run_schedule(
+                [sys.executable, "-c", WAITING_RUN, str(release), str(WAIT_SECONDS)],
+                None,
+                366 * 86400,  # no tick during the run
+                max_runs=1,
+                quiet_seconds=0.2,
+                log=log,
+            )
+    finally:
+        log.removeHandler(releasing)
+    assert status == 0
+    messages = [r.getMessage() for r in caplog.records]
+    assert release.exists(), messages
+    going = [m for m in messages if m.startswith("run 1 still going since ")]
+    assert len(going) == len(set(going)), going
+    assert not any("maximum number of running instances" in m or "was missed" in m for m in messages), messages

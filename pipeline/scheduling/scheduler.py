@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import IO
 
@@ -38,6 +38,8 @@ from policy_archive.records import iso_z
 from policy_archive.text import counted
 
 _SUMMARY_LINE_LIMIT = 300
+# A run that has printed nothing for this long is said to be going, with its last line (:class:`_SkippedRuns`).
+QUIET_SECONDS = 60.0
 # SIGHUP (its terminal or ssh session closed, `kill -HUP`) and SIGQUIT (Ctrl-\\) as SIGTERM: their default action
 # killed the scheduler at once, leaving its run going alone in its own session and .schedule.lock free for a second
 # scheduler beside it (outside audit 5, 2026-11-29). A SIGHUP ignored when the scheduler starts (`nohup`) stays
@@ -48,6 +50,17 @@ _WAKE_TO_FINISH = 0  # byte written to the signal pipe when run_schedule returns
 
 
 # --- running the command -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunGoing:
+    """The run going now: its number, when it started, the last line it printed (empty: none yet) and when (on the
+    monotonic clock; its start while it has printed none)."""
+
+    number: int
+    started: datetime
+    last_line: str
+    printed_at: float
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,12 @@ class _ChildRunner:
         self._idle = threading.Event()
         self._idle.set()
         self.completed_runs = 0
+        self._going: RunGoing | None = None  # the run going now, with the last line it printed
+
+    def going(self) -> RunGoing | None:
+        """The run going now, if any: its number, when it started, the last line it printed so far."""
+        with self._lock:
+            return self._going
 
     def run_once(self) -> RunOutcome | None:
         """Run the command to completion; None if a stop was requested before it could start."""
@@ -105,11 +124,13 @@ class _ChildRunner:
                 self._idle.set()
                 return RunOutcome(number, None, time.monotonic() - started, _one_line(str(error)))
             self._process = process
+            self._going = RunGoing(number, datetime.now(UTC), "", time.monotonic())
         try:
             last_line = self._wait(process, number)
         finally:
             with self._lock:
                 self._process = None
+                self._going = None
                 self.completed_runs = number
                 self._idle.set()
         return RunOutcome(number, process.returncode, time.monotonic() - started, last_line)
@@ -124,7 +145,7 @@ class _ChildRunner:
         streams = (process.stdout, process.stderr)
         last_lines = [[""], [""]]
         relays = [
-            threading.Thread(target=_relay_output, args=(stream, self._log, number, last), daemon=True)
+            threading.Thread(target=_relay_output, args=(stream, self._log, number, last, self._printed), daemon=True)
             for stream, last in zip(streams, last_lines, strict=True)
         ]
         for relay in relays:
@@ -143,6 +164,11 @@ class _ChildRunner:
         if len(_one_line(summary)) < len(" ".join(summary.split())):  # cut in the summary: kept whole here
             self._log.info("[run %d] %s", number, summary)
         return _one_line(summary)
+
+    def _printed(self, line: str) -> None:
+        with self._lock:
+            if self._going is not None:
+                self._going = replace(self._going, last_line=_one_line(line), printed_at=time.monotonic())
 
     def stop(self) -> None:
         """First call: SIGTERM to the running command (it finishes its document). Later calls: SIGKILL to its
@@ -165,15 +191,19 @@ class _ChildRunner:
         self._idle.wait()
 
 
-def _relay_output(stream: IO[bytes], log: logging.Logger, number: int, last_line: list[str]) -> None:
+def _relay_output(
+    stream: IO[bytes], log: logging.Logger, number: int, last_line: list[str], printed: Callable[[str], None]
+) -> None:
     """Log every line the command prints except the last non-empty one, held in ``last_line``: that is the
     run's summary (``track: 3/3 documents ...``), which the "run N finished" line logs once. So each line is
-    logged when the next one arrives (a progress line a few seconds late), and none twice."""
+    logged when the next one arrives (a progress line a few seconds late), and none twice; each is also passed to
+    ``printed`` as it arrives, for the line said at a tick skipped while the run goes on (:class:`_SkippedRuns`)."""
     held = ""
     for raw in stream:
         line = raw.decode("utf-8", errors="replace").rstrip()
         if not line.strip():
             continue
+        printed(line)
         if held:
             log.info("[run %d] %s", number, held)
         held = line
@@ -202,6 +232,7 @@ def run_schedule(
     *,
     misfire_grace_seconds: int = 600,
     max_runs: int | None = None,
+    quiet_seconds: float = QUIET_SECONDS,
     log: logging.Logger,
 ) -> int:
     """Run ``command`` on ``cron`` (UTC) or every ``every_seconds`` until SIGTERM, SIGINT, SIGHUP or SIGQUIT; return 0.
@@ -211,17 +242,28 @@ def run_schedule(
     process could not run them are coalesced into one, if no later than ``misfire_grace_seconds``. On the
     first of these signals the running command gets SIGTERM and is waited for; a second signal kills it.
     Must be called from the main thread (signal handlers). ``max_runs`` stops after that many runs (tests).
+    A run that has printed nothing for ``quiet_seconds``, or that makes a tick be skipped, is said to be going, with
+    its last line (:class:`_SkippedRuns`).
     """
     trigger, description = _trigger(cron, every_seconds)
     _quiet_apscheduler()
     runner = _ChildRunner(command, log)
     scheduler = BlockingScheduler(timezone=UTC)
     stopper = _Stopper(scheduler, runner, log)
-    skipped = _SkippedRuns()
+    skipped = _SkippedRuns(runner, log, quiet_seconds)
     job = _ScheduledJob(runner, scheduler, stopper, skipped, max_runs, log)
     _add_job(scheduler, job.run, trigger, misfire_grace_seconds, right_away=every_seconds is not None)
     scheduler.add_listener(stopper.on_scheduler_started, EVENT_SCHEDULER_STARTED)
     scheduler.add_listener(skipped.on_skipped, EVENT_JOB_MAX_INSTANCES)
+    scheduler.add_job(
+        skipped.on_quiet_check,
+        IntervalTrigger(seconds=quiet_seconds / 2, timezone=UTC),
+        id="quiet-check",
+        name="is the run quiet",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,  # late under load is no fault: no "missed" warning for it
+    )
     log.info("scheduler started (%s, UTC): %s; %s", description, " ".join(command), _first_run(trigger, every_seconds))
     with stopper.handling_signals(), skipped.unwarned():
         scheduler.start()  # blocks until a signal or max_runs shuts the scheduler down
@@ -280,21 +322,52 @@ class _ScheduledJob:
 
 
 class _SkippedRuns(logging.Filter):
-    """Counts the runs skipped because the previous one still runs, said once when that one finishes.
+    """Counts the runs skipped because the previous one still runs, said once when that one finishes; and says that
+    the run is still going, since when, and the last line it printed (``run 2 still going since 2026-11-29T12:00:03Z
+    (...); its last line: waiting for data/.lock ... running backfill``) at a tick it makes be skipped and once it
+    has printed nothing for ``quiet_seconds`` (checked every half of that), each time only if it has printed a new
+    line since this was last said.
+
+    Without that line a run blocked or hung was silent until it ended: its last line (``waiting for ...``) is held
+    back until the next one arrives (:func:`_relay_output`), and the skipped ticks were said only after the run,
+    so a run waiting 26 s for a backfill's lock was silent for 26 s, one waiting for hours, for hours (outside audit
+    5, 2026-11-29); with a cron expression the next tick may be 12 hours away, hence the quiet check too. Said only
+    when something is new, as ``--every 1`` ticks every second.
 
     Skipping is intended (``max_instances=1``), yet APScheduler 3.11 logs a WARNING for each skipped tick
     (``Execution of job ... skipped: maximum number of running instances reached``): with ``--every 1`` nineteen
     of them in half a minute buried the run summaries in a journal. It also sends ``EVENT_JOB_MAX_INSTANCES``,
     counted here, while the warning is filtered out of its logger (the scheduler's, ``apscheduler.scheduler``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, runner: _ChildRunner, log: logging.Logger, quiet_seconds: float) -> None:
         super().__init__()
+        self._runner = runner
+        self._log = log
+        self._quiet_seconds = quiet_seconds
         self._lock = threading.Lock()
         self._count = 0
+        self._said: RunGoing | None = None  # what the last "still going" line said
 
-    def on_skipped(self, _event: SchedulerEvent) -> None:
+    def on_skipped(self, event: SchedulerEvent) -> None:
+        if getattr(event, "job_id", None) != "track":
+            return
         with self._lock:
             self._count += 1
+        self._say_going("runs never overlap: this scheduled run skipped")
+
+    def on_quiet_check(self) -> None:
+        going = self._runner.going()
+        if going is not None and time.monotonic() - going.printed_at >= self._quiet_seconds:
+            self._say_going(f"nothing printed for {self._quiet_seconds:g} s")
+
+    def _say_going(self, why: str) -> None:
+        with self._lock:
+            going = self._runner.going()
+            if going is None or going == self._said:
+                return
+            self._said = going
+        tail = f"its last line: {going.last_line}" if going.last_line else "it has printed nothing yet"
+        self._log.info("run %d still going since %s (%s); %s", going.number, iso_z(going.started), why, tail)
 
     def take(self) -> int:
         """The runs skipped since the last call."""
