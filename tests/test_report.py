@@ -327,3 +327,16 @@ def test_report_writes_into_a_directory_of_ones_own_only_with_force(recorded, tm
     empty.mkdir()
     assert run_cli(config, data, "report", "--output", str(empty)).returncode == 0
     assert (empty / "index.html").is_file()
+
+
+def test_build_report_makes_its_directory_and_no_folder_on_the_way(tmp_path):
+    """`report` refuses a missing folder on the way to DIR before any work (check_output), so building makes DIR
+    only: a folder on the way removed in between is an error of the writing, not a folder tree made again."""
+    repo = tmp_path / "versions"
+    handmade_history(repo)
+    declaration = DocumentDeclaration("example", "Example", "privacy-policy", "https://example.org/privacy")
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    store = VersionStore(repo, read_only=True)
+    with pytest.raises(FileNotFoundError):
+        build_report([declaration], [declaration], catalog, store, tmp_path / "gone" / "site", Progress("t"))
+    assert not (tmp_path / "gone").exists()

@@ -343,9 +343,11 @@ def build_report(
     feed names itself by; None: unknown, no feed names itself."""
     if output.exists() and not output.is_dir():
         raise ConfigurationError(f"--output {output}: not a directory")
-    made = [folder for folder in (output, *output.parents) if not folder.exists()]
-    fresh = not output.exists() or not any(output.iterdir())
-    output.mkdir(parents=True, exist_ok=True)
+    # DIR is made, no folder on the way to it: `report` refuses a missing parent before any work (check_output,
+    # on_the_way=False), and a parent removed since is the writing's error, not a folder tree made again.
+    made = not output.exists()
+    fresh = made or not any(output.iterdir())
+    output.mkdir(exist_ok=True)
     try:
         # SIGTERM or Ctrl-C (one received before too) stops the report where it is: it is said, not `Aborted!`.
         with stop_signals_handled() as stop, stop.interrupting():
@@ -357,9 +359,9 @@ def build_report(
         # last, makes the next run write again what this one may have left undone.
         if fresh:
             _remove_contents(output)
-            for folder in made:  # deepest first
+            if made:
                 with contextlib.suppress(OSError):
-                    folder.rmdir()
+                    output.rmdir()
         if isinstance(error, Stopped):
             raise ReportStopped(output, error.signal_name, fresh=fresh) from None
         raise
