@@ -14,6 +14,16 @@ import pytest
 from standin.cli import cli_command, run_cli
 from test_export_signals import stopped
 
+from policy_archive.pipeline.webreport.state import STATE_FILE
+
+
+def same_files(left: Path, right: Path) -> list[str]:
+    """What differs between two directories' trees (files only on one side, files of other bytes), recursively."""
+    comparison = filecmp.dircmp(left, right)
+    differ = [*comparison.left_only, *comparison.right_only, *comparison.diff_files]
+    return differ + [f"{name}/{d}" for name in comparison.common_dirs for d in same_files(left / name, right / name)]
+
+
 HOLD = "policy_archive.pipeline.webreport.build:write_if_changed"  # called once per file the report writes
 
 
@@ -55,3 +65,53 @@ def test_a_report_stopped_over_an_earlier_one_leaves_it_whole(recorded, tmp_path
     )
     comparison = filecmp.dircmp(before, output)
     assert comparison.left_only == comparison.right_only == comparison.diff_files == []
+
+
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_a_report_forced_into_ones_own_directory_and_stopped_is_completed_by_the_next_without_force(
+    recorded, tmp_path, name
+):
+    """Until 2026-11-29 a `report --force` into a directory that was no report, stopped half-way, left it without
+    the state file (written last), so the next report refused it again as someone's own. The state file is now
+    written first: the next report completes it without --force, and nothing of the directory's own is removed."""
+    config, data = recorded
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "notes.txt").write_text("mine\n")
+    (home / "index.html").write_text("<p>my home page</p>\n")
+    command, reached, go = held_report(config, data, tmp_path, home, nth=2)
+    command.append("--force")
+    status, said = stopped(command, tmp_path, reached, go, getattr(signal, name))
+
+    assert status == 1, said
+    assert said.splitlines()[-1] == (
+        f"policy-archive: report to {home} stopped by {name} before it was complete: every file it wrote in {home} "
+        f"is whole, and its state file ({STATE_FILE}) there makes the next report, without --force, write the rest"
+    )
+    assert (home / "notes.txt").read_text() == "mine\n"
+    assert (home / STATE_FILE).is_file()
+    again = run_cli(config, data, "report", "--output", str(home))
+    assert again.returncode == 0, again.stderr
+    assert "1 page written" in again.stderr
+    assert "my home page" not in (home / "index.html").read_text(encoding="utf-8")
+    assert (home / "notes.txt").read_text() == "mine\n"
+    finished = tmp_path / "finished"
+    assert run_cli(config, data, "report", "--output", str(finished)).returncode == 0
+    assert same_files(finished, home) == ["notes.txt"]
+
+
+def test_a_first_report_killed_outright_is_completed_by_the_next(recorded, tmp_path):
+    """kill -9 leaves what a first report wrote (no handler runs): its state file, written before any page, makes
+    the directory a report's, which the next run completes; before 2026-11-29 it was refused as someone's own."""
+    config, data = recorded
+    output = tmp_path / "site"
+    command, reached, go = held_report(config, data, tmp_path, output, nth=2)
+    status, said = stopped(command, tmp_path, reached, go, signal.SIGKILL)
+
+    assert status != 0, said
+    assert (output / STATE_FILE).is_file() and not (output / "index.html").exists()
+    again = run_cli(config, data, "report", "--output", str(output))
+    assert again.returncode == 0, again.stderr
+    finished = tmp_path / "finished"
+    assert run_cli(config, data, "report", "--output", str(finished)).returncode == 0
+    assert same_files(finished, output) == []

@@ -37,7 +37,7 @@ from policy_archive.pipeline.jobs.provenance import HEADER_PATTERN
 from policy_archive.pipeline.webreport.diffs import Block, change_blocks
 from policy_archive.pipeline.webreport.feeds import FeedEntry, feed_xml, stable_id
 from policy_archive.pipeline.webreport.pages import DocumentSummary, Pager, VersionView, document_page, index_page
-from policy_archive.pipeline.webreport.state import STATE_FILE, STATE_FORMAT, load_state, placed
+from policy_archive.pipeline.webreport.state import STATE_FILE, load_state, placed, state_bytes
 from policy_archive.pipeline.webreport.style import STYLE
 from policy_archive.records import DocumentDeclaration, iso_z
 from policy_archive.stop_signals import Stopped, stop_signals_handled
@@ -347,23 +347,31 @@ def build_report(
     # on_the_way=False), and a parent removed since is the writing's error, not a folder tree made again.
     made = not output.exists()
     fresh = made or not any(output.iterdir())
+    begun = not (output / STATE_FILE).is_file()  # no report here yet: new, empty, or someone's own (--force)
     output.mkdir(exist_ok=True)
     try:
         # SIGTERM or Ctrl-C (one received before too) stops the report where it is: it is said, not `Aborted!`.
         with stop_signals_handled() as stop, stop.interrupting():
             stop.raise_if_received()
+            if begun:
+                # A state file of no document, before any page: from the first file written on, the directory is
+                # a report's, which the next run completes without --force (every page written again), however
+                # this one ends. Without it, a report forced into someone's directory and stopped, or a first one
+                # killed outright, left a directory the next run took for someone's own (until 2026-11-29).
+                write_whole(output / STATE_FILE, state_bytes(base_url, {}))
             return _update(declarations, every_declaration, catalog, store, output, progress, paging, base_url)
     except BaseException as error:
         # A first report stopped half-way (a full disk, a stop signal) is removed, not left looking like a report
         # without its documents; an earlier report stays (every file in it whole), and its state file, written
-        # last, makes the next run write again what this one may have left undone.
+        # last, makes the next run write again what this one may have left undone. In someone's own directory
+        # (--force) nothing is removed: the files this run replaced are gone already, the others are theirs.
         if fresh:
             _remove_contents(output)
             if made:
                 with contextlib.suppress(OSError):
                     output.rmdir()
         if isinstance(error, Stopped):
-            raise ReportStopped(output, error.signal_name, fresh=fresh) from None
+            raise ReportStopped(output, error.signal_name, fresh=fresh, begun=begun) from None
         raise
 
 
@@ -371,12 +379,18 @@ class ReportStopped(PolicyArchiveError):
     """A stop signal (SIGTERM, Ctrl-C) ended ``report`` before it was complete; the message says what is left (exit
     1, as any command a first stop signal ends: policy_archive/stop_signals.py)."""
 
-    def __init__(self, output: Path, signal_name: str, *, fresh: bool) -> None:
-        left = (
-            f"nothing written (no report left in {output})"
-            if fresh
-            else f"every file in {output} is whole, the earlier report's or this run's; the next report writes the rest"
-        )
+    def __init__(self, output: Path, signal_name: str, *, fresh: bool, begun: bool) -> None:
+        if fresh:
+            left = f"nothing written (no report left in {output})"
+        elif begun:  # someone's own directory, written into with --force
+            left = (
+                f"every file it wrote in {output} is whole, and its state file ({STATE_FILE}) there makes the "
+                "next report, without --force, write the rest"
+            )
+        else:
+            left = (
+                f"every file in {output} is whole, the earlier report's or this run's; the next report writes the rest"
+            )
         super().__init__(f"report to {output} stopped by {signal_name} before it was complete: {left}")
 
 
@@ -432,7 +446,5 @@ def _update(
         self_url=f"{base_url}feed.atom" if base_url else None,
     )
     write_if_changed(output / "feed.atom", all_changes)
-    kept = {key: state[key] for key in reported}
-    remembered = {"format": STATE_FORMAT, "base_url": base_url, "documents": kept}
-    write_if_changed(output / STATE_FILE, json.dumps(remembered, indent=1).encode())
+    write_if_changed(output / STATE_FILE, state_bytes(base_url, {key: state[key] for key in reported}))
     return ReportResult(len(reported), tuple(rewritten), output / "index.html")

@@ -23,6 +23,12 @@ STATE_FORMAT = 7  # 2: word diffs in bounded time, with notes; a feed without en
 # remembered (a format 6 state is kept, its pages written again: _written_again)
 
 
+def state_bytes(base_url: str | None, documents: dict[str, dict]) -> bytes:
+    """The state file's content: this format, the base URL the feeds name themselves by, each document's state (none:
+    a report begun, whose every page the next run writes)."""
+    return json.dumps({"format": STATE_FORMAT, "base_url": base_url, "documents": documents}, indent=1).encode()
+
+
 def load_state(
     output: Path, base_url: str | None, named: Sequence[DocumentDeclaration], configured: Sequence[DocumentDeclaration]
 ) -> dict[str, dict]:
