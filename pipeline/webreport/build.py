@@ -164,6 +164,170 @@ def _older_name(declaration: DocumentDeclaration, number: int) -> str:
     return f"{declaration.document_id}-{number}.html"
 
 
+@dataclass(frozen=True)
+class _Placing:
+    """Where a document's versions are shown: each numbered page's versions (``members``: indexes into
+    ``versions``, oldest first, given for good by ``state.placed``), the pages in order of their oldest version
+    (``order``), the page holding each version (``page_of``), and the first version of the document's own page
+    (``newest_from``: it shows the newest ``size``)."""
+
+    declaration: DocumentDeclaration
+    versions: list[VersionCommit]
+    anchors: list[str]
+    members: dict[int, list[int]]
+    order: list[int]
+    page_of: dict[int, int]
+    newest_from: int
+    own: str  # the file name of the document's own page
+
+    def name(self, number: int) -> str:
+        return _older_name(self.declaration, number)
+
+    def link(self, index: int) -> str:
+        """Where the version at ``index`` is for good: its numbered page and anchor (``name-2.html#v-…``)."""
+        return f"{self.name(self.page_of[index])}#{self.anchors[index]}"
+
+    def neighbours(self, position: int) -> tuple[str | None, str | None, str | None]:
+        """The pages before and after the page at ``position`` of ``order``, and the oldest (None: itself)."""
+        order = self.order
+        older = self.name(order[position - 1]) if position else None
+        newer = self.name(order[position + 1]) if position + 1 < len(order) else None
+        return older, newer, self.name(order[0]) if position else None
+
+    def pager(self, number: int | None, first: int) -> Pager:
+        """How the numbered page ``number`` (None: the document's own page) links to the others."""
+        if number is not None:
+            older, newer, oldest = self.neighbours(self.order.index(number))
+            return Pager(first, number, newer, older, self.own, oldest)
+        members, versions = self.members, self.versions
+        older_pages = tuple(
+            (
+                self.name(n),
+                members[n][0] + 1,
+                members[n][-1] + 1,
+                len(members[n]),
+                iso_z(versions[members[n][0]].captured_at),
+                iso_z(versions[members[n][-1]].captured_at),
+            )
+            for n in self.order
+            if members[n][0] < self.newest_from  # a page of versions the own page does not all show
+        )
+        oldest = self.name(self.order[0]) if len(self.order) > 1 else None
+        older = self.name(self.page_of[self.newest_from - 1]) if self.newest_from else None
+        return Pager(first, None, None, older, self.own, oldest, older_pages)
+
+    def made_of(self) -> dict[int, str]:
+        """What each numbered page is made of: its last version's commit names every commit before it (its
+        versions', the ones before them, so its versions' numbers and differences), with the count of its versions
+        and its links to the pages beside it. A page made of the same is written already and is left alone."""
+        return {
+            number: json.dumps(
+                [self.versions[self.members[number][-1]].commit, len(self.members[number]), *self.neighbours(position)]
+            )
+            for position, number in enumerate(self.order)
+        }
+
+
+def _placing(
+    folder: Path, declaration: DocumentDeclaration, versions: list[VersionCommit], known_pages: list[dict], size: int
+) -> _Placing:
+    """Each version's numbered page, the numbered pages that hold none any more removed from ``folder``."""
+    anchors = [version_anchor(version) for version in versions]
+    members, emptied = placed(anchors, known_pages, size)
+    for number in emptied:  # every version it held is gone from the history (a rebuild): no link can lead to them
+        (folder / _older_name(declaration, number)).unlink(missing_ok=True)
+    return _Placing(
+        declaration=declaration,
+        versions=versions,
+        anchors=anchors,
+        members=members,
+        order=sorted(members, key=lambda number: members[number][0]),
+        page_of={index: number for number, held in members.items() for index in held},
+        newest_from=max(0, len(versions) - size),
+        own=f"{declaration.document_id}.html",
+    )
+
+
+def _due_pages(placing: _Placing, folder: Path, made_of: dict[int, str], known_pages: list[dict]) -> set[int]:
+    """The numbered pages to write: made of something else than when they were written, or missing."""
+    written = {page["number"]: page.get("written") for page in known_pages}
+    return {
+        number
+        for number in placing.order
+        if written.get(number) != made_of[number] or not (folder / placing.name(number)).exists()
+    }
+
+
+def _write_numbered_pages(
+    placing: _Placing,
+    folder: Path,
+    catalog: Catalog,
+    store: VersionStore,
+    summary: DocumentSummary,
+    due: set[int],
+    keep: set[int],
+) -> dict[int, VersionView]:
+    """Read the versions shown by a page being written (those of ``due`` pages and ``keep``) in one pass, each
+    compared with the one before; write each due page as soon as its last version is read and let go of its
+    versions, but those of ``keep`` (the own page's and the feed's), which are returned."""
+    declaration, versions, members = placing.declaration, placing.versions, placing.members
+    shown = set(keep)
+    for number in due:
+        shown.update(members[number])
+    wanted = sorted(shown | {index - 1 for index in shown if index})
+    catalogued = {row.commit: row for row in catalog.versions(declaration.key)}
+    ends = {members[number][-1]: number for number in due}  # a due page is written once its last version is read
+    views: dict[int, VersionView] = {}
+    previous: tuple[int, str] | None = None
+    indexed = [(index, versions[index]) for index in wanted]
+    for (index, version), content in store.with_blobs(indexed, lambda item: item[1].blob):
+        row = export_row(version, content.decode("utf-8"))  # the text without its header, as compared
+        if index in shown:
+            before = previous[1] if previous and previous[0] == index - 1 else None
+            known_as = catalogued.get(version.commit)  # its capture as `log` finds it, by time and URL (indexed)
+            capture = catalog.version_row(declaration.key, known_as.bytes_at, known_as.url) if known_as else None
+            views[index] = _view(version, row, before, capture, placing.name(placing.page_of[index]), index + 1)
+            if index in ends:
+                number = ends[index]
+                chunk = [views[i] for i in members[number]]
+                html = document_page(summary, chunk, placing.pager(number, members[number][0] + 1))
+                write_if_changed(folder / placing.name(number), html.encode("utf-8"))
+                for i in members[number]:
+                    if i not in keep:
+                        del views[i]
+        previous = (index, row.text)
+    return views
+
+
+def _write_feed(
+    output: Path,
+    placing: _Placing,
+    summary: DocumentSummary,
+    views: dict[int, VersionView],
+    feed_size: int,
+    base_url: str | None,
+) -> list[FeedEntry]:
+    """Write the document's feed of its newest changes (at most ``feed_size``); its entries, newest last."""
+    declaration, versions, count = placing.declaration, placing.versions, len(placing.versions)
+    entries = [
+        _entry(
+            summary, views[i], f"{declaration.service_id}/{views[i].link}", version_entry_id(declaration, versions[i])
+        )
+        for i in range(max(1, count - feed_size), count)
+    ]
+    feed = feed_xml(
+        stable_id(f"feed:{declaration.key}"),
+        f"{summary.name}: changes",
+        placing.own,
+        entries,
+        since=summary.dates[0],
+        prefix="../",
+        self_url=f"{base_url}{summary.feed}" if base_url else None,
+    )
+    write_if_changed(output / summary.feed, feed)
+    return entries
+
+
 def _build_document(
     output: Path,
     catalog: Catalog,
@@ -186,111 +350,43 @@ def _build_document(
     holds it for good (``state.placed``): the own page's anchors are gone once newer versions push a version off it.
     """
     versions = list(version_commits(store, [declaration.path], ignore=HEADER_PATTERN))
-    count, size = len(versions), paging.page
+    count = len(versions)
     summary = _summary(declaration, versions)
     folder = output / declaration.service_id
-    newest_from = max(0, count - size)  # the own page shows the newest ``size`` versions
-    anchors = [version_anchor(version) for version in versions]
     known_pages = list(known.get("pages", [])) if known else []
-    members, emptied = placed(anchors, known_pages, size)
-    for number in emptied:  # every version it held is gone from the history (a rebuild): no link can lead to them
-        (folder / _older_name(declaration, number)).unlink(missing_ok=True)
-    order = sorted(members, key=lambda number: members[number][0])  # the pages by their oldest version
-    page_of = {index: number for number, held in members.items() for index in held}
-    written = {page["number"]: page.get("written") for page in known_pages}
+    placing = _placing(folder, declaration, versions, known_pages, paging.page)
+    made_of = placing.made_of()
+    due = _due_pages(placing, folder, made_of, known_pages)
+    keep = set(range(placing.newest_from, count)) | set(range(max(1, count - paging.feed), count))
+    views = _write_numbered_pages(placing, folder, catalog, store, summary, due, keep)
+    _write_own_page(output, placing, summary, views)
+    entries = _write_feed(output, placing, summary, views, paging.feed, base_url)
+    return _document_state(placing, summary, made_of, entries)
 
-    def name(number: int) -> str:
-        return _older_name(declaration, number)
 
-    def neighbours(position: int) -> tuple[str | None, str | None, str | None]:
-        """The pages before and after the page at ``position`` of ``order``, and the oldest (None: itself)."""
-        older = name(order[position - 1]) if position else None
-        newer = name(order[position + 1]) if position + 1 < len(order) else None
-        return older, newer, name(order[0]) if position else None
-
-    # What a numbered page is made of: its last version's commit names every commit before it (its versions',
-    # the ones before them, so its versions' numbers and differences), with the count of its versions and its
-    # links to the pages beside it. A page made of the same is written already and is left alone.
-    made_of = {
-        number: json.dumps([versions[members[number][-1]].commit, len(members[number]), *neighbours(position)])
-        for position, number in enumerate(order)
-    }
-    due = {number for number in order if written.get(number) != made_of[number] or not (folder / name(number)).exists()}
-
-    keep = set(range(newest_from, count)) | set(range(max(1, count - paging.feed), count))
-    shown = set(keep)
-    for number in due:
-        shown.update(members[number])
-    wanted = sorted(shown | {index - 1 for index in shown if index})
-    catalogued = {row.commit: row for row in catalog.versions(declaration.key)}
-    own = summary.page.rsplit("/", 1)[-1]
-    ends = {members[number][-1]: number for number in due}  # a due page is written once its last version is read
-
-    def pager(number: int | None, first: int) -> Pager:
-        if number is None:
-            older_pages = tuple(
-                (
-                    name(n),
-                    members[n][0] + 1,
-                    members[n][-1] + 1,
-                    len(members[n]),
-                    iso_z(versions[members[n][0]].captured_at),
-                    iso_z(versions[members[n][-1]].captured_at),
-                )
-                for n in order
-                if members[n][0] < newest_from  # a page of versions the own page does not all show
-            )
-            oldest = name(order[0]) if len(order) > 1 else None
-            older = name(page_of[newest_from - 1]) if newest_from else None
-            return Pager(first, None, None, older, own, oldest, older_pages)
-        older, newer, oldest = neighbours(order.index(number))
-        return Pager(first, number, newer, older, own, oldest)
-
-    views: dict[int, VersionView] = {}
-    previous: tuple[int, str] | None = None
-    indexed = [(index, versions[index]) for index in wanted]
-    for (index, version), content in store.with_blobs(indexed, lambda item: item[1].blob):
-        row = export_row(version, content.decode("utf-8"))  # the text without its header, as compared
-        if index in shown:
-            before = previous[1] if previous and previous[0] == index - 1 else None
-            known_as = catalogued.get(version.commit)  # its capture as `log` finds it, by time and URL (indexed)
-            capture = catalog.version_row(declaration.key, known_as.bytes_at, known_as.url) if known_as else None
-            views[index] = _view(version, row, before, capture, name(page_of[index]), index + 1)
-            if index in ends:
-                number = ends[index]
-                chunk = [views[i] for i in members[number]]
-                html = document_page(summary, chunk, pager(number, members[number][0] + 1))
-                write_if_changed(folder / name(number), html.encode("utf-8"))
-                for i in members[number]:
-                    if i not in keep:
-                        del views[i]
-        previous = (index, row.text)
-    newest = [views[i] for i in range(newest_from, count)]
-    marks = [(v.captured_at, f"{name(page_of[i])}#{anchors[i]}") for i, v in enumerate(versions)]
-    html = document_page(summary, newest, pager(None, newest_from + 1), marks)
+def _write_own_page(output: Path, placing: _Placing, summary: DocumentSummary, views: dict[int, VersionView]) -> None:
+    """Write the document's own page: its newest versions, and the timeline of all, each linked to its numbered
+    page."""
+    versions, count = placing.versions, len(placing.versions)
+    newest = [views[i] for i in range(placing.newest_from, count)]
+    marks = [(version.captured_at, placing.link(index)) for index, version in enumerate(versions)]
+    html = document_page(summary, newest, placing.pager(None, placing.newest_from + 1), marks)
     write_if_changed(output / summary.page, html.encode("utf-8"))
-    entries = [
-        _entry(
-            summary, views[i], f"{declaration.service_id}/{views[i].link}", version_entry_id(declaration, versions[i])
-        )
-        for i in range(max(1, count - paging.feed), count)
+
+
+def _document_state(
+    placing: _Placing, summary: DocumentSummary, made_of: dict[int, str], entries: list[FeedEntry]
+) -> dict[str, object]:
+    """What the state file remembers of a document written: its head, its numbered pages (their versions and what
+    each was written from), what the index shows of it and its feed entries (without their diffs)."""
+    anchors, members = placing.anchors, placing.members
+    pages = [
+        {"number": number, "versions": [anchors[i] for i in members[number]], "written": made_of[number]}
+        for number in placing.order
     ]
-    feed = feed_xml(
-        stable_id(f"feed:{declaration.key}"),
-        f"{summary.name}: changes",
-        own,
-        entries,
-        since=summary.dates[0],
-        prefix="../",
-        self_url=f"{base_url}{summary.feed}" if base_url else None,
-    )
-    write_if_changed(output / summary.feed, feed)
     return {
-        "head": versions[-1].commit,
-        "pages": [
-            {"number": number, "versions": [anchors[i] for i in members[number]], "written": made_of[number]}
-            for number in order
-        ],
+        "head": placing.versions[-1].commit,
+        "pages": pages,
         "summary": asdict(summary),
         "entries": [asdict(entry.without_content()) for entry in entries],
     }
