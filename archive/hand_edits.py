@@ -35,7 +35,17 @@ def set_aside_edits(directory: Path, shown: str, run: Callable[[list[str]], str]
     for path in kept:
         (aside / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(directory / path, aside / path)
-    notes.append(
-        f"{len(kept)} {plural(len(kept), 'file was', 'files were')} changed by hand in {directory} "
-        f"({kept[0]}...): set aside in {aside} before its checkout was brought back to the branch"
+    notes.append(set_aside_note(directory, aside, kept))
+
+
+def set_aside_note(directory: Path, aside: Path, kept: list[str]) -> str:
+    """The one line that says files of the checkout ``directory`` were set aside in ``aside`` (``kept``: their
+    paths in both), where, and how to read them against the history and keep them: the checkout shows the branch
+    again at every writing command, so an edit copied back there would only be set aside again."""
+    first = kept[0]
+    return (
+        f"{len(kept)} {plural(len(kept), 'file was', 'files were')} changed by hand in {directory} ({first}...): "
+        f"set aside in {aside} before its checkout was brought back to the branch (compare: diff "
+        f"{directory / first} {aside / first}); keep edits outside {directory}, which every writing command brings "
+        "back to the recorded history"
     )

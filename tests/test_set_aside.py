@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 from click.testing import CliRunner
+from review_data import copy_of
 from standin.archive import StandinArchive
 from standin.cli import run_cli
 from test_backfill_e2e import URL, V1, V2, page, ts, write_config
@@ -152,8 +153,31 @@ def test_a_file_set_aside_by_a_commands_save_is_said_in_one_line_on_stderr(tmp_p
     assert second.exit_code == 0, second.stderr
     [aside] = set_aside(data)
     assert (aside / DOCUMENT).read_text() == "Edited while the command ran.\n"
-    [line] = second.stderr.splitlines()
-    assert line.startswith(f"1 file was changed by hand in {data / 'versions'} ({DOCUMENT}...): set aside in {aside} ")
+    [line] = second.stderr.splitlines()  # as what opening repairs is said (until 2026-11-29 without `repaired:`)
+    assert line.startswith(
+        f"repaired: 1 file was changed by hand in {data / 'versions'} ({DOCUMENT}...): set aside in {aside} "
+    )
+
+
+def test_a_hand_edit_set_aside_on_opening_is_said_with_how_to_read_it(recorded, tmp_path: Path) -> None:
+    """Through the command line: the one line names where the edit is and a command comparing it with the version
+    recorded (which, run, shows the edit), and says to keep edits outside the checkout."""
+    config, data = copy_of(recorded, tmp_path)
+    versions = data / "versions"
+    document = next(versions.glob("*/*/*.md"))
+    document.write_text(document.read_text() + "\nMy own annotation.\n")
+    repaired = run_cli(config, data, "repair", "--quiet")
+    assert repaired.returncode == 0, repaired.stderr
+    [aside] = set_aside(data)
+    [line] = repaired.stderr.splitlines()
+    compare = f"diff {document} {aside / document.relative_to(versions)}"
+    assert line == (
+        f"repaired: 1 file was changed by hand in {versions} ({document.relative_to(versions)}...): set aside in "
+        f"{aside} before its checkout was brought back to the branch (compare: {compare}); keep edits outside "
+        f"{versions}, which every writing command brings back to the recorded history"
+    )
+    shown = subprocess.run(compare.split(), capture_output=True, text=True)
+    assert shown.returncode == 1 and "> My own annotation." in shown.stdout
 
 
 def test_a_repository_an_older_release_left_sets_aside_hand_edits_only(tmp_path: Path) -> None:

@@ -254,6 +254,12 @@ def report(run_report: Any, quiet: bool = False) -> None:
         sys.exit(run_report.exit_status)
 
 
+def echo_repaired(note: str) -> None:
+    """One line on stderr, ``repaired: NOTE``, whatever the verbosity: what a writing command repaired or set aside
+    in the data directory (on opening, or files edited by hand that one of its saves set aside)."""
+    click.echo(f"repaired: {printable(note)}", err=True)
+
+
 def run_writing_command(
     obj: Context,
     command: str,
@@ -282,15 +288,15 @@ def run_writing_command(
                 )
                 with opened as workspace, workspace.run_log(command) as runs:
                     for note in workspace.notes:
-                        click.echo(f"repaired: {printable(note)}", err=True)
+                        echo_repaired(note)
                     said = len(workspace.versions.notes)
                     try:
                         result = work(workspace, declarations, obj.progress(command))
                     finally:
-                        # Files edited by hand while the command ran, set aside by one of its saves: said even
-                        # with --quiet, like what opening repaired (until 2026-11-29 no command said it).
+                        # Files edited by hand while the command ran, set aside by one of its saves: said as
+                        # what opening repaired is, even with --quiet (until 2026-11-29 no command said it).
                         for note in workspace.versions.notes[said:]:
-                            click.echo(printable(note), err=True)
+                            echo_repaired(note)
                     if stop.received:
                         result = replace(result, stopped_by=stop.signal_name)
                     runs.append(result)
