@@ -1,6 +1,6 @@
 """A long listing of one text: the time and peak memory of a backfill over N CDX rows of one URL, all one digest.
 
-    python -m benchmarks.big_listing [--captures 1000000] [--strategy bisect]
+    python -m benchmarks.big_listing [--captures 1000000] [--strategy bisect] [--refused]
 
 An outside audit's case (2026-11-28): a page archived every few minutes for years with the same bytes. The
 stand-in Wayback archive (``tests/standin/archive.py``, 127.0.0.1) lists N captures of the document's URL, one every
@@ -10,6 +10,9 @@ listing each time). Runs ``python -m policy_archive ... backfill`` once in a fre
 its exit status, wall time, CPU time and peak resident memory (the kernel's figures of the command's own process,
 run by a small launcher: :mod:`benchmarks.own_usage`), the CPU time of the processes it started (Git), the replay
 requests the archive answered and the command's last line.
+
+``--refused``: the one body has no text (``empty``), so the one capture fetched is refused and its refusal
+passed on to every other row, its twins (same digest), in one write to the catalog.
 
 The stand-in runs in this process and builds every page's rows anew (its CPU competes with the command's on a
 small machine); only the command's figures are printed.
@@ -39,8 +42,13 @@ from test_fidelity import DOC, URL, configured  # noqa: E402
 START = datetime(2010, 1, 1, tzinfo=UTC)
 
 
-def fill(archive: StandinArchive, captures: int) -> None:
-    body = page(V1, "same").encode("utf-8")  # one bytes object: the stand-in holds N references to it
+# A page that gives no text: every capture of it is refused ``empty``.
+EMPTY = "<html><head><title>Privacy Policy</title></head><body><main></main></body></html>"
+
+
+def fill(archive: StandinArchive, captures: int, refused: bool = False) -> None:
+    # One bytes object: the stand-in holds N references to it.
+    body = (EMPTY if refused else page(V1, "same")).encode("utf-8")
     for n in range(captures):
         archive.add_capture(URL, ts(START + timedelta(minutes=5 * n)), body)
 
@@ -72,10 +80,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--captures", type=int, default=1_000_000)
     parser.add_argument("--strategy", default="bisect")
+    parser.add_argument("--refused", action="store_true", help="the one body gives no text: every row is refused")
     args = parser.parse_args()
     with StandinArchive().start() as archive:
-        fill(archive, args.captures)
-        print(f"{args.captures:,} captures of {URL}, one digest; strategy {args.strategy}", flush=True)
+        fill(archive, args.captures, args.refused)
+        text = "no text (refused empty)" if args.refused else "a text"
+        print(f"{args.captures:,} captures of {URL}, one digest, {text}; strategy {args.strategy}", flush=True)
         measure(archive, args.strategy)
 
 

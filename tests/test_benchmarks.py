@@ -66,6 +66,14 @@ def test_big_listing_benchmark_runs_and_fetches_one_capture_of_one_text():
     assert "exit 0;" in run.stdout and "peak RSS" in run.stdout and "replay requests 1\n" in run.stdout, run.stdout
 
 
+def test_big_listing_benchmark_of_a_page_without_text_refuses_every_twin_through_one_capture():
+    command = [sys.executable, "-m", "benchmarks.big_listing", "--captures", "30", "--refused"]
+    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "exit 1;" in run.stdout and "replay requests 1\n" in run.stdout, run.stdout
+    assert "no version: 30 captures listed, all refused (30 empty)" in run.stdout, run.stdout
+
+
 def test_standin_replay_benchmark_runs_and_every_answer_is_the_capture():
     command = [sys.executable, "-m", "benchmarks.standin_replay", "--requests", "40", "--clients", "2"]
     command += ["--captures", "5", "--page-bytes", "2000"]

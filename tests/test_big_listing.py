@@ -19,12 +19,13 @@ from standin.cli import git, run_cli
 from test_backfill_resilience import INTERRUPTED, START, V1, page, ts
 from test_fidelity import DOC, URL, configured
 
+from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.capture_reads import CaptureReads
 from policy_archive.config.settings import load_config
 from policy_archive.pipeline.jobs import backfill as backfill_job
 from policy_archive.pipeline.jobs import change_dating
 from policy_archive.pipeline.jobs.workspace import open_workspace
-from policy_archive.records import CaptureRef
+from policy_archive.records import Capture, CaptureRef, Source, payload_sha1
 from policy_archive.stop_signals import Stopped, stop_signals_handled
 
 
@@ -198,3 +199,79 @@ def test_the_decisions_check_for_a_stop_as_they_walk_the_captures(standin_archiv
 
     assert not stop.received and report.failures == []
     assert len(checks) >= 40 // 4, len(checks)
+
+
+# A page that gives no text: every capture of it is refused ``empty``, a refusal that holds for its twins.
+EMPTY = b"<html><head><title>Privacy Policy</title></head><body><main></main></body></html>"
+
+
+def test_a_refusal_passed_on_to_every_twin_holds_no_row_object_per_twin(standin_archive, tmp_path, monkeypatch):
+    """A listing of 60 captures of one page without text: the one capture fetched is refused, and its refusal is
+    passed on to its 59 twins. Until 2026-11-29 a list of every twin's row (and, in the catalog, a second of their
+    keys) was built before the refusal was written: 1,000,000 twins took the command to 1.2 GB. The rows are now
+    made as the catalog writes them. The crawl is replaced by its answers (the stand-in's bytes, as Scrapy would
+    hand them over): a process crawls once, and the refusal is watched here."""
+    for n in range(60):
+        standin_archive.add_capture(URL, ts(START + timedelta(days=n)), EMPTY)
+    config, data = configured(standin_archive, tmp_path)
+    held: list[int] = []
+    before = row_objects()
+    refuse_listed = Catalog.refuse_listed
+
+    def counting(catalog, document, refused):
+        held.append(row_objects() - before)
+        return refuse_listed(catalog, document, refused)
+
+    def answered(fetching, *_):  # the archive's answer to each replay asked, as the spider hands it over
+        requests = list(fetching.start())
+        while requests:
+            request = requests.pop()
+            answer = Capture(
+                document=request.document,
+                source=Source.WAYBACK,
+                url=request.original_url,
+                fetched_url=request.url,
+                captured_at=request.ref.timestamp,
+                status=200,
+                content_type="text/html",
+                body=EMPTY,
+                payload_sha1=payload_sha1(EMPTY),
+                listed=request.ref,
+            )
+            requests += fetching.handle(answer)
+
+    monkeypatch.setattr(Catalog, "refuse_listed", counting)
+    monkeypatch.setattr(backfill_job, "crawl_archive", answered)
+    report, _ = backfill_here(config, data)
+
+    assert [failure.reason for failure in report.failures] == ["no version: 60 captures listed, all refused (60 empty)"]
+    assert held and max(held) < 10, held
+
+
+def test_the_catalog_writes_refusals_and_relistings_as_it_reads_them(tmp_path):
+    """``refuse_listed`` and ``relist`` write each row as their input gives it, never a list of them all first
+    (until 2026-11-29 each built one: a second copy of a million twins' keys), and ``refused_replays`` reads a page
+    of rows at a time, so that relisting between its reads is safe: each input item is read after the write of the
+    one before it (the catalog's count of changes grows between two items), and every row is relisted once."""
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    refs = [CaptureRef(URL, START + timedelta(minutes=n), 200, "text/html", None) for n in range(250)]
+    catalog.add_listed(DOC, refs)
+    changes: list[int] = []
+
+    def watched(items):
+        for item in items:
+            changes.append(catalog.connection.total_changes)
+            yield item
+
+    catalog.refuse_listed(DOC, watched((ref, "not-archived: no Memento-Datetime") for ref in refs))
+    assert len(changes) == 250 and changes == sorted(set(changes)), "one row written before the next is read"
+    changes.clear()
+    catalog.relist(DOC, watched((ref.url, ref.timestamp) for ref in refs[:100]))
+    assert len(changes) == 100 and changes == sorted(set(changes))
+
+    relisted = 0
+    for url, at, _, _ in catalog.refused_replays(DOC, ["not-archived"]):  # written between two reads
+        catalog.relist(DOC, [(url, at)])
+        relisted += 1
+    assert relisted == 150
+    assert list(catalog.refused_replays(DOC, ["not-archived"])) == []

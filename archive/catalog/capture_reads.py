@@ -8,14 +8,28 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import cached_property
+from itertools import islice
+from typing import TypeVar
 
 from policy_archive.archive.captures import StoredCapture
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome, UnrecordedTrack, column_time, dropped_of
 from policy_archive.digests import PayloadDigest
 from policy_archive.records import Source, iso_z
 
+T = TypeVar("T")
+
 # Rows read at once by ``Catalog.each_capture``: a few MB with texts of typical pages, and few queries.
 ROWS_PER_READ = 100
+# Rows written at once from a scan of the catalog (``in_batches``): bounded memory, few transactions.
+ROWS_PER_WRITE = 10_000
+
+
+def in_batches(items: Iterable[T], size: int = ROWS_PER_WRITE) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size``: what a scan of the catalog (:meth:`CaptureReads.each_capture`,
+    which may be written between two reads) finds to write, written a batch at a time, never held whole."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 class CaptureReads:
@@ -93,24 +107,30 @@ class CaptureReads:
 
     def refused_replays(
         self, document: str, reason_starts: Sequence[str]
-    ) -> list[tuple[str, datetime, str, str | None]]:
+    ) -> Iterator[tuple[str, datetime, str, str | None]]:
         """``(url, captured_at, reason, replay_url)`` of ``document``'s archive rows refused without being fetched
         for a reason that starts with one of ``reason_starts``, with the ``[wayback] replay_url`` each was asked
-        of (None: not known, a refusal made before 2026-11-29); found by SQL, as :meth:`refused_unfetched`."""
+        of (None: not known, a refusal made before 2026-11-29); found by SQL, as :meth:`refused_unfetched`, and read
+        ``ROWS_PER_READ`` at a time as :meth:`each_capture` reads (the catalog may be written between two rows)."""
         if not reason_starts:
-            return []
+            return
         starts = " OR ".join("substr(reason, 1, ?) = ?" for _ in reason_starts)
-        rows = self.connection.execute(
-            "SELECT url, captured_at, reason, replay_url FROM captures WHERE document = ? AND source = ?"
-            f" AND outcome = ? AND warc_file IS NULL AND ({starts}) ORDER BY captured_at, id",
-            (
-                document,
-                str(Source.WAYBACK),
-                str(Outcome.REFUSED),
-                *(value for start in reason_starts for value in (len(start), start)),
-            ),
+        query = (
+            "SELECT id, url, captured_at, reason, replay_url FROM captures WHERE document = ? AND source = ?"
+            f" AND outcome = ? AND warc_file IS NULL AND ({starts}) AND (captured_at, id) > (?, ?)"
+            f" ORDER BY captured_at, id LIMIT {ROWS_PER_READ}"
         )
-        return [(url, column_time(at), reason, asked) for url, at, reason, asked in rows]  # type: ignore[misc]
+        args = [
+            document,
+            str(Source.WAYBACK),
+            str(Outcome.REFUSED),
+            *(value for start in reason_starts for value in (len(start), start)),
+        ]
+        after: tuple[str, int] = ("", 0)
+        while page := self.connection.execute(query, [*args, *after]).fetchall():
+            for _, url, at, reason, asked in page:
+                yield url, column_time(at), reason, asked
+            after = (page[-1][2], page[-1][0])
 
     def live_extracted(self, run: UnrecordedTrack) -> list[CaptureRow]:
         """The extracted live captures of every document the `track` run ``run`` made, with their texts, in capture

@@ -166,23 +166,27 @@ class CaptureWrites:
             )
 
     def refuse_listed(self, document: str, refused: Iterable[tuple[CaptureRef, str]]) -> None:
-        """Listed rows that will never be fetched (archived 404s, images, ...), with the reason."""
+        """Listed rows that will never be fetched (archived 404s, images, ...), with the reason. ``refused`` is
+        read as it is written, in one transaction, never held whole: a refusal passed on to a million twins is
+        a million rows (until 2026-11-29 two lists of them were built first)."""
         with self.connection:
             self.connection.executemany(
                 "UPDATE captures SET outcome = 'refused', reason = ? WHERE document = ? AND source = 'wayback'"
                 " AND url = ? AND captured_at = ? AND outcome = 'listed'",
-                [(reason, document, ref.url, iso_z(ref.timestamp)) for ref, reason in refused],
+                ((reason, document, ref.url, iso_z(ref.timestamp)) for ref, reason in refused),
             )
 
     def relist(self, document: str, keys: Iterable[tuple[str, datetime]]) -> None:
         """Rows refused without being fetched whose reason no longer holds: listed again, to be fetched when
-        wanted (never a row whose bytes are kept)."""
+        wanted (never a row whose bytes are kept). ``keys`` is read as it is written, never held whole; it must
+        not read this catalog (a write during an open read of the same connection): a scan of it is given in
+        batches (``capture_reads.in_batches``)."""
         with self.connection:
             self.connection.executemany(
                 "UPDATE captures SET outcome = 'listed', reason = NULL, replay_url = NULL WHERE document = ?"
                 " AND source = 'wayback'"
                 " AND url = ? AND captured_at = ? AND outcome = 'refused' AND warc_file IS NULL",
-                [(document, url, iso_z(at)) for url, at in keys],
+                ((document, url, iso_z(at)) for url, at in keys),
             )
 
     def refuse(self, capture_id: int, reason: str) -> None:

@@ -365,7 +365,9 @@ class BackfillPlan:
             if examination.outcome is Outcome.REFUSED and twins:
                 assert result.listed is not None
                 reason = twin_reason(result.listed.timestamp, examination.reason)
-                refused = [(plan.refs[twin], reason) for twin in twins]
+                # Each twin's row made as it is written: a refusal passed on to a million twins built a list of
+                # them all before (with its catalog keys, a second one) until 2026-11-29.
+                refused = ((plan.refs[twin], reason) for twin in twins)
                 self.workspace.catalog.refuse_listed(plan.declaration.key, refused)
         else:
             plan = self.plans[result.request.document]

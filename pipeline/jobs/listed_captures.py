@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from policy_archive.archive.catalog.capture_reads import in_batches
 from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.sources.base import ASKED_AGAIN
@@ -56,21 +57,20 @@ def take_listing(
             if in_the_future(at, clock, "listed at") is None
         ],
     )
-    refused = [(ref, reason) for ref in refs if (reason := refusal_before_fetch(ref, clock))]
-    catalog.refuse_listed(declaration.key, refused)
+    catalog.refuse_listed(declaration.key, ((ref, why) for ref in refs if (why := refusal_before_fetch(ref, clock))))
     fetchable = candidates(refs, clock)
     # Until 2026-11-27 a refusal of one replay (a digest mismatch, not archived) was passed on to the capture's
     # twins unfetched, losing the version they held: such twins are candidates again. A twin the guards refused
     # is listed again too: known through its fetched twin's text, it is judged again with it (the change may be
-    # found at it), and refused again if still refused.
-    catalog.relist(
-        declaration.key,
-        [
-            (row.url, row.captured_at)
-            for row in catalog.each_capture(declaration.key, Source.WAYBACK, texts=False)
-            if row.outcome is Outcome.REFUSED and borrowed(row.reason) and _decided_again(row.reason)
-        ],
+    # found at it), and refused again if still refused. Written a batch at a time as the scan finds them: a
+    # refusal passed on to a million twins is a million rows (until 2026-11-29 one list of them all).
+    again = (
+        (row.url, row.captured_at)
+        for row in catalog.each_capture(declaration.key, Source.WAYBACK, texts=False)
+        if row.outcome is Outcome.REFUSED and borrowed(row.reason) and _decided_again(row.reason)
     )
+    for batch in in_batches(again):
+        catalog.relist(declaration.key, batch)
     rows = catalog.each_capture(declaration.key, Source.WAYBACK, texts=False)  # the listed rows: no text needed
     # Each text the plan learns read with the rules of now (those of another reading read again, once).
     read_as_now = ReadAsNow(workspace, declaration, progress)
@@ -107,20 +107,25 @@ def asked_again(
     if not refs:
         return None
     first, last = refs[0].timestamp, refs[-1].timestamp
-    rows = workspace.catalog.refused_replays(declaration.key, ASKED_AGAIN)
-    again = [
+    # Counted and listed again a batch at a time as the catalog is read, never held whole (until 2026-11-29 two
+    # lists of every such refusal: a million `not-archived` rows asked again were a million tuples twice).
+    count, only_before = 0, True
+    before: set[str] = set()
+    again = (
         (url, at, asked)
-        for url, at, reason, asked in rows
+        for url, at, reason, asked in workspace.catalog.refused_replays(declaration.key, ASKED_AGAIN)
         if first <= at <= last and (refusal_kind(reason) in retry or (asked is not None and asked != replay_url))
-    ]
-    if not again:
+    )
+    for batch in in_batches(again):
+        workspace.catalog.relist(declaration.key, [(url, at) for url, at, _ in batch])
+        count += len(batch)
+        before |= {asked for *_, asked in batch if asked is not None and asked != replay_url}
+        only_before = only_before and all(asked is not None and asked != replay_url for *_, asked in batch)
+    if not count:
         return None
-    workspace.catalog.relist(declaration.key, [(url, at) for url, at, _ in again])
-    count = len(again)
     captures = f"{count} {plural(count, 'capture')}"
-    before = sorted({asked for *_, asked in again if asked is not None and asked != replay_url})
-    if before and all(asked in before for *_, asked in again):
-        why = f"refused on the archive's answer to replay_url {', '.join(map(safe_url, before))}"
+    if before and only_before:
+        why = f"refused on the archive's answer to replay_url {', '.join(map(safe_url, sorted(before)))}"
         return f"{declaration.key}: {captures} {why}, now {safe_url(replay_url)}: candidates again"
     return f"{declaration.key}: {captures} refused on the archive's answer: candidates again (--retry-refused)"
 
