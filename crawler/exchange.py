@@ -128,6 +128,15 @@ def _connection(parts: SplitResult, timeout: float) -> tuple[HTTPConnection, str
     return connection, path, {}
 
 
+def proxy_host(url: str) -> str | None:
+    """``host:port`` of the proxy the environment names for ``url`` (never its credentials), or None when direct."""
+    proxy = _proxy_for(urlsplit(url))
+    if proxy is None:
+        return None
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+
+
 def _proxy_for(parts: SplitResult) -> str | None:
     """The proxy URL the environment names for this URL's scheme, unless ``no_proxy`` exempts its host."""
     proxy = urllib.request.getproxies().get(parts.scheme)

@@ -6,7 +6,9 @@ scheduler, share one budget: each request reserves the next free slot in a ``BEG
 slots are spaced ``60 / per_minute`` seconds apart, and a 429/503 from any endpoint (or from the CDX listing a
 500, 502 or 504, a timeout, or a connection refused or reset) pauses *every* endpoint of that archive. As of
 2026-11 the Internet Archive firewalls an IP for an hour (doubling) when 429s are ignored for a minute, so a
-pause is never shortened and repeated refusals soon after a pause double it.
+pause is never shortened and repeated refusals soon after a pause double it. The doubling is bounded over a run by
+the listing itself, not here: 3 connections refused in a row (or hosts not found) end the run's listing
+(``crawler.sources.base.UNREACHABLE_AFTER``), where until 2026-11-29 each document paused again, an hour at most.
 
 Times are wall-clock seconds (``time.time``), not ``time.monotonic``: the state file outlives processes and
 reboots, and every process must read the same clock.

@@ -25,11 +25,12 @@ import pytest
 from standin.archive import LoggedRequest, StandinArchive
 from standin.archive_faults import Endpoint
 from standin.cli import WAIT_SECONDS, cli_command, run_cli, running, wait_for
+from standin.sockets import closed_port
 
 from policy_archive.archive.lock import DataDirectoryLock
 from policy_archive.crawler.ratelimit import archive_key
 from policy_archive.crawler.settings import ARCHIVE_CONCURRENCY
-from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
+from policy_archive.crawler.sources.base import LISTING_ATTEMPTS, UNREACHABLE_AFTER
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED = REPO_ROOT.parent / "shared" / "seeds" / "002_3b4e935c48569b28.txt"
@@ -273,6 +274,61 @@ def test_a_listing_answered_503_every_time_fails_the_document_after_the_last_att
     assert not any("alpha.example" in path for path in replay_paths(archive.requests)), "nothing fetched for alpha"
     assert catalog(tmp_path / "data", "SELECT url FROM captures WHERE url LIKE '%alpha.example%'") == []
     assert [line.split()[-1] for line in commits(tmp_path / "data")] == ["b/beta/privacy-policy.md"] * 2
+
+
+# --- an archive refusing every connection (outside audit 5, 2026-11-29) ------------------------------------
+
+GAMMA = "https://gamma.example/privacy"
+
+
+def test_an_archive_refusing_every_connection_ends_the_run_soon_and_the_rerun_resumes(standin_archive, tmp_path):
+    """Until 2026-11-29 each document backed off in turn, the pause doubling across documents (hours at the default
+    backoff). Now the run stops asking after one document's attempts, says so in one line naming the archive's host
+    (not its paths), names each document failed, and a run once the archive answers backfills them all."""
+    archive = standin_archive
+    add_history(archive, ALPHA, [V1, V2], 2)
+    add_history(archive, BETA, [V1, V3], 2)
+    add_history(archive, GAMMA, [V2, V3], 2)
+    services = {name: declaration(url) for name, url in [("alpha", ALPHA), ("beta", BETA), ("gamma", GAMMA)]}
+    config = write_config(tmp_path / "config", archive, services)
+    settings = config / "settings.toml"
+    working = settings.read_text()
+    dead = f"127.0.0.1:{closed_port()}"  # bound, never listening: every connection is refused
+    settings.write_text(
+        working.replace(archive.cdx_url, f"http://{dead}/secret-path/cdx").replace(
+            archive.replay_url, f"http://{dead}/secret-path/web"
+        )
+    )
+
+    result = cli(config, tmp_path / "data")
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "secret-path" not in result.stderr
+    lines = result.stderr.splitlines()
+    pauses = [line for line in lines if "pausing all requests" in line]
+    assert len(pauses) == UNREACHABLE_AFTER - 1, result.stderr  # one document's attempts, not each document's
+    (said,) = [line for line in lines if " unreachable: " in line]
+    assert said == (
+        f"archive {dead} unreachable: connection refused, {UNREACHABLE_AFTER} requests in a row; the run stopped"
+        " asking it (2 more documents not listed); run again once it answers: what was fetched is kept"
+    )
+    assert failures(result.stderr) == [
+        "FAILED alpha/privacy-policy: archive listing failed: cannot list the captures of"
+        f" {ALPHA}: the archive {dead} is unreachable (connection refused, {UNREACHABLE_AFTER} requests in a row)",
+        *(
+            f"FAILED {name}/privacy-policy: not listed: the archive {dead} is unreachable (connection refused):"
+            " run again once it answers"
+            for name in ("beta", "gamma")
+        ),
+    ]
+
+    settings.write_text(working)  # the archive answers again
+    rerun = cli(config, tmp_path / "data")
+
+    assert rerun.returncode == 0, rerun.stderr
+    paths = sorted(line.split()[-1] for line in commits(tmp_path / "data"))
+    assert paths == sorted(f"{n[0]}/{n}/privacy-policy.md" for n in ("alpha", "beta", "gamma") for _ in range(2))
 
 
 # --- failures for now: no answer in time, a connection reset, a 500 ---------------------------------------

@@ -24,6 +24,7 @@ from standin.tls import TricklingHandshake
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import MAX_PAUSE_SECONDS, RateLimiter
 from policy_archive.crawler.sources import (
+    ArchiveUnreachable,
     ListingBlocked,
     ListingClient,
     ListingError,
@@ -36,7 +37,7 @@ from policy_archive.crawler.sources import (
     ListingUnavailable,
     WaybackMachine,
 )
-from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
+from policy_archive.crawler.sources.base import LISTING_ATTEMPTS, UNREACHABLE_AFTER
 from policy_archive.digests import PayloadDigest
 from policy_archive.records import CaptureRef, parse_wayback_timestamp
 
@@ -369,6 +370,108 @@ def test_a_refused_connection_is_asked_again_after_the_pause(tmp_path: Path, clo
         assert timestamps(refs) == ["20180529000000"]
         assert archive.counts() == {"cdx": 1}
     assert clock.sleeps[0] >= 60
+
+
+# --- an archive unreachable for the whole run (outside audit 5, 2026-11-29) ----------------------------------
+
+OTHERS = [f"https://{name}.example/privacy" for name in ("b", "c", "d", "e")]
+
+
+def test_an_archive_refusing_every_connection_is_unreachable_after_one_documents_attempts(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The pauses stop doubling from document to document: one document's attempts (60 + 120 s at the default
+    backoff), then every listing of the run fails at once, asked once, without another pause."""
+    limiter = RateLimiter(tmp_path / "ratelimit.sqlite3", "standin", "cdx", 30, 60, clock=clock, sleep=clock.sleep)
+    port = closed_port()
+    settings = WaybackSettings(cdx_url=f"http://127.0.0.1:{port}/cdx/search/cdx?secret=1", timeout_seconds=5)
+    source, client = WaybackMachine(settings), ListingClient(limiter, USER_AGENT)
+    with pytest.raises(ArchiveUnreachable) as raised:
+        source.list_captures_patiently(POLICY, client)
+    assert raised.value.archive == f"127.0.0.1:{port}"
+    assert str(raised.value) == (
+        f"cannot list the captures of {POLICY}: the archive 127.0.0.1:{port} is unreachable"
+        f" (connection refused, {UNREACHABLE_AFTER} requests in a row)"
+    )
+    first = sum(clock.sleeps)
+    assert 60 + 120 <= first <= 60 + 120 + limiter.interval, clock.sleeps  # the pause doubled once, not more
+    for url in OTHERS:
+        with pytest.raises(ArchiveUnreachable):
+            source.list_captures_patiently(url, client)
+    # Each later document: one request after the rate's spacing, no pause (none is left either).
+    assert sum(clock.sleeps) - first <= len(OTHERS) * limiter.interval, clock.sleeps
+    assert limiter.paused_for() == 0
+
+
+def test_an_archive_behind_a_proxy_refusing_connections_names_the_proxy_by_host(
+    limiter: RateLimiter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = f"127.0.0.1:{closed_port()}"
+    monkeypatch.setenv("http_proxy", f"http://user:secret@{proxy}")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    settings = WaybackSettings(cdx_url="http://web.archive.example/cdx/search/cdx", timeout_seconds=2)
+    source, client = WaybackMachine(settings), ListingClient(limiter, USER_AGENT)
+    with pytest.raises(ArchiveUnreachable) as raised:
+        source.list_captures_patiently(POLICY, client)
+    assert raised.value.archive == "web.archive.example"
+    assert f"(connection refused, through the proxy {proxy}, {UNREACHABLE_AFTER} requests in a row)" in str(
+        raised.value
+    )
+    assert "secret" not in str(raised.value)
+
+
+def test_a_host_not_found_is_unreachable_after_as_many_documents(
+    limiter: RateLimiter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("policy_archive.crawler.names.system_lookup", lambda host: [])
+    settings = WaybackSettings(cdx_url="http://cdx.archive.invalid/cdx/search/cdx", timeout_seconds=2)
+    source, client = WaybackMachine(settings), ListingClient(limiter, USER_AGENT)
+    raised = []
+    for url in [POLICY, *OTHERS][:UNREACHABLE_AFTER]:
+        with pytest.raises(ListingUnavailable) as failed:
+            source.list_captures_patiently(url, client)
+        raised.append(type(failed.value))
+    assert raised == [ListingUnavailable] * (UNREACHABLE_AFTER - 1) + [ArchiveUnreachable]
+    assert "archive cdx.archive.invalid is unreachable (archive host not found" in str(failed.value)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_an_archive_asking_us_to_slow_down_is_never_unreachable(
+    history: StandinArchive, limiter: RateLimiter, clock: FakeClock, status: int
+) -> None:
+    """A 429 or 503 is an answer: every attempt of every document backs off (the pause doubling), as before."""
+    history.refuse_next(2 * LISTING_ATTEMPTS, status=status)
+    source = WaybackMachine(history.wayback_settings())
+    client = ListingClient(limiter, USER_AGENT)
+    for url in (POLICY, OTHERS[0]):
+        with pytest.raises(ListingPaused, match=rf"answered {status} [^;]*{GAVE_UP}$"):
+            source.list_captures_patiently(url, client)
+    assert history.counts() == {"cdx": 2 * LISTING_ATTEMPTS}
+    assert sum(clock.sleeps) >= 60 + 120 + 240 + 480
+
+
+def test_an_answer_between_refused_connections_starts_the_count_again(tmp_path: Path, clock: FakeClock) -> None:
+    archive = StandinArchive()
+    archive.add_capture(POLICY, "20180529000000", "<p>v2 GDPR</p>")
+    with socket.socket() as probe:  # a port that was free a moment ago, with nothing listening yet
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def starts_in_the_second_pause(seconds: float) -> None:
+        clock.sleep(seconds)
+        if len(clock.sleeps) == UNREACHABLE_AFTER - 1:
+            archive.start(port=port)
+
+    limiter = RateLimiter(
+        tmp_path / "ratelimit.sqlite3", "standin", "cdx", 30, 60, clock=clock, sleep=starts_in_the_second_pause
+    )
+    settings = WaybackSettings(cdx_url=f"http://127.0.0.1:{port}/cdx/search/cdx", timeout_seconds=5)
+    client = ListingClient(limiter, USER_AGENT)
+    with archive:
+        refs = WaybackMachine(settings).list_captures_patiently(POLICY, client)
+    assert timestamps(refs) == ["20180529000000"]
+    assert client.reach.failures_in_a_row == 0
 
 
 def test_a_page_failing_for_now_is_asked_again_alone(history: StandinArchive, limiter: RateLimiter) -> None:

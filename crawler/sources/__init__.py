@@ -10,6 +10,7 @@ from __future__ import annotations
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.sources.base import (
     ArchiveSource,
+    ArchiveUnreachable,
     ListingBlocked,
     ListingClient,
     ListingError,
@@ -29,6 +30,7 @@ SOURCES: tuple[type[ArchiveSource], ...] = (Pywb, WaybackMachine)
 __all__ = [
     "SOURCES",
     "ArchiveSource",
+    "ArchiveUnreachable",
     "ListingBlocked",
     "ListingClient",
     "ListingError",

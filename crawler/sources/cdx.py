@@ -21,6 +21,7 @@ the source modules (:mod:`.wayback`, :mod:`.pywb`) decide. Here, for both:
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
@@ -33,10 +34,11 @@ from http.client import HTTPException, RemoteDisconnected
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from policy_archive.config.settings import WaybackSettings
-from policy_archive.crawler.exchange import Answer, AnswerCutShort, AnswerTooLarge, fetch
+from policy_archive.crawler.exchange import Answer, AnswerCutShort, AnswerTooLarge, fetch, proxy_host
 from policy_archive.crawler.names import LookupTimedOut
-from policy_archive.crawler.ratelimit import parse_retry_after
+from policy_archive.crawler.ratelimit import archive_key, parse_retry_after
 from policy_archive.crawler.sources.base import (
+    ArchiveUnreachable,
     ListingBlocked,
     ListingClient,
     ListingError,
@@ -109,6 +111,10 @@ REFUSED_FOR_NOW = (429, 500, 502, 503, 504)
 # pass by asking again a minute later; nor an answer cut short (fewer bytes than announced, no terminating chunk),
 # which DESIGN.md's contract makes the document's failure for the run.
 _INTERRUPTED = (ConnectionError, HTTPException)
+# Failures that say the archive's host is not reached at all (:class:`~.base.Reachability`): counted over the run, so
+# that an archive (or a proxy) refusing every connection, or a host not found, ends it soon. A reset, a connection
+# closed without an answer and a deadline passed are not: something answered the connection, or may be slow.
+_NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN})
 
 
 @dataclass(frozen=True)
@@ -237,10 +243,11 @@ class CdxRequester:
         self.client.limiter.wait()
         timeout = self.settings.timeout_seconds
         try:
-            return fetch(request_url, self.client.user_agent, timeout, self.settings.max_listing_bytes)
+            answer = fetch(request_url, self.client.user_agent, timeout, self.settings.max_listing_bytes)
         except TimeoutError:
             problem = f"no complete answer within {timeout:g} s"
         except LookupTimedOut as no_answer:
+            self._not_reached(str(no_answer))
             raise self.error(ListingUnavailable, f"{no_answer}{where}") from None
         except AnswerTooLarge as too_large:
             raise self.error(ListingTooLarge, f"{too_large} ([wayback] max_listing_bytes){where}") from None
@@ -248,9 +255,25 @@ class CdxRequester:
             raise self.error(ListingParseError, f"{cut_short}{where}") from None
         except _INTERRUPTED as error:
             problem = _network_problem(error)
+            if isinstance(error, ConnectionRefusedError):
+                self._not_reached(problem)
         except OSError as error:
+            if isinstance(error, socket.gaierror) or error.errno in _NO_ROUTE:
+                self._not_reached(_network_problem(error))
             raise self.error(ListingUnavailable, f"{_network_problem(error)}{where}") from None
+        else:
+            self.client.reach.answered()  # whatever the answer says (a 429 too): the archive was reached
+            return answer
         raise self._for_now(ListingInterrupted, f"{problem}{where}", cause=f"failed a listing request ({problem})")
+
+    def _not_reached(self, problem: str) -> None:
+        """One more request failed before reaching the archive; raises :class:`ArchiveUnreachable` (no pause, no
+        other attempt) when that makes :data:`~.base.UNREACHABLE_AFTER` in a row over the run."""
+        if self.client.reach.failed():
+            failures = self.client.reach.failures_in_a_row
+            if proxy := proxy_host(self.settings.cdx_url):  # the proxy refused, or could not be found
+                problem = f"{problem}, through the proxy {proxy}"
+            raise ArchiveUnreachable(self.url, archive_key(self.settings.cdx_url), problem, failures)
 
     def _check_status(self, answer: Answer, where: str) -> None:
         status = answer.status

@@ -13,9 +13,16 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
 
 from policy_archive.archive.catalog.rows import UnverifiedSpan
-from policy_archive.crawler.ratelimit import limiter_for
+from policy_archive.crawler.ratelimit import archive_key, limiter_for
 from policy_archive.crawler.runner import crawl_archive
-from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
+from policy_archive.crawler.sources import (
+    ArchiveSource,
+    ArchiveUnreachable,
+    ListingClient,
+    ListingError,
+    archive_source,
+)
+from policy_archive.crawler.sources.base import UNREACHABLE_AFTER
 from policy_archive.pipeline.jobs.backfill_plan import BackfillPlan, DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import decide
 from policy_archive.pipeline.jobs.decided_versions import versions_decided
@@ -29,6 +36,7 @@ from policy_archive.pipeline.jobs.unverified import NotVerified, summary_line, u
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import CaptureRef, DocumentDeclaration, RecordedVersion, Version
 from policy_archive.stop_signals import Stopped, StopSignal, current_stop
+from policy_archive.text import plural
 
 INTERRUPTED = "interrupted before its history was complete: run again to continue"
 
@@ -60,8 +68,12 @@ def backfill(
     stop = current_stop()
     asking = Asking(strategy, verify_spans, frozenset(retry_refused))
     listed = _list_documents(workspace, declarations, source, progress, since, until, asking, stop, notes)
-    plans, listings, failures, interrupted = listed
+    plans, listings, failures, interrupted, unreachable = listed
     notes.extend(future_rows(workspace, listings))
+    # An archive found unreachable while listing is not asked for captures either when they are served by the same
+    # host: the documents listed are left for the rerun as a stop leaves them (nothing lost, nothing assumed).
+    replay_unreachable = unreachable is not None and unreachable.archive == archive_key(settings.wayback.replay_url)
+    interrupted = interrupted or replay_unreachable
     if not interrupted and any(not plan.complete for plan in plans.values()):
         fetching = BackfillPlan(workspace, plans, progress)
         progress.estimate(fetching.left)
@@ -71,6 +83,8 @@ def backfill(
         crawl_archive(fetching, source, settings, workspace.data_dir, stop, replay)
         notes.extend(fetching.notes)
         interrupted = stop.received
+    if unreachable is not None:  # the one line saying why the run stopped, after the other notes
+        notes.append(_unreachable_note(unreachable, failures, plans, replay_unreachable))
     versions, assumed, unexamined = _plan_results(workspace, plans, listings, interrupted, failures, notes, stop)
     documents = {version.document for version in versions}
     before = _main_versions(workspace, documents)
@@ -106,16 +120,21 @@ def _list_documents(
     asking: Asking,
     stop: StopSignal,
     notes: list[str],
-) -> tuple[dict[str, DocumentPlan], dict[str, list[CaptureRef]], list[DocumentFailure], bool]:
+) -> tuple[
+    dict[str, DocumentPlan], dict[str, list[CaptureRef]], list[DocumentFailure], bool, ArchiveUnreachable | None
+]:
     """Each document's captures listed, in turn, and its plan made as ``asking`` says: the plans and listings by
     document, the documents whose listing failed, and whether a stop signal stopped the listing (the documents after
-    it fail); refusals asked again said in ``notes``."""
+    it fail); refusals asked again said in ``notes``; and the archive's :class:`ArchiveUnreachable` when the listing
+    stopped because of it (the documents after it fail, not listed: the run asks an unreachable archive nothing
+    more, rather than backing off once more for each document)."""
     settings = workspace.config.settings
     failures: list[DocumentFailure] = []
     plans: dict[str, DocumentPlan] = {}
     client = ListingClient(limiter_for(workspace.data_dir, settings.wayback, "cdx"), settings.crawl.user_agent)
     listings: dict[str, list[CaptureRef]] = {}
     interrupted = False
+    unreachable: ArchiveUnreachable | None = None
     for declaration in declarations:
         # A signal while listing (or before it, or while the last document's plan was made): list and fetch
         # nothing more, but still record the documents whose history the catalog already holds completely.
@@ -123,9 +142,16 @@ def _list_documents(
         if interrupted:
             failures.append(DocumentFailure(declaration.key, INTERRUPTED))
             continue
+        if unreachable is not None:
+            failures.append(DocumentFailure(declaration.key, f"not listed: {_unreachable_reason(unreachable)}"))
+            continue
         try:
             with stop.interrupting():  # out of a listing request, or of a wait for the listing rate limit
                 refs = listing(declaration, since, until, source, client)
+        except ArchiveUnreachable as error:
+            unreachable = error
+            failures.append(DocumentFailure(declaration.key, f"archive listing failed: {error}"))
+            continue
         except ListingError as error:
             failures.append(DocumentFailure(declaration.key, f"archive listing failed: {error}"))
             continue
@@ -146,7 +172,32 @@ def _list_documents(
             notes,
             progress,
         )
-    return plans, listings, failures, interrupted or stop.received
+    return plans, listings, failures, interrupted or stop.received, unreachable
+
+
+def _unreachable_reason(unreachable: ArchiveUnreachable) -> str:
+    """``the archive web.archive.org is unreachable (connection refused): run again once it answers``."""
+    return f"the archive {unreachable.archive} is unreachable ({unreachable.problem}): run again once it answers"
+
+
+def _unreachable_note(
+    unreachable: ArchiveUnreachable,
+    failures: Sequence[DocumentFailure],
+    plans: dict[str, DocumentPlan],
+    replay_unreachable: bool,
+) -> str:
+    """The one line saying the run stopped asking an unreachable archive, and what it left for the rerun: the
+    documents not listed after it, and those listed before it with captures left to fetch."""
+    skipped = f"not listed: {_unreachable_reason(unreachable)}"
+    unlisted = sum(failure.reason == skipped for failure in failures)
+    left = f"{unlisted} more {plural(unlisted, 'document')} not listed"
+    unfetched = sum(not plan.complete for plan in plans.values()) if replay_unreachable else 0
+    if unfetched:
+        left += f", {unfetched} listed {plural(unfetched, 'document')} not fetched"
+    return (
+        f"archive {unreachable.archive} unreachable: {unreachable.problem}, {UNREACHABLE_AFTER} requests in a row;"
+        f" the run stopped asking it ({left}); run again once it answers: what was fetched is kept"
+    )
 
 
 def _plan_results(
