@@ -150,6 +150,9 @@ class MarkdownRenderer:
         rows = [row for row in table.iter("tr") if _nearest_table(row) is table]
         if self._is_layout_table(table, rows):
             return [block for cell in self._cells(table) for block in self._blocks(cell)]
+        # A data table's caption is its title: a paragraph of its own just before the table, where browsers show it
+        # (caption-side: top, the default). GFM tables have no caption, and a row of it would be a cell.
+        captions = [block for child in table if child.tag == "caption" for block in self._children_blocks(child)]
         grid = [
             [
                 escape_markup(" ".join(self._inline_text(cell).replace("|", "\\|").split()))
@@ -160,12 +163,12 @@ class MarkdownRenderer:
         ]
         grid = [row for row in grid if any(row)]
         if not grid:
-            return []
+            return captions
         width = max(len(row) for row in grid)
         grid = [row + [""] * (width - len(row)) for row in grid]
         lines = [f"| {' | '.join(grid[0])} |", f"|{' --- |' * width}"]
         lines.extend(f"| {' | '.join(row)} |" for row in grid[1:])
-        return ["\n".join(lines)]
+        return [*captions, "\n".join(lines)]
 
     def _cells(self, table: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
         for cell in table.iter("td", "th", "caption"):
