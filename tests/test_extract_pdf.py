@@ -18,7 +18,7 @@ def styled_pdf(lines: list[Line], title: str | None = None) -> bytes:
     """A one-page PDF setting each line (its cells, split at tabs) on its own baseline in Helvetica or
     Helvetica-Bold (WinAnsi, so "\\225" is a bullet), at the line's size, 1.3 sizes below the line before;
     offsets computed so strict readers accept it. Pure bytes: no PDF library needed to write it."""
-    commands, y = [], 800.0
+    pieces, y = [], 800.0
     for line in lines:
         if line is None:
             y -= BODY * 0.8
@@ -26,9 +26,21 @@ def styled_pdf(lines: list[Line], title: str | None = None) -> bytes:
         text, size, bold = line
         y -= size * 1.3
         for column, cell in enumerate(text.split("\t")):  # a tab: the next cell of a table's row, 200 points on
-            escaped = cell.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").replace("•", "\\225")
-            font = "F2" if bold else "F1"
-            commands.append(f"BT /{font} {size:g} Tf {50 + 200 * column} {y:.1f} Td ({escaped}) Tj ET")
+            pieces.append((cell, size, bold, 50.0 + 200 * column, y))
+    return placed_pdf(pieces, title)
+
+
+# A piece of text: its text, size, boldness, and where it starts on the page (x, and y from the page's foot).
+Piece = tuple[str, float, bool, float, float]
+
+
+def placed_pdf(pieces: list[Piece], title: str | None = None) -> bytes:
+    """A one-page PDF drawing each piece where it says, in the order given (as a table is drawn: cell by cell)."""
+    commands = []
+    for text, size, bold, x, y in pieces:
+        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").replace("•", "\\225")
+        font = "F2" if bold else "F1"
+        commands.append(f"BT /{font} {size:g} Tf {x:.1f} {y:.1f} Td ({escaped}) Tj ET")
     stream = "\n".join(commands).encode("latin-1")
     info = f"<< /Title ({title}) >>" if title else "<< >>"
     font = "<< /Type /Font /Subtype /Type1 /BaseFont /%s /Encoding /WinAnsiEncoding >>"
@@ -187,3 +199,51 @@ def test_pdf_heading_wrapped_onto_two_lines_is_one_heading() -> None:
         "You agree to these terms when you use the service.\n\n"
         "# Changes\n\n# Termination\n\nWe may end this agreement at any time, with notice.\n"
     )
+
+
+def paragraph(y: float, *lines: str) -> list[Piece]:
+    return [(text, 12.0, False, 33.7, y - 13.5 * index) for index, text in enumerate(lines)]
+
+
+# Tables as Chromium 156 prints them (``--print-to-pdf``, 2026-11-29; the places below are those pypdf read from
+# its print of a page holding Buffer's sub-processor and retention tables): a header row of bold ``<th>`` centred
+# over its columns, rows set left; and rows whose cells wrap, drawn cell by cell, each cell's lines down from the
+# row's top and the next cell's back up beside them (a cell's last line in capitals, as Maiia's "TBNO INVEST").
+TABLES: list[Piece] = [
+    ("Privacy Policy", 24.0, True, 33.7, 736.5),
+    *paragraph(704.3, "This section lists the providers we share personal data with and how long", "we keep it."),
+    ("Sub-processors", 18.0, True, 33.7, 657.0),
+    ("Provider", 12.0, True, 96.8, 626.0),
+    ("Service", 12.0, True, 246.5, 626.0),
+    ("Location", 12.0, True, 327.4, 626.0),
+    ("Amazon Web Services (AWS), Inc", 12.0, False, 36.0, 609.5),
+    ("Cloud (hosting) service", 12.0, False, 205.8, 609.5),
+    ("USA", 12.0, False, 327.4, 609.5),
+    ("Anthropic", 12.0, False, 36.0, 593.0),
+    ("Artificial Intelligence", 12.0, False, 205.8, 593.0),
+    ("USA", 12.0, False, 327.4, 593.0),
+    *paragraph(565.3, "We review this list whenever we add a provider, and we tell you before a new one", "starts."),
+    ("Retention", 18.0, True, 33.7, 510.0),
+    ("Type", 12.0, True, 70.7, 478.0),
+    ("Record", 12.0, True, 203.4, 478.0),
+    ("Period", 12.0, True, 353.4, 478.0),
+    ("Customer data", 12.0, False, 36.0, 450.0),
+    ("(non-sensitive)", 12.0, False, 36.0, 436.5),
+    ("Current customer", 12.0, False, 194.8, 450.0),
+    ("(free account)", 12.0, False, 194.8, 436.5),
+    ("Indefinitely", 12.0, False, 353.4, 450.0),
+    ("Billing records kept by", 12.0, False, 36.0, 410.0),
+    ("EXAMPLE LTD", 12.0, False, 36.0, 396.5),
+    ("Former customer", 12.0, False, 194.8, 410.0),
+    ("Ten years", 12.0, False, 353.4, 410.0),
+    *paragraph(380.0, "We keep data no longer than the table above says, unless the law requires us to", "keep it."),
+]
+
+
+def test_a_pdf_tables_header_row_and_row_headers_are_text_not_headings() -> None:
+    document = pdf_extract(placed_pdf(TABLES), "privacy-policy")
+    assert document.title == "Privacy Policy"
+    headings = [line for line in document.body.splitlines() if line.startswith("#")]
+    assert headings == ["## Sub-processors", "## Retention"], document.body
+    for text in ("Provider Service Location", "Type Record Period", "Customer data", "EXAMPLE LTD"):
+        assert f"\n\n{text}" in document.body

@@ -22,6 +22,7 @@ Deterministic: the same bytes give the same lines, fonts and sizes, so the same 
 
 from __future__ import annotations
 
+import bisect
 import io
 import re
 from collections import Counter
@@ -58,6 +59,9 @@ WRAPPED_LINE = 1.6
 MAX_HEADING_CHARS = 120
 MAX_HEADING_WORDS = 12
 MAX_LEVEL = 4  # documents.HEADINGS: the headings that may name a document
+# Under a table's header row, the first cell's lines before the next cell's climb back up (a wrapped cell of a
+# few words a line): looked for this many lines down.
+CELL_LINES = 8
 BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 BULLET = re.compile(r"^[•●◦○▪■□‣⁃∙·◆◇➢►▶✓✔]\s*(?=\S)")
 DASH_ITEM = re.compile(r"^[-–*]\s+(?=\S)")
@@ -82,6 +86,9 @@ class _Line:
     y: float | None = None  # the baseline's height on the page, of the line's first text
     gap: float | None = None  # the distance down from the line before on the page, when both have text
     starts: list[float] = field(default_factory=list)  # where each piece of text set apart starts (x on the page)
+    # Set level with or above the line before on the same page: beside it, as a table's next cell is (a table is
+    # drawn cell by cell, each cell's lines down from the row's top, the next cell's up again).
+    beside: bool = False
 
     def add(self, text: str, size: float, bold: bool, x: float, y: float) -> None:
         self.text += text
@@ -158,6 +165,8 @@ def _page_lines(page: object) -> list[_Line]:
         above_y, below_y = above.y or 0.0, below.y or 0.0
         if above_y > below_y:
             below.gap = round((above_y - below_y) * 2) / 2
+        else:
+            below.beside = True
     return lines
 
 
@@ -302,7 +311,7 @@ def _plain_heading(lines: list[_Line], index: int, full: int, previous: str, fol
     text = line.text
     if not _short(text) or NOT_A_HEADING_END.search(text) or BULLET.match(text) or DASH_ITEM.match(text):
         return False
-    if len(text) > full * HEADING_LINE or following[:1].islower() or _table_row(line, lines, index):
+    if len(text) > full * HEADING_LINE or following[:1].islower() or _in_table(line, lines, index):
         return False
     if text.count("(") != text.count(")"):  # a piece of a sentence wrapped in a table's cell: "IP (CCPA"
         return False
@@ -314,13 +323,41 @@ def _plain_heading(lines: list[_Line], index: int, full: int, previous: str, fol
     return _capitals(text) and not _capitals(following)
 
 
+def _in_table(line: _Line, lines: list[_Line], index: int) -> bool:
+    """``line`` is a table's row or cell, no heading (a header row, a row's header cell, is bold and short): a
+    cell set beside the line before it or with the next line beside it (a row whose cells wrap, drawn cell by cell,
+    see ``_Line.beside``), or a row of pieces set apart (see :func:`_table_row`)."""
+    following = lines[index + 1] if index + 1 < len(lines) else None
+    return line.beside or (following is not None and following.beside) or _table_row(line, lines, index)
+
+
 def _table_row(line: _Line, lines: list[_Line], index: int) -> bool:
-    """A line of pieces set apart at the very places the next or last line's are: a table's row (a header row is
-    bold and short, and no heading)."""
+    """A line of pieces set apart over the columns of the next or last line (see :func:`_over_columns`: a header
+    row's cells centred over left-set ones, as Chromium prints ``<th>``), or a header row over rows whose cells
+    wrap (the lines under it, a cell's short lines, soon climb back up beside each other: :data:`CELL_LINES`)."""
     if len(line.starts) < 2:
         return False
     neighbours = [lines[i] for i in (index - 1, index + 1) if 0 <= i < len(lines)]
-    return any(other.starts == line.starts for other in neighbours)
+    if any(_over_columns(line.starts, other.starts) for other in neighbours):
+        return True
+    for other in lines[index + 1 : index + 1 + CELL_LINES]:
+        if other.beside:
+            return True
+        if not other.text or other.gap is None or len(other.starts) > 1:  # a cell's lines are one piece each
+            return False
+    return False
+
+
+def _over_columns(starts: list[float], columns: list[float]) -> bool:
+    """Pieces starting at ``starts`` stand in every column of a line whose pieces start at ``columns`` (two at
+    least), each piece in the column whose start is the last at or before its own (pypdf may cut a cell's text in
+    pieces: "Categories of" and "Third Parties"). A line of text beside a heading has one piece, or pieces a
+    heading's words do not spread over."""
+    if len(columns) < 2:
+        return False
+    edges = sorted(set(columns))
+    found = {max(0, bisect.bisect_right(edges, start) - 1) for start in starts}
+    return len(found) == len(edges)
 
 
 def _capitals(text: str) -> bool:
