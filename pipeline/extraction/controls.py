@@ -148,6 +148,83 @@ def switch_labels(page: lxml.html.HtmlElement, checked_rule: bool) -> Switches:
     return MappingProxyType(switches)
 
 
+def place_tab_labels(page: lxml.html.HtmlElement, switches: Switches) -> Switches:
+    """Pure-CSS tabs whose labels stand in a row before their panels: the labels of one group of radio buttons
+    (one ``name``) whose inputs share a parent, each followed among that parent's children by no panel of its own
+    (the row: ``<label for="t1">A</label><label for="t2">B</label>``, or a list of them), and after the row as
+    many blocks of text as labels, or one block holding as many (``<div class="panels">``). The k-th label shows
+    the k-th panel (the order the row and the panels are read in; the style sheet's ``#t1:checked ~ … #p1`` rules
+    pair them so on the pages written this way), so each label is moved to just before its panel, as a reader
+    clicking through the tabs reads them: it then titles its panel as an accordion's label does (kept as a bold
+    line, the panel kept though hidden, :func:`switch_title_before`). Returns ``switches`` with where those panels
+    now stand. A row whose blocks after it do not count one per label is left as it was (its labels title
+    nothing). Called before the inputs are dropped (they are never text)."""
+    radios: dict[str, lxml.html.HtmlElement] = {}
+    for element in SWITCH_INPUTS(page):
+        if element.get("type", "").lower() == "radio" and element.get("name"):
+            radios.setdefault(element.get("id") or "", element)
+    groups: dict[tuple[lxml.html.HtmlElement, str], list[lxml.html.HtmlElement]] = {}
+    for label, parent in switches.items():
+        named = radios.get(label.get("for") or "\0")
+        if parent is not None and named is not None and named.getparent() is parent:
+            groups.setdefault((parent, named.get("name") or ""), []).append(label)
+    if not groups:
+        return switches
+    placed = dict(switches)
+    for (parent, _), labels in groups.items():
+        panels = _row_panels(parent, labels)
+        for label, panel in zip(labels, panels or (), strict=False):
+            _move_before(label, panel)
+            placed[label] = panel.getparent()
+    return MappingProxyType(placed)
+
+
+def _row_panels(parent: lxml.html.HtmlElement, labels: list[lxml.html.HtmlElement]) -> list | None:
+    """The panels of a row of tab ``labels`` among ``parent``'s children (see :func:`place_tab_labels`), or None."""
+    if len(labels) < 2:
+        return None
+    children = [child for child in parent if isinstance(child.tag, str)]
+    tops = []
+    for label in labels:
+        top = next((node for node in (label, *label.iterancestors()) if node.getparent() is parent), None)
+        if top is None:
+            return None
+        tops.append(children.index(top))
+    if tops != sorted(tops):
+        return None
+    row_end = tops[-1]
+    # A label followed by a block of text before the next label titles that block (an accordion): no row.
+    for here, there in zip(tops, [*tops[1:], row_end], strict=True):
+        if any(_text_block(child) for child in children[here + 1 : there]):
+            return None
+    after = [child for child in children[row_end + 1 :] if _text_block(child)]
+    if len(after) == 1 and len(labels) > 1:
+        after = [child for child in after[0] if isinstance(child.tag, str) and _text_block(child)]
+    if len(after) != len(labels):
+        return None
+    if any(panel.tag not in BLOCK_TAGS or panel.tag in SECTION_TITLES or is_link_block(panel) for panel in after):
+        return None
+    return after
+
+
+def _text_block(element: lxml.html.HtmlElement) -> bool:
+    """An element of text, not a form field nor a label of the row."""
+    return element.tag not in ("input", "label") and bool(element.text_content().strip())
+
+
+def _move_before(label: lxml.html.HtmlElement, panel: lxml.html.HtmlElement) -> None:
+    """Move ``label`` to just before ``panel``, the text after it staying where it was."""
+    if label.tail:
+        previous = label.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + label.tail
+        else:
+            parent = label.getparent()
+            parent.text = (parent.text or "") + label.tail
+        label.tail = None
+    panel.addprevious(label)
+
+
 def has_checked_rule(page: lxml.html.HtmlElement) -> bool:
     """A ``<style>`` of the page has a rule on a checked input (``:checked``), outside its comments: only then may
     a label be a CSS-only accordion's or tab's switch (see ``STYLE_SHEETS``)."""

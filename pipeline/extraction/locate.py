@@ -15,6 +15,7 @@ from lxml.cssselect import CSSSelector
 from policy_archive.pipeline.extraction.content_edges import HEADING_TAGS, Weights, note_left_out, trim_link_edges
 from policy_archive.pipeline.extraction.controls import (
     drop_controls,
+    place_tab_labels,
     switch_labels,
 )
 from policy_archive.pipeline.extraction.documents import SeveralDocuments, document_of_type
@@ -121,7 +122,8 @@ def content_root(
     log = DropLog()
     if parsed.unread is not None:
         log.note(parsed.unread)
-    switches = switch_labels(page, checked_rule)  # before the inputs they name go with the invisible
+    # Read before the inputs they name go with the invisible; a row of tabs' labels then stands before its panels.
+    switches = place_tab_labels(page, switch_labels(page, checked_rule))
     signups = _signup_boxes(page)  # likewise: read from the form's inputs
     drop_invisible(page, log, switches)
     for selector in rules.remove:
