@@ -159,6 +159,8 @@ def place_tab_labels(page: lxml.html.HtmlElement, switches: Switches) -> Switche
     line, the panel kept though hidden, :func:`switch_title_before`). Returns ``switches`` with where those panels
     now stand. A row whose blocks after it do not count one per label is left as it was (its labels title
     nothing). Called before the inputs are dropped (they are never text)."""
+    if not switches:
+        return switches
     radios: dict[str, lxml.html.HtmlElement] = {}
     for element in SWITCH_INPUTS(page):
         if element.get("type", "").lower() == "radio" and element.get("name"):
