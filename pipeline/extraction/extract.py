@@ -98,7 +98,12 @@ from policy_archive.text import one_line
 # (a short box around a form asking only for an e-mail address) no longer keeps the locator from descending to the
 # document beside it (Withings' policies recorded their legal link list and two sign-ups; decision 0002,
 # amendment of 2026-11-29, the sixth).
-EXTRACTOR_REVISION = 21
+# 22: known gaps on real pages (issue 12): a data table's ``<caption>`` is a paragraph just before the table (the
+# renderer dropped it: Buffer's tables); a PDF table's header row and its cells (a line set beside another, a row
+# of pieces over the next line's columns) are text, never headings; and a row of pure-CSS tab labels before as
+# many panels titles them in order, each label a bold line before its panel, kept though hidden (decision 0002,
+# amendment of 2026-11-29, the seventh).
+EXTRACTOR_REVISION = 22
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
