@@ -215,4 +215,9 @@ def selector_error(selector: str) -> str | None:
         return f"invalid CSS selector {selector!r}: {error}"
     except lxml.etree.XPathError as error:
         return f"CSS selector {selector!r} cannot be applied: {error}"
+    except ValueError:
+        # A CSS escape naming NUL or a control character ("\\1" is U+0001) becomes that character in the XPath
+        # lxml compiles, which lxml refuses with a ValueError (found by Hypothesis, 2026-11-29): a reason, not
+        # a traceback.
+        return f"CSS selector {selector!r} cannot be applied: it names NUL or a control character (by an escape?)"
     return None

@@ -117,6 +117,12 @@ def test_render_mode_defaults_to_auto_and_may_differ_in_history(tmp_path):
         ("acme", 'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/"\nselect = ["di[v"]\n', "select", "CSS"),
         (
             "acme",
+            'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/"\nselect = ["\\\\1", "p\\\\0"]\n',
+            "select",
+            "'\\\\1' cannot be applied: it names NUL or a control character",
+        ),
+        (
+            "acme",
             'name = "A"\n[documents.privacy-policy]\nurl = "https://a.b/"\nremove = [".x:nth-of-type(2)"]\n',
             "remove",
             "'.x:nth-of-type(2)' is not supported by the selector engine (cssselect)",
