@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from standin.cli import git, run_cli
-from test_upgrade_superseded import PRIVACY, configured, edit_rules, monthly_history, ok
+from test_upgrade_superseded import PRIVACY, TERMS, configured, edit_rules, monthly_history, ok
 
 from policy_archive.config.settings import load_config
 from policy_archive.pipeline.extraction.extract import extractor_label
@@ -140,3 +140,73 @@ def test_a_twin_extracted_before_the_catalog_named_readings_is_read_once(standin
     assert rows[2].stored is None or rows[2].extractor == label  # a twin never fetched has no text of its own
     assert "read again" not in ok(config, data, "backfill")
     assert run_cli(config, data, "verify").returncode == 0
+
+
+def with_rules_until_june(config: Path) -> None:
+    """The privacy policy's rules differ by date: until 2018-06-30 (a ``history`` entry, the same URL) "Paragraph 1"
+    is dropped, after it nothing is."""
+    (config / "services" / "example.toml").write_text(
+        f'name = "Example"\n[documents.privacy-policy]\nurl = "{PRIVACY}"\n'
+        f'[[documents.privacy-policy.history]]\nurl = "{PRIVACY}"\nremove = ["p:nth-of-type(3)"]\n'
+        'valid_until = "2018-06-30"\n'
+        f'[documents.terms]\nurl = "{TERMS}"\n'
+    )
+
+
+def versions_texts(data: Path) -> dict[str, tuple[str, str]]:
+    """The privacy policy's versions on ``main`` by ``Captured-At``: each one's file and commit message."""
+    repo = data / "versions"
+    found = {}
+    for commit in git(repo, "log", "--format=%H", "main", "--", PRIVACY_FILE).split():
+        message = git(repo, "log", "-1", "--format=%B", commit)
+        at = next(line for line in message.splitlines() if line.startswith("Captured-At: "))
+        found[at.removeprefix("Captured-At: ")] = (git(repo, "show", f"{commit}:{PRIVACY_FILE}"), message)
+    return found
+
+
+def test_a_twin_across_a_rules_boundary_is_read_with_the_rules_of_its_versions_date(standin_archive, tmp_path):
+    """The capture of 2018-08-01 has the bytes of 2018-01-01 and is known through that twin, fetched under the
+    rules before the boundary: its version names the rules of August and has their text (before 2026-11-29 it had
+    the twin's date's, without "Paragraph 1"), and the twin's own version keeps January's."""
+    monthly_history(standin_archive)
+    config, data = configured(tmp_path, standin_archive)
+    with_rules_until_june(config)
+
+    ok(config, data, "backfill")
+
+    loaded = load_config(str(config), str(data))
+    (declaration,) = loaded.select(("example/privacy-policy",))
+    rules = {month: extractor_label(declaration.entry_at(datetime(2018, month, 1, tzinfo=UTC))[1]) for month in (1, 8)}
+    assert rules[1] != rules[8]
+    versions = versions_texts(data)
+    text, message = versions["2018-08-01T00:00:00Z"]
+    assert f"Extractor: {rules[8]}" in message
+    assert "Last updated: March 1, 2018" in text and "Paragraph 1 of" in text
+    text, message = versions["2018-01-01T00:00:00Z"]
+    assert f"Extractor: {rules[1]}" in message
+    assert "Last updated: March 1, 2018" in text and "Paragraph 1 of" not in text
+    with open_workspace(loaded, "test") as workspace:
+        rows = [row for row in workspace.catalog.captures(declaration.key, Source.WAYBACK) if row.url == PRIVACY]
+    assert [row.stored for row in rows if row.captured_at.month == 8] == [None]  # known through its twin
+    assert [row.extractor for row in rows if row.captured_at.month == 1] == [rules[1]]  # the twin keeps its own
+
+    again = ok(config, data, "backfill")  # the twin's bytes read again with August's rules: the same text
+    assert "no version recorded" not in again
+    assert versions_texts(data) == versions
+
+
+def test_verify_reads_a_twin_across_a_rules_boundary_with_the_rules_of_its_versions_date(standin_archive, tmp_path):
+    """`verify` finds the version of 2018-08-01 in its twin's record (January's) and reads it with the rules of the
+    version's date, which its commit names: before 2026-11-29 it read it with January's, and so agreed with the
+    twin's text recorded then."""
+    monthly_history(standin_archive)
+    config, data = configured(tmp_path, standin_archive)
+    with_rules_until_june(config)
+    ok(config, data, "backfill")
+    text, _ = versions_texts(data)["2018-08-01T00:00:00Z"]
+    assert "Paragraph 1 of" in text
+
+    result = run_cli(config, data, "verify")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "7/7 versions verified" in result.stdout, result.stdout

@@ -14,9 +14,8 @@ from __future__ import annotations
 import dataclasses
 
 from policy_archive.archive.catalog.rows import CaptureRow
-from policy_archive.pipeline.extraction.extract import extractor_label
 from policy_archive.pipeline.jobs.damage import Unreadable, first_named, read_kept
-from policy_archive.pipeline.jobs.examine import Neighbours, examine, shows_its_text
+from policy_archive.pipeline.jobs.examine import Neighbours, examine, reading_at, shows_its_text
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.reextract import capture_from, keep_examined_again, refusal_kept
 from policy_archive.pipeline.jobs.verify import extractor_revision, rules_fingerprint
@@ -40,8 +39,9 @@ def same_reading(extractor: str | None, wanted: str) -> bool:
 
 def reading_of_now(declaration: DocumentDeclaration, row: CaptureRow) -> str:
     """The ``Extractor:`` trailer a text of ``row``'s bytes is read with now: this extractor, the rules for the date
-    its bytes were captured (as ``examine`` reads them)."""
-    return extractor_label(declaration.entry_at(row.bytes_at)[1])
+    its bytes were captured (as ``examine`` reads them), or for a row known through its twin (``examine.as_twin``)
+    the date of its version, whose rules read the twin's bytes."""
+    return reading_at(declaration, row.bytes_at)
 
 
 class ReadAsNow:

@@ -12,10 +12,9 @@ import dataclasses
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.archive.stored_responses import DamagedCapture, StoredResponse
-from policy_archive.pipeline.extraction.extract import extractor_label
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import Decision, Shown
-from policy_archive.pipeline.jobs.current_texts import same_reading
+from policy_archive.pipeline.jobs.current_texts import reading_of_now, same_reading
 from policy_archive.pipeline.jobs.damage import read_kept
 from policy_archive.pipeline.jobs.examine import ELSEWHEN, examine, make_version, refuse_change
 from policy_archive.pipeline.jobs.reextract import capture_from
@@ -75,13 +74,15 @@ def _read_as_its_version(
     """The row of a version's capture known through its twin (``shown.row``, :func:`.examine.as_twin`) with the text
     its version's reading gives: the twin's as the catalog holds it when the twin was read so (the same extractor
     revision and rules, :func:`same_reading`; nothing read again), else the twin's kept bytes extracted again with
-    the declaration as it is now. A version names the rules it was read with; the twin's
-    text, extracted with the rules before an edit of ``select``/``remove`` (a backfill before any `reextract`),
-    made a version whose text those rules do not give, which `verify` found a mismatch (2026-11-29). None, said in
-    ``notes``, when the kept bytes cannot be read or give no text now: no version is made of that capture."""
+    the declaration's rules for the version's date (:func:`.examine.reading_at`). A version names the rules it was
+    read with; the twin's text, extracted with the rules before an edit of ``select``/``remove`` (a backfill before
+    any `reextract`), or with those of the twin's date across a ``history`` boundary (each backfill then reads
+    those bytes again: the catalog keeps the twin's reading), made a version whose text those rules do not give
+    (2026-11-29). None, said in ``notes``, when the kept bytes cannot be read or give no text now: no version is
+    made of that capture."""
     row, twin = shown.row, shown.twin
     assert twin is not None
-    if same_reading(row.extractor, extractor_label(declaration.entry_at(row.bytes_at)[1])):
+    if same_reading(row.extractor, reading_of_now(declaration, row)):
         return row
     key, at, then = declaration.key, shown.ref.wayback_timestamp, f"{twin.captured_at:%Y%m%d%H%M%S}"
     if twin.stored is None:
@@ -91,18 +92,26 @@ def _read_as_its_version(
     if not isinstance(response, StoredResponse):
         notes.append(TWIN_NOT_READ.format(key=key, at=at, twin=then, why=response.problem))
         return None
-    # The twin read as it was read when it was fetched, and as `verify` reads the version's bytes (the twin's record,
-    # its date and headers; the digest checked when they were fetched, the date decided since): the same text the
-    # catalog would hold had the twin been extracted with the rules of now.
-    examination = examine(declaration, capture_from(twin, response), clock=workspace.clock, check_digest=False)
+    # The twin's record read as it was read when it was fetched (its date and headers; the digest checked when they
+    # were fetched, the date decided since), but with the rules of the version's date, which its commit names: across
+    # a ``history`` boundary the twin's date has others. `verify` reads the version's bytes so.
+    examination = examine(
+        declaration,
+        capture_from(twin, response),
+        clock=workspace.clock,
+        check_digest=False,
+        read_as_of=row.bytes_at,
+    )
     document = examination.document
     if examination.outcome is not Outcome.EXTRACTED or document is None:
         notes.append(TWIN_NOT_READ.format(key=key, at=at, twin=then, why=f"now refused: {examination.reason}"))
         return None
     text = (document.title, examination.body_sha1, document.stated_date)
-    if twin.extractor is None and examination.extractor and text == (twin.title, twin.body_sha1, twin.stated_date):
+    twins_reading = examination.extractor == reading_of_now(declaration, twin)
+    if twin.extractor is None and twins_reading and text == (twin.title, twin.body_sha1, twin.stated_date):
         # A text extracted before the catalog named its reading, which this one gives: named, so that the next
-        # backfill takes it without reading the bytes again. A text another reading gave is left to `reextract`.
+        # backfill takes it without reading the bytes again. A text another reading gave is left to `reextract`,
+        # and one read with the version's rules (not the twin's date's) is not the twin's reading.
         workspace.catalog.note_extractor(twin.id, examination.extractor)
     return dataclasses.replace(
         row,

@@ -305,6 +305,14 @@ def reached_through(capture: Capture) -> str:
     return f" ({capture.url} at {iso_z(capture.captured_at)}, after {count} archived {plural(count, 'redirect')})"
 
 
+def reading_at(declaration: DocumentDeclaration, moment: datetime) -> str:
+    """The ``Extractor:`` trailer of a text read now for a capture (or a version) dated ``moment``: this extractor
+    and the declaration's rules for that date (its ``history`` entry). The one answer to "which rules apply": what
+    :func:`examine` names its text with, what a version's commit names (:func:`make_version`), what a kept text
+    must have been read with to be taken as it is (``current_texts``), and what `verify` holds a version to."""
+    return extractor_label(declaration.entry_at(moment)[1])
+
+
 def examine(
     declaration: DocumentDeclaration,
     capture: Capture,
@@ -312,11 +320,16 @@ def examine(
     clock: datetime,
     check_digest: bool = True,
     neighbours: Neighbours | None = None,
+    read_as_of: datetime | None = None,
 ) -> Examination:
     """Extract a capture with the declaration's rules for its date, or say why it is not the document.
     ``clock``: when the run began (an archive's date after it is refused, :func:`archived_in_the_future`);
-    ``neighbours``: when the captures listed around it were taken, where the caller knows the listing."""
-    url, rules = declaration.entry_at(capture.captured_at)
+    ``neighbours``: when the captures listed around it were taken, where the caller knows the listing;
+    ``read_as_of``: the date whose rules (and declared URL) read it, when not the capture's own: a version's, for
+    the bytes of the twin it is known through (:func:`as_twin`), whose record decides everything else. A twin
+    across a ``history`` boundary has other rules than its version, whose commit names the version's
+    (:func:`reading_at`; before 2026-11-29 it got the twin's text and `verify` agreed with it)."""
+    url, rules = declaration.entry_at(read_as_of or capture.captured_at)
     if future := archived_in_the_future(capture, clock):
         return Examination(Outcome.REFUSED, future)
     if check_digest and (mismatch := digest_mismatch(capture)):
@@ -458,7 +471,7 @@ def make_version(
         source=row.source,
         snapshot_url=snapshot,
         payload_sha1=row.payload_sha1 or "",
-        extractor=extractor_label(declaration.entry_at(row.bytes_at)[1]),
+        extractor=reading_at(declaration, row.bytes_at),
         content=content,
         body=row.body,
         technical_upgrade=technical_upgrade,

@@ -27,7 +27,7 @@ from policy_archive.archive.stored_responses import StoredResponse
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.extraction.extract import EXTRACTOR_REVISION
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept
-from policy_archive.pipeline.jobs.examine import Neighbours, examine
+from policy_archive.pipeline.jobs.examine import Neighbours, examine, reading_at
 from policy_archive.pipeline.jobs.future_dates import FUTURE_REMEDY, in_the_future
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import document_text, strip_header
@@ -207,6 +207,9 @@ class Verifier:
             clock=self.clock,
             check_digest=False,
             neighbours=self._neighbours(row),
+            # The rules of the version's date, which its commit names: a version known through a twin across a
+            # ``history`` boundary is read from the twin's record, whose date has other rules (2026-11-29).
+            read_as_of=version.captured_at,
         )
         recorded = strip_header(content)
         document = examination.document
@@ -224,7 +227,8 @@ class Verifier:
             made_by = f"revision {revision}" if revision is not None else repr(extractor or "?")
             detail = f"made by extractor {made_by}, this is revision {self.current_revision}: {problem}"
             return _verdict(declaration, version, Verdict.OLDER_EXTRACTOR, detail)
-        rules_then, rules_now = rules_fingerprint(extractor), declaration.entry_at(version.captured_at)[1].fingerprint
+        rules_then = rules_fingerprint(extractor)
+        rules_now = rules_fingerprint(reading_at(declaration, version.captured_at))
         if rules_then is not None and rules_then != rules_now:
             detail = (
                 f"made with other extraction rules ({rules_then}; the declaration's are now {rules_now}): {problem}"
