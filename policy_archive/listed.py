@@ -67,6 +67,7 @@ class ListedRows(Sequence[CaptureRef]):
         self._time, self._status, self._length = array("q"), array("i"), array("q")
         self._digests: list[PayloadDigest | None] = []
         self._digest = array("i")
+        self._blocked = array("b")  # 1: refused by the archive's access rules (CaptureRef.blocked)
         for ref in refs:
             self.append(ref)
 
@@ -90,6 +91,7 @@ class ListedRows(Sequence[CaptureRef]):
         if not self._digests or self._digests[-1] != ref.digest:
             self._digests.append(ref.digest)
         self._digest.append(len(self._digests) - 1)
+        self._blocked.append(ref.blocked)
 
     def sharing(self) -> ListedRows:
         """An empty listing sharing this one's values (URLs, types, digests: they only grow), to :meth:`take` rows
@@ -106,6 +108,7 @@ class ListedRows(Sequence[CaptureRef]):
         self._status.append(source._status[index])
         self._length.append(source._length[index])
         self._digest.append(source._digest[index])
+        self._blocked.append(source._blocked[index])
 
     def time_number(self, moment: datetime) -> int:
         """``moment`` (in UTC) as the number a row's time is kept as (:meth:`time_key`)."""
@@ -140,6 +143,7 @@ class ListedRows(Sequence[CaptureRef]):
             None if mimetype == _NONE else self._types.values[mimetype],
             self._digests[self._digest[index]],
             None if length == _NONE else length,
+            bool(self._blocked[index]),
         )
 
     def __iter__(self) -> Iterator[CaptureRef]:
@@ -171,6 +175,10 @@ class ListedRows(Sequence[CaptureRef]):
         """The listed length of the row at ``index``."""
         length = self._length[index]
         return None if length == _NONE else length
+
+    def blocked(self, index: int) -> bool:
+        """Whether the archive's access rules refuse the row at ``index`` (``CaptureRef.blocked``)."""
+        return bool(self._blocked[index])
 
     def second_key(self, index: int) -> tuple[int, int]:
         """The row's time and URL as two numbers, equal for the rows of one URL and second (ordered by time only)."""
@@ -228,6 +236,11 @@ def digest_of(refs: Sequence[CaptureRef], index: int) -> PayloadDigest | None:
 def length_of(refs: Sequence[CaptureRef], index: int) -> int | None:
     """The length of the row of ``refs`` at ``index`` (read by column from a :class:`ListedRows`)."""
     return refs.length(index) if isinstance(refs, ListedRows) else refs[index].length
+
+
+def blocked_of(refs: Sequence[CaptureRef], index: int) -> bool:
+    """Whether the archive's access rules refuse the row of ``refs`` at ``index`` (read by column)."""
+    return refs.blocked(index) if isinstance(refs, ListedRows) else refs[index].blocked
 
 
 def second_key_of(refs: Sequence[CaptureRef], index: int) -> Hashable:

@@ -200,6 +200,9 @@ class CaptureRef:
     mimetype: str | None
     digest: PayloadDigest | None
     length: int | None = None
+    # The archive lists the capture but its access rules refuse to serve it (pywb's ``"access": "block"``, an
+    # embargo's too: its replay answers 451): refused from the listing, never asked for (outside audit 5, item 1).
+    blocked: bool = False
 
     @property
     def wayback_timestamp(self) -> str:

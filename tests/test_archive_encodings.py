@@ -14,6 +14,7 @@ from pathlib import Path
 
 from standin.archive import StandinArchive
 from standin.cli import git, run_cli
+from test_backfill_accounting import replays_of
 from test_backfill_resilience import START, V1, V2, page, ts
 from test_fidelity import DOC, URL, catalog_rows, configured
 from warcio.archiveiterator import ArchiveIterator
@@ -140,7 +141,7 @@ def test_a_capture_the_archive_refuses_to_serve_is_named_failed_and_retried(stan
         standin_archive.add_capture(URL, ts(moment), page(text, str(n)))
     withheld = ts(moments[1])
     config, data = configured(standin_archive, tmp_path)
-    for status, phrase in ((451, "Unavailable For Legal Reasons"), (403, "Forbidden")):
+    for status, phrase in ((401, "Unauthorized"), (403, "Forbidden")):
         standin_archive.withhold_capture(URL, withheld, status)
         result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
         assert result.returncode == 1, result.stderr
@@ -158,3 +159,50 @@ def test_a_capture_the_archive_refuses_to_serve_is_named_failed_and_retried(stan
     rerun = run_cli(config, data, "backfill", DOC, "--strategy", "all")
     assert rerun.returncode == 0, rerun.stderr
     assert version_dates(data) == ["2014-02-03T04:05:06+00:00", "2014-02-13T04:05:06+00:00"], "dated by the retry"
+
+
+def test_a_capture_the_archive_answers_451_is_refused_and_asked_again_when_told(standin_archive, tmp_path):
+    """Outside audit 5, item 1: a 451 Unavailable For Legal Reasons (pywb's answer to a capture its access rules
+    block) is the archive's access rules, which last: a refusal of the archive's own answer, not a failure "for
+    now" asked again by every run; `backfill --retry-refused` asks it again."""
+    moments = [START + timedelta(days=10 * n) for n in range(3)]
+    for n, (moment, text) in enumerate(zip(moments, (V1, V2, V2), strict=True)):
+        standin_archive.add_capture(URL, ts(moment), page(text, str(n)))
+    withheld = ts(moments[1])
+    config, data = configured(standin_archive, tmp_path)
+    standin_archive.withhold_capture(URL, withheld, 451)
+    said = "blocked by the archive's access rules: it answered 451 Unavailable For Legal Reasons, for a capture its"
+    for _ in range(2):
+        result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+        assert result.returncode == 0, result.stderr
+        assert "for now" not in result.stderr and "FAILED" not in result.stderr
+        row = next(row for row in catalog_rows(data) if row["captured_at"] == "2014-02-13T04:05:06Z")
+        assert (row["outcome"], row["fetched_status"]) == ("refused", 451) and row["reason"].startswith(said)
+        assert row["replay_url"] == standin_archive.replay_url
+        assert version_dates(data) == ["2014-02-03T04:05:06+00:00", "2014-02-23T04:05:06+00:00"]
+    assert replays_of(standin_archive, withheld) == 1, "a lasting refusal: not asked again by the next run"
+
+    standin_archive.withhold_capture(URL, withheld, None)
+    told = run_cli(config, data, "backfill", DOC, "--strategy", "all", "--retry-refused")
+    assert told.returncode == 0, told.stderr
+    assert version_dates(data) == ["2014-02-03T04:05:06+00:00", "2014-02-13T04:05:06+00:00"], "dated by the retry"
+
+
+def test_a_failed_line_names_a_few_captures_and_counts_the_rest(standin_archive, tmp_path):
+    """Outside audit 5, item 1: 500 captures failing made one FAILED line of 58 KB naming each, which `status`
+    repeated. The line names the first five with their reasons and counts the others; `status` repeats that."""
+    moments = [ts(START + timedelta(days=n)) for n in range(8)]
+    for n, moment in enumerate(moments):
+        standin_archive.add_capture(URL, moment, page(V1, str(n)))
+        standin_archive.withhold_capture(URL, moment, 403)
+    config, data = configured(standin_archive, tmp_path)
+    result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert result.returncode == 1, result.stderr
+    said = "the archive refused to serve it: 403 Forbidden, for a capture its listing has"
+    named = "; ".join(f"{moment} ({said})" for moment in moments[:5])
+    failed = (
+        f"FAILED {DOC}: no version: 8 captures listed, 8 could not be fetched for now (run again to retry): {named}"
+    )
+    assert f"{failed}; and 3 more" in result.stderr.splitlines(), result.stderr
+    status = run_cli(config, data, "status").stdout
+    assert f"{named}; and 3 more" in status and moments[5] not in status, status

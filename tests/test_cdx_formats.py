@@ -199,3 +199,20 @@ def test_a_backfill_from_an_eleven_field_listing_records_the_versions(standin_ar
     dates = git(data / "versions", "log", "--reverse", "--format=%aI", "main").split()
     assert dates == [start.isoformat(), gdpr.isoformat()]
     assert URL in git(data / "versions", "log", "-1", "--format=%B", "main")
+
+
+@pytest.mark.parametrize(
+    ("access", "blocked"), [(None, False), ("allow", False), ("block", True), ("exclude", True), ("-", False)]
+)
+def test_a_row_of_pywb_says_whether_its_access_rules_serve_it(access, blocked):
+    """pywb 2.x adds ``access`` to every row of a collection with access rules or an embargo (``allow``, ``block``,
+    ``exclude``) and serves a capture only when it is ``allow`` (outside audit 5, item 1); JSON lines and CDXJ."""
+    fields = {"url": "https://example.com/privacy", "mime": "text/html", "status": "200", "digest": "A" * 32}
+    if access is not None:
+        fields["access"] = access
+    json_line = json.dumps({"timestamp": "20180101000000", **fields}) + "\n"
+    cdxj = f"com,example)/privacy 20180101000000 {json.dumps(fields)}\n"
+    for text in (json_line, cdxj):
+        (ref,) = read_page(text, resume_keys=False).refs
+        assert ref.blocked is blocked
+        assert ListedRows([ref])[0] == ref

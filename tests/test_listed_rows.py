@@ -4,6 +4,7 @@ backfill of a million listed rows held an object and several dictionary entries 
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -23,8 +24,8 @@ DIGESTS = [PayloadDigest.parse(text) for text in ("A" * 32, "B" * 32, "sha256:" 
 
 def mixed_listing(count: int, seed: int = 11) -> list[CaptureRef]:
     """Rows in time and URL order as an archive lists them: some seconds listed twice (two URLs, or two rows of
-    one URL with other bytes), redirects, a 404, a type that is no document, absent fields, one row in the
-    future."""
+    one URL with other bytes), redirects, a 404, a type that is no document, absent fields, rows the archive's access
+    rules block, one row in the future."""
     pick = random.Random(seed)
     rows = []
     for n in range(count):
@@ -33,7 +34,7 @@ def mixed_listing(count: int, seed: int = 11) -> list[CaptureRef]:
         mimetype = pick.choice(["text/html", "text/html", "image/png", None])
         digest = pick.choice([*DIGESTS, None])
         length = pick.choice([None, 0, 5120, 5124, 2**40])
-        rows.append(CaptureRef(URL, at, status, mimetype, digest, length))
+        rows.append(CaptureRef(URL, at, status, mimetype, digest, length, blocked=n % 5 == 1))
         if n % 7 == 3:
             rows.append(CaptureRef(URL, at, 200, "text/html", pick.choice(DIGESTS), 5000))
         if n % 11 == 5:
@@ -59,6 +60,21 @@ def test_a_status_or_length_its_column_cannot_hold_is_said_not_an_overflow(statu
     with pytest.raises(UnheldRow, match=r"status or length of https://example.com/privacy at 2016-01-01 00:00:00"):
         rows.append(CaptureRef(URL, datetime(2016, 1, 1, tzinfo=UTC), status, "text/html", None, length))
     assert len(rows) == len(mixed_listing(3)), "nothing of the row was kept"
+
+
+def test_a_row_the_archive_lists_as_blocked_is_held_so_and_no_candidate():
+    """Outside audit 5, item 1: pywb lists the captures its access rules block (``"access": "block"``) and answers
+    their replays 451: such a row is refused from its listing, never asked for, and bounds no other's dating."""
+    rows = mixed_listing(60)
+    held = ListedRows(rows)
+    blocked = [ref for ref in rows if ref.blocked]
+    assert blocked and [held.blocked(i) for i in range(len(rows))] == [ref.blocked for ref in rows]
+    for chosen in (candidates(rows, CLOCK), candidates(held, CLOCK)):
+        assert chosen and not any(ref.blocked for ref in chosen)
+    plain = CaptureRef(URL, START, 200, "text/html", DIGESTS[0])
+    assert candidates([plain], CLOCK) == [plain]
+    assert candidates([dataclasses.replace(plain, blocked=True)], CLOCK) == []
+    assert list(candidates(ListedRows([dataclasses.replace(plain, blocked=True)]), CLOCK)) == []
 
 
 def test_rows_not_dated_in_utc_stay_a_list():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import subprocess
 import tomllib
 import urllib.error
 import urllib.request
@@ -34,7 +35,7 @@ from test_backfill_resilience import V2 as TWIN_V2
 from test_backfill_resilience import declaration
 from test_backfill_resilience import page as twin_page
 from test_discover import SITE_NAMES
-from test_fidelity import DOC, configured, redirected_history, warc_records
+from test_fidelity import DOC, catalog_rows, configured, redirected_history, warc_records
 from test_fidelity import TARGET as FIDELITY_TARGET
 from test_fidelity import URL as FIDELITY_URL
 from test_redirect_chains import chain
@@ -818,3 +819,62 @@ def test_our_revisit_of_a_twin_dating_a_version_replays_in_pywb(
         assert again.returncode == 0, again.stderr
         dates = [git(where / "versions", "log", "--reverse", "--format=%aI", "main") for where in (first[1], data)]
         assert dates[0] == dates[1] and len(dates[0].splitlines()) == 2, dates
+
+
+ACRCLOUD_SERVICE = f'name = "ACRCloud"\n[documents.privacy-policy]\nurl = "{URL}"\nremove = ["footer", "nav"]\n'
+BLOCKED = "blocked"
+
+
+def acl(server: RunningPywb, *command: str) -> None:
+    """``wb-manager acl COMMAND`` on the collection ``blocked`` (pywb's access rules, its ``acl/`` directory)."""
+    done = subprocess.run(
+        [str(server.bin_dir / "wb-manager"), "acl", command[0], BLOCKED, *command[1:]],
+        cwd=server.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_captures_pywb_access_rules_block_are_refused_from_the_listing_and_asked_again_once_allowed(
+    pywb_server: RunningPywb, client: ListingClient, tmp_path: Path
+) -> None:
+    """Outside audit 5, item 1: a collection whose access rules block the policy URL still lists every capture,
+    each row saying ``"access": "block"``, and answers each replay 451. The rows are refused from the listing, none
+    asked for, as a lasting refusal (the same on the next run, never "for now"); once the rule is lifted, the next
+    backfill finds the versions."""
+    pywb.build_collection(pywb_server.bin_dir, pywb_server.root, BLOCKED, [write_warc(tmp_path / "blocked.warc.gz")])
+    acl(pywb_server, "add", URL, "block")
+    base = pywb_server.base
+    settings = WaybackSettings(cdx_url=f"{base}/{BLOCKED}/cdx", replay_url=f"{base}/{BLOCKED}", timeout_seconds=10)
+    listed = Pywb(settings).list_captures(URL, client)
+    assert [(ref.timestamp, ref.blocked) for ref in listed] == [(moment, True) for moment, _ in CAPTURES]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{base}/{BLOCKED}/{FIRST:%Y%m%d%H%M%S}id_/{URL}", timeout=WAIT_SECONDS)
+    assert refused.value.code == 451, "what a replay of a blocked capture answers (crawler/sources/base.py)"
+
+    config = config_for(tmp_path, base, BLOCKED, {"acrcloud": ACRCLOUD_SERVICE})
+    data = tmp_path / "data"
+    doc = "acrcloud/privacy-policy"
+    for _ in range(2):
+        result = run_cli(config, data, "backfill", doc, timeout=300)
+        assert result.returncode == 1, result.stderr
+        failed = (
+            f"FAILED {doc}: no version: {len(CAPTURES)} captures listed, all refused"
+            f" ({len(CAPTURES)} listed as blocked by the archive's access rules)"
+        )
+        assert failed in result.stderr.splitlines(), result.stderr
+        assert f"backfill: 0 captures examined, {len(CAPTURES)} captures listed" in result.stderr, "none asked for"
+        assert "for now" not in result.stderr and "--retry-refused" not in result.stderr
+        rows = catalog_rows(data)
+        assert {(row["outcome"], row["fetched_status"], row["warc_file"]) for row in rows} == {("refused", None, None)}
+        assert {row["reason"] for row in rows} == {
+            "listed as blocked by the archive's access rules: not asked for (every backfill reads the listing again)"
+        }
+
+    acl(pywb_server, "remove", URL)
+    allowed = run_cli(config, data, "backfill", doc, timeout=300)
+    assert allowed.returncode == 0, allowed.stderr
+    log = git(data / "versions", "log", "--reverse", "--format=%aI", "main").splitlines()
+    assert log == [moment.isoformat() for moment in (FIRST, GDPR)]

@@ -69,21 +69,32 @@ ARCHIVE_REDIRECTING = "the archive kept redirecting"  # its own redirects, never
 ARCHIVED_LOCATION_NOT_URL = "the archived redirect's Location is not a URL"
 ARCHIVE_LOCATION_NOT_URL = "the archive's redirect Location is not a URL"
 # A replay the archive will not serve to us although its listing has the capture (no ``Memento-Datetime``): 401 and
-# 403 (access control, an exclusion made after the listing), 451 (a legal block). Not a refusal of the capture: it
-# may be served later, so it is a capture not fetched for now (a rerun asks again), never "not archived"
-# (acceptance report 6, F-b2). The Wayback Machine answers an excluded URL's replay 200 with its "excluded" page
-# instead (recorded 2017-2026, tests/fixtures/archive-responses), which stays not-archived.
+# 403 (access control, an exclusion made after the listing, or a proxy's). Not a refusal of the capture: it may be
+# served later, so it is a capture not fetched for now (a rerun asks again), never "not archived" (acceptance
+# report 6, F-b2). The Wayback Machine answers an excluded URL's replay 200 with its "excluded" page instead
+# (recorded 2017-2026, tests/fixtures/archive-responses), which stays not-archived.
 SERVING_REFUSED = "the archive refused to serve it"
-SERVING_REFUSED_STATUSES = (401, 403, 451)
-# The refusals made on the archive's own answer, not on a capture it served: no ``Memento-Datetime`` (not-archived),
-# its own redirects going nowhere, or a redirect judged against the configured ``replay_url`` (leaving the archive).
-# They may be the configuration's doing (a ``replay_url`` naming another path, outside audit 31, F3) or a passing
-# fault's (a proxy's or an outage's 404 without ``Memento-Datetime``) as much as the capture's: each is catalogued with
-# the replay_url it was asked of, asked again by a backfill under another one, and by ``backfill --retry-refused``
-# (docs/decisions/0019). Every other refusal is final: a capture was served (its ``Memento-Datetime`` says so) and
-# its bytes, status or archived redirects are the verdict, the same on every asking. Their texts are the kinds
-# `status` and the FAILED line count them by.
-ASKED_AGAIN = (NOT_ARCHIVED, LEAVES_ARCHIVE, ARCHIVE_REDIRECTING, ARCHIVE_LOCATION_NOT_URL)
+SERVING_REFUSED_STATUSES = (401, 403)
+# The archive's access rules refuse the capture: its listing row says so (pywb's ``"access": "block"``,
+# ``CaptureRef.blocked``), or its replay answers 451 Unavailable For Legal Reasons without ``Memento-Datetime``
+# (pywb's answer to a blocked or embargoed capture, read in pywb 2.10's ``warcserver/handlers.py``, 2026-11). An
+# access rule lasts until the archive's keeper lifts it: asking every such capture on every run (outside audit 5,
+# item 1: 500 listed, 500 replays a run, exit 1 for ever, "for now") cost the archive a request each and told the
+# user to run again for nothing. So both are refusals: a row listed as blocked is refused without a replay, and
+# judged again by every backfill's listing (a rule lifted, it is a candidate again); a 451 is a refusal of the
+# archive's own answer, asked again by ``backfill --retry-refused`` (:data:`ASKED_AGAIN`).
+LISTED_BLOCKED = "listed as blocked by the archive's access rules"
+ACCESS_BLOCKED = "blocked by the archive's access rules"
+ACCESS_BLOCKED_STATUS = 451
+# The refusals made on the archive's own answer, not on a capture it served: no ``Memento-Datetime`` (not-archived), its
+# own redirects going nowhere, its access rules (listed as blocked, or a 451), or a redirect judged against the
+# configured ``replay_url`` (leaving the archive). They may be the configuration's doing (a ``replay_url`` naming
+# another path, outside audit 31, F3) or a passing fault's (a proxy's or an outage's 404 without ``Memento-Datetime``)
+# as much as the capture's: each is catalogued with the replay_url it was asked of, asked again by a backfill under
+# another one, and by ``backfill --retry-refused`` (docs/decisions/0019). Every other refusal is final: a capture was
+# served (its ``Memento-Datetime`` says so) and its bytes, status or archived redirects are the verdict, the same on
+# every asking. Their texts are the kinds `status` and the FAILED line count them by.
+ASKED_AGAIN = (NOT_ARCHIVED, LEAVES_ARCHIVE, ARCHIVE_REDIRECTING, ARCHIVE_LOCATION_NOT_URL, ACCESS_BLOCKED)
 
 
 def parse_memento_datetime(value: str | None) -> datetime | None:

@@ -432,7 +432,16 @@ def _ref(fields: Mapping[str, object], row: str) -> CaptureRef:
         mimetype=None if mimetype is None else sys.intern(mimetype),
         digest=_digest(fields.get("digest")),
         length=_optional_int(fields.get("length")),
+        blocked=_blocked(fields.get("access")),
     )
+
+
+def _blocked(access: object) -> bool:
+    """Whether a row's ``access`` field says the archive will not serve the capture. pywb 2.x (read in 2.10's
+    ``warcserver/access_checker.py`` and ``handlers.py``, 2026-11) writes ``allow``, ``block`` (an access rule or
+    an embargo: its replay answers 451) or ``exclude`` (such rows are not listed at all), and serves a capture only
+    when it is ``allow``; a row without the field (any other archive, an older pywb) is served as listed."""
+    return access not in (None, "", "-", "allow")
 
 
 def _row_problem(timestamp: str, original: str, fields: Mapping[str, object]) -> str | None:

@@ -24,7 +24,9 @@ from policy_archive.crawler.sources.cdx import CdxRequester, ListingBound
 from policy_archive.crawler.sources.wayback import WaybackMachine, period_params
 from policy_archive.records import CaptureRef
 
-FIELDS = "urlkey,timestamp,url,mime,status,digest,length"
+# ``access``: whether pywb's access rules let it serve the capture (:func:`.cdx._blocked`); pywb adds it to every row
+# of a collection with access rules or an embargo.
+FIELDS = "urlkey,timestamp,url,mime,status,digest,length,access"
 
 
 class Pywb(WaybackMachine):

@@ -11,8 +11,10 @@ What is handed over is dated by the ``Memento-Datetime`` of the answer whose byt
 row that led there, and filed under the URL those bytes were archived from (the ``Link`` header's
 ``rel="original"``, within the key asked for), never merely the URL asked for. An answer without
 ``Memento-Datetime`` is the archive speaking, not a capture: a 200 "This URL has been excluded" page or a 404
-"not archived" page is refused as ``not-archived``; a 401, 403 or 451 without it is the archive refusing to serve a
-capture it lists, which may change: a failure for now, asked again by the next run (``SERVING_REFUSED``).
+"not archived" page is refused as ``not-archived``; a 401 or 403 without it is the archive refusing to serve a
+capture it lists, which may change: a failure for now, asked again by the next run (``SERVING_REFUSED``); a 451
+without it is the archive's access rules refusing the capture, which last: refused (``ACCESS_BLOCKED``), asked again
+by ``backfill --retry-refused``.
 
 A chain of redirects is bounded twice over (:class:`Trail`): the site's archived redirects followed, at most
 :data:`MAX_REDIRECTS`; the archive's own, apart (:data:`MAX_ARCHIVE_REDIRECTS_IN_A_ROW`), so that neither kind uses
@@ -39,6 +41,8 @@ from policy_archive.crawler.rendered_downloads import ArchiveDownloads
 from policy_archive.crawler.routes import ArchiveRoute
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.sources.base import (
+    ACCESS_BLOCKED,
+    ACCESS_BLOCKED_STATUS,
     ARCHIVE_LOCATION_NOT_URL,
     ARCHIVE_REDIRECTING,
     ARCHIVED_LOCATION_NOT_URL,
@@ -203,6 +207,11 @@ class WaybackSpider(PlanSpider):
             reason = f"the archive answered {response.status} (kept refusing or failing)"
             reason = asked_times(reason, times_asked(response.meta))
             yield from self.hand_over(FetchFailure(fetch, reason, response.status, hops=hops))
+        elif response.status == ACCESS_BLOCKED_STATUS:
+            status = HTTPStatus(response.status)
+            reason = f"{ACCESS_BLOCKED}: it answered {status.value} {status.phrase}, for a capture its listing has"
+            reason += self._after_redirects(response, trail)
+            yield from self.hand_over(FetchFailure(fetch, reason, response.status, refused=True, hops=hops))
         elif response.status in SERVING_REFUSED_STATUSES:
             status = HTTPStatus(response.status)
             reason = f"{SERVING_REFUSED}: {status.value} {status.phrase}, for a capture its listing has"

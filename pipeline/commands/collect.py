@@ -86,7 +86,8 @@ def _refusals_asked_again(_ctx: click.Context, _param: click.Parameter, value: s
     help="Ask the archive again for the captures it refused on its own answer, which a configuration mistake or a "
     "passing fault may have made (a 404 without Memento-Datetime from a wrong replay_url, a proxy, an outage): "
     "not-archived, 'redirect leaves the archive', 'the archive kept redirecting', \"the archive's redirect "
-    'Location is not a URL"; =REASON asks those of one reason only (--retry-refused=not-archived). Paced as '
+    'Location is not a URL", "blocked by the archive\'s access rules" (a replay answered 451); =REASON asks '
+    "those of one reason only (--retry-refused=not-archived). Paced as "
     "every replay request. Without it they are asked again only when [wayback] replay_url has changed since; "
     "other refusals are final (the bytes served say so).",
 )

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource
+from policy_archive.crawler.sources.base import ACCESS_BLOCKED
 from policy_archive.listed import ListedRows, second_key_of, status_of
 from policy_archive.pipeline.jobs.examine import (
     ELSEWHEN,
@@ -43,9 +44,10 @@ from policy_archive.records import (
 )
 from policy_archive.text import counted
 
-# Refusals "archived at another time" named one by one on stderr for a document; more are summed up in one line:
-# a URL archived daily as a redirect for years could otherwise print hundreds. Other replay refusals are each
-# named (each says which URL the archive failed to serve at which time, for the user to check).
+# Refusals "archived at another time" or "blocked by the archive's access rules" named one by one on stderr for a
+# document; more are summed up in one line: a URL archived daily as a redirect for years, or a pywb collection whose
+# access rules block the URL, could otherwise print hundreds. Other replay refusals are each named (each says which
+# URL the archive failed to serve at which time, for the user to check).
 NAMED_REFUSALS = 3
 
 
@@ -403,7 +405,7 @@ class BackfillPlan:
         line for them all, naming the first."""
         lines = []
         for (document, kind), refused in self.refusals.items():
-            if kind != ELSEWHEN or len(refused) <= NAMED_REFUSALS:
+            if kind not in (ELSEWHEN, ACCESS_BLOCKED) or len(refused) <= NAMED_REFUSALS:
                 lines += [f"{document}: capture {ref.wayback_timestamp} refused: {why}" for ref, why in refused]
                 continue
             first, why = refused[0]

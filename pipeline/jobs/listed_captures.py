@@ -16,7 +16,7 @@ from policy_archive.pipeline.jobs.change_dating import undated
 from policy_archive.pipeline.jobs.current_texts import ReadAsNow
 from policy_archive.pipeline.jobs.examine import guard_refusal, holds_for_twins
 from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE, future_lines, in_the_future
-from policy_archive.pipeline.jobs.listing_rows import candidates, refusal_before_fetch
+from policy_archive.pipeline.jobs.listing_rows import BLOCKED_ROW, candidates, refusal_before_fetch
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import borrowed, refusal_kind
 from policy_archive.pipeline.jobs.strategy import StrategyName
@@ -37,7 +37,8 @@ def take_listing(
     progress: Progress | None = None,
 ) -> DocumentPlan:
     """``declaration``'s listed captures (``refs``) kept in the catalog, and its plan made over the listed rows:
-    rows an earlier run refused as dated in the future whose day has come listed again, refusals of the archive's
+    rows an earlier run refused as dated in the future whose day has come, or as listed blocked by the archive's
+    access rules, listed again, refusals of the archive's
     own answer made under another replay_url, or of a kind in ``retry`` (:func:`asked_again`), listed again (said
     in ``notes``), those refused before any fetch (:func:`.listing_rows.refusal_before_fetch`) refused, twins
     refused through a refusal this run makes again listed again; ``verify``: the plan fetches what ``strategy``
@@ -57,6 +58,12 @@ def take_listing(
             if in_the_future(at, clock, "listed at") is None
         ],
     )
+    # A row refused as listed blocked by the archive's access rules is judged again by this listing: an access
+    # rule lifted, it is a capture like any other (one still blocked is refused again just below).
+    if refs:
+        first, last = refs[0].timestamp, refs[-1].timestamp
+        blocked = catalog.refused_unfetched(declaration.key, BLOCKED_ROW)
+        catalog.relist(declaration.key, [(url, at) for url, at in blocked if first <= at <= last])
     catalog.refuse_listed(declaration.key, ((ref, why) for ref in refs if (why := refusal_before_fetch(ref, clock))))
     fetchable = candidates(refs, clock)
     # Until 2026-11-27 a refusal of one replay (a digest mismatch, not archived) was passed on to the capture's

@@ -11,9 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from policy_archive.crawler.sources import ArchiveSource, ListingClient
+from policy_archive.crawler.sources.base import LISTED_BLOCKED
 from policy_archive.listed import (
     ListedRows,
     before_in_listing,
+    blocked_of,
     listed,
     mimetype_of,
     same_second,
@@ -26,6 +28,8 @@ from policy_archive.pipeline.jobs.future_dates import CLOCK_SKEW
 from policy_archive.pipeline.jobs.listing_index import ListingIndex
 from policy_archive.records import CaptureRef, DocumentDeclaration, at_second
 
+# Why a row the archive lists as blocked (``CaptureRef.blocked``) is refused without asking for it.
+BLOCKED_ROW = f"{LISTED_BLOCKED}: not asked for (every backfill reads the listing again)"
 FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
 DOCUMENT_MIMETYPES = (
     "text/html",
@@ -81,17 +85,18 @@ def _day_end(day: date | None) -> datetime | None:
 
 
 def refusal_before_fetch(ref: CaptureRef, clock: datetime) -> str | None:
-    """CDX rows that cannot be a text of the document are not fetched at all: another status, not a document,
-    or dated after the run's ``clock`` began (``examine.in_the_future``: no archive lists a capture from the
-    future; a version dated so stayed the document's latest, every later one put before it)."""
+    """CDX rows that cannot be a text of the document are not fetched at all: another status, not a document, blocked by
+    the archive's access rules (its replay would answer 451), or dated after the run's ``clock`` began
+    (``examine.in_the_future``: no archive lists a capture from the future; a version dated so stayed the document's
+    latest, every later one put before it)."""
     if future := in_the_future(ref.timestamp, clock, "listed at"):
         return future
     return _row_refusal(ref)
 
 
 def _row_refusal(ref: CaptureRef) -> str | None:
-    """What a row's status and type alone refuse (:func:`refusal_before_fetch` without the clock)."""
-    return _type_refusal(ref.status, ref.mimetype)
+    """What a row's status, type and access alone refuse (:func:`refusal_before_fetch` without the clock)."""
+    return BLOCKED_ROW if ref.blocked else _type_refusal(ref.status, ref.mimetype)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -145,7 +150,11 @@ def _listed_candidates(rows: ListedRows, clock: datetime) -> ListedRows:
             chosen.extend(
                 sorted((ref for ref in second if refusal_before_fetch(ref, clock) is None), key=_listing_order)
             )
-        elif rows.time_key(start) <= latest and _type_refusal(rows.status(start), rows.mimetype(start)) is None:
+        elif (
+            rows.time_key(start) <= latest
+            and not rows.blocked(start)
+            and _type_refusal(rows.status(start), rows.mimetype(start)) is None
+        ):
             chosen.take(rows, start)
         start = end
     return chosen
@@ -239,7 +248,8 @@ class NeighbourRows:
             first = group[0]  # its fields read by column: no row made per second
             one = kept.get((url_of(refs, first), timestamp_of(refs, first))) if kept else None
             status, mimetype = (one.status, one.mimetype) if one else (status_of(refs, first), mimetype_of(refs, first))
-            if _type_refusal(status, mimetype) is not None:
+            blocked = one.blocked if one else blocked_of(refs, first)
+            if blocked or _type_refusal(status, mimetype) is not None:
                 continue
             for position in group:
                 nearest[position] = last
