@@ -7,6 +7,7 @@ free 127.0.0.1 port. Skipped, with the reason, only where pywb cannot be install
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import re
@@ -51,6 +52,7 @@ from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.render import extra_installed, system_chromium
 from policy_archive.crawler.sources import ListingClient, ListingParseError, Pywb, WaybackMachine, archive_source
+from policy_archive.crawler.sources.base import ListingTooLarge
 from policy_archive.crawler.sources.cdx import RowError, read_page
 from policy_archive.pipeline.jobs.served_bytes import CHUNKS_JOINED
 from policy_archive.records import iso_z, parse_wayback_timestamp, payload_sha1
@@ -878,3 +880,19 @@ def test_captures_pywb_access_rules_block_are_refused_from_the_listing_and_asked
     assert allowed.returncode == 0, allowed.stderr
     log = git(data / "versions", "log", "--reverse", "--format=%aI", "main").splitlines()
     assert log == [moment.isoformat() for moment in (FIRST, GDPR)]
+
+
+def test_the_rows_pywb_repeats_at_a_page_boundary_are_neither_counted_nor_listed_twice(
+    pywb_base: str, client: ListingClient
+) -> None:
+    """Outside audit 5, item 2: pywb pages by time, each page from the last second seen, which it lists again. A
+    listing of exactly ``max_listing_rows`` captures passes (15,000 captures failed as "15,001 rows in 2 pages"),
+    one more does not, and no row comes twice from the source."""
+    exact = dataclasses.replace(settings_for(pywb_base), max_listing_rows=len(CAPTURES))
+    paged = Pywb(exact, page_size=5)
+    assert [ref.timestamp for ref in paged.list_captures(URL, client)] == [moment for moment, _ in CAPTURES]
+    rows = list(Pywb(settings_for(pywb_base), page_size=3).rows(URL, client, None, None))
+    assert [ref.timestamp for ref in rows] == [moment for moment, _ in CAPTURES], "each row once"
+    short = dataclasses.replace(exact, max_listing_rows=len(CAPTURES) - 1)
+    with pytest.raises(ListingTooLarge, match=f"{len(CAPTURES):,} rows in 2 pages"):
+        Pywb(short, page_size=5).list_captures(URL, client)

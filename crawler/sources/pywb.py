@@ -9,7 +9,8 @@ differs:
   format pywb recommends) and ``fl`` for the fields we read; field names are ``url``/``mime``/``status``;
 - there are no resume keys, and ``page``/``showNumPages`` only work on ZipNum indexes; without ``limit`` pywb
   stops silently at 100,000 rows. So a listing is paged by time: ``limit`` rows from ``from``, then again from
-  the last timestamp seen (rows of that second come twice; repeats are dropped), until a page is not full.
+  the last timestamp seen (rows of that second come twice: the repeats are dropped as they come, neither listed
+  twice nor counted against ``[wayback] max_listing_rows``), until a page is not full.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.sources.base import ListingClient, ListingParseError
-from policy_archive.crawler.sources.cdx import CdxRequester, ListingBound
+from policy_archive.crawler.sources.cdx import CdxPage, CdxRequester, ListingBound
 from policy_archive.crawler.sources.wayback import WaybackMachine, period_params
 from policy_archive.records import CaptureRef
 
@@ -51,7 +52,7 @@ class Pywb(WaybackMachine):
         self, url: str, client: ListingClient, since: datetime | None, until: datetime | None
     ) -> Iterator[CaptureRef]:
         """Every row pywb lists for ``url`` in the period, page after page: pywb has no resume key, so each page asks
-        again from the last second seen (rows repeat; :meth:`list_captures` drops repeats). Raises
+        again from the last second seen (the rows it repeats are dropped here). Raises
         :class:`~policy_archive.crawler.sources.base.ListingParseError` when more than a page of captures share one
         second, :class:`~policy_archive.crawler.sources.base.ListingTooLarge` past ``[wayback] max_listing_rows``
         (:class:`ListingBound`: full pages without end), and the listing's other errors as :class:`CdxRequester`
@@ -60,14 +61,19 @@ class Pywb(WaybackMachine):
         bound = ListingBound(requester, self.page_size)
         lower = since
         page_number = 0
+        repeated: set[CaptureRef] = set()  # the rows of the last second read: the next page lists them again
         while True:
             query = [("url", url), *period_params(lower, until), ("output", "json"), ("fl", FIELDS)]
             page = requester.page([*query, ("limit", str(self.page_size))], page_number, resume_keys=False)
-            bound.count(page, more=len(page.refs) >= self.page_size)
-            yield from page.refs
+            # The rows pywb repeats at the page boundary are not rows of the listing: counted, 15,000 captures with
+            # max_listing_rows = 15000 failed as 15,001 rows (outside audit 5, item 2), and yielded twice.
+            new = tuple(ref for ref in page.refs if not (ref.timestamp == lower and ref in repeated))
+            bound.count(CdxPage(new, None), more=len(page.refs) >= self.page_size)
+            yield from new
             if len(page.refs) < self.page_size:
                 return
             last = max(ref.timestamp for ref in page.refs)
+            repeated = {ref for ref in page.refs if ref.timestamp == last}
             if lower is not None and last <= lower:
                 reason = f"more than {self.page_size} captures within one second: cannot page further"
                 raise requester.error(ListingParseError, reason)
