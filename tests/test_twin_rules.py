@@ -210,3 +210,24 @@ def test_verify_reads_a_twin_across_a_rules_boundary_with_the_rules_of_its_versi
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "7/7 versions verified" in result.stdout, result.stdout
+
+
+def test_reextract_reads_a_twin_across_a_rules_boundary_with_the_rules_of_its_versions_date(standin_archive, tmp_path):
+    """`reextract` and `reextract --rebuild` make the version of 2018-08-01, known through its twin of January, from
+    the twin's bytes read with August's rules, as the backfill does: before 2026-11-29 the rebuild took the twin's
+    catalog text (January's rules, without "Paragraph 1"), which `verify` then reported a mismatch."""
+    monthly_history(standin_archive)
+    config, data = configured(tmp_path, standin_archive)
+    with_rules_until_june(config)
+    ok(config, data, "backfill")
+    versions = versions_texts(data)
+
+    assert "0 technical upgrades" in ok(config, data, "reextract")
+    assert versions_texts(data) == versions
+    ok(config, data, "reextract", "--rebuild")
+
+    text, _ = versions_texts(data)["2018-08-01T00:00:00Z"]
+    assert "Last updated: March 1, 2018" in text and "Paragraph 1 of" in text
+    assert versions_texts(data) == versions
+    result = run_cli(config, data, "verify")
+    assert result.returncode == 0, result.stdout + result.stderr

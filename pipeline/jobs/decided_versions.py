@@ -11,13 +11,12 @@ import dataclasses
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
-from policy_archive.archive.stored_responses import DamagedCapture, StoredResponse
+from policy_archive.archive.stored_responses import DamagedCapture
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import Decision, Shown
 from policy_archive.pipeline.jobs.current_texts import reading_of_now, same_reading
-from policy_archive.pipeline.jobs.damage import read_kept
-from policy_archive.pipeline.jobs.examine import ELSEWHEN, examine, make_version, refuse_change
-from policy_archive.pipeline.jobs.reextract import capture_from
+from policy_archive.pipeline.jobs.examine import ELSEWHEN, make_version, refuse_change
+from policy_archive.pipeline.jobs.reextract import read_as_its_version
 from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import DocumentDeclaration, Source, Version, iso_z
@@ -84,44 +83,19 @@ def _read_as_its_version(
     assert twin is not None
     if same_reading(row.extractor, reading_of_now(declaration, row)):
         return row
-    key, at, then = declaration.key, shown.ref.wayback_timestamp, f"{twin.captured_at:%Y%m%d%H%M%S}"
-    if twin.stored is None:
-        notes.append(TWIN_NOT_READ.format(key=key, at=at, twin=then, why="its bytes are not kept"))
+    read = read_as_its_version(workspace, declaration, row, twin)
+    if isinstance(read, str):
+        then = f"{twin.captured_at:%Y%m%d%H%M%S}"
+        notes.append(TWIN_NOT_READ.format(key=declaration.key, at=shown.ref.wayback_timestamp, twin=then, why=read))
         return None
-    response = read_kept(workspace.captures, twin)
-    if not isinstance(response, StoredResponse):
-        notes.append(TWIN_NOT_READ.format(key=key, at=at, twin=then, why=response.problem))
-        return None
-    # The twin's record read as it was read when it was fetched (its date and headers; the digest checked when they
-    # were fetched, the date decided since), but with the rules of the version's date, which its commit names: across
-    # a ``history`` boundary the twin's date has others. `verify` reads the version's bytes so.
-    examination = examine(
-        declaration,
-        capture_from(twin, response),
-        clock=workspace.clock,
-        check_digest=False,
-        read_as_of=row.bytes_at,
-    )
-    document = examination.document
-    if examination.outcome is not Outcome.EXTRACTED or document is None:
-        notes.append(TWIN_NOT_READ.format(key=key, at=at, twin=then, why=f"now refused: {examination.reason}"))
-        return None
-    text = (document.title, examination.body_sha1, document.stated_date)
-    twins_reading = examination.extractor == reading_of_now(declaration, twin)
+    text = (read.title, read.body_sha1, read.stated_date)
+    twins_reading = read.extractor == reading_of_now(declaration, twin)
     if twin.extractor is None and twins_reading and text == (twin.title, twin.body_sha1, twin.stated_date):
         # A text extracted before the catalog named its reading, which this one gives: named, so that the next
         # backfill takes it without reading the bytes again. A text another reading gave is left to `reextract`,
         # and one read with the version's rules (not the twin's date's) is not the twin's reading.
-        workspace.catalog.note_extractor(twin.id, examination.extractor)
-    return dataclasses.replace(
-        row,
-        title=document.title,
-        body=document.body,
-        body_sha1=examination.body_sha1,
-        stated_date=document.stated_date,
-        dropped=document.dropped,
-        extractor=examination.extractor,
-    )
+        workspace.catalog.note_extractor(twin.id, read.extractor)
+    return read
 
 
 def _keep_revisit(

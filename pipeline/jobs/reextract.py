@@ -9,6 +9,7 @@ instead (e.g. after fixing a selector that was wrong for years). See docs/decisi
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from policy_archive.pipeline.jobs.examine import (
     examine,
     last_seen,
     make_version,
+    reading_at,
     refuse_change,
     text_identity,
 )
@@ -44,6 +46,8 @@ from policy_archive.stop_signals import current_stop
 from policy_archive.text import plural
 
 INTERRUPTED = "interrupted before it was examined again: run again to continue"
+# Why a rebuild makes no version of a capture known through its twin whose kept bytes give no text now.
+TWIN_UNREAD = "known through its twin, whose kept bytes give no text read with the rules of its date"
 
 
 def capture_from(row: CaptureRow, response: StoredResponse) -> Capture:
@@ -68,6 +72,49 @@ def capture_from(row: CaptureRow, response: StoredResponse) -> Capture:
         rendered=response.rendered,
         not_requested=response.not_requested,
     )
+
+
+def read_as_its_version(
+    workspace: Workspace, declaration: DocumentDeclaration, row: CaptureRow, twin: CaptureRow
+) -> CaptureRow | str:
+    """``row``, a version's capture known through its twin ``twin`` (:func:`.examine.as_twin`), with the text of the
+    twin's kept bytes read with the declaration's rules for the version's date (:func:`.examine.reading_at`,
+    which its commit names), or why the bytes give none. Across a ``history`` boundary the twin's date has other
+    rules, and its catalog text (read with those) made a version whose text its commit's rules do not give
+    (2026-11-29): the backfill (``decided_versions``) and ``reextract`` (a rebuild, a technical upgrade) read a
+    version's twin so, and `verify` holds the version to it. The caller decides when the twin's own text will do."""
+    if twin.stored is None:
+        return "its bytes are not kept"
+    response = read_kept(workspace.captures, twin)
+    if not isinstance(response, StoredResponse):
+        return response.problem
+    # The twin's record read as it was read when it was fetched (its date and headers; the digest checked when they
+    # were fetched, the date decided since), but with the rules of the version's date. `verify` reads it so.
+    examination = examine(
+        declaration, capture_from(twin, response), clock=workspace.clock, check_digest=False, read_as_of=row.bytes_at
+    )
+    document = examination.document
+    if examination.outcome is not Outcome.EXTRACTED or document is None:
+        return f"now refused: {examination.reason}"
+    return dataclasses.replace(
+        row,
+        title=document.title,
+        body=document.body,
+        body_sha1=examination.body_sha1,
+        stated_date=document.stated_date,
+        dropped=document.dropped,
+        extractor=examination.extractor,
+    )
+
+
+def _twin_read_again(
+    workspace: Workspace, declaration: DocumentDeclaration, row: CaptureRow, twin: CaptureRow
+) -> CaptureRow | str:
+    """``row`` (known through ``twin``, just examined again with the rules of its own date) as its version reads it:
+    the twin's text where the version's date has the twin's reading, else :func:`read_as_its_version`."""
+    if twin.extractor == reading_at(declaration, row.bytes_at):
+        return row
+    return read_as_its_version(workspace, declaration, row, twin)
 
 
 def _reexamine(
@@ -203,16 +250,34 @@ def latest_capture_version(versions: Sequence[VersionRow]) -> VersionRow | None:
 
 
 def _technical_upgrade(
-    workspace: Workspace, declaration: DocumentDeclaration, latest: CaptureRow, shown: VersionRow, now: datetime
+    workspace: Workspace,
+    declaration: DocumentDeclaration,
+    latest: CaptureRow,
+    read: VersionRow,
+    shown: VersionRow,
+    now: datetime,
 ) -> Version | DocumentFailure | None:
     """The latest version's capture read again: a technical upgrade when its text is not the one ``main`` shows
     (``shown``, the document's last version). Compared with ``main``, not with the catalog's text before this run:
     a backfill since the rules were edited brought the catalog's texts up to them (``current_texts``), not
-    ``main``'s, and the upgrade was then never made (2026-11-29)."""
+    ``main``'s, and the upgrade was then never made (2026-11-29). ``read``: the version whose capture ``latest`` is
+    (:func:`latest_capture_version`); one known through its twin across a ``history`` boundary is read with the
+    rules of its date (:func:`read_as_its_version`)."""
     row = workspace.catalog.capture(latest.id)
     if row.outcome is not Outcome.EXTRACTED:
         return DocumentFailure(declaration.key, f"the capture of the latest version is now refused: {row.reason}")
     wayback = workspace.config.settings.wayback
+    if read.bytes_at != row.bytes_at and reading_at(declaration, read.bytes_at) != row.extractor:
+        # The version is known through its twin ``row`` across a ``history`` boundary: its capture read with the
+        # rules of its date, as its commit names them (read with the twin's, it was an upgrade of no change).
+        listed = workspace.catalog.version_row(declaration.key, read.bytes_at, read.url)
+        if listed is not None and listed.id != row.id:
+            ref = CaptureRef(listed.url, listed.captured_at, listed.status, listed.mimetype, listed.digest)
+            twin = as_twin(row, ref, archive_source(wayback).capture_url(ref.timestamp, ref.url))
+            reread = read_as_its_version(workspace, declaration, twin, row)
+            if isinstance(reread, str):
+                return DocumentFailure(declaration.key, f"the capture of the latest version is {TWIN_UNREAD}: {reread}")
+            row = reread
     upgrade = make_version(declaration, row, wayback=wayback, technical_upgrade=True, committed_at=now)
     if strip_header(upgrade.content) == strip_header(workspace.versions.read(shown.commit, declaration.path)):
         return None
@@ -235,12 +300,14 @@ class _Candidate:
     body_sha1: str | None = field(compare=False)
     listed: CaptureRef | None = field(default=None, compare=False)  # a twin's own listing
 
-    def row(self, catalog: Catalog, source: ArchiveSource) -> CaptureRow:
-        """The capture with its text (a twin's as ``as_twin`` makes it)."""
-        fetched = catalog.capture(self.extracted_id)
+    def row(self, workspace: Workspace, declaration: DocumentDeclaration, source: ArchiveSource) -> CaptureRow | str:
+        """The capture with its text (a twin's as ``as_twin`` makes it, read with the rules of its own date:
+        :func:`_twin_read_again`), or why a twin's bytes give none."""
+        fetched = workspace.catalog.capture(self.extracted_id)
         if self.listed is None:
             return fetched
-        return as_twin(fetched, self.listed, source.capture_url(self.listed.timestamp, self.listed.url))
+        row = as_twin(fetched, self.listed, source.capture_url(self.listed.timestamp, self.listed.url))
+        return _twin_read_again(workspace, declaration, row, fetched)
 
     @property
     def ref(self) -> CaptureRef:
@@ -281,7 +348,11 @@ def _history(workspace: Workspace, declaration: DocumentDeclaration) -> Iterator
         if previous is not None and first.body_sha1 == text_identity(previous.body):
             dated = True  # the last version's text again: not a change
             continue
-        row = first.row(catalog, source)
+        row = first.row(workspace, declaration, source)
+        if isinstance(row, str):  # a twin whose kept bytes give no text read as its version: no version of it
+            first.refuse(catalog, declaration.key, f"{TWIN_UNREAD}: {row}")
+            dated = False
+            continue
         verdict = judge(row.body or "", previous.body if previous else None, seen_at[first.body_sha1])
         last = runs[number - 1][-1] if number else None
         unchanged_since = last_seen(last.captured_at, last.bytes_at, dated=dated) if last else None
@@ -297,7 +368,12 @@ def _history(workspace: Workspace, declaration: DocumentDeclaration) -> Iterator
             first.refuse(catalog, declaration.key, dating)
             continue
         if dating:
-            row = run[dating].row(catalog, source)
+            dated_row = run[dating].row(workspace, declaration, source)
+            if isinstance(dated_row, str):
+                run[dating].refuse(catalog, declaration.key, f"{TWIN_UNREAD}: {dated_row}")
+                dated = False
+                continue
+            row = dated_row
         catalog.set_note(row.document, row.source, row.captured_at, joined_notes(own_note(row.note), verdict.note))
         previous = make_version(declaration, row, wayback=workspace.config.settings.wayback)
         yield previous
@@ -382,8 +458,9 @@ def reextract(
         if rebuild:
             if rebuilt := _rebuild(workspace, declaration):
                 notes.append(rebuilt)
-        elif latest is not None and last is not None:
-            outcome = _technical_upgrade(workspace, declaration, latest, last, upgrade_time(now, last.captured_at))
+        elif latest is not None and read is not None and last is not None:
+            when = upgrade_time(now, last.captured_at)
+            outcome = _technical_upgrade(workspace, declaration, latest, read, last, when)
             if isinstance(outcome, DocumentFailure):
                 failures.append(outcome)
             elif outcome is not None:
