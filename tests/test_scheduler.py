@@ -259,9 +259,14 @@ SCHEDULER_PROCESS = textwrap.dedent(
 )
 
 
+# The scheduler as started from a terminal, where SIGHUP is not ignored: the test session may have inherited it
+# ignored (CI run as a background job under nohup), and a SIGHUP ignored at start stays ignored (nohup's meaning).
+SCHEDULER_FROM_A_TERMINAL = "import signal\nsignal.signal(signal.SIGHUP, signal.SIG_DFL)\n" + SCHEDULER_PROCESS
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT])
 def test_a_stop_signal_ends_the_run_gracefully_and_leaves_no_process(tmp_path: Path, stop_signal: int) -> None:
-    command = [sys.executable, "-c", SCHEDULER_PROCESS, GRACEFUL_CHILD, str(tmp_path)]
+    command = [sys.executable, "-c", SCHEDULER_FROM_A_TERMINAL, GRACEFUL_CHILD, str(tmp_path)]
     with running(command, tmp_path / "schedule.log", env=dict(os.environ)) as scheduler:
         pid_file = tmp_path / "child.pid"
         scheduler.wait_for(lambda: pid_file.exists() and pid_file.read_text() != "", "the scheduled command's start")
