@@ -9,14 +9,12 @@ instead (e.g. after fixing a selector that was wrong for years). See docs/decisi
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome, VersionRow
-from policy_archive.archive.stored_responses import StoredResponse
 from policy_archive.crawler.sources import ArchiveSource, archive_source
 from policy_archive.digests import PayloadDigest
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure
@@ -35,76 +33,20 @@ from policy_archive.pipeline.jobs.examine import (
 )
 from policy_archive.pipeline.jobs.future_dates import in_the_future
 from policy_archive.pipeline.jobs.guards import GUARD_REFUSALS, judge
+from policy_archive.pipeline.jobs.kept_reading import capture_from, read_as_its_version
 from policy_archive.pipeline.jobs.listing_rows import candidates, second_neighbours
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import strip_header
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note
 from policy_archive.pipeline.jobs.workspace import Workspace
-from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, Source, Version
+from policy_archive.records import CaptureRef, DocumentDeclaration, Source, Version
 from policy_archive.stop_signals import current_stop
 from policy_archive.text import plural
 
 INTERRUPTED = "interrupted before it was examined again: run again to continue"
 # Why a rebuild makes no version of a capture known through its twin whose kept bytes give no text now.
 TWIN_UNREAD = "known through its twin, whose kept bytes give no text read with the rules of its date"
-
-
-def capture_from(row: CaptureRow, response: StoredResponse) -> Capture:
-    """A catalogued capture with its kept bytes, as the crawler handed it over (rows of any schema age)."""
-    # Rows from before 2026-11-27 overwrote the CDX status with the served one: their listing is not known.
-    listed = None
-    if row.source is Source.WAYBACK and row.fetched_status is not None:
-        listed = CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)
-    return Capture(
-        document=row.document,
-        source=row.source,
-        url=row.bytes_url,
-        fetched_url=row.fetched_url or row.url,
-        captured_at=row.bytes_at,
-        status=row.served_status or response.status or 0,
-        content_type=row.served_mimetype,
-        body=response.body,
-        payload_sha1=row.payload_sha1 or "",
-        headers=response.headers,
-        listed=listed,
-        snapshot_url=row.snapshot_url,
-        rendered=response.rendered,
-        not_requested=response.not_requested,
-    )
-
-
-def read_as_its_version(
-    workspace: Workspace, declaration: DocumentDeclaration, row: CaptureRow, twin: CaptureRow
-) -> CaptureRow | str:
-    """``row``, a version's capture known through its twin ``twin`` (:func:`.examine.as_twin`), with the text of the
-    twin's kept bytes read with the declaration's rules for the version's date (:func:`.examine.reading_at`,
-    which its commit names), or why the bytes give none. Across a ``history`` boundary the twin's date has other
-    rules, and its catalog text (read with those) made a version whose text its commit's rules do not give
-    (2026-11-29): the backfill (``decided_versions``) and ``reextract`` (a rebuild, a technical upgrade) read a
-    version's twin so, and `verify` holds the version to it. The caller decides when the twin's own text will do."""
-    if twin.stored is None:
-        return "its bytes are not kept"
-    response = read_kept(workspace.captures, twin)
-    if not isinstance(response, StoredResponse):
-        return response.problem
-    # The twin's record read as it was read when it was fetched (its date and headers; the digest checked when they
-    # were fetched, the date decided since), but with the rules of the version's date. `verify` reads it so.
-    examination = examine(
-        declaration, capture_from(twin, response), clock=workspace.clock, check_digest=False, read_as_of=row.bytes_at
-    )
-    document = examination.document
-    if examination.outcome is not Outcome.EXTRACTED or document is None:
-        return f"now refused: {examination.reason}"
-    return dataclasses.replace(
-        row,
-        title=document.title,
-        body=document.body,
-        body_sha1=examination.body_sha1,
-        stated_date=document.stated_date,
-        dropped=document.dropped,
-        extractor=examination.extractor,
-    )
 
 
 def _twin_read_again(

@@ -29,9 +29,10 @@ from policy_archive.pipeline.extraction.extract import EXTRACTOR_REVISION
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept
 from policy_archive.pipeline.jobs.examine import Neighbours, examine, reading_at
 from policy_archive.pipeline.jobs.future_dates import FUTURE_REMEDY, in_the_future
+from policy_archive.pipeline.jobs.kept_reading import capture_from
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import document_text, strip_header
-from policy_archive.pipeline.jobs.reextract import capture_from, listed_neighbours
+from policy_archive.pipeline.jobs.reextract import listed_neighbours
 from policy_archive.records import DocumentDeclaration, Source, iso_z, payload_sha1
 from policy_archive.text import first_few, plural, printable, quoted
 
