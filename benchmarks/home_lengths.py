@@ -19,7 +19,7 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
-from policy_archive.crawler.sources.cdx import read_page
+from policy_archive.crawler.sources.cdx_rows import read_page
 from policy_archive.pipeline.jobs.home_search import grid
 from policy_archive.records import CaptureRef
 

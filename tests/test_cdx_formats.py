@@ -22,7 +22,7 @@ from test_cdx import clock, history, limiter, listing  # noqa: F401  (fixtures)
 
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.sources import ListingParseError
-from policy_archive.crawler.sources.cdx import CDX9_LEGEND, CDX11_LEGEND, MAX_LISTED_LENGTH, RowError, read_page
+from policy_archive.crawler.sources.cdx_rows import CDX9_LEGEND, CDX11_LEGEND, MAX_LISTED_LENGTH, RowError, read_page
 from policy_archive.digests import PayloadDigest
 from policy_archive.listed import ListedRows
 from policy_archive.records import CaptureRef, format_wayback_timestamp

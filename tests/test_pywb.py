@@ -53,7 +53,7 @@ from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.render import extra_installed, system_chromium
 from policy_archive.crawler.sources import ListingClient, ListingParseError, Pywb, WaybackMachine, archive_source
 from policy_archive.crawler.sources.base import ListingTooLarge
-from policy_archive.crawler.sources.cdx import RowError, read_page
+from policy_archive.crawler.sources.cdx_rows import RowError, read_page
 from policy_archive.pipeline.jobs.served_bytes import CHUNKS_JOINED
 from policy_archive.records import iso_z, parse_wayback_timestamp, payload_sha1
 

@@ -31,7 +31,8 @@ from policy_archive.crawler.sources import (
     WaybackMachine,
     archive_source,
 )
-from policy_archive.crawler.sources.cdx import RowError, query_url, read_page
+from policy_archive.crawler.sources.cdx import query_url
+from policy_archive.crawler.sources.cdx_rows import RowError, read_page
 from policy_archive.crawler.sources.wayback import original_of, snapshot_link
 from policy_archive.digests import PayloadDigest
 from policy_archive.listed import listed

@@ -21,12 +21,13 @@ from urllib.parse import urlsplit
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.sources.base import ListingClient, ListingParseError
-from policy_archive.crawler.sources.cdx import CdxPage, CdxRequester, ListingBound
+from policy_archive.crawler.sources.cdx import CdxRequester, ListingBound
+from policy_archive.crawler.sources.cdx_rows import CdxPage
 from policy_archive.crawler.sources.wayback import WaybackMachine, period_params
 from policy_archive.records import CaptureRef
 
-# ``access``: whether pywb's access rules let it serve the capture (:func:`.cdx._blocked`); pywb adds it to every row
-# of a collection with access rules or an embargo.
+# ``access``: whether pywb's access rules let it serve the capture (:func:`.cdx_rows._blocked`); pywb adds it to
+# every row of a collection with access rules or an embargo.
 FIELDS = "urlkey,timestamp,url,mime,status,digest,length,access"
 
 
