@@ -19,8 +19,9 @@ from test_backfill_e2e import URL, acrcloud_history, write_config
 from policy_archive.config.settings import load_config
 from policy_archive.crawler.sources import archive_source
 from policy_archive.digests import PayloadDigest
-from policy_archive.pipeline.jobs.backfill_plan import BackfillPlan, DocumentPlan
+from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
 from policy_archive.pipeline.jobs.progress import Progress
+from policy_archive.pipeline.jobs.spider_plan import BackfillPlan
 from policy_archive.pipeline.jobs.strategy import StrategyName
 from policy_archive.pipeline.jobs.workspace import open_workspace
 from policy_archive.records import CaptureRef, FetchFailure

@@ -23,7 +23,7 @@ from policy_archive.crawler.sources import (
     archive_source,
 )
 from policy_archive.crawler.sources.base import UNREACHABLE_AFTER
-from policy_archive.pipeline.jobs.backfill_plan import BackfillPlan, DocumentPlan
+from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import decide
 from policy_archive.pipeline.jobs.decided_versions import versions_decided
 from policy_archive.pipeline.jobs.failure_words import retry_note, unfetched, why_failed
@@ -31,6 +31,7 @@ from policy_archive.pipeline.jobs.listed_captures import future_rows, take_listi
 from policy_archive.pipeline.jobs.listing_rows import listing
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport, recorded_kinds
+from policy_archive.pipeline.jobs.spider_plan import BackfillPlan
 from policy_archive.pipeline.jobs.strategy import StrategyName
 from policy_archive.pipeline.jobs.unverified import NotVerified, summary_line, unverified_spans
 from policy_archive.pipeline.jobs.workspace import Workspace
