@@ -17,8 +17,9 @@ from standin.cli import git
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.jobs.progress import Progress
-from policy_archive.pipeline.webreport import build
-from policy_archive.pipeline.webreport.build import Paging, build_report
+from policy_archive.pipeline.webreport import document_files
+from policy_archive.pipeline.webreport.build import build_report
+from policy_archive.pipeline.webreport.document_files import Paging
 from policy_archive.records import DocumentDeclaration, parse_iso_z
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -115,8 +116,8 @@ def test_a_new_version_rewrites_the_own_page_and_a_page_that_fills_not_the_older
         subprocess.run(["touch", "-d", "2000-01-01", str(path)], check=True)
     stamp = pages["privacy-policy-1.html"].stat().st_mtime_ns
     compared = []
-    original = build.change_blocks
-    monkeypatch.setattr(build, "change_blocks", lambda old, new: compared.append(new) or original(old, new))
+    original = document_files.change_blocks
+    monkeypatch.setattr(document_files, "change_blocks", lambda old, new: compared.append(new) or original(old, new))
 
     add_versions(repo, 9, 9)  # 9 versions: version 9 fills the third page
     site = report(tmp_path, repo)

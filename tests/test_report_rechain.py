@@ -18,7 +18,8 @@ from standin.cli import git
 from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.versions import VersionStore
 from policy_archive.pipeline.jobs.progress import Progress
-from policy_archive.pipeline.webreport.build import Paging, build_report
+from policy_archive.pipeline.webreport.build import build_report
+from policy_archive.pipeline.webreport.document_files import Paging
 from policy_archive.records import DocumentDeclaration, Source, Version
 
 ATOM = "{http://www.w3.org/2005/Atom}"

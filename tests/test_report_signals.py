@@ -24,13 +24,19 @@ def same_files(left: Path, right: Path) -> list[str]:
     return differ + [f"{name}/{d}" for name in comparison.common_dirs for d in same_files(left / name, right / name)]
 
 
-HOLD = "policy_archive.pipeline.webreport.build:write_if_changed"  # called once per file the report writes
+# Called once per file the report writes: each document's pages and feed first, then the site's own files (those of
+# documents left unchanged are not written).
+HOLD_DOCUMENT = "policy_archive.pipeline.webreport.document_files:write_if_changed"
+HOLD_SITE = "policy_archive.pipeline.webreport.build:write_if_changed"
 
 
-def held_report(config: Path, data: Path, tmp_path: Path, output: Path, nth: int) -> tuple[list[str], Path, Path]:
-    """``report --output OUTPUT`` held before its ``nth`` file, and the files it makes when held and waits for."""
+def held_report(
+    config: Path, data: Path, tmp_path: Path, output: Path, nth: int, hold: str = HOLD_DOCUMENT
+) -> tuple[list[str], Path, Path]:
+    """``report --output OUTPUT`` held before its ``nth`` file (of a document, or the site's own with ``HOLD_SITE``),
+    and the files it makes when held and waits for."""
     reached, go = tmp_path / "held-reached", tmp_path / "held-go"
-    command = [sys.executable, "-m", "standin.held_call", str(reached), str(go), HOLD, str(nth), "--"]
+    command = [sys.executable, "-m", "standin.held_call", str(reached), str(go), hold, str(nth), "--"]
     return [*command, *cli_command(config, data, "report", "--output", str(output))[3:]], reached, go
 
 
@@ -55,7 +61,8 @@ def test_a_report_stopped_over_an_earlier_one_leaves_it_whole(recorded, tmp_path
     output, before = tmp_path / "site", tmp_path / "before"
     assert run_cli(config, data, "report", "--output", str(output)).returncode == 0
     assert run_cli(config, data, "report", "--output", str(before)).returncode == 0
-    command, reached, go = held_report(config, data, tmp_path, output, nth=1)
+    # Nothing changed since the earlier report: no document is written again, the first file is the site's own.
+    command, reached, go = held_report(config, data, tmp_path, output, nth=1, hold=HOLD_SITE)
     status, said = stopped(command, tmp_path, reached, go, signal.SIGINT)
 
     assert status == 1, said

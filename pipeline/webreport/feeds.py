@@ -1,5 +1,5 @@
 """Atom feeds (RFC 4287) of the changes: one for the whole report, one per document; each of the newest
-entries only (see ``build.FEED_ENTRIES``), newest first."""
+entries only (see ``document_files.FEED_ENTRIES``), newest first."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from policy_archive.text import counted, markup_text
 class VersionView:
     """One version as its page shows it."""
 
-    anchor: str  # v-<its date>, kept when its commit is re-chained (build.version_anchor)
+    anchor: str  # v-<its date>, kept when its commit is re-chained (document_files.version_anchor)
     commit: str
     captured_at: datetime
     stated_date: str | None
