@@ -224,7 +224,7 @@ def refusals(data) -> list[tuple[str, str, str | None]]:
 
 
 def rebuilt_as_backfilled(tmp_path, versions: list[dict], refused: list) -> None:
-    """`reextract --rebuild` decides as backfill did (``examine.dating_capture``): the same versions at the same
+    """`reextract --rebuild` decides as backfill did (``dated_in_order.dating_capture``): the same versions at the same
     dates, the same captures refused for the same reasons."""
     config, data = tmp_path / "config", tmp_path / "data"
     rebuilt = run_cli(config, data, "reextract", "--rebuild")

@@ -12,11 +12,8 @@ from datetime import datetime
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.listed import ListedRows, second_key_of, status_of
-from policy_archive.pipeline.jobs.examine import (
-    Neighbours,
-    holds_for_twins,
-    shows_its_text,
-)
+from policy_archive.pipeline.jobs.dated_in_order import shows_its_text
+from policy_archive.pipeline.jobs.examine import Neighbours, holds_for_twins
 from policy_archive.pipeline.jobs.knowledge import Known
 from policy_archive.pipeline.jobs.listing_index import ListingIndex, listed_with, same_bytes
 from policy_archive.pipeline.jobs.listing_rows import NeighbourRows

@@ -17,13 +17,8 @@ from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.listed import timestamp_of, url_of
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
-from policy_archive.pipeline.jobs.examine import (
-    as_twin,
-    dating_capture,
-    last_seen,
-    refused_by_the_guards,
-    shows_its_text,
-)
+from policy_archive.pipeline.jobs.dated_in_order import dating_capture, last_seen, refused_by_the_guards, shows_its_text
+from policy_archive.pipeline.jobs.examine import as_twin
 from policy_archive.pipeline.jobs.guards import Verdict, judge
 from policy_archive.pipeline.jobs.strategy import changes
 from policy_archive.records import CaptureRef, Source
@@ -56,7 +51,7 @@ class Decision:
     show its text, its change window's start, the guards' verdict, and either the position in ``run`` of the
     capture dating it (``shown``) or why the text is refused (the guards' or the dating's: ``shown`` None).
     ``judged_again``: the catalog rows of the run an earlier run's guards refused, whose verdict this one makes
-    again (:func:`~.examine.refused_by_the_guards`)."""
+    again (:func:`~.dated_in_order.refused_by_the_guards`)."""
 
     first: Shown
     run: Sequence[int]

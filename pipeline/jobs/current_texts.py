@@ -15,7 +15,8 @@ import dataclasses
 
 from policy_archive.archive.catalog.rows import CaptureRow
 from policy_archive.pipeline.jobs.damage import Unreadable, first_named, read_kept
-from policy_archive.pipeline.jobs.examine import Neighbours, examine, reading_at, shows_its_text
+from policy_archive.pipeline.jobs.dated_in_order import shows_its_text
+from policy_archive.pipeline.jobs.examine import Neighbours, examine, reading_at
 from policy_archive.pipeline.jobs.kept_reading import capture_from
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.reextract import keep_examined_again, refusal_kept

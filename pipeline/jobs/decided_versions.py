@@ -15,7 +15,8 @@ from policy_archive.archive.stored_responses import DamagedCapture
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import Decision, Shown
 from policy_archive.pipeline.jobs.current_texts import reading_of_now, same_reading
-from policy_archive.pipeline.jobs.examine import ELSEWHEN, make_version, refuse_change
+from policy_archive.pipeline.jobs.dated_in_order import refuse_change
+from policy_archive.pipeline.jobs.examine import ELSEWHEN, make_version
 from policy_archive.pipeline.jobs.kept_reading import read_as_its_version
 from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note
 from policy_archive.pipeline.jobs.workspace import Workspace

@@ -14,7 +14,8 @@ from policy_archive.crawler.sources.base import ASKED_AGAIN
 from policy_archive.pipeline.jobs.backfill_plan import NAMED_REFUSALS, DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import undated
 from policy_archive.pipeline.jobs.current_texts import ReadAsNow
-from policy_archive.pipeline.jobs.examine import guard_refusal, holds_for_twins
+from policy_archive.pipeline.jobs.dated_in_order import guard_refusal
+from policy_archive.pipeline.jobs.examine import holds_for_twins
 from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE, future_lines, in_the_future
 from policy_archive.pipeline.jobs.listing_rows import BLOCKED_ROW, candidates, refusal_before_fetch
 from policy_archive.pipeline.jobs.progress import Progress

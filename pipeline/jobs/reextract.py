@@ -18,17 +18,15 @@ from policy_archive.archive.catalog.rows import CaptureRow, Outcome, VersionRow
 from policy_archive.crawler.sources import ArchiveSource, archive_source
 from policy_archive.digests import PayloadDigest
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure
+from policy_archive.pipeline.jobs.dated_in_order import dating_capture, last_seen, refuse_change
 from policy_archive.pipeline.jobs.examine import (
     ELSEWHEN,
     Examination,
     Neighbours,
     as_twin,
-    dating_capture,
     examine,
-    last_seen,
     make_version,
     reading_at,
-    refuse_change,
     text_identity,
 )
 from policy_archive.pipeline.jobs.future_dates import in_the_future
@@ -112,13 +110,13 @@ def keep_examined_again(catalog: Catalog, row: CaptureRow, examination: Examinat
 def refusal_kept(row: CaptureRow, examination: Examination) -> Examination:
     """A capture the catalog holds as refused for its date (archived at another time) or by the guards, examined
     again: still refused, with its reason, when its bytes still give a text. Such a refusal comes from the listing
-    and the order of the changes found (backfill's, ``examine.dating_capture``) or from the history around the
+    and the order of the changes found (backfill's, ``dated_in_order.dating_capture``) or from the history around the
     text (``guards.judge``), not from extraction, which is all a plain ``reextract`` decides again: making the
     capture extracted made it read as usable until the next backfill judged it again (before 2026-11-28). Its new
-    text is kept with it (``examine.refused_for_its_date``, ``examine.refused_by_the_guards``): the next backfill,
-    or ``reextract --rebuild``, decides again from it, so a refusal lifts only there, and only if the dates or
-    the guards then allow the text. A capture whose bytes no longer give a text is refused for that, as a
-    backfill fetching it now would refuse it; one refused anew for its date takes the new reason."""
+    text is kept with it (``dated_in_order.refused_for_its_date``, ``dated_in_order.refused_by_the_guards``): the next
+    backfill, or ``reextract --rebuild``, decides again from it, so a refusal lifts only there, and only if the dates or
+    the guards then allow the text. A capture whose bytes no longer give a text is refused for that, as a backfill
+    fetching it now would refuse it; one refused anew for its date takes the new reason."""
     if row.outcome is not Outcome.REFUSED or not _decided_with_the_versions(row.reason):
         return examination
     if examination.outcome is not Outcome.EXTRACTED:

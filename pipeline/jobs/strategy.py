@@ -162,7 +162,7 @@ def dating_probes(refs: Sequence[CaptureRef], known: Knowledge, undated: Collect
     its first capture that can (``bisect`` only; docs/decisions/0008, amendment of 2026-11-28).
 
     ``undated``: captures known to show a text that the versions' order refuses them to date (an archived
-    redirect served a memento that crosses the change before or after it: ``examine.dating_capture``), those of
+    redirect served a memento that crosses the change before or after it: ``dated_in_order.dating_capture``), those of
     each run before its dating capture. From the first of each run, the walk goes forward over captures of no
     use (refused, failed, or undated with the same text) to the first capture never fetched: that one, one per
     run at a time, since it may be the text's first usable capture, which ``all`` would date the text at. The
