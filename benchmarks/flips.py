@@ -33,16 +33,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.backfill import (
-    Block,
-    Limits,
-    edit,
-    git_commits,
-    render_page,
-    run_cli,
-    seed_blocks,
-    write_config,
-)
+from benchmarks.backfill import Limits, git_commits, run_cli, write_config
+from benchmarks.generated_history import Block, edit, render_page, seed_blocks
 from benchmarks.shared import REPO_ROOT, SEEDS, require
 
 sys.path.insert(0, str(REPO_ROOT / "tests"))
