@@ -25,6 +25,7 @@ from twisted.internet.error import (
     ConnectionClosed,
     ConnectionRefusedError,
     DNSLookupError,
+    NoRouteError,
     TCPTimedOutError,
 )
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
@@ -75,6 +76,23 @@ _FAILED_FOR_NOW = (
     ResponseNeverReceived,
     ConnectionClosed,
 )
+
+
+# Failures before any answer that say the host was not reached at all (crawler/reach.py): a connection refused, the
+# host not found, no route to it. Not a timeout, a reset or a connection closed early: something took the
+# connection, or the host is slow.
+_NOT_REACHED = (
+    DownloadConnectionRefusedError,
+    ConnectionRefusedError,
+    CannotResolveHostError,
+    DNSLookupError,
+    NoRouteError,
+)
+
+
+def not_reached(error: BaseException) -> bool:
+    """Whether a download failed because its host could not be reached at all (:data:`_NOT_REACHED`)."""
+    return isinstance(error, _NOT_REACHED)
 
 
 # Live fetches only: Scrapy's RedirectMiddleware follows a site's redirects, at most REDIRECT_MAX_TIMES (20) per

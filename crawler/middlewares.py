@@ -25,6 +25,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from w3lib.url import safe_url_string
 
+from policy_archive.crawler.exchange import proxy_host
 from policy_archive.crawler.failures import (
     LOCATION_HOST_UNUSABLE,
     AnswerTooLarge,
@@ -33,11 +34,13 @@ from policy_archive.crawler.failures import (
     for_now,
     lasting,
     message,
+    not_reached,
     plain_reason,
 )
 from policy_archive.crawler.ratelimit import RateLimiter, parse_retry_after
+from policy_archive.crawler.reach import Reachability, Unreached
 from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
-from policy_archive.crawler.stopping import unless_stopped
+from policy_archive.crawler.stopping import stop_sending, unless_stopped
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.hostnames import UnusableHost, ascii_url
 from policy_archive.text import quoted
@@ -53,6 +56,8 @@ FAILING_STATUSES = (500, 502, 504)
 # The statuses Scrapy's RedirectMiddleware follows with a Location (as of 2.19).
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 MAX_LIVE_RETRY_AFTER = 300.0  # seconds; a site asking for longer is reported as failing this run
+# Meta key of a replay asked again after connection failures: where its run of them began (Reachability.since).
+UNANSWERED_SINCE = "unanswered_since"
 
 
 def retry_after_seconds(response: Response) -> float | None:
@@ -123,21 +128,51 @@ class ArchiveRateLimitMiddleware:
         request (:data:`MAX_ARCHIVE_PAUSES` times at most), or after ``backoff_seconds`` for its own 500/502/504
         (:data:`LISTING_ATTEMPTS` tries in all); a rendered page's own downloads (``dont_retry``) are never asked
         again (crawler/routes.py ``ArchiveRoute`` takes a refusal)."""
+        if (reach := self._reach()) is not None:
+            reach.answered()  # whatever it says (a 429 too): the archive was reached
         if request.meta.get("dont_retry"):  # a rendered page's own downloads: a browser does not retry either
             return response  # nor waits out a refusal: its route fails the rendering, and pauses the others
         if is_archive_refusal(response):
             return self._after_the_pause(request, response) or response
         if response.status in FAILING_STATUSES and b"Memento-Datetime" not in response.headers:
-            return await self._after_a_wait(request, f"answered {response.status}") or response
+            return await self._after_a_wait(request, f"answered {response.status}", {}) or response
         return response
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
         """The request to ask again after ``backoff_seconds`` when its failure is one for now (timeout, refused or
         cut connection), up to :data:`LISTING_ATTEMPTS` tries; None (the failure stands) otherwise and for a rendered
-        page's requests."""
-        if "rendering" in request.meta or request.meta.get("dont_retry") or not for_now(exception):
+        page's requests. A failure before any answer (refused, host not found, no route) is counted first
+        (crawler/reach.py): once the archive is unreachable, nothing more is sent or asked again."""
+        if "rendering" in request.meta or request.meta.get("dont_retry"):
             return None
-        return await self._after_a_wait(request, f"failed ({plain_reason(exception) or message(exception)})")
+        reach, meta = self._reach(), {}
+        if reach is not None and reach.unreached is not None:
+            return None  # the run stopped asking the archive: the failure stands, nothing is asked again
+        if reach is not None and not_reached(exception):
+            since = reach.since(request.meta.get(UNANSWERED_SINCE), request.meta.get("archive_attempt", 1))
+            if self._unreachable(request, exception, reach, since if for_now(exception) else None):
+                return None
+            meta[UNANSWERED_SINCE] = since
+        if not for_now(exception):
+            return None
+        return await self._after_a_wait(request, f"failed ({plain_reason(exception) or message(exception)})", meta)
+
+    def _unreachable(
+        self, request: Request, exception: Exception, reach: Reachability, since: tuple[int, int] | None
+    ) -> bool:
+        """Count a replay that failed before any answer (``since``: where its run of such failures began, None for
+        one not asked again); when that makes the archive unreachable (crawler/reach.py), stop sending anything
+        to it and return True: the documents left are the rerun's, as a stop leaves them, and the job says why
+        (``reach.unreached``)."""
+        attempts = None if since is None else request.meta.get("archive_attempt", 1) - since[1] + 1
+        if not reach.replay_failed(attempts):
+            return False
+        problem = plain_reason(exception) or message(exception)
+        if proxy := proxy_host(request.url):  # the proxy refused, or could not be found
+            problem = f"{problem}, through the proxy {proxy}"
+        reach.unreached = Unreached(self._limiter().archive, problem, reach.failures_in_a_row)
+        stop_sending(self.crawler, said=False)
+        return True
 
     def _after_the_pause(self, request: Request, response: Response) -> Request | None:
         """A refusal (429/503) pauses every request to the archive; the request is asked again after the pause,
@@ -150,7 +185,7 @@ class ArchiveRateLimitMiddleware:
         log.info("archive %s for %s: asking again after the pause of %.0f s", cause, request.url, seconds)
         return request.replace(dont_filter=True, meta={**request.meta, "archive_pauses": pauses})
 
-    async def _after_a_wait(self, request: Request, cause: str) -> Request | None:
+    async def _after_a_wait(self, request: Request, cause: str, meta: dict[str, object]) -> Request | None:
         """A replay that failed for now (the archive's own 500/502/504, no answer in time, a connection refused,
         reset or cut short) is asked again after ``backoff_seconds``, :data:`LISTING_ATTEMPTS` times in all; then
         the spider reports it not fetched, with its reason.
@@ -167,10 +202,14 @@ class ArchiveRateLimitMiddleware:
             *(limiter.archive, cause, request.url, limiter.backoff_seconds, attempt + 1, LISTING_ATTEMPTS),
         )
         await unless_stopped(self.crawler, asyncio.sleep(limiter.backoff_seconds))
-        return request.replace(dont_filter=True, meta={**request.meta, "archive_attempt": attempt + 1})
+        return request.replace(dont_filter=True, meta={**request.meta, **meta, "archive_attempt": attempt + 1})
 
     def _limiter(self) -> RateLimiter:
         return self.crawler.spider.replay_limiter  # type: ignore[union-attr,no-any-return]
+
+    def _reach(self) -> Reachability | None:
+        """The crawl's count of replays failing before any answer (the archive spider's), None for a crawl without."""
+        return getattr(self.crawler.spider, "reach", None)
 
 
 class RetryAfterMiddleware:

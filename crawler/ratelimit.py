@@ -8,7 +8,7 @@ slots are spaced ``60 / per_minute`` seconds apart, and a 429/503 from any endpo
 2026-11 the Internet Archive firewalls an IP for an hour (doubling) when 429s are ignored for a minute, so a
 pause is never shortened and repeated refusals soon after a pause double it. The doubling is bounded over a run by
 the listing itself, not here: 3 connections refused in a row (or hosts not found) end the run's listing
-(``crawler.sources.base.UNREACHABLE_AFTER``), where until 2026-11-29 each document paused again, an hour at most.
+(``crawler.reach.UNREACHABLE_AFTER``), where until 2026-11-29 each document paused again, an hour at most.
 
 Times are wall-clock seconds (``time.time``), not ``time.monotonic``: the state file outlives processes and
 reboots, and every process must read the same clock.

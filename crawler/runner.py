@@ -16,6 +16,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 
 from policy_archive.config.settings import Settings
 from policy_archive.crawler.ratelimit import RateLimiter, limiter_for
+from policy_archive.crawler.reach import Reachability
 from policy_archive.crawler.settings import scrapy_settings
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.spiders.base import Continuation, FetchPlan, Planned, PlanSpider, Preparation
@@ -91,10 +92,13 @@ def crawl_archive(
     data_dir: Path,
     stop: StopSignal | None = None,
     replay_limiter: RateLimiter | None = None,
+    reach: Reachability | None = None,
 ) -> None:
     """Fetch archive captures for ``plan``; ``stop``: what tells the plan at once when a signal came (by default the
     one handling the stop signals now, policy_archive/stop_signals.py); ``replay_limiter``: the archive's replay
-    limiter, when the caller counts the requests it lets through."""
+    limiter, when the caller counts the requests it lets through; ``reach``: the replays' failures before any answer,
+    counted (crawler/reach.py), when the caller asks whether the crawl stopped because the archive was unreachable
+    (``reach.unreached``)."""
     _crawl(
         CrawlerProcess(settings=scrapy_settings(settings, live=False)),
         WaybackSpider,
@@ -104,6 +108,7 @@ def crawl_archive(
         replay_limiter=replay_limiter or limiter_for(data_dir, settings.wayback, "replay"),
         user_agent=settings.crawl.user_agent,
         render_timeout=settings.crawl.render_timeout_seconds,
+        reach=reach or Reachability(),
     )
 
 

@@ -67,13 +67,16 @@ class StoppingDownloader(Downloader):
         super().__init__(crawler)
         self.stopping = asyncio.Event()
 
-    def stop_sending(self) -> None:
-        """Send nothing more (called on the reactor once a stop signal came), saying so on stderr."""
+    def stop_sending(self, said: bool = True) -> None:
+        """Send nothing more (called on the reactor once a stop signal came), saying so on stderr (unless not
+        ``said``: the job says why in its own words, an archive found unreachable)."""
         if self.stopping.is_set():
             return
         self.stopping.set()
         for slot in self.slots.values():
             _fail_waiting(slot, self.stopping)
+        if not said:
+            return
         # Requests waiting elsewhere (for a robots.txt, the archive's rate limit) fail when they reach a slot.
         on_the_wire = [request for slot in self.slots.values() for request in slot.transferring]
         # A page being rendered is closed at once (crawler/render_handler.py), its own requests with it.
@@ -177,11 +180,12 @@ def _finished_anyway(request: Request) -> bool:
     return bool(request.meta.get("dont_obey_robotstxt") and urlparse_cached(request).path == "/robots.txt")
 
 
-def stop_sending(crawler: Crawler) -> None:
-    """Make ``crawler``'s downloader send nothing more, once its engine runs."""
+def stop_sending(crawler: Crawler, said: bool = True) -> None:
+    """Make ``crawler``'s downloader send nothing more, once its engine runs (``said``: as
+    :meth:`StoppingDownloader.stop_sending`)."""
     engine = crawler.engine
     if engine is not None and isinstance(engine.downloader, StoppingDownloader):
-        engine.downloader.stop_sending()
+        engine.downloader.stop_sending(said)
 
 
 def close_tab(crawler: Crawler, tab: asyncio.Event) -> None:

@@ -29,8 +29,9 @@ from standin.sockets import closed_port
 
 from policy_archive.archive.lock import DataDirectoryLock
 from policy_archive.crawler.ratelimit import archive_key
+from policy_archive.crawler.reach import UNREACHABLE_AFTER
 from policy_archive.crawler.settings import ARCHIVE_CONCURRENCY
-from policy_archive.crawler.sources.base import LISTING_ATTEMPTS, UNREACHABLE_AFTER
+from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED = REPO_ROOT.parent / "shared" / "seeds" / "002_3b4e935c48569b28.txt"

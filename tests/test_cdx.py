@@ -23,6 +23,7 @@ from standin.tls import TricklingHandshake
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import MAX_PAUSE_SECONDS, RateLimiter
+from policy_archive.crawler.reach import UNREACHABLE_AFTER
 from policy_archive.crawler.sources import (
     ArchiveUnreachable,
     ListingBlocked,
@@ -37,7 +38,7 @@ from policy_archive.crawler.sources import (
     ListingUnavailable,
     WaybackMachine,
 )
-from policy_archive.crawler.sources.base import LISTING_ATTEMPTS, UNREACHABLE_AFTER
+from policy_archive.crawler.sources.base import LISTING_ATTEMPTS
 from policy_archive.digests import PayloadDigest
 from policy_archive.records import CaptureRef, parse_wayback_timestamp
 

@@ -29,6 +29,7 @@ from urllib.parse import urljoin, urlsplit
 
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
+from policy_archive.crawler.reach import Reachability, Unreached
 from policy_archive.digests import PayloadDigest
 from policy_archive.errors import ArchiveError
 from policy_archive.hostnames import UnusableHost, ascii_url
@@ -43,17 +44,6 @@ from policy_archive.urlkey import match_key
 # this run, and the next run resumes. As of 2026-11 the Internet Archive's CDX server often answers 500 or not at
 # all under load, and answers the same request a moment later. A replay failing for now is asked again as often.
 LISTING_ATTEMPTS = 3
-# An archive that failed this many listing requests in a row at the connection level (connection refused, host not
-# found, no route to it, its name server silent), with no answer of any kind between them, across the documents, is
-# unreachable for the run: the run stops asking it (:class:`ArchiveUnreachable`) instead of backing off once more
-# per document. Until 2026-11-29 (outside audit 5) it did back off per document, the pause doubling from one
-# document to the next: with 5 documents about 9 h of pauses before the run ended, with 100 about 12 days. Three,
-# as many as one page's attempts: at the default backoff_seconds = 60 the run has waited 60 + 120 s for the archive
-# before it says so, whatever the number of documents. As of 2026-11 the Internet Archive refuses the connections
-# of an IP it firewalls (after 429s ignored for a minute) for an hour, doubling: a fourth try minutes later only
-# meets the firewall again, while a restarting server (pywb, a proxy) is back within those three minutes. A 429 or
-# 503 is an answer, the archive asking us to slow down: it backs off as before, and it ends a run of failures.
-UNREACHABLE_AFTER = LISTING_ATTEMPTS
 
 # Why a replay answer is not the capture asked for, as the catalog records it: the spider refuses with these
 # (``crawler.spiders.wayback``), and the examination reads them back; kept here, free of Scrapy, so that reading
@@ -178,33 +168,16 @@ class ListingInterrupted(ListingPaused, ListingUnavailable):
 
 
 class ArchiveUnreachable(ListingUnavailable):
-    """The archive failed :data:`UNREACHABLE_AFTER` listing requests in a row at the connection level: the run
-    stops asking it. ``archive`` is its host (and port), never the endpoint's path or query; ``problem`` the last
-    failure's reason."""
+    """The archive failed :data:`~policy_archive.crawler.reach.UNREACHABLE_AFTER` listing requests in a row at the
+    connection level: the run stops asking it. ``archive`` is its host (and port), never the endpoint's path or query;
+    ``problem`` the last failure's reason; ``unreached`` both, as a crawl's replays say them too."""
 
     def __init__(self, url: str, archive: str, problem: str, failures: int):
         self.archive = archive
         self.problem = problem
+        self.unreached = Unreached(archive, problem, failures)
         reason = f"the archive {archive} is unreachable ({problem}, {failures} requests in a row)"
         super().__init__(url, f"cannot list the captures of {url}: {reason}")
-
-
-class Reachability:
-    """How many listing requests to the archive failed in a row at the connection level, over a whole run (all its
-    documents: one per :class:`ListingClient`, shared by its copies)."""
-
-    def __init__(self) -> None:
-        self.failures_in_a_row = 0
-
-    def answered(self) -> None:
-        """An answer came, whatever its status: the archive is reachable."""
-        self.failures_in_a_row = 0
-
-    def failed(self) -> bool:
-        """One more request failed at the connection level; True when the archive is now unreachable for the run
-        (:data:`UNREACHABLE_AFTER` in a row)."""
-        self.failures_in_a_row += 1
-        return self.failures_in_a_row >= UNREACHABLE_AFTER
 
 
 class ListingParseError(ListingError):

@@ -59,9 +59,9 @@ REFUSED_FOR_NOW = (429, 500, 502, 503, 504)
 # pass by asking again a minute later; nor an answer cut short (fewer bytes than announced, no terminating chunk),
 # which DESIGN.md's contract makes the document's failure for the run.
 _INTERRUPTED = (ConnectionError, HTTPException)
-# Failures that say the archive's host is not reached at all (:class:`~.base.Reachability`): counted over the run, so
-# that an archive (or a proxy) refusing every connection, or a host not found, ends it soon. A reset, a connection
-# closed without an answer and a deadline passed are not: something answered the connection, or may be slow.
+# Failures that say the archive's host is not reached at all (crawler/reach.py): counted over the run, so that an
+# archive (or a proxy) refusing every connection, or a host not found, ends it soon. A reset, a connection closed
+# without an answer and a deadline passed are not: something answered the connection, or may be slow.
 _NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN})
 
 
@@ -208,7 +208,8 @@ class CdxRequester:
 
     def _not_reached(self, problem: str) -> None:
         """One more request failed before reaching the archive; raises :class:`ArchiveUnreachable` (no pause, no
-        other attempt) when that makes :data:`~.base.UNREACHABLE_AFTER` in a row over the run."""
+        other attempt) when that makes :data:`~policy_archive.crawler.reach.UNREACHABLE_AFTER` in a row over the
+        run."""
         if self.client.reach.failed():
             failures = self.client.reach.failures_in_a_row
             if proxy := proxy_host(self.settings.cdx_url):  # the proxy refused, or could not be found

@@ -36,6 +36,7 @@ from scrapy.http import Response
 from policy_archive.config.settings import CrawlSettings
 from policy_archive.crawler.failures import asked_times, location_not_url
 from policy_archive.crawler.ratelimit import RateLimiter
+from policy_archive.crawler.reach import Reachability
 from policy_archive.crawler.render import PageRendering
 from policy_archive.crawler.rendered_downloads import ArchiveDownloads
 from policy_archive.crawler.routes import ArchiveRoute
@@ -145,7 +146,8 @@ def back_to(capture: Capture) -> str:
 
 class WaybackSpider(PlanSpider):
     """Downloads captures from an archive source's replay, following archived redirects to their targets' captures,
-    its requests paced by ``replay_limiter`` (crawler/middlewares.py)."""
+    its requests paced by ``replay_limiter`` (crawler/middlewares.py), their failures before any answer counted in
+    ``reach`` (crawler/reach.py: the crawl stops once the archive is unreachable)."""
 
     name = "wayback"
     source = Source.WAYBACK
@@ -156,11 +158,13 @@ class WaybackSpider(PlanSpider):
         source: ArchiveSource,
         replay_limiter: RateLimiter,
         user_agent: str = CrawlSettings.user_agent,
+        reach: Reachability | None = None,
         **kwargs: Any,
     ):
         super().__init__(plan, **kwargs)
         self.source = source
         self.replay_limiter = replay_limiter
+        self.reach = reach or Reachability()
         self.user_agent = user_agent
         self._page_downloads: ArchiveDownloads | None = None
 

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 
 from policy_archive.archive.catalog.rows import UnverifiedSpan
 from policy_archive.crawler.ratelimit import archive_key, limiter_for
+from policy_archive.crawler.reach import Reachability, Unreached
 from policy_archive.crawler.runner import crawl_archive
 from policy_archive.crawler.sources import (
     ArchiveSource,
@@ -22,7 +23,6 @@ from policy_archive.crawler.sources import (
     ListingError,
     archive_source,
 )
-from policy_archive.crawler.sources.base import UNREACHABLE_AFTER
 from policy_archive.pipeline.jobs.backfill_plan import DocumentPlan
 from policy_archive.pipeline.jobs.change_dating import decide
 from policy_archive.pipeline.jobs.decided_versions import versions_decided
@@ -75,18 +75,26 @@ def backfill(
     # host: the documents listed are left for the rerun as a stop leaves them (nothing lost, nothing assumed).
     replay_unreachable = unreachable is not None and unreachable.archive == archive_key(settings.wayback.replay_url)
     interrupted = interrupted or replay_unreachable
+    unfetched_reason = f"not fetched: {_unreachable_reason(unreachable)}" if replay_unreachable else INTERRUPTED
     if not interrupted and any(not plan.complete for plan in plans.values()):
         fetching = BackfillPlan(workspace, plans, progress)
         progress.estimate(fetching.left)
         # A capture to examine is one replay request at least (more through redirects, retries, a rendering).
         replay = limiter_for(workspace.data_dir, settings.wayback, "replay")
         progress.at_most(settings.wayback.replay_per_minute / 60, lambda: replay.sent, "replay request")
-        crawl_archive(fetching, source, settings, workspace.data_dir, stop, replay)
+        # Replays failing before any answer count too (crawler/reach.py): an archive gone once the listing is
+        # read stops the crawl, as it stops the listing, instead of each capture of each document being asked.
+        reach = Reachability()
+        crawl_archive(fetching, source, settings, workspace.data_dir, stop, replay, reach)
         notes.extend(fetching.notes)
         interrupted = stop.received
+        if reach.unreached is not None and not interrupted:
+            notes.append(_unreachable_note(reach.unreached, failures, plans, replay_unreachable=True))
+            unfetched_reason, interrupted = f"not fetched: {_unreachable_reason(reach.unreached)}", True
     if unreachable is not None:  # the one line saying why the run stopped, after the other notes
         notes.append(_unreachable_note(unreachable, failures, plans, replay_unreachable))
-    versions, assumed, unexamined = _plan_results(workspace, plans, listings, interrupted, failures, notes, stop)
+    results = _Results(workspace, failures, notes, stop, unfetched_reason)
+    versions, assumed, unexamined = _plan_results(results, plans, listings, interrupted)
     documents = {version.document for version in versions}
     before = _main_versions(workspace, documents)
     recorded = workspace.record(versions)
@@ -121,12 +129,10 @@ def _list_documents(
     asking: Asking,
     stop: StopSignal,
     notes: list[str],
-) -> tuple[
-    dict[str, DocumentPlan], dict[str, list[CaptureRef]], list[DocumentFailure], bool, ArchiveUnreachable | None
-]:
+) -> tuple[dict[str, DocumentPlan], dict[str, list[CaptureRef]], list[DocumentFailure], bool, Unreached | None]:
     """Each document's captures listed, in turn, and its plan made as ``asking`` says: the plans and listings by
     document, the documents whose listing failed, and whether a stop signal stopped the listing (the documents after
-    it fail); refusals asked again said in ``notes``; and the archive's :class:`ArchiveUnreachable` when the listing
+    it fail); refusals asked again said in ``notes``; and why the archive is unreachable when the listing
     stopped because of it (the documents after it fail, not listed: the run asks an unreachable archive nothing
     more, rather than backing off once more for each document)."""
     settings = workspace.config.settings
@@ -135,7 +141,7 @@ def _list_documents(
     client = ListingClient(limiter_for(workspace.data_dir, settings.wayback, "cdx"), settings.crawl.user_agent)
     listings: dict[str, list[CaptureRef]] = {}
     interrupted = False
-    unreachable: ArchiveUnreachable | None = None
+    unreachable: Unreached | None = None
     for declaration in declarations:
         # A signal while listing (or before it, or while the last document's plan was made): list and fetch
         # nothing more, but still record the documents whose history the catalog already holds completely.
@@ -150,7 +156,7 @@ def _list_documents(
             with stop.interrupting():  # out of a listing request, or of a wait for the listing rate limit
                 refs = listing(declaration, since, until, source, client)
         except ArchiveUnreachable as error:
-            unreachable = error
+            unreachable = error.unreached
             failures.append(DocumentFailure(declaration.key, f"archive listing failed: {error}"))
             continue
         except ListingError as error:
@@ -176,39 +182,36 @@ def _list_documents(
     return plans, listings, failures, interrupted or stop.received, unreachable
 
 
-def _unreachable_reason(unreachable: ArchiveUnreachable) -> str:
+def _unreachable_reason(unreachable: Unreached) -> str:
     """``the archive web.archive.org is unreachable (connection refused): run again once it answers``."""
     return f"the archive {unreachable.archive} is unreachable ({unreachable.problem}): run again once it answers"
 
 
 def _unreachable_note(
-    unreachable: ArchiveUnreachable,
+    unreachable: Unreached,
     failures: Sequence[DocumentFailure],
     plans: dict[str, DocumentPlan],
     replay_unreachable: bool,
 ) -> str:
     """The one line saying the run stopped asking an unreachable archive, and what it left for the rerun: the
-    documents not listed after it, and those listed before it with captures left to fetch."""
+    documents not listed after it, and those listed with captures left to fetch (it serves their replays too)."""
     skipped = f"not listed: {_unreachable_reason(unreachable)}"
     unlisted = sum(failure.reason == skipped for failure in failures)
-    left = f"{unlisted} more {plural(unlisted, 'document')} not listed"
     unfetched = sum(not plan.complete for plan in plans.values()) if replay_unreachable else 0
+    left = [f"{unlisted} more {plural(unlisted, 'document')} not listed"] if unlisted or not unfetched else []
     if unfetched:
-        left += f", {unfetched} listed {plural(unfetched, 'document')} not fetched"
+        left.append(f"{unfetched} listed {plural(unfetched, 'document')} not fetched")
     return (
-        f"archive {unreachable.archive} unreachable: {unreachable.problem}, {UNREACHABLE_AFTER} requests in a row;"
-        f" the run stopped asking it ({left}); run again once it answers: what was fetched is kept"
+        f"archive {unreachable.archive} unreachable: {unreachable.problem}, {unreachable.failures} requests in a"
+        f" row; the run stopped asking it ({', '.join(left)}); run again once it answers: what was fetched is kept"
     )
 
 
 def _plan_results(
-    workspace: Workspace,
+    results: _Results,
     plans: dict[str, DocumentPlan],
     listings: dict[str, list[CaptureRef]],
     interrupted: bool,
-    failures: list[DocumentFailure],
-    notes: list[str],
-    stop: StopSignal,
 ) -> tuple[list[Version], list[UnverifiedSpan], dict[str, int]]:
     """What each listed document's plan gave once the fetching ended: its versions, the spans its strategy assumed
     and, for a plan the run did not work through, how many captures were left unexamined; the documents that
@@ -220,8 +223,7 @@ def _plan_results(
     for every document, and the run said nothing of it). One that came before, during the listing or the crawl,
     leaves the documents worked through recorded, as it did before. A document's decisions ask it too, between
     their steps (:func:`.change_dating.decide`'s ``check``): until 2026-11-29 a stop came to a long listing's
-    only once they were all made."""
-    results = _Results(workspace, failures, notes, stop)
+    only once they were all made. ``results`` gathers them (its failures and notes the run's)."""
     for key, plan in plans.items():
         # A capture that failed while the run was stopping may have failed because of the stop: a search
         # around it is not trusted then either.
@@ -231,7 +233,7 @@ def _plan_results(
             # what the catalog holds.
             results.interrupted(key, plan)
         elif not listings[key]:
-            notes.append(f"{key}: the archive lists no capture of this document in the requested period")
+            results.notes.append(f"{key}: the archive lists no capture of this document in the requested period")
         else:
             results.decided(key, plan, listings[key])
     return results.versions, results.assumed, results.unexamined
@@ -246,6 +248,7 @@ class _Results:
     failures: list[DocumentFailure]
     notes: list[str]
     stop: StopSignal
+    unfetched_reason: str = INTERRUPTED  # why a document not worked through failed: a stop, or the archive gone
     versions: list[Version] = dataclasses.field(default_factory=list)
     assumed: list[UnverifiedSpan] = dataclasses.field(default_factory=list)
     unexamined: dict[str, int] = dataclasses.field(default_factory=dict)
@@ -264,8 +267,10 @@ class _Results:
             raise Stopped(self.stop.signal_name or "a stop signal")
 
     def interrupted(self, key: str, plan: DocumentPlan) -> None:
-        """The document failed as interrupted, left for the rerun; its unexamined captures counted."""
-        self.failures.append(DocumentFailure(key, INTERRUPTED))
+        """The document failed as interrupted (or not fetched from an unreachable archive), left for the rerun; its
+        unexamined captures counted."""
+        reason = INTERRUPTED if self.stopping() else self.unfetched_reason
+        self.failures.append(DocumentFailure(key, reason))
         self.unexamined[key] = _record_interrupted(self.workspace, plan)
 
     def decided(self, key: str, plan: DocumentPlan, listed: list[CaptureRef]) -> None:
