@@ -2,16 +2,21 @@
 of the way through them; backfill and discover alike stop asking it soon, say so in one line, name what they left,
 and a rerun once it answers finishes the work (crawler/reach.py).
 
-The stand-in archive is stopped from inside its own answer to a chosen request (``when_asked``): its listening
-socket is closed before that answer reaches the client, so every later connection is refused, whatever the load.
+The stand-in archive goes away from inside its own answer to a chosen request (``when_asked``, ``go_away``): its
+listening socket and the connections kept alive are closed before that answer reaches the client, so every later
+request is refused, whatever the load.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 from standin.archive import StandinArchive
+from standin.cli import write_archive_settings
+from standin.moving_site import build
+from standin.sockets import closed_port
 from test_backfill_resilience import (
     ALPHA,
     BETA,
@@ -26,6 +31,7 @@ from test_backfill_resilience import (
     failures,
     write_config,
 )
+from test_discover import run_discover
 
 from policy_archive.crawler.reach import UNREACHABLE_AFTER
 
@@ -75,7 +81,7 @@ def test_an_archive_gone_once_listed_stops_the_fetching_after_one_replays_attemp
     archive = archive_of(urls).start()
     port = int(archive.base_url.rsplit(":", 1)[1])
     config = configured(tmp_path / "config", archive, archive, urls)
-    archive.when_asked("gamma.example", archive.stop)  # its answer to the last listing is its last
+    archive.when_asked("gamma.example", archive.go_away)  # its answer to the last listing is its last
 
     result = cli(config, tmp_path / "data")
 
@@ -114,7 +120,7 @@ def test_an_archive_gone_part_of_the_way_through_the_listings_is_asked_nothing_m
     archive = archive_of(urls).start()
     dead = archive.base_url.removeprefix("http://")
     config = configured(tmp_path / "config", archive, archive, urls)
-    archive.when_asked("beta.example", archive.stop)
+    archive.when_asked("beta.example", archive.go_away)
 
     result = cli(config, tmp_path / "data")
 
@@ -147,7 +153,7 @@ def test_documents_listed_before_the_listing_host_went_away_are_recorded_from_th
     try:
         dead = listing.base_url.removeprefix("http://")
         config = configured(tmp_path / "config", listing, replays, urls)
-        listing.when_asked("beta.example", listing.stop)
+        listing.when_asked("beta.example", listing.go_away)
 
         result = cli(config, tmp_path / "data")
     finally:
@@ -164,3 +170,88 @@ def test_documents_listed_before_the_listing_host_went_away_are_recorded_from_th
     ]
     paths = sorted(line.split()[-1] for line in commits(tmp_path / "data"))
     assert paths == ["a/alpha/privacy-policy.md"] * 2 + ["b/beta/privacy-policy.md"] * 2
+
+
+# --- discover ------------------------------------------------------------------------------------------------
+
+DOMAINS = ("one.example", "two.example", "three.example")
+
+
+def discover_list(config: Path, data: Path) -> subprocess.CompletedProcess[str]:
+    return run_discover(config, data, "discover", *DOMAINS, "--write", timeout=300)
+
+
+def test_discover_against_an_unreachable_archive_asks_it_one_domains_attempts(tmp_path: Path) -> None:
+    """A list of domains, the archive refusing every connection: the first domain's listing fails after its
+    attempts, the others are not asked for at all and are named, one line says why, exit 1 (before, each domain's
+    listing was asked again, one refused connection after another)."""
+    dead = f"127.0.0.1:{closed_port()}"
+    config = write_archive_settings(tmp_path / "config", f"http://{dead}/cdx/search/cdx", f"http://{dead}/web")
+
+    result = discover_list(config, tmp_path / "data")
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert failures(result.stderr) == [
+        f"FAILED one.example: archive listing failed: cannot list the captures of http://one.example/: the archive"
+        f" {dead} is unreachable (connection refused, {UNREACHABLE_AFTER} requests in a row)",
+        *(
+            f"FAILED {domain}: not searched: the archive {dead} is unreachable (connection refused): run again once"
+            " it answers"
+            for domain in DOMAINS[1:]
+        ),
+    ]
+    assert unreachable_line(result.stderr) == (
+        f"archive {dead} unreachable: connection refused, {UNREACHABLE_AFTER} requests in a row; the run stopped"
+        " asking it (2 more domains not searched); run again once it answers: what was read is kept"
+    )
+    assert result.stderr.splitlines()[-1] == "3 domains: 0 declarations written, 0 unsure, 3 failed"
+    assert len(re.findall("pausing all requests", result.stderr)) == UNREACHABLE_AFTER - 1, "one domain's attempts"
+
+
+def test_discover_stops_asking_an_archive_gone_in_the_middle_of_a_list(tmp_path: Path) -> None:
+    """The first domain searched and written; the archive goes away as it answers the second domain's listing: that
+    domain's home pages are refused, and once one was refused at each of its attempts the search stops (it is not
+    declared from what little was read), the third is not searched; each named, one line, exit 1. The rerun, the
+    archive back where it was, finishes the list, the first domain not searched again."""
+    archive = StandinArchive()
+    for domain in DOMAINS:
+        build(archive, step_days=90, domain=domain)
+    archive.start()
+    port = int(archive.base_url.rsplit(":", 1)[1])
+    dead = f"127.0.0.1:{port}"
+    config = write_archive_settings(tmp_path / "config", archive.cdx_url, archive.replay_url)
+    archive.when_asked("two.example", archive.go_away)
+
+    result = discover_list(config, tmp_path / "data")
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (config / "services" / "one.example.toml").is_file()
+    (two, three) = failures(result.stderr)
+    assert re.fullmatch(
+        rf"FAILED two\.example: search not finished: the archive {re.escape(dead)} is unreachable \(connection"
+        r" refused\): run again once it answers \(0 home-page captures read and kept\)",
+        two,
+    ), two
+    assert three == (
+        f"FAILED three.example: not searched: the archive {dead} is unreachable (connection refused): run again once"
+        " it answers"
+    )
+    assert unreachable_line(result.stderr) == (
+        f"archive {dead} unreachable: connection refused, {UNREACHABLE_AFTER} requests in a row; the run stopped"
+        " asking it (2 more domains not searched); run again once it answers: what was read is kept"
+    )
+    assert not (config / "services" / "two.example.toml").exists()
+
+    again = StandinArchive()
+    for domain in DOMAINS:
+        build(again, step_days=90, domain=domain)
+    again.start(port=port)
+    try:
+        rerun = discover_list(config, tmp_path / "data")
+    finally:
+        again.stop()
+    assert rerun.returncode == 0, rerun.stderr
+    assert sorted(path.name for path in (config / "services").glob("*.toml")) == [f"{d}.toml" for d in sorted(DOMAINS)]
+    assert not any("one.example" in request.path for request in again.requests), "finished by the first run"

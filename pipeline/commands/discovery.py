@@ -309,7 +309,10 @@ class Outcomes:
             echo_failed(line.place, line.reason)
 
     def interrupted(self, left: Unfinished) -> None:
-        """What a stop (Ctrl-C, SIGTERM) left: the domain being searched failed for this run, the rest are counted."""
+        """What a stop (Ctrl-C, SIGTERM) left: the domain being searched failed for this run, the rest are counted;
+        the line saying the run stopped asking an unreachable archive, when it did."""
+        if left.unreachable is not None:
+            click.echo(left.unreachable, err=True)
         if left.in_progress:
             self._failed(left.in_progress, INTERRUPTED)
         self.counts["not reached"] += len(left.not_started)

@@ -29,8 +29,15 @@ from pathlib import Path
 from policy_archive.config.settings import Settings
 from policy_archive.crawler.hosts import NameAddresses, Proposals
 from policy_archive.crawler.ratelimit import limiter_for
+from policy_archive.crawler.reach import Reachability, Unreached
 from policy_archive.crawler.runner import crawl_archive
-from policy_archive.crawler.sources import ArchiveSource, ListingClient, ListingError, archive_source
+from policy_archive.crawler.sources import (
+    ArchiveSource,
+    ArchiveUnreachable,
+    ListingClient,
+    ListingError,
+    archive_source,
+)
 from policy_archive.crawler.spiders.base import Continuation, Planned
 from policy_archive.pipeline.jobs.discovery_state import state_file
 from policy_archive.pipeline.jobs.eras import Discovery, Era, eras_of
@@ -57,10 +64,13 @@ class Unread:
 
 @dataclass(frozen=True)
 class Unfinished:
-    """What a stopped run left: the domain whose search was under way (its readings are kept), those not begun."""
+    """What a stopped run left: the domain whose search was under way (its readings are kept), those not begun; and,
+    when the run stopped asking an unreachable archive, the one line saying so (those domains were handed over as
+    :class:`Unread` then, each with why)."""
 
     in_progress: str | None
     not_started: tuple[str, ...]
+    unreachable: str | None = None
 
 
 def discover(
@@ -92,9 +102,10 @@ def discover(
     names = NameAddresses(settings.wayback.timeout_seconds)
     clock = datetime.now(UTC).replace(microsecond=0)  # the run's one clock (future_dates)
     plan = ListPlan(domains, document_type, source, client, period, data_dir, progress, done, stop, names, clock=clock)
-    crawl_archive(plan, source, settings, data_dir, stop)
+    crawl_archive(plan, source, settings, data_dir, stop, reach=plan.replays)
+    left = plan.unfinished() if stop.received else plan.given_up() or plan.unfinished()
     progress.finish()
-    return plan.unfinished()
+    return left
 
 
 class ListPlan:
@@ -132,6 +143,11 @@ class ListPlan:
         self.current: tuple[str, DiscoveryPlan] | None = None
         self.resuming: str | None = None  # the domain whose saved links are being looked up, its search not begun
         self.future: dict[str, dict[str, str]] = {}  # each domain's rows refused as dated in the future
+        # The archive found unreachable (crawler/reach.py) by a listing, or by the crawl's replays (``replays``): no
+        # domain is listed or read after it; those left are handed over as not searched (:meth:`given_up`).
+        self.replays = Reachability()
+        self.unlisted: Unreached | None = None
+        self.unreached_domains = 0  # domains handed over as not searched, or not finished, because of it
 
     def start(self) -> Iterable[Planned]:
         """The first requests of the first domain that needs any (domains needing none are handed over on the way),
@@ -158,17 +174,56 @@ class ListPlan:
         domains, and the domains not begun, in the order given."""
         return Unfinished(self.current[0] if self.current else self.resuming, tuple(self.pending))
 
+    def unreachable(self) -> Unreached | None:
+        """Why the run stopped asking the archive, when it did: its listing, or its replays, unreachable."""
+        return self.unlisted or self.replays.unreached
+
+    def given_up(self) -> Unfinished | None:
+        """Once the archive was found unreachable: the domain under way and those not begun handed over as not
+        searched (each :class:`Unread`, with why; what was read is kept), and the one line saying so; None when it
+        was not."""
+        unreached = self.unreachable()
+        if unreached is None:
+            return None
+        why = f"the archive {unreached.archive} is unreachable ({unreached.problem}): run again once it answers"
+        domain = self.current[0] if self.current else self.resuming
+        if domain is not None:
+            kept = ""
+            if self.current is not None:
+                state = self.current[1].state
+                kept = f" ({counted(len(state.known) - len(state.retry), 'home-page capture')} read and kept)"
+            self._unreached(Unread(domain, f"search not finished: {why}{kept}"))
+        self.current, self.resuming = None, None
+        while self.pending:
+            self._unreached(Unread(self.pending.popleft(), f"not searched: {why}"))
+        left = counted(self.unreached_domains, "more domain", "more domains")
+        line = (
+            f"archive {unreached.archive} unreachable: {unreached.problem}, {unreached.failures} requests in a row;"
+            f" the run stopped asking it ({left} not searched); run again once it answers: what was read is kept"
+        )
+        return Unfinished(None, (), line)
+
+    def _unreached(self, unread: Unread) -> None:
+        self.unreached_domains += 1
+        self.done(unread)
+        self.progress.add("not searched", done=True)
+
     def _advance(self) -> list[Planned]:
         """The first requests of the next domain that needs any; domains needing none are finished on the way. A
         domain with a saved state (a resumed search) first has the names its saved links are to looked up, off the
         crawl's thread as a page's are (:meth:`DiscoveryPlan.preparation`): the saved readings are held to the same
         rule as new ones (a link now found to lead inside is read again), and each of those names, waited for on
         the crawl's thread, would hold it for up to the bound, one after the other."""
-        while self.pending and not self.stop.received:
+        while self.pending and not self.stop.received and self.unreachable() is None:
             domain = self.pending.popleft()
             home = f"http://{domain}/"
             try:
                 listed = self.source.list_captures_patiently(home, self.client, *self.period)
+            except ArchiveUnreachable as error:  # the domains after it are handed over as not searched
+                self.unlisted = error.unreached
+                self.done(Unread(domain, f"archive listing failed: {error}"))
+                self.progress.add("listings failed", done=True, one="listing failed")
+                continue
             except ListingError as error:
                 self.done(Unread(domain, f"archive listing failed: {error}"))
                 self.progress.add("listings failed", done=True, one="listing failed")

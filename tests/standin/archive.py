@@ -10,6 +10,7 @@ the injected faults (:mod:`standin.archive_faults`); :mod:`standin.archive_answe
 from __future__ import annotations
 
 import bisect
+import contextlib
 import socket
 import threading
 import time
@@ -54,21 +55,36 @@ class _CountingServer(ThreadingHTTPServer):
         self.connections = threading.Condition()
         self.accepted: set[tuple[str, int]] = set()
         self.serving = 0
+        self.open: set[socket.socket] = set()  # the connections being served (kept alive between requests)
+        self.served = threading.local()  # the connection this thread serves
 
     def process_request(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
         with self.connections:  # counted in the accepting thread, before the serving thread starts
             self.accepted.add(client_address[:2])
             self.serving += 1
+            self.open.add(request)
             self.connections.notify_all()
         super().process_request(request, client_address)
 
     def process_request_thread(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
+        self.served.connection = request
         try:
             super().process_request_thread(request, client_address)
         finally:
             with self.connections:
                 self.serving -= 1
+                self.open.discard(request)
                 self.connections.notify_all()
+
+    def close_others(self) -> None:
+        """Close every connection kept alive but the one this thread serves: a client's next request on one finds
+        it closed, and a new connection is refused once the server stopped listening."""
+        mine = getattr(self.served, "connection", None)
+        with self.connections:
+            others = [connection for connection in self.open if connection is not mine]
+        for connection in others:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 class StandinArchive(ArchiveFaults):
@@ -188,6 +204,15 @@ class StandinArchive(ArchiveFaults):
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def go_away(self) -> None:
+        """Stop, and close the connections clients keep alive: every later request is refused (a server gone, or
+        a firewall shutting us out). Called from a trigger (:meth:`when_asked`), the request that fired it is still
+        answered, on its own connection."""
+        server = self._server
+        self.stop()
+        if server is not None:
+            server.close_others()
 
     def __enter__(self) -> StandinArchive:
         return self.start() if self._server is None else self
