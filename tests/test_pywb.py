@@ -896,3 +896,31 @@ def test_the_rows_pywb_repeats_at_a_page_boundary_are_neither_counted_nor_listed
     short = dataclasses.replace(exact, max_listing_rows=len(CAPTURES) - 1)
     with pytest.raises(ListingTooLarge, match=f"{len(CAPTURES):,} rows in 2 pages"):
         Pywb(short, page_size=5).list_captures(URL, client)
+
+
+def test_discover_asks_nothing_of_home_pages_pywb_access_rules_block(pywb_server: RunningPywb, tmp_path: Path) -> None:
+    """pywb lists the home page's captures before 2018 as ``"access": "block"`` (an access rule dated by ``before``,
+    as pywb 2.10 reads it): discover never asks for them (before 2026-11-29 it did, each answered 451), says each
+    the search came to among those it could not read, with why, and declares what the captures it may read link."""
+    collection = "blocked-home"
+    pywb.build_collection(pywb_server.bin_dir, pywb_server.root, collection, [write_warc(tmp_path / "home.warc.gz")])
+    subprocess.run(
+        [str(pywb_server.bin_dir / "wb-manager"), "acl", "add", "--exact-match", collection, HOME, "block"],
+        cwd=pywb_server.root, capture_output=True, check=True, timeout=120,
+    )  # fmt: skip
+    rules = pywb_server.root / "collections" / collection / "acl" / "access-rules.aclj"
+    rules.write_text(rules.read_text().replace('"access": "block"', '"access": "block", "before": "20180101000000"'))
+    config = config_for(tmp_path, pywb_server.base, collection, {})
+
+    result = run_cli_with_names(("www.acrcloud.com=93.184.216.34",), config, tmp_path / "data", "discover",
+                                "acrcloud.com", said=False)  # fmt: skip
+
+    assert "Traceback" not in result.stderr
+    assert "451" not in result.stderr, "no blocked capture asked for"
+    unreadable = [line for line in result.stderr.splitlines() if line.startswith("UNREADABLE ")]
+    blocked = [moment for moment, link in HOME_CAPTURES if link == OLD_URL]
+    assert unreadable and all(
+        line.endswith(": listed as blocked by the archive's access rules: not asked for") for line in unreadable
+    ), result.stderr
+    assert {line.split()[2].rstrip(":") for line in unreadable} <= {iso_z(moment) for moment in blocked}
+    assert tomllib.loads(result.stdout)["documents"]["privacy-policy"]["url"] == URL

@@ -17,6 +17,7 @@ from policy_archive.pipeline.jobs.awaited_frames import AwaitedFrames
 from policy_archive.pipeline.jobs.examine import archived_in_the_future
 from policy_archive.pipeline.jobs.home_pages import FrameReading, Sighting, page_url, read_frame, read_home_page
 from policy_archive.pipeline.jobs.home_search import SearchState
+from policy_archive.pipeline.jobs.listing_rows import access_refusal
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.records import Capture, CaptureRef, FetchFailure, FetchRequest
 
@@ -140,9 +141,20 @@ class DiscoveryPlan:
     def _next(self) -> list[FetchRequest]:
         if self.refused is not None:
             return []
-        # No more in flight than the crawl sends at once: what is handed over is queued in the spider, beyond
-        # the plan's reach, so after the archive's refusal only these few are still asked (each after the pauses).
-        chosen = self.state.wanted()[: max(0, ARCHIVE_CONCURRENCY - len(self.state.in_flight))]
+        while True:
+            # No more in flight than the crawl sends at once: what is handed over is queued in the spider, beyond
+            # the plan's reach, so after the archive's refusal only these few are still asked (each after the
+            # pauses).
+            chosen = self.state.wanted()[: max(0, ARCHIVE_CONCURRENCY - len(self.state.in_flight))]
+            blocked = [(i, why) for i in chosen if (why := access_refusal(self.state.refs[i])) is not None]
+            if not blocked:
+                break
+            # Listed as blocked by the archive's access rules: not asked for, as backfill does not ask (its replay
+            # would answer 451), but said among the captures not read, with why; the search goes on around it.
+            # Not kept: every run reads the listing again, and a rule lifted makes it a capture to read.
+            for i, why in blocked:
+                self.state.learn(i, Sighting(self.state.refs[i].timestamp, unreadable=why), lasting=False, asked=False)
+                self.progress.add("unreadable")
         self.state.in_flight.update(chosen)
         refs = [self.state.refs[i] for i in chosen]
         return [FetchRequest(self.document, self.source.capture_url(r.timestamp, r.url), r.url, r) for r in refs]

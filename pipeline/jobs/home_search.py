@@ -64,13 +64,14 @@ class SearchState:
         lasting = [(self.refs[i].url, self.known[i]) for i in sorted(self.known) if i not in self.retry]
         save_sightings(self.state_file, self.document_type, lasting)
 
-    def learn(self, index: int, sighting: Sighting, lasting: bool = True) -> None:
-        """What capture ``index`` showed; ``lasting`` False: a failure of this run only (asked again next run)."""
+    def learn(self, index: int, sighting: Sighting, lasting: bool = True, *, asked: bool = True) -> None:
+        """What capture ``index`` showed; ``lasting`` False: a failure of this run only (asked again next run);
+        ``asked`` False: known without a replay request (a row the archive's access rules block)."""
         self.in_flight.discard(index)
         self.known[index] = sighting
         if not lasting:
             self.retry.add(index)
-        self.fetched += 1
+        self.fetched += asked
         self.save()
 
     def sightings(self) -> list[Sighting]:

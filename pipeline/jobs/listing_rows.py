@@ -28,8 +28,12 @@ from policy_archive.pipeline.jobs.future_dates import CLOCK_SKEW
 from policy_archive.pipeline.jobs.listing_index import ListingIndex
 from policy_archive.records import CaptureRef, DocumentDeclaration, at_second
 
-# Why a row the archive lists as blocked (``CaptureRef.blocked``) is refused without asking for it.
-BLOCKED_ROW = f"{LISTED_BLOCKED}: not asked for (every backfill reads the listing again)"
+# Why a row the archive lists as blocked (``CaptureRef.blocked``: pywb's ``"access": "block"``, its replay would answer
+# 451) is refused without asking for it, by backfill and discover alike (:func:`access_refusal`); each reads the
+# listing again on every run, so a rule lifted makes the row a candidate again. BLOCKED_ROW is the backfill's words
+# as the catalog keeps them (``listed_captures`` finds the rows to judge again by them: never reworded).
+NOT_ASKED_BLOCKED = f"{LISTED_BLOCKED}: not asked for"
+BLOCKED_ROW = f"{NOT_ASKED_BLOCKED} (every backfill reads the listing again)"
 FETCHABLE_STATUSES = {200, 301, 302, 303, 307, 308, None}
 DOCUMENT_MIMETYPES = (
     "text/html",
@@ -96,7 +100,14 @@ def refusal_before_fetch(ref: CaptureRef, clock: datetime) -> str | None:
 
 def _row_refusal(ref: CaptureRef) -> str | None:
     """What a row's status, type and access alone refuse (:func:`refusal_before_fetch` without the clock)."""
-    return BLOCKED_ROW if ref.blocked else _type_refusal(ref.status, ref.mimetype)
+    return BLOCKED_ROW if access_refusal(ref) else _type_refusal(ref.status, ref.mimetype)
+
+
+def access_refusal(ref: CaptureRef) -> str | None:
+    """Why the archive's access rules refuse ``ref`` before any request (:data:`NOT_ASKED_BLOCKED`), or None: a row
+    its listing says is blocked is never asked for, by backfill (:data:`BLOCKED_ROW`) or by discover (a home page
+    not read, said among those that could not be), until a listing says otherwise."""
+    return NOT_ASKED_BLOCKED if ref.blocked else None
 
 
 @functools.lru_cache(maxsize=1024)
