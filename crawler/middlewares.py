@@ -145,7 +145,9 @@ class ArchiveRateLimitMiddleware:
         (crawler/reach.py): once the archive is unreachable, nothing more is sent or asked again."""
         if "rendering" in request.meta or request.meta.get("dont_retry"):
             return None
-        reach, meta = self._reach(), {}
+        reach = self._reach()
+        # A failure after a connection was made (a timeout, a reset) ends a replay's run of refusals.
+        meta: dict[str, object] = {UNANSWERED_SINCE: None}
         if reach is not None and reach.unreached is not None:
             return None  # the run stopped asking the archive: the failure stands, nothing is asked again
         if reach is not None and not_reached(exception):
