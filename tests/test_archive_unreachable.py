@@ -93,10 +93,14 @@ def test_an_archive_gone_once_listed_stops_the_fetching_after_one_replays_attemp
         " asking it (3 listed documents not fetched); run again once it answers: what was fetched is kept"
     )
     assert failures(result.stderr) == [not_fetched(NAMES[url], dead) for url in urls]
+    listed = PER_TEXT * 2 * len(urls)
+    assert result.stderr.splitlines()[-1].startswith(
+        f"{listed} captures not verified: {listed} not examined, the run was stopped by the archive being unreachable"
+        " (run again to continue)"
+    )
     # Only the captures the strategy asked for first were ever sent: none was handed back but the one whose third
     # refusal ended the crawl, so no search went on around it; each asked at most UNREACHABLE_AFTER times.
     asked = REFUSED_REPLAY.findall(result.stderr)
-    listed = PER_TEXT * 2 * len(urls)
     assert len(set(asked)) < listed / 2, result.stderr
     assert max(asked.count(url) for url in asked) <= UNREACHABLE_AFTER - 1
     assert commits(tmp_path / "data") == []

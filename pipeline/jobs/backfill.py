@@ -105,7 +105,9 @@ def backfill(
     if kinds:
         progress.detail("versions recorded", kinds)
     progress.finish()
-    left = dataclasses.replace(_not_verified(plans, unexamined, unlisted), stopped_by=stop.signal_name)
+    # The last line says what stopped the run early: a signal, or the archive found unreachable (its replays too).
+    stopped_by = stop.signal_name or ("the archive being unreachable" if unfetched_reason != INTERRUPTED else None)
+    left = dataclasses.replace(_not_verified(plans, unexamined, unlisted), stopped_by=stopped_by)
     return RunReport(recorded, failures, notes, last_line=summary_line(assumed, left), recorded_detail=kinds or None)
 
 
