@@ -44,6 +44,61 @@ def test_stated_phrases_in_several_languages(text: str, expected: date) -> None:
     assert stated_date(f"# Privacy Policy\n\nIntro paragraph.\n\n{text}\n\n{POLICY}\n") == expected
 
 
+# Outside audit of 2026-11-29 (issue 12): a date spoken of as another version's, or as the end of validity, was
+# recorded as the document's own. None is "no date": a Stated-Date is a fact or nothing.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The previous version of this policy, effective January 1, 2015, is archived here.",
+        "Version effective until March 1, 2016.",
+        "La version précédente, en vigueur depuis le 1er janvier 2015, est archivée.",
+        "This version replaces the version of 1 May 2017.",
+        "This policy supersedes the version effective 1 May 2017.",
+        "The version effective March 1, 2017 is archived.",
+        "The version of 1 May 2017 was replaced.",
+        "Earlier versions of these terms: version of 3 March 2016.",
+        "Our prior privacy policy, last updated May 25, 2018, remains available.",
+        "Valid until 31 December 2019.",
+        "These terms apply through December 31, 2019.",
+        "L'ancienne version, mise à jour le 3 mars 2015, reste consultable.",
+        "En vigueur jusqu'au 1er mars 2016.",
+        "Cette version remplace la version du 1er janvier 2015.",
+        "Die vorherige Fassung vom 1. Januar 2015 ist archiviert.",
+        "Gültig bis zum 1. Januar 2016.",
+        "Die alte Version, Stand 01.02.2019, finden Sie hier.",
+        "La versión anterior, última actualización: 5 de mayo de 2015, está archivada.",
+        "En vigor hasta el 5 de mayo de 2015.",
+        "La versione precedente, ultimo aggiornamento 5 maggio 2015, è archiviata.",
+    ],
+)
+def test_a_date_of_another_version_or_of_the_end_of_validity_is_not_the_documents(text: str) -> None:
+    assert stated_date(f"# Privacy Policy\n\nIntro paragraph.\n\n{text}\n\n{POLICY}\n", "en-US") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The other version's words govern another date of the line, or another clause.
+        ("Last updated: May 25, 2018 (previous version: January 1, 2015)", date(2018, 5, 25)),
+        ("Last updated on May 1, 2020, replacing the version of January 1, 2015.", date(2020, 5, 1)),
+        ("Effective May 1, 2020, this policy replaces our earlier policy.", date(2020, 5, 1)),
+        ("The previous version is archived here. This version is effective May 1, 2020.", date(2020, 5, 1)),
+        ("Stand: 1. Januar 2020. Die vorherige Fassung vom 1. Januar 2015 ist archiviert.", date(2020, 1, 1)),
+        ("Mise à jour le 3 mars 2024 ; ancienne version du 1er janvier 2015", date(2024, 3, 3)),
+        # LoveScout24's page (OTA benchmark): no full stop after the date, and the other version named after it.
+        (
+            "Diese Datenschutzbestimmungen gelten ab 01.02.2026 Bis dahin gilt die bisherige Version, die Sie hier"
+            " finden.",
+            date(2026, 2, 1),
+        ),
+        ("Effective Jan. 1, 2015 until further notice.", date(2015, 1, 1)),
+        ("Last updated: May 25, 2018 (the 2015 version is archived)", date(2018, 5, 25)),
+    ],
+)
+def test_the_documents_own_date_beside_another_versions_is_kept(text: str, expected: date) -> None:
+    assert stated_date(f"# Privacy Policy\n\nIntro paragraph.\n\n{text}\n\n{POLICY}\n", "en-US") == expected
+
+
 def test_no_stated_date_when_the_text_gives_none() -> None:
     assert stated_date(f"# Privacy Policy\n\n{POLICY}\n\nWe update this policy from time to time.\n") is None
 
@@ -328,3 +383,35 @@ def test_an_older_catalog_gains_the_stated_date_column(tmp_path: Path) -> None:
         assert catalog.capture(row.id).stated_date == date(2018, 5, 25)
     finally:
         catalog.close()
+
+
+# Property-based: whatever the date and its writing, a clause naming another version before it, or a bound of
+# validity between its phrase and it, gives no date; the document's own date stated before such a clause is kept.
+OTHER_VERSIONS = st.sampled_from(
+    [
+        "The previous version, {lead}{date}, is archived.",
+        "Earlier versions of this policy ({lead}{date}) remain available.",
+        "This version replaces the version {lead}{date}.",
+        "La version précédente, {lead}{date}, est archivée.",
+        "Die vorherige Fassung, {lead}{date}, finden Sie hier.",
+        "Versión anterior: {lead}{date}.",
+    ]
+)
+DATE_LEADS = st.sampled_from(["last updated ", "effective ", "version of ", "mise à jour le ", "Stand: ", ""])
+END_BOUNDS = st.sampled_from(["Effective until ", "Version valid through ", "En vigueur jusqu'au ", "Gültig bis "])
+
+
+def spelled(day: date) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(day=DATES, own=DATES, sentence=OTHER_VERSIONS, lead=DATE_LEADS, bound=END_BOUNDS, numeric=st.booleans())
+def test_another_versions_date_is_never_the_documents(
+    day: date, own: date, sentence: str, lead: str, bound: str, numeric: bool
+) -> None:
+    other = written(day, True, ".", True) if numeric else spelled(day)
+    clause = sentence.format(lead=lead, date=other)
+    assert read("", clause, "en-US", None) is None
+    assert read(bound, other, "en-US", None) is None
+    assert read("", f"Last updated: {spelled(own)}. {clause}", "en-US", None) == own

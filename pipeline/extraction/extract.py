@@ -103,7 +103,11 @@ from policy_archive.text import one_line
 # of pieces over the next line's columns) are text, never headings; and a row of pure-CSS tab labels before as
 # many panels titles them in order, each label a bold line before its panel, kept though hidden (decision 0002,
 # amendment of 2026-11-29, the seventh).
-EXTRACTOR_REVISION = 22
+# 23: a date spoken of as another version's ("The previous version …, effective January 1, 2015, is archived", "La
+# version précédente, en vigueur depuis le …") or as the end of validity ("effective until March 1, 2016", "bis
+# zum") is not the stated date (outside audit of 2026-11-29); no benchmark or fixture page changed (decision 0002,
+# amendment of 2026-11-29, the eighth).
+EXTRACTOR_REVISION = 23
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 

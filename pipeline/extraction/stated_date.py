@@ -3,7 +3,9 @@
 Read from the extracted Markdown, so navigation is already gone; only a date introduced by a phrase that
 dates the document (updated, revised, effective, mise à jour, en vigueur, Stand, gültig ab, …) counts, or a
 line holding nothing but a date among the first lines under the title. The first such date in reading order
-wins. Copyright lines never count. Why our own patterns rather than ``dateparser``/``htmldate``: measured on
+wins. Copyright lines never count, nor a date its clause gives another version ("The previous version,
+effective January 1, 2015, is archived") or the end of validity ("effective until March 1, 2016"): see
+``OTHER_VERSION``. Why our own patterns rather than ``dateparser``/``htmldate``: measured on
 the 88 hand-labelled pages of the OTA benchmark (``python -m benchmarks.stated_dates``), see decision 0002.
 
 Numeric dates (``a/b/yyyy``, ``a-b-yyyy``, ``a.b.yyyy``) are read in both orders. A pair with only one valid
@@ -93,6 +95,43 @@ MARKUP = re.compile(r"[*_`>#|\\]+")
 # A backslash escaping a character: the renderer's "1\. Januar 2024" is "1. Januar 2024".
 ESCAPE = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
 LEADING_LINES = 3
+# A date spoken of as another version's is not the document's ("The previous version of this policy, effective
+# January 1, 2015, is archived"; "La version précédente, en vigueur depuis le 1er janvier 2015"; "this version
+# replaces the version of 1 May 2017"). Two kinds of words say so, each of the date it governs in its clause (a
+# clause ends at a sentence's end or a semicolon):
+# - a name of another version, or a verb whose object is one ("replaces"), governs the first date after it; a date
+#   before it is the document's own ("Effective 01.02.2026 Bis dahin gilt die bisherige Version", LoveScout24);
+OTHER_VERSION = re.compile(
+    r"(?<!\w)(?:"
+    r"(?:previous|prior|earlier|former|older|old|past|preceding)\s+(?:[\w'’-]+\s+){0,2}?"
+    r"(?:versions?|editions?|polic(?:y|ies)|terms|statements?|agreements?)|(?:replac|supersed)(?:es|ing)"
+    r"|(?:précédente|ancienne|antérieure)s?\s+(?:[\w'’-]+\s+){0,2}?(?:versions?|éditions?|politiques?|conditions)"
+    r"|versions?\s+(?:précédente|antérieure|ancienne|archivée)s?|remplac(?:e|ent|ant)"
+    r"|(?:vorherig|vorig|früher|alt|älter|bisherig|vorangegangen|vorhergehend)e[nrsm]?\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:fassung|version|datenschutz\w*|bedingungen|agb|nutzungsbedingungen)(?:en)?|ersetzt"
+    r"|versi[oó]n(?:es)?\s+(?:anterior|previa|antigua|archivada)(?:e?s)?|(?:anterior|previa|antigua)s?\s+versi[oó]n"
+    r"|reemplaza|sustituye|version[ei]\s+(?:precedent|anterior|archiviat)[ei]|precedent[ei]\s+version[ei]"
+    r"|sostituisce|(?:vorige|eerdere|oude)\s+versies?|vervangt"
+    r")(?!\w)",
+    re.IGNORECASE,
+)
+# - a word saying a version is set aside (archived, replaced, superseded) governs the first date after it or, with
+#   none after it, the last one before it and not across a bracket ("The version effective March 1, 2017 is
+#   archived", but "Last updated: May 25, 2018 (the 2015 version is archived)").
+SET_ASIDE = re.compile(
+    r"(?<!\w)(?:archived|replaced|superseded|no\s+longer\s+(?:in\s+(?:force|effect)|applies|valid)"
+    r"|archivée?s?|remplacée?s?|archiviert\w*|außer\s+kraft|archivad[ao]s?|archiviat[aoei]|gearchiveerd)(?!\w)",
+    re.IGNORECASE,
+)
+# Between a phrase and its date, a word bounding the end of validity: "Version effective until March 1, 2016" is
+# the day the version stopped applying, not its own date ("jusqu'au", "bis zum", "hasta", "fino al", "tot").
+END_BOUND = re.compile(
+    r"(?<!\w)(?:until|till|through|thru|up\s+to|ending|expir\w*|before|prior\s+to"
+    r"|jusqu['’]\s*(?:au|aux|à|en)|avant|bis|vor\s+dem|hasta|antes\s+del?|fino\s+al?|tot)(?!\w)",
+    re.IGNORECASE,
+)
+CLAUSE_END = re.compile(r"[.;!?](?=\s|$)")
+BRACKET = re.compile(r"[()\[\]]")
 # A BCP 47 tag's primary language and region ("en-US", "en_us", "fr-FR", "zh-Hant-TW", "es-419").
 LANGUAGE_TAG = re.compile(r"(?P<primary>[a-z]{2,3})(?:[-_][a-z]{4})?(?:[-_](?P<region>[a-z]{2}|\d{3}))?(?![a-z])", re.I)
 MONTH_FIRST_REGIONS = {"us"}
@@ -126,6 +165,8 @@ def stated_date(markdown: str, language: str | None = None, captured: date | Non
         line = _plain(line)
         for phrase in STATED.finditer(line):
             match = _date_after(line, phrase.end())
+            if match and _another_versions(line, phrase.end(), match):
+                continue
             found = _date(match, language, captured, phrase.group()) if match else None
             if found:
                 return None if found is Unread.AMBIGUOUS else found
@@ -149,6 +190,40 @@ def _date_after(line: str, position: int) -> re.Match[str] | None:
         return None
     first = min(starts, key=lambda match: match.start())
     return None if SENTENCE_END.search(line, position, first.start()) else first
+
+
+def _another_versions(line: str, phrase_end: int, match: re.Match[str]) -> bool:
+    """Whether the date ``match`` is spoken of as another version's, or as the end of validity (``OTHER_VERSION``,
+    ``END_BOUND``): checked only for a date found, so the common line costs nothing."""
+    if END_BOUND.search(line, phrase_end, match.start()):
+        return True
+    dates = _date_spans(line)
+    # Boundaries inside a date ("Jan. 1, 2015", "1. Januar 2024") end no clause.
+    ends = [end.start() for end in CLAUSE_END.finditer(line) if not any(a <= end.start() < b for a, b in dates)]
+    start = max((end + 1 for end in ends if end < match.start()), default=0)
+    stop = min((end for end in ends if end >= match.end()), default=len(line))
+    dates = [(a, b) for a, b in dates if start <= a and b <= stop]
+    for words, backward in ((OTHER_VERSION, False), (SET_ASIDE, True)):
+        for marker in words.finditer(line, start, stop):
+            after = [span for span in dates if span[0] >= marker.end()]
+            before = [span for span in dates if span[1] <= marker.start()] if backward else []
+            before = [span for span in before[-1:] if not BRACKET.search(line, span[1], marker.start())]
+            spoken_of = after[0] if after else before[-1] if before else None
+            if spoken_of and spoken_of[0] < match.end() and match.start() < spoken_of[1]:
+                return True
+    return False
+
+
+def _date_spans(line: str) -> list[tuple[int, int]]:
+    """Every date written in the line, in order, overlapping readings merged."""
+    spans = sorted(match.span() for form in DATE_FORMS for match in form.finditer(line))
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def _date(
