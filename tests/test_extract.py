@@ -248,6 +248,66 @@ def test_extract_names_a_selector_the_engine_does_not_implement_once(tmp_path: P
 # ----------------------------------------------------------------------------------------------- title
 
 
+SEVERAL = (
+    "<main><h2>Terms of Service</h2><p>You agree to these terms and conditions when you use the service.</p>"
+    f"<h2>Privacy Policy</h2><p>{POLICY_PARAGRAPH}</p></main>"
+)
+
+
+def run_extract(tmp_path: Path, body: bytes, *options: str) -> tuple[int, str, str]:
+    path = tmp_path / "page.html"
+    path.write_bytes(body)
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "none"), "extract", *options, str(path)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_extract_json_of_a_refused_page_prints_the_refusal_as_json(tmp_path: Path) -> None:
+    """Audit of 2026-11-29: a JSON consumer got nothing on stdout for a refused page; now an object saying why."""
+    status, stdout, stderr = run_extract(tmp_path, html_page(SEVERAL, "Legal"), "--json", "--type", "cookie-policy")
+    assert status == 1
+    fields = json.loads(stdout)
+    assert fields["refused"]["reason"] == "several-documents"
+    assert "declare `select`" in fields["refused"]["detail"]
+    assert {key: fields[key] for key in ("title", "markdown", "stated_date", "dropped", "hard")} == {
+        "title": None,
+        "markdown": None,
+        "stated_date": None,
+        "dropped": [],
+        "hard": None,
+    }
+    assert stderr.startswith("policy-archive: ") and "not recorded: several-documents: " in stderr
+    assert stderr.count("\n") == 1
+    status, stdout, stderr = run_extract(tmp_path, html_page(SEVERAL, "Legal"), "--json", "--max-bytes", "10")
+    assert status == 1 and json.loads(stdout)["refused"] == {
+        "reason": "too-large",
+        "detail": "over the limit of 10 bytes (--max-bytes)",
+    }
+    assert "not recorded: too large: over the limit of 10 bytes" in stderr
+    # Without --json stdout stays empty; with it, a page extracted says "refused": null.
+    assert run_extract(tmp_path, html_page(SEVERAL, "Legal"), "--type", "cookie-policy")[:2] == (1, "")
+    status, stdout, _ = run_extract(tmp_path, html_page(SEVERAL, "Legal"), "--json", "--type", "privacy-policy")
+    assert status == 0 and json.loads(stdout)["refused"] is None
+
+
+@pytest.mark.parametrize("given", ["Privacy", "privacy_policy", "-x", "", "p" * 101])
+def test_extract_refuses_a_type_no_document_id_could_be(tmp_path: Path, given: str) -> None:
+    status, stdout, stderr = run_extract(tmp_path, html_page(SEVERAL, "Legal"), f"--type={given}")
+    assert (status, stdout) == (2, "")
+    assert stderr.count("\n") == 1 and "a document type is a document id" in stderr
+    assert "recognised: privacy-policy, terms-of-service, cookie-policy, imprint" in stderr
+
+
+def test_extract_takes_any_document_id_as_type_and_says_when_its_headings_are_unknown(tmp_path: Path) -> None:
+    # Backfill and track pass the document id, any slug: extract does as they do, and says what follows.
+    status, stdout, stderr = run_extract(tmp_path, html_page(SEVERAL, "Legal"), "--type", "developer-terms")
+    assert (status, stdout) == (1, "")
+    assert stderr.startswith("policy-archive: note: --type developer-terms: no headings recognised for it")
+    assert "not recorded: several-documents" in stderr
+    status, stdout, stderr = run_extract(tmp_path, html_page(f"<main><p>{POLICY_PARAGRAPH}</p></main>"), "--type=x")
+    assert status == 0 and POLICY_PARAGRAPH.strip() in stdout and "note: --type x:" in stderr
+    assert run_extract(tmp_path, html_page(SEVERAL, "Legal"), "--type", "imprint")[2].count("note:") == 0
+
+
 def test_title_falls_back_to_first_heading_then_untitled() -> None:
     page = f"<html><body><h1>  Terms  of Use </h1><p>{POLICY_PARAGRAPH}</p></body></html>".encode()
     assert extract(page, "http://x.com/", ExtractionRules()).title == "Terms of Use"

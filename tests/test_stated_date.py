@@ -353,6 +353,7 @@ def test_extract_json_prints_title_markdown_and_stated_date(tmp_path: Path) -> N
         "stated_date": "2018-05-01",
         "dropped": [],
         "hard": None,
+        "refused": None,
     }
     result = runner.invoke(main, ["extract", "--json", str(undated)])
     assert json.loads(result.output)["stated_date"] is None

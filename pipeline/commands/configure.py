@@ -7,7 +7,7 @@ import sys
 from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -246,14 +246,17 @@ def import_ota(obj: Context, declarations: Path, services: tuple[str, ...], outp
     default="privacy-policy",
     show_default=True,
     metavar="TYPE",
-    help="Document type to keep when the page holds several (privacy-policy, terms-of-service, cookie-policy, …).",
+    help="Document type to keep when the page holds several: a document id, as backfill and track pass theirs"
+    " (headings recognised for privacy-policy, terms-of-service, cookie-policy, imprint, acceptable-use-policy,"
+    " community-guidelines; with any other id a page holding several documents is refused).",
 )
 @click.option(
     "--json",
     "as_json",
     is_flag=True,
-    help='Print {"title", "markdown", "stated_date", "dropped", "hard"} as JSON (stated_date: YYYY-MM-DD or null;'
-    " dropped: what went from inside the located content, each {reason, words, sample}; hard: a note or null).",
+    help='Print {"title", "markdown", "stated_date", "dropped", "hard", "refused"} as JSON (stated_date: YYYY-MM-DD'
+    " or null; dropped: what went from inside the located content, each {reason, words, sample}; hard: a note or"
+    " null; refused: null, or {reason, detail} with the other fields null and exit 1).",
 )
 @number_option(
     "--max-bytes",
@@ -285,19 +288,18 @@ def extract(
     for selector in select + remove:
         if reason := selector_error(selector):
             fail(reason)
+    _check_type(document_type)
     limit = int(max_bytes) if max_bytes is not None else _page_limit(obj)
     with file.open("rb") as handle:
         body = handle.read(limit + 1)  # never more: a page over the limit is refused, not held in memory
     if len(body) > limit:
         source = "--max-bytes" if max_bytes is not None else "setting [crawl] max_page_bytes; --max-bytes to raise it"
-        fail(f"{file}: not recorded: too large: over the limit of {limit:,} bytes ({source})", EXIT_FAILURES)
+        detail = f"over the limit of {limit:,} bytes ({source})"
+        _refuse(file, "too-large", detail, as_json, said="too large")
     try:
         document = run_extract(body, url, ExtractionRules(select, remove), content_type, document_type=document_type)
     except ExtractionRefused as refusal:
-        fail(
-            f"{file}: not recorded: {refusal.reason}" + (f": {refusal.detail}" if refusal.detail else ""),
-            EXIT_FAILURES,
-        )
+        _refuse(file, refusal.reason, refusal.detail, as_json)
     if as_json:
         stated = document.stated_date.isoformat() if document.stated_date else None
         fields = {
@@ -306,10 +308,36 @@ def extract(
             "stated_date": stated,
             "dropped": [{"reason": d.reason, "words": d.words, "sample": d.sample} for d in document.dropped],
             "hard": hard_note(document.dropped),
+            "refused": None,
         }
         click.echo(json.dumps(fields, ensure_ascii=False))
         return
     click.echo(document_text(document), nl=False)  # the version file after its header, as recorded
+
+
+def _check_type(document_type: str) -> None:
+    """Refuse (exit 2) a ``--type`` no declaration could have; the document type is the document's id in backfill
+    and track, so any valid id is taken, and one whose headings are not recognised is said on stderr."""
+    from policy_archive.pipeline.extraction.documents import NAMES
+
+    known = ", ".join(NAMES)
+    if not is_valid_id(document_type):
+        fail(f"--type {document_type!r}: a document type is a document id ({ID_RULE}); recognised: {known}")
+    if document_type not in NAMES:
+        click.echo(
+            f"policy-archive: note: --type {document_type}: no headings recognised for it (recognised: {known}):"
+            " a page holding several documents is refused several-documents, as in backfill for that id",
+            err=True,
+        )
+
+
+def _refuse(file: Path, reason: str, detail: str | None, as_json: bool, said: str | None = None) -> NoReturn:
+    """The refusal in one line on stderr (``said``, or the reason), exit 1; with ``--json`` also its JSON on stdout,
+    so a consumer reading stdout always gets an object (the fields of a text all null, ``refused`` saying why)."""
+    if as_json:
+        fields = {"title": None, "markdown": None, "stated_date": None, "dropped": [], "hard": None}
+        click.echo(json.dumps(fields | {"refused": {"reason": reason, "detail": detail or None}}, ensure_ascii=False))
+    fail(f"{file}: not recorded: {said or reason}" + (f": {detail}" if detail else ""), EXIT_FAILURES)
 
 
 def _page_limit(obj: Context) -> int:
