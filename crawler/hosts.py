@@ -53,13 +53,21 @@ def internal_kind(address: str) -> str | None:
     """Why ``address`` (an IP address as text) is internal — loopback, link-local, site-local, private, multicast,
     reserved, unspecified, or otherwise not globally routable — or None for a public address. An IPv6 address that
     carries an IPv4 address (IPv4-mapped, NAT64, 6to4, Teredo, IPv4-compatible or -translated) is judged by it:
-    ``loopback (NAT64 address of 127.0.0.1)`` for 64:ff9b::7f00:1, None for 64:ff9b::808:808."""
+    ``loopback (NAT64 address of 127.0.0.1)`` for 64:ff9b::7f00:1, None for 64:ff9b::808:808; one whose interface
+    id is ISATAP's is internal when its IPv4 address is, else judged by its prefix."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 scope id (fe80::1%eth0)
     except ValueError:
         return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 connects to 127.0.0.1
+    if isinstance(ip, ipaddress.IPv6Address) and (isatap := _isatap(ip)) is not None:
+        # ISATAP (RFC 5214) tunnels IPv6 over the IPv4 network of a site: a router of that site delivers to the
+        # IPv4 address in the interface id, whatever the /64 prefix before it (a global one included) says. So an
+        # internal IPv4 address there is refused; a public one leaves the judgement to the prefix, as any IPv6
+        # address (fe80::5efe:8.8.8.8 is link-local still) (issue 11, 2026-11-29).
+        if (kind := internal_kind(str(isatap))) is not None:
+            return f"{kind} (ISATAP address of {isatap})"
     if isinstance(ip, ipaddress.IPv6Address) and (embedding := _embedding(ip)) is not None:
         # An address that carries an IPv4 address a host reaches through it (a NAT64 translator, a 6to4 relay, a
         # Teredo or IPv4-compatible tunnel) is judged by that IPv4 address, both ways, the same for every form
@@ -111,6 +119,19 @@ def _embedding(ip: ipaddress.IPv6Address) -> tuple[str, tuple[ipaddress.IPv4Addr
     return None
 
 
+def _isatap(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address in ``ip``'s interface id if it is an ISATAP one (RFC 5214: ``::0:5efe:a.b.c.d``,
+    ``::200:5efe:a.b.c.d`` when the IPv4 address is global; its group bit, 0x100, taken as it comes), or None."""
+    value = int(ip)
+    if (value >> 32) & _ISATAP_MASK != _ISATAP_ID:
+        return None
+    return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+
+
+# An ISATAP interface id's upper 32 bits: the IANA OUI 00-00-5E and 0xFE, with the "u" and "g" bits (0x0300....)
+# masked, since RFC 5214 sets "u" by where the IPv4 address is unique, not by where it leads.
+_ISATAP_ID = 0x00005EFE
+_ISATAP_MASK = 0xFCFFFFFF
 # RFC 6052's well-known prefix: the IPv4 address is the last 32 bits, always.
 _NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
 # RFC 8215's local-use prefix, carved into a network's own translation prefixes of any RFC 6052 length (/48 to /96):

@@ -63,6 +63,16 @@ LOCAL_USE_NAT64 = "not globally routable (local-use NAT64 range 64:ff9b:1::/48, 
         ("::ffff:0:a9fe:a9fe", "link-local (IPv4-translated address of 169.254.169.254)"),
         ("::ffff:0:808:808", None),
         ("::ffff:8.8.8.8", None),
+        # ISATAP (RFC 5214): the interface id ::0:5efe:a.b.c.d or ::200:5efe:a.b.c.d carries the IPv4 address a
+        # router of the site delivers to, whatever the prefix; a public one leaves the judgement to the prefix.
+        ("2606:2800:21f:cb07:0:5efe:a00:1", "private (ISATAP address of 10.0.0.1)"),
+        ("2606:2800:21f:cb07:200:5efe:7f00:1", "loopback (ISATAP address of 127.0.0.1)"),
+        ("2606:2800:21f:cb07:200:5efe:a9fe:a9fe", "link-local (ISATAP address of 169.254.169.254)"),
+        ("fe80::5efe:c0a8:101", "private (ISATAP address of 192.168.1.1)"),
+        ("2002:5db8:d70e:1:0:5efe:a00:1", "private (ISATAP address of 10.0.0.1)"),  # behind a public 6to4 prefix
+        ("2606:2800:21f:cb07:200:5efe:808:808", None),
+        ("2606:2800:21f:cb07:0:5efe:808:808", None),
+        ("fe80::200:5efe:808:808", "link-local"),  # a public IPv4 address behind a link-local prefix
         ("93.184.215.14", None),
         ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", None),
     ],
@@ -131,6 +141,19 @@ def test_a_local_use_nat64_address_is_always_internal_and_named_by_its_last_32_b
     address = _v6(0x0064FF9B0001 << 80 | network_bits << 32 | int(ipv4))
     kind = internal_kind(str(ipv4))
     assert internal_kind(address) == (LOCAL_USE_NAT64 if kind is None else f"{kind} (NAT64 address of {ipv4})")
+
+
+@settings(deadline=None)  # no time limit: the suite runs under heavy load
+@given(ipv4=IPV4_INSIDE_OFTEN, prefix=st.sampled_from(["2606:2800:21f:cb07::", "2002:5db8:d70e:1::", "fe80::"]))
+@pytest.mark.parametrize("bits", [0x0000, 0x0100, 0x0200, 0x0300])  # the interface id's "u" and "g" bits
+def test_an_isatap_address_is_internal_when_its_ipv4_address_is_else_as_its_prefix(ipv4, prefix, bits):
+    # PREFIX:0000:5efe:a.b.c.d (RFC 5214), "u" and "g" bits as they come: the site's router delivers to a.b.c.d.
+    address = _v6(int(ipaddress.IPv6Address(prefix)) | (bits << 16 | 0x5EFE) << 32 | int(ipv4))
+    kind = internal_kind(str(ipv4))
+    if kind is not None:
+        assert internal_kind(address) == f"{kind} (ISATAP address of {ipv4})"
+    else:  # judged by its prefix alone, as the same prefix with another interface id is
+        assert internal_kind(address) == internal_kind(_v6(int(ipaddress.IPv6Address(prefix)) | 1))
 
 
 def test_only_the_declared_origins_are_allowed():

@@ -135,6 +135,7 @@ def run_git(repo: Path, *args: str) -> str:
         "IPv4-mapped loopback",
         "6to4 loopback",
         "NAT64 loopback",
+        "ISATAP loopback",
     ],
 )
 def test_a_redirect_inside_is_refused_with_private_address(tmp_path, target):
@@ -148,6 +149,8 @@ def test_a_redirect_inside_is_refused_with_private_address(tmp_path, target):
             "6to4 loopback": secret.url("/latest/meta-data/iam", host="[2002:7f00:1::]"),
             # 127.0.0.1 behind NAT64's well-known prefix (issue 11): refused as what it reaches, not as IPv6's range.
             "NAT64 loopback": secret.url("/latest/meta-data/iam", host="[64:ff9b::7f00:1]"),
+            # 127.0.0.1 in an ISATAP interface id behind a public prefix: refused as what the site's router reaches.
+            "ISATAP loopback": secret.url("/latest/meta-data/iam", host="[2606:2800:21f:cb07:200:5efe:7f00:1]"),
         }[target]
         with RouteServer({"/privacy": redirect(location, 302)}) as site:
             config = tracked_config(tmp_path / "config", site.url("/privacy"))
@@ -159,6 +162,8 @@ def test_a_redirect_inside_is_refused_with_private_address(tmp_path, target):
     assert len(failed) == 1 and failed[0].startswith("FAILED acme/privacy-policy: private-address: "), failed
     if target == "NAT64 loopback":
         assert "64:ff9b::7f00:1, loopback (NAT64 address of 127.0.0.1);" in failed[0], failed
+    if target == "ISATAP loopback":
+        assert "loopback (ISATAP address of 127.0.0.1);" in failed[0], failed
     assert site.paths[-1] == "/privacy"
     nothing_recorded_from(tmp_path / "data", SECRET)
 
