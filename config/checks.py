@@ -148,7 +148,7 @@ def check_url(path: Path, key: str, value: Any, *, secret: bool = False) -> str:
     """Absolute http(s) URLs only: Scrapy would also read file: and s3: URLs, which must never be tracked.
 
     No user:password (it would be written into Git and WARC files), no whitespace or control characters
-    (URLs are written into commit trailers), a valid port, a host that can be sent (an internationalised one in
+    (URLs are written into commit trailers), a valid port (not 0), a host that can be sent (an internationalised one in
     its IDNA 2008 form, within DNS's lengths: :func:`~policy_archive.hostnames.ascii_url`). A ``secret`` URL (the
     webhook's, the archive's endpoints: a token may be in its path or query) is named in the problem by its scheme
     and host only (:func:`shown_secret_url`): a problem line goes to the terminal and, under systemd, to the journal
@@ -170,6 +170,8 @@ def check_url(path: Path, key: str, value: Any, *, secret: bool = False) -> str:
         raise ConfigError(path, key, f"not a valid URL{said}: {shown}") from None
     if parts.scheme not in ("http", "https"):
         raise ConfigError(path, key, f"must be an absolute http or https URL, got {shown}")
+    if parts.port == 0:  # TCP's reserved port: nothing is fetched from it (crawler/hosts.py port_zero)
+        raise ConfigError(path, key, f"its port is 0, on which no server can listen: {shown}")
     if not parts.hostname:
         raise ConfigError(path, key, f"URL has no host: {shown}")
     if "@" in parts.netloc:

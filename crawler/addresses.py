@@ -35,7 +35,7 @@ from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolu
 from zope.interface import implementer, provider
 
 from policy_archive.crawler import names
-from policy_archive.crawler.hosts import Origin, internal_kind, is_ip_literal, origin_of
+from policy_archive.crawler.hosts import Origin, internal_kind, is_ip_literal, origin_of, port_zero
 from policy_archive.crawler.lookups import (
     BoundedResolver,
     Lookups,
@@ -49,6 +49,7 @@ from policy_archive.records import DEFAULT_PORTS
 log = logging.getLogger(__name__)
 
 PRIVATE_ADDRESS = "private-address"
+PORT_ZERO = "port-zero"
 # Scrapy settings that carry the policy from policy-archive's configuration to the middleware and the resolver.
 ALLOWED_ORIGINS_SETTING = "POLICY_ARCHIVE_ALLOWED_ORIGINS"
 ALLOW_PRIVATE_SETTING = "POLICY_ARCHIVE_ALLOW_PRIVATE_ADDRESSES"
@@ -57,6 +58,16 @@ ALLOW_PRIVATE_SETTING = "POLICY_ARCHIVE_ALLOW_PRIVATE_ADDRESSES"
 class PrivateAddressRefused(IgnoreRequest, PolicyArchiveError):
     """A live request refused because it would connect to an internal address; ``str()`` is the reason (an
     IgnoreRequest for Scrapy, which then calls the request's errback without logging an error)."""
+
+
+class PortZeroRefused(IgnoreRequest, PolicyArchiveError):
+    """A live request refused because its URL names port 0, on which no server can listen
+    (:func:`~policy_archive.crawler.hosts.port_zero`): said, not attempted; ``str()`` is the reason."""
+
+    def __init__(self, url: str):
+        super().__init__(
+            f"{PORT_ZERO}: {url} (port 0 is reserved: no server listens on it, so nothing was connected to)"
+        )
 
 
 def environment_proxies() -> list[str]:
@@ -70,13 +81,16 @@ class AddressPolicy:
 
     allowed_origins: frozenset[Origin]
     allow_private: bool = False
+    # The proxies' hosts: the one endpoint a connection is made to whose port its name lookup does not say.
+    proxy_hosts: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Any) -> AddressPolicy:
         """From Scrapy settings (see :func:`crawler.settings.scrapy_settings`)."""
-        urls = [*settings.getlist(ALLOWED_ORIGINS_SETTING), *environment_proxies()]
-        origins = frozenset(origin for origin in map(origin_of, urls) if origin is not None)
-        return cls(origins, settings.getbool(ALLOW_PRIVATE_SETTING))
+        proxies = [origin for origin in map(origin_of, environment_proxies()) if origin is not None]
+        declared = [origin for origin in map(origin_of, settings.getlist(ALLOWED_ORIGINS_SETTING)) if origin]
+        hosts = frozenset(host for _, host, _ in proxies)
+        return cls(frozenset([*declared, *proxies]), settings.getbool(ALLOW_PRIVATE_SETTING), hosts)
 
     def allows_url(self, url: str) -> bool:
         """Whether ``url`` may be fetched whatever its host resolves to: private addresses are allowed, or its origin
@@ -84,10 +98,18 @@ class AddressPolicy:
         return self.allow_private or origin_of(url) in self.allowed_origins
 
     def allows_endpoint(self, host: str, port: int) -> bool:
-        """Port 0: the caller does not know the port (Twisted's host-only lookups); any declared port counts."""
+        """Whether a connection to ``host`` at ``port`` may reach any of its addresses. Port 0 is a lookup that
+        does not say its port: Twisted's host-only lookup (``reactor.resolve``), which Scrapy 2.19 makes only
+        for its tunnel to an ``https_proxy`` given by name (``TCP4ClientEndpoint``); so only a proxy's host is
+        allowed then. It once stood for any declared port of the host, and a request to ``http://HOST:0/`` on a
+        declared host got its internal addresses unchecked (:class:`PortZeroRefused` now stops it before)."""
         host = host.lower()
-        return self.allow_private or any(
-            host == allowed_host and port in (0, allowed_port) for _, allowed_host, allowed_port in self.allowed_origins
+        if self.allow_private:
+            return True
+        if port == 0:
+            return host in self.proxy_hosts
+        return any(
+            host == allowed_host and port == allowed_port for _, allowed_host, allowed_port in self.allowed_origins
         )
 
     def refusal(self, url: str, addresses: Iterable[str]) -> str | None:
@@ -128,8 +150,11 @@ class PrivateAddressMiddleware:
 
     async def process_request(self, request: Any) -> None:
         """Let ``request`` through, or raise :class:`PrivateAddressRefused` when its host is, or resolves to, an
-        internal address it may not reach. The lookup is bounded like every lookup of the crawl
+        internal address it may not reach, and :class:`PortZeroRefused` when it names port 0, whatever the policy.
+        The lookup is bounded like every lookup of the crawl
         (:class:`~policy_archive.crawler.names.LookupTimedOut` past it)."""
+        if port_zero(request.url):  # a redirect's Location may name it; the configuration may not (config/checks)
+            raise PortZeroRefused(request.url)
         if self.policy.allows_url(request.url):
             return
         parts = urlparse_cached(request)

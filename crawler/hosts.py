@@ -38,7 +38,9 @@ LOOKUPS_AT_ONCE = 256
 
 
 def origin_of(url: str) -> Origin | None:
-    """``(scheme, host, port)`` of an http(s) URL, the port made explicit; None for anything else."""
+    """``(scheme, host, port)`` of an http(s) URL, the port made explicit; None for anything else. A port written
+    as 0 stays 0: it is no other origin's (``http://h:0/`` was read as ``http://h/``'s, port 80, and so allowed
+    wherever that was declared), and no request to it is made (:func:`port_zero`)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -46,7 +48,17 @@ def origin_of(url: str) -> Origin | None:
         return None
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         return None
-    return parts.scheme, parts.hostname.lower(), port or DEFAULT_PORTS[parts.scheme]
+    return parts.scheme, parts.hostname.lower(), DEFAULT_PORTS[parts.scheme] if port is None else port
+
+
+def port_zero(url: str) -> bool:
+    """Whether ``url`` names port 0 (``http://host:0/``): TCP's reserved port, on which no server can listen
+    (binding to 0 picks another port), so nothing is connected to for it; Twisted would try and Linux would say
+    "connection refused", as if a server had."""
+    try:
+        return urlsplit(url).port == 0
+    except ValueError:
+        return False
 
 
 def internal_kind(address: str) -> str | None:

@@ -3,14 +3,23 @@ configuration allows, and the resolver that keeps connections from reaching insi
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 
 import pytest
+import scrapy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.address import IPv4Address, IPv6Address
 
-from policy_archive.crawler.addresses import AddressPolicy, GuardedResolver, internal_kind, origin_of
+from policy_archive.crawler.addresses import (
+    AddressPolicy,
+    GuardedResolver,
+    PortZeroRefused,
+    PrivateAddressMiddleware,
+    internal_kind,
+    origin_of,
+)
 
 LOCAL_USE_NAT64 = "not globally routable (local-use NAT64 range 64:ff9b:1::/48, whose IPv4 address is the network's)"
 
@@ -215,3 +224,33 @@ def test_the_resolver_drops_internal_addresses_unless_the_endpoint_is_declared()
     other_port = Receiver()
     resolver.resolveHostName(other_port, "declared.example", 8081)
     assert other_port.addresses == ["93.184.215.14"]
+
+
+# --- port 0 (issue 11) -----------------------------------------------------------------------------------------
+
+
+def test_port_zero_is_no_declared_origin_and_a_request_to_it_is_refused_before_anything_is_asked():
+    # http://127.0.0.1:0/ was read as http://127.0.0.1/'s origin (port 80), allowed wherever that was declared.
+    assert origin_of("http://127.0.0.1:0/x") == ("http", "127.0.0.1", 0)
+    assert not AddressPolicy(frozenset({origin_of("http://127.0.0.1/")})).allows_url("http://127.0.0.1:0/x")
+    for policy in (AddressPolicy(frozenset({origin_of("http://127.0.0.1/")})), AddressPolicy(frozenset(), True)):
+        middleware = PrivateAddressMiddleware(policy, lookups=None)  # nothing may be looked up: no lookups to ask
+        with pytest.raises(PortZeroRefused) as refused:
+            asyncio.run(middleware.process_request(scrapy.Request("http://127.0.0.1:0/x")))
+        assert str(refused.value) == (
+            "port-zero: http://127.0.0.1:0/x (port 0 is reserved: no server listens on it, so nothing was connected to)"
+        )
+
+
+def test_a_lookup_without_its_port_reaches_inside_only_for_a_proxy():
+    # Port 0 is a lookup that does not say its port (Twisted's reactor.resolve: Scrapy's tunnel to a proxy); it once
+    # stood for any declared port of the host, so a connection to HOST:0 of a declared host went unchecked.
+    inside = [IPv4Address("TCP", "93.184.215.14", 0), IPv4Address("TCP", "127.0.0.1", 0)]
+    resolving = FakeReactor(inside)
+    declared = frozenset({origin_of("http://declared.example:8080/"), origin_of("http://proxy.example:3128")})
+    resolver = GuardedResolver(resolving, AddressPolicy(declared, proxy_hosts=frozenset({"proxy.example"})), resolving)
+    for host, expected in [("declared.example", ["93.184.215.14"]), ("proxy.example", ["93.184.215.14", "127.0.0.1"])]:
+        receiver = Receiver()
+        resolver.resolveHostName(receiver, host, 0)
+        assert receiver.addresses == expected and receiver.complete, host
+    assert resolver.dropped[("declared.example", 0)] == ["127.0.0.1"]

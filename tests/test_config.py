@@ -351,6 +351,7 @@ SERVICE_WITH = "name = {name}\n[documents.{doc}]\nurl = {url}\n"
         ('"A"', "privacy-policy", '"https://user:secret@a.b/"', "url", "user:password@"),
         ('"A"', "privacy-policy", '"https://user@a.b/"', "url", "user:password@"),
         ('"A"', "privacy-policy", '"https://a.b:99999/"', "url", "not a valid URL"),
+        ('"A"', "privacy-policy", '"https://a.b:0/"', "url", "its port is 0, on which no server can listen"),
         ('"A"', "privacy-policy", '"https://a.b/\\u001b[2J"', "url", "control characters"),
         ('"A"', "privacy-policy", '"https://a.b/\\u0000"', "url", "control characters"),
     ],

@@ -168,6 +168,23 @@ def test_a_redirect_inside_is_refused_with_private_address(tmp_path, target):
     nothing_recorded_from(tmp_path / "data", SECRET)
 
 
+@pytest.mark.parametrize("settings", ["", "[crawl]\nallow_private_addresses = true\n"])
+def test_a_redirect_to_port_0_is_refused_in_words_and_never_attempted(tmp_path, settings):
+    # Port 0 of a declared host was read as the host's default port, so allowed, and then attempted: Linux answers
+    # "connection refused", as if a server had (issue 11). Refused before anything is asked, whatever the policy.
+    with RouteServer({"/privacy": redirect("http://127.0.0.1:0/latest/meta-data/iam", 302)}) as site:
+        config = tracked_config(tmp_path / "config", site.url("/privacy"), settings)
+        result = run_cli(config, tmp_path / "data", "track")
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 1, result.stderr
+    failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+    assert failed == [
+        "FAILED acme/privacy-policy: port-zero: http://127.0.0.1:0/latest/meta-data/iam (port 0 is reserved: no server"
+        " listens on it, so nothing was connected to)"
+    ], result.stderr
+    assert "connection refused" not in result.stderr
+
+
 def test_the_declared_origin_on_loopback_is_fetched_and_allow_private_addresses_lifts_the_rule(tmp_path):
     page = html_page("ACME Privacy Policy", [f"We process personal data, paragraph {n}." for n in range(30)])
     with RouteServer({"/policy": page}) as secret, RouteServer({"/privacy": redirect(secret.url("/policy"))}) as site:

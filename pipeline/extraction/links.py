@@ -152,14 +152,14 @@ def link_url(url: str) -> str | None:
     decoded; unsafe and whitespace characters percent-encoded as a browser sends them (``safe_url``); no session
     id (``;jsessionid=…`` in the path, ``?PHPSESSID=…`` and the like in the query: :data:`_SESSION_PARAMETER`).
     So ``HTTPS://Example.org:443/Privacy%7epolicy#top`` is ``https://example.org/Privacy~policy``. None: not an
-    http(s) address (``mailto:``, a port out of range, ``http://[x``), or one with ``user:password@``, which no
+    http(s) address (``mailto:``, a port out of range or 0, ``http://[x``), or one with ``user:password@``, which no
     service file may declare."""
     try:
         parts = urlsplit(safe_url(url.strip()))
         port = parts.port
     except ValueError:  # urllib refuses an unclosed IPv6 bracket, a port that is no number or out of range
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc or port == 0:
         return None
     netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     if port is not None and port != DEFAULT_PORTS[parts.scheme]:
