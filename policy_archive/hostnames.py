@@ -47,13 +47,32 @@ def ascii_host(host: str) -> str:
         try:
             converted = idna.encode(decoded, uts46=True).decode("ascii")
         except UnicodeError as error:  # idna.IDNAError is one; so is a label punycode makes too long
-            raise UnusableHost(f"the host {host!r} is not a valid internationalised name ({error})") from None
+            said = _said(str(error))  # idna's reason repeats the label, whole
+            raise UnusableHost(f"the host {_quoted(host)} is not a valid internationalised name ({said})") from None
     name = converted.removesuffix(".")  # the root's dot is no part of the name's length
     if len(name) > HOST_MAX_LENGTH:
-        raise UnusableHost(f"the host {host!r} is longer than {HOST_MAX_LENGTH} characters in its ASCII form")
+        raise UnusableHost(f"the host {_quoted(host)} is longer than {HOST_MAX_LENGTH} characters in its ASCII form")
     if any(len(label) > LABEL_MAX_LENGTH for label in name.split(".")):
-        raise UnusableHost(f"the host {host!r} has a label longer than {LABEL_MAX_LENGTH} characters in ASCII form")
+        raise UnusableHost(
+            f"the host {_quoted(host)} has a label longer than {LABEL_MAX_LENGTH} characters in ASCII form"
+        )
     return converted
+
+
+def _quoted(host: str) -> str:
+    """``host`` as a message names it: escaped and bounded (:func:`~policy_archive.text.quoted`). A host comes from
+    a redirect's Location, a page's link, a third party's declaration: it may hold an ESC, a newline or a bidi
+    override and be a megabyte long, and the line naming it goes to the terminal, the journal, the catalog."""
+    from policy_archive.text import quoted  # text imports this module (joiner_in_context): read when used
+
+    return quoted(host)
+
+
+def _said(reason: str) -> str:
+    """Another library's reason (idna's, urllib's), which may repeat the host whole: escaped and bounded."""
+    from policy_archive.text import clipped  # as in _quoted
+
+    return clipped(reason)
 
 
 def ascii_url(url: str) -> str:
@@ -63,7 +82,7 @@ def ascii_url(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError as error:  # a netloc with characters NFKC turns into "/", "?", "#", "@" or ":"
-        raise UnusableHost(f"the URL's host cannot be read ({error})") from None
+        raise UnusableHost(f"the URL's host cannot be read ({_said(str(error))})") from None
     if parts.netloc.isascii() and "%" not in parts.netloc:
         ascii_host(parts.hostname or "")  # the lengths are checked all the same
         return url

@@ -193,15 +193,22 @@ def quoted(text: str) -> str:
     """``text`` between quotes for a one-line message, its unsafe characters escaped (:func:`printable`) and at
     most :data:`QUOTE_LIMIT` characters of it shown (then ``…``): a line of a user's file, however long or odd,
     quoted in a line a person can read."""
+    return f"'{clipped(text)}'"
+
+
+def clipped(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` for a one-line message, without quotes: its unsafe characters escaped (:func:`printable`) and at
+    most ``limit`` characters of it shown (then ``…``): what another library says of a value (it may repeat the
+    value whole) put in a line a person can read."""
     shown: list[str] = []
     length = 0
     for character in text:
         piece = printable(character)
-        if length + len(piece) > QUOTE_LIMIT:
-            return f"'{''.join(shown)}…'"
+        if length + len(piece) > limit:
+            return f"{''.join(shown)}…"
         shown.append(piece)
         length += len(piece)
-    return f"'{''.join(shown)}'"
+    return "".join(shown)
 
 
 def first_few(items: Sequence[str], limit: int) -> str:

@@ -28,6 +28,7 @@ from policy_archive.crawler.failures import UnusableLocation
 from policy_archive.crawler.middlewares import RedirectLocationMiddleware, redirect_target
 from policy_archive.crawler.render import NavigationRedirectMiddleware, PageRendering
 from policy_archive.hostnames import HOST_MAX_LENGTH, LABEL_MAX_LENGTH, UnusableHost, ascii_host, ascii_url
+from policy_archive.text import unsafe_character
 
 DECLARED = "http://straße.example/privacy"
 FETCHED = "http://xn--strae-oqa.example/privacy"
@@ -204,6 +205,28 @@ def test_a_percent_encoded_host_that_decodes_to_no_name_is_refused_in_words(loca
     said = str(refused.value)
     assert said.startswith(f"the redirect's Location names a host that cannot be sent: '{location}'"), said
     assert why in said, said
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "ü\x1b[2J\nCaptured-At: 1999.example",  # an ESC sequence and a line break in a name IDNA refuses
+        "ü\u202eelpmaxe." + "a" * 300,  # a bidi override, in a name longer than DNS allows
+        "ü" * 100_000 + ".example",  # a hundred thousand characters
+        "ü." + "\x07" * 5_000 + ".example",
+    ],
+)
+def test_a_hostile_host_is_named_escaped_and_bounded(host: str) -> None:
+    # The line goes to the terminal, the journal and the catalog: the host was quoted raw by repr, whole, and idna's
+    # reason repeated its label whole again (issue 11, 2026-11-29).
+    with pytest.raises(UnusableHost) as unusable:
+        ascii_host(host)
+    with pytest.raises(UnusableLocation) as refused:
+        redirect_target("http://start.example/p", f"http://{host}/x".encode())
+    for said in (str(unusable.value), str(refused.value)):
+        assert said.isprintable() and unsafe_character(said) is None, said
+        assert len(said) < 400, len(said)
+    assert str(unusable.value).startswith("the host '")
 
 
 def test_the_location_scrapy_reads_names_the_ascii_host_rendered_or_not() -> None:
