@@ -23,6 +23,7 @@ from policy_archive.text import (
     is_unsafe_character,
     lookalike_space,
     printable,
+    quoted,
     unsafe_character,
 )
 
@@ -271,6 +272,27 @@ def check_name(path: Path | str, key: str, value: str) -> None:
     if bad := lookalike_space(value):
         reason = f"contains a space other than U+0020 ({bad}), with which it looks like another name"
         raise ConfigError(path, key, f"{reason}: write a plain space: {value!r}")
+
+
+def check_service_name(path: Path | str, key: str, value: str) -> None:
+    """A service's ``name``: :func:`check_name`, and its spaces single and inside it (:func:`spacing_problem`). A
+    name is shown in commit subjects, ``log``, the report and an OTA export's folder: ``ACME  Corp`` and ``ACME
+    Corp`` are two services that read as one (and Windows drops a folder name's last space). Refused, not tidied:
+    the name a person wrote is the one recorded, or none (issue 11, 2026-11-29)."""
+    check_name(path, key, value)
+    if problem := spacing_problem(value):
+        said = "with which it looks like another name: write one space between words and none at either end"
+        raise ConfigError(path, key, f"{problem}, {said}: {quoted(value)}")
+
+
+def spacing_problem(name: str) -> str | None:
+    """How ``name``'s plain spaces make it look like another (``has a space at its start or end``, ``has two
+    spaces in a row``), or None. The one rule of the loader and of ``import-ota``."""
+    if name != name.strip(" "):
+        return "has a space at its start or end"
+    if "  " in name:
+        return "has two spaces in a row"
+    return None
 
 
 def check_date(path: Path, key: str, value: Any) -> date:

@@ -20,7 +20,7 @@ from policy_archive.config.checks import (
     Problems,
     check_date,
     check_keys,
-    check_name,
+    check_service_name,
     check_url,
     fragment_refusal,
     read_toml,
@@ -76,7 +76,7 @@ def service_documents(path: Path, problems: Problems) -> list[DocumentDeclaratio
     if not isinstance(name, str) or not name.strip():
         problems.add(path, "name", "required: the service's display name")
         name = ""
-    elif problems.passes(check_name, path, "name", name) and len(name) > NAME_MAX_LENGTH:
+    elif problems.passes(check_service_name, path, "name", name) and len(name) > NAME_MAX_LENGTH:
         problems.add(path, "name", f"longer than {NAME_MAX_LENGTH:,} characters")
     documents = raw.get("documents")
     if not isinstance(documents, dict) or not documents:

@@ -348,6 +348,10 @@ SERVICE_WITH = "name = {name}\n[documents.{doc}]\nurl = {url}\n"
         ('"A\\u200cB"', "privacy-policy", '"https://a.b/"', "name", "U+200C"),  # not between letters of a script
         ('"A"', '"privacy-policy\\n"', '"https://a.b/"', "documents.privacy-policy\n", "must match"),
         ('"A"', '"Privacy"', '"https://a.b/"', "documents.Privacy", "must match"),
+        # Spaces that make a name look like another (issue 11): two in a row, one at an end.
+        ('"ACME  Corp"', "privacy-policy", '"https://a.b/"', "name", "has two spaces in a row"),
+        ('"ACME Corp "', "privacy-policy", '"https://a.b/"', "name", "has a space at its start or end"),
+        ('" ACME"', "privacy-policy", '"https://a.b/"', "name", "has a space at its start or end"),
         ('"A"', "privacy-policy", '"https://user:secret@a.b/"', "url", "user:password@"),
         ('"A"', "privacy-policy", '"https://user@a.b/"', "url", "user:password@"),
         ('"A"', "privacy-policy", '"https://a.b:99999/"', "url", "not a valid URL"),

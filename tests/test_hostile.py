@@ -45,6 +45,7 @@ HOSTILE_CONFIGURATIONS = {
         "name",
     ),
     "ESC in name": ({"acme": 'name = "\\u001b[2JACME"\n' + GOOD_DOCUMENT}, "", "name"),
+    "two spaces in name": ({"acme": 'name = "ACME  Corp"\n' + GOOD_DOCUMENT}, "", "two spaces in a row"),
     "id ending in a newline": ({"acme\n": 'name = "ACME"\n' + GOOD_DOCUMENT}, "", "must match"),
     "document id ending in a newline": (
         {"acme": 'name = "A"\n[documents."p\\n"]\nurl = "https://a.example/"\n'},

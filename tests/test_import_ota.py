@@ -468,8 +468,10 @@ def test_ids_from_long_names_are_cut_to_the_id_limit_and_stay_distinct():
 
 
 def test_a_long_service_name_is_kept_whole_under_a_shortened_id_and_one_past_the_name_limit_is_named(tmp_path):
-    name = "Über Long Company Name " * 7  # 161 characters: a valid name whose slug is longer than an id
-    legal = "The Very Long Official Legal Name Of This Company " * 6  # 306 characters (acceptance report 3)
+    name = ("Über Long Company Name " * 7).strip()  # 160 characters: a valid name whose slug is longer than an id
+    legal = (
+        "The Very Long Official Legal Name Of This Company " * 6
+    ).strip()  # a long legal name (acceptance report 3)
     terms_type = "Terms " * 50
     fetch = {"fetch": "https://example.org/t"}
     declarations = {
@@ -483,11 +485,11 @@ def test_a_long_service_name_is_kept_whole_under_a_shortened_id_and_one_past_the
         "FAILED longer: not imported: Longer.json: its name is longer than 1,000 characters (not a name)"
     ]
     documents = loaded(config).values()
-    (written,) = [d for d in documents if d.service_name == name.strip()]
+    (written,) = [d for d in documents if d.service_name == name]
     assert len(written.service_id) == len(written.document_id) == ID_MAX_LENGTH
     assert (config / "services" / f"{written.service_id}.toml").is_file()
     # The 306-character name: imported whole, under its id cut to the limit with a hash of the whole name.
-    (kept,) = [d for d in documents if d.service_name == legal.strip()]
+    (kept,) = [d for d in documents if d.service_name == legal]
     assert kept.service_id == slug_id(legal.strip(), "service") and len(kept.service_id) == ID_MAX_LENGTH
     assert kept.service_id.startswith("the-very-long-official-legal-name-of-this-company-")
     assert kept.document_id == "privacy-policy" and f"wrote {config / 'services' / kept.service_id}.toml" in (
@@ -550,14 +552,30 @@ def test_a_service_name_with_a_control_or_invisible_character_is_not_imported_an
     assert set(loaded(config)) == {"lingualeo/privacy-policy", "lingualeo/terms-of-service"}
 
 
-@pytest.mark.parametrize("name", ["Acme\u00a0Corp", "Acme\u200aCorp", "Acme\u3000Corp"])
-def test_a_service_name_with_another_space_is_imported_with_a_plain_one(tmp_path, name):
-    """The loader refuses a name holding a space other than U+0020 (issue 11): OTA's name is written with a plain
-    one, as its runs of spaces were already tidied, so the service is imported and loads."""
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("Acme\u00a0Corp", "holds a space other than U+0020 (U+00A0)"),
+        ("Acme\u200aCorp", "holds a space other than U+0020 (U+200A)"),
+        ("Acme\u3000Corp", "holds a space other than U+0020 (U+3000)"),
+        ("Acme  Corp", "has two spaces in a row"),
+        (" Acme Corp", "has a space at its start or end"),
+        ("Acme Corp ", "has a space at its start or end"),
+    ],
+)
+def test_a_service_name_whose_spaces_the_loader_refuses_is_not_imported_and_named(tmp_path, name, said):
+    """The loader refuses a name holding a space other than U+0020, two in a row or one at an end (issue 11): each
+    makes it look like another name. OTA's name was written tidied (``Acme Corp``) without a word; now, as for a
+    control character, the service is not imported, named, exit 1: the name recorded is OTA's, or none."""
     declaration = {"name": name, "terms": {"Privacy Policy": {"fetch": "https://example.org/p"}}}
     config, result = _import(tmp_path, {"Acme.json": json.dumps(declaration)})
-    assert result.returncode == 0, result.stderr
-    assert loaded(config)["acme-corp/privacy-policy"].service_name == "Acme Corp"
+    assert result.returncode == 1, result.stderr
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+    assert _failed(result) == [
+        f"FAILED acme: not imported: Acme.json: its name {said}, which the loader refuses: '{shown}'"
+    ]
+    assert not (config / "services" / "acme-corp.toml").exists() and not (config / "services" / "acme.toml").exists()
+    assert set(loaded(config)) == {"lingualeo/privacy-policy", "lingualeo/terms-of-service"}
 
 
 @pytest.mark.parametrize("name", ["\U0001f468\u200d\U0001f469\u200d\U0001f467", "\u0915\u200d\u0937"])

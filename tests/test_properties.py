@@ -19,7 +19,7 @@ from policy_archive.config.bounds import (
     SHORTEST_TIMEOUT_SECONDS,
     SLOWEST_PER_MINUTE,
 )
-from policy_archive.config.checks import ConfigError
+from policy_archive.config.checks import ConfigError, spacing_problem
 from policy_archive.config.settings import load_config
 from policy_archive.pipeline.extraction.normalize import normalize_markdown
 from policy_archive.records import Render, is_valid_id
@@ -151,6 +151,9 @@ def assert_safe(config: Any) -> None:
         assert unsafe_character(document.service_name) is None and document.service_name.strip()
         # Nothing that makes it look like another name (issue 11): no invisible character, no space but U+0020.
         assert invisible_character(document.service_name) is None and lookalike_space(document.service_name) is None
+        assert spacing_problem(document.service_name) is None  # single spaces, none at the ends
+        for url in (document.url, *document.urls()):
+            assert urlsplit(url).port != 0  # no request is made to port 0
         # A fragment only where the page's scripts read it (a rendered page): never one a server would not get.
         for url, render in ((document.url, document.render), *((e.url, e.render) for e in document.history)):
             assert "#" not in url or render is Render.ALWAYS

@@ -25,14 +25,14 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from policy_archive.config.checks import ConfigError
+from policy_archive.config.checks import ConfigError, spacing_problem
 from policy_archive.config.declarations import NAME_MAX_LENGTH, load_service
 from policy_archive.config.writer import DocumentDraft, ServiceFileExists, service_toml, slug_id, write_service_file
 from policy_archive.crawler.hosts import LITERALS_ONLY, Proposals
 from policy_archive.pipeline.imports.ota_files import HISTORY_SUFFIX, Unreadable, read_declaration
 from policy_archive.pipeline.imports.ota_terms import NotImported, history_entries, translate, valid_until
 from policy_archive.records import DocumentDeclaration, Render
-from policy_archive.text import QUOTE_LIMIT, invisible_character, one_line, plural, unsafe_character
+from policy_archive.text import QUOTE_LIMIT, invisible_character, lookalike_space, plural, unsafe_character
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,12 @@ def plan_service(path: Path, proposals: Proposals = LITERALS_ONLY) -> ServicePla
             # audit 31, 2026-11-29): the loader refuses such a name, so the service is not imported, named.
             said = f"its name holds a control or invisible character ({bad})"
             raise NotImported(f"{path.name}: {said}: {_quoted_name(raw['name'])}")
-        if len(one_line(raw["name"])) > NAME_MAX_LENGTH:
+        # Spaces likewise (issue 11, 2026-11-29): a no-break or ideographic space, two in a row or one at an end make
+        # a name that looks like another, which the loader refuses; tidying them (the import once did, unsaid)
+        # would write a name that is not OTA's.
+        if said := _spacing(raw["name"]):
+            raise NotImported(f"{path.name}: its name {said}, which the loader refuses: {_quoted_name(raw['name'])}")
+        if len(raw["name"]) > NAME_MAX_LENGTH:
             raise NotImported(f"{path.name}: its name is longer than {NAME_MAX_LENGTH:,} characters (not a name)")
         if not isinstance(raw.get("terms"), dict) or not raw["terms"]:
             raise NotImported(f"{path.name} declares no terms")
@@ -103,7 +108,7 @@ def plan_service(path: Path, proposals: Proposals = LITERALS_ONLY) -> ServicePla
             raise NotImported(f"{history_path.name} is not an object of terms types")
     except (Unreadable, NotImported) as skip:
         return ServicePlan(fallback_id, path.stem, (path,), (), (Problem(fallback_id, str(skip), True),), None)
-    name = one_line(raw["name"])  # no control character (refused above); runs of spaces and the ends tidied
+    name = raw["name"]  # OTA's name as it is: whatever the loader would refuse in it was refused above
     service_id = slug_id(name, "service")
     sources = (path, history_path) if history else (path,)
     drafts: list[DocumentDraft] = []
@@ -203,6 +208,14 @@ def import_ota(
         raise ServiceFileExists(f"{names} already exist{'s' if len(existing) == 1 else ''} (use --force to replace)")
     written = [write_service_file(output, plan.service_id, plan.text or "", force=force) for plan in chosen.values()]
     return ImportReport(tuple(written), tuple(problems), _unchecked(chosen.values(), proposals))
+
+
+def _spacing(name: str) -> str | None:
+    """What of ``name``'s spaces the loader refuses (:func:`~policy_archive.config.checks.spacing_problem`, and a
+    space other than U+0020), as the ``FAILED`` line says it; None when its spaces are plain and single."""
+    if bad := lookalike_space(name):
+        return f"holds a space other than U+0020 ({bad})"
+    return spacing_problem(name)
 
 
 def _quoted_name(name: str) -> str:
