@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from policy_archive.errors import ConfigurationError
 from policy_archive.hostnames import UnusableHost, ascii_url
@@ -207,6 +207,26 @@ def shown_secret_url(value: str) -> str:
         return f"its host cannot be read {_NOT_SHOWN}"
     name = f"[{host}]" if ":" in host else host
     return f"{parts.scheme}://{name}/… (the rest not shown: it may hold a secret token)"
+
+
+def secret_url_hider(urls: Iterable[str]) -> Callable[[str], str]:
+    """A function writing every URL under one of ``urls`` (the archive's endpoints, the webhook: same host and
+    port, a path starting with theirs, any scheme) that appears in a text as :func:`shown_secret_url` names it:
+    for the lines other libraries write (Scrapy's ``Crawled (200) <GET {replay_url}/…>`` under ``--verbose``),
+    which cannot be asked to name a capture otherwise. A URL of another host is left as it is."""
+    roots = sorted({parts.netloc + parts.path.rstrip("/") for parts in map(_split, urls) if parts and parts.netloc})
+    if not roots:
+        return lambda text: text
+    alternatives = "|".join(re.escape(root) for root in sorted(roots, key=len, reverse=True))
+    pattern = re.compile(rf"[a-z][a-z0-9+.-]*://(?:{alternatives})[^\s<>\"'`]*", re.IGNORECASE)
+    return lambda text: pattern.sub(lambda found: shown_secret_url(found.group()), text)
+
+
+def _split(url: str) -> SplitResult | None:
+    try:
+        return urlsplit(url.strip())
+    except ValueError:
+        return None
 
 
 def _part_at(url: str, at: int) -> str:

@@ -101,8 +101,9 @@ class ArchiveOnlyMiddleware:
         rendering = request.meta.get("rendering")
         if rendering is not None and rendering.archive is not None:
             return
-        if not self.crawler.spider.source.contains(request.url):  # type: ignore[union-attr]
-            raise OutsideTheArchive(request.url)
+        source = self.crawler.spider.source  # type: ignore[union-attr]
+        if not source.contains(request.url):
+            raise OutsideTheArchive(source.shown(request.url))
 
 
 class ArchiveRateLimitMiddleware:
@@ -184,7 +185,7 @@ class ArchiveRateLimitMiddleware:
         seconds = self._limiter().penalize(retry_after_seconds(response), cause=cause)
         if pauses > MAX_ARCHIVE_PAUSES:
             return None
-        log.info("archive %s for %s: asking again after the pause of %.0f s", cause, request.url, seconds)
+        log.info("archive %s for %s: asking again after the pause of %.0f s", cause, self._shown(request), seconds)
         return request.replace(dont_filter=True, meta={**request.meta, "archive_pauses": pauses})
 
     async def _after_a_wait(self, request: Request, cause: str, meta: dict[str, object]) -> Request | None:
@@ -201,7 +202,7 @@ class ArchiveRateLimitMiddleware:
         limiter = self._limiter()
         log.warning(
             "archive %s %s for %s: asking again in %.0f s (attempt %d of %d)",
-            *(limiter.archive, cause, request.url, limiter.backoff_seconds, attempt + 1, LISTING_ATTEMPTS),
+            *(limiter.archive, cause, self._shown(request), limiter.backoff_seconds, attempt + 1, LISTING_ATTEMPTS),
         )
         await unless_stopped(self.crawler, asyncio.sleep(limiter.backoff_seconds))
         return request.replace(dont_filter=True, meta={**request.meta, **meta, "archive_attempt": attempt + 1})
@@ -212,6 +213,10 @@ class ArchiveRateLimitMiddleware:
     def _reach(self) -> Reachability | None:
         """The crawl's count of replays failing before any answer (the archive spider's), None for a crawl without."""
         return getattr(self.crawler.spider, "reach", None)
+
+    def _shown(self, request: Request) -> str:
+        """The request's capture, never its URL, which holds ``replay_url`` and so may hold the archive's token."""
+        return self.crawler.spider.source.shown(request.url)  # type: ignore[union-attr,no-any-return]
 
 
 class RetryAfterMiddleware:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from standin.cli import run_cli
+from standin.cli import run_cli, write_archive_settings
 from standin.hostile import RouteServer
 from standin.pages import Page, html_page, redirect
 
@@ -464,3 +466,72 @@ def test_a_full_disk_is_one_line(tmp_path, small_filesystem):
         result = run_cli(config, point / "data", "track")
     assert "Traceback" not in result.stderr and result.returncode == 1, result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("policy-archive: no space left on the device")
+
+
+# --- secret tokens in the archive's URLs never reach a line ----------------------------------------------------
+
+TOKENS = ("PATH-TOKEN-4f1c", "QUERY-TOKEN-9a2e", "OTHER-TOKEN-77b0")
+
+
+def _archive_config(root: Path, cdx_url: str, replay_url: str, documents: dict[str, str]) -> Path:
+    write_archive_settings(root, cdx_url, replay_url, timeout_seconds=1)
+    for service, url in documents.items():
+        (root / "services" / f"{service}.toml").write_text(
+            f'name = "{service.title()}"\n[documents.privacy-policy]\nurl = "{url}"\n'
+        )
+    return root
+
+
+def _no_token_in(*texts: str) -> None:
+    for text in texts:
+        for token in TOKENS:
+            assert token not in text, [line for line in text.splitlines() if token in line]
+
+
+def test_no_line_of_a_failing_backfill_names_the_archives_secret_token(tmp_path, standin_archive):
+    """A private archive's key in ``cdx_url``'s query or ``replay_url``'s path (issue 11): each failure of the
+    listing and of the replays, the waits before asking again, a replay_url changed and the log lines of
+    ``--verbose`` (Scrapy's ``Crawled (200) <GET …>`` included) name the archive by scheme and host only."""
+    acme, beta = "http://acme.test/privacy", "http://beta.test/privacy"
+    pages = [html_page(f"Privacy Policy {n}", [f"We keep data {n}, paragraph {p}." for p in range(30)]) for n in "abc"]
+    for url in (acme, beta):
+        for stamp, page in zip(("20180101000000", "20180601000000", "20190101000000"), pages, strict=True):
+            standin_archive.add_capture(url, stamp, page.body)
+    standin_archive.serve_under(f"/{TOKENS[0]}")
+    standin_archive.reset_capture(acme, "20180601000000")  # asked again, then failed: a FAILED line
+    standin_archive.withhold_capture(acme, "20190101000000", 500)
+    standin_archive.serve_other_bytes(beta, "20180601000000", b"<html>other bytes</html>")  # digest-mismatch
+    standin_archive.exclude_from_replay(beta)  # not-archived, each
+    cdx_url = f"{standin_archive.cdx_url}?key={TOKENS[1]}"
+    config = _archive_config(tmp_path / "config", cdx_url, standin_archive.replay_url, {"acme": acme, "beta": beta})
+    data = tmp_path / "data"
+    failing = run_cli(config, data, "backfill", "--verbose")
+    assert failing.returncode == 1 and "FAILED beta/privacy-policy" in failing.stderr, failing.stderr
+    # The replay_url changed (another token in its path): the refusals under the earlier one are asked again.
+    _archive_config(config, cdx_url, f"{standin_archive.base_url}/{TOKENS[2]}/web", {})
+    moved_replay = run_cli(config, data, "backfill", "beta")
+    assert "refused on the archive's answer to an earlier replay_url (http://127.0.0.1/… " in moved_replay.stderr
+    # The CDX endpoint moved, to an absolute URL and to a path, both carrying the key.
+    _archive_config(config, cdx_url, standin_archive.replay_url, {})
+    standin_archive.move_cdx(
+        f"https://127.0.0.1:{standin_archive.base_url.rsplit(':', 1)[1]}{urlsplit(cdx_url).path}?key={TOKENS[1]}"
+    )
+    moved = run_cli(config, data, "backfill", "--verbose")
+    standin_archive.move_cdx(f"/{TOKENS[0]}/cdx2?key={TOKENS[1]}")
+    moved_to_path = run_cli(config, data, "backfill", "acme")
+    for result in (moved, moved_to_path):
+        assert result.returncode == 1, result.stderr
+        assert "answered 301 Moved Permanently to https://127.0.0.1/… (the rest not shown" in result.stderr or (
+            "to http://127.0.0.1/… (the rest not shown" in result.stderr
+        ), result.stderr
+    status = run_cli(config, data, "status")
+    _no_token_in(*(r.stdout + r.stderr for r in (failing, moved_replay, moved, moved_to_path, status)))
+    with sqlite3.connect(data / "catalog.sqlite3") as catalog:  # the reasons kept, which `status` reads
+        _no_token_in(*(reason for (reason,) in catalog.execute("SELECT reason FROM captures WHERE reason IS NOT NULL")))
+    # A user name and password in an endpoint: refused by validate, neither shown.
+    secret = _archive_config(
+        tmp_path / "userinfo", f"http://user:{TOKENS[2]}@127.0.0.1:9/cdx", "http://127.0.0.1:9/web", {"acme": acme}
+    )
+    refused = run_cli(secret, tmp_path / "d2", "backfill", "--verbose")
+    assert refused.returncode == 2 and "cdx_url" in refused.stderr, refused.stderr
+    _no_token_in(refused.stdout + refused.stderr)

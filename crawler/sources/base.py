@@ -27,6 +27,7 @@ from email.utils import parsedate_to_datetime
 from typing import ClassVar, Self
 from urllib.parse import urljoin, urlsplit
 
+from policy_archive.config.checks import shown_secret_url
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter
 from policy_archive.crawler.reach import Reachability, Unreached
@@ -34,7 +35,8 @@ from policy_archive.digests import PayloadDigest
 from policy_archive.errors import ArchiveError
 from policy_archive.hostnames import UnusableHost, ascii_url
 from policy_archive.listed import ListedRows, before_in_listing, listed, same_second
-from policy_archive.records import CaptureRef, utc
+from policy_archive.records import CaptureRef, iso_z, utc
+from policy_archive.text import safe_url
 from policy_archive.urlkey import match_key
 
 # A listing page that failed for now (429; 500, 502, 503 or 504; no complete answer in time; a connection refused,
@@ -291,6 +293,18 @@ class ArchiveSource(ABC):
     def contains(self, url: str) -> bool:
         """Whether ``url`` is a capture URL of this archive (a redirect to anything else leaves the archive)."""
         return self.locate(url) is not None
+
+    def shown(self, url: str) -> str:
+        """``url`` as a line names it: a capture by what it captures, another URL of the archive's hosts by scheme
+        and host (``shown_secret_url``: its path or query may hold the archive's token, issue 11), any other whole."""
+        if (located := self.locate(url)) is not None:
+            return f"the capture of {safe_url(located[1])} at {iso_z(located[0])}"
+        hosts = {urlsplit(endpoint).hostname for endpoint in (self.settings.replay_url, self.settings.cdx_url)}
+        try:
+            host = urlsplit(url).hostname
+        except ValueError:
+            host = None
+        return shown_secret_url(url) if host is None or host in hosts else safe_url(url)
 
     def redirect_target(self, location: str, answered: str, archived_at: datetime | None) -> str | None:
         """The capture URL a redirect in the replay of ``answered`` leads to, or None when it leaves the archive.

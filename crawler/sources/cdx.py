@@ -22,8 +22,9 @@ import logging
 import socket
 from collections.abc import Sequence
 from http.client import HTTPException, RemoteDisconnected
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from policy_archive.config.checks import shown_secret_url
 from policy_archive.config.settings import WaybackSettings
 from policy_archive.crawler.exchange import Answer, AnswerCutShort, AnswerTooLarge, fetch, proxy_host
 from policy_archive.crawler.names import LookupTimedOut
@@ -230,8 +231,11 @@ class CdxRequester:
         if status == 403:
             raise self.error(ListingBlocked, f"{said}: the archive refuses to list this URL{where}")
         if 300 <= status < 400:
-            location = answer.headers.get("Location", "no Location")
-            raise self.error(ListingError, f"{said} to {location}: set [wayback] cdx_url to the final address")
+            # Named by scheme and host only: a redirect of a private archive's CDX endpoint (http to https, a
+            # moved path) keeps its key in the query or path (issue 11).
+            location = answer.headers.get("Location")
+            where = shown_secret_url(urljoin(self.settings.cdx_url, location)) if location else "no Location"
+            raise self.error(ListingError, f"{said} to {where}: set [wayback] cdx_url to the final address")
         if status >= 500:
             raise self.error(ListingUnavailable, f"{said}{where}")
         raise self.error(ListingError, f"{said}{where}")

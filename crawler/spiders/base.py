@@ -43,6 +43,7 @@ from policy_archive.crawler.stopping import RunStopped
 from policy_archive.errors import PolicyArchiveError
 from policy_archive.hostnames import UnusableHost, ascii_url
 from policy_archive.records import Capture, FetchFailure, FetchRequest, Source
+from policy_archive.text import safe_url
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +215,7 @@ class PlanSpider(scrapy.Spider):
         meta = failure.request.meta  # type: ignore[attr-defined]
         fetch: FetchRequest = meta["fetch"]
         reason = asked_times(_failure_reason(failure, meta.get("rendering")), times_asked(meta))
-        log.info("%s failed: %r", failure.request.url, failure.value)  # type: ignore[attr-defined]
+        log.info("%s failed: %s", self.shown(failure.request.url), reason)  # type: ignore[attr-defined]
         # Scrapy's IgnoreRequest: not sent, or its answer not taken, by our choice (robots.txt, an internal
         # address, the redirect limit): a refusal, not a download that failed. Except an answer decompressing past
         # max_page_bytes (Scrapy's compression middleware ignores it): too large, as the same answer uncompressed.
@@ -224,6 +225,11 @@ class PlanSpider(scrapy.Spider):
             yield from self.rendering_failed(fetch, reason, needs_browser=needs_browser, refused=refused)
         else:
             yield from self.hand_over(FetchFailure(fetch, reason, refused=refused, lasting=lasting(reason)))
+
+    def shown(self, url: str) -> str:
+        """``url`` as a log line names it: written safe for one line (an archive spider names its captures without
+        the archive's URL, which may hold its token)."""
+        return safe_url(url)
 
     def rendering_failed(
         self,

@@ -305,9 +305,13 @@ class WaybackSpider(PlanSpider):
         return (match_key(located[1]), located[0]) if located else None
 
     def _named(self, url: str) -> str:
-        """``URL at DATE`` for a capture URL of the archive, the URL itself for another."""
+        """``URL at DATE`` for a capture URL of the archive, another as :meth:`shown` names it."""
         located = self.source.locate(url)
-        return named(located[1], located[0]) if located else safe_url(url)
+        return named(located[1], located[0]) if located else self.shown(url)
+
+    def shown(self, url: str) -> str:
+        """``url`` as a line names it: never whole when it is the archive's (its token: ``ArchiveSource.shown``)."""
+        return self.source.shown(url)
 
     def _after_redirects(self, response: Response, trail: Trail) -> str:
         """`` (for URL asked at DATE, after N redirects inside the archive)`` when the answer came at the end of a

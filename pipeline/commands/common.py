@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from policy_archive.config.bounds import check_number_option
-from policy_archive.config.checks import ConfigError
-from policy_archive.config.settings import Config, load_config, parse_date_option
+from policy_archive.config.checks import ConfigError, secret_url_hider
+from policy_archive.config.settings import Config, WaybackSettings, load_config, parse_date_option
 from policy_archive.errors import (
     DISK_FULL,
     EXIT_FAILURES,
@@ -184,7 +184,9 @@ class Context:
         """Read and validate the configuration afresh on every call (nothing cached); raises
         :class:`~policy_archive.config.checks.ConfigError` naming every problem, which :func:`reported_errors`
         turns into one line each and exit status 2."""
-        return load_config(self.config_dir, self.data_dir)
+        config = load_config(self.config_dir, self.data_dir)
+        hide_secret_urls_in_logs(config)
+        return config
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -303,6 +305,40 @@ def run_writing_command(
             except Stopped as stopped:
                 fail(f"stopped by {stopped.signal_name} before the run started: nothing done", EXIT_FAILURES)
         report(result, obj.quiet)
+
+
+# The configured URLs that may hold a secret token, hidden in every log record made from now on (one hider: the
+# last configuration read), or none yet.
+_HIDERS: list[Callable[[str], str]] = []
+
+
+def hide_secret_urls_in_logs(config: Config) -> None:
+    """Make every log line name the archive's endpoints and the webhook by scheme and host only, whoever writes it
+    (Scrapy's ``Crawled (200) <GET {replay_url}/…>`` under ``--verbose``, Twisted's, ours, the schedule's): their
+    path or query may hold a secret token (issue 11, 2026-11-29). Through the record factory, so that every
+    handler gets the line hidden, Scrapy's and Python's last-resort one included."""
+    wayback, public = config.settings.wayback, WaybackSettings()
+    # The Internet Archive's own endpoints, as shipped, hold no token: their lines keep naming the capture asked.
+    endpoints = [url for url in (wayback.cdx_url, wayback.replay_url) if url not in (public.cdx_url, public.replay_url)]
+    hider = secret_url_hider([*endpoints, config.settings.schedule.webhook_url or ""])
+    if not _HIDERS:
+        logging.setLogRecordFactory(_hiding(logging.getLogRecordFactory()))
+    _HIDERS[:] = [hider]
+
+
+def _hiding(factory: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    def record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        made = factory(*args, **kwargs)
+        try:
+            message = made.getMessage()
+        except Exception:  # noqa: BLE001 -- a record whose arguments do not fit its format: logging says so later
+            return made
+        hidden = _HIDERS[0](message)
+        if hidden != message:
+            made.msg, made.args = hidden, ()
+        return made
+
+    return record
 
 
 VERBOSITY = "policy_archive.verbosity"

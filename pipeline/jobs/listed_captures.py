@@ -9,6 +9,7 @@ from collections.abc import Collection, Sequence
 
 from policy_archive.archive.catalog.capture_reads import in_batches
 from policy_archive.archive.catalog.rows import Outcome
+from policy_archive.config.checks import shown_secret_url
 from policy_archive.crawler.sources import ArchiveSource
 from policy_archive.crawler.sources.base import ASKED_AGAIN
 from policy_archive.pipeline.jobs.backfill_plan import NAMED_REFUSALS, DocumentPlan
@@ -23,7 +24,7 @@ from policy_archive.pipeline.jobs.report import borrowed, refusal_kind
 from policy_archive.pipeline.jobs.strategy import StrategyName
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import CaptureRef, DocumentDeclaration, Source
-from policy_archive.text import plural, safe_url
+from policy_archive.text import plural
 
 
 def take_listing(
@@ -133,8 +134,10 @@ def asked_again(
         return None
     captures = f"{count} {plural(count, 'capture')}"
     if before and only_before:
-        why = f"refused on the archive's answer to replay_url {', '.join(map(safe_url, sorted(before)))}"
-        return f"{declaration.key}: {captures} {why}, now {safe_url(replay_url)}: candidates again"
+        # Each named by scheme and host only: a replay_url may hold the archive's token in its path (issue 11).
+        earlier = ", ".join(dict.fromkeys(map(shown_secret_url, sorted(before))))
+        why = f"refused on the archive's answer to an earlier replay_url ({earlier})"
+        return f"{declaration.key}: {captures} {why}, now {shown_secret_url(replay_url)}: candidates again"
     return f"{declaration.key}: {captures} refused on the archive's answer: candidates again (--retry-refused)"
 
 

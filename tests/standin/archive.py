@@ -98,6 +98,11 @@ class StandinArchive(ArchiveFaults):
         self._logged = threading.Condition(self._lock)
         self._server: _CountingServer | None = None
         self._thread: threading.Thread | None = None
+        # A path the archive serves under, as a private archive may keep its access token in its URLs' path
+        # (``/TOKEN/cdx/search/cdx``, ``/TOKEN/web/...``): :meth:`serve_under`.
+        self.path_prefix = ""
+        # Where the CDX endpoint has moved (a 301 to it answers every listing), or None: :meth:`move_cdx`.
+        self.cdx_moved_to: str | None = None
         for capture in captures:
             self.add(capture)
 
@@ -229,11 +234,20 @@ class StandinArchive(ArchiveFaults):
 
     @property
     def cdx_url(self) -> str:
-        return self.base_url + CDX_PATH
+        return self.base_url + self.path_prefix + CDX_PATH
 
     @property
     def replay_url(self) -> str:
-        return self.base_url + REPLAY_PREFIX
+        return self.base_url + self.path_prefix + REPLAY_PREFIX
+
+    def serve_under(self, prefix: str) -> None:
+        """Serve the CDX and replay endpoints under ``prefix`` (``/TOKEN``) as well as at the root; the archive's own
+        redirects name the prefixed URLs."""
+        self.path_prefix = prefix
+
+    def move_cdx(self, location: str | None) -> None:
+        """Answer every listing with a 301 to ``location`` (None: list again)."""
+        self.cdx_moved_to = location
 
     def replay_url_of(self, capture: StandinCapture) -> str:
         return f"{self.replay_url}/{capture.timestamp}id_/{capture.url}"
@@ -254,15 +268,19 @@ class StandinArchive(ArchiveFaults):
     # --- answering (called from the server's threads) ----------------------------------------------------
 
     def answer(self, raw_path: str, host_header: str | None, accept_encoding: str = "") -> tuple[str, Answer]:
+        if self.path_prefix and raw_path.startswith(self.path_prefix + "/"):
+            raw_path = raw_path[len(self.path_prefix) :]
         endpoint = _endpoint_of(raw_path)
         if endpoint == "other":
             return endpoint, text_answer(404, "the stand-in archive serves /cdx/search/cdx and /web/<ts>id_/<url>\n")
         answer = self._apply_faults(endpoint, raw_path)
         if answer is not None:
             return endpoint, answer
+        if endpoint == "cdx" and self.cdx_moved_to is not None:
+            return endpoint, Answer(301, b"", (("Location", self.cdx_moved_to),))
         if endpoint == "cdx":
             return endpoint, self._answer_cdx(urlsplit(raw_path).query)
-        base = f"http://{host_header}" if host_header else self.base_url
+        base = (f"http://{host_header}" if host_header else self.base_url) + self.path_prefix
         return endpoint, self._answer_replay(raw_path, base, accept_encoding)
 
     def record(self, endpoint: str, path: str, status: int, user_agent: str | None) -> None:

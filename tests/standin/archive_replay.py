@@ -159,9 +159,9 @@ def _redirect_location(capture: StandinCapture, base: str) -> str:
         return capture.location or ""
     path = f"{REPLAY_PREFIX}/{capture.timestamp}id_/{capture.target}"
     if capture.redirect_form == "path":
-        return path
+        return urlsplit(base).path + path  # under the archive's path prefix, if it serves under one
     if capture.redirect_form == "schemeless":
-        return "//" + urlsplit(base).netloc + path
+        return "//" + urlsplit(base).netloc + urlsplit(base).path + path
     return base + path
 
 
