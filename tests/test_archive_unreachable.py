@@ -40,7 +40,7 @@ TEXTS = {ALPHA: [V1, V2], BETA: [V1, V3], GAMMA: [V2, V3], DELTA: [V1, V3]}
 NAMES = {ALPHA: "alpha", BETA: "beta", GAMMA: "gamma", DELTA: "delta"}
 PER_TEXT = 6  # 12 captures a document: a backfill that asked each of them would be plain to see
 # The replay log line of a capture asked again after its connection was refused (crawler/middlewares.py).
-REFUSED_REPLAY = re.compile(r"failed \(connection refused\) for (\S+): asking again")
+REFUSED_REPLAY = re.compile(r"failed \(connection refused\) for the capture of (\S+ at \S+): asking again")
 
 
 def archive_of(urls: list[str]) -> StandinArchive:
