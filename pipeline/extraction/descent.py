@@ -29,6 +29,24 @@ LIST_TAGS = {"ol", "ul", "dl", "menu", "dir"}
 SIGNUP_MAX_WORDS = 80
 SIGNUP_FORMS = lxml.etree.XPath("//form[.//input[@type='email']]")
 TEXT_INPUT_TYPES = {"", "text", "email", "tel", "search", "url", "number", "password"}
+# A page's main landmark (``<main>``, ``role="main"``: where its author says the page's own content is), holding
+# at least this share of the page's text once furniture is gone, bounds the document: the locator descends to it
+# past whatever stands beside it but a dated header or an ``<h1>`` (a promotion after a policy, "Try Acme Pro
+# today / Get 50% off … Upgrade now" under an ``<h2>``, was recorded as the policy's last section: a rotating
+# promotion would make false versions). On the 173 benchmark pages (2026-11-29) every non-empty ``<main>`` held
+# 92–100 % of the text and the located block (an empty one held 0 %: the share keeps such pages as they were).
+MAIN_SHARE = 0.5
+MAIN_LANDMARKS = lxml.etree.XPath(".//main | .//*[@role='main']")
+# A call to action beside the content: a heading (``<h2>``–``<h6>``, never the document's ``<h1>``) over a pitch
+# and a link to another page or a button, at most this many words in all ("Try Acme Pro today / Get 50% off your
+# first year … Upgrade now"). Read from its structure, not its words; like a newsletter sign-up it does not keep
+# the locator from descending past it, nor count as text beside the content, and is reported as left beside it
+# (``content_edges``). A policy's short last section ("Contact / write to privacy@…") has no such action
+# (``mailto:`` and ``tel:`` links are none) and stands among the document's sections, not beside their block.
+CALL_TO_ACTION_MAX_WORDS = 40
+CTA_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+BUTTONS = lxml.etree.XPath("//button | //input[@type='submit' or @type='button']")
+SECTION_HEADINGS = ("h1", "h2", "h3")
 # A block this short before the content that states a date ("Terms of Service / Last updated: May 19, 2026") is
 # the document's header, not furniture: the locator keeps it with the content rather than descend past it.
 HEADER_BLOCK_WORDS = 40
@@ -59,32 +77,79 @@ def _is_text_field(field: lxml.html.HtmlElement) -> bool:
 
 
 def locate_content(
-    body: lxml.html.HtmlElement, prose: Weights, signups: Iterable[lxml.html.HtmlElement] = ()
+    body: lxml.html.HtmlElement,
+    words: Weights,
+    prose: Weights,
+    signups: Iterable[lxml.html.HtmlElement] = (),
+    actions: Iterable[lxml.html.HtmlElement] = (),
 ) -> lxml.html.HtmlElement:
     """Descend from ``<body>`` while one child holds nearly all the text, is not a list, and its siblings hold no
     headings (but those of newsletter sign-ups, ``signups``: see ``SIGNUP_MAX_WORDS``) and no header stating the
-    document's date."""
-    signups = set(signups)
+    document's date. Calls to action beside the child (see ``CALL_TO_ACTION_MAX_WORDS``; ``actions``: elements
+    that held a button) count neither as its siblings' headings nor as text. Towards the page's ``<main>``
+    landmark (see ``MAIN_SHARE``) the locator descends whatever share it holds and whatever headings but an
+    ``<h1>`` stand beside it."""
+    signups, actions = set(signups), set(actions)
+    main = _main_landmark(body, prose)
+    towards_main = {main, *main.iterancestors()} if main is not None else set()
     node = body
     while True:
         children = [child for child in node if isinstance(child.tag, str)]
-        if not children:
+        beside = {child for child in children if _is_call_to_action(child, words, actions)}
+        weights = [(prose[child], child) for child in children if child not in beside]
+        if not weights:
             return node
-        weights = [(prose[child], child) for child in children]
         total = sum(weight for weight, _ in weights) + _own_text_words(node)
         best_weight, best = max(weights, key=lambda pair: pair[0])
+        landmark = next((child for child in children if child in towards_main), None)
+        if landmark is not None:
+            best_weight, best = total, landmark
         if total == 0 or best_weight < DESCEND_SHARE * total or _continues_own_text(node, best):
             return node
         if best.tag in LIST_TAGS or _has_dated_header(children, best, prose):
             return node
-        if any(sibling is not best and _holds_section_heading(sibling, signups) for sibling in children):
+        levels = SECTION_HEADINGS[:1] if landmark is not None else SECTION_HEADINGS
+        others = (sibling for sibling in children if sibling is not best and sibling not in beside)
+        if any(_holds_section_heading(sibling, signups, levels) for sibling in others):
             return node
         node = best
 
 
-def _holds_section_heading(element: lxml.html.HtmlElement, signups: set[lxml.html.HtmlElement]) -> bool:
-    """An ``h1``–``h3`` in ``element`` outside a newsletter sign-up."""
-    headings = element.xpath("descendant-or-self::*[self::h1 or self::h2 or self::h3]")
+def _main_landmark(body: lxml.html.HtmlElement, prose: Weights) -> lxml.html.HtmlElement | None:
+    """The page's one outermost ``<main>`` (or ``role="main"``) holding at least ``MAIN_SHARE`` of its text."""
+    landmarks = MAIN_LANDMARKS(body)
+    outermost = [element for element in landmarks if not any(other in landmarks for other in element.iterancestors())]
+    if len(outermost) != 1 or prose.get(outermost[0], 0) < MAIN_SHARE * max(prose.get(body, 0), 1):
+        return None
+    return outermost[0]
+
+
+def _is_call_to_action(element: lxml.html.HtmlElement, words: Weights, actions: set[lxml.html.HtmlElement]) -> bool:
+    """A short block titled by a heading (below ``<h1>``) around an action: a link to another page or a button
+    (see ``CALL_TO_ACTION_MAX_WORDS``)."""
+    if not 0 < words.get(element, 0) <= CALL_TO_ACTION_MAX_WORDS or element.tag in LIST_TAGS:
+        return False
+    inside = list(element.iter())
+    if any(part.tag in ("h1", "main") for part in inside) or not any(part.tag in CTA_HEADINGS for part in inside):
+        return False
+    return any(part in actions or part.tag == "a" and _leads_away(part) for part in inside)
+
+
+def _leads_away(link: lxml.html.HtmlElement) -> bool:
+    href = (link.get("href") or "").strip().lower()
+    return bool(href) and not href.startswith(("#", "javascript:", "mailto:", "tel:"))
+
+
+def action_holders(page: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
+    """The elements holding a button (``<button>``, ``<input type="submit|button">``): read before controls go."""
+    return {button.getparent() for button in BUTTONS(page) if button.getparent() is not None}
+
+
+def _holds_section_heading(
+    element: lxml.html.HtmlElement, signups: set[lxml.html.HtmlElement], levels: tuple[str, ...]
+) -> bool:
+    """A heading of ``levels`` in ``element`` outside a newsletter sign-up."""
+    headings = [part for part in element.iter(*levels)]
     if not signups:
         return bool(headings)
     return any(signups.isdisjoint((heading, *heading.iterancestors())) for heading in headings)

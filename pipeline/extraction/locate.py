@@ -17,7 +17,7 @@ from policy_archive.pipeline.extraction.controls import (
     place_tab_labels,
     switch_labels,
 )
-from policy_archive.pipeline.extraction.descent import locate_content, signup_boxes, text_weights
+from policy_archive.pipeline.extraction.descent import action_holders, locate_content, signup_boxes, text_weights
 from policy_archive.pipeline.extraction.documents import SeveralDocuments, document_of_type
 from policy_archive.pipeline.extraction.dropped import (
     OTHER_DOCUMENT,
@@ -111,6 +111,7 @@ def content_root(
     for selector in rules.remove:
         log.drop_all(CSSSelector(selector)(page), None)  # the declaration's choice: not reported
     log.drop_all(_cookie_notices(page), "cookie-notice")
+    actions = action_holders(page)  # read before the buttons go as controls (``descent``: calls to action)
     drop_controls(page, log, switches)
     if rules.select:
         selected = _selected(page, rules.select, parsed.emptied)
@@ -120,7 +121,7 @@ def content_root(
         body = page
     _drop_furniture(body, log)
     words, prose = text_weights(body)
-    root = locate_content(body, prose, signups)
+    root = locate_content(body, words, prose, signups, actions)
     note_left_out(body, root, words, prose, log)
     trim_link_edges(root, words, prose, log)
     document, other = document_in(root, document_type, title)
