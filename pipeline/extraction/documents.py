@@ -61,6 +61,16 @@ NAMES: dict[str, str] = {
     "community-guidelines": r"community\s+(?:guidelines|standards)|standards\s+de\s+la\s+communauté",
 }
 MAX_HEADING_CHARS = 90
+# A paragraph that is only a short bold line ("<p><strong>PRIVACY POLICY</strong></p>", "<p><b>TERMS OF
+# SERVICE</b></p>") is how older pages head each document of a family (the project's seed policies head their
+# sections so): it names a document as a heading does, one level below every heading (``BOLD_LINE_LEVEL``), so a
+# real heading naming a document outranks it and one above it makes it a section (audit of 2026-11-29: a privacy
+# policy and terms under such lines were recorded whole as either, the terms with the policy's stated date).
+BOLD_TAGS = ("b", "strong")
+BOLD_LINE_HOLDERS = {"p", "div"}
+BOLD_LINE_LEVEL = 7
+INLINE_WRAPPERS = {"b", "strong", "u", "span", "font", "em", "i"}
+BLOCK_PARTS = {"p", "div", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "br"}
 # A numbered section's heading: "2. ACCES AU SITE", "VIII. …", "ARTICLE 3 – …", "1.2) …".
 SECTION_NUMBER = re.compile(
     r"^\W*(?:(?:article|section|chapitre|partie|teil)\s+)?(?:\d+(?:\.\d+)*|[ivx]+)\s*[-.):–]", re.IGNORECASE
@@ -74,8 +84,8 @@ PARTS = {"privacy-policy": {"cookie-policy"}}
 
 @dataclass(frozen=True)
 class DocumentHeading:
-    """A heading that names a legal document as a whole: its element, its level (1 to 6, from ``h1``–``h6``) and the
-    document type it names (a key of :data:`NAMES`)."""
+    """A heading that names a legal document as a whole: its element, its level (1 to 4, from ``h1``–``h4``; a bold
+    line's ``BOLD_LINE_LEVEL``) and the document type it names (a key of :data:`NAMES`)."""
 
     element: lxml.html.HtmlElement
     level: int
@@ -147,8 +157,9 @@ def _region(
     """The largest block around ``start`` (within ``root``) holding no other document's heading; at least the
     block around it that holds more than the heading's own text."""
     region = start
+    holding_others = {ancestor for heading in others for ancestor in heading.iterancestors()}
     for ancestor in start.iterancestors():
-        if any(heading in others for heading in ancestor.iter(*HEADINGS)):
+        if ancestor in holding_others:
             break
         region = ancestor
         if ancestor is root:
@@ -195,9 +206,11 @@ def _document_headings(root: lxml.html.HtmlElement) -> list[DocumentHeading]:
     """Headings naming a document, at the highest level where one does, unless one above holds them all."""
     outline = []
     order = {element: index for index, element in enumerate(root.iter())}
-    for element in root.iter(*HEADINGS):
+    lines = _bold_lines(root)
+    for element in sorted((*root.iter(*HEADINGS), *lines), key=order.__getitem__):
         text = element.text_content()
-        outline.append((element, int(element.tag[1]), document_kind(text), bool(SECTION_NUMBER.match(text))))
+        level = BOLD_LINE_LEVEL if element in lines else int(element.tag[1])
+        outline.append((element, level, document_kind(text), bool(SECTION_NUMBER.match(text))))
     # A heading naming a document that is one number of a sequence whose other numbers name none is a section
     # ("1. MENTIONS LEGALES", "2. ACCES AU SITE" of terms; "VIII. Politique de confidentialité des utilisateurs
     # patients" among "I." to "XI." of a privacy policy).
@@ -217,6 +230,26 @@ def _document_headings(root: lxml.html.HtmlElement) -> list[DocumentHeading]:
     if len(above) == 1:
         return []
     return candidates
+
+
+def _bold_lines(root: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
+    """Paragraphs (``<p>``, a ``<div>`` without blocks) whose whole text, at most ``MAX_HEADING_CHARS``, is one
+    ``<b>``/``<strong>`` (underlined or in a ``<span>`` inside it, or it inside them) and holds no link: bold
+    lines standing as headings (see ``BOLD_LINE_LEVEL``)."""
+    lines = set()
+    for bold in root.iter(*BOLD_TAGS):
+        holder = bold.getparent()
+        while holder is not None and holder.tag in INLINE_WRAPPERS and len(holder) == 1:
+            holder = holder.getparent()
+        if holder is None or holder.tag not in BOLD_LINE_HOLDERS or holder in lines or len(holder) != 1:
+            continue
+        text = " ".join(bold.text_content().split())
+        if not text or len(text) > MAX_HEADING_CHARS or " ".join(holder.text_content().split()) != text:
+            continue
+        if any(part.tag == "a" or part.tag in BLOCK_PARTS for part in holder.iterdescendants()):
+            continue
+        lines.add(holder)
+    return lines
 
 
 def _between(
