@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -412,3 +413,100 @@ def test_the_small_screens_copy_goes_only_beside_the_large_screens_copy(large: s
     body = extract(_policy(f"<main>{twins}BODY{alone}</main>"), URL, ExtractionRules(), "text/html").body
     assert body.count("We collect some data about you") == 1, body
     assert "Only on small screens: call us on 0800 123." in body, body
+
+
+def _policy_then(after: str, main: bool = False) -> bytes:
+    """A policy in an ``<article>`` (in a ``<main>`` when asked), then ``after`` beside it."""
+    sections = "".join(
+        f"<h2>{n}. Section {n}</h2><p>Section {n} of this policy says what we do with your data and why we do it.</p>"
+        for n in range(1, 4)
+    )
+    article = f"<article><h1>Privacy Policy</h1>{sections}</article>"
+    if main:
+        article = f"<main>{article}</main>"
+    return f"<html><head><title>Privacy Policy</title></head><body>{article}{after}</body></html>".encode()
+
+
+@pytest.mark.parametrize(
+    "promotion",
+    [
+        '<div><h2>Try Acme Pro today</h2><p>Get 50% off. <a href="https://pro.example.org/">Upgrade now</a></p></div>',
+        "<section><h3>Take Acme with you</h3><p>Plan your week on the go.</p><button>Get the app</button></section>",
+        '<div><h4>Join 10,000 teams</h4><input type="submit" value="Start free"></div>',
+    ],
+    ids=["link", "button", "submit"],
+)
+def test_a_call_to_action_beside_the_policy_is_left_out_and_reported(promotion: str) -> None:
+    """Outside audit of 2026-11-29: a heading over a pitch and an action kept the locator above the policy's
+    block (a sibling holding a heading may be a section of the document) and was recorded as its last section."""
+    document = extract(_policy_then(promotion), URL, ExtractionRules(), "text/html")
+    assert "Section 3 of this policy" in document.body, document.body
+    assert not any(words in document.body for words in ("Acme", "Join", "Upgrade")), document.body
+    assert any(record.reason == "outside-content" for record in document.dropped), document.dropped
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        '<div><h2>4. Contact us</h2><p>Write to <a href="mailto:dpo@example.org">dpo@example.org</a>.</p></div>',
+        "<div><h2>4. Changes</h2><p>We tell you of every change. "
+        + "The policy in force is always the one on this page, and past versions are kept. " * 4
+        + '<a href="/archive">Past versions</a></p></div>',
+        '<div><h1>Cookie settings</h1><p>Choose the cookies you agree to. <a href="/cookies">Settings</a></p></div>',
+    ],
+    ids=["mailto", "long", "h1"],
+)
+def test_a_section_beside_the_policy_is_no_call_to_action(section: str) -> None:
+    """A short section with only a ``mailto:`` link, a section longer than a pitch, or a block under an ``<h1>``
+    (a document's title) is no call to action: the locator stays above it, and it is kept."""
+    body = extract(_policy_then(section), URL, ExtractionRules(), "text/html", document_type="privacy-policy").body
+    assert "Section 1 of this policy" in body and ("Contact us" in body or "Changes" in body or "agree" in body)
+
+
+def test_the_main_landmark_bounds_the_document_unless_it_holds_little_of_the_page() -> None:
+    """What stands beside the page's ``<main>`` holding most of its text is not the document, whatever its
+    headings; an (almost) empty ``<main>`` bounds nothing (a page whose text is elsewhere, as Jasper's)."""
+    story = "<section><h2>Why teams choose Acme</h2><p>" + "Teams plan their week with Acme. " * 8 + "</p></section>"
+    body = extract(_policy_then(story, main=True), URL, ExtractionRules(), "text/html").body
+    assert "Section 3 of this policy" in body and "Why teams choose Acme" not in body, body
+    empty_main = _policy_then(story).replace(b"<body>", b"<body><main><p>Loading</p></main>")
+    body = extract(empty_main, URL, ExtractionRules(), "text/html").body
+    assert "Section 3 of this policy" in body and "Why teams choose Acme" in body, body
+
+
+BOLD_LINES = (
+    b"<html><head><title>Acme legal</title></head><body>"
+    b"<p><strong>PRIVACY POLICY</strong></p><p>Last updated: June 2, 2021</p><p>We collect your name and email address"
+    b" to run the services.</p><p><b>TERMS OF SERVICE</b></p><p>Last updated: July 3, 2020</p><p>By using the service"
+    b" you agree to these terms.</p></body></html>"
+)
+
+
+def test_documents_headed_by_bold_lines_are_told_apart_with_their_own_dates() -> None:
+    """Outside audit of 2026-11-29: either type gave the whole page, the terms with the privacy policy's date."""
+    privacy = extract(BOLD_LINES, URL, ExtractionRules(), "text/html", document_type="privacy-policy")
+    terms = extract(BOLD_LINES, URL, ExtractionRules(), "text/html", document_type="terms-of-service")
+    assert "We collect" in privacy.body and "By using" not in privacy.body
+    assert "By using" in terms.body and "We collect" not in terms.body
+    assert (privacy.stated_date, terms.stated_date) == (date(2021, 6, 2), date(2020, 7, 3))
+    with pytest.raises(ExtractionRefused) as refused:
+        extract(BOLD_LINES, URL, ExtractionRules(), "text/html", document_type="cookie-policy")
+    assert refused.value.reason == "several-documents" and "declare `select`" in refused.value.detail
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        # A document's own heading above its bold sections: they are its sections.
+        "<h1>Privacy Policy</h1><p><b>Cookie Policy</b></p><p>We use cookies.</p><p><b>Terms of Use</b></p>"
+        "<p>These terms apply to this policy too.</p>",
+        # Bold words opening a paragraph of text, and a bold link: no headings.
+        "<p><b>Privacy Policy</b> We collect data.</p><p><b><a href='/terms'>Terms of Service</a></b></p>"
+        "<p>We keep it safe.</p>",
+    ],
+    ids=["sections-of-one", "no-bold-lines"],
+)
+def test_bold_words_that_are_no_document_heading_keep_the_page_whole(page: str) -> None:
+    html = f"<html><head><title>Privacy</title></head><body><main>{page}</main></body></html>".encode()
+    document = extract(html, URL, ExtractionRules(), "text/html", document_type="privacy-policy")
+    assert not any(record.reason == "other-document" for record in document.dropped), document.body

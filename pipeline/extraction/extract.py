@@ -107,7 +107,14 @@ from policy_archive.text import one_line
 # version précédente, en vigueur depuis le …") or as the end of validity ("effective until March 1, 2016", "bis
 # zum") is not the stated date (outside audit of 2026-11-29); no benchmark or fixture page changed (decision 0002,
 # amendment of 2026-11-29, the eighth).
-EXTRACTOR_REVISION = 23
+# 24: the page's one ``<main>`` landmark holding at least half its text bounds the document (the locator descends
+# to it past anything beside it but a dated header or an ``<h1>``), and a call to action beside the content (a
+# heading below ``<h1>`` over a pitch and a link to another page or a button, at most 40 words) no longer keeps
+# the locator above the content's block: promotions after a policy were recorded as its last section; and a
+# paragraph that is only a short bold line names a document as a heading does, so a page of documents headed so
+# is cut to the declared one or refused (it was recorded whole); Maiia's, Vivoptim's and npm's pages lost
+# furniture (decision 0002, amendment of 2026-11-29, the ninth).
+EXTRACTOR_REVISION = 24
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
