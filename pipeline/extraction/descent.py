@@ -33,7 +33,7 @@ TEXT_INPUT_TYPES = {"", "text", "email", "tel", "search", "url", "number", "pass
 # at least this share of the page's text once furniture is gone, bounds the document: the locator descends to it
 # past whatever stands beside it but a dated header or an ``<h1>`` (a promotion after a policy, "Try Acme Pro
 # today / Get 50% off … Upgrade now" under an ``<h2>``, was recorded as the policy's last section: a rotating
-# promotion would make false versions). On the 173 benchmark pages (2026-11-29) every non-empty ``<main>`` held
+# promotion would make false versions). On the 172 benchmark pages (2026-11-29) every non-empty ``<main>`` held
 # 92–100 % of the text and the located block (an empty one held 0 %: the share keeps such pages as they were).
 MAIN_SHARE = 0.5
 MAIN_LANDMARKS = lxml.etree.XPath(".//main | .//*[@role='main']")
