@@ -510,3 +510,9 @@ def test_bold_words_that_are_no_document_heading_keep_the_page_whole(page: str) 
     html = f"<html><head><title>Privacy</title></head><body><main>{page}</main></body></html>".encode()
     document = extract(html, URL, ExtractionRules(), "text/html", document_type="privacy-policy")
     assert not any(record.reason == "other-document" for record in document.dropped), document.body
+
+
+def test_a_page_without_title_cut_at_bold_lines_is_titled_by_the_kept_documents_line() -> None:
+    untitled = BOLD_LINES.replace(b"<title>Acme legal</title>", b"")
+    terms = extract(untitled, URL, ExtractionRules(), "text/html", document_type="terms-of-service")
+    assert terms.title == "TERMS OF SERVICE" and "By using" in terms.body and "We collect" not in terms.body

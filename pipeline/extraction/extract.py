@@ -26,7 +26,7 @@ import lxml.html
 
 from policy_archive.pipeline.extraction.controls import has_checked_rule
 from policy_archive.pipeline.extraction.decode import decode_html
-from policy_archive.pipeline.extraction.documents import HEADINGS
+from policy_archive.pipeline.extraction.documents import BOLD_TAGS, HEADINGS
 from policy_archive.pipeline.extraction.dropped import OTHER_DOCUMENT, TOO_DEEP
 from policy_archive.pipeline.extraction.locate import content_root, document_in
 from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, plain_text_markdown
@@ -174,8 +174,9 @@ def _extract_html(
     content, dropped = content_root(parsed, rules, document_type, title, checked_rule=checked_rule)
     if not titled and any(record.reason == OTHER_DOCUMENT for record in dropped):
         # No <title>: the page's first heading stood for it, which on a page cut to one of several documents may
-        # be another document's (audit 5 #7: terms titled "Privacy Policy"). The document's own heading is.
-        title = _first_text(content.iter(*HEADINGS)) or title
+        # be another document's (audit 5 #7: terms titled "Privacy Policy"). The document's own heading is, or the
+        # bold line heading it (the kept part starts with it: ``documents``).
+        title = _first_text(content.iter(*HEADINGS, *BOLD_TAGS)) or title
     markdown = _without_title(normalize_markdown(MarkdownRenderer(url).render(content)), title)
     return _dated(ExtractedDocument(title, markdown, dropped=dropped), language, captured)
 
