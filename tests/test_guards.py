@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from policy_archive.pipeline.jobs.guards import judge, refusal_against_previous
 from policy_archive.pipeline.jobs.report import format_counts, refusal_counts
 
@@ -23,6 +25,16 @@ def test_collapsed_text_is_refused_with_its_share() -> None:
     truncated = POLICY[: len(POLICY) // 10]
     reason = refusal_against_previous(truncated, POLICY)
     assert reason == "far shorter than the previous version (10 % of its length)"
+
+
+@pytest.mark.parametrize(
+    ("kept", "whole", "share"),
+    [(5_400, 2_260_000, "0.2 %"), (9_990, 1_000_000, "1 %"), (1_000, 1_000_000, "0.1 %"), (999, 1_000_000, "< 0.1 %")],
+)
+def test_a_tiny_share_never_reads_as_an_empty_text(kept: int, whole: int, share: str) -> None:
+    """Outside audit A (2026-11-29): 5.4 KB after a bloated 2.26 MB version read "0 % of its length", as if empty."""
+    reason = refusal_against_previous("x" * kept, "x" * whole)
+    assert reason == f"far shorter than the previous version ({share} of its length)"
 
 
 def test_moderate_shortening_and_growth_are_accepted() -> None:

@@ -55,9 +55,20 @@ def refusal_against_previous(new_body: str, previous_body: str | None) -> str | 
         return None
     previous_length = _text_length(previous_body)
     if previous_length and new_length < MINIMUM_LENGTH_SHARE * previous_length:
-        share = round(100 * new_length / previous_length)
-        return f"{LENGTH_DROP} ({share} % of its length)"
+        return f"{LENGTH_DROP} ({_percent(new_length, previous_length)} of its length)"
     return None
+
+
+def _percent(part: int, whole: int) -> str:
+    """``part`` as a percentage of ``whole`` that never reads as nothing: whole percents from 1 %, one significant
+    digit below ("0.2 %": 5.4 KB after 2.26 MB read "0 %", as if the text were empty; outside audit A, 2026-11-29),
+    and "< 0.1 %" below that."""
+    share = 100 * part / whole
+    if share >= 1:
+        return f"{round(share)} %"
+    if share < 0.1:
+        return "< 0.1 %"
+    return f"{share:.1g} %"
 
 
 def _text_length(body: str) -> int:
