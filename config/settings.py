@@ -16,7 +16,7 @@ from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from policy_archive.config.bounds import NUMBER_RANGES, backoff_for_archive, check_number
 from policy_archive.config.checks import (
@@ -93,6 +93,21 @@ class WaybackSettings:
 # "wayback": the Internet Archive's CDX server (and archives copying it); "pywb": pywb 2.x's CDX server API.
 # The names of crawler.sources' archive sources, which config cannot import (imports run one way).
 ARCHIVE_APIS = ("auto", "wayback", "pywb")
+# The query keys each API's listing sets itself (crawler/sources/wayback.py, pywb.py; tests/test_config.py checks
+# these against the queries they send). A cdx_url carrying one sends it twice: a second url= made the archive answer
+# for the configured URL, and the run-time error named matchType=exact, already there (outside audit A, 2026-11-29).
+# The Internet Archive's listing sends no fl or output, so there a cdx_url's own are kept (README, "Other archives").
+QUERY_KEYS_SET = {
+    "wayback": ("url", "from", "to", "limit", "showResumeKey", "resumeKey"),
+    "pywb": ("url", "from", "to", "output", "fl", "limit"),
+}
+
+
+def pywb_endpoint(cdx_url: str) -> bool:
+    """pywb's default CDX endpoint is ``/COLL/cdx``; the Internet Archive's is ``/cdx/search/cdx`` (how ``api =
+    "auto"`` tells them apart)."""
+    path = urlsplit(cdx_url).path.rstrip("/")
+    return path.endswith("/cdx") and not path.endswith("/cdx/search/cdx")
 
 
 @dataclass(frozen=True)
@@ -293,6 +308,7 @@ def _settings(path: Path, data_override: str | Path | None, problems: Problems) 
     check("wayback.replay_url", check_replay_url)
     check("wayback.archive_name", _archive_name)
     check("wayback.api", _check_api)
+    check("wayback.cdx_url", _query_not_set_by_us, good["wayback"].get("api", WaybackSettings.api))
     check("schedule.track", _check_cron)
     wayback = good["wayback"]
     if "backoff_seconds" in wayback and (host := _internet_archive_host(raw.get("wayback", {}), wayback)):
@@ -316,6 +332,22 @@ def _settings(path: Path, data_override: str | Path | None, problems: Problems) 
 
 def _secret_url(path: Path, key: str, value: Any) -> str:
     return check_url(path, key, value, secret=True)
+
+
+def _query_not_set_by_us(path: Path, key: str, value: str, api: str) -> None:
+    """A ``cdx_url`` whose query holds none of the keys the listing of its API adds itself (:data:`QUERY_KEYS_SET`),
+    named without the URL (it may hold a token)."""
+    if api not in QUERY_KEYS_SET:  # "auto", or a value refused already
+        api = "pywb" if pywb_endpoint(value) else "wayback"
+    keys = dict.fromkeys(name for name, _ in parse_qsl(urlsplit(value).query, keep_blank_values=True))
+    if duplicated := [name for name in keys if name in QUERY_KEYS_SET[api]]:
+        listed = ", ".join(f"{name}=" for name in QUERY_KEYS_SET[api])
+        raise ConfigError(
+            path,
+            key,
+            f"its query must not carry {', '.join(f'{name}=' for name in duplicated)}: policy-archive adds "
+            f"{listed} itself to each listing ({api} API), so the archive would get {duplicated[0]}= twice",
+        )
 
 
 def _check_api(path: Path, key: str, value: str) -> None:

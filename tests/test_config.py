@@ -991,3 +991,52 @@ def test_a_variation_selector_passes_after_a_letter_only_if_an_ideograph_or_mong
     mongolian = 0x1800 <= ord(base) <= 0x18AF
     if not ideograph and not mongolian and base != "\u2139" and invisible_character(base) is None:
         assert invisible_character(base + selector) == f"U+{ord(selector):04X}", ascii(base + selector)
+
+
+# --- a cdx_url's query never carries a key the listing adds itself (outside audit A, 2026-11-29) -----------------
+
+
+@pytest.mark.parametrize(
+    ("cdx_url", "api", "keys"),
+    [
+        # the audit's: the listing's own url= came second, so the archive answered for another URL
+        (f"https://archive.example/cdx/search/cdx?url=https://a.b/p&matchType=exact&token={SECRET}", "", "url="),
+        ("https://archive.example/cdx/search/cdx?from=2019&to=2020", "", "from=, to="),
+        ("https://archive.example/cdx/search/cdx?showResumeKey=true&limit=5", '"wayback"', "showResumeKey=, limit="),
+        ("http://127.0.0.1:8080/coll/cdx?output=json", "", "output="),
+        ("http://127.0.0.1:8080/coll/cdx?fl=url,timestamp", "", "fl="),
+        ("http://127.0.0.1:8080/index?fl=url&url=x", '"pywb"', "fl=, url="),
+    ],
+)
+def test_a_cdx_url_carrying_a_key_the_listing_sets_is_refused(tmp_path, cdx_url, api, keys):
+    settings = f"[wayback]\ncdx_url = {toml_string(cdx_url)}\n" + (f"api = {api}\n" if api else "")
+    with pytest.raises(ConfigError) as refused:
+        load_config(config_dir(tmp_path, {"acrcloud": GOOD_SERVICE}, settings))
+    assert refused.value.key == "wayback.cdx_url"
+    assert refused.value.reason.startswith(f"its query must not carry {keys}: policy-archive adds url=")
+    assert "twice" in refused.value.reason
+    assert SECRET not in str(refused.value) and "archive.example/cdx" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "cdx_url",
+    [
+        "https://archive.example/cdx/search/cdx?matchType=exact&filter=statuscode:200",
+        # the Internet Archive's listing sends no fl or output: a cdx_url's own are kept (README, "Other archives")
+        "https://archive.example/cdx/search/cdx?fl=urlkey,timestamp,original,mimetype,statuscode,digest,length",
+        f"http://127.0.0.1:8080/coll/cdx?token={SECRET}",
+    ],
+)
+def test_a_cdx_url_with_a_query_of_its_own_is_accepted(tmp_path, cdx_url):
+    settings = f"[wayback]\ncdx_url = {toml_string(cdx_url)}\n"
+    assert load_config(config_dir(tmp_path, {"acrcloud": GOOD_SERVICE}, settings)).settings.wayback.cdx_url == cdx_url
+
+
+def test_validate_refuses_a_cdx_url_carrying_url_with_exit_2(tmp_path):
+    cdx_url = "http://127.0.0.1:9/cdx/search/cdx?url=https://example.com/legal/privacy&matchType=exact"
+    config = config_dir(tmp_path, {"acrcloud": GOOD_SERVICE}, f"[wayback]\ncdx_url = {toml_string(cdx_url)}\n")
+    result = run_cli(config, tmp_path / "data", "validate")
+    assert result.returncode == 2
+    assert "wayback.cdx_url: its query must not carry url=: policy-archive adds url=" in result.stderr
+    assert "example.com" not in result.stderr
+    assert not (tmp_path / "data").exists()

@@ -19,10 +19,11 @@ from standin.archive import StandinArchive
 from standin.capture import surt
 from standin.cli import run_cli
 
-from policy_archive.config.settings import ARCHIVE_APIS, WaybackSettings
+from policy_archive.config.settings import ARCHIVE_APIS, QUERY_KEYS_SET, WaybackSettings
 from policy_archive.crawler.ratelimit import RateLimiter, parse_retry_after
 from policy_archive.crawler.sources import (
     SOURCES,
+    ArchiveSource,
     ListingClient,
     ListingParseError,
     ListingTooLarge,
@@ -31,8 +32,8 @@ from policy_archive.crawler.sources import (
     WaybackMachine,
     archive_source,
 )
-from policy_archive.crawler.sources.cdx import query_url
-from policy_archive.crawler.sources.cdx_rows import RowError, read_page
+from policy_archive.crawler.sources.cdx import CdxRequester, query_url
+from policy_archive.crawler.sources.cdx_rows import CdxPage, RowError, read_page
 from policy_archive.crawler.sources.wayback import original_of, snapshot_link
 from policy_archive.digests import PayloadDigest
 from policy_archive.listed import listed
@@ -109,6 +110,25 @@ def test_pywb_captures_replay_under_the_collection() -> None:
     )
     moment = datetime(2018, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert source.capture_url(moment, POLICY) == f"http://127.0.0.1:8080/c/20180102030405id_/{POLICY}"
+
+
+@pytest.mark.parametrize("kind", [WaybackMachine, Pywb])
+def test_the_query_keys_a_listing_sets_are_those_the_configuration_refuses_in_cdx_url(
+    kind: type[ArchiveSource], client: ListingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """config.settings.QUERY_KEYS_SET (config cannot import the sources) lists every key each listing sends: a
+    ``cdx_url`` carrying one is refused by ``validate`` (outside audit A, 2026-11-29: a second ``url=``)."""
+    sent: set[str] = set()
+    answers = iter([CdxPage((), "resume-key"), CdxPage((), None)])
+
+    def page(self: CdxRequester, params: list[tuple[str, str]], page_number: int, *, resume_keys: bool) -> CdxPage:
+        sent.update(name for name, _ in params)
+        return next(answers, CdxPage((), None))
+
+    monkeypatch.setattr(CdxRequester, "page", page)
+    since, until = datetime(2018, 1, 1, tzinfo=UTC), datetime(2019, 1, 1, tzinfo=UTC)
+    list(kind(WaybackSettings(cdx_url="http://127.0.0.1:9/coll/cdx")).rows(POLICY, client, since, until))
+    assert sent == set(QUERY_KEYS_SET[kind.name])
 
 
 def test_query_strings_are_encoded_and_added_to_the_endpoints_own_query() -> None:

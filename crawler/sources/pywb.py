@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from urllib.parse import urlsplit
 
-from policy_archive.config.settings import WaybackSettings
+from policy_archive.config.settings import WaybackSettings, pywb_endpoint
 from policy_archive.crawler.sources.base import ListingClient, ListingParseError
 from policy_archive.crawler.sources.cdx import CdxRequester, ListingBound
 from policy_archive.crawler.sources.cdx_rows import CdxPage
@@ -46,8 +45,7 @@ class Pywb(WaybackMachine):
     @classmethod
     def serves(cls, settings: WaybackSettings) -> bool:
         """pywb's default endpoint is ``/COLL/cdx``; the Internet Archive's is ``/cdx/search/cdx``."""
-        path = urlsplit(settings.cdx_url).path.rstrip("/")
-        return path.endswith("/cdx") and not path.endswith("/cdx/search/cdx")
+        return pywb_endpoint(settings.cdx_url)
 
     def rows(
         self, url: str, client: ListingClient, since: datetime | None, until: datetime | None
