@@ -84,6 +84,10 @@ def test_a_real_chain_through_the_archives_own_redirects_ends_40_minutes_later(b
     assert row["captured_at"] == "2020-02-01T02:03:57Z"
     assert row["memento_at"] == "2020-02-01T02:44:05Z"
     assert row["memento_url"] == "https://www.epa.gov/sites/production/files/signpost/cc.html"
+    # It ends on the EPA's "Help finding information" signpost page, whose only legal word is "terms" in "index
+    # of terms and topics": no document (outside audit A, 2026-11-29: it was recorded as the EPA's policy).
+    assert row["outcome"] == "refused"
+    assert row["reason"].startswith("not-a-legal-document: the text mentions legal matter only in passing ('terms',")
     kept = responses(data)
     assert ("https://www.epa.gov/climatechange", "2020-02-01T02:37:57Z", "301") in kept
     assert not any("/web/" in uri for uri, _, _ in kept), "records are filed under the site's URLs only"

@@ -114,7 +114,11 @@ from policy_archive.text import one_line
 # paragraph that is only a short bold line names a document as a heading does, so a page of documents headed so
 # is cut to the declared one or refused (it was recorded whole); Maiia's, Vivoptim's and npm's pages lost
 # furniture (decision 0002, amendment of 2026-11-29, the ninth).
-EXTRACTOR_REVISION = 24
+# 25: a legal word met once, in passing, in a text of 100 words or more, and in neither its title nor a heading, is
+# no legal document (``not-a-legal-document``): an EPA signpost page offering an "index of terms and topics", at
+# the end of a real archived redirect chain, was recorded as a privacy policy; German community guidelines
+# ("Gemeinschaftsrichtlinien") are a legal word (decision 0002, amendment of 2026-11-29, the tenth).
+EXTRACTOR_REVISION = 25
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
