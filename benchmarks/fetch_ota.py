@@ -16,6 +16,8 @@ project's ``fetch`` tool leaves them) instead of GitHub, with the same checks.
 Requests go through the HTTP proxy the environment names (``https_proxy``), as the CDX listing's do (the same
 bounded fetch). Gentle with GitHub: one request at a time, ``--delay`` seconds between them, a 429 or 5xx answer
 (or a network failure) asked again after its Retry-After or a doubling backoff, :data:`ATTEMPTS` times in all.
+A host name that does not resolve (or a network with no route) is not a failure that waiting mends: the run stops
+at once, in one line saying the network is unreachable and that ``--mirror`` rebuilds the set offline.
 Resumable: a file already in DIR with the manifest's sha256 is kept, not fetched again. A file that does not
 match (or could not be fetched) is one line on stderr naming the case, which is left out of ``cases.json``; the
 exit status is then 1.
@@ -24,8 +26,10 @@ exit status is then 1.
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -33,10 +37,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from policy_archive.config.settings import PROJECT_URL, package_version
-from policy_archive.crawler.exchange import AnswerCutShort, AnswerTooLarge, fetch
+from policy_archive.crawler.exchange import AnswerCutShort, AnswerTooLarge, fetch, proxy_host
 from policy_archive.crawler.ratelimit import parse_retry_after
 
 MANIFEST = Path(__file__).resolve().parent / "ota_extraction" / "manifest.json"
@@ -53,8 +57,18 @@ SOURCES = {
 }
 
 
+# Failures that say this machine reaches no network (offline, no DNS), not that the server is busy: retrying them
+# with a backoff took ~85 s a case, ~2 h for the 88 cases, to fail (outside audit B, 2026-11-29).
+NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH})
+
+
 class Unusable(Exception):
     """Why a file could not be had as the manifest describes it; ``str()`` is the reason."""
+
+
+class NetworkUnreachable(Exception):
+    """The host's name did not resolve or no route leads to it: no file of the run can be fetched; ``str()`` is
+    the one line saying so."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,8 @@ class Fetcher:
         except AnswerTooLarge:
             raise Unusable(f"longer than the manifest's {wanted.size} bytes") from None
         except (OSError, HTTPException, AnswerCutShort) as error:
+            if isinstance(error, socket.gaierror) or (isinstance(error, OSError) and error.errno in NO_ROUTE):
+                raise NetworkUnreachable(unreachable(wanted.url, error)) from None
             return None, f"network error: {str(error) or type(error).__name__}", None
         if answer.status == 200:
             return answer.body, "", None
@@ -111,6 +127,17 @@ class Fetcher:
         if answer.status not in RETRY_STATUSES:
             raise Unusable(problem)
         return None, problem, parse_retry_after(answer.headers.get("Retry-After"))
+
+
+def unreachable(url: str, error: OSError) -> str:
+    """The line that stops the run: which host, through which proxy if any, and how to do without the network."""
+    host = urlsplit(url).netloc
+    through = f" through the proxy {proxy}" if (proxy := proxy_host(url)) else ""
+    said = "host not found" if isinstance(error, socket.gaierror) else "no route to it"
+    return (
+        f"network unreachable: {host}{through}: {said} ({error.strerror or error}); nothing fetched is retried. "
+        "Offline, rebuild from local Git copies with --mirror DIR (DIR/OWNER+NAME/repo)"
+    )
 
 
 @dataclass(frozen=True)
@@ -253,6 +280,8 @@ def main() -> None:
         arguments.output.mkdir(parents=True, exist_ok=True)
         reader = MirrorReader(arguments.mirror) if arguments.mirror else Fetcher(arguments.delay, arguments.backoff)
         left_out = rebuild(manifest, arguments.output, arguments.base_url, reader)
+    except NetworkUnreachable as error:
+        sys.exit(str(error))
     except OSError as error:  # the network's are caught per file: this is the output folder's
         sys.exit(f"{arguments.output}: cannot be written: {error}")
     if left_out:

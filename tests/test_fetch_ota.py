@@ -18,7 +18,7 @@ from standin.cli import REPO_ROOT
 from standin.raw_github import StandinRawGitHub
 
 from benchmarks.extraction import load_ota
-from benchmarks.fetch_ota import MANIFEST, SOURCES
+from benchmarks.fetch_ota import MANIFEST, SOURCES, main
 
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "ota-manifest"
 NAMES = ("page.html", "expected.md")
@@ -156,3 +156,23 @@ def test_one_real_case_from_github(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "1 of 1 cases in" in run.stderr
     assert len(load_ota(tmp_path / "ota")) == 1
+
+
+def test_a_host_that_does_not_resolve_stops_the_run_at_once_pointing_to_the_mirror(tmp_path, monkeypatch, capsys):
+    """Outside audit B (2026-11-29), finding 3: offline, each case was asked 5 times with a doubling backoff (~85 s a
+    case, ~2 h to fail). A name with no address is not a busy server: one line, no retry, exit status 1."""
+    # The name has no address, as a table answers it (tests/standin/fixed_dns.py): no name server asked.
+    asked: list[str] = []
+    monkeypatch.setattr("policy_archive.crawler.names.system_lookup", lambda host: asked.append(host) or [])
+    for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(variable, raising=False)
+    arguments = ["--output", str(tmp_path / "ota"), "--manifest", str(FIXTURE / "manifest.json"), "--delay", "0"]
+    monkeypatch.setattr(sys, "argv", ["fetch_ota", *arguments, "--base-url", "https://raw.github.invalid"])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    said = str(stopped.value.code)
+    assert said.startswith("network unreachable: raw.github.invalid: host not found (")
+    assert "--mirror DIR" in said and "\n" not in said
+    assert asked == ["raw.github.invalid"]  # one request, not asked again
+    assert "[1/2]" not in capsys.readouterr().err  # no case said left out: the run stopped before
+    assert not (tmp_path / "ota" / "cases.json").exists()
