@@ -11,7 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from standin.archive import StandinArchive
-from standin.cli import run_cli, write_archive_settings
+from standin.cli import cli_environment, run_cli, write_archive_settings
+from standin.pages import Page
+from standin.sites import StandinSites
 
 from policy_archive.pipeline.extraction.links import choose_link, link_url, url_key
 from policy_archive.pipeline.jobs.home_pages import Sighting
@@ -372,3 +374,65 @@ def test_a_state_file_keeps_that_a_link_names_the_privacy_policy_too():
     assert Sighting.from_json(json.loads(json.dumps(sighting.to_json()))) == sighting
     saved = {key: value for key, value in sighting.to_json().items() if key != "also_names"}
     assert Sighting.from_json(saved).also_names is None
+
+
+# Outside audit B (2026-11-29), finding 2: "Mentions légales" was no imprint link (FAILED, no link found) and, for the
+# terms, as likely as "CGU".
+IMPRINT_FOOTERS = [
+    ([("/about", "About"), ("/imprint", "Imprint")], "/imprint"),
+    ([("/legal/notice", "Legal notice"), ("/privacy", "Privacy")], "/legal/notice"),
+    ([("/cgu", "CGU"), ("/mentions-legales", "Mentions légales")], "/mentions-legales"),
+    ([("/infos", "MENTIONS LEGALES"), ("/confidentialite", "Confidentialité")], "/infos"),
+    ([("/agb", "AGB"), ("/impressum", "Impressum"), ("/datenschutz", "Datenschutz")], "/impressum"),
+    ([("/aviso-legal", "Aviso legal"), ("/privacidad", "Privacidad")], "/aviso-legal"),
+]
+
+
+@pytest.mark.parametrize(("links", "imprint"), IMPRINT_FOOTERS)
+def test_the_imprint_is_found_by_its_name_in_english_french_german_and_spanish(links, imprint):
+    choice = choose_link(footer(*links), "text/html", "https://www.example.com/", "imprint")
+    assert choice.best.url == "https://www.example.com" + imprint and not choice.rivals, choice
+
+
+@pytest.mark.parametrize(
+    ("links", "terms"),
+    [
+        ([("/cgu", "CGU"), ("/mentions-legales", "Mentions légales")], "/cgu"),
+        ([("/legal/cgu", "Conditions générales d'utilisation"), ("/legal/mentions", "Mentions légales")],
+         "/legal/cgu"),
+        ([("/agb", "AGB"), ("/impressum", "Impressum")], "/agb"),
+        ([("/terminos", "Términos y condiciones"), ("/legal", "Aviso legal")], "/terminos"),
+        ([("/legal/imprint", "Legal"), ("/legal/terms", "Terms of Use")], "/legal/terms"),
+    ],
+)  # fmt: skip
+def test_an_imprint_link_is_never_the_terms_link_nor_its_rival(links, terms):
+    choice = choose_link(footer(*links), "text/html", "https://www.example.com/", "terms-of-service")
+    assert choice.best.url == "https://www.example.com" + terms and not choice.rivals, choice
+
+
+def test_an_imprint_alone_gives_the_terms_no_link():
+    # "/mentions-legales" holds "legal", a word of the terms' URLs: the imprint's own URL words outweigh it.
+    for links in ([("/mentions-legales", "Mentions légales")], [("/mentions-legales", "Informations")]):
+        assert choose_link(footer(*links), "text/html", "https://www.example.com/", "terms-of-service").best is None
+
+
+def test_live_discover_proposes_the_mentions_legales_as_the_imprint_and_the_cgu_as_the_terms(tmp_path):
+    """The audit's command: ``discover --live --type imprint`` on a French home page."""
+    with StandinSites() as sites:
+        footer_links = "<a href='/cgu'>CGU</a> | <a href='/mentions-legales'>Mentions l\u00e9gales</a>"
+        page = f"<html><body><main><h1>Boutique</h1></main><footer>{footer_links}</footer></body></html>"
+        sites.set_page("http://boutique.test/", Page(body=page.encode(), content_type="text/html; charset=utf-8"))
+        config = tmp_path / "config"
+        (config / "services").mkdir(parents=True)
+        env = cli_environment(http_proxy=sites.proxy_url, no_proxy="127.0.0.1,localhost")
+        proposed = {}
+        for document_type in ("imprint", "terms-of-service"):
+            command = ("discover", "http://boutique.test", "--live", "--type", document_type)
+            result = run_cli(config, tmp_path / "data", *command, env=env)
+            assert result.returncode == 0, result.stderr
+            assert "UNSURE" not in result.stdout, result.stdout
+            proposed[document_type] = tomllib.loads(result.stdout)["documents"][document_type]["url"]
+    assert proposed == {
+        "imprint": "http://boutique.test/mentions-legales",
+        "terms-of-service": "http://boutique.test/cgu",
+    }

@@ -1,4 +1,4 @@
-"""Which link of a home page leads to its privacy policy (or terms, cookie policy): candidates by text and URL.
+"""Which link of a home page leads to its privacy policy (or terms, cookie policy, imprint): candidates by text, URL.
 
 As the Princeton "Privacy Policies over Time" crawl did (2021), a home page is read for the link whose text or
 URL names the document, in English, French, German and Spanish; a link in the footer (``<footer>``, or an
@@ -42,9 +42,15 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "terms-of-service": (
         "terms", "terms of service", "terms of use", "terms and conditions", "terms & conditions",
         "conditions of use", "user agreement", "legal terms", "conditions generales", "conditions d'utilisation",
-        "conditions generales d'utilisation", "cgu", "mentions legales", "nutzungsbedingungen", "agb",
+        "conditions generales d'utilisation", "cgu", "nutzungsbedingungen", "agb",
         "allgemeine geschaftsbedingungen", "terminos", "terminos y condiciones", "condiciones de uso",
-        "terminos de uso", "aviso legal",
+        "terminos de uso",
+    ),
+    # The publisher's legal notice (EU e-commerce law: France's LCEN, Germany's TMG/DDG, Spain's LSSI), never the
+    # terms: "Mentions légales" beside "CGU" is another page (outside audit B, 2026-11-29).
+    "imprint": (
+        "imprint", "impressum", "legal notice", "legal notices", "site notice", "mentions legales",
+        "informations legales", "aviso legal", "nota legal",
     ),
     "cookie-policy": (
         "cookies", "cookie policy", "cookie notice", "use of cookies", "politique de cookies",
@@ -57,6 +63,7 @@ URL_WORDS: dict[str, tuple[str, ...]] = {
     "privacy-policy": ("privacy", "datenschutz", "confidentialite", "confidentialité", "privacidad", "vie-privee"),
     "terms-of-service": ("terms", "tos", "conditions", "nutzungsbedingungen", "agb", "terminos", "cgu", "legal"),
     "cookie-policy": ("cookie", "cookies"),
+    "imprint": ("imprint", "impressum", "mentions-legales", "mentionslegales", "legal-notice", "aviso-legal"),
 }
 EXACT_TEXT, PARTIAL_TEXT, URL_MATCH, FOOTER = 4.0, 2.0, 2.0, 2.5
 # Words (lowercased, no accents; parts of words too, for German compounds) that make a link naming the document,
@@ -214,7 +221,7 @@ def _score(document_type: str, text: str, url: str) -> tuple[float, float]:
     path = fold(urlsplit(url).path)
     if folded in texts:
         text_score = EXACT_TEXT
-    elif any(word in folded or word in path for word in SECONDARY_WORDS):
+    elif any(word in folded or word in path for word in SECONDARY_WORDS) or _imprint(document_type, folded, path):
         return 0.0, 0.0
     elif (
         folded
@@ -226,6 +233,12 @@ def _score(document_type: str, text: str, url: str) -> tuple[float, float]:
         text_score = 0.0
     words = URL_WORDS.get(document_type, tuple(document_type.split("-")))
     return text_score, URL_MATCH if any(word in path for word in words) else 0.0
+
+
+def _imprint(document_type: str, folded: str, path: str) -> bool:
+    """Whether a link sought as another document leads to the imprint: its text names it exactly, or its URL path
+    does ("/mentions-legales" holds the terms' URL word "legal")."""
+    return document_type != "imprint" and (folded in TEXTS["imprint"] or any(w in path for w in URL_WORDS["imprint"]))
 
 
 def _also_names(document_type: str, text: str) -> str | None:
