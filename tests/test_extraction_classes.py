@@ -516,3 +516,69 @@ def test_a_page_without_title_cut_at_bold_lines_is_titled_by_the_kept_documents_
     untitled = BOLD_LINES.replace(b"<title>Acme legal</title>", b"")
     terms = extract(untitled, URL, ExtractionRules(), "text/html", document_type="terms-of-service")
     assert terms.title == "TERMS OF SERVICE" and "By using" in terms.body and "We collect" not in terms.body
+
+
+def _page(title: str, h1: str, heading: str = "How we use your data") -> bytes:
+    return (
+        f"<html><head><title>{title}</title></head><body><main><h1>{h1}</h1>"
+        "<p>We collect the personal data you give us to run the service and to keep your account safe.</p>"
+        f"<h2>{heading}</h2><p>We never sell your personal data to anyone.</p></main></body></html>"
+    ).encode()
+
+
+def test_a_page_that_is_another_document_is_kept_as_that_document_or_when_nobody_says() -> None:
+    """Outside audit B (2026-11-29), finding 1: the other side of the ``another-document`` fixture."""
+    assert "Data we collect" in generic("another-document", "privacy-policy")
+    page = (FIXTURES / "another-document" / "page.html").read_bytes()
+    assert "Data we collect" in extract(page, URL, ExtractionRules(), "text/html").body  # `extract` without --type
+    # A declared selection is the declaration's word on what the document is.
+    assert "Data we collect" in extract(page, URL, ExtractionRules(("main",)), "text/html").body
+
+
+@pytest.mark.parametrize(
+    ("title", "h1", "heading"),
+    [
+        ("Terms and Privacy | Example", "Privacy Policy", "How we use your data"),
+        ("Privacy & Terms – Example", "Privacy Policy", "How we use your data"),
+        ("Legal | Example", "Legal", "How we use your data"),
+        ("Privacy Policy and Terms of Service", "Privacy Policy", "How we use your data"),
+        ("Privacy Policy | Example", "Privacy Policy", "How these Terms of Service apply"),  # a heading names them
+        ("Example", "Welcome", "How we use your data"),  # names no document
+        ("Privacy Policy | Example", "Terms of Use", "How we use your data"),  # title and h1 disagree
+        ("Política de privacidad", "Términos y condiciones de uso", "Uso"),  # the h1 names the terms
+    ],
+)
+def test_a_page_that_may_be_the_terms_is_never_refused_as_another_document(title: str, h1: str, heading: str) -> None:
+    extract(_page(title, h1, heading), URL, ExtractionRules(), "text/html", document_type="terms-of-service")
+
+
+@pytest.mark.parametrize(
+    ("title", "h1", "document_type", "named"),
+    [
+        ("Privacy Policy | Example", "Privacy Policy", "terms-of-service", "privacy-policy"),
+        ("Example", "Datenschutzerklärung", "terms-of-service", "privacy-policy"),
+        ("Mentions légales - Exemple", "Mentions légales", "privacy-policy", "imprint"),
+        ("Terms of Service | Example", "Terms of Service", "privacy-policy", "terms-of-service"),
+        ("Cookie Policy | Example", "Cookie Policy", "privacy-policy", "cookie-policy"),
+    ],
+)
+def test_a_page_that_is_only_another_known_document_is_refused(title, h1, document_type, named) -> None:
+    with pytest.raises(ExtractionRefused) as refused:
+        extract(_page(title, h1), URL, ExtractionRules(), "text/html", document_type=document_type)
+    assert refused.value.reason == "not-the-document"
+    assert (
+        f"the page is a {named}" in refused.value.detail
+        and f"no heading names a {document_type}" in refused.value.detail
+    )
+
+
+def test_extract_command_refuses_another_document_only_when_asked_for_a_type() -> None:
+    from click.testing import CliRunner
+
+    from policy_archive.pipeline.commands.cli import main
+
+    page = str(FIXTURES / "another-document" / "page.html")
+    asked = CliRunner().invoke(main, ["extract", "--type", "terms-of-service", page])
+    assert asked.exit_code == 1 and "not recorded: not-the-document: the page is a privacy-policy" in asked.output
+    unsaid = CliRunner().invoke(main, ["extract", page])
+    assert unsaid.exit_code == 0 and "Data we collect" in unsaid.output

@@ -243,12 +243,13 @@ def import_ota(obj: Context, declarations: Path, services: tuple[str, ...], outp
 @click.option(
     "--type",
     "document_type",
-    default="privacy-policy",
-    show_default=True,
+    default=None,
     metavar="TYPE",
     help="Document type to keep when the page holds several: a document id, as backfill and track pass theirs"
     " (headings recognised for privacy-policy, terms-of-service, cookie-policy, imprint, acceptable-use-policy,"
-    " community-guidelines; with any other id a page holding several documents is refused).",
+    " community-guidelines; with any other id a page holding several documents is refused); a page that is only"
+    " another known document is then refused not-the-document. [default: privacy-policy among several, no page"
+    " refused for being another]",
 )
 @click.option(
     "--json",
@@ -274,7 +275,7 @@ def extract(
     select: tuple[str, ...],
     remove: tuple[str, ...],
     content_type: str | None,
-    document_type: str,
+    document_type: str | None,
     as_json: bool,
     max_bytes: float | None,
 ) -> None:
@@ -288,7 +289,8 @@ def extract(
     for selector in select + remove:
         if reason := selector_error(selector):
             fail(reason)
-    _check_type(document_type)
+    if document_type is not None:
+        _check_type(document_type)
     limit = int(max_bytes) if max_bytes is not None else _page_limit(obj)
     with file.open("rb") as handle:
         body = handle.read(limit + 1)  # never more: a page over the limit is refused, not held in memory

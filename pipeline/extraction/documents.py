@@ -15,6 +15,11 @@ Two more shapes are refused rather than recorded as the wrong text (the benchmar
 - a page that is another document (its title names another type) holding the declared one as a section
   without heading markup (an imprint as "1 - MENTIONS LEGALES" in bold inside terms): it cannot be cut out
   by structure. A privacy policy holding its cookie policy is the exception: that is how many sites write it.
+
+And a page that is only another document is not the declared one (:func:`another_document`): its title or
+``<h1>`` names one other known type and neither its title nor any heading names the declared type at all
+(outside audit B, 2026-11-29: a privacy policy recorded as the terms; an old terms URL redirected to the privacy
+page). "Terms and Privacy", "Legal", "Privacy & Terms" name no document as a whole, so they refuse nothing.
 """
 
 from __future__ import annotations
@@ -200,6 +205,45 @@ def _refuse_untitled_section(root: lxml.html.HtmlElement, document_type: str, ti
                 f"the page is a {page_kind} holding the {document_type} as one of its sections"
                 f" ({' '.join(text.split())!r}); declare `select` for this document",
             )
+
+
+NAMED_ANYWHERE = {kind: re.compile(_plain(names), re.IGNORECASE) for kind, names in NAMES.items()}
+# A word of the type in a page's title or <h1> is enough to say the page may be it: a site's "Privacy & Terms" or
+# "Terms and Privacy" page names no document as a whole, and may well hold the terms.
+TYPE_WORDS = {
+    "privacy-policy": r"\bprivacy|datenschutz|confidentialit|privacidad|donnees personnelles",
+    "terms-of-service": r"\bterms\b|conditions|\bcgu\b|\bagb\b|nutzungsbedingungen|terminos|condiciones",
+    "cookie-policy": r"cookie|trackers?\b",
+}
+ALL_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def another_document(root: lxml.html.HtmlElement, document_type: str, title: str) -> str | None:
+    """Why ``root`` (a page's content, ``title`` its ``<title>``) is another document than ``document_type``, or
+    None. It is when the title's parts and the ``<h1>``s name exactly one known type, another (a whole name, as
+    :func:`document_kind` reads it), the declared type is known (:data:`NAMES`) and not commonly a part of that one
+    (:data:`PARTS`), no heading nor the title names the declared type anywhere in its text ("Privacy Policy and
+    Terms of Service" names the terms too), and no word of it is in the title or an ``<h1>`` (:data:`TYPE_WORDS`:
+    "Privacy & Terms")."""
+    if document_type not in NAMES:
+        return None
+    named = {part: document_kind(part) for part in TITLE_SEPARATOR.split(title)}
+    named |= {h1.text_content(): document_kind(h1.text_content()) for h1 in root.iter("h1")}
+    kinds = set(named.values()) - {None}
+    if len(kinds) != 1 or document_type in kinds or document_type in PARTS.get(next(iter(kinds)), ()):
+        return None
+    wanted = NAMED_ANYWHERE[document_type]
+    if any(wanted.search(_plain(text)) for text in (title, *(h.text_content() for h in root.iter(*ALL_HEADINGS)))):
+        return None
+    words = TYPE_WORDS.get(document_type)
+    if words and any(re.search(words, _plain(text), re.IGNORECASE) for text in named):
+        return None
+    (kind,) = kinds
+    evidence = " ".join(next(text for text, named_kind in named.items() if named_kind == kind).split())
+    return (
+        f"the page is a {kind} ({evidence!r}) and no heading names a {document_type}; declare the address where"
+        f" the site publishes the {document_type}"
+    )
 
 
 def _document_headings(root: lxml.html.HtmlElement) -> list[DocumentHeading]:

@@ -27,6 +27,7 @@ import lxml.html
 from policy_archive.pipeline.extraction.controls import has_checked_rule
 from policy_archive.pipeline.extraction.decode import decode_html
 from policy_archive.pipeline.extraction.documents import BOLD_TAGS, HEADINGS
+from policy_archive.pipeline.extraction.documents import HEADINGS, another_document
 from policy_archive.pipeline.extraction.dropped import OTHER_DOCUMENT, TOO_DEEP
 from policy_archive.pipeline.extraction.locate import content_root, document_in
 from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, plain_text_markdown
@@ -35,7 +36,7 @@ from policy_archive.pipeline.extraction.parse import ParsedPage, parse_html
 from policy_archive.pipeline.extraction.pdf import PdfText, read_pdf
 from policy_archive.pipeline.extraction.refusals import ExtractionRefused, checked, refuse_error_pages
 from policy_archive.pipeline.extraction.stated_date import stated_date
-from policy_archive.records import ExtractedDocument, ExtractionRules
+from policy_archive.records import Dropped, ExtractedDocument, ExtractionRules
 from policy_archive.text import one_line
 
 # Bump whenever a change in extraction (any module of this package) alters output for the same bytes: the
@@ -118,7 +119,11 @@ from policy_archive.text import one_line
 # no legal document (``not-a-legal-document``): an EPA signpost page offering an "index of terms and topics", at
 # the end of a real archived redirect chain, was recorded as a privacy policy; German community guidelines
 # ("Gemeinschaftsrichtlinien") are a legal word (decision 0002, amendment of 2026-11-29, the tenth).
-EXTRACTOR_REVISION = 25
+# 26: a page that is only another known document than the declared type (its title or ``<h1>`` names another, no
+# heading or title names the declared one) is refused ``not-the-document`` (``documents.another_document``): a
+# privacy policy was recorded as the terms (outside audit B, 2026-11-29); no benchmark case changed (decision 0002,
+# amendment of 2026-11-29, the eleventh).
+EXTRACTOR_REVISION = 26
 EXTRACTOR = f"policy-archive-extract {EXTRACTOR_REVISION} (lxml {version('lxml')}, pypdf {version('pypdf')})"
 
 
@@ -130,6 +135,8 @@ def extractor_label(rules: ExtractionRules) -> str:
 
 # What generic extraction looks for on a page holding several documents when nobody says (``extract``).
 DEFAULT_DOCUMENT_TYPE = "privacy-policy"
+# The refusal of a page that is only another known document than the declared one (``documents.another_document``).
+NOT_THE_DOCUMENT = "not-the-document"
 
 
 def extract(
@@ -139,16 +146,20 @@ def extract(
     content_type: str | None = None,
     *,
     captured: date | None = None,
-    document_type: str = DEFAULT_DOCUMENT_TYPE,
+    document_type: str | None = None,
 ) -> ExtractedDocument:
     """Extract the document of one capture; raises ``ExtractionRefused`` when there is none.
 
     ``document_type`` (``privacy-policy``, ``terms-of-service``, …) picks the document when a page holds several
-    and no ``select`` is declared. ``captured`` (the capture's day) only settles ambiguous numeric stated dates.
+    and no ``select`` is declared, and refuses ``not-the-document`` a page that is only another known document;
+    None: nobody said (``extract`` without ``--type``), :data:`DEFAULT_DOCUMENT_TYPE` picks among several and no
+    page is refused for being another. ``captured`` (the capture's day) only settles ambiguous numeric stated dates.
     """
+    said = document_type is not None
+    document_type = document_type or DEFAULT_DOCUMENT_TYPE
     media_type = (content_type or "").split(";")[0].strip().lower()
     if body.lstrip()[:5] == b"%PDF-" or media_type == "application/pdf":
-        return _dated(_extract_pdf(read_pdf(body), url, document_type), None, captured)
+        return _dated(_extract_pdf(read_pdf(body), url, document_type, said), None, captured)
     if media_type and media_type not in HTML_TYPES and not media_type.startswith("text/"):
         raise ExtractionRefused("unsupported-type", f"content type {media_type} is neither HTML nor PDF")
     if not body.strip():
@@ -158,7 +169,7 @@ def extract(
         return _dated(ExtractedDocument("Untitled", normalize_markdown(plain_text_markdown(text))), None, captured)
     parsed = parse_html(text)
     try:
-        return _extract_html(parsed, url, rules, document_type, captured)
+        return _extract_html(parsed, url, rules, document_type, said, captured)
     except ExtractionRefused as refusal:
         if parsed.unread is None:
             raise
@@ -167,7 +178,7 @@ def extract(
 
 
 def _extract_html(
-    parsed: ParsedPage, url: str, rules: ExtractionRules, document_type: str, captured: date | None
+    parsed: ParsedPage, url: str, rules: ExtractionRules, document_type: str, said: bool, captured: date | None
 ) -> ExtractedDocument:
     page = parsed.root
     titled = bool(_title_text(page))  # asked now: locating the content drops the page's <head>
@@ -176,6 +187,8 @@ def _extract_html(
     checked_rule = has_checked_rule(page)  # asked now: the error-page check drops the page's style sheets
     refuse_error_pages(page, title, url)
     content, dropped = content_root(parsed, rules, document_type, title, checked_rule=checked_rule)
+    if said and not rules.select:  # a declared selection is the declaration's word on what the document is
+        _refuse_another_document(content, document_type, title, dropped)
     if not titled and any(record.reason == OTHER_DOCUMENT for record in dropped):
         # No <title>: the page's first heading stood for it, which on a page cut to one of several documents may
         # be another document's (audit 5 #7: terms titled "Privacy Policy"). The document's own heading is, or the
@@ -188,12 +201,14 @@ def _extract_html(
 PDF_REMEDY = "`select` does not apply to a PDF: declare the address where the site publishes that document alone"
 
 
-def _extract_pdf(pdf: PdfText, url: str, document_type: str) -> ExtractedDocument:
+def _extract_pdf(pdf: PdfText, url: str, document_type: str, said: bool) -> ExtractedDocument:
     """A PDF's document: its headings, paragraphs and lists (``extraction.pdf``) go through the document selection
     a page's content does, so a PDF of several legal documents is cut to the declared one or refused
     ``several-documents`` as the page would be (audit 2026-11-29, finding 5)."""
     # The page's reason, but not its remedy: `select` does not reach into a PDF.
     content, other = document_in(pdf.root, document_type, pdf.metadata_title, remedy=PDF_REMEDY)
+    if said:
+        _refuse_another_document(content, document_type, pdf.metadata_title, (other,) if other else ())
     # No metadata title: the (kept) document's first heading, else its first words, as a page without <title>.
     title = (
         pdf.metadata_title
@@ -203,6 +218,17 @@ def _extract_pdf(pdf: PdfText, url: str, document_type: str) -> ExtractedDocumen
     )
     markdown = _without_title(normalize_markdown(MarkdownRenderer(url).render(content)), title)
     return ExtractedDocument(title, markdown, dropped=(other,) if other else ())
+
+
+def _refuse_another_document(
+    content: lxml.html.HtmlElement, document_type: str, title: str, dropped: Iterable[Dropped]
+) -> None:
+    """Refuse ``not-the-document`` a page (or PDF) that is only another known document than ``document_type``
+    (``documents.another_document``); never one cut to that type out of several."""
+    if any(record.reason == OTHER_DOCUMENT for record in dropped):
+        return
+    if (why := another_document(content, document_type, title)) is not None:
+        raise ExtractionRefused(NOT_THE_DOCUMENT, why)
 
 
 LEADING_HEADING = re.compile(r"^#{1,6} +(?P<text>[^\n]*)(?:\n+|$)")
