@@ -544,6 +544,7 @@ def test_a_page_that_is_another_document_is_kept_as_that_document_or_when_nobody
         ("Privacy Policy and Terms of Service", "Privacy Policy", "How we use your data"),
         ("Privacy Policy | Example", "Privacy Policy", "How these Terms of Service apply"),  # a heading names them
         ("Example", "Welcome", "How we use your data"),  # names no document
+        ("Acme Terms and Privacy", "Acme Privacy Policy", "How we use your data"),  # the title has a word of terms
         ("Privacy Policy | Example", "Terms of Use", "How we use your data"),  # title and h1 disagree
         ("Política de privacidad", "Términos y condiciones de uso", "Uso"),  # the h1 names the terms
     ],
@@ -560,6 +561,7 @@ def test_a_page_that_may_be_the_terms_is_never_refused_as_another_document(title
         ("Mentions légales - Exemple", "Mentions légales", "privacy-policy", "imprint"),
         ("Terms of Service | Example", "Terms of Service", "privacy-policy", "terms-of-service"),
         ("Cookie Policy | Example", "Cookie Policy", "privacy-policy", "cookie-policy"),
+        ("shop.test Privacy Policy", "shop.test Privacy Policy", "terms-of-service", "privacy-policy"),  # owner first
     ],
 )
 def test_a_page_that_is_only_another_known_document_is_refused(title, h1, document_type, named) -> None:

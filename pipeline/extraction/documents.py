@@ -216,19 +216,34 @@ TYPE_WORDS = {
     "cookie-policy": r"cookie|trackers?\b",
 }
 ALL_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# A page's title or <h1> may put the site's name first: "Acme Privacy Policy", "SHOP.TEST PRIVACY POLICY".
+OWNED_NAME = {
+    kind: re.compile(rf"^[^!?:|]{{0,40}}?\b(?:{_plain(names)})\W*$", re.IGNORECASE) for kind, names in NAMES.items()
+}
+
+
+def _page_kind(text: str) -> str | None:
+    """The type a title's part or an ``<h1>`` names as a whole (:func:`document_kind`), or after a short owner's
+    name ("Acme Privacy Policy")."""
+    if kind := document_kind(text):
+        return kind
+    plain = _plain(" ".join(text.split()))
+    if len(plain) > MAX_HEADING_CHARS:
+        return None
+    return next((kind for kind, pattern in OWNED_NAME.items() if pattern.match(plain)), None)
 
 
 def another_document(root: lxml.html.HtmlElement, document_type: str, title: str) -> str | None:
     """Why ``root`` (a page's content, ``title`` its ``<title>``) is another document than ``document_type``, or
     None. It is when the title's parts and the ``<h1>``s name exactly one known type, another (a whole name, as
-    :func:`document_kind` reads it), the declared type is known (:data:`NAMES`) and not commonly a part of that one
-    (:data:`PARTS`), no heading nor the title names the declared type anywhere in its text ("Privacy Policy and
-    Terms of Service" names the terms too), and no word of it is in the title or an ``<h1>`` (:data:`TYPE_WORDS`:
-    "Privacy & Terms")."""
+    :func:`document_kind` reads it, or after a short owner's name), the declared type is known (:data:`NAMES`)
+    and not commonly a part of that one (:data:`PARTS`), no heading nor the title names the declared type
+    anywhere in its text ("Privacy Policy and Terms of Service" names the terms too), and no word of it is in the
+    title or an ``<h1>`` (:data:`TYPE_WORDS`: "Privacy & Terms")."""
     if document_type not in NAMES:
         return None
-    named = {part: document_kind(part) for part in TITLE_SEPARATOR.split(title)}
-    named |= {h1.text_content(): document_kind(h1.text_content()) for h1 in root.iter("h1")}
+    named = {part: _page_kind(part) for part in TITLE_SEPARATOR.split(title)}
+    named |= {h1.text_content(): _page_kind(h1.text_content()) for h1 in root.iter("h1")}
     kinds = set(named.values()) - {None}
     if len(kinds) != 1 or document_type in kinds or document_type in PARTS.get(next(iter(kinds)), ()):
         return None
