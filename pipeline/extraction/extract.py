@@ -26,8 +26,7 @@ import lxml.html
 
 from policy_archive.pipeline.extraction.controls import has_checked_rule
 from policy_archive.pipeline.extraction.decode import decode_html
-from policy_archive.pipeline.extraction.documents import BOLD_TAGS, HEADINGS
-from policy_archive.pipeline.extraction.documents import HEADINGS, another_document
+from policy_archive.pipeline.extraction.documents import BOLD_TAGS, HEADINGS, another_document
 from policy_archive.pipeline.extraction.dropped import OTHER_DOCUMENT, TOO_DEEP
 from policy_archive.pipeline.extraction.locate import content_root, document_in
 from policy_archive.pipeline.extraction.markdown import MarkdownRenderer, plain_text_markdown
