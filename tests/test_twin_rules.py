@@ -13,8 +13,9 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from standin.archive import StandinArchive
 from standin.cli import git, run_cli
-from test_upgrade_superseded import PRIVACY, TERMS, configured, edit_rules, monthly_history, ok
+from test_upgrade_superseded import PRIVACY, TERMS, configured, edit_rules, monthly_history, ok, page
 
 from policy_archive.config.settings import load_config
 from policy_archive.pipeline.extraction.extract import extractor_label
@@ -165,9 +166,9 @@ def versions_texts(data: Path) -> dict[str, tuple[str, str]]:
 
 
 def test_a_twin_across_a_rules_boundary_is_read_with_the_rules_of_its_versions_date(standin_archive, tmp_path):
-    """The capture of 2018-08-01 has the bytes of 2018-01-01 and is known through that twin, fetched under the
-    rules before the boundary: its version names the rules of August and has their text (before 2026-11-29 it had
-    the twin's date's, without "Paragraph 1"), and the twin's own version keeps January's."""
+    """The capture of 2018-08-01 has the bytes of 2018-01-01, fetched under the rules before the boundary: its
+    version names the rules of August and has their text (before 2026-11-29 it had the twin's date's, without
+    "Paragraph 1"), and the twin's own version keeps January's."""
     monthly_history(standin_archive)
     config, data = configured(tmp_path, standin_archive)
     with_rules_until_june(config)
@@ -187,7 +188,9 @@ def test_a_twin_across_a_rules_boundary_is_read_with_the_rules_of_its_versions_d
     assert "Last updated: March 1, 2018" in text and "Paragraph 1 of" not in text
     with open_workspace(loaded, "test") as workspace:
         rows = [row for row in workspace.catalog.captures(declaration.key, Source.WAYBACK) if row.url == PRIVACY]
-    assert [row.stored for row in rows if row.captured_at.month == 8] == [None]  # known through its twin
+    # Fetched since 2026-11-29: its January twin was read with other rules, so its text is not known through it
+    # (one replay per reading of the same bytes; a change the boundary makes is then found).
+    assert [row.stored is not None for row in rows if row.captured_at.month == 8] == [True]
     assert [row.extractor for row in rows if row.captured_at.month == 1] == [rules[1]]  # the twin keeps its own
 
     again = ok(config, data, "backfill")  # the twin's bytes read again with August's rules: the same text
@@ -209,7 +212,9 @@ def test_verify_reads_a_twin_across_a_rules_boundary_with_the_rules_of_its_versi
     result = run_cli(config, data, "verify")
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7/7 versions verified" in result.stdout, result.stdout
+    # Eight since 2026-11-29: July has June's bytes, read with July's rules (with "Paragraph 1"), a version of its
+    # own; before, it was known through June's text read with June's rules, and the change at the boundary missed.
+    assert "8/8 versions verified" in result.stdout, result.stdout
 
 
 def test_reextract_reads_a_twin_across_a_rules_boundary_with_the_rules_of_its_versions_date(standin_archive, tmp_path):
@@ -231,3 +236,49 @@ def test_reextract_reads_a_twin_across_a_rules_boundary_with_the_rules_of_its_ve
     assert versions_texts(data) == versions
     result = run_cli(config, data, "verify")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def one_page_all_year(archive: StandinArchive) -> None:
+    """The privacy policy's bytes the same at every monthly capture of 2018 up to August: every capture after the
+    first is its twin (the same CDX digest)."""
+    for month in range(1, 9):
+        archive.add_capture(PRIVACY, f"2018{month:02d}01000000", page(1))
+
+
+def test_a_change_the_rules_boundary_makes_between_twins_is_found_and_dated_at_its_first_capture(
+    standin_archive, tmp_path
+):
+    """The same bytes all year, read without "Paragraph 1" until 2018-06-30 and with it after: the text changes on
+    2018-07-01, at a twin of the first capture. Bisect and ``all`` knew every twin by the first capture's text, read
+    with January's rules, and found no change: one version (until 2026-11-29). A twin's text is known through
+    another capture only where both are read with the same rules; the change is found and dated at the first
+    capture after the boundary, with the text and rules of its date."""
+    one_page_all_year(standin_archive)
+    config, data = configured(tmp_path, standin_archive)
+    with_rules_until_june(config)
+
+    ok(config, data, "backfill")
+
+    versions = versions_texts(data)
+    assert sorted(versions) == ["2018-01-01T00:00:00Z", "2018-07-01T00:00:00Z"], sorted(versions)
+    assert "Paragraph 1 of" not in versions["2018-01-01T00:00:00Z"][0]
+    assert "Paragraph 1 of" in versions["2018-07-01T00:00:00Z"][0]
+    loaded = load_config(str(config), str(data))
+    (declaration,) = loaded.select(("example/privacy-policy",))
+    july = extractor_label(declaration.entry_at(datetime(2018, 7, 1, tzinfo=UTC))[1])
+    assert f"Extractor: {july}" in versions["2018-07-01T00:00:00Z"][1]
+    assert run_cli(config, data, "verify").returncode == 0
+    again = ok(config, data, "backfill")  # the catalog's rows teach the plan the same: nothing new, nothing lost
+    assert versions_texts(data) == versions, again
+    ok(config, data, "reextract", "--rebuild")  # a twin is a candidate through a capture read with its rules only
+    assert versions_texts(data) == versions
+
+
+def test_all_finds_the_change_a_rules_boundary_makes_between_twins(standin_archive, tmp_path):
+    one_page_all_year(standin_archive)
+    config, data = configured(tmp_path, standin_archive)
+    with_rules_until_june(config)
+
+    ok(config, data, "backfill", "--strategy", "all")
+
+    assert sorted(versions_texts(data)) == ["2018-01-01T00:00:00Z", "2018-07-01T00:00:00Z"]

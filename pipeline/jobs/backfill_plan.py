@@ -11,12 +11,13 @@ from datetime import datetime
 
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.crawler.sources import ArchiveSource
-from policy_archive.listed import ListedRows, second_key_of, status_of
+from policy_archive.listed import ListedRows, second_key_of, status_of, timestamp_of
 from policy_archive.pipeline.jobs.dated_in_order import shows_its_text
 from policy_archive.pipeline.jobs.examine import Neighbours, holds_for_twins
 from policy_archive.pipeline.jobs.knowledge import Known
 from policy_archive.pipeline.jobs.listing_index import ListingIndex, listed_with, same_bytes
 from policy_archive.pipeline.jobs.listing_rows import NeighbourRows
+from policy_archive.pipeline.jobs.readings import Readings
 from policy_archive.pipeline.jobs.same_second import another_at_this_second, answered_row, bytes_listed, served_row
 from policy_archive.pipeline.jobs.served_bytes import DIGEST_MISMATCH
 from policy_archive.pipeline.jobs.strategy import StrategyName, ToFetch, dating_probes, to_fetch, wanted
@@ -102,6 +103,8 @@ class DocumentPlan:
         self.needs_browser: dict[int, str] = {}
         # Those among them a rerun gets the same answer for (too large, a header too long): FetchFailure.lasting.
         self.as_served: set[int] = set()
+        # Twins are known through each other only when read alike (:meth:`learn`).
+        self.reading = Readings(declaration)
         self._learn_rows(telling, read_as_now or _as_kept)
 
     def _indexed(self) -> tuple[ListingIndex, set[int]]:
@@ -208,6 +211,13 @@ class DocumentPlan:
         self.known[index] = text
         shared = status_of(self.refs, index) == 200 and for_twins and not rendered
         group = listed_with(self.same_bytes, self.refs, index) if shared else ()
+        # Identical bytes give an identical text only when read with the same rules: across a ``history`` boundary
+        # a twin's text is another (a new selector reads other parts of the same page), and knowing it by this one
+        # hid the change the boundary makes, or dated it at a later capture fetched (2026-11-29). A twin read
+        # otherwise stays unknown: the strategy fetches one of its reading, which tells its twins of that reading.
+        if group and self.declaration.history:
+            reading = self.reading(timestamp_of(self.refs, index))
+            group = array("q", (i for i in group if self.reading(timestamp_of(self.refs, i)) == reading))
         # By column (8 bytes each): every other row of a listing of one text is a twin.
         twins = array("q", (i for i in group if i not in self.known and i not in self.shared_second))
         for other in twins:
