@@ -393,7 +393,10 @@ def test_a_guard_refusing_a_version_known_through_a_twin_gives_both_captures_a_r
 
 def test_a_latest_version_known_through_a_twin_gets_its_technical_upgrade(standin_archive, tmp_path):
     """The latest version is dated at a twin never fetched: `reextract` reads the twin that was fetched (it
-    found no capture of that date and upgraded nothing, saying nothing)."""
+    found no capture of that date and upgraded nothing, saying nothing), and the upgrade names the version's own
+    capture, as the version does: before 2026-11-29 its `Captured-At` and `Snapshot-Url` were the fetched twin's,
+    ten days later, so the latest text was said captured at another capture than its version's (and than a
+    rebuild's)."""
     moments = [ts(START + timedelta(days=10 * n)) for n in range(4)]
     for n, (moment, token) in enumerate(zip(moments, "abcc", strict=True)):
         standin_archive.add_capture(URL, moment, page(V1 if n < 2 else V2, token))
@@ -408,7 +411,13 @@ def test_a_latest_version_known_through_a_twin_gets_its_technical_upgrade(standi
     subjects = git(data / "versions", "log", "--format=%s", "main").splitlines()
     assert subjects[0] == "Apply technical upgrade on Service Privacy Policy", subjects
     message = git(data / "versions", "log", "-1", "--format=%B", "main")
-    assert f"Snapshot-Url: {standin_archive.replay_url}/{moments[3]}id_/{URL}" in message, "the bytes read again"
+    version = git(data / "versions", "log", "-1", "--format=%B", "main~1")
+    assert f"Snapshot-Url: {standin_archive.replay_url}/{moments[2]}id_/{URL}" in message, message
+    assert "Captured-At: 2014-02-23T04:05:06Z" in message and "Captured-At: 2014-02-23T04:05:06Z" in version
+    payload = next(line for line in version.splitlines() if line.startswith("Payload-Sha1: "))
+    assert payload in message  # the bytes read again: the fetched twin's
+    verified = run_cli(config, data, "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_a_rebuild_dates_a_version_known_through_a_twin_as_the_backfill_did(standin_archive, tmp_path):

@@ -35,6 +35,7 @@ from policy_archive.pipeline.jobs.kept_reading import capture_from, read_as_its_
 from policy_archive.pipeline.jobs.listing_rows import candidates, second_neighbours
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import strip_header
+from policy_archive.pipeline.jobs.readings import Readings
 from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
 from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note
 from policy_archive.pipeline.jobs.workspace import Workspace
@@ -201,20 +202,21 @@ def _technical_upgrade(
     (``shown``, the document's last version). Compared with ``main``, not with the catalog's text before this run:
     a backfill since the rules were edited brought the catalog's texts up to them (``current_texts``), not
     ``main``'s, and the upgrade was then never made (2026-11-29). ``read``: the version whose capture ``latest`` is
-    (:func:`latest_capture_version`); one known through its twin across a ``history`` boundary is read with the
-    rules of its date (:func:`read_as_its_version`)."""
+    (:func:`latest_capture_version`); one known through its twin is made as its own capture (``as_twin``), read
+    with the rules of its date (:func:`_twin_read_again`)."""
     row = workspace.catalog.capture(latest.id)
     if row.outcome is not Outcome.EXTRACTED:
         return DocumentFailure(declaration.key, f"the capture of the latest version is now refused: {row.reason}")
     wayback = workspace.config.settings.wayback
-    if read.bytes_at != row.bytes_at and reading_at(declaration, read.bytes_at) != row.extractor:
-        # The version is known through its twin ``row`` across a ``history`` boundary: its capture read with the
-        # rules of its date, as its commit names them (read with the twin's, it was an upgrade of no change).
+    if read.bytes_at != row.bytes_at:
+        # The version is known through its twin ``row``: the upgrade names the version's own capture, as the
+        # version does (before 2026-11-29 it took the twin's date and snapshot), and across a ``history`` boundary
+        # reads the twin's bytes with the rules of its date (read with the twin's, it was an upgrade of no change).
         listed = workspace.catalog.version_row(declaration.key, read.bytes_at, read.url)
         if listed is not None and listed.id != row.id:
             ref = CaptureRef(listed.url, listed.captured_at, listed.status, listed.mimetype, listed.digest)
             twin = as_twin(row, ref, archive_source(wayback).capture_url(ref.timestamp, ref.url))
-            reread = read_as_its_version(workspace, declaration, twin, row)
+            reread = _twin_read_again(workspace, declaration, twin, row)
             if isinstance(reread, str):
                 return DocumentFailure(declaration.key, f"the capture of the latest version is {TWIN_UNREAD}: {reread}")
             row = reread
@@ -275,7 +277,7 @@ def _history(workspace: Workspace, declaration: DocumentDeclaration) -> Iterator
     (:func:`dating_capture`). Streamed: only the last kept version's text is held, and the captures' rows are read
     without their texts; a text is read only where its identity differs from the last kept version's."""
     catalog = workspace.catalog
-    candidates = _candidates(catalog, declaration.key)
+    candidates = _candidates(catalog, declaration)
     seen_at: dict[str | None, list[datetime]] = {}
     for candidate in candidates:
         seen_at.setdefault(candidate.body_sha1, []).append(candidate.bytes_at)
@@ -319,23 +321,30 @@ def _history(workspace: Workspace, declaration: DocumentDeclaration) -> Iterator
         yield previous
 
 
-def _candidates(catalog: Catalog, document: str) -> list[_Candidate]:
-    """The extracted captures of ``document``, and the listed captures never fetched whose CDX row gives the
-    digest of an extracted 200 at the same URL (known through it, as the backfill knew them, so that a rebuilt
-    version is dated at its first capture as well), in the order of the captures (listed time)."""
+def _candidates(catalog: Catalog, declaration: DocumentDeclaration) -> list[_Candidate]:
+    """The extracted captures of the declaration's document, and the listed captures never fetched whose CDX row
+    gives the digest of an extracted 200 at the same URL read with the same rules (known through it, as the backfill
+    knew them, so that a rebuilt version is dated at its first capture as well), in the order of the captures
+    (listed time). A twin known only through a capture of another ``history`` entry's rules is no candidate: the
+    backfill does not know it either (``DocumentPlan.learn``); through it, a rebuild found no change at the boundary
+    and dated the twins' version at the next capture fetched (2026-11-29)."""
     candidates: list[_Candidate] = []
-    fetched: dict[tuple[str, PayloadDigest], _Candidate] = {}  # the first extracted 200 of each (URL, CDX digest)
+    # The first extracted 200 of each (URL, CDX digest, reading of its date).
+    fetched: dict[tuple[str, PayloadDigest, str], _Candidate] = {}
     listed: list[tuple[int, CaptureRef]] = []
-    for row in catalog.each_capture(document, texts=False):
+    reading = Readings(declaration)
+    for row in catalog.each_capture(declaration.key, texts=False):
         if row.outcome is Outcome.EXTRACTED:
             candidate = _Candidate(row.captured_at, False, row.id, row.bytes_at, row.url, row.id, row.body_sha1)
             candidates.append(candidate)
             if row.source is Source.WAYBACK and row.status == 200 and row.digest is not None and not row.rendered:
-                fetched.setdefault((row.url, row.digest), candidate)
+                fetched.setdefault((row.url, row.digest, reading(row.bytes_at)), candidate)
         elif row.outcome is Outcome.LISTED and row.status == 200:
             listed.append((row.id, CaptureRef(row.url, row.captured_at, row.status, row.mimetype, row.digest)))
     for row_id, ref in listed:
-        if ref.digest is not None and (twin := fetched.get((ref.url, ref.digest))) is not None:
+        if ref.digest is None:
+            continue
+        if (twin := fetched.get((ref.url, ref.digest, reading(ref.timestamp)))) is not None:
             at = ref.timestamp
             candidates.append(_Candidate(at, True, row_id, at, ref.url, twin.extracted_id, twin.body_sha1, ref))
     candidates.sort()
