@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import dataclasses
 
-from policy_archive.archive.catalog.rows import CaptureRow
+from policy_archive.archive.catalog.capture_reads import in_batches
+from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.pipeline.jobs.damage import Unreadable, first_named, read_kept
 from policy_archive.pipeline.jobs.dated_in_order import shows_its_text
-from policy_archive.pipeline.jobs.examine import Neighbours, examine, reading_at
+from policy_archive.pipeline.jobs.examine import Examination, Neighbours, examine, holds_for_twins, reading_at
+from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE
 from policy_archive.pipeline.jobs.kept_reading import capture_from
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.reextract import keep_examined_again, refusal_kept
+from policy_archive.pipeline.jobs.report import borrowed, twin_reason
+from policy_archive.pipeline.jobs.served_bytes import UNDECODABLE
 from policy_archive.pipeline.jobs.verify import extractor_revision, rules_fingerprint
 from policy_archive.pipeline.jobs.workspace import Workspace
-from policy_archive.records import DocumentDeclaration
+from policy_archive.records import CaptureRef, DocumentDeclaration
 from policy_archive.text import plural
 
 # The progress line's counter of the kept captures whose text was read again with the rules of now.
@@ -46,6 +50,22 @@ def reading_of_now(declaration: DocumentDeclaration, row: CaptureRow) -> str:
     return reading_at(declaration, row.bytes_at)
 
 
+def refused_for_its_text(row: CaptureRow) -> bool:
+    """Whether a kept capture was refused by extraction (``selector-matched-nothing``, ``not-a-legal-document``, a
+    script shell...): a verdict of a reading, which another reading of the same bytes may not give. Such a refusal
+    names its reading since 2026-11-29; one from before names none and is read again once. The other refusals of a
+    kept capture rest on its bytes, its status or its date whatever reads it (a replay's answer, ``undecodable``,
+    ``dated in the future``), or are decided with the versions from a text (``shows_its_text``)."""
+    reason = row.reason or ""
+    return (
+        row.outcome is Outcome.REFUSED
+        and row.body_sha1 is None
+        and not borrowed(reason)
+        and holds_for_twins(reason)
+        and not reason.startswith((UNDECODABLE, IN_THE_FUTURE))
+    )
+
+
 class ReadAsNow:
     """Called with each catalog row a backfill plan learns from (and the captures listed around it): the row as the
     reading of now gives it. A row whose text another reading gave (or one not named: extracted before 2026-11-29)
@@ -62,8 +82,11 @@ class ReadAsNow:
         self.unreadable: list[Unreadable] = []
 
     def __call__(self, row: CaptureRow, neighbours: Neighbours | None) -> CaptureRow | None:
-        if row.stored is None or row.body_sha1 is None or not shows_its_text(row):
-            return row  # no text, or none the decisions read: nothing compared
+        if row.stored is None:
+            return row  # nothing kept to read
+        readable = row.body_sha1 is not None and shows_its_text(row)
+        if not readable and not refused_for_its_text(row):
+            return row  # no text, or none the decisions read, and no verdict a reading made: nothing compared
         if same_reading(row.extractor, reading_of_now(self.declaration, row)):
             return row
         response = read_kept(self.workspace.captures, row)
@@ -81,6 +104,8 @@ class ReadAsNow:
         # about to be made judge it again, as after `reextract`.
         examination = refusal_kept(row, examination)
         keep_examined_again(self.workspace.catalog, row, examination)
+        if refused_for_its_text(row) and (examination.outcome, examination.reason) != (row.outcome, row.reason):
+            self._twins_judged_again(row, examination)
         if self.progress is not None:
             self.progress.add(READ_AGAIN, one="kept capture read again")
         document = examination.document
@@ -91,8 +116,28 @@ class ReadAsNow:
             title=document.title if document else None,
             body_sha1=examination.body_sha1,
             stated_date=document.stated_date if document else None,
-            extractor=examination.extractor if document else None,
+            extractor=examination.extractor,  # a text refusal's reading too (``refused_for_its_text``)
         )
+
+    def _twins_judged_again(self, row: CaptureRow, examination: Examination) -> None:
+        """The twins never fetched that ``row``'s text refusal was passed on to (``same bytes as the capture of
+        …``), once its bytes read again gave another verdict: listed again, to be known through it as the plan
+        learns it (a text, or nothing), or refused again with its new reason. They kept the old reason, which
+        `status` and the run's `FAILED` line counted (2026-11-29). Written a batch at a time as the scan finds
+        them: a refusal passed on to a million twins is a million rows."""
+        catalog, key = self.workspace.catalog, self.declaration.key
+        passed = twin_reason(row.captured_at, row.reason)
+        twins = (
+            (url, at)
+            for url, at, reason, _ in catalog.refused_replays(key, [passed])
+            if reason == passed and url == row.url
+        )
+        still = examination.outcome is Outcome.REFUSED and holds_for_twins(examination.reason)
+        again = twin_reason(row.captured_at, examination.reason)
+        for batch in in_batches(twins):
+            catalog.relist(key, batch)
+            if still:
+                catalog.refuse_listed(key, ((CaptureRef(url, at, 200, None, None), again) for url, at in batch))
 
     def notes(self) -> list[str]:
         """One line naming the captures whose text is another reading's and whose bytes cannot be read: none of

@@ -272,7 +272,8 @@ def examine(
             return Examination(Outcome.REFUSED, served, note=note)
         detail = f": {refusal.detail}" if refusal.detail else ""
         reason = f"{refusal.reason}{detail}{_not_requested(capture)}"
-        return Examination(Outcome.REFUSED, reason, text_refused=True, note=note)
+        # The reading that refused it named, as a text's is: another reading asks it again (``current_texts``).
+        return Examination(Outcome.REFUSED, reason, text_refused=True, note=note, extractor=extractor_label(rules))
     return Examination(Outcome.EXTRACTED, document=document, note=note, extractor=extractor_label(rules))
 
 
