@@ -79,3 +79,27 @@ def test_captures_refused_with_other_rules_are_read_again_by_the_next_backfill(s
     assert not any("selector-matched-nothing" in (reason or "") for reason in privacy_reasons(data))
     assert "selector-matched-nothing" not in ok(config, data, "status")
     assert run_cli(config, data, "verify").returncode == 0
+
+
+def test_twins_refused_through_a_capture_read_again_take_its_new_reason(standin_archive, tmp_path):
+    """Still refused with the rules of now, for another reason (``empty``: nothing left): the capture read again and
+    the twins its refusal was passed on to (never fetched) say the new one, and `status` counts it."""
+    monthly_history(standin_archive)
+    config, data = configured(tmp_path, standin_archive)
+    with_wrong_selector(config)
+    run_cli(config, data, "backfill")
+    service = config / "services" / "example.toml"
+    service.write_text(service.read_text().replace(WRONG_SELECT, 'select = ["body"]\nremove = ["main", "nav"]\n'))
+
+    result = run_cli(config, data, "backfill")
+
+    with sqlite3.connect(data / "catalog.sqlite3") as catalog:
+        reasons = catalog.execute(
+            "SELECT reason, warc_file IS NOT NULL FROM captures WHERE document = 'example/privacy-policy'"
+            " AND outcome = 'refused'"
+        ).fetchall()
+    catalog.close()
+    assert reasons and not any("selector-matched-nothing" in reason for reason, _ in reasons), reasons
+    assert any(not kept and reason.startswith("same bytes as the capture of") for reason, kept in reasons), reasons
+    assert "selector-matched-nothing" not in result.stdout + result.stderr
+    assert "selector-matched-nothing" not in run_cli(config, data, "status").stdout

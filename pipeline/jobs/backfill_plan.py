@@ -18,7 +18,7 @@ from policy_archive.pipeline.jobs.knowledge import Known
 from policy_archive.pipeline.jobs.listing_index import ListingIndex, listed_with, same_bytes
 from policy_archive.pipeline.jobs.listing_rows import NeighbourRows
 from policy_archive.pipeline.jobs.readings import Readings
-from policy_archive.pipeline.jobs.report import borrowed
+from policy_archive.pipeline.jobs.report import borrowed_from
 from policy_archive.pipeline.jobs.same_second import another_at_this_second, answered_row, bytes_listed, served_row
 from policy_archive.pipeline.jobs.served_bytes import DIGEST_MISMATCH
 from policy_archive.pipeline.jobs.strategy import StrategyName, ToFetch, dating_probes, to_fetch, wanted
@@ -150,10 +150,11 @@ class DocumentPlan:
         (:class:`~.current_texts.ReadAsNow`), so that no text of other rules is compared; one that cannot be is
         taken as showing nothing."""
         for kept in telling:
-            if kept.stored is None and borrowed(kept.reason) and not shows_its_text(kept):
-                # A refusal passed on from a twin: the twin's own row tells it, read as now (a text refusal of
-                # another reading is read again, and may now give a text), and only to its twins read alike.
-                # Learned from this row, it stayed the old reading's verdict (2026-11-29).
+            twin_at = borrowed_from(kept.reason) if kept.stored is None and not shows_its_text(kept) else None
+            if twin_at is not None and self.listing.group(kept.url, twin_at):
+                # A refusal passed on from a twin this listing holds: the twin's own row tells it, read as now (a
+                # text refusal of another reading is read again, and may now give a text), and only to its twins
+                # read alike. Learned from this row, it stayed the old reading's verdict (2026-11-29).
                 continue
             group = self.listing.group(kept.url, kept.captured_at)
             listed = [self.refs[i] for i in group]

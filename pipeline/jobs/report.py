@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from policy_archive.records import RecordedVersion, format_wayback_timestamp
+from policy_archive.records import RecordedVersion, format_wayback_timestamp, parse_wayback_timestamp
 from policy_archive.text import plural
 
 
@@ -59,7 +59,7 @@ class RunReport:
         )
 
 
-_TWIN_PREFIX = re.compile(r"^same bytes as the capture of \d+: ")
+_TWIN_PREFIX = re.compile(r"^same bytes as the capture of (\d+): ")
 
 
 # Said after a count of refusals of the archive's own answer (``crawler.sources.base.ASKED_AGAIN``), which a
@@ -75,6 +75,12 @@ def twin_reason(when: datetime, reason: str | None) -> str:
 def borrowed(reason: str | None) -> bool:
     """Whether a refusal was passed on from a twin (same digest) rather than found by fetching the capture."""
     return bool(_TWIN_PREFIX.match(reason or ""))
+
+
+def borrowed_from(reason: str | None) -> datetime | None:
+    """When the twin a refusal was passed on from (:func:`twin_reason`) was captured; None for another refusal."""
+    found = _TWIN_PREFIX.match(reason or "")
+    return parse_wayback_timestamp(found.group(1)) if found else None
 
 
 def refusal_kind(reason: str | None) -> str:
