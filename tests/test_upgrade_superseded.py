@@ -264,7 +264,9 @@ def test_verify_names_a_stale_upgrade_an_older_release_left_and_rebuild_repairs_
     assert "1 technical upgrade" in ok(config, data, "reextract", "example/privacy-policy")
     assert last_updated(config, data, "example/privacy-policy") == "Last updated: March 1, 2018"
     head = git(data / "versions", "log", "-1", "--format=%B", "main")
-    assert head.startswith(UPGRADE) and "Captured-At: 2018-01-01T00:00:00Z" in head
+    # The version's own capture (2018-08-01, known through its twin of 2018-01-01), as the version names it: before
+    # 2026-11-29 the upgrade named the twin's, 2018-01-01 (decision 0003, amendment of 2026-11-29).
+    assert head.startswith(UPGRADE) and "Captured-At: 2018-08-01T00:00:00Z" in head
     result = run_cli(config, data, "verify")  # that upgrade reads the bytes of the version it follows: not stale
     assert result.returncode == 1 and "; 1 stale technical upgrade" in result.stdout, result.stdout + result.stderr
 
