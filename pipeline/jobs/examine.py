@@ -30,6 +30,7 @@ from policy_archive.pipeline.extraction.extract import ExtractionRefused, extrac
 from policy_archive.pipeline.extraction.refusals import JAVASCRIPT_SHELL
 from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE, in_the_future
 from policy_archive.pipeline.jobs.provenance import archive_name, render
+from policy_archive.pipeline.jobs.readings import reading_at
 from policy_archive.pipeline.jobs.report import refusal_kind
 from policy_archive.pipeline.jobs.served_bytes import (
     CHUNKS_UNDECLARED,
@@ -209,14 +210,6 @@ def reached_through(capture: Capture) -> str:
     return f" ({capture.url} at {iso_z(capture.captured_at)}, after {count} archived {plural(count, 'redirect')})"
 
 
-def reading_at(declaration: DocumentDeclaration, moment: datetime) -> str:
-    """The ``Extractor:`` trailer of a text read now for a capture (or a version) dated ``moment``: this extractor
-    and the declaration's rules for that date (its ``history`` entry). The one answer to "which rules apply": what
-    :func:`examine` names its text with, what a version's commit names (:func:`make_version`), what a kept text
-    must have been read with to be taken as it is (``current_texts``), and what `verify` holds a version to."""
-    return extractor_label(declaration.entry_at(moment)[1])
-
-
 def examine(
     declaration: DocumentDeclaration,
     capture: Capture,
@@ -272,7 +265,7 @@ def examine(
             return Examination(Outcome.REFUSED, served, note=note)
         detail = f": {refusal.detail}" if refusal.detail else ""
         reason = f"{refusal.reason}{detail}{_not_requested(capture)}"
-        # The reading that refused it named, as a text's is: another reading asks it again (``current_texts``).
+        # Its reading named, as a text's: another reading asks it again (``current_texts``).
         return Examination(Outcome.REFUSED, reason, text_refused=True, note=note, extractor=extractor_label(rules))
     return Examination(Outcome.EXTRACTED, document=document, note=note, extractor=extractor_label(rules))
 

@@ -1,13 +1,22 @@
-"""Which reading (extractor revision and rules, ``examine.reading_at``) reads the captures of each day, for code
-that asks it of many captures: identical bytes give an identical text only when read alike, so a capture known
-through its twin (the same CDX digest) is known so only where both are read with the same rules (2026-11-29)."""
+"""Which reading (extractor revision and rules) reads a capture of a given date (:func:`reading_at`, moved from
+examine.py on 2026-11-29, which imports it from here), and by day for code that asks it of many captures
+(:class:`Readings`): identical bytes give an identical text only when read alike, so a capture known through its
+twin (the same CDX digest) is known so only where both are read with the same rules (2026-11-29)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from policy_archive.pipeline.jobs.examine import reading_at
+from policy_archive.pipeline.extraction.extract import extractor_label
 from policy_archive.records import DocumentDeclaration, utc
+
+
+def reading_at(declaration: DocumentDeclaration, moment: datetime) -> str:
+    """The ``Extractor:`` trailer of a text read now for a capture (or a version) dated ``moment``: this extractor
+    and the declaration's rules for that date (its ``history`` entry). The one answer to "which rules apply": what
+    :func:`examine` names its text with, what a version's commit names (:func:`make_version`), what a kept text
+    must have been read with to be taken as it is (``current_texts``), and what `verify` holds a version to."""
+    return extractor_label(declaration.entry_at(moment)[1])
 
 
 class Readings:
