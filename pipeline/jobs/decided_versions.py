@@ -74,7 +74,7 @@ def _read_as_its_version(
     """The row of a version's capture known through its twin (``shown.row``, :func:`.examine.as_twin`) with the text
     its version's reading gives: the twin's as the catalog holds it when the twin was read so (the same extractor
     revision and rules, :func:`same_reading`; nothing read again), else the twin's kept bytes extracted again with
-    the declaration's rules for the version's date (:func:`.examine.reading_at`). A version names the rules it was
+    the declaration's rules for the version's date (:func:`.readings.reading_at`). A version names the rules it was
     read with; the twin's text, extracted with the rules before an edit of ``select``/``remove`` (a backfill before
     any `reextract`), or with those of the twin's date across a ``history`` boundary (each backfill then reads
     those bytes again: the catalog keeps the twin's reading), made a version whose text those rules do not give

@@ -42,7 +42,7 @@ def read_as_its_version(
     workspace: Workspace, declaration: DocumentDeclaration, row: CaptureRow, twin: CaptureRow
 ) -> CaptureRow | str:
     """``row``, a version's capture known through its twin ``twin`` (:func:`.examine.as_twin`), with the text of the
-    twin's kept bytes read with the declaration's rules for the version's date (:func:`.examine.reading_at`,
+    twin's kept bytes read with the declaration's rules for the version's date (:func:`.readings.reading_at`,
     which its commit names), or why the bytes give none. Across a ``history`` boundary the twin's date has other
     rules, and its catalog text (read with those) made a version whose text its commit's rules do not give
     (2026-11-29): the backfill (``decided_versions``) and ``reextract`` (a rebuild, a technical upgrade) read a
