@@ -181,10 +181,12 @@ def text_weights(root: lxml.html.HtmlElement) -> tuple[Weights, Weights]:
     prose: Weights = {}
     for element in post_order(root):
         in_link = element.tag == "a"
-        own = word_count(element.text or "")
+        text = element.text
+        own = word_count(text) if text else 0  # most elements have no text or tail: spare the call
         total, outside_links = own, 0 if in_link else own
         for child in element:
-            tail = word_count(child.tail or "")
+            tail = child.tail
+            tail = word_count(tail) if tail else 0
             total += words.get(child, 0) + tail
             if not in_link:
                 outside_links += prose.get(child, 0) + tail
