@@ -94,7 +94,7 @@ def locate_content(
     towards_main = {main, *main.iterancestors()} if main is not None else set()
     node = body
     while True:
-        children = [child for child in node if isinstance(child.tag, str)]
+        children = list(node.iterchildren(lxml.etree.Element))
         beside = {child for child in children if _is_call_to_action(child, words, actions)}
         weights = [(prose[child], child) for child in children if child not in beside]
         if not weights:

@@ -243,13 +243,13 @@ def _has_ancestor_in(element: lxml.html.HtmlElement, elements: set[lxml.html.Htm
 def _drop_furniture(body: lxml.html.HtmlElement, log: DropLog) -> None:
     """Navigation, sidebars, footers and copyright lines, unless the element holds most of the page."""
     page_chars = max(_text_chars(body), 1)
-    pending = [child for child in body if isinstance(child.tag, str)]
+    pending = list(body.iterchildren(lxml.etree.Element))  # elements only (no comments), filtered in C
     while pending:
         element = pending.pop()
         if _looks_like_furniture(element) and _goes_as_furniture(element, page_chars):
             log.drop(element, _furniture_kind(element))
         else:
-            pending.extend(child for child in element if isinstance(child.tag, str))
+            pending.extend(element.iterchildren(lxml.etree.Element))
     lines = _ancestors_of_text(body, COPYRIGHT_TEXT, COPYRIGHT_TAGS)
     log.drop_all(
         (

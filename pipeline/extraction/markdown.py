@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urljoin
 
+import lxml.etree
 import lxml.html
 
 from policy_archive.pipeline.extraction.escaping import (
@@ -119,7 +120,7 @@ class MarkdownRenderer:
             for node in post_order(element):
                 if node not in self._block_cache:
                     self._block_cache[node] = node.tag in BLOCK_TAGS or any(
-                        self._block_cache[child] for child in node if isinstance(child.tag, str)
+                        self._block_cache[child] for child in node.iterchildren(lxml.etree.Element)
                     )
             cached = self._block_cache[element]
         return cached
