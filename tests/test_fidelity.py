@@ -282,6 +282,23 @@ def test_a_text_seen_on_two_days_after_a_length_drop_is_recorded_with_a_note(sta
     assert refused and "recorded once captured on 2 different days" in refused[0]["reason"]
 
 
+def test_a_200_row_served_as_an_archived_429_is_refused_for_its_status(standin_archive, tmp_path):
+    """An index listing a 200 for a record the archive serves as its stored 429 (with Memento-Datetime): the
+    status served is the telling reason, not the digest its error page cannot match (decision 0004)."""
+    standin_archive.add_capture(URL, ts(START), page(V1, "a"))
+    limited = ts(START + timedelta(days=10))
+    standin_archive.add_capture(URL, limited, "<html>Too Many Requests</html>", status=429)
+    standin_archive.list_status(URL, limited, 200)
+    standin_archive.add_capture(URL, ts(START + timedelta(days=20)), page(V1, "b"))
+    config, data = configured(standin_archive, tmp_path)
+    result = run_cli(config, data, "backfill", DOC, "--strategy", "all")
+    assert result.returncode == 0, result.stderr
+    assert f"{DOC}: capture {limited} refused: archived status 429 (listed as 200)" in result.stderr
+    assert "digest-mismatch" not in result.stderr
+    refused = next(r for r in catalog_rows(data) if r["captured_at"] == "2014-02-13T04:05:06Z")
+    assert (refused["outcome"], refused["reason"], refused["status"]) == ("refused", "archived status 429", 200)
+
+
 def test_a_document_with_only_refused_captures_says_why(standin_archive, tmp_path):
     standin_archive.add_capture(URL, ts(START), "<html><body></body></html>")
     shell = (

@@ -229,7 +229,10 @@ def examine(
     url, rules = declaration.entry_at(read_as_of or capture.captured_at)
     if future := archived_in_the_future(capture, clock):
         return Examination(Outcome.REFUSED, future)
-    if check_digest and (mismatch := digest_mismatch(capture)):
+    # A 200 row served with another status (an archived 429, 503: the archive serving a stored error page) is
+    # refused for its status, below: its digest cannot match the error page's bytes, and "digest-mismatch" would
+    # hide what the archive holds (decision 0004). The other checks keep their order.
+    if check_digest and capture.status == 200 and (mismatch := digest_mismatch(capture)):
         return Examination(Outcome.REFUSED, mismatch)
     # Unchecked digests (``check_digests = false``) are not noted: none is compared.
     note = digest_not_comparable(capture) if check_digest else None

@@ -12,6 +12,7 @@ from policy_archive.archive.catalog.rows import Outcome
 from policy_archive.crawler.sources.base import ACCESS_BLOCKED
 from policy_archive.pipeline.jobs.backfill_plan import NAMED_REFUSALS, DocumentPlan
 from policy_archive.pipeline.jobs.examine import (
+    ARCHIVED_STATUS,
     ELSEWHEN,
     Examination,
     examine,
@@ -130,8 +131,13 @@ class BackfillPlan:
         if examination.outcome is Outcome.REFUSED:
             self.progress.add("refused")
             told = (DIGEST_MISMATCH, DIGEST_NOT_COMPARABLE, ELSEWHEN, IN_THE_FUTURE)
-            if (examination.reason or "").startswith(told) and capture.listed is not None:
-                self._note_refusal(declaration, capture.listed, examination.reason or "")
+            reason, listed = examination.reason or "", capture.listed
+            if listed is not None and reason.startswith(told):
+                self._note_refusal(declaration, listed, reason)
+            elif listed is not None and listed.status == 200 and reason.startswith(ARCHIVED_STATUS):
+                # A 200 row served as another status (a stored 429): not the capture listed, as a digest
+                # mismatch is not, and told as one was before the status came first (decision 0004).
+                self._note_refusal(declaration, listed, f"{reason} (listed as 200)")
 
     def _note_refusal(self, declaration: DocumentDeclaration, ref: CaptureRef, reason: str) -> None:
         """A replay the archive answered with something other than the capture listed (other bytes, no memento,

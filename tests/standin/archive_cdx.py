@@ -12,6 +12,7 @@ refused with 400.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from collections.abc import Sequence
 from urllib.parse import quote_plus, unquote_plus
@@ -35,6 +36,12 @@ ENDLESS_KEY = "endless-"
 CDX_CONTENT_TYPE = (("Content-Type", "text/plain;charset=UTF-8"),)
 
 
+def _as_listed(capture: StandinCapture, faults: Faults) -> StandinCapture:
+    """The capture as its row lists it: with another status where a fault says so (``list_status``)."""
+    status = faults.listed_statuses.get((capture.urlkey, capture.timestamp))
+    return capture if status is None else dataclasses.replace(capture, status=status)
+
+
 def cdx_listing(key: str, params: dict[str, list[str]], captures: list[StandinCapture], faults: Faults) -> Answer:
     """The answer to a CDX search for ``key`` (its parameters checked by :func:`cdx_parameter_problem`)."""
     if faults.resume_keys_ignored:
@@ -55,7 +62,7 @@ def cdx_listing(key: str, params: dict[str, list[str]], captures: list[StandinCa
     if limit and page in faults.failing_pages:
         return text_answer(faults.failing_pages[page], f"error while reading page {page} of the index\n")
     lines = [
-        capture.cdx_row(lower_case=faults.lower_case_digests, fields=faults.cdx_fields, offset=at)
+        _as_listed(capture, faults).cdx_row(lower_case=faults.lower_case_digests, fields=faults.cdx_fields, offset=at)
         for _, at, capture in page_rows
     ]
     if faults.garbage_rows and lines:

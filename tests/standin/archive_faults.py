@@ -73,6 +73,7 @@ class Faults:
     dechunk_replays: bool = False
     replay_framing: Framing = "length"
     listed_instead: dict[str, str] = field(default_factory=dict)
+    listed_statuses: dict[tuple[str, str], int] = field(default_factory=dict)  # (key, timestamp) → status listed
     long_headers: dict[tuple[str, str], int] = field(default_factory=dict)
     detours: dict[str, int | None] = field(default_factory=dict)
     detoured: dict[tuple[str, str], int] = field(default_factory=dict)  # (key, timestamp) → detours taken to it
@@ -83,6 +84,7 @@ class Faults:
             self,
             failing_pages=dict(self.failing_pages),
             pages_without_resume_key=set(self.pages_without_resume_key),
+            listed_statuses=dict(self.listed_statuses),
         )
 
 
@@ -223,6 +225,12 @@ class ArchiveFaults:
         query (a cdx_url naming another collection, or a proxy dropping the ``url`` parameter)."""
         with self._lock:
             self._faults.listed_instead[surt(asked)] = surt(listed)
+
+    def list_status(self, url: str, timestamp: str, status: int) -> None:
+        """List this capture with ``status`` while its replay serves the status it holds (an index naming a 200
+        for a stored 429: the record's status read wrong, or an index made from another crawl's)."""
+        with self._lock:
+            self._faults.listed_statuses[(surt(url), timestamp)] = status
 
     def exclude_from_replay(self, url: str) -> None:
         """List the URL's captures, but answer their replay with the 200 "excluded" page (no Memento-Datetime)."""
