@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -129,6 +130,36 @@ def test_a_same_size_flip_with_its_own_digest_between_identical_ends_is_found():
     # Where every capture's bytes differ, the ends' digests differ and nothing more is asked for.
     _, fetched_tokens = run(StrategyName.BISECT, texts, refs_for(texts, sizes={"A": 20_000, "B": 20_000, "C": 20_000}))
     assert 5 not in fetched_tokens and 6 not in fetched_tokens and 7 not in fetched_tokens
+
+
+def redirect_refs(texts: list[str], redirects: set[int], sizes: dict[str, int]) -> list[CaptureRef]:
+    """Weekly captures with lengths by text; those at ``redirects`` listed as archived 301s of 5 bytes."""
+    return [
+        dataclasses.replace(ref, status=301, length=5) if i in redirects else ref
+        for i, ref in enumerate(refs_for(texts, sizes=sizes))
+    ]
+
+
+def test_an_archived_redirect_among_pages_of_one_text_is_probed():
+    # The audit's case (2026-11-29): a 301 of 5 bytes among 200s of one length, whose target shows another text:
+    # its length is the redirect's own, so nothing looked unlike the ends and `bisect` never fetched it.
+    texts = ["A"] * 20 + ["B"] + ["A"] * 20
+    refs = redirect_refs(texts, {20}, {"A": 7835, "B": 7835})
+    found, fetched = run(StrategyName.BISECT, texts, refs)
+    assert [c.index for c in found] == truth(texts) == [0, 20, 21]
+    assert fetched.count(20) == 1
+
+
+def test_one_probe_per_run_of_redirects_and_none_between_redirect_ends():
+    texts = ["A"] * 30
+    refs = redirect_refs(texts, {5, 6, 7, 8, 20}, {"A": 7835})
+    _, fetched = run(StrategyName.BISECT, texts, refs)
+    assert {5, 20} <= set(fetched) and not {6, 7, 8} & set(fetched), "one probe per run"
+    # A URL archived as a redirect throughout: its redirect rows are like its ends, and cost nothing more.
+    moved = redirect_refs(texts, set(range(30)), {"A": 7835})
+    _, fetched_moved = run(StrategyName.BISECT, texts, moved)
+    _, fetched_pages = run(StrategyName.BISECT, texts, refs_for(texts, sizes={"A": 7835}))
+    assert len(fetched_moved) == len(fetched_pages)
 
 
 def test_noisy_lengths_cost_probes_not_versions():

@@ -231,8 +231,10 @@ def _bisect_search(
         if known[left] != known[right]:
             probes = _change_probes(refs, inside, envelopes[number], envelopes[number + 1])
         else:
-            probes = _unlike_digest(refs, left, right, inside) or _equal_span_probes(
-                refs, inside, envelopes[number], max_hidden
+            probes = (
+                _unlike_digest(refs, left, right, inside)
+                or _redirect_probes(refs, known, left, right)
+                or _equal_span_probes(refs, inside, envelopes[number], max_hidden)
             )
         searched += bool(probes)
         needed.extend(probes)
@@ -304,6 +306,32 @@ def _unlike_digest(refs: Sequence[CaptureRef], left: int, right: int, inside: Se
     if not digest or digest_of(refs, right) != digest or status_of(refs, left) != 200 or status_of(refs, right) != 200:
         return []
     return [i for i in inside if status_of(refs, i) == 200 and (other := digest_of(refs, i)) and other != digest][:1]
+
+
+def _redirect_probes(refs: Sequence[CaptureRef], known: Knowledge, left: int, right: int) -> list[int]:
+    """Inside a span whose ends show the same text and are no redirects, the first row of each run of archived
+    redirects (3xx rows listed one after another) none of whose rows was fetched: a redirect among pages is unlike
+    its ends (the page moved, maybe to another text, dated at the target's own memento), and its length, the
+    redirect's own, says nothing of that text (decision 0015, amendment of 2026-11-29). One probe per run: a
+    run's redirects are one move, usually to one target; a run of redirect rows around redirect ends is no
+    sign of anything and costs nothing."""
+    if _redirect_row(refs, left) or _redirect_row(refs, right):
+        return []
+    probes: list[int] = []
+    run: list[int] = []
+    for index in range(left + 1, right + 1):
+        if index < right and _redirect_row(refs, index):
+            run.append(index)
+            continue
+        if run and not any(i in known for i in run):
+            probes.append(run[0])
+        run = []
+    return probes
+
+
+def _redirect_row(refs: Sequence[CaptureRef], index: int) -> bool:
+    """Whether the row at ``index`` is listed as an archived redirect (a 3xx status)."""
+    return 300 <= (status_of(refs, index) or 0) < 400
 
 
 def _change_probes(refs: Sequence[CaptureRef], inside: Sequence[int], left: Envelope, right: Envelope) -> list[int]:
