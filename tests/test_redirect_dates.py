@@ -426,3 +426,28 @@ def test_plain_reextract_keeps_the_captures_backfill_refused_for_their_date(stan
     assert again.returncode == 0, again.stderr
     assert refusals(data) == refused
     assert versions_of(config, data) == versions
+
+
+def test_bisect_fetches_a_redirect_between_pages_of_one_text_as_all_does(standin_archive, tmp_path):
+    """An outside audit (2026-11-29): a 301 listed between daily pages of one text, whose target shows another
+    text 40 minutes later. Its length is the redirect's own, so nothing looked unlike the pages around it and
+    `bisect` left it `listed`, recording 2 versions fewer than `all`; it now fetches the first row of each run of
+    redirects between pages, and records what `all` records, at the same dates."""
+    start = day(2015, 7)
+    moved = start + timedelta(days=10)
+    for days in range(20):
+        if days == 10:
+            standin_archive.add_capture(URL, ts(moved), b"", status=301, location=TARGET)
+        else:
+            standin_archive.add_capture(URL, ts(start + timedelta(days=days)), page(V1, f"t{days:02d}"))
+    standin_archive.add_capture(TARGET, ts(moved + timedelta(minutes=40)), page(V2, "moved"))
+    expected = [iso_z(start), iso_z(moved + timedelta(minutes=40)), iso_z(start + timedelta(days=11))]
+    replays = {}
+    for strategy in ("all", "bisect"):
+        before = standin_archive.counts()["replay"]
+        versions, _, rows = backfill(standin_archive, tmp_path / strategy, strategy)
+        replays[strategy] = standin_archive.counts()["replay"] - before
+        assert [version["date"] for version in versions] == expected, strategy
+        redirect = next(row for row in rows if row["captured_at"] == iso_z(moved))
+        assert redirect["outcome"] == "extracted", strategy
+    assert replays["bisect"] < replays["all"], "still a search, not every capture"

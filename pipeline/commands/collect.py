@@ -63,9 +63,10 @@ def _refusals_asked_again(_ctx: click.Context, _param: click.Parameter, value: s
     default="bisect",
     show_default=True,
     help="bisect: change-point search guided by the listed capture lengths; every version it finds is dated "
-    f"at its first capture; a change is missed only if it lasts at most {MAX_HIDDEN_CAPTURES} captures whose "
-    "listed lengths all look like the text around them; the captures it did not fetch are recorded and "
-    "counted (status, last line). "
+    f"at its first capture; a change is missed only if it lasts at most {MAX_HIDDEN_CAPTURES} captures, each a "
+    "page whose listed length looks like the text around it or a row whose length is not compared (an archived "
+    "redirect, a revisit record; between pages, the first row of each run of redirects is fetched and the others "
+    "taken to lead where it does); the captures it did not fetch are recorded and counted (status, last line). "
     "all: every capture with bytes not fetched before; finds every version at its first capture; the most "
     "requests. sample: one capture per half-year (for comparison); misses shorter-lived versions and dates "
     "each change at the next sample, months late.",

@@ -12,12 +12,14 @@ catalog knows after an interruption, and is tested without any network.
   last capture whose length looks like the left end's version and the first like the right end's), or the
   middle when the lengths do not say it consistently, until the change lies between two adjacent captures:
   every version found is dated at its first capture. Where both ends show the same text, fetch the first
-  capture listed with other bytes when both ends are the same bytes (one digest), any capture
+  capture listed with other bytes when both ends are the same bytes (one digest), the first row of each run of
+  archived redirects when neither end is one (a redirect's length is its own, never compared), any capture
   whose length lies outside the lengths seen for that version so far (an earlier text or a variant served for
   a while), and the middle of any span still hiding more than MAX_HIDDEN_CAPTURES captures. What remains is
   assumed unchanged and returned by :func:`spans` for the catalog: a change is missed only if it lasts at most
-  MAX_HIDDEN_CAPTURES captures, all with lengths like the text around them (a same-size edit, or an archive
-  that lists no lengths). Once the search is done, the backfill asks :func:`dating_probes` for the captures
+  MAX_HIDDEN_CAPTURES captures, each with a length like the text around it (a same-size edit, or an archive
+  that lists no lengths) or a row whose length is not compared (a redirect after the first of its run, or
+  between redirect ends; a revisit record). Once the search is done, the backfill asks :func:`dating_probes` for the captures
   after those that cannot date their text (an archived redirect's memento crossing another change), so that
   the text is dated at its first capture that can, as ``all`` dates it.
 - ``sample``: one capture per half-year, the one closest to 1 April / 1 October (the Princeton "Privacy
