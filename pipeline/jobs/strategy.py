@@ -19,9 +19,9 @@ catalog knows after an interruption, and is tested without any network.
   assumed unchanged and returned by :func:`spans` for the catalog: a change is missed only if it lasts at most
   MAX_HIDDEN_CAPTURES captures, each with a length like the text around it (a same-size edit, or an archive
   that lists no lengths) or a row whose length is not compared (a redirect after the first of its run, or
-  between redirect ends; a revisit record). Once the search is done, the backfill asks :func:`dating_probes` for the captures
-  after those that cannot date their text (an archived redirect's memento crossing another change), so that
-  the text is dated at its first capture that can, as ``all`` dates it.
+  between redirect ends; a revisit record). Once the search is done, the backfill asks :func:`dating_probes`
+  for the captures after those that cannot date their text (an archived redirect's memento crossing another
+  change), so that the text is dated at its first capture that can, as ``all`` dates it.
 - ``sample``: one capture per half-year, the one closest to 1 April / 1 October (the Princeton "Privacy
   Policies over Time" method), kept for comparison: it misses changes and dates them to the half-year.
 """
