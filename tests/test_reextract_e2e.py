@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from datetime import UTC, datetime
@@ -93,3 +94,42 @@ def test_a_stop_signal_leaves_the_documents_not_begun_as_they_were(standin_archi
         ("acrcloud/privacy-policy", "interrupted before it was examined again: run again to continue")
     ]
     assert len(git(data / "versions", "log", "--format=%H", "main").splitlines()) == 2, "no technical upgrade"
+
+
+def test_a_rebuild_whose_every_capture_is_now_refused_fails_the_document(standin_archive, tmp_path):
+    """Rules edited so that no capture gives a text any more (here a ``select`` matching nothing; in the field an
+    extractor revision refusing a signpost page recorded as a policy): the rebuild makes no version of them, says so
+    in one FAILED line with the refusals (exit 1, as plain `reextract` and `verify` say it), and the catalog holds
+    each refusal with its reason. Until 2026-11-29 it exited 0 saying nothing, the old versions kept."""
+    acrcloud_history(standin_archive)
+    config = write_config(tmp_path / "config", standin_archive)
+    data = tmp_path / "data"
+    assert cli(config, data, "backfill", "acrcloud/privacy-policy").returncode == 0
+    repo = data / "versions"
+    commits = git(repo, "log", "--format=%H", "main").splitlines()
+    service = config / "services" / "acrcloud.toml"
+    service.write_text(service.read_text().replace('remove = ["footer", "nav"]', 'select = ["#no-such-part"]'))
+
+    result = cli(config, data, "reextract", "--rebuild", "acrcloud")
+
+    assert result.returncode == 1, result.stderr
+    failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED acrcloud/privacy-policy:")]
+    assert len(failed) == 1, result.stderr
+    assert "no version rebuilt: no kept capture gives a version now (refused: " in failed[0]
+    assert "history rebuilt" not in result.stderr
+    assert "the history is left as it was" in failed[0]
+    assert git(repo, "log", "--format=%H", "main").splitlines() == commits
+    assert failed[0].endswith("(refused: 5 selector-matched-nothing, 1 not-found); the history is left as it was")
+    (document,) = json.loads(cli(config, data, "status", "--json").stdout)
+    assert document["refused_captures"]["selector-matched-nothing"] == 5, document
+    again = cli(config, data, "reextract", "acrcloud")  # plain: the latest version's capture is now refused
+    assert again.returncode == 1 and "the capture of the latest version is now refused: selector" in again.stderr
+    assert git(repo, "log", "--format=%H", "main").splitlines() == commits, "the version is left as it is"
+    # Asked again, it says so again (until 2026-11-29 a second run found no extracted capture: exit 0, silent).
+    second = cli(config, data, "reextract", "acrcloud")
+    assert second.returncode == 1 and "the capture of the latest version is now refused: selector" in second.stderr
+
+    service.write_text(service.read_text().replace('select = ["#no-such-part"]', 'remove = ["footer", "nav"]'))
+    restored = cli(config, data, "reextract", "acrcloud")  # the rules as they were: nothing refused, no upgrade
+    assert restored.returncode == 0 and "FAILED" not in restored.stderr, restored.stderr
+    assert git(repo, "log", "--format=%H", "main").splitlines() == commits

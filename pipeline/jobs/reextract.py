@@ -32,11 +32,12 @@ from policy_archive.pipeline.jobs.examine import (
 from policy_archive.pipeline.jobs.future_dates import in_the_future
 from policy_archive.pipeline.jobs.guards import GUARD_REFUSALS, judge
 from policy_archive.pipeline.jobs.kept_reading import capture_from, read_as_its_version
+from policy_archive.pipeline.jobs.latest_capture import LATEST_REFUSED, latest_capture_version, latest_refusal
 from policy_archive.pipeline.jobs.listing_rows import candidates, second_neighbours
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.provenance import strip_header
 from policy_archive.pipeline.jobs.readings import Readings
-from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport
+from policy_archive.pipeline.jobs.report import DocumentFailure, RunReport, format_counts, refusal_counts
 from policy_archive.pipeline.jobs.served_bytes import joined_notes, own_note
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import CaptureRef, DocumentDeclaration, Source, Version
@@ -179,17 +180,6 @@ def upgrade_time(clock: datetime, latest: datetime) -> datetime:
     return latest + timedelta(seconds=1)
 
 
-def latest_capture_version(versions: Sequence[VersionRow]) -> VersionRow | None:
-    """The version whose capture a technical upgrade reads again: the one made from the latest capture (the later
-    one of two made from it), which is the last version, except in a history an upgrade of an earlier capture
-    was left at the head of by a backfill that then found a later one (before 2026-11-29: `verify` names it, and
-    ``archive.saves`` no longer leaves it). Reading the last version's capture there made the stale upgrade's
-    text again at each rule change (outside audit 31, finding 2)."""
-    if not versions:
-        return None
-    return max(versions, key=lambda version: (version.bytes_at, version.captured_at))
-
-
 def _technical_upgrade(
     workspace: Workspace,
     declaration: DocumentDeclaration,
@@ -206,7 +196,7 @@ def _technical_upgrade(
     with the rules of its date (:func:`_twin_read_again`)."""
     row = workspace.catalog.capture(latest.id)
     if row.outcome is not Outcome.EXTRACTED:
-        return DocumentFailure(declaration.key, f"the capture of the latest version is now refused: {row.reason}")
+        return DocumentFailure(declaration.key, f"{LATEST_REFUSED}: {row.reason}")
     wayback = workspace.config.settings.wayback
     if read.bytes_at != row.bytes_at:
         # The version is known through its twin ``row``: the upgrade names the version's own capture, as the
@@ -351,10 +341,11 @@ def _candidates(catalog: Catalog, declaration: DocumentDeclaration) -> list[_Can
     return candidates
 
 
-def _rebuild(workspace: Workspace, declaration: DocumentDeclaration) -> str | None:
+def _rebuild(workspace: Workspace, declaration: DocumentDeclaration, had: bool) -> str | DocumentFailure | None:
     """The document's history made again from its captures, streamed into Git as it is worked out (so that
-    memory does not grow with the history); the line saying so, or None when no capture gives a version (the
-    history is then left as it was)."""
+    memory does not grow with the history); the line saying so, or when no capture gives a version the history left
+    as it was: the document's failure if it ``had`` versions (their captures now refused: until 2026-11-29 exit 0,
+    nothing said, though `verify` and plain `reextract` named it), else None."""
     made = 0
 
     def counted() -> Iterator[Version]:
@@ -365,7 +356,12 @@ def _rebuild(workspace: Workspace, declaration: DocumentDeclaration) -> str | No
 
     rewritten = workspace.versions.replace_documents(counted())
     if not made:
-        return None
+        if not had:
+            return None
+        rows = workspace.catalog.stored_captures([declaration.key])
+        refused = format_counts(refusal_counts(row.reason for row in rows if row.outcome is Outcome.REFUSED))
+        why = f"no kept capture gives a version now (refused: {refused})"
+        return DocumentFailure(declaration.key, f"no version rebuilt: {why}; the history is left as it was")
     workspace.resync()
     return (
         f"{declaration.key}: history rebuilt: {made} {plural(made, 'version')}, "
@@ -404,9 +400,18 @@ def reextract(
         latest = catalog.version_capture(declaration.key, read.bytes_at, read.url) if read else None
         if unreadable := _reexamine(workspace, declaration, progress, rebuild=rebuild):
             failures.append(unreadable_failure(catalog, declaration.key, unreadable, "kept as extracted before"))
+        refused = None
+        if latest is None and read is not None and not rebuild:  # refused by an earlier run: read again now
+            latest = catalog.version_capture(declaration.key, read.bytes_at, read.url)
+            refused = latest_refusal(catalog, declaration.key, read) if latest is None else None
         if rebuild:
-            if rebuilt := _rebuild(workspace, declaration):
+            rebuilt = _rebuild(workspace, declaration, had=last is not None)
+            if isinstance(rebuilt, DocumentFailure):
+                failures.append(rebuilt)
+            elif rebuilt:
                 notes.append(rebuilt)
+        elif refused:
+            failures.append(DocumentFailure(declaration.key, f"{LATEST_REFUSED}: {refused}"))
         elif latest is not None and read is not None and last is not None:
             when = upgrade_time(now, last.captured_at)
             outcome = _technical_upgrade(workspace, declaration, latest, read, last, when)
