@@ -19,10 +19,9 @@ from policy_archive.pipeline.jobs.damage import Unreadable, first_named, read_ke
 from policy_archive.pipeline.jobs.dated_in_order import shows_its_text
 from policy_archive.pipeline.jobs.examine import Examination, Neighbours, examine, holds_for_twins
 from policy_archive.pipeline.jobs.future_dates import IN_THE_FUTURE
-from policy_archive.pipeline.jobs.kept_reading import capture_from
+from policy_archive.pipeline.jobs.kept_reading import capture_from, keep_examined_again, refusal_kept
 from policy_archive.pipeline.jobs.progress import Progress
 from policy_archive.pipeline.jobs.readings import reading_at
-from policy_archive.pipeline.jobs.reextract import keep_examined_again, refusal_kept
 from policy_archive.pipeline.jobs.report import borrowed, twin_reason
 from policy_archive.pipeline.jobs.served_bytes import UNDECODABLE
 from policy_archive.pipeline.jobs.verify import extractor_revision, rules_fingerprint

@@ -1,15 +1,19 @@
 """A kept capture read again: its catalogued row and kept bytes as the crawler handed them over, and the text of a
-version's twin read with the rules of the version's date. Shared by `reextract`, the backfill's decisions, the
-texts read with the rules of now and `verify` (moved from reextract.py, 2026-11-29)."""
+version's twin read with the rules of the version's date. And what examining it again gave, kept in the catalog in
+its place (``keep_examined_again``, ``refusal_kept``). Shared by `reextract`, the backfill's decisions, the texts
+read with the rules of now and `verify` (moved from reextract.py, 2026-11-29)."""
 
 from __future__ import annotations
 
 import dataclasses
 
+from policy_archive.archive.catalog import Catalog
 from policy_archive.archive.catalog.rows import CaptureRow, Outcome
 from policy_archive.archive.stored_responses import StoredResponse
 from policy_archive.pipeline.jobs.damage import read_kept
-from policy_archive.pipeline.jobs.examine import examine
+from policy_archive.pipeline.jobs.examine import ELSEWHEN, Examination, examine
+from policy_archive.pipeline.jobs.guards import GUARD_REFUSALS
+from policy_archive.pipeline.jobs.served_bytes import joined_notes
 from policy_archive.pipeline.jobs.workspace import Workspace
 from policy_archive.records import Capture, CaptureRef, DocumentDeclaration, Source
 
@@ -69,3 +73,52 @@ def read_as_its_version(
         dropped=document.dropped,
         extractor=examination.extractor,
     )
+
+
+def keep_examined_again(catalog: Catalog, row: CaptureRow, examination: Examination) -> None:
+    """What examining the kept capture ``row`` again gave, in the catalog in its place: its outcome, text and the
+    reading that gave it (the fetch columns as they are), its note joined to the one it had."""
+    document = examination.document
+    catalog.update_extraction(
+        row.id,
+        examination.outcome,
+        examination.reason,
+        document.title if document else None,
+        document.body if document else None,
+        examination.body_sha1,
+        document.stated_date if document else None,
+        document.dropped if document else (),
+        extractor=examination.extractor,
+    )
+    if (note := joined_notes(examination.note, row.note)) != row.note:
+        catalog.set_note(row.document, row.source, row.captured_at, note)
+
+
+def refusal_kept(row: CaptureRow, examination: Examination) -> Examination:
+    """A capture the catalog holds as refused for its date (archived at another time) or by the guards, examined
+    again: still refused, with its reason, when its bytes still give a text. Such a refusal comes from the listing
+    and the order of the changes found (backfill's, ``dated_in_order.dating_capture``) or from the history around the
+    text (``guards.judge``), not from extraction, which is all a plain ``reextract`` decides again: making the
+    capture extracted made it read as usable until the next backfill judged it again (before 2026-11-28). Its new
+    text is kept with it (``dated_in_order.refused_for_its_date``, ``dated_in_order.refused_by_the_guards``): the next
+    backfill, or ``reextract --rebuild``, decides again from it, so a refusal lifts only there, and only if the dates or
+    the guards then allow the text. A capture whose bytes no longer give a text is refused for that, as a backfill
+    fetching it now would refuse it; one refused anew for its date takes the new reason."""
+    if row.outcome is not Outcome.REFUSED or not _decided_with_the_versions(row.reason):
+        return examination
+    if examination.outcome is not Outcome.EXTRACTED:
+        return examination
+    # Refused before extraction (the 30 days, or the neighbours in a listing this catalog no longer keeps):
+    # without its text, as backfill refused it; else refused when the versions were made, with its text.
+    return Examination(
+        Outcome.REFUSED,
+        row.reason,
+        examination.document if row.body_sha1 else None,
+        note=examination.note,
+        extractor=examination.extractor,
+    )
+
+
+def _decided_with_the_versions(reason: str | None) -> bool:
+    """Whether a kept capture's refusal was made when the versions were made: for its date, or by the guards."""
+    return (reason or "").startswith((ELSEWHEN, *GUARD_REFUSALS))

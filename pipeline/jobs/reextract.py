@@ -20,8 +20,6 @@ from policy_archive.digests import PayloadDigest
 from policy_archive.pipeline.jobs.damage import Unreadable, read_kept, unreadable_failure
 from policy_archive.pipeline.jobs.dated_in_order import dating_capture, last_seen, refuse_change
 from policy_archive.pipeline.jobs.examine import (
-    ELSEWHEN,
-    Examination,
     Neighbours,
     as_twin,
     examine,
@@ -30,8 +28,13 @@ from policy_archive.pipeline.jobs.examine import (
     text_identity,
 )
 from policy_archive.pipeline.jobs.future_dates import in_the_future
-from policy_archive.pipeline.jobs.guards import GUARD_REFUSALS, judge
-from policy_archive.pipeline.jobs.kept_reading import capture_from, read_as_its_version
+from policy_archive.pipeline.jobs.guards import judge
+from policy_archive.pipeline.jobs.kept_reading import (
+    capture_from,
+    keep_examined_again,
+    read_as_its_version,
+    refusal_kept,
+)
 from policy_archive.pipeline.jobs.latest_capture import LATEST_REFUSED, latest_capture_version, latest_refusal
 from policy_archive.pipeline.jobs.listing_rows import candidates, second_neighbours
 from policy_archive.pipeline.jobs.progress import Progress
@@ -88,55 +91,6 @@ def _reexamine(
         keep_examined_again(catalog, row, examination)
         progress.add("re-extracted", done=True)
     return unreadable
-
-
-def keep_examined_again(catalog: Catalog, row: CaptureRow, examination: Examination) -> None:
-    """What examining the kept capture ``row`` again gave, in the catalog in its place: its outcome, text and the
-    reading that gave it (the fetch columns as they are), its note joined to the one it had."""
-    document = examination.document
-    catalog.update_extraction(
-        row.id,
-        examination.outcome,
-        examination.reason,
-        document.title if document else None,
-        document.body if document else None,
-        examination.body_sha1,
-        document.stated_date if document else None,
-        document.dropped if document else (),
-        extractor=examination.extractor,
-    )
-    if (note := joined_notes(examination.note, row.note)) != row.note:
-        catalog.set_note(row.document, row.source, row.captured_at, note)
-
-
-def refusal_kept(row: CaptureRow, examination: Examination) -> Examination:
-    """A capture the catalog holds as refused for its date (archived at another time) or by the guards, examined
-    again: still refused, with its reason, when its bytes still give a text. Such a refusal comes from the listing
-    and the order of the changes found (backfill's, ``dated_in_order.dating_capture``) or from the history around the
-    text (``guards.judge``), not from extraction, which is all a plain ``reextract`` decides again: making the
-    capture extracted made it read as usable until the next backfill judged it again (before 2026-11-28). Its new
-    text is kept with it (``dated_in_order.refused_for_its_date``, ``dated_in_order.refused_by_the_guards``): the next
-    backfill, or ``reextract --rebuild``, decides again from it, so a refusal lifts only there, and only if the dates or
-    the guards then allow the text. A capture whose bytes no longer give a text is refused for that, as a backfill
-    fetching it now would refuse it; one refused anew for its date takes the new reason."""
-    if row.outcome is not Outcome.REFUSED or not _decided_with_the_versions(row.reason):
-        return examination
-    if examination.outcome is not Outcome.EXTRACTED:
-        return examination
-    # Refused before extraction (the 30 days, or the neighbours in a listing this catalog no longer keeps):
-    # without its text, as backfill refused it; else refused when the versions were made, with its text.
-    return Examination(
-        Outcome.REFUSED,
-        row.reason,
-        examination.document if row.body_sha1 else None,
-        note=examination.note,
-        extractor=examination.extractor,
-    )
-
-
-def _decided_with_the_versions(reason: str | None) -> bool:
-    """Whether a kept capture's refusal was made when the versions were made: for its date, or by the guards."""
-    return (reason or "").startswith((ELSEWHEN, *GUARD_REFUSALS))
 
 
 def _listing_neighbours(catalog: Catalog, document: str, clock: datetime) -> dict[tuple[str, datetime], Neighbours]:
