@@ -119,7 +119,9 @@ def test_a_rebuild_whose_every_capture_is_now_refused_fails_the_document(standin
     assert "history rebuilt" not in result.stderr
     assert "the history is left as it was" in failed[0]
     assert git(repo, "log", "--format=%H", "main").splitlines() == commits
-    assert failed[0].endswith("(refused: 5 selector-matched-nothing, 1 not-found); the history is left as it was")
+    assert failed[0].endswith(
+        "(refused: 5 selector-matched-nothing, 1 not-found, 1 redirected to a home page); the history is left as it was"
+    )
     (document,) = json.loads(cli(config, data, "status", "--json").stdout)
     assert document["refused_captures"]["selector-matched-nothing"] == 5, document
     again = cli(config, data, "reextract", "acrcloud")  # plain: the latest version's capture is now refused
