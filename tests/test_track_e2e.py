@@ -185,9 +185,11 @@ def test_one_request_at_a_time_per_site(sites: StandinSites, tmp_path: Path) -> 
     documents: dict[str, dict[str, str]] = {}
     for site in ("acme", "beta", "gamma"):
         for number in range(1, 3 if site != "acme" else 7):
-            page = slow(policy_page(f"{site}.test", f"doc-{number}", size=5_000), 0.2)
-            url = sites.set_page(f"http://{site}.test/legal/doc-{number}", page)
-            documents.setdefault(site, {})[f"doc-{number}"] = url
+            # Named as terms, so each page's title names legal matter: a 5 KB page of the generated text names it
+            # once or not at all, and "doc 4" alone is no legal document (extractor revision 25).
+            page = slow(policy_page(f"{site}.test", f"terms-{number}", size=5_000), 0.2)
+            url = sites.set_page(f"http://{site}.test/legal/terms-{number}", page)
+            documents.setdefault(site, {})[f"terms-{number}"] = url
     config = write_config(tmp_path / "config", documents)
     result = cli(sites, config, tmp_path / "data", "track")
     assert result.returncode == 0, result.stderr
